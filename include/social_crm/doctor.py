@@ -1,0 +1,87 @@
+"""`social-crm doctor`: is this machine ready to run the pipeline? One line per check."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+
+PACKAGES = (
+    "apache-airflow",
+    "astronomer-cosmos",
+    "dbt-core",
+    "dbt-postgres",
+    "great-expectations",
+    "pgserver",
+    "pandas",
+    "sqlalchemy",
+    "psycopg",
+)
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _versions() -> Check:
+    found, missing = [], []
+    for name in PACKAGES:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    detail = f"python {platform.python_version()}; " + ", ".join(found)
+    if missing:
+        detail += f"; MISSING: {', '.join(missing)} (run `make install`)"
+    return Check("versions", not missing, detail)
+
+
+def _warehouse() -> Check:
+    from social_crm import warehouse
+
+    where = warehouse.resolve()
+    with warehouse.connect() as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+        applied = conn.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'meta' and table_name = 'schema_migrations'"
+        ).fetchone()[0]
+    kind = "embedded" if where.embedded else "WAREHOUSE_URL"
+    state = "bootstrapped" if applied else "not bootstrapped (run `social-crm warehouse up`)"
+    return Check("warehouse", True, f"{kind} {where} (PostgreSQL {version}), {state}")
+
+
+def _airflow_home() -> Check:
+    from social_crm import airflow_env
+
+    env = airflow_env.environment()
+    return Check(
+        "airflow home",
+        True,
+        f"{env['AIRFLOW_HOME']} (dags: {env['AIRFLOW__CORE__DAGS_FOLDER']}, examples off)",
+    )
+
+
+def _dbt_project() -> Check:
+    from social_crm import dbt_runner
+
+    dbt_runner.run("parse", extra=["--quiet"])
+    return Check("dbt project", True, f"{dbt_runner.dbt_project_dir()} parses")
+
+
+CHECKS: tuple[Callable[[], Check], ...] = (_versions, _warehouse, _airflow_home, _dbt_project)
+
+
+def run_checks() -> list[Check]:
+    results = []
+    for check in CHECKS:
+        name = check.__name__.strip("_").replace("_", " ")
+        try:
+            results.append(check())
+        except Exception as exc:  # noqa: BLE001 - a doctor reports every failure and goes on
+            results.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
+    return results
