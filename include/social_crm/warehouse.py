@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from social_crm import embedded_postgres
 from social_crm.paths import local_dir
@@ -62,9 +62,9 @@ class WarehouseUrl:
 
     def libpq(self, *, hide_password: bool = False) -> str:
         """`postgresql://...` for psql and psycopg."""
-        auth = self.user
+        auth = quote(self.user, safe="")
         if self.password:
-            auth += ":" + ("***" if hide_password else self.password)
+            auth += ":" + ("***" if hide_password else quote(self.password, safe=""))
         return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
 
     def sqlalchemy(self) -> str:

@@ -1,0 +1,9 @@
+# Production image: Airflow 3 with the pipeline package and its pinned dependencies.
+FROM apache/airflow:3.3.2-python3.11
+
+USER airflow
+WORKDIR /opt/airflow
+COPY --chown=airflow:0 requirements.lock pyproject.toml README.md /opt/airflow/project/
+COPY --chown=airflow:0 include /opt/airflow/project/include
+RUN pip install --no-cache-dir -r /opt/airflow/project/requirements.lock \
+ && pip install --no-cache-dir --no-deps -e /opt/airflow/project

@@ -1,0 +1,65 @@
+"""Every DAG imports cleanly and follows the project's DAG rules."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from social_crm.paths import dags_dir, repo_root
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(dags_dir()))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert "social_crm_nightly" in dagbag.dag_ids
+
+
+def test_every_dag_follows_the_rules(dagbag):
+    problems = []
+    for dag_id, dag in dagbag.dags.items():
+        if not dag.tags:
+            problems.append(f"{dag_id}: no tags")
+        if dag.catchup:
+            problems.append(f"{dag_id}: catchup must be False")
+        if not dag.doc_md or len(dag.doc_md.strip()) < 40:
+            problems.append(f"{dag_id}: doc_md missing or too short")
+        if dag.timetable is None:
+            problems.append(f"{dag_id}: no schedule")
+        for task in dag.tasks:
+            if task.owner in (None, "", "airflow"):
+                problems.append(f"{dag_id}.{task.task_id}: owner not set")
+            if (task.retries or 0) < 1:
+                problems.append(f"{dag_id}.{task.task_id}: retries < 1")
+    assert problems == []
+
+
+def test_dag_files_have_no_top_level_project_or_db_imports():
+    """DAG files only wire tasks: project code is imported inside tasks, at run time."""
+    for path in Path(dags_dir()).glob("*.py"):
+        top_level = [
+            line for line in path.read_text().splitlines() if line.startswith(("import ", "from "))
+        ]
+        offenders = [
+            line
+            for line in top_level
+            if any(mod in line for mod in ("social_crm", "psycopg", "sqlalchemy", "dbt", "pandas"))
+        ]
+        assert offenders == [], f"{path.name}: {offenders}"
+
+
+def test_ruff_with_airflow_rules_is_clean():
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "AIR", "dags", "include", "plugins"],
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,21 @@
+"""`dag.test()` of the nightly DAG against the embedded warehouse."""
+
+import psycopg
+import pytest
+
+from social_crm import dag_runs
+
+pytestmark = pytest.mark.integration
+
+
+def test_nightly_dag_runs_dbt_build_end_to_end(warehouse_url, airflow_db):
+    outcome = dag_runs.run_in_process("social_crm_nightly")
+
+    assert outcome.state == "success"
+    assert outcome.tasks == {"bootstrap_warehouse": "success", "dbt_build": "success"}
+    with psycopg.connect(warehouse_url.libpq()) as conn:
+        kind = conn.execute(
+            "select table_type from information_schema.tables"
+            " where table_schema = 'staging' and table_name = 'stg_meta__load_batches'"
+        ).fetchone()
+    assert kind == ("VIEW",)

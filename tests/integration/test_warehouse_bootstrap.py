@@ -1,0 +1,104 @@
+"""Schema bootstrap and the embedded server, on a real PostgreSQL."""
+
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from social_crm import migrations
+
+pytestmark = pytest.mark.integration
+
+
+def _tables(conn):
+    return set(
+        conn.execute(
+            "select table_schema || '.' || table_name from information_schema.tables"
+            " where table_schema in ('raw', 'raw_quarantine', 'meta')"
+        ).fetchall()
+    )
+
+
+def test_bootstrap_twice_second_run_is_a_noop(scratch_database):
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        first = migrations.apply(conn)
+        tables_after_first = _tables(conn)
+        second = migrations.apply(conn)
+        recorded = conn.execute(
+            "select version from meta.schema_migrations order by version"
+        ).fetchall()
+
+    assert [m.version for m in first] == [m.version for m in migrations.available()]
+    assert second == []
+    assert [v for (v,) in recorded] == [m.version for m in migrations.available()]
+    assert {
+        ("meta.load_batches",),
+        ("meta.watermarks",),
+        ("meta.schema_migrations",),
+        ("raw_quarantine.records",),
+    } <= tables_after_first
+    schemas = {
+        s
+        for (s,) in psycopg.connect(scratch_database.libpq())
+        .execute("select nspname from pg_namespace")
+        .fetchall()
+    }
+    assert {"raw", "raw_quarantine", "meta"} <= schemas
+
+
+def test_edited_migration_is_refused(scratch_database, monkeypatch):
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        migrations.apply(conn)
+        shipped = migrations.available()
+        edited = [
+            migrations.Migration(shipped[0].version, shipped[0].name, shipped[0].sql + "\n-- x"),
+            *shipped[1:],
+        ]
+        monkeypatch.setattr(migrations, "available", lambda: edited)
+        with pytest.raises(migrations.MigrationError, match="was edited after it was applied"):
+            migrations.apply(conn)
+
+
+def test_failed_migration_applies_nothing(scratch_database, monkeypatch):
+    broken = [*migrations.available(), migrations.Migration("9999", "broken", "select from;")]
+    monkeypatch.setattr(migrations, "available", lambda: broken)
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        with pytest.raises(migrations.MigrationError, match="9999_broken failed"):
+            migrations.apply(conn)
+        conn.rollback()
+        count = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = 'meta'"
+        ).fetchone()[0]
+    assert count == 0
+
+
+def test_a_second_process_reuses_the_running_embedded_server(warehouse_url):
+    if not warehouse_url.embedded:
+        pytest.skip("WAREHOUSE_URL points at an external server")
+    code = "from social_crm import warehouse; print(warehouse.resolve().libpq())"
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert other == warehouse_url.libpq()
+    with psycopg.connect(other) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+
+
+def test_embedded_server_keeps_data_across_restart(tmp_path):
+    from social_crm import embedded_postgres
+
+    data_dir = tmp_path / "pgdata"
+    server = embedded_postgres.ensure_running(data_dir)
+    try:
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            conn.execute("create table kept (v int); insert into kept values (42)")
+        assert embedded_postgres.stop(data_dir) is True
+        assert embedded_postgres.read_running(data_dir) is None
+        assert embedded_postgres.stop(data_dir) is False
+
+        again = embedded_postgres.ensure_running(data_dir)
+        with psycopg.connect(again.url) as conn:
+            assert conn.execute("select v from kept").fetchone() == (42,)
+    finally:
+        embedded_postgres.stop(data_dir)

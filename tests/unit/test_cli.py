@@ -1,0 +1,34 @@
+import pytest
+
+from social_crm import cli
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("warehouse", "doctor", "demo", "airflow"):
+        assert command in out
+
+
+def test_warehouse_url_hides_password_unless_asked(monkeypatch, capsys):
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://bi:hunter2@db.example:5432/crm")
+    assert cli.main(["warehouse", "url"]) == 0
+    assert capsys.readouterr().out.strip() == "postgresql://bi:***@db.example:5432/crm"
+    assert cli.main(["warehouse", "url", "--show-password"]) == 0
+    assert "hunter2" in capsys.readouterr().out
+
+
+def test_errors_are_one_clear_line_without_secrets(monkeypatch, capsys):
+    monkeypatch.setenv("WAREHOUSE_URL", "mysql://bi:hunter2@db/crm")
+    assert cli.main(["warehouse", "url"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: WAREHOUSE_URL must start with postgresql://")
+    assert "hunter2" not in err
+
+
+def test_warehouse_down_leaves_an_external_server_alone(monkeypatch, capsys):
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://u@db.example/crm")
+    assert cli.main(["warehouse", "down"]) == 0
+    assert "not ours to stop" in capsys.readouterr().out
