@@ -99,6 +99,8 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     print(f"UI: http://localhost:{args.port}  (user: admin; password: in {passwords},")
     print("    written at first start and also printed below by `airflow standalone`)")
     cli = airflow_env.airflow_cli()
+    # standalone starts its components as `airflow ...` from PATH: put our venv first
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(cli), os.environ.get("PATH", "")])
     os.execv(cli, [cli, "standalone"])
     return 0  # not reached
 
