@@ -105,6 +105,76 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _world(args: argparse.Namespace):  # noqa: ANN202
+    from social_crm.simulator.config import WorldConfig
+    from social_crm.simulator.world import World
+
+    return World(WorldConfig(seed=args.seed, scale=args.scale, days=args.days))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from social_crm.simulator.truth import write_world
+
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"    [{time.monotonic() - started:6.1f}s] {message}", flush=True)
+
+    _step(f"building world seed={args.seed} scale={args.scale} days={args.days}")
+    world = _world(args)
+    _step(f"writing CRM export and ground truth to {args.out}")
+    summary = write_world(world, Path(args.out), progress)
+    for name, rows in summary["rows"].items():
+        print(f"    {name:<12} {rows:>10,}")
+    print(f"done in {time.monotonic() - started:.1f}s; see {Path(args.out) / 'README.md'}")
+    return 0
+
+
+def cmd_serve_api(args: argparse.Namespace) -> int:
+    from social_crm.simulator.faults import FaultConfig
+    from social_crm.simulator.server import SimulatorServer
+
+    faults = FaultConfig(
+        rate_limit_every=args.rate_limit_every,
+        error_rate=args.error_rate,
+        slow_rate=args.slow_rate,
+        truncate_rate=args.truncate_rate,
+        duplicate_items=args.duplicate_items,
+        schema_drift=args.schema_drift,
+        seed=args.seed,
+    )
+    server = SimulatorServer(
+        _world(args),
+        port=args.port,
+        fb_token=os.environ.get("SIM_FACEBOOK_TOKEN", "sim-facebook-token"),
+        x_token=os.environ.get("SIM_X_TOKEN", "sim-x-bearer-token"),
+        faults=faults,
+    )
+    print(f"simulator listening on {server.url}", flush=True)
+    print(f"    Graph API: {server.url}/v21.0/   X API v2: {server.url}/2/", flush=True)
+    print(f"    admin: GET {server.url}/_admin/state, POST /_admin/faults, POST /_admin/advance")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return 0
+
+
+def _add_world_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="1.0 = ~2,000 customers and ~200k engagement events",
+    )
+    parser.add_argument("--days", type=int, default=90, help="days of history at the clock")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="social-crm", description="Social CRM data pipeline: warehouse, demo, local Airflow."
@@ -133,6 +203,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="set up and run the pipeline end to end").set_defaults(
         func=cmd_demo
     )
+    sim = sub.add_parser("simulate", help="write a simulated CRM export and its ground truth")
+    _add_world_args(sim)
+    sim.add_argument("--out", required=True, help="output folder")
+    sim.set_defaults(func=cmd_simulate)
+
+    api = sub.add_parser("serve-api", help="serve the simulated Graph and X APIs on 127.0.0.1")
+    _add_world_args(api)
+    api.add_argument("--port", type=int, default=8765)
+    api.add_argument("--rate-limit-every", type=int, default=0, metavar="N")
+    api.add_argument("--error-rate", type=float, default=0.0)
+    api.add_argument("--slow-rate", type=float, default=0.0)
+    api.add_argument("--truncate-rate", type=float, default=0.0)
+    api.add_argument("--duplicate-items", action="store_true")
+    api.add_argument("--schema-drift", action="store_true")
+    api.set_defaults(func=cmd_serve_api)
+
     af = sub.add_parser("airflow", help="run `airflow standalone` on our dags folder")
     af.add_argument("--port", type=int, default=8080)
     af.set_defaults(func=cmd_airflow)

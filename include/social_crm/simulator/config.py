@@ -1,0 +1,95 @@
+"""World size and shape. `scale=1` is the demo world: about 2,000 customers and 200k events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+WORLD_START = datetime(2026, 1, 1, tzinfo=UTC)
+DAY = 86_400
+GRAPH_API_VERSION = "v21.0"
+
+
+@dataclass(frozen=True)
+class Brand:
+    key: str
+    name: str
+    page_id: str
+    x_user_id: str
+    x_handle: str
+    activity: float  # share of engagement relative to our brand
+    answer_rate: float  # share of customer messages the brand answers
+    median_reply_minutes: float
+
+
+BRANDS: tuple[Brand, ...] = (
+    Brand(
+        "ours",
+        "Fjordbrew Coffee",
+        "104000000000001",
+        "1400000000000000001",
+        "fjordbrew",
+        1.0,
+        0.75,
+        95.0,
+    ),
+    Brand(
+        "rival_a",
+        "Kaffeklubben",
+        "104000000000002",
+        "1400000000000000002",
+        "kaffeklubben",
+        0.45,
+        0.55,
+        240.0,
+    ),
+    Brand(
+        "rival_b",
+        "Bean & Co",
+        "104000000000003",
+        "1400000000000000003",
+        "beanandco",
+        0.30,
+        0.40,
+        600.0,
+    ),
+)
+OUR_BRAND = BRANDS[0]
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    seed: int = 42
+    scale: float = 1.0
+    days: int = 90  # days of history visible when the world starts
+
+    def __post_init__(self) -> None:
+        if self.scale <= 0:
+            raise ValueError(f"scale must be > 0, got {self.scale}")
+        if self.days < 1:
+            raise ValueError(f"days must be >= 1, got {self.days}")
+
+    @property
+    def n_customers(self) -> int:
+        return max(20, round(2000 * self.scale))
+
+    @property
+    def n_prospects(self) -> int:
+        return max(10, round(1500 * self.scale))
+
+    @property
+    def n_people(self) -> int:
+        return self.n_customers + self.n_prospects
+
+    # Per-day engagement rates for our brand at scale 1 (rivals scaled by Brand.activity).
+    # With 90 days this gives ~200k events: reactions ~62%, comments and replies ~23%,
+    # visitor posts ~2%, X mentions ~13%.
+    posts_per_day: int = 2
+    reactions_per_post: float = 360.0
+    comments_per_post: float = 110.0
+    reply_share: float = 0.15
+    visitor_posts_per_day: float = 22.0
+    mentions_per_day: float = 160.0
+
+    def per_scale(self, rate: float) -> float:
+        return rate * self.scale

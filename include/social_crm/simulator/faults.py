@@ -1,0 +1,84 @@
+"""Faults on demand: rate limits, 5xx, slow and truncated answers, duplicated items, drift.
+
+Set at start (`serve-api` flags) or at run time (`POST /_admin/faults`). Decisions come from a
+seeded RNG drawn once per API call, so a fault sequence is reproducible for a given call order.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass
+class FaultConfig:
+    rate_limit_every: int = 0  # every Nth API call is rate limited (0: never)
+    rate_limit_reset_seconds: float = 1.0  # X: x-rate-limit-reset = now + this
+    error_rate: float = 0.0  # share of calls answered 500/502/503
+    slow_rate: float = 0.0  # share of calls delayed by slow_seconds
+    slow_seconds: float = 2.0
+    truncate_rate: float = 0.0  # share of 200 answers whose JSON body is cut short
+    duplicate_items: bool = False  # each next page repeats the previous page's last item
+    schema_drift: bool = False  # extra field on every item; optional fields left out
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, values: dict) -> FaultConfig:
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+        return cls(**values)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Decision:
+    rate_limited: bool = False
+    server_error: int | None = None
+    delay: float = 0.0
+    truncate: bool = False
+
+
+class FaultInjector:
+    GRAPH_RATE_CODES = (4, 17, 32, 613)
+
+    def __init__(self, config: FaultConfig | None = None) -> None:
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.injected: dict[str, int] = {}
+        self.configure(config or FaultConfig())
+
+    def configure(self, config: FaultConfig) -> None:
+        with self._lock:
+            self.config = config
+            self._rng = random.Random(config.seed)
+
+    def decide(self) -> Decision:
+        with self._lock:
+            self.calls += 1
+            cfg, rng = self.config, self._rng
+            draws = [rng.random() for _ in range(4)]
+            if cfg.rate_limit_every and self.calls % cfg.rate_limit_every == 0:
+                return self._count(Decision(rate_limited=True), "rate_limit")
+            if draws[0] < cfg.error_rate:
+                status = (500, 502, 503)[int(draws[3] * 3) % 3]
+                return self._count(Decision(server_error=status), "server_error")
+            delay = cfg.slow_seconds if draws[1] < cfg.slow_rate else 0.0
+            truncate = draws[2] < cfg.truncate_rate
+            decision = Decision(delay=delay, truncate=truncate)
+            if delay:
+                self._count(decision, "slow")
+            if truncate:
+                self._count(decision, "truncated")
+            return decision
+
+    def graph_rate_code(self) -> int:
+        return self.GRAPH_RATE_CODES[self.calls % len(self.GRAPH_RATE_CODES)]
+
+    def _count(self, decision: Decision, name: str) -> Decision:
+        self.injected[name] = self.injected.get(name, 0) + 1
+        return decision
