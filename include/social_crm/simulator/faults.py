@@ -77,7 +77,9 @@ class FaultInjector:
             return decision
 
     def graph_rate_code(self) -> int:
-        return self.GRAPH_RATE_CODES[self.calls % len(self.GRAPH_RATE_CODES)]
+        """Graph's rate-limit codes in turn, one per injected rate limit."""
+        count = self.injected.get("rate_limit", 1)
+        return self.GRAPH_RATE_CODES[(count - 1) % len(self.GRAPH_RATE_CODES)]
 
     def _count(self, decision: Decision, name: str) -> Decision:
         self.injected[name] = self.injected.get(name, 0) + 1

@@ -161,12 +161,13 @@ class GraphApi:
             raise graph_error(f"(#100) The value must be a valid insights metric: {bad[0]}", 100)
         rows = self.world.fans(brand)
         last = len(rows) - 1
-        since = _day_of(params.get("since"), 0)
-        until = min(_day_of(params.get("until"), last + 1), last + 1)
+        until = _day_of(params.get("until"), last + 1)
+        since = _day_of(params.get("since"), max(0, until - 93))
         if until - since > 93:
             raise graph_error(
                 "(#100) The since and until parameters must be no more than 93 days apart", 100
             )
+        until = min(until, last + 1)
         data = []
         for metric in metrics:
             column = INSIGHT_METRICS.index(metric)

@@ -1,0 +1,23 @@
+from pathlib import Path
+
+import pytest
+
+from social_crm.simulator.config import WorldConfig
+from social_crm.simulator.server import SimulatorServer
+from social_crm.simulator.truth import write_world
+from social_crm.simulator.world import World
+
+SMALL = WorldConfig(seed=3, scale=0.05, days=30)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with SimulatorServer(World(SMALL)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def truth_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("truth")
+    write_world(World(SMALL), out, progress=lambda _: None)
+    return out

@@ -1,0 +1,144 @@
+"""Generation memory stays flat as events grow; the CLI commands work end to end."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+MEASURE = """
+import json, resource, sys
+from pathlib import Path
+from social_crm.simulator.config import WorldConfig
+from social_crm.simulator.truth import write_world
+from social_crm.simulator.world import World
+summary = write_world(World(WorldConfig(seed=9, scale=1.0, days=int(sys.argv[1]))),
+                      Path(sys.argv[2]), progress=lambda _: None)
+print(json.dumps({"rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "messages": summary["rows"]["messages"]}))
+"""
+
+
+def _measure(days, out):
+    proc = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(days), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_peak_memory_stays_flat_when_events_quadruple(tmp_path):
+    small = _measure(15, tmp_path / "small")
+    large = _measure(60, tmp_path / "large")
+    print(
+        f"peak RSS {small['rss_kb'] / 1024:.0f} MB for {small['messages']:,} messages, "
+        f"{large['rss_kb'] / 1024:.0f} MB for {large['messages']:,} messages"
+    )
+    assert large["messages"] > 3.5 * small["messages"]
+    assert large["rss_kb"] < 1.2 * small["rss_kb"]
+
+
+def test_simulate_command_writes_documented_files(tmp_path):
+    out = tmp_path / "world"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "social_crm.cli",
+            "simulate",
+            "--seed",
+            "2",
+            "--scale",
+            "0.02",
+            "--days",
+            "10",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    for name in (
+        "crm/customers.csv",
+        "crm/orders.csv",
+        "crm/erasure_requests.csv",
+        "truth/profiles.csv",
+        "truth/engagements.csv",
+        "truth/messages.csv",
+        "truth/idea_sales.csv",
+        "truth/fan_counts.csv",
+        "truth/deletions.csv",
+        "truth/edits.csv",
+        "truth/erasures.csv",
+        "truth/clv_parameters.json",
+        "truth/world.json",
+        "README.md",
+    ):
+        assert (out / name).is_file(), name
+        if name != "README.md":
+            assert name.split("/")[-1] in (out / "README.md").read_text(), "undocumented"
+    assert "customers" in proc.stdout and "messages" in proc.stdout
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_api_command_serves_both_apis():
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "social_crm.cli",
+            "serve-api",
+            "--seed",
+            "1",
+            "--scale",
+            "0.02",
+            "--days",
+            "10",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{base}/healthz", timeout=1).raise_for_status()
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.monotonic() < deadline, "simulator did not start"
+                time.sleep(0.2)
+        page = requests.get(
+            f"{base}/v21.0/104000000000001",
+            params={"access_token": "sim-facebook-token"},
+            timeout=5,
+        ).json()
+        assert page["name"] == "Fjordbrew Coffee" and page["fan_count"] > 0
+        search = requests.get(
+            f"{base}/2/tweets/search/recent",
+            timeout=5,
+            params={"query": "@fjordbrew", "max_results": 10},
+            headers={"Authorization": "Bearer sim-x-bearer-token"},
+        )
+        assert search.status_code == 200 and search.json()["meta"]["result_count"] == 10
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,0 +1,65 @@
+"""A plain client that walks every page of the simulator's endpoints (test helper)."""
+
+from __future__ import annotations
+
+import requests
+
+from social_crm.simulator.config import BRANDS
+
+FB_TOKEN = "sim-facebook-token"
+X_HEADERS = {"Authorization": "Bearer sim-x-bearer-token"}
+
+
+def graph_pages(base: str, path: str, limit: int, **params: str) -> list[dict]:
+    items: list[dict] = []
+    url: str | None = f"{base}/v21.0/{path}"
+    query: dict | None = {"access_token": FB_TOKEN, "limit": limit, **params}
+    while url:
+        body = requests.get(url, params=query, timeout=30).json()
+        assert "error" not in body, body
+        items.extend(body["data"])
+        url, query = body.get("paging", {}).get("next"), None
+    return items
+
+
+def x_pages(base: str, path: str, limit: int, token_name: str, **params: str) -> list[dict]:
+    items: list[dict] = []
+    query = {"max_results": limit, **params}
+    while True:
+        body = requests.get(f"{base}/2/{path}", params=query, headers=X_HEADERS, timeout=30).json()
+        assert "errors" not in body, body
+        items.extend(body.get("data", []))
+        token = body["meta"].get("next_token")
+        if not token:
+            return items
+        query = {**query, token_name: token}
+
+
+def walk_everything(base: str, graph_limit: int, x_limit: int) -> dict[str, list[dict]]:
+    """Every post, visitor post, comment, reaction, mention and brand reply of every brand."""
+    seen: dict[str, list[dict]] = {
+        k: [] for k in ("posts", "visitor_posts", "comments", "reactions", "tweets")
+    }
+    for brand in BRANDS:
+        posts = graph_pages(base, f"{brand.page_id}/posts", graph_limit)
+        visitor = graph_pages(base, f"{brand.page_id}/feed", graph_limit)
+        seen["posts"] += posts
+        seen["visitor_posts"] += visitor
+        for post in posts + visitor:
+            for comment in graph_pages(
+                base, f"{post['id']}/comments", graph_limit, filter="stream"
+            ):
+                seen["comments"].append({**comment, "post_id": post["id"]})
+            for reaction in graph_pages(base, f"{post['id']}/reactions", graph_limit):
+                seen["reactions"].append({**reaction, "post_id": post["id"], "brand": brand.key})
+        query = f"@{brand.x_handle} OR from:{brand.x_handle}"
+        for tweet in x_pages(
+            base,
+            "tweets/search/recent",
+            x_limit,
+            "next_token",
+            query=query,
+            **{"tweet.fields": "created_at,lang,referenced_tweets"},
+        ):
+            seen["tweets"].append({**tweet, "brand": brand.key})
+    return seen
