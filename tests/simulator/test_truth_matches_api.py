@@ -4,6 +4,7 @@ import csv
 from collections import Counter
 
 import pytest
+import requests
 
 from tests.simulator.walk import walk_everything
 
@@ -81,3 +82,52 @@ def test_comment_threads_point_at_existing_parents(server):
     missing = [p for p in parents if p not in ids]
     # a parent may be deleted while its replies stay, as on Facebook; most are present
     assert len(missing) <= len(parents) * 0.1
+
+
+def test_followers_insights_and_profiles_equal_truth(server, truth_dir):
+    from social_crm.simulator.config import BRANDS
+    from tests.simulator.walk import FB_TOKEN, x_pages
+
+    follows = _rows(truth_dir, "follows.csv")
+    followed = {f["followed_x_id"] for f in follows}
+    for x_id in sorted(followed)[:40] + [b.x_user_id for b in BRANDS]:
+        for limit in (1, 1000):
+            seen = {
+                u["id"]
+                for u in x_pages(server.url, f"users/{x_id}/followers", limit, "pagination_token")
+            }
+            assert seen == {f["follower_x_id"] for f in follows if f["followed_x_id"] == x_id}
+
+    fans = _rows(truth_dir, "fan_counts.csv")
+    for brand in BRANDS:
+        truth_rows = [r for r in fans if r["brand"] == brand.key]
+        answer = requests.get(
+            f"{server.url}/v21.0/{brand.page_id}/insights",
+            timeout=10,
+            params={
+                "access_token": FB_TOKEN,
+                "period": "day",
+                "metric": "page_fans,page_fan_adds,page_fan_removes",
+                "since": truth_rows[0]["date"],
+            },
+        ).json()
+        by_metric = {m["name"]: [v["value"] for v in m["values"]] for m in answer["data"]}
+        assert by_metric["page_fans"] == [int(r["fans"]) for r in truth_rows]
+        assert by_metric["page_fan_adds"] == [int(r["adds"]) for r in truth_rows]
+        assert by_metric["page_fan_removes"] == [int(r["removes"]) for r in truth_rows]
+        page = requests.get(
+            f"{server.url}/v21.0/{brand.page_id}", timeout=10, params={"access_token": FB_TOKEN}
+        ).json()
+        assert page["fan_count"] == int(truth_rows[-1]["fans"])
+
+    for profile in _rows(truth_dir, "profiles.csv")[:60]:
+        if profile["platform"] != "facebook":
+            continue
+        node = requests.get(
+            f"{server.url}/v21.0/{profile['profile_id']}",
+            timeout=10,
+            params={"access_token": FB_TOKEN, "fields": "id,name,email,location"},
+        ).json()
+        assert node["name"] == profile["name"]
+        assert node["location"]["name"] == profile["city"]
+        assert node.get("email", "") == profile["email_visible"]
