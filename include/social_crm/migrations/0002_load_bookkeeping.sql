@@ -13,6 +13,7 @@ create table meta.load_batches (
     records_landed bigint not null default 0,
     records_duplicate bigint not null default 0,
     records_quarantined bigint not null default 0,
+    records_tombstoned bigint not null default 0,
     error text
 );
 

@@ -21,6 +21,7 @@ class FaultConfig:
     truncate_rate: float = 0.0  # share of 200 answers whose JSON body is cut short
     duplicate_items: bool = False  # each next page repeats the previous page's last item
     schema_drift: bool = False  # extra field on every item; optional fields left out
+    malformed_rate: float = 0.0  # share of list items with their id dropped or a bad timestamp
     seed: int = 0
 
     @classmethod
@@ -75,6 +76,20 @@ class FaultInjector:
             if truncate:
                 self._count(decision, "truncated")
             return decision
+
+    def corrupt_items(self, items: object, fields: tuple[str, str]) -> None:
+        """Damage a share of list items in place: drop the id, or break the timestamp."""
+        if not isinstance(items, list) or not self.config.malformed_rate:
+            return
+        id_field, time_field = fields
+        with self._lock:
+            for item in items:
+                if isinstance(item, dict) and self._rng.random() < self.config.malformed_rate:
+                    if self._rng.random() < 0.5 or time_field not in item:
+                        item.pop(id_field, None)
+                    else:
+                        item[time_field] = "not-a-timestamp"
+                    self.injected["malformed"] = self.injected.get("malformed", 0) + 1
 
     def graph_rate_code(self) -> int:
         """Graph's rate-limit codes in turn, one per injected rate limit."""

@@ -46,6 +46,8 @@ class GraphApi:
         self._listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
 
     def handle(self, parts: list[str], params: dict[str, str]) -> Response:
+        if not parts and params.get("ids"):
+            return self._many(params)
         if len(parts) == 1:
             return self._node(parts[0], params)
         if len(parts) == 2:
@@ -82,6 +84,19 @@ class GraphApi:
         if pop.fb_email[person]:
             body["email"] = pop.fb_email[person]
         return Response(200, self._drift(body))
+
+    def _many(self, params: dict[str, str]) -> Response:
+        """`GET /?ids=a,b,c`: several nodes at once, keyed by id (at most 50)."""
+        ids = [i for i in params["ids"].split(",") if i]
+        if len(ids) > 50:
+            raise graph_error("(#100) Too many IDs. Maximum: 50. Provided: " + str(len(ids)), 100)
+        found = {}
+        for node in ids:
+            try:
+                found[node] = self._node(node, params).body
+            except ApiError:
+                raise _missing(node) from None
+        return Response(200, found)
 
     # --- edges ----------------------------------------------------------------------------
 

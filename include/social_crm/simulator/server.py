@@ -118,7 +118,7 @@ class SimulatorServer:
                 else "An active access token must be used to query information."
             )
             return graph_error(message, 190).response, Decision()
-        if not parts:
+        if not parts and not params.get("ids"):
             return graph_error("Unsupported get request.", 100).response, Decision()
         decision = self.faults.decide()
         if decision.rate_limited:
@@ -137,9 +137,11 @@ class SimulatorServer:
         self.graph.version = version
         with self.lock:
             try:
-                return self.graph.handle(parts, params), decision
+                response = self.graph.handle(parts, params)
             except ApiError as exc:
                 return exc.response, decision
+        self.faults.corrupt_items(response.body.get("data"), ("id", "created_time"))
+        return response, decision
 
     def _x(
         self, parts: list[str], params: dict[str, str], headers: dict[str, str]
@@ -191,6 +193,8 @@ class SimulatorServer:
                 response = self.x.handle(parts, params)
             except ApiError as exc:
                 response = exc.response
+        if isinstance(response.body, dict):
+            self.faults.corrupt_items(response.body.get("data"), ("id", "created_at"))
         remaining = X_WINDOW_LIMIT - 1 - (self.faults.calls % X_WINDOW_LIMIT)
         response.headers.update(
             {
@@ -253,6 +257,7 @@ def _bearer(headers: dict[str, str]) -> str | None:
 def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # one small answer must not wait for a delayed ACK
         server_version = "social-crm-simulator"
 
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming

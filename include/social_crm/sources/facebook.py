@@ -1,0 +1,277 @@
+"""Facebook Pages extraction: page snapshot, daily insights, posts and visitor posts with their
+comments (and replies) and reactions, and the profiles of the people who engaged.
+
+Incremental by a look-back window: posts created since (newest seen - lookback_days) are walked
+again with all their comments and reactions, so new items and edits land as new versions and
+items no longer returned land as tombstones. The first run walks everything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from social_crm.landing import BatchResult, LandingBatch, RawRecord, read_watermark
+from social_crm.sources.http import ApiClient
+
+log = logging.getLogger(__name__)
+
+SOURCE = "facebook"
+REACTION_TYPES = {"LIKE", "LOVE", "HAHA", "WOW", "SAD", "ANGRY", "CARE", "THANKFUL", "PRIDE"}
+PROFILE_FIELDS = "id,name,email,location"
+LOOKUP_BATCH = 50  # Graph's limit for ?ids=
+
+
+@dataclass(frozen=True)
+class FacebookSettings:
+    page_ids: tuple[str, ...]
+    lookback_days: int = 30
+    page_size: int = 100
+
+
+class InvalidRecord(ValueError):
+    pass
+
+
+def parse_graph_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidRecord(f"timestamp is {type(value).__name__}, not a string")
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        raise InvalidRecord(f"timestamp {value[:40]!r} is not ISO-8601 (Graph format)") from None
+
+
+def _require_id(item: Any) -> str:
+    if not isinstance(item, dict):
+        raise InvalidRecord(f"item is a {type(item).__name__}, not an object")
+    value = item.get("id")
+    if not isinstance(value, str) or not value:
+        raise InvalidRecord("missing or empty 'id'")
+    return value
+
+
+def _land(batch: LandingBatch, item: Any, build) -> RawRecord | None:  # noqa: ANN001
+    try:
+        record = build(item)
+    except InvalidRecord as exc:
+        batch.quarantine(json.dumps(item, ensure_ascii=False, default=str), str(exc))
+        return None
+    batch.add(record)
+    return record
+
+
+class FacebookExtractor:
+    def __init__(
+        self,
+        client: ApiClient,
+        conn_factory,
+        settings: FacebookSettings,  # noqa: ANN001
+        interval: tuple[datetime | None, datetime | None] = (None, None),
+    ) -> None:
+        self.client = client
+        self.connect = conn_factory
+        self.settings = settings
+        self.interval = interval
+        self.version = client.api_version
+
+    def _batch(self, conn: psycopg.Connection, entity: str) -> LandingBatch:
+        return LandingBatch(
+            conn,
+            SOURCE,
+            entity,
+            interval=self.interval,
+            api_version=self.version,
+            secrets=(self.client._token,),
+        )
+
+    # --- page snapshot and insights -------------------------------------------------------
+
+    def page_snapshots(self) -> BatchResult:
+        at = self.interval[1] or datetime.now(UTC)
+        with self.connect() as conn, self._batch(conn, "page_snapshots") as batch:
+            for page_id in self.settings.page_ids:
+                body = self.client.get_json(
+                    page_id, {"fields": "id,name,fan_count,followers_count"}
+                )
+                _land(
+                    batch,
+                    body,
+                    lambda item: RawRecord(
+                        _require_id(item), item, scope_key=item["id"], event_at=at
+                    ),
+                )
+        return batch.result
+
+    def insights(self) -> BatchResult:
+        with self.connect() as conn:
+            mark = read_watermark(conn, SOURCE, "page_insights").get("last_event_at")
+            with self._batch(conn, "page_insights") as batch:
+                newest = mark
+                for page_id in self.settings.page_ids:
+                    params = {"metric": "page_fans,page_fan_adds,page_fan_removes", "period": "day"}
+                    if mark is not None:
+                        params["since"] = (mark - timedelta(days=2)).strftime("%Y-%m-%d")
+                    body = self.client.get_json(f"{page_id}/insights", params)
+                    for metric in body.get("data") or []:
+                        for value in metric.get("values") or []:
+                            item = {
+                                "page_id": page_id,
+                                "metric": metric.get("name"),
+                                "value": value.get("value"),
+                                "end_time": value.get("end_time"),
+                            }
+                            record = _land(batch, item, _insight_record)
+                            if record and (newest is None or record.event_at > newest):
+                                newest = record.event_at
+                batch.set_watermark(last_event_at=newest)
+        return batch.result
+
+    # --- posts, comments, reactions -------------------------------------------------------
+
+    def posts_with_activity(self, edge: str = "posts") -> list[BatchResult]:
+        """Walk /{page}/posts (or /{page}/feed for visitor posts) in the look-back window, and
+        every comment and reaction of those posts. Returns the posts, comments, reactions and
+        users batches."""
+        entity = "posts" if edge == "posts" else "visitor_posts"
+        with self.connect() as c_posts, self.connect() as c_comments, self.connect() as c_reactions:
+            mark = read_watermark(c_posts, SOURCE, entity).get("last_event_at")
+            since = mark - timedelta(days=self.settings.lookback_days) if mark else None
+            people: set[str] = set()
+            with (
+                self._batch(c_posts, entity) as posts,
+                self._batch(c_comments, "comments") as comments,
+                self._batch(c_reactions, "reactions") as reactions,
+            ):
+                newest = mark
+                for page_id in self.settings.page_ids:
+                    params: dict[str, Any] = {
+                        "limit": self.settings.page_size,
+                        "fields": "id,message,created_time,updated_time,from",
+                    }
+                    if since:
+                        params["since"] = int(since.timestamp())
+                    if self.interval[1]:
+                        params["until"] = int(self.interval[1].timestamp())
+                    clean = True
+                    for page in self.client.graph_pages(f"{page_id}/{edge}", params):
+                        for item in page.items:
+                            record = _land(posts, item, lambda i, p=page_id: _post_record(i, p))
+                            if record is None:
+                                clean = False
+                                continue
+                            newest = max(filter(None, (newest, record.event_at)))
+                            if "from" in item and isinstance(item["from"], dict):
+                                people.add(str(item["from"].get("id")))
+                            self._activity(record.natural_key, comments, reactions, people)
+                        log.info(
+                            "facebook %s %s: page %d, %d posts so far",
+                            page_id,
+                            edge,
+                            page.number,
+                            posts.result.records_in,
+                        )
+                    if clean:
+                        posts.reconcile(page_id, since)
+                posts.set_watermark(last_event_at=newest)
+            results = [comments.result, reactions.result, posts.result]
+        results.append(self.users(people))
+        return results
+
+    def _activity(
+        self, post_id: str, comments: LandingBatch, reactions: LandingBatch, people: set[str]
+    ) -> None:
+        clean = True
+        params = {
+            "filter": "stream",
+            "limit": self.settings.page_size,
+            "fields": "id,message,created_time,from,parent",
+        }
+        for page in self.client.graph_pages(f"{post_id}/comments", params):
+            for item in page.items:
+                record = _land(comments, item, lambda i: _comment_record(i, post_id))
+                if record is None:
+                    clean = False
+                elif isinstance(item.get("from"), dict):
+                    people.add(str(item["from"].get("id")))
+        if clean:
+            comments.reconcile(post_id)
+        clean = True
+        for page in self.client.graph_pages(
+            f"{post_id}/reactions", {"limit": self.settings.page_size}
+        ):
+            for item in page.items:
+                record = _land(reactions, item, lambda i: _reaction_record(i, post_id))
+                if record is None:
+                    clean = False
+                else:
+                    people.add(record.payload["user_id"])
+        if clean:
+            reactions.reconcile(post_id)
+
+    # --- people ---------------------------------------------------------------------------
+
+    def users(self, user_ids: Iterable[str]) -> BatchResult:
+        """Profiles (name, location, verified email where shared) of people not yet landed."""
+        page_ids = set(self.settings.page_ids)
+        with self.connect() as conn:
+            wanted = sorted(set(user_ids) - page_ids - {"None"})
+            known = {
+                row[0]
+                for row in conn.execute(
+                    "select distinct natural_key from raw.facebook_users"
+                    " where natural_key = any(%s)",
+                    (wanted,),
+                ).fetchall()
+            }
+            todo = [u for u in wanted if u not in known]
+            with self._batch(conn, "users") as batch:
+                for start in range(0, len(todo), LOOKUP_BATCH):
+                    chunk = todo[start : start + LOOKUP_BATCH]
+                    body = self.client.get_json(
+                        "", {"ids": ",".join(chunk), "fields": PROFILE_FIELDS}
+                    )
+                    for user_id in chunk:
+                        _land(batch, body.get(user_id), lambda i: RawRecord(_require_id(i), i))
+                log.info("facebook users: %d looked up, %d already known", len(todo), len(known))
+        return batch.result
+
+
+def _post_record(item: Any, page_id: str) -> RawRecord:
+    post_id = _require_id(item)
+    created = parse_graph_time(item.get("created_time"))
+    return RawRecord(post_id, {**item, "page_id": page_id}, scope_key=page_id, event_at=created)
+
+
+def _comment_record(item: Any, post_id: str) -> RawRecord:
+    comment_id = _require_id(item)
+    created = parse_graph_time(item.get("created_time"))
+    author = item.get("from")
+    if not isinstance(author, dict) or not author.get("id"):
+        raise InvalidRecord("comment without 'from.id'")
+    return RawRecord(comment_id, {**item, "post_id": post_id}, scope_key=post_id, event_at=created)
+
+
+def _reaction_record(item: Any, post_id: str) -> RawRecord:
+    user_id = _require_id(item)
+    kind = item.get("type")
+    if kind not in REACTION_TYPES:
+        raise InvalidRecord(f"unknown reaction type {str(kind)[:20]!r}")
+    payload = {"post_id": post_id, "user_id": user_id, "name": item.get("name"), "type": kind}
+    return RawRecord(f"{post_id}:{user_id}", payload, scope_key=post_id)
+
+
+def _insight_record(item: dict) -> RawRecord:
+    if item["metric"] not in ("page_fans", "page_fan_adds", "page_fan_removes"):
+        raise InvalidRecord(f"unexpected insights metric {str(item['metric'])[:40]!r}")
+    if not isinstance(item["value"], int):
+        raise InvalidRecord(f"insights value is {type(item['value']).__name__}, not a number")
+    end = parse_graph_time(item["end_time"])
+    key = f"{item['page_id']}:{item['metric']}:{item['end_time']}"
+    return RawRecord(key, item, scope_key=item["page_id"], event_at=end)

@@ -1,0 +1,203 @@
+"""Extraction against the simulator (real HTTP) into a scratch database (real PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from social_crm import brands, migrations
+from social_crm.simulator.config import WorldConfig
+from social_crm.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
+from social_crm.simulator.truth import write_world
+from social_crm.simulator.world import World
+from social_crm.sources.facebook import FacebookExtractor, FacebookSettings
+from social_crm.sources.http import ApiClient, RetryPolicy
+from social_crm.sources.x import XExtractor, XSettings
+
+WORLD = WorldConfig(seed=11, scale=0.03, days=20)
+FAST_RETRY = RetryPolicy(
+    max_attempts=12, backoff_base=0.01, backoff_cap=0.05, rate_limit_wait=0.01, rate_limit_cap=2.0
+)
+
+
+@pytest.fixture
+def sim():
+    with SimulatorServer(World(WORLD)) as server:
+        yield server
+
+
+@pytest.fixture
+def db(scratch_database):
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        migrations.apply(conn)
+    return scratch_database
+
+
+class Pipeline:
+    """The extractors of every API entity, wired to a simulator and a scratch database."""
+
+    def __init__(
+        self,
+        sim: SimulatorServer,
+        db,
+        *,
+        fb_token: str = DEFAULT_FB_TOKEN,
+        x_token: str = DEFAULT_X_TOKEN,
+        read_timeout: float = 10.0,
+    ) -> None:
+        self.sim, self.db = sim, db
+        tracked = brands.load()
+        timeout = (5.0, read_timeout)
+        self.fb_client = ApiClient(
+            "facebook_graph",
+            sim.url,
+            fb_token,
+            api_version="v21.0",
+            retry=FAST_RETRY,
+            timeout=timeout,
+        )
+        self.x_client = ApiClient(
+            "x_api", sim.url, x_token, api_version="2", retry=FAST_RETRY, timeout=timeout
+        )
+        self.facebook = FacebookExtractor(
+            self.fb_client,
+            self.connect,
+            FacebookSettings(
+                tuple(b.facebook_page_id for b in tracked), lookback_days=60, page_size=25
+            ),
+        )
+        self.x = XExtractor(
+            self.x_client,
+            self.connect,
+            XSettings(
+                tuple(b.x_handle for b in tracked),
+                tuple(b.x_user_id for b in tracked),
+                lookback_days=60,
+                page_size=50,
+            ),
+        )
+
+    def connect(self) -> psycopg.Connection:
+        return psycopg.connect(self.db.libpq())
+
+    def run(self) -> list:
+        results = [self.facebook.page_snapshots(), self.facebook.insights()]
+        results += self.facebook.posts_with_activity("posts")
+        results += self.facebook.posts_with_activity("feed")
+        results += self.x.tweets()
+        results += self.x.followers()
+        return results
+
+    def alive(self, table: str, where: str = "true") -> set[str]:
+        with self.connect() as conn:
+            rows = conn.execute(
+                f"select natural_key from (select distinct on (natural_key) * from raw.{table}"  # noqa: S608
+                f" order by natural_key, ingest_seq desc) v where not is_deleted and {where}"
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    def reactions_by_person(self) -> Counter:
+        brand_of_page = {b.facebook_page_id: b.key for b in brands.load()}
+        with self.connect() as conn:
+            rows = conn.execute(
+                "select payload->>'user_id', split_part(payload->>'post_id', '_', 1),"
+                " lower(payload->>'type') from (select distinct on (natural_key) *"
+                " from raw.facebook_reactions order by natural_key, ingest_seq desc) v"
+                " where not is_deleted"
+            ).fetchall()
+        return Counter((user, brand_of_page[page], kind) for user, page, kind in rows)
+
+    def rows(self, query: str, *params) -> list[tuple]:
+        with self.connect() as conn:
+            return conn.execute(query, params).fetchall()
+
+    def scalar(self, query: str, *params):
+        with self.connect() as conn:
+            return conn.execute(query, params).fetchone()[0]
+
+
+@pytest.fixture
+def pipeline(sim, db):
+    return Pipeline(sim, db)
+
+
+class Truth:
+    def __init__(self, world: World, folder: Path) -> None:
+        write_world(world, folder, progress=lambda _: None)
+        self.folder = folder
+        self.clock_days = world.clock // 86_400
+
+    def rows(self, name: str) -> list[dict]:
+        with open(self.folder / "truth" / name, newline="", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle))
+
+    def messages(self, platform: str, kinds: set[str]) -> set[str]:
+        return {
+            m["message_id"]
+            for m in self.rows("messages.csv")
+            if m["platform"] == platform and m["kind"] in kinds
+        }
+
+    def answers(self, platform: str) -> set[str]:
+        return {
+            m["answer_id"]
+            for m in self.rows("messages.csv")
+            if m["platform"] == platform and m["answer_id"]
+        }
+
+    def reactions_by_person(self) -> Counter:
+        """(facebook user id, brand key, reaction type) -> count."""
+        kinds = {"like", "love", "haha", "wow", "sad", "angry"}
+        fb_id = {
+            p["person_id"]: p["profile_id"]
+            for p in self.rows("profiles.csv")
+            if p["platform"] == "facebook"
+        }
+        return Counter(
+            {
+                (fb_id[e["person_id"]], e["brand"], e["type"]): int(e["count"])
+                for e in self.rows("engagements.csv")
+                if e["type"] in kinds
+            }
+        )
+
+    def follow_edges(self) -> set[str]:
+        return {f"{f['followed_x_id']}:{f['follower_x_id']}" for f in self.rows("follows.csv")}
+
+
+def truth_of(sim: SimulatorServer, folder: Path) -> Truth:
+    """Ground truth of the simulator's world at its current clock."""
+    world = World(sim.world.config)
+    world.clock = sim.world.clock
+    return Truth(world, folder)
+
+
+PAGE_IDS = "('104000000000001', '104000000000002', '104000000000003')"
+BRAND_X_IDS = "('1400000000000000001', '1400000000000000002', '1400000000000000003')"
+
+
+def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
+    customer_comments = pipeline.alive(
+        "facebook_comments", f"payload->'from'->>'id' not in {PAGE_IDS}"
+    )
+    assert customer_comments == truth.messages("facebook", {"comment", "reply"})
+    assert pipeline.alive("facebook_visitor_posts") == truth.messages("facebook", {"visitor_post"})
+    brand_comments = pipeline.alive("facebook_comments", f"payload->'from'->>'id' in {PAGE_IDS}")
+    assert brand_comments >= truth.answers("facebook")
+    mentions = pipeline.alive("x_tweets", f"payload->>'author_id' not in {BRAND_X_IDS}")
+    assert mentions == truth.messages("x", {"mention"})
+    assert pipeline.alive("x_tweets", f"payload->>'author_id' in {BRAND_X_IDS}") >= truth.answers(
+        "x"
+    )
+    authors = {
+        r[0] for r in pipeline.rows("select distinct payload->>'author_id' from raw.x_tweets")
+    }
+    walked = authors | {b.x_user_id for b in brands.load()}
+    expected = {e for e in truth.follow_edges() if e.split(":")[0] in walked}
+    assert pipeline.alive("x_followers") == expected
+    assert len(pipeline.alive("facebook_posts")) == 3 * 2 * truth.clock_days  # 2 a day a page
+    assert pipeline.reactions_by_person() == truth.reactions_by_person()
