@@ -20,7 +20,7 @@ from social_crm.sources.x import XExtractor, XSettings
 
 WORLD = WorldConfig(seed=11, scale=0.03, days=20)
 FAST_RETRY = RetryPolicy(
-    max_attempts=12, backoff_base=0.01, backoff_cap=0.05, rate_limit_wait=0.01, rate_limit_cap=2.0
+    max_attempts=12, backoff_base=0.01, backoff_cap=0.05, rate_limit_wait=0.01, rate_limit_cap=0.05
 )
 
 
