@@ -48,12 +48,16 @@ def airflow_cli() -> str:
     return str(Path(sys.executable).with_name("airflow"))
 
 
+POOLS_FILE = Path(__file__).with_name("airflow_pools.json")
+
+
 def migrate_metadata_db() -> None:
-    """Create or upgrade Airflow's metadata database (idempotent)."""
+    """Create or upgrade Airflow's metadata database and our API pools (idempotent)."""
     env = {**os.environ, **environment()}
-    proc = subprocess.run(
-        [airflow_cli(), "db", "migrate"], env=env, capture_output=True, text=True, check=False
-    )
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        raise RuntimeError(f"`airflow db migrate` failed:\n{tail}")
+    for command in (["db", "migrate"], ["pools", "import", str(POOLS_FILE)]):
+        proc = subprocess.run(
+            [airflow_cli(), *command], env=env, capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+            raise RuntimeError(f"`airflow {' '.join(command)}` failed:\n{tail}")

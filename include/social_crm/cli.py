@@ -62,29 +62,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from social_crm import airflow_env, dag_runs, warehouse
-    from social_crm.paths import local_dir
+    from social_crm import demo
 
-    started = time.monotonic()
-    _step("warehouse")
-    where = warehouse.resolve()
-    applied = warehouse.bootstrap()
-    print(f"    url: {where}{' (embedded, data in .local/pgdata)' if where.embedded else ''}")
-    print(f"    migrations applied now: {', '.join(applied) or 'none (up to date)'}")
-
-    _step(f"airflow metadata database in {airflow_env.airflow_home()}")
-    airflow_env.migrate_metadata_db()
-
-    dag_id = "social_crm_nightly"
-    log_file = local_dir() / "logs" / f"demo-{dag_id}.log"
-    _step(f"running DAG {dag_id} with dag.test() (full log: {log_file})")
-    outcome = dag_runs.run_isolated(dag_id, log_file)
-    for task_id, state in outcome.tasks.items():
-        print(f"    {task_id:<24} {state}")
-    print(f"    DAG run: {outcome.state}")
-
-    print(f"demo finished in {time.monotonic() - started:.0f}s; warehouse: {where}")
-    return 0 if outcome.succeeded else 1
+    return demo.run(scale=args.scale, seed=args.seed)
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
@@ -200,9 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check versions, warehouse, Airflow home, dbt").set_defaults(
         func=cmd_doctor
     )
-    sub.add_parser("demo", help="set up and run the pipeline end to end").set_defaults(
-        func=cmd_demo
-    )
+    dm = sub.add_parser("demo", help="set up and run the pipeline end to end")
+    dm.add_argument("--scale", type=float, default=float(os.environ.get("DEMO_SCALE", "1.0")))
+    dm.add_argument("--seed", type=int, default=42)
+    dm.set_defaults(func=cmd_demo)
     sim = sub.add_parser("simulate", help="write a simulated CRM export and its ground truth")
     _add_world_args(sim)
     sim.add_argument("--out", required=True, help="output folder")

@@ -30,8 +30,12 @@ class DagRunOutcome:
         return self.state == "success"
 
 
-def run_in_process(dag_id: str) -> DagRunOutcome:
-    """`dag.test()` of one DAG from our dags folder; the local Airflow env must be applied."""
+def run_in_process(dag_id: str, *, fail_fast: bool = True) -> DagRunOutcome:
+    """`dag.test()` of one DAG from our dags folder; the local Airflow env must be applied.
+
+    `fail_fast` turns task retries off for this run: a demo or a test should report a failure
+    at once instead of sleeping through retry delays (the scheduler still retries in production).
+    """
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(dags_dir()))
@@ -40,6 +44,9 @@ def run_in_process(dag_id: str) -> DagRunOutcome:
     dag = bag.get_dag(dag_id)
     if dag is None:
         raise KeyError(f"no DAG named {dag_id!r} in {dags_dir()}")
+    if fail_fast:
+        for task in dag.tasks:
+            task.retries = 0
     run = dag.test()
     tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     return DagRunOutcome(dag_id=dag_id, state=str(run.state), tasks=tasks)

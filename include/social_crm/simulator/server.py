@@ -118,6 +118,7 @@ class SimulatorServer:
                 else "An active access token must be used to query information."
             )
             return graph_error(message, 190).response, Decision()
+        params["access_token"] = token  # Graph puts it in paging.next URLs, header or not
         if not parts and not params.get("ids"):
             return graph_error("Unsupported get request.", 100).response, Decision()
         decision = self.faults.decide()

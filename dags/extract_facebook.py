@@ -1,0 +1,64 @@
+"""
+### Extract Facebook Pages
+
+Every hour: page snapshots (fans, followers) and daily insights, the pages' posts and visitor
+posts with every comment, reply and reaction in the look-back window, and the profiles of the
+people who engaged. Lands into `raw.facebook_*` (idempotent: a rerun lands nothing new; edits
+land as new versions, deletions as tombstones) and updates those Assets.
+
+* Credentials: Airflow connection `facebook_graph` (host = Graph base URL, password = token;
+  extra: `api_version`, `page_ids`, `lookback_days`, `rate_limit_wait`).
+* Calls are bounded by the `facebook_api` pool; rate limits are waited out and logged.
+* Safe to retry or clear: a failed batch lands nothing and is marked failed in `meta.load_batches`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+
+from social_crm.assets import FACEBOOK_PAGE, FACEBOOK_POSTS, FACEBOOK_VISITOR_POSTS
+
+
+@dag(
+    dag_id="extract_facebook",
+    schedule="@hourly",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["social_crm", "extract", "facebook"],
+    default_args={
+        "owner": "data-engineering",
+        "retries": 3,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "pool": "facebook_api",
+    },
+    doc_md=__doc__,
+)
+def extract_facebook() -> None:
+    @task(outlets=FACEBOOK_PAGE)
+    def page_snapshot_and_insights(data_interval_start=None, data_interval_end=None) -> list[str]:
+        from social_crm import extract
+
+        return extract.run_facebook("page", (data_interval_start, data_interval_end))
+
+    @task(outlets=FACEBOOK_POSTS)
+    def posts_comments_reactions(data_interval_start=None, data_interval_end=None) -> list[str]:
+        from social_crm import extract
+
+        return extract.run_facebook("posts", (data_interval_start, data_interval_end))
+
+    @task(outlets=FACEBOOK_VISITOR_POSTS)
+    def visitor_posts(data_interval_start=None, data_interval_end=None) -> list[str]:
+        from social_crm import extract
+
+        return extract.run_facebook("feed", (data_interval_start, data_interval_end))
+
+    # posts and visitor posts both land comments and reactions: one after the other
+    page_snapshot_and_insights()
+    posts_comments_reactions() >> visitor_posts()
+
+
+extract_facebook()

@@ -1,0 +1,39 @@
+"""
+### Load the CRM export
+
+Every day: customers, orders and erasure requests from the CSV files in the CRM drop folder
+(`CRM_DROP_DIR`, default `.local/crm_drop`) into `raw.crm_*`. Each row is validated; bad rows go
+to `raw_quarantine.records` with file, line and reason while the rest lands. Files are left in
+place and re-landing is a no-op, so a rerun or a backfill is safe.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+
+from social_crm.assets import CRM
+
+
+@dag(
+    dag_id="load_crm_export",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["social_crm", "extract", "crm"],
+    default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    doc_md=__doc__,
+)
+def load_crm_export() -> None:
+    @task(outlets=CRM)
+    def land_crm_files(data_interval_start=None, data_interval_end=None) -> list[str]:
+        from social_crm import extract
+
+        return extract.run_crm((data_interval_start, data_interval_end))
+
+    land_crm_files()
+
+
+load_crm_export()

@@ -1,0 +1,97 @@
+"""CRM export files: every valid row lands, bad rows are quarantined with file, line and reason."""
+
+import csv
+import shutil
+
+import pytest
+
+from social_crm.simulator.config import WorldConfig
+from social_crm.simulator.truth import write_world
+from social_crm.simulator.world import World
+from social_crm.sources.crm import land_drop_folder
+from tests.extraction.conftest import Pipeline
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def drop(tmp_path):
+    world_dir = tmp_path / "world"
+    write_world(World(WorldConfig(seed=8, scale=0.05, days=30)), world_dir, progress=lambda _: None)
+    folder = tmp_path / "drop"
+    shutil.copytree(world_dir / "crm", folder)
+    return folder
+
+
+def _count(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return sum(1 for _ in csv.DictReader(handle))
+
+
+def test_crm_export_lands_exactly_and_rerun_is_a_noop(sim, db, drop):
+    pipeline = Pipeline(sim, db)
+    results = {r.entity: r for r in land_drop_folder(pipeline.connect, drop)}
+    assert results["customers"].landed == _count(drop / "customers.csv") > 0
+    assert results["orders"].landed == _count(drop / "orders.csv") > 0
+    assert results["erasure_requests"].landed == _count(drop / "erasure_requests.csv")
+    again = land_drop_folder(pipeline.connect, drop)
+    assert [r.landed for r in again] == [0, 0, 0]
+    assert (
+        pipeline.scalar("select cursor_value from meta.watermarks where entity = 'orders'")
+        == "orders.csv"
+    )
+
+
+def test_bad_rows_are_quarantined_and_the_rest_lands(sim, db, drop):
+    bad = drop / "orders_2026-04-02.csv"
+    bad.write_text(
+        "order_id,customer_id,ordered_at,amount,product_id\n"
+        "O1,C000001,2026-04-01T10:00:00Z,12.50,P001\n"
+        "O2,C000001,yesterday,12.50,P001\n"
+        "O3,C000002,2026-04-01T10:00:00Z,twelve,P001\n"
+        ",C000002,2026-04-01T10:00:00Z,3.00,P001\n"
+        "O5,C000003,2026-04-01T10:00:00Z,-4.00,P002\n"
+        "O6,C000003,2026-04-01T10:00:00Z\n",
+        encoding="utf-8",
+    )
+    (drop / "customers_extra.csv").write_text(
+        "customer_id,email,first_name,last_name,birth_year,gender,country,city,job_title,"
+        "marketing_opt_in,profiling_opt_out\n"
+        "C900001,not-an-email,A,B,1980,female,NO,Oslo,Chef,true,false\n"
+        "C900002,ok@example.com,A,B,19x0,female,NO,Oslo,Chef,true,false\n"
+        "C900003,ok3@example.com,A,B,1980,female,NO,Oslo,Chef,maybe,false\n"
+        "C900004,ok4@example.com,A,B,1980,female,NO,Oslo,Chef,true,false\n",
+        encoding="utf-8",
+    )
+    pipeline = Pipeline(sim, db)
+    results = {r.entity: r for r in land_drop_folder(pipeline.connect, drop)}
+    assert results["orders"].quarantined == 4
+    assert results["orders"].landed == _count(drop / "orders.csv") + 2  # O1 and O5
+    assert results["customers"].quarantined == 3
+    reasons = [
+        r[0] for r in pipeline.rows("select reason from raw_quarantine.records order by reason")
+    ]
+    assert reasons == [
+        "customers_extra.csv:2: email 'not-an-email' is not an address",
+        "customers_extra.csv:3: birth_year '19x0' is not a whole number",
+        "customers_extra.csv:4: marketing_opt_in 'maybe' is not true/false",
+        "orders_2026-04-02.csv:3: ordered_at 'yesterday' is not an ISO-8601 timestamp",
+        "orders_2026-04-02.csv:4: amount 'twelve' is not a number",
+        "orders_2026-04-02.csv:5: missing order_id",
+        "orders_2026-04-02.csv:7: wrong number of columns",
+    ]
+    raw_text = pipeline.scalar(
+        "select raw_text from raw_quarantine.records where reason like '%%twelve%%'"
+    )
+    assert '"amount": "twelve"' in raw_text and '"line": 4' in raw_text
+    # a negative amount is a business problem for the quality gate, not a parse error
+    assert (
+        pipeline.scalar("select payload->>'amount' from raw.crm_orders where natural_key = 'O5'")
+        == "-4.00"
+    )
+
+
+def test_missing_drop_folder_is_a_clear_error(sim, db, tmp_path):
+    pipeline = Pipeline(sim, db)
+    with pytest.raises(FileNotFoundError, match="CRM drop folder .* does not exist"):
+        land_drop_folder(pipeline.connect, tmp_path / "nope")
