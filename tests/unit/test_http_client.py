@@ -1,0 +1,114 @@
+"""The HTTP client against tiny real HTTP servers that misbehave on purpose."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from social_crm.redact import redact
+from social_crm.sources.http import ApiClient, ApiError, PaginationLoopError, RetryPolicy
+
+
+def serve(answer):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            status, body, headers = answer(self)
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture
+def looping_server():
+    def answer(handler):
+        base = f"http://127.0.0.1:{handler.server.server_address[1]}"
+        return (
+            200,
+            {
+                "data": [{"id": "1"}],
+                "paging": {"cursors": {"after": "SAME"}, "next": f"{base}/v1/x?after=SAME"},
+            },
+            {},
+        )
+
+    server = serve(answer)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_repeated_cursor_is_refused(looping_server):
+    client = ApiClient("facebook_graph", looping_server, "secret-token-1", api_version="v1")
+    seen = []
+    with pytest.raises(PaginationLoopError, match="returned cursor 'SAME' twice"):
+        for page in client.graph_pages("x"):
+            seen.append(page.number)
+    assert seen == [1, 2]  # page 2 came from cursor SAME and handed SAME back: a loop
+
+
+def test_retry_after_is_respected_and_capped():
+    calls = []
+
+    def answer(handler):
+        calls.append(handler.path)
+        if len(calls) == 1:
+            return 429, {"title": "Too Many Requests"}, {"retry-after": "5000"}
+        return 200, {"data": []}, {}
+
+    server = serve(answer)
+    slept = []
+    client = ApiClient(
+        "x_api",
+        f"http://127.0.0.1:{server.server_address[1]}",
+        "tok-abcdef",
+        retry=RetryPolicy(rate_limit_cap=3.0),
+        sleep=slept.append,
+    )
+    assert client.get_json("2/x") == {"data": []}
+    assert slept == [3.0] and client.waits == [("rate limit", 3.0)]
+    server.shutdown()
+
+
+def test_client_errors_are_final_and_redacted():
+    def answer(handler):
+        return 400, {"errors": [{"message": f"bad request {handler.path}"}]}, {}
+
+    server = serve(answer)
+    client = ApiClient("x_api", f"http://127.0.0.1:{server.server_address[1]}", "tok-abcdef")
+    with pytest.raises(ApiError) as failure:
+        client.get_json("2/x", {"access_token": "tok-abcdef", "q": "1"})
+    assert "HTTP 400" in str(failure.value) and "tok-abcdef" not in str(failure.value)
+    assert client.calls == 1
+    server.shutdown()
+
+
+def test_unreachable_api_fails_after_the_attempts_without_the_token():
+    client = ApiClient(
+        "x_api",
+        "http://127.0.0.1:9",
+        "tok-abcdef",
+        retry=RetryPolicy(max_attempts=3),
+        sleep=lambda _: None,
+    )
+    with pytest.raises(ApiError, match="failed 3 times") as failure:
+        client.get_json("2/x?access_token=tok-abcdef")
+    assert "tok-abcdef" not in str(failure.value)
+    assert [reason.split(":")[0] for reason, _ in client.waits] == ["ConnectionError"] * 2
+
+
+def test_redact_hides_tokens_in_urls_headers_and_literals():
+    text = "GET /x?access_token=abc123&limit=5 Authorization: Bearer xyz.789 literal-s3cret"
+    cleaned = redact(text, "literal-s3cret")
+    assert "abc123" not in cleaned and "xyz.789" not in cleaned and "s3cret" not in cleaned
+    assert "limit=5" in cleaned
