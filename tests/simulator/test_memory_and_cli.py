@@ -1,10 +1,8 @@
 """Generation memory stays flat as events grow; the CLI commands work end to end."""
 
 import json
-import socket
 import subprocess
 import sys
-import time
 
 import requests
 
@@ -88,44 +86,11 @@ def test_simulate_command_writes_documented_files(tmp_path):
     assert "customers" in proc.stdout and "messages" in proc.stdout
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_serve_api_command_serves_both_apis(tmp_path):
+    from social_crm.demo import simulator
+    from social_crm.simulator.config import WorldConfig
 
-
-def test_serve_api_command_serves_both_apis():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "social_crm.cli",
-            "serve-api",
-            "--seed",
-            "1",
-            "--scale",
-            "0.02",
-            "--days",
-            "10",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/healthz", timeout=1).raise_for_status()
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None, proc.stdout.read()
-                assert time.monotonic() < deadline, "simulator did not start"
-                time.sleep(0.2)
+    with simulator(WorldConfig(seed=1, scale=0.02, days=10), tmp_path / "sim.log") as base:
         page = requests.get(
             f"{base}/v21.0/104000000000001",
             params={"access_token": "sim-facebook-token"},
@@ -139,6 +104,4 @@ def test_serve_api_command_serves_both_apis():
             headers={"Authorization": "Bearer sim-x-bearer-token"},
         )
         assert search.status_code == 200 and search.json()["meta"]["result_count"] == 10
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    assert "simulator listening on" in (tmp_path / "sim.log").read_text()

@@ -170,11 +170,14 @@ class XApi:
             replied = self._replied_user(tweet)
             if replied:
                 optional["in_reply_to_user_id"] = replied
-        for name, value in optional.items():
-            if name in fields:
-                body[name] = value
+        return self._with_fields(body, optional, fields, drifts_away="lang")
+
+    def _with_fields(self, body: dict, optional: dict, fields: set[str], drifts_away: str) -> dict:
+        """Add the optional fields the request asked for; under schema drift, drop one and add
+        an unknown one."""
+        body.update({name: value for name, value in optional.items() if name in fields})
         if self.schema_drift:
-            body.pop("lang", None)
+            body.pop(drifts_away, None)
             body["is_simulated_drift"] = True
         return body
 
@@ -236,13 +239,7 @@ class XApi:
                 "listed_count": 0,
             },
         }
-        for name, value in optional.items():
-            if name in fields:
-                body[name] = value
-        if self.schema_drift:
-            body.pop("location", None)
-            body["is_simulated_drift"] = True
-        return body
+        return self._with_fields(body, optional, fields, drifts_away="location")
 
     def _brand_json(self, brand: int, params: dict[str, str]) -> dict:
         spec = BRANDS[brand]

@@ -8,7 +8,6 @@ items no longer returned land as tombstones. The first run walks everything.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import psycopg
 
 from social_crm.landing import BatchResult, LandingBatch, RawRecord, read_watermark
 from social_crm.sources.http import ApiClient
+from social_crm.sources.records import InvalidRecord, land_or_quarantine, require_id
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,6 @@ class FacebookSettings:
     page_size: int = 100
 
 
-class InvalidRecord(ValueError):
-    pass
-
-
 def parse_graph_time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise InvalidRecord(f"timestamp is {type(value).__name__}, not a string")
@@ -46,25 +42,6 @@ def parse_graph_time(value: Any) -> datetime:
         return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
     except ValueError:
         raise InvalidRecord(f"timestamp {value[:40]!r} is not ISO-8601 (Graph format)") from None
-
-
-def _require_id(item: Any) -> str:
-    if not isinstance(item, dict):
-        raise InvalidRecord(f"item is a {type(item).__name__}, not an object")
-    value = item.get("id")
-    if not isinstance(value, str) or not value:
-        raise InvalidRecord("missing or empty 'id'")
-    return value
-
-
-def _land(batch: LandingBatch, item: Any, build) -> RawRecord | None:  # noqa: ANN001
-    try:
-        record = build(item)
-    except InvalidRecord as exc:
-        batch.quarantine(json.dumps(item, ensure_ascii=False, default=str), str(exc))
-        return None
-    batch.add(record)
-    return record
 
 
 class FacebookExtractor:
@@ -100,11 +77,11 @@ class FacebookExtractor:
                 body = self.client.get_json(
                     page_id, {"fields": "id,name,fan_count,followers_count"}
                 )
-                _land(
+                land_or_quarantine(
                     batch,
                     body,
                     lambda item: RawRecord(
-                        _require_id(item), item, scope_key=item["id"], event_at=at
+                        require_id(item), item, scope_key=item["id"], event_at=at
                     ),
                 )
         return batch.result
@@ -127,7 +104,7 @@ class FacebookExtractor:
                                 "value": value.get("value"),
                                 "end_time": value.get("end_time"),
                             }
-                            record = _land(batch, item, _insight_record)
+                            record = land_or_quarantine(batch, item, _insight_record)
                             if record and (newest is None or record.event_at > newest):
                                 newest = record.event_at
                 batch.set_watermark(last_event_at=newest)
@@ -162,7 +139,9 @@ class FacebookExtractor:
                     clean = True
                     for page in self.client.graph_pages(f"{page_id}/{edge}", params):
                         for item in page.items:
-                            record = _land(posts, item, lambda i, p=page_id: _post_record(i, p))
+                            record = land_or_quarantine(
+                                posts, item, lambda i, p=page_id: _post_record(i, p)
+                            )
                             if record is None:
                                 clean = False
                                 continue
@@ -195,7 +174,7 @@ class FacebookExtractor:
         }
         for page in self.client.graph_pages(f"{post_id}/comments", params):
             for item in page.items:
-                record = _land(comments, item, lambda i: _comment_record(i, post_id))
+                record = land_or_quarantine(comments, item, lambda i: _comment_record(i, post_id))
                 if record is None:
                     clean = False
                 elif isinstance(item.get("from"), dict):
@@ -207,7 +186,7 @@ class FacebookExtractor:
             f"{post_id}/reactions", {"limit": self.settings.page_size}
         ):
             for item in page.items:
-                record = _land(reactions, item, lambda i: _reaction_record(i, post_id))
+                record = land_or_quarantine(reactions, item, lambda i: _reaction_record(i, post_id))
                 if record is None:
                     clean = False
                 else:
@@ -238,19 +217,21 @@ class FacebookExtractor:
                         "", {"ids": ",".join(chunk), "fields": PROFILE_FIELDS}
                     )
                     for user_id in chunk:
-                        _land(batch, body.get(user_id), lambda i: RawRecord(_require_id(i), i))
+                        land_or_quarantine(
+                            batch, body.get(user_id), lambda i: RawRecord(require_id(i), i)
+                        )
                 log.info("facebook users: %d looked up, %d already known", len(todo), len(known))
         return batch.result
 
 
 def _post_record(item: Any, page_id: str) -> RawRecord:
-    post_id = _require_id(item)
+    post_id = require_id(item)
     created = parse_graph_time(item.get("created_time"))
     return RawRecord(post_id, {**item, "page_id": page_id}, scope_key=page_id, event_at=created)
 
 
 def _comment_record(item: Any, post_id: str) -> RawRecord:
-    comment_id = _require_id(item)
+    comment_id = require_id(item)
     created = parse_graph_time(item.get("created_time"))
     author = item.get("from")
     if not isinstance(author, dict) or not author.get("id"):
@@ -259,7 +240,7 @@ def _comment_record(item: Any, post_id: str) -> RawRecord:
 
 
 def _reaction_record(item: Any, post_id: str) -> RawRecord:
-    user_id = _require_id(item)
+    user_id = require_id(item)
     kind = item.get("type")
     if kind not in REACTION_TYPES:
         raise InvalidRecord(f"unknown reaction type {str(kind)[:20]!r}")

@@ -7,7 +7,6 @@ lookback_days) finds tweets that were deleted since and lands them as tombstones
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ import psycopg
 
 from social_crm.landing import BatchResult, LandingBatch, RawRecord, read_watermark
 from social_crm.sources.http import ApiClient
+from social_crm.sources.records import InvalidRecord, land_or_quarantine, require_id
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,6 @@ class XSettings:
     author_followers: bool = True  # also walk the followers of every author (the follow graph)
 
 
-class InvalidRecord(ValueError):
-    pass
-
-
 def parse_x_time(value: Any) -> datetime:
     if not isinstance(value, str):
         raise InvalidRecord(f"created_at is {type(value).__name__}, not a string")
@@ -47,25 +43,6 @@ def parse_x_time(value: Any) -> datetime:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidRecord(f"created_at {value[:40]!r} is not ISO-8601") from None
-
-
-def _id(item: Any) -> str:
-    if not isinstance(item, dict):
-        raise InvalidRecord(f"item is a {type(item).__name__}, not an object")
-    value = item.get("id")
-    if not isinstance(value, str) or not value.isdigit():
-        raise InvalidRecord("missing or non-numeric 'id'")
-    return value
-
-
-def _land(batch: LandingBatch, item: Any, build) -> RawRecord | None:  # noqa: ANN001
-    try:
-        record = build(item)
-    except InvalidRecord as exc:
-        batch.quarantine(json.dumps(item, ensure_ascii=False, default=str), str(exc))
-        return None
-    batch.add(record)
-    return record
 
 
 class XExtractor:
@@ -141,7 +118,7 @@ class XExtractor:
         newest_id, newest_at, clean = 0, None, True
         for page in self.client.token_pages("tweets/search/recent", params, "next_token"):
             for item in page.items:
-                record = _land(tweets, item, lambda i: _tweet_record(i, handle))
+                record = land_or_quarantine(tweets, item, lambda i: _tweet_record(i, handle))
                 if record is None:
                     clean = False
                     continue
@@ -149,7 +126,7 @@ class XExtractor:
                 if newest_at is None or record.event_at > newest_at:
                     newest_at = record.event_at
             for user in (page.body.get("includes") or {}).get("users") or []:
-                _land(users, user, lambda i: RawRecord(_id(i), i))
+                land_or_quarantine(users, user, _user_record)
             log.info(
                 "x @%s: page %d, %d tweets so far", handle, page.number, tweets.result.records_in
             )
@@ -179,7 +156,7 @@ class XExtractor:
                         f"users/{target}/followers", params, "pagination_token"
                     ):
                         for item in page.items:
-                            if _land(users, item, lambda i: RawRecord(_id(i), i)) is None:
+                            if land_or_quarantine(users, item, _user_record) is None:
                                 clean = False
                                 continue
                             follows.add(
@@ -196,8 +173,12 @@ class XExtractor:
         return [follows.result, users.result]
 
 
+def _user_record(item: Any) -> RawRecord:
+    return RawRecord(require_id(item, numeric=True), item)
+
+
 def _tweet_record(item: Any, handle: str) -> RawRecord:
-    tweet_id = _id(item)
+    tweet_id = require_id(item, numeric=True)
     created = parse_x_time(item.get("created_at"))
     if not isinstance(item.get("author_id"), str):
         raise InvalidRecord("missing 'author_id'")
