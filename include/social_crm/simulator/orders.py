@@ -1,8 +1,9 @@
 """CRM orders from a buy-till-you-die process, so BG/NBD + Gamma-Gamma can recover it.
 
 Each customer buys at rate lambda ~ Gamma(r, alpha) per week while alive, and after every
-purchase drops out with probability p ~ Beta(a, b). Spend per order is Gamma(p_spend, nu) with
-nu ~ Gamma(q, gamma) per customer (Gamma-Gamma). The generating parameters are ground truth.
+repeat purchase drops out with probability p ~ Beta(a, b). Spend per order is
+Gamma(p_spend, nu) with nu ~ Gamma(q, gamma) per customer (Gamma-Gamma). The generating
+parameters are ground truth.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def customer_orders(
             product = CATALOG[int(pick)][0]
         k += 1
         yield Order(f"O{customer + 1:06d}-{k:04d}", customer, t, max(amount, 0.5), product)
-        if rng.random() < dropout or rate <= 0:
+        # BG/NBD: a customer may drop out right after each repeat purchase, not the first one
+        if (k > 1 and rng.random() < dropout) or rate <= 0:
             return
         t += int(rng.exponential(1.0 / rate) * WEEK) + 1

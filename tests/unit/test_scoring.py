@@ -1,0 +1,106 @@
+"""CLV models and influence: published reference values and recovery of known parameters."""
+
+import csv
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from social_crm.scoring import clv
+from social_crm.scoring.influence import influence_scores, pagerank
+from social_crm.simulator.config import DAY, WorldConfig
+from social_crm.simulator.orders import ClvParameters
+from social_crm.simulator.world import World
+
+CDNOW = Path(__file__).parents[1] / "data" / "cdnow_customers_summary.csv"
+
+
+def test_bgnbd_fit_reproduces_the_published_cdnow_result():
+    with open(CDNOW, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    model = clv.fit_bgnbd(
+        [float(r["frequency"]) for r in rows],
+        [float(r["recency"]) for r in rows],
+        [float(r["T"]) for r in rows],
+    )
+    # Fader, Hardie & Lee (2005): r = 0.243, alpha = 4.414, a = 0.793, b = 2.426
+    assert model.r == pytest.approx(0.243, abs=0.001)
+    assert model.alpha == pytest.approx(4.414, abs=0.01)
+    assert model.a == pytest.approx(0.793, abs=0.002)
+    assert model.b == pytest.approx(2.426, abs=0.01)
+
+
+def _simulated_summary(scale):
+    world = World(WorldConfig(seed=5, scale=scale))
+    week = 7 * DAY
+    rows = []
+    for customer in range(world.population.n_customers):
+        orders = list(world.orders(customer))
+        first = orders[0].ordered_at
+        rows.append(
+            (
+                len(orders) - 1,
+                (orders[-1].ordered_at - first) / week,
+                (world.clock - first) / week,
+                len(orders),
+                float(np.mean([o.amount for o in orders])),
+            )
+        )
+    return np.array(rows)
+
+
+def test_models_recover_the_simulators_generating_parameters():
+    data = _simulated_summary(3)
+    bg = clv.fit_bgnbd(data[:, 0], data[:, 1], data[:, 2])
+    gg = clv.fit_gamma_gamma(data[:, 3], data[:, 4])
+    true = ClvParameters()
+    # the identifiable quantities, tightly; each parameter within a looser band
+    assert bg.r / bg.alpha == pytest.approx(true.r / true.alpha, rel=0.15)  # mean buying rate
+    assert bg.a / (bg.a + bg.b) == pytest.approx(true.a / (true.a + true.b), rel=0.2)  # dropout
+    assert gg.p * gg.gamma / (gg.q - 1) == pytest.approx(
+        true.p * true.gamma / (true.q - 1), rel=0.1
+    )  # mean order value
+    for fitted, generating in (
+        (bg.r, true.r),
+        (bg.alpha, true.alpha),
+        (bg.a, true.a),
+        (bg.b, true.b),
+        (gg.p, true.p),
+        (gg.q, true.q),
+        (gg.gamma, true.gamma),
+    ):
+        assert fitted == pytest.approx(generating, rel=0.5)
+
+
+def test_predictions_behave():
+    model = clv.BgNbd(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    # no repeat purchase yet: certainly alive; a long silence after purchases: probably gone
+    assert clv.probability_alive(model, 0, 0, 30) == pytest.approx(1.0)
+    assert clv.probability_alive(model, 5, 5, 40) < clv.probability_alive(model, 5, 39, 40)
+    horizon = clv.expected_purchases(model, 52, [0, 2, 10], [0, 30, 38], [39, 39, 39])
+    assert (horizon >= 0).all() and horizon[2] > horizon[1] > horizon[0]
+    spend = clv.expected_order_value(clv.GammaGamma(6, 3.5, 15), [0, 1, 20], [0, 80, 80])
+    assert spend[0] == pytest.approx(36.0)  # population mean p*gamma/(q-1)
+    assert spend[0] < spend[1] < spend[2] < 80  # shrinks toward the mean, less with more data
+
+
+def test_fits_refuse_too_little_data():
+    with pytest.raises(clv.FitError, match="at least 10"):
+        clv.fit_bgnbd([1, 2], [1, 2], [3, 4])
+
+
+def test_pagerank_matches_networkx():
+    graph = nx.gnm_random_graph(300, 1500, directed=True, seed=1)
+    src, dst = zip(*graph.edges(), strict=True)
+    ours = pagerank(np.array(src), np.array(dst), 300)
+    reference = nx.pagerank(graph, alpha=0.85, tol=1e-12)
+    assert max(abs(ours[i] - reference[i]) for i in range(300)) < 1e-8
+
+
+def test_influence_scores_average_one_and_favour_the_followed():
+    followers = ["a", "b", "c", "d", "a"]
+    followed = ["hub", "hub", "hub", "hub", "b"]
+    scores = influence_scores(followers, followed)
+    assert np.mean(list(scores.values())) == pytest.approx(1.0)
+    assert scores["hub"] == max(scores.values()) and scores["b"] > scores["c"]
