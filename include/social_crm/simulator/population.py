@@ -11,23 +11,52 @@ from social_crm.simulator.rng import rng_for
 from social_crm.simulator.texts import LANGUAGES
 
 FIRST_NAMES = {
-    "en": ("Emma", "Oliver", "Ava", "James", "Mia", "Noah", "Grace", "Liam", "Chloe", "Jack"),
-    "no": ("Nora", "Jakob", "Ingrid", "Emil", "Sofie", "Lukas", "Ella", "Henrik", "Maja", "Sander"),
-    "pl": ("Zofia", "Jan", "Maja", "Jakub", "Hanna", "Antoni", "Lena", "Filip", "Julia", "Szymon"),
-    "sv": ("Alice", "William", "Elsa", "Hugo", "Saga", "Oscar", "Astrid", "Axel", "Ebba", "Nils"),
+    "en": ("Emma", "Oliver", "Ava", "James", "Mia", "Noah", "Grace", "Liam", "Chloe", "Jack",
+           "Isla", "Harry", "Freya", "George", "Amelia", "Oscar", "Lily", "Leo", "Ruby", "Alfie",
+           "Ella", "Charlie", "Sophie", "Thomas", "Evie", "Henry", "Poppy", "Arthur", "Daisy",
+           "Archie"),
+    "no": ("Nora", "Jakob", "Ingrid", "Emil", "Sofie", "Lukas", "Ella", "Henrik", "Maja",
+           "Sander", "Emma", "Filip", "Sara", "Magnus", "Leah", "Aksel", "Olivia", "Tobias",
+           "Frida", "Jonas", "Hedda", "Mathias", "Tiril", "Sindre", "Ida", "Eirik", "Thea",
+           "Vegard", "Selma", "Håkon"),
+    "pl": ("Zofia", "Jan", "Maja", "Jakub", "Hanna", "Antoni", "Lena", "Filip", "Julia",
+           "Szymon", "Alicja", "Kacper", "Oliwia", "Michał", "Zuzanna", "Wojciech", "Amelia",
+           "Piotr", "Natalia", "Tomasz", "Wiktoria", "Marek", "Agata", "Paweł", "Kinga",
+           "Łukasz", "Ewa", "Bartosz", "Iga", "Krzysztof"),
+    "sv": ("Alice", "William", "Elsa", "Hugo", "Saga", "Oscar", "Astrid", "Axel", "Ebba", "Nils",
+           "Maja", "Liam", "Wilma", "Lucas", "Alma", "Elias", "Vera", "Theo", "Selma", "Adam",
+           "Freja", "Olle", "Tyra", "Gustav", "Linnea", "Erik", "Agnes", "Viktor", "Stina",
+           "Måns"),
 }
-LAST_NAMES = {
-    "en": ("Smith", "Jones", "Taylor", "Brown", "Wilson", "Evans", "Thomas", "Walker", "Hall"),
-    "no": ("Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Berg"),
-    "pl": ("Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kamiński", "Lewandowski", "Zieliński"),
-    "sv": ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson"),
+# Surnames are built from a stem and an ending, so names rarely repeat within a city and a
+# profile's name + city identifies a person about as well as it does in real life.
+SURNAME_PARTS = {
+    "en": (("Ash", "Black", "Brad", "Clay", "Cole", "Craw", "Fair", "Green", "Hart", "Kings",
+            "Lang", "Mil", "North", "Old", "Red", "Stan", "West", "Whit", "Wood", "Ford"),
+           ("ley", "well", "ford", "ton", "wood", "field", "more", "worth", "by", "don",
+            "ham", "wick", "shaw", "ridge", "brook", "land")),
+    "no": (("Aas", "Berg", "Dahl", "Eng", "Fjell", "Foss", "Hag", "Hol", "Lie", "Lund",
+            "Moe", "Nord", "Ry", "Sand", "Skog", "Strand", "Vik", "Ås", "Haug", "Bakk"),
+           ("en", "heim", "stad", "vik", "dal", "rud", "set", "by", "land", "berg",
+            "lie", "nes", "vold", "hus", "seth", "mo")),
+    "pl": (("Now", "Kowal", "Wiśn", "Wój", "Kam", "Lewand", "Zieliń", "Szym", "Woźn", "Dąbr",
+            "Koz", "Jank", "Mazur", "Krawcz", "Pior", "Grab", "Pawl", "Michal", "Zaj", "Król"),
+           ("ak", "ski", "icz", "czyk", "iak", "owski", "ewski", "ek", "ik", "uk",
+            "owicz", "ecki", "al", "asz", "ot", "yk")),
+    "sv": (("And", "Berg", "Carl", "Dahl", "Ek", "Fors", "Gus", "Holm", "Is", "Jo",
+            "Lind", "Malm", "Ny", "Ols", "Pers", "Ros", "Sjö", "Ström", "Wall", "Åker"),
+           ("sson", "gren", "berg", "lund", "ström", "qvist", "man", "dahl", "blad", "ling",
+            "holm", "stedt", "by", "borg", "näs", "vik")),
 }
 COUNTRIES = {"en": "GB", "no": "NO", "pl": "PL", "sv": "SE"}
 CITIES = {
-    "en": ("London", "Manchester", "Leeds", "Bristol"),
-    "no": ("Oslo", "Bergen", "Trondheim", "Stavanger"),
-    "pl": ("Warszawa", "Kraków", "Gdańsk", "Wrocław"),
-    "sv": ("Stockholm", "Göteborg", "Malmö", "Uppsala"),
+    "en": ("London", "Manchester", "Leeds", "Bristol", "Glasgow", "Liverpool", "Cardiff",
+           "Brighton"),
+    "no": ("Oslo", "Bergen", "Trondheim", "Stavanger", "Tromsø", "Drammen", "Kristiansand",
+           "Bodø"),
+    "pl": ("Warszawa", "Kraków", "Gdańsk", "Wrocław", "Poznań", "Łódź", "Lublin", "Szczecin"),
+    "sv": ("Stockholm", "Göteborg", "Malmö", "Uppsala", "Västerås", "Örebro", "Linköping",
+           "Umeå"),
 }
 JOB_TITLES = (
     "Software Engineer",
@@ -98,12 +127,11 @@ def build(config: WorldConfig) -> Population:
     n, n_cust = config.n_people, config.n_customers
     lang = rng.choice(len(LANGUAGES), size=n, p=LANG_WEIGHTS)
     codes = [LANGUAGES[i] for i in lang]
-    first = [FIRST_NAMES[c][i] for c, i in zip(codes, rng.integers(0, 10, n), strict=True)]
-    last = [
-        LAST_NAMES[c][i % len(LAST_NAMES[c])]
-        for c, i in zip(codes, rng.integers(0, 90, n), strict=True)
-    ]
-    city = [CITIES[c][i] for c, i in zip(codes, rng.integers(0, 4, n), strict=True)]
+    first = [FIRST_NAMES[c][i] for c, i in zip(codes, rng.integers(0, 30, n), strict=True)]
+    stems, endings = rng.integers(0, 20, n), rng.integers(0, 16, n)
+    last = [SURNAME_PARTS[c][0][a] + SURNAME_PARTS[c][1][b]
+            for c, a, b in zip(codes, stems, endings, strict=True)]
+    city = [CITIES[c][i] for c, i in zip(codes, rng.integers(0, 8, n), strict=True)]
     birth_year = rng.integers(1950, 2007, n)
     gender = rng.choice(3, size=n, p=(0.49, 0.49, 0.02))
     job = [JOB_TITLES[i] for i in rng.integers(0, len(JOB_TITLES), n)]

@@ -1,0 +1,92 @@
+-- Every like/reaction, comment, reply, visitor post and mention, both platforms, one row each.
+with
+
+brands as (
+
+    select * from {{ ref('brands') }}
+
+),
+
+posts as (
+
+    select post_id, created_at from {{ ref('stg_facebook__posts') }}
+    union all
+    select visitor_post_id, created_at from {{ ref('stg_facebook__visitor_posts') }}
+
+),
+
+reactions as (
+
+    select
+        r.reaction_id as engagement_id,
+        'facebook' as platform,
+        b.brand_key,
+        r.profile_id,
+        r.reaction_type as engagement_type,
+        null::text as message_id,
+        null::text as message_text,
+        coalesce(p.created_at, r.first_seen_at) as occurred_at
+    from {{ ref('stg_facebook__reactions') }} as r
+    inner join brands as b on r.page_id = b.facebook_page_id
+    left join posts as p on r.post_id = p.post_id
+
+),
+
+comments as (
+
+    select
+        c.comment_id as engagement_id,
+        'facebook' as platform,
+        b.brand_key,
+        c.author_profile_id as profile_id,
+        case when c.parent_comment_id is null then 'comment' else 'reply' end
+            as engagement_type,
+        c.comment_id as message_id,
+        c.message_text,
+        c.created_at as occurred_at
+    from {{ ref('stg_facebook__comments') }} as c
+    inner join brands as b on c.page_id = b.facebook_page_id
+    where not c.is_by_page
+
+),
+
+visitor_posts as (
+
+    select
+        v.visitor_post_id as engagement_id,
+        'facebook' as platform,
+        b.brand_key,
+        v.author_profile_id as profile_id,
+        'visitor_post' as engagement_type,
+        v.visitor_post_id as message_id,
+        v.message_text,
+        v.created_at as occurred_at
+    from {{ ref('stg_facebook__visitor_posts') }} as v
+    inner join brands as b on v.page_id = b.facebook_page_id
+
+),
+
+mentions as (
+
+    select
+        t.tweet_id as engagement_id,
+        'x' as platform,
+        b.brand_key,
+        t.author_profile_id as profile_id,
+        'mention' as engagement_type,
+        t.tweet_id as message_id,
+        t.message_text,
+        t.created_at as occurred_at
+    from {{ ref('stg_x__tweets') }} as t
+    inner join brands as b on t.brand_handle = b.x_handle
+    where t.author_profile_id <> b.x_user_id
+
+)
+
+select * from reactions
+union all
+select * from comments
+union all
+select * from visitor_posts
+union all
+select * from mentions

@@ -1,0 +1,77 @@
+-- Social CLV per customer: predicted purchase value (BG/NBD x Gamma-Gamma over the horizon)
+-- + influence x network size + influence x community size, each weighted by a dbt var.
+-- Community size: the customer's followers who themselves engage with our brand.
+with
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+    where is_customer
+
+),
+
+scores as (
+
+    select * from {{ ref('stg_scoring__clv_customers') }}
+
+),
+
+engaged_profiles as (
+
+    select distinct p.profile_id
+    from {{ ref('fct_social_engagements') }} as f
+    inner join {{ ref('int_people_profiles') }} as p on f.person_id = p.person_id
+    where f.platform = 'x'
+        and f.brand_key = (select b.brand_key from {{ ref('brands') }} as b where b.is_ours)
+
+),
+
+community as (
+
+    select
+        fo.followed_profile_id as x_profile_id,
+        count(*) as community_size
+    from {{ ref('stg_x__followers') }} as fo
+    inner join engaged_profiles as e on fo.follower_profile_id = e.profile_id
+    group by fo.followed_profile_id
+
+),
+
+valued as (
+
+    select
+        c.customer_id,
+        coalesce(s.order_count, 0) as order_count,
+        coalesce(s.probability_alive, 0) as probability_alive,
+        coalesce(s.expected_purchases, 0) as expected_purchases,
+        coalesce(s.expected_order_value, 0) as expected_order_value,
+        coalesce(s.expected_purchases * s.expected_order_value, 0) as predicted_clv,
+        coalesce(s.horizon_weeks, 52) as horizon_weeks,
+        c.influence,
+        c.network_size,
+        coalesce(m.community_size, 0) as community_size
+    from customers as c
+    left join scores as s on c.customer_id = s.customer_id
+    left join community as m on c.x_profile_id = m.x_profile_id
+
+)
+
+select
+    customer_id,
+    order_count,
+    probability_alive,
+    expected_purchases,
+    expected_order_value,
+    round(predicted_clv::numeric, 2) as predicted_clv,
+    horizon_weeks,
+    influence,
+    network_size,
+    community_size,
+    round((influence * network_size)::numeric, 4) as influence_x_network,
+    round((influence * community_size)::numeric, 4) as influence_x_community,
+    round((
+        predicted_clv
+        + {{ var('clv_weight_network') }} * influence * network_size
+        + {{ var('clv_weight_community') }} * influence * community_size
+    )::numeric, 2) as social_clv
+from valued

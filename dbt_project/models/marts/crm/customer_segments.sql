@@ -1,0 +1,100 @@
+-- Rule-based segments, a person may be in several; `reason` says why, in words a marketer reads.
+with
+
+people as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+messages as (
+
+    select
+        person_id,
+        count(*) filter (where intent = 'discount') as discount_messages,
+        count(*) filter (where intent = 'idea') as idea_messages,
+        max(occurred_at) as last_message_at
+    from {{ ref('fct_social_engagements') }}
+    where message_id is not null
+    group by person_id
+
+),
+
+activity as (
+
+    select
+        person_id,
+        count(*) filter (where occurred_at >= newest - interval '30 days') as recent_30d,
+        count(*) filter (
+            where occurred_at < newest - interval '30 days'
+            and occurred_at >= newest - interval '90 days'
+        ) as previous_60d
+    from {{ ref('fct_social_engagements') }}
+    cross join (select max(f.occurred_at) as newest from {{ ref('fct_social_engagements') }} as f) as n
+    group by person_id
+
+),
+
+rules as (
+
+    select
+        p.person_id,
+        'advocate' as segment,
+        p.positive_messages || ' positive messages, ' || p.negative_messages || ' negative'
+            as reason
+    from people as p
+    where p.positive_messages >= 3 and p.positive_messages >= 3 * p.negative_messages
+
+    union all
+
+    select
+        p.person_id,
+        'detractor',
+        p.negative_messages || ' negative messages, ' || p.positive_messages || ' positive'
+    from people as p
+    where p.negative_messages >= 2 and p.negative_messages > p.positive_messages
+
+    union all
+
+    select m.person_id, 'discount_seeker', m.discount_messages || ' messages asking for a discount'
+    from messages as m
+    where m.discount_messages >= 2
+
+    union all
+
+    select m.person_id, 'idea_contributor', m.idea_messages || ' #idea messages'
+    from messages as m
+    where m.idea_messages >= 1
+
+    union all
+
+    select
+        a.person_id,
+        'at_risk',
+        'engagement fell from ' || a.previous_60d || ' in the 60 days before to '
+        || a.recent_30d || ' in the last 30'
+    from activity as a
+    where a.previous_60d >= 6 and a.recent_30d * 2 < a.previous_60d / 2.0
+
+    union all
+
+    select
+        p.person_id,
+        'silent_fan',
+        p.reactions_count || ' reactions and no message'
+    from people as p
+    where p.reactions_count >= 5
+        and p.comments_count + p.replies_count + p.visitor_posts_count + p.mentions_count = 0
+
+)
+
+select
+    r.person_id,
+    r.segment,
+    r.reason,
+    p.is_customer,
+    p.age_band,
+    p.country,
+    p.job_title
+from rules as r
+inner join people as p on r.person_id = p.person_id

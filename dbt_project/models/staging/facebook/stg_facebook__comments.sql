@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    {{ latest_versions(source('facebook', 'facebook_comments')) }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        natural_key as comment_id,
+        payload ->> 'post_id' as post_id,
+        split_part(payload ->> 'post_id', '_', 1) as page_id,
+        payload -> 'parent' ->> 'id' as parent_comment_id,
+        payload -> 'from' ->> 'id' as author_profile_id,
+        payload -> 'from' ->> 'name' as author_name,
+
+        -- content
+        payload ->> 'message' as message_text,
+
+        -- flags
+        payload -> 'from' ->> 'id' = split_part(payload ->> 'post_id', '_', 1) as is_by_page,
+
+        -- timestamps (UTC)
+        event_at as created_at
+
+    from source
+
+)
+
+select * from renamed

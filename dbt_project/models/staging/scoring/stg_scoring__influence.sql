@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ source('scoring', 'influence') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        platform || ':' || profile_id as profile_key,
+        profile_id,
+
+        -- scores
+        influence,
+        followers_in_graph
+
+    from source
+
+)
+
+select * from renamed
