@@ -9,9 +9,15 @@ brands as (
 
 posts as (
 
-    select post_id, created_at from {{ ref('stg_facebook__posts') }}
+    select
+        post_id,
+        created_at
+    from {{ ref('stg_facebook__posts') }}
     union all
-    select visitor_post_id, created_at from {{ ref('stg_facebook__visitor_posts') }}
+    select
+        visitor_post_id,
+        created_at
+    from {{ ref('stg_facebook__visitor_posts') }}
 
 ),
 

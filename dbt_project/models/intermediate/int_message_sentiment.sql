@@ -8,7 +8,7 @@ messages as (
     select
         message_id,
         platform,
-        lower(message_text) as text
+        lower(message_text) as lowered_text
     from {{ ref('int_messages_answered') }}
 
 ),
@@ -22,7 +22,7 @@ hits as (
         count(*) as matches
     from messages as m
     inner join {{ ref('sentiment_lexicon') }} as l
-        on position(l.term in m.text) > 0
+        on position(l.term in m.lowered_text) > 0
     group by m.message_id, l.lang
 
 ),
@@ -32,7 +32,7 @@ scored as (
     select
         message_id,
         sum(polarity) as polarity,
-        (array_agg(lang order by matches desc, lang))[1] as lang
+        (array_agg(lang order by matches desc, lang asc))[1] as lang
     from hits
     group by message_id
 
@@ -45,7 +45,7 @@ intents as (
         i.intent
     from messages as m
     inner join {{ ref('intent_lexicon') }} as i
-        on position(i.term in m.text) > 0
+        on position(i.term in m.lowered_text) > 0
     order by m.message_id, i.priority
 
 )
@@ -62,8 +62,8 @@ select
     coalesce(
         i.intent,
         case
-            when coalesce(s.polarity, 0) < 0 and m.text not like '%?%' then 'complaint'
-            when m.text like '%?%' then 'product_question'
+            when coalesce(s.polarity, 0) < 0 and m.lowered_text not like '%?%' then 'complaint'
+            when m.lowered_text like '%?%' then 'product_question'
             when coalesce(s.polarity, 0) > 0 then 'praise'
             else 'other'
         end

@@ -35,9 +35,17 @@ x_answers as (
 
 answers as (
 
-    select answered_id, answered_at, 'facebook' as platform from facebook_answers
+    select
+        answered_id,
+        answered_at,
+        'facebook' as platform
+    from facebook_answers
     union all
-    select answered_id, answered_at, 'x' as platform from x_answers
+    select
+        answered_id,
+        answered_at,
+        'x' as platform
+    from x_answers
 
 )
 

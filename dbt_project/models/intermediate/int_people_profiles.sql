@@ -30,10 +30,10 @@ select
     p.profile_key,
     p.platform,
     p.profile_id,
-    coalesce(l.customer_id, 'prospect:' || p.profile_key) as person_id,
     l.customer_id,
     l.match_method,
     l.match_confidence,
+    coalesce(l.customer_id, 'prospect:' || p.profile_key) as person_id,
     coalesce(c.has_profiling_opt_out, false)
     or l.customer_id in (select e.customer_id from erased as e) as is_excluded_from_details
 from profiles as p

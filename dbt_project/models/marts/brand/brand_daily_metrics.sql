@@ -40,9 +40,15 @@ messages as (
 
 days as (
 
-    select brand_key, metric_date from fans
+    select
+        brand_key,
+        metric_date
+    from fans
     union
-    select brand_key, metric_date from messages
+    select
+        brand_key,
+        metric_date
+    from messages
 
 ),
 
@@ -72,11 +78,11 @@ select
     fan_adds,
     fan_removes,
     mentions,
-    round(
-        mentions::numeric / nullif(sum(mentions) over (partition by metric_date), 0), 6
-    ) as share_of_voice,
     customer_messages,
     positive_messages,
     neutral_messages,
-    negative_messages
+    negative_messages,
+    round(
+        mentions::numeric / nullif(sum(mentions) over (partition by metric_date), 0), 6
+    ) as share_of_voice
 from combined

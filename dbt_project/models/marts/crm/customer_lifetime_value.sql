@@ -21,8 +21,12 @@ engaged_profiles as (
     select distinct p.profile_id
     from {{ ref('fct_social_engagements') }} as f
     inner join {{ ref('int_people_profiles') }} as p on f.person_id = p.person_id
-    where f.platform = 'x'
-        and f.brand_key = (select b.brand_key from {{ ref('brands') }} as b where b.is_ours)
+    where
+        f.platform = 'x'
+        and f.brand_key = (
+            select b.brand_key from {{ ref('brands') }} as b
+            where b.is_ours
+        )
 
 ),
 
@@ -41,14 +45,14 @@ valued as (
 
     select
         c.customer_id,
+        c.influence,
+        c.network_size,
         coalesce(s.order_count, 0) as order_count,
         coalesce(s.probability_alive, 0) as probability_alive,
         coalesce(s.expected_purchases, 0) as expected_purchases,
         coalesce(s.expected_order_value, 0) as expected_order_value,
         coalesce(s.expected_purchases * s.expected_order_value, 0) as predicted_clv,
         coalesce(s.horizon_weeks, 52) as horizon_weeks,
-        c.influence,
-        c.network_size,
         coalesce(m.community_size, 0) as community_size
     from customers as c
     left join scores as s on c.customer_id = s.customer_id
@@ -62,11 +66,11 @@ select
     probability_alive,
     expected_purchases,
     expected_order_value,
-    round(predicted_clv::numeric, 2) as predicted_clv,
     horizon_weeks,
     influence,
     network_size,
     community_size,
+    round(predicted_clv::numeric, 2) as predicted_clv,
     round((influence * network_size)::numeric, 4) as influence_x_network,
     round((influence * community_size)::numeric, 4) as influence_x_community,
     round((

@@ -20,18 +20,24 @@ messages as (
 
 ),
 
+latest as (
+
+    select max(occurred_at) as newest from {{ ref('fct_social_engagements') }}
+
+),
+
 activity as (
 
     select
-        person_id,
-        count(*) filter (where occurred_at >= newest - interval '30 days') as recent_30d,
+        f.person_id,
+        count(*) filter (where f.occurred_at >= l.newest - interval '30 days') as recent_30d,
         count(*) filter (
-            where occurred_at < newest - interval '30 days'
-            and occurred_at >= newest - interval '90 days'
+            where f.occurred_at < l.newest - interval '30 days'
+            and f.occurred_at >= l.newest - interval '90 days'
         ) as previous_60d
-    from {{ ref('fct_social_engagements') }}
-    cross join (select max(f.occurred_at) as newest from {{ ref('fct_social_engagements') }} as f) as n
-    group by person_id
+    from {{ ref('fct_social_engagements') }} as f
+    cross join latest as l
+    group by f.person_id
 
 ),
 
@@ -49,20 +55,27 @@ rules as (
 
     select
         p.person_id,
-        'detractor',
+        'detractor' as segment,
         p.negative_messages || ' negative messages, ' || p.positive_messages || ' positive'
+            as reason
     from people as p
     where p.negative_messages >= 2 and p.negative_messages > p.positive_messages
 
     union all
 
-    select m.person_id, 'discount_seeker', m.discount_messages || ' messages asking for a discount'
+    select
+        m.person_id,
+        'discount_seeker' as segment,
+        m.discount_messages || ' messages asking for a discount' as reason
     from messages as m
     where m.discount_messages >= 2
 
     union all
 
-    select m.person_id, 'idea_contributor', m.idea_messages || ' #idea messages'
+    select
+        m.person_id,
+        'idea_contributor' as segment,
+        m.idea_messages || ' #idea messages' as reason
     from messages as m
     where m.idea_messages >= 1
 
@@ -70,20 +83,21 @@ rules as (
 
     select
         a.person_id,
-        'at_risk',
+        'at_risk' as segment,
         'engagement fell from ' || a.previous_60d || ' in the 60 days before to '
-        || a.recent_30d || ' in the last 30'
+        || a.recent_30d || ' in the last 30' as reason
     from activity as a
-    where a.previous_60d >= 6 and a.recent_30d * 2 < a.previous_60d / 2.0
+    where a.previous_60d >= 6 and a.recent_30d * 4 < a.previous_60d  -- rate fell below half
 
     union all
 
     select
         p.person_id,
-        'silent_fan',
-        p.reactions_count || ' reactions and no message'
+        'silent_fan' as segment,
+        p.reactions_count || ' reactions and no message' as reason
     from people as p
-    where p.reactions_count >= 5
+    where
+        p.reactions_count >= 5
         and p.comments_count + p.replies_count + p.visitor_posts_count + p.mentions_count = 0
 
 )

@@ -44,8 +44,11 @@ engagement as (
 
     select
         person_id,
-        count(*) filter (where engagement_type not in
-            ('comment', 'reply', 'visitor_post', 'mention')) as reactions_count,
+        count(
+            *) filter (
+            where engagement_type not in
+            ('comment', 'reply', 'visitor_post', 'mention')
+        ) as reactions_count,
         count(*) filter (where engagement_type = 'comment') as comments_count,
         count(*) filter (where engagement_type = 'reply') as replies_count,
         count(*) filter (where engagement_type = 'visitor_post') as visitor_posts_count,
@@ -55,7 +58,11 @@ engagement as (
         count(*) filter (where sentiment = 'negative') as negative_messages,
         max(occurred_at) as last_engaged_at
     from {{ ref('fct_social_engagements') }}
-    where brand_key = (select b.brand_key from {{ ref('brands') }} as b where b.is_ours)
+    where
+        brand_key = (
+            select b.brand_key from {{ ref('brands') }} as b
+            where b.is_ours
+        )
     group by person_id
 
 ),
@@ -102,6 +109,15 @@ select
     e.full_name,
     e.email,
     e.birth_year,
+    e.gender,
+    e.country,
+    e.city,
+    e.job_title,
+    p.facebook_profile_id,
+    p.x_profile_id,
+    p.x_handle,
+    g.last_engaged_at,
+    e.has_marketing_opt_in,
     case
         when e.birth_year is null then null
         when extract(year from current_date) - e.birth_year < 25 then '18-24'
@@ -111,13 +127,6 @@ select
         when extract(year from current_date) - e.birth_year < 65 then '55-64'
         else '65+'
     end as age_band,
-    e.gender,
-    e.country,
-    e.city,
-    e.job_title,
-    p.facebook_profile_id,
-    p.x_profile_id,
-    p.x_handle,
     coalesce(p.network_size, 0) as network_size,
     coalesce(p.influence, 0) as influence,
     coalesce(g.reactions_count, 0) as reactions_count,
@@ -127,9 +136,7 @@ select
     coalesce(g.mentions_count, 0) as mentions_count,
     coalesce(g.engagements_count, 0) as engagements_count,
     coalesce(g.positive_messages, 0) as positive_messages,
-    coalesce(g.negative_messages, 0) as negative_messages,
-    g.last_engaged_at,
-    e.has_marketing_opt_in
+    coalesce(g.negative_messages, 0) as negative_messages
 from everyone as e
 left join per_person as p on e.person_id = p.person_id
 left join engagement as g on e.person_id = g.person_id

@@ -14,12 +14,9 @@ renamed as (
         payload ->> 'author_id' as author_profile_id,
         payload ->> 'conversation_id' as conversation_id,
         payload ->> 'in_reply_to_user_id' as in_reply_to_profile_id,
-        (
-            select ref ->> 'id'
-            from jsonb_array_elements(coalesce(payload -> 'referenced_tweets', '[]')) as ref
-            where ref ->> 'type' = 'replied_to'
-            limit 1
-        ) as replied_to_tweet_id,
+        jsonb_path_query_first(
+            payload, '$.referenced_tweets[*] ? (@.type == "replied_to").id'
+        ) #>> '{}' as replied_to_tweet_id,
         payload ->> 'brand_handle' as brand_handle,
 
         -- content
