@@ -1,8 +1,10 @@
 """
 ### Social CRM nightly build
 
-Builds the warehouse models with **dbt** (staging → intermediate → marts) from what the
-extraction DAGs landed in `raw`, once a night at 02:00 UTC.
+Builds the warehouse from what the extraction DAGs landed in `raw`, once a night at 02:00 UTC:
+dbt staging and intermediate models, then scoring in Python (PageRank influence on the follow
+graph, BG/NBD + Gamma-Gamma CLV), then the marts (`dim_customers`, `fct_social_engagements`,
+`customer_segments`, `customer_lifetime_value`, `brand_daily_metrics`, `response_times`).
 
 * Warehouse: `WAREHOUSE_URL`, else the embedded PostgreSQL in `.local/`.
 * dbt project: `dbt_project/` (profile reads the warehouse from the environment).
@@ -39,13 +41,34 @@ def social_crm_nightly() -> None:
         return warehouse.bootstrap()
 
     @task
-    def dbt_build() -> dict[str, str]:
-        """Run `dbt build` (models and data tests); fails naming the failed nodes."""
+    def build_staging_and_intermediate() -> str:
+        """`dbt build` of seeds, staging and intermediate models with their tests."""
         from social_crm import dbt_runner
 
-        return dbt_runner.run("build").statuses
+        return dbt_runner.run("build", "--exclude", "marts").summary()
 
-    bootstrap_warehouse() >> dbt_build()
+    @task
+    def score_influence_and_clv() -> dict[str, int]:
+        """PageRank influence and BG/NBD + Gamma-Gamma CLV into the scoring schema."""
+        from social_crm import warehouse
+        from social_crm.scoring import run
+
+        with warehouse.connect() as conn:
+            return run.run(conn)
+
+    @task
+    def build_marts() -> str:
+        """`dbt build` of the marts (contracts enforced) with their tests."""
+        from social_crm import dbt_runner
+
+        return dbt_runner.run("build", "--select", "marts").summary()
+
+    (
+        bootstrap_warehouse()
+        >> build_staging_and_intermediate()
+        >> score_influence_and_clv()
+        >> build_marts()
+    )
 
 
 social_crm_nightly()

@@ -27,14 +27,16 @@ def score_influence(conn: psycopg.Connection, now: datetime) -> int:
     for target in followed:
         in_degree[target] = in_degree.get(target, 0) + 1
     conn.execute("truncate scoring.influence")
-    with conn.cursor() as cur, cur.copy(
-        "copy scoring.influence (platform, profile_id, influence, followers_in_graph,"
-        " scored_at) from stdin"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "copy scoring.influence (platform, profile_id, influence, followers_in_graph,"
+            " scored_at) from stdin"
+        ) as copy,
+    ):
         for account, score in scores.items():
             copy.write_row(("x", account, score, in_degree.get(account, 0), now))
-    log.info("influence: PageRank over %d accounts and %d follow edges", len(scores),
-             len(edges))
+    log.info("influence: PageRank over %d accounts and %d follow edges", len(scores), len(edges))
     return len(scores)
 
 
@@ -64,21 +66,37 @@ def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) 
     purchases = clv.expected_purchases(bg, horizon_weeks, frequency, recency, age)
     value = clv.expected_order_value(gg, orders, mean_value)
     conn.execute("truncate scoring.clv_customers")
-    with conn.cursor() as cur, cur.copy(
-        "copy scoring.clv_customers (customer_id, orders, frequency, recency_weeks, age_weeks,"
-        " mean_order_value, probability_alive, expected_purchases, expected_order_value,"
-        " horizon_weeks, scored_at) from stdin"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "copy scoring.clv_customers (customer_id, orders, frequency, recency_weeks, age_weeks,"
+            " mean_order_value, probability_alive, expected_purchases, expected_order_value,"
+            " horizon_weeks, scored_at) from stdin"
+        ) as copy,
+    ):
         for i, customer in enumerate(ids):
-            copy.write_row((customer, int(orders[i]), int(frequency[i]), float(recency[i]),
-                            float(age[i]), round(float(mean_value[i]), 2), float(alive[i]),
-                            float(purchases[i]), float(value[i]), horizon_weeks, now))
+            copy.write_row(
+                (
+                    customer,
+                    int(orders[i]),
+                    int(frequency[i]),
+                    float(recency[i]),
+                    float(age[i]),
+                    round(float(mean_value[i]), 2),
+                    float(alive[i]),
+                    float(purchases[i]),
+                    float(value[i]),
+                    horizon_weeks,
+                    now,
+                )
+            )
     conn.execute("truncate scoring.clv_model")
     for model, params in (("bg_nbd", bg.as_dict()), ("gamma_gamma", gg.as_dict())):
         for name, fitted in params.items():
             conn.execute(
                 "insert into scoring.clv_model values (%s, %s, %s, %s, %s)",
-                (model, name, fitted, len(ids), now))
+                (model, name, fitted, len(ids), now),
+            )
     log.info("clv: fitted on %d customers; BG/NBD %s; Gamma-Gamma %s", len(ids), bg, gg)
     return len(ids)
 
@@ -86,6 +104,8 @@ def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) 
 def run(conn: psycopg.Connection, horizon_weeks: int = 52) -> dict[str, int]:
     now = datetime.now(UTC)
     with conn.transaction():
-        counts = {"influence": score_influence(conn, now),
-                  "clv_customers": score_clv(conn, now, horizon_weeks)}
+        counts = {
+            "influence": score_influence(conn, now),
+            "clv_customers": score_clv(conn, now, horizon_weeks),
+        }
     return counts

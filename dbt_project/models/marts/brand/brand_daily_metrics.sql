@@ -84,5 +84,5 @@ select
     negative_messages,
     round(
         mentions::numeric / nullif(sum(mentions) over (partition by metric_date), 0), 6
-    ) as share_of_voice
+    )::numeric(7, 6) as share_of_voice
 from combined

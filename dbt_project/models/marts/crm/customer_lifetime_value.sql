@@ -70,12 +70,12 @@ select
     influence,
     network_size,
     community_size,
-    round(predicted_clv::numeric, 2) as predicted_clv,
-    round((influence * network_size)::numeric, 4) as influence_x_network,
-    round((influence * community_size)::numeric, 4) as influence_x_community,
+    round(predicted_clv::numeric, 2)::numeric(14, 2) as predicted_clv,
+    round((influence * network_size)::numeric, 4)::numeric(18, 4) as influence_x_network,
+    round((influence * community_size)::numeric, 4)::numeric(18, 4) as influence_x_community,
     round((
         predicted_clv
         + {{ var('clv_weight_network') }} * influence * network_size
         + {{ var('clv_weight_community') }} * influence * community_size
-    )::numeric, 2) as social_clv
+    )::numeric, 2)::numeric(14, 2) as social_clv
 from valued
