@@ -48,6 +48,14 @@ def social_crm_nightly() -> None:
         return dbt_runner.run("build", "--exclude", "marts").summary()
 
     @task
+    def apply_erasure_requests() -> dict[str, int]:
+        """Delete erased customers' CRM rows and linked social data from raw."""
+        from social_crm import erasure, warehouse
+
+        with warehouse.connect() as conn:
+            return erasure.erase_requested(conn)
+
+    @task
     def score_influence_and_clv() -> dict[str, int]:
         """PageRank influence and BG/NBD + Gamma-Gamma CLV into the scoring schema."""
         from social_crm import warehouse
@@ -66,6 +74,7 @@ def social_crm_nightly() -> None:
     (
         bootstrap_warehouse()
         >> build_staging_and_intermediate()
+        >> apply_erasure_requests()
         >> score_influence_and_clv()
         >> build_marts()
     )

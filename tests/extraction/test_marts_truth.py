@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from social_crm import dbt_runner
+from social_crm import dbt_runner, erasure
 from social_crm.scoring import run as scoring
 from tests.extraction.conftest import Pipeline, truth_of
 
@@ -24,6 +24,7 @@ def built(sim, db, tmp_path, monkeypatch):
     monkeypatch.setenv("WAREHOUSE_URL", db.libpq())
     dbt_runner.run("build", "--exclude", "marts")
     with pipeline.connect() as conn:
+        erasure.erase_requested(conn)
         scoring.run(conn)
     dbt_runner.run("build", "--select", "marts")
     return pipeline, truth
@@ -31,28 +32,42 @@ def built(sim, db, tmp_path, monkeypatch):
 
 def test_marts_match_the_world(built):
     pipeline, truth = built
-    profiles = {(p["platform"], p["person_id"]): p["profile_id"]
-                for p in truth.rows("profiles.csv")}
-    brands = {"ours", "rival_a", "rival_b"}
+    profiles = {
+        (p["platform"], p["person_id"]): p["profile_id"] for p in truth.rows("profiles.csv")
+    }
+    erased = {e["customer_id"] for e in truth.rows("erasures.csv")}
 
-    # engagement counts per person (profile), brand and type: exact
-    expected = Counter({
-        (e["platform"], profiles[(e["platform"], e["person_id"])], e["brand"], e["type"]):
-            int(e["count"])
-        for e in truth.rows("engagements.csv") if e["brand"] in brands
-    })
-    landed = Counter({(platform, profile, brand, kind): n for platform, profile, brand, kind, n
-                      in pipeline.rows(
-        "select platform, profile_id, brand_key, engagement_type, count(*)"
-        " from intermediate.int_engagements_unified group by 1, 2, 3, 4")})
+    # engagement counts per person (profile), brand and type: exact (erased people: none)
+    expected = Counter(
+        {
+            (e["platform"], profiles[(e["platform"], e["person_id"])], e["brand"], e["type"]): int(
+                e["count"]
+            )
+            for e in truth.rows("engagements.csv")
+            if e["customer_id"] not in erased
+        }
+    )
+    landed = Counter(
+        {
+            (platform, profile, brand, kind): n
+            for platform, profile, brand, kind, n in pipeline.rows(
+                "select platform, profile_id, brand_key, engagement_type, count(*)"
+                " from intermediate.int_engagements_unified group by 1, 2, 3, 4"
+            )
+        }
+    )
     assert landed == expected
 
     # identity resolution against the true links
-    true_links = {f"{p['platform']}:{p['profile_id']}": p["customer_id"]
-                  for p in truth.rows("profiles.csv") if p["customer_id"]}
+    true_links = {
+        f"{p['platform']}:{p['profile_id']}": p["customer_id"]
+        for p in truth.rows("profiles.csv")
+        if p["customer_id"]
+    }
     seen = {r[0] for r in pipeline.rows("select profile_key from intermediate.int_social_profiles")}
-    links = dict(pipeline.rows(
-        "select profile_key, customer_id from intermediate.int_identity_links"))
+    links = dict(
+        pipeline.rows("select profile_key, customer_id from intermediate.int_identity_links")
+    )
     correct = sum(1 for k, v in links.items() if true_links.get(k) == v)
     reachable = sum(1 for k in true_links if k in seen)
     precision, recall = correct / len(links), correct / reachable
@@ -60,33 +75,61 @@ def test_marts_match_the_world(built):
     assert precision >= 0.98 and recall >= 0.95
 
     # opted-out and erased customers are in no detail mart
-    excluded = {r[0] for r in pipeline.rows(
-        "select customer_id from intermediate.int_excluded_customers")}
-    erased = {e["customer_id"] for e in truth.rows("erasures.csv")}
-    opted_out = {c["customer_id"] for c in _csv(truth.folder / "crm" / "customers.csv")
-                 if c["profiling_opt_out"] == "true"}
+    excluded = {
+        r[0] for r in pipeline.rows("select customer_id from intermediate.int_excluded_customers")
+    }
+    opted_out = {
+        c["customer_id"]
+        for c in _csv(truth.folder / "crm" / "customers.csv")
+        if c["profiling_opt_out"] == "true"
+    }
     assert excluded == erased | opted_out and opted_out
-    for mart, column in (("dim_customers", "customer_id"),
-                         ("fct_social_engagements", "customer_id"),
-                         ("customer_lifetime_value", "customer_id"),
-                         ("customer_segments", "person_id"), ("response_times", "person_id")):
+    for mart, column in (
+        ("dim_customers", "customer_id"),
+        ("fct_social_engagements", "customer_id"),
+        ("customer_lifetime_value", "customer_id"),
+        ("customer_segments", "person_id"),
+        ("response_times", "person_id"),
+    ):
         present = {r[0] for r in pipeline.rows(f"select {column} from marts_build.{mart}")}  # noqa: S608
         assert not present & excluded, mart
+
+    # erased customers are gone from raw too: CRM rows and their linked profiles' data
+    assert erased, "the world has erasure requests"
+    assert not {r[0] for r in pipeline.rows("select natural_key from raw.crm_customers")} & erased
+    assert not {r[0] for r in pipeline.rows("select scope_key from raw.crm_orders")} & erased
+    erased_profiles = {k.split(":")[1] for k, v in true_links.items() if v in erased}
+    left = pipeline.rows(
+        "select count(*) from raw.facebook_comments where payload -> 'from' ->> 'id' = any(%s)"
+        " union all select count(*) from raw.x_tweets where payload ->> 'author_id' = any(%s)"
+        " union all select count(*) from raw.facebook_reactions"
+        " where payload ->> 'user_id' = any(%s)",
+        list(erased_profiles),
+        list(erased_profiles),
+        list(erased_profiles),
+    )
+    assert [n for (n,) in left] == [0, 0, 0]
 
     # response times: exact, for every message of a person still in the marts
     answered = {m["message_id"]: m["first_response_seconds"] for m in truth.rows("messages.csv")}
     mart = pipeline.rows(
-        "select message_id, first_response_seconds, is_answered from marts_build.response_times")
+        "select message_id, first_response_seconds, is_answered from marts_build.response_times"
+    )
     assert len(mart) > 100
     for message_id, seconds, is_answered in mart:
         assert answered[message_id] == ("" if seconds is None else str(seconds)), message_id
         assert is_answered == (seconds is not None)
 
-    # share of voice: mentions per brand and day, exact
-    mentions = Counter((m["brand"], m["created_at"][:10]) for m in truth.rows("messages.csv")
-                       if m["kind"] == "mention")
-    daily = pipeline.rows("select brand_key, metric_date::text, mentions, share_of_voice"
-                          " from marts_build.brand_daily_metrics")
+    # share of voice: mentions per brand and day, exact (erased people's mentions are gone)
+    mentions = Counter(
+        (m["brand"], m["created_at"][:10])
+        for m in truth.rows("messages.csv")
+        if m["kind"] == "mention" and m["customer_id"] not in erased
+    )
+    daily = pipeline.rows(
+        "select brand_key, metric_date::text, mentions, share_of_voice"
+        " from marts_build.brand_daily_metrics"
+    )
     assert Counter({(b, d): n for b, d, n, _ in daily if n}) == mentions
     for brand, day, n, share in daily:
         total = sum(v for (_, d), v in mentions.items() if d == day)
@@ -94,8 +137,10 @@ def test_marts_match_the_world(built):
             assert float(share) == pytest.approx(n / total, abs=1e-6), (brand, day)
 
     # CLV: every remaining customer valued; social CLV adds the social terms
-    rows = pipeline.rows("select predicted_clv, social_clv, influence_x_network"
-                         " from marts_build.customer_lifetime_value")
+    rows = pipeline.rows(
+        "select predicted_clv, social_clv, influence_x_network"
+        " from marts_build.customer_lifetime_value"
+    )
     assert rows and all(p >= 0 and s >= p for p, s, _ in rows)
     assert any(x > 0 for _, _, x in rows)
 
@@ -104,11 +149,14 @@ def test_sentiment_accuracy_against_the_labels(built, capsys):
     pipeline, truth = built
     labels = {m["message_id"]: (m["sentiment"], m["intent"]) for m in truth.rows("messages.csv")}
     scored = pipeline.rows(
-        "select message_id, sentiment, intent, lang from intermediate.int_message_sentiment")
+        "select message_id, sentiment, intent, lang from intermediate.int_message_sentiment"
+    )
     sentiment_ok = sum(1 for m, s, _, _ in scored if labels[m][0] == s)
     intent_ok = sum(1 for m, _, i, _ in scored if labels[m][1] == i)
-    print(f"lexicon sentiment accuracy {sentiment_ok / len(scored):.3f}, "
-          f"intent accuracy {intent_ok / len(scored):.3f} on {len(scored)} messages")
+    print(
+        f"lexicon sentiment accuracy {sentiment_ok / len(scored):.3f}, "
+        f"intent accuracy {intent_ok / len(scored):.3f} on {len(scored)} messages"
+    )
     assert sentiment_ok / len(scored) >= 0.9
     assert intent_ok / len(scored) >= 0.8
 

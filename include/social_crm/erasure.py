@@ -1,0 +1,67 @@
+"""Erasure requests: delete a customer's CRM rows and the raw social data of every profile
+linked to them, in one transaction.
+
+The erasure request itself is kept (it is how the marts keep excluding the person, and the
+proof the request was honoured). Extraction may land the person's public social data again
+from the APIs; the nightly run erases it again before any mart is built, and the marts exclude
+erased customers in any case.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+# raw table -> the JSON path of the profile id it is about (x_followers: both ends)
+SOCIAL_TABLES = {
+    "facebook_comments": ["payload -> 'from' ->> 'id'"],
+    "facebook_visitor_posts": ["payload -> 'from' ->> 'id'"],
+    "facebook_reactions": ["payload ->> 'user_id'"],
+    "facebook_users": ["natural_key"],
+    "x_tweets": ["payload ->> 'author_id'"],
+    "x_users": ["natural_key"],
+    "x_followers": ["payload ->> 'follower_id'", "payload ->> 'followed_id'"],
+}
+
+
+def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
+    """Delete raw data of every customer with an erasure request; returns rows deleted per table.
+
+    Profiles are found through `intermediate.int_identity_links` (built before this runs)."""
+    deleted: dict[str, int] = {}
+    with conn.transaction():
+        conn.execute(
+            "create temp table erased_customers on commit drop as"
+            " select distinct natural_key as customer_id from raw.crm_erasure_requests"
+            " where not is_deleted"
+        )
+        conn.execute(
+            "create temp table erased_profiles on commit drop as"
+            " select split_part(l.profile_key, ':', 2) as profile_id"
+            " from intermediate.int_identity_links l"
+            " join erased_customers e using (customer_id)"
+        )
+        deleted["crm_customers"] = conn.execute(
+            "delete from raw.crm_customers where natural_key in"
+            " (select customer_id from erased_customers)"
+        ).rowcount
+        deleted["crm_orders"] = conn.execute(
+            "delete from raw.crm_orders where scope_key in"
+            " (select customer_id from erased_customers)"
+        ).rowcount
+        for table, columns in SOCIAL_TABLES.items():
+            condition = " or ".join(
+                f"{column} in (select profile_id from erased_profiles)"  # noqa: S608
+                for column in columns
+            )
+            deleted[table] = conn.execute(f"delete from raw.{table} where {condition}").rowcount  # noqa: S608
+    total = sum(deleted.values())
+    log.info(
+        "erasure: %d raw rows deleted (%s)",
+        total,
+        ", ".join(f"{t}={n}" for t, n in deleted.items() if n),
+    )
+    return deleted
