@@ -117,6 +117,55 @@ def raw_counts() -> list[tuple[str, int, int, int]]:
     return counts
 
 
+MART_QUERIES = {
+    "customer segments (people per segment)": (
+        "select segment, count(*), min(reason) from marts_build.customer_segments"
+        " group by 1 order by 2 desc"
+    ),
+    "ten highest social CLV customers": (
+        "select c.customer_id, d.full_name, c.predicted_clv, c.influence_x_network,"
+        " c.influence_x_community, c.social_clv from marts_build.customer_lifetime_value c"
+        " join marts_build.dim_customers d on d.person_id = c.customer_id"
+        " order by c.social_clv desc limit 10"
+    ),
+    "median first response per channel (brand: ours)": (
+        "select channel, count(*) filter (where is_answered),"
+        " count(*) filter (where not is_answered),"
+        " (percentile_cont(0.5) within group (order by first_response_seconds)"
+        "  / 60)::numeric(10, 1)"
+        " from marts_build.response_times where brand_key = 'ours' group by 1 order by 1"
+    ),
+}
+MART_HEADERS = {
+    "customer segments (people per segment)": ("segment", "people", "example reason"),
+    "ten highest social CLV customers": (
+        "customer",
+        "name",
+        "predicted CLV",
+        "infl x network",
+        "infl x community",
+        "social CLV",
+    ),
+    "median first response per channel (brand: ours)": (
+        "channel",
+        "answered",
+        "unanswered",
+        "median minutes",
+    ),
+}
+
+
+def print_marts() -> None:
+    with warehouse.connect() as conn:
+        for title, query in MART_QUERIES.items():
+            step(title)
+            rows = conn.execute(query).fetchall()
+            table = [MART_HEADERS[title], *[tuple(str(v) for v in row) for row in rows]]
+            widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+            for row in table:
+                print("    " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
 def run(scale: float, seed: int = 42, days: int = 90) -> int:
     started = time.monotonic()
     logs = local_dir() / "logs"
@@ -132,8 +181,7 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     config = WorldConfig(seed=seed, scale=scale, days=days)
     world_dir = local_dir() / "demo" / f"world-{seed}-{scale}"
     step(f"simulated world seed={seed} scale={scale}: CRM export and truth in {world_dir}")
-    if not (world_dir / "truth" / "world.json").exists():
-        write_world(World(config), world_dir, progress=lambda m: print(f"    {m}", flush=True))
+    write_world(World(config), world_dir, progress=lambda m: print(f"    {m}", flush=True))
     os.environ["CRM_DROP_DIR"] = str(world_dir / "crm")
 
     outcomes = []
@@ -157,6 +205,8 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     for table, alive, versions, deleted in raw_counts():
         print(f"    {table:<28} {alive:>9,} {versions:>9,} {deleted:>7,}")
     ok = all(o.succeeded for o in outcomes) and len(outcomes) == len(DAGS)
+    if ok:
+        print_marts()
     print(
         f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s;"
         f" warehouse: {where}"

@@ -4,9 +4,10 @@
         unique_key='engagement_id',
         on_schema_change='fail',
         post_hook=[
-            "delete from {{ this }} where engagement_id not in"
-            " (select engagement_id from {{ ref('int_engagements_unified') }})"
-            " or customer_id in (select customer_id from {{ ref('int_excluded_customers') }})"
+            "delete from {{ this }} as f where not exists (select 1 from"
+            " {{ ref('int_engagements_unified') }} as e where e.engagement_id = f.engagement_id)"
+            " or exists (select 1 from {{ ref('int_excluded_customers') }} as x"
+            " where x.customer_id = f.customer_id)"
         ]
     )
 }}
