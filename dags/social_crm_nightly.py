@@ -66,10 +66,11 @@ def social_crm_nightly() -> None:
 
     @task
     def build_marts() -> str:
-        """`dbt build` of the marts (contracts enforced) with their tests."""
+        """`dbt build` of the intermediate models again (erasures applied) and the marts
+        (contracts enforced), with their tests."""
         from social_crm import dbt_runner
 
-        return dbt_runner.run("build", "--select", "marts").summary()
+        return dbt_runner.run("build", "--select", "intermediate", "marts").summary()
 
     (
         bootstrap_warehouse()

@@ -20,4 +20,9 @@ FACEBOOK_POSTS = [raw_table("facebook_posts"), *FACEBOOK_ACTIVITY]
 FACEBOOK_VISITOR_POSTS = [raw_table("facebook_visitor_posts"), *FACEBOOK_ACTIVITY]
 X_TWEETS = [raw_table("x_tweets"), raw_table("x_users")]
 X_FOLLOWERS = [raw_table("x_followers"), raw_table("x_users")]
-CRM = [raw_table("crm_customers"), raw_table("crm_orders"), raw_table("crm_erasure_requests")]
+CRM = [
+    raw_table("crm_customers"),
+    raw_table("crm_orders"),
+    raw_table("crm_erasure_requests"),
+    raw_table("crm_products"),
+]

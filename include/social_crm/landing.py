@@ -39,6 +39,7 @@ RAW_TABLES = {
     ("crm", "customers"),
     ("crm", "orders"),
     ("crm", "erasure_requests"),
+    ("crm", "products"),
 }
 PROGRESS_EVERY = 10_000
 

@@ -16,6 +16,7 @@ def test_nightly_dag_runs_dbt_build_end_to_end(warehouse_url, airflow_db):
         [
             "bootstrap_warehouse",
             "build_staging_and_intermediate",
+            "apply_erasure_requests",
             "score_influence_and_clv",
             "build_marts",
         ],
@@ -27,3 +28,19 @@ def test_nightly_dag_runs_dbt_build_end_to_end(warehouse_url, airflow_db):
             " where table_schema = 'staging' and table_name = 'stg_meta__load_batches'"
         ).fetchone()
     assert kind == ("VIEW",)
+    with psycopg.connect(warehouse_url.libpq()) as conn:
+        marts = {
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts_build' and table_type = 'BASE TABLE'"
+            ).fetchall()
+        }
+    assert marts == {
+        "dim_customers",
+        "fct_social_engagements",
+        "customer_segments",
+        "customer_lifetime_value",
+        "brand_daily_metrics",
+        "response_times",
+    }

@@ -34,8 +34,9 @@ def test_crm_export_lands_exactly_and_rerun_is_a_noop(sim, db, drop):
     assert results["customers"].landed == _count(drop / "customers.csv") > 0
     assert results["orders"].landed == _count(drop / "orders.csv") > 0
     assert results["erasure_requests"].landed == _count(drop / "erasure_requests.csv")
+    assert results["products"].landed == _count(drop / "products.csv") > 10
     again = land_drop_folder(pipeline.connect, drop)
-    assert [r.landed for r in again] == [0, 0, 0]
+    assert [r.landed for r in again] == [0, 0, 0, 0]
     assert (
         pipeline.scalar("select cursor_value from meta.watermarks where entity = 'orders'")
         == "orders.csv"

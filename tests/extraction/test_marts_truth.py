@@ -26,7 +26,7 @@ def built(sim, db, tmp_path, monkeypatch):
     with pipeline.connect() as conn:
         erasure.erase_requested(conn)
         scoring.run(conn)
-    dbt_runner.run("build", "--select", "marts")
+    dbt_runner.run("build", "--select", "intermediate", "marts")
     return pipeline, truth
 
 
@@ -166,3 +166,33 @@ def _csv(path):
 
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_idea_attributed_sales_are_exact(built):
+    pipeline, truth = built
+    erased = {e["customer_id"] for e in truth.rows("erasures.csv")}
+    expected = {
+        (i["message_id"], i["customer_id"]): (int(i["orders"]), i["sales_amount"])
+        for i in truth.rows("idea_sales.csv")
+        if i["customer_id"] not in erased  # their #idea messages were erased with them
+    }
+    got = {
+        (m, c): (n, f"{s:.2f}")
+        for m, c, n, s in pipeline.rows(
+            "select idea_message_id, customer_id, order_count, sales_amount"
+            " from intermediate.int_idea_sales"
+        )
+    }
+    assert got == expected and expected
+    per_customer = dict(
+        pipeline.rows(
+            "select customer_id, idea_sales from marts_build.customer_lifetime_value"
+            " where idea_sales > 0"
+        )
+    )
+    erased_or_out = {
+        r[0] for r in pipeline.rows("select customer_id from intermediate.int_excluded_customers")
+    }
+    for (_, customer), (_, sales) in expected.items():
+        if customer not in erased_or_out and float(sales) > 0:
+            assert f"{per_customer[customer]:.2f}" == sales

@@ -149,7 +149,7 @@ def test_advancing_the_clock_brings_new_items_edits_and_deletions(sim):
 
     before_posts = {p["id"] for p in _graph(sim, "/posts", limit=100).json()["data"]}
     before = comments_now()
-    requests.post(f"{sim.url}/_admin/advance", json={"days": 7}, timeout=10).raise_for_status()
+    requests.post(f"{sim.url}/_admin/advance", json={"days": 14}, timeout=10).raise_for_status()
     after_posts = {p["id"] for p in _graph(sim, "/posts", limit=100).json()["data"]}
     after = comments_now()
 

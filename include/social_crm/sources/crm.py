@@ -1,4 +1,4 @@
-"""CRM export: customers, orders and erasure requests as CSV files dropped in a folder.
+"""CRM export: customers, orders, products and erasure requests as CSV files in a folder.
 
 Every row is validated on its own; a bad row goes to raw_quarantine with the file, line and
 reason, and the rest of the file lands. Files stay where they are (re-landing is a no-op), so
@@ -115,6 +115,25 @@ def erasure_record(row: dict) -> RawRecord:
     return RawRecord(customer_id, payload, event_at=requested_at)
 
 
+def product_record(row: dict) -> RawRecord:
+    product_id = _text(row, "product_id")
+    launched_at = _time(row, "launched_at") if _text(row, "launched_at", False) else None
+    price = _text(row, "list_price", False)
+    if price is not None:
+        try:
+            Decimal(price)
+        except InvalidOperation:
+            raise InvalidRow(f"list_price {price[:20]!r} is not a number") from None
+    payload = {
+        "product_id": product_id,
+        "name": _text(row, "name", False),
+        "list_price": price,
+        "launched_at": launched_at.isoformat() if launched_at else None,
+        "idea_message_id": _text(row, "idea_message_id", False),
+    }
+    return RawRecord(product_id, payload, event_at=launched_at)
+
+
 @dataclass(frozen=True)
 class CrmFile:
     entity: str
@@ -126,6 +145,7 @@ FILES = (
     CrmFile("customers", "customers*.csv", customer_record),
     CrmFile("orders", "orders*.csv", order_record),
     CrmFile("erasure_requests", "erasure_requests*.csv", erasure_record),
+    CrmFile("products", "products*.csv", product_record),
 )
 
 

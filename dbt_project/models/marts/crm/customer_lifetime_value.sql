@@ -1,5 +1,6 @@
 -- Social CLV per customer: predicted purchase value (BG/NBD x Gamma-Gamma over the horizon)
--- + influence x network size + influence x community size, each weighted by a dbt var.
+-- + influence x network size + influence x community size + sales of products born from the
+-- customer's #idea messages, each weighted by a dbt var.
 -- Community size: the customer's followers who themselves engage with our brand.
 with
 
@@ -41,6 +42,17 @@ community as (
 
 ),
 
+ideas as (
+
+    select
+        customer_id,
+        sum(sales_amount) as idea_sales
+    from {{ ref('int_idea_sales') }}
+    where customer_id is not null
+    group by customer_id
+
+),
+
 valued as (
 
     select
@@ -53,10 +65,12 @@ valued as (
         coalesce(s.expected_order_value, 0) as expected_order_value,
         coalesce(s.expected_purchases * s.expected_order_value, 0) as predicted_clv,
         coalesce(s.horizon_weeks, 52) as horizon_weeks,
-        coalesce(m.community_size, 0) as community_size
+        coalesce(m.community_size, 0) as community_size,
+        coalesce(i.idea_sales, 0) as idea_sales
     from customers as c
     left join scores as s on c.customer_id = s.customer_id
     left join community as m on c.x_profile_id = m.x_profile_id
+    left join ideas as i on c.customer_id = i.customer_id
 
 )
 
@@ -77,5 +91,7 @@ select
         predicted_clv
         + {{ var('clv_weight_network') }} * influence * network_size
         + {{ var('clv_weight_community') }} * influence * community_size
-    )::numeric, 2)::numeric(14, 2) as social_clv
+        + {{ var('clv_weight_ideas') }} * idea_sales
+    )::numeric, 2)::numeric(14, 2) as social_clv,
+    idea_sales::numeric(14, 2) as idea_sales
 from valued
