@@ -74,6 +74,30 @@ def test_marts_match_the_world(built):
     print(f"identity links: precision {precision:.3f}, recall {recall:.3f} ({len(links)} links)")
     assert precision >= 0.98 and recall >= 0.95
 
+    # per customer and type, for our brand, in dim_customers: exact (all links are right here)
+    assert precision == recall == 1.0
+    columns = {
+        "comment": "comments_count",
+        "reply": "replies_count",
+        "visitor_post": "visitor_posts_count",
+        "mention": "mentions_count",
+    }
+    per_customer = Counter()
+    for e in truth.rows("engagements.csv"):
+        if e["brand"] == "ours" and e["customer_id"]:
+            kind = columns.get(e["type"], "reactions_count")
+            per_customer[(e["customer_id"], kind)] += int(e["count"])
+    dim = pipeline.rows(
+        "select customer_id, reactions_count, comments_count, replies_count,"
+        " visitor_posts_count, mentions_count from marts_build.dim_customers where is_customer"
+    )
+    names = ["reactions_count", *columns.values()]
+    got = Counter(
+        {(row[0], name): n for row in dim for name, n in zip(names, row[1:], strict=True) if n}
+    )
+    in_dim = {row[0] for row in dim}
+    assert got == Counter({k: v for k, v in per_customer.items() if k[0] in in_dim})
+
     # opted-out and erased customers are in no detail mart
     excluded = {
         r[0] for r in pipeline.rows("select customer_id from intermediate.int_excluded_customers")
