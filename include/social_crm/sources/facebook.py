@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
-
 from social_crm.landing import BatchResult, LandingBatch, RawRecord, read_watermark
-from social_crm.sources.http import ApiClient
+from social_crm.sources.extractor import Extractor
 from social_crm.sources.records import InvalidRecord, land_or_quarantine, require_id
 
 log = logging.getLogger(__name__)
@@ -44,31 +42,9 @@ def parse_graph_time(value: Any) -> datetime:
         raise InvalidRecord(f"timestamp {value[:40]!r} is not ISO-8601 (Graph format)") from None
 
 
-class FacebookExtractor:
-    def __init__(
-        self,
-        client: ApiClient,
-        conn_factory,
-        settings: FacebookSettings,  # noqa: ANN001
-        interval: tuple[datetime | None, datetime | None] = (None, None),
-    ) -> None:
-        self.client = client
-        self.connect = conn_factory
-        self.settings = settings
-        self.interval = interval
-        self.version = client.api_version
-
-    def _batch(self, conn: psycopg.Connection, entity: str) -> LandingBatch:
-        return LandingBatch(
-            conn,
-            SOURCE,
-            entity,
-            interval=self.interval,
-            api_version=self.version,
-            secrets=(self.client._token,),
-        )
-
-    # --- page snapshot and insights -------------------------------------------------------
+class FacebookExtractor(Extractor):
+    source = SOURCE
+    settings: FacebookSettings
 
     def page_snapshots(self) -> BatchResult:
         at = self.interval[1] or datetime.now(UTC)

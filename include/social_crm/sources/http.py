@@ -180,6 +180,10 @@ class ApiClient:
         self.waits.append((reason, seconds))
         self.sleep(seconds)
 
+    def secrets_to_redact(self) -> tuple[str, ...]:
+        """What must never be written anywhere (for the landing code's redaction)."""
+        return (self._token,)
+
     def _redact(self, text: str) -> str:
         return redact(text, self._token)
 

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import psycopg
-
 from social_crm.landing import BatchResult, LandingBatch, RawRecord, read_watermark
-from social_crm.sources.http import ApiClient
+from social_crm.sources.extractor import Extractor
 from social_crm.sources.records import InvalidRecord, land_or_quarantine, require_id
 
 log = logging.getLogger(__name__)
@@ -45,28 +43,9 @@ def parse_x_time(value: Any) -> datetime:
         raise InvalidRecord(f"created_at {value[:40]!r} is not ISO-8601") from None
 
 
-class XExtractor:
-    def __init__(
-        self,
-        client: ApiClient,
-        conn_factory,
-        settings: XSettings,  # noqa: ANN001
-        interval: tuple[datetime | None, datetime | None] = (None, None),
-    ) -> None:
-        self.client = client
-        self.connect = conn_factory
-        self.settings = settings
-        self.interval = interval
-
-    def _batch(self, conn: psycopg.Connection, entity: str) -> LandingBatch:
-        return LandingBatch(
-            conn,
-            SOURCE,
-            entity,
-            interval=self.interval,
-            api_version="2",
-            secrets=(self.client._token,),
-        )
+class XExtractor(Extractor):
+    source = SOURCE
+    settings: XSettings
 
     def tweets(self) -> list[BatchResult]:
         """Mentions and brand replies for every brand, and their authors."""
