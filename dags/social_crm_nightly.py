@@ -4,7 +4,10 @@
 Builds the warehouse from what the extraction DAGs landed in `raw`, once a night at 02:00 UTC:
 dbt staging and intermediate models, then scoring in Python (PageRank influence on the follow
 graph, BG/NBD + Gamma-Gamma CLV), then the marts (`dim_customers`, `fct_social_engagements`,
-`customer_segments`, `customer_lifetime_value`, `brand_daily_metrics`, `response_times`).
+`customer_segments`, `customer_lifetime_value`, `brand_daily_metrics`, `response_times`) in
+`marts_build`, with dbt's data tests as the gate; only when all pass are they published to
+`marts`, the schema BI reads, in one transaction. A failed test stops the run before publishing,
+so `marts` keeps the last good build.
 
 * Warehouse: `WAREHOUSE_URL`, else the embedded PostgreSQL in `.local/`.
 * dbt project: `dbt_project/` (profile reads the warehouse from the environment).
@@ -36,41 +39,44 @@ def social_crm_nightly() -> None:
     @task
     def bootstrap_warehouse() -> list[str]:
         """Apply pending warehouse migrations (no-op when up to date)."""
-        from social_crm import warehouse
+        from social_crm import nightly
 
-        return warehouse.bootstrap()
+        return nightly.bootstrap()
 
     @task
     def build_staging_and_intermediate() -> str:
-        """`dbt build` of seeds, staging and intermediate models with their tests."""
-        from social_crm import dbt_runner
+        """dbt build of seeds, staging and intermediate models, with their tests."""
+        from social_crm import nightly
 
-        return dbt_runner.run("build", "--exclude", "marts").summary()
+        return nightly.build_staging_and_intermediate()
 
     @task
     def apply_erasure_requests() -> dict[str, int]:
         """Delete erased customers' CRM rows and linked social data from raw."""
-        from social_crm import erasure, warehouse
+        from social_crm import nightly
 
-        with warehouse.connect() as conn:
-            return erasure.erase_requested(conn)
+        return nightly.apply_erasure_requests()
 
     @task
     def score_influence_and_clv() -> dict[str, int]:
         """PageRank influence and BG/NBD + Gamma-Gamma CLV into the scoring schema."""
-        from social_crm import warehouse
-        from social_crm.scoring import run
+        from social_crm import nightly
 
-        with warehouse.connect() as conn:
-            return run.run(conn)
+        return nightly.score()
 
     @task
     def build_marts() -> str:
-        """`dbt build` of the intermediate models again (erasures applied) and the marts
-        (contracts enforced), with their tests."""
-        from social_crm import dbt_runner
+        """dbt build of the marts in marts_build with their tests: the audit before publish."""
+        from social_crm import nightly
 
-        return dbt_runner.run("build", "--select", "intermediate", "marts").summary()
+        return nightly.build_marts()
+
+    @task
+    def publish_marts() -> dict[str, int]:
+        """Copy the validated marts from marts_build into marts (BI's schema), atomically."""
+        from social_crm import nightly
+
+        return nightly.publish_marts()
 
     (
         bootstrap_warehouse()
@@ -78,6 +84,7 @@ def social_crm_nightly() -> None:
         >> apply_erasure_requests()
         >> score_influence_and_clv()
         >> build_marts()
+        >> publish_marts()
     )
 
 

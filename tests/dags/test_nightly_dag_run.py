@@ -19,6 +19,7 @@ def test_nightly_dag_runs_dbt_build_end_to_end(warehouse_url, airflow_db):
             "apply_erasure_requests",
             "score_influence_and_clv",
             "build_marts",
+            "publish_marts",
         ],
         "success",
     )

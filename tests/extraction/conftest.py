@@ -201,3 +201,17 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
     assert pipeline.alive("x_followers") == expected
     assert len(pipeline.alive("facebook_posts")) == 3 * 2 * truth.clock_days  # 2 a day a page
     assert pipeline.reactions_by_person() == truth.reactions_by_person()
+
+
+@pytest.fixture
+def built(sim, db, tmp_path, monkeypatch):
+    from social_crm import nightly
+    from social_crm.sources.crm import land_drop_folder
+
+    pipeline = Pipeline(sim, db)
+    pipeline.run()
+    truth = truth_of(sim, tmp_path / "truth")
+    land_drop_folder(pipeline.connect, truth.folder / "crm")
+    monkeypatch.setenv("WAREHOUSE_URL", db.libpq())
+    nightly.run_all()
+    return pipeline, truth

@@ -5,29 +5,8 @@ from collections import Counter
 
 import pytest
 
-from social_crm import dbt_runner, erasure
-from social_crm.scoring import run as scoring
-from tests.extraction.conftest import Pipeline, truth_of
-
 pytestmark = pytest.mark.integration
 REACTIONS = {"like", "love", "haha", "wow", "sad", "angry"}
-
-
-@pytest.fixture
-def built(sim, db, tmp_path, monkeypatch):
-    from social_crm.sources.crm import land_drop_folder
-
-    pipeline = Pipeline(sim, db)
-    pipeline.run()
-    truth = truth_of(sim, tmp_path / "truth")
-    land_drop_folder(pipeline.connect, truth.folder / "crm")
-    monkeypatch.setenv("WAREHOUSE_URL", db.libpq())
-    dbt_runner.run("build", "--exclude", "marts")
-    with pipeline.connect() as conn:
-        erasure.erase_requested(conn)
-        scoring.run(conn)
-    dbt_runner.run("build", "--select", "intermediate", "marts")
-    return pipeline, truth
 
 
 def test_marts_match_the_world(built):

@@ -1,0 +1,75 @@
+"""Write-audit-publish and roles: a bad batch never reaches BI; bi_reader sees marts only."""
+
+import psycopg
+import pytest
+
+from social_crm import dbt_runner, nightly
+from social_crm.dbt_runner import DbtRunError
+
+pytestmark = pytest.mark.integration
+
+
+def _marts_snapshot(pipeline):
+    return {
+        table: pipeline.scalar(f"select count(*) from marts.{table}")  # noqa: S608
+        for table in ("dim_customers", "fct_social_engagements", "response_times")
+    }
+
+
+def test_published_marts_and_a_corrupt_batch_blocked(built):
+    pipeline, _ = built
+    before = _marts_snapshot(pipeline)
+    assert all(n > 0 for n in before.values())
+
+    # a corrupted raw batch: a negative order amount lands (parsing accepts it)
+    with pipeline.connect() as conn:
+        batch = conn.execute(
+            "select batch_id from meta.load_batches where entity = 'orders' limit 1"
+        ).fetchone()[0]
+        conn.execute(
+            "insert into raw.crm_orders (natural_key, scope_key, event_at, payload, payload_hash,"
+            " extracted_at, batch_id) values ('O-BAD', 'C000001', now(),"
+            ' \'{"order_id": "O-BAD", "customer_id": "C000001", "amount": "-50.00"}\','
+            " 'bad', now(), %s)",
+            (batch,),
+        )
+    with pytest.raises(DbtRunError, match="non_negative_stg_crm__orders_amount"):
+        nightly.run_all()
+    assert _marts_snapshot(pipeline) == before  # BI still sees the last good build
+
+    # repaired: the next run publishes again
+    with pipeline.connect() as conn:
+        conn.execute("delete from raw.crm_orders where natural_key = 'O-BAD'")
+    assert nightly.run_all()["publish_marts"]["dim_customers"] == before["dim_customers"]
+
+
+def test_duplicate_key_in_a_mart_blocks_publishing(built):
+    pipeline, _ = built
+    before = _marts_snapshot(pipeline)
+    with pipeline.connect() as conn:
+        conn.execute(
+            "insert into marts_build.dim_customers select * from marts_build.dim_customers limit 1"
+        )
+    with pytest.raises(DbtRunError, match="unique_dim_customers_person_id"):
+        dbt_runner.run("test", "--select", "marts")
+    assert _marts_snapshot(pipeline) == before
+
+
+def test_bi_reader_reads_marts_only(built):
+    pipeline, _ = built
+    with pipeline.connect() as conn:
+        conn.execute("set role bi_reader")
+        assert conn.execute("select count(*) from marts.dim_customers").fetchone()[0] > 0
+    for relation in (
+        "raw.crm_customers",
+        "raw_quarantine.records",
+        "meta.load_batches",
+        "staging.stg_crm__customers",
+        "intermediate.int_identity_links",
+        "marts_build.dim_customers",
+        "scoring.clv_customers",
+    ):
+        with pipeline.connect() as conn:
+            conn.execute("set role bi_reader")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(f"select 1 from {relation} limit 1")  # noqa: S608
