@@ -119,13 +119,13 @@ def raw_counts() -> list[tuple[str, int, int, int]]:
 
 MART_QUERIES = {
     "customer segments (people per segment)": (
-        "select segment, count(*), min(reason) from marts_build.customer_segments"
+        "select segment, count(*), min(reason) from marts.customer_segments"
         " group by 1 order by 2 desc"
     ),
     "ten highest social CLV customers": (
         "select c.customer_id, d.full_name, c.predicted_clv, c.influence_x_network,"
-        " c.influence_x_community, c.social_clv from marts_build.customer_lifetime_value c"
-        " join marts_build.dim_customers d on d.person_id = c.customer_id"
+        " c.influence_x_community, c.social_clv from marts.customer_lifetime_value c"
+        " join marts.dim_customers d on d.person_id = c.customer_id"
         " order by c.social_clv desc limit 10"
     ),
     "median first response per channel (brand: ours)": (
@@ -133,7 +133,7 @@ MART_QUERIES = {
         " count(*) filter (where not is_answered),"
         " (percentile_cont(0.5) within group (order by first_response_seconds)"
         "  / 60)::numeric(10, 1)"
-        " from marts_build.response_times where brand_key = 'ours' group by 1 order by 1"
+        " from marts.response_times where brand_key = 'ours' group by 1 order by 1"
     ),
 }
 MART_HEADERS = {
