@@ -5,7 +5,8 @@ Builds the warehouse from what the extraction DAGs landed in `raw`, once a night
 dbt staging and intermediate models, then scoring in Python (PageRank influence on the follow
 graph, BG/NBD + Gamma-Gamma CLV), then the marts (`dim_customers`, `fct_social_engagements`,
 `customer_segments`, `customer_lifetime_value`, `brand_daily_metrics`, `response_times`) in
-`marts_build`, with dbt's data tests as the gate; only when all pass are they published to
+`marts_build`, gated by dbt's data tests and Great Expectations suites
+(`include/social_crm/quality/gate.py`); only when all pass are they published to
 `marts`, the schema BI reads, in one transaction. A failed test stops the run before publishing,
 so `marts` keeps the last good build.
 
@@ -72,6 +73,13 @@ def social_crm_nightly() -> None:
         return nightly.build_marts()
 
     @task
+    def validate_marts() -> int:
+        """Great Expectations suites on marts_build: fails naming every failed expectation."""
+        from social_crm import nightly
+
+        return nightly.validate_marts()
+
+    @task
     def publish_marts() -> dict[str, int]:
         """Copy the validated marts from marts_build into marts (BI's schema), atomically."""
         from social_crm import nightly
@@ -84,6 +92,7 @@ def social_crm_nightly() -> None:
         >> apply_erasure_requests()
         >> score_influence_and_clv()
         >> build_marts()
+        >> validate_marts()
         >> publish_marts()
     )
 

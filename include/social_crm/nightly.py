@@ -35,6 +35,13 @@ def build_marts() -> str:
     return dbt_runner.run("build", "--select", "intermediate", "marts").summary()
 
 
+def validate_marts() -> int:
+    """Great Expectations suites on marts_build; raises naming every failed expectation."""
+    from social_crm.quality.gate import require_valid_marts
+
+    return require_valid_marts(warehouse.resolve())
+
+
 def publish_marts() -> dict[str, int]:
     """Copy the validated marts from marts_build into marts (BI's schema), atomically."""
     with warehouse.connect() as conn:

@@ -73,3 +73,35 @@ def test_bi_reader_reads_marts_only(built):
             conn.execute("set role bi_reader")
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"select 1 from {relation} limit 1")  # noqa: S608
+
+
+def test_great_expectations_gate_names_the_failed_expectation(built):
+    from social_crm.quality.gate import QualityGateError
+
+    pipeline, _ = built
+    before = _marts_snapshot(pipeline)
+    assert nightly.validate_marts() >= 20  # expectations checked on a good build
+    with pipeline.connect() as conn:
+        conn.execute(
+            "update marts_build.customer_lifetime_value set predicted_clv = -1"
+            " where customer_id = (select min(customer_id)"
+            " from marts_build.customer_lifetime_value)"
+        )
+        conn.execute(
+            "update marts_build.response_times set first_response_seconds = -5"
+            " where message_id = (select min(message_id) from"
+            " marts_build.response_times where is_answered)"
+        )
+    with pytest.raises(QualityGateError) as failure:
+        nightly.validate_marts()
+    message = str(failure.value)
+    assert "marts not published" in message
+    assert (
+        "marts_build.customer_lifetime_value.predicted_clv:"
+        " expect_column_values_to_be_between failed"
+    ) in message
+    assert (
+        "marts_build.response_times.first_response_seconds:"
+        " expect_column_values_to_be_between failed"
+    ) in message
+    assert _marts_snapshot(pipeline) == before
