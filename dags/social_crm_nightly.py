@@ -22,6 +22,12 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 
 
+def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
+    from social_crm.notify import on_failure
+
+    on_failure(context)
+
+
 @dag(
     dag_id="social_crm_nightly",
     schedule="0 2 * * *",
@@ -33,6 +39,7 @@ from airflow.sdk import dag, task
         "owner": "data-engineering",
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": _notify,
     },
     doc_md=__doc__,
 )

@@ -12,9 +12,10 @@ def bootstrap() -> list[str]:
     return warehouse.bootstrap()
 
 
-def build_staging_and_intermediate() -> str:
+def build_staging_and_intermediate(full_refresh: bool = False) -> str:
     """`dbt build` of seeds, staging and intermediate models with their tests."""
-    return dbt_runner.run("build", "--exclude", "marts").summary()
+    extra = ["--full-refresh"] if full_refresh else []
+    return dbt_runner.run("build", "--exclude", "marts", *extra).summary()
 
 
 def apply_erasure_requests() -> dict[str, int]:
@@ -29,10 +30,11 @@ def score() -> dict[str, int]:
         return scoring.run(conn)
 
 
-def build_marts() -> str:
+def build_marts(full_refresh: bool = False) -> str:
     """`dbt build` of the intermediate models again (erasures applied) and the marts, with
     their tests: the audit before publishing."""
-    return dbt_runner.run("build", "--select", "intermediate", "marts").summary()
+    extra = ["--full-refresh"] if full_refresh else []
+    return dbt_runner.run("build", "--select", "intermediate", "marts", *extra).summary()
 
 
 def validate_marts() -> int:
@@ -58,5 +60,12 @@ STEPS = (
 )
 
 
-def run_all() -> dict[str, object]:
-    return {step.__name__: step() for step in STEPS}
+def run_all(full_refresh: bool = False) -> dict[str, object]:
+    """Every step in order; `full_refresh` rebuilds incremental models from scratch."""
+    results: dict[str, object] = {}
+    for step in STEPS:
+        if step in (build_staging_and_intermediate, build_marts):
+            results[step.__name__] = step(full_refresh=full_refresh)
+        else:
+            results[step.__name__] = step()
+    return results

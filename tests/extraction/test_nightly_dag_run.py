@@ -57,3 +57,14 @@ def test_nightly_dag_on_an_empty_warehouse_stops_at_the_gate(db, monkeypatch, ai
     assert outcome.tasks["build_marts"] == "success"
     assert outcome.tasks["validate_marts"] == "failed"
     assert outcome.tasks["publish_marts"] == "upstream_failed"
+
+
+def test_full_refresh_dag_rebuilds_and_publishes(pipeline, sim, tmp_path, monkeypatch, airflow_db):
+    pipeline.run()
+    land_drop_folder(pipeline.connect, truth_of(sim, tmp_path / "truth").folder / "crm")
+    monkeypatch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
+
+    outcome = dag_runs.run_in_process("social_crm_full_refresh")
+
+    assert outcome.state == "success" and outcome.tasks == {"rebuild_everything": "success"}
+    assert _tables(pipeline, "marts") == MARTS
