@@ -49,6 +49,9 @@ warehouse-down: install
 doctor: install
 	$(BIN)/social-crm doctor
 
+bench: install
+	$(BIN)/python -m social_crm.bench
+
 clean:
 	-$(BIN)/social-crm warehouse down
 	rm -rf .local dbt_project/target dbt_project/logs

@@ -1,0 +1,293 @@
+"""`make bench`: landing, extraction, transformation, scoring and BI latency measured in one run
+on this machine, at BENCH_SCALE engagement events (default 1,000,000).
+
+Results go to bench/results/<timestamp>.json and a table in docs/BENCHMARKS.md. Ratios are
+measured within the run (our landing vs a plain COPY of the same rows; incremental vs full
+build), so they compare like with like on whatever machine runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+from social_crm import migrations, warehouse
+from social_crm.demo import connection_env, simulator
+from social_crm.landing import LandingBatch, RawRecord
+from social_crm.paths import repo_root
+from social_crm.scoring import clv
+from social_crm.scoring.influence import pagerank
+from social_crm.simulator.config import WorldConfig
+from social_crm.simulator.truth import write_world
+from social_crm.simulator.world import World
+
+EVENTS_PER_SCALE = 213_000  # engagement events of a scale-1 world over 90 days
+
+EXTRACT_CHILD = """
+import json, resource, sys, time
+from social_crm import extract
+started = time.monotonic()
+lines = []
+for group in ("page", "posts", "feed"):
+    lines += extract.run_facebook(group)
+for group in ("tweets", "followers"):
+    lines += extract.run_x(group)
+read = sum(int(line.split(": ")[1].split(" read")[0]) for line in lines)
+print(json.dumps({"seconds": time.monotonic() - started, "records": read,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def progress(message: str, started: float) -> None:
+    print(f"[{time.monotonic() - started:7.1f}s] {message}", flush=True)
+
+
+def bench_landing(conn: psycopg.Connection, rows: int) -> dict[str, float]:
+    """Our landing path vs a plain COPY of the same rows from a file into a bare table."""
+    rng = np.random.default_rng(1)
+    records = [
+        RawRecord(
+            f"k{i}",
+            {
+                "id": f"k{i}",
+                "message": "x" * int(rng.integers(20, 120)),
+                "from": {"id": str(i % 5000)},
+            },
+            scope_key=f"p{i % 300}",
+        )
+        for i in range(rows)
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as handle:
+        for r in records:
+            handle.write(f"{r.natural_key}\t{r.scope_key}\t{json.dumps(r.payload)}\n")
+        path = handle.name
+    conn.autocommit = True
+    conn.execute("drop table if exists bench_plain")
+    conn.execute(
+        "create unlogged table bench_plain (natural_key text, scope_key text, payload jsonb)"
+    )
+    started = time.perf_counter()
+    with (
+        conn.cursor() as cur,
+        open(path, "rb") as source,
+        cur.copy("copy bench_plain from stdin") as copy,
+    ):
+        while chunk := source.read(1 << 20):
+            copy.write(chunk)
+    plain = time.perf_counter() - started
+    os.unlink(path)
+    started = time.perf_counter()
+    with LandingBatch(conn, "facebook", "comments") as batch:
+        for record in records:
+            batch.add(record)
+    ours = time.perf_counter() - started
+    conn.autocommit = True
+    conn.execute("drop table bench_plain")
+    return {
+        "rows": rows,
+        "plain_copy_rows_per_s": rows / plain,
+        "landing_rows_per_s": rows / ours,
+        "landing_vs_copy": plain / ours,
+    }
+
+
+def bench_scoring() -> list[dict[str, float]]:
+    rng = np.random.default_rng(2)
+    out = []
+    for people in (1_000, 10_000, 100_000):
+        edges = people * 5
+        src = rng.integers(0, people, edges)
+        dst = (rng.pareto(1.5, edges) * 10).astype(int) % people
+        started = time.perf_counter()
+        pagerank(src, dst, people)
+        pr = time.perf_counter() - started
+        x = rng.poisson(1.5, people).astype(float)
+        t = rng.uniform(10, 60, people)
+        tx = np.minimum(t, rng.uniform(0, 60, people)) * (x > 0)
+        started = time.perf_counter()
+        clv.fit_bgnbd(x, tx, t)
+        fit = time.perf_counter() - started
+        out.append({"people": people, "pagerank_s": pr, "bgnbd_fit_s": fit})
+    return out
+
+
+def bench_bi(conn: psycopg.Connection, repeats: int = 50) -> dict[str, dict[str, float]]:
+    customer = conn.execute(
+        "select customer_id from marts.customer_lifetime_value order by social_clv desc limit 1"
+    ).fetchone()[0]
+    queries = {
+        "customer lookup by id": (
+            "select * from marts.dim_customers where person_id = %s",
+            (customer,),
+        ),
+        "segment counts": ("select segment, count(*) from marts.customer_segments group by 1", ()),
+        "top-100 social CLV": (
+            "select * from marts.customer_lifetime_value order by social_clv desc limit 100",
+            (),
+        ),
+        "a brand's last 30 days": (
+            "select * from marts.brand_daily_metrics where brand_key ="
+            " 'ours' order by metric_date desc limit 30",
+            (),
+        ),
+    }
+    results = {}
+    for name, (query, params) in queries.items():
+        timings = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            conn.execute(query, params).fetchall()
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        results[name] = {
+            "p50_ms": statistics.median(timings),
+            "p95_ms": timings[int(0.95 * (len(timings) - 1))],
+        }
+    return results
+
+
+def run(events: int) -> dict:
+    started = time.monotonic()
+    scale = max(0.05, events / EVENTS_PER_SCALE)
+    config = WorldConfig(seed=7, scale=scale)
+    server = warehouse.resolve()
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server.libpq(), autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    db = server.__class__(server.host, server.port, server.user, server.password, name)
+    os.environ["WAREHOUSE_URL"] = db.libpq()
+    results: dict = {"events_target": events, "scale": scale, "machine": machine()}
+    try:
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        progress(f"landing vs plain COPY ({min(events, 500_000):,} rows)", started)
+        with psycopg.connect(db.libpq()) as conn:
+            results["landing"] = bench_landing(conn, min(events, 500_000))
+        with psycopg.connect(db.libpq(), autocommit=True) as conn:
+            conn.execute("truncate raw.facebook_comments")
+        progress(f"simulated world scale {scale:.2f} and extraction over HTTP", started)
+        world_dir = Path(tempfile.mkdtemp(prefix="bench-world-"))
+        write_world(World(config), world_dir, progress=lambda _: None)
+        from social_crm import extract
+
+        results["crm"] = extract.run_crm(folder=world_dir / "crm")
+        with simulator(config, repo_root() / ".local" / "logs" / "bench-simulator.log") as url:
+            os.environ.update(connection_env(url))
+            results["extraction"] = extract_in_child()
+            progress(f"extracted {results['extraction']['records']:,} records", started)
+            from social_crm import nightly
+
+            began = time.monotonic()
+            nightly.run_all()
+            results["full_build_s"] = time.monotonic() - began
+            progress(f"full build {results['full_build_s']:.0f}s", started)
+            import requests
+
+            requests.post(f"{url}/_admin/advance", json={"days": 1}, timeout=30)
+            results["incremental_extraction"] = extract_in_child()
+            began = time.monotonic()
+            nightly.run_all()
+            results["incremental_build_s"] = time.monotonic() - began
+            results["incremental_vs_full"] = (
+                results["incremental_build_s"] / results["full_build_s"]
+            )
+            progress(f"incremental build {results['incremental_build_s']:.0f}s", started)
+        progress("scoring at 1k, 10k, 100k people", started)
+        results["scoring"] = bench_scoring()
+        progress("BI latency on marts", started)
+        with psycopg.connect(db.libpq()) as conn:
+            results["bi_latency"] = bench_bi(conn)
+    finally:
+        os.environ.pop("WAREHOUSE_URL", None)
+        with psycopg.connect(server.libpq(), autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+    results["total_s"] = time.monotonic() - started
+    return results
+
+
+def extract_in_child() -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, "-c", EXTRACT_CHILD],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ),
+    )
+    found = json.loads(proc.stdout.strip().splitlines()[-1])
+    found["records_per_s"] = found["records"] / found["seconds"]
+    return found
+
+
+def machine() -> dict[str, str]:
+    return {
+        "cpus": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "memory_gb": f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f}",
+    }
+
+
+def write(results: dict) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = repo_root() / "bench" / "results" / f"{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    doc = repo_root() / "docs" / "BENCHMARKS.md"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    m, land, ex = results["machine"], results["landing"], results["extraction"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Latest `make bench` run: {stamp}, {results['events_target']:,} events target "
+        f"(world scale {results['scale']:.2f}); machine: {m['cpus']} CPUs, {m['memory_gb']} GB,"
+        f" Python {m['python']}, {m['platform']}.",
+        "",
+        "| measure | result | target |",
+        "| --- | --- | --- |",
+        f"| landing vs plain COPY | {land['landing_vs_copy']:.2f}x "
+        f"({land['landing_rows_per_s']:,.0f} vs {land['plain_copy_rows_per_s']:,.0f} rows/s) "
+        "| >= 0.8x |",
+        f"| extraction over HTTP | {ex['records_per_s']:,.0f} records/s, peak RSS "
+        f"{ex['peak_rss_mb']:.0f} MB | RSS <= 300 MB |",
+        f"| full build (dbt, scoring, gate, publish) | {results['full_build_s']:.0f} s | |",
+        f"| incremental after ~1% new events | {results['incremental_build_s']:.0f} s "
+        f"({results['incremental_vs_full']:.0%} of full) | <= 5% |",
+    ]
+    for s in results["scoring"]:
+        lines.append(
+            f"| PageRank / BG-NBD fit, {s['people']:,} people | {s['pagerank_s']:.2f} s"
+            f" / {s['bgnbd_fit_s']:.2f} s | |"
+        )
+    for q, t in results["bi_latency"].items():
+        target = "p95 < 100 ms" if q == "customer lookup by id" else ""
+        lines.append(f"| BI: {q} | p50 {t['p50_ms']:.1f} ms, p95 {t['p95_ms']:.1f} ms | {target} |")
+    lines += ["", f"Raw numbers: `bench/results/{stamp}.json`.", ""]
+    doc.write_text("\n".join(lines))
+    return out
+
+
+def main() -> None:
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    events = int(os.environ.get("BENCH_SCALE", "1000000"))
+    results = run(events)
+    out = write(results)
+    print((repo_root() / "docs" / "BENCHMARKS.md").read_text())
+    print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    main()
