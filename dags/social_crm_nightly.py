@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+
+from social_crm.assets import ALL_RAW
 
 
 def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
@@ -30,7 +32,11 @@ def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
 
 @dag(
     dag_id="social_crm_nightly",
-    schedule="0 2 * * *",
+    # 02:00 UTC every night, and whenever an extraction DAG updates a raw table
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 2 * * *", timezone="UTC"),
+        assets=AssetAny(*{asset.name: asset for asset in ALL_RAW}.values()),
+    ),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,

@@ -26,3 +26,12 @@ CRM = [
     raw_table("crm_erasure_requests"),
     raw_table("crm_products"),
 ]
+
+ALL_RAW = [
+    *FACEBOOK_PAGE,
+    *FACEBOOK_POSTS,
+    raw_table("facebook_visitor_posts"),
+    *X_TWEETS,
+    raw_table("x_followers"),
+    *CRM,
+]

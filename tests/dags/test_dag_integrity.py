@@ -67,3 +67,10 @@ def test_ruff_with_airflow_rules_is_clean():
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_nightly_runs_at_two_and_on_raw_asset_updates(dagbag):
+    timetable = dagbag.get_dag("social_crm_nightly").timetable
+    assert timetable.timetable.expression == "0 2 * * *"
+    watched = {asset.name for asset in timetable.asset_condition.objects}
+    assert {"raw.x_tweets", "raw.facebook_comments", "raw.crm_orders"} <= watched
