@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -18,7 +17,6 @@ from social_crm.paths import local_dir
 
 if TYPE_CHECKING:
     import psycopg
-    import sqlalchemy
 
 URL_ENV = "WAREHOUSE_URL"
 _SCHEMES = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}
@@ -67,8 +65,9 @@ class WarehouseUrl:
             auth += ":" + ("***" if hide_password else quote(self.password, safe=""))
         return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
 
-    def sqlalchemy(self) -> str:
-        return self.libpq().replace("postgresql://", "postgresql+psycopg://", 1)
+    def sqlalchemy(self, driver: str = "psycopg") -> str:
+        """A SQLAlchemy URL with the given DBAPI driver (psycopg 3 by default)."""
+        return self.libpq().replace("postgresql://", f"postgresql+{driver}://", 1)
 
     def dbt_env(self) -> dict[str, str]:
         """Environment variables read by dbt_project/profiles.yml."""
@@ -95,18 +94,6 @@ def resolve() -> WarehouseUrl:
         return WarehouseUrl.parse(url)
     server = embedded_postgres.ensure_running(embedded_data_dir())
     return WarehouseUrl.parse(server.url, embedded=True)
-
-
-@lru_cache(maxsize=8)
-def _engine_for(url: str) -> sqlalchemy.Engine:
-    import sqlalchemy
-
-    return sqlalchemy.create_engine(url, pool_pre_ping=True, future=True)
-
-
-def engine() -> sqlalchemy.Engine:
-    """A pooled SQLAlchemy engine (psycopg 3 driver) on the warehouse."""
-    return _engine_for(resolve().sqlalchemy())
 
 
 def connect() -> psycopg.Connection:

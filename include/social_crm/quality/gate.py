@@ -90,7 +90,7 @@ def validate_marts(url: WarehouseUrl, schema: str = "marts_build") -> GateResult
 
     context = gx.get_context(mode="ephemeral")
     source = context.data_sources.add_postgres(
-        "warehouse", connection_string=url.sqlalchemy().replace("+psycopg:", "+psycopg2:")
+        "warehouse", connection_string=url.sqlalchemy(driver="psycopg2")
     )
     result = GateResult()
     for table, expectations in mart_suites(gx).items():

@@ -379,9 +379,6 @@ class Population:
     def n(self) -> int:
         return len(self.lang)
 
-    def is_customer(self, person: int) -> bool:
-        return person < self.n_customers
-
     def customer_id(self, person: int) -> str | None:
         return f"C{person + 1:06d}" if person < self.n_customers else None
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 LANGUAGES = ("en", "no", "pl", "sv")
-SENTIMENTS = ("positive", "neutral", "negative")
-INTENTS = ("praise", "complaint", "discount", "product_question", "idea")
 
 # (intent, sentiment) -> share of messages; ideas are placed separately by the world's idea plan.
 INTENT_MIX: tuple[tuple[str, str, float], ...] = (

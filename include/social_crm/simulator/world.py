@@ -61,6 +61,7 @@ class World:
         order = np.argsort(pop.follows_dst, kind="stable")
         self._followers_sorted = pop.follows_src[order]
         self._followers_dst = pop.follows_dst[order]
+        self._following_counts = np.bincount(pop.follows_src, minlength=pop.n)
         self._fb_index = {int(v): i for i, v in enumerate(pop.fb_id) if v}
         self._x_index = {int(v): i for i, v in enumerate(pop.x_id) if v}
         self._fans: dict[int, np.ndarray] = {}
@@ -103,8 +104,14 @@ class World:
         hi = np.searchsorted(self._followers_dst, person, side="right")
         return np.sort(self._followers_sorted[lo:hi])
 
+    def x_follower_count(self, person: int) -> int:
+        return int(
+            np.searchsorted(self._followers_dst, person, side="right")
+            - np.searchsorted(self._followers_dst, person, side="left")
+        )
+
     def x_following_count(self, person: int) -> int:
-        return int(np.count_nonzero(self.population.follows_src == person))
+        return int(self._following_counts[person])
 
     # --- plans ----------------------------------------------------------------------------
 

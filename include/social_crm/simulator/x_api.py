@@ -233,7 +233,7 @@ class XApi:
             "location": pop.city[person],
             "description": f"{pop.job[person]} in {pop.city[person]}",
             "public_metrics": {
-                "followers_count": len(self.world.x_followers(person)),
+                "followers_count": self.world.x_follower_count(person),
                 "following_count": self.world.x_following_count(person),
                 "tweet_count": int(10 + pop.activity[person] * 50),
                 "listed_count": 0,
