@@ -7,3 +7,6 @@ COPY --chown=airflow:0 requirements.lock pyproject.toml README.md /opt/airflow/p
 COPY --chown=airflow:0 include /opt/airflow/project/include
 RUN pip install --no-cache-dir -r /opt/airflow/project/requirements.lock \
  && pip install --no-cache-dir --no-deps -e /opt/airflow/project
+# machine-local state (dbt manifest, dbt docs, Data Docs) and the CRM drop folder: created here
+# so the named volumes mounted on them belong to the airflow user
+RUN mkdir -p /opt/airflow/social_crm_local /opt/airflow/crm_drop

@@ -1,27 +1,46 @@
 """
 ### Social CRM nightly build
 
-Builds the warehouse from what the extraction DAGs landed in `raw`, once a night at 02:00 UTC:
-dbt staging and intermediate models, then scoring in Python (PageRank influence on the follow
-graph, BG/NBD + Gamma-Gamma CLV), then the marts (`dim_customers`, `fct_social_engagements`,
-`customer_segments`, `customer_lifetime_value`, `brand_daily_metrics`, `response_times`) in
-`marts_build`, gated by dbt's data tests and Great Expectations suites
-(`include/social_crm/quality/gate.py`); only when all pass are they published to
-`marts`, the schema BI reads, in one transaction. A failed test stops the run before publishing,
-so `marts` keeps the last good build.
+Builds the warehouse from what the extraction DAGs landed in `raw`, at 02:00 UTC and whenever
+an extraction DAG updates a raw Asset:
+
+1. `validate_raw`: Great Expectations suites on raw (columns, keys, no future timestamps,
+   each source's newest batch within the band of its recent batches).
+2. `dbt_staging`: seeds, staging views and identity links; a `run` and a `test` task per model.
+3. `apply_erasure_requests`, then `score_influence_and_clv` (PageRank, BG/NBD + Gamma-Gamma).
+4. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model.
+5. `validate_marts`: Great Expectations suites on `marts_build`.
+6. `publish_marts`: one transaction copies `marts_build` to `marts`, the schema BI reads.
+7. `generate_docs`: `dbt docs generate`; Data Docs are written by both validations.
+
+A failed test or expectation stops the run before publishing, so `marts` keeps the last good
+build; the failed task names the model, test or expectation. Models are retried, tests are not.
+If the 02:00 run has not published by 06:00 UTC, a deadline alert fires.
 
 * Warehouse: `WAREHOUSE_URL`, else the embedded PostgreSQL in `.local/`.
-* dbt project: `dbt_project/` (profile reads the warehouse from the environment).
-* Safe to re-run: every model is rebuilt from raw.
+* Docs: `.local/docs/dbt/static_index.html` (dbt) and `.local/docs/data_docs/index.html`
+  (Great Expectations).
+* Safe to re-run or clear any task: every model is rebuilt from raw.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import AssetAny, AssetOrTimeSchedule, CronTriggerTimetable, dag, task
+from airflow.sdk import (
+    AssetAny,
+    AssetOrTimeSchedule,
+    AsyncCallback,
+    CronTriggerTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    dag,
+    task,
+)
 
-from social_crm.assets import ALL_RAW
+from social_crm.assets import ALL_RAW, PUBLISHED_MARTS
+from social_crm.dbt_selections import MARTS_SELECT, STAGING_SELECT
+from social_crm.dbt_tasks import dbt_task_group
 
 
 def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
@@ -47,6 +66,13 @@ def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
         "retry_delay": timedelta(minutes=5),
         "on_failure_callback": _notify,
     },
+    # the 02:00 run must have published by 06:00 UTC, or the on-call person hears of it
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=timedelta(hours=4),
+        callback=AsyncCallback("social_crm.notify.deadline_missed"),
+        name="published by 06:00 UTC",
+    ),
     doc_md=__doc__,
 )
 def social_crm_nightly() -> None:
@@ -57,12 +83,12 @@ def social_crm_nightly() -> None:
 
         return nightly.bootstrap()
 
-    @task
-    def build_staging_and_intermediate() -> str:
-        """dbt build of seeds, staging and intermediate models, with their tests."""
+    @task(retries=0)
+    def validate_raw() -> int:
+        """Great Expectations suites on raw: columns, keys, no future timestamps, batch volume."""
         from social_crm import nightly
 
-        return nightly.build_staging_and_intermediate()
+        return nightly.validate_raw()
 
     @task
     def apply_erasure_requests() -> dict[str, int]:
@@ -78,35 +104,39 @@ def social_crm_nightly() -> None:
 
         return nightly.score()
 
-    @task
-    def build_marts() -> str:
-        """dbt build of the marts in marts_build with their tests: the audit before publish."""
-        from social_crm import nightly
-
-        return nightly.build_marts()
-
-    @task
+    @task(retries=0)
     def validate_marts() -> int:
         """Great Expectations suites on marts_build: fails naming every failed expectation."""
         from social_crm import nightly
 
         return nightly.validate_marts()
 
-    @task
+    @task(outlets=[PUBLISHED_MARTS])
     def publish_marts() -> dict[str, int]:
         """Copy the validated marts from marts_build into marts (BI's schema), atomically."""
         from social_crm import nightly
 
         return nightly.publish_marts()
 
+    @task
+    def generate_docs() -> str:
+        """`dbt docs generate` (Data Docs were written by the validations)."""
+        from social_crm import nightly
+
+        return nightly.generate_dbt_docs()
+
+    staging = dbt_task_group("dbt_staging", STAGING_SELECT)
+    marts = dbt_task_group("dbt_marts", MARTS_SELECT)
     (
         bootstrap_warehouse()
-        >> build_staging_and_intermediate()
+        >> validate_raw()
+        >> staging
         >> apply_erasure_requests()
         >> score_influence_and_clv()
-        >> build_marts()
+        >> marts
         >> validate_marts()
         >> publish_marts()
+        >> generate_docs()
     )
 
 

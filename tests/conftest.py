@@ -8,7 +8,6 @@ anything imports airflow.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,8 @@ os.environ.pop("AIRFLOW_HOME", None)  # the test local dir decides
 from social_crm import airflow_env  # noqa: E402 - must follow the environment set-up above
 
 airflow_env.apply_environment()
+
+from tests.databases import new_database  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -35,19 +36,8 @@ def warehouse_url():
 @pytest.fixture
 def scratch_database(warehouse_url) -> Iterator:
     """A new, empty database on the warehouse server, dropped afterwards."""
-    import dataclasses
-
-    import psycopg
-
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = warehouse_url.libpq()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    try:
-        yield dataclasses.replace(warehouse_url, database=name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    with new_database(warehouse_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +45,29 @@ def airflow_db() -> Path:
     """Airflow's metadata database, migrated once per session."""
     airflow_env.migrate_metadata_db()
     return airflow_env.airflow_home()
+
+
+@pytest.fixture
+def alert_webhook(monkeypatch) -> Iterator[list[dict]]:
+    """A real local HTTP server as SOCIAL_CRM_ALERT_WEBHOOK; yields the JSON bodies posted."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("SOCIAL_CRM_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_address[1]}/")
+    yield received
+    server.shutdown()

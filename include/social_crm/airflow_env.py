@@ -33,6 +33,11 @@ def environment() -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "DBT_PROJECT_DIR": str(dbt_project_dir()),
         "DBT_PROFILES_DIR": str(dbt_project_dir()),
+        # no usage pings from our machines (and none to wait for offline)
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "GX_ANALYTICS_ENABLED": "False",
     }
     return {key: os.environ.get(key) or value for key, value in defaults.items()}
 

@@ -35,3 +35,6 @@ ALL_RAW = [
     raw_table("x_followers"),
     *CRM,
 ]
+
+# the nightly DAG updates this when it publishes: BI refreshes can be scheduled on it
+PUBLISHED_MARTS = Asset(name="marts", uri="social-crm://warehouse/marts")

@@ -67,6 +67,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(scale=args.scale, seed=args.seed)
 
 
+def cmd_metabase_connect(args: argparse.Namespace) -> int:
+    from social_crm import metabase
+
+    print(metabase.connect(metabase.MetabaseSettings.from_env()))
+    return 0
+
+
 def cmd_airflow(args: argparse.Namespace) -> int:
     from social_crm import airflow_env
 
@@ -199,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--duplicate-items", action="store_true")
     api.add_argument("--schema-drift", action="store_true")
     api.set_defaults(func=cmd_serve_api)
+
+    sub.add_parser(
+        "metabase-connect",
+        help="add or update the marts connection in Metabase, as the bi_reader login (env vars)",
+    ).set_defaults(func=cmd_metabase_connect)
 
     af = sub.add_parser("airflow", help="run `airflow standalone` on our dags folder")
     af.add_argument("--port", type=int, default=8080)

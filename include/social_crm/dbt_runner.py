@@ -37,7 +37,8 @@ def dbt_env() -> dict[str, str]:
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore them."""
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
     try:
@@ -56,7 +57,7 @@ def run(command: str, *args: str, extra: Sequence[str] = ()) -> DbtResult:
 
     project = str(dbt_project_dir())
     cli_args = [command, *args, "--project-dir", project, "--profiles-dir", project, *extra]
-    with _environment(dbt_env()):
+    with environment(dbt_env()):
         outcome = dbtRunner().invoke(cli_args)
     result = DbtResult(command=command)
     for node in getattr(outcome.result, "results", None) or []:

@@ -166,6 +166,35 @@ def print_marts() -> None:
                 print("    " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
 
 
+def print_task_states(tasks: dict[str, str], listed: int = 12) -> None:
+    """Each task's state; for a big DAG (one task per dbt model and test), the counts per state
+    and the tasks that did not succeed."""
+    if len(tasks) <= listed:
+        for task_id, state in tasks.items():
+            print(f"    {task_id:<30} {state}")
+        return
+    counts: dict[str, int] = {}
+    for state in tasks.values():
+        counts[state] = counts.get(state, 0) + 1
+    print(f"    {len(tasks)} tasks: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for task_id, state in tasks.items():
+        if state != "success":
+            print(f"    {task_id:<50} {state}")
+
+
+def print_where_to_look() -> None:
+    from social_crm.nightly import dbt_docs_dir
+    from social_crm.quality.gate import data_docs_dir
+
+    step("where to look")
+    print("    Airflow UI:  make airflow, then http://localhost:8080 (these runs are listed there)")
+    print(f"    dbt docs:    {dbt_docs_dir() / 'static_index.html'}")
+    print(f"    Data Docs:   {data_docs_dir() / 'index.html'}")
+    print(f"    task logs:   {local_dir() / 'logs'}")
+    url = '"$(.venv/bin/social-crm warehouse url)"'
+    print(f'    marts (SQL): psql {url} -c "table marts.dim_customers"')
+
+
 def run(scale: float, seed: int = 42, days: int = 90) -> int:
     started = time.monotonic()
     logs = local_dir() / "logs"
@@ -194,8 +223,7 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
             began = time.monotonic()
             outcome = dag_runs.run_isolated(dag_id, log_file)
             outcomes.append(outcome)
-            for task_id, state in outcome.tasks.items():
-                print(f"    {task_id:<30} {state}")
+            print_task_states(outcome.tasks)
             print(f"    {outcome.state} in {time.monotonic() - began:.0f}s")
             if not outcome.succeeded:
                 print(f"    see {log_file}")
@@ -207,6 +235,7 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     ok = all(o.succeeded for o in outcomes) and len(outcomes) == len(DAGS)
     if ok:
         print_marts()
+        print_where_to_look()
     print(
         f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s;"
         f" warehouse: {where}"

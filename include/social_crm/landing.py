@@ -10,7 +10,6 @@ arrive: memory stays flat however large the endpoint.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import uuid
@@ -52,9 +51,10 @@ class BatchBusy(LandingError):
     """Another process is landing the same source and entity right now."""
 
 
-def payload_hash(payload: dict[str, Any]) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+# The version hash is computed by PostgreSQL from the jsonb value, whose text form is canonical
+# (keys sorted, one spelling of whitespace): two equal payloads hash the same whatever their key
+# order, and Python does no per-record hashing (landing is bound by the database, not by us).
+PAYLOAD_HASH_SQL = "encode(sha256(convert_to(payload::text, 'UTF8')), 'hex')"
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class LandingBatch:
         self.result = BatchResult(str(uuid.uuid4()), source, entity)
         self._buffer: list[tuple] = []
         self._quarantine: list[tuple[str, str]] = []
-        self._reconcile: list[tuple[str, datetime | None]] = []
+        self._reconcile: list[tuple[str, datetime | None, datetime | None]] = []
         self._lock_key = f"landing:{source}:{entity}"
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class LandingBatch:
         conn.autocommit = False
         conn.execute(
             "create temp table landing_rows (natural_key text, scope_key text,"
-            " event_at timestamptz, payload jsonb, payload_hash text) on commit drop"
+            " event_at timestamptz, payload jsonb) on commit drop"
         )
         return self
 
@@ -165,8 +165,7 @@ class LandingBatch:
                 record.natural_key,
                 record.scope_key,
                 record.event_at,
-                json.dumps(record.payload, ensure_ascii=False),
-                payload_hash(record.payload),
+                json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")),
             )
         )
         self.result.records_in += 1
@@ -187,10 +186,13 @@ class LandingBatch:
         if len(self._quarantine) >= 1_000:
             self._flush_quarantine()
 
-    def reconcile(self, scope_key: str, since: datetime | None = None) -> None:
-        """`scope_key` was walked completely (items with event_at >= since): whatever is alive
-        in raw for it and was not seen now has been deleted at the source."""
-        self._reconcile.append((scope_key, since))
+    def reconcile(
+        self, scope_key: str, since: datetime | None = None, until: datetime | None = None
+    ) -> None:
+        """`scope_key` was walked completely for since <= event_at < until (either bound may be
+        open): whatever is alive in raw there and was not seen now was deleted at the source.
+        A backfill of a past interval passes `until`, so newer records are left alone."""
+        self._reconcile.append((scope_key, since, until))
 
     def set_watermark(self, **values: Any) -> None:
         self.result.watermark.update(values)
@@ -203,8 +205,7 @@ class LandingBatch:
         with (
             self.conn.cursor() as cur,
             cur.copy(
-                "copy landing_rows (natural_key, scope_key, event_at, payload, payload_hash)"
-                " from stdin"
+                "copy landing_rows (natural_key, scope_key, event_at, payload) from stdin"
             ) as copy,
         ):
             for row in self._buffer:
@@ -234,16 +235,16 @@ class LandingBatch:
             sql.SQL(
                 "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
                 " extracted_at, batch_id, source_api_version)"
-                " select natural_key, scope_key, event_at, payload, payload_hash, now(), %s, %s"
-                " from landing_rows order by natural_key"
+                " select natural_key, scope_key, event_at, payload, {version_hash}, now(), %s, %s"
+                " from landing_rows"
                 " on conflict (natural_key, payload_hash) do nothing"
-            ).format(table=self.table),
+            ).format(table=self.table, version_hash=sql.SQL(PAYLOAD_HASH_SQL)),
             (r.batch_id, self.api_version),
         ).rowcount
         r.landed = landed
         r.duplicate = r.records_in - r.quarantined - landed
-        for scope_key, since in self._reconcile:
-            r.tombstoned += self._tombstone(scope_key, since)
+        for scope_key, since, until in self._reconcile:
+            r.tombstoned += self._tombstone(scope_key, since, until)
         conn.execute(
             "update meta.load_batches set status = 'committed', finished_at = now(),"
             " records_in = %s, records_landed = %s, records_duplicate = %s,"
@@ -274,8 +275,9 @@ class LandingBatch:
         r.status = "committed"
         log.info(r.summary())
 
-    def _tombstone(self, scope_key: str, since: datetime | None) -> int:
-        """Tombstones for records alive in `scope_key` (event_at >= since) not seen this batch."""
+    def _tombstone(self, scope_key: str, since: datetime | None, until: datetime | None) -> int:
+        """Tombstones for records alive in `scope_key` (since <= event_at < until) not seen
+        this batch."""
         r = self.result
         return self.conn.execute(
             sql.SQL(
@@ -283,6 +285,7 @@ class LandingBatch:
                 "  select distinct on (natural_key) natural_key, is_deleted, event_at"
                 "  from {table} where scope_key = %(scope)s"
                 "    and (%(since)s::timestamptz is null or event_at >= %(since)s::timestamptz)"
+                "    and (%(until)s::timestamptz is null or event_at < %(until)s::timestamptz)"
                 "  order by natural_key, ingest_seq desc)"
                 " insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
                 "   is_deleted, extracted_at, batch_id, source_api_version)"
@@ -294,7 +297,13 @@ class LandingBatch:
                 "   select 1 from landing_rows n where n.natural_key = l.natural_key)"
                 " on conflict (natural_key, payload_hash) do nothing"
             ).format(table=self.table),
-            {"scope": scope_key, "since": since, "batch": r.batch_id, "version": self.api_version},
+            {
+                "scope": scope_key,
+                "since": since,
+                "until": until,
+                "batch": r.batch_id,
+                "version": self.api_version,
+            },
         ).rowcount
 
     def _mark_failed(self, exc: BaseException) -> None:

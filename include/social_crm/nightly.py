@@ -1,10 +1,28 @@
-"""The nightly build, step by step: each function is one task of the `social_crm_nightly` DAG;
-`run_all` runs them in order (tests, CLI)."""
+"""The nightly build, step by step: each function is one task (or, for the dbt steps, one
+Cosmos task group) of the `social_crm_nightly` DAG; `run_all` runs them in order in one
+process (CLI, demo, tests, the full-refresh DAG)."""
 
 from __future__ import annotations
 
+import logging
+import time
+from pathlib import Path
+
 from social_crm import dbt_runner, erasure, publish, warehouse
+from social_crm.dbt_selections import MARTS_SELECT, STAGING_SELECT
+from social_crm.paths import local_dir
 from social_crm.scoring import run as scoring
+
+log = logging.getLogger(__name__)
+
+
+def _build(select: tuple[str, ...], full_refresh: bool) -> str:
+    # cautious: a test runs with the models it tests, not with one of several parents (a
+    # relationship test of a mart would otherwise run, and fail, before the mart is built)
+    args = ["--select", *select, "--indirect-selection", "cautious"]
+    if full_refresh:
+        args.append("--full-refresh")
+    return dbt_runner.run("build", *args).summary()
 
 
 def bootstrap() -> list[str]:
@@ -12,10 +30,16 @@ def bootstrap() -> list[str]:
     return warehouse.bootstrap()
 
 
-def build_staging_and_intermediate(full_refresh: bool = False) -> str:
-    """`dbt build` of seeds, staging and intermediate models with their tests."""
-    extra = ["--full-refresh"] if full_refresh else []
-    return dbt_runner.run("build", "--exclude", "marts", *extra).summary()
+def validate_raw() -> int:
+    """Great Expectations suites on raw; raises naming every failed expectation."""
+    from social_crm.quality.gate import require_valid_raw
+
+    return require_valid_raw(warehouse.resolve())
+
+
+def build_staging(full_refresh: bool = False) -> str:
+    """`dbt build` of seeds, staging views and identity links, with their tests."""
+    return _build(STAGING_SELECT, full_refresh)
 
 
 def apply_erasure_requests() -> dict[str, int]:
@@ -31,10 +55,9 @@ def score() -> dict[str, int]:
 
 
 def build_marts(full_refresh: bool = False) -> str:
-    """`dbt build` of the intermediate models again (erasures applied) and the marts, with
-    their tests: the audit before publishing."""
-    extra = ["--full-refresh"] if full_refresh else []
-    return dbt_runner.run("build", "--select", "intermediate", "marts", *extra).summary()
+    """`dbt build` of the intermediate models (erasures applied) and the marts in marts_build,
+    with their tests: the audit before publishing."""
+    return _build(MARTS_SELECT, full_refresh)
 
 
 def validate_marts() -> int:
@@ -50,22 +73,45 @@ def publish_marts() -> dict[str, int]:
         return publish.publish(conn)
 
 
+def dbt_docs_dir() -> Path:
+    """Where `dbt docs generate` writes the dbt docs site (index.html, manifest, catalog)."""
+    return local_dir() / "docs" / "dbt"
+
+
+def generate_dbt_docs() -> str:
+    """`dbt docs generate --static` into `dbt_docs_dir()`: `static_index.html` opens from
+    disk without a web server. Returns its path."""
+    target = dbt_docs_dir()
+    dbt_runner.run("docs", "generate", "--static", "--target-path", str(target))
+    return str(target / "static_index.html")
+
+
 STEPS = (
     bootstrap,
-    build_staging_and_intermediate,
+    validate_raw,
+    build_staging,
     apply_erasure_requests,
     score,
     build_marts,
+    validate_marts,
     publish_marts,
+    generate_dbt_docs,
 )
+DBT_BUILD_STEPS = (build_staging, build_marts)
 
 
 def run_all(full_refresh: bool = False) -> dict[str, object]:
-    """Every step in order; `full_refresh` rebuilds incremental models from scratch."""
+    """Every step in order; `full_refresh` rebuilds incremental models from scratch. Returns
+    each step's result, and under "step_seconds" how long each took."""
     results: dict[str, object] = {}
+    seconds: dict[str, float] = {}
     for step in STEPS:
-        if step in (build_staging_and_intermediate, build_marts):
+        began = time.monotonic()
+        if step in DBT_BUILD_STEPS:
             results[step.__name__] = step(full_refresh=full_refresh)
         else:
             results[step.__name__] = step()
+        seconds[step.__name__] = round(time.monotonic() - began, 2)
+        log.info("nightly step %s: %.1fs", step.__name__, seconds[step.__name__])
+    results["step_seconds"] = seconds
     return results

@@ -109,8 +109,11 @@ def stop_embedded() -> bool:
 
 
 def bootstrap() -> list[str]:
-    """Create or upgrade the warehouse schemas; returns the migrations applied now."""
-    from social_crm import migrations
+    """Create or upgrade the warehouse schemas, and the BI login when one is configured;
+    returns the migrations applied now."""
+    from social_crm import bi_access, migrations
 
     with connect() as conn:
-        return [f"{m.version}_{m.name}" for m in migrations.apply(conn)]
+        applied = [f"{m.version}_{m.name}" for m in migrations.apply(conn)]
+        bi_access.ensure_login_from_env(conn)
+        return applied

@@ -17,6 +17,7 @@ from social_crm.simulator.world import World
 from social_crm.sources.facebook import FacebookExtractor, FacebookSettings
 from social_crm.sources.http import ApiClient, RetryPolicy
 from social_crm.sources.x import XExtractor, XSettings
+from tests.databases import new_database
 
 WORLD = WorldConfig(seed=11, scale=0.03, days=20)
 FAST_RETRY = RetryPolicy(
@@ -111,6 +112,20 @@ class Pipeline:
             ).fetchall()
         return Counter((user, brand_of_page[page], kind) for user, page, kind in rows)
 
+    def land_negative_order(self, order_id: str = "O-BAD") -> None:
+        """A corrupt CRM row that parsing accepts: an order with a negative amount."""
+        with self.connect() as conn:
+            batch = conn.execute(
+                "select batch_id from meta.load_batches where entity = 'orders' limit 1"
+            ).fetchone()[0]
+            conn.execute(
+                "insert into raw.crm_orders (natural_key, scope_key, event_at, payload,"
+                " payload_hash, extracted_at, batch_id) values (%s, 'C000001', now(),"
+                " jsonb_build_object('order_id', %s::text, 'customer_id', 'C000001',"
+                " 'amount', '-50.00'), 'bad', now(), %s)",
+                (order_id, order_id, batch),
+            )
+
     def rows(self, query: str, *params) -> list[tuple]:
         with self.connect() as conn:
             return conn.execute(query, params).fetchall()
@@ -203,15 +218,24 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
     assert pipeline.reactions_by_person() == truth.reactions_by_person()
 
 
-@pytest.fixture
-def built(sim, db, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def built(warehouse_url, tmp_path_factory):
+    """Everything extracted, the CRM export landed and the nightly build published, once per
+    module (a build takes half a minute). Tests that damage it repair it before they end."""
     from social_crm import nightly
     from social_crm.sources.crm import land_drop_folder
 
-    pipeline = Pipeline(sim, db)
-    pipeline.run()
-    truth = truth_of(sim, tmp_path / "truth")
-    land_drop_folder(pipeline.connect, truth.folder / "crm")
-    monkeypatch.setenv("WAREHOUSE_URL", db.libpq())
-    nightly.run_all()
-    return pipeline, truth
+    with (
+        SimulatorServer(World(WORLD)) as sim,
+        new_database(warehouse_url) as db,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        pipeline = Pipeline(sim, db)
+        pipeline.run()
+        truth = truth_of(sim, tmp_path_factory.mktemp("truth"))
+        land_drop_folder(pipeline.connect, truth.folder / "crm")
+        patch.setenv("WAREHOUSE_URL", db.libpq())
+        nightly.run_all()
+        yield pipeline, truth

@@ -1,22 +1,25 @@
-"""`dag.test()` of the nightly DAG: on landed data it builds, validates and publishes; on an
-empty warehouse the quality gate stops it before publishing."""
+"""`dag.test()` of the nightly DAG (Cosmos task groups over the dbt project): on landed data it
+builds, validates and publishes; a corrupt batch fails the dbt test task that catches it and
+nothing is published. (The GX gate's failures are in test_publish_gate.py.)"""
 
 import pytest
 
 from social_crm import dag_runs, publish
+from social_crm.paths import local_dir
+from social_crm.quality.gate import data_docs_dir
 from social_crm.sources.crm import land_drop_folder
 from tests.extraction.conftest import truth_of
 
 pytestmark = pytest.mark.integration
 
-TASKS = [
+PYTHON_TASKS = [
     "bootstrap_warehouse",
-    "build_staging_and_intermediate",
+    "validate_raw",
     "apply_erasure_requests",
     "score_influence_and_clv",
-    "build_marts",
     "validate_marts",
     "publish_marts",
+    "generate_docs",
 ]
 MARTS = set(publish.MARTS)
 
@@ -42,21 +45,30 @@ def test_nightly_dag_builds_validates_and_publishes(
     outcome = dag_runs.run_in_process("social_crm_nightly")
 
     assert outcome.state == "success"
-    assert outcome.tasks == dict.fromkeys(TASKS, "success")
+    assert set(outcome.tasks.values()) == {"success"}
+    assert set(PYTHON_TASKS) <= set(outcome.tasks)
+    # a run and a test task per mart, in the marts group
+    for mart in MARTS:
+        assert outcome.tasks[f"dbt_marts.{mart}.run"] == "success"
+        assert outcome.tasks[f"dbt_marts.{mart}.test"] == "success"
+    assert outcome.tasks["dbt_staging.stg_crm__orders.test"] == "success"
     assert _tables(pipeline, "marts_build") == MARTS
     assert _tables(pipeline, "marts") == MARTS
     assert pipeline.scalar("select count(*) from marts.dim_customers") > 0
+    # publishing replaces the tables: a new table oid means a new publish
+    published_oid = pipeline.scalar("select 'marts.dim_customers'::regclass::oid")
+    assert (local_dir() / "docs" / "dbt" / "static_index.html").exists()
+    assert (data_docs_dir() / "index.html").exists()
 
-
-def test_nightly_dag_on_an_empty_warehouse_stops_at_the_gate(db, monkeypatch, airflow_db):
-    monkeypatch.setenv("WAREHOUSE_URL", db.libpq())
-
-    outcome = dag_runs.run_in_process("social_crm_nightly")
-
-    assert outcome.state == "failed"
-    assert outcome.tasks["build_marts"] == "success"
-    assert outcome.tasks["validate_marts"] == "failed"
-    assert outcome.tasks["publish_marts"] == "upstream_failed"
+    # a corrupt batch: the dbt test task that catches it fails (no retry), nothing is published
+    pipeline.land_negative_order()
+    # (only the orders model and what depends on it, like clearing it in the UI)
+    failed = dag_runs.run_in_process("social_crm_nightly", tasks_from="stg_crm__orders.run")
+    assert failed.state == "failed"
+    assert failed.tasks["dbt_staging.stg_crm__orders.test"] == "failed"
+    assert failed.tasks["dbt_staging.stg_crm__orders.run"] == "success"
+    assert failed.tasks["publish_marts"] == "upstream_failed"
+    assert pipeline.scalar("select 'marts.dim_customers'::regclass::oid") == published_oid
 
 
 def test_full_refresh_dag_rebuilds_and_publishes(pipeline, sim, tmp_path, monkeypatch, airflow_db):

@@ -22,17 +22,7 @@ def test_published_marts_and_a_corrupt_batch_blocked(built):
     assert all(n > 0 for n in before.values())
 
     # a corrupted raw batch: a negative order amount lands (parsing accepts it)
-    with pipeline.connect() as conn:
-        batch = conn.execute(
-            "select batch_id from meta.load_batches where entity = 'orders' limit 1"
-        ).fetchone()[0]
-        conn.execute(
-            "insert into raw.crm_orders (natural_key, scope_key, event_at, payload, payload_hash,"
-            " extracted_at, batch_id) values ('O-BAD', 'C000001', now(),"
-            ' \'{"order_id": "O-BAD", "customer_id": "C000001", "amount": "-50.00"}\','
-            " 'bad', now(), %s)",
-            (batch,),
-        )
+    pipeline.land_negative_order()
     with pytest.raises(DbtRunError, match="non_negative_stg_crm__orders_amount"):
         nightly.run_all()
     assert _marts_snapshot(pipeline) == before  # BI still sees the last good build
@@ -50,9 +40,12 @@ def test_duplicate_key_in_a_mart_blocks_publishing(built):
         conn.execute(
             "insert into marts_build.dim_customers select * from marts_build.dim_customers limit 1"
         )
-    with pytest.raises(DbtRunError, match="unique_dim_customers_person_id"):
-        dbt_runner.run("test", "--select", "marts")
-    assert _marts_snapshot(pipeline) == before
+    try:
+        with pytest.raises(DbtRunError, match="unique_dim_customers_person_id"):
+            dbt_runner.run("test", "--select", "marts")
+        assert _marts_snapshot(pipeline) == before
+    finally:
+        dbt_runner.run("run", "--select", "dim_customers")  # repair the shared build
 
 
 def test_bi_reader_reads_marts_only(built):
@@ -92,8 +85,11 @@ def test_great_expectations_gate_names_the_failed_expectation(built):
             " where message_id = (select min(message_id) from"
             " marts_build.response_times where is_answered)"
         )
-    with pytest.raises(QualityGateError) as failure:
-        nightly.validate_marts()
+    try:
+        with pytest.raises(QualityGateError) as failure:
+            nightly.validate_marts()
+    finally:
+        dbt_runner.run("run", "--select", "customer_lifetime_value", "response_times")
     message = str(failure.value)
     assert "marts not published" in message
     assert (
@@ -105,3 +101,46 @@ def test_great_expectations_gate_names_the_failed_expectation(built):
         " expect_column_values_to_be_between failed"
     ) in message
     assert _marts_snapshot(pipeline) == before
+
+
+def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
+    from social_crm.quality.gate import QualityGateError
+
+    pipeline, _ = built
+    assert nightly.validate_raw() >= 80  # every raw table's suite passes on a good load
+
+    with pipeline.connect() as conn:
+        batch = conn.execute("select batch_id from meta.load_batches limit 1").fetchone()[0]
+        conn.execute(
+            "insert into raw.x_tweets (natural_key, event_at, payload, payload_hash,"
+            " extracted_at, batch_id) values ('T-FUTURE', now() + interval '2 days', '{}',"
+            " 'future', now(), %s)",
+            (batch,),
+        )
+        # three customer exports of ~5,000 rows, then one of 10: an export was cut short
+        for hours_ago, records in ((30, 5000), (20, 5100), (10, 4900), (0, 10)):
+            conn.execute(
+                "insert into meta.load_batches (batch_id, source, entity, started_at,"
+                " finished_at, status, records_in) values (gen_random_uuid(), 'crm',"
+                " 'customers', now() + interval '1 day' - make_interval(hours => %s),"
+                " now(), 'committed', %s)",
+                (hours_ago, records),
+            )
+    try:
+        with pytest.raises(QualityGateError) as failure:
+            nightly.validate_raw()
+    finally:
+        with pipeline.connect() as conn:
+            conn.execute("delete from raw.x_tweets where natural_key = 'T-FUTURE'")
+            conn.execute(
+                "delete from meta.load_batches where source = 'crm' and entity = 'customers'"
+                " and started_at > now()"
+            )
+    assert nightly.validate_raw() >= 80  # repaired
+    message = str(failure.value)
+    assert "nothing built from raw" in message
+    assert "raw.x_tweets: no event or extraction time in the future failed" in message
+    assert "T-FUTURE" in message
+    assert "meta.load_batches: each source's newest batch is within the band" in message
+    band = message.split("within the band")[1]
+    assert "'entity': 'customers'" in band and "'records_in': 10," in band

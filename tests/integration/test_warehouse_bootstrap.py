@@ -102,3 +102,36 @@ def test_embedded_server_keeps_data_across_restart(tmp_path):
             assert conn.execute("select v from kept").fetchone() == (42,)
     finally:
         embedded_postgres.stop(data_dir)
+
+
+def test_bootstrap_creates_the_bi_login_reading_marts_only(scratch_database, monkeypatch):
+    import dataclasses
+
+    from social_crm import warehouse
+
+    monkeypatch.setenv("WAREHOUSE_URL", scratch_database.libpq())
+    monkeypatch.setenv("BI_READER_USER", "test_bi_login")
+    monkeypatch.setenv("BI_READER_PASSWORD", "first-secret")
+    warehouse.bootstrap()
+    first_hash = _password_hash("test_bi_login", scratch_database)
+    monkeypatch.setenv("BI_READER_PASSWORD", "rotated-secret")
+    warehouse.bootstrap()  # a second bootstrap re-passwords the login (password rotation)
+    assert _password_hash("test_bi_login", scratch_database) not in (None, first_hash)
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        conn.execute("create table marts.probe as select 1 as x")
+
+    as_bi = dataclasses.replace(scratch_database, user="test_bi_login", password="rotated-secret")
+    with psycopg.connect(as_bi.libpq()) as conn:
+        assert conn.execute("select x from marts.probe").fetchone() == (1,)
+    with (
+        psycopg.connect(as_bi.libpq()) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        conn.execute("select 1 from raw.crm_customers")
+
+
+def _password_hash(user, url):
+    with psycopg.connect(url.libpq()) as conn:
+        return conn.execute(
+            "select rolpassword from pg_authid where rolname = %s", (user,)
+        ).fetchone()[0]

@@ -14,7 +14,7 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer": "triggerer",
     "airflow-worker": "celery worker",
 }
-OTHER_SERVICES = {"redis", "airflow-metadata-db", "warehouse-db", "metabase"}
+OTHER_SERVICES = {"redis", "airflow-metadata-db", "warehouse-db", "metabase", "metabase-setup"}
 MOUNTS = {
     "./dags": "/opt/airflow/dags",
     "./include": "/opt/airflow/project/include",
@@ -58,15 +58,65 @@ def test_metadata_and_warehouse_databases_are_separate_with_volumes(compose):
     assert meta["volumes"][0] != wh["volumes"][0]
 
 
-def test_every_variable_compose_reads_is_documented_in_env_example():
+def _env_example(commented: bool) -> dict[str, str]:
+    """NAME=value lines of .env.example (with `commented`, also the optional `# NAME=` ones)."""
+    pattern = r"^(# )?([A-Z][A-Z0-9_]*)=(.*)$"
+    found = {}
+    for line in (repo_root() / ".env.example").read_text().splitlines():
+        match = re.match(pattern, line)
+        if match and (commented or not match.group(1)):
+            found[match.group(2)] = match.group(3).split("  ")[0].strip()
+    return found
+
+
+def test_every_variable_compose_reads_is_set_in_env_example():
     text = (repo_root() / "docker-compose.yaml").read_text()
-    used = set(re.findall(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)", text))  # $${X} is escaped
-    documented = {
-        line.split("=", 1)[0]
-        for line in (repo_root() / ".env.example").read_text().splitlines()
-        if "=" in line and not line.startswith("#")
+    required = set(re.findall(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)\}", text))  # $${X} is escaped
+    optional = set(re.findall(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*):-", text))
+    assert required - set(_env_example(commented=False)) == set()
+    assert optional - set(_env_example(commented=True)) == set()
+
+
+def test_every_setting_the_code_reads_is_documented_in_env_example():
+    code = "\n".join(
+        path.read_text() for path in (repo_root() / "include" / "social_crm").rglob("*.py")
+    )
+    read = set(re.findall(r'environ(?:\.get)?[(\[]"([A-Z][A-Z0-9_]*)"', code))
+    read |= set(re.findall(r'_ENV = "([A-Z][A-Z0-9_]*)"', code))
+    read |= {
+        f"{prefix}_{part}" for prefix in ("FACEBOOK_GRAPH", "X_API") for part in ("URL", "TOKEN")
     }
-    assert used - documented == set()
+    not_ours = {"PATH", "AIRFLOW_HOME", "AIRFLOW__API__PORT"}  # Airflow's own / the OS's
+    assert read - not_ours - set(_env_example(commented=True)) == set()
+
+
+def test_metabase_is_connected_as_the_bi_reader_login(compose):
+    from social_crm import metabase
+
+    services = compose["services"]
+    setup = services["metabase-setup"]
+    assert setup["command"] == ["social-crm", "metabase-connect"]
+    assert setup["depends_on"]["metabase"]["condition"] == "service_healthy"
+    assert setup["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    # the login is created by `social-crm warehouse up` in airflow-init, from the same settings
+    assert "social-crm warehouse up" in " ".join(services["airflow-init"]["command"])
+    env = _env_example(commented=False)
+
+    def fill(value: str) -> str:
+        return re.sub(
+            r"\$\{([A-Z_0-9]+)(:-[^}]*)?\}", lambda m: env.get(m.group(1), ""), str(value)
+        )
+
+    setup_env = {key: fill(value) for key, value in setup["environment"].items()}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in setup_env.items():
+            patch.setenv(key, value)
+        settings = metabase.MetabaseSettings.from_env()
+    assert settings.url == "http://metabase:3000"
+    payload = metabase.database_payload(settings)["details"]
+    assert (payload["host"], payload["port"]) == ("warehouse-db", 5432)
+    assert payload["user"] == env["BI_READER_USER"] != env["WAREHOUSE_USER"]
+    assert payload["schema-filters-patterns"] == "marts"
 
 
 def test_compose_warehouse_url_is_what_the_code_accepts(compose):

@@ -1,18 +1,20 @@
-"""The quality gate: Great Expectations suites, built in code, run on `marts_build` before
-anything is published. A failure names every failed expectation (table, column, check,
-observed value) so the person on call knows what to look at."""
+"""The quality gate: Great Expectations suites, built in code, run on `raw` before the build and
+on `marts_build` before anything is published. A failure names every failed expectation (table,
+column, check, observed value) so the person on call knows what to look at; every run also
+renders Data Docs to a folder (`data_docs_dir()`), the failed runs included."""
 
 from __future__ import annotations
 
 import logging
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from social_crm.paths import local_dir
 from social_crm.warehouse import WarehouseUrl
 
 log = logging.getLogger(__name__)
-
-SEGMENTS = ["advocate", "detractor", "discount_seeker", "idea_contributor", "at_risk", "silent_fan"]
+DOCS_SITE = "social_crm"
 
 
 class QualityGateError(RuntimeError):
@@ -29,85 +31,71 @@ class GateResult:
         return not self.failures
 
 
-def mart_suites(gx) -> dict[str, list]:  # noqa: ANN001 - the great_expectations module
-    """Table -> expectations for the marts (built lazily: importing GX takes seconds)."""
-    e = gx.expectations
-    return {
-        "dim_customers": [
-            e.ExpectTableRowCountToBeBetween(min_value=1),
-            e.ExpectColumnValuesToBeUnique(column="person_id"),
-            e.ExpectColumnValuesToNotBeNull(column="person_id"),
-            e.ExpectColumnValuesToBeBetween(column="influence", min_value=0),
-            e.ExpectColumnValuesToBeBetween(column="network_size", min_value=0),
-        ],
-        "fct_social_engagements": [
-            e.ExpectTableRowCountToBeBetween(min_value=1),
-            e.ExpectColumnValuesToBeUnique(column="engagement_id"),
-            e.ExpectColumnValuesToBeInSet(column="platform", value_set=["facebook", "x"]),
-        ],
-        "customer_lifetime_value": [
-            e.ExpectTableRowCountToBeBetween(min_value=1),
-            e.ExpectColumnValuesToBeUnique(column="customer_id"),
-            *[
-                e.ExpectColumnValuesToBeBetween(column=c, min_value=0)
-                for c in (
-                    "expected_purchases",
-                    "expected_order_value",
-                    "predicted_clv",
-                    "influence_x_network",
-                    "influence_x_community",
-                    "idea_sales",
-                    "social_clv",
-                )
-            ],
-        ],
-        "customer_segments": [
-            e.ExpectTableRowCountToBeBetween(min_value=1),
-            e.ExpectColumnValuesToBeInSet(column="segment", value_set=SEGMENTS),
-            e.ExpectColumnValuesToNotBeNull(column="reason"),
-            e.UnexpectedRowsExpectation(
-                description="every person in a segment exists in dim_customers",
-                unexpected_rows_query=(
-                    "select person_id from {batch} where person_id not in"
-                    " (select d.person_id from marts_build.dim_customers as d)"
-                ),
-            ),
-        ],
-        "brand_daily_metrics": [
-            e.ExpectTableRowCountToBeBetween(min_value=1),
-            e.ExpectColumnValuesToBeBetween(column="share_of_voice", min_value=0, max_value=1),
-        ],
-        "response_times": [
-            e.ExpectTableRowCountToBeBetween(min_value=1),
-            e.ExpectColumnValuesToBeBetween(column="first_response_seconds", min_value=0),
-        ],
-    }
+def data_docs_dir() -> Path:
+    """Where Data Docs are written: `SOCIAL_CRM_DATA_DOCS_DIR`, else `.local/docs/data_docs`."""
+    override = os.environ.get("SOCIAL_CRM_DATA_DOCS_DIR")
+    return Path(override).resolve() if override else local_dir() / "docs" / "data_docs"
 
 
-def validate_marts(url: WarehouseUrl, schema: str = "marts_build") -> GateResult:
+def validate(url: WarehouseUrl, name: str, suites_of) -> GateResult:  # noqa: ANN001
+    """Run `suites_of(gx)` ({(schema, table): [expectations]}) as one checkpoint named `name`,
+    update Data Docs, and collect every failure."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
 
     context = gx.get_context(mode="ephemeral")
+    docs = data_docs_dir()
+    docs.mkdir(parents=True, exist_ok=True)
+    context.add_data_docs_site(
+        DOCS_SITE,
+        {
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs),
+            },
+        },
+    )
     source = context.data_sources.add_postgres(
         "warehouse", connection_string=url.sqlalchemy(driver="psycopg2")
     )
-    result = GateResult()
-    for table, expectations in mart_suites(gx).items():
+    definitions = []
+    for (schema, table), expectations in suites_of(gx).items():
         batch = source.add_table_asset(
-            table, table_name=table, schema_name=schema
+            f"{schema}.{table}", table_name=table, schema_name=schema
         ).add_batch_definition_whole_table("whole table")
         suite = context.suites.add(gx.ExpectationSuite(name=f"{schema}.{table}"))
         for expectation in expectations:
             suite.add_expectation(expectation)
-        run = context.validation_definitions.add(
-            gx.ValidationDefinition(data=batch, suite=suite, name=f"validate {table}")
-        ).run()
-        for outcome in run.results:
+        definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}: {schema}.{table}")
+            )
+        )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=definitions,
+            actions=[UpdateDataDocsAction(name="data docs", site_names=[DOCS_SITE])],
+            # COMPLETE: the SQL checks report the offending rows, not only their number
+            result_format={"result_format": "COMPLETE", "partial_unexpected_count": 5},
+        )
+    )
+    result = GateResult()
+    for suite_result in checkpoint.run().run_results.values():
+        for outcome in suite_result.results:
             result.checked += 1
             if not outcome.success:
-                result.failures.append(_describe(f"{schema}.{table}", outcome))
-    log.info("quality gate: %d expectations, %d failed", result.checked, len(result.failures))
+                result.failures.append(_describe(suite_result.suite_name, outcome))
+    log.info(
+        "%s: %d expectations, %d failed; Data Docs: %s",
+        name,
+        result.checked,
+        len(result.failures),
+        docs / "index.html",
+    )
     return result
 
 
@@ -123,16 +111,33 @@ def _describe(table: str, outcome) -> str:  # noqa: ANN001 - a GX ExpectationVal
     ]
     if errors:
         return f"{where}: {config.type} could not run: {errors[0].splitlines()[0]}"
+    what = config.description or config.type
     observed = details.get("observed_value", details.get("unexpected_count"))
-    sample = details.get("partial_unexpected_list") or details.get("details", {})
-    return f"{where}: {config.type} failed (observed: {observed}; examples: {str(sample)[:200]})"
+    sample = details.get("partial_unexpected_list") or [
+        dict(row) for row in (details.get("details") or {}).get("unexpected_rows", [])[:5]
+    ]
+    return f"{where}: {what} failed (observed: {observed}; examples: {str(sample)[:300]})"
+
+
+def _require(result: GateResult, what: str) -> int:
+    if not result.passed:
+        raise QualityGateError(
+            f"quality gate failed, {what}; failed expectations:\n  "
+            + "\n  ".join(result.failures)
+            + f"\nData Docs: {data_docs_dir() / 'index.html'}"
+        )
+    return result.checked
+
+
+def require_valid_raw(url: WarehouseUrl) -> int:
+    """Raw suites; raises QualityGateError naming each failure, before any model is built."""
+    from social_crm.quality.raw_suites import raw_suites
+
+    return _require(validate(url, "raw", raw_suites), "nothing built from raw")
 
 
 def require_valid_marts(url: WarehouseUrl) -> int:
-    result = validate_marts(url)
-    if not result.passed:
-        raise QualityGateError(
-            "quality gate failed, marts not published; failed expectations:\n  "
-            + "\n  ".join(result.failures)
-        )
-    return result.checked
+    """Mart suites on marts_build; raises QualityGateError naming each failure."""
+    from social_crm.quality.mart_suites import mart_suites
+
+    return _require(validate(url, "marts", mart_suites), "marts not published")

@@ -133,7 +133,7 @@ class FacebookExtractor(Extractor):
                             posts.result.records_in,
                         )
                     if clean:
-                        posts.reconcile(page_id, since)
+                        posts.reconcile(page_id, since, self.interval[1])
                 posts.set_watermark(last_event_at=newest)
             results = [comments.result, reactions.result, posts.result]
         results.append(self.users(people))

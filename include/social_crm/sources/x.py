@@ -68,9 +68,12 @@ class XExtractor(Extractor):
                         if at_max and (newest_at is None or at_max > newest_at):
                             newest_at = at_max
                         if clean and name == "window":
-                            tweets.reconcile(handle, parse_x_time(bounds["start_time"]))
+                            tweets.reconcile(
+                                handle, parse_x_time(bounds["start_time"]), self.interval[1]
+                            )
                         elif clean and not mark.get("since_id"):
-                            tweets.reconcile(handle)  # first run: a complete walk
+                            # first run: a complete walk (up to the interval's end)
+                            tweets.reconcile(handle, until=self.interval[1])
                 tweets.set_watermark(
                     since_id=str(newest_id) if newest_id else None, last_event_at=newest_at
                 )

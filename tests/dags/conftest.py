@@ -1,0 +1,36 @@
+"""Fixtures for DAG runs: a scratch warehouse, the simulator and a CRM drop folder, wired as
+Airflow Connections and environment variables the way a deployment wires them."""
+
+import json
+import shutil
+
+import psycopg
+import pytest
+
+from social_crm import migrations
+from social_crm.simulator.config import WorldConfig
+from social_crm.simulator.server import SimulatorServer
+from social_crm.simulator.truth import write_world
+from social_crm.simulator.world import World
+
+WORLD = WorldConfig(seed=21, scale=0.02, days=10)
+
+
+@pytest.fixture
+def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        migrations.apply(conn)
+    write_world(World(WORLD), tmp_path / "world", progress=lambda _: None)
+    shutil.copytree(tmp_path / "world" / "crm", tmp_path / "drop")
+    with SimulatorServer(World(WORLD)) as sim:
+        extra = {"rate_limit_wait": 0.05, "backoff_base": 0.05}
+        for conn_id, token in (("FACEBOOK_GRAPH", sim.fb_token), ("X_API", sim.x_token)):
+            monkeypatch.setenv(
+                f"AIRFLOW_CONN_{conn_id}",
+                json.dumps(
+                    {"conn_type": "http", "host": sim.url, "password": token, "extra": extra}
+                ),
+            )
+        monkeypatch.setenv("WAREHOUSE_URL", scratch_database.libpq())
+        monkeypatch.setenv("CRM_DROP_DIR", str(tmp_path / "drop"))
+        yield scratch_database
