@@ -5,7 +5,7 @@ Builds the warehouse from what the extraction DAGs landed in `raw`, at 02:00 UTC
 an extraction DAG updates a raw Asset:
 
 1. `validate_raw`: Great Expectations suites on raw (columns, keys, no future timestamps,
-   each source's newest batch within the band of its recent batches).
+   each snapshot entity's newest batch within the band of its recent batches).
 2. `dbt_staging`: seeds, staging views and identity links; a `run` and a `test` task per model.
 3. `apply_erasure_requests`, then `score_influence_and_clv` (PageRank, BG/NBD + Gamma-Gamma).
 4. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model.

@@ -141,6 +141,6 @@ def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
     assert "nothing built from raw" in message
     assert "raw.x_tweets: no event or extraction time in the future failed" in message
     assert "T-FUTURE" in message
-    assert "meta.load_batches: each source's newest batch is within the band" in message
+    assert "meta.load_batches: each snapshot entity's newest batch is within the band" in message
     band = message.split("within the band")[1]
     assert "'entity': 'customers'" in band and "'records_in': 10," in band
