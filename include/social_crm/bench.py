@@ -295,8 +295,41 @@ def write(results: dict) -> Path:
     for q, t in results["bi_latency"].items():
         target = "p95 < 100 ms" if q == "customer lookup by id" else ""
         lines.append(f"| BI: {q} | p50 {t['p50_ms']:.1f} ms, p95 {t['p95_ms']:.1f} ms | {target} |")
-    lines += ["", f"Raw numbers: `bench/results/{stamp}.json`.", ""]
+    lines += ["", *missed_targets(results), "", f"Raw numbers: `bench/results/{stamp}.json`.", ""]
     doc.write_text("\n".join(lines))
+    return out
+
+
+def missed_targets(results: dict) -> list[str]:
+    """Where a target is missed, why, in this run's numbers."""
+    land = results["landing"]
+    out = ["## Where targets are missed, and why", ""]
+    if land["landing_vs_copy"] < 0.8:
+        bare, keyed = land["plain_copy_rows_per_s"], land["keyed_copy_rows_per_s"]
+        out.append(
+            f"- **Landing {land['landing_vs_copy']:.2f}x plain COPY.** A plain COPY into a bare"
+            f" unlogged table runs at {bare:,.0f} rows/s; a COPY of the same rows into a table"
+            f" shaped like raw (logged, primary key, unique version key, scope and batch"
+            f" indexes) already drops to {keyed:,.0f} rows/s ({keyed / bare:.2f}x), with no"
+            " dedupe at all. Our path adds what makes a rerun a no-op: a temp table, the"
+            " version hash (sha256 of the jsonb text, in PostgreSQL), and an anti-join on the"
+            f" version key; it reaches {land['landing_vs_keyed_copy']:.2f}x of the raw-shaped"
+            " COPY. 0.8x of a bare COPY would need raw without its indexes or WAL, i.e."
+            " without idempotent, durable landing."
+        )
+    if results["incremental_vs_full"] > 0.05:
+        full, incremental = results["full_build_steps_s"], results["incremental_build_steps_s"]
+        heavy = sorted(incremental, key=incremental.get, reverse=True)[:4]
+        out.append(
+            f"- **Incremental {results['incremental_vs_full']:.0%} of full.** Only"
+            " `fct_social_engagements` is incremental. The steps that take the time after 1%"
+            " new events: "
+            + ", ".join(f"`{s}` {incremental[s]:.0f}s (full: {full[s]:.0f}s)" for s in heavy)
+            + ". They read all of raw or rebuild whole tables (raw validation, the"
+            " intermediate models, scoring on every customer, the copy of every mart at"
+            " publish). Getting to 5% needs incremental intermediates, raw suites over the new"
+            " batches only, and publishing by swapping tables instead of copying them."
+        )
     return out
 
 
