@@ -69,6 +69,12 @@ def _env_example(commented: bool) -> dict[str, str]:
     return found
 
 
+def _fill(value: object, env: dict[str, str]) -> str:
+    """A compose value with its ${VAR} and ${VAR:-default} filled from `env` (as compose does
+    from .env; unset means empty)."""
+    return re.sub(r"\$\{([A-Z_0-9]+)(:-[^}]*)?\}", lambda m: env.get(m.group(1), ""), str(value))
+
+
 def test_every_variable_compose_reads_is_set_in_env_example():
     text = (repo_root() / "docker-compose.yaml").read_text()
     required = set(re.findall(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)\}", text))  # $${X} is escaped
@@ -101,13 +107,7 @@ def test_metabase_is_connected_as_the_bi_reader_login(compose):
     # the login is created by `social-crm warehouse up` in airflow-init, from the same settings
     assert "social-crm warehouse up" in " ".join(services["airflow-init"]["command"])
     env = _env_example(commented=False)
-
-    def fill(value: str) -> str:
-        return re.sub(
-            r"\$\{([A-Z_0-9]+)(:-[^}]*)?\}", lambda m: env.get(m.group(1), ""), str(value)
-        )
-
-    setup_env = {key: fill(value) for key, value in setup["environment"].items()}
+    setup_env = {key: _fill(value, env) for key, value in setup["environment"].items()}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in setup_env.items():
             patch.setenv(key, value)
@@ -123,6 +123,5 @@ def test_compose_warehouse_url_is_what_the_code_accepts(compose):
     from social_crm.warehouse import WarehouseUrl
 
     template = compose["services"]["airflow-scheduler"]["environment"]["WAREHOUSE_URL"]
-    filled = re.sub(r"\$\{([A-Z_]+)(:-[^}]*)?\}", "x", template)
-    parsed = WarehouseUrl.parse(filled)
+    parsed = WarehouseUrl.parse(_fill(template, _env_example(commented=False)))
     assert (parsed.host, parsed.port) == ("warehouse-db", 5432)
