@@ -35,9 +35,12 @@ from social_crm.simulator.world import World
 
 EVENTS_PER_SCALE = 213_000  # engagement events of a scale-1 world over 90 days
 
+# Peak RSS of the extracting child itself (see process_memory: ru_maxrss would report this
+# world-holding parent's size; an earlier run read 523 MB that way where the child peaked at 145).
 EXTRACT_CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from social_crm import extract
+from social_crm.process_memory import peak_rss_mb
 started = time.monotonic()
 lines = []
 for group in ("page", "posts", "feed"):
@@ -46,7 +49,7 @@ for group in ("tweets", "followers"):
     lines += extract.run_x(group)
 read = sum(int(line.split(": ")[1].split(" read")[0]) for line in lines)
 print(json.dumps({"seconds": time.monotonic() - started, "records": read,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 

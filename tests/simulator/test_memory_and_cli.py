@@ -7,14 +7,15 @@ import sys
 import requests
 
 MEASURE = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
+from social_crm.process_memory import peak_rss_mb
 from social_crm.simulator.config import WorldConfig
 from social_crm.simulator.truth import write_world
 from social_crm.simulator.world import World
 summary = write_world(World(WorldConfig(seed=9, scale=1.0, days=int(sys.argv[1]))),
                       Path(sys.argv[2]), progress=lambda _: None)
-print(json.dumps({"rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+print(json.dumps({"rss_mb": peak_rss_mb(),
                   "messages": summary["rows"]["messages"]}))
 """
 
@@ -34,11 +35,11 @@ def test_peak_memory_stays_flat_when_events_quadruple(tmp_path):
     small = _measure(15, tmp_path / "small")
     large = _measure(60, tmp_path / "large")
     print(
-        f"peak RSS {small['rss_kb'] / 1024:.0f} MB for {small['messages']:,} messages, "
-        f"{large['rss_kb'] / 1024:.0f} MB for {large['messages']:,} messages"
+        f"peak RSS {small['rss_mb']:.0f} MB for {small['messages']:,} messages, "
+        f"{large['rss_mb']:.0f} MB for {large['messages']:,} messages"
     )
     assert large["messages"] > 3.5 * small["messages"]
-    assert large["rss_kb"] < 1.2 * small["rss_kb"]
+    assert large["rss_mb"] < 1.2 * small["rss_mb"]
 
 
 def test_simulate_command_writes_documented_files(tmp_path):
