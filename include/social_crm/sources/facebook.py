@@ -9,13 +9,15 @@ items no longer returned land as tombstones. The first run walks everything.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from social_crm.landing import BatchResult, LandingBatch, RawRecord, read_watermark
 from social_crm.sources.extractor import Extractor
+from social_crm.sources.http import Page, PrefetchedPages
 from social_crm.sources.records import InvalidRecord, land_or_quarantine, require_id
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ SOURCE = "facebook"
 REACTION_TYPES = {"LIKE", "LOVE", "HAHA", "WOW", "SAD", "ANGRY", "CARE", "THANKFUL", "PRIDE"}
 PROFILE_FIELDS = "id,name,email,location"
 LOOKUP_BATCH = 50  # Graph's limit for ?ids=
+ACTIVITY_AHEAD = 3  # posts whose comments and reactions are fetched while one post is landed
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class FacebookExtractor(Extractor):
                         params["until"] = int(self.interval[1].timestamp())
                     clean = True
                     for page in self.client.graph_pages(f"{page_id}/{edge}", params):
+                        post_ids = []
                         for item in page.items:
                             record = land_or_quarantine(
                                 posts, item, lambda i, p=page_id: _post_record(i, p)
@@ -124,7 +128,13 @@ class FacebookExtractor(Extractor):
                             newest = max(filter(None, (newest, record.event_at)))
                             if "from" in item and isinstance(item["from"], dict):
                                 people.add(str(item["from"].get("id")))
-                            self._activity(record.natural_key, comments, reactions, people)
+                            post_ids.append(record.natural_key)
+                        for post_id, comment_pages, reaction_pages in self._activity_walks(
+                            post_ids
+                        ):
+                            self._activity(
+                                post_id, comment_pages, reaction_pages, comments, reactions, people
+                            )
                         log.info(
                             "facebook %s %s: page %d, %d posts so far",
                             page_id,
@@ -139,16 +149,51 @@ class FacebookExtractor(Extractor):
         results.append(self.users(people))
         return results
 
-    def _activity(
-        self, post_id: str, comments: LandingBatch, reactions: LandingBatch, people: set[str]
-    ) -> None:
-        clean = True
-        params = {
+    def _activity_walks(
+        self, post_ids: list[str]
+    ) -> Iterator[tuple[str, PrefetchedPages, PrefetchedPages]]:
+        """(post id, its comment pages, its reaction pages) in order, with the walks of the next
+        ACTIVITY_AHEAD posts already running: the API works on them while one post is landed."""
+        running: deque[tuple[str, PrefetchedPages, PrefetchedPages]] = deque()
+        comment_params = {
             "filter": "stream",
             "limit": self.settings.page_size,
             "fields": "id,message,created_time,from,parent",
         }
-        for page in self.client.graph_pages(f"{post_id}/comments", params):
+        reaction_params = {"limit": self.settings.page_size}
+        try:
+            for post_id in post_ids:
+                running.append(
+                    (
+                        post_id,
+                        PrefetchedPages(
+                            self.client.graph_pages(f"{post_id}/comments", comment_params)
+                        ),
+                        PrefetchedPages(
+                            self.client.graph_pages(f"{post_id}/reactions", reaction_params)
+                        ),
+                    )
+                )
+                if len(running) > ACTIVITY_AHEAD:
+                    yield running.popleft()
+            while running:
+                yield running.popleft()
+        finally:
+            for _, comment_pages, reaction_pages in running:
+                comment_pages.close()
+                reaction_pages.close()
+
+    def _activity(
+        self,
+        post_id: str,
+        comment_pages: Iterable[Page],
+        reaction_pages: Iterable[Page],
+        comments: LandingBatch,
+        reactions: LandingBatch,
+        people: set[str],
+    ) -> None:
+        clean = True
+        for page in comment_pages:
             for item in page.items:
                 record = land_or_quarantine(comments, item, lambda i: _comment_record(i, post_id))
                 if record is None:
@@ -158,9 +203,7 @@ class FacebookExtractor(Extractor):
         if clean:
             comments.reconcile(post_id)
         clean = True
-        for page in self.client.graph_pages(
-            f"{post_id}/reactions", {"limit": self.settings.page_size}
-        ):
+        for page in reaction_pages:
             for item in page.items:
                 record = land_or_quarantine(reactions, item, lambda i: _reaction_record(i, post_id))
                 if record is None:
