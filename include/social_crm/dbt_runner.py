@@ -22,6 +22,7 @@ class DbtRunError(RuntimeError):
 class DbtResult:
     command: str
     statuses: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # per node, as dbt timed it
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -62,6 +63,7 @@ def run(command: str, *args: str, extra: Sequence[str] = ()) -> DbtResult:
     result = DbtResult(command=command)
     for node in getattr(outcome.result, "results", None) or []:
         result.statuses[node.node.unique_id] = str(node.status)
+        result.seconds[node.node.unique_id] = round(node.execution_time or 0.0, 3)
     failed = [uid for uid, status in result.statuses.items() if status in {"error", "fail"}]
     if outcome.exception is not None or not outcome.success:
         reason = f"failed nodes: {', '.join(failed)}" if failed else str(outcome.exception)

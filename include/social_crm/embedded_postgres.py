@@ -149,6 +149,18 @@ def _socket_dir(data_dir: Path) -> Path:
     return Path("/tmp")
 
 
+# PostgreSQL's defaults (128 MB buffers, 4 MB per sort) suit a small OLTP box; the warehouse
+# sorts and hashes whole raw tables (latest versions, identity joins, window functions). Sized
+# for a 2-core developer machine or CI runner, still durable (fsync, synchronous commit on).
+SERVER_SETTINGS = {
+    "shared_buffers": "512MB",
+    "work_mem": "64MB",
+    "maintenance_work_mem": "256MB",
+    "max_wal_size": "4GB",  # bulk landing without a checkpoint every few hundred MB
+    "effective_cache_size": "4GB",
+}
+
+
 @contextmanager
 def _start_lock(data_dir: Path) -> Iterator[None]:
     lock_path = data_dir.parent / f".{data_dir.name}.lock"
@@ -183,7 +195,8 @@ def ensure_running(data_dir: Path) -> RunningServer:
                 SUPERUSER,
             )
         port = _choose_port()
-        options = f"-h 127.0.0.1 -p {port} -k {_socket_dir(data_dir)}"
+        settings = " ".join(f"-c {name}={value}" for name, value in SERVER_SETTINGS.items())
+        options = f"-h 127.0.0.1 -p {port} -k {_socket_dir(data_dir)} {settings}"
         log.info("starting embedded PostgreSQL on 127.0.0.1:%s", port)
         _pg(
             "pg_ctl",

@@ -16,13 +16,13 @@ from social_crm.scoring import run as scoring
 log = logging.getLogger(__name__)
 
 
-def _build(select: tuple[str, ...], full_refresh: bool) -> str:
+def _build(select: tuple[str, ...], full_refresh: bool) -> dbt_runner.DbtResult:
     # cautious: a test runs with the models it tests, not with one of several parents (a
     # relationship test of a mart would otherwise run, and fail, before the mart is built)
     args = ["--select", *select, "--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
-    return dbt_runner.run("build", *args).summary()
+    return dbt_runner.run("build", *args)
 
 
 def bootstrap() -> list[str]:
@@ -37,7 +37,7 @@ def validate_raw() -> int:
     return require_valid_raw(warehouse.resolve())
 
 
-def build_staging(full_refresh: bool = False) -> str:
+def build_staging(full_refresh: bool = False) -> dbt_runner.DbtResult:
     """`dbt build` of seeds, staging views and identity links, with their tests."""
     return _build(STAGING_SELECT, full_refresh)
 
@@ -54,7 +54,7 @@ def score() -> dict[str, int]:
         return scoring.run(conn)
 
 
-def build_marts(full_refresh: bool = False) -> str:
+def build_marts(full_refresh: bool = False) -> dbt_runner.DbtResult:
     """`dbt build` of the intermediate models (erasures applied) and the marts in marts_build,
     with their tests: the audit before publishing."""
     return _build(MARTS_SELECT, full_refresh)
@@ -102,16 +102,21 @@ DBT_BUILD_STEPS = (build_staging, build_marts)
 
 def run_all(full_refresh: bool = False) -> dict[str, object]:
     """Every step in order; `full_refresh` rebuilds incremental models from scratch. Returns
-    each step's result, and under "step_seconds" how long each took."""
+    each step's result, under "step_seconds" how long each took and under "dbt_node_seconds"
+    how long each dbt model, seed and test took."""
     results: dict[str, object] = {}
     seconds: dict[str, float] = {}
+    node_seconds: dict[str, float] = {}
     for step in STEPS:
         began = time.monotonic()
         if step in DBT_BUILD_STEPS:
-            results[step.__name__] = step(full_refresh=full_refresh)
+            built = step(full_refresh=full_refresh)
+            results[step.__name__] = built.summary()
+            node_seconds.update(built.seconds)
         else:
             results[step.__name__] = step()
         seconds[step.__name__] = round(time.monotonic() - began, 2)
         log.info("nightly step %s: %.1fs", step.__name__, seconds[step.__name__])
     results["step_seconds"] = seconds
+    results["dbt_node_seconds"] = node_seconds
     return results
