@@ -4,8 +4,9 @@
 Builds the warehouse from what the extraction DAGs landed in `raw`, at 02:00 UTC and whenever
 an extraction DAG updates a raw Asset:
 
-1. `validate_raw`: Great Expectations suites on raw (columns, keys, no future timestamps,
-   each snapshot entity's newest batch within the band of its recent batches).
+1. `validate_raw`: Great Expectations suites on the raw batches landed since the last passing
+   gate (columns, keys, no future timestamps, each snapshot entity's newest batch within the
+   band of its recent batches).
 2. `dbt_staging`: seeds, staging views and identity links; a `run` and a `test` task per model.
 3. `apply_erasure_requests`, then `score_influence_and_clv` (PageRank, BG/NBD + Gamma-Gamma).
 4. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model.
@@ -85,7 +86,8 @@ def social_crm_nightly() -> None:
 
     @task(retries=0)
     def validate_raw() -> int:
-        """Great Expectations suites on raw: columns, keys, no future timestamps, batch volume."""
+        """Great Expectations suites on the new raw batches: columns, keys, no future
+        timestamps, batch volume."""
         from social_crm import nightly
 
         return nightly.validate_raw()

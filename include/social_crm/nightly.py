@@ -30,11 +30,12 @@ def bootstrap() -> list[str]:
     return warehouse.bootstrap()
 
 
-def validate_raw() -> int:
-    """Great Expectations suites on raw; raises naming every failed expectation."""
+def validate_raw(full_refresh: bool = False) -> int:
+    """Great Expectations suites on the raw batches landed since the last passing gate (all of
+    raw on a full refresh); raises naming every failed expectation."""
     from social_crm.quality.gate import require_valid_raw
 
-    return require_valid_raw(warehouse.resolve())
+    return require_valid_raw(warehouse.resolve(), everything=full_refresh)
 
 
 def build_staging(full_refresh: bool = False) -> dbt_runner.DbtResult:
@@ -97,7 +98,7 @@ STEPS = (
     publish_marts,
     generate_dbt_docs,
 )
-DBT_BUILD_STEPS = (build_staging, build_marts)
+FULL_REFRESH_STEPS = (validate_raw, build_staging, build_marts)
 
 
 def run_all(full_refresh: bool = False) -> dict[str, object]:
@@ -109,12 +110,11 @@ def run_all(full_refresh: bool = False) -> dict[str, object]:
     node_seconds: dict[str, float] = {}
     for step in STEPS:
         began = time.monotonic()
-        if step in DBT_BUILD_STEPS:
-            built = step(full_refresh=full_refresh)
-            results[step.__name__] = built.summary()
-            node_seconds.update(built.seconds)
-        else:
-            results[step.__name__] = step()
+        result = step(full_refresh=full_refresh) if step in FULL_REFRESH_STEPS else step()
+        if isinstance(result, dbt_runner.DbtResult):
+            node_seconds.update(result.seconds)
+            result = result.summary()
+        results[step.__name__] = result
         seconds[step.__name__] = round(time.monotonic() - began, 2)
         log.info("nightly step %s: %.1fs", step.__name__, seconds[step.__name__])
     results["step_seconds"] = seconds

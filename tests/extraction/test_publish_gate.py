@@ -110,7 +110,10 @@ def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
     assert nightly.validate_raw() >= 80  # every raw table's suite passes on a good load
 
     with pipeline.connect() as conn:
-        batch = conn.execute("select batch_id from meta.load_batches limit 1").fetchone()[0]
+        batch = conn.execute(
+            "insert into meta.load_batches (batch_id, source, entity, status, finished_at)"
+            " values (gen_random_uuid(), 'x', 'tweets', 'committed', now()) returning batch_id"
+        ).fetchone()[0]
         conn.execute(
             "insert into raw.x_tweets (natural_key, event_at, payload, payload_hash,"
             " extracted_at, batch_id) values ('T-FUTURE', now() + interval '2 days', '{}',"
@@ -129,6 +132,9 @@ def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
     try:
         with pytest.raises(QualityGateError) as failure:
             nightly.validate_raw()
+        # a failed gate stamps nothing: the next run checks the same batches again
+        with pytest.raises(QualityGateError, match="T-FUTURE"):
+            nightly.validate_raw()
     finally:
         with pipeline.connect() as conn:
             conn.execute("delete from raw.x_tweets where natural_key = 'T-FUTURE'")
@@ -144,3 +150,37 @@ def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
     assert "meta.load_batches: each snapshot entity's newest batch is within the band" in message
     band = message.split("within the band")[1]
     assert "'entity': 'customers'" in band and "'records_in': 10," in band
+
+
+def test_raw_gate_reads_only_batches_it_has_not_passed(built):
+    from social_crm.quality.gate import QualityGateError
+
+    pipeline, _ = built
+    nightly.validate_raw()
+    assert (
+        pipeline.scalar(
+            "select count(*) from meta.load_batches where status = 'committed'"
+            " and validated_at is null"
+        )
+        == 0
+    )
+    # a bad row in a batch the gate already passed is not read again ...
+    with pipeline.connect() as conn:
+        old_batch = conn.execute(
+            "select batch_id from meta.load_batches where source = 'x' and entity = 'tweets'"
+            " and validated_at is not null limit 1"
+        ).fetchone()[0]
+        conn.execute(
+            "insert into raw.x_tweets (natural_key, event_at, payload, payload_hash,"
+            " extracted_at, batch_id) values ('T-OLD-FUTURE', now() + interval '2 days', '{}',"
+            " 'old-future', now(), %s)",
+            (old_batch,),
+        )
+    try:
+        assert nightly.validate_raw() >= 80
+        # ... but a full refresh reads all of raw
+        with pytest.raises(QualityGateError, match="T-OLD-FUTURE"):
+            nightly.validate_raw(full_refresh=True)
+    finally:
+        with pipeline.connect() as conn:
+            conn.execute("delete from raw.x_tweets where natural_key = 'T-OLD-FUTURE'")

@@ -1,9 +1,14 @@
 """Expectations on what extraction landed in `raw`, checked before any model is built: the
 landing contract (columns, keys), no timestamps in the future, and each snapshot entity's
 newest batch within a band of its recent batches (a sudden drop means an extraction lost data;
-a jump, that it fetched something else)."""
+a jump, that it fetched something else).
+
+Rows are checked once: the nightly gate reads the rows of committed batches that no gate has
+passed yet (`pending_batches`), and stamps them validated when it passes."""
 
 from __future__ import annotations
+
+import psycopg
 
 from social_crm.landing import RAW_TABLES
 
@@ -105,3 +110,28 @@ def raw_suites(gx) -> dict[tuple[str, str], list]:  # noqa: ANN001 - the great_e
         ),
     ]
     return suites
+
+
+def pending_batches(conn: psycopg.Connection) -> list[str]:
+    """Committed batches no raw gate has passed yet."""
+    return [
+        str(row[0])
+        for row in conn.execute(
+            "select batch_id from meta.load_batches"
+            " where status = 'committed' and validated_at is null order by started_at"
+        ).fetchall()
+    ]
+
+
+def rows_of_batches(batch_ids: list[str]) -> dict[tuple[str, str], str]:
+    """Row filters for `gate.validate`: each raw table's rows landed by `batch_ids`."""
+    ids = ",".join(f"'{batch_id}'" for batch_id in batch_ids)  # uuids read from the database
+    condition = f"batch_id in ({ids})" if ids else "false"
+    return {("raw", f"{source}_{entity}"): condition for source, entity in RAW_TABLES}
+
+
+def mark_validated(conn: psycopg.Connection, batch_ids: list[str]) -> None:
+    conn.execute(
+        "update meta.load_batches set validated_at = now() where batch_id = any(%s::uuid[])",
+        (batch_ids,),
+    )
