@@ -251,8 +251,7 @@ class LandingBatch:
         ).rowcount
         r.landed = landed
         r.duplicate = r.records_in - r.quarantined - landed
-        for scope_key, since, until in self._reconcile:
-            r.tombstoned += self._tombstone(scope_key, since, until)
+        r.tombstoned = self._tombstone()
         conn.execute(
             "update meta.load_batches set status = 'committed', finished_at = now(),"
             " records_in = %s, records_landed = %s, records_duplicate = %s,"
@@ -283,32 +282,40 @@ class LandingBatch:
         r.status = "committed"
         log.info(r.summary())
 
-    def _tombstone(self, scope_key: str, since: datetime | None, until: datetime | None) -> int:
-        """Tombstones for records alive in `scope_key` (since <= event_at < until) not seen
-        this batch."""
+    def _tombstone(self) -> int:
+        """Tombstones for records alive in a reconciled scope (since <= event_at < until) that
+        this batch did not see. One statement for all scopes: one anti-join against the
+        batch's rows (per scope, each would scan them all again: quadratic in a large batch)."""
+        if not self._reconcile:
+            return 0
         r = self.result
+        scopes, sinces, untils = (list(column) for column in zip(*self._reconcile, strict=True))
         return self.conn.execute(
             sql.SQL(
-                "with latest as ("
-                "  select distinct on (natural_key) natural_key, is_deleted, event_at"
-                "  from {table} where scope_key = %(scope)s"
-                "    and (%(since)s::timestamptz is null or event_at >= %(since)s::timestamptz)"
-                "    and (%(until)s::timestamptz is null or event_at < %(until)s::timestamptz)"
-                "  order by natural_key, ingest_seq desc)"
+                "with walked as ("
+                "  select * from unnest(%(scopes)s::text[], %(sinces)s::timestamptz[],"
+                "    %(untils)s::timestamptz[]) as w (scope_key, since, until)),"
+                " latest as ("
+                "  select distinct on (r.natural_key) r.natural_key, r.scope_key, r.is_deleted,"
+                "    r.event_at"
+                "  from {table} as r inner join walked as w on r.scope_key = w.scope_key"
+                "    and (w.since is null or r.event_at >= w.since)"
+                "    and (w.until is null or r.event_at < w.until)"
+                "  order by r.natural_key, r.ingest_seq desc)"
                 " insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
                 "   is_deleted, extracted_at, batch_id, source_api_version)"
-                " select l.natural_key, %(scope)s, l.event_at,"
+                " select l.natural_key, l.scope_key, l.event_at,"
                 "   jsonb_build_object('id', l.natural_key, 'deleted', true),"
                 "   'deleted:' || %(batch)s, true, now(), %(batch)s::uuid, %(version)s"
-                " from latest l"
+                " from latest as l"
                 " where not l.is_deleted and not exists ("
-                "   select 1 from landing_rows n where n.natural_key = l.natural_key)"
+                "   select 1 from landing_rows as n where n.natural_key = l.natural_key)"
                 " on conflict (natural_key, payload_hash) do nothing"
             ).format(table=self.table),
             {
-                "scope": scope_key,
-                "since": since,
-                "until": until,
+                "scopes": scopes,
+                "sinces": sinces,
+                "untils": untils,
                 "batch": r.batch_id,
                 "version": self.api_version,
             },
