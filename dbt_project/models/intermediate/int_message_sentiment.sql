@@ -1,15 +1,67 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_id',
+        on_schema_change='fail',
+        post_hook=[
+            "delete from {{ this }} as s where not exists (select 1 from"
+            " {{ ref('int_messages_answered') }} as m where m.message_id = s.message_id)"
+        ]
+    )
+}}
+
 -- Sentiment and intent of every customer message by lexicon: the languages' sentiment words
 -- (seeds/sentiment_lexicon.csv) and intent words (seeds/intent_lexicon.csv). Language is the
 -- one whose words match most (X also reports lang).
+-- Incremental: a message is scored again only when its text or the lexicons changed
+-- (text_hash, lexicon_hash); the post-hook drops messages that no longer exist.
 with
+
+lexicons as (
+
+    select
+        md5(
+            (
+                select string_agg(lang || ':' || term || ':' || polarity, ',' order by lang, term)
+                from {{ ref('sentiment_lexicon') }}
+            )
+            || '|'
+            || (
+                select string_agg(intent || ':' || term || ':' || priority, ',' order by term)
+                from {{ ref('intent_lexicon') }}
+            )
+        ) as lexicon_hash
+
+),
+
+all_messages as (
+
+    select
+        a.message_id,
+        a.platform,
+        lower(a.message_text) as lowered_text,
+        md5(coalesce(a.message_text, '')) as text_hash
+    from {{ ref('int_messages_answered') }} as a
+
+),
 
 messages as (
 
     select
-        message_id,
-        platform,
-        lower(message_text) as lowered_text
-    from {{ ref('int_messages_answered') }}
+        m.message_id,
+        m.platform,
+        m.lowered_text,
+        m.text_hash
+    from all_messages as m
+    {% if is_incremental() %}
+        where not exists (
+            select 1 from {{ this }} as done
+            where
+                done.message_id = m.message_id
+                and done.text_hash = m.text_hash
+                and done.lexicon_hash = (select l.lexicon_hash from lexicons as l)
+        )
+    {% endif %}
 
 ),
 
@@ -67,7 +119,10 @@ select
             when coalesce(s.polarity, 0) > 0 then 'praise'
             else 'other'
         end
-    ) as intent
+    ) as intent,
+    m.text_hash,
+    l.lexicon_hash
 from messages as m
+cross join lexicons as l
 left join scored as s on m.message_id = s.message_id
 left join intents as i on m.message_id = i.message_id
