@@ -1,0 +1,46 @@
+"""The benchmark report explains a missed target only when it is missed, from the run's numbers."""
+
+from social_crm import bench
+
+
+def _results(**changes):
+    results = {
+        "events_target": 10_000_000,
+        "landing": {"landing_vs_copy": 0.9},
+        "extraction": {"peak_rss_mb": 150.0},
+        "full_build_s": 300.0,
+        "full_build_steps_s": {"build_marts": 200.0, "build_staging": 100.0},
+        "incremental_build_s": 10.0,
+        "incremental_build_steps_s": {"build_marts": 6.0, "build_staging": 4.0},
+        "incremental_vs_full": 10.0 / 300.0,
+        "full_build_dbt_nodes_s": {"model.p.big": 90.0, "model.p.small": 1.0, "test.p.t": 5.0},
+        "incremental_build_dbt_nodes_s": {"model.p.big": 3.0, "test.p.t": 2.0},
+    }
+    results.update(changes)
+    return results
+
+
+def test_met_targets_need_no_explanation():
+    assert bench.missed_targets(_results()) == ["## Where targets are missed, and why", ""]
+
+
+def test_each_missed_target_is_explained_with_its_numbers():
+    text = "\n".join(
+        bench.missed_targets(
+            _results(
+                extraction={"peak_rss_mb": 512.0},
+                full_build_s=900.0,
+                incremental_vs_full=0.4,
+            )
+        )
+    )
+    assert "Extraction peak RSS 512 MB" in text
+    assert "Raw to published marts 900 s at 10,000,000 events" in text
+    assert "`build_marts` 200s" in text
+    assert "Incremental 40% of full" in text and "`big` 3s" in text
+
+
+def test_slowest_nodes_are_listed_slowest_first_with_incremental_time():
+    lines = bench.slowest_dbt_nodes(_results(), top=2)
+    rows = [line for line in lines if line.startswith("| `")]
+    assert rows == ["| `model.p.big` | 90.0 s | 3.0 s |", "| `test.p.t` | 5.0 s | 2.0 s |"]
