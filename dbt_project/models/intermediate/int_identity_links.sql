@@ -56,7 +56,10 @@ by_name_city as (
         on p.name_key = u.name_key and p.city_key = u.city_key
     -- not exists (an anti-join), not "not in": the planner cannot size by_email (a CTE) and
     -- ran "not in" as a subplan scan per profile, quadratic (hours at 10M events)
-    where not exists (select 1 from by_email as e where e.profile_key = p.profile_key)
+    where not exists (
+        select 1 from by_email as e
+        where e.profile_key = p.profile_key
+    )
 
 )
 
