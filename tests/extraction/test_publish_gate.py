@@ -103,6 +103,15 @@ def test_great_expectations_gate_names_the_failed_expectation(built):
     assert _marts_snapshot(pipeline) == before
 
 
+def _land_future_tweet(conn, key, batch_id):
+    """A tweet dated two days ahead (a clock or parsing fault), landed by `batch_id`."""
+    conn.execute(
+        "insert into raw.x_tweets (natural_key, event_at, payload, payload_hash, extracted_at,"
+        " batch_id) values (%s, now() + interval '2 days', '{}', %s, now(), %s)",
+        (key, f"future-{key}", batch_id),
+    )
+
+
 def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
     from social_crm.quality.gate import QualityGateError
 
@@ -114,12 +123,7 @@ def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
             "insert into meta.load_batches (batch_id, source, entity, status, finished_at)"
             " values (gen_random_uuid(), 'x', 'tweets', 'committed', now()) returning batch_id"
         ).fetchone()[0]
-        conn.execute(
-            "insert into raw.x_tweets (natural_key, event_at, payload, payload_hash,"
-            " extracted_at, batch_id) values ('T-FUTURE', now() + interval '2 days', '{}',"
-            " 'future', now(), %s)",
-            (batch,),
-        )
+        _land_future_tweet(conn, "T-FUTURE", batch)
         # three customer exports of ~5,000 rows, then one of 10: an export was cut short
         for hours_ago, records in ((30, 5000), (20, 5100), (10, 4900), (0, 10)):
             conn.execute(
@@ -170,12 +174,7 @@ def test_raw_gate_reads_only_batches_it_has_not_passed(built):
             "select batch_id from meta.load_batches where source = 'x' and entity = 'tweets'"
             " and validated_at is not null limit 1"
         ).fetchone()[0]
-        conn.execute(
-            "insert into raw.x_tweets (natural_key, event_at, payload, payload_hash,"
-            " extracted_at, batch_id) values ('T-OLD-FUTURE', now() + interval '2 days', '{}',"
-            " 'old-future', now(), %s)",
-            (old_batch,),
-        )
+        _land_future_tweet(conn, "T-OLD-FUTURE", old_batch)
     try:
         assert nightly.validate_raw() >= 80
         # ... but a full refresh reads all of raw
