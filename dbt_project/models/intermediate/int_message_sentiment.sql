@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='message_id',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         post_hook=[
             "delete from {{ this }} as s where not exists (select 1 from"
             " {{ ref('int_messages_answered') }} as m where m.message_id = s.message_id)"
@@ -14,7 +14,8 @@
 -- (seeds/sentiment_lexicon.csv) and intent words (seeds/intent_lexicon.csv). Language is the
 -- one whose words match most (X also reports lang).
 -- Incremental: a message is scored again only when its text or the lexicons changed
--- (text_hash, lexicon_hash); the post-hook drops messages that no longer exist.
+-- (text_hash, lexicon_hash); the post-hook drops messages that no longer exist. Rows scored
+-- before these columns existed have them empty, so an upgrade rescores them on its first run.
 with
 
 lexicons as (
