@@ -175,9 +175,11 @@ class FacebookExtractor(Extractor):
                     )
                 )
                 if len(running) > ACTIVITY_AHEAD:
-                    yield running.popleft()
+                    yield running[0]
+                    running.popleft()  # only once landed: a failure leaves it to the finally
             while running:
-                yield running.popleft()
+                yield running[0]
+                running.popleft()
         finally:
             for _, comment_pages, reaction_pages in running:
                 comment_pages.close()
