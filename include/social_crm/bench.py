@@ -322,13 +322,14 @@ def slowest_dbt_nodes(results: dict, top: int = 12) -> list[str]:
     ]
     for node in sorted(full, key=full.get, reverse=True)[:top]:
         out.append(f"| `{node}` | {full[node]:.1f} s | {incremental.get(node, 0.0):.1f} s |")
-    total_tests = sum(t for n, t in incremental.items() if n.startswith("test."))
-    out += [
-        "",
-        f"dbt tests take {total_tests:.0f} s of the incremental build"
-        f" ({len([n for n in incremental if n.startswith('test.')])} tests).",
-    ]
+    tests = _test_seconds(incremental)
+    out += ["", f"dbt tests take {sum(tests):.0f} s of the incremental build ({len(tests)} tests)."]
     return out
+
+
+def _test_seconds(nodes: dict[str, float]) -> list[float]:
+    """Seconds of each dbt test among timed dbt nodes."""
+    return [seconds for node, seconds in nodes.items() if node.startswith("test.")]
 
 
 def missed_targets(results: dict) -> list[str]:
@@ -368,7 +369,7 @@ def missed_targets(results: dict) -> list[str]:
         heavy = sorted(incremental, key=incremental.get, reverse=True)[:4]
         nodes = results.get("incremental_build_dbt_nodes_s") or {}
         models = [n for n in sorted(nodes, key=nodes.get, reverse=True) if n.startswith("model.")]
-        tests = sum(t for n, t in nodes.items() if n.startswith("test."))
+        tests = sum(_test_seconds(nodes))
         out.append(
             f"- **Incremental {results['incremental_vs_full']:.0%} of full.** Incremental now:"
             " the raw gate (new batches only), `int_message_sentiment` (messages whose text"
