@@ -1,5 +1,5 @@
-"""Erasure requests: delete a customer's CRM rows and the raw social data of every profile
-linked to them, in one transaction.
+"""Erasure requests: delete a customer's CRM rows and the social data of every profile linked
+to them, from raw and from the incremental dbt tables merged from raw, in one transaction.
 
 The erasure request itself is kept (it is how the marts keep excluding the person, and the
 proof the request was honoured). Extraction may land the person's public social data again
@@ -26,9 +26,27 @@ SOCIAL_TABLES = {
     "x_followers": ["payload ->> 'follower_id'", "payload ->> 'followed_id'"],
 }
 
+# the incremental dbt tables merged from those raw tables -> their profile columns: they keep
+# what they merged, so the erased rows are deleted there too
+MERGED_TABLES = {
+    "staging.stg_facebook__comments": ["author_profile_id"],
+    "staging.stg_facebook__visitor_posts": ["author_profile_id"],
+    "staging.stg_facebook__reactions": ["profile_id"],
+    "staging.stg_facebook__users": ["profile_id"],
+    "staging.stg_x__tweets": ["author_profile_id"],
+    "staging.stg_x__users": ["profile_id"],
+    "staging.stg_x__followers": ["follower_profile_id", "followed_profile_id"],
+    "intermediate.int_engagements_unified": ["profile_id"],
+    "intermediate.int_messages_answered": ["profile_id"],
+    "intermediate.int_people_profiles": ["profile_id"],
+}
+# incremental dbt tables keyed by message only: the erased profiles' messages are deleted there
+MESSAGE_TABLES = ("intermediate.int_message_sentiment",)
+
 
 def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
-    """Delete raw data of every customer with an erasure request; returns rows deleted per table.
+    """Delete raw and merged data of every customer with an erasure request; returns rows
+    deleted per table.
 
     Profiles are found through `intermediate.int_identity_links` (built before this runs)."""
     deleted: dict[str, int] = {}
@@ -53,15 +71,33 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
             " (select customer_id from erased_customers)"
         ).rowcount
         for table, columns in SOCIAL_TABLES.items():
-            condition = " or ".join(
-                f"{column} in (select profile_id from erased_profiles)"  # noqa: S608
-                for column in columns
-            )
-            deleted[table] = conn.execute(f"delete from raw.{table} where {condition}").rowcount  # noqa: S608
+            deleted[table] = _delete_profiles(conn, f"raw.{table}", columns)
+        if _exists(conn, "intermediate.int_messages_answered"):
+            for table in filter(lambda t: _exists(conn, t), MESSAGE_TABLES):
+                deleted[table] = conn.execute(
+                    f"delete from {table} where message_id in"  # noqa: S608
+                    " (select message_id from intermediate.int_messages_answered"
+                    "  where profile_id in (select profile_id from erased_profiles))"
+                ).rowcount
+        for table, columns in MERGED_TABLES.items():
+            if _exists(conn, table):
+                deleted[table] = _delete_profiles(conn, table, columns)
     total = sum(deleted.values())
     log.info(
-        "erasure: %d raw rows deleted (%s)",
+        "erasure: %d raw and merged rows deleted (%s)",
         total,
         ", ".join(f"{t}={n}" for t, n in deleted.items() if n),
     )
     return deleted
+
+
+def _delete_profiles(conn: psycopg.Connection, table: str, columns: list[str]) -> int:
+    condition = " or ".join(
+        f"{column} in (select profile_id from erased_profiles)"  # noqa: S608
+        for column in columns
+    )
+    return conn.execute(f"delete from {table} where {condition}").rowcount  # noqa: S608
+
+
+def _exists(conn: psycopg.Connection, table: str) -> bool:
+    return conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None

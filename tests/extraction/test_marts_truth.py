@@ -77,6 +77,19 @@ def test_marts_match_the_world(built):
     in_dim = {row[0] for row in dim}
     assert got == Counter({k: v for k, v in per_customer.items() if k[0] in in_dim})
 
+    # every engagement of a person not excluded is in the fact table, prospects' too
+    kept = pipeline.rows(
+        "select e.engagement_id from intermediate.int_engagements_unified as e"
+        " inner join intermediate.int_people_profiles as p"
+        "  on p.platform = e.platform and p.profile_id = e.profile_id"
+        " where not p.is_excluded_from_details"
+    )
+    in_fact = pipeline.rows("select engagement_id from marts_build.fct_social_engagements")
+    assert sorted(in_fact) == sorted(kept)
+    assert pipeline.scalar(
+        "select count(*) from marts_build.fct_social_engagements where person_id like 'prospect:%%'"
+    )
+
     # opted-out and erased customers are in no detail mart
     excluded = {
         r[0] for r in pipeline.rows("select customer_id from intermediate.int_excluded_customers")
@@ -112,6 +125,17 @@ def test_marts_match_the_world(built):
         list(erased_profiles),
     )
     assert [n for (n,) in left] == [0, 0, 0]
+    # ... and from the incremental tables merged from raw, which keep what they merged
+    merged = pipeline.rows(
+        "select count(*) from staging.stg_facebook__comments where author_profile_id = any(%s)"
+        " union all select count(*) from staging.stg_x__tweets where author_profile_id = any(%s)"
+        " union all select count(*) from staging.stg_facebook__reactions"
+        " where profile_id = any(%s)"
+        " union all select count(*) from intermediate.int_engagements_unified"
+        " where profile_id = any(%s)",
+        *[list(erased_profiles)] * 4,
+    )
+    assert [n for (n,) in merged] == [0, 0, 0, 0]
 
     # response times: exact, for every message of a person still in the marts
     answered = {m["message_id"]: m["first_response_seconds"] for m in truth.rows("messages.csv")}

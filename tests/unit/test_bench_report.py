@@ -14,7 +14,12 @@ def _results(**changes):
         "incremental_build_steps_s": {"build_marts": 6.0, "build_staging": 4.0},
         "incremental_vs_full": 10.0 / 300.0,
         "full_build_dbt_nodes_s": {"model.p.big": 90.0, "model.p.small": 1.0, "test.p.t": 5.0},
-        "incremental_build_dbt_nodes_s": {"model.p.big": 3.0, "test.p.t": 2.0},
+        "incremental_build_dbt_nodes_s": {
+            "model.p.big": 3.0,
+            "model.p.merged": 1.0,
+            "test.p.t": 2.0,
+        },
+        "incremental_models": ["merged"],
     }
     results.update(changes)
     return results
@@ -37,7 +42,9 @@ def test_each_missed_target_is_explained_with_its_numbers():
     assert "Extraction peak RSS 512 MB" in text
     assert "Raw to published marts 900 s at 10,000,000 events" in text
     assert "`build_marts` 200s" in text
-    assert "Incremental 40% of full" in text and "`big` 3s" in text
+    assert "Incremental 40% of full" in text and "5% would be 45 s" in text
+    assert "rebuilt whole every night: `big` 3s." in text  # not the incremental one
+    assert "The 1 incremental models merge only what changed: 1 s" in text
 
 
 def test_slowest_nodes_are_listed_slowest_first_with_incremental_time():

@@ -1,4 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='engagement_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['engagement_id'], 'unique': True},
+            {'columns': ['merged_at']},
+            {'columns': ['profile_id']},
+        ],
+        pre_hook=["{{ delete_deleted_engagements() }}"]
+    )
+}}
+
 -- Every like/reaction, comment, reply, visitor post and mention, both platforms, one row each.
+-- Incremental: a run merges the staged records merged after its last run (and the reactions of
+-- posts deleted since, whose time falls back to when they were first seen); the pre-hook
+-- deletes engagements whose record was deleted; the erasure step deletes erased people's rows.
+-- A change to the brands seed needs a full refresh.
+
 with
 
 brands as (
@@ -35,6 +54,17 @@ reactions as (
     from {{ ref('stg_facebook__reactions') }} as r
     inner join brands as b on r.page_id = b.facebook_page_id
     left join posts as p on r.post_id = p.post_id
+    {% if is_incremental() %}
+        -- an array, not "in (select ...)": both conditions are then index scans (BitmapOr)
+        where
+            r.merged_at > {{ last_merge() }}
+            or r.post_id = any(array(
+                select d.record_id from {{ source('meta', 'merge_deletions') }} as d
+                where
+                    d.relation in ('stg_facebook__posts', 'stg_facebook__visitor_posts')
+                    and d.deleted_at > {{ last_merge() }}
+            ))
+    {% endif %}
 
 ),
 
@@ -52,7 +82,11 @@ comments as (
         c.created_at as occurred_at
     from {{ ref('stg_facebook__comments') }} as c
     inner join brands as b on c.page_id = b.facebook_page_id
-    where not c.is_by_page
+    where
+        not c.is_by_page
+        {% if is_incremental() %}
+            and c.merged_at > {{ last_merge() }}
+        {% endif %}
 
 ),
 
@@ -69,6 +103,9 @@ visitor_posts as (
         v.created_at as occurred_at
     from {{ ref('stg_facebook__visitor_posts') }} as v
     inner join brands as b on v.page_id = b.facebook_page_id
+    {% if is_incremental() %}
+        where v.merged_at > {{ last_merge() }}
+    {% endif %}
 
 ),
 
@@ -85,14 +122,27 @@ mentions as (
         t.created_at as occurred_at
     from {{ ref('stg_x__tweets') }} as t
     inner join brands as b on t.brand_handle = b.x_handle
-    where t.author_profile_id <> b.x_user_id
+    where
+        t.author_profile_id <> b.x_user_id
+        {% if is_incremental() %}
+            and t.merged_at > {{ last_merge() }}
+        {% endif %}
+
+),
+
+unioned as (
+
+    select * from reactions
+    union all
+    select * from comments
+    union all
+    select * from visitor_posts
+    union all
+    select * from mentions
 
 )
 
-select * from reactions
-union all
-select * from comments
-union all
-select * from visitor_posts
-union all
-select * from mentions
+select
+    *,
+    statement_timestamp() as merged_at
+from unioned

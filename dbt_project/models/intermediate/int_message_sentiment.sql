@@ -3,19 +3,22 @@
         materialized='incremental',
         unique_key='message_id',
         on_schema_change='append_new_columns',
-        post_hook=[
-            "delete from {{ this }} as s where not exists (select 1 from"
-            " {{ ref('int_messages_answered') }} as m where m.message_id = s.message_id)"
-        ]
+        indexes=[
+            {'columns': ['message_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ],
+        pre_hook=["{{ delete_deleted_messages() }}"]
     )
 }}
 
 -- Sentiment and intent of every customer message by lexicon: the languages' sentiment words
 -- (seeds/sentiment_lexicon.csv) and intent words (seeds/intent_lexicon.csv). Language is the
 -- one whose words match most (X also reports lang).
--- Incremental: a message is scored again only when its text or the lexicons changed
--- (text_hash, lexicon_hash); the post-hook drops messages that no longer exist. Rows scored
--- before these columns existed have them empty, so an upgrade rescores them on its first run.
+-- Incremental: a run looks at the messages int_messages_answered merged since its last run
+-- (all of them when a lexicon changed) and scores again those whose text or the lexicons
+-- changed (text_hash, lexicon_hash); the pre-hook deletes messages deleted upstream, the
+-- erasure step erased people's. Rows scored before these columns existed have them empty, so
+-- an upgrade rescores them on its first run.
 with
 
 lexicons as (
@@ -43,6 +46,16 @@ all_messages as (
         lower(a.message_text) as lowered_text,
         md5(coalesce(a.message_text, '')) as text_hash
     from {{ ref('int_messages_answered') }} as a
+    {% if is_incremental() %}
+        where
+            a.merged_at > (
+                select coalesce(max(t.merged_at), '-infinity'::timestamptz) from {{ this }} as t
+            )
+            or exists (
+                select 1 from {{ this }} as t
+                where t.lexicon_hash is distinct from (select l.lexicon_hash from lexicons as l)
+            )
+    {% endif %}
 
 ),
 
@@ -122,7 +135,8 @@ select
         end
     ) as intent,
     m.text_hash,
-    l.lexicon_hash
+    l.lexicon_hash,
+    statement_timestamp() as merged_at
 from messages as m
 cross join lexicons as l
 left join scored as s on m.message_id = s.message_id

@@ -1,35 +1,80 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['message_id'], 'unique': True},
+            {'columns': ['merged_at']},
+            {'columns': ['profile_id']},
+        ],
+        pre_hook=["{{ delete_deleted_messages() }}"]
+    )
+}}
+
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
 -- on X a brand tweet replying to it.
+-- Incremental: a run recomputes the messages merged upstream since its last run, the messages
+-- an answer merged since then replies to, and the messages whose first answer was deleted
+-- since (answer_id); the pre-hook deletes messages deleted upstream.
+
 with
+
+answers_given as (
+
+    select
+        c.comment_id as answer_id,
+        coalesce(c.parent_comment_id, c.post_id) as answered_id,
+        'facebook' as platform,
+        c.created_at,
+        c.merged_at
+    from {{ ref('stg_facebook__comments') }} as c
+    where c.is_by_page
+    union all
+    select
+        t.tweet_id as answer_id,
+        t.replied_to_tweet_id as answered_id,
+        'x' as platform,
+        t.created_at,
+        t.merged_at
+    from {{ ref('stg_x__tweets') }} as t
+    inner join {{ ref('brands') }} as b on t.author_profile_id = b.x_user_id
+    where t.replied_to_tweet_id is not null
+
+),
+
+{% if is_incremental() %}
+
+    changed as (
+
+        select e.message_id
+        from {{ ref('int_engagements_unified') }} as e
+        where e.message_id is not null and e.merged_at > {{ last_merge() }}
+        union
+        select answered_id from answers_given
+        where merged_at > {{ last_merge() }}
+        union
+        select m.message_id from {{ this }} as m
+        where m.answer_id in (
+            select d.record_id from {{ source('meta', 'merge_deletions') }} as d
+            where
+                d.relation in ('stg_facebook__comments', 'stg_x__tweets')
+                and d.deleted_at > {{ last_merge() }}
+        )
+
+    ),
+
+{% endif %}
 
 messages as (
 
     select * from {{ ref('int_engagements_unified') }}
-    where message_id is not null
-
-),
-
-facebook_answers as (
-
-    select
-        coalesce(c.parent_comment_id, c.post_id) as answered_id,
-        min(c.created_at) as answered_at
-    from {{ ref('stg_facebook__comments') }} as c
-    where c.is_by_page
-    group by coalesce(c.parent_comment_id, c.post_id)
-
-),
-
-x_answers as (
-
-    select
-        t.replied_to_tweet_id as answered_id,
-        min(t.created_at) as answered_at
-    from {{ ref('stg_x__tweets') }} as t
-    inner join {{ ref('brands') }} as b on t.author_profile_id = b.x_user_id
-    where t.replied_to_tweet_id is not null
-    group by t.replied_to_tweet_id
+    where
+        message_id is not null
+        {% if is_incremental() %}
+            and engagement_id in (select c.message_id from changed as c)
+        {% endif %}
 
 ),
 
@@ -37,15 +82,14 @@ answers as (
 
     select
         answered_id,
-        answered_at,
-        'facebook' as platform
-    from facebook_answers
-    union all
-    select
-        answered_id,
-        answered_at,
-        'x' as platform
-    from x_answers
+        platform,
+        min(created_at) as answered_at,
+        (array_agg(answer_id order by created_at, answer_id))[1] as answer_id
+    from answers_given
+    {% if is_incremental() %}
+        where answered_id in (select c.message_id from changed as c)
+    {% endif %}
+    group by answered_id, platform
 
 )
 
@@ -58,7 +102,9 @@ select
     m.message_text,
     m.occurred_at,
     a.answered_at,
-    extract(epoch from a.answered_at - m.occurred_at)::bigint as first_response_seconds
+    extract(epoch from a.answered_at - m.occurred_at)::bigint as first_response_seconds,
+    a.answer_id,
+    statement_timestamp() as merged_at
 from messages as m
 left join answers as a
     on m.message_id = a.answered_id and m.platform = a.platform

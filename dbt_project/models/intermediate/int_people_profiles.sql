@@ -1,5 +1,24 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='profile_key',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['profile_key'], 'unique': True},
+            {'columns': ['merged_at']},
+        ],
+        post_hook=[
+            "delete from {{ this }} as p where not exists (select 1 from"
+            " {{ ref('int_social_profiles') }} as s where s.profile_key = p.profile_key)"
+        ]
+    )
+}}
+
 -- Every social profile with the person it belongs to: the linked CRM customer, or a prospect
 -- (one prospect per unlinked profile). Flags people who must not appear in detail marts.
+-- Incremental: every profile is computed, but only the ones whose person, link or exclusion
+-- changed are merged (merged_at), so that the incremental marts can rework exactly their rows;
+-- the post-hook deletes profiles that no longer exist.
 with
 
 profiles as (
@@ -24,18 +43,44 @@ erased as (
 
     select customer_id from {{ ref('stg_crm__erasure_requests') }}
 
+),
+
+current_people as (
+
+    select
+        p.profile_key,
+        p.platform,
+        p.profile_id,
+        l.customer_id,
+        l.match_method,
+        l.match_confidence,
+        coalesce(l.customer_id, 'prospect:' || p.profile_key) as person_id,
+        -- never null: "not null" would drop every prospect from the detail marts
+        (
+            coalesce(c.has_profiling_opt_out, false)
+            or coalesce(l.customer_id in (select e.customer_id from erased as e), false)
+        ) as is_excluded_from_details
+    from profiles as p
+    left join links as l on p.profile_key = l.profile_key
+    left join customers as c on l.customer_id = c.customer_id
+
 )
 
 select
-    p.profile_key,
-    p.platform,
-    p.profile_id,
-    l.customer_id,
-    l.match_method,
-    l.match_confidence,
-    coalesce(l.customer_id, 'prospect:' || p.profile_key) as person_id,
-    coalesce(c.has_profiling_opt_out, false)
-    or l.customer_id in (select e.customer_id from erased as e) as is_excluded_from_details
-from profiles as p
-left join links as l on p.profile_key = l.profile_key
-left join customers as c on l.customer_id = c.customer_id
+    c.*,
+    statement_timestamp() as merged_at
+from current_people as c
+{% if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as t
+        where
+            t.profile_key = c.profile_key
+            and (
+                t.person_id, t.customer_id, t.match_method, t.match_confidence,
+                t.is_excluded_from_details
+            ) is not distinct from (
+                c.person_id, c.customer_id, c.match_method, c.match_confidence,
+                c.is_excluded_from_details
+            )
+    )
+{% endif %}

@@ -1,8 +1,38 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='message_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['message_id'], 'unique': True},
+            {'columns': ['merged_at']},
+            {'columns': ['person_id']},
+        ],
+        pre_hook=["{{ delete_deleted_messages() }}"],
+        post_hook=[
+            "delete from {{ this }} as r where exists (select 1 from"
+            " {{ ref('int_excluded_customers') }} as x where x.customer_id = r.person_id)"
+        ]
+    )
+}}
+
+-- Incremental: a run merges the messages int_messages_answered merged since its last run and
+-- those of people whose link or exclusion changed; the pre-hook deletes messages deleted
+-- upstream, the post-hook the messages of customers who opted out or asked to be erased.
 with
 
 answered as (
 
     select * from {{ ref('int_messages_answered') }}
+    {% if is_incremental() %}
+        where merged_at > {{ last_merge() }}
+        -- people whose link to a customer or exclusion changed
+        union
+        select a.* from {{ ref('int_messages_answered') }} as a
+        inner join {{ ref('int_people_profiles') }} as p
+            on a.profile_id = p.profile_id and a.platform = p.platform
+        where p.merged_at > {{ last_merge() }}
+    {% endif %}
 
 ),
 
@@ -21,7 +51,8 @@ select
     a.occurred_at,
     a.answered_at,
     a.first_response_seconds,
-    a.answered_at is not null as is_answered
+    a.answered_at is not null as is_answered,
+    statement_timestamp() as merged_at
 from answered as a
 inner join people as p on a.platform || ':' || a.profile_id = p.profile_key
 where not p.is_excluded_from_details

@@ -3,9 +3,13 @@
         materialized='incremental',
         unique_key='engagement_id',
         on_schema_change='fail',
+        indexes=[
+            {'columns': ['engagement_id'], 'unique': True},
+            {'columns': ['merged_at']},
+            {'columns': ['customer_id']},
+        ],
+        pre_hook=["{{ delete_deleted_engagements() }}"],
         post_hook=[
-            "delete from {{ this }} as f where not exists (select 1 from"
-            " {{ ref('int_engagements_unified') }} as e where e.engagement_id = f.engagement_id)",
             "delete from {{ this }} as f where exists (select 1 from"
             " {{ ref('int_excluded_customers') }} as x where x.customer_id = f.customer_id)"
         ]
@@ -13,17 +17,31 @@
 }}
 
 -- One row per like/reaction, comment, reply, visitor post and mention. Incremental: a run
--- adds what occurred since three days before the newest row; the post-hook removes rows whose
--- source item was deleted and rows of customers who opted out or asked to be erased (two
--- statements: each is a hash anti/semi-join; joined by OR they ran as a correlated subplan per
--- row, quadratic: over 10 minutes at 1M events).
+-- merges the engagements int_engagements_unified merged after its last run, those whose
+-- message was scored again and those of people whose link or exclusion changed; the pre-hook
+-- deletes engagements whose source record was deleted (meta.merge_deletions, no scan of the
+-- whole table) and the post-hook the rows of customers who opted out or asked to be erased.
 with
 
 engagements as (
 
     select * from {{ ref('int_engagements_unified') }}
     {% if is_incremental() %}
-        where occurred_at >= (select max(f.occurred_at) - interval '3 days' from {{ this }} as f)
+        where merged_at > {{ last_merge() }}
+        -- messages scored again (an edit, a lexicon change)
+        union
+        select * from {{ ref('int_engagements_unified') }}
+        where
+            engagement_id in (
+                select s.message_id from {{ ref('int_message_sentiment') }} as s
+                where s.merged_at > {{ last_merge() }}
+            )
+        -- people whose link to a customer or exclusion changed
+        union
+        select e.* from {{ ref('int_engagements_unified') }} as e
+        inner join {{ ref('int_people_profiles') }} as p
+            on e.profile_id = p.profile_id and e.platform = p.platform
+        where p.merged_at > {{ last_merge() }}
     {% endif %}
 
 ),
@@ -44,7 +62,8 @@ select
     e.message_id,
     s.sentiment,
     s.intent,
-    e.occurred_at
+    e.occurred_at,
+    statement_timestamp() as merged_at
 from engagements as e
 inner join people as p on e.platform || ':' || e.profile_id = p.profile_key
 left join {{ ref('int_message_sentiment') }} as s on e.message_id = s.message_id

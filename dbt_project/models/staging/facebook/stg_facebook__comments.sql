@@ -1,8 +1,18 @@
+{{
+    config(
+        unique_key='comment_id',
+        indexes=[
+            {'columns': ['comment_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('facebook', 'facebook_comments')) }}
+    {{ incremental_latest_versions(source('facebook', 'facebook_comments'), 'comment_id') }}
 
 ),
 
@@ -24,7 +34,13 @@ renamed as (
         payload -> 'from' ->> 'id' = split_part(payload ->> 'post_id', '_', 1) as is_by_page,
 
         -- timestamps (UTC)
-        event_at as created_at
+        event_at as created_at,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        unique_key='insight_id',
+        indexes=[
+            {'columns': ['insight_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('facebook', 'facebook_page_insights')) }}
+    {{ incremental_latest_versions(source('facebook', 'facebook_page_insights'), 'insight_id') }}
 
 ),
 
@@ -18,7 +28,13 @@ renamed as (
         (payload ->> 'value')::bigint as metric_value,
 
         -- the day the value is for (end_time is the end of that day, UTC)
-        (event_at - interval '1 day')::date as metric_date
+        (event_at - interval '1 day')::date as metric_date,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

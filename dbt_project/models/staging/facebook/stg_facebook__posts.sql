@@ -1,8 +1,18 @@
+{{
+    config(
+        unique_key='post_id',
+        indexes=[
+            {'columns': ['post_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('facebook', 'facebook_posts')) }}
+    {{ incremental_latest_versions(source('facebook', 'facebook_posts'), 'post_id') }}
 
 ),
 
@@ -17,7 +27,13 @@ renamed as (
         payload ->> 'message' as message_text,
 
         -- timestamps (UTC)
-        event_at as created_at
+        event_at as created_at,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

@@ -1,8 +1,19 @@
+{{
+    config(
+        unique_key='reaction_id',
+        indexes=[
+            {'columns': ['reaction_id'], 'unique': True},
+            {'columns': ['merged_at']},
+            {'columns': ['post_id']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('facebook', 'facebook_reactions')) }}
+    {{ incremental_latest_versions(source('facebook', 'facebook_reactions'), 'reaction_id') }}
 
 ),
 
@@ -19,7 +30,13 @@ renamed as (
         lower(payload ->> 'type') as reaction_type,
 
         -- timestamps (UTC): the API gives no reaction time, first seen is the best we have
-        extracted_at as first_seen_at
+        extracted_at as first_seen_at,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        unique_key='profile_id',
+        indexes=[
+            {'columns': ['profile_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('facebook', 'facebook_users')) }}
+    {{ incremental_latest_versions(source('facebook', 'facebook_users'), 'profile_id') }}
 
 ),
 
@@ -15,7 +25,13 @@ renamed as (
         -- person
         payload ->> 'name' as full_name,
         lower(payload ->> 'email') as verified_email,
-        payload -> 'location' ->> 'name' as city
+        payload -> 'location' ->> 'name' as city,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

@@ -1,8 +1,20 @@
+{{
+    config(
+        unique_key='visitor_post_id',
+        indexes=[
+            {'columns': ['visitor_post_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('facebook', 'facebook_visitor_posts')) }}
+    {{ incremental_latest_versions(
+        source('facebook', 'facebook_visitor_posts'), 'visitor_post_id'
+    ) }}
 
 ),
 
@@ -18,7 +30,13 @@ renamed as (
         payload ->> 'message' as message_text,
 
         -- timestamps (UTC)
-        event_at as created_at
+        event_at as created_at,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        unique_key='follow_id',
+        indexes=[
+            {'columns': ['follow_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('x', 'x_followers')) }}
+    {{ incremental_latest_versions(source('x', 'x_followers'), 'follow_id') }}
 
 ),
 
@@ -12,7 +22,13 @@ renamed as (
         -- ids
         natural_key as follow_id,
         payload ->> 'follower_id' as follower_profile_id,
-        payload ->> 'followed_id' as followed_profile_id
+        payload ->> 'followed_id' as followed_profile_id,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        unique_key='tweet_id',
+        indexes=[
+            {'columns': ['tweet_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('x', 'x_tweets')) }}
+    {{ incremental_latest_versions(source('x', 'x_tweets'), 'tweet_id') }}
 
 ),
 
@@ -24,7 +34,13 @@ renamed as (
         payload ->> 'lang' as lang,
 
         -- timestamps (UTC)
-        event_at as created_at
+        event_at as created_at,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

@@ -1,8 +1,18 @@
+{{
+    config(
+        unique_key='profile_id',
+        indexes=[
+            {'columns': ['profile_id'], 'unique': True},
+            {'columns': ['merged_at']},
+        ]
+    )
+}}
+
 with
 
 source as (
 
-    {{ latest_versions(source('x', 'x_users')) }}
+    {{ incremental_latest_versions(source('x', 'x_users'), 'profile_id') }}
 
 ),
 
@@ -20,7 +30,13 @@ renamed as (
 
         -- network
         (payload -> 'public_metrics' ->> 'followers_count')::bigint as followers_count,
-        (payload -> 'public_metrics' ->> 'following_count')::bigint as following_count
+        (payload -> 'public_metrics' ->> 'following_count')::bigint as following_count,
+
+        -- lineage: the landed version, its gate stamp, when it was merged
+        ingest_seq,
+        batch_validated_at,
+        merged_at,
+        is_deleted
 
     from source
 

@@ -1,0 +1,82 @@
+{#- The current version of every record of a raw landing table, for an incremental staging
+    table: only rows of batches the raw quality gate has passed (meta.load_batches.validated_at),
+    and on an incremental run only batches the gate passed after the last merge, each record's
+    newest version that is newer than the staged one. Tombstones are kept in the result so that
+    the merge replaces the staged row; the delete_merged_tombstones post-hook then deletes them.
+    Adds batch_validated_at (the watermark), merged_at (when the row was merged: tests check
+    the latest merge only, downstream models read what was merged after their own last merge)
+    and keeps ingest_seq. merged_at is the merge statement's start, not now(): now() is when
+    the transaction began, and dbt may begin a downstream model's transaction before an
+    upstream model's merge statement runs. -#}
+{% macro incremental_latest_versions(relation, unique_key) -%}
+    {{ return(adapter.dispatch('incremental_latest_versions', 'social_crm')(relation, unique_key)) }}
+{%- endmacro %}
+
+{% macro default__incremental_latest_versions(relation, unique_key) -%}
+    select distinct on (r.natural_key)
+        r.*,
+        b.validated_at as batch_validated_at,
+        statement_timestamp() as merged_at
+    from {{ relation }} as r
+    inner join {{ source('meta', 'load_batches') }} as b on r.batch_id = b.batch_id
+    where
+        b.validated_at is not null
+        {% if is_incremental() %}
+            -- the latest merge's rows hold the newest gate stamp (merged_at is indexed)
+            and b.validated_at > (
+                select coalesce(max(t.batch_validated_at), '-infinity'::timestamptz)
+                from {{ this }} as t
+                where t.merged_at = (select max(s.merged_at) from {{ this }} as s)
+            )
+            -- a batch that committed late may carry an older version than the staged one
+            and not exists (
+                select 1 from {{ this }} as t
+                where t.{{ unique_key }} = r.natural_key and t.ingest_seq >= r.ingest_seq
+            )
+        {% endif %}
+    order by r.natural_key, r.ingest_seq desc
+{%- endmacro %}
+
+{#- Post-hook of the incremental staging tables: the latest merge's tombstones leave, and are
+    logged in meta.merge_deletions for the incremental models downstream. -#}
+{% macro delete_merged_tombstones() -%}
+    with gone as (
+        delete from {{ this }}
+        where is_deleted and merged_at = (select max(s.merged_at) from {{ this }} as s)
+        returning {{ config.get('unique_key') }} as record_id, merged_at
+    )
+    insert into meta.merge_deletions (relation, record_id, deleted_at)
+    select '{{ this.identifier }}', record_id, merged_at from gone
+{%- endmacro %}
+
+{#- Pre-hook of an incremental model built from incremental tables: delete its rows whose
+    source records were deleted (tombstoned) since its last merge. -#}
+{% macro delete_records_deleted_upstream(relations) -%}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where {{ config.get('unique_key') }} in (
+            select d.record_id from meta.merge_deletions as d
+            where
+                d.relation in ('{{ relations | join("', '") }}')
+                and d.deleted_at > (select max(t.merged_at) from {{ this }} as t)
+        )
+    {% else %}
+        select 1
+    {% endif %}
+{%- endmacro %}
+
+{#- The engagements' and the messages' staging tables, for delete_records_deleted_upstream. -#}
+{% macro delete_deleted_engagements() -%}
+    {{ delete_records_deleted_upstream(['stg_facebook__reactions', 'stg_facebook__comments',
+        'stg_facebook__visitor_posts', 'stg_x__tweets']) }}
+{%- endmacro %}
+
+{% macro delete_deleted_messages() -%}
+    {{ delete_records_deleted_upstream(['stg_facebook__comments', 'stg_facebook__visitor_posts',
+        'stg_x__tweets']) }}
+{%- endmacro %}
+
+{#- In an incremental model: when it last merged (its rows' newest merged_at). -#}
+{% macro last_merge() -%}
+    (select max(previous.merged_at) from {{ this }} as previous)
+{%- endmacro %}

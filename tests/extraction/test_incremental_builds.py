@@ -1,0 +1,254 @@
+"""Incremental builds: the staging tables merge only batches the raw gate passed, and only
+what changed; downstream models rework only changed rows; each result equals a full refresh."""
+
+import json
+
+import pytest
+
+from social_crm import dbt_runner, nightly
+from social_crm.dbt_runner import DbtRunError
+
+pytestmark = pytest.mark.integration
+
+COMMENTS = (
+    "select comment_id, post_id, author_profile_id, message_text, created_at, is_by_page"
+    " from staging.stg_facebook__comments"
+)
+MARKS = ("edited", "deleted", "new", "stale", "bad")
+
+
+def _land(conn, rows):
+    """Land `rows` (natural_key, payload, mark, is_deleted, ingest_seq or None) into
+    raw.facebook_comments as one committed batch, the way landing does."""
+    batch = conn.execute(
+        "insert into meta.load_batches (batch_id, source, entity, status, finished_at)"
+        " values (gen_random_uuid(), 'facebook', 'comments', 'committed', now())"
+        " returning batch_id"
+    ).fetchone()[0]
+    for key, payload, mark, is_deleted, seq in rows:
+        conn.execute(
+            "insert into raw.facebook_comments (ingest_seq, natural_key, scope_key, event_at,"
+            " payload, payload_hash, is_deleted, extracted_at, batch_id)"
+            " select coalesce(%s, nextval('raw.facebook_comments_ingest_seq_seq')), %s,"
+            " scope_key, event_at, %s, %s, %s, now(), %s from raw.facebook_comments"
+            " where natural_key = %s order by ingest_seq desc limit 1",
+            (seq, key[0], json.dumps(payload), mark, is_deleted, batch, key[1]),
+        )
+    return batch
+
+
+def _payload(pipeline, comment_id):
+    return pipeline.scalar(
+        "select payload from raw.facebook_comments where natural_key = %s"
+        " order by ingest_seq desc limit 1",
+        comment_id,
+    )
+
+
+def _customer_comments(pipeline, limit):
+    return [
+        r[0]
+        for r in pipeline.rows(
+            "select comment_id from staging.stg_facebook__comments where not is_by_page"
+            " order by comment_id limit %s",
+            limit,
+        )
+    ]
+
+
+def _undo(pipeline, *models):
+    """Take the test's versions out of raw, and their deletions out of the merge log (nothing
+    downstream is to delete them once raw is as before), then rebuild `models`."""
+    with pipeline.connect() as conn:
+        conn.execute(
+            "delete from meta.merge_deletions where record_id in (select natural_key"
+            " from raw.facebook_comments where payload_hash = any(%s))",
+            (list(MARKS),),
+        )
+        conn.execute(
+            "delete from raw.facebook_comments where payload_hash = any(%s)", (list(MARKS),)
+        )
+    dbt_runner.run("run", "--select", "stg_facebook__comments", "--full-refresh")
+    dbt_runner.run("run", "--select", *models)
+
+
+def test_staging_merges_gated_batches_only_and_equals_a_full_refresh(built):
+    pipeline, _ = built
+    edited, deleted, stale = _customer_comments(pipeline, 3)
+    before = set(pipeline.rows(COMMENTS))
+    versions = dict(
+        pipeline.rows("select comment_id, xmin::text from staging.stg_facebook__comments")
+    )
+    new_payload = _payload(pipeline, edited) | {"id": "C-NEW", "message": "A brand new comment"}
+    with pipeline.connect() as conn:
+        _land(
+            conn,
+            [
+                (
+                    (edited, edited),
+                    _payload(pipeline, edited) | {"message": "Edited"},
+                    "edited",
+                    False,
+                    None,
+                ),
+                ((deleted, deleted), {}, "deleted", True, None),
+                (("C-NEW", edited), new_payload, "new", False, None),
+                # an older version in a batch that committed late: it must not win
+                (
+                    (stale, stale),
+                    _payload(pipeline, stale) | {"message": "Stale"},
+                    "stale",
+                    False,
+                    -7,
+                ),
+            ],
+        )
+    try:
+        # not gated yet: the merge takes nothing from the new batch
+        dbt_runner.run("run", "--select", "stg_facebook__comments")
+        assert set(pipeline.rows(COMMENTS)) == before
+
+        nightly.validate_raw()
+        dbt_runner.run("build", "--select", "stg_facebook__comments")
+        after = dict(
+            pipeline.rows("select comment_id, message_text from staging.stg_facebook__comments")
+        )
+        assert after[edited] == "Edited" and after["C-NEW"] == "A brand new comment"
+        assert deleted not in after and after[stale] != "Stale"
+        rewritten = {
+            c
+            for c, v in pipeline.rows(
+                "select comment_id, xmin::text from staging.stg_facebook__comments"
+            )
+            if versions.get(c) != v
+        }
+        assert rewritten == {edited, "C-NEW"}  # nothing else was merged again
+        latest = pipeline.rows(
+            "select comment_id from staging.stg_facebook__comments"
+            " where merged_at = (select max(merged_at) from staging.stg_facebook__comments)"
+        )
+        assert {c for (c,) in latest} == {edited, "C-NEW"}  # what the tests check
+
+        incremental = set(pipeline.rows(COMMENTS))
+        dbt_runner.run("run", "--select", "stg_facebook__comments", "--full-refresh")
+        assert set(pipeline.rows(COMMENTS)) == incremental
+
+        # the tests of the latest merge still stop a bad new row
+        with pipeline.connect() as conn:
+            bad = {k: v for k, v in new_payload.items() if k != "from"} | {"id": "C-BAD"}
+            _land(conn, [(("C-BAD", edited), bad, "bad", False, None)])
+        nightly.validate_raw()
+        with pytest.raises(DbtRunError, match="not_null_stg_facebook__comments_author_profile_id"):
+            dbt_runner.run("build", "--select", "stg_facebook__comments")
+    finally:
+        _undo(pipeline, "stg_facebook__comments")
+    assert set(pipeline.rows(COMMENTS)) == before
+
+
+def test_incremental_sentiment_rescores_only_changed_messages(built):
+    pipeline, _ = built
+    chain = (
+        "stg_facebook__comments",
+        "int_engagements_unified",
+        "int_messages_answered",
+        "int_message_sentiment",
+    )
+    sentiment = "select message_id, sentiment, intent, lang from intermediate.int_message_sentiment"
+    edited, deleted = pipeline.rows(
+        "select s.message_id from intermediate.int_message_sentiment as s"
+        " inner join staging.stg_facebook__comments as c on s.message_id = c.comment_id"
+        " where s.sentiment <> 'positive' order by 1 limit 2"
+    )
+    versions_before = dict(
+        pipeline.rows("select message_id, xmin::text from intermediate.int_message_sentiment")
+    )
+    with pipeline.connect() as conn:
+        # an edit: a new version of a comment, now full of praise; and a deleted comment
+        praise = _payload(pipeline, edited[0]) | {"message": "Love it, amazing and perfect"}
+        _land(
+            conn,
+            [
+                ((edited[0], edited[0]), praise, "edited", False, None),
+                ((deleted[0], deleted[0]), {}, "deleted", True, None),
+            ],
+        )
+    try:
+        nightly.validate_raw()
+        dbt_runner.run("run", "--select", *chain)
+        incremental = set(pipeline.rows(sentiment))
+        versions_after = dict(
+            pipeline.rows("select message_id, xmin::text from intermediate.int_message_sentiment")
+        )
+        rewritten = {m for m, v in versions_after.items() if versions_before.get(m) != v}
+        assert rewritten == {edited[0]}  # nothing else was scored again
+        assert deleted[0] not in versions_after
+        assert (edited[0], "positive") in {(m, s) for m, s, _, _ in incremental}
+        # the same rows as scoring everything from scratch
+        dbt_runner.run("run", "--select", "int_message_sentiment", "--full-refresh")
+        assert set(pipeline.rows(sentiment)) == incremental
+    finally:
+        _undo(pipeline, *chain[1:])
+
+
+def _without_merged_at(pipeline, table):
+    columns = [
+        c
+        for (c,) in pipeline.rows(
+            "select column_name from information_schema.columns where table_schema ="
+            " 'marts_build' and table_name = %s and column_name <> 'merged_at'",
+            table,
+        )
+    ]
+    return set(pipeline.rows(f"select {', '.join(columns)} from marts_build.{table}"))  # noqa: S608
+
+
+def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built):
+    pipeline, _ = built
+    # a customer linked by email to a profile with engagements
+    customer, platform, profile_id = pipeline.rows(
+        "select p.customer_id, p.platform, p.profile_id from intermediate.int_people_profiles"
+        " as p where p.match_method = 'email' and not p.is_excluded_from_details"
+        " and exists (select 1 from marts_build.fct_social_engagements as f"
+        "  where f.person_id = p.person_id) order by 1 limit 1"
+    )[0]
+    prospect = f"prospect:{platform}:{profile_id}"
+    persons = (
+        "select distinct f.person_id from marts_build.fct_social_engagements as f"
+        " inner join intermediate.int_engagements_unified as e using (engagement_id)"
+        " where e.platform = %s and e.profile_id = %s"
+    )
+    assert pipeline.rows(persons, platform, profile_id) == [(customer,)]
+    with pipeline.connect() as conn:
+        conn.execute(
+            "create table public.held_customer as"
+            " select * from raw.crm_customers where natural_key = %s",
+            (customer,),
+        )
+        conn.execute("delete from raw.crm_customers where natural_key = %s", (customer,))
+    try:
+        nightly.run_all()
+        # the profile's older engagements follow the link: now a prospect's
+        assert pipeline.rows(persons, platform, profile_id) == [(prospect,)]
+        assert pipeline.scalar(
+            "select count(*) from marts_build.fct_social_engagements where person_id = %s"
+            " and merged_at = (select max(merged_at) from marts_build.fct_social_engagements)",
+            prospect,
+        ) == pipeline.scalar(
+            "select count(*) from marts_build.fct_social_engagements where person_id = %s",
+            prospect,
+        )
+        incremental = {
+            t: _without_merged_at(pipeline, t) for t in ("fct_social_engagements", "response_times")
+        }
+        dbt_runner.run(
+            "run", "--select", "fct_social_engagements", "response_times", "--full-refresh"
+        )
+        for table, rows in incremental.items():
+            assert _without_merged_at(pipeline, table) == rows, table
+    finally:
+        with pipeline.connect() as conn:
+            conn.execute("insert into raw.crm_customers select * from public.held_customer")
+            conn.execute("drop table public.held_customer")
+        nightly.run_all()
+    # linked again by the next incremental run
+    assert pipeline.rows(persons, platform, profile_id) == [(customer,)]
