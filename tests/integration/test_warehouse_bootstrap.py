@@ -135,3 +135,28 @@ def _password_hash(user, url):
         return conn.execute(
             "select rolpassword from pg_authid where rolname = %s", (user,)
         ).fetchone()[0]
+
+
+def test_upgrade_drops_the_tables_that_became_incremental(scratch_database, monkeypatch):
+    shipped = migrations.available()
+    before = [m for m in shipped if m.version < "0010"]
+    monkeypatch.setattr(migrations, "available", lambda: before)
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        migrations.apply(conn)
+        # what an older nightly left: tables without merged_at, and a published mart
+        for schema in ("intermediate", "marts_build", "marts"):
+            conn.execute(f"create schema if not exists {schema}")
+        conn.execute("create table intermediate.int_engagements_unified (engagement_id text)")
+        conn.execute("create table marts_build.fct_social_engagements (engagement_id text)")
+        conn.execute("create table marts.fct_social_engagements (engagement_id text)")
+        conn.commit()
+        monkeypatch.setattr(migrations, "available", lambda: shipped)
+        migrations.apply(conn)
+        left = {
+            f"{s}.{t}"
+            for s, t in conn.execute(
+                "select table_schema, table_name from information_schema.tables"
+                " where table_name in ('int_engagements_unified', 'fct_social_engagements')"
+            ).fetchall()
+        }
+    assert left == {"marts.fct_social_engagements"}  # BI keeps the last published build
