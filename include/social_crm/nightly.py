@@ -39,7 +39,8 @@ def validate_raw(full_refresh: bool = False) -> int:
 
 
 def build_staging(full_refresh: bool = False) -> dbt_runner.DbtResult:
-    """`dbt build` of seeds, staging views and identity links, with their tests."""
+    """`dbt build` of seeds, staging models (incremental tables for Facebook and X, views for
+    the CRM) and identity links, with their tests."""
     return _build(STAGING_SELECT, full_refresh)
 
 

@@ -1,4 +1,4 @@
-"""The nightly scoring step: read staging views, fit and score, replace the scoring tables in
+"""The nightly scoring step: read the staging models, fit and score, replace the scoring tables in
 one transaction (a failed run leaves yesterday's scores in place)."""
 
 from __future__ import annotations
