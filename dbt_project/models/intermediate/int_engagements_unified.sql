@@ -82,11 +82,11 @@ comments as (
         c.created_at as occurred_at
     from {{ ref('stg_facebook__comments') }} as c
     inner join brands as b on c.page_id = b.facebook_page_id
-    where
-        not c.is_by_page
-        {% if is_incremental() %}
-            and c.merged_at > {{ last_merge() }}
-        {% endif %}
+    {% if is_incremental() %}
+        where not c.is_by_page and c.merged_at > {{ last_merge() }}
+    {% else %}
+        where not c.is_by_page
+    {% endif %}
 
 ),
 
@@ -122,11 +122,11 @@ mentions as (
         t.created_at as occurred_at
     from {{ ref('stg_x__tweets') }} as t
     inner join brands as b on t.brand_handle = b.x_handle
-    where
-        t.author_profile_id <> b.x_user_id
-        {% if is_incremental() %}
-            and t.merged_at > {{ last_merge() }}
-        {% endif %}
+    {% if is_incremental() %}
+        where t.author_profile_id <> b.x_user_id and t.merged_at > {{ last_merge() }}
+    {% else %}
+        where t.author_profile_id <> b.x_user_id
+    {% endif %}
 
 ),
 

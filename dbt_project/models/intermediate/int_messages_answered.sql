@@ -70,11 +70,13 @@ answers_given as (
 messages as (
 
     select * from {{ ref('int_engagements_unified') }}
-    where
-        message_id is not null
-        {% if is_incremental() %}
+    {% if is_incremental() %}
+        where
+            message_id is not null
             and engagement_id in (select c.message_id from changed as c)
-        {% endif %}
+    {% else %}
+        where message_id is not null
+    {% endif %}
 
 ),
 
