@@ -6,10 +6,7 @@
     {% set where = config.get('where', '') %}
     {% if where %}
         {% if '__latest_merge__' in where %}
-            {% set latest_merge -%}
-                merged_at = (select max(latest.merged_at) from {{ relation }} as latest)
-            {%- endset %}
-            {% set where = where | replace('__latest_merge__', latest_merge) %}
+            {% set where = where | replace('__latest_merge__', latest_merge(relation)) %}
         {% endif %}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery

@@ -26,7 +26,7 @@
             and b.validated_at > (
                 select coalesce(max(t.batch_validated_at), '-infinity'::timestamptz)
                 from {{ this }} as t
-                where t.merged_at = (select max(s.merged_at) from {{ this }} as s)
+                where {{ latest_merge(this) }}
             )
             -- a batch that committed late may carry an older version than the staged one
             and not exists (
@@ -42,7 +42,7 @@
 {% macro delete_merged_tombstones() -%}
     with gone as (
         delete from {{ this }}
-        where is_deleted and merged_at = (select max(s.merged_at) from {{ this }} as s)
+        where is_deleted and {{ latest_merge(this) }}
         returning {{ config.get('unique_key') }} as record_id, merged_at
     )
     insert into meta.merge_deletions (relation, record_id, deleted_at)
@@ -58,7 +58,7 @@
             select d.record_id from meta.merge_deletions as d
             where
                 d.relation in ('{{ relations | join("', '") }}')
-                and d.deleted_at > (select max(t.merged_at) from {{ this }} as t)
+                and d.deleted_at > {{ last_merge() }}
         )
     {% else %}
         select 1
@@ -79,4 +79,10 @@
 {#- In an incremental model: when it last merged (its rows' newest merged_at). -#}
 {% macro last_merge() -%}
     (select max(previous.merged_at) from {{ this }} as previous)
+{%- endmacro %}
+
+{#- A condition on a row of `relation`: it came with the latest merge (merged_at is indexed).
+    On a full build every row did. -#}
+{% macro latest_merge(relation) -%}
+    merged_at = (select max(latest.merged_at) from {{ relation }} as latest)
 {%- endmacro %}

@@ -40,8 +40,6 @@ MERGED_TABLES = {
     "intermediate.int_messages_answered": ["profile_id"],
     "intermediate.int_people_profiles": ["profile_id"],
 }
-# incremental dbt tables keyed by message only: the erased profiles' messages are deleted there
-MESSAGE_TABLES = ("intermediate.int_message_sentiment",)
 
 
 def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
@@ -72,13 +70,16 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
         ).rowcount
         for table, columns in SOCIAL_TABLES.items():
             deleted[table] = _delete_profiles(conn, f"raw.{table}", columns)
-        if _exists(conn, "intermediate.int_messages_answered"):
-            for table in filter(lambda t: _exists(conn, t), MESSAGE_TABLES):
-                deleted[table] = conn.execute(
-                    f"delete from {table} where message_id in"  # noqa: S608
-                    " (select message_id from intermediate.int_messages_answered"
-                    "  where profile_id in (select profile_id from erased_profiles))"
-                ).rowcount
+        # sentiment is keyed by message only: found through the messages, deleted before them
+        sentiment, messages = (
+            "intermediate.int_message_sentiment",
+            "intermediate.int_messages_answered",
+        )
+        if _exists(conn, sentiment) and _exists(conn, messages):
+            deleted[sentiment] = conn.execute(
+                f"delete from {sentiment} where message_id in (select message_id from"  # noqa: S608
+                f" {messages} where profile_id in (select profile_id from erased_profiles))"
+            ).rowcount
         for table, columns in MERGED_TABLES.items():
             if _exists(conn, table):
                 deleted[table] = _delete_profiles(conn, table, columns)

@@ -48,9 +48,8 @@ all_messages as (
     from {{ ref('int_messages_answered') }} as a
     {% if is_incremental() %}
         where
-            a.merged_at > (
-                select coalesce(max(t.merged_at), '-infinity'::timestamptz) from {{ this }} as t
-            )
+            -- rows from before merged_at existed have none: every message is looked at once
+            a.merged_at > coalesce({{ last_merge() }}, '-infinity'::timestamptz)
             or exists (
                 select 1 from {{ this }} as t
                 where t.lexicon_hash is distinct from (select l.lexicon_hash from lexicons as l)
