@@ -202,7 +202,24 @@ def _without_merged_at(pipeline, table):
     return set(pipeline.rows(f"select {', '.join(columns)} from marts_build.{table}"))  # noqa: S608
 
 
+def _assert_published_as_built(pipeline, table):
+    differing = pipeline.scalar(
+        f"select count(*) from ((table marts.{table} except all table marts_build.{table})"  # noqa: S608
+        f" union all (table marts_build.{table} except all table marts.{table})) as d"
+    )
+    assert differing == 0, table
+
+
+def _published_tables(pipeline):
+    return {
+        t: pipeline.scalar("select %s::regclass::oid", f"marts.{t}")
+        for t in ("fct_social_engagements", "response_times")
+    }
+
+
 def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built):
+    """Also: publishing applies the changes to the published incremental marts (the same
+    tables, not copies), and they equal their build, deletions included."""
     pipeline, _ = built
     # a customer linked by email to a profile with engagements
     customer, platform, profile_id = pipeline.rows(
@@ -225,8 +242,24 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
             (customer,),
         )
         conn.execute("delete from raw.crm_customers where natural_key = %s", (customer,))
+    # merge and publish what earlier tests rebuilt upstream (a copy: most rows changed)
+    dbt_runner.run("run", "--select", "fct_social_engagements", "response_times")
+    nightly.publish_marts()
+    published = _published_tables(pipeline)
+    # and in the same run a comment is deleted: its engagement and response time leave
+    (deleted,) = _customer_comments(pipeline, 1)
+    with pipeline.connect() as conn:
+        _land(conn, [((deleted, deleted), {}, "deleted", True, None)])
     try:
         nightly.run_all()
+        assert _published_tables(pipeline) == published  # changes applied, not copied
+        for table in published:
+            _assert_published_as_built(pipeline, table)
+        for table, key in (
+            ("fct_social_engagements", "engagement_id"),
+            ("response_times", "message_id"),
+        ):
+            assert not pipeline.rows(f"select 1 from marts.{table} where {key} = %s", deleted)  # noqa: S608
         # the profile's older engagements follow the link: now a prospect's
         assert pipeline.rows(persons, platform, profile_id) == [(prospect,)]
         assert pipeline.scalar(
@@ -249,6 +282,12 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
         with pipeline.connect() as conn:
             conn.execute("insert into raw.crm_customers select * from public.held_customer")
             conn.execute("drop table public.held_customer")
+        _undo(pipeline, "int_engagements_unified", "int_messages_answered")
         nightly.run_all()
     # linked again by the next incremental run
     assert pipeline.rows(persons, platform, profile_id) == [(customer,)]
+    # the full refresh made new build tables: published by copying
+    assert _published_tables(pipeline).keys() == published.keys()
+    assert all(_published_tables(pipeline)[t] != published[t] for t in published)
+    for table in published:
+        _assert_published_as_built(pipeline, table)

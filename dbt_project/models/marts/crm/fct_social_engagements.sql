@@ -10,6 +10,7 @@
         ],
         pre_hook=["{{ delete_deleted_engagements() }}"],
         post_hook=[
+            "{{ log_deletions_for_publish() }}",
             "delete from {{ this }} as f where exists (select 1 from"
             " {{ ref('int_excluded_customers') }} as x where x.customer_id = f.customer_id)"
         ]
