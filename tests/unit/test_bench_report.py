@@ -45,6 +45,21 @@ def test_each_missed_target_is_explained_with_its_numbers():
     assert "Incremental 40% of full" in text and "5% would be 45 s" in text
     assert "rebuilt whole every night: `big` 3s." in text  # not the incremental one
     assert "The 1 incremental models merge only what changed: 1 s" in text
+    assert "no new data" not in text  # not measured in this run
+
+
+def test_the_floor_of_a_nightly_run_is_part_of_the_explanation():
+    text = "\n".join(
+        bench.missed_targets(
+            _results(
+                incremental_vs_full=0.4,
+                noop_build_s=60.0,
+                noop_build_steps_s={"validate_raw": 4.0, "build_marts": 30.0, "bootstrap": 0.01},
+            )
+        )
+    )
+    assert "with no new data at all takes 60 s (20% of full)" in text
+    assert "`validate_raw` 4s, `build_marts` 30s." in text  # steps under half a second left out
 
 
 def test_slowest_nodes_are_listed_slowest_first_with_incremental_time():

@@ -7,29 +7,20 @@ people as (
 
 ),
 
-messages as (
-
-    select
-        person_id,
-        count(*) filter (where intent = 'discount') as discount_messages,
-        count(*) filter (where intent = 'idea') as idea_messages,
-        max(occurred_at) as last_message_at
-    from {{ ref('fct_social_engagements') }}
-    where message_id is not null
-    group by person_id
-
-),
-
 latest as (
 
     select max(occurred_at) as newest from {{ ref('fct_social_engagements') }}
 
 ),
 
-activity as (
+-- one pass over the engagements for every per-person count the rules need
+engagement as (
 
     select
         f.person_id,
+        count(*) filter (where f.message_id is not null and f.intent = 'discount')
+            as discount_messages,
+        count(*) filter (where f.message_id is not null and f.intent = 'idea') as idea_messages,
         count(*) filter (where f.occurred_at >= l.newest - interval '30 days') as recent_30d,
         count(*) filter (
             where f.occurred_at < l.newest - interval '30 days'
@@ -67,7 +58,7 @@ rules as (
         m.person_id,
         'discount_seeker' as segment,
         m.discount_messages || ' messages asking for a discount' as reason
-    from messages as m
+    from engagement as m
     where m.discount_messages >= 2
 
     union all
@@ -76,7 +67,7 @@ rules as (
         m.person_id,
         'idea_contributor' as segment,
         m.idea_messages || ' #idea messages' as reason
-    from messages as m
+    from engagement as m
     where m.idea_messages >= 1
 
     union all
@@ -86,7 +77,7 @@ rules as (
         'at_risk' as segment,
         'engagement fell from ' || a.previous_60d || ' in the 60 days before to '
         || a.recent_30d || ' in the last 30' as reason
-    from activity as a
+    from engagement as a
     where a.previous_60d >= 6 and a.recent_30d * 4 < a.previous_60d  -- rate fell below half
 
     union all
