@@ -416,9 +416,9 @@ def _incremental_explained(results: dict) -> str:
         + ", ".join(f"`{m}` {models[m]:.0f}s" for m in rebuilt[:5])
         + ". Work that reads all the data whatever the delta: "
         + ", ".join(f"`{s}` {t:.0f}s" for s, t in outside.items())
-        + f" ({sum(outside.values()):.0f} s: the gates' Great Expectations start-up, PageRank"
-        " and the CLV fit over every person, publishing the marts rebuilt whole, dbt docs)."
-        + _floor_explained(results)
+        + f" ({sum(outside.values()):.0f} s: the gates' Great Expectations start-up and suites,"
+        " PageRank over the whole follow graph and the CLV fit when orders changed, publishing"
+        " the marts rebuilt whole, dbt docs when the project changed)." + _floor_explained(results)
     )
 
 

@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from social_crm import dbt_runner, erasure, publish, warehouse
+from social_crm import dbt_docs, dbt_runner, erasure, publish, warehouse
 from social_crm.dbt_selections import MARTS_SELECT, STAGING_SELECT
 from social_crm.paths import local_dir
 from social_crm.scoring import run as scoring
@@ -81,11 +81,10 @@ def dbt_docs_dir() -> Path:
 
 
 def generate_dbt_docs() -> str:
-    """`dbt docs generate --static` into `dbt_docs_dir()`: `static_index.html` opens from
-    disk without a web server. Returns its path."""
-    target = dbt_docs_dir()
-    dbt_runner.run("docs", "generate", "--static", "--target-path", str(target))
-    return str(target / "static_index.html")
+    """`dbt docs generate --static` into `dbt_docs_dir()` (skipped when the project and the
+    warehouse are those it was made for): `static_index.html` opens from disk without a web
+    server. Returns its path."""
+    return str(dbt_docs.generate(dbt_docs_dir()))
 
 
 STEPS = (

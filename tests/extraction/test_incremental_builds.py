@@ -291,3 +291,33 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
     assert all(_published_tables(pipeline)[t] != published[t] for t in published)
     for table in published:
         _assert_published_as_built(pipeline, table)
+
+
+def test_clv_is_fitted_again_only_when_the_orders_change(built):
+    pipeline, _ = built
+    scores = "select * from scoring.clv_customers order by customer_id"
+    fitted = "select fitted_at from scoring.clv_fit_input"
+    before, fitted_before = pipeline.rows(scores), pipeline.scalar(fitted)
+    nightly.score()
+    assert pipeline.scalar(fitted) == fitted_before  # same orders: the scores stand
+    assert pipeline.rows(scores) == before
+    customer = pipeline.scalar(
+        "select scope_key from raw.crm_orders group by 1 having count(*) > 2 order by 1 limit 1"
+    )
+    with pipeline.connect() as conn:
+        conn.execute(
+            "create table public.held_orders as select * from raw.crm_orders where scope_key = %s",
+            (customer,),
+        )
+        conn.execute("delete from raw.crm_orders where scope_key = %s", (customer,))
+    try:
+        nightly.score()
+        assert pipeline.scalar(fitted) != fitted_before
+        assert customer not in {r[0] for r in pipeline.rows(scores)}
+    finally:
+        with pipeline.connect() as conn:
+            conn.execute("insert into raw.crm_orders select * from public.held_orders")
+            conn.execute("drop table public.held_orders")
+    nightly.score()  # fitted again on the restored orders: the same scores as before
+    restored = pipeline.rows(scores)
+    assert [r[:-1] for r in restored] == [r[:-1] for r in before]  # all but scored_at

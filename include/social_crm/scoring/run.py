@@ -3,8 +3,10 @@ one transaction (a failed run leaves yesterday's scores in place)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import psycopg
@@ -41,7 +43,8 @@ def score_influence(conn: psycopg.Connection, now: datetime) -> int:
 
 
 def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) -> int:
-    """BG/NBD + Gamma-Gamma on every customer's orders, observed up to the newest order."""
+    """BG/NBD + Gamma-Gamma on every customer's orders, observed up to the newest order; kept
+    as they are when the orders are those of the last fit (scoring.clv_fit_input)."""
     rows = conn.execute(
         "select customer_id, count(*), extract(epoch from min(ordered_at)),"
         " extract(epoch from max(ordered_at)), avg(amount)::float,"
@@ -50,8 +53,17 @@ def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) 
     ).fetchall()
     if len(rows) < 10:
         log.warning("clv: only %d customers with orders; not fitting", len(rows))
-        conn.execute("truncate scoring.clv_customers")
+        conn.execute("truncate scoring.clv_customers, scoring.clv_fit_input")
         return 0
+    # the fitting code is part of the input: a new version fits again
+    fit_code = Path(clv.__file__).read_bytes()
+    digest = hashlib.sha256(fit_code + repr((horizon_weeks, rows)).encode()).hexdigest()
+    fitted_at = conn.execute(
+        "select fitted_at from scoring.clv_fit_input where digest = %s", (digest,)
+    ).fetchone()
+    if fitted_at:
+        log.info("clv: orders unchanged since the fit of %s; its scores stand", fitted_at[0])
+        return len(rows)
     ids = [r[0] for r in rows]
     orders = np.array([r[1] for r in rows], dtype=float)
     first, last = (np.array([float(r[i]) for r in rows]) for i in (2, 3))
@@ -97,6 +109,8 @@ def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) 
                 "insert into scoring.clv_model values (%s, %s, %s, %s, %s)",
                 (model, name, fitted, len(ids), now),
             )
+    conn.execute("truncate scoring.clv_fit_input")
+    conn.execute("insert into scoring.clv_fit_input values (%s, %s)", (digest, now))
     log.info("clv: fitted on %d customers; BG/NBD %s; Gamma-Gamma %s", len(ids), bg, gg)
     return len(ids)
 
