@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from social_crm import dbt_docs, dbt_runner, erasure, publish, warehouse
+from social_crm import dbt_docs, dbt_runner, erasure, merge_log, publish, warehouse
 from social_crm.dbt_selections import MARTS_SELECT, STAGING_SELECT
 from social_crm.paths import local_dir
 from social_crm.scoring import run as scoring
@@ -70,9 +70,13 @@ def validate_marts() -> int:
 
 
 def publish_marts() -> dict[str, int]:
-    """Copy the validated marts from marts_build into marts (BI's schema), atomically."""
+    """Bring the validated marts from marts_build into marts (BI's schema), atomically; then
+    prune the merge log of what every incremental table has merged past."""
     with warehouse.connect() as conn:
-        return publish.publish(conn)
+        published = publish.publish(conn)
+        with conn.transaction():
+            merge_log.prune(conn)
+    return published
 
 
 def dbt_docs_dir() -> Path:

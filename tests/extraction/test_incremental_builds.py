@@ -321,3 +321,37 @@ def test_clv_is_fitted_again_only_when_the_orders_change(built):
     nightly.score()  # fitted again on the restored orders: the same scores as before
     restored = pipeline.rows(scores)
     assert [r[:-1] for r in restored] == [r[:-1] for r in before]  # all but scored_at
+
+
+def test_merge_log_is_pruned_once_every_incremental_table_merged_past_it(built):
+    from social_crm import merge_log
+
+    pipeline, _ = built
+    entries = (("T-OLD", "2000-01-01"), ("T-HELD", "2002-01-01"), ("T-NEW", "infinity"))
+    with pipeline.connect() as conn:
+        for record, at in entries:
+            conn.execute(
+                "insert into meta.merge_deletions values ('stg_x__tweets', %s, %s)", (record, at)
+            )
+        # an incremental table that last merged in 2001 has not read the 2002 entry yet
+        conn.execute(
+            "create table intermediate.held_back as select '2001-01-01'::timestamptz as merged_at"
+        )
+    try:
+        with pipeline.connect() as conn:
+            assert merge_log.prune(conn) >= 1
+        left = {r[0] for r in pipeline.rows("select record_id from meta.merge_deletions")}
+        assert {"T-HELD", "T-NEW"} <= left and "T-OLD" not in left
+        with pipeline.connect() as conn:
+            conn.execute("drop table intermediate.held_back")
+        with pipeline.connect() as conn:
+            merge_log.prune(conn)
+        left = {r[0] for r in pipeline.rows("select record_id from meta.merge_deletions")}
+        assert "T-NEW" in left and "T-HELD" not in left  # every table has merged past 2002
+    finally:
+        with pipeline.connect() as conn:
+            conn.execute("drop table if exists intermediate.held_back")
+            conn.execute(
+                "delete from meta.merge_deletions where record_id = any(%s)",
+                ([r for r, _ in entries],),
+            )
