@@ -13,6 +13,8 @@ import logging
 
 import psycopg
 
+from social_crm.warehouse import relation_oid
+
 log = logging.getLogger(__name__)
 
 # raw table -> the JSON path of the profile id it is about (x_followers: both ends)
@@ -75,13 +77,13 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
             "intermediate.int_message_sentiment",
             "intermediate.int_messages_answered",
         )
-        if _exists(conn, sentiment) and _exists(conn, messages):
+        if relation_oid(conn, sentiment) and relation_oid(conn, messages):
             deleted[sentiment] = conn.execute(
                 f"delete from {sentiment} where message_id in (select message_id from"  # noqa: S608
                 f" {messages} where profile_id in (select profile_id from erased_profiles))"
             ).rowcount
         for table, columns in MERGED_TABLES.items():
-            if _exists(conn, table):
+            if relation_oid(conn, table):
                 deleted[table] = _delete_profiles(conn, table, columns)
     total = sum(deleted.values())
     log.info(
@@ -98,7 +100,3 @@ def _delete_profiles(conn: psycopg.Connection, table: str, columns: list[str]) -
         for column in columns
     )
     return conn.execute(f"delete from {table} where {condition}").rowcount  # noqa: S608
-
-
-def _exists(conn: psycopg.Connection, table: str) -> bool:
-    return conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None

@@ -17,6 +17,8 @@ from datetime import datetime
 import psycopg
 from psycopg import sql
 
+from social_crm.warehouse import relation_oid
+
 log = logging.getLogger(__name__)
 
 MARTS = (
@@ -58,13 +60,15 @@ def publish(conn: psycopg.Connection, marts: tuple[str, ...] = MARTS) -> dict[st
         started = conn.execute("select statement_timestamp()").fetchone()[0]
         for name in marts:
             build_table = _build_table(conn, name)
+            # without the trigger the table's deletions are not logged: it can only be copied
+            tracked = build_table if _has_deletion_trigger(conn, build_table) else 0
             key = INCREMENTAL_MARTS.get(name)
-            applied = _apply_changes(conn, name, key, build_table) if key else None
+            applied = _apply_changes(conn, name, key, tracked) if key and tracked else None
             if applied is None:
                 published[name], how[name] = _copy(conn, name, key), "copied"
             else:
                 published[name], how[name] = applied, "changes applied"
-            _record(conn, name, build_table, started, published[name])
+            _record(conn, name, tracked, started, published[name])
     log.info(
         "published %s",
         ", ".join(f"{k} ({v:,} rows, {how[k]})" for k, v in published.items()),
@@ -73,7 +77,7 @@ def publish(conn: psycopg.Connection, marts: tuple[str, ...] = MARTS) -> dict[st
 
 
 def _build_table(conn: psycopg.Connection, name: str) -> int:
-    oid = conn.execute("select to_regclass(%s)::oid", (f"marts_build.{name}",)).fetchone()[0]
+    oid = relation_oid(conn, f"marts_build.{name}")
     if oid is None:
         raise PublishError(f"marts_build.{name} does not exist: the build did not finish")
     return oid
@@ -94,14 +98,13 @@ def _copy(conn: psycopg.Connection, name: str, key: str | None) -> int:
 
 
 def _apply_changes(conn: psycopg.Connection, name: str, key: str, build_table: int) -> int | None:
-    """Publish `name` by applying the rows merged and deleted since its last publish; None
-    when it must be copied instead."""
+    """Publish `name` by applying the rows merged and deleted since its last publish (from
+    `build_table`, which has the deletion trigger); None when it must be copied instead."""
     last = _last_publish(conn, name)
     if (
         last is None
         or last.build_table != build_table
-        or not _has_deletion_trigger(conn, build_table)
-        or conn.execute("select to_regclass(%s)", (f"marts.{name}",)).fetchone()[0] is None
+        or relation_oid(conn, f"marts.{name}") is None
     ):
         return None
     built = sql.Identifier("marts_build", name)
@@ -164,11 +167,10 @@ def _has_deletion_trigger(conn: psycopg.Connection, table: int) -> bool:
 
 
 def _record(
-    conn: psycopg.Connection, name: str, build_table: int, at: datetime, row_count: int
+    conn: psycopg.Connection, name: str, tracked: int, at: datetime, row_count: int
 ) -> None:
-    """Remember this publish; the deletions it applied are no longer needed. A build table
-    without the deletion trigger is recorded as none, so its next publish copies it."""
-    tracked = build_table if _has_deletion_trigger(conn, build_table) else 0
+    """Remember this publish; the deletions it applied are no longer needed. `tracked` is the
+    build table, or 0 for one without the deletion trigger, so its next publish copies it."""
     conn.execute(
         "insert into meta.mart_publishes (relation, build_table, published_at, row_count)"
         " values (%s, %s, %s, %s) on conflict (relation) do update set"

@@ -103,6 +103,11 @@ def connect() -> psycopg.Connection:
     return psycopg.connect(resolve().libpq())
 
 
+def relation_oid(conn: psycopg.Connection, name: str) -> int | None:
+    """The oid of table or view `name` ("schema.table"), None when it does not exist."""
+    return conn.execute("select to_regclass(%s)::oid", (name,)).fetchone()[0]
+
+
 def stop_embedded() -> bool:
     """Stop the embedded server (no-op when `WAREHOUSE_URL` points elsewhere)."""
     return embedded_postgres.stop(embedded_data_dir())

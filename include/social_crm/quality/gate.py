@@ -174,7 +174,8 @@ def require_valid_marts(url: WarehouseUrl) -> int:
     when they were merged."""
     import psycopg
 
-    from social_crm.quality.mart_suites import INCREMENTAL_MARTS, mart_suites
+    from social_crm.publish import INCREMENTAL_MARTS
+    from social_crm.quality.mart_suites import mart_suites
 
     with psycopg.connect(url.libpq()) as conn:
         latest_merge = {

@@ -13,9 +13,6 @@ CLV_COMPONENTS = (
     "social_clv",
 )
 
-# incremental dbt models (merged_at): the gate checks their latest merge only
-INCREMENTAL_MARTS = ("fct_social_engagements", "response_times")
-
 
 def mart_suites(gx, schema: str = "marts_build") -> dict[tuple[str, str], list]:  # noqa: ANN001
     """(schema, table) -> expectations; `gx` is the great_expectations module (imported lazily:
