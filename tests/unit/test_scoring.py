@@ -73,6 +73,56 @@ def test_models_recover_the_simulators_generating_parameters():
         assert fitted == pytest.approx(generating, rel=0.5)
 
 
+def _cdnow_summary():
+    with open(CDNOW, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return (np.array([float(r[k]) for r in rows]) for k in ("frequency", "recency", "T"))
+
+
+def test_bgnbd_reaches_the_same_optimum_from_far_apart_starts():
+    x, tx, t = _cdnow_summary()
+
+    def objective(log_params):
+        return float(-clv._bgnbd_loglik(np.exp(log_params), x, tx, t).sum())
+
+    optima = [
+        np.exp(clv._minimize(objective, [start]))
+        for start in ([0.01, 100, 0.1, 10], [5, 0.5, 5, 0.5], [20, 0.01, 50, 0.05])
+    ]
+    for r, alpha, a, b in optima:
+        assert (r, alpha, a, b) == pytest.approx((0.243, 4.414, 0.793, 2.426), rel=0.01)
+
+
+def _short_history_summaries():
+    """A 20-day world has no sign of dropout yet; each summary leaves one repeat buyer out,
+    as when a customer's orders are removed between two nightly runs."""
+    world = World(WorldConfig(seed=11, scale=0.03, days=20))
+    week = 7 * DAY
+    customers = [list(world.orders(c)) for c in range(world.population.n_customers)]
+    customers = [orders for orders in customers if orders]
+    end = max(o.ordered_at for orders in customers for o in orders)
+    for left_out in [None] + [i for i, orders in enumerate(customers) if len(orders) > 2]:
+        kept = [orders for i, orders in enumerate(customers) if i != left_out]
+        yield np.array(
+            [
+                (
+                    len(orders) - 1,
+                    (orders[-1].ordered_at - orders[0].ordered_at) / week,
+                    (end - orders[0].ordered_at) / week,
+                )
+                for orders in kept
+            ]
+        ).T
+
+
+def test_bgnbd_fit_without_dropout_is_stable_when_one_customer_leaves():
+    fits = [clv.fit_bgnbd(*summary) for summary in _short_history_summaries()]
+    full = fits[0]
+    for fit in fits[1:]:  # the mean buying rate moves a little, never to a degenerate corner
+        assert fit.r / fit.alpha == pytest.approx(full.r / full.alpha, rel=0.5)
+        assert 0.01 < fit.r < 100 and 0.01 < fit.alpha < 1_000
+
+
 def test_predictions_behave():
     model = clv.BgNbd(r=0.243, alpha=4.414, a=0.793, b=2.426)
     # no repeat purchase yet: certainly alive; a long silence after purchases: probably gone

@@ -70,7 +70,9 @@ def fit_bgnbd(frequency, recency, age) -> BgNbd:  # noqa: ANN001 - array-likes
         value = -_bgnbd_loglik(np.exp(log_params), x, tx, t).sum()
         return float(value) if np.isfinite(value) else 1e300
 
-    best = _minimize(objective, np.log([0.5, max(t.mean(), 1.0), 1.0, 1.0]))
+    rate = max(x.sum(), 1.0) / max(t.sum(), 1e-9)  # repeat purchases per week, pooled
+    starts = ([0.5, max(t.mean(), 1.0), 1.0, 1.0], [1.0, 1.0 / rate, 1.0, 3.0])
+    best = _minimize(objective, starts)
     return BgNbd(*(float(v) for v in np.exp(best)))
 
 
@@ -95,25 +97,37 @@ def fit_gamma_gamma(orders, mean_value) -> GammaGamma:  # noqa: ANN001 - array-l
         value = -ll.sum()
         return float(value) if np.isfinite(value) else 1e300
 
-    best = _minimize(objective, np.log([1.0, 2.0, max(m.mean(), 1.0)]))
+    best = _minimize(objective, ([1.0, 2.0, max(m.mean(), 1.0)], [3.0, 3.0, max(m.mean(), 1.0)]))
     return GammaGamma(*(float(v) for v in np.exp(best)))
 
 
-def _minimize(objective, start: np.ndarray) -> np.ndarray:  # noqa: ANN001
-    """L-BFGS-B, then a bounded Nelder-Mead polish; the better of the two. Degenerate data (no
-    sign of dropout, say) sends some parameters off to infinity: the iteration caps keep that
-    from running for minutes."""
-    first = optimize.minimize(objective, start, method="L-BFGS-B")
-    polished = optimize.minimize(
-        objective,
-        first.x,
-        method="Nelder-Mead",
-        options={"maxiter": 2_000, "xatol": 1e-7, "fatol": 1e-9},
-    )
-    best = polished if polished.fun <= first.fun else first
-    if not np.isfinite(best.fun) or best.fun >= 1e300:
-        raise FitError("the likelihood did not converge")
-    return best.x
+# Parameters are fitted as logarithms within these bounds (about 3e-7 to 3e6): every
+# likelihood term stays finite there, so no CPU's rounding can walk the search into an overflow.
+# Data with no sign of dropout drives a and b of BG/NBD to the upper bound, which is the
+# no-dropout limit of the model, not an error.
+LOG_BOUNDS = (-15.0, 15.0)
+
+
+def _minimize(objective, starts) -> np.ndarray:  # noqa: ANN001
+    """From each start, L-BFGS-B then a Nelder-Mead polish, all within LOG_BOUNDS; the best
+    finite optimum of them all. The iteration caps keep flat likelihoods from running for
+    minutes."""
+    bounds = [LOG_BOUNDS] * len(starts[0])
+    found = []
+    for start in starts:
+        x0 = np.clip(np.log(np.asarray(start, dtype=float)), *LOG_BOUNDS)
+        first = optimize.minimize(objective, x0, method="L-BFGS-B", bounds=bounds)
+        polished = optimize.minimize(
+            objective,
+            first.x,
+            method="Nelder-Mead",
+            bounds=bounds,
+            options={"maxiter": 2_000, "xatol": 1e-7, "fatol": 1e-9},
+        )
+        found += [r for r in (first, polished) if np.isfinite(r.fun) and r.fun < 1e300]
+    if not found:
+        raise FitError("the likelihood did not converge from any start")
+    return min(found, key=lambda r: r.fun).x
 
 
 def _check(x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> None:
