@@ -4,7 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock pyproject.toml tools/pyproject.toml | cksum | cut -d' ' -f1)
+LOCK_ARGS := --python-version 3.11 --python-platform x86_64-unknown-linux-gnu
 
 export AIRFLOW_HOME := $(CURDIR)/.local/airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
@@ -13,18 +14,25 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
-.PHONY: install demo test lint airflow warehouse-up warehouse-down doctor bench clean
+.PHONY: install lock demo test lint airflow warehouse-up warehouse-down doctor bench clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+# the developer environment: runtime + dev lock, the package and its tooling (tools/), editable
+$(STAMP): requirements-dev.lock pyproject.toml tools/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e tools
 	@rm -f $(VENV)/.installed-* && touch $@
 	@echo "installed into $(VENV)"
+
+# requirements.lock: what the production image installs; requirements-dev.lock: that plus the
+# tooling, test and lint dependencies, at the same versions (each compile prefers its file's pins)
+lock: install
+	$(BIN)/uv pip compile --quiet pyproject.toml $(LOCK_ARGS) -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev $(LOCK_ARGS) -o requirements-dev.lock
 
 demo: install
 	$(BIN)/social-crm demo
@@ -50,7 +58,7 @@ doctor: install
 	$(BIN)/social-crm doctor
 
 bench: install
-	$(BIN)/python -m social_crm.bench
+	$(BIN)/python -m social_crm_dev.bench
 
 clean:
 	-$(BIN)/social-crm warehouse down

@@ -7,7 +7,7 @@ people who engaged. Lands into `raw.facebook_*` (idempotent: a rerun lands nothi
 land as new versions, deletions as tombstones) and updates those Assets.
 
 * Credentials: Airflow connection `facebook_graph` (host = Graph base URL, password = token;
-  extra: `api_version`, `page_ids`, `lookback_days`, `rate_limit_wait`).
+  extras as in the README, validated at start: an unknown or malformed one fails naming it).
 * Calls are bounded by the `facebook_api` pool; rate limits are waited out and logged.
 * Safe to retry or clear: a failed batch lands nothing and is marked failed in `meta.load_batches`.
 """
@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from social_crm.assets import FACEBOOK_PAGE, FACEBOOK_POSTS, FACEBOOK_VISITOR_POSTS
+from social_crm.orchestration.assets import FACEBOOK_PAGE, FACEBOOK_POSTS, FACEBOOK_VISITOR_POSTS
 
 
 @dag(
@@ -40,21 +40,21 @@ from social_crm.assets import FACEBOOK_PAGE, FACEBOOK_POSTS, FACEBOOK_VISITOR_PO
 def extract_facebook() -> None:
     @task(outlets=FACEBOOK_PAGE)
     def page_snapshot_and_insights(data_interval_start=None, data_interval_end=None) -> list[str]:
-        from social_crm import extract
+        from social_crm.orchestration import extraction
 
-        return extract.run_facebook("page", (data_interval_start, data_interval_end))
+        return extraction.run_facebook("page", (data_interval_start, data_interval_end))
 
     @task(outlets=FACEBOOK_POSTS)
     def posts_comments_reactions(data_interval_start=None, data_interval_end=None) -> list[str]:
-        from social_crm import extract
+        from social_crm.orchestration import extraction
 
-        return extract.run_facebook("posts", (data_interval_start, data_interval_end))
+        return extraction.run_facebook("posts", (data_interval_start, data_interval_end))
 
     @task(outlets=FACEBOOK_VISITOR_POSTS)
     def visitor_posts(data_interval_start=None, data_interval_end=None) -> list[str]:
-        from social_crm import extract
+        from social_crm.orchestration import extraction
 
-        return extract.run_facebook("feed", (data_interval_start, data_interval_end))
+        return extraction.run_facebook("feed", (data_interval_start, data_interval_end))
 
     # posts and visitor posts both land comments and reactions: one after the other
     page_snapshot_and_insights()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from social_crm.assets import X_FOLLOWERS, X_TWEETS
+from social_crm.orchestration.assets import X_FOLLOWERS, X_TWEETS
 
 
 @dag(
@@ -39,15 +39,15 @@ from social_crm.assets import X_FOLLOWERS, X_TWEETS
 def extract_x() -> None:
     @task(outlets=X_TWEETS)
     def mentions_and_replies(data_interval_start=None, data_interval_end=None) -> list[str]:
-        from social_crm import extract
+        from social_crm.orchestration import extraction
 
-        return extract.run_x("tweets", (data_interval_start, data_interval_end))
+        return extraction.run_x("tweets", (data_interval_start, data_interval_end))
 
     @task(outlets=X_FOLLOWERS)
     def followers(data_interval_start=None, data_interval_end=None) -> list[str]:
-        from social_crm import extract
+        from social_crm.orchestration import extraction
 
-        return extract.run_x("followers", (data_interval_start, data_interval_end))
+        return extraction.run_x("followers", (data_interval_start, data_interval_end))
 
     mentions_and_replies() >> followers()
 

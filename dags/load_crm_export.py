@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, task
 
-from social_crm.assets import CRM
+from social_crm.orchestration.assets import CRM
 
 
 @dag(
@@ -29,9 +29,9 @@ from social_crm.assets import CRM
 def load_crm_export() -> None:
     @task(outlets=CRM)
     def land_crm_files(data_interval_start=None, data_interval_end=None) -> list[str]:
-        from social_crm import extract
+        from social_crm.orchestration import extraction
 
-        return extract.run_crm((data_interval_start, data_interval_end))
+        return extraction.run_crm((data_interval_start, data_interval_end))
 
     land_crm_files()
 

@@ -1,8 +1,8 @@
 """
 ### Social CRM full refresh (manual)
 
-Rebuilds every dbt model from `raw` with `--full-refresh` (the incremental
-`fct_social_engagements` included), rescoring, validating and publishing like the nightly run.
+Rebuilds every dbt model from `raw` with `--full-refresh` (the incremental staging,
+intermediate and mart tables included), rescoring, validating and publishing like the nightly run.
 Trigger it by hand after a model change that incremental runs cannot apply, or to repair a
 mart. `marts` keeps the last good build until the new one passes the quality gate.
 """
@@ -15,7 +15,7 @@ from airflow.sdk import dag, task
 
 
 def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
-    from social_crm.notify import on_failure
+    from social_crm.orchestration.notify import on_failure
 
     on_failure(context)
 
@@ -39,7 +39,7 @@ def social_crm_full_refresh() -> None:
     @task
     def rebuild_everything() -> dict[str, object]:
         """Full-refresh build, erasures, scoring, gate and publish, in order."""
-        from social_crm import nightly
+        from social_crm.orchestration import nightly
 
         return nightly.run_all(full_refresh=True)
 

@@ -7,21 +7,28 @@ an extraction DAG updates a raw Asset:
 1. `validate_raw`: Great Expectations suites on the raw batches landed since the last passing
    gate (columns, keys, no future timestamps, each snapshot entity's newest batch within the
    band of its recent batches).
-2. `dbt_staging`: seeds, staging views and identity links; a `run` and a `test` task per model.
+2. `dbt_staging`: seeds, the staging models (Facebook and X: incremental tables that merge the
+   batches the raw gate passed; CRM: views) and identity links; a `run` and a `test` task per
+   model.
 3. `apply_erasure_requests`, then `score_influence_and_clv` (PageRank, BG/NBD + Gamma-Gamma).
-4. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model.
+4. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model;
+   the incremental ones merge only what changed since their last merge.
 5. `validate_marts`: Great Expectations suites on `marts_build`.
-6. `publish_marts`: one transaction copies `marts_build` to `marts`, the schema BI reads.
+6. `publish_marts`: one transaction brings `marts` (the schema BI reads) up to `marts_build`:
+   marts rebuilt whole are copied, the incremental ones get what changed since their last
+   publish.
 7. `generate_docs`: `dbt docs generate`; Data Docs are written by both validations.
 
 A failed test or expectation stops the run before publishing, so `marts` keeps the last good
 build; the failed task names the model, test or expectation. Models are retried, tests are not.
 If the 02:00 run has not published by 06:00 UTC, a deadline alert fires.
 
-* Warehouse: `WAREHOUSE_URL`, else the embedded PostgreSQL in `.local/`.
+* Warehouse: `WAREHOUSE_URL` (required; a task without it fails naming it).
 * Docs: `.local/docs/dbt/static_index.html` (dbt) and `.local/docs/data_docs/index.html`
   (Great Expectations).
-* Safe to re-run or clear any task: every model is rebuilt from raw.
+* Safe to re-run or clear any task: an incremental model merges again what it has not merged,
+  and the others are rebuilt from the staging tables; `social_crm_full_refresh` rebuilds all
+  from raw.
 """
 
 from __future__ import annotations
@@ -39,13 +46,13 @@ from airflow.sdk import (
     task,
 )
 
-from social_crm.assets import ALL_RAW, PUBLISHED_MARTS
-from social_crm.dbt_selections import MARTS_SELECT, STAGING_SELECT
-from social_crm.dbt_tasks import dbt_task_group
+from social_crm.orchestration.assets import ALL_RAW, PUBLISHED_MARTS
+from social_crm.transform.cosmos_groups import dbt_task_group
+from social_crm.transform.dbt_selections import MARTS_SELECT, STAGING_SELECT
 
 
 def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
-    from social_crm.notify import on_failure
+    from social_crm.orchestration.notify import on_failure
 
     on_failure(context)
 
@@ -71,7 +78,7 @@ def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
         interval=timedelta(hours=4),
-        callback=AsyncCallback("social_crm.notify.deadline_missed"),
+        callback=AsyncCallback("social_crm.orchestration.notify.deadline_missed"),
         name="published by 06:00 UTC",
     ),
     doc_md=__doc__,
@@ -80,7 +87,7 @@ def social_crm_nightly() -> None:
     @task
     def bootstrap_warehouse() -> list[str]:
         """Apply pending warehouse migrations (no-op when up to date)."""
-        from social_crm import nightly
+        from social_crm.orchestration import nightly
 
         return nightly.bootstrap()
 
@@ -88,42 +95,42 @@ def social_crm_nightly() -> None:
     def validate_raw() -> int:
         """Great Expectations suites on the new raw batches: columns, keys, no future
         timestamps, batch volume."""
-        from social_crm import nightly
+        from social_crm.orchestration import nightly
 
         return nightly.validate_raw()
 
     @task
     def apply_erasure_requests() -> dict[str, int]:
         """Delete erased customers' CRM rows and linked social data from raw."""
-        from social_crm import nightly
+        from social_crm.orchestration import nightly
 
         return nightly.apply_erasure_requests()
 
     @task
     def score_influence_and_clv() -> dict[str, int]:
         """PageRank influence and BG/NBD + Gamma-Gamma CLV into the scoring schema."""
-        from social_crm import nightly
+        from social_crm.orchestration import nightly
 
         return nightly.score()
 
     @task(retries=0)
     def validate_marts() -> int:
         """Great Expectations suites on marts_build: fails naming every failed expectation."""
-        from social_crm import nightly
+        from social_crm.orchestration import nightly
 
         return nightly.validate_marts()
 
     @task(outlets=[PUBLISHED_MARTS])
     def publish_marts() -> dict[str, int]:
         """Copy the validated marts from marts_build into marts (BI's schema), atomically."""
-        from social_crm import nightly
+        from social_crm.orchestration import nightly
 
         return nightly.publish_marts()
 
     @task
     def generate_docs() -> str:
         """`dbt docs generate` (Data Docs were written by the validations)."""
-        from social_crm import nightly
+        from social_crm.orchestration import nightly
 
         return nightly.generate_dbt_docs()
 

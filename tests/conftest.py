@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("SOCIAL_CRM_LOCAL_DIR", str(REPO / ".local" / "test"))
 os.environ.pop("AIRFLOW_HOME", None)  # the test local dir decides
 
-from social_crm import airflow_env  # noqa: E402 - must follow the environment set-up above
+from social_crm_dev import airflow_env  # noqa: E402 - must follow the environment set-up above
 
 airflow_env.apply_environment()
 
@@ -26,11 +26,14 @@ from tests.databases import new_database  # noqa: E402
 
 @pytest.fixture(scope="session")
 def warehouse_url():
-    """The warehouse for integration tests (embedded unless WAREHOUSE_URL is set), bootstrapped."""
+    """The warehouse for integration tests (embedded unless WAREHOUSE_URL is set), bootstrapped;
+    its URL is exported as WAREHOUSE_URL for the code and the processes the tests run."""
     from social_crm import warehouse
+    from social_crm_dev import local_warehouse
 
+    where = local_warehouse.use(start=True)
     warehouse.bootstrap()
-    return warehouse.resolve()
+    return where
 
 
 @pytest.fixture

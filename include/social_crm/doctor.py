@@ -13,7 +13,6 @@ PACKAGES = (
     "dbt-core",
     "dbt-postgres",
     "great-expectations",
-    "pgserver",
     "pandas",
     "sqlalchemy",
     "psycopg",
@@ -50,30 +49,52 @@ def _warehouse() -> Check:
             "select count(*) from information_schema.tables"
             " where table_schema = 'meta' and table_name = 'schema_migrations'"
         ).fetchone()[0]
-    kind = "embedded" if where.embedded else "WAREHOUSE_URL"
     state = "bootstrapped" if applied else "not bootstrapped (run `social-crm warehouse up`)"
-    return Check("warehouse", True, f"{kind} {where} (PostgreSQL {version}), {state}")
+    return Check("warehouse", True, f"{where} (PostgreSQL {version}), {state}")
+
+
+def _settings() -> Check:
+    from social_crm import settings
+
+    loaded = settings.load()
+    return Check("settings", True, f"valid (home {loaded.home}, local state {loaded.local_dir})")
+
+
+# in a child process: importing Airflow's configuration sets up Airflow's logging in this one
+AIRFLOW_CONFIG = (
+    "from airflow.configuration import AIRFLOW_HOME, conf;"
+    "print(AIRFLOW_HOME, conf.get('core', 'dags_folder'),"
+    " 'on' if conf.getboolean('core', 'load_examples') else 'off')"
+)
 
 
 def _airflow_home() -> Check:
-    from social_crm import airflow_env
+    import subprocess
+    import sys
 
-    env = airflow_env.environment()
-    return Check(
-        "airflow home",
-        True,
-        f"{env['AIRFLOW_HOME']} (dags: {env['AIRFLOW__CORE__DAGS_FOLDER']}, examples off)",
+    found = subprocess.run(
+        [sys.executable, "-c", AIRFLOW_CONFIG], capture_output=True, text=True, timeout=120
     )
+    if found.returncode != 0:
+        return Check("airflow home", False, found.stderr.strip().splitlines()[-1])
+    home, dags, examples = found.stdout.split()[-3:]
+    return Check("airflow home", True, f"{home} (dags: {dags}, examples {examples})")
 
 
 def _dbt_project() -> Check:
-    from social_crm import dbt_runner
+    from social_crm.transform import dbt_runner
 
     dbt_runner.run("parse", extra=["--quiet"])
     return Check("dbt project", True, f"{dbt_runner.dbt_project_dir()} parses")
 
 
-CHECKS: tuple[Callable[[], Check], ...] = (_versions, _warehouse, _airflow_home, _dbt_project)
+CHECKS: tuple[Callable[[], Check], ...] = (
+    _settings,
+    _versions,
+    _warehouse,
+    _airflow_home,
+    _dbt_project,
+)
 
 
 def run_checks() -> list[Check]:

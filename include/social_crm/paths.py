@@ -1,29 +1,26 @@
-"""Where the project lives on disk: repository root, local state, dbt project, DAGs."""
+"""Where the project lives on disk, as the settings say: checkout, local state, dbt, DAGs."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from social_crm import settings
 
 
 def repo_root() -> Path:
-    """The repository checkout (the package is installed in editable mode from `include/`)."""
-    override = os.environ.get("SOCIAL_CRM_HOME")
-    if override:
-        return Path(override).resolve()
-    return Path(__file__).resolve().parents[2]
+    """The project checkout (`SOCIAL_CRM_HOME`, else the one the package is installed from)."""
+    return settings.load().home
 
 
 def local_dir() -> Path:
-    """Machine-local state (embedded warehouse, Airflow home); gitignored, survives restarts."""
-    override = os.environ.get("SOCIAL_CRM_LOCAL_DIR")
-    path = Path(override).resolve() if override else repo_root() / ".local"
+    """Machine-local state (dbt manifest and docs, Data Docs); gitignored, survives restarts."""
+    path = settings.load().local_dir
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def dbt_project_dir() -> Path:
-    return Path(os.environ.get("DBT_PROJECT_DIR", repo_root() / "dbt_project")).resolve()
+    return settings.load().dbt_project_dir
 
 
 def dags_dir() -> Path:

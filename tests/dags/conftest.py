@@ -7,11 +7,11 @@ import shutil
 import psycopg
 import pytest
 
-from social_crm import migrations
-from social_crm.simulator.config import WorldConfig
-from social_crm.simulator.server import SimulatorServer
-from social_crm.simulator.truth import write_world
-from social_crm.simulator.world import World
+from social_crm.warehouse import migrations
+from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.server import SimulatorServer
+from social_crm_dev.simulator.truth import write_world
+from social_crm_dev.simulator.world import World
 
 WORLD = WorldConfig(seed=21, scale=0.02, days=10)
 

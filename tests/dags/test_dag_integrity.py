@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from social_crm.dbt_tasks import is_test_task
 from social_crm.paths import dags_dir, repo_root
+from social_crm.transform.cosmos_groups import is_test_task
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
     by its test task, inside the staging or marts group; scoring sits between the groups."""
     import json
 
-    from social_crm.dbt_manifest import ensure_manifest
+    from social_crm.transform.dbt_manifest import ensure_manifest
 
     dag = dagbag.dags["social_crm_nightly"]
     task_ids = set(dag.task_ids)
@@ -71,7 +71,8 @@ def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
 
 
 PARSE_TIME_MODULES = tuple(
-    f"from social_crm.{module} import" for module in ("assets", "dbt_selections", "dbt_tasks")
+    f"from social_crm.{module} import"
+    for module in ("orchestration.assets", "transform.dbt_selections", "transform.cosmos_groups")
 )
 
 

@@ -3,7 +3,7 @@
 import psycopg
 import pytest
 
-from social_crm import dag_runs
+from social_crm_dev import dag_runs
 
 pytestmark = pytest.mark.integration
 

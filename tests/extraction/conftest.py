@@ -9,14 +9,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from social_crm import brands, migrations
-from social_crm.simulator.config import WorldConfig
-from social_crm.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
-from social_crm.simulator.truth import write_world
-from social_crm.simulator.world import World
-from social_crm.sources.facebook import FacebookExtractor, FacebookSettings
-from social_crm.sources.http import ApiClient, RetryPolicy
-from social_crm.sources.x import XExtractor, XSettings
+from social_crm.extract import brands
+from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
+from social_crm.extract.http import ApiClient, RetryPolicy
+from social_crm.extract.x import XExtractor, XSettings
+from social_crm.warehouse import migrations
+from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
+from social_crm_dev.simulator.truth import write_world
+from social_crm_dev.simulator.world import World
 from tests.databases import new_database
 
 WORLD = WorldConfig(seed=11, scale=0.03, days=20)
@@ -222,8 +223,8 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
 def built(warehouse_url, tmp_path_factory):
     """Everything extracted, the CRM export landed and the nightly build published, once per
     module (a build takes half a minute). Tests that damage it repair it before they end."""
-    from social_crm import nightly
-    from social_crm.sources.crm import land_drop_folder
+    from social_crm.extract.crm import land_drop_folder
+    from social_crm.orchestration import nightly
 
     with (
         SimulatorServer(World(WORLD)) as sim,

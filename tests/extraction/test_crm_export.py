@@ -5,10 +5,10 @@ import shutil
 
 import pytest
 
-from social_crm.simulator.config import WorldConfig
-from social_crm.simulator.truth import write_world
-from social_crm.simulator.world import World
-from social_crm.sources.crm import land_drop_folder
+from social_crm.extract.crm import land_drop_folder
+from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.truth import write_world
+from social_crm_dev.simulator.world import World
 from tests.extraction.conftest import Pipeline
 
 pytestmark = pytest.mark.integration

@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from social_crm.simulator.faults import FaultConfig
+from social_crm_dev.simulator.faults import FaultConfig
 from tests.extraction.conftest import Pipeline, assert_matches_truth, truth_of
 
 pytestmark = pytest.mark.integration
 
 
 def test_fault_matrix_five_runs_reach_exact_truth(sim, db, tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="social_crm.sources.http")
+    caplog.set_level(logging.WARNING, logger="social_crm.extract.http")
     pipeline = Pipeline(sim, db, read_timeout=0.2)
     sim.configure_faults(
         FaultConfig(

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from social_crm import dbt_runner, nightly
-from social_crm.dbt_runner import DbtRunError
+from social_crm.orchestration import nightly
+from social_crm.transform import dbt_runner
+from social_crm.transform.dbt_runner import DbtRunError
 
 pytestmark = pytest.mark.integration
 
@@ -324,7 +325,7 @@ def test_clv_is_fitted_again_only_when_the_orders_change(built):
 
 
 def test_merge_log_is_pruned_once_every_incremental_table_merged_past_it(built):
-    from social_crm import merge_log
+    from social_crm.transform import merge_log
 
     pipeline, _ = built
     entries = (("T-OLD", "2000-01-01"), ("T-HELD", "2002-01-01"), ("T-NEW", "infinity"))

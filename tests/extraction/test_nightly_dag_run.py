@@ -4,10 +4,11 @@ nothing is published. (The GX gate's failures are in test_publish_gate.py.)"""
 
 import pytest
 
-from social_crm import dag_runs, publish
+from social_crm.extract.crm import land_drop_folder
 from social_crm.paths import local_dir
 from social_crm.quality.gate import data_docs_dir
-from social_crm.sources.crm import land_drop_folder
+from social_crm.serve import publish
+from social_crm_dev import dag_runs
 from tests.extraction.conftest import truth_of
 
 pytestmark = pytest.mark.integration

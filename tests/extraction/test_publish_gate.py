@@ -3,8 +3,9 @@
 import psycopg
 import pytest
 
-from social_crm import dbt_runner, nightly
-from social_crm.dbt_runner import DbtRunError
+from social_crm.orchestration import nightly
+from social_crm.transform import dbt_runner
+from social_crm.transform.dbt_runner import DbtRunError
 
 pytestmark = pytest.mark.integration
 

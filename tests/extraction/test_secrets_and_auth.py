@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from social_crm.simulator.faults import FaultConfig
-from social_crm.sources.http import ApiAuthError
+from social_crm.extract.http import ApiAuthError
+from social_crm_dev.simulator.faults import FaultConfig
 from tests.extraction.conftest import Pipeline
 
 pytestmark = pytest.mark.integration

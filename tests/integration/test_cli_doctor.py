@@ -17,6 +17,7 @@ def test_doctor_reports_every_check_ok(warehouse_url):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == [
+        "[ok] settings",
         "[ok] versions",
         "[ok] warehouse",
         "[ok] airflow home",

@@ -5,8 +5,8 @@ are the ones migration 0007 computes for rows landed before it."""
 import psycopg
 import pytest
 
-from social_crm import migrations
-from social_crm.landing import LandingBatch, RawRecord
+from social_crm.load.landing import LandingBatch, RawRecord
+from social_crm.warehouse import migrations
 
 pytestmark = pytest.mark.integration
 

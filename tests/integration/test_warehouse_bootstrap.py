@@ -6,7 +6,7 @@ import sys
 import psycopg
 import pytest
 
-from social_crm import migrations
+from social_crm.warehouse import migrations
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +86,7 @@ def test_a_second_process_reuses_the_running_embedded_server(warehouse_url):
 
 
 def test_embedded_server_keeps_data_across_restart(tmp_path):
-    from social_crm import embedded_postgres
+    from social_crm_dev import embedded_postgres
 
     data_dir = tmp_path / "pgdata"
     server = embedded_postgres.ensure_running(data_dir)

@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from social_crm.simulator.config import WorldConfig
-from social_crm.simulator.server import SimulatorServer
-from social_crm.simulator.truth import write_world
-from social_crm.simulator.world import World
+from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.server import SimulatorServer
+from social_crm_dev.simulator.truth import write_world
+from social_crm_dev.simulator.world import World
 
 SMALL = WorldConfig(seed=3, scale=0.05, days=30)
 

@@ -5,10 +5,10 @@ import json
 
 import requests
 
-from social_crm.simulator.config import BRANDS, WorldConfig
-from social_crm.simulator.server import SimulatorServer
-from social_crm.simulator.truth import write_world
-from social_crm.simulator.world import World
+from social_crm_dev.simulator.config import BRANDS, WorldConfig
+from social_crm_dev.simulator.server import SimulatorServer
+from social_crm_dev.simulator.truth import write_world
+from social_crm_dev.simulator.world import World
 from tests.simulator.conftest import SMALL
 from tests.simulator.walk import FB_TOKEN, X_HEADERS
 

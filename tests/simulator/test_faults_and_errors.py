@@ -5,10 +5,10 @@ import json
 import pytest
 import requests
 
-from social_crm.simulator.config import BRANDS, WorldConfig
-from social_crm.simulator.faults import FaultConfig
-from social_crm.simulator.server import SimulatorServer
-from social_crm.simulator.world import World
+from social_crm_dev.simulator.config import BRANDS, WorldConfig
+from social_crm_dev.simulator.faults import FaultConfig
+from social_crm_dev.simulator.server import SimulatorServer
+from social_crm_dev.simulator.world import World
 from tests.simulator.walk import FB_TOKEN, X_HEADERS
 
 PAGE = BRANDS[0].page_id

@@ -9,10 +9,10 @@ import requests
 MEASURE = """
 import json, sys
 from pathlib import Path
-from social_crm.process_memory import peak_rss_mb
-from social_crm.simulator.config import WorldConfig
-from social_crm.simulator.truth import write_world
-from social_crm.simulator.world import World
+from social_crm_dev.process_memory import peak_rss_mb
+from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.truth import write_world
+from social_crm_dev.simulator.world import World
 summary = write_world(World(WorldConfig(seed=9, scale=1.0, days=int(sys.argv[1]))),
                       Path(sys.argv[2]), progress=lambda _: None)
 print(json.dumps({"rss_mb": peak_rss_mb(),
@@ -88,8 +88,8 @@ def test_simulate_command_writes_documented_files(tmp_path):
 
 
 def test_serve_api_command_serves_both_apis(tmp_path):
-    from social_crm.demo import simulator
-    from social_crm.simulator.config import WorldConfig
+    from social_crm_dev.demo import simulator
+    from social_crm_dev.simulator.config import WorldConfig
 
     with simulator(WorldConfig(seed=1, scale=0.02, days=10), tmp_path / "sim.log") as base:
         page = requests.get(

@@ -85,7 +85,7 @@ def test_comment_threads_point_at_existing_parents(server):
 
 
 def test_followers_insights_and_profiles_equal_truth(server, truth_dir):
-    from social_crm.simulator.config import BRANDS
+    from social_crm_dev.simulator.config import BRANDS
     from tests.simulator.walk import FB_TOKEN, x_pages
 
     follows = _rows(truth_dir, "follows.csv")

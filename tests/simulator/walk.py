@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from social_crm.simulator.config import BRANDS
+from social_crm_dev.simulator.config import BRANDS
 
 FB_TOKEN = "sim-facebook-token"
 X_HEADERS = {"Authorization": "Bearer sim-x-bearer-token"}

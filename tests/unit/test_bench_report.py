@@ -1,6 +1,6 @@
 """The benchmark report explains a missed target only when it is missed, from the run's numbers."""
 
-from social_crm import bench
+from social_crm_dev import bench
 
 
 def _results(**changes):

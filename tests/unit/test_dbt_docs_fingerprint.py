@@ -1,7 +1,7 @@
 """The dbt docs site is regenerated when the project's source or the warehouse changes, and
 only then: the fingerprint covers both, and not what dbt writes into the project."""
 
-from social_crm.dbt_docs import fingerprint
+from social_crm.transform.dbt_docs import fingerprint
 
 
 def _project(tmp_path):

@@ -6,8 +6,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from social_crm.redact import redact
-from social_crm.sources.http import ApiClient, ApiError, PaginationLoopError, RetryPolicy
+from social_crm.extract.http import ApiClient, ApiError, PaginationLoopError, RetryPolicy
+from social_crm.privacy.redact import redact
 
 
 def serve(answer):

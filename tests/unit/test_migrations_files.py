@@ -1,4 +1,4 @@
-from social_crm import migrations
+from social_crm.warehouse import migrations
 
 
 def test_migrations_are_numbered_contiguously_and_not_empty():

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from social_crm.sources.http import Page, PrefetchedPages
+from social_crm.extract.http import Page, PrefetchedPages
 
 
 def walk(produced: list[int], pages: int, fail_at: int | None = None):

@@ -5,7 +5,7 @@ import sys
 
 CHILD = """
 import sys
-from social_crm.process_memory import peak_rss_mb
+from social_crm_dev.process_memory import peak_rss_mb
 ballast = bytearray(int(sys.argv[1]) * 2**20)  # zero-filled: every page is touched
 print(peak_rss_mb())
 """

@@ -9,9 +9,9 @@ import pytest
 
 from social_crm.scoring import clv
 from social_crm.scoring.influence import influence_scores, pagerank
-from social_crm.simulator.config import DAY, WorldConfig
-from social_crm.simulator.orders import ClvParameters
-from social_crm.simulator.world import World
+from social_crm_dev.simulator.config import DAY, WorldConfig
+from social_crm_dev.simulator.orders import ClvParameters
+from social_crm_dev.simulator.world import World
 
 CDNOW = Path(__file__).parents[1] / "data" / "cdnow_customers_summary.csv"
 

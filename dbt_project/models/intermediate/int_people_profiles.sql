@@ -33,15 +33,10 @@ links as (
 
 ),
 
-customers as (
+excluded as (
 
-    select * from {{ ref('stg_crm__customers') }}
-
-),
-
-erased as (
-
-    select customer_id from {{ ref('stg_crm__erasure_requests') }}
+    -- the consent rule, kept in one model: opted out of profiling or asked to be erased
+    select distinct customer_id from {{ ref('int_excluded_customers') }}
 
 ),
 
@@ -56,13 +51,10 @@ current_people as (
         l.match_confidence,
         coalesce(l.customer_id, 'prospect:' || p.profile_key) as person_id,
         -- never null: "not null" would drop every prospect from the detail marts
-        (
-            coalesce(c.has_profiling_opt_out, false)
-            or coalesce(l.customer_id in (select e.customer_id from erased as e), false)
-        ) as is_excluded_from_details
+        (x.customer_id is not null) as is_excluded_from_details
     from profiles as p
     left join links as l on p.profile_key = l.profile_key
-    left join customers as c on l.customer_id = c.customer_id
+    left join excluded as x on l.customer_id = x.customer_id
 
 )
 

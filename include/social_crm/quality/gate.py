@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from social_crm.paths import local_dir
+from social_crm import settings
 from social_crm.warehouse import WarehouseUrl
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,7 @@ class GateResult:
 
 def data_docs_dir() -> Path:
     """Where Data Docs are written: `SOCIAL_CRM_DATA_DOCS_DIR`, else `.local/docs/data_docs`."""
-    override = os.environ.get("SOCIAL_CRM_DATA_DOCS_DIR")
-    return Path(override).resolve() if override else local_dir() / "docs" / "data_docs"
+    return settings.load().data_docs_dir
 
 
 def validate(
@@ -174,13 +173,13 @@ def require_valid_marts(url: WarehouseUrl) -> int:
     when they were merged."""
     import psycopg
 
-    from social_crm.publish import INCREMENTAL_MARTS
+    from social_crm import catalog
     from social_crm.quality.mart_suites import mart_suites
 
     with psycopg.connect(url.libpq()) as conn:
         latest_merge = {
             ("marts_build", table): _latest_merge_condition(conn, f"marts_build.{table}")
-            for table in INCREMENTAL_MARTS
+            for table in (mart.name for mart in catalog.MARTS if mart.incremental)
         }
     return _require(validate(url, "marts", mart_suites, latest_merge), "marts not published")
 

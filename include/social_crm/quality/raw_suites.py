@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import psycopg
 
-from social_crm.landing import RAW_TABLES
+from social_crm import catalog
 
 RAW_COLUMNS = [
     "ingest_seq",
@@ -32,14 +32,7 @@ CLOCK_SKEW = "interval '1 hour'"
 # read whole on every run (CRM exports, page snapshots and insights, follower lists): there a
 # drop means lost data. Incremental entities (posts, comments, reactions, tweets, users) read
 # what is new since a watermark plus a look-back window, so their batch size says nothing.
-SNAPSHOT_ENTITIES = (
-    ("crm", "customers"),
-    ("crm", "orders"),
-    ("crm", "products"),
-    ("facebook", "page_snapshots"),
-    ("facebook", "page_insights"),
-    ("x", "followers"),
-)
+SNAPSHOT_ENTITIES = tuple((t.source, t.entity) for t in catalog.RAW_TABLES if t.snapshot)
 HISTORY = 10
 MIN_HISTORY = 3
 LOWER_FACTOR, LOWER_SLACK = 0.2, 100
@@ -81,8 +74,8 @@ def raw_suites(gx) -> dict[tuple[str, str], list]:  # noqa: ANN001 - the great_e
     """(schema, table) -> expectations for every raw table and the load-batch log."""
     e = gx.expectations
     suites: dict[tuple[str, str], list] = {}
-    for source, entity in sorted(RAW_TABLES):
-        suites[("raw", f"{source}_{entity}")] = [
+    for table in catalog.RAW_TABLES:
+        suites[("raw", table.name)] = [
             e.ExpectTableColumnsToMatchSet(column_set=RAW_COLUMNS, exact_match=True),
             *[
                 e.ExpectColumnValuesToNotBeNull(column=c)
@@ -127,7 +120,7 @@ def rows_of_batches(batch_ids: list[str]) -> dict[tuple[str, str], str]:
     """Row filters for `gate.validate`: each raw table's rows landed by `batch_ids`."""
     ids = ",".join(f"'{batch_id}'" for batch_id in batch_ids)  # uuids read from the database
     condition = f"batch_id in ({ids})" if ids else "false"
-    return {("raw", f"{source}_{entity}"): condition for source, entity in RAW_TABLES}
+    return {("raw", table.name): condition for table in catalog.RAW_TABLES}
 
 
 def mark_validated(conn: psycopg.Connection, batch_ids: list[str]) -> None:

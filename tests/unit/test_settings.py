@@ -1,0 +1,111 @@
+"""Settings: read in one place, validated at start, errors that name what to fix."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from social_crm import settings
+from social_crm.settings import ApiOptions, SettingError
+
+REPO = Path(__file__).resolve().parents[2]
+
+# reads of os.environ outside the settings modules, each with why it is not configuration
+NOT_CONFIGURATION = {
+    "include/social_crm/transform/dbt_runner.py": "saves the variables it sets, to restore them",
+    "tools/social_crm_dev/airflow_env.py": "Airflow's own variables, passed through to Airflow",
+    "tools/social_crm_dev/cli.py": "PATH, for the processes `airflow standalone` starts",
+}
+ENV_READ = re.compile(r"os\.environ\.get\(|os\.getenv\(|os\.environ\[[^\]]+\](?!\s*=[^=])")
+
+
+def test_no_module_but_settings_reads_the_environment():
+    readers = {
+        str(path.relative_to(REPO))
+        for folder in ("include", "tools", "dags")
+        for path in (REPO / folder).rglob("*.py")
+        if path.name != "settings.py" and ENV_READ.search(path.read_text())
+    }
+    assert readers == set(NOT_CONFIGURATION)
+
+
+def test_a_malformed_warehouse_url_is_refused_naming_it():
+    with pytest.raises(SettingError, match="WAREHOUSE_URL must start with postgresql://"):
+        settings.load({"WAREHOUSE_URL": "mysql://user@host/db"})
+
+
+def test_a_bi_login_needs_both_user_and_password():
+    with pytest.raises(SettingError, match="BI_READER_USER and BI_READER_PASSWORD"):
+        settings.load({"BI_READER_USER": "metabase"})
+
+
+def test_the_alert_webhook_must_be_an_http_url():
+    with pytest.raises(SettingError, match="SOCIAL_CRM_ALERT_WEBHOOK must be an http"):
+        settings.load({"SOCIAL_CRM_ALERT_WEBHOOK": "hooks.example.com/T0"})
+
+
+def test_a_debug_flag_that_is_not_a_boolean_is_refused():
+    with pytest.raises(SettingError, match="SOCIAL_CRM_DEBUG must be"):
+        settings.load({"SOCIAL_CRM_DEBUG": "verbose"})
+
+
+def test_secrets_do_not_appear_in_the_settings_repr():
+    loaded = settings.load(
+        {
+            "WAREHOUSE_URL": "postgresql://u:pg-secret@h/db",
+            "BI_READER_USER": "bi",
+            "BI_READER_PASSWORD": "bi-secret",
+            "X_API_URL": "https://api.x.com",
+            "X_API_TOKEN": "x-secret",
+        }
+    )
+    assert not re.search("pg-secret|bi-secret|x-secret", repr(loaded))
+
+
+def test_an_unknown_connection_extra_is_refused_naming_the_connection():
+    with pytest.raises(SettingError, match="connection 'x_api': unknown extra lookback"):
+        ApiOptions.parse("x_api", {"lookback": 7}, "2")
+
+
+def test_a_connection_extra_of_the_wrong_type_is_refused_naming_it():
+    with pytest.raises(SettingError, match="'facebook_graph': extra read_timeout must be a num"):
+        ApiOptions.parse("facebook_graph", {"read_timeout": "slow"}, "v21.0")
+
+
+def test_a_zero_look_back_is_refused():
+    with pytest.raises(SettingError, match="extra lookback_days must be >= 1"):
+        ApiOptions.parse("x_api", {"lookback_days": 0}, "2")
+
+
+def test_page_ids_are_read_from_a_list_or_a_comma_separated_string():
+    as_list = ApiOptions.parse("facebook_graph", {"page_ids": ["1", 2]}, "v21.0")
+    as_text = ApiOptions.parse("facebook_graph", {"page_ids": "1, 2"}, "v21.0")
+    assert as_list.page_ids == as_text.page_ids == ("1", "2")
+
+
+def test_connection_extras_from_the_ui_as_strings_are_typed():
+    options = ApiOptions.parse("x_api", {"lookback_days": "7", "author_followers": "false"}, "2")
+    assert (options.lookback_days, options.author_followers) == (7, False)
+
+
+def _without_warehouse_url(code: str) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "SOCIAL_CRM_LOCAL_DIR": str(REPO / ".local" / "test")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+
+
+def test_a_worker_without_warehouse_url_fails_naming_it():
+    code = "from social_crm import warehouse; warehouse.connect()"
+    result = _without_warehouse_url(code)
+    assert result.returncode != 0 and "WAREHOUSE_URL is not set" in result.stderr
+
+
+def test_the_cli_fails_at_start_naming_a_bad_setting():
+    code = "import sys; from social_crm import cli; sys.exit(cli.main(['doctor']))"
+    env = {"PATH": "/usr/bin:/bin", "CRM_DROP_DIR": "/tmp", "METABASE_URL": "metabase:3000"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: METABASE_URL must be an http(s):// URL"

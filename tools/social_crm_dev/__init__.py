@@ -1,0 +1,1 @@
+"""Developer tooling: simulator, benchmark, demo, embedded warehouse, in-process DAG runs."""

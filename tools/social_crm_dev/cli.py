@@ -1,0 +1,169 @@
+"""The developer commands of `social-crm` (registered through the `social_crm.cli_plugins`
+entry point): demo, simulator, local Airflow, and the embedded warehouse behind
+`social-crm warehouse up/url/env/down` when `WAREHOUSE_URL` is not set."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+from social_crm_dev import settings as dev_settings
+
+# commands that use the warehouse: on a developer machine without WAREHOUSE_URL they start the
+# embedded one (and export its URL to what they run)
+USES_WAREHOUSE = {("warehouse", "up"), ("warehouse", "url"), ("warehouse", "env")}
+USES_WAREHOUSE |= {("demo", None), ("airflow", None), ("doctor", None)}
+
+
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def before_command(args: argparse.Namespace) -> None:
+    if (args.command, getattr(args, "action", None)) in USES_WAREHOUSE:
+        from social_crm_dev import local_warehouse
+
+        local_warehouse.use(start=True)
+    if args.command == "doctor":  # the local Airflow is the one to check
+        from social_crm_dev import airflow_env
+
+        airflow_env.apply_environment()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from social_crm_dev import demo
+
+    return demo.run(scale=args.scale, seed=args.seed)
+
+
+def cmd_airflow(args: argparse.Namespace) -> int:
+    from social_crm_dev import airflow_env
+
+    os.environ.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin")
+    os.environ["AIRFLOW__API__PORT"] = str(args.port)
+    env = airflow_env.apply_environment()
+    airflow_env.migrate_metadata_db()
+    passwords = airflow_env.airflow_home() / "simple_auth_manager_passwords.json.generated"
+    print(f"Airflow home: {env['AIRFLOW_HOME']}")
+    print(f"UI: http://localhost:{args.port}  (user: admin; password: in {passwords},")
+    print("    written at first start and also printed below by `airflow standalone`)")
+    cli = airflow_env.airflow_cli()
+    # standalone starts its components as `airflow ...` from PATH: put our venv first
+    os.environ["PATH"] = os.pathsep.join([os.path.dirname(cli), os.environ.get("PATH", "")])
+    os.execv(cli, [cli, "standalone"])
+    return 0  # not reached
+
+
+def _world(args: argparse.Namespace):  # noqa: ANN202
+    from social_crm_dev.simulator.config import WorldConfig
+    from social_crm_dev.simulator.world import World
+
+    return World(WorldConfig(seed=args.seed, scale=args.scale, days=args.days))
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from social_crm_dev.simulator.truth import write_world
+
+    started = time.monotonic()
+
+    def progress(message: str) -> None:
+        print(f"    [{time.monotonic() - started:6.1f}s] {message}", flush=True)
+
+    _step(f"building world seed={args.seed} scale={args.scale} days={args.days}")
+    world = _world(args)
+    _step(f"writing CRM export and ground truth to {args.out}")
+    summary = write_world(world, Path(args.out), progress)
+    for name, rows in summary["rows"].items():
+        print(f"    {name:<12} {rows:>10,}")
+    print(f"done in {time.monotonic() - started:.1f}s; see {Path(args.out) / 'README.md'}")
+    return 0
+
+
+def cmd_serve_api(args: argparse.Namespace) -> int:
+    from social_crm_dev.simulator.faults import FaultConfig
+    from social_crm_dev.simulator.server import SimulatorServer
+
+    faults = FaultConfig(
+        rate_limit_every=args.rate_limit_every,
+        error_rate=args.error_rate,
+        slow_rate=args.slow_rate,
+        truncate_rate=args.truncate_rate,
+        duplicate_items=args.duplicate_items,
+        schema_drift=args.schema_drift,
+        seed=args.seed,
+    )
+    tokens = dev_settings.load()
+    server = SimulatorServer(
+        _world(args),
+        port=args.port,
+        fb_token=tokens.sim_facebook_token,
+        x_token=tokens.sim_x_token,
+        faults=faults,
+    )
+    print(f"simulator listening on {server.url}", flush=True)
+    print(f"    Graph API: {server.url}/v21.0/   X API v2: {server.url}/2/", flush=True)
+    print(f"    admin: GET {server.url}/_admin/state, POST /_admin/faults, POST /_admin/advance")
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return 0
+
+
+def cmd_warehouse_down(args: argparse.Namespace) -> int:
+    from social_crm import settings
+    from social_crm_dev import local_warehouse
+
+    if settings.load().warehouse_url:
+        print("WAREHOUSE_URL is set: that server is not ours to stop")
+        return 0
+    stopped = local_warehouse.stop()
+    print("embedded warehouse stopped" if stopped else "embedded warehouse was not running")
+    return 0
+
+
+def _add_world_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="1.0 = ~2,000 customers and ~200k engagement events",
+    )
+    parser.add_argument("--days", type=int, default=90, help="days of history at the clock")
+
+
+def add_commands(
+    sub: argparse._SubParsersAction, warehouse_sub: argparse._SubParsersAction
+) -> None:
+    warehouse_sub.add_parser("down", help="stop the embedded warehouse").set_defaults(
+        func=cmd_warehouse_down
+    )
+    dm = sub.add_parser("demo", help="set up and run the pipeline end to end")
+    dm.add_argument("--scale", type=float, default=dev_settings.load().demo_scale)
+    dm.add_argument("--seed", type=int, default=42)
+    dm.set_defaults(func=cmd_demo)
+
+    sim = sub.add_parser("simulate", help="write a simulated CRM export and its ground truth")
+    _add_world_args(sim)
+    sim.add_argument("--out", required=True, help="output folder")
+    sim.set_defaults(func=cmd_simulate)
+
+    api = sub.add_parser("serve-api", help="serve the simulated Graph and X APIs on 127.0.0.1")
+    _add_world_args(api)
+    api.add_argument("--port", type=int, default=8765)
+    api.add_argument("--rate-limit-every", type=int, default=0, metavar="N")
+    api.add_argument("--error-rate", type=float, default=0.0)
+    api.add_argument("--slow-rate", type=float, default=0.0)
+    api.add_argument("--truncate-rate", type=float, default=0.0)
+    api.add_argument("--duplicate-items", action="store_true")
+    api.add_argument("--schema-drift", action="store_true")
+    api.set_defaults(func=cmd_serve_api)
+
+    af = sub.add_parser("airflow", help="run `airflow standalone` on our dags folder")
+    af.add_argument("--port", type=int, default=8080)
+    af.set_defaults(func=cmd_airflow)

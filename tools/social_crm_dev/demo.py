@@ -1,0 +1,245 @@
+"""`make demo`: the whole job on this machine, end to end, printing what it did.
+
+Starts the embedded warehouse and the simulator, drops the simulated CRM export, runs the
+extraction DAGs and the nightly DAG with `dag.test()` (each in a child process with its full log
+in `.local/logs/`), and prints what landed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from social_crm import warehouse
+from social_crm.paths import local_dir
+from social_crm_dev import airflow_env, dag_runs, local_warehouse
+from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
+from social_crm_dev.simulator.truth import write_world
+from social_crm_dev.simulator.world import World
+
+DAGS = ("load_crm_export", "extract_facebook", "extract_x", "social_crm_nightly")
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def simulator(config: WorldConfig, log_file: Path) -> Iterator[str]:
+    """Run `social-crm serve-api` in a child process; yields its base URL."""
+    port = _free_port()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "w") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "social_crm.cli",
+                "serve-api",
+                "--seed",
+                str(config.seed),
+                "--scale",
+                str(config.scale),
+                "--days",
+                str(config.days),
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                requests.get(f"{url}/healthz", timeout=1).raise_for_status()
+                break
+            except requests.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the simulator did not start; see {log_file}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def connection_env(url: str) -> dict[str, str]:
+    """Airflow connections (as env vars) pointing the extractors at the simulator."""
+    extra = {"rate_limit_wait": 1, "backoff_base": 0.2}
+    return {
+        "AIRFLOW_CONN_FACEBOOK_GRAPH": json.dumps(
+            {"conn_type": "http", "host": url, "password": DEFAULT_FB_TOKEN, "extra": extra}
+        ),
+        "AIRFLOW_CONN_X_API": json.dumps(
+            {"conn_type": "http", "host": url, "password": DEFAULT_X_TOKEN, "extra": extra}
+        ),
+    }
+
+
+def raw_counts() -> list[tuple[str, int, int, int]]:
+    """Per raw table: records alive now, versions landed, tombstones."""
+    with warehouse.connect() as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw'"
+                " order by 1"
+            ).fetchall()
+        ]
+        counts = []
+        for table in tables:
+            alive, versions, deleted = conn.execute(
+                f"select count(*) filter (where not is_deleted), sum(n), "  # noqa: S608
+                f" count(*) filter (where is_deleted) from (select distinct on (natural_key)"
+                f" is_deleted, count(*) over (partition by natural_key) as n"
+                f" from raw.{table} order by natural_key, ingest_seq desc) latest"
+            ).fetchone()
+            counts.append((table, alive, versions or 0, deleted))
+        quarantined = conn.execute("select count(*) from raw_quarantine.records").fetchone()[0]
+    counts.append(("raw_quarantine.records", quarantined, quarantined, 0))
+    return counts
+
+
+MART_QUERIES = {
+    "customer segments (people per segment)": (
+        "select segment, count(*), min(reason) from marts.customer_segments"
+        " group by 1 order by 2 desc"
+    ),
+    "ten highest social CLV customers": (
+        "select c.customer_id, d.full_name, c.predicted_clv, c.influence_x_network,"
+        " c.influence_x_community, c.social_clv from marts.customer_lifetime_value c"
+        " join marts.dim_customers d on d.person_id = c.customer_id"
+        " order by c.social_clv desc limit 10"
+    ),
+    "median first response per channel (brand: ours)": (
+        "select channel, count(*) filter (where is_answered),"
+        " count(*) filter (where not is_answered),"
+        " (percentile_cont(0.5) within group (order by first_response_seconds)"
+        "  / 60)::numeric(10, 1)"
+        " from marts.response_times where brand_key = 'ours' group by 1 order by 1"
+    ),
+}
+MART_HEADERS = {
+    "customer segments (people per segment)": ("segment", "people", "example reason"),
+    "ten highest social CLV customers": (
+        "customer",
+        "name",
+        "predicted CLV",
+        "infl x network",
+        "infl x community",
+        "social CLV",
+    ),
+    "median first response per channel (brand: ours)": (
+        "channel",
+        "answered",
+        "unanswered",
+        "median minutes",
+    ),
+}
+
+
+def print_marts() -> None:
+    with warehouse.connect() as conn:
+        for title, query in MART_QUERIES.items():
+            step(title)
+            rows = conn.execute(query).fetchall()
+            table = [MART_HEADERS[title], *[tuple(str(v) for v in row) for row in rows]]
+            widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+            for row in table:
+                print("    " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def print_task_states(tasks: dict[str, str], listed: int = 12) -> None:
+    """Each task's state; for a big DAG (one task per dbt model and test), the counts per state
+    and the tasks that did not succeed."""
+    if len(tasks) <= listed:
+        for task_id, state in tasks.items():
+            print(f"    {task_id:<30} {state}")
+        return
+    counts: dict[str, int] = {}
+    for state in tasks.values():
+        counts[state] = counts.get(state, 0) + 1
+    print(f"    {len(tasks)} tasks: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    for task_id, state in tasks.items():
+        if state != "success":
+            print(f"    {task_id:<50} {state}")
+
+
+def print_where_to_look() -> None:
+    from social_crm.orchestration.nightly import dbt_docs_dir
+    from social_crm.quality.gate import data_docs_dir
+
+    step("where to look")
+    print("    Airflow UI:  make airflow, then http://localhost:8080 (these runs are listed there)")
+    print(f"    dbt docs:    {dbt_docs_dir() / 'static_index.html'}")
+    print(f"    Data Docs:   {data_docs_dir() / 'index.html'}")
+    print(f"    task logs:   {local_dir() / 'logs'}")
+    url = '"$(.venv/bin/social-crm warehouse url)"'
+    print(f'    marts (SQL): psql {url} -c "table marts.dim_customers"')
+
+
+def run(scale: float, seed: int = 42, days: int = 90) -> int:
+    started = time.monotonic()
+    logs = local_dir() / "logs"
+    step("warehouse")
+    where = local_warehouse.use(start=True)
+    applied = warehouse.bootstrap()
+    embedded = f" (embedded, data in {local_warehouse.data_dir()})"
+    print(f"    url: {where}{embedded if local_warehouse.is_embedded(where) else ''}")
+    print(f"    migrations applied now: {', '.join(applied) or 'none (up to date)'}")
+
+    step(f"airflow metadata database in {airflow_env.airflow_home()}")
+    airflow_env.migrate_metadata_db()
+
+    config = WorldConfig(seed=seed, scale=scale, days=days)
+    world_dir = local_dir() / "demo" / f"world-{seed}-{scale}"
+    step(f"simulated world seed={seed} scale={scale}: CRM export and truth in {world_dir}")
+    write_world(World(config), world_dir, progress=lambda m: print(f"    {m}", flush=True))
+    os.environ["CRM_DROP_DIR"] = str(world_dir / "crm")
+
+    outcomes = []
+    with simulator(config, logs / "simulator.log") as url:
+        print(f"    simulator API at {url} (log: {logs / 'simulator.log'})")
+        os.environ.update(connection_env(url))
+        for dag_id in DAGS:
+            log_file = logs / f"demo-{dag_id}.log"
+            step(f"DAG {dag_id} (dag.test(); full log: {log_file})")
+            began = time.monotonic()
+            outcome = dag_runs.run_isolated(dag_id, log_file)
+            outcomes.append(outcome)
+            print_task_states(outcome.tasks)
+            print(f"    {outcome.state} in {time.monotonic() - began:.0f}s")
+            if not outcome.succeeded:
+                print(f"    see {log_file}")
+                break
+
+    step("landed in raw (alive records, versions, tombstones)")
+    for table, alive, versions, deleted in raw_counts():
+        print(f"    {table:<28} {alive:>9,} {versions:>9,} {deleted:>7,}")
+    ok = all(o.succeeded for o in outcomes) and len(outcomes) == len(DAGS)
+    if ok:
+        print_marts()
+        print_where_to_look()
+    print(
+        f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s;"
+        f" warehouse: {where}"
+    )
+    return 0 if ok else 1

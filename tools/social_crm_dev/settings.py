@@ -1,0 +1,46 @@
+"""Settings of the developer tooling (simulator, demo, benchmark, embedded warehouse): the one
+place it reads the environment. The pipeline's own settings are `social_crm.settings`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from social_crm.settings import SettingError
+from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
+
+
+@dataclass(frozen=True)
+class DevSettings:
+    sim_facebook_token: str = field(repr=False)  # SIM_FACEBOOK_TOKEN: the simulator's Graph token
+    sim_x_token: str = field(repr=False)  # SIM_X_TOKEN: the simulator's X bearer token
+    demo_scale: float  # DEMO_SCALE: world size of `make demo` (1.0 = ~2,000 customers)
+    bench_events: int  # BENCH_SCALE: engagement events of `make bench`
+    pg_port: int | None  # SOCIAL_CRM_PG_PORT: the embedded PostgreSQL's port (else a free one)
+    airflow_home: str | None  # AIRFLOW_HOME: the local Airflow's home (else .local/airflow)
+
+
+def _number(env: Mapping[str, str], name: str, kind: type, default):  # noqa: ANN001, ANN202
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a number (got {raw!r})") from None
+    if value <= 0:
+        raise SettingError(f"{name} must be positive (got {raw!r})")
+    return value
+
+
+def load(env: Mapping[str, str] | None = None) -> DevSettings:
+    env = os.environ if env is None else env
+    return DevSettings(
+        sim_facebook_token=env.get("SIM_FACEBOOK_TOKEN") or DEFAULT_FB_TOKEN,
+        sim_x_token=env.get("SIM_X_TOKEN") or DEFAULT_X_TOKEN,
+        demo_scale=_number(env, "DEMO_SCALE", float, 1.0),
+        bench_events=_number(env, "BENCH_SCALE", int, 1_000_000),
+        pg_port=_number(env, "SOCIAL_CRM_PG_PORT", int, None),
+        airflow_home=env.get("AIRFLOW_HOME") or None,
+    )

@@ -1,0 +1,327 @@
+"""Facebook Graph API shapes over the world: page, posts, feed (visitor posts), comments,
+reactions, insights and user nodes, with cursor paging and the Graph error envelope."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from urllib.parse import urlencode
+
+from social_crm_dev.simulator import pagination
+from social_crm_dev.simulator.activity import Message, Post
+from social_crm_dev.simulator.config import BRANDS, DAY
+from social_crm_dev.simulator.responses import ApiError, Response, parse_time, to_datetime
+from social_crm_dev.simulator.world import World
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 25
+INSIGHT_METRICS = ("page_fans", "page_fan_adds", "page_fan_removes")
+
+
+def graph_error(
+    message: str,
+    code: int,
+    status: int = 400,
+    subcode: int | None = None,
+    kind: str = "OAuthException",
+) -> ApiError:
+    trace = hashlib.sha1(f"{message}{code}".encode()).hexdigest()[:11]
+    error = {"message": message, "type": kind, "code": code, "fbtrace_id": f"A{trace}"}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    return ApiError(Response(status, {"error": error}))
+
+
+def graph_time(seconds: int) -> str:
+    return to_datetime(seconds).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
+class GraphApi:
+    def __init__(self, world: World, base_url: str, version: str) -> None:
+        self.world = world
+        self.base_url = base_url
+        self.version = version
+        self.duplicate_items = False
+        self.schema_drift = False
+        self._listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
+
+    def handle(self, parts: list[str], params: dict[str, str]) -> Response:
+        if not parts and params.get("ids"):
+            return self._many(params)
+        if len(parts) == 1:
+            return self._node(parts[0], params)
+        if len(parts) == 2:
+            node, edge = parts
+            handler = {
+                "posts": self._posts,
+                "feed": self._feed,
+                "comments": self._comments,
+                "reactions": self._reactions,
+                "insights": self._insights,
+            }.get(edge)
+            if handler:
+                return handler(node, params, "/".join(parts))
+        raise graph_error(f"Unknown path components: /{'/'.join(parts[1:])}", 2500)
+
+    # --- nodes ----------------------------------------------------------------------------
+
+    def _node(self, node: str, params: dict[str, str]) -> Response:
+        brand = _brand_of_page(node)
+        if brand is not None:
+            fans = int(self.world.fans(brand)[-1][0])
+            body = {
+                "id": node,
+                "name": BRANDS[brand].name,
+                "fan_count": fans,
+                "followers_count": round(fans * 1.08),
+            }
+            return Response(200, self._drift(body))
+        person = self.world.person_by_fb_id(int(node)) if node.isdigit() else None
+        if person is None:
+            raise _missing(node)
+        pop = self.world.population
+        body = {"id": node, "name": pop.full_name(person), "location": {"name": pop.city[person]}}
+        if pop.fb_email[person]:
+            body["email"] = pop.fb_email[person]
+        return Response(200, self._drift(body))
+
+    def _many(self, params: dict[str, str]) -> Response:
+        """`GET /?ids=a,b,c`: several nodes at once, keyed by id (at most 50)."""
+        ids = [i for i in params["ids"].split(",") if i]
+        if len(ids) > 50:
+            raise graph_error("(#100) Too many IDs. Maximum: 50. Provided: " + str(len(ids)), 100)
+        found = {}
+        for node in ids:
+            try:
+                found[node] = self._node(node, params).body
+            except ApiError:
+                raise _missing(node) from None
+        return Response(200, found)
+
+    # --- edges ----------------------------------------------------------------------------
+
+    def _posts(self, node: str, params: dict[str, str], path: str) -> Response:
+        brand = self._page(node)
+        return self._page_of(
+            lambda: self._in_window(self.world.posts(brand, "post"), params),
+            params,
+            path,
+            lambda p: (p.created, p.id),
+            self._post_json,
+        )
+
+    def _feed(self, node: str, params: dict[str, str], path: str) -> Response:
+        """Visitor posts: what people posted on the page (the page's own posts: /posts)."""
+        brand = self._page(node)
+        return self._page_of(
+            lambda: self._in_window(self.world.posts(brand, "visitor_post"), params),
+            params,
+            path,
+            lambda p: (p.created, p.id),
+            self._post_json,
+        )
+
+    def _comments(self, node: str, params: dict[str, str], path: str) -> Response:
+        if params.get("order") == "reverse_chronological":
+            raise graph_error("(#100) order=reverse_chronological is not supported here", 100)
+        if self.world.post(node) is None:
+            raise _missing(node)
+
+        def build() -> list[Message]:
+            comments = self.world.comments(node) or []
+            if params.get("filter", "toplevel") != "stream":
+                comments = [c for c in comments if c.parent_id is None]
+            return comments
+
+        return self._page_of(build, params, path, lambda c: (c.created, c.id), self._comment_json)
+
+    def _reactions(self, node: str, params: dict[str, str], path: str) -> Response:
+        post = self.world.post(node)
+        if post is None:
+            raise _missing(node)
+        clock = self.world.clock
+        pop = self.world.population
+        wanted = params.get("type")
+
+        def build() -> list:
+            reactions = sorted(
+                (r for r in post.reactions if r.visible(clock)),
+                key=lambda r: int(pop.fb_id[r.person]),
+            )
+            if wanted and wanted != "NONE":
+                reactions = [r for r in reactions if r.type == wanted]
+            return reactions
+
+        def as_json(reaction) -> dict:  # noqa: ANN001
+            return self._drift(
+                {
+                    "id": str(int(pop.fb_id[reaction.person])),
+                    "name": pop.full_name(reaction.person),
+                    "type": reaction.type,
+                }
+            )
+
+        response = self._page_of(build, params, path, lambda r: int(pop.fb_id[r.person]), as_json)
+        if params.get("summary") in ("true", "total_count", "1"):
+            response.body["summary"] = {"total_count": response.total}
+        return response
+
+    def _insights(self, node: str, params: dict[str, str], path: str) -> Response:
+        brand = self._page(node)
+        if params.get("period", "day") != "day":
+            raise graph_error("(#100) Only period=day is available", 100)
+        metrics = [m for m in params.get("metric", ",".join(INSIGHT_METRICS)).split(",") if m]
+        bad = [m for m in metrics if m not in INSIGHT_METRICS]
+        if bad:
+            raise graph_error(f"(#100) The value must be a valid insights metric: {bad[0]}", 100)
+        rows = self.world.fans(brand)
+        last = len(rows) - 1
+        until = _day_of(params.get("until"), last + 1)
+        since = _day_of(params.get("since"), max(0, until - 93))
+        if until - since > 93:
+            raise graph_error(
+                "(#100) The since and until parameters must be no more than 93 days apart", 100
+            )
+        until = min(until, last + 1)
+        data = []
+        for metric in metrics:
+            column = INSIGHT_METRICS.index(metric)
+            values = [
+                {"value": int(rows[day][column]), "end_time": graph_time((day + 1) * DAY)}
+                for day in range(max(since, 0), until)
+            ]
+            data.append(
+                {
+                    "name": metric,
+                    "period": "day",
+                    "values": values,
+                    "title": metric.replace("_", " ").title(),
+                    "id": f"{node}/insights/{metric}/day",
+                }
+            )
+        return Response(200, {"data": data, "paging": {}})
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _page(self, node: str) -> int:
+        brand = _brand_of_page(node)
+        if brand is None:
+            raise _missing(node)
+        return brand
+
+    def _in_window(self, posts, params: dict[str, str]) -> list[Post]:  # noqa: ANN001
+        since = parse_time(params["since"]) if params.get("since") else None
+        until = parse_time(params["until"]) if params.get("until") else None
+        return [
+            p
+            for p in posts
+            if (since is None or p.created >= since) and (until is None or p.created <= until)
+        ]
+
+    def _listing(self, build, params: dict[str, str], path: str, key) -> tuple[list, list]:  # noqa: ANN001
+        """Items and their sort keys, cached per query and clock (pages of one walk reuse it)."""
+        varying = {"after", "before", "limit", "access_token", "fields", "summary"}
+        cache_key = (
+            path,
+            tuple(sorted((k, v) for k, v in params.items() if k not in varying)),
+            self.world.clock,
+        )
+        if cache_key not in self._listings:
+            items = build()
+            self._listings[cache_key] = (items, [_jsonable(key(item)) for item in items])
+            if len(self._listings) > 64:
+                self._listings.popitem(last=False)
+        else:
+            self._listings.move_to_end(cache_key)
+        return self._listings[cache_key]
+
+    def _page_of(self, build, params: dict[str, str], path: str, key, as_json) -> Response:  # noqa: ANN001
+        items, keys = self._listing(build, params, path, key)
+        try:
+            limit = int(params.get("limit", DEFAULT_LIMIT))
+        except ValueError as exc:
+            raise graph_error("(#100) limit must be an integer", 100) from exc
+        limit = max(1, min(limit, MAX_LIMIT))
+        try:
+            after = pagination.decode(params["after"]) if params.get("after") else None
+        except pagination.BadCursor as exc:
+            raise graph_error("(#100) The parameter after is invalid", 100) from exc
+        start, end = pagination.page_after(keys, after, limit)
+        chunk = items[start:end]
+        if self.duplicate_items and after is not None and start > 0:
+            chunk = [items[start - 1], *chunk]
+        body: dict = {"data": [as_json(item) for item in chunk]}
+        if chunk:
+            paging: dict = {
+                "cursors": {
+                    "before": pagination.encode(keys[start]),
+                    "after": pagination.encode(keys[end - 1]),
+                }
+            }
+            if end < len(items):
+                query = {**params, "after": paging["cursors"]["after"], "limit": str(limit)}
+                paging["next"] = f"{self.base_url}/{self.version}/{path}?{urlencode(query)}"
+            body["paging"] = paging
+        response = Response(200, body)
+        response.total = len(items)
+        return response
+
+    def _post_json(self, post: Post) -> dict:
+        body = {"id": post.id, "created_time": graph_time(post.created)}
+        if post.author is not None:
+            msg = post.author
+            body["message"] = msg.text_at(self.world.clock)
+            body["from"] = self._from(msg)
+            if msg.edited_at is not None and msg.edited_at <= self.world.clock:
+                body["updated_time"] = graph_time(msg.edited_at)
+        else:
+            body["message"] = post.message
+            body["updated_time"] = body["created_time"]
+        if self.schema_drift:
+            body.pop("updated_time", None)
+        return self._drift(body)
+
+    def _comment_json(self, comment: Message) -> dict:
+        body = {
+            "id": comment.id,
+            "created_time": graph_time(comment.created),
+            "from": self._from(comment),
+            "message": comment.text_at(self.world.clock),
+        }
+        if comment.parent_id:
+            body["parent"] = {"id": comment.parent_id}
+        return self._drift(body)
+
+    def _from(self, msg: Message) -> dict:
+        if msg.person is None:
+            brand = BRANDS[msg.brand]
+            return {"id": brand.page_id, "name": brand.name}
+        pop = self.world.population
+        return {"id": str(int(pop.fb_id[msg.person])), "name": pop.full_name(msg.person)}
+
+    def _drift(self, body: dict) -> dict:
+        if self.schema_drift:
+            body["is_simulated_drift"] = True
+        return body
+
+
+def _brand_of_page(node: str) -> int | None:
+    return next((i for i, b in enumerate(BRANDS) if b.page_id == node), None)
+
+
+def _missing(node: str) -> ApiError:
+    return graph_error(
+        f"Unsupported get request. Object with ID '{node}' does not exist, cannot be loaded due "
+        "to missing permissions, or does not support this operation.",
+        100,
+        subcode=33,
+        kind="GraphMethodException",
+    )
+
+
+def _day_of(value: str | None, default: int) -> int:
+    return default if not value else parse_time(value) // DAY
+
+
+def _jsonable(key):  # noqa: ANN001, ANN202
+    return list(key) if isinstance(key, tuple) else key

@@ -1,0 +1,492 @@
+"""People: CRM customers and prospects, their social profiles, and the follow graph on X."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from social_crm_dev.simulator.config import BRANDS, WorldConfig
+from social_crm_dev.simulator.rng import rng_for
+from social_crm_dev.simulator.texts import LANGUAGES
+
+FIRST_NAMES = {
+    "en": (
+        "Emma",
+        "Oliver",
+        "Ava",
+        "James",
+        "Mia",
+        "Noah",
+        "Grace",
+        "Liam",
+        "Chloe",
+        "Jack",
+        "Isla",
+        "Harry",
+        "Freya",
+        "George",
+        "Amelia",
+        "Oscar",
+        "Lily",
+        "Leo",
+        "Ruby",
+        "Alfie",
+        "Ella",
+        "Charlie",
+        "Sophie",
+        "Thomas",
+        "Evie",
+        "Henry",
+        "Poppy",
+        "Arthur",
+        "Daisy",
+        "Archie",
+    ),
+    "no": (
+        "Nora",
+        "Jakob",
+        "Ingrid",
+        "Emil",
+        "Sofie",
+        "Lukas",
+        "Ella",
+        "Henrik",
+        "Maja",
+        "Sander",
+        "Emma",
+        "Filip",
+        "Sara",
+        "Magnus",
+        "Leah",
+        "Aksel",
+        "Olivia",
+        "Tobias",
+        "Frida",
+        "Jonas",
+        "Hedda",
+        "Mathias",
+        "Tiril",
+        "Sindre",
+        "Ida",
+        "Eirik",
+        "Thea",
+        "Vegard",
+        "Selma",
+        "Håkon",
+    ),
+    "pl": (
+        "Zofia",
+        "Jan",
+        "Maja",
+        "Jakub",
+        "Hanna",
+        "Antoni",
+        "Lena",
+        "Filip",
+        "Julia",
+        "Szymon",
+        "Alicja",
+        "Kacper",
+        "Oliwia",
+        "Michał",
+        "Zuzanna",
+        "Wojciech",
+        "Amelia",
+        "Piotr",
+        "Natalia",
+        "Tomasz",
+        "Wiktoria",
+        "Marek",
+        "Agata",
+        "Paweł",
+        "Kinga",
+        "Łukasz",
+        "Ewa",
+        "Bartosz",
+        "Iga",
+        "Krzysztof",
+    ),
+    "sv": (
+        "Alice",
+        "William",
+        "Elsa",
+        "Hugo",
+        "Saga",
+        "Oscar",
+        "Astrid",
+        "Axel",
+        "Ebba",
+        "Nils",
+        "Maja",
+        "Liam",
+        "Wilma",
+        "Lucas",
+        "Alma",
+        "Elias",
+        "Vera",
+        "Theo",
+        "Selma",
+        "Adam",
+        "Freja",
+        "Olle",
+        "Tyra",
+        "Gustav",
+        "Linnea",
+        "Erik",
+        "Agnes",
+        "Viktor",
+        "Stina",
+        "Måns",
+    ),
+}
+# Surnames are built from a stem and an ending, so names rarely repeat within a city and a
+# profile's name + city identifies a person about as well as it does in real life.
+SURNAME_PARTS = {
+    "en": (
+        (
+            "Ash",
+            "Black",
+            "Brad",
+            "Clay",
+            "Cole",
+            "Craw",
+            "Fair",
+            "Green",
+            "Hart",
+            "Kings",
+            "Lang",
+            "Mil",
+            "North",
+            "Old",
+            "Red",
+            "Stan",
+            "West",
+            "Whit",
+            "Wood",
+            "Ford",
+        ),
+        (
+            "ley",
+            "well",
+            "ford",
+            "ton",
+            "wood",
+            "field",
+            "more",
+            "worth",
+            "by",
+            "don",
+            "ham",
+            "wick",
+            "shaw",
+            "ridge",
+            "brook",
+            "land",
+        ),
+    ),
+    "no": (
+        (
+            "Aas",
+            "Berg",
+            "Dahl",
+            "Eng",
+            "Fjell",
+            "Foss",
+            "Hag",
+            "Hol",
+            "Lie",
+            "Lund",
+            "Moe",
+            "Nord",
+            "Ry",
+            "Sand",
+            "Skog",
+            "Strand",
+            "Vik",
+            "Ås",
+            "Haug",
+            "Bakk",
+        ),
+        (
+            "en",
+            "heim",
+            "stad",
+            "vik",
+            "dal",
+            "rud",
+            "set",
+            "by",
+            "land",
+            "berg",
+            "lie",
+            "nes",
+            "vold",
+            "hus",
+            "seth",
+            "mo",
+        ),
+    ),
+    "pl": (
+        (
+            "Now",
+            "Kowal",
+            "Wiśn",
+            "Wój",
+            "Kam",
+            "Lewand",
+            "Zieliń",
+            "Szym",
+            "Woźn",
+            "Dąbr",
+            "Koz",
+            "Jank",
+            "Mazur",
+            "Krawcz",
+            "Pior",
+            "Grab",
+            "Pawl",
+            "Michal",
+            "Zaj",
+            "Król",
+        ),
+        (
+            "ak",
+            "ski",
+            "icz",
+            "czyk",
+            "iak",
+            "owski",
+            "ewski",
+            "ek",
+            "ik",
+            "uk",
+            "owicz",
+            "ecki",
+            "al",
+            "asz",
+            "ot",
+            "yk",
+        ),
+    ),
+    "sv": (
+        (
+            "And",
+            "Berg",
+            "Carl",
+            "Dahl",
+            "Ek",
+            "Fors",
+            "Gus",
+            "Holm",
+            "Is",
+            "Jo",
+            "Lind",
+            "Malm",
+            "Ny",
+            "Ols",
+            "Pers",
+            "Ros",
+            "Sjö",
+            "Ström",
+            "Wall",
+            "Åker",
+        ),
+        (
+            "sson",
+            "gren",
+            "berg",
+            "lund",
+            "ström",
+            "qvist",
+            "man",
+            "dahl",
+            "blad",
+            "ling",
+            "holm",
+            "stedt",
+            "by",
+            "borg",
+            "näs",
+            "vik",
+        ),
+    ),
+}
+COUNTRIES = {"en": "GB", "no": "NO", "pl": "PL", "sv": "SE"}
+CITIES = {
+    "en": (
+        "London",
+        "Manchester",
+        "Leeds",
+        "Bristol",
+        "Glasgow",
+        "Liverpool",
+        "Cardiff",
+        "Brighton",
+    ),
+    "no": ("Oslo", "Bergen", "Trondheim", "Stavanger", "Tromsø", "Drammen", "Kristiansand", "Bodø"),
+    "pl": ("Warszawa", "Kraków", "Gdańsk", "Wrocław", "Poznań", "Łódź", "Lublin", "Szczecin"),
+    "sv": ("Stockholm", "Göteborg", "Malmö", "Uppsala", "Västerås", "Örebro", "Linköping", "Umeå"),
+}
+JOB_TITLES = (
+    "Software Engineer",
+    "Teacher",
+    "Nurse",
+    "Sales Manager",
+    "Designer",
+    "Student",
+    "Accountant",
+    "Barista",
+    "Marketing Specialist",
+    "Consultant",
+    "Retired",
+    "Chef",
+)
+EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+LANG_WEIGHTS = (0.40, 0.25, 0.20, 0.15)
+
+FB_ID_BASE = 10_000_000_000
+X_ID_BASE = 1_500_000_000
+
+
+@dataclass
+class Population:
+    """Column arrays, one entry per person (index = person id). Customers come first."""
+
+    n_customers: int
+    lang: np.ndarray  # index into LANGUAGES
+    first: list[str]
+    last: list[str]
+    city: list[str]
+    birth_year: np.ndarray
+    gender: np.ndarray  # 0 female, 1 male, 2 other
+    job: list[str]
+    email: list[str]
+    activity: np.ndarray  # relative engagement rate (lognormal, heavy tail)
+    disposition: np.ndarray  # 1 advocate, 0 neutral, -1 detractor
+    affinity: np.ndarray  # (people, brands) relative interest in each brand
+    marketing_opt_in: np.ndarray
+    profiling_opt_out: np.ndarray
+    fb_id: np.ndarray  # 0 = no Facebook profile
+    fb_email: list[str | None]  # verified email visible to the page, or None
+    x_id: np.ndarray  # 0 = no X profile
+    x_handle: list[str | None]
+    follows_src: np.ndarray  # X follow graph: src follows dst (person ids)
+    follows_dst: np.ndarray
+    brand_followers: list[np.ndarray]  # per brand: person ids following the brand on X
+
+    @property
+    def n(self) -> int:
+        return len(self.lang)
+
+    def customer_id(self, person: int) -> str | None:
+        return f"C{person + 1:06d}" if person < self.n_customers else None
+
+    def full_name(self, person: int) -> str:
+        return f"{self.first[person]} {self.last[person]}"
+
+    def lang_code(self, person: int) -> str:
+        return LANGUAGES[int(self.lang[person])]
+
+
+def build(config: WorldConfig) -> Population:
+    rng = rng_for(config.seed, "population")
+    n, n_cust = config.n_people, config.n_customers
+    lang = rng.choice(len(LANGUAGES), size=n, p=LANG_WEIGHTS)
+    codes = [LANGUAGES[i] for i in lang]
+    first = [FIRST_NAMES[c][i] for c, i in zip(codes, rng.integers(0, 30, n), strict=True)]
+    stems, endings = rng.integers(0, 20, n), rng.integers(0, 16, n)
+    last = [
+        SURNAME_PARTS[c][0][a] + SURNAME_PARTS[c][1][b]
+        for c, a, b in zip(codes, stems, endings, strict=True)
+    ]
+    city = [CITIES[c][i] for c, i in zip(codes, rng.integers(0, 8, n), strict=True)]
+    birth_year = rng.integers(1950, 2007, n)
+    gender = rng.choice(3, size=n, p=(0.49, 0.49, 0.02))
+    job = [JOB_TITLES[i] for i in rng.integers(0, len(JOB_TITLES), n)]
+    email = [
+        f"{f}.{la}.{i + 1}@{EMAIL_DOMAINS[i % 3]}".lower() if i < n_cust else ""
+        for i, (f, la) in enumerate(zip(first, last, strict=True))
+    ]
+    activity = rng.lognormal(0.0, 1.0, n)
+    disposition = rng.choice([1, 0, -1], size=n, p=(0.15, 0.75, 0.10))
+    brand_activity = np.array([b.activity for b in BRANDS])
+    affinity = rng.gamma(0.7, 1.0, (n, len(BRANDS))) * brand_activity
+    marketing_opt_in = rng.random(n) < 0.6
+    profiling_opt_out = rng.random(n) < 0.08
+
+    has_fb = rng.random(n) < 0.75
+    fb_order = rng.permutation(n)
+    fb_id = np.where(has_fb, FB_ID_BASE + fb_order * 7 + 3, 0)
+    # a verified email is visible for half the Facebook profiles; a few use another address
+    fb_email: list[str | None] = [None] * n
+    show_email = rng.random(n) < 0.5
+    other_address = rng.random(n) < 0.1
+    for i in np.flatnonzero(has_fb & show_email):
+        if i < n_cust and not other_address[i]:
+            fb_email[i] = email[i]
+        else:
+            fb_email[i] = f"{first[i]}{i}@mail.example".lower()
+
+    has_x = rng.random(n) < 0.55
+    x_order = rng.permutation(n)
+    x_id = np.where(has_x, X_ID_BASE + x_order * 13 + 5, 0)
+    x_handle: list[str | None] = [
+        _handle(first[i], last[i], int(x_order[i])) if has_x[i] else None for i in range(n)
+    ]
+    src, dst = _preferential_attachment(rng, np.flatnonzero(has_x))
+    brand_followers = [
+        np.flatnonzero(has_x & (affinity[:, b] > np.quantile(affinity[:, b], 0.6)))
+        for b in range(len(BRANDS))
+    ]
+    return Population(
+        n_customers=n_cust,
+        lang=lang,
+        first=first,
+        last=last,
+        city=city,
+        birth_year=birth_year,
+        gender=gender,
+        job=job,
+        email=email,
+        activity=activity,
+        disposition=disposition,
+        affinity=affinity,
+        marketing_opt_in=marketing_opt_in,
+        profiling_opt_out=profiling_opt_out,
+        fb_id=fb_id,
+        fb_email=fb_email,
+        x_id=x_id,
+        x_handle=x_handle,
+        follows_src=src,
+        follows_dst=dst,
+        brand_followers=brand_followers,
+    )
+
+
+def _handle(first: str, last: str, salt: int) -> str:
+    ascii_name = (
+        (first + last[:3]).lower().translate(str.maketrans("ąćęłńóśźżåäöø", "acelnoszzaaoo"))
+    )
+    return f"{ascii_name}{salt % 997}"
+
+
+def _preferential_attachment(
+    rng: np.random.Generator, members: np.ndarray, m: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
+    """A power-law follow graph: each newcomer follows m people, chosen by how followed they are."""
+    if len(members) <= m:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    order = rng.permutation(members)
+    src, dst = [], []
+    pool: list[int] = list(order[:m])
+    for newcomer in order[m:]:
+        chosen: set[int] = set()
+        while len(chosen) < m:
+            chosen.add(pool[int(rng.integers(len(pool)))])
+        for target in sorted(chosen):
+            src.append(int(newcomer))
+            dst.append(int(target))
+        pool.extend(chosen)
+        pool.append(int(newcomer))
+    return np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64)

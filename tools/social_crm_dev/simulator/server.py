@@ -1,0 +1,306 @@
+"""The simulator's HTTP server: Graph API under `/vNN.N/`, X API v2 under `/2/`, admin under
+`/_admin/` (faults, clock), `/healthz`. Listens on 127.0.0.1 only.
+
+Tokens: Graph wants `access_token` (query) or `Authorization: Bearer`, X wants
+`Authorization: Bearer`. Wrong tokens answer in each API's own error format.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
+from social_crm_dev.simulator.graph_api import GraphApi, graph_error
+from social_crm_dev.simulator.responses import ApiError, Response
+from social_crm_dev.simulator.world import World
+from social_crm_dev.simulator.x_api import XApi
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FB_TOKEN = "sim-facebook-token"
+DEFAULT_X_TOKEN = "sim-x-bearer-token"
+_VERSION = re.compile(r"^v\d+\.\d+$")
+X_WINDOW_LIMIT = 450
+
+
+class SimulatorServer:
+    def __init__(
+        self,
+        world: World,
+        *,
+        port: int = 0,
+        fb_token: str = DEFAULT_FB_TOKEN,
+        x_token: str = DEFAULT_X_TOKEN,
+        faults: FaultConfig | None = None,
+    ) -> None:
+        self.world = world
+        self.fb_token, self.x_token = fb_token, x_token
+        self.faults = FaultInjector(faults)
+        self.lock = threading.RLock()  # the world's caches are not thread-safe
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self.httpd.daemon_threads = True
+        self.graph = GraphApi(world, self.url, "")
+        self.x = XApi(world)
+        self._apply_fault_flags()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def configure_faults(self, config: FaultConfig) -> None:
+        self.faults.configure(config)
+        self._apply_fault_flags()
+
+    def _apply_fault_flags(self) -> None:
+        for api in (getattr(self, "graph", None), getattr(self, "x", None)):
+            if api is not None:
+                api.duplicate_items = self.faults.config.duplicate_items
+                api.schema_drift = self.faults.config.schema_drift
+
+    def start(self) -> SimulatorServer:
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, name="simulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> SimulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- dispatch -------------------------------------------------------------------------
+
+    def dispatch(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[Response, Decision]:
+        split = urlsplit(raw_path)
+        params = dict(parse_qsl(split.query, keep_blank_values=True))
+        parts = [p for p in split.path.split("/") if p]
+        if parts[:1] == ["healthz"]:
+            return Response(200, {"status": "ok"}), Decision()
+        if parts[:1] == ["_admin"]:
+            return self._admin(method, parts[1:], body), Decision()
+        if method != "GET":
+            return Response(405, {"error": "only GET is served"}), Decision()
+        if parts[:1] == ["2"]:
+            return self._x(parts[1:], params, headers)
+        if parts and _VERSION.match(parts[0]):
+            return self._graph(parts[0], parts[1:], params, headers)
+        return Response(404, {"error": f"no route {split.path}"}), Decision()
+
+    def _graph(
+        self, version: str, parts: list[str], params: dict[str, str], headers: dict[str, str]
+    ) -> tuple[Response, Decision]:
+        token = params.get("access_token") or _bearer(headers)
+        if not token or not hmac.compare_digest(token, self.fb_token):
+            message = (
+                "Invalid OAuth access token - Cannot parse access token"
+                if token
+                else "An active access token must be used to query information."
+            )
+            return graph_error(message, 190).response, Decision()
+        params["access_token"] = token  # Graph puts it in paging.next URLs, header or not
+        if not parts and not params.get("ids"):
+            return graph_error("Unsupported get request.", 100).response, Decision()
+        decision = self.faults.decide()
+        if decision.rate_limited:
+            code = self.faults.graph_rate_code()
+            error = graph_error(f"(#{code}) Application request limit reached", code).response
+            error.headers["x-app-usage"] = json.dumps(
+                {"call_count": 100, "total_cputime": 100, "total_time": 100}
+            )
+            return error, decision
+        if decision.server_error:
+            return graph_error(
+                "An unexpected error has occurred. Please retry your request later.",
+                2,
+                status=decision.server_error,
+            ).response, decision
+        self.graph.version = version
+        with self.lock:
+            try:
+                response = self.graph.handle(parts, params)
+            except ApiError as exc:
+                return exc.response, decision
+        if parts[-1:] != ["insights"]:  # insights rows are metric series, not records
+            self.faults.corrupt_items(response.body.get("data"), ("id", "created_time"))
+        return response, decision
+
+    def _x(
+        self, parts: list[str], params: dict[str, str], headers: dict[str, str]
+    ) -> tuple[Response, Decision]:
+        token = _bearer(headers)
+        if not token or not hmac.compare_digest(token, self.x_token):
+            return Response(
+                401,
+                {
+                    "title": "Unauthorized",
+                    "type": "about:blank",
+                    "status": 401,
+                    "detail": "Unauthorized",
+                },
+            ), Decision()
+        decision = self.faults.decide()
+        now = time.time()
+        if decision.rate_limited:
+            reset = int(now + self.faults.config.rate_limit_reset_seconds + 0.999)
+            response = Response(
+                429,
+                {
+                    "title": "Too Many Requests",
+                    "detail": "Too Many Requests",
+                    "type": "about:blank",
+                    "status": 429,
+                },
+            )
+            response.headers.update(
+                {
+                    "x-rate-limit-limit": str(X_WINDOW_LIMIT),
+                    "x-rate-limit-remaining": "0",
+                    "x-rate-limit-reset": str(reset),
+                }
+            )
+            return response, decision
+        if decision.server_error:
+            return Response(
+                decision.server_error,
+                {
+                    "title": "Service Unavailable",
+                    "detail": "Service Unavailable",
+                    "type": "about:blank",
+                    "status": decision.server_error,
+                },
+            ), decision
+        with self.lock:
+            try:
+                response = self.x.handle(parts, params)
+            except ApiError as exc:
+                response = exc.response
+        if isinstance(response.body, dict):
+            self.faults.corrupt_items(response.body.get("data"), ("id", "created_at"))
+        remaining = X_WINDOW_LIMIT - 1 - (self.faults.calls % X_WINDOW_LIMIT)
+        response.headers.update(
+            {
+                "x-rate-limit-limit": str(X_WINDOW_LIMIT),
+                "x-rate-limit-remaining": str(remaining),
+                "x-rate-limit-reset": str(int(now) + 900),
+            }
+        )
+        return response, decision
+
+    def _admin(self, method: str, parts: list[str], body: bytes) -> Response:
+        try:
+            payload = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            return Response(400, {"error": "admin requests take a JSON object body"})
+        if parts == ["state"]:
+            return Response(200, self.state())
+        if method != "POST":
+            return Response(405, {"error": "use POST for admin changes"})
+        if parts == ["faults"]:
+            try:
+                self.configure_faults(FaultConfig.from_dict(payload))
+            except (TypeError, ValueError) as exc:
+                return Response(400, {"error": str(exc)})
+            return Response(200, self.state())
+        if parts == ["advance"]:
+            days = payload.get("days", 1)
+            if not isinstance(days, int) or days < 1:
+                return Response(400, {"error": "days must be a positive integer"})
+            with self.lock:
+                self.world.advance(days)
+            return Response(200, self.state())
+        return Response(404, {"error": f"no admin route {'/'.join(parts)}"})
+
+    def state(self) -> dict:
+        from social_crm_dev.simulator.truth import iso
+
+        cfg = self.world.config
+        return {
+            "seed": cfg.seed,
+            "scale": cfg.scale,
+            "days": cfg.days,
+            "clock": iso(self.world.clock),
+            "faults": self.faults.config.as_dict(),
+            "calls": self.faults.calls,
+            "injected": dict(self.faults.injected),
+        }
+
+
+def _redact(text: str) -> str:
+    return re.sub(r"(access_token=)[^&\s]+", r"\1***", text)
+
+
+def _bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() in ("bearer", "oauth") and token.strip() else None
+
+
+def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # one small answer must not wait for a delayed ACK
+        server_version = "social-crm-simulator"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self._answer("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._answer("POST")
+
+        def _answer(self, method: str) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            try:
+                response, decision = server.dispatch(method, self.path, headers, body)
+            except Exception:  # noqa: BLE001 - a server bug must not kill the connection silently
+                log.exception("simulator failed on %s", self.path.split("?")[0])
+                response, decision = Response(500, {"error": "simulator bug"}), Decision()
+            if decision.delay:
+                time.sleep(decision.delay)
+            if response.status == 502:
+                payload = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+                content_type = "text/html"
+            else:
+                payload = json.dumps(response.body, ensure_ascii=False).encode()
+                content_type = "application/json; charset=UTF-8"
+                if decision.truncate and response.status == 200:
+                    payload = payload[: max(1, len(payload) // 2)]
+            self.send_response(
+                response.status,
+                HTTPStatus(response.status).phrase
+                if response.status in HTTPStatus._value2member_map_
+                else None,
+            )
+            self.send_header("content-type", content_type)
+            self.send_header("content-length", str(len(payload)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            log.debug("%s %s", self.address_string(), _redact(format % args))
+
+    return Handler

@@ -1,0 +1,279 @@
+"""The world at a clock: what each API shows now, generated on demand from seeded streams.
+
+`World(config)` holds only the population (people, profiles, follow graph) and small plans
+(ideas, erasures, fan counts). Posts, comments, reactions and mentions are generated per day or
+per post when asked for. `advance(days)` moves the clock: new items appear, edits and deletions
+that were due become visible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from social_crm_dev.simulator import population as population_mod
+from social_crm_dev.simulator.activity import (
+    MAX_REPLY_DELAY,
+    ActivityGenerator,
+    Message,
+    Post,
+    Sampler,
+)
+from social_crm_dev.simulator.config import BRANDS, DAY, WorldConfig
+from social_crm_dev.simulator.orders import Order, customer_orders
+from social_crm_dev.simulator.rng import rng_for
+
+
+@dataclass(frozen=True)
+class Idea:
+    number: int
+    person: int
+    brand: int
+    platform: str
+    created: int
+    product_id: str
+    product_name: str
+    launch_at: int
+
+
+@dataclass(frozen=True)
+class Erasure:
+    person: int
+    requested_at: int
+
+
+class World:
+    def __init__(self, config: WorldConfig) -> None:
+        self.config = config
+        self.population = population_mod.build(config)
+        self.clock = config.days * DAY
+        self.activity = ActivityGenerator(self)
+        self._samplers: dict[tuple[str, int], Sampler] = {}
+        self._posts: OrderedDict[tuple[int, int, str], list] = OrderedDict()
+        self._filled: OrderedDict[str, Post] = OrderedDict()
+        self.ideas = self._plan_ideas()
+        self.erasures = self._plan_erasures()
+        pop = self.population
+        order = np.argsort(pop.follows_dst, kind="stable")
+        self._followers_sorted = pop.follows_src[order]
+        self._followers_dst = pop.follows_dst[order]
+        self._following_counts = np.bincount(pop.follows_src, minlength=pop.n)
+        self._fb_index = {int(v): i for i, v in enumerate(pop.fb_id) if v}
+        self._x_index = {int(v): i for i, v in enumerate(pop.x_id) if v}
+        self._fans: dict[int, np.ndarray] = {}
+
+    # --- clock ----------------------------------------------------------------------------
+
+    def advance(self, days: int) -> None:
+        if days < 1:
+            raise ValueError("advance by at least one day")
+        self.clock += days * DAY
+
+    @property
+    def last_day(self) -> int:
+        return self.clock // DAY
+
+    # --- people ---------------------------------------------------------------------------
+
+    def fb_sampler(self, brand: int) -> Sampler:
+        return self._sampler("fb", brand, self.population.fb_id)
+
+    def x_sampler(self, brand: int) -> Sampler:
+        return self._sampler("x", brand, self.population.x_id)
+
+    def _sampler(self, platform: str, brand: int, ids: np.ndarray) -> Sampler:
+        key = (platform, brand)
+        if key not in self._samplers:
+            pop = self.population
+            weights = pop.activity * pop.affinity[:, brand]
+            self._samplers[key] = Sampler(np.flatnonzero(ids), weights)
+        return self._samplers[key]
+
+    def person_by_fb_id(self, fb_id: int) -> int | None:
+        return self._fb_index.get(fb_id)
+
+    def person_by_x_id(self, x_id: int) -> int | None:
+        return self._x_index.get(x_id)
+
+    def x_followers(self, person: int) -> np.ndarray:
+        lo = np.searchsorted(self._followers_dst, person, side="left")
+        hi = np.searchsorted(self._followers_dst, person, side="right")
+        return np.sort(self._followers_sorted[lo:hi])
+
+    def x_follower_count(self, person: int) -> int:
+        return int(
+            np.searchsorted(self._followers_dst, person, side="right")
+            - np.searchsorted(self._followers_dst, person, side="left")
+        )
+
+    def x_following_count(self, person: int) -> int:
+        return int(self._following_counts[person])
+
+    # --- plans ----------------------------------------------------------------------------
+
+    def _plan_ideas(self) -> list[Idea]:
+        rng = rng_for(self.config.seed, "ideas")
+        pop = self.population
+        candidates = np.flatnonzero(
+            ((pop.fb_id > 0) | (pop.x_id > 0)) & (np.arange(pop.n) < pop.n_customers)
+        )
+        n = max(3, round(12 * math.sqrt(self.config.scale)))
+        ideas = []
+        for number in range(1, n + 1):
+            person = int(candidates[int(rng.integers(len(candidates)))])
+            platform = "facebook" if pop.fb_id[person] and rng.random() < 0.6 else "x"
+            if not pop.x_id[person]:
+                platform = "facebook"
+            created = int(rng.integers(0, int(self.config.days * 0.6) * DAY))
+            ideas.append(
+                Idea(
+                    number,
+                    person,
+                    0,
+                    platform,
+                    created,
+                    f"PI{number:03d}",
+                    f"idea product {number}",
+                    created + int(rng.integers(14 * DAY, 45 * DAY)),
+                )
+            )
+        return ideas
+
+    def ideas_on(self, brand: int, day: int, platform: str) -> list[Idea]:
+        return [
+            i
+            for i in self.ideas
+            if i.brand == brand and i.platform == platform and i.created // DAY == day
+        ]
+
+    def idea_launches(self) -> list[tuple[int, str]]:
+        return sorted((i.launch_at, i.product_id) for i in self.ideas)
+
+    def _plan_erasures(self) -> list[Erasure]:
+        rng = rng_for(self.config.seed, "erasures")
+        pop = self.population
+        chosen = np.flatnonzero(rng.random(pop.n_customers) < 0.01)
+        times = rng.integers(0, self.config.days * DAY, len(chosen))
+        return [Erasure(int(p), int(t)) for p, t in zip(chosen, times, strict=True)]
+
+    def erasures_visible(self) -> list[Erasure]:
+        return [e for e in self.erasures if e.requested_at <= self.clock]
+
+    # --- CRM ------------------------------------------------------------------------------
+
+    def orders(self, customer: int) -> Iterator[Order]:
+        return customer_orders(self.config, customer, self.clock, self.idea_launches())
+
+    # --- Facebook -------------------------------------------------------------------------
+
+    def _day_posts(self, brand: int, day: int, kind: str) -> list[Post]:
+        key = (brand, day, kind)
+        if key not in self._posts:
+            gen = self.activity.page_posts if kind == "post" else self.activity.visitor_posts
+            self._posts[key] = gen(brand, day)
+            if len(self._posts) > 96:
+                self._posts.popitem(last=False)
+        return self._posts[key]
+
+    def posts(self, brand: int, kind: str = "post") -> Iterator[Post]:
+        """Visible posts (or visitor posts) of a page, oldest first."""
+        for day in range(0, self.last_day + 1):
+            for post in self._day_posts(brand, day, kind):
+                visible = post.author.visible(self.clock) if post.author else True
+                if post.created <= self.clock and visible:
+                    yield post
+
+    def post(self, post_id: str) -> Post | None:
+        """A post with its reactions and comments (all of them; filter with `visible`)."""
+        if post_id in self._filled:
+            self._filled.move_to_end(post_id)
+            return self._filled[post_id]
+        found = self._find_post(post_id)
+        if found is None:
+            return None
+        self.activity.fill_activity(found)
+        self._filled[post_id] = found
+        if len(self._filled) > 32:
+            evicted = self._filled.popitem(last=False)[1]
+            evicted.reactions, evicted.comments = [], []
+        return found
+
+    def _find_post(self, post_id: str) -> Post | None:
+        page_id, _, local = post_id.partition("_")
+        brand = next((i for i, b in enumerate(BRANDS) if b.page_id == page_id), None)
+        if brand is None or not local.isdigit():
+            return None
+        if len(local) == 7:
+            day, kind = int(local[:5]), "post"
+        elif len(local) == 10:
+            day, kind = int(local[1:6]), "visitor_post"
+        else:
+            return None
+        for post in self._day_posts(brand, day, kind):
+            if post.id == post_id:
+                visible = post.author.visible(self.clock) if post.author else True
+                return post if post.created <= self.clock and visible else None
+        return None
+
+    def comments(self, post_id: str) -> list[Message] | None:
+        post = self.post(post_id)
+        if post is None:
+            return None
+        return [c for c in post.comments if c.visible(self.clock)]
+
+    def fans(self, brand: int) -> np.ndarray:
+        """Rows per day up to the clock: fans at end of day, adds, removes."""
+        days = self.last_day + 1
+        cached = self._fans.get(brand)
+        if cached is None or len(cached) < days:
+            scale, activity = self.config.scale, BRANDS[brand].activity
+            start = round(1500 * scale * activity)
+            rows = []
+            fans = start
+            for day in range(days):
+                rng = rng_for(self.config.seed, "fans", brand, day)
+                adds = int(rng.poisson(25 * scale * activity))
+                removes = min(int(rng.poisson(10 * scale * activity)), fans)
+                fans += adds - removes
+                rows.append((fans, adds, removes))
+            self._fans[brand] = np.array(rows, dtype=np.int64)
+        return self._fans[brand][:days]
+
+    # --- X --------------------------------------------------------------------------------
+
+    def _mentions(self, brand: int, day: int) -> list[Message]:
+        key = (brand, day, "mentions")
+        if key not in self._posts:
+            self._posts[key] = self.activity.mentions(brand, day)
+            if len(self._posts) > 96:
+                self._posts.popitem(last=False)
+        return self._posts[key]
+
+    def tweets_created_on(self, brand: int, day: int) -> list[Message]:
+        """Mentions of the brand and its replies created on `day` (any visibility), newest first."""
+        key = (brand, day, "tweets")
+        if key not in self._posts:
+            first = max(0, day - MAX_REPLY_DELAY // DAY - 1)
+            found = [
+                t
+                for d in range(first, day + 1)
+                for t in self._mentions(brand, d)
+                if t.created // DAY == day
+            ]
+            found.sort(key=lambda t: int(t.id), reverse=True)
+            self._posts[key] = found
+            if len(self._posts) > 96:
+                self._posts.popitem(last=False)
+        return self._posts[key]
+
+    def tweets(self, brand: int, start: int = 0, end: int | None = None) -> Iterator[Message]:
+        """Visible mentions of the brand and its replies, created in [start, end), newest first."""
+        end = self.clock + 1 if end is None else min(end, self.clock + 1)
+        for day in range((end - 1) // DAY, max(0, start // DAY) - 1, -1):
+            for msg in self.tweets_created_on(brand, day):
+                if start <= msg.created < end and msg.visible(self.clock):
+                    yield msg
