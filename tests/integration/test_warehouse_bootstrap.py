@@ -1,5 +1,6 @@
 """Schema bootstrap and the embedded server, on a real PostgreSQL."""
 
+import os
 import subprocess
 import sys
 
@@ -74,11 +75,14 @@ def test_failed_migration_applies_nothing(scratch_database, monkeypatch):
 
 
 def test_a_second_process_reuses_the_running_embedded_server(warehouse_url):
-    if not warehouse_url.embedded:
+    from social_crm_dev import local_warehouse
+
+    if not local_warehouse.is_embedded(warehouse_url):
         pytest.skip("WAREHOUSE_URL points at an external server")
-    code = "from social_crm import warehouse; print(warehouse.resolve().libpq())"
+    code = "from social_crm_dev import local_warehouse; print(local_warehouse.use().libpq())"
+    env = {k: v for k, v in os.environ.items() if k != "WAREHOUSE_URL"}
     other = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     ).stdout.strip()
     assert other == warehouse_url.libpq()
     with psycopg.connect(other) as conn:
