@@ -1,4 +1,5 @@
-{#- Custom schemas are used as given (staging, intermediate, marts_build), not prefixed with the target schema. -#}
+{#- Custom schemas are used as given (staging, intermediate, marts_build), not prefixed with
+    the target schema. -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {{ return(adapter.dispatch('generate_schema_name', 'social_crm')(custom_schema_name, node)) }}
 {%- endmacro %}

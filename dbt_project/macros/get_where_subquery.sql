@@ -6,7 +6,7 @@
     {% set where = config.get('where', '') %}
     {% if where %}
         {% if '__latest_merge__' in where %}
-            {% set where = where | replace('__latest_merge__', latest_merge(relation)) %}
+            {% set where = where | replace('__latest_merge__', is_in_latest_merge(relation)) %}
         {% endif %}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery

@@ -86,8 +86,8 @@ INCREMENTAL_MODELS: tuple[IncrementalModel, ...] = (
     IncrementalModel("intermediate", "int_messages_answered", ("profile_id",)),
     IncrementalModel("intermediate", "int_message_sentiment"),
     IncrementalModel("intermediate", "int_people_profiles", ("profile_id",)),
-    IncrementalModel("marts_build", "fct_social_engagements"),
-    IncrementalModel("marts_build", "response_times"),
+    IncrementalModel("marts_build", "engagements"),
+    IncrementalModel("marts_build", "customer_messages"),
 )
 
 
@@ -102,17 +102,17 @@ class Mart:
 
 
 MARTS: tuple[Mart, ...] = (
-    Mart("dim_customers", "one row per person (customer or prospect)", ("person_id",)),
+    Mart("people", "one row per person (customer or prospect)", ("person_id",)),
     Mart(
-        "fct_social_engagements",
+        "engagements",
         "one row per engagement (reaction, comment, post, mention)",
         ("engagement_id",),
         incremental=True,
     ),
-    Mart("customer_segments", "one row per person and segment", ("person_id", "segment")),
+    Mart("people_segments", "one row per person and segment", ("person_id", "segment")),
     Mart("customer_lifetime_value", "one row per CRM customer", ("customer_id",)),
     Mart("brand_daily_metrics", "one row per brand and day", ("brand_key", "metric_date")),
-    Mart("response_times", "one row per inbound message", ("message_id",), incremental=True),
+    Mart("customer_messages", "one row per inbound message", ("message_id",), incremental=True),
 )
 
 

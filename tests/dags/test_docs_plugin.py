@@ -35,9 +35,9 @@ def test_the_plugin_manager_loads_the_docs_plugin(plugin):
 
 
 def test_a_dbt_task_links_to_its_models_docs_page(plugin):
-    link = _links("dbt_marts.dim_customers.test")["dbt docs"]
+    link = _links("dbt_marts.people.test")["dbt docs"]
     assert link.endswith(
-        "/social-crm-docs/dbt/static_index.html#!/model/model.social_crm.dim_customers"
+        "/social-crm-docs/dbt/static_index.html#!/model/model.social_crm.people"
     )
 
 
@@ -47,7 +47,7 @@ def test_only_dbt_tasks_link_to_dbt_docs(plugin):
 
 def test_the_quality_gates_link_to_data_docs(plugin):
     assert _links("validate_marts")["Data Docs"].endswith("/social-crm-docs/data-docs/index.html")
-    assert _links("dbt_marts.dim_customers.run")["Data Docs"] == ""
+    assert _links("dbt_marts.people.run")["Data Docs"] == ""
 
 
 def test_the_docs_sites_are_in_the_airflow_navigation(plugin):

@@ -214,7 +214,7 @@ def _assert_published_as_built(pipeline, table):
 def _published_tables(pipeline):
     return {
         t: pipeline.scalar("select %s::regclass::oid", f"marts.{t}")
-        for t in ("fct_social_engagements", "response_times")
+        for t in ("engagements", "customer_messages")
     }
 
 
@@ -226,12 +226,12 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
     customer, platform, profile_id = pipeline.rows(
         "select p.customer_id, p.platform, p.profile_id from intermediate.int_people_profiles"
         " as p where p.match_method = 'email' and not p.is_excluded_from_details"
-        " and exists (select 1 from marts_build.fct_social_engagements as f"
+        " and exists (select 1 from marts_build.engagements as f"
         "  where f.person_id = p.person_id) order by 1 limit 1"
     )[0]
     prospect = f"prospect:{platform}:{profile_id}"
     persons = (
-        "select distinct f.person_id from marts_build.fct_social_engagements as f"
+        "select distinct f.person_id from marts_build.engagements as f"
         " inner join intermediate.int_engagements_unified as e using (engagement_id)"
         " where e.platform = %s and e.profile_id = %s"
     )
@@ -244,7 +244,7 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
         )
         conn.execute("delete from raw.crm_customers where natural_key = %s", (customer,))
     # merge and publish what earlier tests rebuilt upstream (a copy: most rows changed)
-    dbt_runner.run("run", "--select", "fct_social_engagements", "response_times")
+    dbt_runner.run("run", "--select", "engagements", "customer_messages")
     nightly.publish_marts()
     published = _published_tables(pipeline)
     # and in the same run a comment is deleted: its engagement and response time leave
@@ -257,25 +257,25 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
         for table in published:
             _assert_published_as_built(pipeline, table)
         for table, key in (
-            ("fct_social_engagements", "engagement_id"),
-            ("response_times", "message_id"),
+            ("engagements", "engagement_id"),
+            ("customer_messages", "message_id"),
         ):
             assert not pipeline.rows(f"select 1 from marts.{table} where {key} = %s", deleted)  # noqa: S608
         # the profile's older engagements follow the link: now a prospect's
         assert pipeline.rows(persons, platform, profile_id) == [(prospect,)]
         assert pipeline.scalar(
-            "select count(*) from marts_build.fct_social_engagements where person_id = %s"
-            " and merged_at = (select max(merged_at) from marts_build.fct_social_engagements)",
+            "select count(*) from marts_build.engagements where person_id = %s"
+            " and merged_at = (select max(merged_at) from marts_build.engagements)",
             prospect,
         ) == pipeline.scalar(
-            "select count(*) from marts_build.fct_social_engagements where person_id = %s",
+            "select count(*) from marts_build.engagements where person_id = %s",
             prospect,
         )
         incremental = {
-            t: _without_merged_at(pipeline, t) for t in ("fct_social_engagements", "response_times")
+            t: _without_merged_at(pipeline, t) for t in ("engagements", "customer_messages")
         }
         dbt_runner.run(
-            "run", "--select", "fct_social_engagements", "response_times", "--full-refresh"
+            "run", "--select", "engagements", "customer_messages", "--full-refresh"
         )
         for table, rows in incremental.items():
             assert _without_merged_at(pipeline, table) == rows, table

@@ -53,7 +53,7 @@ def test_marts_match_the_world(built):
     print(f"identity links: precision {precision:.3f}, recall {recall:.3f} ({len(links)} links)")
     assert precision >= 0.98 and recall >= 0.95
 
-    # per customer and type, for our brand, in dim_customers: exact (all links are right here)
+    # per customer and type, for our brand, in people: exact (all links are right here)
     assert precision == recall == 1.0
     columns = {
         "comment": "comments_count",
@@ -68,7 +68,7 @@ def test_marts_match_the_world(built):
             per_customer[(e["customer_id"], kind)] += int(e["count"])
     dim = pipeline.rows(
         "select customer_id, reactions_count, comments_count, replies_count,"
-        " visitor_posts_count, mentions_count from marts_build.dim_customers where is_customer"
+        " visitor_posts_count, mentions_count from marts_build.people where is_customer"
     )
     names = ["reactions_count", *columns.values()]
     got = Counter(
@@ -84,10 +84,10 @@ def test_marts_match_the_world(built):
         "  on p.platform = e.platform and p.profile_id = e.profile_id"
         " where not p.is_excluded_from_details"
     )
-    in_fact = pipeline.rows("select engagement_id from marts_build.fct_social_engagements")
+    in_fact = pipeline.rows("select engagement_id from marts_build.engagements")
     assert sorted(in_fact) == sorted(kept)
     assert pipeline.scalar(
-        "select count(*) from marts_build.fct_social_engagements where person_id like 'prospect:%%'"
+        "select count(*) from marts_build.engagements where person_id like 'prospect:%%'"
     )
 
     # opted-out and erased customers are in no detail mart
@@ -101,11 +101,11 @@ def test_marts_match_the_world(built):
     }
     assert excluded == erased | opted_out and opted_out
     for mart, column in (
-        ("dim_customers", "customer_id"),
-        ("fct_social_engagements", "customer_id"),
+        ("people", "customer_id"),
+        ("engagements", "customer_id"),
         ("customer_lifetime_value", "customer_id"),
-        ("customer_segments", "person_id"),
-        ("response_times", "person_id"),
+        ("people_segments", "person_id"),
+        ("customer_messages", "person_id"),
     ):
         present = {r[0] for r in pipeline.rows(f"select {column} from marts_build.{mart}")}  # noqa: S608
         assert not present & excluded, mart
@@ -140,7 +140,7 @@ def test_marts_match_the_world(built):
     # response times: exact, for every message of a person still in the marts
     answered = {m["message_id"]: m["first_response_seconds"] for m in truth.rows("messages.csv")}
     mart = pipeline.rows(
-        "select message_id, first_response_seconds, is_answered from marts_build.response_times"
+        "select message_id, first_response_seconds, is_answered from marts_build.customer_messages"
     )
     assert len(mart) > 100
     for message_id, seconds, is_answered in mart:

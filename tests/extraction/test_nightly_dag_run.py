@@ -55,9 +55,9 @@ def test_nightly_dag_builds_validates_and_publishes(
     assert outcome.tasks["dbt_staging.stg_crm__orders.test"] == "success"
     assert _tables(pipeline, "marts_build") == MARTS
     assert _tables(pipeline, "marts") == MARTS
-    assert pipeline.scalar("select count(*) from marts.dim_customers") > 0
+    assert pipeline.scalar("select count(*) from marts.people") > 0
     # publishing replaces the tables: a new table oid means a new publish
-    published_oid = pipeline.scalar("select 'marts.dim_customers'::regclass::oid")
+    published_oid = pipeline.scalar("select 'marts.people'::regclass::oid")
     assert (local_dir() / "docs" / "dbt" / "static_index.html").exists()
     assert (data_docs_dir() / "index.html").exists()
 
@@ -69,7 +69,7 @@ def test_nightly_dag_builds_validates_and_publishes(
     assert failed.tasks["dbt_staging.stg_crm__orders.test"] == "failed"
     assert failed.tasks["dbt_staging.stg_crm__orders.run"] == "success"
     assert failed.tasks["publish_marts"] == "upstream_failed"
-    assert pipeline.scalar("select 'marts.dim_customers'::regclass::oid") == published_oid
+    assert pipeline.scalar("select 'marts.people'::regclass::oid") == published_oid
 
 
 def test_full_refresh_dag_rebuilds_and_publishes(pipeline, sim, tmp_path, monkeypatch, airflow_db):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 def _marts_snapshot(pipeline):
     return {
         table: pipeline.scalar(f"select count(*) from marts.{table}")  # noqa: S608
-        for table in ("dim_customers", "fct_social_engagements", "response_times")
+        for table in ("people", "engagements", "customer_messages")
     }
 
 
@@ -31,7 +31,7 @@ def test_published_marts_and_a_corrupt_batch_blocked(built):
     # repaired: the next run publishes again
     with pipeline.connect() as conn:
         conn.execute("delete from raw.crm_orders where natural_key = 'O-BAD'")
-    assert nightly.run_all()["publish_marts"]["dim_customers"] == before["dim_customers"]
+    assert nightly.run_all()["publish_marts"]["people"] == before["people"]
 
 
 def test_duplicate_key_in_a_mart_blocks_publishing(built):
@@ -39,28 +39,28 @@ def test_duplicate_key_in_a_mart_blocks_publishing(built):
     before = _marts_snapshot(pipeline)
     with pipeline.connect() as conn:
         conn.execute(
-            "insert into marts_build.dim_customers select * from marts_build.dim_customers limit 1"
+            "insert into marts_build.people select * from marts_build.people limit 1"
         )
     try:
         with pytest.raises(DbtRunError, match="unique_dim_customers_person_id"):
             dbt_runner.run("test", "--select", "marts")
         assert _marts_snapshot(pipeline) == before
     finally:
-        dbt_runner.run("run", "--select", "dim_customers")  # repair the shared build
+        dbt_runner.run("run", "--select", "people")  # repair the shared build
 
 
 def test_bi_reader_reads_marts_only(built):
     pipeline, _ = built
     with pipeline.connect() as conn:
         conn.execute("set role bi_reader")
-        assert conn.execute("select count(*) from marts.dim_customers").fetchone()[0] > 0
+        assert conn.execute("select count(*) from marts.people").fetchone()[0] > 0
     for relation in (
         "raw.crm_customers",
         "raw_quarantine.records",
         "meta.load_batches",
         "staging.stg_crm__customers",
         "intermediate.int_identity_links",
-        "marts_build.dim_customers",
+        "marts_build.people",
         "scoring.clv_customers",
     ):
         with pipeline.connect() as conn:
@@ -82,16 +82,16 @@ def test_great_expectations_gate_names_the_failed_expectation(built):
             " from marts_build.customer_lifetime_value)"
         )
         conn.execute(
-            "update marts_build.response_times set first_response_seconds = -5"
-            " where message_id = (select min(message_id) from marts_build.response_times"
+            "update marts_build.customer_messages set first_response_seconds = -5"
+            " where message_id = (select min(message_id) from marts_build.customer_messages"
             "  where is_answered and merged_at = (select max(merged_at)"
-            "  from marts_build.response_times))"
+            "  from marts_build.customer_messages))"
         )
     try:
         with pytest.raises(QualityGateError) as failure:
             nightly.validate_marts()
     finally:
-        dbt_runner.run("run", "--select", "customer_lifetime_value", "response_times")
+        dbt_runner.run("run", "--select", "customer_lifetime_value", "customer_messages")
     message = str(failure.value)
     assert "marts not published" in message
     assert (
@@ -99,7 +99,7 @@ def test_great_expectations_gate_names_the_failed_expectation(built):
         " expect_column_values_to_be_between failed"
     ) in message
     assert (
-        "marts_build.response_times.first_response_seconds:"
+        "marts_build.customer_messages.first_response_seconds:"
         " expect_column_values_to_be_between failed"
     ) in message
     assert _marts_snapshot(pipeline) == before

@@ -160,7 +160,36 @@ def test_upgrade_drops_the_tables_that_became_incremental(scratch_database, monk
             f"{s}.{t}"
             for s, t in conn.execute(
                 "select table_schema, table_name from information_schema.tables"
-                " where table_name in ('int_engagements_unified', 'fct_social_engagements')"
+                " where table_name in"
+                " ('int_engagements_unified', 'fct_social_engagements', 'engagements')"
             ).fetchall()
         }
-    assert left == {"marts.fct_social_engagements"}  # BI keeps the last published build
+    # BI keeps the last published build, under the mart's new name (migration 0014)
+    assert left == {"marts.engagements"}
+
+
+def test_upgrade_renames_the_marts_keeping_their_rows_and_publish_state(
+    scratch_database, monkeypatch
+):
+    shipped = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [m for m in shipped if m.version < "0014"])
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        migrations.apply(conn)
+        for schema in ("marts_build", "marts"):
+            conn.execute(f"create schema if not exists {schema}")
+            conn.execute(f"create table {schema}.dim_customers as select 'c1' as person_id")
+        conn.execute("insert into meta.mart_publishes values ('dim_customers', 1, now(), 1)")
+        conn.execute("insert into meta.mart_deletions values ('response_times', 'm1', now())")
+        conn.commit()
+        monkeypatch.setattr(migrations, "available", lambda: shipped)
+        migrations.apply(conn)
+        rows = [
+            conn.execute(f"select person_id from {schema}.people").fetchall()
+            for schema in ("marts_build", "marts")
+        ]
+        bookkept = conn.execute(
+            "select relation from meta.mart_publishes union all"
+            " select relation from meta.mart_deletions order by 1"
+        ).fetchall()
+    assert rows == [[("c1",)], [("c1",)]]
+    assert bookkept == [("customer_messages",), ("people",)]

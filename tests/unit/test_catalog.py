@@ -79,3 +79,26 @@ def test_snapshot_entities_are_the_tables_read_whole_each_run():
         "facebook_page_insights",
         "x_followers",
     }
+
+
+def test_every_model_the_package_names_is_in_an_exposure(manifest):
+    import re
+    from pathlib import Path
+
+    package = Path(catalog.__file__).parent
+    named = {
+        (schema, name)
+        for path in package.rglob("*.py")
+        for schema, name in re.findall(
+            r"\b(staging|intermediate|marts_build)\.([a-z_]+)\b", path.read_text()
+        )
+    }
+    exposed = {
+        node.rsplit(".", 1)[-1]
+        for exposure in manifest["exposures"].values()
+        for node in exposure["depends_on"]["nodes"]
+    }
+    models = {(n["schema"], name) for name, n in _models(manifest).items()}
+    assert ("staging", "stg_crm__orders") in named  # the scan finds what scoring reads
+    assert named - models == set()  # a model renamed in dbt but not in the code
+    assert {name for _, name in named} - exposed == set()

@@ -148,10 +148,10 @@ def bench_bi(conn: psycopg.Connection, repeats: int = 50) -> dict[str, dict[str,
     ).fetchone()[0]
     queries = {
         "customer lookup by id": (
-            "select * from marts.dim_customers where person_id = %s",
+            "select * from marts.people where person_id = %s",
             (customer,),
         ),
-        "segment counts": ("select segment, count(*) from marts.customer_segments group by 1", ()),
+        "segment counts": ("select segment, count(*) from marts.people_segments group by 1", ()),
         "top-100 social CLV": (
             "select * from marts.customer_lifetime_value order by social_clv desc limit 100",
             (),

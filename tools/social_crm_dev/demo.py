@@ -120,13 +120,13 @@ def raw_counts() -> list[tuple[str, int, int, int]]:
 
 MART_QUERIES = {
     "customer segments (people per segment)": (
-        "select segment, count(*), min(reason) from marts.customer_segments"
+        "select segment, count(*), min(reason) from marts.people_segments"
         " group by 1 order by 2 desc"
     ),
     "ten highest social CLV customers": (
         "select c.customer_id, d.full_name, c.predicted_clv, c.influence_x_network,"
         " c.influence_x_community, c.social_clv from marts.customer_lifetime_value c"
-        " join marts.dim_customers d on d.person_id = c.customer_id"
+        " join marts.people d on d.person_id = c.customer_id"
         " order by c.social_clv desc limit 10"
     ),
     "median first response per channel (brand: ours)": (
@@ -134,7 +134,7 @@ MART_QUERIES = {
         " count(*) filter (where not is_answered),"
         " (percentile_cont(0.5) within group (order by first_response_seconds)"
         "  / 60)::numeric(10, 1)"
-        " from marts.response_times where brand_key = 'ours' group by 1 order by 1"
+        " from marts.customer_messages where brand_key = 'ours' group by 1 order by 1"
     ),
 }
 MART_HEADERS = {
@@ -193,7 +193,7 @@ def print_where_to_look() -> None:
     print(f"    Data Docs:   {data_docs_dir() / 'index.html'}")
     print(f"    task logs:   {local_dir() / 'logs'}")
     url = '"$(.venv/bin/social-crm warehouse url)"'
-    print(f'    marts (SQL): psql {url} -c "table marts.dim_customers"')
+    print(f'    marts (SQL): psql {url} -c "table marts.people"')
 
 
 def run(scale: float, seed: int = 42, days: int = 90) -> int:

@@ -8,9 +8,11 @@
             {'columns': ['merged_at']},
             {'columns': ['profile_id']},
         ],
-        pre_hook=["{{ delete_deleted_engagements() }}"]
+        pre_hook=["{{ delete_rows_deleted_upstream(engagement_staging_tables()) }}"]
     )
 }}
+
+-- depends_on: {{ engagement_staging_tables() | join(", ") }} (the pre-hook's deletions)
 
 -- Every like/reaction, comment, reply, visitor post and mention, both platforms, one row each.
 -- Incremental: a run merges the staged records merged after its last run (and the reactions of
@@ -57,12 +59,12 @@ reactions as (
     {% if is_incremental() %}
         -- an array, not "in (select ...)": both conditions are then index scans (BitmapOr)
         where
-            r.merged_at > {{ last_merge() }}
+            r.merged_at > {{ max_merged_at() }}
             or r.post_id = any(array(
                 select d.record_id from {{ source('meta', 'merge_deletions') }} as d
                 where
-                    d.relation in ('stg_facebook__posts', 'stg_facebook__visitor_posts')
-                    and d.deleted_at > {{ last_merge() }}
+                    d.relation in ({{ merge_log_names([ref('stg_facebook__posts'), ref('stg_facebook__visitor_posts')]) }})
+                    and d.deleted_at > {{ max_merged_at() }}
             ))
     {% endif %}
 
@@ -83,7 +85,7 @@ comments as (
     from {{ ref('stg_facebook__comments') }} as c
     inner join brands as b on c.page_id = b.facebook_page_id
     {% if is_incremental() %}
-        where not c.is_by_page and c.merged_at > {{ last_merge() }}
+        where not c.is_by_page and c.merged_at > {{ max_merged_at() }}
     {% else %}
         where not c.is_by_page
     {% endif %}
@@ -104,7 +106,7 @@ visitor_posts as (
     from {{ ref('stg_facebook__visitor_posts') }} as v
     inner join brands as b on v.page_id = b.facebook_page_id
     {% if is_incremental() %}
-        where v.merged_at > {{ last_merge() }}
+        where v.merged_at > {{ max_merged_at() }}
     {% endif %}
 
 ),
@@ -123,7 +125,7 @@ mentions as (
     from {{ ref('stg_x__tweets') }} as t
     inner join brands as b on t.brand_handle = b.x_handle
     {% if is_incremental() %}
-        where t.author_profile_id <> b.x_user_id and t.merged_at > {{ last_merge() }}
+        where t.author_profile_id <> b.x_user_id and t.merged_at > {{ max_merged_at() }}
     {% else %}
         where t.author_profile_id <> b.x_user_id
     {% endif %}

@@ -7,9 +7,11 @@
             {'columns': ['message_id'], 'unique': True},
             {'columns': ['merged_at']},
         ],
-        pre_hook=["{{ delete_deleted_messages() }}"]
+        pre_hook=["{{ delete_rows_deleted_upstream(message_staging_tables()) }}"]
     )
 }}
+
+-- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 
 -- Sentiment and intent of every customer message by lexicon: the languages' sentiment words
 -- (seeds/sentiment_lexicon.csv) and intent words (seeds/intent_lexicon.csv). Language is the
@@ -49,7 +51,7 @@ all_messages as (
     {% if is_incremental() %}
         where
             -- rows from before merged_at existed have none: every message is looked at once
-            a.merged_at > coalesce({{ last_merge() }}, '-infinity'::timestamptz)
+            a.merged_at > coalesce({{ max_merged_at() }}, '-infinity'::timestamptz)
             or exists (
                 select 1 from {{ this }} as t
                 where t.lexicon_hash is distinct from (select l.lexicon_hash from lexicons as l)

@@ -8,9 +8,11 @@
             {'columns': ['merged_at']},
             {'columns': ['profile_id']},
         ],
-        pre_hook=["{{ delete_deleted_messages() }}"]
+        pre_hook=["{{ delete_rows_deleted_upstream(message_staging_tables()) }}"]
     )
 }}
+
+-- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
@@ -50,17 +52,17 @@ answers_given as (
 
         select e.message_id
         from {{ ref('int_engagements_unified') }} as e
-        where e.message_id is not null and e.merged_at > {{ last_merge() }}
+        where e.message_id is not null and e.merged_at > {{ max_merged_at() }}
         union
         select answered_id from answers_given
-        where merged_at > {{ last_merge() }}
+        where merged_at > {{ max_merged_at() }}
         union
         select m.message_id from {{ this }} as m
         where m.answer_id in (
             select d.record_id from {{ source('meta', 'merge_deletions') }} as d
             where
-                d.relation in ('stg_facebook__comments', 'stg_x__tweets')
-                and d.deleted_at > {{ last_merge() }}
+                d.relation in ({{ merge_log_names([ref('stg_facebook__comments'), ref('stg_x__tweets')]) }})
+                and d.deleted_at > {{ max_merged_at() }}
         )
 
     ),

@@ -19,14 +19,14 @@ def mart_suites(gx, schema: str = "marts_build") -> dict[tuple[str, str], list]:
     importing it takes seconds)."""
     e = gx.expectations
     suites = {
-        "dim_customers": [
+        "people": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeUnique(column="person_id"),
             e.ExpectColumnValuesToNotBeNull(column="person_id"),
             e.ExpectColumnValuesToBeBetween(column="influence", min_value=0),
             e.ExpectColumnValuesToBeBetween(column="network_size", min_value=0),
         ],
-        "fct_social_engagements": [
+        "engagements": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeUnique(column="engagement_id"),
             e.ExpectColumnValuesToBeInSet(column="platform", value_set=["facebook", "x"]),
@@ -36,15 +36,15 @@ def mart_suites(gx, schema: str = "marts_build") -> dict[tuple[str, str], list]:
             e.ExpectColumnValuesToBeUnique(column="customer_id"),
             *[e.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in CLV_COMPONENTS],
         ],
-        "customer_segments": [
+        "people_segments": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeInSet(column="segment", value_set=SEGMENTS),
             e.ExpectColumnValuesToNotBeNull(column="reason"),
             e.UnexpectedRowsExpectation(
-                description="every person in a segment exists in dim_customers",
+                description="every person in a segment exists in people",
                 unexpected_rows_query=(
                     "select person_id from {batch} where person_id not in"  # noqa: S608
-                    f" (select d.person_id from {schema}.dim_customers as d)"
+                    f" (select d.person_id from {schema}.people as d)"
                 ),
             ),
         ],
@@ -52,7 +52,7 @@ def mart_suites(gx, schema: str = "marts_build") -> dict[tuple[str, str], list]:
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeBetween(column="share_of_voice", min_value=0, max_value=1),
         ],
-        "response_times": [
+        "customer_messages": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeBetween(column="first_response_seconds", min_value=0),
         ],

@@ -6,7 +6,7 @@ with
 
 customers as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('people') }}
     where is_customer
 
 ),
@@ -20,7 +20,7 @@ scores as (
 engaged_profiles as (
 
     select distinct p.profile_id
-    from {{ ref('fct_social_engagements') }} as f
+    from {{ ref('engagements') }} as f
     inner join {{ ref('int_people_profiles') }} as p on f.person_id = p.person_id
     where
         f.platform = 'x'

@@ -12,7 +12,7 @@ with
 
 source as (
 
-    {{ incremental_latest_versions(source('facebook', 'facebook_page_insights'), 'insight_id') }}
+    {{ latest_raw_versions(source('facebook', 'facebook_page_insights'), 'insight_id') }}
 
 ),
 

@@ -13,7 +13,7 @@ with
 
 source as (
 
-    {{ incremental_latest_versions(source('facebook', 'facebook_reactions'), 'reaction_id') }}
+    {{ latest_raw_versions(source('facebook', 'facebook_reactions'), 'reaction_id') }}
 
 ),
 

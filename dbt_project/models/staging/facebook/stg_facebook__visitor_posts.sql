@@ -12,7 +12,7 @@ with
 
 source as (
 
-    {{ incremental_latest_versions(
+    {{ latest_raw_versions(
         source('facebook', 'facebook_visitor_posts'), 'visitor_post_id'
     ) }}
 

@@ -12,7 +12,7 @@ with
 
 source as (
 
-    {{ incremental_latest_versions(source('x', 'x_followers'), 'follow_id') }}
+    {{ latest_raw_versions(source('x', 'x_followers'), 'follow_id') }}
 
 ),
 

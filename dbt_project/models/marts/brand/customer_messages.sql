@@ -8,7 +8,7 @@
             {'columns': ['merged_at']},
             {'columns': ['person_id']},
         ],
-        pre_hook=["{{ delete_deleted_messages() }}"],
+        pre_hook=["{{ delete_rows_deleted_upstream(message_staging_tables()) }}"],
         post_hook=[
             "{{ log_deletions_for_publish() }}",
             "delete from {{ this }} as r where exists (select 1 from"
@@ -16,6 +16,8 @@
         ]
     )
 }}
+
+-- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 
 -- Incremental: a run merges the messages int_messages_answered merged since its last run and
 -- those of people whose link or exclusion changed; the pre-hook deletes messages deleted
@@ -26,13 +28,13 @@ answered as (
 
     select * from {{ ref('int_messages_answered') }}
     {% if is_incremental() %}
-        where merged_at > {{ last_merge() }}
+        where merged_at > {{ max_merged_at() }}
         -- people whose link to a customer or exclusion changed
         union
         select a.* from {{ ref('int_messages_answered') }} as a
         inner join {{ ref('int_people_profiles') }} as p
             on a.profile_id = p.profile_id and a.platform = p.platform
-        where p.merged_at > {{ last_merge() }}
+        where p.merged_at > {{ max_merged_at() }}
     {% endif %}
 
 ),

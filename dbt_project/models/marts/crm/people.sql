@@ -57,7 +57,7 @@ engagement as (
         count(*) filter (where sentiment = 'positive') as positive_messages,
         count(*) filter (where sentiment = 'negative') as negative_messages,
         max(occurred_at) as last_engaged_at
-    from {{ ref('fct_social_engagements') }}
+    from {{ ref('engagements') }}
     where
         brand_key = (
             select b.brand_key from {{ ref('brands') }} as b

@@ -3,13 +3,13 @@ with
 
 people as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('people') }}
 
 ),
 
 latest as (
 
-    select max(occurred_at) as newest from {{ ref('fct_social_engagements') }}
+    select max(occurred_at) as newest from {{ ref('engagements') }}
 
 ),
 
@@ -26,7 +26,7 @@ engagement as (
             where f.occurred_at < l.newest - interval '30 days'
             and f.occurred_at >= l.newest - interval '90 days'
         ) as previous_60d
-    from {{ ref('fct_social_engagements') }} as f
+    from {{ ref('engagements') }} as f
     cross join latest as l
     group by f.person_id
 

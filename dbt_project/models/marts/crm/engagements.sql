@@ -8,7 +8,7 @@
             {'columns': ['merged_at']},
             {'columns': ['customer_id']},
         ],
-        pre_hook=["{{ delete_deleted_engagements() }}"],
+        pre_hook=["{{ delete_rows_deleted_upstream(engagement_staging_tables()) }}"],
         post_hook=[
             "{{ log_deletions_for_publish() }}",
             "delete from {{ this }} as f where exists (select 1 from"
@@ -16,6 +16,8 @@
         ]
     )
 }}
+
+-- depends_on: {{ engagement_staging_tables() | join(", ") }} (the pre-hook's deletions)
 
 -- One row per like/reaction, comment, reply, visitor post and mention. Incremental: a run
 -- merges the engagements int_engagements_unified merged after its last run, those whose
@@ -28,21 +30,21 @@ engagements as (
 
     select * from {{ ref('int_engagements_unified') }}
     {% if is_incremental() %}
-        where merged_at > {{ last_merge() }}
+        where merged_at > {{ max_merged_at() }}
         -- messages scored again (an edit, a lexicon change)
         union
         select * from {{ ref('int_engagements_unified') }}
         where
             engagement_id in (
                 select s.message_id from {{ ref('int_message_sentiment') }} as s
-                where s.merged_at > {{ last_merge() }}
+                where s.merged_at > {{ max_merged_at() }}
             )
         -- people whose link to a customer or exclusion changed
         union
         select e.* from {{ ref('int_engagements_unified') }} as e
         inner join {{ ref('int_people_profiles') }} as p
             on e.profile_id = p.profile_id and e.platform = p.platform
-        where p.merged_at > {{ last_merge() }}
+        where p.merged_at > {{ max_merged_at() }}
     {% endif %}
 
 ),

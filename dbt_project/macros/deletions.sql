@@ -1,0 +1,70 @@
+{#- How a deletion travels through the incremental tables. A tombstone merged into a staging
+    table deletes the staged row and is logged in meta.merge_deletions
+    (delete_merged_tombstones); each incremental model downstream deletes the rows whose source
+    records were logged since its own last merge (delete_rows_deleted_upstream); an incremental
+    mart logs every row deleted from it in meta.mart_deletions (log_deletions_for_publish), which
+    publishing applies to the published copy. -#}
+
+{#- Post-hook of the incremental staging tables: the latest merge's tombstones leave, and are
+    logged in meta.merge_deletions for the incremental models downstream. -#}
+{% macro delete_merged_tombstones() -%}
+    with gone as (
+        delete from {{ this }}
+        where is_deleted and {{ is_in_latest_merge(this) }}
+        returning {{ config.get('unique_key') }} as record_id, merged_at
+    )
+
+    insert into meta.merge_deletions (relation, record_id, deleted_at)
+    select '{{ this.identifier }}', record_id, merged_at from gone
+{%- endmacro %}
+
+{#- The staging tables the engagements and the customer messages are merged from: the
+    deletions logged for these reach int_engagements_unified and engagements, and
+    int_messages_answered, int_message_sentiment and customer_messages. -#}
+{% macro engagement_staging_tables() -%}
+    {{ return([
+        ref('stg_facebook__reactions'), ref('stg_facebook__comments'),
+        ref('stg_facebook__visitor_posts'), ref('stg_x__tweets'),
+    ]) }}
+{%- endmacro %}
+
+{% macro message_staging_tables() -%}
+    {{ return([
+        ref('stg_facebook__comments'), ref('stg_facebook__visitor_posts'), ref('stg_x__tweets'),
+    ]) }}
+{%- endmacro %}
+
+{#- `relations` (refs) as the names meta.merge_deletions logs them under, for an `in (...)`. -#}
+{% macro merge_log_names(relations) -%}
+    {%- for relation in relations -%}
+        '{{ relation.identifier }}'{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- Pre-hook of an incremental model built from incremental tables: delete its rows whose
+    source records in `relations` (refs) were deleted (tombstoned) since its last merge. -#}
+{% macro delete_rows_deleted_upstream(relations) -%}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where {{ config.get('unique_key') }} in (
+            select d.record_id from meta.merge_deletions as d
+            where
+                d.relation in ({{ merge_log_names(relations) }})
+                and d.deleted_at > {{ max_merged_at() }}
+        )
+    {% else %}
+        select 1
+    {% endif %}
+{%- endmacro %}
+
+{#- First post-hook of an incremental mart: a statement trigger logs every row deleted from it
+    (by a merge, a pre-hook, a post-hook) in meta.mart_deletions, so that publishing applies
+    what changed instead of copying the whole table. The hook runs in the model's transaction,
+    so no committed version of the table lacks the trigger. -#}
+{% macro log_deletions_for_publish() -%}
+    create or replace trigger log_deletions_for_publish
+    after delete on {{ this }}
+    referencing old table as gone
+    for each statement
+    execute function meta.log_mart_deletions('{{ config.get("unique_key") }}')
+{%- endmacro %}
