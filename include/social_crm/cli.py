@@ -66,7 +66,7 @@ def _plugins() -> list:
 
 def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="social-crm", description="Social CRM data pipeline: warehouse, demo, local Airflow."
+        prog="social-crm", description="Social CRM data pipeline: warehouse, checks, BI connection."
     )
     parser.add_argument("--version", action="version", version=f"social-crm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -65,9 +65,9 @@ def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
     score = dag.get_task("score_influence_and_clv")
     assert any(t.startswith("dbt_staging.") for t in score.get_flat_relative_ids(upstream=True))
     assert all(not t.startswith("dbt_marts.") for t in score.get_flat_relative_ids(upstream=True))
-    assert "score_influence_and_clv" in dag.get_task(
-        "dbt_marts.people.run"
-    ).get_flat_relative_ids(upstream=True)
+    assert "score_influence_and_clv" in dag.get_task("dbt_marts.people.run").get_flat_relative_ids(
+        upstream=True
+    )
 
 
 PARSE_TIME_MODULES = tuple(

@@ -36,9 +36,7 @@ def test_the_plugin_manager_loads_the_docs_plugin(plugin):
 
 def test_a_dbt_task_links_to_its_models_docs_page(plugin):
     link = _links("dbt_marts.people.test")["dbt docs"]
-    assert link.endswith(
-        "/social-crm-docs/dbt/static_index.html#!/model/model.social_crm.people"
-    )
+    assert link.endswith("/social-crm-docs/dbt/static_index.html#!/model/model.social_crm.people")
 
 
 def test_only_dbt_tasks_link_to_dbt_docs(plugin):

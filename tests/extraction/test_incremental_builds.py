@@ -274,9 +274,7 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
         incremental = {
             t: _without_merged_at(pipeline, t) for t in ("engagements", "customer_messages")
         }
-        dbt_runner.run(
-            "run", "--select", "engagements", "customer_messages", "--full-refresh"
-        )
+        dbt_runner.run("run", "--select", "engagements", "customer_messages", "--full-refresh")
         for table, rows in incremental.items():
             assert _without_merged_at(pipeline, table) == rows, table
     finally:

@@ -186,7 +186,7 @@ def require_valid_marts(url: WarehouseUrl) -> int:
 
 def _latest_merge_condition(conn, table: str) -> str:  # noqa: ANN001 - a psycopg Connection
     """The rows of `table`'s latest merge, with the time as a constant (as the dbt macro
-    latest_merge does): then the planner looks them up by the merged_at index."""
+    is_in_latest_merge does): then the planner looks them up by the merged_at index."""
     micros = conn.execute(
         f"select (extract(epoch from max(merged_at)) * 1000000)::bigint from {table}"  # noqa: S608
     ).fetchone()[0]

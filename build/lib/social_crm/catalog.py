@@ -1,0 +1,131 @@
+"""The one list of the warehouse's tables: raw landing tables, the incremental dbt tables that
+keep what they merged, and the marts BI reads (with grain and key).
+
+Landing, the Airflow Assets, the Great Expectations suites, erasure, publishing and the tests
+read these lists; `tests/unit/test_catalog.py` checks them against the dbt project's sources
+and models, so renaming a model without updating the catalog fails loudly instead of silently
+skipping a deletion. Light on purpose: DAG files import it at parse time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A raw landing table `raw.<source>_<entity>`."""
+
+    source: str
+    entity: str
+    # read whole on every run (CRM exports, page snapshots and insights, follower lists): the
+    # raw gate holds its newest batch's size within a band of the recent batches
+    snapshot: bool = False
+    # SQL expressions giving the profile id of each person the row is about (erasure)
+    profile_columns: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.source}_{self.entity}"
+
+    @property
+    def relation(self) -> str:
+        return f"raw.{self.name}"
+
+
+RAW_TABLES: tuple[RawTable, ...] = (
+    RawTable("facebook", "page_snapshots", snapshot=True),
+    RawTable("facebook", "page_insights", snapshot=True),
+    RawTable("facebook", "posts"),
+    RawTable("facebook", "visitor_posts", profile_columns=("payload -> 'from' ->> 'id'",)),
+    RawTable("facebook", "comments", profile_columns=("payload -> 'from' ->> 'id'",)),
+    RawTable("facebook", "reactions", profile_columns=("payload ->> 'user_id'",)),
+    RawTable("facebook", "users", profile_columns=("natural_key",)),
+    RawTable("x", "tweets", profile_columns=("payload ->> 'author_id'",)),
+    RawTable("x", "users", profile_columns=("natural_key",)),
+    RawTable(
+        "x",
+        "followers",
+        snapshot=True,
+        profile_columns=("payload ->> 'follower_id'", "payload ->> 'followed_id'"),
+    ),
+    RawTable("crm", "customers", snapshot=True),
+    RawTable("crm", "orders", snapshot=True),
+    RawTable("crm", "erasure_requests"),
+    RawTable("crm", "products", snapshot=True),
+)
+
+
+@dataclass(frozen=True)
+class IncrementalModel:
+    """A dbt model materialized incrementally: it keeps the rows it merged, so deletions and
+    erasure must reach it too."""
+
+    schema: str
+    name: str
+    # columns holding the profile id of the person each row is about (erasure deletes by them);
+    # empty when the rows are found another way (sentiment: through the messages)
+    profile_columns: tuple[str, ...] = ()
+
+    @property
+    def relation(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+INCREMENTAL_MODELS: tuple[IncrementalModel, ...] = (
+    IncrementalModel("staging", "stg_facebook__posts"),
+    IncrementalModel("staging", "stg_facebook__page_insights"),
+    IncrementalModel("staging", "stg_facebook__comments", ("author_profile_id",)),
+    IncrementalModel("staging", "stg_facebook__visitor_posts", ("author_profile_id",)),
+    IncrementalModel("staging", "stg_facebook__reactions", ("profile_id",)),
+    IncrementalModel("staging", "stg_facebook__users", ("profile_id",)),
+    IncrementalModel("staging", "stg_x__tweets", ("author_profile_id",)),
+    IncrementalModel("staging", "stg_x__users", ("profile_id",)),
+    IncrementalModel("staging", "stg_x__followers", ("follower_profile_id", "followed_profile_id")),
+    IncrementalModel("intermediate", "int_engagements_unified", ("profile_id",)),
+    IncrementalModel("intermediate", "int_messages_answered", ("profile_id",)),
+    IncrementalModel("intermediate", "int_message_sentiment"),
+    IncrementalModel("intermediate", "int_people_profiles", ("profile_id",)),
+    IncrementalModel("marts_build", "engagements"),
+    IncrementalModel("marts_build", "customer_messages"),
+)
+
+
+@dataclass(frozen=True)
+class Mart:
+    """A mart BI reads: built in `marts_build`, gated, published to `marts`."""
+
+    name: str
+    grain: str  # what one row is
+    key: tuple[str, ...]  # the columns unique per row
+    incremental: bool = False  # merged night by night; published by applying changes
+
+
+MARTS: tuple[Mart, ...] = (
+    Mart("people", "one row per person (customer or prospect)", ("person_id",)),
+    Mart(
+        "engagements",
+        "one row per engagement (reaction, comment, post, mention)",
+        ("engagement_id",),
+        incremental=True,
+    ),
+    Mart("people_segments", "one row per person and segment", ("person_id", "segment")),
+    Mart("customer_lifetime_value", "one row per CRM customer", ("customer_id",)),
+    Mart("brand_daily_metrics", "one row per brand and day", ("brand_key", "metric_date")),
+    Mart("customer_messages", "one row per inbound message", ("message_id",), incremental=True),
+)
+
+
+def raw_table(name: str) -> RawTable:
+    """The raw table `name` (e.g. "facebook_comments"); KeyError naming it when unknown."""
+    for table in RAW_TABLES:
+        if table.name == name:
+            return table
+    raise KeyError(f"no raw table {name!r} in the catalog")
+
+
+def mart(name: str) -> Mart:
+    for found in MARTS:
+        if found.name == name:
+            return found
+    raise KeyError(f"no mart {name!r} in the catalog")

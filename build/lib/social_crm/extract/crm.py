@@ -1,0 +1,199 @@
+"""CRM export: customers, orders, products and erasure requests as CSV files in a folder.
+
+Every row is validated on its own; a bad row goes to raw_quarantine with the file, line and
+reason, and the rest of the file lands. Files stay where they are (re-landing is a no-op), so
+nothing is lost and a rerun is safe.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from social_crm.load.landing import BatchResult, LandingBatch, RawRecord
+
+log = logging.getLogger(__name__)
+
+SOURCE = "crm"
+_BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class InvalidRow(ValueError):
+    pass
+
+
+def _text(row: dict, name: str, required: bool = True) -> str | None:
+    value = (row.get(name) or "").strip()
+    if required and not value:
+        raise InvalidRow(f"missing {name}")
+    return value or None
+
+
+def _int(row: dict, name: str) -> int | None:
+    value = _text(row, name, required=False)
+    if value is None:
+        return None
+    if not value.lstrip("-").isdigit():
+        raise InvalidRow(f"{name} {value[:20]!r} is not a whole number")
+    return int(value)
+
+
+def _bool(row: dict, name: str) -> bool:
+    value = (_text(row, name) or "").lower()
+    if value not in _BOOL:
+        raise InvalidRow(f"{name} {value[:20]!r} is not true/false")
+    return _BOOL[value]
+
+
+def _time(row: dict, name: str) -> datetime:
+    value = _text(row, name) or ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRow(f"{name} {value[:30]!r} is not an ISO-8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise InvalidRow(f"{name} {value[:30]!r} has no time zone")
+    return moment
+
+
+def customer_record(row: dict) -> RawRecord:
+    customer_id = _text(row, "customer_id")
+    email = _text(row, "email")
+    if not _EMAIL.match(email or ""):
+        raise InvalidRow(f"email {email[:40]!r} is not an address")
+    birth_year = _int(row, "birth_year")
+    if birth_year is not None and not 1900 <= birth_year <= 2030:
+        raise InvalidRow(f"birth_year {birth_year} is out of range")
+    payload = {
+        "customer_id": customer_id,
+        "email": email.lower(),
+        "first_name": _text(row, "first_name", False),
+        "last_name": _text(row, "last_name", False),
+        "birth_year": birth_year,
+        "gender": _text(row, "gender", False),
+        "country": _text(row, "country", False),
+        "city": _text(row, "city", False),
+        "job_title": _text(row, "job_title", False),
+        "marketing_opt_in": _bool(row, "marketing_opt_in"),
+        "profiling_opt_out": _bool(row, "profiling_opt_out"),
+    }
+    return RawRecord(customer_id, payload)
+
+
+def order_record(row: dict) -> RawRecord:
+    order_id = _text(row, "order_id")
+    ordered_at = _time(row, "ordered_at")
+    raw_amount = _text(row, "amount") or ""
+    try:
+        amount = Decimal(raw_amount)
+    except InvalidOperation:
+        raise InvalidRow(f"amount {raw_amount[:20]!r} is not a number") from None
+    if not amount.is_finite():
+        raise InvalidRow(f"amount {raw_amount[:20]!r} is not a finite number")
+    payload = {
+        "order_id": order_id,
+        "customer_id": _text(row, "customer_id"),
+        "ordered_at": ordered_at.isoformat(),
+        "amount": str(amount),
+        "product_id": _text(row, "product_id", False),
+    }
+    return RawRecord(order_id, payload, scope_key=payload["customer_id"], event_at=ordered_at)
+
+
+def erasure_record(row: dict) -> RawRecord:
+    customer_id = _text(row, "customer_id")
+    requested_at = _time(row, "requested_at")
+    payload = {"customer_id": customer_id, "requested_at": requested_at.isoformat()}
+    return RawRecord(customer_id, payload, event_at=requested_at)
+
+
+def product_record(row: dict) -> RawRecord:
+    product_id = _text(row, "product_id")
+    launched_at = _time(row, "launched_at") if _text(row, "launched_at", False) else None
+    price = _text(row, "list_price", False)
+    if price is not None:
+        try:
+            Decimal(price)
+        except InvalidOperation:
+            raise InvalidRow(f"list_price {price[:20]!r} is not a number") from None
+    payload = {
+        "product_id": product_id,
+        "name": _text(row, "name", False),
+        "list_price": price,
+        "launched_at": launched_at.isoformat() if launched_at else None,
+        "idea_message_id": _text(row, "idea_message_id", False),
+    }
+    return RawRecord(product_id, payload, event_at=launched_at)
+
+
+@dataclass(frozen=True)
+class CrmFile:
+    entity: str
+    pattern: str
+    parse: Callable[[dict], RawRecord]
+
+
+FILES = (
+    CrmFile("customers", "customers*.csv", customer_record),
+    CrmFile("orders", "orders*.csv", order_record),
+    CrmFile("erasure_requests", "erasure_requests*.csv", erasure_record),
+    CrmFile("products", "products*.csv", product_record),
+)
+
+
+def land_drop_folder(
+    conn_factory,
+    folder: Path,  # noqa: ANN001
+    interval: tuple[datetime | None, datetime | None] = (None, None),
+) -> list[BatchResult]:
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"CRM drop folder {folder} does not exist; set CRM_DROP_DIR or create it"
+        )
+    results = []
+    for spec in FILES:
+        paths = sorted(folder.glob(spec.pattern))
+        with (
+            conn_factory() as conn,
+            LandingBatch(conn, SOURCE, spec.entity, interval=interval) as batch,
+        ):
+            for path in paths:
+                _land_file(batch, path, spec)
+            if paths:
+                batch.set_watermark(cursor_value=paths[-1].name)
+        if not paths:
+            log.info("crm: no %s files in %s", spec.pattern, folder)
+        results.append(batch.result)
+    return results
+
+
+def _land_file(batch: LandingBatch, path: Path, spec: CrmFile) -> None:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        for line, row in enumerate(reader, start=2):
+            if None in row or any(value is None for value in row.values()):
+                batch.quarantine(
+                    json.dumps(
+                        {"file": path.name, "line": line, "row": row},
+                        ensure_ascii=False,
+                        default=str,
+                    ),
+                    f"{path.name}:{line}: wrong number of columns",
+                )
+                continue
+            try:
+                batch.add(spec.parse(row))
+            except InvalidRow as exc:
+                batch.quarantine(
+                    json.dumps({"file": path.name, "line": line, "row": row}, ensure_ascii=False),
+                    f"{path.name}:{line}: {exc}",
+                )
+    log.info("crm %s: %s read (%d records so far)", spec.entity, path.name, batch.result.records_in)

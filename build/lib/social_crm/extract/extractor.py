@@ -1,0 +1,39 @@
+"""What every API extractor shares: its client, warehouse connections, settings, the data
+interval it runs for, and how it opens a landing batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import psycopg
+
+from social_crm.extract.http import ApiClient
+from social_crm.load.landing import LandingBatch
+
+
+class Extractor:
+    source: str = ""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        conn_factory: Callable[[], psycopg.Connection],
+        settings: Any,
+        interval: tuple[datetime | None, datetime | None] = (None, None),
+    ) -> None:
+        self.client = client
+        self.connect = conn_factory
+        self.settings = settings
+        self.interval = interval
+
+    def _batch(self, conn: psycopg.Connection, entity: str) -> LandingBatch:
+        return LandingBatch(
+            conn,
+            self.source,
+            entity,
+            interval=self.interval,
+            api_version=self.client.api_version,
+            secrets=self.client.secrets_to_redact(),
+        )

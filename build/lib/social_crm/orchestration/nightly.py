@@ -1,0 +1,128 @@
+"""The nightly build, step by step: each function is one task (or, for the dbt steps, one
+Cosmos task group) of the `social_crm_nightly` DAG; `run_all` runs them in order in one
+process (CLI, demo, tests, the full-refresh DAG)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from social_crm import settings, warehouse
+from social_crm.privacy import erasure
+from social_crm.scoring import run as scoring
+from social_crm.serve import publish
+from social_crm.transform import dbt_docs, dbt_runner, merge_log
+from social_crm.transform.dbt_selections import MARTS_SELECT, STAGING_SELECT
+
+log = logging.getLogger(__name__)
+
+
+def _build(select: tuple[str, ...], full_refresh: bool) -> dbt_runner.DbtResult:
+    # cautious: a test runs with the models it tests, not with one of several parents (a
+    # relationship test of a mart would otherwise run, and fail, before the mart is built)
+    args = ["--select", *select, "--indirect-selection", "cautious"]
+    if full_refresh:
+        args.append("--full-refresh")
+    return dbt_runner.run("build", *args)
+
+
+def bootstrap() -> list[str]:
+    """Apply pending warehouse migrations (no-op when up to date)."""
+    return warehouse.bootstrap()
+
+
+def validate_raw(full_refresh: bool = False) -> int:
+    """Great Expectations suites on the raw batches landed since the last passing gate (all of
+    raw on a full refresh); raises naming every failed expectation."""
+    from social_crm.quality.gate import require_valid_raw
+
+    return require_valid_raw(warehouse.resolve(), everything=full_refresh)
+
+
+def build_staging(full_refresh: bool = False) -> dbt_runner.DbtResult:
+    """`dbt build` of seeds, staging models (incremental tables for Facebook and X, views for
+    the CRM) and identity links, with their tests."""
+    return _build(STAGING_SELECT, full_refresh)
+
+
+def apply_erasure_requests() -> dict[str, int]:
+    """Delete erased customers' CRM rows and linked social data from raw."""
+    with warehouse.connect() as conn:
+        return erasure.erase_requested(conn)
+
+
+def score() -> dict[str, int]:
+    """PageRank influence and BG/NBD + Gamma-Gamma CLV into the scoring schema."""
+    with warehouse.connect() as conn:
+        return scoring.run(conn)
+
+
+def build_marts(full_refresh: bool = False) -> dbt_runner.DbtResult:
+    """`dbt build` of the intermediate models (erasures applied) and the marts in marts_build,
+    with their tests: the audit before publishing."""
+    return _build(MARTS_SELECT, full_refresh)
+
+
+def validate_marts() -> int:
+    """Great Expectations suites on marts_build; raises naming every failed expectation."""
+    from social_crm.quality.gate import require_valid_marts
+
+    return require_valid_marts(warehouse.resolve())
+
+
+def publish_marts() -> dict[str, int]:
+    """Bring the validated marts from marts_build into marts (BI's schema), atomically; then
+    prune the merge log of what every incremental table has merged past."""
+    with warehouse.connect() as conn:
+        published = publish.publish(conn)
+        with conn.transaction():
+            merge_log.prune(conn)
+    return published
+
+
+def dbt_docs_dir() -> Path:
+    """Where `dbt docs generate` writes the dbt docs site (index.html, manifest, catalog)."""
+    return settings.load().dbt_docs_dir
+
+
+def generate_dbt_docs() -> str:
+    """`dbt docs generate --static` into `dbt_docs_dir()` (skipped when the project and the
+    warehouse are those it was made for): `static_index.html` opens from disk without a web
+    server. Returns its path."""
+    return str(dbt_docs.generate(dbt_docs_dir()))
+
+
+STEPS = (
+    bootstrap,
+    validate_raw,
+    build_staging,
+    apply_erasure_requests,
+    score,
+    build_marts,
+    validate_marts,
+    publish_marts,
+    generate_dbt_docs,
+)
+FULL_REFRESH_STEPS = (validate_raw, build_staging, build_marts)
+
+
+def run_all(full_refresh: bool = False) -> dict[str, object]:
+    """Every step in order; `full_refresh` rebuilds incremental models from scratch. Returns
+    each step's result, under "step_seconds" how long each took and under "dbt_node_seconds"
+    how long each dbt model, seed and test took."""
+    results: dict[str, object] = {}
+    seconds: dict[str, float] = {}
+    node_seconds: dict[str, float] = {}
+    for step in STEPS:
+        began = time.monotonic()
+        result = step(full_refresh=full_refresh) if step in FULL_REFRESH_STEPS else step()
+        if isinstance(result, dbt_runner.DbtResult):
+            node_seconds.update(result.seconds)
+            result = result.summary()
+        results[step.__name__] = result
+        seconds[step.__name__] = round(time.monotonic() - began, 2)
+        log.info("nightly step %s: %.1fs", step.__name__, seconds[step.__name__])
+    results["step_seconds"] = seconds
+    results["dbt_node_seconds"] = node_seconds
+    return results

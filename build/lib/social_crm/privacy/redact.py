@@ -1,0 +1,19 @@
+"""Keep secrets out of logs, exception messages and XComs."""
+
+from __future__ import annotations
+
+import re
+
+_QUERY_SECRETS = re.compile(
+    r"((?:access_token|token|bearer_token|client_secret)=)[^&\s'\"]+", re.IGNORECASE
+)
+_AUTH_HEADER = re.compile(r"(Bearer|OAuth)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` with the given secrets and any token-looking query parameter replaced by ***."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = _QUERY_SECRETS.sub(r"\1***", text)
+    return _AUTH_HEADER.sub(r"\1 ***", text)

@@ -1,0 +1,195 @@
+"""The quality gate: Great Expectations suites, built in code, run on `raw` before the build and
+on `marts_build` before anything is published. A failure names every failed expectation (table,
+column, check, observed value) so the person on call knows what to look at; every run also
+renders Data Docs to a folder (`data_docs_dir()`), the failed runs included."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from social_crm import settings
+from social_crm.warehouse import WarehouseUrl
+
+log = logging.getLogger(__name__)
+DOCS_SITE = "social_crm"
+
+
+class QualityGateError(RuntimeError):
+    pass
+
+
+@dataclass
+class GateResult:
+    checked: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def data_docs_dir() -> Path:
+    """Where Data Docs are written: `SOCIAL_CRM_DATA_DOCS_DIR`, else `.local/docs/data_docs`."""
+    return settings.load().data_docs_dir
+
+
+def validate(
+    url: WarehouseUrl,
+    name: str,
+    suites_of,  # noqa: ANN001
+    row_filters: dict[tuple[str, str], str] | None = None,
+) -> GateResult:
+    """Run `suites_of(gx)` ({(schema, table): [expectations]}) as one checkpoint named `name`,
+    update Data Docs, and collect every failure. `row_filters` ({(schema, table): SQL
+    condition}) checks only the matching rows of those tables."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    docs = data_docs_dir()
+    docs.mkdir(parents=True, exist_ok=True)
+    context.add_data_docs_site(
+        DOCS_SITE,
+        {
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs),
+            },
+        },
+    )
+    source = context.data_sources.add_postgres(
+        "warehouse", connection_string=url.sqlalchemy(driver="psycopg2")
+    )
+    definitions = []
+    for (schema, table), expectations in suites_of(gx).items():
+        condition = (row_filters or {}).get((schema, table))
+        if condition:
+            asset = source.add_query_asset(
+                f"{schema}.{table}",
+                query=f"select * from {schema}.{table} where {condition}",  # noqa: S608
+            )
+        else:
+            asset = source.add_table_asset(
+                f"{schema}.{table}", table_name=table, schema_name=schema
+            )
+        batch = asset.add_batch_definition_whole_table("whole table")
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{schema}.{table}"))
+        for expectation in expectations:
+            suite.add_expectation(expectation)
+        definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(data=batch, suite=suite, name=f"{name}: {schema}.{table}")
+            )
+        )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=name,
+            validation_definitions=definitions,
+            # COMPLETE: the SQL checks report the offending rows, not only their number
+            result_format={"result_format": "COMPLETE", "partial_unexpected_count": 5},
+        )
+    )
+    run = checkpoint.run()
+    # Data Docs once for the whole checkpoint (the per-suite action renders the site once per
+    # suite: seconds of template compiling a gate)
+    context.build_data_docs(site_names=[DOCS_SITE])
+    result = GateResult()
+    for suite_result in run.run_results.values():
+        for outcome in suite_result.results:
+            result.checked += 1
+            if not outcome.success:
+                result.failures.append(_describe(suite_result.suite_name, outcome))
+    log.info(
+        "%s: %d expectations, %d failed; Data Docs: %s",
+        name,
+        result.checked,
+        len(result.failures),
+        docs / "index.html",
+    )
+    return result
+
+
+def _describe(table: str, outcome) -> str:  # noqa: ANN001 - a GX ExpectationValidationResult
+    config = outcome.expectation_config
+    column = config.kwargs.get("column")
+    where = f"{table}.{column}" if column else table
+    details = outcome.result or {}
+    errors = [
+        info.get("exception_message", "")
+        for info in (outcome.exception_info or {}).values()
+        if isinstance(info, dict) and info.get("raised_exception")
+    ]
+    if errors:
+        return f"{where}: {config.type} could not run: {errors[0].splitlines()[0]}"
+    what = config.description or config.type
+    observed = details.get("observed_value", details.get("unexpected_count"))
+    sample = details.get("partial_unexpected_list") or [
+        dict(row) for row in (details.get("details") or {}).get("unexpected_rows", [])[:5]
+    ]
+    return f"{where}: {what} failed (observed: {observed}; examples: {str(sample)[:300]})"
+
+
+def _require(result: GateResult, what: str) -> int:
+    if not result.passed:
+        raise QualityGateError(
+            f"quality gate failed, {what}; failed expectations:\n  "
+            + "\n  ".join(result.failures)
+            + f"\nData Docs: {data_docs_dir() / 'index.html'}"
+        )
+    return result.checked
+
+
+def require_valid_raw(url: WarehouseUrl, everything: bool = False) -> int:
+    """Raw suites over the rows of batches not validated yet (all of raw with `everything`);
+    raises QualityGateError naming each failure, before any model is built. Batches that pass
+    are stamped validated; after a failure they stay pending, so the next run checks them
+    again."""
+    import psycopg
+
+    from social_crm.quality import raw_suites
+
+    with psycopg.connect(url.libpq(), autocommit=True) as conn:
+        pending = raw_suites.pending_batches(conn)
+        if not pending and not everything:
+            log.info("raw gate: no batch landed since the last gate, nothing to validate")
+            return 0
+        filters = None if everything else raw_suites.rows_of_batches(pending)
+        log.info("raw gate: %d batches to validate", len(pending))
+        checked = _require(
+            validate(url, "raw", raw_suites.raw_suites, filters), "nothing built from raw"
+        )
+        raw_suites.mark_validated(conn, pending)
+    return checked
+
+
+def require_valid_marts(url: WarehouseUrl) -> int:
+    """Mart suites on marts_build; raises QualityGateError naming each failure. Incremental
+    marts are checked on their latest merge (every row after a full refresh): older rows passed
+    when they were merged."""
+    import psycopg
+
+    from social_crm import catalog
+    from social_crm.quality.mart_suites import mart_suites
+
+    with psycopg.connect(url.libpq()) as conn:
+        latest_merge = {
+            ("marts_build", table): _latest_merge_condition(conn, f"marts_build.{table}")
+            for table in (mart.name for mart in catalog.MARTS if mart.incremental)
+        }
+    return _require(validate(url, "marts", mart_suites, latest_merge), "marts not published")
+
+
+def _latest_merge_condition(conn, table: str) -> str:  # noqa: ANN001 - a psycopg Connection
+    """The rows of `table`'s latest merge, with the time as a constant (as the dbt macro
+    is_in_latest_merge does): then the planner looks them up by the merged_at index."""
+    micros = conn.execute(
+        f"select (extract(epoch from max(merged_at)) * 1000000)::bigint from {table}"  # noqa: S608
+    ).fetchone()[0]
+    if micros is None:
+        return "false"
+    return f"merged_at = 'epoch'::timestamptz + {int(micros)} * interval '1 microsecond'"

@@ -1,0 +1,60 @@
+"""Expectations on the marts in `marts_build`: what BI may rely on once they are published."""
+
+from __future__ import annotations
+
+SEGMENTS = ["advocate", "detractor", "discount_seeker", "idea_contributor", "at_risk", "silent_fan"]
+CLV_COMPONENTS = (
+    "expected_purchases",
+    "expected_order_value",
+    "predicted_clv",
+    "influence_x_network",
+    "influence_x_community",
+    "idea_sales",
+    "social_clv",
+)
+
+
+def mart_suites(gx, schema: str = "marts_build") -> dict[tuple[str, str], list]:  # noqa: ANN001
+    """(schema, table) -> expectations; `gx` is the great_expectations module (imported lazily:
+    importing it takes seconds)."""
+    e = gx.expectations
+    suites = {
+        "people": [
+            e.ExpectTableRowCountToBeBetween(min_value=1),
+            e.ExpectColumnValuesToBeUnique(column="person_id"),
+            e.ExpectColumnValuesToNotBeNull(column="person_id"),
+            e.ExpectColumnValuesToBeBetween(column="influence", min_value=0),
+            e.ExpectColumnValuesToBeBetween(column="network_size", min_value=0),
+        ],
+        "engagements": [
+            e.ExpectTableRowCountToBeBetween(min_value=1),
+            e.ExpectColumnValuesToBeUnique(column="engagement_id"),
+            e.ExpectColumnValuesToBeInSet(column="platform", value_set=["facebook", "x"]),
+        ],
+        "customer_lifetime_value": [
+            e.ExpectTableRowCountToBeBetween(min_value=1),
+            e.ExpectColumnValuesToBeUnique(column="customer_id"),
+            *[e.ExpectColumnValuesToBeBetween(column=c, min_value=0) for c in CLV_COMPONENTS],
+        ],
+        "people_segments": [
+            e.ExpectTableRowCountToBeBetween(min_value=1),
+            e.ExpectColumnValuesToBeInSet(column="segment", value_set=SEGMENTS),
+            e.ExpectColumnValuesToNotBeNull(column="reason"),
+            e.UnexpectedRowsExpectation(
+                description="every person in a segment exists in people",
+                unexpected_rows_query=(
+                    "select person_id from {batch} where person_id not in"  # noqa: S608
+                    f" (select d.person_id from {schema}.people as d)"
+                ),
+            ),
+        ],
+        "brand_daily_metrics": [
+            e.ExpectTableRowCountToBeBetween(min_value=1),
+            e.ExpectColumnValuesToBeBetween(column="share_of_voice", min_value=0, max_value=1),
+        ],
+        "customer_messages": [
+            e.ExpectTableRowCountToBeBetween(min_value=1),
+            e.ExpectColumnValuesToBeBetween(column="first_response_seconds", min_value=0),
+        ],
+    }
+    return {(schema, table): expectations for table, expectations in suites.items()}

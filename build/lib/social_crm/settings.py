@@ -1,0 +1,176 @@
+"""The pipeline's settings: the one place that reads the environment for configuration.
+
+`load()` reads and validates every setting and raises `SettingError` naming the variable to fix;
+the CLI calls it at start, and every task reads its settings through it, so a bad value fails
+the first thing that runs, not a query an hour later. Values are read again on each call (a
+dozen lookups): tests and the demo may change the environment between runs.
+
+API credentials and their options come from Airflow Connections (`extract/credentials.py`);
+`ApiOptions` here validates those connections' extras the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class SettingError(ValueError):
+    """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path  # SOCIAL_CRM_HOME: the project checkout (dags/, dbt_project/)
+    local_dir: Path  # SOCIAL_CRM_LOCAL_DIR: machine-local state (manifest, docs, test data)
+    dbt_project_dir: Path  # DBT_PROJECT_DIR
+    data_docs_dir: Path  # SOCIAL_CRM_DATA_DOCS_DIR: where Great Expectations writes Data Docs
+    dbt_docs_dir: Path  # where `dbt docs generate` writes the docs site (local_dir/docs/dbt)
+    crm_drop_dir: Path  # CRM_DROP_DIR: the folder the CRM exports are dropped in
+    warehouse_url: str | None = field(repr=False)  # WAREHOUSE_URL (may hold a password)
+    alert_webhook: str | None = field(repr=False)  # SOCIAL_CRM_ALERT_WEBHOOK (may hold a key)
+    bi_reader_user: str | None  # BI_READER_USER: the BI login, with BI_READER_PASSWORD
+    bi_reader_password: str | None = field(repr=False)
+    metabase_url: str | None  # METABASE_URL, METABASE_ADMIN_EMAIL, METABASE_ADMIN_PASSWORD
+    metabase_admin_email: str | None
+    metabase_admin_password: str | None = field(repr=False)
+    ca_bundle: str | None  # REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, for the API clients
+    debug: bool  # SOCIAL_CRM_DEBUG: tracebacks instead of one-line CLI errors
+    # FACEBOOK_GRAPH_URL/_TOKEN, X_API_URL/_TOKEN: API credentials without Airflow
+    api_env: Mapping[str, tuple[str, str]] = field(repr=False, default_factory=dict)
+
+    def api_from_env(self, connection_id: str) -> tuple[str, str] | None:
+        """(base URL, token) from `<CONNECTION_ID>_URL` / `_TOKEN`, None when the URL is unset."""
+        return self.api_env.get(connection_id)
+
+
+API_CONNECTIONS = ("facebook_graph", "x_api")
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _http_url(env: Mapping[str, str], name: str) -> str | None:
+    value = _text(env, name)
+    if value is not None and (
+        urlsplit(value).scheme not in ("http", "https") or "://" not in value
+    ):
+        raise SettingError(f"{name} must be an http(s):// URL")
+    return value
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = _text(env, name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (_text(env, name) or "0").lower()
+    if value not in ("0", "1", "true", "false", "yes", "no"):
+        raise SettingError(f"{name} must be 1/0, true/false or yes/no (got {value!r})")
+    return value in ("1", "true", "yes")
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Every setting, validated; `env` defaults to the process environment."""
+    env = os.environ if env is None else env
+    home = _path(env, "SOCIAL_CRM_HOME", Path(__file__).resolve().parents[2])
+    local = _path(env, "SOCIAL_CRM_LOCAL_DIR", home / ".local")
+    warehouse_url = _text(env, "WAREHOUSE_URL")
+    if warehouse_url is not None:
+        from social_crm.warehouse import WarehouseUrl
+
+        WarehouseUrl.parse(warehouse_url)  # raises naming WAREHOUSE_URL
+    bi_user, bi_password = _text(env, "BI_READER_USER"), _text(env, "BI_READER_PASSWORD")
+    if (bi_user is None) != (bi_password is None):
+        raise SettingError("set both BI_READER_USER and BI_READER_PASSWORD, or neither")
+    api_env = {}
+    for connection_id in API_CONNECTIONS:
+        prefix = connection_id.upper()
+        url = _http_url(env, f"{prefix}_URL")
+        if url is not None:
+            api_env[connection_id] = (url, _text(env, f"{prefix}_TOKEN") or "")
+    return Settings(
+        home=home,
+        local_dir=local,
+        dbt_project_dir=_path(env, "DBT_PROJECT_DIR", home / "dbt_project"),
+        data_docs_dir=_path(env, "SOCIAL_CRM_DATA_DOCS_DIR", local / "docs" / "data_docs"),
+        dbt_docs_dir=local / "docs" / "dbt",
+        crm_drop_dir=_path(env, "CRM_DROP_DIR", local / "crm_drop"),
+        warehouse_url=warehouse_url,
+        alert_webhook=_http_url(env, "SOCIAL_CRM_ALERT_WEBHOOK"),
+        bi_reader_user=bi_user,
+        bi_reader_password=bi_password,
+        metabase_url=_http_url(env, "METABASE_URL"),
+        metabase_admin_email=_text(env, "METABASE_ADMIN_EMAIL"),
+        metabase_admin_password=_text(env, "METABASE_ADMIN_PASSWORD"),
+        ca_bundle=_text(env, "REQUESTS_CA_BUNDLE") or _text(env, "CURL_CA_BUNDLE"),
+        debug=_flag(env, "SOCIAL_CRM_DEBUG"),
+        api_env=api_env,
+    )
+
+
+@dataclass(frozen=True)
+class ApiOptions:
+    """The extras of an API connection (`facebook_graph`, `x_api`), typed and validated."""
+
+    api_version: str
+    lookback_days: int = 30
+    page_size: int = 100
+    page_ids: tuple[str, ...] = ()
+    author_followers: bool = True
+    max_attempts: int = 8
+    backoff_base: float = 0.5
+    rate_limit_wait: float = 60.0
+    rate_limit_cap: float = 900.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+    @classmethod
+    def parse(cls, connection_id: str, extra: Mapping[str, Any], api_version: str) -> ApiOptions:
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(extra) - known)
+        if unknown:
+            raise SettingError(
+                f"connection '{connection_id}': unknown extra {', '.join(unknown)}"
+                f" (known: {', '.join(sorted(known))})"
+            )
+        values: dict[str, Any] = {"api_version": str(extra.get("api_version", api_version))}
+        for name in known - {"api_version"}:
+            if name not in extra:
+                continue
+            default = cls.__dataclass_fields__[name].default
+            values[name] = _extra_value(connection_id, name, extra[name], default)
+        options = cls(**values)
+        for name in ("lookback_days", "page_size", "max_attempts"):
+            if getattr(options, name) < 1:
+                raise SettingError(f"connection '{connection_id}': extra {name} must be >= 1")
+        return options
+
+
+def _extra_value(connection_id: str, name: str, value: Any, default: Any) -> Any:
+    where = f"connection '{connection_id}': extra {name}"
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "false", "1", "0"):
+            return str(value).lower() in ("true", "1")
+        raise SettingError(f"{where} must be true or false (got {value!r})")
+    if isinstance(default, tuple):
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(str(i).strip() for i in items):
+            raise SettingError(f"{where} must be a list of ids or a comma-separated string")
+        return tuple(str(i).strip() for i in items)
+    try:
+        number = type(default)(value)
+    except (TypeError, ValueError):
+        raise SettingError(f"{where} must be a number (got {value!r})") from None
+    if number < 0:
+        raise SettingError(f"{where} must not be negative (got {value!r})")
+    return number

@@ -1,0 +1,72 @@
+"""Run dbt against the warehouse from Python (CLI, DAG tasks, tests)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from social_crm import warehouse
+from social_crm.paths import dbt_project_dir
+
+log = logging.getLogger(__name__)
+
+
+class DbtRunError(RuntimeError):
+    """A dbt command failed; the message names the failed nodes."""
+
+
+@dataclass
+class DbtResult:
+    command: str
+    statuses: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # per node, as dbt timed it
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for status in self.statuses.values():
+            counts[status] = counts.get(status, 0) + 1
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        return f"dbt {self.command}: {parts or 'nothing to do'}"
+
+
+def dbt_env() -> dict[str, str]:
+    """Variables dbt_project/profiles.yml reads, for the warehouse in use."""
+    return warehouse.resolve().dbt_env()
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore them."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def run(command: str, *args: str, extra: Sequence[str] = ()) -> DbtResult:
+    """Run `dbt <command>` on our project; raise DbtRunError naming what failed."""
+    from dbt.cli.main import dbtRunner
+
+    project = str(dbt_project_dir())
+    cli_args = [command, *args, "--project-dir", project, "--profiles-dir", project, *extra]
+    with environment(dbt_env()):
+        outcome = dbtRunner().invoke(cli_args)
+    result = DbtResult(command=command)
+    for node in getattr(outcome.result, "results", None) or []:
+        result.statuses[node.node.unique_id] = str(node.status)
+        result.seconds[node.node.unique_id] = round(node.execution_time or 0.0, 3)
+    failed = [uid for uid, status in result.statuses.items() if status in {"error", "fail"}]
+    if outcome.exception is not None or not outcome.success:
+        reason = f"failed nodes: {', '.join(failed)}" if failed else str(outcome.exception)
+        raise DbtRunError(f"dbt {command} failed; {reason}")
+    log.info(result.summary())
+    return result
