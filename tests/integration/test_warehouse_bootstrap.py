@@ -184,7 +184,7 @@ def test_upgrade_renames_the_marts_keeping_their_rows_and_publish_state(
         monkeypatch.setattr(migrations, "available", lambda: shipped)
         migrations.apply(conn)
         rows = [
-            conn.execute(f"select person_id from {schema}.people").fetchall()
+            conn.execute(f"select person_id from {schema}.people").fetchall()  # noqa: S608
             for schema in ("marts_build", "marts")
         ]
         bookkept = conn.execute(
