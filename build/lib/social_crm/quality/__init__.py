@@ -1,1 +1,0 @@
-"""Great Expectations suites and the publish gate."""

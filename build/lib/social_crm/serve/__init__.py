@@ -1,1 +1,0 @@
-"""Serving: publishing the gated marts to the schema BI reads, the BI login, Metabase."""
