@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from social_crm.extract.http import Page, PrefetchedPages
+from social_crm.extract.http import Page
+from social_crm.extract.read_ahead import PrefetchedPages
 
 
 def walk(produced: list[int], pages: int, fail_at: int | None = None):

@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from social_crm.extract.extractor import Extractor
-from social_crm.extract.http import Page, PrefetchedPages
+from social_crm.extract.http import Page
+from social_crm.extract.read_ahead import PrefetchedPages
 from social_crm.extract.records import InvalidRecord, land_or_quarantine, require_id
 from social_crm.load.landing import BatchResult, LandingBatch, RawRecord, read_watermark
 

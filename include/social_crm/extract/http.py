@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import random
 import threading
 import time
@@ -267,46 +266,3 @@ def _decode(response: requests.Response) -> tuple[dict, str | None]:
     if not isinstance(body, dict):
         return {}, f"HTTP {response.status_code} with a JSON {type(body).__name__}, not an object"
     return body, None
-
-
-class PrefetchedPages:
-    """A page walk run ahead by a background thread, at most `depth` pages ahead of its reader,
-    so the API answers the next requests while the reader lands the current page. Memory stays
-    bounded (depth pages per walk). The walk's errors are raised to the reader where the page
-    would have been; `close()` stops a walk the reader no longer wants."""
-
-    def __init__(self, pages: Iterator[Page], depth: int = 2) -> None:
-        self._queue: queue.Queue = queue.Queue(maxsize=depth)
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(pages,), daemon=True)
-        self._thread.start()
-
-    def _run(self, pages: Iterator[Page]) -> None:
-        try:
-            for page in pages:
-                if not self._put(("page", page)):
-                    return
-            self._put(("end", None))
-        except BaseException as exc:  # handed to the reader, raised there
-            self._put(("error", exc))
-
-    def _put(self, item: tuple[str, Any]) -> bool:
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __iter__(self) -> Iterator[Page]:
-        while True:
-            kind, value = self._queue.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-
-    def close(self) -> None:
-        self._stopped.set()
