@@ -14,27 +14,27 @@ land as new versions, deletions as tombstones) and updates those Assets.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from airflow.sdk import dag, task
 
 from social_crm.orchestration.assets import FACEBOOK_PAGE, FACEBOOK_POSTS, FACEBOOK_VISITOR_POSTS
+from social_crm.orchestration.dag_defaults import START_DATE, default_args
 
 
 @dag(
     dag_id="extract_facebook",
     schedule="@hourly",
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["social_crm", "extract", "facebook"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": 3,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "pool": "facebook_api",
-    },
+    default_args=default_args(
+        retries=3,
+        retry_delay=timedelta(minutes=2),
+        retry_exponential_backoff=True,
+        pool="facebook_api",
+    ),
     doc_md=__doc__,
 )
 def extract_facebook() -> None:

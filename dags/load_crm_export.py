@@ -9,21 +9,22 @@ place and re-landing is a no-op, so a rerun or a backfill is safe.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from airflow.sdk import dag, task
 
 from social_crm.orchestration.assets import CRM
+from social_crm.orchestration.dag_defaults import START_DATE, default_args
 
 
 @dag(
     dag_id="load_crm_export",
     schedule="@daily",
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["social_crm", "extract", "crm"],
-    default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args=default_args(retries=2, retry_delay=timedelta(minutes=5)),
     doc_md=__doc__,
 )
 def load_crm_export() -> None:

@@ -9,30 +9,21 @@ mart. `marts` keeps the last good build until the new one passes the quality gat
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from airflow.sdk import dag, task
 
-
-def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
-    from social_crm.orchestration.notify import on_failure
-
-    on_failure(context)
+from social_crm.orchestration.dag_defaults import START_DATE, default_args
 
 
 @dag(
     dag_id="social_crm_full_refresh",
     schedule=None,
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["social_crm", "dbt", "manual"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": 1,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": _notify,
-    },
+    default_args=default_args(retries=1, retry_delay=timedelta(minutes=5), alert=True),
     doc_md=__doc__,
 )
 def social_crm_full_refresh() -> None:

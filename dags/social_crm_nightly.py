@@ -33,7 +33,7 @@ If the 02:00 run has not published by 06:00 UTC, a deadline alert fires.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from airflow.sdk import (
     AssetAny,
@@ -47,14 +47,9 @@ from airflow.sdk import (
 )
 
 from social_crm.orchestration.assets import ALL_RAW, PUBLISHED_MARTS
+from social_crm.orchestration.dag_defaults import START_DATE, default_args
 from social_crm.transform.cosmos_groups import dbt_task_group
 from social_crm.transform.dbt_selections import MARTS_SELECT, STAGING_SELECT
-
-
-def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
-    from social_crm.orchestration.notify import on_failure
-
-    on_failure(context)
 
 
 @dag(
@@ -64,16 +59,11 @@ def _notify(context) -> None:  # noqa: ANN001 - Airflow's context
         timetable=CronTriggerTimetable("0 2 * * *", timezone="UTC"),
         assets=AssetAny(*{asset.name: asset for asset in ALL_RAW}.values()),
     ),
-    start_date=datetime(2026, 1, 1),
+    start_date=START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=["social_crm", "dbt", "nightly"],
-    default_args={
-        "owner": "data-engineering",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": _notify,
-    },
+    default_args=default_args(retries=2, retry_delay=timedelta(minutes=5), alert=True),
     # the 02:00 run must have published by 06:00 UTC, or the on-call person hears of it
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_LOGICAL_DATE,

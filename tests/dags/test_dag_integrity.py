@@ -72,7 +72,12 @@ def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
 
 PARSE_TIME_MODULES = tuple(
     f"from social_crm.{module} import"
-    for module in ("orchestration.assets", "transform.dbt_selections", "transform.cosmos_groups")
+    for module in (
+        "orchestration.assets",
+        "orchestration.dag_defaults",
+        "transform.dbt_selections",
+        "transform.cosmos_groups",
+    )
 )
 
 
