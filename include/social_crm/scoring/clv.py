@@ -109,12 +109,14 @@ LOG_BOUNDS = (-15.0, 15.0)
 
 
 def _minimize(objective, starts) -> np.ndarray:  # noqa: ANN001
-    """From each start, L-BFGS-B then a Nelder-Mead polish, all within LOG_BOUNDS; the best
-    finite optimum of them all. The iteration caps keep flat likelihoods from running for
-    minutes."""
+    """L-BFGS-B then a Nelder-Mead polish, within LOG_BOUNDS, from the first start; from the
+    next start only when that search did not converge. The best finite optimum found. The
+    iteration caps keep flat likelihoods from running for minutes."""
     bounds = [LOG_BOUNDS] * len(starts[0])
-    found = []
+    found, converged = [], False
     for start in starts:
+        if converged:
+            break
         x0 = np.clip(np.log(np.asarray(start, dtype=float)), *LOG_BOUNDS)
         first = optimize.minimize(objective, x0, method="L-BFGS-B", bounds=bounds)
         polished = optimize.minimize(
@@ -124,7 +126,9 @@ def _minimize(objective, starts) -> np.ndarray:  # noqa: ANN001
             bounds=bounds,
             options={"maxiter": 2_000, "xatol": 1e-7, "fatol": 1e-9},
         )
-        found += [r for r in (first, polished) if np.isfinite(r.fun) and r.fun < 1e300]
+        finite = [r for r in (first, polished) if np.isfinite(r.fun) and r.fun < 1e300]
+        converged = bool(first.success) and bool(finite)
+        found += finite
     if not found:
         raise FitError("the likelihood did not converge from any start")
     return min(found, key=lambda r: r.fun).x
