@@ -40,7 +40,7 @@ def test_duplicate_key_in_a_mart_blocks_publishing(built):
     with pipeline.connect() as conn:
         conn.execute("insert into marts_build.people select * from marts_build.people limit 1")
     try:
-        with pytest.raises(DbtRunError, match="unique_dim_customers_person_id"):
+        with pytest.raises(DbtRunError, match="unique_people_person_id"):
             dbt_runner.run("test", "--select", "marts")
         assert _marts_snapshot(pipeline) == before
     finally:
