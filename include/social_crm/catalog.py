@@ -122,10 +122,3 @@ def raw_table(name: str) -> RawTable:
         if table.name == name:
             return table
     raise KeyError(f"no raw table {name!r} in the catalog")
-
-
-def mart(name: str) -> Mart:
-    for found in MARTS:
-        if found.name == name:
-            return found
-    raise KeyError(f"no mart {name!r} in the catalog")

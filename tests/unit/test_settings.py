@@ -92,20 +92,20 @@ def test_connection_extras_from_the_ui_as_strings_are_typed():
     assert (options.lookback_days, options.author_followers) == (7, False)
 
 
-def _without_warehouse_url(code: str) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "SOCIAL_CRM_LOCAL_DIR": str(REPO / ".local" / "test")}
+def _in_a_clean_environment(code: str, **env: str) -> subprocess.CompletedProcess:
+    """`code` run by this Python with only PATH and `env` set (a worker without our settings)."""
+    env = {"PATH": "/usr/bin:/bin", **env}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
 
 
 def test_a_worker_without_warehouse_url_fails_naming_it():
     code = "from social_crm import warehouse; warehouse.connect()"
-    result = _without_warehouse_url(code)
+    result = _in_a_clean_environment(code, SOCIAL_CRM_LOCAL_DIR=str(REPO / ".local" / "test"))
     assert result.returncode != 0 and "WAREHOUSE_URL is not set" in result.stderr
 
 
 def test_the_cli_fails_at_start_naming_a_bad_setting():
     code = "import sys; from social_crm import cli; sys.exit(cli.main(['doctor']))"
-    env = {"PATH": "/usr/bin:/bin", "CRM_DROP_DIR": "/tmp", "METABASE_URL": "metabase:3000"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    result = _in_a_clean_environment(code, METABASE_URL="metabase:3000")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: METABASE_URL must be an http(s):// URL"
