@@ -22,8 +22,8 @@ import requests
 from social_crm import warehouse
 from social_crm.paths import local_dir
 from social_crm_dev import airflow_env, dag_runs, local_warehouse
+from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.config import WorldConfig
-from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 

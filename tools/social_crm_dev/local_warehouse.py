@@ -24,8 +24,10 @@ def use(*, start: bool = True) -> warehouse.WarehouseUrl | None:
     `start`, else only when already running; None when not running)."""
     if settings.load().warehouse_url:
         return warehouse.resolve()
-    found = embedded_postgres.ensure_running(data_dir()) if start else None
-    found = found or embedded_postgres.read_running(data_dir())
+    if start:
+        found = embedded_postgres.ensure_running(data_dir())
+    else:
+        found = embedded_postgres.read_running(data_dir())
     if found is None:
         return None
     os.environ[warehouse.URL_ENV] = found.url

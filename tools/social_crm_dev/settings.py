@@ -8,7 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from social_crm.settings import SettingError
-from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
+
+# the simulator's tokens when SIM_FACEBOOK_TOKEN / SIM_X_TOKEN are not set
+DEFAULT_FB_TOKEN = "sim-facebook-token"
+DEFAULT_X_TOKEN = "sim-x-bearer-token"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """API credentials from an Airflow Connection, else from environment variables.
 
-Connection `facebook_graph` / `x_api`: host = base URL, password = token, extra JSON may hold
-`api_version`, `rate_limit_wait` (seconds) and `lookback_days`. Without Airflow (CLI, tests):
-`FACEBOOK_GRAPH_URL` + `FACEBOOK_GRAPH_TOKEN`, `X_API_URL` + `X_API_TOKEN`.
+Connection `facebook_graph` / `x_api`: host = base URL, password = token, extra JSON = the
+options `settings.ApiOptions` validates (api_version, lookback_days, ...). Without Airflow (CLI,
+tests): `FACEBOOK_GRAPH_URL` + `FACEBOOK_GRAPH_TOKEN`, `X_API_URL` + `X_API_TOKEN`.
 """
 
 from __future__ import annotations

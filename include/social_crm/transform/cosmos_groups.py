@@ -16,8 +16,8 @@ from social_crm.transform.dbt_manifest import ensure_manifest
 
 
 def _use_warehouse(context: Any) -> None:  # noqa: ARG001 - Airflow passes the task context
-    """pre_execute hook: point profiles.yml at the warehouse in use (WAREHOUSE_URL or the
-    embedded one) in the task's process, just before dbt runs."""
+    """pre_execute hook: point profiles.yml at the warehouse WAREHOUSE_URL names, in the task's
+    process, just before dbt runs."""
     import os
 
     from social_crm.transform.dbt_runner import dbt_env

@@ -17,6 +17,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
 from social_crm_dev.simulator.graph_api import GraphApi, graph_error
 from social_crm_dev.simulator.responses import ApiError, Response
@@ -25,8 +26,6 @@ from social_crm_dev.simulator.x_api import XApi
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FB_TOKEN = "sim-facebook-token"
-DEFAULT_X_TOKEN = "sim-x-bearer-token"
 _VERSION = re.compile(r"^v\d+\.\d+$")
 X_WINDOW_LIMIT = 450
 
