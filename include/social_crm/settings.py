@@ -124,7 +124,12 @@ class ApiOptions:
     lookback_days: int = 30
     page_size: int = 100
     page_ids: tuple[str, ...] = ()
-    author_followers: bool = True
+    # X: the project's access tier (its endpoints and monthly Post cap), a cap of our own below
+    # the tier's (0: the tier's), full-archive search (look back beyond 7 days), follower walks
+    tier: str = "basic"
+    monthly_read_cap: int = 0
+    full_archive: bool = False
+    follower_walks: str = "off"
     max_attempts: int = 8
     backoff_base: float = 0.5
     rate_limit_wait: float = 60.0
@@ -148,14 +153,30 @@ class ApiOptions:
             default = cls.__dataclass_fields__[name].default
             values[name] = _extra_value(connection_id, name, extra[name], default)
         options = cls(**values)
+        for name, allowed in CHOICES.items():
+            if getattr(options, name) not in allowed:
+                raise SettingError(
+                    f"connection '{connection_id}': extra {name} must be one of "
+                    f"{', '.join(allowed)} (got {getattr(options, name)!r})"
+                )
         for name in ("lookback_days", "page_size", "max_attempts"):
             if getattr(options, name) < 1:
                 raise SettingError(f"connection '{connection_id}': extra {name} must be >= 1")
         return options
 
 
+CHOICES = {
+    "tier": ("free", "basic", "pro", "enterprise"),
+    # off: no follower lists; brands: the followers of the tracked brand accounts; authors: also
+    # of every author who mentions a brand (thousands of calls: pro tier and above)
+    "follower_walks": ("off", "brands", "authors"),
+}
+
+
 def _extra_value(connection_id: str, name: str, value: Any, default: Any) -> Any:
     where = f"connection '{connection_id}': extra {name}"
+    if isinstance(default, str):
+        return str(value).strip().lower()
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value

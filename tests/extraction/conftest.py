@@ -18,9 +18,19 @@ from social_crm_dev.simulator.config import WorldConfig
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
+from social_crm_dev.simulator.x_api import XProfile
 from tests.databases import new_database
 
 WORLD = WorldConfig(seed=11, scale=0.03, days=20)
+
+
+def test_x_profile() -> XProfile:
+    """A pro project whose 15-minute request limits are reported but not enforced (the tests
+    of those limits use a profile of their own)."""
+    return XProfile(tier="pro", window_seconds=0)
+
+
+test_x_profile.__test__ = False  # a helper, not a test
 FAST_RETRY = RetryPolicy(
     max_attempts=12, backoff_base=0.01, backoff_cap=0.05, rate_limit_wait=0.01, rate_limit_cap=0.05
 )
@@ -28,7 +38,7 @@ FAST_RETRY = RetryPolicy(
 
 @pytest.fixture
 def sim():
-    with SimulatorServer(World(WORLD)) as server:
+    with SimulatorServer(World(WORLD), x_profile=test_x_profile()) as server:
         yield server
 
 
@@ -50,6 +60,7 @@ class Pipeline:
         fb_token: str = DEFAULT_FB_TOKEN,
         x_token: str = DEFAULT_X_TOKEN,
         read_timeout: float = 10.0,
+        x_settings: dict | None = None,
     ) -> None:
         self.sim, self.db = sim, db
         tracked = brands.load()
@@ -58,7 +69,7 @@ class Pipeline:
             "facebook_graph",
             sim.url,
             fb_token,
-            api_version="v21.0",
+            api_version="v24.0",
             retry=FAST_RETRY,
             timeout=timeout,
         )
@@ -78,8 +89,14 @@ class Pipeline:
             XSettings(
                 tuple(b.x_handle for b in tracked),
                 tuple(b.x_user_id for b in tracked),
-                lookback_days=60,
-                page_size=50,
+                **{
+                    "lookback_days": 60,
+                    "page_size": 50,
+                    "tier": "pro",
+                    "full_archive": True,
+                    "follower_walks": "authors",
+                    **(x_settings or {}),
+                },
             ),
         )
 
@@ -227,7 +244,7 @@ def built(warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
     with (
-        SimulatorServer(World(WORLD)) as sim,
+        SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
         pytest.MonkeyPatch.context() as patch,
     ):

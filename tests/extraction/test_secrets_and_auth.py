@@ -40,7 +40,7 @@ def test_a_captured_run_never_shows_a_token(sim, db, caplog, capfd):
             *(r.summary() for r in results),
         ]
     )
-    assert "waiting" in caplog.text and "GET /v21.0" in caplog.text  # the log was captured
+    assert "waiting" in caplog.text and "GET /v24.0" in caplog.text  # the log was captured
     assert FB_TOKEN not in everything
     assert X_TOKEN not in everything
 

@@ -6,13 +6,15 @@ from social_crm_dev.simulator.config import WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
+from social_crm_dev.simulator.x_api import XProfile
 
 SMALL = WorldConfig(seed=3, scale=0.05, days=30)
 
 
 @pytest.fixture(scope="module")
 def server():
-    with SimulatorServer(World(SMALL)) as running:
+    # pro: every endpoint; request limits reported, not enforced (walks page at size 1)
+    with SimulatorServer(World(SMALL), x_profile=XProfile(window_seconds=0)) as running:
         yield running
 
 

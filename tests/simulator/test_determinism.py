@@ -41,16 +41,16 @@ def test_other_seed_gives_another_world(tmp_path, truth_dir):
 def _pages(base):
     page = BRANDS[0].page_id
     posts = requests.get(
-        f"{base}/v21.0/{page}/posts", params={"access_token": FB_TOKEN, "limit": 5}
+        f"{base}/v24.0/{page}/posts", params={"access_token": FB_TOKEN, "limit": 5}
     ).json()
     first = posts["data"][0]["id"]
     answers = [
         posts,
         requests.get(
-            f"{base}/v21.0/{first}/comments", params={"access_token": FB_TOKEN, "filter": "stream"}
+            f"{base}/v24.0/{first}/comments", params={"access_token": FB_TOKEN, "filter": "stream"}
         ).json(),
         requests.get(
-            f"{base}/v21.0/{first}/reactions",
+            f"{base}/v24.0/{first}/reactions",
             params={"access_token": FB_TOKEN, "summary": "total_count"},
         ).json(),
         requests.get(

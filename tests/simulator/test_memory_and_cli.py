@@ -93,8 +93,8 @@ def test_serve_api_command_serves_both_apis(tmp_path):
 
     with simulator(WorldConfig(seed=1, scale=0.02, days=10), tmp_path / "sim.log") as base:
         page = requests.get(
-            f"{base}/v21.0/104000000000001",
-            params={"access_token": "sim-facebook-token"},
+            f"{base}/v24.0/104000000000001",
+            params={"access_token": "sim-facebook-token", "fields": "name,fan_count"},
             timeout=5,
         ).json()
         assert page["name"] == "Fjordbrew Coffee" and page["fan_count"] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from social_crm_dev.simulator.config import BRANDS
+from social_crm_dev.simulator.config import BRANDS, WORLD_START
 
 FB_TOKEN = "sim-facebook-token"
 X_HEADERS = {"Authorization": "Bearer sim-x-bearer-token"}
@@ -12,7 +12,7 @@ X_HEADERS = {"Authorization": "Bearer sim-x-bearer-token"}
 
 def graph_pages(base: str, path: str, limit: int, **params: str) -> list[dict]:
     items: list[dict] = []
-    url: str | None = f"{base}/v21.0/{path}"
+    url: str | None = f"{base}/v24.0/{path}"
     query: dict | None = {"access_token": FB_TOKEN, "limit": limit, **params}
     while url:
         body = requests.get(url, params=query, timeout=30).json()
@@ -55,10 +55,11 @@ def walk_everything(base: str, graph_limit: int, x_limit: int) -> dict[str, list
         query = f"@{brand.x_handle} OR from:{brand.x_handle}"
         for tweet in x_pages(
             base,
-            "tweets/search/recent",
+            "tweets/search/all",  # full archive: recent search serves the last 7 days only
             x_limit,
             "next_token",
             query=query,
+            start_time=WORLD_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
             **{"tweet.fields": "created_at,lang,referenced_tweets"},
         ):
             seen["tweets"].append({**tweet, "brand": brand.key})

@@ -73,7 +73,7 @@ def test_an_unknown_connection_extra_is_refused_naming_the_connection():
 
 def test_a_connection_extra_of_the_wrong_type_is_refused_naming_it():
     with pytest.raises(SettingError, match="'facebook_graph': extra read_timeout must be a num"):
-        ApiOptions.parse("facebook_graph", {"read_timeout": "slow"}, "v21.0")
+        ApiOptions.parse("facebook_graph", {"read_timeout": "slow"}, "v24.0")
 
 
 def test_a_zero_look_back_is_refused():
@@ -82,14 +82,19 @@ def test_a_zero_look_back_is_refused():
 
 
 def test_page_ids_are_read_from_a_list_or_a_comma_separated_string():
-    as_list = ApiOptions.parse("facebook_graph", {"page_ids": ["1", 2]}, "v21.0")
-    as_text = ApiOptions.parse("facebook_graph", {"page_ids": "1, 2"}, "v21.0")
+    as_list = ApiOptions.parse("facebook_graph", {"page_ids": ["1", 2]}, "v24.0")
+    as_text = ApiOptions.parse("facebook_graph", {"page_ids": "1, 2"}, "v24.0")
     assert as_list.page_ids == as_text.page_ids == ("1", "2")
 
 
 def test_connection_extras_from_the_ui_as_strings_are_typed():
-    options = ApiOptions.parse("x_api", {"lookback_days": "7", "author_followers": "false"}, "2")
-    assert (options.lookback_days, options.author_followers) == (7, False)
+    options = ApiOptions.parse("x_api", {"lookback_days": "7", "full_archive": "true"}, "2")
+    assert (options.lookback_days, options.full_archive) == (7, True)
+
+
+def test_an_unknown_x_tier_is_refused_with_the_known_ones():
+    with pytest.raises(SettingError, match="extra tier must be one of free, basic, pro"):
+        ApiOptions.parse("x_api", {"tier": "gold"}, "2")
 
 
 def _in_a_clean_environment(code: str, **env: str) -> subprocess.CompletedProcess:

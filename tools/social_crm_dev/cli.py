@@ -103,7 +103,7 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
         faults=faults,
     )
     print(f"simulator listening on {server.url}", flush=True)
-    print(f"    Graph API: {server.url}/v21.0/   X API v2: {server.url}/2/", flush=True)
+    print(f"    Graph API: {server.url}/v24.0/   X API v2: {server.url}/2/", flush=True)
     print(f"    admin: GET {server.url}/_admin/state, POST /_admin/faults, POST /_admin/advance")
     try:
         server.httpd.serve_forever()

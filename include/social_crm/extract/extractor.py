@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from social_crm.extract.http import ApiClient
-from social_crm.load.landing import LandingBatch
+from social_crm.load.landing import ConfirmGone, LandingBatch
 
 
 class Extractor:
@@ -28,7 +28,9 @@ class Extractor:
         self.settings = settings
         self.interval = interval
 
-    def _batch(self, conn: psycopg.Connection, entity: str) -> LandingBatch:
+    def _batch(
+        self, conn: psycopg.Connection, entity: str, *, confirm_gone: ConfirmGone | None = None
+    ) -> LandingBatch:
         return LandingBatch(
             conn,
             self.source,
@@ -36,4 +38,5 @@ class Extractor:
             interval=self.interval,
             api_version=self.client.api_version,
             secrets=self.client.secrets_to_redact(),
+            confirm_gone=confirm_gone,
         )

@@ -2,8 +2,15 @@
 comments (and replies) and reactions, and the profiles of the people who engaged.
 
 Incremental by a look-back window: posts created since (newest seen - lookback_days) are walked
-again with all their comments and reactions, so new items and edits land as new versions and
-items no longer returned land as tombstones. The first run walks everything.
+again with all their comments and reactions, so new items and edits land as new versions. An
+item no longer returned is looked up by id (`?ids=`, 50 at a time, then one by one when the
+batch lookup names a missing alias) and lands as a tombstone only when the Graph API answers
+that it does not exist; a reaction, which has no id of its own, only when a second walk of its
+post's reactions agrees. The first run walks everything.
+
+A Page token reads `id` and `name` of the people who engage with the Page's content, nothing
+more (developers.facebook.com/docs/graph-api/reference/user: email, location and the rest need
+the person's own login); we ask for no more than that.
 """
 
 from __future__ import annotations
@@ -15,17 +22,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
+
+from social_crm.extract import graph_metrics
 from social_crm.extract.extractor import Extractor
-from social_crm.extract.http import Page
+from social_crm.extract.http import ApiError, Page
 from social_crm.extract.read_ahead import PrefetchedPages
-from social_crm.extract.records import InvalidRecord, land_or_quarantine, require_id
-from social_crm.load.landing import BatchResult, LandingBatch, RawRecord, read_watermark
+from social_crm.extract.records import (
+    GRAPH_ID,
+    InvalidRecord,
+    graph_id,
+    land_or_quarantine,
+    require_id,
+)
+from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
 
 log = logging.getLogger(__name__)
 
 SOURCE = "facebook"
 REACTION_TYPES = {"LIKE", "LOVE", "HAHA", "WOW", "SAD", "ANGRY", "CARE", "THANKFUL", "PRIDE"}
-PROFILE_FIELDS = "id,name,email,location"
+PROFILE_FIELDS = "id,name"  # all a Page token may read of the people who engage
 LOOKUP_BATCH = 50  # Graph's limit for ?ids=
 ACTIVITY_AHEAD = 3  # posts whose comments and reactions are fetched while one post is landed
 
@@ -67,16 +83,31 @@ class FacebookExtractor(Extractor):
         return batch.result
 
     def insights(self) -> BatchResult:
+        """Daily Page Insights of the registry's metrics. A metric the API rejects is dropped
+        (and recorded in meta.rejected_metrics); the others land."""
         with self.connect() as conn:
             mark = read_watermark(conn, SOURCE, "page_insights").get("last_event_at")
+            rejected = {
+                row[0]
+                for row in conn.execute(
+                    "select metric from meta.rejected_metrics where source = %s", (SOURCE,)
+                ).fetchall()
+            }
+            today = (self.interval[1] or datetime.now(UTC)).date()
+            metrics = graph_metrics.to_request(today, rejected)
+            if rejected:
+                log.warning(
+                    "facebook insights: not asking for %s (rejected by the API before; see "
+                    "meta.rejected_metrics)",
+                    ", ".join(sorted(rejected)),
+                )
             with self._batch(conn, "page_insights") as batch:
                 newest = mark
                 for page_id in self.settings.page_ids:
-                    params = {"metric": "page_fans,page_fan_adds,page_fan_removes", "period": "day"}
+                    params = {"period": "day"}
                     if mark is not None:
                         params["since"] = (mark - timedelta(days=2)).strftime("%Y-%m-%d")
-                    body = self.client.get_json(f"{page_id}/insights", params)
-                    for metric in body.get("data") or []:
+                    for metric in self._insight_series(conn, page_id, metrics, params):
                         for value in metric.get("values") or []:
                             item = {
                                 "page_id": page_id,
@@ -90,6 +121,52 @@ class FacebookExtractor(Extractor):
                 batch.set_watermark(last_event_at=newest)
         return batch.result
 
+    def _insight_series(
+        self, conn: psycopg.Connection, page_id: str, metrics: list[str], params: dict
+    ) -> list[dict]:
+        """The series of `metrics` for a page: one request, or, when the API rejects a metric
+        (it does not say which), one request per metric, dropping the rejected ones."""
+        if not metrics:
+            return []
+        try:
+            body = self.client.get_json(
+                f"{page_id}/insights", {**params, "metric": ",".join(metrics)}
+            )
+            return list(body.get("data") or [])
+        except ApiError as exc:
+            if not graph_metrics.is_invalid_metric_error(exc.graph_message):
+                raise
+        series = []
+        for metric in list(metrics):
+            try:
+                body = self.client.get_json(f"{page_id}/insights", {**params, "metric": metric})
+            except ApiError as exc:
+                if not graph_metrics.is_invalid_metric_error(exc.graph_message):
+                    raise
+                self._reject_metric(conn, metric, exc.graph_message)
+                metrics.remove(metric)
+                continue
+            series += body.get("data") or []
+        return series
+
+    def _reject_metric(self, conn: psycopg.Connection, metric: str, error: str) -> None:
+        log.warning(
+            "facebook insights: the Graph API (%s) rejects metric %s (%s); dropped, the other "
+            "metrics land. Update include/social_crm/extract/graph_metrics.py",
+            self.client.api_version,
+            metric,
+            error,
+        )
+        # recorded at once, on a connection of its own: a failed batch still remembers it
+        with self.connect() as own:
+            own.execute(
+                "insert into meta.rejected_metrics (source, metric, api_version, error)"
+                " values (%s, %s, %s, %s) on conflict (source, metric) do update set"
+                " error = excluded.error, api_version = excluded.api_version,"
+                " last_rejected_at = now()",
+                (SOURCE, metric, self.client.api_version, error[:500]),
+            )
+
     # --- posts, comments, reactions -------------------------------------------------------
 
     def posts_with_activity(self, edge: str = "posts") -> list[BatchResult]:
@@ -102,9 +179,11 @@ class FacebookExtractor(Extractor):
             since = mark - timedelta(days=self.settings.lookback_days) if mark else None
             people: set[str] = set()
             with (
-                self._batch(c_posts, entity) as posts,
-                self._batch(c_comments, "comments") as comments,
-                self._batch(c_reactions, "reactions") as reactions,
+                self._batch(c_posts, entity, confirm_gone=self._gone_nodes) as posts,
+                self._batch(c_comments, "comments", confirm_gone=self._gone_nodes) as comments,
+                self._batch(
+                    c_reactions, "reactions", confirm_gone=self._gone_reactions
+                ) as reactions,
             ):
                 newest = mark
                 for page_id in self.settings.page_ids:
@@ -127,8 +206,7 @@ class FacebookExtractor(Extractor):
                                 clean = False
                                 continue
                             newest = max(filter(None, (newest, record.event_at)))
-                            if "from" in item and isinstance(item["from"], dict):
-                                people.add(str(item["from"].get("id")))
+                            people.add(_author_id(item))
                             post_ids.append(record.natural_key)
                         for post_id, comment_pages, reaction_pages in self._activity_walks(
                             post_ids
@@ -201,8 +279,8 @@ class FacebookExtractor(Extractor):
                 record = land_or_quarantine(comments, item, lambda i: _comment_record(i, post_id))
                 if record is None:
                     clean = False
-                elif isinstance(item.get("from"), dict):
-                    people.add(str(item["from"].get("id")))
+                else:
+                    people.add(_author_id(item))
         if clean:
             comments.reconcile(post_id)
         clean = True
@@ -219,10 +297,10 @@ class FacebookExtractor(Extractor):
     # --- people ---------------------------------------------------------------------------
 
     def users(self, user_ids: Iterable[str]) -> BatchResult:
-        """Profiles (name, location, verified email where shared) of people not yet landed."""
+        """Profiles (id and name: what a Page token reads) of people not yet landed."""
         page_ids = set(self.settings.page_ids)
         with self.connect() as conn:
-            wanted = sorted(set(user_ids) - page_ids - {"None"})
+            wanted = sorted(u for u in set(user_ids) - page_ids if u and GRAPH_ID.match(u))
             known = {
                 row[0]
                 for row in conn.execute(
@@ -235,15 +313,79 @@ class FacebookExtractor(Extractor):
             with self._batch(conn, "users") as batch:
                 for start in range(0, len(todo), LOOKUP_BATCH):
                     chunk = todo[start : start + LOOKUP_BATCH]
-                    body = self.client.get_json(
-                        "", {"ids": ",".join(chunk), "fields": PROFILE_FIELDS}
-                    )
+                    found = self._lookup(chunk, PROFILE_FIELDS)
                     for user_id in chunk:
-                        land_or_quarantine(
-                            batch, body.get(user_id), lambda i: RawRecord(require_id(i), i)
-                        )
+                        if user_id in found:
+                            land_or_quarantine(
+                                batch, found[user_id], lambda i: RawRecord(require_id(i), i)
+                            )
                 log.info("facebook users: %d looked up, %d already known", len(todo), len(known))
         return batch.result
+
+    # --- deletions, confirmed at the source ----------------------------------------------
+
+    def _lookup(self, ids: list[str], fields: str) -> dict[str, dict]:
+        """The nodes of `ids` that exist, by id: one `?ids=` request, or, when it fails
+        because some do not exist (#803 names them, #100/33 does not), one request per id."""
+        try:
+            body = self.client.get_json("", {"ids": ",".join(ids), "fields": fields})
+            return {key: value for key, value in body.items() if isinstance(value, dict)}
+        except ApiError as exc:
+            if not _is_missing_node(exc):
+                raise
+        found = {}
+        for node in ids:
+            try:
+                found[node] = self.client.get_json(node, {"fields": fields})
+            except ApiError as exc:
+                if not _is_missing_node(exc):
+                    raise
+        return found
+
+    def _gone_nodes(self, missing: list[Missing]) -> set[str]:
+        """Of posts or comments missing from a walk, those the API says do not exist."""
+        keys = [m.natural_key for m in missing if GRAPH_ID.match(m.natural_key)]
+        gone: set[str] = set()
+        for start in range(0, len(keys), LOOKUP_BATCH):
+            chunk = keys[start : start + LOOKUP_BATCH]
+            gone |= set(chunk) - set(self._lookup(chunk, "id"))
+        log.info("facebook: %d missing from the walk, %d confirmed deleted", len(keys), len(gone))
+        return gone
+
+    def _gone_reactions(self, missing: list[Missing]) -> set[str]:
+        """A reaction has no id to look up: it is gone when a second, complete walk of its
+        post's reactions does not return it either (or the post itself no longer exists)."""
+        by_post: dict[str, set[str]] = {}
+        for m in missing:
+            by_post.setdefault(m.scope_key, set()).add(m.natural_key)
+        gone: set[str] = set()
+        for post_id, keys in by_post.items():
+            try:
+                seen = {
+                    f"{post_id}:{item.get('id')}"
+                    for page in self.client.graph_pages(
+                        f"{graph_id(post_id, 'post id')}/reactions",
+                        {"limit": self.settings.page_size},
+                    )
+                    for item in page.items
+                    if isinstance(item, dict)
+                }
+            except ApiError as exc:
+                if not _is_missing_node(exc):
+                    raise
+                seen = set()
+            gone |= keys - seen
+        return gone
+
+
+def _is_missing_node(exc: ApiError) -> bool:
+    """Graph's answers for an id that does not exist: #803 (`?ids=` aliases) or #100/33."""
+    return exc.graph_code == 803 or (exc.graph_code == 100 and exc.graph_subcode == 33)
+
+
+def _author_id(item: dict) -> str:
+    author = item.get("from")
+    return str(author.get("id")) if isinstance(author, dict) else ""
 
 
 def _post_record(item: Any, page_id: str) -> RawRecord:
@@ -258,6 +400,7 @@ def _comment_record(item: Any, post_id: str) -> RawRecord:
     author = item.get("from")
     if not isinstance(author, dict) or not author.get("id"):
         raise InvalidRecord("comment without 'from.id'")
+    graph_id(author["id"], "'from.id'")
     return RawRecord(comment_id, {**item, "post_id": post_id}, scope_key=post_id, event_at=created)
 
 
@@ -271,7 +414,7 @@ def _reaction_record(item: Any, post_id: str) -> RawRecord:
 
 
 def _insight_record(item: dict) -> RawRecord:
-    if item["metric"] not in ("page_fans", "page_fan_adds", "page_fan_removes"):
+    if item["metric"] not in graph_metrics.BY_NAME:
         raise InvalidRecord(f"unexpected insights metric {str(item['metric'])[:40]!r}")
     if not isinstance(item["value"], int):
         raise InvalidRecord(f"insights value is {type(item['value']).__name__}, not a number")

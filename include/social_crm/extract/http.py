@@ -3,7 +3,17 @@ rate-limit waits by the API's own signal, cursor pagination that refuses loops.
 
 Tokens travel in the Authorization header only (Graph `paging.next` URLs carry the token in
 their query string: it is stripped before the URL is requested or logged), and every error
-message is redacted, so no token reaches a log, an exception or an XCom.
+message is redacted, so no token reaches a log, an exception or an XCom. Requests go to the
+connection's own host only: an absolute URL (a paging link) on another host, or a path built
+from data that is not a plain id, is refused before anything is sent.
+
+Errors are read by their code, whatever the HTTP status: Graph throttles with codes 4, 17, 32,
+613 and 80001 on HTTP 400 or 403 (developers.facebook.com/docs/graph-api/overview/rate-limiting),
+X answers 429 with `x-rate-limit-reset` (docs.x.com/x-api/fundamentals/rate-limits), a spent
+monthly Post cap with the `usage-capped` problem type and an endpoint outside the access tier
+with `client-forbidden` / `client-not-enrolled` or error 453 (docs.x.com/x-api/fundamentals/
+post-cap). Graph's usage headers (`X-App-Usage`, `X-Business-Use-Case-Usage`) slow the client
+down before it reaches 100%.
 """
 
 from __future__ import annotations
@@ -11,10 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -26,17 +39,55 @@ from social_crm.privacy.redact import redact
 
 log = logging.getLogger(__name__)
 
-GRAPH_RATE_LIMIT_CODES = {4, 17, 32, 613}
-GRAPH_AUTH_CODES = {190, 10} | set(range(200, 300))
-RETRYABLE_STATUS = {500, 502, 503, 504}
+GRAPH_RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
+GRAPH_AUTH_CODES = {190, 102} | set(range(200, 300))
+GRAPH_PERMISSION_CODES = {10}
+X_FORBIDDEN_TYPES = ("client-forbidden", "client-not-enrolled")
+USAGE_SLOWDOWN_FROM = 80.0  # percent of a Graph usage header: from here on, pace the calls
+_PATH_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class ApiError(RuntimeError):
-    """A request failed for good; the message names the connection and never the token."""
+    """A request failed for good; the message names the connection and never the token.
+    `status` and `body` are the API's answer (None and {} when none came)."""
+
+    def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body if isinstance(body, dict) else {}
+
+    @property
+    def graph_code(self) -> int | None:
+        error = self.body.get("error")
+        return error.get("code") if isinstance(error, dict) else None
+
+    @property
+    def graph_subcode(self) -> int | None:
+        error = self.body.get("error")
+        return error.get("error_subcode") if isinstance(error, dict) else None
+
+    @property
+    def graph_message(self) -> str:
+        error = self.body.get("error")
+        return str(error.get("message") or "") if isinstance(error, dict) else ""
 
 
 class ApiAuthError(ApiError):
     """The API refused the credentials: fix the connection, retrying will not help."""
+
+
+class ApiAccessError(ApiError):
+    """The credentials are valid but their access level (X tier, Graph permission) does not
+    include this endpoint or field: retrying will not help, the connection must change."""
+
+
+class UsageCapExceeded(ApiError):
+    """X's monthly Post cap is spent: nothing more can be read until the next month."""
+
+
+class UnsafeRequest(ApiError):
+    """A request would have left the connection's host (or used a path that is not an id):
+    refused before anything was sent, so the token went nowhere."""
 
 
 class PaginationLoopError(ApiError):
@@ -96,6 +147,9 @@ class ApiClient:
         self._lock = threading.Lock()
         self.calls = 0
         self.waits: list[tuple[str, float]] = []  # (reason, seconds) of every wait, for tests/logs
+        self.usage: dict[str, float] = {}  # latest Graph usage header readings, percent
+        self.last_headers: dict[str, str] = {}  # of the latest answer (X rate-limit state)
+        self._server_date: tuple[datetime, float] | None = None
 
     def __repr__(self) -> str:
         return f"ApiClient({self.connection_id!r}, {self.base_url!r})"
@@ -106,10 +160,60 @@ class ApiClient:
     # --- one request ----------------------------------------------------------------------
 
     def url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
+        """The URL for `path` (relative to the API version) or for an absolute link the API
+        handed back; anything that would leave the connection's host is refused."""
+        base = urlsplit(self.base_url)
+        if "://" in path:
+            target = urlsplit(path)
+            if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+                raise UnsafeRequest(
+                    f"{self.connection_id}: refused a request to {target.scheme}://"
+                    f"{target.netloc}: only {base.scheme}://{base.netloc} (the connection's "
+                    "host) gets this connection's token"
+                )
             return path
+        route, mark, query = path.partition("?")
+        segments = [segment for segment in route.split("/") if segment]
+        bad = [s for s in segments if not _PATH_SEGMENT.match(s) or s in (".", "..")]
+        if bad or route.startswith("//"):
+            raise UnsafeRequest(
+                f"{self.connection_id}: refused the path {redact(route, self._token)[:80]!r}: "
+                "a path segment built from API data must be a plain id"
+            )
         prefix = f"{self.base_url}/{self.api_version}" if self.api_version else self.base_url
-        return f"{prefix}/{path.lstrip('/')}"
+        return f"{prefix}/{'/'.join(segments)}{mark}{query}"
+
+    def server_now(self) -> datetime:
+        """The API server's clock (its `Date` header, plus the time since), read with a HEAD
+        request to the connection's host when no answer has come yet; the local clock when
+        the server sends no date. Time windows the API enforces (X recent search: 7 days) are
+        measured on its clock, not ours."""
+        if self._server_date is None:
+            try:
+                response = self.session.head(self.base_url, timeout=self.timeout)
+                self._note_date(response)
+            except requests.RequestException as exc:
+                log.warning(
+                    "%s: could not read the server's clock (%s)",
+                    self.connection_id,
+                    type(exc).__name__,
+                )
+        if self._server_date is None:
+            return datetime.now(UTC)
+        server, at = self._server_date
+        return server + timedelta(seconds=time.monotonic() - at)
+
+    def _note_date(self, response: requests.Response) -> None:
+        value = response.headers.get("date")
+        if not value:
+            return
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        self._server_date = (moment, time.monotonic())
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict:
         url, params = _strip_token(self.url(path), dict(params or {}))
@@ -124,15 +228,18 @@ class ApiClient:
                 problem = f"{type(exc).__name__}: {self._redact(str(exc))}"
                 self._backoff(attempt, where, problem)
                 continue
+            self._note_date(response)
+            self.last_headers = {k.lower(): v for k, v in response.headers.items()}
             body, problem = _decode(response)
+            regain = self._read_usage(response, where)
             if response.status_code == 200 and problem is None:
                 return body
-            self._raise_if_final(response.status_code, body, where)
-            rate_wait = self._rate_limit_wait(response, body, rate_limit_waits)
+            rate_wait = self._rate_limit_wait(response, body, rate_limit_waits, regain)
             if rate_wait is not None:
                 rate_limit_waits += 1
                 self._wait("rate limit", rate_wait, where, attempt)
                 continue
+            self._raise_if_final(response.status_code, body, where)
             self._backoff(attempt, where, problem or f"HTTP {response.status_code}")
         raise ApiError(
             f"{self.connection_id}: {where} still failing after {self.retry.max_attempts} "
@@ -142,22 +249,54 @@ class ApiClient:
     def _raise_if_final(self, status: int, body: dict, where: str) -> None:
         error = body.get("error") if isinstance(body, dict) else None
         code = error.get("code") if isinstance(error, dict) else None
-        if status in (401, 403) or code in GRAPH_AUTH_CODES:
+        problem = _x_problem(body)
+        conn = self.connection_id
+        if _is_usage_capped(body):
+            raise UsageCapExceeded(
+                f"{conn}: the monthly Post cap of this X project is spent "
+                f"({self._redact(str(body.get('detail') or body.get('title') or ''))}); "
+                "reads resume when the cap resets next month",
+                status,
+                body,
+            )
+        if any(kind in problem for kind in X_FORBIDDEN_TYPES) or 453 in _x_codes(body):
+            detail = self._redact(str(body.get("detail") or body.get("reason") or problem))
+            raise ApiAccessError(
+                f"{conn}: {where} is not part of this connection's X access tier "
+                f"(HTTP {status}: {detail}). "
+                f"Set 'tier' in the extra of connection '{conn}' to the project's real tier, "
+                "or upgrade the tier in the X developer console",
+                status,
+                body,
+            )
+        if status == 401 or code in GRAPH_AUTH_CODES or (status == 403 and code is None):
             detail = self._redact(str((error or {}).get("message") or body.get("detail") or ""))
             raise ApiAuthError(
-                f"{self.connection_id}: the API refused the credentials (HTTP {status}"
+                f"{conn}: the API refused the credentials (HTTP {status}"
                 f"{f', Graph error {code}' if code else ''}: {detail}). Update the token in "
-                f"Airflow connection '{self.connection_id}' (password field) or in "
-                f"{self.connection_id.upper()}_TOKEN, then clear the task to retry."
+                f"Airflow connection '{conn}' (password field) or in "
+                f"{conn.upper()}_TOKEN, then clear the task to retry.",
+                status,
+                body,
             )
-        rate_limited = status == 429 or code in GRAPH_RATE_LIMIT_CODES
-        if 400 <= status < 500 and not rate_limited:
+        if code in GRAPH_PERMISSION_CODES:
+            raise ApiAccessError(
+                f"{conn}: {where}: the token lacks a permission (Graph error {code}: "
+                f"{self._redact(str((error or {}).get('message') or ''))})",
+                status,
+                body,
+            )
+        if 400 <= status < 500 and status != 429:
             detail = self._redact(json.dumps(body)[:500])
-            raise ApiError(f"{self.connection_id}: {where} answered HTTP {status}: {detail}")
+            raise ApiError(f"{conn}: {where} answered HTTP {status}: {detail}", status, body)
 
-    def _rate_limit_wait(self, response: requests.Response, body: dict, waits: int) -> float | None:
+    def _rate_limit_wait(
+        self, response: requests.Response, body: dict, waits: int, regain: float | None
+    ) -> float | None:
         error = body.get("error") if isinstance(body, dict) else None
         code = error.get("code") if isinstance(error, dict) else None
+        if _is_usage_capped(body):
+            return None  # not a rate limit: waiting minutes will not help
         if response.status_code != 429 and code not in GRAPH_RATE_LIMIT_CODES:
             return None
         retry_after = response.headers.get("retry-after")
@@ -166,9 +305,63 @@ class ApiClient:
             wait = float(retry_after)
         elif reset and reset.isdigit():
             wait = max(0.0, int(reset) - time.time()) + 0.5
+        elif regain:
+            wait = regain
         else:
             wait = self.retry.rate_limit_wait * (2**waits)
         return min(wait, self.retry.rate_limit_cap)
+
+    def _read_usage(self, response: requests.Response, where: str) -> float | None:
+        """Read Graph's usage headers (percent of the app's / the Page's limit used): from
+        USAGE_SLOWDOWN_FROM on, pause before the next call, longer the nearer 100%. Returns
+        `estimated_time_to_regain_access` in seconds when the API gave one."""
+        readings: dict[str, float] = {}
+        regain = 0.0
+        for header in ("x-app-usage", "x-page-usage", "x-business-use-case-usage"):
+            raw = response.headers.get(header)
+            if not raw:
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            entries = (
+                [value]
+                if header != "x-business-use-case-usage"
+                else [
+                    entry
+                    for group in (value.values() if isinstance(value, dict) else [])
+                    for entry in (group if isinstance(group, list) else [])
+                ]
+            )
+            for entry in entries:
+                if not isinstance(entry, dict):
+                    continue
+                for name in ("call_count", "total_cputime", "total_time"):
+                    number = entry.get(name)
+                    if isinstance(number, int | float):
+                        key = f"{header}:{name}"
+                        readings[key] = max(readings.get(key, 0.0), float(number))
+                minutes = entry.get("estimated_time_to_regain_access")
+                if isinstance(minutes, int | float):
+                    regain = max(regain, float(minutes) * 60)
+        if not readings:
+            return regain or None
+        self.usage = readings
+        worst = max(readings.values())
+        if response.status_code == 200 and worst >= USAGE_SLOWDOWN_FROM:
+            share = min(1.0, (worst - USAGE_SLOWDOWN_FROM) / (100.0 - USAGE_SLOWDOWN_FROM))
+            pause = max(regain, share * self.retry.rate_limit_wait)
+            if pause > 0:
+                log.warning(
+                    "%s: Graph usage at %.0f%% of the limit; pausing %.1fs before the next call",
+                    self.connection_id,
+                    worst,
+                    pause,
+                )
+                self.waits.append(("usage near limit", pause))
+                self.sleep(pause)
+        return regain or None
 
     def _backoff(self, attempt: int, where: str, problem: str) -> None:
         if attempt >= self.retry.max_attempts:
@@ -252,6 +445,30 @@ def _strip_token(url: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]
     ]
     params.pop("access_token", None)
     return urlunsplit(parts._replace(query=urlencode(query))), params
+
+
+def _x_problem(body: Any) -> str:
+    """X's problem type (and reason), lower case: '' when the answer has none."""
+    if not isinstance(body, dict):
+        return ""
+    parts = [
+        str(body.get("type") or ""),
+        str(body.get("reason") or ""),
+        str(body.get("title") or ""),
+    ]
+    return " ".join(parts).lower()
+
+
+def _is_usage_capped(body: Any) -> bool:
+    problem = _x_problem(body)
+    return "usage-capped" in problem or "usagecap" in problem
+
+
+def _x_codes(body: Any) -> set[int]:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return {
+        e["code"] for e in errors or [] if isinstance(e, dict) and isinstance(e.get("code"), int)
+    }
 
 
 def _decode(response: requests.Response) -> tuple[dict, str | None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -13,12 +14,32 @@ class InvalidRecord(ValueError):
     """An item that cannot be landed; the message is the reason kept in quarantine."""
 
 
+# Ids as the platforms mint them: Graph node ids are digits, with `_` between the parts of a
+# post or comment id (page_post, post_comment); X ids are 64-bit snowflakes (at most 19 digits).
+# An id is used in request paths, so anything else is refused before it can become a URL.
+GRAPH_ID = re.compile(r"^[0-9]{1,40}(_[0-9]{1,40}){0,2}$")
+X_ID = re.compile(r"^[0-9]{1,19}$")
+
+
 def require_id(item: Any, *, numeric: bool = False) -> str:
+    """The item's id, in the platform's syntax (X when `numeric`, Graph otherwise)."""
     if not isinstance(item, dict):
         raise InvalidRecord(f"item is a {type(item).__name__}, not an object")
     value = item.get("id")
-    if not isinstance(value, str) or not value or (numeric and not value.isdigit()):
-        raise InvalidRecord("missing or non-numeric 'id'" if numeric else "missing or empty 'id'")
+    if numeric:
+        if not isinstance(value, str) or not X_ID.match(value):
+            raise InvalidRecord("missing or non-numeric 'id'")
+    elif not isinstance(value, str) or not value:
+        raise InvalidRecord("missing or empty 'id'")
+    elif not GRAPH_ID.match(value):
+        raise InvalidRecord(f"'id' {value[:40]!r} is not a Graph id")
+    return value
+
+
+def graph_id(value: Any, what: str) -> str:
+    """`value` if it is a Graph id, else InvalidRecord naming `what`."""
+    if not isinstance(value, str) or not GRAPH_ID.match(value):
+        raise InvalidRecord(f"{what} {str(value)[:40]!r} is not a Graph id")
     return value
 
 

@@ -1,20 +1,35 @@
-"""X (API v2) extraction: mentions of each brand and the brand's replies by recent search with a
-`since_id` watermark, their authors, and the followers of the brands and of those authors.
+"""X (API v2) extraction: mentions of each brand and the brand's replies, their authors, and,
+when enabled, follower lists; within what the project's access tier allows.
 
-New tweets come from `since_id`; a second walk over the look-back window (newest seen minus
-lookback_days) finds tweets that were deleted since and lands them as tombstones.
+What the real API allows, and how we stay inside it (docs.x.com/x-api):
+- Recent search (`/2/tweets/search/recent`) covers the last 7 days only: `start_time` or
+  `since_id` older than that is a 400. Every run walks one window per brand, from the newest
+  tweet seen minus `lookback_days`, never earlier than 7 days before the API's own clock (read
+  from its `Date` header); with `full_archive` (pro tier and above) `/2/tweets/search/all` is
+  used and the look-back is not clamped. A gap older than the window is logged, not requested.
+- `end_time` must be at least 10 seconds before the request time.
+- Every Post returned by search or lookup counts against the project's monthly Post cap
+  (docs.x.com/x-api/fundamentals/post-cap: free 500, basic 10,000, pro 1,000,000). We count
+  our reads per calendar month in `meta.api_read_budget`; when our budget (`monthly_read_cap`,
+  default the tier's) or the API's cap is spent, the task lands what it read, keeps its
+  watermark and ends without failing; the next month's run resumes.
+- A tweet missing from a window walk is looked up with `GET /2/tweets?ids=` (100 at a time) and
+  tombstoned only when the answer lists it under `errors` as `resource-not-found`.
+- Follower lists (`/2/users/:id/followers`) are outside the lower tiers: off by default
+  (`follower_walks`: off | brands | authors).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from social_crm.extract.extractor import Extractor
-from social_crm.extract.records import InvalidRecord, land_or_quarantine, require_id
-from social_crm.load.landing import BatchResult, LandingBatch, RawRecord, read_watermark
+from social_crm.extract.http import ApiError, UsageCapExceeded
+from social_crm.extract.records import X_ID, InvalidRecord, land_or_quarantine, require_id
+from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
 
 log = logging.getLogger(__name__)
 
@@ -23,15 +38,31 @@ TWEET_FIELDS = (
     "created_at,lang,public_metrics,conversation_id,in_reply_to_user_id,referenced_tweets,author_id"
 )
 USER_FIELDS = "public_metrics,location,description"
+RECENT_WINDOW = timedelta(days=7)
+WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may differ a little
+END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
+LOOKUP_BATCH = 100  # GET /2/tweets?ids=
+TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
 
 @dataclass(frozen=True)
 class XSettings:
     brand_handles: tuple[str, ...]
     brand_user_ids: tuple[str, ...]
-    lookback_days: int = 30
+    lookback_days: int = 7
     page_size: int = 100
-    author_followers: bool = True  # also walk the followers of every author (the follow graph)
+    tier: str = "basic"
+    monthly_read_cap: int = 0  # 0: the tier's Post cap
+    full_archive: bool = False
+    follower_walks: str = "off"  # off | brands | authors
+
+    @property
+    def read_cap(self) -> int:
+        return self.monthly_read_cap or TIER_POST_CAPS[self.tier]
+
+
+class BudgetSpent(Exception):
+    """The month's read budget is spent: stop reading, keep the watermark."""
 
 
 def parse_x_time(value: Any) -> datetime:
@@ -43,49 +74,147 @@ def parse_x_time(value: Any) -> datetime:
         raise InvalidRecord(f"created_at {value[:40]!r} is not ISO-8601") from None
 
 
+class ReadBudget:
+    """Posts read this calendar month (the API's clock), kept in meta.api_read_budget."""
+
+    def __init__(self, extractor: XExtractor, now: datetime) -> None:
+        self.connect = extractor.connect
+        self.connection_id = extractor.client.connection_id
+        self.cap = extractor.settings.read_cap
+        self.month = date(now.year, now.month, 1)
+        with self.connect() as conn:
+            row = conn.execute(
+                "select reads_used from meta.api_read_budget"
+                " where connection_id = %s and month = %s",
+                (self.connection_id, self.month),
+            ).fetchone()
+        self.used = row[0] if row else 0
+
+    @property
+    def left(self) -> int:
+        return max(0, self.cap - self.used)
+
+    def check(self) -> None:
+        if self.left <= 0:
+            self.spent(f"{self.used:,} of {self.cap:,} reads used")
+
+    def spend(self, reads: int) -> None:
+        if reads <= 0:
+            return
+        self.used += reads
+        self._save(exhausted=False)
+
+    def spent(self, why: str) -> None:
+        self._save(exhausted=True)
+        following = (self.month + timedelta(days=32)).replace(day=1)
+        log.warning(
+            "%s: the monthly read budget for %s is spent (%s); stopping here, the watermark is "
+            "kept, reading resumes on %s",
+            self.connection_id,
+            self.month.strftime("%Y-%m"),
+            why,
+            following.isoformat(),
+        )
+        raise BudgetSpent(why)
+
+    def _save(self, *, exhausted: bool) -> None:
+        with self.connect() as conn:
+            conn.execute(
+                "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
+                " monthly_cap, exhausted_at) values (%s, %s, %s, %s,"
+                " case when %s then now() end)"
+                " on conflict (connection_id, month) do update set"
+                " reads_used = excluded.reads_used, monthly_cap = excluded.monthly_cap,"
+                " exhausted_at = coalesce(excluded.exhausted_at, b.exhausted_at),"
+                " updated_at = now()",
+                (self.connection_id, self.month, self.used, self.cap, exhausted),
+            )
+
+
 class XExtractor(Extractor):
     source = SOURCE
     settings: XSettings
 
     def tweets(self) -> list[BatchResult]:
-        """Mentions and brand replies for every brand, and their authors."""
+        """Mentions and brand replies for every brand in the window, and their authors."""
+        now = self.client.server_now()
+        budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
-            with self._batch(c_tweets, "tweets") as tweets, self._batch(c_users, "users") as users:
+            with (
+                self._batch(c_tweets, "tweets", confirm_gone=self._gone_tweets(budget)) as tweets,
+                self._batch(c_users, "users") as users,
+            ):
                 mark = read_watermark(c_tweets, SOURCE, "tweets")
+                start, end = self._window(mark.get("last_event_at"), now)
                 newest_id = int(mark.get("since_id") or 0)
                 newest_at = mark.get("last_event_at")
-                for handle in self.settings.brand_handles:
-                    query = f"@{handle} OR from:{handle}"
-                    walks: list[tuple[str, dict[str, Any]]] = [("new", {})]
-                    if mark.get("since_id"):
-                        walks = [("new", {"since_id": mark["since_id"]})]
-                        if newest_at is not None:
-                            window = newest_at - timedelta(days=self.settings.lookback_days)
-                            walks.append(("window", {"start_time": _x_time(window)}))
-                    for name, bounds in walks:
-                        seen_max, at_max, clean = self._search(query, handle, bounds, tweets, users)
-                        newest_id = max(newest_id, seen_max)
-                        if at_max and (newest_at is None or at_max > newest_at):
-                            newest_at = at_max
-                        if clean and name == "window":
-                            tweets.reconcile(
-                                handle, parse_x_time(bounds["start_time"]), self.interval[1]
-                            )
-                        elif clean and not mark.get("since_id"):
-                            # first run: a complete walk (up to the interval's end)
-                            tweets.reconcile(handle, until=self.interval[1])
-                tweets.set_watermark(
-                    since_id=str(newest_id) if newest_id else None, last_event_at=newest_at
-                )
+                spent = False
+                handles = self.settings.brand_handles
+                if end is not None and end <= start:
+                    log.warning(
+                        "x: this run's interval ends (%s) before the oldest tweet the endpoint "
+                        "serves (%s); nothing to read",
+                        end.isoformat(),
+                        start.isoformat(),
+                    )
+                    handles = ()
+                for handle in handles:
+                    try:
+                        seen_id, seen_at, clean = self._search(
+                            f"@{handle} OR from:{handle}", handle, start, end, tweets, users, budget
+                        )
+                    except BudgetSpent:
+                        spent = True
+                        break
+                    newest_id = max(newest_id, seen_id)
+                    if seen_at and (newest_at is None or seen_at > newest_at):
+                        newest_at = seen_at
+                    if clean:
+                        tweets.reconcile(handle, start, end)
+                if not spent:
+                    tweets.set_watermark(
+                        since_id=str(newest_id) if newest_id else None, last_event_at=newest_at
+                    )
+        log.info(
+            "x: %s reads used this month of %s",
+            f"{budget.used:,}",
+            f"{budget.cap:,}",
+        )
         return [tweets.result, users.result]
+
+    def _window(
+        self, newest_at: datetime | None, now: datetime
+    ) -> tuple[datetime, datetime | None]:
+        """[start, end) of this run's walk: the look-back from the newest tweet seen (the
+        whole look-back from now on a first run), within what the endpoint serves."""
+        end = self.interval[1]
+        latest_end = now - END_TIME_GAP
+        if end is not None and end > latest_end:
+            end = latest_end
+        anchor = min(newest_at, end or now) if newest_at else (end or now)
+        start = anchor - timedelta(days=self.settings.lookback_days)
+        if not self.settings.full_archive:
+            oldest = now - RECENT_WINDOW + WINDOW_MARGIN
+            if start < oldest:
+                if newest_at is not None and newest_at < oldest:
+                    log.warning(
+                        "x: tweets between %s and %s cannot be read: recent search serves "
+                        "the last 7 days (set full_archive on a pro connection to reach them)",
+                        newest_at.isoformat(),
+                        oldest.isoformat(),
+                    )
+                start = oldest
+        return start.replace(microsecond=0), end.replace(microsecond=0) if end else None
 
     def _search(
         self,
         query: str,
         handle: str,
-        bounds: dict[str, Any],
+        start: datetime,
+        end: datetime | None,
         tweets: LandingBatch,
         users: LandingBatch,
+        budget: ReadBudget,
     ) -> tuple[int, datetime | None, bool]:
         params: dict[str, Any] = {
             "query": query,
@@ -93,12 +222,22 @@ class XExtractor(Extractor):
             "expansions": "author_id",
             "tweet.fields": TWEET_FIELDS,
             "user.fields": USER_FIELDS,
-            **bounds,
+            "start_time": _x_time(start),
         }
-        if self.interval[1]:
-            params["end_time"] = _x_time(self.interval[1])
+        if end is not None:
+            params["end_time"] = _x_time(end)
+        path = "tweets/search/all" if self.settings.full_archive else "tweets/search/recent"
         newest_id, newest_at, clean = 0, None, True
-        for page in self.client.token_pages("tweets/search/recent", params, "next_token"):
+        budget.check()
+        pages = self.client.token_pages(path, params, "next_token")
+        while True:
+            try:
+                page = next(pages, None)
+            except UsageCapExceeded as exc:
+                budget.spent(str(exc))
+            if page is None:
+                break
+            budget.spend(len(page.items))
             for item in page.items:
                 record = land_or_quarantine(tweets, item, lambda i: _tweet_record(i, handle))
                 if record is None:
@@ -112,13 +251,46 @@ class XExtractor(Extractor):
             log.info(
                 "x @%s: page %d, %d tweets so far", handle, page.number, tweets.result.records_in
             )
+            if budget.left <= 0 and (page.body.get("meta") or {}).get("next_token"):
+                budget.spent(f"{budget.used:,} of {budget.cap:,} reads used")
         return newest_id, newest_at, clean
 
+    def _gone_tweets(self, budget: ReadBudget):  # noqa: ANN202 - a ConfirmGone
+        def confirm(missing: list[Missing]) -> set[str]:
+            """Of tweets missing from a walk, those `GET /2/tweets` reports not found."""
+            ids = [m.natural_key for m in missing if X_ID.match(m.natural_key)]
+            gone: set[str] = set()
+            for start in range(0, len(ids), LOOKUP_BATCH):
+                chunk = ids[start : start + LOOKUP_BATCH]
+                try:
+                    body = self.client.get_json("tweets", {"ids": ",".join(chunk)})
+                except UsageCapExceeded:
+                    log.warning("x: read cap reached; %d deletions left unconfirmed", len(ids))
+                    break
+                budget.spend(len(body.get("data") or []))
+                gone |= {
+                    str(error.get("resource_id") or error.get("value"))
+                    for error in body.get("errors") or []
+                    if isinstance(error, dict)
+                    and str(error.get("type", "")).endswith("/resource-not-found")
+                } & set(chunk)
+            budget.spend(0)
+            log.info(
+                "x: %d tweets missing from the walk, %d confirmed deleted", len(ids), len(gone)
+            )
+            return gone
+
+        return confirm
+
     def followers(self) -> list[BatchResult]:
-        """Followers of each brand account and, for the follow graph, of every tweet author."""
+        """Followers of the brand accounts (follower_walks = brands) and also of every author
+        (authors); nothing when off."""
+        if self.settings.follower_walks == "off":
+            log.info("x followers: follower_walks is off for this connection; nothing to walk")
+            return []
         with self.connect() as c_follow, self.connect() as c_users:
             targets = list(self.settings.brand_user_ids)
-            if self.settings.author_followers:
+            if self.settings.follower_walks == "authors":
                 targets += [
                     row[0]
                     for row in c_follow.execute(
@@ -128,31 +300,57 @@ class XExtractor(Extractor):
                     ).fetchall()
                 ]
             with (
-                self._batch(c_follow, "followers") as follows,
+                self._batch(c_follow, "followers", confirm_gone=self._gone_follows) as follows,
                 self._batch(c_users, "users") as users,
             ):
                 for n, target in enumerate(targets, start=1):
                     clean = True
-                    params = {"max_results": 1000, "user.fields": USER_FIELDS}
-                    for page in self.client.token_pages(
-                        f"users/{target}/followers", params, "pagination_token"
-                    ):
-                        for item in page.items:
-                            if land_or_quarantine(users, item, _user_record) is None:
-                                clean = False
-                                continue
-                            follows.add(
-                                RawRecord(
-                                    f"{target}:{item['id']}",
-                                    {"followed_id": target, "follower_id": item["id"]},
-                                    scope_key=target,
-                                )
+                    for item in self._follower_items(target):
+                        if land_or_quarantine(users, item, _user_record) is None:
+                            clean = False
+                            continue
+                        follows.add(
+                            RawRecord(
+                                f"{target}:{item['id']}",
+                                {"followed_id": target, "follower_id": item["id"]},
+                                scope_key=target,
                             )
+                        )
                     if clean:
                         follows.reconcile(target)
                     if n % 200 == 0:
                         log.info("x followers: %d/%d accounts walked", n, len(targets))
         return [follows.result, users.result]
+
+    def _follower_items(self, target: str) -> list[dict]:
+        if not X_ID.match(target):
+            log.warning("x followers: %r is not an X user id; skipped", target[:40])
+            return []
+        params = {"max_results": 1000, "user.fields": USER_FIELDS}
+        return [
+            item
+            for page in self.client.token_pages(
+                f"users/{target}/followers", params, "pagination_token"
+            )
+            for item in page.items
+        ]
+
+    def _gone_follows(self, missing: list[Missing]) -> set[str]:
+        """A follow has no id to look up: gone when a second walk of the account's followers
+        does not return it either."""
+        by_target: dict[str, set[str]] = {}
+        for m in missing:
+            by_target.setdefault(m.scope_key, set()).add(m.natural_key)
+        gone: set[str] = set()
+        for target, keys in by_target.items():
+            try:
+                seen = {f"{target}:{item.get('id')}" for item in self._follower_items(target)}
+            except ApiError as exc:
+                if "resource-not-found" not in str(exc.body):
+                    raise
+                seen = set()
+            gone |= keys - seen
+        return gone
 
 
 def _user_record(item: Any) -> RawRecord:
@@ -168,4 +366,4 @@ def _tweet_record(item: Any, handle: str) -> RawRecord:
 
 
 def _x_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

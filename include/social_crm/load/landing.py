@@ -3,9 +3,15 @@ already landed, in the same transaction as the batch record and the watermark.
 
 A batch is recorded as `running` (committed at once, so a crash leaves a trace), then all its
 rows, quarantined records, tombstones, final counts and the watermark commit together or not at
-all. A rerun never duplicates (unique natural_key + payload_hash); a failed or killed batch
-lands nothing and is marked failed, so retrying is safe. Records stream through COPY as they
-arrive: memory stays flat however large the endpoint.
+all. A version lands when it differs from its record's latest version, so a rerun never
+duplicates, and a record that comes back after a tombstone (or returns to an earlier payload
+after one bad answer) is live again. A failed or killed batch lands nothing and is marked
+failed, so retrying is safe. Records stream through COPY as they arrive: memory stays flat
+however large the endpoint.
+
+Deletions never rest on one answer: a record missing from a complete walk is only a candidate,
+and the extractor's `confirm_gone` (a lookup by id at the source) decides which candidates are
+really gone. An empty or truncated answer therefore deletes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,6 +58,17 @@ class RawRecord:
     event_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A record alive in raw that a complete walk of its scope did not return."""
+
+    natural_key: str
+    scope_key: str
+
+
+ConfirmGone = Callable[[list[Missing]], set[str]]
+
+
 @dataclass
 class BatchResult:
     batch_id: str
@@ -84,6 +102,7 @@ class LandingBatch:
         interval: tuple[datetime | None, datetime | None] = (None, None),
         api_version: str | None = None,
         secrets: tuple[str, ...] = (),
+        confirm_gone: ConfirmGone | None = None,
     ) -> None:
         if (source, entity) not in RAW_TABLES:
             raise LandingError(f"no raw table for {source}/{entity}")
@@ -92,6 +111,7 @@ class LandingBatch:
         self.interval = interval
         self.api_version = api_version
         self.secrets = secrets
+        self.confirm_gone = confirm_gone
         self.result = BatchResult(str(uuid.uuid4()), source, entity)
         self._buffer: list[tuple] = []
         self._quarantine: list[tuple[str, str]] = []
@@ -127,8 +147,9 @@ class LandingBatch:
         )
         conn.autocommit = False
         conn.execute(
-            "create temp table landing_rows (natural_key text, scope_key text,"
-            " event_at timestamptz, payload jsonb) on commit drop"
+            "create temp table landing_rows (row_no bigint generated always as identity,"
+            " natural_key text, scope_key text, event_at timestamptz, payload jsonb)"
+            " on commit drop"
         )
         return self
 
@@ -176,8 +197,14 @@ class LandingBatch:
         self, scope_key: str, since: datetime | None = None, until: datetime | None = None
     ) -> None:
         """`scope_key` was walked completely for since <= event_at < until (either bound may be
-        open): whatever is alive in raw there and was not seen now was deleted at the source.
-        A backfill of a past interval passes `until`, so newer records are left alone."""
+        open): whatever is alive in raw there and was not seen now may have been deleted at
+        the source; `confirm_gone` decides. A backfill of a past interval passes `until`, so
+        newer records are left alone."""
+        if self.confirm_gone is None:
+            raise LandingError(
+                f"{self.result.source}/{self.result.entity}: reconcile needs confirm_gone (a "
+                "lookup at the source): a walk alone never proves a deletion"
+            )
         self._reconcile.append((scope_key, since, until))
 
     def set_watermark(self, **values: Any) -> None:
@@ -218,20 +245,21 @@ class LandingBatch:
         self._flush_quarantine()
         r, conn = self.result, self.conn
         landed = conn.execute(
-            # new versions only: one row per (key, version) of this batch, none already in raw.
-            # An anti-join, not ON CONFLICT: the sorted distinct feeds the indexes in key order
-            # and skips speculative insertion (20% faster). Safe because this batch holds the
-            # entity's advisory lock; the unique constraint still guards.
+            # new versions only: each record's last row of this batch, when it differs from the
+            # record's latest version in raw (none, a tombstone, or another payload). Safe
+            # without a unique constraint because this batch holds the entity's advisory lock.
             sql.SQL(
                 "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
                 " extracted_at, batch_id, source_api_version)"
                 " select n.natural_key, n.scope_key, n.event_at, n.payload, n.version_hash,"
                 "   now(), %s, %s"
-                " from (select distinct on (natural_key, version_hash) *"
-                "       from (select *, {version_hash} as version_hash from landing_rows) as h"
-                "       order by natural_key, version_hash) as n"
-                " where not exists (select 1 from {table} as r"
-                "   where r.natural_key = n.natural_key and r.payload_hash = n.version_hash)"
+                " from (select distinct on (natural_key) *, {version_hash} as version_hash"
+                "       from landing_rows order by natural_key, row_no desc) as n"
+                " left join lateral (select r.payload_hash from {table} as r"
+                "   where r.natural_key = n.natural_key order by r.ingest_seq desc limit 1)"
+                "   as latest on true"
+                " where latest.payload_hash is distinct from n.version_hash"
+                " order by n.natural_key"
             ).format(table=self.table, version_hash=sql.SQL(PAYLOAD_HASH_SQL)),
             (r.batch_id, self.api_version),
         ).rowcount
@@ -269,42 +297,61 @@ class LandingBatch:
         log.info(r.summary())
 
     def _tombstone(self) -> int:
-        """Tombstones for records alive in a reconciled scope (since <= event_at < until) that
-        this batch did not see. One statement for all scopes: one anti-join against the
-        batch's rows (per scope, each would scan them all again: quadratic in a large batch)."""
+        """Tombstones for the records alive in a reconciled scope (since <= event_at < until)
+        that this batch did not see and that `confirm_gone` confirms gone at the source.
+        Candidates come from one statement for all scopes: one anti-join against the batch's
+        rows (per scope, each would scan them all again: quadratic in a large batch)."""
         if not self._reconcile:
             return 0
         r = self.result
         scopes, sinces, untils = (list(column) for column in zip(*self._reconcile, strict=True))
+        candidates = [
+            Missing(key, scope)
+            for key, scope in self.conn.execute(
+                sql.SQL(
+                    "with walked as ("
+                    "  select * from unnest(%(scopes)s::text[], %(sinces)s::timestamptz[],"
+                    "    %(untils)s::timestamptz[]) as w (scope_key, since, until)),"
+                    " latest as ("
+                    "  select distinct on (r.natural_key) r.natural_key, r.scope_key,"
+                    "    r.is_deleted"
+                    "  from {table} as r inner join walked as w on r.scope_key = w.scope_key"
+                    "    and (w.since is null or r.event_at >= w.since)"
+                    "    and (w.until is null or r.event_at < w.until)"
+                    "  order by r.natural_key, r.ingest_seq desc)"
+                    " select l.natural_key, l.scope_key from latest as l"
+                    " where not l.is_deleted and not exists ("
+                    "   select 1 from landing_rows as n where n.natural_key = l.natural_key)"
+                    " order by l.natural_key"
+                ).format(table=self.table),
+                {"scopes": scopes, "sinces": sinces, "untils": untils},
+            ).fetchall()
+        ]
+        if not candidates:
+            return 0
+        assert self.confirm_gone is not None  # reconcile() refuses a batch without one
+        gone = self.confirm_gone(candidates) & {c.natural_key for c in candidates}
+        kept = len(candidates) - len(gone)
+        if kept:
+            log.info(
+                "%s/%s: %d record(s) missing from the walk still exist at the source; kept",
+                r.source,
+                r.entity,
+                kept,
+            )
+        if not gone:
+            return 0
         return self.conn.execute(
             sql.SQL(
-                "with walked as ("
-                "  select * from unnest(%(scopes)s::text[], %(sinces)s::timestamptz[],"
-                "    %(untils)s::timestamptz[]) as w (scope_key, since, until)),"
-                " latest as ("
-                "  select distinct on (r.natural_key) r.natural_key, r.scope_key, r.is_deleted,"
-                "    r.event_at"
-                "  from {table} as r inner join walked as w on r.scope_key = w.scope_key"
-                "    and (w.since is null or r.event_at >= w.since)"
-                "    and (w.until is null or r.event_at < w.until)"
-                "  order by r.natural_key, r.ingest_seq desc)"
-                " insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
+                "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
                 "   is_deleted, extracted_at, batch_id, source_api_version)"
-                " select l.natural_key, l.scope_key, l.event_at,"
-                "   jsonb_build_object('id', l.natural_key, 'deleted', true),"
+                " select distinct on (r.natural_key) r.natural_key, r.scope_key, r.event_at,"
+                "   jsonb_build_object('id', r.natural_key, 'deleted', true),"
                 "   'deleted:' || %(batch)s, true, now(), %(batch)s::uuid, %(version)s"
-                " from latest as l"
-                " where not l.is_deleted and not exists ("
-                "   select 1 from landing_rows as n where n.natural_key = l.natural_key)"
-                " on conflict (natural_key, payload_hash) do nothing"
+                " from {table} as r where r.natural_key = any(%(gone)s)"
+                " order by r.natural_key, r.ingest_seq desc"
             ).format(table=self.table),
-            {
-                "scopes": scopes,
-                "sinces": sinces,
-                "untils": untils,
-                "batch": r.batch_id,
-                "version": self.api_version,
-            },
+            {"gone": sorted(gone), "batch": r.batch_id, "version": self.api_version},
         ).rowcount
 
     def _mark_failed(self, exc: BaseException) -> None:

@@ -2,11 +2,15 @@
 
 Each function resolves credentials (Airflow Connection or env vars), builds the client and
 extractor, lands into the warehouse and returns one summary line per landed batch (safe for
-XCom: counts only, never a token).
+XCom: counts only, never a token). A failure that retrying cannot fix (refused credentials, an
+endpoint outside the access tier, a request refused for leaving the API's host, a bad setting)
+fails the task once, without Airflow's retries, with the message naming the connection.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -14,11 +18,25 @@ from social_crm import settings, warehouse
 from social_crm.extract import brands, credentials
 from social_crm.extract.crm import land_drop_folder
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
-from social_crm.extract.http import ApiClient, RetryPolicy
+from social_crm.extract.http import (
+    ApiAccessError,
+    ApiAuthError,
+    ApiClient,
+    RetryPolicy,
+    UnsafeRequest,
+)
+from social_crm.extract.records import GRAPH_ID
 from social_crm.extract.x import XExtractor, XSettings
 from social_crm.load.landing import BatchResult
 
-GRAPH_API_VERSION = "v21.0"
+GRAPH_API_VERSION = "v24.0"
+FINAL_ERRORS = (
+    ApiAuthError,
+    ApiAccessError,
+    UnsafeRequest,
+    credentials.CredentialsMissing,
+    settings.SettingError,
+)
 Interval = tuple[datetime | None, datetime | None]
 
 
@@ -44,6 +62,12 @@ def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
     creds = credentials.resolve(credentials.FACEBOOK)
     options = settings.ApiOptions.parse(creds.connection_id, creds.extra, GRAPH_API_VERSION)
     pages = options.page_ids or tuple(b.facebook_page_id for b in brands.load())
+    bad = [page for page in pages if not GRAPH_ID.match(page)]
+    if bad:
+        raise settings.SettingError(
+            f"connection '{creds.connection_id}': page id {bad[0][:40]!r} is not a Graph id "
+            "(digits only)"
+        )
     walk = FacebookSettings(pages, lookback_days=options.lookback_days, page_size=options.page_size)
     return FacebookExtractor(_client(creds, options), warehouse.connect, walk, interval)
 
@@ -57,7 +81,10 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         tuple(b.x_user_id for b in tracked),
         lookback_days=options.lookback_days,
         page_size=options.page_size,
-        author_followers=options.author_followers,
+        tier=options.tier,
+        monthly_read_cap=options.monthly_read_cap,
+        full_archive=options.full_archive,
+        follower_walks=options.follower_walks,
     )
     return XExtractor(_client(creds, options), warehouse.connect, walk, interval)
 
@@ -70,28 +97,44 @@ def summaries(results: list[BatchResult]) -> list[str]:
     return [r.summary() for r in results]
 
 
-def run_facebook(group: str, interval: Interval = (None, None)) -> list[str]:
-    extractor = facebook(interval)
+@contextmanager
+def _fail_once_when_final() -> Iterator[None]:
+    """Errors a retry cannot fix fail the task at once (AirflowFailException: no retries)."""
     try:
-        if group == "page":
-            return summaries([extractor.page_snapshots(), extractor.insights()])
-        if group in ("posts", "feed"):
-            return summaries(extractor.posts_with_activity(group))
+        yield
+    except FINAL_ERRORS as exc:
+        try:
+            from airflow.sdk.exceptions import AirflowFailException
+        except ImportError:  # pragma: no cover - outside Airflow, the error itself
+            raise exc from None
+        raise AirflowFailException(str(exc)) from exc
+
+
+def _run(build: Callable[[], FacebookExtractor | XExtractor], step: Callable) -> list[str]:
+    with _fail_once_when_final():
+        extractor = build()
+        try:
+            return summaries(step(extractor))
+        finally:
+            extractor.client.close()
+
+
+def run_facebook(group: str, interval: Interval = (None, None)) -> list[str]:
+    steps = {
+        "page": lambda e: [e.page_snapshots(), e.insights()],
+        "posts": lambda e: e.posts_with_activity("posts"),
+        "feed": lambda e: e.posts_with_activity("feed"),
+    }
+    if group not in steps:
         raise ValueError(f"unknown facebook group {group!r}")
-    finally:
-        extractor.client.close()
+    return _run(lambda: facebook(interval), steps[group])
 
 
 def run_x(group: str, interval: Interval = (None, None)) -> list[str]:
-    extractor = x(interval)
-    try:
-        if group == "tweets":
-            return summaries(extractor.tweets())
-        if group == "followers":
-            return summaries(extractor.followers())
+    steps = {"tweets": XExtractor.tweets, "followers": XExtractor.followers}
+    if group not in steps:
         raise ValueError(f"unknown x group {group!r}")
-    finally:
-        extractor.client.close()
+    return _run(lambda: x(interval), steps[group])
 
 
 def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> list[str]:

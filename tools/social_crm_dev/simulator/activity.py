@@ -24,6 +24,7 @@ _REACTION_CDF = {
 }
 MAX_COMMENT_DELAY = 14 * DAY
 MAX_REPLY_DELAY = 3 * DAY
+BRAND_ANSWER_SEQ = 90_000_000  # the brand's answers are numbered from here (ids: digits only)
 TWEPOCH_MS = 1288834974657
 WORLD_START_MS = 1767225600000  # 2026-01-01T00:00:00Z
 
@@ -230,7 +231,9 @@ class ActivityGenerator:
                     parent_id=comment.id,
                 )
                 post.comments.append(reply)
-            self._maybe_answer(rng, comment, post, post.comments, seq_hint=f"{local}_b{seq}")
+            self._maybe_answer(
+                rng, comment, post, post.comments, seq_hint=f"{local}_{BRAND_ANSWER_SEQ + seq}"
+            )
         post.comments.sort(key=lambda c: (c.created, c.id))
         return post
 
@@ -252,7 +255,7 @@ class ActivityGenerator:
         local = _local_id(post)
         out.append(
             Message(
-                id=seq_hint or f"{local}_b0",
+                id=seq_hint or f"{local}_{BRAND_ANSWER_SEQ}",
                 platform="facebook",
                 kind="brand_reply",
                 brand=message.brand,

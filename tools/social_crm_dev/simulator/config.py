@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 WORLD_START = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 86_400
-GRAPH_API_VERSION = "v21.0"
+GRAPH_API_VERSION = "v24.0"
 
 
 @dataclass(frozen=True)

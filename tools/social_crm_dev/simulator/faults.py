@@ -22,6 +22,7 @@ class FaultConfig:
     duplicate_items: bool = False  # each next page repeats the previous page's last item
     schema_drift: bool = False  # extra field on every item; optional fields left out
     malformed_rate: float = 0.0  # share of list items with their id dropped or a bad timestamp
+    graph_usage_percent: float = 0.0  # what Graph's usage headers report on every answer
     seed: int = 0
 
     @classmethod

@@ -1,5 +1,17 @@
 """Facebook Graph API shapes over the world: page, posts, feed (visitor posts), comments,
-reactions, insights and user nodes, with cursor paging and the Graph error envelope."""
+reactions, insights and user nodes, with cursor paging and the Graph error envelope.
+
+Today's profile (Graph v24, a Page access token), never kinder than the real API:
+- Page Insights serves today's metrics only; a retired metric (page_fans, page_fan_adds,
+  page_fan_removes, page_impressions*, ...) or an unknown one fails the whole request with
+  `(#100) The value must be a valid insights metric`, without saying which metric
+  (developers.facebook.com/documentation/pages-api/platforminsights/page/deprecated-metrics).
+- A user node answers `id` and `name` only: any other field (email, location, hometown,
+  birthday) is an error, as it is for a Page token reading the people who engage with the
+  Page (developers.facebook.com/docs/graph-api/reference/user).
+- `?ids=` naming an id that does not exist fails whole with `(#803) Some of the aliases you
+  requested do not exist: ...`; a single missing node answers `(#100)` subcode 33.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +27,37 @@ from social_crm_dev.simulator.world import World
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 25
-INSIGHT_METRICS = ("page_fans", "page_fan_adds", "page_fan_removes")
+# today's Page Insights metrics the world has numbers for, and what Meta retired
+INSIGHT_METRICS = (
+    "page_follows",
+    "page_daily_follows_unique",
+    "page_daily_unfollows_unique",
+    "page_post_engagements",
+    "page_media_view",
+    "page_total_media_view_unique",
+    "page_views_total",
+)
+RETIRED_METRICS = frozenset(
+    {
+        "page_fans",
+        "page_fan_adds",
+        "page_fan_removes",
+        "page_fans_locale",
+        "page_fans_city",
+        "page_fans_country",
+        "page_impressions",
+        "page_impressions_unique",
+        "page_impressions_paid",
+        "page_impressions_organic_unique",
+        "page_posts_impressions",
+        "post_impressions",
+        "post_impressions_unique",
+    }
+)
+USER_FIELDS = frozenset({"id", "name"})  # all a Page token reads of a person who engaged
+PAGE_FIELDS = frozenset({"id", "name", "fan_count", "followers_count", "link", "category"})
+POST_FIELDS = frozenset({"id", "message", "created_time", "updated_time", "from"})
+COMMENT_FIELDS = frozenset({"id", "message", "created_time", "from", "parent"})
 
 
 def graph_error(
@@ -39,6 +81,7 @@ def graph_time(seconds: int) -> str:
 class GraphApi:
     def __init__(self, world: World, base_url: str, version: str) -> None:
         self.world = world
+        self.retired_metrics = set(RETIRED_METRICS)  # tests retire more to see degradation
         self.base_url = base_url
         self.version = version
         self.duplicate_items = False
@@ -66,36 +109,60 @@ class GraphApi:
     # --- nodes ----------------------------------------------------------------------------
 
     def _node(self, node: str, params: dict[str, str]) -> Response:
+        fields = [f for f in params.get("fields", "").split(",") if f]
         brand = _brand_of_page(node)
         if brand is not None:
+            _only(fields, PAGE_FIELDS, "Page")
             fans = int(self.world.fans(brand)[-1][0])
             body = {
                 "id": node,
                 "name": BRANDS[brand].name,
                 "fan_count": fans,
                 "followers_count": round(fans * 1.08),
+                "category": "Coffee Shop",
             }
-            return Response(200, self._drift(body))
+            return Response(200, self._drift(_select(body, fields, ("id", "name"))))
+        if "_" in node:
+            return self._content_node(node, fields)
         person = self.world.person_by_fb_id(int(node)) if node.isdigit() else None
         if person is None:
             raise _missing(node)
-        pop = self.world.population
-        body = {"id": node, "name": pop.full_name(person), "location": {"name": pop.city[person]}}
-        if pop.fb_email[person]:
-            body["email"] = pop.fb_email[person]
+        _only(fields, USER_FIELDS, "User")
+        body = {"id": node, "name": self.world.population.full_name(person)}
         return Response(200, self._drift(body))
 
+    def _content_node(self, node: str, fields: list[str]) -> Response:
+        """A post, visitor post or comment by id (what a deletion check looks up)."""
+        post = self.world.post(node)
+        if post is not None:
+            _only(fields, POST_FIELDS, "Post")
+            body = self._post_json(post)
+            return Response(200, _select(body, fields, ("id", "created_time")))
+        comment = self.world.comment(node)
+        if comment is None or comment.created > self.world.clock:
+            raise _missing(node)
+        _only(fields, COMMENT_FIELDS, "Comment")
+        body = self._comment_json(comment)
+        return Response(200, _select(body, fields, ("id", "created_time", "message")))
+
     def _many(self, params: dict[str, str]) -> Response:
-        """`GET /?ids=a,b,c`: several nodes at once, keyed by id (at most 50)."""
+        """`GET /?ids=a,b,c`: several nodes at once, keyed by id (at most 50); one id that does
+        not exist fails the whole request (#803, naming the missing ones)."""
         ids = [i for i in params["ids"].split(",") if i]
         if len(ids) > 50:
             raise graph_error("(#100) Too many IDs. Maximum: 50. Provided: " + str(len(ids)), 100)
-        found = {}
+        found, missing = {}, []
         for node in ids:
             try:
                 found[node] = self._node(node, params).body
-            except ApiError:
-                raise _missing(node) from None
+            except ApiError as exc:
+                if exc.response.body["error"].get("error_subcode") != 33:
+                    raise
+                missing.append(node)
+        if missing:
+            raise graph_error(
+                f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}", 803
+            )
         return Response(200, found)
 
     # --- edges ----------------------------------------------------------------------------
@@ -170,10 +237,11 @@ class GraphApi:
         brand = self._page(node)
         if params.get("period", "day") != "day":
             raise graph_error("(#100) Only period=day is available", 100)
-        metrics = [m for m in params.get("metric", ",".join(INSIGHT_METRICS)).split(",") if m]
-        bad = [m for m in metrics if m not in INSIGHT_METRICS]
-        if bad:
-            raise graph_error(f"(#100) The value must be a valid insights metric: {bad[0]}", 100)
+        metrics = [m for m in params.get("metric", "").split(",") if m]
+        if not metrics or any(
+            m not in INSIGHT_METRICS or m in self.retired_metrics for m in metrics
+        ):
+            raise graph_error("(#100) The value must be a valid insights metric", 100)
         rows = self.world.fans(brand)
         last = len(rows) - 1
         until = _day_of(params.get("until"), last + 1)
@@ -185,9 +253,11 @@ class GraphApi:
         until = min(until, last + 1)
         data = []
         for metric in metrics:
-            column = INSIGHT_METRICS.index(metric)
             values = [
-                {"value": int(rows[day][column]), "end_time": graph_time((day + 1) * DAY)}
+                {
+                    "value": _metric_value(metric, rows[day], day),
+                    "end_time": graph_time((day + 1) * DAY),
+                }
                 for day in range(max(since, 0), until)
             ]
             data.append(
@@ -303,6 +373,38 @@ class GraphApi:
         if self.schema_drift:
             body["is_simulated_drift"] = True
         return body
+
+
+def _metric_value(metric: str, row, day: int) -> int:  # noqa: ANN001 - a numpy row
+    """A day's value: followers, follows and unfollows are the world's; the view and
+    engagement counts are derived from the follower count (no truth is kept for them)."""
+    followers, follows, unfollows = (int(v) for v in row)
+    wobble = 1 + ((day * 7919) % 13) / 26  # deterministic day-to-day variation
+    derived = {
+        "page_follows": followers,
+        "page_daily_follows_unique": follows,
+        "page_daily_unfollows_unique": unfollows,
+        "page_post_engagements": int(followers * 0.05 * wobble),
+        "page_media_view": int(followers * 1.6 * wobble),
+        "page_total_media_view_unique": int(followers * 0.7 * wobble),
+        "page_views_total": int(followers * 0.08 * wobble),
+    }
+    return derived[metric]
+
+
+def _only(fields: list[str], allowed: frozenset[str], node_type: str) -> None:
+    """Graph's answer to a field the node does not have (or the token may not read)."""
+    for field in fields:
+        if field not in allowed:
+            raise graph_error(
+                f"(#100) Tried accessing nonexisting field ({field}) on node type ({node_type})",
+                100,
+            )
+
+
+def _select(body: dict, fields: list[str], default: tuple[str, ...]) -> dict:
+    wanted = fields or default
+    return {k: v for k, v in body.items() if k in wanted or k == "is_simulated_drift"}
 
 
 def _brand_of_page(node: str) -> int | None:

@@ -3,10 +3,16 @@
 
 Tokens: Graph wants `access_token` (query) or `Authorization: Bearer`, X wants
 `Authorization: Bearer`. Wrong tokens answer in each API's own error format.
+
+Every answer's `Date` header is the world's clock: the APIs' time windows (X recent search: 7
+days) are measured on the server's clock, and clients read it there. Graph throttling answers
+HTTP 400 or 403 (both happen) with codes 4, 17, 32, 613 and the usage headers
+(developers.facebook.com/docs/graph-api/overview/rate-limiting).
 """
 
 from __future__ import annotations
 
+import email.utils
 import hmac
 import json
 import logging
@@ -20,14 +26,15 @@ from urllib.parse import parse_qsl, urlsplit
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
 from social_crm_dev.simulator.graph_api import GraphApi, graph_error
-from social_crm_dev.simulator.responses import ApiError, Response
+from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.world import World
-from social_crm_dev.simulator.x_api import XApi
+from social_crm_dev.simulator.x_api import XApi, XProfile, endpoint_of
 
 log = logging.getLogger(__name__)
 
 _VERSION = re.compile(r"^v\d+\.\d+$")
 X_WINDOW_LIMIT = 450
+GRAPH_REGAIN_MINUTES = 1  # estimated_time_to_regain_access on a throttled answer
 
 
 class SimulatorServer:
@@ -39,8 +46,10 @@ class SimulatorServer:
         fb_token: str = DEFAULT_FB_TOKEN,
         x_token: str = DEFAULT_X_TOKEN,
         faults: FaultConfig | None = None,
+        x_profile: XProfile | None = None,
     ) -> None:
         self.world = world
+        self.x_profile = x_profile or XProfile()
         self.fb_token, self.x_token = fb_token, x_token
         self.faults = FaultInjector(faults)
         self.lock = threading.RLock()  # the world's caches are not thread-safe
@@ -96,6 +105,8 @@ class SimulatorServer:
         parts = [p for p in split.path.split("/") if p]
         if parts[:1] == ["healthz"]:
             return Response(200, {"status": "ok"}), Decision()
+        if method == "HEAD":
+            return Response(404 if parts else 200, {}), Decision()
         if parts[:1] == ["_admin"]:
             return self._admin(method, parts[1:], body), Decision()
         if method != "GET":
@@ -123,10 +134,11 @@ class SimulatorServer:
         decision = self.faults.decide()
         if decision.rate_limited:
             code = self.faults.graph_rate_code()
-            error = graph_error(f"(#{code}) Application request limit reached", code).response
-            error.headers["x-app-usage"] = json.dumps(
-                {"call_count": 100, "total_cputime": 100, "total_time": 100}
-            )
+            status = 403 if self.faults.injected.get("rate_limit", 0) % 2 else 400
+            error = graph_error(
+                f"(#{code}) Application request limit reached", code, status=status
+            ).response
+            error.headers.update(self._graph_usage(100.0, GRAPH_REGAIN_MINUTES))
             return error, decision
         if decision.server_error:
             return graph_error(
@@ -142,7 +154,23 @@ class SimulatorServer:
                 return exc.response, decision
         if parts[-1:] != ["insights"]:  # insights rows are metric series, not records
             self.faults.corrupt_items(response.body.get("data"), ("id", "created_time"))
+        response.headers.update(self._graph_usage(self.faults.config.graph_usage_percent, 0))
         return response, decision
+
+    def _graph_usage(self, percent: float, regain_minutes: int) -> dict[str, str]:
+        """The usage headers of a Page-token request: the app's and the Page's (BUC) share of
+        their limits, in percent."""
+        share = round(percent)
+        app = {"call_count": share, "total_cputime": max(0, share - 5), "total_time": share}
+        page = {
+            "type": "pages",
+            **app,
+            "estimated_time_to_regain_access": regain_minutes,
+        }
+        return {
+            "x-app-usage": json.dumps(app),
+            "x-business-use-case-usage": json.dumps({"104000000000001": [page]}),
+        }
 
     def _x(
         self, parts: list[str], params: dict[str, str], headers: dict[str, str]
@@ -158,6 +186,14 @@ class SimulatorServer:
                     "detail": "Unauthorized",
                 },
             ), Decision()
+        endpoint = endpoint_of(parts)
+        if endpoint is None:
+            return self.x.handle(parts, params), Decision()  # the API's own 404
+        month = to_datetime(self.world.clock).strftime("%Y-%m")
+        refused, limit_headers = self.x_profile.admit(endpoint, month)
+        if refused is not None:
+            refused.headers.update(limit_headers)
+            return refused, Decision()
         decision = self.faults.decide()
         now = time.time()
         if decision.rate_limited:
@@ -195,15 +231,15 @@ class SimulatorServer:
             except ApiError as exc:
                 response = exc.response
         if isinstance(response.body, dict):
-            self.faults.corrupt_items(response.body.get("data"), ("id", "created_at"))
-        remaining = X_WINDOW_LIMIT - 1 - (self.faults.calls % X_WINDOW_LIMIT)
-        response.headers.update(
-            {
-                "x-rate-limit-limit": str(X_WINDOW_LIMIT),
-                "x-rate-limit-remaining": str(remaining),
-                "x-rate-limit-reset": str(int(now) + 900),
-            }
-        )
+            data = response.body.get("data")
+            if response.status == 200 and endpoint in (
+                "search_recent",
+                "search_all",
+                "tweets_lookup",
+            ):
+                self.x_profile.count_posts(month, len(data) if isinstance(data, list) else 0)
+            self.faults.corrupt_items(data, ("id", "created_at"))
+        response.headers.update(limit_headers)
         return response, decision
 
     def _admin(self, method: str, parts: list[str], body: bytes) -> Response:
@@ -266,6 +302,17 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802
             self._answer("POST")
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            response, _ = server.dispatch("HEAD", self.path, {}, b"")
+            self.send_response(response.status)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """The `Date` header: the world's clock, not the machine's."""
+            moment = to_datetime(server.world.clock)
+            return email.utils.format_datetime(moment, usegmt=True)
 
         def _answer(self, method: str) -> None:
             length = int(self.headers.get("content-length") or 0)

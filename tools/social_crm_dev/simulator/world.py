@@ -219,6 +219,14 @@ class World:
                 return post if post.created <= self.clock and visible else None
         return None
 
+    def comment(self, comment_id: str) -> Message | None:
+        """A visible comment by id (`<brand><post number>_<n>`), or None."""
+        local, _, seq = comment_id.partition("_")
+        if not local[:1].isdigit() or not seq.isdigit() or not 1 <= int(local[0]) <= len(BRANDS):
+            return None
+        post_id = f"{BRANDS[int(local[0]) - 1].page_id}_{local[1:]}"
+        return next((c for c in self.comments(post_id) or [] if c.id == comment_id), None)
+
     def comments(self, post_id: str) -> list[Message] | None:
         post = self.post(post_id)
         if post is None:

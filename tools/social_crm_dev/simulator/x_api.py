@@ -1,18 +1,170 @@
-"""X API v2 shapes over the world: recent search (mentions, the brand's replies) and
-followers, with `next_token`/`pagination_token` paging and X's error format."""
+"""X API v2 shapes over the world: recent and full-archive search (mentions, the brand's
+replies), tweet lookup by ids, user lookup and followers, with `next_token`/`pagination_token`
+paging and X's error format.
+
+Never kinder than the real API (docs.x.com/x-api):
+- Recent search serves the last 7 days of the API's clock: `start_time` or `since_id` older
+  than that is a 400 (`'start_time' must be on or after ...`); without `start_time` the window
+  starts 7 days ago. `end_time` must be at least 10 seconds before the request. Full-archive
+  search (`/2/tweets/search/all`, pro tier) starts 30 days back unless told otherwise.
+- Access tiers (`XProfile.tier`): each has its endpoints and per-15-minute request limits, and
+  a monthly Post cap counted on every Post returned (docs.x.com/x-api/fundamentals/post-cap,
+  docs.x.com/x-api/fundamentals/rate-limits); an endpoint outside the tier answers 403
+  `client-forbidden`, a spent cap 429 `usage-capped`. Every answer carries `x-rate-limit-*`.
+"""
 
 from __future__ import annotations
 
 import heapq
 import re
+import threading
+import time
+from dataclasses import dataclass, field
 
 from social_crm_dev.simulator import pagination
 from social_crm_dev.simulator.activity import TWEPOCH_MS, WORLD_START_MS, Message
-from social_crm_dev.simulator.config import BRANDS
+from social_crm_dev.simulator.config import BRANDS, DAY
 from social_crm_dev.simulator.responses import ApiError, Response, parse_time, to_datetime
 from social_crm_dev.simulator.world import World
 
 INVALID = "https://api.twitter.com/2/problems/invalid-request"
+PROBLEMS = "https://api.twitter.com/2/problems"
+RECENT_DAYS = 7
+ARCHIVE_DEFAULT_DAYS = 30
+END_TIME_GAP = 10  # seconds: end_time must be at least this much before the request
+
+# Per-app requests per window, by tier and endpoint (docs.x.com/x-api/fundamentals/rate-limits;
+# where the tables disagree, the lower number). Free has no read endpoints in today's table.
+TIER_LIMITS: dict[str, dict[str, int]] = {
+    "free": {},
+    "basic": {"search_recent": 60, "tweets_lookup": 15, "user_lookup": 100},
+    "pro": {
+        "search_recent": 450,
+        "search_all": 300,
+        "tweets_lookup": 450,
+        "user_lookup": 300,
+        "followers": 15,
+    },
+}
+TIER_MONTHLY_POSTS = {"free": 500, "basic": 10_000, "pro": 1_000_000}
+POST_ENDPOINTS = {"search_recent", "search_all", "tweets_lookup"}  # count against the cap
+
+
+@dataclass
+class XProfile:
+    """The access the simulated X project has: tier, window length, monthly Post cap."""
+
+    tier: str = "pro"
+    window_seconds: float = 900.0  # 0: request limits are reported, never enforced
+    monthly_posts: int | None = None  # None: the tier's cap
+    _windows: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
+    _posts_by_month: dict[str, int] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tier not in TIER_LIMITS:
+            raise ValueError(f"unknown X tier {self.tier!r} (known: {', '.join(TIER_LIMITS)})")
+
+    @property
+    def cap(self) -> int:
+        return TIER_MONTHLY_POSTS[self.tier] if self.monthly_posts is None else self.monthly_posts
+
+    def admit(self, endpoint: str, month: str) -> tuple[Response | None, dict[str, str]]:
+        """An error answer when the request is refused (tier, limit, cap), and the rate-limit
+        headers for the answer either way."""
+        limits = TIER_LIMITS[self.tier]
+        if endpoint not in limits:
+            return client_forbidden(self.tier), {}
+        limit = limits[endpoint]
+        now = time.time()
+        with self._lock:
+            started, used = self._windows.get(endpoint, (now, 0))
+            length = self.window_seconds or 900.0
+            if now - started >= length:
+                started, used = now, 0
+            reset = str(int(started + length + 0.999))
+            if self.window_seconds and used >= limit:
+                headers = {
+                    "x-rate-limit-limit": str(limit),
+                    "x-rate-limit-remaining": "0",
+                    "x-rate-limit-reset": reset,
+                }
+                return too_many_requests(), headers
+            used += 1
+            self._windows[endpoint] = (started, used)
+            headers = {
+                "x-rate-limit-limit": str(limit),
+                "x-rate-limit-remaining": str(max(0, limit - used)),
+                "x-rate-limit-reset": reset,
+            }
+            if endpoint in POST_ENDPOINTS and self._posts_by_month.get(month, 0) >= self.cap:
+                return usage_capped(), headers
+        return None, headers
+
+    def count_posts(self, month: str, posts: int) -> None:
+        with self._lock:
+            self._posts_by_month[month] = self._posts_by_month.get(month, 0) + posts
+
+    def posts_read(self, month: str) -> int:
+        return self._posts_by_month.get(month, 0)
+
+
+def client_forbidden(tier: str) -> Response:
+    return Response(
+        403,
+        {
+            "client_id": "simulated-app",
+            "detail": (
+                "When authenticating requests to the Twitter API v2 endpoints, you must use keys "
+                "and tokens from a Twitter developer App that is attached to a Project with the "
+                f"appropriate level of API access (this project: {tier})."
+            ),
+            "registration_url": "https://developer.x.com/en/portal/products",
+            "title": "Client Forbidden",
+            "required_enrollment": "Appropriate Level of API Access",
+            "reason": "client-not-enrolled",
+            "type": f"{PROBLEMS}/client-forbidden",
+        },
+    )
+
+
+def too_many_requests() -> Response:
+    return Response(
+        429,
+        {
+            "title": "Too Many Requests",
+            "detail": "Too Many Requests",
+            "type": "about:blank",
+            "status": 429,
+        },
+    )
+
+
+def usage_capped() -> Response:
+    return Response(
+        429,
+        {
+            "title": "UsageCapExceeded",
+            "detail": "Usage cap exceeded: Monthly product cap",
+            "type": f"{PROBLEMS}/usage-capped",
+            "period": "Monthly",
+            "scope": "Product",
+        },
+    )
+
+
+def endpoint_of(parts: list[str]) -> str | None:
+    if parts == ["tweets", "search", "recent"]:
+        return "search_recent"
+    if parts == ["tweets", "search", "all"]:
+        return "search_all"
+    if parts == ["tweets"]:
+        return "tweets_lookup"
+    if len(parts) == 3 and parts[0] == "users" and parts[2] == "followers":
+        return "followers"
+    if len(parts) == 2 and parts[0] == "users":
+        return "user_lookup"
+    return None
 
 
 def x_invalid(message: str, parameter: str, value: str) -> ApiError:
@@ -62,7 +214,11 @@ class XApi:
 
     def handle(self, parts: list[str], params: dict[str, str]) -> Response:
         if parts == ["tweets", "search", "recent"]:
-            return self._search(params)
+            return self._search(params, archive=False)
+        if parts == ["tweets", "search", "all"]:
+            return self._search(params, archive=True)
+        if parts == ["tweets"]:
+            return self._lookup(params)
         if len(parts) == 3 and parts[0] == "users" and parts[2] == "followers":
             return self._followers(parts[1], params)
         if len(parts) == 2 and parts[0] == "users":
@@ -79,16 +235,14 @@ class XApi:
 
     # --- search ---------------------------------------------------------------------------
 
-    def _search(self, params: dict[str, str]) -> Response:
+    def _search(self, params: dict[str, str], *, archive: bool) -> Response:
         query = params.get("query", "")
         if not query:
             raise x_invalid("The `query` query parameter can not be empty", "query", "")
-        limit = _int_param(params, "max_results", 10, 10, 100)
+        limit = _int_param(params, "max_results", 10, 10, 500 if archive else 100)
         mentioned = {h.lower() for h in re.findall(r"@(\w+)", query)}
         authors = {h.lower() for h in re.findall(r"from:(\w+)", query)}
-        start = parse_time(params["start_time"]) if params.get("start_time") else 0
-        end = parse_time(params["end_time"]) if params.get("end_time") else None
-        since_id = _id_param(params, "since_id") if params.get("since_id") else 0
+        start, end, since_id = self._search_window(params, archive)
         until_id = _id_param(params, "until_id") if params.get("until_id") else None
         after = _token(params, "next_token")  # the last id already returned
         if after is not None:
@@ -139,6 +293,94 @@ class XApi:
                 users += [self._brand_json(b, params) for b in brands]
                 body["includes"] = {"users": users}
         return Response(200, body)
+
+    def _search_window(self, params: dict[str, str], archive: bool) -> tuple[int, int | None, int]:
+        """start, end (world seconds) and since_id of a search, refused as X refuses them."""
+        now = self.world.clock
+        oldest = None if archive else now - RECENT_DAYS * DAY
+        start = parse_time(params["start_time"]) if params.get("start_time") else None
+        if start is None:
+            start = now - (ARCHIVE_DEFAULT_DAYS if archive else RECENT_DAYS) * DAY
+        elif oldest is not None and start < oldest:
+            raise x_invalid(
+                f"Invalid 'start_time':'{params['start_time']}'. 'start_time' must be on or after "
+                f"{_minute(oldest)}",
+                "start_time",
+                params["start_time"],
+            )
+        end = parse_time(params["end_time"]) if params.get("end_time") else None
+        if end is not None and end > now - END_TIME_GAP:
+            raise x_invalid(
+                f"Invalid 'end_time':'{params['end_time']}'. 'end_time' must be a minimum of 10 "
+                "seconds prior to the request time.",
+                "end_time",
+                params["end_time"],
+            )
+        if end is not None and end <= start:
+            raise x_invalid(
+                "Invalid 'start_time'. 'start_time' must be before 'end_time'",
+                "start_time",
+                params.get("start_time", ""),
+            )
+        since_id = _id_param(params, "since_id") if params.get("since_id") else 0
+        if since_id and oldest is not None and tweet_created(since_id) < oldest:
+            raise x_invalid(
+                f"'since_id' must be a tweet id created after {_minute(oldest)}. Please use a "
+                "'since_id' that is larger than "
+                f"{((oldest * 1000 + WORLD_START_MS - TWEPOCH_MS) << 22)}",
+                "since_id",
+                params["since_id"],
+            )
+        return start, end, since_id
+
+    def _lookup(self, params: dict[str, str]) -> Response:
+        """`GET /2/tweets?ids=`: the visible ones under data, the rest under errors."""
+        ids = [i for i in params.get("ids", "").split(",") if i]
+        if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
+            raise x_invalid(
+                "The `ids` query parameter value must be 1 to 100 comma-separated tweet ids",
+                "ids",
+                params.get("ids", ""),
+            )
+        fields = set(params.get("tweet.fields", "").split(","))
+        data, errors = [], []
+        for tweet_id in ids:
+            tweet = self._tweet_by_id(tweet_id)
+            if tweet is None:
+                errors.append(
+                    {
+                        "value": tweet_id,
+                        "detail": f"Could not find tweet with ids: [{tweet_id}].",
+                        "title": "Not Found Error",
+                        "resource_type": "tweet",
+                        "parameter": "ids",
+                        "resource_id": tweet_id,
+                        "type": f"{PROBLEMS}/resource-not-found",
+                    }
+                )
+            else:
+                data.append(self._tweet_json(tweet, fields))
+        body: dict = {}
+        if data:
+            body["data"] = data
+        if errors:
+            body["errors"] = errors
+        return Response(200, body)
+
+    def _tweet_by_id(self, tweet_id: str) -> Message | None:
+        number = int(tweet_id)
+        brand = (number >> 18) & 3
+        created = tweet_created(number)
+        if brand >= len(BRANDS) or not 0 <= created <= self.world.clock:
+            return None
+        return next(
+            (
+                t
+                for t in self.world.tweets_created_on(brand, created // DAY)
+                if t.id == tweet_id and t.visible(self.world.clock)
+            ),
+            None,
+        )
 
     def _tweet_json(self, tweet: Message, fields: set[str]) -> dict:
         pop = self.world.population
@@ -252,6 +494,10 @@ class XApi:
                 "listed_count": 0,
             }
         return body
+
+
+def _minute(seconds: int) -> str:
+    return to_datetime(seconds).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def tweet_created(tweet_id: int) -> int:
