@@ -75,6 +75,7 @@ class IncrementalModel:
 INCREMENTAL_MODELS: tuple[IncrementalModel, ...] = (
     IncrementalModel("staging", "stg_facebook__posts"),
     IncrementalModel("staging", "stg_facebook__page_insights"),
+    IncrementalModel("staging", "stg_facebook__page_snapshots"),
     IncrementalModel("staging", "stg_facebook__comments", ("author_profile_id",)),
     IncrementalModel("staging", "stg_facebook__visitor_posts", ("author_profile_id",)),
     IncrementalModel("staging", "stg_facebook__reactions", ("profile_id",)),

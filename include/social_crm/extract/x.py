@@ -268,12 +268,7 @@ class XExtractor(Extractor):
                     log.warning("x: read cap reached; %d deletions left unconfirmed", len(ids))
                     break
                 budget.spend(len(body.get("data") or []))
-                gone |= {
-                    str(error.get("resource_id") or error.get("value"))
-                    for error in body.get("errors") or []
-                    if isinstance(error, dict)
-                    and str(error.get("type", "")).endswith("/resource-not-found")
-                } & set(chunk)
+                gone |= not_found_ids(body) & set(chunk)
             budget.spend(0)
             log.info(
                 "x: %d tweets missing from the walk, %d confirmed deleted", len(ids), len(gone)
@@ -351,6 +346,16 @@ class XExtractor(Extractor):
                 seen = set()
             gone |= keys - seen
         return gone
+
+
+def not_found_ids(body: dict) -> set[str]:
+    """The ids a lookup answer lists under `errors` as not found (other errors, such as a
+    protected account, do not mean deleted)."""
+    return {
+        str(error.get("resource_id") or error.get("value"))
+        for error in body.get("errors") or []
+        if isinstance(error, dict) and str(error.get("type", "")).endswith("/resource-not-found")
+    }
 
 
 def _user_record(item: Any) -> RawRecord:

@@ -161,7 +161,9 @@ class GraphApi:
                 missing.append(node)
         if missing:
             raise graph_error(
-                f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}", 803
+                f"(#803) Some of the aliases you requested do not exist: {','.join(missing)}",
+                803,
+                status=404,
             )
         return Response(200, found)
 
@@ -266,10 +268,22 @@ class GraphApi:
                     "period": "day",
                     "values": values,
                     "title": metric.replace("_", " ").title(),
+                    "description": f"Daily: {metric.replace('_', ' ')}",
                     "id": f"{node}/insights/{metric}/day",
                 }
             )
-        return Response(200, {"data": data, "paging": {}})
+        # Graph pages insights by time: the windows before and after this one
+        span = max(1, until - since) * DAY
+        window = {"metric": ",".join(metrics), "period": "day"}
+        paging = {
+            direction: f"{self.base_url}/{self.version}/{path}?"
+            + urlencode({**window, "since": start, "until": start + span})
+            for direction, start in (
+                ("previous", since * DAY - span),
+                ("next", until * DAY),
+            )
+        }
+        return Response(200, {"data": data, "paging": paging})
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -345,7 +359,9 @@ class GraphApi:
             if msg.edited_at is not None and msg.edited_at <= self.world.clock:
                 body["updated_time"] = graph_time(msg.edited_at)
         else:
+            brand = BRANDS[post.brand]
             body["message"] = post.message
+            body["from"] = {"id": brand.page_id, "name": brand.name}
             body["updated_time"] = body["created_time"]
         if self.schema_drift:
             body.pop("updated_time", None)

@@ -136,8 +136,9 @@ class SimulatorServer:
             code = self.faults.graph_rate_code()
             status = 403 if self.faults.injected.get("rate_limit", 0) % 2 else 400
             error = graph_error(
-                f"(#{code}) Application request limit reached", code, status=status
+                f"(#{code}) Application request limit reached", code, status=status, subcode=2446079
             ).response
+            error.body["error"]["is_transient"] = True
             error.headers.update(self._graph_usage(100.0, GRAPH_REGAIN_MINUTES))
             return error, decision
         if decision.server_error:

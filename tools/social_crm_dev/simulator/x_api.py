@@ -405,6 +405,8 @@ class XApi:
                 "reply_count": 0,
                 "like_count": 0,
                 "quote_count": 0,
+                "bookmark_count": 0,
+                "impression_count": 0,
             },
         }
         if tweet.parent_id:
@@ -479,20 +481,29 @@ class XApi:
                 "following_count": self.world.x_following_count(person),
                 "tweet_count": int(10 + pop.activity[person] * 50),
                 "listed_count": 0,
+                "like_count": int(pop.activity[person] * 200),
+                "media_count": 0,
             },
         }
         return self._with_fields(body, optional, fields, drifts_away="location")
 
     def _brand_json(self, brand: int, params: dict[str, str]) -> dict:
         spec = BRANDS[brand]
+        fields = set(params.get("user.fields", "").split(","))
         body: dict = {"id": spec.x_user_id, "name": spec.name, "username": spec.x_handle}
-        if "public_metrics" in params.get("user.fields", ""):
-            body["public_metrics"] = {
+        optional = {
+            "location": "Norway",
+            "description": f"{spec.name}: coffee",
+            "public_metrics": {
                 "followers_count": len(self.world.population.brand_followers[brand]),
                 "following_count": 0,
                 "tweet_count": 0,
                 "listed_count": 0,
-            }
+                "like_count": 0,
+                "media_count": 0,
+            },
+        }
+        body.update({name: value for name, value in optional.items() if name in fields})
         return body
 
 

@@ -1,5 +1,8 @@
--- Per brand and day: fans (page insights), mentions on X, share of voice among the tracked
--- brands, and the sentiment mix of that day's customer messages (all people: an aggregate).
+-- Per brand and day: Page followers, follows and unfollows, views and post engagements (Page
+-- Insights of today; followers fall back to the page snapshots when the insight is missing),
+-- mentions on X, share of voice among the tracked brands, and the sentiment mix of that day's
+-- customer messages (all people: an aggregate). The retired page_fans metrics are not mapped:
+-- likes and follows are different counts (docs/graph-insights-metrics.md).
 with
 
 brands as (
@@ -8,17 +11,34 @@ brands as (
 
 ),
 
-fans as (
+insights as (
 
     select
         b.brand_key,
         i.metric_date,
-        max(i.metric_value) filter (where i.metric = 'page_fans') as fans,
-        max(i.metric_value) filter (where i.metric = 'page_fan_adds') as fan_adds,
-        max(i.metric_value) filter (where i.metric = 'page_fan_removes') as fan_removes
+        max(i.metric_value) filter (where i.metric = 'page_follows') as followers,
+        max(i.metric_value) filter (where i.metric = 'page_daily_follows_unique') as follows,
+        max(i.metric_value) filter (where i.metric = 'page_daily_unfollows_unique') as unfollows,
+        max(i.metric_value) filter (where i.metric = 'page_media_view') as content_views,
+        max(i.metric_value) filter (where i.metric = 'page_views_total') as page_views,
+        max(i.metric_value) filter (where i.metric = 'page_post_engagements') as post_engagements
     from {{ ref('stg_facebook__page_insights') }} as i
     inner join brands as b on i.page_id = b.facebook_page_id
+    where not i.is_deleted
     group by b.brand_key, i.metric_date
+
+),
+
+snapshots as (
+
+    -- the last follower count seen on each day
+    select distinct on (b.brand_key, (s.observed_at at time zone 'UTC')::date)
+        b.brand_key,
+        (s.observed_at at time zone 'UTC')::date as metric_date,
+        s.followers_count
+    from {{ ref('stg_facebook__page_snapshots') }} as s
+    inner join brands as b on s.page_id = b.facebook_page_id
+    order by b.brand_key, (s.observed_at at time zone 'UTC')::date, s.observed_at desc
 
 ),
 
@@ -43,7 +63,12 @@ days as (
     select
         brand_key,
         metric_date
-    from fans
+    from insights
+    union
+    select
+        brand_key,
+        metric_date
+    from snapshots
     union
     select
         brand_key,
@@ -57,16 +82,20 @@ combined as (
     select
         d.brand_key,
         d.metric_date,
-        f.fans,
-        f.fan_adds,
-        f.fan_removes,
+        coalesce(i.followers, s.followers_count) as followers,
+        i.follows,
+        i.unfollows,
+        i.content_views,
+        i.page_views,
+        i.post_engagements,
         coalesce(m.mentions, 0) as mentions,
         coalesce(m.customer_messages, 0) as customer_messages,
         coalesce(m.positive_messages, 0) as positive_messages,
         coalesce(m.neutral_messages, 0) as neutral_messages,
         coalesce(m.negative_messages, 0) as negative_messages
     from days as d
-    left join fans as f on d.brand_key = f.brand_key and d.metric_date = f.metric_date
+    left join insights as i on d.brand_key = i.brand_key and d.metric_date = i.metric_date
+    left join snapshots as s on d.brand_key = s.brand_key and d.metric_date = s.metric_date
     left join messages as m on d.brand_key = m.brand_key and d.metric_date = m.metric_date
 
 )
@@ -74,9 +103,12 @@ combined as (
 select
     brand_key,
     metric_date,
-    fans,
-    fan_adds,
-    fan_removes,
+    followers,
+    follows,
+    unfollows,
+    content_views,
+    page_views,
+    post_engagements,
     mentions,
     customer_messages,
     positive_messages,
