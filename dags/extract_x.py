@@ -1,13 +1,19 @@
 """
 ### Extract X (API v2)
 
-Every hour: mentions of each tracked brand and the brands' replies (recent search with a
-`since_id` watermark, plus a look-back walk that turns deleted tweets into tombstones), their
-authors with follower counts, then the followers of the brand accounts and of every author (the
-follow graph used for influence). Lands into `raw.x_*` and updates those Assets.
+Every hour: mentions of each tracked brand and the brands' replies in the look-back window
+(recent search: never more than 7 days back; full archive when the connection says so), their
+authors with follower counts, then, when the connection's `follower_walks` enables them, the
+followers of the brand accounts (`brands`) and of every author (`authors`: the follow graph
+used for influence; pro tier). Tweets missing from the window are looked up by id and
+tombstoned only when X says they are gone. Lands into `raw.x_*` and updates those Assets.
 
-* Credentials: Airflow connection `x_api` (host = API base URL, password = bearer token).
+* Credentials: Airflow connection `x_api` (host = API base URL, password = bearer token; extra
+  `tier`, `monthly_read_cap`, `full_archive`, `follower_walks`, `lookback_days`).
 * Calls are bounded by the `x_api` pool; HTTP 429 waits until `x-rate-limit-reset`, logged.
+* The month's read budget spent: the task lands what it read, keeps its watermark and succeeds;
+  the next month's run resumes (`meta.api_read_budget`).
+* A refused token or an endpoint outside the tier fails the task once, without retries.
 * Safe to retry or clear: a failed batch lands nothing and is marked failed in `meta.load_batches`.
 """
 

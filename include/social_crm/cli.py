@@ -53,6 +53,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
+def cmd_check_connections(args: argparse.Namespace) -> int:
+    from social_crm.extract import check
+
+    findings = check.run()
+    for finding in findings:
+        print(finding.line())
+    return 0 if all(finding.ok for finding in findings) else 1
+
+
 def cmd_metabase_connect(args: argparse.Namespace) -> int:
     from social_crm.serve import metabase
 
@@ -85,6 +94,10 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check settings, versions, warehouse, dbt").set_defaults(
         func=cmd_doctor
     )
+    sub.add_parser(
+        "check-connections",
+        help="call each API endpoint once with the configured tokens: what can they read?",
+    ).set_defaults(func=cmd_check_connections)
     sub.add_parser(
         "metabase-connect",
         help="add or update the marts connection in Metabase, as the bi_reader login (env vars)",

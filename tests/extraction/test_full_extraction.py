@@ -13,6 +13,7 @@ def test_full_extraction_equals_truth_and_rerun_lands_nothing(pipeline, sim, tmp
     assert_matches_truth(pipeline, truth_of(sim, tmp_path / "truth"))
     assert all(r.status == "committed" for r in first)
     assert sum(r.landed for r in first) > 1000
+    assert sum(r.quarantined for r in first) == 0  # nothing valid is quarantined
 
     rows_before = pipeline.scalar("select count(*) from raw.facebook_comments")
     second = pipeline.run()

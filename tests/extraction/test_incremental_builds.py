@@ -222,10 +222,10 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
     """Also: publishing applies the changes to the published incremental marts (the same
     tables, not copies), and they equal their build, deletions included."""
     pipeline, _ = built
-    # a customer linked by email to a profile with engagements
+    # a customer linked to a profile with engagements
     customer, platform, profile_id = pipeline.rows(
         "select p.customer_id, p.platform, p.profile_id from intermediate.int_people_profiles"
-        " as p where p.match_method = 'email' and not p.is_excluded_from_details"
+        " as p where p.customer_id is not null and not p.is_excluded_from_details"
         " and exists (select 1 from marts_build.engagements as f"
         "  where f.person_id = p.person_id) order by 1 limit 1"
     )[0]

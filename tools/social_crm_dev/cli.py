@@ -94,6 +94,8 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
         schema_drift=args.schema_drift,
         seed=args.seed,
     )
+    from social_crm_dev.simulator.x_api import XProfile
+
     tokens = dev_settings.load()
     server = SimulatorServer(
         _world(args),
@@ -101,6 +103,11 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
         fb_token=tokens.sim_facebook_token,
         x_token=tokens.sim_x_token,
         faults=faults,
+        x_profile=XProfile(
+            tier=args.x_tier,
+            window_seconds=args.x_window_seconds,
+            monthly_posts=args.x_monthly_posts,
+        ),
     )
     print(f"simulator listening on {server.url}", flush=True)
     print(f"    Graph API: {server.url}/v24.0/   X API v2: {server.url}/2/", flush=True)
@@ -162,6 +169,18 @@ def add_commands(
     api.add_argument("--truncate-rate", type=float, default=0.0)
     api.add_argument("--duplicate-items", action="store_true")
     api.add_argument("--schema-drift", action="store_true")
+    api.add_argument(
+        "--x-tier", choices=("free", "basic", "pro"), default="pro", help="the X access tier"
+    )
+    api.add_argument(
+        "--x-window-seconds",
+        type=float,
+        default=900.0,
+        help="length of X's 15-minute request windows (shorter: time passes faster)",
+    )
+    api.add_argument(
+        "--x-monthly-posts", type=int, default=None, help="monthly Post cap (default: the tier's)"
+    )
     api.set_defaults(func=cmd_serve_api)
 
     af = sub.add_parser("airflow", help="run `airflow standalone` on our dags folder")

@@ -41,8 +41,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def simulator(config: WorldConfig, log_file: Path) -> Iterator[str]:
-    """Run `social-crm serve-api` in a child process; yields its base URL."""
+def simulator(config: WorldConfig, log_file: Path, x_window_seconds: float = 1.0) -> Iterator[str]:
+    """Run `social-crm serve-api` in a child process; yields its base URL. Its X project is
+    pro (follower lists, full-archive search); its 15-minute request windows last
+    `x_window_seconds` (time passes faster: limits are met and waited out in minutes)."""
     port = _free_port()
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "w") as log:
@@ -60,6 +62,10 @@ def simulator(config: WorldConfig, log_file: Path) -> Iterator[str]:
                 str(config.days),
                 "--port",
                 str(port),
+                "--x-tier",
+                "pro",
+                "--x-window-seconds",
+                str(x_window_seconds),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -81,17 +87,35 @@ def simulator(config: WorldConfig, log_file: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
-def connection_env(url: str) -> dict[str, str]:
-    """Airflow connections (as env vars) pointing the extractors at the simulator."""
+def connection_env(url: str, days: int) -> dict[str, str]:
+    """Airflow connections (as env vars) pointing the extractors at the simulator: a pro X
+    project reading the whole history once (full archive) and the follow graph."""
     extra = {"rate_limit_wait": 1, "backoff_base": 0.2}
+    x_extra = {
+        **extra,
+        "tier": "pro",
+        "full_archive": True,
+        "lookback_days": days,
+        "follower_walks": "authors",
+    }
     return {
         "AIRFLOW_CONN_FACEBOOK_GRAPH": json.dumps(
             {"conn_type": "http", "host": url, "password": DEFAULT_FB_TOKEN, "extra": extra}
         ),
         "AIRFLOW_CONN_X_API": json.dumps(
-            {"conn_type": "http", "host": url, "password": DEFAULT_X_TOKEN, "extra": extra}
+            {"conn_type": "http", "host": url, "password": DEFAULT_X_TOKEN, "extra": x_extra}
         ),
     }
+
+
+def print_reads() -> None:
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            "select connection_id, to_char(month, 'YYYY-MM'), reads_used, monthly_cap"
+            " from meta.api_read_budget order by 1, 2"
+        ).fetchall()
+    for connection_id, month, used, cap in rows:
+        print(f"    {connection_id} {month}: {used:,} Posts read of the {cap:,} monthly cap")
 
 
 def raw_counts() -> list[tuple[str, int, int, int]]:
@@ -218,7 +242,7 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     outcomes = []
     with simulator(config, logs / "simulator.log") as url:
         print(f"    simulator API at {url} (log: {logs / 'simulator.log'})")
-        os.environ.update(connection_env(url))
+        os.environ.update(connection_env(url, days))
         for dag_id in DAGS:
             log_file = logs / f"demo-{dag_id}.log"
             step(f"DAG {dag_id} (dag.test(); full log: {log_file})")
@@ -234,6 +258,8 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     step("landed in raw (alive records, versions, tombstones)")
     for table, alive, versions, deleted in raw_counts():
         print(f"    {table:<28} {alive:>9,} {versions:>9,} {deleted:>7,}")
+    step("X reads this month (the tier's monthly Post cap)")
+    print_reads()
     ok = all(o.succeeded for o in outcomes) and len(outcomes) == len(DAGS)
     if ok:
         print_marts()

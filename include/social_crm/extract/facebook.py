@@ -239,7 +239,7 @@ class FacebookExtractor(Extractor):
             "limit": self.settings.page_size,
             "fields": "id,message,created_time,from,parent",
         }
-        reaction_params = {"limit": self.settings.page_size}
+        reaction_params = {"limit": self.settings.page_size, "summary": "total_count"}
         try:
             for post_id in post_ids:
                 running.append(
@@ -283,15 +283,18 @@ class FacebookExtractor(Extractor):
                     people.add(_author_id(item))
         if clean:
             comments.reconcile(post_id)
-        clean = True
+        clean, seen, total = True, set(), None
         for page in reaction_pages:
+            total = _total_count(page.body) if page.number == 1 else total
             for item in page.items:
+                seen.add(str(item.get("id")) if isinstance(item, dict) else None)
                 record = land_or_quarantine(reactions, item, lambda i: _reaction_record(i, post_id))
                 if record is None:
                     clean = False
                 else:
                     people.add(record.payload["user_id"])
-        if clean:
+        # complete by the API's own count: an empty or cut-short answer reconciles nothing
+        if clean and total == len(seen):
             reactions.reconcile(post_id)
 
     # --- people ---------------------------------------------------------------------------
@@ -353,29 +356,41 @@ class FacebookExtractor(Extractor):
         return gone
 
     def _gone_reactions(self, missing: list[Missing]) -> set[str]:
-        """A reaction has no id to look up: it is gone when a second, complete walk of its
-        post's reactions does not return it either (or the post itself no longer exists)."""
+        """A reaction has no id to look up: it is gone when a second walk of its post's
+        reactions, complete by the API's own count (`summary.total_count`), does not return it
+        either, or when the post itself no longer exists."""
         by_post: dict[str, set[str]] = {}
         for m in missing:
             by_post.setdefault(m.scope_key, set()).add(m.natural_key)
         gone: set[str] = set()
         for post_id, keys in by_post.items():
+            seen: set[str] = set()
+            total: int | None = None
             try:
-                seen = {
-                    f"{post_id}:{item.get('id')}"
-                    for page in self.client.graph_pages(
-                        f"{graph_id(post_id, 'post id')}/reactions",
-                        {"limit": self.settings.page_size},
-                    )
-                    for item in page.items
-                    if isinstance(item, dict)
-                }
+                for page in self.client.graph_pages(
+                    f"{graph_id(post_id, 'post id')}/reactions",
+                    {"limit": self.settings.page_size, "summary": "total_count"},
+                ):
+                    total = _total_count(page.body) if page.number == 1 else total
+                    seen |= {
+                        f"{post_id}:{item.get('id')}"
+                        for item in page.items
+                        if isinstance(item, dict)
+                    }
             except ApiError as exc:
                 if not _is_missing_node(exc):
                     raise
-                seen = set()
-            gone |= keys - seen
+                gone |= keys  # the post is gone, and its reactions with it
+                continue
+            if total == len(seen):
+                gone |= keys - seen
         return gone
+
+
+def _total_count(body: dict) -> int | None:
+    summary = body.get("summary")
+    count = summary.get("total_count") if isinstance(summary, dict) else None
+    return count if isinstance(count, int) else None
 
 
 def _is_missing_node(exc: ApiError) -> bool:

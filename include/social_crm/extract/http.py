@@ -183,12 +183,12 @@ class ApiClient:
         prefix = f"{self.base_url}/{self.api_version}" if self.api_version else self.base_url
         return f"{prefix}/{'/'.join(segments)}{mark}{query}"
 
-    def server_now(self) -> datetime:
+    def server_now(self, *, fresh: bool = False) -> datetime:
         """The API server's clock (its `Date` header, plus the time since), read with a HEAD
-        request to the connection's host when no answer has come yet; the local clock when
-        the server sends no date. Time windows the API enforces (X recent search: 7 days) are
-        measured on its clock, not ours."""
-        if self._server_date is None:
+        request to the connection's host when no answer has come yet (or when `fresh`); the
+        local clock when the server sends no date. Time windows the API enforces (X recent
+        search: 7 days) are measured on its clock, not ours."""
+        if self._server_date is None or fresh:
             try:
                 response = self.session.head(self.base_url, timeout=self.timeout)
                 self._note_date(response)

@@ -137,7 +137,7 @@ class XExtractor(Extractor):
 
     def tweets(self) -> list[BatchResult]:
         """Mentions and brand replies for every brand in the window, and their authors."""
-        now = self.client.server_now()
+        now = self.client.server_now(fresh=True)  # one HEAD request a run
         budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
             with (

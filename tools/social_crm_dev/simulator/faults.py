@@ -23,6 +23,8 @@ class FaultConfig:
     schema_drift: bool = False  # extra field on every item; optional fields left out
     malformed_rate: float = 0.0  # share of list items with their id dropped or a bad timestamp
     graph_usage_percent: float = 0.0  # what Graph's usage headers report on every answer
+    empty_rate: float = 0.0  # share of list answers that come back empty (a transient blip)
+    cut_walk_rate: float = 0.0  # share of list answers without their next link (walk ends)
     seed: int = 0
 
     @classmethod
@@ -58,6 +60,7 @@ class FaultInjector:
         with self._lock:
             self.config = config
             self._rng = random.Random(config.seed)
+            self._list_rng = random.Random(config.seed + 1)  # the list faults' own sequence
 
     def decide(self) -> Decision:
         with self._lock:
@@ -91,6 +94,32 @@ class FaultInjector:
                     else:
                         item[time_field] = "not-a-timestamp"
                     self.injected["malformed"] = self.injected.get("malformed", 0) + 1
+
+    def damage_listing(self, body: object) -> None:
+        """Empty a share of list answers, or drop their next link (Graph `paging.next`, X
+        `meta.next_token`): what a flaky API does to a walk now and then."""
+        cfg = self.config
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            return
+        if not (cfg.empty_rate or cfg.cut_walk_rate):
+            return
+        with self._lock:
+            empty = self._list_rng.random() < cfg.empty_rate
+            cut = self._list_rng.random() < cfg.cut_walk_rate
+        if empty:
+            body["data"] = []
+            body.pop("paging", None)
+            body.pop("includes", None)
+            if isinstance(body.get("meta"), dict):
+                body["meta"] = {"result_count": 0}
+            self._count(Decision(), "empty_answer")
+        elif cut:
+            paging = body.get("paging")
+            if isinstance(paging, dict) and paging.pop("next", None):
+                self._count(Decision(), "cut_walk")
+            meta = body.get("meta")
+            if isinstance(meta, dict) and meta.pop("next_token", None):
+                self._count(Decision(), "cut_walk")
 
     def graph_rate_code(self) -> int:
         """Graph's rate-limit codes in turn, one per injected rate limit."""

@@ -82,6 +82,7 @@ class GraphApi:
     def __init__(self, world: World, base_url: str, version: str) -> None:
         self.world = world
         self.retired_metrics = set(RETIRED_METRICS)  # tests retire more to see degradation
+        self.hidden: set[str] = set()  # ids deleted at the source for now (admin: hide)
         self.base_url = base_url
         self.version = version
         self.duplicate_items = False
@@ -133,6 +134,8 @@ class GraphApi:
 
     def _content_node(self, node: str, fields: list[str]) -> Response:
         """A post, visitor post or comment by id (what a deletion check looks up)."""
+        if node in self.hidden:
+            raise _missing(node)
         post = self.world.post(node)
         if post is not None:
             _only(fields, POST_FIELDS, "Post")
@@ -287,6 +290,9 @@ class GraphApi:
 
     # --- helpers --------------------------------------------------------------------------
 
+    def forget_listings(self) -> None:
+        self._listings.clear()
+
     def _page(self, node: str) -> int:
         brand = _brand_of_page(node)
         if brand is None:
@@ -311,7 +317,7 @@ class GraphApi:
             self.world.clock,
         )
         if cache_key not in self._listings:
-            items = build()
+            items = [i for i in build() if getattr(i, "id", None) not in self.hidden]
             self._listings[cache_key] = (items, [_jsonable(key(item)) for item in items])
             if len(self._listings) > 64:
                 self._listings.popitem(last=False)

@@ -134,7 +134,7 @@ class SimulatorServer:
         decision = self.faults.decide()
         if decision.rate_limited:
             code = self.faults.graph_rate_code()
-            status = 403 if self.faults.injected.get("rate_limit", 0) % 2 else 400
+            status = 403 if code in (4, 17) else 400  # Graph throttles on either status
             error = graph_error(
                 f"(#{code}) Application request limit reached", code, status=status, subcode=2446079
             ).response
@@ -155,6 +155,8 @@ class SimulatorServer:
                 return exc.response, decision
         if parts[-1:] != ["insights"]:  # insights rows are metric series, not records
             self.faults.corrupt_items(response.body.get("data"), ("id", "created_time"))
+            if len(parts) == 2:  # an edge listing
+                self.faults.damage_listing(response.body)
         response.headers.update(self._graph_usage(self.faults.config.graph_usage_percent, 0))
         return response, decision
 
@@ -240,6 +242,8 @@ class SimulatorServer:
             ):
                 self.x_profile.count_posts(month, len(data) if isinstance(data, list) else 0)
             self.faults.corrupt_items(data, ("id", "created_at"))
+            if endpoint != "tweets_lookup":
+                self.faults.damage_listing(response.body)
         response.headers.update(limit_headers)
         return response, decision
 
@@ -258,6 +262,13 @@ class SimulatorServer:
             except (TypeError, ValueError) as exc:
                 return Response(400, {"error": str(exc)})
             return Response(200, self.state())
+        if parts == ["hide"]:
+            ids, hidden = payload.get("ids"), payload.get("hidden", True)
+            if not isinstance(ids, list) or not isinstance(hidden, bool):
+                return Response(400, {"error": "hide takes {ids: [...], hidden: true|false}"})
+            with self.lock:
+                self.hide(ids, hidden=hidden)
+            return Response(200, self.state())
         if parts == ["advance"]:
             days = payload.get("days", 1)
             if not isinstance(days, int) or days < 1:
@@ -266,6 +277,15 @@ class SimulatorServer:
                 self.world.advance(days)
             return Response(200, self.state())
         return Response(404, {"error": f"no admin route {'/'.join(parts)}"})
+
+    def hide(self, ids: list[str], *, hidden: bool = True) -> None:
+        """Posts, comments or tweets deleted at the source (hidden) or restored (not)."""
+        for api in (self.graph, self.x):
+            if hidden:
+                api.hidden.update(ids)
+            else:
+                api.hidden.difference_update(ids)
+        self.graph.forget_listings()
 
     def state(self) -> dict:
         from social_crm_dev.simulator.truth import iso

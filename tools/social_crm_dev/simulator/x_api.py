@@ -211,6 +211,7 @@ class XApi:
         self.world = world
         self.duplicate_items = False
         self.schema_drift = False
+        self.hidden: set[str] = set()  # tweet ids deleted at the source for now
 
     def handle(self, parts: list[str], params: dict[str, str]) -> Response:
         if parts == ["tweets", "search", "recent"]:
@@ -266,6 +267,8 @@ class XApi:
         chunk: list[Message] = []
         more = False
         for tweet in heapq.merge(*streams, key=lambda t: -int(t.id)):
+            if tweet.id in self.hidden:
+                continue
             tid = int(tweet.id)
             if until_id is not None and tid >= until_id:
                 continue
@@ -368,6 +371,8 @@ class XApi:
         return Response(200, body)
 
     def _tweet_by_id(self, tweet_id: str) -> Message | None:
+        if tweet_id in self.hidden:
+            return None
         number = int(tweet_id)
         brand = (number >> 18) & 3
         created = tweet_created(number)

@@ -1,0 +1,153 @@
+"""`social-crm check-connections`: with the configured tokens, call each endpoint the
+extractors use once and say what the token can read: the pages and their fields, each Page
+Insights metric, the X endpoints of the tier with their request limits, and the Posts read this
+month against the cap. The first thing to run with real tokens; nothing is landed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from social_crm.extract import graph_metrics
+from social_crm.extract.http import (
+    ApiAccessError,
+    ApiAuthError,
+    ApiError,
+    UsageCapExceeded,
+)
+from social_crm.orchestration import extraction
+
+
+@dataclass(frozen=True)
+class Finding:
+    connection: str
+    what: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"[{'ok' if self.ok else 'FAIL'}] {self.connection}: {self.what}: {self.detail}"
+
+
+def _probe(connection: str, what: str, call: Callable[[], str]) -> Finding:
+    try:
+        return Finding(connection, what, True, call())
+    except ApiAuthError as exc:
+        return Finding(connection, what, False, f"credentials refused: {exc}")
+    except (ApiAccessError, UsageCapExceeded) as exc:
+        return Finding(connection, what, False, str(exc))
+    except ApiError as exc:
+        reason = exc.graph_message or str(exc)
+        return Finding(connection, what, False, reason[:300])
+
+
+def check_facebook() -> Iterator[Finding]:
+    extractor = extraction.facebook()
+    client, name = extractor.client, extractor.client.connection_id
+    try:
+        for page_id in extractor.settings.page_ids:
+
+            def page(page_id: str = page_id) -> str:
+                body = client.get_json(page_id, {"fields": "id,name,followers_count,fan_count"})
+                return (
+                    f"{body.get('name')!r}: {body.get('followers_count', '?')} followers, "
+                    f"{body.get('fan_count', '?')} likes"
+                )
+
+            yield _probe(name, f"page {page_id}", page)
+            for metric in graph_metrics.to_request(client.server_now().date(), set()):
+
+                def insight(page_id: str = page_id, metric: str = metric) -> str:
+                    since = (client.server_now() - timedelta(days=2)).strftime("%Y-%m-%d")
+                    body = client.get_json(
+                        f"{page_id}/insights", {"metric": metric, "period": "day", "since": since}
+                    )
+                    values = [v for m in body.get("data") or [] for v in m.get("values") or []]
+                    return f"{len(values)} daily values"
+
+                yield _probe(name, f"page {page_id} insight {metric}", insight)
+
+            def engaged(page_id: str = page_id) -> str:
+                body = client.get_json(
+                    f"{page_id}/posts", {"limit": 1, "fields": "id,created_time,from"}
+                )
+                return f"posts readable ({len(body.get('data') or [])} on the first page)"
+
+            yield _probe(name, f"page {page_id} posts", engaged)
+        usage = max(client.usage.values(), default=0.0)
+        yield Finding(name, "usage", True, f"{usage:.0f}% of the rate limit used")
+    finally:
+        client.close()
+
+
+def check_x() -> Iterator[Finding]:
+    extractor = extraction.x()
+    client, name, wanted = extractor.client, extractor.client.connection_id, extractor.settings
+    try:
+        now = client.server_now()
+        path = "tweets/search/all" if wanted.full_archive else "tweets/search/recent"
+        handle = wanted.brand_handles[0] if wanted.brand_handles else "x"
+
+        def search() -> str:
+            body = client.get_json(
+                path,
+                {
+                    "query": f"from:{handle}",
+                    "max_results": 10,
+                    "start_time": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                },
+            )
+            found = (body.get("meta") or {}).get("result_count", 0)
+            return f"{found} Posts in the last hour; {_limits(client)}"
+
+        yield _probe(name, f"{path} (tier {wanted.tier})", search)
+
+        def lookup() -> str:
+            client.get_json("tweets", {"ids": "20"})
+            return f"tweet lookup allowed; {_limits(client)}"
+
+        yield _probe(name, "tweets lookup (deletion checks)", lookup)
+        if wanted.follower_walks != "off" and wanted.brand_user_ids:
+
+            def followers() -> str:
+                client.get_json(f"users/{wanted.brand_user_ids[0]}/followers", {"max_results": 1})
+                return f"follower lists allowed; {_limits(client)}"
+
+            yield _probe(name, "followers", followers)
+        yield Finding(name, "monthly reads", True, _reads(extractor, now))
+    finally:
+        client.close()
+
+
+def _limits(client) -> str:  # noqa: ANN001
+    headers = client.last_headers
+    if "x-rate-limit-limit" not in headers:
+        return "no rate-limit headers"
+    return (
+        f"{headers.get('x-rate-limit-remaining')} of {headers['x-rate-limit-limit']} "
+        "requests left in this window"
+    )
+
+
+def _reads(extractor, now) -> str:  # noqa: ANN001
+    from social_crm.extract.x import ReadBudget
+
+    try:
+        budget = ReadBudget(extractor, now)
+    except Exception as exc:  # noqa: BLE001 - the warehouse may not be up: still report the rest
+        return f"unknown (warehouse: {type(exc).__name__}); cap {extractor.settings.read_cap:,}"
+    return f"{budget.used:,} of {budget.cap:,} Posts read in {budget.month:%Y-%m}"
+
+
+def run() -> list[Finding]:
+    findings: list[Finding] = []
+    for check in (check_facebook, check_x):
+        try:
+            findings.extend(check())
+        except Exception as exc:  # noqa: BLE001 - one connection's setup error, the next still runs
+            findings.append(
+                Finding(check.__name__.removeprefix("check_"), "setup", False, str(exc))
+            )
+    return findings
