@@ -38,7 +38,7 @@ snapshots as (
         s.followers_count
     from {{ ref('stg_facebook__page_snapshots') }} as s
     inner join brands as b on s.page_id = b.facebook_page_id
-    order by b.brand_key, (s.observed_at at time zone 'UTC')::date, s.observed_at desc
+    order by b.brand_key asc, (s.observed_at at time zone 'UTC')::date asc, s.observed_at desc
 
 ),
 

@@ -9,6 +9,8 @@
     )
 }}
 
+{%- set merging = is_incremental() %}
+
 -- Every version of every page object (its follower and like counts as they changed), not
 -- only the latest: the counts over time are the point. A snapshot is never deleted.
 with
@@ -24,9 +26,7 @@ source as (
     where
         b.validated_at is not null
         and not r.is_deleted
-        {% if is_incremental() %}
-            and r.batch_id in ({{ batches_to_merge() }})
-        {% endif %}
+        and {% if merging %}r.batch_id in ({{ batches_to_merge() }}){% else %}true{% endif %}
 
 ),
 
