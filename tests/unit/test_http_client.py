@@ -6,7 +6,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from social_crm.extract.http import ApiClient, ApiError, PaginationLoopError, RetryPolicy
+from social_crm.extract.http import (
+    ApiClient,
+    ApiError,
+    PaginationLoopError,
+    RetryPolicy,
+    UnsafeRequest,
+)
 from social_crm.privacy.redact import redact
 
 
@@ -112,3 +118,21 @@ def test_redact_hides_tokens_in_urls_headers_and_literals():
     cleaned = redact(text, "literal-s3cret")
     assert "abc123" not in cleaned and "xyz.789" not in cleaned and "s3cret" not in cleaned
     assert "limit=5" in cleaned
+
+
+def test_a_redirect_is_not_followed_so_the_token_stays_home():
+    elsewhere = []
+
+    def other(handler):
+        elsewhere.append(handler.headers.get("authorization"))
+        return 200, {"data": []}, {}
+
+    target = serve(other)
+    url = f"http://127.0.0.1:{target.server_address[1]}/v1/x"
+    api = serve(lambda handler: (302, {}, {"location": url}))
+    client = ApiClient("x_api", f"http://127.0.0.1:{api.server_address[1]}", "tok-abcdef")
+    with pytest.raises(UnsafeRequest, match="redirect to http://127.0.0.1.*not followed"):
+        client.get_json("2/tweets")
+    assert elsewhere == []
+    api.shutdown()
+    target.shutdown()

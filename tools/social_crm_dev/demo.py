@@ -7,6 +7,7 @@ in `.local/logs/`), and prints what landed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import requests
 
 from social_crm import warehouse
@@ -28,6 +30,9 @@ from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 
 DAGS = ("load_crm_export", "extract_facebook", "extract_x", "social_crm_nightly")
+# The simulator's world version: bumped when what it generates changes shape (ids, fields), so a
+# demo warehouse holding another world's records is rebuilt instead of mixing the two.
+WORLD_VERSION = 2
 
 
 def step(message: str) -> None:
@@ -220,11 +225,30 @@ def print_where_to_look() -> None:
     print(f'    marts (SQL): psql {url} -c "table marts.people"')
 
 
+def _fresh_for_this_world(where: warehouse.WarehouseUrl, world: dict) -> bool:
+    """Empty the embedded demo warehouse when it holds another world's records (another seed,
+    scale, length or simulator version); never touches a warehouse that is not ours."""
+    marker = local_dir() / "demo" / "warehouse-world.json"
+    known = json.loads(marker.read_text()) if marker.exists() else None
+    if known == world or not local_warehouse.is_embedded(where):
+        return False
+    admin = dataclasses.replace(where, database="postgres").libpq()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{where.database}" with (force)')
+        conn.execute(f'create database "{where.database}"')
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(world))
+    return True
+
+
 def run(scale: float, seed: int = 42, days: int = 90) -> int:
     started = time.monotonic()
     logs = local_dir() / "logs"
     step("warehouse")
     where = local_warehouse.use(start=True)
+    world = {"seed": seed, "scale": scale, "days": days, "simulator": WORLD_VERSION}
+    if _fresh_for_this_world(where, world):
+        print(f"    emptied: it held another simulated world than {world}")
     applied = warehouse.bootstrap()
     embedded = f" (embedded, data in {local_warehouse.data_dir()})"
     print(f"    url: {where}{embedded if local_warehouse.is_embedded(where) else ''}")

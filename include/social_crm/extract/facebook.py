@@ -348,6 +348,12 @@ class FacebookExtractor(Extractor):
     def _gone_nodes(self, missing: list[Missing]) -> set[str]:
         """Of posts or comments missing from a walk, those the API says do not exist."""
         keys = [m.natural_key for m in missing if GRAPH_ID.match(m.natural_key)]
+        if len(keys) < len(missing):
+            log.warning(
+                "facebook: %d record(s) missing from the walk have ids that are not Graph ids "
+                "(landed by an older version?): they cannot be looked up, so they are kept",
+                len(missing) - len(keys),
+            )
         gone: set[str] = set()
         for start in range(0, len(keys), LOOKUP_BATCH):
             chunk = keys[start : start + LOOKUP_BATCH]

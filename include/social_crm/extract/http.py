@@ -223,13 +223,24 @@ class ApiClient:
             with self._lock:
                 self.calls += 1
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout)
+                # redirects are not followed: the token would go where the answer points
+                response = self.session.get(
+                    url, params=params, timeout=self.timeout, allow_redirects=False
+                )
             except requests.RequestException as exc:
                 problem = f"{type(exc).__name__}: {self._redact(str(exc))}"
                 self._backoff(attempt, where, problem)
                 continue
             self._note_date(response)
             self.last_headers = {k.lower(): v for k, v in response.headers.items()}
+            if response.is_redirect:
+                target = urlsplit(response.headers.get("location", ""))
+                raise UnsafeRequest(
+                    f"{self.connection_id}: {where} answered HTTP {response.status_code}, a "
+                    f"redirect to {target.scheme}://{target.netloc}{target.path}; not followed "
+                    "(the token stays with the connection's host)",
+                    response.status_code,
+                )
             body, problem = _decode(response)
             regain = self._read_usage(response, where)
             if response.status_code == 200 and problem is None:
