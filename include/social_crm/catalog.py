@@ -53,6 +53,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     RawTable("crm", "orders", snapshot=True),
     RawTable("crm", "erasure_requests"),
     RawTable("crm", "products", snapshot=True),
+    RawTable("crm", "customer_social_accounts", snapshot=True),
 )
 
 

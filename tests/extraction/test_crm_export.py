@@ -35,8 +35,10 @@ def test_crm_export_lands_exactly_and_rerun_is_a_noop(sim, db, drop):
     assert results["orders"].landed == _count(drop / "orders.csv") > 0
     assert results["erasure_requests"].landed == _count(drop / "erasure_requests.csv")
     assert results["products"].landed == _count(drop / "products.csv") > 10
+    accounts = _count(drop / "customer_social_accounts.csv")
+    assert results["customer_social_accounts"].landed == accounts > 0
     again = land_drop_folder(pipeline.connect, drop)
-    assert [r.landed for r in again] == [0, 0, 0, 0]
+    assert [r.landed for r in again] == [0, 0, 0, 0, 0]
     assert (
         pipeline.scalar("select cursor_value from meta.watermarks where entity = 'orders'")
         == "orders.csv"
@@ -96,3 +98,47 @@ def test_missing_drop_folder_is_a_clear_error(sim, db, tmp_path):
     pipeline = Pipeline(sim, db)
     with pytest.raises(FileNotFoundError, match="CRM drop folder .* does not exist"):
         land_drop_folder(pipeline.connect, tmp_path / "nope")
+
+
+def test_known_social_accounts_are_validated_row_by_row(sim, db, drop):
+    (drop / "customer_social_accounts_extra.csv").write_text(
+        "customer_id,platform,account_id,handle,source,linked_at\n"
+        "C900001,facebook,10000000123,,social_login,2026-03-01T10:00:00Z\n"
+        "C900002,x,,@Kari_N,loyalty_signup,2026-03-01T10:00:00Z\n"
+        "C900003,myspace,123,,manual,2026-03-01T10:00:00Z\n"
+        "C900004,facebook,,kari.n,manual,2026-03-01T10:00:00Z\n"
+        "C900005,x,,kari n!,manual,2026-03-01T10:00:00Z\n"
+        "C900006,x,https://evil.example/1,,manual,2026-03-01T10:00:00Z\n"
+        "C900007,x,,,manual,2026-03-01T10:00:00Z\n"
+        "C900008,x,123,,a_guess,2026-03-01T10:00:00Z\n"
+        "C900009,x,123,,manual,last week\n",
+        encoding="utf-8",
+    )
+    pipeline = Pipeline(sim, db)
+    results = {r.entity: r for r in land_drop_folder(pipeline.connect, drop)}
+    reasons = [
+        r[0]
+        for r in pipeline.rows(
+            "select reason from raw_quarantine.records where entity = 'customer_social_accounts'"
+            " order by reason"
+        )
+    ]
+    assert results["customer_social_accounts"].quarantined == 7
+    extra = "customer_social_accounts_extra.csv"
+    assert reasons == [
+        f"{extra}:10: linked_at 'last week' is not an ISO-8601 timestamp",
+        f"{extra}:4: platform 'myspace' is not facebook or x",
+        f"{extra}:5: a handle is only read for x; facebook needs account_id",
+        f"{extra}:6: handle 'kari n!' is not an X handle",
+        f"{extra}:7: account_id 'https://evil.example/1' is not a x id",
+        f"{extra}:8: neither account_id nor handle",
+        f"{extra}:9: source 'a_guess' is not one of social_login, loyalty_signup,"
+        " service_conversation, manual",
+    ]
+    landed = dict(
+        pipeline.rows(
+            "select natural_key, payload ->> 'handle' from raw.crm_customer_social_accounts"
+            " where scope_key in ('C900001', 'C900002')"
+        )
+    )
+    assert landed == {"C900001:facebook:10000000123": None, "C900002:x:@kari_n": "Kari_N"}

@@ -1,4 +1,5 @@
-"""CRM export: customers, orders, products and erasure requests as CSV files in a folder.
+"""CRM export: customers, orders, products, erasure requests and the social accounts the CRM
+knows for its customers, as CSV files in a folder.
 
 Every row is validated on its own; a bad row goes to raw_quarantine with the file, line and
 reason, and the rest of the file lands. Files stay where they are (re-landing is a no-op), so
@@ -17,6 +18,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from social_crm.extract.records import GRAPH_ID, X_ID
 from social_crm.load.landing import BatchResult, LandingBatch, RawRecord
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 SOURCE = "crm"
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")  # X's handle rules: letters, digits, _, <= 15
+ACCOUNT_IDS = {"facebook": GRAPH_ID, "x": X_ID}
+ACCOUNT_SOURCES = ("social_login", "loyalty_signup", "service_conversation", "manual")
 
 
 class InvalidRow(ValueError):
@@ -134,6 +139,43 @@ def product_record(row: dict) -> RawRecord:
     return RawRecord(product_id, payload, event_at=launched_at)
 
 
+def social_account_record(row: dict) -> RawRecord:
+    """A social account the CRM knows for a customer: a Facebook page-scoped id, or an X user
+    id and/or handle, with where the CRM got it."""
+    customer_id = _text(row, "customer_id")
+    platform = (_text(row, "platform") or "").lower()
+    if platform not in ACCOUNT_IDS:
+        raise InvalidRow(f"platform {platform[:20]!r} is not facebook or x")
+    account_id = _text(row, "account_id", False)
+    handle = _text(row, "handle", False)
+    if account_id is not None and not ACCOUNT_IDS[platform].match(account_id):
+        raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
+    if handle is not None:
+        handle = handle.removeprefix("@")
+        if platform != "x":
+            raise InvalidRow("a handle is only read for x; facebook needs account_id")
+        if not _X_HANDLE.match(handle):
+            raise InvalidRow(f"handle {handle[:30]!r} is not an X handle")
+    if account_id is None and handle is None:
+        raise InvalidRow("neither account_id nor handle")
+    source = (_text(row, "source") or "").lower()
+    if source not in ACCOUNT_SOURCES:
+        raise InvalidRow(f"source {source[:30]!r} is not one of {', '.join(ACCOUNT_SOURCES)}")
+    linked_at = _time(row, "linked_at")
+    account = account_id or f"@{handle.lower()}"
+    payload = {
+        "customer_id": customer_id,
+        "platform": platform,
+        "account_id": account_id,
+        "handle": handle,
+        "source": source,
+        "linked_at": linked_at.isoformat(),
+    }
+    return RawRecord(
+        f"{customer_id}:{platform}:{account}", payload, scope_key=customer_id, event_at=linked_at
+    )
+
+
 @dataclass(frozen=True)
 class CrmFile:
     entity: str
@@ -146,6 +188,7 @@ FILES = (
     CrmFile("orders", "orders*.csv", order_record),
     CrmFile("erasure_requests", "erasure_requests*.csv", erasure_record),
     CrmFile("products", "products*.csv", product_record),
+    CrmFile("customer_social_accounts", "customer_social_accounts*.csv", social_account_record),
 )
 
 

@@ -43,6 +43,10 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
             " select split_part(l.profile_key, ':', 2) as profile_id"
             " from intermediate.int_identity_links l"
             " join erased_customers e using (customer_id)"
+            # and the accounts the CRM knows by id, linked or not
+            " union select a.payload ->> 'account_id' from raw.crm_customer_social_accounts a"
+            " join erased_customers e on a.scope_key = e.customer_id"
+            " where a.payload ->> 'account_id' is not null"
         )
         deleted["crm_customers"] = conn.execute(
             "delete from raw.crm_customers where natural_key in"
@@ -50,6 +54,10 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
         ).rowcount
         deleted["crm_orders"] = conn.execute(
             "delete from raw.crm_orders where scope_key in"
+            " (select customer_id from erased_customers)"
+        ).rowcount
+        deleted["crm_customer_social_accounts"] = conn.execute(
+            "delete from raw.crm_customer_social_accounts where scope_key in"
             " (select customer_id from erased_customers)"
         ).rowcount
         for table, columns in SOCIAL_TABLES.items():

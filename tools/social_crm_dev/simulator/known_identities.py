@@ -1,0 +1,55 @@
+"""Social accounts the brand's CRM already knows for some customers: collected at a social
+login, a loyalty or newsletter sign-up where the person gave a handle, or linked by an agent in a
+customer-service conversation. About 30% of the customers' profiles, each on its own seeded
+stream (the rest of the world does not move when this changes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from social_crm_dev.simulator.config import DAY
+from social_crm_dev.simulator.rng import rng_for
+from social_crm_dev.simulator.world import World
+
+SHARE_KNOWN = 0.3
+SOURCES = ("social_login", "loyalty_signup", "service_conversation", "manual")
+SOURCE_WEIGHTS = (0.35, 0.35, 0.2, 0.1)
+
+
+@dataclass(frozen=True)
+class KnownAccount:
+    person: int
+    customer_id: str
+    platform: str
+    account_id: str | None  # Facebook: the page-scoped id; X: the user id, when the CRM has it
+    handle: str | None  # X only: the @handle the person gave
+    source: str
+    linked_at: int  # world seconds
+
+
+def known_accounts(world: World) -> Iterator[KnownAccount]:
+    pop = world.population
+    for person in range(pop.n_customers):
+        rng = rng_for(world.config.seed, "known_identities", person)
+        draws = rng.random(6)
+        source = SOURCES[int(rng.choice(len(SOURCES), p=SOURCE_WEIGHTS))]
+        linked_at = int(draws[5] * max(DAY, world.clock))
+        customer = pop.customer_id(person)
+        if pop.fb_id[person] and draws[0] < SHARE_KNOWN:
+            yield KnownAccount(
+                person, customer, "facebook", str(int(pop.fb_id[person])), None, source, linked_at
+            )
+        if pop.x_id[person] and draws[1] < SHARE_KNOWN:
+            # a sign-up form asks for the handle; a social login or an agent sees the id
+            has_id = source != "loyalty_signup" or draws[2] < 0.3
+            has_handle = not has_id or draws[3] < 0.7
+            yield KnownAccount(
+                person,
+                customer,
+                "x",
+                str(int(pop.x_id[person])) if has_id else None,
+                pop.x_handle[person] if has_handle else None,
+                source,
+                linked_at,
+            )
