@@ -59,6 +59,17 @@ def test_marts_match_the_world(built):
         f" {x_recall:.3f} ({len(links)} links)"
     )
     assert precision >= 0.98 and x_recall >= 0.95
+    # every account the CRM knows is linked, by that knowledge
+    known = {
+        f"{p['platform']}:{p['profile_id']}": p["customer_id"]
+        for p in truth.rows("profiles.csv")
+        if p["link_method"] == "known" and f"{p['platform']}:{p['profile_id']}" in seen
+    }
+    methods = dict(
+        pipeline.rows("select profile_key, match_method from intermediate.int_identity_links")
+    )
+    assert known and {k: links.get(k) for k in known} == known
+    assert all(methods[k].startswith("known:") for k in known)
 
     # per customer and type, for our brand, in people: exact for the linked profiles (all
     # links are right here)
