@@ -73,6 +73,7 @@ def test_snapshot_entities_are_the_tables_read_whole_each_run():
     snapshots = {t.name for t in catalog.RAW_TABLES if t.snapshot}
     assert snapshots == {
         "crm_customers",
+        "crm_customer_social_accounts",
         "crm_orders",
         "crm_products",
         "facebook_page_snapshots",
