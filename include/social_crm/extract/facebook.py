@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
-
 from social_crm.extract import graph_metrics
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiError, Page
@@ -107,7 +105,7 @@ class FacebookExtractor(Extractor):
                     params = {"period": "day"}
                     if mark is not None:
                         params["since"] = (mark - timedelta(days=2)).strftime("%Y-%m-%d")
-                    for metric in self._insight_series(conn, page_id, metrics, params):
+                    for metric in self._insight_series(page_id, metrics, params):
                         for value in metric.get("values") or []:
                             item = {
                                 "page_id": page_id,
@@ -121,9 +119,7 @@ class FacebookExtractor(Extractor):
                 batch.set_watermark(last_event_at=newest)
         return batch.result
 
-    def _insight_series(
-        self, conn: psycopg.Connection, page_id: str, metrics: list[str], params: dict
-    ) -> list[dict]:
+    def _insight_series(self, page_id: str, metrics: list[str], params: dict) -> list[dict]:
         """The series of `metrics` for a page: one request, or, when the API rejects a metric
         (it does not say which), one request per metric, dropping the rejected ones."""
         if not metrics:
@@ -143,13 +139,13 @@ class FacebookExtractor(Extractor):
             except ApiError as exc:
                 if not graph_metrics.is_invalid_metric_error(exc.graph_message):
                     raise
-                self._reject_metric(conn, metric, exc.graph_message)
+                self._reject_metric(metric, exc.graph_message)
                 metrics.remove(metric)
                 continue
             series += body.get("data") or []
         return series
 
-    def _reject_metric(self, conn: psycopg.Connection, metric: str, error: str) -> None:
+    def _reject_metric(self, metric: str, error: str) -> None:
         log.warning(
             "facebook insights: the Graph API (%s) rejects metric %s (%s); dropped, the other "
             "metrics land. Update include/social_crm/extract/graph_metrics.py",
@@ -283,18 +279,17 @@ class FacebookExtractor(Extractor):
                     people.add(_author_id(item))
         if clean:
             comments.reconcile(post_id)
-        clean, seen, total = True, set(), None
+        clean, walk = True, _CountedWalk()
         for page in reaction_pages:
-            total = _total_count(page.body) if page.number == 1 else total
+            walk.see(page)
             for item in page.items:
-                seen.add(str(item.get("id")) if isinstance(item, dict) else None)
                 record = land_or_quarantine(reactions, item, lambda i: _reaction_record(i, post_id))
                 if record is None:
                     clean = False
                 else:
                     people.add(record.payload["user_id"])
         # complete by the API's own count: an empty or cut-short answer reconciles nothing
-        if clean and total == len(seen):
+        if clean and walk.complete:
             reactions.reconcile(post_id)
 
     # --- people ---------------------------------------------------------------------------
@@ -370,33 +365,41 @@ class FacebookExtractor(Extractor):
             by_post.setdefault(m.scope_key, set()).add(m.natural_key)
         gone: set[str] = set()
         for post_id, keys in by_post.items():
-            seen: set[str] = set()
-            total: int | None = None
+            walk = _CountedWalk()
             try:
                 for page in self.client.graph_pages(
                     f"{graph_id(post_id, 'post id')}/reactions",
                     {"limit": self.settings.page_size, "summary": "total_count"},
                 ):
-                    total = _total_count(page.body) if page.number == 1 else total
-                    seen |= {
-                        f"{post_id}:{item.get('id')}"
-                        for item in page.items
-                        if isinstance(item, dict)
-                    }
+                    walk.see(page)
             except ApiError as exc:
                 if not _is_missing_node(exc):
                     raise
                 gone |= keys  # the post is gone, and its reactions with it
                 continue
-            if total == len(seen):
-                gone |= keys - seen
+            if walk.complete:
+                gone |= keys - {f"{post_id}:{user_id}" for user_id in walk.ids}
         return gone
 
 
-def _total_count(body: dict) -> int | None:
-    summary = body.get("summary")
-    count = summary.get("total_count") if isinstance(summary, dict) else None
-    return count if isinstance(count, int) else None
+class _CountedWalk:
+    """The ids a walk of a post's reactions returned, and the API's own count of them
+    (`summary.total_count` of the first page): the walk is complete when the two agree."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.total: int | None = None
+
+    def see(self, page: Page) -> None:
+        if page.number == 1:
+            summary = page.body.get("summary")
+            count = summary.get("total_count") if isinstance(summary, dict) else None
+            self.total = count if isinstance(count, int) else None
+        self.ids |= {str(item.get("id")) for item in page.items if isinstance(item, dict)}
+
+    @property
+    def complete(self) -> bool:
+        return self.total == len(self.ids)
 
 
 def _is_missing_node(exc: ApiError) -> bool:

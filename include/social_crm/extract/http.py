@@ -24,7 +24,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -58,18 +58,15 @@ class ApiError(RuntimeError):
 
     @property
     def graph_code(self) -> int | None:
-        error = self.body.get("error")
-        return error.get("code") if isinstance(error, dict) else None
+        return _graph_error(self.body).get("code")
 
     @property
     def graph_subcode(self) -> int | None:
-        error = self.body.get("error")
-        return error.get("error_subcode") if isinstance(error, dict) else None
+        return _graph_error(self.body).get("error_subcode")
 
     @property
     def graph_message(self) -> str:
-        error = self.body.get("error")
-        return str(error.get("message") or "") if isinstance(error, dict) else ""
+        return str(_graph_error(self.body).get("message") or "")
 
 
 class ApiAuthError(ApiError):
@@ -148,7 +145,7 @@ class ApiClient:
         self.calls = 0
         self.waits: list[tuple[str, float]] = []  # (reason, seconds) of every wait, for tests/logs
         self.usage: dict[str, float] = {}  # latest Graph usage header readings, percent
-        self.last_headers: dict[str, str] = {}  # of the latest answer (X rate-limit state)
+        self.last_headers: Mapping[str, str] = {}  # of the latest answer (X rate-limit state)
         self._server_date: tuple[datetime, float] | None = None
 
     def __repr__(self) -> str:
@@ -232,7 +229,7 @@ class ApiClient:
                 self._backoff(attempt, where, problem)
                 continue
             self._note_date(response)
-            self.last_headers = {k.lower(): v for k, v in response.headers.items()}
+            self.last_headers = response.headers  # case-insensitive
             if response.is_redirect:
                 target = urlsplit(response.headers.get("location", ""))
                 raise UnsafeRequest(
@@ -242,7 +239,7 @@ class ApiClient:
                     response.status_code,
                 )
             body, problem = _decode(response)
-            regain = self._read_usage(response, where)
+            regain = self._read_usage(response)
             if response.status_code == 200 and problem is None:
                 return body
             rate_wait = self._rate_limit_wait(response, body, rate_limit_waits, regain)
@@ -258,8 +255,8 @@ class ApiClient:
         )
 
     def _raise_if_final(self, status: int, body: dict, where: str) -> None:
-        error = body.get("error") if isinstance(body, dict) else None
-        code = error.get("code") if isinstance(error, dict) else None
+        error = _graph_error(body)
+        code = error.get("code")
         problem = _x_problem(body)
         conn = self.connection_id
         if _is_usage_capped(body):
@@ -281,7 +278,7 @@ class ApiClient:
                 body,
             )
         if status == 401 or code in GRAPH_AUTH_CODES or (status == 403 and code is None):
-            detail = self._redact(str((error or {}).get("message") or body.get("detail") or ""))
+            detail = self._redact(str(error.get("message") or body.get("detail") or ""))
             raise ApiAuthError(
                 f"{conn}: the API refused the credentials (HTTP {status}"
                 f"{f', Graph error {code}' if code else ''}: {detail}). Update the token in "
@@ -293,7 +290,7 @@ class ApiClient:
         if code in GRAPH_PERMISSION_CODES:
             raise ApiAccessError(
                 f"{conn}: {where}: the token lacks a permission (Graph error {code}: "
-                f"{self._redact(str((error or {}).get('message') or ''))})",
+                f"{self._redact(str(error.get('message') or ''))})",
                 status,
                 body,
             )
@@ -304,8 +301,7 @@ class ApiClient:
     def _rate_limit_wait(
         self, response: requests.Response, body: dict, waits: int, regain: float | None
     ) -> float | None:
-        error = body.get("error") if isinstance(body, dict) else None
-        code = error.get("code") if isinstance(error, dict) else None
+        code = _graph_error(body).get("code")
         if _is_usage_capped(body):
             return None  # not a rate limit: waiting minutes will not help
         if response.status_code != 429 and code not in GRAPH_RATE_LIMIT_CODES:
@@ -322,7 +318,7 @@ class ApiClient:
             wait = self.retry.rate_limit_wait * (2**waits)
         return min(wait, self.retry.rate_limit_cap)
 
-    def _read_usage(self, response: requests.Response, where: str) -> float | None:
+    def _read_usage(self, response: requests.Response) -> float | None:
         """Read Graph's usage headers (percent of the app's / the Page's limit used): from
         USAGE_SLOWDOWN_FROM on, pause before the next call, longer the nearer 100%. Returns
         `estimated_time_to_regain_access` in seconds when the API gave one."""
@@ -456,6 +452,12 @@ def _strip_token(url: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]
     ]
     params.pop("access_token", None)
     return urlunsplit(parts._replace(query=urlencode(query))), params
+
+
+def _graph_error(body: Any) -> dict:
+    """Graph's error object of an answer ({} when there is none)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
 
 
 def _x_problem(body: Any) -> str:

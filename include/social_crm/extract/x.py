@@ -22,6 +22,7 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -317,18 +318,16 @@ class XExtractor(Extractor):
                         log.info("x followers: %d/%d accounts walked", n, len(targets))
         return [follows.result, users.result]
 
-    def _follower_items(self, target: str) -> list[dict]:
+    def _follower_items(self, target: str) -> Iterator[dict]:
+        """The followers of `target`, page by page as they arrive (memory stays flat)."""
         if not X_ID.match(target):
             log.warning("x followers: %r is not an X user id; skipped", target[:40])
-            return []
+            return
         params = {"max_results": 1000, "user.fields": USER_FIELDS}
-        return [
-            item
-            for page in self.client.token_pages(
-                f"users/{target}/followers", params, "pagination_token"
-            )
-            for item in page.items
-        ]
+        for page in self.client.token_pages(
+            f"users/{target}/followers", params, "pagination_token"
+        ):
+            yield from page.items
 
     def _gone_follows(self, missing: list[Missing]) -> set[str]:
         """A follow has no id to look up: gone when a second walk of the account's followers
