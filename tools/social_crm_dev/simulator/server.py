@@ -28,7 +28,7 @@ from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
 from social_crm_dev.simulator.graph_api import GraphApi, graph_error
 from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.world import World
-from social_crm_dev.simulator.x_api import XApi, XProfile, endpoint_of
+from social_crm_dev.simulator.x_api import XApi, XProfile, endpoint_of, too_many_requests
 
 log = logging.getLogger(__name__)
 
@@ -201,15 +201,7 @@ class SimulatorServer:
         now = time.time()
         if decision.rate_limited:
             reset = int(now + self.faults.config.rate_limit_reset_seconds + 0.999)
-            response = Response(
-                429,
-                {
-                    "title": "Too Many Requests",
-                    "detail": "Too Many Requests",
-                    "type": "about:blank",
-                    "status": 429,
-                },
-            )
+            response = too_many_requests()
             response.headers.update(
                 {
                     "x-rate-limit-limit": str(X_WINDOW_LIMIT),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from social_crm_dev.simulator.activity import Message
 from social_crm_dev.simulator.config import BRANDS, DAY, WORLD_START
-from social_crm_dev.simulator.known_identities import known_accounts
+from social_crm_dev.simulator.known_identities import KnownAccount, known_accounts
 from social_crm_dev.simulator.orders import CATALOG, ClvParameters
 from social_crm_dev.simulator.population import COUNTRIES
 from social_crm_dev.simulator.world import World
@@ -84,8 +84,9 @@ def write_world(world: World, out: Path, progress: Callable[[str], None] = print
     """Write the CRM export and ground truth of `world` at its clock into `out`."""
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    counts.update(_write_crm(world, out / "crm", progress))
-    counts.update(_write_profiles(world, out / "truth"))
+    known = list(known_accounts(world))
+    counts.update(_write_crm(world, out / "crm", known, progress))
+    counts.update(_write_profiles(world, out / "truth", known))
     counts.update(_write_activity(world, out / "truth", progress))
     counts.update(_write_fans(world, out / "truth"))
     (out / "truth" / "clv_parameters.json").write_text(
@@ -106,7 +107,9 @@ def write_world(world: World, out: Path, progress: Callable[[str], None] = print
     return summary
 
 
-def _write_crm(world: World, out: Path, progress: Callable[[str], None]) -> dict[str, int]:
+def _write_crm(
+    world: World, out: Path, known: list[KnownAccount], progress: Callable[[str], None]
+) -> dict[str, int]:
     pop = world.population
     customers = _Csv(
         out / "customers.csv",
@@ -164,14 +167,14 @@ def _write_crm(world: World, out: Path, progress: Callable[[str], None]) -> dict
         out / "customer_social_accounts.csv",
         ["customer_id", "platform", "account_id", "handle", "source", "linked_at"],
     )
-    for known in known_accounts(world):
+    for account in known:
         accounts.row(
-            known.customer_id,
-            known.platform,
-            known.account_id,
-            known.handle,
-            known.source,
-            iso(known.linked_at),
+            account.customer_id,
+            account.platform,
+            account.account_id,
+            account.handle,
+            account.source,
+            iso(account.linked_at),
         )
     for f in (customers, orders, erasures, truth_erasures, accounts):
         f.close()
@@ -183,9 +186,9 @@ def _write_crm(world: World, out: Path, progress: Callable[[str], None]) -> dict
     }
 
 
-def _write_profiles(world: World, out: Path) -> dict[str, int]:
+def _write_profiles(world: World, out: Path, accounts: list[KnownAccount]) -> dict[str, int]:
     pop = world.population
-    known = {(k.platform, k.person) for k in known_accounts(world)}
+    known = {(k.platform, k.person) for k in accounts}
     profiles = _Csv(
         out / "profiles.csv",
         [
