@@ -8,16 +8,18 @@ an extraction DAG updates a raw Asset:
    gate (columns, keys, no future timestamps, each snapshot entity's newest batch within the
    band of its recent batches).
 2. `dbt_staging`: seeds, the staging models (Facebook and X: incremental tables that merge the
-   batches the raw gate passed; CRM: views) and identity links; a `run` and a `test` task per
-   model.
-3. `apply_erasure_requests`, then `score_influence_and_clv` (PageRank, BG/NBD + Gamma-Gamma).
-4. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model;
+   batches the raw gate passed; CRM: views) and the social profiles; a `run` and a `test` task
+   per model.
+3. `match_identities` (the Splink record linkage model scores profile-customer pairs), then
+   `dbt_identity_links` (known accounts, staff decisions, the model's confident pairs).
+4. `apply_erasure_requests`, then `score_influence_and_clv` (PageRank, BG/NBD + Gamma-Gamma).
+5. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model;
    the incremental ones merge only what changed since their last merge.
-5. `validate_marts`: Great Expectations suites on `marts_build`.
-6. `publish_marts`: one transaction brings `marts` (the schema BI reads) up to `marts_build`:
+6. `validate_marts`: Great Expectations suites on `marts_build`.
+7. `publish_marts`: one transaction brings `marts` (the schema BI reads) up to `marts_build`:
    marts rebuilt whole are copied, the incremental ones get what changed since their last
    publish.
-7. `generate_docs`: `dbt docs generate`; Data Docs are written by both validations.
+8. `generate_docs`: `dbt docs generate`; Data Docs are written by both validations.
 
 A failed test or expectation stops the run before publishing, so `marts` keeps the last good
 build; the failed task names the model, test or expectation. Models are retried, tests are not.
@@ -49,7 +51,7 @@ from airflow.sdk import (
 from social_crm.orchestration.assets import ALL_RAW, PUBLISHED_MARTS
 from social_crm.orchestration.dag_defaults import START_DATE, default_args
 from social_crm.transform.cosmos_groups import dbt_task_group
-from social_crm.transform.dbt_selections import MARTS_SELECT, STAGING_SELECT
+from social_crm.transform.dbt_selections import IDENTITY_SELECT, MARTS_SELECT, STAGING_SELECT
 
 
 @dag(
@@ -90,6 +92,13 @@ def social_crm_nightly() -> None:
         return nightly.validate_raw()
 
     @task
+    def match_identities() -> dict[str, int]:
+        """Train the record linkage model and score profile-customer pairs."""
+        from social_crm.orchestration import nightly
+
+        return nightly.match_identities()
+
+    @task
     def apply_erasure_requests() -> dict[str, int]:
         """Delete erased customers' CRM rows and linked social data from raw."""
         from social_crm.orchestration import nightly
@@ -125,11 +134,14 @@ def social_crm_nightly() -> None:
         return nightly.generate_dbt_docs()
 
     staging = dbt_task_group("dbt_staging", STAGING_SELECT)
+    identity_links = dbt_task_group("dbt_identity_links", IDENTITY_SELECT)
     marts = dbt_task_group("dbt_marts", MARTS_SELECT)
     (
         bootstrap_warehouse()
         >> validate_raw()
         >> staging
+        >> match_identities()
+        >> identity_links
         >> apply_erasure_requests()
         >> score_influence_and_clv()
         >> marts

@@ -54,6 +54,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     RawTable("crm", "erasure_requests"),
     RawTable("crm", "products", snapshot=True),
     RawTable("crm", "customer_social_accounts", snapshot=True),
+    RawTable("crm", "identity_decisions"),
 )
 
 
@@ -115,6 +116,11 @@ MARTS: tuple[Mart, ...] = (
     Mart("customer_lifetime_value", "one row per CRM customer", ("customer_id",)),
     Mart("brand_daily_metrics", "one row per brand and day", ("brand_key", "metric_date")),
     Mart("customer_messages", "one row per inbound message", ("message_id",), incremental=True),
+    Mart(
+        "identity_review_queue",
+        "one row per (social profile, CRM customer) pair in doubt",
+        ("profile_key", "customer_id"),
+    ),
 )
 
 

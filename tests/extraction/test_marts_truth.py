@@ -5,6 +5,8 @@ from collections import Counter
 
 import pytest
 
+from social_crm_dev import identity_quality
+
 pytestmark = pytest.mark.integration
 REACTIONS = {"like", "love", "haha", "wow", "sad", "angry"}
 
@@ -37,7 +39,12 @@ def test_marts_match_the_world(built):
     )
     assert landed == expected
 
-    # identity resolution against the true links
+    # identity resolution against the true links: known accounts, then the model
+    with pipeline.connect() as conn:
+        quality = identity_quality.measure(conn, truth.folder)
+    print("identity: " + "; ".join(quality.lines()))
+    assert quality.precision >= 0.99
+    # every account the CRM knows is linked, by that knowledge
     true_links = {
         f"{p['platform']}:{p['profile_id']}": p["customer_id"]
         for p in truth.rows("profiles.csv")
@@ -47,19 +54,6 @@ def test_marts_match_the_world(built):
     links = dict(
         pipeline.rows("select profile_key, customer_id from intermediate.int_identity_links")
     )
-    correct = sum(1 for k, v in links.items() if true_links.get(k) == v)
-    precision = correct / len(links)
-    # X profiles carry a display name and a location; a Page token reads only the id and name
-    # of Facebook profiles, so those are linked only by known identities (a later issue)
-    x_true = {k for k in true_links if k.startswith("x:") and k in seen}
-    x_recall = sum(1 for k in x_true if links.get(k) == true_links[k]) / len(x_true)
-    recall = correct / sum(1 for k in true_links if k in seen)
-    print(
-        f"identity links: precision {precision:.3f}, recall {recall:.3f}, X recall"
-        f" {x_recall:.3f} ({len(links)} links)"
-    )
-    assert precision >= 0.98 and x_recall >= 0.95
-    # every account the CRM knows is linked, by that knowledge
     known = {
         f"{p['platform']}:{p['profile_id']}": p["customer_id"]
         for p in truth.rows("profiles.csv")
@@ -71,9 +65,9 @@ def test_marts_match_the_world(built):
     assert known and {k: links.get(k) for k in known} == known
     assert all(methods[k].startswith("known:") for k in known)
 
-    # per customer and type, for our brand, in people: exact for the linked profiles (all
-    # links are right here)
-    assert precision == 1.0
+    # per customer and type, for our brand, in people: exact for the linked customers (but
+    # those a wrong link gave another person's engagements)
+    wrongly_linked = {c for k, c in links.items() if true_links.get(k) != c}
     linked = {(key.split(":")[0], key.split(":")[1]) for key in links}
     columns = {
         "comment": "comments_count",
@@ -95,8 +89,10 @@ def test_marts_match_the_world(built):
     got = Counter(
         {(row[0], name): n for row in dim for name, n in zip(names, row[1:], strict=True) if n}
     )
-    in_dim = {row[0] for row in dim}
-    assert got == Counter({k: v for k, v in per_customer.items() if k[0] in in_dim})
+    in_dim = {row[0] for row in dim} - wrongly_linked
+    assert Counter({k: v for k, v in got.items() if k[0] in in_dim}) == Counter(
+        {k: v for k, v in per_customer.items() if k[0] in in_dim}
+    )
 
     # every engagement of a person not excluded is in the fact table, prospects' too
     kept = pipeline.rows(

@@ -1,9 +1,13 @@
--- Social profile -> CRM customer. Accounts the CRM knows (social login, loyalty sign-up, an
--- agent's link: by id, or by X handle) first, confidence 1.0, never overridden; then a verified
--- email (1.0); otherwise the same normalized full name and city as exactly one customer (0.8).
--- A name and city shared by several customers links nobody: a wrong link is worse than none;
--- nor does a namesake on a platform where the customer's own account is known. An account the
--- CRM gives to two customers links neither (a data error for CRM staff).
+-- Social profile -> CRM customer, in three tiers, each never overridden by the next:
+-- 1. accounts the CRM knows (social login, loyalty sign-up, an agent's link: by id, or by X
+--    handle), confidence 1.0; an account the CRM gives to two customers links neither;
+-- 2. CRM staff's accept decisions on the review queue (stg_crm__identity_decisions);
+-- 3. the record linkage model's pairs (stg_scoring__identity_match_pairs), automatically only
+--    when the best candidate is probable enough (var identity_auto_link_probability), no
+--    other candidate of the profile is even doubtful (var identity_review_probability) and no
+--    other profile on that platform claims the same customer. Never a pair CRM staff
+--    rejected, nor a customer whose own account on that platform is already linked: a second
+--    profile on one platform is someone else. The doubtful rest is identity_review_queue's.
 with
 
 profiles as (
@@ -14,12 +18,7 @@ profiles as (
 
 customers as (
 
-    select
-        customer_id,
-        email,
-        {{ normalize_text("first_name || ' ' || last_name") }} as name_key,
-        {{ normalize_text('city') }} as city_key
-    from {{ ref('stg_crm__customers') }}
+    select customer_id from {{ ref('stg_crm__customers') }}
 
 ),
 
@@ -29,7 +28,9 @@ known_accounts as (
         p.profile_key,
         min(a.customer_id) as customer_id,
         'known:' || min(a.link_source) as match_method,
-        1.0 as match_confidence
+        1.0::float as match_confidence,
+        null::float as match_weight,
+        null::jsonb as match_evidence
     from profiles as p
     inner join {{ ref('stg_crm__customer_social_accounts') }} as a
         on
@@ -44,66 +45,119 @@ known_accounts as (
 
 ),
 
-by_email as (
+decisions as (
 
-    select
-        p.profile_key,
-        c.customer_id,
-        'email' as match_method,
-        1.0 as match_confidence
-    from profiles as p
-    inner join customers as c on p.verified_email = c.email
-    where not exists (
-        select 1 from known_accounts as k
-        where k.profile_key = p.profile_key
-    )
+    select * from {{ ref('stg_crm__identity_decisions') }}
 
 ),
 
-unique_name_city as (
+accepted as (
 
-    select
-        name_key,
-        city_key,
-        min(customer_id) as customer_id
-    from customers
-    group by name_key, city_key
-    having count(*) = 1
+    -- one accepted customer per profile (the newest acceptance, if staff accepted two)
+    select distinct on (d.profile_key)
+        d.profile_key,
+        d.customer_id,
+        'review:accept' as match_method,
+        1.0::float as match_confidence,
+        null::float as match_weight,
+        null::jsonb as match_evidence
+    from decisions as d
+    inner join profiles as p on d.profile_key = p.profile_key
+    inner join customers as c on d.customer_id = c.customer_id
+    where
+        d.decision = 'accept'
+        and not exists (
+            select 1 from known_accounts as k
+            where k.profile_key = d.profile_key
+        )
+    order by d.profile_key, d.decided_at desc, d.customer_id
 
 ),
 
-by_name_city as (
+settled as (
+
+    select * from known_accounts
+    union all
+    select * from accepted
+
+),
+
+-- (customer, platform) already taken by a known account or an accepted decision
+taken as (
+
+    select distinct
+        s.customer_id,
+        p.platform
+    from settled as s
+    inner join profiles as p on s.profile_key = p.profile_key
+
+),
+
+candidates as (
 
     select
-        p.profile_key,
-        u.customer_id,
-        'name_city' as match_method,
-        0.8 as match_confidence
-    from profiles as p
-    inner join unique_name_city as u
-        on p.name_key = u.name_key and p.city_key = u.city_key
-    -- not exists (an anti-join), not "not in": the planner cannot size by_email (a CTE) and
-    -- ran "not in" as a subplan scan per profile, quadratic (hours at 10M events)
+        m.profile_key,
+        p.platform,
+        m.customer_id,
+        m.match_probability,
+        m.match_weight,
+        m.match_evidence,
+        row_number() over (
+            partition by m.profile_key
+            order by m.match_probability desc, m.customer_id
+        ) as candidate_rank,
+        count(*) filter (
+            where m.match_probability >= {{ var('identity_review_probability') }}
+        ) over (partition by m.profile_key) as doubtful_candidates
+    from {{ ref('stg_scoring__identity_match_pairs') }} as m
+    inner join profiles as p on m.profile_key = p.profile_key
+    inner join customers as c on m.customer_id = c.customer_id
     where
         not exists (
-            select 1 from by_email as e
-            where e.profile_key = p.profile_key
+            select 1 from settled as s
+            where s.profile_key = m.profile_key
         )
         and not exists (
-            select 1 from known_accounts as k
-            where k.profile_key = p.profile_key
+            select 1 from taken as t
+            where t.customer_id = m.customer_id and t.platform = p.platform
         )
-        -- the customer's account on this platform is known: a namesake is someone else
         and not exists (
-            select 1 from known_accounts as k
-            inner join profiles as kp on k.profile_key = kp.profile_key
-            where k.customer_id = u.customer_id and kp.platform = p.platform
+            select 1 from decisions as d
+            where
+                d.profile_key = m.profile_key
+                and d.customer_id = m.customer_id
+                and d.decision = 'reject'
         )
+
+),
+
+confident as (
+
+    select
+        *,
+        count(*) over (partition by customer_id, platform) as profiles_claiming_customer
+    from candidates
+    where
+        candidate_rank = 1
+        and match_probability >= {{ var('identity_auto_link_probability') }}
+        and doubtful_candidates = 1
+
+),
+
+by_model as (
+
+    select
+        profile_key,
+        customer_id,
+        'model' as match_method,
+        match_probability as match_confidence,
+        match_weight,
+        match_evidence
+    from confident
+    where profiles_claiming_customer = 1
 
 )
 
-select * from known_accounts
+select * from settled
 union all
-select * from by_email
-union all
-select * from by_name_city
+select * from by_model

@@ -1,4 +1,6 @@
--- Every social profile we know, both platforms, with normalized name and city for matching.
+-- Every social profile we know, both platforms: what it shows of its owner (a display name;
+-- on X a handle and a free-text location) and its public follower count. A Page token reads
+-- only the id and name of a Facebook user.
 with
 
 facebook as (
@@ -7,9 +9,8 @@ facebook as (
         'facebook' as platform,
         profile_id,
         null::text as handle,
-        full_name,
-        city,
-        verified_email,
+        full_name as display_name,
+        null::text as location,
         null::bigint as followers_count
     from {{ ref('stg_facebook__users') }}
 
@@ -21,9 +22,8 @@ x as (
         'x' as platform,
         profile_id,
         handle,
-        full_name,
-        city,
-        null::text as verified_email,
+        full_name as display_name,
+        city as location,
         followers_count
     from {{ ref('stg_x__users') }}
     where profile_id not in (select b.x_user_id from {{ ref('brands') }} as b)
@@ -43,10 +43,7 @@ select
     platform,
     profile_id,
     handle,
-    full_name,
-    city,
-    verified_email,
-    followers_count,
-    {{ normalize_text('full_name') }} as name_key,
-    {{ normalize_text('city') }} as city_key
+    display_name,
+    location,
+    followers_count
 from unioned

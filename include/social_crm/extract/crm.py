@@ -1,5 +1,6 @@
-"""CRM export: customers, orders, products, erasure requests and the social accounts the CRM
-knows for its customers, as CSV files in a folder.
+"""CRM export: customers, orders, products, erasure requests, the social accounts the CRM
+knows for its customers and CRM staff's decisions on the identity review queue, as CSV files in
+a folder.
 
 Every row is validated on its own; a bad row goes to raw_quarantine with the file, line and
 reason, and the rest of the file lands. Files stay where they are (re-landing is a no-op), so
@@ -29,6 +30,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")  # X's handle rules: letters, digits, _, <= 15
 ACCOUNT_IDS = {"facebook": GRAPH_ID, "x": X_ID}
 ACCOUNT_SOURCES = ("social_login", "loyalty_signup", "service_conversation", "manual")
+DECISIONS = ("accept", "reject")
 
 
 class InvalidRow(ValueError):
@@ -176,6 +178,36 @@ def social_account_record(row: dict) -> RawRecord:
     )
 
 
+def identity_decision_record(row: dict) -> RawRecord:
+    """A CRM agent's decision on a pair of the identity review queue: this social account is
+    (accept) or is not (reject) this customer. The newest decision on a pair wins."""
+    customer_id = _text(row, "customer_id")
+    platform = (_text(row, "platform") or "").lower()
+    if platform not in ACCOUNT_IDS:
+        raise InvalidRow(f"platform {platform[:20]!r} is not facebook or x")
+    account_id = _text(row, "account_id") or ""
+    if not ACCOUNT_IDS[platform].match(account_id):
+        raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
+    decision = (_text(row, "decision") or "").lower()
+    if decision not in DECISIONS:
+        raise InvalidRow(f"decision {decision[:20]!r} is not accept or reject")
+    decided_at = _time(row, "decided_at")
+    payload = {
+        "customer_id": customer_id,
+        "platform": platform,
+        "account_id": account_id,
+        "decision": decision,
+        "decided_by": _text(row, "decided_by", False),
+        "decided_at": decided_at.isoformat(),
+    }
+    return RawRecord(
+        f"{platform}:{account_id}:{customer_id}",
+        payload,
+        scope_key=customer_id,
+        event_at=decided_at,
+    )
+
+
 @dataclass(frozen=True)
 class CrmFile:
     entity: str
@@ -189,6 +221,7 @@ FILES = (
     CrmFile("erasure_requests", "erasure_requests*.csv", erasure_record),
     CrmFile("products", "products*.csv", product_record),
     CrmFile("customer_social_accounts", "customer_social_accounts*.csv", social_account_record),
+    CrmFile("identity_decisions", "identity_decisions*.csv", identity_decision_record),
 )
 
 

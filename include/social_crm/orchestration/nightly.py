@@ -13,7 +13,7 @@ from social_crm.privacy import erasure
 from social_crm.scoring import run as scoring
 from social_crm.serve import publish
 from social_crm.transform import dbt_docs, dbt_runner, merge_log
-from social_crm.transform.dbt_selections import MARTS_SELECT, STAGING_SELECT
+from social_crm.transform.dbt_selections import IDENTITY_SELECT, MARTS_SELECT, STAGING_SELECT
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,23 @@ def validate_raw(full_refresh: bool = False) -> int:
 
 def build_staging(full_refresh: bool = False) -> dbt_runner.DbtResult:
     """`dbt build` of seeds, staging models (incremental tables for Facebook and X, views for
-    the CRM) and identity links, with their tests."""
+    the CRM) and the social profiles, with their tests."""
     return _build(STAGING_SELECT, full_refresh)
+
+
+def match_identities() -> dict[str, int]:
+    """Train the record linkage model (Splink) and score profile-customer pairs into the
+    scoring schema."""
+    from social_crm.identity import run as identity
+
+    with warehouse.connect() as conn:
+        return identity.run(conn)
+
+
+def build_identity_links(full_refresh: bool = False) -> dbt_runner.DbtResult:
+    """`dbt build` of the identity links (known accounts, staff decisions, the model's
+    confident pairs), with their tests."""
+    return _build(IDENTITY_SELECT, full_refresh)
 
 
 def apply_erasure_requests() -> dict[str, int]:
@@ -97,6 +112,8 @@ STEPS = (
     bootstrap,
     validate_raw,
     build_staging,
+    match_identities,
+    build_identity_links,
     apply_erasure_requests,
     score,
     build_marts,
@@ -104,7 +121,7 @@ STEPS = (
     publish_marts,
     generate_dbt_docs,
 )
-FULL_REFRESH_STEPS = (validate_raw, build_staging, build_marts)
+FULL_REFRESH_STEPS = (validate_raw, build_staging, build_identity_links, build_marts)
 
 
 def run_all(full_refresh: bool = False) -> dict[str, object]:

@@ -60,6 +60,10 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
             "delete from raw.crm_customer_social_accounts where scope_key in"
             " (select customer_id from erased_customers)"
         ).rowcount
+        deleted["crm_identity_decisions"] = conn.execute(
+            "delete from raw.crm_identity_decisions where scope_key in"
+            " (select customer_id from erased_customers)"
+        ).rowcount
         for table, columns in SOCIAL_TABLES.items():
             deleted[table] = _delete_profiles(conn, table, columns)
         # sentiment is keyed by message only: found through the messages, deleted before them

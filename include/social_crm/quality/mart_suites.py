@@ -52,6 +52,11 @@ def mart_suites(gx, schema: str = "marts_build") -> dict[tuple[str, str], list]:
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeBetween(column="share_of_voice", min_value=0, max_value=1),
         ],
+        "identity_review_queue": [
+            # an empty queue is good news: no row count minimum
+            e.ExpectColumnValuesToBeBetween(column="match_probability", min_value=0, max_value=1),
+            e.ExpectColumnValuesToBeInSet(column="platform", value_set=["facebook", "x"]),
+        ],
         "customer_messages": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeBetween(column="first_response_seconds", min_value=0),

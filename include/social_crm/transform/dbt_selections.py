@@ -1,7 +1,9 @@
 """The dbt selections of the nightly build's two dbt steps, shared by the Cosmos task groups
 of the DAG and by `nightly.run_all`."""
 
-# first what erasure and scoring read: seeds, staging models and the identity links ...
-STAGING_SELECT = ("path:seeds", "path:models/staging", "+int_identity_links")
+# first seeds, staging models and the social profiles (what identity matching reads) ...
+STAGING_SELECT = ("path:seeds", "path:models/staging", "+int_social_profiles")
+# ... then, once the matching step scored the pairs, the identity links (erasure reads them) ...
+IDENTITY_SELECT = ("int_identity_links",)
 # ... then, once erasures are applied and scores written, the intermediate models and marts
 MARTS_SELECT = ("path:models/intermediate", "path:models/marts")

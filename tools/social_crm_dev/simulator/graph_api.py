@@ -129,7 +129,7 @@ class GraphApi:
         if person is None:
             raise _missing(node)
         _only(fields, USER_FIELDS, "User")
-        body = {"id": node, "name": self.world.population.full_name(person)}
+        body = {"id": node, "name": self.world.population.fb_name[person]}
         return Response(200, self._drift(body))
 
     def _content_node(self, node: str, fields: list[str]) -> Response:
@@ -228,7 +228,7 @@ class GraphApi:
             return self._drift(
                 {
                     "id": str(int(pop.fb_id[reaction.person])),
-                    "name": pop.full_name(reaction.person),
+                    "name": pop.fb_name[reaction.person],
                     "type": reaction.type,
                 }
             )
@@ -389,7 +389,7 @@ class GraphApi:
             brand = BRANDS[msg.brand]
             return {"id": brand.page_id, "name": brand.name}
         pop = self.world.population
-        return {"id": str(int(pop.fb_id[msg.person])), "name": pop.full_name(msg.person)}
+        return {"id": str(int(pop.fb_id[msg.person])), "name": pop.fb_name[msg.person]}
 
     def _drift(self, body: dict) -> dict:
         if self.schema_drift:

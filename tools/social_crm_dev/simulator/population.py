@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from social_crm_dev.simulator import profile_names
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.rng import rng_for
 from social_crm_dev.simulator.texts import LANGUAGES
@@ -312,6 +313,8 @@ SURNAME_PARTS = {
         ),
     ),
 }
+SURNAME_MIDDLES = ("", "er", "an", "el", "ing", "ar", "ol", "is", "un")
+_MIDDLE_WEIGHTS = (0.4, *([0.6 / 8] * 8))
 COUNTRIES = {"en": "GB", "no": "NO", "pl": "PL", "sv": "SE"}
 CITIES = {
     "en": (
@@ -368,9 +371,11 @@ class Population:
     marketing_opt_in: np.ndarray
     profiling_opt_out: np.ndarray
     fb_id: np.ndarray  # 0 = no Facebook profile
-    fb_email: list[str | None]  # verified email visible to the page, or None
+    fb_name: list[str | None]  # the profile's display name (profile_names)
     x_id: np.ndarray  # 0 = no X profile
     x_handle: list[str | None]
+    x_name: list[str | None]
+    x_location: list[str | None]  # free text, often empty
     follows_src: np.ndarray  # X follow graph: src follows dst (person ids)
     follows_dst: np.ndarray
     brand_followers: list[np.ndarray]  # per brand: person ids following the brand on X
@@ -396,9 +401,13 @@ def build(config: WorldConfig) -> Population:
     codes = [LANGUAGES[i] for i in lang]
     first = [FIRST_NAMES[c][i] for c, i in zip(codes, rng.integers(0, 30, n), strict=True)]
     stems, endings = rng.integers(0, 20, n), rng.integers(0, 16, n)
+    # a middle syllable (or none) on a stream of its own: a few surnames are common, most are
+    # rare, as in real populations (about 2,900 per language)
+    middle_rng = rng_for(config.seed, "surname_middle")
+    middle = middle_rng.choice(len(SURNAME_MIDDLES), size=n, p=_MIDDLE_WEIGHTS)
     last = [
-        SURNAME_PARTS[c][0][a] + SURNAME_PARTS[c][1][b]
-        for c, a, b in zip(codes, stems, endings, strict=True)
+        SURNAME_PARTS[c][0][a] + SURNAME_MIDDLES[m] + SURNAME_PARTS[c][1][b]
+        for c, a, m, b in zip(codes, stems, middle, endings, strict=True)
     ]
     city = [CITIES[c][i] for c, i in zip(codes, rng.integers(0, 8, n), strict=True)]
     birth_year = rng.integers(1950, 2007, n)
@@ -418,21 +427,34 @@ def build(config: WorldConfig) -> Population:
     has_fb = rng.random(n) < 0.75
     fb_order = rng.permutation(n)
     fb_id = np.where(has_fb, FB_ID_BASE + fb_order * 7 + 3, 0)
-    # a verified email is visible for half the Facebook profiles; a few use another address
-    fb_email: list[str | None] = [None] * n
-    show_email = rng.random(n) < 0.5
-    other_address = rng.random(n) < 0.1
-    for i in np.flatnonzero(has_fb & show_email):
-        if i < n_cust and not other_address[i]:
-            fb_email[i] = email[i]
-        else:
-            fb_email[i] = f"{first[i]}{i}@mail.example".lower()
-
     has_x = rng.random(n) < 0.55
     x_order = rng.permutation(n)
     x_id = np.where(has_x, X_ID_BASE + x_order * 13 + 5, 0)
-    x_handle: list[str | None] = [
-        _handle(first[i], last[i], int(x_order[i])) if has_x[i] else None for i in range(n)
+    # what the profiles show: no email, a display name as typed, an X location as free text
+    shown = [
+        profile_names.Person(
+            first[i],
+            last[i],
+            city[i],
+            codes[i],
+            CITIES[codes[i]][(CITIES[codes[i]].index(city[i]) + 3) % 8],
+        )
+        for i in range(n)
+    ]
+    seed = config.seed
+    fb_name = [
+        profile_names.display_name(seed, i, "facebook", shown[i]) if has_fb[i] else None
+        for i in range(n)
+    ]
+    x_name = [
+        profile_names.display_name(seed, i, "x", shown[i]) if has_x[i] else None for i in range(n)
+    ]
+    x_handle = [
+        profile_names.x_handle(seed, i, shown[i], int(x_order[i])) if has_x[i] else None
+        for i in range(n)
+    ]
+    x_location = [
+        profile_names.x_location(seed, i, shown[i]) if has_x[i] else None for i in range(n)
     ]
     src, dst = _preferential_attachment(rng, np.flatnonzero(has_x))
     brand_followers = [
@@ -455,20 +477,15 @@ def build(config: WorldConfig) -> Population:
         marketing_opt_in=marketing_opt_in,
         profiling_opt_out=profiling_opt_out,
         fb_id=fb_id,
-        fb_email=fb_email,
+        fb_name=fb_name,
         x_id=x_id,
         x_handle=x_handle,
+        x_name=x_name,
+        x_location=x_location,
         follows_src=src,
         follows_dst=dst,
         brand_followers=brand_followers,
     )
-
-
-def _handle(first: str, last: str, salt: int) -> str:
-    ascii_name = (
-        (first + last[:3]).lower().translate(str.maketrans("ąćęłńóśźżåäöø", "acelnoszzaaoo"))
-    )
-    return f"{ascii_name}{salt % 997}"
 
 
 def _preferential_attachment(

@@ -475,12 +475,12 @@ class XApi:
         fields = set(params.get("user.fields", "").split(","))
         body: dict = {
             "id": str(int(pop.x_id[person])),
-            "name": pop.full_name(person),
+            "name": pop.x_name[person],
             "username": pop.x_handle[person],
         }
         optional = {
-            "location": pop.city[person],
-            "description": f"{pop.job[person]} in {pop.city[person]}",
+            "location": pop.x_location[person],
+            "description": f"{pop.job[person]}. Coffee, books and long walks.",
             "public_metrics": {
                 "followers_count": self.world.x_follower_count(person),
                 "following_count": self.world.x_following_count(person),

@@ -29,8 +29,8 @@ per_person as (
         min(pp.profile_id) filter (where pp.platform = 'facebook') as facebook_profile_id,
         min(pp.profile_id) filter (where pp.platform = 'x') as x_profile_id,
         min(pr.handle) as x_handle,
-        min(pr.full_name) as profile_name,
-        min(pr.city) as profile_city,
+        min(pr.display_name) as profile_name,
+        min(pr.location) as profile_location,
         max(pr.followers_count) as network_size,
         max(i.influence) as influence
     from people as pp
@@ -94,7 +94,7 @@ everyone as (
         null as birth_year,
         null as gender,
         null as country,
-        pp.profile_city as city,
+        pp.profile_location as city,
         null as job_title,
         false as has_marketing_opt_in
     from per_person as pp

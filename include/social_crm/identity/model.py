@@ -1,0 +1,304 @@
+"""The probabilistic link between social profiles and CRM customers: a Fellegi-Sunter model in
+Splink (DuckDB, in process), its m probabilities trained by expectation maximisation, its u
+probabilities by random sampling.
+
+Each profile is compared with the customers it shares a surname, a forename and surname
+initial, a reversed name or a handle prefix with (blocking). What decides a pair is kept with
+it: the level each comparison fell in and its Bayes factor (`evidence`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+
+from social_crm.identity import features
+
+log = logging.getLogger(__name__)
+
+# the columns both sides carry (Splink links two tables of the same shape)
+COLUMNS = (
+    "unique_id",
+    "side",  # profile | customer
+    "platform",  # profiles only
+    "forename",
+    "surname",
+    "forename_aliases",
+    "handle_letters",  # profiles: the X handle's letters
+    "email_letters",  # customers: the letters of the email's local part
+    "location",  # profiles: X location, folded
+    "location_city",  # profiles: the customers' city the location names, if any
+    "city",  # customers
+    "country_names",  # customers
+)
+_COMPARED = ("forename", "surname", "location", "handle")
+
+
+def profile_rows(profiles: pd.DataFrame, cities: frozenset[str]) -> pd.DataFrame:
+    """profiles: profile_key, platform, display_name, handle, location; cities: the customers'
+    cities, folded (the places a location can be recognised as)."""
+    names = [features.split_display_name(n) for n in profiles["display_name"]]
+    locations = [features.fold(t) for t in profiles["location"]]
+    return pd.DataFrame(
+        {
+            "unique_id": profiles["profile_key"],
+            "side": "profile",
+            "platform": profiles["platform"],
+            "forename": [f for f, _ in names],
+            "surname": [s for _, s in names],
+            "forename_aliases": [list(features.forename_aliases(f)) for f, _ in names],
+            "handle_letters": [features.handle_letters(h) for h in profiles["handle"]],
+            "email_letters": None,
+            "location": locations,
+            "location_city": [features.city_named(t, cities) for t in locations],
+            "city": None,
+            "country_names": [[] for _ in range(len(profiles))],
+        },
+        columns=list(COLUMNS),
+    )
+
+
+def customer_rows(customers: pd.DataFrame) -> pd.DataFrame:
+    """customers: customer_id, first_name, last_name, email, city, country."""
+    forenames = [(features.fold(f) or " ").split(" ")[0] or None for f in customers["first_name"]]
+    surnames = [(features.fold(s) or " ").split(" ")[-1] or None for s in customers["last_name"]]
+    return pd.DataFrame(
+        {
+            "unique_id": customers["customer_id"],
+            "side": "customer",
+            "platform": None,
+            "forename": forenames,
+            "surname": surnames,
+            "forename_aliases": [list(features.forename_aliases(f)) for f in forenames],
+            "handle_letters": None,
+            "email_letters": [features.email_letters(e) for e in customers["email"]],
+            "location": None,
+            "location_city": None,
+            "city": [features.fold(c) for c in customers["city"]],
+            "country_names": [list(features.country_names(c)) for c in customers["country"]],
+        },
+        columns=list(COLUMNS),
+    )
+
+
+def _levels() -> list:
+    from splink import comparison_level_library as cll
+    from splink import comparison_library as cl
+
+    def initial(a: str) -> str:
+        return f"(length({a}_l) = 1 or length({a}_r) = 1) and left({a}_l, 1) = left({a}_r, 1)"
+
+    # forename and surname apart, each weighed by how common the name is (term frequencies):
+    # agreeing on a rare surname says more than agreeing on a common one
+    forename = cl.CustomComparison(
+        output_column_name="forename",
+        comparison_levels=[
+            cll.NullLevel("forename"),
+            cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
+            cll.CustomLevel(
+                "list_has_any(forename_aliases_l, forename_aliases_r)", "a nickname of it"
+            ),
+            cll.CustomLevel(initial("forename"), "an initial of it"),
+            cll.CustomLevel(
+                "damerau_levenshtein(forename_l, forename_r) <= 1 and length(forename_l) > 4",
+                "one typo away",  # dropped, added, changed or two swapped
+            ),
+            cll.CustomLevel(
+                "forename_l = surname_r and surname_l = forename_r", "names in reverse order"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+    surname = cl.CustomComparison(
+        output_column_name="surname",
+        comparison_levels=[
+            cll.NullLevel("surname"),
+            cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
+            cll.CustomLevel(
+                "damerau_levenshtein(surname_l, surname_r) <= 1 and length(surname_l) > 4",
+                "one typo away",
+            ),
+            cll.CustomLevel(initial("surname"), "an initial of it"),
+            cll.CustomLevel(
+                "forename_l = surname_r and surname_l = forename_r", "names in reverse order"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+    location = cl.CustomComparison(
+        output_column_name="location",
+        comparison_levels=[
+            cll.CustomLevel(
+                "coalesce(location_l, location_r) is null or coalesce(city_l, city_r) is null",
+                "no location",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(
+                "coalesce(location_city_l, location_city_r) = coalesce(city_l, city_r)",
+                "location names the city",
+            ),
+            cll.CustomLevel(
+                "coalesce(location_city_l, location_city_r) is not null",
+                "location names another city",
+            ),
+            cll.CustomLevel(
+                "list_has_any(string_split(coalesce(location_l, location_r), ' '),"
+                " list_concat(country_names_l, country_names_r))"
+                " or list_contains(list_concat(country_names_l, country_names_r),"
+                " coalesce(location_l, location_r))",
+                "location names the country",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+    handle = cl.CustomComparison(
+        output_column_name="handle",
+        comparison_levels=[
+            cll.CustomLevel(
+                "coalesce(handle_letters_l, handle_letters_r) is null"
+                " or coalesce(email_letters_l, email_letters_r) is null",
+                "no handle",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(
+                "length(coalesce(email_letters_l, email_letters_r)) >= 5 and contains("
+                "coalesce(handle_letters_l, handle_letters_r),"
+                " coalesce(email_letters_l, email_letters_r))",
+                "the handle spells the email's name",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+    return [forename, surname, location, handle]
+
+
+def _blocking_rules() -> list[str]:
+    return [
+        "l.surname = r.surname",
+        "l.forename = r.forename and left(l.surname, 2) = left(r.surname, 2)",
+        "l.forename = r.surname and l.surname = r.forename",
+        "l.forename = r.forename and left(l.surname, 1) = left(r.surname, 1)"
+        " and (length(l.surname) = 1 or length(r.surname) = 1)",
+        "left(l.handle_letters, 6) = left(r.email_letters, 6)",
+    ]
+
+
+@dataclass(frozen=True)
+class Scored:
+    pairs: pd.DataFrame  # profile_key, customer_id, match_weight, match_probability, evidence
+    parameters: dict  # the trained model (Splink's settings JSON)
+
+
+def score(
+    profiles: pd.DataFrame,
+    customers: pd.DataFrame,
+    keep_probability: float = 0.01,
+    threads: int | None = None,
+) -> Scored:
+    """Train the model on these profiles and customers and score every blocked pair; keep the
+    pairs of match probability >= keep_probability."""
+    import duckdb
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    right = customer_rows(customers)
+    left = profile_rows(profiles, frozenset(c for c in right["city"] if c))
+    if left.empty or right.empty:
+        return Scored(_empty(), {})
+    conn = duckdb.connect()
+    if threads:
+        conn.execute(f"set threads = {int(threads)}")
+    db = DuckDBAPI(conn)
+    settings = SettingsCreator(
+        link_type="link_only",
+        comparisons=_levels(),
+        blocking_rules_to_generate_predictions=_blocking_rules(),
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+        additional_columns_to_retain=["side"],
+        max_iterations=40,
+    )
+    linker = Linker(
+        [
+            db.register(left, dataset_display_name="a_profiles"),
+            db.register(right, dataset_display_name="b_customers"),
+        ],
+        settings,
+        log_level=logging.WARNING,
+    )
+    # a share of the profiles belongs to customers; at most one customer each
+    linker.training.estimate_probability_two_random_records_match(
+        ["l.forename = r.forename and l.surname = r.surname"], recall=0.6
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    # EM twice, each blocked on what the other trains: the same surname (forename, location
+    # and handle trained), then the same forename (surname trained)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        "l.surname = r.surname", max_pairs=2e6
+    )
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        "l.forename = r.forename", max_pairs=2e6
+    )
+    predictions = linker.inference.predict(threshold_match_probability=keep_probability)
+    frame = predictions.as_pandas_dataframe()
+    parameters = linker.misc.save_model_to_json(overwrite=True)
+    return Scored(_pairs(frame, parameters), parameters)
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["profile_key", "customer_id", "match_weight", "match_probability", "evidence"]
+    )
+
+
+def level_labels(parameters: dict) -> dict[str, dict[int, str]]:
+    """Comparison -> Splink's comparison vector value (gamma) -> the level's label. Gamma counts
+    the levels from the last (else, 0) up; the null level is -1."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in parameters.get("comparisons", ()):
+        levels = comparison["comparison_levels"]
+        non_null = [lv for lv in levels if not lv.get("is_null_level")]
+        by_gamma = {
+            len(non_null) - 1 - i: lv.get("label_for_charts", "") for i, lv in enumerate(non_null)
+        }
+        by_gamma[-1] = next(
+            (lv.get("label_for_charts", "no value") for lv in levels if lv.get("is_null_level")),
+            "no value",
+        )
+        labels[comparison["output_column_name"]] = by_gamma
+    return labels
+
+
+def _pairs(frame: pd.DataFrame, parameters: dict) -> pd.DataFrame:
+    if frame.empty:
+        return _empty()
+    labels = level_labels(parameters)
+    profile_left = frame["side_l"] == "profile"
+    evidence = [
+        json.dumps(
+            {
+                c: {
+                    "level": labels[c].get(int(gamma), str(int(gamma))),
+                    "match_weight": round(float(weight), 3),
+                }
+                for c, gamma, weight in zip(
+                    _COMPARED,
+                    (row[f"gamma_{c}"] for c in _COMPARED),
+                    (row[f"mw_{c}"] for c in _COMPARED),
+                    strict=True,
+                )
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        for _, row in frame.iterrows()
+    ]
+    return pd.DataFrame(
+        {
+            "profile_key": frame["unique_id_l"].where(profile_left, frame["unique_id_r"]),
+            "customer_id": frame["unique_id_r"].where(profile_left, frame["unique_id_l"]),
+            "match_weight": frame["match_weight"].astype(float),
+            "match_probability": frame["match_probability"].astype(float),
+            "evidence": evidence,
+        }
+    )

@@ -1,0 +1,93 @@
+"""The nightly identity matching step: train the record linkage model on today's profiles and
+customers, score the pairs, and replace `scoring.identity_match_pairs` and
+`scoring.identity_model` in one transaction (a failed run leaves yesterday's pairs in place).
+
+Profiles whose account the CRM already knows are not scored: nothing overrides that link.
+Which pairs become links, and which go to the review queue, is decided in dbt
+(int_identity_links, identity_review_queue) with the thresholds in dbt_project.yml.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+
+import pandas as pd
+import psycopg
+
+from social_crm.identity import model
+
+log = logging.getLogger(__name__)
+
+
+def _frame(conn: psycopg.Connection, query: str) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(query)
+        columns = [c.name for c in cur.description or ()]
+        return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def read_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(profiles not known to the CRM, customers) as the model reads them."""
+    profiles = _frame(
+        conn,
+        "select p.profile_key, p.platform, p.display_name, p.handle, p.location"
+        " from intermediate.int_social_profiles p"
+        " where not exists (select 1 from staging.stg_crm__customer_social_accounts a"
+        "  where a.platform = p.platform and (a.account_id = p.profile_id"
+        "   or (a.account_id is null and a.handle = lower(p.handle))))",
+    )
+    customers = _frame(
+        conn,
+        "select customer_id, first_name, last_name, email, city, country"
+        " from staging.stg_crm__customers",
+    )
+    return profiles, customers
+
+
+def write(conn: psycopg.Connection, scored: model.Scored, profiles: int, customers: int) -> None:
+    now = datetime.now(UTC)
+    conn.execute("truncate scoring.identity_match_pairs, scoring.identity_model")
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "copy scoring.identity_match_pairs (profile_key, customer_id, match_weight,"
+            " match_probability, evidence, scored_at) from stdin"
+        ) as copy,
+    ):
+        for row in scored.pairs.itertuples(index=False):
+            copy.write_row(
+                (
+                    row.profile_key,
+                    row.customer_id,
+                    float(row.match_weight),
+                    float(row.match_probability),
+                    row.evidence,
+                    now,
+                )
+            )
+    conn.execute(
+        "insert into scoring.identity_model values (%s, %s, %s, %s, %s)",
+        (now, profiles, customers, len(scored.pairs), json.dumps(scored.parameters)),
+    )
+
+
+def run(conn: psycopg.Connection) -> dict[str, int]:
+    began = time.monotonic()
+    profiles, customers = read_inputs(conn)
+    log.info(
+        "identity matching: %d profiles not known to the CRM, %d customers",
+        len(profiles),
+        len(customers),
+    )
+    scored = model.score(profiles, customers)
+    with conn.transaction():
+        write(conn, scored, len(profiles), len(customers))
+    log.info(
+        "identity matching: %d candidate pairs kept in %.1f s",
+        len(scored.pairs),
+        time.monotonic() - began,
+    )
+    return {"profiles": len(profiles), "customers": len(customers), "pairs": len(scored.pairs)}
