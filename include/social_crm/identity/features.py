@@ -49,16 +49,22 @@ def fold(text: str | None) -> str | None:
     return plain or None
 
 
-def split_display_name(name: str | None) -> tuple[str | None, str | None]:
+def split_display_name(
+    name: str | None, forenames: frozenset[str] = frozenset()
+) -> tuple[str | None, str | None]:
     """(forename, surname) of a display name: the first and the last word; a single word is a
-    forename alone. An initial ("J." or "J") stays one letter."""
+    forename alone. An initial ("J." or "J") stays one letter. Written surname first ("Berg
+    Nora"): when the last word is a known forename and the first is not, they are swapped."""
     folded = fold(name)
     if not folded:
         return None, None
     words = folded.split(" ")
     if len(words) == 1:
         return words[0], None
-    return words[0], words[-1]
+    first, last = words[0], words[-1]
+    if last in forenames and first not in forenames:
+        return last, first
+    return first, last
 
 
 @cache

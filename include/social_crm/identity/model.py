@@ -1,9 +1,10 @@
 """The probabilistic link between social profiles and CRM customers: a Fellegi-Sunter model in
-Splink (DuckDB, in process), its m probabilities trained by expectation maximisation, its u
-probabilities by random sampling.
+Splink (DuckDB, in process). Its u probabilities come from random pairs; its m probabilities
+are counted on the identities the CRM already knows (true pairs), or trained by expectation
+maximisation when the CRM knows fewer than MIN_LABELS.
 
 Each profile is compared with the customers it shares a surname, a forename and surname
-initial, a reversed name or a handle prefix with (blocking). What decides a pair is kept with
+initial, or a handle prefix with (blocking). What decides a pair is kept with
 it: the level each comparison fell in and its Bayes factor (`evidence`).
 """
 
@@ -37,10 +38,13 @@ COLUMNS = (
 _COMPARED = ("forename", "surname", "location", "handle")
 
 
-def profile_rows(profiles: pd.DataFrame, cities: frozenset[str]) -> pd.DataFrame:
-    """profiles: profile_key, platform, display_name, handle, location; cities: the customers'
-    cities, folded (the places a location can be recognised as)."""
-    names = [features.split_display_name(n) for n in profiles["display_name"]]
+def profile_rows(
+    profiles: pd.DataFrame, cities: frozenset[str], forenames: frozenset[str]
+) -> pd.DataFrame:
+    """profiles: profile_key, platform, display_name, handle, location; cities and forenames:
+    the customers', folded (the places a location can name, the given names that tell a name
+    written surname first)."""
+    names = [features.split_display_name(n, forenames) for n in profiles["display_name"]]
     locations = [features.fold(t) for t in profiles["location"]]
     return pd.DataFrame(
         {
@@ -93,39 +97,40 @@ def _levels() -> list:
 
     # forename and surname apart, each weighed by how common the name is (term frequencies):
     # agreeing on a rare surname says more than agreeing on a common one
+    # EM starts from these m probabilities (the share of true pairs in each level): a display
+    # name is mostly the name itself. Without a start near the truth, EM on name-only pairs
+    # can settle on a cluster of namesakes instead of matches.
     forename = cl.CustomComparison(
         output_column_name="forename",
         comparison_levels=[
             cll.NullLevel("forename"),
-            cll.ExactMatchLevel("forename", term_frequency_adjustments=True),
+            cll.ExactMatchLevel("forename", term_frequency_adjustments=True).configure(
+                m_probability=0.8
+            ),
             cll.CustomLevel(
                 "list_has_any(forename_aliases_l, forename_aliases_r)", "a nickname of it"
-            ),
-            cll.CustomLevel(initial("forename"), "an initial of it"),
+            ).configure(m_probability=0.03),
+            cll.CustomLevel(initial("forename"), "an initial of it").configure(m_probability=0.04),
             cll.CustomLevel(
                 "damerau_levenshtein(forename_l, forename_r) <= 1 and length(forename_l) > 4",
                 "one typo away",  # dropped, added, changed or two swapped
-            ),
-            cll.CustomLevel(
-                "forename_l = surname_r and surname_l = forename_r", "names in reverse order"
-            ),
-            cll.ElseLevel(),
+            ).configure(m_probability=0.03),
+            cll.ElseLevel().configure(m_probability=0.1),
         ],
     )
     surname = cl.CustomComparison(
         output_column_name="surname",
         comparison_levels=[
             cll.NullLevel("surname"),
-            cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
+            cll.ExactMatchLevel("surname", term_frequency_adjustments=True).configure(
+                m_probability=0.8
+            ),
             cll.CustomLevel(
                 "damerau_levenshtein(surname_l, surname_r) <= 1 and length(surname_l) > 4",
                 "one typo away",
-            ),
-            cll.CustomLevel(initial("surname"), "an initial of it"),
-            cll.CustomLevel(
-                "forename_l = surname_r and surname_l = forename_r", "names in reverse order"
-            ),
-            cll.ElseLevel(),
+            ).configure(m_probability=0.05),
+            cll.CustomLevel(initial("surname"), "an initial of it").configure(m_probability=0.05),
+            cll.ElseLevel().configure(m_probability=0.1),
         ],
     )
     location = cl.CustomComparison(
@@ -177,11 +182,26 @@ def _blocking_rules() -> list[str]:
     return [
         "l.surname = r.surname",
         "l.forename = r.forename and left(l.surname, 2) = left(r.surname, 2)",
-        "l.forename = r.surname and l.surname = r.forename",
         "l.forename = r.forename and left(l.surname, 1) = left(r.surname, 1)"
         " and (length(l.surname) = 1 or length(r.surname) = 1)",
         "left(l.handle_letters, 6) = left(r.email_letters, 6)",
     ]
+
+
+def _exact_name_recall(
+    left: pd.DataFrame, right: pd.DataFrame, known: list[tuple[str, str]]
+) -> float:
+    """Of the known true pairs, the share whose forename and surname agree exactly."""
+    names_l = left.set_index("unique_id")[["forename", "surname"]]
+    names_r = right.set_index("unique_id")[["forename", "surname"]]
+    same = sum(
+        1
+        for k, c in known
+        if c in names_r.index
+        and names_l.at[k, "forename"] == names_r.at[c, "forename"]
+        and names_l.at[k, "surname"] == names_r.at[c, "surname"]
+    )
+    return max(0.05, same / len(known))
 
 
 @dataclass(frozen=True)
@@ -190,19 +210,32 @@ class Scored:
     parameters: dict  # the trained model (Splink's settings JSON)
 
 
+# fewer known identities than this, and the m probabilities come from EM alone
+MIN_LABELS = 50
+
+
 def score(
     profiles: pd.DataFrame,
     customers: pd.DataFrame,
+    labels: dict[str, str] | None = None,
     keep_probability: float = 0.01,
     threads: int | None = None,
 ) -> Scored:
     """Train the model on these profiles and customers and score every blocked pair; keep the
-    pairs of match probability >= keep_probability."""
+    pairs of match probability >= keep_probability of the profiles not in `labels`.
+
+    labels: profile_key -> customer_id the CRM already knows (its known identities): true
+    pairs, from which the m probabilities are counted when there are MIN_LABELS of them."""
+    labels = labels or {}
     import duckdb
     from splink import DuckDBAPI, Linker, SettingsCreator
 
     right = customer_rows(customers)
-    left = profile_rows(profiles, frozenset(c for c in right["city"] if c))
+    left = profile_rows(
+        profiles,
+        frozenset(c for c in right["city"] if c),
+        frozenset(f for f in right["forename"] if f),
+    )
     if left.empty or right.empty:
         return Scored(_empty(), {})
     conn = duckdb.connect()
@@ -226,23 +259,49 @@ def score(
         settings,
         log_level=logging.WARNING,
     )
-    # a share of the profiles belongs to customers; at most one customer each
+    present = set(left["unique_id"])
+    known = [(k, c) for k, c in labels.items() if k in present]
+    # the prior: pairs with the same forename and surname, scaled up by the share of true pairs
+    # such a rule finds (counted on the known identities; 0.6 without them)
     linker.training.estimate_probability_two_random_records_match(
-        ["l.forename = r.forename and l.surname = r.surname"], recall=0.6
+        ["l.forename = r.forename and l.surname = r.surname"],
+        recall=_exact_name_recall(left, right, known) if len(known) >= MIN_LABELS else 0.6,
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    # EM twice, each blocked on what the other trains: the same surname (forename, location
-    # and handle trained), then the same forename (surname trained)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        "l.surname = r.surname", max_pairs=2e6
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        "l.forename = r.forename", max_pairs=2e6
-    )
+    if len(known) >= MIN_LABELS:
+        # the CRM's known identities are true pairs: the share of them in each level is m
+        # itself. EM is not identifiable on these signals: pairs blocked on a forename share
+        # its language, so country agreement passes for evidence of a match (measured: m of an
+        # exact surname 0.11 by EM, 0.83 counted on known pairs)
+        table = pd.DataFrame(
+            {
+                "source_dataset_l": "a_profiles",
+                "unique_id_l": [k for k, _ in known],
+                "source_dataset_r": "b_customers",
+                "unique_id_r": [c for _, c in known],
+            }
+        )
+        linker.table_management.register_table(table, "__known_pairs", overwrite=True)
+        linker.training.estimate_m_from_pairwise_labels("__known_pairs")
+    else:
+        log.warning(
+            "identity model: %d known identities (< %d): m probabilities by EM, less reliable",
+            len(known),
+            MIN_LABELS,
+        )
+        # EM twice, each training what it does not block on: the same surname (forename,
+        # location and handle trained), then the same forename (surname trained)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.surname = r.surname", max_pairs=2e6
+        )
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            "l.forename = r.forename", max_pairs=2e6
+        )
     predictions = linker.inference.predict(threshold_match_probability=keep_probability)
     frame = predictions.as_pandas_dataframe()
     parameters = linker.misc.save_model_to_json(overwrite=True)
-    return Scored(_pairs(frame, parameters), parameters)
+    pairs = _pairs(frame, parameters)
+    return Scored(pairs[~pairs["profile_key"].isin(labels)].reset_index(drop=True), parameters)
 
 
 def _empty() -> pd.DataFrame:
@@ -274,24 +333,20 @@ def _pairs(frame: pd.DataFrame, parameters: dict) -> pd.DataFrame:
         return _empty()
     labels = level_labels(parameters)
     profile_left = frame["side_l"] == "profile"
+    columns = {c: (frame[f"gamma_{c}"].tolist(), frame[f"mw_{c}"].tolist()) for c in _COMPARED}
     evidence = [
         json.dumps(
             {
                 c: {
-                    "level": labels[c].get(int(gamma), str(int(gamma))),
-                    "match_weight": round(float(weight), 3),
+                    "level": labels[c].get(int(gammas[i]), str(gammas[i])),
+                    "match_weight": round(float(weights[i]), 3),
                 }
-                for c, gamma, weight in zip(
-                    _COMPARED,
-                    (row[f"gamma_{c}"] for c in _COMPARED),
-                    (row[f"mw_{c}"] for c in _COMPARED),
-                    strict=True,
-                )
+                for c, (gammas, weights) in columns.items()
             },
             sort_keys=True,
             ensure_ascii=False,
         )
-        for _, row in frame.iterrows()
+        for i in range(len(frame))
     ]
     return pd.DataFrame(
         {

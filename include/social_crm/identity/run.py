@@ -2,8 +2,9 @@
 customers, score the pairs, and replace `scoring.identity_match_pairs` and
 `scoring.identity_model` in one transaction (a failed run leaves yesterday's pairs in place).
 
-Profiles whose account the CRM already knows are not scored: nothing overrides that link.
-Which pairs become links, and which go to the review queue, is decided in dbt
+Profiles whose account the CRM already knows are not scored (nothing overrides that link):
+they are the true pairs the model's m probabilities are counted on. Which pairs become links,
+and which go to the review queue, is decided in dbt
 (int_identity_links, identity_review_queue) with the thresholds in dbt_project.yml.
 """
 
@@ -29,22 +30,28 @@ def _frame(conn: psycopg.Connection, query: str) -> pd.DataFrame:
         return pd.DataFrame(cur.fetchall(), columns=columns)
 
 
-def read_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(profiles not known to the CRM, customers) as the model reads them."""
+def read_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """(profiles, customers, the profiles the CRM knows -> their customer) as the model reads
+    them. An account the CRM gives to two customers is no label."""
     profiles = _frame(
         conn,
-        "select p.profile_key, p.platform, p.display_name, p.handle, p.location"
-        " from intermediate.int_social_profiles p"
-        " where not exists (select 1 from staging.stg_crm__customer_social_accounts a"
-        "  where a.platform = p.platform and (a.account_id = p.profile_id"
-        "   or (a.account_id is null and a.handle = lower(p.handle))))",
+        "select profile_key, platform, display_name, handle, location"
+        " from intermediate.int_social_profiles",
     )
     customers = _frame(
         conn,
         "select customer_id, first_name, last_name, email, city, country"
         " from staging.stg_crm__customers",
     )
-    return profiles, customers
+    known = conn.execute(
+        "select p.profile_key, min(a.customer_id)"
+        " from intermediate.int_social_profiles p"
+        " join staging.stg_crm__customer_social_accounts a on a.platform = p.platform"
+        "  and (a.account_id = p.profile_id"
+        "   or (a.account_id is null and a.handle = lower(p.handle)))"
+        " group by p.profile_key having count(distinct a.customer_id) = 1"
+    ).fetchall()
+    return profiles, customers, dict(known)
 
 
 def write(conn: psycopg.Connection, scored: model.Scored, profiles: int, customers: int) -> None:
@@ -76,13 +83,14 @@ def write(conn: psycopg.Connection, scored: model.Scored, profiles: int, custome
 
 def run(conn: psycopg.Connection) -> dict[str, int]:
     began = time.monotonic()
-    profiles, customers = read_inputs(conn)
+    profiles, customers, known = read_inputs(conn)
     log.info(
-        "identity matching: %d profiles not known to the CRM, %d customers",
+        "identity matching: %d profiles (%d known to the CRM), %d customers",
         len(profiles),
+        len(known),
         len(customers),
     )
-    scored = model.score(profiles, customers)
+    scored = model.score(profiles, customers, known)
     with conn.transaction():
         write(conn, scored, len(profiles), len(customers))
     log.info(
