@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -14,7 +15,7 @@ from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
 from social_crm.extract.http import ApiClient, RetryPolicy
 from social_crm.extract.x import XExtractor, XSettings
 from social_crm.warehouse import migrations
-from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
@@ -202,6 +203,11 @@ class Truth:
         return {f"{f['followed_x_id']}:{f['follower_x_id']}" for f in self.rows("follows.csv")}
 
 
+def world_now(sim: SimulatorServer) -> datetime:
+    """The simulator's clock as a moment: what a nightly build over its data is as of."""
+    return WORLD_START + timedelta(seconds=sim.world.clock)
+
+
 def truth_of(sim: SimulatorServer, folder: Path) -> Truth:
     """Ground truth of the simulator's world at its current clock."""
     world = World(sim.world.config)
@@ -255,5 +261,5 @@ def built(warehouse_url, tmp_path_factory):
         truth = truth_of(sim, tmp_path_factory.mktemp("truth"))
         land_drop_folder(pipeline.connect, truth.folder / "crm")
         patch.setenv("WAREHOUSE_URL", db.libpq())
-        nightly.run_all()
+        nightly.run_all(as_of=world_now(sim))
         yield pipeline, truth

@@ -6,6 +6,8 @@ import shutil
 
 import pytest
 
+from tests.extraction.conftest import world_now
+
 pytestmark = pytest.mark.integration
 
 
@@ -46,7 +48,7 @@ def decided(built, tmp_path_factory):
                 [platform, account_id, customer_id, decision, "agent 7", "2026-11-30T10:00:00Z"]
             )
     land_drop_folder(pipeline.connect, drop)
-    nightly.run_all()
+    nightly.run_all(as_of=world_now(pipeline.sim))
     links = {
         key: (customer, method)
         for key, customer, method in pipeline.rows(

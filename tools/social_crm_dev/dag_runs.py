@@ -70,14 +70,23 @@ def run_in_process(
     return DagRunOutcome(dag_id=dag_id, state=str(run.state), tasks=tasks)
 
 
-def run_isolated(dag_id: str, log_file: Path) -> DagRunOutcome:
-    """Run `dag_id` in a child process, its full log in `log_file`."""
+def run_isolated(
+    dag_id: str, log_file: Path, logical_date: datetime | None = None
+) -> DagRunOutcome:
+    """Run `dag_id` in a child process, its full log in `log_file`; `logical_date` as in
+    `run_in_process`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     env = airflow_env.environment()
     airflow_env.migrate_metadata_db()
     with open(log_file, "w") as handle:
         proc = subprocess.run(
-            [sys.executable, "-m", "social_crm_dev.dag_runs", dag_id],
+            [
+                sys.executable,
+                "-m",
+                "social_crm_dev.dag_runs",
+                dag_id,
+                *([logical_date.isoformat()] if logical_date else []),
+            ],
             stdout=handle,
             stderr=subprocess.STDOUT,
             env={**os.environ, **env},
@@ -91,7 +100,8 @@ def run_isolated(dag_id: str, log_file: Path) -> DagRunOutcome:
 
 def main() -> None:
     airflow_env.apply_environment()
-    outcome = run_in_process(sys.argv[1])
+    logical_date = datetime.fromisoformat(sys.argv[2]) if len(sys.argv) > 2 else None
+    outcome = run_in_process(sys.argv[1], logical_date=logical_date)
     print(_RESULT_MARK + json.dumps(asdict(outcome)), flush=True)
     sys.exit(0 if outcome.succeeded else 1)
 

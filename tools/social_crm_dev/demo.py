@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -25,7 +26,7 @@ from social_crm import warehouse
 from social_crm.paths import local_dir
 from social_crm_dev import airflow_env, dag_runs, identity_quality, local_warehouse
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
-from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 
@@ -264,6 +265,7 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     os.environ["CRM_DROP_DIR"] = str(world_dir / "crm")
 
     outcomes = []
+    world_now = WORLD_START + timedelta(seconds=World(config).clock)
     with simulator(config, logs / "simulator.log") as url:
         print(f"    simulator API at {url} (log: {logs / 'simulator.log'})")
         os.environ.update(connection_env(url, days))
@@ -271,7 +273,10 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
             log_file = logs / f"demo-{dag_id}.log"
             step(f"DAG {dag_id} (dag.test(); full log: {log_file})")
             began = time.monotonic()
-            outcome = dag_runs.run_isolated(dag_id, log_file)
+            # the nightly build describes the world as of its clock (segments count back from
+            # it), not as of this machine's date
+            as_of = world_now if dag_id == "social_crm_nightly" else None
+            outcome = dag_runs.run_isolated(dag_id, log_file, logical_date=as_of)
             outcomes.append(outcome)
             print_task_states(outcome.tasks)
             print(f"    {outcome.state} in {time.monotonic() - began:.0f}s")

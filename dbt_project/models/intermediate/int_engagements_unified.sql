@@ -52,6 +52,10 @@ reactions as (
         r.reaction_type as engagement_type,
         null::text as message_id,
         null::text as message_text,
+        -- the Graph API gives a reaction no time: it gets the time of the post it reacts to
+        -- (a page post or a visitor post), the moment from which it can have happened; only
+        -- a reaction on a post we no longer have (deleted, or erased with its author) gets
+        -- the time we first saw it
         coalesce(p.created_at, r.first_seen_at) as occurred_at
     from {{ ref('stg_facebook__reactions') }} as r
     inner join brands as b on r.page_id = b.facebook_page_id

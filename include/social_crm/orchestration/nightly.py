@@ -4,8 +4,10 @@ process (CLI, demo, tests, the full-refresh DAG)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 
 from social_crm import settings, warehouse
@@ -18,12 +20,16 @@ from social_crm.transform.dbt_selections import IDENTITY_SELECT, MARTS_SELECT, S
 log = logging.getLogger(__name__)
 
 
-def _build(select: tuple[str, ...], full_refresh: bool) -> dbt_runner.DbtResult:
+def _build(
+    select: tuple[str, ...], full_refresh: bool, as_of: datetime | None = None
+) -> dbt_runner.DbtResult:
     # cautious: a test runs with the models it tests, not with one of several parents (a
     # relationship test of a mart would otherwise run, and fail, before the mart is built)
     args = ["--select", *select, "--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
+    if as_of is not None:
+        args += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
     return dbt_runner.run("build", *args)
 
 
@@ -73,10 +79,11 @@ def score() -> dict[str, int]:
         return scoring.run(conn)
 
 
-def build_marts(full_refresh: bool = False) -> dbt_runner.DbtResult:
+def build_marts(full_refresh: bool = False, as_of: datetime | None = None) -> dbt_runner.DbtResult:
     """`dbt build` of the intermediate models (erasures applied) and the marts in marts_build,
-    with their tests: the audit before publishing."""
-    return _build(MARTS_SELECT, full_refresh)
+    with their tests: the audit before publishing. `as_of`: the moment the marts describe (the
+    DAG run's data interval end; default: now), from which windows of time count back."""
+    return _build(MARTS_SELECT, full_refresh, as_of)
 
 
 def validate_marts() -> int:
@@ -124,16 +131,22 @@ STEPS = (
 FULL_REFRESH_STEPS = (validate_raw, build_staging, build_identity_links, build_marts)
 
 
-def run_all(full_refresh: bool = False) -> dict[str, object]:
-    """Every step in order; `full_refresh` rebuilds incremental models from scratch. Returns
-    each step's result, under "step_seconds" how long each took and under "dbt_node_seconds"
-    how long each dbt model, seed and test took."""
+def run_all(full_refresh: bool = False, as_of: datetime | None = None) -> dict[str, object]:
+    """Every step in order; `full_refresh` rebuilds incremental models from scratch; `as_of`
+    is the moment the marts describe (default: now). Returns each step's result, under
+    "step_seconds" how long each took and under "dbt_node_seconds" how long each dbt model,
+    seed and test took."""
     results: dict[str, object] = {}
     seconds: dict[str, float] = {}
     node_seconds: dict[str, float] = {}
     for step in STEPS:
         began = time.monotonic()
-        result = step(full_refresh=full_refresh) if step in FULL_REFRESH_STEPS else step()
+        kwargs: dict[str, object] = {}
+        if step in FULL_REFRESH_STEPS:
+            kwargs["full_refresh"] = full_refresh
+        if step is build_marts:
+            kwargs["as_of"] = as_of
+        result = step(**kwargs)
         if isinstance(result, dbt_runner.DbtResult):
             node_seconds.update(result.seconds)
             result = result.summary()

@@ -79,7 +79,12 @@ def dbt_task_group(group_id: str, select: Iterable[str], **group_args: Any) -> A
             test_behavior=TestBehavior.AFTER_EACH,
             emit_datasets=False,
         ),
-        operator_args={"pre_execute": _use_warehouse, "install_deps": False},
+        operator_args={
+            "pre_execute": _use_warehouse,
+            "install_deps": False,
+            # the moment the build describes: the run's data interval end (macros/as_of.sql)
+            "vars": {"as_of": "{{ data_interval_end }}"},
+        },
         **group_args,
     )
     for task in _tasks(group):

@@ -1,4 +1,5 @@
 -- Rule-based segments, a person may be in several; `reason` says why, in words a marketer reads.
+-- Windows of time (at_risk) count back from the build's as-of time (macros/as_of.sql).
 with
 
 people as (
@@ -9,7 +10,7 @@ people as (
 
 latest as (
 
-    select max(occurred_at) as newest from {{ ref('engagements') }}
+    select {{ as_of() }} as newest
 
 ),
 
@@ -21,7 +22,9 @@ engagement as (
         count(*) filter (where f.message_id is not null and f.intent = 'discount')
             as discount_messages,
         count(*) filter (where f.message_id is not null and f.intent = 'idea') as idea_messages,
-        count(*) filter (where f.occurred_at >= l.newest - interval '30 days') as recent_30d,
+        count(*) filter (
+            where f.occurred_at >= l.newest - interval '30 days' and f.occurred_at <= l.newest
+        ) as recent_30d,
         count(*) filter (
             where f.occurred_at < l.newest - interval '30 days'
             and f.occurred_at >= l.newest - interval '90 days'
