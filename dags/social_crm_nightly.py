@@ -12,7 +12,8 @@ an extraction DAG updates a raw Asset:
    per model.
 3. `match_identities` (the Splink record linkage model scores profile-customer pairs), then
    `dbt_identity_links` (known accounts, staff decisions, the model's confident pairs).
-4. `apply_erasure_requests`, then `score_influence_and_clv` (PageRank, BG/NBD + Gamma-Gamma).
+4. `apply_erasure_requests`, then `score_influence_and_clv` (influence from the interactions
+   between people and their reach, BG/NBD + Gamma-Gamma).
 5. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model;
    the incremental ones merge only what changed since their last merge.
 6. `validate_marts`: Great Expectations suites on `marts_build`.
@@ -106,11 +107,12 @@ def social_crm_nightly() -> None:
         return nightly.apply_erasure_requests()
 
     @task
-    def score_influence_and_clv() -> dict[str, int]:
-        """PageRank influence and BG/NBD + Gamma-Gamma CLV into the scoring schema."""
+    def score_influence_and_clv(data_interval_end=None) -> dict[str, int]:  # noqa: ANN001
+        """Influence (interactions, reach, follow graph) and BG/NBD + Gamma-Gamma CLV into the
+        scoring schema, as of the run's data interval end."""
         from social_crm.orchestration import nightly
 
-        return nightly.score()
+        return nightly.score(as_of=data_interval_end)
 
     @task(retries=0)
     def validate_marts() -> int:

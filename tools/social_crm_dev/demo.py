@@ -24,7 +24,13 @@ import requests
 
 from social_crm import warehouse
 from social_crm.paths import local_dir
-from social_crm_dev import airflow_env, dag_runs, identity_quality, local_warehouse
+from social_crm_dev import (
+    airflow_env,
+    dag_runs,
+    identity_quality,
+    influence_quality,
+    local_warehouse,
+)
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.truth import write_world
@@ -33,7 +39,7 @@ from social_crm_dev.simulator.world import World
 DAGS = ("load_crm_export", "extract_facebook", "extract_x", "social_crm_nightly")
 # The simulator's world version: bumped when what it generates changes shape (ids, fields), so a
 # demo warehouse holding another world's records is rebuilt instead of mixing the two.
-WORLD_VERSION = 3
+WORLD_VERSION = 4
 
 
 def step(message: str) -> None:
@@ -296,6 +302,9 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
         with warehouse.connect() as conn:
             for line in identity_quality.measure(conn, world_dir, "marts").lines():
                 print(f"    {line}")
+            rho, profiles = influence_quality.spearman(conn, world_dir)
+        step("influence against the simulator's truth")
+        print(f"    Spearman {rho:.3f} over {profiles:,} profiles with >= 5 interactions received")
         print_where_to_look()
     print(
         f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s;"

@@ -73,10 +73,11 @@ def apply_erasure_requests() -> dict[str, int]:
         return erasure.erase_requested(conn)
 
 
-def score() -> dict[str, int]:
-    """PageRank influence and BG/NBD + Gamma-Gamma CLV into the scoring schema."""
+def score(as_of: datetime | None = None) -> dict[str, int]:
+    """Influence (interactions, reach, follow graph) and BG/NBD + Gamma-Gamma CLV into the
+    scoring schema; `as_of` as for build_marts."""
     with warehouse.connect() as conn:
-        return scoring.run(conn)
+        return scoring.run(conn, as_of=as_of)
 
 
 def build_marts(full_refresh: bool = False, as_of: datetime | None = None) -> dbt_runner.DbtResult:
@@ -144,7 +145,7 @@ def run_all(full_refresh: bool = False, as_of: datetime | None = None) -> dict[s
         kwargs: dict[str, object] = {}
         if step in FULL_REFRESH_STEPS:
             kwargs["full_refresh"] = full_refresh
-        if step is build_marts:
+        if step in (score, build_marts):
             kwargs["as_of"] = as_of
         result = step(**kwargs)
         if isinstance(result, dbt_runner.DbtResult):

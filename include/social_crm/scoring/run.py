@@ -12,34 +12,82 @@ import numpy as np
 import psycopg
 
 from social_crm.scoring import clv
-from social_crm.scoring.influence import influence_scores
+from social_crm.scoring.influence import influence_scores, interaction_influence
 
 log = logging.getLogger(__name__)
 WEEK_SECONDS = 7 * 86_400
 
 
-def score_influence(conn: psycopg.Connection, now: datetime) -> int:
+def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
+    """Influence per profile from the interactions between people, recency-weighted back from
+    `as_of`, times reach (public follower count); averaged with follow-graph PageRank for the X
+    accounts the follower walk reached."""
+    interactions = conn.execute(
+        "select platform || ':' || source_profile_id, platform || ':' || target_profile_id,"
+        " extract(epoch from (%s - occurred_at)) / 86400.0"
+        " from intermediate.int_interactions",
+        (as_of,),
+    ).fetchall()
+    followers_count = dict(
+        conn.execute(
+            "select profile_key, followers_count from intermediate.int_social_profiles"
+            " where followers_count is not null"
+        ).fetchall()
+    )
+    scores = interaction_influence(
+        [i[0] for i in interactions],
+        [i[1] for i in interactions],
+        [float(i[2]) for i in interactions],
+        followers_count,
+    )
+    received: dict[str, int] = {}
+    for _, target, age in interactions:
+        if age >= 0:
+            received[target] = received.get(target, 0) + 1
     edges = conn.execute(
         "select follower_profile_id, followed_profile_id from staging.stg_x__followers"
     ).fetchall()
-    followers = [e[0] for e in edges]
-    followed = [e[1] for e in edges]
-    scores = influence_scores(followers, followed)
-    in_degree: dict[str, int] = {}
-    for target in followed:
-        in_degree[target] = in_degree.get(target, 0) + 1
+    follow_rank = {
+        f"x:{account}": score
+        for account, score in influence_scores([e[0] for e in edges], [e[1] for e in edges]).items()
+    }
+    in_graph: dict[str, int] = {}
+    for _, followed in edges:
+        in_graph[f"x:{followed}"] = in_graph.get(f"x:{followed}", 0) + 1
+    combined = {
+        key: (scores[key] + follow_rank[key]) / 2
+        if key in scores and key in follow_rank
+        else scores.get(key, follow_rank.get(key, 0.0))
+        for key in scores.keys() | follow_rank.keys()
+    }
     conn.execute("truncate scoring.influence")
     with (
         conn.cursor() as cur,
         cur.copy(
             "copy scoring.influence (platform, profile_id, influence, followers_in_graph,"
-            " scored_at) from stdin"
+            " interactions_received, followers_count, scored_at) from stdin"
         ) as copy,
     ):
-        for account, score in scores.items():
-            copy.write_row(("x", account, score, in_degree.get(account, 0), now))
-    log.info("influence: PageRank over %d accounts and %d follow edges", len(scores), len(edges))
-    return len(scores)
+        for key, score in combined.items():
+            platform, profile_id = key.split(":", 1)
+            copy.write_row(
+                (
+                    platform,
+                    profile_id,
+                    score,
+                    in_graph.get(key, 0),
+                    received.get(key, 0),
+                    followers_count.get(key),
+                    now,
+                )
+            )
+    log.info(
+        "influence: %d interactions between %d people; follow graph of %d edges",
+        len(interactions),
+        len(scores),
+        len(edges),
+    )
+    return len(combined)
 
 
 def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) -> int:
@@ -115,11 +163,14 @@ def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) 
     return len(ids)
 
 
-def run(conn: psycopg.Connection, horizon_weeks: int = 52) -> dict[str, int]:
+def run(
+    conn: psycopg.Connection, horizon_weeks: int = 52, as_of: datetime | None = None
+) -> dict[str, int]:
+    """`as_of`: the moment the scores describe (the run's data interval end; default now)."""
     now = datetime.now(UTC)
     with conn.transaction():
         counts = {
-            "influence": score_influence(conn, now),
+            "influence": score_influence(conn, now, as_of or now),
             "clv_customers": score_clv(conn, now, horizon_weeks),
         }
     return counts

@@ -27,6 +27,7 @@ MAX_REPLY_DELAY = 3 * DAY
 BRAND_ANSWER_SEQ = 90_000_000  # the brand's answers are numbered from here (ids: digits only)
 TWEPOCH_MS = 1288834974657
 WORLD_START_MS = 1767225600000  # 2026-01-01T00:00:00Z
+X_REPLIES_PER_MENTION = 0.15  # people's replies in a mention's thread, times its author's pull
 
 
 @dataclass
@@ -215,7 +216,8 @@ class ActivityGenerator:
                 post_id=post.id,
             )
             post.comments.append(comment)
-            if rng.random() < self.config.reply_share:
+            # the more pull the author has, the likelier someone replies
+            if rng.random() < min(0.9, self.config.reply_share * self.pop.pull[person]):
                 replier = int(sampler.draw(rng, 1)[0])
                 seq += 1
                 at = created + int(rng.exponential(3 * 3600)) + 1
@@ -291,6 +293,26 @@ class ActivityGenerator:
                 int(created),
             )
             out.append(msg)
+            # people answer the mention in its thread (X puts @brand in their replies too)
+            for replier in self.world.x_sampler(brand).draw(
+                rng, int(rng.poisson(X_REPLIES_PER_MENTION * self.pop.pull[person]))
+            ):
+                if int(replier) == int(person):
+                    continue
+                seq += 1
+                at = int(created) + int(rng.exponential(3 * 3600)) + 1
+                reply = self._message(
+                    rng,
+                    tweet_id(at, brand, day, seq),
+                    "x",
+                    "mention",
+                    brand,
+                    int(replier),
+                    at,
+                    parent_id=msg.id,
+                )
+                reply.reply_to_person = int(person)
+                out.append(reply)
             if rng.random() < BRANDS[brand].answer_rate:
                 delay = (
                     int(

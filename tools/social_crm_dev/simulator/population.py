@@ -376,6 +376,9 @@ class Population:
     x_handle: list[str | None]
     x_name: list[str | None]
     x_location: list[str | None]  # free text, often empty
+    # how much others answer a person's messages (replies to their comments and posts):
+    # heavy-tailed, higher for the much followed; relative, mean 1.0 (influence.py)
+    pull: np.ndarray
     follows_src: np.ndarray  # X follow graph: src follows dst (person ids)
     follows_dst: np.ndarray
     brand_followers: list[np.ndarray]  # per brand: person ids following the brand on X
@@ -457,6 +460,9 @@ def build(config: WorldConfig) -> Population:
         profile_names.x_location(seed, i, shown[i]) if has_x[i] else None for i in range(n)
     ]
     src, dst = _preferential_attachment(rng, np.flatnonzero(has_x))
+    followed_by = np.bincount(dst, minlength=n) if len(dst) else np.zeros(n, dtype=np.int64)
+    pull = rng_for(config.seed, "pull").lognormal(0.0, 0.8, n) * (1 + followed_by) ** 0.4
+    pull = pull / pull.mean()
     brand_followers = [
         np.flatnonzero(has_x & (affinity[:, b] > np.quantile(affinity[:, b], 0.6)))
         for b in range(len(BRANDS))
@@ -482,6 +488,7 @@ def build(config: WorldConfig) -> Population:
         x_handle=x_handle,
         x_name=x_name,
         x_location=x_location,
+        pull=pull,
         follows_src=src,
         follows_dst=dst,
         brand_followers=brand_followers,

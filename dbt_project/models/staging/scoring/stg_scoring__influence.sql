@@ -15,7 +15,9 @@ renamed as (
 
         -- scores
         influence,
-        followers_in_graph
+        followers_in_graph,
+        interactions_received,
+        followers_count
 
     from source
 
