@@ -154,3 +154,25 @@ def test_influence_scores_average_one_and_favour_the_followed():
     scores = influence_scores(followers, followed)
     assert np.mean(list(scores.values())) == pytest.approx(1.0)
     assert scores["hub"] == max(scores.values()) and scores["b"] > scores["c"]
+
+
+def test_recency_weight_halves_every_half_life_and_ignores_the_future():
+    from social_crm.scoring.influence import HALF_LIFE_DAYS, recency_weights
+
+    weights = recency_weights(np.array([0.0, HALF_LIFE_DAYS, -1.0]))
+    assert weights.tolist() == [1.0, 0.5, 0.0]
+
+
+def test_interaction_influence_averages_one_and_favours_the_much_answered():
+    from social_crm.scoring.influence import interaction_influence
+
+    scores = interaction_influence(["x:a", "x:a", "x:a", "x:b"], [1.0, 2.0, 3.0, 1.0], {})
+    assert scores["x:a"] > scores["x:b"]
+    assert np.isclose(np.mean(list(scores.values())), 1.0)
+
+
+def test_interaction_influence_gives_reach_to_the_followed():
+    from social_crm.scoring.influence import interaction_influence
+
+    scores = interaction_influence(["x:a", "x:b"], [1.0, 1.0], {"x:a": 10_000, "x:b": 0})
+    assert scores["x:a"] > scores["x:b"]

@@ -70,7 +70,7 @@ accepted as (
             select 1 from known_accounts as k
             where k.profile_key = d.profile_key
         )
-    order by d.profile_key, d.decided_at desc, d.customer_id
+    order by d.profile_key asc, d.decided_at desc, d.customer_id asc
 
 ),
 
@@ -104,7 +104,7 @@ candidates as (
         m.match_evidence,
         row_number() over (
             partition by m.profile_key
-            order by m.match_probability desc, m.customer_id
+            order by m.match_probability desc, m.customer_id asc
         ) as candidate_rank,
         count(*) filter (
             where m.match_probability >= {{ var('identity_review_probability') }}

@@ -10,7 +10,7 @@ facebook as (
         profile_id,
         null::text as handle,
         full_name as display_name,
-        null::text as location,
+        null::text as location_text,
         null::bigint as followers_count
     from {{ ref('stg_facebook__users') }}
 
@@ -23,7 +23,7 @@ x as (
         profile_id,
         handle,
         full_name as display_name,
-        city as location,
+        city as location_text,
         followers_count
     from {{ ref('stg_x__users') }}
     where profile_id not in (select b.x_user_id from {{ ref('brands') }} as b)
@@ -44,6 +44,6 @@ select
     profile_id,
     handle,
     display_name,
-    location,
+    location_text,
     followers_count
 from unioned

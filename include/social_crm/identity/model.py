@@ -92,47 +92,40 @@ def _levels() -> list:
     from splink import comparison_level_library as cll
     from splink import comparison_library as cl
 
-    def initial(a: str) -> str:
-        return f"(length({a}_l) = 1 or length({a}_r) = 1) and left({a}_l, 1) = left({a}_r, 1)"
-
     # forename and surname apart, each weighed by how common the name is (term frequencies):
-    # agreeing on a rare surname says more than agreeing on a common one
-    # EM starts from these m probabilities (the share of true pairs in each level): a display
-    # name is mostly the name itself. Without a start near the truth, EM on name-only pairs
+    # agreeing on a rare surname says more than agreeing on a common one. EM (the fallback)
+    # starts from these m probabilities (the share of true pairs in each level): a display
+    # name is mostly the name itself; without a start near the truth, EM on name-only pairs
     # can settle on a cluster of namesakes instead of matches.
-    forename = cl.CustomComparison(
-        output_column_name="forename",
-        comparison_levels=[
-            cll.NullLevel("forename"),
-            cll.ExactMatchLevel("forename", term_frequency_adjustments=True).configure(
-                m_probability=0.8
-            ),
-            cll.CustomLevel(
-                "list_has_any(forename_aliases_l, forename_aliases_r)", "a nickname of it"
-            ).configure(m_probability=0.03),
-            cll.CustomLevel(initial("forename"), "an initial of it").configure(m_probability=0.04),
-            cll.CustomLevel(
-                "damerau_levenshtein(forename_l, forename_r) <= 1 and length(forename_l) > 4",
-                "one typo away",  # dropped, added, changed or two swapped
-            ).configure(m_probability=0.03),
-            cll.ElseLevel().configure(m_probability=0.1),
-        ],
+    def name(column: str, *between) -> object:  # noqa: ANN002 - Splink level creators
+        return cl.CustomComparison(
+            output_column_name=column,
+            comparison_levels=[
+                cll.NullLevel(column),
+                cll.ExactMatchLevel(column, term_frequency_adjustments=True).configure(
+                    m_probability=0.8
+                ),
+                *between,
+                cll.CustomLevel(
+                    f"(length({column}_l) = 1 or length({column}_r) = 1)"
+                    f" and left({column}_l, 1) = left({column}_r, 1)",
+                    "an initial of it",
+                ).configure(m_probability=0.04),
+                cll.CustomLevel(
+                    f"damerau_levenshtein({column}_l, {column}_r) <= 1 and length({column}_l) > 4",
+                    "one typo away",  # a letter dropped, added or changed, or two swapped
+                ).configure(m_probability=0.04),
+                cll.ElseLevel().configure(m_probability=0.1),
+            ],
+        )
+
+    forename = name(
+        "forename",
+        cll.CustomLevel(
+            "list_has_any(forename_aliases_l, forename_aliases_r)", "a nickname of it"
+        ).configure(m_probability=0.03),
     )
-    surname = cl.CustomComparison(
-        output_column_name="surname",
-        comparison_levels=[
-            cll.NullLevel("surname"),
-            cll.ExactMatchLevel("surname", term_frequency_adjustments=True).configure(
-                m_probability=0.8
-            ),
-            cll.CustomLevel(
-                "damerau_levenshtein(surname_l, surname_r) <= 1 and length(surname_l) > 4",
-                "one typo away",
-            ).configure(m_probability=0.05),
-            cll.CustomLevel(initial("surname"), "an initial of it").configure(m_probability=0.05),
-            cll.ElseLevel().configure(m_probability=0.1),
-        ],
-    )
+    surname = name("surname")
     location = cl.CustomComparison(
         output_column_name="location",
         comparison_levels=[

@@ -35,7 +35,7 @@ def read_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.DataFrame, d
     them. An account the CRM gives to two customers is no label."""
     profiles = _frame(
         conn,
-        "select profile_key, platform, display_name, handle, location"
+        "select profile_key, platform, display_name, handle, location_text as location"
         " from intermediate.int_social_profiles",
     )
     customers = _frame(

@@ -19,12 +19,12 @@ WEEK_SECONDS = 7 * 86_400
 
 
 def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
-    """Influence per profile from the interactions between people, recency-weighted back from
-    `as_of`, times reach (public follower count); averaged with follow-graph PageRank for the X
-    accounts the follower walk reached."""
+    """Influence per profile from the interactions its messages drew, recency-weighted back
+    from `as_of`, times reach (public follower count); follow-graph PageRank beside it for the
+    X accounts the follower walk reached."""
     interactions = conn.execute(
-        "select platform || ':' || source_profile_id, platform || ':' || target_profile_id,"
-        " extract(epoch from (%s - occurred_at)) / 86400.0"
+        "select platform || ':' || target_profile_id,"
+        " (extract(epoch from (%s - occurred_at)) / 86400.0)::float"
         " from intermediate.int_interactions",
         (as_of,),
     ).fetchall()
@@ -35,13 +35,10 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
         ).fetchall()
     )
     scores = interaction_influence(
-        [i[0] for i in interactions],
-        [i[1] for i in interactions],
-        [float(i[2]) for i in interactions],
-        followers_count,
+        [i[0] for i in interactions], [i[1] for i in interactions], followers_count
     )
     received: dict[str, int] = {}
-    for _, target, age in interactions:
+    for target, age in interactions:
         if age >= 0:
             received[target] = received.get(target, 0) + 1
     edges = conn.execute(
@@ -54,28 +51,23 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
     in_graph: dict[str, int] = {}
     for _, followed in edges:
         in_graph[f"x:{followed}"] = in_graph.get(f"x:{followed}", 0) + 1
-    combined = {
-        key: (scores[key] + follow_rank[key]) / 2
-        if key in scores and key in follow_rank
-        else scores.get(key, follow_rank.get(key, 0.0))
-        for key in scores.keys() | follow_rank.keys()
-    }
     conn.execute("truncate scoring.influence")
     with (
         conn.cursor() as cur,
         cur.copy(
             "copy scoring.influence (platform, profile_id, influence, followers_in_graph,"
-            " interactions_received, followers_count, scored_at) from stdin"
+            " follow_graph_rank, interactions_received, followers_count, scored_at) from stdin"
         ) as copy,
     ):
-        for key, score in combined.items():
+        for key in scores.keys() | follow_rank.keys():
             platform, profile_id = key.split(":", 1)
             copy.write_row(
                 (
                     platform,
                     profile_id,
-                    score,
+                    scores.get(key, 0.0),
                     in_graph.get(key, 0),
+                    follow_rank.get(key),
                     received.get(key, 0),
                     followers_count.get(key),
                     now,
@@ -87,7 +79,7 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
         len(scores),
         len(edges),
     )
-    return len(combined)
+    return len(scores.keys() | follow_rank.keys())
 
 
 def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) -> int:

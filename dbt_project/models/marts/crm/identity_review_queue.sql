@@ -38,11 +38,14 @@ queued as (
         p.profile_id,
         p.display_name,
         p.handle,
-        p.location
+        p.location_text
     from pairs as m
     inner join profiles as p on m.profile_key = p.profile_key
     where
-        not exists (select 1 from links as l where l.profile_key = m.profile_key)
+        not exists (
+            select 1 from links as l
+            where l.profile_key = m.profile_key
+        )
         and not exists (
             select 1 from links as l
             where l.customer_id = m.customer_id and l.platform = p.platform
@@ -65,7 +68,7 @@ select
     q.profile_id as account_id,
     q.display_name as profile_display_name,
     q.handle as profile_handle,
-    q.location as profile_location,
+    q.location_text as profile_location,
     c.first_name as customer_first_name,
     c.last_name as customer_last_name,
     c.city as customer_city,
@@ -74,7 +77,7 @@ select
     q.match_weight::numeric(9, 3) as match_weight,
     q.match_evidence::text as match_evidence,
     (row_number() over (
-        partition by q.profile_key order by q.match_probability desc, q.customer_id
+        partition by q.profile_key order by q.match_probability desc, q.customer_id asc
     ))::int as candidate_rank,
     (count(*) over (partition by q.profile_key))::int as profile_candidates,
     q.scored_at

@@ -30,7 +30,7 @@ per_person as (
         min(pp.profile_id) filter (where pp.platform = 'x') as x_profile_id,
         min(pr.handle) as x_handle,
         min(pr.display_name) as profile_name,
-        min(pr.location) as profile_location,
+        min(pr.location_text) as profile_location,
         max(pr.followers_count) as network_size,
         max(i.influence) as influence
     from people as pp

@@ -16,6 +16,7 @@ renamed as (
         -- scores
         influence,
         followers_in_graph,
+        follow_graph_rank,
         interactions_received,
         followers_count
 
