@@ -1,7 +1,7 @@
 -- Social CLV per customer: predicted purchase value (BG/NBD x Gamma-Gamma over the horizon)
 -- + influence x network size + influence x community size + sales of products born from the
 -- customer's #idea messages, each weighted by a dbt var.
--- Community size: the customer's followers who themselves engage with our brand.
+-- Community size: the distinct people who answered the customer's messages (any brand).
 with
 
 customers as (
@@ -17,28 +17,19 @@ scores as (
 
 ),
 
-engaged_profiles as (
-
-    select distinct p.profile_id
-    from {{ ref('engagements') }} as f
-    inner join {{ ref('int_people_profiles') }} as p on f.person_id = p.person_id
-    where
-        f.platform = 'x'
-        and f.brand_key = (
-            select b.brand_key from {{ ref('brands') }} as b
-            where b.is_ours
-        )
-
-),
-
 community as (
 
+    -- distinct people who answered the customer's messages (int_interactions), either platform
     select
-        fo.followed_profile_id as x_profile_id,
-        count(*) as community_size
-    from {{ ref('stg_x__followers') }} as fo
-    inner join engaged_profiles as e on fo.follower_profile_id = e.profile_id
-    group by fo.followed_profile_id
+        target.person_id as customer_id,
+        count(distinct source.person_id) as community_size
+    from {{ ref('int_interactions') }} as i
+    inner join {{ ref('int_people_profiles') }} as target
+        on i.platform || ':' || i.target_profile_id = target.profile_key
+    inner join {{ ref('int_people_profiles') }} as source
+        on i.platform || ':' || i.source_profile_id = source.profile_key
+    where source.person_id <> target.person_id
+    group by target.person_id
 
 ),
 
@@ -69,7 +60,7 @@ valued as (
         coalesce(i.idea_sales, 0) as idea_sales
     from customers as c
     left join scores as s on c.customer_id = s.customer_id
-    left join community as m on c.x_profile_id = m.x_profile_id
+    left join community as m on c.customer_id = m.customer_id
     left join ideas as i on c.customer_id = i.customer_id
 
 )
