@@ -107,12 +107,14 @@ def social_crm_nightly() -> None:
         return nightly.apply_erasure_requests()
 
     @task
-    def score_influence_and_clv(data_interval_end=None) -> dict[str, int]:  # noqa: ANN001
+    def score_influence_and_clv(data_interval_end=None, dag_run=None) -> dict[str, int]:  # noqa: ANN001
         """Influence (interactions, reach, follow graph) and BG/NBD + Gamma-Gamma CLV into the
-        scoring schema, as of the run's data interval end."""
+        scoring schema, as of the run's data interval end (an asset-triggered run: when it
+        was due to run)."""
         from social_crm.orchestration import nightly
 
-        return nightly.score(as_of=data_interval_end)
+        as_of = data_interval_end or (dag_run.run_after if dag_run is not None else None)
+        return nightly.score(as_of=as_of)
 
     @task(retries=0)
     def validate_marts() -> int:

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from social_crm.extract.crm import land_drop_folder
+from social_crm.extract.crm import FILES, land_drop_folder
 from social_crm_dev.simulator.config import WorldConfig
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
@@ -38,7 +38,7 @@ def test_crm_export_lands_exactly_and_rerun_is_a_noop(sim, db, drop):
     accounts = _count(drop / "customer_social_accounts.csv")
     assert results["customer_social_accounts"].landed == accounts > 0
     again = land_drop_folder(pipeline.connect, drop)
-    assert [r.landed for r in again] == [0, 0, 0, 0, 0]
+    assert {r.entity: r.landed for r in again} == {f.entity: 0 for f in FILES}
     assert (
         pipeline.scalar("select cursor_value from meta.watermarks where entity = 'orders'")
         == "orders.csv"

@@ -222,12 +222,14 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
     """Also: publishing applies the changes to the published incremental marts (the same
     tables, not copies), and they equal their build, deletions included."""
     pipeline, _ = built
-    # a customer linked to a profile with engagements
+    # a customer linked to a profile with engagements (of that profile: a customer may have
+    # another linked profile that has none)
     customer, platform, profile_id = pipeline.rows(
         "select p.customer_id, p.platform, p.profile_id from intermediate.int_people_profiles"
         " as p where p.customer_id is not null and not p.is_excluded_from_details"
-        " and exists (select 1 from marts_build.engagements as f"
-        "  where f.person_id = p.person_id) order by 1 limit 1"
+        " and exists (select 1 from intermediate.int_engagements_unified as e"
+        "  where e.platform = p.platform and e.profile_id = p.profile_id)"
+        " order by 1, 2, 3 limit 1"
     )[0]
     prospect = f"prospect:{platform}:{profile_id}"
     persons = (

@@ -48,7 +48,9 @@ current_people as (
         p.profile_id,
         l.customer_id,
         l.match_method,
-        l.match_confidence,
+        -- to two decimals: the model is trained again every night, and a probability that
+        -- moved in its fourth decimal must not re-merge the profile and all its engagements
+        round(l.match_confidence::numeric, 2)::float as match_confidence,
         coalesce(l.customer_id, 'prospect:' || p.profile_key) as person_id,
         -- never null: "not null" would drop every prospect from the detail marts
         (x.customer_id is not null) as is_excluded_from_details

@@ -136,19 +136,19 @@ def _levels() -> list:
             cll.CustomLevel(
                 "coalesce(location_city_l, location_city_r) = coalesce(city_l, city_r)",
                 "location names the city",
-            ),
+            ).configure(m_probability=0.5),
             cll.CustomLevel(
                 "coalesce(location_city_l, location_city_r) is not null",
                 "location names another city",
-            ),
+            ).configure(m_probability=0.1),
             cll.CustomLevel(
                 "list_has_any(string_split(coalesce(location_l, location_r), ' '),"
                 " list_concat(country_names_l, country_names_r))"
                 " or list_contains(list_concat(country_names_l, country_names_r),"
                 " coalesce(location_l, location_r))",
                 "location names the country",
-            ),
-            cll.ElseLevel(),
+            ).configure(m_probability=0.2),
+            cll.ElseLevel().configure(m_probability=0.2),
         ],
     )
     handle = cl.CustomComparison(
@@ -164,8 +164,8 @@ def _levels() -> list:
                 "coalesce(handle_letters_l, handle_letters_r),"
                 " coalesce(email_letters_l, email_letters_r))",
                 "the handle spells the email's name",
-            ),
-            cll.ElseLevel(),
+            ).configure(m_probability=0.2),
+            cll.ElseLevel().configure(m_probability=0.8),
         ],
     )
     return [forename, surname, location, handle]
@@ -181,10 +181,36 @@ def _blocking_rules() -> list[str]:
     ]
 
 
+def _duckdb(threads: int | None):  # noqa: ANN202 - a duckdb connection
+    import duckdb
+
+    conn = duckdb.connect()
+    if threads:
+        conn.execute(f"set threads = {int(threads)}")
+    return conn
+
+
+def _m_toward_priors(trained: dict, priors: dict, labels: int) -> dict:
+    """The trained model with each level's m = (labels x counted m + PRIOR_PAIRS x prior m) /
+    (labels + PRIOR_PAIRS)."""
+    for comparison, prior in zip(trained["comparisons"], priors["comparisons"], strict=True):
+        for level, start in zip(
+            comparison["comparison_levels"], prior["comparison_levels"], strict=True
+        ):
+            if level.get("is_null_level") or start.get("m_probability") is None:
+                continue
+            counted = level.get("m_probability") or 0.0
+            level["m_probability"] = (labels * counted + PRIOR_PAIRS * start["m_probability"]) / (
+                labels + PRIOR_PAIRS
+            )
+    return trained
+
+
 def _exact_name_recall(
     left: pd.DataFrame, right: pd.DataFrame, known: list[tuple[str, str]]
 ) -> float:
-    """Of the known true pairs, the share whose forename and surname agree exactly."""
+    """Of the known true pairs, the share whose forename and surname agree exactly, drawn
+    toward 0.6 as m is toward its priors."""
     names_l = left.set_index("unique_id")[["forename", "surname"]]
     names_r = right.set_index("unique_id")[["forename", "surname"]]
     same = sum(
@@ -194,7 +220,7 @@ def _exact_name_recall(
         and names_l.at[k, "forename"] == names_r.at[c, "forename"]
         and names_l.at[k, "surname"] == names_r.at[c, "surname"]
     )
-    return max(0.05, same / len(known))
+    return max(0.05, (same + 0.6 * PRIOR_PAIRS) / (len(known) + PRIOR_PAIRS))
 
 
 @dataclass(frozen=True)
@@ -204,7 +230,11 @@ class Scored:
 
 
 # fewer known identities than this, and the m probabilities come from EM alone
-MIN_LABELS = 50
+MIN_LABELS = 10
+# the m probabilities configured in _levels weigh as much as this many known identities: a
+# few known pairs move m a little, thousands decide it (and a level no known pair fell in
+# keeps a share instead of m = 0, which would forbid it)
+PRIOR_PAIRS = 30
 
 
 def score(
@@ -220,7 +250,6 @@ def score(
     labels: profile_key -> customer_id the CRM already knows (its known identities): true
     pairs, from which the m probabilities are counted when there are MIN_LABELS of them."""
     labels = labels or {}
-    import duckdb
     from splink import DuckDBAPI, Linker, SettingsCreator
 
     right = customer_rows(customers)
@@ -231,9 +260,7 @@ def score(
     )
     if left.empty or right.empty:
         return Scored(_empty(), {})
-    conn = duckdb.connect()
-    if threads:
-        conn.execute(f"set threads = {int(threads)}")
+    conn = _duckdb(threads)
     db = DuckDBAPI(conn)
     settings = SettingsCreator(
         link_type="link_only",
@@ -252,13 +279,14 @@ def score(
         settings,
         log_level=logging.WARNING,
     )
+    priors = linker.misc.save_model_to_json()
     present = set(left["unique_id"])
     known = [(k, c) for k, c in labels.items() if k in present]
     # the prior: pairs with the same forename and surname, scaled up by the share of true pairs
     # such a rule finds (counted on the known identities; 0.6 without them)
     linker.training.estimate_probability_two_random_records_match(
         ["l.forename = r.forename and l.surname = r.surname"],
-        recall=_exact_name_recall(left, right, known) if len(known) >= MIN_LABELS else 0.6,
+        recall=_exact_name_recall(left, right, known),
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
     if len(known) >= MIN_LABELS:
@@ -276,6 +304,18 @@ def score(
         )
         linker.table_management.register_table(table, "__known_pairs", overwrite=True)
         linker.training.estimate_m_from_pairwise_labels("__known_pairs")
+        trained = _m_toward_priors(linker.misc.save_model_to_json(), priors, len(known))
+        # the trained model, loaded afresh (Splink reads m and u from its settings)
+        conn = _duckdb(threads)
+        db = DuckDBAPI(conn)
+        linker = Linker(
+            [
+                db.register(left, dataset_display_name="a_profiles"),
+                db.register(right, dataset_display_name="b_customers"),
+            ],
+            trained,
+            log_level=logging.WARNING,
+        )
     else:
         log.warning(
             "identity model: %d known identities (< %d): m probabilities by EM, less reliable",

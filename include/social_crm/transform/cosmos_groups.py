@@ -82,8 +82,12 @@ def dbt_task_group(group_id: str, select: Iterable[str], **group_args: Any) -> A
         operator_args={
             "pre_execute": _use_warehouse,
             "install_deps": False,
-            # the moment the build describes: the run's data interval end (macros/as_of.sql)
-            "vars": {"as_of": "{{ data_interval_end }}"},
+            # the moment the build describes (macros/as_of.sql): the run's data interval end;
+            # a run an asset update triggered has no interval: when it was due to run
+            "vars": {
+                "as_of": "{{ data_interval_end if data_interval_end is defined"
+                " and data_interval_end else dag_run.run_after }}"
+            },
         },
         **group_args,
     )

@@ -21,15 +21,15 @@ community as (
 
     -- distinct people who answered the customer's messages (int_interactions), either platform
     select
-        target.person_id as customer_id,
-        count(distinct source.person_id) as community_size
+        answered.person_id as customer_id,
+        count(distinct answering.person_id) as community_size
     from {{ ref('int_interactions') }} as i
-    inner join {{ ref('int_people_profiles') }} as target
-        on i.platform || ':' || i.target_profile_id = target.profile_key
-    inner join {{ ref('int_people_profiles') }} as source
-        on i.platform || ':' || i.source_profile_id = source.profile_key
-    where source.person_id <> target.person_id
-    group by target.person_id
+    inner join {{ ref('int_people_profiles') }} as answered
+        on i.platform || ':' || i.target_profile_id = answered.profile_key
+    inner join {{ ref('int_people_profiles') }} as answering
+        on i.platform || ':' || i.source_profile_id = answering.profile_key
+    where answering.person_id <> answered.person_id
+    group by answered.person_id
 
 ),
 
