@@ -181,13 +181,23 @@ def _blocking_rules() -> list[str]:
     ]
 
 
-def _duckdb(threads: int | None):  # noqa: ANN202 - a duckdb connection
+def _linker(left: pd.DataFrame, right: pd.DataFrame, settings: object, threads: int | None):  # noqa: ANN202
+    """A Splink linker of profiles (left) and customers (right) on a new in-memory DuckDB."""
     import duckdb
+    from splink import DuckDBAPI, Linker
 
     conn = duckdb.connect()
     if threads:
         conn.execute(f"set threads = {int(threads)}")
-    return conn
+    db = DuckDBAPI(conn)
+    return Linker(
+        [
+            db.register(left, dataset_display_name="a_profiles"),
+            db.register(right, dataset_display_name="b_customers"),
+        ],
+        settings,
+        log_level=logging.WARNING,
+    )
 
 
 def _m_toward_priors(trained: dict, priors: dict, labels: int) -> dict:
@@ -250,7 +260,7 @@ def score(
     labels: profile_key -> customer_id the CRM already knows (its known identities): true
     pairs, from which the m probabilities are counted when there are MIN_LABELS of them."""
     labels = labels or {}
-    from splink import DuckDBAPI, Linker, SettingsCreator
+    from splink import SettingsCreator
 
     right = customer_rows(customers)
     left = profile_rows(
@@ -260,8 +270,6 @@ def score(
     )
     if left.empty or right.empty:
         return Scored(_empty(), {})
-    conn = _duckdb(threads)
-    db = DuckDBAPI(conn)
     settings = SettingsCreator(
         link_type="link_only",
         comparisons=_levels(),
@@ -271,14 +279,7 @@ def score(
         additional_columns_to_retain=["side"],
         max_iterations=40,
     )
-    linker = Linker(
-        [
-            db.register(left, dataset_display_name="a_profiles"),
-            db.register(right, dataset_display_name="b_customers"),
-        ],
-        settings,
-        log_level=logging.WARNING,
-    )
+    linker = _linker(left, right, settings, threads)
     priors = linker.misc.save_model_to_json()
     present = set(left["unique_id"])
     known = [(k, c) for k, c in labels.items() if k in present]
@@ -306,16 +307,7 @@ def score(
         linker.training.estimate_m_from_pairwise_labels("__known_pairs")
         trained = _m_toward_priors(linker.misc.save_model_to_json(), priors, len(known))
         # the trained model, loaded afresh (Splink reads m and u from its settings)
-        conn = _duckdb(threads)
-        db = DuckDBAPI(conn)
-        linker = Linker(
-            [
-                db.register(left, dataset_display_name="a_profiles"),
-                db.register(right, dataset_display_name="b_customers"),
-            ],
-            trained,
-            log_level=logging.WARNING,
-        )
+        linker = _linker(left, right, trained, threads)
     else:
         log.warning(
             "identity model: %d known identities (< %d): m probabilities by EM, less reliable",
