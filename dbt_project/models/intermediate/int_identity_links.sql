@@ -1,6 +1,5 @@
 -- Social profile -> CRM customer, in three tiers, each never overridden by the next:
--- 1. accounts the CRM knows (social login, loyalty sign-up, an agent's link: by id, or by X
---    handle), confidence 1.0; an account the CRM gives to two customers links neither;
+-- 1. accounts the CRM knows (int_identity_known_accounts), confidence 1.0;
 -- 2. CRM staff's accept decisions on the review queue (stg_crm__identity_decisions);
 -- 3. the record linkage model's pairs (stg_scoring__identity_match_pairs), automatically only
 --    when the best candidate is probable enough (var identity_auto_link_probability), no
@@ -25,23 +24,13 @@ customers as (
 known_accounts as (
 
     select
-        p.profile_key,
-        min(a.customer_id) as customer_id,
-        'known:' || min(a.link_source) as match_method,
+        profile_key,
+        customer_id,
+        'known:' || link_source as match_method,
         1.0::float as match_confidence,
         null::float as match_weight,
         null::jsonb as match_evidence
-    from profiles as p
-    inner join {{ ref('stg_crm__customer_social_accounts') }} as a
-        on
-            p.platform = a.platform
-            and (
-                p.profile_id = a.account_id
-                or (a.account_id is null and lower(p.handle) = a.handle)
-            )
-    inner join customers as c on a.customer_id = c.customer_id
-    group by p.profile_key
-    having count(distinct a.customer_id) = 1
+    from {{ ref('int_identity_known_accounts') }}
 
 ),
 

@@ -32,7 +32,7 @@ def _frame(conn: psycopg.Connection, query: str) -> pd.DataFrame:
 
 def read_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
     """(profiles, customers, the profiles the CRM knows -> their customer) as the model reads
-    them. An account the CRM gives to two customers is no label."""
+    them."""
     profiles = _frame(
         conn,
         "select profile_key, platform, display_name, handle, location_text as location"
@@ -44,12 +44,7 @@ def read_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.DataFrame, d
         " from staging.stg_crm__customers",
     )
     known = conn.execute(
-        "select p.profile_key, min(a.customer_id)"
-        " from intermediate.int_social_profiles p"
-        " join staging.stg_crm__customer_social_accounts a on a.platform = p.platform"
-        "  and (a.account_id = p.profile_id"
-        "   or (a.account_id is null and a.handle = lower(p.handle)))"
-        " group by p.profile_key having count(distinct a.customer_id) = 1"
+        "select profile_key, customer_id from intermediate.int_identity_known_accounts"
     ).fetchall()
     return profiles, customers, dict(known)
 

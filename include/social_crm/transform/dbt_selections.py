@@ -1,8 +1,14 @@
 """The dbt selections of the nightly build's two dbt steps, shared by the Cosmos task groups
 of the DAG and by `nightly.run_all`."""
 
-# first seeds, staging models and the social profiles (what identity matching reads) ...
-STAGING_SELECT = ("path:seeds", "path:models/staging", "+int_social_profiles", "int_interactions")
+# first seeds, staging models, the social profiles and the accounts the CRM knows (what
+# identity matching reads) ...
+STAGING_SELECT = (
+    "path:seeds",
+    "path:models/staging",
+    "+int_identity_known_accounts",
+    "int_interactions",
+)
 # ... then, once the matching step scored the pairs, the identity links (erasure reads them) ...
 IDENTITY_SELECT = ("int_identity_links",)
 # ... then, once erasures are applied and scores written, the intermediate models and marts
