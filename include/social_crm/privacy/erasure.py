@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 # the raw tables about people, and the incremental tables merged from them, with the columns
 # naming each row's person: erasure deletes by them (catalog.py lists them)
 SOCIAL_TABLES = {t.relation: t.profile_columns for t in catalog.RAW_TABLES if t.profile_columns}
+# the CRM tables whose rows are a customer's (scope_key = customer_id)
+CUSTOMER_SCOPED_CRM_TABLES = (
+    "crm_orders",
+    "crm_customer_social_accounts",
+    "crm_identity_decisions",
+)
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
@@ -52,18 +58,11 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
             "delete from raw.crm_customers where natural_key in"
             " (select customer_id from erased_customers)"
         ).rowcount
-        deleted["crm_orders"] = conn.execute(
-            "delete from raw.crm_orders where scope_key in"
-            " (select customer_id from erased_customers)"
-        ).rowcount
-        deleted["crm_customer_social_accounts"] = conn.execute(
-            "delete from raw.crm_customer_social_accounts where scope_key in"
-            " (select customer_id from erased_customers)"
-        ).rowcount
-        deleted["crm_identity_decisions"] = conn.execute(
-            "delete from raw.crm_identity_decisions where scope_key in"
-            " (select customer_id from erased_customers)"
-        ).rowcount
+        for table in CUSTOMER_SCOPED_CRM_TABLES:
+            deleted[table] = conn.execute(
+                f"delete from raw.{table} where scope_key in"  # noqa: S608
+                " (select customer_id from erased_customers)"
+            ).rowcount
         for table, columns in SOCIAL_TABLES.items():
             deleted[table] = _delete_profiles(conn, table, columns)
         # sentiment is keyed by message only: found through the messages, deleted before them
