@@ -4,8 +4,8 @@ are counted on the identities the CRM already knows (true pairs), or trained by 
 maximisation when the CRM knows fewer than MIN_LABELS.
 
 Each profile is compared with the customers it shares a surname, a forename and surname
-initial, or a handle prefix with (blocking). What decides a pair is kept with
-it: the level each comparison fell in and its Bayes factor (`evidence`).
+initial, or a handle prefix with (blocking). What decides a pair is kept with it: the level
+each comparison fell in and its match weight (`evidence`).
 """
 
 from __future__ import annotations
@@ -181,7 +181,9 @@ def _blocking_rules() -> list[str]:
     ]
 
 
-def _linker(left: pd.DataFrame, right: pd.DataFrame, settings: object, threads: int | None):  # noqa: ANN202
+def _linker(  # noqa: ANN202 - a Splink Linker
+    left: pd.DataFrame, right: pd.DataFrame, settings: object, threads: int | None
+):
     """A Splink linker of profiles (left) and customers (right) on a new in-memory DuckDB."""
     import duckdb
     from splink import DuckDBAPI, Linker

@@ -390,9 +390,6 @@ class Population:
     def customer_id(self, person: int) -> str | None:
         return f"C{person + 1:06d}" if person < self.n_customers else None
 
-    def full_name(self, person: int) -> str:
-        return f"{self.first[person]} {self.last[person]}"
-
     def lang_code(self, person: int) -> str:
         return LANGUAGES[int(self.lang[person])]
 
