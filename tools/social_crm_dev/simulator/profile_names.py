@@ -3,8 +3,10 @@ handle and the X `location` free text. The CRM holds the name from a form (first
 name, city); a profile holds whatever its owner chose, so the two agree only loosely.
 
 Facebook asks for the name people use in everyday life, so most Facebook names are the CRM name
-or a near variant; X names and locations are free text. Each profile draws on its own seeded
-stream (person, platform): the rest of the world does not move when these rules change.
+or a near variant; X names and locations are free text ("Not necessarily a person's name";
+location "Not necessarily a location, nor machine-parseable": X's user data dictionary). The
+sources are in docs/real-apis.md. Each profile draws on its own seeded stream (person,
+platform): the rest of the world does not move when these rules change.
 """
 
 from __future__ import annotations
