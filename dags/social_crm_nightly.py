@@ -8,12 +8,14 @@ an extraction DAG updates a raw Asset:
    gate (columns, keys, no future timestamps, each snapshot entity's newest batch within the
    band of its recent batches).
 2. `dbt_staging`: seeds, the staging models (Facebook and X: incremental tables that merge the
-   batches the raw gate passed; CRM: views) and the social profiles; a `run` and a `test` task
-   per model.
+   batches the raw gate passed; CRM: views), the social profiles and the messages' texts; a
+   `run` and a `test` task per model.
 3. `match_identities` (the Splink record linkage model scores profile-customer pairs), then
    `dbt_identity_links` (known accounts, staff decisions, the model's confident pairs).
-4. `apply_erasure_requests`, then `score_influence_and_clv` (influence from the interactions
-   between people and their reach, BG/NBD + Gamma-Gamma).
+4. `apply_erasure_requests`, then `score_sentiment` (language, sentiment and intent of the
+   messages new or edited since, or of all when the scorer changed), then
+   `score_influence_and_clv` (influence from the interactions between people and their reach,
+   BG/NBD + Gamma-Gamma).
 5. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model;
    the incremental ones merge only what changed since their last merge.
 6. `validate_marts`: Great Expectations suites on `marts_build`.
@@ -107,6 +109,13 @@ def social_crm_nightly() -> None:
         return nightly.apply_erasure_requests()
 
     @task
+    def score_sentiment() -> dict[str, int]:
+        """Language, sentiment and intent of new, edited or not yet rescored messages."""
+        from social_crm.orchestration import nightly
+
+        return nightly.score_sentiment()
+
+    @task
     def score_influence_and_clv(data_interval_end=None, dag_run=None) -> dict[str, int]:  # noqa: ANN001
         """Influence (interactions, reach, follow graph) and BG/NBD + Gamma-Gamma CLV into the
         scoring schema, as of the run's data interval end (an asset-triggered run: when it
@@ -147,6 +156,7 @@ def social_crm_nightly() -> None:
         >> match_identities()
         >> identity_links
         >> apply_erasure_requests()
+        >> score_sentiment()
         >> score_influence_and_clv()
         >> marts
         >> validate_marts()

@@ -55,6 +55,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     RawTable("crm", "products", snapshot=True),
     RawTable("crm", "customer_social_accounts", snapshot=True),
     RawTable("crm", "identity_decisions"),
+    RawTable("crm", "sentiment_overrides"),
 )
 
 
@@ -66,7 +67,7 @@ class IncrementalModel:
     schema: str
     name: str
     # columns holding the profile id of the person each row is about (erasure deletes by them);
-    # empty when the rows are found another way (sentiment: through the messages)
+    # empty when the rows name no profile
     profile_columns: tuple[str, ...] = ()
 
     @property
@@ -87,7 +88,6 @@ INCREMENTAL_MODELS: tuple[IncrementalModel, ...] = (
     IncrementalModel("staging", "stg_x__followers", ("follower_profile_id", "followed_profile_id")),
     IncrementalModel("intermediate", "int_engagements_unified", ("profile_id",)),
     IncrementalModel("intermediate", "int_messages_answered", ("profile_id",)),
-    IncrementalModel("intermediate", "int_message_sentiment"),
     IncrementalModel("intermediate", "int_people_profiles", ("profile_id",)),
     IncrementalModel("marts_build", "engagements"),
     IncrementalModel("marts_build", "customer_messages"),

@@ -1,4 +1,4 @@
-"""`social-crm`: the project's command line (warehouse, doctor, Metabase).
+"""`social-crm`: the project's command line (warehouse, doctor, Metabase, sentiment scoring).
 
 Developer commands (demo, simulator, local Airflow, the embedded warehouse) come from the
 `social_crm_dev` tooling when it is installed: it registers them through the
@@ -69,6 +69,12 @@ def cmd_metabase_connect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sentiment_score(args: argparse.Namespace) -> int:
+    from social_crm.sentiment import cli as sentiment_cli
+
+    return sentiment_cli.score_stream(sys.stdin, sys.stdout, sys.stderr, args.batch_size)
+
+
 def _plugins() -> list:
     return [entry.load() for entry in entry_points(group=PLUGIN_GROUP)]
 
@@ -102,6 +108,15 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
         "metabase-connect",
         help="add or update the marts connection in Metabase, as the bi_reader login (env vars)",
     ).set_defaults(func=cmd_metabase_connect)
+    sentiment = sub.add_parser("sentiment", help="language, sentiment and intent of messages")
+    sentiment_sub = sentiment.add_subparsers(dest="action", required=True)
+    score = sentiment_sub.add_parser(
+        "score",
+        help='score JSON lines {"id", "text", "lang"?} from stdin; write them with "lang",'
+        ' "sentiment", "score" and "intent" to stdout',
+    )
+    score.add_argument("--batch-size", type=int, default=2000, help="lines scored at a time")
+    score.set_defaults(func=cmd_sentiment_score)
     for plugin in plugins:
         plugin.add_commands(sub, wh_sub)
     return parser

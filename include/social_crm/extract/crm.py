@@ -31,6 +31,9 @@ _X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")  # X's handle rules: letters, di
 ACCOUNT_IDS = {"facebook": GRAPH_ID, "x": X_ID}
 ACCOUNT_SOURCES = ("social_login", "loyalty_signup", "service_conversation", "manual")
 DECISIONS = ("accept", "reject")
+SENTIMENTS = ("negative", "neutral", "positive")
+INTENTS = ("idea", "discount", "complaint", "product_question", "praise", "other")
+_MESSAGE_ID = re.compile(r"^[0-9A-Za-z_:-]{1,100}$")  # a Graph object id or an X post id
 
 
 class InvalidRow(ValueError):
@@ -208,6 +211,29 @@ def identity_decision_record(row: dict) -> RawRecord:
     )
 
 
+def sentiment_override_record(row: dict) -> RawRecord:
+    """A CRM agent's correction of a message's sentiment (and, when given, its intent). The
+    newest correction of a message wins over the scorer."""
+    message_id = _text(row, "message_id") or ""
+    if not _MESSAGE_ID.match(message_id):
+        raise InvalidRow(f"message_id {message_id[:30]!r} is not a Facebook or X message id")
+    sentiment = (_text(row, "sentiment") or "").lower()
+    if sentiment not in SENTIMENTS:
+        raise InvalidRow(f"sentiment {sentiment[:20]!r} is not negative, neutral or positive")
+    intent = (_text(row, "intent", False) or "").lower() or None
+    if intent is not None and intent not in INTENTS:
+        raise InvalidRow(f"intent {intent[:20]!r} is not one of {', '.join(INTENTS)}")
+    decided_at = _time(row, "decided_at")
+    payload = {
+        "message_id": message_id,
+        "sentiment": sentiment,
+        "intent": intent,
+        "decided_by": _text(row, "decided_by", False),
+        "decided_at": decided_at.isoformat(),
+    }
+    return RawRecord(message_id, payload, scope_key=message_id, event_at=decided_at)
+
+
 @dataclass(frozen=True)
 class CrmFile:
     entity: str
@@ -222,6 +248,7 @@ FILES = (
     CrmFile("products", "products*.csv", product_record),
     CrmFile("customer_social_accounts", "customer_social_accounts*.csv", social_account_record),
     CrmFile("identity_decisions", "identity_decisions*.csv", identity_decision_record),
+    CrmFile("sentiment_overrides", "sentiment_overrides*.csv", sentiment_override_record),
 )
 
 

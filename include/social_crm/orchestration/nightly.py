@@ -73,6 +73,15 @@ def apply_erasure_requests() -> dict[str, int]:
         return erasure.erase_requested(conn)
 
 
+def score_sentiment() -> dict[str, int]:
+    """Language, sentiment and intent of the messages that are new, edited, or scored by an
+    older scorer, into the scoring schema."""
+    from social_crm.sentiment import run as sentiment
+
+    with warehouse.connect() as conn:
+        return sentiment.run(conn)
+
+
 def score(as_of: datetime | None = None) -> dict[str, int]:
     """Influence (interactions, reach, follow graph) and BG/NBD + Gamma-Gamma CLV into the
     scoring schema; `as_of` as for build_marts."""
@@ -123,6 +132,7 @@ STEPS = (
     match_identities,
     build_identity_links,
     apply_erasure_requests,
+    score_sentiment,
     score,
     build_marts,
     validate_marts,

@@ -27,6 +27,11 @@ CUSTOMER_SCOPED_CRM_TABLES = (
     "crm_customer_social_accounts",
     "crm_identity_decisions",
 )
+# the tables keyed by message id alone, with that column
+MESSAGE_KEYED_TABLES = {
+    "scoring.message_sentiment": "message_id",
+    "raw.crm_sentiment_overrides": "natural_key",
+}
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
@@ -65,16 +70,15 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
             ).rowcount
         for table, columns in SOCIAL_TABLES.items():
             deleted[table] = _delete_profiles(conn, table, columns)
-        # sentiment is keyed by message only: found through the messages, deleted before them
-        sentiment, messages = (
-            "intermediate.int_message_sentiment",
-            "intermediate.int_messages_answered",
-        )
-        if relation_oid(conn, sentiment) and relation_oid(conn, messages):
-            deleted[sentiment] = conn.execute(
-                f"delete from {sentiment} where message_id in (select message_id from"  # noqa: S608
-                f" {messages} where profile_id in (select profile_id from erased_profiles))"
-            ).rowcount
+        # sentiment scores and staff corrections are keyed by message only: found through
+        # the messages, deleted before them
+        messages = "intermediate.int_messages_answered"
+        if relation_oid(conn, messages):
+            for table, key in MESSAGE_KEYED_TABLES.items():
+                deleted[table] = conn.execute(
+                    f"delete from {table} where {key} in (select message_id from"  # noqa: S608
+                    f" {messages} where profile_id in (select profile_id from erased_profiles))"
+                ).rowcount
         for table, columns in MERGED_TABLES.items():
             if relation_oid(conn, table):
                 deleted[table] = _delete_profiles(conn, table, columns)

@@ -2,12 +2,13 @@
 of the DAG and by `nightly.run_all`."""
 
 # first seeds, staging models, the social profiles and the accounts the CRM knows (what
-# identity matching reads) ...
+# identity matching reads), and the messages' texts (what sentiment scoring reads) ...
 STAGING_SELECT = (
     "path:seeds",
     "path:models/staging",
     "+int_identity_known_accounts",
     "int_interactions",
+    "+int_message_texts",
 )
 # ... then, once the matching step scored the pairs, the identity links (erasure reads them) ...
 IDENTITY_SELECT = ("int_identity_links",)

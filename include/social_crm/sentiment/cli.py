@@ -1,0 +1,57 @@
+"""`social-crm sentiment score`: JSON lines in, the same lines with language, sentiment, score
+and intent out, through the function the nightly step uses (`score_messages`).
+
+A line that is not a JSON object with an "id" and a string "text" is not scored: it is reported
+on stderr with its line number, and the command exits 1 after scoring every other line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from social_crm.sentiment import batches, score_messages
+
+
+class BadLine(ValueError):
+    pass
+
+
+def _parse(number: int, line: str) -> dict:
+    try:
+        message = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise BadLine(f"line {number}: not JSON ({exc.msg})") from None
+    if not isinstance(message, dict):
+        raise BadLine(f"line {number}: not a JSON object")
+    if "id" not in message:
+        raise BadLine(f'line {number}: no "id"')
+    if not isinstance(message.get("text"), str):
+        raise BadLine(f'line {number}: "text" is missing or not a string')
+    if message.get("lang") is not None and not isinstance(message["lang"], str):
+        raise BadLine(f'line {number}: "lang" is not a string')
+    return message
+
+
+def _messages(lines: Iterable[str], errors: TextIO, bad: list[int]) -> Iterator[dict]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield _parse(number, line)
+        except BadLine as exc:
+            bad.append(number)
+            print(f"error: {exc}", file=errors)
+
+
+def score_stream(lines: Iterable[str], out: TextIO, errors: TextIO, batch_size: int) -> int:
+    bad: list[int] = []
+    scored = 0
+    for batch in batches(_messages(lines, errors, bad), batch_size):
+        for message in score_messages(batch):
+            out.write(json.dumps(message, ensure_ascii=False) + "\n")
+        scored += len(batch)
+    out.flush()
+    print(f"sentiment: {scored} lines scored, {len(bad)} not", file=errors)
+    return 1 if bad else 0

@@ -1,0 +1,97 @@
+"""Language, sentiment and intent rules of the message scorer (pure functions)."""
+
+import io
+import json
+
+from social_crm.sentiment import cli as sentiment_cli
+from social_crm.sentiment import intent, languages, model, score_messages, text
+
+
+def test_norwegian_written_forms_and_platform_tags_are_one_language():
+    assert [languages.normalize(t) for t in ("nb", "nn", "no", "EN", "pt-BR")] == [
+        "no",
+        "no",
+        "no",
+        "en",
+        "pt",
+    ]
+
+
+def test_x_tags_that_name_no_language_are_detected_instead():
+    assert languages.normalize("qme") is None
+    assert languages.detect(["Jag älskar den här muggen, tack!"], ["und"]) == ["sv"]
+
+
+def test_text_without_letters_is_undetermined():
+    assert languages.detect(["👍👍"]) == ["und"]
+
+
+def test_negation_marks_the_next_words_until_punctuation():
+    tokens = text.words("I do not like this mug. Love it", "en")
+    assert "neg_like" in tokens and "love" in tokens
+
+
+def test_links_and_mentions_do_not_make_text_unique():
+    assert text.clean("@alice see https://t.co/x1") == "@user see http"
+
+
+def test_the_idea_tag_is_a_sure_signal_whatever_the_sentiment():
+    assert intent.intent("#idea this is terrible, make it decaf", "negative") == "idea"
+
+
+def test_inflected_polish_discount_words_are_discount_requests():
+    assert intent.intent("Czy są jakieś zniżki na młynek?", "neutral") == "discount"
+
+
+def test_a_question_word_first_makes_a_question_without_a_question_mark():
+    assert intent.intent("hvordan rengjør jeg kvernen", "neutral") == "product_question"
+
+
+def test_a_negative_statement_is_a_complaint():
+    assert intent.intent("The mug arrived cracked and nobody cares", "negative") == "complaint"
+
+
+def test_a_negative_question_is_a_question():
+    assert intent.intent("Why is the grinder so loud?", "negative") == "product_question"
+
+
+def test_a_named_service_failure_is_a_complaint_even_when_asked():
+    assert intent.intent("Gdzie jest mój zwrot?", "neutral") == "complaint"
+
+
+def test_polish_negation_turns_a_positive_word():
+    assert model.lexicon_valence("Polecam ten ekspres", "pl") > 0
+    assert model.lexicon_valence("Nie polecam tego ekspresu", "pl") < 0
+
+
+def test_scores_lie_between_minus_one_and_one_and_agree_with_the_label():
+    scored = score_messages(
+        [
+            {"id": 1, "text": "Absolutely love this coffee, thank you!"},
+            {"id": 2, "text": "Dette var en skikkelig skuffelse, elendig kundeservice."},
+            {"id": 3, "text": "Beznadziejna obsługa, nie polecam."},
+        ]
+    )
+    assert [m["sentiment"] for m in scored] == ["positive", "negative", "negative"]
+    assert all(-1 <= m["score"] <= 1 for m in scored)
+    assert scored[0]["score"] > 0 > scored[1]["score"]
+
+
+def test_the_platform_language_tag_is_kept():
+    (scored,) = score_messages([{"id": "a", "text": "Takk for sist!", "lang": "nb"}])
+    assert scored["lang"] == "no"
+
+
+def test_the_command_scores_good_lines_and_names_bad_ones():
+    lines = [
+        json.dumps({"id": "1", "text": "Great service, thanks!"}),
+        "not json",
+        json.dumps({"id": "2", "text": 5}),
+        json.dumps({"id": "3", "text": "Hur lång är leveranstiden?", "lang": "sv"}),
+    ]
+    out, err = io.StringIO(), io.StringIO()
+    assert sentiment_cli.score_stream(lines, out, err, batch_size=2) == 1
+    scored = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [m["id"] for m in scored] == ["1", "3"]
+    assert set(scored[0]) == {"id", "text", "lang", "sentiment", "score", "intent"}
+    assert "line 2: not JSON" in err.getvalue() and "line 3:" in err.getvalue()
