@@ -115,7 +115,7 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
         help='score JSON lines {"id", "text", "lang"?} from stdin; write them with "lang",'
         ' "sentiment", "score" and "intent" to stdout',
     )
-    score.add_argument("--batch-size", type=int, default=2000, help="lines scored at a time")
+    score.add_argument("--batch-size", type=int, default=10_000, help="lines scored at a time")
     score.set_defaults(func=cmd_sentiment_score)
     for plugin in plugins:
         plugin.add_commands(sub, wh_sub)

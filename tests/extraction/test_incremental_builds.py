@@ -146,26 +146,23 @@ def test_staging_merges_gated_batches_only_and_equals_a_full_refresh(built):
     assert set(pipeline.rows(COMMENTS)) == before
 
 
-def test_incremental_sentiment_rescores_only_changed_messages(built):
+SCORES = "select message_id, sentiment, intent, lang, score from scoring.message_sentiment"
+
+
+def test_sentiment_rescores_only_edited_messages_and_drops_deleted_ones(built):
     pipeline, _ = built
-    chain = (
-        "stg_facebook__comments",
-        "int_engagements_unified",
-        "int_messages_answered",
-        "int_message_sentiment",
-    )
-    sentiment = "select message_id, sentiment, intent, lang from intermediate.int_message_sentiment"
+    chain = ("stg_facebook__comments", "int_engagements_unified", "int_messages_answered")
     edited, deleted = pipeline.rows(
-        "select s.message_id from intermediate.int_message_sentiment as s"
+        "select s.message_id from scoring.message_sentiment as s"
         " inner join staging.stg_facebook__comments as c on s.message_id = c.comment_id"
         " where s.sentiment <> 'positive' order by 1 limit 2"
     )
     versions_before = dict(
-        pipeline.rows("select message_id, xmin::text from intermediate.int_message_sentiment")
+        pipeline.rows("select message_id, xmin::text from scoring.message_sentiment")
     )
     with pipeline.connect() as conn:
         # an edit: a new version of a comment, now full of praise; and a deleted comment
-        praise = _payload(pipeline, edited[0]) | {"message": "Love it, amazing and perfect"}
+        praise = _payload(pipeline, edited[0]) | {"message": "Love it, amazing and perfect!"}
         _land(
             conn,
             [
@@ -176,19 +173,35 @@ def test_incremental_sentiment_rescores_only_changed_messages(built):
     try:
         nightly.validate_raw()
         dbt_runner.run("run", "--select", *chain)
-        incremental = set(pipeline.rows(sentiment))
+        assert nightly.score_sentiment()["scored"] == 1
         versions_after = dict(
-            pipeline.rows("select message_id, xmin::text from intermediate.int_message_sentiment")
+            pipeline.rows("select message_id, xmin::text from scoring.message_sentiment")
         )
         rewritten = {m for m, v in versions_after.items() if versions_before.get(m) != v}
         assert rewritten == {edited[0]}  # nothing else was scored again
         assert deleted[0] not in versions_after
-        assert (edited[0], "positive") in {(m, s) for m, s, _, _ in incremental}
-        # the same rows as scoring everything from scratch
-        dbt_runner.run("run", "--select", "int_message_sentiment", "--full-refresh")
-        assert set(pipeline.rows(sentiment)) == incremental
+        assert (
+            pipeline.scalar(
+                "select sentiment from scoring.message_sentiment where message_id = %s", edited[0]
+            )
+            == "positive"
+        )
     finally:
         _undo(pipeline, *chain[1:])
+        nightly.score_sentiment()
+
+
+def test_a_new_scorer_version_rescores_every_message_once(built, monkeypatch):
+    pipeline, _ = built
+    before = set(pipeline.rows(SCORES))
+    from social_crm import sentiment
+
+    monkeypatch.setattr(sentiment, "version", lambda: "a-new-scorer")
+    assert nightly.score_sentiment()["scored"] == len(before)
+    assert nightly.score_sentiment()["scored"] == 0
+    monkeypatch.undo()
+    assert nightly.score_sentiment()["scored"] == len(before)
+    assert set(pipeline.rows(SCORES)) == before  # the same scorer scores the same
 
 
 def _without_merged_at(pipeline, table):

@@ -16,7 +16,6 @@ How each language is measured, on text the weights did not learn from:
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from social_crm.paths import repo_root
 from social_crm.sentiment import model
+from social_crm_dev import settings as dev_settings
 
 # inverse regularisation strength of each language's regression (chosen by cross-validation on
 # the training data: Norwegian on its train split, English within its folds)
@@ -39,7 +39,8 @@ FOLDS = 5
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("SENTIMENT_DATA_DIR", repo_root().parent / "shared" / "sentiment"))
+    configured = dev_settings.load().sentiment_data_dir
+    return Path(configured) if configured else repo_root().parent / "shared" / "sentiment"
 
 
 @dataclass(frozen=True)

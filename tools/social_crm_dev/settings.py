@@ -22,6 +22,9 @@ class DevSettings:
     bench_events: int  # BENCH_SCALE: engagement events of `make bench`
     pg_port: int | None  # SOCIAL_CRM_PG_PORT: the embedded PostgreSQL's port (else a free one)
     airflow_home: str | None  # AIRFLOW_HOME: the local Airflow's home (else .local/airflow)
+    # SENTIMENT_DATA_DIR: the shared human-labelled sentiment data (else ../shared/sentiment
+    # beside the checkout), read by the sentiment training script, tests and benchmark
+    sentiment_data_dir: str | None
 
 
 def _number(env: Mapping[str, str], name: str, kind: type, default):  # noqa: ANN001, ANN202
@@ -46,4 +49,5 @@ def load(env: Mapping[str, str] | None = None) -> DevSettings:
         bench_events=_number(env, "BENCH_SCALE", int, 1_000_000),
         pg_port=_number(env, "SOCIAL_CRM_PG_PORT", int, None),
         airflow_home=env.get("AIRFLOW_HOME") or None,
+        sentiment_data_dir=env.get("SENTIMENT_DATA_DIR") or None,
     )

@@ -1,3 +1,5 @@
+{{ config(materialized='view') }}
+
 -- Every customer message's text as the sentiment step scores it: with a hash of the text (a
 -- message is scored again when its text changes) and the language the platform tagged it with
 -- (X's lang; Facebook gives none).

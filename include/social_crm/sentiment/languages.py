@@ -37,7 +37,10 @@ MIN_LETTERS = 3
 
 @cache
 def _detector() -> LanguageDetector:
-    return LanguageDetectorBuilder.from_languages(*DETECTED).build()
+    # low accuracy mode: trigram models only, 40 MB instead of 300 MB for these languages;
+    # measured on the shared data, 99.1% of English tweets and 94.4% of Norwegian review
+    # sentences still reach their scorer (high accuracy: 99.9% and 95.6%)
+    return LanguageDetectorBuilder.from_languages(*DETECTED).with_low_accuracy_mode().build()
 
 
 def _code(language: Language | None) -> str:

@@ -62,7 +62,7 @@ def _word_hasher() -> HashingVectorizer:
 def _char_hasher() -> HashingVectorizer:
     return HashingVectorizer(
         analyzer="char_wb",
-        ngram_range=(2, 5),
+        ngram_range=(2, 4),
         n_features=2**HASH_BITS,
         alternate_sign=False,
         norm=None,
@@ -75,15 +75,27 @@ def _vader() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
+def _vader_input(doc: str, lang: str) -> str:
+    """What VADER reads of a text: all of an English one; of any other only the letterless
+    tokens (emoji, emoticons, "!!!"), as its word lexicon is English."""
+    if lang == "en":
+        return doc
+    return " ".join(token for token in doc.split() if not any(ch.isalpha() for ch in token))
+
+
 def lexicon_features(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
     """VADER's positive, negative and compound scores of each text, and the valence of the
     text's own language's lexicon."""
     vader = _vader()
     rows = []
     for doc, lang in zip(texts, langs, strict=True):
-        s = vader.polarity_scores(doc)
+        read = _vader_input(doc, lang)
+        s = vader.polarity_scores(read) if read else NO_VADER
         rows.append((s["pos"], s["neg"], s["compound"], _valence(doc, lang, s["compound"])))
     return np.asarray(rows, dtype=np.float64).reshape(len(texts), 4)
+
+
+NO_VADER = {"pos": 0.0, "neg": 0.0, "compound": 0.0}
 
 
 def _tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
@@ -146,29 +158,53 @@ def trained_scorers() -> dict[str, TrainedScorer]:
         }
 
 
+@dataclass(frozen=True)
+class Lexicon:
+    """One language's polarity stems: a stem matches the words it begins (the longest stem
+    wins), or, when written with a closing "=", only that word ("fin=": not "finns")."""
+
+    stems: dict[str, float]
+    words: dict[str, float]
+
+    def polarity(self, token: str) -> float:
+        found = self.words.get(token)
+        if found is not None:
+            return found
+        for end in range(len(token), 1, -1):
+            found = self.stems.get(token[:end])
+            if found is not None:
+                return found
+        return 0.0
+
+
 @cache
-def lexicons() -> dict[str, list[tuple[str, float]]]:
-    """Polarity stems per language, longest first: a stem matches the words it begins, or, when
-    written with a closing "=", only that word ("fin=": not "finns")."""
-    out: dict[str, list[tuple[str, float]]] = {}
+def lexicons() -> dict[str, Lexicon]:
+    stems: dict[str, dict[str, float]] = {}
+    words: dict[str, dict[str, float]] = {}
     with LEXICON_FILE.open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            out.setdefault(row["lang"], []).append((row["stem"], float(row["polarity"])))
-    return {lang: sorted(stems, key=lambda s: -len(s[0])) for lang, stems in out.items()}
+            stem, polarity = row["stem"], float(row["polarity"])
+            if stem.endswith("="):
+                words.setdefault(row["lang"], {})[stem[:-1]] = polarity
+            else:
+                stems.setdefault(row["lang"], {})[stem] = polarity
+    return {
+        lang: Lexicon(stems.get(lang, {}), words.get(lang, {})) for lang in stems.keys() | words
+    }
 
 
-def _matches(token: str, stem: str) -> bool:
-    return token == stem[:-1] if stem.endswith("=") else token.startswith(stem)
+NO_LEXICON = Lexicon({}, {})
 
 
 def lexicon_valence(doc: str, lang: str) -> float:
     """The lexicon's valence of a text in -1..1: polarity of the words their stems begin, turned
     by negation, plus VADER's compound for emoji and emoticons, normalised as VADER does."""
-    return _valence(doc, lang, _vader().polarity_scores(doc)["compound"])
+    read = _vader_input(doc, lang)
+    return _valence(doc, lang, _vader().polarity_scores(read)["compound"] if read else 0.0)
 
 
 def _valence(doc: str, lang: str, vader_compound: float) -> float:
-    stems = lexicons().get(lang, [])
+    lexicon = lexicons().get(lang, NO_LEXICON)
     negations = text_prep.NEGATIONS.get(lang, set())
     total = 0.0
     scope = 0
@@ -179,7 +215,7 @@ def _valence(doc: str, lang: str, vader_compound: float) -> float:
         if token in negations:
             scope = text_prep.NEGATION_SCOPE
             continue
-        polarity = next((p for stem, p in stems if _matches(token, stem)), 0.0)
+        polarity = lexicon.polarity(token)
         if scope:
             polarity *= -0.74  # VADER's factor for a negated word
             scope -= 1

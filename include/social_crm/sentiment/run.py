@@ -19,7 +19,7 @@ from social_crm import sentiment
 
 log = logging.getLogger(__name__)
 
-BATCH = 5_000
+BATCH = 10_000
 
 
 def run(conn: psycopg.Connection) -> dict[str, int]:

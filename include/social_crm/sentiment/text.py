@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 
@@ -67,7 +67,10 @@ CLAUSE_END = set(".,;:!?")
 @cache
 def _stemmer(lang: str):  # noqa: ANN202 (snowballstemmer has no types)
     name = STEMMERS.get(lang)
-    return snowballstemmer.stemmer(name) if name else None
+    if not name:
+        return None
+    # a message's words are mostly words seen before: stem each once per process
+    return lru_cache(maxsize=200_000)(snowballstemmer.stemmer(name).stemWord)
 
 
 def is_emoji(token: str) -> bool:
@@ -97,7 +100,7 @@ def words(text: str, lang: str) -> list[str]:
             scope = NEGATION_SCOPE
             out.append(bare)
             continue
-        stem = stemmer.stemWord(bare) if stemmer and bare.isalpha() else bare
+        stem = stemmer(bare) if stemmer and bare.isalpha() else bare
         if scope and bare.isalpha():
             stem = NEGATED + stem
             scope -= 1
