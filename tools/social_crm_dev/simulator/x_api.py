@@ -50,6 +50,16 @@ TIER_MONTHLY_POSTS = {"free": 500, "basic": 10_000, "pro": 1_000_000}
 POST_ENDPOINTS = {"search_recent", "search_all", "tweets_lookup"}  # count against the cap
 
 
+# X tags a Post with the language its own detector found, or "und" when it could not tell
+# (X API v2 Post object, field `lang`): short Posts often go untagged. One in UNTAGGED of the
+# simulated Posts, chosen by id, is "und".
+UNTAGGED = 12
+
+
+def x_lang(tweet: Message) -> str:
+    return "und" if int(tweet.id) % UNTAGGED == 0 else tweet.lang
+
+
 @dataclass
 class XProfile:
     """The access the simulated X project has: tier, window length, monthly Post cap."""
@@ -403,7 +413,7 @@ class XApi:
         root = tweet.parent_id or tweet.id
         optional = {
             "created_at": x_time(tweet.created),
-            "lang": tweet.lang,
+            "lang": x_lang(tweet),
             "conversation_id": root,
             "public_metrics": {
                 "retweet_count": 0,
