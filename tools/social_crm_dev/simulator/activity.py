@@ -7,6 +7,7 @@ stays flat at any scale. Times are integer seconds since WORLD_START.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,17 @@ import numpy as np
 from social_crm_dev.simulator.config import BRANDS, DAY
 from social_crm_dev.simulator.rng import rng_for
 from social_crm_dev.simulator.texts import BRAND_REPLIES, pick_labels, render
+
+# Scandinavians and Poles write to brands in English too (a global product, a reply in an
+# English thread): one message in ENGLISH_SHARE of theirs, chosen by its id
+ENGLISH_SHARE = 5
+
+
+def message_language(native: str, msg_id: str) -> str:
+    if native != "en" and zlib.crc32(msg_id.encode()) % ENGLISH_SHARE == 0:
+        return "en"
+    return native
+
 
 REACTION_TYPES = ("LIKE", "LOVE", "HAHA", "WOW", "SAD", "ANGRY")
 # cumulative probabilities per disposition (-1 detractor, 0 neutral, 1 advocate)
@@ -357,7 +369,7 @@ class ActivityGenerator:
         created: int,
         **links: str | None,
     ) -> Message:
-        lang = self.pop.lang_code(person)
+        lang = message_language(self.pop.lang_code(person), msg_id)
         intent, sentiment = pick_labels(rng, int(self.pop.disposition[person]))
         handle = BRANDS[brand].name if platform == "facebook" else f"@{BRANDS[brand].x_handle}"
         text = render(rng, lang, intent, sentiment, BRANDS[brand].name)
