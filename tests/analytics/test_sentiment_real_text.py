@@ -41,9 +41,13 @@ def test_english_macro_f1_on_tweets_the_weights_did_not_learn(capsys):
     assert f1 >= 0.60
 
 
+def _detected_languages(name: str) -> list[str]:
+    texts = training.load(name).texts
+    return [m["lang"] for m in score_messages([{"id": 0, "text": t} for t in texts])]
+
+
 def test_english_tweets_are_detected_as_english(capsys):
-    data = training.load(training.TRAINING["en"])
-    langs = [m["lang"] for m in score_messages([{"id": 0, "text": t} for t in data.texts])]
+    langs = _detected_languages(training.TRAINING["en"])
     share = langs.count("en") / len(langs)
     with capsys.disabled():
         print(f"\nEnglish tweets detected as English: {share:.3f}")
@@ -51,8 +55,7 @@ def test_english_tweets_are_detected_as_english(capsys):
 
 
 def test_norwegian_sentences_reach_the_norwegian_scorer(capsys):
-    data = training.load(training.HELD_OUT["no"])
-    langs = [m["lang"] for m in score_messages([{"id": 0, "text": t} for t in data.texts])]
+    langs = _detected_languages(training.HELD_OUT["no"])
     share = sum(model.TRAINED_FOR.get(lang) == "no" for lang in langs) / len(langs)
     with capsys.disabled():
         print(f"\nNorwegian sentences scored by the Norwegian scorer: {share:.3f}")

@@ -95,3 +95,21 @@ def test_the_command_scores_good_lines_and_names_bad_ones():
     assert [m["id"] for m in scored] == ["1", "3"]
     assert set(scored[0]) == {"id", "text", "lang", "sentiment", "score", "intent"}
     assert "line 2: not JSON" in err.getvalue() and "line 3:" in err.getvalue()
+
+
+def test_a_staff_correction_with_an_unknown_sentiment_is_refused_naming_it():
+    import pytest
+
+    from social_crm.extract.crm import InvalidRow, sentiment_override_record
+
+    row = {"message_id": "123_456", "sentiment": "furious", "decided_at": "2026-11-30T10:00:00Z"}
+    with pytest.raises(InvalidRow, match="sentiment 'furious' is not one of negative"):
+        sentiment_override_record(row)
+
+
+def test_a_staff_correction_without_an_intent_keeps_the_scorers():
+    from social_crm.extract.crm import sentiment_override_record
+
+    row = {"message_id": "123_456", "sentiment": "Negative", "decided_at": "2026-11-30T10:00:00Z"}
+    record = sentiment_override_record(row)
+    assert record.payload["sentiment"] == "negative" and record.payload["intent"] is None

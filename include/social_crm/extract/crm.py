@@ -47,6 +47,16 @@ def _text(row: dict, name: str, required: bool = True) -> str | None:
     return value or None
 
 
+def _one_of(row: dict, name: str, allowed, required: bool = True) -> str | None:  # noqa: ANN001
+    """The field, lower-cased, when it is one of `allowed` (None when optional and empty)."""
+    value = (_text(row, name, required) or "").lower()
+    if not value and not required:
+        return None
+    if value not in allowed:
+        raise InvalidRow(f"{name} {value[:30]!r} is not one of {', '.join(allowed)}")
+    return value
+
+
 def _int(row: dict, name: str) -> int | None:
     value = _text(row, name, required=False)
     if value is None:
@@ -148,9 +158,7 @@ def social_account_record(row: dict) -> RawRecord:
     """A social account the CRM knows for a customer: a Facebook page-scoped id, or an X user
     id and/or handle, with where the CRM got it."""
     customer_id = _text(row, "customer_id")
-    platform = (_text(row, "platform") or "").lower()
-    if platform not in ACCOUNT_IDS:
-        raise InvalidRow(f"platform {platform[:20]!r} is not facebook or x")
+    platform = _one_of(row, "platform", tuple(ACCOUNT_IDS))
     account_id = _text(row, "account_id", False)
     handle = _text(row, "handle", False)
     if account_id is not None and not ACCOUNT_IDS[platform].match(account_id):
@@ -163,9 +171,7 @@ def social_account_record(row: dict) -> RawRecord:
             raise InvalidRow(f"handle {handle[:30]!r} is not an X handle")
     if account_id is None and handle is None:
         raise InvalidRow("neither account_id nor handle")
-    source = (_text(row, "source") or "").lower()
-    if source not in ACCOUNT_SOURCES:
-        raise InvalidRow(f"source {source[:30]!r} is not one of {', '.join(ACCOUNT_SOURCES)}")
+    source = _one_of(row, "source", ACCOUNT_SOURCES)
     linked_at = _time(row, "linked_at")
     account = account_id or f"@{handle.lower()}"
     payload = {
@@ -185,15 +191,11 @@ def identity_decision_record(row: dict) -> RawRecord:
     """A CRM agent's decision on a pair of the identity review queue: this social account is
     (accept) or is not (reject) this customer. The newest decision on a pair wins."""
     customer_id = _text(row, "customer_id")
-    platform = (_text(row, "platform") or "").lower()
-    if platform not in ACCOUNT_IDS:
-        raise InvalidRow(f"platform {platform[:20]!r} is not facebook or x")
+    platform = _one_of(row, "platform", tuple(ACCOUNT_IDS))
     account_id = _text(row, "account_id") or ""
     if not ACCOUNT_IDS[platform].match(account_id):
         raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
-    decision = (_text(row, "decision") or "").lower()
-    if decision not in DECISIONS:
-        raise InvalidRow(f"decision {decision[:20]!r} is not accept or reject")
+    decision = _one_of(row, "decision", DECISIONS)
     decided_at = _time(row, "decided_at")
     payload = {
         "customer_id": customer_id,
@@ -217,12 +219,8 @@ def sentiment_override_record(row: dict) -> RawRecord:
     message_id = _text(row, "message_id") or ""
     if not _MESSAGE_ID.match(message_id):
         raise InvalidRow(f"message_id {message_id[:30]!r} is not a Facebook or X message id")
-    sentiment = (_text(row, "sentiment") or "").lower()
-    if sentiment not in SENTIMENTS:
-        raise InvalidRow(f"sentiment {sentiment[:20]!r} is not negative, neutral or positive")
-    intent = (_text(row, "intent", False) or "").lower() or None
-    if intent is not None and intent not in INTENTS:
-        raise InvalidRow(f"intent {intent[:20]!r} is not one of {', '.join(INTENTS)}")
+    sentiment = _one_of(row, "sentiment", SENTIMENTS)
+    intent = _one_of(row, "intent", INTENTS, required=False)
     decided_at = _time(row, "decided_at")
     payload = {
         "message_id": message_id,
