@@ -20,7 +20,8 @@
 
 {#- The staging tables the engagements and the customer messages are merged from: the
     deletions logged for these reach int_engagements_unified and engagements, and
-    int_messages_answered, int_message_sentiment and customer_messages. -#}
+    int_messages_answered and customer_messages (the sentiment step then drops the scores of
+    messages int_message_texts no longer has). -#}
 {% macro engagement_staging_tables() -%}
     {{ return([
         ref('stg_facebook__reactions'), ref('stg_facebook__comments'),

@@ -70,6 +70,14 @@ def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
     )
 
 
+def test_sentiment_is_scored_after_erasure_and_before_the_marts_read_it(dagbag):
+    dag = dagbag.dags["social_crm_nightly"]
+    upstream = dag.get_task("score_sentiment").get_flat_relative_ids(upstream=True)
+    assert {"apply_erasure_requests", "dbt_staging.int_message_texts.run"} <= upstream
+    reader = dag.get_task("dbt_marts.int_message_sentiment.run")
+    assert "score_sentiment" in reader.get_flat_relative_ids(upstream=True)
+
+
 PARSE_TIME_MODULES = tuple(
     f"from social_crm.{module} import"
     for module in (

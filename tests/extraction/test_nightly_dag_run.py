@@ -17,6 +17,7 @@ PYTHON_TASKS = [
     "bootstrap_warehouse",
     "validate_raw",
     "apply_erasure_requests",
+    "score_sentiment",
     "score_influence_and_clv",
     "validate_marts",
     "publish_marts",

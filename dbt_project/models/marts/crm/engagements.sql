@@ -31,7 +31,7 @@ engagements as (
     select * from {{ ref('int_engagements_unified') }}
     {% if is_incremental() %}
         where merged_at > {{ max_merged_at() }}
-        -- messages scored again (an edit, a lexicon change)
+        -- messages scored again (an edit, a new scorer) or corrected by staff
         union
         select * from {{ ref('int_engagements_unified') }}
         where
