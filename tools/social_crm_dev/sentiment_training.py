@@ -63,9 +63,9 @@ def _idf(counts) -> np.ndarray:  # noqa: ANN001
 
 def fit(data: Labelled, lang: str) -> model.TrainedScorer:
     langs = [lang] * len(data.texts)
-    word_counts, char_counts = model.hashed_counts(data.texts, langs)
-    word_idf, char_idf = _idf(word_counts.tocsr()), _idf(char_counts.tocsr())
-    x = model.features(data.texts, langs, word_idf, char_idf)
+    counts = model.hashed_counts(data.texts, langs)
+    word_idf, char_idf = _idf(counts[0].tocsr()), _idf(counts[1].tocsr())
+    x = model.features(data.texts, langs, word_idf, char_idf, counts)
     regression = LogisticRegression(
         C=C[lang], solver="newton-cg", max_iter=1000, class_weight="balanced"
     )

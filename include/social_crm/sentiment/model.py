@@ -5,7 +5,7 @@ Two kinds of scorer, chosen by the message's language:
 * **Trained** (English; Norwegian, which also scores Danish and Swedish): a multinomial logistic
   regression over hashed word n-grams (stemmed, negation-marked; `text.words`), hashed character
   n-grams, and VADER's lexicon-and-rule scores (VADER also reads emoji and emoticons in any
-  language). The weights are learned by `tools/social_crm_dev/train_sentiment.py` from the
+  language). The weights are learned by `tools/social_crm_dev/sentiment_training.py` from the
   human-labelled data in the project's shared sentiment folder and ship as `sentiment_model.npz`
   (weights only, no text).
 * **Lexicon** (Polish, and any language without a trained model): the language's polarity
@@ -37,7 +37,7 @@ LEXICON_FILE = Path(__file__).with_name("lexicons.csv")
 CLASSES = ("negative", "neutral", "positive")
 HASH_BITS = 18
 # the trained scorer of each language (Danish and Swedish are close enough to Norwegian for its
-# character n-grams and stems to carry over; measured in the README's sentiment section)
+# character n-grams and stems to carry over; not measured: no labelled Danish or Swedish here)
 TRAINED_FOR = {"en": "en", "no": "no", "da": "no", "sv": "no"}
 # a lexicon valence this far from zero is not neutral (VADER's own threshold on its compound)
 LEXICON_THRESHOLD = 0.05
@@ -117,9 +117,15 @@ def hashed_counts(
 
 
 def features(
-    texts: Sequence[str], langs: Sequence[str], word_idf: np.ndarray, char_idf: np.ndarray
+    texts: Sequence[str],
+    langs: Sequence[str],
+    word_idf: np.ndarray,
+    char_idf: np.ndarray,
+    counts: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
 ) -> sparse.csr_matrix:
-    word_counts, char_counts = hashed_counts(texts, langs)
+    """The model's input rows; `counts`, when training has them already, are the texts'
+    `hashed_counts`."""
+    word_counts, char_counts = counts if counts is not None else hashed_counts(texts, langs)
     dense = sparse.csr_matrix(lexicon_features(texts, langs))
     return sparse.hstack(
         [_tfidf(word_counts, word_idf), _tfidf(char_counts, char_idf), dense], format="csr"
@@ -136,7 +142,7 @@ class TrainedScorer:
 
     def probabilities(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
         x = features(texts, langs, self.word_idf, self.char_idf)
-        logits = np.asarray(x @ self.coef.T.astype(np.float64)) + self.intercept
+        logits = np.asarray(x @ self.coef.T) + self.intercept
         logits -= logits.max(axis=1, keepdims=True)
         odds = np.exp(logits)
         return odds / odds.sum(axis=1, keepdims=True)
@@ -151,7 +157,7 @@ def trained_scorers() -> dict[str, TrainedScorer]:
                 lang,
                 saved[f"{lang}__word_idf"].astype(np.float64),
                 saved[f"{lang}__char_idf"].astype(np.float64),
-                saved[f"{lang}__coef"],
+                saved[f"{lang}__coef"].astype(np.float64),
                 saved[f"{lang}__intercept"].astype(np.float64),
             )
             for lang in langs

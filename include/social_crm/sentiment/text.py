@@ -1,4 +1,4 @@
-"""Text preparation shared by training and scoring: tokens, stems, negation scope and emoji.
+"""Text preparation shared by training and scoring: tokens, stems and negation scope.
 
 Words are lower-cased and stemmed with the Snowball stemmer of their language (so "delivered",
 "delivery" and "deliveries" share evidence), and words inside a negation's scope carry a mark
@@ -8,7 +8,6 @@ Words are lower-cased and stemmed with the Snowball stemmer of their language (s
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache, lru_cache
 
 import snowballstemmer
@@ -71,10 +70,6 @@ def _stemmer(lang: str):  # noqa: ANN202 (snowballstemmer has no types)
         return None
     # a message's words are mostly words seen before: stem each once per process
     return lru_cache(maxsize=200_000)(snowballstemmer.stemmer(name).stemWord)
-
-
-def is_emoji(token: str) -> bool:
-    return len(token) <= 2 and unicodedata.category(token[0]) == "So"
 
 
 def clean(text: str) -> str:
