@@ -37,9 +37,13 @@ lock: install
 demo: install
 	$(BIN)/social-crm demo
 
+# one pytest worker per core (TEST_WORKERS=0: none); a test module stays on one worker, so its
+# module-scoped world is built once
+TEST_WORKERS ?= auto
+
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

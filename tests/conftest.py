@@ -1,8 +1,10 @@
 """Test session setup: a test-only local dir (own embedded PostgreSQL and Airflow home).
 
 Tests never touch the developer's `.local/` data: they use `.local/test/` unless
-SOCIAL_CRM_LOCAL_DIR or WAREHOUSE_URL say otherwise. The Airflow settings are applied before
-anything imports airflow.
+SOCIAL_CRM_LOCAL_DIR or WAREHOUSE_URL say otherwise. Under pytest-xdist (`make test` runs one
+worker per core) each worker has its own dir below that one, so its own PostgreSQL server,
+Airflow metadata and dbt target: workers share nothing they write. The Airflow settings are
+applied before anything imports airflow.
 """
 
 from __future__ import annotations
@@ -14,7 +16,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault("SOCIAL_CRM_LOCAL_DIR", str(REPO / ".local" / "test"))
+os.environ.setdefault(
+    "SOCIAL_CRM_LOCAL_DIR",
+    str(REPO / ".local" / "test" / os.environ.get("PYTEST_XDIST_WORKER", "")),
+)
+# dbt's own output (partial parse state, run results, logs) goes there too, not into the project
+os.environ.setdefault("DBT_TARGET_PATH", str(Path(os.environ["SOCIAL_CRM_LOCAL_DIR"], "dbt_target")))
+os.environ.setdefault("DBT_LOG_PATH", str(Path(os.environ["SOCIAL_CRM_LOCAL_DIR"], "dbt_logs")))
 os.environ.pop("AIRFLOW_HOME", None)  # the test local dir decides
 
 from social_crm_dev import airflow_env  # noqa: E402 - must follow the environment set-up above

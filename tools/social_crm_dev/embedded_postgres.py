@@ -14,9 +14,10 @@ import logging
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,14 +169,24 @@ SERVER_SETTINGS = {
 
 
 @contextmanager
-def _start_lock(data_dir: Path) -> Iterator[None]:
-    lock_path = data_dir.parent / f".{data_dir.name}.lock"
+def _file_lock(lock_path: Path) -> Iterator[None]:
     with open(lock_path, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _start_lock(data_dir: Path) -> AbstractContextManager[None]:
+    """One start or stop at a time per data dir."""
+    return _file_lock(data_dir.parent / f".{data_dir.name}.lock")
+
+
+def _port_lock() -> AbstractContextManager[None]:
+    """One port choice at a time on this machine: servers of two checkouts (or two test
+    workers) starting together would otherwise both take the first free port."""
+    return _file_lock(Path(tempfile.gettempdir()) / "social_crm_embedded_postgres_port.lock")
 
 
 def ensure_running(data_dir: Path) -> RunningServer:
@@ -200,24 +211,25 @@ def ensure_running(data_dir: Path) -> RunningServer:
                 "-U",
                 SUPERUSER,
             )
-        port = _choose_port()
-        settings = " ".join(f"-c {name}={value}" for name, value in SERVER_SETTINGS.items())
-        options = f"-h 127.0.0.1 -p {port} -k {_socket_dir(data_dir)} {settings}"
-        log.info("starting embedded PostgreSQL on 127.0.0.1:%s", port)
-        _pg(
-            "pg_ctl",
-            "-D",
-            str(data_dir),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            options,
-            "-l",
-            str(data_dir / "server.log"),
-            "start",
-            timeout=90,
-        )
+        with _port_lock():  # held until the server listens on the port it chose
+            port = _choose_port()
+            settings = " ".join(f"-c {name}={value}" for name, value in SERVER_SETTINGS.items())
+            options = f"-h 127.0.0.1 -p {port} -k {_socket_dir(data_dir)} {settings}"
+            log.info("starting embedded PostgreSQL on 127.0.0.1:%s", port)
+            _pg(
+                "pg_ctl",
+                "-D",
+                str(data_dir),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "-l",
+                str(data_dir / "server.log"),
+                "start",
+                timeout=90,
+            )
         deadline = time.monotonic() + 30
         while (running := read_running(data_dir)) is None:
             if time.monotonic() > deadline:
