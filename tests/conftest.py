@@ -21,8 +21,9 @@ os.environ.setdefault(
     str(REPO / ".local" / "test" / os.environ.get("PYTEST_XDIST_WORKER", "")),
 )
 # dbt's own output (partial parse state, run results, logs) goes there too, not into the project
-os.environ.setdefault("DBT_TARGET_PATH", str(Path(os.environ["SOCIAL_CRM_LOCAL_DIR"], "dbt_target")))
-os.environ.setdefault("DBT_LOG_PATH", str(Path(os.environ["SOCIAL_CRM_LOCAL_DIR"], "dbt_logs")))
+TEST_LOCAL_DIR = Path(os.environ["SOCIAL_CRM_LOCAL_DIR"])
+os.environ.setdefault("DBT_TARGET_PATH", str(TEST_LOCAL_DIR / "dbt_target"))
+os.environ.setdefault("DBT_LOG_PATH", str(TEST_LOCAL_DIR / "dbt_logs"))
 os.environ.pop("AIRFLOW_HOME", None)  # the test local dir decides
 
 from social_crm_dev import airflow_env  # noqa: E402 - must follow the environment set-up above
