@@ -16,15 +16,17 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-os.environ.setdefault(
-    "SOCIAL_CRM_LOCAL_DIR",
-    str(REPO / ".local" / "test" / os.environ.get("PYTEST_XDIST_WORKER", "")),
-)
+# the session's dir (the controller's, when xdist runs workers: they inherit its environment)
+os.environ.setdefault("SOCIAL_CRM_TEST_DIR", os.environ.get("SOCIAL_CRM_LOCAL_DIR") or "")
+TEST_LOCAL_DIR = Path(os.environ["SOCIAL_CRM_TEST_DIR"] or REPO / ".local" / "test")
+TEST_LOCAL_DIR /= os.environ.get("PYTEST_XDIST_WORKER", "")
+os.environ["SOCIAL_CRM_LOCAL_DIR"] = str(TEST_LOCAL_DIR)
 # dbt's own output (partial parse state, run results, logs) goes there too, not into the project
-TEST_LOCAL_DIR = Path(os.environ["SOCIAL_CRM_LOCAL_DIR"])
-os.environ.setdefault("DBT_TARGET_PATH", str(TEST_LOCAL_DIR / "dbt_target"))
-os.environ.setdefault("DBT_LOG_PATH", str(TEST_LOCAL_DIR / "dbt_logs"))
-os.environ.pop("AIRFLOW_HOME", None)  # the test local dir decides
+os.environ["DBT_TARGET_PATH"] = str(TEST_LOCAL_DIR / "dbt_target")
+os.environ["DBT_LOG_PATH"] = str(TEST_LOCAL_DIR / "dbt_logs")
+# the test local dir decides where Airflow keeps its home and metadata
+for name in ("AIRFLOW_HOME", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"):
+    os.environ.pop(name, None)
 
 from social_crm_dev import airflow_env  # noqa: E402 - must follow the environment set-up above
 
