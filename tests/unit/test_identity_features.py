@@ -51,6 +51,26 @@ def test_handle_letters_drop_digits_and_underscores():
     assert features.handle_letters("jakob_bergheim12") == "jakobbergheim"
 
 
+def test_a_handle_with_an_underscore_splits_there():
+    assert features.handle_name("mia_woodisle285") == ("mia", "woodisle")
+
+
+def test_a_handle_starting_with_a_known_forename_splits_after_it():
+    assert features.handle_name("poppylan164", frozenset({"pop", "poppy"})) == ("poppy", "lan")
+
+
+def test_a_handle_starting_with_no_known_forename_is_an_initial_and_a_surname():
+    assert features.handle_name("hdahlseth42", frozenset({"henrik"})) == ("h", "dahlseth")
+
+
+def test_a_handle_of_fewer_than_four_letters_spells_no_name():
+    assert features.handle_name("jo_1") == (None, None)
+
+
+def test_no_handle_spells_no_name():
+    assert features.handle_name(None) == features.handle_name(float("nan")) == (None, None)
+
+
 def test_location_names_a_known_city_word_aligned():
     cities = frozenset({"oslo", "new york"})
     assert features.city_named("oslo norway", cities) == "oslo"

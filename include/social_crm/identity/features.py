@@ -89,6 +89,30 @@ def handle_letters(handle: str | None) -> str | None:
     return letters.replace(" ", "") if letters else None
 
 
+_HANDLE_WORDS = re.compile(r"[_\d]+")
+
+
+def handle_name(
+    handle: str | None, forenames: frozenset[str] = frozenset()
+) -> tuple[str | None, str | None]:
+    """(forename or initial, start of the surname) that an X handle spells, as people build
+    handles from their names: "mia_woodisle285" -> (mia, woodisle), "poppylan164" -> (poppy,
+    lan) when poppy is a known forename, "hdahlseth42" -> (h, dahlseth). An underscore
+    separates the two; else the longest known forename the handle starts with (leaving 3
+    letters at least), else its first letter. (None, None) when it has fewer than 4 letters."""
+    parts = _HANDLE_WORDS.split(handle) if isinstance(handle, str) else []
+    words = [w for w in (handle_letters(part) for part in parts) if w]
+    if len(words) >= 2:
+        return words[0], words[1]
+    letters = words[0] if words else ""
+    if len(letters) < 4:
+        return None, None
+    for size in range(len(letters) - 3, 1, -1):
+        if letters[:size] in forenames:
+            return letters[:size], letters[size:]
+    return letters[0], letters[1:]
+
+
 def email_letters(email: str | None) -> str | None:
     """The letters of an email's local part: jakob.bergheim.12@... -> jakobbergheim."""
     if not isinstance(email, str) or "@" not in email:

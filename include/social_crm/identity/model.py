@@ -3,9 +3,10 @@ Splink (DuckDB, in process). Its u probabilities come from random pairs; its m p
 are counted on the identities the CRM already knows (true pairs), or trained by expectation
 maximisation when the CRM knows fewer than MIN_LABELS.
 
-Each profile is compared with the customers it shares a surname, a forename and surname
-initial, or a handle prefix with (blocking). What decides a pair is kept with it: the level
-each comparison fell in and its match weight (`evidence`).
+Each profile is compared with the customers it shares a surname with, a forename and the
+start or the end of a surname (a typo), or whose name or email its X handle spells
+(blocking). What decides a pair is kept with it: the level each comparison fell in and its
+match weight (`evidence`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ COLUMNS = (
     "surname",
     "forename_aliases",
     "handle_letters",  # profiles: the X handle's letters
+    "handle_forename",  # profiles: the forename or initial the handle spells
+    "handle_surname",  # profiles: the start of the surname the handle spells
     "email_letters",  # customers: the letters of the email's local part
     "location",  # profiles: X location, folded
     "location_city",  # profiles: the customers' city the location names, if any
@@ -45,6 +48,7 @@ def profile_rows(
     the customers', folded (the places a location can name, the given names that tell a name
     written surname first)."""
     names = [features.split_display_name(n, forenames) for n in profiles["display_name"]]
+    handle_names = [features.handle_name(h, forenames) for h in profiles["handle"]]
     locations = [features.fold(t) for t in profiles["location"]]
     return pd.DataFrame(
         {
@@ -55,6 +59,8 @@ def profile_rows(
             "surname": [s for _, s in names],
             "forename_aliases": [list(features.forename_aliases(f)) for f, _ in names],
             "handle_letters": [features.handle_letters(h) for h in profiles["handle"]],
+            "handle_forename": [f for f, _ in handle_names],
+            "handle_surname": [s for _, s in handle_names],
             "email_letters": None,
             "location": locations,
             "location_city": [features.city_named(t, cities) for t in locations],
@@ -78,6 +84,8 @@ def customer_rows(customers: pd.DataFrame) -> pd.DataFrame:
             "surname": surnames,
             "forename_aliases": [list(features.forename_aliases(f)) for f in forenames],
             "handle_letters": None,
+            "handle_forename": None,
+            "handle_surname": None,
             "email_letters": [features.email_letters(e) for e in customers["email"]],
             "location": None,
             "location_city": None,
@@ -151,21 +159,44 @@ def _levels() -> list:
             cll.ElseLevel().configure(m_probability=0.2),
         ],
     )
+
+    # the handle spells the customer's name: its forename (or initial) then the start of the
+    # surname, as features.handle_name reads the handle; written for the profile on either side
+    def spells(p: str, c: str) -> str:
+        return (
+            f"((handle_forename_{p} = forename_{c} or (length(handle_forename_{p}) = 1"
+            f" and handle_forename_{p} = left(forename_{c}, 1)))"
+            f" and length(handle_surname_{p}) >= 3"
+            f" and (starts_with(surname_{c}, handle_surname_{p})"
+            f" or starts_with(handle_surname_{p}, surname_{c})))"
+        )
+
+    spells_email = (
+        "length(coalesce(email_letters_l, email_letters_r)) >= 5 and contains("
+        "coalesce(handle_letters_l, handle_letters_r), coalesce(email_letters_l, email_letters_r))"
+    )
+    # a handle built from the person's own name agrees with the display name's surname: where
+    # the display name gives a surname, the handle spelling it again is no new evidence (it
+    # would count the name twice, and a handle's 3-letter surname start fits other surnames)
+    display_surname = (
+        "((handle_letters_l is not null and length(surname_l) > 1)"
+        " or (handle_letters_r is not null and length(surname_r) > 1))"
+    )
     handle = cl.CustomComparison(
         output_column_name="handle",
         comparison_levels=[
             cll.CustomLevel(
                 "coalesce(handle_letters_l, handle_letters_r) is null"
-                " or coalesce(email_letters_l, email_letters_r) is null",
-                "no handle",
+                f" or ({display_surname} and not coalesce({spells_email}, false))",
+                "no handle, or the display name's surname says more",
             ).configure(is_null_level=True),
+            cll.CustomLevel(spells_email, "the handle spells the email's name").configure(
+                m_probability=0.2
+            ),
             cll.CustomLevel(
-                "length(coalesce(email_letters_l, email_letters_r)) >= 5 and contains("
-                "coalesce(handle_letters_l, handle_letters_r),"
-                " coalesce(email_letters_l, email_letters_r))",
-                "the handle spells the email's name",
-            ).configure(m_probability=0.2),
-            cll.ElseLevel().configure(m_probability=0.8),
+                f"{spells('l', 'r')} or {spells('r', 'l')}", "the handle spells the name"
+            ).configure(m_probability=0.4),
+            cll.ElseLevel().configure(m_probability=0.4),
         ],
     )
     return [forename, surname, location, handle]
@@ -178,6 +209,12 @@ def _blocking_rules() -> list[str]:
         "l.forename = r.forename and left(l.surname, 1) = left(r.surname, 1)"
         " and (length(l.surname) = 1 or length(r.surname) = 1)",
         "left(l.handle_letters, 6) = left(r.email_letters, 6)",
+        # a typo in the surname's first letters
+        "l.forename = r.forename and right(l.surname, 3) = right(r.surname, 3)",
+        # the handle spells the name (features.handle_name)
+        "l.handle_forename = r.forename and left(l.handle_surname, 3) = left(r.surname, 3)",
+        "length(l.handle_forename) = 1 and l.handle_forename = left(r.forename, 1)"
+        " and left(l.handle_surname, 5) = left(r.surname, 5)",
     ]
 
 
