@@ -16,13 +16,15 @@ from social_crm.transform.dbt_manifest import ensure_manifest
 
 
 def _use_warehouse(context: Any) -> None:  # noqa: ARG001 - Airflow passes the task context
-    """pre_execute hook: point profiles.yml at the warehouse WAREHOUSE_URL names, in the task's
-    process, just before dbt runs."""
+    """pre_execute hook, in the task's process just before dbt runs: point profiles.yml at the
+    warehouse WAREHOUSE_URL names; dbt's flag source lookup made fast (dbt_flag_source)."""
     import os
 
+    from social_crm.transform import dbt_flag_source
     from social_crm.transform.dbt_runner import dbt_env
 
     os.environ.update(dbt_env())
+    dbt_flag_source.apply()
 
 
 def _tasks(group: Any) -> Iterator[Any]:

@@ -56,6 +56,9 @@ def run(command: str, *args: str, extra: Sequence[str] = ()) -> DbtResult:
     """Run `dbt <command>` on our project; raise DbtRunError naming what failed."""
     from dbt.cli.main import dbtRunner
 
+    from social_crm.transform import dbt_flag_source
+
+    dbt_flag_source.apply()
     project = str(dbt_project_dir())
     cli_args = [command, *args, "--project-dir", project, "--profiles-dir", project, *extra]
     with environment(dbt_env()):
