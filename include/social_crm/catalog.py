@@ -102,6 +102,9 @@ class Mart:
     grain: str  # what one row is
     key: tuple[str, ...]  # the columns unique per row
     incremental: bool = False  # merged night by night; published by applying changes
+    # built from social data only: empty until a social source is connected (a CRM-only brand
+    # publishes without them; the gate warns instead of requiring rows)
+    social: bool = False
 
 
 MARTS: tuple[Mart, ...] = (
@@ -111,11 +114,33 @@ MARTS: tuple[Mart, ...] = (
         "one row per engagement (reaction, comment, post, mention)",
         ("engagement_id",),
         incremental=True,
+        social=True,
     ),
-    Mart("people_segments", "one row per person and segment", ("person_id", "segment")),
+    Mart(
+        "people_segments",
+        "one row per person and segment",
+        ("person_id", "segment"),
+        social=True,
+    ),
     Mart("customer_lifetime_value", "one row per CRM customer", ("customer_id",)),
-    Mart("brand_daily_metrics", "one row per brand and day", ("brand_key", "metric_date")),
-    Mart("customer_messages", "one row per inbound message", ("message_id",), incremental=True),
+    Mart(
+        "clv_calibration_by_frequency",
+        "one row per repeat-purchase count before the latest CLV fit's holdout",
+        ("frequency_bucket",),
+    ),
+    Mart(
+        "brand_daily_metrics",
+        "one row per brand and day",
+        ("brand_key", "metric_date"),
+        social=True,
+    ),
+    Mart(
+        "customer_messages",
+        "one row per inbound message",
+        ("message_id",),
+        incremental=True,
+        social=True,
+    ),
     Mart(
         "identity_review_queue",
         "one row per (social profile, CRM customer) pair in doubt",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +43,14 @@ class Settings:
     debug: bool  # SOCIAL_CRM_DEBUG: tracebacks instead of one-line CLI errors
     # FACEBOOK_GRAPH_URL/_TOKEN, X_API_URL/_TOKEN: API credentials without Airflow
     api_env: Mapping[str, tuple[str, str]] = field(repr=False, default_factory=dict)
+    # CLV (README, "Customer lifetime value"): SOCIAL_CRM_CLV_PERIOD, the purchase period
+    # (day | week | month); SOCIAL_CRM_CLV_HORIZON_WEEKS, how far ahead it predicts;
+    # SOCIAL_CRM_CLV_OBSERVATION_END, the last day of orders it reads (default: up to the run's
+    # as-of time); SOCIAL_CRM_CLV_HOLDOUT_WEEKS, the last weeks the calibration fit leaves out
+    clv_period: str = "day"
+    clv_horizon_weeks: int = 52
+    clv_observation_end: datetime | None = None  # exclusive: the day after the last day read
+    clv_holdout_weeks: int = 13
 
     def api_from_env(self, connection_id: str) -> tuple[str, str] | None:
         """(base URL, token) from `<CONNECTION_ID>_URL` / `_TOKEN`, None when the URL is unset."""
@@ -75,6 +84,26 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if value not in ("0", "1", "true", "false", "yes", "no"):
         raise SettingError(f"{name} must be 1/0, true/false or yes/no (got {value!r})")
     return value in ("1", "true", "yes")
+
+
+def _weeks(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _text(env, name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SettingError(f"{name} must be a whole number of weeks >= 1 (got {value!r})")
+    return int(value)
+
+
+def _day_after(env: Mapping[str, str], name: str) -> datetime | None:
+    value = _text(env, name)
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise SettingError(f"{name} must be a date, YYYY-MM-DD (got {value!r})") from None
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def load(env: Mapping[str, str] | None = None) -> Settings:
@@ -113,7 +142,18 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         ca_bundle=_text(env, "REQUESTS_CA_BUNDLE") or _text(env, "CURL_CA_BUNDLE"),
         debug=_flag(env, "SOCIAL_CRM_DEBUG"),
         api_env=api_env,
+        clv_period=_choice(env, "SOCIAL_CRM_CLV_PERIOD", ("day", "week", "month")),
+        clv_horizon_weeks=_weeks(env, "SOCIAL_CRM_CLV_HORIZON_WEEKS", 52),
+        clv_observation_end=_day_after(env, "SOCIAL_CRM_CLV_OBSERVATION_END"),
+        clv_holdout_weeks=_weeks(env, "SOCIAL_CRM_CLV_HOLDOUT_WEEKS", 13),
     )
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    value = (_text(env, name) or allowed[0]).lower()
+    if value not in allowed:
+        raise SettingError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return value
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import psycopg
 
+from social_crm import settings
 from social_crm.scoring import clv
 from social_crm.scoring.influence import influence_scores, interaction_influence
 
@@ -82,87 +84,181 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
     return len(scores.keys() | follow_rank.keys())
 
 
-def score_clv(conn: psycopg.Connection, now: datetime, horizon_weeks: int = 52) -> int:
-    """BG/NBD + Gamma-Gamma on every customer's orders, observed up to the newest order; kept
-    as they are when the orders are those of the last fit (scoring.clv_fit_input)."""
-    rows = conn.execute(
-        "select customer_id, count(*), extract(epoch from min(ordered_at)),"
-        " extract(epoch from max(ordered_at)), avg(amount)::float,"
-        " extract(epoch from (select max(ordered_at) from staging.stg_crm__orders))"
-        " from staging.stg_crm__orders where amount > 0 group by customer_id order by 1"
-    ).fetchall()
-    if len(rows) < 10:
-        log.warning("clv: only %d customers with orders; not fitting", len(rows))
+FREQUENCY_BUCKETS = 7  # calibration buckets: 0..6 repeat purchases, then "7+"
+
+
+def _previous_parameters(conn: psycopg.Connection) -> tuple[clv.BgNbd, clv.GammaGamma] | None:
+    rows = conn.execute("select model, parameter, value from scoring.clv_model").fetchall()
+    values = {(m, p): v for m, p, v in rows}
+    try:
+        return (
+            clv.BgNbd(**{k: values["bg_nbd", k] for k in ("r", "alpha", "a", "b")}),
+            clv.GammaGamma(**{k: values["gamma_gamma", k] for k in ("p", "q", "gamma")}),
+        )
+    except KeyError:
+        return None
+
+
+def _fit(summary: pd.DataFrame) -> tuple[clv.BgNbd, clv.GammaGamma]:
+    return (
+        clv.fit_bgnbd(summary["frequency"], summary["recency_weeks"], summary["age_weeks"]),
+        clv.fit_gamma_gamma(summary["frequency"], summary["monetary_value"]),
+    )
+
+
+def _calibrate(
+    orders: pd.DataFrame, holdout_from: datetime, observed_until: datetime, period: str
+) -> pd.DataFrame | None:
+    """Per frequency bucket: customers, predicted and actual purchases in the holdout, of the
+    model fitted on the orders before `holdout_from`. None when that fit is impossible."""
+    before = clv.summarize(orders, holdout_from, period)
+    try:
+        bg = clv.fit_bgnbd(before["frequency"], before["recency_weeks"], before["age_weeks"])
+    except clv.FitError as error:
+        log.warning("clv: no calibration fit (%s)", error)
+        return None
+    weeks = (observed_until - holdout_from).total_seconds() / WEEK_SECONDS
+    predicted = clv.expected_purchases(
+        bg, weeks, before["frequency"], before["recency_weeks"], before["age_weeks"]
+    )
+    actual = clv.purchases_between(orders, holdout_from, observed_until, period)
+    frame = pd.DataFrame(
+        {
+            "bucket": np.minimum(before["frequency"].to_numpy(), FREQUENCY_BUCKETS),
+            "predicted": predicted,
+            "actual": actual.reindex(before.index, fill_value=0).to_numpy(),
+        }
+    )
+    return frame.groupby("bucket").agg(
+        customers=("actual", "size"), predicted=("predicted", "sum"), actual=("actual", "sum")
+    )
+
+
+def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
+    """BG/NBD + Gamma-Gamma on every customer's purchases up to the observation end (the
+    setting, else `as_of`), with a holdout calibration; kept as they are when the orders and
+    settings are those of the last fit (scoring.clv_fit_input). A fit that fails takes the
+    last good parameters, with a warning; the nightly run goes on."""
+    config = settings.load()
+    observed_until = config.clv_observation_end or as_of
+    holdout_from = observed_until - timedelta(weeks=config.clv_holdout_weeks)
+    orders = pd.DataFrame(
+        conn.execute(
+            "select customer_id, ordered_at, amount::float from staging.stg_crm__orders"
+            " where ordered_at < %s order by customer_id, ordered_at, order_id",
+            (observed_until,),
+        ).fetchall(),
+        columns=["customer_id", "ordered_at", "amount"],
+    )
+    summary = clv.summarize(orders, observed_until, config.clv_period)
+    if len(summary) < 10:
+        log.warning("clv: only %d customers with orders; not fitting", len(summary))
         conn.execute("truncate scoring.clv_customers, scoring.clv_fit_input")
         return 0
-    # the fitting code is part of the input: a new version fits again
+    # the fitting code and the settings are part of the input: either changed, it fits again
     fit_code = Path(clv.__file__).read_bytes()
-    digest = hashlib.sha256(fit_code + repr((horizon_weeks, rows)).encode()).hexdigest()
+    inputs = (config.clv_period, config.clv_horizon_weeks, config.clv_holdout_weeks)
+    digest = hashlib.sha256(
+        fit_code
+        + repr((inputs, observed_until.isoformat())).encode()
+        + pd.util.hash_pandas_object(orders, index=False).to_numpy().tobytes()
+    ).hexdigest()
     fitted_at = conn.execute(
         "select fitted_at from scoring.clv_fit_input where digest = %s", (digest,)
     ).fetchone()
     if fitted_at:
         log.info("clv: orders unchanged since the fit of %s; its scores stand", fitted_at[0])
-        return len(rows)
-    ids = [r[0] for r in rows]
-    orders = np.array([r[1] for r in rows], dtype=float)
-    first, last = (np.array([float(r[i]) for r in rows]) for i in (2, 3))
-    mean_value = np.array([r[4] for r in rows], dtype=float)
-    observed_until = float(rows[0][5])
-    frequency = orders - 1
-    recency = (last - first) / WEEK_SECONDS
-    age = (observed_until - first) / WEEK_SECONDS
-    bg = clv.fit_bgnbd(frequency, recency, age)
-    gg = clv.fit_gamma_gamma(orders, mean_value)
-    alive = clv.probability_alive(bg, frequency, recency, age)
-    purchases = clv.expected_purchases(bg, horizon_weeks, frequency, recency, age)
-    value = clv.expected_order_value(gg, orders, mean_value)
+        return len(summary)
+    source = "fitted"
+    try:
+        bg, gg = _fit(summary)
+    except clv.FitError as error:
+        previous = _previous_parameters(conn)
+        if previous is None:
+            log.warning("clv: the fit failed (%s) and there are no earlier parameters", error)
+            return 0
+        log.warning("clv: the fit failed (%s); scoring with the last good parameters", error)
+        (bg, gg), source = previous, "previous"
+    x, tx, t = (summary[c] for c in ("frequency", "recency_weeks", "age_weeks"))
+    alive = clv.probability_alive(bg, x, tx, t)
+    purchases = clv.expected_purchases(bg, config.clv_horizon_weeks, x, tx, t)
+    value = clv.expected_order_value(gg, x, summary["monetary_value"])
     conn.execute("truncate scoring.clv_customers")
     with (
         conn.cursor() as cur,
         cur.copy(
             "copy scoring.clv_customers (customer_id, orders, frequency, recency_weeks, age_weeks,"
-            " mean_order_value, probability_alive, expected_purchases, expected_order_value,"
+            " repeat_purchase_value, probability_alive, expected_purchases, expected_order_value,"
             " horizon_weeks, scored_at) from stdin"
         ) as copy,
     ):
-        for i, customer in enumerate(ids):
+        for i, (customer, row) in enumerate(summary.iterrows()):
             copy.write_row(
                 (
                     customer,
-                    int(orders[i]),
-                    int(frequency[i]),
-                    float(recency[i]),
-                    float(age[i]),
-                    round(float(mean_value[i]), 2),
+                    int(row["orders"]),
+                    int(row["frequency"]),
+                    float(row["recency_weeks"]),
+                    float(row["age_weeks"]),
+                    round(float(row["monetary_value"]), 2),
                     float(alive[i]),
                     float(purchases[i]),
                     float(value[i]),
-                    horizon_weeks,
+                    config.clv_horizon_weeks,
                     now,
                 )
             )
-    conn.execute("truncate scoring.clv_model")
-    for model, params in (("bg_nbd", bg.as_dict()), ("gamma_gamma", gg.as_dict())):
-        for name, fitted in params.items():
+    if source == "fitted":
+        conn.execute("truncate scoring.clv_model")
+        for model, params in (("bg_nbd", bg.as_dict()), ("gamma_gamma", gg.as_dict())):
+            for name, fitted in params.items():
+                conn.execute(
+                    "insert into scoring.clv_model values (%s, %s, %s, %s, %s)",
+                    (model, name, fitted, len(summary), now),
+                )
+    calibration = _calibrate(orders, holdout_from, observed_until, config.clv_period)
+    conn.execute("truncate scoring.clv_calibration")
+    if calibration is not None:
+        for bucket, row in calibration.iterrows():
+            label = f"{bucket}+" if bucket == FREQUENCY_BUCKETS else str(bucket)
             conn.execute(
-                "insert into scoring.clv_model values (%s, %s, %s, %s, %s)",
-                (model, name, fitted, len(ids), now),
+                "insert into scoring.clv_calibration values (%s, %s, %s, %s, %s, %s)",
+                (
+                    label,
+                    int(bucket),
+                    int(row["customers"]),
+                    float(row["predicted"]),
+                    int(row["actual"]),
+                    now,
+                ),
             )
+    conn.execute(
+        "insert into scoring.clv_fits values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            now,
+            config.clv_period,
+            observed_until,
+            config.clv_horizon_weeks,
+            len(summary),
+            source,
+            holdout_from,
+            None if calibration is None else int(calibration["customers"].sum()),
+            None if calibration is None else float(calibration["predicted"].sum()),
+            None if calibration is None else int(calibration["actual"].sum()),
+        ),
+    )
     conn.execute("truncate scoring.clv_fit_input")
     conn.execute("insert into scoring.clv_fit_input values (%s, %s)", (digest, now))
-    log.info("clv: fitted on %d customers; BG/NBD %s; Gamma-Gamma %s", len(ids), bg, gg)
-    return len(ids)
+    log.info("clv: %s on %d customers; BG/NBD %s; Gamma-Gamma %s", source, len(summary), bg, gg)
+    return len(summary)
 
 
-def run(
-    conn: psycopg.Connection, horizon_weeks: int = 52, as_of: datetime | None = None
-) -> dict[str, int]:
+def run(conn: psycopg.Connection, as_of: datetime | None = None) -> dict[str, int]:
     """`as_of`: the moment the scores describe (the run's data interval end; default now)."""
     now = datetime.now(UTC)
     with conn.transaction():
         counts = {
             "influence": score_influence(conn, now, as_of or now),
-            "clv_customers": score_clv(conn, now, horizon_weeks),
+            "clv_customers": score_clv(conn, now, as_of or now),
         }
     return counts

@@ -12,10 +12,10 @@ renamed as (
         -- ids
         customer_id,
 
-        -- history
+        -- history, as the models read it (purchase periods: scoring/clv.py)
         orders as order_count,
-        frequency as repeat_order_count,
-        mean_order_value,
+        frequency as repeat_purchase_count,
+        repeat_purchase_value,
 
         -- predictions
         probability_alive,
