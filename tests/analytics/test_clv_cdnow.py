@@ -105,3 +105,27 @@ def test_no_single_customer_edit_fails_the_fit(orders, edit):
         gg = clv.fit_gamma_gamma(s["frequency"], s["monetary_value"])
         assert bg.r == pytest.approx(0.243, rel=0.05), customer
         assert gg.p == pytest.approx(6.25, rel=0.1), customer
+
+
+def test_parameter_draws_spread_as_lifetimes_standard_errors(summary, reference):
+    """The intervals come from the likelihood's curvature at the optimum; lifetimes reports
+    the same curvature as the parameters' standard errors."""
+    x, tx, t = summary["frequency"], summary["recency_weeks"], summary["age_weeks"]
+    draws = clv.bgnbd_draws(clv.fit_bgnbd(x, tx, t), x, tx, t, draws=2000)
+    errors = reference[1].summary["se(coef)"]
+    for name in ("r", "alpha"):  # a and b: skewed, a log-normal spread is not their se
+        spread = np.std([getattr(d, name) for d in draws])
+        assert spread == pytest.approx(errors[name], rel=0.1), name
+
+
+def test_the_ninety_percent_interval_holds_the_prediction(summary):
+    x, tx, t = (summary[c] for c in ("frequency", "recency_weeks", "age_weeks"))
+    m = summary["monetary_value"]
+    bg, gg = clv.fit_bgnbd(x, tx, t), clv.fit_gamma_gamma(x, m)
+    bands = clv.intervals(bg, gg, HORIZON_WEEKS, x, tx, t, m)
+    predicted = clv.expected_purchases(bg, HORIZON_WEEKS, x, tx, t)
+    inside = (bands["expected_purchases_low"] <= predicted) & (
+        predicted <= bands["expected_purchases_high"]
+    )
+    assert inside.mean() > 0.99
+    assert (bands["predicted_clv_high"] > bands["predicted_clv_low"]).all()

@@ -65,3 +65,13 @@ def test_the_holdout_calibration_is_published_with_the_fit(cdnow_warehouse):
     assert [b[0] for b in buckets][:3] == ["0", "1", "2"]
     assert sum(b[1] for b in buckets) > 2000  # first purchase before 1 July 1997: nearly all
     assert not any(b[3] for b in buckets)
+
+
+def test_each_customers_clv_comes_with_its_ninety_percent_interval(cdnow_warehouse):
+    outside = cdnow_warehouse.execute(
+        "select count(*) from marts.customer_lifetime_value"
+        " where not predicted_clv_low <= predicted_clv + 0.01"
+        " or not predicted_clv <= predicted_clv_high + 0.01"
+        " or not expected_purchases_low < expected_purchases_high"
+    ).fetchone()[0]
+    assert outside <= 2357 * 0.01

@@ -62,6 +62,11 @@ def write_crm_export(folder: Path) -> pd.DataFrame:
         writer.writerow(["order_id", "customer_id", "ordered_at", "amount"])
         for i, row in enumerate(orders.itertuples(index=False)):
             writer.writerow(
-                [f"CDNOW-O{i:05d}", row.customer_id, row.ordered_at.isoformat(), f"{row.amount:.2f}"]
+                [
+                    f"CDNOW-O{i:05d}",
+                    row.customer_id,
+                    row.ordered_at.isoformat(),
+                    f"{row.amount:.2f}",
+                ]
             )
     return orders

@@ -7,8 +7,12 @@ from social_crm import catalog
 SEGMENTS = ["advocate", "detractor", "discount_seeker", "idea_contributor", "at_risk", "silent_fan"]
 CLV_COMPONENTS = (
     "expected_purchases",
+    "expected_purchases_low",
+    "expected_purchases_high",
     "expected_order_value",
     "predicted_clv",
+    "predicted_clv_low",
+    "predicted_clv_high",
     "influence_x_network",
     "influence_x_community",
     "idea_sales",

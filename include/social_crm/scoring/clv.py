@@ -129,30 +129,34 @@ def _bgnbd_loglik(params: np.ndarray, x: np.ndarray, tx: np.ndarray, t: np.ndarr
     return common + np.logaddexp(alive, dropped)
 
 
-def fit_bgnbd(frequency, recency, age) -> BgNbd:  # noqa: ANN001 - array-likes
+def _bgnbd_objective(frequency, recency, age):  # noqa: ANN001, ANN202 - array-likes
+    """The negative log-likelihood of BG/NBD in log parameters (finite, or 1e300)."""
     x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
-    _check(x, tx, t)
 
     def objective(log_params: np.ndarray) -> float:
         value = -_bgnbd_loglik(np.exp(log_params), x, tx, t).sum()
         return float(value) if np.isfinite(value) else 1e300
 
+    return objective
+
+
+def fit_bgnbd(frequency, recency, age) -> BgNbd:  # noqa: ANN001 - array-likes
+    x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
+    _check(x, tx, t)
     rate = max(x.sum(), 1.0) / max(t.sum(), 1e-9)  # repeat purchases per week, pooled
     starts = ([0.5, max(t.mean(), 1.0), 1.0, 1.0], [1.0, 1.0 / rate, 1.0, 3.0])
-    best = _minimize(objective, starts)
+    best = _minimize(_bgnbd_objective(x, tx, t), starts)
     return BgNbd(*(float(v) for v in np.exp(best)))
 
 
-def fit_gamma_gamma(frequency, monetary_value) -> GammaGamma:  # noqa: ANN001 - array-likes
-    """On the customers with a repeat purchase of some value: x repeat purchases of mean value
-    m (Fader, Hardie & Lee 2005b)."""
+def _repeat_buyers(frequency, monetary_value) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
     n, m = np.asarray(frequency, dtype=float), np.asarray(monetary_value, dtype=float)
     keep = (n > 0) & (m > 0)
-    n, m = n[keep], m[keep]
-    if len(n) < 10:
-        raise FitError(
-            f"Gamma-Gamma needs at least 10 customers with a repeat purchase, got {len(n)}"
-        )
+    return n[keep], m[keep]
+
+
+def _gamma_gamma_objective(n: np.ndarray, m: np.ndarray):  # noqa: ANN202
+    """The negative log-likelihood of Gamma-Gamma in log parameters (finite, or 1e300)."""
 
     def objective(log_params: np.ndarray) -> float:
         p, q, g = np.exp(log_params)
@@ -168,8 +172,95 @@ def fit_gamma_gamma(frequency, monetary_value) -> GammaGamma:  # noqa: ANN001 - 
         value = -ll.sum()
         return float(value) if np.isfinite(value) else 1e300
 
-    best = _minimize(objective, ([1.0, 2.0, max(m.mean(), 1.0)], [3.0, 3.0, max(m.mean(), 1.0)]))
+    return objective
+
+
+def fit_gamma_gamma(frequency, monetary_value) -> GammaGamma:  # noqa: ANN001 - array-likes
+    """On the customers with a repeat purchase of some value: x repeat purchases of mean value
+    m (Fader, Hardie & Lee 2005b)."""
+    n, m = _repeat_buyers(frequency, monetary_value)
+    if len(n) < 10:
+        raise FitError(
+            f"Gamma-Gamma needs at least 10 customers with a repeat purchase, got {len(n)}"
+        )
+    starts = ([1.0, 2.0, max(m.mean(), 1.0)], [3.0, 3.0, max(m.mean(), 1.0)])
+    best = _minimize(_gamma_gamma_objective(n, m), starts)
     return GammaGamma(*(float(v) for v in np.exp(best)))
+
+
+# draws of the parameters for the intervals: enough for the 5% and 95% quantiles to settle
+DRAWS = 200
+
+
+def _laplace_draws(objective, best: np.ndarray, draws: int, seed: int) -> np.ndarray:  # noqa: ANN001
+    """Parameter draws from the Laplace approximation of the likelihood in log parameters (a
+    normal with the inverse Hessian of the negative log-likelihood as covariance: the
+    posterior under flat priors on the logs), within LOG_BOUNDS; natural scale."""
+    k = len(best)
+    step = 1e-4
+    hessian = np.empty((k, k))
+    for i in range(k):
+        for j in range(k):
+            ei, ej = np.eye(k)[i] * step, np.eye(k)[j] * step
+            hessian[i, j] = (
+                objective(best + ei + ej)
+                - objective(best + ei - ej)
+                - objective(best - ei + ej)
+                + objective(best - ei - ej)
+            ) / (4 * step * step)
+    values, vectors = np.linalg.eigh((hessian + hessian.T) / 2)
+    # a flat direction (no sign of dropout: a and b free to grow together) gets the width of
+    # the bounds, not an infinite one; predictions hardly move along it
+    scale = vectors * (1.0 / np.sqrt(np.maximum(values, 1e-6)))
+    normal = np.random.default_rng(seed).standard_normal((draws, k))
+    return np.exp(np.clip(best + normal @ scale.T, *LOG_BOUNDS))
+
+
+def bgnbd_draws(model: BgNbd, frequency, recency, age, draws: int = DRAWS) -> list[BgNbd]:  # noqa: ANN001
+    best = np.log([model.r, model.alpha, model.a, model.b])
+    found = _laplace_draws(_bgnbd_objective(frequency, recency, age), best, draws, seed=1)
+    return [BgNbd(*(float(v) for v in row)) for row in found]
+
+
+def gamma_gamma_draws(
+    model: GammaGamma, frequency, monetary_value, draws: int = DRAWS
+) -> list[GammaGamma]:  # noqa: ANN001, E501
+    """Draws with q > 1 only (a finite population mean: the model's own requirement)."""
+    n, m = _repeat_buyers(frequency, monetary_value)
+    best = np.log([model.p, model.q, model.gamma])
+    found = _laplace_draws(_gamma_gamma_objective(n, m), best, draws, seed=2)
+    return [GammaGamma(*(float(v) for v in row)) for row in found if row[1] > 1]
+
+
+def intervals(
+    bg: BgNbd,
+    gg: GammaGamma,
+    horizon: float,
+    frequency,  # noqa: ANN001 - array-likes
+    recency,  # noqa: ANN001
+    age,  # noqa: ANN001
+    monetary_value,  # noqa: ANN001
+    level: float = 0.9,
+) -> dict[str, np.ndarray]:
+    """Per customer, the `level` credible interval of the expected purchases in `horizon` weeks
+    and of predicted CLV (expected purchases x expected value), from the models' parameter
+    uncertainty: expected_purchases_low/high, predicted_clv_low/high."""
+    x, tx, t, m = (np.asarray(v, dtype=float) for v in (frequency, recency, age, monetary_value))
+    purchases = np.array(
+        [expected_purchases(d, horizon, x, tx, t) for d in bgnbd_draws(bg, x, tx, t)]
+    )
+    values = np.array([expected_order_value(d, x, m) for d in gamma_gamma_draws(gg, x, m)])
+    rows = min(len(purchases), len(values))
+    clv = purchases[:rows] * values[:rows]
+    tails = [(1 - level) / 2, (1 + level) / 2]
+    low_p, high_p = np.quantile(purchases, tails, axis=0)
+    low_c, high_c = np.quantile(clv, tails, axis=0)
+    return {
+        "expected_purchases_low": low_p,
+        "expected_purchases_high": high_p,
+        "predicted_clv_low": low_c,
+        "predicted_clv_high": high_c,
+    }
 
 
 # Parameters are fitted as logarithms within these bounds (about 3e-7 to 3e6): every

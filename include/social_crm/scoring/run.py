@@ -84,6 +84,12 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
     return len(scores.keys() | follow_rank.keys())
 
 
+INTERVAL_COLUMNS = (
+    "expected_purchases_low",
+    "expected_purchases_high",
+    "predicted_clv_low",
+    "predicted_clv_high",
+)
 FREQUENCY_BUCKETS = 7  # calibration buckets: 0..6 repeat purchases, then "7+"
 
 
@@ -183,13 +189,15 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
     alive = clv.probability_alive(bg, x, tx, t)
     purchases = clv.expected_purchases(bg, config.clv_horizon_weeks, x, tx, t)
     value = clv.expected_order_value(gg, x, summary["monetary_value"])
+    bands = clv.intervals(bg, gg, config.clv_horizon_weeks, x, tx, t, summary["monetary_value"])
     conn.execute("truncate scoring.clv_customers")
     with (
         conn.cursor() as cur,
         cur.copy(
             "copy scoring.clv_customers (customer_id, orders, frequency, recency_weeks, age_weeks,"
             " repeat_purchase_value, probability_alive, expected_purchases, expected_order_value,"
-            " horizon_weeks, scored_at) from stdin"
+            " horizon_weeks, scored_at, expected_purchases_low, expected_purchases_high,"
+            " predicted_clv_low, predicted_clv_high) from stdin"
         ) as copy,
     ):
         for i, (customer, row) in enumerate(summary.iterrows()):
@@ -206,6 +214,7 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
                     float(value[i]),
                     config.clv_horizon_weeks,
                     now,
+                    *(float(bands[name][i]) for name in INTERVAL_COLUMNS),
                 )
             )
     if source == "fitted":

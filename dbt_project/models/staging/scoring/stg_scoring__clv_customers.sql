@@ -21,7 +21,13 @@ renamed as (
         probability_alive,
         expected_purchases,
         expected_order_value,
-        horizon_weeks
+        horizon_weeks,
+
+        -- their 90% credible intervals (the models' parameter uncertainty)
+        expected_purchases_low,
+        expected_purchases_high,
+        predicted_clv_low,
+        predicted_clv_high
 
     from source
 

@@ -2,6 +2,13 @@
 -- calibration at every fit. A customer's frequency now counts repeat purchase periods, and the
 -- value column holds the mean of the repeat purchases (Gamma-Gamma's input).
 alter table scoring.clv_customers rename column mean_order_value to repeat_purchase_value;
+-- the 90% credible interval of the expected purchases and of predicted CLV, from the models'
+-- parameter uncertainty (scoring/clv.py `intervals`)
+alter table scoring.clv_customers
+    add column expected_purchases_low double precision,
+    add column expected_purchases_high double precision,
+    add column predicted_clv_low double precision,
+    add column predicted_clv_high double precision;
 
 -- one row per fit: what it read, where its parameters came from, how its holdout went
 create table scoring.clv_fits (
