@@ -1,4 +1,5 @@
-"""`social-crm`: the project's command line (warehouse, doctor, Metabase, sentiment scoring).
+"""`social-crm`: the project's command line (warehouse, doctor, Metabase, sentiment scoring,
+and the DAGs' work without Airflow: load, extract, nightly).
 
 Developer commands (demo, simulator, local Airflow, the embedded warehouse) come from the
 `social_crm_dev` tooling when it is installed: it registers them through the
@@ -12,6 +13,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from social_crm import __version__, settings
 
@@ -75,6 +77,51 @@ def cmd_sentiment_score(args: argparse.Namespace) -> int:
     return sentiment_cli.score_stream(sys.stdin, sys.stdout, sys.stderr, args.batch_size)
 
 
+def cmd_load_crm(args: argparse.Namespace) -> int:
+    from social_crm.orchestration import extraction
+
+    folder = args.drop_dir or extraction.crm_drop_dir()
+    print(f"load crm: {folder}", flush=True)
+    for line in extraction.run_crm(folder=folder):
+        print(f"  {line}", flush=True)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from social_crm.orchestration import extraction
+
+    groups, run = {
+        "facebook": (extraction.FACEBOOK_GROUPS, extraction.run_facebook),
+        "x": (extraction.X_GROUPS, extraction.run_x),
+    }[args.platform]
+    for group in groups:
+        print(f"extract {args.platform} {group} ...", flush=True)
+        for line in run(group):
+            print(f"  {line}", flush=True)
+    return 0
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    from social_crm.orchestration import nightly
+
+    def progress(step: str, seconds: float, result: object) -> None:
+        shown = result if isinstance(result, str | int) else _short(result)
+        print(f"[{step}] {seconds:.1f}s: {shown}", flush=True)
+
+    print(f"nightly build{' (full refresh)' if args.full_refresh else ''}", flush=True)
+    nightly.run_all(full_refresh=args.full_refresh, progress=progress)
+    return 0
+
+
+def _short(result: object) -> str:
+    """A step's result on one line: a mapping's items, a list's length."""
+    if isinstance(result, dict):
+        return ", ".join(f"{k} {v}" for k, v in result.items())
+    if isinstance(result, list | tuple):
+        return f"{len(result)} done" if result else "nothing to do"
+    return str(result)
+
+
 def _plugins() -> list:
     return [entry.load() for entry in entry_points(group=PLUGIN_GROUP)]
 
@@ -117,6 +164,20 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
     )
     score.add_argument("--batch-size", type=int, default=10_000, help="lines scored at a time")
     score.set_defaults(func=cmd_sentiment_score)
+    # the DAGs' work without Airflow (cron, debugging)
+    load = sub.add_parser("load", help="land files into raw, as the load DAG does")
+    load_sub = load.add_subparsers(dest="source", required=True)
+    crm = load_sub.add_parser("crm", help="land the CRM export files of the drop folder")
+    crm.add_argument("--drop-dir", type=Path, help="the folder (default: CRM_DROP_DIR)")
+    crm.set_defaults(func=cmd_load_crm)
+    extract = sub.add_parser("extract", help="extract a platform into raw, as its DAG does")
+    extract.add_argument("platform", choices=["facebook", "x"])
+    extract.set_defaults(func=cmd_extract)
+    night = sub.add_parser("nightly", help="the nightly build: gate, dbt, scoring, publish")
+    night.add_argument(
+        "--full-refresh", action="store_true", help="rebuild the incremental models from raw"
+    )
+    night.set_defaults(func=cmd_nightly)
     for plugin in plugins:
         plugin.add_commands(sub, wh_sub)
     return parser

@@ -9,6 +9,7 @@ import threading
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import psycopg
 import pytest
 
 from social_crm.extract import graph_metrics
@@ -333,3 +334,27 @@ def test_check_connections_reports_what_each_token_can_read(sim, api_env, capsys
     assert all("page_views_total" in line and "valid insights metric" in line for line in failed)
     assert any("tweets/search/recent (tier basic)" in line for line in lines)
     assert any("monthly reads" in line and "of 10,000 Posts read" in line for line in lines)
+
+
+def test_the_extract_command_lands_every_group_with_a_line_per_batch(sim, api_env, capsys, db):
+    from social_crm import cli
+    from social_crm.orchestration import extraction
+
+    code = cli.main(["extract", "x"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    started = [line.split()[2] for line in out.splitlines() if line.startswith("extract x ")]
+    assert started == list(extraction.X_GROUPS)
+    with psycopg.connect(db.libpq()) as conn:
+        assert conn.execute("select count(*) from raw.x_tweets").fetchone()[0] > 0
+
+
+def test_the_extract_command_fails_in_one_line_without_the_token(sim, api_env, capsys):
+    from social_crm import cli
+
+    api_env.setenv("X_API_TOKEN", "expired-token")
+    code = cli.main(["extract", "x"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "x_api: the API refused the credentials" in err
+    assert "expired-token" not in err

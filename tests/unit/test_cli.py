@@ -8,7 +8,7 @@ def test_help_lists_the_commands(capsys):
         cli.main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("warehouse", "doctor", "demo", "airflow"):
+    for command in ("warehouse", "doctor", "load", "extract", "nightly", "demo", "airflow"):
         assert command in out
 
 
@@ -32,3 +32,16 @@ def test_warehouse_down_leaves_an_external_server_alone(monkeypatch, capsys):
     monkeypatch.setenv("WAREHOUSE_URL", "postgresql://u@db.example/crm")
     assert cli.main(["warehouse", "down"]) == 0
     assert "not ours to stop" in capsys.readouterr().out
+
+
+def test_loading_a_missing_drop_folder_fails_naming_it(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("WAREHOUSE_URL", "postgresql://u@db.example/crm")
+    assert cli.main(["load", "crm", "--drop-dir", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert f"CRM drop folder {tmp_path / 'nowhere'} does not exist" in err
+
+
+def test_a_bad_clv_setting_fails_at_start_naming_it(monkeypatch, capsys):
+    monkeypatch.setenv("SOCIAL_CRM_CLV_OBSERVATION_END", "30/09/1997")
+    assert cli.main(["nightly"]) == 2
+    assert "SOCIAL_CRM_CLV_OBSERVATION_END must be a date, YYYY-MM-DD" in capsys.readouterr().err

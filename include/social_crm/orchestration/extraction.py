@@ -119,22 +119,25 @@ def _run(build: Callable[[], FacebookExtractor | XExtractor], step: Callable) ->
             extractor.client.close()
 
 
+# each platform's extraction groups (one DAG task each), in the order the DAGs run them
+FACEBOOK_GROUPS: dict[str, Callable] = {
+    "page": lambda e: [e.page_snapshots(), e.insights()],
+    "posts": lambda e: e.posts_with_activity("posts"),
+    "feed": lambda e: e.posts_with_activity("feed"),
+}
+X_GROUPS: dict[str, Callable] = {"tweets": XExtractor.tweets, "followers": XExtractor.followers}
+
+
 def run_facebook(group: str, interval: Interval = (None, None)) -> list[str]:
-    steps = {
-        "page": lambda e: [e.page_snapshots(), e.insights()],
-        "posts": lambda e: e.posts_with_activity("posts"),
-        "feed": lambda e: e.posts_with_activity("feed"),
-    }
-    if group not in steps:
+    if group not in FACEBOOK_GROUPS:
         raise ValueError(f"unknown facebook group {group!r}")
-    return _run(lambda: facebook(interval), steps[group])
+    return _run(lambda: facebook(interval), FACEBOOK_GROUPS[group])
 
 
 def run_x(group: str, interval: Interval = (None, None)) -> list[str]:
-    steps = {"tweets": XExtractor.tweets, "followers": XExtractor.followers}
-    if group not in steps:
+    if group not in X_GROUPS:
         raise ValueError(f"unknown x group {group!r}")
-    return _run(lambda: x(interval), steps[group])
+    return _run(lambda: x(interval), X_GROUPS[group])
 
 
 def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -142,11 +143,15 @@ STEPS = (
 FULL_REFRESH_STEPS = (validate_raw, build_staging, build_identity_links, build_marts)
 
 
-def run_all(full_refresh: bool = False, as_of: datetime | None = None) -> dict[str, object]:
+def run_all(
+    full_refresh: bool = False,
+    as_of: datetime | None = None,
+    progress: Callable[[str, float, object], None] | None = None,
+) -> dict[str, object]:
     """Every step in order; `full_refresh` rebuilds incremental models from scratch; `as_of`
-    is the moment the marts describe (default: now). Returns each step's result, under
-    "step_seconds" how long each took and under "dbt_node_seconds" how long each dbt model,
-    seed and test took."""
+    is the moment the marts describe (default: now); `progress(step, seconds, result)` is
+    called as each step ends. Returns each step's result, under "step_seconds" how long each
+    took and under "dbt_node_seconds" how long each dbt model, seed and test took."""
     results: dict[str, object] = {}
     seconds: dict[str, float] = {}
     node_seconds: dict[str, float] = {}
@@ -164,6 +169,8 @@ def run_all(full_refresh: bool = False, as_of: datetime | None = None) -> dict[s
         results[step.__name__] = result
         seconds[step.__name__] = round(time.monotonic() - began, 2)
         log.info("nightly step %s: %.1fs", step.__name__, seconds[step.__name__])
+        if progress is not None:
+            progress(step.__name__, seconds[step.__name__], result)
     results["step_seconds"] = seconds
     results["dbt_node_seconds"] = node_seconds
     return results
