@@ -246,15 +246,29 @@ def intervals(
     and of predicted CLV (expected purchases x expected value), from the models' parameter
     uncertainty: expected_purchases_low/high, predicted_clv_low/high."""
     x, tx, t, m = (np.asarray(v, dtype=float) for v in (frequency, recency, age, monetary_value))
-    purchases = np.array(
-        [expected_purchases(d, horizon, x, tx, t) for d in bgnbd_draws(bg, x, tx, t)]
-    )
-    values = np.array([expected_order_value(d, x, m) for d in gamma_gamma_draws(gg, x, m)])
-    rows = min(len(purchases), len(values))
-    clv = purchases[:rows] * values[:rows]
+    # a draw far out along a flat direction can overflow for some customers: such values are
+    # left out of that customer's quantiles; with none left, the interval is the estimate
+    with np.errstate(all="ignore"):
+        purchases = np.array(
+            [expected_purchases(d, horizon, x, tx, t) for d in bgnbd_draws(bg, x, tx, t)]
+        )
+        values = np.array([expected_order_value(d, x, m) for d in gamma_gamma_draws(gg, x, m)])
+        rows = min(len(purchases), len(values))
+        clv = purchases[:rows] * values[:rows]
+        point = expected_purchases(bg, horizon, x, tx, t)
+    point_clv = point * expected_order_value(gg, x, m)
     tails = [(1 - level) / 2, (1 + level) / 2]
-    low_p, high_p = np.quantile(purchases, tails, axis=0)
-    low_c, high_c = np.quantile(clv, tails, axis=0)
+
+    def band(draws: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        draws = np.where(np.isfinite(draws), draws, np.nan)
+        kept = np.isfinite(draws).any(axis=0)
+        low, high = np.full_like(estimate, np.nan), np.full_like(estimate, np.nan)
+        if kept.any():
+            low[kept], high[kept] = np.nanquantile(draws[:, kept], tails, axis=0)
+        return np.where(kept, low, estimate), np.where(kept, high, estimate)
+
+    low_p, high_p = band(purchases, point)
+    low_c, high_c = band(clv, point_clv)
     return {
         "expected_purchases_low": low_p,
         "expected_purchases_high": high_p,
