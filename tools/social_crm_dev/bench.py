@@ -150,9 +150,15 @@ def bench_scoring() -> list[dict[str, float]]:
         t = rng.uniform(10, 60, people)
         tx = np.minimum(t, rng.uniform(0, 60, people)) * (x > 0)
         started = time.perf_counter()
-        clv.fit_bgnbd(x, tx, t)
+        bg = clv.fit_bgnbd(x, tx, t)
         fit = time.perf_counter() - started
-        out.append({"people": people, "pagerank_s": pr, "bgnbd_fit_s": fit})
+        value = rng.gamma(6.0, 5.0, people) * (x > 0)
+        started = time.perf_counter()
+        clv.intervals(bg, clv.GammaGamma(6.25, 3.74, 15.44), 52, x, tx, t, value)
+        bands = time.perf_counter() - started
+        out.append(
+            {"people": people, "pagerank_s": pr, "bgnbd_fit_s": fit, "clv_intervals_s": bands}
+        )
     return out
 
 
@@ -447,8 +453,9 @@ def write(results: dict) -> Path:
     ]
     for s in results["scoring"]:
         lines.append(
-            f"| PageRank / BG-NBD fit, {s['people']:,} people | {s['pagerank_s']:.2f} s"
-            f" / {s['bgnbd_fit_s']:.2f} s | |"
+            f"| PageRank / BG-NBD fit / CLV 90% intervals, {s['people']:,} people"
+            f" | {s['pagerank_s']:.2f} s / {s['bgnbd_fit_s']:.2f} s"
+            f" / {s['clv_intervals_s']:.2f} s | |"
         )
     if "identity_linking" in results:
         link = results["identity_linking"]

@@ -232,6 +232,10 @@ def gamma_gamma_draws(
     return [GammaGamma(*(float(v) for v in row)) for row in found if row[1] > 1]
 
 
+# customers whose draws are held in memory at once (draws x chunk values per array)
+INTERVAL_CHUNK = 10_000
+
+
 def intervals(
     bg: BgNbd,
     gg: GammaGamma,
@@ -244,37 +248,46 @@ def intervals(
 ) -> dict[str, np.ndarray]:
     """Per customer, the `level` credible interval of the expected purchases in `horizon` weeks
     and of predicted CLV (expected purchases x expected value), from the models' parameter
-    uncertainty: expected_purchases_low/high, predicted_clv_low/high."""
+    uncertainty: expected_purchases_low/high, predicted_clv_low/high. The parameter draws are
+    shared; customers are taken INTERVAL_CHUNK at a time."""
     x, tx, t, m = (np.asarray(v, dtype=float) for v in (frequency, recency, age, monetary_value))
-    # a draw far out along a flat direction can overflow for some customers: such values are
-    # left out of that customer's quantiles; with none left, the interval is the estimate
-    with np.errstate(all="ignore"):
-        purchases = np.array(
-            [expected_purchases(d, horizon, x, tx, t) for d in bgnbd_draws(bg, x, tx, t)]
-        )
-        values = np.array([expected_order_value(d, x, m) for d in gamma_gamma_draws(gg, x, m)])
-        rows = min(len(purchases), len(values))
-        clv = purchases[:rows] * values[:rows]
-        point = expected_purchases(bg, horizon, x, tx, t)
-    point_clv = point * expected_order_value(gg, x, m)
+    bg_draws, gg_draws = bgnbd_draws(bg, x, tx, t), gamma_gamma_draws(gg, x, m)
+    pairs = min(len(bg_draws), len(gg_draws))
     tails = [(1 - level) / 2, (1 + level) / 2]
+    names = ("expected_purchases_low", "expected_purchases_high")
+    names += ("predicted_clv_low", "predicted_clv_high")
+    out = {name: np.empty(len(x)) for name in names}
+    for lo in range(0, len(x), INTERVAL_CHUNK):
+        part = slice(lo, lo + INTERVAL_CHUNK)
+        cx, ctx, ct, cm = x[part], tx[part], t[part], m[part]
+        # a draw far out along a flat direction can overflow for some customers: such values
+        # are left out of that customer's quantiles; with none left, the interval is the point
+        with np.errstate(all="ignore"):
+            purchases = np.array([expected_purchases(d, horizon, cx, ctx, ct) for d in bg_draws])
+            values = np.array([expected_order_value(d, cx, cm) for d in gg_draws[:pairs]])
+            point = expected_purchases(bg, horizon, cx, ctx, ct)
+            point_clv = point * expected_order_value(gg, cx, cm)
+            bands = (
+                _band(purchases, point, tails),
+                _band(purchases[:pairs] * values, point_clv, tails),
+            )
+        for (low, high), (low_name, high_name) in zip(bands, (names[:2], names[2:]), strict=True):
+            out[low_name][part], out[high_name][part] = low, high
+    return out
 
-    def band(draws: np.ndarray, estimate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        draws = np.where(np.isfinite(draws), draws, np.nan)
-        kept = np.isfinite(draws).any(axis=0)
-        low, high = np.full_like(estimate, np.nan), np.full_like(estimate, np.nan)
-        if kept.any():
-            low[kept], high[kept] = np.nanquantile(draws[:, kept], tails, axis=0)
-        return np.where(kept, low, estimate), np.where(kept, high, estimate)
 
-    low_p, high_p = band(purchases, point)
-    low_c, high_c = band(clv, point_clv)
-    return {
-        "expected_purchases_low": low_p,
-        "expected_purchases_high": high_p,
-        "predicted_clv_low": low_c,
-        "predicted_clv_high": high_c,
-    }
+def _band(draws: np.ndarray, point: np.ndarray, tails: list[float]) -> tuple[np.ndarray, ...]:
+    """Quantiles over the draws (rows) per customer (column), ignoring non-finite values."""
+    finite = np.isfinite(draws)
+    if finite.all():
+        low, high = np.quantile(draws, tails, axis=0)
+        return low, high
+    draws = np.where(finite, draws, np.nan)
+    kept = finite.any(axis=0)
+    low, high = point.copy(), point.copy()
+    if kept.any():
+        low[kept], high[kept] = np.nanquantile(draws[:, kept], tails, axis=0)
+    return low, high
 
 
 # Parameters are fitted as logarithms within these bounds (about 3e-7 to 3e6): every
