@@ -160,10 +160,16 @@ MART_QUERIES = {
         " group by 1 order by 2 desc"
     ),
     "ten highest social CLV customers": (
-        "select c.customer_id, d.full_name, c.predicted_clv, c.influence_x_network,"
+        "select c.customer_id, d.full_name,"
+        " c.predicted_clv || ' (' || c.predicted_clv_low || '-' || c.predicted_clv_high || ')',"
+        " c.influence_x_network,"
         " c.influence_x_community, c.social_clv from marts.customer_lifetime_value c"
         " join marts.people d on d.person_id = c.customer_id"
         " order by c.social_clv desc limit 10"
+    ),
+    "CLV holdout calibration (purchases per customer)": (
+        "select frequency_bucket, customers, predicted_per_customer, actual_per_customer,"
+        " holdout_error from marts.clv_calibration_by_frequency order by bucket_order"
     ),
     "median first response per channel (brand: ours)": (
         "select channel, count(*) filter (where is_answered),"
@@ -178,10 +184,17 @@ MART_HEADERS = {
     "ten highest social CLV customers": (
         "customer",
         "name",
-        "predicted CLV",
+        "predicted CLV (90% interval)",
         "infl x network",
         "infl x community",
         "social CLV",
+    ),
+    "CLV holdout calibration (purchases per customer)": (
+        "repeat purchases before",
+        "customers",
+        "predicted",
+        "actual",
+        "whole holdout's error",
     ),
     "median first response per channel (brand: ours)": (
         "channel",
