@@ -129,6 +129,12 @@ MARTS: tuple[Mart, ...] = (
         ("frequency_bucket",),
     ),
     Mart(
+        "brand_response_times_daily",
+        "one row per brand, channel, local day and message priority",
+        ("brand_key", "channel", "message_date", "priority"),
+        social=True,
+    ),
+    Mart(
         "brand_daily_metrics",
         "one row per brand and day",
         ("brand_key", "metric_date"),

@@ -71,6 +71,11 @@ def mart_suites(  # noqa: ANN201 - a dict of GX expectations
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeBetween(column="share_of_voice", min_value=0, max_value=1),
         ],
+        "brand_response_times_daily": [
+            e.ExpectTableRowCountToBeBetween(min_value=1),
+            e.ExpectColumnValuesToBeBetween(column="sla_breached_share", min_value=0, max_value=1),
+            e.ExpectColumnValuesToBeInSet(column="priority", value_set=["high", "normal", "low"]),
+        ],
         "identity_review_queue": [
             # an empty queue is good news: no row count minimum
             e.ExpectColumnValuesToBeBetween(column="match_probability", min_value=0, max_value=1),
