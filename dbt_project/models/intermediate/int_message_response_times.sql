@@ -25,13 +25,25 @@ slas as (
 
 ),
 
+hours as (
+
+    select * from {{ ref('brand_service_hours') }}
+
+),
+
+holidays as (
+
+    select * from {{ ref('brand_holidays') }}
+
+),
+
 time_zones as (
 
     select distinct on (brand_key, channel)
         brand_key,
         channel,
         time_zone
-    from {{ ref('brand_service_hours') }}
+    from hours
     order by brand_key asc, channel asc, time_zone asc
 
 ),
@@ -45,6 +57,7 @@ timed as (
         m.occurred_at,
         m.answered_at,
         coalesce(m.answered_at, {{ as_of() }}) as waited_until,
+        z.time_zone,
         -- a complaint or a negative message first; praise or a merely positive one last
         case
             when s.intent = 'complaint' or s.sentiment = 'negative' then 'high'
@@ -54,24 +67,113 @@ timed as (
         end as priority
     from messages as m
     left join sentiment as s on m.message_id = s.message_id
+    left join time_zones as z on m.platform = z.channel and m.brand_key = z.brand_key
 
 ),
 
+-- each brand and channel's first and last local day measured
+spans as (
+
+    select
+        brand_key,
+        channel,
+        time_zone,
+        min((occurred_at at time zone time_zone)::date) as first_day,
+        max((waited_until at time zone time_zone)::date) as last_day
+    from timed
+    where time_zone is not null
+    group by brand_key, channel, time_zone
+
+),
+
+-- every local day of each span, with that day's opening as two instants (a local date plus a
+-- local time, at the brand's time zone: right on either side of a daylight saving change),
+-- holidays closed
+days as (
+
+    select
+        s.brand_key,
+        s.channel,
+        d.day::date as local_date,
+        (d.day::date + h.opens_at) at time zone s.time_zone as opens,
+        (d.day::date + h.closes_at) at time zone s.time_zone as closes
+    from spans as s
+    cross join
+        generate_series(s.first_day::timestamp, s.last_day::timestamp, interval '1 day')
+            as d (day)
+    left join hours as h
+        on
+            s.brand_key = h.brand_key
+            and s.channel = h.channel
+            and extract(isodow from d.day) = h.isodow
+            and not exists (
+                select 1 from holidays as x
+                where x.brand_key = s.brand_key and x.holiday_date = d.day::date
+            )
+
+),
+
+-- business seconds of each day, and of all the days before it
+calendar as (
+
+    select
+        brand_key,
+        channel,
+        local_date,
+        opens,
+        coalesce(extract(epoch from closes - opens), 0) as day_seconds,
+        coalesce(sum(extract(epoch from closes - opens)) over (
+            partition by brand_key, channel order by local_date
+            rows between unbounded preceding and 1 preceding
+        ), 0) as seconds_before
+    from days
+
+),
+
+-- each end of the wait on the calendar: the days before it and the seconds since that day's
+-- opening
+placed as (
+
+    select
+        t.*,
+        b.seconds_before as before_start,
+        b.day_seconds as start_day_seconds,
+        coalesce(extract(epoch from t.occurred_at - b.opens), 0) as since_opening_at_start,
+        e.seconds_before as before_end,
+        e.day_seconds as end_day_seconds,
+        coalesce(extract(epoch from t.waited_until - e.opens), 0) as since_opening_at_end
+    from timed as t
+    left join calendar as b
+        on
+            t.brand_key = b.brand_key
+            and t.channel = b.channel
+            and (t.occurred_at at time zone t.time_zone)::date = b.local_date
+    left join calendar as e
+        on
+            t.brand_key = e.brand_key
+            and t.channel = e.channel
+            and (t.waited_until at time zone t.time_zone)::date = e.local_date
+
+),
+
+-- business seconds from the calendar's start to each end: the days before, plus the part of
+-- that day's opening already gone; the wait is the difference
 measured as (
 
     select
-        t.message_id,
-        t.channel,
-        t.brand_key,
-        t.priority,
-        t.occurred_at,
-        t.answered_at,
-        z.time_zone,
-        extract(epoch from t.waited_until - t.occurred_at)::bigint as calendar_seconds,
-        {{ business_seconds('t.occurred_at', 't.waited_until', 't.brand_key', 't.channel') }}
-            as business_seconds
-    from timed as t
-    left join time_zones as z on t.brand_key = z.brand_key and t.channel = z.channel
+        message_id,
+        channel,
+        brand_key,
+        priority,
+        occurred_at,
+        answered_at,
+        time_zone,
+        extract(epoch from waited_until - occurred_at)::bigint as calendar_seconds,
+        greatest(0, round(
+            before_end + least(greatest(since_opening_at_end, 0), end_day_seconds)
+            - before_start - least(greatest(since_opening_at_start, 0), start_day_seconds)
+        ))::bigint as business_seconds
+    from placed
 
 )
 
@@ -85,7 +187,7 @@ select
     m.answered_at,
     m.answered_at is not null as is_answered,
     m.calendar_seconds,
-    m.business_seconds,
+    coalesce(m.business_seconds, 0) as business_seconds,
     s.target_business_minutes * 60 as sla_target_seconds,
     m.business_seconds > s.target_business_minutes * 60 as is_sla_breached
 from measured as m
