@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# the social platforms we extract (raw sources, message channels)
+PLATFORMS = ("facebook", "x")
+
 
 @dataclass(frozen=True)
 class RawTable:

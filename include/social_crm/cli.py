@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from social_crm import __version__, settings
+from social_crm import __version__, catalog, settings
 
 PLUGIN_GROUP = "social_crm.cli_plugins"
 
@@ -171,7 +171,7 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
     crm.add_argument("--drop-dir", type=Path, help="the folder (default: CRM_DROP_DIR)")
     crm.set_defaults(func=cmd_load_crm)
     extract = sub.add_parser("extract", help="extract a platform into raw, as its DAG does")
-    extract.add_argument("platform", choices=["facebook", "x"])
+    extract.add_argument("platform", choices=catalog.PLATFORMS)
     extract.set_defaults(func=cmd_extract)
     night = sub.add_parser("nightly", help="the nightly build: gate, dbt, scoring, publish")
     night.add_argument(

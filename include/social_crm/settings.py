@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+# CLV purchase periods (SOCIAL_CRM_CLV_PERIOD) -> pandas period code
+CLV_PERIODS = {"day": "D", "week": "W", "month": "M"}
+
 
 class SettingError(ValueError):
     """A setting is missing or malformed; the message names it and says what is expected."""
@@ -142,7 +145,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         ca_bundle=_text(env, "REQUESTS_CA_BUNDLE") or _text(env, "CURL_CA_BUNDLE"),
         debug=_flag(env, "SOCIAL_CRM_DEBUG"),
         api_env=api_env,
-        clv_period=_choice(env, "SOCIAL_CRM_CLV_PERIOD", ("day", "week", "month")),
+        clv_period=_choice(env, "SOCIAL_CRM_CLV_PERIOD", tuple(CLV_PERIODS)),
         clv_horizon_weeks=_weeks(env, "SOCIAL_CRM_CLV_HORIZON_WEEKS", 52),
         clv_observation_end=_day_after(env, "SOCIAL_CRM_CLV_OBSERVATION_END"),
         clv_holdout_weeks=_weeks(env, "SOCIAL_CRM_CLV_HOLDOUT_WEEKS", 13),

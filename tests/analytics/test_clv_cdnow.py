@@ -2,7 +2,7 @@
 `lifetimes` wheel, prepared by our `summarize` and fitted by our maximum likelihood, against the
 papers' parameters and against `lifetimes` itself (standard preparation, the same window)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -10,7 +10,8 @@ import pytest
 from social_crm.scoring import clv
 from social_crm_dev import cdnow
 
-OBSERVED_UNTIL = datetime(1997, 10, 1, tzinfo=UTC)  # the calibration period ends 30 Sep 1997
+# the orders read: up to the end of the papers' calibration period (that day included)
+OBSERVED_UNTIL = datetime.fromisoformat(cdnow.CALIBRATION_END).replace(tzinfo=UTC) + timedelta(1)
 HORIZON_WEEKS = 39
 
 
@@ -32,7 +33,7 @@ def reference(orders):
 
     frame = orders.assign(ordered_at=orders["ordered_at"].dt.tz_localize(None))
     data = summary_data_from_transaction_data(
-        frame, "customer_id", "ordered_at", "amount", observation_period_end="1997-09-30"
+        frame, "customer_id", "ordered_at", "amount", observation_period_end=cdnow.CALIBRATION_END
     )
     data[["recency", "T"]] /= 7  # days -> weeks
     bg = BetaGeoFitter().fit(data["frequency"], data["recency"], data["T"])

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-# the papers' calibration period: 1997-01-01 .. 1997-09-30 (39 weeks), then a 39-week holdout
+# the last day of the papers' calibration period (1997-01-01 .. 1997-09-30, 39 weeks)
 CALIBRATION_END = "1997-09-30"
-HOLDOUT_END = "1998-06-30"
 
 
 def sample_file() -> Path:

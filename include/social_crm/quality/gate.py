@@ -197,7 +197,7 @@ def social_connected(conn) -> bool:  # noqa: ANN001 - a psycopg Connection
     """Whether any social source (Facebook, X) has landed a row."""
     from social_crm import catalog
 
-    social = [t.relation for t in catalog.RAW_TABLES if t.source in ("facebook", "x")]
+    social = [t.relation for t in catalog.RAW_TABLES if t.source in catalog.PLATFORMS]
     query = " union all ".join(f"(select 1 from {r} limit 1)" for r in social)  # noqa: S608 - catalog names
     return conn.execute(query).fetchone() is not None
 

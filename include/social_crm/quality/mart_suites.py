@@ -41,7 +41,7 @@ def mart_suites(  # noqa: ANN201 - a dict of GX expectations
         "engagements": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeUnique(column="engagement_id"),
-            e.ExpectColumnValuesToBeInSet(column="platform", value_set=["facebook", "x"]),
+            e.ExpectColumnValuesToBeInSet(column="platform", value_set=list(catalog.PLATFORMS)),
         ],
         "customer_lifetime_value": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
@@ -79,7 +79,7 @@ def mart_suites(  # noqa: ANN201 - a dict of GX expectations
         "identity_review_queue": [
             # an empty queue is good news: no row count minimum
             e.ExpectColumnValuesToBeBetween(column="match_probability", min_value=0, max_value=1),
-            e.ExpectColumnValuesToBeInSet(column="platform", value_set=["facebook", "x"]),
+            e.ExpectColumnValuesToBeInSet(column="platform", value_set=list(catalog.PLATFORMS)),
         ],
         "customer_messages": [
             e.ExpectTableRowCountToBeBetween(min_value=1),

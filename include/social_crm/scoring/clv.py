@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from social_crm.settings import CLV_PERIODS as PERIODS
+
 WEEK = pd.Timedelta(days=7)
-# purchase period -> pandas period code
-PERIODS = {"day": "D", "week": "W", "month": "M"}
 
 
 def summarize(orders: pd.DataFrame, observed_until: datetime, period: str = "day") -> pd.DataFrame:
@@ -73,11 +73,10 @@ def purchases_between(
     """Per customer, the purchase periods with an order in [start, end) (a holdout's actual
     purchases, counted as `summarize` counts them)."""
     at = pd.to_datetime(orders["ordered_at"], utc=True)
-    inside = orders[(at >= pd.Timestamp(start)) & (at < pd.Timestamp(end))]
-    periods = pd.to_datetime(inside["ordered_at"], utc=True).dt.tz_localize(None)
-    periods = periods.dt.to_period(PERIODS[period])
+    inside = (at >= pd.Timestamp(start)) & (at < pd.Timestamp(end))
+    periods = at[inside].dt.tz_localize(None).dt.to_period(PERIODS[period])
     return (
-        pd.DataFrame({"customer_id": inside["customer_id"], "p": periods})
+        pd.DataFrame({"customer_id": orders["customer_id"][inside], "p": periods})
         .groupby("customer_id")["p"]
         .nunique()
     )

@@ -105,9 +105,14 @@ def _previous_parameters(conn: psycopg.Connection) -> tuple[clv.BgNbd, clv.Gamma
         return None
 
 
+def _rfm(summary: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """BG/NBD's inputs (x, t_x, T) from a `clv.summarize` frame."""
+    return summary["frequency"], summary["recency_weeks"], summary["age_weeks"]
+
+
 def _fit(summary: pd.DataFrame) -> tuple[clv.BgNbd, clv.GammaGamma]:
     return (
-        clv.fit_bgnbd(summary["frequency"], summary["recency_weeks"], summary["age_weeks"]),
+        clv.fit_bgnbd(*_rfm(summary)),
         clv.fit_gamma_gamma(summary["frequency"], summary["monetary_value"]),
     )
 
@@ -119,14 +124,12 @@ def _calibrate(
     model fitted on the orders before `holdout_from`. None when that fit is impossible."""
     before = clv.summarize(orders, holdout_from, period)
     try:
-        bg = clv.fit_bgnbd(before["frequency"], before["recency_weeks"], before["age_weeks"])
+        bg = clv.fit_bgnbd(*_rfm(before))
     except clv.FitError as error:
         log.warning("clv: no calibration fit (%s)", error)
         return None
     weeks = (observed_until - holdout_from).total_seconds() / WEEK_SECONDS
-    predicted = clv.expected_purchases(
-        bg, weeks, before["frequency"], before["recency_weeks"], before["age_weeks"]
-    )
+    predicted = clv.expected_purchases(bg, weeks, *_rfm(before))
     actual = clv.purchases_between(orders, holdout_from, observed_until, period)
     frame = pd.DataFrame(
         {
@@ -185,7 +188,7 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
             return 0
         log.warning("clv: the fit failed (%s); scoring with the last good parameters", error)
         (bg, gg), source = previous, "previous"
-    x, tx, t = (summary[c] for c in ("frequency", "recency_weeks", "age_weeks"))
+    x, tx, t = _rfm(summary)
     alive = clv.probability_alive(bg, x, tx, t)
     purchases = clv.expected_purchases(bg, config.clv_horizon_weeks, x, tx, t)
     value = clv.expected_order_value(gg, x, summary["monetary_value"])
@@ -200,15 +203,15 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
             " predicted_clv_low, predicted_clv_high) from stdin"
         ) as copy,
     ):
-        for i, (customer, row) in enumerate(summary.iterrows()):
+        for i, row in enumerate(summary.itertuples()):
             copy.write_row(
                 (
-                    customer,
-                    int(row["orders"]),
-                    int(row["frequency"]),
-                    float(row["recency_weeks"]),
-                    float(row["age_weeks"]),
-                    round(float(row["monetary_value"]), 2),
+                    row.Index,
+                    int(row.orders),
+                    int(row.frequency),
+                    float(row.recency_weeks),
+                    float(row.age_weeks),
+                    round(float(row.monetary_value), 2),
                     float(alive[i]),
                     float(purchases[i]),
                     float(value[i]),
