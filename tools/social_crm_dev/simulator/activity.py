@@ -144,11 +144,13 @@ class ActivityGenerator:
     def visitor_posts(self, brand: int, day: int) -> list[Post]:
         rng = rng_for(self.config.seed, "visitor-posts", brand, day)
         rate = self.config.per_scale(self.config.visitor_posts_per_day) * BRANDS[brand].activity
+        rate *= self.world.incidents.day_factor(brand, day)
         authors = self.world.fb_sampler(brand).draw(rng, int(rng.poisson(rate)))
+        times = self.world.incidents.seconds_in_day(rng, brand, day, len(authors))
         page_id = BRANDS[brand].page_id
         posts = []
         for k, person in enumerate(authors):
-            created = day * DAY + int(rng.integers(0, DAY))
+            created = day * DAY + int(times[k])
             post_id = f"{page_id}_9{day:05d}{k:04d}"
             msg = self._message(
                 rng,
@@ -274,7 +276,7 @@ class ActivityGenerator:
                 kind="brand_reply",
                 brand=message.brand,
                 person=None,
-                created=message.created + delay,
+                created=self._answer_at(message, delay),
                 text=BRAND_REPLIES[message.lang],
                 lang=message.lang,
                 post_id=post.id,
@@ -288,12 +290,19 @@ class ActivityGenerator:
     def mentions(self, brand: int, day: int) -> list[Message]:
         """Mentions of the brand posted on `day`, with the brand's replies (maybe days later)."""
         rng = rng_for(self.config.seed, "mentions", brand, day)
+        incidents = self.world.incidents
         rate = self.config.per_scale(self.config.mentions_per_day) * BRANDS[brand].activity
-        authors = self.world.x_sampler(brand).draw(rng, int(rng.poisson(rate)))
-        times = np.sort(rng.integers(0, DAY, len(authors))) + day * DAY
+        authors = self.world.x_sampler(brand).draw(
+            rng, int(rng.poisson(rate * incidents.day_factor(brand, day)))
+        )
+        times = np.sort(incidents.seconds_in_day(rng, brand, day, len(authors))) + day * DAY
+        written = [(int(p), int(t), None) for p, t in zip(authors, times, strict=True)]
+        for crisis in incidents.crises_on(brand, day):
+            written += self._crisis_mentions(crisis, day, rate / 24)
+        written.sort(key=lambda w: w[1])
         out: list[Message] = []
         seq = 0
-        for person, created in zip(authors, times, strict=True):
+        for person, created, labels in written:
             seq += 1
             msg = self._message(
                 rng,
@@ -303,6 +312,7 @@ class ActivityGenerator:
                 brand,
                 int(person),
                 int(created),
+                labels=labels,
             )
             out.append(msg)
             # people answer the mention in its thread (X puts @brand in their replies too)
@@ -336,14 +346,15 @@ class ActivityGenerator:
                     + 1
                 )
                 seq += 1
+                answered = self._answer_at(msg, delay)
                 out.append(
                     Message(
-                        id=tweet_id(int(created) + delay, brand, day, seq),
+                        id=tweet_id(answered, brand, day, seq),
                         platform="x",
                         kind="brand_reply",
                         brand=brand,
                         person=None,
-                        created=int(created) + delay,
+                        created=answered,
                         text=f"@{self.pop.x_handle[person]} {BRAND_REPLIES[msg.lang]}",
                         lang=msg.lang,
                         parent_id=msg.id,
@@ -356,6 +367,34 @@ class ActivityGenerator:
             out.append(self._idea_message(idea, tweet_id(idea.created, brand, day, seq)))
         return out
 
+    def _crisis_mentions(
+        self,
+        crisis,
+        day: int,
+        hourly_rate: float,  # noqa: ANN001 - incidents.Crisis
+    ) -> list[tuple[int, int, tuple[str, str] | None]]:
+        """(person, time, labels) of the extra mentions of a crisis on `day`: on top of the
+        usual ones, (multiplier - 1) times the brand's mean hourly rate, mostly complaints."""
+        rng = rng_for(self.config.seed, "crisis", crisis.number, day)
+        lo, hi = max(crisis.start, day * DAY), min(crisis.end, (day + 1) * DAY)
+        n = int(rng.poisson((crisis.multiplier - 1) * hourly_rate * (hi - lo) / 3600))
+        people = self.world.x_sampler(crisis.brand).draw(rng, n)
+        times = rng.integers(lo, hi, n)
+        negative = rng.random(n) < crisis.negative_share
+        return [
+            (int(p), int(t), ("complaint", "negative") if neg else None)
+            for p, t, neg in zip(people, times, negative, strict=True)
+        ]
+
+    def _answer_at(self, message: Message, delay: int) -> int:
+        """When the brand answers `message`, `delay` seconds after it unless its team is
+        closed then (a holiday, an outage); never later than MAX_REPLY_DELAY."""
+        planned = message.created + delay
+        return min(
+            self.world.incidents.answer_at(message.brand, planned),
+            message.created + MAX_REPLY_DELAY,
+        )
+
     # --- shared -------------------------------------------------------------------------
 
     def _message(
@@ -367,10 +406,11 @@ class ActivityGenerator:
         brand: int,  # noqa: ANN001
         person: int,
         created: int,
+        labels: tuple[str, str] | None = None,
         **links: str | None,
     ) -> Message:
         lang = message_language(self.pop.lang_code(person), msg_id)
-        intent, sentiment = pick_labels(rng, int(self.pop.disposition[person]))
+        intent, sentiment = labels or pick_labels(rng, int(self.pop.disposition[person]))
         handle = BRANDS[brand].name if platform == "facebook" else f"@{BRANDS[brand].x_handle}"
         text = render(rng, lang, intent, sentiment, BRANDS[brand].name)
         if platform == "x":

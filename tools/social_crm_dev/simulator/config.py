@@ -62,12 +62,16 @@ class WorldConfig:
     seed: int = 42
     scale: float = 1.0
     days: int = 90  # days of history visible when the world starts
+    crises: int = 0  # mention crises planned in the history (simulator/incidents.py)
+    reply_outages: int = 0  # spans of hours in which a brand answers nobody
 
     def __post_init__(self) -> None:
         if self.scale <= 0:
             raise ValueError(f"scale must be > 0, got {self.scale}")
         if self.days < 1:
             raise ValueError(f"days must be >= 1, got {self.days}")
+        if self.crises < 0 or self.reply_outages < 0:
+            raise ValueError("crises and reply_outages must be >= 0")
 
     @property
     def n_customers(self) -> int:

@@ -262,11 +262,17 @@ class SimulatorServer:
                 self.hide(ids, hidden=hidden)
             return Response(200, self.state())
         if parts == ["advance"]:
-            days = payload.get("days", 1)
-            if not isinstance(days, int) or days < 1:
-                return Response(400, {"error": "days must be a positive integer"})
+            # {"days": n} and/or {"minutes": n}; {} moves one day
+            days = payload.get("days", 0 if "minutes" in payload else 1)
+            minutes = payload.get("minutes", 0)
+            if not all(isinstance(v, int) and v >= 0 for v in (days, minutes)) or not (
+                days or minutes
+            ):
+                return Response(
+                    400, {"error": "advance takes days and/or minutes: non-negative integers"}
+                )
             with self.lock:
-                self.world.advance(days)
+                self.world.advance(days, seconds=minutes * 60)
             return Response(200, self.state())
         return Response(404, {"error": f"no admin route {'/'.join(parts)}"})
 

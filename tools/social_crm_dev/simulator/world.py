@@ -1,9 +1,9 @@
 """The world at a clock: what each API shows now, generated on demand from seeded streams.
 
 `World(config)` holds only the population (people, profiles, follow graph) and small plans
-(ideas, erasures, fan counts). Posts, comments, reactions and mentions are generated per day or
-per post when asked for. `advance(days)` moves the clock: new items appear, edits and deletions
-that were due become visible.
+(ideas, erasures, fan counts, incidents). Posts, comments, reactions and mentions are generated
+per day or per post when asked for. `advance(days, seconds=)` moves the clock: new items appear,
+edits and deletions that were due become visible.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from social_crm_dev.simulator.activity import (
     Sampler,
 )
 from social_crm_dev.simulator.config import BRANDS, DAY, WorldConfig
+from social_crm_dev.simulator.incidents import Incidents
 from social_crm_dev.simulator.orders import Order, customer_orders
 from social_crm_dev.simulator.rng import rng_for
 
@@ -51,6 +52,7 @@ class World:
         self.config = config
         self.population = population_mod.build(config)
         self.clock = config.days * DAY
+        self.incidents = Incidents(config)
         self.activity = ActivityGenerator(self)
         self._samplers: dict[tuple[str, int], Sampler] = {}
         self._posts: OrderedDict[tuple[int, int, str], list] = OrderedDict()
@@ -68,10 +70,11 @@ class World:
 
     # --- clock ----------------------------------------------------------------------------
 
-    def advance(self, days: int) -> None:
-        if days < 1:
-            raise ValueError("advance by at least one day")
-        self.clock += days * DAY
+    def advance(self, days: int = 0, *, seconds: int = 0) -> None:
+        """Move the clock forward by `days` and `seconds` (at least one second in all)."""
+        if days < 0 or seconds < 0 or days * DAY + seconds < 1:
+            raise ValueError("advance the clock forward, by at least one second")
+        self.clock += days * DAY + seconds
 
     @property
     def last_day(self) -> int:
