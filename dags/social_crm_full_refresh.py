@@ -13,7 +13,12 @@ from datetime import timedelta
 
 from airflow.sdk import dag, task
 
-from social_crm.orchestration.dag_defaults import START_DATE, default_args
+from social_crm.orchestration.dag_defaults import (
+    START_DATE,
+    WAREHOUSE_BUILD_POOL,
+    WAREHOUSE_BUILD_SLOTS,
+    default_args,
+)
 
 
 @dag(
@@ -23,7 +28,14 @@ from social_crm.orchestration.dag_defaults import START_DATE, default_args
     catchup=False,
     max_active_runs=1,
     tags=["social_crm", "dbt", "manual"],
-    default_args=default_args(retries=1, retry_delay=timedelta(minutes=5), alert=True),
+    # the whole build in one task: every slot of the warehouse build pool
+    default_args=default_args(
+        retries=1,
+        retry_delay=timedelta(minutes=5),
+        alert=True,
+        pool=WAREHOUSE_BUILD_POOL,
+        pool_slots=WAREHOUSE_BUILD_SLOTS,
+    ),
     doc_md=__doc__,
 )
 def social_crm_full_refresh() -> None:

@@ -52,7 +52,7 @@ from airflow.sdk import (
 )
 
 from social_crm.orchestration.assets import ALL_RAW, PUBLISHED_MARTS
-from social_crm.orchestration.dag_defaults import START_DATE, default_args
+from social_crm.orchestration.dag_defaults import START_DATE, WAREHOUSE_BUILD_POOL, default_args
 from social_crm.transform.cosmos_groups import dbt_task_group
 from social_crm.transform.dbt_selections import IDENTITY_SELECT, MARTS_SELECT, STAGING_SELECT
 
@@ -68,7 +68,10 @@ from social_crm.transform.dbt_selections import IDENTITY_SELECT, MARTS_SELECT, S
     catchup=False,
     max_active_runs=1,
     tags=["social_crm", "dbt", "nightly"],
-    default_args=default_args(retries=2, retry_delay=timedelta(minutes=5), alert=True),
+    # one slot each of the pool the live DAG's builds take whole: never both at once
+    default_args=default_args(
+        retries=2, retry_delay=timedelta(minutes=5), alert=True, pool=WAREHOUSE_BUILD_POOL
+    ),
     # the 02:00 run must have published by 06:00 UTC, or the on-call person hears of it
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_LOGICAL_DATE,

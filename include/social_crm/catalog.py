@@ -151,6 +151,12 @@ MARTS: tuple[Mart, ...] = (
         social=True,
     ),
     Mart(
+        "open_conversations",
+        "one row per customer message the brand has not answered yet (the live queue)",
+        ("message_id",),
+        social=True,
+    ),
+    Mart(
         "identity_review_queue",
         "one row per (social profile, CRM customer) pair in doubt",
         ("profile_key", "customer_id"),

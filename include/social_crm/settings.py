@@ -54,6 +54,12 @@ class Settings:
     clv_horizon_weeks: int = 52
     clv_observation_end: datetime | None = None  # exclusive: the day after the last day read
     clv_holdout_weeks: int = 13
+    # the live queue (README, "Open conversations"): SOCIAL_CRM_LIVE_POST_DAYS, how many days of
+    # posts the 10-minute walk reads the new comments of (older posts: the hourly extraction);
+    # SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS, how long a brand and channel must stay calm before a
+    # new spike is a new alert
+    live_post_days: int = 3
+    spike_cool_down_hours: int = 6
 
     def api_from_env(self, connection_id: str) -> tuple[str, str] | None:
         """(base URL, token) from `<CONNECTION_ID>_URL` / `_TOKEN`, None when the URL is unset."""
@@ -89,12 +95,12 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return value in ("1", "true", "yes")
 
 
-def _weeks(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole(env: Mapping[str, str], name: str, default: int, unit: str) -> int:
     value = _text(env, name)
     if value is None:
         return default
     if not value.isdigit() or int(value) < 1:
-        raise SettingError(f"{name} must be a whole number of weeks >= 1 (got {value!r})")
+        raise SettingError(f"{name} must be a whole number of {unit} >= 1 (got {value!r})")
     return int(value)
 
 
@@ -146,9 +152,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         debug=_flag(env, "SOCIAL_CRM_DEBUG"),
         api_env=api_env,
         clv_period=_choice(env, "SOCIAL_CRM_CLV_PERIOD", tuple(CLV_PERIODS)),
-        clv_horizon_weeks=_weeks(env, "SOCIAL_CRM_CLV_HORIZON_WEEKS", 52),
+        clv_horizon_weeks=_whole(env, "SOCIAL_CRM_CLV_HORIZON_WEEKS", 52, "weeks"),
         clv_observation_end=_day_after(env, "SOCIAL_CRM_CLV_OBSERVATION_END"),
-        clv_holdout_weeks=_weeks(env, "SOCIAL_CRM_CLV_HOLDOUT_WEEKS", 13),
+        clv_holdout_weeks=_whole(env, "SOCIAL_CRM_CLV_HOLDOUT_WEEKS", 13, "weeks"),
+        live_post_days=_whole(env, "SOCIAL_CRM_LIVE_POST_DAYS", 3, "days"),
+        spike_cool_down_hours=_whole(env, "SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS", 6, "hours"),
     )
 
 

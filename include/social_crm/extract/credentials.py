@@ -42,6 +42,12 @@ def resolve(connection_id: str) -> ApiCredentials:
     return found
 
 
+def is_configured(connection_id: str) -> bool:
+    """Whether the connection (or its env vars) exists at all; a platform a brand does not
+    use is simply not configured."""
+    return (_from_airflow(connection_id) or _from_env(connection_id)) is not None
+
+
 def _from_airflow(connection_id: str) -> ApiCredentials | None:
     try:
         from airflow.sdk import Connection

@@ -29,7 +29,12 @@ class Extractor:
         self.interval = interval
 
     def _batch(
-        self, conn: psycopg.Connection, entity: str, *, confirm_gone: ConfirmGone | None = None
+        self,
+        conn: psycopg.Connection,
+        entity: str,
+        *,
+        confirm_gone: ConfirmGone | None = None,
+        watermark_entity: str | None = None,
     ) -> LandingBatch:
         return LandingBatch(
             conn,
@@ -39,4 +44,5 @@ class Extractor:
             api_version=self.client.api_version,
             secrets=self.client.secrets_to_redact(),
             confirm_gone=confirm_gone,
+            watermark_entity=watermark_entity,
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,20 +166,31 @@ class FacebookExtractor(Extractor):
 
     # --- posts, comments, reactions -------------------------------------------------------
 
-    def posts_with_activity(self, edge: str = "posts") -> list[BatchResult]:
+    def posts_with_activity(
+        self, edge: str = "posts", recent_days: int | None = None
+    ) -> list[BatchResult]:
         """Walk /{page}/posts (or /{page}/feed for visitor posts) in the look-back window, and
         every comment and reaction of those posts. Returns the posts, comments, reactions and
-        users batches."""
+        users batches.
+
+        `recent_days` (the live walk): only the posts of the last `recent_days` days and their
+        comments, not their reactions: where new messages to answer appear, at a fraction of
+        the calls."""
         entity = "posts" if edge == "posts" else "visitor_posts"
         with self.connect() as c_posts, self.connect() as c_comments, self.connect() as c_reactions:
             mark = read_watermark(c_posts, SOURCE, entity).get("last_event_at")
             since = mark - timedelta(days=self.settings.lookback_days) if mark else None
+            if recent_days is not None:
+                now = self.interval[1] or self.client.server_now()
+                since = now - timedelta(days=recent_days)
             people: set[str] = set()
             with (
                 self._batch(c_posts, entity, confirm_gone=self._gone_nodes) as posts,
                 self._batch(c_comments, "comments", confirm_gone=self._gone_nodes) as comments,
-                self._batch(
-                    c_reactions, "reactions", confirm_gone=self._gone_reactions
+                (
+                    nullcontext(None)
+                    if recent_days is not None
+                    else self._batch(c_reactions, "reactions", confirm_gone=self._gone_reactions)
                 ) as reactions,
             ):
                 newest = mark
@@ -205,7 +217,7 @@ class FacebookExtractor(Extractor):
                             people.add(_author_id(item))
                             post_ids.append(record.natural_key)
                         for post_id, comment_pages, reaction_pages in self._activity_walks(
-                            post_ids
+                            post_ids, reactions=reactions is not None
                         ):
                             self._activity(
                                 post_id, comment_pages, reaction_pages, comments, reactions, people
@@ -220,16 +232,19 @@ class FacebookExtractor(Extractor):
                     if clean:
                         posts.reconcile(page_id, since, self.interval[1])
                 posts.set_watermark(last_event_at=newest)
-            results = [comments.result, reactions.result, posts.result]
+            results = [comments.result, posts.result]
+            if reactions is not None:
+                results.insert(1, reactions.result)
         results.append(self.users(people))
         return results
 
     def _activity_walks(
-        self, post_ids: list[str]
-    ) -> Iterator[tuple[str, PrefetchedPages, PrefetchedPages]]:
-        """(post id, its comment pages, its reaction pages) in order, with the walks of the next
-        ACTIVITY_AHEAD posts already running: the API works on them while one post is landed."""
-        running: deque[tuple[str, PrefetchedPages, PrefetchedPages]] = deque()
+        self, post_ids: list[str], *, reactions: bool = True
+    ) -> Iterator[tuple[str, PrefetchedPages, PrefetchedPages | None]]:
+        """(post id, its comment pages, its reaction pages or None) in order, with the walks
+        of the next ACTIVITY_AHEAD posts already running: the API works on them while one post
+        is landed."""
+        running: deque[tuple[str, PrefetchedPages, PrefetchedPages | None]] = deque()
         comment_params = {
             "filter": "stream",
             "limit": self.settings.page_size,
@@ -246,7 +261,9 @@ class FacebookExtractor(Extractor):
                         ),
                         PrefetchedPages(
                             self.client.graph_pages(f"{post_id}/reactions", reaction_params)
-                        ),
+                        )
+                        if reactions
+                        else None,
                     )
                 )
                 if len(running) > ACTIVITY_AHEAD:
@@ -258,15 +275,16 @@ class FacebookExtractor(Extractor):
         finally:
             for _, comment_pages, reaction_pages in running:
                 comment_pages.close()
-                reaction_pages.close()
+                if reaction_pages is not None:
+                    reaction_pages.close()
 
     def _activity(
         self,
         post_id: str,
         comment_pages: Iterable[Page],
-        reaction_pages: Iterable[Page],
+        reaction_pages: Iterable[Page] | None,
         comments: LandingBatch,
-        reactions: LandingBatch,
+        reactions: LandingBatch | None,
         people: set[str],
     ) -> None:
         clean = True
@@ -279,6 +297,8 @@ class FacebookExtractor(Extractor):
                     people.add(_author_id(item))
         if clean:
             comments.reconcile(post_id)
+        if reaction_pages is None or reactions is None:
+            return
         clean, walk = True, _CountedWalk()
         for page in reaction_pages:
             walk.see(page)

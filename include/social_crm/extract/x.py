@@ -43,6 +43,8 @@ RECENT_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may differ a little
 END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
+LIVE_WATERMARK = "tweets_live"  # the live walk's own since_id (meta.watermarks)
+TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
 TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
 
@@ -183,6 +185,52 @@ class XExtractor(Extractor):
         )
         return [tweets.result, users.result]
 
+    def new_tweets(self) -> list[BatchResult]:
+        """The live walk: mentions and brand replies posted since the newest tweet any walk
+        has seen (`since_id`: reads, and spends, only what is new), and their authors. It
+        confirms no deletion (that takes a walk of the whole window: `tweets`). A `since_id`
+        older than recent search serves falls back to the start of what it serves."""
+        now = self.client.server_now(fresh=True)
+        budget = ReadBudget(self, now)
+        with self.connect() as c_tweets, self.connect() as c_users:
+            with (
+                self._batch(c_tweets, "tweets", watermark_entity=LIVE_WATERMARK) as tweets,
+                self._batch(c_users, "users") as users,
+            ):
+                since_id = max(
+                    int(read_watermark(c_tweets, SOURCE, entity).get("since_id") or 0)
+                    for entity in ("tweets", LIVE_WATERMARK)
+                )
+                oldest = None if self.settings.full_archive else now - RECENT_WINDOW
+                start = None
+                if not since_id or (oldest and snowflake_time(since_id) < oldest + WINDOW_MARGIN):
+                    start = (now - timedelta(days=self.settings.lookback_days)).replace(
+                        microsecond=0
+                    )
+                    if oldest and start < oldest + WINDOW_MARGIN:
+                        start = (oldest + WINDOW_MARGIN).replace(microsecond=0)
+                    since_id = 0
+                newest_id = since_id
+                for handle in self.settings.brand_handles:
+                    try:
+                        seen_id, _, _ = self._search(
+                            f"@{handle} OR from:{handle}",
+                            handle,
+                            start,
+                            None,
+                            tweets,
+                            users,
+                            budget,
+                            since_id=since_id or None,
+                        )
+                    except BudgetSpent:
+                        break
+                    newest_id = max(newest_id, seen_id)
+                else:
+                    if newest_id:
+                        tweets.set_watermark(since_id=str(newest_id))
+        return [tweets.result, users.result]
+
     def _window(
         self, newest_at: datetime | None, now: datetime
     ) -> tuple[datetime, datetime | None]:
@@ -211,11 +259,12 @@ class XExtractor(Extractor):
         self,
         query: str,
         handle: str,
-        start: datetime,
+        start: datetime | None,
         end: datetime | None,
         tweets: LandingBatch,
         users: LandingBatch,
         budget: ReadBudget,
+        since_id: int | None = None,
     ) -> tuple[int, datetime | None, bool]:
         params: dict[str, Any] = {
             "query": query,
@@ -223,8 +272,11 @@ class XExtractor(Extractor):
             "expansions": "author_id",
             "tweet.fields": TWEET_FIELDS,
             "user.fields": USER_FIELDS,
-            "start_time": _x_time(start),
         }
+        if since_id:
+            params["since_id"] = str(since_id)
+        elif start is not None:
+            params["start_time"] = _x_time(start)
         if end is not None:
             params["end_time"] = _x_time(end)
         path = "tweets/search/all" if self.settings.full_archive else "tweets/search/recent"
@@ -367,6 +419,12 @@ def _tweet_record(item: Any, handle: str) -> RawRecord:
     if not isinstance(item.get("author_id"), str):
         raise InvalidRecord("missing 'author_id'")
     return RawRecord(tweet_id, {**item, "brand_handle": handle}, scope_key=handle, event_at=created)
+
+
+def snowflake_time(tweet_id: int) -> datetime:
+    """When a tweet was created, from its id (docs.x.com/fundamentals/x-ids: a
+    snowflake holds its creation time; the epoch is Twitter snowflake's)."""
+    return datetime.fromtimestamp(((tweet_id >> 22) + TWEPOCH_MS) / 1000, UTC)
 
 
 def _x_time(moment: datetime) -> str:

@@ -103,6 +103,7 @@ class LandingBatch:
         api_version: str | None = None,
         secrets: tuple[str, ...] = (),
         confirm_gone: ConfirmGone | None = None,
+        watermark_entity: str | None = None,
     ) -> None:
         if (source, entity) not in RAW_TABLES:
             raise LandingError(f"no raw table for {source}/{entity}")
@@ -112,6 +113,8 @@ class LandingBatch:
         self.api_version = api_version
         self.secrets = secrets
         self.confirm_gone = confirm_gone
+        # the watermark's name: the entity's, or another walk's of the same table (live runs)
+        self.watermark_entity = watermark_entity or entity
         self.result = BatchResult(str(uuid.uuid4()), source, entity)
         self._buffer: list[tuple] = []
         self._quarantine: list[tuple[str, str]] = []
@@ -285,7 +288,7 @@ class LandingBatch:
                 " batch_id = excluded.batch_id, updated_at = now()",
                 (
                     r.source,
-                    r.entity,
+                    self.watermark_entity,
                     wm.get("cursor_value"),
                     wm.get("since_id"),
                     wm.get("last_event_at"),

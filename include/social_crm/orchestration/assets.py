@@ -35,3 +35,8 @@ ALL_RAW = [raw_table(table.name) for table in catalog.RAW_TABLES]
 
 # the nightly DAG updates this when it publishes: BI refreshes can be scheduled on it
 PUBLISHED_MARTS = Asset(name="marts", uri="social-crm://warehouse/marts")
+
+# the live DAG updates this every 10 minutes when it publishes the queue
+OPEN_CONVERSATIONS = Asset(
+    name="marts.open_conversations", uri="social-crm://warehouse/marts/open_conversations"
+)

@@ -8,6 +8,10 @@ from typing import Any
 
 OWNER = "data-engineering"
 START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+# the pool the warehouse builds share (airflow_pools.json): a nightly task takes one slot, a
+# live build step all of them, so the two never build at once
+WAREHOUSE_BUILD_POOL = "warehouse_build"
+WAREHOUSE_BUILD_SLOTS = 4
 
 
 def alert_on_failure(context: dict[str, Any]) -> None:

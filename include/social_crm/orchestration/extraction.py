@@ -140,5 +140,20 @@ def run_x(group: str, interval: Interval = (None, None)) -> list[str]:
     return _run(lambda: x(interval), X_GROUPS[group])
 
 
+def run_facebook_live(interval: Interval = (None, None)) -> list[str]:
+    """The live walk: the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts
+    with their comments (no reactions)."""
+    days = settings.load().live_post_days
+    return _run(
+        lambda: facebook(interval),
+        lambda e: e.posts_with_activity("posts", days) + e.posts_with_activity("feed", days),
+    )
+
+
+def run_x_live(interval: Interval = (None, None)) -> list[str]:
+    """The live walk: mentions and brand replies since the newest tweet seen."""
+    return _run(lambda: x(interval), XExtractor.new_tweets)
+
+
 def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> list[str]:
     return summaries(land_drop_folder(warehouse.connect, folder or crm_drop_dir(), interval))

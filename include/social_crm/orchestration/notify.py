@@ -1,7 +1,7 @@
-"""Alerts from the DAGs (a task failed; the nightly load missed its deadline): always a clear
-log line; also a JSON POST to a webhook (Slack-compatible `text`) when
-`SOCIAL_CRM_ALERT_WEBHOOK` is set. Never raises: a broken notifier must not hide the original
-failure."""
+"""Alerts from the DAGs (a task failed; the nightly load missed its deadline; the live queue's
+SLA and spike alerts): always a clear log line; also a JSON POST to a webhook (Slack-compatible
+`text`) when `SOCIAL_CRM_ALERT_WEBHOOK` is set. Never raises: a broken notifier must not hide
+the original failure."""
 
 from __future__ import annotations
 
@@ -52,10 +52,24 @@ async def deadline_missed(context: dict[str, Any], **_: Any) -> None:
 def alert(message: str) -> None:
     """Log `message` as an error and post it to the webhook when one is configured."""
     log.error(message)
+    _to_webhook({"text": message})
+
+
+def post(text: str, details: dict[str, Any] | None = None) -> bool:
+    """An operational alert (a message past its SLA, a spike): logged as a warning and posted
+    as `{"text": ..., "alert": details}`. True when delivered: the webhook took it, or none
+    is configured (the task log is then the delivery)."""
+    log.warning(text)
+    return _to_webhook({"text": text, "alert": details or {}})
+
+
+def _to_webhook(body: dict[str, Any]) -> bool:
     url = settings.load().alert_webhook
     if not url:
-        return
+        return True
     try:
-        requests.post(url, json={"text": message}, timeout=10).raise_for_status()
+        requests.post(url, json=body, timeout=10).raise_for_status()
     except requests.RequestException as exc:
         log.error("could not notify %s: %s", WEBHOOK_ENV, redact(str(exc)))
+        return False
+    return True

@@ -81,6 +81,13 @@ def mart_suites(  # noqa: ANN201 - a dict of GX expectations
             e.ExpectColumnValuesToBeBetween(column="match_probability", min_value=0, max_value=1),
             e.ExpectColumnValuesToBeInSet(column="platform", value_set=list(catalog.PLATFORMS)),
         ],
+        "open_conversations": [
+            # an empty queue is good news: no row count minimum
+            e.ExpectColumnValuesToBeInSet(column="priority", value_set=["high", "normal", "low"]),
+            e.ExpectColumnValuesToBeBetween(column="waited_business_seconds", min_value=0),
+            e.ExpectColumnValuesToBeUnique(column="message_id"),
+            e.ExpectColumnValuesToMatchRegex(column="message_url", regex=r"^https://"),
+        ],
         "customer_messages": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeBetween(column="first_response_seconds", min_value=0),

@@ -14,3 +14,24 @@ STAGING_SELECT = (
 IDENTITY_SELECT = ("int_identity_links",)
 # ... then, once erasures are applied and scores written, the intermediate models and marts
 MARTS_SELECT = ("path:models/intermediate", "path:models/marts")
+
+# The live DAG (every 10 minutes): the new messages' staging tables and their answers (what
+# sentiment scoring reads) ...
+LIVE_MESSAGES_SELECT = (
+    "stg_facebook__posts",
+    "stg_facebook__comments",
+    "stg_facebook__visitor_posts",
+    "stg_facebook__users",
+    "stg_x__tweets",
+    "stg_x__users",
+    "int_engagements_unified",
+    "int_messages_answered",
+    "int_message_texts",
+)
+# ... then, once they are scored, the queue
+LIVE_QUEUE_SELECT = (
+    "int_message_sentiment",
+    "int_message_response_times",
+    "int_brand_message_slots",
+    "open_conversations",
+)

@@ -137,6 +137,13 @@ class Incidents:
 
     # --- crises ---------------------------------------------------------------------------
 
+    def add_crisis(self, brand: int, start: int, seconds: int, multiplier: float) -> Crisis:
+        if not 0 <= brand < len(BRANDS) or seconds < 600 or multiplier <= 1:
+            raise ValueError("a crisis needs a known brand, >= 10 minutes and a multiplier > 1")
+        crisis = Crisis(len(self.crises) + 1, brand, start, start + seconds, multiplier)
+        self.crises.append(crisis)
+        return crisis
+
     def crises_on(self, brand: int, day: int) -> list[Crisis]:
         lo, hi = day * DAY, (day + 1) * DAY
         return [c for c in self.crises if c.brand == brand and c.start < hi and c.end > lo]

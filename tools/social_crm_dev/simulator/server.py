@@ -24,9 +24,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
+from social_crm_dev.simulator.config import BRANDS
 from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
 from social_crm_dev.simulator.graph_api import GraphApi, graph_error
 from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
+from social_crm_dev.simulator.truth import crisis_row
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import XApi, XProfile, endpoint_of, too_many_requests
 
@@ -274,6 +276,23 @@ class SimulatorServer:
             with self.lock:
                 self.world.advance(days, seconds=minutes * 60)
             return Response(200, self.state())
+        if parts == ["crisis"]:
+            # {"brand": "ours", "hours": 3, "multiplier": 10}: X mentions from now on
+            keys = [b.key for b in BRANDS]
+            brand, hours = payload.get("brand", keys[0]), payload.get("hours", 3)
+            multiplier = payload.get("multiplier", 10)
+            if brand not in keys or not all(
+                isinstance(v, int | float) and v > 0 for v in (hours, multiplier)
+            ):
+                return Response(
+                    400, {"error": f"crisis takes brand ({', '.join(keys)}), hours, multiplier"}
+                )
+            try:
+                with self.lock:
+                    crisis = self.world.start_crisis(keys.index(brand), hours, multiplier)
+            except ValueError as exc:
+                return Response(400, {"error": str(exc)})
+            return Response(200, {**self.state(), "crisis": crisis_row(crisis)})
         return Response(404, {"error": f"no admin route {'/'.join(parts)}"})
 
     def hide(self, ids: list[str], *, hidden: bool = True) -> None:

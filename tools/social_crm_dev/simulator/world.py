@@ -24,7 +24,7 @@ from social_crm_dev.simulator.activity import (
     Sampler,
 )
 from social_crm_dev.simulator.config import BRANDS, DAY, WorldConfig
-from social_crm_dev.simulator.incidents import Incidents
+from social_crm_dev.simulator.incidents import Crisis, Incidents
 from social_crm_dev.simulator.orders import Order, customer_orders
 from social_crm_dev.simulator.rng import rng_for
 
@@ -75,6 +75,18 @@ class World:
         if days < 0 or seconds < 0 or days * DAY + seconds < 1:
             raise ValueError("advance the clock forward, by at least one second")
         self.clock += days * DAY + seconds
+
+    def start_crisis(self, brand: int, hours: float, multiplier: float = 10.0) -> Crisis:
+        """A crisis of the brand's X mentions from now on (the demo's and tests' injected
+        one); its day's mentions are generated again with it."""
+        crisis = self.incidents.add_crisis(brand, self.clock, int(hours * 3600), multiplier)
+        for day in range(crisis.start // DAY, crisis.end // DAY + 1):
+            for kind in ("mentions", "tweets"):
+                self._posts.pop((brand, day, kind), None)
+            # a brand reply days later lives in the cache of its own day
+            for later in range(day, day + MAX_REPLY_DELAY // DAY + 2):
+                self._posts.pop((brand, later, "tweets"), None)
+        return crisis
 
     @property
     def last_day(self) -> int:

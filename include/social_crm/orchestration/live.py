@@ -1,0 +1,121 @@
+"""The live queue, step by step: each function is one task of the `social_crm_live` DAG (every
+10 minutes); `run_all` runs them in order in one process (CLI, demo, bench, tests).
+
+New comments, visitor posts and mentions land (the live walks: recent posts' comments, X since
+the newest tweet seen), pass the raw gate, merge into the message models, get scored, and the
+queue `open_conversations` is rebuilt, validated and published alone; then the alerts.
+
+A platform whose hourly extraction is landing right now is skipped for this cycle (that run
+lands the same messages); a platform with no connection at all is skipped, not failed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from social_crm import warehouse
+from social_crm.extract import credentials
+from social_crm.load.landing import BatchBusy
+from social_crm.orchestration import extraction, nightly
+from social_crm.serve import publish
+from social_crm.transform import dbt_runner
+from social_crm.transform.dbt_selections import LIVE_MESSAGES_SELECT, LIVE_QUEUE_SELECT
+
+log = logging.getLogger(__name__)
+
+QUEUE_MARTS = ("open_conversations",)
+WALKS: dict[str, tuple[str, Callable[..., list[str]]]] = {
+    "facebook": (credentials.FACEBOOK, extraction.run_facebook_live),
+    "x": (credentials.X, extraction.run_x_live),
+}
+
+
+def extract_new_messages(platform: str, interval: extraction.Interval = (None, None)) -> list[str]:
+    """The platform's live walk; skipped (with a log line) when the platform has no connection
+    or its hourly extraction holds the landing lock."""
+    connection_id, walk = WALKS[platform]
+    if not credentials.is_configured(connection_id):
+        log.info("live: %s is not configured (connection %s); skipped", platform, connection_id)
+        return [f"{platform}: not configured"]
+    try:
+        return walk(interval)
+    except BatchBusy as exc:
+        log.warning(
+            "live: %s skipped this cycle: %s (the hourly extraction lands it)", platform, exc
+        )
+        return [f"{platform}: skipped, {exc}"]
+
+
+def validate_raw() -> int:
+    """The raw gate on the batches just landed (the staging models merge only what passed)."""
+    return nightly.validate_raw()
+
+
+def build_messages() -> dbt_runner.DbtResult:
+    """`dbt build` of the message staging tables, engagements and answers (incremental)."""
+    return dbt_runner.run("build", "--select", *LIVE_MESSAGES_SELECT)
+
+
+def score_sentiment() -> dict[str, int]:
+    return nightly.score_sentiment()
+
+
+def build_queue(as_of: datetime | None = None) -> dbt_runner.DbtResult:
+    """`dbt build` of the queue `open_conversations` (and the views it reads) as of `as_of`."""
+    args = ["build", "--select", *LIVE_QUEUE_SELECT]
+    if as_of is not None:
+        args += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
+    return dbt_runner.run(*args)
+
+
+def publish_queue() -> dict[str, int]:
+    """The queue's Great Expectations suite, then `marts.open_conversations` replaced by it."""
+    from social_crm.quality.gate import require_valid_marts
+
+    require_valid_marts(warehouse.resolve(), only=QUEUE_MARTS)
+    with warehouse.connect() as conn:
+        return publish.publish(conn, QUEUE_MARTS)
+
+
+def raise_alerts(as_of: datetime | None = None) -> dict[str, int]:
+    """SLA and spike alerts at `as_of` (default: now), delivered to the webhook."""
+    from social_crm.alerts import run as alerts
+
+    with warehouse.connect() as conn:
+        return alerts.run(conn, as_of or datetime.now(UTC))
+
+
+def run_all(
+    as_of: datetime | None = None,
+    interval: extraction.Interval = (None, None),
+    progress: Callable[[str, float, object], None] | None = None,
+) -> dict[str, object]:
+    """One live cycle in order; returns each step's result and, under "step_seconds", how long
+    each took."""
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("extract_facebook", lambda: extract_new_messages("facebook", interval)),
+        ("extract_x", lambda: extract_new_messages("x", interval)),
+        ("validate_raw", validate_raw),
+        ("build_messages", build_messages),
+        ("score_sentiment", score_sentiment),
+        ("build_queue", lambda: build_queue(as_of)),
+        ("publish_queue", publish_queue),
+        ("raise_alerts", lambda: raise_alerts(as_of)),
+    ]
+    results: dict[str, object] = {}
+    seconds: dict[str, float] = {}
+    for name, step in steps:
+        began = time.monotonic()
+        result = step()
+        if isinstance(result, dbt_runner.DbtResult):
+            result = result.summary()
+        results[name] = result
+        seconds[name] = round(time.monotonic() - began, 2)
+        if progress is not None:
+            progress(name, seconds[name], result)
+    results["step_seconds"] = seconds
+    return results
