@@ -14,8 +14,8 @@ Every 10 minutes: the messages that wait for an answer, ranked, and the alerts.
 5. `dbt_queue`: `open_conversations` (every unanswered message of the last 7 days: who wrote
    it, their social CLV, influence and segments, its wait against the SLA in business
    minutes, its priority score), as of the run's time.
-6. `publish_queue`: its expectations, then `marts.open_conversations` replaced atomically
-   (updates the Asset `marts.open_conversations`).
+6. `validate_queue`, `publish_queue`: its expectations, then `marts.open_conversations`
+   replaced atomically (updates the Asset `marts.open_conversations`).
 7. `raise_alerts`: a high-priority message past its SLA (once per message, with its link)
    and spikes in volume or negative share against the same hour of earlier weeks (one alert
    per episode), to `SOCIAL_CRM_ALERT_WEBHOOK` and this task's log; `meta.alerts` keeps them.
@@ -92,7 +92,13 @@ def social_crm_live() -> None:
 
         return live.build_queue(data_interval_end).summary()
 
-    @task(outlets=[OPEN_CONVERSATIONS], retries=0, **BUILD)
+    @task(retries=0, **BUILD)
+    def validate_queue() -> int:
+        from social_crm.orchestration import live
+
+        return live.validate_queue()
+
+    @task(outlets=[OPEN_CONVERSATIONS], **BUILD)
     def publish_queue() -> dict[str, int]:
         from social_crm.orchestration import live
 
@@ -110,6 +116,7 @@ def social_crm_live() -> None:
         >> dbt_messages()
         >> score_sentiment()
         >> dbt_queue()
+        >> validate_queue()
         >> publish_queue()
         >> raise_alerts()
     )

@@ -64,24 +64,8 @@ def airflow_db() -> Path:
 @pytest.fixture
 def alert_webhook(monkeypatch) -> Iterator[list[dict]]:
     """A real local HTTP server as SOCIAL_CRM_ALERT_WEBHOOK; yields the JSON bodies posted."""
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from tests.webhook import receiving_webhook
 
-    received: list[dict] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            received.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("SOCIAL_CRM_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_address[1]}/")
-    yield received
-    server.shutdown()
+    with receiving_webhook() as (url, received):
+        monkeypatch.setenv("SOCIAL_CRM_ALERT_WEBHOOK", url)
+        yield received

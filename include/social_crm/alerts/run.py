@@ -118,7 +118,7 @@ def load_series(
     if since is not None:
         query += " where slot_start >= %(since)s"
     for brand, channel, start, messages, negatives in conn.execute(query, {"since": since}):
-        series[(brand, channel)].slots[start] = (messages, negatives)
+        series[(brand, channel)].add(start, messages, negatives)
     return series
 
 

@@ -20,11 +20,11 @@ Method (README, "Alerts"):
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 from scipy import stats
 
 SLOT = timedelta(minutes=10)
@@ -36,10 +36,14 @@ class SpikeRule:
     window: timedelta = timedelta(minutes=30)
     baseline_weeks: int = 6
     min_weeks: int = 2
+    # the baseline also reads the windows this many steps of `window` either side of the same
+    # time in each earlier week (the same hour of the week, give or take an hour)
+    neighbours: int = 2
     min_expected: float = 0.5
     min_messages: int = 6
     min_ratio: float = 3.0
-    max_p_value: float = 1e-4
+    max_p_value: float = 1e-6
+    max_negative_p_value: float = 1e-5
     min_negatives: int = 5
     min_share_rise: float = 0.3
     default_negative_share: float = 0.25
@@ -48,12 +52,16 @@ class SpikeRule:
 
 @dataclass(frozen=True)
 class WindowCounts:
-    """A window's messages and negatives, and the same window in each earlier week."""
+    """A window's messages and negatives; the same window (and its neighbours) in each earlier
+    week; the messages and negatives of all the baseline weeks."""
 
     messages: int
     negatives: int
     baseline_messages: tuple[int, ...]
     baseline_negatives: tuple[int, ...]
+    weeks: int
+    usual_messages: int
+    usual_negatives: int
 
 
 @dataclass(frozen=True)
@@ -65,35 +73,74 @@ class Spike:
     counts: WindowCounts
 
 
-@dataclass
 class SlotSeries:
-    """One brand and channel's slots: slot start -> (messages, negatives), and since when
-    messages are known (the baseline only counts weeks after that)."""
+    """One brand and channel's 10-minute slots (start -> messages, negatives) as running sums,
+    and since when messages are known (the baseline counts only weeks after that)."""
 
-    slots: dict[datetime, tuple[int, int]] = field(default_factory=dict)
-    known_since: datetime | None = None
+    def __init__(
+        self,
+        slots: Mapping[datetime, tuple[int, int]] | None = None,
+        known_since: datetime | None = None,
+    ) -> None:
+        self.slots = dict(slots or {})
+        self.known_since = known_since
+        self._sums: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def window(self, end: datetime, rule: SpikeRule) -> tuple[int, int]:
-        messages = negatives = 0
-        start = slot_start(end) - rule.window
-        at = start
-        while at < slot_start(end):
-            m, n = self.slots.get(at, (0, 0))
-            messages, negatives = messages + m, negatives + n
-            at += SLOT
-        return messages, negatives
+    def add(self, start: datetime, messages: int, negatives: int) -> None:
+        m, n = self.slots.get(start, (0, 0))
+        self.slots[start] = (m + messages, n + negatives)
+        self._sums = None
+
+    def _running(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._sums is None:
+            starts = sorted(self.slots)
+            seconds = np.array([s.timestamp() for s in starts], dtype=np.float64)
+            counts = np.array([self.slots[s] for s in starts], dtype=np.int64).reshape(-1, 2)
+            zero = np.zeros((1, 2), dtype=np.int64)
+            sums = np.vstack([zero, np.cumsum(counts, axis=0)])
+            self._sums = (seconds, sums[:, 0], sums[:, 1])
+        return self._sums
+
+    def between(self, lo: datetime, hi: datetime) -> tuple[int, int]:
+        """Messages and negatives in the slots starting in [lo, hi)."""
+        seconds, messages, negatives = self._running()
+        a, b = np.searchsorted(seconds, [lo.timestamp(), hi.timestamp()], side="left")
+        return int(messages[b] - messages[a]), int(negatives[b] - negatives[a])
 
     def counts(self, now: datetime, rule: SpikeRule) -> WindowCounts:
-        messages, negatives = self.window(now, rule)
-        base_m, base_n = [], []
-        for week in range(1, rule.baseline_weeks + 1):
-            then = now - week * WEEK
-            if self.known_since is None or slot_start(then) - rule.window < self.known_since:
-                break
-            m, n = self.window(then, rule)
-            base_m.append(m)
-            base_n.append(n)
-        return WindowCounts(messages, negatives, tuple(base_m), tuple(base_n))
+        end = slot_start(now)
+        span = (rule.neighbours + 1) * rule.window
+        weeks = 0
+        if self.known_since is not None:
+            while (
+                weeks < rule.baseline_weeks and end - (weeks + 1) * WEEK - span >= self.known_since
+            ):
+                weeks += 1
+        # every window's end, in one lookup: now, then each baseline week's neighbours
+        steps = range(-rule.neighbours, rule.neighbours + 1)
+        ends = [end] + [
+            end - w * WEEK + k * rule.window for w in range(1, weeks + 1) for k in steps
+        ]
+        his = np.array([e.timestamp() for e in ends])
+        seconds, messages, negatives = self._running()
+        hi = np.searchsorted(seconds, his, side="left")
+        lo = np.searchsorted(seconds, his - rule.window.total_seconds(), side="left")
+        window_m, window_n = messages[hi] - messages[lo], negatives[hi] - negatives[lo]
+        per_week = window_m[1:].reshape(weeks, len(steps))
+        keep = np.ones(weeks, dtype=bool)
+        if weeks >= 3:
+            # the busiest week is left out: a past crisis at this hour must not hide the next
+            keep[int(np.argmax(per_week.sum(axis=1)))] = False
+        chosen = np.repeat(keep, len(steps))
+        usual = self.between(end - weeks * WEEK, end - rule.window) if weeks else (0, 0)
+        return WindowCounts(
+            int(window_m[0]),
+            int(window_n[0]),
+            tuple(int(v) for v in window_m[1:][chosen]),
+            tuple(int(v) for v in window_n[1:][chosen]),
+            weeks,
+            *usual,
+        )
 
 
 def slot_start(moment: datetime) -> datetime:
@@ -103,25 +150,43 @@ def slot_start(moment: datetime) -> datetime:
     )
 
 
+def _upper_tail(observed: int, values: tuple[int, ...], floor: float) -> tuple[float, float]:
+    """(expected, P(X >= observed)) with X negative binomial of the values' mean and variance
+    (Poisson when they are not over-dispersed); the expected count is at least their median
+    and `floor`."""
+    mean = max(float(np.mean(values)), float(np.median(values)), floor)
+    variance = float(np.var(values, ddof=1)) if len(values) > 1 else mean
+    if variance <= mean * 1.05:
+        return mean, float(stats.poisson.sf(observed - 1, mean))
+    size = mean * mean / (variance - mean)
+    return mean, float(stats.nbinom.sf(observed - 1, size, size / (size + mean)))
+
+
 def assess(counts: WindowCounts, rule: SpikeRule) -> list[Spike]:
-    """The spikes in one window against its baseline weeks (none without `min_weeks`)."""
-    if len(counts.baseline_messages) < rule.min_weeks:
+    """The spikes in one window against its baseline (none with fewer than `min_weeks`)."""
+    if counts.weeks < rule.min_weeks:
         return []
     spikes = []
-    expected = max(float(statistics.median(counts.baseline_messages)), rule.min_expected)
-    if counts.messages >= rule.min_messages and counts.messages >= rule.min_ratio * expected:
-        p_value = float(stats.poisson.sf(counts.messages - 1, expected))
-        if p_value < rule.max_p_value:
+    if counts.messages >= rule.min_messages:
+        expected, p_value = _upper_tail(
+            counts.messages, counts.baseline_messages, rule.min_expected
+        )
+        if counts.messages >= rule.min_ratio * expected and p_value < rule.max_p_value:
             spikes.append(Spike("volume_spike", counts.messages, expected, p_value, counts))
     usual = rule.default_negative_share
-    if sum(counts.baseline_messages):
-        usual = sum(counts.baseline_negatives) / sum(counts.baseline_messages)
-    if counts.negatives >= rule.min_negatives and counts.messages:
+    if counts.usual_messages:
+        usual = counts.usual_negatives / counts.usual_messages
+    if counts.negatives >= rule.min_negatives:
         share = counts.negatives / counts.messages
-        if share >= usual + rule.min_share_rise:
-            p_value = float(stats.binom.sf(counts.negatives - 1, counts.messages, usual))
-            if p_value < rule.max_p_value:
-                spikes.append(Spike("negative_spike", share, usual, p_value, counts))
+        expected, p_value = _upper_tail(
+            counts.negatives, counts.baseline_negatives, rule.min_expected * usual
+        )
+        if (
+            share >= usual + rule.min_share_rise
+            and counts.negatives >= rule.min_ratio * expected
+            and p_value < rule.max_negative_p_value
+        ):
+            spikes.append(Spike("negative_spike", counts.negatives, expected, p_value, counts))
     return spikes
 
 
@@ -136,3 +201,24 @@ class Episodes:
         last = self.last_triggered.get(key)
         self.last_triggered[key] = now
         return last is None or now - last > rule.cool_down
+
+
+def replay(
+    series: Mapping[tuple[str, str], SlotSeries],
+    start: datetime,
+    end: datetime,
+    rule: SpikeRule,
+    every: timedelta = SLOT,
+) -> list[tuple[tuple[str, str], datetime, list[Spike]]]:
+    """The alerts the live DAG would have raised running every `every` from `start` to `end`
+    over these slots (each run sees only the slots before it): (key, when, spikes)."""
+    episodes = Episodes()
+    raised = []
+    now = start
+    while now <= end:
+        for key, slots in series.items():
+            found = assess(slots.counts(now, rule), rule)
+            if found and episodes.observe(key, now, rule):
+                raised.append((key, now, found))
+        now += every
+    return raised

@@ -72,11 +72,15 @@ def build_queue(as_of: datetime | None = None) -> dbt_runner.DbtResult:
     return dbt_runner.run(*args)
 
 
-def publish_queue() -> dict[str, int]:
-    """The queue's Great Expectations suite, then `marts.open_conversations` replaced by it."""
+def validate_queue() -> int:
+    """The queue's Great Expectations suite on marts_build; raises naming each failure."""
     from social_crm.quality.gate import require_valid_marts
 
-    require_valid_marts(warehouse.resolve(), only=QUEUE_MARTS)
+    return require_valid_marts(warehouse.resolve(), only=QUEUE_MARTS)
+
+
+def publish_queue() -> dict[str, int]:
+    """`marts.open_conversations` replaced by the validated build, atomically."""
     with warehouse.connect() as conn:
         return publish.publish(conn, QUEUE_MARTS)
 
@@ -103,6 +107,7 @@ def run_all(
         ("build_messages", build_messages),
         ("score_sentiment", score_sentiment),
         ("build_queue", lambda: build_queue(as_of)),
+        ("validate_queue", validate_queue),
         ("publish_queue", publish_queue),
         ("raise_alerts", lambda: raise_alerts(as_of)),
     ]
