@@ -76,9 +76,14 @@ def social_crm_live() -> None:
 
     @task(**BUILD)
     def dbt_messages() -> str:
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from social_crm.orchestration import live
 
-        return live.build_messages().summary()
+        try:
+            return live.build_messages().summary()
+        except live.QueueNotReady as exc:  # before the first nightly build: skip, not fail
+            raise AirflowSkipException(str(exc)) from exc
 
     @task(**BUILD)
     def score_sentiment() -> dict[str, int]:
@@ -88,9 +93,14 @@ def social_crm_live() -> None:
 
     @task(**BUILD)
     def dbt_queue(data_interval_end=None) -> str:  # noqa: ANN001
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from social_crm.orchestration import live
 
-        return live.build_queue(data_interval_end).summary()
+        try:
+            return live.build_queue(data_interval_end).summary()
+        except live.QueueNotReady as exc:  # before the first nightly build: skip, not fail
+            raise AirflowSkipException(str(exc)) from exc
 
     @task(retries=0, **BUILD)
     def validate_queue() -> int:

@@ -24,6 +24,7 @@ from social_crm.orchestration import extraction, nightly
 from social_crm.serve import publish
 from social_crm.transform import dbt_runner
 from social_crm.transform.dbt_selections import LIVE_MESSAGES_SELECT, LIVE_QUEUE_SELECT
+from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,19 @@ def validate_raw() -> int:
     return nightly.validate_raw()
 
 
+def _require_nightly_inputs() -> None:
+    missing = nightly_inputs_missing()
+    if missing:
+        raise QueueNotReady(
+            f"the queue waits for the first nightly build (social_crm_nightly): "
+            f"{', '.join(missing)} not built yet"
+        )
+
+
 def build_messages() -> dbt_runner.DbtResult:
-    """`dbt build` of the message staging tables, engagements and answers (incremental)."""
+    """`dbt build` of the message staging tables, engagements and answers (incremental);
+    QueueNotReady before the first nightly build."""
+    _require_nightly_inputs()
     return dbt_runner.run("build", "--select", *LIVE_MESSAGES_SELECT)
 
 
@@ -64,8 +76,33 @@ def score_sentiment() -> dict[str, int]:
     return nightly.score_sentiment()
 
 
+class QueueNotReady(RuntimeError):
+    """The queue reads tables only the nightly build makes (people, CLV, segments, seeds),
+    and no nightly build has made them yet: the cycle stops here, nothing fails."""
+
+
+def nightly_inputs_missing() -> list[str]:
+    """The tables the live models read that only the nightly builds and that do not exist yet
+    (from the dbt manifest: the parents outside the live selections)."""
+    from social_crm.transform.dbt_manifest import ensure_manifest
+
+    nodes = json.loads(ensure_manifest().read_text())["nodes"]
+    live = set(LIVE_MESSAGES_SELECT) | set(LIVE_QUEUE_SELECT)
+    needed = {
+        f"{parent['schema']}.{parent['alias']}"
+        for node in nodes.values()
+        if node["resource_type"] == "model" and node["name"] in live
+        for parent in (nodes.get(key) for key in node["depends_on"]["nodes"])
+        if parent and parent["resource_type"] in ("model", "seed") and parent["name"] not in live
+    }
+    with warehouse.connect() as conn:
+        return sorted(name for name in needed if relation_oid(conn, name) is None)
+
+
 def build_queue(as_of: datetime | None = None) -> dbt_runner.DbtResult:
-    """`dbt build` of the queue `open_conversations` (and the views it reads) as of `as_of`."""
+    """`dbt build` of the queue `open_conversations` (and the views it reads) as of `as_of`;
+    QueueNotReady before the first nightly build."""
+    _require_nightly_inputs()
     args = ["build", "--select", *LIVE_QUEUE_SELECT]
     if as_of is not None:
         args += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
@@ -115,7 +152,12 @@ def run_all(
     seconds: dict[str, float] = {}
     for name, step in steps:
         began = time.monotonic()
-        result = step()
+        try:
+            result = step()
+        except QueueNotReady as exc:
+            log.warning("live: %s", exc)
+            results[name] = f"skipped: {exc}"
+            break
         if isinstance(result, dbt_runner.DbtResult):
             result = result.summary()
         results[name] = result
