@@ -24,7 +24,8 @@ QUARTER = WorldConfig(seed=7, scale=4.7, days=98, crises=12, reply_outages=2)
 @pytest.fixture(scope="module")
 def quality() -> alert_quality.AlertQuality:
     world = World(QUARTER)
-    series = alert_quality.truth_series(world)
+    # both channels: Facebook's comment waves after each post must not look like crises
+    series = alert_quality.truth_series(world) | alert_quality.truth_facebook_series(world)
     end = WORLD_START + timedelta(seconds=world.clock)
     raised = replay(series, WORLD_START + timedelta(days=14), end, SpikeRule())
     return alert_quality.measure(world, [(key, at) for key, at, _ in raised])

@@ -18,8 +18,9 @@ import pytest
 from social_crm.extract.crm import land_drop_folder
 from social_crm.orchestration import live, nightly
 from social_crm.warehouse import migrations
+from social_crm_dev import queue_truth
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
-from social_crm_dev.simulator.config import BRANDS, WORLD_START, WorldConfig
+from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
@@ -60,47 +61,22 @@ class Played:
     def now(self) -> datetime:
         return WORLD_START + timedelta(seconds=self.world.clock)
 
-    def truth(self) -> dict[str, tuple[int, int | None, object]]:
-        """Every customer message of the scenario's last days: id -> (written, answered or
-        None, the message), in world seconds; answers in the future of a cycle included."""
+    def truth(self) -> dict[str, queue_truth.Written]:
+        """Every customer message of the queue's window before the scenario's end."""
         if self._truth is None:
-            lo = self.world.clock - (QUEUE_DAYS + 1) * 86400
-            found: dict[str, tuple[int, int | None, object]] = {}
-            answers: dict[str, int] = {}
-            for brand in range(len(BRANDS)):
-                for day in range(lo // 86400 - 3, self.world.last_day + 1):
-                    for m in self.world.tweets_created_on(brand, day):
-                        if m.answers:
-                            answers[m.answers] = m.created
-                        elif m.created >= lo:
-                            found[m.id] = (m.created, None, m)
-                for kind in ("post", "visitor_post"):
-                    for post in self.world.posts(brand, kind):
-                        if post.created < lo - 14 * 86400:
-                            continue
-                        full = self.world.post(post.id)
-                        for c in [post.author, *full.comments] if post.author else full.comments:
-                            if c.answers:
-                                answers[c.answers] = c.created
-                            elif c.person is not None and c.created >= lo:
-                                found[c.id] = (c.created, None, c)
-            self._truth = {k: (t, answers.get(k), m) for k, (t, _, m) in found.items()}
+            since = self.now() - timedelta(days=QUEUE_DAYS + 1)
+            self._truth = queue_truth.customer_messages(self.world, since)
         return self._truth
 
     def waiting(self, lo: datetime, hi: datetime) -> set[str]:
         """Messages written in [lo, hi), visible and not answered at `hi`."""
-        lo_s, hi_s = ((t - WORLD_START).total_seconds() for t in (lo, hi))
         return {
-            k
-            for k, (written, answered, m) in self.truth().items()
-            if lo_s <= written < hi_s
-            and m.visible(int(hi_s))
-            and (answered is None or answered > hi_s)
+            k for k, w in self.truth().items() if lo <= w.written < hi and w.waiting_at(hi)
         }
 
     def answered_by(self, message_id: str, at: datetime) -> bool:
-        answered = self.truth()[message_id][1]
-        return answered is not None and answered <= (at - WORLD_START).total_seconds()
+        answered = self.truth()[message_id].answered
+        return answered is not None and answered <= at
 
 
 @pytest.fixture(scope="module")
@@ -148,13 +124,15 @@ def test_a_new_message_is_in_the_queue_after_the_next_cycle(played):
 def test_a_message_leaves_the_queue_only_when_answered_deleted_or_too_old(played):
     answered = set()
     for before, after in zip(played.cycles, played.cycles[1:], strict=False):
-        at = (after.as_of - WORLD_START).total_seconds()
         for message_id in before.queue - after.queue:
-            written, _, message = played.truth()[message_id]
+            written = played.truth()[message_id]
             if played.answered_by(message_id, after.as_of):
                 answered.add(message_id)
             else:
-                assert not message.visible(int(at)) or at - written > QUEUE_DAYS * 86400
+                assert (
+                    not written.waiting_at(after.as_of)
+                    or after.as_of - written.written > timedelta(days=QUEUE_DAYS)
+                ), message_id
     assert answered, "some message was answered during the scenario"
 
 

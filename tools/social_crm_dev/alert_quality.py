@@ -95,3 +95,22 @@ def truth_series(world: World) -> dict[tuple[str, str], SlotSeries]:
                 slots.add(slot_start(_at(m.created)), 1, int(m.sentiment == "negative"))
         series[(spec.key, "x")] = slots
     return series
+
+
+def truth_facebook_series(world: World) -> dict[tuple[str, str], SlotSeries]:
+    """10-minute slots of the world's Facebook comments, replies and visitor posts per brand,
+    negatives by their true labels."""
+    series: dict[tuple[str, str], SlotSeries] = {}
+    for brand, spec in enumerate(BRANDS):
+        slots = SlotSeries(known_since=WORLD_START)
+        for kind in ("post", "visitor_post"):
+            for post in world.posts(brand, kind):
+                messages = list(world.post(post.id).comments)
+                if post.author is not None:
+                    messages.append(post.author)
+                for m in messages:
+                    if m.person is None or not m.visible(world.clock):
+                        continue
+                    slots.add(slot_start(_at(m.created)), 1, int(m.sentiment == "negative"))
+        series[(spec.key, "facebook")] = slots
+    return series
