@@ -1,5 +1,5 @@
 """`social-crm`: the project's command line (warehouse, doctor, Metabase, sentiment scoring,
-and the DAGs' work without Airflow: load, extract, nightly).
+and the DAGs' work without Airflow: load, extract, nightly, live).
 
 Developer commands (demo, simulator, local Airflow, the embedded warehouse) come from the
 `social_crm_dev` tooling when it is installed: it registers them through the
@@ -101,15 +101,24 @@ def cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_step(step: str, seconds: float, result: object) -> None:
+    shown = result if isinstance(result, str | int) else _short(result)
+    print(f"[{step}] {seconds:.1f}s: {shown}", flush=True)
+
+
 def cmd_nightly(args: argparse.Namespace) -> int:
     from social_crm.orchestration import nightly
 
-    def progress(step: str, seconds: float, result: object) -> None:
-        shown = result if isinstance(result, str | int) else _short(result)
-        print(f"[{step}] {seconds:.1f}s: {shown}", flush=True)
-
     print(f"nightly build{' (full refresh)' if args.full_refresh else ''}", flush=True)
-    nightly.run_all(full_refresh=args.full_refresh, progress=progress)
+    nightly.run_all(full_refresh=args.full_refresh, progress=_print_step)
+    return 0
+
+
+def cmd_live(args: argparse.Namespace) -> int:  # noqa: ARG001 - no options
+    from social_crm.orchestration import live
+
+    print("live cycle: new messages, the queue, the alerts", flush=True)
+    live.run_all(progress=_print_step)
     return 0
 
 
@@ -178,6 +187,8 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
         "--full-refresh", action="store_true", help="rebuild the incremental models from raw"
     )
     night.set_defaults(func=cmd_nightly)
+    live = sub.add_parser("live", help="one live cycle: new messages, the queue, the alerts")
+    live.set_defaults(func=cmd_live)
     for plugin in plugins:
         plugin.add_commands(sub, wh_sub)
     return parser

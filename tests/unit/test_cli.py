@@ -8,7 +8,8 @@ def test_help_lists_the_commands(capsys):
         cli.main(["--help"])
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
-    for command in ("warehouse", "doctor", "load", "extract", "nightly", "demo", "airflow"):
+    commands = ("warehouse", "doctor", "load", "extract", "nightly", "live", "demo", "airflow")
+    for command in commands:
         assert command in out
 
 
@@ -45,3 +46,11 @@ def test_a_bad_clv_setting_fails_at_start_naming_it(monkeypatch, capsys):
     monkeypatch.setenv("SOCIAL_CRM_CLV_OBSERVATION_END", "30/09/1997")
     assert cli.main(["nightly"]) == 2
     assert "SOCIAL_CRM_CLV_OBSERVATION_END must be a date, YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_a_bad_live_setting_fails_at_start_naming_it(monkeypatch, capsys):
+    monkeypatch.setenv("SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS", "soon")
+    assert cli.main(["live"]) == 2
+    assert "SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS must be a whole number of hours" in (
+        capsys.readouterr().err
+    )

@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -39,7 +39,8 @@ from social_crm_dev.simulator.world import World
 DAGS = ("load_crm_export", "extract_facebook", "extract_x", "social_crm_nightly")
 # The simulator's world version: bumped when what it generates changes shape (ids, fields), so a
 # demo warehouse holding another world's records is rebuilt instead of mixing the two.
-WORLD_VERSION = 5
+WORLD_VERSION = 6
+LIVE_CYCLES = 4  # 10-minute cycles of the live DAG after the nightly, a crisis starting
 
 
 def step(message: str) -> None:
@@ -209,11 +210,72 @@ def print_marts() -> None:
     with warehouse.connect() as conn:
         for title, query in MART_QUERIES.items():
             step(title)
-            rows = conn.execute(query).fetchall()
-            table = [MART_HEADERS[title], *[tuple(str(v) for v in row) for row in rows]]
-            widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-            for row in table:
-                print("    " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+            print_table(conn.execute(query).fetchall(), MART_HEADERS[title])
+
+
+QUEUE_QUERY = (
+    "select queue_position, priority, coalesce(sentiment, '-') || ' ' || coalesce(intent, '-'),"
+    " coalesce(customer_id, case when person_id is null then '-' else 'prospect' end),"
+    " coalesce(to_char(social_clv, 'FM999990'), '-'),"
+    " waited_business_seconds / 60 || ' / ' || sla_target_seconds / 60,"
+    " priority_score, message_url"
+    " from marts.open_conversations where brand_key = 'ours'"
+    " order by queue_position limit 8"
+)
+QUEUE_HEADER = (
+    "#",
+    "priority",
+    "sentiment intent",
+    "customer",
+    "social CLV",
+    "waited / SLA (business min)",
+    "score",
+    "link",
+)
+
+
+def print_table(rows: list[tuple], header: tuple[str, ...]) -> None:
+    table = [header, *[tuple(str(v) for v in row) for row in rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for row in table:
+        print("    " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def run_live_cycles(url: str, logs: Path) -> bool:
+    """A crisis of our brand's X mentions starts; the live DAG runs every 10 minutes of the
+    simulator's clock; then the top of our queue and the alerts raised."""
+    step("live queue: a crisis starts (simulator: POST /_admin/crisis); 10-minute live cycles")
+    requests.post(f"{url}/_admin/crisis", json={"brand": "ours", "hours": 3}, timeout=30)
+    for number in range(1, LIVE_CYCLES + 1):
+        state = requests.post(f"{url}/_admin/advance", json={"minutes": 10}, timeout=30).json()
+        clock = datetime.fromisoformat(state["clock"].replace("Z", "+00:00"))
+        log_file = logs / f"demo-social_crm_live-{number}.log"
+        began = time.monotonic()
+        outcome = dag_runs.run_isolated("social_crm_live", log_file, logical_date=clock)
+        print(
+            f"    cycle {number} at {clock:%Y-%m-%d %H:%M} UTC: {outcome.state} in"
+            f" {time.monotonic() - began:.0f}s (log: {log_file})"
+        )
+        if not outcome.succeeded:
+            print_task_states(outcome.tasks)
+            return False
+    with warehouse.connect() as conn:
+        waiting = conn.execute(
+            "select count(*), count(*) filter (where is_sla_breached)"
+            " from marts.open_conversations where brand_key = 'ours'"
+        ).fetchone()
+        step(f"top of our queue ({waiting[0]:,} waiting, {waiting[1]:,} past their SLA)")
+        print_table(conn.execute(QUEUE_QUERY).fetchall(), QUEUE_HEADER)
+        alerts = conn.execute(
+            "select kind, count(*), min(text) filter (where kind <> 'sla_breach'),"
+            " (array_agg(text order by alert_id))[1]"
+            " from meta.alerts group by kind order by kind"
+        ).fetchall()
+    step("alerts raised (meta.alerts; posted to SOCIAL_CRM_ALERT_WEBHOOK when set)")
+    for kind, count, spike, first in alerts:
+        print(f"    {kind}: {count}")
+        print(f"      e.g. {spike or first}")
+    return True
 
 
 def print_task_states(tasks: dict[str, str], listed: int = 12) -> None:
@@ -302,13 +364,17 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
             if not outcome.succeeded:
                 print(f"    see {log_file}")
                 break
+        else:
+            outcomes.append(dag_runs.DagRunOutcome("social_crm_live", "success"))
+            if not run_live_cycles(url, logs):
+                outcomes[-1] = dag_runs.DagRunOutcome("social_crm_live", "failed")
 
     step("landed in raw (alive records, versions, tombstones)")
     for table, alive, versions, deleted in raw_counts():
         print(f"    {table:<28} {alive:>9,} {versions:>9,} {deleted:>7,}")
     step("X reads this month (the tier's monthly Post cap)")
     print_reads()
-    ok = all(o.succeeded for o in outcomes) and len(outcomes) == len(DAGS)
+    ok = all(o.succeeded for o in outcomes) and len(outcomes) == len(DAGS) + 1
     if ok:
         print_marts()
         step("identity links and review queue against the simulator's truth")
