@@ -3,8 +3,9 @@ build, the clock moves 10 minutes at a time and `live.run_all` runs each time, a
 `social_crm_live` DAG does. One scenario is played once (module fixture) and recorded; each
 test checks one property of the record against the simulator's truth.
 
-Scenario: three weeks of history; two quiet cycles; then a crisis of our brand's X mentions
-(x10, mostly complaints) for two hours, during which the cycles go on."""
+Scenario: three weeks of history up to a Friday 10:00 UTC (our care team is open); our brand's
+replies stop for an hour (an outage); two quiet cycles; then a crisis of our brand's X
+mentions (x10, mostly complaints) for two hours, during which the cycles go on."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 from social_crm.extract.crm import land_drop_folder
 from social_crm.orchestration import live, nightly
 from social_crm.warehouse import migrations
-from social_crm_dev import queue_truth
+from social_crm_dev import queue_truth, service_hours
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
@@ -35,13 +36,28 @@ QUIET_CYCLES = 2
 CRISIS_CYCLES = 7
 OURS = 0
 QUEUE_DAYS = 7  # dbt var queue_max_age_days
+OPEN_HOUR = timedelta(hours=10)  # the history ends on a Friday at 10:00 UTC
+OUTAGE_HOURS = 1
+
+
+@dataclass(frozen=True)
+class Queued:
+    brand: str
+    channel: str
+    priority: str
+    waited_business_seconds: int
+    is_sla_breached: bool
 
 
 @dataclass
 class Cycle:
     as_of: datetime
-    queue: set[str]
+    rows: dict[str, Queued]
     step_seconds: dict[str, float]
+
+    @property
+    def queue(self) -> set[str]:
+        return set(self.rows)
 
 
 @dataclass
@@ -70,9 +86,7 @@ class Played:
 
     def waiting(self, lo: datetime, hi: datetime) -> set[str]:
         """Messages written in [lo, hi), visible and not answered at `hi`."""
-        return {
-            k for k, w in self.truth().items() if lo <= w.written < hi and w.waiting_at(hi)
-        }
+        return {k for k, w in self.truth().items() if lo <= w.written < hi and w.waiting_at(hi)}
 
     def answered_by(self, message_id: str, at: datetime) -> bool:
         answered = self.truth()[message_id].answered
@@ -83,6 +97,7 @@ class Played:
 def played(warehouse_url, tmp_path_factory) -> Played:
     """History landed and built by the nightly; then the live cycles, recorded."""
     world = World(WORLD)
+    world.advance(seconds=int(OPEN_HOUR.total_seconds()))
     folder = tmp_path_factory.mktemp("live")
     with (
         SimulatorServer(world, x_profile=test_x_profile()) as sim,
@@ -103,14 +118,21 @@ def played(warehouse_url, tmp_path_factory) -> Played:
         env.setenv("SOCIAL_CRM_ALERT_WEBHOOK", hook_url)
         played = Played(sim, world, db, webhook=received)
         nightly.run_all(as_of=played.now())
+        world.start_outage(OURS, hours=OUTAGE_HOURS)
         for number in range(QUIET_CYCLES + CRISIS_CYCLES):
             if number == QUIET_CYCLES:
                 world.start_crisis(OURS, hours=2)
                 played.crisis_start = played.now()
             world.advance(seconds=int(CYCLE.total_seconds()))
             result = live.run_all(as_of=played.now())
-            queue = {r[0] for r in played.rows("select message_id from marts.open_conversations")}
-            played.cycles.append(Cycle(played.now(), queue, result["step_seconds"]))
+            rows = {
+                r[0]: Queued(*r[1:])
+                for r in played.rows(
+                    "select message_id, brand_key, channel, priority, waited_business_seconds,"
+                    " is_sla_breached from marts.open_conversations"
+                )
+            }
+            played.cycles.append(Cycle(played.now(), rows, result["step_seconds"]))
         yield played
 
 
@@ -129,10 +151,9 @@ def test_a_message_leaves_the_queue_only_when_answered_deleted_or_too_old(played
             if played.answered_by(message_id, after.as_of):
                 answered.add(message_id)
             else:
-                assert (
-                    not written.waiting_at(after.as_of)
-                    or after.as_of - written.written > timedelta(days=QUEUE_DAYS)
-                ), message_id
+                assert not written.waiting_at(
+                    after.as_of
+                ) or after.as_of - written.written > timedelta(days=QUEUE_DAYS), message_id
     assert answered, "some message was answered during the scenario"
 
 
@@ -172,3 +193,59 @@ def test_alerts_are_only_for_high_priority_messages_of_our_brand(played):
     )
     assert {brand for brand, _ in rows} == {"ours"}
     assert {priority for _, priority in rows} <= {"high", None}  # None: answered since
+
+
+def queued_with_truth(played):
+    """(cycle, message id, its queue row, its truth) for every queued message the truth's
+    window holds, cycle by cycle."""
+    for cycle in played.cycles:
+        for message_id, row in cycle.rows.items():
+            written = played.truth().get(message_id)
+            if written is not None:
+                yield cycle, message_id, row, written
+
+
+def test_business_waits_equal_an_independent_business_clock(played):
+    hours = service_hours.load()
+    compared = 0
+    for cycle, message_id, row, written in queued_with_truth(played):
+        expected = hours.business_seconds(row.brand, row.channel, written.written, cycle.as_of)
+        assert row.waited_business_seconds == expected, message_id
+        compared += 1
+    assert compared > 1000
+
+
+def test_sla_breaches_equal_the_truth_where_the_priority_does(played):
+    hours = service_hours.load()
+    compared = 0
+    for cycle, message_id, row, written in queued_with_truth(played):
+        labels = written.message.intent, written.message.sentiment
+        if service_hours.priority(*labels) != row.priority:
+            continue  # the sentiment model read it otherwise: another priority, target
+        where = (row.brand, row.channel, row.priority, written.written)
+        assert row.is_sla_breached == hours.breached(*where, cycle.as_of), message_id
+        compared += 1
+    assert compared > 1000
+
+
+def test_high_priority_messages_breaching_during_the_outage_are_alerted_in_that_cycle(played):
+    hours = service_hours.load()
+    alerted = {
+        message_id: as_of
+        for message_id, as_of in played.rows(
+            "select message_id, as_of from meta.alerts where kind = 'sla_breach'"
+        )
+    }
+    expected = 0
+    for before, cycle in zip(played.cycles, played.cycles[1:], strict=False):
+        for message_id, row in cycle.rows.items():
+            written = played.truth().get(message_id)
+            if row.brand != "ours" or row.priority != "high" or written is None:
+                continue
+            where = (row.brand, row.channel, "high", written.written)
+            breached_now = hours.breached(*where, cycle.as_of)
+            breached_before = hours.breached(*where, before.as_of)
+            if breached_now and not breached_before:
+                assert alerted.get(message_id) == cycle.as_of, message_id
+                expected += 1
+    assert expected > 0, "the outage leaves high-priority messages waiting past their SLA"

@@ -144,6 +144,13 @@ class Incidents:
         self.crises.append(crisis)
         return crisis
 
+    def add_outage(self, brand: int, start: int, seconds: int) -> ReplyOutage:
+        if not 0 <= brand < len(BRANDS) or seconds < 600:
+            raise ValueError("an outage needs a known brand and >= 10 minutes")
+        outage = ReplyOutage(len(self.outages) + 1, brand, start, start + seconds)
+        self.outages.append(outage)
+        return outage
+
     def crises_on(self, brand: int, day: int) -> list[Crisis]:
         lo, hi = day * DAY, (day + 1) * DAY
         return [c for c in self.crises if c.brand == brand and c.start < hi and c.end > lo]

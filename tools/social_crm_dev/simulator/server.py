@@ -293,6 +293,19 @@ class SimulatorServer:
             except ValueError as exc:
                 return Response(400, {"error": str(exc)})
             return Response(200, {**self.state(), "crisis": crisis_row(crisis)})
+        if parts == ["outage"]:
+            # {"brand": "ours", "hours": 2}: the brand answers nobody from now on
+            keys = [b.key for b in BRANDS]
+            brand, hours = payload.get("brand", keys[0]), payload.get("hours", 2)
+            if brand not in keys or not isinstance(hours, int | float) or hours <= 0:
+                return Response(400, {"error": f"outage takes brand ({', '.join(keys)}), hours"})
+            try:
+                with self.lock:
+                    self.world.start_outage(keys.index(brand), hours)
+                    self.graph.forget_listings()
+            except ValueError as exc:
+                return Response(400, {"error": str(exc)})
+            return Response(200, self.state())
         return Response(404, {"error": f"no admin route {'/'.join(parts)}"})
 
     def hide(self, ids: list[str], *, hidden: bool = True) -> None:

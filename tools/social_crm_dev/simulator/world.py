@@ -24,7 +24,7 @@ from social_crm_dev.simulator.activity import (
     Sampler,
 )
 from social_crm_dev.simulator.config import BRANDS, DAY, WorldConfig
-from social_crm_dev.simulator.incidents import Crisis, Incidents
+from social_crm_dev.simulator.incidents import Crisis, Incidents, ReplyOutage
 from social_crm_dev.simulator.orders import Order, customer_orders
 from social_crm_dev.simulator.rng import rng_for
 
@@ -87,6 +87,14 @@ class World:
             for later in range(day, day + MAX_REPLY_DELAY // DAY + 2):
                 self._posts.pop((brand, later, "tweets"), None)
         return crisis
+
+    def start_outage(self, brand: int, hours: float) -> ReplyOutage:
+        """From now on, for `hours`, the brand answers nobody; the answers due then come once
+        it is over. Answers already given stay as they were."""
+        outage = self.incidents.add_outage(brand, self.clock, int(hours * 3600))
+        self._posts.clear()  # answers are planned when a day or post is generated
+        self._filled.clear()
+        return outage
 
     @property
     def last_day(self) -> int:

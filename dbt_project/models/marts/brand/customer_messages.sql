@@ -19,9 +19,12 @@
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 
--- Incremental: a run merges the messages int_messages_answered merged since its last run and
--- those of people whose link or exclusion changed; the pre-hook deletes messages deleted
--- upstream, the post-hook the messages of customers who opted out or asked to be erased.
+-- Each message's first response in calendar and business seconds (the brand's service hours,
+-- int_message_response_times), its priority and whether the answer came within its SLA.
+-- Incremental: a run merges the messages int_messages_answered merged since its last run,
+-- those scored again (their priority may change) and those of people whose link or exclusion
+-- changed; the pre-hook deletes messages deleted upstream, the post-hook the messages of
+-- customers who opted out or asked to be erased.
 with
 
 answered as (
@@ -29,6 +32,14 @@ answered as (
     select * from {{ ref('int_messages_answered') }}
     {% if is_incremental() %}
         where merged_at > {{ max_merged_at() }}
+        -- messages scored again (an edit, a new scorer) or corrected by staff
+        union
+        select * from {{ ref('int_messages_answered') }}
+        where
+            message_id in (
+                select s.message_id from {{ ref('int_message_sentiment') }} as s
+                where s.merged_at > {{ max_merged_at() }}
+            )
         -- people whose link to a customer or exclusion changed
         union
         select a.* from {{ ref('int_messages_answered') }} as a
@@ -43,6 +54,12 @@ people as (
 
     select * from {{ ref('int_people_profiles') }}
 
+),
+
+response_times as (
+
+    select * from {{ ref('int_message_response_times') }}
+
 )
 
 select
@@ -55,7 +72,12 @@ select
     a.answered_at,
     a.first_response_seconds,
     a.answered_at is not null as is_answered,
+    r.priority,
+    case when r.is_answered then r.business_seconds end as first_response_business_seconds,
+    r.sla_target_seconds,
+    case when r.is_answered then not r.is_sla_breached end as is_answered_within_sla,
     statement_timestamp() as merged_at
 from answered as a
 inner join people as p on a.platform || ':' || a.profile_id = p.profile_key
+left join response_times as r on a.message_id = r.message_id
 where not p.is_excluded_from_details
