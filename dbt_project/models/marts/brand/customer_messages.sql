@@ -18,6 +18,7 @@
 }}
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
+-- depends_on: {{ ref('int_message_sentiment') }} (messages scored again, incremental runs)
 
 -- Each message's first response in calendar and business seconds (the brand's service hours,
 -- int_message_response_times), its priority and whether the answer came within its SLA.
