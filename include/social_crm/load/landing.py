@@ -247,23 +247,31 @@ class LandingBatch:
         self._flush()
         self._flush_quarantine()
         r, conn = self.result, self.conn
-        landed = conn.execute(
-            # new versions only: each record's last row of this batch, when it differs from the
-            # record's latest version in raw (none, a tombstone, or another payload). Safe
-            # without a unique constraint because this batch holds the entity's advisory lock.
+        # new versions only: each record's last row of this batch, when it differs from the
+        # record's latest version in raw (none, a tombstone, or another payload). Safe without
+        # a unique constraint because this batch holds the entity's advisory lock. Decided in
+        # a statement of its own, then inserted: a lookup into the table the same statement
+        # inserts into reads every row inserted so far when the planner, seeing the table
+        # empty, scans it instead of using its index (quadratic in the batch's size).
+        conn.execute(
             sql.SQL(
-                "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
-                " extracted_at, batch_id, source_api_version)"
-                " select n.natural_key, n.scope_key, n.event_at, n.payload, n.version_hash,"
-                "   now(), %s, %s"
+                "create temp table landing_new on commit drop as"
+                " select n.natural_key, n.scope_key, n.event_at, n.payload, n.version_hash"
                 " from (select distinct on (natural_key) *, {version_hash} as version_hash"
                 "       from landing_rows order by natural_key, row_no desc) as n"
                 " left join lateral (select r.payload_hash from {table} as r"
                 "   where r.natural_key = n.natural_key order by r.ingest_seq desc limit 1)"
                 "   as latest on true"
                 " where latest.payload_hash is distinct from n.version_hash"
-                " order by n.natural_key"
-            ).format(table=self.table, version_hash=sql.SQL(PAYLOAD_HASH_SQL)),
+            ).format(table=self.table, version_hash=sql.SQL(PAYLOAD_HASH_SQL))
+        )
+        landed = conn.execute(
+            sql.SQL(
+                "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
+                " extracted_at, batch_id, source_api_version)"
+                " select natural_key, scope_key, event_at, payload, version_hash, now(), %s, %s"
+                " from landing_new order by natural_key"
+            ).format(table=self.table),
             (r.batch_id, self.api_version),
         ).rowcount
         r.landed = landed
