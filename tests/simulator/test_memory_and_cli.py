@@ -106,3 +106,13 @@ def test_serve_api_command_serves_both_apis(tmp_path):
         )
         assert search.status_code == 200 and search.json()["meta"]["result_count"] == 10
     assert "simulator listening on" in (tmp_path / "sim.log").read_text()
+
+
+def test_serve_api_command_plans_the_incidents_it_is_asked_for(tmp_path):
+    from social_crm_dev.demo import simulator
+    from social_crm_dev.simulator.config import WorldConfig
+
+    world = WorldConfig(seed=1, scale=0.02, days=40, crises=2, reply_outages=1)
+    with simulator(world, tmp_path / "sim.log") as base:
+        state = requests.get(f"{base}/_admin/state", timeout=5).json()
+    assert state["incidents"] == {"crises": 2, "reply_outages": 1}

@@ -60,7 +60,15 @@ def _world(args: argparse.Namespace):  # noqa: ANN202
     from social_crm_dev.simulator.config import WorldConfig
     from social_crm_dev.simulator.world import World
 
-    return World(WorldConfig(seed=args.seed, scale=args.scale, days=args.days))
+    return World(
+        WorldConfig(
+            seed=args.seed,
+            scale=args.scale,
+            days=args.days,
+            crises=args.crises,
+            reply_outages=args.reply_outages,
+        )
+    )
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -142,6 +150,12 @@ def _add_world_args(parser: argparse.ArgumentParser) -> None:
         help="1.0 = ~2,000 customers and ~200k engagement events",
     )
     parser.add_argument("--days", type=int, default=90, help="days of history at the clock")
+    parser.add_argument(
+        "--crises", type=int, default=0, help="X mention crises planned in the history"
+    )
+    parser.add_argument(
+        "--reply-outages", type=int, default=0, help="spans in which a brand answers nobody"
+    )
 
 
 def add_commands(

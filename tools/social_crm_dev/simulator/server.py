@@ -326,6 +326,10 @@ class SimulatorServer:
             "scale": cfg.scale,
             "days": cfg.days,
             "clock": iso(self.world.clock),
+            "incidents": {
+                "crises": len(self.world.incidents.crises),
+                "reply_outages": len(self.world.incidents.outages),
+            },
             "faults": self.faults.config.as_dict(),
             "calls": self.faults.calls,
             "injected": dict(self.faults.injected),
