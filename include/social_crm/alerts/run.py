@@ -75,7 +75,9 @@ def _sla_breaches(
     with conn.transaction():
         for number, row in enumerate(rows):
             message_id, brand, channel, url, waited, target, customer, clv, intent, tone = row
-            who = f"customer {customer} (social CLV {clv:,.0f})" if customer else "a person"
+            who = f"customer {customer}" if customer else "a person"
+            if customer and clv is not None:
+                who += f" (social CLV {clv:,.0f})"
             text = (
                 f"social_crm: {names.get(brand, brand)} on {channel}: a {tone or 'high-priority'}"
                 f" {intent or 'message'} from {who} has waited {waited // 60} business minutes"
