@@ -98,3 +98,18 @@ def test_a_replayed_crisis_is_one_alert():
         series.add(NOW - k * SLOT, 10, 8)
     raised = replay({("ours", "x"): series}, NOW - timedelta(hours=3), NOW, RULE)
     assert [(key, at) for key, at, _ in raised] == [(("ours", "x"), NOW - timedelta(minutes=100))]
+
+
+def test_an_alert_text_says_what_rose_and_against_what():
+    from social_crm.alerts.run import spike_text
+
+    series = steady(4, per_slot=1)
+    burst(series, NOW, 30, 24)
+    found = assess(series.counts(NOW, RULE), RULE)
+    text, details = spike_text(("ours", "x"), found, NOW, RULE, {"ours": "Fjordbrew"})
+    assert text == (
+        "social_crm: spike for Fjordbrew on x at 2026-03-02 12:00 UTC: 33 messages in the"
+        " last 30 minutes, 11.0x the usual 3 for this hour of the week; 24 negative (73% of"
+        " them; usually 0%), 192.0x the usual 0.12"
+    )
+    assert set(details) == {"window_minutes", "volume_spike", "negative_spike"}

@@ -176,13 +176,15 @@ def spike_text(
         if spike.kind == "volume_spike":
             parts.append(
                 f"{counts.messages} messages in the last {minutes} minutes, "
-                f"{counts.messages / spike.expected:.1f}x the usual {spike.expected:g} for this"
-                f" hour of the week"
+                f"{counts.messages / spike.expected:.1f}x the usual {spike.expected:.2g} for"
+                f" this hour of the week"
             )
         else:
+            share = counts.negatives / counts.messages
+            usual = counts.usual_negatives / counts.usual_messages if counts.usual_messages else 0
             parts.append(
-                f"{spike.observed:.0%} negative ({counts.negatives} of {counts.messages}),"
-                f" usually {spike.expected:.0%}"
+                f"{counts.negatives} negative ({share:.0%} of them; usually {usual:.0%}),"
+                f" {counts.negatives / spike.expected:.1f}x the usual {spike.expected:.2g}"
             )
         details[spike.kind] = {
             "observed": spike.observed,

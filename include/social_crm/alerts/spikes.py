@@ -178,9 +178,9 @@ def assess(counts: WindowCounts, rule: SpikeRule) -> list[Spike]:
         usual = counts.usual_negatives / counts.usual_messages
     if counts.negatives >= rule.min_negatives:
         share = counts.negatives / counts.messages
-        expected, p_value = _upper_tail(
-            counts.negatives, counts.baseline_negatives, rule.min_expected * usual
-        )
+        # a brand with no negative message yet still expects a few: never an expectation of 0
+        floor = rule.min_expected * max(usual, rule.default_negative_share)
+        expected, p_value = _upper_tail(counts.negatives, counts.baseline_negatives, floor)
         if (
             share >= usual + rule.min_share_rise
             and counts.negatives >= rule.min_ratio * expected
