@@ -137,10 +137,12 @@ def played(warehouse_url, tmp_path_factory) -> Played:
 
 
 def test_a_new_message_is_in_the_queue_after_the_next_cycle(played):
+    checked = 0
     for before, after in zip(played.cycles, played.cycles[1:], strict=False):
         waiting = played.waiting(before.as_of, after.as_of)
-        assert waiting, "the scenario writes messages every 10 minutes"
         assert waiting - after.queue == set()
+        checked += len(waiting)
+    assert checked > 10, "the scenario writes messages"
 
 
 def test_a_message_leaves_the_queue_only_when_answered_deleted_or_too_old(played):
