@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from social_crm.alerts.spikes import SlotSeries, slot_start
+from social_crm_dev.simulator.activity import Message
 from social_crm_dev.simulator.config import BRANDS, WORLD_START
 from social_crm_dev.simulator.incidents import local_day_bounds
+from social_crm_dev.simulator.responses import to_datetime
 from social_crm_dev.simulator.world import World
 
 IN_TIME = timedelta(minutes=30)
@@ -48,19 +50,15 @@ class AlertQuality:
         ]
 
 
-def _at(seconds: int) -> datetime:
-    return WORLD_START + timedelta(seconds=seconds)
-
-
 def measure(world: World, alerts: Iterable[tuple[tuple[str, str], datetime]]) -> AlertQuality:
     alerts = list(alerts)
     crises = [
-        (BRANDS[c.brand].key, c.channel, _at(c.start), _at(c.end))
+        (BRANDS[c.brand].key, c.channel, to_datetime(c.start), to_datetime(c.end))
         for c in world.incidents.crises
         if c.start <= world.clock
     ]
     quiet = [
-        (BRANDS[brand].key, *(_at(s) for s in local_day_bounds(brand, day)))
+        (BRANDS[brand].key, *(to_datetime(s) for s in local_day_bounds(brand, day)))
         for brand, days in world.incidents.quiet_days.items()
         for day in days
     ]
@@ -82,35 +80,39 @@ def measure(world: World, alerts: Iterable[tuple[tuple[str, str], datetime]]) ->
     return AlertQuality(len(crises), found, len(alerts), right, on_holidays, tuple(delays))
 
 
+def _slots(messages: Iterable[Message]) -> SlotSeries:
+    """The 10-minute slots of customer messages, negatives by their true labels."""
+    slots = SlotSeries(known_since=WORLD_START)
+    for m in messages:
+        if m.person is not None:
+            slots.add(slot_start(to_datetime(m.created)), 1, int(m.sentiment == "negative"))
+    return slots
+
+
 def truth_series(world: World) -> dict[tuple[str, str], SlotSeries]:
     """10-minute slots of the world's X mentions per brand, negatives by their true labels
     (the detector alone, without extraction or the sentiment model)."""
-    series: dict[tuple[str, str], SlotSeries] = {}
-    for brand, spec in enumerate(BRANDS):
-        slots = SlotSeries(known_since=WORLD_START)
-        for day in range(world.last_day + 1):
-            for m in world.tweets_created_on(brand, day):
-                if m.person is None or m.created > world.clock:
-                    continue
-                slots.add(slot_start(_at(m.created)), 1, int(m.sentiment == "negative"))
-        series[(spec.key, "x")] = slots
-    return series
+    return {
+        (spec.key, "x"): _slots(
+            m
+            for day in range(world.last_day + 1)
+            for m in world.tweets_created_on(brand, day)
+            if m.created <= world.clock
+        )
+        for brand, spec in enumerate(BRANDS)
+    }
 
 
 def truth_facebook_series(world: World) -> dict[tuple[str, str], SlotSeries]:
     """10-minute slots of the world's Facebook comments, replies and visitor posts per brand,
     negatives by their true labels."""
-    series: dict[tuple[str, str], SlotSeries] = {}
-    for brand, spec in enumerate(BRANDS):
-        slots = SlotSeries(known_since=WORLD_START)
-        for kind in ("post", "visitor_post"):
-            for post in world.posts(brand, kind):
-                messages = list(world.post(post.id).comments)
-                if post.author is not None:
-                    messages.append(post.author)
-                for m in messages:
-                    if m.person is None or not m.visible(world.clock):
-                        continue
-                    slots.add(slot_start(_at(m.created)), 1, int(m.sentiment == "negative"))
-        series[(spec.key, "facebook")] = slots
-    return series
+    return {
+        (spec.key, "facebook"): _slots(
+            m
+            for kind in ("post", "visitor_post")
+            for post in world.posts(brand, kind)
+            for m in [*world.post(post.id).comments, *([post.author] if post.author else [])]
+            if m.visible(world.clock)
+        )
+        for brand, spec in enumerate(BRANDS)
+    }

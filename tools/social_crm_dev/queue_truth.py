@@ -5,10 +5,11 @@ so a replay can ask "answered by then?")."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from social_crm_dev.simulator.activity import MAX_COMMENT_DELAY, Message
 from social_crm_dev.simulator.config import BRANDS, DAY, WORLD_START
+from social_crm_dev.simulator.responses import to_datetime
 from social_crm_dev.simulator.world import World
 
 
@@ -22,10 +23,6 @@ class Written:
         """Visible and not answered at `at`."""
         seconds = int((at - WORLD_START).total_seconds())
         return self.message.visible(seconds) and (self.answered is None or self.answered > at)
-
-
-def _at(seconds: int) -> datetime:
-    return WORLD_START + timedelta(seconds=seconds)
 
 
 def customer_messages(world: World, since: datetime) -> dict[str, Written]:
@@ -51,7 +48,5 @@ def customer_messages(world: World, since: datetime) -> dict[str, Written]:
                         answers[m.answers] = m.created
                     elif m.person is not None and lo <= m.created <= world.clock:
                         found[m.id] = m
-    return {
-        key: Written(m, _at(m.created), _at(answers[key]) if key in answers else None)
-        for key, m in found.items()
-    }
+    answered = {key: to_datetime(at) for key, at in answers.items()}
+    return {key: Written(m, to_datetime(m.created), answered.get(key)) for key, m in found.items()}

@@ -40,8 +40,9 @@ def rule_from_settings() -> SpikeRule:
 def run(conn: psycopg.Connection, now: datetime, rule: SpikeRule | None = None) -> dict[str, int]:
     """Raise the alerts due at `now` and deliver every alert not delivered yet."""
     rule = rule or rule_from_settings()
-    names = {b.key: b.name for b in brands.load()}
-    ours = {b.key for b in brands.load() if b.is_ours}
+    tracked = brands.load()
+    names = {b.key: b.name for b in tracked}
+    ours = {b.key for b in tracked if b.is_ours}
     raised = _sla_breaches(conn, now, ours, names)
     spikes = _spikes(conn, now, rule, names)
     delivered, failed = deliver(conn)
@@ -110,17 +111,16 @@ def load_series(
     """Each brand and channel's 10-minute slots (from `since`: what a run needs), and since
     when it has messages."""
     series: dict[tuple[str, str], SlotSeries] = {}
-    for brand, channel, first in conn.execute(
-        "select brand_key, channel, min(slot_start) from intermediate.int_brand_message_slots"
-        " group by 1, 2"
+    # one read of the view: each series' first slot over all of it, its slots from `since`
+    for brand, channel, start, messages, negatives, first in conn.execute(
+        "select * from (select brand_key, channel, slot_start, messages, negatives,"
+        " min(slot_start) over (partition by brand_key, channel) as first_slot"
+        " from intermediate.int_brand_message_slots) as s"
+        " where %(since)s::timestamptz is null or slot_start >= %(since)s",
+        {"since": since},
     ):
-        series[(brand, channel)] = SlotSeries(known_since=first)
-    query = "select brand_key, channel, slot_start, messages, negatives"
-    query += " from intermediate.int_brand_message_slots"
-    if since is not None:
-        query += " where slot_start >= %(since)s"
-    for brand, channel, start, messages, negatives in conn.execute(query, {"since": since}):
-        series[(brand, channel)].add(start, messages, negatives)
+        found = series.setdefault((brand, channel), SlotSeries(known_since=first))
+        found.add(start, messages, negatives)
     return series
 
 
@@ -152,11 +152,11 @@ def _spikes(conn: psycopg.Connection, now: datetime, rule: SpikeRule, names: dic
                 raised += 1
             else:
                 conn.execute(
-                    "update meta.spike_episodes set last_triggered_at = %s"
-                    " where (brand_key, channel, started_at) = (select brand_key, channel,"
-                    " max(started_at) from meta.spike_episodes where brand_key = %s"
-                    " and channel = %s group by 1, 2)",
-                    (now, *key),
+                    "update meta.spike_episodes set last_triggered_at = %(now)s"
+                    " where brand_key = %(brand)s and channel = %(channel)s"
+                    " and started_at = (select max(started_at) from meta.spike_episodes"
+                    " where brand_key = %(brand)s and channel = %(channel)s)",
+                    {"now": now, "brand": key[0], "channel": key[1]},
                 )
     return raised
 

@@ -3,16 +3,18 @@
 Method (README, "Alerts"):
 - Customer messages are counted per brand and channel in 10-minute slots (dbt view
   `int_brand_message_slots`: messages, and of them the negative ones).
-- At each run, the last `window` (30 minutes) is compared with the same 30 minutes of the
-  week in each of the previous `baseline_weeks` weeks (same weekday, same hour): the weekly
-  rhythm (quiet nights, busy lunch hours, calmer weekends) is in the baseline itself.
-- Volume: the expected count is the median of those weeks (a past crisis in one of them does
-  not move it), at least `min_expected`. A spike is a count at least `min_messages`, at least
-  `min_ratio` times the expected one, and unlikely under a Poisson law of the expected mean
-  (upper tail below `max_p_value`).
-- Negative share: the usual share is pooled over the baseline weeks (`default_negative_share`
-  without history). A spike is at least `min_negatives` negative messages, a share at least
-  `min_share_rise` above the usual one, and unlikely under a binomial law of the usual share.
+- At each run, the last `window` (30 minutes) is compared with the same 30 minutes of the week,
+  give or take `neighbours` windows, in each of the previous `baseline_weeks` weeks: the weekly
+  rhythm (quiet nights, busy lunch hours, calmer weekends) is in the baseline itself. With 3
+  weeks or more, the busiest week is left out: a past crisis at this hour does not hide the next.
+- Volume: the expected count is the baseline's mean (at least its median and `min_expected`).
+  A spike is a count at least `min_messages`, at least `min_ratio` times the expected one, and
+  unlikely under a negative binomial law of the baseline's mean and variance (Poisson when not
+  over-dispersed: social messages come in bursts), upper tail below `max_p_value`.
+- Negatives: the same test on the negative messages alone, against their own baseline (tail
+  below `max_negative_p_value`, at least `min_negatives`), with a share of the window at least
+  `min_share_rise` above the brand's usual share over the baseline weeks
+  (`default_negative_share` without history).
 - No baseline (fewer than `min_weeks` weeks of history): no alert; a new brand learns first.
 - Cool-down: a brand and channel that triggered in the last `cool_down` is in the same
   episode: one crisis, one alert. A calm `cool_down` ends the episode.
@@ -67,8 +69,8 @@ class WindowCounts:
 @dataclass(frozen=True)
 class Spike:
     kind: str  # volume_spike | negative_spike
-    observed: float  # messages, or the negative share
-    expected: float  # the usual count, or the usual share
+    observed: float  # messages, or negative messages, in the window
+    expected: float  # their usual count at this hour of the week
     p_value: float
     counts: WindowCounts
 

@@ -204,11 +204,8 @@ class XExtractor(Extractor):
                 oldest = None if self.settings.full_archive else now - RECENT_WINDOW
                 start = None
                 if not since_id or (oldest and snowflake_time(since_id) < oldest + WINDOW_MARGIN):
-                    start = (now - timedelta(days=self.settings.lookback_days)).replace(
-                        microsecond=0
-                    )
-                    if oldest and start < oldest + WINDOW_MARGIN:
-                        start = (oldest + WINDOW_MARGIN).replace(microsecond=0)
+                    # no usable since_id: the look-back from now, as a first window walk reads
+                    start = self._window(None, now)[0]
                     since_id = 0
                 newest_id = since_id
                 for handle in self.settings.brand_handles:

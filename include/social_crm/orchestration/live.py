@@ -56,6 +56,11 @@ def validate_raw() -> int:
     return nightly.validate_raw()
 
 
+class QueueNotReady(RuntimeError):
+    """The queue reads tables only the nightly build makes (people, CLV, segments, seeds),
+    and no nightly build has made them yet: the cycle stops here, nothing fails."""
+
+
 def _require_nightly_inputs() -> None:
     missing = nightly_inputs_missing()
     if missing:
@@ -74,11 +79,6 @@ def build_messages() -> dbt_runner.DbtResult:
 
 def score_sentiment() -> dict[str, int]:
     return nightly.score_sentiment()
-
-
-class QueueNotReady(RuntimeError):
-    """The queue reads tables only the nightly build makes (people, CLV, segments, seeds),
-    and no nightly build has made them yet: the cycle stops here, nothing fails."""
 
 
 def nightly_inputs_missing() -> list[str]:
@@ -103,10 +103,7 @@ def build_queue(as_of: datetime | None = None) -> dbt_runner.DbtResult:
     """`dbt build` of the queue `open_conversations` (and the views it reads) as of `as_of`;
     QueueNotReady before the first nightly build."""
     _require_nightly_inputs()
-    args = ["build", "--select", *LIVE_QUEUE_SELECT]
-    if as_of is not None:
-        args += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
-    return dbt_runner.run(*args)
+    return dbt_runner.run("build", "--select", *LIVE_QUEUE_SELECT, *dbt_runner.as_of_args(as_of))
 
 
 def validate_queue() -> int:

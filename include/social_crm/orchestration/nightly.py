@@ -4,7 +4,6 @@ process (CLI, demo, tests, the full-refresh DAG)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -29,9 +28,7 @@ def _build(
     args = ["--select", *select, "--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
-    if as_of is not None:
-        args += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
-    return dbt_runner.run("build", *args)
+    return dbt_runner.run("build", *args, *dbt_runner.as_of_args(as_of))
 
 
 def bootstrap() -> list[str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from social_crm import warehouse
 from social_crm.paths import dbt_project_dir
@@ -30,6 +32,11 @@ class DbtResult:
             counts[status] = counts.get(status, 0) + 1
         parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         return f"dbt {self.command}: {parts or 'nothing to do'}"
+
+
+def as_of_args(as_of: datetime | None) -> list[str]:
+    """`--vars` giving the build's as-of time (macro `as_of`; none: when dbt starts)."""
+    return [] if as_of is None else ["--vars", json.dumps({"as_of": as_of.isoformat()})]
 
 
 def dbt_env() -> dict[str, str]:

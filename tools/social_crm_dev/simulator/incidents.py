@@ -82,10 +82,6 @@ def _world_seconds(moment: datetime) -> int:
     return int((moment - WORLD_START).total_seconds())
 
 
-def world_date(seconds: int) -> date:
-    return (WORLD_START + timedelta(seconds=seconds)).date()
-
-
 @lru_cache(maxsize=4096)
 def _utc_hour_weights(brand: int, day: int) -> np.ndarray:
     """Weights of the 24 UTC hours of world day `day` for the brand (its local hours)."""

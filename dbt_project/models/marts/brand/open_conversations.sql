@@ -33,9 +33,12 @@ sentiment as (
 
 ),
 
+-- people who opted out or asked to be erased are not profiled here: their message stays in the
+-- queue with no person, value, influence or segments
 people as (
 
     select * from {{ ref('int_people_profiles') }}
+    where not is_excluded_from_details
 
 ),
 
@@ -95,8 +98,8 @@ described as (
             else 'https://www.facebook.com/' || w.message_id
         end as message_url,
         w.occurred_at,
-        case when not p.is_excluded_from_details then p.person_id end as person_id,
-        case when not p.is_excluded_from_details then p.customer_id end as customer_id,
+        p.person_id,
+        p.customer_id,
         s.sentiment,
         s.intent,
         w.priority,
@@ -104,13 +107,11 @@ described as (
         w.business_seconds as waited_business_seconds,
         w.sla_target_seconds,
         w.is_sla_breached,
-        case when not p.is_excluded_from_details then v.social_clv end as social_clv,
-        case when not p.is_excluded_from_details then i.influence end as influence,
-        case when not p.is_excluded_from_details then g.segments end as segments,
-        case when not p.is_excluded_from_details then v.value_percentile end as value_percentile,
-        case
-            when not p.is_excluded_from_details then i.influence_percentile
-        end as influence_percentile
+        v.social_clv,
+        i.influence,
+        g.segments,
+        v.value_percentile,
+        i.influence_percentile
     from waiting as w
     inner join messages as m on w.message_id = m.message_id
     left join sentiment as s on w.message_id = s.message_id
