@@ -54,7 +54,12 @@ from airflow.sdk import (
 from social_crm.orchestration.assets import ALL_RAW, PUBLISHED_MARTS
 from social_crm.orchestration.dag_defaults import START_DATE, WAREHOUSE_BUILD_POOL, default_args
 from social_crm.transform.cosmos_groups import dbt_task_group
-from social_crm.transform.dbt_selections import IDENTITY_SELECT, MARTS_SELECT, STAGING_SELECT
+from social_crm.transform.dbt_selections import (
+    IDENTITY_SELECT,
+    MARTS_EXCLUDE,
+    MARTS_SELECT,
+    STAGING_SELECT,
+)
 
 
 @dag(
@@ -151,7 +156,7 @@ def social_crm_nightly() -> None:
 
     staging = dbt_task_group("dbt_staging", STAGING_SELECT)
     identity_links = dbt_task_group("dbt_identity_links", IDENTITY_SELECT)
-    marts = dbt_task_group("dbt_marts", MARTS_SELECT)
+    marts = dbt_task_group("dbt_marts", MARTS_SELECT, exclude=MARTS_EXCLUDE)
     (
         bootstrap_warehouse()
         >> validate_raw()

@@ -64,8 +64,8 @@ def test_nightly_dag_builds_validates_and_publishes(
 
     # a corrupt batch: the dbt test task that catches it fails (no retry), nothing is published
     pipeline.land_negative_order()
-    # (only the orders model and what depends on it, like clearing it in the UI)
-    failed = dag_runs.run_in_process("social_crm_nightly", tasks_from="stg_crm__orders.run")
+    # (the staging build and what depends on it, like clearing that group in the UI)
+    failed = dag_runs.run_in_process("social_crm_nightly", tasks_from="dbt_staging")
     assert failed.state == "failed"
     assert failed.tasks["dbt_staging.stg_crm__orders.test"] == "failed"
     assert failed.tasks["dbt_staging.stg_crm__orders.run"] == "success"

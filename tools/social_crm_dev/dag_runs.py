@@ -26,6 +26,9 @@ class DagRunOutcome:
     dag_id: str
     state: str
     tasks: dict[str, str] = field(default_factory=dict)
+    # each task's run time as Airflow recorded it, and the run's from its start to its end
+    task_seconds: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
 
     @property
     def succeeded(self) -> bool:
@@ -75,8 +78,14 @@ def run_in_process(
         run = dag.test(logical_date=logical_date)
     finally:
         gc.unfreeze()
-    tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
-    return DagRunOutcome(dag_id=dag_id, state=str(run.state), tasks=tasks)
+    instances = run.get_task_instances()
+    return DagRunOutcome(
+        dag_id=dag_id,
+        state=str(run.state),
+        tasks={ti.task_id: str(ti.state) for ti in instances},
+        task_seconds={ti.task_id: ti.duration for ti in instances if ti.duration is not None},
+        seconds=(run.end_date - run.start_date).total_seconds(),
+    )
 
 
 def run_isolated(

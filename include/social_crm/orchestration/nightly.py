@@ -15,17 +15,26 @@ from social_crm.privacy import erasure
 from social_crm.scoring import run as scoring
 from social_crm.serve import publish
 from social_crm.transform import dbt_docs, dbt_runner, merge_log
-from social_crm.transform.dbt_selections import IDENTITY_SELECT, MARTS_SELECT, STAGING_SELECT
+from social_crm.transform.dbt_selections import (
+    IDENTITY_SELECT,
+    INDIRECT_SELECTION,
+    MARTS_EXCLUDE,
+    MARTS_SELECT,
+    STAGING_SELECT,
+)
 
 log = logging.getLogger(__name__)
 
 
 def _build(
-    select: tuple[str, ...], full_refresh: bool, as_of: datetime | None = None
+    select: tuple[str, ...],
+    full_refresh: bool,
+    as_of: datetime | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> dbt_runner.DbtResult:
-    # cautious: a test runs with the models it tests, not with one of several parents (a
-    # relationship test of a mart would otherwise run, and fail, before the mart is built)
-    args = ["--select", *select, "--indirect-selection", "cautious"]
+    args = ["--select", *select, "--indirect-selection", INDIRECT_SELECTION]
+    if exclude:
+        args += ["--exclude", *exclude]
     if full_refresh:
         args.append("--full-refresh")
     return dbt_runner.run("build", *args, *dbt_runner.as_of_args(as_of))
@@ -91,7 +100,7 @@ def build_marts(full_refresh: bool = False, as_of: datetime | None = None) -> db
     """`dbt build` of the intermediate models (erasures applied) and the marts in marts_build,
     with their tests: the audit before publishing. `as_of`: the moment the marts describe (the
     DAG run's data interval end; default: now), from which windows of time count back."""
-    return _build(MARTS_SELECT, full_refresh, as_of)
+    return _build(MARTS_SELECT, full_refresh, as_of, exclude=MARTS_EXCLUDE)
 
 
 def validate_marts() -> int:

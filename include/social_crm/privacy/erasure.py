@@ -32,6 +32,13 @@ MESSAGE_KEYED_TABLES = {
     "scoring.message_sentiment": "message_id",
     "raw.crm_sentiment_overrides": "natural_key",
 }
+# the identity tables the nightly builds before erasure and not again after it: the erased
+# people's rows are deleted here (what their rebuild would drop)
+IDENTITY_TABLES = {
+    "intermediate.int_social_profiles": "profile_id",
+    "intermediate.int_identity_known_accounts": "split_part(profile_key, ':', 2)",
+    "intermediate.int_identity_links": "split_part(profile_key, ':', 2)",
+}
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
@@ -82,6 +89,10 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
         for table, columns in MERGED_TABLES.items():
             if relation_oid(conn, table):
                 deleted[table] = _delete_profiles(conn, table, columns)
+        # the links last: erased_profiles was read from them
+        for table, profile in IDENTITY_TABLES.items():
+            if relation_oid(conn, table):
+                deleted[table] = _delete_profiles(conn, table, (profile,))
     total = sum(deleted.values())
     log.info(
         "erasure: %d raw and merged rows deleted (%s)",

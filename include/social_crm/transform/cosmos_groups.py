@@ -1,18 +1,39 @@
-"""Airflow task groups for the dbt project, rendered by astronomer-cosmos.
+"""Airflow task groups for the dbt project, rendered by astronomer-cosmos in WATCHER mode.
 
-One `run` and one `test` task per model (a `seed` task per seed), so the Airflow UI shows which
-model failed and a model can be retried alone. Rendering reads the dbt manifest (no `dbt ls` at
-DAG parse time). Models and seeds are retried (a dropped connection heals); tests are not: a
-failed data test is a finding, and retrying it only delays the alert.
+Each group runs **one** `dbt build` of its selection (the producer task `dbt_producer_watcher`:
+one dbt start-up, dbt's own ordering and threads) and shows one `run` task per model and one
+`test` task per model's tests (a `seed` task per seed) that reports that node's result, with
+its dbt log lines, from what the producer recorded. So the Airflow UI says which model failed
+while the build costs what one `dbt build` costs (the per-model LOCAL mode started dbt once
+per task: most of a nightly's time at demo size).
+
+A failed model or test fails its own task (the producer succeeds when dbt ran through and
+every failure has a task that reports it), and what depends on it does not run. Retries rerun
+only what failed: the producer is not retried (a second whole build is not what a failed model
+needs); a failed model's `run` task is, and its retry runs `dbt run` of that model alone.
+Tests are not retried: a failed data test is a finding.
+
+The producer runs first and the model tasks after it (Cosmos' own order for a whole-DAG
+render): a model task then reads a result that is already there, under a scheduler as under
+`dag.test()`, which runs one task at a time and would otherwise wait on a task that cannot
+start. Rendering reads the dbt manifest (no `dbt ls` at DAG parse time).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any
 
 from social_crm.paths import dbt_project_dir
 from social_crm.transform.dbt_manifest import ensure_manifest
+from social_crm.transform.dbt_selections import INDIRECT_SELECTION
+
+# how long a model task waits for the producer's result of its model before it fails (the
+# producer is upstream, so the result is there at the first look unless the producer died)
+_RESULT_WAIT = timedelta(minutes=5)
+# the statuses of a dbt node that failed
+_FAILED = ("error", "fail", "runtime error")
 
 
 def _use_warehouse(context: Any) -> None:  # noqa: ARG001 - Airflow passes the task context
@@ -38,13 +59,159 @@ def _tasks(group: Any) -> Iterator[Any]:
 
 
 def is_test_task(task: Any) -> bool:
-    from cosmos.operators.local import DbtTestLocalOperator
+    from cosmos.operators.watcher import DbtTestWatcherOperator
 
-    return isinstance(task, DbtTestLocalOperator)
+    return isinstance(task, DbtTestWatcherOperator)
 
 
-def dbt_task_group(group_id: str, select: Iterable[str], **group_args: Any) -> Any:
-    """A cosmos DbtTaskGroup over the nodes `select` picks (dbt selector syntax)."""
+def is_producer_task(task: Any) -> bool:
+    from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+    return isinstance(task, DbtProducerWatcherOperator)
+
+
+def _tests_the_build_runs(producer: Any) -> dict[str, list[str]]:
+    """Cosmos waits for every test of a model before its `test` task reports, counting a
+    relationship test to a model of a later group, which this group's build does not run:
+    keep the tests whose parents are all built by this group or before it."""
+    import json
+
+    manifest = json.loads(ensure_manifest().read_text())
+    group = {getattr(task, "model_unique_id", None) for task in _tasks(producer.task_group)}
+    built = set(group)
+    pending = list(group - {None})
+    while pending:
+        for parent in manifest["parent_map"].get(pending.pop(), ()):
+            if parent not in built:
+                built.add(parent)
+                pending.append(parent)
+    return {
+        model: [
+            test for test in tests if set(manifest["nodes"][test]["depends_on"]["nodes"]) <= built
+        ]
+        for model, tests in producer.tests_per_model.items()
+    }
+
+
+def _nodes_failed_unreported(producer: Any, result: Any) -> list[str]:
+    """The failed nodes of a `dbt build` that no task of the group reports."""
+    reported = {getattr(task, "model_unique_id", None) for task in _tasks(producer.task_group)}
+    reported |= {test for tests in producer.tests_per_model.values() for test in tests}
+    failed = [node.node.unique_id for node in result.result.results if node.status in _FAILED]
+    return [node for node in failed if node not in reported]
+
+
+class _XcomsAtTheEnd:
+    """Stands in for the producer's task instance while dbt runs. Cosmos pushes an XCom per
+    dbt event of every node from dbt's threads, under one lock: at our size that tripled the
+    time of a `dbt build` (the model tasks run after the producer and read only the last
+    value). Here the values wait in memory, the last one per key, and `flush` pushes those of
+    the group's tasks once dbt is done."""
+
+    def __init__(self, ti: Any, read_keys: set[str]) -> None:
+        self._ti = ti
+        # Cosmos' reliable retry writes its whole backup to a Variable on every push; the
+        # backup (kept in memory, written if the producer fails) serves a producer retry,
+        # which is off here
+        self._cosmos_xcom_persist_incrementally = False
+        self._read_keys = read_keys
+        self.values: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    def xcom_pull(self, task_ids: Any = None, key: str = "return_value", **kwargs: Any) -> Any:
+        if key in self.values:
+            return self.values[key]
+        return self._ti.xcom_pull(task_ids, key=key, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ti, name)
+
+    def flush(self) -> None:
+        for key, value in self.values.items():
+            if key in self._read_keys:
+                self._ti.xcom_push(key=key, value=value)
+
+
+def _keys_the_tasks_read(producer: Any) -> tuple[set[str], set[str]]:
+    """The XCom keys the group's tasks read, and those of the `test` tasks of models none of
+    whose tests this build runs."""
+    from cosmos.constants import _DBT_STARTUP_EVENTS_XCOM_KEY
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+    from cosmos.operators._watcher.state import (
+        get_compiled_sql_xcom_key,
+        get_dbt_event_xcom_key,
+        get_status_xcom_key,
+    )
+
+    keys = {_DBT_STARTUP_EVENTS_XCOM_KEY}
+    untested = set()
+    for task in _tasks(producer.task_group):
+        node = getattr(task, "model_unique_id", None)
+        if node is None:
+            continue
+        if is_test_task(task):
+            keys.add(get_tests_status_xcom_key(node))
+            if not producer.tests_per_model.get(node):
+                untested.add(get_tests_status_xcom_key(node))
+        else:
+            keys |= {
+                get_status_xcom_key(node),
+                get_dbt_event_xcom_key(node),
+                get_compiled_sql_xcom_key(node),
+            }
+    return keys, untested
+
+
+def _push_results_once(producer: Any) -> None:
+    """Run dbt with the XComs of its events kept in memory (`_XcomsAtTheEnd`)."""
+    run = producer.run_dbt_runner
+
+    def run_dbt_runner(command: list[str], env: dict[str, str], cwd: str, **kwargs: Any) -> Any:
+        context = kwargs.get("context")
+        if context is None or context.get("_check_source_freshness"):
+            return run(command, env, cwd, **kwargs)
+        read_keys, untested = _keys_the_tasks_read(producer)
+        deferred = _XcomsAtTheEnd(context["ti"], read_keys)
+        try:
+            return run(command, env, cwd, **{**kwargs, "context": {**context, "ti": deferred}})
+        finally:
+            # a model with tests none of which this build runs: nothing of it failed
+            for key in untested:
+                deferred.values.setdefault(key, "pass")
+            deferred.flush()
+
+    producer.run_dbt_runner = run_dbt_runner
+
+
+def _leave_node_failures_to_their_tasks(producer: Any) -> None:
+    """The producer succeeds when dbt ran and every node that failed has a task of its own that
+    reports the failure (it then fails and is retried alone); it fails when dbt itself did not
+    run through (a dbt error, a lost connection) or a failed node has no task."""
+    from cosmos.dbt import runner
+
+    def handle(result: Any) -> None:
+        if result.success or result.exception is not None:
+            runner.handle_exception_if_needed(result)
+            return
+        unreported = _nodes_failed_unreported(producer, result)
+        if unreported:
+            runner.handle_exception_if_needed(result)
+        names, messages = runner.extract_message_by_status(result, list(_FAILED))
+        producer.log.error(
+            "dbt build finished with failures, each reported by its node's task: %s",
+            "; ".join(f"{name}: {message}" for name, message in zip(names, messages, strict=True)),
+        )
+
+    producer.handle_exception_dbt_runner = handle
+
+
+def dbt_task_group(
+    group_id: str, select: Iterable[str], exclude: Iterable[str] = (), **group_args: Any
+) -> Any:
+    """A cosmos DbtTaskGroup over the nodes `select` picks and `exclude` leaves out (dbt
+    selector syntax): one `dbt build`, one task per node reporting its result."""
     from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import (
         ExecutionMode,
@@ -69,21 +236,26 @@ def dbt_task_group(group_id: str, select: Iterable[str], **group_args: Any) -> A
             profiles_yml_filepath=project / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
+            execution_mode=ExecutionMode.WATCHER,
             invocation_mode=InvocationMode.DBT_RUNNER,
-            # a model's test task runs the tests of that model only, not a relationship test
-            # of a downstream model that is not built yet
-            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+            # the tests of the group's models whose other parents are built (dbt_selections)
+            test_indirect_selection=TestIndirectSelection(INDIRECT_SELECTION),
+            setup_operator_args={"indirect_selection": INDIRECT_SELECTION},
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=list(select),
+            exclude=list(exclude),
             test_behavior=TestBehavior.AFTER_EACH,
             emit_datasets=False,
         ),
         operator_args={
             "pre_execute": _use_warehouse,
             "install_deps": False,
+            # the model tasks look once and, the producer being done, need no triggerer
+            "deferrable": False,
+            "poke_interval": 5,
+            "timeout": _RESULT_WAIT.total_seconds(),
             # the moment the build describes (macros/as_of.sql): the run's data interval end;
             # a run an asset update triggered has no interval: when it was due to run
             "vars": {
@@ -93,7 +265,17 @@ def dbt_task_group(group_id: str, select: Iterable[str], **group_args: Any) -> A
         },
         **group_args,
     )
-    for task in _tasks(group):
+    tasks = list(_tasks(group))
+    producer = next(task for task in tasks if is_producer_task(task))
+    producer.retries = 0
+    producer.tests_per_model = _tests_the_build_runs(producer)
+    _leave_node_failures_to_their_tasks(producer)
+    _push_results_once(producer)
+    for task in tasks:
         if is_test_task(task):
             task.retries = 0
+        if task is not producer and task.task_id != producer.task_id + "_done":
+            if not task.upstream_task_ids:
+                # the first nodes of the build wait for it
+                producer >> task
     return group

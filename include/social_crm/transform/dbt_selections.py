@@ -12,8 +12,15 @@ STAGING_SELECT = (
 )
 # ... then, once the matching step scored the pairs, the identity links (erasure reads them) ...
 IDENTITY_SELECT = ("int_identity_links",)
-# ... then, once erasures are applied and scores written, the intermediate models and marts
+# ... then, once erasures are applied and scores written, the intermediate models and marts not
+# built yet (erasure deletes the erased people's rows from the identity tables built before it)
 MARTS_SELECT = ("path:models/intermediate", "path:models/marts")
+MARTS_EXCLUDE = STAGING_SELECT + IDENTITY_SELECT
+
+# The tests each nightly step runs with its models: those whose every parent is built in the
+# step or before it (a relationship test of a mart to a seed runs with the mart; one of a staging
+# model to a mart not built yet waits for the marts step)
+INDIRECT_SELECTION = "buildable"
 
 # The live DAG (every 10 minutes): the new messages' staging tables and their answers (what
 # sentiment scoring reads) ...
