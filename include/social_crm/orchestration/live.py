@@ -103,7 +103,7 @@ def build_queue(as_of: datetime | None = None) -> dbt_runner.DbtResult:
     """`dbt build` of the queue `open_conversations` (and the views it reads) as of `as_of`;
     QueueNotReady before the first nightly build."""
     _require_nightly_inputs()
-    return dbt_runner.run("build", "--select", *LIVE_QUEUE_SELECT, *dbt_runner.as_of_args(as_of))
+    return dbt_runner.run("build", "--select", *LIVE_QUEUE_SELECT, env=dbt_runner.as_of_env(as_of))
 
 
 def validate_queue() -> int:

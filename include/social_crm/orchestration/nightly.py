@@ -37,7 +37,7 @@ def _build(
         args += ["--exclude", *exclude]
     if full_refresh:
         args.append("--full-refresh")
-    return dbt_runner.run("build", *args, *dbt_runner.as_of_args(as_of))
+    return dbt_runner.run("build", *args, env=dbt_runner.as_of_env(as_of))
 
 
 def bootstrap() -> list[str]:

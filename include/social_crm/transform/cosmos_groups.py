@@ -221,6 +221,8 @@ def dbt_task_group(
         TestIndirectSelection,
     )
 
+    from social_crm.transform.dbt_runner import AS_OF_ENV
+
     project = dbt_project_dir()
     group = DbtTaskGroup(
         group_id=group_id,
@@ -258,8 +260,8 @@ def dbt_task_group(
             "timeout": _RESULT_WAIT.total_seconds(),
             # the moment the build describes (macros/as_of.sql): the run's data interval end;
             # a run an asset update triggered has no interval: when it was due to run
-            "vars": {
-                "as_of": "{{ data_interval_end if data_interval_end is defined"
+            "env": {
+                AS_OF_ENV: "{{ data_interval_end if data_interval_end is defined"
                 " and data_interval_end else dag_run.run_after }}"
             },
         },

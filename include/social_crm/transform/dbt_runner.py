@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -34,9 +33,12 @@ class DbtResult:
         return f"dbt {self.command}: {parts or 'nothing to do'}"
 
 
-def as_of_args(as_of: datetime | None) -> list[str]:
-    """`--vars` giving the build's as-of time (macro `as_of`; none: when dbt starts)."""
-    return [] if as_of is None else ["--vars", json.dumps({"as_of": as_of.isoformat()})]
+AS_OF_ENV = "SOCIAL_CRM_AS_OF"
+
+
+def as_of_env(as_of: datetime | None) -> dict[str, str]:
+    """The environment giving a build its as-of time (macro `as_of`; none: when dbt starts)."""
+    return {AS_OF_ENV: "" if as_of is None else as_of.isoformat()}
 
 
 def dbt_env() -> dict[str, str]:
@@ -59,8 +61,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def run(command: str, *args: str, extra: Sequence[str] = ()) -> DbtResult:
-    """Run `dbt <command>` on our project; raise DbtRunError naming what failed."""
+def run(
+    command: str, *args: str, extra: Sequence[str] = (), env: dict[str, str] | None = None
+) -> DbtResult:
+    """Run `dbt <command>` on our project, `env` added to the environment; raise DbtRunError
+    naming what failed."""
     from dbt.cli.main import dbtRunner
 
     from social_crm.transform import dbt_flag_source
@@ -68,7 +73,7 @@ def run(command: str, *args: str, extra: Sequence[str] = ()) -> DbtResult:
     dbt_flag_source.apply()
     project = str(dbt_project_dir())
     cli_args = [command, *args, "--project-dir", project, "--profiles-dir", project, *extra]
-    with environment(dbt_env()):
+    with environment({**dbt_env(), **(env or {})}):
         outcome = dbtRunner().invoke(cli_args)
     result = DbtResult(command=command)
     for node in getattr(outcome.result, "results", None) or []:
