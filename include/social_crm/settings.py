@@ -174,6 +174,10 @@ class ApiOptions:
     api_version: str
     lookback_days: int = 30
     page_size: int = 100
+    # Facebook: hours between full walks of a post's comments and reactions whose counts did
+    # not move (on average; each post has its own period, between half and 1.5 times this;
+    # 0: every run walks every post)
+    recheck_hours: int = 24
     page_ids: tuple[str, ...] = ()
     # X: the project's access tier (its endpoints and monthly Post cap), a cap of our own below
     # the tier's (0: the tier's), full-archive search (look back beyond 7 days), follower walks
@@ -210,6 +214,8 @@ class ApiOptions:
                     f"connection '{connection_id}': extra {name} must be one of "
                     f"{', '.join(allowed)} (got {getattr(options, name)!r})"
                 )
+        if options.recheck_hours < 0:
+            raise SettingError(f"connection '{connection_id}': extra recheck_hours must be >= 0")
         for name in ("lookback_days", "page_size", "max_attempts"):
             if getattr(options, name) < 1:
                 raise SettingError(f"connection '{connection_id}': extra {name} must be >= 1")

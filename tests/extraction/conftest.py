@@ -62,6 +62,7 @@ class Pipeline:
         x_token: str = DEFAULT_X_TOKEN,
         read_timeout: float = 10.0,
         x_settings: dict | None = None,
+        recheck_hours: int = 24,
     ) -> None:
         self.sim, self.db = sim, db
         tracked = brands.load()
@@ -81,7 +82,10 @@ class Pipeline:
             self.fb_client,
             self.connect,
             FacebookSettings(
-                tuple(b.facebook_page_id for b in tracked), lookback_days=60, page_size=25
+                tuple(b.facebook_page_id for b in tracked),
+                lookback_days=60,
+                page_size=25,
+                recheck_hours=recheck_hours,
             ),
         )
         self.x = XExtractor(

@@ -16,12 +16,19 @@ def test_full_extraction_equals_truth_and_rerun_lands_nothing(pipeline, sim, tmp
     assert sum(r.quarantined for r in first) == 0  # nothing valid is quarantined
 
     rows_before = pipeline.scalar("select count(*) from raw.facebook_comments")
+    requests_before = dict(sim.requests)
     second = pipeline.run()
     landed_again = {f"{r.source}/{r.entity}": r.landed for r in second if r.landed}
     # the page snapshot is keyed on the run; x users carry follower counts: both unchanged
     assert landed_again == {}
     assert pipeline.scalar("select count(*) from raw.facebook_comments") == rows_before
-    assert sum(r.duplicate for r in second) > 1000
+    assert sum(r.duplicate for r in second) > 100  # the posts listed again
+    # no post's count moved and none is due for its periodic re-walk: none is walked again
+    walked_again = {
+        edge: sim.requests[edge] - requests_before.get(edge, 0)
+        for edge in ("graph:/{id}/comments", "graph:/{id}/reactions")
+    }
+    assert walked_again == {"graph:/{id}/comments": 0, "graph:/{id}/reactions": 0}
 
 
 def test_advancing_world_lands_new_and_edited_records_and_tombstones(pipeline, sim, tmp_path):
@@ -81,3 +88,21 @@ def test_advancing_world_lands_new_and_edited_records_and_tombstones(pipeline, s
     tweets_deleted -= {d["item_id"] for d in before.rows("deletions.csv")}
     visible_before = before.messages("x", {"mention"}) | before.answers("x")
     assert sum(r.tombstoned for r in results["x/tweets"]) == len(tweets_deleted & visible_before)
+
+
+def test_hours_later_new_comments_land_and_few_posts_are_walked(pipeline, sim, tmp_path):
+    pipeline.run()
+    before = truth_of(sim, tmp_path / "before")
+    # a morning in which new comments come, less than any post's re-walk period (12 h or more)
+    sim.world.advance(0, seconds=11 * 3600)
+    requests_before = dict(sim.requests)
+    pipeline.run()
+    after = truth_of(sim, tmp_path / "after")
+    kinds = {"comment", "reply"}
+    new_ids = after.messages("facebook", kinds) - before.messages("facebook", kinds)
+    assert new_ids, "the world wrote comments in those hours"
+    assert new_ids <= pipeline.alive("facebook_comments")
+    posts = len(pipeline.alive("facebook_posts")) + len(pipeline.alive("facebook_visitor_posts"))
+    walked = sim.requests["graph:/{id}/comments"] - requests_before.get("graph:/{id}/comments", 0)
+    # the posts with new comments, not all of them
+    assert walked < posts / 4

@@ -170,3 +170,45 @@ def test_bad_requests_answer_in_the_api_format(sim):
         sim, "/insights", metric="page_follows", since="2026-01-01", until="2026-06-01"
     ).json()
     assert "93 days" in wide["error"]["message"]
+
+
+def test_the_simulator_counts_requests_by_endpoint_and_x_posts_read(sim):
+    _graph(sim, "/posts", limit=5)
+    _graph(sim, "/posts", limit=5)
+    _graph(sim, fields="name")
+    found = _search(sim).json()
+    state = requests.get(f"{sim.url}/_admin/state", timeout=10).json()
+    assert state["requests"] == {
+        "graph:/{id}/posts": 2,
+        "graph:/{id}": 1,
+        "x:search_recent": 1,
+    }
+    assert state["x_posts_read"] == len(found["data"])
+
+
+def test_a_post_listing_reports_comment_and_reaction_counts(sim):
+    listed = _graph(
+        sim,
+        "/posts",
+        limit=5,
+        fields="id,comments.filter(stream).limit(0).summary(true),"
+        "reactions.limit(0).summary(total_count)",
+    ).json()["data"]
+    for post in listed:
+        walked = requests.get(
+            f"{sim.url}/v24.0/{post['id']}/comments",
+            params={"access_token": FB_TOKEN, "filter": "stream", "limit": 100},
+            timeout=10,
+        ).json()["data"]
+        assert post["comments"]["data"] == []
+        # counts include nothing hidden here, so they equal a walk (when under 100)
+        if len(walked) < 100:
+            assert post["comments"]["summary"]["total_count"] >= len(walked)
+        assert isinstance(post["reactions"]["summary"]["total_count"], int)
+    assert any(post["comments"]["summary"]["total_count"] > 0 for post in listed)
+
+
+def test_an_expansion_the_simulator_does_not_serve_is_refused(sim):
+    answer = _graph(sim, "/posts", fields="id,comments.limit(5)")
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == 100

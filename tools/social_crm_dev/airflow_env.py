@@ -6,9 +6,11 @@ Metadata lives in SQLite inside that home: nothing to install, and `dag.test()` 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 
@@ -58,13 +60,36 @@ def airflow_cli() -> str:
 POOLS_FILE = Path(str(resources.files("social_crm.orchestration") / "airflow_pools.json"))
 
 
+def _airflow(*command: str) -> None:
+    env = {**os.environ, **environment()}
+    proc = subprocess.run(
+        [airflow_cli(), *command], env=env, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+        raise RuntimeError(f"`airflow {command[0]} {command[1]}` failed:\n{tail}")
+
+
 def migrate_metadata_db() -> None:
     """Create or upgrade Airflow's metadata database and our API pools (idempotent)."""
-    env = {**os.environ, **environment()}
-    for command in (["db", "migrate"], ["pools", "import", str(POOLS_FILE)]):
-        proc = subprocess.run(
-            [airflow_cli(), *command], env=env, capture_output=True, text=True, check=False
-        )
-        if proc.returncode != 0:
-            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-            raise RuntimeError(f"`airflow {' '.join(command)}` failed:\n{tail}")
+    _airflow("db", "migrate")
+    _airflow("pools", "import", str(POOLS_FILE))
+
+
+def store_connections(connections: dict[str, str]) -> list[str]:
+    """Save connections given as `AIRFLOW_CONN_<ID>` variables (JSON values) in the metadata
+    database, replacing those of the same id, so the UI lists them and a scheduler's tasks
+    find them; returns their ids. The file handed to Airflow is readable by us only and
+    deleted at once."""
+    prefix = "AIRFLOW_CONN_"
+    found = {
+        name.removeprefix(prefix).lower(): json.loads(value)
+        for name, value in connections.items()
+        if name.startswith(prefix)
+    }
+    with tempfile.TemporaryDirectory(dir=airflow_home()) as folder:
+        file = Path(folder) / "connections.json"
+        file.touch(mode=0o600)
+        file.write_text(json.dumps(found))
+        _airflow("connections", "import", "--overwrite", str(file))
+    return sorted(found)

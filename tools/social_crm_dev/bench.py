@@ -32,7 +32,7 @@ from social_crm.warehouse import migrations
 from social_crm_dev import alert_quality, local_warehouse, queue_truth
 from social_crm_dev import settings as dev_settings
 from social_crm_dev.demo import connection_env, simulator
-from social_crm_dev.simulator.config import WORLD_START, WorldConfig
+from social_crm_dev.simulator.config import BRANDS, WORLD_START, WorldConfig
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 
@@ -51,7 +51,8 @@ for group in ("page", "posts", "feed"):
 for group in ("tweets", "followers"):
     lines += extraction.run_x(group)
 read = sum(int(line.split(": ")[1].split(" read")[0]) for line in lines)
-print(json.dumps({"seconds": time.monotonic() - started, "records": read,
+new = sum(int(line.split(" read, ")[1].split(" new")[0]) for line in lines)
+print(json.dumps({"seconds": time.monotonic() - started, "records": read, "new": new,
                   "peak_rss_mb": peak_rss_mb()}))
 """
 
@@ -343,6 +344,42 @@ def bench_live(url: str, world: World, cycles: int = LIVE_CYCLES) -> dict:
     }
 
 
+# records per page the walks ask for (Graph `limit`, X `max_results`): the least calls new
+# records can come in
+PAGE_RECORDS = 100
+
+
+def bench_hourly_calls(url: str) -> dict:
+    """One hourly extraction (every group of `extract_facebook` and `extract_x`) after an hour
+    of the world in a steady state: the API requests it made, by endpoint (the simulator counts
+    them), the X Posts it read, the records it found new; and a floor for that activity: one
+    request per brand for each listing a run must look at (page, posts, visitor posts,
+    mentions) plus one per page of new records."""
+    import requests
+
+    before = requests.get(f"{url}/_admin/state", timeout=30).json()
+    requests.post(f"{url}/_admin/advance", json={"minutes": 60}, timeout=30)
+    run = extract_in_child()
+    after = requests.get(f"{url}/_admin/state", timeout=30).json()
+    calls = {
+        endpoint: n - before["requests"].get(endpoint, 0)
+        for endpoint, n in after["requests"].items()
+        if n > before["requests"].get(endpoint, 0)
+    }
+    floor = 4 * len(BRANDS) + -(-run["new"] // PAGE_RECORDS)
+    total = sum(calls.values())
+    return {
+        "calls": total,
+        "calls_by_endpoint": dict(sorted(calls.items(), key=lambda item: -item[1])),
+        "x_posts_read": after["x_posts_read"] - before["x_posts_read"],
+        "records_read": run["records"],
+        "records_new": run["new"],
+        "calls_per_new_record": total / max(run["new"], 1),
+        "floor_calls": floor,
+        "calls_vs_floor": total / floor,
+    }
+
+
 def bench_alert_quality(world: World) -> dict:
     """The spike alerts the live DAG would have raised over the world's quarter, every 10
     minutes, on the slots the pipeline built (its own sentiment scores), against the
@@ -441,8 +478,10 @@ def run(events: int) -> dict:
             results["noop_build_s"] = time.monotonic() - began
             results["noop_build_steps_s"] = built["step_seconds"]
             progress(f"nightly with no new data {results['noop_build_s']:.0f}s", started)
+            progress("an hourly extraction in a steady state: API calls", started)
+            results["hourly_api"] = bench_hourly_calls(url)
             world = World(config)
-            world.advance(1)  # as the simulator was, for the incremental build
+            world.advance(1, seconds=3600)  # as the simulator is now
             progress("spike alerts over the quarter, on the pipeline's slots", started)
             results["alert_quality"] = bench_alert_quality(world)
             progress(f"live cycles every {LIVE_CYCLE}", started)
@@ -499,12 +538,9 @@ def nightly_through_the_dag(db: warehouse.WarehouseUrl) -> dict:
     from social_crm_dev import dag_runs
 
     log_file = repo_root() / ".local" / "logs" / "bench-nightly-dag.log"
-    previous = os.environ[warehouse.URL_ENV]
-    os.environ[warehouse.URL_ENV] = db.libpq()
-    try:
-        outcome = dag_runs.run_isolated("social_crm_nightly", log_file)
-    finally:
-        os.environ[warehouse.URL_ENV] = previous
+    outcome = dag_runs.run_isolated(
+        "social_crm_nightly", log_file, env={warehouse.URL_ENV: db.libpq()}
+    )
     if not outcome.succeeded:
         raise RuntimeError(f"the nightly DAG did not succeed ({outcome.state}): see {log_file}")
     kinds: dict[str, float] = {}
@@ -586,6 +622,15 @@ def write(results: dict) -> Path:
             f" {dag_incremental['seconds'] / dag_full['seconds']:.0%} of the DAG's full)"
             " | <= 1.25x; <= 10% at 10M events |",
         ]
+    if "hourly_api" in results:
+        api = results["hourly_api"]
+        lines.append(
+            f"| an hourly extraction in a steady state (an hour of the world's activity):"
+            f" API requests; per new record; against the floor for that activity"
+            f" | {api['calls']:,} ({api['records_new']:,} new records, {api['x_posts_read']:,}"
+            f" X Posts read); {api['calls_per_new_record']:.2f}; {api['calls_vs_floor']:.1f}x"
+            f" the floor of {api['floor_calls']:,} | <= 1.5x |"
+        )
     if "noop_build_s" in results:
         lines.append(
             f"| nightly with no new data (the fixed cost of a run) | {results['noop_build_s']:.0f}"
@@ -699,6 +744,16 @@ def missed_targets(results: dict) -> list[str]:
     if results["incremental_vs_full"] > 0.05:
         out.append(_incremental_explained(results))
     out += _dag_path_explained(results)
+    api = results.get("hourly_api")
+    if api and api["calls_vs_floor"] > 1.5:
+        out.append(
+            f"- **An hourly extraction makes {api['calls']:,} API requests,"
+            f" {api['calls_vs_floor']:.1f}x the floor of {api['floor_calls']:,}** for"
+            f" {api['records_new']:,} new records. By endpoint: "
+            + ", ".join(f"`{e}` {n:,}" for e, n in list(api["calls_by_endpoint"].items())[:6])
+            + ". The Facebook walk lists the posts of its whole window and asks each for its"
+            " comments and reactions, changed or not."
+        )
     sent = results.get("sentiment")
     if sent and (sent["messages_per_s"] < 2000 or sent["peak_rss_mb"] > 500):
         out.append(

@@ -39,7 +39,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_airflow(args: argparse.Namespace) -> int:
-    from social_crm_dev import airflow_env
+    """`airflow standalone` on our dags folder; after a demo, with the demo world's simulator
+    running where the connections the demo saved point, and its CRM drop folder, so an
+    extraction DAG unpaused in the UI runs."""
+    import contextlib
+    import subprocess
+
+    from social_crm.paths import local_dir
+    from social_crm_dev import airflow_env, demo
+    from social_crm_dev.simulator.config import WorldConfig
 
     os.environ.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin")
     os.environ["AIRFLOW__API__PORT"] = str(args.port)
@@ -52,8 +60,24 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     cli = airflow_env.airflow_cli()
     # standalone starts its components as `airflow ...` from PATH: put our venv first
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(cli), os.environ.get("PATH", "")])
-    os.execv(cli, [cli, "standalone"])
-    return 0  # not reached
+    world = demo.demo_world()
+    with contextlib.ExitStack() as running:
+        if world is None:
+            print("No demo world yet: `make demo` saves the connections facebook_graph and x_api")
+            print("    and then this command runs the simulator they point at.")
+        else:
+            config = WorldConfig(seed=world["seed"], scale=world["scale"], days=world["days"])
+            url = running.enter_context(
+                demo.simulator(
+                    config,
+                    local_dir() / "logs" / "simulator.log",
+                    port=dev_settings.load().simulator_port,
+                )
+            )
+            os.environ["CRM_DROP_DIR"] = str(demo.world_dir(config.seed, config.scale) / "crm")
+            print(f"Simulator of the demo's world at {url}: the connections facebook_graph and")
+            print(f"    x_api point at it; CRM drop folder {os.environ['CRM_DROP_DIR']}")
+        return subprocess.call([cli, "standalone"])
 
 
 def _world(args: argparse.Namespace):  # noqa: ANN202

@@ -1,5 +1,7 @@
 """Run a DAG once, in-process, with `dag.test()` (demo, tests, backfill of one interval).
 
+Each task's log is also written where a worker writes it (the `log_filename_template` path
+under the logs folder), so the Airflow UI shows the logs of these runs as of a scheduler's.
 `run_isolated` runs it in a child process whose Airflow logs go to a file, so a terminal shows
 one summary line per task instead of thousands of log lines.
 """
@@ -11,9 +13,12 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from social_crm.paths import dags_dir
 from social_crm_dev import airflow_env
@@ -26,6 +31,7 @@ class DagRunOutcome:
     dag_id: str
     state: str
     tasks: dict[str, str] = field(default_factory=dict)
+    run_id: str = ""
     # each task's run time as Airflow recorded it, and the run's from its start to its end
     task_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
@@ -75,26 +81,87 @@ def run_in_process(
     # again: about 0.8 s a task (py-spy). Objects alive now are set aside for the run.
     gc.freeze()
     try:
-        run = dag.test(logical_date=logical_date)
+        with _task_logs_in_files():
+            run = dag.test(logical_date=logical_date)
     finally:
         gc.unfreeze()
     instances = run.get_task_instances()
     return DagRunOutcome(
         dag_id=dag_id,
         state=str(run.state),
+        run_id=run.run_id,
         tasks={ti.task_id: str(ti.state) for ti in instances},
         task_seconds={ti.task_id: ti.duration for ti in instances if ti.duration is not None},
         seconds=(run.end_date - run.start_date).total_seconds(),
     )
 
 
+class _TaskLogStream:
+    """A binary stream for the log: this process's standard output (the one of the moment), and
+    while a task runs, also that task's log file."""
+
+    def __init__(self) -> None:
+        self.file: BinaryIO | None = None
+
+    def write(self, data: bytes) -> int:
+        out = getattr(sys.stdout, "buffer", None)
+        if out is not None:
+            out.write(data)
+        if self.file is not None:
+            self.file.write(data)
+        return len(data)
+
+    def flush(self) -> None:
+        out = getattr(sys.stdout, "buffer", None)
+        if out is not None:
+            out.flush()
+        if self.file is not None:
+            self.file.flush()
+
+
+@contextmanager
+def _task_logs_in_files() -> Iterator[None]:
+    """`dag.test()` runs each task in this process and logs to the terminal only: the UI then
+    finds no log ("Log file not found"). Logging goes (as JSON lines, as a worker writes them)
+    to a stream that, while a task runs, also writes the file the UI reads for that task and
+    try."""
+    from airflow.sdk.definitions import dag as dag_module
+    from airflow.sdk.log import configure_logging, init_log_file
+    from airflow.utils.helpers import log_filename_template_renderer
+
+    render = log_filename_template_renderer()
+    run_task = dag_module._run_task
+
+    def run_task_logged(*, ti: Any, task: Any, run_triggerer: bool = False) -> Any:
+        with init_log_file(render(ti=ti)).open("ab") as handle:
+            # a stream of its own for each task (dag.test() sets logging up again as it goes,
+            # and Airflow's set-up ignores a stream it was given before); a logger that keeps
+            # it writes to the terminal only once the task is done
+            stream = _TaskLogStream()
+            stream.file = handle
+            configure_logging(json_output=True, output=stream, cache_logger_on_first_use=False)
+            try:
+                return run_task(ti=ti, task=task, run_triggerer=run_triggerer)
+            finally:
+                stream.file = None
+
+    dag_module._run_task = run_task_logged
+    try:
+        yield
+    finally:
+        dag_module._run_task = run_task
+
+
 def run_isolated(
-    dag_id: str, log_file: Path, logical_date: datetime | None = None
+    dag_id: str,
+    log_file: Path,
+    logical_date: datetime | None = None,
+    env: dict[str, str] | None = None,
 ) -> DagRunOutcome:
     """Run `dag_id` in a child process, its full log in `log_file`; `logical_date` as in
-    `run_in_process`."""
+    `run_in_process`; `env` added to the child's environment."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    env = airflow_env.environment()
+    child_env = {**os.environ, **airflow_env.environment(), **(env or {})}
     airflow_env.migrate_metadata_db()
     with open(log_file, "w") as handle:
         proc = subprocess.run(
@@ -107,7 +174,7 @@ def run_isolated(
             ],
             stdout=handle,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **env},
+            env=child_env,
             check=False,
         )
     for line in reversed(log_file.read_text(errors="replace").splitlines()):

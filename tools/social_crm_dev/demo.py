@@ -31,6 +31,7 @@ from social_crm_dev import (
     influence_quality,
     local_warehouse,
 )
+from social_crm_dev import settings as dev_settings
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.truth import write_world
@@ -53,12 +54,32 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 @contextmanager
-def simulator(config: WorldConfig, log_file: Path, x_window_seconds: float = 1.0) -> Iterator[str]:
-    """Run `social-crm serve-api` in a child process; yields its base URL. Its X project is
-    pro (follower lists, full-archive search); its 15-minute request windows last
-    `x_window_seconds` (time passes faster: limits are met and waited out in minutes)."""
-    port = _free_port()
+def simulator(
+    config: WorldConfig,
+    log_file: Path,
+    x_window_seconds: float = 1.0,
+    port: int | None = None,
+) -> Iterator[str]:
+    """Run `social-crm serve-api` in a child process on `port` (default: a free one); yields
+    its base URL. Its X project is pro (follower lists, full-archive search); its 15-minute
+    request windows last `x_window_seconds` (time passes faster: limits are met and waited
+    out in minutes)."""
+    if port is None:
+        port = _free_port()
+    elif not _port_is_free(port):
+        raise RuntimeError(
+            f"port {port} of the demo's simulator is in use; set SOCIAL_CRM_SIMULATOR_PORT"
+        )
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "w") as log:
         proc = subprocess.Popen(
@@ -311,11 +332,26 @@ def print_where_to_look() -> None:
     print(f'    marts (SQL): psql {url} -c "table marts.people"')
 
 
+def _world_marker() -> Path:
+    return local_dir() / "demo" / "warehouse-world.json"
+
+
+def demo_world() -> dict | None:
+    """The world (seed, scale, days, simulator version) the demo's warehouse holds, if any."""
+    marker = _world_marker()
+    return json.loads(marker.read_text()) if marker.exists() else None
+
+
+def world_dir(seed: int, scale: float) -> Path:
+    """Where the demo writes a world's CRM export and truth."""
+    return local_dir() / "demo" / f"world-{seed}-{scale}"
+
+
 def _fresh_for_this_world(where: warehouse.WarehouseUrl, world: dict) -> bool:
     """Empty the embedded demo warehouse when it holds another world's records (another seed,
     scale, length or simulator version); never touches a warehouse that is not ours."""
-    marker = local_dir() / "demo" / "warehouse-world.json"
-    known = json.loads(marker.read_text()) if marker.exists() else None
+    marker = _world_marker()
+    known = demo_world()
     if known == world or not local_warehouse.is_embedded(where):
         return False
     admin = dataclasses.replace(where, database="postgres").libpq()
@@ -344,16 +380,20 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     airflow_env.migrate_metadata_db()
 
     config = WorldConfig(seed=seed, scale=scale, days=days)
-    world_dir = local_dir() / "demo" / f"world-{seed}-{scale}"
-    step(f"simulated world seed={seed} scale={scale}: CRM export and truth in {world_dir}")
-    write_world(World(config), world_dir, progress=lambda m: print(f"    {m}", flush=True))
-    os.environ["CRM_DROP_DIR"] = str(world_dir / "crm")
+    folder = world_dir(seed, scale)
+    step(f"simulated world seed={seed} scale={scale}: CRM export and truth in {folder}")
+    write_world(World(config), folder, progress=lambda m: print(f"    {m}", flush=True))
+    os.environ["CRM_DROP_DIR"] = str(folder / "crm")
 
     outcomes = []
     world_now = WORLD_START + timedelta(seconds=World(config).clock)
-    with simulator(config, logs / "simulator.log") as url:
+    port = dev_settings.load().simulator_port
+    with simulator(config, logs / "simulator.log", port=port) as url:
         print(f"    simulator API at {url} (log: {logs / 'simulator.log'})")
         os.environ.update(connection_env(url, days))
+        # the UI lists them, and `make airflow` (which runs this simulator) finds them
+        stored = airflow_env.store_connections(connection_env(url, days))
+        print(f"    Airflow connections {', '.join(stored)} saved, pointing at it")
         for dag_id in DAGS:
             log_file = logs / f"demo-{dag_id}.log"
             step(f"DAG {dag_id} (dag.test(); full log: {log_file})")
@@ -383,9 +423,9 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
         print_marts()
         step("identity links and review queue against the simulator's truth")
         with warehouse.connect() as conn:
-            for line in identity_quality.measure(conn, world_dir, "marts").lines():
+            for line in identity_quality.measure(conn, folder, "marts").lines():
                 print(f"    {line}")
-            rho, profiles = influence_quality.spearman(conn, world_dir)
+            rho, profiles = influence_quality.spearman(conn, folder)
         step("influence against the simulator's truth")
         print(f"    Spearman {rho:.3f} over {profiles:,} profiles with >= 5 interactions received")
         print_where_to_look()

@@ -21,6 +21,9 @@ class DevSettings:
     demo_scale: float  # DEMO_SCALE: world size of `make demo` (1.0 = ~2,000 customers)
     bench_events: int  # BENCH_SCALE: engagement events of `make bench`
     pg_port: int | None  # SOCIAL_CRM_PG_PORT: the embedded PostgreSQL's port (else a free one)
+    # SOCIAL_CRM_SIMULATOR_PORT: the port of the demo's simulator (the demo and `make airflow`),
+    # which the Airflow connections the demo saves name
+    simulator_port: int
     airflow_home: str | None  # AIRFLOW_HOME: the local Airflow's home (else .local/airflow)
     # SENTIMENT_DATA_DIR: the shared human-labelled sentiment data (else ../shared/sentiment
     # beside the checkout), read by the sentiment training script, tests and benchmark
@@ -48,6 +51,7 @@ def load(env: Mapping[str, str] | None = None) -> DevSettings:
         demo_scale=_number(env, "DEMO_SCALE", float, 1.0),
         bench_events=_number(env, "BENCH_SCALE", int, 1_000_000),
         pg_port=_number(env, "SOCIAL_CRM_PG_PORT", int, None),
+        simulator_port=_number(env, "SOCIAL_CRM_SIMULATOR_PORT", int, 8799),
         airflow_home=env.get("AIRFLOW_HOME") or None,
         sentiment_data_dir=env.get("SENTIMENT_DATA_DIR") or None,
     )

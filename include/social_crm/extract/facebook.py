@@ -1,12 +1,18 @@
 """Facebook Pages extraction: page snapshot, daily insights, posts and visitor posts with their
 comments (and replies) and reactions, and the profiles of the people who engaged.
 
-Incremental by a look-back window: posts created since (newest seen - lookback_days) are walked
-again with all their comments and reactions, so new items and edits land as new versions. An
-item no longer returned is looked up by id (`?ids=`, 50 at a time, then one by one when the
-batch lookup names a missing alias) and lands as a tombstone only when the Graph API answers
-that it does not exist; a reaction, which has no id of its own, only when a second walk of its
-post's reactions agrees. The first run walks everything.
+Incremental by a look-back window: the posts created since (newest seen - lookback_days) are
+listed again, each with the counts of its comments and reactions (field expansion:
+`comments.filter(stream).limit(0).summary(true)`, `reactions.limit(0).summary(total_count)`).
+A post's comments (reactions) are walked again only when their count moved since the last walk,
+or when the post's periodic re-walk is due (every `recheck_hours` on average, spread over the
+day): a count does not move when a comment is edited, or deleted and another written, and
+Meta's counts may include deleted comments. So an hourly run costs what changed plus a bounded
+share of re-walks, and edits and deletions still land within a day. New items and edits land
+as new versions. An item no longer returned is looked up by id (`?ids=`, 50 at a time, then one
+by one when the batch lookup names a missing alias) and lands as a tombstone only when the
+Graph API answers that it does not exist; a reaction, which has no id of its own, only when a
+second walk of its post's reactions agrees. The first run walks everything.
 
 A Page token reads `id` and `name` of the people who engage with the Page's content, nothing
 more (developers.facebook.com/docs/graph-api/reference/user: email, location and the rest need
@@ -16,6 +22,7 @@ the person's own login); we ask for no more than that.
 from __future__ import annotations
 
 import logging
+import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
@@ -43,6 +50,40 @@ REACTION_TYPES = {"LIKE", "LOVE", "HAHA", "WOW", "SAD", "ANGRY", "CARE", "THANKF
 PROFILE_FIELDS = "id,name"  # all a Page token may read of the people who engage
 LOOKUP_BATCH = 50  # Graph's limit for ?ids=
 ACTIVITY_AHEAD = 3  # posts whose comments and reactions are fetched while one post is landed
+POST_FIELDS = "id,message,created_time,updated_time,from"
+# the counts a post listing reports with each post (the edges' `summary.total_count`)
+COMMENT_COUNT = "comments.filter(stream).limit(0).summary(true)"
+REACTION_COUNT = "reactions.limit(0).summary(total_count)"
+
+
+def recheck_period(post_id: str, hours: int) -> timedelta:
+    """How long a post's comments (reactions) may go unwalked while their count stands still:
+    its own share of `hours`, between half and 1.5 times it, so the posts walked together once
+    come due at different hours."""
+    return timedelta(hours=hours * (0.5 + zlib.crc32(post_id.encode()) % 1000 / 1000))
+
+
+def needs_walk(
+    seen: int | None,
+    known: int | None,
+    walked_at: datetime | None,
+    now: datetime,
+    period: timedelta,
+) -> bool:
+    """Whether an edge of a post must be walked: its count is unknown or moved since the last
+    walk, it was never walked, or its periodic re-walk is due (a period of 0: every run)."""
+    if seen is None or seen != known or walked_at is None or period <= timedelta(0):
+        return True
+    return now - walked_at >= period
+
+
+@dataclass
+class _Counts:
+    """A post's counts as listed now, and what the last walks saw."""
+
+    comments: int | None = None
+    reactions: int | None = None
+    known: tuple | None = None  # (comments_total, comments_walked_at, reactions_total, ...)
 
 
 @dataclass(frozen=True)
@@ -50,6 +91,7 @@ class FacebookSettings:
     page_ids: tuple[str, ...]
     lookback_days: int = 30
     page_size: int = 100
+    recheck_hours: int = 24
 
 
 def parse_graph_time(value: Any) -> datetime:
@@ -177,7 +219,13 @@ class FacebookExtractor(Extractor):
         comments, not their reactions: where new messages to answer appear, at a fraction of
         the calls."""
         entity = "posts" if edge == "posts" else "visitor_posts"
-        with self.connect() as c_posts, self.connect() as c_comments, self.connect() as c_reactions:
+        with (
+            self.connect() as c_posts,
+            self.connect() as c_comments,
+            self.connect() as c_reactions,
+            self.connect() as c_counts,
+        ):
+            c_counts.autocommit = True  # look-ups only
             mark = read_watermark(c_posts, SOURCE, entity).get("last_event_at")
             since = mark - timedelta(days=self.settings.lookback_days) if mark else None
             if recent_days is not None:
@@ -194,19 +242,26 @@ class FacebookExtractor(Extractor):
                 ) as reactions,
             ):
                 newest = mark
+                walk_reactions = reactions is not None
+                server_now = self.client.server_now()
+                now = self.interval[1] or server_now
+                # a backfill of a past interval walks every post: counts describe today
+                backfill = now < server_now - timedelta(hours=self.settings.recheck_hours)
+                fields = ",".join(
+                    [POST_FIELDS, COMMENT_COUNT, *([REACTION_COUNT] if walk_reactions else [])]
+                )
+                skipped = 0
                 for page_id in self.settings.page_ids:
-                    params: dict[str, Any] = {
-                        "limit": self.settings.page_size,
-                        "fields": "id,message,created_time,updated_time,from",
-                    }
+                    params: dict[str, Any] = {"limit": self.settings.page_size, "fields": fields}
                     if since:
                         params["since"] = int(since.timestamp())
                     if self.interval[1]:
                         params["until"] = int(self.interval[1].timestamp())
                     clean = True
                     for page in self.client.graph_pages(f"{page_id}/{edge}", params):
-                        post_ids = []
+                        listed: dict[str, _Counts] = {}
                         for item in page.items:
+                            counts = _counts_of(item)
                             record = land_or_quarantine(
                                 posts, item, lambda i, p=page_id: _post_record(i, p)
                             )
@@ -215,19 +270,36 @@ class FacebookExtractor(Extractor):
                                 continue
                             newest = max(filter(None, (newest, record.event_at)))
                             people.add(_author_id(item))
-                            post_ids.append(record.natural_key)
-                        for post_id, comment_pages, reaction_pages in self._activity_walks(
-                            post_ids, reactions=reactions is not None
-                        ):
-                            self._activity(
+                            listed[record.natural_key] = counts
+                        if not backfill:
+                            _known_counts(c_counts, listed)
+                        walks = {}
+                        for post_id, counts in listed.items():
+                            known = counts.known or (None, None, None, None)
+                            period = recheck_period(post_id, self.settings.recheck_hours)
+                            wanted = (
+                                needs_walk(counts.comments, known[0], known[1], now, period),
+                                walk_reactions
+                                and needs_walk(counts.reactions, known[2], known[3], now, period),
+                            )
+                            if any(wanted):
+                                walks[post_id] = wanted
+                            else:
+                                skipped += 1
+                        for post_id, comment_pages, reaction_pages in self._activity_walks(walks):
+                            walked = self._activity(
                                 post_id, comment_pages, reaction_pages, comments, reactions, people
                             )
+                            _remember_counts(
+                                post_id, listed[post_id], walked, now, comments, reactions
+                            )
                         log.info(
-                            "facebook %s %s: page %d, %d posts so far",
+                            "facebook %s %s: page %d, %d posts so far, %d of them unchanged",
                             page_id,
                             edge,
                             page.number,
                             posts.result.records_in,
+                            skipped,
                         )
                     if clean:
                         posts.reconcile(page_id, since, self.interval[1])
@@ -239,12 +311,13 @@ class FacebookExtractor(Extractor):
         return results
 
     def _activity_walks(
-        self, post_ids: list[str], *, reactions: bool = True
-    ) -> Iterator[tuple[str, PrefetchedPages, PrefetchedPages | None]]:
-        """(post id, its comment pages, its reaction pages or None) in order, with the walks
-        of the next ACTIVITY_AHEAD posts already running: the API works on them while one post
-        is landed."""
-        running: deque[tuple[str, PrefetchedPages, PrefetchedPages | None]] = deque()
+        self, walks: dict[str, tuple[bool, bool]]
+    ) -> Iterator[tuple[str, PrefetchedPages | None, PrefetchedPages | None]]:
+        """(post id, its comment pages, its reaction pages) in order, for the posts and edges
+        `walks` asks for ({post id: (comments?, reactions?)}; an edge not asked for: None), with
+        the walks of the next ACTIVITY_AHEAD posts already running: the API works on them
+        while one post is landed."""
+        running: deque[tuple[str, PrefetchedPages | None, PrefetchedPages | None]] = deque()
         comment_params = {
             "filter": "stream",
             "limit": self.settings.page_size,
@@ -252,17 +325,19 @@ class FacebookExtractor(Extractor):
         }
         reaction_params = {"limit": self.settings.page_size, "summary": "total_count"}
         try:
-            for post_id in post_ids:
+            for post_id, (with_comments, with_reactions) in walks.items():
                 running.append(
                     (
                         post_id,
                         PrefetchedPages(
                             self.client.graph_pages(f"{post_id}/comments", comment_params)
-                        ),
+                        )
+                        if with_comments
+                        else None,
                         PrefetchedPages(
                             self.client.graph_pages(f"{post_id}/reactions", reaction_params)
                         )
-                        if reactions
+                        if with_reactions
                         else None,
                     )
                 )
@@ -274,31 +349,38 @@ class FacebookExtractor(Extractor):
                 running.popleft()
         finally:
             for _, comment_pages, reaction_pages in running:
-                comment_pages.close()
-                if reaction_pages is not None:
-                    reaction_pages.close()
+                for pages in (comment_pages, reaction_pages):
+                    if pages is not None:
+                        pages.close()
 
     def _activity(
         self,
         post_id: str,
-        comment_pages: Iterable[Page],
+        comment_pages: Iterable[Page] | None,
         reaction_pages: Iterable[Page] | None,
         comments: LandingBatch,
         reactions: LandingBatch | None,
         people: set[str],
-    ) -> None:
-        clean = True
-        for page in comment_pages:
-            for item in page.items:
-                record = land_or_quarantine(comments, item, lambda i: _comment_record(i, post_id))
-                if record is None:
-                    clean = False
-                else:
-                    people.add(_author_id(item))
-        if clean:
-            comments.reconcile(post_id)
+    ) -> tuple[bool, bool]:
+        """Land a post's walked comments and reactions; returns whether each edge was walked
+        completely (its deletions then reconciled)."""
+        comments_done = reactions_done = False
+        if comment_pages is not None:
+            clean = True
+            for page in comment_pages:
+                for item in page.items:
+                    record = land_or_quarantine(
+                        comments, item, lambda i: _comment_record(i, post_id)
+                    )
+                    if record is None:
+                        clean = False
+                    else:
+                        people.add(_author_id(item))
+            if clean:
+                comments.reconcile(post_id)
+                comments_done = True
         if reaction_pages is None or reactions is None:
-            return
+            return comments_done, reactions_done
         clean, walk = True, _CountedWalk()
         for page in reaction_pages:
             walk.see(page)
@@ -311,6 +393,8 @@ class FacebookExtractor(Extractor):
         # complete by the API's own count: an empty or cut-short answer reconciles nothing
         if clean and walk.complete:
             reactions.reconcile(post_id)
+            reactions_done = True
+        return comments_done, reactions_done
 
     # --- people ---------------------------------------------------------------------------
 
@@ -420,6 +504,60 @@ class _CountedWalk:
     @property
     def complete(self) -> bool:
         return self.total == len(self.ids)
+
+
+def _counts_of(item: Any) -> _Counts:
+    """Take the listed counts out of a post (they are not part of the post's record: a new
+    comment would otherwise make a new version of the post)."""
+    if not isinstance(item, dict):
+        return _Counts()
+    return _Counts(_total(item.pop("comments", None)), _total(item.pop("reactions", None)))
+
+
+def _total(edge: Any) -> int | None:
+    summary = edge.get("summary") if isinstance(edge, dict) else None
+    count = summary.get("total_count") if isinstance(summary, dict) else None
+    return count if isinstance(count, int) else None
+
+
+def _known_counts(conn: Any, listed: dict[str, _Counts]) -> None:
+    """Fill each listed post's `known` from what the last walks recorded."""
+    if not listed:
+        return
+    rows = conn.execute(
+        "select post_id, comments_total, comments_walked_at, reactions_total,"
+        " reactions_walked_at from meta.facebook_post_activity where post_id = any(%s)",
+        (list(listed),),
+    ).fetchall()
+    for post_id, *known in rows:
+        listed[post_id].known = tuple(known)
+
+
+def _remember_counts(
+    post_id: str,
+    counts: _Counts,
+    walked: tuple[bool, bool],
+    now: datetime,
+    comments: LandingBatch,
+    reactions: LandingBatch | None,
+) -> None:
+    """Record the counts of the edges walked completely, with the batch that landed them."""
+    if walked[0]:
+        comments.with_commit(
+            "insert into meta.facebook_post_activity (post_id, comments_total,"
+            " comments_walked_at) values (%s, %s, %s) on conflict (post_id) do update set"
+            " comments_total = excluded.comments_total,"
+            " comments_walked_at = excluded.comments_walked_at",
+            (post_id, counts.comments, now),
+        )
+    if walked[1] and reactions is not None:
+        reactions.with_commit(
+            "insert into meta.facebook_post_activity (post_id, reactions_total,"
+            " reactions_walked_at) values (%s, %s, %s) on conflict (post_id) do update set"
+            " reactions_total = excluded.reactions_total,"
+            " reactions_walked_at = excluded.reactions_walked_at",
+            (post_id, counts.reactions, now),
+        )
 
 
 def _is_missing_node(exc: ApiError) -> bool:

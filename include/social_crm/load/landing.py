@@ -119,6 +119,7 @@ class LandingBatch:
         self._buffer: list[tuple] = []
         self._quarantine: list[tuple[str, str]] = []
         self._reconcile: list[tuple[str, datetime | None, datetime | None]] = []
+        self._with_commit: list[tuple[str, tuple]] = []
         self._lock_key = f"landing:{source}:{entity}"
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -213,6 +214,11 @@ class LandingBatch:
     def set_watermark(self, **values: Any) -> None:
         self.result.watermark.update(values)
 
+    def with_commit(self, statement: str, params: tuple) -> None:
+        """Run `statement` in the transaction that commits this batch (bookkeeping of what the
+        walk saw, which must not outlive a batch that failed)."""
+        self._with_commit.append((statement, params))
+
     # --- internals ------------------------------------------------------------------------
 
     def _flush(self) -> None:
@@ -283,6 +289,8 @@ class LandingBatch:
             " records_quarantined = %s, records_tombstoned = %s where batch_id = %s",
             (r.records_in, r.landed, r.duplicate, r.quarantined, r.tombstoned, r.batch_id),
         )
+        for statement, params in self._with_commit:
+            conn.execute(statement, params)
         if r.watermark:
             wm = r.watermark
             conn.execute(

@@ -68,7 +68,12 @@ def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
             f"connection '{creds.connection_id}': page id {bad[0][:40]!r} is not a Graph id "
             "(digits only)"
         )
-    walk = FacebookSettings(pages, lookback_days=options.lookback_days, page_size=options.page_size)
+    walk = FacebookSettings(
+        pages,
+        lookback_days=options.lookback_days,
+        page_size=options.page_size,
+        recheck_hours=options.recheck_hours,
+    )
     return FacebookExtractor(_client(creds, options), warehouse.connect, walk, interval)
 
 

@@ -11,6 +11,14 @@ Today's profile (Graph v24, a Page access token), never kinder than the real API
   Page (developers.facebook.com/docs/graph-api/reference/user).
 - `?ids=` naming an id that does not exist fails whole with `(#803) Some of the aliases you
   requested do not exist: ...`; a single missing node answers `(#100)` subcode 33.
+- A post listing expands `comments` and `reactions` as fields with `.limit(0)` and
+  `.summary(...)` (developers.facebook.com/docs/graph-api/guides/field-expansion; the
+  comments edge's `summary.total_count`, with `.filter(stream)` counting replies too:
+  developers.facebook.com/docs/graph-api/reference/object/comments). Strictly: the counts are
+  of everything ever written, deleted comments and withdrawn reactions included (Meta: the
+  count "can be greater than or equal to" what a walk returns, "due to comment privacy or
+  deletion"), so a count that did not move does not mean nothing changed. Any other
+  expansion is refused.
 """
 
 from __future__ import annotations
@@ -179,7 +187,7 @@ class GraphApi:
             params,
             path,
             lambda p: (p.created, p.id),
-            self._post_json,
+            self._post_listing_json(params),
         )
 
     def _feed(self, node: str, params: dict[str, str], path: str) -> Response:
@@ -190,8 +198,57 @@ class GraphApi:
             params,
             path,
             lambda p: (p.created, p.id),
-            self._post_json,
+            self._post_listing_json(params),
         )
+
+    def _post_listing_json(self, params: dict[str, str]):  # noqa: ANN202 - a post -> JSON
+        """A listed post as JSON, with the edge counts its `fields` expand."""
+        expanded = {}
+        for field in (f for f in params.get("fields", "").split(",") if "." in f):
+            edge, *modifiers = field.split(".")
+            allowed = {
+                "comments": {"limit(0)", "summary(true)", "filter(stream)", "filter(toplevel)"},
+                "reactions": {"limit(0)", "summary(true)", "summary(total_count)"},
+            }.get(edge)
+            if allowed is None or not set(modifiers) <= allowed or "limit(0)" not in modifiers:
+                raise graph_error(
+                    f"(#100) The simulator expands comments and reactions with .limit(0) and"
+                    f" .summary() only, not {field}",
+                    100,
+                )
+            if not any(m.startswith("summary(") for m in modifiers):
+                raise graph_error(f"(#100) {field} asks for no summary: it returns nothing", 100)
+            # comments count top-level ones unless .filter(stream) (the edge's default)
+            expanded[edge] = "filter(stream)" in modifiers
+
+        def as_json(post: Post) -> dict:
+            body = self._post_json(post)
+            if expanded:
+                full = self.world.post(post.id)  # its comments and reactions
+                if "comments" in expanded:
+                    written = [
+                        c
+                        for c in full.comments
+                        if c.created <= self.world.clock
+                        and (expanded["comments"] or c.parent_id is None)
+                    ]
+                    body["comments"] = {
+                        "data": [],
+                        "summary": {
+                            "order": "chronological",
+                            "total_count": len(written),
+                            "can_comment": True,
+                        },
+                    }
+                if "reactions" in expanded:
+                    given = [r for r in full.reactions if r.at <= self.world.clock]
+                    body["reactions"] = {
+                        "data": [],
+                        "summary": {"total_count": len(given), "viewer_reaction": "NONE"},
+                    }
+            return body
+
+        return as_json
 
     def _comments(self, node: str, params: dict[str, str], path: str) -> Response:
         if params.get("order") == "reverse_chronological":

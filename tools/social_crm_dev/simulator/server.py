@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 import time
+from collections import Counter
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -61,6 +62,8 @@ class SimulatorServer:
         self.x = XApi(world)
         self._apply_fault_flags()
         self._thread: threading.Thread | None = None
+        # the API requests served, by endpoint (what a client's run costs in calls)
+        self.requests: Counter[str] = Counter()
 
     @property
     def port(self) -> int:
@@ -111,6 +114,8 @@ class SimulatorServer:
             return Response(404 if parts else 200, {}), Decision()
         if parts[:1] == ["_admin"]:
             return self._admin(method, parts[1:], body), Decision()
+        with self.lock:
+            self.requests[_endpoint(parts, params)] += 1
         if method != "GET":
             return Response(405, {"error": "only GET is served"}), Decision()
         if parts[:1] == ["2"]:
@@ -333,7 +338,21 @@ class SimulatorServer:
             "faults": self.faults.config.as_dict(),
             "calls": self.faults.calls,
             "injected": dict(self.faults.injected),
+            "requests": dict(self.requests),
+            "x_posts_read": self.x_profile.posts_read_in_all(),
         }
+
+
+def _endpoint(parts: list[str], params: dict[str, str]) -> str:
+    """The endpoint a request asked for, ids left out: `x:search_recent`,
+    `graph:/{id}/comments`, `graph:/{id}` (one object), `graph:?ids=` (several)."""
+    if parts[:1] == ["2"]:
+        return f"x:{endpoint_of(parts[1:]) or '/'.join(parts)}"
+    if params.get("ids"):
+        return "graph:?ids="
+    if len(parts) <= 2:
+        return "graph:/{id}"
+    return "graph:/{id}/" + "/".join(parts[2:3])
 
 
 def _redact(text: str) -> str:

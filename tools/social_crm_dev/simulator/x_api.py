@@ -118,6 +118,9 @@ class XProfile:
     def posts_read(self, month: str) -> int:
         return self._posts_by_month.get(month, 0)
 
+    def posts_read_in_all(self) -> int:
+        return sum(self._posts_by_month.values())
+
 
 def client_forbidden(tier: str) -> Response:
     return Response(
