@@ -353,7 +353,7 @@ def bench_hourly_calls(url: str) -> dict:
     """One hourly extraction (every group of `extract_facebook` and `extract_x`) after an hour
     of the world in a steady state: the API requests it made, by endpoint (the simulator counts
     them), the X Posts it read, the records it found new; and a floor for that activity: one
-    request per brand for each listing a run must look at (page, posts, visitor posts,
+    request per brand for each thing a run must look at (page, insights, posts, visitor posts,
     mentions) plus one per page of new records."""
     import requests
 
@@ -366,7 +366,7 @@ def bench_hourly_calls(url: str) -> dict:
         for endpoint, n in after["requests"].items()
         if n > before["requests"].get(endpoint, 0)
     }
-    floor = 4 * len(BRANDS) + -(-run["new"] // PAGE_RECORDS)
+    floor = 5 * len(BRANDS) + -(-run["new"] // PAGE_RECORDS)
     total = sum(calls.values())
     return {
         "calls": total,
