@@ -8,8 +8,9 @@ an extraction DAG updates a raw Asset:
    gate (columns, keys, no future timestamps, each snapshot entity's newest batch within the
    band of its recent batches).
 2. `dbt_staging`: seeds, the staging models (Facebook and X: incremental tables that merge the
-   batches the raw gate passed; CRM: views), the social profiles and the messages' texts; a
-   `run` and a `test` task per model.
+   batches the raw gate passed; CRM: views), the social profiles and the messages' texts. Each
+   dbt group runs one `dbt build` (its `dbt_producer_watcher` task, dbt's whole log), then a
+   `run` task per model and a `test` task per model's tests report that node's result.
 3. `match_identities` (the Splink record linkage model scores profile-customer pairs), then
    `dbt_identity_links` (known accounts, staff decisions, the model's confident pairs).
 4. `apply_erasure_requests`, then `score_sentiment` (language, sentiment and intent of the
@@ -25,7 +26,8 @@ an extraction DAG updates a raw Asset:
 8. `generate_docs`: `dbt docs generate`; Data Docs are written by both validations.
 
 A failed test or expectation stops the run before publishing, so `marts` keeps the last good
-build; the failed task names the model, test or expectation. Models are retried, tests are not.
+build; the failed task names the model, test or expectation. A failed model's task is retried
+alone (`dbt run` of that model); the producer and the tests are not.
 If the 02:00 run has not published by 06:00 UTC, a deadline alert fires.
 
 * Warehouse: `WAREHOUSE_URL` (required; a task without it fails naming it).

@@ -751,8 +751,10 @@ def missed_targets(results: dict) -> list[str]:
             f" {api['calls_vs_floor']:.1f}x the floor of {api['floor_calls']:,}** for"
             f" {api['records_new']:,} new records. By endpoint: "
             + ", ".join(f"`{e}` {n:,}" for e, n in list(api["calls_by_endpoint"].items())[:6])
-            + ". The Facebook walk lists the posts of its whole window and asks each for its"
-            " comments and reactions, changed or not."
+            + ". X: each run reads its whole look-back window again (`search_all` with"
+            " `lookback_days`), and the follower walk lists every author's followers each run;"
+            " Facebook: the post listings of the look-back window, and the posts whose counts"
+            " moved or whose re-walk is due."
         )
     sent = results.get("sentiment")
     if sent and (sent["messages_per_s"] < 2000 or sent["peak_rss_mb"] > 500):
@@ -807,9 +809,10 @@ def _dag_path_explained(results: dict) -> list[str]:
                 for kind, seconds in sorted(kinds.items(), key=lambda item: -item[1])[:8]
             )
             + f"; {dag_run['seconds'] - sum(kinds.values()):.0f} s between tasks (`dag.test()`"
-            " runs one task at a time). Each group's `dbt build` parses the project again (the"
-            " run's `as_of` var changes, and dbt's partial parsing starts over when vars"
-            " change), which run_all does once for its three builds."
+            " runs one task at a time, a node task and its scheduling about 0.3 s each). A"
+            " group's `dbt build` also costs more than run_all's: Cosmos copies the project,"
+            " starts dbt in the task and pushes each node's result to XCom; the first task of"
+            " the run pays the imports run_all paid once."
         )
     return out
 
