@@ -253,7 +253,6 @@ def dbt_task_group(
         ),
         operator_args={
             "pre_execute": _use_warehouse,
-            "install_deps": False,
             # the model tasks look once and, the producer being done, need no triggerer
             "deferrable": False,
             "poke_interval": 5,
