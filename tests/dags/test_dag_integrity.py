@@ -48,13 +48,12 @@ def test_every_dag_follows_the_rules(dagbag):
 def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
     """Cosmos renders the dbt project from the manifest: every model gets a run task followed
     by its test task, inside the staging or marts group; scoring sits between the groups."""
-    import json
 
-    from social_crm.transform.dbt_manifest import ensure_manifest
+    from social_crm.transform.dbt_manifest import load_manifest
 
     dag = dagbag.dags["social_crm_nightly"]
     task_ids = set(dag.task_ids)
-    nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
+    nodes = load_manifest()["nodes"].values()
     models = {n["name"] for n in nodes if n["resource_type"] == "model"}
     for model in models:
         runs = [t for t in task_ids if t.endswith(f".{model}.run")]

@@ -505,9 +505,9 @@ def run(events: int) -> dict:
 
 def incremental_models() -> list[str]:
     """The dbt models materialized incrementally, from the project's manifest."""
-    from social_crm.transform.dbt_manifest import ensure_manifest
+    from social_crm.transform.dbt_manifest import load_manifest
 
-    nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
+    nodes = load_manifest()["nodes"].values()
     return sorted(
         n["name"]
         for n in nodes

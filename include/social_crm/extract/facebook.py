@@ -8,11 +8,11 @@ A post's comments (reactions) are walked again only when their count moved since
 or when the post's periodic re-walk is due (every `recheck_hours` on average, spread over the
 day): a count does not move when a comment is edited, or deleted and another written, and
 Meta's counts may include deleted comments. So an hourly run costs what changed plus a bounded
-share of re-walks, and edits and deletions still land within a day. New items and edits land
-as new versions. An item no longer returned is looked up by id (`?ids=`, 50 at a time, then one
-by one when the batch lookup names a missing alias) and lands as a tombstone only when the
-Graph API answers that it does not exist; a reaction, which has no id of its own, only when a
-second walk of its post's reactions agrees. The first run walks everything.
+share of re-walks, and edits and deletions still land within 1.5 x recheck_hours. New items
+and edits land as new versions. An item no longer returned is looked up by id (`?ids=`, 50 at
+a time, then one by one when the batch lookup names a missing alias) and lands as a tombstone
+only when the Graph API answers that it does not exist; a reaction, which has no id of its
+own, only when a second walk of its post's reactions agrees. The first run walks everything.
 
 A Page token reads `id` and `name` of the people who engage with the Page's content, nothing
 more (developers.facebook.com/docs/graph-api/reference/user: email, location and the rest need
@@ -26,7 +26,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -77,13 +77,20 @@ def needs_walk(
     return now - walked_at >= period
 
 
+# the edges whose counts a post listing reports, in the order of `_activity_walks`' pairs
+EDGES = ("comments", "reactions")
+
+
 @dataclass
 class _Counts:
-    """A post's counts as listed now, and what the last walks saw."""
+    """A post's counts as listed now, and what the last walks saw, per edge."""
 
-    comments: int | None = None
-    reactions: int | None = None
-    known: tuple | None = None  # (comments_total, comments_walked_at, reactions_total, ...)
+    seen: dict[str, int | None]
+    # edge: (its count at the last complete walk, when that walk was)
+    known: dict[str, tuple[int | None, datetime | None]] = field(default_factory=dict)
+
+    def wants(self, edge: str, now: datetime, period: timedelta) -> bool:
+        return needs_walk(self.seen.get(edge), *self.known.get(edge, (None, None)), now, period)
 
 
 @dataclass(frozen=True)
@@ -275,12 +282,10 @@ class FacebookExtractor(Extractor):
                             _known_counts(c_counts, listed)
                         walks = {}
                         for post_id, counts in listed.items():
-                            known = counts.known or (None, None, None, None)
                             period = recheck_period(post_id, self.settings.recheck_hours)
                             wanted = (
-                                needs_walk(counts.comments, known[0], known[1], now, period),
-                                walk_reactions
-                                and needs_walk(counts.reactions, known[2], known[3], now, period),
+                                counts.wants("comments", now, period),
+                                walk_reactions and counts.wants("reactions", now, period),
                             )
                             if any(wanted):
                                 walks[post_id] = wanted
@@ -510,8 +515,8 @@ def _counts_of(item: Any) -> _Counts:
     """Take the listed counts out of a post (they are not part of the post's record: a new
     comment would otherwise make a new version of the post)."""
     if not isinstance(item, dict):
-        return _Counts()
-    return _Counts(_total(item.pop("comments", None)), _total(item.pop("reactions", None)))
+        return _Counts({})
+    return _Counts({edge: _total(item.pop(edge, None)) for edge in EDGES})
 
 
 def _total(edge: Any) -> int | None:
@@ -529,8 +534,11 @@ def _known_counts(conn: Any, listed: dict[str, _Counts]) -> None:
         " reactions_walked_at from meta.facebook_post_activity where post_id = any(%s)",
         (list(listed),),
     ).fetchall()
-    for post_id, *known in rows:
-        listed[post_id].known = tuple(known)
+    for post_id, comments_total, comments_at, reactions_total, reactions_at in rows:
+        listed[post_id].known = {
+            "comments": (comments_total, comments_at),
+            "reactions": (reactions_total, reactions_at),
+        }
 
 
 def _remember_counts(
@@ -542,22 +550,15 @@ def _remember_counts(
     reactions: LandingBatch | None,
 ) -> None:
     """Record the counts of the edges walked completely, with the batch that landed them."""
-    if walked[0]:
-        comments.with_commit(
-            "insert into meta.facebook_post_activity (post_id, comments_total,"
-            " comments_walked_at) values (%s, %s, %s) on conflict (post_id) do update set"
-            " comments_total = excluded.comments_total,"
-            " comments_walked_at = excluded.comments_walked_at",
-            (post_id, counts.comments, now),
-        )
-    if walked[1] and reactions is not None:
-        reactions.with_commit(
-            "insert into meta.facebook_post_activity (post_id, reactions_total,"
-            " reactions_walked_at) values (%s, %s, %s) on conflict (post_id) do update set"
-            " reactions_total = excluded.reactions_total,"
-            " reactions_walked_at = excluded.reactions_walked_at",
-            (post_id, counts.reactions, now),
-        )
+    for edge, done, batch in zip(EDGES, walked, (comments, reactions), strict=True):
+        if done and batch is not None:
+            batch.with_commit(
+                f"insert into meta.facebook_post_activity (post_id, {edge}_total,"  # noqa: S608
+                f" {edge}_walked_at) values (%s, %s, %s) on conflict (post_id) do update set"
+                f" {edge}_total = excluded.{edge}_total,"
+                f" {edge}_walked_at = excluded.{edge}_walked_at",
+                (post_id, counts.seen.get(edge), now),
+            )
 
 
 def _is_missing_node(exc: ApiError) -> bool:

@@ -11,7 +11,6 @@ lands the same messages); a platform with no connection at all is skipped, not f
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -84,9 +83,9 @@ def score_sentiment() -> dict[str, int]:
 def nightly_inputs_missing() -> list[str]:
     """The tables the live models read that only the nightly builds and that do not exist yet
     (from the dbt manifest: the parents outside the live selections)."""
-    from social_crm.transform.dbt_manifest import ensure_manifest
+    from social_crm.transform.dbt_manifest import load_manifest
 
-    nodes = json.loads(ensure_manifest().read_text())["nodes"]
+    nodes = load_manifest()["nodes"]
     live = set(LIVE_MESSAGES_SELECT) | set(LIVE_QUEUE_SELECT)
     needed = {
         f"{parent['schema']}.{parent['alias']}"

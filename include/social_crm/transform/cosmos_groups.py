@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from social_crm.paths import dbt_project_dir
-from social_crm.transform.dbt_manifest import ensure_manifest
+from social_crm.transform.dbt_manifest import ensure_manifest, load_manifest
 from social_crm.transform.dbt_selections import INDIRECT_SELECTION
 
 # how long a model task waits for the producer's result of its model before it fails (the
@@ -74,9 +74,7 @@ def _tests_the_build_runs(producer: Any) -> dict[str, list[str]]:
     """Cosmos waits for every test of a model before its `test` task reports, counting a
     relationship test to a model of a later group, which this group's build does not run:
     keep the tests whose parents are all built by this group or before it."""
-    import json
-
-    manifest = json.loads(ensure_manifest().read_text())
+    manifest = load_manifest()
     group = {getattr(task, "model_unique_id", None) for task in _tasks(producer.task_group)}
     built = set(group)
     pending = list(group - {None})
@@ -275,8 +273,7 @@ def dbt_task_group(
     for task in tasks:
         if is_test_task(task):
             task.retries = 0
-        if task is not producer and task.task_id != producer.task_id + "_done":
-            if not task.upstream_task_ids:
-                # the first nodes of the build wait for it
-                producer >> task
+        if task is not producer and not task.upstream_task_ids:
+            # the first nodes of the build wait for it (its `_done` gate already follows it)
+            producer >> task
     return group

@@ -8,10 +8,13 @@ the next parse without a manual step.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from social_crm.paths import dbt_project_dir, local_dir
 
@@ -74,3 +77,16 @@ def ensure_manifest() -> Path:
         os.replace(Path(target) / "manifest.json", path)
     log.info("dbt manifest written to %s", path)
     return path
+
+
+def load_manifest() -> dict[str, Any]:
+    """The up-to-date manifest (`ensure_manifest`), parsed; parsed again only when the file
+    changed (a DAG file renders three dbt groups from it at every parse). Read it, never
+    change it: callers share it."""
+    path = ensure_manifest()
+    return _parsed(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed(path: str, mtime_ns: int) -> dict[str, Any]:  # noqa: ARG001 - the cache key
+    return json.loads(Path(path).read_text())

@@ -352,7 +352,7 @@ def _endpoint(parts: list[str], params: dict[str, str]) -> str:
         return "graph:?ids="
     if len(parts) <= 2:
         return "graph:/{id}"
-    return "graph:/{id}/" + "/".join(parts[2:3])
+    return "graph:/{id}/" + parts[2]
 
 
 def _redact(text: str) -> str:
