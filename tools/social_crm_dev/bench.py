@@ -8,6 +8,7 @@ build), so they compare like with like on whatever machine runs it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import platform
@@ -412,10 +413,10 @@ def run(events: int) -> dict:
     # queue and its alerts are measured on the same world as the builds
     config = WorldConfig(seed=7, scale=scale, days=98, crises=12, reply_outages=2)
     server = local_warehouse.use(start=True)
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server.libpq(), autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    db = server.__class__(server.host, server.port, server.user, server.password, name)
+    db = create_database(server, f"bench_{uuid.uuid4().hex[:8]}")
+    # the same raw data for the nightly DAG, built the way Airflow runs it (copied once
+    # extracted)
+    dag_db = dataclasses.replace(db, database=f"{db.database}_dag")
     os.environ["WAREHOUSE_URL"] = db.libpq()
     results: dict = {"events_target": events, "scale": scale, "machine": machine()}
     try:
@@ -439,8 +440,7 @@ def run(events: int) -> dict:
             os.environ.update(connection_env(url, config.days))
             results["extraction"] = extract_in_child()
             progress(f"extracted {results['extraction']['records']:,} records", started)
-            # the same raw data for the nightly DAG, built the way Airflow runs it
-            dag_db = copy_database(server, db)
+            create_database(server, dag_db.database, template=db)
             from social_crm.orchestration import nightly
 
             began = time.monotonic()
@@ -466,7 +466,7 @@ def run(events: int) -> dict:
             )
             progress(f"incremental build {results['incremental_build_s']:.0f}s", started)
             results["dag_incremental"] = nightly_through_the_dag(dag_db)
-            drop_database(server, dag_db)
+            drop_database(server, dag_db)  # its disk back now: no later step reads it
             progress(
                 f"incremental build through the DAG {results['dag_incremental']['seconds']:.0f}s",
                 started,
@@ -497,8 +497,8 @@ def run(events: int) -> dict:
             results["bi_latency"] = bench_bi(conn)
     finally:
         os.environ[warehouse.URL_ENV] = server.libpq()
-        with psycopg.connect(server.libpq(), autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
+        for made in (dag_db, db):
+            drop_database(server, made)
     results["total_s"] = time.monotonic() - started
     return results
 
@@ -515,14 +515,15 @@ def incremental_models() -> list[str]:
     )
 
 
-def copy_database(
-    server: warehouse.WarehouseUrl, db: warehouse.WarehouseUrl
+def create_database(
+    server: warehouse.WarehouseUrl, name: str, template: warehouse.WarehouseUrl | None = None
 ) -> warehouse.WarehouseUrl:
-    """A copy of `db` (PostgreSQL's template copy: no session may be open on it)."""
-    name = f"{db.database}_dag"
+    """A new database `name` on `server`, empty or a copy of `template` (PostgreSQL's template
+    copy: no session may be open on it)."""
+    copy = f' template "{template.database}"' if template else ""
     with psycopg.connect(server.libpq(), autocommit=True) as admin:
-        admin.execute(f'create database "{name}" template "{db.database}"')
-    return server.__class__(server.host, server.port, server.user, server.password, name)
+        admin.execute(f'create database "{name}"{copy}')
+    return dataclasses.replace(server, database=name)
 
 
 def drop_database(server: warehouse.WarehouseUrl, db: warehouse.WarehouseUrl) -> None:
