@@ -175,8 +175,9 @@ class ApiOptions:
     lookback_days: int = 30
     page_size: int = 100
     # Facebook: hours between full walks of a post's comments and reactions whose counts did
-    # not move (on average; each post has its own period, between half and 1.5 times this;
-    # 0: every run walks every post)
+    # not move (on average; each post has its own period, between half and 1.5 times this).
+    # X: the age of a Post at its first re-check by id (then at twice, four times ... that,
+    # within lookback_days). 0: every run walks the whole look-back window
     recheck_hours: int = 24
     page_ids: tuple[str, ...] = ()
     # X: the project's access tier (its endpoints and monthly Post cap), a cap of our own below
@@ -185,6 +186,7 @@ class ApiOptions:
     monthly_read_cap: int = 0
     full_archive: bool = False
     follower_walks: str = "off"
+    follower_walk_days: int = 7  # X: an account's followers are walked again this often
     max_attempts: int = 8
     backoff_base: float = 0.5
     rate_limit_wait: float = 60.0
@@ -216,7 +218,7 @@ class ApiOptions:
                 )
         if options.recheck_hours < 0:
             raise SettingError(f"connection '{connection_id}': extra recheck_hours must be >= 0")
-        for name in ("lookback_days", "page_size", "max_attempts"):
+        for name in ("lookback_days", "page_size", "max_attempts", "follower_walk_days"):
             if getattr(options, name) < 1:
                 raise SettingError(f"connection '{connection_id}': extra {name} must be >= 1")
         return options

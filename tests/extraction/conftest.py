@@ -100,6 +100,7 @@ class Pipeline:
                     "tier": "pro",
                     "full_archive": True,
                     "follower_walks": "authors",
+                    "recheck_hours": recheck_hours,
                     **(x_settings or {}),
                 },
             ),

@@ -1,8 +1,11 @@
 """A full extraction equals the simulator's truth; reruns land nothing; the world advancing
 lands only new and edited records and tombstones for deletions."""
 
+from datetime import timedelta
+
 import pytest
 
+from social_crm_dev.simulator.config import WORLD_START
 from tests.extraction.conftest import assert_matches_truth, truth_of
 
 pytestmark = pytest.mark.integration
@@ -106,3 +109,59 @@ def test_hours_later_new_comments_land_and_few_posts_are_walked(pipeline, sim, t
     walked = sim.requests["graph:/{id}/comments"] - requests_before.get("graph:/{id}/comments", 0)
     # the posts with new comments, not all of them
     assert walked < posts / 4
+
+
+def test_an_hour_later_x_reads_the_new_posts_not_the_window(pipeline, sim, tmp_path):
+    pipeline.x.tweets()
+    before = truth_of(sim, tmp_path / "before")
+    sim.world.advance(0, seconds=3600)
+    read_before = sim.x_profile.posts_read_in_all()
+    pipeline.x.tweets()
+    after = truth_of(sim, tmp_path / "after")
+    new = (after.messages("x", {"mention"}) | after.answers("x")) - (
+        before.messages("x", {"mention"}) | before.answers("x")
+    )
+    read = sim.x_profile.posts_read_in_all() - read_before
+    assert new and new <= pipeline.alive("x_tweets")
+    window = len(pipeline.alive("x_tweets"))
+    assert read < window / 10, f"{read} Posts read for {len(new)} new of {window}"
+
+
+def test_a_post_deleted_after_it_landed_is_tombstoned_at_its_next_recheck(pipeline, sim):
+    pipeline.x.tweets()
+    # a Post 30 hours old: its re-checks come at 2 days old, then 4, 8 ...
+    now = WORLD_START + timedelta(seconds=sim.world.clock)
+    tweet = pipeline.rows(
+        "select natural_key from raw.x_tweets where event_at < %s order by event_at desc limit 1",
+        now - timedelta(hours=30),
+    )[0][0]
+    sim.hide([tweet])
+    sim.world.advance(0, seconds=12 * 3600)  # 42 hours old: not re-checked yet
+    pipeline.x.tweets()
+    alive_before_its_recheck = tweet in pipeline.alive("x_tweets")
+    sim.world.advance(0, seconds=7 * 3600)  # 49 hours old: its 2-day re-check passed
+    pipeline.x.tweets()
+    assert alive_before_its_recheck and tweet not in pipeline.alive("x_tweets")
+
+
+def test_an_hour_later_no_follower_list_is_walked_again(pipeline, sim):
+    pipeline.x.tweets()
+    pipeline.x.followers()
+    walked = sim.requests["x:followers"]
+    sim.world.advance(0, seconds=3600)
+    pipeline.x.tweets()
+    pipeline.x.followers()
+    assert walked > 0 and sim.requests["x:followers"] == walked
+
+
+def test_every_follower_list_is_walked_again_within_its_period(pipeline, sim):
+    pipeline.x.tweets()
+    pipeline.x.followers()
+    accounts = pipeline.scalar("select count(*) from meta.x_follower_walks")
+    first = pipeline.scalar("select max(walked_at) from meta.x_follower_walks")
+    sim.world.advance(11)  # past 1.5 x the default 7 days
+    pipeline.x.followers()
+    again = pipeline.scalar(
+        "select count(*) from meta.x_follower_walks where walked_at > %s", first
+    )
+    assert again == accounts

@@ -81,7 +81,8 @@ def test_people_who_engage_are_read_as_id_and_name_only(sim, db):
 
 
 def test_transient_empty_answers_and_cut_walks_delete_nothing(sim, db):
-    pipeline = Pipeline(sim, db)
+    # every run walks every window in full: each answer is a chance to delete wrongly
+    pipeline = Pipeline(sim, db, recheck_hours=0)
     pipeline.run()
     sim.configure_faults(FaultConfig(empty_rate=0.3, cut_walk_rate=0.5, seed=5))
     pipeline.run()

@@ -22,7 +22,6 @@ the person's own login); we ask for no more than that.
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
@@ -34,6 +33,7 @@ from social_crm.extract import graph_metrics
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiError, Page
 from social_crm.extract.read_ahead import PrefetchedPages
+from social_crm.extract.recheck import needs_walk, recheck_period
 from social_crm.extract.records import (
     GRAPH_ID,
     InvalidRecord,
@@ -54,27 +54,6 @@ POST_FIELDS = "id,message,created_time,updated_time,from"
 # the counts a post listing reports with each post (the edges' `summary.total_count`)
 COMMENT_COUNT = "comments.filter(stream).limit(0).summary(true)"
 REACTION_COUNT = "reactions.limit(0).summary(total_count)"
-
-
-def recheck_period(post_id: str, hours: int) -> timedelta:
-    """How long a post's comments (reactions) may go unwalked while their count stands still:
-    its own share of `hours`, between half and 1.5 times it, so the posts walked together once
-    come due at different hours."""
-    return timedelta(hours=hours * (0.5 + zlib.crc32(post_id.encode()) % 1000 / 1000))
-
-
-def needs_walk(
-    seen: int | None,
-    known: int | None,
-    walked_at: datetime | None,
-    now: datetime,
-    period: timedelta,
-) -> bool:
-    """Whether an edge of a post must be walked: its count is unknown or moved since the last
-    walk, it was never walked, or its periodic re-walk is due (a period of 0: every run)."""
-    if seen is None or seen != known or walked_at is None or period <= timedelta(0):
-        return True
-    return now - walked_at >= period
 
 
 # the edges whose counts a post listing reports, in the order of `_activity_walks`' pairs

@@ -29,6 +29,7 @@ from typing import Any
 
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiError, UsageCapExceeded
+from social_crm.extract.recheck import checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord, land_or_quarantine, require_id
 from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
 
@@ -43,6 +44,11 @@ RECENT_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may differ a little
 END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
+# what every read of Posts asks for: their fields, and their authors (`includes.users`)
+WITH_AUTHORS = {"expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
+# a run that follows another reads again from this long before the newest Post seen: search
+# may list a Post a little after it was written, behind newer ones
+SETTLE = timedelta(minutes=5)
 LIVE_WATERMARK = "tweets_live"  # the live walk's own since_id (meta.watermarks)
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
 TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
@@ -58,6 +64,8 @@ class XSettings:
     monthly_read_cap: int = 0  # 0: the tier's Post cap
     full_archive: bool = False
     follower_walks: str = "off"  # off | brands | authors
+    recheck_hours: int = 24  # a Post's first re-check, at this age (0: every run walks all)
+    follower_walk_days: int = 7  # an account's followers are walked again this often
 
     @property
     def read_cap(self) -> int:
@@ -139,7 +147,10 @@ class XExtractor(Extractor):
     settings: XSettings
 
     def tweets(self) -> list[BatchResult]:
-        """Mentions and brand replies for every brand in the window, and their authors."""
+        """Mentions and brand replies for every brand, and their authors. A first run (and a
+        backfill of a past interval, and every run with `recheck_hours` 0) walks the whole
+        look-back window; a run that follows one reads what is new since the newest Post seen,
+        then looks up again the Posts whose re-check is due (deletions, changed metrics)."""
         now = self.client.server_now(fresh=True)  # one HEAD request a run
         budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
@@ -148,10 +159,24 @@ class XExtractor(Extractor):
                 self._batch(c_users, "users") as users,
             ):
                 mark = read_watermark(c_tweets, SOURCE, "tweets")
-                start, end = self._window(mark.get("last_event_at"), now)
                 newest_id = int(mark.get("since_id") or 0)
                 newest_at = mark.get("last_event_at")
+                checked_at = _stored_time(mark.get("cursor_value"))
+                hours = self.settings.recheck_hours
+                end = self.interval[1]
+                backfill = end is not None and end < now - timedelta(hours=hours)
+                steady = bool(hours and newest_at and checked_at and not backfill)
+                if steady:
+                    live = int(
+                        read_watermark(c_tweets, SOURCE, LIVE_WATERMARK).get("since_id") or 0
+                    )
+                    anchor = max(newest_at, snowflake_time(live)) if live else newest_at
+                    start, end = self._window(anchor, now, SETTLE)
+                else:
+                    lookback = timedelta(days=self.settings.lookback_days)
+                    start, end = self._window(newest_at, now, lookback)
                 spent = False
+                all_clean = True  # a quarantined Post is read again by a window walk
                 handles = self.settings.brand_handles
                 if end is not None and end <= start:
                     log.warning(
@@ -174,9 +199,20 @@ class XExtractor(Extractor):
                         newest_at = seen_at
                     if clean:
                         tweets.reconcile(handle, start, end)
+                    all_clean = all_clean and clean
+                if steady and not spent:
+                    try:
+                        all_clean &= self._recheck(checked_at, now, tweets, users, budget)
+                    except BudgetSpent:
+                        spent = True
                 if not spent:
+                    # Posts are re-checked from now on (a backfill saw none after its end);
+                    # after a quarantine, the next run walks the whole window again ("")
+                    checked = None if backfill else now.isoformat()
                     tweets.set_watermark(
-                        since_id=str(newest_id) if newest_id else None, last_event_at=newest_at
+                        since_id=str(newest_id) if newest_id else None,
+                        last_event_at=newest_at,
+                        cursor_value=checked if all_clean else "",
                     )
         log.info(
             "x: %s reads used this month of %s",
@@ -184,6 +220,65 @@ class XExtractor(Extractor):
             f"{budget.cap:,}",
         )
         return [tweets.result, users.result]
+
+    def _recheck(
+        self,
+        since: datetime,
+        now: datetime,
+        tweets: LandingBatch,
+        users: LandingBatch,
+        budget: ReadBudget,
+    ) -> bool:
+        """Look up again (`GET /2/tweets?ids=`, 100 a request) the Posts of the look-back
+        window that passed a re-check point since the last run (ages `recheck_hours`, then
+        twice, four times ... that, up to `lookback_days`): a Post the API answers is gone is
+        tombstoned, one that changed lands as a new version. False when one was quarantined."""
+        first = timedelta(hours=self.settings.recheck_hours)
+        horizon = timedelta(days=self.settings.lookback_days)
+        with self.connect() as conn:  # a look-up beside the batch's transaction
+            rows = conn.execute(
+                "select natural_key, scope_key, event_at from (select distinct on (natural_key)"
+                " natural_key, scope_key, event_at, is_deleted from raw.x_tweets"
+                " where event_at >= %s order by natural_key, ingest_seq desc) as latest"
+                " where not is_deleted",
+                (since - horizon,),
+            ).fetchall()
+        handle_of = {
+            key: handle
+            for key, handle, created in rows
+            if checkpoint_due(created, since, now, first, horizon)
+        }
+        due = sorted(handle_of)
+        gone: set[str] = set()
+        clean = True
+        for begin in range(0, len(due), LOOKUP_BATCH):
+            chunk = due[begin : begin + LOOKUP_BATCH]
+            budget.check()
+            try:
+                body = self.client.get_json("tweets", {**WITH_AUTHORS, "ids": ",".join(chunk)})
+            except UsageCapExceeded as exc:
+                budget.spent(str(exc))
+            items = body.get("data") or []
+            budget.spend(len(items))
+            for item in items:
+                handle = handle_of.get(str(item.get("id")) if isinstance(item, dict) else "")
+                if handle is None:
+                    tweets.quarantine(str(item)[:2000], "a Post the lookup was not asked for")
+                    clean = False
+                    continue
+                record = land_or_quarantine(tweets, item, lambda i, h=handle: _tweet_record(i, h))
+                clean = clean and record is not None
+            for user in (body.get("includes") or {}).get("users") or []:
+                land_or_quarantine(users, user, _user_record)
+            gone |= not_found_ids(body) & set(chunk)
+        tweets.confirmed_gone(gone)
+        log.info(
+            "x: %d of %d Posts in the window re-checked, %d deleted at the source",
+            len(due),
+            len(rows),
+            len(gone),
+        )
+        return clean
 
     def new_tweets(self) -> list[BatchResult]:
         """The live walk: mentions and brand replies posted since the newest tweet any walk
@@ -205,7 +300,7 @@ class XExtractor(Extractor):
                 start = None
                 if not since_id or (oldest and snowflake_time(since_id) < oldest + WINDOW_MARGIN):
                     # no usable since_id: the look-back from now, as a first window walk reads
-                    start = self._window(None, now)[0]
+                    start = self._window(None, now, timedelta(days=self.settings.lookback_days))[0]
                     since_id = 0
                 newest_id = since_id
                 for handle in self.settings.brand_handles:
@@ -229,16 +324,16 @@ class XExtractor(Extractor):
         return [tweets.result, users.result]
 
     def _window(
-        self, newest_at: datetime | None, now: datetime
+        self, newest_at: datetime | None, now: datetime, lookback: timedelta
     ) -> tuple[datetime, datetime | None]:
-        """[start, end) of this run's walk: the look-back from the newest tweet seen (the
-        whole look-back from now on a first run), within what the endpoint serves."""
+        """[start, end) of this run's walk: `lookback` before the newest tweet seen (before
+        now on a first run), within what the endpoint serves."""
         end = self.interval[1]
         latest_end = now - END_TIME_GAP
         if end is not None and end > latest_end:
             end = latest_end
         anchor = min(newest_at, end or now) if newest_at else (end or now)
-        start = anchor - timedelta(days=self.settings.lookback_days)
+        start = anchor - lookback
         if not self.settings.full_archive:
             oldest = now - RECENT_WINDOW + WINDOW_MARGIN
             if start < oldest:
@@ -266,9 +361,7 @@ class XExtractor(Extractor):
         params: dict[str, Any] = {
             "query": query,
             "max_results": self.settings.page_size,
-            "expansions": "author_id",
-            "tweet.fields": TWEET_FIELDS,
-            "user.fields": USER_FIELDS,
+            **WITH_AUTHORS,
         }
         if since_id:
             params["since_id"] = str(since_id)
@@ -329,10 +422,15 @@ class XExtractor(Extractor):
 
     def followers(self) -> list[BatchResult]:
         """Followers of the brand accounts (follower_walks = brands) and also of every author
-        (authors); nothing when off."""
+        (authors); nothing when off. An account's followers are walked when it was never
+        walked, then again every `follower_walk_days` on average (each account its own period,
+        between half and 1.5 times that): a follower list costs a request per 1,000 followers
+        and the endpoint allows 15 requests in 15 minutes."""
         if self.settings.follower_walks == "off":
             log.info("x followers: follower_walks is off for this connection; nothing to walk")
             return []
+        now = self.client.server_now(fresh=True)
+        hours = self.settings.follower_walk_days * 24
         with self.connect() as c_follow, self.connect() as c_users:
             targets = list(self.settings.brand_user_ids)
             if self.settings.follower_walks == "authors":
@@ -344,11 +442,25 @@ class XExtractor(Extractor):
                         (list(self.settings.brand_user_ids),),
                     ).fetchall()
                 ]
+            walked = dict(
+                c_follow.execute(
+                    "select account_id, walked_at from meta.x_follower_walks"
+                    " where account_id = any(%s)",
+                    (targets,),
+                ).fetchall()
+            )
+            due = [t for t in targets if is_due(walked.get(t), now, recheck_period(t, hours))]
+            log.info(
+                "x followers: %d of %d accounts due for a walk (every %d days on average)",
+                len(due),
+                len(targets),
+                self.settings.follower_walk_days,
+            )
             with (
                 self._batch(c_follow, "followers", confirm_gone=self._gone_follows) as follows,
                 self._batch(c_users, "users") as users,
             ):
-                for n, target in enumerate(targets, start=1):
+                for n, target in enumerate(due, start=1):
                     clean = True
                     for item in self._follower_items(target):
                         if land_or_quarantine(users, item, _user_record) is None:
@@ -361,10 +473,17 @@ class XExtractor(Extractor):
                                 scope_key=target,
                             )
                         )
-                    if clean:
-                        follows.reconcile(target)
                     if n % 200 == 0:
-                        log.info("x followers: %d/%d accounts walked", n, len(targets))
+                        log.info("x followers: %d/%d accounts walked", n, len(due))
+                    if not clean:  # walked again next run, for what was quarantined
+                        continue
+                    follows.reconcile(target)
+                    follows.with_commit(
+                        "insert into meta.x_follower_walks (account_id, walked_at)"
+                        " values (%s, %s) on conflict (account_id)"
+                        " do update set walked_at = excluded.walked_at",
+                        (target, now),
+                    )
         return [follows.result, users.result]
 
     def _follower_items(self, target: str) -> Iterator[dict]:
@@ -416,6 +535,10 @@ def _tweet_record(item: Any, handle: str) -> RawRecord:
     if not isinstance(item.get("author_id"), str):
         raise InvalidRecord("missing 'author_id'")
     return RawRecord(tweet_id, {**item, "brand_handle": handle}, scope_key=handle, event_at=created)
+
+
+def _stored_time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
 def snowflake_time(tweet_id: int) -> datetime:

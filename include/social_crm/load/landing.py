@@ -119,6 +119,7 @@ class LandingBatch:
         self._buffer: list[tuple] = []
         self._quarantine: list[tuple[str, str]] = []
         self._reconcile: list[tuple[str, datetime | None, datetime | None]] = []
+        self._gone: set[str] = set()
         self._with_commit: list[tuple[str, tuple]] = []
         self._lock_key = f"landing:{source}:{entity}"
 
@@ -210,6 +211,11 @@ class LandingBatch:
                 "lookup at the source): a walk alone never proves a deletion"
             )
         self._reconcile.append((scope_key, since, until))
+
+    def confirmed_gone(self, natural_keys: set[str]) -> None:
+        """Records the source itself answered do not exist (a lookup by id said not found):
+        tombstoned when this batch commits, unless this batch also saw them."""
+        self._gone |= natural_keys
 
     def set_watermark(self, **values: Any) -> None:
         self.result.watermark.update(values)
@@ -316,12 +322,35 @@ class LandingBatch:
         log.info(r.summary())
 
     def _tombstone(self) -> int:
-        """Tombstones for the records alive in a reconciled scope (since <= event_at < until)
-        that this batch did not see and that `confirm_gone` confirms gone at the source.
+        """Tombstones for the records alive in raw that the source answered are gone: those
+        of `confirmed_gone`, and those of a reconciled scope (since <= event_at < until) that
+        this batch did not see and that `confirm_gone` confirms gone at the source.
         Candidates come from one statement for all scopes: one anti-join against the batch's
         rows (per scope, each would scan them all again: quadratic in a large batch)."""
-        if not self._reconcile:
+        gone = set(self._gone)
+        if self._reconcile:
+            gone |= self._confirmed_missing()
+        if not gone:
             return 0
+        r = self.result
+        return self.conn.execute(
+            sql.SQL(
+                "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
+                "   is_deleted, extracted_at, batch_id, source_api_version)"
+                " select natural_key, scope_key, event_at,"
+                "   jsonb_build_object('id', natural_key, 'deleted', true),"
+                "   'deleted:' || %(batch)s, true, now(), %(batch)s::uuid, %(version)s"
+                " from (select distinct on (r.natural_key) r.* from {table} as r"
+                "   where r.natural_key = any(%(gone)s)"
+                "   order by r.natural_key, r.ingest_seq desc) as latest"
+                " where not latest.is_deleted and not exists ("
+                "   select 1 from landing_rows as n where n.natural_key = latest.natural_key)"
+                " order by natural_key"
+            ).format(table=self.table),
+            {"gone": sorted(gone), "batch": r.batch_id, "version": self.api_version},
+        ).rowcount
+
+    def _confirmed_missing(self) -> set[str]:
         r = self.result
         scopes, sinces, untils = (list(column) for column in zip(*self._reconcile, strict=True))
         candidates = [
@@ -347,7 +376,7 @@ class LandingBatch:
             ).fetchall()
         ]
         if not candidates:
-            return 0
+            return set()
         assert self.confirm_gone is not None  # reconcile() refuses a batch without one
         gone = self.confirm_gone(candidates) & {c.natural_key for c in candidates}
         kept = len(candidates) - len(gone)
@@ -358,20 +387,7 @@ class LandingBatch:
                 r.entity,
                 kept,
             )
-        if not gone:
-            return 0
-        return self.conn.execute(
-            sql.SQL(
-                "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
-                "   is_deleted, extracted_at, batch_id, source_api_version)"
-                " select distinct on (r.natural_key) r.natural_key, r.scope_key, r.event_at,"
-                "   jsonb_build_object('id', r.natural_key, 'deleted', true),"
-                "   'deleted:' || %(batch)s, true, now(), %(batch)s::uuid, %(version)s"
-                " from {table} as r where r.natural_key = any(%(gone)s)"
-                " order by r.natural_key, r.ingest_seq desc"
-            ).format(table=self.table),
-            {"gone": sorted(gone), "batch": r.batch_id, "version": self.api_version},
-        ).rowcount
+        return gone
 
     def _mark_failed(self, exc: BaseException) -> None:
         r = self.result

@@ -90,6 +90,8 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         monthly_read_cap=options.monthly_read_cap,
         full_archive=options.full_archive,
         follower_walks=options.follower_walks,
+        recheck_hours=options.recheck_hours,
+        follower_walk_days=options.follower_walk_days,
     )
     return XExtractor(_client(creds, options), warehouse.connect, walk, interval)
 

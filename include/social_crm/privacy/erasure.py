@@ -39,6 +39,8 @@ IDENTITY_TABLES = {
     "intermediate.int_identity_known_accounts": "split_part(profile_key, ':', 2)",
     "intermediate.int_identity_links": "split_part(profile_key, ':', 2)",
 }
+# bookkeeping keyed by a person's account id
+ACCOUNT_KEYED_TABLES = {"meta.x_follower_walks": ("account_id",)}
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
@@ -75,7 +77,7 @@ def erase_requested(conn: psycopg.Connection) -> dict[str, int]:
                 f"delete from raw.{table} where scope_key in"  # noqa: S608
                 " (select customer_id from erased_customers)"
             ).rowcount
-        for table, columns in SOCIAL_TABLES.items():
+        for table, columns in {**SOCIAL_TABLES, **ACCOUNT_KEYED_TABLES}.items():
             deleted[table] = _delete_profiles(conn, table, columns)
         # sentiment scores and staff corrections are keyed by message only: found through
         # the messages, deleted before them

@@ -302,13 +302,19 @@ class XApi:
         body: dict = {"meta": meta}
         if data:
             body["data"] = data
-            if "author_id" in params.get("expansions", ""):
-                people = sorted({t.person for t in chunk if t.person is not None})
-                users = [self._user_json(p, params) for p in people]
-                brands = sorted({t.brand for t in chunk if t.person is None})
-                users += [self._brand_json(b, params) for b in brands]
-                body["includes"] = {"users": users}
+            body.update(self._author_includes(chunk, params))
         return Response(200, body)
+
+    def _author_includes(self, tweets: list[Message], params: dict[str, str]) -> dict:
+        """`includes.users` for `expansions=author_id` (search and lookup alike:
+        developer.x.com/en/docs/x-api/tweets/lookup/api-reference/get-tweets)."""
+        if not tweets or "author_id" not in params.get("expansions", "").split(","):
+            return {}
+        people = sorted({t.person for t in tweets if t.person is not None})
+        users = [self._user_json(p, params) for p in people]
+        brands = sorted({t.brand for t in tweets if t.person is None})
+        users += [self._brand_json(b, params) for b in brands]
+        return {"includes": {"users": users}}
 
     def _search_window(self, params: dict[str, str], archive: bool) -> tuple[int, int | None, int]:
         """start, end (world seconds) and since_id of a search, refused as X refuses them."""
@@ -359,7 +365,7 @@ class XApi:
                 params.get("ids", ""),
             )
         fields = set(params.get("tweet.fields", "").split(","))
-        data, errors = [], []
+        found, errors = [], []
         for tweet_id in ids:
             tweet = self._tweet_by_id(tweet_id)
             if tweet is None:
@@ -375,10 +381,11 @@ class XApi:
                     }
                 )
             else:
-                data.append(self._tweet_json(tweet, fields))
+                found.append(tweet)
         body: dict = {}
-        if data:
-            body["data"] = data
+        if found:
+            body["data"] = [self._tweet_json(t, fields) for t in found]
+            body.update(self._author_includes(found, params))
         if errors:
             body["errors"] = errors
         return Response(200, body)
