@@ -6,6 +6,7 @@ import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from social_crm.paths import local_dir
+from social_crm.quality import data_docs
 from social_crm.quality.gate import data_docs_dir
 from social_crm.serve import publish
 from social_crm_dev import dag_runs
@@ -60,7 +61,15 @@ def test_nightly_dag_builds_validates_and_publishes(
     # publishing replaces the tables: a new table oid means a new publish
     published_oid = pipeline.scalar("select 'marts.people'::regclass::oid")
     assert (local_dir() / "docs" / "dbt" / "static_index.html").exists()
-    assert (data_docs_dir() / "index.html").exists()
+    # the index lists this run's raw and marts validations, each table's page on disk
+    gates = [
+        r
+        for r in data_docs.load(data_docs_dir())
+        if r.run_name == f"social_crm_nightly {outcome.run_id}"
+    ]
+    assert sorted(r.gate for r in gates) == ["marts", "raw"]
+    assert all((data_docs_dir() / t.page).is_file() for r in gates for t in r.tables)
+    assert f"social_crm_nightly {outcome.run_id}" in (data_docs_dir() / "index.html").read_text()
 
     # a corrupt batch: the dbt test task that catches it fails (no retry), nothing is published
     pipeline.land_negative_order()

@@ -1,16 +1,20 @@
 """The quality gate: Great Expectations suites, built in code, run on `raw` before the build and
 on `marts_build` before anything is published. A failure names every failed expectation (table,
 column, check, observed value) so the person on call knows what to look at; every run also
-renders Data Docs to a folder (`data_docs_dir()`), the failed runs included."""
+renders its Data Docs pages to a folder (`data_docs_dir()`), the failed runs included, and adds
+itself to the offline index of the last runs (`data_docs.py`)."""
 
 from __future__ import annotations
 
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from social_crm import settings
+from social_crm.quality import data_docs
 from social_crm.warehouse import WarehouseUrl
 
 log = logging.getLogger(__name__)
@@ -47,6 +51,7 @@ def validate(
     condition}) checks only the matching rows of those tables."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
 
     context = gx.get_context(mode="ephemeral")
     docs = data_docs_dir()
@@ -94,24 +99,55 @@ def validate(
             result_format={"result_format": "COMPLETE", "partial_unexpected_count": 5},
         )
     )
-    run = checkpoint.run()
-    # Data Docs once for the whole checkpoint (the per-suite action renders the site once per
-    # suite: seconds of template compiling a gate)
-    context.build_data_docs(site_names=[DOCS_SITE])
+    now = datetime.now(UTC)
+    run = checkpoint.run(run_id=RunIdentifier(data_docs.run_name(name, now), now))
+    # this run's pages, once for the whole checkpoint (the per-suite action renders the site
+    # once per suite: seconds of template compiling a gate); GX's index is left out: it would
+    # drop every page not of this process, and it needs CDNs (ours: data_docs.record)
+    context.build_data_docs(site_names=[DOCS_SITE], build_index=False)
     result = GateResult()
-    for suite_result in run.run_results.values():
+    tables = []
+    for key, suite_result in run.run_results.items():
+        failed = 0
         for outcome in suite_result.results:
             result.checked += 1
             if not outcome.success:
+                failed += 1
                 result.failures.append(_describe(suite_result.suite_name, outcome))
+        tables.append(
+            data_docs.TablePage(
+                suite_result.suite_name,
+                len(suite_result.results),
+                failed,
+                _page(context, key, docs),
+            )
+        )
+    index = data_docs.record(
+        docs,
+        data_docs.GateRun(
+            name, run.run_id.run_name or name, now.isoformat(), tables, result.failures
+        ),
+    )
     log.info(
         "%s: %d expectations, %d failed; Data Docs: %s",
         name,
         result.checked,
         len(result.failures),
-        docs / "index.html",
+        index,
     )
     return result
+
+
+def _page(context, key, docs: Path) -> str:  # noqa: ANN001 - a GX context and result key
+    """A validation's page, relative to the Data Docs folder ("" when GX names none)."""
+    urls = context.get_docs_sites_urls(
+        resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False
+    )
+    url = (urls[0].get("site_url") or "") if urls else ""
+    path = Path(unquote(urlparse(url).path)) if url.startswith("file:") else None
+    if path is None or docs.resolve() not in path.resolve().parents:
+        return ""
+    return path.resolve().relative_to(docs.resolve()).as_posix()
 
 
 def _describe(table: str, outcome) -> str:  # noqa: ANN001 - a GX ExpectationValidationResult
