@@ -1,15 +1,18 @@
 """
 ### Extract X (API v2)
 
-Every hour: mentions of each tracked brand and the brands' replies in the look-back window
-(recent search: never more than 7 days back; full archive when the connection says so), their
-authors with follower counts, then, when the connection's `follower_walks` enables them, the
-followers of the brand accounts (`brands`) and of every author (`authors`: the follow graph
-used for influence; pro tier). Tweets missing from the window are looked up by id and
-tombstoned only when X says they are gone. Lands into `raw.x_*` and updates those Assets.
+Every hour: mentions of each tracked brand and the brands' replies written since the newest
+Post seen (the whole look-back window on a first run or a backfill; recent search: never more
+than 7 days back, full archive when the connection says so), their authors with follower
+counts; then the Posts due for a re-check are looked up by id (at 1, 2, 4 ... days old within
+the look-back) and those X reports gone are tombstoned. When the connection's `follower_walks`
+enables them, the followers of the brand accounts (`brands`) and of every author (`authors`:
+the follow graph used for influence; pro tier), each account when never walked and then every
+`follower_walk_days`. Lands into `raw.x_*` and updates those Assets.
 
 * Credentials: Airflow connection `x_api` (host = API base URL, password = bearer token; extra
-  `tier`, `monthly_read_cap`, `full_archive`, `follower_walks`, `lookback_days`).
+  `tier`, `monthly_read_cap`, `full_archive`, `follower_walks`, `follower_walk_days`,
+  `lookback_days`, `recheck_hours`).
 * Calls are bounded by the `x_api` pool; HTTP 429 waits until `x-rate-limit-reset`, logged.
 * The month's read budget spent: the task lands what it read, keeps its watermark and succeeds;
   the next month's run resumes (`meta.api_read_budget`).

@@ -174,10 +174,9 @@ class ApiOptions:
     api_version: str
     lookback_days: int = 30
     page_size: int = 100
-    # Facebook: hours between full walks of a post's comments and reactions whose counts did
-    # not move (on average; each post has its own period, between half and 1.5 times this).
-    # X: the age of a Post at its first re-check by id (then at twice, four times ... that,
-    # within lookback_days). 0: every run walks the whole look-back window
+    # the age of an item at its first re-read (then at twice, four times ... that, within
+    # lookback_days): a Facebook post's comments and reactions whose counts did not move are
+    # walked again, an X Post is looked up by id. 0: every run walks the whole window
     recheck_hours: int = 24
     page_ids: tuple[str, ...] = ()
     # X: the project's access tier (its endpoints and monthly Post cap), a cap of our own below

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from social_crm_dev.simulator.config import WORLD_START
-from tests.extraction.conftest import assert_matches_truth, truth_of
+from tests.extraction.conftest import Pipeline, assert_matches_truth, truth_of
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,10 @@ def test_full_extraction_equals_truth_and_rerun_lands_nothing(pipeline, sim, tmp
     assert walked_again == {"graph:/{id}/comments": 0, "graph:/{id}/reactions": 0}
 
 
-def test_advancing_world_lands_new_and_edited_records_and_tombstones(pipeline, sim, tmp_path):
+def test_advancing_world_lands_new_and_edited_records_and_tombstones(sim, db, tmp_path):
+    # every run walks every post and window: every change lands at once (with re-walk points,
+    # a change no count shows lands at the post's next one)
+    pipeline = Pipeline(sim, db, recheck_hours=0)
     pipeline.run()
     before = truth_of(sim, tmp_path / "before")
     sim.world.advance(4)

@@ -5,10 +5,11 @@ Incremental by a look-back window: the posts created since (newest seen - lookba
 listed again, each with the counts of its comments and reactions (field expansion:
 `comments.filter(stream).limit(0).summary(true)`, `reactions.limit(0).summary(total_count)`).
 A post's comments (reactions) are walked again only when their count moved since the last walk,
-or when the post's periodic re-walk is due (every `recheck_hours` on average, spread over the
-day): a count does not move when a comment is edited, or deleted and another written, and
-Meta's counts may include deleted comments. So an hourly run costs what changed plus a bounded
-share of re-walks, and edits and deletions still land within 1.5 x recheck_hours. New items
+or when the post passed one of its re-walk points (ages `recheck_hours`, twice, four times ...
+that, within the look-back; `recheck.checkpoint_due`): a count does not move when a comment is
+edited, or deleted and another written, and Meta's counts may include deleted comments. So an
+hourly run costs what changed plus a few re-walks per post written in an hour, and an edit or
+deletion lands at most as late as the post's age when it happened. New items
 and edits land as new versions. An item no longer returned is looked up by id (`?ids=`, 50 at
 a time, then one by one when the batch lookup names a missing alias) and lands as a tombstone
 only when the Graph API answers that it does not exist; a reaction, which has no id of its
@@ -33,7 +34,7 @@ from social_crm.extract import graph_metrics
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiError, Page
 from social_crm.extract.read_ahead import PrefetchedPages
-from social_crm.extract.recheck import needs_walk, recheck_period
+from social_crm.extract.recheck import needs_walk
 from social_crm.extract.records import (
     GRAPH_ID,
     InvalidRecord,
@@ -68,8 +69,12 @@ class _Counts:
     # edge: (its count at the last complete walk, when that walk was)
     known: dict[str, tuple[int | None, datetime | None]] = field(default_factory=dict)
 
-    def wants(self, edge: str, now: datetime, period: timedelta) -> bool:
-        return needs_walk(self.seen.get(edge), *self.known.get(edge, (None, None)), now, period)
+    created_at: datetime | None = None
+
+    def wants(self, edge: str, now: datetime, first: timedelta, horizon: timedelta) -> bool:
+        walked = self.known.get(edge, (None, None))
+        created = self.created_at or now
+        return needs_walk(self.seen.get(edge), *walked, now, created, first, horizon)
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,8 @@ class FacebookExtractor(Extractor):
                 now = self.interval[1] or server_now
                 # a backfill of a past interval walks every post: counts describe today
                 backfill = now < server_now - timedelta(hours=self.settings.recheck_hours)
+                first = timedelta(hours=self.settings.recheck_hours)
+                horizon = timedelta(days=self.settings.lookback_days)
                 fields = ",".join(
                     [POST_FIELDS, COMMENT_COUNT, *([REACTION_COUNT] if walk_reactions else [])]
                 )
@@ -256,15 +263,15 @@ class FacebookExtractor(Extractor):
                                 continue
                             newest = max(filter(None, (newest, record.event_at)))
                             people.add(_author_id(item))
+                            counts.created_at = record.event_at
                             listed[record.natural_key] = counts
                         if not backfill:
                             _known_counts(c_counts, listed)
                         walks = {}
                         for post_id, counts in listed.items():
-                            period = recheck_period(post_id, self.settings.recheck_hours)
                             wanted = (
-                                counts.wants("comments", now, period),
-                                walk_reactions and counts.wants("reactions", now, period),
+                                counts.wants("comments", now, first, horizon),
+                                walk_reactions and counts.wants("reactions", now, first, horizon),
                             )
                             if any(wanted):
                                 walks[post_id] = wanted
