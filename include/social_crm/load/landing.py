@@ -81,10 +81,15 @@ class BatchResult:
     tombstoned: int = 0
     status: str = "running"
     watermark: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # what the batch read, when not an API walk (a CRM export file)
+    error: str = ""  # why it failed (a rejected file)
 
     def summary(self) -> str:
+        what = f"{self.source}/{self.entity}" + (f" {self.origin}" if self.origin else "")
+        if self.status == "failed":
+            return f"{what}: rejected, nothing landed: {self.error}"
         return (
-            f"{self.source}/{self.entity}: {self.records_in} read, {self.landed} new, "
+            f"{what}: {self.records_in} read, {self.landed} new, "
             f"{self.duplicate} already landed, {self.quarantined} quarantined, "
             f"{self.tombstoned} deleted"
         )
