@@ -33,7 +33,7 @@ def load_crm_export() -> None:
     def land_crm_files(data_interval_start=None, data_interval_end=None) -> list[str]:
         from social_crm.orchestration import extraction
 
-        return extraction.run_crm((data_interval_start, data_interval_end))
+        return extraction.run_crm_task((data_interval_start, data_interval_end))
 
     land_crm_files()
 

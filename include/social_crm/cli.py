@@ -82,9 +82,13 @@ def cmd_load_crm(args: argparse.Namespace) -> int:
 
     folder = args.drop_dir or extraction.crm_drop_dir()
     print(f"load crm: {folder}", flush=True)
-    for line in extraction.run_crm(folder=folder):
+    try:
+        lines, code = extraction.run_crm(folder=folder), 0
+    except extraction.FilesRejected as exc:
+        lines, code = exc.lines, 1
+    for line in lines:
         print(f"  {line}", flush=True)
-    return 0
+    return code
 
 
 def cmd_extract(args: argparse.Namespace) -> int:

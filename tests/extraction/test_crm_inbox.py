@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
+from social_crm.orchestration import extraction
 from social_crm_dev.simulator.config import WorldConfig
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
@@ -142,3 +143,14 @@ def test_a_second_run_over_the_inbox_repeats_nothing(hostile):
     before = pipeline.rows(counts)
     again = land_drop_folder(pipeline.connect, drop)
     assert again == [] and pipeline.rows(counts) == before
+
+
+def test_the_load_fails_naming_each_rejected_file_after_landing_the_rest(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("WAREHOUSE_URL", db.libpq())
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "notes.txt").write_text("call the CRM vendor\n")
+    (drop / "products.csv").write_text("product_id,name\nP1,Mug\n")
+    with pytest.raises(extraction.FilesRejected, match="notes.txt: not a CRM export") as failed:
+        extraction.run_crm(folder=drop)
+    assert any(line.startswith("crm/products products.csv: 1 read") for line in failed.value.lines)

@@ -109,7 +109,7 @@ def _fail_once_when_final() -> Iterator[None]:
     """Errors a retry cannot fix fail the task at once (AirflowFailException: no retries)."""
     try:
         yield
-    except FINAL_ERRORS as exc:
+    except (*FINAL_ERRORS, FilesRejected) as exc:
         try:
             from airflow.sdk.exceptions import AirflowFailException
         except ImportError:  # pragma: no cover - outside Airflow, the error itself
@@ -162,5 +162,30 @@ def run_x_live(interval: Interval = (None, None)) -> list[str]:
     return _run(lambda: x(interval), XExtractor.new_tweets)
 
 
+class FilesRejected(RuntimeError):
+    """Some CRM files were rejected (the rest landed): the task fails once, without a retry
+    (the files are out of the inbox; a retry would find nothing and pass)."""
+
+    def __init__(self, lines: list[str], rejected: list[str]) -> None:
+        self.lines = lines
+        super().__init__(
+            f"{len(rejected)} CRM file(s) rejected, moved to rejected/ with the reason beside"
+            " each (the other files landed):\n  " + "\n  ".join(rejected)
+        )
+
+
 def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> list[str]:
-    return summaries(land_drop_folder(warehouse.connect, folder or crm_drop_dir(), interval))
+    """Land the drop folder; raises FilesRejected (after landing the rest) when a file was
+    rejected."""
+    results = land_drop_folder(warehouse.connect, folder or crm_drop_dir(), interval)
+    lines = summaries(results)
+    rejected = [line for r, line in zip(results, lines, strict=True) if r.status == "failed"]
+    if rejected:
+        raise FilesRejected(lines, rejected)
+    return lines
+
+
+def run_crm_task(interval: Interval = (None, None)) -> list[str]:
+    """`run_crm` as the DAG's task: rejected files fail it once, without retries."""
+    with _fail_once_when_final():
+        return run_crm(interval)
