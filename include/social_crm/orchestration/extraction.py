@@ -27,7 +27,7 @@ from social_crm.extract.http import (
 )
 from social_crm.extract.records import GRAPH_ID
 from social_crm.extract.x import XExtractor, XSettings
-from social_crm.load.landing import BatchResult
+from social_crm.load.landing import BatchResult, mark_abandoned_batches
 
 GRAPH_API_VERSION = "v24.0"
 FINAL_ERRORS = (
@@ -117,8 +117,17 @@ def _fail_once_when_final() -> Iterator[None]:
         raise AirflowFailException(str(exc)) from exc
 
 
+def janitor() -> int:
+    """Run at the start of every extraction task: batches a killed task left `running` are
+    marked failed (see `landing.mark_abandoned_batches`)."""
+    with warehouse.connect() as conn:
+        conn.autocommit = True
+        return mark_abandoned_batches(conn)
+
+
 def _run(build: Callable[[], FacebookExtractor | XExtractor], step: Callable) -> list[str]:
     with _fail_once_when_final():
+        janitor()
         extractor = build()
         try:
             return summaries(step(extractor))
@@ -177,6 +186,7 @@ class FilesRejected(RuntimeError):
 def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> list[str]:
     """Land the drop folder; raises FilesRejected (after landing the rest) when a file was
     rejected."""
+    janitor()
     results = land_drop_folder(warehouse.connect, folder or crm_drop_dir(), interval)
     lines = summaries(results)
     rejected = [line for r, line in zip(results, lines, strict=True) if r.status == "failed"]
