@@ -360,8 +360,21 @@ def bench_hourly_calls(url: str) -> dict:
 
     before = requests.get(f"{url}/_admin/state", timeout=30).json()
     requests.post(f"{url}/_admin/advance", json={"minutes": 60}, timeout=30)
+    with warehouse.connect() as conn:
+        began = conn.execute("select now()").fetchone()[0]
     run = extract_in_child()
     after = requests.get(f"{url}/_admin/state", timeout=30).json()
+    # the posts whose comments (reactions) brought something new: each needs a request of its
+    # own however few its new records (one post's edge a request: what the Graph API allows)
+    with warehouse.connect() as conn:
+        posts_with_new = {
+            edge: conn.execute(
+                f"select count(distinct scope_key) from raw.facebook_{edge}"  # noqa: S608
+                " where extracted_at >= %s",
+                (began,),
+            ).fetchone()[0]
+            for edge in ("comments", "reactions")
+        }
     calls = {
         endpoint: n - before["requests"].get(endpoint, 0)
         for endpoint, n in after["requests"].items()
@@ -378,6 +391,7 @@ def bench_hourly_calls(url: str) -> dict:
         "calls_per_new_record": total / max(run["new"], 1),
         "floor_calls": floor,
         "calls_vs_floor": total / floor,
+        "facebook_posts_with_new": posts_with_new,
     }
 
 
@@ -752,10 +766,14 @@ def missed_targets(results: dict) -> list[str]:
             f" {api['calls_vs_floor']:.1f}x the floor of {api['floor_calls']:,}** for"
             f" {api['records_new']:,} new records. By endpoint: "
             + ", ".join(f"`{e}` {n:,}" for e, n in list(api["calls_by_endpoint"].items())[:6])
-            + ". X: each run reads its whole look-back window again (`search_all` with"
-            " `lookback_days`), and the follower walk lists every author's followers each run;"
-            " Facebook: the post listings of the look-back window, and the posts whose counts"
-            " moved or whose re-walk is due."
+            + ". X reads what is new since the newest Post seen and looks up the Posts whose"
+            " re-check is due; follower lists of the accounts never walked or due again."
+            " Facebook lists the look-back window's posts with their counts, then walks each"
+            " post whose comments (reactions) moved or whose re-walk is due: a request per"
+            " post and edge at least. Posts with new comments / reactions this hour: "
+            + " / ".join(f"{n:,}" for n in api.get("facebook_posts_with_new", {}).values())
+            + " (the floor counts a page per 100 new records, which only a batched read of"
+            " many posts' edges in one request could reach)."
         )
     sent = results.get("sentiment")
     if sent and (sent["messages_per_s"] < 2000 or sent["peak_rss_mb"] > 500):
