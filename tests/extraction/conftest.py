@@ -277,5 +277,6 @@ def built(warehouse_url, tmp_path_factory):
         truth = truth_of(sim, tmp_path_factory.mktemp("truth"))
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", db.libpq())
+        patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
         nightly.run_all(as_of=world_now(sim))
         yield pipeline, truth
