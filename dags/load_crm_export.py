@@ -1,10 +1,11 @@
 """
 ### Load the CRM export
 
-Every day: customers, orders and erasure requests from the CSV files in the CRM drop folder
-(`CRM_DROP_DIR`, default `.local/crm_drop`) into `raw.crm_*`. Each row is validated; bad rows go
-to `raw_quarantine.records` with file, line and reason while the rest lands. Files are left in
-place and re-landing is a no-op, so a rerun or a backfill is safe.
+Every day: the CSV files in the CRM drop folder (`CRM_DROP_DIR`, default `.local/crm_drop`)
+into `raw.crm_*`, each file on its own: landed files move to `processed/`, unreadable ones to
+`rejected/` with a `.reason.txt` (the task log names each). Each row is validated; bad rows go
+to `raw_quarantine.records` with file, line and reason while the rest lands. Landing a file
+twice adds nothing, so a rerun is safe.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def load_crm_export() -> None:
     def land_crm_files(data_interval_start=None, data_interval_end=None) -> list[str]:
         from social_crm.orchestration import extraction
 
-        return extraction.run_crm((data_interval_start, data_interval_end))
+        return extraction.run_crm_task((data_interval_start, data_interval_end))
 
     land_crm_files()
 

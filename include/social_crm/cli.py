@@ -82,8 +82,26 @@ def cmd_load_crm(args: argparse.Namespace) -> int:
 
     folder = args.drop_dir or extraction.crm_drop_dir()
     print(f"load crm: {folder}", flush=True)
-    for line in extraction.run_crm(folder=folder):
+    try:
+        lines, code = extraction.run_crm(folder=folder), 0
+    except extraction.FilesRejected as exc:
+        lines, code = exc.lines, 1
+    for line in lines:
         print(f"  {line}", flush=True)
+    return code
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from social_crm import warehouse
+    from social_crm.serve.csv_export import export_mart
+
+    with warehouse.connect() as conn:
+        if args.out == "-":
+            export_mart(conn, args.mart, sys.stdout)
+            return 0
+        with open(args.out, "w", newline="", encoding="utf-8") as out:
+            written = export_mart(conn, args.mart, out)
+    print(f"export: {written:,} rows of marts.{args.mart} to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -179,6 +197,12 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
     crm = load_sub.add_parser("crm", help="land the CRM export files of the drop folder")
     crm.add_argument("--drop-dir", type=Path, help="the folder (default: CRM_DROP_DIR)")
     crm.set_defaults(func=cmd_load_crm)
+    export = sub.add_parser(
+        "export", help="a published mart as CSV, text cells safe for spreadsheets"
+    )
+    export.add_argument("mart", help="the mart's name, e.g. people_segments")
+    export.add_argument("--out", default="-", help="the CSV file to write (default: stdout)")
+    export.set_defaults(func=cmd_export)
     extract = sub.add_parser("extract", help="extract a platform into raw, as its DAG does")
     extract.add_argument("platform", choices=catalog.PLATFORMS)
     extract.set_defaults(func=cmd_extract)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -137,7 +138,8 @@ class Pipeline:
         return Counter((user, brand_of_page[page], kind) for user, page, kind in rows)
 
     def land_negative_order(self, order_id: str = "O-BAD") -> None:
-        """A corrupt CRM row that parsing accepts: an order with a negative amount."""
+        """A corrupt CRM row in raw, written by hand (loading refuses it): an order with a
+        negative amount."""
         with self.connect() as conn:
             batch = conn.execute(
                 "select batch_id from meta.load_batches where entity = 'orders' limit 1"
@@ -213,6 +215,16 @@ def world_now(sim: SimulatorServer) -> datetime:
     return WORLD_START + timedelta(seconds=sim.world.clock)
 
 
+def land_crm_export(connect, truth: Truth) -> list:  # noqa: ANN001
+    """The truth's CRM export landed from a copy: landing moves each file out of the drop
+    folder, and the truth keeps its own."""
+    from social_crm.extract.crm import land_drop_folder
+
+    drop = truth.folder / "crm_drop"
+    shutil.copytree(truth.folder / "crm", drop, dirs_exist_ok=True)
+    return land_drop_folder(connect, drop)
+
+
 def truth_of(sim: SimulatorServer, folder: Path) -> Truth:
     """Ground truth of the simulator's world at its current clock."""
     world = World(sim.world.config)
@@ -251,7 +263,6 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
 def built(warehouse_url, tmp_path_factory):
     """Everything extracted, the CRM export landed and the nightly build published, once per
     module (a build takes half a minute). Tests that damage it repair it before they end."""
-    from social_crm.extract.crm import land_drop_folder
     from social_crm.orchestration import nightly
 
     with (
@@ -264,7 +275,8 @@ def built(warehouse_url, tmp_path_factory):
         pipeline = Pipeline(sim, db)
         pipeline.run()
         truth = truth_of(sim, tmp_path_factory.mktemp("truth"))
-        land_drop_folder(pipeline.connect, truth.folder / "crm")
+        land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", db.libpq())
+        patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
         nightly.run_all(as_of=world_now(sim))
         yield pipeline, truth

@@ -23,26 +23,44 @@ def drop(tmp_path):
     return folder
 
 
+# the files a world's export holds
+EXPORTED = {"customers", "orders", "erasure_requests", "products", "customer_social_accounts"}
+
+
+def _customers(drop, n):
+    with open(drop / "customers.csv", newline="", encoding="utf-8") as handle:
+        return [row["customer_id"] for row in csv.DictReader(handle)][:n]
+
+
 def _count(path):
     with open(path, newline="", encoding="utf-8") as handle:
         return sum(1 for _ in csv.DictReader(handle))
 
 
-def test_crm_export_lands_exactly_and_rerun_is_a_noop(sim, db, drop):
+def test_crm_export_lands_exactly_and_moves_to_processed(sim, db, drop):
     pipeline = Pipeline(sim, db)
+    rows = {f.entity: _count(drop / f"{f.entity}.csv") for f in FILES if f.entity in EXPORTED}
     results = {r.entity: r for r in land_drop_folder(pipeline.connect, drop)}
-    assert results["customers"].landed == _count(drop / "customers.csv") > 0
-    assert results["orders"].landed == _count(drop / "orders.csv") > 0
-    assert results["erasure_requests"].landed == _count(drop / "erasure_requests.csv")
-    assert results["products"].landed == _count(drop / "products.csv") > 10
-    accounts = _count(drop / "customer_social_accounts.csv")
-    assert results["customer_social_accounts"].landed == accounts > 0
-    again = land_drop_folder(pipeline.connect, drop)
-    assert {r.entity: r.landed for r in again} == {f.entity: 0 for f in FILES}
+    assert {entity: results[entity].landed for entity in rows} == rows
+    assert rows["customers"] > 0 and rows["orders"] > 0 and rows["products"] > 10
+    assert sorted(p.name for p in (drop / "processed").iterdir()) == sorted(
+        f"{entity}.csv" for entity in rows
+    )
+    assert not list(drop.glob("*.csv"))
     assert (
         pipeline.scalar("select cursor_value from meta.watermarks where entity = 'orders'")
         == "orders.csv"
     )
+
+
+def test_the_same_export_dropped_again_lands_nothing(sim, db, drop):
+    pipeline = Pipeline(sim, db)
+    land_drop_folder(pipeline.connect, drop)
+    for landed in (drop / "processed").iterdir():
+        shutil.copy(landed, drop / landed.name)
+    again = land_drop_folder(pipeline.connect, drop)
+    assert {r.entity: r.landed for r in again} == {entity: 0 for entity in EXPORTED}
+    assert all(r.status == "committed" for r in again)
 
 
 def test_bad_rows_are_quarantined_and_the_rest_lands(sim, db, drop):
@@ -67,10 +85,10 @@ def test_bad_rows_are_quarantined_and_the_rest_lands(sim, db, drop):
         encoding="utf-8",
     )
     pipeline = Pipeline(sim, db)
-    results = {r.entity: r for r in land_drop_folder(pipeline.connect, drop)}
-    assert results["orders"].quarantined == 4
-    assert results["orders"].landed == _count(drop / "orders.csv") + 2  # O1 and O5
-    assert results["customers"].quarantined == 3
+    results = {r.origin: r for r in land_drop_folder(pipeline.connect, drop)}
+    assert results["orders_2026-04-02.csv"].quarantined == 5
+    assert results["orders_2026-04-02.csv"].landed == 1  # O1
+    assert results["customers_extra.csv"].quarantined == 3
     reasons = [
         r[0] for r in pipeline.rows("select reason from raw_quarantine.records order by reason")
     ]
@@ -81,17 +99,13 @@ def test_bad_rows_are_quarantined_and_the_rest_lands(sim, db, drop):
         "orders_2026-04-02.csv:3: ordered_at 'yesterday' is not an ISO-8601 timestamp",
         "orders_2026-04-02.csv:4: amount 'twelve' is not a number",
         "orders_2026-04-02.csv:5: missing order_id",
+        "orders_2026-04-02.csv:6: amount '-4.00' is negative",
         "orders_2026-04-02.csv:7: wrong number of columns",
     ]
     raw_text = pipeline.scalar(
         "select raw_text from raw_quarantine.records where reason like '%%twelve%%'"
     )
     assert '"amount": "twelve"' in raw_text and '"line": 4' in raw_text
-    # a negative amount is a business problem for the quality gate, not a parse error
-    assert (
-        pipeline.scalar("select payload->>'amount' from raw.crm_orders where natural_key = 'O5'")
-        == "-4.00"
-    )
 
 
 def test_missing_drop_folder_is_a_clear_error(sim, db, tmp_path):
@@ -101,21 +115,22 @@ def test_missing_drop_folder_is_a_clear_error(sim, db, tmp_path):
 
 
 def test_known_social_accounts_are_validated_row_by_row(sim, db, drop):
+    c = _customers(drop, 9)
     (drop / "customer_social_accounts_extra.csv").write_text(
         "customer_id,platform,account_id,handle,source,linked_at\n"
-        "C900001,facebook,10000000123,,social_login,2026-03-01T10:00:00Z\n"
-        "C900002,x,,@Kari_N,loyalty_signup,2026-03-01T10:00:00Z\n"
-        "C900003,myspace,123,,manual,2026-03-01T10:00:00Z\n"
-        "C900004,facebook,,kari.n,manual,2026-03-01T10:00:00Z\n"
-        "C900005,x,,kari n!,manual,2026-03-01T10:00:00Z\n"
-        "C900006,x,https://evil.example/1,,manual,2026-03-01T10:00:00Z\n"
-        "C900007,x,,,manual,2026-03-01T10:00:00Z\n"
-        "C900008,x,123,,a_guess,2026-03-01T10:00:00Z\n"
-        "C900009,x,123,,manual,last week\n",
+        f"{c[0]},facebook,10000000123,,social_login,2026-03-01T10:00:00Z\n"
+        f"{c[1]},x,,@Kari_N,loyalty_signup,2026-03-01T10:00:00Z\n"
+        f"{c[2]},myspace,123,,manual,2026-03-01T10:00:00Z\n"
+        f"{c[3]},facebook,,kari.n,manual,2026-03-01T10:00:00Z\n"
+        f"{c[4]},x,,kari n!,manual,2026-03-01T10:00:00Z\n"
+        f"{c[5]},x,https://evil.example/1,,manual,2026-03-01T10:00:00Z\n"
+        f"{c[6]},x,,,manual,2026-03-01T10:00:00Z\n"
+        f"{c[7]},x,123,,a_guess,2026-03-01T10:00:00Z\n"
+        f"{c[8]},x,123,,manual,last week\n",
         encoding="utf-8",
     )
     pipeline = Pipeline(sim, db)
-    results = {r.entity: r for r in land_drop_folder(pipeline.connect, drop)}
+    results = {r.origin: r for r in land_drop_folder(pipeline.connect, drop)}
     reasons = [
         r[0]
         for r in pipeline.rows(
@@ -123,7 +138,7 @@ def test_known_social_accounts_are_validated_row_by_row(sim, db, drop):
             " order by reason"
         )
     ]
-    assert results["customer_social_accounts"].quarantined == 7
+    assert results["customer_social_accounts_extra.csv"].quarantined == 7
     extra = "customer_social_accounts_extra.csv"
     assert reasons == [
         f"{extra}:10: linked_at 'last week' is not an ISO-8601 timestamp",
@@ -138,7 +153,8 @@ def test_known_social_accounts_are_validated_row_by_row(sim, db, drop):
     landed = dict(
         pipeline.rows(
             "select natural_key, payload ->> 'handle' from raw.crm_customer_social_accounts"
-            " where scope_key in ('C900001', 'C900002')"
+            " where batch_id = %s",
+            results["customer_social_accounts_extra.csv"].batch_id,
         )
     )
-    assert landed == {"C900001:facebook:10000000123": None, "C900002:x:@kari_n": "Kari_N"}
+    assert landed == {f"{c[0]}:facebook:10000000123": None, f"{c[1]}:x:@kari_n": "Kari_N"}

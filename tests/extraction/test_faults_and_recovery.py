@@ -7,9 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
+import psycopg
 import pytest
 
+from social_crm.load.landing import mark_abandoned_batches
 from social_crm_dev.simulator.faults import FaultConfig
 from tests.extraction.conftest import Pipeline, assert_matches_truth, truth_of
 
@@ -149,3 +152,35 @@ def test_malformed_records_are_quarantined_with_reasons_and_nothing_else_is_lost
     sim.configure_faults(FaultConfig())
     pipeline.run()
     assert_matches_truth(pipeline, truth_of(sim, tmp_path / "truth"))
+
+
+def _running_batch(pipeline, entity: str) -> str:
+    batch = str(uuid.uuid4())
+    with pipeline.connect() as conn:
+        conn.execute(
+            "insert into meta.load_batches (batch_id, source, entity) values (%s, 'x', %s)",
+            (batch, entity),
+        )
+    return batch
+
+
+def test_the_janitor_fails_batches_a_killed_process_left_running(sim, db):
+    pipeline = Pipeline(sim, db)
+    batch = _running_batch(pipeline, "followers")
+    with psycopg.connect(db.libpq(), autocommit=True) as conn:
+        mark_abandoned_batches(conn)
+    status, error = pipeline.rows(
+        "select status, error from meta.load_batches where batch_id = %s", batch
+    )[0]
+    assert (status, error) == ("failed", "abandoned: the process ended before committing")
+
+
+def test_the_janitor_leaves_a_batch_that_is_landing_now(sim, db):
+    pipeline = Pipeline(sim, db)
+    batch = _running_batch(pipeline, "users")
+    with psycopg.connect(db.libpq(), autocommit=True) as landing:
+        landing.execute("select pg_advisory_lock(hashtext('landing:x:users'))")
+        with psycopg.connect(db.libpq(), autocommit=True) as conn:
+            mark_abandoned_batches(conn)
+        status = pipeline.scalar("select status from meta.load_batches where batch_id = %s", batch)
+    assert status == "running"

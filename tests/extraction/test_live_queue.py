@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from social_crm.extract.crm import land_drop_folder
 from social_crm.orchestration import live, nightly
 from social_crm.warehouse import migrations
 from social_crm_dev import queue_truth, service_hours
@@ -25,7 +24,7 @@ from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.extraction.conftest import Pipeline, Truth, test_x_profile
+from tests.extraction.conftest import Pipeline, Truth, land_crm_export, test_x_profile
 from tests.webhook import receiving_webhook
 
 pytestmark = pytest.mark.integration
@@ -109,7 +108,7 @@ def played(warehouse_url, tmp_path_factory) -> Played:
             migrations.apply(conn)
         pipeline = Pipeline(sim, db)
         pipeline.run()
-        land_drop_folder(pipeline.connect, Truth(world, folder / "truth").folder / "crm")
+        land_crm_export(pipeline.connect, Truth(world, folder / "truth"))
         env.setenv("WAREHOUSE_URL", db.libpq())
         for prefix, token in (("FACEBOOK_GRAPH", DEFAULT_FB_TOKEN), ("X_API", DEFAULT_X_TOKEN)):
             env.setenv(f"{prefix}_URL", sim.url)

@@ -4,13 +4,12 @@ nothing is published. (The GX gate's failures are in test_publish_gate.py.)"""
 
 import pytest
 
-from social_crm.extract.crm import land_drop_folder
 from social_crm.paths import local_dir
 from social_crm.quality import data_docs
 from social_crm.quality.gate import data_docs_dir
 from social_crm.serve import publish
 from social_crm_dev import dag_runs
-from tests.extraction.conftest import truth_of
+from tests.extraction.conftest import land_crm_export, truth_of
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +41,7 @@ def test_nightly_dag_builds_validates_and_publishes(
     pipeline, sim, tmp_path, monkeypatch, airflow_db
 ):
     pipeline.run()
-    land_drop_folder(pipeline.connect, truth_of(sim, tmp_path / "truth").folder / "crm")
+    land_crm_export(pipeline.connect, truth_of(sim, tmp_path / "truth"))
     monkeypatch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
 
     outcome = dag_runs.run_in_process("social_crm_nightly")
@@ -84,7 +83,7 @@ def test_nightly_dag_builds_validates_and_publishes(
 
 def test_full_refresh_dag_rebuilds_and_publishes(pipeline, sim, tmp_path, monkeypatch, airflow_db):
     pipeline.run()
-    land_drop_folder(pipeline.connect, truth_of(sim, tmp_path / "truth").folder / "crm")
+    land_crm_export(pipeline.connect, truth_of(sim, tmp_path / "truth"))
     monkeypatch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
 
     outcome = dag_runs.run_in_process("social_crm_full_refresh")

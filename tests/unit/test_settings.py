@@ -19,7 +19,7 @@ NOT_CONFIGURATION = {
     "include/social_crm/transform/dbt_runner.py": "saves the variables it sets, to restore them",
     "include/social_crm/quality/data_docs.py": "the Airflow run a gate ran in (task context)",
     "tools/social_crm_dev/airflow_env.py": "Airflow's own variables, passed through to Airflow",
-    "tools/social_crm_dev/cli.py": "PATH, for the processes `airflow standalone` starts",
+    "tools/social_crm_dev/cli.py": "Airflow's own PATH and AIRFLOW__API__HOST, for its components",
 }
 ENV_READ = re.compile(r"os\.environ\.get\(|os\.getenv\(|os\.environ\[[^\]]+\](?!\s*=[^=])")
 

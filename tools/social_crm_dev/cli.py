@@ -43,22 +43,23 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     running where the connections the demo saved point, and its CRM drop folder, so an
     extraction DAG unpaused in the UI runs."""
     import contextlib
-    import subprocess
 
     from social_crm.paths import local_dir
-    from social_crm_dev import airflow_env, demo
+    from social_crm_dev import airflow_env, demo, local_airflow
     from social_crm_dev.simulator.config import WorldConfig
 
     os.environ.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin")
-    os.environ["AIRFLOW__API__PORT"] = str(args.port)
+    os.environ.update(local_airflow.component_environment(args.host, args.port))
     env = airflow_env.apply_environment()
     airflow_env.migrate_metadata_db()
     passwords = airflow_env.airflow_home() / "simple_auth_manager_passwords.json.generated"
     print(f"Airflow home: {env['AIRFLOW_HOME']}")
-    print(f"UI: http://localhost:{args.port}  (user: admin; password: in {passwords},")
-    print("    written at first start and also printed below by `airflow standalone`)")
+    print(f"UI: http://{args.host}:{args.port}  (user: admin; password: in {passwords},")
+    print("    written when the API server first starts)")
+    if args.host != local_airflow.LOCAL_HOST:
+        print(f"    listening on {args.host}: reachable from other machines")
     cli = airflow_env.airflow_cli()
-    # standalone starts its components as `airflow ...` from PATH: put our venv first
+    # the components start their own `airflow ...` processes from PATH: our venv first
     os.environ["PATH"] = os.pathsep.join([os.path.dirname(cli), os.environ.get("PATH", "")])
     world = demo.demo_world()
     with contextlib.ExitStack() as running:
@@ -77,7 +78,7 @@ def cmd_airflow(args: argparse.Namespace) -> int:
             os.environ["CRM_DROP_DIR"] = str(demo.world_dir(config.seed, config.scale) / "crm")
             print(f"Simulator of the demo's world at {url}: the connections facebook_graph and")
             print(f"    x_api point at it; CRM drop folder {os.environ['CRM_DROP_DIR']}")
-        return subprocess.call([cli, "standalone"])
+        return local_airflow.run(cli, args.host, args.port)
 
 
 def _world(args: argparse.Namespace):  # noqa: ANN202
@@ -221,6 +222,11 @@ def add_commands(
     )
     api.set_defaults(func=cmd_serve_api)
 
-    af = sub.add_parser("airflow", help="run `airflow standalone` on our dags folder")
+    af = sub.add_parser("airflow", help="run the local Airflow (as `airflow standalone`)")
     af.add_argument("--port", type=int, default=8080)
+    af.add_argument(
+        "--host",
+        default=os.environ.get("AIRFLOW__API__HOST") or "127.0.0.1",
+        help="where the UI listens (default 127.0.0.1: this machine only; 0.0.0.0: every one)",
+    )
     af.set_defaults(func=cmd_airflow)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -382,6 +383,8 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     config = WorldConfig(seed=seed, scale=scale, days=days)
     folder = world_dir(seed, scale)
     step(f"simulated world seed={seed} scale={scale}: CRM export and truth in {folder}")
+    # a new warehouse: the export of an earlier demo (landed files in crm/processed) goes
+    shutil.rmtree(folder / "crm", ignore_errors=True)
     write_world(World(config), folder, progress=lambda m: print(f"    {m}", flush=True))
     os.environ["CRM_DROP_DIR"] = str(folder / "crm")
 

@@ -4,6 +4,12 @@ pgserver ships PostgreSQL binaries; its own launcher listens on a unix socket on
 clients (Great Expectations' `add_postgres`, Metabase, Airflow Connections) cannot use. So we
 drive the same binaries ourselves and listen on 127.0.0.1 as well as on a socket. The server
 keeps running after the process that started it exits; any later process reuses it.
+
+Every login needs its password (scram-sha-256, over TCP and the socket alike): on a shared
+machine another user cannot log in as the superuser or as `bi_reader` without theirs. The
+superuser's password is generated at the first start and kept beside the data folder
+(`.local/pgdata.password`, readable by its owner only); the URL this module hands out carries
+it. A data folder made before passwords were required is switched over at its next start.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import fcntl
 import importlib.util
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import tempfile
@@ -20,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +35,7 @@ DEFAULT_PORT = 54329
 SERVICE_USER = "pgserver"  # PostgreSQL refuses to run as root; this system user runs it instead
 SUPERUSER = "postgres"
 DATABASE = "social_crm"
+AUTH = "scram-sha-256"  # every login, over TCP and the socket, needs its password
 
 
 class EmbeddedPostgresError(RuntimeError):
@@ -41,9 +50,37 @@ class RunningServer:
     data_dir: Path
 
     @property
+    def password(self) -> str:
+        return read_password(self.data_dir)
+
+    @property
     def url(self) -> str:
-        """A libpq URL (psql, psycopg and SQLAlchemy accept it)."""
-        return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{DATABASE}"
+        """A libpq URL (psql, psycopg and SQLAlchemy accept it), with the password."""
+        auth = SUPERUSER + (f":{quote(self.password, safe='')}" if self.password else "")
+        return f"postgresql://{auth}@{self.host}:{self.port}/{DATABASE}"
+
+
+def password_file(data_dir: Path) -> Path:
+    """The superuser's password, beside the data folder, readable by its owner only."""
+    return data_dir.with_name(f"{data_dir.name}.password")
+
+
+def read_password(data_dir: Path) -> str:
+    try:
+        return password_file(data_dir).read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def _new_password(data_dir: Path) -> str:
+    """A generated password, written owner-only (created so: never readable by others)."""
+    path = password_file(data_dir)
+    path.unlink(missing_ok=True)
+    password = secrets.token_urlsafe(24)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(password + "\n")
+    return password
 
 
 def _bin_dir() -> Path:
@@ -195,22 +232,26 @@ def ensure_running(data_dir: Path) -> RunningServer:
     with _start_lock(data_dir):
         running = read_running(data_dir)
         if running:
+            _require_passwords(running)
             return running
         data_dir.mkdir(exist_ok=True)
         if _run_as_service_user():
             _prepare_for_service_user(data_dir)
         if not (data_dir / "PG_VERSION").exists():
             log.info("initialising embedded PostgreSQL in %s", data_dir)
-            _pg(
-                "initdb",
-                "-D",
-                str(data_dir),
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-locale",
-                "-U",
-                SUPERUSER,
-            )
+            with _password_for_initdb(_new_password(data_dir)) as pwfile:
+                _pg(
+                    "initdb",
+                    "-D",
+                    str(data_dir),
+                    f"--auth-host={AUTH}",
+                    f"--auth-local={AUTH}",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--no-locale",
+                    "-U",
+                    SUPERUSER,
+                )
         with _port_lock():  # held until the server listens on the port it chose
             port = _choose_port()
             settings = " ".join(f"-c {name}={value}" for name, value in SERVER_SETTINGS.items())
@@ -237,14 +278,66 @@ def ensure_running(data_dir: Path) -> RunningServer:
                     f"PostgreSQL did not become ready; see {data_dir / 'server.log'}"
                 )
             time.sleep(0.2)
+        _require_passwords(running)
         _ensure_database(running)
         return running
+
+
+@contextmanager
+def _password_for_initdb(password: str) -> Iterator[Path]:
+    """The password in a file initdb (run as the service user) can read, removed after."""
+    descriptor, name = tempfile.mkstemp(prefix="pgserver-pw-")
+    path = Path(name)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(password + "\n")
+        user = _run_as_service_user()
+        if user:
+            import pwd
+
+            entry = pwd.getpwnam(user)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _require_passwords(server: RunningServer) -> None:
+    """A data folder made before passwords were required (every local login trusted): give
+    the superuser a password, require passwords (scram-sha-256) for every login, reload."""
+    hba = server.data_dir / "pg_hba.conf"
+    lines = hba.read_text().splitlines()
+    rules = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not any(line.split()[-1] == "trust" for line in rules):
+        return
+    import psycopg
+    from psycopg import sql
+
+    password = read_password(server.data_dir) or _new_password(server.data_dir)
+    trusted = f"postgresql://{SUPERUSER}@{server.host}:{server.port}/postgres"
+    with psycopg.connect(trusted, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("alter role {} password {}").format(
+                sql.Identifier(SUPERUSER), sql.Literal(password)
+            )
+        )
+    hba.write_text(
+        "\n".join(
+            line.rsplit("trust", 1)[0] + AUTH
+            if line in rules and line.split()[-1] == "trust"
+            else line
+            for line in lines
+        )
+        + "\n"
+    )
+    _pg("pg_ctl", "-D", str(server.data_dir), "reload")
+    log.info("embedded PostgreSQL: passwords now required (%s)", AUTH)
 
 
 def _ensure_database(server: RunningServer) -> None:
     import psycopg
 
-    admin = f"postgresql://{SUPERUSER}@{server.host}:{server.port}/postgres"
+    admin = server.url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute(
             "select 1 from pg_database where datname = %s", (DATABASE,)

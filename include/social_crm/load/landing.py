@@ -81,10 +81,15 @@ class BatchResult:
     tombstoned: int = 0
     status: str = "running"
     watermark: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # what the batch read, when not an API walk (a CRM export file)
+    error: str = ""  # why it failed (a rejected file)
 
     def summary(self) -> str:
+        what = f"{self.source}/{self.entity}" + (f" {self.origin}" if self.origin else "")
+        if self.status == "failed":
+            return f"{what}: rejected, nothing landed: {self.error}"
         return (
-            f"{self.source}/{self.entity}: {self.records_in} read, {self.landed} new, "
+            f"{what}: {self.records_in} read, {self.landed} new, "
             f"{self.duplicate} already landed, {self.quarantined} quarantined, "
             f"{self.tombstoned} deleted"
         )
@@ -121,7 +126,7 @@ class LandingBatch:
         self._reconcile: list[tuple[str, datetime | None, datetime | None]] = []
         self._gone: set[str] = set()
         self._with_commit: list[tuple[str, tuple]] = []
-        self._lock_key = f"landing:{source}:{entity}"
+        self._lock_key = _lock_key(source, entity)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -135,16 +140,7 @@ class LandingBatch:
         ).fetchone()[0]
         if not got:
             raise BatchBusy(f"another load of {r.source}/{r.entity} is running; try later")
-        abandoned = conn.execute(
-            "update meta.load_batches set status = 'failed', finished_at = now(),"
-            " error = 'abandoned: the process ended before committing'"
-            " where source = %s and entity = %s and status = 'running'",
-            (r.source, r.entity),
-        ).rowcount
-        if abandoned:
-            log.warning(
-                "%s/%s: marked %d abandoned batch(es) failed", r.source, r.entity, abandoned
-            )
+        _mark_abandoned(conn, r.source, r.entity)
         conn.execute(
             "insert into meta.load_batches (batch_id, source, entity, interval_start,"
             " interval_end) values (%s, %s, %s, %s, %s)",
@@ -405,6 +401,44 @@ class LandingBatch:
         log.error(
             "%s/%s: batch %s failed, nothing landed: %s", r.source, r.entity, r.batch_id, message
         )
+
+
+def _lock_key(source: str, entity: str) -> str:
+    """The advisory lock a batch of this source and entity holds while it lands."""
+    return f"landing:{source}:{entity}"
+
+
+def _mark_abandoned(conn: psycopg.Connection, source: str, entity: str) -> int:
+    """Mark the entity's `running` batches failed: the caller holds its lock, so no process
+    is landing them (theirs ended before committing)."""
+    abandoned = conn.execute(
+        "update meta.load_batches set status = 'failed', finished_at = now(),"
+        " error = 'abandoned: the process ended before committing'"
+        " where source = %s and entity = %s and status = 'running'",
+        (source, entity),
+    ).rowcount
+    if abandoned:
+        log.warning("%s/%s: marked %d abandoned batch(es) failed", source, entity, abandoned)
+    return abandoned
+
+
+def mark_abandoned_batches(conn: psycopg.Connection) -> int:
+    """The janitor: batches left `running` by a killed process (their entity's landing lock
+    is free) are marked failed, whatever their entity. Batches still landing keep their
+    lock and are left alone. `conn` in autocommit."""
+    marked = 0
+    running = conn.execute(
+        "select distinct source, entity from meta.load_batches where status = 'running'"
+    ).fetchall()
+    for source, entity in running:
+        key = _lock_key(source, entity)
+        if not conn.execute("select pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]:
+            continue  # being landed now
+        try:
+            marked += _mark_abandoned(conn, source, entity)
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtext(%s))", (key,))
+    return marked
 
 
 def read_watermark(conn: psycopg.Connection, source: str, entity: str) -> dict[str, Any]:

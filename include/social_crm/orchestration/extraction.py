@@ -27,7 +27,7 @@ from social_crm.extract.http import (
 )
 from social_crm.extract.records import GRAPH_ID
 from social_crm.extract.x import XExtractor, XSettings
-from social_crm.load.landing import BatchResult
+from social_crm.load.landing import BatchResult, mark_abandoned_batches
 
 GRAPH_API_VERSION = "v24.0"
 FINAL_ERRORS = (
@@ -109,7 +109,7 @@ def _fail_once_when_final() -> Iterator[None]:
     """Errors a retry cannot fix fail the task at once (AirflowFailException: no retries)."""
     try:
         yield
-    except FINAL_ERRORS as exc:
+    except (*FINAL_ERRORS, FilesRejected) as exc:
         try:
             from airflow.sdk.exceptions import AirflowFailException
         except ImportError:  # pragma: no cover - outside Airflow, the error itself
@@ -117,8 +117,17 @@ def _fail_once_when_final() -> Iterator[None]:
         raise AirflowFailException(str(exc)) from exc
 
 
+def janitor() -> int:
+    """Run at the start of every extraction task: batches a killed task left `running` are
+    marked failed (see `landing.mark_abandoned_batches`)."""
+    with warehouse.connect() as conn:
+        conn.autocommit = True
+        return mark_abandoned_batches(conn)
+
+
 def _run(build: Callable[[], FacebookExtractor | XExtractor], step: Callable) -> list[str]:
     with _fail_once_when_final():
+        janitor()
         extractor = build()
         try:
             return summaries(step(extractor))
@@ -162,5 +171,31 @@ def run_x_live(interval: Interval = (None, None)) -> list[str]:
     return _run(lambda: x(interval), XExtractor.new_tweets)
 
 
+class FilesRejected(RuntimeError):
+    """Some CRM files were rejected (the rest landed): the task fails once, without a retry
+    (the files are out of the inbox; a retry would find nothing and pass)."""
+
+    def __init__(self, lines: list[str], rejected: list[str]) -> None:
+        self.lines = lines
+        super().__init__(
+            f"{len(rejected)} CRM file(s) rejected, moved to rejected/ with the reason beside"
+            " each (the other files landed):\n  " + "\n  ".join(rejected)
+        )
+
+
 def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> list[str]:
-    return summaries(land_drop_folder(warehouse.connect, folder or crm_drop_dir(), interval))
+    """Land the drop folder; raises FilesRejected (after landing the rest) when a file was
+    rejected."""
+    janitor()
+    results = land_drop_folder(warehouse.connect, folder or crm_drop_dir(), interval)
+    lines = summaries(results)
+    rejected = [line for r, line in zip(results, lines, strict=True) if r.status == "failed"]
+    if rejected:
+        raise FilesRejected(lines, rejected)
+    return lines
+
+
+def run_crm_task(interval: Interval = (None, None)) -> list[str]:
+    """`run_crm` as the DAG's task: rejected files fail it once, without retries."""
+    with _fail_once_when_final():
+        return run_crm(interval)

@@ -1,0 +1,86 @@
+"""`make airflow`: the local Airflow's components, as `airflow standalone` starts them, but
+reachable from this machine only: the UI and API listen on 127.0.0.1 unless told otherwise
+(`--host`, or `AIRFLOW__API__HOST`), and the scheduler and triggerer start no log server (it
+would listen on every interface, ports 8793 and 8794): tasks run here and the UI reads their
+log files from disk. Each component's output is printed with its name; Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+
+LOCAL_HOST = "127.0.0.1"
+STOP_WAIT_S = 30
+
+
+def component_commands(cli: str, host: str, port: int) -> dict[str, list[str]]:
+    return {
+        "api-server": [cli, "api-server", "--host", host, "--port", str(port)],
+        "scheduler": [cli, "scheduler", "--skip-serve-logs"],
+        "dag-processor": [cli, "dag-processor"],
+        "triggerer": [cli, "triggerer", "--skip-serve-logs"],
+    }
+
+
+def component_environment(host: str, port: int) -> dict[str, str]:
+    """The components' settings: where the API listens, and where task processes reach its
+    execution API (this machine, whatever interface the API listens on)."""
+    return {
+        "AIRFLOW__API__HOST": host,
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{LOCAL_HOST}:{port}/execution/",
+    }
+
+
+def run(cli: str, host: str, port: int) -> int:
+    """Start every component, print their output until one ends or Ctrl-C, stop the rest.
+    Returns the exit code of the first to end (0 after Ctrl-C)."""
+    env = {**os.environ, **component_environment(host, port)}
+    started: dict[str, subprocess.Popen] = {}
+    for name, command in component_commands(cli, host, port).items():
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches us; we stop each component ourselves
+        )
+        started[name] = process
+        threading.Thread(target=_print_lines, args=(name, process), daemon=True).start()
+    code = 0
+    try:
+        while all(p.poll() is None for p in started.values()):
+            time.sleep(0.5)
+        ended = next(name for name, p in started.items() if p.poll() is not None)
+        code = started[ended].returncode
+        print(f"{ended} ended (exit {code}); stopping the other components", flush=True)
+    except KeyboardInterrupt:
+        print("stopping the Airflow components", flush=True)
+    finally:
+        _stop(started.values())
+    return code
+
+
+def _print_lines(name: str, process: subprocess.Popen) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        print(f"{name:>13} | {line.rstrip()}", flush=True)
+
+
+def _stop(processes) -> None:  # noqa: ANN001 - Popen objects
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_WAIT_S
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
