@@ -2,7 +2,6 @@
 world, compared with the world's ground truth."""
 
 import csv
-import re
 import shutil
 from collections import Counter
 
@@ -195,73 +194,6 @@ def test_marts_match_the_world(built):
     )
     assert rows and all(p >= 0 and s >= p for p, s, _ in rows)
     assert any(x > 0 for _, _, x in rows)
-
-
-# what holds the erasure requests themselves (the proof they were honoured) and the list the
-# marts exclude by: the erasure log
-ERASURE_LOG = {
-    "raw.crm_erasure_requests",
-    "intermediate.int_excluded_customers",
-}
-
-
-def _erased_identifiers(truth) -> set[str]:
-    """What the pipeline knows of each erased customer: ids, email, the accounts the CRM
-    lists for them (ids and X handles), and their full name where no one else has it."""
-    erased = {e["customer_id"] for e in truth.rows("erasures.csv")}
-    customers = _csv(truth.folder / "crm" / "customers.csv")
-    names = Counter(f"{c['first_name']} {c['last_name']}" for c in customers)
-    names.update(p["name"] for p in truth.rows("profiles.csv"))
-    found = set(erased)
-    for c in customers:
-        if c["customer_id"] in erased:
-            found.add(c["email"].lower())
-            name = f"{c['first_name']} {c['last_name']}"
-            if names[name] == 1:
-                found.add(name)
-    for account in _csv(truth.folder / "crm" / "customer_social_accounts.csv"):
-        if account["customer_id"] in erased:
-            found |= {v for v in (account["account_id"], account["handle"]) if v}
-    return found
-
-
-def test_no_trace_of_an_erased_person_is_left_outside_the_erasure_log(built):
-    pipeline, truth = built
-    identifiers = sorted(_erased_identifiers(truth))
-    assert len(identifiers) > 5
-    # a whole value, not part of a longer one (an id inside a longer id is another id)
-    patterns = [rf"(^|[^0-9A-Za-z_.@-]){re.escape(i)}($|[^0-9A-Za-z_.@-])" for i in identifiers]
-    tables = pipeline.rows(
-        "select table_schema || '.' || table_name from information_schema.tables"
-        " where table_type = 'BASE TABLE' and table_schema not in"
-        " ('pg_catalog', 'information_schema') and table_schema not like 'pg_%%'"
-    )
-    traces = {}
-    for (table,) in tables:
-        if table in ERASURE_LOG:
-            continue
-        schema, name = table.split(".")
-        found = pipeline.rows(
-            f'select t::text from "{schema}"."{name}" as t'  # noqa: S608
-            " where t::text ~* any(%s) limit 3",
-            patterns,
-        )
-        if found:
-            traces[table] = [row[0][:200] for row in found]
-    assert traces == {}
-
-
-def test_no_trace_of_an_erased_person_is_left_in_the_drop_folder(built):
-    pipeline, truth = built
-    identifiers = _erased_identifiers(truth)
-    drop = truth.folder / "crm_drop"
-    files = [p for p in drop.rglob("*") if p.is_file()]
-    assert files
-    left = {
-        str(p.relative_to(drop)): sorted(i for i in identifiers if i in p.read_text("latin-1"))
-        for p in files
-    }
-    assert {path: found for path, found in left.items() if found} == {}
 
 
 def test_every_message_is_scored_in_its_language(built, capsys):

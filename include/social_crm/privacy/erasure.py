@@ -86,11 +86,12 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         )
         conn.execute(
             "create temp table erased_profiles on commit drop as"
-            " select split_part(l.profile_key, ':', 2) as profile_id"
+            " select l.customer_id, split_part(l.profile_key, ':', 2) as profile_id"
             " from intermediate.int_identity_links l"
             " join erased_customers e using (customer_id)"
             # and the accounts the CRM knows by id, linked or not
-            " union select a.payload ->> 'account_id' from raw.crm_customer_social_accounts a"
+            " union select e.customer_id, a.payload ->> 'account_id'"
+            " from raw.crm_customer_social_accounts a"
             " join erased_customers e on a.scope_key = e.customer_id"
             " where a.payload ->> 'account_id' is not null"
         )
@@ -133,6 +134,7 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         for table, profile in IDENTITY_TABLES.items():
             if relation_oid(conn, table):
                 deleted[table] = _delete_profiles(conn, table, (profile,))
+        _log(conn, sum(deleted.values()))
         file_tokens = {
             row[0]
             for row in conn.execute(
@@ -150,6 +152,20 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         ", ".join(f"{t}={n}" for t, n in deleted.items() if n),
     )
     return deleted
+
+
+def _log(conn: psycopg.Connection, rows_deleted: int) -> None:
+    """One row per erased customer whose data this run found (the erasure log)."""
+    if not rows_deleted:
+        return
+    conn.execute(
+        "insert into meta.erasure_log (customer_id, profile_ids, rows_deleted)"
+        " select e.customer_id, coalesce(array_agg(distinct p.profile_id)"
+        "   filter (where p.profile_id is not null), '{}'), %s"
+        " from erased_customers e left join erased_profiles p using (customer_id)"
+        " group by e.customer_id",
+        (rows_deleted,),
+    )
 
 
 def _collect_what_names_them(conn: psycopg.Connection) -> None:

@@ -1,0 +1,149 @@
+"""An erasure request for a customer with social profiles, messages and brand replies: after
+the nightly run, no table of any schema and no file of the CRM drop folder holds anything
+that names them, outside the erasure log."""
+
+import csv
+import re
+import shutil
+from collections import Counter
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from social_crm.extract.crm import land_drop_folder
+from social_crm.warehouse import migrations
+from social_crm_dev.simulator.server import SimulatorServer
+from social_crm_dev.simulator.world import World
+from tests.databases import new_database
+from tests.extraction.conftest import WORLD, Pipeline, test_x_profile, truth_of, world_now
+
+pytestmark = pytest.mark.integration
+
+# what holds the erasure requests themselves (the proof they were honoured) and the list the
+# marts exclude by: the erasure log
+ERASURE_LOG = {
+    "raw.crm_erasure_requests",
+    "intermediate.int_excluded_customers",
+    "meta.erasure_log",
+}
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _most_answered_known_customer(truth) -> str:
+    """Of the customers whose accounts the CRM knows, the one with the most messages the
+    brand answered: an erasure that must reach the brand's replies."""
+    known = {a["customer_id"] for a in _rows(truth.folder / "crm" / "customer_social_accounts.csv")}
+    answered = Counter(
+        m["customer_id"]
+        for m in truth.rows("messages.csv")
+        if m["customer_id"] in known and m["answer_id"]
+    )
+    return answered.most_common(1)[0][0]
+
+
+@pytest.fixture(scope="module")
+def erased(warehouse_url, tmp_path_factory):
+    from social_crm.orchestration import nightly
+
+    with (
+        SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        pipeline = Pipeline(sim, db)
+        pipeline.run()
+        truth = truth_of(sim, tmp_path_factory.mktemp("truth"))
+        customer = _most_answered_known_customer(truth)
+        drop = truth.folder / "crm_drop"
+        shutil.copytree(truth.folder / "crm", drop)
+        requested = (world_now(sim) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with open(drop / "erasure_requests_today.csv", "w", encoding="utf-8") as handle:
+            handle.write(f"customer_id,requested_at\n{customer},{requested}\n")
+        land_drop_folder(pipeline.connect, drop)
+        patch.setenv("WAREHOUSE_URL", db.libpq())
+        patch.setenv("CRM_DROP_DIR", str(drop))
+        nightly.run_all(as_of=world_now(sim))
+        yield pipeline, truth, customer, drop
+
+
+def _identifiers(pipeline, truth, customer) -> set[str]:
+    """What the pipeline knew of the customer: id, email, full name (when no one else has
+    it), and the profiles the erasure log says were erased with them, ids and handles."""
+    customers = _rows(truth.folder / "crm" / "customers.csv")
+    names = Counter(f"{c['first_name']} {c['last_name']}" for c in customers)
+    names.update(p["name"] for p in truth.rows("profiles.csv"))
+    row = next(c for c in customers if c["customer_id"] == customer)
+    found = {customer, row["email"].lower()}
+    full_name = f"{row['first_name']} {row['last_name']}"
+    if names[full_name] == 1:
+        found.add(full_name)
+    profiles = {
+        profile
+        for logged, ids in pipeline.rows("select customer_id, profile_ids from meta.erasure_log")
+        for profile in ids
+        if logged == customer
+    }
+    found |= profiles
+    found |= {p["handle"] for p in truth.rows("profiles.csv") if p["profile_id"] in profiles}
+    found.discard("")
+    return found
+
+
+def test_the_erasure_log_names_the_profiles_erased_with_the_customer(erased):
+    pipeline, truth, customer, _ = erased
+    theirs = {p["profile_id"] for p in truth.rows("profiles.csv") if p["customer_id"] == customer}
+    known = {
+        a["account_id"]
+        for a in _rows(truth.folder / "crm" / "customer_social_accounts.csv")
+        if a["customer_id"] == customer and a["account_id"]
+    }
+    logged = _identifiers(pipeline, truth, customer) & theirs
+    assert known and known <= logged <= theirs
+
+
+def test_no_table_of_any_schema_names_the_erased_customer(erased):
+    pipeline, truth, customer, _ = erased
+    identifiers = sorted(_identifiers(pipeline, truth, customer))
+    # a whole value, not part of a longer one (an id inside a longer id is another id)
+    patterns = [rf"(^|[^0-9A-Za-z_.@-]){re.escape(i)}($|[^0-9A-Za-z_.@-])" for i in identifiers]
+    tables = pipeline.rows(
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_type = 'BASE TABLE' and table_schema not in"
+        " ('pg_catalog', 'information_schema') and table_schema not like 'pg_%%'"
+    )
+    traces = {}
+    for (table,) in tables:
+        if table in ERASURE_LOG:
+            continue
+        schema, name = table.split(".")
+        found = pipeline.rows(
+            f'select t::text from "{schema}"."{name}" as t'  # noqa: S608
+            " where t::text ~* any(%s) limit 3",
+            patterns,
+        )
+        if found:
+            traces[table] = [text[:200] for (text,) in found]
+    assert traces == {}
+
+
+def test_no_file_of_the_drop_folder_names_the_erased_customer(erased):
+    pipeline, truth, customer, drop = erased
+    identifiers = _identifiers(pipeline, truth, customer) - {customer}
+    files = [p for p in drop.rglob("*") if p.is_file()]
+    left = {
+        str(p.relative_to(drop)): sorted(i for i in identifiers if i in p.read_text("latin-1"))
+        for p in files
+        if "erasure_requests" not in p.name  # the request itself
+    }
+    assert files and {path: found for path, found in left.items() if found} == {}
+    customer_rows = [
+        p.name for p in files if "erasure_requests" not in p.name and customer in p.read_text()
+    ]
+    assert customer_rows == []
