@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from social_crm.extract.records import GRAPH_ID, X_ID
-from social_crm.load.landing import BatchResult, LandingBatch, RawRecord
+from social_crm.load.landing import BatchResult, LandingBatch, RawRecord, mark_abandoned_batches
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +361,9 @@ def land_drop_folder(
         raise FileNotFoundError(
             f"CRM drop folder {folder} does not exist; set CRM_DROP_DIR or create it"
         )
+    with conn_factory() as conn:  # the janitor, as every extraction task starts
+        conn.autocommit = True
+        mark_abandoned_batches(conn)
     files = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.name)
     by_type: dict[str, list[Path]] = {spec.entity: [] for spec in FILES}
     results = []

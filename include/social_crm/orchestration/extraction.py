@@ -186,7 +186,6 @@ class FilesRejected(RuntimeError):
 def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> list[str]:
     """Land the drop folder; raises FilesRejected (after landing the rest) when a file was
     rejected."""
-    janitor()
     results = land_drop_folder(warehouse.connect, folder or crm_drop_dir(), interval)
     lines = summaries(results)
     rejected = [line for r, line in zip(results, lines, strict=True) if r.status == "failed"]
