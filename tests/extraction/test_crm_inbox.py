@@ -33,13 +33,19 @@ REJECTED_FILES = {
 }
 
 
-@pytest.fixture
-def hostile(sim, db, tmp_path):
-    """A world's export, then hostile order files between good ones, landed once."""
-    world = tmp_path / "world"
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    """A world's CRM export, written once for the module."""
+    world = tmp_path_factory.mktemp("world")
     write_world(World(WorldConfig(seed=8, scale=0.05, days=30)), world, progress=lambda _: None)
+    return world / "crm"
+
+
+@pytest.fixture
+def hostile(sim, db, tmp_path, export):
+    """A world's export, then hostile order files between good ones, landed once."""
     drop = tmp_path / "drop"
-    shutil.copytree(world / "crm", drop)
+    shutil.copytree(export, drop)
     with open(drop / "customers.csv", newline="", encoding="utf-8") as handle:
         c = [row["customer_id"] for row in csv.DictReader(handle)][:3]
     with open(drop / "products.csv", newline="", encoding="utf-8") as handle:

@@ -48,7 +48,9 @@ ACCOUNT_KEYED_TABLES = {"meta.x_follower_walks": ("account_id",)}
 _X_REPLY = (
     "{reply_to_user} in (select profile_id from erased_profiles)"
     " or {replied_to} in (select message_id from erased_messages)"
-    " or exists (select 1 from erased_handles h where {text} ~* ('@' || h.handle || '\\M'))"
+    # the handles a text names, read once a row and looked up (not a pattern per handle)
+    " or exists (select 1 from regexp_matches({text}, '@([A-Za-z0-9_]{{1,15}})', 'g') as m"
+    "  where lower(m[1]) in (select handle from erased_handles))"
 )
 REPLIES_TO_THEM = {
     "raw.x_tweets": _X_REPLY.format(
