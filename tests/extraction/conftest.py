@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -259,12 +261,10 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
     assert pipeline.reactions_by_person() == truth.reactions_by_person()
 
 
-@pytest.fixture(scope="module")
-def built(warehouse_url, tmp_path_factory):
-    """Everything extracted, the CRM export landed and the nightly build published, once per
-    module (a build takes half a minute). Tests that damage it repair it before they end."""
-    from social_crm.orchestration import nightly
-
+@contextmanager
+def extracted_world(warehouse_url, tmp_path_factory) -> Iterator:  # noqa: ANN001
+    """The test world served by the simulator, every API entity extracted into a new
+    database: (pipeline, truth, patch), `patch` a MonkeyPatch undone at the end."""
     with (
         SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
@@ -274,7 +274,17 @@ def built(warehouse_url, tmp_path_factory):
             migrations.apply(conn)
         pipeline = Pipeline(sim, db)
         pipeline.run()
-        truth = truth_of(sim, tmp_path_factory.mktemp("truth"))
+        yield pipeline, truth_of(sim, tmp_path_factory.mktemp("truth")), patch
+
+
+@pytest.fixture(scope="module")
+def built(warehouse_url, tmp_path_factory):
+    """Everything extracted, the CRM export landed and the nightly build published, once per
+    module (a build takes half a minute). Tests that damage it repair it before they end."""
+    from social_crm.orchestration import nightly
+
+    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+        sim, db = pipeline.sim, pipeline.db
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))

@@ -8,15 +8,10 @@ import shutil
 from collections import Counter
 from datetime import timedelta
 
-import psycopg
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from social_crm.warehouse import migrations
-from social_crm_dev.simulator.server import SimulatorServer
-from social_crm_dev.simulator.world import World
-from tests.databases import new_database
-from tests.extraction.conftest import WORLD, Pipeline, test_x_profile, truth_of, world_now
+from tests.extraction.conftest import extracted_world, world_now
 
 pytestmark = pytest.mark.integration
 
@@ -50,16 +45,8 @@ def _most_answered_known_customer(truth) -> str:
 def erased(warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with (
-        SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
-        pipeline = Pipeline(sim, db)
-        pipeline.run()
-        truth = truth_of(sim, tmp_path_factory.mktemp("truth"))
+    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+        sim, db = pipeline.sim, pipeline.db
         customer = _most_answered_known_customer(truth)
         drop = truth.folder / "crm_drop"
         shutil.copytree(truth.folder / "crm", drop)
