@@ -1,11 +1,13 @@
 """A full extraction equals the simulator's truth; reruns land nothing; the world advancing
 lands only new and edited records and tombstones for deletions."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
 from social_crm_dev.simulator.config import WORLD_START
+from social_crm_dev.simulator.faults import FaultConfig
 from tests.extraction.conftest import Pipeline, assert_matches_truth, truth_of
 
 pytestmark = pytest.mark.integration
@@ -168,3 +170,51 @@ def test_every_follower_list_is_walked_again_within_its_period(pipeline, sim):
         "select count(*) from meta.x_follower_walks where walked_at > %s", first
     )
     assert again == accounts
+
+
+NEWEST_FIRST = "graph:/{id}/comments newest first"
+
+
+def land_facebook_posts(pipeline) -> None:
+    pipeline.facebook.posts_with_activity("posts")
+    pipeline.facebook.posts_with_activity("feed")
+
+
+def posts_with_new_comments(pipeline, before, after) -> int:
+    kinds = {"comment", "reply"}
+    new = after.messages("facebook", kinds) - before.messages("facebook", kinds)
+    return pipeline.scalar(
+        "select count(distinct scope_key) from raw.facebook_comments where natural_key = any(%s)",
+        sorted(new),
+    )
+
+
+def test_hours_later_a_post_with_new_comments_costs_one_newest_first_request(
+    pipeline, sim, tmp_path
+):
+    land_facebook_posts(pipeline)
+    before = truth_of(sim, tmp_path / "before")
+    sim.world.advance(0, seconds=11 * 3600)  # the test world's comments come by day
+    asked_before = sim.requests[NEWEST_FIRST]
+    land_facebook_posts(pipeline)
+    posts = posts_with_new_comments(pipeline, before, truth_of(sim, tmp_path / "after"))
+    asked = sim.requests[NEWEST_FIRST] - asked_before
+    # new posts and posts past a re-walk point are walked whole instead: at most one each
+    assert 0 < asked <= posts
+
+
+@pytest.mark.parametrize("ranked", [False, True], ids=["newest_first", "order_ignored"])
+def test_new_comments_all_land_whatever_order_the_api_answers_in(pipeline, sim, tmp_path, ranked):
+    land_facebook_posts(pipeline)
+    before = truth_of(sim, tmp_path / "before")
+    sim.configure_faults(FaultConfig(ranked_comments=ranked))
+    # a comment a page: reads go past their first page, whose order then shows
+    pipeline.facebook.settings = dataclasses.replace(pipeline.facebook.settings, page_size=1)
+    sim.world.advance(0, seconds=11 * 3600)
+    asked_before = sim.requests[NEWEST_FIRST]
+    land_facebook_posts(pipeline)
+    after = truth_of(sim, tmp_path / "after")
+    kinds = {"comment", "reply"}
+    new = after.messages("facebook", kinds) - before.messages("facebook", kinds)
+    assert sim.requests[NEWEST_FIRST] > asked_before  # some were asked newest first
+    assert new and new <= pipeline.alive("facebook_comments")

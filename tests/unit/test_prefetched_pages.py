@@ -58,3 +58,17 @@ def test_close_stops_the_walk_thread():
     wait_until(lambda: threading.active_count() == before)
     assert threading.active_count() == before
     assert len(produced) < 1000
+
+
+def test_with_ahead_a_reader_that_stops_after_the_first_page_fetches_no_other():
+    produced: list[int] = []
+    pages = iter(PrefetchedPages(walk(produced, 10), ahead=1))
+    assert next(pages).number == 1
+    time.sleep(0.2)  # give a walk run ahead time to fetch more
+    assert produced == [1]
+
+
+def test_with_ahead_a_reader_that_goes_on_gets_every_page_in_order():
+    produced: list[int] = []
+    pages = [p.number for p in PrefetchedPages(walk(produced, 7), ahead=1)]
+    assert pages == list(range(1, 8))

@@ -4,11 +4,15 @@ comments (and replies) and reactions, and the profiles of the people who engaged
 Incremental by a look-back window: the posts created since (newest seen - lookback_days) are
 listed again, each with the counts of its comments and reactions (field expansion:
 `comments.filter(stream).limit(0).summary(true)`, `reactions.limit(0).summary(total_count)`).
-A post's comments (reactions) are walked again only when their count moved since the last walk,
+A post's comments (reactions) are read again only when their count moved since the last read,
 or when the post passed one of its re-walk points (ages `recheck_hours`, twice, four times ...
 that, within the look-back; `recheck.checkpoint_due`): a count does not move when a comment is
-edited, or deleted and another written, and Meta's counts may include deleted comments. So an
-hourly run costs what changed plus a few re-walks per post written in an hour, and an edit or
+edited, or deleted and another written, and Meta's counts may include deleted comments. At a
+re-walk point every comment (reaction) is walked; when only the comment count went up, the
+comments are read newest first (`order=reverse_chronological`, which the all-levels `stream`
+honours) down to the newest one the last read saw: a request per post, however many comments
+it has. Reactions have no time and no documented order: they are walked whole. So an hourly
+run costs what changed plus a few re-walks per post written in an hour, and an edit or
 deletion lands at most as late as the post's age when it happened. New items
 and edits land as new versions. An item no longer returned is looked up by id (`?ids=`, 50 at
 a time, then one by one when the batch lookup names a missing alias) and lands as a tombstone
@@ -34,7 +38,7 @@ from social_crm.extract import graph_metrics
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiError, Page
 from social_crm.extract.read_ahead import PrefetchedPages
-from social_crm.extract.recheck import needs_walk
+from social_crm.extract.recheck import SETTLE, checkpoint_due, needs_walk
 from social_crm.extract.records import (
     GRAPH_ID,
     InvalidRecord,
@@ -66,8 +70,9 @@ class _Counts:
     """A post's counts as listed now, and what the last walks saw, per edge."""
 
     seen: dict[str, int | None]
-    # edge: (its count at the last complete walk, when that walk was)
+    # edge: (its count at the last read, when the last complete walk was)
     known: dict[str, tuple[int | None, datetime | None]] = field(default_factory=dict)
+    newest_comment_at: datetime | None = None  # the newest comment the last read saw
 
     created_at: datetime | None = None
 
@@ -75,6 +80,20 @@ class _Counts:
         walked = self.known.get(edge, (None, None))
         created = self.created_at or now
         return needs_walk(self.seen.get(edge), *walked, now, created, first, horizon)
+
+    def new_comments_since(
+        self, now: datetime, first: timedelta, horizon: timedelta
+    ) -> datetime | None:
+        """Where a newest-first read of the comments may stop, when only their count going
+        up calls for a read (no re-walk due, the last read's newest comment known); None: walk
+        them all."""
+        total, walked_at = self.known.get("comments", (None, None))
+        seen = self.seen.get("comments")
+        if None in (self.newest_comment_at, walked_at, total, seen) or first <= timedelta(0):
+            return None
+        if seen < total or checkpoint_due(self.created_at or now, walked_at, now, first, horizon):
+            return None
+        return self.newest_comment_at - SETTLE
 
 
 @dataclass(frozen=True)
@@ -269,17 +288,24 @@ class FacebookExtractor(Extractor):
                             _known_counts(c_counts, listed)
                         walks = {}
                         for post_id, counts in listed.items():
-                            wanted = (
+                            wanted = _Walk(
                                 counts.wants("comments", now, first, horizon),
                                 walk_reactions and counts.wants("reactions", now, first, horizon),
+                                counts.new_comments_since(now, first, horizon),
                             )
-                            if any(wanted):
+                            if wanted.comments or wanted.reactions:
                                 walks[post_id] = wanted
                             else:
                                 skipped += 1
                         for post_id, comment_pages, reaction_pages in self._activity_walks(walks):
                             walked = self._activity(
-                                post_id, comment_pages, reaction_pages, comments, reactions, people
+                                post_id,
+                                comment_pages,
+                                reaction_pages,
+                                walks[post_id].comments_since,
+                                comments,
+                                reactions,
+                                people,
                             )
                             _remember_counts(
                                 post_id, listed[post_id], walked, now, comments, reactions
@@ -301,34 +327,42 @@ class FacebookExtractor(Extractor):
         results.append(self.users(people))
         return results
 
-    def _activity_walks(
-        self, walks: dict[str, tuple[bool, bool]]
-    ) -> Iterator[tuple[str, PrefetchedPages | None, PrefetchedPages | None]]:
-        """(post id, its comment pages, its reaction pages) in order, for the posts and edges
-        `walks` asks for ({post id: (comments?, reactions?)}; an edge not asked for: None), with
-        the walks of the next ACTIVITY_AHEAD posts already running: the API works on them
-        while one post is landed."""
-        running: deque[tuple[str, PrefetchedPages | None, PrefetchedPages | None]] = deque()
-        comment_params = {
-            "filter": "stream",
+    def _comment_pages(self, post_id: str, newest_first: bool = False) -> Iterator[Page]:
+        params = {
+            "filter": "stream",  # every level, in time order: the order `order` applies to
             "limit": self.settings.page_size,
             "fields": "id,message,created_time,from,parent",
         }
+        if newest_first:
+            params["order"] = "reverse_chronological"
+        return self.client.graph_pages(f"{post_id}/comments", params)
+
+    def _activity_walks(
+        self, walks: dict[str, _Walk]
+    ) -> Iterator[tuple[str, PrefetchedPages | None, PrefetchedPages | None]]:
+        """(post id, its comment pages, its reaction pages) in order, for the posts and edges
+        `walks` asks for (an edge not asked for: None), with the walks of the next
+        ACTIVITY_AHEAD posts already running: the API works on them while one post is landed.
+        A newest-first read of comments fetches its first page ahead, the next ones only if
+        its reader asks (it usually stops after one)."""
+        running: deque[tuple[str, PrefetchedPages | None, PrefetchedPages | None]] = deque()
         reaction_params = {"limit": self.settings.page_size, "summary": "total_count"}
         try:
-            for post_id, (with_comments, with_reactions) in walks.items():
+            for post_id, walk in walks.items():
+                newest_first = walk.comments_since is not None
                 running.append(
                     (
                         post_id,
                         PrefetchedPages(
-                            self.client.graph_pages(f"{post_id}/comments", comment_params)
+                            self._comment_pages(post_id, newest_first),
+                            ahead=1 if newest_first else None,
                         )
-                        if with_comments
+                        if walk.comments
                         else None,
                         PrefetchedPages(
                             self.client.graph_pages(f"{post_id}/reactions", reaction_params)
                         )
-                        if with_reactions
+                        if walk.reactions
                         else None,
                     )
                 )
@@ -349,13 +383,28 @@ class FacebookExtractor(Extractor):
         post_id: str,
         comment_pages: Iterable[Page] | None,
         reaction_pages: Iterable[Page] | None,
+        comments_since: datetime | None,
         comments: LandingBatch,
         reactions: LandingBatch | None,
         people: set[str],
-    ) -> tuple[bool, bool]:
-        """Land a post's walked comments and reactions; returns whether each edge was walked
-        completely (its deletions then reconciled)."""
-        comments_done = reactions_done = False
+    ) -> _Walked:
+        """Land a post's comments and reactions: all of them (deletions then reconciled), or,
+        with `comments_since`, the comments newest first down to that time. Returns what was
+        read completely."""
+        walked = _Walked()
+        if comment_pages is not None and comments_since is not None:
+            read = land_new_comments(post_id, comment_pages, comments_since, comments, people)
+            if read is not None:
+                clean, walked.newest_comment_at = read
+                walked.comments = "new" if clean else None
+                comment_pages = None
+            else:
+                log.warning(
+                    "facebook %s: comments asked newest first came in another order;"
+                    " walking them all",
+                    post_id,
+                )
+                comment_pages = self._comment_pages(post_id)
         if comment_pages is not None:
             clean = True
             for page in comment_pages:
@@ -367,11 +416,14 @@ class FacebookExtractor(Extractor):
                         clean = False
                     else:
                         people.add(_author_id(item))
+                        walked.newest_comment_at = max(
+                            filter(None, (walked.newest_comment_at, record.event_at))
+                        )
             if clean:
                 comments.reconcile(post_id)
-                comments_done = True
+                walked.comments = "all"
         if reaction_pages is None or reactions is None:
-            return comments_done, reactions_done
+            return walked
         clean, walk = True, _CountedWalk()
         for page in reaction_pages:
             walk.see(page)
@@ -384,8 +436,8 @@ class FacebookExtractor(Extractor):
         # complete by the API's own count: an empty or cut-short answer reconciles nothing
         if clean and walk.complete:
             reactions.reconcile(post_id)
-            reactions_done = True
-        return comments_done, reactions_done
+            walked.reactions = True
+        return walked
 
     # --- people ---------------------------------------------------------------------------
 
@@ -477,6 +529,26 @@ class FacebookExtractor(Extractor):
         return gone
 
 
+@dataclass(frozen=True)
+class _Walk:
+    """What a post's walk reads: its comments (all, or newest first down to `comments_since`),
+    its reactions."""
+
+    comments: bool
+    reactions: bool
+    comments_since: datetime | None = None
+
+
+@dataclass
+class _Walked:
+    """What a post's walk read completely: its comments ("all", or "new": newest first down
+    to where the last read was), with the newest one's time; its reactions."""
+
+    comments: str | None = None
+    newest_comment_at: datetime | None = None
+    reactions: bool = False
+
+
 class _CountedWalk:
     """The ids a walk of a post's reactions returned, and the API's own count of them
     (`summary.total_count` of the first page): the walk is complete when the two agree."""
@@ -517,34 +589,84 @@ def _known_counts(conn: Any, listed: dict[str, _Counts]) -> None:
         return
     rows = conn.execute(
         "select post_id, comments_total, comments_walked_at, reactions_total,"
-        " reactions_walked_at from meta.facebook_post_activity where post_id = any(%s)",
+        " reactions_walked_at, comments_newest_at from meta.facebook_post_activity"
+        " where post_id = any(%s)",
         (list(listed),),
     ).fetchall()
-    for post_id, comments_total, comments_at, reactions_total, reactions_at in rows:
+    for post_id, comments_total, comments_at, reactions_total, reactions_at, newest in rows:
         listed[post_id].known = {
             "comments": (comments_total, comments_at),
             "reactions": (reactions_total, reactions_at),
         }
+        listed[post_id].newest_comment_at = newest
+
+
+def land_new_comments(
+    post_id: str,
+    pages: Iterable[Page],
+    since: datetime,
+    comments: LandingBatch,
+    people: set[str],
+) -> tuple[bool, datetime | None] | None:
+    """Land a post's comments newest first, page by page, until a page reaches one written
+    before `since` (and at least two comments showed the order). Returns (nothing
+    quarantined, the newest comment's time), or None when the API did not answer newest
+    first (comments it ranks keep their order): then nothing read says where the new
+    comments end."""
+    clean, newest, previous, read = True, None, None, 0
+    for page in pages:
+        oldest = None
+        for item in page.items:
+            record = land_or_quarantine(comments, item, lambda i: _comment_record(i, post_id))
+            if record is None:
+                clean = False
+                continue
+            people.add(_author_id(item))
+            at = record.event_at
+            if previous is not None and at > previous:
+                return None
+            newest, previous, oldest, read = newest or at, at, at, read + 1
+        if oldest is not None and oldest < since and read >= 2:
+            break
+    return clean, newest
 
 
 def _remember_counts(
     post_id: str,
     counts: _Counts,
-    walked: tuple[bool, bool],
+    walked: _Walked,
     now: datetime,
     comments: LandingBatch,
     reactions: LandingBatch | None,
 ) -> None:
-    """Record the counts of the edges walked completely, with the batch that landed them."""
-    for edge, done, batch in zip(EDGES, walked, (comments, reactions), strict=True):
-        if done and batch is not None:
-            batch.with_commit(
-                f"insert into meta.facebook_post_activity (post_id, {edge}_total,"  # noqa: S608
-                f" {edge}_walked_at) values (%s, %s, %s) on conflict (post_id) do update set"
-                f" {edge}_total = excluded.{edge}_total,"
-                f" {edge}_walked_at = excluded.{edge}_walked_at",
-                (post_id, counts.seen.get(edge), now),
-            )
+    """Record, with the batch that landed them, the counts of the edges read completely: for
+    a walk of all items also when it was (the re-walk points count from it); for comments the
+    newest one read."""
+    if walked.comments is not None:
+        comments.with_commit(
+            "insert into meta.facebook_post_activity (post_id, comments_total,"
+            " comments_walked_at, comments_newest_at) values (%s, %s, %s, %s)"
+            " on conflict (post_id) do update set comments_total = excluded.comments_total,"
+            " comments_walked_at = coalesce(excluded.comments_walked_at,"
+            " meta.facebook_post_activity.comments_walked_at),"
+            " comments_newest_at = case when excluded.comments_walked_at is not null"
+            " then excluded.comments_newest_at else greatest(excluded.comments_newest_at,"
+            " meta.facebook_post_activity.comments_newest_at) end",
+            (
+                post_id,
+                counts.seen.get("comments"),
+                now if walked.comments == "all" else None,
+                walked.newest_comment_at,
+            ),
+        )
+    if walked.reactions and reactions is not None:
+        reactions.with_commit(
+            "insert into meta.facebook_post_activity (post_id, reactions_total,"
+            " reactions_walked_at) values (%s, %s, %s) on conflict (post_id) do update set"
+            " reactions_total = excluded.reactions_total,"
+            " reactions_walked_at = excluded.reactions_walked_at",
+            (post_id, counts.seen.get("reactions"), now),
+        )
 
 
 def _is_missing_node(exc: ApiError) -> bool:

@@ -17,6 +17,10 @@ from __future__ import annotations
 import zlib
 from datetime import datetime, timedelta
 
+# a read of what is newer than the last read starts this long before the newest item that read
+# saw: an API may list an item a little after it was written, behind newer ones
+SETTLE = timedelta(minutes=5)
+
 
 def recheck_period(key: str, hours: float) -> timedelta:
     """How long `key` may go unread while nothing shows it changed: its own share of

@@ -29,7 +29,7 @@ from typing import Any
 
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiError, UsageCapExceeded
-from social_crm.extract.recheck import checkpoint_due, is_due, recheck_period
+from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord, land_or_quarantine, require_id
 from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
 
@@ -46,9 +46,6 @@ END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the re
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
 # what every read of Posts asks for: their fields, and their authors (`includes.users`)
 WITH_AUTHORS = {"expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
-# a run that follows another reads again from this long before the newest Post seen: search
-# may list a Post a little after it was written, behind newer ones
-SETTLE = timedelta(minutes=5)
 LIVE_WATERMARK = "tweets_live"  # the live walk's own since_id (meta.watermarks)
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
 TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}

@@ -21,6 +21,7 @@ class FaultConfig:
     truncate_rate: float = 0.0  # share of 200 answers whose JSON body is cut short
     duplicate_items: bool = False  # each next page repeats the previous page's last item
     schema_drift: bool = False  # extra field on every item; optional fields left out
+    ranked_comments: bool = False  # comments keep their own order whatever `order` asks
     malformed_rate: float = 0.0  # share of list items with their id dropped or a bad timestamp
     graph_usage_percent: float = 0.0  # what Graph's usage headers report on every answer
     empty_rate: float = 0.0  # share of list answers that come back empty (a transient blip)

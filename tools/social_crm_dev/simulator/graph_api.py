@@ -19,6 +19,11 @@ Today's profile (Graph v24, a Page access token), never kinder than the real API
   count "can be greater than or equal to" what a walk returns, "due to comment privacy or
   deletion"), so a count that did not move does not mean nothing changed. Any other
   expansion is refused.
+- A comments edge takes `order` chronological or reverse_chronological (the Graph SDK's
+  `Comment.Order`, facebook-python-business-sdk adobjects/comment.py and post.py
+  `get_comments`). Strictly: only `filter=stream` (every level, in time order) honours it;
+  top-level comments keep their own order whatever it asks, as comments Meta ranks do. A
+  reader must check the order it got.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from social_crm_dev.simulator.responses import ApiError, Response, parse_time, t
 from social_crm_dev.simulator.world import World
 
 MAX_LIMIT = 100
+COMMENT_ORDERS = ("chronological", "reverse_chronological")
 DEFAULT_LIMIT = 25
 # today's Page Insights metrics the world has numbers for, and what Meta retired
 INSIGHT_METRICS = (
@@ -95,6 +101,7 @@ class GraphApi:
         self.version = version
         self.duplicate_items = False
         self.schema_drift = False
+        self.ranked_comments = False  # a fault: `order` ignored even by the stream
         self._listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
 
     def handle(self, parts: list[str], params: dict[str, str]) -> Response:
@@ -251,18 +258,23 @@ class GraphApi:
         return as_json
 
     def _comments(self, node: str, params: dict[str, str], path: str) -> Response:
-        if params.get("order") == "reverse_chronological":
-            raise graph_error("(#100) order=reverse_chronological is not supported here", 100)
+        order = params.get("order", "chronological")
+        if order not in COMMENT_ORDERS:
+            raise graph_error(f"(#100) order must be one of {', '.join(COMMENT_ORDERS)}", 100)
         if self.world.post(node) is None:
             raise _missing(node)
+        stream = params.get("filter", "toplevel") == "stream"
+        # only the stream honours `order` (see the module's note)
+        newest_first = stream and order == "reverse_chronological" and not self.ranked_comments
+        key = _newest_first if newest_first else (lambda c: (c.created, c.id))
 
         def build() -> list[Message]:
             comments = self.world.comments(node) or []
-            if params.get("filter", "toplevel") != "stream":
+            if not stream:
                 comments = [c for c in comments if c.parent_id is None]
-            return comments
+            return sorted(comments, key=key) if newest_first else comments
 
-        return self._page_of(build, params, path, lambda c: (c.created, c.id), self._comment_json)
+        return self._page_of(build, params, path, key, self._comment_json)
 
     def _reactions(self, node: str, params: dict[str, str], path: str) -> Response:
         post = self.world.post(node)
@@ -502,6 +514,11 @@ def _missing(node: str) -> ApiError:
 
 def _day_of(value: str | None, default: int) -> int:
     return default if not value else parse_time(value) // DAY
+
+
+def _newest_first(comment: Message) -> tuple:
+    """A comment's place newest first, flat (a cursor's JSON compares like the key)."""
+    return (-comment.created, *(-ord(ch) for ch in comment.id))
 
 
 def _jsonable(key):  # noqa: ANN001, ANN202

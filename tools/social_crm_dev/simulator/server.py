@@ -82,6 +82,7 @@ class SimulatorServer:
             if api is not None:
                 api.duplicate_items = self.faults.config.duplicate_items
                 api.schema_drift = self.faults.config.schema_drift
+        self.graph.ranked_comments = self.faults.config.ranked_comments
 
     def start(self) -> SimulatorServer:
         self._thread = threading.Thread(
@@ -345,14 +346,16 @@ class SimulatorServer:
 
 def _endpoint(parts: list[str], params: dict[str, str]) -> str:
     """The endpoint a request asked for, ids left out: `x:search_recent`,
-    `graph:/{id}/comments`, `graph:/{id}` (one object), `graph:?ids=` (several)."""
+    `graph:/{id}/comments` (`graph:/{id}/comments newest first` when asked newest first),
+    `graph:/{id}` (one object), `graph:?ids=` (several)."""
     if parts[:1] == ["2"]:
         return f"x:{endpoint_of(parts[1:]) or '/'.join(parts)}"
     if params.get("ids"):
         return "graph:?ids="
     if len(parts) <= 2:
         return "graph:/{id}"
-    return "graph:/{id}/" + parts[2]
+    newest_first = params.get("order") == "reverse_chronological"
+    return "graph:/{id}/" + parts[2] + (" newest first" if newest_first else "")
 
 
 def _redact(text: str) -> str:
