@@ -58,3 +58,14 @@ def test_a_one_comment_first_page_is_not_enough_to_stop_on():
     # one comment shows no order: the read goes on to a second page, where oldest first shows
     since = T0 + timedelta(minutes=50)
     assert land_new_comments("p", pages_of([10, 90], 1, []), since, Batch(), set()) is None
+
+
+def test_an_empty_answer_is_not_taken_for_no_new_comments():
+    since = T0 + timedelta(minutes=50)
+    assert land_new_comments("p", pages_of([], 2, []), since, Batch(), set()) is None
+
+
+def test_an_answer_that_ends_before_reaching_the_last_reads_newest_is_all_there_is():
+    since = T0 + timedelta(minutes=50)
+    read = land_new_comments("p", pages_of([90, 80], 2, []), since, Batch(), set())
+    assert read == (True, T0 + timedelta(minutes=90))

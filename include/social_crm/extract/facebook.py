@@ -399,11 +399,6 @@ class FacebookExtractor(Extractor):
                 walked.comments = "new" if clean else None
                 comment_pages = None
             else:
-                log.warning(
-                    "facebook %s: comments asked newest first came in another order;"
-                    " walking them all",
-                    post_id,
-                )
                 comment_pages = self._comment_pages(post_id)
         if comment_pages is not None:
             clean = True
@@ -610,9 +605,9 @@ def land_new_comments(
 ) -> tuple[bool, datetime | None] | None:
     """Land a post's comments newest first, page by page, until a page reaches one written
     before `since` (and at least two comments showed the order). Returns (nothing
-    quarantined, the newest comment's time), or None when the API did not answer newest
-    first (comments it ranks keep their order): then nothing read says where the new
-    comments end."""
+    quarantined, the newest comment's time), or None when the read cannot say where the new
+    comments end: the API did not answer newest first (comments it ranks keep their order),
+    or answered nothing. The caller then walks them all."""
     clean, newest, previous, read = True, None, None, 0
     for page in pages:
         oldest = None
@@ -624,11 +619,16 @@ def land_new_comments(
             people.add(_author_id(item))
             at = record.event_at
             if previous is not None and at > previous:
+                log.warning(
+                    "facebook %s: comments asked newest first came in another order;"
+                    " walking them all",
+                    post_id,
+                )
                 return None
             newest, previous, oldest, read = newest or at, at, at, read + 1
         if oldest is not None and oldest < since and read >= 2:
             break
-    return clean, newest
+    return (clean, newest) if read else None
 
 
 def _remember_counts(
