@@ -40,6 +40,9 @@ from social_crm_dev.simulator.world import World
 
 MAX_LIMIT = 100
 COMMENT_ORDERS = ("chronological", "reverse_chronological")
+PAGE_LISTINGS = ("posts", "feed")  # a Page's own listings (cached apart from the edges')
+PAGE_LISTINGS_KEPT = 2 * len(BRANDS)  # a walk's listing per Page and kind: memory stays flat
+EDGE_LISTINGS_KEPT = 64
 DEFAULT_LIMIT = 25
 # today's Page Insights metrics the world has numbers for, and what Meta retired
 INSIGHT_METRICS = (
@@ -103,6 +106,7 @@ class GraphApi:
         self.schema_drift = False
         self.ranked_comments = False  # a fault: `order` ignored even by the stream
         self._listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
+        self._page_listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
 
     def handle(self, parts: list[str], params: dict[str, str]) -> Response:
         if not parts and params.get("ids"):
@@ -361,6 +365,7 @@ class GraphApi:
 
     def forget_listings(self) -> None:
         self._listings.clear()
+        self._page_listings.clear()
 
     def _page(self, node: str) -> int:
         brand = _brand_of_page(node)
@@ -385,14 +390,19 @@ class GraphApi:
             tuple(sorted((k, v) for k, v in params.items() if k not in varying)),
             self.world.clock,
         )
-        if cache_key not in self._listings:
+        # a Page's post listings apart from the edges' (a listing per post): a walk of a
+        # post's comments between two pages of its Page's feed must not push the feed out,
+        # or each feed page would build the whole listing again
+        page_listing = path.rsplit("/", 1)[-1] in PAGE_LISTINGS
+        cache = self._page_listings if page_listing else self._listings
+        if cache_key not in cache:
             items = [i for i in build() if getattr(i, "id", None) not in self.hidden]
-            self._listings[cache_key] = (items, [_jsonable(key(item)) for item in items])
-            if len(self._listings) > 64:
-                self._listings.popitem(last=False)
+            cache[cache_key] = (items, [_jsonable(key(item)) for item in items])
+            if len(cache) > (PAGE_LISTINGS_KEPT if page_listing else EDGE_LISTINGS_KEPT):
+                cache.popitem(last=False)
         else:
-            self._listings.move_to_end(cache_key)
-        return self._listings[cache_key]
+            cache.move_to_end(cache_key)
+        return cache[cache_key]
 
     def _page_of(self, build, params: dict[str, str], path: str, key, as_json) -> Response:  # noqa: ANN001
         items, keys = self._listing(build, params, path, key)
