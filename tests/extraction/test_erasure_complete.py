@@ -134,3 +134,74 @@ def test_no_file_of_the_drop_folder_names_the_erased_customer(erased):
         p.name for p in files if "erasure_requests" not in p.name and customer in p.read_text()
     ]
     assert customer_rows == []
+
+
+# --- later nights: what the APIs land again of an erased person, and what a pass reads ------
+# (these tests change the fixture's warehouse: they run after the ones above)
+
+
+def _erased_profiles(pipeline, customer) -> set[str]:
+    return {
+        profile
+        for logged, ids in pipeline.rows("select customer_id, profile_ids from meta.erasure_log")
+        for profile in ids
+        if logged == customer
+    }
+
+
+@pytest.fixture(scope="module")
+def landed_again(erased):
+    """The next night: the X API lands a new Post by the erased customer's X account (their
+    CRM rows and links are gone by then), and the nightly runs again."""
+    from social_crm.load.landing import LandingBatch, RawRecord
+    from social_crm.orchestration import nightly
+
+    pipeline, truth, customer, _ = erased
+    x_profiles = {p["profile_id"] for p in truth.rows("profiles.csv") if p["platform"] == "x"}
+    author = sorted(_erased_profiles(pipeline, customer) & x_profiles)[0]
+    (payload, event_at) = pipeline.rows(
+        "select payload, event_at from raw.x_tweets where payload ->> 'author_id' <> %s"
+        " order by ingest_seq desc limit 1",
+        author,
+    )[0]
+    payload = {**payload, "id": "9" * 19, "author_id": author, "text": "landed again"}
+    with pipeline.connect() as conn, LandingBatch(conn, "x", "tweets") as batch:
+        batch.add(RawRecord(payload["id"], payload, payload.get("brand_handle"), event_at))
+    nightly.run_all(as_of=world_now(pipeline.sim))
+    return pipeline, payload["id"]
+
+
+def test_what_the_apis_land_again_of_an_erased_person_is_erased_the_next_night(landed_again):
+    pipeline, tweet = landed_again
+    found = [
+        table
+        for table, key in (("raw.x_tweets", "natural_key"), ("staging.stg_x__tweets", "tweet_id"))
+        if pipeline.rows(f"select 1 from {table} where {key} = %s", tweet)  # noqa: S608
+    ]
+    assert found == []
+
+
+def test_the_next_night_reads_no_customer_erased_before_whole(landed_again):
+    pipeline, _ = landed_again
+    first, second = pipeline.rows(
+        "select customers_read_whole from meta.erasure_passes order by pass_id"
+    )
+    assert first[0] > 0 and second[0] == 0
+
+
+def test_a_change_of_what_erasure_covers_reads_every_customer_whole(
+    erased, landed_again, monkeypatch
+):
+    from social_crm.privacy import erasure
+
+    pipeline, _ = landed_again
+    monkeypatch.setattr(erasure, "coverage", lambda: "another coverage")
+    with pipeline.connect() as conn:
+        erasure.erase_requested(conn, drop_dir=erased[3])
+    requested = pipeline.scalar(
+        "select count(distinct natural_key) from raw.crm_erasure_requests where not is_deleted"
+    )
+    latest = pipeline.scalar(
+        "select customers_read_whole from meta.erasure_passes order by pass_id desc limit 1"
+    )
+    assert latest == requested

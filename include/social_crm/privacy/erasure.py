@@ -5,12 +5,22 @@ The erasure request itself is kept (it is how the marts keep excluding the perso
 proof the request was honoured). Extraction may land the person's public social data again
 from the APIs; the nightly run erases it again before any mart is built, and the marts exclude
 erased customers in any case.
+
+A pass reads whole only for the customers it erases for the first time: a new request, a
+profile newly linked to an erased customer, or every customer when what erasure covers
+changed (`coverage()`). An earlier pass has removed everything else of theirs, so for them a
+pass reads only the raw batches landed and the rows merged since the previous pass began,
+less `OVERLAP`: a night with no new request costs what landed since, not the warehouse's size.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -72,6 +82,71 @@ REPLIES_TO_THEM = {
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
+# a landing or merge that began before a pass and committed after it is read by the next pass:
+# none lasts this long
+OVERLAP = timedelta(days=1)
+# the erased people's messages (what the brand's replies to them point at), by raw table and
+# author column
+MESSAGE_AUTHORS = {
+    "raw.facebook_comments": "payload -> 'from' ->> 'id'",
+    "raw.x_tweets": "payload ->> 'author_id'",
+}
+# quarantined rows naming a token as a whole field
+_QUARANTINE_NAMING = (
+    "raw_text ~ any(array("
+    "  select '(^|[^0-9A-Za-z_.@-])' || regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])',"
+    "    '\\\\\\1', 'g') || '($|[^0-9A-Za-z_.@-])' from erased_tokens))"
+)
+
+
+def coverage() -> str:
+    """A fingerprint of what erasure reads and deletes by: a pass of another coverage does not
+    settle anyone (the next reads every erased customer whole)."""
+    covered = (
+        SOCIAL_TABLES,
+        CUSTOMER_SCOPED_CRM_TABLES,
+        MESSAGE_KEYED_TABLES,
+        IDENTITY_TABLES,
+        ACCOUNT_KEYED_TABLES,
+        REPLIES_TO_THEM,
+        MERGED_TABLES,
+        MESSAGE_AUTHORS,
+        _QUARANTINE_NAMING,
+    )
+    return hashlib.sha256(repr(covered).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """One reading of the tables: whole, for the people erased for the first time (the `new_`
+    sets), or only what landed or merged since `since`, for everyone erased (the `erased_`
+    sets)."""
+
+    people: str  # prefix of the temp tables of people, messages, handles and tokens
+    since: datetime | None = None
+
+    def raw(self, condition: str) -> str:
+        if self.since is None:
+            return condition
+        return f"batch_id in (select batch_id from recent_batches) and ({condition})"  # noqa: S608
+
+    def merged(self, condition: str) -> str:
+        if self.since is None:
+            return condition
+        return f"merged_at >= %(since)s and ({condition})"
+
+    def quarantined(self, condition: str) -> str:
+        if self.since is None:
+            return condition
+        return f"quarantined_at >= %(since)s and ({condition})"
+
+    def sets(self, condition: str) -> str:
+        return (
+            condition.replace("erased_profiles", f"{self.people}_profiles")
+            .replace("erased_messages", f"{self.people}_messages")
+            .replace("erased_handles", f"{self.people}_handles")
+            .replace("erased_tokens", f"{self.people}_tokens")
+        )
 
 
 def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> dict[str, int]:
@@ -81,23 +156,14 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
     Profiles are found through `intermediate.int_identity_links` (built before this runs)."""
     deleted: dict[str, int] = {}
     with conn.transaction():
-        conn.execute(
-            "create temp table erased_customers on commit drop as"
-            " select distinct natural_key as customer_id from raw.crm_erasure_requests"
-            " where not is_deleted"
-        )
-        conn.execute(
-            "create temp table erased_profiles on commit drop as"
-            " select l.customer_id, split_part(l.profile_key, ':', 2) as profile_id"
-            " from intermediate.int_identity_links l"
-            " join erased_customers e using (customer_id)"
-            # and the accounts the CRM knows by id, linked or not
-            " union select e.customer_id, a.payload ->> 'account_id'"
-            " from raw.crm_customer_social_accounts a"
-            " join erased_customers e on a.scope_key = e.customer_id"
-            " where a.payload ->> 'account_id' is not null"
-        )
-        _collect_what_names_them(conn)
+        since = _people(conn)
+        new = conn.execute("select count(*) from erased_customers where is_new").fetchone()[0]
+        scopes = []
+        if new:  # whole tables, for the people erased for the first time
+            scopes.append(_Scope("new"))
+        if since is not None:  # what landed or merged since, for everyone erased
+            scopes.append(_Scope("erased", since))
+        _collect_what_names_them(conn, scopes)
         deleted["crm_customers"] = conn.execute(
             "delete from raw.crm_customers where natural_key in"
             " (select customer_id from erased_customers)"
@@ -107,36 +173,17 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
                 f"delete from raw.{table} where scope_key in"  # noqa: S608
                 " (select customer_id from erased_customers)"
             ).rowcount
-        # the brand's replies addressed to them, before their own messages
-        for table, condition in REPLIES_TO_THEM.items():
-            if relation_oid(conn, table):
-                deleted[f"{table} (replies to them)"] = conn.execute(
-                    f"delete from {table} where {condition}"  # noqa: S608
-                ).rowcount
-        for table, columns in {**SOCIAL_TABLES, **ACCOUNT_KEYED_TABLES}.items():
-            deleted[table] = _delete_profiles(conn, table, columns)
-        deleted["raw_quarantine.records"] = conn.execute(
-            "delete from raw_quarantine.records where raw_text ~ any(array("
-            "  select '(^|[^0-9A-Za-z_.@-])' || regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])',"
-            "    '\\\\\\1', 'g') || '($|[^0-9A-Za-z_.@-])' from erased_tokens))"
-        ).rowcount
-        # sentiment scores and staff corrections are keyed by message only: found through
-        # the messages, deleted before them
-        messages = "intermediate.int_messages_answered"
-        if relation_oid(conn, messages):
-            for table, key in MESSAGE_KEYED_TABLES.items():
-                deleted[table] = conn.execute(
-                    f"delete from {table} where {key} in (select message_id from"  # noqa: S608
-                    f" {messages} where profile_id in (select profile_id from erased_profiles))"
-                ).rowcount
-        for table, columns in MERGED_TABLES.items():
-            if relation_oid(conn, table):
-                deleted[table] = _delete_profiles(conn, table, columns)
+        for scope in scopes:
+            _delete_in(conn, scope, deleted)
+        # whole on every pass: the CRM's rows by customer and the bookkeeping by account
+        # (looked up by key), the identity tables (rebuilt each night from staging)
+        for table, columns in ACCOUNT_KEYED_TABLES.items():
+            _count(deleted, table, _delete_profiles(conn, table, columns))
         # the links last: erased_profiles was read from them
         for table, profile in IDENTITY_TABLES.items():
             if relation_oid(conn, table):
-                deleted[table] = _delete_profiles(conn, table, (profile,))
-        _log(conn, sum(deleted.values()))
+                _count(deleted, table, _delete_profiles(conn, table, (profile,)))
+        _log(conn, new, sum(deleted.values()))
         file_tokens = {
             row[0]
             for row in conn.execute(
@@ -149,56 +196,201 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
     deleted["drop folder rows"] = erase_from_files(folder, file_tokens)
     total = sum(deleted.values())
     log.info(
-        "erasure: %d raw and merged rows deleted (%s)",
+        "erasure: %d customer(s) read whole, the others%s; %d raw and merged rows deleted (%s)",
+        new,
+        f" since {since:%Y-%m-%d %H:%M %Z}" if since is not None else ": none",
         total,
         ", ".join(f"{t}={n}" for t, n in deleted.items() if n),
     )
     return deleted
 
 
-def _log(conn: psycopg.Connection, rows_deleted: int) -> None:
-    """One row per erased customer whose data this run found (the erasure log)."""
-    if not rows_deleted:
+def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
+    """The deletions of one reading (whole, or since the previous pass)."""
+    params = {"since": scope.since} if scope.since is not None else None
+    # the brand's replies addressed to them, before their own messages
+    for table, condition in REPLIES_TO_THEM.items():
+        if relation_oid(conn, table):
+            where = scope.raw(condition) if table.startswith("raw.") else scope.merged(condition)
+            _count(
+                deleted,
+                f"{table} (replies to them)",
+                conn.execute(
+                    f"delete from {table} where {scope.sets(where)}",  # noqa: S608
+                    params,
+                ).rowcount,
+            )
+    profiles = f"{scope.people}_profiles"
+    for table, columns in SOCIAL_TABLES.items():
+        _count(deleted, table, _delete_profiles(conn, table, columns, profiles, scope.raw, params))
+    _count(
+        deleted,
+        "raw_quarantine.records",
+        conn.execute(
+            "delete from raw_quarantine.records where "  # noqa: S608
+            + scope.sets(scope.quarantined(_QUARANTINE_NAMING)),
+            params,
+        ).rowcount,
+    )
+    # sentiment scores and staff corrections are keyed by message only: found through the
+    # messages, deleted before them
+    messages = "intermediate.int_messages_answered"
+    if relation_oid(conn, messages):
+        answered = scope.merged(f"profile_id in (select profile_id from {profiles})")  # noqa: S608
+        for table, key in MESSAGE_KEYED_TABLES.items():
+            _count(
+                deleted,
+                table,
+                conn.execute(
+                    f"delete from {table} where {key} in (select message_id from"  # noqa: S608
+                    f" {messages} where {answered})",
+                    params,
+                ).rowcount,
+            )
+    for table, columns in MERGED_TABLES.items():
+        if relation_oid(conn, table):
+            _count(
+                deleted,
+                table,
+                _delete_profiles(conn, table, columns, profiles, scope.merged, params),
+            )
+
+
+def _count(deleted: dict[str, int], table: str, rows: int) -> None:
+    deleted[table] = deleted.get(table, 0) + rows
+
+
+def _people(conn: psycopg.Connection) -> datetime | None:
+    """The erased customers and their profiles, each customer marked new unless an earlier
+    pass of this coverage read them whole with these profiles. Returns the time from which
+    settled customers' rows are read (the previous pass's start less OVERLAP), or None when
+    every customer is read whole."""
+    conn.execute(
+        "create temp table erased_customers on commit drop as"
+        " select distinct natural_key as customer_id, true as is_new"
+        " from raw.crm_erasure_requests where not is_deleted"
+    )
+    conn.execute(
+        "create temp table erased_profiles on commit drop as"
+        " select l.customer_id, split_part(l.profile_key, ':', 2) as profile_id"
+        " from intermediate.int_identity_links l"
+        " join erased_customers e using (customer_id)"
+        # and the accounts the CRM knows by id, linked or not
+        " union select e.customer_id, a.payload ->> 'account_id'"
+        " from raw.crm_customer_social_accounts a"
+        " join erased_customers e on a.scope_key = e.customer_id"
+        " where a.payload ->> 'account_id' is not null"
+        # and those erased with them before: the CRM rows that linked them are gone by now,
+        # and the APIs may land their data again
+        " union select l.customer_id, unnest(l.profile_ids) from meta.erasure_log l"
+        " join erased_customers e using (customer_id)"
+    )
+    previous = conn.execute(
+        "select started_at, coverage = %s,"
+        " (select coalesce(max(pass_id), 0) from meta.erasure_passes where coverage <> %s)"
+        " from meta.erasure_passes order by pass_id desc limit 1",
+        (coverage(), coverage()),
+    ).fetchone()
+    since = None
+    if previous is not None and previous[1]:
+        since = previous[0] - OVERLAP
+        conn.execute(
+            "update erased_customers e set is_new = false where exists ("
+            " select 1 from meta.erasure_log l join meta.erasure_passes p using (pass_id)"
+            " where l.customer_id = e.customer_id and p.coverage = %s and p.pass_id > %s"
+            " and l.profile_ids @> array(select x.profile_id from erased_profiles x"
+            "   where x.customer_id = e.customer_id and x.profile_id is not null))",
+            (coverage(), previous[2]),
+        )
+    conn.execute(
+        "create temp table new_profiles on commit drop as"
+        " select distinct p.profile_id from erased_profiles p join erased_customers e"
+        " using (customer_id) where e.is_new and p.profile_id is not null"
+    )
+    conn.execute(
+        "create temp table recent_batches on commit drop as"
+        " select batch_id from meta.load_batches where status = 'committed'"
+        " and finished_at >= %s",
+        (since,),
+    )
+    _analyze(conn, "erased_customers", "erased_profiles", "new_profiles", "recent_batches")
+    return since
+
+
+def _log(conn: psycopg.Connection, read_whole: int, rows_deleted: int) -> None:
+    """The pass, and one row per erased customer when it read anyone whole or deleted
+    anything (the erasure log): a customer logged by a pass of this coverage is settled."""
+    pass_id = conn.execute(
+        "insert into meta.erasure_passes (coverage, customers_read_whole, rows_deleted)"
+        " values (%s, %s, %s) returning pass_id",
+        (coverage(), read_whole, rows_deleted),
+    ).fetchone()[0]
+    if not read_whole and not rows_deleted:
         return
     conn.execute(
-        "insert into meta.erasure_log (customer_id, profile_ids, rows_deleted)"
+        "insert into meta.erasure_log (customer_id, profile_ids, rows_deleted, pass_id)"
         " select e.customer_id, coalesce(array_agg(distinct p.profile_id)"
-        "   filter (where p.profile_id is not null), '{}'), %s"
+        "   filter (where p.profile_id is not null), '{}'), %s, %s"
         " from erased_customers e left join erased_profiles p using (customer_id)"
         " group by e.customer_id",
-        (rows_deleted,),
+        (rows_deleted, pass_id),
     )
 
 
-def _collect_what_names_them(conn: psycopg.Connection) -> None:
+def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> None:
     """Before anything is deleted: the erased people's messages, X handles, and the tokens
     that name them alone (customer ids, emails, profile ids: a handle can be a word of
     someone else's text), for what refers to them without being theirs (the brand's replies,
-    quarantined rows, export files)."""
-    conn.execute(
-        "create temp table erased_messages on commit drop as"
-        " select natural_key as message_id from raw.facebook_comments"
-        "  where payload -> 'from' ->> 'id' in (select profile_id from erased_profiles)"
-        " union select natural_key from raw.x_tweets"
-        "  where payload ->> 'author_id' in (select profile_id from erased_profiles)"
-    )
+    quarantined rows, export files). The `new_` sets are those of the people read whole;
+    the `erased_` sets, everyone's (messages: those a reading found)."""
+    conn.execute("create temp table new_messages (message_id text) on commit drop")
+    conn.execute("create temp table erased_messages (message_id text) on commit drop")
+    for scope in scopes:
+        people = f"{scope.people}_profiles"
+        for table, author in MESSAGE_AUTHORS.items():
+            where = scope.raw(f"{author} in (select profile_id from {people})")  # noqa: S608
+            conn.execute(
+                f"insert into {scope.people}_messages select natural_key"  # noqa: S608
+                f" from {table} where {where}",
+                {"since": scope.since} if scope.since is not None else None,
+            )
+    conn.execute("insert into erased_messages select message_id from new_messages")
     conn.execute(
         "create temp table erased_handles on commit drop as"
-        " select distinct lower(payload ->> 'username') as handle from raw.x_users"
-        "  where natural_key in (select profile_id from erased_profiles)"
-        "  and payload ->> 'username' is not null"
-        " union select lower(a.payload ->> 'handle') from raw.crm_customer_social_accounts a"
+        " select distinct lower(u.payload ->> 'username') as handle,"
+        "  u.natural_key in (select profile_id from new_profiles) as is_new from raw.x_users u"
+        "  where u.natural_key in (select profile_id from erased_profiles)"
+        "  and u.payload ->> 'username' is not null"
+        " union select lower(a.payload ->> 'handle'), e.is_new"
+        "  from raw.crm_customer_social_accounts a"
         "  join erased_customers e on a.scope_key = e.customer_id"
         "  where a.payload ->> 'handle' is not null"
     )
     conn.execute(
         "create temp table erased_tokens on commit drop as"
-        " select customer_id as token from erased_customers"
-        " union select lower(payload ->> 'email') from raw.crm_customers"
-        "  where natural_key in (select customer_id from erased_customers)"
-        "  and payload ->> 'email' is not null"
-        " union select profile_id from erased_profiles where profile_id is not null"
+        " select customer_id as token, is_new from erased_customers"
+        " union select lower(c.payload ->> 'email'), e.is_new from raw.crm_customers c"
+        "  join erased_customers e on c.natural_key = e.customer_id"
+        "  where c.payload ->> 'email' is not null"
+        " union select profile_id, profile_id in (select profile_id from new_profiles)"
+        "  from erased_profiles where profile_id is not null"
     )
+    conn.execute(
+        "create temp table new_handles on commit drop as"
+        " select handle from erased_handles where is_new"
+    )
+    conn.execute(
+        "create temp table new_tokens on commit drop as"
+        " select token from erased_tokens where is_new"
+    )
+    _analyze(conn, "new_messages", "erased_messages", "erased_handles", "new_handles")
+    _analyze(conn, "erased_tokens", "new_tokens")
+
+
+def _analyze(conn: psycopg.Connection, *tables: str) -> None:
+    """The planner's row counts for temp tables (a few ids: an index walk, not a scan)."""
+    for table in tables:
+        conn.execute(f"analyze {table}")  # noqa: S608
 
 
 def erase_from_files(folder: Path, tokens: set[str]) -> int:
@@ -239,9 +431,21 @@ def _decodes(data: bytes, encoding: str) -> bool:
     return True
 
 
-def _delete_profiles(conn: psycopg.Connection, table: str, columns: tuple[str, ...]) -> int:
+def _delete_profiles(
+    conn: psycopg.Connection,
+    table: str,
+    columns: tuple[str, ...],
+    profiles: str = "erased_profiles",
+    rows: Callable[[str], str] = str,
+    params: dict[str, datetime] | None = None,
+) -> int:
+    """Delete the rows of `table` (those `rows` keeps of it) naming one of `profiles` in one
+    of `columns`."""
     condition = " or ".join(
-        f"{column} in (select profile_id from erased_profiles)"  # noqa: S608
+        f"{column} in (select profile_id from {profiles})"  # noqa: S608
         for column in columns
     )
-    return conn.execute(f"delete from {table} where {condition}").rowcount  # noqa: S608
+    return conn.execute(
+        f"delete from {table} where {rows(condition)}",  # noqa: S608
+        params,
+    ).rowcount
