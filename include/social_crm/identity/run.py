@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import psycopg
 
+from social_crm import warehouse
 from social_crm.identity import model
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
     scored = model.score(profiles, customers, known)
     with conn.transaction():
         write(conn, scored, len(profiles), len(customers))
+    warehouse.analyze(conn, "scoring.identity_match_pairs")
     log.info(
         "identity matching: %d candidate pairs kept in %.1f s",
         len(scored.pairs),

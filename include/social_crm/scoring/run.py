@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from social_crm import settings
+from social_crm import settings, warehouse
 from social_crm.scoring import clv
 from social_crm.scoring.influence import influence_scores, interaction_influence
 
@@ -273,4 +273,5 @@ def run(conn: psycopg.Connection, as_of: datetime | None = None) -> dict[str, in
             "influence": score_influence(conn, now, as_of or now),
             "clv_customers": score_clv(conn, now, as_of or now),
         }
+    warehouse.analyze(conn, "scoring.influence", "scoring.clv_customers")
     return counts

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
-from social_crm import sentiment
+from social_crm import sentiment, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,8 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
         _write(conn, rows, results, version)
         scored += len(rows)
         log.info("sentiment: %d of %d messages scored", scored, len(todo))
+    if scored or removed:
+        warehouse.analyze(conn, "scoring.message_sentiment")
     total = conn.execute("select count(*) from scoring.message_sentiment").fetchone()[0]
     log.info(
         "sentiment: %d scored, %d removed, %d kept as they were (scorer %s) in %.1fs",

@@ -19,6 +19,8 @@
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- depends_on: {{ ref('int_message_sentiment') }} (messages scored again, incremental runs)
+-- depends_on: {{ ref('brand_response_slas') }}, {{ ref('brand_service_hours') }}
+-- depends_on: {{ ref('brand_holidays') }} (the three: response times, incremental runs)
 
 -- Each message's first response in calendar and business seconds (the brand's service hours,
 -- int_message_response_times), its priority and whether the answer came within its SLA.
@@ -57,9 +59,14 @@ people as (
 
 ),
 
+-- the response times of the messages merged (an incremental run: not every message's)
 response_times as (
 
-    select * from {{ ref('int_message_response_times') }}
+    {% if is_incremental() %}
+        {{ message_response_times('answered') }}
+    {% else %}
+        select * from {{ ref('int_message_response_times') }}
+    {% endif %}
 
 )
 

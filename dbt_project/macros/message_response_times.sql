@@ -1,0 +1,200 @@
+{#- Each customer message's first response in calendar and in business time (the brand's
+    service hours on that channel, holidays closed: seeds brand_service_hours, brand_holidays),
+    its priority and whether it missed its SLA (seed brand_response_slas), for the messages of
+    `messages` (a relation or CTE with int_messages_answered's columns): the view
+    int_message_response_times gives every message's, an incremental mart only its merged
+    messages'. A message not answered yet has waited until the run's as-of time, and has
+    missed its SLA once that wait passes the target. The calendar spans every message's days
+    (int_messages_answered), whatever `messages` holds, so a message's business time does not
+    depend on which others are measured with it. -#}
+{% macro message_response_times(messages) %}
+with
+
+messages as (
+
+    select * from {{ messages }}
+
+),
+
+sentiment as (
+
+    select * from {{ ref('int_message_sentiment') }}
+
+),
+
+slas as (
+
+    select * from {{ ref('brand_response_slas') }}
+
+),
+
+hours as (
+
+    select * from {{ ref('brand_service_hours') }}
+
+),
+
+holidays as (
+
+    select * from {{ ref('brand_holidays') }}
+
+),
+
+time_zones as (
+
+    select distinct on (brand_key, channel)
+        brand_key,
+        channel,
+        time_zone
+    from hours
+    order by brand_key asc, channel asc, time_zone asc
+
+),
+
+timed as (
+
+    select
+        m.message_id,
+        m.platform as channel,
+        m.brand_key,
+        m.occurred_at,
+        m.answered_at,
+        coalesce(m.answered_at, {{ as_of() }}) as waited_until,
+        z.time_zone,
+        -- a complaint or a negative message first; praise or a merely positive one last
+        case
+            when s.intent = 'complaint' or s.sentiment = 'negative' then 'high'
+            when s.intent = 'praise' or (s.sentiment = 'positive' and s.intent = 'other')
+                then 'low'
+            else 'normal'
+        end as priority
+    from messages as m
+    left join sentiment as s on m.message_id = s.message_id
+    left join time_zones as z on m.platform = z.channel and m.brand_key = z.brand_key
+
+),
+
+-- each brand and channel's first and last local day measured
+spans as (
+
+    select
+        z.brand_key,
+        z.channel,
+        z.time_zone,
+        min((a.occurred_at at time zone z.time_zone)::date) as first_day,
+        max((coalesce(a.answered_at, {{ as_of() }}) at time zone z.time_zone)::date)
+            as last_day
+    from {{ ref('int_messages_answered') }} as a
+    inner join time_zones as z on a.platform = z.channel and a.brand_key = z.brand_key
+    group by z.brand_key, z.channel, z.time_zone
+
+),
+
+-- every local day of each span, with that day's opening as two instants (a local date plus a
+-- local time, at the brand's time zone: right on either side of a daylight saving change),
+-- holidays closed
+days as (
+
+    select
+        s.brand_key,
+        s.channel,
+        d.day::date as local_date,
+        (d.day::date + h.opens_at) at time zone s.time_zone as opens,
+        (d.day::date + h.closes_at) at time zone s.time_zone as closes
+    from spans as s
+    cross join
+        generate_series(s.first_day::timestamp, s.last_day::timestamp, interval '1 day')
+            as d (day)
+    left join hours as h
+        on
+            s.brand_key = h.brand_key
+            and s.channel = h.channel
+            and extract(isodow from d.day) = h.isodow
+            and not exists (
+                select 1 from holidays as x
+                where x.brand_key = s.brand_key and x.holiday_date = d.day::date
+            )
+
+),
+
+-- business seconds of each day, and of all the days before it
+calendar as (
+
+    select
+        brand_key,
+        channel,
+        local_date,
+        opens,
+        coalesce(extract(epoch from closes - opens), 0) as day_seconds,
+        coalesce(sum(extract(epoch from closes - opens)) over (
+            partition by brand_key, channel order by local_date
+            rows between unbounded preceding and 1 preceding
+        ), 0) as seconds_before
+    from days
+
+),
+
+-- each end of the wait on the calendar: the days before it and the seconds since that day's
+-- opening
+placed as (
+
+    select
+        t.*,
+        b.seconds_before as before_start,
+        b.day_seconds as start_day_seconds,
+        coalesce(extract(epoch from t.occurred_at - b.opens), 0) as since_opening_at_start,
+        e.seconds_before as before_end,
+        e.day_seconds as end_day_seconds,
+        coalesce(extract(epoch from t.waited_until - e.opens), 0) as since_opening_at_end
+    from timed as t
+    left join calendar as b
+        on
+            t.brand_key = b.brand_key
+            and t.channel = b.channel
+            and (t.occurred_at at time zone t.time_zone)::date = b.local_date
+    left join calendar as e
+        on
+            t.brand_key = e.brand_key
+            and t.channel = e.channel
+            and (t.waited_until at time zone t.time_zone)::date = e.local_date
+
+),
+
+-- business seconds from the calendar's start to each end: the days before, plus the part of
+-- that day's opening already gone; the wait is the difference
+measured as (
+
+    select
+        message_id,
+        channel,
+        brand_key,
+        priority,
+        occurred_at,
+        answered_at,
+        time_zone,
+        extract(epoch from waited_until - occurred_at)::bigint as calendar_seconds,
+        greatest(0, round(
+            before_end + least(greatest(since_opening_at_end, 0), end_day_seconds)
+            - before_start - least(greatest(since_opening_at_start, 0), start_day_seconds)
+        ))::bigint as business_seconds
+    from placed
+
+)
+
+select
+    m.message_id,
+    m.channel,
+    m.brand_key,
+    m.priority,
+    m.occurred_at,
+    (m.occurred_at at time zone coalesce(m.time_zone, 'UTC'))::date as local_date,
+    m.answered_at,
+    m.answered_at is not null as is_answered,
+    m.calendar_seconds,
+    coalesce(m.business_seconds, 0) as business_seconds,
+    s.target_business_minutes * 60 as sla_target_seconds,
+    m.business_seconds > s.target_business_minutes * 60 as is_sla_breached
+from measured as m
+left join slas as s
+    on m.brand_key = s.brand_key and m.channel = s.channel and m.priority = s.priority
+{% endmacro %}
