@@ -205,3 +205,20 @@ def test_a_change_of_what_erasure_covers_reads_every_customer_whole(
         "select customers_read_whole from meta.erasure_passes order by pass_id desc limit 1"
     )
     assert latest == requested
+
+
+def test_the_next_pass_reads_from_the_oldest_transaction_open_when_a_pass_began(
+    erased, landed_again
+):
+    """A batch landing while a pass runs commits after it: the next pass must read it."""
+    from social_crm.privacy import erasure
+
+    pipeline, _ = landed_again
+    with pipeline.connect() as landing:
+        began = landing.execute("select now()").fetchone()[0]  # a transaction left open
+        with pipeline.connect() as conn:
+            erasure.erase_requested(conn, drop_dir=erased[3])
+        reads_from = pipeline.scalar(
+            "select reads_from from meta.erasure_passes order by pass_id desc limit 1"
+        )
+    assert reads_from == began

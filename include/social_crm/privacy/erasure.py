@@ -9,8 +9,9 @@ erased customers in any case.
 A pass reads whole only for the customers it erases for the first time: a new request, a
 profile newly linked to an erased customer, or every customer when what erasure covers
 changed (`coverage()`). An earlier pass has removed everything else of theirs, so for them a
-pass reads only the raw batches landed and the rows merged since the previous pass began,
-less `OVERLAP`: a night with no new request costs what landed since, not the warehouse's size.
+pass reads only the raw batches landed and the rows merged since the previous pass could
+see (`_horizon`): a night with no new request costs what landed since, not the warehouse's
+size.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ REPLIES_TO_THEM = {
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
-# a landing or merge that began before a pass and committed after it is read by the next pass:
-# none lasts this long
+# how far back the next pass reads when this one cannot see when the other sessions' open
+# transactions began (a role without pg_read_all_stats): no landing or merge lasts this long
 OVERLAP = timedelta(days=1)
 # the erased people's messages (what the brand's replies to them point at), by raw table and
 # author column
@@ -263,8 +264,8 @@ def _count(deleted: dict[str, int], table: str, rows: int) -> None:
 def _people(conn: psycopg.Connection) -> datetime | None:
     """The erased customers and their profiles, each customer marked new unless an earlier
     pass of this coverage read them whole with these profiles. Returns the time from which
-    settled customers' rows are read (the previous pass's start less OVERLAP), or None when
-    every customer is read whole."""
+    settled customers' rows are read (the previous pass's `reads_from`), or None when every
+    customer is read whole."""
     conn.execute(
         "create temp table erased_customers on commit drop as"
         " select distinct natural_key as customer_id, true as is_new"
@@ -286,14 +287,14 @@ def _people(conn: psycopg.Connection) -> datetime | None:
         " join erased_customers e using (customer_id)"
     )
     previous = conn.execute(
-        "select started_at, coverage = %s,"
+        "select reads_from, coverage = %s,"
         " (select coalesce(max(pass_id), 0) from meta.erasure_passes where coverage <> %s)"
         " from meta.erasure_passes order by pass_id desc limit 1",
         (coverage(), coverage()),
     ).fetchone()
     since = None
     if previous is not None and previous[1]:
-        since = previous[0] - OVERLAP
+        since = previous[0]
         conn.execute(
             "update erased_customers e set is_new = false where exists ("
             " select 1 from meta.erasure_log l join meta.erasure_passes p using (pass_id)"
@@ -321,9 +322,10 @@ def _log(conn: psycopg.Connection, read_whole: int, rows_deleted: int) -> None:
     """The pass, and one row per erased customer when it read anyone whole or deleted
     anything (the erasure log): a customer logged by a pass of this coverage is settled."""
     pass_id = conn.execute(
-        "insert into meta.erasure_passes (coverage, customers_read_whole, rows_deleted)"
-        " values (%s, %s, %s) returning pass_id",
-        (coverage(), read_whole, rows_deleted),
+        "insert into meta.erasure_passes"
+        " (reads_from, coverage, customers_read_whole, rows_deleted)"
+        " values (%s, %s, %s, %s) returning pass_id",
+        (_horizon(conn), coverage(), read_whole, rows_deleted),
     ).fetchone()[0]
     if not read_whole and not rows_deleted:
         return
@@ -335,6 +337,22 @@ def _log(conn: psycopg.Connection, read_whole: int, rows_deleted: int) -> None:
         " group by e.customer_id",
         (rows_deleted, pass_id),
     )
+
+
+def _horizon(conn: psycopg.Connection) -> datetime:
+    """Where the next pass starts reading: the start of the oldest transaction open on this
+    database now (this pass's own at the latest). A batch or merge this pass cannot see was
+    written by one of those or a later one, whose landing and merge times (`now()`,
+    `statement_timestamp()`) are that start or later. When another session's transaction is
+    hidden from this role, OVERLAP before this pass."""
+    oldest, hidden = conn.execute(
+        "select min(xact_start), bool_or(state is null) from pg_stat_activity"
+        " where datname = current_database() and backend_type = 'client backend'"
+    ).fetchone()
+    started = conn.execute("select now()").fetchone()[0]
+    if hidden or oldest is None:
+        return started - OVERLAP
+    return min(oldest, started)
 
 
 def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> None:
