@@ -129,7 +129,10 @@ calendar as (
         coalesce(sum(extract(epoch from closes - opens)) over (
             partition by brand_key, channel order by local_date
             rows between unbounded preceding and 1 preceding
-        ), 0) as seconds_before
+        ), 0) as seconds_before,
+        -- one key for the day (placed): joined on brand and channel with the day a filter,
+        -- each message was compared with every day (minutes at 10M messages)
+        brand_key || '|' || channel || '|' || local_date as day_key
     from days
 
 ),
@@ -149,14 +152,12 @@ placed as (
     from timed as t
     left join calendar as b
         on
-            t.brand_key = b.brand_key
-            and t.channel = b.channel
-            and (t.occurred_at at time zone t.time_zone)::date = b.local_date
+            t.brand_key || '|' || t.channel || '|' || (t.occurred_at at time zone t.time_zone)::date
+            = b.day_key
     left join calendar as e
         on
-            t.brand_key = e.brand_key
-            and t.channel = e.channel
-            and (t.waited_until at time zone t.time_zone)::date = e.local_date
+            t.brand_key || '|' || t.channel || '|' || (t.waited_until at time zone t.time_zone)::date
+            = e.day_key
 
 ),
 
