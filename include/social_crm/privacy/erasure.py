@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psycopg
 
-from social_crm import catalog, settings
+from social_crm import catalog, settings, warehouse
 from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,7 @@ OVERLAP = timedelta(days=1)
 # the erased people's messages (what the brand's replies to them point at), by raw table and
 # author column
 MESSAGE_AUTHORS = {
-    "raw.facebook_comments": "payload -> 'from' ->> 'id'",
-    "raw.x_tweets": "payload ->> 'author_id'",
+    table: SOCIAL_TABLES[table][0] for table in ("raw.facebook_comments", "raw.x_tweets")
 }
 # quarantined rows naming a token as a whole field
 _QUARANTINE_NAMING = (
@@ -125,6 +124,11 @@ class _Scope:
 
     people: str  # prefix of the temp tables of people, messages, handles and tokens
     since: datetime | None = None
+
+    @property
+    def params(self) -> dict[str, datetime] | None:
+        """The statements' parameters (none for a whole reading: no placeholder to fill)."""
+        return {"since": self.since} if self.since is not None else None
 
     def raw(self, condition: str) -> str:
         if self.since is None:
@@ -208,7 +212,7 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
 
 def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
     """The deletions of one reading (whole, or since the previous pass)."""
-    params = {"since": scope.since} if scope.since is not None else None
+    params = scope.params
     # the brand's replies addressed to them, before their own messages
     for table, condition in REPLIES_TO_THEM.items():
         if relation_oid(conn, table):
@@ -314,7 +318,8 @@ def _people(conn: psycopg.Connection) -> datetime | None:
         " and finished_at >= %s",
         (since,),
     )
-    _analyze(conn, "erased_customers", "erased_profiles", "new_profiles", "recent_batches")
+    # the planner's row counts for the sets (a few ids: an index walk, not a scan)
+    warehouse.analyze(conn, "erased_customers", "erased_profiles", "new_profiles", "recent_batches")
     return since
 
 
@@ -345,11 +350,10 @@ def _horizon(conn: psycopg.Connection) -> datetime:
     written by one of those or a later one, whose landing and merge times (`now()`,
     `statement_timestamp()`) are that start or later. When another session's transaction is
     hidden from this role, OVERLAP before this pass."""
-    oldest, hidden = conn.execute(
-        "select min(xact_start), bool_or(state is null) from pg_stat_activity"
+    oldest, hidden, started = conn.execute(
+        "select min(xact_start), bool_or(state is null), now() from pg_stat_activity"
         " where datname = current_database() and backend_type = 'client backend'"
     ).fetchone()
-    started = conn.execute("select now()").fetchone()[0]
     if hidden or oldest is None:
         return started - OVERLAP
     return min(oldest, started)
@@ -370,7 +374,7 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
             conn.execute(
                 f"insert into {scope.people}_messages select natural_key"  # noqa: S608
                 f" from {table} where {where}",
-                {"since": scope.since} if scope.since is not None else None,
+                scope.params,
             )
     conn.execute("insert into erased_messages select message_id from new_messages")
     conn.execute(
@@ -401,14 +405,8 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
         "create temp table new_tokens on commit drop as"
         " select token from erased_tokens where is_new"
     )
-    _analyze(conn, "new_messages", "erased_messages", "erased_handles", "new_handles")
-    _analyze(conn, "erased_tokens", "new_tokens")
-
-
-def _analyze(conn: psycopg.Connection, *tables: str) -> None:
-    """The planner's row counts for temp tables (a few ids: an index walk, not a scan)."""
-    for table in tables:
-        conn.execute(f"analyze {table}")  # noqa: S608
+    warehouse.analyze(conn, "new_messages", "erased_messages", "erased_handles", "new_handles")
+    warehouse.analyze(conn, "erased_tokens", "new_tokens")
 
 
 def erase_from_files(folder: Path, tokens: set[str]) -> int:
