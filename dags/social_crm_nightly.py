@@ -11,7 +11,8 @@ an extraction DAG updates a raw Asset:
    batches the raw gate passed; CRM: views), the social profiles and the messages' texts. Each
    dbt group runs one `dbt build` (its `dbt_producer_watcher` task, dbt's whole log), then a
    `run` task per model and a `test` task per model's tests report that node's result.
-3. `match_identities` (the Splink record linkage model scores profile-customer pairs), then
+3. `match_identities` (the Splink record linkage model scores the new and changed profiles and
+   customers; weekly it is trained again and scores all), then
    `dbt_identity_links` (known accounts, staff decisions, the model's confident pairs).
 4. `apply_erasure_requests`, then `score_sentiment` (language, sentiment and intent of the
    messages new or edited since, or of all when the scorer changed), then
@@ -106,7 +107,8 @@ def social_crm_nightly() -> None:
 
     @task
     def match_identities() -> dict[str, int]:
-        """Train the record linkage model and score profile-customer pairs."""
+        """Score the new and changed profiles and customers with the record linkage model
+        (all of them when it is trained again, weekly)."""
         from social_crm.orchestration import nightly
 
         return nightly.match_identities()

@@ -60,6 +60,10 @@ class Settings:
     # new spike is a new alert
     live_post_days: int = 3
     spike_cool_down_hours: int = 6
+    # identity matching (README, "Identity resolution"): SOCIAL_CRM_IDENTITY_RETRAIN_DAYS, how
+    # old the record linkage model may grow before the nightly trains it again (in between, it
+    # scores only the profiles and customers that are new or changed)
+    identity_retrain_days: int = 7
 
     def api_from_env(self, connection_id: str) -> tuple[str, str] | None:
         """(base URL, token) from `<CONNECTION_ID>_URL` / `_TOKEN`, None when the URL is unset."""
@@ -157,6 +161,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         clv_holdout_weeks=_whole(env, "SOCIAL_CRM_CLV_HOLDOUT_WEEKS", 13, "weeks"),
         live_post_days=_whole(env, "SOCIAL_CRM_LIVE_POST_DAYS", 3, "days"),
         spike_cool_down_hours=_whole(env, "SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS", 6, "hours"),
+        identity_retrain_days=_whole(env, "SOCIAL_CRM_IDENTITY_RETRAIN_DAYS", 7, "days"),
     )
 
 

@@ -202,19 +202,37 @@ def _levels() -> list:
     return [forename, surname, location, handle]
 
 
+# Blocking: a pair is compared when one of these holds. Each is an equality of a profile's key
+# and a customer's (`{}`: the record's alias), then any further condition on the pair (l: the
+# profile, r: the customer). BLOCKING_KEYS are the equalities alone: a record can pair only
+# with a record of the other side that shares one of them.
+_BLOCKING = (
+    ("{}.surname", "{}.surname", ""),
+    ("{}.forename", "{}.forename", "left(l.surname, 2) = left(r.surname, 2)"),
+    (
+        "{}.forename",
+        "{}.forename",
+        "left(l.surname, 1) = left(r.surname, 1)"
+        " and (length(l.surname) = 1 or length(r.surname) = 1)",
+    ),
+    ("left({}.handle_letters, 6)", "left({}.email_letters, 6)", ""),
+    # a typo in the surname's first letters
+    ("{}.forename", "{}.forename", "right(l.surname, 3) = right(r.surname, 3)"),
+    # the handle spells the name (features.handle_name)
+    ("{}.handle_forename", "{}.forename", "left(l.handle_surname, 3) = left(r.surname, 3)"),
+    (
+        "left({}.handle_surname, 5)",
+        "left({}.surname, 5)",
+        "length(l.handle_forename) = 1 and l.handle_forename = left(r.forename, 1)",
+    ),
+)
+BLOCKING_KEYS = tuple(dict.fromkeys((profile, customer) for profile, customer, _ in _BLOCKING))
+
+
 def _blocking_rules() -> list[str]:
     return [
-        "l.surname = r.surname",
-        "l.forename = r.forename and left(l.surname, 2) = left(r.surname, 2)",
-        "l.forename = r.forename and left(l.surname, 1) = left(r.surname, 1)"
-        " and (length(l.surname) = 1 or length(r.surname) = 1)",
-        "left(l.handle_letters, 6) = left(r.email_letters, 6)",
-        # a typo in the surname's first letters
-        "l.forename = r.forename and right(l.surname, 3) = right(r.surname, 3)",
-        # the handle spells the name (features.handle_name)
-        "l.handle_forename = r.forename and left(l.handle_surname, 3) = left(r.surname, 3)",
-        "length(l.handle_forename) = 1 and l.handle_forename = left(r.forename, 1)"
-        " and left(l.handle_surname, 5) = left(r.surname, 5)",
+        f"{profile.format('l')} = {customer.format('r')}" + (f" and {more}" if more else "")
+        for profile, customer, more in _BLOCKING
     ]
 
 
@@ -272,29 +290,63 @@ def _exact_name_recall(
     return max(0.05, (same + 0.6 * PRIOR_PAIRS) / (len(known) + PRIOR_PAIRS))
 
 
-@dataclass(frozen=True)
-class Scored:
-    pairs: pd.DataFrame  # profile_key, customer_id, match_weight, match_probability, evidence
-    parameters: dict  # the trained model (Splink's settings JSON)
-
-
 # fewer known identities than this, and the m probabilities come from EM alone
 MIN_LABELS = 10
 # the m probabilities configured in _levels weigh as much as this many known identities: a
 # few known pairs move m a little, thousands decide it (and a level no known pair fell in
 # keeps a share instead of m = 0, which would forbid it)
 PRIOR_PAIRS = 30
+# the comparisons weighed by how common a name is (_levels: term_frequency_adjustments)
+TERM_FREQUENCY_COLUMNS = ("forename", "surname")
 
 
-def score(
+@dataclass(frozen=True)
+class Model:
+    """What scores a pair, fixed when the model is trained: its parameters (Splink's settings
+    with m, u and the prior), the customers' cities a location can name and forenames that tell
+    a name written surname first (features.py), and how common each forename and surname was.
+    A record compared under one Model always gets the same comparison record, and a pair the
+    same probability, whichever records are scored with it."""
+
+    parameters: dict
+    cities: frozenset[str]
+    forenames: frozenset[str]
+    term_frequencies: dict[str, dict[str, float]]  # column -> value -> share of the records
+
+    def vocabulary(self) -> dict:
+        """The model's fixed inputs other than its parameters, as JSON."""
+        return {
+            "cities": sorted(self.cities),
+            "forenames": sorted(self.forenames),
+            "term_frequencies": self.term_frequencies,
+        }
+
+    @classmethod
+    def of(cls, parameters: dict, vocabulary: dict) -> Model:
+        return cls(
+            parameters,
+            frozenset(vocabulary["cities"]),
+            frozenset(vocabulary["forenames"]),
+            vocabulary["term_frequencies"],
+        )
+
+    def profile_rows(self, profiles: pd.DataFrame) -> pd.DataFrame:
+        return profile_rows(profiles, self.cities, self.forenames)
+
+
+@dataclass(frozen=True)
+class Scored:
+    pairs: pd.DataFrame  # profile_key, customer_id, match_weight, match_probability, evidence
+    model: Model
+
+
+def train(
     profiles: pd.DataFrame,
     customers: pd.DataFrame,
     labels: dict[str, str] | None = None,
-    keep_probability: float = 0.01,
     threads: int | None = None,
-) -> Scored:
-    """Train the model on these profiles and customers and score every blocked pair; keep the
-    pairs of match probability >= keep_probability of the profiles not in `labels`.
+) -> Model | None:
+    """Train the model on these profiles and customers; None when either side is empty.
 
     labels: profile_key -> customer_id the CRM already knows (its known identities): true
     pairs, from which the m probabilities are counted when there are MIN_LABELS of them."""
@@ -302,13 +354,11 @@ def score(
     from splink import SettingsCreator
 
     right = customer_rows(customers)
-    left = profile_rows(
-        profiles,
-        frozenset(c for c in right["city"] if c),
-        frozenset(f for f in right["forename"] if f),
-    )
+    cities = frozenset(c for c in right["city"] if c)
+    forenames = frozenset(f for f in right["forename"] if f)
+    left = profile_rows(profiles, cities, forenames)
     if left.empty or right.empty:
-        return Scored(_empty(), {})
+        return None
     settings = SettingsCreator(
         link_type="link_only",
         comparisons=_levels(),
@@ -344,9 +394,7 @@ def score(
         )
         linker.table_management.register_table(table, "__known_pairs", overwrite=True)
         linker.training.estimate_m_from_pairwise_labels("__known_pairs")
-        trained = _m_toward_priors(linker.misc.save_model_to_json(), priors, len(known))
-        # the trained model, loaded afresh (Splink reads m and u from its settings)
-        linker = _linker(left, right, trained, threads)
+        parameters = _m_toward_priors(linker.misc.save_model_to_json(), priors, len(known))
     else:
         log.warning(
             "identity model: %d known identities (< %d): m probabilities by EM, less reliable",
@@ -361,11 +409,64 @@ def score(
         linker.training.estimate_parameters_using_expectation_maximisation(
             "l.forename = r.forename", max_pairs=2e6
         )
-    predictions = linker.inference.predict(threshold_match_probability=keep_probability)
-    frame = predictions.as_pandas_dataframe()
-    parameters = linker.misc.save_model_to_json(overwrite=True)
-    pairs = _pairs(frame, parameters)
-    return Scored(pairs[~pairs["profile_key"].isin(labels)].reset_index(drop=True), parameters)
+        parameters = linker.misc.save_model_to_json()
+    frequencies = {}
+    for column in TERM_FREQUENCY_COLUMNS:
+        table = linker.table_management.compute_tf_table(column).as_pandas_dataframe()
+        frequencies[column] = dict(
+            zip(table[column], table[f"tf_{column}"].astype(float), strict=True)
+        )
+    return Model(parameters, cities, forenames, frequencies)
+
+
+def predict(
+    model: Model,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    keep_probability: float = 0.01,
+    threads: int | None = None,
+) -> pd.DataFrame:
+    """Every blocked pair of comparison records `left` x `right` (profile_rows and
+    customer_rows under `model`) of match probability >= keep_probability, scored by `model`:
+    a pair's score depends on its two records and the model alone."""
+    if left.empty or right.empty:
+        return _empty()
+    columns = list(COLUMNS)
+    linker = _linker(left[columns], right[columns], model.parameters, threads)
+    for column, shares in model.term_frequencies.items():
+        table = pd.DataFrame({column: list(shares), f"tf_{column}": list(shares.values())})
+        registered = linker.table_management.register_table(
+            table, f"__term_frequencies_{column}", overwrite=True
+        )
+        linker.table_management.register_term_frequency_lookup(registered, column)
+    frame = linker.inference.predict(
+        threshold_match_probability=keep_probability
+    ).as_pandas_dataframe()
+    return _pairs(frame, model.parameters)
+
+
+def score(
+    profiles: pd.DataFrame,
+    customers: pd.DataFrame,
+    labels: dict[str, str] | None = None,
+    keep_probability: float = 0.01,
+    threads: int | None = None,
+) -> Scored | None:
+    """Train the model on these profiles and customers and score every blocked pair; keep the
+    pairs of match probability >= keep_probability of the profiles not in `labels` (see
+    train). None when either side is empty."""
+    labels = labels or {}
+    trained = train(profiles, customers, labels, threads)
+    if trained is None:
+        return None
+    pairs = predict(
+        trained,
+        trained.profile_rows(profiles),
+        customer_rows(customers),
+        keep_probability,
+        threads,
+    )
+    return Scored(pairs[~pairs["profile_key"].isin(labels)].reset_index(drop=True), trained)
 
 
 def _empty() -> pd.DataFrame:

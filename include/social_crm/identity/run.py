@@ -1,6 +1,12 @@
-"""The nightly identity matching step: train the record linkage model on today's profiles and
-customers, score the pairs, and replace `scoring.identity_match_pairs` and
-`scoring.identity_model` in one transaction (a failed run leaves yesterday's pairs in place).
+"""The nightly identity matching step. It trains the record linkage model on all profiles and
+customers when there is no model, the model is SOCIAL_CRM_IDENTITY_RETRAIN_DAYS old, or on a
+full refresh, and scores every pair. Other nights it scores, with the stored model, only the
+profiles and customers that are new or changed since they were scored (a digest of the fields
+each was made from tells), each against every record of the other side, and replaces their
+pairs: the pairs are then those a whole scoring with the stored model gives.
+
+`scoring.identity_match_pairs`, `scoring.identity_comparison_records` and
+`scoring.identity_model` change in one transaction (a failed run leaves yesterday's in place).
 
 Profiles whose account the CRM already knows are not scored (nothing overrides that link):
 they are the true pairs the model's m probabilities are counted on. Which pairs become links,
@@ -13,54 +19,245 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import psycopg
 
-from social_crm import warehouse
+from social_crm import settings, warehouse
 from social_crm.identity import model
 
 log = logging.getLogger(__name__)
 
+# the records the model reads, with a digest of the fields each is made from: a record whose
+# digest is not the one it was scored with is scored again (a profile's known customer is one
+# of its fields: a profile the CRM comes to know leaves the scored ones)
+PROFILES = (
+    "select p.profile_key, p.platform, p.display_name, p.handle, p.location_text as location,"
+    " k.customer_id as known_customer_id,"
+    " md5(row(p.platform, p.display_name, p.handle, p.location_text, k.customer_id)::text)"
+    " as input_digest"
+    " from intermediate.int_social_profiles as p"
+    " left join intermediate.int_identity_known_accounts as k using (profile_key)"
+)
+CUSTOMERS = (
+    "select customer_id, first_name, last_name, email, city, country,"
+    " md5(row(first_name, last_name, email, city, country)::text) as input_digest"
+    " from staging.stg_crm__customers"
+)
+SIDES = {"profile": (PROFILES, "profile_key"), "customer": (CUSTOMERS, "customer_id")}
+RECORDS = "scoring.identity_comparison_records"
+PAIRS = "scoring.identity_match_pairs"
 
-def _frame(conn: psycopg.Connection, query: str) -> pd.DataFrame:
+
+def _frame(conn: psycopg.Connection, query: str, params: object = None) -> pd.DataFrame:
     with conn.cursor() as cur:
-        cur.execute(query)
+        cur.execute(query, params)
         columns = [c.name for c in cur.description or ()]
         return pd.DataFrame(cur.fetchall(), columns=columns)
 
 
-def read_inputs(conn: psycopg.Connection) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """(profiles, customers, the profiles the CRM knows -> their customer) as the model reads
-    them."""
-    profiles = _frame(
-        conn,
-        "select profile_key, platform, display_name, handle, location_text as location"
-        " from intermediate.int_social_profiles",
+def _known(profiles: pd.DataFrame) -> dict[str, str]:
+    known = profiles[profiles["known_customer_id"].notna()]
+    return dict(zip(known["profile_key"], known["known_customer_id"], strict=True))
+
+
+def stored_model(conn: psycopg.Connection) -> tuple[model.Model, datetime] | None:
+    """The model the records were last scored with and when it was trained; None before the
+    first training (or a model stored without its vocabulary)."""
+    row = conn.execute(
+        "select parameters, vocabulary, trained_at from scoring.identity_model"
+        " where vocabulary is not null"
+    ).fetchone()
+    return (model.Model.of(row[0], row[1]), row[2]) if row else None
+
+
+def run(conn: psycopg.Connection, retrain: bool = False) -> dict[str, int]:
+    """Train and score everything (`retrain`, no model, or a model RETRAIN_DAYS old), else
+    score what is new or changed. Returns the records read and the pairs kept."""
+    began = time.monotonic()
+    stored = None if retrain else stored_model(conn)
+    max_age = timedelta(days=settings.load().identity_retrain_days)
+    if stored is None or datetime.now(UTC) - stored[1] >= max_age:
+        counts = _train_and_score(conn)
+    else:
+        counts = _score_changes(conn, stored[0])
+    warehouse.analyze(conn, PAIRS, RECORDS)
+    log.info(
+        "identity matching: %s in %.1f s",
+        ", ".join(f"{k} {v}" for k, v in counts.items()),
+        time.monotonic() - began,
     )
-    customers = _frame(
-        conn,
-        "select customer_id, first_name, last_name, email, city, country"
-        " from staging.stg_crm__customers",
+    return counts
+
+
+def _train_and_score(conn: psycopg.Connection) -> dict[str, int]:
+    profiles = _frame(conn, PROFILES)
+    customers = _frame(conn, CUSTOMERS)
+    known = _known(profiles)
+    log.info(
+        "identity matching: training on %d profiles (%d known to the CRM), %d customers",
+        len(profiles),
+        len(known),
+        len(customers),
     )
-    known = conn.execute(
-        "select profile_key, customer_id from intermediate.int_identity_known_accounts"
+    trained = model.train(profiles, customers, known)
+    with conn.transaction():
+        conn.execute(f"truncate {PAIRS}, {RECORDS}, scoring.identity_model")
+        if trained is None:
+            return {"profiles": len(profiles), "customers": len(customers), "pairs": 0}
+        left = _with_digests(trained.profile_rows(profiles), profiles)
+        right = _with_digests(model.customer_rows(customers), customers)
+        pairs = model.predict(trained, left, right)
+        pairs = pairs[~pairs["profile_key"].isin(known)]
+        _write_records(conn, pd.concat([left, right]))
+        _write_pairs(conn, pairs)
+        conn.execute(
+            "insert into scoring.identity_model (trained_at, scored_at, profiles, customers,"
+            " pairs_kept, parameters, vocabulary) values (now(), now(), %s, %s, %s, %s, %s)",
+            (
+                len(profiles),
+                len(customers),
+                len(pairs),
+                json.dumps(trained.parameters),
+                json.dumps(trained.vocabulary()),
+            ),
+        )
+    return {
+        "profiles": len(profiles),
+        "customers": len(customers),
+        "pairs": len(pairs),
+        "trained": 1,
+    }
+
+
+def _changed(conn: psycopg.Connection, side: str) -> tuple[pd.DataFrame, list[str]]:
+    """(the records of `side` new or changed since they were scored, the ids of those gone)."""
+    query, key = SIDES[side]
+    changed = _frame(
+        conn,
+        f"select c.* from ({query}) as c where not exists (select 1 from {RECORDS} as r"  # noqa: S608
+        f" where r.side = %(side)s and r.unique_id = c.{key}"
+        " and r.input_digest = c.input_digest)",
+        {"side": side},
+    )
+    gone = conn.execute(
+        f"select unique_id from {RECORDS} as r where side = %(side)s"  # noqa: S608
+        f" and not exists (select 1 from ({query}) as c where c.{key} = r.unique_id)",
+        {"side": side},
     ).fetchall()
-    return profiles, customers, dict(known)
+    return changed, [g for (g,) in gone]
 
 
-def write(conn: psycopg.Connection, scored: model.Scored, profiles: int, customers: int) -> None:
+def _score_changes(conn: psycopg.Connection, stored: model.Model) -> dict[str, int]:
+    profiles, profiles_gone = _changed(conn, "profile")
+    customers, customers_gone = _changed(conn, "customer")
+    counts = {
+        "profiles scored": len(profiles),
+        "customers scored": len(customers),
+        "records gone": len(profiles_gone) + len(customers_gone),
+    }
+    if profiles.empty and customers.empty and not profiles_gone and not customers_gone:
+        return counts | {"pairs": 0}
+    left = _with_digests(stored.profile_rows(profiles), profiles)
+    right = _with_digests(model.customer_rows(customers), customers)
+    with conn.transaction():
+        conn.execute("create temp table touched_records (side text, unique_id text) on commit drop")
+        with conn.cursor().copy("copy touched_records from stdin") as copy:
+            for side, ids in (
+                ("profile", [*left["unique_id"], *profiles_gone]),
+                ("customer", [*right["unique_id"], *customers_gone]),
+            ):
+                for unique_id in ids:
+                    copy.write_row((side, unique_id))
+        conn.execute(
+            f"delete from {RECORDS} as r using touched_records as t"  # noqa: S608
+            " where r.side = t.side and r.unique_id = t.unique_id"
+        )
+        _write_records(conn, pd.concat([left, right]))
+        # the changed profiles against the customers they may pair with (changed or not); the
+        # other profiles against the changed customers: each pair once
+        pairs = pd.concat(
+            [
+                model.predict(stored, left, _candidates(conn, "customer")),
+                model.predict(stored, _candidates(conn, "profile"), right),
+            ]
+        )
+        replaced = 0
+        for column, side in (("profile_key", "profile"), ("customer_id", "customer")):
+            replaced += conn.execute(
+                f"delete from {PAIRS} where {column} in"  # noqa: S608
+                " (select unique_id from touched_records where side = %s)",
+                (side,),
+            ).rowcount
+        known = conn.execute(
+            "select profile_key from intermediate.int_identity_known_accounts"
+        ).fetchall()
+        pairs = pairs[~pairs["profile_key"].isin({k for (k,) in known})]
+        _write_pairs(conn, pairs)
+        conn.execute(
+            "update scoring.identity_model set scored_at = now(),"  # noqa: S608 - our names
+            f" profiles = (select count(*) from {RECORDS} where side = 'profile'),"
+            f" customers = (select count(*) from {RECORDS} where side = 'customer'),"
+            f" pairs_kept = (select count(*) from {PAIRS})"
+        )
+    return counts | {"pairs replaced": replaced, "pairs": len(pairs)}
+
+
+def _with_digests(rows: pd.DataFrame, read: pd.DataFrame) -> pd.DataFrame:
+    return rows.assign(input_digest=read["input_digest"].to_numpy())
+
+
+def _candidates(conn: psycopg.Connection, side: str) -> pd.DataFrame:
+    """The stored records of `side` that share a blocking key (model.BLOCKING_KEYS) with a
+    touched record of the other side: the only ones a touched record can pair with. Touched
+    profiles are left out (they are scored as the changed side)."""
+    other = "customer" if side == "profile" else "profile"
+    shares = " or ".join(
+        f"{mine.format('r')} in (select {theirs.format('c')} from {RECORDS} as c"  # noqa: S608
+        " join touched_records as t on t.side = c.side and t.unique_id = c.unique_id"
+        f" where c.side = '{other}')"
+        for mine, theirs in (
+            keys if side == "profile" else keys[::-1] for keys in model.BLOCKING_KEYS
+        )
+    )
+    untouched = (
+        " and not exists (select 1 from touched_records as t"
+        " where t.side = r.side and t.unique_id = r.unique_id)"
+        if side == "profile"
+        else ""
+    )
+    frame = _frame(
+        conn,
+        f"select {', '.join(model.COLUMNS)} from {RECORDS} as r"  # noqa: S608
+        f" where r.side = %s and ({shares}){untouched}",
+        (side,),
+    )
+    return frame if not frame.empty else pd.DataFrame(columns=list(model.COLUMNS))
+
+
+def _write_records(conn: psycopg.Connection, rows: pd.DataFrame) -> None:
+    columns = ["input_digest", *model.COLUMNS]
+    rows = rows[columns].astype(object)
+    rows = rows.where(rows.notna(), None)  # a missing value is null, not the text "nan"
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"copy {RECORDS} ({', '.join(columns)}) from stdin") as copy,
+    ):
+        for row in rows.itertuples(index=False):
+            copy.write_row(row)
+
+
+def _write_pairs(conn: psycopg.Connection, pairs: pd.DataFrame) -> None:
     now = datetime.now(UTC)
-    conn.execute("truncate scoring.identity_match_pairs, scoring.identity_model")
     with (
         conn.cursor() as cur,
         cur.copy(
-            "copy scoring.identity_match_pairs (profile_key, customer_id, match_weight,"
+            f"copy {PAIRS} (profile_key, customer_id, match_weight,"  # noqa: S608
             " match_probability, evidence, scored_at) from stdin"
         ) as copy,
     ):
-        for row in scored.pairs.itertuples(index=False):
+        for row in pairs.itertuples(index=False):
             copy.write_row(
                 (
                     row.profile_key,
@@ -71,28 +268,3 @@ def write(conn: psycopg.Connection, scored: model.Scored, profiles: int, custome
                     now,
                 )
             )
-    conn.execute(
-        "insert into scoring.identity_model values (%s, %s, %s, %s, %s)",
-        (now, profiles, customers, len(scored.pairs), json.dumps(scored.parameters)),
-    )
-
-
-def run(conn: psycopg.Connection) -> dict[str, int]:
-    began = time.monotonic()
-    profiles, customers, known = read_inputs(conn)
-    log.info(
-        "identity matching: %d profiles (%d known to the CRM), %d customers",
-        len(profiles),
-        len(known),
-        len(customers),
-    )
-    scored = model.score(profiles, customers, known)
-    with conn.transaction():
-        write(conn, scored, len(profiles), len(customers))
-    warehouse.analyze(conn, "scoring.identity_match_pairs")
-    log.info(
-        "identity matching: %d candidate pairs kept in %.1f s",
-        len(scored.pairs),
-        time.monotonic() - began,
-    )
-    return {"profiles": len(profiles), "customers": len(customers), "pairs": len(scored.pairs)}

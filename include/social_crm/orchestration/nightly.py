@@ -59,13 +59,14 @@ def build_staging(full_refresh: bool = False) -> dbt_runner.DbtResult:
     return _build(STAGING_SELECT, full_refresh)
 
 
-def match_identities() -> dict[str, int]:
-    """Train the record linkage model (Splink) and score profile-customer pairs into the
-    scoring schema."""
+def match_identities(full_refresh: bool = False) -> dict[str, int]:
+    """Score profile-customer pairs into the scoring schema with the record linkage model
+    (Splink): the new and changed profiles and customers, or all of them when the model is
+    trained again (a week old, or `full_refresh`)."""
     from social_crm.identity import run as identity
 
     with warehouse.connect() as conn:
-        return identity.run(conn)
+        return identity.run(conn, retrain=full_refresh)
 
 
 def build_identity_links(full_refresh: bool = False) -> dbt_runner.DbtResult:
@@ -146,7 +147,13 @@ STEPS = (
     publish_marts,
     generate_dbt_docs,
 )
-FULL_REFRESH_STEPS = (validate_raw, build_staging, build_identity_links, build_marts)
+FULL_REFRESH_STEPS = (
+    validate_raw,
+    build_staging,
+    match_identities,
+    build_identity_links,
+    build_marts,
+)
 
 
 def run_all(

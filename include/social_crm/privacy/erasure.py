@@ -51,6 +51,15 @@ IDENTITY_TABLES = {
     "intermediate.int_social_profiles": "profile_id",
     "intermediate.int_identity_known_accounts": "split_part(profile_key, ':', 2)",
     "intermediate.int_identity_links": "split_part(profile_key, ':', 2)",
+    # the record linkage model's pairs and the records it compared (names, handles, emails):
+    # the matching step scores only what changed, so these outlive a night
+    "scoring.identity_match_pairs": "split_part(profile_key, ':', 2)",
+    "scoring.identity_comparison_records": "split_part(unique_id, ':', 2)",
+}
+# ... and the customers' side of the last two (a customer's record is keyed by customer_id)
+IDENTITY_TABLES_BY_CUSTOMER = {
+    "scoring.identity_match_pairs": "customer_id",
+    "scoring.identity_comparison_records": "unique_id",
 }
 # bookkeeping keyed by a person's account id
 ACCOUNT_KEYED_TABLES = {"meta.x_follower_walks": ("account_id",)}
@@ -107,6 +116,7 @@ def coverage() -> str:
         CUSTOMER_SCOPED_CRM_TABLES,
         MESSAGE_KEYED_TABLES,
         IDENTITY_TABLES,
+        IDENTITY_TABLES_BY_CUSTOMER,
         ACCOUNT_KEYED_TABLES,
         REPLIES_TO_THEM,
         MERGED_TABLES,
@@ -178,6 +188,15 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
                 f"delete from raw.{table} where scope_key in"  # noqa: S608
                 " (select customer_id from erased_customers)"
             ).rowcount
+        for table, column in IDENTITY_TABLES_BY_CUSTOMER.items():
+            _count(
+                deleted,
+                table,
+                conn.execute(
+                    f"delete from {table} where {column} in"  # noqa: S608
+                    " (select customer_id from erased_customers)"
+                ).rowcount,
+            )
         for scope in scopes:
             _delete_in(conn, scope, deleted)
         # whole on every pass: the CRM's rows by customer and the bookkeeping by account
