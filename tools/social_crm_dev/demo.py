@@ -126,13 +126,13 @@ def simulator(
         proc.wait(timeout=30)
 
 
-def connection_env(url: str, days: int) -> dict[str, str]:
-    """Airflow connections (as env vars) pointing the extractors at the simulator: a pro X
-    project reading the whole history once (full archive) and the follow graph."""
+def connection_env(url: str, days: int, x_tier: str = "pro") -> dict[str, str]:
+    """Airflow connections (as env vars) pointing the extractors at the simulator: an X
+    project of `x_tier` reading the whole history once (full archive) and the follow graph."""
     extra = {"rate_limit_wait": 1, "backoff_base": 0.2}
     x_extra = {
         **extra,
-        "tier": "pro",
+        "tier": x_tier,
         "full_archive": True,
         "lookback_days": days,
         "follower_walks": "authors",
