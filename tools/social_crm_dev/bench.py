@@ -25,6 +25,7 @@ import numpy as np
 import psycopg
 
 from social_crm import warehouse
+from social_crm.extract.x import TIER_POST_CAPS
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.paths import repo_root
 from social_crm.scoring import clv
@@ -492,12 +493,16 @@ def run(events: int) -> dict:
         # X's request windows are not enforced here (0): the bench measures our throughput,
         # not the tier's limits (those are tested in tests/extraction/test_real_api_profile.py)
         log_file = repo_root() / ".local" / "logs" / "bench-simulator.log"
-        with simulator(config, log_file, x_window_seconds=0) as url:
-            # an enterprise X project: the 90-day backfill at 10M events spent the pro tier's
-            # 1,000,000 Posts a month (run 20261202T192802Z: X reading stopped, the hourly run
-            # read no X Post, the live cycles missed messages), and the bench measures the
-            # pipeline; the tier a brand needs is read off the Posts it counts (`hourly_api`,
-            # README "Benchmark")
+        # An X project with enterprise's monthly Post cap, on both sides (the simulator keeps
+        # pro's endpoints and windows: enterprise's are by contract): the 90-day backfill at
+        # 10M events spends pro's 1,000,000 Posts (runs 20261202T192802Z and T213332Z: the
+        # simulator answered "Usage cap exceeded", X reading stopped for the month, and the
+        # hourly run and the live cycles that followed read no X Post), and the bench
+        # measures the pipeline. The tier a brand needs is read off the Posts it counts
+        # (`hourly_api`, README "Benchmark").
+        with simulator(
+            config, log_file, x_window_seconds=0, x_monthly_posts=TIER_POST_CAPS["enterprise"]
+        ) as url:
             os.environ.update(connection_env(url, config.days, x_tier="enterprise"))
             results["extraction"] = extract_in_child()
             progress(f"extracted {results['extraction']['records']:,} records", started)

@@ -70,11 +70,12 @@ def simulator(
     log_file: Path,
     x_window_seconds: float = 1.0,
     port: int | None = None,
+    x_monthly_posts: int | None = None,
 ) -> Iterator[str]:
     """Run `social-crm serve-api` in a child process on `port` (default: a free one); yields
     its base URL. Its X project is pro (follower lists, full-archive search); its 15-minute
     request windows last `x_window_seconds` (time passes faster: limits are met and waited
-    out in minutes)."""
+    out in minutes); its monthly Post cap is `x_monthly_posts` (default pro's)."""
     if port is None:
         port = _free_port()
     elif not _port_is_free(port):
@@ -105,6 +106,7 @@ def simulator(
                 "pro",
                 "--x-window-seconds",
                 str(x_window_seconds),
+                *(["--x-monthly-posts", str(x_monthly_posts)] if x_monthly_posts else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
