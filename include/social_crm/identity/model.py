@@ -296,8 +296,6 @@ MIN_LABELS = 10
 # few known pairs move m a little, thousands decide it (and a level no known pair fell in
 # keeps a share instead of m = 0, which would forbid it)
 PRIOR_PAIRS = 30
-# the comparisons weighed by how common a name is (_levels: term_frequency_adjustments)
-TERM_FREQUENCY_COLUMNS = ("forename", "surname")
 
 
 @dataclass(frozen=True)
@@ -338,6 +336,8 @@ class Model:
 class Scored:
     pairs: pd.DataFrame  # profile_key, customer_id, match_weight, match_probability, evidence
     model: Model
+    profile_rows: pd.DataFrame  # the comparison records scored (profile_rows under `model`)
+    customer_rows: pd.DataFrame  # ... and customer_rows
 
 
 def train(
@@ -411,7 +411,13 @@ def train(
         )
         parameters = linker.misc.save_model_to_json()
     frequencies = {}
-    for column in TERM_FREQUENCY_COLUMNS:
+    # the columns the comparisons weigh by how common a value is (_levels)
+    for column in {
+        level["tf_adjustment_column"]
+        for comparison in parameters["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("tf_adjustment_column")
+    }:
         table = linker.table_management.compute_tf_table(column).as_pandas_dataframe()
         frequencies[column] = dict(
             zip(table[column], table[f"tf_{column}"].astype(float), strict=True)
@@ -459,14 +465,11 @@ def score(
     trained = train(profiles, customers, labels, threads)
     if trained is None:
         return None
-    pairs = predict(
-        trained,
-        trained.profile_rows(profiles),
-        customer_rows(customers),
-        keep_probability,
-        threads,
+    left, right = trained.profile_rows(profiles), customer_rows(customers)
+    pairs = predict(trained, left, right, keep_probability, threads)
+    return Scored(
+        pairs[~pairs["profile_key"].isin(labels)].reset_index(drop=True), trained, left, right
     )
-    return Scored(pairs[~pairs["profile_key"].isin(labels)].reset_index(drop=True), trained)
 
 
 def _empty() -> pd.DataFrame:

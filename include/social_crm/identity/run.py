@@ -101,32 +101,30 @@ def _train_and_score(conn: psycopg.Connection) -> dict[str, int]:
         len(known),
         len(customers),
     )
-    trained = model.train(profiles, customers, known)
+    scored = model.score(profiles, customers, known)
     with conn.transaction():
         conn.execute(f"truncate {PAIRS}, {RECORDS}, scoring.identity_model")
-        if trained is None:
+        if scored is None:
             return {"profiles": len(profiles), "customers": len(customers), "pairs": 0}
-        left = _with_digests(trained.profile_rows(profiles), profiles)
-        right = _with_digests(model.customer_rows(customers), customers)
-        pairs = model.predict(trained, left, right)
-        pairs = pairs[~pairs["profile_key"].isin(known)]
+        left = _with_digests(scored.profile_rows, profiles)
+        right = _with_digests(scored.customer_rows, customers)
         _write_records(conn, pd.concat([left, right]))
-        _write_pairs(conn, pairs)
+        _write_pairs(conn, scored.pairs)
         conn.execute(
             "insert into scoring.identity_model (trained_at, scored_at, profiles, customers,"
             " pairs_kept, parameters, vocabulary) values (now(), now(), %s, %s, %s, %s, %s)",
             (
                 len(profiles),
                 len(customers),
-                len(pairs),
-                json.dumps(trained.parameters),
-                json.dumps(trained.vocabulary()),
+                len(scored.pairs),
+                json.dumps(scored.model.parameters),
+                json.dumps(scored.model.vocabulary()),
             ),
         )
     return {
         "profiles": len(profiles),
         "customers": len(customers),
-        "pairs": len(pairs),
+        "pairs": len(scored.pairs),
         "trained": 1,
     }
 
@@ -227,13 +225,12 @@ def _candidates(conn: psycopg.Connection, side: str) -> pd.DataFrame:
         if side == "profile"
         else ""
     )
-    frame = _frame(
+    return _frame(
         conn,
         f"select {', '.join(model.COLUMNS)} from {RECORDS} as r"  # noqa: S608
         f" where r.side = %s and ({shares}){untouched}",
         (side,),
     )
-    return frame if not frame.empty else pd.DataFrame(columns=list(model.COLUMNS))
 
 
 def _write_records(conn: psycopg.Connection, rows: pd.DataFrame) -> None:
