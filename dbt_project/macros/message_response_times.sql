@@ -42,12 +42,7 @@ holidays as (
 
 time_zones as (
 
-    select distinct on (brand_key, channel)
-        brand_key,
-        channel,
-        time_zone
-    from hours
-    order by brand_key asc, channel asc, time_zone asc
+    {{ brand_time_zones() }}
 
 ),
 
@@ -188,7 +183,7 @@ select
     m.brand_key,
     m.priority,
     m.occurred_at,
-    (m.occurred_at at time zone coalesce(m.time_zone, 'UTC'))::date as local_date,
+    {{ local_date('m.occurred_at', 'm.time_zone') }} as local_date,
     m.answered_at,
     m.answered_at is not null as is_answered,
     m.calendar_seconds,
@@ -199,3 +194,20 @@ from measured as m
 left join slas as s
     on m.brand_key = s.brand_key and m.channel = s.channel and m.priority = s.priority
 {% endmacro %}
+
+{#- Each brand and channel's time zone (seed brand_service_hours): its local days are the
+    days response times are counted by. -#}
+{% macro brand_time_zones() -%}
+    select distinct on (brand_key, channel)
+        brand_key,
+        channel,
+        time_zone
+    from {{ ref('brand_service_hours') }}
+    order by brand_key asc, channel asc, time_zone asc
+{%- endmacro %}
+
+{#- The local day of `instant` in `time_zone` (UTC for a brand and channel without service
+    hours). -#}
+{% macro local_date(instant, time_zone) -%}
+    ({{ instant }} at time zone coalesce({{ time_zone }}, 'UTC'))::date
+{%- endmacro %}

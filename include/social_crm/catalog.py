@@ -94,6 +94,9 @@ INCREMENTAL_MODELS: tuple[IncrementalModel, ...] = (
     IncrementalModel("intermediate", "int_people_profiles", ("profile_id",)),
     IncrementalModel("marts_build", "engagements"),
     IncrementalModel("marts_build", "customer_messages"),
+    # measured again by local day (no person in it: erasure changes its counts, and a day
+    # whose count changed is measured again)
+    IncrementalModel("marts_build", "brand_response_times_daily"),
 )
 
 
@@ -104,7 +107,9 @@ class Mart:
     name: str
     grain: str  # what one row is
     key: tuple[str, ...]  # the columns unique per row
-    incremental: bool = False  # merged night by night; published by applying changes
+    # merged night by night by its one-column key, gated on its latest merge and published by
+    # applying changes (a small mart merged otherwise, by day, is gated whole and copied)
+    incremental: bool = False
     # built from social data only: empty until a social source is connected (a CRM-only brand
     # publishes without them; the gate warns instead of requiring rows)
     social: bool = False

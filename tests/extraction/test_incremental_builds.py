@@ -8,6 +8,7 @@ import pytest
 from social_crm.orchestration import nightly
 from social_crm.transform import dbt_runner
 from social_crm.transform.dbt_runner import DbtRunError
+from tests.extraction.conftest import world_now
 
 pytestmark = pytest.mark.integration
 
@@ -204,13 +205,15 @@ def test_a_new_scorer_version_rescores_every_message_once(built, monkeypatch):
     assert set(pipeline.rows(SCORES)) == before  # the same scorer scores the same
 
 
-def _without_merged_at(pipeline, table):
+def _without_merged_at(pipeline, table, also=()):
+    """The rows of marts_build.`table` without the run's own columns (merged_at, `also`)."""
     columns = [
         c
         for (c,) in pipeline.rows(
             "select column_name from information_schema.columns where table_schema ="
-            " 'marts_build' and table_name = %s and column_name <> 'merged_at'",
+            " 'marts_build' and table_name = %s and column_name <> all(%s)",
             table,
+            ["merged_at", *also],
         )
     ]
     return set(pipeline.rows(f"select {', '.join(columns)} from marts_build.{table}"))  # noqa: S608
@@ -305,6 +308,39 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
     assert all(_published_tables(pipeline)[t] != published[t] for t in published)
     for table in published:
         _assert_published_as_built(pipeline, table)
+
+
+def test_response_times_daily_measures_changed_days_only_and_equals_a_full_refresh(built):
+    """A deleted message's day is measured again (its count changed), most days are not, and
+    the table equals one measured in full at the same as-of time."""
+    pipeline, _ = built
+    env = dbt_runner.as_of_env(world_now(pipeline.sim))
+    mart = "brand_response_times_daily"
+    # up to date with what earlier tests rebuilt upstream
+    dbt_runner.run("run", "--select", mart, env=env)
+    (deleted,) = _customer_comments(pipeline, 1)
+    with pipeline.connect() as conn:
+        _land(conn, [((deleted, deleted), {}, "deleted", True, None)])
+    try:
+        dbt_runner.run(
+            "run", "--select", "stg_facebook__comments", "int_messages_answered", mart, env=env
+        )
+        measured, days = pipeline.rows(
+            "select count(distinct (brand_key, channel, message_date)) filter (where merged_at ="
+            "  (select max(merged_at) from marts_build.brand_response_times_daily)),"
+            " count(distinct (brand_key, channel, message_date))"
+            " from marts_build.brand_response_times_daily"
+        )[0]
+        incremental = _without_merged_at(pipeline, mart, also=["measured_at"])
+        # (the view holds its as-of time: built again with the table)
+        dbt_runner.run(
+            "run", "--select", "int_message_response_times", mart, "--full-refresh", env=env
+        )
+        assert _without_merged_at(pipeline, mart, also=["measured_at"]) == incremental
+        assert 0 < measured < days / 2
+    finally:
+        _undo(pipeline, "int_messages_answered")
+        dbt_runner.run("run", "--select", mart, env=env)
 
 
 def test_clv_is_fitted_again_only_when_the_orders_change(built):

@@ -40,9 +40,13 @@ def test_incremental_models_are_the_incremental_dbt_models_in_their_schemas(mani
     assert {(m.schema, m.name) for m in catalog.INCREMENTAL_MODELS} == incremental
 
 
-def test_incremental_marts_are_the_incremental_models_in_marts_build():
+def test_incremental_marts_are_incremental_models_in_marts_build():
     merged = {m.name for m in catalog.INCREMENTAL_MODELS if m.schema == "marts_build"}
-    assert {m.name for m in catalog.MARTS if m.incremental} == merged
+    assert {m.name for m in catalog.MARTS if m.incremental} <= merged
+
+
+def test_incremental_marts_have_a_one_column_key():
+    assert [m.name for m in catalog.MARTS if m.incremental and len(m.key) != 1] == []
 
 
 def test_each_marts_key_has_a_uniqueness_test(manifest):

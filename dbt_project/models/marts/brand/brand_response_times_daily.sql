@@ -1,14 +1,64 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=["{{ delete_response_days_to_measure_again() }}"]
+    )
+}}
+
+-- depends_on: {{ ref('int_messages_answered') }}, {{ ref('int_message_sentiment') }}
+-- depends_on: {{ ref('brand_response_slas') }}, {{ ref('brand_service_hours') }}
+-- depends_on: {{ ref('brand_holidays') }} (incremental runs and the pre-hook)
+
 -- Per brand, channel, local day (the brand's time zone) and priority: how fast customer
 -- messages got their first answer, in business minutes (the brand's service hours) and in
 -- calendar minutes, the 50th and 90th percentiles of the answered ones, and how many missed
 -- their SLA (an open message too, once its wait passed the target).
+-- Incremental by local day: the pre-hook deletes the days whose rows may have changed
+-- (macros/response_days.sql), and a run measures every day of a brand and channel that has
+-- messages and no rows: those, and new days.
 with
 
-response_times as (
+{% if is_incremental() %}
 
-    select * from {{ ref('int_message_response_times') }}
+    time_zones as (
 
-),
+        {{ brand_time_zones() }}
+
+    ),
+
+    -- the messages of the days without rows
+    unmeasured as (
+
+        select m.*
+        from {{ ref('int_messages_answered') }} as m
+        left join time_zones as z on m.platform = z.channel and m.brand_key = z.brand_key
+        where not exists (
+            select 1 from {{ this }} as t
+            where
+                t.brand_key = m.brand_key
+                and t.channel = m.platform
+                and t.message_date = {{ local_date('m.occurred_at', 'z.time_zone') }}
+        )
+
+    ),
+
+    response_times as (
+
+        {{ message_response_times('unmeasured') }}
+
+    ),
+
+{% else %}
+
+    response_times as (
+
+        select * from {{ ref('int_message_response_times') }}
+
+    ),
+
+{% endif %}
 
 minutes as (
 
@@ -35,6 +85,9 @@ daily as (
         count(*) as messages,
         count(*) filter (where is_answered) as answered,
         count(*) filter (where is_sla_breached) as sla_breached,
+        -- waiting, with an SLA target not reached yet: a later run may find them breached
+        count(*) filter (where not is_answered and is_sla_breached is false)
+            as open_within_sla,
         percentile_cont(0.5) within group (order by business_minutes)
         filter (where is_answered) as p50_business,
         percentile_cont(0.9) within group (order by business_minutes)
@@ -60,5 +113,8 @@ select
     p50_business::numeric(12, 1) as p50_business_minutes,
     p90_business::numeric(12, 1) as p90_business_minutes,
     p50_calendar::numeric(12, 1) as p50_calendar_minutes,
-    p90_calendar::numeric(12, 1) as p90_calendar_minutes
+    p90_calendar::numeric(12, 1) as p90_calendar_minutes,
+    open_within_sla::integer as open_within_sla,
+    {{ as_of() }} as measured_at,
+    statement_timestamp() as merged_at
 from daily
