@@ -143,7 +143,10 @@ class _Scope:
     def raw(self, condition: str) -> str:
         if self.since is None:
             return condition
-        return f"batch_id in (select batch_id from recent_batches) and ({condition})"  # noqa: S608
+        # the batches as an array: the planner looks their rows up by the batch index and
+        # tests `condition` on those alone (`batch_id in (select ...)` is a join it plans
+        # after a scan testing `condition` on every row of the table: 10 s at 10M events)
+        return f"batch_id = any(array(select batch_id from recent_batches)) and ({condition})"  # noqa: S608
 
     def merged(self, condition: str) -> str:
         if self.since is None:
