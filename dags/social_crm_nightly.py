@@ -14,8 +14,8 @@ an extraction DAG updates a raw Asset:
 3. `match_identities` (the Splink record linkage model scores the new and changed profiles and
    customers; weekly it is trained again and scores all), then
    `dbt_identity_links` (known accounts, staff decisions, the model's confident pairs).
-4. `apply_erasure_requests`, then `score_sentiment` (language, sentiment and intent of the
-   messages new or edited since, or of all when the scorer changed), then
+4. `apply_erasure_requests`, then side by side `score_sentiment` (language, sentiment and
+   intent of the messages new or edited since, or of all when the scorer changed) and
    `score_influence_and_clv` (influence from the interactions between people and their reach,
    BG/NBD + Gamma-Gamma).
 5. `dbt_marts`: intermediate models and the marts, built into `marts_build`, tested per model;
@@ -168,8 +168,9 @@ def social_crm_nightly() -> None:
         >> match_identities()
         >> identity_links
         >> apply_erasure_requests()
-        >> score_sentiment()
-        >> score_influence_and_clv()
+        # side by side: neither reads what the other writes (two cores: the sentiment scorer's
+        # Python beside the influence and CLV queries)
+        >> [score_sentiment(), score_influence_and_clv()]
         >> marts
         >> validate_marts()
         >> publish_marts()

@@ -50,10 +50,13 @@ def _docs_url(page: str) -> str:
 
 
 def dbt_node_of(task_id: str) -> str | None:
-    """The dbt model or seed a Cosmos task runs or tests (`<group>.<node>.run|test|seed`)."""
+    """The dbt model a Cosmos task runs or tests (`<group>.<model>.run|test`, or
+    `<group>.<model>_run` for a model without tests)."""
     parts = task_id.split(".")
     if len(parts) >= 3 and parts[-1] in ("run", "test"):
         return parts[-2]
+    if len(parts) == 2 and parts[-1].endswith("_run") and parts[0].startswith("dbt_"):
+        return parts[-1].removesuffix("_run")
     return None
 
 

@@ -45,6 +45,19 @@ def test_every_dag_follows_the_rules(dagbag):
     assert problems == []
 
 
+def _run_tasks(dag):
+    """Model -> its run task ids: `group.model.run` beside `group.model.test` in the model's
+    own task group, or `group.model_run` for a model without tests (Cosmos renders it
+    alone)."""
+    runs: dict[str, list[str]] = {}
+    for task_id in dag.task_ids:
+        if task_id.endswith(".run"):
+            runs.setdefault(task_id.split(".")[-2], []).append(task_id)
+        elif task_id.endswith("_run") and not is_producer_task(dag.get_task(task_id)):
+            runs.setdefault(task_id.split(".")[-1].removesuffix("_run"), []).append(task_id)
+    return runs
+
+
 def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
     """Cosmos renders the dbt project from the manifest: every model gets a run task followed
     by its test task, inside the staging or marts group; scoring sits between the groups."""
@@ -55,8 +68,9 @@ def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
     task_ids = set(dag.task_ids)
     nodes = load_manifest()["nodes"].values()
     models = {n["name"] for n in nodes if n["resource_type"] == "model"}
+    run_tasks = _run_tasks(dag)
     for model in models:
-        runs = [t for t in task_ids if t.endswith(f".{model}.run")]
+        runs = run_tasks.get(model, [])
         assert runs, f"no run task for {model}"
         for run in runs:
             test = run.removesuffix(".run") + ".test"
@@ -72,7 +86,8 @@ def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
 
 def test_nightly_runs_each_model_once(dagbag):
     dag = dagbag.dags["social_crm_nightly"]
-    runs = [t.split(".")[-2] for t in dag.task_ids if t.endswith((".run", ".seed"))]
+    seeds = [t.split(".")[-2] for t in dag.task_ids if t.endswith(".seed")]
+    runs = [model for model, tasks in _run_tasks(dag).items() for _ in tasks] + seeds
     assert sorted(runs) == sorted(set(runs))
 
 
@@ -94,6 +109,19 @@ def test_sentiment_is_scored_after_erasure_and_before_the_marts_read_it(dagbag):
     assert {"apply_erasure_requests", "dbt_staging.int_message_texts.run"} <= upstream
     reader = dag.get_task("dbt_marts.int_message_sentiment.run")
     assert "score_sentiment" in reader.get_flat_relative_ids(upstream=True)
+
+
+def test_influence_and_clv_are_scored_after_erasure(dagbag):
+    dag = dagbag.dags["social_crm_nightly"]
+    upstream = dag.get_task("score_influence_and_clv").get_flat_relative_ids(upstream=True)
+    assert "apply_erasure_requests" in upstream
+
+
+def test_sentiment_and_influence_are_scored_side_by_side(dagbag):
+    dag = dagbag.dags["social_crm_nightly"]
+    sentiment = dag.get_task("score_sentiment")
+    assert "score_influence_and_clv" not in sentiment.get_flat_relative_ids(upstream=True)
+    assert "score_influence_and_clv" not in sentiment.get_flat_relative_ids(upstream=False)
 
 
 PARSE_TIME_MODULES = tuple(

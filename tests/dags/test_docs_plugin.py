@@ -39,6 +39,11 @@ def test_a_dbt_task_links_to_its_models_docs_page(plugin):
     assert link.endswith("/social-crm-docs/dbt/static_index.html#!/model/model.social_crm.people")
 
 
+def test_the_task_of_a_model_without_tests_links_to_its_docs_page(plugin):
+    link = _links("dbt_staging.stg_scoring__message_sentiment_run")["dbt docs"]
+    assert link.endswith("#!/model/model.social_crm.stg_scoring__message_sentiment")
+
+
 def test_only_dbt_tasks_link_to_dbt_docs(plugin):
     assert _links("publish_marts")["dbt docs"] == ""
 

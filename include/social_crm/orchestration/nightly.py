@@ -12,7 +12,6 @@ from pathlib import Path
 
 from social_crm import settings, warehouse
 from social_crm.privacy import erasure
-from social_crm.scoring import run as scoring
 from social_crm.serve import publish
 from social_crm.transform import dbt_docs, dbt_runner, merge_log
 from social_crm.transform.dbt_selections import (
@@ -93,6 +92,9 @@ def score_sentiment() -> dict[str, int]:
 def score(as_of: datetime | None = None) -> dict[str, int]:
     """Influence (interactions, reach, follow graph) and BG/NBD + Gamma-Gamma CLV into the
     scoring schema; `as_of` as for build_marts."""
+    # imported here, as sentiment is: pandas and scipy cost every other task's process ~2 s
+    from social_crm.scoring import run as scoring
+
     with warehouse.connect() as conn:
         return scoring.run(conn, as_of=as_of)
 
