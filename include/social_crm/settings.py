@@ -33,7 +33,7 @@ class Settings:
     local_dir: Path  # SOCIAL_CRM_LOCAL_DIR: machine-local state (manifest, docs, test data)
     dbt_project_dir: Path  # DBT_PROJECT_DIR
     data_docs_dir: Path  # SOCIAL_CRM_DATA_DOCS_DIR: where Great Expectations writes Data Docs
-    dbt_docs_dir: Path  # where `dbt docs generate` writes the docs site (local_dir/docs/dbt)
+    dbt_docs_dir: Path  # SOCIAL_CRM_DBT_DOCS_DIR: where `dbt docs generate` writes the docs site
     crm_drop_dir: Path  # CRM_DROP_DIR: the folder the CRM exports are dropped in
     warehouse_url: str | None = field(repr=False)  # WAREHOUSE_URL (may hold a password)
     alert_webhook: str | None = field(repr=False)  # SOCIAL_CRM_ALERT_WEBHOOK (may hold a key)
@@ -143,7 +143,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         local_dir=local,
         dbt_project_dir=_path(env, "DBT_PROJECT_DIR", home / "dbt_project"),
         data_docs_dir=_path(env, "SOCIAL_CRM_DATA_DOCS_DIR", local / "docs" / "data_docs"),
-        dbt_docs_dir=local / "docs" / "dbt",
+        dbt_docs_dir=_path(env, "SOCIAL_CRM_DBT_DOCS_DIR", local / "docs" / "dbt"),
         crm_drop_dir=_path(env, "CRM_DROP_DIR", local / "crm_drop"),
         warehouse_url=warehouse_url,
         alert_webhook=_http_url(env, "SOCIAL_CRM_ALERT_WEBHOOK"),

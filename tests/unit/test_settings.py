@@ -77,6 +77,11 @@ def test_a_connection_extra_of_the_wrong_type_is_refused_naming_it():
         ApiOptions.parse("facebook_graph", {"read_timeout": "slow"}, "v24.0")
 
 
+def test_the_dbt_docs_folder_is_set_by_its_variable(tmp_path):
+    docs = tmp_path / "dbt_docs"
+    assert settings.load({"SOCIAL_CRM_DBT_DOCS_DIR": str(docs)}).dbt_docs_dir == docs
+
+
 def test_a_zero_look_back_is_refused():
     with pytest.raises(SettingError, match="extra lookback_days must be >= 1"):
         ApiOptions.parse("x_api", {"lookback_days": 0}, "2")

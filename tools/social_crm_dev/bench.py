@@ -605,8 +605,13 @@ def nightly_through_the_dag(db: warehouse.WarehouseUrl) -> dict:
     from social_crm_dev import dag_runs
 
     log_file = repo_root() / ".local" / "logs" / "bench-nightly-dag.log"
+    # the DAG's warehouse has its own dbt docs site, as a deployment has: one folder shared
+    # with run_all's warehouse made the site again at every run of either
+    docs = repo_root() / ".local" / "docs" / "dbt_bench_dag"
     outcome = dag_runs.run_isolated(
-        "social_crm_nightly", log_file, env={warehouse.URL_ENV: db.libpq()}
+        "social_crm_nightly",
+        log_file,
+        env={warehouse.URL_ENV: db.libpq(), "SOCIAL_CRM_DBT_DOCS_DIR": str(docs)},
     )
     if not outcome.succeeded:
         raise RuntimeError(f"the nightly DAG did not succeed ({outcome.state}): see {log_file}")
