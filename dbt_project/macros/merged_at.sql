@@ -25,3 +25,15 @@
 {% macro is_in_latest_merge(relation) -%}
     merged_at = {{ max_merged_at(relation) }}
 {%- endmacro %}
+
+{#- The messages whose sentiment or intent changed after `since` (int_message_sentiment's
+    merged_at is the later of the two times): scored again, or corrected by staff. Read from
+    the scores by their scored_at index and from the corrections, not by computing the view for
+    every message. A model calling it declares both refs (depends_on). -#}
+{% macro messages_scored_after(since) -%}
+    select s.message_id from {{ ref('stg_scoring__message_sentiment') }} as s
+    where s.scored_at > {{ since }}
+    union
+    select o.message_id from {{ ref('stg_crm__sentiment_overrides') }} as o
+    where o.landed_at > {{ since }}
+{%- endmacro %}

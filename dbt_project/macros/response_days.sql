@@ -38,8 +38,7 @@
             union
             select m.brand_key, m.channel, m.message_date
             from messages as m
-            inner join {{ ref('int_message_sentiment') }} as s on m.message_id = s.message_id
-            where s.merged_at > {{ max_merged_at() }}
+            where m.message_id in ({{ messages_scored_after(max_merged_at()) }})
 
         ),
 

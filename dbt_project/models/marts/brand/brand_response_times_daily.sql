@@ -10,6 +10,8 @@
 -- depends_on: {{ ref('int_messages_answered') }}, {{ ref('int_message_sentiment') }}
 -- depends_on: {{ ref('brand_response_slas') }}, {{ ref('brand_service_hours') }}
 -- depends_on: {{ ref('brand_holidays') }} (incremental runs and the pre-hook)
+-- depends_on: {{ ref('stg_scoring__message_sentiment') }} (messages_scored_after)
+-- depends_on: {{ ref('stg_crm__sentiment_overrides') }} (messages_scored_after)
 
 -- Per brand, channel, local day (the brand's time zone) and priority: how fast customer
 -- messages got their first answer, in business minutes (the brand's service hours) and in

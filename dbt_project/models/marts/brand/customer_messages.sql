@@ -18,7 +18,9 @@
 }}
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
--- depends_on: {{ ref('int_message_sentiment') }} (messages scored again, incremental runs)
+-- depends_on: {{ ref('int_message_sentiment') }} (response times: priority, incremental runs)
+-- depends_on: {{ ref('stg_scoring__message_sentiment') }} (messages_scored_after)
+-- depends_on: {{ ref('stg_crm__sentiment_overrides') }} (messages_scored_after)
 -- depends_on: {{ ref('brand_response_slas') }}, {{ ref('brand_service_hours') }}
 -- depends_on: {{ ref('brand_holidays') }} (the three: response times, incremental runs)
 
@@ -39,10 +41,7 @@ answered as (
         union
         select * from {{ ref('int_messages_answered') }}
         where
-            message_id in (
-                select s.message_id from {{ ref('int_message_sentiment') }} as s
-                where s.merged_at > {{ max_merged_at() }}
-            )
+            message_id in ({{ messages_scored_after(max_merged_at()) }})
         -- people whose link to a customer or exclusion changed
         union
         select a.* from {{ ref('int_messages_answered') }} as a

@@ -18,6 +18,8 @@
 }}
 
 -- depends_on: {{ engagement_staging_tables() | join(", ") }} (the pre-hook's deletions)
+-- depends_on: {{ ref('stg_scoring__message_sentiment') }} (messages_scored_after)
+-- depends_on: {{ ref('stg_crm__sentiment_overrides') }} (messages_scored_after)
 
 -- One row per like/reaction, comment, reply, visitor post and mention. Incremental: a run
 -- merges the engagements int_engagements_unified merged after its last run, those whose
@@ -35,10 +37,7 @@ engagements as (
         union
         select * from {{ ref('int_engagements_unified') }}
         where
-            engagement_id in (
-                select s.message_id from {{ ref('int_message_sentiment') }} as s
-                where s.merged_at > {{ max_merged_at() }}
-            )
+            engagement_id in ({{ messages_scored_after(max_merged_at()) }})
         -- people whose link to a customer or exclusion changed
         union
         select e.* from {{ ref('int_engagements_unified') }} as e
