@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -268,10 +269,12 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
 def run(conn: psycopg.Connection, as_of: datetime | None = None) -> dict[str, int]:
     """`as_of`: the moment the scores describe (the run's data interval end; default now)."""
     now = datetime.now(UTC)
+    counts, seconds = {}, {}
     with conn.transaction():
-        counts = {
-            "influence": score_influence(conn, now, as_of or now),
-            "clv_customers": score_clv(conn, now, as_of or now),
-        }
+        for name, part in (("influence", score_influence), ("clv_customers", score_clv)):
+            started = time.monotonic()
+            counts[name] = part(conn, now, as_of or now)
+            seconds[name] = time.monotonic() - started
     warehouse.analyze(conn, "scoring.influence", "scoring.clv_customers")
+    log.info("scoring: influence %.1fs, CLV %.1fs", seconds["influence"], seconds["clv_customers"])
     return counts
