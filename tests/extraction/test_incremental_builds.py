@@ -192,6 +192,15 @@ def test_sentiment_rescores_only_edited_messages_and_drops_deleted_ones(built):
         nightly.score_sentiment()
 
 
+def test_a_sentiment_pass_after_a_whole_one_reads_only_the_messages_merged_since(built):
+    pipeline, _ = built
+    nightly.score_sentiment()
+    nightly.score_sentiment()
+    assert pipeline.rows(
+        "select read_whole from meta.sentiment_passes order by pass_id desc limit 1"
+    ) == [(False,)]
+
+
 def test_a_new_scorer_version_rescores_every_message_once(built, monkeypatch):
     pipeline, _ = built
     before = set(pipeline.rows(SCORES))

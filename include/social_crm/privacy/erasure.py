@@ -10,8 +10,8 @@ A pass reads whole only for the customers it erases for the first time: a new re
 profile newly linked to an erased customer, or every customer when what erasure covers
 changed (`coverage()`). An earlier pass has removed everything else of theirs, so for them a
 pass reads only the raw batches landed and the rows merged since the previous pass could
-see (`_horizon`): a night with no new request costs what landed since, not the warehouse's
-size.
+see (`warehouse.visibility_horizon`): a night with no new request costs what landed since,
+not the warehouse's size.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -92,9 +92,6 @@ REPLIES_TO_THEM = {
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
-# how far back the next pass reads when this one cannot see when the other sessions' open
-# transactions began (a role without pg_read_all_stats): no landing or merge lasts this long
-OVERLAP = timedelta(days=1)
 # the erased people's messages (what the brand's replies to them point at), by raw table and
 # author column
 MESSAGE_AUTHORS = {
@@ -352,7 +349,7 @@ def _log(conn: psycopg.Connection, read_whole: int, rows_deleted: int) -> None:
         "insert into meta.erasure_passes"
         " (reads_from, coverage, customers_read_whole, rows_deleted)"
         " values (%s, %s, %s, %s) returning pass_id",
-        (_horizon(conn), coverage(), read_whole, rows_deleted),
+        (warehouse.visibility_horizon(conn), coverage(), read_whole, rows_deleted),
     ).fetchone()[0]
     if not read_whole and not rows_deleted:
         return
@@ -364,21 +361,6 @@ def _log(conn: psycopg.Connection, read_whole: int, rows_deleted: int) -> None:
         " group by e.customer_id",
         (rows_deleted, pass_id),
     )
-
-
-def _horizon(conn: psycopg.Connection) -> datetime:
-    """Where the next pass starts reading: the start of the oldest transaction open on this
-    database now (this pass's own at the latest). A batch or merge this pass cannot see was
-    written by one of those or a later one, whose landing and merge times (`now()`,
-    `statement_timestamp()`) are that start or later. When another session's transaction is
-    hidden from this role, OVERLAP before this pass."""
-    oldest, hidden, started = conn.execute(
-        "select min(xact_start), bool_or(state is null), now() from pg_stat_activity"
-        " where datname = current_database() and backend_type = 'client backend'"
-    ).fetchone()
-    if hidden or oldest is None:
-        return started - OVERLAP
-    return min(oldest, started)
 
 
 def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> None:

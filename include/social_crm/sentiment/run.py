@@ -2,16 +2,23 @@
 or that an older scorer version scored, into `scoring.message_sentiment`; remove the scores of
 messages that no longer exist (deleted upstream or erased).
 
-Reads `intermediate.int_message_texts` (every message with its text hash and the platform's
-language tag). Each batch is committed as it is scored, so a failed run keeps what it scored
-and a rerun scores only the rest.
+Reads `intermediate.int_message_texts` (every message with its text hash, the platform's
+language tag and when it was last merged). Each batch is committed as it is scored, so a failed
+run keeps what it scored and a rerun scores only the rest.
+
+A pass reads every message the first time, when the scorer changed, when the messages table
+was rebuilt (a full refresh) or once a week (WHOLE_PASS_EVERY: the scores of messages removed
+other than by a tombstone go then). Otherwise it reads only the messages merged since the
+previous pass could see (`warehouse.visibility_horizon`), and drops the scores of the messages
+the merge log (meta.merge_deletions) says were deleted since: a night costs what it merged,
+not the number of messages ever scored.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 
@@ -22,20 +29,40 @@ log = logging.getLogger(__name__)
 BATCH = 10_000
 
 
+WHOLE_PASS_EVERY = timedelta(days=7)
+MESSAGES = "intermediate.int_messages_answered"
+_CHANGED = "s.message_id is null or s.text_hash <> m.text_hash or s.scorer_version <> %(version)s"
+
+
 def run(conn: psycopg.Connection) -> dict[str, int]:
     began = time.monotonic()
     version = sentiment.version()
+    messages_table = warehouse.relation_oid(conn, MESSAGES)
+    since = _reads_from(conn, version, messages_table)
+    params = {"version": version, "since": since}
     with conn.transaction():
-        removed = conn.execute(
-            "delete from scoring.message_sentiment s where not exists"
-            " (select 1 from intermediate.int_message_texts m where m.message_id = s.message_id)"
-        ).rowcount
+        reads_from = warehouse.visibility_horizon(conn)
+        if since is None:
+            removed = conn.execute(
+                "delete from scoring.message_sentiment s where not exists"
+                " (select 1 from intermediate.int_message_texts m"
+                "  where m.message_id = s.message_id)"
+            ).rowcount
+        else:
+            removed = conn.execute(
+                "delete from scoring.message_sentiment s where s.message_id in"
+                " (select d.record_id from meta.merge_deletions d where d.deleted_at >= %(since)s)"
+                " and not exists (select 1 from intermediate.int_messages_answered m"
+                "  where m.message_id = s.message_id)",
+                params,
+            ).rowcount
+    new = "" if since is None else " m.merged_at >= %(since)s and"
     todo = conn.execute(
-        "select m.message_id, m.platform, m.message_text, m.platform_lang, m.text_hash"
+        "select m.message_id, m.platform, m.message_text, m.platform_lang, m.text_hash"  # noqa: S608 - this module's own conditions
         " from intermediate.int_message_texts m"
         " left join scoring.message_sentiment s using (message_id)"
-        " where s.message_id is null or s.text_hash <> m.text_hash or s.scorer_version <> %s",
-        (version,),
+        f" where{new} ({_CHANGED})",
+        params,
     ).fetchall()
     scored = 0
     for start in range(0, len(todo), BATCH):
@@ -48,16 +75,41 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
         log.info("sentiment: %d of %d messages scored", scored, len(todo))
     if scored or removed:
         warehouse.analyze(conn, "scoring.message_sentiment")
-    total = conn.execute("select count(*) from scoring.message_sentiment").fetchone()[0]
+    with conn.transaction():
+        conn.execute(
+            "insert into meta.sentiment_passes (reads_from, scorer_version, messages_table,"
+            " read_whole, scored, removed) values (%s, %s, %s, %s, %s, %s)",
+            (reads_from, version, messages_table or 0, since is None, scored, removed),
+        )
     log.info(
-        "sentiment: %d scored, %d removed, %d kept as they were (scorer %s) in %.1fs",
+        "sentiment: %d scored, %d removed, messages %s (scorer %s) in %.1fs",
         scored,
         removed,
-        total - scored,
+        "all read" if since is None else f"merged since {since:%Y-%m-%d %H:%M %Z} read",
         version,
         time.monotonic() - began,
     )
-    return {"scored": scored, "removed": removed, "unchanged": total - scored}
+    return {"scored": scored, "removed": removed}
+
+
+def _reads_from(
+    conn: psycopg.Connection, version: str, messages_table: int | None
+) -> datetime | None:
+    """Where this pass reads the messages from: the previous pass's horizon, or None (every
+    message) on a first pass, a new scorer, a rebuilt messages table, or when the last pass
+    that read every message is WHOLE_PASS_EVERY old."""
+    previous = conn.execute(
+        "select reads_from, scorer_version, messages_table,"
+        " (select max(started_at) from meta.sentiment_passes where read_whole)"
+        " from meta.sentiment_passes order by pass_id desc limit 1"
+    ).fetchone()
+    if previous is None or messages_table is None:
+        return None
+    reads_from, scorer, table, last_whole = previous
+    if scorer != version or table != messages_table or last_whole is None:
+        return None
+    now = conn.execute("select now()").fetchone()[0]
+    return None if now - last_whole >= WHOLE_PASS_EVERY else reads_from
 
 
 def _write(conn: psycopg.Connection, rows: list[tuple], results: list[dict], version: str) -> None:
