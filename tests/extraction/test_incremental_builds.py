@@ -201,6 +201,37 @@ def test_a_sentiment_pass_after_a_whole_one_reads_only_the_messages_merged_since
     ) == [(False,)]
 
 
+def test_a_failed_sentiment_pass_keeps_its_batches_and_the_next_reads_every_message(
+    built, monkeypatch
+):
+    """A scorer that fails in its second batch (scorer versions roll back after a failed
+    upgrade): its first batch stays scored, and the next pass of the old scorer reads every
+    message, so it scores that batch again."""
+    pipeline, _ = built
+    from social_crm import sentiment
+    from social_crm.sentiment import run as sentiment_run
+
+    scorer = sentiment.score_messages
+    batches = []
+
+    def fails_in_its_second_batch(messages):
+        batches.append(len(messages))
+        if len(batches) == 2:
+            raise RuntimeError("the scorer crashed")
+        return scorer(messages)
+
+    monkeypatch.setattr(sentiment, "version", lambda: "a-failing-scorer")
+    monkeypatch.setattr(sentiment, "score_messages", fails_in_its_second_batch)
+    monkeypatch.setattr(sentiment_run, "BATCH", 5)
+    with pytest.raises(RuntimeError, match="the scorer crashed"):
+        nightly.score_sentiment()
+    failing = "select count(*) from scoring.message_sentiment where scorer_version = %s"
+    assert pipeline.scalar(failing, "a-failing-scorer") == 5
+    monkeypatch.undo()
+    assert nightly.score_sentiment()["scored"] == 5
+    assert pipeline.scalar(failing, "a-failing-scorer") == 0
+
+
 def test_a_new_scorer_version_rescores_every_message_once(built, monkeypatch):
     pipeline, _ = built
     before = set(pipeline.rows(SCORES))

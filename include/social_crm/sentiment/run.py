@@ -37,11 +37,19 @@ _CHANGED = "s.message_id is null or s.text_hash <> m.text_hash or s.scorer_versi
 def run(conn: psycopg.Connection) -> dict[str, int]:
     began = time.monotonic()
     version = sentiment.version()
-    messages_table = warehouse.relation_oid(conn, MESSAGES)
-    since = _reads_from(conn, version, messages_table)
-    params = {"version": version, "since": since}
+    # (each read in a transaction block of its own: none stays open, and each batch scored
+    # below commits on its own)
     with conn.transaction():
-        reads_from = warehouse.visibility_horizon(conn)
+        messages_table = warehouse.relation_oid(conn, MESSAGES)
+        since = _reads_from(conn, version, messages_table)
+        params = {"version": version, "since": since}
+        # recorded now: a pass that does not finish (its scorer may not be the next one's)
+        # makes the next read every message
+        pass_id = conn.execute(
+            "insert into meta.sentiment_passes (reads_from, scorer_version, messages_table,"
+            " read_whole) values (%s, %s, %s, %s) returning pass_id",
+            (warehouse.visibility_horizon(conn), version, messages_table or 0, since is None),
+        ).fetchone()[0]
         if since is None:
             removed = conn.execute(
                 "delete from scoring.message_sentiment s where not exists"
@@ -57,13 +65,14 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
                 params,
             ).rowcount
     new = "" if since is None else " m.merged_at >= %(since)s and"
-    todo = conn.execute(
-        "select m.message_id, m.platform, m.message_text, m.platform_lang, m.text_hash"  # noqa: S608 - this module's own conditions
-        " from intermediate.int_message_texts m"
-        " left join scoring.message_sentiment s using (message_id)"
-        f" where{new} ({_CHANGED})",
-        params,
-    ).fetchall()
+    with conn.transaction():
+        todo = conn.execute(
+            "select m.message_id, m.platform, m.message_text, m.platform_lang, m.text_hash"  # noqa: S608 - this module's own conditions
+            " from intermediate.int_message_texts m"
+            " left join scoring.message_sentiment s using (message_id)"
+            f" where{new} ({_CHANGED})",
+            params,
+        ).fetchall()
     scored = 0
     for start in range(0, len(todo), BATCH):
         rows = todo[start : start + BATCH]
@@ -73,14 +82,14 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
         _write(conn, rows, results, version)
         scored += len(rows)
         log.info("sentiment: %d of %d messages scored", scored, len(todo))
-    if scored or removed:
-        warehouse.analyze(conn, "scoring.message_sentiment")
     with conn.transaction():
         conn.execute(
-            "insert into meta.sentiment_passes (reads_from, scorer_version, messages_table,"
-            " read_whole, scored, removed) values (%s, %s, %s, %s, %s, %s)",
-            (reads_from, version, messages_table or 0, since is None, scored, removed),
+            "update meta.sentiment_passes set finished_at = now(), scored = %s, removed = %s"
+            " where pass_id = %s",
+            (scored, removed, pass_id),
         )
+        if scored or removed:
+            warehouse.analyze(conn, "scoring.message_sentiment")
     log.info(
         "sentiment: %d scored, %d removed, messages %s (scorer %s) in %.1fs",
         scored,
@@ -96,17 +105,18 @@ def _reads_from(
     conn: psycopg.Connection, version: str, messages_table: int | None
 ) -> datetime | None:
     """Where this pass reads the messages from: the previous pass's horizon, or None (every
-    message) on a first pass, a new scorer, a rebuilt messages table, or when the last pass
-    that read every message is WHOLE_PASS_EVERY old."""
+    message) on a first pass, a new scorer, a rebuilt messages table, after a pass that did
+    not finish, or when the last pass that read every message is WHOLE_PASS_EVERY old."""
     previous = conn.execute(
-        "select reads_from, scorer_version, messages_table,"
-        " (select max(started_at) from meta.sentiment_passes where read_whole)"
+        "select reads_from, scorer_version, messages_table, finished_at is not null,"
+        " (select max(started_at) from meta.sentiment_passes"
+        "  where read_whole and finished_at is not null)"
         " from meta.sentiment_passes order by pass_id desc limit 1"
     ).fetchone()
     if previous is None or messages_table is None:
         return None
-    reads_from, scorer, table, last_whole = previous
-    if scorer != version or table != messages_table or last_whole is None:
+    reads_from, scorer, table, finished, last_whole = previous
+    if scorer != version or table != messages_table or not finished or last_whole is None:
         return None
     now = conn.execute("select now()").fetchone()[0]
     return None if now - last_whole >= WHOLE_PASS_EVERY else reads_from
