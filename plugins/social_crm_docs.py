@@ -4,7 +4,7 @@
   Great Expectations Data Docs of every validation, rendered inside the Airflow UI. The API
   server serves them from the folders the settings name, to logged-in users only (Data Docs
   show the rows a failed check found).
-- A "dbt docs" link on each dbt task (Cosmos `<group>.<model>.run` / `.test`) opening that
+- A "dbt docs" link on each dbt task (Cosmos task ids: `cosmos_groups.model_of_task`) opening that
   model's page, and a "Data Docs" link on the quality gates (`validate_raw`,
   `validate_marts`).
 """
@@ -49,22 +49,13 @@ def _docs_url(page: str) -> str:
     return f"{base.rstrip('/')}{URL_PREFIX}/{page}"
 
 
-def dbt_node_of(task_id: str) -> str | None:
-    """The dbt model a Cosmos task runs or tests (`<group>.<model>.run|test`, or
-    `<group>.<model>_run` for a model without tests)."""
-    parts = task_id.split(".")
-    if len(parts) >= 3 and parts[-1] in ("run", "test"):
-        return parts[-2]
-    if len(parts) == 2 and parts[-1].endswith("_run") and parts[0].startswith("dbt_"):
-        return parts[-1].removesuffix("_run")
-    return None
-
-
 class DbtDocsLink(BaseOperatorLink):
     name = "dbt docs"
 
     def get_link(self, operator, *, ti_key) -> str:  # noqa: ANN001 - Airflow's types
-        node = dbt_node_of(operator.task_id)
+        from social_crm.transform.cosmos_groups import model_of_task
+
+        node = model_of_task(operator.task_id)
         return _docs_url(f"{DBT_INDEX}#!/model/model.social_crm.{node}") if node else ""
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from social_crm.paths import dags_dir, repo_root
-from social_crm.transform.cosmos_groups import is_producer_task, is_test_task
+from social_crm.transform.cosmos_groups import is_producer_task, is_test_task, model_of_task
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +51,9 @@ def _run_tasks(dag):
     alone)."""
     runs: dict[str, list[str]] = {}
     for task_id in dag.task_ids:
-        if task_id.endswith(".run"):
-            runs.setdefault(task_id.split(".")[-2], []).append(task_id)
-        elif task_id.endswith("_run") and not is_producer_task(dag.get_task(task_id)):
-            runs.setdefault(task_id.split(".")[-1].removesuffix("_run"), []).append(task_id)
+        model = model_of_task(task_id)
+        if model and task_id.endswith("run"):
+            runs.setdefault(model, []).append(task_id)
     return runs
 
 

@@ -64,6 +64,18 @@ def is_test_task(task: Any) -> bool:
     return isinstance(task, DbtTestWatcherOperator)
 
 
+def model_of_task(task_id: str) -> str | None:
+    """The dbt model a task of a group runs or tests, by the ids Cosmos gives them:
+    `<group>.<model>.run` and `<group>.<model>.test` in the model's own task group, or
+    `<group>.<model>_run` for a model without tests; None for any other task."""
+    parts = task_id.split(".")
+    if len(parts) >= 3 and parts[-1] in ("run", "test"):
+        return parts[-2]
+    if len(parts) == 2 and parts[-1].endswith("_run") and parts[0].startswith("dbt_"):
+        return parts[-1].removesuffix("_run")
+    return None
+
+
 def is_producer_task(task: Any) -> bool:
     from cosmos.operators.watcher import DbtProducerWatcherOperator
 
