@@ -31,7 +31,6 @@ BATCH = 10_000
 
 WHOLE_PASS_EVERY = timedelta(days=7)
 MESSAGES = "intermediate.int_messages_answered"
-_CHANGED = "s.message_id is null or s.text_hash <> m.text_hash or s.scorer_version <> %(version)s"
 
 
 def run(conn: psycopg.Connection) -> dict[str, int]:
@@ -42,7 +41,6 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
     with conn.transaction():
         messages_table = warehouse.relation_oid(conn, MESSAGES)
         since = _reads_from(conn, version, messages_table)
-        params = {"version": version, "since": since}
         # recorded now: a pass that does not finish (its scorer may not be the next one's)
         # makes the next read every message
         pass_id = conn.execute(
@@ -50,27 +48,28 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
             " read_whole) values (%s, %s, %s, %s) returning pass_id",
             (warehouse.visibility_horizon(conn), version, messages_table or 0, since is None),
         ).fetchone()[0]
-        if since is None:
-            removed = conn.execute(
-                "delete from scoring.message_sentiment s where not exists"
-                " (select 1 from intermediate.int_message_texts m"
-                "  where m.message_id = s.message_id)"
-            ).rowcount
-        else:
-            removed = conn.execute(
-                "delete from scoring.message_sentiment s where s.message_id in"
-                " (select d.record_id from meta.merge_deletions d where d.deleted_at >= %(since)s)"
-                " and not exists (select 1 from intermediate.int_messages_answered m"
-                "  where m.message_id = s.message_id)",
-                params,
-            ).rowcount
-    new = "" if since is None else " m.merged_at >= %(since)s and"
+        # a pass after one of this scorer reads only what the merge log says was deleted
+        # since, and what merged since
+        deleted, merged = "", ""
+        if since is not None:
+            deleted = (
+                "s.message_id in (select d.record_id from meta.merge_deletions d"
+                " where d.deleted_at >= %(since)s) and "
+            )
+            merged = "m.merged_at >= %(since)s and "
+        params = {"version": version, "since": since}
+        removed = conn.execute(
+            f"delete from scoring.message_sentiment s where {deleted}not exists"  # noqa: S608 - this module's own conditions
+            f" (select 1 from {MESSAGES} m where m.message_id = s.message_id)",
+            params,
+        ).rowcount
     with conn.transaction():
         todo = conn.execute(
             "select m.message_id, m.platform, m.message_text, m.platform_lang, m.text_hash"  # noqa: S608 - this module's own conditions
             " from intermediate.int_message_texts m"
             " left join scoring.message_sentiment s using (message_id)"
-            f" where{new} ({_CHANGED})",
+            f" where {merged}(s.message_id is null or s.text_hash <> m.text_hash"
+            " or s.scorer_version <> %(version)s)",
             params,
         ).fetchall()
     scored = 0
