@@ -49,11 +49,14 @@ class Settings:
     # CLV (README, "Customer lifetime value"): SOCIAL_CRM_CLV_PERIOD, the purchase period
     # (day | week | month); SOCIAL_CRM_CLV_HORIZON_WEEKS, how far ahead it predicts;
     # SOCIAL_CRM_CLV_OBSERVATION_END, the last day of orders it reads (default: up to the run's
-    # as-of time); SOCIAL_CRM_CLV_HOLDOUT_WEEKS, the last weeks the calibration fit leaves out
+    # as-of time); SOCIAL_CRM_CLV_HOLDOUT_WEEKS, the last weeks the calibration fit leaves out;
+    # SOCIAL_CRM_CLV_REFIT_DAYS, how far the observation end may move past the last fit's before
+    # the models are fitted again (in between, every customer is scored with its parameters)
     clv_period: str = "day"
     clv_horizon_weeks: int = 52
     clv_observation_end: datetime | None = None  # exclusive: the day after the last day read
     clv_holdout_weeks: int = 13
+    clv_refit_days: int = 7
     # the live queue (README, "Open conversations"): SOCIAL_CRM_LIVE_POST_DAYS, how many days of
     # posts the 10-minute walk reads the new comments of (older posts: the hourly extraction);
     # SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS, how long a brand and channel must stay calm before a
@@ -159,6 +162,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         clv_horizon_weeks=_whole(env, "SOCIAL_CRM_CLV_HORIZON_WEEKS", 52, "weeks"),
         clv_observation_end=_day_after(env, "SOCIAL_CRM_CLV_OBSERVATION_END"),
         clv_holdout_weeks=_whole(env, "SOCIAL_CRM_CLV_HOLDOUT_WEEKS", 13, "weeks"),
+        clv_refit_days=_whole(env, "SOCIAL_CRM_CLV_REFIT_DAYS", 7, "days"),
         live_post_days=_whole(env, "SOCIAL_CRM_LIVE_POST_DAYS", 3, "days"),
         spike_cool_down_hours=_whole(env, "SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS", 6, "hours"),
         identity_retrain_days=_whole(env, "SOCIAL_CRM_IDENTITY_RETRAIN_DAYS", 7, "days"),

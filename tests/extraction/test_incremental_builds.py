@@ -383,17 +383,15 @@ def test_response_times_daily_measures_changed_days_only_and_equals_a_full_refre
         _undo(pipeline, "stg_facebook__comments+")
 
 
-def test_clv_is_fitted_again_only_when_the_orders_change(built):
-    """For one as-of time (a retried run): the same orders keep their fit and scores."""
+def test_clv_is_scored_again_only_when_the_orders_change(built):
+    """For one as-of time (a retried run): the same orders keep their scores."""
     pipeline, _ = built
     scores = "select to_jsonb(c) - 'scored_at' from scoring.clv_customers as c order by customer_id"
-    fitted = "select fitted_at from scoring.clv_fit_input"
-    as_of = pipeline.scalar(
-        "select observed_until from scoring.clv_fits order by fitted_at desc limit 1"
-    )
-    before, fitted_before = pipeline.rows(scores), pipeline.scalar(fitted)
+    scored = "select scored_at from scoring.clv_fit_input"
+    as_of = pipeline.scalar("select observed_until from scoring.clv_fit_input")
+    before, scored_before = pipeline.rows(scores), pipeline.scalar(scored)
     nightly.score(as_of=as_of)
-    assert pipeline.scalar(fitted) == fitted_before  # same orders: the scores stand
+    assert pipeline.scalar(scored) == scored_before  # same orders: the scores stand
     assert pipeline.rows(scores) == before
     customer = pipeline.scalar(
         "select scope_key from raw.crm_orders group by 1 having count(*) > 2 order by 1 limit 1"
@@ -406,13 +404,13 @@ def test_clv_is_fitted_again_only_when_the_orders_change(built):
         conn.execute("delete from raw.crm_orders where scope_key = %s", (customer,))
     try:
         nightly.score(as_of=as_of)
-        assert pipeline.scalar(fitted) != fitted_before
+        assert pipeline.scalar(scored) != scored_before
         assert customer not in {r[0]["customer_id"] for r in pipeline.rows(scores)}
     finally:
         with pipeline.connect() as conn:
             conn.execute("insert into raw.crm_orders select * from public.held_orders")
             conn.execute("drop table public.held_orders")
-    nightly.score(as_of=as_of)  # fitted again on the restored orders: the same scores
+    nightly.score(as_of=as_of)  # scored again on the restored orders: the same scores
     assert pipeline.rows(scores) == before
 
 

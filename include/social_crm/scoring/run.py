@@ -144,14 +144,35 @@ def _calibrate(
     )
 
 
+def _kept_parameters(
+    conn: psycopg.Connection, model_digest: str, observed_until: datetime, refit_every: timedelta
+) -> tuple[clv.BgNbd, clv.GammaGamma, datetime] | None:
+    """The last fit's parameters and time, when that fit was made by this code and settings and
+    its observation ended at most `refit_every` before `observed_until` (not after it: a run
+    replayed for an earlier day fits again)."""
+    last = conn.execute(
+        "select fitted_at, observed_until, model_digest from scoring.clv_fits"
+        " where parameters_source = 'fitted' order by fitted_at desc limit 1"
+    ).fetchone()
+    if last is None or last[2] != model_digest:
+        return None
+    if not timedelta(0) <= observed_until - last[1] < refit_every:
+        return None
+    parameters = _previous_parameters(conn)
+    return None if parameters is None else (*parameters, last[0])
+
+
 def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
     """BG/NBD + Gamma-Gamma on every customer's purchases up to the observation end (the
-    setting, else `as_of`), with a holdout calibration; kept as they are when the orders and
-    settings are those of the last fit (scoring.clv_fit_input). A fit that fails takes the
-    last good parameters, with a warning; the nightly run goes on."""
+    setting, else `as_of`). The models are fitted, with a holdout calibration, when the last
+    fit's observation ended SOCIAL_CRM_CLV_REFIT_DAYS before this one's or the fitting code or
+    settings changed; in between, every customer is scored with the last fit's parameters (a
+    population's parameters move little in a day; the fit is most of the step's time). Scores
+    are kept as they are when the orders and settings are those last scored
+    (scoring.clv_fit_input). A fit that fails takes the last good parameters, with a warning;
+    the nightly run goes on."""
     config = settings.load()
     observed_until = config.clv_observation_end or as_of
-    holdout_from = observed_until - timedelta(weeks=config.clv_holdout_weeks)
     orders = pd.DataFrame(
         conn.execute(
             "select customer_id, ordered_at, amount::float from staging.stg_crm__orders"
@@ -166,29 +187,38 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
         conn.execute("truncate scoring.clv_customers, scoring.clv_fit_input")
         return 0
     # the fitting code and the settings are part of the input: either changed, it fits again
-    fit_code = Path(clv.__file__).read_bytes()
     inputs = (config.clv_period, config.clv_horizon_weeks, config.clv_holdout_weeks)
+    model_digest = hashlib.sha256(
+        Path(clv.__file__).read_bytes() + repr(inputs).encode()
+    ).hexdigest()
     digest = hashlib.sha256(
-        fit_code
-        + repr((inputs, observed_until.isoformat())).encode()
+        model_digest.encode()
+        + observed_until.isoformat().encode()
         + pd.util.hash_pandas_object(orders, index=False).to_numpy().tobytes()
     ).hexdigest()
-    fitted_at = conn.execute(
-        "select fitted_at from scoring.clv_fit_input where digest = %s", (digest,)
+    scored_at = conn.execute(
+        "select scored_at from scoring.clv_fit_input where digest = %s", (digest,)
     ).fetchone()
-    if fitted_at:
-        log.info("clv: orders unchanged since the fit of %s; its scores stand", fitted_at[0])
+    if scored_at:
+        log.info("clv: orders unchanged since the scores of %s; they stand", scored_at[0])
         return len(summary)
-    source = "fitted"
-    try:
-        bg, gg = _fit(summary)
-    except clv.FitError as error:
-        previous = _previous_parameters(conn)
-        if previous is None:
-            log.warning("clv: the fit failed (%s) and there are no earlier parameters", error)
-            return 0
-        log.warning("clv: the fit failed (%s); scoring with the last good parameters", error)
-        (bg, gg), source = previous, "previous"
+    kept = _kept_parameters(
+        conn, model_digest, observed_until, timedelta(days=config.clv_refit_days)
+    )
+    if kept is not None:
+        bg, gg, fitted_at = kept
+        source = "kept"
+    else:
+        source = "fitted"
+        try:
+            bg, gg = _fit(summary)
+        except clv.FitError as error:
+            previous = _previous_parameters(conn)
+            if previous is None:
+                log.warning("clv: the fit failed (%s) and there are no earlier parameters", error)
+                return 0
+            log.warning("clv: the fit failed (%s); scoring with the last good parameters", error)
+            (bg, gg), source = previous, "previous"
     x, tx, t = _rfm(summary)
     alive = clv.probability_alive(bg, x, tx, t)
     purchases = clv.expected_purchases(bg, config.clv_horizon_weeks, x, tx, t)
@@ -221,9 +251,47 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
                     *(float(bands[name][i]) for name in INTERVAL_COLUMNS),
                 )
             )
+    if source != "kept":
+        _record_fit(conn, now, summary, orders, observed_until, source, (bg, gg), model_digest)
+    conn.execute("truncate scoring.clv_fit_input")
+    conn.execute(
+        "insert into scoring.clv_fit_input (digest, scored_at, observed_until) values (%s, %s, %s)",
+        (digest, now, observed_until),
+    )
+    if source == "kept":
+        log.info(
+            "clv: %d customers scored with the parameters of the fit of %s (fitted again once"
+            " %d days old); BG/NBD %s; Gamma-Gamma %s",
+            len(summary),
+            f"{fitted_at:%Y-%m-%d %H:%M %Z}",
+            config.clv_refit_days,
+            bg,
+            gg,
+        )
+    else:
+        log.info("clv: %s on %d customers; BG/NBD %s; Gamma-Gamma %s", source, len(summary), bg, gg)
+    return len(summary)
+
+
+def _record_fit(
+    conn: psycopg.Connection,
+    now: datetime,
+    summary: pd.DataFrame,
+    orders: pd.DataFrame,
+    observed_until: datetime,
+    source: str,
+    models: tuple[clv.BgNbd, clv.GammaGamma],
+    model_digest: str,
+) -> None:
+    """A fit's parameters (when fitted), its holdout calibration and its row in clv_fits."""
+    config = settings.load()
+    holdout_from = observed_until - timedelta(weeks=config.clv_holdout_weeks)
     if source == "fitted":
         conn.execute("truncate scoring.clv_model")
-        for model, params in (("bg_nbd", bg.as_dict()), ("gamma_gamma", gg.as_dict())):
+        for model, params in (
+            ("bg_nbd", models[0].as_dict()),
+            ("gamma_gamma", models[1].as_dict()),
+        ):
             for name, fitted in params.items():
                 conn.execute(
                     "insert into scoring.clv_model values (%s, %s, %s, %s, %s)",
@@ -246,7 +314,7 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
                 ),
             )
     conn.execute(
-        "insert into scoring.clv_fits values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "insert into scoring.clv_fits values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (
             now,
             config.clv_period,
@@ -258,12 +326,9 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
             None if calibration is None else int(calibration["customers"].sum()),
             None if calibration is None else float(calibration["predicted"].sum()),
             None if calibration is None else int(calibration["actual"].sum()),
+            model_digest,
         ),
     )
-    conn.execute("truncate scoring.clv_fit_input")
-    conn.execute("insert into scoring.clv_fit_input values (%s, %s)", (digest, now))
-    log.info("clv: %s on %d customers; BG/NBD %s; Gamma-Gamma %s", source, len(summary), bg, gg)
-    return len(summary)
 
 
 def run(conn: psycopg.Connection, as_of: datetime | None = None) -> dict[str, int]:
