@@ -2,11 +2,11 @@
     service hours on that channel, holidays closed: seeds brand_service_hours, brand_holidays),
     its priority and whether it missed its SLA (seed brand_response_slas), for the messages of
     `messages` (a relation or CTE with int_messages_answered's columns): the view
-    int_message_response_times gives every message's, an incremental mart only its merged
-    messages'. A message not answered yet has waited until the run's as-of time, and has
-    missed its SLA once that wait passes the target. The calendar spans every message's days
-    (int_messages_answered), whatever `messages` holds, so a message's business time does not
-    depend on which others are measured with it. -#}
+    int_message_response_times gives every message's, an incremental mart only some days'.
+    A message not answered yet has waited until the run's as-of time, and has missed its SLA
+    once that wait passes the target. The calendar spans the days of `messages`: a wait is the
+    difference of two running sums of business seconds over it (exact numerics), the same
+    whichever other messages are measured with it. -#}
 {% macro message_response_times(messages) %}
 with
 
@@ -79,7 +79,7 @@ spans as (
         min((a.occurred_at at time zone z.time_zone)::date) as first_day,
         max((coalesce(a.answered_at, {{ as_of() }}) at time zone z.time_zone)::date)
             as last_day
-    from {{ ref('int_messages_answered') }} as a
+    from {{ messages }} as a
     inner join time_zones as z on a.platform = z.channel and a.brand_key = z.brand_key
     group by z.brand_key, z.channel, z.time_zone
 

@@ -5,7 +5,8 @@
       priority) since the last run;
     - it has messages still waiting within their SLA target: this run's as-of time may breach
       them;
-    - it holds another number of messages than counted (deleted upstream, erased);
+    - it holds another number of messages than counted (int_message_days: deleted upstream,
+      erased);
     and every day changes when the table was measured at a later as-of time than this run's
     (a run replayed for an earlier day). -#}
 {% macro delete_response_days_to_measure_again() -%}
@@ -18,35 +19,26 @@
 
         ),
 
-        messages as (
+        merged as (
 
             select
-                m.message_id,
                 m.brand_key,
                 m.platform as channel,
-                m.merged_at,
                 {{ local_date('m.occurred_at', 'z.time_zone') }} as message_date
             from {{ ref('int_messages_answered') }} as m
             left join time_zones as z on m.platform = z.channel and m.brand_key = z.brand_key
-
-        ),
-
-        merged as (
-
-            select brand_key, channel, message_date from messages
-            where merged_at > {{ max_merged_at() }}
-            union
-            select m.brand_key, m.channel, m.message_date
-            from messages as m
-            where m.message_id in ({{ messages_scored_after(max_merged_at()) }})
+            where m.message_id in (
+                select a.message_id from {{ ref('int_messages_answered') }} as a
+                where a.merged_at > {{ max_merged_at() }}
+                union
+                {{ messages_scored_after(max_merged_at()) }}
+            )
 
         ),
 
         counted as (
 
-            select brand_key, channel, message_date, count(*) as messages
-            from messages
-            group by brand_key, channel, message_date
+            select * from {{ ref('int_message_days') }}
 
         ),
 

@@ -7,12 +7,15 @@
             {'columns': ['message_id'], 'unique': True},
             {'columns': ['merged_at']},
             {'columns': ['profile_id']},
+            {'columns': ['brand_key', 'platform', 'occurred_at']},
         ],
         pre_hook=["{{ delete_rows_deleted_upstream(message_staging_tables()) }}"]
     )
 }}
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
+-- Indexed by brand, platform and time too: brand_response_times_daily reads the messages of the
+-- days it measures by their bounds.
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),

@@ -8,6 +8,7 @@
 }}
 
 -- depends_on: {{ ref('int_messages_answered') }}, {{ ref('int_message_sentiment') }}
+-- depends_on: {{ ref('int_message_days') }}
 -- depends_on: {{ ref('brand_response_slas') }}, {{ ref('brand_service_hours') }}
 -- depends_on: {{ ref('brand_holidays') }} (incremental runs and the pre-hook)
 -- depends_on: {{ ref('stg_scoring__message_sentiment') }} (messages_scored_after)
@@ -19,7 +20,7 @@
 -- their SLA (an open message too, once its wait passed the target).
 -- Incremental by local day: the pre-hook deletes the days whose rows may have changed
 -- (macros/response_days.sql), and a run measures every day of a brand and channel that has
--- messages and no rows: those, and new days.
+-- messages and no rows (int_message_days): those, and new days.
 with
 
 {% if is_incremental() %}
@@ -30,18 +31,40 @@ with
 
     ),
 
-    -- the messages of the days without rows
-    unmeasured as (
+    -- the days with messages and without rows
+    unmeasured_days as (
 
-        select m.*
-        from {{ ref('int_messages_answered') }} as m
-        left join time_zones as z on m.platform = z.channel and m.brand_key = z.brand_key
+        select d.*
+        from {{ ref('int_message_days') }} as d
         where not exists (
             select 1 from {{ this }} as t
             where
-                t.brand_key = m.brand_key
-                and t.channel = m.platform
-                and t.message_date = {{ local_date('m.occurred_at', 'z.time_zone') }}
+                t.brand_key = d.brand_key
+                and t.channel = d.channel
+                and t.message_date = d.message_date
+        )
+
+    ),
+
+    -- the messages of those days, read by time from each brand and channel's first such day on
+    -- (the messages' brand, channel and time index; a day's margin against a midnight a
+    -- daylight saving change skips): one range each, whose size the planner can tell
+    unmeasured as (
+
+        select m.*
+        from (
+            select brand_key, channel, min(starts_at) - interval '1 day' as read_from
+            from unmeasured_days
+            group by brand_key, channel
+        ) as r
+        inner join {{ ref('int_messages_answered') }} as m
+            on
+                r.brand_key = m.brand_key
+                and r.channel = m.platform
+                and r.read_from <= m.occurred_at
+        left join time_zones as z on m.platform = z.channel and m.brand_key = z.brand_key
+        where (m.brand_key, m.platform, {{ local_date('m.occurred_at', 'z.time_zone') }}) in (
+            select u.brand_key, u.channel, u.message_date from unmeasured_days as u
         )
 
     ),
