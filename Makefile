@@ -18,12 +18,15 @@ export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
 install: $(STAMP)
 
-# the developer environment: runtime + dev lock, the package and its tooling (tools/), editable
+# the developer environment: runtime + dev lock, the package and its tooling (tools/), editable;
+# bytecode compiled at install, as pip does in the production image: without it every new
+# process (an Airflow task, a test worker) compiles what it imports (Great Expectations' import
+# 5.2 s instead of 2.4 s)
 $(STAMP): requirements-dev.lock pyproject.toml tools/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e tools
 	@rm -f $(VENV)/.installed-* && touch $@
 	@echo "installed into $(VENV)"
