@@ -105,7 +105,7 @@ def test_each_dbt_group_runs_one_build_before_its_model_tasks(dagbag):
 def test_sentiment_is_scored_after_erasure_and_before_the_marts_read_it(dagbag):
     dag = dagbag.dags["social_crm_nightly"]
     upstream = dag.get_task("score_sentiment").get_flat_relative_ids(upstream=True)
-    assert {"apply_erasure_requests", "dbt_staging.int_message_texts.run"} <= upstream
+    assert {"apply_erasure_requests", "dbt_staging.int_message_texts_run"} <= upstream
     reader = dag.get_task("dbt_marts.int_message_sentiment.run")
     assert "score_sentiment" in reader.get_flat_relative_ids(upstream=True)
 
