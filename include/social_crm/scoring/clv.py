@@ -261,10 +261,13 @@ def intervals(
         cx, ctx, ct, cm = x[part], tx[part], t[part], m[part]
         # a draw far out along a flat direction can overflow for some customers: such values
         # are left out of that customer's quantiles; with none left, the interval is the point
+        histories = _distinct_histories(cx, ct)
         with np.errstate(all="ignore"):
-            purchases = np.array([expected_purchases(d, horizon, cx, ctx, ct) for d in bg_draws])
+            purchases = np.array(
+                [expected_purchases(d, horizon, cx, ctx, ct, histories) for d in bg_draws]
+            )
             values = np.array([expected_order_value(d, cx, cm) for d in gg_draws[:pairs]])
-            point = expected_purchases(bg, horizon, cx, ctx, ct)
+            point = expected_purchases(bg, horizon, cx, ctx, ct, histories)
             point_clv = point * expected_order_value(gg, cx, cm)
             bands = (
                 _band(purchases, point, tails),
@@ -341,14 +344,31 @@ def probability_alive(m: BgNbd, frequency, recency, age) -> np.ndarray:  # noqa:
     return 1.0 / (1.0 + ratio)
 
 
-def expected_purchases(m: BgNbd, horizon: float, frequency, recency, age) -> np.ndarray:  # noqa: ANN001
-    """Expected purchases in the next `horizon` weeks, given each customer's history."""
+def expected_purchases(
+    m: BgNbd,
+    horizon: float,
+    frequency,  # noqa: ANN001 - array-likes
+    recency,  # noqa: ANN001
+    age,  # noqa: ANN001
+    histories: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Expected purchases in the next `horizon` weeks, given each customer's history.
+    `histories`: `_distinct_histories` of (frequency, age), when the caller has it."""
     x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
-    z = horizon / (m.alpha + t + horizon)
-    hyp = special.hyp2f1(m.r + x, m.b + x, m.a + m.b + x - 1, z)
+    # the hypergeometric term depends on x and T alone: computed once per distinct pair (tens
+    # of thousands of customers share a few thousand), the costly part of the formula
+    ux, ut, inverse = histories if histories is not None else _distinct_histories(x, t)
+    z = horizon / (m.alpha + ut + horizon)
+    hyp = special.hyp2f1(m.r + ux, m.b + ux, m.a + m.b + ux - 1, z)[inverse]
     head = (m.a + m.b + x - 1) / (m.a - 1)
     body = 1 - ((m.alpha + t) / (m.alpha + t + horizon)) ** (m.r + x) * hyp
     return head * body * probability_alive(m, x, tx, t)
+
+
+def _distinct_histories(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (frequency, age) pairs, and for each customer the index of theirs."""
+    pairs, inverse = np.unique(np.stack([x, t]), axis=1, return_inverse=True)
+    return pairs[0], pairs[1], inverse.reshape(-1)
 
 
 def expected_order_value(m: GammaGamma, frequency, monetary_value) -> np.ndarray:  # noqa: ANN001
