@@ -112,7 +112,8 @@ days as (
 
 ),
 
--- business seconds of each day, and of all the days before it
+-- business seconds of each day, and of all the days before it (whole seconds: opening hours
+-- are minutes)
 calendar as (
 
     select
@@ -120,39 +121,57 @@ calendar as (
         channel,
         local_date,
         opens,
-        coalesce(extract(epoch from closes - opens), 0) as day_seconds,
+        coalesce(extract(epoch from closes - opens), 0)::bigint as day_seconds,
         coalesce(sum(extract(epoch from closes - opens)) over (
             partition by brand_key, channel order by local_date
             rows between unbounded preceding and 1 preceding
-        ), 0) as seconds_before,
-        -- one key for the day (placed): joined on brand and channel with the day a filter,
-        -- each message was compared with every day (minutes at 10M messages)
-        brand_key || '|' || channel || '|' || local_date as day_key
+        ), 0)::bigint as seconds_before
     from days
 
 ),
 
+-- each brand and channel's calendar as arrays by day (from first_day): a message finds its
+-- days by subscript. As a join, a planner that expected a few messages (new rows, not in the
+-- statistics) compared each message with every day of the calendar (a nested loop: seconds at
+-- 10M events). A closed day's opening is a placeholder: its day has no seconds to count.
+calendars as (
+
+    select
+        brand_key,
+        channel,
+        min(local_date) as first_day,
+        array_agg(seconds_before order by local_date) as seconds_before,
+        array_agg(day_seconds order by local_date) as day_seconds,
+        array_agg(coalesce(opens, 'epoch'::timestamptz) order by local_date) as opens
+    from calendar
+    group by brand_key, channel
+
+),
+
 -- each end of the wait on the calendar: the days before it and the seconds since that day's
--- opening
+-- opening (a day outside the calendar: null, counted as no business time)
 placed as (
 
     select
         t.*,
-        b.seconds_before as before_start,
-        b.day_seconds as start_day_seconds,
-        coalesce(extract(epoch from t.occurred_at - b.opens), 0) as since_opening_at_start,
-        e.seconds_before as before_end,
-        e.day_seconds as end_day_seconds,
-        coalesce(extract(epoch from t.waited_until - e.opens), 0) as since_opening_at_end
-    from timed as t
-    left join calendar as b
-        on
-            t.brand_key || '|' || t.channel || '|' || (t.occurred_at at time zone t.time_zone)::date
-            = b.day_key
-    left join calendar as e
-        on
-            t.brand_key || '|' || t.channel || '|' || (t.waited_until at time zone t.time_zone)::date
-            = e.day_key
+        c.seconds_before[t.start_day - c.first_day + 1] as before_start,
+        c.day_seconds[t.start_day - c.first_day + 1] as start_day_seconds,
+        coalesce(
+            extract(epoch from t.occurred_at - c.opens[t.start_day - c.first_day + 1]), 0
+        ) as since_opening_at_start,
+        c.seconds_before[t.end_day - c.first_day + 1] as before_end,
+        c.day_seconds[t.end_day - c.first_day + 1] as end_day_seconds,
+        coalesce(
+            extract(epoch from t.waited_until - c.opens[t.end_day - c.first_day + 1]), 0
+        ) as since_opening_at_end
+    from (
+        select
+            timed.*,
+            (timed.occurred_at at time zone timed.time_zone)::date as start_day,
+            (timed.waited_until at time zone timed.time_zone)::date as end_day
+        from timed
+    ) as t
+    left join calendars as c on t.brand_key = c.brand_key and t.channel = c.channel
 
 ),
 
