@@ -8,8 +8,8 @@
 -- many customer messages it holds, and when it starts. What the response-time days are
 -- measured by (brand_response_times_daily): its pre-hook measures again a day whose count
 -- changed (a message deleted upstream or erased), and a run reads the messages of the days
--- it has no rows for from the first one's start on (the messages' brand, channel and time
--- index), not every message. One pass over the messages a night.
+-- it has no rows for by each day's start (the messages' brand, channel and time index), not
+-- every message. One pass over the messages a night.
 
 with
 

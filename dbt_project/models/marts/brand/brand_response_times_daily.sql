@@ -46,26 +46,23 @@ with
 
     ),
 
-    -- the messages of those days, read by time from each brand and channel's first such day on
-    -- (the messages' brand, channel and time index; a day's margin against a midnight a
-    -- daylight saving change skips): one range each, whose size the planner can tell
+    -- the messages of those days, read by each day's time span (the messages' brand, channel
+    -- and time index; a day's margin on either side against a midnight a daylight saving
+    -- change moves; the local day decides). One range from each brand and channel's first such
+    -- day on was read again for each day (a nested loop the planner chose expecting one day):
+    -- 22 s at 10M events for 95 days, 8 s this way.
     unmeasured as (
 
         select m.*
-        from (
-            select brand_key, channel, min(starts_at) - interval '1 day' as read_from
-            from unmeasured_days
-            group by brand_key, channel
-        ) as r
+        from unmeasured_days as d
         inner join {{ ref('int_messages_answered') }} as m
             on
-                r.brand_key = m.brand_key
-                and r.channel = m.platform
-                and r.read_from <= m.occurred_at
+                d.brand_key = m.brand_key
+                and d.channel = m.platform
+                and m.occurred_at >= d.starts_at - interval '1 day'
+                and m.occurred_at < d.starts_at + interval '2 days'
         left join time_zones as z on m.platform = z.channel and m.brand_key = z.brand_key
-        where (m.brand_key, m.platform, {{ local_date('m.occurred_at', 'z.time_zone') }}) in (
-            select u.brand_key, u.channel, u.message_date from unmeasured_days as u
-        )
+        where {{ local_date('m.occurred_at', 'z.time_zone') }} = d.message_date
 
     ),
 
