@@ -148,6 +148,8 @@ class _Scope:
         return {"since": self.since, "batches": list(self.batches)}
 
     def raw(self, condition: str) -> str:
+        """`condition` on this reading's sets, on the raw rows it reads."""
+        condition = self._sets(condition)
         if self.since is None:
             return condition
         # the batch ids as values: the planner counts their rows and reads them by the batch
@@ -156,16 +158,20 @@ class _Scope:
         return f"batch_id = any(%(batches)s) and (({condition}) is true)"
 
     def merged(self, condition: str) -> str:
+        """`condition` on this reading's sets, on the merged rows it reads."""
+        condition = self._sets(condition)
         if self.since is None:
             return condition
         return f"merged_at >= %(since)s and (({condition}) is true)"
 
     def quarantined(self, condition: str) -> str:
+        """`condition` on this reading's sets, on the quarantined rows it reads."""
+        condition = self._sets(condition)
         if self.since is None:
             return condition
         return f"quarantined_at >= %(since)s and (({condition}) is true)"
 
-    def sets(self, condition: str) -> str:
+    def _sets(self, condition: str) -> str:
         """`condition` on this reading's sets of people, messages, handles and tokens."""
         for kind in ("profiles", "messages", "handles", "tokens"):
             condition = condition.replace(f"erased_{kind}", f"{self.people}_{kind}")
@@ -248,7 +254,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
                 deleted,
                 f"{table} (replies to them)",
                 conn.execute(
-                    f"delete from {table} where {scope.sets(where)}",  # noqa: S608
+                    f"delete from {table} where {where}",  # noqa: S608
                     params,
                 ).rowcount,
             )
@@ -256,14 +262,14 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
         _count(
             deleted,
             table,
-            _delete_profiles(conn, table, columns, lambda c: scope.sets(scope.raw(c)), params),
+            _delete_profiles(conn, table, columns, scope.raw, params),
         )
     _count(
         deleted,
         "raw_quarantine.records",
         conn.execute(
             "delete from raw_quarantine.records where "  # noqa: S608
-            + scope.sets(scope.quarantined(_QUARANTINE_NAMING)),
+            + scope.quarantined(_QUARANTINE_NAMING),
             params,
         ).rowcount,
     )
@@ -271,9 +277,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
     # messages, deleted before them
     messages = "intermediate.int_messages_answered"
     if relation_oid(conn, messages):
-        answered = scope.sets(
-            scope.merged("profile_id in (select profile_id from erased_profiles)")
-        )
+        answered = scope.merged("profile_id in (select profile_id from erased_profiles)")
         for table, key in MESSAGE_KEYED_TABLES.items():
             _count(
                 deleted,
@@ -289,9 +293,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
             _count(
                 deleted,
                 table,
-                _delete_profiles(
-                    conn, table, columns, lambda c: scope.sets(scope.merged(c)), params
-                ),
+                _delete_profiles(conn, table, columns, scope.merged, params),
             )
 
 
@@ -393,9 +395,8 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
     conn.execute("create temp table new_messages (message_id text) on commit drop")
     conn.execute("create temp table erased_messages (message_id text) on commit drop")
     for scope in scopes:
-        people = f"{scope.people}_profiles"
         for table, author in MESSAGE_AUTHORS.items():
-            where = scope.raw(f"{author} in (select profile_id from {people})")  # noqa: S608
+            where = scope.raw(f"{author} in (select profile_id from erased_profiles)")  # noqa: S608
             conn.execute(
                 f"insert into {scope.people}_messages select natural_key"  # noqa: S608
                 f" from {table} where {where}",
