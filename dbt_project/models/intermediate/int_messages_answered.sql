@@ -15,7 +15,7 @@
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- Indexed by brand, platform and time too: brand_response_times_daily reads the messages of the
--- days it measures by their bounds.
+-- days it measures by each day's start.
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
