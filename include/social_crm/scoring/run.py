@@ -252,7 +252,9 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
                 )
             )
     if source != "kept":
-        _record_fit(conn, now, summary, orders, observed_until, source, (bg, gg), model_digest)
+        _record_fit(
+            conn, config, now, summary, orders, observed_until, source, (bg, gg), model_digest
+        )
     conn.execute("truncate scoring.clv_fit_input")
     conn.execute(
         "insert into scoring.clv_fit_input (digest, scored_at, observed_until) values (%s, %s, %s)",
@@ -275,6 +277,7 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
 
 def _record_fit(
     conn: psycopg.Connection,
+    config: settings.Settings,
     now: datetime,
     summary: pd.DataFrame,
     orders: pd.DataFrame,
@@ -284,7 +287,6 @@ def _record_fit(
     model_digest: str,
 ) -> None:
     """A fit's parameters (when fitted), its holdout calibration and its row in clv_fits."""
-    config = settings.load()
     holdout_from = observed_until - timedelta(weeks=config.clv_holdout_weeks)
     if source == "fitted":
         conn.execute("truncate scoring.clv_model")
