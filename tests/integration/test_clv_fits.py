@@ -65,12 +65,12 @@ def _newest_fit(conn):
 def test_a_failed_fit_scores_with_the_last_good_parameters(orders_db, caplog):
     _land(orders_db, repeat_buyers=30)
     scoring.score_clv(orders_db, datetime.now(UTC), AS_OF)
-    good = dict(orders_db.execute("select parameter, value from scoring.clv_model").fetchall())
+    good = _parameters(orders_db)
     _land(orders_db, repeat_buyers=5)  # Gamma-Gamma needs 10 repeat buyers: its fit fails
     scored = scoring.score_clv(orders_db, datetime.now(UTC), AS_OF + REFIT)
     assert scored == 40
     assert _newest_fit(orders_db) == ("previous", 40)
-    kept = dict(orders_db.execute("select parameter, value from scoring.clv_model").fetchall())
+    kept = _parameters(orders_db)
     assert kept == good
     assert "scoring with the last good parameters" in caplog.text
 
