@@ -69,3 +69,14 @@
     for each statement
     execute function meta.log_mart_deletions('{{ config.get("unique_key") }}')
 {%- endmacro %}
+
+{#- Last post-hook of the detail marts: the rows of customers who opted out of profiling or
+    asked to be erased (`excluded`: int_excluded_customers) leave. Their ids are read first, as
+    one array, then looked up in the mart's index on `column`: as a join (`where exists`), a
+    planner that misjudged the night's rows hashed the ids and scanned the whole mart (13.5 s
+    for engagements, 3.3 s for customer_messages at 10M events, where the index answers in
+    well under a second). -#}
+{% macro delete_excluded_customers(column, excluded) -%}
+    delete from {{ this }}
+    where {{ column }} = any(array(select x.customer_id from {{ excluded }} as x))
+{%- endmacro %}

@@ -350,6 +350,38 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(built)
         _assert_published_as_built(pipeline, table)
 
 
+def test_a_customer_who_opts_out_leaves_the_incremental_detail_marts_on_their_next_merge(built):
+    pipeline, _ = built
+    customer = pipeline.scalar(
+        "select f.customer_id from marts_build.engagements as f"
+        " inner join marts_build.customer_messages as m on m.person_id = f.customer_id"
+        " order by 1 limit 1"
+    )
+    marts = {"engagements": "customer_id", "customer_messages": "person_id"}
+    count = "select count(*) from marts_build.{} where {} = %s"
+    assert all(pipeline.scalar(count.format(*mart), customer) for mart in marts.items())
+    with pipeline.connect() as conn:
+        conn.execute(
+            "insert into raw.crm_customers (natural_key, scope_key, event_at, payload,"
+            " payload_hash, extracted_at, batch_id)"
+            " select natural_key, scope_key, event_at,"
+            " payload || '{\"profiling_opt_out\": \"true\"}', 'opted-out', now(), batch_id"
+            " from raw.crm_customers where natural_key = %s order by ingest_seq desc limit 1",
+            (customer,),
+        )
+    try:
+        dbt_runner.run("run", "--select", "int_excluded_customers", *marts)
+        assert [pipeline.scalar(count.format(*mart), customer) for mart in marts.items()] == [
+            0,
+            0,
+        ]
+    finally:
+        with pipeline.connect() as conn:
+            conn.execute("delete from raw.crm_customers where payload_hash = 'opted-out'")
+        dbt_runner.run("run", "--select", "int_excluded_customers")
+        dbt_runner.run("run", "--select", *marts, "--full-refresh")
+
+
 def test_response_times_daily_measures_changed_days_only_and_equals_a_full_refresh(built):
     """A deleted message's day is measured again (its count changed), most days are not, and
     the table equals one measured in full at the same as-of time."""

@@ -11,8 +11,7 @@
         pre_hook=["{{ delete_rows_deleted_upstream(message_staging_tables()) }}"],
         post_hook=[
             "{{ log_deletions_for_publish() }}",
-            "delete from {{ this }} as r where exists (select 1 from"
-            " {{ ref('int_excluded_customers') }} as x where x.customer_id = r.person_id)"
+            "{{ delete_excluded_customers('person_id', ref('int_excluded_customers')) }}"
         ]
     )
 }}

@@ -11,8 +11,7 @@
         pre_hook=["{{ delete_rows_deleted_upstream(engagement_staging_tables()) }}"],
         post_hook=[
             "{{ log_deletions_for_publish() }}",
-            "delete from {{ this }} as f where exists (select 1 from"
-            " {{ ref('int_excluded_customers') }} as x where x.customer_id = f.customer_id)"
+            "{{ delete_excluded_customers('customer_id', ref('int_excluded_customers')) }}"
         ]
     )
 }}
