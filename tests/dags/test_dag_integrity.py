@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from social_crm.paths import dags_dir, repo_root
-from social_crm.transform.cosmos_groups import is_producer_task, is_test_task, model_of_task
+from social_crm.transform.cosmos_groups import is_producer_task, model_of_task
 
 
 @pytest.fixture(scope="module")
@@ -36,58 +36,70 @@ def test_every_dag_follows_the_rules(dagbag):
         for task in dag.tasks:
             if task.owner in (None, "", "airflow"):
                 problems.append(f"{dag_id}.{task.task_id}: owner not set")
-            checks_data = is_test_task(task) or task.task_id.startswith("validate_")
+            checks_data = task.task_id.startswith("validate_")
             if checks_data and task.retries:
                 problems.append(f"{dag_id}.{task.task_id}: a data check must not be retried")
-            # a group's whole `dbt build` is not run twice: its failed models' tasks retry
+            # a group's whole `dbt build` is not run twice: its failed models' tasks retry (a
+            # failed data test fails its model's task without a retry: cosmos_watchers.py)
             if not checks_data and not is_producer_task(task) and (task.retries or 0) < 1:
                 problems.append(f"{dag_id}.{task.task_id}: retries < 1")
     assert problems == []
 
 
 def _run_tasks(dag):
-    """Model -> its run task ids: `group.model.run` beside `group.model.test` in the model's
-    own task group, or `group.model_run` for a model without tests (Cosmos renders it
-    alone)."""
+    """Model -> its task ids (`group.model_run`)."""
     runs: dict[str, list[str]] = {}
     for task_id in dag.task_ids:
         model = model_of_task(task_id)
-        if model and task_id.endswith("run"):
+        if model:
             runs.setdefault(model, []).append(task_id)
     return runs
 
 
-def test_nightly_renders_a_run_and_a_test_task_per_model(dagbag):
-    """Cosmos renders the dbt project from the manifest: every model gets a run task followed
-    by its test task, inside the staging or marts group; scoring sits between the groups."""
+def test_nightly_renders_a_task_per_model(dagbag):
+    """Cosmos renders the dbt project from the manifest: every model gets one task, inside the
+    staging, identity or marts group; scoring sits between the groups."""
 
     from social_crm.transform.dbt_manifest import load_manifest
 
     dag = dagbag.dags["social_crm_nightly"]
-    task_ids = set(dag.task_ids)
     nodes = load_manifest()["nodes"].values()
     models = {n["name"] for n in nodes if n["resource_type"] == "model"}
-    run_tasks = _run_tasks(dag)
-    for model in models:
-        runs = run_tasks.get(model, [])
-        assert runs, f"no run task for {model}"
-        for run in runs:
-            test = run.removesuffix(".run") + ".test"
-            if test in task_ids:
-                assert run in dag.get_task(test).upstream_task_ids
+    assert set(_run_tasks(dag)) == models
     score = dag.get_task("score_influence_and_clv")
     assert any(t.startswith("dbt_staging.") for t in score.get_flat_relative_ids(upstream=True))
     assert all(not t.startswith("dbt_marts.") for t in score.get_flat_relative_ids(upstream=True))
-    assert "score_influence_and_clv" in dag.get_task("dbt_marts.people.run").get_flat_relative_ids(
+    assert "score_influence_and_clv" in dag.get_task("dbt_marts.people_run").get_flat_relative_ids(
         upstream=True
     )
 
 
+def test_each_group_build_runs_the_tests_its_model_tasks_report(dagbag):
+    """No test tasks: the producer's `dbt build` keeps the tests (no --resource-type filter),
+    and every data test of the project whose models the nightly builds is reported by the
+    task of a model it tests."""
+    from social_crm.transform.dbt_manifest import load_manifest
+
+    dag = dagbag.dags["social_crm_nightly"]
+    producers = [t for t in dag.tasks if is_producer_task(t)]
+    assert all("--resource-type" not in (p.dbt_cmd_flags or []) for p in producers)
+    reported = {test for p in producers for tests in p.tests_per_model.values() for test in tests}
+    built = {t.model_unique_id for t in dag.tasks if getattr(t, "model_unique_id", None)}
+    manifest = load_manifest()
+    tests = {
+        uid
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "test" and set(n["depends_on"]["nodes"]) <= built
+    }
+    assert tests and tests <= reported
+    assert not any(t.task_id.endswith(".test") for t in dag.tasks)
+
+
 def test_nightly_runs_each_model_once(dagbag):
     dag = dagbag.dags["social_crm_nightly"]
-    seeds = [t.split(".")[-2] for t in dag.task_ids if t.endswith(".seed")]
+    seeds = [t.split(".")[-1] for t in dag.task_ids if t.endswith("_seed")]
     runs = [model for model, tasks in _run_tasks(dag).items() for _ in tasks] + seeds
-    assert sorted(runs) == sorted(set(runs))
+    assert seeds and sorted(runs) == sorted(set(runs))
 
 
 def test_each_dbt_group_runs_one_build_before_its_model_tasks(dagbag):
@@ -106,7 +118,7 @@ def test_sentiment_is_scored_after_erasure_and_before_the_marts_read_it(dagbag):
     dag = dagbag.dags["social_crm_nightly"]
     upstream = dag.get_task("score_sentiment").get_flat_relative_ids(upstream=True)
     assert {"apply_erasure_requests", "dbt_staging.int_message_texts_run"} <= upstream
-    reader = dag.get_task("dbt_marts.int_message_sentiment.run")
+    reader = dag.get_task("dbt_marts.int_message_sentiment_run")
     assert "score_sentiment" in reader.get_flat_relative_ids(upstream=True)
 
 

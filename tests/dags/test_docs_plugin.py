@@ -35,13 +35,8 @@ def test_the_plugin_manager_loads_the_docs_plugin(plugin):
 
 
 def test_a_dbt_task_links_to_its_models_docs_page(plugin):
-    link = _links("dbt_marts.people.test")["dbt docs"]
+    link = _links("dbt_marts.people_run")["dbt docs"]
     assert link.endswith("/social-crm-docs/dbt/static_index.html#!/model/model.social_crm.people")
-
-
-def test_the_task_of_a_model_without_tests_links_to_its_docs_page(plugin):
-    link = _links("dbt_staging.stg_scoring__message_sentiment_run")["dbt docs"]
-    assert link.endswith("#!/model/model.social_crm.stg_scoring__message_sentiment")
 
 
 def test_only_dbt_tasks_link_to_dbt_docs(plugin):
@@ -50,7 +45,7 @@ def test_only_dbt_tasks_link_to_dbt_docs(plugin):
 
 def test_the_quality_gates_link_to_data_docs(plugin):
     assert _links("validate_marts")["Data Docs"].endswith("/social-crm-docs/data-docs/index.html")
-    assert _links("dbt_marts.people.run")["Data Docs"] == ""
+    assert _links("dbt_marts.people_run")["Data Docs"] == ""
 
 
 def test_the_docs_sites_are_in_the_airflow_navigation(plugin):

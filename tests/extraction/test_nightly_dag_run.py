@@ -1,6 +1,6 @@
 """`dag.test()` of the nightly DAG (Cosmos task groups over the dbt project): on landed data it
-builds, validates and publishes; a corrupt batch fails the dbt test task that catches it and
-nothing is published. (The GX gate's failures are in test_publish_gate.py.)"""
+builds, validates and publishes; a corrupt batch fails the task of the model whose dbt test
+catches it and nothing is published. (The GX gate's failures are in test_publish_gate.py.)"""
 
 import pytest
 
@@ -49,11 +49,10 @@ def test_nightly_dag_builds_validates_and_publishes(
     assert outcome.state == "success"
     assert set(outcome.tasks.values()) == {"success"}
     assert set(PYTHON_TASKS) <= set(outcome.tasks)
-    # a run and a test task per mart, in the marts group
+    # a task per mart (the mart and its tests), in the marts group
     for mart in MARTS:
-        assert outcome.tasks[f"dbt_marts.{mart}.run"] == "success"
-        assert outcome.tasks[f"dbt_marts.{mart}.test"] == "success"
-    assert outcome.tasks["dbt_staging.stg_crm__orders.test"] == "success"
+        assert outcome.tasks[f"dbt_marts.{mart}_run"] == "success"
+    assert outcome.tasks["dbt_staging.stg_crm__orders_run"] == "success"
     assert _tables(pipeline, "marts_build") == MARTS
     assert _tables(pipeline, "marts") == MARTS
     assert pipeline.scalar("select count(*) from marts.people") > 0
@@ -70,13 +69,13 @@ def test_nightly_dag_builds_validates_and_publishes(
     assert all((data_docs_dir() / t.page).is_file() for r in gates for t in r.tables)
     assert f"social_crm_nightly {outcome.run_id}" in (data_docs_dir() / "index.html").read_text()
 
-    # a corrupt batch: the dbt test task that catches it fails (no retry), nothing is published
+    # a corrupt batch: the task of the model whose test catches it fails, nothing is published
     pipeline.land_negative_order()
     # (the staging build and what depends on it, like clearing that group in the UI)
     failed = dag_runs.run_in_process("social_crm_nightly", tasks_from="dbt_staging")
     assert failed.state == "failed"
-    assert failed.tasks["dbt_staging.stg_crm__orders.test"] == "failed"
-    assert failed.tasks["dbt_staging.stg_crm__orders.run"] == "success"
+    assert failed.tasks["dbt_staging.stg_crm__orders_run"] == "failed"
+    assert failed.tasks["dbt_staging.stg_crm__customers_run"] == "success"
     assert failed.tasks["publish_marts"] == "upstream_failed"
     assert pipeline.scalar("select 'marts.people'::regclass::oid") == published_oid
 

@@ -606,8 +606,8 @@ def drop_database(server: warehouse.WarehouseUrl, db: warehouse.WarehouseUrl) ->
 
 
 def nightly_through_the_dag(db: warehouse.WarehouseUrl) -> dict:
-    """The nightly DAG as Airflow runs it (Cosmos task groups, a task per model and per
-    model's tests), through `dag.test()` in a process of its own, on `db`: the run's time from
+    """The nightly DAG as Airflow runs it (Cosmos task groups, a task per model reporting it
+    and its tests), through `dag.test()` in a process of its own, on `db`: the run's time from
     its first task's start to its last task's end, as the Airflow grid shows it, and the time
     of its tasks by kind."""
     from social_crm_dev import dag_runs

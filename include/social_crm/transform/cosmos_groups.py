@@ -1,17 +1,18 @@
 """Airflow task groups for the dbt project, rendered by astronomer-cosmos in WATCHER mode.
 
-Each group runs **one** `dbt build` of its selection (the producer task `dbt_producer_watcher`:
-one dbt start-up, dbt's own ordering and threads) and shows one `run` task per model and one
-`test` task per model's tests (a `seed` task per seed) that reports that node's result, with
-its dbt log lines, from what the producer recorded. So the Airflow UI says which model failed
-while the build costs what one `dbt build` costs (the per-model LOCAL mode started dbt once
-per task: most of a nightly's time at demo size).
+Each group runs **one** `dbt build` of its selection, tests included (the producer task
+`dbt_producer_watcher`: one dbt start-up, dbt's own ordering and threads) and shows one task per
+model (`<model>_run`) and per seed (`<seed>_seed`) that reports that node's result and then its
+data tests' results, with its dbt log lines, from what the producer recorded
+(cosmos_watchers.py: a separate `test` task per model doubled the tasks a run pays for). So
+the Airflow UI says which model failed while the build costs what one `dbt build` costs (the
+per-model LOCAL mode started dbt once per task: most of a nightly's time at demo size).
 
-A failed model or test fails its own task (the producer succeeds when dbt ran through and
+A failed model or test fails its node's task (the producer succeeds when dbt ran through and
 every failure has a task that reports it), and what depends on it does not run. Retries rerun
 only what failed: the producer is not retried (a second whole build is not what a failed model
-needs); a failed model's `run` task is, and its retry runs `dbt run` of that model alone.
-Tests are not retried: a failed data test is a finding.
+needs); a failed model's task is, and its retry runs `dbt build` of that model and its tests.
+A failed test fails its model's task without a retry: a failed data test is a finding.
 
 The producer runs first and the model tasks after it (Cosmos' own order for a whole-DAG
 render): a model task then reads a result that is already there, under a scheduler as under
@@ -58,21 +59,12 @@ def _tasks(group: Any) -> Iterator[Any]:
             yield child
 
 
-def is_test_task(task: Any) -> bool:
-    from cosmos.operators.watcher import DbtTestWatcherOperator
-
-    return isinstance(task, DbtTestWatcherOperator)
-
-
 def model_of_task(task_id: str) -> str | None:
-    """The dbt model a task of a group runs or tests, by the ids Cosmos gives them:
-    `<group>.<model>.run` and `<group>.<model>.test` in the model's own task group, or
-    `<group>.<model>_run` for a model without tests; None for any other task."""
-    parts = task_id.split(".")
-    if len(parts) >= 3 and parts[-1] in ("run", "test"):
-        return parts[-2]
-    if len(parts) == 2 and parts[-1].endswith("_run") and parts[0].startswith("dbt_"):
-        return parts[-1].removesuffix("_run")
+    """The dbt model a task of a group reports, by the id Cosmos gives it:
+    `<group>.<model>_run`; None for any other task."""
+    group, _, name = task_id.partition(".")
+    if group.startswith("dbt_") and name.endswith("_run") and "." not in name:
+        return name.removesuffix("_run")
     return None
 
 
@@ -83,9 +75,9 @@ def is_producer_task(task: Any) -> bool:
 
 
 def _tests_the_build_runs(producer: Any) -> dict[str, list[str]]:
-    """Cosmos waits for every test of a model before its `test` task reports, counting a
-    relationship test to a model of a later group, which this group's build does not run:
-    keep the tests whose parents are all built by this group or before it."""
+    """Cosmos maps each test to every model it tests, counting a relationship test to a model
+    of a later group, which this group's build does not run: keep the tests whose parents are
+    all built by this group or before it (the node's task reports those)."""
     manifest = load_manifest()
     group = {getattr(task, "model_unique_id", None) for task in _tasks(producer.task_group)}
     built = set(group)
@@ -144,52 +136,73 @@ class _XcomsAtTheEnd:
                 self._ti.xcom_push(key=key, value=value)
 
 
-def _keys_the_tasks_read(producer: Any) -> tuple[set[str], set[str]]:
-    """The XCom keys the group's tasks read, and those of the `test` tasks of models none of
-    whose tests this build runs."""
+def _keys_the_tasks_read(producer: Any) -> set[str]:
+    """The XCom keys the group's tasks read: each node's status, dbt event, compiled SQL and
+    its tests' results."""
     from cosmos.constants import _DBT_STARTUP_EVENTS_XCOM_KEY
-    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
     from cosmos.operators._watcher.state import (
         get_compiled_sql_xcom_key,
         get_dbt_event_xcom_key,
         get_status_xcom_key,
     )
 
+    from social_crm.transform.cosmos_watchers import results_of_tests_key
+
     keys = {_DBT_STARTUP_EVENTS_XCOM_KEY}
-    untested = set()
     for task in _tasks(producer.task_group):
         node = getattr(task, "model_unique_id", None)
-        if node is None:
-            continue
-        if is_test_task(task):
-            keys.add(get_tests_status_xcom_key(node))
-            if not producer.tests_per_model.get(node):
-                untested.add(get_tests_status_xcom_key(node))
-        else:
+        if node is not None:
             keys |= {
                 get_status_xcom_key(node),
                 get_dbt_event_xcom_key(node),
                 get_compiled_sql_xcom_key(node),
+                results_of_tests_key(node),
             }
-    return keys, untested
+    return keys
+
+
+def results_of_tests(tests_per_model: dict[str, list[str]], result: Any) -> dict[str, list[dict]]:
+    """Per node, the results of its tests in a `dbt build`'s result (dbtRunnerResult), in the
+    order they ran: the test's name, its status and dbt's message."""
+    by_test = {
+        node.node.unique_id: node
+        for node in getattr(result.result, "results", None) or []
+        if node.node.resource_type == "test"
+    }
+    return {
+        model: [
+            {
+                "test": by_test[test].node.name,
+                "status": str(by_test[test].status),
+                "message": by_test[test].message,
+            }
+            for test in tests
+            if test in by_test
+        ]
+        for model, tests in tests_per_model.items()
+    }
 
 
 def _push_results_once(producer: Any) -> None:
-    """Run dbt with the XComs of its events kept in memory (`_XcomsAtTheEnd`)."""
+    """Run dbt with the XComs of its events kept in memory (`_XcomsAtTheEnd`); then push each
+    node's tests' results (`cosmos_watchers.results_of_tests_key`)."""
+    from social_crm.transform.cosmos_watchers import results_of_tests_key
+
     run = producer.run_dbt_runner
 
     def run_dbt_runner(command: list[str], env: dict[str, str], cwd: str, **kwargs: Any) -> Any:
         context = kwargs.get("context")
         if context is None or context.get("_check_source_freshness"):
             return run(command, env, cwd, **kwargs)
-        read_keys, untested = _keys_the_tasks_read(producer)
-        deferred = _XcomsAtTheEnd(context["ti"], read_keys)
+        deferred = _XcomsAtTheEnd(context["ti"], _keys_the_tasks_read(producer))
+        result = None
         try:
-            return run(command, env, cwd, **{**kwargs, "context": {**context, "ti": deferred}})
+            result = run(command, env, cwd, **{**kwargs, "context": {**context, "ti": deferred}})
+            return result
         finally:
-            # a model with tests none of which this build runs: nothing of it failed
-            for key in untested:
-                deferred.values.setdefault(key, "pass")
+            if result is not None:
+                for node, tests in results_of_tests(producer.tests_per_model, result).items():
+                    deferred.values[results_of_tests_key(node)] = tests
             deferred.flush()
 
     producer.run_dbt_runner = run_dbt_runner
@@ -231,6 +244,7 @@ def dbt_task_group(
         TestIndirectSelection,
     )
 
+    from social_crm.transform.cosmos_watchers import REPORTING_CLASS
     from social_crm.transform.dbt_runner import AS_OF_ENV
 
     project = dbt_project_dir()
@@ -258,7 +272,8 @@ def dbt_task_group(
             load_method=LoadMode.DBT_MANIFEST,
             select=list(select),
             exclude=list(exclude),
-            test_behavior=TestBehavior.AFTER_EACH,
+            # each node's task reports its tests too (cosmos_watchers.py)
+            test_behavior=TestBehavior.NONE,
             emit_datasets=False,
         ),
         operator_args={
@@ -279,13 +294,30 @@ def dbt_task_group(
     tasks = list(_tasks(group))
     producer = next(task for task in tasks if is_producer_task(task))
     producer.retries = 0
+    # without test tasks Cosmos leaves the tests out of the producer's build: put them back
+    producer.dbt_cmd_flags = _without_resource_types(producer.dbt_cmd_flags)
     producer.tests_per_model = _tests_the_build_runs(producer)
     _leave_node_failures_to_their_tasks(producer)
     _push_results_once(producer)
     for task in tasks:
-        if is_test_task(task):
-            task.retries = 0
+        reporting = REPORTING_CLASS.get(type(task))
+        if reporting is not None:
+            task.__class__ = reporting
         if task is not producer and not task.upstream_task_ids:
             # the first nodes of the build wait for it (its `_done` gate already follows it)
             producer >> task
     return group
+
+
+def _without_resource_types(flags: list[str] | None) -> list[str]:
+    """`flags` less each `--resource-type <type>` pair."""
+    kept: list[str] = []
+    skip = False
+    for flag in flags or []:
+        if skip:
+            skip = False
+        elif flag == "--resource-type":
+            skip = True
+        else:
+            kept.append(flag)
+    return kept
