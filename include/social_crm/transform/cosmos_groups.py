@@ -34,7 +34,7 @@ from social_crm.transform.dbt_selections import INDIRECT_SELECTION
 # producer is upstream, so the result is there at the first look unless the producer died)
 _RESULT_WAIT = timedelta(minutes=5)
 # the statuses of a dbt node that failed
-_FAILED = ("error", "fail", "runtime error")
+FAILED_STATUSES = ("error", "fail", "runtime error")
 
 
 def _use_warehouse(context: Any) -> None:  # noqa: ARG001 - Airflow passes the task context
@@ -99,7 +99,9 @@ def _nodes_failed_unreported(producer: Any, result: Any) -> list[str]:
     """The failed nodes of a `dbt build` that no task of the group reports."""
     reported = {getattr(task, "model_unique_id", None) for task in _tasks(producer.task_group)}
     reported |= {test for tests in producer.tests_per_model.values() for test in tests}
-    failed = [node.node.unique_id for node in result.result.results if node.status in _FAILED]
+    failed = [
+        node.node.unique_id for node in result.result.results if node.status in FAILED_STATUSES
+    ]
     return [node for node in failed if node not in reported]
 
 
@@ -221,7 +223,7 @@ def _leave_node_failures_to_their_tasks(producer: Any) -> None:
         unreported = _nodes_failed_unreported(producer, result)
         if unreported:
             runner.handle_exception_if_needed(result)
-        names, messages = runner.extract_message_by_status(result, list(_FAILED))
+        names, messages = runner.extract_message_by_status(result, list(FAILED_STATUSES))
         producer.log.error(
             "dbt build finished with failures, each reported by its node's task: %s",
             "; ".join(f"{name}: {message}" for name, message in zip(names, messages, strict=True)),

@@ -18,8 +18,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from cosmos.operators._watcher.state import get_xcom_val
 from cosmos.operators.watcher import DbtRunWatcherOperator, DbtSeedWatcherOperator
 
-# the statuses of a dbt test that failed
-FAILED_TEST = ("fail", "error", "runtime error")
+from social_crm.transform.cosmos_groups import FAILED_STATUSES
 
 
 def results_of_tests_key(node: str) -> str:
@@ -34,7 +33,7 @@ def report_tests(node: str, results: list[dict[str, Any]] | None, log: Any) -> N
         return
     for result in results:
         log.info("test %s: %s %s", result["test"], result["status"], result.get("message") or "")
-    failed = [r["test"] for r in results if r["status"] in FAILED_TEST]
+    failed = [r["test"] for r in results if r["status"] in FAILED_STATUSES]
     if failed:
         raise AirflowFailException(
             f"{len(failed)} of {len(results)} data tests of {node} failed: {', '.join(failed)}"
