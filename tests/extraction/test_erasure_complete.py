@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
+from social_crm.identity import features
 from tests.extraction.conftest import extracted_world, world_now
 
 pytestmark = pytest.mark.integration
@@ -303,6 +304,61 @@ def test_a_rejected_load_naming_an_erased_customer_keeps_an_error_saying_so(eras
         ERASED_TEXT,
     )
     assert scrubbed == len(customers)  # one export without a header each
+
+
+def _name_terms(truth, customer, profiles) -> set[str]:
+    """The customer's forename and surname, and the words of their erased profiles' names,
+    folded as the identity model folds them, that no one else's name has."""
+    customers = _rows(truth.folder / "crm" / "customers.csv")
+    theirs, others = set(), set()
+    for c in customers:
+        words = set((features.fold(f"{c['first_name']} {c['last_name']}") or "").split())
+        (theirs if c["customer_id"] == customer else others).update(words)
+    for p in truth.rows("profiles.csv"):
+        words = set((features.fold(p["name"]) or "").split())
+        (theirs if p["profile_id"] in profiles else others).update(words)
+    return theirs - others
+
+
+def test_the_identity_model_keeps_no_name_only_an_erased_customer_had(erased):
+    pipeline, truth, _, _, _ = erased
+    terms = {
+        t
+        for c in _erased_customers(pipeline)
+        for t in _name_terms(truth, c, _erased_profiles(pipeline, c))
+    }
+    (vocabulary,) = pipeline.rows("select vocabulary from scoring.identity_model")[0]
+    kept = {
+        term
+        for values in [*vocabulary["term_frequencies"].values(), vocabulary["forenames"]]
+        for term in values
+    }
+    assert terms and kept and terms & kept == set()
+
+
+def test_the_identity_model_scores_the_remaining_pairs_as_before_erasure(erased):
+    """Erasure changed the model's vocabulary: the pairs stored before it (scored with the
+    whole vocabulary) score the same under what is left."""
+    from social_crm.identity import model, run
+
+    pipeline = erased[0]
+    columns = ", ".join(model.COLUMNS)
+    with pipeline.connect() as conn:
+        scrubbed, _ = run.stored_model(conn)
+        left, right = (
+            run._frame(conn, f"select {columns} from {run.RECORDS} where side = %s", (side,))  # noqa: S608
+            for side in ("profile", "customer")
+        )
+        stored = run._frame(
+            conn,
+            f"select profile_key, customer_id, match_probability from {run.PAIRS}",  # noqa: S608
+        )
+    scored = model.predict(scrubbed, left, right).set_index(["profile_key", "customer_id"])
+    again = scored["match_probability"].reindex(
+        list(zip(stored["profile_key"], stored["customer_id"], strict=True))
+    )
+    assert len(stored) > 0
+    assert again.round(9).tolist() == stored["match_probability"].round(9).tolist()
 
 
 # --- later nights: what the APIs land again of an erased person, and what a pass reads ------

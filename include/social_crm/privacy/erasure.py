@@ -227,6 +227,8 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         for table, profile in IDENTITY_TABLES.items():
             if relation_oid(conn, table):
                 _count(deleted, table, _delete_profiles(conn, table, (profile,)))
+        # the model's names that only the records just deleted carried
+        deleted[traces.MODEL] = traces.scrub_identity_model(conn)
         _log(conn, new, sum(deleted.values()))
         file_tokens = {
             row[0]

@@ -1,6 +1,6 @@
 """What erasure reaches beyond the warehouse rows it deletes: the files a person's data can be
 written to (the CRM exports landed or rejected with their reasons, task logs, documentation
-sites: FOLDERS).
+sites: FOLDERS) and the identity model's vocabulary (`scrub_identity_model`).
 
 A CRM export is read as the inbox reads it (its encoding, its sniffed delimiter) and loses
 the records with a field naming an erased person, whole (a quoted field over several lines
@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import psycopg
+
 from social_crm.extract import crm
 from social_crm.settings import Settings
+from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
 
@@ -213,3 +217,57 @@ def _replace(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}{_TEMPORARY}")
     temporary.write_bytes(data)
     temporary.replace(path)
+
+
+MODEL = "scoring.identity_model"
+RECORDS = "scoring.identity_comparison_records"
+# the model's lists of names and places, with the comparison records' column each comes from
+# and the side it was read on (model.train: term frequencies over both sides, forenames and
+# cities of the customers)
+_VOCABULARY_SOURCES = {"forenames": ("forename", "customer"), "cities": ("city", "customer")}
+
+
+def scrub_identity_model(conn: psycopg.Connection) -> int:
+    """Remove from the stored identity model's vocabulary (term frequencies, forenames, cities)
+    every value no remaining comparison record carries: those of the people erased (and of
+    records gone otherwise) since it was trained. Run after the erased people's records are
+    deleted. A pair of remaining records scores as before: a term weighs only a pair whose two
+    records agree on it. Returns the values removed."""
+    if not relation_oid(conn, MODEL) or not relation_oid(conn, RECORDS):
+        return 0
+    row = conn.execute(f"select vocabulary from {MODEL} where vocabulary is not null").fetchone()  # noqa: S608
+    if row is None:
+        return 0
+    vocabulary = row[0]
+    removed = 0
+    frequencies = vocabulary.get("term_frequencies", {})
+    for column, shares in frequencies.items():
+        present = _values(conn, column, None)
+        frequencies[column] = {v: s for v, s in shares.items() if v in present}
+        removed += len(shares) - len(frequencies[column])
+    for name, (column, side) in _VOCABULARY_SOURCES.items():
+        values = vocabulary.get(name, [])
+        present = _values(conn, column, side)
+        vocabulary[name] = [v for v in values if v in present]
+        removed += len(values) - len(vocabulary[name])
+    if removed:
+        conn.execute(
+            f"update {MODEL} set vocabulary = %s where vocabulary is not null",  # noqa: S608
+            (json.dumps(vocabulary),),
+        )
+        log.info("erasure: %d name(s) or place(s) removed from the identity model", removed)
+    return removed
+
+
+def _values(conn: psycopg.Connection, column: str, side: str | None) -> set[str]:
+    """The values of `column` among the comparison records (of `side`, or both)."""
+    from social_crm.identity import model
+
+    if column not in model.COLUMNS:
+        raise ValueError(f"{column!r} is not a column of {RECORDS}")
+    rows = conn.execute(
+        f"select distinct {column} from {RECORDS} where {column} is not null"  # noqa: S608
+        " and (%(side)s::text is null or side = %(side)s)",
+        {"side": side},
+    )
+    return {value for (value,) in rows}
