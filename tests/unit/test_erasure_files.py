@@ -235,3 +235,16 @@ def test_an_export_that_cannot_be_read_as_csv_and_names_them_is_removed(tmp_path
     (rejected / "customers_other.csv").write_bytes(b"C000002,c@d.org\x00\n")
     erasure.erase_from_files(tmp_path, {"C000001"})
     assert sorted(p.name for p in rejected.iterdir()) == ["customers_other.csv"]
+
+
+def test_a_file_of_unknown_type_in_the_drop_folder_loses_whole_records_naming_them(tmp_path):
+    """A CSV export named as no type is rejected as it is: erasure reads it as an export."""
+    rejected = tmp_path / "rejected"
+    rejected.mkdir()
+    (rejected / "contacts.txt").write_text(
+        'customer_id,notes\nC000001,"call back\nZelda Quux"\nC000002,"fine"\n', encoding="utf-8"
+    )
+    erasure.erase_from_files(tmp_path, {"C000001"})
+    assert (rejected / "contacts.txt").read_text(encoding="utf-8") == (
+        'customer_id,notes\nC000002,"fine"\n'
+    )

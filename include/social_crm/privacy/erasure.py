@@ -465,7 +465,7 @@ def erase_from_files(folder: Path, tokens: set[str]) -> int:
     """Remove from every file under the CRM drop folder (not yet landed, `processed/`,
     `rejected/`) each record naming one of `tokens` (traces.py); returns the records and lines
     removed."""
-    return traces.erase_from_folders({"CRM drop folder": folder}, tokens)
+    return traces.erase_from_folders({traces.DROP_FOLDER: folder}, tokens)
 
 
 def _delete_profiles(

@@ -33,9 +33,10 @@ from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
 
+DROP_FOLDER = "CRM drop folder"  # its files are CRM exports, whatever their names
 # every folder a person's data can be written to, by what writes there
 FOLDERS: tuple[tuple[str, Callable[[Settings], Path]], ...] = (
-    ("CRM drop folder", lambda s: s.crm_drop_dir),
+    (DROP_FOLDER, lambda s: s.crm_drop_dir),
     ("Airflow task logs", lambda s: s.airflow_logs_dir),
     ("local logs", lambda s: s.local_dir / "logs"),
     ("Data Docs", lambda s: s.data_docs_dir),
@@ -56,7 +57,7 @@ def folders(current: Settings, drop_dir: Path | None = None) -> dict[str, Path]:
     """The folders of FOLDERS under these settings (`drop_dir` for the CRM drop folder)."""
     found = {what: where(current) for what, where in FOLDERS}
     if drop_dir is not None:
-        found["CRM drop folder"] = drop_dir
+        found[DROP_FOLDER] = drop_dir
     return found
 
 
@@ -97,7 +98,7 @@ def erase_from_folders(found: dict[str, Path], tokens: Iterable[str]) -> int:
     for what, folder in found.items():
         for path in _files(folder):
             try:
-                gone = _scrub(path, naming)
+                gone = _scrub(path, naming, exports=what == DROP_FOLDER)
             except OSError as exc:  # a file that cannot be read or written: say which
                 log.error("erasure: %s file %s not scrubbed: %s", what, path, exc.strerror)
                 raise
@@ -122,11 +123,14 @@ def _files(folder: Path) -> Iterator[Path]:
                 yield path
 
 
-def _scrub(path: Path, naming: Naming) -> int:
-    if path.suffix.lower() == ".csv":
-        return _scrub_export(path, naming)
+def _scrub(path: Path, naming: Naming, exports: bool) -> int:
+    """Scrub one file: a rejection reason as one message, an export (any file of the drop
+    folder: one of an unknown type is rejected, not renamed) or a CSV file by records, any
+    other file by lines."""
     if path.name.endswith(crm.REASON_SUFFIX):
         return _scrub_message(path, naming)
+    if exports or path.suffix.lower() == ".csv":
+        return _scrub_export(path, naming)
     return _scrub_lines(path, naming)
 
 
