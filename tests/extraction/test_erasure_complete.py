@@ -85,14 +85,17 @@ def _generated_customers(truth) -> list[str]:
 
 
 def _write_exports_naming(drop, customers: list[dict]) -> None:
-    """Exports naming the customers as hostile files do: orders with padded ids (Windows-1252,
-    semicolons), orders with a note over two lines naming them (UTF-8 with a BOM, tabs), and
-    a customers export without a header, their row first (rejected: its reason quotes it)."""
+    """Exports naming the customers as hostile files do: orders with padded or lower-cased
+    ids (Windows-1252, semicolons), orders with a note over two lines naming them (UTF-8 with
+    a BOM, tabs), and a customers export without a header, their row first (rejected: its
+    reason quotes it)."""
     padded = ["order_id;customer_id;ordered_at;amount"]
     noted = ["order_id\tcustomer_id\tordered_at\tamount\tnote"]
     for n, c in enumerate(customers):
         name = f"{c['first_name']} {c['last_name']}"
         padded.append(f"OE{n}P;  {c['customer_id']}  ;2026-01-02T10:00:00Z;10.00")
+        # ... and lower-cased: no known customer, so the row is quarantined
+        padded.append(f"OE{n}L; {c['customer_id'].lower()} ;2026-01-02T10:00:00Z;10.00")
         noted.append(f'OE{n}N\t{c["customer_id"]}\t2026-01-02T10:00:00Z\t5.00\t"call\n{name}"')
     (drop / "orders_erasure_padded.csv").write_bytes(
         "\r\n".join(padded).encode("cp1252", "replace") + b"\r\n"

@@ -98,9 +98,10 @@ MERGED_TABLES = {
 MESSAGE_AUTHORS = {
     table: SOCIAL_TABLES[table][0] for table in ("raw.facebook_comments", "raw.x_tweets")
 }
-# quarantined rows naming a token as a whole field
+# quarantined rows naming a token as a whole field, in any case (a row naming a customer id
+# lower-cased names no known customer: it is quarantined)
 _QUARANTINE_NAMING = (
-    "raw_text ~ any(array("
+    "raw_text ~* any(array("
     "  select '(^|[^0-9A-Za-z_.@-])' || regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])',"
     "    '\\\\\\1', 'g') || '($|[^0-9A-Za-z_.@-])' from erased_tokens))"
 )
@@ -309,7 +310,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
 def _scrub_error_texts(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
     """Replace the error texts naming an erased person (ERROR_TEXTS) with ERASED_TEXT."""
     for table, (column, written) in ERROR_TEXTS.items():
-        naming = _QUARANTINE_NAMING.replace("raw_text ~ any(", f"{column} ~* any(")
+        naming = _QUARANTINE_NAMING.replace("raw_text ~* any(", f"{column} ~* any(")
         where = scope._sets(naming)
         if scope.since is not None:
             where = f"{written} >= %(since)s and (({where}) is true)"
