@@ -288,8 +288,12 @@ def test_no_file_of_the_local_data_or_drop_folder_names_an_erased_customer(erase
         found = naming(text)
         if found:
             left[str(path)] = sorted(found)[:5]
+    # what was searched: the drop folder's landed and rejected files, the task log, Data Docs,
+    # the dbt docs site, dbt's target and log
     written = {p.parent.name for p in files} | {p.name for p in files}
-    assert {"processed", "rejected", "attempt=1.log"} <= written and left == {}
+    searched = {"processed", "rejected", "attempt=1.log", "index.html", "static_index.html"}
+    searched |= {"run_results.json", "dbt.log"}
+    assert searched <= written and left == {}
 
 
 def test_the_task_log_keeps_what_names_no_erased_customer(erased):
