@@ -334,6 +334,7 @@ FILES = (
 )
 PROCESSED = "processed"
 REJECTED = "rejected"
+REASON_SUFFIX = ".reason.txt"  # beside a rejected file: why
 FIELD_LIMIT = 10_000  # characters in one field; a longer one quarantines its row
 READ_FIELD_LIMIT = 256 * 1024 * 1024  # what the reader takes in before the check above
 QUARANTINED_TEXT = 2_000  # characters of a field kept in quarantine
@@ -510,6 +511,13 @@ def _quarantine_text(path: Path, line: int, row: dict) -> str:
     return json.dumps({"file": path.name, "line": line, "row": cut}, ensure_ascii=False)
 
 
+def read_text(path: Path) -> tuple[str, str, type[csv.Dialect] | csv.Dialect]:
+    """A CRM export's text, encoding and dialect, as the inbox reads them (erasure reads the
+    files it landed the same way); RejectedFile when it is no text CSV."""
+    text, encoding = _decode(path)
+    return text, encoding, _dialect(text, path)
+
+
 def _decode(path: Path) -> tuple[str, str]:
     """The file's text: UTF-8 (with or without a BOM), else Windows-1252 (what spreadsheet
     exports on Windows write), else Latin-1 (which reads any byte)."""
@@ -577,4 +585,4 @@ def _move(folder: Path, path: Path, where: str, reason: str | None = None) -> No
         n += 1
     path.replace(target)
     if reason is not None:
-        target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+        target.with_name(target.name + REASON_SUFFIX).write_text(reason + "\n", encoding="utf-8")
