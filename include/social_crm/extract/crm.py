@@ -6,11 +6,12 @@ Each file is its own unit: read (UTF-8, with or without BOM, else Windows-1252, 
 delimiter sniffed and its header checked against its type, then landed as one batch, or
 rejected whole with one reason. Landed files move to `processed/`, rejected ones to `rejected/`
 with a `.reason.txt` beside them, so nothing is read twice and nothing is lost. Within a file
-every row is validated on its own (formats, dates between 1900 and tomorrow, amounts, the
-customers and products it names): a bad row goes to raw_quarantine with the file, line and
-reason, and the rest lands. The last row of a record wins within a file, the later file (by
-name) across files. Customers and products are full exports: a record a newer export leaves out
-was deleted in the CRM and lands as a tombstone; the other types are deltas.
+every row is validated on its own, by the rules the quality gates check (quality/rules.py:
+formats, dates between 1900 and now, ASCII numbers, amounts, the customers and products it
+names): a bad row goes to raw_quarantine with the file, line and reason, and the rest lands.
+The last row of a record wins within a file, the later file (by name) across files. Customers
+and products are full exports: a record a newer export leaves out was deleted in the CRM and
+lands as a tombstone; the other types are deltas.
 """
 
 from __future__ import annotations
@@ -20,31 +21,22 @@ import fnmatch
 import io
 import json
 import logging
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
-from social_crm.extract.records import GRAPH_ID, X_ID
 from social_crm.load.landing import BatchResult, LandingBatch, RawRecord, mark_abandoned_batches
+from social_crm.quality import rules
 
 log = logging.getLogger(__name__)
 
 SOURCE = "crm"
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")  # X's handle rules: letters, digits, _, <= 15
-ACCOUNT_IDS = {"facebook": GRAPH_ID, "x": X_ID}
+ACCOUNT_IDS = {"facebook": rules.GRAPH_ID, "x": rules.X_ID}
 ACCOUNT_SOURCES = ("social_login", "loyalty_signup", "service_conversation", "manual")
-DECISIONS = ("accept", "reject")
-SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("idea", "discount", "complaint", "product_question", "praise", "other")
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-FUTURE_TOLERANCE = timedelta(days=1)  # clocks and time zones of the exporting system
-MAX_AMOUNT = Decimal(1_000_000)  # an order or price at or above this is a typo or a test row
-_MESSAGE_ID = re.compile(r"^[0-9A-Za-z_:-]{1,100}$")  # a Graph object id or an X post id
 
 
 class InvalidRow(ValueError):
@@ -60,75 +52,65 @@ def _text(row: dict, name: str, required: bool = True) -> str | None:
 
 def _one_of(row: dict, name: str, allowed, required: bool = True) -> str | None:  # noqa: ANN001
     """The field, lower-cased, when it is one of `allowed` (None when optional and empty)."""
-    value = (_text(row, name, required) or "").lower()
+    value = _text(row, name, required) or ""
     if not value and not required:
         return None
-    if value not in allowed:
+    if not value.isascii() or value.lower() not in allowed:
         raise InvalidRow(f"{name} {value[:30]!r} is not one of {', '.join(allowed)}")
-    return value
+    return value.lower()
 
 
 def _int(row: dict, name: str) -> int | None:
     value = _text(row, name, required=False)
     if value is None:
         return None
-    if not value.lstrip("-").isdigit():
-        raise InvalidRow(f"{name} {value[:20]!r} is not a whole number")
-    return int(value)
+    try:
+        return rules.whole_number(value)
+    except ValueError as exc:
+        raise InvalidRow(f"{name} {value[:20]!r} {exc}") from None
 
 
 def _bool(row: dict, name: str) -> bool:
-    value = (_text(row, name) or "").lower()
-    if value not in _BOOL:
+    value = _text(row, name) or ""
+    if value.lower() not in _BOOL:
         raise InvalidRow(f"{name} {value[:20]!r} is not true/false")
-    return _BOOL[value]
+    return _BOOL[value.lower()]
 
 
 def _time(row: dict, name: str) -> datetime:
-    """An ISO-8601 time with its zone, between 1900 and a day from now (what the raw gate
-    accepts: a CRM export does not know the future)."""
+    """An ISO-8601 time with its zone, between 1900 and now (the raw gate's rule,
+    rules.moment_problem: a CRM export does not know the future)."""
     value = _text(row, name) or ""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not value.isascii():
+            raise ValueError(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidRow(f"{name} {value[:30]!r} is not an ISO-8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise InvalidRow(f"{name} {value[:30]!r} has no time zone")
-    if moment < EARLIEST:
-        raise InvalidRow(f"{name} {value[:30]!r} is before 1900")
-    if moment > datetime.now(UTC) + FUTURE_TOLERANCE:
-        raise InvalidRow(f"{name} {value[:30]!r} is in the future")
+    problem = rules.moment_problem(moment)
+    if problem is not None:
+        raise InvalidRow(f"{name} {value[:30]!r} {problem}")
     return moment
 
 
 def _money(row: dict, name: str, required: bool = True) -> Decimal | None:
-    """An amount of money: a plain decimal number, 0 or more, at most 2 decimals and below
-    MAX_AMOUNT (what the marts' tests accept: a refund is not a negative order)."""
+    """An amount of money (rules.amount: what the staging models' casts and tests accept)."""
     value = _text(row, name, required)
     if value is None:
         return None
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise InvalidRow(f"{name} {value[:20]!r} is not a number") from None
-    if not amount.is_finite():
-        raise InvalidRow(f"{name} {value[:20]!r} is not a finite number")
-    if amount < 0:
-        raise InvalidRow(f"{name} {value[:20]!r} is negative")
-    if amount >= MAX_AMOUNT:
-        raise InvalidRow(f"{name} {value[:20]!r} is not below {MAX_AMOUNT:,}")
-    if amount.as_tuple().exponent < -2:
-        raise InvalidRow(f"{name} {value[:20]!r} has more than 2 decimals")
-    return amount.quantize(Decimal("0.01")) if "e" in value.lower() else amount
+        return rules.amount(value)
+    except ValueError as exc:
+        raise InvalidRow(f"{name} {value[:20]!r} {exc}") from None
 
 
 def customer_record(row: dict) -> RawRecord:
     customer_id = _text(row, "customer_id")
     email = _text(row, "email")
-    if not _EMAIL.match(email or ""):
+    if not rules.EMAIL.match(email or ""):
         raise InvalidRow(f"email {email[:40]!r} is not an address")
     birth_year = _int(row, "birth_year")
-    if birth_year is not None and not 1900 <= birth_year <= 2030:
+    if birth_year is not None and not rules.BIRTH_YEARS[0] <= birth_year <= rules.BIRTH_YEARS[1]:
         raise InvalidRow(f"birth_year {birth_year} is out of range")
     payload = {
         "customer_id": customer_id,
@@ -194,7 +176,7 @@ def social_account_record(row: dict) -> RawRecord:
         handle = handle.removeprefix("@")
         if platform != "x":
             raise InvalidRow("a handle is only read for x; facebook needs account_id")
-        if not _X_HANDLE.match(handle):
+        if not rules.X_HANDLE.match(handle):
             raise InvalidRow(f"handle {handle[:30]!r} is not an X handle")
     if account_id is None and handle is None:
         raise InvalidRow("neither account_id nor handle")
@@ -222,7 +204,7 @@ def identity_decision_record(row: dict) -> RawRecord:
     account_id = _text(row, "account_id") or ""
     if not ACCOUNT_IDS[platform].match(account_id):
         raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
-    decision = _one_of(row, "decision", DECISIONS)
+    decision = _one_of(row, "decision", rules.DECISIONS)
     decided_at = _time(row, "decided_at")
     payload = {
         "customer_id": customer_id,
@@ -244,9 +226,9 @@ def sentiment_override_record(row: dict) -> RawRecord:
     """A CRM agent's correction of a message's sentiment (and, when given, its intent). The
     newest correction of a message wins over the scorer."""
     message_id = _text(row, "message_id") or ""
-    if not _MESSAGE_ID.match(message_id):
+    if not rules.MESSAGE_ID.match(message_id):
         raise InvalidRow(f"message_id {message_id[:30]!r} is not a Facebook or X message id")
-    sentiment = _one_of(row, "sentiment", SENTIMENTS)
+    sentiment = _one_of(row, "sentiment", rules.SENTIMENTS)
     intent = _one_of(row, "intent", INTENTS, required=False)
     decided_at = _time(row, "decided_at")
     payload = {
