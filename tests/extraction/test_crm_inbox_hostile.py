@@ -210,6 +210,14 @@ def test_a_file_name_too_long_for_its_reason_file_is_still_rejected(connect, dro
     assert not [p for p in drop.iterdir() if p.is_file()]
 
 
+def test_a_long_first_line_is_sniffed_in_a_bounded_time(connect, drop):
+    (drop / "orders.csv").write_text('",' * 40_000 + "\n", encoding="utf-8")
+    started = datetime.now(UTC)
+    results = {r.origin: r for r in land_drop_folder(connect, drop)}
+    assert results["orders.csv"].status == "failed"
+    assert datetime.now(UTC) - started < timedelta(seconds=5)
+
+
 @pytest.fixture
 def db(scratch_database):
     with psycopg.connect(scratch_database.libpq()) as conn:
