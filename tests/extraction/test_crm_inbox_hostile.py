@@ -218,6 +218,13 @@ def test_a_long_first_line_is_sniffed_in_a_bounded_time(connect, drop):
     assert datetime.now(UTC) - started < timedelta(seconds=5)
 
 
+def test_a_full_export_without_a_row_deletes_nothing(connect, drop):
+    land_drop_folder(connect, drop)
+    (drop / "customers_2026-12-02.csv").write_text(CUSTOMERS.splitlines()[0] + "\n")
+    (result,) = land_drop_folder(connect, drop)
+    assert (result.status, result.tombstoned) == ("committed", 0)
+
+
 @pytest.fixture
 def db(scratch_database):
     with psycopg.connect(scratch_database.libpq()) as conn:

@@ -693,6 +693,14 @@ def _delete_missing(
     (unless so many would go that the file looks partial)."""
     alive = _alive_keys(conn, f"crm_{spec.entity}")
     gone = alive - seen
+    if gone and not seen:
+        log.warning(
+            "crm %s: a full %s export without a single record; taken for a failed export,"
+            " nothing deleted",
+            origin,
+            spec.entity,
+        )
+        return
     if gone and len(gone) > max(10, SNAPSHOT_DELETE_SHARE * len(alive)):
         log.warning(
             "crm %s: a full %s export without %d of the %d live records; taken for a partial"
