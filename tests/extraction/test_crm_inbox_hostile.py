@@ -13,6 +13,7 @@ import pytest
 
 from social_crm.extract import crm
 from social_crm.extract.crm import land_drop_folder
+from social_crm.load.landing import BatchBusy
 from social_crm.quality import gate
 from social_crm.warehouse import migrations
 
@@ -223,6 +224,17 @@ def test_a_full_export_without_a_row_deletes_nothing(connect, drop):
     (drop / "customers_2026-12-02.csv").write_text(CUSTOMERS.splitlines()[0] + "\n")
     (result,) = land_drop_folder(connect, drop)
     assert (result.status, result.tombstoned) == ("committed", 0)
+
+
+def test_a_fault_of_the_warehouse_leaves_the_file_for_the_next_run(connect, drop):
+    """Not the file's fault: it is not rejected (the load fails, a retry lands it)."""
+    (drop / "orders.csv").write_text(ORDER_HEADER + f"O1,C1,{AT},5.00\n", encoding="utf-8")
+    with connect() as other:  # another load of crm/orders holds the entity's lock
+        other.execute("select pg_advisory_lock(hashtext('landing:crm:orders'))")
+        with pytest.raises(BatchBusy):
+            land_drop_folder(connect, drop)
+    assert (drop / "orders.csv").is_file() and not (drop / "rejected").exists()
+    assert [r.origin for r in land_drop_folder(connect, drop)] == ["orders.csv"]
 
 
 @pytest.fixture

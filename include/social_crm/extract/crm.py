@@ -342,7 +342,7 @@ SNIFF_CHARS = 4_096
 SNAPSHOT_DELETE_SHARE = 0.2
 # faults of the warehouse, not of a file: the load fails (a retry lands the files later), and
 # the files stay in the inbox
-WAREHOUSE_ERRORS = (psycopg.OperationalError, BatchBusy)
+WAREHOUSE_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, BatchBusy)
 
 
 class RejectedFile(ValueError):
