@@ -46,3 +46,9 @@ def test_the_staging_cast_of_an_amount_takes_every_amount_the_load_lets_in(model
     precision, scale = int(cast[1]), int(cast[2])
     assert scale == rules.AMOUNT_PLACES
     assert rules.MAX_AMOUNT <= 10 ** (precision - scale)
+
+
+def test_an_override_sets_one_of_the_scorers_sentiments():
+    from social_crm.sentiment import model
+
+    assert rules.SENTIMENTS == model.CLASSES
