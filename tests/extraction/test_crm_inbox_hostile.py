@@ -237,6 +237,21 @@ def test_a_fault_of_the_warehouse_leaves_the_file_for_the_next_run(connect, drop
     assert [r.origin for r in land_drop_folder(connect, drop)] == ["orders.csv"]
 
 
+def test_a_processed_folder_that_is_a_link_fails_the_task_without_retries(
+    db, drop, secret, monkeypatch
+):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from social_crm.orchestration import extraction
+
+    (drop / "processed").symlink_to(secret.parent)
+    monkeypatch.setenv("WAREHOUSE_URL", db.libpq())
+    monkeypatch.setenv("CRM_DROP_DIR", str(drop))
+    with pytest.raises(AirflowFailException, match="processed must be a folder of its own"):
+        extraction.run_crm_task()
+    assert (drop / "customers.csv").is_file() and os.listdir(secret.parent) == ["passwd"]
+
+
 @pytest.fixture
 def db(scratch_database):
     with psycopg.connect(scratch_database.libpq()) as conn:
