@@ -112,7 +112,7 @@ def _whole(env: Mapping[str, str], name: str, default: int, unit: str) -> int:
     value = _text(env, name)
     if value is None:
         return default
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise SettingError(f"{name} must be a whole number of {unit} >= 1 (got {value!r})")
     return int(value)
 

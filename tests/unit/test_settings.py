@@ -144,3 +144,9 @@ def test_the_task_logs_erasure_scrubs_are_where_airflow_writes_them(env, expecte
 )
 def test_the_dbt_target_erasure_scrubs_is_where_dbt_writes_it(env, expected):
     assert settings.load(env).dbt_target_dir == Path(expected)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "\uff11"])
+def test_a_whole_number_setting_in_other_digits_is_refused_naming_it(value):
+    with pytest.raises(SettingError, match="SOCIAL_CRM_CLV_REFIT_DAYS must be a whole number"):
+        settings.load({"SOCIAL_CRM_CLV_REFIT_DAYS": value})
