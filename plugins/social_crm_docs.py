@@ -35,12 +35,13 @@ def docs_file(section: str, path: str) -> Path | None:
     root = docs_roots().get(section)
     if root is None:
         return None
-    try:  # a NUL byte, a name too long for the system: no such page, not a server error
+    # a NUL byte, a name too long for the system, a link loop: no such page, not a server error
+    try:
         root = root.resolve()
         found = (root / path).resolve()
         if not found.is_relative_to(root) or not found.is_file():
             return None
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):
         return None
     return found
 

@@ -122,3 +122,9 @@ def test_a_nul_byte_in_the_path_is_not_found(logged_in):
 def test_no_path_makes_the_docs_server_fail(logged_in, path):
     answer = logged_in.get("/data-docs/" + quote(path, safe=""))
     assert answer.status_code in (200, 404)
+
+
+def test_a_link_loop_in_a_docs_folder_is_not_found(logged_in, tmp_path):
+    (tmp_path / "data_docs" / "a").symlink_to("b")  # a -> b -> a
+    (tmp_path / "data_docs" / "b").symlink_to("a")
+    assert logged_in.get("/data-docs/a/index.html").status_code == 404
