@@ -257,3 +257,41 @@ def db(scratch_database):
     with psycopg.connect(scratch_database.libpq()) as conn:
         migrations.apply(conn)
     return scratch_database
+
+
+def _customer_export(count: int) -> str:
+    header = "customer_id,email,marketing_opt_in,profiling_opt_out\n"
+    return header + "".join(f"C{n},c{n}@example.com,true,false\n" for n in range(count))
+
+
+@pytest.fixture
+def three_full_exports(db, connect, tmp_path):
+    """An inbox after three nights of full customer exports of 1,000 rows, each gated."""
+    folder = tmp_path / "nightly"
+    folder.mkdir()
+    for night in (1, 2, 3):
+        (folder / f"customers_2026-12-0{night}.csv").write_text(_customer_export(1000))
+        land_drop_folder(connect, folder)
+        gate.require_valid_raw(db)
+    return folder
+
+
+def test_a_full_export_far_smaller_than_the_last_ones_does_not_block_the_nightly(
+    db, connect, three_full_exports
+):
+    (three_full_exports / "customers_2026-12-04.csv").write_text(_customer_export(50))
+    land_drop_folder(connect, three_full_exports)
+    gate.require_valid_raw(db)  # the nightly's first step after the loads
+
+
+def test_a_full_export_outside_the_gates_band_is_rejected_with_the_band(
+    connect, three_full_exports
+):
+    (three_full_exports / "customers_2026-12-04.csv").write_text(_customer_export(50))
+    [result] = land_drop_folder(connect, three_full_exports)
+    reason = (three_full_exports / "rejected" / "customers_2026-12-04.csv.reason.txt").read_text()
+    assert (result.status, "median of 1,000" in reason, "0.2x median" in reason) == (
+        "failed",
+        True,
+        True,
+    )

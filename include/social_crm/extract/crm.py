@@ -40,7 +40,7 @@ from social_crm.load.landing import (
     RawRecord,
     mark_abandoned_batches,
 )
-from social_crm.quality import rules
+from social_crm.quality import raw_suites, rules
 
 log = logging.getLogger(__name__)
 
@@ -489,6 +489,11 @@ def _land_one(
                 except Exception as exc:  # noqa: BLE001 - a fault reading one file rejects it
                     raise RejectedFile(_fault(exc)) from exc
                 if spec.snapshot:
+                    problem = raw_suites.volume_problem(
+                        conn, SOURCE, spec.entity, batch.result.records_in
+                    )
+                    if problem:
+                        raise RejectedFile(f"a full {spec.entity} export of {problem}")
                     _delete_missing(conn, batch, spec, seen, origin)
                 batch.set_watermark(cursor_value=origin)
     except WAREHOUSE_ERRORS:

@@ -42,6 +42,17 @@ MIN_HISTORY = 3
 LOWER_FACTOR, LOWER_SLACK = 0.2, 100
 UPPER_FACTOR, UPPER_SLACK = 10, 1000
 
+BAND = f"{LOWER_FACTOR}x median - {LOWER_SLACK} to {UPPER_FACTOR}x median + {UPPER_SLACK} records"
+
+
+def _outside_band(records: str, median: str) -> str:
+    """The SQL condition of a batch size outside the band of its history's median."""
+    return (
+        f"({records} < {LOWER_FACTOR} * {median} - {LOWER_SLACK}"
+        f" or {records} > {UPPER_FACTOR} * {median} + {UPPER_SLACK})"
+    )
+
+
 _SNAPSHOTS = ", ".join(f"('{source}', '{entity}')" for source, entity in SNAPSHOT_ENTITIES)
 VOLUME_OUTSIDE_BAND = f"""
 with ranked as (
@@ -67,11 +78,40 @@ inner join history as h on n.source = h.source and n.entity = h.entity
 where
     n.recency = 1
     and h.batches >= {MIN_HISTORY}
-    and (
-        n.records_in < {LOWER_FACTOR} * h.median_records - {LOWER_SLACK}
-        or n.records_in > {UPPER_FACTOR} * h.median_records + {UPPER_SLACK}
-    )
+    and {_outside_band("n.records_in", "h.median_records")}
 """  # noqa: S608 - built from the constants above
+# the same band for a batch about to commit: its history is the newest committed batches
+_BATCH_OUTSIDE_BAND = f"""
+with history as (
+    select records_in from meta.load_batches
+    where status = 'committed' and source = %(source)s and entity = %(entity)s
+    order by started_at desc
+    limit {HISTORY}
+)
+
+select
+    percentile_cont(0.5) within group (order by records_in),
+    count(*) >= {MIN_HISTORY}
+    and {_outside_band("%(records)s", "percentile_cont(0.5) within group (order by records_in)")}
+from history
+"""  # noqa: S608 - built from the constants above
+
+
+def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: int) -> str | None:
+    """Why a batch of `records` records of a snapshot entity would fail the gate's volume
+    band, or None (a load rejects such a batch instead of landing what blocks the nightly)."""
+    if (source, entity) not in SNAPSHOT_ENTITIES:
+        return None
+    median, outside = conn.execute(
+        _BATCH_OUTSIDE_BAND, {"source": source, "entity": entity, "records": records}
+    ).fetchone()
+    if not outside:
+        return None
+    return (
+        f"{records:,} records where the last {HISTORY} full exports had a median of"
+        f" {median:,.0f}: outside the band the raw quality gate accepts ({BAND}); taken for a"
+        " partial or wrong export, nothing landed"
+    )
 
 
 def raw_suites(gx) -> dict[tuple[str, str], list]:  # noqa: ANN001 - the great_expectations module
@@ -96,8 +136,7 @@ def raw_suites(gx) -> dict[tuple[str, str], list]:  # noqa: ANN001 - the great_e
         e.UnexpectedRowsExpectation(
             description=(
                 "each snapshot entity's newest batch is within the band of its recent batches"
-                f" ({LOWER_FACTOR}x median - {LOWER_SLACK} to"
-                f" {UPPER_FACTOR}x median + {UPPER_SLACK} records)"
+                f" ({BAND})"
             ),
             unexpected_rows_query=VOLUME_OUTSIDE_BAND,
         ),
