@@ -31,15 +31,22 @@ def test_tasks_reach_the_execution_api_on_this_machine_whatever_the_ui_listens_o
     assert url == "http://127.0.0.1:8081/execution/"
 
 
-# a stand-in for the `airflow` command: each component starts a worker of its own (as the
-# scheduler starts its executor's workers) and records both process ids
+# a stand-in for the `airflow` command: each component starts a task (as the scheduler starts
+# its executor's workers, and Airflow's task supervisor a task runner in a process group of its
+# own, and Cosmos dbt in a session of its own) and records both process ids
 STAND_IN = """#!/bin/sh
-sleep 300 &
+$TASK &
 echo $! >> "$PIDS"
 echo $$ >> "$PIDS"
+sleep 0.5  # the task has started
 echo "$1 started"
 exec sleep 300
 """
+TASKS = {
+    "same group": "sleep 300",
+    "own group": '$PYTHON -c \'import os; os.setpgid(0, 0); os.execvp("sleep", ["sleep", "300"])\'',
+    "own session": "setsid sleep 300",
+}
 RUNNER = (
     "import sys; from social_crm_dev import local_airflow;"
     " local_airflow.run(sys.argv[1], '127.0.0.1', 1)"
@@ -54,18 +61,22 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.parametrize("task", sorted(TASKS))
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
-def test_a_stop_signal_ends_every_component_and_what_it_started(tmp_path, stop):
+def test_a_stop_signal_ends_every_component_and_what_it_started(tmp_path, stop, task):
     cli = tmp_path / "airflow"
-    cli.write_text(STAND_IN)
+    cli.write_text(STAND_IN.replace("$TASK", TASKS[task]))
     cli.chmod(0o755)
     pids = tmp_path / "pids"
-    env = {**os.environ, "PIDS": str(pids)}
+    env = {**os.environ, "PIDS": str(pids), "PYTHON": sys.executable}
     runner = subprocess.Popen(
         [sys.executable, "-c", RUNNER, str(cli)], env=env, stdout=subprocess.PIPE, text=True
     )
     started = [runner.stdout.readline() for _ in range(4)]  # every component has started
     runner.send_signal(stop)
     runner.wait(timeout=60)
-    left = [int(pid) for pid in pids.read_text().split() if _alive(int(pid))]
-    assert (len(started), len(pids.read_text().split()), left) == (4, 8, [])
+    recorded = [int(pid) for pid in pids.read_text().split()]
+    left = [pid for pid in recorded if _alive(pid)]
+    for pid in left:  # what the stop left behind, ended here
+        os.kill(pid, signal.SIGKILL)
+    assert (len(started), len(recorded), left) == (4, 8, [])

@@ -8,6 +8,7 @@ SIGHUP stops them all, with every process each of them started (its whole proces
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -91,30 +92,56 @@ def _print_lines(name: str, process: subprocess.Popen) -> None:
 
 
 def _stop(processes) -> None:  # noqa: ANN001 - Popen objects
-    """SIGTERM to each component's process group (the component and every process it
-    started: the scheduler's workers, task processes), SIGKILL to what is left of a group
-    after STOP_WAIT_S."""
-    groups = [process.pid for process in processes]  # each leads its own session and group
-    for group in groups:
+    """SIGTERM to each component's process group and to every group its processes started
+    (Airflow's task supervisor puts each task runner in a group of its own; dbt may run in a
+    session of its own), SIGKILL to whatever of them is left after STOP_WAIT_S."""
+    import psutil
+
+    tree = _processes_below([process.pid for process in processes])
+    for group in {_group_of(pid) for pid in tree} - {None}:
         _signal_group(group, signal.SIGTERM)
     deadline = time.monotonic() + STOP_WAIT_S
-    for process in processes:
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-    while any(_signal_group(group, 0) for group in groups) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        alive = [pid for pid in tree if _running(pid)]
+        if not alive:
+            break
+        tree |= _processes_below(alive)  # what a process started while stopping
         time.sleep(0.2)
-    for group in groups:
-        _signal_group(group, signal.SIGKILL)
+    for pid in tree:
+        if _running(pid):
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(pid).kill()
     for process in processes:
         process.wait()
 
 
-def _signal_group(group: int, signum: int) -> bool:
-    """Send `signum` to a process group; False when no process is left in it."""
+def _processes_below(pids: list[int]) -> set[int]:
+    """`pids` and every process they started that is still running."""
+    import psutil
+
+    found = set(pids)
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            found |= {child.pid for child in psutil.Process(pid).children(recursive=True)}
+    return found
+
+
+def _running(pid: int) -> bool:
+    import psutil
+
     try:
-        os.killpg(group, signum)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    return True
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
+
+
+def _signal_group(group: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signum)
