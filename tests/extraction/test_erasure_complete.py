@@ -41,6 +41,17 @@ def _most_answered_known_customer(truth) -> str:
     return answered.most_common(1)[0][0]
 
 
+def _other_record(truth, customer: str) -> dict:
+    """A customer record the test takes for the erased person's second record (another
+    email): the first customer who neither opted out nor asked to be erased."""
+    erasures = {e["customer_id"] for e in truth.rows("erasures.csv")}
+    return next(
+        c
+        for c in _rows(truth.folder / "crm" / "customers.csv")
+        if c["customer_id"] not in erasures | {customer} and c["profiling_opt_out"] == "false"
+    )
+
+
 @pytest.fixture(scope="module")
 def erased(warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
@@ -51,8 +62,11 @@ def erased(warehouse_url, tmp_path_factory):
         drop = truth.folder / "crm_drop"
         shutil.copytree(truth.folder / "crm", drop)
         requested = (world_now(sim) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # the request also names another email of theirs: the CRM's record of it is theirs
+        other = _other_record(truth, customer)
         with open(drop / "erasure_requests_today.csv", "w", encoding="utf-8") as handle:
-            handle.write(f"customer_id,requested_at\n{customer},{requested}\n")
+            handle.write("customer_id,requested_at,identifiers\n")
+            handle.write(f"{customer},{requested},{other['email'].upper()}\n")
         land_drop_folder(pipeline.connect, drop)
         patch.setenv("WAREHOUSE_URL", db.libpq())
         patch.setenv("CRM_DROP_DIR", str(drop))
@@ -134,6 +148,20 @@ def test_no_file_of_the_drop_folder_names_the_erased_customer(erased):
         p.name for p in files if "erasure_requests" not in p.name and customer in p.read_text()
     ]
     assert customer_rows == []
+
+
+def test_the_customer_record_an_erasure_request_names_by_email_is_erased_too(erased):
+    pipeline, truth, customer, _ = erased
+    other = _other_record(truth, customer)["customer_id"]
+    left = pipeline.rows(
+        "select 'raw.crm_customers' from raw.crm_customers where natural_key = %s"
+        " union all select 'raw.crm_orders' from raw.crm_orders where scope_key = %s"
+        " union all select 'marts_build.people' from marts_build.people where customer_id = %s",
+        other,
+        other,
+        other,
+    )
+    assert left == []
 
 
 # --- later nights: what the APIs land again of an erased person, and what a pass reads ------
