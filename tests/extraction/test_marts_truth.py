@@ -363,12 +363,13 @@ def unlinked_excluded(built):
     nightly.run_all(as_of=world_now(pipeline.sim))
     with pipeline.connect() as conn:
         quality = privacy_quality.measure(conn, truth.folder)
+        published = privacy_quality.measure(conn, truth.folder, "marts")
     print("\n" + "\n".join(quality.lines()))
-    return quality, opting_out, erasing, hidden
+    return quality, opting_out, erasing, hidden, published
 
 
 def test_customers_with_unlinked_profiles_opt_out_and_ask_to_be_erased(unlinked_excluded):
-    _, opting_out, erasing, hidden = unlinked_excluded
+    _, opting_out, erasing, hidden, _ = unlinked_excluded
     assert opting_out and erasing and hidden
 
 
@@ -388,6 +389,12 @@ def test_no_detail_mart_row_is_of_an_excluded_customers_profile(unlinked_exclude
     """Opted out or erased: in aggregates only, whether their profile was linked or not."""
     consent, *_ = unlinked_excluded
     assert consent.mart_leaks.get(mart, []) == []
+
+
+def test_the_published_marts_hold_no_row_of_an_excluded_customers_profile(unlinked_excluded):
+    """What BI reads: publishing applies the marts' deletions (meta.mart_deletions)."""
+    *_, published = unlinked_excluded
+    assert published.mart_leaks == {}
 
 
 def test_no_raw_row_is_of_an_erased_customers_profile(unlinked_excluded):
