@@ -2,6 +2,7 @@
 2,000 customers), measured against its truth: the figure README's "Consent" quotes. Minutes
 of extraction and building: it runs when SOCIAL_CRM_DEMO_WORLD_TESTS=1 is set."""
 
+import csv
 import os
 
 import pytest
@@ -22,6 +23,7 @@ DEMO_WORLD = WorldConfig(seed=42, scale=1.0, days=90)
 
 @pytest.fixture(scope="module")
 def consent(warehouse_url, tmp_path_factory):
+    """The demo's world built once; (measure, the truth's profiles by key, its customers)."""
     from social_crm.orchestration import nightly
 
     with extracted_world(warehouse_url, tmp_path_factory, DEMO_WORLD) as (pipeline, truth, patch):
@@ -30,12 +32,31 @@ def consent(warehouse_url, tmp_path_factory):
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
         nightly.run_all(as_of=world_now(pipeline.sim))
         with pipeline.connect() as conn:
-            yield privacy_quality.measure(conn, truth.folder)
+            quality = privacy_quality.measure(conn, truth.folder)
+        profiles = {f"{p['platform']}:{p['profile_id']}": p for p in truth.rows("profiles.csv")}
+        with open(truth.folder / "crm" / "customers.csv", newline="", encoding="utf-8") as handle:
+            customers = {c["customer_id"]: c for c in csv.DictReader(handle)}
+        yield quality, profiles, customers
 
 
 def test_the_demo_world_hides_under_one_percent_of_other_peoples_profiles(consent, capsys):
+    quality, _, _ = consent
     with capsys.disabled():
-        print("\ndemo world: " + "; ".join(consent.lines()))
-        for mart, rows in consent.mart_leaks.items():
+        print("\ndemo world: " + "; ".join(quality.lines()))
+        for mart, rows in quality.mart_leaks.items():
             print(f"  left in {mart}: {len(rows)} rows")
-    assert consent.hidden_share < 0.01
+        for table, rows in quality.raw_leaks.items():
+            print(f"  left in {table}: {rows} rows")
+    assert quality.hidden_share < 0.01
+
+
+def test_only_profiles_showing_nothing_of_their_owners_name_are_left(consent):
+    """No model finds a profile that shows a first name or a pseudonym alone; every other
+    profile of an excluded customer is out of the marts (and, erased, of raw)."""
+    quality, profiles, customers = consent
+    reachable = {
+        key
+        for key in quality.leaked_profiles
+        if privacy_quality.shows_owner_name(profiles[key], customers[profiles[key]["customer_id"]])
+    }
+    assert reachable == set()

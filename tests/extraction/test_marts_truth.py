@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from social_crm_dev import identity_quality, influence_quality, privacy_quality
-from social_crm_dev.simulator.profile_names import ASCII
 from tests.extraction.conftest import world_now
 
 pytestmark = pytest.mark.integration
@@ -293,15 +292,6 @@ def test_influence_ranks_people_as_their_messages_reach(built):
 # ones above.
 
 
-def _shows_their_name(profile: dict, customer: dict) -> bool:
-    """Whether a profile shows something of its owner's name the model compares: the surname
-    in its display name, or its start in its X handle (not a first name or a pseudonym
-    alone)."""
-    surname = customer["last_name"].translate(ASCII).lower()
-    shown = profile["name"].translate(ASCII).lower()
-    return surname in shown or surname[:3] in (profile["handle"] or "").lower()
-
-
 @pytest.fixture(scope="module")
 def unlinked_excluded(built):
     """The customers with a profile the pipeline saw and did not link to them: those whose
@@ -331,7 +321,9 @@ def unlinked_excluded(built):
         ):
             unlinked.setdefault(customer, []).append(p)
     showing = sorted(
-        c for c, ps in unlinked.items() if all(_shows_their_name(p, customers[c]) for p in ps)
+        c
+        for c, ps in unlinked.items()
+        if all(privacy_quality.shows_owner_name(p, customers[c]) for p in ps)
     )
     hidden = sorted(set(unlinked) - set(showing))
     opting_out, erasing = showing[0::2], showing[1::2]

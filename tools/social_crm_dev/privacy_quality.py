@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 
 from social_crm import catalog
+from social_crm_dev.simulator.profile_names import ASCII
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class PrivacyQuality:
     other_profiles_hidden: int  # other people's profiles left out of details or erased
     mart_leaks: dict[str, list[str]]  # mart -> rows naming an excluded person's profile
     raw_leaks: dict[str, int]  # raw table -> rows of an erased customer's profiles
+    leaked_profiles: frozenset[str]  # the excluded customers' profiles those rows are of
 
     @property
     def hidden_share(self) -> float:
@@ -47,6 +49,15 @@ class PrivacyQuality:
 def _csv(path: Path) -> list[dict]:
     with open(path, newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def shows_owner_name(profile: dict, customer: dict) -> bool:
+    """Whether a profile (a row of the truth's profiles.csv) shows something of its owner's
+    name that the identity model compares: the surname in its display name, or its start in
+    its X handle; not a first name or a pseudonym alone."""
+    surname = customer["last_name"].translate(ASCII).lower()
+    shown = profile["name"].translate(ASCII).lower()
+    return surname in shown or surname[:3] in (profile["handle"] or "").lower()
 
 
 def excluded_customers(world_dir: Path) -> tuple[set[str], set[str]]:
@@ -123,9 +134,11 @@ def measure(
     others = {key for key in seen if key not in theirs}
 
     leaks: dict[str, list[str]] = {}
+    leaked: set[str] = set()
     for mart, query in _MART_PROFILES.items():
         rows = conn.execute(query.format(m=marts_schema)).fetchall()
         found = sorted({row for row, key in rows if key in theirs})
+        leaked |= {key for _, key in rows if key in theirs}
         if found:
             leaks[mart] = found
     for mart, column in _MART_CUSTOMERS.items():
@@ -139,12 +152,14 @@ def measure(
     raw_leaks: dict[str, int] = {}
     for table in catalog.RAW_TABLES:
         for column in table.profile_columns:
-            n = conn.execute(
-                f"select count(*) from {table.relation} where {column} = any(%s)",  # noqa: S608
+            found = conn.execute(
+                f"select {column}, count(*) from {table.relation}"  # noqa: S608
+                f" where {column} = any(%s) group by 1",
                 (sorted(erased_ids),),
-            ).fetchone()[0]
-            if n:
+            ).fetchall()
+            for profile_id, n in found:
                 raw_leaks[table.relation] = raw_leaks.get(table.relation, 0) + n
+                leaked |= {key for key in owner if key.split(":")[1] == profile_id}
     return PrivacyQuality(
         excluded_customers=len(excluded),
         excluded_profiles_seen=len(seen & theirs),
@@ -152,4 +167,5 @@ def measure(
         other_profiles_hidden=len(others & hidden),
         mart_leaks=leaks,
         raw_leaks=raw_leaks,
+        leaked_profiles=frozenset(leaked),
     )
