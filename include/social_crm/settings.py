@@ -35,6 +35,12 @@ class Settings:
     data_docs_dir: Path  # SOCIAL_CRM_DATA_DOCS_DIR: where Great Expectations writes Data Docs
     dbt_docs_dir: Path  # SOCIAL_CRM_DBT_DOCS_DIR: where `dbt docs generate` writes the docs site
     crm_drop_dir: Path  # CRM_DROP_DIR: the folder the CRM exports are dropped in
+    # where the pipeline's runs write files that erasure scrubs: Airflow's task logs
+    # (AIRFLOW__LOGGING__BASE_LOG_FOLDER, else $AIRFLOW_HOME/logs), dbt's target and log folders
+    # (DBT_TARGET_PATH, DBT_LOG_PATH, relative to the dbt project as dbt reads them)
+    airflow_logs_dir: Path
+    dbt_target_dir: Path
+    dbt_log_dir: Path
     warehouse_url: str | None = field(repr=False)  # WAREHOUSE_URL (may hold a password)
     alert_webhook: str | None = field(repr=False)  # SOCIAL_CRM_ALERT_WEBHOOK (may hold a key)
     bi_reader_user: str | None  # BI_READER_USER: the BI login, with BI_READER_PASSWORD
@@ -106,7 +112,7 @@ def _whole(env: Mapping[str, str], name: str, default: int, unit: str) -> int:
     value = _text(env, name)
     if value is None:
         return default
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise SettingError(f"{name} must be a whole number of {unit} >= 1 (got {value!r})")
     return int(value)
 
@@ -141,13 +147,21 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         url = _http_url(env, f"{prefix}_URL")
         if url is not None:
             api_env[connection_id] = (url, _text(env, f"{prefix}_TOKEN") or "")
+    dbt_project = _path(env, "DBT_PROJECT_DIR", home / "dbt_project")
     return Settings(
         home=home,
         local_dir=local,
-        dbt_project_dir=_path(env, "DBT_PROJECT_DIR", home / "dbt_project"),
+        dbt_project_dir=dbt_project,
         data_docs_dir=_path(env, "SOCIAL_CRM_DATA_DOCS_DIR", local / "docs" / "data_docs"),
         dbt_docs_dir=_path(env, "SOCIAL_CRM_DBT_DOCS_DIR", local / "docs" / "dbt"),
         crm_drop_dir=_path(env, "CRM_DROP_DIR", local / "crm_drop"),
+        airflow_logs_dir=_path(
+            env,
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER",
+            _path(env, "AIRFLOW_HOME", local / "airflow") / "logs",
+        ),
+        dbt_target_dir=dbt_project / (_text(env, "DBT_TARGET_PATH") or "target"),
+        dbt_log_dir=dbt_project / (_text(env, "DBT_LOG_PATH") or "logs"),
         warehouse_url=warehouse_url,
         alert_webhook=_http_url(env, "SOCIAL_CRM_ALERT_WEBHOOK"),
         bi_reader_user=bi_user,

@@ -136,3 +136,26 @@ def test_a_redirect_is_not_followed_so_the_token_stays_home():
     assert elsewhere == []
     api.shutdown()
     target.shutdown()
+
+
+@pytest.mark.parametrize("header", ["retry-after", "x-rate-limit-reset"])
+def test_a_wait_header_in_other_digits_is_not_a_number(header):
+    calls = []
+
+    def answer(handler):
+        calls.append(handler.path)
+        if len(calls) == 1:
+            return 429, {"title": "Too Many Requests"}, {header: "\u00b2"}  # '²', latin-1
+        return 200, {"data": []}, {}
+
+    server = serve(answer)
+    slept = []
+    client = ApiClient(
+        "x_api",
+        f"http://127.0.0.1:{server.server_address[1]}",
+        "tok-abcdef",
+        retry=RetryPolicy(rate_limit_wait=1.0),
+        sleep=slept.append,
+    )
+    assert (client.get_json("2/x"), slept) == ({"data": []}, [1.0])
+    server.shutdown()

@@ -120,3 +120,33 @@ def test_the_cli_fails_at_start_naming_a_bad_setting():
     result = _in_a_clean_environment(code, METABASE_URL="metabase:3000")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: METABASE_URL must be an http(s):// URL"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"AIRFLOW__LOGGING__BASE_LOG_FOLDER": "/srv/logs", "AIRFLOW_HOME": "/a"}, "/srv/logs"),
+        ({"AIRFLOW_HOME": "/opt/airflow"}, "/opt/airflow/logs"),
+        ({"SOCIAL_CRM_LOCAL_DIR": "/l"}, "/l/airflow/logs"),
+    ],
+)
+def test_the_task_logs_erasure_scrubs_are_where_airflow_writes_them(env, expected):
+    assert settings.load(env).airflow_logs_dir == Path(expected)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"DBT_PROJECT_DIR": "/p"}, "/p/target"),
+        ({"DBT_PROJECT_DIR": "/p", "DBT_TARGET_PATH": "t"}, "/p/t"),
+        ({"DBT_PROJECT_DIR": "/p", "DBT_TARGET_PATH": "/x/t"}, "/x/t"),
+    ],
+)
+def test_the_dbt_target_erasure_scrubs_is_where_dbt_writes_it(env, expected):
+    assert settings.load(env).dbt_target_dir == Path(expected)
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661\u0662", "\uff11"])
+def test_a_whole_number_setting_in_other_digits_is_refused_naming_it(value):
+    with pytest.raises(SettingError, match="SOCIAL_CRM_CLV_REFIT_DAYS must be a whole number"):
+        settings.load({"SOCIAL_CRM_CLV_REFIT_DAYS": value})

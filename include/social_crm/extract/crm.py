@@ -6,46 +6,50 @@ Each file is its own unit: read (UTF-8, with or without BOM, else Windows-1252, 
 delimiter sniffed and its header checked against its type, then landed as one batch, or
 rejected whole with one reason. Landed files move to `processed/`, rejected ones to `rejected/`
 with a `.reason.txt` beside them, so nothing is read twice and nothing is lost. Within a file
-every row is validated on its own (formats, dates between 1900 and tomorrow, amounts, the
-customers and products it names): a bad row goes to raw_quarantine with the file, line and
-reason, and the rest lands. The last row of a record wins within a file, the later file (by
-name) across files. Customers and products are full exports: a record a newer export leaves out
-was deleted in the CRM and lands as a tombstone; the other types are deltas.
+every row is validated on its own, by the rules the quality gates check (quality/rules.py:
+formats, dates between 1900 and now, ASCII numbers, amounts, the customers and products it
+names): a bad row goes to raw_quarantine with the file, line and reason, and the rest lands.
+The last row of a record wins within a file, the later file (by name) across files. Customers
+and products are full exports: a record a newer export leaves out was deleted in the CRM and
+lands as a tombstone; the other types are deltas.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import fnmatch
 import io
 import json
 import logging
-import re
+import os
+import stat
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
-from social_crm.extract.records import GRAPH_ID, X_ID
-from social_crm.load.landing import BatchResult, LandingBatch, RawRecord, mark_abandoned_batches
+import psycopg
+
+from social_crm.load.landing import (
+    BatchBusy,
+    BatchResult,
+    LandingBatch,
+    RawRecord,
+    mark_abandoned_batches,
+)
 from social_crm.privacy.named import identifiers
+from social_crm.quality import rules
 
 log = logging.getLogger(__name__)
 
 SOURCE = "crm"
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")  # X's handle rules: letters, digits, _, <= 15
-ACCOUNT_IDS = {"facebook": GRAPH_ID, "x": X_ID}
+ACCOUNT_IDS = {"facebook": rules.GRAPH_ID, "x": rules.X_ID}
 ACCOUNT_SOURCES = ("social_login", "loyalty_signup", "service_conversation", "manual")
-DECISIONS = ("accept", "reject")
-SENTIMENTS = ("negative", "neutral", "positive")
 INTENTS = ("idea", "discount", "complaint", "product_question", "praise", "other")
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-FUTURE_TOLERANCE = timedelta(days=1)  # clocks and time zones of the exporting system
-MAX_AMOUNT = Decimal(1_000_000)  # an order or price at or above this is a typo or a test row
-_MESSAGE_ID = re.compile(r"^[0-9A-Za-z_:-]{1,100}$")  # a Graph object id or an X post id
 
 
 class InvalidRow(ValueError):
@@ -61,75 +65,65 @@ def _text(row: dict, name: str, required: bool = True) -> str | None:
 
 def _one_of(row: dict, name: str, allowed, required: bool = True) -> str | None:  # noqa: ANN001
     """The field, lower-cased, when it is one of `allowed` (None when optional and empty)."""
-    value = (_text(row, name, required) or "").lower()
+    value = _text(row, name, required) or ""
     if not value and not required:
         return None
-    if value not in allowed:
+    if not value.isascii() or value.lower() not in allowed:
         raise InvalidRow(f"{name} {value[:30]!r} is not one of {', '.join(allowed)}")
-    return value
+    return value.lower()
 
 
 def _int(row: dict, name: str) -> int | None:
     value = _text(row, name, required=False)
     if value is None:
         return None
-    if not value.lstrip("-").isdigit():
-        raise InvalidRow(f"{name} {value[:20]!r} is not a whole number")
-    return int(value)
+    try:
+        return rules.whole_number(value)
+    except ValueError as exc:
+        raise InvalidRow(f"{name} {value[:20]!r} {exc}") from None
 
 
 def _bool(row: dict, name: str) -> bool:
-    value = (_text(row, name) or "").lower()
-    if value not in _BOOL:
+    value = _text(row, name) or ""
+    if value.lower() not in _BOOL:
         raise InvalidRow(f"{name} {value[:20]!r} is not true/false")
-    return _BOOL[value]
+    return _BOOL[value.lower()]
 
 
 def _time(row: dict, name: str) -> datetime:
-    """An ISO-8601 time with its zone, between 1900 and a day from now (what the raw gate
-    accepts: a CRM export does not know the future)."""
+    """An ISO-8601 time with its zone, between 1900 and now (the raw gate's rule,
+    rules.moment_problem: a CRM export does not know the future)."""
     value = _text(row, name) or ""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not value.isascii():
+            raise ValueError(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidRow(f"{name} {value[:30]!r} is not an ISO-8601 timestamp") from None
-    if moment.tzinfo is None:
-        raise InvalidRow(f"{name} {value[:30]!r} has no time zone")
-    if moment < EARLIEST:
-        raise InvalidRow(f"{name} {value[:30]!r} is before 1900")
-    if moment > datetime.now(UTC) + FUTURE_TOLERANCE:
-        raise InvalidRow(f"{name} {value[:30]!r} is in the future")
+    problem = rules.moment_problem(moment)
+    if problem is not None:
+        raise InvalidRow(f"{name} {value[:30]!r} {problem}")
     return moment
 
 
 def _money(row: dict, name: str, required: bool = True) -> Decimal | None:
-    """An amount of money: a plain decimal number, 0 or more, at most 2 decimals and below
-    MAX_AMOUNT (what the marts' tests accept: a refund is not a negative order)."""
+    """An amount of money (rules.amount: what the staging models' casts and tests accept)."""
     value = _text(row, name, required)
     if value is None:
         return None
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise InvalidRow(f"{name} {value[:20]!r} is not a number") from None
-    if not amount.is_finite():
-        raise InvalidRow(f"{name} {value[:20]!r} is not a finite number")
-    if amount < 0:
-        raise InvalidRow(f"{name} {value[:20]!r} is negative")
-    if amount >= MAX_AMOUNT:
-        raise InvalidRow(f"{name} {value[:20]!r} is not below {MAX_AMOUNT:,}")
-    if amount.as_tuple().exponent < -2:
-        raise InvalidRow(f"{name} {value[:20]!r} has more than 2 decimals")
-    return amount.quantize(Decimal("0.01")) if "e" in value.lower() else amount
+        return rules.amount(value)
+    except ValueError as exc:
+        raise InvalidRow(f"{name} {value[:20]!r} {exc}") from None
 
 
 def customer_record(row: dict) -> RawRecord:
     customer_id = _text(row, "customer_id")
     email = _text(row, "email")
-    if not _EMAIL.match(email or ""):
+    if not rules.EMAIL.match(email or ""):
         raise InvalidRow(f"email {email[:40]!r} is not an address")
     birth_year = _int(row, "birth_year")
-    if birth_year is not None and not 1900 <= birth_year <= 2030:
+    if birth_year is not None and not rules.BIRTH_YEARS[0] <= birth_year <= rules.BIRTH_YEARS[1]:
         raise InvalidRow(f"birth_year {birth_year} is out of range")
     payload = {
         "customer_id": customer_id,
@@ -200,7 +194,7 @@ def social_account_record(row: dict) -> RawRecord:
         handle = handle.removeprefix("@")
         if platform != "x":
             raise InvalidRow("a handle is only read for x; facebook needs account_id")
-        if not _X_HANDLE.match(handle):
+        if not rules.X_HANDLE.match(handle):
             raise InvalidRow(f"handle {handle[:30]!r} is not an X handle")
     if account_id is None and handle is None:
         raise InvalidRow("neither account_id nor handle")
@@ -228,7 +222,7 @@ def identity_decision_record(row: dict) -> RawRecord:
     account_id = _text(row, "account_id") or ""
     if not ACCOUNT_IDS[platform].match(account_id):
         raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
-    decision = _one_of(row, "decision", DECISIONS)
+    decision = _one_of(row, "decision", rules.DECISIONS)
     decided_at = _time(row, "decided_at")
     payload = {
         "customer_id": customer_id,
@@ -250,9 +244,9 @@ def sentiment_override_record(row: dict) -> RawRecord:
     """A CRM agent's correction of a message's sentiment (and, when given, its intent). The
     newest correction of a message wins over the scorer."""
     message_id = _text(row, "message_id") or ""
-    if not _MESSAGE_ID.match(message_id):
+    if not rules.MESSAGE_ID.match(message_id):
         raise InvalidRow(f"message_id {message_id[:30]!r} is not a Facebook or X message id")
-    sentiment = _one_of(row, "sentiment", SENTIMENTS)
+    sentiment = _one_of(row, "sentiment", rules.SENTIMENTS)
     intent = _one_of(row, "intent", INTENTS, required=False)
     decided_at = _time(row, "decided_at")
     payload = {
@@ -340,17 +334,55 @@ FILES = (
 )
 PROCESSED = "processed"
 REJECTED = "rejected"
+REASON_SUFFIX = ".reason.txt"  # beside a rejected file: why
+NAME_MAX = 255  # bytes in a file name (Linux, macOS)
 FIELD_LIMIT = 10_000  # characters in one field; a longer one quarantines its row
 READ_FIELD_LIMIT = 256 * 1024 * 1024  # what the reader takes in before the check above
 QUARANTINED_TEXT = 2_000  # characters of a field kept in quarantine
 DELIMITERS = ",;\t|"
+# characters the delimiter is sniffed from: csv.Sniffer is quadratic in its sample (a 64 KB
+# line of `",` took it 28 s; 4 KB, 0.1 s)
+SNIFF_CHARS = 4_096
 # a full export that would delete more than this share of the live records is taken for a
 # partial one: its rows land, nothing is deleted (and the log says why)
 SNAPSHOT_DELETE_SHARE = 0.2
+# faults of the warehouse, not of a file: the load fails (a retry lands the files later), and
+# the files stay in the inbox
+WAREHOUSE_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError, BatchBusy)
 
 
 class RejectedFile(ValueError):
     """A file that cannot be read as its type's export at all: it lands nothing."""
+
+
+class DropFolderError(RuntimeError):
+    """The drop folder itself is not usable (not a file's fault): nothing is read."""
+
+
+def shown(name: str) -> str:
+    """A file name as logs, reasons, quarantine and meta tables write it: printable characters
+    as they are; a backslash and every other character escaped (`\\n`, `\\x1b`, `\\u202e`,
+    `\\udcff` for a byte that is not UTF-8), so a name cannot forge a log line."""
+    return "".join(ch if ch.isprintable() and ch != "\\" else _escaped(ch) for ch in name)
+
+
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str
+    regular: bool  # a regular file (not a symbolic link, FIFO, socket or device)
+    link: bool
 
 
 def land_drop_folder(
@@ -361,73 +393,165 @@ def land_drop_folder(
     """Land every export file in `folder`, each file on its own (its own batch), by type in
     FILES order, then by name (date your exports' names: customers_2026-12-01.csv, so the
     newer export lands later and wins). A landed file moves to `processed/`, a rejected one to
-    `rejected/` with `<name>.reason.txt` beside it; a file of no known type is rejected too.
-    Returns a result per file."""
+    `rejected/` with `<name>.reason.txt` beside it; a file of no known type is rejected too,
+    and so are symbolic links, FIFOs and devices, unread: only the regular files of the folder
+    are read. Subfolders are left alone. Any fault of a file rejects that file, and the rest
+    land; a fault of the warehouse raises (the files stay for the next run). Returns a result
+    per file."""
     if not folder.is_dir():
         raise FileNotFoundError(
             f"CRM drop folder {folder} does not exist; set CRM_DROP_DIR or create it"
         )
+    for where in (PROCESSED, REJECTED):
+        place = folder / where
+        if place.is_symlink() or (place.exists() and not place.is_dir()):
+            raise DropFolderError(
+                f"CRM drop folder {folder}: {where} must be a folder of its own (it is a link"
+                " or a file); move it away"
+            )
     with conn_factory() as conn:  # the janitor, as every extraction task starts
         conn.autocommit = True
         mark_abandoned_batches(conn)
-    files = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.name)
-    by_type: dict[str, list[Path]] = {spec.entity: [] for spec in FILES}
+    by_type: dict[str, list[str]] = {spec.entity: [] for spec in FILES}
     results = []
-    for path in files:
-        if path.name.startswith("."):
+    for entry in _entries(folder):
+        if entry.name.startswith("."):
             continue  # a file still being written by a tool that names it hidden
-        spec = _type_of(path)
-        if spec is None:
-            results.append(_reject_unknown(folder, path))
+        spec = _type_of(entry.name)
+        if not entry.regular:
+            results.append(_reject_unread(folder, entry, spec))
+        elif spec is None:
+            results.append(_reject_unknown(folder, entry.name))
         else:
-            by_type[spec.entity].append(path)
+            by_type[spec.entity].append(entry.name)
     for spec in FILES:
         if not by_type[spec.entity]:
-            log.info("crm: no %s files in %s", spec.pattern, folder)
-        for path in by_type[spec.entity]:
-            results.append(_land_one(conn_factory, folder, path, spec, interval))
+            log.info("crm: no %s files in %s", spec.pattern, shown(str(folder)))
+        for name in by_type[spec.entity]:
+            results.append(_land_one(conn_factory, folder, name, spec, interval))
     return results
 
 
-def _type_of(path: Path) -> CrmFile | None:
-    name = path.name.lower()
-    return next((spec for spec in FILES if fnmatch.fnmatchcase(name, spec.pattern)), None)
+def _entries(folder: Path) -> list[_Entry]:
+    """The folder's entries but its subfolders, by name; links are not followed."""
+    entries = []
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            if entry.is_dir(follow_symlinks=False):
+                continue
+            link = entry.is_symlink()
+            regular = not link and entry.is_file(follow_symlinks=False)
+            entries.append(_Entry(entry.name, regular, link))
+    return sorted(entries, key=lambda entry: entry.name)
 
 
-def _reject_unknown(folder: Path, path: Path) -> BatchResult:
+def _type_of(name: str) -> CrmFile | None:
+    lowered = name.lower()
+    return next((spec for spec in FILES if fnmatch.fnmatchcase(lowered, spec.pattern)), None)
+
+
+def _reject(folder: Path, name: str, entity: str, reason: str) -> BatchResult:
+    """Move a file to rejected/ with its reason beside it (a fault moving it is logged: the
+    file stays, and the next run rejects it again)."""
+    log.error("crm: rejected %s", reason)
+    try:
+        _move(folder, name, REJECTED, reason)
+    except OSError as exc:
+        log.error("crm: %s could not be moved to %s/: %s", shown(name), REJECTED, exc.strerror)
+    return BatchResult("", SOURCE, entity, status="failed", origin=shown(name), error=reason)
+
+
+def _reject_unknown(folder: Path, name: str) -> BatchResult:
     known = ", ".join(spec.pattern for spec in FILES)
-    reason = f"{path.name}: not a CRM export this pipeline reads (file names: {known})"
-    _move(folder, path, REJECTED, reason)
-    log.error("crm: %s", reason)
-    return BatchResult("", SOURCE, "unknown", status="failed", origin=path.name, error=reason)
+    reason = f"{shown(name)}: not a CRM export this pipeline reads (file names: {known})"
+    return _reject(folder, name, "unknown", reason)
+
+
+def _reject_unread(folder: Path, entry: _Entry, spec: CrmFile | None) -> BatchResult:
+    what = "a symbolic link" if entry.link else "not a regular file (a FIFO, socket or device)"
+    reason = f"{shown(entry.name)}: {what}; only the drop folder's regular files are read"
+    return _reject(folder, entry.name, spec.entity if spec else "unknown", reason)
 
 
 def _land_one(
     conn_factory,  # noqa: ANN001
     folder: Path,
-    path: Path,
+    name: str,
     spec: CrmFile,
     interval: tuple[datetime | None, datetime | None],
 ) -> BatchResult:
     batch = None
+    origin = shown(name)
     try:
+        data = _read(folder, name)
         with conn_factory() as conn:
             known = _known_references(conn, spec)
             with LandingBatch(conn, SOURCE, spec.entity, interval=interval) as batch:
-                batch.result.origin = path.name
-                seen = _land_file(batch, path, spec, known)
+                batch.result.origin = origin
+                try:
+                    seen = _land_file(batch, data, origin, spec, known)
+                except (*WAREHOUSE_ERRORS, RejectedFile):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a fault reading one file rejects it
+                    raise RejectedFile(_fault(exc)) from exc
                 if spec.snapshot:
-                    _delete_missing(conn, batch, spec, seen, path)
-                batch.set_watermark(cursor_value=path.name)
-    except (RejectedFile, UnicodeError, csv.Error, OSError) as exc:
-        reason = f"{path.name}: {exc}"
-        log.error("crm: rejected %s", reason)
-        _move(folder, path, REJECTED, reason)
-        result = batch.result if batch is not None else BatchResult("", SOURCE, spec.entity)
-        result.status, result.origin, result.error = "failed", path.name, reason
+                    _delete_missing(conn, batch, spec, seen, origin)
+                batch.set_watermark(cursor_value=origin)
+    except WAREHOUSE_ERRORS:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a file does, the rest of the inbox lands
+        reason = f"{origin}: {exc if isinstance(exc, RejectedFile) else _fault(exc)}"
+        result = _reject(folder, name, spec.entity, reason)
+        if batch is not None:
+            batch.result.status, batch.result.origin, batch.result.error = "failed", origin, reason
+            return batch.result
         return result
-    _move(folder, path, PROCESSED)
+    try:
+        _move(folder, name, PROCESSED)
+    except OSError as exc:
+        log.error(
+            "crm: %s landed but could not be moved to %s/ (%s); landing it again adds nothing",
+            origin,
+            PROCESSED,
+            exc.strerror,
+        )
     return batch.result
+
+
+def _fault(exc: BaseException) -> str:
+    """An unexpected error as a reason: its type and where it was raised, never its message
+    (which may quote the file)."""
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"the loader failed on it ({type(exc).__name__}{where}); nothing of it landed"
+
+
+def _read(folder: Path, name: str) -> bytes:
+    """The bytes of the regular file `name` directly in `folder`, never through a link: opened
+    without following one (O_NOFOLLOW, relative to the folder), without waiting on a FIFO put
+    in its place (O_NONBLOCK), checked a regular file once open and resolved inside the
+    folder."""
+    directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            fd = os.open(name, flags, dir_fd=directory)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise RejectedFile(
+                    "a symbolic link; only the drop folder's regular files are read"
+                ) from None
+            raise
+    finally:
+        os.close(directory)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise RejectedFile("not a regular file; only the drop folder's regular files are read")
+        if Path(os.path.realpath(folder / name)).parent != Path(os.path.realpath(folder)):
+            raise RejectedFile("resolves outside the drop folder; not read")
+        return handle.read()
 
 
 def _known_references(conn, spec: CrmFile) -> dict[str, set[str]]:  # noqa: ANN001
@@ -450,21 +574,22 @@ def _alive_keys(conn, table: str) -> set[str]:  # noqa: ANN001
 
 
 def _land_file(
-    batch: LandingBatch, path: Path, spec: CrmFile, known: dict[str, set[str]]
+    batch: LandingBatch, data: bytes, origin: str, spec: CrmFile, known: dict[str, set[str]]
 ) -> set[str]:
-    """Land the rows of one file; returns the keys it names (quarantined rows included: a
-    full export's bad row is not a deletion)."""
-    text, encoding = _decode(path)
+    """Land the rows of one file (its bytes; `origin` its name as written); returns the keys
+    it names (quarantined rows included: a full export's bad row is not a deletion)."""
+    text, encoding = _decode(data)
     if encoding != "utf-8":
-        log.warning("crm %s: not UTF-8; read as %s", path.name, encoding)
-    dialect = _dialect(text, path)
+        log.warning("crm %s: not UTF-8; read as %s", origin, encoding)
+    dialect = _dialect(text, origin)
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    header = [name.strip().lower() for name in _header(reader)]
     missing = [column for column in spec.columns if column not in header]
     if missing:
+        # the header is not quoted: a file that is not an export may hold anything
         raise RejectedFile(
-            f"the header lacks {', '.join(missing)} for a {spec.entity} export"
-            f" (found: {', '.join(header)[:300] or 'no header'})"
+            f"the header lacks {', '.join(missing)} for a {spec.entity} export (it has"
+            f" {len(header)} column(s); a {spec.entity} export has {', '.join(spec.columns)})"
         )
     reader.fieldnames = header
     seen: set[str] = set()
@@ -479,9 +604,19 @@ def _land_file(
                 continue
             except InvalidRow as exc:
                 reason = str(exc)
-        batch.quarantine(_quarantine_text(path, line, row), f"{path.name}:{line}: {reason}")
-    log.info("crm %s: %s read (%d records)", spec.entity, path.name, batch.result.records_in)
+            except Exception as exc:  # noqa: BLE001 - named with its line, the file rejected
+                raise RejectedFile(f"line {line}: {_fault(exc)}") from exc
+        batch.quarantine(_quarantine_text(origin, line, row), f"{origin}:{line}: {reason}")
+    log.info("crm %s: %s read (%d records)", spec.entity, origin, batch.result.records_in)
     return seen
+
+
+def _header(reader: csv.DictReader) -> list[str]:
+    csv.field_size_limit(READ_FIELD_LIMIT)
+    try:
+        return list(reader.fieldnames or [])
+    except csv.Error as exc:
+        raise RejectedFile(f"line {reader.line_num}: not CSV ({exc})") from None
 
 
 def _rows(reader: csv.DictReader) -> Iterator[dict]:
@@ -499,7 +634,7 @@ def _row_problem(row: dict, spec: CrmFile, known: dict[str, set[str]]) -> str | 
         return "wrong number of columns"
     for name, value in row.items():
         if len(value) > FIELD_LIMIT:
-            return f"{name} is {len(value):,} characters (at most {FIELD_LIMIT:,})"
+            return f"{name[:100]} is {len(value):,} characters (at most {FIELD_LIMIT:,})"
     for column, ids in known.items():
         value = (row.get(column) or "").strip()
         if value and value not in ids:
@@ -508,18 +643,25 @@ def _row_problem(row: dict, spec: CrmFile, known: dict[str, set[str]]) -> str | 
     return None
 
 
-def _quarantine_text(path: Path, line: int, row: dict) -> str:
+def _quarantine_text(origin: str, line: int, row: dict) -> str:
     cut = {
         str(name)[:100]: (value if not isinstance(value, str) else value[:QUARANTINED_TEXT])
         for name, value in row.items()
     }
-    return json.dumps({"file": path.name, "line": line, "row": cut}, ensure_ascii=False)
+    return json.dumps({"file": origin, "line": line, "row": cut}, ensure_ascii=False)
 
 
-def _decode(path: Path) -> tuple[str, str]:
+def read_text(path: Path) -> tuple[str, str, type[csv.Dialect] | csv.Dialect]:
+    """A CRM export's text, encoding and dialect, as the inbox reads them (erasure reads the
+    files it landed the same way, never through a link); RejectedFile when it is no text CSV
+    or not a regular file."""
+    text, encoding = _decode(_read(path.parent, path.name))
+    return text, encoding, _dialect(text, shown(path.name))
+
+
+def _decode(data: bytes) -> tuple[str, str]:
     """The file's text: UTF-8 (with or without a BOM), else Windows-1252 (what spreadsheet
     exports on Windows write), else Latin-1 (which reads any byte)."""
-    data = path.read_bytes()
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
@@ -529,11 +671,11 @@ def _decode(path: Path) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
-def _dialect(text: str, path: Path) -> type[csv.Dialect] | csv.Dialect:
+def _dialect(text: str, origin: str) -> type[csv.Dialect] | csv.Dialect:
     """The file's delimiter, sniffed from its first lines (comma when they do not tell)."""
     if "\x00" in text:
         raise RejectedFile("has NUL bytes: not a text CSV file")
-    sample = "\n".join(text[:65_536].splitlines()[:20])
+    sample = "\n".join(text[:SNIFF_CHARS].splitlines()[:20])
     if not sample.strip():
         raise RejectedFile("is empty")
     try:
@@ -541,7 +683,7 @@ def _dialect(text: str, path: Path) -> type[csv.Dialect] | csv.Dialect:
     except csv.Error:
         return csv.excel
     if sniffed.delimiter != ",":
-        log.info("crm %s: delimiter %r", path.name, sniffed.delimiter)
+        log.info("crm %s: delimiter %r", origin, sniffed.delimiter)
     sniffed.doublequote = True  # the sniffer guesses this from few lines; exports double
     return sniffed
 
@@ -551,18 +693,26 @@ def _delete_missing(
     batch: LandingBatch,
     spec: CrmFile,
     seen: set[str],
-    path: Path,
+    origin: str,
 ) -> None:
     """A full export: the records alive in raw that it does not name were deleted in the CRM
     (unless so many would go that the file looks partial)."""
     alive = _alive_keys(conn, f"crm_{spec.entity}")
     gone = alive - seen
+    if gone and not seen:
+        log.warning(
+            "crm %s: a full %s export without a single record; taken for a failed export,"
+            " nothing deleted",
+            origin,
+            spec.entity,
+        )
+        return
     if gone and len(gone) > max(10, SNAPSHOT_DELETE_SHARE * len(alive)):
         log.warning(
             "crm %s: a full %s export without %d of the %d live records; taken for a partial"
             " export, nothing deleted (split deletions over several exports, or delete in"
             " raw by hand)",
-            path.name,
+            origin,
             spec.entity,
             len(gone),
             len(alive),
@@ -571,16 +721,33 @@ def _delete_missing(
     batch.confirmed_gone(gone)
 
 
-def _move(folder: Path, path: Path, where: str, reason: str | None = None) -> None:
-    """Move a handled file out of the inbox (never over another: a name taken gets a
-    suffix); a rejected file gets its reason beside it."""
+def _move(folder: Path, name: str, where: str, reason: str | None = None) -> None:
+    """Move a handled file (or link, or FIFO: never followed) out of the inbox, never over
+    another (a name taken gets a suffix; a name too long for the reason file beside it is
+    cut); a rejected file gets its reason beside it, a new file (never through a link)."""
     target_dir = folder / where
     target_dir.mkdir(exist_ok=True)
-    target = target_dir / path.name
-    n = 1
-    while target.exists():
-        target = target_dir / f"{path.stem}.{n}{path.suffix}"
-        n += 1
-    path.replace(target)
+    target = _free_name(target_dir, name)
+    os.rename(folder / name, target_dir / target)
     if reason is not None:
-        target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(target_dir / (target + REASON_SUFFIX), flags, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(reason + "\n")
+
+
+def _free_name(target_dir: Path, name: str) -> str:
+    """A name for `name` in `target_dir` that neither it nor its reason file takes yet, short
+    enough for the reason file's name (NAME_MAX bytes)."""
+    stem, suffix = os.path.splitext(name)
+    if len(os.fsencode(suffix)) > 16:
+        stem, suffix = name, ""
+    room = NAME_MAX - len(REASON_SUFFIX) - len(os.fsencode(suffix)) - 8  # 8: a `.<n>` suffix
+    if len(os.fsencode(stem)) > room:
+        stem = os.fsdecode(os.fsencode(stem)[:room])
+    candidate, n = stem + suffix, 1
+    while os.path.lexists(target_dir / candidate) or os.path.lexists(
+        target_dir / (candidate + REASON_SUFFIX)
+    ):
+        candidate, n = f"{stem}.{n}{suffix}", n + 1
+    return candidate

@@ -308,9 +308,9 @@ class ApiClient:
             return None
         retry_after = response.headers.get("retry-after")
         reset = response.headers.get("x-rate-limit-reset")
-        if retry_after and retry_after.isdigit():
+        if retry_after and retry_after.isascii() and retry_after.isdigit():
             wait = float(retry_after)
-        elif reset and reset.isdigit():
+        elif reset and reset.isascii() and reset.isdigit():
             wait = max(0.0, int(reset) - time.time()) + 0.5
         elif regain:
             wait = regain

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 from social_crm.load.landing import LandingBatch, RawRecord
+from social_crm.quality.rules import GRAPH_ID, X_ID
 
 
 class InvalidRecord(ValueError):
     """An item that cannot be landed; the message is the reason kept in quarantine."""
-
-
-# Ids as the platforms mint them: Graph node ids are digits, with `_` between the parts of a
-# post or comment id (page_post, post_comment); X ids are 64-bit snowflakes (at most 19 digits).
-# An id is used in request paths, so anything else is refused before it can become a URL.
-GRAPH_ID = re.compile(r"^[0-9]{1,40}(_[0-9]{1,40}){0,2}$")
-X_ID = re.compile(r"^[0-9]{1,19}$")
 
 
 def require_id(item: Any, *, numeric: bool = False) -> str:

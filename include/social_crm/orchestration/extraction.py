@@ -16,7 +16,7 @@ from pathlib import Path
 
 from social_crm import settings, warehouse
 from social_crm.extract import brands, credentials
-from social_crm.extract.crm import land_drop_folder
+from social_crm.extract.crm import DropFolderError, land_drop_folder
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
 from social_crm.extract.http import (
     ApiAccessError,
@@ -109,7 +109,7 @@ def _fail_once_when_final() -> Iterator[None]:
     """Errors a retry cannot fix fail the task at once (AirflowFailException: no retries)."""
     try:
         yield
-    except (*FINAL_ERRORS, FilesRejected) as exc:
+    except (*FINAL_ERRORS, FilesRejected, DropFolderError) as exc:
         try:
             from airflow.sdk.exceptions import AirflowFailException
         except ImportError:  # pragma: no cover - outside Airflow, the error itself

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +27,7 @@ from uuid import UUID
 import psycopg
 
 from social_crm import catalog, settings, warehouse
+from social_crm.privacy import traces
 from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
@@ -99,12 +99,18 @@ MERGED_TABLES = {
 MESSAGE_AUTHORS = {
     table: SOCIAL_TABLES[table][0] for table in ("raw.facebook_comments", "raw.x_tweets")
 }
-# quarantined rows naming a token as a whole field
+# quarantined rows naming a token as a whole field, in any case (a row naming a customer id
+# lower-cased names no known customer: it is quarantined)
 _QUARANTINE_NAMING = (
-    "raw_text ~ any(array("
+    "raw_text ~* any(array("
     "  select '(^|[^0-9A-Za-z_.@-])' || regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])',"
     "    '\\\\\\1', 'g') || '($|[^0-9A-Za-z_.@-])' from erased_tokens))"
 )
+
+
+# texts kept for what they say of a run, that may quote a file naming a person (a rejected
+# file's first line): the column, and when the row was written
+ERROR_TEXTS = {"meta.load_batches": ("error", "coalesce(finished_at, started_at)")}
 
 
 def coverage() -> str:
@@ -121,6 +127,7 @@ def coverage() -> str:
         MERGED_TABLES,
         MESSAGE_AUTHORS,
         _QUARANTINE_NAMING,
+        ERROR_TEXTS,
     )
     return hashlib.sha256(repr(covered).encode()).hexdigest()[:16]
 
@@ -222,6 +229,8 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         for table, profile in IDENTITY_TABLES.items():
             if relation_oid(conn, table):
                 _count(deleted, table, _delete_profiles(conn, table, (profile,)))
+        # the model's names that only the records just deleted carried
+        deleted[traces.MODEL] = traces.scrub_identity_model(conn)
         _log(conn, new, sum(deleted.values()))
         file_tokens = {
             row[0]
@@ -231,8 +240,8 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         }
     # the export files last, once the warehouse side is committed (a file cannot roll back;
     # a run that fails here purges them at the next, by the customer ids still requested)
-    folder = drop_dir if drop_dir is not None else settings.load().crm_drop_dir
-    deleted["drop folder rows"] = erase_from_files(folder, file_tokens)
+    found = traces.folders(settings.load(), drop_dir)
+    deleted["file records and lines"] = traces.erase_from_folders(found, file_tokens)
     total = sum(deleted.values())
     log.info(
         "erasure: %d customer(s) read whole, the others%s; %d raw and merged rows deleted (%s)",
@@ -296,6 +305,24 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
                 table,
                 _delete_profiles(conn, table, columns, scope.merged, params),
             )
+    _scrub_error_texts(conn, scope, deleted)
+
+
+def _scrub_error_texts(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
+    """Replace the error texts naming an erased person (ERROR_TEXTS) with ERASED_TEXT."""
+    for table, (column, written) in ERROR_TEXTS.items():
+        naming = _QUARANTINE_NAMING.replace("raw_text ~* any(", f"{column} ~* any(")
+        where = scope._sets(naming)
+        if scope.since is not None:
+            where = f"{written} >= %(since)s and (({where}) is true)"
+        _count(
+            deleted,
+            f"{table} ({column} scrubbed)",
+            conn.execute(
+                f"update {table} set {column} = %(erased)s where {where}",  # noqa: S608
+                {**(scope.params or {}), "erased": traces.ERASED_TEXT},
+            ).rowcount,
+        )
 
 
 def _count(deleted: dict[str, int], table: str, rows: int) -> None:
@@ -483,40 +510,9 @@ def _add_what_their_requests_name(conn: psycopg.Connection) -> None:
 
 def erase_from_files(folder: Path, tokens: set[str]) -> int:
     """Remove from every file under the CRM drop folder (not yet landed, `processed/`,
-    `rejected/`) each row naming one of `tokens` as a whole field; the header stays. A file
-    is rewritten in its own encoding, through a temporary file, only when a row goes.
-    Returns the rows removed."""
-    if not tokens or not folder.is_dir():
-        return 0
-    alternatives = "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
-    naming = re.compile(rf"(^|[,;\t|\"']){'(?:' + alternatives + ')'}($|[,;\t|\"'\r\n])", re.I)
-    removed = 0
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        encoding = "utf-8"
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "cp1252" if _decodes(data, "cp1252") else "latin-1"
-            text = data.decode(encoding)
-        lines = text.splitlines(keepends=True)
-        kept = lines[:1] + [line for line in lines[1:] if not naming.search(line)]
-        if len(kept) == len(lines):
-            continue
-        removed += len(lines) - len(kept)
-        temporary = path.with_name(f".{path.name}.erasing")
-        temporary.write_bytes("".join(kept).encode(encoding))
-        temporary.replace(path)
-        log.info("erasure: %d row(s) removed from %s", len(lines) - len(kept), path.name)
-    return removed
-
-
-def _decodes(data: bytes, encoding: str) -> bool:
-    try:
-        data.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+    `rejected/`) each record naming one of `tokens` (traces.py); returns the records and lines
+    removed."""
+    return traces.erase_from_folders({traces.DROP_FOLDER: folder}, tokens)
 
 
 def _delete_profiles(

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-_X_HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")  # X's handle rules: letters, digits, _, <= 15
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DIGITS = re.compile(r"^[0-9]{1,40}$")
+from social_crm.quality.rules import EMAIL, X_HANDLE
+
+_DIGITS = re.compile(r"\A[0-9]{1,40}\Z")  # a Facebook or X account id
 _X_HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"}
 _FACEBOOK_HOSTS = {"facebook.com", "m.facebook.com", "fb.com", "web.facebook.com"}
 # paths of x.com that are not a user's handle
@@ -46,15 +46,15 @@ def identifiers(text: str | None) -> tuple[dict[str, list[str]], list[str]]:
 
 def _read(token: str) -> tuple[str, str]:
     """(kind, value) of one token; for an unreadable one ("unread_identifiers", the reason)."""
-    if token.startswith("@") and _X_HANDLE.match(token[1:]):
+    if token.startswith("@") and X_HANDLE.match(token[1:]):
         return "x_handles", token[1:].lower()
     if "://" in token or token.lower().split("/")[0].removeprefix("www.") in (
         _X_HOSTS | _FACEBOOK_HOSTS
     ):
         return _url(token if "://" in token else f"https://{token}")
-    if _EMAIL.match(token):
+    if EMAIL.match(token):
         return "emails", token.lower()
-    if _X_HANDLE.match(token) and not _DIGITS.match(token):
+    if X_HANDLE.match(token) and not _DIGITS.match(token):
         return "x_handles", token.lower()
     return "unread_identifiers", (
         f"{token[:60]!r} is not an X handle, a Facebook or X profile URL or an email"
@@ -72,7 +72,7 @@ def _url(token: str) -> tuple[str, str]:
         user_id = query.get("user_id", [""])[0]
         if path == ["intent", "user"] and _DIGITS.match(user_id):
             return "x_ids", user_id
-        if path and path[0].lower() not in _X_RESERVED and _X_HANDLE.match(path[0]):
+        if path and path[0].lower() not in _X_RESERVED and X_HANDLE.match(path[0]):
             return "x_handles", path[0].lower()
     elif host in _FACEBOOK_HOSTS:
         profile_id = query.get("id", [""])[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import psycopg
 
 from social_crm import catalog
+from social_crm.quality import rules
 
 RAW_COLUMNS = [
     "ingest_seq",
@@ -24,8 +25,11 @@ RAW_COLUMNS = [
     "batch_id",
     "source_api_version",
 ]
-# clocks of the APIs and of this machine may differ a little
-CLOCK_SKEW = "interval '1 hour'"
+# rows with a moment in the future (rules.CLOCK_SKEW: the loads quarantine such a value)
+IN_FUTURE = (
+    "select natural_key, event_at, extracted_at, batch_id from {batch}"  # noqa: S608
+    f" where {rules.in_future_sql('event_at')} or {rules.in_future_sql('extracted_at')}"
+)
 
 # The volume band: the newest committed batch of a (source, entity) against the median of the
 # HISTORY batches before it, once there are at least MIN_HISTORY of them. Only for the entities
@@ -83,11 +87,7 @@ def raw_suites(gx) -> dict[tuple[str, str], list]:  # noqa: ANN001 - the great_e
             ],
             e.UnexpectedRowsExpectation(
                 description="no event or extraction time in the future",
-                unexpected_rows_query=(
-                    "select natural_key, event_at, extracted_at, batch_id from {batch}"  # noqa: S608
-                    f" where event_at > now() + {CLOCK_SKEW}"
-                    f" or extracted_at > now() + {CLOCK_SKEW}"
-                ),
+                unexpected_rows_query=IN_FUTURE,
             ),
         ]
     suites[("meta", "load_batches")] = [
