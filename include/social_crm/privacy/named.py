@@ -27,16 +27,16 @@ KINDS = ("facebook_ids", "x_ids", "x_handles", "emails", "unread_identifiers")
 
 def identifiers(text: str | None) -> tuple[dict[str, list[str]], list[str]]:
     """The accounts and emails `text` names, by kind (KINDS; handles and emails in lower
-    case, each once, in order), and a reason for each token none of them: such a token is
-    still kept, under `unread_identifiers`."""
+    case, each once, in order), and a reason for each token none of them, naming it by its
+    place, not its text: such a token is still kept, under `unread_identifiers`."""
     found: dict[str, list[str]] = {}
     problems: list[str] = []
-    for token in re.split(r"[\s,;]+", (text or "").strip()):
-        if not token:
-            continue
+    tokens = [t for t in re.split(r"[\s,;]+", (text or "").strip()) if t]
+    for position, token in enumerate(tokens, 1):
         kind, value = _read(token)
         if kind == "unread_identifiers":
-            problems.append(value)
+            # the reason names the token by its place: a log keeps no identifier of the person
+            problems.append(f"identifier {position} of {len(tokens)}: {value}")
             value = token
         values = found.setdefault(kind, [])
         if value not in values:
@@ -56,9 +56,7 @@ def _read(token: str) -> tuple[str, str]:
         return "emails", token.lower()
     if X_HANDLE.match(token) and not _DIGITS.match(token):
         return "x_handles", token.lower()
-    return "unread_identifiers", (
-        f"{token[:60]!r} is not an X handle, a Facebook or X profile URL or an email"
-    )
+    return "unread_identifiers", ("not an X handle, a Facebook or X profile URL or an email")
 
 
 def _url(token: str) -> tuple[str, str]:
@@ -83,7 +81,7 @@ def _url(token: str) -> tuple[str, str]:
         if len(path) == 3 and path[0] == "people" and _DIGITS.match(path[2]):
             return "facebook_ids", path[2]
         return "unread_identifiers", (
-            f"{token[:60]!r}: a Facebook profile URL is read by its numeric id"
+            "a Facebook profile URL is read by its numeric id"
             " (profile.php?id=..., /people/<name>/<id>); the Graph API gives no user names"
         )
-    return "unread_identifiers", f"{token[:60]!r} is not a Facebook or X profile URL"
+    return "unread_identifiers", "not a Facebook or X profile URL"
