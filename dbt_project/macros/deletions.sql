@@ -80,3 +80,23 @@
     delete from {{ this }}
     where {{ column }} = any(array(select x.customer_id from {{ excluded }} as x))
 {%- endmacro %}
+
+{#- Second pre-hook of the detail marts merged from `source` (int_engagements_unified,
+    int_messages_answered): the rows of profiles excluded from details since the mart's last
+    merge leave (a profile newly scored for, named by or linked to a customer who opted out
+    or asked to be erased: int_excluded_profiles; a prospect has no customer id for
+    delete_excluded_customers to find). Such a profile's merged_at moved with its exclusion;
+    the merge then leaves its rows out. -#}
+{% macro delete_rows_of_newly_excluded_profiles(source) -%}
+    {% if is_incremental() %}
+        delete from {{ this }}
+        where {{ config.get('unique_key') }} = any(array(
+            select s.{{ config.get('unique_key') }} from {{ source }} as s
+            inner join {{ ref('int_people_profiles') }} as p
+                on s.profile_id = p.profile_id and s.platform = p.platform
+            where p.is_excluded_from_details and p.merged_at > {{ max_merged_at() }}
+        ))
+    {% else %}
+        select 1
+    {% endif %}
+{%- endmacro %}

@@ -262,11 +262,11 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
 
 
 @contextmanager
-def extracted_world(warehouse_url, tmp_path_factory) -> Iterator:  # noqa: ANN001
-    """The test world served by the simulator, every API entity extracted into a new
-    database: (pipeline, truth, patch), `patch` a MonkeyPatch undone at the end."""
+def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD) -> Iterator:  # noqa: ANN001
+    """The test world (or `world`) served by the simulator, every API entity extracted into a
+    new database: (pipeline, truth, patch), `patch` a MonkeyPatch undone at the end."""
     with (
-        SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
+        SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
         pytest.MonkeyPatch.context() as patch,
     ):

@@ -84,6 +84,17 @@ def _generated_customers(truth) -> list[str]:
     return chosen
 
 
+def _other_record(truth, customers: list[str]) -> dict:
+    """A customer record the test takes for the first erased person's second record (another
+    email): the first customer who neither opted out nor asked to be erased."""
+    erasures = {e["customer_id"] for e in truth.rows("erasures.csv")}
+    return next(
+        c
+        for c in _rows(truth.folder / "crm" / "customers.csv")
+        if c["customer_id"] not in erasures | set(customers) and c["profiling_opt_out"] == "false"
+    )
+
+
 def _write_exports_naming(drop, customers: list[dict]) -> None:
     """Exports naming the customers as hostile files do: orders with padded or lower-cased
     ids (Windows-1252, semicolons), orders with a note over two lines naming them (UTF-8 with
@@ -130,9 +141,12 @@ def erased(warehouse_url, tmp_path_factory):
         drop = truth.folder / "crm_drop"
         shutil.copytree(truth.folder / "crm", drop)
         requested = (world_now(sim) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        # the first request also names another email of theirs: the CRM's record of it is theirs
+        other = _other_record(truth, customers)
         with open(drop / "erasure_requests_today.csv", "w", encoding="utf-8") as handle:
-            handle.write("customer_id,requested_at\n")
-            handle.writelines(f"{c},{requested}\n" for c in customers)
+            handle.write("customer_id,requested_at,identifiers\n")
+            handle.write(f"{customers[0]},{requested},{other['email'].upper()}\n")
+            handle.writelines(f"{c},{requested},\n" for c in customers[1:])
         _write_exports_naming(drop, [rows[c] for c in customers])
         # the task log a worker writes (Airflow's logs folder), through the landing and the run
         task_log = local / "airflow" / "logs" / "dag_id=social_crm_nightly" / "attempt=1.log"
@@ -193,6 +207,20 @@ def _identifiers(pipeline, truth, customer) -> set[str]:
 
 def _patterns(identifiers) -> list[str]:
     return [rf"(^|{BOUNDARY}){re.escape(i)}($|{BOUNDARY})" for i in sorted(identifiers)]
+
+
+def test_the_customer_record_an_erasure_request_names_by_email_is_erased_too(erased):
+    pipeline, truth, customers, _, _ = erased
+    other = _other_record(truth, customers)["customer_id"]
+    left = pipeline.rows(
+        "select 'raw.crm_customers' from raw.crm_customers where natural_key = %s"
+        " union all select 'raw.crm_orders' from raw.crm_orders where scope_key = %s"
+        " union all select 'marts_build.people' from marts_build.people where customer_id = %s",
+        other,
+        other,
+        other,
+    )
+    assert left == []
 
 
 def test_the_erasure_log_names_the_profiles_erased_with_the_customer(erased):

@@ -31,6 +31,7 @@ from social_crm_dev import (
     identity_quality,
     influence_quality,
     local_warehouse,
+    privacy_quality,
 )
 from social_crm_dev import settings as dev_settings
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
@@ -431,8 +432,12 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
             for line in identity_quality.measure(conn, folder, "marts").lines():
                 print(f"    {line}")
             rho, profiles = influence_quality.spearman(conn, folder)
+            consent = privacy_quality.measure(conn, folder, "marts")
         step("influence against the simulator's truth")
         print(f"    Spearman {rho:.3f} over {profiles:,} profiles with >= 5 interactions received")
+        step("consent and erasure against the simulator's truth")
+        for line in consent.lines():
+            print(f"    {line}")
         print_where_to_look()
     print(
         f"demo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.0f}s;"

@@ -35,8 +35,9 @@ links as (
 
 excluded as (
 
-    -- the consent rule, kept in one model: opted out of profiling or asked to be erased
-    select distinct customer_id from {{ ref('int_excluded_customers') }}
+    -- the consent rule, kept in one model: the profiles that may be a customer's who opted
+    -- out of profiling or asked to be erased, linked or not
+    select distinct profile_key from {{ ref('int_excluded_profiles') }}
 
 ),
 
@@ -53,10 +54,10 @@ current_people as (
         round(l.match_confidence::numeric, 2)::float as match_confidence,
         coalesce(l.customer_id, 'prospect:' || p.profile_key) as person_id,
         -- never null: "not null" would drop every prospect from the detail marts
-        (x.customer_id is not null) as is_excluded_from_details
+        (x.profile_key is not null) as is_excluded_from_details
     from profiles as p
     left join links as l on p.profile_key = l.profile_key
-    left join excluded as x on l.customer_id = x.customer_id
+    left join excluded as x on p.profile_key = x.profile_key
 
 )
 

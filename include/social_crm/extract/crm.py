@@ -40,6 +40,7 @@ from social_crm.load.landing import (
     RawRecord,
     mark_abandoned_batches,
 )
+from social_crm.privacy.named import identifiers
 from social_crm.quality import raw_suites, rules
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,12 @@ def erasure_record(row: dict) -> RawRecord:
     customer_id = _text(row, "customer_id")
     requested_at = _time(row, "requested_at")
     payload = {"customer_id": customer_id, "requested_at": requested_at.isoformat()}
-    return RawRecord(customer_id, payload, event_at=requested_at)
+    # optional: the person's handles, profile URLs and emails (privacy/named.py); a token it
+    # cannot read is kept and logged, never a reason to hold the request back
+    named, unread = identifiers(_text(row, "identifiers", False))
+    for reason in unread:
+        log.warning("erasure request of %s: %s; kept as a token", customer_id, reason)
+    return RawRecord(customer_id, payload | named, event_at=requested_at)
 
 
 def product_record(row: dict) -> RawRecord:

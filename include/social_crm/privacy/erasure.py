@@ -52,6 +52,7 @@ IDENTITY_TABLES = {
     "intermediate.int_social_profiles": "profile_id",
     "intermediate.int_identity_known_accounts": "split_part(profile_key, ':', 2)",
     "intermediate.int_identity_links": "split_part(profile_key, ':', 2)",
+    "intermediate.int_excluded_profiles": "split_part(profile_key, ':', 2)",
     # the record linkage model's pairs and the records it compared (names, handles, emails):
     # the matching step scores only what changed, so these outlive a night
     "scoring.identity_match_pairs": "split_part(profile_key, ':', 2)",
@@ -338,6 +339,7 @@ def _people(conn: psycopg.Connection) -> datetime | None:
         " select distinct natural_key as customer_id, true as is_new"
         " from raw.crm_erasure_requests where not is_deleted"
     )
+    _add_customers_named_by_email(conn)
     conn.execute(
         "create temp table erased_profiles on commit drop as"
         " select l.customer_id, split_part(l.profile_key, ':', 2) as profile_id"
@@ -353,6 +355,7 @@ def _people(conn: psycopg.Connection) -> datetime | None:
         " union select l.customer_id, unnest(l.profile_ids) from meta.erasure_log l"
         " join erased_customers e using (customer_id)"
     )
+    _add_profiles_that_may_be_theirs(conn)
     previous = conn.execute(
         "select reads_from, coverage = %s,"
         " (select coalesce(max(pass_id), 0) from meta.erasure_passes where coverage <> %s)"
@@ -450,6 +453,7 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
         " union select profile_id, profile_id in (select profile_id from new_profiles)"
         "  from erased_profiles where profile_id is not null"
     )
+    _add_what_their_requests_name(conn)
     conn.execute(
         "create temp table new_handles on commit drop as"
         " select handle from erased_handles where is_new"
@@ -460,6 +464,48 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
     )
     warehouse.analyze(conn, "new_messages", "erased_messages", "erased_handles", "new_handles")
     warehouse.analyze(conn, "erased_tokens", "new_tokens")
+
+
+def _add_customers_named_by_email(conn: psycopg.Connection) -> None:
+    """The customers a request reaches through the emails it names (int_excluded_customers,
+    built before this runs): the person's other customer records."""
+    if relation_oid(conn, "intermediate.int_excluded_customers"):
+        conn.execute(
+            "insert into erased_customers select distinct x.customer_id, true"
+            " from intermediate.int_excluded_customers x where x.reason = 'erasure_request'"
+            " and x.customer_id not in (select customer_id from erased_customers)"
+        )
+
+
+def _add_profiles_that_may_be_theirs(conn: psycopg.Connection) -> None:
+    """The profiles that may be an erased customer's, linked or not (int_excluded_profiles:
+    the model's likely and doubtful pairs, every account the CRM knows or staff accepted for
+    them, the accounts their request names): erasure errs on their side."""
+    if relation_oid(conn, "intermediate.int_excluded_profiles"):
+        conn.execute(
+            "insert into erased_profiles select x.customer_id, split_part(x.profile_key, ':', 2)"
+            " from intermediate.int_excluded_profiles x join erased_customers e using (customer_id)"
+        )
+
+
+def _add_what_their_requests_name(conn: psycopg.Connection) -> None:
+    """The X handles, emails, account ids and unreadable tokens the erasure requests name
+    (privacy/named.py), into the sets of handles and tokens that name them (an account not
+    landed yet is in no profile set)."""
+    named = (
+        "select e.customer_id, e.is_new, jsonb_array_elements_text(r.payload -> '{}') as value"
+        " from raw.crm_erasure_requests r join erased_customers e on r.natural_key = e.customer_id"
+        " where not r.is_deleted"
+    )
+    conn.execute(
+        "insert into erased_handles select lower(value), is_new"  # noqa: S608
+        f" from ({named.format('x_handles')}) n"
+    )
+    for kind in ("emails", "facebook_ids", "x_ids", "unread_identifiers"):
+        conn.execute(
+            "insert into erased_tokens select lower(value), is_new"  # noqa: S608
+            f" from ({named.format(kind)}) n"
+        )
 
 
 def erase_from_files(folder: Path, tokens: set[str]) -> int:

@@ -10,8 +10,9 @@ STAGING_SELECT = (
     "int_interactions",
     "+int_message_texts",
 )
-# ... then, once the matching step scored the pairs, the identity links (erasure reads them) ...
-IDENTITY_SELECT = ("int_identity_links",)
+# ... then, once the matching step scored the pairs, the identity links and the profiles that
+# may be an excluded customer's (erasure reads them) ...
+IDENTITY_SELECT = ("int_identity_links", "int_excluded_customers", "int_excluded_profiles")
 # ... then, once erasures are applied and scores written, the intermediate models and marts not
 # built yet (erasure deletes the erased people's rows from the identity tables built before it)
 MARTS_SELECT = ("path:models/intermediate", "path:models/marts")

@@ -8,7 +8,10 @@
             {'columns': ['merged_at']},
             {'columns': ['person_id']},
         ],
-        pre_hook=["{{ delete_rows_deleted_upstream(message_staging_tables()) }}"],
+        pre_hook=[
+            "{{ delete_rows_deleted_upstream(message_staging_tables()) }}",
+            "{{ delete_rows_of_newly_excluded_profiles(ref('int_messages_answered')) }}"
+        ],
         post_hook=[
             "{{ log_deletions_for_publish() }}",
             "{{ delete_excluded_customers('person_id', ref('int_excluded_customers')) }}"
@@ -27,8 +30,9 @@
 -- int_message_response_times), its priority and whether the answer came within its SLA.
 -- Incremental: a run merges the messages int_messages_answered merged since its last run,
 -- those scored again (their priority may change) and those of people whose link or exclusion
--- changed; the pre-hook deletes messages deleted upstream, the post-hook the messages of
--- customers who opted out or asked to be erased.
+-- changed; the pre-hook deletes messages deleted upstream and those of profiles newly
+-- excluded from details, the post-hook the messages of customers who opted out or asked to be
+-- erased.
 with
 
 answered as (

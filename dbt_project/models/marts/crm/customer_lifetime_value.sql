@@ -28,7 +28,10 @@ community as (
         on i.platform || ':' || i.target_profile_id = answered.profile_key
     inner join {{ ref('int_people_profiles') }} as answering
         on i.platform || ':' || i.source_profile_id = answering.profile_key
-    where answering.person_id <> answered.person_id
+    where
+        answering.person_id <> answered.person_id
+        -- not through a profile left out of the details (it may be an excluded customer's)
+        and not answered.is_excluded_from_details
     group by answered.person_id
 
 ),

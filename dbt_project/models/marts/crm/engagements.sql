@@ -8,7 +8,10 @@
             {'columns': ['merged_at']},
             {'columns': ['customer_id']},
         ],
-        pre_hook=["{{ delete_rows_deleted_upstream(engagement_staging_tables()) }}"],
+        pre_hook=[
+            "{{ delete_rows_deleted_upstream(engagement_staging_tables()) }}",
+            "{{ delete_rows_of_newly_excluded_profiles(ref('int_engagements_unified')) }}"
+        ],
         post_hook=[
             "{{ log_deletions_for_publish() }}",
             "{{ delete_excluded_customers('customer_id', ref('int_excluded_customers')) }}"
@@ -24,7 +27,8 @@
 -- merges the engagements int_engagements_unified merged after its last run, those whose
 -- message was scored again and those of people whose link or exclusion changed; the pre-hook
 -- deletes engagements whose source record was deleted (meta.merge_deletions, no scan of the
--- whole table) and the post-hook the rows of customers who opted out or asked to be erased.
+-- whole table) and those of profiles newly excluded from details, the post-hook the rows of
+-- customers who opted out or asked to be erased.
 with
 
 engagements as (

@@ -3,7 +3,7 @@
 -- queue when its profile is linked, when staff decide on it (identity_decisions.csv in the CRM
 -- drop folder; the decision wins on the next run) or when the customer's account on that
 -- platform is linked otherwise. Customers who opted out of profiling or asked to be erased are
--- never shown.
+-- never shown, nor the profiles that may be theirs (int_excluded_profiles).
 with
 
 pairs as (
@@ -57,6 +57,11 @@ queued as (
         and not exists (
             select 1 from {{ ref('int_excluded_customers') }} as x
             where x.customer_id = m.customer_id
+        )
+        -- nor a profile that may be theirs (it is not shown at all)
+        and not exists (
+            select 1 from {{ ref('int_excluded_profiles') }} as x
+            where x.profile_key = m.profile_key
         )
 
 )

@@ -1,0 +1,226 @@
+-- The social profiles that may be an excluded customer's (opted out of profiling or asked to be
+-- erased), each with that customer: linking is probabilistic, so the exclusion errs on the side
+-- of the person and reaches
+-- 1. the profile linked to them (int_identity_links),
+-- 2. every account the CRM knows for them (customer_social_accounts, by id or X handle, even
+--    one it gives to two customers) and every pair CRM staff accepted,
+-- 3. every profile the record linkage model scores for them in the review band or above (var
+--    identity_review_probability), and every profile whose most probable customer they are
+--    from var privacy_exclusion_probability up (a tie counts: namesakes share a probability),
+--    unless CRM staff rejected the pair or the profile is settled as another customer's (a
+--    known account, an accepted pair). Below the review band a customer who is not the
+--    profile's likeliest is most often a namesake of its owner: on the demo world's pairs,
+--    every pair of an opted-out customer from 0.02 up reached the same of their profiles as
+--    the likeliest's alone, and 42 other people's profiles instead of 37 (of 4,275),
+-- 4. every account the erasure request names (ids, X handles, profile URLs).
+-- Detail marts leave these profiles out (int_people_profiles.is_excluded_from_details) and
+-- erasure deletes the data of those of erased customers. What it costs other people is
+-- measured against the simulator's truth (README, "Consent").
+with
+
+profiles as (
+
+    select * from {{ ref('int_social_profiles') }}
+
+),
+
+excluded as (
+
+    -- one row per customer: erasure wins over opt-out (what the data of theirs must undergo)
+    select
+        customer_id,
+        min(reason) as reason
+    from {{ ref('int_excluded_customers') }}
+    group by customer_id
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_crm__customer_social_accounts') }}
+
+),
+
+-- the newest decision on each pair
+decisions as (
+
+    select distinct on (profile_key, customer_id)
+        profile_key,
+        customer_id,
+        decision
+    from {{ ref('stg_crm__identity_decisions') }}
+    order by profile_key asc, customer_id asc, decided_at desc
+
+),
+
+-- profiles whose customer the CRM or its staff settled: the model's other pairs are not them
+settled as (
+
+    select profile_key from {{ ref('int_identity_links') }}
+    where match_method <> 'model'
+
+),
+
+-- the excluded customers' pairs the model scored, then their profiles' best probability (read
+-- for those profiles only, by the pairs' key)
+excluded_pairs as (
+
+    select m.* from {{ ref('stg_scoring__identity_match_pairs') }} as m
+    where
+        m.customer_id in (select x.customer_id from excluded as x)
+        and m.match_probability >= least(
+            {{ var('privacy_exclusion_probability') }}, {{ var('identity_review_probability') }}
+        )
+
+),
+
+best as (
+
+    select
+        b.profile_key,
+        max(b.match_probability) as best_probability
+    from {{ ref('stg_scoring__identity_match_pairs') }} as b
+    where b.profile_key in (select e.profile_key from excluded_pairs as e)
+    group by b.profile_key
+
+),
+
+pairs as (
+
+    select
+        e.*,
+        b.best_probability
+    from excluded_pairs as e
+    inner join best as b on e.profile_key = b.profile_key
+
+),
+
+requests as (
+
+    select * from {{ ref('stg_crm__erasure_requests') }}
+
+),
+
+-- the accounts each erasure request names, by id or by X handle
+named as (
+
+    select
+        customer_id,
+        'facebook' as platform,
+        unnest(named_facebook_ids) as profile_id,
+        null as handle
+    from requests
+
+    union all
+
+    select
+        customer_id,
+        'x' as platform,
+        unnest(named_x_ids) as profile_id,
+        null as handle
+    from requests
+
+    union all
+
+    select
+        customer_id,
+        'x' as platform,
+        null as profile_id,
+        unnest(named_x_handles) as handle
+    from requests
+
+),
+
+candidates as (
+
+    select
+        profile_key,
+        customer_id,
+        'link:' || match_method as basis
+    from {{ ref('int_identity_links') }}
+
+    union all
+
+    -- two equality joins, not one join on either condition (a join on an `or` cannot hash)
+    select
+        p.profile_key,
+        a.customer_id,
+        'known_account' as basis
+    from accounts as a
+    inner join profiles as p on a.platform = p.platform and a.account_id = p.profile_id
+
+    union all
+
+    select
+        p.profile_key,
+        a.customer_id,
+        'known_account' as basis
+    from accounts as a
+    inner join profiles as p on a.platform = p.platform and a.handle = lower(p.handle)
+    where a.account_id is null
+
+    union all
+
+    select
+        profile_key,
+        customer_id,
+        'review:accept' as basis
+    from decisions
+    where decision = 'accept'
+
+    union all
+
+    select
+        m.profile_key,
+        m.customer_id,
+        'model' as basis
+    from pairs as m
+    where
+        (
+            m.match_probability >= {{ var('identity_review_probability') }}
+            or (
+                m.match_probability >= {{ var('privacy_exclusion_probability') }}
+                and m.match_probability = m.best_probability
+            )
+        )
+        and not exists (
+            select 1 from settled as s
+            where s.profile_key = m.profile_key
+        )
+        and not exists (
+            select 1 from decisions as d
+            where
+                d.profile_key = m.profile_key
+                and d.customer_id = m.customer_id
+                and d.decision = 'reject'
+        )
+
+    union all
+
+    select
+        p.profile_key,
+        n.customer_id,
+        'named_in_request' as basis
+    from named as n
+    inner join profiles as p on n.platform = p.platform and n.profile_id = p.profile_id
+
+    union all
+
+    select
+        p.profile_key,
+        n.customer_id,
+        'named_in_request' as basis
+    from named as n
+    inner join profiles as p on n.platform = p.platform and n.handle = lower(p.handle)
+
+)
+
+select
+    c.profile_key,
+    c.customer_id,
+    x.reason,
+    -- why the profile may be theirs (every reason found)
+    string_agg(distinct c.basis, ', ' order by c.basis) as bases
+from candidates as c
+inner join excluded as x on c.customer_id = x.customer_id
+group by c.profile_key, c.customer_id, x.reason

@@ -1,0 +1,115 @@
+"""What an erasure request names as the person's own (its optional identifiers column): each
+account however it is written, and nothing that would hold the request back."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from social_crm.extract.crm import erasure_record
+from social_crm.privacy.named import identifiers
+
+# X handles (digits alone are an id; X keeps the names of its own pages for itself)
+HANDLES = st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=15).filter(
+    lambda h: not h.isdigit() and h.lower() not in {"i", "home", "search", "intent", "settings"}
+)
+IDS = st.integers(min_value=1, max_value=10**18).map(str)
+SEPARATORS = st.sampled_from([" ", ",", ";", ", ", "\t", " ; "])
+
+
+def _x_handle_forms(handle: str) -> list[str]:
+    return [
+        handle,
+        f"@{handle}",
+        f"https://x.com/{handle}",
+        f"https://twitter.com/{handle}/",
+        f"x.com/{handle}",
+        f"https://mobile.twitter.com/{handle}?ref=1",
+        f"www.x.com/{handle}",
+    ]
+
+
+@given(HANDLES, st.data())
+def test_an_x_handle_reads_the_same_however_it_is_written(handle, data):
+    written = data.draw(st.sampled_from(_x_handle_forms(handle)))
+    assert identifiers(written) == ({"x_handles": [handle.lower()]}, [])
+
+
+@given(IDS, st.data())
+def test_a_facebook_profile_url_reads_as_its_id(profile_id, data):
+    written = data.draw(
+        st.sampled_from(
+            [
+                f"https://www.facebook.com/profile.php?id={profile_id}",
+                f"facebook.com/{profile_id}",
+                f"https://m.facebook.com/people/Mia-Wood/{profile_id}",
+                f"https://fb.com/profile.php?id={profile_id}&ref=x",
+            ]
+        )
+    )
+    assert identifiers(written) == ({"facebook_ids": [profile_id]}, [])
+
+
+@given(IDS, st.data())
+def test_an_x_user_id_url_reads_as_its_id(user_id, data):
+    written = data.draw(
+        st.sampled_from(
+            [
+                f"https://x.com/i/user/{user_id}",
+                f"https://twitter.com/intent/user?user_id={user_id}",
+            ]
+        )
+    )
+    assert identifiers(written) == ({"x_ids": [user_id]}, [])
+
+
+@given(st.lists(HANDLES, min_size=1, max_size=4), st.lists(IDS, max_size=3), SEPARATORS)
+def test_several_identifiers_in_one_field_each_read_once(handles, ids, separator):
+    tokens = [f"@{h}" for h in handles] + [f"facebook.com/{i}" for i in ids] + ["Mia@Example.org"]
+    found, unread = identifiers(separator.join(tokens + tokens))
+    assert unread == []
+    assert found["x_handles"] == list(dict.fromkeys(h.lower() for h in handles))
+    assert found.get("facebook_ids", []) == list(dict.fromkeys(ids))
+    assert found["emails"] == ["mia@example.org"]
+
+
+@given(
+    st.text(
+        st.characters(blacklist_characters=" ,;\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0"),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_any_token_is_kept_once_as_an_account_an_email_or_a_token(token):
+    found, unread = identifiers(token)
+    if token.split():  # not whitespace alone
+        assert sum(len(values) for values in found.values()) == 1
+        assert len(unread) == len(found.get("unread_identifiers", []))
+
+
+def test_a_facebook_url_by_user_name_is_kept_as_a_token_with_the_reason():
+    found, unread = identifiers("https://www.facebook.com/mia.wood")
+    assert found == {"unread_identifiers": ["https://www.facebook.com/mia.wood"]}
+    assert "numeric id" in unread[0]
+
+
+def test_an_erasure_request_with_an_unreadable_identifier_still_lands(caplog):
+    record = erasure_record(
+        {
+            "customer_id": "C000001",
+            "requested_at": "2026-11-30T10:00:00Z",
+            "identifiers": "@mia_w https://www.facebook.com/mia.wood",
+        }
+    )
+    assert record.natural_key == "C000001"
+    assert record.payload["x_handles"] == ["mia_w"]
+    assert record.payload["unread_identifiers"] == ["https://www.facebook.com/mia.wood"]
+    assert "C000001" in caplog.text and "identifier 2 of 2" in caplog.text
+    assert "mia.wood" not in caplog.text  # the log keeps no identifier of the person
+
+
+def test_an_erasure_request_without_identifiers_lands_as_before():
+    record = erasure_record({"customer_id": "C000001", "requested_at": "2026-11-30T10:00:00Z"})
+    assert record.payload == {"customer_id": "C000001", "requested_at": "2026-11-30T10:00:00+00:00"}
