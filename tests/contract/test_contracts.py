@@ -377,6 +377,7 @@ SIMULATOR_CALLS = {
         f"{sim.url}/v24.0/{PAGE}", params={"access_token": "expired"}, timeout=10
     ),
     "x_search_recent": _same_call("x_search_recent"),
+    "x_counts_recent": _same_call("x_counts_recent"),
     "x_search_start_time_too_old": _same_call("x_search_start_time_too_old"),
     "x_tweets_lookup_with_missing": _lookup_with_missing,
     "x_followers": _same_call("x_followers"),
