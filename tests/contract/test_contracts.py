@@ -163,6 +163,15 @@ def test_documented_search_answer_lands_tweets_and_their_authors(canned):
     assert {u.natural_key for u in users} == {"1600000000000000123", "1400000000000000001"}
 
 
+def test_a_documented_counts_answer_covering_the_window_gives_its_total(canned):
+    body = canned("x_counts_recent").answer()
+    start, end = x.parse_x_time("2026-01-19T10:14:27Z"), x.parse_x_time("2026-01-19T11:59:50Z")
+    assert x.counted_posts(body["data"], start, end) == body["meta"]["total_tweet_count"] == 8
+    # a bucket short (an answer cut or emptied on the way) proves nothing
+    assert x.counted_posts(body["data"][:1], start, end) is None
+    assert x.counted_posts([], start, end) is None
+
+
 def test_documented_followers_land_as_users(canned):
     body = canned("x_followers").answer()
     assert [x._user_record(item).natural_key for item in body["data"]] == ["1600000000000000123"]
