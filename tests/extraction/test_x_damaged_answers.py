@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from social_crm.extract import brands
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.faults import FaultConfig
+from social_crm_dev.simulator.responses import to_datetime
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
@@ -182,3 +184,22 @@ def test_damaged_follower_answers_tombstone_no_live_follow(
         # the world's follows never end: any tombstone is a live follow deleted
         assert tombstoned(pipeline, "x_followers") & truth_of(sim, Path(d)).follow_edges() == set()
         assert repeated_versions(pipeline, "x_followers") == 0
+
+
+def test_a_walk_cut_short_is_resumed_in_the_same_run_reading_no_post_twice(sim, db, tmp_path):
+    # recent search: a week, a single counts page; every search page loses its next_token
+    week = {"full_archive": False, "lookback_days": 7, "page_size": 20}
+    pipeline = Pipeline(sim, db, x_settings=week)
+    sim.configure_faults(FaultConfig(cut_walk_rate=1.0))
+    pipeline.x.tweets()
+    since = to_datetime(sim.world.clock) - timedelta(days=7) + timedelta(minutes=5)
+    rows = truth_of(sim, tmp_path / "truth").rows("messages.csv")
+    expected = {
+        m["message_id"]
+        for m in rows
+        if m["platform"] == "x" and datetime.fromisoformat(m["created_at"]) >= since
+    }
+    landed = ever_landed(pipeline)
+    assert sim.faults.injected["cut_walk"] >= 3
+    assert expected and expected <= landed
+    assert sim.x_profile.posts_read_in_all() == len(landed)

@@ -9,9 +9,10 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
   used and the look-back is not clamped. A gap older than the window is logged, not requested.
 - Each search has its own watermark (`search:<query>`), moved only past a walk proven
   complete: one that read back to the watermark's Post (pages are newest first and
-  contiguous), or whose window the counts endpoint counts no more Posts in than it read. An
-  empty answer or a walk cut short proves neither, so the next run reads again from the
-  watermark; one brand's damaged walk never hides behind another's newer Posts.
+  contiguous), or whose window the counts endpoint counts no more Posts in than it read. A
+  walk the count shows short (an empty answer, a walk cut short) is resumed below the oldest
+  Post it read (`until_id`); still unproven, the next run reads again from the watermark.
+  One brand's damaged walk never hides behind another's newer Posts.
 - `end_time` must be at least 10 seconds before the request time.
 - Every Post returned by search or lookup counts against the project's monthly Post cap
   (docs.x.com/x-api/fundamentals/post-cap: free 500, basic 10,000, pro 1,000,000). We count
@@ -55,6 +56,7 @@ LOOKUP_BATCH = 100  # GET /2/tweets?ids=
 # what every read of Posts asks for: their fields, and their authors (`includes.users`)
 WITH_AUTHORS = {"expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
+RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
 TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
@@ -97,6 +99,15 @@ class Walk:
     oldest_id: int = 0
     read: int = 0
     clean: bool = True
+
+    def extend(self, older: Walk) -> None:
+        """Add a walk of what lies below this one's oldest Post (`until_id`)."""
+        self.read += older.read
+        if older.oldest_id:
+            self.oldest_id = min(self.oldest_id or older.oldest_id, older.oldest_id)
+        if older.newest_id > self.newest_id:
+            self.newest_id, self.newest_at = older.newest_id, older.newest_at
+        self.clean = self.clean and older.clean
 
     def saw(self, tweet_id: int, created: datetime | None) -> None:
         if not self.oldest_id or tweet_id < self.oldest_id:
@@ -217,13 +228,14 @@ class XExtractor(Extractor):
                             start.isoformat(),
                         )
                         continue
-                    query = search_query(handle)
                     try:
-                        walk = self._search(query, handle, start, end, tweets, users, budget)
+                        walk, proven = self._proven_walk(
+                            handle, mark, start, end, tweets, users, budget
+                        )
                     except BudgetSpent:
                         spent = True
                         break
-                    if self._proven(query, handle, walk, mark, start, end):
+                    if proven:
                         if walk.clean:
                             tweets.reconcile(handle, start, end)
                         self._advance_mark(tweets, handle, mark, walk)
@@ -261,7 +273,8 @@ class XExtractor(Extractor):
             return None
         row = conn.execute(
             "select natural_key, event_at from raw.x_tweets where scope_key = %s"
-            " and event_at <= %s and natural_key ~ '^[0-9]+$' and natural_key::numeric <= %s"
+            " and event_at <= %s"
+            " and case when natural_key ~ '^[0-9]+$' then natural_key::numeric end <= %s"
             " order by event_at desc, natural_key desc limit 1",
             (handle, snowflake_time(shared), shared),
         ).fetchone()
@@ -290,27 +303,49 @@ class XExtractor(Extractor):
             ),
         )
 
-    def _proven(
+    def _proven_walk(
         self,
-        query: str,
         handle: str,
-        walk: Walk,
         mark: SearchMark | None,
         start: datetime,
         end: datetime,
+        tweets: LandingBatch,
+        users: LandingBatch,
+        budget: ReadBudget,
         since_id: int | None = None,
-    ) -> bool:
-        """Whether a walk of [start, end) (of what is newer than `since_id`, when given) read
-        every Post the search matches there: it read back to a Post at or before the search's
-        watermark (pages are newest first and contiguous, so nothing between was skipped), or
-        the API's count of the same window (`/2/tweets/counts/*`) is no more than the Posts it
-        read. An empty answer, or a walk cut short, proves neither: the watermark stays and
-        the next run reads from it."""
-        if mark is not None and walk.oldest_id and walk.oldest_id <= mark.since_id:
-            return True
-        counted = self._counted(query, start, end, since_id)
-        if counted is not None and counted <= walk.read:
-            return True
+    ) -> tuple[Walk, bool]:
+        """Walk the search of `handle` over [start, end) (what is newer than `since_id`, when
+        given), and whether the walk read every Post it matches there: it read back to a Post
+        at or before the search's watermark (pages are newest first and contiguous, so
+        nothing between was skipped), or the API's count of the same window
+        (`/2/tweets/counts/*`) is no more than the Posts it read. A walk the count shows short
+        (an empty answer, a walk cut short) is resumed below the oldest Post it read
+        (`until_id`), up to `RESUMES` times: reading again only what it missed. Unproven, the
+        watermark stays and the next run reads from it."""
+        query = search_query(handle)
+        walk = self._search(query, handle, start, end, tweets, users, budget, since_id=since_id)
+        counted = None
+        for attempt in range(RESUMES + 1):
+            if mark is not None and walk.oldest_id and walk.oldest_id <= mark.since_id:
+                return walk, True
+            if counted is None:  # asked again after an answer that did not cover the window
+                counted = self._counted(query, start, end, since_id)
+            if counted is not None and counted <= walk.read:
+                return walk, True
+            if counted is not None and attempt < RESUMES:
+                walk.extend(
+                    self._search(
+                        query,
+                        handle,
+                        start,
+                        end,
+                        tweets,
+                        users,
+                        budget,
+                        since_id=since_id,
+                        until_id=walk.oldest_id or None,
+                    )
+                )
         log.warning(
             "x @%s: the walk of %s to %s read %d Posts, the API counts %s: it may have been "
             "cut short; its watermark stays%s and the next run reads from there",
@@ -321,7 +356,7 @@ class XExtractor(Extractor):
             "no complete count" if counted is None else counted,
             f" at {mark.at.isoformat()}" if mark else "",
         )
-        return False
+        return walk, False
 
     def _counted(
         self, query: str, start: datetime, end: datetime, since_id: int | None = None
@@ -426,14 +461,13 @@ class XExtractor(Extractor):
                     else:  # the look-back from now, as a first window walk reads
                         lookback = timedelta(days=self.settings.lookback_days)
                         start, since_id = self._window(None, now, lookback)[0], None
-                    query = search_query(handle)
                     try:
-                        walk = self._search(
-                            query, handle, start, end, tweets, users, budget, since_id=since_id
+                        walk, proven = self._proven_walk(
+                            handle, mark, start, end, tweets, users, budget, since_id=since_id
                         )
                     except BudgetSpent:
                         break
-                    if self._proven(query, handle, walk, mark, start, end, since_id=since_id):
+                    if proven:
                         self._advance_mark(tweets, handle, mark, walk)
         return [tweets.result, users.result]
 
@@ -472,6 +506,7 @@ class XExtractor(Extractor):
         users: LandingBatch,
         budget: ReadBudget,
         since_id: int | None = None,
+        until_id: int | None = None,
     ) -> Walk:
         params: dict[str, Any] = {
             "query": query,
@@ -484,6 +519,8 @@ class XExtractor(Extractor):
             params["start_time"] = _x_time(start)
         if end is not None:
             params["end_time"] = _x_time(end)
+        if until_id:
+            params["until_id"] = str(until_id)
         path = "tweets/search/all" if self.settings.full_archive else "tweets/search/recent"
         walk = Walk()
         budget.check()
