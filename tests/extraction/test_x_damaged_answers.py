@@ -203,3 +203,32 @@ def test_a_walk_cut_short_is_resumed_in_the_same_run_reading_no_post_twice(sim, 
     assert sim.faults.injected["cut_walk"] >= 3
     assert expected and expected <= landed
     assert sim.x_profile.posts_read_in_all() == len(landed)
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(min_value=0, max_value=10_000),
+    empty_rate=st.floats(min_value=0.1, max_value=0.5),
+)
+def test_a_follow_a_damaged_walk_missed_lands_at_the_next_run(warehouse_url, seed, empty_rate):
+    # accounts are walked again weekly: a walk that missed follows must not count as one
+    with fresh_pipeline(warehouse_url, follower_walks="authors") as pipeline:
+        sim, x = pipeline.sim, pipeline.x
+        x.tweets()
+        sim.configure_faults(FaultConfig(empty_rate=empty_rate, seed=seed))
+        x.followers()
+        assert sim.faults.injected.get("empty_answer", 0) > 0
+        sim.configure_faults(FaultConfig())
+        sim.world.advance(seconds=HOUR)
+        x.followers()
+        walked = set(x.settings.brand_user_ids) | {
+            r[0] for r in pipeline.rows("select distinct payload->>'author_id' from raw.x_tweets")
+        }
+        with tempfile.TemporaryDirectory() as folder:
+            edges = truth_of(sim, Path(folder)).follow_edges()
+        expected = {e for e in edges if e.split(":")[0] in walked}
+        assert pipeline.alive("x_followers") == expected

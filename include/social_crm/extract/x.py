@@ -23,7 +23,8 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
   tombstoned only when the answer lists it under `errors` as `resource-not-found`.
 - Follower lists (`/2/users/:id/followers`) are outside the lower tiers: off by default
   (`follower_walks`: off | brands | authors). A follow missing from a walk is tombstoned only
-  when the walk returned as many followers as the account's `public_metrics.followers_count`.
+  when the walk returned as many followers as the account's `public_metrics.followers_count`;
+  a walk that returned fewer deletes nothing and is walked again next run.
 """
 
 from __future__ import annotations
@@ -606,10 +607,10 @@ class XExtractor(Extractor):
                 len(targets),
                 self.settings.follower_walk_days,
             )
-            walked: dict[str, int] = {}  # follower ids each walk returned
+            complete: set[str] = set()  # accounts whose walk returned all their followers
             with (
                 self._batch(
-                    c_follow, "followers", confirm_gone=self._gone_follows(walked)
+                    c_follow, "followers", confirm_gone=self._gone_follows(complete)
                 ) as follows,
                 self._batch(c_users, "users") as users,
             ):
@@ -633,8 +634,20 @@ class XExtractor(Extractor):
                         log.info("x followers: %d/%d accounts walked", n, len(due))
                     if not clean:  # walked again next run, for what was quarantined
                         continue
-                    walked[target] = seen
-                    follows.reconcile(target)
+                    counted = self._follower_count(target)
+                    if counted is not None and seen < counted:
+                        log.warning(
+                            "x followers: the walk of %s returned %d of the %d followers the "
+                            "account counts (an empty or cut answer?); nothing deleted, walked "
+                            "again next run",
+                            target,
+                            seen,
+                            counted,
+                        )
+                        continue
+                    if counted == seen:
+                        complete.add(target)
+                        follows.reconcile(target)
                     follows.with_commit(
                         "insert into meta.x_follower_walks (account_id, walked_at)"
                         " values (%s, %s) on conflict (account_id)"
@@ -654,31 +667,13 @@ class XExtractor(Extractor):
         ):
             yield from page.items
 
-    def _gone_follows(self, walked: dict[str, int]):  # noqa: ANN202 - a ConfirmGone
+    def _gone_follows(self, complete: set[str]):  # noqa: ANN202 - a ConfirmGone
         def confirm(missing: list[Missing]) -> set[str]:
             """Follows missing from a walk are gone when the walk was complete: it returned as
             many followers as the account's `public_metrics.followers_count` says it has (a
-            lookup of the account; an account not found has none). A walk cut short or an
-            empty answer returns fewer, and deletes nothing: the follows stay until a walk
-            and the count agree."""
-            by_target: dict[str, set[str]] = {}
-            for m in missing:
-                by_target.setdefault(m.scope_key, set()).add(m.natural_key)
-            gone: set[str] = set()
-            for target, keys in by_target.items():
-                counted = self._follower_count(target)
-                if counted is not None and counted == walked.get(target):
-                    gone |= keys
-                else:
-                    log.warning(
-                        "x followers: the walk of %s returned %s followers, the account "
-                        "counts %s; %d follow(s) missing from it kept",
-                        target,
-                        walked.get(target),
-                        "none readable" if counted is None else counted,
-                        len(keys),
-                    )
-            return gone
+            lookup of the account after the walk; an account not found has none). A walk cut
+            short or an empty answer returns fewer, and deletes nothing."""
+            return {m.natural_key for m in missing if m.scope_key in complete}
 
         return confirm
 
