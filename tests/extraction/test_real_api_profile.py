@@ -336,6 +336,7 @@ def test_check_connections_reports_what_each_token_can_read(sim, api_env, capsys
     assert len(failed) == 3  # the retired metric, on each of the three pages
     assert all("page_views_total" in line and "valid insights metric" in line for line in failed)
     assert any("tweets/search/recent (tier basic)" in line for line in lines)
+    assert any(line.startswith("[ok]") and "tweets/counts/recent" in line for line in lines)
     assert any("monthly reads" in line and "of 10,000 Posts read" in line for line in lines)
 
 

@@ -109,6 +109,15 @@ def check_x() -> Iterator[Finding]:
             return f"tweet lookup allowed; {_limits(client)}"
 
         yield _probe(name, "tweets lookup (deletion checks)", lookup)
+        counts = "tweets/counts/all" if wanted.full_archive else "tweets/counts/recent"
+
+        def count() -> str:
+            body = client.get_json(counts, {"query": f"from:{handle}", "granularity": "day"})
+            total = (body.get("meta") or {}).get("total_tweet_count", 0)
+            days = 30 if wanted.full_archive else 7
+            return f"{total} Posts counted in {days} days; {_limits(client)}"
+
+        yield _probe(name, f"{counts} (proves search walks complete)", count)
         if wanted.follower_walks != "off" and wanted.brand_user_ids:
 
             def followers() -> str:
