@@ -1,0 +1,87 @@
+"""Erasure's file scrubbing, attacked: what it removes must name the erased customer, and it
+must not write through a link to a file outside the data folder."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from social_crm.privacy import erasure, traces
+
+ORDERS = (
+    "order_id,customer_id,ordered_at,amount\n"
+    "O1,42,2026-01-02T10:00:00Z,10.00\n"
+    "O2,7,2026-01-02T10:00:00Z,42\n"
+)
+
+
+def test_erasing_a_customer_keeps_the_records_of_other_customers(tmp_path):
+    # the CRM numbers its customers (customer_id "42" lands like any other id); customer 7's
+    # order of 42.00 names no one, yet it goes with customer 42's records
+    drop = tmp_path / "drop"
+    (drop / "processed").mkdir(parents=True)
+    (drop / "processed" / "orders_2026-01-02.csv").write_text(ORDERS, encoding="utf-8")
+    # the tokens erase_requested hands over for customer "42": the id as the request names it
+    erasure.erase_from_files(drop, {"42"})
+    kept = (drop / "processed" / "orders_2026-01-02.csv").read_text(encoding="utf-8")
+    assert "O2,7,2026-01-02T10:00:00Z,42" in kept
+
+
+def test_erasure_never_writes_to_a_file_outside_the_data_folder(tmp_path):
+    # a log in the logs folder that is a hard link to a file outside it (same inode): the
+    # scrubber rewrites it in place, so the outside file loses its lines
+    outside = tmp_path / "outside" / "audit.txt"
+    outside.parent.mkdir()
+    outside.write_text("kept for the auditors: C000001 ordered twice\nother line\n")
+    before = outside.read_bytes()
+    logs = tmp_path / "local" / "logs"
+    logs.mkdir(parents=True)
+    os.link(outside, logs / "task.log")
+    traces.erase_from_folders({"local logs": logs}, {"C000001"})
+    assert outside.read_bytes() == before
+
+
+CUSTOMERS = (
+    "customer_id\temail\tfirst_name\tlast_name\tmarketing_opt_in\tprofiling_opt_out\r\n"
+    "C000001\tanna.kowalska@example.org\tAnna\tKowalska\ttrue\tfalse\r\n"
+    "C000002\tola.nordmann@example.org\tOla\tNordmann\ttrue\tfalse\r\n"
+)
+
+
+def _utf16(text: str) -> bytes:
+    # Excel's "Unicode text" export: UTF-16 with its byte order mark, tabs between fields
+    return text.encode("utf-16")
+
+
+def _gzip(text: str) -> bytes:
+    import gzip
+
+    return gzip.compress(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("name", "encode", "decode"),
+    [
+        ("customers_excel.csv", _utf16, lambda data: data.decode("utf-16")),
+        ("customers_2026-01-02.csv.gz", _gzip, None),
+    ],
+)
+def test_no_file_of_the_drop_folder_names_an_erased_customer_whatever_its_format(
+    tmp_path, name, encode, decode
+):
+    import gzip
+
+    drop = tmp_path / "drop"
+    (drop / "rejected").mkdir(parents=True)
+    # the inbox rejected the export (not UTF-8 nor Windows-1252 text; not a .csv): it stays
+    (drop / "rejected" / name).write_bytes(encode(CUSTOMERS))
+    erasure.erase_from_files(drop, {"C000001", "anna.kowalska@example.org"})
+    left = []
+    for path in drop.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            text = decode(data) if decode else gzip.decompress(data).decode("utf-8")
+            if "C000001" in text or "anna.kowalska" in text:
+                left.append(path.name)
+    assert left == []
