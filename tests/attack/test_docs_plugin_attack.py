@@ -16,7 +16,7 @@ def plugin():
     return next(p for p in plugins if p.name == "social_crm_docs")
 
 
-def test_no_path_makes_the_docs_server_fail_not_even_through_a_link_loop(plugin, tmp_path, monkeypatch):
+def test_no_path_makes_the_docs_server_fail_through_a_link_loop(plugin, tmp_path, monkeypatch):
     from airflow.api_fastapi.core_api.security import get_user
     from fastapi.testclient import TestClient
 
