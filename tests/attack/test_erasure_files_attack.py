@@ -85,3 +85,21 @@ def test_no_file_of_the_drop_folder_names_an_erased_customer_whatever_its_format
             if "C000001" in text or "anna.kowalska" in text:
                 left.append(path.name)
     assert left == []
+
+
+def test_erasure_never_writes_through_a_link_in_the_drop_folder(tmp_path):
+    # whoever can write to the inbox leaves, in a subfolder the inbox never reads, an export
+    # naming customers and a link where the scrubber puts its temporary file; "-" sorts
+    # before ".", so the export is scrubbed before the stale temporary file is cleared
+    target = tmp_path / "outside" / "airflow.cfg"
+    target.parent.mkdir()
+    target.write_text("[core]\nexecutor = LocalExecutor\n")
+    before = target.read_bytes()
+    drop = tmp_path / "drop"
+    (drop / "archive").mkdir(parents=True)
+    (drop / "archive" / "-export.csv").write_text(
+        "customer_id,note\nC000001,x\nC000002,[core] anything the writer chose\n"
+    )
+    os.symlink(target, drop / "archive" / ".-export.csv.erasing")
+    erasure.erase_from_files(drop, {"C000001"})
+    assert target.read_bytes() == before
