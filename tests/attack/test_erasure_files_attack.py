@@ -103,3 +103,20 @@ def test_erasure_never_writes_through_a_link_in_the_drop_folder(tmp_path):
     os.symlink(target, drop / "archive" / ".-export.csv.erasing")
     erasure.erase_from_files(drop, {"C000001"})
     assert target.read_bytes() == before
+
+
+def test_erasing_a_customer_keeps_the_records_of_a_customer_whose_id_differs_in_case(tmp_path):
+    # a CRM whose ids are case-sensitive (Salesforce's 15-character ids): 001A000001abcDE and
+    # 001A000001ABCde are two people; the warehouse keeps them apart (ids match exactly), the
+    # file scrubber folds case and removes the other one's record with the erased one's
+    drop = tmp_path / "drop"
+    (drop / "processed").mkdir(parents=True)
+    export = drop / "processed" / "customers_2026-01-02.csv"
+    export.write_text(
+        "customer_id,email,marketing_opt_in,profiling_opt_out\n"
+        "001A000001abcDE,anna@example.org,true,false\n"
+        "001A000001ABCde,ola@example.org,true,false\n",
+        encoding="utf-8",
+    )
+    erasure.erase_from_files(drop, {"001A000001abcDE", "anna@example.org"})
+    assert "001A000001ABCde,ola@example.org" in export.read_text(encoding="utf-8")
