@@ -29,3 +29,31 @@ def test_no_landed_file_blocks_the_nightly(db, tmp_path):
     results = land_drop_folder(connect, drop)
     assert [r.status for r in results] == ["committed"]
     gate.require_valid_raw(db)  # the nightly's first step after the loads
+
+
+def test_erasing_a_customer_deletes_no_other_customer(db, tmp_path):
+    from social_crm.privacy import erasure
+
+    connect = lambda: psycopg.connect(db.libpq())  # noqa: E731
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    header = "customer_id,email,marketing_opt_in,profiling_opt_out,referred_by\n"
+    people = "".join(f"C{n:06d},c{n}@example.com,true,false,\n" for n in range(3, 40))
+    anna = "C000001,anna@example.com,true,false,\n"
+    (drop / "customers_2026-12-01.csv").write_text(
+        header + anna + "C000002,ola@example.com,true,false,\n" + people
+    )
+    land_drop_folder(connect, drop)
+    # tonight's full export, dropped after the load ran and before the nightly's erasure of
+    # C000001: Ola was referred by Anna (a column the inbox ignores)
+    (drop / "customers_2026-12-02.csv").write_text(
+        header + anna + "C000002,ola@example.com,true,false,C000001\n" + people
+    )
+    erasure.erase_from_files(drop, {"C000001", "anna@example.com"})  # the nightly's file step
+    land_drop_folder(connect, drop)  # the next load
+    with connect() as conn:
+        (deleted,) = conn.execute(
+            "select is_deleted from raw.crm_customers where natural_key = 'C000002'"
+            " order by ingest_seq desc limit 1"
+        ).fetchone()
+    assert deleted is False
