@@ -120,3 +120,18 @@ def test_erasing_a_customer_keeps_the_records_of_a_customer_whose_id_differs_in_
     )
     erasure.erase_from_files(drop, {"001A000001abcDE", "anna@example.org"})
     assert "001A000001ABCde,ola@example.org" in export.read_text(encoding="utf-8")
+
+
+def test_erasure_loses_nothing_a_tool_is_still_writing(tmp_path):
+    # the CRM writes tonight's export straight into the inbox (no hidden name first) while the
+    # nightly's erasure runs: what it writes after the scrub must still be in the file
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    export = drop / "orders_2026-12-02.csv"
+    with open(export, "w", encoding="utf-8") as writer:
+        writer.write("order_id,customer_id,ordered_at,amount\n")
+        writer.write("O1,C000001,2026-12-01T10:00:00Z,10.00\n")
+        writer.flush()
+        erasure.erase_from_files(drop, {"C000001"})
+        writer.write("O2,C000002,2026-12-01T11:00:00Z,20.00\n")
+    assert "O2,C000002" in export.read_text(encoding="utf-8")
