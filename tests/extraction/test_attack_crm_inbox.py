@@ -1,4 +1,5 @@
-"""The CRM inbox, attacked: a file it lands must not block the nightly's raw gate."""
+"""The CRM inbox, attacked: a file it lands must not block the nightly's raw gate, and an
+erasure's scrub of a waiting export must not make the next load delete another customer."""
 
 import psycopg
 import pytest
