@@ -28,7 +28,8 @@ only); emails are not. Two rules, here alone:
   person's record lost). An ambiguous token, purely digits and shorter than
   AMBIGUOUS_DIGITS or any shorter than AMBIGUOUS_LENGTH, could be a time (18:42:07), an
   amount (42.00), a count or a line number: it names them only quoted (`'42'`, `"42"`) or as
-  the value of an id key (`customer_id=42`, `"customer_id": 42`, `id: 42`). The cost: a bare
+  the value of a customer key (`customer_id=42`, `"customer_id": 42`, `customer: 42`), and in
+  a quarantined record (JSON, every value quoted) only as its customer_id. The cost: a bare
   mention (`customer 42 ordered`) stays; each pass logs how many it left (`bare`), never
   which.
 What cannot be read with certainty and may name them goes whole: a CSV whose reader did not
@@ -85,8 +86,9 @@ AMBIGUOUS_LENGTH = 6
 _CHARS = "0-9A-Za-z_@-"
 _BEFORE = rf"(?<![{_CHARS}])(?<![{_CHARS}]\.)"
 _AFTER = rf"(?![{_CHARS}])(?!\.[{_CHARS}])"
-# the forms in which an ambiguous token names someone: quoted, or an id key's value
-_ID_KEY = r"(?i:(?<![0-9a-z_])[a-z_]*(?:id|customer)[\"']?\s*[=:]\s*)"
+# the forms in which an ambiguous token names someone: quoted, or the value of an id key
+ID_KEYS = "customer_id|customer"
+_ID_KEY = rf"(?i:(?<![0-9a-z_])(?:{ID_KEYS})[\"']?\s*[=:]\s*)"
 _TEMPORARY = ".erasing"
 _LEASE_SIGNAL = signal.SIGURG  # ignored by default: a lease broken kills no one
 # what a message naming an erased person says instead
@@ -521,6 +523,49 @@ def _open_for_writing(fd: int) -> bool:
         return exc.errno == errno.EAGAIN
     fcntl.fcntl(fd, setlease, fcntl.F_UNLCK)
     return False
+
+
+# the same rules in SQL, over a temporary table `erased_tokens (token)` (erasure.py)
+_SQL_ESCAPED = "regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])', '\\\\\\1', 'g')"
+_SQL_WORD = f"'(^|[^0-9A-Za-z_.@-])' || {_SQL_ESCAPED} || '($|[^0-9A-Za-z_.@-])'"
+_SQL_AMBIGUOUS = (
+    f"(length(token) < {AMBIGUOUS_LENGTH}"
+    f" or (token ~ '^[0-9]+$' and length(token) < {AMBIGUOUS_DIGITS}))"
+)
+_SQL_EMAIL = "position('@' in token) > 0"
+
+
+def _sql_any(column: str, operator: str, pattern: str, which: str) -> str:
+    return f"{column} {operator} any(array(select {pattern} from erased_tokens where {which}))"  # noqa: S608
+
+
+def sql_naming(column: str, free_text: bool) -> str:
+    """An SQL condition: `column` names a token of `erased_tokens` by this module's rules.
+    A record (`free_text` false: a quarantined row, JSON): ids case-sensitive as whole
+    words, emails folded, an ambiguous id only as a customer_id's value. Free text (an
+    error): case folded, an ambiguous token quoted or a customer key's value."""
+    unambiguous = f"not {_SQL_AMBIGUOUS}"
+    if free_text:
+        quoted = f"'([\"''])' || {_SQL_ESCAPED} || '\\1'"
+        keyed = (
+            f"'(^|[^0-9a-z_])({ID_KEYS})[\"'']?\\s*[=:]\\s*' || {_SQL_ESCAPED}"
+            " || '($|[^0-9A-Za-z_.@-])'"
+        )
+        return " or ".join(
+            (
+                _sql_any(column, "~*", _SQL_WORD, unambiguous),
+                _sql_any(column, "~*", quoted, _SQL_AMBIGUOUS),
+                _sql_any(column, "~*", keyed, _SQL_AMBIGUOUS),
+            )
+        )
+    keyed = f"""'"customer_id"\\s*:\\s*"\\s*' || {_SQL_ESCAPED} || '\\s*"'"""
+    return " or ".join(
+        (
+            _sql_any(column, "~", _SQL_WORD, f"{unambiguous} and not {_SQL_EMAIL}"),
+            _sql_any(column, "~*", _SQL_WORD, f"{unambiguous} and {_SQL_EMAIL}"),
+            _sql_any(column, "~", keyed, _SQL_AMBIGUOUS),
+        )
+    )
 
 
 MODEL = "scoring.identity_model"
