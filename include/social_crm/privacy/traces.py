@@ -21,8 +21,9 @@ only); emails are not. Two rules, here alone:
   over several lines) and judged field by field. A record whose owner column (its type's key,
   or the customer it belongs to: FILES) is one of their ids, exactly after trimming, goes; a
   field of another record naming them (equal to an id or email, or naming one as a whole
-  word) is blanked and the record kept. A file whose columns are unknown (no header, no known
-  type) loses the records with a field naming them.
+  word; a short id, by free text's rule below, or equal to it in a column of references:
+  `referred_by`, `*_id`, `*customer*`) is blanked and the record kept. A file whose columns
+  are unknown (no header, no known type) loses the records with a field naming them.
 - free text (logs, rejection reasons, error texts) names them where a token stands as a
   whole word, case folded (a log may quote an id in another case: a line lost is not another
   person's record lost). An ambiguous token, purely digits and shorter than
@@ -90,6 +91,11 @@ _AFTER = rf"(?![{_CHARS}])(?!\.[{_CHARS}])"
 ID_KEYS = "customer_id|customer"
 _ID_KEY = rf"(?i:(?<![0-9a-z_])(?:{ID_KEYS})[\"']?\s*[=:]\s*)"
 _TEMPORARY = ".erasing"
+_ZIP, _GZIP = b"PK\x03\x04", b"\x1f\x8b"  # an archive (zip, xlsx, ods); compressed text
+_PACKED = (_ZIP, _GZIP)
+# a column holding a reference to a customer (`referred_by`, `owner_id`): a field equal to a
+# short id there names them; elsewhere (`amount`) it may be a number
+_REFERENCE_COLUMN = re.compile(r"customer|(?:^|_)(?:id|by)$|referr")
 _LEASE_SIGNAL = signal.SIGURG  # ignored by default: a lease broken kills no one
 # what a message naming an erased person says instead
 ERASED_TEXT = "(removed by erasure: the text named an erased person)"
@@ -199,6 +205,8 @@ def erase_from_folders(found: dict[str, Path], tokens: Iterable[str]) -> int:
         for path in _files(folder, exports):
             try:
                 gone = _scrub(path, naming, exports, tally)
+            except FileNotFoundError:  # moved away meanwhile (landed, rejected): not here
+                continue
             except OSError as exc:  # a file that cannot be read or written: say which
                 log.error("erasure: %s file %s not scrubbed: %s", what, path, exc.strerror)
                 raise
@@ -241,8 +249,16 @@ def _files(folder: Path, exports: bool) -> Iterator[Path]:
             path = Path(root) / name
             if name.startswith(".") and name.endswith(_TEMPORARY):
                 path.unlink(missing_ok=True)  # a link of that name is removed, not followed
-            elif not name.startswith(".") and stat.S_ISREG(os.lstat(path).st_mode):
+            elif not name.startswith(".") and _regular(path):
                 yield path
+
+
+def _regular(path: Path) -> bool:
+    """Whether `path` is a regular file (not a link, FIFO or device; not gone meanwhile)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def _scrub(path: Path, naming: Naming, exports: bool, tally: Tally) -> int:
@@ -293,6 +309,8 @@ def _scrub_export(path: Path, naming: Naming, tally: Tally) -> int:
     naming them blanked; removed whole when it may name them and cannot be read as CSV with
     certainty (1)."""
     read = _read(path)
+    if read.data.startswith(_PACKED):
+        return _scrub_unreadable(path, naming, read, tally)
     try:
         text, encoding, dialect = crm.text_of(read.data, path.name)
     except (crm.RejectedFile, UnicodeError):
@@ -322,9 +340,9 @@ def _scrub_unreadable(path: Path, naming: Naming, read: _Read, tally: Tally) -> 
 def _readings(data: bytes) -> list[str] | None:
     """The texts a file may be read as (as it is; UTF-16 or UTF-32 by their byte order mark
     or zero bytes; gzip decompressed), or None for an archive that cannot be read."""
-    if data.startswith(b"PK\x03\x04"):  # zip, xlsx, ods
+    if data.startswith(_ZIP):
         return None
-    if data.startswith(b"\x1f\x8b"):
+    if data.startswith(_GZIP):
         try:
             data = _gunzip(data)
         except (OSError, EOFError, zlib.error):
@@ -375,6 +393,11 @@ def _records_kept(
     csv.field_size_limit(crm.READ_FIELD_LIMIT)
     kept: list[str] = []
     changed = 0
+    references: set[int] = set()  # the reference columns, once the header told them
+
+    def _names(column: int, field: str) -> bool:
+        return naming.names(field) or (column in references and naming.owns(field))
+
     owners: list[int] | None = None  # the owner columns, once the header told them
     try:
         for number, fields in enumerate(csv.reader(recorded(), dialect)):
@@ -382,6 +405,9 @@ def _records_kept(
             lines.clear()
             if number == 0:
                 owners = _owner_columns(fields, spec)
+                references = {
+                    i for i, f in enumerate(fields) if _REFERENCE_COLUMN.search(f.strip().lower())
+                }
                 if owners is not None:
                     kept.append(record)
                     continue
@@ -392,9 +418,10 @@ def _records_kept(
                     kept.append(record)
             elif any(naming.owns(fields[i]) for i in owners if i < len(fields)):
                 changed += 1
-            elif any(naming.names(field) for field in fields):
+            elif any(_names(i, field) for i, field in enumerate(fields)):
                 changed += 1
-                kept.append(_blanked(fields, naming, dialect) + _line_end(record))
+                blank = ["" if _names(i, f) else f for i, f in enumerate(fields)]
+                kept.append(_written(blank, dialect) + _line_end(record))
             else:
                 kept.append(record)
     except csv.Error:
@@ -417,12 +444,10 @@ def _owner_columns(header: list[str], spec: crm.CrmFile | None) -> list[int] | N
     return [i for i, name in enumerate(names) if name in owners]
 
 
-def _blanked(fields: list[str], naming: Naming, dialect: type[csv.Dialect] | csv.Dialect) -> str:
-    """A record's fields written back, those naming them blank."""
+def _written(fields: list[str], dialect: type[csv.Dialect] | csv.Dialect) -> str:
+    """A record's fields written back as the file writes them (its line end apart)."""
     out = io.StringIO()
-    csv.writer(out, dialect, lineterminator="").writerow(
-        ["" if naming.names(field) else field for field in fields]
-    )
+    csv.writer(out, dialect, lineterminator="").writerow(fields)
     return out.getvalue()
 
 
