@@ -112,3 +112,13 @@ def test_a_pass_counts_the_bare_mentions_it_keeps_without_naming_the_id(tmp_path
         traces.erase_from_folders({"logs": tmp_path}, {"4711"})
     said = [r.getMessage() for r in caplog.records]
     assert any("1 bare mention" in m for m in said) and not any("4711" in m for m in said)
+
+
+def test_the_log_of_a_pass_never_names_them_through_a_file_name(tmp_path, caplog):
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    (processed / "orders_C000001.csv").write_text("order_id,customer_id\nO1,C000001\nO2,C2\n")
+    with caplog.at_level(logging.INFO, logger="social_crm.privacy.traces"):
+        erasure.erase_from_files(tmp_path, {"C000001"})
+    said = [r.getMessage() for r in caplog.records]
+    assert said and not [m for m in said if "C000001" in m]

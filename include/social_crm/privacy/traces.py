@@ -208,10 +208,14 @@ def erase_from_folders(found: dict[str, Path], tokens: Iterable[str]) -> int:
             except FileNotFoundError:  # moved away meanwhile (landed, rejected): not here
                 continue
             except OSError as exc:  # a file that cannot be read or written: say which
-                log.error("erasure: %s file %s not scrubbed: %s", what, path, exc.strerror)
+                log.error(
+                    "erasure: %s file %s not scrubbed: %s", what, _shown(path, naming), exc.strerror
+                )
                 raise
             if gone:
-                log.info("erasure: %d record(s) or line(s) removed from %s", gone, path)
+                log.info(
+                    "erasure: %d record(s) or line(s) removed from %s", gone, _shown(path, naming)
+                )
             tally.removed += gone
     if tally.deferred:
         log.warning(
@@ -317,7 +321,7 @@ def _scrub_export(path: Path, naming: Naming, tally: Tally) -> int:
         return _scrub_unreadable(path, naming, read, tally)
     kept = _records_kept(text, dialect, naming, crm.type_of(path.name))
     if kept is None:
-        return _remove(path, read, tally, "cannot be read as CSV with certainty")
+        return _remove(path, read, tally, "cannot be read as CSV with certainty", naming)
     rest, removed = kept
     if not removed:
         return 0
@@ -331,9 +335,9 @@ def _scrub_unreadable(path: Path, naming: Naming, read: _Read, tally: Tally) -> 
     names them or none can read it (an archive)."""
     texts = _readings(read.data)
     if texts is None:
-        return _remove(path, read, tally, "is an archive erasure cannot read")
+        return _remove(path, read, tally, "is an archive erasure cannot read", naming)
     if any(naming(text) for text in texts):
-        return _remove(path, read, tally, "names an erased person and is no text CSV")
+        return _remove(path, read, tally, "names an erased person and is no text CSV", naming)
     return 0
 
 
@@ -363,14 +367,25 @@ def _gunzip(data: bytes) -> bytes:
         return unpacked.read(crm.READ_FIELD_LIMIT)
 
 
-def _remove(path: Path, read: _Read, tally: Tally, why: str) -> int:
+def _shown(path: Path, naming: Naming) -> str:
+    """A path as the log writes it: escaped, and without a name holding one of their tokens
+    (anywhere: `orders_C000001.csv`)."""
+    folded = path.name.lower()
+    if any(token.lower() in folded for token in naming.ids | naming.emails):
+        return f"{crm.shown(str(path.parent))}/(a file whose name names an erased person)"
+    return crm.shown(str(path))
+
+
+def _remove(path: Path, read: _Read, tally: Tally, why: str, naming: Naming) -> int:
     """Remove a file that may name them (1), unless it changed since it was read."""
     if not _unchanged(path, read):
         tally.deferred += 1
         return 0
     path.unlink()
     tally.files_removed += 1
-    log.warning("erasure: %s removed whole: it %s and may name an erased person", path, why)
+    log.warning(
+        "erasure: %s removed whole: it %s and may name an erased person", _shown(path, naming), why
+    )
     return 1
 
 
@@ -493,6 +508,9 @@ def _scrub_lines(path: Path, naming: Naming, tally: Tally) -> int:
             read = _Read(data, _state(found), found.st_nlink)
             handle.close()
             return gone if _replace(path, kept, read, tally) else 0
+        if _state(os.fstat(handle.fileno())) != _state(found):  # written meanwhile
+            tally.deferred += 1
+            return 0
         handle.seek(0)
         handle.write(kept)
         handle.truncate()
