@@ -5,7 +5,9 @@ corrections, as CSV files dropped in a folder (an inbox).
 Each file is its own unit: read (UTF-8, with or without BOM, else Windows-1252, logged), its
 delimiter sniffed and its header checked against its type, then landed as one batch, or
 rejected whole with one reason. Landed files move to `processed/`, rejected ones to `rejected/`
-with a `.reason.txt` beside them, so nothing is read twice and nothing is lost. Within a file
+with a `.reason.txt` beside them, so nothing is read twice and nothing is lost. A tool writes
+an export under a hidden name (`.orders.csv`) and renames it when complete: hidden files are
+skipped (by erasure too), so no half-written file is read. Within a file
 every row is validated on its own, by the rules the quality gates check (quality/rules.py:
 formats, dates between 1900 and now, ASCII numbers, amounts, the customers and products it
 names): a bad row goes to raw_quarantine with the file, line and reason, and the rest lands.
