@@ -122,3 +122,13 @@ def test_the_log_of_a_pass_never_names_them_through_a_file_name(tmp_path, caplog
         erasure.erase_from_files(tmp_path, {"C000001"})
     said = [r.getMessage() for r in caplog.records]
     assert said and not [m for m in said if "C000001" in m]
+
+
+def test_a_logs_folder_configured_as_a_link_is_scrubbed(tmp_path):
+    # the setting points at a link to a bigger disk: the folder is the setting's, not content
+    real = tmp_path / "disk" / "logs"
+    real.mkdir(parents=True)
+    (real / "task.log").write_text("crm: customer C000001 refused\nlanded\n")
+    os.symlink(real, tmp_path / "logs")
+    traces.erase_from_folders({"logs": tmp_path / "logs"}, {"C000001"})
+    assert (real / "task.log").read_text() == "landed\n"

@@ -234,14 +234,15 @@ def _files(folder: Path, exports: bool) -> Iterator[Path]:
     """The regular files under `folder` (of a drop folder: its own, `processed/` and
     `rejected/`), links not followed; files a tool is still writing (hidden names) left out,
     and the temporary files of an interrupted pass removed."""
-    if folder.is_symlink() or not folder.is_dir():
+    if not folder.is_dir():  # the folder as configured (a link to it is the setting's)
         return
     if exports:
-        places = [folder] + [
-            folder / sub
-            for sub in DROP_SUBFOLDERS
-            if (folder / sub).is_dir() and not (folder / sub).is_symlink()
-        ]
+        places = [folder]
+        for sub in DROP_SUBFOLDERS:
+            if (folder / sub).is_symlink():
+                log.warning("erasure: %s is a link, not the inbox's folder: not scrubbed", sub)
+            elif (folder / sub).is_dir():
+                places.append(folder / sub)
         walked: Iterable[tuple[str, list[str], list[str]]] = (
             (str(place), [], sorted(os.listdir(place))) for place in places
         )
