@@ -96,16 +96,17 @@ def _other_record(truth, customers: list[str]) -> dict:
 
 
 def _write_exports_naming(drop, customers: list[dict]) -> None:
-    """Exports naming the customers as hostile files do: orders with padded or lower-cased
-    ids (Windows-1252, semicolons), orders with a note over two lines naming them (UTF-8 with
-    a BOM, tabs), and a customers export without a header, their row first (rejected,
-    unquoted)."""
+    """Exports naming the customers as hostile files do: orders with padded ids beside
+    lower-cased ones (another id; Windows-1252, semicolons), orders with a note over two
+    lines naming them (UTF-8 with a BOM, tabs), and a customers export without a header,
+    their row first (rejected, unquoted)."""
     padded = ["order_id;customer_id;ordered_at;amount"]
     noted = ["order_id\tcustomer_id\tordered_at\tamount\tnote"]
     for n, c in enumerate(customers):
         name = f"{c['first_name']} {c['last_name']}"
         padded.append(f"OE{n}P;  {c['customer_id']}  ;2026-01-02T10:00:00Z;10.00")
-        # ... and lower-cased: no known customer, so the row is quarantined
+        # ... and lower-cased: another id (ids are case-sensitive, as the CRM's and the
+        # warehouse's keys), no known customer: quarantined, and no erased customer's
         padded.append(f"OE{n}L; {c['customer_id'].lower()} ;2026-01-02T10:00:00Z;10.00")
         noted.append(f'OE{n}N\t{c["customer_id"]}\t2026-01-02T10:00:00Z\t5.00\t"call\n{name}"')
     (drop / "orders_erasure_padded.csv").write_bytes(
@@ -205,6 +206,16 @@ def _identifiers(pipeline, truth, customer) -> set[str]:
     return found
 
 
+def _ids(pipeline, truth, customer) -> set[str]:
+    """Of their identifiers, the ids (the customer's, their profiles' and accounts'): matched
+    case-sensitively, as the warehouse keys them; the others (email, name, handles) in any
+    case."""
+    accounts = _rows(truth.folder / "crm" / "customer_social_accounts.csv")
+    found = {customer} | _erased_profiles(pipeline, customer)
+    found |= {a["account_id"] for a in accounts if a["customer_id"] == customer}
+    return found - {""}
+
+
 def _patterns(identifiers) -> list[str]:
     return [rf"(^|{BOUNDARY}){re.escape(i)}($|{BOUNDARY})" for i in sorted(identifiers)]
 
@@ -256,22 +267,22 @@ def _relations(pipeline) -> list[str]:
 
 
 def test_no_table_or_view_of_any_schema_names_an_erased_customer(erased):
-    pipeline = erased[0]
-    patterns = sorted(
-        {
-            p
-            for c in _erased_customers(pipeline)
-            for p in _patterns(_identifiers(pipeline, erased[1], c))
-        }
-    )
+    pipeline, truth = erased[0], erased[1]
+    ids = {i for c in _erased_customers(pipeline) for i in _ids(pipeline, truth, c)}
+    others = {
+        i for c in _erased_customers(pipeline) for i in _identifiers(pipeline, truth, c)
+    } - ids
+    exact, folded = _patterns(ids), _patterns(others)
     traces = {}
     relations = _relations(pipeline)
     for relation in relations:
         if relation in ERASURE_LOG:
             continue
         found = pipeline.rows(
-            f"select t::text from {relation} as t where t::text ~* any(%s) limit 3",  # noqa: S608
-            patterns,
+            f"select t::text from {relation} as t where t::text ~ any(%s)"  # noqa: S608
+            " or t::text ~* any(%s) limit 3",
+            exact,
+            folded,
         )
         if found:
             traces[relation] = [text[:200] for (text,) in found]
@@ -284,17 +295,19 @@ def _files(*folders):
     ]
 
 
-def _naming(identifiers):
-    """Which identifiers a text names, as whole words (ids, emails, handles; case folded) or
-    anywhere (names, with their spaces)."""
-    words = {i.lower() for i in identifiers if re.fullmatch(WORD, i)}
-    phrases = {i.lower() for i in identifiers} - words
+def _naming(identifiers, ids):
+    """Which identifiers a text names, as whole words (ids as they are; emails, handles case
+    folded) or anywhere (names, with their spaces)."""
+    words = {i.lower() for i in identifiers - ids if re.fullmatch(WORD, i)}
+    phrases = {i.lower() for i in identifiers - ids} - words
 
     def found(text: str) -> set[str]:
+        seen = set(re.findall("[0-9A-Za-z_.@-]+", text))
+        exact = ids & (seen | {w.strip("._@-") for w in seen})
         text = text.lower()
         seen = set(re.findall(WORD, text))
         seen |= {w.strip("._@-") for w in seen}
-        return (words & seen) | {p for p in phrases if p in text}
+        return exact | (words & seen) | {p for p in phrases if p in text}
 
     return found
 
@@ -302,7 +315,8 @@ def _naming(identifiers):
 def test_no_file_of_the_local_data_or_drop_folder_names_an_erased_customer(erased):
     pipeline, truth, _, drop, local = erased
     identifiers = {i for c in _erased_customers(pipeline) for i in _identifiers(pipeline, truth, c)}
-    naming = _naming(identifiers)
+    ids = {i for c in _erased_customers(pipeline) for i in _ids(pipeline, truth, c)}
+    naming = _naming(identifiers, ids)
     files = _files(drop, local)
     left = {}
     for path in files:

@@ -5,7 +5,9 @@ corrections, as CSV files dropped in a folder (an inbox).
 Each file is its own unit: read (UTF-8, with or without BOM, else Windows-1252, logged), its
 delimiter sniffed and its header checked against its type, then landed as one batch, or
 rejected whole with one reason. Landed files move to `processed/`, rejected ones to `rejected/`
-with a `.reason.txt` beside them, so nothing is read twice and nothing is lost. Within a file
+with a `.reason.txt` beside them, so nothing is read twice and nothing is lost. A tool writes
+an export under a hidden name (`.orders.csv`) and renames it when complete: hidden files are
+skipped (by erasure too), so no half-written file is read. Within a file
 every row is validated on its own, by the rules the quality gates check (quality/rules.py:
 formats, dates between 1900 and now, ASCII numbers, amounts, the customers and products it
 names): a bad row goes to raw_quarantine with the file, line and reason, and the rest lands.
@@ -417,7 +419,7 @@ def land_drop_folder(
     for entry in _entries(folder):
         if entry.name.startswith("."):
             continue  # a file still being written by a tool that names it hidden
-        spec = _type_of(entry.name)
+        spec = type_of(entry.name)
         if not entry.regular:
             results.append(_reject_unread(folder, entry, spec))
         elif spec is None:
@@ -445,7 +447,8 @@ def _entries(folder: Path) -> list[_Entry]:
     return sorted(entries, key=lambda entry: entry.name)
 
 
-def _type_of(name: str) -> CrmFile | None:
+def type_of(name: str) -> CrmFile | None:
+    """The type of export a file's name says (FILES), or None."""
     lowered = name.lower()
     return next((spec for spec in FILES if fnmatch.fnmatchcase(lowered, spec.pattern)), None)
 
@@ -660,8 +663,14 @@ def read_text(path: Path) -> tuple[str, str, type[csv.Dialect] | csv.Dialect]:
     """A CRM export's text, encoding and dialect, as the inbox reads them (erasure reads the
     files it landed the same way, never through a link); RejectedFile when it is no text CSV
     or not a regular file."""
-    text, encoding = _decode(_read(path.parent, path.name))
-    return text, encoding, _dialect(text, shown(path.name))
+    return text_of(_read(path.parent, path.name), path.name)
+
+
+def text_of(data: bytes, name: str) -> tuple[str, str, type[csv.Dialect] | csv.Dialect]:
+    """A CRM export's text, encoding and dialect from its bytes, as the inbox reads them;
+    RejectedFile when it is no text CSV."""
+    text, encoding = _decode(data)
+    return text, encoding, _dialect(text, shown(name))
 
 
 def _decode(data: bytes) -> tuple[str, str]:

@@ -99,13 +99,10 @@ MERGED_TABLES = {
 MESSAGE_AUTHORS = {
     table: SOCIAL_TABLES[table][0] for table in ("raw.facebook_comments", "raw.x_tweets")
 }
-# quarantined rows naming a token as a whole field, in any case (a row naming a customer id
-# lower-cased names no known customer: it is quarantined)
-_QUARANTINE_NAMING = (
-    "raw_text ~* any(array("
-    "  select '(^|[^0-9A-Za-z_.@-])' || regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])',"
-    "    '\\\\\\1', 'g') || '($|[^0-9A-Za-z_.@-])' from erased_tokens))"
-)
+# quarantined rows naming a token (a record: ids exactly, case-sensitive, as the rows they
+# refer to are keyed; a short or numeric id only as a customer_id) and error texts naming one
+# (free text, case folded): traces.py's rules
+_QUARANTINE_NAMING = traces.sql_naming("raw_text", free_text=False)
 
 
 # texts kept for what they say of a run, that may quote a file naming a person (a rejected
@@ -279,7 +276,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
         "raw_quarantine.records",
         conn.execute(
             "delete from raw_quarantine.records where "  # noqa: S608
-            + scope.quarantined(_QUARANTINE_NAMING),
+            + scope.quarantined(f"({_QUARANTINE_NAMING})"),
             params,
         ).rowcount,
     )
@@ -311,8 +308,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
 def _scrub_error_texts(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
     """Replace the error texts naming an erased person (ERROR_TEXTS) with ERASED_TEXT."""
     for table, (column, written) in ERROR_TEXTS.items():
-        naming = _QUARANTINE_NAMING.replace("raw_text ~* any(", f"{column} ~* any(")
-        where = scope._sets(naming)
+        where = scope._sets(f"({traces.sql_naming(column, free_text=True)})")
         if scope.since is not None:
             where = f"{written} >= %(since)s and (({where}) is true)"
         _count(

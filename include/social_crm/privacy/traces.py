@@ -2,27 +2,60 @@
 written to (the CRM exports landed or rejected with their reasons, task logs, documentation
 sites: FOLDERS) and the identity model's vocabulary (`scrub_identity_model`).
 
-A CRM export is read as the inbox reads it (its encoding, its sniffed delimiter) and loses
-the records with a field naming an erased person, whole (a quoted field over several lines
-goes with its record; a file without a header loses its first line as any other). A file that
-cannot be read as CSV with certainty (not text, not CSV, or a record the reader did not
-isolate: the kept text still names the person) and names them is removed. A rejection reason
-naming them (it quotes a record, which may run over several lines) is replaced by a note;
-other files (logs, documentation) lose the lines naming an erased person.
+Where. The CRM drop folder's own files, `processed/` and `rejected/` (what the inbox reads and
+writes; other subfolders are left alone), and the other folders of FOLDERS whole. A file is
+read without following a link (O_NOFOLLOW) and written back through a new temporary file of
+the same folder (a random hidden name, created O_EXCL | O_NOFOLLOW) renamed over it: never
+through a link, never into a file outside the folder. A log is rewritten in place (the task
+writing it keeps what it writes next) unless it has other hard links (another name, maybe
+outside the folder, for the same file): it is replaced, and the other name keeps its text.
+A file modified while it was scrubbed (size, time or inode changed), or still open for
+writing by any process (a read lease refused, Linux), is not replaced: the next pass scrubs
+it. Tools writing into the inbox write under a hidden name (`.orders.csv`) and rename when
+done: the inbox and erasure skip hidden files.
 
-"Naming" is one rule, `Naming`: an identifier (customer id, email, profile or message id)
-as a whole word, whatever its case or the spaces around it.
+What names a person. Their tokens: customer and profile ids, message ids, emails. Ids are
+case-sensitive, as the warehouse keys them (CRM ids such as Salesforce's differ by case
+only); emails are not. Two rules, here alone:
+- a CSV export is read as the inbox reads it (encoding, sniffed delimiter, quoted fields
+  over several lines) and judged field by field. A record whose owner column (its type's key,
+  or the customer it belongs to: FILES) is one of their ids, exactly after trimming, goes; a
+  field of another record naming them (equal to an id or email, or naming one as a whole
+  word; a short id, by free text's rule below, or equal to it in a column of references:
+  `referred_by`, `*_id`, `*customer*`) is blanked and the record kept. A file whose columns
+  are unknown (no header, no known type) loses the records with a field naming them.
+- free text (logs, rejection reasons, error texts) names them where a token stands as a
+  whole word, case folded (a log may quote an id in another case: a line lost is not another
+  person's record lost). An ambiguous token, purely digits and shorter than
+  AMBIGUOUS_DIGITS or any shorter than AMBIGUOUS_LENGTH, could be a time (18:42:07), an
+  amount (42.00), a count or a line number: it names them only quoted (`'42'`, `"42"`) or as
+  the value of a customer key (`customer_id=42`, `"customer_id": 42`, `customer: 42`), and in
+  a quarantined record (JSON, every value quoted) only as its customer_id. The cost: a bare
+  mention (`customer 42 ordered`) stays; each pass logs how many it left (`bare`), never
+  which.
+What cannot be read with certainty and may name them goes whole: a CSV whose reader did not
+isolate their records, a text in another encoding (UTF-16 or UTF-32, as Excel's "Unicode
+text" writes) or compressed (gzip) naming them, an archive that cannot be read (zip, xlsx).
+The log says which file and why, never whom.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
+import gzip
 import io
 import json
 import logging
 import os
 import re
+import signal
+import stat
+import tempfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -44,11 +77,26 @@ FOLDERS: tuple[tuple[str, Callable[[Settings], Path]], ...] = (
     ("dbt target", lambda s: s.dbt_target_dir),
     ("dbt logs", lambda s: s.dbt_log_dir),
 )
+# the subfolders of the drop folder the inbox writes (the others are no one's)
+DROP_SUBFOLDERS = (crm.PROCESSED, crm.REJECTED)
+# an id shorter than these (digits only / any) is ambiguous in free text
+AMBIGUOUS_DIGITS = 12  # an epoch in seconds has 10 digits, a date 8
+AMBIGUOUS_LENGTH = 6
 # the characters of an identifier: a whole word of it is bounded by the others (the same
-# class as erasure's SQL patterns for quarantined rows and error texts)
-_WORD = re.compile(r"[0-9a-z_.@-]+")
-_WORD_EDGES = "._@-"  # a word's trailing full stop (or a leading @) is punctuation
+# class as erasure's SQL patterns); a full stop ends a word when no such character follows
+_CHARS = "0-9A-Za-z_@-"
+_BEFORE = rf"(?<![{_CHARS}])(?<![{_CHARS}]\.)"
+_AFTER = rf"(?![{_CHARS}])(?!\.[{_CHARS}])"
+# the forms in which an ambiguous token names someone: quoted, or the value of an id key
+ID_KEYS = "customer_id|customer"
+_ID_KEY = rf"(?i:(?<![0-9a-z_])(?:{ID_KEYS})[\"']?\s*[=:]\s*)"
 _TEMPORARY = ".erasing"
+_ZIP, _GZIP = b"PK\x03\x04", b"\x1f\x8b"  # an archive (zip, xlsx, ods); compressed text
+_PACKED = (_ZIP, _GZIP)
+# a column holding a reference to a customer (`referred_by`, `owner_id`): a field equal to a
+# short id there names them; elsewhere (`amount`) it may be a number
+_REFERENCE_COLUMN = re.compile(r"customer|(?:^|_)(?:id|by)$|referr")
+_LEASE_SIGNAL = signal.SIGURG  # ignored by default: a lease broken kills no one
 # what a message naming an erased person says instead
 ERASED_TEXT = "(removed by erasure: the text named an erased person)"
 
@@ -61,31 +109,88 @@ def folders(current: Settings, drop_dir: Path | None = None) -> dict[str, Path]:
     return found
 
 
+def ambiguous(token: str) -> bool:
+    """Whether a token could be something else in free text (a number, a short word)."""
+    return len(token) < AMBIGUOUS_LENGTH or (token.isdigit() and len(token) < AMBIGUOUS_DIGITS)
+
+
+def _alternation(tokens: Iterable[str]) -> str:
+    return "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
+
+
+def _mentions(ids: set[str], emails: set[str], fold: bool) -> re.Pattern[str] | None:
+    """A pattern of the tokens as they name someone (module docstring): ids case-sensitive
+    unless `fold`, emails folded."""
+    words, forms = [], []
+    for tokens, folded in ((ids, fold), (emails, True)):
+        clear = {t for t in tokens if not ambiguous(t)}
+        short = tokens - clear
+        flag = "(?i:{})" if folded else "(?:{})"
+        if clear:
+            words.append(flag.format(_alternation(clear)))
+        if short:
+            forms.append(flag.format(_alternation(short)))
+    parts = []
+    if words:
+        parts.append(f"{_BEFORE}(?:{'|'.join(words)}){_AFTER}")
+    if forms:
+        short = "|".join(forms)
+        parts.append(rf"([\"'])(?:{short})\1")
+        parts.append(rf"{_ID_KEY}(?:{short}){_AFTER}")
+    return re.compile("|".join(parts)) if parts else None
+
+
 class Naming:
-    """Whether a text names one of the tokens as a whole word (case folded): `C000123` names
-    C000123, and so do ` c000123 ` and `"C000123."`; `C0001234` does not."""
+    """What names the people of `tokens` (module docstring): `owns` a CSV owner field,
+    `names` a CSV field, `__call__` a free text; `bare` counts the ambiguous mentions free
+    text keeps."""
 
     def __init__(self, tokens: Iterable[str]) -> None:
-        folded = {t.strip().lower() for t in tokens if t and t.strip()}
-        self.words = {t for t in folded if _WORD.fullmatch(t)}
-        others = sorted(folded - self.words, key=len, reverse=True)
-        self._others = (
-            re.compile(
-                "|".join(rf"(?<![0-9a-z_.@-]){re.escape(t)}(?![0-9a-z_.@-])" for t in others)
-            )
-            if others
-            else None
+        cleaned = {t.strip() for t in tokens if t and t.strip()}
+        self.emails = {t.lower() for t in cleaned if "@" in t}
+        self.ids = {t for t in cleaned if "@" not in t}
+        self._field = _mentions(self.ids, self.emails, fold=False)
+        self._text = _mentions(self.ids, self.emails, fold=True)
+        shorts = {t for t in self.ids | self.emails if ambiguous(t)}
+        self._forms = _mentions({t for t in shorts if "@" not in t}, set(), fold=True)
+        self._bare = (
+            re.compile(f"(?i:{_BEFORE}(?:{_alternation(shorts)}){_AFTER})") if shorts else None
         )
 
     def __bool__(self) -> bool:
-        return bool(self.words) or self._others is not None
+        return bool(self.ids or self.emails)
+
+    def owns(self, field: str) -> bool:
+        """Whether a field is one of their ids or emails, exactly after trimming."""
+        value = field.strip()
+        return value in self.ids or value.lower() in self.emails
+
+    def names(self, field: str) -> bool:
+        """Whether a CSV field names them in its text (ids case-sensitive): an unambiguous
+        token as a whole word (the whole field, padded or not, included), an ambiguous one
+        quoted or as an id's value (a field `42` of an amount names no one)."""
+        return self._field is not None and self._field.search(field) is not None
 
     def __call__(self, text: str) -> bool:
-        folded = text.lower()
-        for word in _WORD.findall(folded):
-            if word in self.words or word.strip(_WORD_EDGES) in self.words:
-                return True
-        return self._others is not None and self._others.search(folded) is not None
+        """Whether a free text names them (case folded)."""
+        return self._text is not None and self._text.search(text) is not None
+
+    def bare(self, text: str) -> int:
+        """The ambiguous tokens `text` holds as whole words that it does not name them by."""
+        if self._bare is None or self._forms is None:
+            return 0
+        return len(self._bare.findall(self._forms.sub(" ", text)))
+
+
+@dataclass
+class Tally:
+    """What a pass did to the files: records and lines removed, files removed whole, files
+    left for the next pass (modified or written meanwhile), ambiguous mentions left."""
+
+    removed: int = 0
+    files_removed: int = 0
+    deferred: int = 0
+    bare: int = 0
 
 
 def erase_from_folders(found: dict[str, Path], tokens: Iterable[str]) -> int:
@@ -94,86 +199,206 @@ def erase_from_folders(found: dict[str, Path], tokens: Iterable[str]) -> int:
     naming = Naming(tokens)
     if not naming:
         return 0
-    removed = 0
+    tally = Tally()
     for what, folder in found.items():
-        for path in _files(folder):
+        exports = what == DROP_FOLDER
+        for path in _files(folder, exports):
             try:
-                gone = _scrub(path, naming, exports=what == DROP_FOLDER)
+                gone = _scrub(path, naming, exports, tally)
+            except FileNotFoundError:  # moved away meanwhile (landed, rejected): not here
+                continue
             except OSError as exc:  # a file that cannot be read or written: say which
-                log.error("erasure: %s file %s not scrubbed: %s", what, path, exc.strerror)
+                log.error(
+                    "erasure: %s file %s not scrubbed: %s", what, _shown(path, naming), exc.strerror
+                )
                 raise
             if gone:
-                log.info("erasure: %d record(s) or line(s) removed from %s", gone, path)
-            removed += gone
-    return removed
+                log.info(
+                    "erasure: %d record(s) or line(s) removed from %s", gone, _shown(path, naming)
+                )
+            tally.removed += gone
+    if tally.deferred:
+        log.warning(
+            "erasure: %d file(s) written during the scrub left for the next pass", tally.deferred
+        )
+    if tally.bare:
+        log.info(
+            "erasure: %d bare mention(s) of a short or numeric id kept in free text (not"
+            " quoted nor an id's value: it may be a number)",
+            tally.bare,
+        )
+    return tally.removed
 
 
-def _files(folder: Path) -> Iterator[Path]:
-    """The regular files under `folder`, symbolic links not followed; files a tool is still
-    writing (hidden names) left out, and the temporary files of an interrupted pass removed."""
-    if not folder.is_dir():
+def _files(folder: Path, exports: bool) -> Iterator[Path]:
+    """The regular files under `folder` (of a drop folder: its own, `processed/` and
+    `rejected/`), links not followed; files a tool is still writing (hidden names) left out,
+    and the temporary files of an interrupted pass removed."""
+    if not folder.is_dir():  # the folder as configured (a link to it is the setting's)
         return
-    for root, directories, names in os.walk(folder):
+    if exports:
+        places = [folder]
+        for sub in DROP_SUBFOLDERS:
+            if (folder / sub).is_symlink():
+                log.warning("erasure: %s is a link, not the inbox's folder: not scrubbed", sub)
+            elif (folder / sub).is_dir():
+                places.append(folder / sub)
+        walked: Iterable[tuple[str, list[str], list[str]]] = (
+            (str(place), [], sorted(os.listdir(place))) for place in places
+        )
+    else:
+        walked = os.walk(folder)
+    for root, directories, names in walked:
         directories.sort()
         for name in sorted(names):
             path = Path(root) / name
-            if name.endswith(_TEMPORARY) and name.startswith("."):
-                path.unlink(missing_ok=True)
-            elif not name.startswith(".") and path.is_file() and not path.is_symlink():
+            if name.startswith(".") and name.endswith(_TEMPORARY):
+                path.unlink(missing_ok=True)  # a link of that name is removed, not followed
+            elif not name.startswith(".") and _regular(path):
                 yield path
 
 
-def _scrub(path: Path, naming: Naming, exports: bool) -> int:
+def _regular(path: Path) -> bool:
+    """Whether `path` is a regular file (not a link, FIFO or device; not gone meanwhile)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _scrub(path: Path, naming: Naming, exports: bool, tally: Tally) -> int:
     """Scrub one file: a rejection reason as one message, an export (any file of the drop
     folder: one of an unknown type is rejected, not renamed) or a CSV file by records, any
     other file by lines."""
     if path.name.endswith(crm.REASON_SUFFIX):
-        return _scrub_message(path, naming)
+        return _scrub_message(path, naming, tally)
     if exports or path.suffix.lower() == ".csv":
-        return _scrub_export(path, naming)
-    return _scrub_lines(path, naming)
+        return _scrub_export(path, naming, tally)
+    return _scrub_lines(path, naming, tally)
 
 
-def _scrub_message(path: Path, naming: Naming) -> int:
+@dataclass(frozen=True)
+class _Read:
+    data: bytes
+    state: tuple[int, int, int, int]  # device, inode, size, modification time
+    links: int
+
+
+def _read(path: Path) -> _Read:
+    """A regular file's bytes, never through a link, with what tells a later change."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return _Read(handle.read(), _state(found), found.st_nlink)
+
+
+def _state(found: os.stat_result) -> tuple[int, int, int, int]:
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+def _scrub_message(path: Path, naming: Naming, tally: Tally) -> int:
     """A file holding one message (why a file was rejected, quoting its first record, which
     may run over several lines): replaced by ERASED_TEXT when it names them (1)."""
-    if not naming(path.read_bytes().decode("utf-8", "surrogateescape")):
+    read = _read(path)
+    text = read.data.decode("utf-8", "surrogateescape")
+    tally.bare += naming.bare(text)
+    if not naming(text):
         return 0
-    _replace(path, (ERASED_TEXT + "\n").encode("utf-8"))
+    return 1 if _replace(path, (ERASED_TEXT + "\n").encode("utf-8"), read, tally) else 0
+
+
+def _scrub_export(path: Path, naming: Naming, tally: Tally) -> int:
+    """A CRM export without the records of the erased people and with the fields of others
+    naming them blanked; removed whole when it may name them and cannot be read as CSV with
+    certainty (1)."""
+    read = _read(path)
+    if read.data.startswith(_PACKED):
+        return _scrub_unreadable(path, naming, read, tally)
+    try:
+        text, encoding, dialect = crm.text_of(read.data, path.name)
+    except (crm.RejectedFile, UnicodeError):
+        return _scrub_unreadable(path, naming, read, tally)
+    kept = _records_kept(text, dialect, naming, crm.type_of(path.name))
+    if kept is None:
+        return _remove(path, read, tally, "cannot be read as CSV with certainty", naming)
+    rest, removed = kept
+    if not removed:
+        return 0
+    if encoding == "utf-8" and read.data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"  # the byte order mark the inbox read past
+    return removed if _replace(path, rest.encode(encoding), read, tally) else 0
+
+
+def _scrub_unreadable(path: Path, naming: Naming, read: _Read, tally: Tally) -> int:
+    """A file of the drop folder that is no text CSV: removed whole when a reading of it
+    names them or none can read it (an archive)."""
+    texts = _readings(read.data)
+    if texts is None:
+        return _remove(path, read, tally, "is an archive erasure cannot read", naming)
+    if any(naming(text) for text in texts):
+        return _remove(path, read, tally, "names an erased person and is no text CSV", naming)
+    return 0
+
+
+def _readings(data: bytes) -> list[str] | None:
+    """The texts a file may be read as (as it is; UTF-16 or UTF-32 by their byte order mark
+    or zero bytes; gzip decompressed), or None for an archive that cannot be read."""
+    if data.startswith(_ZIP):
+        return None
+    if data.startswith(_GZIP):
+        try:
+            data = _gunzip(data)
+        except (OSError, EOFError, zlib.error):
+            return None
+    texts = [data.decode("utf-8", "surrogateescape")]
+    for encoding in ("utf-32", "utf-16", "utf-16-le", "utf-16-be"):
+        try:
+            texts.append(data.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    texts.append(data.replace(b"\x00", b"").decode("utf-8", "surrogateescape"))
+    return texts
+
+
+def _gunzip(data: bytes) -> bytes:
+    """A gzip file's content, at most the inbox's read limit (a bomb stops there)."""
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as unpacked:
+        return unpacked.read(crm.READ_FIELD_LIMIT)
+
+
+def _shown(path: Path, naming: Naming) -> str:
+    """A path as the log writes it: escaped, and without a name holding one of their tokens
+    (anywhere: `orders_C000001.csv`)."""
+    folded = path.name.lower()
+    if any(token.lower() in folded for token in naming.ids | naming.emails):
+        return f"{crm.shown(str(path.parent))}/(a file whose name names an erased person)"
+    return crm.shown(str(path))
+
+
+def _remove(path: Path, read: _Read, tally: Tally, why: str, naming: Naming) -> int:
+    """Remove a file that may name them (1), unless it changed since it was read."""
+    if not _unchanged(path, read):
+        tally.deferred += 1
+        return 0
+    path.unlink()
+    tally.files_removed += 1
+    log.warning(
+        "erasure: %s removed whole: it %s and may name an erased person", _shown(path, naming), why
+    )
     return 1
 
 
-def _scrub_export(path: Path, naming: Naming) -> int:
-    """A CRM export without the records naming them (the records removed); removed whole when
-    it names them and cannot be read as CSV with certainty (1)."""
-    data = path.read_bytes()
-    try:
-        text, encoding, dialect = crm.read_text(path)
-    except (crm.RejectedFile, UnicodeError):
-        text, encoding, dialect = data.decode("utf-8", "surrogateescape"), "", None
-    if not naming(text):
-        return 0
-    kept = None if dialect is None else _records_kept(text, dialect, naming)
-    if kept is None:
-        path.unlink()
-        log.warning(
-            "erasure: %s removed whole: it names an erased person and cannot be read as CSV"
-            " with certainty",
-            path,
-        )
-        return 1
-    rest, removed = kept
-    if encoding == "utf-8" and data.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"  # the byte order mark the inbox read past
-    _replace(path, rest.encode(encoding))
-    return removed
-
-
 def _records_kept(
-    text: str, dialect: type[csv.Dialect] | csv.Dialect, naming: Naming
+    text: str,
+    dialect: type[csv.Dialect] | csv.Dialect,
+    naming: Naming,
+    spec: crm.CrmFile | None,
 ) -> tuple[str, int] | None:
-    """(the text without the records naming them, the records removed), or None when the
-    reader did not isolate them (the kept text still names them, or it is no CSV)."""
+    """(the text without the erased people's records and with the fields of others naming
+    them blanked, the records removed or changed), or None when the reader did not isolate
+    them (the kept text still names them)."""
     lines: list[str] = []
 
     def recorded() -> Iterator[str]:
@@ -183,44 +408,208 @@ def _records_kept(
 
     csv.field_size_limit(crm.READ_FIELD_LIMIT)
     kept: list[str] = []
-    removed = 0
+    changed = 0
+    references: set[int] = set()  # the reference columns, once the header told them
+
+    def _names(column: int, field: str) -> bool:
+        return naming.names(field) or (column in references and naming.owns(field))
+
+    owners: list[int] | None = None  # the owner columns, once the header told them
     try:
-        for fields in csv.reader(recorded(), dialect):
+        for number, fields in enumerate(csv.reader(recorded(), dialect)):
             record = "".join(lines)
             lines.clear()
-            if any(naming(field) for field in fields):
-                removed += 1
+            if number == 0:
+                owners = _owner_columns(fields, spec)
+                references = {
+                    i for i, f in enumerate(fields) if _REFERENCE_COLUMN.search(f.strip().lower())
+                }
+                if owners is not None:
+                    kept.append(record)
+                    continue
+            if owners is None:  # whose record this is cannot be told: any mention removes it
+                if any(naming.owns(field) or naming.names(field) for field in fields):
+                    changed += 1
+                else:
+                    kept.append(record)
+            elif any(naming.owns(fields[i]) for i in owners if i < len(fields)):
+                changed += 1
+            elif any(_names(i, field) for i, field in enumerate(fields)):
+                changed += 1
+                blank = ["" if _names(i, f) else f for i, f in enumerate(fields)]
+                kept.append(_written(blank, dialect) + _line_end(record))
             else:
                 kept.append(record)
     except csv.Error:
         return None
     rest = "".join(kept) + "".join(lines)
-    if naming(rest):
+    if _still_names(rest, dialect, naming):
         return None
-    return rest, removed
+    return rest, changed
 
 
-def _scrub_lines(path: Path, naming: Naming) -> int:
+def _owner_columns(header: list[str], spec: crm.CrmFile | None) -> list[int] | None:
+    """The positions of a type's owner columns (its key, the customer it belongs to) in a
+    header, or None when the first record is no header of that type."""
+    if spec is None:
+        return None
+    names = [name.strip().lower() for name in header]
+    owners = {spec.key, spec.customer_column} - {None}
+    if spec.key not in names:
+        return None
+    return [i for i, name in enumerate(names) if name in owners]
+
+
+def _written(fields: list[str], dialect: type[csv.Dialect] | csv.Dialect) -> str:
+    """A record's fields written back as the file writes them (its line end apart)."""
+    out = io.StringIO()
+    csv.writer(out, dialect, lineterminator="").writerow(fields)
+    return out.getvalue()
+
+
+def _line_end(record: str) -> str:
+    stripped = record.rstrip("\r\n")
+    return record[len(stripped) :]
+
+
+def _still_names(rest: str, dialect: type[csv.Dialect] | csv.Dialect, naming: Naming) -> bool:
+    """Whether kept text still names them: a field of it, or the text itself (a record the
+    reader did not isolate) by an unambiguous token."""
+    try:
+        if any(naming.names(f) for row in csv.reader(io.StringIO(rest), dialect) for f in row):
+            return True
+    except csv.Error:
+        return True
+    unambiguous = {t for t in naming.ids if not ambiguous(t)}
+    emails = {t for t in naming.emails if not ambiguous(t)}
+    pattern = _mentions(unambiguous, emails, fold=False)
+    return pattern is not None and pattern.search(rest) is not None
+
+
+def _scrub_lines(path: Path, naming: Naming, tally: Tally) -> int:
     """A text file (a log, a page) without the lines naming them; bytes kept as they were
     (read as UTF-8, other bytes carried through). Rewritten in place: a log a task is still
-    appending to (this one's own) keeps what it writes next."""
-    with path.open("r+b") as handle:
-        text = handle.read().decode("utf-8", "surrogateescape")
+    appending to keeps what it writes next; a file with other hard links is replaced."""
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    with os.fdopen(os.open(path, flags), "r+b") as handle:
+        found = os.fstat(handle.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            return 0
+        data = handle.read()
+        text = data.decode("utf-8", "surrogateescape")
+        tally.bare += naming.bare(text)
         if not naming(text):
             return 0
         lines = list(io.StringIO(text, newline=""))
-        kept = [line for line in lines if not naming(line)]
+        kept = "".join(line for line in lines if not naming(line)).encode(
+            "utf-8", "surrogateescape"
+        )
+        gone = len(lines) - sum(1 for line in lines if not naming(line))
+        if found.st_nlink > 1:
+            read = _Read(data, _state(found), found.st_nlink)
+            handle.close()
+            return gone if _replace(path, kept, read, tally) else 0
+        if _state(os.fstat(handle.fileno())) != _state(found):  # written meanwhile
+            tally.deferred += 1
+            return 0
         handle.seek(0)
-        handle.write("".join(kept).encode("utf-8", "surrogateescape"))
+        handle.write(kept)
         handle.truncate()
-    return len(lines) - len(kept)
+    return gone
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write `data` over `path` through a temporary file (never half a file)."""
-    temporary = path.with_name(f".{path.name}{_TEMPORARY}")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+def _replace(path: Path, data: bytes, read: _Read, tally: Tally) -> bool:
+    """Write `data` over `path` through a new temporary file of its folder (never half a
+    file, never through a link), unless the file changed since `read` or is still open for
+    writing: then it is left for the next pass (False)."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMPORARY)
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            os.fchmod(out.fileno(), stat.S_IMODE(os.lstat(path).st_mode))
+        if not _unchanged(path, read):
+            temporary.unlink()
+            tally.deferred += 1
+            return False
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _unchanged(path: Path, read: _Read) -> bool:
+    """Whether `path` is still the file `read` read, as it was, and no one has it open for
+    writing."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        return _state(os.fstat(fd)) == read.state and not _open_for_writing(fd)
+    finally:
+        os.close(fd)
+
+
+def _open_for_writing(fd: int) -> bool:
+    """Whether any process has the file open for writing: Linux refuses a read lease then.
+    Where leases are not granted (another owner, another system), False: the size and time
+    check alone applies. The lease is dropped at once; a writer opening the file meanwhile
+    breaks it with a signal ignored by default."""
+    setlease = getattr(fcntl, "F_SETLEASE", None)
+    if setlease is None:
+        return False
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETSIG, _LEASE_SIGNAL)
+        fcntl.fcntl(fd, setlease, fcntl.F_RDLCK)
+    except OSError as exc:
+        return exc.errno == errno.EAGAIN
+    fcntl.fcntl(fd, setlease, fcntl.F_UNLCK)
+    return False
+
+
+# the same rules in SQL, over a temporary table `erased_tokens (token)` (erasure.py)
+_SQL_ESCAPED = "regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])', '\\\\\\1', 'g')"
+_SQL_WORD = f"'(^|[^0-9A-Za-z_.@-])' || {_SQL_ESCAPED} || '($|[^0-9A-Za-z_.@-])'"
+_SQL_AMBIGUOUS = (
+    f"(length(token) < {AMBIGUOUS_LENGTH}"
+    f" or (token ~ '^[0-9]+$' and length(token) < {AMBIGUOUS_DIGITS}))"
+)
+_SQL_EMAIL = "position('@' in token) > 0"
+
+
+def _sql_any(column: str, operator: str, pattern: str, which: str) -> str:
+    return f"{column} {operator} any(array(select {pattern} from erased_tokens where {which}))"  # noqa: S608
+
+
+def sql_naming(column: str, free_text: bool) -> str:
+    """An SQL condition: `column` names a token of `erased_tokens` by this module's rules.
+    A record (`free_text` false: a quarantined row, JSON): ids case-sensitive as whole
+    words, emails folded, an ambiguous id only as a customer_id's value. Free text (an
+    error): case folded, an ambiguous token quoted or a customer key's value."""
+    unambiguous = f"not {_SQL_AMBIGUOUS}"
+    if free_text:
+        quoted = f"'([\"''])' || {_SQL_ESCAPED} || '\\1'"
+        keyed = (
+            f"'(^|[^0-9a-z_])({ID_KEYS})[\"'']?\\s*[=:]\\s*' || {_SQL_ESCAPED}"
+            " || '($|[^0-9A-Za-z_.@-])'"
+        )
+        return " or ".join(
+            (
+                _sql_any(column, "~*", _SQL_WORD, unambiguous),
+                _sql_any(column, "~*", quoted, _SQL_AMBIGUOUS),
+                _sql_any(column, "~*", keyed, _SQL_AMBIGUOUS),
+            )
+        )
+    keyed = f"""'"customer_id"\\s*:\\s*"\\s*' || {_SQL_ESCAPED} || '\\s*"'"""
+    return " or ".join(
+        (
+            _sql_any(column, "~", _SQL_WORD, f"{unambiguous} and not {_SQL_EMAIL}"),
+            _sql_any(column, "~*", _SQL_WORD, f"{unambiguous} and {_SQL_EMAIL}"),
+            _sql_any(column, "~", keyed, _SQL_AMBIGUOUS),
+        )
+    )
 
 
 MODEL = "scoring.identity_model"
