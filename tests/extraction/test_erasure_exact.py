@@ -100,3 +100,31 @@ def test_erasure_deletes_the_quarantined_rows_of_a_numeric_and_a_case_sensitive_
 def test_erasure_replaces_exactly_the_error_texts_naming_an_erased_customer(erased):
     left = {e for (e,) in erased("select error from meta.load_batches where entity ~ '^test'")}
     assert left == {e for e, theirs in ERRORS.items() if not theirs} | {traces.ERASED_TEXT}
+
+
+def test_erasing_a_customer_deletes_no_other_customer(db, tmp_path):
+    from social_crm.privacy import erasure
+
+    connect = lambda: psycopg.connect(db.libpq())  # noqa: E731
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    header = "customer_id,email,marketing_opt_in,profiling_opt_out,referred_by\n"
+    people = "".join(f"C{n:06d},c{n}@example.com,true,false,\n" for n in range(3, 40))
+    anna = "C000001,anna@example.com,true,false,\n"
+    (drop / "customers_2026-12-01.csv").write_text(
+        header + anna + "C000002,ola@example.com,true,false,\n" + people
+    )
+    land_drop_folder(connect, drop)
+    # tonight's full export, dropped after the load ran and before the nightly's erasure of
+    # C000001: Ola was referred by Anna (a column the inbox ignores)
+    (drop / "customers_2026-12-02.csv").write_text(
+        header + anna + "C000002,ola@example.com,true,false,C000001\n" + people
+    )
+    erasure.erase_from_files(drop, {"C000001", "anna@example.com"})  # the nightly's file step
+    land_drop_folder(connect, drop)  # the next load
+    with connect() as conn:
+        (deleted,) = conn.execute(
+            "select is_deleted from raw.crm_customers where natural_key = 'C000002'"
+            " order by ingest_seq desc limit 1"
+        ).fetchone()
+    assert deleted is False

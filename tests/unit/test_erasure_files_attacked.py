@@ -1,5 +1,5 @@
-"""Erasure's file scrubbing, attacked: what it removes must name the erased customer, and it
-must not write through a link to a file outside the data folder."""
+"""Erasure's file scrubbing against an outside attack: what it removes must name the erased
+customer, and it must not write through a link to a file outside the data folder."""
 
 from __future__ import annotations
 
