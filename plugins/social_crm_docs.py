@@ -35,9 +35,12 @@ def docs_file(section: str, path: str) -> Path | None:
     root = docs_roots().get(section)
     if root is None:
         return None
-    root = root.resolve()
-    found = (root / path).resolve()
-    if not found.is_relative_to(root) or not found.is_file():
+    try:  # a NUL byte, a name too long for the system: no such page, not a server error
+        root = root.resolve()
+        found = (root / path).resolve()
+        if not found.is_relative_to(root) or not found.is_file():
+            return None
+    except (ValueError, OSError):
         return None
     return found
 

@@ -32,7 +32,15 @@ from social_crm_dev import airflow_env  # noqa: E402 - must follow the environme
 
 airflow_env.apply_environment()
 
+from hypothesis import settings as hypothesis_settings  # noqa: E402
+
 from tests.databases import new_database  # noqa: E402
+
+# generated tests: the suite explores the same examples on every run (a red CI is a real
+# finding, reproducible); HYPOTHESIS_PROFILE=soak draws new ones, many more
+hypothesis_settings.register_profile("suite", deadline=None, derandomize=True, database=None)
+hypothesis_settings.register_profile("soak", deadline=None, max_examples=2_000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +101,24 @@ def test_no_file_outside_the_docs_folders_is_served(docs_client):
     finally:
         app.dependency_overrides.clear()
     assert (escaped.status_code, unknown.status_code) == (404, 404)
+
+
+@pytest.fixture
+def logged_in(docs_client):
+    from airflow.api_fastapi.core_api.security import get_user
+
+    app, client = docs_client
+    app.dependency_overrides[get_user] = lambda: object()
+    yield client
+    app.dependency_overrides.clear()
+
+
+def test_a_nul_byte_in_the_path_is_not_found(logged_in):
+    assert logged_in.get("/data-docs/index.html%00.png").status_code == 404
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.text(min_size=1, max_size=300))
+def test_no_path_makes_the_docs_server_fail(logged_in, path):
+    answer = logged_in.get("/data-docs/" + quote(path, safe=""))
+    assert answer.status_code in (200, 404)

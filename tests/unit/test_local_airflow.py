@@ -1,5 +1,13 @@
 """`make airflow` listens on this machine only unless told otherwise, and starts no log server."""
 
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from social_crm_dev.local_airflow import component_commands, component_environment
 
 
@@ -21,3 +29,43 @@ def test_no_component_starts_a_log_server_on_every_interface():
 def test_tasks_reach_the_execution_api_on_this_machine_whatever_the_ui_listens_on():
     url = component_environment("0.0.0.0", 8081)["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]  # noqa: S104
     assert url == "http://127.0.0.1:8081/execution/"
+
+
+# a stand-in for the `airflow` command: each component starts a worker of its own (as the
+# scheduler starts its executor's workers) and records both process ids
+STAND_IN = """#!/bin/sh
+sleep 300 &
+echo $! >> "$PIDS"
+echo $$ >> "$PIDS"
+echo "$1 started"
+exec sleep 300
+"""
+RUNNER = (
+    "import sys; from social_crm_dev import local_airflow;"
+    " local_airflow.run(sys.argv[1], '127.0.0.1', 1)"
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_stop_signal_ends_every_component_and_what_it_started(tmp_path, stop):
+    cli = tmp_path / "airflow"
+    cli.write_text(STAND_IN)
+    cli.chmod(0o755)
+    pids = tmp_path / "pids"
+    env = {**os.environ, "PIDS": str(pids)}
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(cli)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    started = [runner.stdout.readline() for _ in range(4)]  # every component has started
+    runner.send_signal(stop)
+    runner.wait(timeout=60)
+    left = [int(pid) for pid in pids.read_text().split() if _alive(int(pid))]
+    assert (len(started), len(pids.read_text().split()), left) == (4, 8, [])

@@ -2,7 +2,8 @@
 reachable from this machine only: the UI and API listen on 127.0.0.1 unless told otherwise
 (`--host`, or `AIRFLOW__API__HOST`), and the scheduler and triggerer start no log server (it
 would listen on every interface, ports 8793 and 8794): tasks run here and the UI reads their
-log files from disk. Each component's output is printed with its name; Ctrl-C stops them all.
+log files from disk. Each component's output is printed with its name; Ctrl-C, SIGTERM or
+SIGHUP stops them all, with every process each of them started (its whole process group).
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ import time
 
 LOCAL_HOST = "127.0.0.1"
 STOP_WAIT_S = 30
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # and SIGINT, which Python raises already
+
+
+class Stopped(Exception):
+    """A stop signal arrived."""
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise Stopped(signal.Signals(signum).name)
 
 
 def component_commands(cli: str, host: str, port: int) -> dict[str, list[str]]:
@@ -41,29 +51,36 @@ def run(cli: str, host: str, port: int) -> int:
     Returns the exit code of the first to end (0 after Ctrl-C)."""
     env = {**os.environ, **component_environment(host, port)}
     started: dict[str, subprocess.Popen] = {}
-    for name, command in component_commands(cli, host, port).items():
-        process = subprocess.Popen(
-            command,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-            start_new_session=True,  # Ctrl-C reaches us; we stop each component ourselves
-        )
-        started[name] = process
-        threading.Thread(target=_print_lines, args=(name, process), daemon=True).start()
+    # a stop signal ends the loop below and runs its `finally` (Python's default for SIGTERM
+    # ends the process at once, leaving the components running in their own sessions)
+    previous = {signum: signal.signal(signum, _raise_stopped) for signum in STOP_SIGNALS}
     code = 0
     try:
+        for name, command in component_commands(cli, host, port).items():
+            process = subprocess.Popen(
+                command,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+                start_new_session=True,  # Ctrl-C reaches us; we stop each component ourselves
+            )
+            started[name] = process
+            threading.Thread(target=_print_lines, args=(name, process), daemon=True).start()
         while all(p.poll() is None for p in started.values()):
             time.sleep(0.5)
         ended = next(name for name, p in started.items() if p.poll() is not None)
         code = started[ended].returncode
         print(f"{ended} ended (exit {code}); stopping the other components", flush=True)
-    except KeyboardInterrupt:
-        print("stopping the Airflow components", flush=True)
+    except (KeyboardInterrupt, Stopped) as stop:
+        print(f"{stop or 'SIGINT'}: stopping the Airflow components", flush=True)
     finally:
+        for signum in STOP_SIGNALS:  # a second signal does not cut the stop short
+            signal.signal(signum, signal.SIG_IGN)
         _stop(started.values())
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return code
 
 
@@ -74,13 +91,30 @@ def _print_lines(name: str, process: subprocess.Popen) -> None:
 
 
 def _stop(processes) -> None:  # noqa: ANN001 - Popen objects
-    for process in processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+    """SIGTERM to each component's process group (the component and every process it
+    started: the scheduler's workers, task processes), SIGKILL to what is left of a group
+    after STOP_WAIT_S."""
+    groups = [process.pid for process in processes]  # each leads its own session and group
+    for group in groups:
+        _signal_group(group, signal.SIGTERM)
     deadline = time.monotonic() + STOP_WAIT_S
     for process in processes:
         try:
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            pass
+    while any(_signal_group(group, 0) for group in groups) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for group in groups:
+        _signal_group(group, signal.SIGKILL)
+    for process in processes:
+        process.wait()
+
+
+def _signal_group(group: int, signum: int) -> bool:
+    """Send `signum` to a process group; False when no process is left in it."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        return False
+    return True
