@@ -25,8 +25,12 @@ The invariant, against the world's truth (`check`):
 - phantoms: a record alive in raw that the world never had.
 
 Deletions and edits after an item's last re-walk are not expected yet (README: they land at
-the next re-walk point). Fault decisions are seeded, but walks run ahead on threads, so a
-replay usually, not always, draws the same faults for the same requests.
+the next re-walk point). `late` counts what the world showed at T0 that the first clean runs
+did not bring (the faults made it wait for a re-walk point), and that later runs landed.
+
+A replay meets the same faults: the simulator draws them per request (simulator/faults.py),
+whatever order the walks running ahead on threads send their requests in. A kill at the k-th
+request is the exception: which request is k-th may differ between two replays.
 """
 
 from __future__ import annotations
@@ -462,6 +466,7 @@ class Checker:
 
     def final(self) -> None:
         from social_crm.extract.recheck import checkpoint_due
+        from social_crm.extract.x import END_TIME_GAP
         from social_crm_dev.simulator.config import WORLD_START
 
         out = self.outcome
@@ -501,7 +506,9 @@ class Checker:
         for table in ("facebook_posts", "facebook_visitor_posts", "x_tweets"):
             truth, have = items[table], raw[table]
             alive = {k for k, v in have.items() if not v[1]}
-            visible = {k for k, v in truth.items() if v.visible(clock)}
+            # X search ends END_TIME_GAP before the request: a Post of the last seconds waits
+            newest = clock - (int(END_TIME_GAP.total_seconds()) if table == "x_tweets" else 0)
+            visible = {k for k, v in truth.items() if v.visible(clock) and v.created <= newest}
             out.note("lost", [f"{table}:{k}" for k in visible - alive])
             out.note("phantom", [f"{table}:{k}" for k in alive - set(truth)])
             if table != "x_tweets":
