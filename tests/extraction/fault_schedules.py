@@ -105,10 +105,12 @@ def generate(seed: int) -> Schedule:
     for _ in range(rng.randint(3, 6)):
         steps.append({"faults": _fault_mix(rng) if rng.random() < 0.8 else {}})
         for _ in range(rng.randint(1, 4)):
-            kill = None
+            task, kill = rng.choices(TASKS, TASK_WEIGHTS)[0], None
             if rng.random() < 0.2:
-                kill = [rng.choice(("raise", "raise", "sigkill")), rng.randint(1, 40)]
-            steps.append({"run": rng.choices(TASKS, TASK_WEIGHTS)[0], "kill": kill})
+                # at a request the task reaches: an X task makes a few, a Facebook one dozens
+                last = 4 if task.startswith("x.") else 12
+                kill = [rng.choice(("raise", "raise", "sigkill")), rng.randint(1, last)]
+            steps.append({"run": task, "kill": kill})
         if rng.random() < 0.6:
             steps.append({"advance": rng.choice((10, 60, 6 * 60, DAY_MINUTES, 36 * 60))})
     return Schedule(seed, world, steps)
@@ -145,11 +147,11 @@ class Killed(RuntimeError):
 
 
 KILLED_TASK = """
-import os, signal, sys
+import os, sys
 from tests.extraction.fault_schedules import Harness
 from social_crm.warehouse import WarehouseUrl
-harness = Harness.connect_only(sys.argv[1], WarehouseUrl.parse(sys.argv[2]))
-harness.run_task(sys.argv[3], kill=("sigkill", int(sys.argv[4])))
+harness = Harness(sys.argv[1], WarehouseUrl.parse(os.environ["SOAK_DATABASE_URL"]))
+harness.run_task(sys.argv[2], kill=("sigkill", int(sys.argv[3])))
 print("finished", flush=True)
 """
 
@@ -160,10 +162,6 @@ class Harness:
 
     def __init__(self, url: str, db) -> None:  # noqa: ANN001 - a WarehouseUrl
         self.url, self.db = url, db
-
-    @classmethod
-    def connect_only(cls, url: str, db) -> Harness:  # noqa: ANN001
-        return cls(url, db)
 
     def connect(self):  # noqa: ANN201
         import psycopg
@@ -353,6 +351,7 @@ class Outcome:
     seed: int
     runs: int = 0
     faults: Counter = field(default_factory=Counter)
+    kills: Counter = field(default_factory=Counter)  # runs stopped: raise, sigkill
     counts: Counter = field(default_factory=Counter)  # lost, duplicated, wrongly_deleted ...
     examples: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
@@ -375,7 +374,7 @@ class Outcome:
         text = f"seed {self.seed}: {status} ({self.runs} runs, {sum(self.faults.values())} faults"
         text += f", {self.seconds:.1f} s)"
         if found:
-            text += f" {found} [{detail}]"
+            text += f" {found}" + (f" [{detail}]" if detail else "")
         if self.error:
             text += f" error: {self.error}"
         return text
@@ -690,28 +689,27 @@ def _run_step(harness: Harness, sim, step: dict, outcome: Outcome) -> None:  # n
     outcome.runs += 1
     if kill and kill[0] == "sigkill":
         proc = subprocess.run(  # noqa: S603 - our own interpreter and script
-            [
-                sys.executable,
-                "-c",
-                KILLED_TASK,
-                harness.url,
-                harness.db.libpq(),
-                step["run"],
-                str(kill[1]),
-            ],
+            [sys.executable, "-c", KILLED_TASK, harness.url, step["run"], str(kill[1])],
             capture_output=True,
             text=True,
             timeout=300,
             check=False,
-            env={**os.environ, "PYTHONPATH": os.getcwd()},
+            # the database's URL holds its password: in the environment, not the command line
+            env={
+                **os.environ,
+                "PYTHONPATH": os.getcwd(),
+                "SOAK_DATABASE_URL": harness.db.libpq(),
+            },
         )
-        if proc.returncode not in (0, -signal.SIGKILL):
+        if proc.returncode == -signal.SIGKILL:
+            outcome.kills["sigkill"] += 1
+        elif proc.returncode != 0:
             outcome.error = f"killed run exited {proc.returncode}: {proc.stderr[-300:]}"
         return
     try:
         harness.run_task(step["run"], kill=tuple(kill) if kill else None)
     except Killed:
-        pass
+        outcome.kills["raise"] += 1
     except Exception as exc:  # noqa: BLE001 - a run failing under faults is allowed
         logging.getLogger(__name__).info("run %s failed: %s", step["run"], exc)
 
@@ -721,9 +719,11 @@ def _run_step(harness: Harness, sim, step: dict, outcome: Outcome) -> None:  # n
 
 def summary(outcomes: list[Outcome], seconds: float) -> str:
     faults: Counter = Counter()
+    kills: Counter = Counter()
     problems: Counter = Counter()
     for o in outcomes:
         faults.update(o.faults)
+        kills.update(o.kills)
         problems.update(o.counts)
     failing = [o for o in outcomes if o.failed]
     lines = [
@@ -732,6 +732,8 @@ def summary(outcomes: list[Outcome], seconds: float) -> str:
         "faults injected: "
         + ", ".join(f"{k} {faults[k]}" for k in sorted(faults))
         + f" (total {sum(faults.values())})",
+        f"runs killed: {kills['raise']} by an exception at an API request,"
+        f" {kills['sigkill']} by SIGKILL",
         "found: " + ", ".join(f"{k} {problems[k]}" for k in PROBLEMS),
         f"late (missing after the first clean runs, landed by a later re-walk): {problems['late']}",
         f"failing seeds: {len(failing)}"
@@ -802,7 +804,8 @@ def main(argv: list[str] | None = None) -> int:
         "--shrink", action="store_true", help="drop the steps a failing schedule does not need"
     )
     args = parser.parse_args(argv)
-    os.environ.setdefault("SOCIAL_CRM_LOCAL_DIR", os.path.join(os.getcwd(), ".local", "soak"))
+    # the tests' embedded warehouse (`make test` starts the same one): scratch databases only
+    os.environ.setdefault("SOCIAL_CRM_LOCAL_DIR", os.path.join(os.getcwd(), ".local", "test"))
     logging.basicConfig(level=logging.CRITICAL)
     if args.schedule or args.shrink:
         url = _warehouse()
