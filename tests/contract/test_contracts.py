@@ -163,6 +163,15 @@ def test_documented_search_answer_lands_tweets_and_their_authors(canned):
     assert {u.natural_key for u in users} == {"1600000000000000123", "1400000000000000001"}
 
 
+def test_a_documented_counts_answer_covering_the_window_gives_its_total(canned):
+    body = canned("x_counts_recent").answer()
+    start, end = x.parse_x_time("2026-01-19T10:14:27Z"), x.parse_x_time("2026-01-19T11:59:50Z")
+    assert x.counted_posts(body["data"], start, end) == body["meta"]["total_tweet_count"] == 8
+    # a bucket short (an answer cut or emptied on the way) proves nothing
+    assert x.counted_posts(body["data"][:1], start, end) is None
+    assert x.counted_posts([], start, end) is None
+
+
 def test_documented_followers_land_as_users(canned):
     body = canned("x_followers").answer()
     assert [x._user_record(item).natural_key for item in body["data"]] == ["1600000000000000123"]
@@ -377,6 +386,7 @@ SIMULATOR_CALLS = {
         f"{sim.url}/v24.0/{PAGE}", params={"access_token": "expired"}, timeout=10
     ),
     "x_search_recent": _same_call("x_search_recent"),
+    "x_counts_recent": _same_call("x_counts_recent"),
     "x_search_start_time_too_old": _same_call("x_search_start_time_too_old"),
     "x_tweets_lookup_with_missing": _lookup_with_missing,
     "x_followers": _same_call("x_followers"),

@@ -7,6 +7,11 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
   tweet seen minus `lookback_days`, never earlier than 7 days before the API's own clock (read
   from its `Date` header); with `full_archive` (pro tier and above) `/2/tweets/search/all` is
   used and the look-back is not clamped. A gap older than the window is logged, not requested.
+- Each search has its own watermark (`search:<query>`), moved only past a walk proven
+  complete: one that read back to the watermark's Post (pages are newest first and
+  contiguous), or whose window the counts endpoint counts no more Posts in than it read. An
+  empty answer or a walk cut short proves neither, so the next run reads again from the
+  watermark; one brand's damaged walk never hides behind another's newer Posts.
 - `end_time` must be at least 10 seconds before the request time.
 - Every Post returned by search or lookup counts against the project's monthly Post cap
   (docs.x.com/x-api/fundamentals/post-cap: free 500, basic 10,000, pro 1,000,000). We count
@@ -27,8 +32,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import psycopg
+
 from social_crm.extract.extractor import Extractor
-from social_crm.extract.http import ApiError, UsageCapExceeded
+from social_crm.extract.http import ApiAccessError, ApiError, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord, land_or_quarantine, require_id
 from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
@@ -46,7 +53,7 @@ END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the re
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
 # what every read of Posts asks for: their fields, and their authors (`includes.users`)
 WITH_AUTHORS = {"expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
-LIVE_WATERMARK = "tweets_live"  # the live walk's own since_id (meta.watermarks)
+LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
 TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
@@ -67,6 +74,35 @@ class XSettings:
     @property
     def read_cap(self) -> int:
         return self.monthly_read_cap or TIER_POST_CAPS[self.tier]
+
+
+@dataclass(frozen=True)
+class SearchMark:
+    """How far one search is known complete: every Post it matches up to `since_id` (created
+    at `at`) has landed."""
+
+    since_id: int
+    at: datetime
+
+
+@dataclass
+class Walk:
+    """What one walk of a search read: its newest and oldest Post, how many distinct Posts
+    (pages come newest first: a Post repeated across a page boundary is counted once), and
+    whether every Post parsed."""
+
+    newest_id: int = 0
+    newest_at: datetime | None = None
+    oldest_id: int = 0
+    read: int = 0
+    clean: bool = True
+
+    def saw(self, tweet_id: int, created: datetime | None) -> None:
+        if not self.oldest_id or tweet_id < self.oldest_id:
+            self.oldest_id = tweet_id
+            self.read += 1
+        if tweet_id > self.newest_id:
+            self.newest_id, self.newest_at = tweet_id, created
 
 
 class BudgetSpent(Exception):
@@ -146,8 +182,9 @@ class XExtractor(Extractor):
     def tweets(self) -> list[BatchResult]:
         """Mentions and brand replies for every brand, and their authors. A first run (and a
         backfill of a past interval, and every run with `recheck_hours` 0) walks the whole
-        look-back window; a run that follows one reads what is new since the newest Post seen,
-        then looks up again the Posts whose re-check is due (deletions, changed metrics)."""
+        look-back window; a run that follows one reads what is new since the newest Post its
+        search is known complete up to (its own watermark), then looks up again the Posts whose
+        re-check is due (deletions, changed metrics)."""
         now = self.client.server_now(fresh=True)  # one HEAD request a run
         budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
@@ -155,48 +192,41 @@ class XExtractor(Extractor):
                 self._batch(c_tweets, "tweets", confirm_gone=self._gone_tweets(budget)) as tweets,
                 self._batch(c_users, "users") as users,
             ):
-                mark = read_watermark(c_tweets, SOURCE, "tweets")
-                newest_id = int(mark.get("since_id") or 0)
-                newest_at = mark.get("last_event_at")
-                checked_at = _stored_time(mark.get("cursor_value"))
+                checked_at = _stored_time(
+                    read_watermark(c_tweets, SOURCE, "tweets").get("cursor_value")
+                )
                 hours = self.settings.recheck_hours
                 end = self.interval[1]
                 backfill = end is not None and end < now - timedelta(hours=hours)
-                steady = bool(hours and newest_at and checked_at and not backfill)
-                if steady:
-                    live = int(
-                        read_watermark(c_tweets, SOURCE, LIVE_WATERMARK).get("since_id") or 0
-                    )
-                    anchor = max(newest_at, snowflake_time(live)) if live else newest_at
-                    start, end = self._window(anchor, now, SETTLE)
-                else:
-                    lookback = timedelta(days=self.settings.lookback_days)
-                    start, end = self._window(newest_at, now, lookback)
+                steady = bool(hours and checked_at and not backfill)
                 spent = False
                 all_clean = True  # a quarantined Post is read again by a window walk
-                handles = self.settings.brand_handles
-                if end is not None and end <= start:
-                    log.warning(
-                        "x: this run's interval ends (%s) before the oldest tweet the endpoint "
-                        "serves (%s); nothing to read",
-                        end.isoformat(),
-                        start.isoformat(),
+                for handle in self.settings.brand_handles:
+                    mark = self._read_mark(c_tweets, handle)
+                    lookback = (
+                        SETTLE if steady and mark else timedelta(days=self.settings.lookback_days)
                     )
-                    handles = ()
-                for handle in handles:
-                    try:
-                        seen_id, seen_at, clean = self._search(
-                            f"@{handle} OR from:{handle}", handle, start, end, tweets, users, budget
+                    start, end = self._window(mark.at if mark else None, now, lookback)
+                    if end <= start:
+                        log.warning(
+                            "x @%s: this run's interval ends (%s) before the oldest tweet the "
+                            "endpoint serves (%s); nothing to read",
+                            handle,
+                            end.isoformat(),
+                            start.isoformat(),
                         )
+                        continue
+                    query = search_query(handle)
+                    try:
+                        walk = self._search(query, handle, start, end, tweets, users, budget)
                     except BudgetSpent:
                         spent = True
                         break
-                    newest_id = max(newest_id, seen_id)
-                    if seen_at and (newest_at is None or seen_at > newest_at):
-                        newest_at = seen_at
-                    if clean:
-                        tweets.reconcile(handle, start, end)
-                    all_clean = all_clean and clean
+                    if self._proven(query, handle, walk, mark, start, end):
+                        if walk.clean:
+                            tweets.reconcile(handle, start, end)
+                        self._advance_mark(tweets, handle, mark, walk)
+                    all_clean = all_clean and walk.clean
                 if steady and not spent:
                     try:
                         all_clean &= self._recheck(checked_at, now, tweets, users, budget)
@@ -206,17 +236,112 @@ class XExtractor(Extractor):
                     # Posts are re-checked from now on (a backfill saw none after its end);
                     # after a quarantine, the next run walks the whole window again ("")
                     checked = None if backfill else now.isoformat()
-                    tweets.set_watermark(
-                        since_id=str(newest_id) if newest_id else None,
-                        last_event_at=newest_at,
-                        cursor_value=checked if all_clean else "",
-                    )
+                    tweets.set_watermark(cursor_value=checked if all_clean else "")
         log.info(
             "x: %s reads used this month of %s",
             f"{budget.used:,}",
             f"{budget.cap:,}",
         )
         return [tweets.result, users.result]
+
+    def _read_mark(self, conn: psycopg.Connection, handle: str) -> SearchMark | None:
+        """How far the search of `handle` is known complete: its own watermark, or, in a
+        warehouse whose searches shared one watermark (before each had its own), the newest
+        Post landed for the handle no newer than that shared one (never past a Post that an
+        empty or cut walk of this handle skipped while another handle read newer ones)."""
+        own = read_watermark(conn, SOURCE, search_entity(handle))
+        if own.get("since_id") and own.get("last_event_at"):
+            return SearchMark(int(own["since_id"]), own["last_event_at"])
+        shared = max(
+            int(read_watermark(conn, SOURCE, entity).get("since_id") or 0)
+            for entity in ("tweets", LIVE_WATERMARK)
+        )
+        if not shared:
+            return None
+        row = conn.execute(
+            "select natural_key, event_at from raw.x_tweets where scope_key = %s"
+            " and event_at <= %s and natural_key ~ '^[0-9]+$' and natural_key::numeric <= %s"
+            " order by event_at desc, natural_key desc limit 1",
+            (handle, snowflake_time(shared), shared),
+        ).fetchone()
+        return SearchMark(int(row[0]), row[1]) if row else None
+
+    def _advance_mark(
+        self, batch: LandingBatch, handle: str, mark: SearchMark | None, walk: Walk
+    ) -> None:
+        """Move the search's watermark to the newest Post of a walk proven complete, in the
+        transaction that lands the walk."""
+        if not walk.newest_id or walk.newest_at is None:
+            return
+        if mark is not None and mark.since_id >= walk.newest_id:
+            return
+        batch.with_commit(
+            "insert into meta.watermarks (source, entity, since_id, last_event_at, batch_id,"
+            " updated_at) values (%s, %s, %s, %s, %s, now()) on conflict (source, entity)"
+            " do update set since_id = excluded.since_id, last_event_at = excluded.last_event_at,"
+            " batch_id = excluded.batch_id, updated_at = now()",
+            (
+                SOURCE,
+                search_entity(handle),
+                str(walk.newest_id),
+                walk.newest_at,
+                batch.result.batch_id,
+            ),
+        )
+
+    def _proven(
+        self,
+        query: str,
+        handle: str,
+        walk: Walk,
+        mark: SearchMark | None,
+        start: datetime,
+        end: datetime,
+        since_id: int | None = None,
+    ) -> bool:
+        """Whether a walk of [start, end) (of what is newer than `since_id`, when given) read
+        every Post the search matches there: it read back to a Post at or before the search's
+        watermark (pages are newest first and contiguous, so nothing between was skipped), or
+        the API's count of the same window (`/2/tweets/counts/*`) is no more than the Posts it
+        read. An empty answer, or a walk cut short, proves neither: the watermark stays and
+        the next run reads from it."""
+        if mark is not None and walk.oldest_id and walk.oldest_id <= mark.since_id:
+            return True
+        counted = self._counted(query, start, end, since_id)
+        if counted is not None and counted <= walk.read:
+            return True
+        log.warning(
+            "x @%s: the walk of %s to %s read %d Posts, the API counts %s: it may have been "
+            "cut short; its watermark stays%s and the next run reads from there",
+            handle,
+            start.isoformat(),
+            end.isoformat(),
+            walk.read,
+            "no complete count" if counted is None else counted,
+            f" at {mark.at.isoformat()}" if mark else "",
+        )
+        return False
+
+    def _counted(
+        self, query: str, start: datetime, end: datetime, since_id: int | None = None
+    ) -> int | None:
+        """How many Posts `query` matches in [start, end) (newer than `since_id`, created no
+        earlier than `start`, when given) by the counts endpoint; None when its answer does
+        not cover the whole window (an empty or cut answer) or the access tier refuses it."""
+        path = "tweets/counts/all" if self.settings.full_archive else "tweets/counts/recent"
+        params = {"query": query, "end_time": _x_time(end), "granularity": "day"}
+        if since_id:
+            params["since_id"] = str(since_id)
+        else:
+            params["start_time"] = _x_time(start)
+        buckets: list[dict] = []
+        try:
+            for page in self.client.token_pages(path, params, "next_token"):
+                buckets += page.items
+        except ApiAccessError as exc:
+            log.warning("x: %s; walks are proven by overlap only", exc)
+            return None
+        return counted_posts(buckets, start, end)
 
     def _recheck(
         self,
@@ -278,58 +403,50 @@ class XExtractor(Extractor):
         return clean
 
     def new_tweets(self) -> list[BatchResult]:
-        """The live walk: mentions and brand replies posted since the newest tweet any walk
-        has seen (`since_id`: reads, and spends, only what is new), and their authors. It
-        confirms no deletion (that takes a walk of the whole window: `tweets`). A `since_id`
-        older than recent search serves falls back to the start of what it serves."""
+        """The live walk: mentions and brand replies posted since the newest Post each search
+        is known complete up to (`since_id`: reads, and spends, only what is new), and their
+        authors; the count of Posts since that one (`/2/tweets/counts/*`, which reads none)
+        proves the walk complete. It confirms no deletion (that takes a walk of the whole
+        window: `tweets`). A watermark older than recent search serves falls back to the start
+        of what it serves."""
         now = self.client.server_now(fresh=True)
         budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
-                self._batch(c_tweets, "tweets", watermark_entity=LIVE_WATERMARK) as tweets,
+                self._batch(c_tweets, "tweets") as tweets,
                 self._batch(c_users, "users") as users,
             ):
-                since_id = max(
-                    int(read_watermark(c_tweets, SOURCE, entity).get("since_id") or 0)
-                    for entity in ("tweets", LIVE_WATERMARK)
-                )
                 oldest = None if self.settings.full_archive else now - RECENT_WINDOW
-                start = None
-                if not since_id or (oldest and snowflake_time(since_id) < oldest + WINDOW_MARGIN):
-                    # no usable since_id: the look-back from now, as a first window walk reads
-                    start = self._window(None, now, timedelta(days=self.settings.lookback_days))[0]
-                    since_id = 0
-                newest_id = since_id
+                end = (now - END_TIME_GAP).replace(microsecond=0)
                 for handle in self.settings.brand_handles:
+                    mark = self._read_mark(c_tweets, handle)
+                    if mark and not (oldest and mark.at < oldest + WINDOW_MARGIN):
+                        start, since_id = mark.at.replace(microsecond=0), mark.since_id
+                    else:  # the look-back from now, as a first window walk reads
+                        lookback = timedelta(days=self.settings.lookback_days)
+                        start, since_id = self._window(None, now, lookback)[0], None
+                    query = search_query(handle)
                     try:
-                        seen_id, _, _ = self._search(
-                            f"@{handle} OR from:{handle}",
-                            handle,
-                            start,
-                            None,
-                            tweets,
-                            users,
-                            budget,
-                            since_id=since_id or None,
+                        walk = self._search(
+                            query, handle, start, end, tweets, users, budget, since_id=since_id
                         )
                     except BudgetSpent:
                         break
-                    newest_id = max(newest_id, seen_id)
-                else:
-                    if newest_id:
-                        tweets.set_watermark(since_id=str(newest_id))
+                    if self._proven(query, handle, walk, mark, start, end, since_id=since_id):
+                        self._advance_mark(tweets, handle, mark, walk)
         return [tweets.result, users.result]
 
     def _window(
         self, newest_at: datetime | None, now: datetime, lookback: timedelta
-    ) -> tuple[datetime, datetime | None]:
+    ) -> tuple[datetime, datetime]:
         """[start, end) of this run's walk: `lookback` before the newest tweet seen (before
-        now on a first run), within what the endpoint serves."""
+        now on a first run), within what the endpoint serves; it ends at the interval's end,
+        or as late as the endpoint allows."""
         end = self.interval[1]
         latest_end = now - END_TIME_GAP
-        if end is not None and end > latest_end:
+        if end is None or end > latest_end:
             end = latest_end
-        anchor = min(newest_at, end or now) if newest_at else (end or now)
+        anchor = min(newest_at, end) if newest_at else end
         start = anchor - lookback
         if not self.settings.full_archive:
             oldest = now - RECENT_WINDOW + WINDOW_MARGIN
@@ -342,7 +459,7 @@ class XExtractor(Extractor):
                         oldest.isoformat(),
                     )
                 start = oldest
-        return start.replace(microsecond=0), end.replace(microsecond=0) if end else None
+        return start.replace(microsecond=0), end.replace(microsecond=0)
 
     def _search(
         self,
@@ -354,7 +471,7 @@ class XExtractor(Extractor):
         users: LandingBatch,
         budget: ReadBudget,
         since_id: int | None = None,
-    ) -> tuple[int, datetime | None, bool]:
+    ) -> Walk:
         params: dict[str, Any] = {
             "query": query,
             "max_results": self.settings.page_size,
@@ -367,7 +484,7 @@ class XExtractor(Extractor):
         if end is not None:
             params["end_time"] = _x_time(end)
         path = "tweets/search/all" if self.settings.full_archive else "tweets/search/recent"
-        newest_id, newest_at, clean = 0, None, True
+        walk = Walk()
         budget.check()
         pages = self.client.token_pages(path, params, "next_token")
         while True:
@@ -381,11 +498,9 @@ class XExtractor(Extractor):
             for item in page.items:
                 record = land_or_quarantine(tweets, item, lambda i: _tweet_record(i, handle))
                 if record is None:
-                    clean = False
+                    walk.clean = False
                     continue
-                newest_id = max(newest_id, int(record.natural_key))
-                if newest_at is None or record.event_at > newest_at:
-                    newest_at = record.event_at
+                walk.saw(int(record.natural_key), record.event_at)
             for user in (page.body.get("includes") or {}).get("users") or []:
                 land_or_quarantine(users, user, _user_record)
             log.info(
@@ -393,7 +508,7 @@ class XExtractor(Extractor):
             )
             if budget.left <= 0 and (page.body.get("meta") or {}).get("next_token"):
                 budget.spent(f"{budget.used:,} of {budget.cap:,} reads used")
-        return newest_id, newest_at, clean
+        return walk
 
     def _gone_tweets(self, budget: ReadBudget):  # noqa: ANN202 - a ConfirmGone
         def confirm(missing: list[Missing]) -> set[str]:
@@ -510,6 +625,35 @@ class XExtractor(Extractor):
                 seen = set()
             gone |= keys - seen
         return gone
+
+
+def search_query(handle: str) -> str:
+    """The recent-search query of a brand: its mentions and its own Posts (replies)."""
+    return f"@{handle} OR from:{handle}"
+
+
+def search_entity(handle: str) -> str:
+    """The name of a search's own watermark in `meta.watermarks` (one per query)."""
+    return f"search:{search_query(handle)}"
+
+
+def counted_posts(buckets: list[Any], start: datetime, end: datetime) -> int | None:
+    """The Posts a counts answer (`data[]` of start, end, tweet_count) holds for [start, end),
+    or None when its buckets leave part of the window uncovered (an empty or cut answer) or
+    one is malformed."""
+    total, covered = 0, start
+    try:
+        spans = sorted(
+            (parse_x_time(b["start"]), parse_x_time(b["end"]), int(b["tweet_count"]))
+            for b in buckets
+        )
+    except (InvalidRecord, KeyError, TypeError, ValueError):
+        return None
+    for begin, finish, count in spans:
+        if begin > covered or count < 0:
+            return None
+        covered, total = max(covered, finish), total + count
+    return total if covered >= end else None
 
 
 def not_found_ids(body: dict) -> set[str]:

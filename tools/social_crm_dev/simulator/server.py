@@ -256,7 +256,8 @@ class SimulatorServer:
                 "tweets_lookup",
             ):
                 self.x_profile.count_posts(month, len(data) if isinstance(data, list) else 0)
-            self.faults.corrupt_items(data, ("id", "created_at"), decision)
+            if endpoint not in ("counts_recent", "counts_all"):  # buckets are no records
+                self.faults.corrupt_items(data, ("id", "created_at"), decision)
             if endpoint != "tweets_lookup":
                 self.faults.damage_listing(response.body, decision)
         response.headers.update(limit_headers)

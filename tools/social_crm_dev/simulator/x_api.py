@@ -1,6 +1,6 @@
 """X API v2 shapes over the world: recent and full-archive search (mentions, the brand's
-replies), tweet lookup by ids, user lookup and followers, with `next_token`/`pagination_token`
-paging and X's error format.
+replies) and their Post counts, tweet lookup by ids, user lookup and followers, with
+`next_token`/`pagination_token` paging and X's error format.
 
 Never kinder than the real API (docs.x.com/x-api):
 - Recent search serves the last 7 days of the API's clock: `start_time` or `since_id` older
@@ -11,6 +11,10 @@ Never kinder than the real API (docs.x.com/x-api):
   a monthly Post cap counted on every Post returned (docs.x.com/x-api/fundamentals/post-cap,
   docs.x.com/x-api/fundamentals/rate-limits); an endpoint outside the tier answers 403
   `client-forbidden`, a spent cap 429 `usage-capped`. Every answer carries `x-rate-limit-*`.
+- Post counts (`/2/tweets/counts/recent|all`, docs.x.com/x-api/posts/recent-search-counts):
+  buckets of `start`, `end`, `tweet_count` tiling the window (the first from `start_time`, the
+  last to `end_time`), `meta.total_tweet_count`; full-archive counts page by 31 days. They
+  read no Posts (nothing against the cap) and count what search returns.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import heapq
 import re
 import threading
 import time
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from social_crm_dev.simulator import pagination
@@ -32,15 +38,20 @@ PROBLEMS = "https://api.twitter.com/2/problems"
 RECENT_DAYS = 7
 ARCHIVE_DEFAULT_DAYS = 30
 END_TIME_GAP = 10  # seconds: end_time must be at least this much before the request
+COUNTS_DEFAULT_END_GAP = 30  # seconds: counts without end_time stop this long before now
+COUNTS_PAGE_DAYS = 31  # full-archive counts answer 31 days a page
+COUNT_BUCKETS = {"minute": 60, "hour": 3600, "day": DAY}
 
 # Per-app requests per window, by tier and endpoint (docs.x.com/x-api/fundamentals/rate-limits;
 # where the tables disagree, the lower number). Free has no read endpoints in today's table.
 TIER_LIMITS: dict[str, dict[str, int]] = {
     "free": {},
-    "basic": {"search_recent": 60, "tweets_lookup": 15, "user_lookup": 100},
+    "basic": {"search_recent": 60, "counts_recent": 60, "tweets_lookup": 15, "user_lookup": 100},
     "pro": {
         "search_recent": 450,
         "search_all": 300,
+        "counts_recent": 300,
+        "counts_all": 300,
         "tweets_lookup": 450,
         "user_lookup": 300,
         "followers": 15,
@@ -171,6 +182,10 @@ def endpoint_of(parts: list[str]) -> str | None:
         return "search_recent"
     if parts == ["tweets", "search", "all"]:
         return "search_all"
+    if parts == ["tweets", "counts", "recent"]:
+        return "counts_recent"
+    if parts == ["tweets", "counts", "all"]:
+        return "counts_all"
     if parts == ["tweets"]:
         return "tweets_lookup"
     if len(parts) == 3 and parts[0] == "users" and parts[2] == "followers":
@@ -231,6 +246,10 @@ class XApi:
             return self._search(params, archive=False)
         if parts == ["tweets", "search", "all"]:
             return self._search(params, archive=True)
+        if parts == ["tweets", "counts", "recent"]:
+            return self._counts(params, archive=False)
+        if parts == ["tweets", "counts", "all"]:
+            return self._counts(params, archive=True)
         if parts == ["tweets"]:
             return self._lookup(params)
         if len(parts) == 3 and parts[0] == "users" and parts[2] == "followers":
@@ -250,43 +269,13 @@ class XApi:
     # --- search ---------------------------------------------------------------------------
 
     def _search(self, params: dict[str, str], *, archive: bool) -> Response:
-        query = params.get("query", "")
-        if not query:
-            raise x_invalid("The `query` query parameter can not be empty", "query", "")
         limit = _int_param(params, "max_results", 10, 10, 500 if archive else 100)
-        mentioned = {h.lower() for h in re.findall(r"@(\w+)", query)}
-        authors = {h.lower() for h in re.findall(r"from:(\w+)", query)}
-        start, end, since_id = self._search_window(params, archive)
-        until_id = _id_param(params, "until_id") if params.get("until_id") else None
         after = _token(params, "next_token")  # the last id already returned
-        if after is not None:
-            # duplicated-items fault: the page repeats the last item of the previous one
-            bound = after + 1 if self.duplicate_items else after
-            until_id = bound if until_id is None else min(until_id, bound)
-        if until_id is not None:
-            latest = tweet_created(until_id) + 1
-            end = latest if end is None else min(end, latest)
-
-        streams = []
-        for index, brand in enumerate(BRANDS):
-            handle = brand.x_handle.lower()
-            if handle in mentioned or handle in authors:
-                want_own, want_others = handle in authors, handle in mentioned
-                streams.append(
-                    t
-                    for t in self.world.tweets(index, start, end)
-                    if (t.person is None and want_own) or (t.person is not None and want_others)
-                )
+        if after is not None and self.duplicate_items:
+            after += 1  # duplicated-items fault: the page repeats the last item of the previous one
         chunk: list[Message] = []
         more = False
-        for tweet in heapq.merge(*streams, key=lambda t: -int(t.id)):
-            if tweet.id in self.hidden:
-                continue
-            tid = int(tweet.id)
-            if until_id is not None and tid >= until_id:
-                continue
-            if tid <= since_id:
-                break
+        for tweet in self._matching(params, archive, after):
             if len(chunk) == limit:
                 more = True
                 break
@@ -304,6 +293,75 @@ class XApi:
             body["data"] = data
             body.update(self._author_includes(chunk, params))
         return Response(200, body)
+
+    def _matching(
+        self, params: dict[str, str], archive: bool, before_id: int | None = None
+    ) -> Iterator[Message]:
+        """The visible Posts a search `query` matches in the request's window (start_time,
+        end_time, since_id, until_id; ids below `before_id`), newest first."""
+        query = params.get("query", "")
+        if not query:
+            raise x_invalid("The `query` query parameter can not be empty", "query", "")
+        mentioned = {h.lower() for h in re.findall(r"@(\w+)", query)}
+        authors = {h.lower() for h in re.findall(r"from:(\w+)", query)}
+        start, end, since_id = self._search_window(params, archive)
+        until_id = _id_param(params, "until_id") if params.get("until_id") else None
+        if before_id is not None:
+            until_id = before_id if until_id is None else min(until_id, before_id)
+        if until_id is not None:
+            latest = tweet_created(until_id) + 1
+            end = latest if end is None else min(end, latest)
+        streams = []
+        for index, brand in enumerate(BRANDS):
+            handle = brand.x_handle.lower()
+            if handle in mentioned or handle in authors:
+                want_own, want_others = handle in authors, handle in mentioned
+                streams.append(
+                    t
+                    for t in self.world.tweets(index, start, end)
+                    if (t.person is None and want_own) or (t.person is not None and want_others)
+                )
+        for tweet in heapq.merge(*streams, key=lambda t: -int(t.id)):
+            if tweet.id in self.hidden:
+                continue
+            tid = int(tweet.id)
+            if until_id is not None and tid >= until_id:
+                continue
+            if tid <= since_id:
+                return
+            yield tweet
+
+    def _counts(self, params: dict[str, str], *, archive: bool) -> Response:
+        """`GET /2/tweets/counts/recent|all`: how many Posts the query matches per minute, hour
+        or day of the window (`data[]` of start, end, tweet_count; `meta.total_tweet_count`),
+        the same Posts search returns; full-archive counts page by 31 days (`next_token`)."""
+        granularity = params.get("granularity", "hour")
+        if granularity not in COUNT_BUCKETS:
+            raise x_invalid(
+                f"The `granularity` query parameter value [{granularity}] is not one of "
+                "[minute,hour,day]",
+                "granularity",
+                granularity,
+            )
+        start, end, _ = self._search_window(params, archive)
+        end = self.world.clock - COUNTS_DEFAULT_END_GAP if end is None else end
+        page_start = _token(params, "next_token") or _token(params, "pagination_token") or start
+        page_end = min(end, page_start + COUNTS_PAGE_DAYS * DAY) if archive else end
+        step = COUNT_BUCKETS[granularity]
+        edges = [page_start, *range((page_start // step + 1) * step, page_end, step), page_end]
+        counts = dict.fromkeys(edges[:-1], 0)
+        window = {**params, "start_time": x_time(page_start), "end_time": x_time(page_end)}
+        for tweet in self._matching(window, archive):
+            bucket = edges[max(0, bisect_right(edges, tweet.created) - 1)]
+            counts[bucket] += 1
+        data = [
+            {"end": x_time(b), "start": x_time(a), "tweet_count": counts[a]}
+            for a, b in zip(edges, edges[1:], strict=False)
+        ]
+        meta: dict = {"total_tweet_count": sum(counts.values())}
+        if page_end < end:
+            meta["next_token"] = pagination.encode(page_end)
+        return Response(200, {"data": data, "meta": meta})
 
     def _author_includes(self, tweets: list[Message], params: dict[str, str]) -> dict:
         """`includes.users` for `expansions=author_id` (search and lookup alike:
