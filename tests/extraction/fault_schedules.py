@@ -7,10 +7,10 @@ the live walks), fault mixes (5xx, 429 and Graph throttles, truncated bodies, em
 cut walks, duplicated items, schema drift, ranked comments, malformed items), the world moving
 on (new items, edits, deletions) and runs killed at a random API request (an exception, or a
 subprocess killed with SIGKILL). Then the faults stop and clean runs cover the re-walk horizon:
-at the moment the faults stopped (T0) and after doubling steps of the world's clock (6 h, 12 h,
-1, 2, 4 and 8 days), so every post and Post passes a re-walk (re-check) point after T0 and
-every X account is due for a follower walk (`FOLLOWER_WALK_DAYS`). The look-back is longer
-than any schedule's world, so nothing leaves the window.
+at the moment the faults stopped (T0) and 1, 3 and 8 days later on the world's clock, so every
+post and Post passes a re-walk (re-check) point after T0 and every X account is due for a
+follower walk (`FOLLOWER_WALK_DAYS`). The look-back is longer than any schedule's world, so
+nothing leaves the window.
 
 The invariant, against the world's truth (`check`):
 - wrongly deleted: a tombstone landed for an item the world still shows (checked after every
@@ -55,9 +55,10 @@ FOLLOWER_WALK_DAYS = 1
 LIVE_POST_DAYS = 3
 # small pages: walks of several pages, which a fault can cut (X: its minimum, 10)
 GRAPH_PAGE_SIZE, X_PAGE_SIZE = 4, 10
-# the clean phase: runs at T0, then at T0 plus each of these (minutes): doubling steps, so a
-# post or Post of any age below the last passes a re-walk point after T0 (its points double)
-CLEAN_STEPS = (6 * 60, 12 * 60, DAY_MINUTES, 2 * DAY_MINUTES, 4 * DAY_MINUTES, 8 * DAY_MINUTES)
+# the clean phase: runs at T0, then at T0 plus each of these (minutes); the last is longer
+# than any post's or Post's age at T0, so each passes a re-walk point (its points double:
+# one falls between its age and twice that) and each X account is due for a follower walk
+CLEAN_STEPS = (DAY_MINUTES, 3 * DAY_MINUTES, 8 * DAY_MINUTES)
 TASKS = (
     "facebook.page",
     "facebook.posts",
