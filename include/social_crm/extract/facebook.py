@@ -404,6 +404,7 @@ class FacebookExtractor(Extractor):
             clean = True
             for page in comment_pages:
                 for item in page.items:
+                    walked.comments_read += 1
                     record = land_or_quarantine(
                         comments, item, lambda i: _comment_record(i, post_id)
                     )
@@ -542,6 +543,7 @@ class _Walked:
     comments: str | None = None
     newest_comment_at: datetime | None = None
     reactions: bool = False
+    comments_read: int = 0  # comments a walk of all of them returned
 
 
 class _CountedWalk:
@@ -641,8 +643,11 @@ def _remember_counts(
 ) -> None:
     """Record, with the batch that landed them, the counts of the edges read completely: for
     a walk of all items also when it was (the re-walk points count from it); for comments the
-    newest one read."""
-    if walked.comments is not None:
+    newest one read. An empty answer to a walk of all comments of a post whose count says it
+    has some is not recorded (a transient blip looks the same as every comment deleted): the
+    next run reads them again."""
+    blip = walked.comments == "all" and not walked.comments_read and counts.seen.get("comments")
+    if walked.comments is not None and not blip:
         comments.with_commit(
             "insert into meta.facebook_post_activity (post_id, comments_total,"
             " comments_walked_at, comments_newest_at) values (%s, %s, %s, %s)"
