@@ -698,7 +698,7 @@ def _run_step(harness: Harness, sim, step: dict, outcome: Outcome) -> None:  # n
             # the database's URL holds its password: in the environment, not the command line
             env={
                 **os.environ,
-                "PYTHONPATH": os.getcwd(),
+                "PYTHONPATH": os.pathsep.join(filter(None, (os.getcwd(), os.getenv("PYTHONPATH")))),
                 "SOAK_DATABASE_URL": harness.db.libpq(),
             },
         )
