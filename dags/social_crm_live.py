@@ -5,7 +5,7 @@ Every 10 minutes: the messages that wait for an answer, ranked, and the alerts.
 
 1. `new_facebook_messages`, `new_x_mentions`: the live walks. Facebook: the posts and visitor
    posts of the last `SOCIAL_CRM_LIVE_POST_DAYS` days (default 3) with their comments, no
-   reactions; X: mentions and brand replies since the newest tweet seen (`since_id`: the
+   reactions; X: mentions and brand replies since each search's watermark (`since_id`: the
    reads spent are the new tweets). Watermarks in `meta.watermarks`. A platform without a
    connection, or whose hourly extraction is landing right now, is skipped for the cycle.
 2. `validate_raw`: the raw gate on the new batches.

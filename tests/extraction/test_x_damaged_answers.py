@@ -148,3 +148,37 @@ def test_after_the_shared_watermark_a_first_run_reads_no_more_than_it_missed(sim
     # what the first brand missed, and again each brand's newest Post and the few written
     # within the settling margin before it: nothing like the look-back's hundreds
     assert len(missed) <= sim.x_profile.posts_read_in_all() - before <= len(missed) + 10
+
+
+# --- follower walks ---------------------------------------------------------------------------
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(min_value=0, max_value=10_000),
+    empty_rate=st.floats(min_value=0.1, max_value=0.3),
+    cut_walk_rate=st.floats(min_value=0.1, max_value=0.3),
+    walks=st.integers(min_value=1, max_value=4),
+)
+def test_damaged_follower_answers_tombstone_no_live_follow(
+    warehouse_url, seed, empty_rate, cut_walk_rate, walks
+):
+    # every account's followers walked every run: each answer is a chance to delete wrongly
+    settings_ = {"follower_walks": "authors", "follower_walk_days": 0}
+    with fresh_pipeline(warehouse_url, **settings_) as pipeline, tempfile.TemporaryDirectory() as d:
+        sim = pipeline.sim
+        pipeline.x.tweets()
+        pipeline.x.followers()
+        sim.configure_faults(
+            FaultConfig(empty_rate=empty_rate, cut_walk_rate=cut_walk_rate, seed=seed)
+        )
+        for _ in range(walks):
+            pipeline.x.followers()
+        assert sim.faults.injected.get("empty_answer", 0) + sim.faults.injected.get("cut_walk", 0)
+        # the world's follows never end: any tombstone is a live follow deleted
+        assert tombstoned(pipeline, "x_followers") & truth_of(sim, Path(d)).follow_edges() == set()
+        assert repeated_versions(pipeline, "x_followers") == 0

@@ -60,3 +60,25 @@ def test_counts_total_the_posts_a_search_of_the_same_window_returns(
     edges = [(b["start"], b["end"]) for b in buckets]
     assert edges[0][0].startswith(_iso(start)[:-1]) and edges[-1][1].startswith(_iso(end)[:-1])
     assert all(a[1] == b[0] for a, b in zip(edges, edges[1:], strict=False))
+
+
+def test_every_accounts_followers_count_is_the_followers_its_list_returns(server):
+    """`public_metrics.followers_count` is the length of the account's follower list, for
+    the brands and for every person someone follows (the extractor confirms a follow gone by
+    that count)."""
+    pop = server.world.population
+    followed = {int(pop.x_id[p]) for p in set(pop.follows_dst.tolist())}
+    accounts = [b.x_user_id for b in BRANDS] + [str(i) for i in sorted(followed)]
+    mismatches = []
+    for account in accounts:
+        listed = x_pages(server.url, f"users/{account}/followers", 1000, "pagination_token")
+        body = requests.get(
+            f"{server.url}/2/users/{account}",
+            params={"user.fields": "public_metrics"},
+            headers=X_HEADERS,
+            timeout=30,
+        ).json()
+        count = body["data"]["public_metrics"]["followers_count"]
+        if count != len({u["id"] for u in listed}) or count != len(listed):
+            mismatches.append((account, count, len(listed)))
+    assert len(accounts) > 3 and mismatches == []

@@ -21,7 +21,8 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
 - A tweet missing from a window walk is looked up with `GET /2/tweets?ids=` (100 at a time) and
   tombstoned only when the answer lists it under `errors` as `resource-not-found`.
 - Follower lists (`/2/users/:id/followers`) are outside the lower tiers: off by default
-  (`follower_walks`: off | brands | authors).
+  (`follower_walks`: off | brands | authors). A follow missing from a walk is tombstoned only
+  when the walk returned as many followers as the account's `public_metrics.followers_count`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 import psycopg
 
 from social_crm.extract.extractor import Extractor
-from social_crm.extract.http import ApiAccessError, ApiError, UsageCapExceeded
+from social_crm.extract.http import ApiAccessError, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord, land_or_quarantine, require_id
 from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
@@ -568,16 +569,22 @@ class XExtractor(Extractor):
                 len(targets),
                 self.settings.follower_walk_days,
             )
+            walked: dict[str, int] = {}  # follower ids each walk returned
             with (
-                self._batch(c_follow, "followers", confirm_gone=self._gone_follows) as follows,
+                self._batch(
+                    c_follow, "followers", confirm_gone=self._gone_follows(walked)
+                ) as follows,
                 self._batch(c_users, "users") as users,
             ):
                 for n, target in enumerate(due, start=1):
-                    clean = True
+                    clean, seen, last = True, 0, None
                     for item in self._follower_items(target):
                         if land_or_quarantine(users, item, _user_record) is None:
                             clean = False
                             continue
+                        if item["id"] != last:  # a follower repeated across a page boundary
+                            seen += 1
+                        last = item["id"]
                         follows.add(
                             RawRecord(
                                 f"{target}:{item['id']}",
@@ -589,6 +596,7 @@ class XExtractor(Extractor):
                         log.info("x followers: %d/%d accounts walked", n, len(due))
                     if not clean:  # walked again next run, for what was quarantined
                         continue
+                    walked[target] = seen
                     follows.reconcile(target)
                     follows.with_commit(
                         "insert into meta.x_follower_walks (account_id, walked_at)"
@@ -609,22 +617,49 @@ class XExtractor(Extractor):
         ):
             yield from page.items
 
-    def _gone_follows(self, missing: list[Missing]) -> set[str]:
-        """A follow has no id to look up: gone when a second walk of the account's followers
-        does not return it either."""
-        by_target: dict[str, set[str]] = {}
-        for m in missing:
-            by_target.setdefault(m.scope_key, set()).add(m.natural_key)
-        gone: set[str] = set()
-        for target, keys in by_target.items():
-            try:
-                seen = {f"{target}:{item.get('id')}" for item in self._follower_items(target)}
-            except ApiError as exc:
-                if "resource-not-found" not in str(exc.body):
-                    raise
-                seen = set()
-            gone |= keys - seen
-        return gone
+    def _gone_follows(self, walked: dict[str, int]):  # noqa: ANN202 - a ConfirmGone
+        def confirm(missing: list[Missing]) -> set[str]:
+            """Follows missing from a walk are gone when the walk was complete: it returned as
+            many followers as the account's `public_metrics.followers_count` says it has (a
+            lookup of the account; an account not found has none). A walk cut short or an
+            empty answer returns fewer, and deletes nothing: the follows stay until a walk
+            and the count agree."""
+            by_target: dict[str, set[str]] = {}
+            for m in missing:
+                by_target.setdefault(m.scope_key, set()).add(m.natural_key)
+            gone: set[str] = set()
+            for target, keys in by_target.items():
+                counted = self._follower_count(target)
+                if counted is not None and counted == walked.get(target):
+                    gone |= keys
+                else:
+                    log.warning(
+                        "x followers: the walk of %s returned %s followers, the account "
+                        "counts %s; %d follow(s) missing from it kept",
+                        target,
+                        walked.get(target),
+                        "none readable" if counted is None else counted,
+                        len(keys),
+                    )
+            return gone
+
+        return confirm
+
+    def _follower_count(self, target: str) -> int | None:
+        """The account's `public_metrics.followers_count` (0 when the account is not found),
+        or None when the answer does not carry it."""
+        if not X_ID.match(target):
+            return None
+        body = self.client.get_json(f"users/{target}", {"user.fields": "public_metrics"})
+        data = body.get("data")
+        if data is None and any(
+            str(e.get("type", "")).endswith("/resource-not-found")
+            for e in body.get("errors") or []
+            if isinstance(e, dict)
+        ):
+            return 0
+        count = ((data or {}).get("public_metrics") or {}).get("followers_count")
+        return count if isinstance(count, int) and count >= 0 else None
 
 
 def search_query(handle: str) -> str:
