@@ -45,7 +45,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 DAY_MINUTES = 24 * 60
@@ -301,25 +301,28 @@ def world_items(world) -> dict[str, dict[str, Item]]:  # noqa: ANN001 - a World
                 for post in world._day_posts(brand, day, kind):
                     if post.created > clock:
                         continue
-                    author = post.author
-                    out[table][post.id] = Item(
-                        post.created,
-                        author.deleted_at if author else None,
-                        scope=BRANDS[brand].page_id,
-                    )
-                    if author is not None and not author.visible(clock):
-                        continue  # its comments and reactions are no longer served
-                    full = world.post(post.id)
+                    gone = post.author.deleted_at if post.author else None
+                    out[table][post.id] = Item(post.created, gone, scope=BRANDS[brand].page_id)
+                    if gone is not None and gone <= clock:  # world.post no longer has it
+                        full = replace(post, reactions=[], comments=[])
+                        world.activity.fill_activity(full)
+                    else:
+                        full = world.post(post.id)
+                    # a deleted post's comments and reactions go with it
                     for c in full.comments:
                         if c.created <= clock:
                             out["facebook_comments"][c.id] = Item(
-                                c.created, c.deleted_at, c.edited_at, c.text_at(clock), post.id
+                                c.created,
+                                _first(c.deleted_at, gone),
+                                c.edited_at,
+                                c.text_at(clock),
+                                post.id,
                             )
                     for r in full.reactions:
                         if r.at <= clock:
                             key = f"{post.id}:{int(pop.fb_id[r.person])}"
                             out["facebook_reactions"][key] = Item(
-                                r.at, r.removed_at, text=r.type, scope=post.id
+                                r.at, _first(r.removed_at, gone), text=r.type, scope=post.id
                             )
         for day in range(world.last_day + 1):
             for t in world.tweets_created_on(brand, day):
@@ -328,6 +331,10 @@ def world_items(world) -> dict[str, dict[str, Item]]:  # noqa: ANN001 - a World
                         t.created, t.deleted_at, text=t.text, scope=BRANDS[brand].x_handle
                     )
     return out
+
+
+def _first(*moments: int | None) -> int | None:
+    return min((m for m in moments if m is not None), default=None)
 
 
 def follower_edges(world, account: str) -> set[str]:  # noqa: ANN001
