@@ -8,8 +8,9 @@ from tests.extraction.fault_schedules import Schedule, generate, run_schedule
 pytestmark = pytest.mark.integration
 
 # schedules that together inject every fault kind and kill runs both ways (`--show` prints
-# them), in about 15 s each on a small world
-SEEDS = (48, 54)
+# them), in about 10 s each on a small world; 82 wrongly deleted 14 follows when an empty
+# second walk of an account's followers confirmed their deletion
+SEEDS = (38, 75, 82)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
