@@ -12,7 +12,8 @@
 --    profile's likeliest is most often a namesake of its owner: on the demo world's pairs,
 --    every pair of an opted-out customer from 0.02 up reached the same of their profiles as
 --    the likeliest's alone, and 42 other people's profiles instead of 37 (of 4,275),
--- 4. every account the erasure request names (ids, X handles, profile URLs).
+-- 4. every account the erasure request names (ids, X handles, profile URLs),
+-- but never an account the CRM knows as another customer's alone, nor a tracked brand's own.
 -- Detail marts leave these profiles out (int_people_profiles.is_excluded_from_details) and
 -- erasure deletes the data of those of erased customers. What it costs other people is
 -- measured against the simulator's truth (README, "Consent").
@@ -223,4 +224,16 @@ select
     string_agg(distinct c.basis, ', ' order by c.basis) as bases
 from candidates as c
 inner join excluded as x on c.customer_id = x.customer_id
+-- never what we can tell is someone else's, whatever reached it (a request, a decision, the
+-- model): an account the CRM knows as another customer's alone, a tracked brand's own
+where
+    not exists (
+        select 1 from {{ ref('int_identity_known_accounts') }} as k
+        where k.profile_key = c.profile_key and k.customer_id <> c.customer_id
+    )
+    and c.profile_key not in (
+        select 'facebook:' || b.facebook_page_id from {{ ref('brands') }} as b
+        union all
+        select 'x:' || b.x_user_id from {{ ref('brands') }} as b
+    )
 group by c.profile_key, c.customer_id, x.reason
