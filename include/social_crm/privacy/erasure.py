@@ -27,6 +27,7 @@ from uuid import UUID
 import psycopg
 
 from social_crm import catalog, settings, warehouse
+from social_crm.extract import brands
 from social_crm.privacy import traces
 from social_crm.warehouse import relation_oid
 
@@ -66,30 +67,40 @@ IDENTITY_TABLES_BY_CUSTOMER = {
 # bookkeeping keyed by a person's account id
 ACCOUNT_KEYED_TABLES = {"meta.x_follower_walks": ("account_id",)}
 # the brand's replies addressed to an erased person (they name or quote them): replies to
-# their messages, and X replies to their account or naming their handle
+# their messages, and X replies to their account or naming their handle, written by a tracked
+# brand's own account (`brand_accounts`); a reply by anyone else is that person's data
 _X_REPLY = (
+    "{author} in (select profile_id from brand_accounts) and ("
     "{reply_to_user} in (select profile_id from erased_profiles)"
     " or {replied_to} in (select message_id from erased_messages)"
     # the handles a text names, read once a row and looked up (not a pattern per handle)
     " or exists (select 1 from regexp_matches({text}, '@([A-Za-z0-9_]{{1,15}})', 'g') as m"
-    "  where lower(m[1]) in (select handle from erased_handles))"
+    "  where lower(m[1]) in (select handle from erased_handles)))"
+)
+_FACEBOOK_REPLY = (
+    "{author} in (select profile_id from brand_accounts)"
+    " and {parent} in (select message_id from erased_messages)"
 )
 REPLIES_TO_THEM = {
     "raw.x_tweets": _X_REPLY.format(
+        author="payload ->> 'author_id'",
         reply_to_user="payload ->> 'in_reply_to_user_id'",
         replied_to="jsonb_path_query_first(payload,"
         " '$.referenced_tweets[*] ? (@.type == \"replied_to\").id') #>> '{}'",
         text="payload ->> 'text'",
     ),
     "staging.stg_x__tweets": _X_REPLY.format(
+        author="author_profile_id",
         reply_to_user="in_reply_to_profile_id",
         replied_to="replied_to_tweet_id",
         text="message_text",
     ),
-    "raw.facebook_comments": "payload -> 'parent' ->> 'id' in"
-    " (select message_id from erased_messages)",
-    "staging.stg_facebook__comments": "parent_comment_id in"
-    " (select message_id from erased_messages)",
+    "raw.facebook_comments": _FACEBOOK_REPLY.format(
+        author="payload -> 'from' ->> 'id'", parent="payload -> 'parent' ->> 'id'"
+    ),
+    "staging.stg_facebook__comments": _FACEBOOK_REPLY.format(
+        author="author_profile_id", parent="parent_comment_id"
+    ),
 }
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
@@ -218,6 +229,19 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
             )
         for scope in scopes:
             _delete_in(conn, scope, deleted)
+        # a customer the CRM never had: no id of theirs is a token (it may be any word), but
+        # a quarantined record whose customer_id is exactly theirs goes
+        _count(
+            deleted,
+            "raw_quarantine.records",
+            conn.execute(
+                "delete from raw_quarantine.records where exists"  # noqa: S608
+                " (select 1 from unknown_customers) and "
+                + traces.sql_keyed(
+                    "raw_text", "(select customer_id as token from unknown_customers) u"
+                )
+            ).rowcount,
+        )
         # whole on every pass: the CRM's rows by customer and the bookkeeping by account
         # (looked up by key), the identity tables (rebuilt each night from staging)
         for table, columns in ACCOUNT_KEYED_TABLES.items():
@@ -352,6 +376,7 @@ def _people(conn: psycopg.Connection) -> datetime | None:
         " join erased_customers e using (customer_id)"
     )
     _add_profiles_that_may_be_theirs(conn)
+    _leave_out_what_is_not_theirs(conn)
     previous = conn.execute(
         "select reads_from, coverage = %s,"
         " (select coalesce(max(pass_id), 0) from meta.erasure_passes where coverage <> %s)"
@@ -443,6 +468,7 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
     conn.execute(
         "create temp table erased_tokens on commit drop as"
         " select customer_id as token, is_new from erased_customers"
+        "  where customer_id not in (select customer_id from unknown_customers)"
         " union select lower(c.payload ->> 'email'), e.is_new from raw.crm_customers c"
         "  join erased_customers e on c.natural_key = e.customer_id"
         "  where c.payload ->> 'email' is not null"
@@ -450,6 +476,8 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
         "  from erased_profiles where profile_id is not null"
     )
     _add_what_their_requests_name(conn)
+    # a tracked brand's handle is no one's to erase, whatever named it
+    conn.execute("delete from erased_handles where handle in (select handle from brand_handles)")
     conn.execute(
         "create temp table new_handles on commit drop as"
         " select handle from erased_handles where is_new"
@@ -485,9 +513,10 @@ def _add_profiles_that_may_be_theirs(conn: psycopg.Connection) -> None:
 
 
 def _add_what_their_requests_name(conn: psycopg.Connection) -> None:
-    """The X handles, emails, account ids and unreadable tokens the erasure requests name
-    (privacy/named.py), into the sets of handles and tokens that name them (an account not
-    landed yet is in no profile set)."""
+    """The X handles, emails and account ids the erasure requests name (privacy/named.py), into
+    the sets of handles and tokens that name them (an account not landed yet is in no profile
+    set), but for what is not theirs (`_leave_out_what_is_not_theirs`). A token that is none
+    of these names no one the warehouse can tell: it erases nothing."""
     named = (
         "select e.customer_id, e.is_new, jsonb_array_elements_text(r.payload -> '{}') as value"
         " from raw.crm_erasure_requests r join erased_customers e on r.natural_key = e.customer_id"
@@ -495,13 +524,109 @@ def _add_what_their_requests_name(conn: psycopg.Connection) -> None:
     )
     conn.execute(
         "insert into erased_handles select lower(value), is_new"  # noqa: S608
-        f" from ({named.format('x_handles')}) n"
+        f" from ({named.format('x_handles')}) n where not ({_NOT_THEIRS_HANDLE})"
     )
-    for kind in ("emails", "facebook_ids", "x_ids", "unread_identifiers"):
+    conn.execute(
+        "insert into erased_tokens select lower(value), is_new"  # noqa: S608
+        f" from ({named.format('emails')}) n"
+    )
+    for kind in ("facebook_ids", "x_ids"):
         conn.execute(
-            "insert into erased_tokens select lower(value), is_new"  # noqa: S608
-            f" from ({named.format(kind)}) n"
+            "insert into erased_tokens select value, is_new"  # noqa: S608
+            f" from ({named.format(kind)}) n where not ({_NOT_THEIRS_ID})"
         )
+
+
+# an account or handle `value` named for `customer_id` that is not theirs: a tracked brand's
+# own, or an account the CRM knows as another customer's (not erased) and not as theirs
+_NOT_THEIRS_ID = (
+    "value in (select profile_id from brand_accounts)"
+    " or (exists (select 1 from known_accounts k where k.profile_id = value"
+    "  and k.customer_id not in (select customer_id from erased_customers))"
+    " and not exists (select 1 from known_accounts k where k.profile_id = value"
+    "  and k.customer_id = n.customer_id))"
+)
+_NOT_THEIRS_HANDLE = (
+    "lower(value) in (select handle from brand_handles)"
+    " or (exists (select 1 from known_accounts k where k.handle = lower(value)"
+    "  and k.customer_id not in (select customer_id from erased_customers))"
+    " and not exists (select 1 from known_accounts k where k.handle = lower(value)"
+    "  and k.customer_id = n.customer_id))"
+)
+
+
+def _leave_out_what_is_not_theirs(conn: psycopg.Connection) -> None:
+    """Take out of the erased profiles those we can tell are someone else's, whatever linked
+    them (a request naming them, a staff decision, the model): a tracked brand's own accounts
+    (brands.csv) and the accounts the CRM knows as a customer's who is not erased (and not as
+    theirs too: where the CRM gives an account to both, erasure errs on their side). Logs, by
+    request, what it left out and which requests name a customer the CRM never had (counts,
+    never an identifier)."""
+    tracked = brands.load()
+    conn.execute(
+        "create temp table brand_accounts on commit drop as"
+        " select unnest(%s::text[]) as profile_id",
+        ([b.facebook_page_id for b in tracked] + [b.x_user_id for b in tracked],),
+    )
+    conn.execute(
+        "create temp table brand_handles on commit drop as select unnest(%s::text[]) as handle",
+        ([b.x_handle.lower() for b in tracked],),
+    )
+    # the accounts the CRM knows now (latest versions), an X account with the id or handle
+    # it has landed under (two equality joins: an `or` cannot hash)
+    conn.execute(
+        "create temp table known_accounts on commit drop as"
+        " select payload ->> 'customer_id' as customer_id, payload ->> 'platform' as platform,"
+        "  payload ->> 'account_id' as profile_id, lower(payload ->> 'handle') as handle"
+        " from (select distinct on (natural_key) * from raw.crm_customer_social_accounts"
+        "  order by natural_key, ingest_seq desc) v where not is_deleted"
+    )
+    conn.execute(
+        "update known_accounts k set profile_id = u.natural_key from raw.x_users u"
+        " where k.platform = 'x' and k.profile_id is null"
+        " and lower(u.payload ->> 'username') = k.handle"
+    )
+    conn.execute(
+        "update known_accounts k set handle = lower(u.payload ->> 'username') from raw.x_users u"
+        " where k.platform = 'x' and k.handle is null and u.natural_key = k.profile_id"
+    )
+    conn.execute(
+        "create temp table not_theirs on commit drop as"  # noqa: S608
+        " select distinct n.customer_id, n.value,"
+        "  n.value in (select profile_id from brand_accounts) as is_brand"
+        " from (select customer_id, profile_id as value from erased_profiles"
+        f"  where profile_id is not null) n where {_NOT_THEIRS_ID}"
+    )
+    conn.execute(
+        "delete from erased_profiles p using not_theirs n"
+        " where p.customer_id = n.customer_id and p.profile_id = n.value"
+    )
+    conn.execute(
+        "create temp table unknown_customers on commit drop as"
+        " select customer_id from erased_customers e where not exists"
+        " (select 1 from raw.crm_customers c where c.natural_key = e.customer_id)"
+    )
+    requests = conn.execute(
+        "select (select count(*) from not_theirs n where n.customer_id = e.customer_id"
+        "  and n.is_brand),"
+        " (select count(*) from not_theirs n where n.customer_id = e.customer_id"
+        "  and not n.is_brand),"
+        " e.customer_id in (select customer_id from unknown_customers)"
+        " from erased_customers e order by e.customer_id"
+    ).fetchall()
+    for number, (brand, others, unknown) in enumerate(requests, 1):
+        if brand or others or unknown:
+            log.warning(
+                "erasure request %d of %d: %s%d account(s) left out as a tracked brand's own,"
+                " %d as another customer's known account",
+                number,
+                len(requests),
+                "a customer id the CRM never had (only the accounts it names are erased); "
+                if unknown
+                else "",
+                brand,
+                others,
+            )
 
 
 def erase_from_files(folder: Path, tokens: set[str]) -> int:

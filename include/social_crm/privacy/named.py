@@ -3,10 +3,12 @@ profile URLs and emails (the erasure request file's optional `identifiers` colum
 by spaces, commas or semicolons).
 
 A profile named here is erased with the customer whether or not identity resolution links it
-(int_excluded_profiles), and an email or a token that cannot be read as an account is erased
-where it appears as a whole field (quarantined rows, the CRM drop folder's files). A token
-that is none of these never stops the request: it lands with the rest, kept as a token, and
-is logged.
+(int_excluded_profiles), unless it is not theirs: a tracked brand's own account, or one the CRM
+knows as another customer's (privacy/erasure.py). An email named here is erased where it
+appears (quarantined rows, the CRM drop folder's files). A token that is none of these (a
+date, a note) never stops the request: it lands with the rest, kept as a token, and is logged;
+it erases nothing, as it names no one the pipeline can tell (a word of every log line would
+erase every line holding it).
 """
 
 from __future__ import annotations

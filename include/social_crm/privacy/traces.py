@@ -612,6 +612,14 @@ def sql_naming(column: str, free_text: bool) -> str:
     )
 
 
+def sql_keyed(column: str, tokens: str) -> str:
+    """An SQL condition: `column` (a record, JSON) holds a token of the temporary table
+    `tokens (token)` exactly as its customer_id's value (case-sensitive): what names a
+    customer the CRM never had (erasure.py), whose id may be any word."""
+    keyed = f"""'"customer_id"\\s*:\\s*"\\s*' || {_SQL_ESCAPED} || '\\s*"'"""
+    return f"{column} ~ any(array(select {keyed} from {tokens}))"  # noqa: S608
+
+
 MODEL = "scoring.identity_model"
 RECORDS = "scoring.identity_comparison_records"
 # the model's lists of names and places, with the comparison records' column each comes from
