@@ -57,11 +57,14 @@ IDENTITY_TABLES = {
     # the matching step scores only what changed, so these outlive a night
     "scoring.identity_match_pairs": "split_part(profile_key, ':', 2)",
     "scoring.identity_comparison_records": "split_part(unique_id, ':', 2)",
+    # what linked a customer the CRM deleted, as last computed (identity/run.py)
+    "scoring.identity_departed_links": "split_part(profile_key, ':', 2)",
 }
 # ... and the customers' side of the last two (a customer's record is keyed by customer_id)
 IDENTITY_TABLES_BY_CUSTOMER = {
     "scoring.identity_match_pairs": "customer_id",
     "scoring.identity_comparison_records": "unique_id",
+    "scoring.identity_departed_links": "customer_id",
 }
 # bookkeeping keyed by a person's account id
 ACCOUNT_KEYED_TABLES = {"meta.x_follower_walks": ("account_id",)}
