@@ -60,7 +60,7 @@ IDENTITY_TABLES = {
     # what linked a customer the CRM deleted, as last computed (identity/run.py)
     "scoring.identity_departed_links": "split_part(profile_key, ':', 2)",
 }
-# ... and the customers' side of the last two (a customer's record is keyed by customer_id)
+# ... and the customers' side of the last three (a customer's record is keyed by customer_id)
 IDENTITY_TABLES_BY_CUSTOMER = {
     "scoring.identity_match_pairs": "customer_id",
     "scoring.identity_comparison_records": "unique_id",
