@@ -113,24 +113,41 @@ class Mart:
     # built from social data only: empty until a social source is connected (a CRM-only brand
     # publishes without them; the gate warns instead of requiring rows)
     social: bool = False
+    # the columns naming the person a row is about, by which erasure deletes an erased
+    # person's rows from the published copy: a customer id or a person id (a customer's is
+    # their customer id, a prospect's 'prospect:' || profile key), and a profile key
+    person_columns: tuple[str, ...] = ()
+    profile_key_columns: tuple[str, ...] = ()
 
 
 MARTS: tuple[Mart, ...] = (
-    Mart("people", "one row per person (customer or prospect)", ("person_id",)),
+    Mart(
+        "people",
+        "one row per person (customer or prospect)",
+        ("person_id",),
+        person_columns=("person_id", "customer_id"),
+    ),
     Mart(
         "engagements",
         "one row per engagement (reaction, comment, post, mention)",
         ("engagement_id",),
         incremental=True,
         social=True,
+        person_columns=("person_id", "customer_id"),
     ),
     Mart(
         "people_segments",
         "one row per person and segment",
         ("person_id", "segment"),
         social=True,
+        person_columns=("person_id",),
     ),
-    Mart("customer_lifetime_value", "one row per CRM customer", ("customer_id",)),
+    Mart(
+        "customer_lifetime_value",
+        "one row per CRM customer",
+        ("customer_id",),
+        person_columns=("customer_id",),
+    ),
     Mart(
         "clv_calibration_by_frequency",
         "one row per repeat-purchase count before the latest CLV fit's holdout",
@@ -154,17 +171,21 @@ MARTS: tuple[Mart, ...] = (
         ("message_id",),
         incremental=True,
         social=True,
+        person_columns=("person_id",),
     ),
     Mart(
         "open_conversations",
         "one row per customer message the brand has not answered yet (the live queue)",
         ("message_id",),
         social=True,
+        person_columns=("person_id", "customer_id"),
     ),
     Mart(
         "identity_review_queue",
         "one row per (social profile, CRM customer) pair in doubt",
         ("profile_key", "customer_id"),
+        person_columns=("customer_id",),
+        profile_key_columns=("profile_key",),
     ),
 )
 

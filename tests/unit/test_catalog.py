@@ -107,3 +107,12 @@ def test_every_model_the_package_names_is_in_an_exposure(manifest):
     assert ("staging", "stg_crm__orders") in named  # the scan finds what scoring reads
     assert named - models == set()  # a model renamed in dbt but not in the code
     assert {name for _, name in named} - exposed == set()
+
+
+@pytest.mark.parametrize("mart", catalog.MARTS, ids=lambda m: m.name)
+def test_each_marts_columns_naming_a_person_are_those_erasure_deletes_by(manifest, mart):
+    columns = set(_models(manifest)[mart.name]["columns"])
+    assert (
+        set(mart.person_columns),
+        set(mart.profile_key_columns),
+    ) == (columns & {"person_id", "customer_id"}, columns & {"profile_key"})

@@ -13,6 +13,9 @@
 --    every pair of an opted-out customer from 0.02 up reached the same of their profiles as
 --    the likeliest's alone, and 42 other people's profiles instead of 37 (of 4,275),
 -- 4. every account the erasure request names (ids, X handles, profile URLs),
+-- 5. for a customer the CRM deleted, what reached them by 1. and 3. while they were a customer,
+--    as last computed (stg_scoring__identity_departed_links): their links, and the model's
+--    pairs by the same probabilities.
 -- but never an account the CRM knows as another customer's alone, nor a tracked brand's own.
 -- Detail marts leave these profiles out (int_people_profiles.is_excluded_from_details) and
 -- erasure deletes the data of those of erased customers. What it costs other people is
@@ -99,6 +102,12 @@ pairs as (
 requests as (
 
     select * from {{ ref('stg_crm__erasure_requests') }}
+
+),
+
+departed as (
+
+    select * from {{ ref('stg_scoring__identity_departed_links') }}
 
 ),
 
@@ -213,6 +222,36 @@ candidates as (
         'named_in_request' as basis
     from named as n
     inner join profiles as p on n.platform = p.platform and n.handle = lower(p.handle)
+
+    union all
+
+    select
+        d.profile_key,
+        d.customer_id,
+        'departed:' || d.basis as basis
+    from departed as d
+    where
+        d.basis like 'link:%'
+        or (
+            (
+                d.match_probability >= {{ var('identity_review_probability') }}
+                or (
+                    d.match_probability >= {{ var('privacy_exclusion_probability') }}
+                    and d.match_probability = d.best_probability
+                )
+            )
+            and not exists (
+                select 1 from settled as s
+                where s.profile_key = d.profile_key
+            )
+            and not exists (
+                select 1 from decisions as r
+                where
+                    r.profile_key = d.profile_key
+                    and r.customer_id = d.customer_id
+                    and r.decision = 'reject'
+            )
+        )
 
 )
 

@@ -48,6 +48,9 @@ CUSTOMERS = (
 SIDES = {"profile": (PROFILES, "profile_key"), "customer": (CUSTOMERS, "customer_id")}
 RECORDS = "scoring.identity_comparison_records"
 PAIRS = "scoring.identity_match_pairs"
+# what linked the customers the CRM deleted to profiles, as last computed (migration 0032)
+DEPARTED = "scoring.identity_departed_links"
+LINKS = "intermediate.int_identity_links"
 
 
 def _frame(conn: psycopg.Connection, query: str, params: object = None) -> pd.DataFrame:
@@ -76,6 +79,8 @@ def run(conn: psycopg.Connection, retrain: bool = False) -> dict[str, int]:
     """Train and score everything (`retrain`, no model, or a model RETRAIN_DAYS old), else
     score what is new or changed. Returns the records read and the pairs kept."""
     began = time.monotonic()
+    with conn.transaction():
+        departed = remember_departed_customers(conn)
     stored = None if retrain else stored_model(conn)
     max_age = timedelta(days=settings.load().identity_retrain_days)
     if stored is None or datetime.now(UTC) - stored[1] >= max_age:
@@ -83,12 +88,45 @@ def run(conn: psycopg.Connection, retrain: bool = False) -> dict[str, int]:
     else:
         counts = _score_changes(conn, stored[0])
     warehouse.analyze(conn, PAIRS, RECORDS)
+    if departed:
+        counts["customers departed"] = departed
     log.info(
         "identity matching: %s in %.1f s",
         ", ".join(f"{k} {v}" for k, v in counts.items()),
         time.monotonic() - began,
     )
     return counts
+
+
+def remember_departed_customers(conn: psycopg.Connection) -> int:
+    """Before their pairs are dropped: the links (last night's int_identity_links) and the
+    model's pairs of the customers the CRM no longer has, into DEPARTED, so that their last
+    known opt-out or a later erasure request still reaches those profiles; a customer who is
+    back leaves it. Returns the customers remembered this time."""
+    gone = (
+        "select customer_id from {} where customer_id not in"
+        " (select customer_id from staging.stg_crm__customers)"
+    )
+    conn.execute(
+        f"delete from {DEPARTED} where customer_id in"  # noqa: S608 - our names
+        " (select customer_id from staging.stg_crm__customers)"
+    )
+    links = (
+        " select l.customer_id, l.profile_key, 'link:' || l.match_method, null, null, now()"  # noqa: S608
+        f" from {LINKS} as l where l.customer_id in ({gone.format(LINKS)}) union all"
+        if warehouse.relation_oid(conn, LINKS)  # none before the first nightly
+        else ""
+    )
+    remembered = conn.execute(
+        f"insert into {DEPARTED} (customer_id, profile_key, basis, match_probability,"  # noqa: S608
+        f"  best_probability, recorded_at){links}"
+        " select p.customer_id, p.profile_key, 'model', p.match_probability,"
+        "  (select max(b.match_probability) from"
+        f"   {PAIRS} as b where b.profile_key = p.profile_key), now()"
+        f" from {PAIRS} as p where p.customer_id in ({gone.format(PAIRS)})"
+        " on conflict do nothing returning customer_id"
+    ).fetchall()
+    return len({c for (c,) in remembered})
 
 
 def _train_and_score(conn: psycopg.Connection) -> dict[str, int]:

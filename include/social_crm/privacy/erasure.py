@@ -58,11 +58,14 @@ IDENTITY_TABLES = {
     # the matching step scores only what changed, so these outlive a night
     "scoring.identity_match_pairs": "split_part(profile_key, ':', 2)",
     "scoring.identity_comparison_records": "split_part(unique_id, ':', 2)",
+    # what linked a customer the CRM deleted, as last computed (identity/run.py)
+    "scoring.identity_departed_links": "split_part(profile_key, ':', 2)",
 }
-# ... and the customers' side of the last two (a customer's record is keyed by customer_id)
+# ... and the customers' side of the last three (a customer's record is keyed by customer_id)
 IDENTITY_TABLES_BY_CUSTOMER = {
     "scoring.identity_match_pairs": "customer_id",
     "scoring.identity_comparison_records": "unique_id",
+    "scoring.identity_departed_links": "customer_id",
 }
 # bookkeeping keyed by a person's account id
 ACCOUNT_KEYED_TABLES = {"meta.x_follower_walks": ("account_id",)}
@@ -242,6 +245,8 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
                 )
             ).rowcount,
         )
+        if new:
+            _delete_from_published_marts(conn, deleted)
         # whole on every pass: the CRM's rows by customer and the bookkeeping by account
         # (looked up by key), the identity tables (rebuilt each night from staging)
         for table, columns in ACCOUNT_KEYED_TABLES.items():
@@ -343,6 +348,37 @@ def _scrub_error_texts(conn: psycopg.Connection, scope: _Scope, deleted: dict[st
                 {**(scope.params or {}), "erased": traces.ERASED_TEXT},
             ).rowcount,
         )
+
+
+def _delete_from_published_marts(conn: psycopg.Connection, deleted: dict[str, int]) -> None:
+    """The rows of the people erased for the first time leave the published marts (BI's
+    `marts`) with the rest of their data: a nightly that fails after this step leaves the
+    previous publish in place, which must not show them. Each mart's publish record counts
+    the rows left (the next publish of an incremental mart counts from it)."""
+    for mart in catalog.MARTS:
+        table = f"marts.{mart.name}"
+        if not relation_oid(conn, table):
+            continue
+        naming = [
+            f"{column} in (select customer_id from erased_customers where is_new)"  # noqa: S608
+            f" or ({column} like 'prospect:%'"
+            f" and split_part({column}, ':', 3) in (select profile_id from new_profiles))"
+            for column in mart.person_columns
+        ] + [
+            f"split_part({column}, ':', 2) in (select profile_id from new_profiles)"  # noqa: S608
+            for column in mart.profile_key_columns
+        ]
+        if not naming:
+            continue
+        gone = conn.execute(
+            f"delete from {table} where {' or '.join(naming)}"  # noqa: S608 - catalog's names
+        ).rowcount
+        if gone:
+            conn.execute(
+                "update meta.mart_publishes set row_count = row_count - %s where relation = %s",
+                (gone, mart.name),
+            )
+        _count(deleted, f"{table} (published)", gone)
 
 
 def _count(deleted: dict[str, int], table: str, rows: int) -> None:
