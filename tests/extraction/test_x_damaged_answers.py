@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from social_crm.extract import brands
@@ -102,7 +102,9 @@ def test_after_damaged_search_answers_clean_runs_land_every_post_once(
         lost_mentions = truth.messages("x", {"mention"}) - landed
         lost_replies = truth.answers("x") - landed
         live_tombstoned = tombstoned(pipeline, "x_tweets") & truth.messages("x", {"mention"})
-        assert sim.faults.injected.get("empty_answer", 0) + sim.faults.injected.get("cut_walk", 0)
+        # an example whose few follower requests drew no damage tests nothing (the faults are
+        # drawn per request, and the endpoint's window allows 15 requests in 15 minutes)
+        assume(sim.faults.injected.get("empty_answer", 0) + sim.faults.injected.get("cut_walk", 0))
         assert (lost_mentions, lost_replies, live_tombstoned) == (set(), set(), set())
         assert repeated_versions(pipeline, "x_tweets") == 0
 
@@ -180,7 +182,9 @@ def test_damaged_follower_answers_tombstone_no_live_follow(
         )
         for _ in range(walks):
             pipeline.x.followers()
-        assert sim.faults.injected.get("empty_answer", 0) + sim.faults.injected.get("cut_walk", 0)
+        # an example whose few follower requests drew no damage tests nothing (the faults are
+        # drawn per request, and the endpoint's window allows 15 requests in 15 minutes)
+        assume(sim.faults.injected.get("empty_answer", 0) + sim.faults.injected.get("cut_walk", 0))
         # the world's follows never end: any tombstone is a live follow deleted
         assert tombstoned(pipeline, "x_followers") & truth_of(sim, Path(d)).follow_edges() == set()
         assert repeated_versions(pipeline, "x_followers") == 0
@@ -221,7 +225,7 @@ def test_a_follow_a_damaged_walk_missed_lands_at_the_next_run(warehouse_url, see
         x.tweets()
         sim.configure_faults(FaultConfig(empty_rate=empty_rate, seed=seed))
         x.followers()
-        assert sim.faults.injected.get("empty_answer", 0) > 0
+        assume(sim.faults.injected.get("empty_answer", 0) > 0)  # else it tests nothing
         sim.configure_faults(FaultConfig())
         sim.world.advance(seconds=HOUR)
         x.followers()
