@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
-.PHONY: install lock demo test lint airflow warehouse-up warehouse-down doctor bench clean
+.PHONY: install lock demo test soak lint airflow warehouse-up warehouse-down doctor bench clean
 
 install: $(STAMP)
 
@@ -47,6 +47,14 @@ TEST_WORKERS ?= auto
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# generated fault schedules against the simulator's truth (tests/extraction/fault_schedules.py):
+# SOAK_SEEDS schedules on SOAK_JOBS workers (about 30 min for 200 on 2 cores), a summary at the end
+SOAK_SEEDS ?= 0-199
+SOAK_JOBS ?= 2
+
+soak: install
+	$(BIN)/python -m tests.extraction.fault_schedules --seeds $(SOAK_SEEDS) --jobs $(SOAK_JOBS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from psycopg import sql
+
 from social_crm.extract import graph_metrics
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiError, Page
@@ -324,7 +326,40 @@ class FacebookExtractor(Extractor):
             results = [comments.result, posts.result]
             if reactions is not None:
                 results.insert(1, reactions.result)
+        results += self._gone_with_posts(entity, posts.result.batch_id)
         results.append(self.users(people))
+        return results
+
+    def _gone_with_posts(self, entity: str, batch_id: str) -> list[BatchResult]:
+        """Tombstones for the comments and reactions of the posts a batch tombstoned: the
+        Graph API serves neither once their post is gone, so no walk could confirm them gone
+        one by one, and they would stay alive in raw."""
+        with self.connect() as conn:
+            gone = [
+                row[0]
+                for row in conn.execute(
+                    sql.SQL("select natural_key from {} where batch_id = %s and is_deleted").format(
+                        sql.Identifier("raw", f"{SOURCE}_{entity}")
+                    ),
+                    (batch_id,),
+                ).fetchall()
+            ]
+        if not gone:
+            return []
+        results = []
+        for child in ("comments", "reactions"):
+            with self.connect() as conn, self._batch(conn, child) as batch:
+                keys = conn.execute(
+                    sql.SQL("select distinct natural_key from {} where scope_key = any(%s)").format(
+                        sql.Identifier("raw", f"{SOURCE}_{child}")
+                    ),
+                    (gone,),
+                ).fetchall()
+                batch.confirmed_gone({row[0] for row in keys})
+            results.append(batch.result)
+        log.info(
+            "facebook %s: %d deleted, their comments and reactions with them", entity, len(gone)
+        )
         return results
 
     def _comment_pages(self, post_id: str, newest_first: bool = False) -> Iterator[Page]:
@@ -404,6 +439,7 @@ class FacebookExtractor(Extractor):
             clean = True
             for page in comment_pages:
                 for item in page.items:
+                    walked.comments_read += 1
                     record = land_or_quarantine(
                         comments, item, lambda i: _comment_record(i, post_id)
                     )
@@ -542,6 +578,7 @@ class _Walked:
     comments: str | None = None
     newest_comment_at: datetime | None = None
     reactions: bool = False
+    comments_read: int = 0  # comments a walk of all of them returned
 
 
 class _CountedWalk:
@@ -641,8 +678,11 @@ def _remember_counts(
 ) -> None:
     """Record, with the batch that landed them, the counts of the edges read completely: for
     a walk of all items also when it was (the re-walk points count from it); for comments the
-    newest one read."""
-    if walked.comments is not None:
+    newest one read. An empty answer to a walk of all comments of a post whose count says it
+    has some is not recorded (a transient blip looks the same as every comment deleted): the
+    next run reads them again."""
+    blip = walked.comments == "all" and not walked.comments_read and counts.seen.get("comments")
+    if walked.comments is not None and not blip:
         comments.with_commit(
             "insert into meta.facebook_post_activity (post_id, comments_total,"
             " comments_walked_at, comments_newest_at) values (%s, %s, %s, %s)"

@@ -1,14 +1,19 @@
 """Faults on demand: rate limits, 5xx, slow and truncated answers, duplicated items, drift.
 
-Set at start (`serve-api` flags) or at run time (`POST /_admin/faults`). Decisions come from a
-seeded RNG drawn once per API call, so a fault sequence is reproducible for a given call order.
+Set at start (`serve-api` flags) or at run time (`POST /_admin/faults`). Decisions are seeded:
+drawn for each request from the seed, the request (path and query, token left out) and how
+many times it was asked before, so the same requests get the same faults in whatever order
+concurrent walks send them (a replayed schedule meets the same faults). Only
+`rate_limit_every` counts calls in arrival order. Without a request, draws come from one seeded
+sequence in call order.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, fields
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass
@@ -46,10 +51,13 @@ class Decision:
     server_error: int | None = None
     delay: float = 0.0
     truncate: bool = False
+    # the request's own draws for damaging its answer's items (None: the call-order sequence)
+    draws: random.Random | None = field(default=None, compare=False, repr=False)
 
 
 class FaultInjector:
     GRAPH_RATE_CODES = (4, 17, 32, 613)
+    MAX_REQUESTS_COUNTED = 100_000  # memory stays flat on a long-running server
 
     def __init__(self, config: FaultConfig | None = None) -> None:
         self._lock = threading.Lock()
@@ -62,41 +70,53 @@ class FaultInjector:
             self.config = config
             self._rng = random.Random(config.seed)
             self._list_rng = random.Random(config.seed + 1)  # the list faults' own sequence
+            self._asked: Counter[str] = Counter()  # request -> times asked
 
-    def decide(self) -> Decision:
+    def decide(self, request: str | None = None) -> Decision:
+        """The faults of one API call; `request` (path and query): draws of its own."""
         with self._lock:
             self.calls += 1
             cfg, rng = self.config, self._rng
+            own = None
+            if request is not None:
+                if len(self._asked) >= self.MAX_REQUESTS_COUNTED:
+                    self._asked.clear()
+                self._asked[request] += 1
+                own = random.Random(f"{cfg.seed}|{request}|{self._asked[request]}")
+                rng = own
             draws = [rng.random() for _ in range(4)]
             if cfg.rate_limit_every and self.calls % cfg.rate_limit_every == 0:
-                return self._count(Decision(rate_limited=True), "rate_limit")
+                return self._count(Decision(rate_limited=True, draws=own), "rate_limit")
             if draws[0] < cfg.error_rate:
                 status = (500, 502, 503)[int(draws[3] * 3) % 3]
-                return self._count(Decision(server_error=status), "server_error")
+                return self._count(Decision(server_error=status, draws=own), "server_error")
             delay = cfg.slow_seconds if draws[1] < cfg.slow_rate else 0.0
             truncate = draws[2] < cfg.truncate_rate
-            decision = Decision(delay=delay, truncate=truncate)
+            decision = Decision(delay=delay, truncate=truncate, draws=own)
             if delay:
                 self._count(decision, "slow")
             if truncate:
                 self._count(decision, "truncated")
             return decision
 
-    def corrupt_items(self, items: object, fields: tuple[str, str]) -> None:
+    def corrupt_items(
+        self, items: object, fields: tuple[str, str], decision: Decision | None = None
+    ) -> None:
         """Damage a share of list items in place: drop the id, or break the timestamp."""
         if not isinstance(items, list) or not self.config.malformed_rate:
             return
         id_field, time_field = fields
         with self._lock:
+            rng = decision.draws if decision and decision.draws else self._rng
             for item in items:
-                if isinstance(item, dict) and self._rng.random() < self.config.malformed_rate:
-                    if self._rng.random() < 0.5 or time_field not in item:
+                if isinstance(item, dict) and rng.random() < self.config.malformed_rate:
+                    if rng.random() < 0.5 or time_field not in item:
                         item.pop(id_field, None)
                     else:
                         item[time_field] = "not-a-timestamp"
                     self.injected["malformed"] = self.injected.get("malformed", 0) + 1
 
-    def damage_listing(self, body: object) -> None:
+    def damage_listing(self, body: object, decision: Decision | None = None) -> None:
         """Empty a share of list answers, or drop their next link (Graph `paging.next`, X
         `meta.next_token`): what a flaky API does to a walk now and then."""
         cfg = self.config
@@ -105,8 +125,9 @@ class FaultInjector:
         if not (cfg.empty_rate or cfg.cut_walk_rate):
             return
         with self._lock:
-            empty = self._list_rng.random() < cfg.empty_rate
-            cut = self._list_rng.random() < cfg.cut_walk_rate
+            rng = decision.draws if decision and decision.draws else self._list_rng
+            empty = rng.random() < cfg.empty_rate
+            cut = rng.random() < cfg.cut_walk_rate
         if empty:
             body["data"] = []
             body.pop("paging", None)

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.config import BRANDS
@@ -119,14 +119,25 @@ class SimulatorServer:
             self.requests[_endpoint(parts, params)] += 1
         if method != "GET":
             return Response(405, {"error": "only GET is served"}), Decision()
+        # the request as fault draws know it: path and query, the token left out
+        request = (
+            split.path
+            + "?"
+            + urlencode(sorted(p for p in params.items() if p[0] != "access_token"))
+        )
         if parts[:1] == ["2"]:
-            return self._x(parts[1:], params, headers)
+            return self._x(parts[1:], params, headers, request)
         if parts and _VERSION.match(parts[0]):
-            return self._graph(parts[0], parts[1:], params, headers)
+            return self._graph(parts[0], parts[1:], params, headers, request)
         return Response(404, {"error": f"no route {split.path}"}), Decision()
 
     def _graph(
-        self, version: str, parts: list[str], params: dict[str, str], headers: dict[str, str]
+        self,
+        version: str,
+        parts: list[str],
+        params: dict[str, str],
+        headers: dict[str, str],
+        request: str | None = None,
     ) -> tuple[Response, Decision]:
         token = params.get("access_token") or _bearer(headers)
         if not token or not hmac.compare_digest(token, self.fb_token):
@@ -139,7 +150,7 @@ class SimulatorServer:
         params["access_token"] = token  # Graph puts it in paging.next URLs, header or not
         if not parts and not params.get("ids"):
             return graph_error("Unsupported get request.", 100).response, Decision()
-        decision = self.faults.decide()
+        decision = self.faults.decide(request)
         if decision.rate_limited:
             code = self.faults.graph_rate_code()
             status = 403 if code in (4, 17) else 400  # Graph throttles on either status
@@ -162,9 +173,9 @@ class SimulatorServer:
             except ApiError as exc:
                 return exc.response, decision
         if parts[-1:] != ["insights"]:  # insights rows are metric series, not records
-            self.faults.corrupt_items(response.body.get("data"), ("id", "created_time"))
+            self.faults.corrupt_items(response.body.get("data"), ("id", "created_time"), decision)
             if len(parts) == 2:  # an edge listing
-                self.faults.damage_listing(response.body)
+                self.faults.damage_listing(response.body, decision)
         response.headers.update(self._graph_usage(self.faults.config.graph_usage_percent, 0))
         return response, decision
 
@@ -184,7 +195,11 @@ class SimulatorServer:
         }
 
     def _x(
-        self, parts: list[str], params: dict[str, str], headers: dict[str, str]
+        self,
+        parts: list[str],
+        params: dict[str, str],
+        headers: dict[str, str],
+        request: str | None = None,
     ) -> tuple[Response, Decision]:
         token = _bearer(headers)
         if not token or not hmac.compare_digest(token, self.x_token):
@@ -205,7 +220,7 @@ class SimulatorServer:
         if refused is not None:
             refused.headers.update(limit_headers)
             return refused, Decision()
-        decision = self.faults.decide()
+        decision = self.faults.decide(request)
         now = time.time()
         if decision.rate_limited:
             reset = int(now + self.faults.config.rate_limit_reset_seconds + 0.999)
@@ -242,9 +257,9 @@ class SimulatorServer:
             ):
                 self.x_profile.count_posts(month, len(data) if isinstance(data, list) else 0)
             if endpoint not in ("counts_recent", "counts_all"):  # buckets are no records
-                self.faults.corrupt_items(data, ("id", "created_at"))
+                self.faults.corrupt_items(data, ("id", "created_at"), decision)
             if endpoint != "tweets_lookup":
-                self.faults.damage_listing(response.body)
+                self.faults.damage_listing(response.body, decision)
         response.headers.update(limit_headers)
         return response, decision
 
