@@ -138,3 +138,47 @@ def test_x_live_walk_cut_short_is_not_proven_by_a_count_after_a_deletion(warehou
         lost = truth_tweets(sim, handle) - pipeline.alive("x_tweets")
         assert new[0] in truth_tweets(sim, handle)
         assert lost == set(), f"Posts of @{handle} the world shows and raw lost: {sorted(lost)}"
+
+
+def test_x_post_quarantined_in_a_run_the_read_cap_ends_is_read_again(warehouse_url):
+    """A steady window walk of the first brand reads back to its watermark's Post, so it is
+    proven and the watermark moves, though one Post on its first page came malformed and was
+    quarantined; the API's monthly Post cap then ends the run in the second brand's walk. The
+    run keeps the "walk the whole window next time" mark only when it finishes: the next
+    runs start at the moved watermark and the quarantined Post is never read again."""
+    with fresh_pipeline(warehouse_url) as pipeline:
+        sim, x = pipeline.sim, pipeline.x
+        settings = x.settings
+        x.settings = dataclasses.replace(
+            settings,
+            brand_handles=settings.brand_handles[:2],
+            brand_user_ids=settings.brand_user_ids[:2],
+        )
+        first, second = x.settings.brand_handles
+        x.tweets()
+        new: list[str] = []
+        while len(new) < 12:  # more new Posts than the first page holds
+            sim.world.advance(seconds=DAY // 4)
+            new = sorted(truth_tweets(sim, first) - pipeline.alive("x_tweets"), key=int)
+        get_json = x.client.get_json
+
+        def cap_reached_in_the_second_walk(path, params=None):  # noqa: ANN001, ANN202
+            query = (params or {}).get("query", "")
+            if path.startswith("tweets/search") and f"@{first} " in query:
+                first_page = "next_token" not in (params or {})
+                malformed = FaultConfig(malformed_rate=0.2, seed=3)
+                sim.configure_faults(malformed if first_page else FaultConfig())
+            elif path.startswith("tweets/search") and f"@{second} " in query:
+                sim.configure_faults(FaultConfig())
+                sim.x_profile.monthly_posts = sim.x_profile.posts_read_in_all()
+            return get_json(path, params)
+
+        x.client.get_json = cap_reached_in_the_second_walk
+        x.tweets()
+        x.client.get_json = get_json
+        quarantined = pipeline.scalar("select count(*) from raw_quarantine.records")
+        assert quarantined >= 1, "a Post of the first page was quarantined"
+        sim.x_profile.monthly_posts = None  # a new month: the cap is lifted
+        clean_runs(pipeline)
+        lost = truth_tweets(sim, first) - pipeline.alive("x_tweets")
+        assert lost == set(), f"Posts of @{first} the world shows and raw lost: {sorted(lost)}"
