@@ -182,3 +182,26 @@ def test_x_post_quarantined_in_a_run_the_read_cap_ends_is_read_again(warehouse_u
         clean_runs(pipeline)
         lost = truth_tweets(sim, first) - pipeline.alive("x_tweets")
         assert lost == set(), f"Posts of @{first} the world shows and raw lost: {sorted(lost)}"
+
+
+def test_x_post_hidden_when_first_walked_lands_once_the_world_shows_it(warehouse_url):
+    """A Post the search does not return when its window is walked (deleted for now: an
+    account suspended or deactivated, then restored within X's 30 days) and that the world
+    shows again afterwards: the walk is proven complete (it read back to the watermark's
+    Post), the watermark moves past it, and no later run walks that part of the window, so
+    the Post is never landed."""
+    with fresh_pipeline(warehouse_url) as pipeline:
+        sim, x = pipeline.sim, pipeline.x
+        handle = one_brand(pipeline)
+        x.tweets()
+        new: list[str] = []
+        while len(new) < 3:
+            sim.world.advance(seconds=DAY // 4)
+            new = sorted(truth_tweets(sim, handle) - pipeline.alive("x_tweets"), key=int)
+        sim.hide([new[0]])  # the oldest new Post: hidden while its window is walked
+        x.tweets()
+        x.new_tweets()
+        sim.hide([new[0]], hidden=False)
+        clean_runs(pipeline)
+        lost = truth_tweets(sim, handle) - pipeline.alive("x_tweets")
+        assert lost == set(), f"Posts of @{handle} the world shows and raw lost: {sorted(lost)}"
