@@ -205,3 +205,36 @@ def test_x_post_hidden_when_first_walked_lands_once_the_world_shows_it(warehouse
         clean_runs(pipeline)
         lost = truth_tweets(sim, handle) - pipeline.alive("x_tweets")
         assert lost == set(), f"Posts of @{handle} the world shows and raw lost: {sorted(lost)}"
+
+
+def test_x_whole_window_walk_after_a_quarantine_reads_the_quarantined_post(warehouse_url):
+    """README: a run that quarantined a Post walks the whole window again next time. That
+    walk is cut short after its first page (a next link lost); the page reaches the search's
+    watermark, so the walk is taken as complete, the run marks the window clean, and the
+    quarantined Post, below that watermark, is never read again."""
+    with fresh_pipeline(warehouse_url) as pipeline:
+        sim, x = pipeline.sim, pipeline.x
+        handle = one_brand(pipeline)
+        x.tweets()
+        new: list[str] = []
+        while len(new) < 12:  # two pages of new Posts
+            sim.world.advance(seconds=DAY // 4)
+            new = sorted(truth_tweets(sim, handle) - pipeline.alive("x_tweets"), key=int)
+        get_json = x.client.get_json
+
+        def malformed_second_page(path, params=None):  # noqa: ANN001, ANN202
+            later_page = path.startswith("tweets/search") and "next_token" in (params or {})
+            sim.configure_faults(
+                FaultConfig(malformed_rate=0.4, seed=1) if later_page else FaultConfig()
+            )
+            return get_json(path, params)
+
+        x.client.get_json = malformed_second_page
+        x.tweets()  # proven by reading back to the watermark: the watermark moves
+        x.client.get_json = get_json
+        assert pipeline.scalar("select count(*) from raw_quarantine.records") >= 1
+        sim.configure_faults(FaultConfig(cut_walk_rate=1.0))
+        x.tweets()  # the whole window again, cut after its first page
+        clean_runs(pipeline)
+        lost = truth_tweets(sim, handle) - pipeline.alive("x_tweets")
+        assert lost == set(), f"Posts of @{handle} the world shows and raw lost: {sorted(lost)}"
