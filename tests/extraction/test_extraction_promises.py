@@ -238,3 +238,45 @@ def test_x_whole_window_walk_after_a_quarantine_reads_the_quarantined_post(wareh
         clean_runs(pipeline)
         lost = truth_tweets(sim, handle) - pipeline.alive("x_tweets")
         assert lost == set(), f"Posts of @{handle} the world shows and raw lost: {sorted(lost)}"
+
+
+def test_x_upgrade_from_the_shared_watermark_reads_what_a_cut_walk_missed(warehouse_url):
+    """A warehouse whose searches shared one watermark (before each had its own), where the
+    first brand's last walk was cut after its first page (newest Posts landed, older ones
+    not) while the shared watermark moved past them. After the upgrade, the first brand's
+    watermark is taken from its newest landed Post, so the Posts the cut walk skipped are
+    below it and no run reads them."""
+    with fresh_pipeline(warehouse_url) as pipeline:
+        sim, x = pipeline.sim, pipeline.x
+        everyone = x.settings
+        x.tweets()
+        handle = everyone.brand_handles[0]
+        while len(truth_tweets(sim, handle) - pipeline.alive("x_tweets")) < 15:
+            sim.world.advance(seconds=DAY // 2)  # more new Posts than a page holds
+        x.settings = dataclasses.replace(everyone, brand_handles=everyone.brand_handles[1:])
+        x.tweets()  # the other brands' walks
+        first = handle
+        x.settings = dataclasses.replace(everyone, brand_handles=(first,))
+        get_json = x.client.get_json
+
+        def cut_walk_no_count(path, params=None):  # noqa: ANN001, ANN202
+            counts = path.startswith("tweets/counts")
+            sim.configure_faults(FaultConfig(empty_rate=1.0 if counts else 0.0, cut_walk_rate=1.0))
+            return get_json(path, params)
+
+        x.client.get_json = cut_walk_no_count
+        x.tweets()  # the first brand's walk, cut after its first page: its newest Posts land
+        x.client.get_json = get_json
+        x.settings = everyone
+        skipped = truth_tweets(sim, first) - pipeline.alive("x_tweets")
+        assert skipped, "the cut walk left the first brand's older Posts unread"
+        with pipeline.connect() as conn:  # the shared watermark, moved past them
+            conn.execute("delete from meta.watermarks where entity like 'search:%%'")
+            conn.execute(
+                "update meta.watermarks set (since_id, last_event_at) = (select"
+                " max(natural_key::numeric)::text, max(event_at) from raw.x_tweets)"
+                " where source = 'x' and entity = 'tweets'"
+            )
+        clean_runs(pipeline)
+        lost = truth_tweets(sim, first) - pipeline.alive("x_tweets")
+        assert lost == set(), f"Posts of @{first} the world shows and raw lost: {sorted(lost)}"
