@@ -58,6 +58,9 @@ LOOKUP_BATCH = 100  # GET /2/tweets?ids=
 WITH_AUTHORS = {"expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
+# a search's watermark row carries this (`cursor_value`) while its next window walk must cover
+# the whole look-back window: a Post of it was quarantined and is read again only so
+WHOLE_WINDOW = "whole-window"
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
 TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
@@ -213,11 +216,13 @@ class XExtractor(Extractor):
                 backfill = end is not None and end < now - timedelta(hours=hours)
                 steady = bool(hours and checked_at and not backfill)
                 spent = False
-                all_clean = True  # a quarantined Post is read again by a window walk
                 for handle in self.settings.brand_handles:
                     mark = self._read_mark(c_tweets, handle)
+                    flagged = whole_window_due(c_tweets, handle)
                     lookback = (
-                        SETTLE if steady and mark else timedelta(days=self.settings.lookback_days)
+                        SETTLE
+                        if steady and mark and not flagged
+                        else timedelta(days=self.settings.lookback_days)
                     )
                     start, end = self._window(mark.at if mark else None, now, lookback)
                     if end <= start:
@@ -236,21 +241,23 @@ class XExtractor(Extractor):
                     except BudgetSpent:
                         spent = True
                         break
-                    if proven:
-                        if walk.clean:
-                            tweets.reconcile(handle, start, end)
-                        self._advance_mark(tweets, handle, mark, walk)
-                    all_clean = all_clean and walk.clean
+                    if proven and walk.clean:
+                        tweets.reconcile(handle, start, end)
+                    self._save_mark(
+                        tweets,
+                        handle,
+                        mark,
+                        walk if proven else None,
+                        whole_window=not walk.clean or (flagged and not proven),
+                    )
                 if steady and not spent:
                     try:
-                        all_clean &= self._recheck(checked_at, now, tweets, users, budget)
+                        for handle in self._recheck(checked_at, now, tweets, users, budget):
+                            self._save_mark(tweets, handle, None, None, whole_window=True)
                     except BudgetSpent:
                         spent = True
-                if not spent:
-                    # Posts are re-checked from now on (a backfill saw none after its end);
-                    # after a quarantine, the next run walks the whole window again ("")
-                    checked = None if backfill else now.isoformat()
-                    tweets.set_watermark(cursor_value=checked if all_clean else "")
+                if not spent:  # Posts are re-checked from now on (a backfill saw none after)
+                    tweets.set_watermark(cursor_value=None if backfill else now.isoformat())
         log.info(
             "x: %s reads used this month of %s",
             f"{budget.used:,}",
@@ -281,25 +288,39 @@ class XExtractor(Extractor):
         ).fetchone()
         return SearchMark(int(row[0]), row[1]) if row else None
 
-    def _advance_mark(
-        self, batch: LandingBatch, handle: str, mark: SearchMark | None, walk: Walk
+    def _save_mark(
+        self,
+        batch: LandingBatch,
+        handle: str,
+        mark: SearchMark | None,
+        walk: Walk | None,
+        *,
+        whole_window: bool,
     ) -> None:
-        """Move the search's watermark to the newest Post of a walk proven complete, in the
-        transaction that lands the walk."""
-        if not walk.newest_id or walk.newest_at is None:
-            return
-        if mark is not None and mark.since_id >= walk.newest_id:
-            return
+        """In the transaction that lands the walk: move the search's watermark to the newest
+        Post of `walk` (one proven complete down to the watermark), and mark whether the
+        search's next window walk must cover the whole look-back window (`WHOLE_WINDOW`: a
+        Post of it was quarantined, or a whole-window walk was not proven) or may start at
+        the watermark. Each search keeps its mark, so a run that ends early (the read cap)
+        keeps what its finished walks learned."""
+        since_id = at = None
+        if walk is not None and walk.newest_id and walk.newest_at is not None:
+            if mark is None or mark.since_id < walk.newest_id:
+                since_id, at = str(walk.newest_id), walk.newest_at
         batch.with_commit(
-            "insert into meta.watermarks (source, entity, since_id, last_event_at, batch_id,"
-            " updated_at) values (%s, %s, %s, %s, %s, now()) on conflict (source, entity)"
-            " do update set since_id = excluded.since_id, last_event_at = excluded.last_event_at,"
+            "insert into meta.watermarks (source, entity, cursor_value, since_id, last_event_at,"
+            " batch_id, updated_at) values (%s, %s, %s, %s, %s, %s, now())"
+            " on conflict (source, entity) do update set"
+            " cursor_value = excluded.cursor_value,"
+            " since_id = coalesce(excluded.since_id, meta.watermarks.since_id),"
+            " last_event_at = coalesce(excluded.last_event_at, meta.watermarks.last_event_at),"
             " batch_id = excluded.batch_id, updated_at = now()",
             (
                 SOURCE,
                 search_entity(handle),
-                str(walk.newest_id),
-                walk.newest_at,
+                WHOLE_WINDOW if whole_window else None,
+                since_id,
+                at,
                 batch.result.batch_id,
             ),
         )
@@ -387,11 +408,13 @@ class XExtractor(Extractor):
         tweets: LandingBatch,
         users: LandingBatch,
         budget: ReadBudget,
-    ) -> bool:
+    ) -> set[str]:
         """Look up again (`GET /2/tweets?ids=`, 100 a request) the Posts of the look-back
         window that passed a re-check point since the last run (ages `recheck_hours`, then
         twice, four times ... that, up to `lookback_days`): a Post the API answers is gone is
-        tombstoned, one that changed lands as a new version. False when one was quarantined."""
+        tombstoned, one that changed lands as a new version. Returns the brands of the Posts
+        quarantined (every brand, for a Post the lookup was not asked for): their searches walk
+        the whole window next run, to read them again."""
         first = timedelta(hours=self.settings.recheck_hours)
         horizon = timedelta(days=self.settings.lookback_days)
         with self.connect() as conn:  # a look-up beside the batch's transaction
@@ -409,7 +432,7 @@ class XExtractor(Extractor):
         }
         due = sorted(handle_of)
         gone: set[str] = set()
-        clean = True
+        quarantined: set[str] = set()
         for begin in range(0, len(due), LOOKUP_BATCH):
             chunk = due[begin : begin + LOOKUP_BATCH]
             budget.check()
@@ -423,10 +446,11 @@ class XExtractor(Extractor):
                 handle = handle_of.get(str(item.get("id")) if isinstance(item, dict) else "")
                 if handle is None:
                     tweets.quarantine(str(item)[:2000], "a Post the lookup was not asked for")
-                    clean = False
+                    quarantined |= set(self.settings.brand_handles)
                     continue
                 record = land_or_quarantine(tweets, item, lambda i, h=handle: _tweet_record(i, h))
-                clean = clean and record is not None
+                if record is None:
+                    quarantined.add(handle)
             for user in (body.get("includes") or {}).get("users") or []:
                 land_or_quarantine(users, user, _user_record)
             gone |= not_found_ids(body) & set(chunk)
@@ -437,7 +461,7 @@ class XExtractor(Extractor):
             len(rows),
             len(gone),
         )
-        return clean
+        return quarantined
 
     def new_tweets(self) -> list[BatchResult]:
         """The live walk: mentions and brand replies posted since the newest Post each search
@@ -468,8 +492,15 @@ class XExtractor(Extractor):
                         )
                     except BudgetSpent:
                         break
-                    if proven:
-                        self._advance_mark(tweets, handle, mark, walk)
+                    flagged = whole_window_due(c_tweets, handle)
+                    if proven or not walk.clean:
+                        self._save_mark(
+                            tweets,
+                            handle,
+                            mark,
+                            walk if proven else None,
+                            whole_window=flagged or not walk.clean,
+                        )
         return [tweets.result, users.result]
 
     def _window(
@@ -697,6 +728,12 @@ class XExtractor(Extractor):
 def search_query(handle: str) -> str:
     """The recent-search query of a brand: its mentions and its own Posts (replies)."""
     return f"@{handle} OR from:{handle}"
+
+
+def whole_window_due(conn: psycopg.Connection, handle: str) -> bool:
+    """Whether the next window walk of `handle`'s search must cover the whole look-back window
+    (its watermark row is marked `WHOLE_WINDOW`)."""
+    return read_watermark(conn, SOURCE, search_entity(handle)).get("cursor_value") == WHOLE_WINDOW
 
 
 def search_entity(handle: str) -> str:
