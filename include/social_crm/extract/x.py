@@ -235,19 +235,31 @@ class XExtractor(Extractor):
                         )
                         continue
                     try:
+                        # a walk of the whole window, to read again what was quarantined, is
+                        # proven only down to where it began: reaching the watermark's Post
+                        # proves it down to the watermark, which moves, and the mark stays
                         walk, proven = self._proven_walk(
-                            handle, mark, start, end, tweets, users, budget
+                            handle, None if flagged else mark, start, end, tweets, users, budget
                         )
                     except BudgetSpent:
                         spent = True
                         break
                     if proven and walk.clean:
                         tweets.reconcile(handle, start, end)
+                    reached = proven or bool(
+                        mark and walk.oldest_id and walk.oldest_id <= mark.since_id
+                    )
+                    if flagged and not proven:
+                        log.warning(
+                            "x @%s: the walk of the whole window was not proven complete; "
+                            "the next run walks it again",
+                            handle,
+                        )
                     self._save_mark(
                         tweets,
                         handle,
                         mark,
-                        walk if proven else None,
+                        walk if reached else None,
                         whole_window=not walk.clean or (flagged and not proven),
                     )
                 if steady and not spent:
