@@ -1,4 +1,4 @@
-"""Attacks on extraction's promise: after faults and clean runs covering the re-walk horizon,
+"""X extraction's promise: after faults and clean runs covering the re-walk horizon,
 raw equals the simulator's truth (nothing lost, nothing duplicated, nothing wrongly deleted).
 Each test is one property, against the real simulator server and a real PostgreSQL."""
 
@@ -280,42 +280,3 @@ def test_x_upgrade_from_the_shared_watermark_reads_what_a_cut_walk_missed(wareho
         clean_runs(pipeline)
         lost = truth_tweets(sim, first) - pipeline.alive("x_tweets")
         assert lost == set(), f"Posts of @{first} the world shows and raw lost: {sorted(lost)}"
-
-
-def truth_comments(sim: SimulatorServer) -> dict[str, str]:
-    """Comment id -> post id, for every comment the world shows now."""
-    from tests.extraction.fault_schedules import world_items
-
-    with sim.lock:
-        items = world_items(sim.world)["facebook_comments"]
-        clock = sim.world.clock
-    return {key: item.scope for key, item in items.items() if item.visible(clock)}
-
-
-def test_facebook_comments_a_cut_comment_walk_missed_land_next_run(warehouse_url):
-    """README: new comments land in the next run (and an empty or cut-short answer is no
-    walk). A walk of a post's comments cut after its first page (the next link lost) is
-    taken as a walk of all of them: its count and walk time are recorded, so the next runs
-    see no change and the comments it skipped wait for the post's next re-walk point (days
-    later: for the live inbox, customers left unanswered)."""
-    with fresh_pipeline(warehouse_url) as pipeline:
-        sim, fb = pipeline.sim, pipeline.facebook
-        fb.settings = dataclasses.replace(fb.settings, page_size=2)
-        get_json = fb.client.get_json
-
-        def comment_walks_cut(path, params=None):  # noqa: ANN001, ANN202
-            cut = path.endswith("/comments")
-            sim.configure_faults(FaultConfig(cut_walk_rate=1.0 if cut else 0.0))
-            return get_json(path, params)
-
-        fb.client.get_json = comment_walks_cut
-        fb.posts_with_activity("feed")
-        fb.client.get_json = get_json
-        sim.configure_faults(FaultConfig())
-        posts = pipeline.alive("facebook_visitor_posts")
-        shown = {c for c, p in truth_comments(sim).items() if p in posts}
-        assert len(shown - pipeline.alive("facebook_comments")) > 0, "the cut walks skipped some"
-        sim.world.advance(seconds=600)
-        fb.posts_with_activity("feed")  # the next hourly run, ten minutes on
-        lost = shown - pipeline.alive("facebook_comments")
-        assert lost == set(), f"{len(lost)} comments shown by the world not landed: {sorted(lost)}"
