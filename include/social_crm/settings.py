@@ -209,6 +209,7 @@ class ApiOptions:
     full_archive: bool = False
     follower_walks: str = "off"
     follower_walk_days: int = 7  # X: an account's followers are walked again this often
+    count_audit_hours: int = 24  # X: each search's count audit, this often (0: every run)
     max_attempts: int = 8
     backoff_base: float = 0.5
     rate_limit_wait: float = 60.0
@@ -238,8 +239,9 @@ class ApiOptions:
                     f"connection '{connection_id}': extra {name} must be one of "
                     f"{', '.join(allowed)} (got {getattr(options, name)!r})"
                 )
-        if options.recheck_hours < 0:
-            raise SettingError(f"connection '{connection_id}': extra recheck_hours must be >= 0")
+        for name in ("recheck_hours", "count_audit_hours"):
+            if getattr(options, name) < 0:
+                raise SettingError(f"connection '{connection_id}': extra {name} must be >= 0")
         for name in ("lookback_days", "page_size", "max_attempts", "follower_walk_days"):
             if getattr(options, name) < 1:
                 raise SettingError(f"connection '{connection_id}': extra {name} must be >= 1")

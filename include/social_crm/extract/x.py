@@ -12,7 +12,9 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
   contiguous), or whose window the counts endpoint counts no more Posts in than it read. A
   walk the count shows short (an empty answer, a walk cut short) is resumed below the oldest
   Post it read (`until_id`); still unproven, the next run reads again from the watermark.
-  One brand's damaged walk never hides behind another's newer Posts.
+  One brand's damaged walk never hides behind another's newer Posts. Behind the watermark,
+  a count audit (`count_audit_hours`) compares the counts endpoint's hourly buckets with the
+  Posts alive in raw and walks again only the hours where raw holds fewer.
 - `end_time` must be at least 10 seconds before the request time.
 - Every Post returned by search or lookup counts against the project's monthly Post cap
   (docs.x.com/x-api/fundamentals/post-cap: free 500, basic 10,000, pro 1,000,000). We count
@@ -30,6 +32,7 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +61,9 @@ LOOKUP_BATCH = 100  # GET /2/tweets?ids=
 WITH_AUTHORS = {"expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
+# a search's watermark row carries this (`cursor_value`) while its next window walk must cover
+# the whole look-back window: a Post of it was quarantined and is read again only so
+WHOLE_WINDOW = "whole-window"
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
 TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
@@ -74,6 +80,7 @@ class XSettings:
     follower_walks: str = "off"  # off | brands | authors
     recheck_hours: int = 24  # a Post's first re-check, at this age (0: every run walks all)
     follower_walk_days: int = 7  # an account's followers are walked again this often
+    count_audit_hours: int = 24  # each search's count audit, this often (0: every run)
 
     @property
     def read_cap(self) -> int:
@@ -213,11 +220,13 @@ class XExtractor(Extractor):
                 backfill = end is not None and end < now - timedelta(hours=hours)
                 steady = bool(hours and checked_at and not backfill)
                 spent = False
-                all_clean = True  # a quarantined Post is read again by a window walk
                 for handle in self.settings.brand_handles:
                     mark = self._read_mark(c_tweets, handle)
+                    flagged = whole_window_due(c_tweets, handle)
                     lookback = (
-                        SETTLE if steady and mark else timedelta(days=self.settings.lookback_days)
+                        SETTLE
+                        if steady and mark and not flagged
+                        else timedelta(days=self.settings.lookback_days)
                     )
                     start, end = self._window(mark.at if mark else None, now, lookback)
                     if end <= start:
@@ -230,33 +239,140 @@ class XExtractor(Extractor):
                         )
                         continue
                     try:
+                        # a walk of the whole window, to read again what was quarantined, is
+                        # proven only down to where it began: reaching the watermark's Post
+                        # proves it down to the watermark, which moves, and the mark stays
                         walk, proven = self._proven_walk(
-                            handle, mark, start, end, tweets, users, budget
+                            handle, None if flagged else mark, start, end, tweets, users, budget
                         )
                     except BudgetSpent:
                         spent = True
                         break
-                    if proven:
-                        if walk.clean:
-                            tweets.reconcile(handle, start, end)
-                        self._advance_mark(tweets, handle, mark, walk)
-                    all_clean = all_clean and walk.clean
+                    if proven and walk.clean:
+                        tweets.reconcile(handle, start, end)
+                    reached = proven or bool(
+                        mark and walk.oldest_id and walk.oldest_id <= mark.since_id
+                    )
+                    if flagged and not proven:
+                        log.warning(
+                            "x @%s: the walk of the whole window was not proven complete; "
+                            "the next run walks it again",
+                            handle,
+                        )
+                    self._save_mark(
+                        tweets,
+                        handle,
+                        mark,
+                        walk if reached else None,
+                        whole_window=not walk.clean or (flagged and not proven),
+                    )
                 if steady and not spent:
                     try:
-                        all_clean &= self._recheck(checked_at, now, tweets, users, budget)
+                        for handle in self._recheck(checked_at, now, tweets, users, budget):
+                            self._save_mark(tweets, handle, None, None, whole_window=True)
                     except BudgetSpent:
                         spent = True
-                if not spent:
-                    # Posts are re-checked from now on (a backfill saw none after its end);
-                    # after a quarantine, the next run walks the whole window again ("")
-                    checked = None if backfill else now.isoformat()
-                    tweets.set_watermark(cursor_value=checked if all_clean else "")
+                if not spent:  # Posts are re-checked from now on (a backfill saw none after)
+                    tweets.set_watermark(cursor_value=None if backfill else now.isoformat())
+        results = [tweets.result, users.result]
+        if steady and not spent:
+            results += self._audit(now, budget)
         log.info(
             "x: %s reads used this month of %s",
             f"{budget.used:,}",
             f"{budget.cap:,}",
         )
+        return results
+
+    def _audit(self, now: datetime, budget: ReadBudget) -> list[BatchResult]:
+        """The count audit behind the watermarks, each search every `count_audit_hours`: the
+        counts endpoint's hourly buckets of the look-back window up to the search's watermark
+        (one request a search; counts read no Posts) against the Posts alive in raw for the
+        search in each hour, and a walk (`start_time`/`end_time`) of only the hours where raw
+        holds fewer: a Post search did not return when its window was walked (hidden then,
+        restored since, or skipped by a walk cut short) lands, live, and a Post unchanged lands
+        no new version. An hour where raw holds more is the re-check's (deletions)."""
+        # a run on a schedule comes a little early or late (and Date headers are in seconds)
+        due_before = now - timedelta(hours=self.settings.count_audit_hours) + WINDOW_MARGIN
+        start = self._window(None, now, timedelta(days=self.settings.lookback_days))[0]
+        hours = posts = 0
+        with self.connect() as c_tweets, self.connect() as c_users:
+            with (
+                self._batch(c_tweets, "tweets") as tweets,
+                self._batch(c_users, "users") as users,
+            ):
+                for handle in self.settings.brand_handles:
+                    mark = self._read_mark(c_tweets, handle)
+                    last = _stored_time(
+                        read_watermark(c_tweets, SOURCE, audit_entity(handle)).get("cursor_value")
+                    )
+                    if mark is None or (last is not None and last > due_before):
+                        continue
+                    end = min(mark.at, now - END_TIME_GAP).replace(microsecond=0)
+                    if end <= start:
+                        continue
+                    short = self._short_hours(c_tweets, handle, start, end)
+                    if short is None:
+                        continue  # no complete count: audited again next run
+                    try:
+                        for begin, finish in short:
+                            walk = self._search(
+                                search_query(handle), handle, begin, finish, tweets, users, budget
+                            )
+                            hours += round((finish - begin) / timedelta(hours=1)) or 1
+                            posts += walk.read
+                            if not walk.clean:
+                                self._save_mark(tweets, handle, None, None, whole_window=True)
+                    except BudgetSpent:
+                        break
+                    tweets.with_commit(
+                        "insert into meta.watermarks (source, entity, cursor_value, batch_id,"
+                        " updated_at) values (%s, %s, %s, %s, now())"
+                        " on conflict (source, entity) do update set"
+                        " cursor_value = excluded.cursor_value, batch_id = excluded.batch_id,"
+                        " updated_at = now()",
+                        (SOURCE, audit_entity(handle), now.isoformat(), tweets.result.batch_id),
+                    )
+        log.info(
+            "x: the count audit walked %d hours where raw held fewer Posts than the API counts"
+            " and read %d Posts",
+            hours,
+            posts,
+        )
         return [tweets.result, users.result]
+
+    def _short_hours(
+        self, conn: psycopg.Connection, handle: str, start: datetime, end: datetime
+    ) -> list[tuple[datetime, datetime]] | None:
+        """The spans of [start, end) (adjacent hours joined) where the counts endpoint counts
+        more Posts of `handle`'s search than raw holds alive for it; None when the counts
+        answer does not cover the window (or the tier refuses it)."""
+        buckets = self._count_buckets(search_query(handle), start, end, "hour")
+        if buckets is None:
+            return None
+        alive = [
+            row[0]
+            for row in conn.execute(
+                "select event_at from (select distinct on (natural_key) event_at, is_deleted,"
+                " scope_key from raw.x_tweets where event_at >= %s and event_at < %s"
+                " order by natural_key, ingest_seq desc) as latest"
+                " where not is_deleted and scope_key = %s",
+                (start, end, handle),
+            ).fetchall()
+        ]
+        edges = [begin for begin, _, _ in buckets]
+        held = [0] * len(buckets)
+        for at in alive:
+            held[max(0, bisect_right(edges, at) - 1)] += 1
+        spans: list[tuple[datetime, datetime]] = []
+        for (begin, finish, count), have in zip(buckets, held, strict=True):
+            if count <= have:
+                continue
+            if spans and spans[-1][1] == begin:
+                spans[-1] = (spans[-1][0], finish)
+            else:
+                spans.append((begin, finish))
+        return spans
 
     def _read_mark(self, conn: psycopg.Connection, handle: str) -> SearchMark | None:
         """How far the search of `handle` is known complete: its own watermark, or, in a
@@ -281,25 +397,39 @@ class XExtractor(Extractor):
         ).fetchone()
         return SearchMark(int(row[0]), row[1]) if row else None
 
-    def _advance_mark(
-        self, batch: LandingBatch, handle: str, mark: SearchMark | None, walk: Walk
+    def _save_mark(
+        self,
+        batch: LandingBatch,
+        handle: str,
+        mark: SearchMark | None,
+        walk: Walk | None,
+        *,
+        whole_window: bool,
     ) -> None:
-        """Move the search's watermark to the newest Post of a walk proven complete, in the
-        transaction that lands the walk."""
-        if not walk.newest_id or walk.newest_at is None:
-            return
-        if mark is not None and mark.since_id >= walk.newest_id:
-            return
+        """In the transaction that lands the walk: move the search's watermark to the newest
+        Post of `walk` (one proven complete down to the watermark), and mark whether the
+        search's next window walk must cover the whole look-back window (`WHOLE_WINDOW`: a
+        Post of it was quarantined, or a whole-window walk was not proven) or may start at
+        the watermark. Each search keeps its mark, so a run that ends early (the read cap)
+        keeps what its finished walks learned."""
+        since_id = at = None
+        if walk is not None and walk.newest_id and walk.newest_at is not None:
+            if mark is None or mark.since_id < walk.newest_id:
+                since_id, at = str(walk.newest_id), walk.newest_at
         batch.with_commit(
-            "insert into meta.watermarks (source, entity, since_id, last_event_at, batch_id,"
-            " updated_at) values (%s, %s, %s, %s, %s, now()) on conflict (source, entity)"
-            " do update set since_id = excluded.since_id, last_event_at = excluded.last_event_at,"
+            "insert into meta.watermarks (source, entity, cursor_value, since_id, last_event_at,"
+            " batch_id, updated_at) values (%s, %s, %s, %s, %s, %s, now())"
+            " on conflict (source, entity) do update set"
+            " cursor_value = excluded.cursor_value,"
+            " since_id = coalesce(excluded.since_id, meta.watermarks.since_id),"
+            " last_event_at = coalesce(excluded.last_event_at, meta.watermarks.last_event_at),"
             " batch_id = excluded.batch_id, updated_at = now()",
             (
                 SOURCE,
                 search_entity(handle),
-                str(walk.newest_id),
-                walk.newest_at,
+                WHOLE_WINDOW if whole_window else None,
+                since_id,
+                at,
                 batch.result.batch_id,
             ),
         )
@@ -365,8 +495,22 @@ class XExtractor(Extractor):
         """How many Posts `query` matches in [start, end) (newer than `since_id`, created no
         earlier than `start`, when given) by the counts endpoint; None when its answer does
         not cover the whole window (an empty or cut answer) or the access tier refuses it."""
+        buckets = self._count_buckets(query, start, end, "day", since_id)
+        return None if buckets is None else sum(count for _, _, count in buckets)
+
+    def _count_buckets(
+        self,
+        query: str,
+        start: datetime,
+        end: datetime,
+        granularity: str,
+        since_id: int | None = None,
+    ) -> list[tuple[datetime, datetime, int]] | None:
+        """The counts endpoint's buckets (start, end, Posts) of [start, end) by `granularity`
+        (minute, hour, day); None when its answer does not cover the whole window or the
+        access tier refuses it."""
         path = "tweets/counts/all" if self.settings.full_archive else "tweets/counts/recent"
-        params = {"query": query, "end_time": _x_time(end), "granularity": "day"}
+        params = {"query": query, "end_time": _x_time(end), "granularity": granularity}
         if since_id:
             params["since_id"] = str(since_id)
         else:
@@ -378,7 +522,7 @@ class XExtractor(Extractor):
         except ApiAccessError as exc:
             log.warning("x: %s; walks are proven by overlap only", exc)
             return None
-        return counted_posts(buckets, start, end)
+        return count_buckets(buckets, start, end)
 
     def _recheck(
         self,
@@ -387,11 +531,13 @@ class XExtractor(Extractor):
         tweets: LandingBatch,
         users: LandingBatch,
         budget: ReadBudget,
-    ) -> bool:
+    ) -> set[str]:
         """Look up again (`GET /2/tweets?ids=`, 100 a request) the Posts of the look-back
         window that passed a re-check point since the last run (ages `recheck_hours`, then
         twice, four times ... that, up to `lookback_days`): a Post the API answers is gone is
-        tombstoned, one that changed lands as a new version. False when one was quarantined."""
+        tombstoned, one that changed lands as a new version. Returns the brands of the Posts
+        quarantined (every brand, for a Post the lookup was not asked for): their searches walk
+        the whole window next run, to read them again."""
         first = timedelta(hours=self.settings.recheck_hours)
         horizon = timedelta(days=self.settings.lookback_days)
         with self.connect() as conn:  # a look-up beside the batch's transaction
@@ -409,7 +555,7 @@ class XExtractor(Extractor):
         }
         due = sorted(handle_of)
         gone: set[str] = set()
-        clean = True
+        quarantined: set[str] = set()
         for begin in range(0, len(due), LOOKUP_BATCH):
             chunk = due[begin : begin + LOOKUP_BATCH]
             budget.check()
@@ -423,10 +569,11 @@ class XExtractor(Extractor):
                 handle = handle_of.get(str(item.get("id")) if isinstance(item, dict) else "")
                 if handle is None:
                     tweets.quarantine(str(item)[:2000], "a Post the lookup was not asked for")
-                    clean = False
+                    quarantined |= set(self.settings.brand_handles)
                     continue
                 record = land_or_quarantine(tweets, item, lambda i, h=handle: _tweet_record(i, h))
-                clean = clean and record is not None
+                if record is None:
+                    quarantined.add(handle)
             for user in (body.get("includes") or {}).get("users") or []:
                 land_or_quarantine(users, user, _user_record)
             gone |= not_found_ids(body) & set(chunk)
@@ -437,7 +584,7 @@ class XExtractor(Extractor):
             len(rows),
             len(gone),
         )
-        return clean
+        return quarantined
 
     def new_tweets(self) -> list[BatchResult]:
         """The live walk: mentions and brand replies posted since the newest Post each search
@@ -468,8 +615,15 @@ class XExtractor(Extractor):
                         )
                     except BudgetSpent:
                         break
-                    if proven:
-                        self._advance_mark(tweets, handle, mark, walk)
+                    flagged = whole_window_due(c_tweets, handle)
+                    if proven or not walk.clean:
+                        self._save_mark(
+                            tweets,
+                            handle,
+                            mark,
+                            walk if proven else None,
+                            whole_window=flagged or not walk.clean,
+                        )
         return [tweets.result, users.result]
 
     def _window(
@@ -699,16 +853,29 @@ def search_query(handle: str) -> str:
     return f"@{handle} OR from:{handle}"
 
 
+def whole_window_due(conn: psycopg.Connection, handle: str) -> bool:
+    """Whether the next window walk of `handle`'s search must cover the whole look-back window
+    (its watermark row is marked `WHOLE_WINDOW`)."""
+    return read_watermark(conn, SOURCE, search_entity(handle)).get("cursor_value") == WHOLE_WINDOW
+
+
 def search_entity(handle: str) -> str:
     """The name of a search's own watermark in `meta.watermarks` (one per query)."""
     return f"search:{search_query(handle)}"
 
 
-def counted_posts(buckets: list[Any], start: datetime, end: datetime) -> int | None:
-    """The Posts a counts answer (`data[]` of start, end, tweet_count) holds for [start, end),
-    or None when its buckets leave part of the window uncovered (an empty or cut answer) or
-    one is malformed."""
-    total, covered = 0, start
+def audit_entity(handle: str) -> str:
+    """The name of the row in `meta.watermarks` holding when a search was last count-audited."""
+    return f"audit:{search_query(handle)}"
+
+
+def count_buckets(
+    buckets: list[Any], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime, int]] | None:
+    """The buckets (start, end, tweet_count) of a counts answer's `data[]` for [start, end),
+    oldest first, or None when they leave part of the window uncovered (an empty or cut
+    answer) or one is malformed."""
+    covered = start
     try:
         spans = sorted(
             (parse_x_time(b["start"]), parse_x_time(b["end"]), int(b["tweet_count"]))
@@ -719,8 +886,15 @@ def counted_posts(buckets: list[Any], start: datetime, end: datetime) -> int | N
     for begin, finish, count in spans:
         if begin > covered or count < 0:
             return None
-        covered, total = max(covered, finish), total + count
-    return total if covered >= end else None
+        covered = max(covered, finish)
+    return spans if covered >= end else None
+
+
+def counted_posts(buckets: list[Any], start: datetime, end: datetime) -> int | None:
+    """The Posts a counts answer (`data[]` of start, end, tweet_count) holds for [start, end),
+    or None when its buckets leave part of the window uncovered or one is malformed."""
+    spans = count_buckets(buckets, start, end)
+    return None if spans is None else sum(count for _, _, count in spans)
 
 
 def not_found_ids(body: dict) -> set[str]:

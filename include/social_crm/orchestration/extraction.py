@@ -92,6 +92,7 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         follower_walks=options.follower_walks,
         recheck_hours=options.recheck_hours,
         follower_walk_days=options.follower_walk_days,
+        count_audit_hours=options.count_audit_hours,
     )
     return XExtractor(_client(creds, options), warehouse.connect, walk, interval)
 
