@@ -212,6 +212,26 @@ class Truth:
         return {f"{f['followed_x_id']}:{f['follower_x_id']}" for f in self.rows("follows.csv")}
 
 
+def use_local_dir(patch: pytest.MonkeyPatch, local: Path) -> None:
+    """Point the pipeline's local data folder, dbt's target and logs and Airflow's home at
+    `local` (a test's own: a search of its files sees only what that test made), keeping dbt's
+    parse of the project (not its results), so the project is not parsed again."""
+    import os
+
+    parsed = Path(os.environ.get("DBT_TARGET_PATH") or ".") / "partial_parse.msgpack"
+    (local / "dbt_target").mkdir()
+    if parsed.is_file():
+        shutil.copy2(parsed, local / "dbt_target")
+    for name, value in {
+        "SOCIAL_CRM_LOCAL_DIR": local,
+        "DBT_TARGET_PATH": local / "dbt_target",
+        "DBT_LOG_PATH": local / "dbt_logs",
+        "AIRFLOW_HOME": local / "airflow",
+    }.items():
+        patch.setenv(name, str(value))
+    patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
+
+
 def world_now(sim: SimulatorServer) -> datetime:
     """The simulator's clock as a moment: what a nightly build over its data is as of."""
     return WORLD_START + timedelta(seconds=sim.world.clock)

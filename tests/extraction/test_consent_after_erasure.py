@@ -1,15 +1,12 @@
 """The customer who writes most asks to be erased and goes on writing: three days later the
 APIs land their new activity, and the next nightly runs."""
 
-import os
-import shutil
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.extraction.conftest import extracted_world, land_crm_export, world_now
+from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
 
 pytestmark = pytest.mark.integration
 
@@ -23,18 +20,7 @@ def later(warehouse_url, tmp_path_factory):
     with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
-        parsed = Path(os.environ.get("DBT_TARGET_PATH") or ".") / "partial_parse.msgpack"
-        (local / "dbt_target").mkdir()
-        if parsed.is_file():
-            shutil.copy2(parsed, local / "dbt_target")
-        for name, value in {
-            "SOCIAL_CRM_LOCAL_DIR": local,
-            "DBT_TARGET_PATH": local / "dbt_target",
-            "DBT_LOG_PATH": local / "dbt_logs",
-            "AIRFLOW_HOME": local / "airflow",
-        }.items():
-            patch.setenv(name, str(value))
-        patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
+        use_local_dir(patch, local)
         erasures = {e["customer_id"] for e in truth.rows("erasures.csv")}
         writers = Counter(
             m["customer_id"]

@@ -8,10 +8,7 @@ What each request may erase is the filer's own data; what the tests check is tha
 else's is gone."""
 
 import csv
-import os
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +18,7 @@ from tests.extraction.conftest import (
     PAGE_IDS,
     extracted_world,
     land_crm_export,
+    use_local_dir,
     world_now,
 )
 
@@ -115,18 +113,7 @@ def attacked(warehouse_url, tmp_path_factory):
     with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
-        parsed = Path(os.environ.get("DBT_TARGET_PATH") or ".") / "partial_parse.msgpack"
-        (local / "dbt_target").mkdir()
-        if parsed.is_file():
-            shutil.copy2(parsed, local / "dbt_target")
-        for name, value in {
-            "SOCIAL_CRM_LOCAL_DIR": local,
-            "DBT_TARGET_PATH": local / "dbt_target",
-            "DBT_LOG_PATH": local / "dbt_logs",
-            "AIRFLOW_HOME": local / "airflow",
-        }.items():
-            patch.setenv(name, str(value))
-        patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
+        use_local_dir(patch, local)
         land_crm_export(pipeline.connect, truth)
         drop = truth.folder / "crm_drop"
         patch.setenv("WAREHOUSE_URL", db.libpq())

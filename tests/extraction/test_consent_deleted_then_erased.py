@@ -3,15 +3,12 @@ customers export leaves them out), and asks the same day to be erased: the usual
 "close my account" and "erase my data"."""
 
 import csv
-import os
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.extraction.conftest import extracted_world, land_crm_export, world_now
+from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
 from tests.extraction.test_consent_attacks import _engagements_of, _model_linked_profile
 
 pytestmark = pytest.mark.integration
@@ -29,18 +26,7 @@ def closed(warehouse_url, tmp_path_factory):
     with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
-        parsed = Path(os.environ.get("DBT_TARGET_PATH") or ".") / "partial_parse.msgpack"
-        (local / "dbt_target").mkdir()
-        if parsed.is_file():
-            shutil.copy2(parsed, local / "dbt_target")
-        for name, value in {
-            "SOCIAL_CRM_LOCAL_DIR": local,
-            "DBT_TARGET_PATH": local / "dbt_target",
-            "DBT_LOG_PATH": local / "dbt_logs",
-            "AIRFLOW_HOME": local / "airflow",
-        }.items():
-            patch.setenv(name, str(value))
-        patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
+        use_local_dir(patch, local)
         land_crm_export(pipeline.connect, truth)
         drop = truth.folder / "crm_drop"
         patch.setenv("WAREHOUSE_URL", db.libpq())

@@ -2,14 +2,11 @@
 asks to be erased (a wrong pick in the review queue: the known account is the other
 customer's, and the known tier is never overridden by a decision)."""
 
-import os
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.extraction.conftest import extracted_world, land_crm_export, world_now
+from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
 from tests.extraction.test_consent_attacks import (
     _ordinary_customers,
     _stranger_with_known_facebook_account,
@@ -25,18 +22,7 @@ def decided(warehouse_url, tmp_path_factory):
     with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
-        parsed = Path(os.environ.get("DBT_TARGET_PATH") or ".") / "partial_parse.msgpack"
-        (local / "dbt_target").mkdir()
-        if parsed.is_file():
-            shutil.copy2(parsed, local / "dbt_target")
-        for name, value in {
-            "SOCIAL_CRM_LOCAL_DIR": local,
-            "DBT_TARGET_PATH": local / "dbt_target",
-            "DBT_LOG_PATH": local / "dbt_logs",
-            "AIRFLOW_HOME": local / "airflow",
-        }.items():
-            patch.setenv(name, str(value))
-        patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
+        use_local_dir(patch, local)
         filer = _ordinary_customers(truth)[0]
         stranger = _stranger_with_known_facebook_account(pipeline, truth, {filer})
         comments = pipeline.scalar(

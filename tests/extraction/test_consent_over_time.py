@@ -3,14 +3,11 @@ knows opt out of profiling; the next night's full customers export leaves one of
 (deleted from the CRM) and has the other opt back in. The world is built once."""
 
 import csv
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.extraction.conftest import extracted_world, land_crm_export, world_now
+from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
 
 pytestmark = pytest.mark.integration
 
@@ -66,18 +63,7 @@ def changed(warehouse_url, tmp_path_factory):
     with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
-        parsed = Path(os.environ.get("DBT_TARGET_PATH") or ".") / "partial_parse.msgpack"
-        (local / "dbt_target").mkdir()
-        if parsed.is_file():
-            shutil.copy2(parsed, local / "dbt_target")
-        for name, value in {
-            "SOCIAL_CRM_LOCAL_DIR": local,
-            "DBT_TARGET_PATH": local / "dbt_target",
-            "DBT_LOG_PATH": local / "dbt_logs",
-            "AIRFLOW_HOME": local / "airflow",
-        }.items():
-            patch.setenv(name, str(value))
-        patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
+        use_local_dir(patch, local)
         deleted, back, late = _engaged_known_facebook_accounts(pipeline, truth)[:3]
         ids = {deleted["customer_id"], back["customer_id"]}
         export = truth.folder / "crm" / "customers.csv"

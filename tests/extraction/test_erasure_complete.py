@@ -16,13 +16,12 @@ import re
 import shutil
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from social_crm.identity import features
-from tests.extraction.conftest import extracted_world, world_now
+from tests.extraction.conftest import extracted_world, use_local_dir, world_now
 
 pytestmark = pytest.mark.integration
 
@@ -125,18 +124,7 @@ def erased(warehouse_url, tmp_path_factory):
     with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")  # what the run writes: docs, logs, dbt target
-        parsed = Path(os.environ.get("DBT_TARGET_PATH") or ".") / "partial_parse.msgpack"
-        (local / "dbt_target").mkdir()
-        if parsed.is_file():  # dbt's parse of the project (not its results): parsed once
-            shutil.copy2(parsed, local / "dbt_target")
-        for name, value in {
-            "SOCIAL_CRM_LOCAL_DIR": local,
-            "DBT_TARGET_PATH": local / "dbt_target",
-            "DBT_LOG_PATH": local / "dbt_logs",
-            "AIRFLOW_HOME": local / "airflow",
-        }.items():
-            patch.setenv(name, str(value))
-        patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
+        use_local_dir(patch, local)
         customers = _generated_customers(truth)
         rows = {c["customer_id"]: c for c in _rows(truth.folder / "crm" / "customers.csv")}
         drop = truth.folder / "crm_drop"
