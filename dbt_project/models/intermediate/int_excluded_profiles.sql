@@ -20,6 +20,33 @@
 -- Detail marts leave these profiles out (int_people_profiles.is_excluded_from_details) and
 -- erasure deletes the data of those of erased customers. What it costs other people is
 -- measured against the simulator's truth (README, "Consent").
+{#- a pair of the model (`pair`: profile_key, customer_id, match_probability,
+    best_probability) that may be the customer's: in the review band, or their likeliest
+    customer's from the privacy threshold up; not a profile settled as another customer's, nor
+    a pair staff rejected -#}
+{% set pair_may_be_theirs %}
+(
+    (
+        pair.match_probability >= {{ var('identity_review_probability') }}
+        or (
+            pair.match_probability >= {{ var('privacy_exclusion_probability') }}
+            and pair.match_probability = pair.best_probability
+        )
+    )
+    and not exists (
+        select 1 from settled as s
+        where s.profile_key = pair.profile_key
+    )
+    and not exists (
+        select 1 from decisions as r
+        where
+            r.profile_key = pair.profile_key
+            and r.customer_id = pair.customer_id
+            and r.decision = 'reject'
+    )
+)
+{% endset %}
+
 with
 
 profiles as (
@@ -181,29 +208,11 @@ candidates as (
     union all
 
     select
-        m.profile_key,
-        m.customer_id,
+        pair.profile_key,
+        pair.customer_id,
         'model' as basis
-    from pairs as m
-    where
-        (
-            m.match_probability >= {{ var('identity_review_probability') }}
-            or (
-                m.match_probability >= {{ var('privacy_exclusion_probability') }}
-                and m.match_probability = m.best_probability
-            )
-        )
-        and not exists (
-            select 1 from settled as s
-            where s.profile_key = m.profile_key
-        )
-        and not exists (
-            select 1 from decisions as d
-            where
-                d.profile_key = m.profile_key
-                and d.customer_id = m.customer_id
-                and d.decision = 'reject'
-        )
+    from pairs as pair
+    where {{ pair_may_be_theirs }}
 
     union all
 
@@ -226,32 +235,11 @@ candidates as (
     union all
 
     select
-        d.profile_key,
-        d.customer_id,
-        'departed:' || d.basis as basis
-    from departed as d
-    where
-        d.basis like 'link:%'
-        or (
-            (
-                d.match_probability >= {{ var('identity_review_probability') }}
-                or (
-                    d.match_probability >= {{ var('privacy_exclusion_probability') }}
-                    and d.match_probability = d.best_probability
-                )
-            )
-            and not exists (
-                select 1 from settled as s
-                where s.profile_key = d.profile_key
-            )
-            and not exists (
-                select 1 from decisions as r
-                where
-                    r.profile_key = d.profile_key
-                    and r.customer_id = d.customer_id
-                    and r.decision = 'reject'
-            )
-        )
+        pair.profile_key,
+        pair.customer_id,
+        'departed:' || pair.basis as basis
+    from departed as pair
+    where pair.basis like 'link:%' or ({{ pair_may_be_theirs }})
 
 )
 
