@@ -212,6 +212,33 @@ class Truth:
         return {f"{f['followed_x_id']}:{f['follower_x_id']}" for f in self.rows("follows.csv")}
 
 
+# the marts that only count (no row describes a person)
+AGGREGATE_MARTS = (
+    "brand_daily_metrics",
+    "brand_response_times_daily",
+    "clv_calibration_by_frequency",
+)
+
+
+def detail_mart_columns_holding(pipeline, values: list[str]) -> tuple[list, list]:  # noqa: ANN001
+    """The text columns of the published detail marts, and those holding any of `values`."""
+    columns = pipeline.rows(
+        "select table_name, column_name from information_schema.columns"
+        " where table_schema = 'marts' and data_type = 'text'"
+        " and table_name <> all(%s) order by 1, 2",
+        list(AGGREGATE_MARTS),
+    )
+    found = [
+        (table, column)
+        for table, column in columns
+        if pipeline.scalar(
+            f"select count(*) from marts.{table} where {column} = any(%s)",  # noqa: S608
+            values,
+        )
+    ]
+    return columns, found
+
+
 def use_local_dir(patch: pytest.MonkeyPatch, local: Path) -> None:
     """Point the pipeline's local data folder, dbt's target and logs and Airflow's home at
     `local` (a test's own: a search of its files sees only what that test made), keeping dbt's

@@ -6,11 +6,15 @@ from datetime import timedelta
 
 import pytest
 
-from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.extraction.conftest import (
+    detail_mart_columns_holding,
+    extracted_world,
+    land_crm_export,
+    use_local_dir,
+    world_now,
+)
 
 pytestmark = pytest.mark.integration
-
-AGGREGATES = ("brand_daily_metrics", "brand_response_times_daily", "clv_calibration_by_frequency")
 
 
 @pytest.fixture(scope="module")
@@ -69,20 +73,7 @@ def test_an_erased_persons_new_activity_appears_in_no_detail_mart(later):
             for v in (p, f"prospect:facebook:{p}", f"prospect:x:{p}", f"facebook:{p}", f"x:{p}")
         }
     )
-    columns = pipeline.rows(
-        "select table_name, column_name from information_schema.columns"
-        " where table_schema = 'marts' and data_type = 'text'"
-        " and table_name <> all(%s) order by 1, 2",
-        list(AGGREGATES),
-    )
-    found = [
-        (table, column)
-        for table, column in columns
-        if pipeline.scalar(
-            f"select count(*) from marts.{table} where {column} = any(%s)",  # noqa: S608
-            values,
-        )
-    ]
+    _, found = detail_mart_columns_holding(pipeline, values)
     assert found == []
 
 

@@ -7,7 +7,13 @@ import csv
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.extraction.conftest import (
+    detail_mart_columns_holding,
+    extracted_world,
+    land_crm_export,
+    use_local_dir,
+    world_now,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -149,9 +155,6 @@ def test_a_customer_who_opts_back_in_has_all_their_engagements_in_the_marts(chan
     assert published == expected
 
 
-AGGREGATES = ("brand_daily_metrics", "brand_response_times_daily", "clv_calibration_by_frequency")
-
-
 def test_a_customer_who_opts_out_after_being_linked_leaves_every_detail_mart(changed):
     pipeline, late = changed["pipeline"], changed["late"]
     assert changed["first"]["late shown"] == 1  # visible before they opted out
@@ -161,19 +164,6 @@ def test_a_customer_who_opts_out_after_being_linked_leaves_every_detail_mart(cha
         f"facebook:{late['account_id']}",
         f"prospect:facebook:{late['account_id']}",
     ]
-    columns = pipeline.rows(
-        "select table_name, column_name from information_schema.columns"
-        " where table_schema = 'marts' and data_type = 'text'"
-        " and table_name <> all(%s) order by 1, 2",
-        list(AGGREGATES),
-    )
-    found = [
-        (table, column)
-        for table, column in columns
-        if pipeline.scalar(
-            f"select count(*) from marts.{table} where {column} = any(%s)",  # noqa: S608
-            values,
-        )
-    ]
+    columns, found = detail_mart_columns_holding(pipeline, values)
     assert columns
     assert found == []
