@@ -7,6 +7,7 @@ that names it (one test per document, so one stale doc does not hide another).
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 from pathlib import Path
@@ -181,3 +182,31 @@ def test_the_layout_map_lists_every_top_folder():
         and not (parent == "" and folder.startswith(".") and folder != ".ci/")
     )
     assert not unlisted, f"README.md's layout map leaves out: {unlisted}"
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+COMMAND = re.compile(r"(?<![\w./-])social-crm((?:\s+[a-z][\w-]*)+)")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=_id)
+def test_every_social_crm_command_named_exists(doc: Path):
+    from social_crm import cli
+
+    top = _commands(cli.build_parser(cli._plugins()))
+    unknown = []
+    for code in _code(doc.read_text()):
+        for words in COMMAND.findall(code):
+            command, *rest = words.split()
+            if command not in top:
+                unknown.append(f"social-crm {command}")
+                continue
+            actions = _commands(top[command])
+            if actions and rest and rest[0] not in actions:
+                unknown.append(f"social-crm {command} {rest[0]}")
+    assert not unknown, f"{_id(doc)} names commands social-crm lacks: {sorted(set(unknown))}"
