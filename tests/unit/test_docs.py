@@ -210,3 +210,13 @@ def test_every_social_crm_command_named_exists(doc: Path):
             if actions and rest and rest[0] not in actions:
                 unknown.append(f"social-crm {command} {rest[0]}")
     assert not unknown, f"{_id(doc)} names commands social-crm lacks: {sorted(set(unknown))}"
+
+
+BENCH_RUN = re.compile(r"\b(\d{8}T\d{6}Z)\b")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=_id)
+def test_every_bench_run_quoted_has_its_results_file(doc: Path):
+    runs = set(BENCH_RUN.findall(doc.read_text()))
+    missing = sorted(r for r in runs if not (REPO / "bench" / "results" / f"{r}.json").exists())
+    assert not missing, f"{_id(doc)} quotes bench runs with no bench/results file: {missing}"
