@@ -220,3 +220,36 @@ def test_every_bench_run_quoted_has_its_results_file(doc: Path):
     runs = set(BENCH_RUN.findall(doc.read_text()))
     missing = sorted(r for r in runs if not (REPO / "bench" / "results" / f"{r}.json").exists())
     assert not missing, f"{_id(doc)} quotes bench runs with no bench/results file: {missing}"
+
+
+def _first_column(doc: Path, header: str) -> set[str]:
+    """The code names in the first column of the table whose header row starts `| header |`."""
+    lines = doc.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header} |"))
+    names = set()
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        names |= set(CODE_SPAN.findall(line.split("|")[1]))
+    return names
+
+
+@pytest.mark.parametrize(
+    ("doc", "header"),
+    [(README, "mart"), (REPO / "docs" / "data-model.md", "mart")],
+    ids=lambda value: _id(value) if isinstance(value, Path) else value,
+)
+def test_the_marts_tables_list_the_catalogs_marts(doc: Path, header: str):
+    from social_crm import catalog
+
+    assert _first_column(doc, header) == {mart.name for mart in catalog.MARTS}
+
+
+def test_the_readme_dag_table_lists_every_dag():
+    dag_ids = {
+        match
+        for path in (REPO / "dags").glob("*.py")
+        for match in re.findall(r'dag_id="([\w-]+)"', path.read_text())
+    }
+    assert dag_ids, "no dag_id found in dags/"
+    assert _first_column(README, "DAG") == dag_ids
