@@ -277,3 +277,12 @@ def test_every_setting_the_code_reads_is_in_the_configuration_doc():
     assert {"WAREHOUSE_URL", "X_API_URL", "DEMO_SCALE"} <= env.asked
     documented = set(CODE_SPAN.findall((REPO / "docs" / "configuration.md").read_text()))
     assert env.asked - documented == set()
+
+
+def test_every_connection_extra_is_in_the_configuration_doc():
+    from dataclasses import fields
+
+    from social_crm.settings import ApiOptions
+
+    documented = set(CODE_SPAN.findall((REPO / "docs" / "configuration.md").read_text()))
+    assert {field.name for field in fields(ApiOptions)} - documented == set()
