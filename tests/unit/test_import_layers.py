@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "quality",
         "privacy",
         "identity",
-        "scoring",
+        "customer_value",
         "sentiment",
         "transform",
         "serve",
