@@ -19,14 +19,13 @@ ROOT = Path(social_crm.__file__).parent
 # bottom to top: a module may import its own layer and the layers below it, never one above
 # (docs/architecture.md says what each layer holds)
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("settings",),
+    ("settings", "redact"),
     ("paths", "catalog"),
     ("warehouse",),
     (
         "load",
         "extract",
         "quality",
-        "privacy",
         "identity",
         "customer_value",
         "sentiment",
@@ -34,6 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "serve",
         "alerts",
     ),
+    ("privacy",),
     ("orchestration",),
     ("doctor", "check_connections", "cli"),
 )
@@ -126,3 +126,16 @@ def test_no_import_circle_between_modules():
 def test_each_allowed_circle_is_still_there():
     """An exception outlives its reason only until this fails: then remove it."""
     assert ALLOWED_CIRCLES <= set(circles(graph()))
+
+
+def test_no_import_circle_between_packages():
+    """Packages in one layer may import each other, one way: a circle between two packages is
+    a layer that should be two, even when no two of their modules form a circle."""
+    packages = grimp.ImportGraph()
+    for module in graph().modules:
+        packages.add_module(component(module))
+        for imported in graph().find_modules_directly_imported_by(module):
+            if component(imported) != component(module):
+                packages.add_import(importer=component(module), imported=component(imported))
+    found = sorted(sorted(c) for c in circles(packages))
+    assert not found, "\n".join(" <-> ".join(c) for c in found)
