@@ -84,7 +84,7 @@ from social_crm.transform.dbt_selections import (
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
         interval=timedelta(hours=4),
-        callback=AsyncCallback("social_crm.orchestration.notify.deadline_missed"),
+        callback=AsyncCallback("social_crm.alerts.notify.deadline_missed"),
         name="published by 06:00 UTC",
     ),
     doc_md=__doc__,

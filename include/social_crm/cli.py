@@ -56,9 +56,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_check_connections(args: argparse.Namespace) -> int:
-    from social_crm.extract import check
+    from social_crm import check_connections
 
-    findings = check.run()
+    findings = check_connections.run()
     for finding in findings:
         print(finding.line())
     return 0 if all(finding.ok for finding in findings) else 1

@@ -13,7 +13,7 @@ from social_crm.extract.http import (
     RetryPolicy,
     UnsafeRequest,
 )
-from social_crm.privacy.redact import redact
+from social_crm.redact import redact
 
 
 def serve(answer):

@@ -25,11 +25,11 @@ import numpy as np
 import psycopg
 
 from social_crm import warehouse
+from social_crm.customer_value import clv
+from social_crm.customer_value.influence import pagerank
 from social_crm.extract.x import TIER_POST_CAPS
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.paths import repo_root
-from social_crm.scoring import clv
-from social_crm.scoring.influence import pagerank
 from social_crm.warehouse import migrations
 from social_crm_dev import alert_quality, local_warehouse, queue_truth
 from social_crm_dev import settings as dev_settings

@@ -35,7 +35,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from social_crm import settings
-from social_crm.privacy.redact import redact
+from social_crm.redact import redact
 
 log = logging.getLogger(__name__)
 

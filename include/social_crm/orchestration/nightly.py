@@ -93,7 +93,7 @@ def score(as_of: datetime | None = None) -> dict[str, int]:
     """Influence (interactions, reach, follow graph) and BG/NBD + Gamma-Gamma CLV into the
     scoring schema; `as_of` as for build_marts."""
     # imported here, as sentiment is: pandas and scipy cost every other task's process ~2 s
-    from social_crm.scoring import run as scoring
+    from social_crm.customer_value import run as scoring
 
     with warehouse.connect() as conn:
         return scoring.run(conn, as_of=as_of)
