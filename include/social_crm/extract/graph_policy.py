@@ -32,7 +32,9 @@ class GraphPolicy:
     def error_detail(self, body: dict) -> ErrorDetail:
         error = graph_error(body)
         return ErrorDetail(
-            error.get("code"), error.get("error_subcode"), str(error.get("message") or "")
+            _number(error.get("code")),
+            _number(error.get("error_subcode")),
+            str(error.get("message") or ""),
         )
 
     def usage(self, headers: Mapping[str, str]) -> Usage:
@@ -86,6 +88,11 @@ def graph_error(body: Any) -> dict:
     """Graph's error object of an answer ({} when there is none)."""
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else {}
+
+
+def _number(value: Any) -> int | None:
+    """A Graph error code or subcode: an integer, or none (a list or a text is no code)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _usage_entries(header: str, value: Any) -> list[dict]:

@@ -149,7 +149,7 @@ class Answer:
         )
 
     def request_error(self) -> ApiError:
-        detail = self.redact(json.dumps(self.body)[:500])
+        detail = self.redact(json.dumps(self.body))[:500]  # redacted whole: no token half
         return ApiError(
             f"{self.connection_id}: {self.where} answered HTTP {self.status}: {detail}",
             self.status,
@@ -374,6 +374,7 @@ class ApiClient:
         self.usage = dict(usage.readings)
         if response.status_code == 200 and usage.pace is not None:
             pause = max(usage.regain or 0.0, usage.pace * self.retry.rate_limit_wait)
+            pause = min(pause, self.retry.rate_limit_cap)
             if pause > 0:
                 log.warning(
                     "%s: usage at %.0f%% of the API's limit; pausing %.1fs before the next call",

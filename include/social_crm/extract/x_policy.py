@@ -91,6 +91,6 @@ def _problem(body: Any) -> str:
 
 def _codes(body: Any) -> set[int]:
     errors = body.get("errors") if isinstance(body, dict) else None
-    return {
-        e["code"] for e in errors or [] if isinstance(e, dict) and isinstance(e.get("code"), int)
-    }
+    if not isinstance(errors, list):
+        return set()
+    return {e["code"] for e in errors if isinstance(e, dict) and isinstance(e.get("code"), int)}
