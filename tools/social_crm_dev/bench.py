@@ -25,7 +25,7 @@ import numpy as np
 import psycopg
 
 from social_crm import warehouse
-from social_crm.extract.x_policy import TIER_POST_CAPS
+from social_crm.extract.x import TIER_POST_CAPS
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.paths import repo_root
 from social_crm.scoring import clv

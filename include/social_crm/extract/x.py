@@ -44,7 +44,6 @@ from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiAccessError, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord, land_or_quarantine, require_id
-from social_crm.extract.x_policy import TIER_POST_CAPS
 from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
 
 log = logging.getLogger(__name__)
@@ -66,6 +65,7 @@ RESUMES = 3  # a walk its count shows short is resumed below its oldest Post thi
 # the whole look-back window: a Post of it was quarantined and is read again only so
 WHOLE_WINDOW = "whole-window"
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
+TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""What the X API v2's answers mean, for the transport (`http.ApiClient`), and the tiers' limits.
+"""What the X API v2's answers mean, for the transport (`http.ApiClient`).
 
 X answers 429 with `x-rate-limit-reset` (epoch seconds) when an endpoint's window is spent
 (docs.x.com/x-api/fundamentals/rate-limits); a spent monthly Post cap is also a 429, but with
@@ -24,8 +24,6 @@ from social_crm.extract.http import (
 
 FORBIDDEN_TYPES = ("client-forbidden", "client-not-enrolled")
 OUTSIDE_TIER_CODE = 453  # v1.1: "You currently have access to a subset of X API v2 endpoints"
-# the monthly Post cap of each access tier (docs.x.com/x-api/fundamentals/post-cap)
-TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
 
 class XPolicy:
