@@ -1,5 +1,6 @@
 """The pipelines' step tables, the one as-of rule and the one door to Cosmos: properties that
-hold without a warehouse (the DAGs rendered from the tables: tests/dags/test_dags_match_step_tables.py)."""
+hold without a warehouse (the DAGs rendered from the tables:
+tests/dags/test_dags_match_step_tables.py)."""
 
 from __future__ import annotations
 
@@ -170,3 +171,44 @@ def test_the_dbt_glue_and_orchestration_modules_import_no_circle():
         if module not in done:
             visit(module, [module])
     assert circles == []
+
+
+@given(NAMES, st.data())
+def test_a_run_calls_each_step_in_the_tables_order_up_to_until(names, data):
+    table = steps.Pipeline(
+        "p", "p", tuple(steps.Step(n, "doc", call="builtins:str", args=(n,)) for n in names)
+    )
+    until = data.draw(st.none() | st.sampled_from(names))
+    ended: list[str] = []
+    results = steps.run(table, progress=lambda name, _s, result: ended.append(result), until=until)
+    ran = names if until is None else names[: names.index(until) + 1]
+    assert ended == ran
+    assert [name for name in results if name in names] == ran
+    assert list(results["step_seconds"]) == ran
+
+
+@given(NAMES, st.data())
+def test_a_run_ends_quietly_at_the_step_raising_what_the_pipeline_stops_on(names, data):
+    stopping = data.draw(st.sampled_from(names))
+    table = steps.Pipeline(
+        "p",
+        "p",
+        tuple(
+            steps.Step(n, "doc", call="operator:truediv", args=(1, 0 if n == stopping else 1))
+            for n in names
+        ),
+        stops_on="builtins:ZeroDivisionError",
+    )
+    results = steps.run(table)
+    ran = names[: names.index(stopping)]
+    assert list(results["step_seconds"]) == ran
+    assert str(results[stopping]).startswith("skipped: division by zero")
+    assert not set(names[names.index(stopping) + 1 :]) & set(results)
+
+
+def test_a_run_fails_on_what_the_pipeline_does_not_stop_on():
+    table = steps.Pipeline(
+        "p", "p", (steps.Step("a", "doc", call="operator:truediv", args=(1, 0)),)
+    )
+    with pytest.raises(ZeroDivisionError):
+        steps.run(table)
