@@ -110,11 +110,12 @@ class Pipeline:
         lines = [intro.rstrip(), "", "#### Steps", ""]
         previous: tuple[str, ...] = ()
         for number, step in enumerate(self.steps, 1):
-            after = ""
+            notes = ["dbt task group"] if step.dbt is not None else []
             if step.needs and step.needs != previous:
-                after = f" (after {', '.join(f'`{need}`' for need in step.needs)})"
+                notes.append(f"after {', '.join(f'`{need}`' for need in step.needs)}")
+            shown = f" ({', '.join(notes)})" if notes else ""
             doc = " ".join(step.doc.split())
-            lines.append(f"{number}. `{step.name}`{after}: {doc}")
+            lines.append(f"{number}. `{step.name}`{shown}: {doc}")
             previous = (step.name,)
         return "\n".join(lines) + "\n"
 
