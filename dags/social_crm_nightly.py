@@ -15,7 +15,7 @@ so `marts` keeps the last good build; the failed task names the model, test or e
 If the 02:00 run has not published by 06:00 UTC, a deadline alert fires.
 
 The run's as-of time (the moment the marts describe) is its data interval's end; for a run an
-asset update triggered, when it was due to run (`social_crm.orchestration.as_of`).
+asset update triggered, when it was due to run (`social_crm.transform.as_of`).
 
 * Warehouse: `WAREHOUSE_URL` (required; a task without it fails naming it).
 * Docs: `.local/docs/dbt/static_index.html` (dbt) and `.local/docs/data_docs/index.html`

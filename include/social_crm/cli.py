@@ -134,7 +134,8 @@ def cmd_nightly(args: argparse.Namespace) -> int:
 
 
 def cmd_live(args: argparse.Namespace) -> int:
-    from social_crm.orchestration import as_of, live
+    from social_crm.orchestration import live
+    from social_crm.transform import as_of
 
     print("live cycle: new messages, the queue, the alerts", flush=True)
     interval = as_of.walk_interval(args.as_of)
@@ -143,7 +144,7 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 
 def _as_of(text: str) -> datetime:
-    from social_crm.orchestration import as_of
+    from social_crm.transform import as_of
 
     try:
         return as_of.parse(text)

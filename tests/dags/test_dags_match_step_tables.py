@@ -1,6 +1,6 @@
 """Each DAG is its step table: the same steps, dependencies, retries, pools and dbt selections,
 its documentation listing the steps in the table's order, and its dbt builds given the run's
-as-of time by the one rule (orchestration/as_of.py)."""
+as-of time by the one rule (transform/as_of.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """`dag.test()` of the nightly DAG for a past date: its Cosmos-built marts describe that date
-(the as-of time each dbt task takes from its run: orchestration/as_of.py), not the wall clock."""
+(the as-of time each dbt task takes from its run: transform/as_of.py), not the wall clock."""
 
 from datetime import timedelta
 

@@ -41,14 +41,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("doctor", "check_connections", "cli"),
 )
 
-# the one circle still allowed: the Cosmos task group builder and its watcher operators import
-# each other; this exception goes when the Cosmos adapter module lands and takes both sides
-ALLOWED_CIRCLES = frozenset(
-    {
-        frozenset({f"{PACKAGE}.transform.cosmos_groups", f"{PACKAGE}.transform.cosmos_watchers"}),
-    }
-)
-
 
 @cache
 def graph() -> grimp.ImportGraph:
@@ -122,13 +114,8 @@ def test_no_import_reaches_a_higher_layer(name):
 
 
 def test_no_import_circle_between_modules():
-    found = sorted(sorted(c) for c in circles(graph()) if c not in ALLOWED_CIRCLES)
+    found = sorted(sorted(c) for c in circles(graph()))
     assert not found, "\n".join(" <-> ".join(c) for c in found)
-
-
-def test_each_allowed_circle_is_still_there():
-    """An exception outlives its reason only until this fails: then remove it."""
-    assert ALLOWED_CIRCLES <= set(circles(graph()))
 
 
 def test_no_import_circle_between_packages():

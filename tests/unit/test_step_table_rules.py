@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from social_crm.orchestration import as_of, steps
+from social_crm.orchestration import steps
 from social_crm.orchestration.pipelines import PIPELINES
 from social_crm.paths import repo_root
-from social_crm.transform import cosmos_adapter
+from social_crm.transform import as_of, cosmos_adapter
 
 PACKAGE = repo_root() / "include" / "social_crm"
 CALLED = [

@@ -2,7 +2,7 @@
 `render(pipeline)` inside its `@dag` function and nothing else.
 
 A step that calls a function becomes one Python task with the step's name, retries, pool and
-outlets; it calls the function with the run's inputs (the as-of time from orchestration/as_of.py,
+outlets; it calls the function with the run's inputs (the as-of time from transform/as_of.py,
 the live walks' interval ending there, the pipeline's full refresh). A dbt step becomes a Cosmos
 task group over its selection (cosmos_groups.py). Each task runs after the steps it needs.
 An exception the pipeline stops on (`Pipeline.stops_on`) skips the task, and so what follows.
@@ -23,7 +23,8 @@ def _run_in_task(pipeline: Pipeline, step: Step) -> Callable[..., object]:
     def run_step(**context: Any) -> object:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from social_crm.orchestration import as_of, steps
+        from social_crm.orchestration import steps
+        from social_crm.transform import as_of
         from social_crm.transform.dbt_runner import DbtResult
 
         moment = as_of.of_context(context)

@@ -55,7 +55,7 @@ def score_sentiment() -> dict[str, int]:
 
 def score(as_of: datetime | None = None) -> dict[str, int]:
     """Influence (interactions, reach, follow graph) and BG/NBD + Gamma-Gamma CLV into the
-    scoring schema, as of `as_of` (the run's as-of time, orchestration/as_of.py; default: now),
+    scoring schema, as of `as_of` (the run's as-of time, transform/as_of.py; default: now),
     from which windows of time count back."""
     # imported here, as sentiment is: pandas and scipy cost every other task's process ~2 s
     from social_crm.customer_value import run as scoring

@@ -31,7 +31,7 @@ INPUTS = ("as_of", "full_refresh", "interval")
 
 @dataclass(frozen=True)
 class Inputs:
-    """What one run gives its steps: the moment it describes (orchestration/as_of.py; None:
+    """What one run gives its steps: the moment it describes (transform/as_of.py; None:
     when the step starts), whether incremental models are rebuilt from scratch, and the
     extraction interval of the live walks."""
 

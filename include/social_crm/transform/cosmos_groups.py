@@ -21,7 +21,7 @@ start. Rendering reads the dbt manifest (no `dbt ls` at DAG parse time).
 
 Every use of Cosmos goes through cosmos_adapter.py (which checks the installed version); the
 group's selection is a `dbt_selections.Selection`, the one `dbt_runner.build` builds in process;
-its as-of time is the run's (orchestration/as_of.py), set as each task starts.
+its as-of time is the run's (transform/as_of.py), set as each task starts.
 """
 
 from __future__ import annotations
@@ -42,11 +42,10 @@ _RESULT_WAIT = timedelta(minutes=5)
 def prepare_dbt(context: Any) -> None:
     """pre_execute hook, in the task's process just before dbt runs: point profiles.yml at the
     warehouse WAREHOUSE_URL names; give the build the run's as-of time (macros/as_of.sql;
-    orchestration/as_of.py); dbt's flag source lookup made fast (dbt_flag_source)."""
+    transform/as_of.py); dbt's flag source lookup made fast (dbt_flag_source)."""
     import os
 
-    from social_crm.orchestration import as_of
-    from social_crm.transform import dbt_flag_source
+    from social_crm.transform import as_of, dbt_flag_source
     from social_crm.transform.dbt_runner import as_of_env, dbt_env
 
     os.environ.update(dbt_env())

@@ -39,7 +39,7 @@ AS_OF_ENV = "SOCIAL_CRM_AS_OF"
 
 def as_of_env(as_of: datetime | None) -> dict[str, str]:
     """The environment giving a build its as-of time (macro `as_of`; none: when dbt starts;
-    how a run's as-of time is derived: orchestration/as_of.py)."""
+    how a run's as-of time is derived: transform/as_of.py)."""
     return {AS_OF_ENV: "" if as_of is None else as_of.isoformat()}
 
 
