@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from social_crm.extract import facebook, graph_metrics, x
+from social_crm.extract import facebook, facebook_streams, graph_metrics, x
 from social_crm.extract.http import (
     ApiAccessError,
     ApiAuthError,
@@ -127,9 +127,9 @@ def test_documented_posts_comments_and_reactions_land_as_records(canned):
     comments = canned("graph_comments_page").answer()["data"]
     reactions = canned("graph_reactions_page").answer()["data"]
     post_id = posts[0]["id"]
-    landed = [facebook._post_record(item, PAGE) for item in posts]
-    landed += [facebook._comment_record(item, post_id) for item in comments]
-    landed += [facebook._reaction_record(item, post_id) for item in reactions]
+    landed = [facebook_streams.post_record(item, PAGE) for item in posts]
+    landed += [facebook_streams.comment_record(item, post_id) for item in comments]
+    landed += [facebook_streams.reaction_record(item, post_id) for item in reactions]
     assert [r.natural_key for r in landed] == [
         "104000000000001_0001901",
         "10001901_1",
@@ -141,7 +141,7 @@ def test_documented_posts_comments_and_reactions_land_as_records(canned):
 def test_documented_insights_of_todays_metrics_land_as_daily_values(canned):
     body = canned("graph_page_insights").answer()
     values = [
-        facebook._insight_record({"page_id": PAGE, "metric": m["name"], **v})
+        facebook_streams.insight_record({"page_id": PAGE, "metric": m["name"], **v})
         for m in body["data"]
         for v in m["values"]
     ]

@@ -1,5 +1,5 @@
 """What every API extractor shares: its client, warehouse connections, settings, the data
-interval it runs for, and how it opens a landing batch."""
+interval it runs for, and the engine that walks its declared streams (`streams.py`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from social_crm.extract.http import ApiClient
+from social_crm.extract.streams import Engine
 from social_crm.load.landing import ConfirmGone, LandingBatch
 
 
@@ -27,6 +28,7 @@ class Extractor:
         self.connect = conn_factory
         self.settings = settings
         self.interval = interval
+        self.engine = Engine(client, conn_factory, interval, getattr(settings, "page_size", 100))
 
     def _batch(
         self,
