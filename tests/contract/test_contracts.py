@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from social_crm.extract import facebook, facebook_streams, graph_metrics, x
+from social_crm.extract import facebook, facebook_streams, graph_metrics, x, x_streams
 from social_crm.extract.http import (
     ApiAccessError,
     ApiAuthError,
@@ -157,8 +157,8 @@ def test_documented_users_by_ids_land_with_id_and_name_only(canned):
 
 def test_documented_search_answer_lands_tweets_and_their_authors(canned):
     body = canned("x_search_recent").answer()
-    tweets = [x._tweet_record(item, "fjordbrew") for item in body["data"]]
-    users = [x._user_record(item) for item in body["includes"]["users"]]
+    tweets = [x_streams.tweet_record(item, "fjordbrew") for item in body["data"]]
+    users = [x_streams.user_record(item) for item in body["includes"]["users"]]
     assert [t.natural_key for t in tweets] == ["2013422922629382147", "2013430000000000001"]
     assert {u.natural_key for u in users} == {"1600000000000000123", "1400000000000000001"}
 
@@ -174,7 +174,9 @@ def test_a_documented_counts_answer_covering_the_window_gives_its_total(canned):
 
 def test_documented_followers_land_as_users(canned):
     body = canned("x_followers").answer()
-    assert [x._user_record(item).natural_key for item in body["data"]] == ["1600000000000000123"]
+    assert [x_streams.user_record(item).natural_key for item in body["data"]] == [
+        "1600000000000000123"
+    ]
 
 
 def test_documented_tweet_lookup_names_the_deleted_tweet(canned):

@@ -11,7 +11,6 @@ import psycopg
 
 from social_crm.extract.http import ApiClient
 from social_crm.extract.streams import Engine
-from social_crm.load.landing import ConfirmGone, LandingBatch
 
 
 class Extractor:
@@ -29,22 +28,3 @@ class Extractor:
         self.settings = settings
         self.interval = interval
         self.engine = Engine(client, conn_factory, interval, getattr(settings, "page_size", 100))
-
-    def _batch(
-        self,
-        conn: psycopg.Connection,
-        entity: str,
-        *,
-        confirm_gone: ConfirmGone | None = None,
-        watermark_entity: str | None = None,
-    ) -> LandingBatch:
-        return LandingBatch(
-            conn,
-            self.source,
-            entity,
-            interval=self.interval,
-            api_version=self.client.api_version,
-            secrets=self.client.secrets_to_redact(),
-            confirm_gone=confirm_gone,
-            watermark_entity=watermark_entity,
-        )

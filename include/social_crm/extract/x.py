@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -43,22 +42,27 @@ import psycopg
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiAccessError, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
-from social_crm.extract.records import X_ID, InvalidRecord, land_or_quarantine, require_id
-from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
+from social_crm.extract.records import X_ID, InvalidRecord
+from social_crm.extract.streams import Walked
+from social_crm.extract.x_streams import (
+    FOLLOWERS,
+    SOURCE,
+    STREAMS,
+    TWEET_LOOKUP,
+    TWEETS,
+    TWEETS_ARCHIVE,
+    USERS,
+    included_users,
+    parse_x_time,
+)
+from social_crm.load.landing import BatchResult, LandingBatch, Missing, read_watermark
 
 log = logging.getLogger(__name__)
 
-SOURCE = "x"
-TWEET_FIELDS = (
-    "created_at,lang,public_metrics,conversation_id,in_reply_to_user_id,referenced_tweets,author_id"
-)
-USER_FIELDS = "public_metrics,location,description"
 RECENT_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may differ a little
 END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
-# what every read of Posts asks for: their fields, and their authors (`includes.users`)
-WITH_AUTHORS = {"expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
 # a search's watermark row carries this (`cursor_value`) while its next window walk must cover
@@ -127,15 +131,6 @@ class Walk:
 
 class BudgetSpent(Exception):
     """The month's read budget is spent: stop reading, keep the watermark."""
-
-
-def parse_x_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidRecord(f"created_at is {type(value).__name__}, not a string")
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidRecord(f"created_at {value[:40]!r} is not ISO-8601") from None
 
 
 class ReadBudget:
@@ -209,8 +204,10 @@ class XExtractor(Extractor):
         budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
-                self._batch(c_tweets, "tweets", confirm_gone=self._gone_tweets(budget)) as tweets,
-                self._batch(c_users, "users") as users,
+                self.engine.batch(
+                    c_tweets, TWEETS, confirm_gone=self._gone_tweets(budget)
+                ) as tweets,
+                self.engine.batch(c_users, USERS) as users,
             ):
                 checked_at = _stored_time(
                     read_watermark(c_tweets, SOURCE, "tweets").get("cursor_value")
@@ -298,8 +295,8 @@ class XExtractor(Extractor):
         hours = posts = 0
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
-                self._batch(c_tweets, "tweets") as tweets,
-                self._batch(c_users, "users") as users,
+                self.engine.batch(c_tweets, TWEETS) as tweets,
+                self.engine.batch(c_users, USERS) as users,
             ):
                 for handle in self.settings.brand_handles:
                     mark = self._read_mark(c_tweets, handle)
@@ -560,9 +557,10 @@ class XExtractor(Extractor):
             chunk = due[begin : begin + LOOKUP_BATCH]
             budget.check()
             try:
-                body = self.client.get_json("tweets", {**WITH_AUTHORS, "ids": ",".join(chunk)})
+                (page,) = self.engine.pages(TWEET_LOOKUP, params={"ids": ",".join(chunk)})
             except UsageCapExceeded as exc:
                 budget.spent(str(exc))
+            body = page.body
             items = body.get("data") or []
             budget.spend(len(items))
             for item in items:
@@ -571,11 +569,9 @@ class XExtractor(Extractor):
                     tweets.quarantine(str(item)[:2000], "a Post the lookup was not asked for")
                     quarantined |= set(self.settings.brand_handles)
                     continue
-                record = land_or_quarantine(tweets, item, lambda i, h=handle: _tweet_record(i, h))
-                if record is None:
+                if not self.engine.land(TWEET_LOOKUP, [item], tweets, handle).clean:
                     quarantined.add(handle)
-            for user in (body.get("includes") or {}).get("users") or []:
-                land_or_quarantine(users, user, _user_record)
+            self.engine.land(USERS, included_users(body), users)
             gone |= not_found_ids(body) & set(chunk)
         tweets.confirmed_gone(gone)
         log.info(
@@ -597,8 +593,8 @@ class XExtractor(Extractor):
         budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
-                self._batch(c_tweets, "tweets") as tweets,
-                self._batch(c_users, "users") as users,
+                self.engine.batch(c_tweets, TWEETS) as tweets,
+                self.engine.batch(c_users, USERS) as users,
             ):
                 oldest = None if self.settings.full_archive else now - RECENT_WINDOW
                 end = (now - END_TIME_GAP).replace(microsecond=0)
@@ -663,11 +659,7 @@ class XExtractor(Extractor):
         since_id: int | None = None,
         until_id: int | None = None,
     ) -> Walk:
-        params: dict[str, Any] = {
-            "query": query,
-            "max_results": self.settings.page_size,
-            **WITH_AUTHORS,
-        }
+        params: dict[str, Any] = {"query": query}
         if since_id:
             params["since_id"] = str(since_id)
         elif start is not None:
@@ -676,10 +668,10 @@ class XExtractor(Extractor):
             params["end_time"] = _x_time(end)
         if until_id:
             params["until_id"] = str(until_id)
-        path = "tweets/search/all" if self.settings.full_archive else "tweets/search/recent"
+        stream = TWEETS_ARCHIVE if self.settings.full_archive else TWEETS
         walk = Walk()
         budget.check()
-        pages = self.client.token_pages(path, params, "next_token")
+        pages = self.engine.pages(stream, handle, params)
         while True:
             try:
                 page = next(pages, None)
@@ -688,14 +680,15 @@ class XExtractor(Extractor):
             if page is None:
                 break
             budget.spend(len(page.items))
-            for item in page.items:
-                record = land_or_quarantine(tweets, item, lambda i: _tweet_record(i, handle))
-                if record is None:
-                    walk.clean = False
-                    continue
-                walk.saw(int(record.natural_key), record.event_at)
-            for user in (page.body.get("includes") or {}).get("users") or []:
-                land_or_quarantine(users, user, _user_record)
+            landed = self.engine.land_page(
+                stream,
+                page,
+                {TWEETS.entity: tweets, USERS.entity: users},
+                handle,
+                on_record=lambda _, record: walk.saw(int(record.natural_key), record.event_at),
+                streams=STREAMS,
+            )
+            walk.clean = walk.clean and landed.clean
             log.info(
                 "x @%s: page %d, %d tweets so far", handle, page.number, tweets.result.records_in
             )
@@ -763,27 +756,14 @@ class XExtractor(Extractor):
             )
             complete: set[str] = set()  # accounts whose walk returned all their followers
             with (
-                self._batch(
-                    c_follow, "followers", confirm_gone=self._gone_follows(complete)
+                self.engine.batch(
+                    c_follow, FOLLOWERS, confirm_gone=self._gone_follows(complete)
                 ) as follows,
-                self._batch(c_users, "users") as users,
+                self.engine.batch(c_users, USERS) as users,
             ):
                 for n, target in enumerate(due, start=1):
-                    clean, seen, last = True, 0, None
-                    for item in self._follower_items(target):
-                        if land_or_quarantine(users, item, _user_record) is None:
-                            clean = False
-                            continue
-                        if item["id"] != last:  # a follower repeated across a page boundary
-                            seen += 1
-                        last = item["id"]
-                        follows.add(
-                            RawRecord(
-                                f"{target}:{item['id']}",
-                                {"followed_id": target, "follower_id": item["id"]},
-                                scope_key=target,
-                            )
-                        )
+                    walked, seen = self._walk_followers(target, follows, users)
+                    clean = walked.clean
                     if n % 200 == 0:
                         log.info("x followers: %d/%d accounts walked", n, len(due))
                     if not clean:  # walked again next run, for what was quarantined
@@ -810,16 +790,28 @@ class XExtractor(Extractor):
                     )
         return [follows.result, users.result]
 
-    def _follower_items(self, target: str) -> Iterator[dict]:
-        """The followers of `target`, page by page as they arrive (memory stays flat)."""
+    def _walk_followers(
+        self, target: str, follows: LandingBatch, users: LandingBatch
+    ) -> tuple[Walked, int]:
+        """Land the followers of `target` (as users) and its follows, page by page as they
+        arrive (memory stays flat); returns the walk and how many distinct followers it read
+        (a follower repeated across a page boundary counts once)."""
+        walked = Walked()
         if not X_ID.match(target):
             log.warning("x followers: %r is not an X user id; skipped", target[:40])
-            return
-        params = {"max_results": 1000, "user.fields": USER_FIELDS}
-        for page in self.client.token_pages(
-            f"users/{target}/followers", params, "pagination_token"
-        ):
-            yield from page.items
+            return walked, 0
+        last: list[str | None] = [None]
+        seen = [0]
+
+        def follow(item: dict, _: object) -> None:
+            if item["id"] != last[0]:
+                seen[0] += 1
+            last[0] = item["id"]
+            follows.add(FOLLOWERS.build(item, target))
+
+        for page in self.engine.pages(FOLLOWERS, target):
+            self.engine.land(USERS, page.items, users, walked=walked, on_record=follow)
+        return walked, seen[0]
 
     def _gone_follows(self, complete: set[str]):  # noqa: ANN202 - a ConfirmGone
         def confirm(missing: list[Missing]) -> set[str]:
@@ -905,18 +897,6 @@ def not_found_ids(body: dict) -> set[str]:
         for error in body.get("errors") or []
         if isinstance(error, dict) and str(error.get("type", "")).endswith("/resource-not-found")
     }
-
-
-def _user_record(item: Any) -> RawRecord:
-    return RawRecord(require_id(item, numeric=True), item)
-
-
-def _tweet_record(item: Any, handle: str) -> RawRecord:
-    tweet_id = require_id(item, numeric=True)
-    created = parse_x_time(item.get("created_at"))
-    if not isinstance(item.get("author_id"), str):
-        raise InvalidRecord("missing 'author_id'")
-    return RawRecord(tweet_id, {**item, "brand_handle": handle}, scope_key=handle, event_at=created)
 
 
 def _stored_time(value: Any) -> datetime | None:
