@@ -52,7 +52,7 @@ from social_crm.extract.http import ApiError, Page
 from social_crm.extract.recheck import SETTLE, checkpoint_due, needs_walk
 from social_crm.extract.records import GRAPH_ID, graph_id, land_or_quarantine
 from social_crm.extract.streams import Stream, Walked, listing_fields
-from social_crm.load.landing import BatchResult, LandingBatch, Missing, read_watermark
+from social_crm.load.landing import BatchResult, LandingBatch, Missing
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class FacebookExtractor(Extractor):
         """Daily Page Insights of the registry's metrics. A metric the API rejects is dropped
         (and recorded in meta.rejected_metrics); the others land."""
         with self.connect() as conn:
-            mark = read_watermark(conn, SOURCE, PAGE_INSIGHTS.entity).get("last_event_at")
+            mark = self.engine.watermark(conn, PAGE_INSIGHTS).get("last_event_at")
             rejected = {
                 row[0]
                 for row in conn.execute(
@@ -226,7 +226,7 @@ class FacebookExtractor(Extractor):
             self.connect() as c_counts,
         ):
             c_counts.autocommit = True  # look-ups only
-            mark = read_watermark(c_posts, SOURCE, listing.entity).get("last_event_at")
+            mark = self.engine.watermark(c_posts, listing).get("last_event_at")
             since = mark - timedelta(days=self.settings.lookback_days) if mark else None
             if recent_days is not None:
                 now = self.interval[1] or self.client.server_now()

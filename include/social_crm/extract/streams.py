@@ -29,7 +29,13 @@ from psycopg import sql
 from social_crm.extract.http import ApiClient, Page
 from social_crm.extract.read_ahead import PrefetchedPages
 from social_crm.extract.records import land_or_quarantine
-from social_crm.load.landing import BatchResult, ConfirmGone, LandingBatch, RawRecord
+from social_crm.load.landing import (
+    BatchResult,
+    ConfirmGone,
+    LandingBatch,
+    RawRecord,
+    read_watermark,
+)
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +173,14 @@ class Engine:
             confirm_gone=confirm_gone,
             watermark_entity=watermark_entity,
         )
+
+    def watermark(
+        self, conn: psycopg.Connection, stream: Stream, name: str | None = None
+    ) -> dict[str, Any]:
+        """How far `stream` has been read (`meta.watermarks`: cursor_value, since_id,
+        last_event_at; {} before its first run): its own row, or the row `name` of one of its
+        walks (an X search)."""
+        return read_watermark(conn, stream.source, name or stream.entity)
 
     def pages(
         self,

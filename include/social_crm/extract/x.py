@@ -16,17 +16,17 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
   a count audit (`count_audit_hours`) compares the counts endpoint's hourly buckets with the
   Posts alive in raw and walks again only the hours where raw holds fewer.
 - `end_time` must be at least 10 seconds before the request time.
-- Every Post returned by search or lookup counts against the project's monthly Post cap
-  (docs.x.com/x-api/fundamentals/post-cap: free 500, basic 10,000, pro 1,000,000). We count
-  our reads per calendar month in `meta.api_read_budget`; when our budget (`monthly_read_cap`,
-  default the tier's) or the API's cap is spent, the task lands what it read, keeps its
-  watermark and ends without failing; the next month's run resumes.
+- Every Post returned by search or lookup counts against the project's monthly Post cap:
+  reads are counted, and a spent budget ends the task without failing (`x_budget.py`).
 - A tweet missing from a window walk is looked up with `GET /2/tweets?ids=` (100 at a time) and
   tombstoned only when the answer lists it under `errors` as `resource-not-found`.
 - Follower lists (`/2/users/:id/followers`) are outside the lower tiers: off by default
   (`follower_walks`: off | brands | authors). A follow missing from a walk is tombstoned only
   when the walk returned as many followers as the account's `public_metrics.followers_count`;
   a walk that returned fewer deletes nothing and is walked again next run.
+
+The entities, and each one's key, scope, event time, watermark and deletion rule, are declared
+in `x_streams.py`; the engine (`streams.py`) pages and lands them.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -44,6 +44,7 @@ from social_crm.extract.http import ApiAccessError, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord
 from social_crm.extract.streams import Walked
+from social_crm.extract.x_budget import TIER_POST_CAPS, BudgetSpent, ReadBudget
 from social_crm.extract.x_streams import (
     FOLLOWERS,
     SOURCE,
@@ -69,7 +70,6 @@ RESUMES = 3  # a walk its count shows short is resumed below its oldest Post thi
 # the whole look-back window: a Post of it was quarantined and is read again only so
 WHOLE_WINDOW = "whole-window"
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
-TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
 
 @dataclass(frozen=True)
@@ -129,67 +129,6 @@ class Walk:
             self.newest_id, self.newest_at = tweet_id, created
 
 
-class BudgetSpent(Exception):
-    """The month's read budget is spent: stop reading, keep the watermark."""
-
-
-class ReadBudget:
-    """Posts read this calendar month (the API's clock), kept in meta.api_read_budget."""
-
-    def __init__(self, extractor: XExtractor, now: datetime) -> None:
-        self.connect = extractor.connect
-        self.connection_id = extractor.client.connection_id
-        self.cap = extractor.settings.read_cap
-        self.month = date(now.year, now.month, 1)
-        with self.connect() as conn:
-            row = conn.execute(
-                "select reads_used from meta.api_read_budget"
-                " where connection_id = %s and month = %s",
-                (self.connection_id, self.month),
-            ).fetchone()
-        self.used = row[0] if row else 0
-
-    @property
-    def left(self) -> int:
-        return max(0, self.cap - self.used)
-
-    def check(self) -> None:
-        if self.left <= 0:
-            self.spent(f"{self.used:,} of {self.cap:,} reads used")
-
-    def spend(self, reads: int) -> None:
-        if reads <= 0:
-            return
-        self.used += reads
-        self._save(exhausted=False)
-
-    def spent(self, why: str) -> None:
-        self._save(exhausted=True)
-        following = (self.month + timedelta(days=32)).replace(day=1)
-        log.warning(
-            "%s: the monthly read budget for %s is spent (%s); stopping here, the watermark is "
-            "kept, reading resumes on %s",
-            self.connection_id,
-            self.month.strftime("%Y-%m"),
-            why,
-            following.isoformat(),
-        )
-        raise BudgetSpent(why)
-
-    def _save(self, *, exhausted: bool) -> None:
-        with self.connect() as conn:
-            conn.execute(
-                "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
-                " monthly_cap, exhausted_at) values (%s, %s, %s, %s,"
-                " case when %s then now() end)"
-                " on conflict (connection_id, month) do update set"
-                " reads_used = excluded.reads_used, monthly_cap = excluded.monthly_cap,"
-                " exhausted_at = coalesce(excluded.exhausted_at, b.exhausted_at),"
-                " updated_at = now()",
-                (self.connection_id, self.month, self.used, self.cap, exhausted),
-            )
-
-
 class XExtractor(Extractor):
     source = SOURCE
     settings: XSettings
@@ -210,7 +149,7 @@ class XExtractor(Extractor):
                 self.engine.batch(c_users, USERS) as users,
             ):
                 checked_at = _stored_time(
-                    read_watermark(c_tweets, SOURCE, "tweets").get("cursor_value")
+                    self.engine.watermark(c_tweets, TWEETS).get("cursor_value")
                 )
                 hours = self.settings.recheck_hours
                 end = self.interval[1]
@@ -301,7 +240,9 @@ class XExtractor(Extractor):
                 for handle in self.settings.brand_handles:
                     mark = self._read_mark(c_tweets, handle)
                     last = _stored_time(
-                        read_watermark(c_tweets, SOURCE, audit_entity(handle)).get("cursor_value")
+                        self.engine.watermark(c_tweets, TWEETS, audit_entity(handle)).get(
+                            "cursor_value"
+                        )
                     )
                     if mark is None or (last is not None and last > due_before):
                         continue
@@ -376,11 +317,11 @@ class XExtractor(Extractor):
         warehouse whose searches shared one watermark (before each had its own), the newest
         Post landed for the handle no newer than that shared one (never past a Post that an
         empty or cut walk of this handle skipped while another handle read newer ones)."""
-        own = read_watermark(conn, SOURCE, search_entity(handle))
+        own = self.engine.watermark(conn, TWEETS, search_entity(handle))
         if own.get("since_id") and own.get("last_event_at"):
             return SearchMark(int(own["since_id"]), own["last_event_at"])
         shared = max(
-            int(read_watermark(conn, SOURCE, entity).get("since_id") or 0)
+            int(self.engine.watermark(conn, TWEETS, entity).get("since_id") or 0)
             for entity in ("tweets", LIVE_WATERMARK)
         )
         if not shared:
