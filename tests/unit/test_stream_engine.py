@@ -26,6 +26,7 @@ from social_crm.extract.streams import (
     listing_fields,
 )
 from social_crm.load.landing import RawRecord
+from social_crm.paths import repo_root
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 DECLARED = [
@@ -259,3 +260,14 @@ def test_a_listing_asks_for_the_counts_of_the_children_it_walks_only():
     assert listing_fields("id", [facebook_streams.COMMENTS, facebook_streams.REACTIONS]) == (
         "id,comments.filter(stream).limit(0).summary(true),reactions.limit(0).summary(total_count)"
     )
+
+
+def test_docs_list_every_declared_entity_and_no_other():
+    text = (repo_root() / "docs" / "sources.md").read_text(encoding="utf-8")
+    table = text.split("## The declared entities today", 1)[1]
+    listed = {
+        tuple(cell.strip() for cell in line.split("|")[1:3])
+        for line in table.splitlines()
+        if line.startswith("| facebook ") or line.startswith("| x ")
+    }
+    assert listed == {(s.source, s.entity) for s in DECLARED}
