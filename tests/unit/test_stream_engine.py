@@ -4,6 +4,7 @@ warehouse are tests/extraction's; these pin the engine's own rules."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from social_crm import catalog
 from social_crm.extract import facebook_streams, x_streams
+from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
 from social_crm.extract.http import Page
 from social_crm.extract.records import InvalidRecord, require_id
 from social_crm.extract.streams import (
@@ -271,3 +273,11 @@ def test_docs_list_every_declared_entity_and_no_other():
         if line.startswith("| facebook ") or line.startswith("| x ")
     }
     assert listed == {(s.source, s.entity) for s in DECLARED}
+
+
+def test_an_extractor_pages_with_its_settings_as_they_are_now():
+    client = Client()
+    extractor = FacebookExtractor(client, lambda: None, FacebookSettings(("1",), page_size=25))
+    extractor.settings = dataclasses.replace(extractor.settings, page_size=1)
+    list(extractor.engine.pages(facebook_streams.COMMENTS, parent="1_2"))
+    assert client.asked[0][2]["limit"] == 1

@@ -27,4 +27,10 @@ class Extractor:
         self.connect = conn_factory
         self.settings = settings
         self.interval = interval
-        self.engine = Engine(client, conn_factory, interval, getattr(settings, "page_size", 100))
+
+    @property
+    def engine(self) -> Engine:
+        """The engine that walks this source's streams, with the extractor's client, interval
+        and page size as they are now (a caller may narrow the settings between runs)."""
+        page_size = getattr(self.settings, "page_size", 100)
+        return Engine(self.client, self.connect, self.interval, page_size)
