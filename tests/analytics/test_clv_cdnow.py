@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from social_crm.scoring import clv
+from social_crm.customer_value import clv
 from social_crm_dev import cdnow
 
 # the orders read: up to the end of the papers' calibration period (that day included)

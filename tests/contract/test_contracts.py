@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from social_crm.extract import facebook, facebook_streams, graph_metrics, x, x_streams
+from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import (
     ApiAccessError,
     ApiAuthError,
@@ -27,6 +28,7 @@ from social_crm.extract.http import (
     UsageCapExceeded,
 )
 from social_crm.extract.records import require_id
+from social_crm.extract.x_policy import XPolicy
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
@@ -84,6 +86,7 @@ class CannedApi:
             "facebook_graph" if graph else "x_api",
             self.url,
             "contract-token",
+            policy=GraphPolicy() if graph else XPolicy(),
             api_version="v24.0" if graph else "2",
             retry=RetryPolicy(max_attempts=2, backoff_base=0.001, rate_limit_cap=3600.0),
             sleep=lambda _: None,
@@ -190,7 +193,7 @@ def test_documented_tweet_lookup_names_the_deleted_tweet(canned):
 def test_documented_invalid_metric_error_is_recognised(canned):
     with pytest.raises(ApiError) as failure:
         canned("graph_insights_invalid_metric").answer()
-    assert graph_metrics.is_invalid_metric_error(failure.value.graph_message)
+    assert graph_metrics.is_invalid_metric_error(failure.value.error_message)
 
 
 @pytest.mark.parametrize("name", ["graph_ids_alias_missing", "graph_node_missing"])

@@ -15,8 +15,10 @@ import pytest
 
 from social_crm.extract import brands
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
+from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient, RetryPolicy
 from social_crm.extract.x import XExtractor, XSettings
+from social_crm.extract.x_policy import XPolicy
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
@@ -74,12 +76,19 @@ class Pipeline:
             "facebook_graph",
             sim.url,
             fb_token,
+            policy=GraphPolicy(),
             api_version="v24.0",
             retry=FAST_RETRY,
             timeout=timeout,
         )
         self.x_client = ApiClient(
-            "x_api", sim.url, x_token, api_version="2", retry=FAST_RETRY, timeout=timeout
+            "x_api",
+            sim.url,
+            x_token,
+            policy=XPolicy(),
+            api_version="2",
+            retry=FAST_RETRY,
+            timeout=timeout,
         )
         self.facebook = FacebookExtractor(
             self.fb_client,

@@ -172,8 +172,10 @@ class Harness:
     def extractors(self):  # noqa: ANN201
         from social_crm.extract import brands
         from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
+        from social_crm.extract.graph_policy import GraphPolicy
         from social_crm.extract.http import ApiClient, RetryPolicy
         from social_crm.extract.x import XExtractor, XSettings
+        from social_crm.extract.x_policy import XPolicy
         from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 
         retry = RetryPolicy(
@@ -190,6 +192,7 @@ class Harness:
                 "facebook_graph",
                 self.url,
                 DEFAULT_FB_TOKEN,
+                policy=GraphPolicy(),
                 api_version="v24.0",
                 retry=retry,
                 timeout=timeout,
@@ -203,7 +206,9 @@ class Harness:
             ),
         )
         x = XExtractor(
-            ApiClient("x_api", self.url, DEFAULT_X_TOKEN, api_version="2", retry=retry),
+            ApiClient(
+                "x_api", self.url, DEFAULT_X_TOKEN, policy=XPolicy(), api_version="2", retry=retry
+            ),
             self.connect,
             XSettings(
                 tuple(b.x_handle for b in tracked),

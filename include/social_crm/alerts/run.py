@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 import psycopg
 
 from social_crm import settings
+from social_crm.alerts import notify
 from social_crm.alerts.spikes import Episodes, SlotSeries, Spike, SpikeRule, assess
 from social_crm.extract import brands
-from social_crm.orchestration import notify
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import psycopg
 
+from social_crm.extract.erasure_identifiers import identifiers
 from social_crm.load.landing import (
     BatchBusy,
     BatchResult,
@@ -42,7 +43,6 @@ from social_crm.load.landing import (
     RawRecord,
     mark_abandoned_batches,
 )
-from social_crm.privacy.named import identifiers
 from social_crm.quality import raw_suites, rules
 
 log = logging.getLogger(__name__)
@@ -161,8 +161,8 @@ def erasure_record(row: dict) -> RawRecord:
     customer_id = _text(row, "customer_id")
     requested_at = _time(row, "requested_at")
     payload = {"customer_id": customer_id, "requested_at": requested_at.isoformat()}
-    # optional: the person's handles, profile URLs and emails (privacy/named.py); a token it
-    # cannot read is kept and logged, never a reason to hold the request back
+    # optional: the person's handles, profile URLs and emails (erasure_identifiers.py); a token
+    # it cannot read is kept and logged, never a reason to hold the request back
     named, unread = identifiers(_text(row, "identifiers", False))
     for reason in unread:
         log.warning("erasure request of %s: %s; kept as a token", customer_id, reason)

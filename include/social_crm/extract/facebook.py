@@ -170,16 +170,16 @@ class FacebookExtractor(Extractor):
         try:
             return self._insight_answer(page_id, {**params, "metric": ",".join(metrics)})
         except ApiError as exc:
-            if not graph_metrics.is_invalid_metric_error(exc.graph_message):
+            if not graph_metrics.is_invalid_metric_error(exc.error_message):
                 raise
         series = []
         for metric in list(metrics):
             try:
                 series += self._insight_answer(page_id, {**params, "metric": metric})
             except ApiError as exc:
-                if not graph_metrics.is_invalid_metric_error(exc.graph_message):
+                if not graph_metrics.is_invalid_metric_error(exc.error_message):
                     raise
-                self._reject_metric(metric, exc.graph_message)
+                self._reject_metric(metric, exc.error_message)
                 metrics.remove(metric)
         return series
 
@@ -656,4 +656,4 @@ def _remember_counts(
 
 def _is_missing_node(exc: ApiError) -> bool:
     """Graph's answers for an id that does not exist: #803 (`?ids=` aliases) or #100/33."""
-    return exc.graph_code == 803 or (exc.graph_code == 100 and exc.graph_subcode == 33)
+    return exc.error_code == 803 or (exc.error_code == 100 and exc.error_subcode == 33)

@@ -28,7 +28,7 @@ import psycopg
 from psycopg import sql
 
 from social_crm import catalog
-from social_crm.privacy.redact import redact
+from social_crm.redact import redact
 
 log = logging.getLogger(__name__)
 

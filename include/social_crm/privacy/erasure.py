@@ -549,10 +549,11 @@ def _add_profiles_that_may_be_theirs(conn: psycopg.Connection) -> None:
 
 
 def _add_what_their_requests_name(conn: psycopg.Connection) -> None:
-    """The X handles, emails and account ids the erasure requests name (privacy/named.py), into
-    the sets of handles and tokens that name them (an account not landed yet is in no profile
-    set), but for what is not theirs (`_leave_out_what_is_not_theirs`). A token that is none
-    of these names no one the warehouse can tell: it erases nothing."""
+    """The X handles, emails and account ids the erasure requests name
+    (extract/erasure_identifiers.py), into the sets of handles and tokens that name them (an
+    account not landed yet is in no profile set), but for what is not theirs
+    (`_leave_out_what_is_not_theirs`). A token that is none of these names no one the
+    warehouse can tell: it erases nothing."""
     named = (
         "select e.customer_id, e.is_new, jsonb_array_elements_text(r.payload -> '{}') as value"
         " from raw.crm_erasure_requests r join erased_customers e on r.natural_key = e.customer_id"

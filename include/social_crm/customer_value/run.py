@@ -14,8 +14,8 @@ import pandas as pd
 import psycopg
 
 from social_crm import settings, warehouse
-from social_crm.scoring import clv
-from social_crm.scoring.influence import influence_scores, interaction_influence
+from social_crm.customer_value import clv
+from social_crm.customer_value.influence import influence_scores, interaction_influence
 
 log = logging.getLogger(__name__)
 WEEK_SECONDS = 7 * 86_400

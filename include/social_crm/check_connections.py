@@ -39,7 +39,7 @@ def _probe(connection: str, what: str, call: Callable[[], str]) -> Finding:
     except (ApiAccessError, UsageCapExceeded) as exc:
         return Finding(connection, what, False, str(exc))
     except ApiError as exc:
-        reason = exc.graph_message or str(exc)
+        reason = exc.error_message or str(exc)
         return Finding(connection, what, False, reason[:300])
 
 
