@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from social_crm.extract.x import XExtractor
+    from social_crm.extract.extractor import Extractor
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class BudgetSpent(Exception):
 class ReadBudget:
     """Posts read this calendar month (the API's clock), kept in meta.api_read_budget."""
 
-    def __init__(self, extractor: XExtractor, now: datetime) -> None:
+    def __init__(self, extractor: Extractor, now: datetime) -> None:
         self.connect = extractor.connect
         self.connection_id = extractor.client.connection_id
         self.cap = extractor.settings.read_cap
