@@ -291,12 +291,14 @@ def test_a_next_url_on_another_host_is_refused_before_it_is_sent(other_host):
 
 
 def test_an_id_that_is_a_url_is_quarantined_and_never_requested(sim, other_host):
-    from social_crm.extract import facebook
+    from social_crm.extract import facebook_streams
     from social_crm.extract.records import InvalidRecord
 
     url, seen = other_host
     with pytest.raises(InvalidRecord, match="is not a Graph id"):
-        facebook._post_record({"id": f"{url}/x", "created_time": "2026-01-02T00:00:00+0000"}, "1")
+        facebook_streams.post_record(
+            {"id": f"{url}/x", "created_time": "2026-01-02T00:00:00+0000"}, "1"
+        )
     client = ApiClient(
         "facebook_graph", sim.url, "sim-facebook-token", policy=GraphPolicy(), api_version="v24.0"
     )

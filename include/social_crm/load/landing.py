@@ -157,7 +157,12 @@ class LandingBatch:
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
         try:
             if exc_type is None:
-                self._commit()
+                try:
+                    self._commit()
+                except BaseException as failure:  # a lookup confirming deletions, the database
+                    self.conn.rollback()
+                    self._mark_failed(failure)
+                    raise
             else:
                 self.conn.rollback()
                 self._mark_failed(exc)
