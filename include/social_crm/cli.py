@@ -132,7 +132,7 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_live(args: argparse.Namespace) -> int:  # noqa: ARG001 - no options
+def cmd_live(args: argparse.Namespace) -> int:  # no options
     from social_crm.orchestration import live
 
     print("live cycle: new messages, the queue, the alerts", flush=True)
@@ -232,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+    except Exception as exc:  # one clear line instead of a traceback
         if loaded.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)

@@ -103,6 +103,6 @@ def run_checks() -> list[Check]:
         name = check.__name__.strip("_").replace("_", " ")
         try:
             results.append(check())
-        except Exception as exc:  # noqa: BLE001 - a doctor reports every failure and goes on
+        except Exception as exc:  # a doctor reports every failure and goes on
             results.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
     return results

@@ -65,7 +65,7 @@ def _text(row: dict, name: str, required: bool = True) -> str | None:
     return value or None
 
 
-def _one_of(row: dict, name: str, allowed, required: bool = True) -> str | None:  # noqa: ANN001
+def _one_of(row: dict, name: str, allowed, required: bool = True) -> str | None:
     """The field, lower-cased, when it is one of `allowed` (None when optional and empty)."""
     value = _text(row, name, required) or ""
     if not value and not required:
@@ -388,7 +388,7 @@ class _Entry:
 
 
 def land_drop_folder(
-    conn_factory,  # noqa: ANN001
+    conn_factory,
     folder: Path,
     interval: tuple[datetime | None, datetime | None] = (None, None),
 ) -> list[BatchResult]:
@@ -477,7 +477,7 @@ def _reject_unread(folder: Path, entry: _Entry, spec: CrmFile | None) -> BatchRe
 
 
 def _land_one(
-    conn_factory,  # noqa: ANN001
+    conn_factory,
     folder: Path,
     name: str,
     spec: CrmFile,
@@ -495,7 +495,7 @@ def _land_one(
                     seen = _land_file(batch, data, origin, spec, known)
                 except (*WAREHOUSE_ERRORS, RejectedFile):
                     raise
-                except Exception as exc:  # noqa: BLE001 - a fault reading one file rejects it
+                except Exception as exc:  # a fault reading one file rejects it
                     raise RejectedFile(_fault(exc)) from exc
                 if spec.snapshot:
                     problem = raw_suites.volume_problem(
@@ -507,7 +507,7 @@ def _land_one(
                 batch.set_watermark(cursor_value=origin)
     except WAREHOUSE_ERRORS:
         raise
-    except Exception as exc:  # noqa: BLE001 - whatever a file does, the rest of the inbox lands
+    except Exception as exc:  # whatever a file does, the rest of the inbox lands
         reason = f"{origin}: {exc if isinstance(exc, RejectedFile) else _fault(exc)}"
         result = _reject(folder, name, spec.entity, reason)
         if batch is not None:
@@ -562,7 +562,7 @@ def _read(folder: Path, name: str) -> bytes:
         return handle.read()
 
 
-def _known_references(conn, spec: CrmFile) -> dict[str, set[str]]:  # noqa: ANN001
+def _known_references(conn, spec: CrmFile) -> dict[str, set[str]]:
     """The customer (product) ids alive in raw, for the columns `spec` checks."""
     known = {}
     for column, table in ((spec.customer_column, "customers"), (spec.product_column, "products")):
@@ -572,7 +572,7 @@ def _known_references(conn, spec: CrmFile) -> dict[str, set[str]]:  # noqa: ANN0
     return known
 
 
-def _alive_keys(conn, table: str) -> set[str]:  # noqa: ANN001
+def _alive_keys(conn, table: str) -> set[str]:
     rows = conn.execute(
         f"select natural_key from (select distinct on (natural_key) natural_key, is_deleted"  # noqa: S608
         f" from raw.{table} order by natural_key, ingest_seq desc) as latest"
@@ -612,7 +612,7 @@ def _land_file(
                 continue
             except InvalidRow as exc:
                 reason = str(exc)
-            except Exception as exc:  # noqa: BLE001 - named with its line, the file rejected
+            except Exception as exc:  # named with its line, the file rejected
                 raise RejectedFile(f"line {line}: {_fault(exc)}") from exc
         batch.quarantine(_quarantine_text(origin, line, row), f"{origin}:{line}: {reason}")
     log.info("crm %s: %s read (%d records)", spec.entity, origin, batch.result.records_in)
@@ -703,7 +703,7 @@ def _dialect(text: str, origin: str) -> type[csv.Dialect] | csv.Dialect:
 
 
 def _delete_missing(
-    conn,  # noqa: ANN001
+    conn,
     batch: LandingBatch,
     spec: CrmFile,
     seen: set[str],

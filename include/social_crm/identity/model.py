@@ -105,7 +105,7 @@ def _levels() -> list:
     # starts from these m probabilities (the share of true pairs in each level): a display
     # name is mostly the name itself; without a start near the truth, EM on name-only pairs
     # can settle on a cluster of namesakes instead of matches.
-    def name(column: str, *between) -> object:  # noqa: ANN002 - Splink level creators
+    def name(column: str, *between) -> object:  # Splink level creators
         return cl.CustomComparison(
             output_column_name=column,
             comparison_levels=[
@@ -236,7 +236,7 @@ def _blocking_rules() -> list[str]:
     ]
 
 
-def _linker(  # noqa: ANN202 - a Splink Linker
+def _linker(  # a Splink Linker
     left: pd.DataFrame, right: pd.DataFrame, settings: object, threads: int | None
 ):
     """A Splink linker of profiles (left) and customers (right) on a new in-memory DuckDB."""

@@ -288,7 +288,7 @@ def _write_pairs(conn: psycopg.Connection, pairs: pd.DataFrame) -> None:
     with (
         conn.cursor() as cur,
         cur.copy(
-            f"copy {PAIRS} (profile_key, customer_id, match_weight,"  # noqa: S608
+            f"copy {PAIRS} (profile_key, customer_id, match_weight,"
             " match_probability, evidence, scored_at) from stdin"
         ) as copy,
     ):

@@ -43,7 +43,7 @@ def data_docs_dir() -> Path:
 def validate(
     url: WarehouseUrl,
     name: str,
-    suites_of,  # noqa: ANN001
+    suites_of,
     row_filters: dict[tuple[str, str], str] | None = None,
 ) -> GateResult:
     """Run `suites_of(gx)` ({(schema, table): [expectations]}) as one checkpoint named `name`,
@@ -138,7 +138,7 @@ def validate(
     return result
 
 
-def _page(context, key, docs: Path) -> str:  # noqa: ANN001 - a GX context and result key
+def _page(context, key, docs: Path) -> str:  # a GX context and result key
     """A validation's page, relative to the Data Docs folder ("" when GX names none)."""
     urls = context.get_docs_sites_urls(
         resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False
@@ -150,7 +150,7 @@ def _page(context, key, docs: Path) -> str:  # noqa: ANN001 - a GX context and r
     return path.resolve().relative_to(docs.resolve()).as_posix()
 
 
-def _describe(table: str, outcome) -> str:  # noqa: ANN001 - a GX ExpectationValidationResult
+def _describe(table: str, outcome) -> str:  # a GX ExpectationValidationResult
     config = outcome.expectation_config
     column = config.kwargs.get("column")
     where = f"{table}.{column}" if column else table
@@ -225,7 +225,7 @@ def require_valid_marts(url: WarehouseUrl, only: tuple[str, ...] | None = None) 
             ", ".join(mart.name for mart in catalog.MARTS if mart.social),
         )
 
-    def suites(gx):  # noqa: ANN001, ANN202 - the great_expectations module; its suites
+    def suites(gx):  # the great_expectations module; its suites
         chosen = mart_suites(gx, social_connected=connected)
         return {k: v for k, v in chosen.items() if only is None or k[1] in only}
 
@@ -233,7 +233,7 @@ def require_valid_marts(url: WarehouseUrl, only: tuple[str, ...] | None = None) 
     return _require(validate(url, name, suites, latest_merge), "marts not published")
 
 
-def social_connected(conn) -> bool:  # noqa: ANN001 - a psycopg Connection
+def social_connected(conn) -> bool:  # a psycopg Connection
     """Whether any social source (Facebook, X) has landed a row."""
     from social_crm import catalog
 
@@ -242,7 +242,7 @@ def social_connected(conn) -> bool:  # noqa: ANN001 - a psycopg Connection
     return conn.execute(query).fetchone() is not None
 
 
-def _latest_merge_condition(conn, table: str) -> str:  # noqa: ANN001 - a psycopg Connection
+def _latest_merge_condition(conn, table: str) -> str:  # a psycopg Connection
     """The rows of `table`'s latest merge, with the time as a constant (as the dbt macro
     is_in_latest_merge does): then the planner looks them up by the merged_at index."""
     micros = conn.execute(

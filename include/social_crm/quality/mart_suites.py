@@ -20,8 +20,8 @@ CLV_COMPONENTS = (
 )
 
 
-def mart_suites(  # noqa: ANN201 - a dict of GX expectations
-    gx,  # noqa: ANN001
+def mart_suites(  # a dict of GX expectations
+    gx,
     schema: str = "marts_build",
     social_connected: bool = True,
 ):

@@ -114,7 +114,7 @@ def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: 
     )
 
 
-def raw_suites(gx) -> dict[tuple[str, str], list]:  # noqa: ANN001 - the great_expectations module
+def raw_suites(gx) -> dict[tuple[str, str], list]:  # the great_expectations module
     """(schema, table) -> expectations for every raw table and the load-batch log."""
     e = gx.expectations
     suites: dict[tuple[str, str], list] = {}

@@ -64,7 +64,7 @@ CLAUSE_END = set(".,;:!?")
 
 
 @cache
-def _stemmer(lang: str):  # noqa: ANN202 (snowballstemmer has no types)
+def _stemmer(lang: str):  # snowballstemmer has no types
     name = STEMMERS.get(lang)
     if not name:
         return None
