@@ -41,14 +41,17 @@ def _versions() -> Check:
 
 def _warehouse() -> Check:
     from social_crm import warehouse
+    from social_crm.query_results import scalar
 
     where = warehouse.resolve()
     with warehouse.connect() as conn:
-        version = conn.execute("show server_version").fetchone()[0]
-        applied = conn.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'meta' and table_name = 'schema_migrations'"
-        ).fetchone()[0]
+        version = scalar(conn.execute("show server_version"))
+        applied = scalar(
+            conn.execute(
+                "select count(*) from information_schema.tables"
+                " where table_schema = 'meta' and table_name = 'schema_migrations'"
+            )
+        )
     state = "bootstrapped" if applied else "not bootstrapped (run `social-crm warehouse up`)"
     return Check("warehouse", True, f"{where} (PostgreSQL {version}), {state}")
 

@@ -12,6 +12,7 @@ import psycopg
 
 from social_crm import catalog
 from social_crm.quality import rules
+from social_crm.query_results import one_row
 
 RAW_COLUMNS = [
     "ingest_seq",
@@ -102,9 +103,9 @@ def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: 
     band, or None (a load rejects such a batch instead of landing what blocks the nightly)."""
     if (source, entity) not in SNAPSHOT_ENTITIES:
         return None
-    median, outside = conn.execute(
-        _BATCH_OUTSIDE_BAND, {"source": source, "entity": entity, "records": records}
-    ).fetchone()
+    median, outside = one_row(
+        conn.execute(_BATCH_OUTSIDE_BAND, {"source": source, "entity": entity, "records": records})
+    )
     if not outside:
         return None
     return (
