@@ -11,11 +11,17 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from social_crm import settings
 from social_crm.quality import data_docs
+from social_crm.query_results import scalar
 from social_crm.warehouse import WarehouseUrl
+
+if TYPE_CHECKING:
+    import psycopg
+    from great_expectations.datasource.fluent.sql_datasource import QueryAsset, TableAsset
 
 log = logging.getLogger(__name__)
 DOCS_SITE = "social_crm"
@@ -73,6 +79,7 @@ def validate(
     definitions = []
     for (schema, table), expectations in suites_of(gx).items():
         condition = (row_filters or {}).get((schema, table))
+        asset: QueryAsset | TableAsset
         if condition:
             asset = source.add_query_asset(
                 f"{schema}.{table}",
@@ -233,7 +240,7 @@ def require_valid_marts(url: WarehouseUrl, only: tuple[str, ...] | None = None) 
     return _require(validate(url, name, suites, latest_merge), "marts not published")
 
 
-def social_connected(conn) -> bool:  # a psycopg Connection
+def social_connected(conn: psycopg.Connection) -> bool:
     """Whether any social source (Facebook, X) has landed a row."""
     from social_crm import catalog
 
@@ -242,12 +249,14 @@ def social_connected(conn) -> bool:  # a psycopg Connection
     return conn.execute(query).fetchone() is not None
 
 
-def _latest_merge_condition(conn, table: str) -> str:  # a psycopg Connection
+def _latest_merge_condition(conn: psycopg.Connection, table: str) -> str:
     """The rows of `table`'s latest merge, with the time as a constant (as the dbt macro
     is_in_latest_merge does): then the planner looks them up by the merged_at index."""
-    micros = conn.execute(
-        f"select (extract(epoch from max(merged_at)) * 1000000)::bigint from {table}"  # noqa: S608
-    ).fetchone()[0]
+    micros = scalar(
+        conn.execute(
+            f"select (extract(epoch from max(merged_at)) * 1000000)::bigint from {table}"  # noqa: S608
+        )
+    )
     if micros is None:
         return "false"
     return f"merged_at = 'epoch'::timestamptz + {int(micros)} * interval '1 microsecond'"

@@ -54,12 +54,14 @@ def summarize(orders: pd.DataFrame, observed_until: datetime, period: str = "day
     first = periods.groupby("customer_id")["period"].transform("min")
     repeat = periods[periods["period"] > first]
     by_customer = periods.groupby("customer_id")
+    first_period: pd.Series[pd.Timestamp] = by_customer["period"].min()
+    latest_period: pd.Series[pd.Timestamp] = by_customer["period"].max()
     summary = pd.DataFrame(
         {
             "orders": by_customer["size"].sum(),
             "frequency": by_customer.size() - 1,
-            "recency_weeks": (by_customer["period"].max() - by_customer["period"].min()) / WEEK,
-            "age_weeks": (last_period - by_customer["period"].min()) / WEEK,
+            "recency_weeks": (latest_period - first_period) / WEEK,
+            "age_weeks": (last_period - first_period) / WEEK,
         }
     )
     summary["monetary_value"] = repeat.groupby("customer_id")["sum"].mean()
@@ -253,8 +255,12 @@ def intervals(
     bg_draws, gg_draws = bgnbd_draws(bg, x, tx, t), gamma_gamma_draws(gg, x, m)
     pairs = min(len(bg_draws), len(gg_draws))
     tails = [(1 - level) / 2, (1 + level) / 2]
-    names = ("expected_purchases_low", "expected_purchases_high")
-    names += ("predicted_clv_low", "predicted_clv_high")
+    names = (
+        "expected_purchases_low",
+        "expected_purchases_high",
+        "predicted_clv_low",
+        "predicted_clv_high",
+    )
     out = {name: np.empty(len(x)) for name in names}
     for lo in range(0, len(x), INTERVAL_CHUNK):
         part = slice(lo, lo + INTERVAL_CHUNK)
