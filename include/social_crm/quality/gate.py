@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
@@ -21,6 +23,13 @@ from social_crm.warehouse import WarehouseUrl
 
 if TYPE_CHECKING:
     import psycopg
+    from great_expectations.core import ExpectationValidationResult
+    from great_expectations.data_context.data_context.abstract_data_context import (
+        AbstractDataContext,
+    )
+    from great_expectations.data_context.types.resource_identifiers import (
+        ValidationResultIdentifier,
+    )
     from great_expectations.datasource.fluent.sql_datasource import QueryAsset, TableAsset
 
 log = logging.getLogger(__name__)
@@ -49,7 +58,7 @@ def data_docs_dir() -> Path:
 def validate(
     url: WarehouseUrl,
     name: str,
-    suites_of,
+    suites_of: Callable[[ModuleType], dict[tuple[str, str], list]],
     row_filters: dict[tuple[str, str], str] | None = None,
 ) -> GateResult:
     """Run `suites_of(gx)` ({(schema, table): [expectations]}) as one checkpoint named `name`,
@@ -145,7 +154,7 @@ def validate(
     return result
 
 
-def _page(context, key, docs: Path) -> str:  # a GX context and result key
+def _page(context: AbstractDataContext, key: ValidationResultIdentifier, docs: Path) -> str:
     """A validation's page, relative to the Data Docs folder ("" when GX names none)."""
     urls = context.get_docs_sites_urls(
         resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False
@@ -157,8 +166,10 @@ def _page(context, key, docs: Path) -> str:  # a GX context and result key
     return path.resolve().relative_to(docs.resolve()).as_posix()
 
 
-def _describe(table: str, outcome) -> str:  # a GX ExpectationValidationResult
+def _describe(table: str, outcome: ExpectationValidationResult) -> str:
     config = outcome.expectation_config
+    if config is None:  # GX may return a result without its expectation: name what is known
+        return f"{table}: an expectation failed (result: {str(outcome.result)[:300]})"
     column = config.kwargs.get("column")
     where = f"{table}.{column}" if column else table
     details = outcome.result or {}
