@@ -85,10 +85,11 @@ def _airflow_home() -> Check:
 
 
 def _dbt_project() -> Check:
+    from social_crm import paths
     from social_crm.transform import dbt_runner
 
     dbt_runner.run("parse", extra=["--quiet"])
-    return Check("dbt project", True, f"{dbt_runner.dbt_project_dir()} parses")
+    return Check("dbt project", True, f"{paths.dbt_project_dir()} parses")
 
 
 CHECKS: tuple[Callable[[], Check], ...] = (

@@ -412,7 +412,7 @@ class _Entry:
 
 
 def land_drop_folder(
-    conn_factory,
+    conn_factory: Callable[[], psycopg.Connection],
     folder: Path,
     interval: tuple[datetime | None, datetime | None] = (None, None),
 ) -> list[BatchResult]:
@@ -501,7 +501,7 @@ def _reject_unread(folder: Path, entry: _Entry, spec: CrmFile | None) -> BatchRe
 
 
 def _land_one(
-    conn_factory,
+    conn_factory: Callable[[], psycopg.Connection],
     folder: Path,
     name: str,
     spec: CrmFile,
@@ -586,7 +586,7 @@ def _read(folder: Path, name: str) -> bytes:
         return handle.read()
 
 
-def _known_references(conn, spec: CrmFile) -> dict[str, set[str]]:
+def _known_references(conn: psycopg.Connection, spec: CrmFile) -> dict[str, set[str]]:
     """The customer (product) ids alive in raw, for the columns `spec` checks."""
     known = {}
     for column, table in ((spec.customer_column, "customers"), (spec.product_column, "products")):
@@ -596,7 +596,7 @@ def _known_references(conn, spec: CrmFile) -> dict[str, set[str]]:
     return known
 
 
-def _alive_keys(conn, table: str) -> set[str]:
+def _alive_keys(conn: psycopg.Connection, table: str) -> set[str]:
     rows = conn.execute(
         f"select natural_key from (select distinct on (natural_key) natural_key, is_deleted"  # noqa: S608
         f" from raw.{table} order by natural_key, ingest_seq desc) as latest"
@@ -727,7 +727,7 @@ def _dialect(text: str, origin: str) -> type[csv.Dialect] | csv.Dialect:
 
 
 def _delete_missing(
-    conn,
+    conn: psycopg.Connection,
     batch: LandingBatch,
     spec: CrmFile,
     seen: set[str],

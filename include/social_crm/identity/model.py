@@ -23,6 +23,7 @@ from social_crm.identity import features
 if TYPE_CHECKING:
     from splink import Linker, SettingsCreator
     from splink.internals.blocking_rule_creator import BlockingRuleCreator
+    from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def _levels() -> list:
     # starts from these m probabilities (the share of true pairs in each level): a display
     # name is mostly the name itself; without a start near the truth, EM on name-only pairs
     # can settle on a cluster of namesakes instead of matches.
-    def name(column: str, *between) -> object:  # Splink level creators
+    def name(column: str, *between: ComparisonLevelCreator) -> object:
         return cl.CustomComparison(
             output_column_name=column,
             comparison_levels=[

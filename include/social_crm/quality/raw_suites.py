@@ -8,6 +8,8 @@ passed yet (`pending_batches`), and stamps them validated when it passes."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import psycopg
 
 from social_crm import catalog
@@ -115,7 +117,7 @@ def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: 
     )
 
 
-def raw_suites(gx) -> dict[tuple[str, str], list]:  # the great_expectations module
+def raw_suites(gx: ModuleType) -> dict[tuple[str, str], list]:
     """(schema, table) -> expectations for every raw table and the load-batch log."""
     e = gx.expectations
     suites: dict[tuple[str, str], list] = {}
