@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.rows import Row, TupleRow
 
 
 class NoRowError(LookupError):
     """A query that should have returned one row returned none."""
 
 
-def one_row(cursor: psycopg.Cursor[Any]) -> Any:
+def one_row(cursor: psycopg.Cursor[Row]) -> Row:
     """The next row of `cursor`; NoRowError when there is none."""
     row = cursor.fetchone()
     if row is None:
@@ -23,6 +24,6 @@ def one_row(cursor: psycopg.Cursor[Any]) -> Any:
     return row
 
 
-def scalar(cursor: psycopg.Cursor[Any]) -> Any:
+def scalar(cursor: psycopg.Cursor[TupleRow]) -> Any:
     """The first column of the next row of `cursor`; NoRowError when there is no row."""
     return one_row(cursor)[0]
