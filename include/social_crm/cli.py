@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+    except Exception as exc:  # one clear line instead of a traceback
         if loaded.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)

@@ -61,7 +61,7 @@ class CannedApi:
         canned = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 canned.requests.append(self.path)
                 base = f"http://127.0.0.1:{self.server.server_address[1]}"
                 text = json.dumps(canned.case["body"]).replace("{base}", base)

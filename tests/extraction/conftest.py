@@ -229,7 +229,7 @@ AGGREGATE_MARTS = (
 )
 
 
-def detail_mart_columns_holding(pipeline, values: list[str]) -> tuple[list, list]:  # noqa: ANN001
+def detail_mart_columns_holding(pipeline, values: list[str]) -> tuple[list, list]:
     """The text columns of the published detail marts, and those holding any of `values`."""
     columns = pipeline.rows(
         "select table_name, column_name from information_schema.columns"
@@ -273,7 +273,7 @@ def world_now(sim: SimulatorServer) -> datetime:
     return WORLD_START + timedelta(seconds=sim.world.clock)
 
 
-def land_crm_export(connect, truth: Truth) -> list:  # noqa: ANN001
+def land_crm_export(connect, truth: Truth) -> list:
     """The truth's CRM export landed from a copy: landing moves each file out of the drop
     folder, and the truth keeps its own."""
     from social_crm.extract.crm import land_drop_folder
@@ -318,7 +318,7 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
 
 
 @contextmanager
-def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD) -> Iterator:  # noqa: ANN001
+def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD) -> Iterator:
     """The test world (or `world`) served by the simulator, every API entity extracted into a
     new database: (pipeline, truth, patch), `patch` a MonkeyPatch undone at the end."""
     with (

@@ -241,7 +241,7 @@ def other_host():
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(self.headers.get("authorization", ""))
             self.send_response(200)
             self.send_header("content-length", "2")
@@ -261,7 +261,7 @@ def test_a_next_url_on_another_host_is_refused_before_it_is_sent(other_host):
     elsewhere, seen = other_host
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = b'{"data": [{"id": "1"}], "paging": {"next": "%s/v24.0/1/posts?after=x"}}' % (
                 elsewhere.encode()
             )

@@ -20,7 +20,7 @@ from social_crm.redact import redact
 
 def serve(answer):
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             status, body, headers = answer(self)
             payload = json.dumps(body).encode()
             self.send_response(status)

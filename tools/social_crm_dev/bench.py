@@ -398,7 +398,7 @@ def hourly_floor(conn: psycopg.Connection, calls: dict[str, int], began: datetim
 
     def first_seen(table: str) -> dict[str, int]:
         sql = FIRST_SEEN.format(table=table)
-        return dict(conn.execute(sql, (began, began)).fetchall())  # noqa: S608
+        return dict(conn.execute(sql, (began, began)).fetchall())
 
     comments, reactions = first_seen("facebook_comments"), first_seen("facebook_reactions")
     alive = dict(conn.execute(ALIVE_REACTIONS, (list(reactions),)).fetchall())

@@ -29,6 +29,7 @@ import psycopg
 from social_crm import catalog, settings, warehouse
 from social_crm.extract import brands
 from social_crm.privacy import traces
+from social_crm.query_results import scalar
 from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,7 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
     deleted: dict[str, int] = {}
     with conn.transaction():
         since = _people(conn)
-        new = conn.execute("select count(*) from erased_customers where is_new").fetchone()[0]
+        new = scalar(conn.execute("select count(*) from erased_customers where is_new"))
         scopes = []
         if new:  # whole tables, for the people erased for the first time
             scopes.append(_Scope("new"))
@@ -455,12 +456,14 @@ def _batches_since(conn: psycopg.Connection, since: datetime) -> tuple[UUID, ...
 def _log(conn: psycopg.Connection, read_whole: int, rows_deleted: int) -> None:
     """The pass, and one row per erased customer when it read anyone whole or deleted
     anything (the erasure log): a customer logged by a pass of this coverage is settled."""
-    pass_id = conn.execute(
-        "insert into meta.erasure_passes"
-        " (reads_from, coverage, customers_read_whole, rows_deleted)"
-        " values (%s, %s, %s, %s) returning pass_id",
-        (warehouse.visibility_horizon(conn), coverage(), read_whole, rows_deleted),
-    ).fetchone()[0]
+    pass_id = scalar(
+        conn.execute(
+            "insert into meta.erasure_passes"
+            " (reads_from, coverage, customers_read_whole, rows_deleted)"
+            " values (%s, %s, %s, %s) returning pass_id",
+            (warehouse.visibility_horizon(conn), coverage(), read_whole, rows_deleted),
+        )
+    )
     if not read_whole and not rows_deleted:
         return
     conn.execute(

@@ -78,7 +78,7 @@ def iso(seconds: int) -> str:
 class _Csv:
     def __init__(self, path: Path, header: list[str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        self.handle = open(path, "w", newline="", encoding="utf-8")
         self.writer = csv.writer(self.handle, lineterminator="\n")
         self.writer.writerow(header)
         self.rows = 0
