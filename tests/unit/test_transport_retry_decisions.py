@@ -44,7 +44,7 @@ class ScriptedApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 api.requests += 1
                 status, payload, headers = (
                     api.script.pop(0) if api.script else (200, json.dumps(OK).encode(), {})
@@ -63,7 +63,7 @@ class ScriptedApi:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def ask(self, policy, *answers: tuple[int, object, dict[str, str]]):  # noqa: ANN001, ANN201
+    def ask(self, policy, *answers: tuple[int, object, dict[str, str]]):
         """Serve `answers` then OK to one get_json of a fresh client: (result or error, client)."""
         self.requests = 0
         self.script = [

@@ -161,7 +161,7 @@ class LandingBatch:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if exc_type is None:
+            if exc is None:
                 try:
                     self._commit()
                 except BaseException as failure:  # a lookup confirming deletions, the database
