@@ -26,7 +26,13 @@ from datetime import timedelta
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.extraction.conftest import (
+    extracted_world,
+    land_crm_export,
+    raise_an_sla_alert_about_a_customer,
+    use_local_dir,
+    world_now,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -156,37 +162,6 @@ def _prospect_profiles(pipeline, truth, platform: str) -> list[dict]:
     return sorted(found, key=lambda p: -p["rows"])
 
 
-def _raise_an_sla_alert_about_a_customer(pipeline, sim, excluded: set[str]) -> str | None:
-    """Live cycles as of earlier moments, until the queue alerts a high-priority message of
-    our brand past its SLA whose author is a customer: that customer's id."""
-    from social_crm.alerts import run as alerts
-    from social_crm.orchestration import live
-
-    candidates = pipeline.rows(
-        "select occurred_at, sla_target_seconds from marts.open_conversations"
-        " where brand_key = 'ours' and priority = 'high' and is_sla_breached"
-        " and customer_id is not null and customer_id <> all(%s) order by occurred_at desc",
-        sorted(excluded),
-    )
-    for occurred_at, target in candidates:
-        for extra in (timedelta(minutes=30), timedelta(hours=14), timedelta(hours=62)):
-            as_of = occurred_at + timedelta(seconds=target) + extra
-            if as_of > world_now(sim):
-                continue
-            live.build_queue(as_of)
-            live.publish_queue()
-            with pipeline.connect() as conn:
-                alerts.run(conn, as_of)
-            found = pipeline.rows(
-                "select details->>'customer_id' from meta.alerts where kind = 'sla_breach'"
-                " and details->>'customer_id' is not null and details->>'customer_id' <> all(%s)",
-                sorted(excluded),
-            )
-            if found:
-                return found[0][0]
-    return None
-
-
 @pytest.fixture(scope="module")
 def attacked(warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
@@ -207,7 +182,7 @@ def attacked(warehouse_url, tmp_path_factory):
         by_id = {c["customer_id"]: c for c in customers}
         used: set[str] = set()
         # the live queue alerts a customer's message; that customer asks to be erased
-        alerted = _raise_an_sla_alert_about_a_customer(pipeline, sim, used)
+        alerted = raise_an_sla_alert_about_a_customer(pipeline, sim, used)
         alert_texts = [
             t for (t,) in pipeline.rows("select text from meta.alerts where kind = 'sla_breach'")
         ]
@@ -379,6 +354,13 @@ def attacked(warehouse_url, tmp_path_factory):
             if c not in used | {accepted["customer"], modelled["customer"]}
         ]
         opting_out = queued[0]
+        their_messages = [
+            m
+            for (m,) in pipeline.rows(
+                "select message_id from marts.open_conversations where customer_id = %s",
+                opting_out,
+            )
+        ]
         alive = pipeline.alive("crm_customers")
         current = [c for c in [*customers, numeric, *second_records] if c["customer_id"] in alive]
         for c in current:
@@ -393,6 +375,11 @@ def attacked(warehouse_url, tmp_path_factory):
             "select customer_id, full_name, email from marts.people where customer_id = %s",
             opting_out,
         )
+        published_queue_halfway = pipeline.rows(
+            "select message_id, person_id, customer_id, social_clv, influence, segments"
+            " from marts.open_conversations where message_id = any(%s)",
+            their_messages,
+        )
         # the live DAG's cycles go on meanwhile (every 10 minutes): the queue, rebuilt
         from social_crm.orchestration import live
 
@@ -404,6 +391,13 @@ def attacked(warehouse_url, tmp_path_factory):
             " where customer_id = %s",
             opting_out,
         )
+        queue_messages_kept = [
+            m
+            for (m,) in pipeline.rows(
+                "select message_id from marts.open_conversations where message_id = any(%s)",
+                their_messages,
+            )
+        ]
         yield {
             "pipeline": pipeline,
             "twice": twice,
@@ -418,6 +412,9 @@ def attacked(warehouse_url, tmp_path_factory):
             "halfway": halfway,
             "queue halfway": queue_halfway,
             "opting_out": opting_out,
+            "their messages": their_messages,
+            "published queue halfway": published_queue_halfway,
+            "queue messages kept": queue_messages_kept,
         }
 
 
@@ -503,3 +500,20 @@ def test_the_live_queue_names_no_customer_who_opted_out_while_the_nightly_fails(
         f"customer {attacked['opting_out']} opted out of profiling; the live queue, rebuilt and"
         f" published, still names them with their value and segments: {attacked['queue halfway']}"
     )
+
+
+def test_the_published_queue_keeps_no_person_of_a_customer_who_opted_out_while_the_nightly_fails(
+    attacked,
+):
+    rows = attacked["published queue halfway"]
+    assert len(rows) == len(attacked["their messages"]) > 0  # their messages still wait
+    named = [row for row in rows if any(value is not None for value in row[1:])]
+    assert named == [], (
+        f"customer {attacked['opting_out']} opted out of profiling; the published queue still"
+        f" names them after the erasure step: {named}"
+    )
+
+
+def test_the_live_queue_keeps_the_messages_of_a_customer_who_opted_out(attacked):
+    assert attacked["their messages"]
+    assert sorted(attacked["queue messages kept"]) == sorted(attacked["their messages"])
