@@ -290,6 +290,37 @@ def truth_of(sim: SimulatorServer, folder: Path) -> Truth:
     return Truth(world, folder)
 
 
+def raise_an_sla_alert_about_a_customer(pipeline, sim, excluded: set[str]) -> str | None:
+    """Live cycles as of earlier moments, until the queue alerts a high-priority message of
+    our brand past its SLA whose author is a customer: that customer's id."""
+    from social_crm.alerts import run as alerts
+    from social_crm.orchestration import live
+
+    candidates = pipeline.rows(
+        "select occurred_at, sla_target_seconds from marts.open_conversations"
+        " where brand_key = 'ours' and priority = 'high' and is_sla_breached"
+        " and customer_id is not null and customer_id <> all(%s) order by occurred_at desc",
+        sorted(excluded),
+    )
+    for occurred_at, target in candidates:
+        for extra in (timedelta(minutes=30), timedelta(hours=14), timedelta(hours=62)):
+            as_of = occurred_at + timedelta(seconds=target) + extra
+            if as_of > world_now(sim):
+                continue
+            live.build_queue(as_of)
+            live.publish_queue()
+            with pipeline.connect() as conn:
+                alerts.run(conn, as_of)
+            found = pipeline.rows(
+                "select details->>'customer_id' from meta.alerts where kind = 'sla_breach'"
+                " and details->>'customer_id' is not null and details->>'customer_id' <> all(%s)",
+                sorted(excluded),
+            )
+            if found:
+                return found[0][0]
+    return None
+
+
 PAGE_IDS = "('104000000000001', '104000000000002', '104000000000003')"
 BRAND_X_IDS = "('1400000000000000001', '1400000000000000002', '1400000000000000003')"
 

@@ -71,9 +71,11 @@ LIVE_MESSAGES = Selection(
         "int_message_texts",
     )
 )
-# ... then, once they are scored, the queue
+# ... then, once they are scored, the queue, with the customers excluded from it as the CRM's
+# last load says (an opt-out landed since the last nightly leaves the queue at the next cycle)
 LIVE_QUEUE = Selection(
     (
+        "int_excluded_customers",
         "int_message_sentiment",
         "int_message_response_times",
         "int_brand_message_slots",
