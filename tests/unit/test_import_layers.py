@@ -22,7 +22,7 @@ ROOT = Path(social_crm.__file__).parent
 # bottom to top: a module may import its own layer and the layers below it, never one above
 # (docs/architecture.md says what each layer holds)
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("settings", "redact"),
+    ("settings", "redact", "query_results"),
     ("paths", "catalog"),
     ("warehouse",),
     (

@@ -420,10 +420,12 @@ def _withdraw_newly_excluded_from_published_marts(
         f"  or 'prospect:' || x.profile_key in (select person_id from {_EVERY_CUSTOMER}))"
         " and split_part(x.profile_key, ':', 2) not in (select profile_id from new_profiles)"
     )
-    if not conn.execute(
-        "select exists (select 1 from withdrawn_customers)"
-        " or exists (select 1 from withdrawn_profiles)"
-    ).fetchone()[0]:
+    if not scalar(
+        conn.execute(
+            "select exists (select 1 from withdrawn_customers)"
+            " or exists (select 1 from withdrawn_profiles)"
+        )
+    ):
         return
     _leave_published_marts(
         conn,
