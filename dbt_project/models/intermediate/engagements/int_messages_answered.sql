@@ -8,6 +8,7 @@
             {'columns': ['merged_at']},
             {'columns': ['profile_id']},
             {'columns': ['brand_key', 'platform', 'occurred_at']},
+            {'columns': ['brand_key', 'platform', 'answered_at']},
         ],
         pre_hook=["{{ delete_rows_deleted_upstream(message_staging_tables()) }}"]
     )
@@ -15,7 +16,8 @@
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- Indexed by brand, platform and time too: brand_response_times_daily reads the messages of the
--- days it measures by each day's start.
+-- days it measures by each day's start, and int_message_response_times each brand and
+-- channel's first and last message and answer (the span of its calendar).
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
