@@ -52,6 +52,7 @@ answers_given as (
 ),
 
 {% if is_incremental() %}
+    {%- set answer_tables = [ref('stg_facebook__comments'), ref('stg_x__tweets')] %}
 
     changed as (
 
@@ -66,7 +67,7 @@ answers_given as (
         where m.answer_id in (
             select d.record_id from {{ source('meta', 'merge_deletions') }} as d
             where
-                d.relation in ({{ merge_log_names([ref('stg_facebook__comments'), ref('stg_x__tweets')]) }})
+                d.relation in ({{ merge_log_names(answer_tables) }})
                 and d.deleted_at > {{ max_merged_at() }}
         )
 
