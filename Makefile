@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
-.PHONY: install lock demo test soak lint typecheck airflow warehouse-up warehouse-down doctor bench clean
+.PHONY: install lock demo test soak lint lint-sql typecheck airflow warehouse-up warehouse-down doctor bench clean
 
 install: $(STAMP)
 
@@ -65,6 +65,14 @@ lint: install typecheck
 # cores), later ones about 3 s
 typecheck: install
 	$(BIN)/mypy
+
+# sqlfluff (.sqlfluff) on the dbt models, with the dbt templater: it compiles them against the
+# warehouse of WAREHOUSE_URL (`make warehouse-up` starts the embedded one), so the SQL the
+# macros emit is linted where it is used; and on the macro files, with the Jinja templater
+lint-sql: install
+	exports="$$($(BIN)/social-crm warehouse env)" && eval "$$exports" && \
+		$(BIN)/sqlfluff lint dbt_project/models --templater dbt
+	$(BIN)/sqlfluff lint dbt_project/macros --templater jinja
 
 airflow: install
 	$(BIN)/social-crm airflow

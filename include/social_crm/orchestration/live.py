@@ -13,7 +13,7 @@ lands the same messages); a platform with no connection at all is skipped, not f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from social_crm import warehouse
@@ -82,17 +82,28 @@ def score_sentiment() -> dict[str, int]:
 
 def nightly_inputs_missing() -> list[str]:
     """The tables the live models read that only the nightly builds and that do not exist yet
-    (from the dbt manifest: the parents outside the live selections)."""
+    (from the dbt manifest: the parents outside the live selections; through an ephemeral
+    model, which has no relation of its own, its parents)."""
     from social_crm.transform.dbt_manifest import load_manifest
 
     nodes = load_manifest()["nodes"]
     live = set(LIVE_MESSAGES.select) | set(LIVE_QUEUE.select)
+
+    def read_by(node: dict) -> Iterator[dict]:
+        for parent in (nodes.get(key) for key in node["depends_on"]["nodes"]):
+            if not parent or parent["resource_type"] not in ("model", "seed"):
+                continue
+            if parent["config"].get("materialized") == "ephemeral":
+                yield from read_by(parent)
+            else:
+                yield parent
+
     needed = {
         f"{parent['schema']}.{parent['alias']}"
         for node in nodes.values()
         if node["resource_type"] == "model" and node["name"] in live
-        for parent in (nodes.get(key) for key in node["depends_on"]["nodes"])
-        if parent and parent["resource_type"] in ("model", "seed") and parent["name"] not in live
+        for parent in read_by(node)
+        if parent["name"] not in live
     }
     with warehouse.connect() as conn:
         return sorted(name for name in needed if relation_oid(conn, name) is None)
