@@ -530,7 +530,7 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
     )
     conn.execute(
         "create temp table new_tokens on commit drop as"
-        " select token from erased_tokens where is_new"
+        " select token, is_account from erased_tokens where is_new"
     )
     warehouse.analyze(conn, "new_messages", "erased_messages", "erased_handles", "new_handles")
     warehouse.analyze(conn, "erased_tokens", "new_tokens")

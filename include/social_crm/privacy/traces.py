@@ -603,7 +603,8 @@ def _open_for_writing(fd: int) -> bool:
     return False
 
 
-# the same rules in SQL, over a temporary table `erased_tokens (token)` (erasure.py)
+# the same rules in SQL, over a temporary table `erased_tokens (token, is_account)`
+# (erasure.py; is_account: an account's or a message's id, never a customer's)
 _SQL_ESCAPED = "regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])', '\\\\\\1', 'g')"
 _SQL_WORD = f"'(^|[^0-9A-Za-z_.@-])' || {_SQL_ESCAPED} || '($|[^0-9A-Za-z_.@-])'"
 _SQL_AMBIGUOUS = (
@@ -611,6 +612,8 @@ _SQL_AMBIGUOUS = (
     f" or (token ~ '^[0-9]+$' and length(token) < {AMBIGUOUS_DIGITS}))"
 )
 _SQL_EMAIL = "position('@' in token) > 0"
+# a JSON record's value of a key holding a customer id (as _CUSTOMER_COLUMN in a CSV export)
+_SQL_CUSTOMER_VALUE = r"""'"[^"]*(customer|referr)[^"]*"\s*:\s*"[^"]*"'"""
 
 
 def _sql_any(column: str, operator: str, pattern: str, which: str) -> str:
@@ -620,7 +623,8 @@ def _sql_any(column: str, operator: str, pattern: str, which: str) -> str:
 def sql_naming(column: str, free_text: bool) -> str:
     """An SQL condition: `column` names a token of `erased_tokens` by this module's rules.
     A record (`free_text` false: a quarantined row, JSON): ids case-sensitive as whole
-    words, emails folded, an ambiguous id only as a customer_id's value. Free text (an
+    words, emails folded, an ambiguous id only as a customer_id's value, an account's id
+    never as a customer key's value. Free text (an
     error): case folded, an ambiguous token quoted or a customer key's value."""
     unambiguous = f"not {_SQL_AMBIGUOUS}"
     if free_text:
@@ -633,15 +637,24 @@ def sql_naming(column: str, free_text: bool) -> str:
             (
                 _sql_any(column, "~*", _SQL_WORD, unambiguous),
                 _sql_any(column, "~*", quoted, _SQL_AMBIGUOUS),
-                _sql_any(column, "~*", keyed, _SQL_AMBIGUOUS),
+                _sql_any(column, "~*", keyed, f"{_SQL_AMBIGUOUS} and not is_account"),
             )
         )
     keyed = f"""'"customer_id"\\s*:\\s*"\\s*' || {_SQL_ESCAPED} || '\\s*"'"""
     return " or ".join(
         (
-            _sql_any(column, "~", _SQL_WORD, f"{unambiguous} and not {_SQL_EMAIL}"),
+            _sql_any(
+                column, "~", _SQL_WORD, f"{unambiguous} and not {_SQL_EMAIL} and not is_account"
+            ),
+            # an account's id names no one as a customer key's value (another's id of that form)
+            _sql_any(
+                f"regexp_replace({column}, {_SQL_CUSTOMER_VALUE}, '', 'g')",
+                "~",
+                _SQL_WORD,
+                f"{unambiguous} and is_account",
+            ),
             _sql_any(column, "~*", _SQL_WORD, f"{unambiguous} and {_SQL_EMAIL}"),
-            _sql_any(column, "~", keyed, _SQL_AMBIGUOUS),
+            _sql_any(column, "~", keyed, f"{_SQL_AMBIGUOUS} and not is_account"),
         )
     )
 
