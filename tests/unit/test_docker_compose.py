@@ -7,6 +7,7 @@ import yaml
 
 from social_crm.paths import repo_root
 from social_crm.settings import load as load_settings
+from tests.settings_read import every_setting_read
 
 AIRFLOW_SERVICES = {
     "airflow-apiserver": "api-server",
@@ -84,28 +85,11 @@ def test_every_variable_compose_reads_is_set_in_env_example():
     assert optional - set(_env_example(commented=True)) == set()
 
 
-class _Recording(dict):
-    """An empty environment that records every variable a settings loader asks for."""
-
-    def __init__(self):
-        super().__init__()
-        self.asked: set[str] = set()
-
-    def get(self, key, default=None):
-        self.asked.add(key)
-        return default
-
-
 def test_every_setting_the_code_reads_is_documented_in_env_example():
-    from social_crm import settings
-    from social_crm_dev import settings as dev_settings
-
-    env = _Recording()
-    settings.load(env)
-    dev_settings.load(env)
+    asked = every_setting_read()
     not_ours = {"AIRFLOW_HOME"}  # Airflow's own
-    assert env.asked - not_ours - set(_env_example(commented=True)) == set()
-    assert {"WAREHOUSE_URL", "SOCIAL_CRM_ALERT_WEBHOOK", "X_API_URL", "DEMO_SCALE"} <= env.asked
+    assert asked - not_ours - set(_env_example(commented=True)) == set()
+    assert {"WAREHOUSE_URL", "SOCIAL_CRM_ALERT_WEBHOOK", "X_API_URL", "DEMO_SCALE"} <= asked
 
 
 def test_metabase_is_connected_as_the_bi_reader_login(compose):

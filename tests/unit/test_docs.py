@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.settings_read import every_setting_read
+
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 DOCS = sorted([README, *(REPO / "docs").glob("*.md")])
@@ -255,28 +257,11 @@ def test_the_readme_dag_table_lists_every_dag():
     assert _first_column(README, "DAG") == dag_ids
 
 
-class _Recording(dict):
-    """An empty environment that records every variable a settings loader asks for."""
-
-    def __init__(self):
-        super().__init__()
-        self.asked: set[str] = set()
-
-    def get(self, key, default=None):
-        self.asked.add(key)
-        return default
-
-
 def test_every_setting_the_code_reads_is_in_the_configuration_doc():
-    from social_crm import settings
-    from social_crm_dev import settings as dev_settings
-
-    env = _Recording()
-    settings.load(env)
-    dev_settings.load(env)
-    assert {"WAREHOUSE_URL", "X_API_URL", "DEMO_SCALE"} <= env.asked
+    asked = every_setting_read()
+    assert {"WAREHOUSE_URL", "X_API_URL", "DEMO_SCALE"} <= asked
     documented = set(CODE_SPAN.findall((REPO / "docs" / "configuration.md").read_text()))
-    assert env.asked - documented == set()
+    assert asked - documented == set()
 
 
 def test_every_connection_extra_is_in_the_configuration_doc():
