@@ -48,13 +48,13 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# generated fault schedules against the simulator's truth (tests/extraction/fault_schedules.py):
+# generated fault schedules against the simulator's truth (tests/end_to_end/fault_schedules.py):
 # SOAK_SEEDS schedules on SOAK_JOBS workers (about 30 min for 200 on 2 cores), a summary at the end
 SOAK_SEEDS ?= 0-199
 SOAK_JOBS ?= 2
 
 soak: install
-	$(BIN)/python -m tests.extraction.fault_schedules --seeds $(SOAK_SEEDS) --jobs $(SOAK_JOBS)
+	$(BIN)/python -m tests.end_to_end.fault_schedules --seeds $(SOAK_SEEDS) --jobs $(SOAK_JOBS)
 
 lint: install
 	$(BIN)/ruff check .

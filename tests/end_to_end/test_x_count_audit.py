@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.extraction.test_x_extraction_promises import DAY, fresh_pipeline
+from tests.end_to_end.test_x_extraction_promises import DAY, fresh_pipeline
 
 pytestmark = pytest.mark.integration
 

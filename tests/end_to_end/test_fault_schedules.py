@@ -3,7 +3,7 @@ and the check they end with finds what it looks for."""
 
 import pytest
 
-from tests.extraction.fault_schedules import Schedule, generate, run_schedule
+from tests.end_to_end.fault_schedules import Schedule, generate, run_schedule
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.end_to_end.conftest import extracted_world, land_crm_export, use_local_dir, world_now
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from social_crm.identity import features
-from tests.extraction.conftest import extracted_world, use_local_dir, world_now
+from tests.end_to_end.conftest import extracted_world, use_local_dir, world_now
 
 pytestmark = pytest.mark.integration
 

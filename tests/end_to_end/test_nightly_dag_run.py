@@ -9,7 +9,7 @@ from social_crm.quality import data_docs
 from social_crm.quality.gate import data_docs_dir
 from social_crm.serve import publish
 from social_crm_dev import dag_runs
-from tests.extraction.conftest import land_crm_export, truth_of
+from tests.end_to_end.conftest import land_crm_export, truth_of
 
 pytestmark = pytest.mark.integration
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
-from tests.extraction.test_consent_attacks import (
+from tests.end_to_end.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.end_to_end.test_consent_attacks import (
     _ordinary_customers,
     _stranger_with_known_facebook_account,
 )

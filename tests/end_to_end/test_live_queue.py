@@ -24,7 +24,7 @@ from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.extraction.conftest import Pipeline, Truth, land_crm_export, test_x_profile
+from tests.end_to_end.conftest import Pipeline, Truth, land_crm_export, test_x_profile
 from tests.webhook import receiving_webhook
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import pytest
 
 from social_crm_dev import privacy_quality
 from social_crm_dev.simulator.config import WorldConfig
-from tests.extraction.conftest import extracted_world, land_crm_export, world_now
+from tests.end_to_end.conftest import extracted_world, land_crm_export, world_now
 
 pytestmark = [
     pytest.mark.integration,

@@ -8,7 +8,7 @@ import pytest
 from social_crm.orchestration import nightly
 from social_crm.transform import dbt_runner
 from social_crm.transform.dbt_runner import DbtRunError
-from tests.extraction.conftest import world_now
+from tests.end_to_end.conftest import world_now
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 
 from social_crm.load.landing import mark_abandoned_batches
 from social_crm_dev.simulator.faults import FaultConfig
-from tests.extraction.conftest import Pipeline, assert_matches_truth, truth_of
+from tests.end_to_end.conftest import Pipeline, assert_matches_truth, truth_of
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +90,7 @@ def test_load_failing_after_k_pages_lands_nothing_and_rerun_is_exact(sim, db, tm
 
 KILLED_RUN = """
 import sys
-from tests.extraction.conftest import FAST_RETRY, Pipeline
+from tests.end_to_end.conftest import FAST_RETRY, Pipeline
 from social_crm.warehouse import WarehouseUrl
 
 class Sim:

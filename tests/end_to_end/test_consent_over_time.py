@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.extraction.conftest import (
+from tests.end_to_end.conftest import (
     detail_mart_columns_holding,
     extracted_world,
     land_crm_export,

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from social_crm_dev import identity_quality, influence_quality, privacy_quality
-from tests.extraction.conftest import world_now
+from tests.end_to_end.conftest import world_now
 
 pytestmark = pytest.mark.integration
 REACTIONS = {"like", "love", "haha", "wow", "sad", "angry"}

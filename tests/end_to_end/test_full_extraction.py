@@ -8,7 +8,7 @@ import pytest
 
 from social_crm_dev.simulator.config import WORLD_START
 from social_crm_dev.simulator.faults import FaultConfig
-from tests.extraction.conftest import Pipeline, assert_matches_truth, truth_of
+from tests.end_to_end.conftest import Pipeline, assert_matches_truth, truth_of
 
 pytestmark = pytest.mark.integration
 

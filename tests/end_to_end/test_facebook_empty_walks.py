@@ -3,7 +3,7 @@ for a complete read: the comments land in the next run, not at the post's next r
 
 import pytest
 
-from tests.extraction.conftest import Pipeline
+from tests.end_to_end.conftest import Pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@ neither once the post is gone, so no later walk could confirm them deleted one b
 
 import pytest
 
-from tests.extraction.conftest import Pipeline
+from tests.end_to_end.conftest import Pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from social_crm_dev.simulator.responses import to_datetime
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.extraction.conftest import WORLD, Pipeline, test_x_profile, truth_of
+from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile, truth_of
 
 pytestmark = pytest.mark.integration
 

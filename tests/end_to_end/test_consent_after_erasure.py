@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.extraction.conftest import (
+from tests.end_to_end.conftest import (
     detail_mart_columns_holding,
     extracted_world,
     land_crm_export,

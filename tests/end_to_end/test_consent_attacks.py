@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.extraction.conftest import (
+from tests.end_to_end.conftest import (
     BRAND_X_IDS,
     PAGE_IDS,
     extracted_world,

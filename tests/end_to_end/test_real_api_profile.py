@@ -17,7 +17,7 @@ from social_crm.extract.http import ApiClient, RetryPolicy, UnsafeRequest
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.responses import to_datetime
 from social_crm_dev.simulator.x_api import XProfile
-from tests.extraction.conftest import BRAND_X_IDS, PAGE_IDS, Pipeline, truth_of
+from tests.end_to_end.conftest import BRAND_X_IDS, PAGE_IDS, Pipeline, truth_of
 
 pytestmark = pytest.mark.integration
 

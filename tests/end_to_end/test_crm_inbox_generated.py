@@ -3,7 +3,7 @@ never raises, every file is landed or rejected with its reason, every row of a l
 lands or is quarantined (never both, never neither), what lands is what the gates accept,
 nothing outside the folder is read, and nothing written quotes it or forges a log line.
 
-A soak: `HYPOTHESIS_PROFILE=soak pytest --timeout 0 tests/extraction/test_crm_inbox_generated.py`
+A soak: `HYPOTHESIS_PROFILE=soak pytest --timeout 0 tests/end_to_end/test_crm_inbox_generated.py`
 (2,000 inboxes a test, about 10 minutes each on a laptop)."""
 
 from __future__ import annotations

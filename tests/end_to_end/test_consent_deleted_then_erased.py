@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.extraction.conftest import extracted_world, land_crm_export, use_local_dir, world_now
-from tests.extraction.test_consent_attacks import _engagements_of, _model_linked_profile
+from tests.end_to_end.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.end_to_end.test_consent_attacks import _engagements_of, _model_linked_profile
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
 """Generated fault schedules, checked against the simulator's truth (`make soak`; a few of them
-run in the suite: tests/extraction/test_fault_schedules.py).
+run in the suite: tests/end_to_end/test_fault_schedules.py).
 
 A schedule is drawn from a seed (`generate(seed)`): a small world, then steps of extraction
 tasks as the DAGs call them (`orchestration.extraction.FACEBOOK_GROUPS` and `X_GROUPS`, and
@@ -149,7 +149,7 @@ class Killed(RuntimeError):
 
 KILLED_TASK = """
 import os, sys
-from tests.extraction.fault_schedules import Harness
+from tests.end_to_end.fault_schedules import Harness
 from social_crm.warehouse import WarehouseUrl
 harness = Harness(sys.argv[1], WarehouseUrl.parse(os.environ["SOAK_DATABASE_URL"]))
 harness.run_task(sys.argv[2], kill=("sigkill", int(sys.argv[3])))
@@ -749,7 +749,7 @@ def summary(outcomes: list[Outcome], seconds: float) -> str:
     ]
     if failing:
         lines.append(
-            "replay one: .venv/bin/python -m tests.extraction.fault_schedules --seeds"
+            "replay one: .venv/bin/python -m tests.end_to_end.fault_schedules --seeds"
             f" {failing[0].seed} (--shrink: drop the steps it does not need)"
         )
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from social_crm.orchestration import extraction
 from social_crm_dev.simulator.config import WorldConfig
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
-from tests.extraction.conftest import Pipeline
+from tests.end_to_end.conftest import Pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import pytest
 
 from social_crm.extract.http import ApiAuthError
 from social_crm_dev.simulator.faults import FaultConfig
-from tests.extraction.conftest import Pipeline
+from tests.end_to_end.conftest import Pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -15,12 +15,12 @@ from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.extraction.conftest import WORLD, Pipeline, test_x_profile
+from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile
 
 pytestmark = pytest.mark.integration
 
 DAY = 24 * 3600
-# the clean phase of tests/extraction/fault_schedules.py: runs now, then 1, 3 and 8 days on
+# the clean phase of tests/end_to_end/fault_schedules.py: runs now, then 1, 3 and 8 days on
 CLEAN_DAYS = (0, 1, 2, 5)
 
 
@@ -81,7 +81,7 @@ def test_x_post_restored_after_its_deletion_lands_again_as_live(warehouse_url):
 
 def truth_tweets(sim: SimulatorServer, handle: str) -> set[str]:
     """The Posts of `handle`'s search the world shows now."""
-    from tests.extraction.fault_schedules import world_items
+    from tests.end_to_end.fault_schedules import world_items
 
     with sim.lock:
         items = world_items(sim.world)["x_tweets"]
