@@ -1,4 +1,6 @@
-"""Extraction against the simulator (real HTTP) into a scratch database (real PostgreSQL)."""
+"""End to end: the pipeline against the simulator (real HTTP) into a scratch database (real
+PostgreSQL), compared with the simulator's truth. Every test here is marked `end_to_end`
+(tests/conftest.py)."""
 
 from __future__ import annotations
 

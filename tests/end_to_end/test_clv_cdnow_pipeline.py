@@ -15,7 +15,7 @@ from social_crm.warehouse import migrations
 from social_crm_dev import cdnow
 from tests.databases import new_database
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.eval]  # quick: in `make test` too
 
 
 def _cli(*args: str, env: dict) -> subprocess.CompletedProcess:

@@ -1,6 +1,7 @@
 """What erring on the side of the person costs in the demo's world (seed 42, scale 1, 90 days:
 2,000 customers), measured against its truth: the figure README's "Consent" quotes. Minutes
-of extraction and building: it runs when SOCIAL_CRM_DEMO_WORLD_TESTS=1 is set."""
+of extraction and building: it runs when SOCIAL_CRM_DEMO_WORLD_TESTS=1 is set (`make eval`
+sets it)."""
 
 import csv
 import os
@@ -13,6 +14,7 @@ from tests.end_to_end.conftest import extracted_world, land_crm_export, world_no
 
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.eval_only,
     pytest.mark.skipif(
         os.environ.get("SOCIAL_CRM_DEMO_WORLD_TESTS") != "1",
         reason="the demo's world takes minutes: set SOCIAL_CRM_DEMO_WORLD_TESTS=1",
