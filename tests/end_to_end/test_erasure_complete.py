@@ -21,7 +21,13 @@ import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from social_crm.identity import features
-from tests.end_to_end.conftest import extracted_world, use_local_dir, world_now
+from tests.end_to_end.conftest import (
+    copy_of,
+    extracted_world,
+    left_unchanged,
+    use_local_dir,
+    world_now,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +161,8 @@ def erased(warehouse_url, tmp_path_factory):
             root.removeHandler(handler)
             root.setLevel(level)
             handler.close()
-        yield pipeline, truth, customers, drop, local
+        with left_unchanged(pipeline):
+            yield pipeline, truth, customers, drop, local
 
 
 def _erased_customers(pipeline) -> list[str]:
@@ -399,17 +406,39 @@ def test_the_identity_model_scores_the_remaining_pairs_as_before_erasure(erased)
 
 
 # --- later nights: what the APIs land again of an erased person, and what a pass reads ------
-# (these tests change the fixture's warehouse: they run after the ones above)
+# (on copies of the erased world)
 
 
 @pytest.fixture(scope="module")
-def landed_again(erased):
-    """The next night: the X API lands a new Post by the erased customer's X account (their
-    CRM rows and links are gone by then), and the nightly runs again."""
+def next_night(erased, warehouse_url, tmp_path_factory):
+    """The next night, on a copy of the erased world: the X API lands a new Post by the erased
+    customer's X account (their CRM rows and links are gone by then), and the nightly runs
+    again. (pipeline, truth, the Post's id)"""
+    folder = tmp_path_factory.mktemp("next_night") / "erased"
+    with copy_of(erased[:2], warehouse_url, folder) as (pipeline, truth):
+        tweet = _land_again(pipeline, truth, erased[2])
+        with left_unchanged(pipeline):
+            yield pipeline, truth, tweet
+
+
+@pytest.fixture(scope="module")
+def landed_again(next_night):
+    pipeline, _, tweet = next_night
+    return pipeline, tweet
+
+
+@pytest.fixture
+def next_night_copy(next_night, warehouse_url, tmp_path):
+    """A copy of the world after the next night, for a test that runs erasure again: (pipeline,
+    its CRM drop folder)."""
+    with copy_of(next_night[:2], warehouse_url, tmp_path / "next") as (pipeline, truth):
+        yield pipeline, truth.folder / "crm_drop"
+
+
+def _land_again(pipeline, truth, customers):
     from social_crm.load.landing import LandingBatch, RawRecord
     from social_crm.orchestration import nightly
 
-    pipeline, truth, customers, _, _ = erased
     customer = customers[0]
     x_profiles = {p["profile_id"] for p in truth.rows("profiles.csv") if p["platform"] == "x"}
     author = sorted(_erased_profiles(pipeline, customer) & x_profiles)[0]
@@ -422,7 +451,7 @@ def landed_again(erased):
     with pipeline.connect() as conn, LandingBatch(conn, "x", "tweets") as batch:
         batch.add(RawRecord(payload["id"], payload, payload.get("brand_handle"), event_at))
     nightly.run_all(as_of=world_now(pipeline.sim))
-    return pipeline, payload["id"]
+    return payload["id"]
 
 
 def test_what_the_apis_land_again_of_an_erased_person_is_erased_the_next_night(landed_again):
@@ -443,15 +472,13 @@ def test_the_next_night_reads_no_customer_erased_before_whole(landed_again):
     assert first[0] > 0 and second[0] == 0
 
 
-def test_a_change_of_what_erasure_covers_reads_every_customer_whole(
-    erased, landed_again, monkeypatch
-):
+def test_a_change_of_what_erasure_covers_reads_every_customer_whole(next_night_copy, monkeypatch):
     from social_crm.privacy import erasure
 
-    pipeline, _ = landed_again
+    pipeline, drop = next_night_copy
     monkeypatch.setattr(erasure, "coverage", lambda: "another coverage")
     with pipeline.connect() as conn:
-        erasure.erase_requested(conn, drop_dir=erased[3])
+        erasure.erase_requested(conn, drop_dir=drop)
     requested = pipeline.scalar(
         "select count(distinct natural_key) from raw.crm_erasure_requests where not is_deleted"
     )
@@ -461,17 +488,15 @@ def test_a_change_of_what_erasure_covers_reads_every_customer_whole(
     assert latest == requested
 
 
-def test_the_next_pass_reads_from_the_oldest_transaction_open_when_a_pass_began(
-    erased, landed_again
-):
+def test_the_next_pass_reads_from_the_oldest_transaction_open_when_a_pass_began(next_night_copy):
     """A batch landing while a pass runs commits after it: the next pass must read it."""
     from social_crm.privacy import erasure
 
-    pipeline, _ = landed_again
+    pipeline, drop = next_night_copy
     with pipeline.connect() as landing:
         began = landing.execute("select now()").fetchone()[0]  # a transaction left open
         with pipeline.connect() as conn:
-            erasure.erase_requested(conn, drop_dir=erased[3])
+            erasure.erase_requested(conn, drop_dir=drop)
         reads_from = pipeline.scalar(
             "select reads_from from meta.erasure_passes order by pass_id desc limit 1"
         )

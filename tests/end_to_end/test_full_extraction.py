@@ -3,37 +3,84 @@ lands only new and edited records and tombstones for deletions."""
 
 import dataclasses
 from datetime import timedelta
+from types import SimpleNamespace
 
+import psycopg
 import pytest
 
+from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import WORLD_START
 from social_crm_dev.simulator.faults import FaultConfig
-from tests.end_to_end.conftest import Pipeline, assert_matches_truth, truth_of
+from social_crm_dev.simulator.server import SimulatorServer
+from social_crm_dev.simulator.world import World
+from tests.databases import new_database
+from tests.end_to_end.conftest import (
+    TRUTH_CHECKS,
+    WORLD,
+    Pipeline,
+    assert_matches_truth,
+    test_x_profile,
+    truth_mismatch,
+    truth_of,
+)
 
 pytestmark = pytest.mark.integration
 
 
-def test_full_extraction_equals_truth_and_rerun_lands_nothing(pipeline, sim, tmp_path):
-    first = pipeline.run()
-    assert_matches_truth(pipeline, truth_of(sim, tmp_path / "truth"))
+@pytest.fixture(scope="module")
+def extracted_twice(warehouse_url, tmp_path_factory):
+    """The test world extracted in full, then again with nothing changed: the checks against
+    the truth after the first run, and what each run did."""
+    with (
+        SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        pipeline = Pipeline(sim, db)
+        first = pipeline.run()
+        truth = truth_of(sim, tmp_path_factory.mktemp("truth"))
+        checks = {name: check(pipeline, truth) for name, check in TRUTH_CHECKS.items()}
+        rows_before = pipeline.scalar("select count(*) from raw.facebook_comments")
+        requests_before = dict(sim.requests)
+        second = pipeline.run()
+        yield SimpleNamespace(
+            checks=checks,
+            first=first,
+            second=second,
+            rows_before=rows_before,
+            rows_after=pipeline.scalar("select count(*) from raw.facebook_comments"),
+            walked_again={
+                edge: sim.requests[edge] - requests_before.get(edge, 0)
+                for edge in ("graph:/{id}/comments", "graph:/{id}/reactions")
+            },
+        )
+
+
+@pytest.mark.parametrize("entity", TRUTH_CHECKS)
+def test_a_full_extraction_lands_the_truth(extracted_twice, entity):
+    assert truth_mismatch(*extracted_twice.checks[entity]) == {}
+
+
+def test_a_full_extraction_commits_every_batch_and_quarantines_nothing_valid(extracted_twice):
+    first = extracted_twice.first
     assert all(r.status == "committed" for r in first)
     assert sum(r.landed for r in first) > 1000
     assert sum(r.quarantined for r in first) == 0  # nothing valid is quarantined
 
-    rows_before = pipeline.scalar("select count(*) from raw.facebook_comments")
-    requests_before = dict(sim.requests)
-    second = pipeline.run()
+
+def test_a_rerun_with_nothing_changed_lands_nothing(extracted_twice):
+    second = extracted_twice.second
     landed_again = {f"{r.source}/{r.entity}": r.landed for r in second if r.landed}
     # the page snapshot is keyed on the run; x users carry follower counts: both unchanged
     assert landed_again == {}
-    assert pipeline.scalar("select count(*) from raw.facebook_comments") == rows_before
+    assert extracted_twice.rows_after == extracted_twice.rows_before
     assert sum(r.duplicate for r in second) > 100  # the posts listed again
-    # no post's count moved and none is due for its periodic re-walk: none is walked again
-    walked_again = {
-        edge: sim.requests[edge] - requests_before.get(edge, 0)
-        for edge in ("graph:/{id}/comments", "graph:/{id}/reactions")
-    }
-    assert walked_again == {"graph:/{id}/comments": 0, "graph:/{id}/reactions": 0}
+
+
+def test_a_rerun_with_nothing_changed_walks_no_post_again(extracted_twice):
+    """No post's count moved and none is due for its periodic re-walk."""
+    assert extracted_twice.walked_again == {"graph:/{id}/comments": 0, "graph:/{id}/reactions": 0}
 
 
 def test_advancing_world_lands_new_and_edited_records_and_tombstones(sim, db, tmp_path):

@@ -17,8 +17,8 @@ def _marts_snapshot(pipeline):
     }
 
 
-def test_published_marts_and_a_corrupt_batch_blocked(built):
-    pipeline, _ = built
+def test_published_marts_and_a_corrupt_batch_blocked(changed_build):
+    pipeline, _ = changed_build
     before = _marts_snapshot(pipeline)
     assert all(n > 0 for n in before.values())
 
@@ -34,17 +34,14 @@ def test_published_marts_and_a_corrupt_batch_blocked(built):
     assert nightly.run_all()["publish_marts"]["people"] == before["people"]
 
 
-def test_duplicate_key_in_a_mart_blocks_publishing(built):
-    pipeline, _ = built
+def test_duplicate_key_in_a_mart_blocks_publishing(changed_build):
+    pipeline, _ = changed_build
     before = _marts_snapshot(pipeline)
     with pipeline.connect() as conn:
         conn.execute("insert into marts_build.people select * from marts_build.people limit 1")
-    try:
-        with pytest.raises(DbtRunError, match="unique_people_person_id"):
-            dbt_runner.run("test", "--select", "marts")
-        assert _marts_snapshot(pipeline) == before
-    finally:
-        dbt_runner.run("run", "--select", "people")  # repair the shared build
+    with pytest.raises(DbtRunError, match="unique_people_person_id"):
+        dbt_runner.run("test", "--select", "marts")
+    assert _marts_snapshot(pipeline) == before
 
 
 def test_bi_reader_reads_marts_only(built):
@@ -67,10 +64,10 @@ def test_bi_reader_reads_marts_only(built):
                 conn.execute(f"select 1 from {relation} limit 1")  # noqa: S608
 
 
-def test_great_expectations_gate_names_the_failed_expectation(built):
+def test_great_expectations_gate_names_the_failed_expectation(changed_build):
     from social_crm.quality.gate import QualityGateError
 
-    pipeline, _ = built
+    pipeline, _ = changed_build
     before = _marts_snapshot(pipeline)
     assert nightly.validate_marts() >= 20  # expectations checked on a good build
     with pipeline.connect() as conn:
@@ -85,11 +82,8 @@ def test_great_expectations_gate_names_the_failed_expectation(built):
             "  where is_answered and merged_at = (select max(merged_at)"
             "  from marts_build.customer_messages))"
         )
-    try:
-        with pytest.raises(QualityGateError) as failure:
-            nightly.validate_marts()
-    finally:
-        dbt_runner.run("run", "--select", "customer_lifetime_value", "customer_messages")
+    with pytest.raises(QualityGateError) as failure:
+        nightly.validate_marts()
     message = str(failure.value)
     assert "marts not published" in message
     assert (
@@ -112,10 +106,10 @@ def _land_future_tweet(conn, key, batch_id):
     )
 
 
-def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
+def test_raw_gate_stops_future_timestamps_and_a_volume_drop(changed_build):
     from social_crm.quality.gate import QualityGateError
 
-    pipeline, _ = built
+    pipeline, _ = changed_build
     # every raw table's suite passes on a good load
     assert nightly.validate_raw(full_refresh=True) >= 80
     assert nightly.validate_raw() == 0  # and with no new batch there is nothing to read
@@ -135,20 +129,19 @@ def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
                 " now(), 'committed', %s)",
                 (hours_ago, records),
             )
-    try:
-        with pytest.raises(QualityGateError) as failure:
-            nightly.validate_raw()
-        # a failed gate stamps nothing: the next run checks the same batches again
-        with pytest.raises(QualityGateError, match="T-FUTURE"):
-            nightly.validate_raw()
-    finally:
-        with pipeline.connect() as conn:
-            conn.execute("delete from raw.x_tweets where natural_key = 'T-FUTURE'")
-            conn.execute(
-                "delete from meta.load_batches where source = 'crm' and entity = 'customers'"
-                " and started_at > now()"
-            )
-    assert nightly.validate_raw() >= 80  # repaired
+    with pytest.raises(QualityGateError) as failure:
+        nightly.validate_raw()
+    # a failed gate stamps nothing: the next run checks the same batches again
+    with pytest.raises(QualityGateError, match="T-FUTURE"):
+        nightly.validate_raw()
+    # repaired, the gate passes
+    with pipeline.connect() as conn:
+        conn.execute("delete from raw.x_tweets where natural_key = 'T-FUTURE'")
+        conn.execute(
+            "delete from meta.load_batches where source = 'crm' and entity = 'customers'"
+            " and started_at > now()"
+        )
+    assert nightly.validate_raw() >= 80
     message = str(failure.value)
     assert "nothing built from raw" in message
     assert "raw.x_tweets: no event or extraction time in the future failed" in message
@@ -158,10 +151,10 @@ def test_raw_gate_stops_future_timestamps_and_a_volume_drop(built):
     assert "'entity': 'customers'" in band and "'records_in': 10," in band
 
 
-def test_raw_gate_reads_only_batches_it_has_not_passed(built):
+def test_raw_gate_reads_only_batches_it_has_not_passed(changed_build):
     from social_crm.quality.gate import QualityGateError
 
-    pipeline, _ = built
+    pipeline, _ = changed_build
     nightly.validate_raw()
     assert (
         pipeline.scalar(
@@ -177,11 +170,7 @@ def test_raw_gate_reads_only_batches_it_has_not_passed(built):
             " and validated_at is not null limit 1"
         ).fetchone()[0]
         _land_future_tweet(conn, "T-OLD-FUTURE", old_batch)
-    try:
-        assert nightly.validate_raw() == 0  # nothing pending
-        # ... but a full refresh reads all of raw
-        with pytest.raises(QualityGateError, match="T-OLD-FUTURE"):
-            nightly.validate_raw(full_refresh=True)
-    finally:
-        with pipeline.connect() as conn:
-            conn.execute("delete from raw.x_tweets where natural_key = 'T-OLD-FUTURE'")
+    assert nightly.validate_raw() == 0  # nothing pending
+    # ... but a full refresh reads all of raw
+    with pytest.raises(QualityGateError, match="T-OLD-FUTURE"):
+        nightly.validate_raw(full_refresh=True)
