@@ -4,14 +4,16 @@
 Rebuilds every dbt model from `raw` with `--full-refresh` (the incremental staging,
 intermediate and mart tables included), rescoring, validating and publishing like the nightly run.
 Trigger it by hand after a model change that incremental runs cannot apply, or to repair a
-mart. `marts` keeps the last good build until the new one passes the quality gate.
+mart. `marts` keeps the last good build until the new one passes the quality gate. Its one
+task runs the step table `social_crm.orchestration.pipelines.NIGHTLY` in order, as
+`social-crm nightly --full-refresh` does.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag
 
 from social_crm.orchestration.dag_defaults import (
     START_DATE,
@@ -19,10 +21,12 @@ from social_crm.orchestration.dag_defaults import (
     WAREHOUSE_BUILD_SLOTS,
     default_args,
 )
+from social_crm.orchestration.dag_tasks import render
+from social_crm.orchestration.pipelines import FULL_REFRESH
 
 
 @dag(
-    dag_id="social_crm_full_refresh",
+    dag_id=FULL_REFRESH.dag_id,
     schedule=None,
     start_date=START_DATE,
     catchup=False,
@@ -36,17 +40,10 @@ from social_crm.orchestration.dag_defaults import (
         pool=WAREHOUSE_BUILD_POOL,
         pool_slots=WAREHOUSE_BUILD_SLOTS,
     ),
-    doc_md=__doc__,
+    doc_md=FULL_REFRESH.doc_md(__doc__),
 )
 def social_crm_full_refresh() -> None:
-    @task
-    def rebuild_everything() -> dict[str, object]:
-        """Full-refresh build, erasures, scoring, gate and publish, in order."""
-        from social_crm.orchestration import nightly
-
-        return nightly.run_all(full_refresh=True)
-
-    rebuild_everything()
+    render(FULL_REFRESH)
 
 
 social_crm_full_refresh()

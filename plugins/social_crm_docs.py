@@ -56,7 +56,7 @@ def _docs_url(page: str) -> str:
 class DbtDocsLink(BaseOperatorLink):
     name = "dbt docs"
 
-    def get_link(self, operator, *, ti_key) -> str:  # noqa: ANN001 - Airflow's types
+    def get_link(self, operator, *, ti_key) -> str:  # Airflow's types
         from social_crm.transform.cosmos_groups import model_of_task
 
         node = model_of_task(operator.task_id)
@@ -66,11 +66,11 @@ class DbtDocsLink(BaseOperatorLink):
 class DataDocsLink(BaseOperatorLink):
     name = "Data Docs"
 
-    def get_link(self, operator, *, ti_key) -> str:  # noqa: ANN001 - Airflow's types
+    def get_link(self, operator, *, ti_key) -> str:  # Airflow's types
         return _docs_url(DATA_DOCS_INDEX) if operator.task_id in GATE_TASKS else ""
 
 
-def docs_app():  # noqa: ANN201 - a FastAPI app
+def docs_app():  # a FastAPI app
     from airflow.api_fastapi.core_api.security import get_user
     from fastapi import Depends, FastAPI, HTTPException
     from fastapi.responses import FileResponse
@@ -108,7 +108,7 @@ class SocialCrmDocsPlugin(AirflowPlugin):
     ]
 
     @classmethod
-    def on_load(cls, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def on_load(cls, *args, **kwargs) -> None:
         cls.fastapi_apps = [
             {"app": docs_app(), "url_prefix": URL_PREFIX, "name": "Social CRM docs"}
         ]

@@ -118,6 +118,9 @@ class Mart:
     # their customer id, a prospect's 'prospect:' || profile key), and a profile key
     person_columns: tuple[str, ...] = ()
     profile_key_columns: tuple[str, ...] = ()
+    # a mart that keeps the rows of people excluded from details (opted out) but not who they
+    # are: these columns empty (the live queue: their message still needs an answer)
+    excluded_person_columns: tuple[str, ...] = ()
 
 
 MARTS: tuple[Mart, ...] = (
@@ -179,6 +182,7 @@ MARTS: tuple[Mart, ...] = (
         ("message_id",),
         social=True,
         person_columns=("person_id", "customer_id"),
+        excluded_person_columns=("person_id", "customer_id", "social_clv", "influence", "segments"),
     ),
     Mart(
         "identity_review_queue",

@@ -12,6 +12,7 @@ import argparse
 import shlex
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -56,9 +57,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_check_connections(args: argparse.Namespace) -> int:
-    from social_crm.extract import check
+    from social_crm import check_connections
 
-    findings = check.run()
+    findings = check_connections.run()
     for finding in findings:
         print(finding.line())
     return 0 if all(finding.ok for finding in findings) else 1
@@ -128,16 +129,36 @@ def cmd_nightly(args: argparse.Namespace) -> int:
     from social_crm.orchestration import nightly
 
     print(f"nightly build{' (full refresh)' if args.full_refresh else ''}", flush=True)
-    nightly.run_all(full_refresh=args.full_refresh, progress=_print_step)
+    nightly.run_all(full_refresh=args.full_refresh, as_of=args.as_of, progress=_print_step)
     return 0
 
 
-def cmd_live(args: argparse.Namespace) -> int:  # noqa: ARG001 - no options
+def cmd_live(args: argparse.Namespace) -> int:
     from social_crm.orchestration import live
+    from social_crm.transform import as_of
 
     print("live cycle: new messages, the queue, the alerts", flush=True)
-    live.run_all(progress=_print_step)
+    interval = as_of.walk_interval(args.as_of)
+    live.run_all(as_of=args.as_of, interval=interval, progress=_print_step)
     return 0
+
+
+def _as_of(text: str) -> datetime:
+    from social_crm.transform import as_of
+
+    try:
+        return as_of.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="TIMESTAMP",
+        help="the moment the run describes, ISO 8601 with its UTC offset (default: now)",
+    )
 
 
 def _short(result: object) -> str:
@@ -210,8 +231,10 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
     night.add_argument(
         "--full-refresh", action="store_true", help="rebuild the incremental models from raw"
     )
+    _add_as_of(night)
     night.set_defaults(func=cmd_nightly)
     live = sub.add_parser("live", help="one live cycle: new messages, the queue, the alerts")
+    _add_as_of(live)
     live.set_defaults(func=cmd_live)
     for plugin in plugins:
         plugin.add_commands(sub, wh_sub)
@@ -232,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+    except Exception as exc:  # one clear line instead of a traceback
         if loaded.debug:
             raise
         print(f"error: {exc}", file=sys.stderr)

@@ -41,14 +41,17 @@ def _versions() -> Check:
 
 def _warehouse() -> Check:
     from social_crm import warehouse
+    from social_crm.query_results import scalar
 
     where = warehouse.resolve()
     with warehouse.connect() as conn:
-        version = conn.execute("show server_version").fetchone()[0]
-        applied = conn.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'meta' and table_name = 'schema_migrations'"
-        ).fetchone()[0]
+        version = scalar(conn.execute("show server_version"))
+        applied = scalar(
+            conn.execute(
+                "select count(*) from information_schema.tables"
+                " where table_schema = 'meta' and table_name = 'schema_migrations'"
+            )
+        )
     state = "bootstrapped" if applied else "not bootstrapped (run `social-crm warehouse up`)"
     return Check("warehouse", True, f"{where} (PostgreSQL {version}), {state}")
 
@@ -82,10 +85,11 @@ def _airflow_home() -> Check:
 
 
 def _dbt_project() -> Check:
+    from social_crm import paths
     from social_crm.transform import dbt_runner
 
     dbt_runner.run("parse", extra=["--quiet"])
-    return Check("dbt project", True, f"{dbt_runner.dbt_project_dir()} parses")
+    return Check("dbt project", True, f"{paths.dbt_project_dir()} parses")
 
 
 CHECKS: tuple[Callable[[], Check], ...] = (
@@ -103,6 +107,6 @@ def run_checks() -> list[Check]:
         name = check.__name__.strip("_").replace("_", " ")
         try:
             results.append(check())
-        except Exception as exc:  # noqa: BLE001 - a doctor reports every failure and goes on
+        except Exception as exc:  # a doctor reports every failure and goes on
             results.append(Check(name, False, f"{type(exc).__name__}: {exc}"))
     return results

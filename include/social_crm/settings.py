@@ -6,7 +6,8 @@ the first thing that runs, not a query an hour later. Values are read again on e
 dozen lookups): tests and the demo may change the environment between runs.
 
 API credentials and their options come from Airflow Connections (`extract/credentials.py`);
-`ApiOptions` here validates those connections' extras the same way.
+`ApiOptions` here validates those connections' extras the same way, and `WarehouseUrl`
+is what `WAREHOUSE_URL` says (the warehouse package connects with it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 # CLV purchase periods (SOCIAL_CRM_CLV_PERIOD) -> pandas period code
 CLV_PERIODS = {"day": "D", "week": "W", "month": "M"}
@@ -25,6 +26,70 @@ CLV_PERIODS = {"day": "D", "week": "W", "month": "M"}
 
 class SettingError(ValueError):
     """A setting is missing or malformed; the message names it and says what is expected."""
+
+
+WAREHOUSE_URL_ENV = "WAREHOUSE_URL"
+_WAREHOUSE_SCHEMES = {"postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"}
+
+
+class WarehouseConfigError(SettingError):
+    """WAREHOUSE_URL is not a PostgreSQL URL we can use."""
+
+
+@dataclass(frozen=True)
+class WarehouseUrl:
+    """A PostgreSQL location in the forms each client wants. `str()` never shows the password."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+
+    @classmethod
+    def parse(cls, url: str) -> WarehouseUrl:
+        parts = urlsplit(url)
+        if parts.scheme not in _WAREHOUSE_SCHEMES:
+            raise WarehouseConfigError(
+                f"{WAREHOUSE_URL_ENV} must start with postgresql:// (got scheme {parts.scheme!r})"
+            )
+        database = parts.path.lstrip("/")
+        if not parts.hostname or not database:
+            raise WarehouseConfigError(
+                f"{WAREHOUSE_URL_ENV} needs a host and a database,"
+                " e.g. postgresql://user:pass@host:5432/db"
+            )
+        return cls(
+            host=parts.hostname,
+            port=parts.port or 5432,
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            database=database,
+        )
+
+    def libpq(self, *, hide_password: bool = False) -> str:
+        """`postgresql://...` for psql and psycopg."""
+        auth = quote(self.user, safe="")
+        if self.password:
+            auth += ":" + ("***" if hide_password else quote(self.password, safe=""))
+        return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
+
+    def sqlalchemy(self, driver: str = "psycopg") -> str:
+        """A SQLAlchemy URL with the given DBAPI driver (psycopg 3 by default)."""
+        return self.libpq().replace("postgresql://", f"postgresql+{driver}://", 1)
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables read by dbt_project/profiles.yml."""
+        return {
+            "WAREHOUSE_HOST": self.host,
+            "WAREHOUSE_PORT": str(self.port),
+            "WAREHOUSE_USER": self.user,
+            "WAREHOUSE_PASSWORD": self.password,
+            "WAREHOUSE_DB": self.database,
+        }
+
+    def __str__(self) -> str:
+        return self.libpq(hide_password=True)
 
 
 @dataclass(frozen=True)
@@ -133,10 +198,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     home = _path(env, "SOCIAL_CRM_HOME", Path(__file__).resolve().parents[2])
     local = _path(env, "SOCIAL_CRM_LOCAL_DIR", home / ".local")
-    warehouse_url = _text(env, "WAREHOUSE_URL")
+    warehouse_url = _text(env, WAREHOUSE_URL_ENV)
     if warehouse_url is not None:
-        from social_crm.warehouse import WarehouseUrl
-
         WarehouseUrl.parse(warehouse_url)  # raises naming WAREHOUSE_URL
     bi_user, bi_password = _text(env, "BI_READER_USER"), _text(env, "BI_READER_PASSWORD")
     if (bi_user is None) != (bi_password is None):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from social_crm.scoring import clv
+from social_crm.customer_value import clv
 from social_crm_dev import cdnow
 
 pytestmark = pytest.mark.eval

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from social_crm.extract import facebook, graph_metrics, x
+from social_crm.extract import facebook, facebook_streams, graph_metrics, x, x_streams
+from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import (
     ApiAccessError,
     ApiAuthError,
@@ -27,6 +28,7 @@ from social_crm.extract.http import (
     UsageCapExceeded,
 )
 from social_crm.extract.records import require_id
+from social_crm.extract.x_policy import XPolicy
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
@@ -59,7 +61,7 @@ class CannedApi:
         canned = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 canned.requests.append(self.path)
                 base = f"http://127.0.0.1:{self.server.server_address[1]}"
                 text = json.dumps(canned.case["body"]).replace("{base}", base)
@@ -84,6 +86,7 @@ class CannedApi:
             "facebook_graph" if graph else "x_api",
             self.url,
             "contract-token",
+            policy=GraphPolicy() if graph else XPolicy(),
             api_version="v24.0" if graph else "2",
             retry=RetryPolicy(max_attempts=2, backoff_base=0.001, rate_limit_cap=3600.0),
             sleep=lambda _: None,
@@ -127,9 +130,9 @@ def test_documented_posts_comments_and_reactions_land_as_records(canned):
     comments = canned("graph_comments_page").answer()["data"]
     reactions = canned("graph_reactions_page").answer()["data"]
     post_id = posts[0]["id"]
-    landed = [facebook._post_record(item, PAGE) for item in posts]
-    landed += [facebook._comment_record(item, post_id) for item in comments]
-    landed += [facebook._reaction_record(item, post_id) for item in reactions]
+    landed = [facebook_streams.post_record(item, PAGE) for item in posts]
+    landed += [facebook_streams.comment_record(item, post_id) for item in comments]
+    landed += [facebook_streams.reaction_record(item, post_id) for item in reactions]
     assert [r.natural_key for r in landed] == [
         "104000000000001_0001901",
         "10001901_1",
@@ -141,7 +144,7 @@ def test_documented_posts_comments_and_reactions_land_as_records(canned):
 def test_documented_insights_of_todays_metrics_land_as_daily_values(canned):
     body = canned("graph_page_insights").answer()
     values = [
-        facebook._insight_record({"page_id": PAGE, "metric": m["name"], **v})
+        facebook_streams.insight_record({"page_id": PAGE, "metric": m["name"], **v})
         for m in body["data"]
         for v in m["values"]
     ]
@@ -157,8 +160,8 @@ def test_documented_users_by_ids_land_with_id_and_name_only(canned):
 
 def test_documented_search_answer_lands_tweets_and_their_authors(canned):
     body = canned("x_search_recent").answer()
-    tweets = [x._tweet_record(item, "fjordbrew") for item in body["data"]]
-    users = [x._user_record(item) for item in body["includes"]["users"]]
+    tweets = [x_streams.tweet_record(item, "fjordbrew") for item in body["data"]]
+    users = [x_streams.user_record(item) for item in body["includes"]["users"]]
     assert [t.natural_key for t in tweets] == ["2013422922629382147", "2013430000000000001"]
     assert {u.natural_key for u in users} == {"1600000000000000123", "1400000000000000001"}
 
@@ -174,7 +177,9 @@ def test_a_documented_counts_answer_covering_the_window_gives_its_total(canned):
 
 def test_documented_followers_land_as_users(canned):
     body = canned("x_followers").answer()
-    assert [x._user_record(item).natural_key for item in body["data"]] == ["1600000000000000123"]
+    assert [x_streams.user_record(item).natural_key for item in body["data"]] == [
+        "1600000000000000123"
+    ]
 
 
 def test_documented_tweet_lookup_names_the_deleted_tweet(canned):
@@ -188,7 +193,7 @@ def test_documented_tweet_lookup_names_the_deleted_tweet(canned):
 def test_documented_invalid_metric_error_is_recognised(canned):
     with pytest.raises(ApiError) as failure:
         canned("graph_insights_invalid_metric").answer()
-    assert graph_metrics.is_invalid_metric_error(failure.value.graph_message)
+    assert graph_metrics.is_invalid_metric_error(failure.value.error_message)
 
 
 @pytest.mark.parametrize("name", ["graph_ids_alias_missing", "graph_node_missing"])

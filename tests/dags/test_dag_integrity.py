@@ -140,16 +140,17 @@ PARSE_TIME_MODULES = tuple(
     for module in (
         "orchestration.assets",
         "orchestration.dag_defaults",
-        "transform.dbt_selections",
-        "transform.cosmos_groups",
+        "orchestration.dag_tasks",
+        "orchestration.pipelines",
     )
 )
 
 
 def test_dag_files_have_no_top_level_project_or_db_imports():
     """DAG files only wire tasks: project code is imported inside tasks, at run time. The
-    exceptions are light modules needed at parse time: Assets (outlets and schedules), and the
-    dbt selections and Cosmos task groups (rendered from the manifest, no database)."""
+    exceptions are light modules needed at parse time: Assets (outlets and schedules), the
+    shared defaults, the step tables and what renders them (Cosmos task groups from the
+    manifest, no database)."""
     for path in Path(dags_dir()).glob("*.py"):
         top_level = [
             line

@@ -60,7 +60,7 @@ def test_a_late_nightly_run_fires_the_deadline_alert(airflow_db, alert_webhook):
         data = deadlines[0].callback.data
         session.rollback()  # leave no half-run DAG run behind
 
-    assert data["path"] == "social_crm.orchestration.notify.deadline_missed"
+    assert data["path"] == "social_crm.alerts.notify.deadline_missed"
     module, name = data["path"].rsplit(".", 1)
     asyncio.run(getattr(importlib.import_module(module), name)(**data["kwargs"]))
 

@@ -39,6 +39,25 @@ def test_a_live_cycle_publishes_the_queue(extraction_env, tmp_path):
     assert as_of == CLOCK
 
 
+def test_the_live_command_runs_the_steps_of_the_live_table_as_of_the_time_given(
+    extraction_env, tmp_path, capsys
+):
+    import re
+
+    from social_crm import cli
+    from social_crm.orchestration.pipelines import LIVE
+
+    land_drop_folder(lambda: psycopg.connect(extraction_env.libpq()), tmp_path / "drop")
+    nightly.run_all(as_of=CLOCK)
+    capsys.readouterr()
+    assert cli.main(["live", "--as-of", CLOCK.isoformat()]) == 0
+    printed = re.findall(r"^\[(\w+)\] [\d.]+s: ", capsys.readouterr().out, flags=re.MULTILINE)
+    assert printed == LIVE.names()
+    with psycopg.connect(extraction_env.libpq()) as conn:
+        (as_of,) = conn.execute("select max(as_of) from marts.open_conversations").fetchone()
+    assert as_of == CLOCK
+
+
 def _airflow_api():
     """Airflow's REST API (the app the UI calls), in this process, with its server's logging
     set-up (whose task handler reads the logs) and a token as the UI gets one."""

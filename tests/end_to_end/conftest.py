@@ -17,8 +17,10 @@ import pytest
 
 from social_crm.extract import brands
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
+from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient, RetryPolicy
 from social_crm.extract.x import XExtractor, XSettings
+from social_crm.extract.x_policy import XPolicy
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
@@ -76,12 +78,19 @@ class Pipeline:
             "facebook_graph",
             sim.url,
             fb_token,
+            policy=GraphPolicy(),
             api_version="v24.0",
             retry=FAST_RETRY,
             timeout=timeout,
         )
         self.x_client = ApiClient(
-            "x_api", sim.url, x_token, api_version="2", retry=FAST_RETRY, timeout=timeout
+            "x_api",
+            sim.url,
+            x_token,
+            policy=XPolicy(),
+            api_version="2",
+            retry=FAST_RETRY,
+            timeout=timeout,
         )
         self.facebook = FacebookExtractor(
             self.fb_client,
@@ -222,7 +231,7 @@ AGGREGATE_MARTS = (
 )
 
 
-def detail_mart_columns_holding(pipeline, values: list[str]) -> tuple[list, list]:  # noqa: ANN001
+def detail_mart_columns_holding(pipeline, values: list[str]) -> tuple[list, list]:
     """The text columns of the published detail marts, and those holding any of `values`."""
     columns = pipeline.rows(
         "select table_name, column_name from information_schema.columns"
@@ -266,7 +275,7 @@ def world_now(sim: SimulatorServer) -> datetime:
     return WORLD_START + timedelta(seconds=sim.world.clock)
 
 
-def land_crm_export(connect, truth: Truth) -> list:  # noqa: ANN001
+def land_crm_export(connect, truth: Truth) -> list:
     """The truth's CRM export landed from a copy: landing moves each file out of the drop
     folder, and the truth keeps its own."""
     from social_crm.extract.crm import land_drop_folder
@@ -281,6 +290,37 @@ def truth_of(sim: SimulatorServer, folder: Path) -> Truth:
     world = World(sim.world.config)
     world.clock = sim.world.clock
     return Truth(world, folder)
+
+
+def raise_an_sla_alert_about_a_customer(pipeline, sim, excluded: set[str]) -> str | None:
+    """Live cycles as of earlier moments, until the queue alerts a high-priority message of
+    our brand past its SLA whose author is a customer: that customer's id."""
+    from social_crm.alerts import run as alerts
+    from social_crm.orchestration import live
+
+    candidates = pipeline.rows(
+        "select occurred_at, sla_target_seconds from marts.open_conversations"
+        " where brand_key = 'ours' and priority = 'high' and is_sla_breached"
+        " and customer_id is not null and customer_id <> all(%s) order by occurred_at desc",
+        sorted(excluded),
+    )
+    for occurred_at, target in candidates:
+        for extra in (timedelta(minutes=30), timedelta(hours=14), timedelta(hours=62)):
+            as_of = occurred_at + timedelta(seconds=target) + extra
+            if as_of > world_now(sim):
+                continue
+            live.build_queue(as_of)
+            live.publish_queue()
+            with pipeline.connect() as conn:
+                alerts.run(conn, as_of)
+            found = pipeline.rows(
+                "select details->>'customer_id' from meta.alerts where kind = 'sla_breach'"
+                " and details->>'customer_id' is not null and details->>'customer_id' <> all(%s)",
+                sorted(excluded),
+            )
+            if found:
+                return found[0][0]
+    return None
 
 
 PAGE_IDS = "('104000000000001', '104000000000002', '104000000000003')"
@@ -340,7 +380,7 @@ TRUTH_CHECKS: dict[str, Callable[[Pipeline, Truth], tuple]] = {
 }
 
 
-def truth_mismatch(landed, expected, exact: bool) -> dict:  # noqa: ANN001
+def truth_mismatch(landed, expected, exact: bool) -> dict:
     """Nothing when `landed` is as expected; else what is missing (and, exact, what is not in
     the truth), a few of each."""
     if landed == expected or (not exact and landed >= expected):
@@ -361,7 +401,7 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
 
 
 @contextmanager
-def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD) -> Iterator:  # noqa: ANN001
+def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD) -> Iterator:
     """The test world (or `world`) served by the simulator, every API entity extracted into a
     new database: (pipeline, truth, patch), `patch` a MonkeyPatch undone at the end."""
     with (
@@ -419,7 +459,7 @@ def fingerprint(pipeline: Pipeline) -> dict[str, str]:
 
 
 @contextmanager
-def copy_of(built: tuple, warehouse_url, folder: Path) -> Iterator[tuple[Pipeline, Truth]]:  # noqa: ANN001
+def copy_of(built: tuple, warehouse_url, folder: Path) -> Iterator[tuple[Pipeline, Truth]]:
     """A copy of a `built` world for a test that changes it: its database copied (a template
     copy: a second or two, not a build's half minute) and its truth folder copied to `folder`,
     with WAREHOUSE_URL and CRM_DROP_DIR pointing at the copies until the end. The simulator is
@@ -438,7 +478,7 @@ def copy_of(built: tuple, warehouse_url, folder: Path) -> Iterator[tuple[Pipelin
         yield Pipeline(pipeline.sim, db), twin
 
 
-def _close_connections_to(server, database: str) -> None:  # noqa: ANN001
+def _close_connections_to(server, database: str) -> None:
     """A template copy needs the template to itself: sessions left open by a pool nobody uses
     any more (each quality gate makes a Great Expectations context and engine of its own; the
     last one's pool lives until it is collected) are ended."""

@@ -161,19 +161,21 @@ class Harness:
     """A simulator world and a scratch database, with the extractors wired as the DAG tasks
     use them (fast retries: a schedule waits out no real minutes)."""
 
-    def __init__(self, url: str, db) -> None:  # noqa: ANN001 - a WarehouseUrl
+    def __init__(self, url: str, db) -> None:  # a WarehouseUrl
         self.url, self.db = url, db
 
-    def connect(self):  # noqa: ANN201
+    def connect(self):
         import psycopg
 
         return psycopg.connect(self.db.libpq())
 
-    def extractors(self):  # noqa: ANN201
+    def extractors(self):
         from social_crm.extract import brands
         from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
+        from social_crm.extract.graph_policy import GraphPolicy
         from social_crm.extract.http import ApiClient, RetryPolicy
         from social_crm.extract.x import XExtractor, XSettings
+        from social_crm.extract.x_policy import XPolicy
         from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 
         retry = RetryPolicy(
@@ -190,6 +192,7 @@ class Harness:
                 "facebook_graph",
                 self.url,
                 DEFAULT_FB_TOKEN,
+                policy=GraphPolicy(),
                 api_version="v24.0",
                 retry=retry,
                 timeout=timeout,
@@ -203,7 +206,9 @@ class Harness:
             ),
         )
         x = XExtractor(
-            ApiClient("x_api", self.url, DEFAULT_X_TOKEN, api_version="2", retry=retry),
+            ApiClient(
+                "x_api", self.url, DEFAULT_X_TOKEN, policy=XPolicy(), api_version="2", retry=retry
+            ),
             self.connect,
             XSettings(
                 tuple(b.x_handle for b in tracked),
@@ -249,11 +254,11 @@ class Harness:
             x.client.close()
 
 
-def _stop_at_request(client, how: str, k: int) -> None:  # noqa: ANN001
+def _stop_at_request(client, how: str, k: int) -> None:
     calls = 0
     get_json = client.get_json
 
-    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def counted(*args, **kwargs):
         nonlocal calls
         calls += 1
         if calls >= k:
@@ -280,7 +285,7 @@ class Item:
         return self.created <= clock and (self.deleted_at is None or self.deleted_at > clock)
 
 
-def world_items(world) -> dict[str, dict[str, Item]]:  # noqa: ANN001 - a World
+def world_items(world) -> dict[str, dict[str, Item]]:  # a World
     """Every item the world has written by its clock, by raw table, visible or not."""
     from social_crm_dev.simulator.config import BRANDS
 
@@ -337,7 +342,7 @@ def _first(*moments: int | None) -> int | None:
     return min((m for m in moments if m is not None), default=None)
 
 
-def follower_edges(world, account: str) -> set[str]:  # noqa: ANN001
+def follower_edges(world, account: str) -> set[str]:
     """`account:follower` for every follower of an X account (the follow graph is fixed)."""
     from social_crm_dev.simulator.config import BRANDS
 
@@ -399,7 +404,7 @@ TABLES = (
 )
 
 
-def _latest(conn, table: str) -> dict[str, tuple]:  # noqa: ANN001
+def _latest(conn, table: str) -> dict[str, tuple]:
     """natural_key -> (scope_key, is_deleted, text) of each record's latest version."""
     text = {"facebook_comments": "payload->>'message'", "x_tweets": "payload->>'text'"}.get(
         table, "payload->>'type'" if table == "facebook_reactions" else "null"
@@ -419,7 +424,7 @@ class Checker:
     """What the invariant needs to know as the schedule runs: the tombstones already judged,
     and the clean phase's runs (their world clocks)."""
 
-    def __init__(self, harness: Harness, sim, outcome: Outcome) -> None:  # noqa: ANN001
+    def __init__(self, harness: Harness, sim, outcome: Outcome) -> None:
         self.harness, self.sim, self.outcome = harness, sim, outcome
         self.seen_seq = dict.fromkeys(TABLES, 0)  # per raw table: the rows already judged
         self.clean_clocks: list[int] = []
@@ -578,7 +583,7 @@ class Checker:
         out.counts["late"] += len(self.missing_at_t0 & alive)
 
 
-def _raw(statement: str, table: str, **fragments: str):  # noqa: ANN202 - composed SQL
+def _raw(statement: str, table: str, **fragments: str):  # composed SQL
     """`statement` on the raw table `table` ({table}), with constant SQL `fragments`."""
     from psycopg import sql
 
@@ -586,7 +591,7 @@ def _raw(statement: str, table: str, **fragments: str):  # noqa: ANN202 - compos
     return sql.SQL(statement).format(table=sql.Identifier("raw", table), **parts)
 
 
-def _duplicates(conn) -> list[str]:  # noqa: ANN001
+def _duplicates(conn) -> list[str]:
     """Records with a version equal to the one before it (both alive)."""
     found = []
     for table in TABLES:
@@ -608,10 +613,10 @@ def _duplicates(conn) -> list[str]:  # noqa: ANN001
 # --- running a schedule ---------------------------------------------------------------------
 
 
-def run_schedule(  # noqa: ANN201
+def run_schedule(
     schedule: Schedule,
-    warehouse_url,  # noqa: ANN001
-    tamper=None,  # noqa: ANN001
+    warehouse_url,
+    tamper=None,
     clean_steps: tuple[int, ...] = CLEAN_STEPS,
 ) -> Outcome:
     """Run `schedule` on a new simulator and a new scratch database, then the clean runs (at
@@ -680,23 +685,23 @@ def run_schedule(  # noqa: ANN201
                     tamper(conn)
                 checker.after_run()
             checker.final()
-        except Exception as exc:  # noqa: BLE001 - a clean run failing is a finding, reported
+        except Exception as exc:  # a clean run failing is a finding, reported
             outcome.error = f"{type(exc).__name__}: {str(exc)[:300]}"
         outcome.faults = faults
     outcome.seconds = time.monotonic() - started
     return outcome
 
 
-def _since_t0(checker: Checker, sim) -> int:  # noqa: ANN001
+def _since_t0(checker: Checker, sim) -> int:
     """Minutes the world moved since the clean phase began."""
     return (sim.world.clock - checker.clean_clocks[0]) // 60 if checker.clean_clocks else 0
 
 
-def _run_step(harness: Harness, sim, step: dict, outcome: Outcome) -> None:  # noqa: ANN001
+def _run_step(harness: Harness, sim, step: dict, outcome: Outcome) -> None:
     kill = step.get("kill")
     outcome.runs += 1
     if kill and kill[0] == "sigkill":
-        proc = subprocess.run(  # noqa: S603 - our own interpreter and script
+        proc = subprocess.run(  # our own interpreter and script
             [sys.executable, "-c", KILLED_TASK, harness.url, step["run"], str(kill[1])],
             capture_output=True,
             text=True,
@@ -718,7 +723,7 @@ def _run_step(harness: Harness, sim, step: dict, outcome: Outcome) -> None:  # n
         harness.run_task(step["run"], kill=tuple(kill) if kill else None)
     except Killed:
         outcome.kills["raise"] += 1
-    except Exception as exc:  # noqa: BLE001 - a run failing under faults is allowed
+    except Exception as exc:  # a run failing under faults is allowed
         logging.getLogger(__name__).info("run %s failed: %s", step["run"], exc)
 
 
@@ -763,14 +768,14 @@ def _seeds(text: str) -> list[int]:
     return seeds
 
 
-def _worker(seeds: list[int], results) -> None:  # noqa: ANN001 - a multiprocessing queue
+def _worker(seeds: list[int], results) -> None:  # a multiprocessing queue
     logging.basicConfig(level=logging.CRITICAL)  # killed runs' failed batches are expected
     url = _warehouse()
     for seed in seeds:
         results.put(run_schedule(generate(seed), url))
 
 
-def _warehouse():  # noqa: ANN202
+def _warehouse():
     from social_crm import warehouse
     from social_crm_dev import local_warehouse
 
@@ -779,7 +784,7 @@ def _warehouse():  # noqa: ANN202
     return where
 
 
-def shrink(schedule: Schedule, warehouse_url) -> Schedule:  # noqa: ANN001
+def shrink(schedule: Schedule, warehouse_url) -> Schedule:
     """A shorter schedule that fails the same way: steps dropped one at a time while the
     failure (its kinds of problem) stays."""
     kinds = _kinds(run_schedule(schedule, warehouse_url))

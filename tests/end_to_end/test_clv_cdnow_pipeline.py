@@ -113,8 +113,8 @@ def test_loading_prints_each_landed_file(cdnow_warehouse):
 
 
 def test_the_nightly_command_prints_every_step_as_it_ends(cdnow_warehouse):
-    from social_crm.orchestration import nightly
+    from social_crm.orchestration.pipelines import NIGHTLY
 
     # (dbt's own lines, one per model and test, come between ours)
     printed = re.findall(r"^\[(\w+)\] [\d.]+s: ", cdnow_warehouse[2], flags=re.MULTILINE)
-    assert printed == [step.__name__ for step in nightly.STEPS]
+    assert printed == NIGHTLY.names()

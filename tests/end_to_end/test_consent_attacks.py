@@ -191,9 +191,7 @@ def attacked(warehouse_url, tmp_path_factory):
         land_drop_folder(pipeline.connect, drop)
 
         # the nightly up to and including its erasure step; the next step fails
-        steps = nightly.STEPS
-        for step in steps[: steps.index(nightly.apply_erasure_requests) + 1]:
-            step()
+        nightly.run_all(until="apply_erasure_requests")
         halfway = {
             "published filers": pipeline.rows(
                 "select customer_id, email from marts.people where customer_id = any(%s)",

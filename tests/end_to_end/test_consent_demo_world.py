@@ -52,13 +52,9 @@ def test_the_demo_world_hides_under_one_percent_of_other_peoples_profiles(consen
     assert quality.hidden_share < 0.01
 
 
-def test_only_profiles_showing_nothing_of_their_owners_name_are_left(consent):
-    """No model finds a profile that shows a first name or a pseudonym alone; every other
-    profile of an excluded customer is out of the marts (and, erased, of raw)."""
-    quality, profiles, customers = consent
-    reachable = {
-        key
-        for key in quality.leaked_profiles
-        if privacy_quality.shows_owner_name(profiles[key], customers[profiles[key]["customer_id"]])
-    }
-    assert reachable == set()
+def test_no_data_of_an_excluded_customers_profiles_is_left(consent):
+    """Every profile of a customer who opted out or asked to be erased, linked or not, is out
+    of the detail marts (and, erased, of raw): those that show their name by the model, those
+    that show nothing of it by the accounts the person named."""
+    quality, _, _ = consent
+    assert (quality.leaked_profiles, quality.mart_leaks, quality.raw_leaks) == (set(), {}, {})

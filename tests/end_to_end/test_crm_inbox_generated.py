@@ -252,11 +252,11 @@ class Landed:
     lines: list[str]
     reasons: dict[str, str]
 
-    def result(self, entry: Entry):  # noqa: ANN201 - a BatchResult
+    def result(self, entry: Entry):  # a BatchResult
         return {r.origin: r for r in self.results}[_shown(entry.name)]
 
 
-def _land(warehouse, tmp_path_factory, entries: list[Entry]) -> Landed:  # noqa: ANN001
+def _land(warehouse, tmp_path_factory, entries: list[Entry]) -> Landed:
     root = tmp_path_factory.mktemp("inbox")
     drop, outside = root / "drop", root / "outside"
     drop.mkdir()

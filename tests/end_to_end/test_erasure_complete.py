@@ -9,6 +9,7 @@ One world is built for the module. SOCIAL_CRM_ERASURE_CASES customers of each ki
 erased (1; a soak sets more) among those SOCIAL_CRM_ERASURE_SEED picks."""
 
 import csv
+import json
 import logging
 import os
 import random
@@ -25,9 +26,11 @@ from tests.end_to_end.conftest import (
     copy_of,
     extracted_world,
     left_unchanged,
+    raise_an_sla_alert_about_a_customer,
     use_local_dir,
     world_now,
 )
+from tests.webhook import receiving_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -125,6 +128,7 @@ def _write_exports_naming(drop, customers: list[dict]) -> None:
 
 @pytest.fixture(scope="module")
 def erased(warehouse_url, tmp_path_factory):
+    from social_crm.alerts import run as alerts
     from social_crm.orchestration import nightly
 
     with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
@@ -135,15 +139,7 @@ def erased(warehouse_url, tmp_path_factory):
         rows = {c["customer_id"]: c for c in _rows(truth.folder / "crm" / "customers.csv")}
         drop = truth.folder / "crm_drop"
         shutil.copytree(truth.folder / "crm", drop)
-        requested = (world_now(sim) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        # the first request also names another email of theirs: the CRM's record of it is theirs
-        other = _other_record(truth, customers)
-        with open(drop / "erasure_requests_today.csv", "w", encoding="utf-8") as handle:
-            handle.write("customer_id,requested_at,identifiers\n")
-            handle.write(f"{customers[0]},{requested},{other['email'].upper()}\n")
-            handle.writelines(f"{c},{requested},\n" for c in customers[1:])
-        _write_exports_naming(drop, [rows[c] for c in customers])
-        # the task log a worker writes (Airflow's logs folder), through the landing and the run
+        # the task log a worker writes (Airflow's logs folder), through the landing and the runs
         task_log = local / "airflow" / "logs" / "dag_id=social_crm_nightly" / "attempt=1.log"
         task_log.parent.mkdir(parents=True)
         handler = logging.FileHandler(task_log, encoding="utf-8")
@@ -153,16 +149,46 @@ def erased(warehouse_url, tmp_path_factory):
         level = root.level
         root.setLevel(logging.INFO)
         try:
-            land_drop_folder(pipeline.connect, drop)
             patch.setenv("WAREHOUSE_URL", db.libpq())
             patch.setenv("CRM_DROP_DIR", str(drop))
+            # a first night, then the live queue alerts a customer's message while the webhook
+            # is down (the alert waits to be delivered): that customer is erased too
+            land_drop_folder(pipeline.connect, drop)
             nightly.run_all(as_of=world_now(sim))
+            patch.setenv("SOCIAL_CRM_ALERT_WEBHOOK", "http://127.0.0.1:9/down")
+            alerted = raise_an_sla_alert_about_a_customer(pipeline, sim, set())
+            assert alerted, "no SLA alert named a customer"
+            if alerted not in customers:
+                customers.append(alerted)
+            undelivered = pipeline.rows(
+                "select alert_id from meta.alerts where delivered_at is null"
+                " and details->>'customer_id' = %s",
+                alerted,
+            )
+            requested = (world_now(sim) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            # the first request also names another email of theirs: the CRM's record of it is
+            # theirs
+            other = _other_record(truth, customers)
+            with open(drop / "erasure_requests_today.csv", "w", encoding="utf-8") as handle:
+                handle.write("customer_id,requested_at,identifiers\n")
+                handle.write(f"{customers[0]},{requested},{other['email'].upper()}\n")
+                handle.writelines(f"{c},{requested},\n" for c in customers[1:])
+            _write_exports_naming(drop, [rows[c] for c in customers])
+            land_drop_folder(pipeline.connect, drop)
+            nightly.run_all(as_of=world_now(sim))
+            # the webhook is back: what the next live cycle delivers
+            with receiving_webhook() as (url, received):
+                patch.setenv("SOCIAL_CRM_ALERT_WEBHOOK", url)
+                with pipeline.connect() as conn:
+                    alerts.deliver(conn)
+            patch.delenv("SOCIAL_CRM_ALERT_WEBHOOK")
         finally:
             root.removeHandler(handler)
             root.setLevel(level)
             handler.close()
+        alerting = {"customer": alerted, "undelivered": undelivered, "delivered": received}
         with left_unchanged(pipeline):
-            yield pipeline, truth, customers, drop, local
+            yield pipeline, truth, customers, drop, local, alerting
 
 
 def _erased_customers(pipeline) -> list[str]:
@@ -216,7 +242,7 @@ def _patterns(identifiers) -> list[str]:
 
 
 def test_the_customer_record_an_erasure_request_names_by_email_is_erased_too(erased):
-    pipeline, truth, customers, _, _ = erased
+    pipeline, truth, customers, _, _, _ = erased
     other = _other_record(truth, customers)["customer_id"]
     left = pipeline.rows(
         "select 'raw.crm_customers' from raw.crm_customers where natural_key = %s"
@@ -230,7 +256,7 @@ def test_the_customer_record_an_erasure_request_names_by_email_is_erased_too(era
 
 
 def test_the_erasure_log_names_the_profiles_erased_with_the_customer(erased):
-    pipeline, truth, customers, _, _ = erased
+    pipeline, truth, customers, _, _, _ = erased
     customer = customers[0]
     theirs = {p["profile_id"] for p in truth.rows("profiles.csv") if p["customer_id"] == customer}
     known = {
@@ -243,7 +269,7 @@ def test_the_erasure_log_names_the_profiles_erased_with_the_customer(erased):
 
 
 def test_every_generated_customer_was_erased(erased):
-    pipeline, _, customers, _, _ = erased
+    pipeline, _, customers, _, _, _ = erased
     assert set(customers) <= set(_erased_customers(pipeline))
 
 
@@ -308,7 +334,7 @@ def _naming(identifiers, ids):
 
 
 def test_no_file_of_the_local_data_or_drop_folder_names_an_erased_customer(erased):
-    pipeline, truth, _, drop, local = erased
+    pipeline, truth, _, drop, local, _ = erased
     identifiers = {i for c in _erased_customers(pipeline) for i in _identifiers(pipeline, truth, c)}
     ids = {i for c in _erased_customers(pipeline) for i in _ids(pipeline, truth, c)}
     naming = _naming(identifiers, ids)
@@ -342,12 +368,21 @@ def test_the_task_log_keeps_what_names_no_erased_customer(erased):
 def test_a_rejected_load_keeps_no_error_naming_an_erased_customer(erased):
     """The inbox never quotes a rejected file in its reason (the header of an export without
     one is its first record); erasure replaces any other error naming them (ERASED_TEXT)."""
-    pipeline, _, customers, _, _ = erased
+    pipeline, _, customers, _, _, _ = erased
     errors = [
         e for (e,) in pipeline.rows("select error from meta.load_batches where status = 'failed'")
     ]
     assert len(errors) >= len(customers)  # one export without a header each
     assert not [e for e in errors for c in customers if c.lower() in (e or "").lower()]
+
+
+def test_no_alert_about_an_erased_customer_is_delivered_after_the_erasure(erased):
+    """An SLA alert about the customer waited for a webhook that was down; once it is back,
+    what it receives names none of them."""
+    alerting = erased[5]
+    assert alerting["undelivered"], "no alert about the customer waited for the webhook"
+    named = [body for body in alerting["delivered"] if alerting["customer"] in json.dumps(body)]
+    assert named == []
 
 
 def _name_terms(truth, customer, profiles) -> set[str]:
@@ -365,7 +400,7 @@ def _name_terms(truth, customer, profiles) -> set[str]:
 
 
 def test_the_identity_model_keeps_no_name_only_an_erased_customer_had(erased):
-    pipeline, truth, _, _, _ = erased
+    pipeline, truth, _, _, _, _ = erased
     terms = {
         t
         for c in _erased_customers(pipeline)
@@ -466,7 +501,8 @@ def test_what_the_apis_land_again_of_an_erased_person_is_erased_the_next_night(l
 
 def test_the_next_night_reads_no_customer_erased_before_whole(landed_again):
     pipeline, _ = landed_again
-    first, second = pipeline.rows(
+    # the passes of the night the customers were erased and of the next
+    *_, first, second = pipeline.rows(
         "select customers_read_whole from meta.erasure_passes order by pass_id"
     )
     assert first[0] > 0 and second[0] == 0

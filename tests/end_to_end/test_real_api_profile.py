@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from social_crm.extract import graph_metrics
+from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient, RetryPolicy, UnsafeRequest
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.responses import to_datetime
@@ -240,7 +241,7 @@ def other_host():
     seen: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(self.headers.get("authorization", ""))
             self.send_response(200)
             self.send_header("content-length", "2")
@@ -260,7 +261,7 @@ def test_a_next_url_on_another_host_is_refused_before_it_is_sent(other_host):
     elsewhere, seen = other_host
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             body = b'{"data": [{"id": "1"}], "paging": {"next": "%s/v24.0/1/posts?after=x"}}' % (
                 elsewhere.encode()
             )
@@ -275,7 +276,11 @@ def test_a_next_url_on_another_host_is_refused_before_it_is_sent(other_host):
     api = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=api.serve_forever, daemon=True).start()
     client = ApiClient(
-        "facebook_graph", f"http://127.0.0.1:{api.server_address[1]}", "tok", api_version="v24.0"
+        "facebook_graph",
+        f"http://127.0.0.1:{api.server_address[1]}",
+        "tok",
+        policy=GraphPolicy(),
+        api_version="v24.0",
     )
     pages = client.graph_pages("1/posts")
     assert next(pages).items == [{"id": "1"}]
@@ -286,13 +291,17 @@ def test_a_next_url_on_another_host_is_refused_before_it_is_sent(other_host):
 
 
 def test_an_id_that_is_a_url_is_quarantined_and_never_requested(sim, other_host):
-    from social_crm.extract import facebook
+    from social_crm.extract import facebook_streams
     from social_crm.extract.records import InvalidRecord
 
     url, seen = other_host
     with pytest.raises(InvalidRecord, match="is not a Graph id"):
-        facebook._post_record({"id": f"{url}/x", "created_time": "2026-01-02T00:00:00+0000"}, "1")
-    client = ApiClient("facebook_graph", sim.url, "sim-facebook-token", api_version="v24.0")
+        facebook_streams.post_record(
+            {"id": f"{url}/x", "created_time": "2026-01-02T00:00:00+0000"}, "1"
+        )
+    client = ApiClient(
+        "facebook_graph", sim.url, "sim-facebook-token", policy=GraphPolicy(), api_version="v24.0"
+    )
     with pytest.raises(UnsafeRequest, match="must be a plain id"):
         client.get_json(f"{url.replace('http://', '//')}/comments")
     with pytest.raises(UnsafeRequest):

@@ -21,7 +21,7 @@ def test_x_count_audit_of_a_complete_raw_walks_no_hour(warehouse_url):
             sim.world.advance(seconds=DAY)
             calls: list[tuple[str, dict]] = []
 
-            def record(path, params=None, calls=calls):  # noqa: ANN001, ANN202
+            def record(path, params=None, calls=calls):
                 calls.append((path, dict(params or {})))
                 return get_json(path, params)
 

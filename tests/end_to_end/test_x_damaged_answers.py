@@ -32,7 +32,7 @@ SMALL_PAGES = {"page_size": 10}
 
 
 @contextmanager
-def fresh_pipeline(warehouse_url, **x_settings):  # noqa: ANN001
+def fresh_pipeline(warehouse_url, **x_settings):
     """The test world on its own simulator, extracted into its own new database."""
     with (
         SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,

@@ -25,7 +25,7 @@ CLEAN_DAYS = (0, 1, 2, 5)
 
 
 @contextmanager
-def fresh_pipeline(warehouse_url, **x_settings):  # noqa: ANN001
+def fresh_pipeline(warehouse_url, **x_settings):
     with (
         SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
@@ -93,7 +93,7 @@ def truth_tweets(sim: SimulatorServer, handle: str) -> set[str]:
     }
 
 
-def one_brand(pipeline: Pipeline, **x_settings):  # noqa: ANN201
+def one_brand(pipeline: Pipeline, **x_settings):
     """The pipeline's X extractor narrowed to the first brand."""
     settings = pipeline.x.settings
     pipeline.x.settings = dataclasses.replace(
@@ -123,7 +123,7 @@ def test_x_live_walk_cut_short_is_not_proven_by_a_count_after_a_deletion(warehou
         sim.configure_faults(FaultConfig(cut_walk_rate=1.0))
         get_json, deleted = x.client.get_json, []
 
-        def world_moves_before_the_count(path, params=None):  # noqa: ANN001, ANN202
+        def world_moves_before_the_count(path, params=None):
             if path.startswith("tweets/counts") and not deleted:
                 sim.configure_faults(FaultConfig())
                 deleted.append(new[-1])  # the newest Post, which the walk read
@@ -162,7 +162,7 @@ def test_x_post_quarantined_in_a_run_the_read_cap_ends_is_read_again(warehouse_u
             new = sorted(truth_tweets(sim, first) - pipeline.alive("x_tweets"), key=int)
         get_json = x.client.get_json
 
-        def cap_reached_in_the_second_walk(path, params=None):  # noqa: ANN001, ANN202
+        def cap_reached_in_the_second_walk(path, params=None):
             query = (params or {}).get("query", "")
             if path.startswith("tweets/search") and f"@{first} " in query:
                 first_page = "next_token" not in (params or {})
@@ -222,7 +222,7 @@ def test_x_whole_window_walk_after_a_quarantine_reads_the_quarantined_post(wareh
             new = sorted(truth_tweets(sim, handle) - pipeline.alive("x_tweets"), key=int)
         get_json = x.client.get_json
 
-        def malformed_second_page(path, params=None):  # noqa: ANN001, ANN202
+        def malformed_second_page(path, params=None):
             later_page = path.startswith("tweets/search") and "next_token" in (params or {})
             sim.configure_faults(
                 FaultConfig(malformed_rate=0.4, seed=1) if later_page else FaultConfig()
@@ -259,7 +259,7 @@ def test_x_upgrade_from_the_shared_watermark_reads_what_a_cut_walk_missed(wareho
         x.settings = dataclasses.replace(everyone, brand_handles=(first,))
         get_json = x.client.get_json
 
-        def cut_walk_no_count(path, params=None):  # noqa: ANN001, ANN202
+        def cut_walk_no_count(path, params=None):
             counts = path.startswith("tweets/counts")
             sim.configure_faults(FaultConfig(empty_rate=1.0 if counts else 0.0, cut_walk_rate=1.0))
             return get_json(path, params)

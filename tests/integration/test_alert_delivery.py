@@ -51,3 +51,20 @@ def test_an_alert_is_not_retried_forever(conn, monkeypatch):
     for _ in range(alerts.MAX_DELIVERY_ATTEMPTS):
         alerts.deliver(conn)
     assert alerts.deliver(conn) == (0, 0)
+
+
+def test_an_alert_deleted_while_the_cycle_posts_is_not_posted(conn, scratch_database, monkeypatch):
+    """An erasure deletes the alerts about a person while the cycle is posting an earlier
+    one: the deleted one is not posted after it."""
+    first = record(conn, "m1")
+    erased = record(conn, "m2")
+
+    def erase_meanwhile(body):
+        if body["alert"]["alert_id"] == first:
+            with psycopg.connect(scratch_database.libpq(), autocommit=True) as other:
+                other.execute("delete from meta.alerts where alert_id = %s", (erased,))
+
+    with receiving_webhook(erase_meanwhile) as (url, received):
+        monkeypatch.setenv("SOCIAL_CRM_ALERT_WEBHOOK", url)
+        alerts.deliver(conn)
+    assert [body["alert"]["alert_id"] for body in received] == [first]

@@ -10,7 +10,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from social_crm.scoring import run as scoring
+from social_crm.customer_value import run as scoring
 from social_crm.warehouse import migrations
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import stat
 import psycopg
 import pytest
 
-from social_crm.serve.bi_access import ensure_login
+from social_crm.warehouse.bi_login import ensure_login
 from social_crm_dev import embedded_postgres, local_warehouse
 
 pytestmark = pytest.mark.integration

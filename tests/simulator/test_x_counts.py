@@ -13,7 +13,7 @@ from tests.simulator.walk import X_HEADERS, x_pages
 QUERIES = [f"@{b.x_handle} OR from:{b.x_handle}" for b in BRANDS] + [f"@{BRANDS[0].x_handle}"]
 
 
-def _iso(moment) -> str:  # noqa: ANN001
+def _iso(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

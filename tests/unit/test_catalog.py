@@ -116,3 +116,12 @@ def test_each_marts_columns_naming_a_person_are_those_erasure_deletes_by(manifes
         set(mart.person_columns),
         set(mart.profile_key_columns),
     ) == (columns & {"person_id", "customer_id"}, columns & {"profile_key"})
+
+
+@pytest.mark.parametrize(
+    "mart", [m for m in catalog.MARTS if m.excluded_person_columns], ids=lambda m: m.name
+)
+def test_a_mart_keeping_excluded_peoples_rows_empties_every_column_naming_them(manifest, mart):
+    columns = set(_models(manifest)[mart.name]["columns"])
+    emptied = set(mart.excluded_person_columns)
+    assert set(mart.person_columns) <= emptied <= columns

@@ -1,11 +1,12 @@
-"""The BTYD inputs (scoring/clv.py `summarize`): purchase periods, repeat purchases, weeks."""
+"""The BTYD inputs (customer_value/clv.py `summarize`): purchase periods, repeat purchases,
+weeks."""
 
 from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 
-from social_crm.scoring import clv
+from social_crm.customer_value import clv
 
 END = datetime(2024, 3, 1, tzinfo=UTC)  # exclusive: the last day read is 29 February
 

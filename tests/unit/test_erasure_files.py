@@ -24,7 +24,7 @@ HEADER = ("customer_id", "email", "first_name", "last_name", "notes")
 
 
 @st.composite
-def customers(draw) -> list[dict]:  # noqa: ANN001
+def customers(draw) -> list[dict]:
     count = draw(st.integers(2, 5))
     numbers = draw(st.lists(st.integers(1, 999_999), min_size=count, max_size=count, unique=True))
     people = []

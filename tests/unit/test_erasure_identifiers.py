@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from social_crm.extract.crm import erasure_record
-from social_crm.privacy.named import identifiers
+from social_crm.extract.erasure_identifiers import identifiers
 
 # X handles (digits alone are an id; X keeps the names of its own pages for itself)
 HANDLES = st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=15).filter(

@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import (
     ApiClient,
     ApiError,
@@ -13,12 +14,13 @@ from social_crm.extract.http import (
     RetryPolicy,
     UnsafeRequest,
 )
-from social_crm.privacy.redact import redact
+from social_crm.extract.x_policy import XPolicy
+from social_crm.redact import redact
 
 
 def serve(answer):
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             status, body, headers = answer(self)
             payload = json.dumps(body).encode()
             self.send_response(status)
@@ -55,7 +57,9 @@ def looping_server():
 
 
 def test_repeated_cursor_is_refused(looping_server):
-    client = ApiClient("facebook_graph", looping_server, "secret-token-1", api_version="v1")
+    client = ApiClient(
+        "facebook_graph", looping_server, "secret-token-1", policy=GraphPolicy(), api_version="v1"
+    )
     seen = []
     with pytest.raises(PaginationLoopError, match="returned cursor 'SAME' twice"):
         for page in client.graph_pages("x"):
@@ -78,6 +82,7 @@ def test_retry_after_is_respected_and_capped():
         "x_api",
         f"http://127.0.0.1:{server.server_address[1]}",
         "tok-abcdef",
+        policy=XPolicy(),
         retry=RetryPolicy(rate_limit_cap=3.0),
         sleep=slept.append,
     )
@@ -91,7 +96,9 @@ def test_client_errors_are_final_and_redacted():
         return 400, {"errors": [{"message": f"bad request {handler.path}"}]}, {}
 
     server = serve(answer)
-    client = ApiClient("x_api", f"http://127.0.0.1:{server.server_address[1]}", "tok-abcdef")
+    client = ApiClient(
+        "x_api", f"http://127.0.0.1:{server.server_address[1]}", "tok-abcdef", policy=XPolicy()
+    )
     with pytest.raises(ApiError) as failure:
         client.get_json("2/x", {"access_token": "tok-abcdef", "q": "1"})
     assert "HTTP 400" in str(failure.value) and "tok-abcdef" not in str(failure.value)
@@ -104,6 +111,7 @@ def test_unreachable_api_fails_after_the_attempts_without_the_token():
         "x_api",
         "http://127.0.0.1:9",
         "tok-abcdef",
+        policy=XPolicy(),
         retry=RetryPolicy(max_attempts=3),
         sleep=lambda _: None,
     )
@@ -130,7 +138,9 @@ def test_a_redirect_is_not_followed_so_the_token_stays_home():
     target = serve(other)
     url = f"http://127.0.0.1:{target.server_address[1]}/v1/x"
     api = serve(lambda handler: (302, {}, {"location": url}))
-    client = ApiClient("x_api", f"http://127.0.0.1:{api.server_address[1]}", "tok-abcdef")
+    client = ApiClient(
+        "x_api", f"http://127.0.0.1:{api.server_address[1]}", "tok-abcdef", policy=XPolicy()
+    )
     with pytest.raises(UnsafeRequest, match="redirect to http://127.0.0.1.*not followed"):
         client.get_json("2/tweets")
     assert elsewhere == []
@@ -154,6 +164,7 @@ def test_a_wait_header_in_other_digits_is_not_a_number(header):
         "x_api",
         f"http://127.0.0.1:{server.server_address[1]}",
         "tok-abcdef",
+        policy=XPolicy(),
         retry=RetryPolicy(rate_limit_wait=1.0),
         sleep=slept.append,
     )

@@ -27,7 +27,7 @@ def test_no_component_starts_a_log_server_on_every_interface():
 
 
 def test_tasks_reach_the_execution_api_on_this_machine_whatever_the_ui_listens_on():
-    url = component_environment("0.0.0.0", 8081)["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]  # noqa: S104
+    url = component_environment("0.0.0.0", 8081)["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]
     assert url == "http://127.0.0.1:8081/execution/"
 
 

@@ -3,7 +3,7 @@
 import logging
 from types import SimpleNamespace
 
-from social_crm.orchestration import notify
+from social_crm.alerts import notify
 
 
 def test_failure_is_logged_and_posted_without_secrets(alert_webhook, caplog):

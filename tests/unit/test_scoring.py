@@ -7,8 +7,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from social_crm.scoring import clv
-from social_crm.scoring.influence import influence_scores, pagerank
+from social_crm.customer_value import clv
+from social_crm.customer_value.influence import influence_scores, pagerank
 from social_crm_dev.simulator.config import DAY, WorldConfig
 from social_crm_dev.simulator.orders import ClvParameters
 from social_crm_dev.simulator.world import World
@@ -157,14 +157,14 @@ def test_influence_scores_average_one_and_favour_the_followed():
 
 
 def test_recency_weight_halves_every_half_life_and_ignores_the_future():
-    from social_crm.scoring.influence import HALF_LIFE_DAYS, recency_weights
+    from social_crm.customer_value.influence import HALF_LIFE_DAYS, recency_weights
 
     weights = recency_weights(np.array([0.0, HALF_LIFE_DAYS, -1.0]))
     assert weights.tolist() == [1.0, 0.5, 0.0]
 
 
 def test_interaction_influence_averages_one_and_favours_the_much_answered():
-    from social_crm.scoring.influence import interaction_influence
+    from social_crm.customer_value.influence import interaction_influence
 
     scores = interaction_influence(["x:a", "x:a", "x:a", "x:b"], [1.0, 2.0, 3.0, 1.0], {})
     assert scores["x:a"] > scores["x:b"]
@@ -172,7 +172,7 @@ def test_interaction_influence_averages_one_and_favours_the_much_answered():
 
 
 def test_interaction_influence_gives_reach_to_the_followed():
-    from social_crm.scoring.influence import interaction_influence
+    from social_crm.customer_value.influence import interaction_influence
 
     scores = interaction_influence(["x:a", "x:b"], [1.0, 1.0], {"x:a": 10_000, "x:b": 0})
     assert scores["x:a"] > scores["x:b"]

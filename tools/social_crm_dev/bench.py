@@ -25,11 +25,11 @@ import numpy as np
 import psycopg
 
 from social_crm import warehouse
+from social_crm.customer_value import clv
+from social_crm.customer_value.influence import pagerank
 from social_crm.extract.x import TIER_POST_CAPS
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.paths import repo_root
-from social_crm.scoring import clv
-from social_crm.scoring.influence import pagerank
 from social_crm.warehouse import migrations
 from social_crm_dev import alert_quality, local_warehouse, queue_truth
 from social_crm_dev import settings as dev_settings
@@ -398,7 +398,7 @@ def hourly_floor(conn: psycopg.Connection, calls: dict[str, int], began: datetim
 
     def first_seen(table: str) -> dict[str, int]:
         sql = FIRST_SEEN.format(table=table)
-        return dict(conn.execute(sql, (began, began)).fetchall())  # noqa: S608
+        return dict(conn.execute(sql, (began, began)).fetchall())
 
     comments, reactions = first_seen("facebook_comments"), first_seen("facebook_reactions")
     alive = dict(conn.execute(ALIVE_REACTIONS, (list(reactions),)).fetchall())
@@ -914,10 +914,10 @@ def _dag_path_explained(results: dict) -> list[str]:
 WHOLE_DATA_STEPS = (
     "validate_raw",
     "match_identities",
-    "score",
+    "score_influence_and_clv",
     "validate_marts",
     "publish_marts",
-    "generate_dbt_docs",
+    "generate_docs",
 )
 
 
@@ -929,9 +929,7 @@ def _incremental_explained(results: dict) -> str:
     models = {n.split(".")[-1]: s for n, s in nodes.items() if n.startswith("model.")}
     rebuilt = sorted((m for m in models if m not in merging), key=models.get, reverse=True)
     outside = {s: steps[s] for s in WHOLE_DATA_STEPS if s in steps}
-    dbt_wall = sum(
-        steps.get(s, 0.0) for s in ("build_staging", "build_identity_links", "build_marts")
-    )
+    dbt_wall = sum(steps.get(s, 0.0) for s in ("dbt_staging", "dbt_identity_links", "dbt_marts"))
     return (
         f"- **Incremental {results['incremental_vs_full']:.0%} of full** ({incremental_s:.0f} s"
         f" of {full_s:.0f} s; 5% would be {0.05 * full_s:.0f} s). The {len(merging)} incremental"

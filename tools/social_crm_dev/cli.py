@@ -81,7 +81,7 @@ def cmd_airflow(args: argparse.Namespace) -> int:
         return local_airflow.run(cli, args.host, args.port)
 
 
-def _world(args: argparse.Namespace):  # noqa: ANN202
+def _world(args: argparse.Namespace):
     from social_crm_dev.simulator.config import WorldConfig
     from social_crm_dev.simulator.world import World
 

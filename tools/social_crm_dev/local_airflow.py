@@ -91,7 +91,7 @@ def _print_lines(name: str, process: subprocess.Popen) -> None:
         print(f"{name:>13} | {line.rstrip()}", flush=True)
 
 
-def _stop(processes) -> None:  # noqa: ANN001 - Popen objects
+def _stop(processes) -> None:  # Popen objects
     """SIGTERM to each component's process group and to every group its processes started
     (Airflow's task supervisor puts each task runner in a group of its own; dbt may run in a
     session of its own), SIGKILL to whatever of them is left after STOP_WAIT_S."""

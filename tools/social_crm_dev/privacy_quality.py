@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from social_crm import catalog
-from social_crm_dev.simulator.profile_names import ASCII
+from social_crm_dev.simulator.profile_names import shows_surname
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,7 @@ def shows_owner_name(profile: dict, customer: dict) -> bool:
     """Whether a profile (a row of the truth's profiles.csv) shows something of its owner's
     name that the identity model compares: the surname in its display name, or its start in
     its X handle; not a first name or a pseudonym alone."""
-    surname = customer["last_name"].translate(ASCII).lower()
-    shown = profile["name"].translate(ASCII).lower()
-    return surname in shown or surname[:3] in (profile["handle"] or "").lower()
+    return shows_surname(customer["last_name"], profile["name"], profile["handle"])
 
 
 def excluded_customers(world_dir: Path) -> tuple[set[str], set[str]]:

@@ -54,7 +54,7 @@ def load(name: str) -> Labelled:
     return Labelled([r["text"] for r in rows], np.array([r["label"] for r in rows]))
 
 
-def _idf(counts) -> np.ndarray:  # noqa: ANN001
+def _idf(counts) -> np.ndarray:
     """Smoothed inverse document frequency, as scikit-learn's TfidfTransformer computes it."""
     df = np.bincount(counts.indices, minlength=counts.shape[1])  # csr: one index per (doc, term)
     n = counts.shape[0]

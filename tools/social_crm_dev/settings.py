@@ -30,7 +30,7 @@ class DevSettings:
     sentiment_data_dir: str | None
 
 
-def _number(env: Mapping[str, str], name: str, kind: type, default):  # noqa: ANN001, ANN202
+def _number(env: Mapping[str, str], name: str, kind: type, default):
     raw = env.get(name, "").strip()
     if not raw:
         return default

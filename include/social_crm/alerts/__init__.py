@@ -1,1 +1,3 @@
-"""The live queue's alerts: messages past their SLA and spikes in what people write."""
+"""Alerts: how they reach people (notify.py: a log line, and the webhook when one is set; the
+DAGs' failures and missed deadlines go the same way) and the live queue's own (run.py: messages
+past their SLA, spikes.py: spikes in what people write)."""

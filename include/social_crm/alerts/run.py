@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 import psycopg
 
 from social_crm import settings
+from social_crm.alerts import notify
 from social_crm.alerts.spikes import Episodes, SlotSeries, Spike, SpikeRule, assess
 from social_crm.extract import brands
-from social_crm.orchestration import notify
 
 log = logging.getLogger(__name__)
 
@@ -225,16 +225,26 @@ def _record(
 
 
 def deliver(conn: psycopg.Connection) -> tuple[int, int]:
-    """Post every alert not delivered yet (oldest first); returns (delivered, still failing)."""
+    """Post every alert not delivered yet (oldest first); returns (delivered, still failing).
+    Each is read again and locked while it is posted: an alert an erasure deleted meanwhile
+    (privacy/erasure.py) is not posted, and the erasure waits for a post under way."""
     pending = conn.execute(
-        "select alert_id, kind, text, details from meta.alerts"
+        "select alert_id from meta.alerts"
         " where delivered_at is null and delivery_attempts < %s order by alert_id",
         (MAX_DELIVERY_ATTEMPTS,),
     ).fetchall()
     delivered = failed = 0
-    for alert_id, kind, text, details in pending:
-        ok = notify.post(text, {"kind": kind, "alert_id": alert_id, **details})
+    for (alert_id,) in pending:
         with conn.transaction():
+            row = conn.execute(
+                "select kind, text, details from meta.alerts"
+                " where alert_id = %s and delivered_at is null for update",
+                (alert_id,),
+            ).fetchone()
+            if row is None:
+                continue
+            kind, text, details = row
+            ok = notify.post(text, {"kind": kind, "alert_id": alert_id, **details})
             conn.execute(
                 "update meta.alerts set delivery_attempts = delivery_attempts + 1,"
                 " delivered_at = case when %s then now() end where alert_id = %s",

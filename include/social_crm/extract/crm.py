@@ -27,7 +27,7 @@ import logging
 import os
 import stat
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -35,6 +35,7 @@ from pathlib import Path
 
 import psycopg
 
+from social_crm.extract.erasure_identifiers import identifiers
 from social_crm.load.landing import (
     BatchBusy,
     BatchResult,
@@ -42,7 +43,6 @@ from social_crm.load.landing import (
     RawRecord,
     mark_abandoned_batches,
 )
-from social_crm.privacy.named import identifiers
 from social_crm.quality import raw_suites, rules
 
 log = logging.getLogger(__name__)
@@ -58,25 +58,39 @@ class InvalidRow(ValueError):
     pass
 
 
-def _text(row: dict, name: str, required: bool = True) -> str | None:
-    value = (row.get(name) or "").strip()
-    if required and not value:
+def _optional_text(row: dict, name: str) -> str | None:
+    """The field without its surrounding blanks; None when that leaves nothing."""
+    return (row.get(name) or "").strip() or None
+
+
+def _text(row: dict, name: str) -> str:
+    """A field the row must have (InvalidRow when it is empty)."""
+    value = _optional_text(row, name)
+    if value is None:
         raise InvalidRow(f"missing {name}")
-    return value or None
+    return value
 
 
-def _one_of(row: dict, name: str, allowed, required: bool = True) -> str | None:  # noqa: ANN001
-    """The field, lower-cased, when it is one of `allowed` (None when optional and empty)."""
-    value = _text(row, name, required) or ""
-    if not value and not required:
-        return None
+def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
+    """`value`, lower-cased, when it is one of `allowed`."""
     if not value.isascii() or value.lower() not in allowed:
         raise InvalidRow(f"{name} {value[:30]!r} is not one of {', '.join(allowed)}")
     return value.lower()
 
 
+def _one_of(row: dict, name: str, allowed: Sequence[str]) -> str:
+    """The field, lower-cased, when it is one of `allowed`."""
+    return _choice(name, _text(row, name), allowed)
+
+
+def _optional_one_of(row: dict, name: str, allowed: Sequence[str]) -> str | None:
+    """The field, lower-cased, when it is one of `allowed`; None when it is empty."""
+    value = _optional_text(row, name)
+    return None if value is None else _choice(name, value, allowed)
+
+
 def _int(row: dict, name: str) -> int | None:
-    value = _text(row, name, required=False)
+    value = _optional_text(row, name)
     if value is None:
         return None
     try:
@@ -86,7 +100,7 @@ def _int(row: dict, name: str) -> int | None:
 
 
 def _bool(row: dict, name: str) -> bool:
-    value = _text(row, name) or ""
+    value = _text(row, name)
     if value.lower() not in _BOOL:
         raise InvalidRow(f"{name} {value[:20]!r} is not true/false")
     return _BOOL[value.lower()]
@@ -95,7 +109,7 @@ def _bool(row: dict, name: str) -> bool:
 def _time(row: dict, name: str) -> datetime:
     """An ISO-8601 time with its zone, between 1900 and now (the raw gate's rule,
     rules.moment_problem: a CRM export does not know the future)."""
-    value = _text(row, name) or ""
+    value = _text(row, name)
     try:
         if not value.isascii():
             raise ValueError(value)
@@ -108,11 +122,18 @@ def _time(row: dict, name: str) -> datetime:
     return moment
 
 
-def _money(row: dict, name: str, required: bool = True) -> Decimal | None:
+def _money(row: dict, name: str) -> Decimal:
     """An amount of money (rules.amount: what the staging models' casts and tests accept)."""
-    value = _text(row, name, required)
-    if value is None:
-        return None
+    return _amount(name, _text(row, name))
+
+
+def _optional_money(row: dict, name: str) -> Decimal | None:
+    """An amount of money, or None when the field is empty."""
+    value = _optional_text(row, name)
+    return None if value is None else _amount(name, value)
+
+
+def _amount(name: str, value: str) -> Decimal:
     try:
         return rules.amount(value)
     except ValueError as exc:
@@ -122,7 +143,7 @@ def _money(row: dict, name: str, required: bool = True) -> Decimal | None:
 def customer_record(row: dict) -> RawRecord:
     customer_id = _text(row, "customer_id")
     email = _text(row, "email")
-    if not rules.EMAIL.match(email or ""):
+    if not rules.EMAIL.match(email):
         raise InvalidRow(f"email {email[:40]!r} is not an address")
     birth_year = _int(row, "birth_year")
     if birth_year is not None and not rules.BIRTH_YEARS[0] <= birth_year <= rules.BIRTH_YEARS[1]:
@@ -130,13 +151,13 @@ def customer_record(row: dict) -> RawRecord:
     payload = {
         "customer_id": customer_id,
         "email": email.lower(),
-        "first_name": _text(row, "first_name", False),
-        "last_name": _text(row, "last_name", False),
+        "first_name": _optional_text(row, "first_name"),
+        "last_name": _optional_text(row, "last_name"),
         "birth_year": birth_year,
-        "gender": _text(row, "gender", False),
-        "country": _text(row, "country", False),
-        "city": _text(row, "city", False),
-        "job_title": _text(row, "job_title", False),
+        "gender": _optional_text(row, "gender"),
+        "country": _optional_text(row, "country"),
+        "city": _optional_text(row, "city"),
+        "job_title": _optional_text(row, "job_title"),
         "marketing_opt_in": _bool(row, "marketing_opt_in"),
         "profiling_opt_out": _bool(row, "profiling_opt_out"),
     }
@@ -152,7 +173,7 @@ def order_record(row: dict) -> RawRecord:
         "customer_id": _text(row, "customer_id"),
         "ordered_at": ordered_at.isoformat(),
         "amount": str(amount),
-        "product_id": _text(row, "product_id", False),
+        "product_id": _optional_text(row, "product_id"),
     }
     return RawRecord(order_id, payload, scope_key=payload["customer_id"], event_at=ordered_at)
 
@@ -161,9 +182,9 @@ def erasure_record(row: dict) -> RawRecord:
     customer_id = _text(row, "customer_id")
     requested_at = _time(row, "requested_at")
     payload = {"customer_id": customer_id, "requested_at": requested_at.isoformat()}
-    # optional: the person's handles, profile URLs and emails (privacy/named.py); a token it
-    # cannot read is kept and logged, never a reason to hold the request back
-    named, unread = identifiers(_text(row, "identifiers", False))
+    # optional: the person's handles, profile URLs and emails (erasure_identifiers.py); a token
+    # it cannot read is kept and logged, never a reason to hold the request back
+    named, unread = identifiers(_optional_text(row, "identifiers"))
     for reason in unread:
         log.warning("erasure request of %s: %s; kept as a token", customer_id, reason)
     return RawRecord(customer_id, payload | named, event_at=requested_at)
@@ -171,14 +192,14 @@ def erasure_record(row: dict) -> RawRecord:
 
 def product_record(row: dict) -> RawRecord:
     product_id = _text(row, "product_id")
-    launched_at = _time(row, "launched_at") if _text(row, "launched_at", False) else None
-    price = _money(row, "list_price", required=False)
+    launched_at = _time(row, "launched_at") if _optional_text(row, "launched_at") else None
+    price = _optional_money(row, "list_price")
     payload = {
         "product_id": product_id,
-        "name": _text(row, "name", False),
+        "name": _optional_text(row, "name"),
         "list_price": None if price is None else str(price),
         "launched_at": launched_at.isoformat() if launched_at else None,
-        "idea_message_id": _text(row, "idea_message_id", False),
+        "idea_message_id": _optional_text(row, "idea_message_id"),
     }
     return RawRecord(product_id, payload, event_at=launched_at)
 
@@ -188,8 +209,8 @@ def social_account_record(row: dict) -> RawRecord:
     id and/or handle, with where the CRM got it."""
     customer_id = _text(row, "customer_id")
     platform = _one_of(row, "platform", tuple(ACCOUNT_IDS))
-    account_id = _text(row, "account_id", False)
-    handle = _text(row, "handle", False)
+    account_id = _optional_text(row, "account_id")
+    handle = _optional_text(row, "handle")
     if account_id is not None and not ACCOUNT_IDS[platform].match(account_id):
         raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
     if handle is not None:
@@ -198,11 +219,14 @@ def social_account_record(row: dict) -> RawRecord:
             raise InvalidRow("a handle is only read for x; facebook needs account_id")
         if not rules.X_HANDLE.match(handle):
             raise InvalidRow(f"handle {handle[:30]!r} is not an X handle")
-    if account_id is None and handle is None:
+    if account_id is not None:
+        account = account_id
+    elif handle is not None:
+        account = f"@{handle.lower()}"
+    else:
         raise InvalidRow("neither account_id nor handle")
     source = _one_of(row, "source", ACCOUNT_SOURCES)
     linked_at = _time(row, "linked_at")
-    account = account_id or f"@{handle.lower()}"
     payload = {
         "customer_id": customer_id,
         "platform": platform,
@@ -221,7 +245,7 @@ def identity_decision_record(row: dict) -> RawRecord:
     (accept) or is not (reject) this customer. The newest decision on a pair wins."""
     customer_id = _text(row, "customer_id")
     platform = _one_of(row, "platform", tuple(ACCOUNT_IDS))
-    account_id = _text(row, "account_id") or ""
+    account_id = _text(row, "account_id")
     if not ACCOUNT_IDS[platform].match(account_id):
         raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
     decision = _one_of(row, "decision", rules.DECISIONS)
@@ -231,7 +255,7 @@ def identity_decision_record(row: dict) -> RawRecord:
         "platform": platform,
         "account_id": account_id,
         "decision": decision,
-        "decided_by": _text(row, "decided_by", False),
+        "decided_by": _optional_text(row, "decided_by"),
         "decided_at": decided_at.isoformat(),
     }
     return RawRecord(
@@ -245,17 +269,17 @@ def identity_decision_record(row: dict) -> RawRecord:
 def sentiment_override_record(row: dict) -> RawRecord:
     """A CRM agent's correction of a message's sentiment (and, when given, its intent). The
     newest correction of a message wins over the scorer."""
-    message_id = _text(row, "message_id") or ""
+    message_id = _text(row, "message_id")
     if not rules.MESSAGE_ID.match(message_id):
         raise InvalidRow(f"message_id {message_id[:30]!r} is not a Facebook or X message id")
     sentiment = _one_of(row, "sentiment", rules.SENTIMENTS)
-    intent = _one_of(row, "intent", INTENTS, required=False)
+    intent = _optional_one_of(row, "intent", INTENTS)
     decided_at = _time(row, "decided_at")
     payload = {
         "message_id": message_id,
         "sentiment": sentiment,
         "intent": intent,
-        "decided_by": _text(row, "decided_by", False),
+        "decided_by": _optional_text(row, "decided_by"),
         "decided_at": decided_at.isoformat(),
     }
     return RawRecord(message_id, payload, scope_key=message_id, event_at=decided_at)
@@ -388,7 +412,7 @@ class _Entry:
 
 
 def land_drop_folder(
-    conn_factory,  # noqa: ANN001
+    conn_factory: Callable[[], psycopg.Connection],
     folder: Path,
     interval: tuple[datetime | None, datetime | None] = (None, None),
 ) -> list[BatchResult]:
@@ -477,7 +501,7 @@ def _reject_unread(folder: Path, entry: _Entry, spec: CrmFile | None) -> BatchRe
 
 
 def _land_one(
-    conn_factory,  # noqa: ANN001
+    conn_factory: Callable[[], psycopg.Connection],
     folder: Path,
     name: str,
     spec: CrmFile,
@@ -495,7 +519,7 @@ def _land_one(
                     seen = _land_file(batch, data, origin, spec, known)
                 except (*WAREHOUSE_ERRORS, RejectedFile):
                     raise
-                except Exception as exc:  # noqa: BLE001 - a fault reading one file rejects it
+                except Exception as exc:  # a fault reading one file rejects it
                     raise RejectedFile(_fault(exc)) from exc
                 if spec.snapshot:
                     problem = raw_suites.volume_problem(
@@ -507,7 +531,7 @@ def _land_one(
                 batch.set_watermark(cursor_value=origin)
     except WAREHOUSE_ERRORS:
         raise
-    except Exception as exc:  # noqa: BLE001 - whatever a file does, the rest of the inbox lands
+    except Exception as exc:  # whatever a file does, the rest of the inbox lands
         reason = f"{origin}: {exc if isinstance(exc, RejectedFile) else _fault(exc)}"
         result = _reject(folder, name, spec.entity, reason)
         if batch is not None:
@@ -562,7 +586,7 @@ def _read(folder: Path, name: str) -> bytes:
         return handle.read()
 
 
-def _known_references(conn, spec: CrmFile) -> dict[str, set[str]]:  # noqa: ANN001
+def _known_references(conn: psycopg.Connection, spec: CrmFile) -> dict[str, set[str]]:
     """The customer (product) ids alive in raw, for the columns `spec` checks."""
     known = {}
     for column, table in ((spec.customer_column, "customers"), (spec.product_column, "products")):
@@ -572,7 +596,7 @@ def _known_references(conn, spec: CrmFile) -> dict[str, set[str]]:  # noqa: ANN0
     return known
 
 
-def _alive_keys(conn, table: str) -> set[str]:  # noqa: ANN001
+def _alive_keys(conn: psycopg.Connection, table: str) -> set[str]:
     rows = conn.execute(
         f"select natural_key from (select distinct on (natural_key) natural_key, is_deleted"  # noqa: S608
         f" from raw.{table} order by natural_key, ingest_seq desc) as latest"
@@ -612,7 +636,7 @@ def _land_file(
                 continue
             except InvalidRow as exc:
                 reason = str(exc)
-            except Exception as exc:  # noqa: BLE001 - named with its line, the file rejected
+            except Exception as exc:  # named with its line, the file rejected
                 raise RejectedFile(f"line {line}: {_fault(exc)}") from exc
         batch.quarantine(_quarantine_text(origin, line, row), f"{origin}:{line}: {reason}")
     log.info("crm %s: %s read (%d records)", spec.entity, origin, batch.result.records_in)
@@ -703,7 +727,7 @@ def _dialect(text: str, origin: str) -> type[csv.Dialect] | csv.Dialect:
 
 
 def _delete_missing(
-    conn,  # noqa: ANN001
+    conn: psycopg.Connection,
     batch: LandingBatch,
     spec: CrmFile,
     seen: set[str],

@@ -1,5 +1,5 @@
 """What every API extractor shares: its client, warehouse connections, settings, the data
-interval it runs for, and how it opens a landing batch."""
+interval it runs for, and the engine that walks its declared streams (`streams.py`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from social_crm.extract.http import ApiClient
-from social_crm.load.landing import ConfirmGone, LandingBatch
+from social_crm.extract.streams import Engine
 
 
 class Extractor:
@@ -28,21 +28,9 @@ class Extractor:
         self.settings = settings
         self.interval = interval
 
-    def _batch(
-        self,
-        conn: psycopg.Connection,
-        entity: str,
-        *,
-        confirm_gone: ConfirmGone | None = None,
-        watermark_entity: str | None = None,
-    ) -> LandingBatch:
-        return LandingBatch(
-            conn,
-            self.source,
-            entity,
-            interval=self.interval,
-            api_version=self.client.api_version,
-            secrets=self.client.secrets_to_redact(),
-            confirm_gone=confirm_gone,
-            watermark_entity=watermark_entity,
-        )
+    @property
+    def engine(self) -> Engine:
+        """The engine that walks this source's streams, with the extractor's client, interval
+        and page size as they are now (a caller may narrow the settings between runs)."""
+        page_size = getattr(self.settings, "page_size", 100)
+        return Engine(self.client, self.connect, self.interval, page_size)

@@ -19,52 +19,45 @@ a time, then one by one when the batch lookup names a missing alias) and lands a
 only when the Graph API answers that it does not exist; a reaction, which has no id of its
 own, only when a second walk of its post's reactions agrees. The first run walks everything.
 
-A Page token reads `id` and `name` of the people who engage with the Page's content, nothing
-more (developers.facebook.com/docs/graph-api/reference/user: email, location and the rest need
-the person's own login); we ask for no more than that.
+The entities, and each one's key, scope, event time, watermark and deletion rule, are declared
+in `facebook_streams.py`; the engine (`streams.py`) pages, lands and fans out.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from psycopg import sql
-
 from social_crm.extract import graph_metrics
 from social_crm.extract.extractor import Extractor
-from social_crm.extract.http import ApiError, Page
-from social_crm.extract.read_ahead import PrefetchedPages
-from social_crm.extract.recheck import SETTLE, checkpoint_due, needs_walk
-from social_crm.extract.records import (
-    GRAPH_ID,
-    InvalidRecord,
-    graph_id,
-    land_or_quarantine,
-    require_id,
+from social_crm.extract.facebook_streams import (
+    COMMENTS,
+    PAGE_INSIGHTS,
+    PAGE_SNAPSHOTS,
+    POST_FIELDS,
+    POSTS,
+    PROFILE_FIELDS,
+    REACTIONS,
+    SOURCE,
+    USERS,
+    VISITOR_POSTS,
+    author_id,
+    comment_record,
 )
-from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
+from social_crm.extract.http import ApiError, Page
+from social_crm.extract.recheck import SETTLE, checkpoint_due, needs_walk
+from social_crm.extract.records import GRAPH_ID, graph_id, land_or_quarantine
+from social_crm.extract.streams import Stream, Walked, listing_fields
+from social_crm.load.landing import BatchResult, LandingBatch, Missing
 
 log = logging.getLogger(__name__)
 
-SOURCE = "facebook"
-REACTION_TYPES = {"LIKE", "LOVE", "HAHA", "WOW", "SAD", "ANGRY", "CARE", "THANKFUL", "PRIDE"}
-PROFILE_FIELDS = "id,name"  # all a Page token may read of the people who engage
 LOOKUP_BATCH = 50  # Graph's limit for ?ids=
 ACTIVITY_AHEAD = 3  # posts whose comments and reactions are fetched while one post is landed
-POST_FIELDS = "id,message,created_time,updated_time,from"
-# the counts a post listing reports with each post (the edges' `summary.total_count`)
-COMMENT_COUNT = "comments.filter(stream).limit(0).summary(true)"
-REACTION_COUNT = "reactions.limit(0).summary(total_count)"
-
-
-# the edges whose counts a post listing reports, in the order of `_activity_walks`' pairs
-EDGES = ("comments", "reactions")
 
 
 @dataclass
@@ -106,13 +99,16 @@ class FacebookSettings:
     recheck_hours: int = 24
 
 
-def parse_graph_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidRecord(f"timestamp is {type(value).__name__}, not a string")
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        raise InvalidRecord(f"timestamp {value[:40]!r} is not ISO-8601 (Graph format)") from None
+@dataclass(frozen=True)
+class _Schedule:
+    """When a post's comments and reactions are due (`recheck.needs_walk`): this run's time,
+    the first re-walk point and the look-back; a backfill of a past interval walks every
+    post (counts describe today)."""
+
+    now: datetime
+    first: timedelta
+    horizon: timedelta
+    backfill: bool
 
 
 class FacebookExtractor(Extractor):
@@ -121,25 +117,16 @@ class FacebookExtractor(Extractor):
 
     def page_snapshots(self) -> BatchResult:
         at = self.interval[1] or datetime.now(UTC)
-        with self.connect() as conn, self._batch(conn, "page_snapshots") as batch:
+        with self.connect() as conn, self.engine.batch(conn, PAGE_SNAPSHOTS) as batch:
             for page_id in self.settings.page_ids:
-                body = self.client.get_json(
-                    page_id, {"fields": "id,name,fan_count,followers_count"}
-                )
-                land_or_quarantine(
-                    batch,
-                    body,
-                    lambda item: RawRecord(
-                        require_id(item), item, scope_key=item["id"], event_at=at
-                    ),
-                )
+                self.engine.walk(PAGE_SNAPSHOTS, batch, page_id, stamp=at)
         return batch.result
 
     def insights(self) -> BatchResult:
         """Daily Page Insights of the registry's metrics. A metric the API rejects is dropped
         (and recorded in meta.rejected_metrics); the others land."""
         with self.connect() as conn:
-            mark = read_watermark(conn, SOURCE, "page_insights").get("last_event_at")
+            mark = self.engine.watermark(conn, PAGE_INSIGHTS).get("last_event_at")
             rejected = {
                 row[0]
                 for row in conn.execute(
@@ -154,23 +141,24 @@ class FacebookExtractor(Extractor):
                     "meta.rejected_metrics)",
                     ", ".join(sorted(rejected)),
                 )
-            with self._batch(conn, "page_insights") as batch:
+            with self.engine.batch(conn, PAGE_INSIGHTS) as batch:
                 newest = mark
                 for page_id in self.settings.page_ids:
-                    params = {"period": "day"}
+                    params = {}
                     if mark is not None:
                         params["since"] = (mark - timedelta(days=2)).strftime("%Y-%m-%d")
-                    for metric in self._insight_series(page_id, metrics, params):
-                        for value in metric.get("values") or []:
-                            item = {
-                                "page_id": page_id,
-                                "metric": metric.get("name"),
-                                "value": value.get("value"),
-                                "end_time": value.get("end_time"),
-                            }
-                            record = land_or_quarantine(batch, item, _insight_record)
-                            if record and (newest is None or record.event_at > newest):
-                                newest = record.event_at
+                    values = [
+                        {
+                            "page_id": page_id,
+                            "metric": metric.get("name"),
+                            "value": value.get("value"),
+                            "end_time": value.get("end_time"),
+                        }
+                        for metric in self._insight_series(page_id, metrics, params)
+                        for value in metric.get("values") or []
+                    ]
+                    walked = self.engine.land(PAGE_INSIGHTS, values, batch, page_id)
+                    newest = _later(newest, walked.newest_at)
                 batch.set_watermark(last_event_at=newest)
         return batch.result
 
@@ -180,25 +168,24 @@ class FacebookExtractor(Extractor):
         if not metrics:
             return []
         try:
-            body = self.client.get_json(
-                f"{page_id}/insights", {**params, "metric": ",".join(metrics)}
-            )
-            return list(body.get("data") or [])
+            return self._insight_answer(page_id, {**params, "metric": ",".join(metrics)})
         except ApiError as exc:
-            if not graph_metrics.is_invalid_metric_error(exc.graph_message):
+            if not graph_metrics.is_invalid_metric_error(exc.error_message):
                 raise
         series = []
         for metric in list(metrics):
             try:
-                body = self.client.get_json(f"{page_id}/insights", {**params, "metric": metric})
+                series += self._insight_answer(page_id, {**params, "metric": metric})
             except ApiError as exc:
-                if not graph_metrics.is_invalid_metric_error(exc.graph_message):
+                if not graph_metrics.is_invalid_metric_error(exc.error_message):
                     raise
-                self._reject_metric(metric, exc.graph_message)
+                self._reject_metric(metric, exc.error_message)
                 metrics.remove(metric)
-                continue
-            series += body.get("data") or []
         return series
+
+    def _insight_answer(self, page_id: str, params: dict) -> list[dict]:
+        (page,) = self.engine.pages(PAGE_INSIGHTS, page_id, params)
+        return list(page.body.get("data") or [])
 
     def _reject_metric(self, metric: str, error: str) -> None:
         log.warning(
@@ -230,7 +217,8 @@ class FacebookExtractor(Extractor):
         `recent_days` (the live walk): only the posts of the last `recent_days` days and their
         comments, not their reactions: where new messages to answer appear, at a fraction of
         the calls."""
-        entity = "posts" if edge == "posts" else "visitor_posts"
+        listing = POSTS if edge == "posts" else VISITOR_POSTS
+        children = [COMMENTS] if recent_days is not None else [COMMENTS, REACTIONS]
         with (
             self.connect() as c_posts,
             self.connect() as c_comments,
@@ -238,80 +226,44 @@ class FacebookExtractor(Extractor):
             self.connect() as c_counts,
         ):
             c_counts.autocommit = True  # look-ups only
-            mark = read_watermark(c_posts, SOURCE, entity).get("last_event_at")
+            mark = self.engine.watermark(c_posts, listing).get("last_event_at")
             since = mark - timedelta(days=self.settings.lookback_days) if mark else None
             if recent_days is not None:
                 now = self.interval[1] or self.client.server_now()
                 since = now - timedelta(days=recent_days)
             people: set[str] = set()
+            engine = self.engine
             with (
-                self._batch(c_posts, entity, confirm_gone=self._gone_nodes) as posts,
-                self._batch(c_comments, "comments", confirm_gone=self._gone_nodes) as comments,
-                (
-                    nullcontext(None)
-                    if recent_days is not None
-                    else self._batch(c_reactions, "reactions", confirm_gone=self._gone_reactions)
-                ) as reactions,
+                engine.batch(c_posts, listing, confirm_gone=self._gone_nodes) as posts,
+                engine.batch(c_comments, COMMENTS, confirm_gone=self._gone_nodes) as comments,
+                engine.batch(c_reactions, REACTIONS, confirm_gone=self._gone_reactions)
+                if REACTIONS in children
+                else nullcontext(None) as reactions,
             ):
-                newest = mark
-                walk_reactions = reactions is not None
-                server_now = self.client.server_now()
-                now = self.interval[1] or server_now
-                # a backfill of a past interval walks every post: counts describe today
-                backfill = now < server_now - timedelta(hours=self.settings.recheck_hours)
-                first = timedelta(hours=self.settings.recheck_hours)
-                horizon = timedelta(days=self.settings.lookback_days)
-                fields = ",".join(
-                    [POST_FIELDS, COMMENT_COUNT, *([REACTION_COUNT] if walk_reactions else [])]
-                )
-                skipped = 0
+                schedule = self._schedule()
+                fields = listing_fields(POST_FIELDS, children)
+                newest, skipped = mark, 0
                 for page_id in self.settings.page_ids:
-                    params: dict[str, Any] = {"limit": self.settings.page_size, "fields": fields}
-                    if since:
-                        params["since"] = int(since.timestamp())
-                    if self.interval[1]:
-                        params["until"] = int(self.interval[1].timestamp())
                     clean = True
-                    for page in self.client.graph_pages(f"{page_id}/{edge}", params):
-                        listed: dict[str, _Counts] = {}
-                        for item in page.items:
-                            counts = _counts_of(item)
-                            record = land_or_quarantine(
-                                posts, item, lambda i, p=page_id: _post_record(i, p)
-                            )
-                            if record is None:
-                                clean = False
-                                continue
-                            newest = max(filter(None, (newest, record.event_at)))
-                            people.add(_author_id(item))
-                            counts.created_at = record.event_at
-                            listed[record.natural_key] = counts
-                        if not backfill:
+                    params = {
+                        "fields": fields,
+                        "since": int(since.timestamp()) if since else None,
+                        "until": int(self.interval[1].timestamp()) if self.interval[1] else None,
+                    }
+                    for page in engine.pages(listing, page_id, params):
+                        listed, walked = self._list_posts(listing, page, page_id, posts, people)
+                        clean = clean and walked.clean
+                        newest = _later(newest, walked.newest_at)
+                        if not schedule.backfill:
                             _known_counts(c_counts, listed)
-                        walks = {}
+                        plans = {}
                         for post_id, counts in listed.items():
-                            wanted = _Walk(
-                                counts.wants("comments", now, first, horizon),
-                                walk_reactions and counts.wants("reactions", now, first, horizon),
-                                counts.new_comments_since(now, first, horizon),
-                            )
-                            if wanted.comments or wanted.reactions:
-                                walks[post_id] = wanted
+                            plan = _plan(counts, schedule, reactions is not None)
+                            if plan.comments or plan.reactions:
+                                plans[post_id] = plan
                             else:
                                 skipped += 1
-                        for post_id, comment_pages, reaction_pages in self._activity_walks(walks):
-                            walked = self._activity(
-                                post_id,
-                                comment_pages,
-                                reaction_pages,
-                                walks[post_id].comments_since,
-                                comments,
-                                reactions,
-                                people,
-                            )
-                            _remember_counts(
-                                post_id, listed[post_id], walked, now, comments, reactions
-                            )
+                        self._walk_activity(plans, listed, schedule, comments, reactions, people)
                         log.info(
                             "facebook %s %s: page %d, %d posts so far, %d of them unchanged",
                             page_id,
@@ -326,92 +278,65 @@ class FacebookExtractor(Extractor):
             results = [comments.result, posts.result]
             if reactions is not None:
                 results.insert(1, reactions.result)
-        results += self._gone_with_posts(entity, posts.result.batch_id)
+        results += engine.cascade(listing, posts.result.batch_id, [COMMENTS, REACTIONS])
         results.append(self.users(people))
         return results
 
-    def _gone_with_posts(self, entity: str, batch_id: str) -> list[BatchResult]:
-        """Tombstones for the comments and reactions of the posts a batch tombstoned: the
-        Graph API serves neither once their post is gone, so no walk could confirm them gone
-        one by one, and they would stay alive in raw."""
-        with self.connect() as conn:
-            gone = [
-                row[0]
-                for row in conn.execute(
-                    sql.SQL("select natural_key from {} where batch_id = %s and is_deleted").format(
-                        sql.Identifier("raw", f"{SOURCE}_{entity}")
-                    ),
-                    (batch_id,),
-                ).fetchall()
-            ]
-        if not gone:
-            return []
-        results = []
-        for child in ("comments", "reactions"):
-            with self.connect() as conn, self._batch(conn, child) as batch:
-                keys = conn.execute(
-                    sql.SQL("select distinct natural_key from {} where scope_key = any(%s)").format(
-                        sql.Identifier("raw", f"{SOURCE}_{child}")
-                    ),
-                    (gone,),
-                ).fetchall()
-                batch.confirmed_gone({row[0] for row in keys})
-            results.append(batch.result)
-        log.info(
-            "facebook %s: %d deleted, their comments and reactions with them", entity, len(gone)
+    def _schedule(self) -> _Schedule:
+        server_now = self.client.server_now()
+        now = self.interval[1] or server_now
+        return _Schedule(
+            now,
+            timedelta(hours=self.settings.recheck_hours),
+            timedelta(days=self.settings.lookback_days),
+            # a backfill of a past interval walks every post: counts describe today
+            now < server_now - timedelta(hours=self.settings.recheck_hours),
         )
-        return results
 
-    def _comment_pages(self, post_id: str, newest_first: bool = False) -> Iterator[Page]:
-        params = {
-            "filter": "stream",  # every level, in time order: the order `order` applies to
-            "limit": self.settings.page_size,
-            "fields": "id,message,created_time,from,parent",
-        }
-        if newest_first:
-            params["order"] = "reverse_chronological"
-        return self.client.graph_pages(f"{post_id}/comments", params)
+    def _list_posts(
+        self, listing: Stream, page: Page, page_id: str, posts: LandingBatch, people: set[str]
+    ) -> tuple[dict[str, _Counts], Walked]:
+        """Land a page of a post listing; return each landed post's listed counts, by id."""
+        listed: dict[str, _Counts] = {}
+        walked = Walked()
+        for item in page.items:
+            counts = _counts_of(item)  # before landing: the counts are not the post's record
 
-    def _activity_walks(
-        self, walks: dict[str, _Walk]
-    ) -> Iterator[tuple[str, PrefetchedPages | None, PrefetchedPages | None]]:
-        """(post id, its comment pages, its reaction pages) in order, for the posts and edges
-        `walks` asks for (an edge not asked for: None), with the walks of the next
-        ACTIVITY_AHEAD posts already running: the API works on them while one post is landed.
-        A newest-first read of comments fetches its first page ahead, the next ones only if
-        its reader asks (it usually stops after one)."""
-        running: deque[tuple[str, PrefetchedPages | None, PrefetchedPages | None]] = deque()
-        reaction_params = {"limit": self.settings.page_size, "summary": "total_count"}
-        try:
-            for post_id, walk in walks.items():
-                newest_first = walk.comments_since is not None
-                running.append(
-                    (
-                        post_id,
-                        PrefetchedPages(
-                            self._comment_pages(post_id, newest_first),
-                            ahead=1 if newest_first else None,
-                        )
-                        if walk.comments
-                        else None,
-                        PrefetchedPages(
-                            self.client.graph_pages(f"{post_id}/reactions", reaction_params)
-                        )
-                        if walk.reactions
-                        else None,
-                    )
-                )
-                if len(running) > ACTIVITY_AHEAD:
-                    yield running[0]
-                    running.popleft()  # only once landed: a failure leaves it to the finally
-            while running:
-                yield running[0]
-                running.popleft()
-        finally:
-            for _, comment_pages, reaction_pages in running:
-                for pages in (comment_pages, reaction_pages):
-                    if pages is not None:
-                        pages.close()
+            def note(item: Any, record: Any, counts: _Counts = counts) -> None:
+                people.add(author_id(item))
+                counts.created_at = record.event_at
+                listed[record.natural_key] = counts
+
+            self.engine.land(listing, [item], posts, page_id, walked, on_record=note)
+        return listed, walked
+
+    def _walk_activity(
+        self,
+        plans: dict[str, _Walk],
+        listed: dict[str, _Counts],
+        schedule: _Schedule,
+        comments: LandingBatch,
+        reactions: LandingBatch | None,
+        people: set[str],
+    ) -> None:
+        """Walk the comments and reactions `plans` asks for, post by post, the next posts'
+        walks running ahead; record what each walk read completely."""
+        fan_out = self.engine.fan_out(
+            {COMMENTS.entity: COMMENTS, REACTIONS.entity: REACTIONS},
+            {post_id: plan.edges() for post_id, plan in plans.items()},
+            ACTIVITY_AHEAD,
+        )
+        for post_id, pages in fan_out:
+            walked = self._activity(
+                post_id,
+                pages.get(COMMENTS.entity),
+                pages.get(REACTIONS.entity),
+                plans[post_id].comments_since,
+                comments,
+                reactions,
+                people,
+            )
+            _remember_counts(post_id, listed[post_id], walked, schedule.now, comments, reactions)
 
     def _activity(
         self,
@@ -434,38 +359,38 @@ class FacebookExtractor(Extractor):
                 walked.comments = "new" if clean else None
                 comment_pages = None
             else:
-                comment_pages = self._comment_pages(post_id)
+                comment_pages = self.engine.pages(COMMENTS, parent=post_id)
         if comment_pages is not None:
-            clean = True
+            all_comments = Walked()
             for page in comment_pages:
-                for item in page.items:
-                    walked.comments_read += 1
-                    record = land_or_quarantine(
-                        comments, item, lambda i: _comment_record(i, post_id)
-                    )
-                    if record is None:
-                        clean = False
-                    else:
-                        people.add(_author_id(item))
-                        walked.newest_comment_at = max(
-                            filter(None, (walked.newest_comment_at, record.event_at))
-                        )
-            if clean:
+                self.engine.land(
+                    COMMENTS,
+                    page.items,
+                    comments,
+                    post_id,
+                    all_comments,
+                    on_record=lambda item, _: people.add(author_id(item)),
+                )
+            walked.comments_read = all_comments.read
+            walked.newest_comment_at = all_comments.newest_at
+            if all_comments.clean:
                 comments.reconcile(post_id)
                 walked.comments = "all"
         if reaction_pages is None or reactions is None:
             return walked
-        clean, walk = True, _CountedWalk()
+        counted, all_reactions = _CountedWalk(), Walked()
         for page in reaction_pages:
-            walk.see(page)
-            for item in page.items:
-                record = land_or_quarantine(reactions, item, lambda i: _reaction_record(i, post_id))
-                if record is None:
-                    clean = False
-                else:
-                    people.add(record.payload["user_id"])
+            counted.see(page)
+            self.engine.land(
+                REACTIONS,
+                page.items,
+                reactions,
+                post_id,
+                all_reactions,
+                on_record=lambda _, record: people.add(record.payload["user_id"]),
+            )
         # complete by the API's own count: an empty or cut-short answer reconciles nothing
-        if clean and walk.complete:
+        if all_reactions.clean and counted.complete:
             reactions.reconcile(post_id)
             walked.reactions = True
         return walked
@@ -486,15 +411,11 @@ class FacebookExtractor(Extractor):
                 ).fetchall()
             }
             todo = [u for u in wanted if u not in known]
-            with self._batch(conn, "users") as batch:
+            with self.engine.batch(conn, USERS) as batch:
                 for start in range(0, len(todo), LOOKUP_BATCH):
                     chunk = todo[start : start + LOOKUP_BATCH]
                     found = self._lookup(chunk, PROFILE_FIELDS)
-                    for user_id in chunk:
-                        if user_id in found:
-                            land_or_quarantine(
-                                batch, found[user_id], lambda i: RawRecord(require_id(i), i)
-                            )
+                    self.engine.land(USERS, [found[u] for u in chunk if u in found], batch)
                 log.info("facebook users: %d looked up, %d already known", len(todo), len(known))
         return batch.result
 
@@ -545,10 +466,7 @@ class FacebookExtractor(Extractor):
         for post_id, keys in by_post.items():
             walk = _CountedWalk()
             try:
-                for page in self.client.graph_pages(
-                    f"{graph_id(post_id, 'post id')}/reactions",
-                    {"limit": self.settings.page_size, "summary": "total_count"},
-                ):
+                for page in self.engine.pages(REACTIONS, parent=graph_id(post_id, "post id")):
                     walk.see(page)
             except ApiError as exc:
                 if not _is_missing_node(exc):
@@ -568,6 +486,29 @@ class _Walk:
     comments: bool
     reactions: bool
     comments_since: datetime | None = None
+
+    def edges(self) -> dict[str, tuple[dict[str, Any], int | None]]:
+        """The engine's fan-out plan: {entity: (extra parameters, pages fetched ahead)}. A
+        newest-first read of comments fetches its first page ahead, the next ones only if its
+        reader asks (it usually stops after one)."""
+        plan: dict[str, tuple[dict[str, Any], int | None]] = {}
+        if self.comments and self.comments_since is not None:
+            plan[COMMENTS.entity] = ({"order": "reverse_chronological"}, 1)
+        elif self.comments:
+            plan[COMMENTS.entity] = ({}, None)
+        if self.reactions:
+            plan[REACTIONS.entity] = ({}, None)
+        return plan
+
+
+def _plan(counts: _Counts, schedule: _Schedule, walk_reactions: bool) -> _Walk:
+    """Which of a post's edges this run walks, and how (`recheck.needs_walk`)."""
+    now, first, horizon = schedule.now, schedule.first, schedule.horizon
+    return _Walk(
+        counts.wants("comments", now, first, horizon),
+        walk_reactions and counts.wants("reactions", now, first, horizon),
+        counts.new_comments_since(now, first, horizon),
+    )
 
 
 @dataclass
@@ -601,12 +542,16 @@ class _CountedWalk:
         return self.total == len(self.ids)
 
 
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(a, b) if a is not None and b is not None else a or b
+
+
 def _counts_of(item: Any) -> _Counts:
     """Take the listed counts out of a post (they are not part of the post's record: a new
     comment would otherwise make a new version of the post)."""
     if not isinstance(item, dict):
         return _Counts({})
-    return _Counts({edge: _total(item.pop(edge, None)) for edge in EDGES})
+    return _Counts({edge: _total(item.pop(edge, None)) for edge in ("comments", "reactions")})
 
 
 def _total(edge: Any) -> int | None:
@@ -649,11 +594,11 @@ def land_new_comments(
     for page in pages:
         oldest = None
         for item in page.items:
-            record = land_or_quarantine(comments, item, lambda i: _comment_record(i, post_id))
+            record = land_or_quarantine(comments, item, lambda i: comment_record(i, post_id))
             if record is None:
                 clean = False
                 continue
-            people.add(_author_id(item))
+            people.add(author_id(item))
             at = record.event_at
             if previous is not None and at > previous:
                 log.warning(
@@ -711,44 +656,4 @@ def _remember_counts(
 
 def _is_missing_node(exc: ApiError) -> bool:
     """Graph's answers for an id that does not exist: #803 (`?ids=` aliases) or #100/33."""
-    return exc.graph_code == 803 or (exc.graph_code == 100 and exc.graph_subcode == 33)
-
-
-def _author_id(item: dict) -> str:
-    author = item.get("from")
-    return str(author.get("id")) if isinstance(author, dict) else ""
-
-
-def _post_record(item: Any, page_id: str) -> RawRecord:
-    post_id = require_id(item)
-    created = parse_graph_time(item.get("created_time"))
-    return RawRecord(post_id, {**item, "page_id": page_id}, scope_key=page_id, event_at=created)
-
-
-def _comment_record(item: Any, post_id: str) -> RawRecord:
-    comment_id = require_id(item)
-    created = parse_graph_time(item.get("created_time"))
-    author = item.get("from")
-    if not isinstance(author, dict) or not author.get("id"):
-        raise InvalidRecord("comment without 'from.id'")
-    graph_id(author["id"], "'from.id'")
-    return RawRecord(comment_id, {**item, "post_id": post_id}, scope_key=post_id, event_at=created)
-
-
-def _reaction_record(item: Any, post_id: str) -> RawRecord:
-    user_id = require_id(item)
-    kind = item.get("type")
-    if kind not in REACTION_TYPES:
-        raise InvalidRecord(f"unknown reaction type {str(kind)[:20]!r}")
-    payload = {"post_id": post_id, "user_id": user_id, "name": item.get("name"), "type": kind}
-    return RawRecord(f"{post_id}:{user_id}", payload, scope_key=post_id)
-
-
-def _insight_record(item: dict) -> RawRecord:
-    if item["metric"] not in graph_metrics.BY_NAME:
-        raise InvalidRecord(f"unexpected insights metric {str(item['metric'])[:40]!r}")
-    if not isinstance(item["value"], int):
-        raise InvalidRecord(f"insights value is {type(item['value']).__name__}, not a number")
-    end = parse_graph_time(item["end_time"])
-    key = f"{item['page_id']}:{item['metric']}:{item['end_time']}"
-    return RawRecord(key, item, scope_key=item["page_id"], event_at=end)
+    return exc.error_code == 803 or (exc.error_code == 100 and exc.error_subcode == 33)

@@ -1,19 +1,20 @@
-"""One HTTP client for every API: pooled session, timeouts, retries with backoff and jitter,
-rate-limit waits by the API's own signal, cursor pagination that refuses loops.
+"""One HTTP transport for every API: pooled session, timeouts, retries with backoff and
+jitter, rate-limit waits, cursor pagination that refuses loops. It knows no platform: what an
+answer means (a throttle, refused credentials, an endpoint outside the access level, usage
+near a limit) is read by the `ApiPolicy` the client is given, one per platform
+(`graph_policy.GraphPolicy`, `x_policy.XPolicy`).
 
-Tokens travel in the Authorization header only (Graph `paging.next` URLs carry the token in
-their query string: it is stripped before the URL is requested or logged), and every error
-message is redacted, so no token reaches a log, an exception or an XCom. Requests go to the
-connection's own host only: an absolute URL (a paging link) on another host, or a path built
-from data that is not a plain id, is refused before anything is sent.
+Tokens travel in the Authorization header only (an OAuth 2.0 `access_token` query parameter,
+which some APIs put in their paging links, is stripped before the URL is requested or logged),
+and every error message is redacted, so no token reaches a log, an exception or an XCom.
+Requests go to the connection's own host only: an absolute URL (a paging link) on another
+host, or a path built from data that is not a plain id, is refused before anything is sent.
 
-Errors are read by their code, whatever the HTTP status: Graph throttles with codes 4, 17, 32,
-613 and 80001 on HTTP 400 or 403 (developers.facebook.com/docs/graph-api/overview/rate-limiting),
-X answers 429 with `x-rate-limit-reset` (docs.x.com/x-api/fundamentals/rate-limits), a spent
-monthly Post cap with the `usage-capped` problem type and an endpoint outside the access tier
-with `client-forbidden` / `client-not-enrolled` or error 453 (docs.x.com/x-api/fundamentals/
-post-cap). Graph's usage headers (`X-App-Usage`, `X-Business-Use-Case-Usage`) slow the client
-down before it reaches 100%.
+What the transport does by itself is plain HTTP: a connection error, a timeout, a 5xx or a
+body that is not a JSON object is retried with backoff; a rate limit is waited out for its
+`Retry-After` (else the platform's reset time, else the time the platform said access
+returns, else `RetryPolicy.rate_limit_wait`, doubling), never longer than
+`RetryPolicy.rate_limit_cap`; a redirect is refused.
 """
 
 from __future__ import annotations
@@ -25,48 +26,55 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from social_crm import settings
-from social_crm.privacy.redact import redact
+from social_crm.redact import redact
 
 log = logging.getLogger(__name__)
 
-GRAPH_RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
-GRAPH_AUTH_CODES = {190, 102} | set(range(200, 300))
-GRAPH_PERMISSION_CODES = {10}
-X_FORBIDDEN_TYPES = ("client-forbidden", "client-not-enrolled")
-USAGE_SLOWDOWN_FROM = 80.0  # percent of a Graph usage header: from here on, pace the calls
 _PATH_SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """The platform's own error code, subcode and message in an answer, as its policy reads
+    them (None and '' where the platform gives none)."""
+
+    code: int | None = None
+    subcode: int | None = None
+    message: str = ""
 
 
 class ApiError(RuntimeError):
     """A request failed for good; the message names the connection and never the token.
-    `status` and `body` are the API's answer (None and {} when none came)."""
+    `status` and `body` are the API's answer (None and {} when none came); `error_code`,
+    `error_subcode` and `error_message` the platform's own, as its policy read them."""
 
     def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
         super().__init__(message)
         self.status = status
         self.body = body if isinstance(body, dict) else {}
+        self.detail = ErrorDetail()
 
     @property
-    def graph_code(self) -> int | None:
-        return _graph_error(self.body).get("code")
+    def error_code(self) -> int | None:
+        return self.detail.code
 
     @property
-    def graph_subcode(self) -> int | None:
-        return _graph_error(self.body).get("error_subcode")
+    def error_subcode(self) -> int | None:
+        return self.detail.subcode
 
     @property
-    def graph_message(self) -> str:
-        return str(_graph_error(self.body).get("message") or "")
+    def error_message(self) -> str:
+        return self.detail.message
 
 
 class ApiAuthError(ApiError):
@@ -74,12 +82,13 @@ class ApiAuthError(ApiError):
 
 
 class ApiAccessError(ApiError):
-    """The credentials are valid but their access level (X tier, Graph permission) does not
+    """The credentials are valid but their access level (a tier, a permission) does not
     include this endpoint or field: retrying will not help, the connection must change."""
 
 
 class UsageCapExceeded(ApiError):
-    """X's monthly Post cap is spent: nothing more can be read until the next month."""
+    """The platform's read quota for the period is spent: nothing more can be read until it
+    resets (not a rate limit: waiting minutes will not help)."""
 
 
 class UnsafeRequest(ApiError):
@@ -96,8 +105,81 @@ class RetryPolicy:
     max_attempts: int = 8
     backoff_base: float = 0.5  # seconds; doubles per attempt, with full jitter
     backoff_cap: float = 30.0
-    rate_limit_wait: float = 60.0  # Graph gives no reset time: wait this long (then doubling)
+    rate_limit_wait: float = 60.0  # no reset time given: wait this long (then doubling)
     rate_limit_cap: float = 900.0  # never wait longer than this for one rate limit
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What an answer's headers say of the platform's limits."""
+
+    readings: Mapping[str, float] = field(default_factory=dict)  # percent used, per counter
+    regain: float | None = None  # seconds until the API serves again, when it said
+    # from how near the limits are, the share (0..1) of `RetryPolicy.rate_limit_wait` to pause
+    # after a successful answer; None: no need to pace
+    pace: float | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer that is not a success, for the policy to judge; its helpers build the
+    errors every platform shares, with the connection named and the token redacted."""
+
+    connection_id: str
+    where: str  # the URL path asked
+    status: int
+    body: dict
+    detail: ErrorDetail
+    redact: Callable[[str], str]
+
+    @property
+    def is_client_error(self) -> bool:
+        """4xx other than 429: the request itself is refused, asking again will not help."""
+        return 400 <= self.status < 500 and self.status != 429
+
+    def auth_error(self, detail: str, code: str = "") -> ApiAuthError:
+        conn = self.connection_id
+        return ApiAuthError(
+            f"{conn}: the API refused the credentials (HTTP {self.status}"
+            f"{f', {code}' if code else ''}: {self.redact(detail)}). Update the token in "
+            f"Airflow connection '{conn}' (password field) or in "
+            f"{conn.upper()}_TOKEN, then clear the task to retry.",
+            self.status,
+            self.body,
+        )
+
+    def request_error(self) -> ApiError:
+        detail = self.redact(json.dumps(self.body))[:500]  # redacted whole: no token half
+        return ApiError(
+            f"{self.connection_id}: {self.where} answered HTTP {self.status}: {detail}",
+            self.status,
+            self.body,
+        )
+
+
+class ApiPolicy(Protocol):
+    """One platform's rules: what its answers mean. The transport asks, and acts."""
+
+    def error_detail(self, body: dict) -> ErrorDetail:
+        """The platform's error code, subcode and message in `body`."""
+        ...
+
+    def usage(self, headers: Mapping[str, str]) -> Usage:
+        """What the answer's headers say of the limits (any answer, success or not)."""
+        ...
+
+    def is_rate_limited(self, status: int, body: dict) -> bool:
+        """Whether the answer is a throttle: wait, then ask again."""
+        ...
+
+    def reset_wait(self, headers: Mapping[str, str], now: float) -> float | None:
+        """Seconds until the limit resets, from the platform's own headers (None: not said);
+        read when the answer has no standard `Retry-After`."""
+        ...
+
+    def final_error(self, answer: Answer) -> ApiError | None:
+        """The error to raise now for an answer retrying cannot fix; None to retry it."""
+        ...
 
 
 @dataclass
@@ -108,12 +190,16 @@ class Page:
 
 
 class ApiClient:
+    """A connection to one API: `policy` says what its answers mean (no default: a client
+    that did not know its platform's throttles would take them for final errors)."""
+
     def __init__(
         self,
         connection_id: str,
         base_url: str,
         token: str,
         *,
+        policy: ApiPolicy,
         api_version: str = "",
         timeout: tuple[float, float] = (5.0, 30.0),
         retry: RetryPolicy = RetryPolicy(),
@@ -126,6 +212,7 @@ class ApiClient:
         self._token = token
         self.timeout = timeout
         self.retry = retry
+        self.policy = policy
         self.sleep = sleep
         # Proxies and CA bundle come from the environment as usual, but are read once here:
         # with requests' trust_env on, every request scans os.environ (a third of the client's
@@ -144,8 +231,8 @@ class ApiClient:
         self._lock = threading.Lock()
         self.calls = 0
         self.waits: list[tuple[str, float]] = []  # (reason, seconds) of every wait, for tests/logs
-        self.usage: dict[str, float] = {}  # latest Graph usage header readings, percent
-        self.last_headers: Mapping[str, str] = {}  # of the latest answer (X rate-limit state)
+        self.usage: dict[str, float] = {}  # latest usage readings (policy.usage), percent
+        self.last_headers: Mapping[str, str] = {}  # of the latest answer (case-insensitive)
         self._server_date: tuple[datetime, float] | None = None
 
     def __repr__(self) -> str:
@@ -183,8 +270,8 @@ class ApiClient:
     def server_now(self, *, fresh: bool = False) -> datetime:
         """The API server's clock (its `Date` header, plus the time since), read with a HEAD
         request to the connection's host when no answer has come yet (or when `fresh`); the
-        local clock when the server sends no date. Time windows the API enforces (X recent
-        search: 7 days) are measured on its clock, not ours."""
+        local clock when the server sends no date. Time windows the API enforces (a search
+        over the last 7 days) are measured on its clock, not ours."""
         if self._server_date is None or fresh:
             try:
                 response = self.session.head(self.base_url, timeout=self.timeout)
@@ -239,10 +326,10 @@ class ApiClient:
                     response.status_code,
                 )
             body, problem = _decode(response)
-            regain = self._read_usage(response)
+            usage = self._read_usage(response)
             if response.status_code == 200 and problem is None:
                 return body
-            rate_wait = self._rate_limit_wait(response, body, rate_limit_waits, regain)
+            rate_wait = self._rate_limit_wait(response, body, rate_limit_waits, usage.regain)
             if rate_wait is not None:
                 rate_limit_waits += 1
                 self._wait("rate limit", rate_wait, where, attempt)
@@ -255,120 +342,49 @@ class ApiClient:
         )
 
     def _raise_if_final(self, status: int, body: dict, where: str) -> None:
-        error = _graph_error(body)
-        code = error.get("code")
-        problem = _x_problem(body)
-        conn = self.connection_id
-        if _is_usage_capped(body):
-            raise UsageCapExceeded(
-                f"{conn}: the monthly Post cap of this X project is spent "
-                f"({self._redact(str(body.get('detail') or body.get('title') or ''))}); "
-                "reads resume when the cap resets next month",
-                status,
-                body,
-            )
-        if any(kind in problem for kind in X_FORBIDDEN_TYPES) or 453 in _x_codes(body):
-            detail = self._redact(str(body.get("detail") or body.get("reason") or problem))
-            raise ApiAccessError(
-                f"{conn}: {where} is not part of this connection's X access tier "
-                f"(HTTP {status}: {detail}). "
-                f"Set 'tier' in the extra of connection '{conn}' to the project's real tier, "
-                "or upgrade the tier in the X developer console",
-                status,
-                body,
-            )
-        if status == 401 or code in GRAPH_AUTH_CODES or (status == 403 and code is None):
-            detail = self._redact(str(error.get("message") or body.get("detail") or ""))
-            raise ApiAuthError(
-                f"{conn}: the API refused the credentials (HTTP {status}"
-                f"{f', Graph error {code}' if code else ''}: {detail}). Update the token in "
-                f"Airflow connection '{conn}' (password field) or in "
-                f"{conn.upper()}_TOKEN, then clear the task to retry.",
-                status,
-                body,
-            )
-        if code in GRAPH_PERMISSION_CODES:
-            raise ApiAccessError(
-                f"{conn}: {where}: the token lacks a permission (Graph error {code}: "
-                f"{self._redact(str(error.get('message') or ''))})",
-                status,
-                body,
-            )
-        if 400 <= status < 500 and status != 429:
-            detail = self._redact(json.dumps(body)[:500])
-            raise ApiError(f"{conn}: {where} answered HTTP {status}: {detail}", status, body)
+        detail = self.policy.error_detail(body)
+        answer = Answer(self.connection_id, where, status, body, detail, self._redact)
+        error = self.policy.final_error(answer)
+        if error is not None:
+            error.detail = detail
+            raise error
 
     def _rate_limit_wait(
         self, response: requests.Response, body: dict, waits: int, regain: float | None
     ) -> float | None:
-        code = _graph_error(body).get("code")
-        if _is_usage_capped(body):
-            return None  # not a rate limit: waiting minutes will not help
-        if response.status_code != 429 and code not in GRAPH_RATE_LIMIT_CODES:
+        if not self.policy.is_rate_limited(response.status_code, body):
             return None
         retry_after = response.headers.get("retry-after")
-        reset = response.headers.get("x-rate-limit-reset")
         if retry_after and retry_after.isascii() and retry_after.isdigit():
             wait = float(retry_after)
-        elif reset and reset.isascii() and reset.isdigit():
-            wait = max(0.0, int(reset) - time.time()) + 0.5
+        elif (reset := self.policy.reset_wait(response.headers, time.time())) is not None:
+            wait = reset
         elif regain:
             wait = regain
         else:
             wait = self.retry.rate_limit_wait * (2**waits)
         return min(wait, self.retry.rate_limit_cap)
 
-    def _read_usage(self, response: requests.Response) -> float | None:
-        """Read Graph's usage headers (percent of the app's / the Page's limit used): from
-        USAGE_SLOWDOWN_FROM on, pause before the next call, longer the nearer 100%. Returns
-        `estimated_time_to_regain_access` in seconds when the API gave one."""
-        readings: dict[str, float] = {}
-        regain = 0.0
-        for header in ("x-app-usage", "x-page-usage", "x-business-use-case-usage"):
-            raw = response.headers.get(header)
-            if not raw:
-                continue
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                continue
-            entries = (
-                [value]
-                if header != "x-business-use-case-usage"
-                else [
-                    entry
-                    for group in (value.values() if isinstance(value, dict) else [])
-                    for entry in (group if isinstance(group, list) else [])
-                ]
-            )
-            for entry in entries:
-                if not isinstance(entry, dict):
-                    continue
-                for name in ("call_count", "total_cputime", "total_time"):
-                    number = entry.get(name)
-                    if isinstance(number, int | float):
-                        key = f"{header}:{name}"
-                        readings[key] = max(readings.get(key, 0.0), float(number))
-                minutes = entry.get("estimated_time_to_regain_access")
-                if isinstance(minutes, int | float):
-                    regain = max(regain, float(minutes) * 60)
-        if not readings:
-            return regain or None
-        self.usage = readings
-        worst = max(readings.values())
-        if response.status_code == 200 and worst >= USAGE_SLOWDOWN_FROM:
-            share = min(1.0, (worst - USAGE_SLOWDOWN_FROM) / (100.0 - USAGE_SLOWDOWN_FROM))
-            pause = max(regain, share * self.retry.rate_limit_wait)
+    def _read_usage(self, response: requests.Response) -> Usage:
+        """Note the policy's usage readings; after a success whose usage is near a limit,
+        pause before the next call, longer the nearer the limit."""
+        usage = self.policy.usage(response.headers)
+        if not usage.readings:
+            return usage
+        self.usage = dict(usage.readings)
+        if response.status_code == 200 and usage.pace is not None:
+            pause = max(usage.regain or 0.0, usage.pace * self.retry.rate_limit_wait)
+            pause = min(pause, self.retry.rate_limit_cap)
             if pause > 0:
                 log.warning(
-                    "%s: Graph usage at %.0f%% of the limit; pausing %.1fs before the next call",
+                    "%s: usage at %.0f%% of the API's limit; pausing %.1fs before the next call",
                     self.connection_id,
-                    worst,
+                    max(self.usage.values()),
                     pause,
                 )
                 self.waits.append(("usage near limit", pause))
                 self.sleep(pause)
-        return regain or None
+        return usage
 
     def _backoff(self, attempt: int, where: str, problem: str) -> None:
         if attempt >= self.retry.max_attempts:
@@ -452,36 +468,6 @@ def _strip_token(url: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]
     ]
     params.pop("access_token", None)
     return urlunsplit(parts._replace(query=urlencode(query))), params
-
-
-def _graph_error(body: Any) -> dict:
-    """Graph's error object of an answer ({} when there is none)."""
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
-
-
-def _x_problem(body: Any) -> str:
-    """X's problem type (and reason), lower case: '' when the answer has none."""
-    if not isinstance(body, dict):
-        return ""
-    parts = [
-        str(body.get("type") or ""),
-        str(body.get("reason") or ""),
-        str(body.get("title") or ""),
-    ]
-    return " ".join(parts).lower()
-
-
-def _is_usage_capped(body: Any) -> bool:
-    problem = _x_problem(body)
-    return "usage-capped" in problem or "usagecap" in problem
-
-
-def _x_codes(body: Any) -> set[int]:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return {
-        e["code"] for e in errors or [] if isinstance(e, dict) and isinstance(e.get("code"), int)
-    }
 
 
 def _decode(response: requests.Response) -> tuple[dict, str | None]:

@@ -16,26 +16,25 @@ What the real API allows, and how we stay inside it (docs.x.com/x-api):
   a count audit (`count_audit_hours`) compares the counts endpoint's hourly buckets with the
   Posts alive in raw and walks again only the hours where raw holds fewer.
 - `end_time` must be at least 10 seconds before the request time.
-- Every Post returned by search or lookup counts against the project's monthly Post cap
-  (docs.x.com/x-api/fundamentals/post-cap: free 500, basic 10,000, pro 1,000,000). We count
-  our reads per calendar month in `meta.api_read_budget`; when our budget (`monthly_read_cap`,
-  default the tier's) or the API's cap is spent, the task lands what it read, keeps its
-  watermark and ends without failing; the next month's run resumes.
+- Every Post returned by search or lookup counts against the project's monthly Post cap:
+  reads are counted, and a spent budget ends the task without failing (`x_budget.py`).
 - A tweet missing from a window walk is looked up with `GET /2/tweets?ids=` (100 at a time) and
   tombstoned only when the answer lists it under `errors` as `resource-not-found`.
 - Follower lists (`/2/users/:id/followers`) are outside the lower tiers: off by default
   (`follower_walks`: off | brands | authors). A follow missing from a walk is tombstoned only
   when the walk returned as many followers as the account's `public_metrics.followers_count`;
   a walk that returned fewer deletes nothing and is walked again next run.
+
+The entities, and each one's key, scope, event time, watermark and deletion rule, are declared
+in `x_streams.py`; the engine (`streams.py`) pages and lands them.
 """
 
 from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -43,29 +42,34 @@ import psycopg
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiAccessError, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
-from social_crm.extract.records import X_ID, InvalidRecord, land_or_quarantine, require_id
-from social_crm.load.landing import BatchResult, LandingBatch, Missing, RawRecord, read_watermark
+from social_crm.extract.records import X_ID, InvalidRecord
+from social_crm.extract.streams import Walked
+from social_crm.extract.x_budget import TIER_POST_CAPS, BudgetSpent, ReadBudget
+from social_crm.extract.x_streams import (
+    FOLLOWERS,
+    SOURCE,
+    STREAMS,
+    TWEET_LOOKUP,
+    TWEETS,
+    TWEETS_ARCHIVE,
+    USERS,
+    included_users,
+    parse_x_time,
+)
+from social_crm.load.landing import BatchResult, LandingBatch, Missing, read_watermark
 
 log = logging.getLogger(__name__)
 
-SOURCE = "x"
-TWEET_FIELDS = (
-    "created_at,lang,public_metrics,conversation_id,in_reply_to_user_id,referenced_tweets,author_id"
-)
-USER_FIELDS = "public_metrics,location,description"
 RECENT_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may differ a little
 END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
-# what every read of Posts asks for: their fields, and their authors (`includes.users`)
-WITH_AUTHORS = {"expansions": "author_id", "tweet.fields": TWEET_FIELDS, "user.fields": USER_FIELDS}
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
 # a search's watermark row carries this (`cursor_value`) while its next window walk must cover
 # the whole look-back window: a Post of it was quarantined and is read again only so
 WHOLE_WINDOW = "whole-window"
 TWEPOCH_MS = 1288834974657  # X ids are snowflakes: milliseconds since this epoch, shifted 22
-TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
 
 
 @dataclass(frozen=True)
@@ -125,76 +129,6 @@ class Walk:
             self.newest_id, self.newest_at = tweet_id, created
 
 
-class BudgetSpent(Exception):
-    """The month's read budget is spent: stop reading, keep the watermark."""
-
-
-def parse_x_time(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise InvalidRecord(f"created_at is {type(value).__name__}, not a string")
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidRecord(f"created_at {value[:40]!r} is not ISO-8601") from None
-
-
-class ReadBudget:
-    """Posts read this calendar month (the API's clock), kept in meta.api_read_budget."""
-
-    def __init__(self, extractor: XExtractor, now: datetime) -> None:
-        self.connect = extractor.connect
-        self.connection_id = extractor.client.connection_id
-        self.cap = extractor.settings.read_cap
-        self.month = date(now.year, now.month, 1)
-        with self.connect() as conn:
-            row = conn.execute(
-                "select reads_used from meta.api_read_budget"
-                " where connection_id = %s and month = %s",
-                (self.connection_id, self.month),
-            ).fetchone()
-        self.used = row[0] if row else 0
-
-    @property
-    def left(self) -> int:
-        return max(0, self.cap - self.used)
-
-    def check(self) -> None:
-        if self.left <= 0:
-            self.spent(f"{self.used:,} of {self.cap:,} reads used")
-
-    def spend(self, reads: int) -> None:
-        if reads <= 0:
-            return
-        self.used += reads
-        self._save(exhausted=False)
-
-    def spent(self, why: str) -> None:
-        self._save(exhausted=True)
-        following = (self.month + timedelta(days=32)).replace(day=1)
-        log.warning(
-            "%s: the monthly read budget for %s is spent (%s); stopping here, the watermark is "
-            "kept, reading resumes on %s",
-            self.connection_id,
-            self.month.strftime("%Y-%m"),
-            why,
-            following.isoformat(),
-        )
-        raise BudgetSpent(why)
-
-    def _save(self, *, exhausted: bool) -> None:
-        with self.connect() as conn:
-            conn.execute(
-                "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
-                " monthly_cap, exhausted_at) values (%s, %s, %s, %s,"
-                " case when %s then now() end)"
-                " on conflict (connection_id, month) do update set"
-                " reads_used = excluded.reads_used, monthly_cap = excluded.monthly_cap,"
-                " exhausted_at = coalesce(excluded.exhausted_at, b.exhausted_at),"
-                " updated_at = now()",
-                (self.connection_id, self.month, self.used, self.cap, exhausted),
-            )
-
-
 class XExtractor(Extractor):
     source = SOURCE
     settings: XSettings
@@ -209,11 +143,13 @@ class XExtractor(Extractor):
         budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
-                self._batch(c_tweets, "tweets", confirm_gone=self._gone_tweets(budget)) as tweets,
-                self._batch(c_users, "users") as users,
+                self.engine.batch(
+                    c_tweets, TWEETS, confirm_gone=self._gone_tweets(budget)
+                ) as tweets,
+                self.engine.batch(c_users, USERS) as users,
             ):
                 checked_at = _stored_time(
-                    read_watermark(c_tweets, SOURCE, "tweets").get("cursor_value")
+                    self.engine.watermark(c_tweets, TWEETS).get("cursor_value")
                 )
                 hours = self.settings.recheck_hours
                 end = self.interval[1]
@@ -298,13 +234,15 @@ class XExtractor(Extractor):
         hours = posts = 0
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
-                self._batch(c_tweets, "tweets") as tweets,
-                self._batch(c_users, "users") as users,
+                self.engine.batch(c_tweets, TWEETS) as tweets,
+                self.engine.batch(c_users, USERS) as users,
             ):
                 for handle in self.settings.brand_handles:
                     mark = self._read_mark(c_tweets, handle)
                     last = _stored_time(
-                        read_watermark(c_tweets, SOURCE, audit_entity(handle)).get("cursor_value")
+                        self.engine.watermark(c_tweets, TWEETS, audit_entity(handle)).get(
+                            "cursor_value"
+                        )
                     )
                     if mark is None or (last is not None and last > due_before):
                         continue
@@ -379,11 +317,11 @@ class XExtractor(Extractor):
         warehouse whose searches shared one watermark (before each had its own), the newest
         Post landed for the handle no newer than that shared one (never past a Post that an
         empty or cut walk of this handle skipped while another handle read newer ones)."""
-        own = read_watermark(conn, SOURCE, search_entity(handle))
+        own = self.engine.watermark(conn, TWEETS, search_entity(handle))
         if own.get("since_id") and own.get("last_event_at"):
             return SearchMark(int(own["since_id"]), own["last_event_at"])
         shared = max(
-            int(read_watermark(conn, SOURCE, entity).get("since_id") or 0)
+            int(self.engine.watermark(conn, TWEETS, entity).get("since_id") or 0)
             for entity in ("tweets", LIVE_WATERMARK)
         )
         if not shared:
@@ -560,9 +498,10 @@ class XExtractor(Extractor):
             chunk = due[begin : begin + LOOKUP_BATCH]
             budget.check()
             try:
-                body = self.client.get_json("tweets", {**WITH_AUTHORS, "ids": ",".join(chunk)})
+                (page,) = self.engine.pages(TWEET_LOOKUP, params={"ids": ",".join(chunk)})
             except UsageCapExceeded as exc:
                 budget.spent(str(exc))
+            body = page.body
             items = body.get("data") or []
             budget.spend(len(items))
             for item in items:
@@ -571,11 +510,9 @@ class XExtractor(Extractor):
                     tweets.quarantine(str(item)[:2000], "a Post the lookup was not asked for")
                     quarantined |= set(self.settings.brand_handles)
                     continue
-                record = land_or_quarantine(tweets, item, lambda i, h=handle: _tweet_record(i, h))
-                if record is None:
+                if not self.engine.land(TWEET_LOOKUP, [item], tweets, handle).clean:
                     quarantined.add(handle)
-            for user in (body.get("includes") or {}).get("users") or []:
-                land_or_quarantine(users, user, _user_record)
+            self.engine.land(USERS, included_users(body), users)
             gone |= not_found_ids(body) & set(chunk)
         tweets.confirmed_gone(gone)
         log.info(
@@ -597,8 +534,8 @@ class XExtractor(Extractor):
         budget = ReadBudget(self, now)
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
-                self._batch(c_tweets, "tweets") as tweets,
-                self._batch(c_users, "users") as users,
+                self.engine.batch(c_tweets, TWEETS) as tweets,
+                self.engine.batch(c_users, USERS) as users,
             ):
                 oldest = None if self.settings.full_archive else now - RECENT_WINDOW
                 end = (now - END_TIME_GAP).replace(microsecond=0)
@@ -663,11 +600,7 @@ class XExtractor(Extractor):
         since_id: int | None = None,
         until_id: int | None = None,
     ) -> Walk:
-        params: dict[str, Any] = {
-            "query": query,
-            "max_results": self.settings.page_size,
-            **WITH_AUTHORS,
-        }
+        params: dict[str, Any] = {"query": query}
         if since_id:
             params["since_id"] = str(since_id)
         elif start is not None:
@@ -676,10 +609,10 @@ class XExtractor(Extractor):
             params["end_time"] = _x_time(end)
         if until_id:
             params["until_id"] = str(until_id)
-        path = "tweets/search/all" if self.settings.full_archive else "tweets/search/recent"
+        stream = TWEETS_ARCHIVE if self.settings.full_archive else TWEETS
         walk = Walk()
         budget.check()
-        pages = self.client.token_pages(path, params, "next_token")
+        pages = self.engine.pages(stream, handle, params)
         while True:
             try:
                 page = next(pages, None)
@@ -688,14 +621,15 @@ class XExtractor(Extractor):
             if page is None:
                 break
             budget.spend(len(page.items))
-            for item in page.items:
-                record = land_or_quarantine(tweets, item, lambda i: _tweet_record(i, handle))
-                if record is None:
-                    walk.clean = False
-                    continue
-                walk.saw(int(record.natural_key), record.event_at)
-            for user in (page.body.get("includes") or {}).get("users") or []:
-                land_or_quarantine(users, user, _user_record)
+            landed = self.engine.land_page(
+                stream,
+                page,
+                {TWEETS.entity: tweets, USERS.entity: users},
+                handle,
+                on_record=lambda _, record: walk.saw(int(record.natural_key), record.event_at),
+                streams=STREAMS,
+            )
+            walk.clean = walk.clean and landed.clean
             log.info(
                 "x @%s: page %d, %d tweets so far", handle, page.number, tweets.result.records_in
             )
@@ -763,27 +697,14 @@ class XExtractor(Extractor):
             )
             complete: set[str] = set()  # accounts whose walk returned all their followers
             with (
-                self._batch(
-                    c_follow, "followers", confirm_gone=self._gone_follows(complete)
+                self.engine.batch(
+                    c_follow, FOLLOWERS, confirm_gone=self._gone_follows(complete)
                 ) as follows,
-                self._batch(c_users, "users") as users,
+                self.engine.batch(c_users, USERS) as users,
             ):
                 for n, target in enumerate(due, start=1):
-                    clean, seen, last = True, 0, None
-                    for item in self._follower_items(target):
-                        if land_or_quarantine(users, item, _user_record) is None:
-                            clean = False
-                            continue
-                        if item["id"] != last:  # a follower repeated across a page boundary
-                            seen += 1
-                        last = item["id"]
-                        follows.add(
-                            RawRecord(
-                                f"{target}:{item['id']}",
-                                {"followed_id": target, "follower_id": item["id"]},
-                                scope_key=target,
-                            )
-                        )
+                    walked, seen = self._walk_followers(target, follows, users)
+                    clean = walked.clean
                     if n % 200 == 0:
                         log.info("x followers: %d/%d accounts walked", n, len(due))
                     if not clean:  # walked again next run, for what was quarantined
@@ -810,16 +731,28 @@ class XExtractor(Extractor):
                     )
         return [follows.result, users.result]
 
-    def _follower_items(self, target: str) -> Iterator[dict]:
-        """The followers of `target`, page by page as they arrive (memory stays flat)."""
+    def _walk_followers(
+        self, target: str, follows: LandingBatch, users: LandingBatch
+    ) -> tuple[Walked, int]:
+        """Land the followers of `target` (as users) and its follows, page by page as they
+        arrive (memory stays flat); returns the walk and how many distinct followers it read
+        (a follower repeated across a page boundary counts once)."""
+        walked = Walked()
         if not X_ID.match(target):
             log.warning("x followers: %r is not an X user id; skipped", target[:40])
-            return
-        params = {"max_results": 1000, "user.fields": USER_FIELDS}
-        for page in self.client.token_pages(
-            f"users/{target}/followers", params, "pagination_token"
-        ):
-            yield from page.items
+            return walked, 0
+        last: list[str | None] = [None]
+        seen = [0]
+
+        def follow(item: dict, _: object) -> None:
+            if item["id"] != last[0]:
+                seen[0] += 1
+            last[0] = item["id"]
+            follows.add(FOLLOWERS.build(item, target))
+
+        for page in self.engine.pages(FOLLOWERS, target):
+            self.engine.land(USERS, page.items, users, walked=walked, on_record=follow)
+        return walked, seen[0]
 
     def _gone_follows(self, complete: set[str]):  # noqa: ANN202 - a ConfirmGone
         def confirm(missing: list[Missing]) -> set[str]:
@@ -905,18 +838,6 @@ def not_found_ids(body: dict) -> set[str]:
         for error in body.get("errors") or []
         if isinstance(error, dict) and str(error.get("type", "")).endswith("/resource-not-found")
     }
-
-
-def _user_record(item: Any) -> RawRecord:
-    return RawRecord(require_id(item, numeric=True), item)
-
-
-def _tweet_record(item: Any, handle: str) -> RawRecord:
-    tweet_id = require_id(item, numeric=True)
-    created = parse_x_time(item.get("created_at"))
-    if not isinstance(item.get("author_id"), str):
-        raise InvalidRecord("missing 'author_id'")
-    return RawRecord(tweet_id, {**item, "brand_handle": handle}, scope_key=handle, event_at=created)
 
 
 def _stored_time(value: Any) -> datetime | None:

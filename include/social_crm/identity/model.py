@@ -14,10 +14,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from social_crm.identity import features
+
+if TYPE_CHECKING:
+    from splink import Linker, SettingsCreator
+    from splink.internals.blocking_rule_creator import BlockingRuleCreator
+    from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +111,7 @@ def _levels() -> list:
     # starts from these m probabilities (the share of true pairs in each level): a display
     # name is mostly the name itself; without a start near the truth, EM on name-only pairs
     # can settle on a cluster of namesakes instead of matches.
-    def name(column: str, *between) -> object:  # noqa: ANN002 - Splink level creators
+    def name(column: str, *between: ComparisonLevelCreator) -> object:
         return cl.CustomComparison(
             output_column_name=column,
             comparison_levels=[
@@ -229,16 +235,23 @@ _BLOCKING = (
 BLOCKING_KEYS = tuple(dict.fromkeys((profile, customer) for profile, customer, _ in _BLOCKING))
 
 
-def _blocking_rules() -> list[str]:
+def _blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
+    from splink.blocking_rule_library import CustomRule
+
     return [
-        f"{profile.format('l')} = {customer.format('r')}" + (f" and {more}" if more else "")
+        CustomRule(
+            f"{profile.format('l')} = {customer.format('r')}" + (f" and {more}" if more else "")
+        )
         for profile, customer, more in _BLOCKING
     ]
 
 
-def _linker(  # noqa: ANN202 - a Splink Linker
-    left: pd.DataFrame, right: pd.DataFrame, settings: object, threads: int | None
-):
+def _linker(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    settings: SettingsCreator | dict[str, Any],
+    threads: int | None,
+) -> Linker:
     """A Splink linker of profiles (left) and customers (right) on a new in-memory DuckDB."""
     import duckdb
     from splink import DuckDBAPI, Linker
@@ -273,19 +286,28 @@ def _m_toward_priors(trained: dict, priors: dict, labels: int) -> dict:
     return trained
 
 
+def _names(records: pd.DataFrame) -> dict[str, tuple[Any, Any]]:
+    """Each record's (forename, surname), by unique_id."""
+    return {
+        key: (forename, surname)
+        for key, forename, surname in zip(
+            records["unique_id"], records["forename"], records["surname"], strict=True
+        )
+    }
+
+
 def _exact_name_recall(
     left: pd.DataFrame, right: pd.DataFrame, known: list[tuple[str, str]]
 ) -> float:
     """Of the known true pairs, the share whose forename and surname agree exactly, drawn
     toward 0.6 as m is toward its priors."""
-    names_l = left.set_index("unique_id")[["forename", "surname"]]
-    names_r = right.set_index("unique_id")[["forename", "surname"]]
+    names_l = _names(left)
+    names_r = _names(right)
+    # name by name with ==: a missing name held as NaN (a string column) agrees with nothing
     same = sum(
         1
         for k, c in known
-        if c in names_r.index
-        and names_l.at[k, "forename"] == names_r.at[c, "forename"]
-        and names_l.at[k, "surname"] == names_r.at[c, "surname"]
+        if c in names_r and all(a == b for a, b in zip(names_l[k], names_r[c], strict=True))
     )
     return max(0.05, (same + 0.6 * PRIOR_PAIRS) / (len(known) + PRIOR_PAIRS))
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import psycopg
+from psycopg.abc import Params
 
 from social_crm import settings, warehouse
 from social_crm.identity import model
@@ -53,7 +54,7 @@ DEPARTED = "scoring.identity_departed_links"
 LINKS = "intermediate.int_identity_links"
 
 
-def _frame(conn: psycopg.Connection, query: str, params: object = None) -> pd.DataFrame:
+def _frame(conn: psycopg.Connection, query: str, params: Params | None = None) -> pd.DataFrame:
     with conn.cursor() as cur:
         cur.execute(query, params)
         columns = [c.name for c in cur.description or ()]
@@ -288,18 +289,14 @@ def _write_pairs(conn: psycopg.Connection, pairs: pd.DataFrame) -> None:
     with (
         conn.cursor() as cur,
         cur.copy(
-            f"copy {PAIRS} (profile_key, customer_id, match_weight,"  # noqa: S608
+            f"copy {PAIRS} (profile_key, customer_id, match_weight,"
             " match_probability, evidence, scored_at) from stdin"
         ) as copy,
     ):
-        for row in pairs.itertuples(index=False):
+        rows = pairs[
+            ["profile_key", "customer_id", "match_weight", "match_probability", "evidence"]
+        ]
+        for profile_key, customer_id, weight, probability, evidence in rows.itertuples(index=False):
             copy.write_row(
-                (
-                    row.profile_key,
-                    row.customer_id,
-                    float(row.match_weight),
-                    float(row.match_probability),
-                    row.evidence,
-                    now,
-                )
+                (profile_key, customer_id, float(weight), float(probability), evidence, now)
             )

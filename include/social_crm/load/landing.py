@@ -22,13 +22,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import TracebackType
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from social_crm import catalog
-from social_crm.privacy.redact import redact
+from social_crm.query_results import scalar
+from social_crm.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +137,7 @@ class LandingBatch:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()  # end the caller's read-only look-ups (watermarks) before we start
         conn.autocommit = True
-        got = conn.execute(
-            "select pg_try_advisory_lock(hashtext(%s))", (self._lock_key,)
-        ).fetchone()[0]
+        got = scalar(conn.execute("select pg_try_advisory_lock(hashtext(%s))", (self._lock_key,)))
         if not got:
             raise BatchBusy(f"another load of {r.source}/{r.entity} is running; try later")
         _mark_abandoned(conn, r.source, r.entity)
@@ -154,10 +154,20 @@ class LandingBatch:
         )
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         try:
-            if exc_type is None:
-                self._commit()
+            if exc is None:
+                try:
+                    self._commit()
+                except BaseException as failure:  # a lookup confirming deletions, the database
+                    self.conn.rollback()
+                    self._mark_failed(failure)
+                    raise
             else:
                 self.conn.rollback()
                 self._mark_failed(exc)
@@ -432,7 +442,7 @@ def mark_abandoned_batches(conn: psycopg.Connection) -> int:
     ).fetchall()
     for source, entity in running:
         key = _lock_key(source, entity)
-        if not conn.execute("select pg_try_advisory_lock(hashtext(%s))", (key,)).fetchone()[0]:
+        if not scalar(conn.execute("select pg_try_advisory_lock(hashtext(%s))", (key,))):
             continue  # being landed now
         try:
             marked += _mark_abandoned(conn, source, entity)

@@ -1,2 +1,4 @@
-"""Airflow glue: the Assets that connect the DAGs, the task-level steps the DAG files call
-(extraction, nightly build), failure notifications and the pool definitions."""
+"""Airflow glue: each pipeline's step table (pipelines.py, steps.py) that its DAG renders
+(dag_tasks.py) and the command line runs, the steps' work (extraction, nightly, live), the
+as-of rule (transform/as_of.py), the Assets that connect the DAGs, failure notifications and the
+pool definitions."""

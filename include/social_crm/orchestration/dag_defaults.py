@@ -16,7 +16,7 @@ WAREHOUSE_BUILD_SLOTS = 4
 
 def alert_on_failure(context: dict[str, Any]) -> None:
     """on_failure_callback: log the failure and post it to SOCIAL_CRM_ALERT_WEBHOOK."""
-    from social_crm.orchestration.notify import on_failure
+    from social_crm.alerts.notify import on_failure
 
     on_failure(context)
 

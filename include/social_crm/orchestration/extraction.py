@@ -18,15 +18,18 @@ from social_crm import settings, warehouse
 from social_crm.extract import brands, credentials
 from social_crm.extract.crm import DropFolderError, land_drop_folder
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
+from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import (
     ApiAccessError,
     ApiAuthError,
     ApiClient,
+    ApiPolicy,
     RetryPolicy,
     UnsafeRequest,
 )
 from social_crm.extract.records import GRAPH_ID
 from social_crm.extract.x import XExtractor, XSettings
+from social_crm.extract.x_policy import XPolicy
 from social_crm.load.landing import BatchResult, mark_abandoned_batches
 
 GRAPH_API_VERSION = "v24.0"
@@ -40,7 +43,9 @@ FINAL_ERRORS = (
 Interval = tuple[datetime | None, datetime | None]
 
 
-def _client(creds: credentials.ApiCredentials, options: settings.ApiOptions) -> ApiClient:
+def _client(
+    creds: credentials.ApiCredentials, options: settings.ApiOptions, policy: ApiPolicy
+) -> ApiClient:
     retry = RetryPolicy(
         max_attempts=options.max_attempts,
         backoff_base=options.backoff_base,
@@ -52,6 +57,7 @@ def _client(creds: credentials.ApiCredentials, options: settings.ApiOptions) -> 
         creds.connection_id,
         creds.base_url,
         creds.token,
+        policy=policy,
         api_version=options.api_version,
         retry=retry,
         timeout=timeout,
@@ -74,7 +80,9 @@ def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
         page_size=options.page_size,
         recheck_hours=options.recheck_hours,
     )
-    return FacebookExtractor(_client(creds, options), warehouse.connect, walk, interval)
+    return FacebookExtractor(
+        _client(creds, options, GraphPolicy()), warehouse.connect, walk, interval
+    )
 
 
 def x(interval: Interval = (None, None)) -> XExtractor:
@@ -94,7 +102,7 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         follower_walk_days=options.follower_walk_days,
         count_audit_hours=options.count_audit_hours,
     )
-    return XExtractor(_client(creds, options), warehouse.connect, walk, interval)
+    return XExtractor(_client(creds, options, XPolicy()), warehouse.connect, walk, interval)
 
 
 def crm_drop_dir() -> Path:

@@ -1,5 +1,6 @@
-"""The live queue, step by step: each function is one task of the `social_crm_live` DAG (every
-10 minutes); `run_all` runs them in order in one process (CLI, demo, bench, tests).
+"""The work of the live queue's steps: each function is called by one task of the
+`social_crm_live` DAG (every 10 minutes); the order is the step table `pipelines.LIVE`, which
+`run_all` runs in one process (CLI, demo, bench, tests).
 
 New comments, visitor posts and mentions land (the live walks: recent posts' comments, X since
 the newest tweet seen), pass the raw gate, merge into the message models, get scored, and the
@@ -12,8 +13,7 @@ lands the same messages); a platform with no connection at all is skipped, not f
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 from social_crm import warehouse
@@ -22,7 +22,7 @@ from social_crm.load.landing import BatchBusy
 from social_crm.orchestration import extraction, nightly
 from social_crm.serve import publish
 from social_crm.transform import dbt_runner
-from social_crm.transform.dbt_selections import LIVE_MESSAGES_SELECT, LIVE_QUEUE_SELECT
+from social_crm.transform.dbt_selections import LIVE_MESSAGES, LIVE_QUEUE
 from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def build_messages() -> dbt_runner.DbtResult:
     """`dbt build` of the message staging tables, engagements and answers (incremental);
     QueueNotReady before the first nightly build."""
     _require_nightly_inputs()
-    return dbt_runner.run("build", "--select", *LIVE_MESSAGES_SELECT)
+    return dbt_runner.build(LIVE_MESSAGES)
 
 
 def score_sentiment() -> dict[str, int]:
@@ -82,17 +82,28 @@ def score_sentiment() -> dict[str, int]:
 
 def nightly_inputs_missing() -> list[str]:
     """The tables the live models read that only the nightly builds and that do not exist yet
-    (from the dbt manifest: the parents outside the live selections)."""
+    (from the dbt manifest: the parents outside the live selections; through an ephemeral
+    model, which has no relation of its own, its parents)."""
     from social_crm.transform.dbt_manifest import load_manifest
 
     nodes = load_manifest()["nodes"]
-    live = set(LIVE_MESSAGES_SELECT) | set(LIVE_QUEUE_SELECT)
+    live = set(LIVE_MESSAGES.select) | set(LIVE_QUEUE.select)
+
+    def read_by(node: dict) -> Iterator[dict]:
+        for parent in (nodes.get(key) for key in node["depends_on"]["nodes"]):
+            if not parent or parent["resource_type"] not in ("model", "seed"):
+                continue
+            if parent["config"].get("materialized") == "ephemeral":
+                yield from read_by(parent)
+            else:
+                yield parent
+
     needed = {
         f"{parent['schema']}.{parent['alias']}"
         for node in nodes.values()
         if node["resource_type"] == "model" and node["name"] in live
-        for parent in (nodes.get(key) for key in node["depends_on"]["nodes"])
-        if parent and parent["resource_type"] in ("model", "seed") and parent["name"] not in live
+        for parent in read_by(node)
+        if parent["name"] not in live
     }
     with warehouse.connect() as conn:
         return sorted(name for name in needed if relation_oid(conn, name) is None)
@@ -102,7 +113,7 @@ def build_queue(as_of: datetime | None = None) -> dbt_runner.DbtResult:
     """`dbt build` of the queue `open_conversations` (and the views it reads) as of `as_of`;
     QueueNotReady before the first nightly build."""
     _require_nightly_inputs()
-    return dbt_runner.run("build", "--select", *LIVE_QUEUE_SELECT, env=dbt_runner.as_of_env(as_of))
+    return dbt_runner.build(LIVE_QUEUE, as_of=as_of)
 
 
 def validate_queue() -> int:
@@ -131,34 +142,10 @@ def run_all(
     interval: extraction.Interval = (None, None),
     progress: Callable[[str, float, object], None] | None = None,
 ) -> dict[str, object]:
-    """One live cycle in order; returns each step's result and, under "step_seconds", how long
-    each took."""
-    steps: list[tuple[str, Callable[[], object]]] = [
-        ("extract_facebook", lambda: extract_new_messages("facebook", interval)),
-        ("extract_x", lambda: extract_new_messages("x", interval)),
-        ("validate_raw", validate_raw),
-        ("build_messages", build_messages),
-        ("score_sentiment", score_sentiment),
-        ("build_queue", lambda: build_queue(as_of)),
-        ("validate_queue", validate_queue),
-        ("publish_queue", publish_queue),
-        ("raise_alerts", lambda: raise_alerts(as_of)),
-    ]
-    results: dict[str, object] = {}
-    seconds: dict[str, float] = {}
-    for name, step in steps:
-        began = time.monotonic()
-        try:
-            result = step()
-        except QueueNotReady as exc:
-            log.warning("live: %s", exc)
-            results[name] = f"skipped: {exc}"
-            break
-        if isinstance(result, dbt_runner.DbtResult):
-            result = result.summary()
-        results[name] = result
-        seconds[name] = round(time.monotonic() - began, 2)
-        if progress is not None:
-            progress(name, seconds[name], result)
-    results["step_seconds"] = seconds
-    return results
+    """One live cycle (pipelines.LIVE) in order, in this process; before the first nightly
+    build it stops at the first build step (QueueNotReady, recorded as skipped). Returns each
+    step's result and, under "step_seconds", how long each took."""
+    from social_crm.orchestration import steps
+    from social_crm.orchestration.pipelines import LIVE
+
+    return steps.run(LIVE, steps.Inputs(as_of=as_of, interval=interval), progress=progress)

@@ -29,6 +29,7 @@ import psycopg
 from social_crm import catalog, settings, warehouse
 from social_crm.extract import brands
 from social_crm.privacy import traces
+from social_crm.query_results import scalar
 from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,10 @@ _QUARANTINE_NAMING = traces.sql_naming("raw_text", free_text=False)
 # texts kept for what they say of a run, that may quote a file naming a person (a rejected
 # file's first line): the column, and when the row was written
 ERROR_TEXTS = {"meta.load_batches": ("error", "coalesce(finished_at, started_at)")}
+# the live queue's alerts about a person (alerts/run.py): an SLA alert names the message (and
+# its link), the author's customer id and value; deleted, delivered or not, so none about them
+# is posted after the erasure
+ALERTS = {"meta.alerts": ("message_id", "details ->> 'customer_id'")}
 
 
 def coverage() -> str:
@@ -139,6 +144,7 @@ def coverage() -> str:
         MESSAGE_AUTHORS,
         _QUARANTINE_NAMING,
         ERROR_TEXTS,
+        ALERTS,
     )
     return hashlib.sha256(repr(covered).encode()).hexdigest()[:16]
 
@@ -198,14 +204,15 @@ class _Scope:
 
 
 def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> dict[str, int]:
-    """Delete raw and merged data of every customer with an erasure request; returns rows
-    deleted per table.
+    """Delete raw and merged data of every customer with an erasure request, and the alerts
+    about them; take them, and the customers who opted out since the last publish, out of the
+    published marts. Returns rows deleted (or emptied) per table.
 
     Profiles are found through `intermediate.int_identity_links` (built before this runs)."""
     deleted: dict[str, int] = {}
     with conn.transaction():
         since = _people(conn)
-        new = conn.execute("select count(*) from erased_customers where is_new").fetchone()[0]
+        new = scalar(conn.execute("select count(*) from erased_customers where is_new"))
         scopes = []
         if new:  # whole tables, for the people erased for the first time
             scopes.append(_Scope("new"))
@@ -245,6 +252,7 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
                 )
             ).rowcount,
         )
+        _delete_alerts(conn, deleted)
         if new:
             _delete_from_published_marts(conn, deleted)
         # whole on every pass: the CRM's rows by customer and the bookkeeping by account
@@ -258,6 +266,8 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         # the model's names that only the records just deleted carried
         deleted[traces.MODEL] = traces.scrub_identity_model(conn)
         _log(conn, new, sum(deleted.values()))
+        # and, not erasure's to log, the customers who opted out since the last publish
+        _withdraw_newly_excluded_from_published_marts(conn, deleted)
         file_tokens = {
             row[0]
             for row in conn.execute(
@@ -350,25 +360,114 @@ def _scrub_error_texts(conn: psycopg.Connection, scope: _Scope, deleted: dict[st
         )
 
 
+def _delete_alerts(conn: psycopg.Connection, deleted: dict[str, int]) -> None:
+    """The alerts about an erased person (ALERTS): about a message of theirs any reading
+    found, or naming them as its author's customer. Whole on every pass: a small table."""
+    for table, (message, customer) in ALERTS.items():
+        if relation_oid(conn, table):
+            _count(
+                deleted,
+                table,
+                conn.execute(
+                    f"delete from {table} where {message} in"  # noqa: S608
+                    " (select message_id from erased_messages)"
+                    f" or {customer} in (select customer_id from erased_customers)"
+                ).rowcount,
+            )
+
+
 def _delete_from_published_marts(conn: psycopg.Connection, deleted: dict[str, int]) -> None:
     """The rows of the people erased for the first time leave the published marts (BI's
     `marts`) with the rest of their data: a nightly that fails after this step leaves the
-    previous publish in place, which must not show them. Each mart's publish record counts
-    the rows left (the next publish of an incremental mart counts from it)."""
+    previous publish in place, which must not show them."""
+    _leave_published_marts(
+        conn,
+        deleted,
+        "select customer_id from erased_customers where is_new",
+        "select profile_id from new_profiles",
+        erased=True,
+    )
+
+
+# the published mart that lists every customer not excluded from details (people.sql): a
+# customer excluded (int_excluded_customers) and still in it was excluded since the last publish
+_EVERY_CUSTOMER = "marts.people"
+
+
+def _withdraw_newly_excluded_from_published_marts(
+    conn: psycopg.Connection, deleted: dict[str, int]
+) -> None:
+    """Customers excluded from details since the last publish (an opt-out landed since; the
+    identity step built int_excluded_customers and int_excluded_profiles just before this
+    one), and the profiles that may be theirs, leave the published marts here, as an erasure
+    does: a nightly that fails after this step leaves the previous publish in place, which
+    must not show them. What the marts keep of them (the live queue's messages) stays, without
+    who wrote them. Costs a read of the people mart when no one was newly excluded."""
+    needed = ("intermediate.int_excluded_customers", "intermediate.int_excluded_profiles")
+    if not all(relation_oid(conn, r) for r in (*needed, _EVERY_CUSTOMER)):
+        return
+    conn.execute(
+        "create temp table withdrawn_customers on commit drop as"  # noqa: S608
+        " select distinct x.customer_id from intermediate.int_excluded_customers x"
+        f" where x.customer_id in (select customer_id from {_EVERY_CUSTOMER})"
+        " and x.customer_id not in (select customer_id from erased_customers where is_new)"
+    )
+    conn.execute(
+        "create temp table withdrawn_profiles on commit drop as"  # noqa: S608
+        " select distinct split_part(x.profile_key, ':', 2) as profile_id"
+        " from intermediate.int_excluded_profiles x"
+        " where (x.customer_id in (select customer_id from withdrawn_customers)"
+        f"  or 'prospect:' || x.profile_key in (select person_id from {_EVERY_CUSTOMER}))"
+        " and split_part(x.profile_key, ':', 2) not in (select profile_id from new_profiles)"
+    )
+    if not scalar(
+        conn.execute(
+            "select exists (select 1 from withdrawn_customers)"
+            " or exists (select 1 from withdrawn_profiles)"
+        )
+    ):
+        return
+    _leave_published_marts(
+        conn,
+        deleted,
+        "select customer_id from withdrawn_customers",
+        "select profile_id from withdrawn_profiles",
+        erased=False,
+    )
+
+
+def _leave_published_marts(
+    conn: psycopg.Connection,
+    deleted: dict[str, int],
+    customers: str,
+    profiles: str,
+    erased: bool,
+) -> None:
+    """The published marts' rows about the `customers` and `profiles` (queries of their ids):
+    deleted, but in a mart that keeps the rows of people excluded from details without saying
+    who they are (`Mart.excluded_person_columns`, the live queue) when they are not `erased`:
+    there those columns are emptied. Each mart's publish record counts the rows left (the next
+    publish of an incremental mart counts from it)."""
     for mart in catalog.MARTS:
         table = f"marts.{mart.name}"
         if not relation_oid(conn, table):
             continue
         naming = [
-            f"{column} in (select customer_id from erased_customers where is_new)"  # noqa: S608
-            f" or ({column} like 'prospect:%'"
-            f" and split_part({column}, ':', 3) in (select profile_id from new_profiles))"
+            f"{column} in ({customers})"
+            f" or ({column} like 'prospect:%' and split_part({column}, ':', 3) in ({profiles}))"
             for column in mart.person_columns
-        ] + [
-            f"split_part({column}, ':', 2) in (select profile_id from new_profiles)"  # noqa: S608
-            for column in mart.profile_key_columns
-        ]
+        ] + [f"split_part({column}, ':', 2) in ({profiles})" for column in mart.profile_key_columns]
         if not naming:
+            continue
+        if not erased and mart.excluded_person_columns:
+            emptied = ", ".join(f"{c} = null" for c in mart.excluded_person_columns)
+            _count(
+                deleted,
+                f"{table} (published, person emptied)",
+                conn.execute(
+                    f"update {table} set {emptied} where {' or '.join(naming)}"  # noqa: S608
+                ).rowcount,
+            )
             continue
         gone = conn.execute(
             f"delete from {table} where {' or '.join(naming)}"  # noqa: S608 - catalog's names
@@ -455,12 +554,14 @@ def _batches_since(conn: psycopg.Connection, since: datetime) -> tuple[UUID, ...
 def _log(conn: psycopg.Connection, read_whole: int, rows_deleted: int) -> None:
     """The pass, and one row per erased customer when it read anyone whole or deleted
     anything (the erasure log): a customer logged by a pass of this coverage is settled."""
-    pass_id = conn.execute(
-        "insert into meta.erasure_passes"
-        " (reads_from, coverage, customers_read_whole, rows_deleted)"
-        " values (%s, %s, %s, %s) returning pass_id",
-        (warehouse.visibility_horizon(conn), coverage(), read_whole, rows_deleted),
-    ).fetchone()[0]
+    pass_id = scalar(
+        conn.execute(
+            "insert into meta.erasure_passes"
+            " (reads_from, coverage, customers_read_whole, rows_deleted)"
+            " values (%s, %s, %s, %s) returning pass_id",
+            (warehouse.visibility_horizon(conn), coverage(), read_whole, rows_deleted),
+        )
+    )
     if not read_whole and not rows_deleted:
         return
     conn.execute(
@@ -549,10 +650,11 @@ def _add_profiles_that_may_be_theirs(conn: psycopg.Connection) -> None:
 
 
 def _add_what_their_requests_name(conn: psycopg.Connection) -> None:
-    """The X handles, emails and account ids the erasure requests name (privacy/named.py), into
-    the sets of handles and tokens that name them (an account not landed yet is in no profile
-    set), but for what is not theirs (`_leave_out_what_is_not_theirs`). A token that is none
-    of these names no one the warehouse can tell: it erases nothing."""
+    """The X handles, emails and account ids the erasure requests name
+    (extract/erasure_identifiers.py), into the sets of handles and tokens that name them (an
+    account not landed yet is in no profile set), but for what is not theirs
+    (`_leave_out_what_is_not_theirs`). A token that is none of these names no one the
+    warehouse can tell: it erases nothing."""
     named = (
         "select e.customer_id, e.is_new, jsonb_array_elements_text(r.payload -> '{}') as value"
         " from raw.crm_erasure_requests r join erased_customers e on r.natural_key = e.customer_id"

@@ -134,9 +134,9 @@ def _mentions(ids: set[str], emails: set[str], fold: bool) -> re.Pattern[str] | 
     if words:
         parts.append(f"{_BEFORE}(?:{'|'.join(words)}){_AFTER}")
     if forms:
-        short = "|".join(forms)
-        parts.append(rf"([\"'])(?:{short})\1")
-        parts.append(rf"{_ID_KEY}(?:{short}){_AFTER}")
+        short_forms = "|".join(forms)
+        parts.append(rf"([\"'])(?:{short_forms})\1")
+        parts.append(rf"{_ID_KEY}(?:{short_forms}){_AFTER}")
     return re.compile("|".join(parts)) if parts else None
 
 

@@ -65,7 +65,8 @@ def record(docs: Path, run: GateRun) -> Path:
     docs.mkdir(parents=True, exist_ok=True)
     with _locked(docs):
         runs = [run, *load(docs)]
-        kept, dropped = [], []
+        kept: list[GateRun] = []
+        dropped: list[GateRun] = []
         per_gate: dict[str, int] = {}
         for each in runs:
             per_gate[each.gate] = per_gate.get(each.gate, 0) + 1

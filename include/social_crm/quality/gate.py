@@ -8,14 +8,29 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from social_crm import settings
 from social_crm.quality import data_docs
+from social_crm.query_results import scalar
 from social_crm.warehouse import WarehouseUrl
+
+if TYPE_CHECKING:
+    import psycopg
+    from great_expectations.core import ExpectationValidationResult
+    from great_expectations.data_context.data_context.abstract_data_context import (
+        AbstractDataContext,
+    )
+    from great_expectations.data_context.types.resource_identifiers import (
+        ValidationResultIdentifier,
+    )
+    from great_expectations.datasource.fluent.sql_datasource import QueryAsset, TableAsset
 
 log = logging.getLogger(__name__)
 DOCS_SITE = "social_crm"
@@ -43,7 +58,7 @@ def data_docs_dir() -> Path:
 def validate(
     url: WarehouseUrl,
     name: str,
-    suites_of,  # noqa: ANN001
+    suites_of: Callable[[ModuleType], dict[tuple[str, str], list]],
     row_filters: dict[tuple[str, str], str] | None = None,
 ) -> GateResult:
     """Run `suites_of(gx)` ({(schema, table): [expectations]}) as one checkpoint named `name`,
@@ -73,6 +88,7 @@ def validate(
     definitions = []
     for (schema, table), expectations in suites_of(gx).items():
         condition = (row_filters or {}).get((schema, table))
+        asset: QueryAsset | TableAsset
         if condition:
             asset = source.add_query_asset(
                 f"{schema}.{table}",
@@ -138,7 +154,7 @@ def validate(
     return result
 
 
-def _page(context, key, docs: Path) -> str:  # noqa: ANN001 - a GX context and result key
+def _page(context: AbstractDataContext, key: ValidationResultIdentifier, docs: Path) -> str:
     """A validation's page, relative to the Data Docs folder ("" when GX names none)."""
     urls = context.get_docs_sites_urls(
         resource_identifier=key, site_name=DOCS_SITE, only_if_exists=False
@@ -150,8 +166,10 @@ def _page(context, key, docs: Path) -> str:  # noqa: ANN001 - a GX context and r
     return path.resolve().relative_to(docs.resolve()).as_posix()
 
 
-def _describe(table: str, outcome) -> str:  # noqa: ANN001 - a GX ExpectationValidationResult
+def _describe(table: str, outcome: ExpectationValidationResult) -> str:
     config = outcome.expectation_config
+    if config is None:  # GX may return a result without its expectation: name what is known
+        return f"{table}: an expectation failed (result: {str(outcome.result)[:300]})"
     column = config.kwargs.get("column")
     where = f"{table}.{column}" if column else table
     details = outcome.result or {}
@@ -225,7 +243,7 @@ def require_valid_marts(url: WarehouseUrl, only: tuple[str, ...] | None = None) 
             ", ".join(mart.name for mart in catalog.MARTS if mart.social),
         )
 
-    def suites(gx):  # noqa: ANN001, ANN202 - the great_expectations module; its suites
+    def suites(gx):  # the great_expectations module; its suites
         chosen = mart_suites(gx, social_connected=connected)
         return {k: v for k, v in chosen.items() if only is None or k[1] in only}
 
@@ -233,7 +251,7 @@ def require_valid_marts(url: WarehouseUrl, only: tuple[str, ...] | None = None) 
     return _require(validate(url, name, suites, latest_merge), "marts not published")
 
 
-def social_connected(conn) -> bool:  # noqa: ANN001 - a psycopg Connection
+def social_connected(conn: psycopg.Connection) -> bool:
     """Whether any social source (Facebook, X) has landed a row."""
     from social_crm import catalog
 
@@ -242,12 +260,14 @@ def social_connected(conn) -> bool:  # noqa: ANN001 - a psycopg Connection
     return conn.execute(query).fetchone() is not None
 
 
-def _latest_merge_condition(conn, table: str) -> str:  # noqa: ANN001 - a psycopg Connection
+def _latest_merge_condition(conn: psycopg.Connection, table: str) -> str:
     """The rows of `table`'s latest merge, with the time as a constant (as the dbt macro
     is_in_latest_merge does): then the planner looks them up by the merged_at index."""
-    micros = conn.execute(
-        f"select (extract(epoch from max(merged_at)) * 1000000)::bigint from {table}"  # noqa: S608
-    ).fetchone()[0]
+    micros = scalar(
+        conn.execute(
+            f"select (extract(epoch from max(merged_at)) * 1000000)::bigint from {table}"  # noqa: S608
+        )
+    )
     if micros is None:
         return "false"
     return f"merged_at = 'epoch'::timestamptz + {int(micros)} * interval '1 microsecond'"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from social_crm import catalog
 
 SEGMENTS = ["advocate", "detractor", "discount_seeker", "idea_contributor", "at_risk", "silent_fan"]
@@ -20,11 +22,11 @@ CLV_COMPONENTS = (
 )
 
 
-def mart_suites(  # noqa: ANN201 - a dict of GX expectations
-    gx,  # noqa: ANN001
+def mart_suites(
+    gx: ModuleType,
     schema: str = "marts_build",
     social_connected: bool = True,
-):
+) -> dict[tuple[str, str], list]:
     """(schema, table) -> expectations; `gx` is the great_expectations module (imported lazily:
     importing it takes seconds). Before any social source has landed a row
     (`social_connected` False), the marts built from social data only (catalog.Mart.social)

@@ -8,10 +8,13 @@ passed yet (`pending_batches`), and stamps them validated when it passes."""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import psycopg
 
 from social_crm import catalog
 from social_crm.quality import rules
+from social_crm.query_results import one_row
 
 RAW_COLUMNS = [
     "ingest_seq",
@@ -102,9 +105,9 @@ def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: 
     band, or None (a load rejects such a batch instead of landing what blocks the nightly)."""
     if (source, entity) not in SNAPSHOT_ENTITIES:
         return None
-    median, outside = conn.execute(
-        _BATCH_OUTSIDE_BAND, {"source": source, "entity": entity, "records": records}
-    ).fetchone()
+    median, outside = one_row(
+        conn.execute(_BATCH_OUTSIDE_BAND, {"source": source, "entity": entity, "records": records})
+    )
     if not outside:
         return None
     return (
@@ -114,7 +117,7 @@ def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: 
     )
 
 
-def raw_suites(gx) -> dict[tuple[str, str], list]:  # noqa: ANN001 - the great_expectations module
+def raw_suites(gx: ModuleType) -> dict[tuple[str, str], list]:
     """(schema, table) -> expectations for every raw table and the load-batch log."""
     e = gx.expectations
     suites: dict[tuple[str, str], list] = {}

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from social_crm import sentiment, warehouse
+from social_crm.query_results import scalar
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,13 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
         since = _reads_from(conn, version, messages_table)
         # recorded now: a pass that does not finish (its scorer may not be the next one's)
         # makes the next read every message
-        pass_id = conn.execute(
-            "insert into meta.sentiment_passes (reads_from, scorer_version, messages_table,"
-            " read_whole) values (%s, %s, %s, %s) returning pass_id",
-            (warehouse.visibility_horizon(conn), version, messages_table or 0, since is None),
-        ).fetchone()[0]
+        pass_id = scalar(
+            conn.execute(
+                "insert into meta.sentiment_passes (reads_from, scorer_version, messages_table,"
+                " read_whole) values (%s, %s, %s, %s) returning pass_id",
+                (warehouse.visibility_horizon(conn), version, messages_table or 0, since is None),
+            )
+        )
         # a pass after one of this scorer reads only what the merge log says was deleted
         # since, and what merged since
         deleted, merged = "", ""
@@ -117,7 +120,7 @@ def _reads_from(
     reads_from, scorer, table, finished, last_whole = previous
     if scorer != version or table != messages_table or not finished or last_whole is None:
         return None
-    now = conn.execute("select now()").fetchone()[0]
+    now = scalar(conn.execute("select now()"))
     return None if now - last_whole >= WHOLE_PASS_EVERY else reads_from
 
 

@@ -8,6 +8,7 @@ Words are lower-cased and stemmed with the Snowball stemmer of their language (s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache, lru_cache
 
 import snowballstemmer
@@ -64,7 +65,7 @@ CLAUSE_END = set(".,;:!?")
 
 
 @cache
-def _stemmer(lang: str):  # noqa: ANN202 (snowballstemmer has no types)
+def _stemmer(lang: str) -> Callable[[str], str] | None:
     name = STEMMERS.get(lang)
     if not name:
         return None

@@ -18,34 +18,39 @@ The producer runs first and the model tasks after it (Cosmos' own order for a wh
 render): a model task then reads a result that is already there, under a scheduler as under
 `dag.test()`, which runs one task at a time and would otherwise wait on a task that cannot
 start. Rendering reads the dbt manifest (no `dbt ls` at DAG parse time).
+
+Every use of Cosmos goes through cosmos_adapter.py (which checks the installed version); the
+group's selection is a `dbt_selections.Selection`, the one `dbt_runner.build` builds in process;
+its as-of time is the run's (transform/as_of.py), set as each task starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from social_crm.paths import dbt_project_dir
 from social_crm.transform.dbt_manifest import ensure_manifest, load_manifest
-from social_crm.transform.dbt_selections import INDIRECT_SELECTION
+from social_crm.transform.dbt_selections import Selection
 
 # how long a model task waits for the producer's result of its model before it fails (the
 # producer is upstream, so the result is there at the first look unless the producer died)
 _RESULT_WAIT = timedelta(minutes=5)
-# the statuses of a dbt node that failed
-FAILED_STATUSES = ("error", "fail", "runtime error")
 
 
-def _use_warehouse(context: Any) -> None:  # noqa: ARG001 - Airflow passes the task context
+def prepare_dbt(context: Any) -> None:
     """pre_execute hook, in the task's process just before dbt runs: point profiles.yml at the
-    warehouse WAREHOUSE_URL names; dbt's flag source lookup made fast (dbt_flag_source)."""
+    warehouse WAREHOUSE_URL names; give the build the run's as-of time (macros/as_of.sql;
+    transform/as_of.py); dbt's flag source lookup made fast (dbt_flag_source)."""
     import os
 
-    from social_crm.transform import dbt_flag_source
-    from social_crm.transform.dbt_runner import dbt_env
+    from social_crm.transform import as_of, dbt_flag_source
+    from social_crm.transform.dbt_runner import as_of_env, dbt_env
 
     os.environ.update(dbt_env())
+    task = context["task"]
+    task.env = {**(task.env or {}), **as_of_env(as_of.of_context(context))}
     dbt_flag_source.apply()
 
 
@@ -69,15 +74,18 @@ def model_of_task(task_id: str) -> str | None:
 
 
 def is_producer_task(task: Any) -> bool:
-    from cosmos.operators.watcher import DbtProducerWatcherOperator
+    """Whether `task` runs its group's `dbt build` (Cosmos' producer)."""
+    from social_crm.transform import cosmos_adapter
 
-    return isinstance(task, DbtProducerWatcherOperator)
+    return cosmos_adapter.is_producer(task)
 
 
 def _tests_the_build_runs(producer: Any) -> dict[str, list[str]]:
     """Cosmos maps each test to every model it tests, counting a relationship test to a model
     of a later group, which this group's build does not run: keep the tests whose parents are
     all built by this group or before it (the node's task reports those)."""
+    from social_crm.transform import cosmos_adapter
+
     manifest = load_manifest()
     group = {getattr(task, "model_unique_id", None) for task in _tasks(producer.task_group)}
     built = set(group)
@@ -91,75 +99,34 @@ def _tests_the_build_runs(producer: Any) -> dict[str, list[str]]:
         model: [
             test for test in tests if set(manifest["nodes"][test]["depends_on"]["nodes"]) <= built
         ]
-        for model, tests in producer.tests_per_model.items()
+        for model, tests in cosmos_adapter.tests_per_model(producer).items()
     }
 
 
 def _nodes_failed_unreported(producer: Any, result: Any) -> list[str]:
     """The failed nodes of a `dbt build` that no task of the group reports."""
+    from social_crm.transform import cosmos_adapter
+    from social_crm.transform.cosmos_watchers import FAILED_STATUSES
+
     reported = {getattr(task, "model_unique_id", None) for task in _tasks(producer.task_group)}
-    reported |= {test for tests in producer.tests_per_model.values() for test in tests}
+    reported |= {t for tests in cosmos_adapter.tests_per_model(producer).values() for t in tests}
     failed = [
         node.node.unique_id for node in result.result.results if node.status in FAILED_STATUSES
     ]
     return [node for node in failed if node not in reported]
 
 
-class _XcomsAtTheEnd:
-    """Stands in for the producer's task instance while dbt runs. Cosmos pushes an XCom per
-    dbt event of every node from dbt's threads, under one lock: at our size that tripled the
-    time of a `dbt build` (the model tasks run after the producer and read only the last
-    value). Here the values wait in memory, the last one per key, and `flush` pushes those of
-    the group's tasks once dbt is done."""
-
-    def __init__(self, ti: Any, read_keys: set[str]) -> None:
-        self._ti = ti
-        # Cosmos' reliable retry writes its whole backup to a Variable on every push; the
-        # backup (kept in memory, written if the producer fails) serves a producer retry,
-        # which is off here
-        self._cosmos_xcom_persist_incrementally = False
-        self._read_keys = read_keys
-        self.values: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-    def xcom_pull(self, task_ids: Any = None, key: str = "return_value", **kwargs: Any) -> Any:
-        if key in self.values:
-            return self.values[key]
-        return self._ti.xcom_pull(task_ids, key=key, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ti, name)
-
-    def flush(self) -> None:
-        for key, value in self.values.items():
-            if key in self._read_keys:
-                self._ti.xcom_push(key=key, value=value)
-
-
 def _keys_the_tasks_read(producer: Any) -> set[str]:
     """The XCom keys the group's tasks read: each node's status, dbt event, compiled SQL and
     its tests' results."""
-    from cosmos.constants import _DBT_STARTUP_EVENTS_XCOM_KEY
-    from cosmos.operators._watcher.state import (
-        get_compiled_sql_xcom_key,
-        get_dbt_event_xcom_key,
-        get_status_xcom_key,
-    )
-
+    from social_crm.transform import cosmos_adapter
     from social_crm.transform.cosmos_watchers import results_of_tests_key
 
-    keys = {_DBT_STARTUP_EVENTS_XCOM_KEY}
+    keys = {cosmos_adapter.STARTUP_EVENTS_KEY}
     for task in _tasks(producer.task_group):
         node = getattr(task, "model_unique_id", None)
         if node is not None:
-            keys |= {
-                get_status_xcom_key(node),
-                get_dbt_event_xcom_key(node),
-                get_compiled_sql_xcom_key(node),
-                results_of_tests_key(node),
-            }
+            keys |= cosmos_adapter.node_xcom_keys(node) | {results_of_tests_key(node)}
     return keys
 
 
@@ -186,140 +153,117 @@ def results_of_tests(tests_per_model: dict[str, list[str]], result: Any) -> dict
 
 
 def _push_results_once(producer: Any) -> None:
-    """Run dbt with the XComs of its events kept in memory (`_XcomsAtTheEnd`); then push each
-    node's tests' results (`cosmos_watchers.results_of_tests_key`)."""
+    """Run dbt with the XComs of its events kept in memory, then push the last value of each
+    key a task of the group reads, and each node's tests' results
+    (`cosmos_watchers.results_of_tests_key`). Cosmos pushes an XCom per dbt event of every node
+    from dbt's threads, under one lock: at our size that tripled the time of a `dbt build`
+    (the model tasks run after the producer and read only the last value)."""
+    from social_crm.transform import cosmos_adapter
     from social_crm.transform.cosmos_watchers import results_of_tests_key
 
-    run = producer.run_dbt_runner
-
-    def run_dbt_runner(command: list[str], env: dict[str, str], cwd: str, **kwargs: Any) -> Any:
+    def run_once(run: Any, command: list[str], env: dict[str, str], cwd: str, **kwargs: Any) -> Any:
         context = kwargs.get("context")
         if context is None or context.get("_check_source_freshness"):
             return run(command, env, cwd, **kwargs)
-        deferred = _XcomsAtTheEnd(context["ti"], _keys_the_tasks_read(producer))
+        deferred = cosmos_adapter.TaskInstanceStandIn(context["ti"], _keys_the_tasks_read(producer))
         result = None
         try:
             result = run(command, env, cwd, **{**kwargs, "context": {**context, "ti": deferred}})
             return result
         finally:
             if result is not None:
-                for node, tests in results_of_tests(producer.tests_per_model, result).items():
-                    deferred.values[results_of_tests_key(node)] = tests
+                tests = cosmos_adapter.tests_per_model(producer)
+                for node, results in results_of_tests(tests, result).items():
+                    deferred.values[results_of_tests_key(node)] = results
             deferred.flush()
 
-    producer.run_dbt_runner = run_dbt_runner
+    cosmos_adapter.wrap_dbt_runner(producer, run_once)
 
 
 def _leave_node_failures_to_their_tasks(producer: Any) -> None:
     """The producer succeeds when dbt ran and every node that failed has a task of its own that
     reports the failure (it then fails and is retried alone); it fails when dbt itself did not
     run through (a dbt error, a lost connection) or a failed node has no task."""
-    from cosmos.dbt import runner
+    from social_crm.transform import cosmos_adapter
+    from social_crm.transform.cosmos_watchers import FAILED_STATUSES
 
     def handle(result: Any) -> None:
         if result.success or result.exception is not None:
-            runner.handle_exception_if_needed(result)
+            cosmos_adapter.raise_for_result(result)
             return
-        unreported = _nodes_failed_unreported(producer, result)
-        if unreported:
-            runner.handle_exception_if_needed(result)
-        names, messages = runner.extract_message_by_status(result, list(FAILED_STATUSES))
+        if _nodes_failed_unreported(producer, result):
+            cosmos_adapter.raise_for_result(result)
+        names, messages = cosmos_adapter.messages_by_status(result, list(FAILED_STATUSES))
         producer.log.error(
             "dbt build finished with failures, each reported by its node's task: %s",
             "; ".join(f"{name}: {message}" for name, message in zip(names, messages, strict=True)),
         )
 
-    producer.handle_exception_dbt_runner = handle
+    cosmos_adapter.on_dbt_result(producer, handle)
 
 
-def dbt_task_group(
-    group_id: str, select: Iterable[str], exclude: Iterable[str] = (), **group_args: Any
-) -> Any:
-    """A cosmos DbtTaskGroup over the nodes `select` picks and `exclude` leaves out (dbt
-    selector syntax): one `dbt build`, one task per node reporting its result."""
-    from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-    from cosmos.constants import (
-        ExecutionMode,
-        InvocationMode,
-        LoadMode,
-        TestBehavior,
-        TestIndirectSelection,
-    )
-
+def dbt_task_group(group_id: str, selection: Selection, **group_args: Any) -> Any:
+    """A cosmos DbtTaskGroup over the nodes of `selection` (dbt_selections): one `dbt build`,
+    one task per node reporting its result and its tests'."""
+    from social_crm.transform import cosmos_adapter as cosmos
     from social_crm.transform.cosmos_watchers import REPORTING_CLASS
-    from social_crm.transform.dbt_runner import AS_OF_ENV
 
     project = dbt_project_dir()
-    group = DbtTaskGroup(
+    execution: dict[str, Any] = {}
+    if selection.indirect_selection is not None:
+        # the tests of the group's models whose other parents are built (dbt_selections)
+        execution = {
+            "test_indirect_selection": cosmos.TestIndirectSelection(selection.indirect_selection),
+            "setup_operator_args": {"indirect_selection": selection.indirect_selection},
+        }
+    group = cosmos.DbtTaskGroup(
         group_id=group_id,
-        project_config=ProjectConfig(
+        project_config=cosmos.ProjectConfig(
             dbt_project_path=project,
             manifest_path=ensure_manifest(),
             project_name="social_crm",
             install_dbt_deps=False,
         ),
-        profile_config=ProfileConfig(
+        profile_config=cosmos.ProfileConfig(
             profile_name="social_crm",
             target_name="warehouse",
             profiles_yml_filepath=project / "profiles.yml",
         ),
-        execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.WATCHER,
-            invocation_mode=InvocationMode.DBT_RUNNER,
-            # the tests of the group's models whose other parents are built (dbt_selections)
-            test_indirect_selection=TestIndirectSelection(INDIRECT_SELECTION),
-            setup_operator_args={"indirect_selection": INDIRECT_SELECTION},
+        execution_config=cosmos.ExecutionConfig(
+            execution_mode=cosmos.ExecutionMode.WATCHER,
+            invocation_mode=cosmos.InvocationMode.DBT_RUNNER,
+            **execution,
         ),
-        render_config=RenderConfig(
-            load_method=LoadMode.DBT_MANIFEST,
-            select=list(select),
-            exclude=list(exclude),
+        render_config=cosmos.RenderConfig(
+            load_method=cosmos.LoadMode.DBT_MANIFEST,
+            select=list(selection.select),
+            exclude=list(selection.exclude),
             # each node's task reports its tests too (cosmos_watchers.py)
-            test_behavior=TestBehavior.NONE,
+            test_behavior=cosmos.TestBehavior.NONE,
             emit_datasets=False,
         ),
         operator_args={
-            "pre_execute": _use_warehouse,
+            # the warehouse and the run's as-of time, set as each task starts
+            "pre_execute": prepare_dbt,
             # the model tasks look once and, the producer being done, need no triggerer
             "deferrable": False,
             "poke_interval": 5,
             "timeout": _RESULT_WAIT.total_seconds(),
-            # the moment the build describes (macros/as_of.sql): the run's data interval end;
-            # a run an asset update triggered has no interval: when it was due to run
-            "env": {
-                AS_OF_ENV: "{{ data_interval_end if data_interval_end is defined"
-                " and data_interval_end else dag_run.run_after }}"
-            },
         },
         **group_args,
     )
     tasks = list(_tasks(group))
     producer = next(task for task in tasks if is_producer_task(task))
     producer.retries = 0
-    # without test tasks Cosmos leaves the tests out of the producer's build: put them back
-    producer.dbt_cmd_flags = _without_resource_types(producer.dbt_cmd_flags)
-    producer.tests_per_model = _tests_the_build_runs(producer)
+    cosmos.build_with_tests(producer)
+    cosmos.set_tests_per_model(producer, _tests_the_build_runs(producer))
     _leave_node_failures_to_their_tasks(producer)
     _push_results_once(producer)
     for task in tasks:
         reporting = REPORTING_CLASS.get(type(task))
         if reporting is not None:
-            task.__class__ = reporting
+            cosmos.become(task, reporting)
         if task is not producer and not task.upstream_task_ids:
             # the first nodes of the build wait for it (its `_done` gate already follows it)
             producer >> task
     return group
-
-
-def _without_resource_types(flags: list[str] | None) -> list[str]:
-    """`flags` less each `--resource-type <type>` pair."""
-    kept: list[str] = []
-    skip = False
-    for flag in flags or []:
-        if skip:
-            skip = False
-        elif flag == "--resource-type":
-            skip = True
-        else:
-            kept.append(flag)
-    return kept

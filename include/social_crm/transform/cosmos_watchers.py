@@ -15,10 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
-from cosmos.operators._watcher.state import get_xcom_val
-from cosmos.operators.watcher import DbtRunWatcherOperator, DbtSeedWatcherOperator
 
-from social_crm.transform.cosmos_groups import FAILED_STATUSES
+from social_crm.transform.cosmos_adapter import (
+    DbtRunWatcherOperator,
+    DbtSeedWatcherOperator,
+    producer_xcom,
+)
+
+# the statuses of a dbt node that failed
+FAILED_STATUSES = ("error", "fail", "runtime error")
 
 
 def results_of_tests_key(node: str) -> str:
@@ -52,7 +57,7 @@ class _ReportsItsTests:
         if ti.try_number > 1:
             return True  # the retry's own `dbt build` ran the tests and raised on a failure
         node = self.model_unique_id
-        results = get_xcom_val(ti, self.producer_task_id, results_of_tests_key(node))
+        results = producer_xcom(ti, self.producer_task_id, results_of_tests_key(node))
         report_tests(node, results, self.log)
         return True
 

@@ -12,11 +12,12 @@ microseconds. Applied before dbt runs (`dbt_runner.run`, the Cosmos tasks' pre_e
 from __future__ import annotations
 
 import sys
+from types import FrameType
 
 
 def _default_source() -> str:
     """The first module up the stack that is not dbt_common.behavior_flags."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_globals.get("__name__")
         if name and name != "dbt_common.behavior_flags":
@@ -31,4 +32,5 @@ def apply() -> None:
 
     rendered = behavior_flags.BehaviorFlagRendered
     if hasattr(rendered, "_default_source"):
-        rendered._default_source = staticmethod(_default_source)
+        # replacing the method is the point of this module
+        rendered._default_source = staticmethod(_default_source)  # type: ignore[method-assign]

@@ -88,5 +88,5 @@ def load_manifest() -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=1)
-def _parsed(path: str, mtime_ns: int) -> dict[str, Any]:  # noqa: ARG001 - the cache key
+def _parsed(path: str, mtime_ns: int) -> dict[str, Any]:  # the cache key
     return json.loads(Path(path).read_text())

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from social_crm import warehouse
 from social_crm.paths import dbt_project_dir
+from social_crm.transform.dbt_selections import Selection
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ AS_OF_ENV = "SOCIAL_CRM_AS_OF"
 
 
 def as_of_env(as_of: datetime | None) -> dict[str, str]:
-    """The environment giving a build its as-of time (macro `as_of`; none: when dbt starts)."""
+    """The environment giving a build its as-of time (macro `as_of`; none: when dbt starts;
+    how a run's as-of time is derived: transform/as_of.py)."""
     return {AS_OF_ENV: "" if as_of is None else as_of.isoformat()}
 
 
@@ -85,3 +87,15 @@ def run(
         raise DbtRunError(f"dbt {command} failed; {reason}")
     log.info(result.summary())
     return result
+
+
+def build(
+    selection: Selection, *, full_refresh: bool = False, as_of: datetime | None = None
+) -> DbtResult:
+    """`dbt build` of `selection` as of `as_of` (default: when dbt starts); `full_refresh`
+    rebuilds its incremental models from scratch. The one way a pipeline step runs dbt in
+    process (the nightly DAG renders the same selections as Cosmos task groups)."""
+    args = selection.args()
+    if full_refresh:
+        args.append("--full-refresh")
+    return run("build", *args, env=as_of_env(as_of))

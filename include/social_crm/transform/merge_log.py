@@ -12,6 +12,8 @@ import logging
 import psycopg
 from psycopg import sql
 
+from social_crm.query_results import scalar
+
 log = logging.getLogger(__name__)
 
 SCHEMAS = ("staging", "intermediate", "marts_build")
@@ -37,7 +39,7 @@ def prune(conn: psycopg.Connection) -> int:
     )
     # min() skips an empty table's null: an empty table has nothing to delete
     oldest = conn.execute(sql.SQL("select min(merged_at) from ({}) as m").format(last_merges))
-    horizon = oldest.fetchone()[0]
+    horizon = scalar(oldest)
     if horizon is None:
         return 0
     pruned = conn.execute(

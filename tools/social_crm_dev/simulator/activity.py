@@ -117,7 +117,7 @@ class Sampler:
 class ActivityGenerator:
     """Per-item generation over a population; `world` supplies config, people and samplers."""
 
-    def __init__(self, world) -> None:  # noqa: ANN001 - World imports this module
+    def __init__(self, world) -> None:  # World imports this module
         self.world = world
         self.config = world.config
         self.pop = world.population
@@ -258,7 +258,7 @@ class ActivityGenerator:
         rng,
         message: Message,
         post: Post,
-        out: list[Message],  # noqa: ANN001
+        out: list[Message],
         seq_hint: str | None = None,
     ) -> None:
         brand = BRANDS[message.brand]
@@ -371,7 +371,7 @@ class ActivityGenerator:
         self,
         crisis,
         day: int,
-        hourly_rate: float,  # noqa: ANN001 - incidents.Crisis
+        hourly_rate: float,  # incidents.Crisis
     ) -> list[tuple[int, int, tuple[str, str] | None]]:
         """(person, time, labels) of the extra mentions of a crisis on `day`: on top of the
         usual ones, (multiplier - 1) times the brand's mean hourly rate, mostly complaints."""
@@ -403,7 +403,7 @@ class ActivityGenerator:
         msg_id: str,
         platform: str,
         kind: str,
-        brand: int,  # noqa: ANN001
+        brand: int,
         person: int,
         created: int,
         labels: tuple[str, str] | None = None,
@@ -426,7 +426,7 @@ class ActivityGenerator:
             msg.deleted_at = created + int(rng.integers(600, 30 * DAY))
         return msg
 
-    def _idea_message(self, idea, msg_id: str, **links: str | None) -> Message:  # noqa: ANN001
+    def _idea_message(self, idea, msg_id: str, **links: str | None) -> Message:
         lang = self.pop.lang_code(idea.person)
         text = render(
             rng_for(self.config.seed, "idea-text", idea.number),

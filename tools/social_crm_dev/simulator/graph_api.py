@@ -212,7 +212,7 @@ class GraphApi:
             self._post_listing_json(params),
         )
 
-    def _post_listing_json(self, params: dict[str, str]):  # noqa: ANN202 - a post -> JSON
+    def _post_listing_json(self, params: dict[str, str]):  # a post -> JSON
         """A listed post as JSON, with the edge counts its `fields` expand."""
         expanded = {}
         for field in (f for f in params.get("fields", "").split(",") if "." in f):
@@ -297,7 +297,7 @@ class GraphApi:
                 reactions = [r for r in reactions if r.type == wanted]
             return reactions
 
-        def as_json(reaction) -> dict:  # noqa: ANN001
+        def as_json(reaction) -> dict:
             return self._drift(
                 {
                     "id": str(int(pop.fb_id[reaction.person])),
@@ -373,7 +373,7 @@ class GraphApi:
             raise _missing(node)
         return brand
 
-    def _in_window(self, posts, params: dict[str, str]) -> list[Post]:  # noqa: ANN001
+    def _in_window(self, posts, params: dict[str, str]) -> list[Post]:
         since = parse_time(params["since"]) if params.get("since") else None
         until = parse_time(params["until"]) if params.get("until") else None
         return [
@@ -382,7 +382,7 @@ class GraphApi:
             if (since is None or p.created >= since) and (until is None or p.created <= until)
         ]
 
-    def _listing(self, build, params: dict[str, str], path: str, key) -> tuple[list, list]:  # noqa: ANN001
+    def _listing(self, build, params: dict[str, str], path: str, key) -> tuple[list, list]:
         """Items and their sort keys, cached per query and clock (pages of one walk reuse it)."""
         varying = {"after", "before", "limit", "access_token", "fields", "summary"}
         cache_key = (
@@ -404,7 +404,7 @@ class GraphApi:
             cache.move_to_end(cache_key)
         return cache[cache_key]
 
-    def _page_of(self, build, params: dict[str, str], path: str, key, as_json) -> Response:  # noqa: ANN001
+    def _page_of(self, build, params: dict[str, str], path: str, key, as_json) -> Response:
         items, keys = self._listing(build, params, path, key)
         try:
             limit = int(params.get("limit", DEFAULT_LIMIT))
@@ -476,7 +476,7 @@ class GraphApi:
         return body
 
 
-def _metric_value(metric: str, row, day: int) -> int:  # noqa: ANN001 - a numpy row
+def _metric_value(metric: str, row, day: int) -> int:  # a numpy row
     """A day's value: followers, follows and unfollows are the world's; the view and
     engagement counts are derived from the follower count (no truth is kept for them)."""
     followers, follows, unfollows = (int(v) for v in row)
@@ -531,5 +531,5 @@ def _newest_first(comment: Message) -> tuple:
     return (-comment.created, *(-ord(ch) for ch in comment.id))
 
 
-def _jsonable(key):  # noqa: ANN001, ANN202
+def _jsonable(key):
     return list(key) if isinstance(key, tuple) else key

@@ -1,14 +1,23 @@
 """Social accounts the brand's CRM already knows for some customers: collected at a social
 login, a loyalty or newsletter sign-up where the person gave a handle, or linked by an agent in a
 customer-service conversation. About 30% of the customers' profiles, each on its own seeded
-stream (the rest of the world does not move when this changes)."""
+stream (the rest of the world does not move when this changes).
+
+A customer who opts out of profiling or asks to be erased does it in a service conversation,
+and the agent records the accounts the brand could not tell are theirs: those that show nothing
+of their surname (a first name or a pseudonym alone), as the GDPR expects of a controller that
+cannot identify a person's data (Art. 11(2), 12(2): it asks, the person answers). The accounts
+that show their name are left for the pipeline to find."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from social_crm_dev.simulator.config import DAY
+from social_crm_dev.simulator.profile_names import shows_surname
 from social_crm_dev.simulator.rng import rng_for
 from social_crm_dev.simulator.world import World
 
@@ -30,6 +39,11 @@ class KnownAccount:
 
 def known_accounts(world: World) -> Iterator[KnownAccount]:
     pop = world.population
+    erased: dict[int, int] = {}
+    for erasure in world.erasures_visible():
+        erased[erasure.person] = min(
+            erased.get(erasure.person, erasure.requested_at), erasure.requested_at
+        )
     for person in range(pop.n_customers):
         rng = rng_for(world.config.seed, "known_identities", person)
         draws = rng.random(6)
@@ -52,4 +66,27 @@ def known_accounts(world: World) -> Iterator[KnownAccount]:
                 pop.x_handle[person] if has_handle else None,
                 source,
                 linked_at,
+            )
+        if pop.profiling_opt_out[person] or person in erased:
+            when = erased.get(person, linked_at)
+            yield from _named_in_privacy_request(world, person, customer, when, draws)
+
+
+def _named_in_privacy_request(
+    world: World, person: int, customer: str, when: int, draws: np.ndarray
+) -> Iterator[KnownAccount]:
+    """The accounts a customer who opts out or asks to be erased names to the agent at `when`
+    (see the module's docstring), unless the CRM knows them already."""
+    pop = world.population
+    if pop.fb_id[person] and draws[0] >= SHARE_KNOWN:
+        if not shows_surname(pop.last[person], pop.fb_name[person], None):
+            account = str(int(pop.fb_id[person]))
+            yield KnownAccount(
+                person, customer, "facebook", account, None, "service_conversation", when
+            )
+    if pop.x_id[person] and draws[1] >= SHARE_KNOWN:
+        if not shows_surname(pop.last[person], pop.x_name[person], pop.x_handle[person]):
+            account = str(int(pop.x_id[person]))
+            yield KnownAccount(
+                person, customer, "x", account, pop.x_handle[person], "service_conversation", when
             )

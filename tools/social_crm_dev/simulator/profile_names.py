@@ -221,6 +221,14 @@ def x_handle(seed: int, person_id: int, p: Person, salt: int) -> str:
     return base[: 15 - len(suffix)] + suffix
 
 
+def shows_surname(last_name: str, display_name: str, handle: str | None) -> bool:
+    """Whether a profile shows something of its owner's surname that the identity model
+    compares: the surname in its display name, or its start in its X handle; not a first name
+    or a pseudonym alone (what no model can tell is theirs)."""
+    surname = last_name.translate(ASCII).lower()
+    return surname in display_name.translate(ASCII).lower() or surname[:3] in (handle or "").lower()
+
+
 def x_location(seed: int, person_id: int, p: Person) -> str:
     rng = rng_for(seed, "x_location", person_id)
     variant = _pick(rng, X_LOCATIONS)

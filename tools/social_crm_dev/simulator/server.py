@@ -390,13 +390,13 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # one small answer must not wait for a delayed ACK
         server_version = "social-crm-simulator"
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             self._answer("GET")
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             self._answer("POST")
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             response, _ = server.dispatch("HEAD", self.path, {}, b"")
             self.send_response(response.status)
             self.send_header("content-length", "0")
@@ -413,7 +413,7 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             headers = {k.lower(): v for k, v in self.headers.items()}
             try:
                 response, decision = server.dispatch(method, self.path, headers, body)
-            except Exception:  # noqa: BLE001 - a server bug must not kill the connection silently
+            except Exception:  # a server bug must not kill the connection silently
                 log.exception("simulator failed on %s", self.path.split("?")[0])
                 response, decision = Response(500, {"error": "simulator bug"}), Decision()
             if decision.delay:
@@ -439,7 +439,7 @@ def _handler_for(server: SimulatorServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             log.debug("%s %s", self.address_string(), _redact(format % args))
 
     return Handler

@@ -20,11 +20,8 @@
 }}
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
--- depends_on: {{ ref('int_message_sentiment') }} (response times: priority, incremental runs)
 -- depends_on: {{ ref('stg_scoring__message_sentiment') }} (messages_scored_after)
 -- depends_on: {{ ref('stg_crm__sentiment_overrides') }} (messages_scored_after)
--- depends_on: {{ ref('brand_response_slas') }}, {{ ref('brand_service_hours') }}
--- depends_on: {{ ref('brand_holidays') }} (the three: response times, incremental runs)
 
 -- Each message's first response in calendar and business seconds (the brand's service hours,
 -- int_message_response_times), its priority and whether the answer came within its SLA.
@@ -61,13 +58,13 @@ people as (
 
 ),
 
--- the response times of the messages merged (an incremental run: not every message's)
+-- the response times of the messages merged (an incremental run: not every message's; the
+-- filter reaches int_message_response_times' scan of the messages, by message id)
 response_times as (
 
+    select * from {{ ref('int_message_response_times') }}
     {% if is_incremental() %}
-        {{ message_response_times('answered') }}
-    {% else %}
-        select * from {{ ref('int_message_response_times') }}
+        where message_id in (select r.message_id from answered as r)
     {% endif %}
 
 )

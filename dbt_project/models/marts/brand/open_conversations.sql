@@ -34,11 +34,23 @@ sentiment as (
 ),
 
 -- people who opted out or asked to be erased are not profiled here: their message stays in the
--- queue with no person, value, influence or segments
+-- queue with no person, value, influence or segments. The live DAG rebuilds this queue from
+-- people as the last nightly built them, and the exclusions as the CRM's last load says
+-- (int_excluded_customers, rebuilt with the queue; the profiles that may be theirs as the last
+-- identity step found them): an opt-out leaves the queue before the next nightly completes
 people as (
 
-    select * from {{ ref('int_people_profiles') }}
-    where not is_excluded_from_details
+    select p.* from {{ ref('int_people_profiles') }} as p
+    where
+        not p.is_excluded_from_details
+        and not exists (
+            select 1 from {{ ref('int_excluded_customers') }} as x
+            where x.customer_id = p.customer_id
+        )
+        and not exists (
+            select 1 from {{ ref('int_excluded_profiles') }} as x
+            where x.profile_key = p.profile_key
+        )
 
 ),
 

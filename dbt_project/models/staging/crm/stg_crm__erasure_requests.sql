@@ -12,7 +12,8 @@ renamed as (
         -- ids
         natural_key as customer_id,
 
-        -- what the request names as the person's own (include/social_crm/privacy/named.py)
+        -- what the request names as the person's own
+        -- (include/social_crm/extract/erasure_identifiers.py)
         array(select jsonb_array_elements_text(payload -> 'facebook_ids'))
             as named_facebook_ids,
         array(select jsonb_array_elements_text(payload -> 'x_ids')) as named_x_ids,

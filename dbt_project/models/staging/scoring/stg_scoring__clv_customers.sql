@@ -12,7 +12,7 @@ renamed as (
         -- ids
         customer_id,
 
-        -- history, as the models read it (purchase periods: scoring/clv.py)
+        -- history, as the models read it (purchase periods: customer_value/clv.py)
         orders as order_count,
         frequency as repeat_purchase_count,
         repeat_purchase_value,

@@ -39,7 +39,7 @@ def _probe(connection: str, what: str, call: Callable[[], str]) -> Finding:
     except (ApiAccessError, UsageCapExceeded) as exc:
         return Finding(connection, what, False, str(exc))
     except ApiError as exc:
-        reason = exc.graph_message or str(exc)
+        reason = exc.error_message or str(exc)
         return Finding(connection, what, False, reason[:300])
 
 
@@ -130,7 +130,7 @@ def check_x() -> Iterator[Finding]:
         client.close()
 
 
-def _limits(client) -> str:  # noqa: ANN001
+def _limits(client) -> str:
     headers = client.last_headers
     if "x-rate-limit-limit" not in headers:
         return "no rate-limit headers"
@@ -140,12 +140,12 @@ def _limits(client) -> str:  # noqa: ANN001
     )
 
 
-def _reads(extractor, now) -> str:  # noqa: ANN001
+def _reads(extractor, now) -> str:
     from social_crm.extract.x import ReadBudget
 
     try:
         budget = ReadBudget(extractor, now)
-    except Exception as exc:  # noqa: BLE001 - the warehouse may not be up: still report the rest
+    except Exception as exc:
         return f"unknown (warehouse: {type(exc).__name__}); cap {extractor.settings.read_cap:,}"
     return f"{budget.used:,} of {budget.cap:,} Posts read in {budget.month:%Y-%m}"
 
@@ -155,7 +155,7 @@ def run() -> list[Finding]:
     for check in (check_facebook, check_x):
         try:
             findings.extend(check())
-        except Exception as exc:  # noqa: BLE001 - one connection's setup error, the next still runs
+        except Exception as exc:
             findings.append(
                 Finding(check.__name__.removeprefix("check_"), "setup", False, str(exc))
             )

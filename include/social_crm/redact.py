@@ -1,4 +1,5 @@
-"""Keep secrets out of logs, exception messages and XComs."""
+"""Keep secrets out of logs, exception messages and XComs: one rule for every module that
+shows text it did not write (API errors, task failures, alerts)."""
 
 from __future__ import annotations
 

@@ -16,11 +16,13 @@ for what is a four- and a three-parameter closed-form likelihood; the fit here a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from social_crm.settings import CLV_PERIODS as PERIODS
@@ -54,12 +56,14 @@ def summarize(orders: pd.DataFrame, observed_until: datetime, period: str = "day
     first = periods.groupby("customer_id")["period"].transform("min")
     repeat = periods[periods["period"] > first]
     by_customer = periods.groupby("customer_id")
+    first_period: pd.Series[pd.Timestamp] = by_customer["period"].min()
+    latest_period: pd.Series[pd.Timestamp] = by_customer["period"].max()
     summary = pd.DataFrame(
         {
             "orders": by_customer["size"].sum(),
             "frequency": by_customer.size() - 1,
-            "recency_weeks": (by_customer["period"].max() - by_customer["period"].min()) / WEEK,
-            "age_weeks": (last_period - by_customer["period"].min()) / WEEK,
+            "recency_weeks": (latest_period - first_period) / WEEK,
+            "age_weeks": (last_period - first_period) / WEEK,
         }
     )
     summary["monetary_value"] = repeat.groupby("customer_id")["sum"].mean()
@@ -128,7 +132,11 @@ def _bgnbd_loglik(params: np.ndarray, x: np.ndarray, tx: np.ndarray, t: np.ndarr
     return common + np.logaddexp(alive, dropped)
 
 
-def _bgnbd_objective(frequency, recency, age):  # noqa: ANN001, ANN202 - array-likes
+# a negative log-likelihood in log parameters
+Objective = Callable[[np.ndarray], float]
+
+
+def _bgnbd_objective(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike) -> Objective:
     """The negative log-likelihood of BG/NBD in log parameters (finite, or 1e300)."""
     x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
 
@@ -139,7 +147,7 @@ def _bgnbd_objective(frequency, recency, age):  # noqa: ANN001, ANN202 - array-l
     return objective
 
 
-def fit_bgnbd(frequency, recency, age) -> BgNbd:  # noqa: ANN001 - array-likes
+def fit_bgnbd(frequency: ArrayLike, recency: ArrayLike, age: ArrayLike) -> BgNbd:
     x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
     _check(x, tx, t)
     rate = max(x.sum(), 1.0) / max(t.sum(), 1e-9)  # repeat purchases per week, pooled
@@ -148,13 +156,15 @@ def fit_bgnbd(frequency, recency, age) -> BgNbd:  # noqa: ANN001 - array-likes
     return BgNbd(*(float(v) for v in np.exp(best)))
 
 
-def _repeat_buyers(frequency, monetary_value) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def _repeat_buyers(
+    frequency: ArrayLike, monetary_value: ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     n, m = np.asarray(frequency, dtype=float), np.asarray(monetary_value, dtype=float)
     keep = (n > 0) & (m > 0)
     return n[keep], m[keep]
 
 
-def _gamma_gamma_objective(n: np.ndarray, m: np.ndarray):  # noqa: ANN202
+def _gamma_gamma_objective(n: np.ndarray, m: np.ndarray) -> Objective:
     """The negative log-likelihood of Gamma-Gamma in log parameters (finite, or 1e300)."""
 
     def objective(log_params: np.ndarray) -> float:
@@ -174,7 +184,7 @@ def _gamma_gamma_objective(n: np.ndarray, m: np.ndarray):  # noqa: ANN202
     return objective
 
 
-def fit_gamma_gamma(frequency, monetary_value) -> GammaGamma:  # noqa: ANN001 - array-likes
+def fit_gamma_gamma(frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGamma:
     """On the customers with a repeat purchase of some value: x repeat purchases of mean value
     m (Fader, Hardie & Lee 2005b)."""
     n, m = _repeat_buyers(frequency, monetary_value)
@@ -191,7 +201,7 @@ def fit_gamma_gamma(frequency, monetary_value) -> GammaGamma:  # noqa: ANN001 - 
 DRAWS = 200
 
 
-def _laplace_draws(objective, best: np.ndarray, draws: int, seed: int) -> np.ndarray:  # noqa: ANN001
+def _laplace_draws(objective: Objective, best: np.ndarray, draws: int, seed: int) -> np.ndarray:
     """Parameter draws from the Laplace approximation of the likelihood in log parameters (a
     normal with the inverse Hessian of the negative log-likelihood as covariance: the
     posterior under flat priors on the logs), within LOG_BOUNDS; natural scale."""
@@ -215,15 +225,17 @@ def _laplace_draws(objective, best: np.ndarray, draws: int, seed: int) -> np.nda
     return np.exp(np.clip(best + normal @ scale.T, *LOG_BOUNDS))
 
 
-def bgnbd_draws(model: BgNbd, frequency, recency, age, draws: int = DRAWS) -> list[BgNbd]:  # noqa: ANN001
+def bgnbd_draws(
+    model: BgNbd, frequency: ArrayLike, recency: ArrayLike, age: ArrayLike, draws: int = DRAWS
+) -> list[BgNbd]:
     best = np.log([model.r, model.alpha, model.a, model.b])
     found = _laplace_draws(_bgnbd_objective(frequency, recency, age), best, draws, seed=1)
     return [BgNbd(*(float(v) for v in row)) for row in found]
 
 
 def gamma_gamma_draws(
-    model: GammaGamma, frequency, monetary_value, draws: int = DRAWS
-) -> list[GammaGamma]:  # noqa: ANN001, E501
+    model: GammaGamma, frequency: ArrayLike, monetary_value: ArrayLike, draws: int = DRAWS
+) -> list[GammaGamma]:
     """Draws with q > 1 only (a finite population mean: the model's own requirement)."""
     n, m = _repeat_buyers(frequency, monetary_value)
     best = np.log([model.p, model.q, model.gamma])
@@ -239,10 +251,10 @@ def intervals(
     bg: BgNbd,
     gg: GammaGamma,
     horizon: float,
-    frequency,  # noqa: ANN001 - array-likes
-    recency,  # noqa: ANN001
-    age,  # noqa: ANN001
-    monetary_value,  # noqa: ANN001
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    age: ArrayLike,
+    monetary_value: ArrayLike,
     level: float = 0.9,
 ) -> dict[str, np.ndarray]:
     """Per customer, the `level` credible interval of the expected purchases in `horizon` weeks
@@ -253,8 +265,12 @@ def intervals(
     bg_draws, gg_draws = bgnbd_draws(bg, x, tx, t), gamma_gamma_draws(gg, x, m)
     pairs = min(len(bg_draws), len(gg_draws))
     tails = [(1 - level) / 2, (1 + level) / 2]
-    names = ("expected_purchases_low", "expected_purchases_high")
-    names += ("predicted_clv_low", "predicted_clv_high")
+    names = (
+        "expected_purchases_low",
+        "expected_purchases_high",
+        "predicted_clv_low",
+        "predicted_clv_high",
+    )
     out = {name: np.empty(len(x)) for name in names}
     for lo in range(0, len(x), INTERVAL_CHUNK):
         part = slice(lo, lo + INTERVAL_CHUNK)
@@ -299,7 +315,7 @@ def _band(draws: np.ndarray, point: np.ndarray, tails: list[float]) -> tuple[np.
 LOG_BOUNDS = (-15.0, 15.0)
 
 
-def _minimize(objective, starts) -> np.ndarray:  # noqa: ANN001
+def _minimize(objective: Objective, starts: Sequence[Sequence[float]]) -> np.ndarray:
     """L-BFGS-B then a short Nelder-Mead polish, within LOG_BOUNDS, from the first start; from
     the next start only when that search did not converge. The best finite optimum found."""
     bounds = [LOG_BOUNDS] * len(starts[0])
@@ -333,7 +349,9 @@ def _check(x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> None:
         raise FitError("need frequency >= 0 and 0 <= recency <= age for every customer")
 
 
-def probability_alive(m: BgNbd, frequency, recency, age) -> np.ndarray:  # noqa: ANN001
+def probability_alive(
+    m: BgNbd, frequency: ArrayLike, recency: ArrayLike, age: ArrayLike
+) -> np.ndarray:
     x, tx, t = (np.asarray(v, dtype=float) for v in (frequency, recency, age))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(
@@ -347,9 +365,9 @@ def probability_alive(m: BgNbd, frequency, recency, age) -> np.ndarray:  # noqa:
 def expected_purchases(
     m: BgNbd,
     horizon: float,
-    frequency,  # noqa: ANN001 - array-likes
-    recency,  # noqa: ANN001
-    age,  # noqa: ANN001
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    age: ArrayLike,
     histories: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Expected purchases in the next `horizon` weeks, given each customer's history.
@@ -371,7 +389,9 @@ def _distinct_histories(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.nd
     return pairs[0], pairs[1], inverse.reshape(-1)
 
 
-def expected_order_value(m: GammaGamma, frequency, monetary_value) -> np.ndarray:  # noqa: ANN001
+def expected_order_value(
+    m: GammaGamma, frequency: ArrayLike, monetary_value: ArrayLike
+) -> np.ndarray:
     """A customer's expected purchase value: the population mean without a repeat purchase."""
     n, v = np.asarray(frequency, dtype=float), np.asarray(monetary_value, dtype=float)
     population_mean = m.p * m.gamma / (m.q - 1) if m.q > 1 else float("nan")

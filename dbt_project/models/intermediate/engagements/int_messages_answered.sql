@@ -8,6 +8,7 @@
             {'columns': ['merged_at']},
             {'columns': ['profile_id']},
             {'columns': ['brand_key', 'platform', 'occurred_at']},
+            {'columns': ['brand_key', 'platform', 'answered_at']},
         ],
         pre_hook=["{{ delete_rows_deleted_upstream(message_staging_tables()) }}"]
     )
@@ -15,7 +16,8 @@
 
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- Indexed by brand, platform and time too: brand_response_times_daily reads the messages of the
--- days it measures by each day's start.
+-- days it measures by each day's start, and int_message_response_times each brand and
+-- channel's first and last message and answer (the span of its calendar).
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
@@ -50,6 +52,7 @@ answers_given as (
 ),
 
 {% if is_incremental() %}
+    {%- set answer_tables = [ref('stg_facebook__comments'), ref('stg_x__tweets')] %}
 
     changed as (
 
@@ -64,7 +67,7 @@ answers_given as (
         where m.answer_id in (
             select d.record_id from {{ source('meta', 'merge_deletions') }} as d
             where
-                d.relation in ({{ merge_log_names([ref('stg_facebook__comments'), ref('stg_x__tweets')]) }})
+                d.relation in ({{ merge_log_names(answer_tables) }})
                 and d.deleted_at > {{ max_merged_at() }}
         )
 

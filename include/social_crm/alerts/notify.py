@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 from social_crm import settings
-from social_crm.privacy.redact import redact
+from social_crm.redact import redact
 
 log = logging.getLogger(__name__)
 WEBHOOK_ENV = "SOCIAL_CRM_ALERT_WEBHOOK"

@@ -1,18 +1,23 @@
-{#- Each customer message's first response in calendar and in business time (the brand's
-    service hours on that channel, holidays closed: seeds brand_service_hours, brand_holidays),
-    its priority and whether it missed its SLA (seed brand_response_slas), for the messages of
-    `messages` (a relation or CTE with int_messages_answered's columns): the view
-    int_message_response_times gives every message's, an incremental mart only some days'.
-    A message not answered yet has waited until the run's as-of time, and has missed its SLA
-    once that wait passes the target. The calendar spans the days of `messages`: a wait is the
-    difference of two running sums of business seconds over it (exact numerics), the same
-    whichever other messages are measured with it. -#}
-{% macro message_response_times(messages) %}
+{{ config(materialized='ephemeral') }}
+
+-- Each customer message's first response in calendar and in business time (the brand's
+-- service hours on that channel, holidays closed: seeds brand_service_hours, brand_holidays),
+-- its priority and whether it missed its SLA (seed brand_response_slas). A message not
+-- answered yet has waited until the run's as-of time, and has missed its SLA once that wait
+-- passes the target. A wait is the difference of two running sums of business seconds over
+-- each brand and channel's calendar (exact numerics): the same whatever span the calendar
+-- has, as long as it holds both ends.
+-- Ephemeral: a CTE of each model that reads it (the live queue, the two incremental marts),
+-- computed at that model's as-of time, never kept (a view would keep the as-of time of its
+-- own build). Everything after the calendar is row by row, so the reader's filter on the
+-- messages (the live queue's open ones, an incremental mart's merged ones) reaches the scan of
+-- int_messages_answered; the calendar's span is read from its indexes, not from every message.
+
 with
 
 messages as (
 
-    select * from {{ messages }}
+    select * from {{ ref('int_messages_answered') }}
 
 ),
 
@@ -69,19 +74,29 @@ timed as (
 
 ),
 
--- each brand and channel's first and last local day measured
+-- each brand and channel's first and last local day: from its first message to the latest of
+-- its last message, its last answer and the as-of time, every wait's two ends (index lookups:
+-- int_messages_answered's brand, platform and time indexes)
 spans as (
 
     select
         z.brand_key,
         z.channel,
         z.time_zone,
-        min((a.occurred_at at time zone z.time_zone)::date) as first_day,
-        max((coalesce(a.answered_at, {{ as_of() }}) at time zone z.time_zone)::date)
+        (e.first_at at time zone z.time_zone)::date as first_day,
+        (greatest(e.last_at, e.last_answered_at, {{ as_of() }}) at time zone z.time_zone)::date
             as last_day
-    from {{ messages }} as a
-    inner join time_zones as z on a.platform = z.channel and a.brand_key = z.brand_key
-    group by z.brand_key, z.channel, z.time_zone
+    from time_zones as z
+    cross join
+        lateral (
+            select
+                min(a.occurred_at) as first_at,
+                max(a.occurred_at) as last_at,
+                max(a.answered_at) as last_answered_at
+            from {{ ref('int_messages_answered') }} as a
+            where a.brand_key = z.brand_key and a.platform = z.channel
+        ) as e
+    where e.first_at is not null
 
 ),
 
@@ -212,21 +227,3 @@ select
 from measured as m
 left join slas as s
     on m.brand_key = s.brand_key and m.channel = s.channel and m.priority = s.priority
-{% endmacro %}
-
-{#- Each brand and channel's time zone (seed brand_service_hours): its local days are the
-    days response times are counted by. -#}
-{% macro brand_time_zones() -%}
-    select distinct on (brand_key, channel)
-        brand_key,
-        channel,
-        time_zone
-    from {{ ref('brand_service_hours') }}
-    order by brand_key asc, channel asc, time_zone asc
-{%- endmacro %}
-
-{#- The local day of `instant` in `time_zone` (UTC for a brand and channel without service
-    hours). -#}
-{% macro local_date(instant, time_zone) -%}
-    ({{ instant }} at time zone coalesce({{ time_zone }}, 'UTC'))::date
-{%- endmacro %}

@@ -14,8 +14,8 @@ import pandas as pd
 import psycopg
 
 from social_crm import settings, warehouse
-from social_crm.scoring import clv
-from social_crm.scoring.influence import influence_scores, interaction_influence
+from social_crm.customer_value import clv
+from social_crm.customer_value.influence import influence_scores, interaction_influence
 
 log = logging.getLogger(__name__)
 WEEK_SECONDS = 7 * 86_400
@@ -31,7 +31,7 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
         " from intermediate.int_interactions",
         (as_of,),
     ).fetchall()
-    followers_count = dict(
+    followers_count: dict[str, int] = dict(
         conn.execute(
             "select profile_key, followers_count from intermediate.int_social_profiles"
             " where followers_count is not null"
@@ -234,15 +234,18 @@ def score_clv(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
             " predicted_clv_low, predicted_clv_high) from stdin"
         ) as copy,
     ):
-        for i, row in enumerate(summary.itertuples()):
+        columns = summary[["orders", "frequency", "recency_weeks", "age_weeks", "monetary_value"]]
+        for i, (customer_id, orders_made, frequency, recency, age, repeat_value) in enumerate(
+            columns.itertuples()
+        ):
             copy.write_row(
                 (
-                    row.Index,
-                    int(row.orders),
-                    int(row.frequency),
-                    float(row.recency_weeks),
-                    float(row.age_weeks),
-                    round(float(row.monetary_value), 2),
+                    customer_id,
+                    int(orders_made),
+                    int(frequency),
+                    float(recency),
+                    float(age),
+                    round(float(repeat_value), 2),
                     float(alive[i]),
                     float(purchases[i]),
                     float(value[i]),
@@ -302,18 +305,12 @@ def _record_fit(
     calibration = _calibrate(orders, holdout_from, observed_until, config.clv_period)
     conn.execute("truncate scoring.clv_calibration")
     if calibration is not None:
-        for bucket, row in calibration.iterrows():
+        rows = calibration[["customers", "predicted", "actual"]]
+        for bucket, customers, predicted, actual in rows.itertuples():
             label = f"{bucket}+" if bucket == FREQUENCY_BUCKETS else str(bucket)
             conn.execute(
                 "insert into scoring.clv_calibration values (%s, %s, %s, %s, %s, %s)",
-                (
-                    label,
-                    int(bucket),
-                    int(row["customers"]),
-                    float(row["predicted"]),
-                    int(row["actual"]),
-                    now,
-                ),
+                (label, int(bucket), int(customers), float(predicted), int(actual), now),
             )
     conn.execute(
         "insert into scoring.clv_fits values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",

@@ -1,4 +1,5 @@
-"""The BI tool's login: a warehouse user in role `bi_reader` (SELECT on `marts` only).
+"""The BI tool's login: a warehouse user in role `bi_reader` (SELECT on `marts` only), made
+here beside the migrations that create the role.
 
 Created or updated, idempotently, whenever the warehouse is bootstrapped with
 `BI_READER_USER` and `BI_READER_PASSWORD` set (docker-compose sets them for Metabase). The

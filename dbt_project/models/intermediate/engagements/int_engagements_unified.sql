@@ -1,0 +1,59 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='engagement_id',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['engagement_id'], 'unique': True},
+            {'columns': ['merged_at']},
+            {'columns': ['profile_id']},
+        ],
+        pre_hook=["{{ delete_rows_deleted_upstream(engagement_staging_tables()) }}"]
+    )
+}}
+
+-- depends_on: {{ engagement_staging_tables() | join(", ") }} (the pre-hook's deletions)
+-- depends_on: {{ ref('stg_facebook__posts') }} (the posts deleted since, incremental runs)
+
+-- Every like/reaction, comment, reply, visitor post and mention, both platforms, one row each:
+-- the union of one conforming model per platform (int_<platform>_engagements_conformed).
+-- Incremental: a run merges the records staged since its last run (and the reactions of posts
+-- deleted since, whose time falls back to when they were first seen); the pre-hook deletes
+-- engagements whose record was deleted; the erasure step deletes erased people's rows.
+-- A change to the brands seed needs a full refresh.
+
+with
+
+unioned as (
+
+    select * from {{ ref('int_facebook_engagements_conformed') }}
+    union all
+    select * from {{ ref('int_x_engagements_conformed') }}
+
+)
+
+select
+    engagement_id,
+    platform,
+    brand_key,
+    profile_id,
+    engagement_type,
+    message_id,
+    message_text,
+    occurred_at,
+    statement_timestamp() as merged_at
+from unioned
+{% if is_incremental() %}
+    {%- set post_tables = [ref('stg_facebook__posts'), ref('stg_facebook__visitor_posts')] %}
+    -- pushed into each platform's scans: an array, not "in (select ...)", so that both
+    -- conditions are index scans (BitmapOr); "is not null" folds the second away where the
+    -- column is a null constant (without it, a filter no index serves: a scan of the table)
+    where
+        source_merged_at > {{ max_merged_at() }}
+        or (timed_by_post_id is not null and timed_by_post_id = any(array(
+            select d.record_id from {{ source('meta', 'merge_deletions') }} as d
+            where
+                d.relation in ({{ merge_log_names(post_tables) }})
+                and d.deleted_at > {{ max_merged_at() }}
+        )))
+{% endif %}

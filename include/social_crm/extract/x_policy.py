@@ -1,0 +1,94 @@
+"""What the X API v2's answers mean, for the transport (`http.ApiClient`).
+
+X answers 429 with `x-rate-limit-reset` (epoch seconds) when an endpoint's window is spent
+(docs.x.com/x-api/fundamentals/rate-limits); a spent monthly Post cap is also a 429, but with
+the `usage-capped` problem type, and waiting minutes will not help (docs.x.com/x-api/
+fundamentals/post-cap); an endpoint outside the access tier is 403 `client-forbidden` /
+`client-not-enrolled` (v1.1: error 453). Problems are RFC 7807 objects (`type`, `title`,
+`detail`), not numbered errors, so `ApiError.error_code` stays None for X.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from social_crm.extract.http import (
+    Answer,
+    ApiAccessError,
+    ApiError,
+    ErrorDetail,
+    Usage,
+    UsageCapExceeded,
+)
+
+FORBIDDEN_TYPES = ("client-forbidden", "client-not-enrolled")
+OUTSIDE_TIER_CODE = 453  # v1.1: "You currently have access to a subset of X API v2 endpoints"
+
+
+class XPolicy:
+    """The X API v2's rules, for `ApiClient(policy=XPolicy())`."""
+
+    def error_detail(self, body: dict) -> ErrorDetail:
+        return ErrorDetail()
+
+    def usage(self, headers: Mapping[str, str]) -> Usage:
+        return Usage()  # the x-rate-limit-* headers count requests, read at a 429 only
+
+    def is_rate_limited(self, status: int, body: dict) -> bool:
+        return status == 429 and not is_usage_capped(body)
+
+    def reset_wait(self, headers: Mapping[str, str], now: float) -> float | None:
+        reset = headers.get("x-rate-limit-reset")
+        if reset and reset.isascii() and reset.isdigit():
+            return max(0.0, int(reset) - now) + 0.5
+        return None
+
+    def final_error(self, answer: Answer) -> ApiError | None:
+        body, conn, status = answer.body, answer.connection_id, answer.status
+        if is_usage_capped(body):
+            return UsageCapExceeded(
+                f"{conn}: the monthly Post cap of this X project is spent "
+                f"({answer.redact(str(body.get('detail') or body.get('title') or ''))}); "
+                "reads resume when the cap resets next month",
+                status,
+                body,
+            )
+        problem = _problem(body)
+        if any(kind in problem for kind in FORBIDDEN_TYPES) or OUTSIDE_TIER_CODE in _codes(body):
+            detail = answer.redact(str(body.get("detail") or body.get("reason") or problem))
+            return ApiAccessError(
+                f"{conn}: {answer.where} is not part of this connection's X access tier "
+                f"(HTTP {status}: {detail}). "
+                f"Set 'tier' in the extra of connection '{conn}' to the project's real tier, "
+                "or upgrade the tier in the X developer console",
+                status,
+                body,
+            )
+        if status in (401, 403):
+            return answer.auth_error(str(body.get("detail") or ""))
+        return answer.request_error() if answer.is_client_error else None
+
+
+def is_usage_capped(body: Any) -> bool:
+    problem = _problem(body)
+    return "usage-capped" in problem or "usagecap" in problem
+
+
+def _problem(body: Any) -> str:
+    """X's problem type (and reason, title), lower case: '' when the answer has none."""
+    if not isinstance(body, dict):
+        return ""
+    parts = [
+        str(body.get("type") or ""),
+        str(body.get("reason") or ""),
+        str(body.get("title") or ""),
+    ]
+    return " ".join(parts).lower()
+
+
+def _codes(body: Any) -> set[int]:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return set()
+    return {e["code"] for e in errors if isinstance(e, dict) and isinstance(e.get("code"), int)}

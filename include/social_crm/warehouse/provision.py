@@ -1,0 +1,16 @@
+"""Create or upgrade the warehouse: its schemas (migrations/) and the BI login (bi_login.py)."""
+
+from __future__ import annotations
+
+from social_crm.warehouse.connection import connect
+
+
+def bootstrap() -> list[str]:
+    """Create or upgrade the warehouse schemas, and the BI login when one is configured;
+    returns the migrations applied now."""
+    from social_crm.warehouse import bi_login, migrations
+
+    with connect() as conn:
+        applied = [f"{m.version}_{m.name}" for m in migrations.apply(conn)]
+        bi_login.ensure_login_from_settings(conn)
+        return applied
