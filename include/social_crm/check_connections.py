@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from social_crm.extract import graph_metrics
 from social_crm.extract.http import (
     ApiAccessError,
     ApiAuthError,
+    ApiClient,
     ApiError,
     UsageCapExceeded,
 )
 from social_crm.orchestration import extraction
+
+if TYPE_CHECKING:
+    from social_crm.extract.x import XExtractor
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ def check_x() -> Iterator[Finding]:
         client.close()
 
 
-def _limits(client) -> str:
+def _limits(client: ApiClient) -> str:
     headers = client.last_headers
     if "x-rate-limit-limit" not in headers:
         return "no rate-limit headers"
@@ -140,7 +145,7 @@ def _limits(client) -> str:
     )
 
 
-def _reads(extractor, now) -> str:
+def _reads(extractor: XExtractor, now: datetime) -> str:
     from social_crm.extract.x import ReadBudget
 
     try:

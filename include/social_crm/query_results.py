@@ -6,10 +6,11 @@ a `TypeError` on None further on, and give the type checker a row rather than an
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg.rows import Row, TupleRow
+if TYPE_CHECKING:  # annotations only: importing this module does not load psycopg
+    import psycopg
+    from psycopg.rows import Row, TupleRow
 
 
 class NoRowError(LookupError):

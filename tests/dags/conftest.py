@@ -34,3 +34,17 @@ def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
         monkeypatch.setenv("WAREHOUSE_URL", scratch_database.libpq())
         monkeypatch.setenv("CRM_DROP_DIR", str(tmp_path / "drop"))
         yield scratch_database
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    """Every DAG file parsed as the scheduler parses it. The dbt manifest the Cosmos groups
+    render from is brought up to date first: a `dbt parse` inside a DAG file's import would
+    count against the import timeout (30 s), which a loaded machine can exceed."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from social_crm.paths import dags_dir
+    from social_crm.transform.dbt_manifest import ensure_manifest
+
+    ensure_manifest()
+    return DagBag(dag_folder=str(dags_dir()))

@@ -4,17 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from social_crm.paths import dags_dir, repo_root
 from social_crm.transform.cosmos_groups import is_producer_task, model_of_task
-
-
-@pytest.fixture(scope="module")
-def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(dags_dir()))
 
 
 def test_no_import_errors(dagbag):

@@ -13,19 +13,11 @@ from types import SimpleNamespace
 import pytest
 
 from social_crm.orchestration.pipelines import PIPELINES
-from social_crm.paths import dags_dir
 from social_crm.transform import cosmos_adapter
 from social_crm.transform.cosmos_groups import is_producer_task, prepare_dbt
 from social_crm.transform.dbt_runner import AS_OF_ENV
 
 BY_DAG = [pytest.param(pipeline, id=pipeline.dag_id) for pipeline in PIPELINES]
-
-
-@pytest.fixture(scope="module")
-def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    return DagBag(dag_folder=str(dags_dir()))
 
 
 def _step_of(task_id):

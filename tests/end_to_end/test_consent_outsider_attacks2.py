@@ -517,3 +517,20 @@ def test_the_published_queue_keeps_no_person_of_a_customer_who_opted_out_while_t
 def test_the_live_queue_keeps_the_messages_of_a_customer_who_opted_out(attacked):
     assert attacked["their messages"]
     assert sorted(attacked["queue messages kept"]) == sorted(attacked["their messages"])
+
+
+def test_what_a_request_names_of_another_customer_is_held_for_staff(attacked):
+    """Not erased, and not forgotten: staff see each request's contested record or account."""
+    pipeline = attacked["pipeline"]
+    held = {key for (key,) in pipeline.rows("select held_key from meta.erasure_holds")}
+    assert {
+        f"facebook:{attacked['accepted']['profile_id']}",
+        f"facebook:{attacked['modelled']['profile_id']}",
+        f"customer:{attacked['email_victim']}",
+    } <= held
+
+
+def test_a_customer_record_held_by_a_request_leaves_the_detail_marts(attacked):
+    """Hiding is undone when the request goes: it errs on the side of the person asking."""
+    pipeline, victim = attacked["pipeline"], attacked["email_victim"]
+    assert pipeline.rows("select 1 from marts.people where customer_id = %s", victim) == []

@@ -43,7 +43,9 @@ ERASURE_LOG = {
     "staging.stg_crm__erasure_requests",
     "intermediate.int_excluded_customers",
     "meta.erasure_log",
+    "meta.erasure_holds",
 }
+SECOND_RECORD = "C800001"  # the first erased person's second customer record
 REQUEST_FILES = "erasure_requests"  # the request files (their names start so)
 # a whole identifier, not part of a longer one (an id inside a longer id is another id)
 BOUNDARY = "[^0-9A-Za-z_.@-]"
@@ -93,14 +95,18 @@ def _generated_customers(truth) -> list[str]:
 
 
 def _other_record(truth, customers: list[str]) -> dict:
-    """A customer record the test takes for the first erased person's second record (another
-    email): the first customer who neither opted out nor asked to be erased."""
-    erasures = {e["customer_id"] for e in truth.rows("erasures.csv")}
-    return next(
-        c
-        for c in _rows(truth.folder / "crm" / "customers.csv")
-        if c["customer_id"] not in erasures | set(customers) and c["profiling_opt_out"] == "false"
+    """The first erased person's second customer record: another id and email, their name
+    (a record with that email and another name may be someone else's: it is held, not
+    erased, test_consent_outsider_attacks2.py)."""
+    first = next(
+        c for c in _rows(truth.folder / "crm" / "customers.csv") if c["customer_id"] == customers[0]
     )
+    return {
+        **first,
+        "customer_id": SECOND_RECORD,
+        "email": f"second.record.{first['customer_id'].lower()}@example.org",
+        "profiling_opt_out": "false",
+    }
 
 
 def _write_exports_naming(drop, customers: list[dict]) -> None:
@@ -139,6 +145,11 @@ def erased(warehouse_url, tmp_path_factory):
         rows = {c["customer_id"]: c for c in _rows(truth.folder / "crm" / "customers.csv")}
         drop = truth.folder / "crm_drop"
         shutil.copytree(truth.folder / "crm", drop)
+        # the first erased person's second customer record (their name, another email), in the
+        # CRM from the first night on: their request names its email
+        other = _other_record(truth, customers)
+        with open(drop / "customers.csv", "a", newline="", encoding="utf-8") as handle:
+            csv.DictWriter(handle, fieldnames=list(other)).writerow(other)
         # the task log a worker writes (Airflow's logs folder), through the landing and the runs
         task_log = local / "airflow" / "logs" / "dag_id=social_crm_nightly" / "attempt=1.log"
         task_log.parent.mkdir(parents=True)
@@ -168,7 +179,6 @@ def erased(warehouse_url, tmp_path_factory):
             requested = (world_now(sim) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
             # the first request also names another email of theirs: the CRM's record of it is
             # theirs
-            other = _other_record(truth, customers)
             with open(drop / "erasure_requests_today.csv", "w", encoding="utf-8") as handle:
                 handle.write("customer_id,requested_at,identifiers\n")
                 handle.write(f"{customers[0]},{requested},{other['email'].upper()}\n")

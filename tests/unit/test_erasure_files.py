@@ -248,3 +248,40 @@ def test_a_file_of_unknown_type_in_the_drop_folder_loses_whole_records_naming_th
     assert (rejected / "contacts.txt").read_text(encoding="utf-8") == (
         'customer_id,notes\nC000002,"fine"\n'
     )
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    account=st.integers(10**5, 10**18).map(str),
+    delimiter=st.sampled_from(DELIMITERS),
+    where=st.sampled_from(("", "processed", "rejected")),
+)
+def test_an_erased_accounts_id_removes_no_customer_with_that_id(account, delimiter, where):
+    """A CRM of numeric ids may have a customer whose id is an erased account's: an account's
+    id names the account (a field that holds it blanked), not that customer's records."""
+    with tempfile.TemporaryDirectory() as folder:
+        place = Path(folder) / where
+        place.mkdir(exist_ok=True)
+        exports = {
+            "customers_1.csv": [["customer_id", "email"], [account, "kim@example.org"]],
+            "orders_1.csv": [
+                ["order_id", "customer_id", "ordered_at", "amount", "referred_by"],
+                ["O1", account, "2026-11-30T10:00:00Z", "12.50", account],
+            ],
+            "customer_social_accounts_1.csv": [
+                ["customer_id", "platform", "account_id", "source", "linked_at"],
+                ["C000002", "facebook", account, "manual", "2026-11-30T10:00:00Z"],
+            ],
+        }
+        for name, rows in exports.items():
+            out = io.StringIO()
+            csv.writer(out, delimiter=delimiter, lineterminator="\n").writerows(rows)
+            (place / name).write_text(out.getvalue(), encoding="utf-8")
+        traces.erase_from_folders({traces.DROP_FOLDER: Path(folder)}, {account}, {account})
+        read = {
+            name: list(csv.reader(io.StringIO((place / name).read_text()), delimiter=delimiter))
+            for name in exports
+        }
+    assert read["customers_1.csv"] == exports["customers_1.csv"]
+    assert read["orders_1.csv"] == exports["orders_1.csv"]
+    assert read["customer_social_accounts_1.csv"][1][2] == ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from social_crm.extract.crm import erasure_record
@@ -113,3 +113,83 @@ def test_an_erasure_request_with_an_unreadable_identifier_still_lands(caplog):
 def test_an_erasure_request_without_identifiers_lands_as_before():
     record = erasure_record({"customer_id": "C000001", "requested_at": "2026-11-30T10:00:00Z"})
     assert record.payload == {"customer_id": "C000001", "requested_at": "2026-11-30T10:00:00+00:00"}
+
+
+# every form a person may copy an account or an email in (a browser's address bar, a mobile
+# site, a share link, a mail client), by kind: the parts written in `{}` are the account's own
+FORMS = {
+    "facebook_ids": [
+        "https://www.facebook.com/profile.php?id={id}",
+        "https://www.facebook.com/profile.php?id={id}&ref=bookmarks",
+        "https://www.facebook.com/app_scoped_user_id/{id}/",
+        "https://mbasic.facebook.com/profile.php?id={id}",
+        "https://touch.facebook.com/profile.php?id={id}",
+        "https://m.facebook.com/{id}",
+        "facebook.com/people/Mia-Wood/{id}",
+        "https://www.facebook.com/profile.php%3Fid%3D{id}",
+    ],
+    "x_ids": ["https://x.com/i/user/{id}", "https://twitter.com/intent/user?user_id={id}"],
+    "x_handles": [
+        "@{handle}",
+        "https://x.com/{handle}",
+        "https://x.com/@{handle}",
+        "https://twitter.com/intent/user?screen_name={handle}",
+        "https://twitter.com/intent/follow?screen_name=@{handle}",
+        "mobile.twitter.com/{handle}/",
+    ],
+    "emails": ["{email}", "mailto:{email}", "mailto:{email}?subject=Erasure", "<{email}>"],
+}
+EMAILS = st.builds(
+    "{}@{}.{}".format,
+    st.text(string.ascii_letters + string.digits + "._+-", min_size=1, max_size=12),
+    st.text(string.ascii_lowercase + string.digits, min_size=1, max_size=10),
+    st.sampled_from(["com", "org", "no", "co.uk"]),
+)
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@st.composite
+def _copied(draw, written: str) -> str:
+    """`written` as a person may paste it: each character in either case (but for a
+    Facebook id's digits, which have none), full-width or percent-encoded at random."""
+    out = []
+    for c in written:
+        how = draw(st.sampled_from(["as is", "swapped case", "full-width", "percent-encoded"]))
+        if how == "swapped case":
+            c = c.swapcase()
+        elif how == "full-width":
+            c = _fullwidth(c)
+        elif how == "percent-encoded":
+            c = "".join(f"%{b:02X}" for b in c.encode())
+        out.append(c)
+    return "".join(out)
+
+
+@given(st.data())
+def test_an_account_or_email_in_any_form_reads_back_as_itself(data):
+    kind = data.draw(st.sampled_from(sorted(FORMS)))
+    template = data.draw(st.sampled_from(FORMS[kind]))
+    values = {"id": data.draw(IDS), "handle": data.draw(HANDLES), "email": data.draw(EMAILS)}
+    written = data.draw(_copied(template.format(**values)))
+    expected = {"facebook_ids": "id", "x_ids": "id", "x_handles": "handle", "emails": "email"}
+    value = values[expected[kind]]
+    assert identifiers(written) == ({kind: [value if kind.endswith("ids") else value.lower()]}, [])
+
+
+@given(st.text(max_size=200))
+def test_no_text_makes_the_identifier_reader_fail(text):
+    found, unread = identifiers(text)
+    assert set(found) <= {"facebook_ids", "x_ids", "x_handles", "emails", "unread_identifiers"}
+    assert len(unread) >= len(found.get("unread_identifiers", []))
+    assert bool(unread) == bool(found.get("unread_identifiers"))
+
+
+@given(st.text(st.sampled_from("%:/?@.<>[]#=&xXcomfacebook1_ ＠％"), max_size=80))
+@example("https://[x.com/abc")  # urlsplit refuses an unclosed IPv6 bracket
+@example("facebook.com:99999/1")  # and a port out of range
+def test_no_url_like_text_makes_the_identifier_reader_fail(text):
+    found, unread = identifiers(text)
+    assert bool(unread) == bool(found.get("unread_identifiers"))

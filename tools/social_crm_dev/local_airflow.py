@@ -17,15 +17,9 @@ import time
 
 LOCAL_HOST = "127.0.0.1"
 STOP_WAIT_S = 30
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # and SIGINT, which Python raises already
-
-
-class Stopped(Exception):
-    """A stop signal arrived."""
-
-
-def _raise_stopped(signum: int, frame: object) -> None:
-    raise Stopped(signal.Signals(signum).name)
+# Ctrl-C, kill, a closed terminal: each only sets a flag the main loop reads, so no exception
+# lands at an arbitrary point (inside Popen or a lock) and leaves the stop half done
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def component_commands(cli: str, host: str, port: int) -> dict[str, list[str]]:
@@ -52,12 +46,19 @@ def run(cli: str, host: str, port: int) -> int:
     Returns the exit code of the first to end (0 after Ctrl-C)."""
     env = {**os.environ, **component_environment(host, port)}
     started: dict[str, subprocess.Popen] = {}
-    # a stop signal ends the loop below and runs its `finally` (Python's default for SIGTERM
-    # ends the process at once, leaving the components running in their own sessions)
-    previous = {signum: signal.signal(signum, _raise_stopped) for signum in STOP_SIGNALS}
+    stop: list[str] = []  # the stop signal's name, once one arrived
+    woken = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.append(signal.Signals(signum).name)
+        woken.set()
+
+    previous = {signum: signal.signal(signum, request_stop) for signum in STOP_SIGNALS}
     code = 0
     try:
         for name, command in component_commands(cli, host, port).items():
+            if stop:
+                break
             process = subprocess.Popen(
                 command,
                 env=env,
@@ -69,13 +70,14 @@ def run(cli: str, host: str, port: int) -> int:
             )
             started[name] = process
             threading.Thread(target=_print_lines, args=(name, process), daemon=True).start()
-        while all(p.poll() is None for p in started.values()):
-            time.sleep(0.5)
-        ended = next(name for name, p in started.items() if p.poll() is not None)
-        code = started[ended].returncode
-        print(f"{ended} ended (exit {code}); stopping the other components", flush=True)
-    except (KeyboardInterrupt, Stopped) as stop:
-        print(f"{stop or 'SIGINT'}: stopping the Airflow components", flush=True)
+        while not stop and all(p.poll() is None for p in started.values()):
+            woken.wait(0.5)
+        if stop:
+            print(f"{stop[0]}: stopping the Airflow components", flush=True)
+        else:
+            ended = next(name for name, p in started.items() if p.poll() is not None)
+            code = started[ended].returncode
+            print(f"{ended} ended (exit {code}); stopping the other components", flush=True)
     finally:
         for signum in STOP_SIGNALS:  # a second signal does not cut the stop short
             signal.signal(signum, signal.SIG_IGN)

@@ -170,7 +170,8 @@ def spike_text(
 ) -> tuple[str, dict]:
     brand, channel = key
     minutes = int(rule.window.total_seconds() // 60)
-    parts, details = [], {"window_minutes": minutes}
+    parts: list[str] = []
+    details: dict[str, object] = {"window_minutes": minutes}
     for spike in spikes:
         counts = spike.counts
         if spike.kind == "volume_spike":

@@ -1,6 +1,9 @@
 """What an erasure request names as the person's own, besides the customer id: X handles,
 profile URLs and emails (the erasure request file's optional `identifiers` column, separated
-by spaces, commas or semicolons).
+by spaces, commas or semicolons), in the forms people copy them in: any case of host and
+path, Facebook's mobile and basic hosts (m., mbasic., touch.), its app-scoped profile URL, X's
+`/@handle` and intent URLs (`?screen_name=`, `?user_id=`), percent-encoding, full-width and
+other compatibility characters (NFKC), `mailto:` links and addresses in angle brackets.
 
 A profile named here is erased with the customer whether or not identity resolution links it
 (int_excluded_profiles), unless it is not theirs: a tracked brand's own account, or one the CRM
@@ -14,13 +17,25 @@ erase every line holding it).
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qs, urlsplit
+import unicodedata
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from social_crm.quality.rules import EMAIL, X_HANDLE
 
 _DIGITS = re.compile(r"\A[0-9]{1,40}\Z")  # a Facebook or X account id
 _X_HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"}
-_FACEBOOK_HOSTS = {"facebook.com", "m.facebook.com", "fb.com", "web.facebook.com"}
+# Facebook's hosts: the site, its mobile and basic sites (m., mbasic., touch.), web., fb.com
+_FACEBOOK_HOSTS = {
+    "facebook.com",
+    "m.facebook.com",
+    "mbasic.facebook.com",
+    "touch.facebook.com",
+    "web.facebook.com",
+    "fb.com",
+    "m.fb.com",
+}
+# what a mail client wraps an address in: `mailto:` (and its query), angle brackets
+_MAILTO = re.compile(r"\A(?i:mailto:)([^?]*)(?:\?.*)?\Z")
 # paths of x.com that are not a user's handle
 _X_RESERVED = {"i", "home", "search", "intent", "hashtag", "settings", "explore", "messages"}
 # what a request's payload holds of them, each a list (a key only when it has values)
@@ -47,43 +62,84 @@ def identifiers(text: str | None) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def _read(token: str) -> tuple[str, str]:
-    """(kind, value) of one token; for an unreadable one ("unread_identifiers", the reason)."""
-    if token.startswith("@") and X_HANDLE.match(token[1:]):
-        return "x_handles", token[1:].lower()
-    if "://" in token or token.lower().split("/")[0].removeprefix("www.") in (
-        _X_HOSTS | _FACEBOOK_HOSTS
-    ):
-        return _url(token if "://" in token else f"https://{token}")
-    if EMAIL.match(token):
-        return "emails", token.lower()
-    if X_HANDLE.match(token) and not _DIGITS.match(token):
-        return "x_handles", token.lower()
+    """(kind, value) of one token; for an unreadable one ("unread_identifiers", the reason).
+    Read as people copy it from a browser or a mail client: compatibility characters as
+    their plain form (NFKC: a full-width handle), percent-encoding decoded, hosts and paths
+    in any case, `mailto:` and angle brackets around an email."""
+    plain = _plain(token)
+    if plain.startswith("@") and X_HANDLE.match(plain[1:]):
+        return "x_handles", plain[1:].lower()
+    host = plain.lower().split("/")[0].split("?")[0]
+    if "://" in plain or _host(host) is not None:
+        try:
+            return _url(plain if "://" in plain else f"https://{plain}")
+        except ValueError:  # not a URL urlsplit can read (a bracket, a port out of range)
+            return "unread_identifiers", "not a Facebook or X profile URL"
+    mailto = _MAILTO.match(plain)
+    email = mailto.group(1) if mailto else plain
+    if email.startswith("<") and email.endswith(">"):
+        email = email[1:-1]
+    if EMAIL.match(email):
+        return "emails", email.lower()
+    if X_HANDLE.match(plain) and not _DIGITS.match(plain):
+        return "x_handles", plain.lower()
     return "unread_identifiers", ("not an X handle, a Facebook or X profile URL or an email")
+
+
+def _plain(token: str) -> str:
+    """A token's plain text: NFKC, then percent-decoded until it no longer changes (at most
+    a few rounds: a twice-encoded link)."""
+    text = unicodedata.normalize("NFKC", token)
+    for _ in range(3):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = unicodedata.normalize("NFKC", decoded)
+    return text.strip()
+
+
+def _host(host: str) -> str | None:
+    """ "x" or "facebook" for a host of theirs (any case, `www.` or a mobile host), else None."""
+    host = host.lower().rstrip(".")
+    if host.startswith("www."):
+        host = host[4:]
+    if host in _X_HOSTS:
+        return "x"
+    if host in _FACEBOOK_HOSTS:
+        return "facebook"
+    return None
 
 
 def _url(token: str) -> tuple[str, str]:
     parts = urlsplit(token)
-    host = (parts.hostname or "").lower().removeprefix("www.")
+    platform = _host(parts.hostname or "")
     path = [p for p in parts.path.split("/") if p]
-    query = parse_qs(parts.query)
-    if host in _X_HOSTS:
-        if len(path) >= 3 and path[:2] == ["i", "user"] and _DIGITS.match(path[2]):
+    lower = [p.lower() for p in path]
+    query = {k.lower(): v for k, v in parse_qs(parts.query).items()}
+    if platform == "x":
+        if len(path) >= 3 and lower[:2] == ["i", "user"] and _DIGITS.match(path[2]):
             return "x_ids", path[2]
         user_id = query.get("user_id", [""])[0]
-        if path == ["intent", "user"] and _DIGITS.match(user_id):
+        if lower[:1] == ["intent"] and _DIGITS.match(user_id):
             return "x_ids", user_id
-        if path and path[0].lower() not in _X_RESERVED and X_HANDLE.match(path[0]):
-            return "x_handles", path[0].lower()
-    elif host in _FACEBOOK_HOSTS:
+        screen_name = query.get("screen_name", [""])[0].removeprefix("@")
+        if lower[:1] == ["intent"] and X_HANDLE.match(screen_name):
+            return "x_handles", screen_name.lower()
+        handle = path[0].removeprefix("@") if path else ""
+        if handle and handle.lower() not in _X_RESERVED and X_HANDLE.match(handle):
+            return "x_handles", handle.lower()
+    elif platform == "facebook":
         profile_id = query.get("id", [""])[0]
-        if path == ["profile.php"] and _DIGITS.match(profile_id):
+        if lower == ["profile.php"] and _DIGITS.match(profile_id):
             return "facebook_ids", profile_id
         if len(path) == 1 and _DIGITS.match(path[0]):
             return "facebook_ids", path[0]
-        if len(path) == 3 and path[0] == "people" and _DIGITS.match(path[2]):
+        if len(path) == 3 and lower[0] == "people" and _DIGITS.match(path[2]):
             return "facebook_ids", path[2]
+        if len(path) == 2 and lower[0] == "app_scoped_user_id" and _DIGITS.match(path[1]):
+            return "facebook_ids", path[1]
         return "unread_identifiers", (
-            "a Facebook profile URL is read by its numeric id"
-            " (profile.php?id=..., /people/<name>/<id>); the Graph API gives no user names"
+            "a Facebook profile URL is read by its numeric id (profile.php?id=...,"
+            " /people/<name>/<id>, /app_scoped_user_id/<id>/); the Graph API gives no user names"
         )
     return "unread_identifiers", "not a Facebook or X profile URL"

@@ -84,11 +84,14 @@ class _Counts:
         them all."""
         total, walked_at = self.known.get("comments", (None, None))
         seen = self.seen.get("comments")
-        if None in (self.newest_comment_at, walked_at, total, seen) or first <= timedelta(0):
+        newest = self.newest_comment_at
+        if newest is None or walked_at is None or total is None or seen is None:
             return None
-        if seen < total or checkpoint_due(self.created_at or now, walked_at, now, first, horizon):
+        if first <= timedelta(0) or seen < total:
             return None
-        return self.newest_comment_at - SETTLE
+        if checkpoint_due(self.created_at or now, walked_at, now, first, horizon):
+            return None
+        return newest - SETTLE
 
 
 @dataclass(frozen=True)
@@ -600,6 +603,7 @@ def land_new_comments(
                 continue
             people.add(author_id(item))
             at = record.event_at
+            assert at is not None  # comment_record sets it from the comment's created_time
             if previous is not None and at > previous:
                 log.warning(
                     "facebook %s: comments asked newest first came in another order;"

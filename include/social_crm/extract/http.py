@@ -312,8 +312,7 @@ class ApiClient:
                     url, params=params, timeout=self.timeout, allow_redirects=False
                 )
             except requests.RequestException as exc:
-                problem = f"{type(exc).__name__}: {self._redact(str(exc))}"
-                self._backoff(attempt, where, problem)
+                self._backoff(attempt, where, f"{type(exc).__name__}: {self._redact(str(exc))}")
                 continue
             self._note_date(response)
             self.last_headers = response.headers  # case-insensitive

@@ -56,7 +56,13 @@ from social_crm.extract.x_streams import (
     included_users,
     parse_x_time,
 )
-from social_crm.load.landing import BatchResult, LandingBatch, Missing, read_watermark
+from social_crm.load.landing import (
+    BatchResult,
+    ConfirmGone,
+    LandingBatch,
+    Missing,
+    read_watermark,
+)
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +209,7 @@ class XExtractor(Extractor):
                         whole_window=not walk.clean or (flagged and not proven),
                     )
                 if steady and not spent:
+                    assert checked_at is not None  # steady: a run that follows one
                     try:
                         for handle in self._recheck(checked_at, now, tweets, users, budget):
                             self._save_mark(tweets, handle, None, None, whole_window=True)
@@ -637,7 +644,7 @@ class XExtractor(Extractor):
                 budget.spent(f"{budget.used:,} of {budget.cap:,} reads used")
         return walk
 
-    def _gone_tweets(self, budget: ReadBudget):  # noqa: ANN202 - a ConfirmGone
+    def _gone_tweets(self, budget: ReadBudget) -> ConfirmGone:
         def confirm(missing: list[Missing]) -> set[str]:
             """Of tweets missing from a walk, those `GET /2/tweets` reports not found."""
             ids = [m.natural_key for m in missing if X_ID.match(m.natural_key)]
@@ -681,7 +688,7 @@ class XExtractor(Extractor):
                         (list(self.settings.brand_user_ids),),
                     ).fetchall()
                 ]
-            walked = dict(
+            walked: dict[str, datetime] = dict(
                 c_follow.execute(
                     "select account_id, walked_at from meta.x_follower_walks"
                     " where account_id = any(%s)",
@@ -703,8 +710,8 @@ class XExtractor(Extractor):
                 self.engine.batch(c_users, USERS) as users,
             ):
                 for n, target in enumerate(due, start=1):
-                    walked, seen = self._walk_followers(target, follows, users)
-                    clean = walked.clean
+                    walk, seen = self._walk_followers(target, follows, users)
+                    clean = walk.clean
                     if n % 200 == 0:
                         log.info("x followers: %d/%d accounts walked", n, len(due))
                     if not clean:  # walked again next run, for what was quarantined
@@ -754,7 +761,7 @@ class XExtractor(Extractor):
             self.engine.land(USERS, page.items, users, walked=walked, on_record=follow)
         return walked, seen[0]
 
-    def _gone_follows(self, complete: set[str]):  # noqa: ANN202 - a ConfirmGone
+    def _gone_follows(self, complete: set[str]) -> ConfirmGone:
         def confirm(missing: list[Missing]) -> set[str]:
             """Follows missing from a walk are gone when the walk was complete: it returned as
             many followers as the account's `public_metrics.followers_count` says it has (a

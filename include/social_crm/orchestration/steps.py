@@ -131,7 +131,7 @@ def call(step: Step, inputs: Inputs) -> object:
     if step.call is None:
         from social_crm.transform import dbt_runner
 
-        assert step.dbt is not None  # noqa: S101 - Step checks one of the two is given
+        assert step.dbt is not None  # Step checks one of the two is given
         return dbt_runner.build(step.dbt, full_refresh=inputs.full_refresh, as_of=inputs.as_of)
     kwargs = {name: getattr(inputs, name) for name in step.inputs}
     return resolve(step.call)(*step.args, **kwargs)

@@ -268,16 +268,25 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         _log(conn, new, sum(deleted.values()))
         # and, not erasure's to log, the customers who opted out since the last publish
         _withdraw_newly_excluded_from_published_marts(conn, deleted)
-        file_tokens = {
-            row[0]
-            for row in conn.execute(
-                "select token from erased_tokens union select message_id from erased_messages"
-            )
+        file_tokens, account_tokens = set(), set()
+        for token, is_account in conn.execute(
+            "select token, is_account from erased_tokens"
+            " union select message_id, true from erased_messages"
+        ):
+            file_tokens.add(token)
+            if is_account:
+                account_tokens.add(token)
+        # an id that is a customer's too (the same form, other records) stays a customer's
+        account_tokens -= {
+            token
+            for (token,) in conn.execute("select token from erased_tokens where not is_account")
         }
     # the export files last, once the warehouse side is committed (a file cannot roll back;
     # a run that fails here purges them at the next, by the customer ids still requested)
     found = traces.folders(settings.load(), drop_dir)
-    deleted["file records and lines"] = traces.erase_from_folders(found, file_tokens)
+    deleted["file records and lines"] = traces.erase_from_folders(
+        found, file_tokens, account_tokens
+    )
     total = sum(deleted.values())
     log.info(
         "erasure: %d customer(s) read whole, the others%s; %d raw and merged rows deleted (%s)",
@@ -604,12 +613,13 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
     )
     conn.execute(
         "create temp table erased_tokens on commit drop as"
-        " select customer_id as token, is_new from erased_customers"
+        # is_account: an account's id (a customer id of the same form is another's)
+        " select customer_id as token, is_new, false as is_account from erased_customers"
         "  where customer_id not in (select customer_id from unknown_customers)"
-        " union select lower(c.payload ->> 'email'), e.is_new from raw.crm_customers c"
+        " union select lower(c.payload ->> 'email'), e.is_new, false from raw.crm_customers c"
         "  join erased_customers e on c.natural_key = e.customer_id"
         "  where c.payload ->> 'email' is not null"
-        " union select profile_id, profile_id in (select profile_id from new_profiles)"
+        " union select profile_id, profile_id in (select profile_id from new_profiles), true"
         "  from erased_profiles where profile_id is not null"
     )
     _add_what_their_requests_name(conn)
@@ -621,7 +631,7 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
     )
     conn.execute(
         "create temp table new_tokens on commit drop as"
-        " select token from erased_tokens where is_new"
+        " select token, is_account from erased_tokens where is_new"
     )
     warehouse.analyze(conn, "new_messages", "erased_messages", "erased_handles", "new_handles")
     warehouse.analyze(conn, "erased_tokens", "new_tokens")
@@ -641,11 +651,13 @@ def _add_customers_named_by_email(conn: psycopg.Connection) -> None:
 def _add_profiles_that_may_be_theirs(conn: psycopg.Connection) -> None:
     """The profiles that may be an erased customer's, linked or not (int_excluded_profiles:
     the model's likely and doubtful pairs, every account the CRM knows or staff accepted for
-    them, the accounts their request names): erasure errs on their side."""
+    them, the accounts their request names): erasure errs on their side, but for an account
+    held as maybe someone else's (`is_held`: `_hold_what_may_be_someone_elses`)."""
     if relation_oid(conn, "intermediate.int_excluded_profiles"):
         conn.execute(
             "insert into erased_profiles select x.customer_id, split_part(x.profile_key, ':', 2)"
             " from intermediate.int_excluded_profiles x join erased_customers e using (customer_id)"
+            " where not x.is_held"
         )
 
 
@@ -665,20 +677,23 @@ def _add_what_their_requests_name(conn: psycopg.Connection) -> None:
         f" from ({named.format('x_handles')}) n where not ({_NOT_THEIRS_HANDLE})"
     )
     conn.execute(
-        "insert into erased_tokens select lower(value), is_new"  # noqa: S608
-        f" from ({named.format('emails')}) n"
+        "insert into erased_tokens select lower(value), is_new, false"  # noqa: S608
+        f" from ({named.format('emails')}) n where not ({_NOT_THEIRS_EMAIL})"
     )
     for kind in ("facebook_ids", "x_ids"):
         conn.execute(
-            "insert into erased_tokens select value, is_new"  # noqa: S608
+            "insert into erased_tokens select value, is_new, true"  # noqa: S608
             f" from ({named.format(kind)}) n where not ({_NOT_THEIRS_ID})"
         )
 
 
 # an account or handle `value` named for `customer_id` that is not theirs: a tracked brand's
-# own, or an account the CRM knows as another customer's (not erased) and not as theirs
+# own, one held as maybe someone else's, or an account the CRM knows as another customer's
+# (not erased) and not as theirs
 _NOT_THEIRS_ID = (
     "value in (select profile_id from brand_accounts)"
+    " or exists (select 1 from held_profiles h where h.customer_id = n.customer_id"
+    "  and h.profile_id = value)"
     " or (exists (select 1 from known_accounts k where k.profile_id = value"
     "  and k.customer_id not in (select customer_id from erased_customers))"
     " and not exists (select 1 from known_accounts k where k.profile_id = value"
@@ -686,11 +701,78 @@ _NOT_THEIRS_ID = (
 )
 _NOT_THEIRS_HANDLE = (
     "lower(value) in (select handle from brand_handles)"
+    " or exists (select 1 from held_profiles h where h.customer_id = n.customer_id"
+    "  and h.handle = lower(value))"
     " or (exists (select 1 from known_accounts k where k.handle = lower(value)"
     "  and k.customer_id not in (select customer_id from erased_customers))"
     " and not exists (select 1 from known_accounts k where k.handle = lower(value)"
     "  and k.customer_id = n.customer_id))"
 )
+
+# an email `value` named for `customer_id` that is another person's: a customer record held
+# (int_excluded_customers) has it: their record is not erased, nor is the email where it
+# appears
+_NOT_THEIRS_EMAIL = (
+    "exists (select 1 from held_customers h where h.held_by = n.customer_id"
+    " and h.email = lower(value))"
+)
+
+
+def _hold_what_may_be_someone_elses(conn: psycopg.Connection) -> None:
+    """The customer records and accounts the requests name that may be someone else's
+    (`held_customers`, `held_profiles`): a record with an email a request names and another
+    name (int_excluded_customers), an account linked to or accepted for another customer
+    (int_excluded_profiles.is_held). They stay hidden from detail marts and are never
+    erased; meta.erasure_holds keeps them for staff, rewritten for the requests read."""
+    conn.execute(
+        "create temp table held_profiles (customer_id text, profile_key text, profile_id text,"
+        " handle text) on commit drop"
+    )
+    conn.execute(
+        "create temp table held_customers (held_by text, customer_id text, email text)"
+        " on commit drop"
+    )
+    if relation_oid(conn, "intermediate.int_excluded_profiles"):
+        conn.execute(
+            "insert into held_profiles select x.customer_id, x.profile_key,"
+            " split_part(x.profile_key, ':', 2), lower(p.handle)"
+            " from intermediate.int_excluded_profiles x"
+            " join erased_customers e using (customer_id)"
+            " left join intermediate.int_social_profiles p using (profile_key)"
+            " where x.is_held"
+        )
+    if relation_oid(conn, "intermediate.int_excluded_customers"):
+        conn.execute(
+            # the held records first (a few), their emails by key, then the requests
+            "insert into held_customers select distinct r.natural_key, x.customer_id, n.email"
+            " from intermediate.int_excluded_customers x"
+            " join raw.crm_customers c on c.natural_key = x.customer_id and not c.is_deleted"
+            " cross join lateral (select lower(c.payload ->> 'email') as email) n"
+            " join raw.crm_erasure_requests r on not r.is_deleted"
+            "  and r.payload -> 'emails' ? n.email"
+            " where x.reason = 'held_erasure_request'"
+            "  and x.customer_id not in (select customer_id from erased_customers)"
+            "  and r.natural_key in (select customer_id from erased_customers)"
+        )
+    conn.execute(
+        "create temp table holds on commit drop as"
+        " select customer_id, profile_key as held_key,"
+        "  'named account linked to or accepted for another customer' as reason"
+        " from held_profiles"
+        " union select held_by, 'customer:' || customer_id,"
+        "  'named email of a customer record with another name' from held_customers"
+    )
+    conn.execute(
+        "delete from meta.erasure_holds h where h.customer_id in"
+        " (select customer_id from erased_customers) and not exists (select 1 from holds n"
+        "  where n.customer_id = h.customer_id and n.held_key = h.held_key)"
+    )
+    conn.execute(
+        "insert into meta.erasure_holds (customer_id, held_key, reason)"
+        " select customer_id, held_key, reason from holds"
+        " on conflict (customer_id, held_key) do update"
+        " set reason = excluded.reason, last_held_at = now()"
+    )
 
 
 def _leave_out_what_is_not_theirs(conn: psycopg.Connection) -> None:
@@ -701,6 +783,7 @@ def _leave_out_what_is_not_theirs(conn: psycopg.Connection) -> None:
     request, what it left out and which requests name a customer the CRM never had (counts,
     never an identifier)."""
     tracked = brands.load()
+    _hold_what_may_be_someone_elses(conn)
     conn.execute(
         "create temp table brand_accounts on commit drop as"
         " select unnest(%s::text[]) as profile_id",
@@ -749,14 +832,16 @@ def _leave_out_what_is_not_theirs(conn: psycopg.Connection) -> None:
         "  and n.is_brand),"
         " (select count(*) from not_theirs n where n.customer_id = e.customer_id"
         "  and not n.is_brand),"
-        " e.customer_id in (select customer_id from unknown_customers)"
+        " e.customer_id in (select customer_id from unknown_customers),"
+        " (select count(*) from holds h where h.customer_id = e.customer_id)"
         " from erased_customers e order by e.customer_id"
     ).fetchall()
-    for number, (brand, others, unknown) in enumerate(requests, 1):
-        if brand or others or unknown:
+    for number, (brand, others, unknown, held) in enumerate(requests, 1):
+        if brand or others or unknown or held:
             log.warning(
                 "erasure request %d of %d: %s%d account(s) left out as a tracked brand's own,"
-                " %d as another customer's known account",
+                " %d as another customer's known account; %d customer record(s) or account(s)"
+                " held as maybe someone else's (hidden, not erased: meta.erasure_holds)",
                 number,
                 len(requests),
                 "a customer id the CRM never had (only the accounts it names are erased); "
@@ -764,6 +849,7 @@ def _leave_out_what_is_not_theirs(conn: psycopg.Connection) -> None:
                 else "",
                 brand,
                 others,
+                held,
             )
 
 

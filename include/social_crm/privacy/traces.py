@@ -96,6 +96,9 @@ _PACKED = (_ZIP, _GZIP)
 # a column holding a reference to a customer (`referred_by`, `owner_id`): a field equal to a
 # short id there names them; elsewhere (`amount`) it may be a number
 _REFERENCE_COLUMN = re.compile(r"customer|(?:^|_)(?:id|by)$|referr")
+# a column holding a customer's id (`customer_id`, `referred_by`): an account's id there is a
+# customer id of the same form, not the account
+_CUSTOMER_COLUMN = re.compile(r"customer|referr")
 _LEASE_SIGNAL = signal.SIGURG  # ignored by default: a lease broken kills no one
 # what a message naming an erased person says instead
 ERASED_TEXT = "(removed by erasure: the text named an erased person)"
@@ -143,10 +146,13 @@ def _mentions(ids: set[str], emails: set[str], fold: bool) -> re.Pattern[str] | 
 class Naming:
     """What names the people of `tokens` (module docstring): `owns` a CSV owner field,
     `names` a CSV field, `__call__` a free text; `bare` counts the ambiguous mentions free
-    text keeps."""
+    text keeps. Those of `accounts` (among `tokens`) are ids of an account or a message: in a
+    CSV export's customer column they name no one (`customers`: the naming of that column)."""
 
-    def __init__(self, tokens: Iterable[str]) -> None:
+    def __init__(self, tokens: Iterable[str], accounts: Iterable[str] = ()) -> None:
         cleaned = {t.strip() for t in tokens if t and t.strip()}
+        kinds = {t.strip() for t in accounts if t and t.strip()}
+        self.customers = Naming(cleaned - kinds) if kinds & cleaned else self
         self.emails = {t.lower() for t in cleaned if "@" in t}
         self.ids = {t for t in cleaned if "@" not in t}
         self._field = _mentions(self.ids, self.emails, fold=False)
@@ -193,10 +199,13 @@ class Tally:
     bare: int = 0
 
 
-def erase_from_folders(found: dict[str, Path], tokens: Iterable[str]) -> int:
-    """Scrub every file under these folders of what names one of `tokens`; returns the
-    records and lines removed (a file removed whole counts one)."""
-    naming = Naming(tokens)
+def erase_from_folders(
+    found: dict[str, Path], tokens: Iterable[str], accounts: Iterable[str] = ()
+) -> int:
+    """Scrub every file under these folders of what names one of `tokens` (`accounts`, those
+    that are the id of an account or a message: never a customer's, whatever its form);
+    returns the records and lines removed (a file removed whole counts one)."""
+    naming = Naming(tokens, accounts)
     if not naming:
         return 0
     tally = Tally()
@@ -411,8 +420,14 @@ def _records_kept(
     changed = 0
     references: set[int] = set()  # the reference columns, once the header told them
 
+    customer_columns: set[int] = set()  # where an account's id names no one
+
+    def _of(column: int) -> Naming:
+        return naming.customers if column in customer_columns else naming
+
     def _names(column: int, field: str) -> bool:
-        return naming.names(field) or (column in references and naming.owns(field))
+        of = _of(column)
+        return of.names(field) or (column in references and of.owns(field))
 
     owners: list[int] | None = None  # the owner columns, once the header told them
     try:
@@ -425,6 +440,11 @@ def _records_kept(
                     i for i, f in enumerate(fields) if _REFERENCE_COLUMN.search(f.strip().lower())
                 }
                 if owners is not None:
+                    customer_columns = {
+                        i
+                        for i, f in enumerate(fields)
+                        if _CUSTOMER_COLUMN.search(f.strip().lower())
+                    }
                     kept.append(record)
                     continue
             if owners is None:  # whose record this is cannot be told: any mention removes it
@@ -432,7 +452,7 @@ def _records_kept(
                     changed += 1
                 else:
                     kept.append(record)
-            elif any(naming.owns(fields[i]) for i in owners if i < len(fields)):
+            elif any(_of(i).owns(fields[i]) for i in owners if i < len(fields)):
                 changed += 1
             elif any(_names(i, field) for i, field in enumerate(fields)):
                 changed += 1
@@ -443,7 +463,7 @@ def _records_kept(
     except csv.Error:
         return None
     rest = "".join(kept) + "".join(lines)
-    if _still_names(rest, dialect, naming):
+    if _still_names(rest, dialect, naming, customer_columns):
         return None
     return rest, changed
 
@@ -472,14 +492,28 @@ def _line_end(record: str) -> str:
     return record[len(stripped) :]
 
 
-def _still_names(rest: str, dialect: type[csv.Dialect] | csv.Dialect, naming: Naming) -> bool:
-    """Whether kept text still names them: a field of it, or the text itself (a record the
-    reader did not isolate) by an unambiguous token."""
+def _still_names(
+    rest: str,
+    dialect: type[csv.Dialect] | csv.Dialect,
+    naming: Naming,
+    customer_columns: set[int] = frozenset(),  # type: ignore[assignment]
+) -> bool:
+    """Whether kept text still names them: a field of it (an account's id in a customer
+    column names no one), or the text itself (a record the reader did not isolate) by an
+    unambiguous token (when the export has customer columns, the customers' alone: an
+    account's id the fields do not hold as a name is a customer's id)."""
     try:
-        if any(naming.names(f) for row in csv.reader(io.StringIO(rest), dialect) for f in row):
+        rows = csv.reader(io.StringIO(rest), dialect)
+        if any(
+            (naming.customers if i in customer_columns else naming).names(f)
+            for row in rows
+            for i, f in enumerate(row)
+        ):
             return True
     except csv.Error:
         return True
+    if customer_columns:
+        naming = naming.customers
     unambiguous = {t for t in naming.ids if not ambiguous(t)}
     emails = {t for t in naming.emails if not ambiguous(t)}
     pattern = _mentions(unambiguous, emails, fold=False)
@@ -569,7 +603,8 @@ def _open_for_writing(fd: int) -> bool:
     return False
 
 
-# the same rules in SQL, over a temporary table `erased_tokens (token)` (erasure.py)
+# the same rules in SQL, over a temporary table `erased_tokens (token, is_account)`
+# (erasure.py; is_account: an account's or a message's id, never a customer's)
 _SQL_ESCAPED = "regexp_replace(token, '([.+*?^$()\\[\\]{}|\\\\])', '\\\\\\1', 'g')"
 _SQL_WORD = f"'(^|[^0-9A-Za-z_.@-])' || {_SQL_ESCAPED} || '($|[^0-9A-Za-z_.@-])'"
 _SQL_AMBIGUOUS = (
@@ -577,6 +612,8 @@ _SQL_AMBIGUOUS = (
     f" or (token ~ '^[0-9]+$' and length(token) < {AMBIGUOUS_DIGITS}))"
 )
 _SQL_EMAIL = "position('@' in token) > 0"
+# a JSON record's value of a key holding a customer id (as _CUSTOMER_COLUMN in a CSV export)
+_SQL_CUSTOMER_VALUE = r"""'"[^"]*(customer|referr)[^"]*"\s*:\s*"[^"]*"'"""
 
 
 def _sql_any(column: str, operator: str, pattern: str, which: str) -> str:
@@ -586,7 +623,8 @@ def _sql_any(column: str, operator: str, pattern: str, which: str) -> str:
 def sql_naming(column: str, free_text: bool) -> str:
     """An SQL condition: `column` names a token of `erased_tokens` by this module's rules.
     A record (`free_text` false: a quarantined row, JSON): ids case-sensitive as whole
-    words, emails folded, an ambiguous id only as a customer_id's value. Free text (an
+    words, emails folded, an ambiguous id only as a customer_id's value, an account's id
+    never as a customer key's value. Free text (an
     error): case folded, an ambiguous token quoted or a customer key's value."""
     unambiguous = f"not {_SQL_AMBIGUOUS}"
     if free_text:
@@ -599,15 +637,24 @@ def sql_naming(column: str, free_text: bool) -> str:
             (
                 _sql_any(column, "~*", _SQL_WORD, unambiguous),
                 _sql_any(column, "~*", quoted, _SQL_AMBIGUOUS),
-                _sql_any(column, "~*", keyed, _SQL_AMBIGUOUS),
+                _sql_any(column, "~*", keyed, f"{_SQL_AMBIGUOUS} and not is_account"),
             )
         )
     keyed = f"""'"customer_id"\\s*:\\s*"\\s*' || {_SQL_ESCAPED} || '\\s*"'"""
     return " or ".join(
         (
-            _sql_any(column, "~", _SQL_WORD, f"{unambiguous} and not {_SQL_EMAIL}"),
+            _sql_any(
+                column, "~", _SQL_WORD, f"{unambiguous} and not {_SQL_EMAIL} and not is_account"
+            ),
+            # an account's id names no one as a customer key's value (another's id of that form)
+            _sql_any(
+                f"regexp_replace({column}, {_SQL_CUSTOMER_VALUE}, '', 'g')",
+                "~",
+                _SQL_WORD,
+                f"{unambiguous} and is_account",
+            ),
             _sql_any(column, "~*", _SQL_WORD, f"{unambiguous} and {_SQL_EMAIL}"),
-            _sql_any(column, "~", keyed, _SQL_AMBIGUOUS),
+            _sql_any(column, "~", keyed, f"{_SQL_AMBIGUOUS} and not is_account"),
         )
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -49,16 +50,17 @@ class MetabaseSettings:
         missing = [name for name, value in values.items() if not value]
         if missing:
             raise MetabaseError(f"set {', '.join(missing)} (see .env.example)")
-        warehouse = WarehouseUrl.parse(loaded.warehouse_url)
+        given = {name: value for name, value in values.items() if value}
+        warehouse = WarehouseUrl.parse(given["WAREHOUSE_URL"])
         return cls(
-            url=loaded.metabase_url.rstrip("/"),
-            admin_email=loaded.metabase_admin_email,
-            admin_password=loaded.metabase_admin_password,
+            url=given["METABASE_URL"].rstrip("/"),
+            admin_email=given["METABASE_ADMIN_EMAIL"],
+            admin_password=given["METABASE_ADMIN_PASSWORD"],
             warehouse_host=warehouse.host,
             warehouse_port=warehouse.port,
             warehouse_db=warehouse.database,
-            bi_user=loaded.bi_reader_user,
-            bi_password=loaded.bi_reader_password,
+            bi_user=given["BI_READER_USER"],
+            bi_password=given["BI_READER_PASSWORD"],
         )
 
 
@@ -95,18 +97,35 @@ def wait_until_healthy(url: str, timeout_s: float = 600, every_s: float = 5) -> 
         time.sleep(every_s)
 
 
-def _check(response: requests.Response, what: str) -> dict | list:
+def _check(response: requests.Response, what: str) -> Any:
+    """The JSON body of a successful answer."""
     if not response.ok:
         # Metabase echoes request fields in some errors: keep only the status and a short text
         raise MetabaseError(f"Metabase {what}: HTTP {response.status_code}")
     return response.json()
 
 
+def _object(response: requests.Response, what: str) -> dict[str, Any]:
+    body = _check(response, what)
+    if not isinstance(body, dict):
+        raise MetabaseError(f"Metabase {what}: a JSON {type(body).__name__}, not an object")
+    return body
+
+
+def _databases(listed: Any) -> list[dict[str, Any]]:
+    """The databases of `GET /api/database`: a list in older Metabase versions, a page
+    (`{"data": [...], "total": n}`) in newer ones."""
+    databases = listed.get("data") if isinstance(listed, dict) else listed
+    if not isinstance(databases, list) or not all(isinstance(d, dict) for d in databases):
+        raise MetabaseError("Metabase list databases: neither a list nor a page of databases")
+    return databases
+
+
 def connect(settings: MetabaseSettings) -> str:
     """Add or update our database in Metabase; returns what was done."""
     wait_until_healthy(settings.url)
     http = requests.Session()
-    properties = _check(http.get(f"{settings.url}/api/session/properties"), "properties")
+    properties = _object(http.get(f"{settings.url}/api/session/properties"), "properties")
     database = database_payload(settings)
     if not properties.get("has-user-setup"):
         _check(
@@ -127,7 +146,7 @@ def connect(settings: MetabaseSettings) -> str:
             "first-time setup",
         )
         return f"Metabase set up with database {DATABASE_NAME!r} as {settings.bi_user}"
-    session = _check(
+    session = _object(
         http.post(
             f"{settings.url}/api/session",
             json={"username": settings.admin_email, "password": settings.admin_password},
@@ -136,7 +155,7 @@ def connect(settings: MetabaseSettings) -> str:
     )
     http.headers["X-Metabase-Session"] = session["id"]
     listed = _check(http.get(f"{settings.url}/api/database"), "list databases")
-    existing = [d for d in listed.get("data", listed) if d.get("name") == DATABASE_NAME]
+    existing = [d for d in _databases(listed) if d.get("name") == DATABASE_NAME]
     if existing:
         database_id = existing[0]["id"]
         _check(http.put(f"{settings.url}/api/database/{database_id}", json=database), "update")

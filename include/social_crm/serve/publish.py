@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from social_crm import catalog
+from social_crm.query_results import scalar
 from social_crm.warehouse import relation_oid
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def publish(conn: psycopg.Connection, marts: tuple[str, ...] = MARTS) -> dict[st
     how = {}
     with conn.transaction():
         conn.execute("create schema if not exists marts")
-        started = conn.execute("select statement_timestamp()").fetchone()[0]
+        started = scalar(conn.execute("select statement_timestamp()"))
         for name in marts:
             build_table = _build_table(conn, name)
             # without the trigger the table's deletions are not logged: it can only be copied
@@ -88,7 +89,7 @@ def _copy(conn: psycopg.Connection, name: str, key: str | None) -> int:
     conn.execute(sql.SQL("drop table if exists {}").format(live))
     conn.execute(sql.SQL("alter table {} rename to {}").format(staged, sql.Identifier(name)))
     conn.execute(sql.SQL("grant select on {} to bi_reader").format(live))
-    return conn.execute(sql.SQL("select count(*) from {}").format(live)).fetchone()[0]
+    return scalar(conn.execute(sql.SQL("select count(*) from {}").format(live)))
 
 
 def _apply_changes(conn: psycopg.Connection, name: str, key: str, build_table: int) -> int | None:
@@ -114,9 +115,9 @@ def _apply_changes(conn: psycopg.Connection, name: str, key: str, build_table: i
         ).format(column=column, built=built),
         {"since": last.published_at, "name": name},
     ).rowcount
-    build_rows = conn.execute(
-        "select greatest(reltuples, 1) from pg_class where oid = %s", (build_table,)
-    ).fetchone()[0]
+    build_rows = scalar(
+        conn.execute("select greatest(reltuples, 1) from pg_class where oid = %s", (build_table,))
+    )
     if changed > COPY_ABOVE_CHANGED_SHARE * build_rows:
         conn.execute("drop table changed_keys")
         return None

@@ -17,6 +17,11 @@
 --    as last computed (stg_scoring__identity_departed_links): their links, and the model's
 --    pairs by the same probabilities.
 -- but never an account the CRM knows as another customer's alone, nor a tracked brand's own.
+-- An account reached only because the request names it, that identity resolution links to
+-- another customer (the model, staff's accept, the CRM) or staff accepted for another, may be
+-- someone else's: it is held (is_held): kept out of detail marts, as that is undone when the
+-- request goes, but never erased; erasure records it for staff (meta.erasure_holds). Not when
+-- that other customer is erased too (the person's other record).
 -- Detail marts leave these profiles out (int_people_profiles.is_excluded_from_details) and
 -- erasure deletes the data of those of erased customers. What it costs other people is
 -- measured against the simulator's truth (README, "Consent").
@@ -168,6 +173,24 @@ named as (
 
 ),
 
+-- the customers identity resolution links each profile to, or staff accepted it for
+others as (
+
+    select
+        profile_key,
+        customer_id
+    from {{ ref('int_identity_links') }}
+
+    union
+
+    select
+        profile_key,
+        customer_id
+    from decisions
+    where decision = 'accept'
+
+),
+
 candidates as (
 
     select
@@ -248,7 +271,16 @@ select
     c.customer_id,
     x.reason,
     -- why the profile may be theirs (every reason found)
-    string_agg(distinct c.basis, ', ' order by c.basis) as bases
+    string_agg(distinct c.basis, ', ' order by c.basis) as bases,
+    bool_and(c.basis = 'named_in_request') and exists (
+        select 1 from others as o
+        where
+            o.profile_key = c.profile_key
+            and o.customer_id <> c.customer_id
+            and o.customer_id not in (
+                select e.customer_id from excluded as e where e.reason = 'erasure_request'
+            )
+    ) as is_held
 from candidates as c
 inner join excluded as x on c.customer_id = x.customer_id
 -- never what we can tell is someone else's, whatever reached it (a request, a decision, the

@@ -38,6 +38,10 @@ renamed as (
         natural_key as customer_id,
         payload ->> 'email' as email,
 
+        -- the name, as last known (what tells an erasure request naming their email is theirs)
+        payload ->> 'first_name' as first_name,
+        payload ->> 'last_name' as last_name,
+
         -- consent, as last known
         coalesce((payload ->> 'profiling_opt_out')::boolean, false) as has_profiling_opt_out,
 

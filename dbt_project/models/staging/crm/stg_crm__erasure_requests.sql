@@ -6,24 +6,74 @@ source as (
 
 ),
 
+-- every landing of a request since it was last withdrawn: what any of them named counts (a
+-- reminder or a re-export without the identifiers takes nothing back)
+landings as (
+
+    select
+        v.natural_key,
+        v.payload
+    from {{ source('crm', 'crm_erasure_requests') }} as v
+    inner join source as s on v.natural_key = s.natural_key
+    where
+        not v.is_deleted
+        and not exists (
+            select 1 from {{ source('crm', 'crm_erasure_requests') }} as w
+            where
+                w.natural_key = v.natural_key
+                and w.is_deleted
+                and w.ingest_seq > v.ingest_seq
+        )
+
+),
+
+named as (
+
+    select
+        natural_key,
+        array(
+            select distinct x.value
+            from landings as l,
+                jsonb_array_elements_text(l.payload -> 'facebook_ids') as x (value)
+            where l.natural_key = k.natural_key order by 1
+        ) as named_facebook_ids,
+        array(
+            select distinct x.value
+            from landings as l, jsonb_array_elements_text(l.payload -> 'x_ids') as x (value)
+            where l.natural_key = k.natural_key order by 1
+        ) as named_x_ids,
+        array(
+            select distinct x.value
+            from landings as l, jsonb_array_elements_text(l.payload -> 'x_handles') as x (value)
+            where l.natural_key = k.natural_key order by 1
+        ) as named_x_handles,
+        array(
+            select distinct x.value
+            from landings as l, jsonb_array_elements_text(l.payload -> 'emails') as x (value)
+            where l.natural_key = k.natural_key order by 1
+        ) as named_emails
+    from (select distinct natural_key from landings) as k
+
+),
+
 renamed as (
 
     select
         -- ids
-        natural_key as customer_id,
+        s.natural_key as customer_id,
 
-        -- what the request names as the person's own
+        -- what the request names as the person's own, in any of its landings
         -- (include/social_crm/extract/erasure_identifiers.py)
-        array(select jsonb_array_elements_text(payload -> 'facebook_ids'))
-            as named_facebook_ids,
-        array(select jsonb_array_elements_text(payload -> 'x_ids')) as named_x_ids,
-        array(select jsonb_array_elements_text(payload -> 'x_handles')) as named_x_handles,
-        array(select jsonb_array_elements_text(payload -> 'emails')) as named_emails,
+        n.named_facebook_ids,
+        n.named_x_ids,
+        n.named_x_handles,
+        n.named_emails,
 
         -- timestamps (UTC)
-        event_at as requested_at
+        s.event_at as requested_at
 
-    from source
+    from source as s
+    inner join named as n on s.natural_key = n.natural_key
 
 )
 
