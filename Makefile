@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
-.PHONY: install lock demo test soak lint lint-sql typecheck airflow warehouse-up warehouse-down doctor bench clean
+.PHONY: install lock demo test test-fast eval soak lint lint-sql typecheck airflow warehouse-up warehouse-down doctor bench clean
 
 install: $(STAMP)
 
@@ -40,21 +40,35 @@ lock: install
 demo: install
 	$(BIN)/social-crm demo
 
-# one pytest worker per core (TEST_WORKERS=0: none); a test module stays on one worker, so its
-# module-scoped world is built once
+# the test tiers, chosen by marker (pyproject.toml, docs/testing.md): one pytest worker per core
+# (TEST_WORKERS=0: none); a test module stays on one worker, so its module-scoped world is built
+# once. PYTEST_ARGS adds to any tier (e.g. PYTEST_ARGS="-k consent").
 TEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
+# pure logic, documented contracts, DAG integrity, the simulator: no database, under 2 minutes
+test-fast: install
+	$(PYTEST) -m "not integration and not end_to_end and not eval and not slow" $(PYTEST_ARGS)
+
+# what CI runs (.ci/run): types, lint and every tier but the long evaluations, slowest 25 printed
 test: install typecheck
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PYTEST) -m "not eval_only" --durations=25 $(PYTEST_ARGS)
 
-# generated fault schedules against the simulator's truth (tests/extraction/fault_schedules.py):
+# the evaluations at full size (real-text sentiment, CDNOW CLV, spike alerts at 1M events,
+# consent in the demo's world), each printing its measure, so in one process (a pytest-xdist
+# worker's prints are lost); `make test` asserts their floors on quick versions
+eval: install
+	SOCIAL_CRM_DEMO_WORLD_TESTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -n 0 -m eval \
+		--durations=20 $(PYTEST_ARGS)
+
+# generated fault schedules against the simulator's truth (tests/end_to_end/fault_schedules.py):
 # SOAK_SEEDS schedules on SOAK_JOBS workers (about 30 min for 200 on 2 cores), a summary at the end
 SOAK_SEEDS ?= 0-199
 SOAK_JOBS ?= 2
 
 soak: install
-	$(BIN)/python -m tests.extraction.fault_schedules --seeds $(SOAK_SEEDS) --jobs $(SOAK_JOBS)
+	$(BIN)/python -m tests.end_to_end.fault_schedules --seeds $(SOAK_SEEDS) --jobs $(SOAK_JOBS)
 
 lint: install typecheck
 	$(BIN)/ruff check .

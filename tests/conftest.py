@@ -1,4 +1,5 @@
-"""Test session setup: a test-only local dir (own embedded PostgreSQL and Airflow home).
+"""Test session setup: a test-only local dir (own embedded PostgreSQL and Airflow home), and
+the tiers (docs/testing.md).
 
 Tests never touch the developer's `.local/` data: they use `.local/test/` unless
 SOCIAL_CRM_LOCAL_DIR or WAREHOUSE_URL say otherwise. Under pytest-xdist (`make test` runs one
@@ -41,6 +42,57 @@ from tests.databases import new_database  # noqa: E402
 hypothesis_settings.register_profile("suite", deadline=None, derandomize=True, database=None)
 hypothesis_settings.register_profile("soak", deadline=None, max_examples=2_000)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
+
+
+# --- tiers (docs/testing.md): a test's markers choose them; these rules add markers ---------
+# a test that starts the warehouse or Airflow's metadata database is an integration test,
+# whether or not its module says so
+NEEDS_A_SERVER = frozenset({"warehouse_url", "airflow_db"})
+# every test in these folders gets these markers (whatever its module says)
+FOLDER_MARKERS = {
+    "end_to_end": frozenset({"end_to_end", "integration"}),
+    "integration": frozenset({"integration"}),
+    "analytics": frozenset({"eval"}),
+}
+
+
+def _folder_markers(path: Path) -> frozenset[str]:
+    tests = REPO / "tests"
+    folder = path.relative_to(tests).parts[0] if path.is_relative_to(tests) else ""
+    return FOLDER_MARKERS.get(folder, frozenset())
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A folder of FOLDER_MARKERS that `-m` deselects, whatever other markers its tests carry,
+    is not imported at all (its modules import Airflow, dbt, pandas: seconds per worker)."""
+    import re
+    from itertools import combinations
+
+    from _pytest.mark.expression import Expression
+
+    folder = FOLDER_MARKERS.get(collection_path.name)
+    expression = config.getoption("markexpr", "")
+    if folder is None or not expression or collection_path.parent != REPO / "tests":
+        return None
+    names = set(re.findall(r"[A-Za-z_]\w*", expression)) - {"and", "or", "not"}
+    compiled = Expression.compile(expression)
+    for k in range(len(names) + 1):
+        for others in combinations(sorted(names), k):
+            marks = folder | set(others)
+            if compiled.evaluate(lambda name, /, **_: name in marks):  # noqa: B023
+                return None
+    return True
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if NEEDS_A_SERVER & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        if item.get_closest_marker("eval_only"):
+            item.add_marker(pytest.mark.eval)
+        for name in _folder_markers(item.path):
+            item.add_marker(name)
 
 
 @pytest.fixture(scope="session")

@@ -8,16 +8,18 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def new_database(server) -> Iterator:
-    """A new, empty database on the warehouse server `server`, dropped afterwards."""
+def new_database(server, template: str | None = None) -> Iterator:
+    """A new database on the warehouse server `server`, dropped afterwards: empty, or a copy
+    of the database `template` (which nobody may be connected to meanwhile)."""
     import dataclasses
 
     import psycopg
 
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = server.libpq()
+    copying = f' template "{template}" strategy file_copy' if template else ""
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
+        conn.execute(f'create database "{name}"{copying}')
     try:
         yield dataclasses.replace(server, database=name)
     finally:

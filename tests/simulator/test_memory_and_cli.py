@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import requests
 
 MEASURE = """
@@ -31,6 +32,7 @@ def _measure(days, out):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # two worlds simulated in subprocesses
 def test_peak_memory_stays_flat_when_events_quadruple(tmp_path):
     small = _measure(15, tmp_path / "small")
     large = _measure(60, tmp_path / "large")

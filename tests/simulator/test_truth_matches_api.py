@@ -8,6 +8,8 @@ import requests
 
 from tests.simulator.walk import walk_everything
 
+pytestmark = pytest.mark.slow  # every page of every endpoint, several times
+
 
 def _rows(truth_dir, name):
     with open(truth_dir / "truth" / name, newline="", encoding="utf-8") as handle:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 TOOLING = ("social_crm_dev", "pytest", "_pytest", "ruff", "sqlfluff", "pgserver")
 
@@ -26,6 +28,7 @@ def _pins(lock: str) -> dict[str, str]:
     return dict(re.findall(r"^([A-Za-z0-9_.\-\[\]]+)==(\S+)", text, flags=re.MULTILINE))
 
 
+@pytest.mark.slow  # a new interpreter imports the whole package
 def test_importing_every_module_of_the_package_loads_no_tooling_test_or_lint_code():
     loaded = subprocess.run(
         [sys.executable, "-c", IMPORT_ALL], capture_output=True, text=True, check=True

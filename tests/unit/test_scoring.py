@@ -114,6 +114,7 @@ def _short_history_summaries():
         ).T
 
 
+@pytest.mark.slow  # a fit per customer left out
 def test_bgnbd_fit_without_dropout_is_stable_when_one_customer_leaves():
     fits = [clv.fit_bgnbd(*summary) for summary in _short_history_summaries()]
     full = fits[0]

@@ -1,6 +1,6 @@
 """The stream engine: what it sends for a declared stream, what it lands and quarantines, and
 how it fans out from parents to children. The walks against the simulator and a real
-warehouse are tests/extraction's; these pin the engine's own rules."""
+warehouse are tests/end_to_end's; these pin the engine's own rules."""
 
 from __future__ import annotations
 

@@ -504,7 +504,7 @@ def run(events: int) -> dict:
 
         results["crm"] = extraction.run_crm(folder=world_dir / "crm")
         # X's request windows are not enforced here (0): the bench measures our throughput,
-        # not the tier's limits (those are tested in tests/extraction/test_real_api_profile.py)
+        # not the tier's limits (those are tested in tests/end_to_end/test_real_api_profile.py)
         log_file = repo_root() / ".local" / "logs" / "bench-simulator.log"
         # An X project with enterprise's monthly Post cap, on both sides (the simulator keeps
         # pro's endpoints and windows: enterprise's are by contract): the 90-day backfill at
