@@ -21,11 +21,6 @@ README = REPO / "README.md"
 DOCS = sorted([README, *(REPO / "docs").glob("*.md")])
 README_MAX_LINES = 300
 
-# Make targets and docs that other parts of the project add in the same change as these docs.
-# They go from these lists as soon as the Makefile has the targets and docs/ the files.
-PENDING_MAKE_TARGETS = {"test-fast", "eval", "lint-sql"}
-PENDING_DOCS = {"docs/architecture.md", "docs/sources.md", "docs/dbt-layout.md", "docs/testing.md"}
-
 # repository paths a doc may name, outside links: checked to exist
 PATH_ROOTS = ("include", "dags", "tests", "dbt_project", "tools", "plugins", "bench", "docs")
 PATH = re.compile(
@@ -90,8 +85,6 @@ def test_every_relative_link_resolves_to_a_file_and_heading(doc: Path):
             continue
         file_part, _, anchor = target.partition("#")
         linked = (doc.parent / file_part).resolve() if file_part else doc
-        if _id_or_none(linked) in PENDING_DOCS:
-            continue
         if not linked.exists():
             broken.append(f"{target}: no file {file_part}")
         elif anchor and anchor not in anchors(linked):
@@ -108,7 +101,7 @@ def _id_or_none(path: Path) -> str | None:
 
 @pytest.mark.parametrize("doc", DOCS, ids=_id)
 def test_every_make_target_named_is_in_the_makefile(doc: Path):
-    targets = makefile_targets() | PENDING_MAKE_TARGETS
+    targets = makefile_targets()
     named = {t for code in _code(doc.read_text()) for t in MAKE.findall(code)}
     assert named <= targets, f"{_id(doc)} names make targets the Makefile lacks: {named - targets}"
 
@@ -119,8 +112,6 @@ def test_every_repository_path_named_exists(doc: Path):
     missing = []
     for found in sorted(set(PATH.findall(text))):
         path = found.rstrip(".,;:")
-        if path in PENDING_DOCS:
-            continue
         pattern = re.sub(r"<[^>]*>", "*", path)
         hit = any(REPO.glob(pattern.rstrip("/"))) if "*" in pattern else (REPO / path).exists()
         if not hit:
