@@ -416,6 +416,21 @@ def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD)
         yield pipeline, truth_of(sim, tmp_path_factory.mktemp("truth")), patch
 
 
+@contextmanager
+def landed_world(warehouse_url, tmp_path_factory) -> Iterator:
+    """The extracted test world with the truth's CRM export landed, the pipeline pointed at its
+    database and drop folder, and a local data folder of its own (what a search of files sees):
+    (pipeline, truth, patch, drop, local)."""
+    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+        local = tmp_path_factory.mktemp("local")
+        use_local_dir(patch, local)
+        land_crm_export(pipeline.connect, truth)
+        drop = truth.folder / "crm_drop"
+        patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
+        patch.setenv("CRM_DROP_DIR", str(drop))
+        yield pipeline, truth, patch, drop, local
+
+
 @pytest.fixture(scope="module")
 def built(warehouse_url, tmp_path_factory):
     """Everything extracted, the CRM export landed and the nightly build published, once per

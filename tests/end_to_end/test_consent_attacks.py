@@ -16,9 +16,7 @@ from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
     BRAND_X_IDS,
     PAGE_IDS,
-    extracted_world,
-    land_crm_export,
-    use_local_dir,
+    landed_world,
     world_now,
 )
 
@@ -110,14 +108,8 @@ def _model_linked_profile(pipeline, truth, excluded: set[str]) -> dict:
 def attacked(warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
-        sim, db = pipeline.sim, pipeline.db
-        local = tmp_path_factory.mktemp("local")
-        use_local_dir(patch, local)
-        land_crm_export(pipeline.connect, truth)
-        drop = truth.folder / "crm_drop"
-        patch.setenv("WAREHOUSE_URL", db.libpq())
-        patch.setenv("CRM_DROP_DIR", str(drop))
+    with landed_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch, drop, local):
+        sim = pipeline.sim
         comments = {
             comment: (author, parent)
             for comment, author, parent in pipeline.rows(

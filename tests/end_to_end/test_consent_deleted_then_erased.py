@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.end_to_end.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.end_to_end.conftest import landed_world, world_now
 from tests.end_to_end.test_consent_attacks import _engagements_of, _model_linked_profile
 
 pytestmark = pytest.mark.integration
@@ -23,14 +23,8 @@ def _rows(path):
 def closed(warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
-        sim, db = pipeline.sim, pipeline.db
-        local = tmp_path_factory.mktemp("local")
-        use_local_dir(patch, local)
-        land_crm_export(pipeline.connect, truth)
-        drop = truth.folder / "crm_drop"
-        patch.setenv("WAREHOUSE_URL", db.libpq())
-        patch.setenv("CRM_DROP_DIR", str(drop))
+    with landed_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch, drop, local):
+        sim = pipeline.sim
         nightly.run_all(as_of=world_now(sim))
         profile = _model_linked_profile(pipeline, truth, set())
         before = _engagements_of(pipeline, profile)

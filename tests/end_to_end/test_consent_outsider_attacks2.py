@@ -27,10 +27,8 @@ import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
-    extracted_world,
-    land_crm_export,
+    landed_world,
     raise_an_sla_alert_about_a_customer,
-    use_local_dir,
     world_now,
 )
 
@@ -166,14 +164,8 @@ def _prospect_profiles(pipeline, truth, platform: str) -> list[dict]:
 def attacked(warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
-        sim, db = pipeline.sim, pipeline.db
-        local = tmp_path_factory.mktemp("local")
-        use_local_dir(patch, local)
-        land_crm_export(pipeline.connect, truth)
-        drop = truth.folder / "crm_drop"
-        patch.setenv("WAREHOUSE_URL", db.libpq())
-        patch.setenv("CRM_DROP_DIR", str(drop))
+    with landed_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch, drop, local):
+        sim = pipeline.sim
         patch.delenv("SOCIAL_CRM_ALERT_WEBHOOK", raising=False)
         # --- phase A: the first night
         nightly.run_all(as_of=world_now(sim))
