@@ -57,7 +57,7 @@ by_email as (
 
     select
         c.customer_id,
-        exists (
+        exists(
             select 1 from named as r
             where
                 r.customer_id = q.customer_id
@@ -105,4 +105,7 @@ select
 from by_email
 where
     not is_theirs
-    and customer_id not in (select t.customer_id from by_email as t where t.is_theirs)
+    and customer_id not in (
+        select t.customer_id from by_email as t
+        where t.is_theirs
+    )

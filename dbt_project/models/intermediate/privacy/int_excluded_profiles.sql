@@ -278,7 +278,8 @@ select
             o.profile_key = c.profile_key
             and o.customer_id <> c.customer_id
             and o.customer_id not in (
-                select e.customer_id from excluded as e where e.reason = 'erasure_request'
+                select e.customer_id from excluded as e
+                where e.reason = 'erasure_request'
             )
     ) as is_held
 from candidates as c

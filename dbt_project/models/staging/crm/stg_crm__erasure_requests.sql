@@ -27,32 +27,67 @@ landings as (
 
 ),
 
+-- what every landing of each request named, one row per value (a reminder or a re-export
+-- without identifiers withdraws nothing a landing before it named)
+named_values as (
+
+    select
+        l.natural_key,
+        'facebook_ids' as kind,
+        x.value
+    from landings as l
+    cross join lateral jsonb_array_elements_text(l.payload -> 'facebook_ids') as x (value)
+
+    union all
+
+    select
+        l.natural_key,
+        'x_ids' as kind,
+        x.value
+    from landings as l
+    cross join lateral jsonb_array_elements_text(l.payload -> 'x_ids') as x (value)
+
+    union all
+
+    select
+        l.natural_key,
+        'x_handles' as kind,
+        x.value
+    from landings as l
+    cross join lateral jsonb_array_elements_text(l.payload -> 'x_handles') as x (value)
+
+    union all
+
+    select
+        l.natural_key,
+        'emails' as kind,
+        x.value
+    from landings as l
+    cross join lateral jsonb_array_elements_text(l.payload -> 'emails') as x (value)
+
+),
+
 named as (
 
     select
-        natural_key,
-        array(
-            select distinct x.value
-            from landings as l,
-                jsonb_array_elements_text(l.payload -> 'facebook_ids') as x (value)
-            where l.natural_key = k.natural_key order by 1
-        ) as named_facebook_ids,
-        array(
-            select distinct x.value
-            from landings as l, jsonb_array_elements_text(l.payload -> 'x_ids') as x (value)
-            where l.natural_key = k.natural_key order by 1
-        ) as named_x_ids,
-        array(
-            select distinct x.value
-            from landings as l, jsonb_array_elements_text(l.payload -> 'x_handles') as x (value)
-            where l.natural_key = k.natural_key order by 1
-        ) as named_x_handles,
-        array(
-            select distinct x.value
-            from landings as l, jsonb_array_elements_text(l.payload -> 'emails') as x (value)
-            where l.natural_key = k.natural_key order by 1
-        ) as named_emails
+        k.natural_key,
+        coalesce(
+            array_agg(distinct v.value order by v.value) filter (where v.kind = 'facebook_ids'),
+            '{}'
+        )::text[] as named_facebook_ids,
+        coalesce(
+            array_agg(distinct v.value order by v.value) filter (where v.kind = 'x_ids'), '{}'
+        )::text[] as named_x_ids,
+        coalesce(
+            array_agg(distinct v.value order by v.value) filter (where v.kind = 'x_handles'),
+            '{}'
+        )::text[] as named_x_handles,
+        coalesce(
+            array_agg(distinct v.value order by v.value) filter (where v.kind = 'emails'), '{}'
+        )::text[] as named_emails
     from (select distinct natural_key from landings) as k
+    left join named_values as v on k.natural_key = v.natural_key
+    group by k.natural_key
 
 ),
 
