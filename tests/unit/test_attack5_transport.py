@@ -17,8 +17,12 @@ from social_crm.extract.x_policy import XPolicy
 TOKEN = "EAAGtok1234secretABCDEF"
 
 
-def serve(answer):
+def serve(answer, skew=0.0):
     class Handler(BaseHTTPRequestHandler):
+        def date_time_string(self, timestamp=None):
+            moment = datetime.now(UTC) - timedelta(seconds=skew)
+            return format_datetime(moment, usegmt=True)
+
         def do_GET(self):
             status, body, headers = answer(self)
             payload = json.dumps(body).encode()
@@ -128,5 +132,35 @@ def test_graph_throttle_code_as_text_is_waited_out_not_final():
             sleep=lambda s: None,
         )
         assert client.get_json("123/feed") == {"data": []}
+    finally:
+        api.shutdown()
+
+
+def test_x_rate_limit_reset_is_read_on_the_servers_clock():
+    """X's `x-rate-limit-reset` is an epoch on X's clock; the client knows that clock (the
+    `Date` of every answer, `server_now`) but measures the reset on the local one. With the
+    local clock five minutes ahead, a window that resets in 60 s is waited 0.5 s, again and
+    again, until the attempts run out and the task fails."""
+    skew = 300  # the local clock is this far ahead of X's
+    calls = []
+
+    def answer(h):
+        calls.append(h.path)
+        server_now = datetime.now(UTC) - timedelta(seconds=skew)
+        headers = {
+            "x-rate-limit-reset": str(int(server_now.timestamp()) + 60),
+            "x-rate-limit-remaining": "0",
+        }
+        if len(calls) == 1:
+            return 429, {"title": "Too Many Requests", "type": "about:blank"}, headers
+        return 200, {"data": []}, headers
+
+    api = serve(answer, skew=skew)  # its Date header on its own clock
+    waits = []
+    try:
+        client = ApiClient("x_api", base(api), TOKEN, policy=XPolicy(), sleep=waits.append)
+        assert abs((datetime.now(UTC) - client.server_now()).total_seconds() - skew) < 5
+        client.get_json("2/tweets/search/recent")
+        assert waits and waits[0] >= 50, f"waited {waits} for a window that resets in 60 s"
     finally:
         api.shutdown()
