@@ -10,6 +10,7 @@ engagements keep that time for good, while a full refresh gives the post's time.
 import json
 
 import pytest
+from psycopg import sql
 
 from social_crm.orchestration import nightly
 from social_crm.transform import dbt_runner
@@ -28,8 +29,10 @@ def _land(conn, table, entity, key, scope, event_at, payload):
         (entity,),
     ).fetchone()[0]
     conn.execute(
-        f"insert into raw.{table} (natural_key, scope_key, event_at, payload, payload_hash,"
-        " is_deleted, extracted_at, batch_id) values (%s, %s, %s, %s, %s, false, now(), %s)",
+        sql.SQL(
+            "insert into {} (natural_key, scope_key, event_at, payload, payload_hash,"
+            " is_deleted, extracted_at, batch_id) values (%s, %s, %s, %s, %s, false, now(), %s)"
+        ).format(sql.Identifier("raw", table)),
         (key, scope, event_at, json.dumps(payload), MARK, batch),
     )
 
@@ -84,6 +87,11 @@ def test_incremental_engagements_equal_a_full_refresh_when_a_reaction_lands_befo
     finally:
         with pipeline.connect() as conn:
             for table in ("facebook_posts", "facebook_reactions"):
-                conn.execute(f"delete from raw.{table} where payload_hash = %s", (MARK,))
+                conn.execute(
+                    sql.SQL("delete from {} where payload_hash = %s").format(
+                        sql.Identifier("raw", table)
+                    ),
+                    (MARK,),
+                )
         dbt_runner.run("run", "--select", *MODELS[:2], "--full-refresh")
         dbt_runner.run("run", "--select", MODELS[2], "--full-refresh")
