@@ -1,14 +1,20 @@
-"""Attack 5 (outsider): the platform-free transport against tiny real HTTP servers that
-answer what a real API, a CDN or a proxy in front of it may answer. Each test FAILS on the
-code it was written against; it names the property that broke."""
+"""The platform-free transport against tiny real HTTP servers that answer what a real API, a
+CDN or a proxy in front of it may answer: a token in a refused redirect or a repeated paging
+link, a Retry-After given as a date, a Graph error code sent as text, an X reset on a clock
+that is not ours."""
 
 import json
+import logging
+import socket
+import string
 import threading
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient, ApiError, RetryPolicy
@@ -164,3 +170,161 @@ def test_x_rate_limit_reset_is_read_on_the_servers_clock():
         assert waits and waits[0] >= 50, f"waited {waits} for a window that resets in 60 s"
     finally:
         api.shutdown()
+
+
+# --- a token anywhere in what goes in or comes back -------------------------------------------
+
+RETRY_FAST = RetryPolicy(
+    max_attempts=2, backoff_base=0.001, backoff_cap=0.002, rate_limit_wait=0.01, rate_limit_cap=0.1
+)
+# what an API token is made of (Graph: letters and digits; X bearer: also -._~)
+tokens = st.text(
+    st.sampled_from(string.ascii_letters + string.digits + "-._~"), min_size=16, max_size=40
+)
+
+
+class LoggedText(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture(scope="module")
+def echo_api():
+    """A real server giving, to every request, the answer `answer(base)` of the example."""
+    state = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            status, payload, headers = state["answer"](base(self.server))
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server, state
+    server.shutdown()
+    server.server_close()
+
+
+def _unreachable() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@st.composite
+def token_everywhere(draw):
+    """A token, and an exchange with it in any place of the URL asked, the answer's headers
+    or its body: (token, base-URL choice, call, path, params, answer(base))."""
+    token = draw(tokens)
+    around = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8)
+    said = st.builds(lambda a, b: a + token + b, around, around)  # the token inside a text
+    leaf = st.none() | st.integers() | st.text(max_size=8) | said
+    anywhere = st.recursive(
+        leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(said, inner, max_size=3)
+    )
+    link = st.sampled_from(
+        [
+            "{base}/v1/feed?access_token={token}&offset=25",
+            "{base}/v1/{token}/feed",
+            "{base}/v1/feed?after={token}",
+            "http://{token}.elsewhere.test/v1/feed",
+            "http://user:{token}@elsewhere.test/v1/feed",
+        ]
+    )
+    body = st.one_of(
+        st.fixed_dictionaries({"error": st.fixed_dictionaries({"message": said, "code": leaf})}),
+        st.fixed_dictionaries(
+            {"error": st.fixed_dictionaries({"code": st.sampled_from([10, 17, 100, 190])})},
+            optional={"detail": said},
+        ),
+        st.fixed_dictionaries(
+            {"type": said | st.just("https://api.x.com/2/problems/usage-capped")},
+            optional={"title": said, "detail": said, "reason": said},
+        ),
+        st.fixed_dictionaries(
+            {
+                "data": st.just([{"id": "1"}]),
+                "paging": st.fixed_dictionaries(
+                    {"next": link}, optional={"cursors": st.fixed_dictionaries({"after": said})}
+                ),
+            }
+        ),
+        st.fixed_dictionaries(
+            {"data": st.just([]), "meta": st.fixed_dictionaries({"next_token": said})}
+        ),
+        st.dictionaries(said, anywhere, max_size=3),
+    )
+    header = st.sampled_from(
+        [
+            "location",
+            "retry-after",
+            "x-rate-limit-reset",
+            "x-app-usage",
+            "www-authenticate",
+            "x-debug",
+        ]
+    )
+    headers = st.dictionaries(header, link | said, max_size=3)
+    status = st.sampled_from([200, 301, 302, 307, 400, 401, 403, 404, 429, 500, 503])
+    answer = draw(st.tuples(status, body, headers))
+    path = draw(
+        st.sampled_from(["v1/items", "v1/{token}/items", "{base}/v1/items?access_token={token}"])
+        | link
+    )
+    params = draw(st.sampled_from([{}, {"q": "{token}"}, {"access_token": "{token}"}]))
+    call = draw(st.sampled_from(["get_json", "graph_pages", "token_pages"]))
+    where = draw(st.sampled_from(["served", "unreachable"]))
+    platform = draw(st.sampled_from([GraphPolicy, XPolicy]))
+
+    def answer_for(base_url):
+        status, body, headers = answer
+        text = json.dumps(body).replace("{base}", base_url).replace("{token}", token)
+        headers = {
+            k: v.replace("{base}", base_url).replace("{token}", token) for k, v in headers.items()
+        }
+        return status, text.encode(), headers
+
+    return token, where, platform, call, path, params, answer_for
+
+
+@given(case=token_everywhere())
+def test_a_token_anywhere_in_an_exchange_is_in_no_error_and_no_log(echo_api, case):
+    server, state = echo_api
+    token, where, platform, call, path, params, answer_for = case
+    state["answer"] = answer_for
+    url = base(server) if where == "served" else _unreachable()
+    path = path.replace("{base}", url).replace("{token}", token)
+    params = {k: v.replace("{token}", token) for k, v in params.items()}
+    client = ApiClient(
+        "conn", url, token, policy=platform(), retry=RETRY_FAST, sleep=lambda s: None
+    )
+    logged = LoggedText()
+    logging.getLogger("social_crm").addHandler(logged)
+    raised = []
+    try:
+        if call == "get_json":
+            client.get_json(path, params)
+        elif call == "graph_pages":
+            list(client.graph_pages(path, params))
+        else:
+            list(client.token_pages(path, params, "pagination_token"))
+    except Exception as error:  # any exception at all, with whatever it was raised from
+        while error is not None:
+            raised += [str(error), repr(error)]
+            error = error.__cause__ or error.__context__
+    finally:
+        logging.getLogger("social_crm").removeHandler(logged)
+        client.close()
+    assert [text for text in raised + logged.lines if token in text] == []
