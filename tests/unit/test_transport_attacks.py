@@ -328,3 +328,49 @@ def test_a_token_anywhere_in_an_exchange_is_in_no_error_and_no_log(echo_api, cas
         logging.getLogger("social_crm").removeHandler(logged)
         client.close()
     assert [text for text in raised + logged.lines if token in text] == []
+
+
+# --- paging that is not what the API documents ------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=5), inner, max_size=2)
+    ),
+    max_leaves=4,
+)
+
+
+@given(
+    call=st.sampled_from(["graph_pages", "token_pages"]),
+    body=st.fixed_dictionaries(
+        {"data": st.just([{"id": "1"}])},
+        optional={
+            "paging": json_values
+            | st.fixed_dictionaries(
+                {},
+                optional={
+                    "next": json_values,
+                    "cursors": json_values | st.fixed_dictionaries({"after": json_values}),
+                },
+            ),
+            "meta": json_values | st.fixed_dictionaries({"next_token": json_values}),
+        },
+    ),
+)
+def test_paging_of_any_shape_ends_in_pages_or_an_api_error(echo_api, call, body):
+    server, state = echo_api
+    state["answer"] = lambda base_url: (200, json.dumps(body).encode(), {})
+    client = ApiClient("conn", base(server), TOKEN, policy=GraphPolicy(), retry=RETRY_FAST)
+    try:
+        walk = (
+            client.graph_pages("v1/items")
+            if call == "graph_pages"
+            else client.token_pages("v1/items", {}, "pagination_token")
+        )
+        for number, _ in enumerate(walk):
+            assert number < 3, "a link sent back as it came is refused as a loop by page 2"
+    except ApiError:
+        pass
+    finally:
+        client.close()

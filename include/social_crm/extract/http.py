@@ -464,9 +464,10 @@ class ApiClient:
             number += 1
             items = body.get("data") or []
             yield Page(items, body, number)
-            paging = body.get("paging") or {}
-            url, query = paging.get("next"), None
-            after = (paging.get("cursors") or {}).get("after") or url
+            paging = self._paging_part(body, "paging", path, number)
+            cursors = self._paging_part(paging, "cursors", path, number)
+            url, query = self._paging_text(paging, "next", path, number), None
+            after = self._paging_text(cursors, "after", path, number) or url
             if url and after in seen:
                 raise PaginationLoopError(
                     f"{self.connection_id}: {urlsplit(self.url(path)).path} returned cursor "
@@ -488,7 +489,8 @@ class ApiClient:
             body = self.get_json(path, query)
             number += 1
             yield Page(body.get("data") or [], body, number)
-            token = (body.get("meta") or {}).get("next_token")
+            meta = self._paging_part(body, "meta", path, number)
+            token = self._paging_text(meta, "next_token", path, number)
             if not token:
                 return
             if token in seen:
@@ -498,6 +500,27 @@ class ApiClient:
                 )
             seen.add(token)
             query[token_param] = token
+
+    def _paging_part(self, holder: dict, key: str, path: str, number: int) -> dict:
+        """The object under `key` of an answer ({} when none); anything else is refused."""
+        value = holder.get(key) or {}
+        if not isinstance(value, dict):
+            raise self._bad_paging(key, value, path, number)
+        return value
+
+    def _paging_text(self, holder: dict, key: str, path: str, number: int) -> str | None:
+        """The link, cursor or token under `key` (None when none: the walk ends); anything
+        but text is refused, rather than sent back or failing on its type."""
+        value = holder.get(key) or None
+        if value is not None and not isinstance(value, str):
+            raise self._bad_paging(key, value, path, number)
+        return value
+
+    def _bad_paging(self, key: str, value: Any, path: str, number: int) -> ApiError:
+        return ApiError(
+            f"{self.connection_id}: {urlsplit(path).path} answered '{key}' as a JSON "
+            f"{type(value).__name__}, which the API does not send (page {number}); stopping"
+        )
 
 
 def _strip_token(url: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
