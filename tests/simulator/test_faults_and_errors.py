@@ -72,14 +72,24 @@ def test_graph_rate_limits_rotate_the_documented_codes(sim):
     assert sorted(set(codes)) == [4, 17, 32, 613]
 
 
-def test_x_rate_limit_is_429_with_a_reset_time(sim):
-    import time
+def test_x_rate_limit_is_429_with_a_reset_time_on_the_apis_clock(sim):
+    from email.utils import parsedate_to_datetime
 
     sim.configure_faults(FaultConfig(rate_limit_every=1, rate_limit_reset_seconds=30))
     answer = _search(sim)
+    api_now = parsedate_to_datetime(answer.headers["date"]).timestamp()
     assert answer.status_code == 429
     assert answer.headers["x-rate-limit-remaining"] == "0"
-    assert int(answer.headers["x-rate-limit-reset"]) >= time.time() + 29
+    assert api_now + 29 <= int(answer.headers["x-rate-limit-reset"]) <= api_now + 31
+
+
+def test_an_x_request_window_resets_on_the_apis_clock(sim):
+    from email.utils import parsedate_to_datetime
+
+    answer = _search(sim)
+    api_now = parsedate_to_datetime(answer.headers["date"]).timestamp()
+    assert answer.status_code == 200
+    assert api_now <= int(answer.headers["x-rate-limit-reset"]) <= api_now + 900 + 1
 
 
 def test_server_errors_are_5xx_in_either_api(sim):

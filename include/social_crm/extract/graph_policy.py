@@ -91,7 +91,11 @@ def graph_error(body: Any) -> dict:
 
 
 def _number(value: Any) -> int | None:
-    """A Graph error code or subcode: an integer, or none (a list or a text is no code)."""
+    """A Graph error code or subcode: an integer, or its ASCII digits as text (a proxy or
+    gateway re-serialising the error sends "17"); anything else (a list, a bool, other text)
+    is no code."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

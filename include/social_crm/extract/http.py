@@ -14,7 +14,9 @@ What the transport does by itself is plain HTTP: a connection error, a timeout, 
 body that is not a JSON object is retried with backoff; a rate limit is waited out for its
 `Retry-After` (else the platform's reset time, else the time the platform said access
 returns, else `RetryPolicy.rate_limit_wait`, doubling), never longer than
-`RetryPolicy.rate_limit_cap`; a redirect is refused.
+`RetryPolicy.rate_limit_cap`; a redirect is refused. `Retry-After` is delay-seconds or an
+HTTP-date (RFC 9110 section 10.2.3); a date, like the platform's reset time, is measured on the
+server's clock (the `Date` of its answers), not ours.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -174,7 +177,8 @@ class ApiPolicy(Protocol):
 
     def reset_wait(self, headers: Mapping[str, str], now: float) -> float | None:
         """Seconds until the limit resets, from the platform's own headers (None: not said);
-        read when the answer has no standard `Retry-After`."""
+        read when the answer has no standard `Retry-After`. `now` is the server's clock in
+        epoch seconds (the local one when the server sends no `Date`)."""
         ...
 
     def final_error(self, answer: Answer) -> ApiError | None:
@@ -246,6 +250,10 @@ class ApiClient:
     def url(self, path: str) -> str:
         """The URL for `path` (relative to the API version) or for an absolute link the API
         handed back; anything that would leave the connection's host is refused."""
+        with self._redacting():
+            return self._url(path)
+
+    def _url(self, path: str) -> str:
         base = urlsplit(self.base_url)
         if "://" in path:
             target = urlsplit(path)
@@ -282,6 +290,11 @@ class ApiClient:
                     self.connection_id,
                     type(exc).__name__,
                 )
+        return self._server_clock()
+
+    def _server_clock(self) -> datetime:
+        """The server's clock as the answers so far tell it, without asking (the local clock
+        when no answer has carried a `Date`)."""
         if self._server_date is None:
             return datetime.now(UTC)
         server, at = self._server_date
@@ -299,9 +312,24 @@ class ApiClient:
             moment = moment.replace(tzinfo=UTC)
         self._server_date = (moment, time.monotonic())
 
+    @contextmanager
+    def _redacting(self) -> Iterator[None]:
+        """Every error the client raises leaves with its message redacted whole: whatever
+        URL, header or body went into it, the token does not (code that cuts a message
+        redacts it before the cut, so that no part of a token is left)."""
+        try:
+            yield
+        except ApiError as error:
+            error.args = tuple(self._redact(a) if isinstance(a, str) else a for a in error.args)
+            raise
+
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict:
+        with self._redacting():
+            return self._get_json(path, params)
+
+    def _get_json(self, path: str, params: dict[str, Any] | None) -> dict:
         url, params = _strip_token(self.url(path), dict(params or {}))
-        where = urlsplit(url).path
+        where = self._redact(urlsplit(url).path)
         rate_limit_waits = 0
         for attempt in range(1, self.retry.max_attempts + 1):
             with self._lock:
@@ -312,7 +340,11 @@ class ApiClient:
                     url, params=params, timeout=self.timeout, allow_redirects=False
                 )
             except requests.RequestException as exc:
-                self._backoff(attempt, where, f"{type(exc).__name__}: {self._redact(str(exc))}")
+                failure = f"{type(exc).__name__}: {self._redact(str(exc))}"
+            else:
+                failure = None
+            if failure is not None:  # outside the handler: the error raised has no unredacted cause
+                self._backoff(attempt, where, failure)
                 continue
             self._note_date(response)
             self.last_headers = response.headers  # case-insensitive
@@ -353,10 +385,11 @@ class ApiClient:
     ) -> float | None:
         if not self.policy.is_rate_limited(response.status_code, body):
             return None
-        retry_after = response.headers.get("retry-after")
-        if retry_after and retry_after.isascii() and retry_after.isdigit():
-            wait = float(retry_after)
-        elif (reset := self.policy.reset_wait(response.headers, time.time())) is not None:
+        now = self._server_clock()
+        retry_after = _retry_after(response.headers.get("retry-after"), now)
+        if retry_after is not None:
+            wait = retry_after
+        elif (reset := self.policy.reset_wait(response.headers, now.timestamp())) is not None:
             wait = reset
         elif regain:
             wait = regain
@@ -418,6 +451,10 @@ class ApiClient:
 
     def graph_pages(self, path: str, params: dict[str, Any] | None = None) -> Iterator[Page]:
         """Follow `paging.next` until it is missing; refuse a cursor seen before."""
+        with self._redacting():
+            yield from self._graph_pages(path, params)
+
+    def _graph_pages(self, path: str, params: dict[str, Any] | None) -> Iterator[Page]:
         url: str | None = path
         query: dict[str, Any] | None = dict(params or {})
         seen: set[str] = set()
@@ -427,9 +464,10 @@ class ApiClient:
             number += 1
             items = body.get("data") or []
             yield Page(items, body, number)
-            paging = body.get("paging") or {}
-            url, query = paging.get("next"), None
-            after = (paging.get("cursors") or {}).get("after") or url
+            paging = self._paging_part(body, "paging", path, number)
+            cursors = self._paging_part(paging, "cursors", path, number)
+            url, query = self._paging_text(paging, "next", path, number), None
+            after = self._paging_text(cursors, "after", path, number) or url
             if url and after in seen:
                 raise PaginationLoopError(
                     f"{self.connection_id}: {urlsplit(self.url(path)).path} returned cursor "
@@ -440,6 +478,10 @@ class ApiClient:
 
     def token_pages(self, path: str, params: dict[str, Any], token_param: str) -> Iterator[Page]:
         """X-style paging: `meta.next_token` is sent back as `token_param` until it is missing."""
+        with self._redacting():
+            yield from self._token_pages(path, params, token_param)
+
+    def _token_pages(self, path: str, params: dict[str, Any], token_param: str) -> Iterator[Page]:
         query = dict(params)
         seen: set[str] = set()
         number = 0
@@ -447,7 +489,8 @@ class ApiClient:
             body = self.get_json(path, query)
             number += 1
             yield Page(body.get("data") or [], body, number)
-            token = (body.get("meta") or {}).get("next_token")
+            meta = self._paging_part(body, "meta", path, number)
+            token = self._paging_text(meta, "next_token", path, number)
             if not token:
                 return
             if token in seen:
@@ -458,6 +501,27 @@ class ApiClient:
             seen.add(token)
             query[token_param] = token
 
+    def _paging_part(self, holder: dict, key: str, path: str, number: int) -> dict:
+        """The object under `key` of an answer ({} when none); anything else is refused."""
+        value = holder.get(key) or {}
+        if not isinstance(value, dict):
+            raise self._bad_paging(key, value, path, number)
+        return value
+
+    def _paging_text(self, holder: dict, key: str, path: str, number: int) -> str | None:
+        """The link, cursor or token under `key` (None when none: the walk ends); anything
+        but text is refused, rather than sent back or failing on its type."""
+        value = holder.get(key) or None
+        if value is not None and not isinstance(value, str):
+            raise self._bad_paging(key, value, path, number)
+        return value
+
+    def _bad_paging(self, key: str, value: Any, path: str, number: int) -> ApiError:
+        return ApiError(
+            f"{self.connection_id}: {urlsplit(path).path} answered '{key}' as a JSON "
+            f"{type(value).__name__}, which the API does not send (page {number}); stopping"
+        )
+
 
 def _strip_token(url: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Drop access_token from a URL's query and from params (the header carries the token)."""
@@ -467,6 +531,23 @@ def _strip_token(url: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]
     ]
     params.pop("access_token", None)
     return urlunsplit(parts._replace(query=urlencode(query))), params
+
+
+def _retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait for a `Retry-After` (RFC 9110 section 10.2.3): delay-seconds, or an
+    HTTP-date measured on the server's clock `now` (None: absent or neither)."""
+    value = (value or "").strip()
+    if not value or not value.isascii():  # int() and the date parser take other digits too
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - now).total_seconds())
 
 
 def _decode(response: requests.Response) -> tuple[dict, str | None]:

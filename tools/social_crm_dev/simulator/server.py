@@ -215,15 +215,15 @@ class SimulatorServer:
         endpoint = endpoint_of(parts)
         if endpoint is None:
             return self.x.handle(parts, params), Decision()  # the API's own 404
-        month = to_datetime(self.world.clock).strftime("%Y-%m")
-        refused, limit_headers = self.x_profile.admit(endpoint, month)
+        world_now = to_datetime(self.world.clock)  # the API's clock, its Date header
+        month = world_now.strftime("%Y-%m")
+        refused, limit_headers = self.x_profile.admit(endpoint, month, world_now.timestamp())
         if refused is not None:
             refused.headers.update(limit_headers)
             return refused, Decision()
         decision = self.faults.decide(request)
-        now = time.time()
-        if decision.rate_limited:
-            reset = int(now + self.faults.config.rate_limit_reset_seconds + 0.999)
+        if decision.rate_limited:  # the reset on the API's clock, as X gives it
+            reset = int(world_now.timestamp() + self.faults.config.rate_limit_reset_seconds + 0.999)
             response = too_many_requests()
             response.headers.update(
                 {

@@ -90,9 +90,13 @@ class XProfile:
     def cap(self) -> int:
         return TIER_MONTHLY_POSTS[self.tier] if self.monthly_posts is None else self.monthly_posts
 
-    def admit(self, endpoint: str, month: str) -> tuple[Response | None, dict[str, str]]:
+    def admit(
+        self, endpoint: str, month: str, clock: float
+    ) -> tuple[Response | None, dict[str, str]]:
         """An error answer when the request is refused (tier, limit, cap), and the rate-limit
-        headers for the answer either way."""
+        headers for the answer either way. Windows run on the machine's time; their reset is
+        given on the API's clock `clock` (epoch seconds, what the `Date` header says), as X's
+        is on X's."""
         limits = TIER_LIMITS[self.tier]
         if endpoint not in limits:
             return client_forbidden(self.tier), {}
@@ -103,7 +107,7 @@ class XProfile:
             length = self.window_seconds or 900.0
             if now - started >= length:
                 started, used = now, 0
-            reset = str(int(started + length + 0.999))
+            reset = str(int(clock + (started + length - now) + 0.999))
             if self.window_seconds and used >= limit:
                 headers = {
                     "x-rate-limit-limit": str(limit),
