@@ -340,7 +340,7 @@ class ApiClient:
                     url, params=params, timeout=self.timeout, allow_redirects=False
                 )
             except requests.RequestException as exc:
-                failure = f"{type(exc).__name__}: {self._redact(str(exc))}"
+                failure: str | None = f"{type(exc).__name__}: {self._redact(str(exc))}"
             else:
                 failure = None
             if failure is not None:  # outside the handler: the error raised has no unredacted cause
