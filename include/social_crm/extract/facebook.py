@@ -281,7 +281,7 @@ class FacebookExtractor(Extractor):
             results = [comments.result, posts.result]
             if reactions is not None:
                 results.insert(1, reactions.result)
-        results += engine.cascade(listing, posts.result.batch_id, [COMMENTS, REACTIONS])
+        results += engine.cascade(listing, [COMMENTS, REACTIONS])
         results.append(self.users(people))
         return results
 
