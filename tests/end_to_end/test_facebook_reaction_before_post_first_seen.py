@@ -38,9 +38,9 @@ def _land(conn, table, entity, key, scope, event_at, payload):
 
 
 def test_incremental_engagements_equal_a_full_refresh_when_a_reaction_lands_before_its_post(
-    built,
+    changed_build,
 ):
-    pipeline, _ = built
+    pipeline, _ = changed_build
     post_key, post_payload, post_at = pipeline.rows(
         "select natural_key, payload, event_at from raw.facebook_posts"
         " where not is_deleted order by event_at desc, natural_key limit 1"
@@ -53,45 +53,33 @@ def test_incremental_engagements_equal_a_full_refresh_when_a_reaction_lands_befo
     page = post_key.split("_")[0]
     new_post = f"{page}_987654321"
     reaction_key = f"{new_post}:{reaction['user_id']}"
-    try:
-        dbt_runner.run("run", "--select", *MODELS)  # up to date before the test
-        with pipeline.connect() as conn:  # the reactions batch commits first ...
-            _land(
-                conn,
-                "facebook_reactions",
-                "reactions",
-                reaction_key,
-                new_post,
-                None,
-                reaction | {"post_id": new_post},
-            )
-        nightly.validate_raw()  # ... and a nightly merges between the two commits
-        dbt_runner.run("run", "--select", *MODELS)
-        with pipeline.connect() as conn:  # then the posts batch commits
-            _land(
-                conn,
-                "facebook_posts",
-                "posts",
-                new_post,
-                page,
-                post_at,
-                post_payload | {"id": new_post},
-            )
-        nightly.validate_raw()
-        dbt_runner.run("run", "--select", *MODELS)
-        incremental = dict(pipeline.rows(UNIFIED + " where engagement_id = %s", reaction_key))
-        dbt_runner.run("run", "--select", "int_engagements_unified", "--full-refresh")
-        full = dict(pipeline.rows(UNIFIED + " where engagement_id = %s", reaction_key))
-        assert full[reaction_key] == post_at
-        assert incremental == full
-    finally:
-        with pipeline.connect() as conn:
-            for table in ("facebook_posts", "facebook_reactions"):
-                conn.execute(
-                    sql.SQL("delete from {} where payload_hash = %s").format(
-                        sql.Identifier("raw", table)
-                    ),
-                    (MARK,),
-                )
-        dbt_runner.run("run", "--select", *MODELS[:2], "--full-refresh")
-        dbt_runner.run("run", "--select", MODELS[2], "--full-refresh")
+    dbt_runner.run("run", "--select", *MODELS)  # up to date before the test
+    with pipeline.connect() as conn:  # the reactions batch commits first ...
+        _land(
+            conn,
+            "facebook_reactions",
+            "reactions",
+            reaction_key,
+            new_post,
+            None,
+            reaction | {"post_id": new_post},
+        )
+    nightly.validate_raw()  # ... and a nightly merges between the two commits
+    dbt_runner.run("run", "--select", *MODELS)
+    with pipeline.connect() as conn:  # then the posts batch commits
+        _land(
+            conn,
+            "facebook_posts",
+            "posts",
+            new_post,
+            page,
+            post_at,
+            post_payload | {"id": new_post},
+        )
+    nightly.validate_raw()
+    dbt_runner.run("run", "--select", *MODELS)
+    incremental = dict(pipeline.rows(UNIFIED + " where engagement_id = %s", reaction_key))
+    dbt_runner.run("run", "--select", "int_engagements_unified", "--full-refresh")
+    full = dict(pipeline.rows(UNIFIED + " where engagement_id = %s", reaction_key))
+    assert full[reaction_key] == post_at
+    assert incremental == full
