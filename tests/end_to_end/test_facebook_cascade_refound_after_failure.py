@@ -50,3 +50,19 @@ def test_a_deleted_posts_comments_are_tombstoned_even_when_the_first_cascade_fai
     pipeline.facebook.posts_with_activity("feed")
     assert not pipeline.alive("facebook_comments", f"scope_key = '{post_id}'")
     assert not pipeline.alive("facebook_reactions", f"scope_key = '{post_id}'")
+
+
+def test_once_a_deleted_posts_children_are_tombstoned_later_runs_open_no_cascade_batch(sim, db):
+    pipeline = Pipeline(sim, db)
+    pipeline.facebook.posts_with_activity("feed")
+    post_id = pipeline.scalar(
+        "select scope_key from raw.facebook_comments group by scope_key"
+        " order by count(*) desc, scope_key limit 1"
+    )
+    sim.hide([post_id])
+    pipeline.facebook.posts_with_activity("feed")
+    assert not pipeline.alive("facebook_comments", f"scope_key = '{post_id}'")
+
+    results = pipeline.facebook.posts_with_activity("feed")
+    # the walk's own batches, the users': no second comments (or reactions) batch
+    assert sorted(r.entity for r in results) == ["comments", "reactions", "users", "visitor_posts"]
