@@ -17,7 +17,9 @@ deletion lands at most as late as the post's age when it happened. New items
 and edits land as new versions. An item no longer returned is looked up by id (`?ids=`, 50 at
 a time, then one by one when the batch lookup names a missing alias) and lands as a tombstone
 only when the Graph API answers that it does not exist; a reaction, which has no id of its
-own, only when a second walk of its post's reactions agrees. The first run walks everything.
+own, only when a second walk of its post's reactions agrees. A deleted post's comments and
+reactions are tombstoned with it (`Engine.cascade`), and their last walk forgotten: if the
+post comes back, they are walked in the run that sees it. The first run walks everything.
 
 The entities, and each one's key, scope, event time, watermark and deletion rule, are declared
 in `facebook_streams.py`; the engine (`streams.py`) pages, lands and fans out.
@@ -281,7 +283,7 @@ class FacebookExtractor(Extractor):
             results = [comments.result, posts.result]
             if reactions is not None:
                 results.insert(1, reactions.result)
-        results += engine.cascade(listing, posts.result.batch_id, [COMMENTS, REACTIONS])
+        results += engine.cascade(listing, [COMMENTS, REACTIONS], _forget_walks)
         results.append(self.users(people))
         return results
 
@@ -656,6 +658,24 @@ def _remember_counts(
             " reactions_walked_at = excluded.reactions_walked_at",
             (post_id, counts.seen.get("reactions"), now),
         )
+
+
+_WALK_COLUMNS = {
+    COMMENTS.entity: ("comments_total", "comments_walked_at", "comments_newest_at"),
+    REACTIONS.entity: ("reactions_total", "reactions_walked_at"),
+}
+
+
+def _forget_walks(batch: LandingBatch, child: Stream, post_ids: list[str]) -> None:
+    """With the tombstones of deleted posts' comments (reactions): forget their last walk, so
+    a post that comes back (the Page restored it) has them walked in the run that sees it,
+    not at its next re-walk point (its counts, unchanged, would not call for a walk)."""
+    columns = _WALK_COLUMNS[child.entity]
+    batch.with_commit(
+        f"update meta.facebook_post_activity set {', '.join(f'{c} = null' for c in columns)}"  # noqa: S608
+        " where post_id = any(%s)",
+        (post_ids,),
+    )
 
 
 def _is_missing_node(exc: ApiError) -> bool:

@@ -306,44 +306,60 @@ class Engine:
                     pages.close()
 
     def cascade(
-        self, parent: Stream, batch_id: str, children: Iterable[Stream]
+        self,
+        parent: Stream,
+        children: Iterable[Stream],
+        forget: Callable[[LandingBatch, Stream, list[str]], None] | None = None,
     ) -> list[BatchResult]:
-        """Tombstones for the children (`gone_with_parent`) of the parent records a batch
-        tombstoned: an API serves no child of a parent that is gone, so no walk could confirm
-        them gone one by one, and they would stay alive in raw."""
-        with self.connect() as conn:
-            gone = [
-                row[0]
-                for row in conn.execute(
-                    sql.SQL("select natural_key from {} where batch_id = %s and is_deleted").format(
-                        _table(parent)
-                    ),
-                    (batch_id,),
-                ).fetchall()
-            ]
-        if not gone:
-            return []
+        """Tombstones for the live children (`gone_with_parent`) of every parent record whose
+        latest version is a tombstone: an API serves no child of a parent that is gone, so no
+        walk could confirm them gone one by one, and they would stay alive in raw. Found anew
+        each run, not from the parents this run tombstoned: a cascade that failed (its batch
+        busy, the process killed) is done by the next run. The parents' tombstones are the
+        confirmation (each confirmed gone at the source when it landed). `forget(batch, child,
+        parents)` adds, to each child batch's transaction, what must go with the children (the
+        record of their last walk)."""
         results = []
+        cascaded: dict[str, int] = {}
         for child in children:
             if not child.gone_with_parent:
                 continue
-            with self.connect() as conn, self.batch(conn, child) as batch:
-                keys = conn.execute(
-                    sql.SQL("select distinct natural_key from {} where scope_key = any(%s)").format(
-                        _table(child)
-                    ),
-                    (gone,),
-                ).fetchall()
-                batch.confirmed_gone({row[0] for row in keys})
+            with self.connect() as conn:
+                if not _orphans(conn, parent, child):  # no batch (and no lock) for nothing
+                    continue
+                with self.batch(conn, child) as batch:
+                    orphans = _orphans(conn, parent, child)  # again, under the child's lock
+                    parents = sorted({scope for _, scope in orphans})
+                    batch.confirmed_gone({key for key, _ in orphans})
+                    if forget is not None and parents:
+                        forget(batch, child, parents)
             results.append(batch.result)
-        log.info(
-            "%s %s: %d deleted, their %s with them",
-            parent.source,
-            parent.entity,
-            len(gone),
-            " and ".join(c.entity for c in children if c.gone_with_parent),
-        )
+            cascaded[child.entity] = len(parents)
+        if cascaded:
+            log.info(
+                "%s %s: deleted, their children with them: %s",
+                parent.source,
+                parent.entity,
+                ", ".join(f"{entity} of {n} record(s)" for entity, n in cascaded.items()),
+            )
         return results
+
+
+def _orphans(conn: psycopg.Connection, parent: Stream, child: Stream) -> list[tuple[str, str]]:
+    """(key, parent key) of the live `child` records whose parent's latest version is a
+    tombstone."""
+    return conn.execute(
+        sql.SQL(
+            "with gone as (select natural_key from (select distinct on (natural_key)"
+            "   natural_key, is_deleted from {parent} order by natural_key, ingest_seq desc)"
+            "   as p where is_deleted)"
+            " select natural_key, scope_key from (select distinct on (c.natural_key)"
+            "   c.natural_key, c.scope_key, c.is_deleted from {child} as c"
+            "   where c.scope_key in (select natural_key from gone)"
+            "   order by c.natural_key, c.ingest_seq desc) as latest"
+            " where not is_deleted order by natural_key"
+        ).format(parent=_table(parent), child=_table(child))
+    ).fetchall()
 
 
 def _table(stream: Stream) -> sql.Identifier:

@@ -13,12 +13,13 @@
 }}
 
 -- depends_on: {{ engagement_staging_tables() | join(", ") }} (the pre-hook's deletions)
--- depends_on: {{ ref('stg_facebook__posts') }} (the posts deleted since, incremental runs)
+-- depends_on: {{ ref('stg_facebook__posts') }} (posts staged or deleted since: incremental runs)
 
 -- Every like/reaction, comment, reply, visitor post and mention, both platforms, one row each:
 -- the union of one conforming model per platform (int_<platform>_engagements_conformed).
--- Incremental: a run merges the records staged since its last run (and the reactions of posts
--- deleted since, whose time falls back to when they were first seen); the pre-hook deletes
+-- Incremental: a run merges the records staged since its last run, and the reactions of the
+-- posts staged or deleted since (a reaction takes its post's time, or the time it was first
+-- seen while there is no post: staged before it, or deleted); the pre-hook deletes
 -- engagements whose record was deleted; the erasure step deletes erased people's rows.
 -- A change to the brands seed needs a full refresh.
 
@@ -55,5 +56,11 @@ from unioned
             where
                 d.relation in ({{ merge_log_names(post_tables) }})
                 and d.deleted_at > {{ max_merged_at() }}
+            union all
+            select p.post_id from {{ post_tables[0] }} as p
+            where p.merged_at > {{ max_merged_at() }}
+            union all
+            select v.visitor_post_id from {{ post_tables[1] }} as v
+            where v.merged_at > {{ max_merged_at() }}
         )))
 {% endif %}
