@@ -1,9 +1,5 @@
 """The HTTP client against tiny real HTTP servers that misbehave on purpose."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from social_crm.extract.graph_policy import GraphPolicy
@@ -16,26 +12,7 @@ from social_crm.extract.http import (
 )
 from social_crm.extract.x_policy import XPolicy
 from social_crm.redact import redact
-
-
-def serve(answer):
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            status, body, headers = answer(self)
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+from tests.json_server import serve
 
 
 @pytest.fixture

@@ -19,32 +19,9 @@ from hypothesis import strategies as st
 from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient, ApiError, RetryPolicy
 from social_crm.extract.x_policy import XPolicy
+from tests.json_server import serve
 
 TOKEN = "EAAGtok1234secretABCDEF"
-
-
-def serve(answer, skew=0.0):
-    class Handler(BaseHTTPRequestHandler):
-        def date_time_string(self, timestamp=None):
-            moment = datetime.now(UTC) - timedelta(seconds=skew)
-            return format_datetime(moment, usegmt=True)
-
-        def do_GET(self):
-            status, body, headers = answer(self)
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def base(server):
