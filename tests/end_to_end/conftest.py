@@ -400,6 +400,20 @@ def assert_matches_truth(pipeline: Pipeline, truth: Truth) -> None:
     assert {name: found for name, found in wrong.items() if found} == {}
 
 
+def csv_rows(path) -> list[dict]:
+    """A CSV export's rows, as the CRM writes them (UTF-8, a header)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_csv(path, rows: list[dict], fields: list[str] | None = None) -> None:
+    """`rows` written as a CRM export: a header (`fields`, or the first row's keys), UTF-8."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields or list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 @contextmanager
 def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD) -> Iterator:
     """The test world (or `world`) served by the simulator, every API entity extracted into a

@@ -16,6 +16,7 @@ from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
     BRAND_X_IDS,
     PAGE_IDS,
+    csv_rows,
     landed_world,
     world_now,
 )
@@ -25,11 +26,6 @@ pytestmark = pytest.mark.integration
 BRAND_HANDLE = "fjordbrew"  # dbt_project/seeds/brands.csv, our brand
 
 
-def _rows(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _ordinary_customers(truth) -> list[str]:
     """Customers with no social profile who neither opted out nor asked to be erased: filers
     whose own erasure removes no social data."""
@@ -37,7 +33,7 @@ def _ordinary_customers(truth) -> list[str]:
     with_profiles = {p["customer_id"] for p in truth.rows("profiles.csv") if p["customer_id"]}
     return [
         c["customer_id"]
-        for c in _rows(truth.folder / "crm" / "customers.csv")
+        for c in csv_rows(truth.folder / "crm" / "customers.csv")
         if c["profiling_opt_out"] == "false" and c["customer_id"] not in erasures | with_profiles
     ]
 
@@ -45,9 +41,9 @@ def _ordinary_customers(truth) -> list[str]:
 def _stranger_with_known_facebook_account(pipeline, truth, excluded: set[str]) -> dict:
     """A customer (not opted out, not erased) whose Facebook account the CRM knows, with the
     most comments landed."""
-    customers = {c["customer_id"]: c for c in _rows(truth.folder / "crm" / "customers.csv")}
+    customers = {c["customer_id"]: c for c in csv_rows(truth.folder / "crm" / "customers.csv")}
     best = None
-    for account in _rows(truth.folder / "crm" / "customer_social_accounts.csv"):
+    for account in csv_rows(truth.folder / "crm" / "customer_social_accounts.csv"):
         customer = customers.get(account["customer_id"])
         if (
             account["platform"] != "facebook"
@@ -79,7 +75,7 @@ def _engagements_of(pipeline, profile: dict) -> int:
 def _model_linked_profile(pipeline, truth, excluded: set[str]) -> dict:
     """The profile the model linked to its true customer (who neither opted out nor asked to
     be erased) with the most engagements: the victim of a namesake."""
-    customers = {c["customer_id"]: c for c in _rows(truth.folder / "crm" / "customers.csv")}
+    customers = {c["customer_id"]: c for c in csv_rows(truth.folder / "crm" / "customers.csv")}
     erasures = {e["customer_id"] for e in truth.rows("erasures.csv")}
     true_owner = {
         (p["platform"], p["profile_id"]): p["customer_id"] for p in truth.rows("profiles.csv")
@@ -154,7 +150,7 @@ def attacked(warehouse_url, tmp_path_factory):
             encoding="utf-8",
         )
         # a new customer record with the victim's name and city, then its erasure request
-        customers = _rows(truth.folder / "crm" / "customers.csv")
+        customers = csv_rows(truth.folder / "crm" / "customers.csv")
         namesake = {
             **next(c for c in customers if c["customer_id"] == victim["customer_id"]),
             "customer_id": "C999999",

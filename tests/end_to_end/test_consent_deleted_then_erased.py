@@ -8,15 +8,10 @@ from datetime import timedelta
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.end_to_end.conftest import landed_world, world_now
+from tests.end_to_end.conftest import csv_rows, landed_world, world_now
 from tests.end_to_end.test_consent_attacks import _engagements_of, _model_linked_profile
 
 pytestmark = pytest.mark.integration
-
-
-def _rows(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +23,7 @@ def closed(warehouse_url, tmp_path_factory):
         nightly.run_all(as_of=world_now(sim))
         profile = _model_linked_profile(pipeline, truth, set())
         before = _engagements_of(pipeline, profile)
-        customers = _rows(truth.folder / "crm" / "customers.csv")
+        customers = csv_rows(truth.folder / "crm" / "customers.csv")
         with open(drop / "customers_9999-12-31.csv", "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=list(customers[0]))
             writer.writeheader()

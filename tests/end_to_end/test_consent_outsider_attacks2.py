@@ -20,16 +20,17 @@ there.
 
 Nothing here is mocked: real embedded PostgreSQL, the simulator, the pipeline's own steps."""
 
-import csv
 from datetime import timedelta
 
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
+    csv_rows,
     landed_world,
     raise_an_sla_alert_about_a_customer,
     world_now,
+    write_csv,
 )
 
 pytestmark = pytest.mark.integration
@@ -53,18 +54,6 @@ FORMS = [
 ]
 
 
-def _rows(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _write(path, rows, fields=None):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields or list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def _fullwidth(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
@@ -81,7 +70,7 @@ def _raw_rows_of(pipeline, platform: str, profile_id: str) -> int:
 def _model_linked_profiles(pipeline, truth) -> list[dict]:
     """Profiles the model linked to their true customer (neither opted out nor erased), most
     engagements first."""
-    customers = {c["customer_id"]: c for c in _rows(truth.folder / "crm" / "customers.csv")}
+    customers = {c["customer_id"]: c for c in csv_rows(truth.folder / "crm" / "customers.csv")}
     erasures = {e["customer_id"] for e in truth.rows("erasures.csv")}
     owner = {(p["platform"], p["profile_id"]): p["customer_id"] for p in truth.rows("profiles.csv")}
     found = []
@@ -132,7 +121,7 @@ def _filers(pipeline, truth, protected: set[str], taken: set[str]) -> list[str]:
     )
     found = [
         c["customer_id"]
-        for c in _rows(truth.folder / "crm" / "customers.csv")
+        for c in csv_rows(truth.folder / "crm" / "customers.csv")
         if c["profiling_opt_out"] == "false" and c["customer_id"] not in erasures | reaching | taken
     ]
     return sorted(found, key=lambda c: (reach.get(c, 0), c))
@@ -170,7 +159,7 @@ def attacked(warehouse_url, tmp_path_factory):
         # --- phase A: the first night
         nightly.run_all(as_of=world_now(sim))
 
-        customers = _rows(truth.folder / "crm" / "customers.csv")
+        customers = csv_rows(truth.folder / "crm" / "customers.csv")
         by_id = {c["customer_id"]: c for c in customers}
         used: set[str] = set()
         # the live queue alerts a customer's message; that customer asks to be erased
@@ -210,7 +199,7 @@ def attacked(warehouse_url, tmp_path_factory):
         requests.append(
             (staff, f"https://www.facebook.com/profile.php?id={accepted['profile_id']}")
         )
-        _write(
+        write_csv(
             drop / "identity_decisions_review.csv",
             [
                 {
@@ -265,8 +254,8 @@ def attacked(warehouse_url, tmp_path_factory):
                 )
             requests.append((customer, identifier))
         # the customers export of the day: the numeric-id customer and the second records
-        _write(drop / "customers_9999-12-31.csv", [*customers, numeric, *second_records])
-        _write(
+        write_csv(drop / "customers_9999-12-31.csv", [*customers, numeric, *second_records])
+        write_csv(
             drop / "orders_9999-12-31.csv",
             [
                 {
@@ -288,7 +277,7 @@ def attacked(warehouse_url, tmp_path_factory):
                 accepted["profile_id"],
             ),
         }
-        _write(
+        write_csv(
             drop / "erasure_requests_outsiders.csv",
             [{"customer_id": c, "requested_at": requested, "identifiers": i} for c, i in requests],
         )
@@ -296,7 +285,7 @@ def attacked(warehouse_url, tmp_path_factory):
         # reminder, a re-export) without the identifiers
         twice_filer = filer()
         again = (world_now(sim) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        _write(
+        write_csv(
             drop / "erasure_requests_9999-12-30.csv",
             [
                 {
@@ -306,7 +295,7 @@ def attacked(warehouse_url, tmp_path_factory):
                 }
             ],
         )
-        _write(
+        write_csv(
             drop / "erasure_requests_9999-12-31.csv",
             [{"customer_id": twice_filer, "requested_at": again, "identifiers": ""}],
         )
@@ -358,7 +347,7 @@ def attacked(warehouse_url, tmp_path_factory):
         for c in current:
             if c["customer_id"] == opting_out:
                 c["profiling_opt_out"] = "true"
-        _write(drop / "customers_9999-12-31b.csv", current)
+        write_csv(drop / "customers_9999-12-31b.csv", current)
         land_drop_folder(pipeline.connect, drop)
         nightly.run_all(until="apply_erasure_requests")  # and the nightly fails after it
         halfway = pipeline.rows(

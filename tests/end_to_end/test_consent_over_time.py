@@ -2,42 +2,30 @@
 knows opt out of profiling; the next night's full customers export leaves one of them out
 (deleted from the CRM) and has the other opt back in. The world is built once."""
 
-import csv
-
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
+    csv_rows,
     detail_mart_columns_holding,
     extracted_world,
     land_crm_export,
     use_local_dir,
     world_now,
+    write_csv,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _rows(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _write(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def _engaged_known_facebook_accounts(pipeline, truth) -> list[dict]:
     """Known Facebook accounts of customers who neither opted out nor asked to be erased,
     with landed comments, most comments first."""
     erasures = {e["customer_id"] for e in truth.rows("erasures.csv")}
-    customers = {c["customer_id"]: c for c in _rows(truth.folder / "crm" / "customers.csv")}
+    customers = {c["customer_id"]: c for c in csv_rows(truth.folder / "crm" / "customers.csv")}
     accounts = [
         a
-        for a in _rows(truth.folder / "crm" / "customer_social_accounts.csv")
+        for a in csv_rows(truth.folder / "crm" / "customer_social_accounts.csv")
         if a["platform"] == "facebook"
         and a["account_id"]
         and a["customer_id"] in customers
@@ -73,11 +61,11 @@ def changed(warehouse_url, tmp_path_factory):
         deleted, back, late = _engaged_known_facebook_accounts(pipeline, truth)[:3]
         ids = {deleted["customer_id"], back["customer_id"]}
         export = truth.folder / "crm" / "customers.csv"
-        customers = _rows(export)
+        customers = csv_rows(export)
         for c in customers:
             if c["customer_id"] in ids:
                 c["profiling_opt_out"] = "true"
-        _write(export, customers)
+        write_csv(export, customers)
         land_crm_export(pipeline.connect, truth)
         drop = truth.folder / "crm_drop"
         patch.setenv("WAREHOUSE_URL", db.libpq())
@@ -110,7 +98,7 @@ def changed(warehouse_url, tmp_path_factory):
             if c["customer_id"] == late["customer_id"]:
                 c = {**c, "profiling_opt_out": "true"}
             later.append(c)
-        _write(drop / "customers_9999-12-31.csv", later)
+        write_csv(drop / "customers_9999-12-31.csv", later)
         land_drop_folder(pipeline.connect, drop)
         nightly.run_all(as_of=world_now(sim))
         yield {

@@ -3,27 +3,21 @@ One of the two asks to be erased, naming nothing but themselves; the other did n
 next full customers export is already in the drop folder when the nightly runs, and lands
 after it."""
 
-import csv
 from datetime import timedelta
 
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.end_to_end.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.end_to_end.conftest import (
+    csv_rows,
+    extracted_world,
+    land_crm_export,
+    use_local_dir,
+    world_now,
+    write_csv,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def _rows(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _write(path, rows):
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +30,14 @@ def shared(warehouse_url, tmp_path_factory):
         use_local_dir(patch, local)
         erasures = {e["customer_id"] for e in truth.rows("erasures.csv")}
         crm = truth.folder / "crm"
-        customers = _rows(crm / "customers.csv")
+        customers = csv_rows(crm / "customers.csv")
         erased, other = [
             c
             for c in customers
             if c["profiling_opt_out"] == "false" and c["customer_id"] not in erasures
         ][:2]
         other["email"] = erased["email"]
-        _write(crm / "customers.csv", customers)
+        write_csv(crm / "customers.csv", customers)
         requested = (world_now(sim) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         (crm / "erasure_requests_household.csv").write_text(
             f"customer_id,requested_at\n{erased['customer_id']},{requested}\n", encoding="utf-8"
@@ -51,7 +45,7 @@ def shared(warehouse_url, tmp_path_factory):
         land_crm_export(pipeline.connect, truth)
         drop = truth.folder / "crm_drop"
         # the next full export, arrived after the day's landing and before the nightly
-        _write(drop / "customers_9999-12-31.csv", customers)
+        write_csv(drop / "customers_9999-12-31.csv", customers)
         patch.setenv("WAREHOUSE_URL", db.libpq())
         patch.setenv("CRM_DROP_DIR", str(drop))
         nightly.run_all(as_of=world_now(sim))

@@ -24,6 +24,7 @@ from social_crm.extract.crm import land_drop_folder
 from social_crm.identity import features
 from tests.end_to_end.conftest import (
     copy_of,
+    csv_rows,
     extracted_world,
     left_unchanged,
     raise_an_sla_alert_about_a_customer,
@@ -52,15 +53,12 @@ BOUNDARY = "[^0-9A-Za-z_.@-]"
 WORD = "[0-9a-z_.@-]+"
 
 
-def _rows(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 def _most_answered_known_customer(truth) -> str:
     """Of the customers whose accounts the CRM knows, the one with the most messages the
     brand answered: an erasure that must reach the brand's replies."""
-    known = {a["customer_id"] for a in _rows(truth.folder / "crm" / "customer_social_accounts.csv")}
+    known = {
+        a["customer_id"] for a in csv_rows(truth.folder / "crm" / "customer_social_accounts.csv")
+    }
     answered = Counter(
         m["customer_id"]
         for m in truth.rows("messages.csv")
@@ -74,7 +72,7 @@ def _kinds(truth) -> dict[str, list[str]]:
     profiles = truth.rows("profiles.csv")
     known = {p["customer_id"] for p in profiles if p["link_method"] == "known"}
     linked = {p["customer_id"] for p in profiles if p["link_method"] == "model"} - known
-    everyone = {c["customer_id"] for c in _rows(truth.folder / "crm" / "customers.csv")}
+    everyone = {c["customer_id"] for c in csv_rows(truth.folder / "crm" / "customers.csv")}
     answered = {m["customer_id"] for m in truth.rows("messages.csv") if m["answer_id"]}
     return {
         "known accounts": sorted(known),
@@ -99,7 +97,9 @@ def _other_record(truth, customers: list[str]) -> dict:
     (a record with that email and another name may be someone else's: it is held, not
     erased, test_consent_outsider_attacks2.py)."""
     first = next(
-        c for c in _rows(truth.folder / "crm" / "customers.csv") if c["customer_id"] == customers[0]
+        c
+        for c in csv_rows(truth.folder / "crm" / "customers.csv")
+        if c["customer_id"] == customers[0]
     )
     return {
         **first,
@@ -142,7 +142,7 @@ def erased(warehouse_url, tmp_path_factory):
         local = tmp_path_factory.mktemp("local")  # what the run writes: docs, logs, dbt target
         use_local_dir(patch, local)
         customers = _generated_customers(truth)
-        rows = {c["customer_id"]: c for c in _rows(truth.folder / "crm" / "customers.csv")}
+        rows = {c["customer_id"]: c for c in csv_rows(truth.folder / "crm" / "customers.csv")}
         drop = truth.folder / "crm_drop"
         shutil.copytree(truth.folder / "crm", drop)
         # the first erased person's second customer record (their name, another email), in the
@@ -218,7 +218,7 @@ def _identifiers(pipeline, truth, customer) -> set[str]:
     """What the pipeline knew of the customer: id, email, full name (when no one else has
     it), the profiles the erasure log says were erased with them, ids and handles, and the
     accounts the CRM knew for them."""
-    customers = _rows(truth.folder / "crm" / "customers.csv")
+    customers = csv_rows(truth.folder / "crm" / "customers.csv")
     profiles = _erased_profiles(pipeline, customer)
     names = Counter(f"{c['first_name']} {c['last_name']}" for c in customers)
     names.update(p["name"] for p in truth.rows("profiles.csv") if p["profile_id"] not in profiles)
@@ -229,7 +229,7 @@ def _identifiers(pipeline, truth, customer) -> set[str]:
         found.add(full_name)
     found |= profiles
     found |= {p["handle"] for p in truth.rows("profiles.csv") if p["profile_id"] in profiles}
-    accounts = _rows(truth.folder / "crm" / "customer_social_accounts.csv")
+    accounts = csv_rows(truth.folder / "crm" / "customer_social_accounts.csv")
     found |= {
         a[k] for a in accounts if a["customer_id"] == customer for k in ("account_id", "handle")
     }
@@ -241,7 +241,7 @@ def _ids(pipeline, truth, customer) -> set[str]:
     """Of their identifiers, the ids (the customer's, their profiles' and accounts'): matched
     case-sensitively, as the warehouse keys them; the others (email, name, handles) in any
     case."""
-    accounts = _rows(truth.folder / "crm" / "customer_social_accounts.csv")
+    accounts = csv_rows(truth.folder / "crm" / "customer_social_accounts.csv")
     found = {customer} | _erased_profiles(pipeline, customer)
     found |= {a["account_id"] for a in accounts if a["customer_id"] == customer}
     return found - {""}
@@ -271,7 +271,7 @@ def test_the_erasure_log_names_the_profiles_erased_with_the_customer(erased):
     theirs = {p["profile_id"] for p in truth.rows("profiles.csv") if p["customer_id"] == customer}
     known = {
         a["account_id"]
-        for a in _rows(truth.folder / "crm" / "customer_social_accounts.csv")
+        for a in csv_rows(truth.folder / "crm" / "customer_social_accounts.csv")
         if a["customer_id"] == customer and a["account_id"]
     }
     logged = _erased_profiles(pipeline, customer)
@@ -398,7 +398,7 @@ def test_no_alert_about_an_erased_customer_is_delivered_after_the_erasure(erased
 def _name_terms(truth, customer, profiles) -> set[str]:
     """The customer's forename and surname, and the words of their erased profiles' names,
     folded as the identity model folds them, that no one else's name has."""
-    customers = _rows(truth.folder / "crm" / "customers.csv")
+    customers = csv_rows(truth.folder / "crm" / "customers.csv")
     theirs, others = set(), set()
     for c in customers:
         words = set((features.fold(f"{c['first_name']} {c['last_name']}") or "").split())
