@@ -33,37 +33,13 @@ named_values as (
 
     select
         l.natural_key,
-        'facebook_ids' as kind,
+        k.kind,
         x.value
     from landings as l
-    cross join lateral jsonb_array_elements_text(l.payload -> 'facebook_ids') as x (value)
-
-    union all
-
-    select
-        l.natural_key,
-        'x_ids' as kind,
-        x.value
-    from landings as l
-    cross join lateral jsonb_array_elements_text(l.payload -> 'x_ids') as x (value)
-
-    union all
-
-    select
-        l.natural_key,
-        'x_handles' as kind,
-        x.value
-    from landings as l
-    cross join lateral jsonb_array_elements_text(l.payload -> 'x_handles') as x (value)
-
-    union all
-
-    select
-        l.natural_key,
-        'emails' as kind,
-        x.value
-    from landings as l
-    cross join lateral jsonb_array_elements_text(l.payload -> 'emails') as x (value)
+    cross join (
+        values ('facebook_ids'), ('x_ids'), ('x_handles'), ('emails')
+    ) as k (kind)
+    cross join lateral jsonb_array_elements_text(l.payload -> k.kind) as x (value)
 
 ),
 
