@@ -209,7 +209,10 @@ def add_commands(
     api.add_argument("--duplicate-items", action="store_true")
     api.add_argument("--schema-drift", action="store_true")
     api.add_argument(
-        "--x-tier", choices=("free", "basic", "pro"), default="pro", help="the X access tier"
+        "--x-tier",
+        choices=("pay_per_use", "free", "basic", "pro"),
+        default="pay_per_use",
+        help="the X access model (pay-per-use: what a new developer gets)",
     )
     api.add_argument(
         "--x-window-seconds",

@@ -12,6 +12,9 @@ from social_crm.settings import SettingError
 # the simulator's tokens when SIM_FACEBOOK_TOKEN / SIM_X_TOKEN are not set
 DEFAULT_FB_TOKEN = "sim-facebook-token"
 DEFAULT_X_TOKEN = "sim-x-bearer-token"
+# an OAuth 2.0 user token of our brand's account, which owns the simulated developer app: with
+# it, the account's own timeline, mentions and followers are Owned Reads (x_billing.py)
+DEFAULT_X_USER_TOKEN = "sim-x-owner-user-token"
 
 
 @dataclass(frozen=True)

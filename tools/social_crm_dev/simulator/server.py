@@ -24,14 +24,20 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
-from social_crm_dev.simulator.config import BRANDS
+from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, DEFAULT_X_USER_TOKEN
+from social_crm_dev.simulator.config import BRANDS, OUR_BRAND
 from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
 from social_crm_dev.simulator.graph_api import GraphApi, graph_error
 from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.truth import crisis_row
 from social_crm_dev.simulator.world import World
-from social_crm_dev.simulator.x_api import XApi, XProfile, endpoint_of, too_many_requests
+from social_crm_dev.simulator.x_api import (
+    XApi,
+    XProfile,
+    endpoint_of,
+    too_many_requests,
+    x_invalid,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +54,13 @@ class SimulatorServer:
         port: int = 0,
         fb_token: str = DEFAULT_FB_TOKEN,
         x_token: str = DEFAULT_X_TOKEN,
+        x_user_token: str = DEFAULT_X_USER_TOKEN,
         faults: FaultConfig | None = None,
         x_profile: XProfile | None = None,
     ) -> None:
         self.world = world
         self.x_profile = x_profile or XProfile()
-        self.fb_token, self.x_token = fb_token, x_token
+        self.fb_token, self.x_token, self.x_user_token = fb_token, x_token, x_user_token
         self.faults = FaultInjector(faults)
         self.lock = threading.RLock()  # the world's caches are not thread-safe
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
@@ -202,7 +209,9 @@ class SimulatorServer:
         request: str | None = None,
     ) -> tuple[Response, Decision]:
         token = _bearer(headers)
-        if not token or not hmac.compare_digest(token, self.x_token):
+        # an app-only Bearer token, or the user token of the app's owner (our brand's account)
+        as_owner = bool(token) and hmac.compare_digest(token, self.x_user_token)
+        if not token or not (as_owner or hmac.compare_digest(token, self.x_token)):
             return Response(
                 401,
                 {
@@ -221,6 +230,14 @@ class SimulatorServer:
         if refused is not None:
             refused.headers.update(limit_headers)
             return refused, Decision()
+        if endpoint == "usage_tweets":
+            days = params.get("days", "7")
+            if not (days.isascii() and days.isdigit() and 1 <= int(days) <= 90):
+                message = f"The `days` query parameter value [{days}] is not between 1 and 90"
+                return x_invalid(message, "days", days).response, Decision()
+            response = self.x_profile.usage(int(days), month)
+            response.headers.update(limit_headers)
+            return response, Decision()
         decision = self.faults.decide(request)
         if decision.rate_limited:  # the reset on the API's clock, as X gives it
             reset = int(world_now.timestamp() + self.faults.config.rate_limit_reset_seconds + 0.999)
@@ -255,11 +272,16 @@ class SimulatorServer:
                 "search_all",
                 "tweets_lookup",
             ):
-                self.x_profile.count_posts(month, len(data) if isinstance(data, list) else 0)
+                self.x_profile.count_posts(
+                    month, len(data) if isinstance(data, list) else 0, world_now.strftime("%F")
+                )
             if endpoint not in ("counts_recent", "counts_all"):  # buckets are no records
                 self.faults.corrupt_items(data, ("id", "created_at"), decision)
             if endpoint != "tweets_lookup":
                 self.faults.damage_listing(response.body, decision)
+        if response.status == 200 and self.x_profile.tier == "pay_per_use":
+            user = OUR_BRAND.x_user_id if as_owner else None
+            self.x_profile.billing.charge(parts, response.body, world_now, user)
         response.headers.update(limit_headers)
         return response, decision
 
@@ -357,6 +379,8 @@ class SimulatorServer:
             "injected": dict(self.faults.injected),
             "requests": dict(self.requests),
             "x_posts_read": self.x_profile.posts_read_in_all(),
+            "x_spend_usd": self.x_profile.billing.by_price(),
+            "x_resources_charged": self.x_profile.billing.resources(),
         }
 
 

@@ -32,6 +32,7 @@ from social_crm_dev.simulator.activity import TWEPOCH_MS, WORLD_START_MS, Messag
 from social_crm_dev.simulator.config import BRANDS, DAY
 from social_crm_dev.simulator.responses import ApiError, Response, parse_time, to_datetime
 from social_crm_dev.simulator.world import World
+from social_crm_dev.simulator.x_billing import XBilling
 
 INVALID = "https://api.twitter.com/2/problems/invalid-request"
 PROBLEMS = "https://api.twitter.com/2/problems"
@@ -57,7 +58,22 @@ TIER_LIMITS: dict[str, dict[str, int]] = {
         "followers": 15,
     },
 }
-TIER_MONTHLY_POSTS = {"free": 500, "basic": 10_000, "pro": 1_000_000}
+# Pay-per-use, what a developer who signs up since 2026-02-06 gets: every endpoint, the per-app
+# limits of today's table (docs.x.com/x-api/fundamentals/rate-limits; the usage endpoint's is
+# not listed: the lowest of its neighbours), billing per resource (`x_billing.py`)
+TIER_LIMITS["pay_per_use"] = {
+    "search_recent": 450,
+    "search_all": 300,
+    "counts_recent": 300,
+    "counts_all": 300,
+    "tweets_lookup": 3500,
+    "user_lookup": 300,
+    "followers": 300,
+    "usage_tweets": 30,
+}
+# the monthly Post cap: pay-per-use 3 million since 2026-08-13 (2 million before: docs.x.com
+# /x-api/getting-started/pricing and /x-api/fundamentals/post-cap, xdevplatform/docs c2317112)
+TIER_MONTHLY_POSTS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "pay_per_use": 3_000_000}
 POST_ENDPOINTS = {"search_recent", "search_all", "tweets_lookup"}  # count against the cap
 
 
@@ -78,6 +94,8 @@ class XProfile:
     tier: str = "pro"
     window_seconds: float = 900.0  # 0: request limits are reported, never enforced
     monthly_posts: int | None = None  # None: the tier's cap
+    billing: XBilling = field(default_factory=XBilling)  # pay_per_use: what it was charged
+    _posts_by_day: dict[str, int] = field(default_factory=dict, repr=False)
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
     _posts_by_month: dict[str, int] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -100,6 +118,8 @@ class XProfile:
         limits = TIER_LIMITS[self.tier]
         if endpoint not in limits:
             return client_forbidden(self.tier), {}
+        if self.tier == "pay_per_use" and (refused := self.billing.refusal(month)) is not None:
+            return refused, {}
         limit = limits[endpoint]
         now = time.time()
         with self._lock:
@@ -123,12 +143,40 @@ class XProfile:
                 "x-rate-limit-reset": reset,
             }
             if endpoint in POST_ENDPOINTS and self._posts_by_month.get(month, 0) >= self.cap:
-                return usage_capped(), headers
+                return usage_capped(self.tier), headers
         return None, headers
 
-    def count_posts(self, month: str, posts: int) -> None:
+    def count_posts(self, month: str, posts: int, day: str = "") -> None:
         with self._lock:
             self._posts_by_month[month] = self._posts_by_month.get(month, 0) + posts
+            if day:
+                self._posts_by_day[day] = self._posts_by_day.get(day, 0) + posts
+
+    def usage(self, days: int, month: str) -> Response:
+        """`GET /2/usage/tweets?days=` in the shape of X's OpenAPI (`Usage`: counts as
+        strings, `daily_project_usage` an object of `usage` entries with ISO date-times). The
+        docs page's example (docs.x.com/x-api/usage/introduction) shows another (an array of
+        days of `tweets_consumed` numbers): a client must read both."""
+        with self._lock:
+            daily = sorted(self._posts_by_day.items())[-days:]
+            used = self._posts_by_month.get(month, 0)
+        return Response(
+            200,
+            {
+                "data": {
+                    "cap_reset_day": 1,
+                    "daily_project_usage": {
+                        "project_id": "1",
+                        "usage": [
+                            {"date": f"{d}T00:00:00.000Z", "usage": str(n)} for d, n in daily
+                        ],
+                    },
+                    "project_cap": str(self.cap),
+                    "project_id": "1",
+                    "project_usage": str(used),
+                }
+            },
+        )
 
     def posts_read(self, month: str) -> int:
         return self._posts_by_month.get(month, 0)
@@ -168,17 +216,17 @@ def too_many_requests() -> Response:
     )
 
 
-def usage_capped() -> Response:
-    return Response(
-        429,
-        {
-            "title": "UsageCapExceeded",
-            "detail": "Usage cap exceeded: Monthly product cap",
-            "type": f"{PROBLEMS}/usage-capped",
-            "period": "Monthly",
-            "scope": "Product",
-        },
-    )
+def usage_capped(tier: str = "pro") -> Response:
+    body = {
+        "title": "UsageCapExceeded",
+        "detail": "Usage cap exceeded: Monthly product cap",
+        "type": f"{PROBLEMS}/usage-capped",
+        "period": "Monthly",
+        "scope": "Product",
+    }
+    if tier == "pay_per_use":  # as reported of a pay-per-use project (xdevplatform/xdk#25)
+        body = {"account_id": "1", "product_name": "standard-basic", **body}
+    return Response(429, body)
 
 
 def endpoint_of(parts: list[str]) -> str | None:
@@ -192,6 +240,8 @@ def endpoint_of(parts: list[str]) -> str | None:
         return "counts_all"
     if parts == ["tweets"]:
         return "tweets_lookup"
+    if parts == ["usage", "tweets"]:
+        return "usage_tweets"
     if len(parts) == 3 and parts[0] == "users" and parts[2] == "followers":
         return "followers"
     if len(parts) == 2 and parts[0] == "users":
