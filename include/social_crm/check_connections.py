@@ -1,11 +1,14 @@
 """`social-crm check-connections`: with the configured tokens, call each endpoint the
 extractors use once and say what the token can read: the pages and their fields, each Page
-Insights metric, the X endpoints of the tier with their request limits, and the Posts read this
-month against the cap. The first thing to run with real tokens; nothing is landed.
+Insights metric, the X endpoints of the access model with their request limits, the Posts read
+this month against the cap and, for pay-per-use, the month's spend and the spend projected at
+the current hourly rate (docs/x-costs.md). The first thing to run with real tokens; nothing is
+landed (the probes are a few requests: on pay-per-use they cost a few cents).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +26,8 @@ from social_crm.orchestration import extraction
 
 if TYPE_CHECKING:
     from social_crm.extract.x import XExtractor
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ def check_x() -> Iterator[Finding]:
     client, name, wanted = extractor.client, extractor.client.connection_id, extractor.settings
     try:
         now = client.server_now()
+        _meter(extractor, now)  # pay-per-use: the probes cost money too, and are counted
         path = "tweets/search/all" if wanted.full_archive else "tweets/search/recent"
         handle = wanted.brand_handles[0] if wanted.brand_handles else "x"
 
@@ -107,7 +113,7 @@ def check_x() -> Iterator[Finding]:
             found = (body.get("meta") or {}).get("result_count", 0)
             return f"{found} Posts in the last hour; {_limits(client)}"
 
-        yield _probe(name, f"{path} (tier {wanted.tier})", search)
+        yield _probe(name, f"{path} (access {wanted.tier})", search)
 
         def lookup() -> str:
             client.get_json("tweets", {"ids": "20"})
@@ -130,9 +136,41 @@ def check_x() -> Iterator[Finding]:
                 return f"follower lists allowed; {_limits(client)}"
 
             yield _probe(name, "followers", followers)
+        if wanted.tier == "pay_per_use":
+
+            def usage() -> str:
+                body = client.get_json("usage/tweets", {"days": 30})
+                consumed, cap = usage_summary(body)
+                return f"{consumed:,} Posts consumed in 30 days by X's count; project cap {cap}"
+
+            yield _probe(name, "usage/tweets (X's own count)", usage)
         yield Finding(name, "monthly reads", True, _reads(extractor, now))
+        if wanted.tier == "pay_per_use":
+            yield Finding(name, "monthly spend", True, _spend(extractor, now))
     finally:
         client.close()
+
+
+def usage_summary(body: dict) -> tuple[int, str]:
+    """(Posts consumed, the project's cap) from a `GET /2/usage/tweets` answer, in either of the
+    shapes X documents: the OpenAPI `Usage` (`daily_project_usage.usage[].usage`, strings) or
+    the docs page's example (`daily_project_usage[].usage[].tweets_consumed`, numbers)."""
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    daily = data.get("daily_project_usage")
+    if isinstance(daily, dict):
+        entries = [(e or {}).get("usage") for e in daily.get("usage") or []]
+    elif isinstance(daily, list):
+        entries = [
+            u.get("tweets_consumed")
+            for d in daily
+            if isinstance(d, dict)
+            for u in d.get("usage") or []
+            if isinstance(u, dict)
+        ]
+    else:
+        entries = []
+    consumed = sum(int(e) for e in entries if str(e).isascii() and str(e).isdigit())
+    return consumed, str(data.get("project_cap", "unknown"))
 
 
 def _limits(client: ApiClient) -> str:
@@ -153,6 +191,35 @@ def _reads(extractor: XExtractor, now: datetime) -> str:
     except Exception as exc:
         return f"unknown (warehouse: {type(exc).__name__}); cap {extractor.settings.read_cap:,}"
     return f"{budget.used:,} of {budget.cap:,} Posts read in {budget.month:%Y-%m}"
+
+
+def _meter(extractor: XExtractor, now: datetime) -> None:
+    """Count what the probes cost (`ReadBudget.meter`), when the warehouse is there."""
+    from social_crm.extract.x_budget import ReadBudget
+
+    try:
+        ReadBudget(extractor, now)
+    except Exception as exc:
+        log.warning("the X probes' cost is not counted (warehouse: %s)", type(exc).__name__)
+
+
+def _spend(extractor: XExtractor, now: datetime) -> str:
+    """The access model, the month's X spend and its projection at the current hourly rate."""
+    from social_crm.extract.x_budget import month_spend
+
+    wanted = extractor.settings
+    budget = wanted.monthly_budget_usd
+    of = f" of the ${budget:,.2f} monthly budget" if budget else " (no monthly budget set)"
+    try:
+        with extractor.connect() as conn:
+            spend = month_spend(conn, extractor.client.connection_id, now)
+    except Exception as exc:
+        return f"access {wanted.tier}; spend unknown (warehouse: {type(exc).__name__})"
+    return (
+        f"access {wanted.tier}: ${spend.spent_usd:,.2f} spent in {spend.month:%Y-%m}{of};"
+        f" ${spend.usd_per_hour:,.2f} an hour lately, ${spend.projected_usd:,.2f} projected"
+        " for the month at that rate"
+    )
 
 
 def run() -> list[Finding]:

@@ -12,6 +12,7 @@ is what `WAREHOUSE_URL` says (the warehouse package connects with it).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -265,10 +266,19 @@ class ApiOptions:
     # walked again, an X Post is looked up by id. 0: every run walks the whole window
     recheck_hours: int = 24
     page_ids: tuple[str, ...] = ()
-    # X: the project's access tier (its endpoints and monthly Post cap), a cap of our own below
-    # the tier's (0: the tier's), full-archive search (look back beyond 7 days), follower walks
-    tier: str = "basic"
+    # X: the project's access model (`X_ACCESS`: pay-per-use, what a new developer gets, or a
+    # legacy tier: its endpoints and monthly Post cap), a cap of our own below the model's
+    # (0: the model's), a monthly budget in US dollars (0: none; pay-per-use), prices that
+    # differ from `X_PRICES_USD` (a mapping, or "post=0.005,user=0.01"), full-archive search
+    # (look back beyond 7 days), follower walks
+    # owner_user_id: the X account whose OAuth 2.0 user token the connection carries, when it
+    # is the developer app's owner and one of our brands (brands.csv is_ours): its own posts,
+    # mentions and followers are then Owned Reads; empty (an app-only Bearer token): none are
+    tier: str = "pay_per_use"
     monthly_read_cap: int = 0
+    monthly_budget_usd: float = 0.0
+    owner_user_id: str = ""
+    prices: Mapping[str, float] = field(default_factory=lambda: dict(X_PRICES_USD))
     full_archive: bool = False
     follower_walks: str = "off"
     follower_walk_days: int = 7  # X: an account's followers are walked again this often
@@ -290,7 +300,9 @@ class ApiOptions:
                 f" (known: {', '.join(sorted(known))})"
             )
         values: dict[str, Any] = {"api_version": str(extra.get("api_version", api_version))}
-        for name in known - {"api_version"}:
+        if "prices" in extra:
+            values["prices"] = _prices(connection_id, extra["prices"])
+        for name in known - {"api_version", "prices"}:
             if name not in extra:
                 continue
             default = cls.__dataclass_fields__[name].default
@@ -302,6 +314,11 @@ class ApiOptions:
                     f"connection '{connection_id}': extra {name} must be one of "
                     f"{', '.join(allowed)} (got {getattr(options, name)!r})"
                 )
+        if options.owner_user_id and not options.owner_user_id.isdigit():
+            raise SettingError(
+                f"connection '{connection_id}': extra owner_user_id must be an X user id, "
+                f"digits only (got {options.owner_user_id!r})"
+            )
         for name in ("recheck_hours", "count_audit_hours"):
             if getattr(options, name) < 0:
                 raise SettingError(f"connection '{connection_id}': extra {name} must be >= 0")
@@ -311,12 +328,55 @@ class ApiOptions:
         return options
 
 
+# X's access models: pay-per-use, the default for a developer who signs up since 2026-02-06,
+# and the legacy subscriptions existing subscribers keep (docs.x.com/changelog, 2026-02-06)
+X_ACCESS = ("pay_per_use", "free", "basic", "pro", "enterprise")
+# What X charges a pay-per-use project, in US dollars (docs.x.com/x-api/getting-started/pricing):
+# a Post read, a User read, a follower listed (Following/Followers: Read), a resource of an
+# Owned Read (the account's own posts, mentions, followers ... since 2026-04-20), a request to
+# the Post counts endpoints. Each resource once per UTC day (`extract/x_cost.py`).
+X_PRICES_USD = {
+    "post": 0.005,
+    "user": 0.010,
+    "follower": 0.010,
+    "owned": 0.001,
+    "counts_recent": 0.005,
+    "counts_all": 0.010,
+}
+
 CHOICES = {
-    "tier": ("free", "basic", "pro", "enterprise"),
+    "tier": X_ACCESS,
     # off: no follower lists; brands: the followers of the tracked brand accounts; authors: also
     # of every author who mentions a brand (thousands of calls: pro tier and above)
     "follower_walks": ("off", "brands", "authors"),
 }
+
+
+def _prices(connection_id: str, value: Any) -> dict[str, float]:
+    """The price table of a connection: `X_PRICES_USD` with the extra's prices over it, given
+    as a mapping or as "post=0.005,user=0.01"."""
+    where = f"connection '{connection_id}': extra prices"
+    if isinstance(value, str):
+        pairs = [part.partition("=") for part in value.split(",") if part.strip()]
+        if any(not sep for _, sep, _ in pairs):
+            raise SettingError(f"{where} must be name=dollars pairs, e.g. post=0.005,user=0.01")
+        value = {name.strip().lower(): price.strip() for name, _, price in pairs}
+    if not isinstance(value, Mapping):
+        raise SettingError(f"{where} must be a mapping of price name to US dollars")
+    prices = dict(X_PRICES_USD)
+    for name, price in value.items():
+        if name not in X_PRICES_USD:
+            raise SettingError(
+                f"{where}: unknown price {name!r} (known: {', '.join(X_PRICES_USD)})"
+            )
+        try:
+            number = float(price)
+        except (TypeError, ValueError):
+            raise SettingError(f"{where}: {name} must be a number of dollars") from None
+        if not math.isfinite(number) or number < 0:
+            raise SettingError(f"{where}: {name} must be a finite number >= 0 (got {price!r})")
+        prices[name] = number
+    return prices
 
 
 def _extra_value(connection_id: str, name: str, value: Any, default: Any) -> Any:
@@ -338,6 +398,6 @@ def _extra_value(connection_id: str, name: str, value: Any, default: Any) -> Any
         number = type(default)(value)
     except (TypeError, ValueError):
         raise SettingError(f"{where} must be a number (got {value!r})") from None
-    if number < 0:
-        raise SettingError(f"{where} must not be negative (got {value!r})")
+    if number < 0 or not math.isfinite(number):
+        raise SettingError(f"{where} must be a finite number >= 0 (got {value!r})")
     return number

@@ -33,9 +33,10 @@ WORLD = WorldConfig(seed=11, scale=0.03, days=20)
 
 
 def test_x_profile() -> XProfile:
-    """A pro project whose 15-minute request limits are reported but not enforced (the tests
-    of those limits use a profile of their own)."""
-    return XProfile(tier="pro", window_seconds=0)
+    """A pay-per-use project (what a brand that signs up today gets) whose 15-minute request
+    limits are reported but not enforced (the tests of those limits use a profile of their
+    own)."""
+    return XProfile(tier="pay_per_use", window_seconds=0)
 
 
 test_x_profile.__test__ = False  # a helper, not a test
@@ -111,7 +112,7 @@ class Pipeline:
                 **{
                     "lookback_days": 60,
                     "page_size": 50,
-                    "tier": "pro",
+                    "tier": "pay_per_use",
                     "full_archive": True,
                     "follower_walks": "authors",
                     "recheck_hours": recheck_hours,

@@ -344,9 +344,9 @@ def test_check_connections_reports_what_each_token_can_read(sim, api_env, capsys
     assert code == 1
     assert len(failed) == 3  # the retired metric, on each of the three pages
     assert all("page_views_total" in line and "valid insights metric" in line for line in failed)
-    assert any("tweets/search/recent (tier basic)" in line for line in lines)
+    assert any("tweets/search/recent (access pay_per_use)" in line for line in lines)
     assert any(line.startswith("[ok]") and "tweets/counts/recent" in line for line in lines)
-    assert any("monthly reads" in line and "of 10,000 Posts read" in line for line in lines)
+    assert any("monthly reads" in line and "of 3,000,000 Posts read" in line for line in lines)
 
 
 def test_the_extract_command_lands_every_group_with_a_line_per_batch(sim, api_env, capsys, db):

@@ -99,7 +99,9 @@ def test_connection_extras_from_the_ui_as_strings_are_typed():
 
 
 def test_an_unknown_x_tier_is_refused_with_the_known_ones():
-    with pytest.raises(SettingError, match="extra tier must be one of free, basic, pro"):
+    with pytest.raises(
+        SettingError, match="extra tier must be one of pay_per_use, free, basic, pro"
+    ):
         ApiOptions.parse("x_api", {"tier": "gold"}, "2")
 
 

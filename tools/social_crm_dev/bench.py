@@ -30,11 +30,12 @@ from social_crm.customer_value.influence import pagerank
 from social_crm.extract.x import TIER_POST_CAPS
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.paths import repo_root
+from social_crm.settings import X_PRICES_USD
 from social_crm.warehouse import migrations
 from social_crm_dev import alert_quality, local_warehouse, queue_truth
 from social_crm_dev import settings as dev_settings
 from social_crm_dev.demo import connection_env, simulator
-from social_crm_dev.simulator.config import BRANDS, WORLD_START, WorldConfig
+from social_crm_dev.simulator.config import BRANDS, OUR_BRAND, WORLD_START, WorldConfig
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 
@@ -364,6 +365,7 @@ def bench_live(url: str, world: World, cycles: int = LIVE_CYCLES) -> dict:
 GRAPH_PAGE = 100  # the most items a Graph list request returns
 GRAPH_IDS = 50  # the most ids one `?ids=` lookup takes
 X_PAGE = 100  # the most Posts one X search request returns
+OUR_BRAND_X_ID = OUR_BRAND.x_user_id
 # rows seen for the first time since a moment: (their scope, how many)
 FIRST_SEEN = (
     "select scope_key, count(*) from raw.{table} c where extracted_at >= %s and not exists"
@@ -418,6 +420,46 @@ def hourly_floor(conn: psycopg.Connection, calls: dict[str, int], began: datetim
     }
 
 
+def x_money_floor(
+    conn: psycopg.Connection,
+    began: datetime,
+    prices: dict[str, float] = X_PRICES_USD,
+    owned: tuple[str, ...] = (OUR_BRAND_X_ID,),
+) -> dict:
+    """What X pay-per-use would charge for an hour's new activity read once each: every Post,
+    account and follow first landed since `began` at its price (a follow of one of our
+    accounts, `owned`, at the Owned Read price). What an hour spends beyond it is re-reading
+    (re-checks, re-walks) and resources read again on another UTC day."""
+    posts = sum(dict(conn.execute(FIRST_SEEN.format(table="x_tweets"), (began, began))).values())
+    users = sum(dict(conn.execute(FIRST_SEEN.format(table="x_users"), (began, began))).values())
+    follows = dict(conn.execute(FIRST_SEEN.format(table="x_followers"), (began, began)))
+    ours = sum(n for scope, n in follows.items() if scope in owned)
+    parts = {
+        "post": posts * prices["post"],
+        "user": users * prices["user"],
+        "follower": (sum(follows.values()) - ours) * prices["follower"],
+        "owned": ours * prices["owned"],
+    }
+    return {"x_floor_usd": sum(parts.values()), "x_floor_usd_by_price": parts}
+
+
+def x_spend(before: dict, after: dict, floor_usd: float) -> dict:
+    """The X spend between two simulator states (`/_admin/state`, an hour apart), by price,
+    per hour and per 30-day month at that rate, against the floor in money."""
+    spent = {
+        price: round(usd - before.get("x_spend_usd", {}).get(price, 0.0), 6)
+        for price, usd in after.get("x_spend_usd", {}).items()
+    }
+    hour = sum(spent.values())
+    return {
+        "x_usd_hour": hour,
+        "x_usd_month": hour * 24 * 30,
+        "x_usd_by_price": {k: v for k, v in spent.items() if v},
+        "x_floor_usd_month": floor_usd * 24 * 30,
+        "x_usd_vs_floor": hour / floor_usd if floor_usd else None,
+    }
+
+
 def bench_hourly_calls(url: str) -> dict:
     """One hourly extraction (every group of `extract_facebook` and `extract_x`) after an hour
     of the world in a steady state: the API requests it made, by endpoint (the simulator counts
@@ -438,6 +480,7 @@ def bench_hourly_calls(url: str) -> dict:
     }
     with warehouse.connect() as conn:
         floor = hourly_floor(conn, calls, began)
+        money = x_money_floor(conn, began)
     total = sum(calls.values())
     return {
         "calls": total,
@@ -448,6 +491,8 @@ def bench_hourly_calls(url: str) -> dict:
         "calls_per_new_record": total / max(run["new"], 1),
         **floor,
         "calls_vs_floor": total / floor["floor_calls"],
+        **money,
+        **x_spend(before, after, money["x_floor_usd"]),
     }
 
 
@@ -516,7 +561,9 @@ def run(events: int) -> dict:
         with simulator(
             config, log_file, x_window_seconds=0, x_monthly_posts=TIER_POST_CAPS["enterprise"]
         ) as url:
-            os.environ.update(connection_env(url, config.days, x_tier="enterprise"))
+            os.environ.update(
+                connection_env(url, config.days, x_read_cap=TIER_POST_CAPS["enterprise"])
+            )
             results["extraction"] = extract_in_child()
             progress(f"extracted {results['extraction']['records']:,} records", started)
             create_database(server, dag_db.database, template=db)
@@ -719,6 +766,15 @@ def write(results: dict) -> Path:
             f" X Posts read); {api['calls_per_new_record']:.2f}; {api['calls_vs_floor']:.1f}x"
             f" the floor of {api['floor_calls']:,} | <= 1.5x |"
         )
+        if "x_usd_hour" in api:
+            vs = api["x_usd_vs_floor"]
+            lines.append(
+                f"| X pay-per-use spend of that hourly extraction: per hour; per 30-day month at"
+                f" that rate; the floor in money (the new Posts, accounts and follows read once"
+                f" each, `bench.x_money_floor`) | ${api['x_usd_hour']:,.2f};"
+                f" ${api['x_usd_month']:,.0f}; {'-' if vs is None else f'{vs:.1f}x'} the floor"
+                f" of ${api['x_floor_usd_month']:,.0f} a month | <= 1.5x |"
+            )
     if "noop_build_s" in results:
         lines.append(
             f"| nightly with no new data (the fixed cost of a run) | {results['noop_build_s']:.0f}"

@@ -72,11 +72,13 @@ def simulator(
     x_window_seconds: float = 1.0,
     port: int | None = None,
     x_monthly_posts: int | None = None,
+    x_tier: str = "pay_per_use",
 ) -> Iterator[str]:
     """Run `social-crm serve-api` in a child process on `port` (default: a free one); yields
-    its base URL. Its X project is pro (follower lists, full-archive search); its 15-minute
-    request windows last `x_window_seconds` (time passes faster: limits are met and waited
-    out in minutes); its monthly Post cap is `x_monthly_posts` (default pro's)."""
+    its base URL. Its X project has `x_tier` access (pay-per-use, what a new developer gets:
+    every endpoint, charged per resource read); its 15-minute request windows last
+    `x_window_seconds` (time passes faster: limits are met and waited out in minutes); its
+    monthly Post cap is `x_monthly_posts` (default the access model's)."""
     if port is None:
         port = _free_port()
     elif not _port_is_free(port):
@@ -104,7 +106,7 @@ def simulator(
                 "--port",
                 str(port),
                 "--x-tier",
-                "pro",
+                x_tier,
                 "--x-window-seconds",
                 str(x_window_seconds),
                 *(["--x-monthly-posts", str(x_monthly_posts)] if x_monthly_posts else []),
@@ -129,13 +131,17 @@ def simulator(
         proc.wait(timeout=30)
 
 
-def connection_env(url: str, days: int, x_tier: str = "pro") -> dict[str, str]:
+def connection_env(
+    url: str, days: int, x_tier: str = "pay_per_use", x_read_cap: int = 0
+) -> dict[str, str]:
     """Airflow connections (as env vars) pointing the extractors at the simulator: an X
-    project of `x_tier` reading the whole history once (full archive) and the follow graph."""
+    project of `x_tier` (Post cap `x_read_cap`, 0: the tier's) reading the whole history once
+    (full archive) and the follow graph."""
     extra = {"rate_limit_wait": 1, "backoff_base": 0.2}
     x_extra = {
         **extra,
         "tier": x_tier,
+        "monthly_read_cap": x_read_cap,
         "full_archive": True,
         "lookback_days": days,
         "follower_walks": "authors",
@@ -153,11 +159,14 @@ def connection_env(url: str, days: int, x_tier: str = "pro") -> dict[str, str]:
 def print_reads() -> None:
     with warehouse.connect() as conn:
         rows = conn.execute(
-            "select connection_id, to_char(month, 'YYYY-MM'), reads_used, monthly_cap"
+            "select connection_id, to_char(month, 'YYYY-MM'), reads_used, monthly_cap, spent_usd"
             " from meta.api_read_budget order by 1, 2"
         ).fetchall()
-    for connection_id, month, used, cap in rows:
-        print(f"    {connection_id} {month}: {used:,} Posts read of the {cap:,} monthly cap")
+    for connection_id, month, used, cap, spent in rows:
+        print(
+            f"    {connection_id} {month}: {used:,} Posts read of the {cap:,} monthly cap;"
+            f" X spend this month ${spent:,.2f} (pay-per-use, docs/x-costs.md)"
+        )
 
 
 def raw_counts() -> list[tuple[str, int, int, int]]:

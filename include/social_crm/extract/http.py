@@ -237,6 +237,9 @@ class ApiClient:
         self.waits: list[tuple[str, float]] = []  # (reason, seconds) of every wait, for tests/logs
         self.usage: dict[str, float] = {}  # latest usage readings (policy.usage), percent
         self.last_headers: Mapping[str, str] = {}  # of the latest answer (case-insensitive)
+        # told (URL path, body) of every successful answer: what a platform charges per
+        # resource returned is counted there (`x_budget.ReadBudget.meter`)
+        self.on_answer: Callable[[str, dict], None] | None = None
         self._server_date: tuple[datetime, float] | None = None
 
     def __repr__(self) -> str:
@@ -359,6 +362,8 @@ class ApiClient:
             body, problem = _decode(response)
             usage = self._read_usage(response)
             if response.status_code == 200 and problem is None:
+                if self.on_answer is not None:
+                    self.on_answer(urlsplit(url).path, body)
                 return body
             rate_wait = self._rate_limit_wait(response, body, rate_limit_waits, usage.regain)
             if rate_wait is not None:

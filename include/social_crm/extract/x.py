@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,7 @@ from social_crm.load.landing import (
     Missing,
     read_watermark,
 )
+from social_crm.settings import X_PRICES_USD
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ RECENT_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may differ a little
 END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
+FOLLOWER_PAGE = 1000  # GET /2/users/:id/followers, max_results
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
 # a search's watermark row carries this (`cursor_value`) while its next window walk must cover
@@ -84,8 +87,11 @@ class XSettings:
     brand_user_ids: tuple[str, ...]
     lookback_days: int = 7
     page_size: int = 100
-    tier: str = "basic"
-    monthly_read_cap: int = 0  # 0: the tier's Post cap
+    tier: str = "pay_per_use"  # the access model (settings.X_ACCESS)
+    monthly_read_cap: int = 0  # 0: the model's Post cap
+    monthly_budget_usd: float = 0.0  # pay-per-use: what a month may cost (0: no budget)
+    prices: Mapping[str, float] = field(default_factory=lambda: dict(X_PRICES_USD))
+    owned_user_ids: tuple[str, ...] = ()  # our brand accounts: their own data is an Owned Read
     full_archive: bool = False
     follower_walks: str = "off"  # off | brands | authors
     recheck_hours: int = 24  # a Post's first re-check, at this age (0: every run walks all)
@@ -221,9 +227,11 @@ class XExtractor(Extractor):
         if steady and not spent:
             results += self._audit(now, budget)
         log.info(
-            "x: %s reads used this month of %s",
+            "x: %s reads used this month of %s; $%.2f spent this month%s",
             f"{budget.used:,}",
             f"{budget.cap:,}",
+            budget.spent_usd,
+            f" of ${budget.budget_usd:,.2f}" if budget.budget_usd else "",
         )
         return results
 
@@ -256,7 +264,11 @@ class XExtractor(Extractor):
                     end = min(mark.at, now - END_TIME_GAP).replace(microsecond=0)
                     if end <= start:
                         continue
-                    short = self._short_hours(c_tweets, handle, start, end)
+                    try:
+                        short = self._short_hours(c_tweets, handle, start, end)
+                    except UsageCapExceeded as exc:
+                        budget.stop(str(exc))
+                        break
                     if short is None:
                         continue  # no complete count: audited again next run
                     try:
@@ -405,7 +417,10 @@ class XExtractor(Extractor):
             if mark is not None and walk.oldest_id and walk.oldest_id <= mark.since_id:
                 return walk, True
             if counted is None:  # asked again after an answer that did not cover the window
-                counted = self._counted(query, start, end, since_id)
+                try:
+                    counted = self._counted(query, start, end, since_id)
+                except UsageCapExceeded as exc:  # the credits ran out between two requests
+                    budget.spent(str(exc))
             if counted is not None and counted <= walk.read:
                 return walk, True
             if counted is not None and attempt < RESUMES:
@@ -640,8 +655,8 @@ class XExtractor(Extractor):
             log.info(
                 "x @%s: page %d, %d tweets so far", handle, page.number, tweets.result.records_in
             )
-            if budget.left <= 0 and (page.body.get("meta") or {}).get("next_token"):
-                budget.spent(f"{budget.used:,} of {budget.cap:,} reads used")
+            if (page.body.get("meta") or {}).get("next_token"):
+                budget.check()
         return walk
 
     def _gone_tweets(self, budget: ReadBudget) -> ConfirmGone:
@@ -703,6 +718,7 @@ class XExtractor(Extractor):
                 self.settings.follower_walk_days,
             )
             complete: set[str] = set()  # accounts whose walk returned all their followers
+            budget = ReadBudget(self, now)
             with (
                 self.engine.batch(
                     c_follow, FOLLOWERS, confirm_gone=self._gone_follows(complete)
@@ -710,13 +726,20 @@ class XExtractor(Extractor):
                 self.engine.batch(c_users, USERS) as users,
             ):
                 for n, target in enumerate(due, start=1):
-                    walk, seen = self._walk_followers(target, follows, users)
-                    clean = walk.clean
+                    # a follower page lists up to 1,000: stop before one could pass the budget
+                    try:
+                        budget.check(FOLLOWER_PAGE * budget.prices["follower"])
+                        walk, seen = self._walk_followers(target, follows, users, budget)
+                        counted = self._follower_count(target) if walk.clean else None
+                    except BudgetSpent:
+                        break
+                    except UsageCapExceeded as exc:
+                        budget.stop(str(exc))  # what was walked lands; walked again later
+                        break
                     if n % 200 == 0:
                         log.info("x followers: %d/%d accounts walked", n, len(due))
-                    if not clean:  # walked again next run, for what was quarantined
+                    if not walk.clean:  # walked again next run, for what was quarantined
                         continue
-                    counted = self._follower_count(target)
                     if counted is not None and seen < counted:
                         log.warning(
                             "x followers: the walk of %s returned %d of the %d followers the "
@@ -739,7 +762,11 @@ class XExtractor(Extractor):
         return [follows.result, users.result]
 
     def _walk_followers(
-        self, target: str, follows: LandingBatch, users: LandingBatch
+        self,
+        target: str,
+        follows: LandingBatch,
+        users: LandingBatch,
+        budget: ReadBudget | None = None,
     ) -> tuple[Walked, int]:
         """Land the followers of `target` (as users) and its follows, page by page as they
         arrive (memory stays flat); returns the walk and how many distinct followers it read
@@ -759,6 +786,8 @@ class XExtractor(Extractor):
 
         for page in self.engine.pages(FOLLOWERS, target):
             self.engine.land(USERS, page.items, users, walked=walked, on_record=follow)
+            if budget is not None and (page.body.get("meta") or {}).get("next_token"):
+                budget.check(FOLLOWER_PAGE * budget.prices["follower"])
         return walked, seen[0]
 
     def _gone_follows(self, complete: set[str]) -> ConfirmGone:

@@ -1,24 +1,47 @@
-"""The X read budget: Posts read per calendar month, against the project's cap.
+"""The X read budget: Posts read per calendar month against the project's cap, and what the
+reads cost in money against the connection's monthly budget.
 
 Every Post returned by search or lookup counts against the project's monthly Post cap
-(docs.x.com/x-api/fundamentals/post-cap: free 500, basic 10,000, pro 1,000,000). We count our
-reads per calendar month (the API's clock) in `meta.api_read_budget`; when our budget
-(`monthly_read_cap`, default the tier's) or the API's cap is spent, the task lands what it
-read, keeps its watermark and ends without failing; the next month's run resumes.
+(docs.x.com/x-api/fundamentals/post-cap: pay-per-use 3,000,000 since 2026-08-13; the legacy
+tiers free 500, basic 10,000, pro 1,000,000). We count our reads per calendar month (the API's
+clock) in `meta.api_read_budget`. Pay-per-use charges every resource an answer returns, once a
+UTC day (`x_cost.py`): the transport hands each successful answer to `ReadBudget.meter`, which
+records the resources charged today (`meta.x_read_ledger`, pruned after the day) and the money
+by hour and price (`meta.api_spend`). When our budget (`monthly_read_cap`, default the model's
+cap; `monthly_budget_usd`, none by default) or the API's cap or credits are spent, the task
+lands what it read, keeps its watermark and ends without failing; the next month's run (or the
+first after credits are added) resumes. A request is not made when its worst case (a full
+page of Posts with a new author each) would take the spend past the budget.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from social_crm.extract import x_cost
+from social_crm.settings import X_PRICES_USD
 
 if TYPE_CHECKING:
+    import psycopg
+
     from social_crm.extract.extractor import Extractor
 
 log = logging.getLogger(__name__)
 
-TIER_POST_CAPS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "enterprise": 50_000_000}
+TIER_POST_CAPS = {
+    "pay_per_use": 3_000_000,
+    "free": 500,
+    "basic": 10_000,
+    "pro": 1_000_000,
+    "enterprise": 50_000_000,
+}
+WORST_PAGE = 100  # resources of a search or lookup page at most (max_results, ids=)
 
 
 class BudgetSpent(Exception):
@@ -26,28 +49,96 @@ class BudgetSpent(Exception):
 
 
 class ReadBudget:
-    """Posts read this calendar month (the API's clock), kept in meta.api_read_budget."""
+    """Posts read and money spent this calendar month (the API's clock), kept in
+    meta.api_read_budget; while it lives, it meters every answer of the extractor's client."""
 
     def __init__(self, extractor: Extractor, now: datetime) -> None:
         self.connect = extractor.connect
         self.connection_id = extractor.client.connection_id
-        self.cap = extractor.settings.read_cap
+        wanted = extractor.settings
+        self.cap = wanted.read_cap
+        self.budget_usd = float(getattr(wanted, "monthly_budget_usd", 0.0))
+        self.prices: Mapping[str, float] = getattr(wanted, "prices", X_PRICES_USD)
+        self.owned = frozenset(getattr(wanted, "owned_user_ids", ()))
         self.month = date(now.year, now.month, 1)
+        self.clock = extractor.client.server_now
+        self._lock = threading.Lock()
         with self.connect() as conn:
+            conn.execute(
+                "delete from meta.x_read_ledger where connection_id = %s and day < %s",
+                (self.connection_id, now.date()),
+            )
             row = conn.execute(
-                "select reads_used from meta.api_read_budget"
+                "select reads_used, spent_usd from meta.api_read_budget"
                 " where connection_id = %s and month = %s",
                 (self.connection_id, self.month),
             ).fetchone()
         self.used = row[0] if row else 0
+        self.spent_usd = float(row[1]) if row else 0.0
+        if getattr(wanted, "tier", "pay_per_use") == "pay_per_use":  # the others: a subscription
+            extractor.client.on_answer = self.meter
 
     @property
     def left(self) -> int:
         return max(0, self.cap - self.used)
 
-    def check(self) -> None:
+    @property
+    def worst_request_usd(self) -> float:
+        """What one request may cost at most: a full page of new Posts, each by a new author."""
+        return WORST_PAGE * (self.prices["post"] + self.prices["user"])
+
+    def check(self, worst_usd: float | None = None) -> None:
+        """Stop (`BudgetSpent`) when the Post cap is spent or the next request, costing up to
+        `worst_usd` (a page of Posts and their authors by default), could pass the budget."""
         if self.left <= 0:
             self.spent(f"{self.used:,} of {self.cap:,} reads used")
+        worst = self.worst_request_usd if worst_usd is None else worst_usd
+        if self.budget_usd and self.spent_usd + worst > self.budget_usd:
+            self.spent(
+                f"${self.spent_usd:,.2f} of the ${self.budget_usd:,.2f} monthly budget spent;"
+                f" the next request may cost up to ${worst:,.2f}"
+            )
+
+    def meter(self, path: str, body: Mapping[str, Any]) -> None:
+        """Record what a successful answer of `path` cost: each resource not charged yet this
+        UTC day (the API's clock) at its price, a counts request at its own; called by the
+        transport (`ApiClient.on_answer`), from the walk's read-ahead thread too."""
+        charged = {c.key: c.price for c in x_cost.charges(path, body, self.owned)}
+        per_request = x_cost.request_price(path)
+        if not charged and per_request is None:
+            return
+        now = self.clock()
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        with self._lock, self.connect() as conn:
+            new = conn.execute(
+                "insert into meta.x_read_ledger (connection_id, day, resource_key)"
+                " select %s, %s, unnest(%s::bytea[]) on conflict do nothing"
+                " returning resource_key",
+                (self.connection_id, now.date(), list(charged)),
+            ).fetchall()
+            resources = Counter(charged[bytes(key)] for (key,) in new)
+            rows = [(price, n, 0, n * self.prices[price]) for price, n in resources.items()]
+            if per_request is not None:
+                rows.append((per_request, 0, 1, self.prices[per_request]))
+            for price, n, requests, usd in rows:
+                conn.execute(
+                    "insert into meta.api_spend as s (connection_id, spent_hour, price_key,"
+                    " resources, requests, usd) values (%s, %s, %s, %s, %s, %s)"
+                    " on conflict (connection_id, spent_hour, price_key) do update set"
+                    " resources = s.resources + excluded.resources,"
+                    " requests = s.requests + excluded.requests, usd = s.usd + excluded.usd",
+                    (self.connection_id, hour, price, n, requests, usd),
+                )
+            cost = sum(usd for *_, usd in rows)
+            (total,) = conn.execute(
+                "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
+                " monthly_cap, spent_usd, budget_usd) values (%s, %s, 0, %s, %s, %s)"
+                " on conflict (connection_id, month) do update set"
+                " spent_usd = b.spent_usd + excluded.spent_usd, updated_at = now()"
+                " returning spent_usd",
+                (self.connection_id, self.month, self.cap, cost, self.budget_usd or None),
+            ).fetchone()
+            self.spent_usd = float(total)  # with what other runs of the month spent
 
     def spend(self, reads: int) -> None:
         if reads <= 0:
@@ -56,27 +147,72 @@ class ReadBudget:
         self._save(exhausted=False)
 
     def spent(self, why: str) -> None:
+        """Record that reading stops for the month (`why`), and stop: `BudgetSpent`."""
+        self.stop(why)
+        raise BudgetSpent(why)
+
+    def stop(self, why: str) -> None:
+        """Record that reading stops for the month (`why`), and say so in the task log."""
         self._save(exhausted=True)
         following = (self.month + timedelta(days=32)).replace(day=1)
         log.warning(
             "%s: the monthly read budget for %s is spent (%s); stopping here, the watermark is "
-            "kept, reading resumes on %s",
+            "kept, reading resumes on %s (or once the X credits or budget are raised)",
             self.connection_id,
             self.month.strftime("%Y-%m"),
             why,
             following.isoformat(),
         )
-        raise BudgetSpent(why)
 
     def _save(self, *, exhausted: bool) -> None:
         with self.connect() as conn:
             conn.execute(
                 "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
-                " monthly_cap, exhausted_at) values (%s, %s, %s, %s,"
+                " monthly_cap, budget_usd, exhausted_at) values (%s, %s, %s, %s, %s,"
                 " case when %s then now() end)"
                 " on conflict (connection_id, month) do update set"
                 " reads_used = excluded.reads_used, monthly_cap = excluded.monthly_cap,"
+                " budget_usd = excluded.budget_usd,"
                 " exhausted_at = coalesce(excluded.exhausted_at, b.exhausted_at),"
                 " updated_at = now()",
-                (self.connection_id, self.month, self.used, self.cap, exhausted),
+                (
+                    self.connection_id,
+                    self.month,
+                    self.used,
+                    self.cap,
+                    self.budget_usd or None,
+                    exhausted,
+                ),
             )
+
+
+@dataclass(frozen=True)
+class MonthSpend:
+    """What a connection spent on X this calendar month (meta.api_spend), the hourly rate of
+    its runs of the last 24 hours, and the month's spend at that rate."""
+
+    month: date
+    spent_usd: float
+    usd_per_hour: float
+    projected_usd: float
+
+
+def month_spend(conn: psycopg.Connection, connection_id: str, now: datetime) -> MonthSpend:
+    """The month of `now` (the API's clock): spent so far; the rate is the spend of the last
+    24 hours over those hours (fewer when the month's first run is more recent); projected:
+    spent plus that rate until the month ends."""
+    month = date(now.year, now.month, 1)
+    start = datetime(now.year, now.month, 1, tzinfo=UTC)
+    following = (start + timedelta(days=32)).replace(day=1)
+    spent, recent, first = conn.execute(
+        "select coalesce(sum(usd), 0), coalesce(sum(usd) filter (where spent_hour >= %s), 0),"
+        " min(spent_hour) from meta.api_spend"
+        " where connection_id = %s and spent_hour >= %s and spent_hour < %s",
+        (now - timedelta(hours=24), connection_id, start, following),
+    ).fetchone()
+    if first is None:
+        return MonthSpend(month, 0.0, 0.0, 0.0)
+    hours = min(24.0, max(1.0, (now - first) / timedelta(hours=1)))
+    rate = float(recent) / hours
+    left = max(0.0, (following - now) / timedelta(hours=1))
+    return MonthSpend(month, float(spent), rate, float(spent) + rate * left)

@@ -6,6 +6,13 @@ the `usage-capped` problem type, and waiting minutes will not help (docs.x.com/x
 fundamentals/post-cap); an endpoint outside the access tier is 403 `client-forbidden` /
 `client-not-enrolled` (v1.1: error 453). Problems are RFC 7807 objects (`type`, `title`,
 `detail`), not numbered errors, so `ApiError.error_code` stays None for X.
+
+Pay-per-use (docs.x.com/x-api/getting-started/pricing): when the credits are spent or the
+spending limit is reached, "API requests will be blocked" until credits are added or the next
+billing cycle; the docs give no status or problem type. Seen in the field: HTTP 402
+`Payment Required`, type `.../problems/credits-depleted`. Whatever status carries it (402, 403,
+429 ...), a problem naming credits, a spending limit or the usage cap, and any 402, means the
+money is spent: `UsageCapExceeded`, which ends the run cleanly with what it read.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ class XPolicy:
         return Usage()  # the x-rate-limit-* headers count requests, read at a 429 only
 
     def is_rate_limited(self, status: int, body: dict) -> bool:
-        return status == 429 and not is_usage_capped(body)
+        return status == 429 and not is_usage_capped(body) and not is_out_of_credits(body)
 
     def reset_wait(self, headers: Mapping[str, str], now: float) -> float | None:
         reset = headers.get("x-rate-limit-reset")
@@ -46,6 +53,8 @@ class XPolicy:
 
     def final_error(self, answer: Answer) -> ApiError | None:
         body, conn, status = answer.body, answer.connection_id, answer.status
+        if is_out_of_credits(body):
+            return _out_of_credits(answer)
         if is_usage_capped(body):
             return UsageCapExceeded(
                 f"{conn}: the monthly Post cap of this X project is spent "
@@ -65,9 +74,47 @@ class XPolicy:
                 status,
                 body,
             )
+        if status == 402:  # Payment Required, whatever the body says
+            return _out_of_credits(answer)
         if status in (401, 403):
             return answer.auth_error(str(body.get("detail") or ""))
         return answer.request_error() if answer.is_client_error else None
+
+
+CREDIT_WORDS = (
+    "credits-depleted",
+    "creditsdepleted",
+    "credits depleted",
+    "spending limit",
+    "spend-cap",
+    "spend cap",
+    "payment required",
+    "payment-required",
+)
+
+
+def _out_of_credits(answer: Answer) -> UsageCapExceeded:
+    body = answer.body
+    return UsageCapExceeded(
+        f"{answer.connection_id}: this X account's credits are spent or its spending limit is "
+        f"reached (HTTP {answer.status}: "
+        f"{answer.redact(str(body.get('detail') or body.get('title') or ''))}); "
+        "reads resume when credits are added or the spending limit is raised at "
+        "console.x.com, or in the next billing cycle",
+        answer.status,
+        body,
+    )
+
+
+def is_out_of_credits(body: Any) -> bool:
+    """Whether an answer's problem names the credits or the spending limit (whatever its
+    status: a 402 without such a problem is read as the same by `final_error`)."""
+    problem = (
+        _problem(body) + " " + str(body.get("detail") or "").lower()
+        if isinstance(body, dict)
+        else ""
+    )
+    return any(word in problem for word in CREDIT_WORDS)
 
 
 def is_usage_capped(body: Any) -> bool:

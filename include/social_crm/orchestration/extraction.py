@@ -96,6 +96,9 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         page_size=options.page_size,
         tier=options.tier,
         monthly_read_cap=options.monthly_read_cap,
+        monthly_budget_usd=options.monthly_budget_usd,
+        prices=options.prices,
+        owned_user_ids=_owned_x_accounts(creds.connection_id, options.owner_user_id, tracked),
         full_archive=options.full_archive,
         follower_walks=options.follower_walks,
         recheck_hours=options.recheck_hours,
@@ -103,6 +106,21 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         count_audit_hours=options.count_audit_hours,
     )
     return XExtractor(_client(creds, options, XPolicy()), warehouse.connect, walk, interval)
+
+
+def _owned_x_accounts(
+    connection_id: str, owner_user_id: str, tracked: list[brands.TrackedBrand]
+) -> tuple[str, ...]:
+    """The accounts whose own data the X connection reads as Owned Reads: the app owner's,
+    whose user token it carries (extra owner_user_id), which must be one of our brands."""
+    if not owner_user_id:
+        return ()
+    if owner_user_id not in {b.x_user_id for b in tracked if b.is_ours}:
+        raise settings.SettingError(
+            f"connection '{connection_id}': extra owner_user_id {owner_user_id} is not the "
+            "x_user_id of one of our brands (dbt_project/seeds/brands.csv, is_ours = true)"
+        )
+    return (owner_user_id,)
 
 
 def crm_drop_dir() -> Path:

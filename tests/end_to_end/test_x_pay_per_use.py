@@ -1,0 +1,182 @@
+"""X pay-per-use against the real simulator server and a real PostgreSQL: what we count a run
+costs is what X charged, a monthly budget and spent credits end a run cleanly (whatever status
+carries the answer) and lose nothing, and the month's spend and its projection."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from social_crm.extract.x_budget import month_spend
+from social_crm.warehouse import migrations
+from social_crm_dev.bench import x_money_floor, x_spend
+from social_crm_dev.simulator.server import SimulatorServer
+from social_crm_dev.simulator.world import World
+from tests.databases import new_database
+from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile
+from tests.end_to_end.test_real_api_profile import api_env  # noqa: F401 a fixture
+from tests.end_to_end.test_x_extraction_promises import truth_tweets
+
+pytestmark = pytest.mark.integration
+
+DAY = 24 * 3600
+EXHAUSTED = "select exhausted_at is not null from meta.api_read_budget where connection_id = %s"
+
+
+@contextmanager
+def fresh_pipeline(warehouse_url, **x_settings):
+    with (
+        SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        yield Pipeline(sim, db, x_settings={"page_size": 10, **x_settings})
+
+
+def our_spend(pipeline: Pipeline) -> dict[str, float]:
+    return {
+        price: float(usd)
+        for price, usd in pipeline.rows(
+            "select price_key, sum(usd) from meta.api_spend group by 1 having sum(usd) > 0"
+        )
+    }
+
+
+def nothing_lost(pipeline: Pipeline) -> dict[str, set[str]]:
+    """The Posts of each brand's search the world shows that raw does not hold alive."""
+    alive = pipeline.alive("x_tweets")
+    return {
+        handle: lost
+        for handle in pipeline.x.settings.brand_handles
+        if (lost := truth_tweets(pipeline.sim, handle) - alive)
+    }
+
+
+def run_x(pipeline: Pipeline) -> list:
+    return pipeline.x.tweets() + pipeline.x.followers()
+
+
+def test_x_spend_we_record_equals_what_x_charged_over_runs_and_days(warehouse_url):
+    with fresh_pipeline(warehouse_url) as pipeline:
+        sim = pipeline.sim
+        run_x(pipeline)
+        sim.world.advance(seconds=3 * 3600)  # the same UTC day: what is read again is free
+        pipeline.x.new_tweets()
+        run_x(pipeline)
+        sim.world.advance(seconds=DAY)  # a new UTC day: read again, charged again
+        run_x(pipeline)
+        charged = sim.x_profile.billing.by_price()
+        ours = our_spend(pipeline)
+        assert set(ours) == set(charged) >= {"post", "user", "follower", "counts_all"}
+        assert ours == {price: pytest.approx(usd) for price, usd in charged.items()}
+
+
+def test_x_resources_read_again_the_same_day_are_not_counted_twice(warehouse_url):
+    with fresh_pipeline(warehouse_url, recheck_hours=0) as pipeline:
+        pipeline.x.tweets()
+        first = our_spend(pipeline)
+        pipeline.x.tweets()  # recheck_hours 0: the whole window walked again, the same day
+        again = our_spend(pipeline)
+        assert first["post"] > 0 and first["user"] > 0
+        assert (again["post"], again["user"]) == (first["post"], first["user"])
+
+
+def test_x_run_that_would_pass_the_budget_ends_cleanly_within_it(warehouse_url):
+    budget = 2.5  # a full first read of the test world costs $1.94 in Posts and authors
+    with fresh_pipeline(warehouse_url, monthly_budget_usd=budget) as pipeline:
+        tweets, users = pipeline.x.tweets()
+        follows, _ = pipeline.x.followers()
+        charged = pipeline.sim.x_profile.billing.spent()
+        exhausted = pipeline.scalar(EXHAUSTED, "x_api")
+        assert tweets.status == users.status == follows.status == "committed"
+        assert 0 < tweets.landed and exhausted
+        assert charged <= budget and sum(our_spend(pipeline).values()) == pytest.approx(charged)
+        assert nothing_lost(pipeline), "the budget stopped the run before the end"
+
+
+def test_x_walks_cut_by_the_budget_resume_and_lose_nothing_once_it_is_raised(warehouse_url):
+    with fresh_pipeline(warehouse_url, monthly_budget_usd=2.5) as pipeline:
+        pipeline.x.tweets()
+        pipeline.x.settings = dataclasses.replace(pipeline.x.settings, monthly_budget_usd=0.0)
+        pipeline.x.tweets()
+        assert nothing_lost(pipeline) == {}
+
+
+@pytest.mark.parametrize("status", [402, 403, 429])
+def test_x_spent_credits_end_the_run_cleanly_whatever_the_status(warehouse_url, status):
+    with fresh_pipeline(warehouse_url) as pipeline:
+        billing = pipeline.sim.x_profile.billing
+        billing.spending_limit_usd, billing.spent_status = 0.5, status
+        tweets, users = pipeline.x.tweets()
+        follows, _ = pipeline.x.followers()
+        exhausted = pipeline.scalar(EXHAUSTED, "x_api")
+        assert tweets.status == users.status == follows.status == "committed"
+        assert tweets.landed > 0 and exhausted and billing.spent() >= 0.5
+        assert nothing_lost(pipeline), "the credits ran out before the end"
+        billing.spending_limit_usd = None  # credits added
+        pipeline.x.tweets()
+        assert nothing_lost(pipeline) == {}
+
+
+def test_x_month_spend_projects_the_last_day_rate_to_the_month_end(warehouse_url):
+    with fresh_pipeline(warehouse_url) as pipeline:
+        now = datetime(2026, 12, 11, tzinfo=UTC)
+        hours = [now - timedelta(hours=h) for h in range(1, 49)]  # $1 an hour for two days
+        hours.append(datetime(2026, 11, 30, 23, tzinfo=UTC))  # last month: not this one's
+        with pipeline.connect() as conn:
+            for hour in hours:
+                conn.execute(
+                    "insert into meta.api_spend (connection_id, spent_hour, price_key, usd)"
+                    " values ('x_api', %s, 'post', 1)",
+                    (hour,),
+                )
+            spend = month_spend(conn, "x_api", now)
+        assert spend.spent_usd == 48 and spend.usd_per_hour == 1
+        assert spend.projected_usd == 48 + 21 * 24  # to 2027-01-01 at $1 an hour
+
+
+def test_bench_x_floor_prices_every_new_resource_once(warehouse_url):
+    with fresh_pipeline(warehouse_url) as pipeline:
+        with pipeline.connect() as conn:
+            began = conn.execute("select now()").fetchone()[0]
+        before = pipeline.sim.state()
+        run_x(pipeline)
+        after = pipeline.sim.state()
+        with pipeline.connect() as conn:
+            floor = x_money_floor(conn, began)
+        resources = pipeline.sim.x_profile.billing.resources()
+        posts = pipeline.scalar("select count(distinct natural_key) from raw.x_tweets")
+        spend = x_spend(before, after, floor["x_floor_usd"])
+        assert floor["x_floor_usd_by_price"]["post"] == pytest.approx(posts * 0.005)
+        assert resources["post"] >= posts  # what a first run reads is all new: at the floor
+        assert spend["x_usd_hour"] == pytest.approx(pipeline.sim.x_profile.billing.spent())
+        assert spend["x_usd_vs_floor"] >= 1
+
+
+def test_check_connections_prints_the_access_model_spend_and_projection(
+    sim,
+    db,
+    api_env,  # noqa: F811 the fixture
+    capsys,
+):
+    from social_crm import cli
+
+    Pipeline(sim, db).x.tweets()
+    code = cli.main(["check-connections"])
+    lines = capsys.readouterr().out.splitlines()
+    spend = [line for line in lines if "x_api: monthly spend" in line]
+    charged = sim.x_profile.billing.spent()  # the run's and the probes' own
+    assert code == 0, lines
+    assert len(spend) == 1 and spend[0].startswith("[ok]")
+    said = re.search(
+        r"access pay_per_use: \$([0-9.]+) spent in 2026-01 \(no monthly budget", spend[0]
+    )
+    assert said and float(said[1]) == pytest.approx(charged, abs=0.0051)  # printed to the cent
+    assert "an hour lately" in spend[0] and "projected for the month" in spend[0]
+    assert any(line.startswith("[ok]") and "usage/tweets" in line for line in lines)
