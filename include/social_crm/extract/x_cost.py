@@ -6,8 +6,11 @@ follower listed; a request to the Post counts endpoints; nothing for a failed re
 answer returns is charged: `data` and the expansions under `includes` (the stricter reading:
 the docs say "per resource returned in the response" and exempt none). The account's own
 posts, mentions and followers (`/2/users/{id}/tweets|mentions|followers|following`, the Owned
-Reads since 2026-04-20) cost the owned price when `{id}` is one of our brand accounts
-(`brands.csv` `is_ours`, the account that owns the developer app); their expansions do not.
+Reads since 2026-04-20) cost the owned price only "when `{id}` matches the authenticated user and
+that user is the owner of the developer app": `owned_ids` holds that account when the
+connection carries its user token (extra `owner_user_id`, one of our brands, `brands.csv`
+`is_ours`), and nothing for an app-only Bearer token, which authenticates no user; the
+expansions of an owned answer are not owned.
 A resource is charged once per UTC day (the de-duplication rule): `Charge.key` is what makes two
 reads the same resource, and `x_budget.ReadBudget` keeps the keys charged today.
 
