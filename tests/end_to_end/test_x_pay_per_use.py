@@ -180,3 +180,21 @@ def test_check_connections_prints_the_access_model_spend_and_projection(
     assert said and float(said[1]) == pytest.approx(charged, abs=0.0051)  # printed to the cent
     assert "an hour lately" in spend[0] and "projected for the month" in spend[0]
     assert any(line.startswith("[ok]") and "usage/tweets" in line for line in lines)
+
+
+def test_x_credits_spent_at_a_counts_request_end_the_run_cleanly(warehouse_url):
+    """The credits may run out at any request: here at the first count that proves a walk."""
+    with fresh_pipeline(warehouse_url) as pipeline:
+        profile = pipeline.sim.x_profile
+        admit = profile.admit
+
+        def spent_at_the_first_count(endpoint: str, month: str, clock: float):
+            if endpoint.startswith("counts") and profile.billing.spending_limit_usd is None:
+                profile.billing.spending_limit_usd = profile.billing.spent()
+            return admit(endpoint, month, clock)
+
+        profile.admit = spent_at_the_first_count
+        tweets, users = pipeline.x.tweets()
+        assert profile.billing.spending_limit_usd is not None, "no count was asked"
+        assert tweets.status == users.status == "committed" and tweets.landed > 0
+        assert pipeline.scalar(EXHAUSTED, "x_api")
