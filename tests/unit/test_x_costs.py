@@ -15,7 +15,7 @@ from social_crm.extract.http import UsageCapExceeded
 from social_crm.extract.x_policy import XPolicy
 from social_crm.settings import X_PRICES_USD, ApiOptions, SettingError
 from social_crm_dev.simulator.x_billing import PRICES_USD, XBilling
-from tests.unit.test_transport_retry_decisions import OK, api  # noqa: F401 (a fixture)
+from tests.unit.test_transport_retry_decisions import api  # noqa: F401 (a fixture)
 
 CREDITS_DEPLETED = {
     "title": "Payment Required",
@@ -133,3 +133,48 @@ def test_our_price_list_charges_what_the_platform_charges(steps, as_owner):
         if (price := x_cost.request_price(f"/2/{path}")) is not None:
             ours += X_PRICES_USD[price]
     assert ours == pytest.approx(billing.spent())
+
+
+# --- the bench's report -----------------------------------------------------------------------
+
+
+def _bench_results(**hourly) -> dict:
+    measured = {
+        "calls": 100,
+        "calls_vs_floor": 1.0,
+        "floor_calls": 100,
+        "records_new": 10,
+        "x_usd_hour": 3.0,
+        "x_usd_by_price": {"post": 2.0, "user": 1.0},
+        "x_floor_usd_month": 720.0,
+        **hourly,
+    }
+    return {
+        "events_target": 1_000_000,
+        "landing": {"landing_vs_copy": 0.9},
+        "extraction": {"peak_rss_mb": 150.0},
+        "full_build_s": 300.0,
+        "full_build_steps_s": {},
+        "incremental_build_s": 10.0,
+        "incremental_build_steps_s": {},
+        "incremental_vs_full": 0.01,
+        "full_build_dbt_nodes_s": {},
+        "incremental_build_dbt_nodes_s": {},
+        "incremental_models": [],
+        "hourly_api": measured,
+    }
+
+
+@pytest.mark.parametrize(("vs_floor", "explained"), [(3.0, True), (1.2, False), (None, False)])
+def test_bench_explains_an_x_spend_above_the_floor_only(vs_floor, explained):
+    from social_crm_dev import bench
+
+    text = "\n".join(bench.missed_targets(_bench_results(x_usd_vs_floor=vs_floor)))
+    assert ("An hourly X extraction costs $3.00, 3.0x the floor of $1.00" in text) is explained
+
+
+def test_bench_scales_the_month_spend_with_the_activity():
+    from social_crm_dev import bench
+
+    measured = {"x_usd_month": 500.0}
+    assert bench.x_usd_month_at(measured, 1_000_000, 10_000_000) == 5000.0

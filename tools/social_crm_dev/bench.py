@@ -460,6 +460,13 @@ def x_spend(before: dict, after: dict, floor_usd: float) -> dict:
     }
 
 
+def x_usd_month_at(api: dict, events: int, at_events: int) -> float:
+    """The month's X spend at `at_events` engagement events, from the hourly spend measured at
+    `events`: scaled with the activity (the new Posts, accounts and follows an hour brings,
+    and what is re-read of them, grow with it)."""
+    return api["x_usd_month"] * at_events / events
+
+
 def bench_hourly_calls(url: str) -> dict:
     """One hourly extraction (every group of `extract_facebook` and `extract_x`) after an hour
     of the world in a steady state: the API requests it made, by endpoint (the simulator counts
@@ -768,12 +775,20 @@ def write(results: dict) -> Path:
         )
         if "x_usd_hour" in api:
             vs = api["x_usd_vs_floor"]
+            events = results["events_target"]
+            demo = round(dev_settings.load().demo_scale * EVENTS_PER_SCALE)
             lines.append(
                 f"| X pay-per-use spend of that hourly extraction: per hour; per 30-day month at"
                 f" that rate; the floor in money (the new Posts, accounts and follows read once"
                 f" each, `bench.x_money_floor`) | ${api['x_usd_hour']:,.2f};"
                 f" ${api['x_usd_month']:,.0f}; {'-' if vs is None else f'{vs:.1f}x'} the floor"
                 f" of ${api['x_floor_usd_month']:,.0f} a month | <= 1.5x |"
+            )
+            lines.append(
+                f"| X pay-per-use spend a 30-day month, scaled from this run's hourly spend: at"
+                f" demo size ({demo:,} events); at 10M events"
+                f" | ${x_usd_month_at(api, events, demo):,.0f};"
+                f" ${x_usd_month_at(api, events, 10_000_000):,.0f} | |"
             )
     if "noop_build_s" in results:
         lines.append(
@@ -904,6 +919,16 @@ def missed_targets(results: dict) -> list[str]:
             + ". The floor, by part: "
             + ", ".join(f"{part} {n:,}" for part, n in api.get("floor_by_part", {}).items())
             + " (`bench.hourly_floor`); the rest is re-reading at the re-walk points."
+        )
+    if api and (api.get("x_usd_vs_floor") or 0) > 1.5:
+        out.append(
+            f"- **An hourly X extraction costs ${api['x_usd_hour']:,.2f},"
+            f" {api['x_usd_vs_floor']:.1f}x the floor of ${api['x_floor_usd_month'] / 720:,.2f}**"
+            " (the hour's new Posts, accounts and follows, each read once). By price: "
+            + ", ".join(f"`{p}` ${usd:,.2f}" for p, usd in api["x_usd_by_price"].items())
+            + ". Beyond the floor: Posts looked up again at their re-check points, authors"
+            " expanded again on another UTC day, follower lists walked again, counts requests"
+            " (docs/x-costs.md)."
         )
     sent = results.get("sentiment")
     if sent and (sent["messages_per_s"] < 2000 or sent["peak_rss_mb"] > 500):
