@@ -6,9 +6,9 @@ Tokens: Graph wants `access_token` (query) or `Authorization: Bearer`, X wants
 
 Graph batch requests: `POST /vNN.N/` with `batch` (a JSON array of at most 50 requests) in the
 query or the form body; each request is served (and counted, and meets faults) as a call of its
-own, and answers `{code, headers, body}` (body a JSON string; headers left out with
-`include_headers=false`), or `null` where it failed on the server (the documented answer of a
-request that timed out); one failing request does not fail the others
+own (the batch itself is no call), and answers `{code, headers, body}` (body a JSON string;
+headers left out with `include_headers=false`), or `null` where it failed on the server (the
+documented answer of a request that timed out); one failing request does not fail the others
 (developers.facebook.com/docs/graph-api/batch-requests).
 
 Every answer's `Date` header is the world's clock: the APIs' time windows (X recent search: 7
@@ -170,9 +170,7 @@ class SimulatorServer:
                 1,
                 kind="GraphBatchException",
             ).response, Decision()
-        decision = self.faults.decide(f"/{version}/?batch")
-        if decision.rate_limited or decision.server_error:
-            return self._graph_fault(decision), decision
+        # the batch itself is no call: each of its requests is one, and meets the faults alone
         with_headers = params.get("include_headers", "true") != "false"
         answers = [
             self._graph_batched(version, item, params["access_token"], with_headers)
@@ -180,7 +178,7 @@ class SimulatorServer:
         ]
         response = Response(200, answers)
         response.headers.update(self._graph_usage(self.faults.config.graph_usage_percent, 0))
-        return response, decision
+        return response, Decision()
 
     def _graph_batched(
         self, version: str, item: dict, token: str, with_headers: bool
