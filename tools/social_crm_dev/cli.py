@@ -145,7 +145,9 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
         ),
     )
     print(f"simulator listening on {server.url}", flush=True)
-    print(f"    Graph API: {server.url}/{GRAPH_API_VERSION}/   X API v2: {server.url}/2/", flush=True)
+    print(
+        f"    Graph API: {server.url}/{GRAPH_API_VERSION}/   X API v2: {server.url}/2/", flush=True
+    )
     print(f"    admin: GET {server.url}/_admin/state, POST /_admin/faults, POST /_admin/advance")
     try:
         server.httpd.serve_forever()

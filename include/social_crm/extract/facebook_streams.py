@@ -25,8 +25,7 @@ COMMENT_FIELDS = "id,message,created_time,from,parent"
 
 # how a missing post or comment is confirmed gone (facebook.FacebookExtractor._gone_nodes)
 BY_LOOKUP = (
-    "a lookup by id (a batch request of 50 reads) answers that it does not exist "
-    "(#100 subcode 33)"
+    "a lookup by id (a batch request of 50 reads) answers that it does not exist (#100 subcode 33)"
 )
 # when a post's comments and reactions are read again (recheck.needs_walk)
 BY_COUNT_AND_CHECKPOINTS = (

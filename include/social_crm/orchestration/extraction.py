@@ -32,7 +32,7 @@ from social_crm.extract.x import XExtractor, XSettings
 from social_crm.extract.x_policy import XPolicy
 from social_crm.load.landing import BatchResult, mark_abandoned_batches
 
-GRAPH_API_VERSION = "v24.0"
+GRAPH_API_VERSION = "v27.0"  # Graph's newest (2026-11-04); v24.0 serves until 2028-02-18
 FINAL_ERRORS = (
     ApiAuthError,
     ApiAccessError,
