@@ -18,11 +18,12 @@ from urllib.parse import parse_qsl
 import pytest
 import requests
 
-from social_crm.extract import graph_batch
+from social_crm.extract import graph_batch, graph_metrics
 from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient, ApiError, RetryPolicy
 from social_crm.orchestration.extraction import GRAPH_API_VERSION
 from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.graph_api import INSIGHT_METRICS, RETIRED_METRICS
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.contract.test_contracts import _shape_mismatches
@@ -187,3 +188,20 @@ def test_simulator_answers_with_the_documented_status_keys_and_types(sim, name):
         problems = _shape_mismatches(documented["body"], body)
     assert answer.status_code == documented["status"], body
     assert problems == [], problems
+
+
+# --- Page Insights after the 2026 waves ------------------------------------------------------
+
+
+def test_the_registry_asks_for_no_metric_meta_retired():
+    asked = set(graph_metrics.to_request(graph_metrics.CHECKED_ON, set()))
+    assert asked and not asked & RETIRED_METRICS
+    assert asked <= set(INSIGHT_METRICS)  # what the simulator has numbers for
+
+
+def test_every_metric_the_registry_calls_retired_is_refused_by_the_simulator():
+    retired = {m.name for m in graph_metrics.METRICS if m.retired_on is not None}
+    assert retired <= RETIRED_METRICS
+    assert all(
+        m.retired_on <= graph_metrics.CHECKED_ON for m in graph_metrics.METRICS if m.retired_on
+    )

@@ -53,7 +53,7 @@ PAGE_LISTINGS = ("posts", "feed")  # a Page's own listings (cached apart from th
 PAGE_LISTINGS_KEPT = 2 * len(BRANDS)  # a walk's listing per Page and kind: memory stays flat
 EDGE_LISTINGS_KEPT = 64
 DEFAULT_LIMIT = 25
-# today's Page Insights metrics the world has numbers for, and what Meta retired
+# today's Page Insights metrics the world has numbers for (any other is refused)
 INSIGHT_METRICS = (
     "page_follows",
     "page_daily_follows_unique",
@@ -63,20 +63,45 @@ INSIGHT_METRICS = (
     "page_total_media_view_unique",
     "page_views_total",
 )
+# Meta's retirement waves, all versions: 2025-11-15 (fans, impressions) and 2026-06-15 (reach:
+# the `_unique` impressions, page post impressions, video views unique). Sources:
+# developers.facebook.com/documentation/pages-api/platforminsights/page/deprecated-metrics,
+# developers.facebook.com/docs/graph-api/changelog/version25.0
 RETIRED_METRICS = frozenset(
     {
         "page_fans",
         "page_fan_adds",
+        "page_fan_adds_unique",
         "page_fan_removes",
+        "page_fan_removes_unique",
         "page_fans_locale",
         "page_fans_city",
         "page_fans_country",
         "page_impressions",
-        "page_impressions_unique",
         "page_impressions_paid",
+        "page_impressions_viral",
+        "page_impressions_nonviral",
         "page_impressions_organic_unique",
-        "page_posts_impressions",
         "post_impressions",
+        "post_impressions_paid",
+        "post_impressions_fan",
+        "post_impressions_organic",
+        # 2026-06-15
+        "page_impressions_unique",
+        "page_impressions_paid_unique",
+        "page_impressions_viral_unique",
+        "page_impressions_nonviral_unique",
+        "page_posts_impressions",
+        "page_posts_impressions_unique",
+        "page_posts_impressions_paid",
+        "page_posts_impressions_paid_unique",
+        "page_posts_impressions_organic_unique",
+        "page_posts_served_impressions_organic_unique",
+        "page_posts_impressions_viral",
+        "page_posts_impressions_viral_unique",
+        "page_posts_impressions_nonviral",
+        "page_posts_impressions_nonviral_unique",
+        "page_video_views_unique",
         "post_impressions_unique",
     }
 )
