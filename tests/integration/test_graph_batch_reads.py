@@ -103,6 +103,17 @@ def test_reads_under_a_throttling_schedule_all_come_back(sim):
     assert client.waits  # the throttled reads were waited for, then asked again
 
 
+def test_the_usage_headers_of_a_batch_pace_the_next_calls(sim):
+    sim.configure_faults(FaultConfig(graph_usage_percent=90.0))
+    try:
+        client = _client(sim)
+        graph_batch.read_nodes(client, _people(sim)[:3], "id")
+    finally:
+        sim.configure_faults(FaultConfig())
+    assert client.usage["x-app-usage:call_count"] == 90
+    assert [reason for reason, _ in client.waits] == ["usage near limit"]
+
+
 def test_a_refused_token_fails_the_lookup_naming_the_connection(sim):
     with pytest.raises(ApiAuthError, match="facebook_graph"):
         graph_batch.read_nodes(_client(sim, "not-the-token"), _people(sim)[:2], "id")
