@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from social_crm.extract import facebook, facebook_streams, graph_metrics, x, x_streams
+from social_crm.extract import facebook_streams, graph_batch, graph_metrics, x, x_streams
 from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import (
     ApiAccessError,
@@ -200,7 +200,7 @@ def test_documented_invalid_metric_error_is_recognised(canned):
 def test_documented_missing_node_errors_mean_deleted(canned, name):
     with pytest.raises(ApiError) as failure:
         canned(name).answer()
-    assert facebook._is_missing_node(failure.value)
+    assert graph_batch.is_missing_node(failure.value)
 
 
 def test_documented_graph_throttling_on_403_waits_the_regain_time(canned):
@@ -342,6 +342,19 @@ def _lookup_with_missing(sim) -> requests.Response:
     return _x(sim, "tweets", ids=f"{tweet['id']},2013422922629382999")
 
 
+def _as_existing_app(call):
+    """`call` by an app created before 2026-11-04 (on v24.0: `?ids=` still served)."""
+
+    def existing(sim) -> requests.Response:
+        kept, sim.graph.legacy_features = sim.graph.legacy_features, True
+        try:
+            return call(sim)
+        finally:
+            sim.graph.legacy_features = kept
+
+    return existing
+
+
 def _with_faults(config: FaultConfig, call):
     def faulty(sim) -> requests.Response:
         sim.configure_faults(config)
@@ -379,9 +392,9 @@ SIMULATOR_CALLS = {
     "graph_reactions_page": lambda sim: _graph(
         sim, f"{_post_with_a_reply(sim)}/reactions", limit=25
     ),
-    "graph_users_by_ids": _users_by_ids,
-    "graph_ids_alias_missing": lambda sim: _graph(
-        sim, "", ids=f"{_post_with_a_reply(sim)},10001901_999", fields="id"
+    "graph_users_by_ids": _as_existing_app(_users_by_ids),
+    "graph_ids_alias_missing": _as_existing_app(
+        lambda sim: _graph(sim, "", ids=f"{_post_with_a_reply(sim)},10001901_999", fields="id")
     ),
     "graph_node_missing": _same_call("graph_node_missing"),
     "graph_throttled_403": _with_faults(

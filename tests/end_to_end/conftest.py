@@ -21,6 +21,7 @@ from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient, RetryPolicy
 from social_crm.extract.x import XExtractor, XSettings
 from social_crm.extract.x_policy import XPolicy
+from social_crm.orchestration.extraction import GRAPH_API_VERSION
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, SimulatorServer
@@ -80,7 +81,7 @@ class Pipeline:
             sim.url,
             fb_token,
             policy=GraphPolicy(),
-            api_version="v24.0",
+            api_version=GRAPH_API_VERSION,  # as a brand signing up today: a new app
             retry=FAST_RETRY,
             timeout=timeout,
         )

@@ -176,6 +176,7 @@ class Harness:
         from social_crm.extract.http import ApiClient, RetryPolicy
         from social_crm.extract.x import XExtractor, XSettings
         from social_crm.extract.x_policy import XPolicy
+        from social_crm.orchestration.extraction import GRAPH_API_VERSION
         from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 
         retry = RetryPolicy(
@@ -193,7 +194,7 @@ class Harness:
                 self.url,
                 DEFAULT_FB_TOKEN,
                 policy=GraphPolicy(),
-                api_version="v24.0",
+                api_version=GRAPH_API_VERSION,
                 retry=retry,
                 timeout=timeout,
             ),

@@ -50,6 +50,7 @@ def extracted_twice(warehouse_url, tmp_path_factory):
             second=second,
             rows_before=rows_before,
             rows_after=pipeline.scalar("select count(*) from raw.facebook_comments"),
+            requests=dict(sim.requests),
             walked_again={
                 edge: sim.requests[edge] - requests_before.get(edge, 0)
                 for edge in ("graph:/{id}/comments", "graph:/{id}/reactions")
@@ -67,6 +68,13 @@ def test_a_full_extraction_commits_every_batch_and_quarantines_nothing_valid(ext
     assert all(r.status == "committed" for r in first)
     assert sum(r.landed for r in first) > 1000
     assert sum(r.quarantined for r in first) == 0  # nothing valid is quarantined
+
+
+def test_a_full_extraction_as_a_new_graph_app_sends_no_multi_id_request(extracted_twice):
+    """An app created today may not send `?ids=`: people are looked up by batch requests."""
+    requests = extracted_twice.requests
+    assert requests.get("graph:?ids=", 0) == 0
+    assert requests["graph:batch"] > 0
 
 
 def test_a_rerun_with_nothing_changed_lands_nothing(extracted_twice):

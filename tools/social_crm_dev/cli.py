@@ -115,6 +115,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve_api(args: argparse.Namespace) -> int:
+    from social_crm_dev.simulator.config import GRAPH_API_VERSION
     from social_crm_dev.simulator.faults import FaultConfig
     from social_crm_dev.simulator.server import SimulatorServer
 
@@ -136,6 +137,7 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
         fb_token=tokens.sim_facebook_token,
         x_token=tokens.sim_x_token,
         faults=faults,
+        graph_legacy_app=args.graph_legacy_app,
         x_profile=XProfile(
             tier=args.x_tier,
             window_seconds=args.x_window_seconds,
@@ -143,7 +145,9 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
         ),
     )
     print(f"simulator listening on {server.url}", flush=True)
-    print(f"    Graph API: {server.url}/v24.0/   X API v2: {server.url}/2/", flush=True)
+    print(
+        f"    Graph API: {server.url}/{GRAPH_API_VERSION}/   X API v2: {server.url}/2/", flush=True
+    )
     print(f"    admin: GET {server.url}/_admin/state, POST /_admin/faults, POST /_admin/advance")
     try:
         server.httpd.serve_forever()
@@ -208,6 +212,11 @@ def add_commands(
     api.add_argument("--truncate-rate", type=float, default=0.0)
     api.add_argument("--duplicate-items", action="store_true")
     api.add_argument("--schema-drift", action="store_true")
+    api.add_argument(
+        "--graph-legacy-app",
+        action="store_true",
+        help="serve a Graph app created before 2026-11-04 (?ids= on v24/v25); default: a new app",
+    )
     api.add_argument(
         "--x-tier",
         choices=("pay_per_use", "free", "basic", "pro"),

@@ -14,9 +14,9 @@ honours) down to the newest one the last read saw: a request per post, however m
 it has. Reactions have no time and no documented order: they are walked whole. So an hourly
 run costs what changed plus a few re-walks per post written in an hour, and an edit or
 deletion lands at most as late as the post's age when it happened. New items
-and edits land as new versions. An item no longer returned is looked up by id (`?ids=`, 50 at
-a time, then one by one when the batch lookup names a missing alias) and lands as a tombstone
-only when the Graph API answers that it does not exist; a reaction, which has no id of its
+and edits land as new versions. An item no longer returned is looked up by id (a synchronous
+batch request of 50 reads, never `?ids=`: `graph_batch`) and lands as a tombstone only when the
+Graph API answers that it does not exist; a reaction, which has no id of its
 own, only when a second walk of its post's reactions agrees. A deleted post's comments and
 reactions are tombstoned with it (`Engine.cascade`), and their last walk forgotten: if the
 post comes back, they are walked in the run that sees it. The first run walks everything.
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from social_crm.extract import graph_metrics
+from social_crm.extract import graph_batch, graph_metrics
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.facebook_streams import (
     COMMENTS,
@@ -58,7 +58,7 @@ from social_crm.load.landing import BatchResult, LandingBatch, Missing
 
 log = logging.getLogger(__name__)
 
-LOOKUP_BATCH = 50  # Graph's limit for ?ids=
+LOOKUP_BATCH = graph_batch.MAX_BATCH  # ids looked up together (Graph's batch limit)
 ACTIVITY_AHEAD = 3  # posts whose comments and reactions are fetched while one post is landed
 
 
@@ -427,22 +427,8 @@ class FacebookExtractor(Extractor):
     # --- deletions, confirmed at the source ----------------------------------------------
 
     def _lookup(self, ids: list[str], fields: str) -> dict[str, dict]:
-        """The nodes of `ids` that exist, by id: one `?ids=` request, or, when it fails
-        because some do not exist (#803 names them, #100/33 does not), one request per id."""
-        try:
-            body = self.client.get_json("", {"ids": ",".join(ids), "fields": fields})
-            return {key: value for key, value in body.items() if isinstance(value, dict)}
-        except ApiError as exc:
-            if not _is_missing_node(exc):
-                raise
-        found = {}
-        for node in ids:
-            try:
-                found[node] = self.client.get_json(node, {"fields": fields})
-            except ApiError as exc:
-                if not _is_missing_node(exc):
-                    raise
-        return found
+        """The nodes of `ids` that exist, by id (`graph_batch`: batch requests)."""
+        return graph_batch.read_nodes(self.client, ids, fields)
 
     def _gone_nodes(self, missing: list[Missing]) -> set[str]:
         """Of posts or comments missing from a walk, those the API says do not exist."""
@@ -474,7 +460,7 @@ class FacebookExtractor(Extractor):
                 for page in self.engine.pages(REACTIONS, parent=graph_id(post_id, "post id")):
                     walk.see(page)
             except ApiError as exc:
-                if not _is_missing_node(exc):
+                if not graph_batch.is_missing_node(exc):
                     raise
                 gone |= keys  # the post is gone, and its reactions with it
                 continue
@@ -676,8 +662,3 @@ def _forget_walks(batch: LandingBatch, child: Stream, post_ids: list[str]) -> No
         " where post_id = any(%s)",
         (post_ids,),
     )
-
-
-def _is_missing_node(exc: ApiError) -> bool:
-    """Graph's answers for an id that does not exist: #803 (`?ids=` aliases) or #100/33."""
-    return exc.error_code == 803 or (exc.error_code == 100 and exc.error_subcode == 33)

@@ -25,8 +25,7 @@ COMMENT_FIELDS = "id,message,created_time,from,parent"
 
 # how a missing post or comment is confirmed gone (facebook.FacebookExtractor._gone_nodes)
 BY_LOOKUP = (
-    "a lookup by id (`?ids=`, 50 at a time, then one by one) answers that it does not exist "
-    "(#803, or #100 subcode 33)"
+    "a lookup by id (a batch request of 50 reads) answers that it does not exist (#100 subcode 33)"
 )
 # when a post's comments and reactions are read again (recheck.needs_walk)
 BY_COUNT_AND_CHECKPOINTS = (
@@ -218,7 +217,7 @@ USERS = Stream(
     paging=SINGLE,
     key="the person's id (app-scoped)",
     scope="none",
-    rewalk="never: a person is looked up once (`?ids=`, 50 at a time), when first seen",
+    rewalk="never: a person is looked up once (batch requests of 50 reads), when first seen",
 )
 
 # every entity of the source, by name: what a walk of a parent finds its children in

@@ -1,11 +1,17 @@
 """The Page Insights metrics we ask the Graph API for, and those Meta retired.
 
-Meta retired the `page_fans` family on 2025-11-15 and the `impressions` families (page and
-post) in two waves (2025-06-15 and 2025-11-15): a request naming one retired metric fails whole
-with `(#100) The value must be a valid insights metric`. Sources: developers.facebook.com/
-documentation/pages-api/platforminsights/page/deprecated-metrics (updated 2026-03-02) and the
-announcement developers.facebook.com/blog/post/2025/08/15/page-insights-api-updates. The
-mapping from the retired fan metrics to today's is written up in docs/graph-insights-metrics.md.
+Meta retired the `page_fans` family and the `impressions` metrics on 2025-11-15, and the reach
+metrics (`page_impressions_unique` and the other `_unique` impressions, page post impressions,
+`page_video_views_unique`) by 2026-06-15: a request naming one retired metric fails whole with
+`(#100) The value must be a valid insights metric`. Sources: developers.facebook.com/
+documentation/pages-api/platforminsights/page/deprecated-metrics (updated 2026-03-02; it dates
+the reach wave "June 15, 2025", where the v25.0 changelog of 2026-02-18 and the insights
+reference say June 2026: the registry keeps the earlier date, the stricter one, and a request
+sent today refuses it for any day asked), developers.facebook.com/docs/graph-api/changelog/
+version25.0 and developers.facebook.com/blog/post/2025/08/15/page-insights-api-updates.
+`total_video_consumption_rate` (a video insight, no data from early November 2026: the v27.0
+announcement) was never asked for. The mapping from the retired metrics to today's is written
+up in docs/graph-insights-metrics.md.
 
 When the API rejects a metric that this registry still lists (Meta retires more), the
 extractor drops it, records it in `meta.rejected_metrics` with the error, and lands the rest.
@@ -28,7 +34,7 @@ class Metric:
         return self.retired_on is None or day < self.retired_on
 
 
-CHECKED_ON = date(2026, 12, 1)  # when this registry was last compared with Meta's reference
+CHECKED_ON = date(2026, 12, 6)  # when this registry was last compared with Meta's reference
 
 METRICS: tuple[Metric, ...] = (
     Metric("page_follows", "followers of the Page at the end of the day", "v18.0"),

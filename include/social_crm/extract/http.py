@@ -328,9 +328,22 @@ class ApiClient:
 
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict:
         with self._redacting():
-            return self._get_json(path, params)
+            return self._request_json("GET", path, params)
 
-    def _get_json(self, path: str, params: dict[str, Any] | None) -> dict:
+    def post_form(self, path: str, form: dict[str, str]) -> list | dict:
+        """POST `form` (url-encoded) and return the JSON answer, an object or an array (a
+        Graph batch answers an array). Retried like a GET: only for requests that change
+        nothing (a batch of reads)."""
+        with self._redacting():
+            return self._request_json("POST", path, None, form)
+
+    def _request_json(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        form: dict[str, str] | None = None,
+    ) -> Any:
         url, params = _strip_token(self.url(path), dict(params or {}))
         where = self._redact(urlsplit(url).path)
         rate_limit_waits = 0
@@ -339,8 +352,13 @@ class ApiClient:
                 self.calls += 1
             try:
                 # redirects are not followed: the token would go where the answer points
-                response = self.session.get(
-                    url, params=params, timeout=self.timeout, allow_redirects=False
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=form,
+                    timeout=self.timeout,
+                    allow_redirects=False,
                 )
             except requests.RequestException as exc:
                 failure: str | None = f"{type(exc).__name__}: {self._redact(str(exc))}"
@@ -359,12 +377,13 @@ class ApiClient:
                     "(the token stays with the connection's host)",
                     response.status_code,
                 )
-            body, problem = _decode(response)
+            body, problem = _decode(response, arrays=form is not None)
             usage = self._read_usage(response)
             if response.status_code == 200 and problem is None:
                 if self.on_answer is not None:
                     self.on_answer(urlsplit(url).path, body)
                 return body
+            body = body if isinstance(body, dict) else {}
             rate_wait = self._rate_limit_wait(response, body, rate_limit_waits, usage.regain)
             if rate_wait is not None:
                 rate_limit_waits += 1
@@ -555,7 +574,8 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (moment - now).total_seconds())
 
 
-def _decode(response: requests.Response) -> tuple[dict, str | None]:
+def _decode(response: requests.Response, arrays: bool = False) -> tuple[Any, str | None]:
+    """The JSON object of an answer (or, with `arrays`, an array too), or what is wrong."""
     try:
         body = response.json()
     except ValueError:
@@ -564,6 +584,8 @@ def _decode(response: requests.Response) -> tuple[dict, str | None]:
             f"HTTP {response.status_code} with a body that is not valid JSON "
             f"({len(response.content)} bytes, truncated?)",
         )
+    if arrays and isinstance(body, list):
+        return body, None
     if not isinstance(body, dict):
         return {}, f"HTTP {response.status_code} with a JSON {type(body).__name__}, not an object"
     return body, None

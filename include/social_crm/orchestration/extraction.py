@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from social_crm import settings, warehouse
@@ -32,7 +32,18 @@ from social_crm.extract.x import XExtractor, XSettings
 from social_crm.extract.x_policy import XPolicy
 from social_crm.load.landing import BatchResult, mark_abandoned_batches
 
-GRAPH_API_VERSION = "v24.0"
+GRAPH_API_VERSION = "v27.0"  # Graph's newest (2026-11-04)
+# Graph versions in service and the day each stops (None: not announced), from Meta's changelog
+# (developers.facebook.com/documentation/development/graph-api/changelog, updated 2026-10-29)
+GRAPH_VERSIONS_UNTIL: dict[str, date | None] = {
+    "v21.0": date(2027, 1, 21),
+    "v22.0": date(2027, 5, 20),
+    "v23.0": date(2027, 10, 8),
+    "v24.0": date(2028, 2, 18),
+    "v25.0": date(2028, 7, 29),
+    "v26.0": None,
+    "v27.0": None,
+}
 FINAL_ERRORS = (
     ApiAuthError,
     ApiAccessError,
@@ -67,6 +78,7 @@ def _client(
 def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
     creds = credentials.resolve(credentials.FACEBOOK)
     options = settings.ApiOptions.parse(creds.connection_id, creds.extra, GRAPH_API_VERSION)
+    graph_version_in_service(creds.connection_id, options.api_version, datetime.now(UTC).date())
     pages = options.page_ids or tuple(b.facebook_page_id for b in brands.load())
     bad = [page for page in pages if not GRAPH_ID.match(page)]
     if bad:
@@ -83,6 +95,22 @@ def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
     return FacebookExtractor(
         _client(creds, options, GraphPolicy()), warehouse.connect, walk, interval
     )
+
+
+def graph_version_in_service(connection_id: str, version: str, today: date) -> None:
+    """Refuse an `api_version` Meta does not serve on `today` (or that is no version at all)."""
+    if version not in GRAPH_VERSIONS_UNTIL:
+        raise settings.SettingError(
+            f"connection '{connection_id}': extra api_version {version[:20]!r} is not a Graph "
+            f"version in service ({', '.join(GRAPH_VERSIONS_UNTIL)}); leave it out for "
+            f"{GRAPH_API_VERSION}"
+        )
+    until = GRAPH_VERSIONS_UNTIL[version]
+    if until is not None and today >= until:
+        raise settings.SettingError(
+            f"connection '{connection_id}': Graph {version} was served until {until}; set "
+            f"extra api_version to a newer one, or leave it out for {GRAPH_API_VERSION}"
+        )
 
 
 def x(interval: Interval = (None, None)) -> XExtractor:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 WORLD_START = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 86_400
-GRAPH_API_VERSION = "v24.0"
+GRAPH_API_VERSION = "v27.0"  # the newest Graph version (2026-11-04)
 
 
 @dataclass(frozen=True)

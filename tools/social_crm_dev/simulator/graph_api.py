@@ -9,8 +9,17 @@ Today's profile (Graph v24, a Page access token), never kinder than the real API
 - A user node answers `id` and `name` only: any other field (email, location, hometown,
   birthday) is an error, as it is for a Page token reading the people who engage with the
   Page (developers.facebook.com/docs/graph-api/reference/user).
-- `?ids=` naming an id that does not exist fails whole with `(#803) Some of the aliases you
-  requested do not exist: ...`; a single missing node answers `(#100)` subcode 33.
+- An app created on or after 2026-11-04 (`legacy_features` False, the default: what a brand
+  signing up today gets) cannot use multi-ID requests (`?ids=`), field aliases (`.as(`), HTTP
+  method override (`method=`), date/time formatting (`date_format=`) or JSONP (`callback=`), on
+  any Graph version; from v26.0 `GET /?ids=` fails for every app
+  (developers.facebook.com/blog/post/2026/11/04/introducing-graph-api-v27-and-marketing-api-v27/,
+  github.com/restfb/restfb/issues/1692). Meta publishes no error text for the refusal: ours is
+  a `(#12)` OAuthException, the shape Graph gives a deprecated feature (our guess, and a refusal
+  where the real API might still serve: stricter).
+- For an existing app on v24/v25, `?ids=` naming an id that does not exist fails whole with
+  `(#803) Some of the aliases you requested do not exist: ...`; a single missing node answers
+  `(#100)` subcode 33. Synchronous batch requests (server.py) are served to every app.
 - A post listing expands `comments` and `reactions` as fields with `.limit(0)` and
   `.summary(...)` (developers.facebook.com/docs/graph-api/guides/field-expansion; the
   comments edge's `summary.total_count`, with `.filter(stream)` counting replies too:
@@ -44,7 +53,7 @@ PAGE_LISTINGS = ("posts", "feed")  # a Page's own listings (cached apart from th
 PAGE_LISTINGS_KEPT = 2 * len(BRANDS)  # a walk's listing per Page and kind: memory stays flat
 EDGE_LISTINGS_KEPT = 64
 DEFAULT_LIMIT = 25
-# today's Page Insights metrics the world has numbers for, and what Meta retired
+# today's Page Insights metrics the world has numbers for (any other is refused)
 INSIGHT_METRICS = (
     "page_follows",
     "page_daily_follows_unique",
@@ -54,20 +63,45 @@ INSIGHT_METRICS = (
     "page_total_media_view_unique",
     "page_views_total",
 )
+# Meta's retirement waves, all versions: 2025-11-15 (fans, impressions) and 2026-06-15 (reach:
+# the `_unique` impressions, page post impressions, video views unique). Sources:
+# developers.facebook.com/documentation/pages-api/platforminsights/page/deprecated-metrics,
+# developers.facebook.com/docs/graph-api/changelog/version25.0
 RETIRED_METRICS = frozenset(
     {
         "page_fans",
         "page_fan_adds",
+        "page_fan_adds_unique",
         "page_fan_removes",
+        "page_fan_removes_unique",
         "page_fans_locale",
         "page_fans_city",
         "page_fans_country",
         "page_impressions",
-        "page_impressions_unique",
         "page_impressions_paid",
+        "page_impressions_viral",
+        "page_impressions_nonviral",
         "page_impressions_organic_unique",
-        "page_posts_impressions",
         "post_impressions",
+        "post_impressions_paid",
+        "post_impressions_fan",
+        "post_impressions_organic",
+        # 2026-06-15
+        "page_impressions_unique",
+        "page_impressions_paid_unique",
+        "page_impressions_viral_unique",
+        "page_impressions_nonviral_unique",
+        "page_posts_impressions",
+        "page_posts_impressions_unique",
+        "page_posts_impressions_paid",
+        "page_posts_impressions_paid_unique",
+        "page_posts_impressions_organic_unique",
+        "page_posts_served_impressions_organic_unique",
+        "page_posts_impressions_viral",
+        "page_posts_impressions_viral_unique",
+        "page_posts_impressions_nonviral",
+        "page_posts_impressions_nonviral_unique",
+        "page_video_views_unique",
         "post_impressions_unique",
     }
 )
@@ -75,6 +109,16 @@ USER_FIELDS = frozenset({"id", "name"})  # all a Page token reads of a person wh
 PAGE_FIELDS = frozenset({"id", "name", "fan_count", "followers_count", "link", "category"})
 POST_FIELDS = frozenset({"id", "message", "created_time", "updated_time", "from"})
 COMMENT_FIELDS = frozenset({"id", "message", "created_time", "from", "parent"})
+
+
+LEGACY_PARAMS = {  # query parameters of the features a new app cannot use
+    "ids": "Multi-ID requests (ids=)",
+    "method": "HTTP method override (method=)",
+    "date_format": "Date/time formatting (date_format=)",
+    "callback": "JSONP callbacks (callback=)",
+}
+LEGACY_CUTOFF = "2026-11-04"  # apps created on or after it: none of the legacy features
+IDS_GONE_FROM = (26, 0)  # `GET /?ids=` at the root fails for every app from this version
 
 
 def graph_error(
@@ -102,6 +146,7 @@ class GraphApi:
         self.hidden: set[str] = set()  # ids deleted at the source for now (admin: hide)
         self.base_url = base_url
         self.version = version
+        self.legacy_features = False  # an app created before 2026-11-04 (see the module note)
         self.duplicate_items = False
         self.schema_drift = False
         self.ranked_comments = False  # a fault: `order` ignored even by the stream
@@ -109,6 +154,7 @@ class GraphApi:
         self._page_listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
 
     def handle(self, parts: list[str], params: dict[str, str]) -> Response:
+        self._refuse_legacy(parts, params)
         if not parts and params.get("ids"):
             return self._many(params)
         if len(parts) == 1:
@@ -125,6 +171,23 @@ class GraphApi:
             if handler:
                 return handler(node, params, "/".join(parts))
         raise graph_error(f"Unknown path components: /{'/'.join(parts[1:])}", 2500)
+
+    def _refuse_legacy(self, parts: list[str], params: dict[str, str]) -> None:
+        """The legacy features a new app may not use (and `?ids=` from v26.0 for any app)."""
+        used = [name for key, name in LEGACY_PARAMS.items() if key in params]
+        if ".as(" in params.get("fields", ""):
+            used.append("Field aliases (.as())")
+        if not used:
+            return
+        ids_only = used == [LEGACY_PARAMS["ids"]]
+        if self.legacy_features and not (ids_only and not parts and _ids_gone(self.version)):
+            return
+        raise graph_error(
+            f"(#12) {used[0]} is deprecated: apps created on or after {LEGACY_CUTOFF} cannot"
+            " use it on any version, and GET /?ids= is not available from v26.0. Use a batch"
+            " request or one request per object.",
+            12,
+        )
 
     # --- nodes ----------------------------------------------------------------------------
 
@@ -506,6 +569,15 @@ def _only(fields: list[str], allowed: frozenset[str], node_type: str) -> None:
 def _select(body: dict, fields: list[str], default: tuple[str, ...]) -> dict:
     wanted = fields or default
     return {k: v for k, v in body.items() if k in wanted or k == "is_simulated_drift"}
+
+
+def _ids_gone(version: str) -> bool:
+    """Whether `version` (`v26.0`) is one from which `?ids=` is gone for every app."""
+    try:
+        major, minor = (int(p) for p in version.lstrip("v").split("."))
+    except ValueError:
+        return True  # no version in the path: the app's newest
+    return (major, minor) >= IDS_GONE_FROM
 
 
 def _brand_of_page(node: str) -> int | None:

@@ -4,6 +4,13 @@
 Tokens: Graph wants `access_token` (query) or `Authorization: Bearer`, X wants
 `Authorization: Bearer`. Wrong tokens answer in each API's own error format.
 
+Graph batch requests: `POST /vNN.N/` with `batch` (a JSON array of at most 50 requests) in the
+query or the form body; each request is served (and counted, and meets faults) as a call of its
+own (the batch itself is no call), and answers `{code, headers, body}` (body a JSON string;
+headers left out with `include_headers=false`), or `null` where it failed on the server (the
+documented answer of a request that timed out); one failing request does not fail the others
+(developers.facebook.com/docs/graph-api/batch-requests).
+
 Every answer's `Date` header is the world's clock: the APIs' time windows (X recent search: 7
 days) are measured on the server's clock, and clients read it there. Graph throttling answers
 HTTP 400 or 403 (both happen) with codes 4, 17, 32, 613 and the usage headers
@@ -44,6 +51,7 @@ log = logging.getLogger(__name__)
 _VERSION = re.compile(r"^v\d+\.\d+$")
 X_WINDOW_LIMIT = 450
 GRAPH_REGAIN_MINUTES = 1  # estimated_time_to_regain_access on a throttled answer
+GRAPH_BATCH_LIMIT = 50  # requests in one Graph batch
 
 
 class SimulatorServer:
@@ -57,6 +65,7 @@ class SimulatorServer:
         x_user_token: str = DEFAULT_X_USER_TOKEN,
         faults: FaultConfig | None = None,
         x_profile: XProfile | None = None,
+        graph_legacy_app: bool = False,
     ) -> None:
         self.world = world
         self.x_profile = x_profile or XProfile()
@@ -66,6 +75,8 @@ class SimulatorServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.httpd.daemon_threads = True
         self.graph = GraphApi(world, self.url, "")
+        # an app created before 2026-11-04 (the default: one created today; graph_api.py)
+        self.graph.legacy_features = graph_legacy_app
         self.x = XApi(world)
         self._apply_fault_flags()
         self._thread: threading.Thread | None = None
@@ -122,8 +133,14 @@ class SimulatorServer:
             return Response(404 if parts else 200, {}), Decision()
         if parts[:1] == ["_admin"]:
             return self._admin(method, parts[1:], body), Decision()
+        graph_root = len(parts) == 1 and bool(_VERSION.match(parts[0]))
+        if method == "POST" and graph_root:
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            params = {**params, **form}
         with self.lock:
-            self.requests[_endpoint(parts, params)] += 1
+            self.requests[_endpoint(parts, params, method)] += 1
+        if method == "POST" and graph_root and "batch" in params:
+            return self._graph_batch(parts[0], params, headers)
         if method != "GET":
             return Response(405, {"error": "only GET is served"}), Decision()
         # the request as fault draws know it: path and query, the token left out
@@ -138,14 +155,74 @@ class SimulatorServer:
             return self._graph(parts[0], parts[1:], params, headers, request)
         return Response(404, {"error": f"no route {split.path}"}), Decision()
 
-    def _graph(
-        self,
-        version: str,
-        parts: list[str],
-        params: dict[str, str],
-        headers: dict[str, str],
-        request: str | None = None,
+    def _graph_batch(
+        self, version: str, params: dict[str, str], headers: dict[str, str]
     ) -> tuple[Response, Decision]:
+        """A Graph batch: each request answered as if asked alone, in the order asked."""
+        refused = self._graph_token_error(params, headers)
+        if refused is not None:
+            return refused, Decision()
+        try:
+            batch = json.loads(params["batch"])
+        except ValueError:
+            batch = None
+        if not isinstance(batch, list) or not all(isinstance(r, dict) for r in batch):
+            return graph_error(
+                "(#100) The parameter batch must be a JSON array of request objects", 100
+            ).response, Decision()
+        if len(batch) > GRAPH_BATCH_LIMIT:
+            # the text Graph gives (reported: pastebin.com/5PVMMuhq); the code is our guess
+            return graph_error(
+                "Too many requests in batch message. Maximum batch size is 50",
+                1,
+                kind="GraphBatchException",
+            ).response, Decision()
+        # the batch itself is no call: each of its requests is one, and meets the faults alone
+        with_headers = params.get("include_headers", "true") != "false"
+        answers = [
+            self._graph_batched(version, item, params["access_token"], with_headers)
+            for item in batch
+        ]
+        response = Response(200, answers)
+        response.headers.update(self._graph_usage(self.faults.config.graph_usage_percent, 0))
+        return response, Decision()
+
+    def _graph_batched(
+        self, version: str, item: dict, token: str, with_headers: bool
+    ) -> dict | None:
+        """One request of a batch: `{code, headers, body}`, or None (failed on the server)."""
+        method = str(item.get("method") or "GET").upper()
+        relative = urlsplit(str(item.get("relative_url") or ""))
+        parts = [p for p in relative.path.split("/") if p]
+        if parts[:1] and _VERSION.match(parts[0]):
+            version, parts = parts[0], parts[1:]
+        params = dict(parse_qsl(relative.query, keep_blank_values=True))
+        with self.lock:
+            self.requests[_endpoint([version, *parts], params, method)] += 1
+        if method != "GET":
+            response = graph_error("(#3) The simulator serves reads (GET) only", 3).response
+        else:
+            request = f"/{version}/{'/'.join(parts)}?" + urlencode(sorted(params.items()))
+            params["access_token"] = token
+            response, decision = self._graph(version, parts, params, {}, request)
+            if decision.server_error:
+                return None  # what a request that timed out inside a batch answers
+        answer: dict = {"code": response.status, "body": json.dumps(response.body)}
+        if with_headers:
+            answer["headers"] = [
+                {"name": name, "value": value}
+                for name, value in {
+                    "Content-Type": "text/javascript; charset=UTF-8",
+                    **response.headers,
+                }.items()
+            ]
+        return answer
+
+    def _graph_token_error(
+        self, params: dict[str, str], headers: dict[str, str]
+    ) -> Response | None:
+        """Graph's answer to a missing or wrong token (None: the token is ours); the token
+        goes into `params` (Graph puts it in paging.next URLs, header or not)."""
         token = params.get("access_token") or _bearer(headers)
         if not token or not hmac.compare_digest(token, self.fb_token):
             message = (
@@ -153,11 +230,12 @@ class SimulatorServer:
                 if token
                 else "An active access token must be used to query information."
             )
-            return graph_error(message, 190).response, Decision()
-        params["access_token"] = token  # Graph puts it in paging.next URLs, header or not
-        if not parts and not params.get("ids"):
-            return graph_error("Unsupported get request.", 100).response, Decision()
-        decision = self.faults.decide(request)
+            return graph_error(message, 190).response
+        params["access_token"] = token
+        return None
+
+    def _graph_fault(self, decision: Decision) -> Response:
+        """The answer of a request the fault schedule throttles or fails."""
         if decision.rate_limited:
             code = self.faults.graph_rate_code()
             status = 403 if code in (4, 17) else 400  # Graph throttles on either status
@@ -166,13 +244,29 @@ class SimulatorServer:
             ).response
             error.body["error"]["is_transient"] = True
             error.headers.update(self._graph_usage(100.0, GRAPH_REGAIN_MINUTES))
-            return error, decision
-        if decision.server_error:
-            return graph_error(
-                "An unexpected error has occurred. Please retry your request later.",
-                2,
-                status=decision.server_error,
-            ).response, decision
+            return error
+        return graph_error(
+            "An unexpected error has occurred. Please retry your request later.",
+            2,
+            status=decision.server_error or 500,
+        ).response
+
+    def _graph(
+        self,
+        version: str,
+        parts: list[str],
+        params: dict[str, str],
+        headers: dict[str, str],
+        request: str | None = None,
+    ) -> tuple[Response, Decision]:
+        refused = self._graph_token_error(params, headers)
+        if refused is not None:
+            return refused, Decision()
+        if not parts and not params.get("ids"):
+            return graph_error("Unsupported get request.", 100).response, Decision()
+        decision = self.faults.decide(request)
+        if decision.rate_limited or decision.server_error:
+            return self._graph_fault(decision), decision
         self.graph.version = version
         with self.lock:
             try:
@@ -384,12 +478,15 @@ class SimulatorServer:
         }
 
 
-def _endpoint(parts: list[str], params: dict[str, str]) -> str:
+def _endpoint(parts: list[str], params: dict[str, str], method: str = "GET") -> str:
     """The endpoint a request asked for, ids left out: `x:search_recent`,
     `graph:/{id}/comments` (`graph:/{id}/comments newest first` when asked newest first),
-    `graph:/{id}` (one object), `graph:?ids=` (several)."""
+    `graph:/{id}` (one object), `graph:?ids=` (several), `graph:batch` (a batch; each of its
+    requests is counted as its own endpoint too)."""
     if parts[:1] == ["2"]:
         return f"x:{endpoint_of(parts[1:]) or '/'.join(parts)}"
+    if method == "POST" and len(parts) == 1 and "batch" in params:
+        return "graph:batch"
     if params.get("ids"):
         return "graph:?ids="
     if len(parts) <= 2:
