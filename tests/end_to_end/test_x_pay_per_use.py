@@ -198,3 +198,12 @@ def test_x_credits_spent_at_a_counts_request_end_the_run_cleanly(warehouse_url):
         assert profile.billing.spending_limit_usd is not None, "no count was asked"
         assert tweets.status == users.status == "committed" and tweets.landed > 0
         assert pipeline.scalar(EXHAUSTED, "x_api")
+
+
+def test_x_follower_walks_go_on_when_only_the_post_cap_is_spent(warehouse_url):
+    """Follower lists are no Post reads: a spent Post cap stops the searches, not them."""
+    with fresh_pipeline(warehouse_url, monthly_read_cap=10) as pipeline:
+        pipeline.x.tweets()
+        follows, _ = pipeline.x.followers()
+        assert pipeline.scalar(EXHAUSTED, "x_api")  # the Post cap stopped the searches
+        assert follows.status == "committed" and follows.landed > 0

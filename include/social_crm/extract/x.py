@@ -728,7 +728,7 @@ class XExtractor(Extractor):
                 for n, target in enumerate(due, start=1):
                     # a follower page lists up to 1,000: stop before one could pass the budget
                     try:
-                        budget.check(FOLLOWER_PAGE * budget.prices["follower"])
+                        budget.check(FOLLOWER_PAGE * budget.prices["follower"], posts=False)
                         walk, seen = self._walk_followers(target, follows, users, budget)
                         counted = self._follower_count(target) if walk.clean else None
                     except BudgetSpent:
@@ -787,7 +787,7 @@ class XExtractor(Extractor):
         for page in self.engine.pages(FOLLOWERS, target):
             self.engine.land(USERS, page.items, users, walked=walked, on_record=follow)
             if budget is not None and (page.body.get("meta") or {}).get("next_token"):
-                budget.check(FOLLOWER_PAGE * budget.prices["follower"])
+                budget.check(FOLLOWER_PAGE * budget.prices["follower"], posts=False)
         return walked, seen[0]
 
     def _gone_follows(self, complete: set[str]) -> ConfirmGone:

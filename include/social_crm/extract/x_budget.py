@@ -87,10 +87,11 @@ class ReadBudget:
         """What one request may cost at most: a full page of new Posts, each by a new author."""
         return WORST_PAGE * (self.prices["post"] + self.prices["user"])
 
-    def check(self, worst_usd: float | None = None) -> None:
-        """Stop (`BudgetSpent`) when the Post cap is spent or the next request, costing up to
-        `worst_usd` (a page of Posts and their authors by default), could pass the budget."""
-        if self.left <= 0:
+    def check(self, worst_usd: float | None = None, *, posts: bool = True) -> None:
+        """Stop (`BudgetSpent`) when the Post cap is spent (for a request that reads `posts`)
+        or the next request, costing up to `worst_usd` (a page of Posts and their authors by
+        default), could pass the budget."""
+        if posts and self.left <= 0:
             self.spent(f"{self.used:,} of {self.cap:,} reads used")
         worst = self.worst_request_usd if worst_usd is None else worst_usd
         if self.budget_usd and self.spent_usd + worst > self.budget_usd:
