@@ -11,11 +11,12 @@ the follow graph used for influence; pro tier), each account when never walked a
 `follower_walk_days`. Lands into `raw.x_*` and updates those Assets.
 
 * Credentials: Airflow connection `x_api` (host = API base URL, password = bearer token; extra
-  `tier`, `monthly_read_cap`, `full_archive`, `follower_walks`, `follower_walk_days`,
-  `lookback_days`, `recheck_hours`).
+  `tier` (pay_per_use by default), `monthly_read_cap`, `monthly_budget_usd`, `full_archive`,
+  `follower_walks`, `follower_walk_days`, `lookback_days`, `recheck_hours`).
 * Calls are bounded by the `x_api` pool; HTTP 429 waits until `x-rate-limit-reset`, logged.
-* The month's read budget spent: the task lands what it read, keeps its watermark and succeeds;
-  the next month's run resumes (`meta.api_read_budget`).
+* The month's read budget or money budget spent, or X's credits: the task lands what it read,
+  keeps its watermark and succeeds; the next month's run resumes (`meta.api_read_budget`;
+  what each run cost: `meta.api_spend`, docs/x-costs.md).
 * A refused token or an endpoint outside the tier fails the task once, without retries.
 * Safe to retry or clear: a failed batch lands nothing and is marked failed in `meta.load_batches`.
 """
