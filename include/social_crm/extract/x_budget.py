@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ class ReadBudget:
         self.month = date(now.year, now.month, 1)
         self.clock = extractor.client.server_now
         self._lock = threading.Lock()
+        self._conn: psycopg.Connection | None = None
         with self.connect() as conn:
             conn.execute(
                 "delete from meta.x_read_ledger where connection_id = %s and day < %s",
@@ -110,7 +112,8 @@ class ReadBudget:
             return
         now = self.clock()
         hour = now.replace(minute=0, second=0, microsecond=0)
-        with self._lock, self.connect() as conn:
+        with self._lock, self._connection().transaction() as tx:
+            conn = tx.connection
             new = conn.execute(
                 "insert into meta.x_read_ledger (connection_id, day, resource_key)"
                 " select %s, %s, unnest(%s::bytea[]) on conflict do nothing"
@@ -121,23 +124,35 @@ class ReadBudget:
             rows = [(price, n, 0, n * self.prices[price]) for price, n in resources.items()]
             if per_request is not None:
                 rows.append((per_request, 0, 1, self.prices[per_request]))
-            for price, n, requests, usd in rows:
-                conn.execute(
-                    "insert into meta.api_spend as s (connection_id, spent_hour, price_key,"
-                    " resources, requests, usd) values (%s, %s, %s, %s, %s, %s)"
-                    " on conflict (connection_id, spent_hour, price_key) do update set"
-                    " resources = s.resources + excluded.resources,"
-                    " requests = s.requests + excluded.requests, usd = s.usd + excluded.usd",
-                    (self.connection_id, hour, price, n, requests, usd),
-                )
+            if not rows:
+                return  # all read already today: free
             cost = sum(usd for *_, usd in rows)
+            prices, counts, requests, usds = (list(column) for column in zip(*rows, strict=True))
             (total,) = conn.execute(
-                "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
+                "with spend as (insert into meta.api_spend as s (connection_id, spent_hour,"
+                " price_key, resources, requests, usd) select %s, %s, *"
+                " from unnest(%s::text[], %s::bigint[], %s::bigint[], %s::numeric[])"
+                " on conflict (connection_id, spent_hour, price_key) do update set"
+                " resources = s.resources + excluded.resources,"
+                " requests = s.requests + excluded.requests, usd = s.usd + excluded.usd)"
+                " insert into meta.api_read_budget as b (connection_id, month, reads_used,"
                 " monthly_cap, spent_usd, budget_usd) values (%s, %s, 0, %s, %s, %s)"
                 " on conflict (connection_id, month) do update set"
                 " spent_usd = b.spent_usd + excluded.spent_usd, updated_at = now()"
                 " returning spent_usd",
-                (self.connection_id, self.month, self.cap, cost, self.budget_usd or None),
+                (
+                    self.connection_id,
+                    hour,
+                    prices,
+                    counts,
+                    requests,
+                    usds,
+                    self.connection_id,
+                    self.month,
+                    self.cap,
+                    cost,
+                    self.budget_usd or None,
+                ),
             ).fetchone()
             self.spent_usd = float(total)  # with what other runs of the month spent
 
@@ -146,6 +161,15 @@ class ReadBudget:
             return
         self.used += reads
         self._save(exhausted=False)
+
+    def _connection(self) -> psycopg.Connection:
+        """The meter's own connection, opened at its first answer (a connection an answer
+        costs several milliseconds: a walk's pages would pay it each), closed with the budget."""
+        if self._conn is None or self._conn.closed:
+            self._conn = self.connect()
+            self._conn.autocommit = True  # each answer its own transaction block
+            weakref.finalize(self, self._conn.close)
+        return self._conn
 
     def spent(self, why: str) -> None:
         """Record that reading stops for the month (`why`), and stop: `BudgetSpent`."""
