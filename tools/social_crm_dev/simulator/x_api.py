@@ -69,6 +69,8 @@ TIER_LIMITS["pay_per_use"] = {
     "tweets_lookup": 3500,
     "user_lookup": 300,
     "followers": 300,
+    "mentions": 450,  # GET /2/users/:id/mentions
+    "user_tweets": 10_000,  # GET /2/users/:id/tweets
     "usage_tweets": 30,
 }
 # the monthly Post cap: pay-per-use 3 million since 2026-08-13 (2 million before: docs.x.com
