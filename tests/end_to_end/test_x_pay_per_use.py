@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from social_crm.extract.x_budget import month_spend
 from social_crm.warehouse import migrations
@@ -98,6 +100,18 @@ def test_x_run_that_would_pass_the_budget_ends_cleanly_within_it(warehouse_url):
         assert 0 < tweets.landed and exhausted
         assert charged <= budget and sum(our_spend(pipeline).values()) == pytest.approx(charged)
         assert nothing_lost(pipeline), "the budget stopped the run before the end"
+
+
+@settings(max_examples=8, deadline=None)
+@given(budget=st.floats(1.5, 6.0), follower_walks=st.sampled_from(["off", "brands", "authors"]))
+def test_x_never_charges_more_than_the_budget_whatever_it_is(warehouse_url, budget, follower_walks):
+    with fresh_pipeline(
+        warehouse_url, monthly_budget_usd=budget, follower_walks=follower_walks
+    ) as pipeline:
+        run_x(pipeline)
+        pipeline.sim.world.advance(seconds=DAY)  # a new day: everything charged again
+        run_x(pipeline)
+        assert pipeline.sim.x_profile.billing.spent() <= budget
 
 
 def test_x_walks_cut_by_the_budget_resume_and_lose_nothing_once_it_is_raised(warehouse_url):
