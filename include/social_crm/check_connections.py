@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from social_crm.extract import graph_metrics
 from social_crm.extract.http import (
@@ -155,8 +155,10 @@ def usage_summary(body: dict) -> tuple[int, str]:
     """(Posts consumed, the project's cap) from a `GET /2/usage/tweets` answer, in either of the
     shapes X documents: the OpenAPI `Usage` (`daily_project_usage.usage[].usage`, strings) or
     the docs page's example (`daily_project_usage[].usage[].tweets_consumed`, numbers)."""
-    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    raw = body.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     daily = data.get("daily_project_usage")
+    entries: list[Any]
     if isinstance(daily, dict):
         entries = [(e or {}).get("usage") for e in daily.get("usage") or []]
     elif isinstance(daily, list):
@@ -169,7 +171,7 @@ def usage_summary(body: dict) -> tuple[int, str]:
         ]
     else:
         entries = []
-    consumed = sum(int(e) for e in entries if str(e).isascii() and str(e).isdigit())
+    consumed = sum(int(str(e)) for e in entries if str(e).isascii() and str(e).isdigit())
     return consumed, str(data.get("project_cap", "unknown"))
 
 

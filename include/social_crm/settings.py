@@ -335,7 +335,7 @@ X_ACCESS = ("pay_per_use", "free", "basic", "pro", "enterprise")
 # a Post read, a User read, a follower listed (Following/Followers: Read), a resource of an
 # Owned Read (the account's own posts, mentions, followers ... since 2026-04-20), a request to
 # the Post counts endpoints. Each resource once per UTC day (`extract/x_cost.py`).
-X_PRICES_USD = {
+X_PRICES_USD: dict[str, float] = {
     "post": 0.005,
     "user": 0.010,
     "follower": 0.010,

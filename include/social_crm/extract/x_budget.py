@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from social_crm.extract import x_cost
+from social_crm.query_results import one_row, scalar
 from social_crm.settings import X_PRICES_USD
 
 if TYPE_CHECKING:
@@ -128,32 +129,34 @@ class ReadBudget:
                 return  # all read already today: free
             cost = sum(usd for *_, usd in rows)
             prices, counts, requests, usds = (list(column) for column in zip(*rows, strict=True))
-            (total,) = conn.execute(
-                "with spend as (insert into meta.api_spend as s (connection_id, spent_hour,"
-                " price_key, resources, requests, usd) select %s, %s, *"
-                " from unnest(%s::text[], %s::bigint[], %s::bigint[], %s::numeric[])"
-                " on conflict (connection_id, spent_hour, price_key) do update set"
-                " resources = s.resources + excluded.resources,"
-                " requests = s.requests + excluded.requests, usd = s.usd + excluded.usd)"
-                " insert into meta.api_read_budget as b (connection_id, month, reads_used,"
-                " monthly_cap, spent_usd, budget_usd) values (%s, %s, 0, %s, %s, %s)"
-                " on conflict (connection_id, month) do update set"
-                " spent_usd = b.spent_usd + excluded.spent_usd, updated_at = now()"
-                " returning spent_usd",
-                (
-                    self.connection_id,
-                    hour,
-                    prices,
-                    counts,
-                    requests,
-                    usds,
-                    self.connection_id,
-                    self.month,
-                    self.cap,
-                    cost,
-                    self.budget_usd or None,
-                ),
-            ).fetchone()
+            total = scalar(
+                conn.execute(
+                    "with spend as (insert into meta.api_spend as s (connection_id, spent_hour,"
+                    " price_key, resources, requests, usd) select %s, %s, *"
+                    " from unnest(%s::text[], %s::bigint[], %s::bigint[], %s::numeric[])"
+                    " on conflict (connection_id, spent_hour, price_key) do update set"
+                    " resources = s.resources + excluded.resources,"
+                    " requests = s.requests + excluded.requests, usd = s.usd + excluded.usd)"
+                    " insert into meta.api_read_budget as b (connection_id, month, reads_used,"
+                    " monthly_cap, spent_usd, budget_usd) values (%s, %s, 0, %s, %s, %s)"
+                    " on conflict (connection_id, month) do update set"
+                    " spent_usd = b.spent_usd + excluded.spent_usd, updated_at = now()"
+                    " returning spent_usd",
+                    (
+                        self.connection_id,
+                        hour,
+                        prices,
+                        counts,
+                        requests,
+                        usds,
+                        self.connection_id,
+                        self.month,
+                        self.cap,
+                        cost,
+                        self.budget_usd or None,
+                    ),
+                )
+            )
             self.spent_usd = float(total)  # with what other runs of the month spent
 
     def spend(self, reads: int) -> None:
@@ -229,12 +232,14 @@ def month_spend(conn: psycopg.Connection, connection_id: str, now: datetime) -> 
     month = date(now.year, now.month, 1)
     start = datetime(now.year, now.month, 1, tzinfo=UTC)
     following = (start + timedelta(days=32)).replace(day=1)
-    spent, recent, first = conn.execute(
-        "select coalesce(sum(usd), 0), coalesce(sum(usd) filter (where spent_hour >= %s), 0),"
-        " min(spent_hour) from meta.api_spend"
-        " where connection_id = %s and spent_hour >= %s and spent_hour < %s",
-        (now - timedelta(hours=24), connection_id, start, following),
-    ).fetchone()
+    spent, recent, first = one_row(
+        conn.execute(
+            "select coalesce(sum(usd), 0), coalesce(sum(usd) filter (where spent_hour >= %s), 0),"
+            " min(spent_hour) from meta.api_spend"
+            " where connection_id = %s and spent_hour >= %s and spent_hour < %s",
+            (now - timedelta(hours=24), connection_id, start, following),
+        )
+    )
     if first is None:
         return MonthSpend(month, 0.0, 0.0, 0.0)
     hours = min(24.0, max(1.0, (now - first) / timedelta(hours=1)))
