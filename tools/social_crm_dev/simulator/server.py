@@ -31,7 +31,13 @@ from social_crm_dev.simulator.graph_api import GraphApi, graph_error
 from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.truth import crisis_row
 from social_crm_dev.simulator.world import World
-from social_crm_dev.simulator.x_api import XApi, XProfile, endpoint_of, too_many_requests
+from social_crm_dev.simulator.x_api import (
+    POST_ENDPOINTS,
+    XApi,
+    XProfile,
+    endpoint_of,
+    too_many_requests,
+)
 
 log = logging.getLogger(__name__)
 
@@ -250,11 +256,7 @@ class SimulatorServer:
                 response = exc.response
         if isinstance(response.body, dict):
             data = response.body.get("data")
-            if response.status == 200 and endpoint in (
-                "search_recent",
-                "search_all",
-                "tweets_lookup",
-            ):
+            if response.status == 200 and endpoint in POST_ENDPOINTS:
                 self.x_profile.count_posts(month, len(data) if isinstance(data, list) else 0)
             if endpoint not in ("counts_recent", "counts_all"):  # buckets are no records
                 self.faults.corrupt_items(data, ("id", "created_at"), decision)
