@@ -144,7 +144,9 @@ class Feed:
 
     @property
     def name(self) -> str:
-        return f"@{self.handle} {'search' if self.timeline is None else self.timeline.path}"
+        if self.timeline is None:
+            return f"@{self.handle} search"
+        return f"@{self.handle} {self.timeline.path.format(scope=self.user_id)}"
 
 
 @dataclass(frozen=True)
