@@ -19,7 +19,8 @@ Never kinder than the real API (docs.x.com/x-api):
   exclude them) and `GET /2/users/:id/tweets` (the account's own, `exclude=retweets,replies`)
   reach only the 800 (mentions; own Posts with exclude=replies) or 3,200 most recent Posts:
   a request beyond answers 200 with no data, and paging just ends there. They page with
-  `pagination_token` (max_results 5 to 100, default 10) and refuse a parameter they do not
+  `pagination_token` (max_results 5 to 100, default 10; a later page's `previous_token` is
+  given, never served: stricter) and refuse a parameter they do not
   document (`next_token` included), `start_time` not before `end_time`, `since_id` not
   below `until_id` (the OpenAPI spec, docs.x.com/x-api/users/get-mentions).
 - Post counts (`/2/tweets/counts/recent|all`, docs.x.com/x-api/posts/recent-search-counts):
@@ -643,6 +644,8 @@ class XApi:
             meta["newest_id"], meta["oldest_id"] = chunk[0].id, chunk[-1].id
         if more:
             meta["next_token"] = pagination.encode(int(chunk[-1].id))
+        if chunk and after is not None:  # a token back to the page before: we serve none
+            meta["previous_token"] = pagination.encode(["before", int(chunk[0].id)])
         body: dict = {"meta": meta}
         if chunk:
             body["data"] = [self._tweet_json(t, fields) for t in chunk]
