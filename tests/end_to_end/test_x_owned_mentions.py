@@ -113,6 +113,16 @@ def test_our_posts_are_read_from_our_timelines_and_no_search_reads_them(warehous
         assert searches_of(calls, OURS.x_handle) == [], "search read our Posts"
 
 
+def test_full_archive_pages_of_500_ask_our_timelines_for_their_largest_page(warehouse_url):
+    """Full-archive search pages up to 500 Posts, the timelines 100: our Posts land."""
+    with fresh_pipeline(warehouse_url, page_size=500) as pipeline, recorded(pipeline) as calls:
+        pipeline.x.tweets()
+        lost = truth_tweets(pipeline.sim, OURS.x_handle) - ever_landed(pipeline)
+        assert lost == set(), f"Posts of @{OURS.x_handle} the world shows, not landed"
+        sizes = {params.get("max_results") for path, params in calls if path in TIMELINES}
+        assert sizes == {100}
+
+
 def test_reposts_the_mentions_timeline_returns_never_land(warehouse_url):
     """The mentions timeline returns reposts of our mentions; search returns none for the
     rivals: skipping them keeps every brand's mentions counted the same way."""

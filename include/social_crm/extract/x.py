@@ -72,6 +72,7 @@ RECENT_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may differ a little
 END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
+TIMELINE_PAGE = 100  # the largest page of GET /2/users/:id/mentions and /tweets
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
 # a search's watermark row carries this (`cursor_value`) while its next window walk must cover
@@ -701,6 +702,8 @@ class XExtractor(Extractor):
             params["query"], scope = feed.query, handle
         else:
             stream, scope = feed.timeline, feed.user_id
+            # a timeline's pages hold 5 to 100 Posts, full-archive search's up to 500
+            params["max_results"] = max(5, min(self.engine.page_size, TIMELINE_PAGE))
         if since_id:
             params["since_id"] = str(since_id)
         elif start is not None:
