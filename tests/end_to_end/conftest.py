@@ -117,6 +117,7 @@ class Pipeline:
                     "full_archive": True,
                     "follower_walks": "authors",
                     "recheck_hours": recheck_hours,
+                    "own_accounts": tuple((b.x_handle, b.x_user_id) for b in tracked if b.is_ours),
                     **(x_settings or {}),
                 },
             ),

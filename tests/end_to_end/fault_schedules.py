@@ -221,6 +221,7 @@ class Harness:
                 follower_walks="authors",
                 recheck_hours=RECHECK_HOURS,
                 follower_walk_days=FOLLOWER_WALK_DAYS,
+                own_accounts=tuple((b.x_handle, b.x_user_id) for b in tracked if b.is_ours),
             ),
         )
         return fb, x

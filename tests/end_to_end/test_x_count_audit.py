@@ -10,8 +10,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_x_count_audit_of_a_complete_raw_walks_no_hour(warehouse_url):
-    """Runs a day apart with no fault: each search's audit (after the run's walks and
-    re-checks) asks its hourly counts, which read no Posts, and, raw holding every Post the
+    """Runs a day apart with no fault: each feed's audit (a rival's search, our account's
+    mentions and own Posts: after the run's walks and re-checks) asks its hourly counts,
+    which read no Posts, and, raw holding every Post the
     API counts, walks no hour of the window again."""
     with fresh_pipeline(warehouse_url) as pipeline:
         sim, x = pipeline.sim, pipeline.x
@@ -30,6 +31,6 @@ def test_x_count_audit_of_a_complete_raw_walks_no_hour(warehouse_url):
             x.client.get_json = get_json
             hourly = [i for i, (_, p) in enumerate(calls) if p.get("granularity") == "hour"]
             audited = {calls[i][1]["query"] for i in hourly}
-            assert len(audited) == len(x.settings.brand_handles), "every search audited"
+            assert audited == {f.query for f in x.settings.feeds}, "every feed audited"
             audit = [p for path, p in calls[hourly[0] :] if path.startswith("tweets/search")]
             assert audit == [], f"hours walked again with raw complete: {audit}"

@@ -191,7 +191,8 @@ def test_damaged_follower_answers_tombstone_no_live_follow(
 
 
 def test_a_walk_cut_short_is_resumed_in_the_same_run_reading_no_post_twice(sim, db, tmp_path):
-    # recent search: a week, a single counts page; every search page loses its next_token
+    # recent search: a week, a single counts page; every page (search, timeline) loses its
+    # next_token
     week = {"full_archive": False, "lookback_days": 7, "page_size": 20}
     pipeline = Pipeline(sim, db, x_settings=week)
     sim.configure_faults(FaultConfig(cut_walk_rate=1.0))
@@ -206,7 +207,14 @@ def test_a_walk_cut_short_is_resumed_in_the_same_run_reading_no_post_twice(sim, 
     landed = ever_landed(pipeline)
     assert sim.faults.injected["cut_walk"] >= 3
     assert expected and expected <= landed
-    assert sim.x_profile.posts_read_in_all() == len(landed)
+    # our account's mentions timeline also returns reposts (read, paid for, never landed)
+    reposts = {
+        r["repost_id"]
+        for r in truth_of(sim, tmp_path / "truth").rows("x_reposts.csv")
+        if r["brand"] == "ours" and datetime.fromisoformat(r["created_at"]) >= since
+    }
+    assert reposts, "the window holds reposts: the timeline's are read too"
+    assert sim.x_profile.posts_read_in_all() == len(landed) + len(reposts)
 
 
 @settings(

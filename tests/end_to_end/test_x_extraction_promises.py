@@ -5,6 +5,7 @@ Each test is one property, against the real simulator server and a real PostgreS
 from __future__ import annotations
 
 import dataclasses
+import re
 from contextlib import contextmanager
 
 import psycopg
@@ -93,6 +94,25 @@ def truth_tweets(sim: SimulatorServer, handle: str) -> set[str]:
     }
 
 
+def reads_posts_of(pipeline: Pipeline, path: str, params: dict | None, handle: str) -> bool:
+    """Whether a request reads `handle`'s Posts: a search naming it, or, for our own brand,
+    its account's mentions or Posts timeline."""
+    query = (params or {}).get("query", "")
+    if path.startswith("tweets/search"):
+        return handle in re.findall(r"(?:@|from:)(\w+)", query)
+    account = dict(pipeline.x.settings.own_accounts).get(handle)
+    return account is not None and path in (f"users/{account}/mentions", f"users/{account}/tweets")
+
+
+def later_page(path: str, params: dict | None) -> bool:
+    """Whether a request asks for a page after a walk's first (search's `next_token`, a
+    timeline's `pagination_token`)."""
+    params = params or {}
+    if path.startswith("tweets/search"):
+        return "next_token" in params
+    return path.startswith("users/") and "pagination_token" in params
+
+
 def one_brand(pipeline: Pipeline, **x_settings):
     """The pipeline's X extractor narrowed to the first brand."""
     settings = pipeline.x.settings
@@ -163,12 +183,10 @@ def test_x_post_quarantined_in_a_run_the_read_cap_ends_is_read_again(warehouse_u
         get_json = x.client.get_json
 
         def cap_reached_in_the_second_walk(path, params=None):
-            query = (params or {}).get("query", "")
-            if path.startswith("tweets/search") and f"@{first} " in query:
-                first_page = "next_token" not in (params or {})
+            if reads_posts_of(pipeline, path, params, first):
                 malformed = FaultConfig(malformed_rate=0.2, seed=3)
-                sim.configure_faults(malformed if first_page else FaultConfig())
-            elif path.startswith("tweets/search") and f"@{second} " in query:
+                sim.configure_faults(FaultConfig() if later_page(path, params) else malformed)
+            elif reads_posts_of(pipeline, path, params, second):
                 sim.configure_faults(FaultConfig())
                 sim.x_profile.monthly_posts = sim.x_profile.posts_read_in_all()
             return get_json(path, params)
@@ -223,9 +241,10 @@ def test_x_whole_window_walk_after_a_quarantine_reads_the_quarantined_post(wareh
         get_json = x.client.get_json
 
         def malformed_second_page(path, params=None):
-            later_page = path.startswith("tweets/search") and "next_token" in (params or {})
             sim.configure_faults(
-                FaultConfig(malformed_rate=0.4, seed=1) if later_page else FaultConfig()
+                FaultConfig(malformed_rate=0.4, seed=1)
+                if later_page(path, params)
+                else FaultConfig()
             )
             return get_json(path, params)
 

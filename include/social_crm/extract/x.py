@@ -44,10 +44,12 @@ from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiAccessError, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord
-from social_crm.extract.streams import Walked
+from social_crm.extract.streams import Stream, Walked
 from social_crm.extract.x_budget import TIER_POST_CAPS, BudgetSpent, ReadBudget
 from social_crm.extract.x_streams import (
     FOLLOWERS,
+    MENTIONS,
+    OWN_POSTS,
     SOURCE,
     STREAMS,
     TWEET_LOOKUP,
@@ -73,6 +75,7 @@ WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may diff
 END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
 FOLLOWER_PAGE = 1000  # GET /2/users/:id/followers, max_results
+TIMELINE_PAGE = 100  # the largest page of GET /2/users/:id/mentions and /tweets
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
 # a search's watermark row carries this (`cursor_value`) while its next window walk must cover
@@ -97,10 +100,60 @@ class XSettings:
     recheck_hours: int = 24  # a Post's first re-check, at this age (0: every run walks all)
     follower_walk_days: int = 7  # an account's followers are walked again this often
     count_audit_hours: int = 24  # each search's count audit, this often (0: every run)
+    # (handle, user id) of the brands whose account is ours: read through its owned
+    # timelines, not search
+    own_accounts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def feeds(self) -> list[Feed]:
+        """Every walk of a run, brand by brand: a rival's search, our account's timelines."""
+        own = dict(self.own_accounts)
+        feeds: list[Feed] = []
+        for handle in self.brand_handles:
+            if handle in own:
+                feeds += [
+                    Feed(handle, f"@{handle}", MENTIONS, own[handle], "others"),
+                    Feed(handle, f"from:{handle}", OWN_POSTS, own[handle], "own"),
+                ]
+            else:
+                feeds.append(Feed(handle, search_query(handle)))
+        return feeds
 
     @property
     def read_cap(self) -> int:
         return self.monthly_read_cap or TIER_POST_CAPS[self.tier]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One walk of a brand's Posts, with its own watermark: a search (`query`), or an owned
+    timeline of the brand's account (`timeline`, at `user_id`) whose Posts are those `query`
+    finds (what the counts endpoint counts to prove a walk, and search reads where the
+    timeline does not reach); `authors` says which of the brand's Posts in raw are its."""
+
+    handle: str
+    query: str
+    timeline: Stream | None = None
+    user_id: str = ""
+    authors: str = "all"  # all | others | own (the brand's account)
+
+    @property
+    def entity(self) -> str:
+        """Its watermark's row in `meta.watermarks`."""
+        if self.timeline is None:
+            return f"search:{self.query}"
+        return "timeline:" + self.timeline.path.format(scope=self.user_id)
+
+    @property
+    def audit_entity(self) -> str:
+        """The row in `meta.watermarks` holding when it was last count-audited."""
+        return f"audit:{self.query}"
+
+    @property
+    def name(self) -> str:
+        if self.timeline is None:
+            return f"@{self.handle} search"
+        return f"@{self.handle} {self.timeline.path.format(scope=self.user_id)}"
 
 
 @dataclass(frozen=True)
@@ -168,9 +221,12 @@ class XExtractor(Extractor):
                 backfill = end is not None and end < now - timedelta(hours=hours)
                 steady = bool(hours and checked_at and not backfill)
                 spent = False
-                for handle in self.settings.brand_handles:
-                    mark = self._read_mark(c_tweets, handle)
-                    flagged = whole_window_due(c_tweets, handle)
+                # a brand's Posts missing from its walks may be gone once every walk of the
+                # brand is proven: the window all of them covered (None: one was not)
+                covered: dict[str, tuple[datetime, datetime] | None] = {}
+                for feed in self.settings.feeds:
+                    mark = self._read_mark(c_tweets, feed)
+                    flagged = whole_window_due(c_tweets, feed)
                     lookback = (
                         SETTLE
                         if steady and mark and not flagged
@@ -179,46 +235,57 @@ class XExtractor(Extractor):
                     start, end = self._window(mark.at if mark else None, now, lookback)
                     if end <= start:
                         log.warning(
-                            "x @%s: this run's interval ends (%s) before the oldest tweet the "
+                            "x %s: this run's interval ends (%s) before the oldest tweet the "
                             "endpoint serves (%s); nothing to read",
-                            handle,
+                            feed.name,
                             end.isoformat(),
                             start.isoformat(),
                         )
+                        covered[feed.handle] = None
                         continue
                     try:
                         # a walk of the whole window, to read again what was quarantined, is
                         # proven only down to where it began: reaching the watermark's Post
                         # proves it down to the watermark, which moves, and the mark stays
                         walk, proven = self._proven_walk(
-                            handle, None if flagged else mark, start, end, tweets, users, budget
+                            feed, None if flagged else mark, start, end, tweets, users, budget
                         )
                     except BudgetSpent:
                         spent = True
+                        covered[feed.handle] = None
                         break
-                    if proven and walk.clean:
-                        tweets.reconcile(handle, start, end)
+                    before = covered.get(feed.handle, (start, end))
+                    covered[feed.handle] = (
+                        (max(start, before[0]), min(end, before[1]))
+                        if proven and walk.clean and before is not None
+                        else None
+                    )
                     reached = proven or bool(
                         mark and walk.oldest_id and walk.oldest_id <= mark.since_id
                     )
                     if flagged and not proven:
                         log.warning(
-                            "x @%s: the walk of the whole window was not proven complete; "
+                            "x %s: the walk of the whole window was not proven complete; "
                             "the next run walks it again",
-                            handle,
+                            feed.name,
                         )
                     self._save_mark(
                         tweets,
-                        handle,
+                        feed,
                         mark,
                         walk if reached else None,
                         whole_window=not walk.clean or (flagged and not proven),
                     )
+                for handle, window in covered.items():
+                    if window is not None and window[0] < window[1]:
+                        tweets.reconcile(handle, *window)
                 if steady and not spent:
                     assert checked_at is not None  # steady: a run that follows one
                     try:
                         for handle in self._recheck(checked_at, now, tweets, users, budget):
-                            self._save_mark(tweets, handle, None, None, whole_window=True)
+                            for feed in self.settings.feeds:
+                                if feed.handle == handle:
+                                    self._save_mark(tweets, feed, None, None, whole_window=True)
                     except BudgetSpent:
                         spent = True
                 if not spent:  # Posts are re-checked from now on (a backfill saw none after)
@@ -252,10 +319,10 @@ class XExtractor(Extractor):
                 self.engine.batch(c_tweets, TWEETS) as tweets,
                 self.engine.batch(c_users, USERS) as users,
             ):
-                for handle in self.settings.brand_handles:
-                    mark = self._read_mark(c_tweets, handle)
+                for feed in self.settings.feeds:
+                    mark = self._read_mark(c_tweets, feed)
                     last = _stored_time(
-                        self.engine.watermark(c_tweets, TWEETS, audit_entity(handle)).get(
+                        self.engine.watermark(c_tweets, TWEETS, feed.audit_entity).get(
                             "cursor_value"
                         )
                     )
@@ -265,7 +332,7 @@ class XExtractor(Extractor):
                     if end <= start:
                         continue
                     try:
-                        short = self._short_hours(c_tweets, handle, start, end)
+                        short = self._short_hours(c_tweets, feed, start, end)
                     except UsageCapExceeded as exc:
                         budget.stop(str(exc))
                         break
@@ -273,13 +340,13 @@ class XExtractor(Extractor):
                         continue  # no complete count: audited again next run
                     try:
                         for begin, finish in short:
-                            walk = self._search(
-                                search_query(handle), handle, begin, finish, tweets, users, budget
+                            walk = self._read(
+                                feed, begin, finish, tweets, users, budget, by_search=True
                             )
                             hours += round((finish - begin) / timedelta(hours=1)) or 1
                             posts += walk.read
                             if not walk.clean:
-                                self._save_mark(tweets, handle, None, None, whole_window=True)
+                                self._save_mark(tweets, feed, None, None, whole_window=True)
                     except BudgetSpent:
                         break
                     tweets.with_commit(
@@ -288,7 +355,7 @@ class XExtractor(Extractor):
                         " on conflict (source, entity) do update set"
                         " cursor_value = excluded.cursor_value, batch_id = excluded.batch_id,"
                         " updated_at = now()",
-                        (SOURCE, audit_entity(handle), now.isoformat(), tweets.result.batch_id),
+                        (SOURCE, feed.audit_entity, now.isoformat(), tweets.result.batch_id),
                     )
         log.info(
             "x: the count audit walked %d hours where raw held fewer Posts than the API counts"
@@ -299,22 +366,25 @@ class XExtractor(Extractor):
         return [tweets.result, users.result]
 
     def _short_hours(
-        self, conn: psycopg.Connection, handle: str, start: datetime, end: datetime
+        self, conn: psycopg.Connection, feed: Feed, start: datetime, end: datetime
     ) -> list[tuple[datetime, datetime]] | None:
         """The spans of [start, end) (adjacent hours joined) where the counts endpoint counts
-        more Posts of `handle`'s search than raw holds alive for it; None when the counts
+        more Posts of `feed`'s query than raw holds alive for it; None when the counts
         answer does not cover the window (or the tier refuses it)."""
-        buckets = self._count_buckets(search_query(handle), start, end, "hour")
+        buckets = self._count_buckets(feed.query, start, end, "hour")
         if buckets is None:
             return None
         alive = [
             row[0]
             for row in conn.execute(
                 "select event_at from (select distinct on (natural_key) event_at, is_deleted,"
-                " scope_key from raw.x_tweets where event_at >= %s and event_at < %s"
+                " scope_key, payload->>'author_id' as author_id from raw.x_tweets"
+                " where event_at >= %s and event_at < %s"
                 " order by natural_key, ingest_seq desc) as latest"
-                " where not is_deleted and scope_key = %s",
-                (start, end, handle),
+                " where not is_deleted and scope_key = %s"
+                " and case %s when 'others' then author_id is distinct from %s"
+                " when 'own' then author_id = %s else true end",
+                (start, end, feed.handle, feed.authors, feed.user_id, feed.user_id),
             ).fetchall()
         ]
         edges = [begin for begin, _, _ in buckets]
@@ -331,14 +401,18 @@ class XExtractor(Extractor):
                 spans.append((begin, finish))
         return spans
 
-    def _read_mark(self, conn: psycopg.Connection, handle: str) -> SearchMark | None:
-        """How far the search of `handle` is known complete: its own watermark, or, in a
-        warehouse whose searches shared one watermark (before each had its own), the newest
-        Post landed for the handle no newer than that shared one (never past a Post that an
-        empty or cut walk of this handle skipped while another handle read newer ones)."""
-        own = self.engine.watermark(conn, TWEETS, search_entity(handle))
-        if own.get("since_id") and own.get("last_event_at"):
-            return SearchMark(int(own["since_id"]), own["last_event_at"])
+    def _read_mark(self, conn: psycopg.Connection, feed: Feed) -> SearchMark | None:
+        """How far `feed` is known complete: its own watermark; for a timeline before its
+        first walk, the brand's search's (what the search proved holds for the timeline's
+        Posts too); or, in a warehouse whose searches shared one watermark (before each had
+        its own), the newest Post landed for the handle no newer than that shared one (never
+        past a Post that an empty or cut walk of this handle skipped while another handle
+        read newer ones)."""
+        handle = feed.handle
+        for entity in dict.fromkeys((feed.entity, search_entity(handle))):
+            own = self.engine.watermark(conn, TWEETS, entity)
+            if own.get("since_id") and own.get("last_event_at"):
+                return SearchMark(int(own["since_id"]), own["last_event_at"])
         shared = max(
             int(self.engine.watermark(conn, TWEETS, entity).get("since_id") or 0)
             for entity in ("tweets", LIVE_WATERMARK)
@@ -357,7 +431,7 @@ class XExtractor(Extractor):
     def _save_mark(
         self,
         batch: LandingBatch,
-        handle: str,
+        feed: Feed,
         mark: SearchMark | None,
         walk: Walk | None,
         *,
@@ -383,7 +457,7 @@ class XExtractor(Extractor):
             " batch_id = excluded.batch_id, updated_at = now()",
             (
                 SOURCE,
-                search_entity(handle),
+                feed.entity,
                 WHOLE_WINDOW if whole_window else None,
                 since_id,
                 at,
@@ -393,7 +467,7 @@ class XExtractor(Extractor):
 
     def _proven_walk(
         self,
-        handle: str,
+        feed: Feed,
         mark: SearchMark | None,
         start: datetime,
         end: datetime,
@@ -402,17 +476,20 @@ class XExtractor(Extractor):
         budget: ReadBudget,
         since_id: int | None = None,
     ) -> tuple[Walk, bool]:
-        """Walk the search of `handle` over [start, end) (what is newer than `since_id`, when
-        given), and whether the walk read every Post it matches there: it read back to a Post
-        at or before the search's watermark (pages are newest first and contiguous, so
-        nothing between was skipped), or the API's count of the same window
+        """Walk `feed` over [start, end) (what is newer than `since_id`, when given), and
+        whether the walk read every Post it matches there: it read back to a Post at or
+        before the feed's watermark (pages are newest first and contiguous, so nothing
+        between was skipped), or the API's count of the feed's query in the same window
         (`/2/tweets/counts/*`) is no more than the Posts it read. A walk the count shows short
-        (an empty answer, a walk cut short) is resumed below the oldest Post it read
-        (`until_id`), up to `RESUMES` times: reading again only what it missed. Unproven, the
-        watermark stays and the next run reads from it."""
-        query = search_query(handle)
-        walk = self._search(query, handle, start, end, tweets, users, budget, since_id=since_id)
+        (an empty answer, a walk cut short, a timeline's horizon) is resumed below the oldest
+        Post it read (`until_id`), up to `RESUMES` times: reading again only what it missed.
+        A timeline is resumed by itself until a resume reads nothing more (the timeline
+        reaches no further back: its 800 most recent mentions), then by search, which fills
+        the gap. Unproven, the watermark stays and the next run reads from it."""
+        query = feed.query
+        walk = self._read(feed, start, end, tweets, users, budget, since_id=since_id)
         counted = None
+        by_search = feed.timeline is None
         for attempt in range(RESUMES + 1):
             if mark is not None and walk.oldest_id and walk.oldest_id <= mark.since_id:
                 return walk, True
@@ -424,23 +501,32 @@ class XExtractor(Extractor):
             if counted is not None and counted <= walk.read:
                 return walk, True
             if counted is not None and attempt < RESUMES:
-                walk.extend(
-                    self._search(
-                        query,
-                        handle,
-                        start,
-                        end,
-                        tweets,
-                        users,
-                        budget,
-                        since_id=since_id,
-                        until_id=walk.oldest_id or None,
-                    )
+                resumed = self._read(
+                    feed,
+                    start,
+                    end,
+                    tweets,
+                    users,
+                    budget,
+                    since_id=since_id,
+                    until_id=walk.oldest_id or None,
+                    by_search=by_search,
                 )
+                if not by_search and not resumed.read:
+                    log.warning(
+                        "x %s: the timeline reaches no further back than %s (%d Posts read, "
+                        "%d counted): search reads the rest of the window",
+                        feed.name,
+                        walk.oldest_id and snowflake_time(walk.oldest_id).isoformat(),
+                        walk.read,
+                        counted,
+                    )
+                    by_search = True
+                walk.extend(resumed)
         log.warning(
-            "x @%s: the walk of %s to %s read %d Posts, the API counts %s: it may have been "
+            "x %s: the walk of %s to %s read %d Posts, the API counts %s: it may have been "
             "cut short; its watermark stays%s and the next run reads from there",
-            handle,
+            feed.name,
             start.isoformat(),
             end.isoformat(),
             walk.read,
@@ -561,8 +647,8 @@ class XExtractor(Extractor):
             ):
                 oldest = None if self.settings.full_archive else now - RECENT_WINDOW
                 end = (now - END_TIME_GAP).replace(microsecond=0)
-                for handle in self.settings.brand_handles:
-                    mark = self._read_mark(c_tweets, handle)
+                for feed in self.settings.feeds:
+                    mark = self._read_mark(c_tweets, feed)
                     if mark and not (oldest and mark.at < oldest + WINDOW_MARGIN):
                         start, since_id = mark.at.replace(microsecond=0), mark.since_id
                     else:  # the look-back from now, as a first window walk reads
@@ -570,15 +656,15 @@ class XExtractor(Extractor):
                         start, since_id = self._window(None, now, lookback)[0], None
                     try:
                         walk, proven = self._proven_walk(
-                            handle, mark, start, end, tweets, users, budget, since_id=since_id
+                            feed, mark, start, end, tweets, users, budget, since_id=since_id
                         )
                     except BudgetSpent:
                         break
-                    flagged = whole_window_due(c_tweets, handle)
+                    flagged = whole_window_due(c_tweets, feed)
                     if proven or not walk.clean:
                         self._save_mark(
                             tweets,
-                            handle,
+                            feed,
                             mark,
                             walk if proven else None,
                             whole_window=flagged or not walk.clean,
@@ -610,10 +696,9 @@ class XExtractor(Extractor):
                 start = oldest
         return start.replace(microsecond=0), end.replace(microsecond=0)
 
-    def _search(
+    def _read(
         self,
-        query: str,
-        handle: str,
+        feed: Feed,
         start: datetime | None,
         end: datetime | None,
         tweets: LandingBatch,
@@ -621,8 +706,19 @@ class XExtractor(Extractor):
         budget: ReadBudget,
         since_id: int | None = None,
         until_id: int | None = None,
+        by_search: bool = False,
     ) -> Walk:
-        params: dict[str, Any] = {"query": query}
+        """Read `feed`'s Posts in the window (its timeline, or search when it has none or
+        `by_search`) and land them page by page; what the walk read."""
+        handle = feed.handle
+        params: dict[str, Any] = {}
+        if feed.timeline is None or by_search:
+            stream = TWEETS_ARCHIVE if self.settings.full_archive else TWEETS
+            params["query"], scope = feed.query, handle
+        else:
+            stream, scope = feed.timeline, feed.user_id
+            # a timeline's pages hold 5 to 100 Posts, full-archive search's up to 500
+            params["max_results"] = max(5, min(self.engine.page_size, TIMELINE_PAGE))
         if since_id:
             params["since_id"] = str(since_id)
         elif start is not None:
@@ -631,10 +727,9 @@ class XExtractor(Extractor):
             params["end_time"] = _x_time(end)
         if until_id:
             params["until_id"] = str(until_id)
-        stream = TWEETS_ARCHIVE if self.settings.full_archive else TWEETS
         walk = Walk()
         budget.check()
-        pages = self.engine.pages(stream, handle, params)
+        pages = self.engine.pages(stream, scope, params)
         while True:
             try:
                 page = next(pages, None)
@@ -653,7 +748,7 @@ class XExtractor(Extractor):
             )
             walk.clean = walk.clean and landed.clean
             log.info(
-                "x @%s: page %d, %d tweets so far", handle, page.number, tweets.result.records_in
+                "x %s: page %d, %d tweets so far", feed.name, page.number, tweets.result.records_in
             )
             if (page.body.get("meta") or {}).get("next_token"):
                 budget.check()
@@ -822,20 +917,15 @@ def search_query(handle: str) -> str:
     return f"@{handle} OR from:{handle}"
 
 
-def whole_window_due(conn: psycopg.Connection, handle: str) -> bool:
-    """Whether the next window walk of `handle`'s search must cover the whole look-back window
-    (its watermark row is marked `WHOLE_WINDOW`)."""
-    return read_watermark(conn, SOURCE, search_entity(handle)).get("cursor_value") == WHOLE_WINDOW
+def whole_window_due(conn: psycopg.Connection, feed: Feed) -> bool:
+    """Whether the next window walk of `feed` must cover the whole look-back window (its
+    watermark row is marked `WHOLE_WINDOW`)."""
+    return read_watermark(conn, SOURCE, feed.entity).get("cursor_value") == WHOLE_WINDOW
 
 
 def search_entity(handle: str) -> str:
     """The name of a search's own watermark in `meta.watermarks` (one per query)."""
     return f"search:{search_query(handle)}"
-
-
-def audit_entity(handle: str) -> str:
-    """The name of the row in `meta.watermarks` holding when a search was last count-audited."""
-    return f"audit:{search_query(handle)}"
 
 
 def count_buckets(

@@ -1,6 +1,11 @@
 """The X API v2 entities we read, declared (see `streams.Stream`), with the record builder of
-each: Posts that mention a brand or that it wrote (recent or full-archive search), their
-authors (an answer's `includes.users`), and who follows the brands (and the authors).
+each: Posts that mention a brand or that it wrote (recent or full-archive search; for our own
+brand, the account's mentions and Posts timelines), their authors (an answer's
+`includes.users`), and who follows the brands (and the authors).
+
+Reposts are not mentions: search has returned none since 2026-05-04 (docs.x.com/changelog),
+and an owned timeline's are skipped, so every brand's mentions are counted the same way,
+whichever endpoint read them.
 
 Users lookup gives handle, name, free-text location, description and public counts; no email.
 """
@@ -11,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from social_crm.extract.http import Page
 from social_crm.extract.records import InvalidRecord, require_id
 from social_crm.extract.streams import NEXT_TOKEN, PAGINATION_TOKEN, SINGLE, Include, Stream
 from social_crm.load.landing import RawRecord
@@ -59,6 +65,20 @@ def included_users(body: dict) -> list:
     return (body.get("includes") or {}).get("users") or []
 
 
+def is_repost(item: Any) -> bool:
+    """Whether an answer's Post is a repost (`referenced_tweets` of type `retweeted`)."""
+    refs = item.get("referenced_tweets") if isinstance(item, dict) else None
+    return isinstance(refs, list) and any(
+        isinstance(ref, dict) and ref.get("type") == "retweeted" for ref in refs
+    )
+
+
+def posts_not_reposts(page: Page) -> list:
+    """The Posts of an answer that are no reposts (an item that is no object stays, for its
+    builder to quarantine)."""
+    return [item for item in page.items if not is_repost(item)]
+
+
 USERS = Stream(
     SOURCE,
     "users",
@@ -80,9 +100,13 @@ TWEETS = Stream(
     params=WITH_AUTHORS,
     paging=NEXT_TOKEN,
     page_size_param="max_results",
+    select=posts_not_reposts,
     includes=(Include(USERS.entity, included_users),),
     key="the Post's id",
-    scope="the brand's handle whose search returned it (query `@handle OR from:handle`)",
+    scope=(
+        "the brand's handle whose search returned it (query `@handle OR from:handle`; for "
+        "our own brand, its mentions and Posts timelines)"
+    ),
     event_time="created_at",
     watermark=(
         "one per search (`search:<query>` in meta.watermarks): the newest Post up to which "
@@ -105,6 +129,30 @@ TWEETS = Stream(
 )
 # with `full_archive` (pro tier and above): the same search over the whole archive
 TWEETS_ARCHIVE = replace(TWEETS, path="tweets/search/all")
+
+# our own brand's Posts, from its account's owned timelines (cheaper than search since
+# 2026-04-20: docs.x.com/x-api/getting-started/pricing); same fields, builder and table.
+# They reach only the account's 800 most recent mentions (3,200 own Posts): a walk the
+# count shows short is resumed by search (docs/extraction.md)
+MENTIONS = replace(
+    TWEETS,
+    path="users/{scope}/mentions",
+    paging=PAGINATION_TOKEN,
+    key="the Post's id (reposts skipped)",
+    watermark="one per timeline (`timeline:users/<id>/mentions` in meta.watermarks)",
+    completeness=(
+        "the walk read back to the watermark's Post, or the counts endpoint counts no more "
+        "Posts of search `@handle` in its window than it read; else resumed below its "
+        "oldest Post, by the timeline, then by search (the 800-mention horizon)"
+    ),
+)
+OWN_POSTS = replace(
+    MENTIONS,
+    path="users/{scope}/tweets",
+    params={**WITH_AUTHORS, "exclude": "retweets"},
+    watermark="one per timeline (`timeline:users/<id>/tweets` in meta.watermarks)",
+    completeness=("as the mentions timeline, counted by search `from:handle` (3,200-Post horizon)"),
+)
 
 # Posts looked up by id (their re-check points), with their authors
 TWEET_LOOKUP = replace(TWEETS, path="tweets", paging=SINGLE, page_size_param=None)

@@ -132,6 +132,7 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         recheck_hours=options.recheck_hours,
         follower_walk_days=options.follower_walk_days,
         count_audit_hours=options.count_audit_hours,
+        own_accounts=tuple((b.x_handle, b.x_user_id) for b in tracked if b.is_ours),
     )
     return XExtractor(_client(creds, options, XPolicy()), warehouse.connect, walk, interval)
 

@@ -40,6 +40,8 @@ BRAND_ANSWER_SEQ = 90_000_000  # the brand's answers are numbered from here (ids
 TWEPOCH_MS = 1288834974657
 WORLD_START_MS = 1767225600000  # 2026-01-01T00:00:00Z
 X_REPLIES_PER_MENTION = 0.15  # people's replies in a mention's thread, times its author's pull
+X_REPOSTS_PER_MENTION = 0.1  # reposts of a mention by others, times its author's pull
+REPOST_SEQ = 200_000  # reposts of a brand's day are numbered from here (below 1 << 18)
 
 
 @dataclass
@@ -48,7 +50,7 @@ class Message:
 
     id: str
     platform: str  # facebook | x
-    kind: str  # comment | reply | visitor_post | mention | brand_reply
+    kind: str  # comment | reply | visitor_post | mention | brand_reply | repost
     brand: int
     person: int | None  # None: written by the brand
     created: int
@@ -64,6 +66,7 @@ class Message:
     deleted_at: int | None = None
     idea_product: str | None = None
     reply_to_person: int | None = None  # X brand replies: the author answered
+    reposted_id: str | None = None  # X reposts: the Post reposted
 
     def visible(self, clock: int) -> bool:
         return self.created <= clock and (self.deleted_at is None or self.deleted_at > clock)
@@ -365,6 +368,39 @@ class ActivityGenerator:
         for idea in self.world.ideas_on(brand, day, "x"):
             seq += 1
             out.append(self._idea_message(idea, tweet_id(idea.created, brand, day, seq)))
+        return out
+
+    def reposts(self, brand: int, day: int) -> list[Message]:
+        """Reposts of the mentions posted on `day` (by people; maybe days later): a repost
+        carries the reposted Post's text after `RT @author:`, so it mentions the brand too,
+        and it is gone when the Post it reposts is. Drawn from a stream of their own, so the
+        mentions stay what they were without them. No message of a customer: truth.py lists
+        them apart (the mentions timeline returns them, search no longer does)."""
+        rng = rng_for(self.config.seed, "reposts", brand, day)
+        out: list[Message] = []
+        for msg in self.world.mentions(brand, day):
+            if msg.person is None or msg.kind != "mention":
+                continue
+            for reposter in self.world.x_sampler(brand).draw(
+                rng, int(rng.poisson(X_REPOSTS_PER_MENTION * self.pop.pull[msg.person]))
+            ):
+                if int(reposter) == int(msg.person):
+                    continue
+                at = msg.created + int(min(rng.exponential(6 * 3600), MAX_REPLY_DELAY)) + 1
+                out.append(
+                    Message(
+                        id=tweet_id(at, brand, day, REPOST_SEQ + len(out)),
+                        platform="x",
+                        kind="repost",
+                        brand=brand,
+                        person=int(reposter),
+                        created=at,
+                        text=f"RT @{self.pop.x_handle[msg.person]}: {msg.text}",
+                        lang=msg.lang,
+                        deleted_at=msg.deleted_at,
+                        reposted_id=msg.id,
+                    )
+                )
         return out
 
     def _crisis_mentions(

@@ -39,6 +39,7 @@ from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.truth import crisis_row
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import (
+    POST_ENDPOINTS,
     XApi,
     XProfile,
     endpoint_of,
@@ -361,11 +362,7 @@ class SimulatorServer:
                 response = exc.response
         if isinstance(response.body, dict):
             data = response.body.get("data")
-            if response.status == 200 and endpoint in (
-                "search_recent",
-                "search_all",
-                "tweets_lookup",
-            ):
+            if response.status == 200 and endpoint in POST_ENDPOINTS:
                 self.x_profile.count_posts(
                     month, len(data) if isinstance(data, list) else 0, world_now.strftime("%F")
                 )

@@ -81,11 +81,12 @@ class World:
         one); its day's mentions are generated again with it."""
         crisis = self.incidents.add_crisis(brand, self.clock, int(hours * 3600), multiplier)
         for day in range(crisis.start // DAY, crisis.end // DAY + 1):
-            for kind in ("mentions", "tweets"):
+            for kind in ("mentions", "tweets", "reposts"):
                 self._posts.pop((brand, day, kind), None)
-            # a brand reply days later lives in the cache of its own day
+            # a brand reply (or a repost) days later lives in the cache of its own day
             for later in range(day, day + MAX_REPLY_DELAY // DAY + 2):
                 self._posts.pop((brand, later, "tweets"), None)
+                self._posts.pop((brand, later, "reposts"), None)
         return crisis
 
     def start_outage(self, brand: int, hours: float) -> ReplyOutage:
@@ -283,6 +284,35 @@ class World:
             if len(self._posts) > 96:
                 self._posts.popitem(last=False)
         return self._posts[key]
+
+    def mentions(self, brand: int, day: int) -> list[Message]:
+        """The mentions of the brand posted on `day`, with their replies (cached)."""
+        return self._mentions(brand, day)
+
+    def reposts_created_on(self, brand: int, day: int) -> list[Message]:
+        """Reposts of the brand's mentions created on `day` (any visibility), newest first."""
+        key = (brand, day, "reposts")
+        if key not in self._posts:
+            first = max(0, day - MAX_REPLY_DELAY // DAY - 1)
+            found = [
+                t
+                for d in range(first, day + 1)
+                for t in self.activity.reposts(brand, d)
+                if t.created // DAY == day
+            ]
+            found.sort(key=lambda t: int(t.id), reverse=True)
+            self._posts[key] = found
+            if len(self._posts) > 96:
+                self._posts.popitem(last=False)
+        return self._posts[key]
+
+    def reposts(self, brand: int, start: int = 0, end: int | None = None) -> Iterator[Message]:
+        """Visible reposts of the brand's mentions, created in [start, end), newest first."""
+        end = self.clock + 1 if end is None else min(end, self.clock + 1)
+        for day in range((end - 1) // DAY, max(0, start // DAY) - 1, -1):
+            for msg in self.reposts_created_on(brand, day):
+                if start <= msg.created < end and msg.visible(self.clock):
+                    yield msg
 
     def tweets_created_on(self, brand: int, day: int) -> list[Message]:
         """Mentions of the brand and its replies created on `day` (any visibility), newest first."""

@@ -11,6 +11,18 @@ Never kinder than the real API (docs.x.com/x-api):
   a monthly Post cap counted on every Post returned (docs.x.com/x-api/fundamentals/post-cap,
   docs.x.com/x-api/fundamentals/rate-limits); an endpoint outside the tier answers 403
   `client-forbidden`, a spent cap 429 `usage-capped`. Every answer carries `x-rate-limit-*`.
+- Search returns no reposts (docs.x.com/changelog, 2026-05-04: "retweets are no longer
+  returned in keyword-based search results"; we apply it to every query, the stricter
+  reading), and neither do the counts.
+- Owned timelines (docs.x.com/x-api/posts/timelines/integrate): `GET /2/users/:id/mentions`
+  (Posts of others that mention the account, reposts of them included: the docs do not
+  exclude them) and `GET /2/users/:id/tweets` (the account's own, `exclude=retweets,replies`)
+  reach only the 800 (mentions; own Posts with exclude=replies) or 3,200 most recent Posts:
+  a request beyond answers 200 with no data, and paging just ends there. They page with
+  `pagination_token` (max_results 5 to 100, default 10; a later page's `previous_token` is
+  given, never served: stricter) and refuse a parameter they do not
+  document (`next_token` included), `start_time` not before `end_time`, `since_id` not
+  below `until_id` (the OpenAPI spec, docs.x.com/x-api/users/get-mentions).
 - Post counts (`/2/tweets/counts/recent|all`, docs.x.com/x-api/posts/recent-search-counts):
   buckets of `start`, `end`, `tweet_count` tiling the window (the first from `start_time`, the
   last to `end_time`), `meta.total_tweet_count`; full-archive counts page by 31 days. They
@@ -47,8 +59,17 @@ COUNT_BUCKETS = {"minute": 60, "hour": 3600, "day": DAY}
 # where the tables disagree, the lower number). Free has no read endpoints in today's table.
 TIER_LIMITS: dict[str, dict[str, int]] = {
     "free": {},
-    "basic": {"search_recent": 60, "counts_recent": 60, "tweets_lookup": 15, "user_lookup": 100},
+    "basic": {
+        "search_recent": 60,
+        "counts_recent": 60,
+        "tweets_lookup": 15,
+        "user_lookup": 100,
+        "mentions": 10,
+        "user_tweets": 5,
+    },
     "pro": {
+        "mentions": 450,
+        "user_tweets": 1500,
         "search_recent": 450,
         "search_all": 300,
         "counts_recent": 300,
@@ -76,7 +97,27 @@ TIER_LIMITS["pay_per_use"] = {
 # the monthly Post cap: pay-per-use 3 million since 2026-08-13 (2 million before: docs.x.com
 # /x-api/getting-started/pricing and /x-api/fundamentals/post-cap, xdevplatform/docs c2317112)
 TIER_MONTHLY_POSTS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "pay_per_use": 3_000_000}
-POST_ENDPOINTS = {"search_recent", "search_all", "tweets_lookup"}  # count against the cap
+# count against the cap
+POST_ENDPOINTS = {"search_recent", "search_all", "tweets_lookup", "mentions", "user_tweets"}
+# the most recent Posts an owned timeline reaches (docs.x.com/x-api/posts/timelines/integrate)
+MENTIONS_HORIZON = 800
+TWEETS_HORIZON = 3200
+TWEETS_NO_REPLIES_HORIZON = 800
+TIMELINE_PARAMS = {
+    "max_results",
+    "pagination_token",
+    "start_time",
+    "end_time",
+    "since_id",
+    "until_id",
+    "tweet.fields",
+    "expansions",
+    "user.fields",
+    "media.fields",
+    "poll.fields",
+    "place.fields",
+}
+OLDEST_TIMELINE_TIME = "2010-11-06T00:00:00Z"  # "Must be on or after 2010-11-06"
 
 
 # X tags a Post with the language its own detector found, or "und" when it could not tell
@@ -246,6 +287,10 @@ def endpoint_of(parts: list[str]) -> str | None:
         return "usage_tweets"
     if len(parts) == 3 and parts[0] == "users" and parts[2] == "followers":
         return "followers"
+    if len(parts) == 3 and parts[0] == "users" and parts[2] == "mentions":
+        return "mentions"
+    if len(parts) == 3 and parts[0] == "users" and parts[2] == "tweets":
+        return "user_tweets"
     if len(parts) == 2 and parts[0] == "users":
         return "user_lookup"
     return None
@@ -310,6 +355,8 @@ class XApi:
             return self._lookup(params)
         if len(parts) == 3 and parts[0] == "users" and parts[2] == "followers":
             return self._followers(parts[1], params)
+        if len(parts) == 3 and parts[0] == "users" and parts[2] in ("mentions", "tweets"):
+            return self._timeline(parts[1], parts[2], params)
         if len(parts) == 2 and parts[0] == "users":
             return self._user(parts[1], params)
         return Response(
@@ -377,7 +424,11 @@ class XApi:
                     for t in self.world.tweets(index, start, end)
                     if (t.person is None and want_own) or (t.person is not None and want_others)
                 )
+                if want_others:  # a repost mentions the brand too, in its `RT @...:` text
+                    streams.append(self.world.reposts(index, start, end))
         for tweet in heapq.merge(*streams, key=lambda t: -int(t.id)):
+            if tweet.kind == "repost":
+                continue  # no reposts in search since 2026-05-04 (docs.x.com/changelog)
             if tweet.id in self.hidden:
                 continue
             tid = int(tweet.id)
@@ -512,10 +563,14 @@ class XApi:
         created = tweet_created(number)
         if brand >= len(BRANDS) or not 0 <= created <= self.world.clock:
             return None
+        day = created // DAY
         return next(
             (
                 t
-                for t in self.world.tweets_created_on(brand, created // DAY)
+                for t in (
+                    *self.world.tweets_created_on(brand, day),
+                    *self.world.reposts_created_on(brand, day),
+                )
                 if t.id == tweet_id and t.visible(self.world.clock)
             ),
             None,
@@ -548,7 +603,9 @@ class XApi:
                 "impression_count": 0,
             },
         }
-        if tweet.parent_id:
+        if tweet.reposted_id:
+            optional["referenced_tweets"] = [{"type": "retweeted", "id": tweet.reposted_id}]
+        elif tweet.parent_id:
             optional["referenced_tweets"] = [{"type": "replied_to", "id": tweet.parent_id}]
             replied = self._replied_user(tweet)
             if replied:
@@ -568,6 +625,117 @@ class XApi:
         if tweet.reply_to_person is None:
             return None
         return str(int(self.world.population.x_id[tweet.reply_to_person]))
+
+    # --- owned timelines ------------------------------------------------------------------
+
+    def _timeline(self, user_id: str, kind: str, params: dict[str, str]) -> Response:
+        """`GET /2/users/:id/mentions` and `/2/users/:id/tweets`: the account's most recent
+        Posts (mentions of it by others, reposts included; or its own), newest first, within
+        the timeline's horizon; `pagination_token` names the last id of the previous page."""
+        allowed = TIMELINE_PARAMS | ({"exclude"} if kind == "tweets" else set())
+        for name in params:
+            if name not in allowed:
+                raise x_invalid(
+                    f"The query parameter [{name}] is not one of "
+                    f"[{','.join(['id', *sorted(allowed)])}]",
+                    name,
+                    params[name],
+                )
+        limit = _int_param(params, "max_results", 10, 5, 100)
+        exclude = {e for e in params.get("exclude", "").split(",") if e}
+        if not exclude <= {"replies", "retweets"}:
+            raise x_invalid(
+                f"The `exclude` query parameter value [{params['exclude']}] is not one of "
+                "[replies,retweets]",
+                "exclude",
+                params["exclude"],
+            )
+        start, end, since_id, until_id = self._timeline_window(params)
+        brand = next((i for i, b in enumerate(BRANDS) if b.x_user_id == user_id), None)
+        if brand is None:
+            person = self.world.person_by_x_id(int(user_id)) if user_id.isdigit() else None
+            if person is None:
+                raise x_not_found("user", user_id)
+            return Response(200, {"meta": {"result_count": 0}})  # people's timelines: none
+        if kind == "mentions":
+            horizon = MENTIONS_HORIZON
+            posts = heapq.merge(
+                (t for t in self.world.tweets(brand) if t.person is not None),
+                self.world.reposts(brand),
+                key=lambda t: -int(t.id),
+            )
+        else:
+            horizon = TWEETS_NO_REPLIES_HORIZON if "replies" in exclude else TWEETS_HORIZON
+            posts = (
+                t
+                for t in self.world.tweets(brand)
+                if t.person is None and not ("replies" in exclude and t.parent_id)
+            )
+        reachable: list[Message] = []
+        for tweet in posts:
+            if tweet.id in self.hidden or (tweet.reposted_id or "") in self.hidden:
+                continue
+            reachable.append(tweet)
+            if len(reachable) == horizon:
+                break  # beyond: a successful answer with no data
+        after = _token(params, "pagination_token")
+        if after is not None and self.duplicate_items:
+            after += 1  # duplicated-items fault: the last item of the previous page again
+        matching = [
+            t
+            for t in reachable
+            if start <= t.created < end
+            and int(t.id) > since_id
+            and (until_id is None or int(t.id) < until_id)
+            and (after is None or int(t.id) < after)
+        ]
+        chunk, more = matching[:limit], len(matching) > limit
+        fields = set(params.get("tweet.fields", "").split(","))
+        meta: dict = {"result_count": len(chunk)}
+        if chunk:
+            meta["newest_id"], meta["oldest_id"] = chunk[0].id, chunk[-1].id
+        if more:
+            meta["next_token"] = pagination.encode(int(chunk[-1].id))
+        if chunk and after is not None:  # a token back to the page before: we serve none
+            meta["previous_token"] = pagination.encode(["before", int(chunk[0].id)])
+        body: dict = {"meta": meta}
+        if chunk:
+            body["data"] = [self._tweet_json(t, fields) for t in chunk]
+            body.update(self._author_includes(chunk, params))
+        return Response(200, body)
+
+    def _timeline_window(self, params: dict[str, str]) -> tuple[int, int, int, int | None]:
+        """start, end (world seconds), since_id and until_id of a timeline request, refused
+        as the OpenAPI spec refuses them."""
+        floor = parse_time(OLDEST_TIMELINE_TIME)
+        bounds = {}
+        for name in ("start_time", "end_time"):
+            raw = params.get(name)
+            moment = parse_time(raw) if raw else None
+            if moment is not None and moment < floor:
+                raise x_invalid(
+                    f"Invalid '{name}':'{raw}'. '{name}' must be on or after 2010-11-06T00:00Z",
+                    name,
+                    raw or "",
+                )
+            bounds[name] = moment
+        start = bounds["start_time"] if bounds["start_time"] is not None else floor
+        end = bounds["end_time"] if bounds["end_time"] is not None else self.world.clock + 1
+        if bounds["start_time"] is not None and bounds["end_time"] is not None and end <= start:
+            raise x_invalid(
+                "Invalid 'start_time'. 'start_time' must be before 'end_time'",
+                "start_time",
+                params["start_time"],
+            )
+        since_id = _id_param(params, "since_id") if params.get("since_id") else 0
+        until_id = _id_param(params, "until_id") if params.get("until_id") else None
+        if since_id and until_id is not None and since_id >= until_id:
+            raise x_invalid(
+                "Invalid 'since_id'. 'since_id' must be less than 'until_id'",
+                "since_id",
+                params["since_id"],
+            )
+        return start, end, since_id, until_id
 
     # --- users ----------------------------------------------------------------------------
 
