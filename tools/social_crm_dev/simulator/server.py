@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.config import BRANDS
 from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
-from social_crm_dev.simulator.graph_api import GraphApi, graph_error
+from social_crm_dev.simulator.graph_api import REVOKED_TOKEN, GraphApi, graph_error
 from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.truth import crisis_row
 from social_crm_dev.simulator.world import World
@@ -59,6 +59,7 @@ class SimulatorServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.httpd.daemon_threads = True
         self.graph = GraphApi(world, self.url, "")
+        self.graph.user_token = fb_token
         self.x = XApi(world)
         self._apply_fault_flags()
         self._thread: threading.Thread | None = None
@@ -140,13 +141,16 @@ class SimulatorServer:
         request: str | None = None,
     ) -> tuple[Response, Decision]:
         token = params.get("access_token") or _bearer(headers)
-        if not token or not hmac.compare_digest(token, self.fb_token):
+        viewer = self.graph.token_of(token) if token else None
+        if viewer is None:
             message = (
                 "Invalid OAuth access token - Cannot parse access token"
                 if token
                 else "An active access token must be used to query information."
             )
             return graph_error(message, 190).response, Decision()
+        if viewer.page is not None and viewer.page in self.graph.access.revoked:
+            return graph_error(REVOKED_TOKEN, 190, subcode=460).response, Decision()
         params["access_token"] = token  # Graph puts it in paging.next URLs, header or not
         if not parts and not params.get("ids"):
             return graph_error("Unsupported get request.", 100).response, Decision()
@@ -169,7 +173,7 @@ class SimulatorServer:
         self.graph.version = version
         with self.lock:
             try:
-                response = self.graph.handle(parts, params)
+                response = self.graph.handle(parts, params, viewer)
             except ApiError as exc:
                 return exc.response, decision
         if parts[-1:] != ["insights"]:  # insights rows are metric series, not records
@@ -278,6 +282,14 @@ class SimulatorServer:
             except (TypeError, ValueError) as exc:
                 return Response(400, {"error": str(exc)})
             return Response(200, self.state())
+        if parts == ["graph_access"]:
+            # {"managed": [page ids], "revoked": [page ids], "public_content": bool}
+            try:
+                with self.lock:
+                    self.set_graph_access(**payload)
+            except (TypeError, ValueError) as exc:
+                return Response(400, {"error": str(exc)})
+            return Response(200, self.state())
         if parts == ["hide"]:
             ids, hidden = payload.get("ids"), payload.get("hidden", True)
             if not isinstance(ids, list) or not isinstance(hidden, bool):
@@ -330,6 +342,29 @@ class SimulatorServer:
             return Response(200, self.state())
         return Response(404, {"error": f"no admin route {'/'.join(parts)}"})
 
+    def set_graph_access(
+        self,
+        managed: list[str] | None = None,
+        revoked: list[str] | None = None,
+        public_content: bool | None = None,
+    ) -> None:
+        """What the brand's Graph token may read: the Pages it manages, the Page tokens
+        revoked since, whether the app has Page Public Content Access (what is not given is
+        left as it was)."""
+        pages = {b.page_id for b in BRANDS}
+        access = self.graph.access
+        for name, ids in (("managed", managed), ("revoked", revoked)):
+            if ids is None:
+                continue
+            if not isinstance(ids, list) or not set(ids) <= pages:
+                raise ValueError(f"{name} takes a list of the brands' page ids")
+            setattr(access, name, set(ids))
+        if public_content is not None:
+            if not isinstance(public_content, bool):
+                raise ValueError("public_content takes true or false")
+            access.public_content = public_content
+        self.graph.forget_listings()
+
     def hide(self, ids: list[str], *, hidden: bool = True) -> None:
         """Posts, comments or tweets deleted at the source (hidden) or restored (not)."""
         for api in (self.graph, self.x):
@@ -353,6 +388,11 @@ class SimulatorServer:
                 "reply_outages": len(self.world.incidents.outages),
             },
             "faults": self.faults.config.as_dict(),
+            "graph_access": {
+                "managed": sorted(self.graph.access.managed),
+                "revoked": sorted(self.graph.access.revoked),
+                "public_content": self.graph.access.public_content,
+            },
             "calls": self.faults.calls,
             "injected": dict(self.faults.injected),
             "requests": dict(self.requests),
