@@ -42,8 +42,9 @@ documentation/business-sdk/common-scenarios/token-switch; docs/rivals.md):
   (`GraphAccess.public_content`) every read of a Page not the token's answers `(#10) This
   endpoint requires the 'pages_read_engagement' permission or the 'Page Public Content
   Access' feature`.
-- A Page token revoked since (`GraphAccess.revoked`) answers code 190, subcode 460, on every
-  request (developers.facebook.com/docs/graph-api/guides/error-handling).
+- A Page token revoked since (`GraphAccess.revoked`: still listed by `/me/accounts`) answers
+  code 190, subcode 460, on every request
+  (developers.facebook.com/docs/graph-api/guides/error-handling).
 - New Pages Experience: `/{page}/visitor_posts` is not supported and "will return an error"
   (developers.facebook.com/docs/pages-api/new-pages-experience; the text is not documented:
   strictly, the error of an edge the node does not have); visitor posts come from `/feed`.
@@ -217,7 +218,7 @@ class GraphApi:
                 "tasks": list(PAGE_TASKS),
             }
             for brand in BRANDS
-            if brand.page_id in self.access.managed
+            if brand.page_id in self.access.managed | self.access.revoked
         ]
         return self._page_of(lambda: pages, params, "me/accounts", lambda p: p["id"], dict)
 
@@ -261,7 +262,8 @@ class GraphApi:
                 "followers_count": round(fans * 1.08),
                 "category": "Coffee Shop",
             }
-            if node in self.access.managed and (self.owns(node) or self._viewer.page is None):
+            listed = self.access.managed | self.access.revoked
+            if node in listed and (self.owns(node) or self._viewer.page is None):
                 body["access_token"] = page_token(self.user_token, node)
             return Response(200, self._drift(_select(body, fields, ("id", "name"))))
         if "_" in node:
