@@ -49,18 +49,15 @@ def _extract(sim, db, own: tuple[str, ...]) -> tuple[FacebookExtractor, list[str
         lambda: psycopg.connect(db.libpq()),
         FacebookSettings(PAGES, lookback_days=60, page_size=50, own_page_ids=own),
     )
-    failures = []
-    for step in (
-        extractor.page_snapshots,
-        extractor.insights,
-        lambda: extractor.posts_with_activity("posts"),
-        lambda: extractor.posts_with_activity("feed"),
-    ):
-        try:
-            step()
-        except PagesUnreadable as exc:
-            failures.append(str(exc))
-    return extractor, failures
+    extractor.page_snapshots()
+    extractor.insights()
+    extractor.posts_with_activity("posts")
+    extractor.posts_with_activity("feed")
+    try:
+        extractor.finish()
+    except PagesUnreadable as exc:
+        return extractor, [str(exc)]
+    return extractor, []
 
 
 @st.composite
@@ -130,9 +127,32 @@ def test_the_failure_names_each_page_and_what_to_grant(warehouse_url):
         sim.set_graph_access(managed=[], revoked=[PAGES[0]], public_content=False)
         _, failures = _extract(sim, db, (PAGES[0],))
     prefix = "facebook_graph: 3 Facebook Page(s) not read (the others landed): "
-    assert failures and all(f.startswith(prefix) for f in failures)
+    assert len(failures) == 1 and failures[0].startswith(prefix)
     ours, *rivals = failures[0].removeprefix(prefix).split("; ")
     assert ours.startswith(f"Page {PAGES[0]}: its Page token was refused")
     assert "MODERATE and ANALYZE tasks on the Page again" in ours
     assert [r.split(":")[0] for r in rivals] == [f"Page {p}" for p in PAGES[1:]]
     assert all("the app needs the Page Public Content Access feature" in r for r in rivals)
+
+
+def test_a_task_lands_every_step_of_the_readable_pages_then_fails_once(sim, db, monkeypatch):
+    """The DAG's `page` task (snapshots, then insights): a rival's Page refused by the first
+    step stops neither that step's other Pages nor the next step; the task then fails once,
+    without retries, naming the Page."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from social_crm.orchestration import extraction
+
+    for name, value in {
+        "FACEBOOK_GRAPH_URL": sim.url,
+        "FACEBOOK_GRAPH_TOKEN": sim.fb_token,
+        "WAREHOUSE_URL": db.libpq(),
+    }.items():
+        monkeypatch.setenv(name, value)
+    sim.set_graph_access(public_content=False)
+    with pytest.raises(AirflowFailException, match=f"Page {PAGES[1]}: a rival's Page"):
+        extraction.run_facebook("page")
+    with psycopg.connect(db.libpq()) as conn:
+        snapshots = conn.execute("select natural_key from raw.facebook_page_snapshots").fetchall()
+        insights = conn.execute("select count(*) from raw.facebook_page_insights").fetchone()[0]
+    assert snapshots == [(PAGES[0],)] and insights > 0

@@ -33,7 +33,8 @@ content (Page Public Content Access): its posts with their comment and reaction 
 follower counts; never its comments (no ids, no authors), reactions by person, visitor posts
 or insights. A Page that cannot be read (one of ours the token does not manage, a revoked Page
 token, a rival without Page Public Content Access) is reported for that Page alone: the other
-Pages land, then the step fails once (`PagesUnreadable`) naming each Page and what to grant.
+Pages land, then the task fails once (`finish`: `PagesUnreadable`) naming each Page and what
+to grant.
 """
 
 from __future__ import annotations
@@ -227,8 +228,10 @@ class FacebookExtractor(Extractor):
             access.failed[page_id] = f"{grant} ({exc.error_message or exc})"[:600]
             log.warning("facebook page %s: not read: %s", page_id, access.failed[page_id])
 
-    def _raise_unreadable(self) -> None:
-        failed = self.page_access().failed
+    def finish(self) -> None:
+        """After a task's steps: the Pages that could not be read fail it once
+        (`PagesUnreadable`), every other Page having landed."""
+        failed = self._access.failed if self._access is not None else {}
         if failed:
             raise PagesUnreadable(
                 f"{self.client.connection_id}: {len(failed)} Facebook Page(s) not read (the "
@@ -245,7 +248,6 @@ class FacebookExtractor(Extractor):
             for page_id in self._pages():
                 with self._one_page(page_id):
                     self.engine.walk(PAGE_SNAPSHOTS, batch, page_id, stamp=at)
-        self._raise_unreadable()
         return batch.result
 
     def insights(self) -> BatchResult:
@@ -288,7 +290,6 @@ class FacebookExtractor(Extractor):
                         walked = self.engine.land(PAGE_INSIGHTS, values, batch, page_id)
                         newest = _later(newest, walked.newest_at)
                 batch.set_watermark(last_event_at=newest)
-        self._raise_unreadable()
         return batch.result
 
     def _insight_series(self, page_id: str, metrics: list[str], params: dict) -> list[dict]:
@@ -420,7 +421,6 @@ class FacebookExtractor(Extractor):
                 results.insert(1, reactions.result)
         results += engine.cascade(listing, [COMMENTS, REACTIONS], _forget_walks)
         results.append(self.users(people))
-        self._raise_unreadable()
         return results
 
     def _schedule(self) -> _Schedule:

@@ -142,7 +142,9 @@ def _run(build: Callable[[], FacebookExtractor | XExtractor], step: Callable) ->
         janitor()
         extractor = build()
         try:
-            return summaries(step(extractor))
+            lines = summaries(step(extractor))
+            extractor.finish()  # e.g. the Facebook Pages not read, after the others landed
+            return lines
         finally:
             extractor.client.close()
 
