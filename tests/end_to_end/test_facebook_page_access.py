@@ -156,3 +156,20 @@ def test_a_task_lands_every_step_of_the_readable_pages_then_fails_once(sim, db, 
         snapshots = conn.execute("select natural_key from raw.facebook_page_snapshots").fetchall()
         insights = conn.execute("select count(*) from raw.facebook_page_insights").fetchone()[0]
     assert snapshots == [(PAGES[0],)] and insights > 0
+
+
+def test_a_page_token_as_the_connections_token_is_refused_saying_which_token_to_set(sim):
+    from social_crm.extract.graph_policy import GraphPolicy
+    from social_crm.extract.http import ApiAccessError, ApiClient
+
+    client = ApiClient(
+        "facebook_graph",
+        sim.url,
+        page_token(sim.fb_token, PAGES[0]),
+        policy=GraphPolicy(),
+        api_version="v24.0",
+        retry=FAST_RETRY,
+    )
+    extractor = FacebookExtractor(client, lambda: None, FacebookSettings(PAGES))
+    with pytest.raises(ApiAccessError, match="system-user .* token .*, not a Page token"):
+        extractor.page_access()

@@ -162,12 +162,24 @@ class FacebookExtractor(Extractor):
         if self._access is not None:
             return self._access
         managed: dict[str, dict] = {}
-        for page in self.client.graph_pages(
-            "me/accounts", {"fields": "id,name,access_token,tasks", "limit": 100}
-        ):
-            for item in page.items:
-                if isinstance(item, dict) and GRAPH_ID.match(str(item.get("id") or "")):
-                    managed[str(item["id"])] = item
+        try:
+            for page in self.client.graph_pages(
+                "me/accounts", {"fields": "id,name,access_token,tasks", "limit": 100}
+            ):
+                for item in page.items:
+                    if isinstance(item, dict) and GRAPH_ID.match(str(item.get("id") or "")):
+                        managed[str(item["id"])] = item
+        except ApiError as exc:
+            if isinstance(exc, ApiAuthError) or exc.error_code != 100:
+                raise
+            # /me of a Page token is the Page, which has no `accounts`
+            raise ApiAccessError(
+                f"{self.client.connection_id}: the token cannot list the Pages it manages "
+                f"(/me/accounts: {exc.error_message}): it must be the brand's system-user (or "
+                "user) token with the Pages' tasks, not a Page token (docs/rivals.md)",
+                exc.status,
+                exc.body,
+            ) from exc
         own = self.settings.own_page_ids
         if own is None:
             own = tuple(p for p in self.settings.page_ids if p in managed)
