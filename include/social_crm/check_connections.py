@@ -57,7 +57,24 @@ def check_facebook() -> Iterator[Finding]:
     extractor = extraction.facebook()
     client, name = extractor.client, extractor.client.connection_id
     try:
+        access = None
+
+        def pages() -> str:
+            nonlocal access
+            access = extractor.page_access()  # each own Page's token from /me/accounts
+            return (
+                f"manages {len(access.own)} of our Page(s); rivals read as public content: "
+                f"{len(access.rivals)}"
+            )
+
+        yield _probe(name, "Page tokens (/me/accounts)", pages)
+        if access is None:
+            return
+        for page_id, why in sorted(access.failed.items()):
+            yield Finding(name, f"page {page_id}", False, why)
         for page_id in extractor.settings.page_ids:
+            if page_id in access.failed:
+                continue
 
             def page(page_id: str = page_id) -> str:
                 body = client.get_json(page_id, {"fields": "id,name,followers_count,fan_count"})
@@ -67,6 +84,8 @@ def check_facebook() -> Iterator[Finding]:
                 )
 
             yield _probe(name, f"page {page_id}", page)
+            if page_id in access.rivals:  # a rival's insights need its own Page token
+                continue
             for metric in graph_metrics.to_request(client.server_now().date(), set()):
 
                 def insight(page_id: str = page_id, metric: str = metric) -> str:

@@ -102,6 +102,7 @@ class Pipeline:
                 lookback_days=60,
                 page_size=25,
                 recheck_hours=recheck_hours,
+                own_page_ids=tuple(b.facebook_page_id for b in tracked if b.is_ours),
             ),
         )
         self.x = XExtractor(

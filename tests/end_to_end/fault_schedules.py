@@ -288,8 +288,9 @@ class Item:
 
 
 def world_items(world) -> dict[str, dict[str, Item]]:  # a World
-    """Every item the world has written by its clock, by raw table, visible or not."""
-    from social_crm_dev.simulator.config import BRANDS
+    """Every item the world has written by its clock that the brand's tokens read, by raw
+    table, visible or not: on a rival's Facebook Page, its posts only (docs/rivals.md)."""
+    from social_crm_dev.simulator.config import BRANDS, MANAGED_PAGES
 
     clock, pop = world.clock, world.population
     out: dict[str, dict[str, Item]] = {
@@ -303,13 +304,18 @@ def world_items(world) -> dict[str, dict[str, Item]]:  # a World
         )
     }
     for brand in range(len(BRANDS)):
+        managed = BRANDS[brand].page_id in MANAGED_PAGES
         for kind, table in (("post", "facebook_posts"), ("visitor_post", "facebook_visitor_posts")):
+            if not managed and kind != "post":
+                continue
             for day in range(world.last_day + 1):
                 for post in world._day_posts(brand, day, kind):
                     if post.created > clock:
                         continue
                     gone = post.author.deleted_at if post.author else None
                     out[table][post.id] = Item(post.created, gone, scope=BRANDS[brand].page_id)
+                    if not managed:
+                        continue
                     if gone is not None and gone <= clock:  # world.post no longer has it
                         full = replace(post, reactions=[], comments=[])
                         world.activity.fill_activity(full)

@@ -347,12 +347,13 @@ def test_influence_ranks_people_as_their_messages_reach(built):
     """Spearman rank correlation of the estimated influence with the world's true influence
     (the replies a profile's messages draw on average). This 20-day, 60-customer world has
     few people with 5 interactions, the bar `make demo` measures on the 2,000-customer world
-    (README, "Influence"); here, the 10+ people with 2 and a bar that random ranks miss."""
+    (README, "Influence"); here, the 8+ people with 2 (on Facebook a brand reads who commented
+    on its own Page only, not on a rival's: docs/rivals.md) and a bar that random ranks miss."""
     pipeline, truth = built
     with pipeline.connect() as conn:
         rho, profiles = influence_quality.spearman(conn, truth.folder, min_interactions=2)
     print(f"influence: Spearman {rho:.3f} over {profiles} profiles with >= 2 interactions")
-    assert profiles >= 10 and rho >= 0.5
+    assert profiles >= 8 and rho >= 0.5
 
 
 # Consent and erasure reach every profile of the person, linked or not (the truth knows whose

@@ -65,8 +65,9 @@ def test_usage_headers_near_the_limit_slow_the_client_down(sim, db):
     sim.configure_faults(FaultConfig(graph_usage_percent=95))
     pipeline.facebook.page_snapshots()
     assert pipeline.fb_client.usage["x-app-usage:call_count"] == 95
-    # one pause after each answer (a page snapshot per brand page), none without the headers
-    assert [reason for reason, _ in pipeline.fb_client.waits] == ["usage near limit"] * 3
+    # one pause after each answer (the Page tokens, then a page snapshot per brand page), none
+    # without the headers
+    assert [reason for reason, _ in pipeline.fb_client.waits] == ["usage near limit"] * 4
 
 
 def test_people_who_engage_are_read_as_id_and_name_only(sim, db):
@@ -342,7 +343,7 @@ def test_check_connections_reports_what_each_token_can_read(sim, api_env, capsys
     lines = capsys.readouterr().out.splitlines()
     failed = [line for line in lines if line.startswith("[FAIL]")]
     assert code == 1
-    assert len(failed) == 3  # the retired metric, on each of the three pages
+    assert len(failed) == 1  # the retired metric, on our Page (a rival's insights: not read)
     assert all("page_views_total" in line and "valid insights metric" in line for line in failed)
     assert any("tweets/search/recent (access pay_per_use)" in line for line in lines)
     assert any(line.startswith("[ok]") and "tweets/counts/recent" in line for line in lines)

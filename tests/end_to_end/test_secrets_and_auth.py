@@ -8,6 +8,7 @@ import pytest
 from social_crm.extract.http import ApiAuthError
 from social_crm.orchestration.extraction import GRAPH_API_VERSION
 from social_crm_dev.simulator.faults import FaultConfig
+from social_crm_dev.simulator.graph_api import page_token
 from tests.end_to_end.conftest import Pipeline
 
 pytestmark = pytest.mark.integration
@@ -44,6 +45,7 @@ def test_a_captured_run_never_shows_a_token(sim, db, caplog, capfd):
     assert "waiting" in caplog.text and f"GET /{GRAPH_API_VERSION}" in caplog.text  # captured
     assert FB_TOKEN not in everything
     assert X_TOKEN not in everything
+    assert page_token(FB_TOKEN, "104000000000001") not in everything  # our Page's own token
 
 
 def test_graph_paging_urls_carry_the_token_but_requests_do_not(sim, db, caplog):

@@ -10,7 +10,7 @@ from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 from tests.simulator.conftest import SMALL
-from tests.simulator.walk import FB_TOKEN, X_HEADERS
+from tests.simulator.walk import FB_TOKEN, X_HEADERS, page_token
 
 
 def _digest(folder):
@@ -40,6 +40,7 @@ def test_other_seed_gives_another_world(tmp_path, truth_dir):
 
 def _pages(base):
     page = BRANDS[0].page_id
+    token = page_token(base, page)  # who commented and reacted: the Page's own token
     posts = requests.get(
         f"{base}/v24.0/{page}/posts", params={"access_token": FB_TOKEN, "limit": 5}
     ).json()
@@ -47,11 +48,11 @@ def _pages(base):
     answers = [
         posts,
         requests.get(
-            f"{base}/v24.0/{first}/comments", params={"access_token": FB_TOKEN, "filter": "stream"}
+            f"{base}/v24.0/{first}/comments", params={"access_token": token, "filter": "stream"}
         ).json(),
         requests.get(
             f"{base}/v24.0/{first}/reactions",
-            params={"access_token": FB_TOKEN, "summary": "total_count"},
+            params={"access_token": token, "summary": "total_count"},
         ).json(),
         requests.get(
             f"{base}/2/tweets/search/recent",

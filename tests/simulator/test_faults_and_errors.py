@@ -7,6 +7,7 @@ import requests
 
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.faults import FaultConfig
+from social_crm_dev.simulator.graph_api import page_token
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.simulator.walk import FB_TOKEN, X_HEADERS
@@ -22,8 +23,10 @@ def sim():
 
 
 def _graph(sim, path="", **params):
+    """Our Page, with its Page token (the brand's token reads who wrote nothing)."""
+    token = page_token(FB_TOKEN, PAGE)
     return requests.get(
-        f"{sim.url}/v24.0/{PAGE}{path}", params={"access_token": FB_TOKEN, **params}, timeout=10
+        f"{sim.url}/v24.0/{PAGE}{path}", params={"access_token": token, **params}, timeout=10
     )
 
 
@@ -151,7 +154,11 @@ def test_advancing_the_clock_brings_new_items_edits_and_deletions(sim):
         for post in _graph(sim, "/posts", limit=100).json()["data"]:
             for c in requests.get(
                 f"{sim.url}/v24.0/{post['id']}/comments",
-                params={"access_token": FB_TOKEN, "filter": "stream", "limit": 100},
+                params={
+                    "access_token": page_token(FB_TOKEN, PAGE),
+                    "filter": "stream",
+                    "limit": 100,
+                },
                 timeout=10,
             ).json()["data"]:
                 found[c["id"]] = c["message"]
@@ -207,7 +214,11 @@ def test_a_post_listing_reports_comment_and_reaction_counts(sim):
     for post in listed:
         walked = requests.get(
             f"{sim.url}/v24.0/{post['id']}/comments",
-            params={"access_token": FB_TOKEN, "filter": "stream", "limit": 100},
+            params={
+                "access_token": page_token(FB_TOKEN, PAGE),
+                "filter": "stream",
+                "limit": 100,
+            },
             timeout=10,
         ).json()["data"]
         assert post["comments"]["data"] == []

@@ -29,4 +29,4 @@ def test_a_feed_walk_builds_its_listing_once_whatever_is_walked_between_its_page
                 timeout=30,
             )
         url, query = body["paging"]["next"], None
-    assert built == [(0, "visitor_post")]
+    assert built == [(0, "visitor_post"), (0, "post")]  # the feed: visitor and own posts

@@ -88,7 +88,7 @@ def test_comment_threads_point_at_existing_parents(server):
 
 def test_followers_insights_and_profiles_equal_truth(server, truth_dir):
     from social_crm_dev.simulator.config import BRANDS
-    from tests.simulator.walk import FB_TOKEN, x_pages
+    from tests.simulator.walk import FB_TOKEN, page_token, x_pages
 
     follows = _rows(truth_dir, "follows.csv")
     followed = {f["followed_x_id"] for f in follows}
@@ -101,28 +101,36 @@ def test_followers_insights_and_profiles_equal_truth(server, truth_dir):
             assert seen == {f["follower_x_id"] for f in follows if f["followed_x_id"] == x_id}
 
     fans = _rows(truth_dir, "fan_counts.csv")
-    for brand in BRANDS:
-        truth_rows = [r for r in fans if r["brand"] == brand.key]
-        answer = requests.get(
-            f"{server.url}/v24.0/{brand.page_id}/insights",
-            timeout=10,
-            params={
-                "access_token": FB_TOKEN,
-                "period": "day",
-                "metric": "page_follows,page_daily_follows_unique,page_daily_unfollows_unique",
-                "since": truth_rows[0]["date"],
-            },
-        ).json()
-        by_metric = {m["name"]: [v["value"] for v in m["values"]] for m in answer["data"]}
-        assert by_metric["page_follows"] == [int(r["fans"]) for r in truth_rows]
-        assert by_metric["page_daily_follows_unique"] == [int(r["adds"]) for r in truth_rows]
-        assert by_metric["page_daily_unfollows_unique"] == [int(r["removes"]) for r in truth_rows]
-        page = requests.get(
-            f"{server.url}/v24.0/{brand.page_id}",
-            timeout=10,
-            params={"access_token": FB_TOKEN, "fields": "id,name,fan_count"},
-        ).json()
-        assert page["fan_count"] == int(truth_rows[-1]["fans"])
+    # every Page's insights, as each Page's own token reads them (the world's truth of all)
+    kept = server.state()["graph_access"]["managed"]
+    server.set_graph_access(managed=[b.page_id for b in BRANDS])
+    try:
+        tokens = {b.page_id: page_token(server.url, b.page_id) for b in BRANDS}
+        for brand in BRANDS:
+            truth_rows = [r for r in fans if r["brand"] == brand.key]
+            answer = requests.get(
+                f"{server.url}/v24.0/{brand.page_id}/insights",
+                timeout=10,
+                params={
+                    "access_token": tokens[brand.page_id],
+                    "period": "day",
+                    "metric": "page_follows,page_daily_follows_unique,page_daily_unfollows_unique",
+                    "since": truth_rows[0]["date"],
+                },
+            ).json()
+            by_metric = {m["name"]: [v["value"] for v in m["values"]] for m in answer["data"]}
+            assert by_metric["page_follows"] == [int(r["fans"]) for r in truth_rows]
+            assert by_metric["page_daily_follows_unique"] == [int(r["adds"]) for r in truth_rows]
+            removes = [int(r["removes"]) for r in truth_rows]
+            assert by_metric["page_daily_unfollows_unique"] == removes
+            page = requests.get(
+                f"{server.url}/v24.0/{brand.page_id}",
+                timeout=10,
+                params={"access_token": FB_TOKEN, "fields": "id,name,fan_count"},
+            ).json()
+            assert page["fan_count"] == int(truth_rows[-1]["fans"])
+    finally:
+        server.set_graph_access(managed=kept)
 
     for profile in _rows(truth_dir, "profiles.csv")[:60]:
         if profile["platform"] != "facebook":

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from social_crm_dev.simulator.activity import MAX_COMMENT_DELAY, Message
-from social_crm_dev.simulator.config import BRANDS, DAY, WORLD_START
+from social_crm_dev.simulator.config import BRANDS, DAY, MANAGED_PAGES, WORLD_START
 from social_crm_dev.simulator.responses import to_datetime
 from social_crm_dev.simulator.world import World
 
@@ -27,7 +27,8 @@ class Written:
 
 def customer_messages(world: World, since: datetime) -> dict[str, Written]:
     """Customer messages (comments, replies, visitor posts, mentions) written from `since` up
-    to the world's clock, by id."""
+    to the world's clock, by id: on Facebook, on the Pages the brand manages only (a rival's
+    comments are not read one by one: docs/rivals.md)."""
     lo = int((since - WORLD_START).total_seconds())
     found: dict[str, Message] = {}
     answers: dict[str, int] = {}
@@ -38,7 +39,7 @@ def customer_messages(world: World, since: datetime) -> dict[str, Written]:
                     answers[m.answers] = m.created
                 elif lo <= m.created <= world.clock:
                     found[m.id] = m
-        for kind in ("post", "visitor_post"):
+        for kind in ("post", "visitor_post") if BRANDS[brand].page_id in MANAGED_PAGES else ():
             for post in world.posts(brand, kind):
                 if post.created < lo - MAX_COMMENT_DELAY:
                     continue

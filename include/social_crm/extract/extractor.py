@@ -28,6 +28,11 @@ class Extractor:
         self.settings = settings
         self.interval = interval
 
+    def finish(self) -> None:
+        """After a task's steps, whatever they set aside to report (a source that reads some
+        scopes and not others raises it here, once everything else landed); by default
+        nothing."""
+
     @property
     def engine(self) -> Engine:
         """The engine that walks this source's streams, with the extractor's client, interval

@@ -23,13 +23,25 @@ post comes back, they are walked in the run that sees it. The first run walks ev
 
 The entities, and each one's key, scope, event time, watermark and deletion rule, are declared
 in `facebook_streams.py`; the engine (`streams.py`) pages, lands and fans out.
+
+Tokens (docs/rivals.md): the connection's token is the brand's user or system-user token. The
+first request asks it for the Pages it manages (`/me/accounts`, each with its Page token and
+tasks); every request about one of the brand's own Pages, its posts and their comments and
+reactions then carries that Page's token (`ApiClient.scope_token`): only the owning Page's
+token reads who commented or reacted. A rival's Page is read with the brand's token, as public
+content (Page Public Content Access): its posts with their comment and reaction counts and its
+follower counts; never its comments (no ids, no authors), reactions by person, visitor posts
+or insights. A Page that cannot be read (one of ours the token does not manage, a revoked Page
+token, a rival without Page Public Content Access) is reported for that Page alone: the other
+Pages land, then the task fails once (`finish`: `PagesUnreadable`) naming each Page and what
+to grant.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,7 +62,7 @@ from social_crm.extract.facebook_streams import (
     author_id,
     comment_record,
 )
-from social_crm.extract.http import ApiError, Page
+from social_crm.extract.http import ApiAccessError, ApiAuthError, ApiError, Page
 from social_crm.extract.recheck import SETTLE, checkpoint_due, needs_walk
 from social_crm.extract.records import GRAPH_ID, graph_id, land_or_quarantine
 from social_crm.extract.streams import Stream, Walked, listing_fields
@@ -102,6 +114,27 @@ class FacebookSettings:
     lookback_days: int = 30
     page_size: int = 100
     recheck_hours: int = 24
+    # the brand's own Pages, read with their Page tokens (the others: rivals, public content);
+    # None: the Pages the token manages
+    own_page_ids: tuple[str, ...] | None = None
+
+
+REQUIRED_TASKS = ("MODERATE", "ANALYZE")  # who commented (MODERATE), the Page's insights
+
+
+class PagesUnreadable(ApiAccessError):
+    """Some Pages could not be read (the others landed): the step fails once, naming each
+    Page and what to grant; a retry would not help."""
+
+
+@dataclass
+class _PageAccess:
+    """How each Page is read this run: our Pages with their Page token, rivals as public
+    content; the Pages that could not be read, with why."""
+
+    own: set[str] = field(default_factory=set)
+    rivals: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -119,17 +152,120 @@ class _Schedule:
 class FacebookExtractor(Extractor):
     source = SOURCE
     settings: FacebookSettings
+    _access: _PageAccess | None = None
+
+    # --- tokens and Pages -----------------------------------------------------------------
+
+    def page_access(self) -> _PageAccess:
+        """Ask the brand's token for the Pages it manages (once per extractor), scope each own
+        Page's token to its requests, and sort the Pages into ours and rivals."""
+        if self._access is not None:
+            return self._access
+        managed: dict[str, dict] = {}
+        try:
+            for page in self.client.graph_pages(
+                "me/accounts", {"fields": "id,name,access_token,tasks", "limit": 100}
+            ):
+                for item in page.items:
+                    if isinstance(item, dict) and GRAPH_ID.match(str(item.get("id") or "")):
+                        managed[str(item["id"])] = item
+        except ApiError as exc:
+            if isinstance(exc, ApiAuthError) or exc.error_code != 100:
+                raise
+            # /me of a Page token is the Page, which has no `accounts`
+            raise ApiAccessError(
+                f"{self.client.connection_id}: the token cannot list the Pages it manages "
+                f"(/me/accounts: {exc.error_message}): it must be the brand's system-user (or "
+                "user) token with the Pages' tasks, not a Page token (docs/rivals.md)",
+                exc.status,
+                exc.body,
+            ) from exc
+        own = self.settings.own_page_ids
+        if own is None:
+            own = tuple(p for p in self.settings.page_ids if p in managed)
+        access = _PageAccess(rivals={p for p in self.settings.page_ids if p not in own})
+        name = self.client.connection_id
+        for page_id in (p for p in self.settings.page_ids if p in own):
+            item = managed.get(page_id) or {}
+            token, tasks = item.get("access_token"), item.get("tasks") or []
+            missing = [t for t in REQUIRED_TASKS if t not in tasks]
+            if not isinstance(token, str) or not token:
+                access.failed[page_id] = (
+                    f"connection '{name}' does not manage this Page (its token's /me/accounts "
+                    "does not list it): give the connection's system user (or user) the "
+                    f"{' and '.join(REQUIRED_TASKS)} tasks on the Page in Meta Business "
+                    "Settings, or mark the Page as a rival in dbt_project/seeds/brands.csv"
+                )
+            elif missing:
+                access.failed[page_id] = (
+                    f"connection '{name}' lacks the {' and '.join(missing)} task(s) on this "
+                    "Page (who commented needs MODERATE, insights ANALYZE): grant them to the "
+                    "connection's system user (or user) in Meta Business Settings"
+                )
+            else:
+                self.client.scope_token(page_id, token)
+                access.own.add(page_id)
+        self._access = access
+        return access
+
+    def _pages(self, *, rivals: bool = True) -> list[str]:
+        """The Pages this step reads, in the settings' order (rivals too, unless not)."""
+        access = self.page_access()
+        readable = access.own | (access.rivals if rivals else set())
+        return [p for p in self.settings.page_ids if p in readable and p not in access.failed]
+
+    @contextmanager
+    def _one_page(self, page_id: str) -> Iterator[None]:
+        """A Page's permission error is that Page's: recorded, and the next Page is read. The
+        brand's own token refused while reading a rival is the connection's: it fails all."""
+        access = self.page_access()
+        try:
+            yield
+        except (ApiAccessError, ApiAuthError) as exc:
+            if isinstance(exc, ApiAuthError) and page_id not in access.own:
+                raise
+            if page_id in access.own:
+                grant = (
+                    "its Page token was refused: give the connection's system user (or user) "
+                    f"the {' and '.join(REQUIRED_TASKS)} tasks on the Page again"
+                    if isinstance(exc, ApiAuthError)
+                    else "the Page token lacks a permission: grant pages_read_engagement and "
+                    "pages_read_user_content to the app and the Page's tasks to its user"
+                )
+            else:
+                grant = (
+                    "a rival's Page is read as public content: the app needs the Page Public "
+                    "Content Access feature (App Review, business verification)"
+                )
+            access.failed[page_id] = f"{grant} ({exc.error_message or exc})"[:600]
+            log.warning("facebook page %s: not read: %s", page_id, access.failed[page_id])
+
+    def finish(self) -> None:
+        """After a task's steps: the Pages that could not be read fail it once
+        (`PagesUnreadable`), every other Page having landed."""
+        failed = self._access.failed if self._access is not None else {}
+        if failed:
+            raise PagesUnreadable(
+                f"{self.client.connection_id}: {len(failed)} Facebook Page(s) not read (the "
+                "others landed): "
+                + "; ".join(f"Page {page}: {why}" for page, why in sorted(failed.items()))
+            )
+
+    # --- page snapshots and insights ------------------------------------------------------
 
     def page_snapshots(self) -> BatchResult:
+        """Each Page's counts (rivals' too: public Page fields)."""
         at = self.interval[1] or datetime.now(UTC)
         with self.connect() as conn, self.engine.batch(conn, PAGE_SNAPSHOTS) as batch:
-            for page_id in self.settings.page_ids:
-                self.engine.walk(PAGE_SNAPSHOTS, batch, page_id, stamp=at)
+            for page_id in self._pages():
+                with self._one_page(page_id):
+                    self.engine.walk(PAGE_SNAPSHOTS, batch, page_id, stamp=at)
         return batch.result
 
     def insights(self) -> BatchResult:
-        """Daily Page Insights of the registry's metrics. A metric the API rejects is dropped
-        (and recorded in meta.rejected_metrics); the others land."""
+        """Daily Page Insights of the registry's metrics, for our Pages (a rival's insights
+        need its own Page token). A metric the API rejects is dropped (and recorded in
+        meta.rejected_metrics); the others land."""
         with self.connect() as conn:
             mark = self.engine.watermark(conn, PAGE_INSIGHTS).get("last_event_at")
             rejected = {
@@ -148,22 +284,23 @@ class FacebookExtractor(Extractor):
                 )
             with self.engine.batch(conn, PAGE_INSIGHTS) as batch:
                 newest = mark
-                for page_id in self.settings.page_ids:
+                for page_id in self._pages(rivals=False):
                     params = {}
                     if mark is not None:
                         params["since"] = (mark - timedelta(days=2)).strftime("%Y-%m-%d")
-                    values = [
-                        {
-                            "page_id": page_id,
-                            "metric": metric.get("name"),
-                            "value": value.get("value"),
-                            "end_time": value.get("end_time"),
-                        }
-                        for metric in self._insight_series(page_id, metrics, params)
-                        for value in metric.get("values") or []
-                    ]
-                    walked = self.engine.land(PAGE_INSIGHTS, values, batch, page_id)
-                    newest = _later(newest, walked.newest_at)
+                    with self._one_page(page_id):
+                        values = [
+                            {
+                                "page_id": page_id,
+                                "metric": metric.get("name"),
+                                "value": value.get("value"),
+                                "end_time": value.get("end_time"),
+                            }
+                            for metric in self._insight_series(page_id, metrics, params)
+                            for value in metric.get("values") or []
+                        ]
+                        walked = self.engine.land(PAGE_INSIGHTS, values, batch, page_id)
+                        newest = _later(newest, walked.newest_at)
                 batch.set_watermark(last_event_at=newest)
         return batch.result
 
@@ -248,37 +385,48 @@ class FacebookExtractor(Extractor):
                 schedule = self._schedule()
                 fields = listing_fields(POST_FIELDS, children)
                 newest, skipped = mark, 0
-                for page_id in self.settings.page_ids:
-                    clean = True
-                    params = {
-                        "fields": fields,
-                        "since": int(since.timestamp()) if since else None,
-                        "until": int(self.interval[1].timestamp()) if self.interval[1] else None,
-                    }
-                    for page in engine.pages(listing, page_id, params):
-                        listed, walked = self._list_posts(listing, page, page_id, posts, people)
-                        clean = clean and walked.clean
-                        newest = _later(newest, walked.newest_at)
-                        if not schedule.backfill:
-                            _known_counts(c_counts, listed)
-                        plans = {}
-                        for post_id, counts in listed.items():
-                            plan = _plan(counts, schedule, reactions is not None)
-                            if plan.comments or plan.reactions:
-                                plans[post_id] = plan
-                            else:
-                                skipped += 1
-                        self._walk_activity(plans, listed, schedule, comments, reactions, people)
-                        log.info(
-                            "facebook %s %s: page %d, %d posts so far, %d of them unchanged",
-                            page_id,
-                            edge,
-                            page.number,
-                            posts.result.records_in,
-                            skipped,
-                        )
-                    if clean:
-                        posts.reconcile(page_id, since, self.interval[1])
+                # a rival's visitor posts come without their authors: not read
+                for page_id in self._pages(rivals=edge == "posts"):
+                    rival = page_id not in self.page_access().own
+                    with self._one_page(page_id):
+                        clean = True
+                        params = {
+                            "fields": fields,
+                            "since": int(since.timestamp()) if since else None,
+                            "until": int(self.interval[1].timestamp())
+                            if self.interval[1]
+                            else None,
+                        }
+                        for page in engine.pages(listing, page_id, params):
+                            listed, walked = self._list_posts(
+                                listing, page, page_id, posts, people, rival
+                            )
+                            clean = clean and walked.clean
+                            newest = _later(newest, walked.newest_at)
+                            if rival:  # its posts and their counts: all a brand reads of it
+                                continue
+                            if not schedule.backfill:
+                                _known_counts(c_counts, listed)
+                            plans = {}
+                            for post_id, counts in listed.items():
+                                plan = _plan(counts, schedule, reactions is not None)
+                                if plan.comments or plan.reactions:
+                                    plans[post_id] = plan
+                                else:
+                                    skipped += 1
+                            self._walk_activity(
+                                plans, listed, schedule, comments, reactions, people
+                            )
+                            log.info(
+                                "facebook %s %s: page %d, %d posts so far, %d of them unchanged",
+                                page_id,
+                                edge,
+                                page.number,
+                                posts.result.records_in,
+                                skipped,
+                            )
+                        if clean:
+                            posts.reconcile(page_id, since, self.interval[1])
                 posts.set_watermark(last_event_at=newest)
             results = [comments.result, posts.result]
             if reactions is not None:
@@ -299,13 +447,26 @@ class FacebookExtractor(Extractor):
         )
 
     def _list_posts(
-        self, listing: Stream, page: Page, page_id: str, posts: LandingBatch, people: set[str]
+        self,
+        listing: Stream,
+        page: Page,
+        page_id: str,
+        posts: LandingBatch,
+        people: set[str],
+        rival: bool = False,
     ) -> tuple[dict[str, _Counts], Walked]:
-        """Land a page of a post listing; return each landed post's listed counts, by id."""
+        """Land a page of a post listing; return each landed post's listed counts, by id. A
+        rival's post keeps its counts in its record (`comment_count`, `reaction_count`: all
+        a brand reads of its engagement; a count that moved is a new version)."""
         listed: dict[str, _Counts] = {}
         walked = Walked()
         for item in page.items:
+            if listing is VISITOR_POSTS and isinstance(item, dict) and author_id(item) == page_id:
+                continue  # the feed mixes in the Page's own posts: they land from /posts
             counts = _counts_of(item)  # before landing: the counts are not the post's record
+            if rival and isinstance(item, dict):
+                item["comment_count"] = counts.seen.get("comments")
+                item["reaction_count"] = counts.seen.get("reactions")
 
             def note(item: Any, record: Any, counts: _Counts = counts) -> None:
                 people.add(author_id(item))

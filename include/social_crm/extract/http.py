@@ -214,6 +214,7 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self._token = token
+        self._scoped: dict[str, str] = {}  # node -> the token its requests carry instead
         self.timeout = timeout
         self.retry = retry
         self.policy = policy
@@ -272,7 +273,7 @@ class ApiClient:
         bad = [s for s in segments if not _PATH_SEGMENT.match(s) or s in (".", "..")]
         if bad or route.startswith("//"):
             raise UnsafeRequest(
-                f"{self.connection_id}: refused the path {redact(route, self._token)[:80]!r}: "
+                f"{self.connection_id}: refused the path {self._redact(route)[:80]!r}: "
                 "a path segment built from API data must be a plain id"
             )
         prefix = f"{self.base_url}/{self.api_version}" if self.api_version else self.base_url
@@ -326,6 +327,24 @@ class ApiClient:
             error.args = tuple(self._redact(a) if isinstance(a, str) else a for a in error.args)
             raise
 
+    def scope_token(self, node: str, token: str) -> None:
+        """Send the requests about `node` with `token` instead of the connection's: those
+        whose path (after the API version) starts with `node`, alone or as the prefix of a
+        composite id `node_...` (Graph: a Page's own token for the Page, its posts and their
+        edges). The token is kept and redacted like the connection's."""
+        with self._lock:
+            self._scoped[node] = token
+
+    def _token_for(self, url: str) -> str | None:
+        """The scoped token a request to `url` carries (None: the connection's)."""
+        if not self._scoped:
+            return None
+        segments = [s for s in urlsplit(url).path.split("/") if s]
+        rest = segments[len([s for s in urlsplit(self.base_url).path.split("/") if s]) :]
+        if self.api_version and rest[:1] == [self.api_version]:
+            rest = rest[1:]
+        return self._scoped.get(rest[0].split("_", 1)[0]) if rest else None
+
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> dict:
         with self._redacting():
             return self._request_json("GET", path, params)
@@ -346,6 +365,8 @@ class ApiClient:
     ) -> Any:
         url, params = _strip_token(self.url(path), dict(params or {}))
         where = self._redact(urlsplit(url).path)
+        scoped = self._token_for(url)
+        headers = {"Authorization": f"Bearer {scoped}"} if scoped else None
         rate_limit_waits = 0
         for attempt in range(1, self.retry.max_attempts + 1):
             with self._lock:
@@ -357,6 +378,7 @@ class ApiClient:
                     url,
                     params=params,
                     data=form,
+                    headers=headers,
                     timeout=self.timeout,
                     allow_redirects=False,
                 )
@@ -466,10 +488,10 @@ class ApiClient:
 
     def secrets_to_redact(self) -> tuple[str, ...]:
         """What must never be written anywhere (for the landing code's redaction)."""
-        return (self._token,)
+        return (self._token, *self._scoped.values())
 
     def _redact(self, text: str) -> str:
-        return redact(text, self._token)
+        return redact(text, *self.secrets_to_redact())
 
     # --- pagination -----------------------------------------------------------------------
 

@@ -79,7 +79,8 @@ def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
     creds = credentials.resolve(credentials.FACEBOOK)
     options = settings.ApiOptions.parse(creds.connection_id, creds.extra, GRAPH_API_VERSION)
     graph_version_in_service(creds.connection_id, options.api_version, datetime.now(UTC).date())
-    pages = options.page_ids or tuple(b.facebook_page_id for b in brands.load())
+    tracked = brands.load()
+    pages = options.page_ids or tuple(b.facebook_page_id for b in tracked)
     bad = [page for page in pages if not GRAPH_ID.match(page)]
     if bad:
         raise settings.SettingError(
@@ -91,6 +92,8 @@ def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
         lookback_days=options.lookback_days,
         page_size=options.page_size,
         recheck_hours=options.recheck_hours,
+        # the brand's own Pages (read with their Page tokens); brands.csv's rivals: public
+        own_page_ids=tuple(b.facebook_page_id for b in tracked if b.is_ours),
     )
     return FacebookExtractor(
         _client(creds, options, GraphPolicy()), warehouse.connect, walk, interval
@@ -186,7 +189,9 @@ def _run(build: Callable[[], FacebookExtractor | XExtractor], step: Callable) ->
         janitor()
         extractor = build()
         try:
-            return summaries(step(extractor))
+            lines = summaries(step(extractor))
+            extractor.finish()  # e.g. the Facebook Pages not read, after the others landed
+            return lines
         finally:
             extractor.client.close()
 

@@ -55,6 +55,9 @@ BRANDS: tuple[Brand, ...] = (
     ),
 )
 OUR_BRAND = BRANDS[0]
+# the Pages the brand's Graph token manages (graph_api.GraphAccess): only there does it read who
+# commented, posted or reacted; a rival's Page gives its posts and counts (docs/rivals.md)
+MANAGED_PAGES = frozenset({OUR_BRAND.page_id})
 
 
 @dataclass(frozen=True)

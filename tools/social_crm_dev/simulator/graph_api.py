@@ -33,17 +33,43 @@ Today's profile (Graph v24, a Page access token), never kinder than the real API
   `get_comments`). Strictly: only `filter=stream` (every level, in time order) honours it;
   top-level comments keep their own order whatever it asks, as comments Meta ranks do. A
   reader must check the order it got.
+
+What a token reads (developers.facebook.com/docs/graph-api/reference/comment, .../object/comments,
+.../page/feed, docs/features-reference/page-public-content-access,
+documentation/business-sdk/common-scenarios/token-switch; docs/rivals.md):
+- The connection's token is the brand's user or system-user token. `GET /me/accounts` lists the
+  Pages it manages (`GraphAccess.managed`), each with its Page token and tasks;
+  `GET /{page}?fields=access_token` gives a managed Page's token, and no `access_token` for any
+  other Page (strictly: the field is left out, no error says why).
+- Only the Page token of the Page that owns the object reads who wrote or reacted: a comment's
+  `from`, a visitor post's `from`, the people of `/reactions`. Any other token (the brand's
+  own user token included) reads a Page's public content: the Page's fields, its posts and
+  visitor posts (visitor posts without `from`), the counts of comments and reactions, comments
+  without `from` and, on a Page the brand does not manage (Page Public Content Access, Meta:
+  "the id field ... will no longer be returned for apps using the Page Public Content Access
+  feature"), without `id`; `/reactions` and `/insights` answer `(#10)`. Without the feature
+  (`GraphAccess.public_content`) every read of a Page not the token's answers `(#10) This
+  endpoint requires the 'pages_read_engagement' permission or the 'Page Public Content
+  Access' feature`.
+- A Page token revoked since (`GraphAccess.revoked`: still listed by `/me/accounts`) answers
+  code 190, subcode 460, on every request
+  (developers.facebook.com/docs/graph-api/guides/error-handling).
+- New Pages Experience: `/{page}/visitor_posts` is not supported and "will return an error"
+  (developers.facebook.com/docs/pages-api/new-pages-experience; the text is not documented:
+  strictly, the error of an edge the node does not have); visitor posts come from `/feed`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from social_crm_dev.simulator import pagination
 from social_crm_dev.simulator.activity import Message, Post
-from social_crm_dev.simulator.config import BRANDS, DAY
+from social_crm_dev.simulator.config import BRANDS, DAY, MANAGED_PAGES
 from social_crm_dev.simulator.responses import ApiError, Response, parse_time, to_datetime
 from social_crm_dev.simulator.world import World
 
@@ -106,7 +132,20 @@ RETIRED_METRICS = frozenset(
     }
 )
 USER_FIELDS = frozenset({"id", "name"})  # all a Page token reads of a person who engaged
-PAGE_FIELDS = frozenset({"id", "name", "fan_count", "followers_count", "link", "category"})
+PAGE_FIELDS = frozenset(
+    {"id", "name", "fan_count", "followers_count", "link", "category", "access_token"}
+)
+PAGE_TASKS = ("ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE")
+NO_PUBLIC_CONTENT = (
+    "(#10) This endpoint requires the 'pages_read_engagement' permission or the 'Page Public"
+    " Content Access' feature. Refer to"
+    " https://developers.facebook.com/docs/apps/review/login-permissions#manage-pages and"
+    " https://developers.facebook.com/docs/apps/review/feature#reference-PAGES_ACCESS for details."
+)
+REVOKED_TOKEN = (
+    "Error validating access token: The session has been invalidated because the user changed"
+    " their password or Facebook has changed the session for security reasons."
+)
 POST_FIELDS = frozenset({"id", "message", "created_time", "updated_time", "from"})
 COMMENT_FIELDS = frozenset({"id", "message", "created_time", "from", "parent"})
 
@@ -119,6 +158,29 @@ LEGACY_PARAMS = {  # query parameters of the features a new app cannot use
 }
 LEGACY_CUTOFF = "2026-11-04"  # apps created on or after it: none of the legacy features
 IDS_GONE_FROM = (26, 0)  # `GET /?ids=` at the root fails for every app from this version
+
+
+@dataclass
+class GraphAccess:
+    """What the brand's token may read: the Pages it manages (each yields a Page token), the
+    Page tokens revoked since, and whether the app has Page Public Content Access."""
+
+    managed: set[str] = dataclasses.field(default_factory=lambda: set(MANAGED_PAGES))
+    revoked: set[str] = dataclasses.field(default_factory=set)
+    public_content: bool = True
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who asks: the Page whose Page token the request carries, or None for the brand's own
+    (user or system-user) token."""
+
+    page: str | None = None
+
+
+def page_token(user_token: str, page_id: str) -> str:
+    """The Page token the brand's token yields for a Page it manages (stable per pair)."""
+    return "EAAP" + hashlib.sha256(f"{user_token}|{page_id}".encode()).hexdigest()[:40]
 
 
 def graph_error(
@@ -150,17 +212,30 @@ class GraphApi:
         self.duplicate_items = False
         self.schema_drift = False
         self.ranked_comments = False  # a fault: `order` ignored even by the stream
+        self.access = GraphAccess()
+        self.user_token = ""  # the brand's token (the server sets it): Page tokens derive from it
+        self._viewer = Viewer()  # who asks (each request sets it)
         self._listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
         self._page_listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
 
-    def handle(self, parts: list[str], params: dict[str, str]) -> Response:
+    def handle(
+        self, parts: list[str], params: dict[str, str], viewer: Viewer = Viewer()
+    ) -> Response:
+        self._viewer = viewer
         self._refuse_legacy(parts, params)
         if not parts and params.get("ids"):
             return self._many(params)
+        if parts == ["me", "accounts"]:
+            return self._accounts(params, viewer)
         if len(parts) == 1:
             return self._node(parts[0], params)
         if len(parts) == 2:
             node, edge = parts
+            if edge == "visitor_posts" and _brand_of_page(node) is not None:
+                raise graph_error(
+                    "(#100) Tried accessing nonexisting field (visitor_posts) on node type (Page)",
+                    100,
+                )
             handler = {
                 "posts": self._posts,
                 "feed": self._feed,
@@ -189,6 +264,51 @@ class GraphApi:
             12,
         )
 
+    # --- tokens and what they read ---------------------------------------------------------
+
+    def _accounts(self, params: dict[str, str], viewer: Viewer) -> Response:
+        """`/me/accounts`: the Pages the brand's token manages, each with its Page token."""
+        if viewer.page is not None:  # /me of a Page token is the Page: it has no such edge
+            raise graph_error(
+                "(#100) Tried accessing nonexisting field (accounts) on node type (Page)", 100
+            )
+        pages = [
+            {
+                "access_token": page_token(self.user_token, brand.page_id),
+                "category": "Coffee Shop",
+                "name": brand.name,
+                "id": brand.page_id,
+                "tasks": list(PAGE_TASKS),
+            }
+            for brand in BRANDS
+            if brand.page_id in self.access.managed | self.access.revoked
+        ]
+        return self._page_of(lambda: pages, params, "me/accounts", lambda p: p["id"], dict)
+
+    def owns(self, page_id: str) -> bool:
+        """Whether this request carries the Page token of `page_id`."""
+        return self._viewer.page == page_id
+
+    def _public(self, page_id: str) -> None:
+        """A read of a Page's content by a token that neither is the Page's nor manages it:
+        public content, with Page Public Content Access only; without it, #10."""
+        if (
+            not self.owns(page_id)
+            and page_id not in self.access.managed
+            and not self.access.public_content
+        ):
+            raise graph_error(NO_PUBLIC_CONTENT, 10)
+
+    def token_of(self, token: str) -> Viewer | None:
+        """Who a token is: the brand's, or a managed Page's (None: no token we issued)."""
+        if token == self.user_token:
+            return Viewer()
+        for brand in BRANDS:
+            if token == page_token(self.user_token, brand.page_id):
+                if brand.page_id in self.access.managed | self.access.revoked:
+                    return Viewer(brand.page_id)
+        return None
+
     # --- nodes ----------------------------------------------------------------------------
 
     def _node(self, node: str, params: dict[str, str]) -> Response:
@@ -196,6 +316,7 @@ class GraphApi:
         brand = _brand_of_page(node)
         if brand is not None:
             _only(fields, PAGE_FIELDS, "Page")
+            self._public(node)
             fans = int(self.world.fans(brand)[-1][0])
             body = {
                 "id": node,
@@ -204,6 +325,9 @@ class GraphApi:
                 "followers_count": round(fans * 1.08),
                 "category": "Coffee Shop",
             }
+            listed = self.access.managed | self.access.revoked
+            if node in listed and (self.owns(node) or self._viewer.page is None):
+                body["access_token"] = page_token(self.user_token, node)
             return Response(200, self._drift(_select(body, fields, ("id", "name"))))
         if "_" in node:
             return self._content_node(node, fields)
@@ -221,12 +345,14 @@ class GraphApi:
         post = self.world.post(node)
         if post is not None:
             _only(fields, POST_FIELDS, "Post")
+            self._public(BRANDS[post.brand].page_id)
             body = self._post_json(post)
             return Response(200, _select(body, fields, ("id", "created_time")))
         comment = self.world.comment(node)
         if comment is None or comment.created > self.world.clock:
             raise _missing(node)
         _only(fields, COMMENT_FIELDS, "Comment")
+        self._public(BRANDS[comment.brand].page_id)
         body = self._comment_json(comment)
         return Response(200, _select(body, fields, ("id", "created_time", "message")))
 
@@ -256,6 +382,7 @@ class GraphApi:
 
     def _posts(self, node: str, params: dict[str, str], path: str) -> Response:
         brand = self._page(node)
+        self._public(node)
         return self._page_of(
             lambda: self._in_window(self.world.posts(brand, "post"), params),
             params,
@@ -265,10 +392,18 @@ class GraphApi:
         )
 
     def _feed(self, node: str, params: dict[str, str], path: str) -> Response:
-        """Visitor posts: what people posted on the page (the page's own posts: /posts)."""
+        """The Page's feed: what people posted on the Page and the Page's own posts, by time
+        (developers.facebook.com/docs/graph-api/reference/page/feed); a reader tells them
+        apart by `from`."""
         brand = self._page(node)
+        self._public(node)
+
+        def build() -> list[Post]:
+            both = [*self.world.posts(brand, "visitor_post"), *self.world.posts(brand, "post")]
+            return self._in_window(sorted(both, key=lambda p: (p.created, p.id)), params)
+
         return self._page_of(
-            lambda: self._in_window(self.world.posts(brand, "visitor_post"), params),
+            build,
             params,
             path,
             lambda p: (p.created, p.id),
@@ -328,8 +463,10 @@ class GraphApi:
         order = params.get("order", "chronological")
         if order not in COMMENT_ORDERS:
             raise graph_error(f"(#100) order must be one of {', '.join(COMMENT_ORDERS)}", 100)
-        if self.world.post(node) is None:
+        post = self.world.post(node)
+        if post is None:
             raise _missing(node)
+        self._public(BRANDS[post.brand].page_id)
         stream = params.get("filter", "toplevel") == "stream"
         # only the stream honours `order` (see the module's note)
         newest_first = stream and order == "reverse_chronological" and not self.ranked_comments
@@ -347,6 +484,8 @@ class GraphApi:
         post = self.world.post(node)
         if post is None:
             raise _missing(node)
+        if not self.owns(BRANDS[post.brand].page_id):  # who reacted: the Page's token only
+            raise graph_error(NO_PUBLIC_CONTENT, 10)
         clock = self.world.clock
         pop = self.world.population
         wanted = params.get("type")
@@ -376,6 +515,12 @@ class GraphApi:
 
     def _insights(self, node: str, params: dict[str, str], path: str) -> Response:
         brand = self._page(node)
+        if not self.owns(node):  # strictly: a Page's insights need that Page's token
+            raise graph_error(
+                "(#10) Reading a Page's insights requires a Page access token of that Page"
+                " with the ANALYZE task",
+                10,
+            )
         if params.get("period", "day") != "day":
             raise graph_error("(#100) Only period=day is available", 100)
         metrics = [m for m in params.get("metric", "").split(",") if m]
@@ -503,7 +648,8 @@ class GraphApi:
         if post.author is not None:
             msg = post.author
             body["message"] = msg.text_at(self.world.clock)
-            body["from"] = self._from(msg)
+            if self.owns(BRANDS[post.brand].page_id):  # who wrote it: the Page's token only
+                body["from"] = self._from(msg)
             if msg.edited_at is not None and msg.edited_at <= self.world.clock:
                 body["updated_time"] = graph_time(msg.edited_at)
         else:
@@ -522,6 +668,12 @@ class GraphApi:
             "from": self._from(comment),
             "message": comment.text_at(self.world.clock),
         }
+        page = BRANDS[comment.brand].page_id
+        if not self.owns(page):  # who wrote it: the owning Page's token only
+            del body["from"]
+            if page not in self.access.managed:  # no id without the MODERATE task on the Page
+                del body["id"]
+                return self._drift(body)
         if comment.parent_id:
             body["parent"] = {"id": comment.parent_id}
         return self._drift(body)

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, DEFAULT_X_USER_TOKEN
 from social_crm_dev.simulator.config import BRANDS, OUR_BRAND
 from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
-from social_crm_dev.simulator.graph_api import GraphApi, graph_error
+from social_crm_dev.simulator.graph_api import REVOKED_TOKEN, GraphApi, Viewer, graph_error
 from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.truth import crisis_row
 from social_crm_dev.simulator.world import World
@@ -78,6 +78,7 @@ class SimulatorServer:
         self.graph = GraphApi(world, self.url, "")
         # an app created before 2026-11-04 (the default: one created today; graph_api.py)
         self.graph.legacy_features = graph_legacy_app
+        self.graph.user_token = fb_token
         self.x = XApi(world)
         self._apply_fault_flags()
         self._thread: threading.Thread | None = None
@@ -219,21 +220,25 @@ class SimulatorServer:
             ]
         return answer
 
-    def _graph_token_error(
+    def _graph_viewer(
         self, params: dict[str, str], headers: dict[str, str]
-    ) -> Response | None:
-        """Graph's answer to a missing or wrong token (None: the token is ours); the token
-        goes into `params` (Graph puts it in paging.next URLs, header or not)."""
+    ) -> tuple[Response | None, Viewer | None]:
+        """Who the token is (the brand's user token, or one of its Pages' tokens), or Graph's
+        answer to a missing, wrong or revoked token; the token goes into `params` (Graph puts
+        it in paging.next URLs, header or not)."""
         token = params.get("access_token") or _bearer(headers)
-        if not token or not hmac.compare_digest(token, self.fb_token):
+        viewer = self.graph.token_of(token) if token else None
+        if viewer is None:
             message = (
                 "Invalid OAuth access token - Cannot parse access token"
                 if token
                 else "An active access token must be used to query information."
             )
-            return graph_error(message, 190).response
+            return graph_error(message, 190).response, None
+        if viewer.page is not None and viewer.page in self.graph.access.revoked:
+            return graph_error(REVOKED_TOKEN, 190, subcode=460).response, None
         params["access_token"] = token
-        return None
+        return None, viewer
 
     def _graph_fault(self, decision: Decision) -> Response:
         """The answer of a request the fault schedule throttles or fails."""
@@ -260,9 +265,9 @@ class SimulatorServer:
         headers: dict[str, str],
         request: str | None = None,
     ) -> tuple[Response, Decision]:
-        refused = self._graph_token_error(params, headers)
-        if refused is not None:
-            return refused, Decision()
+        refused, viewer = self._graph_viewer(params, headers)
+        if refused is not None or viewer is None:
+            return refused or graph_error("Unsupported get request.", 100).response, Decision()
         if not parts and not params.get("ids"):
             return graph_error("Unsupported get request.", 100).response, Decision()
         decision = self.faults.decide(request)
@@ -271,11 +276,15 @@ class SimulatorServer:
         self.graph.version = version
         with self.lock:
             try:
-                response = self.graph.handle(parts, params)
+                response = self.graph.handle(parts, params, viewer)
             except ApiError as exc:
                 return exc.response, decision
-        if parts[-1:] != ["insights"]:  # insights rows are metric series, not records
-            self.faults.corrupt_items(response.body.get("data"), ("id", "created_time"), decision)
+        if parts[-1:] not in (["insights"], ["accounts"]):  # metric series, tokens: no records
+            items = response.body.get("data")
+            if parts[-1:] == ["feed"] and isinstance(items, list):
+                # the Page's own posts in its feed land from /posts (damaged there, if at all)
+                items = [i for i in items if (i.get("from") or {}).get("id") != parts[0]]
+            self.faults.corrupt_items(items, ("id", "created_time"), decision)
             if len(parts) == 2:  # an edge listing
                 self.faults.damage_listing(response.body, decision)
         response.headers.update(self._graph_usage(self.faults.config.graph_usage_percent, 0))
@@ -391,6 +400,14 @@ class SimulatorServer:
             except (TypeError, ValueError) as exc:
                 return Response(400, {"error": str(exc)})
             return Response(200, self.state())
+        if parts == ["graph_access"]:
+            # {"managed": [page ids], "revoked": [page ids], "public_content": bool}
+            try:
+                with self.lock:
+                    self.set_graph_access(**payload)
+            except (TypeError, ValueError) as exc:
+                return Response(400, {"error": str(exc)})
+            return Response(200, self.state())
         if parts == ["hide"]:
             ids, hidden = payload.get("ids"), payload.get("hidden", True)
             if not isinstance(ids, list) or not isinstance(hidden, bool):
@@ -443,6 +460,29 @@ class SimulatorServer:
             return Response(200, self.state())
         return Response(404, {"error": f"no admin route {'/'.join(parts)}"})
 
+    def set_graph_access(
+        self,
+        managed: list[str] | None = None,
+        revoked: list[str] | None = None,
+        public_content: bool | None = None,
+    ) -> None:
+        """What the brand's Graph token may read: the Pages it manages, the Page tokens
+        revoked since, whether the app has Page Public Content Access (what is not given is
+        left as it was)."""
+        pages = {b.page_id for b in BRANDS}
+        access = self.graph.access
+        for name, ids in (("managed", managed), ("revoked", revoked)):
+            if ids is None:
+                continue
+            if not isinstance(ids, list) or not set(ids) <= pages:
+                raise ValueError(f"{name} takes a list of the brands' page ids")
+            setattr(access, name, set(ids))
+        if public_content is not None:
+            if not isinstance(public_content, bool):
+                raise ValueError("public_content takes true or false")
+            access.public_content = public_content
+        self.graph.forget_listings()
+
     def hide(self, ids: list[str], *, hidden: bool = True) -> None:
         """Posts, comments or tweets deleted at the source (hidden) or restored (not)."""
         for api in (self.graph, self.x):
@@ -466,6 +506,11 @@ class SimulatorServer:
                 "reply_outages": len(self.world.incidents.outages),
             },
             "faults": self.faults.config.as_dict(),
+            "graph_access": {
+                "managed": sorted(self.graph.access.managed),
+                "revoked": sorted(self.graph.access.revoked),
+                "public_content": self.graph.access.public_content,
+            },
             "calls": self.faults.calls,
             "injected": dict(self.faults.injected),
             "requests": dict(self.requests),

@@ -29,7 +29,10 @@ comment_replies as (
         r.created_at as occurred_at
     from comments as r
     inner join comments as c on r.parent_comment_id = c.comment_id
-    where not r.is_by_page and not c.is_by_page
+    where
+        not r.is_by_page and not c.is_by_page
+        -- a comment without its author (no `from`) links nobody
+        and r.author_profile_id is not null and c.author_profile_id is not null
 
 ),
 
@@ -44,7 +47,9 @@ visitor_post_comments as (
         c.created_at as occurred_at
     from comments as c
     inner join {{ ref('stg_facebook__visitor_posts') }} as v on c.post_id = v.visitor_post_id
-    where not c.is_by_page and c.parent_comment_id is null
+    where
+        not c.is_by_page and c.parent_comment_id is null
+        and c.author_profile_id is not null and v.author_profile_id is not null
 
 ),
 

@@ -1,7 +1,9 @@
 -- Per brand and day: Page followers, follows and unfollows, views and post engagements (Page
--- Insights of today; followers fall back to the page snapshots when the insight is missing),
--- mentions on X, share of voice among the tracked brands, and the sentiment mix of that day's
--- customer messages (all people: an aggregate). The retired page_fans metrics are not mapped:
+-- Insights of today, our Pages; followers fall back to the page snapshots when the insight is
+-- missing, as they do for rivals), the Page's posts and the comments and reactions on them
+-- (a rival's: the public counts on its posts, docs/rivals.md), mentions on X, share of voice
+-- among the tracked brands, and the sentiment mix of that day's customer messages (all
+-- people: an aggregate). The retired page_fans metrics are not mapped:
 -- likes and follows are different counts (docs/graph-insights-metrics.md).
 with
 
@@ -42,6 +44,42 @@ snapshots as (
 
 ),
 
+post_activity as (
+
+    -- comments (every level, the Page's answers too) and reactions landed on our posts
+    select
+        post_id,
+        count(*) as landed
+    from (
+        select post_id from {{ ref('stg_facebook__comments') }}
+        where not is_deleted
+        union all
+        select post_id from {{ ref('stg_facebook__reactions') }}
+        where not is_deleted
+    ) as activity
+    group by post_id
+
+),
+
+posts as (
+
+    -- each Page's posts by the day they were published, with the comments and reactions on
+    -- them: a rival's public counts, else what landed
+    select
+        b.brand_key,
+        (p.created_at at time zone 'UTC')::date as metric_date,
+        count(*) as page_posts,
+        sum(
+            coalesce(p.public_comment_count + p.public_reaction_count, a.landed, 0)
+        )::bigint as post_comments_and_reactions
+    from {{ ref('stg_facebook__posts') }} as p
+    inner join brands as b on p.page_id = b.facebook_page_id
+    left join post_activity as a on p.post_id = a.post_id
+    where not p.is_deleted
+    group by b.brand_key, (p.created_at at time zone 'UTC')::date
+
+),
+
 messages as (
 
     select
@@ -74,6 +112,11 @@ days as (
         brand_key,
         metric_date
     from messages
+    union
+    select
+        brand_key,
+        metric_date
+    from posts
 
 ),
 
@@ -88,6 +131,8 @@ combined as (
         i.content_views,
         i.page_views,
         i.post_engagements,
+        coalesce(p.page_posts, 0) as page_posts,
+        coalesce(p.post_comments_and_reactions, 0) as post_comments_and_reactions,
         coalesce(m.mentions, 0) as mentions,
         coalesce(m.customer_messages, 0) as customer_messages,
         coalesce(m.positive_messages, 0) as positive_messages,
@@ -97,6 +142,7 @@ combined as (
     left join insights as i on d.brand_key = i.brand_key and d.metric_date = i.metric_date
     left join snapshots as s on d.brand_key = s.brand_key and d.metric_date = s.metric_date
     left join messages as m on d.brand_key = m.brand_key and d.metric_date = m.metric_date
+    left join posts as p on d.brand_key = p.brand_key and d.metric_date = p.metric_date
 
 )
 
@@ -109,6 +155,8 @@ select
     content_views,
     page_views,
     post_engagements,
+    page_posts,
+    post_comments_and_reactions,
     mentions,
     customer_messages,
     positive_messages,
@@ -116,5 +164,10 @@ select
     negative_messages,
     round(
         mentions::numeric / nullif(sum(mentions) over (partition by metric_date), 0), 6
-    )::numeric(7, 6) as share_of_voice
+    )::numeric(7, 6) as share_of_voice,
+    round(
+        post_comments_and_reactions::numeric
+        / nullif(sum(post_comments_and_reactions) over (partition by metric_date), 0),
+        6
+    )::numeric(7, 6) as share_of_post_engagement
 from combined

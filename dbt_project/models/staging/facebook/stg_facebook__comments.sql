@@ -31,7 +31,10 @@ renamed as (
         payload ->> 'message' as message_text,
 
         -- flags
-        payload -> 'from' ->> 'id' = split_part(payload ->> 'post_id', '_', 1) as is_by_page,
+        -- a comment without `from` (author unknown) is a person's, counted as such
+        coalesce(
+            payload -> 'from' ->> 'id' = split_part(payload ->> 'post_id', '_', 1), false
+        ) as is_by_page,
 
         -- timestamps (UTC)
         event_at as created_at,
