@@ -23,6 +23,7 @@ import pytest
 from social_crm.extract.crm import land_drop_folder
 from social_crm.identity import features
 from tests.end_to_end.conftest import (
+    BRAND_X_IDS,
     copy_of,
     csv_rows,
     extracted_world,
@@ -249,6 +250,22 @@ def _ids(pipeline, truth, customer) -> set[str]:
 
 def _patterns(identifiers) -> list[str]:
     return [rf"(^|{BOUNDARY}){re.escape(i)}($|{BOUNDARY})" for i in sorted(identifiers)]
+
+
+def test_another_persons_x_reply_to_an_erased_customer_stays_without_their_id(erased):
+    """Someone else's reply to an erased customer is that person's: it stays, but names the
+    erased account no more (the scan of every relation checks that nothing names them)."""
+    pipeline = erased[0]
+    replied = "jsonb_path_exists(payload, '$.referenced_tweets[*] ? (@.type == \"replied_to\")')"
+    kept = pipeline.scalar(
+        f"select count(*) from raw.x_tweets where {replied}"  # noqa: S608
+        f" and not payload ? 'in_reply_to_user_id' and payload ->> 'author_id' not in {BRAND_X_IDS}"
+    )
+    staged = pipeline.scalar(
+        "select count(*) from staging.stg_x__tweets"
+        " where replied_to_tweet_id is not null and in_reply_to_profile_id is null"
+    )
+    assert kept > 0 and staged > 0
 
 
 def test_the_customer_record_an_erasure_request_names_by_email_is_erased_too(erased):

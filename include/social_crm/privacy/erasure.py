@@ -106,6 +106,30 @@ REPLIES_TO_THEM = {
         author="author_profile_id", parent="parent_comment_id"
     ),
 }
+# what names them in another person's X Post, kept as that person's own: the account it
+# replies to and their handle in its text are scrubbed from it (the brand's replies to them
+# are deleted above). By table: (the reply-to column, the statement that drops it), (the text
+# column, the statement that blanks their handles in it). The raw row keeps its payload_hash,
+# so the same Post read again is no new version and does not bring their id back.
+_HANDLES = "('@(' || (select string_agg(handle, '|') from erased_handles) || ')(?![A-Za-z0-9_])')"
+ERASED_HANDLE = "@[erased]"
+REFERENCES_TO_THEM = {
+    "raw.x_tweets": (
+        ("payload ->> 'in_reply_to_user_id'", "payload = payload - 'in_reply_to_user_id'"),
+        (
+            "payload ->> 'text'",
+            "payload = jsonb_set(payload, '{text}',"
+            f" to_jsonb(regexp_replace(payload ->> 'text', {_HANDLES}, '{ERASED_HANDLE}', 'gi')))",
+        ),
+    ),
+    "staging.stg_x__tweets": (
+        ("in_reply_to_profile_id", "in_reply_to_profile_id = null"),
+        (
+            "message_text",
+            f"message_text = regexp_replace(message_text, {_HANDLES}, '{ERASED_HANDLE}', 'gi')",
+        ),
+    ),
+}
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
@@ -174,7 +198,7 @@ class _Scope:
 
     def raw(self, condition: str) -> str:
         """`condition` on this reading's sets, on the raw rows it reads."""
-        condition = self._sets(condition)
+        condition = self.on_sets(condition)
         if self.since is None:
             return condition
         # the batch ids as values: the planner counts their rows and reads them by the batch
@@ -184,19 +208,19 @@ class _Scope:
 
     def merged(self, condition: str) -> str:
         """`condition` on this reading's sets, on the merged rows it reads."""
-        condition = self._sets(condition)
+        condition = self.on_sets(condition)
         if self.since is None:
             return condition
         return f"merged_at >= %(since)s and (({condition}) is true)"
 
     def quarantined(self, condition: str) -> str:
         """`condition` on this reading's sets, on the quarantined rows it reads."""
-        condition = self._sets(condition)
+        condition = self.on_sets(condition)
         if self.since is None:
             return condition
         return f"quarantined_at >= %(since)s and (({condition}) is true)"
 
-    def _sets(self, condition: str) -> str:
+    def on_sets(self, condition: str) -> str:
         """`condition` on this reading's sets of people, messages, handles and tokens."""
         for kind in ("profiles", "messages", "handles", "tokens"):
             condition = condition.replace(f"erased_{kind}", f"{self.people}_{kind}")
@@ -350,13 +374,35 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
                 table,
                 _delete_profiles(conn, table, columns, scope.merged, params),
             )
+    _scrub_references(conn, scope, deleted)
     _scrub_error_texts(conn, scope, deleted)
+
+
+def _scrub_references(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
+    """Another person's X Post replying to them or naming their handle: kept, without them."""
+    for table, ((reply_to, drop_reply_to), (text, blank_handles)) in REFERENCES_TO_THEM.items():
+        if not relation_oid(conn, table):
+            continue
+        rows = scope.raw if table.startswith("raw.") else scope.merged
+        for condition, change in (
+            (f"{reply_to} in (select profile_id from erased_profiles)", drop_reply_to),  # noqa: S608
+            (f"{text} ~* {_HANDLES}", blank_handles),
+        ):
+            _count(
+                deleted,
+                f"{table} (their id or handle in others' Posts, scrubbed)",
+                conn.execute(
+                    f"update {table} set {scope.on_sets(change)}"  # noqa: S608
+                    f" where {rows(condition)}",
+                    scope.params,
+                ).rowcount,
+            )
 
 
 def _scrub_error_texts(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
     """Replace the error texts naming an erased person (ERROR_TEXTS) with ERASED_TEXT."""
     for table, (column, written) in ERROR_TEXTS.items():
-        where = scope._sets(f"({traces.sql_naming(column, free_text=True)})")
+        where = scope.on_sets(f"({traces.sql_naming(column, free_text=True)})")
         if scope.since is not None:
             where = f"{written} >= %(since)s and (({where}) is true)"
         _count(
