@@ -136,10 +136,10 @@ def test_staging_merges_gated_batches_only_and_equals_a_full_refresh(changed_bui
 
     # the tests of the latest merge still stop a bad new row
     with pipeline.connect() as conn:
-        bad = {k: v for k, v in new_payload.items() if k != "from"} | {"id": "C-BAD"}
+        bad = {k: v for k, v in new_payload.items() if k != "post_id"} | {"id": "C-BAD"}
         _land(conn, [(("C-BAD", edited), bad, "bad", False, None)])
     nightly.validate_raw()
-    with pytest.raises(DbtRunError, match="not_null_stg_facebook__comments_author_profile_id"):
+    with pytest.raises(DbtRunError, match="not_null_stg_facebook__comments_post_id"):
         dbt_runner.run("build", "--select", "stg_facebook__comments")
     # the test's versions taken out of raw, a full refresh gives back the staging table
     _undo(pipeline, "stg_facebook__comments")
