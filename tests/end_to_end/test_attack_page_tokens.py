@@ -167,3 +167,45 @@ def test_deletion_checks_of_our_pages_posts_are_sent_with_the_page_token(warehou
     assert all(token == page_token(sim.fb_token, OURS) for token, _ in checks), (
         f"post {post_id} of our Page was looked up with the brand's user token"
     )
+
+
+def test_a_rival_page_that_cannot_be_loaded_never_stops_our_page_from_landing(warehouse_url):
+    """A rival's Page that Graph cannot load (unpublished, age- or country-restricted, or a
+    mistyped id in brands.csv) answers `(#100) Unsupported get request. Object with ID ... does
+    not exist, cannot be loaded due to missing permissions` subcode 33 (the simulator's answer
+    for a Page it does not know; the real text: github.com/restfb/restfb/issues/1075). Listed
+    first, it stops every other Page from landing: the snapshots step raises instead of
+    setting that Page aside."""
+    gone = "999999999999999"  # a rival Page id Graph cannot load
+    with (
+        SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        client = ApiClient(
+            "facebook_graph",
+            sim.url,
+            sim.fb_token,
+            policy=GraphPolicy(),
+            api_version=GRAPH_API_VERSION,
+            retry=FAST_RETRY,
+        )
+        extractor = FacebookExtractor(
+            client,
+            lambda: psycopg.connect(db.libpq()),
+            FacebookSettings((gone, *PAGES), lookback_days=60, page_size=50, own_page_ids=(OURS,)),
+        )
+        errors = []
+        for step in (extractor.page_snapshots, lambda: extractor.posts_with_activity("posts")):
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - what the step let through
+                errors.append(f"{type(exc).__name__}: {exc}")
+        with psycopg.connect(db.libpq()) as conn:
+            snapshots = {
+                r[0] for r in conn.execute("select natural_key from raw.facebook_page_snapshots")
+            }
+            posts = {r[0] for r in conn.execute("select distinct scope_key from raw.facebook_posts")}
+    assert not errors, f"one rival's Page stopped the step: {errors}"
+    assert OURS in snapshots and OURS in posts
