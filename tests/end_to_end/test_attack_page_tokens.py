@@ -209,3 +209,97 @@ def test_a_rival_page_that_cannot_be_loaded_never_stops_our_page_from_landing(wa
             posts = {r[0] for r in conn.execute("select distinct scope_key from raw.facebook_posts")}
     assert not errors, f"one rival's Page stopped the step: {errors}"
     assert OURS in snapshots and OURS in posts
+
+
+def _world_posts(sim, page_id: str) -> set[str]:
+    brand = next(i for i, b in enumerate(BRANDS) if b.page_id == page_id)
+    return {p.id for p in sim.world.posts(brand, "post") if p.created <= sim.world.clock}
+
+
+def _landed_posts(db, page_id: str) -> set[str]:
+    with psycopg.connect(db.libpq()) as conn:
+        return {
+            r[0]
+            for r in conn.execute(
+                "select distinct natural_key from raw.facebook_posts where scope_key = %s",
+                (page_id,),
+            )
+        }
+
+
+def _posts_run(sim, db, pages: tuple[str, ...], lookback_days: int) -> None:
+    client = ApiClient(
+        "facebook_graph",
+        sim.url,
+        sim.fb_token,
+        policy=GraphPolicy(),
+        api_version=GRAPH_API_VERSION,
+        retry=FAST_RETRY,
+    )
+    extractor = FacebookExtractor(
+        client,
+        lambda: psycopg.connect(db.libpq()),
+        FacebookSettings(pages, lookback_days=lookback_days, page_size=50, own_page_ids=(OURS,)),
+    )
+    extractor.posts_with_activity("posts")
+    try:
+        extractor.finish()
+    except Exception:  # noqa: BLE001 - PagesUnreadable: the failed Page is the point
+        pass
+
+
+def test_a_page_whose_token_was_revoked_for_a_run_gets_its_posts_once_restored(warehouse_url):
+    """Our Page's token is refused for one run (revoked, then granted again). That run lands
+    the rivals and moves the posts watermark, which is one for all Pages, to their newest
+    post; the next run, token restored, lists our Page only from (watermark - lookback): our
+    posts older than that are never read."""
+    with (
+        SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        sim.set_graph_access(managed=[], revoked=[OURS])
+        _posts_run(sim, db, PAGES, lookback_days=1)
+        assert not _landed_posts(db, OURS)  # refused, set aside: the rivals landed
+        sim.set_graph_access(managed=[OURS], revoked=[])
+        _posts_run(sim, db, PAGES, lookback_days=1)
+        missing = _world_posts(sim, OURS) - _landed_posts(db, OURS)
+        total = len(_world_posts(sim, OURS))
+    assert not missing, f"{len(missing)} of our Page's {total} posts never read once restored"
+
+
+def test_a_rival_added_later_gets_its_history_read(warehouse_url):
+    """A brand tracks a new rival (a row added to brands.csv): its first walk starts at the
+    shared posts watermark minus the look-back, not at the beginning: its older posts are
+    never read, although "the first run walks everything"."""
+    rival = PAGES[1]
+    with (
+        SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        _posts_run(sim, db, (OURS,), lookback_days=1)
+        _posts_run(sim, db, (OURS, rival), lookback_days=1)
+        missing = _world_posts(sim, rival) - _landed_posts(db, rival)
+        total = len(_world_posts(sim, rival))
+    assert not missing, f"{len(missing)} of the new rival's {total} posts never read"
+
+
+def test_a_rival_added_later_gets_its_history_read_with_the_default_lookback(warehouse_url):
+    """The same with the default look-back (30 days) in a world of 45 days: the rival's posts
+    of its first 15 days are never read."""
+    rival = PAGES[1]
+    with (
+        SimulatorServer(World(WorldConfig(seed=5, scale=0.01, days=45)),
+                        x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        _posts_run(sim, db, (OURS,), lookback_days=30)
+        _posts_run(sim, db, (OURS, rival), lookback_days=30)
+        missing = _world_posts(sim, rival) - _landed_posts(db, rival)
+        total = len(_world_posts(sim, rival))
+    assert not missing, f"{len(missing)} of the new rival's {total} posts never read"
