@@ -303,3 +303,4 @@ def test_a_rival_added_later_gets_its_history_read_with_the_default_lookback(war
         missing = _world_posts(sim, rival) - _landed_posts(db, rival)
         total = len(_world_posts(sim, rival))
     assert not missing, f"{len(missing)} of the new rival's {total} posts never read"
+
