@@ -304,3 +304,49 @@ def test_a_rival_added_later_gets_its_history_read_with_the_default_lookback(war
         total = len(_world_posts(sim, rival))
     assert not missing, f"{len(missing)} of the new rival's {total} posts never read"
 
+
+
+def _insight_days(db, page_id: str) -> set[str]:
+    with psycopg.connect(db.libpq()) as conn:
+        return {
+            str(r[0])
+            for r in conn.execute(
+                "select distinct event_at::date from raw.facebook_page_insights"
+                " where scope_key = %s",
+                (page_id,),
+            )
+        }
+
+
+def test_a_second_page_of_ours_added_later_gets_its_insights_history(warehouse_url):
+    """The brand connects a second Page of its own (brands.csv, the token manages it): its
+    first insights read starts at the shared insights watermark minus 2 days, so its daily
+    insights before that are never read, while the first Page got its whole history."""
+    second = PAGES[1]
+    with (
+        SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        sim.set_graph_access(managed=[OURS, second])
+
+        def run(pages):
+            client = ApiClient(
+                "facebook_graph",
+                sim.url,
+                sim.fb_token,
+                policy=GraphPolicy(),
+                api_version=GRAPH_API_VERSION,
+                retry=FAST_RETRY,
+            )
+            FacebookExtractor(
+                client,
+                lambda: psycopg.connect(db.libpq()),
+                FacebookSettings(pages, own_page_ids=pages),
+            ).insights()
+
+        run((OURS,))
+        run((OURS, second))
+        first, later = _insight_days(db, OURS), _insight_days(db, second)
+    assert first - later == set(), f"days of insights never read for the second Page: {sorted(first - later)}"
