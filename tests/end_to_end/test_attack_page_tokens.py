@@ -173,9 +173,13 @@ def test_a_rival_page_that_cannot_be_loaded_never_stops_our_page_from_landing(wa
     """A rival's Page that Graph cannot load (unpublished, age- or country-restricted, or a
     mistyped id in brands.csv) answers `(#100) Unsupported get request. Object with ID ... does
     not exist, cannot be loaded due to missing permissions` subcode 33 (the simulator's answer
-    for a Page it does not know; the real text: github.com/restfb/restfb/issues/1075). Listed
-    first, it stops every other Page from landing: the snapshots step raises instead of
-    setting that Page aside."""
+    for a Page it does not know; the real text: github.com/restfb/restfb/issues/1075). Graph
+    answers a restricted public Page so (github.com/hasadna/kikar-hamedina/issues/303), and a
+    Page read without Page Public Content Access too: "(#100) Object does not exist, cannot be
+    loaded due to missing permission or reviewable feature ... requires ... the 'Page Public
+    Content Access' feature" (github.com/strohne/Facepager/issues/174). `_one_page` sets aside
+    only ApiAccessError (code 10) and, for our Pages, ApiAuthError: listed first, the rival
+    stops every other Page from landing."""
     gone = "999999999999999"  # a rival Page id Graph cannot load
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
