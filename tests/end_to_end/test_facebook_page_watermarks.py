@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
 from social_crm.extract.graph_policy import GraphPolicy
@@ -167,6 +169,46 @@ def test_a_second_page_of_ours_added_later_gets_its_insights_history(world):
     _extractor(sim, db, (OURS, RIVAL), own=(OURS, RIVAL)).insights()
     first, later = _insight_days(db, OURS), _insight_days(db, RIVAL)
     assert first - later == set(), f"insights days never read for the second Page: {first - later}"
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    plan=st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=48),  # hours since the run before
+            st.sets(st.sampled_from(PAGES), min_size=1),  # the Pages brands.csv lists then
+            st.booleans(),  # our Page's token refused for that run
+            st.booleans(),  # the live walk (the last day) instead of the full one
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_every_page_gets_its_history_whatever_runs_came_before(warehouse_url, plan):
+    """Runs hours apart, each over the Pages listed then, our Page refused in some, some of
+    them live walks: once every Page is listed and readable, a full walk lands every post
+    of every Page."""
+    with (
+        SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        for hours, pages, refused, live in plan:
+            sim.world.advance(seconds=hours * 3600)
+            sim.set_graph_access(
+                managed=[] if refused else [OURS], revoked=[OURS] if refused else []
+            )
+            listed = tuple(p for p in PAGES if p in pages)
+            _posts_run(sim, db, listed, lookback_days=1, recent_days=1 if live else None)
+        sim.set_graph_access(managed=[OURS], revoked=[])
+        _posts_run(sim, db, PAGES, lookback_days=1)
+        missing = {p: _world_posts(sim, p) - _landed_posts(db, p) for p in PAGES}
+    assert not any(missing.values()), {p: len(m) for p, m in missing.items() if m}
 
 
 def _as_before_page_watermarks(db) -> None:
