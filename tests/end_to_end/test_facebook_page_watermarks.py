@@ -1,7 +1,7 @@
 """Each Facebook Page keeps its own watermark for its posts, visitor posts and insights
 (`posts:<page id>` ... in meta.watermarks): a Page added to brands.csv later, or one whose
 token was refused for longer than the look-back, gets its whole history read, whatever the
-other Pages' walks reached. A warehouse from before keeps working (migration 0035): a Page with
+other Pages' walks reached. A warehouse from before keeps working (a migration): a Page with
 posts landed goes on from where it was, a Page with none is read whole."""
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ pytestmark = pytest.mark.integration
 PAGES = tuple(b.page_id for b in BRANDS)
 OURS, RIVAL = PAGES[0], PAGES[1]
 SMALL = WorldConfig(seed=5, scale=0.01, days=5)
-PAGE_WATERMARKS = "0035"  # the migration that split the shared watermarks by Page
+# the migration that split the shared watermarks by Page (found by name: renumbered on merge)
+PAGE_WATERMARKS = next(
+    m.version for m in migrations.available() if m.name.endswith("facebook_page_watermarks")
+)
 
 
 def _extractor(sim, db, pages, lookback_days=30, own=(OURS,)) -> FacebookExtractor:
