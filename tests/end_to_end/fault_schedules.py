@@ -526,9 +526,13 @@ class Checker:
         for table in ("facebook_posts", "facebook_visitor_posts", "x_tweets"):
             truth, have = items[table], raw[table]
             alive = {k for k, v in have.items() if not v[1]}
-            # X search ends END_TIME_GAP before the request: a Post of the last seconds waits
-            newest = clock - (int(END_TIME_GAP.total_seconds()) if table == "x_tweets" else 0)
-            visible = {k for k, v in truth.items() if v.visible(clock) and v.created <= newest}
+            # X search ends END_TIME_GAP before the request, and its `end_time` is exclusive
+            # (docs.x.com/x-api/posts/search-recent-posts): a Post of the last seconds waits
+            if table == "x_tweets":
+                end = clock - int(END_TIME_GAP.total_seconds())
+                visible = {k for k, v in truth.items() if v.visible(clock) and v.created < end}
+            else:
+                visible = {k for k, v in truth.items() if v.visible(clock) and v.created <= clock}
             out.note("lost", [f"{table}:{k}" for k in visible - alive])
             out.note("phantom", [f"{table}:{k}" for k in alive - set(truth)])
             if table != "x_tweets":

@@ -1,9 +1,10 @@
 """Facebook Pages extraction: page snapshot, daily insights, posts and visitor posts with their
 comments (and replies) and reactions, and the profiles of the people who engaged.
 
-Incremental by a look-back window: the posts created since (newest seen - lookback_days) are
-listed again, each with the counts of its comments and reactions (field expansion:
-`comments.filter(stream).limit(0).summary(true)`, `reactions.limit(0).summary(total_count)`).
+Incremental by a look-back window: the posts of a Page created since (its newest seen -
+lookback_days) are listed again, each with the counts of its comments and reactions (field
+expansion: `comments.filter(stream).limit(0).summary(true)`,
+`reactions.limit(0).summary(total_count)`).
 A post's comments (reactions) are read again only when their count moved since the last read,
 or when the post passed one of its re-walk points (ages `recheck_hours`, twice, four times ...
 that, within the look-back; `recheck.checkpoint_due`): a count does not move when a comment is
@@ -19,7 +20,9 @@ batch request of 50 reads, never `?ids=`: `graph_batch`) and lands as a tombston
 Graph API answers that it does not exist; a reaction, which has no id of its
 own, only when a second walk of its post's reactions agrees. A deleted post's comments and
 reactions are tombstoned with it (`Engine.cascade`), and their last walk forgotten: if the
-post comes back, they are walked in the run that sees it. The first run walks everything.
+post comes back, they are walked in the run that sees it. Each Page has its own watermark
+for its posts, visitor posts and insights (`posts:<page id>` ...): a Page's first run, even
+one added to brands.csv long after the others, walks its whole history.
 
 The entities, and each one's key, scope, event time, watermark and deletion rule, are declared
 in `facebook_streams.py`; the engine (`streams.py`) pages, lands and fans out.
@@ -45,6 +48,8 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import psycopg
 
 from social_crm.extract import graph_batch, graph_metrics
 from social_crm.extract.extractor import Extractor
@@ -266,8 +271,13 @@ class FacebookExtractor(Extractor):
         """Daily Page Insights of the registry's metrics, for our Pages (a rival's insights
         need its own Page token). A metric the API rejects is dropped (and recorded in
         meta.rejected_metrics); the others land."""
+        pages = self._pages(rivals=False)
         with self.connect() as conn:
-            mark = self.engine.watermark(conn, PAGE_INSIGHTS).get("last_event_at")
+            # each Page's own: one connected later reads its whole history
+            marks = {
+                p: self.engine.watermark(conn, PAGE_INSIGHTS, scope=p).get("last_event_at")
+                for p in pages
+            }
             rejected = {
                 row[0]
                 for row in conn.execute(
@@ -283,9 +293,8 @@ class FacebookExtractor(Extractor):
                     ", ".join(sorted(rejected)),
                 )
             with self.engine.batch(conn, PAGE_INSIGHTS) as batch:
-                newest = mark
-                for page_id in self._pages(rivals=False):
-                    params = {}
+                for page_id in pages:
+                    mark, params = marks[page_id], {}
                     if mark is not None:
                         params["since"] = (mark - timedelta(days=2)).strftime("%Y-%m-%d")
                     with self._one_page(page_id):
@@ -300,8 +309,11 @@ class FacebookExtractor(Extractor):
                             for value in metric.get("values") or []
                         ]
                         walked = self.engine.land(PAGE_INSIGHTS, values, batch, page_id)
-                        newest = _later(newest, walked.newest_at)
-                batch.set_watermark(last_event_at=newest)
+                        if walked.newest_at is not None:
+                            batch.set_watermark(
+                                PAGE_INSIGHTS.watermark_name(page_id),
+                                last_event_at=walked.newest_at,
+                            )
         return batch.result
 
     def _insight_series(self, page_id: str, metrics: list[str], params: dict) -> list[dict]:
@@ -368,11 +380,9 @@ class FacebookExtractor(Extractor):
             self.connect() as c_counts,
         ):
             c_counts.autocommit = True  # look-ups only
-            mark = self.engine.watermark(c_posts, listing).get("last_event_at")
-            since = mark - timedelta(days=self.settings.lookback_days) if mark else None
-            if recent_days is not None:
-                now = self.interval[1] or self.client.server_now()
-                since = now - timedelta(days=recent_days)
+            # a rival's visitor posts come without their authors: not read
+            pages = self._pages(rivals=edge == "posts")
+            since = self._listing_starts(c_posts, listing, pages, recent_days)
             people: set[str] = set()
             engine = self.engine
             with (
@@ -384,15 +394,15 @@ class FacebookExtractor(Extractor):
             ):
                 schedule = self._schedule()
                 fields = listing_fields(POST_FIELDS, children)
-                newest, skipped = mark, 0
-                # a rival's visitor posts come without their authors: not read
-                for page_id in self._pages(rivals=edge == "posts"):
+                skipped = 0
+                for page_id in pages:
                     rival = page_id not in self.page_access().own
+                    start = since[page_id]
                     with self._one_page(page_id):
-                        clean = True
+                        clean, newest = True, None
                         params = {
                             "fields": fields,
-                            "since": int(since.timestamp()) if since else None,
+                            "since": int(start.timestamp()) if start else None,
                             "until": int(self.interval[1].timestamp())
                             if self.interval[1]
                             else None,
@@ -426,14 +436,40 @@ class FacebookExtractor(Extractor):
                                 skipped,
                             )
                         if clean:
-                            posts.reconcile(page_id, since, self.interval[1])
-                posts.set_watermark(last_event_at=newest)
+                            posts.reconcile(page_id, start, self.interval[1])
+                        # moved by a walk of the whole window that ended (a failed one
+                        # lands its newest posts first: moved, its older ones would be
+                        # skipped); the live walk's window is not the watermark's
+                        if recent_days is None and newest is not None:
+                            posts.set_watermark(
+                                listing.watermark_name(page_id), last_event_at=newest
+                            )
             results = [comments.result, posts.result]
             if reactions is not None:
                 results.insert(1, reactions.result)
         results += engine.cascade(listing, [COMMENTS, REACTIONS], _forget_walks)
         results.append(self.users(people))
         return results
+
+    def _listing_starts(
+        self,
+        conn: psycopg.Connection,
+        listing: Stream,
+        pages: list[str],
+        recent_days: int | None,
+    ) -> dict[str, datetime | None]:
+        """Where each Page's listing starts: `lookback_days` before its own watermark (None,
+        the whole history, for a Page without one: added later, or never read yet); for the
+        live walk, `recent_days` before now."""
+        if recent_days is not None:
+            now = self.interval[1] or self.client.server_now()
+            return dict.fromkeys(pages, now - timedelta(days=recent_days))
+        lookback = timedelta(days=self.settings.lookback_days)
+        starts: dict[str, datetime | None] = {}
+        for page_id in pages:
+            mark = self.engine.watermark(conn, listing, scope=page_id).get("last_event_at")
+            starts[page_id] = mark - lookback if mark else None
+        return starts
 
     def _schedule(self) -> _Schedule:
         server_now = self.client.server_now()

@@ -122,7 +122,12 @@ PAGE_INSIGHTS = Stream(
     key="page id:metric:end_time",
     scope="the Page's id",
     event_time="end_time of the day's value",
-    watermark="last_event_at: the newest day landed; the next run asks from two days before",
+    watermark=(
+        "one per Page (`page_insights:<page id>` in meta.watermarks), last_event_at: the "
+        "newest day landed; the next run asks from two days before; a Page without one asks "
+        "for its whole history"
+    ),
+    watermark_per_scope=True,
     rewalk="the last two days again, every run (Meta revises recent values)",
 )
 
@@ -138,9 +143,11 @@ POSTS = Stream(
     scope="the Page's id",
     event_time="created_time",
     watermark=(
-        "last_event_at: the newest post landed; a run lists the posts created since "
-        "lookback_days before it"
+        "one per Page (`posts:<page id>`, `visitor_posts:<page id>` in meta.watermarks), "
+        "last_event_at: the newest post landed by a walk of the Page that ended; a run lists "
+        "the posts created since lookback_days before it; a Page without one is listed whole"
     ),
+    watermark_per_scope=True,
     completeness="the listing of the window ended and every post in it parsed",
     rewalk="every run, the whole look-back window (one request per page of posts)",
     deletions=BY_LOOKUP,
@@ -160,6 +167,7 @@ VISITOR_POSTS = Stream(
     scope=POSTS.scope,
     event_time=POSTS.event_time,
     watermark=POSTS.watermark,
+    watermark_per_scope=True,
     completeness=POSTS.completeness,
     rewalk=POSTS.rewalk,
     deletions=BY_LOOKUP,

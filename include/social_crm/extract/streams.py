@@ -90,6 +90,9 @@ class Stream:
     scope: str = ""
     event_time: str | None = None
     watermark: str | None = None
+    # one watermark per scope (`<entity>:<scope>`, a Page's posts), not one for the entity:
+    # a scope read later than the others (added later, or refused for a while) keeps its own
+    watermark_per_scope: bool = False
     completeness: str | None = None
     rewalk: str | None = None
     deletions: str = "never: a record missing from a walk stays as it was"
@@ -98,6 +101,15 @@ class Stream:
     @property
     def table(self) -> str:
         return f"raw.{self.source}_{self.entity}"
+
+    def watermark_name(self, scope: str = "") -> str:
+        """Its row in `meta.watermarks` for `scope`: `<entity>:<scope>` when it keeps one per
+        scope, else the entity's."""
+        if not self.watermark_per_scope:
+            return self.entity
+        if not scope:
+            raise ValueError(f"{self.source} {self.entity}: a watermark per scope needs a scope")
+        return f"{self.entity}:{scope}"
 
     def describe(self) -> list[tuple[str, str]]:
         """(what, how) for each declared property, in the order docs/sources.md lists them."""
@@ -175,12 +187,12 @@ class Engine:
         )
 
     def watermark(
-        self, conn: psycopg.Connection, stream: Stream, name: str | None = None
+        self, conn: psycopg.Connection, stream: Stream, name: str | None = None, scope: str = ""
     ) -> dict[str, Any]:
         """How far `stream` has been read (`meta.watermarks`: cursor_value, since_id,
-        last_event_at; {} before its first run): its own row, or the row `name` of one of its
-        walks (an X search)."""
-        return read_watermark(conn, stream.source, name or stream.entity)
+        last_event_at; {} before its first run): its own row, the row of `scope` (a stream
+        with a watermark per scope), or the row `name` of one of its walks (an X search)."""
+        return read_watermark(conn, stream.source, name or stream.watermark_name(scope))
 
     def pages(
         self,

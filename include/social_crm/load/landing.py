@@ -82,7 +82,8 @@ class BatchResult:
     quarantined: int = 0
     tombstoned: int = 0
     status: str = "running"
-    watermark: dict[str, Any] = field(default_factory=dict)
+    # the watermarks this batch moves when it commits: {name in meta.watermarks: values}
+    watermarks: dict[str, dict[str, Any]] = field(default_factory=dict)
     origin: str = ""  # what the batch read, when not an API walk (a CRM export file)
     error: str = ""  # why it failed (a rejected file)
 
@@ -223,8 +224,10 @@ class LandingBatch:
         tombstoned when this batch commits, unless this batch also saw them."""
         self._gone |= natural_keys
 
-    def set_watermark(self, **values: Any) -> None:
-        self.result.watermark.update(values)
+    def set_watermark(self, name: str | None = None, **values: Any) -> None:
+        """Move a watermark when this batch commits: the entity's (or `watermark_entity`), or
+        the row `name` (one of the entity's walks: a Page's posts)."""
+        self.result.watermarks.setdefault(name or self.watermark_entity, {}).update(values)
 
     def with_commit(self, statement: str, params: tuple) -> None:
         """Run `statement` in the transaction that commits this batch (bookkeeping of what the
@@ -303,8 +306,7 @@ class LandingBatch:
         )
         for statement, params in self._with_commit:
             conn.execute(statement, params)
-        if r.watermark:
-            wm = r.watermark
+        for name, wm in r.watermarks.items():
             conn.execute(
                 "insert into meta.watermarks (source, entity, cursor_value, since_id,"
                 " last_event_at, batch_id, updated_at) values (%s, %s, %s, %s, %s, %s, now())"
@@ -316,7 +318,7 @@ class LandingBatch:
                 " batch_id = excluded.batch_id, updated_at = now()",
                 (
                     r.source,
-                    self.watermark_entity,
+                    name,
                     wm.get("cursor_value"),
                     wm.get("since_id"),
                     wm.get("last_event_at"),
