@@ -1,0 +1,84 @@
+"""Outsider attacks (attack6a) on X pay-per-use: the monthly budget in money and the answer
+that says the credits are spent. Real simulator server, real embedded PostgreSQL."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+
+from social_crm.warehouse import migrations
+from social_crm_dev.simulator.config import WorldConfig
+from social_crm_dev.simulator.server import SimulatorServer
+from social_crm_dev.simulator.world import World
+from tests.databases import new_database
+from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile
+from tests.end_to_end.test_x_extraction_promises import latest
+
+pytestmark = pytest.mark.integration
+
+HOUR = 3600
+
+
+@contextmanager
+def pipeline_on(warehouse_url, world: WorldConfig = WORLD, **x_settings):
+    with (
+        SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        yield Pipeline(sim, db, x_settings=x_settings)
+
+
+def test_x_budget_holds_with_full_archive_pages_of_500(warehouse_url):
+    """docs/x-costs.md: "a run that would exceed the budget lands what it read ... ends
+    cleanly"; the check before each page assumes 100 Posts a page (`WORST_PAGE`), but
+    full-archive search serves up to 500 a page (real-apis.md, and `page_size` has no upper
+    bound): one page costs up to $7.50, five times what the check reserved."""
+    budget = 1.6
+    world = WorldConfig(seed=23, scale=0.8, days=20)  # a brand with > 500 mentions in 60 days
+    with pipeline_on(
+        warehouse_url,
+        world,
+        page_size=500,  # full_archive is on in the test Pipeline (pay-per-use serves it)
+        monthly_budget_usd=budget,
+        own_accounts=(),  # every brand by search: the first request is a 500-Post page
+    ) as pipeline:
+        pipeline.x.tweets()
+        charged = pipeline.sim.x_profile.billing.spent()
+        assert charged <= budget, f"X charged ${charged:.2f} on a ${budget:.2f} monthly budget"
+
+
+@pytest.mark.parametrize("status", [402, 200])
+def test_x_credits_spent_answer_stops_the_run_and_keeps_the_recheck_due(warehouse_url, status):
+    """docs/x-costs.md: an answer that the credits are spent ends the run cleanly, "whatever
+    HTTP status carries it". Carried by a 200 (the simulator's `spent_status`), the run goes
+    on as if every answer were empty: the budget is not marked exhausted, and the re-check
+    cursor moves past the Posts whose last re-check the refused lookups skipped, so a Post
+    deleted at the source is never confirmed deleted: it stays alive in raw for good."""
+    with pipeline_on(warehouse_url, page_size=10, lookback_days=2) as pipeline:
+        sim, billing = pipeline.sim, pipeline.sim.x_profile.billing
+        pipeline.x.tweets()
+        # a mention 30 to 40 hours old: its 24 h re-check is past, its last (48 h) is ahead
+        key = pipeline.scalar(
+            "select natural_key from raw.x_tweets where payload->>'author_id' is not null"
+            " and event_at between (select max(event_at) from raw.x_tweets) - interval '40 hours'"
+            " and (select max(event_at) from raw.x_tweets) - interval '30 hours'"
+            " order by event_at limit 1"
+        )
+        sim.hide([key])  # deleted at the source
+        sim.world.advance(seconds=20 * HOUR)  # its last re-check point passes
+        billing.spending_limit_usd, billing.spent_status = billing.spent(), status
+        pipeline.x.tweets()  # every request refused: the credits are spent
+        exhausted = pipeline.scalar(
+            "select exhausted_at is not null from meta.api_read_budget"
+            " where connection_id = 'x_api'"
+        )
+        billing.spending_limit_usd = None  # credits added
+        for _ in range(3):
+            sim.world.advance(seconds=HOUR)
+            pipeline.x.tweets()
+        assert latest(pipeline, key)[0], f"Post {key} is deleted at the source, alive in raw"
+        assert exhausted, "the spent credits were not recorded"
