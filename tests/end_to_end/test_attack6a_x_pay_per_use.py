@@ -82,3 +82,25 @@ def test_x_credits_spent_answer_stops_the_run_and_keeps_the_recheck_due(warehous
             pipeline.x.tweets()
         assert latest(pipeline, key)[0], f"Post {key} is deleted at the source, alive in raw"
         assert exhausted, "the spent credits were not recorded"
+
+
+def test_x_spend_we_record_equals_what_x_charged_when_answers_are_cut_short(warehouse_url):
+    """docs/x-costs.md: the tests hold our count equal to what X charged. A counts request
+    is charged "every time" (per request, no de-duplication), and X charges the answer it
+    served even when the body reached us cut short; the transport asks again and the meter
+    sees only the answer it could parse: each counts request asked again after a truncated
+    answer costs $0.01 that `meta.api_spend` (and the budget check) never see."""
+    from social_crm_dev.simulator.faults import FaultConfig
+
+    with pipeline_on(warehouse_url, page_size=10) as pipeline:
+        sim = pipeline.sim
+        sim.configure_faults(FaultConfig(truncate_rate=0.3, seed=1))
+        for _ in range(3):
+            pipeline.x.tweets()
+            pipeline.x.new_tweets()
+            sim.world.advance(seconds=5 * HOUR)
+        charged = sim.x_profile.billing.by_price()
+        ours = dict(
+            pipeline.rows("select price_key, sum(usd)::float from meta.api_spend group by 1")
+        )
+    assert ours == {price: pytest.approx(usd) for price, usd in charged.items()}
