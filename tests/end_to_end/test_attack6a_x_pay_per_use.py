@@ -104,3 +104,20 @@ def test_x_spend_we_record_equals_what_x_charged_when_answers_are_cut_short(ware
             pipeline.rows("select price_key, sum(usd)::float from meta.api_spend group by 1")
         )
     assert ours == {price: pytest.approx(usd) for price, usd in charged.items()}
+
+
+def test_x_our_brand_read_from_its_timelines_costs_no_more_than_by_search(warehouse_url):
+    """The promise: our own brand's mentions are read from its mentions timeline, "cheaper"
+    than search. A brand that signs up today has an app-only Bearer token and no
+    `owner_user_id` (the default): nothing is an Owned Read, and the mentions timeline
+    returns the reposts of mentions (which search no longer returns), each charged a Post
+    and its author a User, then thrown away. The same window read by search costs less."""
+    spend = {}
+    for how, extra in (("timelines", {}), ("search", {"own_accounts": ()})):
+        with pipeline_on(warehouse_url, page_size=100, **extra) as pipeline:
+            pipeline.x.tweets()
+            spend[how] = pipeline.sim.x_profile.billing.spent()
+            landed = len(pipeline.alive("x_tweets"))
+            spend[f"{how} Posts landed"] = landed
+    assert spend["timelines Posts landed"] == spend["search Posts landed"]
+    assert spend["timelines"] <= spend["search"], spend
