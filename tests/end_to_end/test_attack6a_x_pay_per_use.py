@@ -121,3 +121,43 @@ def test_x_our_brand_read_from_its_timelines_costs_no_more_than_by_search(wareho
             spend[f"{how} Posts landed"] = landed
     assert spend["timelines Posts landed"] == spend["search Posts landed"]
     assert spend["timelines"] <= spend["search"], spend
+
+
+def test_x_budget_of_a_month_holds_when_a_run_crosses_into_it(warehouse_url):
+    """docs/x-costs.md: money is counted "per connection and calendar month" and
+    `monthly_budget_usd` is "what a calendar month may cost". A run that starts a minute
+    before midnight UTC on the month's last day (an hourly schedule does) books everything
+    it spends into the month it started in (`ReadBudget.month`, fixed at the start), while X
+    bills what it reads after midnight to the new month: the new month's first run starts
+    from $0 spent and X charges the new month more than its budget."""
+    from datetime import UTC, datetime
+
+    budget = 4.0  # a full read of the test world's window costs about $1.94
+    with pipeline_on(
+        warehouse_url, page_size=10, monthly_budget_usd=budget, recheck_hours=0
+    ) as pipeline:
+        sim = pipeline.sim
+        now = datetime.fromtimestamp(0, UTC) + (
+            pipeline.x_client.server_now(fresh=True) - datetime.fromtimestamp(0, UTC)
+        )
+        month_end = datetime(now.year, now.month + 1, 1, tzinfo=UTC)
+        sim.world.advance(seconds=int((month_end - now).total_seconds()) - 60)
+        new_month = month_end.strftime("%Y-%m")
+
+        client, calls = pipeline.x_client, [0]
+        request = client._request_json
+
+        def a_minute_later(*args, **kwargs):  # the run's third request is after midnight
+            calls[0] += 1
+            if calls[0] == 3:
+                sim.world.advance(seconds=120)
+            return request(*args, **kwargs)
+
+        client._request_json = a_minute_later
+        pipeline.x.tweets()  # the first run: starts on the last day, ends in the new month
+        client._request_json = request
+        for _ in range(2):
+            sim.world.advance(seconds=24 * HOUR)  # the next day: the window read again
+            pipeline.x.tweets()
+        charged = sim.x_profile.billing.spent(new_month)
+        assert charged <= budget, f"X charged ${charged:.2f} in {new_month}, budget ${budget}"
