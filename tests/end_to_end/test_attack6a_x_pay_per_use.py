@@ -161,3 +161,22 @@ def test_x_budget_of_a_month_holds_when_a_run_crosses_into_it(warehouse_url):
             pipeline.x.tweets()
         charged = sim.x_profile.billing.spent(new_month)
         assert charged <= budget, f"X charged ${charged:.2f} in {new_month}, budget ${budget}"
+
+
+def test_x_owner_user_id_with_an_app_only_token_is_not_counted_at_the_owned_price(
+    warehouse_url,
+):
+    """docs/x-costs.md: set `owner_user_id` only "when the connection's token is that
+    account's OAuth 2.0 user token". Nothing checks it (`check-connections` does not ask X who
+    the token is, `GET /2/users/me`): with the app-only Bearer token a new connection has,
+    X charges our brand's timelines $0.005 a Post while we count $0.001, and the monthly
+    budget is checked against a fifth of what the timelines really cost."""
+    from social_crm_dev.simulator.config import OUR_BRAND
+
+    with pipeline_on(
+        warehouse_url, page_size=10, owned_user_ids=(OUR_BRAND.x_user_id,)
+    ) as pipeline:  # the test Pipeline's token is the app-only Bearer token
+        pipeline.x.tweets()
+        charged = pipeline.sim.x_profile.billing.spent()
+        ours = pipeline.scalar("select sum(usd)::float from meta.api_spend")
+    assert ours == pytest.approx(charged), f"we counted ${ours:.3f}, X charged ${charged:.3f}"
