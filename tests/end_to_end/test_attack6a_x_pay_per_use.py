@@ -180,3 +180,25 @@ def test_x_owner_user_id_with_an_app_only_token_is_not_counted_at_the_owned_pric
         charged = pipeline.sim.x_profile.billing.spent()
         ours = pipeline.scalar("select sum(usd)::float from meta.api_spend")
     assert ours == pytest.approx(charged), f"we counted ${ours:.3f}, X charged ${charged:.3f}"
+
+
+@pytest.mark.parametrize("status", [402, 200])
+def test_x_follower_walks_refused_by_spent_credits_are_walked_again_next_run(
+    warehouse_url, status
+):
+    """docs/x-costs.md: an answer that the credits are spent ends the run cleanly "whatever
+    HTTP status carries it"; real-apis.md: a follower walk that returned fewer followers than
+    the account counts "is not counted as a walk: the account is walked again next run".
+    Carried by a 200, every follower list reads as empty and the count lookup carries no
+    count (None): each brand is recorded as walked (`meta.x_follower_walks`) with no follower
+    read, and once credits are added the next runs skip them for `follower_walk_days`."""
+    with pipeline_on(warehouse_url, page_size=10, follower_walks="brands") as pipeline:
+        sim, billing = pipeline.sim, pipeline.sim.x_profile.billing
+        pipeline.x.tweets()
+        billing.spending_limit_usd, billing.spent_status = billing.spent(), status
+        pipeline.x.followers()  # every request refused: the credits are spent
+        billing.spending_limit_usd = None  # credits added
+        sim.world.advance(seconds=HOUR)
+        pipeline.x.followers()
+        landed = len(pipeline.alive("x_followers"))
+    assert landed > 0, "no follower of any brand landed after the credits were added"
