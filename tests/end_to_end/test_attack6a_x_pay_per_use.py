@@ -130,17 +130,17 @@ def test_x_budget_of_a_month_holds_when_a_run_crosses_into_it(warehouse_url):
     it spends into the month it started in (`ReadBudget.month`, fixed at the start), while X
     bills what it reads after midnight to the new month: the new month's first run starts
     from $0 spent and X charges the new month more than its budget."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     budget = 4.0  # a full read of the test world's window costs about $1.94
     with pipeline_on(
         warehouse_url, page_size=10, monthly_budget_usd=budget, recheck_hours=0
     ) as pipeline:
         sim = pipeline.sim
-        now = datetime.fromtimestamp(0, UTC) + (
-            pipeline.x_client.server_now(fresh=True) - datetime.fromtimestamp(0, UTC)
+        now = pipeline.x_client.server_now(fresh=True)  # the world's clock
+        month_end = (datetime(now.year, now.month, 1, tzinfo=UTC) + timedelta(days=32)).replace(
+            day=1
         )
-        month_end = datetime(now.year, now.month + 1, 1, tzinfo=UTC)
         sim.world.advance(seconds=int((month_end - now).total_seconds()) - 60)
         new_month = month_end.strftime("%Y-%m")
 
@@ -183,9 +183,7 @@ def test_x_owner_user_id_with_an_app_only_token_is_not_counted_at_the_owned_pric
 
 
 @pytest.mark.parametrize("status", [402, 200])
-def test_x_follower_walks_refused_by_spent_credits_are_walked_again_next_run(
-    warehouse_url, status
-):
+def test_x_follower_walks_refused_by_spent_credits_are_walked_again_next_run(warehouse_url, status):
     """docs/x-costs.md: an answer that the credits are spent ends the run cleanly "whatever
     HTTP status carries it"; real-apis.md: a follower walk that returned fewer followers than
     the account counts "is not counted as a walk: the account is walked again next run".
