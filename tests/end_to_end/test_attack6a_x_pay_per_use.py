@@ -200,3 +200,14 @@ def test_x_follower_walks_refused_by_spent_credits_are_walked_again_next_run(war
         pipeline.x.followers()
         landed = len(pipeline.alive("x_followers"))
     assert landed > 0, "no follower of any brand landed after the credits were added"
+
+
+def test_x_budget_smaller_than_a_full_page_still_reads_what_it_can_afford(warehouse_url):
+    """docs/x-costs.md: before each page, a run checks that "the page's worst case (100 new
+    Posts, each by a new author: $1.50 ...)" fits in what is left. The worst case ignores the
+    connection's `page_size`: with pages of 10 Posts (at most $0.15), a monthly budget of $1
+    never reads a single Post, month after month; the run only says the budget is spent."""
+    with pipeline_on(warehouse_url, page_size=10, monthly_budget_usd=1.0) as pipeline:
+        tweets, _ = pipeline.x.tweets()
+        charged = pipeline.sim.x_profile.billing.spent()
+    assert tweets.landed > 0, f"nothing read on a $1 budget (X charged ${charged:.2f})"
