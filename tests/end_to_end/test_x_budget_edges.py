@@ -1,4 +1,4 @@
-"""Outsider attacks (attack6a) on X pay-per-use: the monthly budget in money and the answer
+"""X pay-per-use at its edges: the monthly budget in money and the answer
 that says the credits are spent. Real simulator server, real embedded PostgreSQL."""
 
 from __future__ import annotations
