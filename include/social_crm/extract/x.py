@@ -604,7 +604,7 @@ class XExtractor(Extractor):
         quarantined: set[str] = set()
         for begin in range(0, len(due), LOOKUP_BATCH):
             chunk = due[begin : begin + LOOKUP_BATCH]
-            budget.check()
+            budget.check(budget.page_usd(len(chunk)))
             try:
                 (page,) = self.engine.pages(TWEET_LOOKUP, params={"ids": ",".join(chunk)})
             except UsageCapExceeded as exc:
@@ -728,7 +728,8 @@ class XExtractor(Extractor):
         if until_id:
             params["until_id"] = str(until_id)
         walk = Walk()
-        budget.check()
+        worst = budget.page_usd(int(params.get("max_results", self.engine.page_size)))
+        budget.check(worst)
         pages = self.engine.pages(stream, scope, params)
         while True:
             try:
@@ -751,7 +752,7 @@ class XExtractor(Extractor):
                 "x %s: page %d, %d tweets so far", feed.name, page.number, tweets.result.records_in
             )
             if (page.body.get("meta") or {}).get("next_token"):
-                budget.check()
+                budget.check(worst)
         return walk
 
     def _gone_tweets(self, budget: ReadBudget) -> ConfirmGone:

@@ -43,7 +43,6 @@ TIER_POST_CAPS = {
     "pro": 1_000_000,
     "enterprise": 50_000_000,
 }
-WORST_PAGE = 100  # resources of a search or lookup page at most (max_results, ids=)
 
 
 class BudgetSpent(Exception):
@@ -85,18 +84,17 @@ class ReadBudget:
     def left(self) -> int:
         return max(0, self.cap - self.used)
 
-    @property
-    def worst_request_usd(self) -> float:
-        """What one request may cost at most: a full page of new Posts, each by a new author."""
-        return WORST_PAGE * (self.prices["post"] + self.prices["user"])
+    def page_usd(self, posts: int) -> float:
+        """What a page asked for `posts` Posts (`max_results`, or the ids of a lookup) may cost
+        at most: each Post new today, each by a new author."""
+        return posts * (self.prices["post"] + self.prices["user"])
 
-    def check(self, worst_usd: float | None = None, *, posts: bool = True) -> None:
+    def check(self, worst: float, *, posts: bool = True) -> None:
         """Stop (`BudgetSpent`) when the Post cap is spent (for a request that reads `posts`)
-        or the next request, costing up to `worst_usd` (a page of Posts and their authors by
-        default), could pass the budget."""
+        or the next request, costing up to `worst` (`page_usd` of the page asked for, or a
+        follower page), could pass the budget."""
         if posts and self.left <= 0:
             self.spent(f"{self.used:,} of {self.cap:,} reads used")
-        worst = self.worst_request_usd if worst_usd is None else worst_usd
         if self.budget_usd and self.spent_usd + worst > self.budget_usd:
             self.spent(
                 f"${self.spent_usd:,.2f} of the ${self.budget_usd:,.2f} monthly budget spent;"
