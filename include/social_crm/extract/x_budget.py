@@ -113,6 +113,8 @@ class ReadBudget:
         hour = now.replace(minute=0, second=0, microsecond=0)
         with self._lock, self._connection().transaction() as tx:
             conn = tx.connection
+            if (now.year, now.month) != (self.month.year, self.month.month):
+                self._enter_month(conn, date(now.year, now.month, 1))
             new = conn.execute(
                 "insert into meta.x_read_ledger (connection_id, day, resource_key)"
                 " select %s, %s, unnest(%s::bytea[]) on conflict do nothing"
@@ -156,6 +158,23 @@ class ReadBudget:
                 )
             )
             self.spent_usd = float(total)  # with what other runs of the month spent
+
+    def _enter_month(self, conn: psycopg.Connection, month: date) -> None:
+        """A run that crosses into a new month (the API's clock, as X bills it) counts from
+        then on in the new month's row, against the new month's budget."""
+        row = conn.execute(
+            "select reads_used, spent_usd from meta.api_read_budget"
+            " where connection_id = %s and month = %s",
+            (self.connection_id, month),
+        ).fetchone()
+        log.info(
+            "%s: the API's clock entered %s; reads and spend count in that month from here",
+            self.connection_id,
+            month.strftime("%Y-%m"),
+        )
+        self.month = month
+        self.used = row[0] if row else 0
+        self.spent_usd = float(row[1]) if row else 0.0
 
     def spend(self, reads: int) -> None:
         if reads <= 0:
