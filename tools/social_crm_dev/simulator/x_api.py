@@ -93,7 +93,11 @@ TIER_LIMITS["pay_per_use"] = {
     "mentions": 450,  # GET /2/users/:id/mentions
     "user_tweets": 10_000,  # GET /2/users/:id/tweets
     "usage_tweets": 30,
+    "users_me": 75,  # GET /2/users/me, per user
 }
+# full-archive search: also "1/sec" per app and per user, beside its 300 a 15-minute window
+# (docs.x.com/x-api/fundamentals/rate-limits): seconds between two requests at least
+PER_SECOND = {"search_all": 1.0}
 # the monthly Post cap: pay-per-use 3 million since 2026-08-13 (2 million before: docs.x.com
 # /x-api/getting-started/pricing and /x-api/fundamentals/post-cap, xdevplatform/docs c2317112)
 TIER_MONTHLY_POSTS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "pay_per_use": 3_000_000}
@@ -141,6 +145,7 @@ class XProfile:
     _posts_by_day: dict[str, int] = field(default_factory=dict, repr=False)
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
     _posts_by_month: dict[str, int] = field(default_factory=dict, repr=False)
+    _last_request: dict[str, float] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +171,16 @@ class XProfile:
         limit = limits[endpoint]
         now = time.time()
         with self._lock:
+            gap = PER_SECOND.get(endpoint)
+            if gap and self.window_seconds:  # on the machine's time, as the windows are
+                last = self._last_request.get(endpoint)
+                if last is not None and now - last < gap:
+                    return too_many_requests(), {
+                        "x-rate-limit-limit": "1",
+                        "x-rate-limit-remaining": "0",
+                        "x-rate-limit-reset": str(int(clock + gap - (now - last) + 0.999)),
+                    }
+                self._last_request[endpoint] = now
             started, used = self._windows.get(endpoint, (now, 0))
             length = self.window_seconds or 900.0
             if now - started >= length:
