@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from social_crm.extract import x_cost
+from social_crm.extract.x_owner import verified_owner
 from social_crm.query_results import one_row, scalar
 from social_crm.settings import X_PRICES_USD
 
@@ -60,7 +61,7 @@ class ReadBudget:
         self.cap = wanted.read_cap
         self.budget_usd = float(getattr(wanted, "monthly_budget_usd", 0.0))
         self.prices: Mapping[str, float] = getattr(wanted, "prices", X_PRICES_USD)
-        self.owned = frozenset(getattr(wanted, "owned_user_ids", ()))
+        self.owned: frozenset[str] = frozenset()  # until the token is checked (below)
         self.month = date(now.year, now.month, 1)
         self.clock = extractor.client.server_now
         self._lock = threading.Lock()
@@ -77,8 +78,12 @@ class ReadBudget:
             ).fetchone()
         self.used = row[0] if row else 0
         self.spent_usd = float(row[1]) if row else 0.0
+        claimed = tuple(getattr(wanted, "owned_user_ids", ()))
         if getattr(wanted, "tier", "pay_per_use") == "pay_per_use":  # the others: a subscription
-            extractor.client.on_answer = self.meter
+            extractor.client.on_answer = self.meter  # the check below is charged: metered
+            self.owned = verified_owner(extractor.client, self.connect, claimed, now.date())
+        else:  # nothing is priced by ownership
+            self.owned = frozenset(claimed)
 
     @property
     def left(self) -> int:

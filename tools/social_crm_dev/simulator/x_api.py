@@ -77,6 +77,7 @@ TIER_LIMITS: dict[str, dict[str, int]] = {
         "tweets_lookup": 450,
         "user_lookup": 300,
         "followers": 15,
+        "users_me": 75,
     },
 }
 # Pay-per-use, what a developer who signs up since 2026-02-06 gets: every endpoint, the per-app
@@ -262,6 +263,23 @@ def client_forbidden(tier: str) -> Response:
     )
 
 
+def unsupported_authentication() -> Response:
+    """GET /2/users/me asked with an app-only token: "The /me endpoint requires User Context
+    authentication. App-Only (Bearer Token) authentication is not supported" (docs.x.com/x-api/
+    users/lookup/quickstart/authenticated-lookup); the field's answer is this 403."""
+    return Response(
+        403,
+        {
+            "title": "Unsupported Authentication",
+            "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden for this "
+            "endpoint.  Supported authentication types are [OAuth 1.0a User Context, "
+            "OAuth 2.0 User Context].",
+            "type": "https://api.twitter.com/2/problems/unsupported-authentication",
+            "status": 403,
+        },
+    )
+
+
 def too_many_requests() -> Response:
     return Response(
         429,
@@ -306,6 +324,8 @@ def endpoint_of(parts: list[str]) -> str | None:
         return "mentions"
     if len(parts) == 3 and parts[0] == "users" and parts[2] == "tweets":
         return "user_tweets"
+    if parts == ["users", "me"]:
+        return "users_me"
     if len(parts) == 2 and parts[0] == "users":
         return "user_lookup"
     return None
