@@ -253,7 +253,7 @@ class ApiClient:
         self.on_answer: Callable[[str, dict], None] | None = None
         self._server_date: tuple[datetime, float] | None = None
         self._pace_lock = threading.Lock()
-        self._sent: dict[str, float] = {}  # URL path: when it was last asked (`_pace`)
+        self._answered: dict[str, float] = {}  # URL path: when it was last answered (`_pace`)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.connection_id!r}, {self.base_url!r})"
@@ -399,6 +399,7 @@ class ApiClient:
                 failure: str | None = f"{type(exc).__name__}: {self._redact(str(exc))}"
             else:
                 failure = None
+            self._paced(urlsplit(url).path)
             if failure is not None:  # outside the handler: the error raised has no unredacted cause
                 self._backoff(attempt, where, failure)
                 continue
@@ -438,17 +439,24 @@ class ApiClient:
         )
 
     def _pace(self, path: str) -> None:
-        """Wait until the policy's spacing for `path` has passed since its last request (at
-        most the retry policy's `rate_limit_cap`, as any wait for a limit)."""
+        """Wait until the policy's spacing for `path` has passed since its last answer (at
+        most the retry policy's `rate_limit_cap`, as any wait for a limit). Counted from the
+        answer, not the request: the API counts from when the request reached it, which is
+        before the answer and after our sending."""
         gap = self.policy.spacing(path)
         if gap <= 0:
             return
-        with self._pace_lock:  # held while waiting: the walk's threads take turns
-            last = self._sent.get(path)
+        with self._pace_lock:
+            last = self._answered.get(path)
             wait = 0.0 if last is None else last + gap - time.monotonic()
-            if wait > 0:
-                self.sleep(min(wait, self.retry.rate_limit_cap))
-            self._sent[path] = time.monotonic()
+        if wait > 0:
+            self.sleep(min(wait, self.retry.rate_limit_cap))
+
+    def _paced(self, path: str) -> None:
+        """Note that `path` was answered now (`_pace`)."""
+        if self.policy.spacing(path) > 0:
+            with self._pace_lock:
+                self._answered[path] = time.monotonic()
 
     def _refusal(self, body: Any, where: str) -> ApiError | None:
         if not isinstance(body, dict):
