@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from social_crm.extract import brands
 from social_crm.warehouse import migrations
+from social_crm_dev.settings import DEFAULT_X_USER_TOKEN
+from social_crm_dev.simulator.config import OUR_BRAND
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.responses import to_datetime
 from social_crm_dev.simulator.server import SimulatorServer
@@ -192,9 +194,10 @@ def test_damaged_follower_answers_tombstone_no_live_follow(
 
 def test_a_walk_cut_short_is_resumed_in_the_same_run_reading_no_post_twice(sim, db, tmp_path):
     # recent search: a week, a single counts page; every page (search, timeline) loses its
-    # next_token
+    # next_token; our account read by its timelines (Owned Reads: its user token)
     week = {"full_archive": False, "lookback_days": 7, "page_size": 20}
-    pipeline = Pipeline(sim, db, x_settings=week)
+    owner = {"owned_user_ids": (OUR_BRAND.x_user_id,), **week}
+    pipeline = Pipeline(sim, db, x_token=DEFAULT_X_USER_TOKEN, x_settings=owner)
     sim.configure_faults(FaultConfig(cut_walk_rate=1.0))
     pipeline.x.tweets()
     since = to_datetime(sim.world.clock) - timedelta(days=7) + timedelta(minutes=5)

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from social_crm.warehouse import migrations
+from social_crm_dev.settings import DEFAULT_X_USER_TOKEN
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.server import SimulatorServer
@@ -38,13 +39,16 @@ CROWDED = WorldConfig(seed=11, scale=1.0, days=6)
 
 @contextmanager
 def fresh_pipeline(warehouse_url, world: WorldConfig = WORLD, **x_settings):
+    """A pipeline configured for Owned Reads: our account's OAuth 2.0 user token, and
+    `owned_user_ids` its user (extra owner_user_id)."""
     with (
         SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
     ):
         with psycopg.connect(db.libpq()) as conn:
             migrations.apply(conn)
-        yield Pipeline(sim, db, x_settings=x_settings)
+        owner = {"owned_user_ids": (OURS.x_user_id,), **x_settings}
+        yield Pipeline(sim, db, x_token=DEFAULT_X_USER_TOKEN, x_settings=owner)
 
 
 @contextmanager

@@ -69,6 +69,12 @@ class GraphPolicy:
     def reset_wait(self, headers: Mapping[str, str], now: float) -> float | None:
         return None  # Graph gives the time to regain access in its usage headers instead
 
+    def spacing(self, path: str) -> float:
+        return 0.0  # Graph paces by its usage headers instead
+
+    def refusal(self, answer: Answer) -> ApiError | None:
+        return None  # Graph refuses with an error status (a batch's items carry their own)
+
     def final_error(self, answer: Answer) -> ApiError | None:
         code = answer.detail.code
         if answer.status == 401 or code in AUTH_CODES or (answer.status == 403 and code is None):

@@ -185,6 +185,16 @@ class ApiPolicy(Protocol):
         """The error to raise now for an answer retrying cannot fix; None to retry it."""
         ...
 
+    def refusal(self, answer: Answer) -> ApiError | None:
+        """The error to raise for a successful (HTTP 200) answer that refuses the request all
+        the same (X: the credits are spent); None for a real success."""
+        ...
+
+    def spacing(self, path: str) -> float:
+        """The seconds the API wants between two requests of the URL path `path` (a limit per
+        second), 0 for none: the transport waits that long rather than meet the 429."""
+        ...
+
 
 @dataclass
 class Page:
@@ -242,6 +252,8 @@ class ApiClient:
         # resource returned is counted there (`x_budget.ReadBudget.meter`)
         self.on_answer: Callable[[str, dict], None] | None = None
         self._server_date: tuple[datetime, float] | None = None
+        self._pace_lock = threading.Lock()
+        self._answered: dict[str, float] = {}  # URL path: when it was last answered (`_pace`)
 
     def __repr__(self) -> str:
         return f"ApiClient({self.connection_id!r}, {self.base_url!r})"
@@ -369,6 +381,7 @@ class ApiClient:
         headers = {"Authorization": f"Bearer {scoped}"} if scoped else None
         rate_limit_waits = 0
         for attempt in range(1, self.retry.max_attempts + 1):
+            self._pace(urlsplit(url).path)
             with self._lock:
                 self.calls += 1
             try:
@@ -386,6 +399,7 @@ class ApiClient:
                 failure: str | None = f"{type(exc).__name__}: {self._redact(str(exc))}"
             else:
                 failure = None
+            self._paced(urlsplit(url).path)
             if failure is not None:  # outside the handler: the error raised has no unredacted cause
                 self._backoff(attempt, where, failure)
                 continue
@@ -401,10 +415,16 @@ class ApiClient:
                 )
             body, problem = _decode(response, arrays=form is not None)
             usage = self._read_usage(response)
-            if response.status_code == 200 and problem is None:
-                if self.on_answer is not None:
-                    self.on_answer(urlsplit(url).path, body)
-                return body
+            if response.status_code == 200:
+                refused = self._refusal(body, where)
+                if self.on_answer is not None and refused is None:
+                    # what the platform served is charged, read or not (a body cut short
+                    # is metered as an empty one: what is charged per request still counts)
+                    self.on_answer(urlsplit(url).path, body if problem is None else {})
+                if refused is not None:
+                    raise refused
+                if problem is None:
+                    return body
             body = body if isinstance(body, dict) else {}
             rate_wait = self._rate_limit_wait(response, body, rate_limit_waits, usage.regain)
             if rate_wait is not None:
@@ -417,6 +437,37 @@ class ApiClient:
             f"{self.connection_id}: {where} still failing after {self.retry.max_attempts} "
             "attempts; the API may be down (see the waits above), retry the task later"
         )
+
+    def _pace(self, path: str) -> None:
+        """Wait until the policy's spacing for `path` has passed since its last answer (at
+        most the retry policy's `rate_limit_cap`, as any wait for a limit). Counted from the
+        answer, not the request: the API counts from when the request reached it, which is
+        before the answer and after our sending."""
+        gap = self.policy.spacing(path)
+        if gap <= 0:
+            return
+        with self._pace_lock:
+            last = self._answered.get(path)
+            wait = 0.0 if last is None else last + gap - time.monotonic()
+        if wait > 0:
+            self.sleep(min(wait, self.retry.rate_limit_cap))
+
+    def _paced(self, path: str) -> None:
+        """Note that `path` was answered now (`_pace`)."""
+        if self.policy.spacing(path) > 0:
+            with self._pace_lock:
+                self._answered[path] = time.monotonic()
+
+    def _refusal(self, body: Any, where: str) -> ApiError | None:
+        if not isinstance(body, dict):
+            return None
+        detail = self.policy.error_detail(body)
+        error = self.policy.refusal(
+            Answer(self.connection_id, where, 200, body, detail, self._redact)
+        )
+        if error is not None:
+            error.detail = detail
+        return error
 
     def _raise_if_final(self, status: int, body: dict, where: str) -> None:
         detail = self.policy.error_detail(body)

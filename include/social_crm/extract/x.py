@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,8 +106,15 @@ class XSettings:
 
     @property
     def feeds(self) -> list[Feed]:
-        """Every walk of a run, brand by brand: a rival's search, our account's timelines."""
-        own = dict(self.own_accounts)
+        """Every walk of a run as configured (`feeds_of` the claimed owner)."""
+        return self.feeds_of(self.owned_user_ids)
+
+    def feeds_of(self, owned: Collection[str]) -> list[Feed]:
+        """Every walk of a run, brand by brand: a rival's search; our account's timelines when
+        its reads are Owned Reads (`owned`: the account the token is verified to be), search
+        otherwise. Read by an app-only token, a timeline costs more than search: it returns
+        the reposts of mentions (charged, then dropped), which search leaves out."""
+        own = {h: user for h, user in self.own_accounts if user in owned}
         feeds: list[Feed] = []
         for handle in self.brand_handles:
             if handle in own:
@@ -224,7 +231,7 @@ class XExtractor(Extractor):
                 # a brand's Posts missing from its walks may be gone once every walk of the
                 # brand is proven: the window all of them covered (None: one was not)
                 covered: dict[str, tuple[datetime, datetime] | None] = {}
-                for feed in self.settings.feeds:
+                for feed in self.settings.feeds_of(budget.owned):
                     mark = self._read_mark(c_tweets, feed)
                     flagged = whole_window_due(c_tweets, feed)
                     lookback = (
@@ -283,7 +290,7 @@ class XExtractor(Extractor):
                     assert checked_at is not None  # steady: a run that follows one
                     try:
                         for handle in self._recheck(checked_at, now, tweets, users, budget):
-                            for feed in self.settings.feeds:
+                            for feed in self.settings.feeds_of(budget.owned):
                                 if feed.handle == handle:
                                     self._save_mark(tweets, feed, None, None, whole_window=True)
                     except BudgetSpent:
@@ -319,7 +326,7 @@ class XExtractor(Extractor):
                 self.engine.batch(c_tweets, TWEETS) as tweets,
                 self.engine.batch(c_users, USERS) as users,
             ):
-                for feed in self.settings.feeds:
+                for feed in self.settings.feeds_of(budget.owned):
                     mark = self._read_mark(c_tweets, feed)
                     last = _stored_time(
                         self.engine.watermark(c_tweets, TWEETS, feed.audit_entity).get(
@@ -604,7 +611,7 @@ class XExtractor(Extractor):
         quarantined: set[str] = set()
         for begin in range(0, len(due), LOOKUP_BATCH):
             chunk = due[begin : begin + LOOKUP_BATCH]
-            budget.check()
+            budget.check(budget.page_usd(len(chunk)))
             try:
                 (page,) = self.engine.pages(TWEET_LOOKUP, params={"ids": ",".join(chunk)})
             except UsageCapExceeded as exc:
@@ -647,7 +654,7 @@ class XExtractor(Extractor):
             ):
                 oldest = None if self.settings.full_archive else now - RECENT_WINDOW
                 end = (now - END_TIME_GAP).replace(microsecond=0)
-                for feed in self.settings.feeds:
+                for feed in self.settings.feeds_of(budget.owned):
                     mark = self._read_mark(c_tweets, feed)
                     if mark and not (oldest and mark.at < oldest + WINDOW_MARGIN):
                         start, since_id = mark.at.replace(microsecond=0), mark.since_id
@@ -728,7 +735,8 @@ class XExtractor(Extractor):
         if until_id:
             params["until_id"] = str(until_id)
         walk = Walk()
-        budget.check()
+        worst = budget.page_usd(int(params.get("max_results", self.engine.page_size)))
+        budget.check(worst)
         pages = self.engine.pages(stream, scope, params)
         while True:
             try:
@@ -751,7 +759,7 @@ class XExtractor(Extractor):
                 "x %s: page %d, %d tweets so far", feed.name, page.number, tweets.result.records_in
             )
             if (page.body.get("meta") or {}).get("next_token"):
-                budget.check()
+                budget.check(worst)
         return walk
 
     def _gone_tweets(self, budget: ReadBudget) -> ConfirmGone:

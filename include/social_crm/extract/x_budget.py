@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from social_crm.extract import x_cost
+from social_crm.extract.x_owner import verified_owner
 from social_crm.query_results import one_row, scalar
 from social_crm.settings import X_PRICES_USD
 
@@ -43,7 +44,6 @@ TIER_POST_CAPS = {
     "pro": 1_000_000,
     "enterprise": 50_000_000,
 }
-WORST_PAGE = 100  # resources of a search or lookup page at most (max_results, ids=)
 
 
 class BudgetSpent(Exception):
@@ -61,7 +61,7 @@ class ReadBudget:
         self.cap = wanted.read_cap
         self.budget_usd = float(getattr(wanted, "monthly_budget_usd", 0.0))
         self.prices: Mapping[str, float] = getattr(wanted, "prices", X_PRICES_USD)
-        self.owned = frozenset(getattr(wanted, "owned_user_ids", ()))
+        self.owned: frozenset[str] = frozenset()  # until the token is checked (below)
         self.month = date(now.year, now.month, 1)
         self.clock = extractor.client.server_now
         self._lock = threading.Lock()
@@ -78,25 +78,28 @@ class ReadBudget:
             ).fetchone()
         self.used = row[0] if row else 0
         self.spent_usd = float(row[1]) if row else 0.0
+        claimed = tuple(getattr(wanted, "owned_user_ids", ()))
         if getattr(wanted, "tier", "pay_per_use") == "pay_per_use":  # the others: a subscription
-            extractor.client.on_answer = self.meter
+            extractor.client.on_answer = self.meter  # the check below is charged: metered
+            self.owned = verified_owner(extractor.client, self.connect, claimed, now.date())
+        else:  # nothing is priced by ownership
+            self.owned = frozenset(claimed)
 
     @property
     def left(self) -> int:
         return max(0, self.cap - self.used)
 
-    @property
-    def worst_request_usd(self) -> float:
-        """What one request may cost at most: a full page of new Posts, each by a new author."""
-        return WORST_PAGE * (self.prices["post"] + self.prices["user"])
+    def page_usd(self, posts: int) -> float:
+        """What a page asked for `posts` Posts (`max_results`, or the ids of a lookup) may cost
+        at most: each Post new today, each by a new author."""
+        return posts * (self.prices["post"] + self.prices["user"])
 
-    def check(self, worst_usd: float | None = None, *, posts: bool = True) -> None:
+    def check(self, worst: float, *, posts: bool = True) -> None:
         """Stop (`BudgetSpent`) when the Post cap is spent (for a request that reads `posts`)
-        or the next request, costing up to `worst_usd` (a page of Posts and their authors by
-        default), could pass the budget."""
+        or the next request, costing up to `worst` (`page_usd` of the page asked for, or a
+        follower page), could pass the budget."""
         if posts and self.left <= 0:
             self.spent(f"{self.used:,} of {self.cap:,} reads used")
-        worst = self.worst_request_usd if worst_usd is None else worst_usd
         if self.budget_usd and self.spent_usd + worst > self.budget_usd:
             self.spent(
                 f"${self.spent_usd:,.2f} of the ${self.budget_usd:,.2f} monthly budget spent;"
@@ -115,6 +118,8 @@ class ReadBudget:
         hour = now.replace(minute=0, second=0, microsecond=0)
         with self._lock, self._connection().transaction() as tx:
             conn = tx.connection
+            if (now.year, now.month) != (self.month.year, self.month.month):
+                self._enter_month(conn, date(now.year, now.month, 1))
             new = conn.execute(
                 "insert into meta.x_read_ledger (connection_id, day, resource_key)"
                 " select %s, %s, unnest(%s::bytea[]) on conflict do nothing"
@@ -158,6 +163,23 @@ class ReadBudget:
                 )
             )
             self.spent_usd = float(total)  # with what other runs of the month spent
+
+    def _enter_month(self, conn: psycopg.Connection, month: date) -> None:
+        """A run that crosses into a new month (the API's clock, as X bills it) counts from
+        then on in the new month's row, against the new month's budget."""
+        row = conn.execute(
+            "select reads_used, spent_usd from meta.api_read_budget"
+            " where connection_id = %s and month = %s",
+            (self.connection_id, month),
+        ).fetchone()
+        log.info(
+            "%s: the API's clock entered %s; reads and spend count in that month from here",
+            self.connection_id,
+            month.strftime("%Y-%m"),
+        )
+        self.month = month
+        self.used = row[0] if row else 0
+        self.spent_usd = float(row[1]) if row else 0.0
 
     def spend(self, reads: int) -> None:
         if reads <= 0:

@@ -30,6 +30,7 @@ from social_crm.extract.http import (
 )
 
 FORBIDDEN_TYPES = ("client-forbidden", "client-not-enrolled")
+FULL_ARCHIVE_SPACING = 1.0  # seconds between two full-archive searches
 OUTSIDE_TIER_CODE = 453  # v1.1: "You currently have access to a subset of X API v2 endpoints"
 
 
@@ -51,18 +52,20 @@ class XPolicy:
             return max(0.0, int(reset) - now) + 0.5
         return None
 
+    def spacing(self, path: str) -> float:
+        """Full-archive search allows one request a second besides its 15-minute window
+        (docs.x.com/x-api/fundamentals/rate-limits: "1/sec" per app and per user)."""
+        return FULL_ARCHIVE_SPACING if path.rstrip("/").endswith("/tweets/search/all") else 0.0
+
+    def refusal(self, answer: Answer) -> ApiError | None:
+        """A 200 that says the credits or the Post cap are spent (at the top or in `errors`)
+        refuses the request as a 402 or 429 would: `UsageCapExceeded`."""
+        return _money_spent(answer)
+
     def final_error(self, answer: Answer) -> ApiError | None:
         body, conn, status = answer.body, answer.connection_id, answer.status
-        if is_out_of_credits(body):
-            return _out_of_credits(answer)
-        if is_usage_capped(body):
-            return UsageCapExceeded(
-                f"{conn}: the monthly Post cap of this X project is spent "
-                f"({answer.redact(str(body.get('detail') or body.get('title') or ''))}); "
-                "reads resume when the cap resets next month",
-                status,
-                body,
-            )
+        if (spent := _money_spent(answer)) is not None:
+            return spent
         problem = _problem(body)
         if any(kind in problem for kind in FORBIDDEN_TYPES) or OUTSIDE_TIER_CODE in _codes(body):
             detail = answer.redact(str(body.get("detail") or body.get("reason") or problem))
@@ -93,12 +96,29 @@ CREDIT_WORDS = (
 )
 
 
+def _money_spent(answer: Answer) -> UsageCapExceeded | None:
+    """The one rule for "this answer says the money or the Post cap is spent", whatever its
+    status (a 402 without such a problem is read as the same by `final_error`)."""
+    body = answer.body
+    if is_out_of_credits(body):
+        return _out_of_credits(answer)
+    if is_usage_capped(body):
+        return UsageCapExceeded(
+            f"{answer.connection_id}: the monthly Post cap of this X project is spent "
+            f"({answer.redact(_problem_text(body))}); "
+            "reads resume when the cap resets next month",
+            answer.status,
+            body,
+        )
+    return None
+
+
 def _out_of_credits(answer: Answer) -> UsageCapExceeded:
     body = answer.body
     return UsageCapExceeded(
         f"{answer.connection_id}: this X account's credits are spent or its spending limit is "
         f"reached (HTTP {answer.status}: "
-        f"{answer.redact(str(body.get('detail') or body.get('title') or ''))}); "
+        f"{answer.redact(_problem_text(body))}); "
         "reads resume when credits are added or the spending limit is raised at "
         "console.x.com, or in the next billing cycle",
         answer.status,
@@ -107,19 +127,36 @@ def _out_of_credits(answer: Answer) -> UsageCapExceeded:
 
 
 def is_out_of_credits(body: Any) -> bool:
-    """Whether an answer's problem names the credits or the spending limit (whatever its
-    status: a 402 without such a problem is read as the same by `final_error`)."""
-    problem = (
-        _problem(body) + " " + str(body.get("detail") or "").lower()
-        if isinstance(body, dict)
-        else ""
+    """Whether an answer's problem (at the top, or one of its `errors`) names the credits or
+    the spending limit."""
+    return any(
+        any(word in f"{_problem(p)} {str(p.get('detail') or '').lower()}" for word in CREDIT_WORDS)
+        for p in _problems(body)
     )
-    return any(word in problem for word in CREDIT_WORDS)
 
 
 def is_usage_capped(body: Any) -> bool:
-    problem = _problem(body)
-    return "usage-capped" in problem or "usagecap" in problem
+    """Whether an answer's problem (at the top, or one of its `errors`) is the spent Post cap."""
+    return any("usage-capped" in _problem(p) or "usagecap" in _problem(p) for p in _problems(body))
+
+
+def _problems(body: Any) -> list[dict]:
+    """The answer itself and each problem under its `errors` (X puts a request's problems at
+    the top, and those of a partial answer, carried by a 200, under `errors`)."""
+    if not isinstance(body, dict):
+        return []
+    errors = body.get("errors")
+    return (
+        [body] + [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else [body]
+    )
+
+
+def _problem_text(body: dict) -> str:
+    """The detail (or title) of the answer's money problem, for the error message."""
+    for p in _problems(body):
+        if is_out_of_credits({**p, "errors": None}) or is_usage_capped({**p, "errors": None}):
+            return str(p.get("detail") or p.get("title") or "")
+    return str(body.get("detail") or body.get("title") or "")
 
 
 def _problem(body: Any) -> str:

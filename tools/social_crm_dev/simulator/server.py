@@ -44,6 +44,7 @@ from social_crm_dev.simulator.x_api import (
     XProfile,
     endpoint_of,
     too_many_requests,
+    unsupported_authentication,
     x_invalid,
 )
 
@@ -366,7 +367,14 @@ class SimulatorServer:
             ), decision
         with self.lock:
             try:
-                response = self.x.handle(parts, params)
+                if endpoint == "users_me":  # the user the token is: only a user token has one
+                    response = (
+                        self.x.handle(["users", OUR_BRAND.x_user_id], params)
+                        if as_owner
+                        else unsupported_authentication()
+                    )
+                else:
+                    response = self.x.handle(parts, params)
             except ApiError as exc:
                 response = exc.response
         if isinstance(response.body, dict):

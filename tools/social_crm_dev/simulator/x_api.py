@@ -77,6 +77,7 @@ TIER_LIMITS: dict[str, dict[str, int]] = {
         "tweets_lookup": 450,
         "user_lookup": 300,
         "followers": 15,
+        "users_me": 75,
     },
 }
 # Pay-per-use, what a developer who signs up since 2026-02-06 gets: every endpoint, the per-app
@@ -93,7 +94,11 @@ TIER_LIMITS["pay_per_use"] = {
     "mentions": 450,  # GET /2/users/:id/mentions
     "user_tweets": 10_000,  # GET /2/users/:id/tweets
     "usage_tweets": 30,
+    "users_me": 75,  # GET /2/users/me, per user
 }
+# full-archive search: also "1/sec" per app and per user, beside its 300 a 15-minute window
+# (docs.x.com/x-api/fundamentals/rate-limits): seconds between two requests at least
+PER_SECOND = {"search_all": 1.0}
 # the monthly Post cap: pay-per-use 3 million since 2026-08-13 (2 million before: docs.x.com
 # /x-api/getting-started/pricing and /x-api/fundamentals/post-cap, xdevplatform/docs c2317112)
 TIER_MONTHLY_POSTS = {"free": 500, "basic": 10_000, "pro": 1_000_000, "pay_per_use": 3_000_000}
@@ -141,6 +146,7 @@ class XProfile:
     _posts_by_day: dict[str, int] = field(default_factory=dict, repr=False)
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict, repr=False)
     _posts_by_month: dict[str, int] = field(default_factory=dict, repr=False)
+    _last_request: dict[str, float] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -166,6 +172,16 @@ class XProfile:
         limit = limits[endpoint]
         now = time.time()
         with self._lock:
+            gap = PER_SECOND.get(endpoint)
+            if gap and self.window_seconds:  # on the machine's time, as the windows are
+                last = self._last_request.get(endpoint)
+                if last is not None and now - last < gap:
+                    return too_many_requests(), {
+                        "x-rate-limit-limit": "1",
+                        "x-rate-limit-remaining": "0",
+                        "x-rate-limit-reset": str(int(clock + gap - (now - last) + 0.999)),
+                    }
+                self._last_request[endpoint] = now
             started, used = self._windows.get(endpoint, (now, 0))
             length = self.window_seconds or 900.0
             if now - started >= length:
@@ -247,6 +263,23 @@ def client_forbidden(tier: str) -> Response:
     )
 
 
+def unsupported_authentication() -> Response:
+    """GET /2/users/me asked with an app-only token: "The /me endpoint requires User Context
+    authentication. App-Only (Bearer Token) authentication is not supported" (docs.x.com/x-api/
+    users/lookup/quickstart/authenticated-lookup); the field's answer is this 403."""
+    return Response(
+        403,
+        {
+            "title": "Unsupported Authentication",
+            "detail": "Authenticating with OAuth 2.0 Application-Only is forbidden for this "
+            "endpoint.  Supported authentication types are [OAuth 1.0a User Context, "
+            "OAuth 2.0 User Context].",
+            "type": "https://api.twitter.com/2/problems/unsupported-authentication",
+            "status": 403,
+        },
+    )
+
+
 def too_many_requests() -> Response:
     return Response(
         429,
@@ -291,6 +324,8 @@ def endpoint_of(parts: list[str]) -> str | None:
         return "mentions"
     if len(parts) == 3 and parts[0] == "users" and parts[2] == "tweets":
         return "user_tweets"
+    if parts == ["users", "me"]:
+        return "users_me"
     if len(parts) == 2 and parts[0] == "users":
         return "user_lookup"
     return None

@@ -61,14 +61,14 @@ APP_OWNER = OUR_BRAND.x_user_id
 
 
 def credits_depleted(status: int = 402) -> Response:
-    return Response(
-        status,
-        {
-            "title": "Payment Required",
-            "detail": "credits depleted",
-            "type": f"{PROBLEMS}/credits-depleted",
-        },
-    )
+    """The refusal; carried by a 200, the problem sits under `errors` (as X's partial errors
+    do, docs.x.com/x-api/fundamentals/response-codes-and-errors), with no `data`."""
+    problem = {
+        "title": "Payment Required",
+        "detail": "credits depleted",
+        "type": f"{PROBLEMS}/credits-depleted",
+    }
+    return Response(status, {"errors": [problem]} if status == 200 else problem)
 
 
 @dataclass
