@@ -1,4 +1,4 @@
-"""Outsider attack on "a problem naming the credits or a spending limit at any status is
+"""The promise "a problem naming the credits or a spending limit at any status is
 UsageCapExceeded: the run lands what it read, keeps its watermark and ends cleanly"
 (docs/real-apis.md). The simulator sends its `credits-depleted` problem with HTTP 200 (an
 answer whose body is the problem and holds no `data`, as X's partial-error answers do)."""
