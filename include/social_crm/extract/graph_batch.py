@@ -132,7 +132,7 @@ def _outcome(client: ApiClient, node: str, answer: Any) -> dict | str | None:
     answer_ = Answer(client.connection_id, where, code, body, detail, lambda t: redact(t, *secrets))
     error = _POLICY.final_error(answer_)
     error = error or ApiError(f"{client.connection_id}: {where} answered HTTP {code}", code, body)
-    error.detail = detail
+    error.detail = client.redacted(detail)
     if is_missing_node(error):
         return None
     raise error

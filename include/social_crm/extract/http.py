@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -423,7 +423,7 @@ class ApiClient:
         answer = Answer(self.connection_id, where, status, body, detail, self._redact)
         error = self.policy.final_error(answer)
         if error is not None:
-            error.detail = detail
+            error.detail = self.redacted(detail)
             raise error
 
     def _rate_limit_wait(
@@ -492,6 +492,12 @@ class ApiClient:
 
     def _redact(self, text: str) -> str:
         return redact(text, *self.secrets_to_redact())
+
+    def redacted(self, detail: ErrorDetail) -> ErrorDetail:
+        """The platform's error with its message redacted: an API may echo the token it was
+        sent (Graph: `Malformed access token <the token>`), and `error_message` is shown in
+        logs, failures and tables."""
+        return replace(detail, message=self._redact(detail.message))
 
     # --- pagination -----------------------------------------------------------------------
 
