@@ -373,7 +373,7 @@ class FacebookExtractor(Extractor):
             if recent_days is not None:
                 now = self.interval[1] or self.client.server_now()
                 since = now - timedelta(days=recent_days)
-            people: set[str] = set()
+            people: dict[str, str] = {}  # who engaged: the Page where they were seen
             engine = self.engine
             with (
                 engine.batch(c_posts, listing, confirm_gone=self._gone_nodes) as posts,
@@ -452,7 +452,7 @@ class FacebookExtractor(Extractor):
         page: Page,
         page_id: str,
         posts: LandingBatch,
-        people: set[str],
+        people: dict[str, str],
         rival: bool = False,
     ) -> tuple[dict[str, _Counts], Walked]:
         """Land a page of a post listing; return each landed post's listed counts, by id. A
@@ -469,7 +469,7 @@ class FacebookExtractor(Extractor):
                 item["reaction_count"] = counts.seen.get("reactions")
 
             def note(item: Any, record: Any, counts: _Counts = counts) -> None:
-                people.add(author_id(item))
+                _seen(people, author_id(item), page_id)
                 counts.created_at = record.event_at
                 listed[record.natural_key] = counts
 
@@ -483,7 +483,7 @@ class FacebookExtractor(Extractor):
         schedule: _Schedule,
         comments: LandingBatch,
         reactions: LandingBatch | None,
-        people: set[str],
+        people: dict[str, str],
     ) -> None:
         """Walk the comments and reactions `plans` asks for, post by post, the next posts'
         walks running ahead; record what each walk read completely."""
@@ -512,12 +512,13 @@ class FacebookExtractor(Extractor):
         comments_since: datetime | None,
         comments: LandingBatch,
         reactions: LandingBatch | None,
-        people: set[str],
+        people: dict[str, str],
     ) -> _Walked:
         """Land a post's comments and reactions: all of them (deletions then reconciled), or,
         with `comments_since`, the comments newest first down to that time. Returns what was
         read completely."""
         walked = _Walked()
+        owner = page_of(post_id)  # whose Page token reads who engaged
         if comment_pages is not None and comments_since is not None:
             read = land_new_comments(post_id, comment_pages, comments_since, comments, people)
             if read is not None:
@@ -535,7 +536,7 @@ class FacebookExtractor(Extractor):
                     comments,
                     post_id,
                     all_comments,
-                    on_record=lambda item, _: people.add(author_id(item)),
+                    on_record=lambda item, _: _seen(people, author_id(item), owner),
                 )
             walked.comments_read = all_comments.read
             walked.newest_comment_at = all_comments.newest_at
@@ -553,7 +554,7 @@ class FacebookExtractor(Extractor):
                 reactions,
                 post_id,
                 all_reactions,
-                on_record=lambda _, record: people.add(record.payload["user_id"]),
+                on_record=lambda _, record: _seen(people, record.payload["user_id"], owner),
             )
         # complete by the API's own count: an empty or cut-short answer reconciles nothing
         if all_reactions.clean and counted.complete:
@@ -563,11 +564,15 @@ class FacebookExtractor(Extractor):
 
     # --- people ---------------------------------------------------------------------------
 
-    def users(self, user_ids: Iterable[str]) -> BatchResult:
-        """Profiles (id and name: what a Page token reads) of people not yet landed."""
+    def users(self, people: dict[str, str]) -> BatchResult:
+        """Profiles (id and name) of people not yet landed, each read with the token of the
+        Page where they engaged (`people`: person -> Page): a person's id is scoped to the
+        Page (a PSID, "unique to each User-Page pair", developers.facebook.com/docs/pages/
+        guides), and on a New Pages Experience Page only its Page token reads it."""
         page_ids = set(self.settings.page_ids)
+        own = self.page_access().own
         with self.connect() as conn:
-            wanted = sorted(u for u in set(user_ids) - page_ids if u and GRAPH_ID.match(u))
+            wanted = sorted(u for u in set(people) - page_ids if u and GRAPH_ID.match(u))
             known = {
                 row[0]
                 for row in conn.execute(
@@ -577,33 +582,61 @@ class FacebookExtractor(Extractor):
                 ).fetchall()
             }
             todo = [u for u in wanted if u not in known]
+            by_page: dict[str, list[str]] = {}
+            for user in todo:
+                by_page.setdefault(people[user], []).append(user)
+            unread = sum(len(users) for page, users in by_page.items() if page not in own)
+            if unread:
+                log.warning(
+                    "facebook users: %d seen on a Page without our Page token: not looked up",
+                    unread,
+                )
             with self.engine.batch(conn, USERS) as batch:
-                for start in range(0, len(todo), LOOKUP_BATCH):
-                    chunk = todo[start : start + LOOKUP_BATCH]
-                    found = self._lookup(chunk, PROFILE_FIELDS)
-                    self.engine.land(USERS, [found[u] for u in chunk if u in found], batch)
+                for page, users in sorted(by_page.items()):
+                    if page not in own:
+                        continue
+                    for start in range(0, len(users), LOOKUP_BATCH):
+                        chunk = users[start : start + LOOKUP_BATCH]
+                        found = graph_batch.read_nodes(
+                            self.client, chunk, PROFILE_FIELDS, page=page
+                        )
+                        self.engine.land(USERS, [found[u] for u in chunk if u in found], batch)
                 log.info("facebook users: %d looked up, %d already known", len(todo), len(known))
         return batch.result
 
     # --- deletions, confirmed at the source ----------------------------------------------
 
-    def _lookup(self, ids: list[str], fields: str) -> dict[str, dict]:
-        """The nodes of `ids` that exist, by id (`graph_batch`: batch requests)."""
-        return graph_batch.read_nodes(self.client, ids, fields)
-
     def _gone_nodes(self, missing: list[Missing]) -> set[str]:
-        """Of posts or comments missing from a walk, those the API says do not exist."""
-        keys = [m.natural_key for m in missing if GRAPH_ID.match(m.natural_key)]
+        """Of posts or comments missing from a walk, those the API says do not exist, asked
+        with the token that can load them: the owning Page's for our Pages' objects (on a New
+        Pages Experience Page no other token reads them, and `(#100)` subcode 33 "does not
+        exist, cannot be loaded due to missing permissions" proves nothing), the brand's for
+        a rival's public posts. An object of a Page of ours without its token this run is
+        kept: nothing is tombstoned on a doubt."""
+        keys = [m for m in missing if GRAPH_ID.match(m.natural_key)]
         if len(keys) < len(missing):
             log.warning(
                 "facebook: %d record(s) missing from the walk have ids that are not Graph ids "
                 "(landed by an older version?): they cannot be looked up, so they are kept",
                 len(missing) - len(keys),
             )
+        access = self.page_access()
+        by_page: dict[str, list[str]] = {}
+        for m in keys:
+            by_page.setdefault(page_of(m.scope_key), []).append(m.natural_key)
         gone: set[str] = set()
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            chunk = keys[start : start + LOOKUP_BATCH]
-            gone |= set(chunk) - set(self._lookup(chunk, "id"))
+        for page, ids in sorted(by_page.items()):
+            if page not in access.own and page not in access.rivals:
+                log.warning(
+                    "facebook page %s: %d record(s) missing from the walk kept: no Page token "
+                    "this run to confirm they are gone",
+                    page,
+                    len(ids),
+                )
+                continue
+            scope = page if page in access.own else None
+            found = graph_batch.read_nodes(self.client, ids, "id", page=scope)
+            gone |= set(ids) - set(found)
         log.info("facebook: %d missing from the walk, %d confirmed deleted", len(keys), len(gone))
         return gone
 
@@ -694,6 +727,16 @@ class _CountedWalk:
         return self.total == len(self.ids)
 
 
+def _seen(people: dict[str, str], person: str, page: str) -> None:
+    """Note who engaged, and the first Page they were seen on (the token that reads them)."""
+    people.setdefault(person, page)
+
+
+def page_of(node: str) -> str:
+    """The Page of a Page's id or of one of its posts (`{page-id}_{post-id}`)."""
+    return node.split("_", 1)[0]
+
+
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     return max(a, b) if a is not None and b is not None else a or b
 
@@ -735,7 +778,7 @@ def land_new_comments(
     pages: Iterable[Page],
     since: datetime,
     comments: LandingBatch,
-    people: set[str],
+    people: dict[str, str],
 ) -> tuple[bool, datetime | None] | None:
     """Land a post's comments newest first, page by page, until a page reaches one written
     before `since` (and at least two comments showed the order). Returns (nothing
@@ -750,7 +793,7 @@ def land_new_comments(
             if record is None:
                 clean = False
                 continue
-            people.add(author_id(item))
+            _seen(people, author_id(item), page_of(post_id))
             at = record.event_at
             assert at is not None  # comment_record sets it from the comment's created_time
             if previous is not None and at > previous:
