@@ -62,6 +62,7 @@ from social_crm.extract.facebook_streams import (
     author_id,
     comment_record,
 )
+from social_crm.extract.graph_policy import PageTokenRequired, cannot_load
 from social_crm.extract.http import ApiAccessError, ApiAuthError, ApiError, Page
 from social_crm.extract.recheck import SETTLE, checkpoint_due, needs_walk
 from social_crm.extract.records import GRAPH_ID, graph_id, land_or_quarantine
@@ -216,29 +217,51 @@ class FacebookExtractor(Extractor):
 
     @contextmanager
     def _one_page(self, page_id: str) -> Iterator[None]:
-        """A Page's permission error is that Page's: recorded, and the next Page is read. The
-        brand's own token refused while reading a rival is the connection's: it fails all."""
+        """A Page's permission error is that Page's: recorded, and the next Page is read; so
+        is a Page Graph cannot load (unpublished, restricted by age or country, a wrong id in
+        brands.csv). The brand's own token refused while reading a rival is the
+        connection's: it fails all."""
         access = self.page_access()
         try:
             yield
-        except (ApiAccessError, ApiAuthError) as exc:
-            if isinstance(exc, ApiAuthError) and page_id not in access.own:
-                raise
-            if page_id in access.own:
-                grant = (
-                    "its Page token was refused: give the connection's system user (or user) "
-                    f"the {' and '.join(REQUIRED_TASKS)} tasks on the Page again"
-                    if isinstance(exc, ApiAuthError)
-                    else "the Page token lacks a permission: grant pages_read_engagement and "
-                    "pages_read_user_content to the app and the Page's tasks to its user"
-                )
-            else:
-                grant = (
-                    "a rival's Page is read as public content: the app needs the Page Public "
-                    "Content Access feature (App Review, business verification)"
-                )
+        except ApiError as exc:
+            grant = self._why_not_read(page_id, exc)
             access.failed[page_id] = f"{grant} ({exc.error_message or exc})"[:600]
             log.warning("facebook page %s: not read: %s", page_id, access.failed[page_id])
+
+    def _why_not_read(self, page_id: str, exc: ApiError) -> str:
+        """What to do about a Page the API refused or cannot load; the error again (raised)
+        when it is not that Page's."""
+        access = self.page_access()
+        if isinstance(exc, PageTokenRequired):
+            return (
+                "Graph reads this Page only with its own Page token (New Pages Experience): "
+                "if it is the brand's, mark it is_ours in dbt_project/seeds/brands.csv and give "
+                f"the connection's system user the {' and '.join(REQUIRED_TASKS)} tasks on it; "
+                "a rival's Page is read as public content only"
+            )
+        if cannot_load(exc.detail):
+            return (
+                "Graph cannot load this Page (unpublished, restricted by age or country, or a "
+                "wrong id in dbt_project/seeds/brands.csv): check the Page's id; it is asked "
+                "again next run"
+            )
+        if not isinstance(exc, ApiAccessError | ApiAuthError):
+            raise exc
+        if isinstance(exc, ApiAuthError) and page_id not in access.own:
+            raise exc
+        if page_id in access.own:
+            return (
+                "its Page token was refused: give the connection's system user (or user) "
+                f"the {' and '.join(REQUIRED_TASKS)} tasks on the Page again"
+                if isinstance(exc, ApiAuthError)
+                else "the Page token lacks a permission: grant pages_read_engagement and "
+                "pages_read_user_content to the app and the Page's tasks to its user"
+            )
+        return (
+            "a rival's Page is read as public content: the app needs the Page Public "
+            "Content Access feature (App Review, business verification)"
+        )
 
     def finish(self) -> None:
         """After a task's steps: the Pages that could not be read fail it once
