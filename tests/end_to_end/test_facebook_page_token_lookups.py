@@ -23,7 +23,7 @@ import psycopg
 import pytest
 import requests
 
-from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
+from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
 from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient
 from social_crm.orchestration.extraction import GRAPH_API_VERSION
@@ -213,3 +213,32 @@ def test_simulator_refuses_a_person_to_a_page_they_never_engaged_with():
         served = requests.get(f"{base}/{person}", params={**own, "fields": "id,name"}, timeout=10)
     assert served.status_code == 200
     assert (refused["error"]["code"], refused["error"]["error_subcode"]) == (100, 33)
+
+
+def test_a_page_token_revoked_mid_walk_sets_the_page_aside_without_looking_up_its_people(
+    warehouse_url,
+):
+    """Our Page's token is revoked while its comments are walked: the Page is set aside
+    (named in PagesUnreadable), and the people already seen there are not looked up with the
+    refused token, which would fail the whole step as a connection error."""
+    with (
+        SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        dispatch, walked = sim.dispatch, []
+
+        def revoking(method, raw_path, headers, body):
+            if "/comments" in raw_path:
+                walked.append(raw_path)
+                if len(walked) == 3:  # some people seen: the brand revokes the Page's token
+                    sim.set_graph_access(managed=[], revoked=[OURS])
+            return dispatch(method, raw_path, headers, body)
+
+        sim.dispatch = revoking
+        extractor = _extractor(sim, db)
+        extractor.posts_with_activity("posts")
+        with pytest.raises(PagesUnreadable, match=f"Page {OURS}: its Page token was refused"):
+            extractor.finish()
+    assert len(walked) >= 3

@@ -593,7 +593,8 @@ class FacebookExtractor(Extractor):
         Page (a PSID, "unique to each User-Page pair", developers.facebook.com/docs/pages/
         guides), and on a New Pages Experience Page only its Page token reads it."""
         page_ids = set(self.settings.page_ids)
-        own = self.page_access().own
+        access = self.page_access()
+        own = access.own - set(access.failed)  # Pages whose token reads them this run
         with self.connect() as conn:
             wanted = sorted(u for u in set(people) - page_ids if u and GRAPH_ID.match(u))
             known = {
@@ -649,10 +650,11 @@ class FacebookExtractor(Extractor):
             by_page.setdefault(page_of(m.scope_key), []).append(m.natural_key)
         gone: set[str] = set()
         for page, ids in sorted(by_page.items()):
-            if page not in access.own and page not in access.rivals:
+            readable = (access.own | access.rivals) - set(access.failed)
+            if page not in readable:
                 log.warning(
-                    "facebook page %s: %d record(s) missing from the walk kept: no Page token "
-                    "this run to confirm they are gone",
+                    "facebook page %s: %d record(s) missing from the walk kept: the Page "
+                    "could not be read this run, so nothing confirms they are gone",
                     page,
                     len(ids),
                 )
