@@ -301,11 +301,12 @@ def _shape_mismatches(doc, got, path: str = "") -> list[str]:
     return []
 
 
-def _graph(sim, path: str, **params) -> requests.Response:
-    """A Graph call as the extractor makes it: about our Page (its posts and their edges)
-    with its Page token (from /me/accounts), anything else with the brand's token."""
+def _graph(sim, path: str, *, ours: bool = False, **params) -> requests.Response:
+    """A Graph call as the extractor makes it: about our Page (its posts and their edges, the
+    people who engaged with it: `ours`) with its Page token (from /me/accounts), anything
+    else with the brand's token."""
     token = DEFAULT_FB_TOKEN
-    if path.split("/")[0].split("_")[0] == PAGE:
+    if ours or path.split("/")[0].split("_")[0] == PAGE:
         token = page_token(DEFAULT_FB_TOKEN, PAGE)  # what /me/accounts gives
     return requests.get(
         f"{sim.url}/v24.0/{path}", params={"access_token": token, **params}, timeout=10
@@ -340,7 +341,7 @@ def _same_call(name: str):
 
 def _users_by_ids(sim) -> requests.Response:
     people = _graph(sim, f"{_post_with_a_reply(sim)}/reactions", limit=2).json()["data"]
-    return _graph(sim, "", ids=",".join(p["id"] for p in people), fields="id,name")
+    return _graph(sim, "", ours=True, ids=",".join(p["id"] for p in people), fields="id,name")
 
 
 def _lookup_with_missing(sim) -> requests.Response:
@@ -400,7 +401,9 @@ SIMULATOR_CALLS = {
     ),
     "graph_users_by_ids": _as_existing_app(_users_by_ids),
     "graph_ids_alias_missing": _as_existing_app(
-        lambda sim: _graph(sim, "", ids=f"{_post_with_a_reply(sim)},10001901_999", fields="id")
+        lambda sim: _graph(
+            sim, "", ours=True, ids=f"{_post_with_a_reply(sim)},10001901_999", fields="id"
+        )
     ),
     "graph_node_missing": _same_call("graph_node_missing"),
     "graph_throttled_403": _with_faults(

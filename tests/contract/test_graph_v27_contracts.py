@@ -27,6 +27,7 @@ from social_crm_dev.simulator.graph_api import INSIGHT_METRICS, RETIRED_METRICS
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.contract.test_contracts import _shape_mismatches
+from tests.graph_people import our_page_token, people_of_our_page
 
 PAYLOADS = {
     p.stem: p for p in sorted((Path(__file__).parent / "payloads/graph_v27").glob("*.json"))
@@ -177,9 +178,10 @@ def _batch_mismatches(documented: list, got: list) -> list[str]:
 def test_simulator_answers_with_the_documented_status_keys_and_types(sim, name):
     documented = load(name)
     call = documented["call"]
-    if name == "graph_batch_lookup":  # a person of the simulated world in the documented place
-        person = next(str(int(v)) for v in sim.world.population.fb_id if v)
+    if name == "graph_batch_lookup":  # a person who engaged with our Page, with its token
+        (person,) = people_of_our_page(sim, 1)
         call["form"]["batch"] = call["form"]["batch"].replace("1000123456789", person)
+        call["form"]["access_token"] = our_page_token(sim)
     answer = _ask(sim, documented)
     body = answer.json()
     if isinstance(documented["body"], list):

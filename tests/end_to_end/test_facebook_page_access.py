@@ -89,8 +89,9 @@ def test_one_pages_permission_error_never_stops_another_page_from_landing(wareho
         )
         _, failures = _extract(sim, db, tuple(p for p in PAGES if p in own))
         readable = {p for p in own if p in managed}
-        # a rival: public content (or a Page the brand's token happens to manage)
-        readable |= {p for p in PAGES if p not in own and (public_content or p in managed)}
+        # a rival: public content; a Page the brand's token manages but the settings call a
+        # rival is refused (New Pages Experience: its content needs its own Page token)
+        readable |= {p for p in PAGES if p not in own and public_content and p not in managed}
         with psycopg.connect(db.libpq()) as conn:
             landed = _posts_by_page(conn)
             authors = conn.execute(

@@ -1,6 +1,7 @@
 """Reading nodes by id through Graph batch requests (`graph_batch.read_nodes`), against the
 real simulator as an app created today: what exists comes back, what does not is left out,
-throttled or failed requests inside a batch are asked again, and no `?ids=` is ever sent."""
+throttled or failed requests inside a batch are asked again, and no `?ids=` is ever sent.
+People are read with our Page's token (the only one that reads who engaged with it)."""
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,8 +13,9 @@ from social_crm.extract.http import ApiAuthError, ApiClient, ApiError, RetryPoli
 from social_crm.orchestration.extraction import GRAPH_API_VERSION
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.faults import Decision, FaultConfig
-from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, SimulatorServer
+from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
+from tests.graph_people import our_page_token, people_of_our_page
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +29,11 @@ def sim():
         yield running
 
 
-def _client(sim, token: str = DEFAULT_FB_TOKEN) -> ApiClient:
+def _client(sim, token: str | None = None) -> ApiClient:
     return ApiClient(
         "facebook_graph",
         sim.url,
-        token,
+        token or our_page_token(sim),
         policy=GraphPolicy(),
         api_version=GRAPH_API_VERSION,
         retry=FAST,
@@ -39,8 +41,14 @@ def _client(sim, token: str = DEFAULT_FB_TOKEN) -> ApiClient:
     )
 
 
+_PEOPLE: dict[int, list[str]] = {}
+
+
 def _people(sim) -> list[str]:
-    return [str(int(v)) for v in sim.world.population.fb_id if v]
+    """People who reacted to our Page's posts (read once per simulator, before any fault)."""
+    if id(sim) not in _PEOPLE:
+        _PEOPLE[id(sim)] = people_of_our_page(sim, 101)
+    return _PEOPLE[id(sim)]
 
 
 @settings(
@@ -62,7 +70,8 @@ def test_reads_every_node_that_exists_and_leaves_out_the_rest(sim, present, miss
 
 def test_a_batch_holds_at_most_fifty_reads(sim):
     before = sim.requests.get("graph:batch", 0)
-    graph_batch.read_nodes(_client(sim), _people(sim)[:101], "id")
+    ids = [*_people(sim), *(f"77{n:012d}" for n in range(101))][:101]  # people, then ghosts
+    graph_batch.read_nodes(_client(sim), ids, "id")
     assert sim.requests["graph:batch"] - before == 3  # 50 + 50 + 1
 
 
@@ -86,17 +95,19 @@ def test_reads_throttled_or_failed_inside_a_batch_are_asked_again(inside):
 
 def test_reads_failing_every_time_fail_the_lookup_instead_of_calling_them_gone():
     with SimulatorServer(World(WORLD)) as sim:
+        person = _people(sim)[:1]
         decisions = iter([Decision(server_error=503)] * 100)
         sim.faults.decide = lambda request=None: next(decisions)
         with pytest.raises(ApiError, match="still failing after 6 attempts"):
-            graph_batch.read_nodes(_client(sim), _people(sim)[:1], "id")
+            graph_batch.read_nodes(_client(sim), person, "id")
 
 
 def test_reads_under_a_throttling_schedule_all_come_back(sim):
+    people = _people(sim)[:8]
     sim.configure_faults(FaultConfig(rate_limit_every=3))  # every third call, in a batch too
     try:
         client = _client(sim)
-        found = graph_batch.read_nodes(client, _people(sim)[:8], "id")
+        found = graph_batch.read_nodes(client, people, "id")
     finally:
         sim.configure_faults(FaultConfig())
     assert len(found) == 8
@@ -104,10 +115,11 @@ def test_reads_under_a_throttling_schedule_all_come_back(sim):
 
 
 def test_the_usage_headers_of_a_batch_pace_the_next_calls(sim):
+    people = _people(sim)[:3]
     sim.configure_faults(FaultConfig(graph_usage_percent=90.0))
     try:
         client = _client(sim)
-        graph_batch.read_nodes(client, _people(sim)[:3], "id")
+        graph_batch.read_nodes(client, people, "id")
     finally:
         sim.configure_faults(FaultConfig())
     assert client.usage["x-app-usage:call_count"] == 90

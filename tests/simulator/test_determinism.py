@@ -10,7 +10,7 @@ from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 from tests.simulator.conftest import SMALL
-from tests.simulator.walk import FB_TOKEN, X_HEADERS, page_token
+from tests.simulator.walk import X_HEADERS, page_token
 
 
 def _digest(folder):
@@ -42,7 +42,7 @@ def _pages(base):
     page = BRANDS[0].page_id
     token = page_token(base, page)  # who commented and reacted: the Page's own token
     posts = requests.get(
-        f"{base}/v24.0/{page}/posts", params={"access_token": FB_TOKEN, "limit": 5}
+        f"{base}/v24.0/{page}/posts", params={"access_token": token, "limit": 5}
     ).json()
     first = posts["data"][0]["id"]
     answers = [

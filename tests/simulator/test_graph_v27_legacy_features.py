@@ -13,6 +13,7 @@ from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.faults import Decision
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
+from tests.graph_people import our_page_token, people_of_our_page
 from tests.simulator.walk import FB_TOKEN
 
 PAGE = BRANDS[0].page_id
@@ -37,18 +38,20 @@ def _get(sim, version: str, path: str = "", **params) -> requests.Response:
     )
 
 
-def _batch(sim, relative_urls: list[str], version: str = "v27.0", **form) -> requests.Response:
+def _batch(
+    sim, relative_urls: list[str], version: str = "v27.0", token: str = FB_TOKEN, **form
+) -> requests.Response:
     batch = [{"method": "GET", "relative_url": url} for url in relative_urls]
     return requests.post(
         f"{sim.url}/{version}/",
-        data={"access_token": FB_TOKEN, "batch": json.dumps(batch), **form},
+        data={"access_token": token, "batch": json.dumps(batch), **form},
         timeout=10,
     )
 
 
 def _people(sim, n: int) -> list[str]:
-    """The ids of `n` people with a Facebook profile."""
-    return [str(int(v)) for v in sim.world.population.fb_id if v][:n]
+    """The ids of `n` people who engaged with our Page (read with its token: see `_batch`)."""
+    return people_of_our_page(sim, n)
 
 
 @pytest.mark.parametrize("version", ["v24.0", "v25.0", "v27.0"])
@@ -77,7 +80,8 @@ def test_a_new_app_is_refused_the_other_legacy_features(new_app, params):
 
 def test_an_existing_app_keeps_multi_id_requests_on_v24_only(old_app):
     ids = _people(old_app, 2)
-    served = _get(old_app, "v24.0", ids=",".join(ids), fields="id,name")
+    token = our_page_token(old_app)  # who engaged with our Page: its token reads them
+    served = _get(old_app, "v24.0", ids=",".join(ids), fields="id,name", access_token=token)
     assert served.status_code == 200 and sorted(served.json()) == sorted(ids)
     gone = _get(old_app, "v26.0", ids=",".join(ids), fields="id,name")
     assert (gone.status_code, gone.json()["error"]["code"]) == (400, 12)
@@ -102,7 +106,7 @@ def test_a_batch_answers_each_request_in_order_and_alone(new_app, kinds):
             "post_missing": f"{PAGE}_9{n:05d}",
         }[kind]
         urls.append(f"{node}?fields=id,name" if kind != "post_missing" else f"{node}?fields=id")
-    answer = _batch(new_app, urls, include_headers="false")
+    answer = _batch(new_app, urls, include_headers="false", token=our_page_token(new_app))
     assert answer.status_code == 200
     results = answer.json()
     assert len(results) == len(kinds)

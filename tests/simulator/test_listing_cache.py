@@ -5,7 +5,7 @@ import requests
 
 from social_crm_dev.simulator.config import BRANDS
 from social_crm_dev.simulator.graph_api import EDGE_LISTINGS_KEPT
-from tests.simulator.walk import FB_TOKEN
+from tests.simulator.walk import page_token
 
 
 def test_a_feed_walk_builds_its_listing_once_whatever_is_walked_between_its_pages(
@@ -19,13 +19,14 @@ def test_a_feed_walk_builds_its_listing_once_whatever_is_walked_between_its_page
     built = []
     listed = server.world.posts
     monkeypatch.setattr(server.world, "posts", lambda *a: built.append(a) or listed(*a))
-    url, query = f"{server.url}/v24.0/{page}/feed", {"access_token": FB_TOKEN, "limit": 2}
+    token = page_token(server.url, page)  # our Page's content: its own token
+    url, query = f"{server.url}/v24.0/{page}/feed", {"access_token": token, "limit": 2}
     for _ in range(3):  # three pages of the feed, every post's comments walked between
         body = requests.get(url, params=query, timeout=30).json()
         for post in posts:
             requests.get(
                 f"{server.url}/v24.0/{post}/comments",
-                params={"access_token": FB_TOKEN, "filter": "stream"},
+                params={"access_token": token, "filter": "stream"},
                 timeout=30,
             )
         url, query = body["paging"]["next"], None

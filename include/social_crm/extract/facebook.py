@@ -67,6 +67,7 @@ from social_crm.extract.facebook_streams import (
     author_id,
     comment_record,
 )
+from social_crm.extract.graph_policy import PageTokenRequired, cannot_load
 from social_crm.extract.http import ApiAccessError, ApiAuthError, ApiError, Page
 from social_crm.extract.recheck import SETTLE, checkpoint_due, needs_walk
 from social_crm.extract.records import GRAPH_ID, graph_id, land_or_quarantine
@@ -221,29 +222,51 @@ class FacebookExtractor(Extractor):
 
     @contextmanager
     def _one_page(self, page_id: str) -> Iterator[None]:
-        """A Page's permission error is that Page's: recorded, and the next Page is read. The
-        brand's own token refused while reading a rival is the connection's: it fails all."""
+        """A Page's permission error is that Page's: recorded, and the next Page is read; so
+        is a Page Graph cannot load (unpublished, restricted by age or country, a wrong id in
+        brands.csv). The brand's own token refused while reading a rival is the
+        connection's: it fails all."""
         access = self.page_access()
         try:
             yield
-        except (ApiAccessError, ApiAuthError) as exc:
-            if isinstance(exc, ApiAuthError) and page_id not in access.own:
-                raise
-            if page_id in access.own:
-                grant = (
-                    "its Page token was refused: give the connection's system user (or user) "
-                    f"the {' and '.join(REQUIRED_TASKS)} tasks on the Page again"
-                    if isinstance(exc, ApiAuthError)
-                    else "the Page token lacks a permission: grant pages_read_engagement and "
-                    "pages_read_user_content to the app and the Page's tasks to its user"
-                )
-            else:
-                grant = (
-                    "a rival's Page is read as public content: the app needs the Page Public "
-                    "Content Access feature (App Review, business verification)"
-                )
+        except ApiError as exc:
+            grant = self._why_not_read(page_id, exc)
             access.failed[page_id] = f"{grant} ({exc.error_message or exc})"[:600]
             log.warning("facebook page %s: not read: %s", page_id, access.failed[page_id])
+
+    def _why_not_read(self, page_id: str, exc: ApiError) -> str:
+        """What to do about a Page the API refused or cannot load; the error again (raised)
+        when it is not that Page's."""
+        access = self.page_access()
+        if isinstance(exc, PageTokenRequired):
+            return (
+                "Graph reads this Page only with its own Page token (New Pages Experience): "
+                "if it is the brand's, mark it is_ours in dbt_project/seeds/brands.csv and give "
+                f"the connection's system user the {' and '.join(REQUIRED_TASKS)} tasks on it; "
+                "a rival's Page is read as public content only"
+            )
+        if cannot_load(exc.detail):
+            return (
+                "Graph cannot load this Page (unpublished, restricted by age or country, or a "
+                "wrong id in dbt_project/seeds/brands.csv): check the Page's id; it is asked "
+                "again next run"
+            )
+        if not isinstance(exc, ApiAccessError | ApiAuthError):
+            raise exc
+        if isinstance(exc, ApiAuthError) and page_id not in access.own:
+            raise exc
+        if page_id in access.own:
+            return (
+                "its Page token was refused: give the connection's system user (or user) "
+                f"the {' and '.join(REQUIRED_TASKS)} tasks on the Page again"
+                if isinstance(exc, ApiAuthError)
+                else "the Page token lacks a permission: grant pages_read_engagement and "
+                "pages_read_user_content to the app and the Page's tasks to its user"
+            )
+        return (
+            "a rival's Page is read as public content: the app needs the Page Public "
+            "Content Access feature (App Review, business verification)"
+        )
 
     def finish(self) -> None:
         """After a task's steps: the Pages that could not be read fail it once
@@ -383,7 +406,7 @@ class FacebookExtractor(Extractor):
             # a rival's visitor posts come without their authors: not read
             pages = self._pages(rivals=edge == "posts")
             since = self._listing_starts(c_posts, listing, pages, recent_days)
-            people: set[str] = set()
+            people: dict[str, str] = {}  # who engaged: the Page where they were seen
             engine = self.engine
             with (
                 engine.batch(c_posts, listing, confirm_gone=self._gone_nodes) as posts,
@@ -488,7 +511,7 @@ class FacebookExtractor(Extractor):
         page: Page,
         page_id: str,
         posts: LandingBatch,
-        people: set[str],
+        people: dict[str, str],
         rival: bool = False,
     ) -> tuple[dict[str, _Counts], Walked]:
         """Land a page of a post listing; return each landed post's listed counts, by id. A
@@ -505,7 +528,7 @@ class FacebookExtractor(Extractor):
                 item["reaction_count"] = counts.seen.get("reactions")
 
             def note(item: Any, record: Any, counts: _Counts = counts) -> None:
-                people.add(author_id(item))
+                _seen(people, author_id(item), page_id)
                 counts.created_at = record.event_at
                 listed[record.natural_key] = counts
 
@@ -519,7 +542,7 @@ class FacebookExtractor(Extractor):
         schedule: _Schedule,
         comments: LandingBatch,
         reactions: LandingBatch | None,
-        people: set[str],
+        people: dict[str, str],
     ) -> None:
         """Walk the comments and reactions `plans` asks for, post by post, the next posts'
         walks running ahead; record what each walk read completely."""
@@ -548,12 +571,13 @@ class FacebookExtractor(Extractor):
         comments_since: datetime | None,
         comments: LandingBatch,
         reactions: LandingBatch | None,
-        people: set[str],
+        people: dict[str, str],
     ) -> _Walked:
         """Land a post's comments and reactions: all of them (deletions then reconciled), or,
         with `comments_since`, the comments newest first down to that time. Returns what was
         read completely."""
         walked = _Walked()
+        owner = page_of(post_id)  # whose Page token reads who engaged
         if comment_pages is not None and comments_since is not None:
             read = land_new_comments(post_id, comment_pages, comments_since, comments, people)
             if read is not None:
@@ -571,7 +595,7 @@ class FacebookExtractor(Extractor):
                     comments,
                     post_id,
                     all_comments,
-                    on_record=lambda item, _: people.add(author_id(item)),
+                    on_record=lambda item, _: _seen(people, author_id(item), owner),
                 )
             walked.comments_read = all_comments.read
             walked.newest_comment_at = all_comments.newest_at
@@ -589,7 +613,7 @@ class FacebookExtractor(Extractor):
                 reactions,
                 post_id,
                 all_reactions,
-                on_record=lambda _, record: people.add(record.payload["user_id"]),
+                on_record=lambda _, record: _seen(people, record.payload["user_id"], owner),
             )
         # complete by the API's own count: an empty or cut-short answer reconciles nothing
         if all_reactions.clean and counted.complete:
@@ -599,11 +623,16 @@ class FacebookExtractor(Extractor):
 
     # --- people ---------------------------------------------------------------------------
 
-    def users(self, user_ids: Iterable[str]) -> BatchResult:
-        """Profiles (id and name: what a Page token reads) of people not yet landed."""
+    def users(self, people: dict[str, str]) -> BatchResult:
+        """Profiles (id and name) of people not yet landed, each read with the token of the
+        Page where they engaged (`people`: person -> Page): a person's id is scoped to the
+        Page (a PSID, "unique to each User-Page pair", developers.facebook.com/docs/pages/
+        guides), and on a New Pages Experience Page only its Page token reads it."""
         page_ids = set(self.settings.page_ids)
+        access = self.page_access()
+        own = access.own - set(access.failed)  # Pages whose token reads them this run
         with self.connect() as conn:
-            wanted = sorted(u for u in set(user_ids) - page_ids if u and GRAPH_ID.match(u))
+            wanted = sorted(u for u in set(people) - page_ids if u and GRAPH_ID.match(u))
             known = {
                 row[0]
                 for row in conn.execute(
@@ -613,33 +642,62 @@ class FacebookExtractor(Extractor):
                 ).fetchall()
             }
             todo = [u for u in wanted if u not in known]
+            by_page: dict[str, list[str]] = {}
+            for user in todo:
+                by_page.setdefault(people[user], []).append(user)
+            unread = sum(len(users) for page, users in by_page.items() if page not in own)
+            if unread:
+                log.warning(
+                    "facebook users: %d seen on a Page without our Page token: not looked up",
+                    unread,
+                )
             with self.engine.batch(conn, USERS) as batch:
-                for start in range(0, len(todo), LOOKUP_BATCH):
-                    chunk = todo[start : start + LOOKUP_BATCH]
-                    found = self._lookup(chunk, PROFILE_FIELDS)
-                    self.engine.land(USERS, [found[u] for u in chunk if u in found], batch)
+                for page, users in sorted(by_page.items()):
+                    if page not in own:
+                        continue
+                    for start in range(0, len(users), LOOKUP_BATCH):
+                        chunk = users[start : start + LOOKUP_BATCH]
+                        found = graph_batch.read_nodes(
+                            self.client, chunk, PROFILE_FIELDS, page=page
+                        )
+                        self.engine.land(USERS, [found[u] for u in chunk if u in found], batch)
                 log.info("facebook users: %d looked up, %d already known", len(todo), len(known))
         return batch.result
 
     # --- deletions, confirmed at the source ----------------------------------------------
 
-    def _lookup(self, ids: list[str], fields: str) -> dict[str, dict]:
-        """The nodes of `ids` that exist, by id (`graph_batch`: batch requests)."""
-        return graph_batch.read_nodes(self.client, ids, fields)
-
     def _gone_nodes(self, missing: list[Missing]) -> set[str]:
-        """Of posts or comments missing from a walk, those the API says do not exist."""
-        keys = [m.natural_key for m in missing if GRAPH_ID.match(m.natural_key)]
+        """Of posts or comments missing from a walk, those the API says do not exist, asked
+        with the token that can load them: the owning Page's for our Pages' objects (on a New
+        Pages Experience Page no other token reads them, and `(#100)` subcode 33 "does not
+        exist, cannot be loaded due to missing permissions" proves nothing), the brand's for
+        a rival's public posts. An object of a Page of ours without its token this run is
+        kept: nothing is tombstoned on a doubt."""
+        keys = [m for m in missing if GRAPH_ID.match(m.natural_key)]
         if len(keys) < len(missing):
             log.warning(
                 "facebook: %d record(s) missing from the walk have ids that are not Graph ids "
                 "(landed by an older version?): they cannot be looked up, so they are kept",
                 len(missing) - len(keys),
             )
+        access = self.page_access()
+        by_page: dict[str, list[str]] = {}
+        for m in keys:
+            by_page.setdefault(page_of(m.scope_key), []).append(m.natural_key)
         gone: set[str] = set()
-        for start in range(0, len(keys), LOOKUP_BATCH):
-            chunk = keys[start : start + LOOKUP_BATCH]
-            gone |= set(chunk) - set(self._lookup(chunk, "id"))
+        for page, ids in sorted(by_page.items()):
+            readable = (access.own | access.rivals) - set(access.failed)
+            if page not in readable:
+                log.warning(
+                    "facebook page %s: %d record(s) missing from the walk kept: the Page "
+                    "could not be read this run, so nothing confirms they are gone",
+                    page,
+                    len(ids),
+                )
+                continue
+            scope = page if page in access.own else None
+            found = graph_batch.read_nodes(self.client, ids, "id", page=scope)
+            gone |= set(ids) - set(found)
         log.info("facebook: %d missing from the walk, %d confirmed deleted", len(keys), len(gone))
         return gone
 
@@ -730,6 +788,16 @@ class _CountedWalk:
         return self.total == len(self.ids)
 
 
+def _seen(people: dict[str, str], person: str, page: str) -> None:
+    """Note who engaged, and the first Page they were seen on (the token that reads them)."""
+    people.setdefault(person, page)
+
+
+def page_of(node: str) -> str:
+    """The Page of a Page's id or of one of its posts (`{page-id}_{post-id}`)."""
+    return node.split("_", 1)[0]
+
+
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     return max(a, b) if a is not None and b is not None else a or b
 
@@ -771,7 +839,7 @@ def land_new_comments(
     pages: Iterable[Page],
     since: datetime,
     comments: LandingBatch,
-    people: set[str],
+    people: dict[str, str],
 ) -> tuple[bool, datetime | None] | None:
     """Land a post's comments newest first, page by page, until a page reaches one written
     before `since` (and at least two comments showed the order). Returns (nothing
@@ -786,7 +854,7 @@ def land_new_comments(
             if record is None:
                 clean = False
                 continue
-            people.add(author_id(item))
+            _seen(people, author_id(item), page_of(post_id))
             at = record.event_at
             assert at is not None  # comment_record sets it from the comment's created_time
             if previous is not None and at > previous:

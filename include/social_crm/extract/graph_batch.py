@@ -36,12 +36,16 @@ MAX_BATCH = 50  # Graph's limit of requests a batch
 _POLICY = GraphPolicy()
 
 
-def read_nodes(client: ApiClient, ids: Iterable[str], fields: str) -> dict[str, dict]:
-    """The nodes of `ids` that exist, by id, with `fields`: batches of MAX_BATCH reads."""
+def read_nodes(
+    client: ApiClient, ids: Iterable[str], fields: str, *, page: str | None = None
+) -> dict[str, dict]:
+    """The nodes of `ids` that exist, by id, with `fields`: batches of MAX_BATCH reads. With
+    `page`, the batches carry that Page's token (`ApiClient.scope_token`): the only token that
+    reads a New Pages Experience Page's objects and the people who engaged with it."""
     wanted = list(dict.fromkeys(ids))
     found: dict[str, dict] = {}
     for start in range(0, len(wanted), MAX_BATCH):
-        found |= _read_batch(client, wanted[start : start + MAX_BATCH], fields)
+        found |= _read_batch(client, wanted[start : start + MAX_BATCH], fields, page)
     return found
 
 
@@ -51,7 +55,9 @@ def is_missing_node(error: ApiError) -> bool:
     return error.error_code == 803 or (error.error_code == 100 and error.error_subcode == 33)
 
 
-def _read_batch(client: ApiClient, ids: list[str], fields: str) -> dict[str, dict]:
+def _read_batch(
+    client: ApiClient, ids: list[str], fields: str, page: str | None
+) -> dict[str, dict]:
     found: dict[str, dict] = {}
     todo = ids
     retry = client.retry
@@ -60,7 +66,9 @@ def _read_batch(client: ApiClient, ids: list[str], fields: str) -> dict[str, dic
         for node in todo:
             client.url(node)  # a path built from data must be a plain id: refused before sending
         answers = client.post_form(
-            "", {"batch": json.dumps(requests, separators=(",", ":")), "include_headers": "false"}
+            "",
+            {"batch": json.dumps(requests, separators=(",", ":")), "include_headers": "false"},
+            scope=page,
         )
         if not isinstance(answers, list) or len(answers) != len(todo):
             raise ApiError(
@@ -132,7 +140,7 @@ def _outcome(client: ApiClient, node: str, answer: Any) -> dict | str | None:
     answer_ = Answer(client.connection_id, where, code, body, detail, lambda t: redact(t, *secrets))
     error = _POLICY.final_error(answer_)
     error = error or ApiError(f"{client.connection_id}: {where} answered HTTP {code}", code, body)
-    error.detail = detail
+    error.detail = client.redacted(detail)
     if is_missing_node(error):
         return None
     raise error

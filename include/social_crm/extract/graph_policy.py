@@ -3,8 +3,15 @@
 Errors are read by their code, whatever the HTTP status
 (developers.facebook.com/docs/graph-api/guides/error-handling): throttles are codes 4, 17, 32,
 613 and 80001 (Pages business use case) on HTTP 400 or 403
-(developers.facebook.com/docs/graph-api/overview/rate-limiting); 190, 102 and 200-299 refuse
-the token; 10 is a permission the token lacks. The usage headers (`X-App-Usage`,
+(developers.facebook.com/docs/graph-api/overview/rate-limiting); 190 and 102 refuse the
+token; 10 and 200-299 are a permission the token lacks ("Permission is either not granted or
+has been removed", developers.facebook.com/docs/graph-api/guides/error-handling): retrying
+will not help, and a new token neither. A New Pages Experience Page read with any token but
+its own Page token answers `(#190) This method must be called with a Page Access Token`
+(reported: github.com/halsandr/Facebook_Connector/issues/1,
+github.com/pablobarbera/Rfacebook/issues/174) or code 200 subcode 2069030 "New Pages
+Experience Is Not Supported" (github.com/pellaeon/fb-post-bulk-privacy-edit/issues/20): the
+fix is the Page's token, not a new one (`PageTokenRequired`). The usage headers (`X-App-Usage`,
 `X-Page-Usage`, `X-Business-Use-Case-Usage`: percent of each limit used, and
 `estimated_time_to_regain_access` in minutes) pace the calls from USAGE_SLOWDOWN_FROM on, before
 the API throttles.
@@ -19,8 +26,18 @@ from typing import Any
 from social_crm.extract.http import Answer, ApiAccessError, ApiError, ErrorDetail, Usage
 
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
-AUTH_CODES = {190, 102} | set(range(200, 300))
-PERMISSION_CODES = {10}
+AUTH_CODES = {190, 102}
+PERMISSION_CODES = {10} | set(range(200, 300))
+PAGE_TOKEN_REQUIRED = "must be called with a page access token"  # code 190, lowercased
+NPE_NOT_SUPPORTED = (200, 2069030)  # code, subcode
+
+
+class PageTokenRequired(ApiAccessError):
+    """Graph reads this Page's objects only with the Page's own token (New Pages Experience):
+    the Page must be read as one of the brand's, with its Page token; a new connection token
+    would not help."""
+
+
 USAGE_HEADERS = ("x-app-usage", "x-page-usage", "x-business-use-case-usage")
 USAGE_COUNTERS = ("call_count", "total_cputime", "total_time")
 USAGE_SLOWDOWN_FROM = 80.0  # percent of a usage header: from here on, pace the calls
@@ -77,6 +94,17 @@ class GraphPolicy:
 
     def final_error(self, answer: Answer) -> ApiError | None:
         code = answer.detail.code
+        if needs_page_token(answer.detail):
+            return PageTokenRequired(
+                f"{answer.connection_id}: {answer.where}: Graph reads this only with the "
+                f"Page's own access token (New Pages Experience; Graph error {code}: "
+                f"{answer.redact(answer.detail.message)}). A Page of the brand is read with "
+                "its Page token when dbt_project/seeds/brands.csv marks it is_ours and the "
+                "connection's system user has the MODERATE and ANALYZE tasks on it; a "
+                "rival's Page is read as public content only. Updating the token will not help.",
+                answer.status,
+                answer.body,
+            )
         if answer.status == 401 or code in AUTH_CODES or (answer.status == 403 and code is None):
             detail = answer.detail.message or str(answer.body.get("detail") or "")
             return answer.auth_error(detail, f"Graph error {code}" if code else "")
@@ -88,6 +116,26 @@ class GraphPolicy:
                 answer.body,
             )
         return answer.request_error() if answer.is_client_error else None
+
+
+def needs_page_token(detail: ErrorDetail) -> bool:
+    """Whether Graph refused a read because only the Page's own token may make it."""
+    if (detail.code, detail.subcode) == NPE_NOT_SUPPORTED:
+        return True
+    return detail.code == 190 and PAGE_TOKEN_REQUIRED in detail.message.lower()
+
+
+def cannot_load(detail: ErrorDetail) -> bool:
+    """Whether Graph cannot load the object asked for: `(#100)` subcode 33 "Object with ID
+    ... does not exist, cannot be loaded due to missing permissions, or does not support this
+    operation" (github.com/restfb/restfb/issues/1075), the same without a subcode for a
+    restricted Page (github.com/hasadna/kikar-hamedina/issues/303), or "Object does not
+    exist, cannot be loaded due to missing permission or reviewable feature"
+    (github.com/strohne/Facepager/issues/174). It says nothing of why: deleted, restricted
+    by age or country, unpublished, or a permission missing."""
+    if detail.code != 100:
+        return False
+    return detail.subcode == 33 or "cannot be loaded" in detail.message.lower()
 
 
 def graph_error(body: Any) -> dict:

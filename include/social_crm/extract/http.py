@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -361,12 +361,16 @@ class ApiClient:
         with self._redacting():
             return self._request_json("GET", path, params)
 
-    def post_form(self, path: str, form: dict[str, str]) -> list | dict:
+    def post_form(
+        self, path: str, form: dict[str, str], *, scope: str | None = None
+    ) -> list | dict:
         """POST `form` (url-encoded) and return the JSON answer, an object or an array (a
         Graph batch answers an array). Retried like a GET: only for requests that change
-        nothing (a batch of reads)."""
+        nothing (a batch of reads). With `scope`, it carries the token given to
+        `scope_token` for that node (the connection's when none was): a Graph batch about
+        one Page's objects is sent with that Page's token."""
         with self._redacting():
-            return self._request_json("POST", path, None, form)
+            return self._request_json("POST", path, None, form, scope)
 
     def _request_json(
         self,
@@ -374,10 +378,11 @@ class ApiClient:
         path: str,
         params: dict[str, Any] | None,
         form: dict[str, str] | None = None,
+        scope: str | None = None,
     ) -> Any:
         url, params = _strip_token(self.url(path), dict(params or {}))
         where = self._redact(urlsplit(url).path)
-        scoped = self._token_for(url)
+        scoped = self._scoped.get(scope) if scope is not None else self._token_for(url)
         headers = {"Authorization": f"Bearer {scoped}"} if scoped else None
         rate_limit_waits = 0
         for attempt in range(1, self.retry.max_attempts + 1):
@@ -474,7 +479,7 @@ class ApiClient:
         answer = Answer(self.connection_id, where, status, body, detail, self._redact)
         error = self.policy.final_error(answer)
         if error is not None:
-            error.detail = detail
+            error.detail = self.redacted(detail)
             raise error
 
     def _rate_limit_wait(
@@ -543,6 +548,12 @@ class ApiClient:
 
     def _redact(self, text: str) -> str:
         return redact(text, *self.secrets_to_redact())
+
+    def redacted(self, detail: ErrorDetail) -> ErrorDetail:
+        """The platform's error with its message redacted: an API may echo the token it was
+        sent (Graph: `Malformed access token <the token>`), and `error_message` is shown in
+        logs, failures and tables."""
+        return replace(detail, message=self._redact(detail.message))
 
     # --- pagination -----------------------------------------------------------------------
 

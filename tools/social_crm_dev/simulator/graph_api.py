@@ -51,6 +51,16 @@ documentation/business-sdk/common-scenarios/token-switch; docs/rivals.md):
   (`GraphAccess.public_content`) every read of a Page not the token's answers `(#10) This
   endpoint requires the 'pages_read_engagement' permission or the 'Page Public Content
   Access' feature`.
+- A managed Page is a New Pages Experience Page: "a Page access token is now required for
+  all available endpoints" (developers.facebook.com/docs/pages-api/overview). Its posts,
+  feed, comments and post or comment nodes read with any other token answer `(#190) This
+  method must be called with a Page Access Token` (the text reported for Page data read with
+  a user token: github.com/halsandr/Facebook_Connector/issues/1; which error applies is our
+  guess, the stricter one); its own fields stay readable by the brand's token.
+- A person's id is Page-scoped ("unique to each User-Page pair",
+  developers.facebook.com/docs/pages/guides): a person's node is served only to the token of
+  a Page that was shown them (as an author, or who reacted); any other token cannot load it,
+  `(#100)` subcode 33 (stricter: the world keeps one id per person).
 - A Page token revoked since (`GraphAccess.revoked`: still listed by `/me/accounts`) answers
   code 190, subcode 460, on every request
   (developers.facebook.com/docs/graph-api/guides/error-handling).
@@ -142,6 +152,11 @@ NO_PUBLIC_CONTENT = (
     " https://developers.facebook.com/docs/apps/review/login-permissions#manage-pages and"
     " https://developers.facebook.com/docs/apps/review/feature#reference-PAGES_ACCESS for details."
 )
+# the brand's user token reading our (New Pages Experience) Page's content: the text Graph
+# answers a Page read that needs a Page token (reported: github.com/halsandr/Facebook_Connector
+# issues/1, inside a batch answer; github.com/pablobarbera/Rfacebook/issues/174); Meta
+# documents the rule, not the error
+PAGE_TOKEN_REQUIRED = "(#190) This method must be called with a Page Access Token"
 REVOKED_TOKEN = (
     "Error validating access token: The session has been invalidated because the user changed"
     " their password or Facebook has changed the session for security reasons."
@@ -215,6 +230,9 @@ class GraphApi:
         self.access = GraphAccess()
         self.user_token = ""  # the brand's token (the server sets it): Page tokens derive from it
         self._viewer = Viewer()  # who asks (each request sets it)
+        # the people each Page's token was shown (comment and visitor post authors, who
+        # reacted): a person's id is Page-scoped, read with that Page's token only
+        self._shown: dict[str, set[str]] = {}
         self._listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
         self._page_listings: OrderedDict[tuple, tuple[list, list]] = OrderedDict()
 
@@ -289,9 +307,15 @@ class GraphApi:
         """Whether this request carries the Page token of `page_id`."""
         return self._viewer.page == page_id
 
-    def _public(self, page_id: str) -> None:
+    def _public(self, page_id: str, *, content: bool = True) -> None:
         """A read of a Page's content by a token that neither is the Page's nor manages it:
-        public content, with Page Public Content Access only; without it, #10."""
+        public content, with Page Public Content Access only; without it, #10. The content of
+        a Page the brand manages (a New Pages Experience Page) needs that Page's own token:
+        any other token gets `(#190) This method must be called with a Page Access Token`
+        (its fields, `access_token` included, stay readable by the brand's token)."""
+        ours = page_id in self.access.managed | self.access.revoked
+        if content and ours and not self.owns(page_id):
+            raise graph_error(PAGE_TOKEN_REQUIRED, 190)
         if (
             not self.owns(page_id)
             and page_id not in self.access.managed
@@ -316,7 +340,7 @@ class GraphApi:
         brand = _brand_of_page(node)
         if brand is not None:
             _only(fields, PAGE_FIELDS, "Page")
-            self._public(node)
+            self._public(node, content=False)
             fans = int(self.world.fans(brand)[-1][0])
             body = {
                 "id": node,
@@ -332,7 +356,10 @@ class GraphApi:
         if "_" in node:
             return self._content_node(node, fields)
         person = self.world.person_by_fb_id(int(node)) if node.isdigit() else None
-        if person is None:
+        # a person's id is scoped to the Page they engaged with (a PSID): only the token of a
+        # Page that was shown them reads them; any other token cannot load the node
+        shown = self._shown.get(self._viewer.page or "", set())
+        if person is None or node not in shown:
             raise _missing(node)
         _only(fields, USER_FIELDS, "User")
         body = {"id": node, "name": self.world.population.fb_name[person]}
@@ -500,6 +527,7 @@ class GraphApi:
             return reactions
 
         def as_json(reaction) -> dict:
+            self._shown_to_viewer({"id": str(int(pop.fb_id[reaction.person]))})
             return self._drift(
                 {
                     "id": str(int(pop.fb_id[reaction.person])),
@@ -649,7 +677,7 @@ class GraphApi:
             msg = post.author
             body["message"] = msg.text_at(self.world.clock)
             if self.owns(BRANDS[post.brand].page_id):  # who wrote it: the Page's token only
-                body["from"] = self._from(msg)
+                body["from"] = self._shown_to_viewer(self._from(msg))
             if msg.edited_at is not None and msg.edited_at <= self.world.clock:
                 body["updated_time"] = graph_time(msg.edited_at)
         else:
@@ -669,7 +697,9 @@ class GraphApi:
             "message": comment.text_at(self.world.clock),
         }
         page = BRANDS[comment.brand].page_id
-        if not self.owns(page):  # who wrote it: the owning Page's token only
+        if self.owns(page):
+            self._shown_to_viewer(body["from"])
+        else:  # who wrote it: the owning Page's token only
             del body["from"]
             if page not in self.access.managed:  # no id without the MODERATE task on the Page
                 del body["id"]
@@ -677,6 +707,12 @@ class GraphApi:
         if comment.parent_id:
             body["parent"] = {"id": comment.parent_id}
         return self._drift(body)
+
+    def _shown_to_viewer(self, author: dict) -> dict:
+        """Note that the asking Page's token was shown this person (see `_node`)."""
+        if self._viewer.page is not None:
+            self._shown.setdefault(self._viewer.page, set()).add(str(author["id"]))
+        return author
 
     def _from(self, msg: Message) -> dict:
         if msg.person is None:

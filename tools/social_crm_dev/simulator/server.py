@@ -205,8 +205,11 @@ class SimulatorServer:
         if method != "GET":
             response = graph_error("(#3) The simulator serves reads (GET) only", 3).response
         else:
-            request = f"/{version}/{'/'.join(parts)}?" + urlencode(sorted(params.items()))
-            params["access_token"] = token
+            # a request may carry its own token; the batch's is the fallback ("Using Multiple
+            # Access Tokens", developers.facebook.com/docs/graph-api/batch-requests)
+            own = sorted(p for p in params.items() if p[0] != "access_token")
+            request = f"/{version}/{'/'.join(parts)}?" + urlencode(own)
+            params.setdefault("access_token", token)
             response, decision = self._graph(version, parts, params, {}, request)
             if decision.server_error:
                 return None  # what a request that timed out inside a batch answers

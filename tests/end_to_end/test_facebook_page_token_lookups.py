@@ -1,4 +1,5 @@
-"""Outsider attacks on "every request about one of our Pages carries that Page's token".
+"""Every request about one of our Pages carries that Page's token: people lookups and deletion
+checks too.
 
 The Graph API reads the people who engage with a Page, and (New Pages Experience) the Page's
 content, only with the Page's own access token:
@@ -9,9 +10,8 @@ content, only with the Page's own access token:
   required for all available endpoints" (a few listed exceptions).
 
 The extractor sends its people lookups and deletion checks as Graph batch requests to the
-root path (`POST /vNN.N/`), which `ApiClient.scope_token` never scopes: they carry the
-brand's user / system-user token. The simulator serves those reads to any token, kinder than
-the real API. These tests watch the real simulator server (its `dispatch` is wrapped to record,
+root path (`POST /vNN.N/`): each batch carries the token of the Page whose objects or people
+it reads. These tests watch the real simulator server (its `dispatch` is wrapped to record,
 and then called unchanged)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import psycopg
 import pytest
 import requests
 
-from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
+from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
 from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import ApiClient
 from social_crm.orchestration.extraction import GRAPH_API_VERSION
@@ -105,11 +105,16 @@ def test_simulator_refuses_a_persons_profile_to_the_brands_user_token():
                 break
         assert person is not None, "the world has a comment with an author on our Page"
         # the Page token reads the person: the documented way
-        assert requests.get(f"{base}/{person}", params={"fields": "id,name"}, headers=own,
-                            timeout=10).status_code == 200
+        assert (
+            requests.get(
+                f"{base}/{person}", params={"fields": "id,name"}, headers=own, timeout=10
+            ).status_code
+            == 200
+        )
         brand = {"Authorization": f"Bearer {sim.fb_token}"}
-        answer = requests.get(f"{base}/{person}", params={"fields": "id,name"}, headers=brand,
-                              timeout=10)
+        answer = requests.get(
+            f"{base}/{person}", params={"fields": "id,name"}, headers=brand, timeout=10
+        )
     assert answer.status_code != 200, (
         f"the brand's user token read a person's profile: {answer.json()}"
     )
@@ -169,47 +174,71 @@ def test_deletion_checks_of_our_pages_posts_are_sent_with_the_page_token(warehou
     )
 
 
-def test_a_rival_page_that_cannot_be_loaded_never_stops_our_page_from_landing(warehouse_url):
-    """A rival's Page that Graph cannot load (unpublished, age- or country-restricted, or a
-    mistyped id in brands.csv) answers `(#100) Unsupported get request. Object with ID ... does
-    not exist, cannot be loaded due to missing permissions` subcode 33 (the simulator's answer
-    for a Page it does not know; the real text: github.com/restfb/restfb/issues/1075). Graph
-    answers a restricted public Page so (github.com/hasadna/kikar-hamedina/issues/303), and a
-    Page read without Page Public Content Access too: "(#100) Object does not exist, cannot be
-    loaded due to missing permission or reviewable feature ... requires ... the 'Page Public
-    Content Access' feature" (github.com/strohne/Facepager/issues/174). `_one_page` sets aside
-    only ApiAccessError (code 10) and, for our Pages, ApiAuthError: listed first, the rival
-    stops every other Page from landing."""
-    gone = "999999999999999"  # a rival Page id Graph cannot load
+@pytest.mark.parametrize("read", ["posts", "post", "comments"])
+def test_simulator_refuses_our_pages_content_to_the_brands_user_token(read):
+    """On a New Pages Experience Page a Page token is required: our Page's posts, a post and
+    its comments read with the brand's user token answer `(#190) This method must be called
+    with a Page Access Token`; its Page token reads them."""
+    with SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim:
+        post = next(iter(sim.world.posts(0, "post"))).id
+        path = {"posts": f"{OURS}/posts", "post": post, "comments": f"{post}/comments"}[read]
+        url = f"{sim.url}/{GRAPH_API_VERSION}/{path}"
+        own = requests.get(url, params={"access_token": page_token(sim.fb_token, OURS)}, timeout=10)
+        brand = requests.get(url, params={"access_token": sim.fb_token}, timeout=10)
+    assert own.status_code == 200
+    assert brand.status_code == 400
+    assert (brand.json()["error"]["code"], brand.json()["error"]["message"]) == (
+        190,
+        "(#190) This method must be called with a Page Access Token",
+    )
+
+
+def test_simulator_refuses_a_person_to_a_page_they_never_engaged_with():
+    """A person's id is Page-scoped: the token of another Page of the brand's cannot load
+    someone who engaged only with our first Page."""
+    second = PAGES[1]
+    with SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim:
+        sim.set_graph_access(managed=[OURS, second])
+        base = f"{sim.url}/{GRAPH_API_VERSION}"
+        own = {"access_token": page_token(sim.fb_token, OURS)}
+        person = None
+        for post in sim.world.posts(0, "post"):
+            answer = requests.get(f"{base}/{post.id}/reactions", params=own, timeout=10).json()
+            if answer.get("data"):
+                person = answer["data"][0]["id"]
+                break
+        assert person is not None, "the world has a reaction on our Page"
+        other = {"access_token": page_token(sim.fb_token, second), "fields": "id,name"}
+        refused = requests.get(f"{base}/{person}", params=other, timeout=10).json()
+        served = requests.get(f"{base}/{person}", params={**own, "fields": "id,name"}, timeout=10)
+    assert served.status_code == 200
+    assert (refused["error"]["code"], refused["error"]["error_subcode"]) == (100, 33)
+
+
+def test_a_page_token_revoked_mid_walk_sets_the_page_aside_without_looking_up_its_people(
+    warehouse_url,
+):
+    """Our Page's token is revoked while its comments are walked: the Page is set aside
+    (named in PagesUnreadable), and the people already seen there are not looked up with the
+    refused token, which would fail the whole step as a connection error."""
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
     ):
         with psycopg.connect(db.libpq()) as conn:
             migrations.apply(conn)
-        client = ApiClient(
-            "facebook_graph",
-            sim.url,
-            sim.fb_token,
-            policy=GraphPolicy(),
-            api_version=GRAPH_API_VERSION,
-            retry=FAST_RETRY,
-        )
-        extractor = FacebookExtractor(
-            client,
-            lambda: psycopg.connect(db.libpq()),
-            FacebookSettings((gone, *PAGES), lookback_days=60, page_size=50, own_page_ids=(OURS,)),
-        )
-        errors = []
-        for step in (extractor.page_snapshots, lambda: extractor.posts_with_activity("posts")):
-            try:
-                step()
-            except Exception as exc:  # noqa: BLE001 - what the step let through
-                errors.append(f"{type(exc).__name__}: {exc}")
-        with psycopg.connect(db.libpq()) as conn:
-            snapshots = {
-                r[0] for r in conn.execute("select natural_key from raw.facebook_page_snapshots")
-            }
-            posts = {r[0] for r in conn.execute("select distinct scope_key from raw.facebook_posts")}
-    assert not errors, f"one rival's Page stopped the step: {errors}"
-    assert OURS in snapshots and OURS in posts
+        dispatch, walked = sim.dispatch, []
+
+        def revoking(method, raw_path, headers, body):
+            if "/comments" in raw_path:
+                walked.append(raw_path)
+                if len(walked) == 3:  # some people seen: the brand revokes the Page's token
+                    sim.set_graph_access(managed=[], revoked=[OURS])
+            return dispatch(method, raw_path, headers, body)
+
+        sim.dispatch = revoking
+        extractor = _extractor(sim, db)
+        extractor.posts_with_activity("posts")
+        with pytest.raises(PagesUnreadable, match=f"Page {OURS}: its Page token was refused"):
+            extractor.finish()
+    assert len(walked) >= 3
