@@ -424,10 +424,17 @@ SIMULATOR_CALLS = {
 }
 
 
+# documented answers no token of the simulator's brand gets, whose handling by the extractor
+# is tested with the payload alone: a Page-owned comment read without the Page's token (our
+# New Pages Experience Page answers such a token #190; a rival's comments come without ids)
+EXTRACTOR_ONLY = {"graph_comments_without_from"}
+
+
 def test_every_documented_payload_is_compared_with_the_simulator():
     from tests.contract.test_page_tokens import SIMULATOR_CALLS as PAGE_TOKEN_CALLS
 
-    assert set(SIMULATOR_CALLS) | set(PAGE_TOKEN_CALLS) == set(PAYLOADS)
+    compared = set(SIMULATOR_CALLS) | set(PAGE_TOKEN_CALLS)
+    assert compared | EXTRACTOR_ONLY == set(PAYLOADS) and not compared & EXTRACTOR_ONLY
 
 
 @pytest.mark.parametrize("name", sorted(SIMULATOR_CALLS))
