@@ -61,11 +61,13 @@ def shows_owner_name(profile: dict, customer: dict) -> bool:
 def excluded_customers(world_dir: Path) -> tuple[set[str], set[str]]:
     """(customers who opted out of profiling, customers who asked to be erased), per the
     world's CRM export and truth."""
-    opted_out = {
-        c["customer_id"]
-        for c in _csv(world_dir / "crm" / "customers.csv")
-        if c["profiling_opt_out"] == "true"
-    }
+    # the export as written, or where the CRM inbox moved it once landed (`make demo` drops
+    # the world's own export); an erased customer's record may be gone from it, but they are
+    # in the truth's erasures
+    export = world_dir / "crm" / "customers.csv"
+    if not export.exists():
+        export = world_dir / "crm" / "processed" / "customers.csv"
+    opted_out = {c["customer_id"] for c in _csv(export) if c["profiling_opt_out"] == "true"}
     erased = {e["customer_id"] for e in _csv(world_dir / "truth" / "erasures.csv")}
     return opted_out, erased
 
