@@ -102,19 +102,6 @@ class CannedApi:
         self.httpd.server_close()
 
 
-@pytest.fixture
-def canned():
-    servers: list[CannedApi] = []
-
-    def start(name: str) -> CannedApi:
-        servers.append(CannedApi(load(name)))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
 def test_every_payload_names_its_public_source():
     assert len(PAYLOADS) >= 19
     for name, path in PAYLOADS.items():

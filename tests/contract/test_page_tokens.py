@@ -18,22 +18,9 @@ from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, SimulatorServer
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import XProfile
-from tests.contract.test_contracts import PAGE, CannedApi, _shape_mismatches, load
+from tests.contract.test_contracts import PAGE, _shape_mismatches, load
 
 RIVAL = BRANDS[1].page_id
-
-
-@pytest.fixture
-def canned():
-    servers: list[CannedApi] = []
-
-    def start(name: str) -> CannedApi:
-        servers.append(CannedApi(load(name)))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 @pytest.fixture(scope="module")

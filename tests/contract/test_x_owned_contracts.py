@@ -18,7 +18,7 @@ from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import MENTIONS_HORIZON, XProfile
-from tests.contract.test_contracts import CannedApi, _shape_mismatches, _x
+from tests.contract.test_contracts import _shape_mismatches, _x
 
 PAYLOADS = {
     path.stem: path
@@ -29,19 +29,6 @@ MENTIONS = f"users/{BRANDS[0].x_user_id}/mentions"
 
 def load(name: str) -> dict:
     return json.loads(PAYLOADS[name].read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def canned():
-    servers: list[CannedApi] = []
-
-    def start(name: str) -> CannedApi:
-        servers.append(CannedApi(load(name)))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def test_every_mentions_payload_names_its_public_source():

@@ -20,7 +20,7 @@ from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import XProfile
 from social_crm_dev.simulator.x_billing import XBilling
-from tests.contract.test_contracts import CannedApi, _shape_mismatches, _x
+from tests.contract.test_contracts import _shape_mismatches, _x
 from tests.contract.test_contracts import load as load_documented
 
 FOLDER = Path(__file__).parent / "payloads" / "x_pay_per_use"
@@ -29,19 +29,6 @@ PAYLOADS = {path.stem: path for path in sorted(FOLDER.glob("*.json"))}
 
 def load(name: str) -> dict:
     return json.loads(PAYLOADS[name].read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def canned():
-    servers: list[CannedApi] = []
-
-    def start(name: str) -> CannedApi:
-        servers.append(CannedApi(load(name)))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def test_every_pay_per_use_payload_names_its_public_source():
