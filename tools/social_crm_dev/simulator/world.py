@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -291,39 +291,30 @@ class World:
 
     def reposts_created_on(self, brand: int, day: int) -> list[Message]:
         """Reposts of the brand's mentions created on `day` (any visibility), newest first."""
-        key = (brand, day, "reposts")
-        if key not in self._posts:
-            first = max(0, day - MAX_REPLY_DELAY // DAY - 1)
-            found = [
-                t
-                for d in range(first, day + 1)
-                for t in self.activity.reposts(brand, d)
-                if t.created // DAY == day
-            ]
-            found.sort(key=lambda t: int(t.id), reverse=True)
-            self._posts[key] = found
-            if len(self._posts) > 96:
-                self._posts.popitem(last=False)
-        return self._posts[key]
+        return self._x_created_on(brand, day, "reposts", self.activity.reposts)
 
     def reposts(self, brand: int, start: int = 0, end: int | None = None) -> Iterator[Message]:
         """Visible reposts of the brand's mentions, created in [start, end), newest first."""
-        end = self.clock + 1 if end is None else min(end, self.clock + 1)
-        for day in range((end - 1) // DAY, max(0, start // DAY) - 1, -1):
-            for msg in self.reposts_created_on(brand, day):
-                if start <= msg.created < end and msg.visible(self.clock):
-                    yield msg
+        return self._x_visible(self.reposts_created_on, brand, start, end)
 
     def tweets_created_on(self, brand: int, day: int) -> list[Message]:
         """Mentions of the brand and its replies created on `day` (any visibility), newest first."""
-        key = (brand, day, "tweets")
+        return self._x_created_on(brand, day, "tweets", self._mentions)
+
+    def tweets(self, brand: int, start: int = 0, end: int | None = None) -> Iterator[Message]:
+        """Visible mentions of the brand and its replies, created in [start, end), newest first."""
+        return self._x_visible(self.tweets_created_on, brand, start, end)
+
+    def _x_created_on(
+        self, brand: int, day: int, kind: str, made: Callable[[int, int], list[Message]]
+    ) -> list[Message]:
+        """What `made` writes for the brand created on `day` (what answers a Post may come up
+        to MAX_REPLY_DELAY after it), newest first; the last 96 lists kept."""
+        key = (brand, day, kind)
         if key not in self._posts:
             first = max(0, day - MAX_REPLY_DELAY // DAY - 1)
             found = [
-                t
-                for d in range(first, day + 1)
-                for t in self._mentions(brand, d)
-                if t.created // DAY == day
+                t for d in range(first, day + 1) for t in made(brand, d) if t.created // DAY == day
             ]
             found.sort(key=lambda t: int(t.id), reverse=True)
             self._posts[key] = found
@@ -331,10 +322,15 @@ class World:
                 self._posts.popitem(last=False)
         return self._posts[key]
 
-    def tweets(self, brand: int, start: int = 0, end: int | None = None) -> Iterator[Message]:
-        """Visible mentions of the brand and its replies, created in [start, end), newest first."""
+    def _x_visible(
+        self,
+        created_on: Callable[[int, int], list[Message]],
+        brand: int,
+        start: int,
+        end: int | None,
+    ) -> Iterator[Message]:
         end = self.clock + 1 if end is None else min(end, self.clock + 1)
         for day in range((end - 1) // DAY, max(0, start // DAY) - 1, -1):
-            for msg in self.tweets_created_on(brand, day):
+            for msg in created_on(brand, day):
                 if start <= msg.created < end and msg.visible(self.clock):
                     yield msg
