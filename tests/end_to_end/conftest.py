@@ -59,6 +59,18 @@ def db(scratch_database):
     return scratch_database
 
 
+def graph_client(sim: SimulatorServer) -> ApiClient:
+    """A Graph client of the brand's token against `sim`, as a brand signing up today."""
+    return ApiClient(
+        "facebook_graph",
+        sim.url,
+        sim.fb_token,
+        policy=GraphPolicy(),
+        api_version=GRAPH_API_VERSION,
+        retry=FAST_RETRY,
+    )
+
+
 class Pipeline:
     """The extractors of every API entity, wired to a simulator and a scratch database."""
 

@@ -24,8 +24,6 @@ import pytest
 import requests
 
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
-from social_crm.extract.graph_policy import GraphPolicy
-from social_crm.extract.http import ApiClient
 from social_crm.orchestration.extraction import GRAPH_API_VERSION
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
@@ -33,7 +31,7 @@ from social_crm_dev.simulator.graph_api import page_token
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.end_to_end.conftest import FAST_RETRY, test_x_profile
+from tests.end_to_end.conftest import graph_client, test_x_profile
 
 pytestmark = pytest.mark.integration
 
@@ -68,14 +66,7 @@ def _record_batches(sim: SimulatorServer) -> list[tuple[str | None, list[str]]]:
 
 
 def _extractor(sim, db) -> FacebookExtractor:
-    client = ApiClient(
-        "facebook_graph",
-        sim.url,
-        sim.fb_token,
-        policy=GraphPolicy(),
-        api_version=GRAPH_API_VERSION,
-        retry=FAST_RETRY,
-    )
+    client = graph_client(sim)
     return FacebookExtractor(
         client,
         lambda: psycopg.connect(db.libpq()),

@@ -14,15 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
-from social_crm.extract.graph_policy import GraphPolicy
-from social_crm.extract.http import ApiClient
-from social_crm.orchestration.extraction import GRAPH_API_VERSION
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.end_to_end.conftest import FAST_RETRY, test_x_profile
+from tests.end_to_end.conftest import graph_client, test_x_profile
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +33,7 @@ PAGE_WATERMARKS = next(
 
 
 def _extractor(sim, db, pages, lookback_days=30, own=(OURS,)) -> FacebookExtractor:
-    client = ApiClient(
-        "facebook_graph",
-        sim.url,
-        sim.fb_token,
-        policy=GraphPolicy(),
-        api_version=GRAPH_API_VERSION,
-        retry=FAST_RETRY,
-    )
+    client = graph_client(sim)
     return FacebookExtractor(
         client,
         lambda: psycopg.connect(db.libpq()),

@@ -7,15 +7,12 @@ import psycopg
 import pytest
 
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
-from social_crm.extract.graph_policy import GraphPolicy
-from social_crm.extract.http import ApiClient
-from social_crm.orchestration.extraction import GRAPH_API_VERSION
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.end_to_end.conftest import FAST_RETRY, test_x_profile
+from tests.end_to_end.conftest import graph_client, test_x_profile
 
 pytestmark = pytest.mark.integration
 
@@ -42,14 +39,7 @@ def test_a_rival_page_that_cannot_be_loaded_never_stops_our_page_from_landing(wa
     ):
         with psycopg.connect(db.libpq()) as conn:
             migrations.apply(conn)
-        client = ApiClient(
-            "facebook_graph",
-            sim.url,
-            sim.fb_token,
-            policy=GraphPolicy(),
-            api_version=GRAPH_API_VERSION,
-            retry=FAST_RETRY,
-        )
+        client = graph_client(sim)
         extractor = FacebookExtractor(
             client,
             lambda: psycopg.connect(db.libpq()),
