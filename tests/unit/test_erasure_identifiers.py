@@ -9,11 +9,11 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from social_crm.extract.crm import erasure_record
-from social_crm.extract.erasure_identifiers import identifiers
+from social_crm.extract.erasure_identifiers import X_RESERVED_PATHS, identifiers
 
 # X handles (digits alone are an id; X keeps the names of its own pages for itself)
 HANDLES = st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=15).filter(
-    lambda h: not h.isdigit() and h.lower() not in {"i", "home", "search", "intent", "settings"}
+    lambda h: not h.isdigit() and h.lower() not in X_RESERVED_PATHS
 )
 IDS = st.integers(min_value=1, max_value=10**18).map(str)
 SEPARATORS = st.sampled_from([" ", ",", ";", ", ", "\t", " ; "])

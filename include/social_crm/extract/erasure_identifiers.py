@@ -37,7 +37,7 @@ _FACEBOOK_HOSTS = {
 # what a mail client wraps an address in: `mailto:` (and its query), angle brackets
 _MAILTO = re.compile(r"\A(?i:mailto:)([^?]*)(?:\?.*)?\Z")
 # paths of x.com that are not a user's handle
-_X_RESERVED = {"i", "home", "search", "intent", "hashtag", "settings", "explore", "messages"}
+X_RESERVED_PATHS = {"i", "home", "search", "intent", "hashtag", "settings", "explore", "messages"}
 # what a request's payload holds of them, each a list (a key only when it has values)
 KINDS = ("facebook_ids", "x_ids", "x_handles", "emails", "unread_identifiers")
 
@@ -126,7 +126,7 @@ def _url(token: str) -> tuple[str, str]:
         if lower[:1] == ["intent"] and X_HANDLE.match(screen_name):
             return "x_handles", screen_name.lower()
         handle = path[0].removeprefix("@") if path else ""
-        if handle and handle.lower() not in _X_RESERVED and X_HANDLE.match(handle):
+        if handle and handle.lower() not in X_RESERVED_PATHS and X_HANDLE.match(handle):
             return "x_handles", handle.lower()
     elif platform == "facebook":
         profile_id = query.get("id", [""])[0]
