@@ -44,7 +44,7 @@ class WarehouseUrl:
     host: str
     port: int
     user: str
-    password: str
+    password: str = field(repr=False)
     database: str
 
     @classmethod

@@ -26,6 +26,10 @@ def test_password_never_in_str_or_repr_of_hidden_form():
     assert url.port == 5432
 
 
+def test_password_never_in_the_repr_a_log_or_a_failing_test_prints():
+    assert "topsecret" not in repr(WarehouseUrl.parse("postgres://u:topsecret@h/db"))
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
