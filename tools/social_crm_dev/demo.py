@@ -431,7 +431,7 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     step("landed in raw (alive records, versions, tombstones)")
     for table, alive, versions, deleted in raw_counts():
         print(f"    {table:<28} {alive:>9,} {versions:>9,} {deleted:>7,}")
-    step("X reads this month (the tier's monthly Post cap)")
+    step("X this month: Posts read (against the monthly Post cap) and money spent")
     print_reads()
     ok = all(o.succeeded for o in outcomes) and len(outcomes) == len(DAGS) + 1
     if ok:
