@@ -286,6 +286,7 @@ class ApiOptions:
     max_attempts: int = 8
     backoff_base: float = 0.5
     rate_limit_wait: float = 60.0
+    full_archive_spacing: float = 1.0  # X: seconds between full-archive searches (1/sec)
     rate_limit_cap: float = 900.0
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
@@ -319,7 +320,7 @@ class ApiOptions:
                 f"connection '{connection_id}': extra owner_user_id must be an X user id, "
                 f"digits only (got {options.owner_user_id!r})"
             )
-        for name in ("recheck_hours", "count_audit_hours"):
+        for name in ("recheck_hours", "count_audit_hours", "full_archive_spacing"):
             if getattr(options, name) < 0:
                 raise SettingError(f"connection '{connection_id}': extra {name} must be >= 0")
         for name in ("lookback_days", "page_size", "max_attempts", "follower_walk_days"):

@@ -101,7 +101,7 @@ class Pipeline:
             "x_api",
             sim.url,
             x_token,
-            policy=XPolicy(),
+            policy=XPolicy(full_archive_spacing=0.0),  # the test simulator limits no rate
             api_version="2",
             retry=FAST_RETRY,
             timeout=timeout,

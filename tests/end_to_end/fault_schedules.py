@@ -208,7 +208,13 @@ class Harness:
         )
         x = XExtractor(
             ApiClient(
-                "x_api", self.url, DEFAULT_X_TOKEN, policy=XPolicy(), api_version="2", retry=retry
+                "x_api",
+                self.url,
+                DEFAULT_X_TOKEN,
+                # the test simulator limits no request rate: no spacing
+                policy=XPolicy(full_archive_spacing=0.0),
+                api_version="2",
+                retry=retry,
             ),
             self.connect,
             XSettings(

@@ -35,7 +35,12 @@ OUTSIDE_TIER_CODE = 453  # v1.1: "You currently have access to a subset of X API
 
 
 class XPolicy:
-    """The X API v2's rules, for `ApiClient(policy=XPolicy())`."""
+    """The X API v2's rules, for `ApiClient(policy=XPolicy())`; `full_archive_spacing`: the
+    seconds between two full-archive searches (the documented 1/sec; a simulator enforcing no
+    request limits takes 0)."""
+
+    def __init__(self, full_archive_spacing: float = FULL_ARCHIVE_SPACING) -> None:
+        self.full_archive_spacing = full_archive_spacing
 
     def error_detail(self, body: dict) -> ErrorDetail:
         return ErrorDetail()
@@ -55,7 +60,8 @@ class XPolicy:
     def spacing(self, path: str) -> float:
         """Full-archive search allows one request a second besides its 15-minute window
         (docs.x.com/x-api/fundamentals/rate-limits: "1/sec" per app and per user)."""
-        return FULL_ARCHIVE_SPACING if path.rstrip("/").endswith("/tweets/search/all") else 0.0
+        full_archive = path.rstrip("/").endswith("/tweets/search/all")
+        return self.full_archive_spacing if full_archive else 0.0
 
     def refusal(self, answer: Answer) -> ApiError | None:
         """A 200 that says the credits or the Post cap are spent (at the top or in `errors`)

@@ -137,7 +137,12 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         count_audit_hours=options.count_audit_hours,
         own_accounts=tuple((b.x_handle, b.x_user_id) for b in tracked if b.is_ours),
     )
-    return XExtractor(_client(creds, options, XPolicy()), warehouse.connect, walk, interval)
+    return XExtractor(
+        _client(creds, options, XPolicy(options.full_archive_spacing)),
+        warehouse.connect,
+        walk,
+        interval,
+    )
 
 
 def _owned_x_accounts(
