@@ -6,39 +6,22 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from social_crm.extract.x_budget import month_spend
-from social_crm.warehouse import migrations
 from social_crm_dev.bench import x_money_floor, x_spend
-from social_crm_dev.simulator.server import SimulatorServer
-from social_crm_dev.simulator.world import World
-from tests.databases import new_database
-from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile
+from tests.end_to_end.conftest import Pipeline
 from tests.end_to_end.test_real_api_profile import api_env  # noqa: F401 a fixture
-from tests.end_to_end.test_x_extraction_promises import truth_tweets
+from tests.end_to_end.test_x_extraction_promises import fresh_pipeline, truth_tweets
 
 pytestmark = pytest.mark.integration
 
 DAY = 24 * 3600
 EXHAUSTED = "select exhausted_at is not null from meta.api_read_budget where connection_id = %s"
-
-
-@contextmanager
-def fresh_pipeline(warehouse_url, **x_settings):
-    with (
-        SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
-    ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
-        yield Pipeline(sim, db, x_settings={"page_size": 10, **x_settings})
 
 
 def our_spend(pipeline: Pipeline) -> dict[str, float]:
