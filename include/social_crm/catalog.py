@@ -52,6 +52,23 @@ RAW_TABLES: tuple[RawTable, ...] = (
         snapshot=True,
         profile_columns=("payload ->> 'follower_id'", "payload ->> 'followed_id'"),
     ),
+    RawTable("instagram", "accounts", snapshot=True),
+    RawTable("instagram", "account_insights", snapshot=True),
+    RawTable("instagram", "media", profile_columns=("lower(payload ->> 'username')",)),
+    RawTable("instagram", "media_insights"),
+    RawTable(
+        "instagram",
+        "comments",
+        profile_columns=("lower(payload ->> 'username')", "payload -> 'from' ->> 'id'"),
+    ),
+    RawTable(
+        "webhook",
+        "events",
+        profile_columns=(
+            "payload -> 'value' -> 'from' ->> 'id'",
+            "lower(payload -> 'value' -> 'from' ->> 'username')",
+        ),
+    ),
     RawTable("crm", "customers", snapshot=True),
     RawTable("crm", "orders", snapshot=True),
     RawTable("crm", "erasure_requests"),

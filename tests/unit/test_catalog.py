@@ -82,6 +82,8 @@ def test_snapshot_entities_are_the_tables_read_whole_each_run():
         "crm_products",
         "facebook_page_snapshots",
         "facebook_page_insights",
+        "instagram_accounts",
+        "instagram_account_insights",
         "x_followers",
     }
 

@@ -18,6 +18,8 @@ class TrackedBrand:
     facebook_page_id: str
     x_user_id: str
     x_handle: str
+    instagram_user_id: str
+    instagram_username: str
 
 
 def load(path: Path | None = None) -> list[TrackedBrand]:
@@ -31,6 +33,8 @@ def load(path: Path | None = None) -> list[TrackedBrand]:
                 row["facebook_page_id"],
                 row["x_user_id"],
                 row["x_handle"],
+                row["instagram_user_id"],
+                row["instagram_username"],
             )
             for row in csv.DictReader(handle)
         ]

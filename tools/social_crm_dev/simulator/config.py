@@ -20,6 +20,8 @@ class Brand:
     activity: float  # share of engagement relative to our brand
     answer_rate: float  # share of customer messages the brand answers
     median_reply_minutes: float
+    ig_user_id: str = ""  # Instagram professional account (IG User) id
+    ig_username: str = ""
 
 
 BRANDS: tuple[Brand, ...] = (
@@ -32,6 +34,8 @@ BRANDS: tuple[Brand, ...] = (
         1.0,
         0.75,
         95.0,
+        ig_user_id="17841400000000001",
+        ig_username="fjordbrew",
     ),
     Brand(
         "rival_a",
@@ -42,6 +46,8 @@ BRANDS: tuple[Brand, ...] = (
         0.45,
         0.55,
         240.0,
+        ig_user_id="17841400000000002",
+        ig_username="kaffeklubben",
     ),
     Brand(
         "rival_b",
@@ -52,6 +58,8 @@ BRANDS: tuple[Brand, ...] = (
         0.30,
         0.40,
         600.0,
+        ig_user_id="17841400000000003",
+        ig_username="beanandco",
     ),
 )
 OUR_BRAND = BRANDS[0]
