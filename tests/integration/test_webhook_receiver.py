@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from social_crm.receive.app import CALLBACK_PATH
 from social_crm.receive.changes import change_key, sign
 from social_crm.warehouse import migrations
+from social_crm_dev.simulator.webhooks import RETRY_WAITS_S, Retry, build_deliveries, deliver
 from tests.databases import new_database
 
 pytestmark = pytest.mark.integration
@@ -373,3 +374,82 @@ def test_a_receiver_killed_at_any_moment_loses_nothing_once_meta_retries(databas
         pending = unanswered
     assert kills >= 2  # at least one kill fell among the deliveries
     assert _landed(database) == (expected, [])
+
+
+# --- the simulator's sender ----------------------------------------------------------------
+
+
+def _world_like_changes(n: int) -> list:
+    """Changes as the simulated world gives them: (object, entry id, field, value, time)."""
+    changes = []
+    for i in range(n):
+        c = _comment(i)
+        changes.append(
+            ("instagram", "17841400000000001", c["field"], c["value"], 1_765_000_000 + i)
+        )
+        feed = {
+            "from": {"id": f"70000{i:010d}", "name": f"Kåre {i}"},
+            "item": "comment",
+            "verb": "add",
+            "comment_id": f"555_{900 + i}",
+            "post_id": "100000000000001_555",
+            "parent_id": "100000000000001_555",
+            "message": "Når åpner dere?",
+            "created_time": 1_765_000_000 + i,
+        }
+        changes.append(("page", "100000000000001", "feed", feed, 1_765_000_000 + i))
+    return changes
+
+
+def test_the_sender_batches_and_repeats_changes_as_seeded(database):
+    changes = _world_like_changes(20)
+    bodies, doubled = build_deliveries(changes, seed=3, duplicate_rate=0.2, batch_max=3)
+    again, _ = build_deliveries(changes, seed=3, duplicate_rate=0.2, batch_max=3)
+    sent = [json.loads(b) for b in bodies]
+    entries = [e for d in sent for e in d["entry"]]
+    assert bodies == again and doubled > 0
+    assert len(entries) == len(changes) + doubled
+    assert any(len(d["entry"]) > 1 for d in sent)
+    assert all(len({e["changes"][0]["field"] for e in d["entry"]}) == 1 for d in sent)
+    assert all(b.isascii() for b in bodies)  # non-ASCII escaped, as Meta sends it
+
+
+def test_the_sender_retries_until_a_receiver_down_at_first_lands_every_change_once(
+    database, tmp_path
+):
+    _empty(database)
+    changes = _world_like_changes(15)
+    bodies, doubled = build_deliveries(changes, seed=5, duplicate_rate=0.3, batch_max=4)
+    port = _free_port()
+    receiver = Receiver(database, tmp_path / "late.log", port)
+    # the receiver starts while the sender is already retrying (connection refused)
+    starter = ThreadPoolExecutor(1).submit(lambda: (time.sleep(0.5), receiver.start()))
+    try:
+        report = deliver(
+            receiver.url,
+            bodies,
+            SECRET,
+            Retry(scale=0.002),  # a minute of Meta's schedule: 0.12 s
+        )
+        starter.result()
+    finally:
+        receiver.stop()
+    expected = sorted(change_key(o, e, f, v) for o, e, f, v, _ in changes)
+    assert report.delivered == len(bodies) and report.dropped == 0
+    assert report.sent > len(bodies)  # some were sent again
+    assert doubled > 0 and _landed(database) == (expected, [])
+
+
+def test_the_sender_gives_up_after_metas_last_retry(database):
+    bodies, _ = build_deliveries(_world_like_changes(1)[:1], seed=1)
+    waits: list[float] = []
+    report = deliver(
+        f"http://127.0.0.1:{_free_port()}{CALLBACK_PATH}",
+        bodies,
+        SECRET,
+        Retry(scale=0.0),
+        sleep=waits.append,
+    )
+    assert (report.delivered, report.dropped, report.sent) == (0, 1, len(RETRY_WAITS_S))
+    assert waits == [0.0] * len(RETRY_WAITS_S)
+    assert sum(RETRY_WAITS_S) / 3600 == pytest.approx(34.1, abs=0.1)  # "over 36 hours"
