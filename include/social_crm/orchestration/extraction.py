@@ -223,12 +223,17 @@ def run_x(group: str, interval: Interval = (None, None)) -> list[str]:
 
 
 def run_facebook_live(interval: Interval = (None, None)) -> list[str]:
-    """The live walk: the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts
-    with their comments (no reactions)."""
+    """The live walk: the comments our Pages' `feed` webhooks announced (read by id, on any
+    post), then the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts with their
+    comments (no reactions)."""
+    from social_crm.extract.facebook_webhooks import read_announced_comments
+
     days = settings.load().live_post_days
     return _run(
         lambda: facebook(interval),
-        lambda e: e.posts_with_activity("posts", days) + e.posts_with_activity("feed", days),
+        lambda e: read_announced_comments(e)
+        + e.posts_with_activity("posts", days)
+        + e.posts_with_activity("feed", days),
     )
 
 
