@@ -170,3 +170,46 @@ def test_a_change_outside_the_documented_shapes_is_refused_with_its_reason(chang
     }
     (found,) = read_delivery(delivery)
     assert isinstance(found, Refused) and reason in found.reason
+
+
+# --- the simulator answers and sends the documented shapes -----------------------------------
+
+
+def test_the_simulator_answers_app_subscriptions_in_the_documented_shape():
+    import requests
+
+    from social_crm_dev.simulator.config import WorldConfig
+    from social_crm_dev.simulator.server import SimulatorServer
+    from social_crm_dev.simulator.webhooks import APP_ID, app_of
+    from social_crm_dev.simulator.world import World
+    from tests.contract.test_contracts import _shape_mismatches
+
+    doc = load("webhook_app_subscriptions")
+    with SimulatorServer(World(WorldConfig(seed=1, scale=0.01, days=2))) as sim:
+        app = app_of(sim)
+        app.subscribe("https://crm.example.com/webhooks/meta")
+        url = f"{sim.url}/v27.0/{APP_ID}/subscriptions"
+        answer = requests.get(url, params={"access_token": app.app_token}, timeout=10)
+        refused = requests.get(url, params={"access_token": sim.fb_token}, timeout=10)
+    assert answer.status_code == doc["status"]
+    assert _shape_mismatches(doc["body"], answer.json()) == []
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == 15
+
+
+def test_the_simulator_sends_deliveries_every_documented_rule_accepts():
+    from social_crm_dev.simulator.webhooks import build_deliveries
+
+    changes = [
+        ("page", e["id"], c["field"], c["value"], e["time"])
+        for e in load("webhook_page_feed_comment")["delivery"]["entry"]
+        for c in e["changes"]
+    ] + [
+        ("instagram", e["id"], c["field"], c["value"], e["time"])
+        for name in ("webhook_instagram_comments", "webhook_instagram_mentions")
+        for e in load(name)["delivery"]["entry"]
+        for c in e["changes"]
+    ]
+    bodies, _ = build_deliveries(changes, seed=4, duplicate_rate=0.5, batch_max=3)
+    found = [r for body in bodies for r in read_delivery(json.loads(body))]
+    assert not [f for f in found if isinstance(f, Refused)]
+    assert {r.natural_key for r in found} == {change_key(o, e, f, v) for o, e, f, v, _ in changes}
