@@ -453,3 +453,26 @@ def test_the_sender_gives_up_after_metas_last_retry(database):
     assert (report.delivered, report.dropped, report.sent) == (0, 1, len(RETRY_WAITS_S))
     assert waits == [0.0] * len(RETRY_WAITS_S)
     assert sum(RETRY_WAITS_S) / 3600 == pytest.approx(34.1, abs=0.1)  # "over 36 hours"
+
+
+def test_make_airflows_receiver_starts_with_the_simulated_apps_secret(
+    database, tmp_path, monkeypatch
+):
+    from social_crm_dev import local_webhooks
+    from social_crm_dev.simulator.webhooks import DEFAULT_APP_SECRET
+
+    monkeypatch.setenv("WAREHOUSE_URL", database.libpq())
+    for name in ("META_APP_SECRET", "META_WEBHOOK_VERIFY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    _empty(database)
+    with local_webhooks.receiver(tmp_path / "hooks.log", port=_free_port()) as url:
+        params = {
+            "hub.mode": "subscribe",
+            "hub.challenge": "42",
+            "hub.verify_token": local_webhooks.LOCAL_VERIFY_TOKEN,
+        }
+        assert requests.get(url, params=params, timeout=10).text == "42"
+        body = _delivery([_comment(1)])
+        headers = {"X-Hub-Signature-256": sign(DEFAULT_APP_SECRET, body)}
+        assert requests.post(url, data=body, headers=headers, timeout=10).status_code == 200
+    assert _landed(database) == ([_key(_comment(1))], [])
