@@ -224,7 +224,7 @@ class InstagramExtractor(Extractor):
             self.client.scope_token(node, token)
 
     @contextmanager
-    def _needs(self, what: str) -> Iterator[None]:
+    def requires(self, what: str) -> Iterator[None]:
         """A permission error on a read becomes one that names the permissions it needs."""
         try:
             yield
@@ -264,7 +264,7 @@ class InstagramExtractor(Extractor):
         at = self._now()
         with self.connect() as conn, self.engine.batch(conn, ACCOUNTS) as batch:
             for account in self._accounts():
-                with self._needs("accounts"):
+                with self.requires("accounts"):
                     body = self.client.get_json(account.user_id, {"fields": ACCOUNT_FIELDS})
                 day = self.client.server_now().date()
                 stream = replace(ACCOUNTS, build=account_builder(day))
@@ -287,7 +287,7 @@ class InstagramExtractor(Extractor):
             with self.engine.batch(conn, ACCOUNT_INSIGHTS) as batch:
                 for account in accounts:
                     first = self._insights_start(marks[account.user_id], today)
-                    with self._needs("insights"):
+                    with self.requires("insights"):
                         values = list(self._account_values(account.user_id, first, today))
                     walked = self.engine.land(ACCOUNT_INSIGHTS, values, batch, account.user_id)
                     if walked.newest_at is not None:
@@ -399,7 +399,7 @@ class InstagramExtractor(Extractor):
             )
             self._scope(record.natural_key, ig)
 
-        with self._needs("accounts"):
+        with self.requires("accounts"):
             pages = self.engine.pages(MEDIA, ig)
             for page in pages:
                 times = [t for t in (_time_of(i) for i in page.items) if t is not None]
@@ -452,7 +452,7 @@ class InstagramExtractor(Extractor):
             ):
                 skipped += 1
                 continue
-            with self._needs("comments"):
+            with self.requires("comments"):
                 read, clean = self._walk_comments(account.user_id, media_id, batch)
             walked_media += 1
             if not clean:
@@ -498,7 +498,7 @@ class InstagramExtractor(Extractor):
         ig = account.user_id
         start = self._now() - timedelta(days=self.settings.lookback_days)
         scope = media_scope(TAGS, ig)
-        with self._needs("accounts"):
+        with self.requires("accounts"):
             for page in self.engine.pages(TAGGED, ig):
                 items = self._unclaimed(look, page.items, scope)
                 self.engine.land(TAGGED, items, batch, scope)
@@ -562,7 +562,7 @@ class InstagramExtractor(Extractor):
                 _mark_read(batch, key, "invalid: the change names no Graph id")
                 continue
             try:
-                with self._needs("mentions"):
+                with self.requires("mentions"):
                     (page,) = self.engine.pages(stream, entry, {"fields": fields})
             except ApiError as exc:
                 if isinstance(exc, ApiAccessError) or not cannot_load(exc.detail):
@@ -613,7 +613,7 @@ class InstagramExtractor(Extractor):
                     ).fetchall()
                     for media_id, product in rows:
                         self._scope(media_id, account.user_id)
-                        with self._needs("insights"):
+                        with self.requires("insights"):
                             values = self._media_values(media_id, product or "", rejected, day)
                         self.engine.land(MEDIA_INSIGHTS, values, batch, media_id)
         return batch.result
@@ -690,7 +690,7 @@ class InstagramExtractor(Extractor):
                     return [snapshots.result, media.result]
                 via = accounts[0].user_id
                 for rival in self.settings.rivals:
-                    with self._needs("accounts"):
+                    with self.requires("accounts"):
                         self._rival(via, rival, snapshots, media, look, start, at)
         return [snapshots.result, media.result]
 
@@ -775,7 +775,7 @@ class InstagramExtractor(Extractor):
                     if hashtag_id is None:
                         continue
                     scope = media_scope(HASHTAG, tag)
-                    with self._needs("hashtags"):
+                    with self.requires("hashtags"):
                         for page in self.engine.pages(
                             HASHTAG_MEDIA, params={"user_id": ig}, parent=hashtag_id
                         ):
@@ -812,7 +812,7 @@ class InstagramExtractor(Extractor):
         )
         if known is not None:
             return known
-        with self._needs("hashtags"):
+        with self.requires("hashtags"):
             body = self.client.get_json("ig_hashtag_search", {"user_id": ig, "q": tag})
         found = [i.get("id") for i in body.get("data") or [] if isinstance(i, dict)]
         hashtag_id = found[0] if found and is_graph_id(found[0]) else None
