@@ -142,7 +142,7 @@ def media_record(item: Any, scope: str) -> RawRecord:
     media_id = require_id(item)
     created = parse_graph_time(item.get("timestamp"))
     kind = item.get("media_type")
-    if kind is not None and kind not in MEDIA_TYPES:
+    if kind is not None and (not isinstance(kind, str) or kind not in MEDIA_TYPES):
         raise InvalidRecord(f"unknown media_type {str(kind)[:20]!r}")
     for name in ("like_count", "comments_count"):
         _count(item, name)
