@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ from social_crm.receive.changes import change_key, sign
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.webhooks import RETRY_WAITS_S, Retry, build_deliveries, deliver
 from tests.databases import new_database
+from tests.receiver_process import Receiver, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -38,56 +37,7 @@ SECRET = "app-secret-0123456789abcdef"  # a test app secret: it must never reach
 TOKEN = "verify-token-meatyhamhock"
 MAX_BYTES = 64_000
 BIN = Path(sys.executable).parent / "social-crm"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Receiver:
-    """One `social-crm webhooks serve` process; its output goes to `log`."""
-
-    def __init__(self, database, log: Path, port: int | None = None) -> None:
-        self.database, self.log, self.port = database, log, port or _free_port()
-        self.url = f"http://127.0.0.1:{self.port}{CALLBACK_PATH}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> Receiver:
-        env = {
-            **os.environ,
-            "WAREHOUSE_URL": self.database.libpq(),
-            "META_APP_SECRET": SECRET,
-            "META_WEBHOOK_VERIFY_TOKEN": TOKEN,
-            "SOCIAL_CRM_WEBHOOK_MAX_BYTES": str(MAX_BYTES),
-        }
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [str(BIN), "webhooks", "serve", "--port", str(self.port)],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url.replace(CALLBACK_PATH, "/health"), timeout=1).ok:
-                    return self
-            except requests.ConnectionError:
-                time.sleep(0.1)
-            assert self.process.poll() is None, self.log.read_text()
-        raise AssertionError(f"the receiver did not start: {self.log.read_text()}")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
+KEYS = {"secret": SECRET, "token": TOKEN, "max_bytes": MAX_BYTES}
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +50,7 @@ def database(warehouse_url) -> Iterator:
 
 @contextmanager
 def _receiver(database, tmp: Path, name: str) -> Iterator[Receiver]:
-    running = Receiver(database, tmp / f"{name}.log").start()
+    running = Receiver(database, tmp / f"{name}.log", **KEYS).start()
     try:
         yield running
     finally:
@@ -279,7 +229,7 @@ def test_a_receiver_without_the_app_secret_refuses_to_start(database, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("META_")}
     env |= {"WAREHOUSE_URL": database.libpq(), "META_WEBHOOK_VERIFY_TOKEN": TOKEN}
     done = subprocess.run(
-        [str(BIN), "webhooks", "serve", "--port", str(_free_port())],
+        [str(BIN), "webhooks", "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
         text=True,
@@ -355,10 +305,10 @@ def test_a_receiver_killed_at_any_moment_loses_nothing_once_meta_retries(databas
     rng = random.Random(7)
     pending = [_delivery([_comment(n), _comment(n + 100)]) for n in range(30)]
     expected = sorted(_key(_comment(m)) for n in range(30) for m in (n, n + 100))
-    port = _free_port()
+    port = free_port()
     kills = 0
     while pending:
-        receiver = Receiver(database, tmp_path / "killed.log", port).start()
+        receiver = Receiver(database, tmp_path / "killed.log", port, **KEYS).start()
         killer = ThreadPoolExecutor(1)
         killer.submit(lambda r=receiver: (time.sleep(rng.uniform(0.05, 0.4)), r.kill()))
         unanswered = []
@@ -420,8 +370,8 @@ def test_the_sender_retries_until_a_receiver_down_at_first_lands_every_change_on
     _empty(database)
     changes = _world_like_changes(15)
     bodies, doubled = build_deliveries(changes, seed=5, duplicate_rate=0.3, batch_max=4)
-    port = _free_port()
-    receiver = Receiver(database, tmp_path / "late.log", port)
+    port = free_port()
+    receiver = Receiver(database, tmp_path / "late.log", port, **KEYS)
     # the receiver starts while the sender is already retrying (connection refused)
     starter = ThreadPoolExecutor(1).submit(lambda: (time.sleep(0.5), receiver.start()))
     try:
@@ -444,7 +394,7 @@ def test_the_sender_gives_up_after_metas_last_retry(database):
     bodies, _ = build_deliveries(_world_like_changes(1)[:1], seed=1)
     waits: list[float] = []
     report = deliver(
-        f"http://127.0.0.1:{_free_port()}{CALLBACK_PATH}",
+        f"http://127.0.0.1:{free_port()}{CALLBACK_PATH}",
         bodies,
         SECRET,
         Retry(scale=0.0),
@@ -465,7 +415,7 @@ def test_make_airflows_receiver_starts_with_the_simulated_apps_secret(
     for name in ("META_APP_SECRET", "META_WEBHOOK_VERIFY_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     _empty(database)
-    with local_webhooks.receiver(tmp_path / "hooks.log", port=_free_port()) as url:
+    with local_webhooks.receiver(tmp_path / "hooks.log", port=free_port()) as url:
         params = {
             "hub.mode": "subscribe",
             "hub.challenge": "42",
