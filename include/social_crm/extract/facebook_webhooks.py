@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from social_crm.extract import graph_batch
+from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.facebook_streams import COMMENT_FIELDS, COMMENTS, author_id, comment_record
 from social_crm.extract.records import GRAPH_ID, land_or_quarantine
 from social_crm.load.landing import BatchResult
@@ -28,37 +28,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-READ_AT_MOST = 5_000  # changes a cycle reads (the rest: the next cycle)
-MARK_READ = (
-    "insert into meta.webhook_changes_read (natural_key, outcome, batch_id)"
-    " select unnest(%s::text[]), unnest(%s::text[]), %s::uuid on conflict (natural_key) do nothing"
-)
-
-
-def unread_feed_changes(conn) -> list[tuple[str, str, dict]]:
-    """(natural key, Page id, value) of the Page `feed` changes not acted on yet, oldest
-    first."""
-    return [
-        (key, page, value)
-        for key, page, value in conn.execute(
-            "select e.natural_key, e.payload ->> 'entry_id', e.payload -> 'value'"
-            " from raw.webhook_events as e"
-            " where e.payload ->> 'object' = 'page' and e.payload ->> 'field' = 'feed'"
-            "   and not e.is_deleted and not exists ("
-            "     select 1 from meta.webhook_changes_read as r"
-            "     where r.natural_key = e.natural_key)"
-            " order by e.event_at, e.natural_key limit %s",
-            (READ_AT_MOST,),
-        ).fetchall()
-    ]
-
 
 def read_announced_comments(extractor: FacebookExtractor) -> list[BatchResult]:
     """Land the comments the unread `feed` changes announce; returns the comments batch and
     the batch of their authors' profiles (none when no change is unread)."""
     people: dict[str, str] = {}
     with extractor.connect() as conn:
-        changes = unread_feed_changes(conn)
+        changes = webhook_reads.unread(conn, "page", "feed")
         if not changes:
             return []
         access = extractor.page_access()
@@ -97,11 +73,7 @@ def read_announced_comments(extractor: FacebookExtractor) -> list[BatchResult]:
                         outcomes[key] = "quarantined"
                 # a comment the lookup says does not exist: tombstoned if it was landed
                 batch.confirmed_gone(gone)
-            if outcomes:
-                keys = sorted(outcomes)
-                batch.with_commit(
-                    MARK_READ, (keys, [outcomes[k] for k in keys], batch.result.batch_id)
-                )
+            webhook_reads.mark_read(batch, outcomes)
         log.info(
             "webhooks: %d feed change(s) read: %d comment(s) landed or already landed, %d gone",
             len(outcomes),
