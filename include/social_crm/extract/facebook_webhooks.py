@@ -16,17 +16,22 @@ are marked read as `not a comment`.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.facebook_streams import COMMENT_FIELDS, COMMENTS, author_id, comment_record
 from social_crm.extract.records import GRAPH_ID, land_or_quarantine
-from social_crm.load.landing import BatchResult
+from social_crm.load.landing import BatchResult, RawRecord
 
 if TYPE_CHECKING:
     from social_crm.extract.facebook import FacebookExtractor
 
 log = logging.getLogger(__name__)
+
+
+def _comment_on(post_id: str, item: Any) -> RawRecord:
+    return comment_record(item, post_id)
 
 
 def read_announced_comments(extractor: FacebookExtractor) -> list[BatchResult]:
@@ -60,13 +65,13 @@ def read_announced_comments(extractor: FacebookExtractor) -> list[BatchResult]:
                 found = graph_batch.read_nodes(extractor.client, ids, COMMENT_FIELDS, page=page)
                 gone = set()
                 for key, value in announced:
-                    comment_id, post_id = value["comment_id"], value.get("post_id")
+                    comment_id, post_id = value["comment_id"], str(value.get("post_id"))
                     item = found.get(comment_id)
                     if item is None:
                         gone.add(comment_id)
                         outcomes[key] = "gone"
                         continue
-                    if land_or_quarantine(batch, item, lambda i, p=post_id: comment_record(i, p)):
+                    if land_or_quarantine(batch, item, partial(_comment_on, post_id)):
                         people.setdefault(author_id(item), page)
                         outcomes[key] = "landed"
                     else:

@@ -10,17 +10,26 @@ by the extractor itself (`InstagramExtractor._mentions`)."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.instagram_streams import COMMENT_FIELDS, COMMENTS, comment_record
 from social_crm.extract.records import GRAPH_ID, land_or_quarantine
-from social_crm.load.landing import BatchResult
+from social_crm.load.landing import BatchResult, RawRecord
 
 if TYPE_CHECKING:
     from social_crm.extract.instagram import InstagramExtractor
 
 log = logging.getLogger(__name__)
+
+
+def _graph_id(value: Any) -> bool:
+    return isinstance(value, str) and GRAPH_ID.match(value) is not None
+
+
+def _comment_on(media_id: str, item: Any) -> RawRecord:
+    return comment_record(item, media_id)
 
 
 def read_announced_comments(extractor: InstagramExtractor) -> list[BatchResult]:
@@ -35,11 +44,13 @@ def read_announced_comments(extractor: InstagramExtractor) -> list[BatchResult]:
             outcomes: dict[str, str] = {}
             by_account: dict[str, list[tuple[str, str, str]]] = {}
             for key, account, value in changes:
-                media = value.get("media") if isinstance(value.get("media"), dict) else {}
-                comment, media_id = value.get("id"), media.get("id")
-                if not all(isinstance(i, str) and GRAPH_ID.match(i) for i in (comment, media_id)):
+                media = value.get("media")
+                comment = value.get("id")
+                media_id = media.get("id") if isinstance(media, dict) else None
+                if not (_graph_id(comment) and _graph_id(media_id)):
                     outcomes[key] = "invalid: no comment or media id"
                 elif account in readable:
+                    assert isinstance(comment, str) and isinstance(media_id, str)
                     by_account.setdefault(account, []).append((key, comment, media_id))
             for account, announced in sorted(by_account.items()):
                 ids = sorted({comment for _, comment, _ in announced})
@@ -48,9 +59,7 @@ def read_announced_comments(extractor: InstagramExtractor) -> list[BatchResult]:
                     item = found.get(comment)
                     if item is None:
                         outcomes[key] = "gone"
-                    elif land_or_quarantine(
-                        batch, item, lambda i, m=media_id: comment_record(i, m)
-                    ):
+                    elif land_or_quarantine(batch, item, partial(_comment_on, media_id)):
                         outcomes[key] = "landed"
                     else:
                         outcomes[key] = "quarantined"
