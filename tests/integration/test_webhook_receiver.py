@@ -185,6 +185,20 @@ def test_a_body_over_the_limit_is_refused_before_landing(receivers, database):
     assert _refused(a, database, huge, "sign") == 413
 
 
+def test_a_chunked_body_over_the_limit_is_refused_while_it_streams(receivers, database):
+    a, _ = receivers
+    _empty(database)
+    huge = _delivery([_comment(n, "x" * 1000) for n in range(80)])
+    chunks = iter([huge[i : i + 4096] for i in range(0, len(huge), 4096)])  # no Content-Length
+    headers = {"X-Hub-Signature-256": sign(SECRET, huge)}
+    try:
+        status = requests.post(a.url, data=chunks, headers=headers, timeout=30).status_code
+    except requests.ConnectionError:
+        status = 413  # the server may close before the client finished sending
+    assert status == 413
+    assert _landed(database) == ([], [])
+
+
 def test_a_signed_body_that_is_not_json_is_refused(receivers, database):
     a, _ = receivers
     assert _refused(a, database, b'{"object": "instagram", "entry": [', "sign") == 400
