@@ -272,6 +272,22 @@ class InstagramApi:
         self._calls[OUR_BRAND.ig_user_id] = (hour, calls + 1)
         return None
 
+    def throttled(self, regain_minutes: int) -> Response:
+        """The answer of a call the fault schedule throttles: (#80002), its usage at 100%."""
+        error = graph_error(TOO_MANY_CALLS, 80002, status=400)
+        error.response.body["error"]["is_transient"] = True
+        usage = {
+            "type": "instagram",
+            "call_count": 100,
+            "total_cputime": 97,
+            "total_time": 100,
+            "estimated_time_to_regain_access": regain_minutes,
+        }
+        error.response.headers["x-business-use-case-usage"] = json.dumps(
+            {OUR_BRAND.ig_user_id: [usage]}
+        )
+        return error.response
+
     def usage_headers(self) -> dict[str, str]:
         """`X-Business-Use-Case-Usage` for our IG User: percent of its limit used this hour,
         and minutes until calls are accepted again (0 while under the limit)."""
