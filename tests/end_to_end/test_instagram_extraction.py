@@ -356,3 +356,40 @@ def test_a_token_without_instagram_manage_comments_fails_naming_it(world):
             instagram.extractor(recheck_hours=0).media()
     finally:
         instagram.sim.set_instagram_access(permissions=sorted(IG_PERMISSIONS))
+
+
+@pytest.fixture
+def instagram_env(world, monkeypatch):
+    """The module's simulator and database as the deployment's connection (environment)."""
+    instagram, _ = world
+    monkeypatch.setenv("INSTAGRAM_GRAPH_URL", instagram.sim.url)
+    monkeypatch.setenv("INSTAGRAM_GRAPH_TOKEN", instagram.sim.fb_token)
+    monkeypatch.setenv("WAREHOUSE_URL", instagram.db.libpq())
+    return instagram
+
+
+def test_check_connections_says_in_one_line_each_permission_the_token_lacks(instagram_env):
+    from social_crm import check_connections
+
+    granted = IG_PERMISSIONS - {"instagram_manage_comments", "instagram_manage_insights"}
+    instagram_env.sim.set_instagram_access(permissions=sorted(granted))
+    try:
+        findings = list(check_connections.check_instagram())
+    finally:
+        instagram_env.sim.set_instagram_access(permissions=sorted(IG_PERMISSIONS))
+    failed = {f.what: f.detail for f in findings if not f.ok}
+    assert set(failed) == {f"instagram account {IG} comments", f"instagram account {IG} insights"}
+    assert "instagram_manage_comments" in failed[f"instagram account {IG} comments"]
+    assert "instagram_manage_insights" in failed[f"instagram account {IG} insights"]
+    assert any(f.ok and f.what == f"instagram account {IG}" for f in findings)
+
+
+def test_the_extract_command_runs_every_instagram_group(instagram_env, capsys):
+    from social_crm import cli
+    from social_crm.orchestration import extraction
+
+    code = cli.main(["extract", "instagram"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    started = [line.split()[2] for line in out.splitlines() if line.startswith("extract instagram")]
+    assert started == list(extraction.INSTAGRAM_GROUPS)
