@@ -308,6 +308,14 @@ def test_a_rerun_lands_nothing_new(world):
     } == set()
 
 
+def test_media_insights_are_read_once_a_day(world):
+    instagram, _ = world
+    extractor = instagram.extractor()
+    before = extractor.client.calls
+    assert extractor.media_insights().records_in == 0
+    assert extractor.client.calls - before == 1  # /me/accounts: no media asked again today
+
+
 def test_a_transient_empty_answer_deletes_nothing(world):
     instagram, _ = world
     before = instagram.alive("instagram_comments") | instagram.alive("instagram_media")

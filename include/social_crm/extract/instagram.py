@@ -596,12 +596,22 @@ class InstagramExtractor(Extractor):
     # --- media insights -------------------------------------------------------------------
 
     def media_insights(self) -> BatchResult:
-        """Today's lifetime values of our media of the look-back window, the metrics of each
-        one's media_product_type (a metric the API refuses for a type is dropped and recorded
-        in meta.rejected_metrics as `<type>.<metric>`; the others land)."""
+        """Today's lifetime values of our media of the look-back window, read once a UTC day
+        per media (the first run of the day; an hourly re-read would cost a request per media
+        every hour for values the day's key already holds), the metrics of each one's
+        media_product_type (a metric the API refuses for a type is dropped and recorded in
+        meta.rejected_metrics as `<type>.<metric>`; the others land)."""
         day = self.client.server_now().date()
         since = self._now() - timedelta(days=self.settings.lookback_days)
         with self.connect() as conn:
+            read_today = {
+                row[0]
+                for row in conn.execute(
+                    "select distinct scope_key from raw.instagram_media_insights"
+                    " where event_at = %s",
+                    (datetime(day.year, day.month, day.day, tzinfo=UTC),),
+                ).fetchall()
+            }
             rejected = {
                 row[0]
                 for row in conn.execute(
@@ -618,6 +628,8 @@ class InstagramExtractor(Extractor):
                         (media_scope(OWN, account.user_id), since),
                     ).fetchall()
                     for media_id, product in rows:
+                        if media_id in read_today:
+                            continue
                         self._scope(media_id, account.user_id)
                         with self.requires("insights"):
                             values = self._media_values(media_id, product or "", rejected, day)
