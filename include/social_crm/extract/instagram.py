@@ -259,7 +259,10 @@ class InstagramExtractor(Extractor):
             )
 
     def _now(self) -> datetime:
-        return self.interval[1] or self.client.server_now()
+        """The run's moment: its interval's end, never later than the API's clock (the windows
+        the API serves are on its clock; a past interval is a backfill)."""
+        server = self.client.server_now()
+        return min(self.interval[1], server) if self.interval[1] else server
 
     # --- accounts and their insights ------------------------------------------------------
 
