@@ -58,10 +58,7 @@ class Instagram:
                 for b in TRACKED
                 if not b.is_ours
             ),
-            hashtags=HASHTAGS,
-            lookback_days=60,
-            page_size=25,
-            **settings,
+            **{"hashtags": HASHTAGS, "lookback_days": 60, "page_size": 25, **settings},
         )
 
     def extractor(self, **changes) -> InstagramExtractor:
