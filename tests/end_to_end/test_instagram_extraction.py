@@ -338,6 +338,27 @@ def test_a_deleted_comment_is_tombstoned_after_a_lookup_says_so(world):
     assert comment in instagram.alive("instagram_comments")
 
 
+def test_a_deleted_media_is_tombstoned_with_its_comments_and_comes_back_with_them(world):
+    instagram, _ = world
+    with instagram.connect() as conn:
+        media, comments = conn.execute(
+            "select scope_key, array_agg(natural_key) from raw.instagram_comments"
+            " where scope_key not like 'mentions:%%' group by 1 order by 1 limit 1"
+        ).fetchone()
+    instagram.sim.hide([media])
+    try:
+        results = instagram.extractor().media()
+    finally:
+        instagram.sim.hide([media], hidden=False)
+    tombstoned = {(r.entity, r.tombstoned) for r in results if r.tombstoned}
+    assert tombstoned == {("media", 1), ("comments", len(set(comments)))}
+    assert media not in instagram.alive("instagram_media")
+    assert not set(comments) & instagram.alive("instagram_comments")
+    instagram.extractor().media()  # restored: it and its comments are walked at once
+    assert media in instagram.alive("instagram_media")
+    assert set(comments) <= instagram.alive("instagram_comments")
+
+
 def test_the_hashtag_limit_is_never_exceeded(world):
     instagram, _ = world
     wanted = tuple(f"campaign{n}" for n in range(HASHTAG_LIMIT + 5))
