@@ -305,6 +305,16 @@ def test_a_rerun_lands_nothing_new(world):
     } == set()
 
 
+def test_a_run_walks_no_comments_of_a_media_whose_count_did_not_move(world):
+    instagram, _ = world
+    walks = ("graph:/{id}/comments", "graph:/{id}/replies")
+    before = {edge: instagram.sim.requests[edge] for edge in walks}
+    instagram.extractor().media()  # re-walk points a day apart: none passed since the last
+    assert {edge: instagram.sim.requests[edge] - before[edge] for edge in walks} == {
+        edge: 0 for edge in walks
+    }
+
+
 def test_media_insights_are_read_once_a_day(world):
     instagram, _ = world
     extractor = instagram.extractor()
@@ -370,6 +380,21 @@ def test_the_hashtag_limit_is_never_exceeded(world):
         IG,
     )
     assert queried == HASHTAG_LIMIT
+
+
+def test_the_usage_header_slows_the_extractor_before_the_limit(world):
+    instagram, _ = world
+    api = instagram.sim.instagram
+    _, calls = api._calls.get(IG, (0, 0))  # this world hour's calls so far (its clock stands)
+    instagram.sim.set_instagram_access(calls_per_hour=int(calls / 0.85) + 10)
+    try:
+        extractor = instagram.extractor()
+        extractor.accounts()
+    finally:
+        instagram.sim.set_instagram_access(calls_per_hour=4800)
+    paused = [seconds for reason, seconds in extractor.client.waits if reason == "usage near limit"]
+    assert paused and max(extractor.client.usage.values()) >= 80
+    assert not [reason for reason, _ in extractor.client.waits if reason == "rate limit"]
 
 
 def test_a_token_without_instagram_manage_comments_fails_naming_it(world):
