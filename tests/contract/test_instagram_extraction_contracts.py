@@ -295,3 +295,23 @@ def test_the_simulator_answers_each_documented_call_with_its_shape(sim, name):
     assert answer.status_code == case["status"], answer.text[:300]
     problems = _shape_mismatches(case["body"], answer.json())
     assert [p for p in problems if p.split(":")[0] not in MAY_LACK] == []
+
+
+def test_a_page_token_in_a_quarantined_item_never_reaches_the_warehouse(canned, scratch_database):
+    """The Page token read from /me/accounts is a secret like the connection's: an answer
+    that echoes it in an item the builder refuses is quarantined redacted."""
+    import psycopg
+
+    from social_crm.warehouse import migrations
+
+    server = canned("ig_me_accounts")  # answers every request: a media listing of Pages
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        migrations.apply(conn)
+    settings = InstagramSettings(own=(InstagramAccount(IG, "fjordbrew"),), page_size=25)
+    extractor = InstagramExtractor(
+        server.client(), lambda: psycopg.connect(scratch_database.libpq()), settings
+    )
+    extractor.media()
+    with psycopg.connect(scratch_database.libpq()) as conn:
+        kept = [row[0] for row in conn.execute("select raw_text from raw_quarantine.records")]
+    assert kept and not [text for text in kept if "EAAPageTokenOfOurPage" in text]

@@ -184,8 +184,13 @@ class InstagramExtractor(Extractor):
                     account = item.get("instagram_business_account")
                     ig_id = account.get("id") if isinstance(account, dict) else None
                     token = item.get("access_token")
-                    if is_graph_id(ig_id) and isinstance(token, str) and token:
-                        linked[ig_id] = (str(item.get("id")), token)
+                    if not isinstance(token, str) or not token:
+                        continue
+                    page_id = str(item.get("id"))
+                    if is_graph_id(page_id):  # every Page token is a secret, linked or not
+                        self.client.scope_token(page_id, token)
+                    if is_graph_id(ig_id):
+                        linked[ig_id] = (page_id, token)
         except ApiError as exc:
             if isinstance(exc, ApiAuthError) or exc.error_code != 100:
                 raise
@@ -269,6 +274,7 @@ class InstagramExtractor(Extractor):
     def accounts(self) -> BatchResult:
         """Our accounts' counts today: one snapshot a day (a rerun the same day lands a new
         version only when a count moved)."""
+        self.access()  # the Page tokens first: a batch redacts the secrets known when it opens
         at = self._now()
         with self.connect() as conn, self.engine.batch(conn, ACCOUNTS) as batch:
             for account in self._accounts():
@@ -283,8 +289,8 @@ class InstagramExtractor(Extractor):
         """Each day's account metrics since two days before the last day landed (Meta revises
         them for 48 hours), up to yesterday: one request a day for the total_value metrics,
         one for follower_count (a time series of 30 days at most)."""
+        accounts = self._accounts()  # first: see accounts()
         today = self.client.server_now().date()
-        accounts = self._accounts()
         with self.connect() as conn:
             marks = {
                 a.user_id: self.engine.watermark(conn, ACCOUNT_INSIGHTS, scope=a.user_id).get(
@@ -361,6 +367,7 @@ class InstagramExtractor(Extractor):
         moved or whose re-walk point passed, the media we are tagged in, and the @mentions
         announced by webhook since the last run. `recent_days` (the live walk): only the
         media of the last `recent_days` days and the mentions, no tags."""
+        self.access()  # the Page tokens first: a batch redacts the secrets known when it opens
         with self.connect() as c_media, self.connect() as c_comments, self.connect() as look:
             look.autocommit = True
             engine = self.engine
@@ -604,6 +611,7 @@ class InstagramExtractor(Extractor):
         every hour for values the day's key already holds), the metrics of each one's
         media_product_type (a metric the API refuses for a type is dropped and recorded in
         meta.rejected_metrics as `<type>.<metric>`; the others land)."""
+        self.access()  # the Page tokens first: a batch redacts the secrets known when it opens
         day = self.client.server_now().date()
         since = self._now() - timedelta(days=self.settings.lookback_days)
         with self.connect() as conn:
