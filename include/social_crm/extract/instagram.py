@@ -38,7 +38,7 @@ from typing import Any
 
 import psycopg
 
-from social_crm.extract import graph_batch
+from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.facebook_streams import parse_graph_time
 from social_crm.extract.graph_policy import cannot_load
@@ -545,24 +545,16 @@ class InstagramExtractor(Extractor):
     def _mentions(
         self, media: LandingBatch, comments: LandingBatch, look: psycopg.Connection
     ) -> None:
-        """Read each `mentions` change of raw.webhook_events not read yet: the media or
+        """Read each `mentions` change of raw.webhook_events not read yet
+        (`webhook_reads`, the one record of which changes were acted on): the media or
         comment it names, read through our account (`mentioned_media` / `mentioned_comment`),
         landed with the change marked read in the same transaction. A change the API answers
         does not exist (deleted since) is marked read with that outcome; a failed read is not
         marked (asked again next run)."""
         readable = set(self.access().own)
-        rows = look.execute(
-            "select natural_key, payload from (select distinct on (natural_key) natural_key,"
-            " payload, is_deleted from raw.webhook_events"
-            " where payload->>'object' = 'instagram' and payload->>'field' = 'mentions'"
-            " order by natural_key, ingest_seq desc) as latest"
-            " where not is_deleted and not exists (select 1 from meta.instagram_webhook_reads r"
-            " where r.natural_key = latest.natural_key) order by natural_key"
-        ).fetchall()
+        rows = webhook_reads.unread(look, "instagram", "mentions")
         counts = {"media": 0, "comment": 0, "gone": 0, "not ours": 0}
-        for key, payload in rows:
-            entry = str(payload.get("entry_id") or "")
-            value = payload.get("value") if isinstance(payload.get("value"), dict) else {}
+        for key, entry, value in rows:
             if entry not in readable:
                 counts["not ours"] += 1  # another account, or ours not linked this run
                 continue
@@ -944,11 +936,7 @@ def _not_enough_viewers(exc: ApiError) -> bool:
 
 
 def _mark_read(batch: LandingBatch, key: str, outcome: str) -> None:
-    batch.with_commit(
-        "insert into meta.instagram_webhook_reads (natural_key, outcome) values (%s, %s)"
-        " on conflict (natural_key) do nothing",
-        (key, outcome),
-    )
+    webhook_reads.mark_read(batch, {key: outcome})
 
 
 def _forget_walks(batch: LandingBatch, child: Stream, media_ids: list[str]) -> None:
