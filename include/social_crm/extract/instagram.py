@@ -83,6 +83,7 @@ HASHTAG_WINDOW = timedelta(days=7)
 ACCOUNT_INSIGHT_DAYS = 30  # the widest since..until window the API serves
 FOLLOWER_DAYS = 30  # follower_count: the last 30 days only (today among them)
 RIVAL_MEDIA_PAGE = 50  # media per business discovery page
+REPLIES_AHEAD = 3  # comments whose replies are fetched while one comment's are landed
 # the account metrics of a day (`metric_type=total_value`), and the one served as a time series
 ACCOUNT_METRICS = (
     "views",
@@ -503,7 +504,11 @@ class InstagramExtractor(Extractor):
             self.engine.land(COMMENTS, page.items, batch, media_id, walked, on_record=note)
         for comment_id in top:
             self._scope(comment_id, ig)
-            for page in self.engine.pages(REPLIES, parent=comment_id):
+        # one request per top-level comment (the API gives no count of its replies): the
+        # next REPLIES_AHEAD comments' replies are fetched while one comment's are landed
+        plans = {comment_id: {"replies": ({}, None)} for comment_id in top}
+        for _, pages in self.engine.fan_out({"replies": REPLIES}, plans, REPLIES_AHEAD):
+            for page in pages["replies"]:
                 self.engine.land(REPLIES, page.items, batch, media_id, walked)
         return walked.read, walked.clean
 
