@@ -145,12 +145,13 @@ def campaign_hashtags(connection_id: str, given: tuple[str, ...]) -> tuple[str, 
     is not letters, digits and underscores (or is digits only) is refused naming it."""
     tags: list[str] = []
     for raw in given:
-        tag = raw.strip().removeprefix("#").lower()
+        tag = raw.strip().removeprefix("#")
         if not HASHTAG_TEXT.match(tag) or tag.isdigit():
             raise settings.SettingError(
                 f"connection '{connection_id}': extra hashtags: {raw[:40]!r} is not a hashtag "
                 "(letters, digits and underscores, not digits only; '#' optional)"
             )
+        tag = tag.lower()  # after the check: a lower case may add a combining mark (İ -> i̇)
         if tag not in tags:
             tags.append(tag)
     return tuple(tags)
