@@ -179,11 +179,12 @@ def check_instagram() -> Iterator[Finding]:
             def hashtags(ig: str = ig) -> str:
                 try:
                     with extractor.connect() as conn:
-                        used = conn.execute(
+                        row = conn.execute(
                             "select count(distinct hashtag) from meta.instagram_hashtag_queries"
                             " where ig_user_id = %s and queried_at > %s",
                             (ig, client.server_now() - HASHTAG_WINDOW),
-                        ).fetchone()[0]
+                        ).fetchone()
+                        used = row[0] if row else 0
                 except Exception as exc:
                     return f"unknown (warehouse: {type(exc).__name__})"
                 wanted = len(extractor.settings.hashtags)

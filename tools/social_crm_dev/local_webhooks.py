@@ -15,17 +15,17 @@ from pathlib import Path
 import requests
 
 from social_crm.receive.app import CALLBACK_PATH
+from social_crm_dev import settings
 from social_crm_dev.simulator.webhooks import DEFAULT_APP_SECRET
 
 LOCAL_VERIFY_TOKEN = "local-verify-token"
-DEFAULT_PORT = 8790
 
 
 @contextmanager
 def receiver(log_file: Path, port: int | None = None) -> Iterator[str]:
     """Run the receiver on 127.0.0.1:`port` (default WEBHOOKS_PORT or 8790); yields its
     callback URL; stops it at the end."""
-    port = port or int(os.environ.get("WEBHOOKS_PORT") or DEFAULT_PORT)
+    port = port or settings.load().webhooks_port
     env = dict(os.environ)
     env.setdefault("META_APP_SECRET", DEFAULT_APP_SECRET)
     env.setdefault("META_WEBHOOK_VERIFY_TOKEN", LOCAL_VERIFY_TOKEN)

@@ -506,7 +506,9 @@ class InstagramExtractor(Extractor):
             self._scope(comment_id, ig)
         # one request per top-level comment (the API gives no count of its replies): the
         # next REPLIES_AHEAD comments' replies are fetched while one comment's are landed
-        plans = {comment_id: {"replies": ({}, None)} for comment_id in top}
+        plans: dict[str, dict[str, tuple[dict[str, Any], int | None]]] = {
+            comment_id: {"replies": ({}, None)} for comment_id in top
+        }
         for _, pages in self.engine.fan_out({"replies": REPLIES}, plans, REPLIES_AHEAD):
             for page in pages["replies"]:
                 self.engine.land(REPLIES, page.items, batch, media_id, walked)
@@ -764,16 +766,20 @@ class InstagramExtractor(Extractor):
                 account = {k: v for k, v in found.items() if k != "media"}
                 stream = replace(ACCOUNTS, build=account_builder(self.client.server_now().date()))
                 self.engine.land(stream, [account], snapshots, rival_id, stamp=at)
-            listing = found.get("media") if isinstance(found.get("media"), dict) else {}
+            media_field = found.get("media")
+            listing: dict = media_field if isinstance(media_field, dict) else {}
             items = listing.get("data") or []
             scope = media_scope(RIVAL, rival_id)
             self.engine.land(RIVALS, self._unclaimed(look, items, scope), media, scope)
             oldest = min((t for t in map(_time_of, items) if t), default=None)
             # business discovery pages with `.after(<cursor>)`: an `after` cursor (no `next`
             # link) says there is more
-            paging = listing.get("paging") if isinstance(listing.get("paging"), dict) else {}
-            cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
-            after = cursors.get("after") if isinstance(cursors.get("after"), str) else None
+            paging_field = listing.get("paging")
+            paging: dict = paging_field if isinstance(paging_field, dict) else {}
+            cursors_field = paging.get("cursors")
+            cursors: dict = cursors_field if isinstance(cursors_field, dict) else {}
+            after_field = cursors.get("after")
+            after = after_field if isinstance(after_field, str) else None
             if not items or not after or (oldest is not None and oldest < start):
                 return
             if after in seen or not CURSOR.match(after):

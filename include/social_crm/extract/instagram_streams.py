@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from social_crm.extract.facebook_streams import parse_graph_time
 from social_crm.extract.records import InvalidRecord, graph_id, require_id
@@ -244,7 +244,7 @@ def _day(value: Any) -> str:
     return value
 
 
-def is_graph_id(value: Any) -> bool:
+def is_graph_id(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(GRAPH_ID.match(value))
 
 

@@ -1,5 +1,5 @@
 """Which changes of `raw.webhook_events` the pipeline has acted on (`meta.webhook_changes_read`,
-migration 0040): the one rule both readers of announced comments follow (Facebook
+migration 0039): the one rule both readers of announced comments follow (Facebook
 `facebook_webhooks.py`, Instagram `instagram_webhooks.py`). A change is marked in the
 transaction that lands what it announced: read once, and read again when that failed."""
 

@@ -23,13 +23,4 @@ create table meta.instagram_media_activity (
     comments_walked_at timestamptz
 );
 
--- The webhook `mentions` changes (raw.webhook_events) the extractor has read: each is read
--- once, committed with the batch that landed what it announced (or with why nothing landed).
-create table meta.instagram_webhook_reads (
-    natural_key text primary key,
-    read_at timestamptz not null default now(),
-    outcome text not null
-);
-
-grant select on meta.instagram_hashtag_queries, meta.instagram_media_activity,
-    meta.instagram_webhook_reads to transformer;
+grant select on meta.instagram_hashtag_queries, meta.instagram_media_activity to transformer;
