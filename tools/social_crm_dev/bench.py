@@ -47,17 +47,31 @@ EXTRACT_CHILD = """
 import json, sys, time
 from social_crm.orchestration import extraction
 from social_crm_dev.process_memory import peak_rss_mb
+GROUPS = {
+    "facebook": (extraction.run_facebook, ("page", "posts", "feed")),
+    "x": (extraction.run_x, ("tweets", "followers")),
+    "instagram": (extraction.run_instagram, tuple(extraction.INSTAGRAM_GROUPS)),
+}
+def counts(lines):
+    read = sum(int(line.split(": ")[1].split(" read")[0]) for line in lines)
+    new = sum(int(line.split(" read, ")[1].split(" new")[0]) for line in lines)
+    return read, new
+by_source = {}
 started = time.monotonic()
-lines = []
-for group in ("page", "posts", "feed"):
-    lines += extraction.run_facebook(group)
-for group in ("tweets", "followers"):
-    lines += extraction.run_x(group)
-read = sum(int(line.split(": ")[1].split(" read")[0]) for line in lines)
-new = sum(int(line.split(" read, ")[1].split(" new")[0]) for line in lines)
-print(json.dumps({"seconds": time.monotonic() - started, "records": read, "new": new,
-                  "peak_rss_mb": peak_rss_mb()}))
+for source in sys.argv[1:]:
+    run, groups = GROUPS[source]
+    began, lines = time.monotonic(), []
+    for group in groups:
+        lines += run(group)
+    read, new = counts(lines)
+    by_source[source] = {"seconds": time.monotonic() - began, "records": read, "new": new}
+print(json.dumps({"seconds": time.monotonic() - started,
+                  "records": sum(s["records"] for s in by_source.values()),
+                  "new": sum(s["new"] for s in by_source.values()),
+                  "by_source": by_source, "peak_rss_mb": peak_rss_mb()}))
 """
+# the sources an extraction in the benchmark reads, in this order
+SOURCES = ("facebook", "x", "instagram")
 
 # The nightly's `run_all` in a process of its own, as the CLI runs it and as the DAG's run
 # starts (`nightly_through_the_dag`): each pays its imports (dbt, Great Expectations, pandas);
@@ -420,6 +434,56 @@ def hourly_floor(conn: psycopg.Connection, calls: dict[str, int], began: datetim
     }
 
 
+IG_COMMENTS_PAGE = 50  # the most comments one Instagram comments or replies request returns
+IG_MEDIA_PAGE = 100  # the most media one Instagram media listing request returns
+# the new comments and replies of an hour on our media, per media; and the comments that got
+# new replies (each is one `/replies` request: the API gives no reply count to skip by)
+IG_NEW_COMMENTS = (
+    "select coalesce(c.payload ->> 'media_id', c.scope_key), count(*),"
+    " count(distinct c.payload ->> 'parent_id') filter (where c.payload ? 'parent_id'),"
+    " count(*) filter (where c.payload ? 'parent_id')"
+    " from raw.instagram_comments c where c.extracted_at >= %s"
+    " and c.scope_key not like 'mentions:%%' and not exists"
+    " (select 1 from raw.instagram_comments p where p.natural_key = c.natural_key"
+    " and p.extracted_at < %s) group by 1"
+)
+
+
+def instagram_floor(conn: psycopg.Connection, calls: dict[str, int], began: datetime) -> dict:
+    """The fewest Instagram requests an hour's new activity needs, by part:
+    - `listings`: what polling cannot skip: per run our account's counts and its two insights
+      requests (the total-value metrics; `follower_count` apart), the `/media` pages of the
+      look-back window with their counts, the `/tags` pages, one business discovery page per
+      rival, a `recent_media` page per campaign hashtag, and the media insights the day asks;
+    - `new_comments`: a page per 50 new top-level comments of each media that has some;
+    - `new_replies`: one `/replies` request per comment that got new replies;
+    - `mentions`: one request per @mention a webhook announced.
+    What an hour spends beyond it is re-reading: the comment walks at the re-walk points and
+    the replies of comments that got none."""
+    rows = conn.execute(IG_NEW_COMMENTS, (began, began)).fetchall()
+    top_level = {media: n - replies for media, n, _, replies in rows}
+    parents = sum(p for _, _, p, _ in rows)
+    listed = (
+        "graph:/{id}/media",
+        "graph:/{id}/tags",
+        "graph:/{id}/recent_media",
+        "graph:/{id}/insights",
+    )
+    rivals = sum(1 for b in BRANDS[1:] if b.ig_user_id)
+    parts = {
+        "listings": 1 + rivals + sum(calls.get(endpoint, 0) for endpoint in listed),
+        "new_comments": sum(pages(n, IG_COMMENTS_PAGE) for n in top_level.values() if n),
+        "new_replies": parents,
+        "mentions": sum(
+            n
+            for table in ("instagram_comments", "instagram_media")
+            for scope, n in conn.execute(FIRST_SEEN.format(table=table), (began, began))
+            if str(scope).startswith("mentions:")
+        ),
+    }
+    return {"floor_calls": sum(parts.values()), "floor_by_part": parts}
+
+
 def x_money_floor(
     conn: psycopg.Connection,
     began: datetime,
@@ -467,39 +531,57 @@ def x_usd_month_at(api: dict, events: int, at_events: int) -> float:
     return api["x_usd_month"] * at_events / events
 
 
+def _calls_between(before: dict, after: dict) -> dict[str, int]:
+    return {
+        endpoint: n - before["requests"].get(endpoint, 0)
+        for endpoint, n in after["requests"].items()
+        if n > before["requests"].get(endpoint, 0)
+    }
+
+
 def bench_hourly_calls(url: str) -> dict:
-    """One hourly extraction (every group of `extract_facebook` and `extract_x`) after an hour
-    of the world in a steady state: the API requests it made, by endpoint (the simulator counts
-    them), the X Posts it read, the records it found new; and the floor for that activity
-    (`hourly_floor`)."""
+    """One hourly extraction (every group of `extract_facebook`, `extract_x` and
+    `extract_instagram`) after an hour of the world in a steady state: the API requests it
+    made, by endpoint (the simulator counts them), the X Posts it read, the records it found
+    new; and the floor for that activity (`hourly_floor`; Instagram's apart, in `instagram`,
+    against `instagram_floor`: its requests are counted between its own run's states)."""
     import requests
 
     before = requests.get(f"{url}/_admin/state", timeout=30).json()
     requests.post(f"{url}/_admin/advance", json={"minutes": 60}, timeout=30)
     with warehouse.connect() as conn:
         began = conn.execute("select now()").fetchone()[0]
-    run = extract_in_child()
+    run = extract_in_child(sources=("facebook", "x"))
+    middle = requests.get(f"{url}/_admin/state", timeout=30).json()
+    ig_run = extract_in_child(sources=("instagram",))
     after = requests.get(f"{url}/_admin/state", timeout=30).json()
-    calls = {
-        endpoint: n - before["requests"].get(endpoint, 0)
-        for endpoint, n in after["requests"].items()
-        if n > before["requests"].get(endpoint, 0)
-    }
+    calls, ig_calls = _calls_between(before, middle), _calls_between(middle, after)
     with warehouse.connect() as conn:
         floor = hourly_floor(conn, calls, began)
         money = x_money_floor(conn, began)
-    total = sum(calls.values())
+        ig_floor = instagram_floor(conn, ig_calls, began)
+    total, ig_total = sum(calls.values()), sum(ig_calls.values())
+    ig = ig_run["by_source"]["instagram"]
     return {
         "calls": total,
         "calls_by_endpoint": dict(sorted(calls.items(), key=lambda item: -item[1])),
-        "x_posts_read": after["x_posts_read"] - before["x_posts_read"],
+        "x_posts_read": middle["x_posts_read"] - before["x_posts_read"],
         "records_read": run["records"],
         "records_new": run["new"],
         "calls_per_new_record": total / max(run["new"], 1),
         **floor,
         "calls_vs_floor": total / floor["floor_calls"],
         **money,
-        **x_spend(before, after, money["x_floor_usd"]),
+        **x_spend(before, middle, money["x_floor_usd"]),
+        "instagram": {
+            "calls": ig_total,
+            "calls_by_endpoint": dict(sorted(ig_calls.items(), key=lambda item: -item[1])),
+            "records_read": ig["records"],
+            "records_new": ig["new"],
+            "seconds": ig["seconds"],
+            **ig_floor,
+            "calls_vs_floor": ig_total / max(ig_floor["floor_calls"], 1),
+        },
     }
 
 
@@ -688,13 +770,16 @@ def nightly_through_the_dag(db: warehouse.WarehouseUrl) -> dict:
     return {"seconds": outcome.seconds, "tasks": len(outcome.tasks), "task_seconds": kinds}
 
 
-def extract_in_child(db: warehouse.WarehouseUrl | None = None) -> dict[str, float]:
-    """Extraction in a process of its own, into `db` (default: WAREHOUSE_URL's)."""
+def extract_in_child(
+    db: warehouse.WarehouseUrl | None = None, sources: tuple[str, ...] = SOURCES
+) -> dict:
+    """Extraction of `sources` in a process of its own, into `db` (default: WAREHOUSE_URL's):
+    seconds, records read and new, in all and per source, with records per second."""
     env = dict(os.environ)
     if db is not None:
         env[warehouse.URL_ENV] = db.libpq()
     proc = subprocess.run(
-        [sys.executable, "-c", EXTRACT_CHILD],
+        [sys.executable, "-c", EXTRACT_CHILD, *sources],
         capture_output=True,
         text=True,
         check=True,
@@ -702,6 +787,8 @@ def extract_in_child(db: warehouse.WarehouseUrl | None = None) -> dict[str, floa
     )
     found = json.loads(proc.stdout.strip().splitlines()[-1])
     found["records_per_s"] = found["records"] / found["seconds"]
+    for part in found["by_source"].values():
+        part["records_per_s"] = part["records"] / part["seconds"] if part["seconds"] else 0.0
     return found
 
 
@@ -747,6 +834,12 @@ def write(results: dict) -> Path:
         "| |",
         f"| extraction over HTTP | {ex['records_per_s']:,.0f} records/s, peak RSS "
         f"{ex['peak_rss_mb']:.0f} MB | RSS <= 300 MB |",
+        *(
+            f"| extraction over HTTP, {source} alone (the full history) |"
+            f" {part['records']:,} records in {part['seconds']:.0f} s,"
+            f" {part['records_per_s']:,.0f} records/s | |"
+            for source, part in ex.get("by_source", {}).items()
+        ),
         f"| raw to published marts, full build (dbt, scoring, gate, publish, docs) "
         f"| {results['full_build_s']:.0f} s | <= 600 s at 10M events |",
         f"| incremental after ~1% new events | {results['incremental_build_s']:.0f} s "
@@ -773,6 +866,15 @@ def write(results: dict) -> Path:
             f" X Posts read); {api['calls_per_new_record']:.2f}; {api['calls_vs_floor']:.1f}x"
             f" the floor of {api['floor_calls']:,} | <= 1.5x |"
         )
+        if "instagram" in api:
+            ig = api["instagram"]
+            lines.append(
+                f"| the hourly Instagram extraction in that steady state: API requests; records"
+                f" new; against the floor for that activity (`bench.instagram_floor`)"
+                f" | {ig['calls']:,} ({ig['records_new']:,} new records, {ig['seconds']:.1f} s);"
+                f" {ig['calls_vs_floor']:.1f}x the floor of {ig['floor_calls']:,}"
+                f" ({', '.join(f'{k} {v:,}' for k, v in ig['floor_by_part'].items())}) | <= 1.5x |"
+            )
         if "x_usd_hour" in api:
             vs = api["x_usd_vs_floor"]
             events = results["events_target"]
