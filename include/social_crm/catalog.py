@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # the social platforms we extract (raw sources, message channels)
-PLATFORMS = ("facebook", "x")
+PLATFORMS = ("facebook", "x", "instagram")
 
 
 @dataclass(frozen=True)
