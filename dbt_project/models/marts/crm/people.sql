@@ -28,7 +28,7 @@ per_person as (
         pp.person_id,
         min(pp.profile_id) filter (where pp.platform = 'facebook') as facebook_profile_id,
         min(pp.profile_id) filter (where pp.platform = 'x') as x_profile_id,
-        min(pr.handle) as x_handle,
+        min(pr.handle) filter (where pp.platform = 'x') as x_handle,
         min(pr.display_name) as profile_name,
         min(pr.location_text) as profile_location,
         max(pr.followers_count) as network_size,
