@@ -50,7 +50,10 @@
     {% if is_incremental() %}
         delete from {{ this }}
         where {{ config.get('unique_key') }} in (
-            select d.record_id from meta.merge_deletions as d
+            -- an Instagram media that tags and @mentions a brand is two engagements: the
+            -- mention's id is the media's with `:mention`
+            select unnest(array[d.record_id, d.record_id || ':mention'])
+            from meta.merge_deletions as d
             where
                 d.relation in ({{ merge_log_names(relations) }})
                 and d.deleted_at > {{ max_merged_at() }}

@@ -32,3 +32,12 @@
         {{ payload }} ->> 'value'
     )::bigint
 {%- endmacro %}
+
+{#- Whether `text` @mentions the Instagram account `username` (a username is letters, digits,
+    periods and underscores: `@fjordbrew.` ending a sentence mentions fjordbrew, `@fjordbrew_x`
+    and `@fjordbrew.no` do not). -#}
+{% macro mentions_instagram_username(text, username) -%}
+    coalesce({{ text }} ~* (
+        '(^|[^a-z0-9._])@' || {{ username }} || '($|[^a-z0-9._]|\.($|[^a-z0-9_]))'
+    ), false)
+{%- endmacro %}

@@ -64,7 +64,9 @@ comment_mentions as (
 ),
 
 -- a person's media that tags a tracked account (no message: nothing to answer) or @mentions
--- it in the caption (a message the brand can answer)
+-- it in the caption (a message the brand can answer). A media read as a tag whose caption also
+-- @mentions the account is both, two engagements: the mention's id is the media id with
+-- `:mention` (macros/deletions.sql deletes it with the media).
 media_engagements as (
 
     select
@@ -81,6 +83,24 @@ media_engagements as (
     from media as m
     inner join brands as b on m.tracked_ig_user_id = b.instagram_user_id
     where m.media_source in ('tags', 'mentions') and m.profile_id is not null
+    union all
+    select
+        m.media_id || ':mention' as engagement_id,
+        'instagram' as platform,
+        b.brand_key,
+        m.profile_id,
+        'mention' as engagement_type,
+        m.media_id as message_id,
+        m.caption as message_text,
+        m.created_at as occurred_at,
+        m.merged_at as source_merged_at,
+        null::text as timed_by_post_id
+    from media as m
+    inner join brands as b on m.tracked_ig_user_id = b.instagram_user_id
+    where
+        m.media_source = 'tags'
+        and m.profile_id is not null
+        and {{ mentions_instagram_username('m.caption', 'b.instagram_username') }}
 
 ),
 

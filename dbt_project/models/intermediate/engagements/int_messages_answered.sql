@@ -21,7 +21,7 @@
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
--- on X a brand tweet replying to it, on Instagram the brand's reply in the comment's thread
+-- on X a brand tweet replying to it, on Instagram the brand's reply under the comment
 -- (Instagram mentions elsewhere are answered where we do not read: they stay unanswered).
 -- Incremental: a run recomputes the messages merged upstream since its last run, the messages
 -- an answer merged since then replies to, and the messages whose first answer was deleted
@@ -73,9 +73,9 @@ answers_given as (
     inner join {{ ref('brands') }} as b on t.author_profile_id = b.x_user_id
     where t.replied_to_tweet_id is not null
     union all
-    -- Instagram threads are one level deep (a reply's parent is always the top-level comment):
-    -- the brand's reply under a comment answers that comment and every person's reply under
-    -- it written before the brand's
+    -- the brand's reply under a comment answers that comment (the API gives a reply to a
+    -- reply the top-level comment as parent: who in the thread it answers is not known, so a
+    -- person's reply is never taken for answered)
     select
         a.answer_id,
         a.parent_comment_id as answered_id,
@@ -83,19 +83,6 @@ answers_given as (
         a.created_at,
         a.merged_at
     from instagram_brand_replies as a
-    union all
-    select
-        a.answer_id,
-        r.comment_id as answered_id,
-        'instagram' as platform,
-        a.created_at,
-        a.merged_at
-    from instagram_brand_replies as a
-    inner join {{ ref('stg_instagram__comments') }} as r
-        on
-            a.parent_comment_id = r.parent_comment_id
-            and not r.is_by_brand
-            and a.created_at >= r.created_at
 
 ),
 
@@ -131,7 +118,13 @@ messages as (
     {% if is_incremental() %}
         where
             message_id is not null
-            and engagement_id in (select c.message_id from changed as c)
+            -- by the engagements' id index (an Instagram caption mention in a media read as
+            -- a tag is the engagement `<media id>:mention`)
+            and engagement_id in (
+                select c.message_id from changed as c
+                union all
+                select c.message_id || ':mention' from changed as c
+            )
     {% else %}
         where message_id is not null
     {% endif %}
