@@ -330,6 +330,11 @@ INSTAGRAM_ROWS = {
     "brand_daily_metrics": "true",
 }
 RUN_COLUMNS = ["merged_at", "measured_at", "as_of"]
+OURS = next(b.instagram_user_id for b in brands.load() if b.is_ours)
+TAGGED = (
+    "select engagement_id, engagement_type from intermediate.int_engagements_unified"
+    " where split_part(engagement_id, ':', 1) = %s"
+)
 
 
 def _instagram_rows(pipeline) -> dict[str, set]:
@@ -384,11 +389,34 @@ def test_an_incremental_build_equals_a_full_refresh_with_instagram_rows(
             "from": {"id": "1899", "username": "new.person"},
             "media": {"id": media_id},
         }
+        tagged = {
+            "id": "18999999999999993",
+            "caption": "Sunday coffee with @fjordbrew.",
+            "media_type": "IMAGE",
+            "media_product_type": "FEED",
+            "permalink": "https://www.instagram.com/p/Tagged1/",
+            "timestamp": stamp,
+            "username": "new.person",
+            "like_count": 3,
+            "comments_count": 0,
+        }
         with pipeline.connect() as conn, LandingBatch(conn, "instagram", "comments") as batch:
             for payload in (reply, new):
                 batch.add(RawRecord(payload["id"], payload, media_id, now - timedelta(minutes=5)))
             batch.confirmed_gone({gone_id})
+        with pipeline.connect() as conn, LandingBatch(conn, "instagram", "media") as batch:
+            batch.add(RawRecord(tagged["id"], tagged, f"tags:{OURS}", now - timedelta(minutes=5)))
         nightly.run_all(as_of=now, until="dbt_marts")  # what the marts_build tables hold
+        # a media read as a tag whose caption @mentions us: a tag and a mention
+        assert set(pipeline.rows(TAGGED, tagged["id"])) == {
+            ("18999999999999993", "tag"),
+            ("18999999999999993:mention", "mention"),
+        }
+        # the next night it is gone at the source: both leave
+        with pipeline.connect() as conn, LandingBatch(conn, "instagram", "media") as batch:
+            batch.confirmed_gone({tagged["id"]})
+        nightly.run_all(as_of=now, until="dbt_marts")
+        assert pipeline.rows(TAGGED, tagged["id"]) == []
         incremental = _instagram_rows(pipeline)
         nightly.run_all(as_of=now, full_refresh=True, until="dbt_marts")
         assert _instagram_rows(pipeline) == incremental
