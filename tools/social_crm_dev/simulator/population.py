@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -384,7 +385,7 @@ class Population:
     brand_followers: list[np.ndarray]  # per brand: person ids following the brand on X
     # Instagram (drawn on streams of their own: nothing above moves when they change)
     ig_username: list[str | None] = field(default_factory=list)  # None = no Instagram
-    ig_name: list[str | None] = field(default_factory=list)
+    ig_name: Sequence[str | None] = field(default_factory=list)  # made when read
     ig_id: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # IGSID
 
     @property
@@ -510,7 +511,7 @@ _IG_SUFFIXES = ("_", ".", "_official", "x", "_ig", "gram", "_")
 
 def _instagram(
     config: WorldConfig, shown: list, x_handle: list[str | None]
-) -> tuple[list[str | None], list[str | None], np.ndarray]:
+) -> tuple[list[str | None], Sequence[str | None], np.ndarray]:
     """Usernames (lower case, letters, digits, `.` and `_`, at most 30 characters, unique,
     never a brand's), display names and Instagram-scoped ids, on a stream of their own."""
     rng = rng_for(config.seed, "instagram_people")
@@ -547,13 +548,33 @@ def _instagram(
             name = f"{name[:26]}{int(rng.integers(10, 9999))}"
         taken.add(name)
         usernames.append(name)
-    seed = config.seed
-    names = [
-        profile_names.display_name(seed, i, "instagram", shown[i]) if usernames[i] else None
-        for i in range(n)
-    ]
     ids = np.where(has, IG_ID_BASE + order * 11 + 7, 0).astype(np.int64)
-    return usernames, names, ids
+    return usernames, _DisplayNames(config.seed, "instagram", shown, usernames), ids
+
+
+class _DisplayNames(Sequence):
+    """Display names made when first read (each on the person's own stream, so the same
+    as if made at once): the APIs never show a person's Instagram name, only the truth
+    files and the CRM's known accounts read them, and a world builds faster without."""
+
+    def __init__(self, seed: int, platform: str, shown: list, accounts: list) -> None:
+        self._seed, self._platform, self._shown, self._accounts = seed, platform, shown, accounts
+        self._made: dict[int, str | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    def __getitem__(self, i):  # an index (a slice gives a list)
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        i = range(len(self))[i]
+        if i not in self._made:
+            self._made[i] = (
+                profile_names.display_name(self._seed, i, self._platform, self._shown[i])
+                if self._accounts[i]
+                else None
+            )
+        return self._made[i]
 
 
 def _preferential_attachment(
