@@ -58,10 +58,7 @@ class Instagram:
                 for b in TRACKED
                 if not b.is_ours
             ),
-            hashtags=HASHTAGS,
-            lookback_days=60,
-            page_size=25,
-            **settings,
+            **{"hashtags": HASHTAGS, "lookback_days": 60, "page_size": 25, **settings},
         )
 
     def extractor(self, **changes) -> InstagramExtractor:
@@ -215,7 +212,11 @@ def test_every_webhook_mention_is_read_once(world):
     changes = instagram.scalar(
         "select count(*) from raw.webhook_events where payload->>'field' = 'mentions'"
     )
-    assert instagram.scalar("select count(*) from meta.instagram_webhook_reads") == changes > 0
+    read = instagram.scalar(
+        "select count(*) from meta.webhook_changes_read r join raw.webhook_events e"
+        " using (natural_key) where e.payload->>'field' = 'mentions'"
+    )
+    assert read == changes > 0
 
 
 def test_the_rivals_media_land_in_their_scope(world):
@@ -308,6 +309,16 @@ def test_a_rerun_lands_nothing_new(world):
     } == set()
 
 
+def test_a_run_walks_no_comments_of_a_media_whose_count_did_not_move(world):
+    instagram, _ = world
+    walks = ("graph:/{id}/comments", "graph:/{id}/replies")
+    before = {edge: instagram.sim.requests[edge] for edge in walks}
+    instagram.extractor().media()  # re-walk points a day apart: none passed since the last
+    assert {edge: instagram.sim.requests[edge] - before[edge] for edge in walks} == {
+        edge: 0 for edge in walks
+    }
+
+
 def test_media_insights_are_read_once_a_day(world):
     instagram, _ = world
     extractor = instagram.extractor()
@@ -341,6 +352,27 @@ def test_a_deleted_comment_is_tombstoned_after_a_lookup_says_so(world):
     assert comment in instagram.alive("instagram_comments")
 
 
+def test_a_deleted_media_is_tombstoned_with_its_comments_and_comes_back_with_them(world):
+    instagram, _ = world
+    with instagram.connect() as conn:
+        media, comments = conn.execute(
+            "select scope_key, array_agg(natural_key) from raw.instagram_comments"
+            " where scope_key not like 'mentions:%%' group by 1 order by 1 limit 1"
+        ).fetchone()
+    instagram.sim.hide([media])
+    try:
+        results = instagram.extractor().media()
+    finally:
+        instagram.sim.hide([media], hidden=False)
+    tombstoned = {(r.entity, r.tombstoned) for r in results if r.tombstoned}
+    assert tombstoned == {("media", 1), ("comments", len(set(comments)))}
+    assert media not in instagram.alive("instagram_media")
+    assert not set(comments) & instagram.alive("instagram_comments")
+    instagram.extractor().media()  # restored: it and its comments are walked at once
+    assert media in instagram.alive("instagram_media")
+    assert set(comments) <= instagram.alive("instagram_comments")
+
+
 def test_the_hashtag_limit_is_never_exceeded(world):
     instagram, _ = world
     wanted = tuple(f"campaign{n}" for n in range(HASHTAG_LIMIT + 5))
@@ -352,6 +384,21 @@ def test_the_hashtag_limit_is_never_exceeded(world):
         IG,
     )
     assert queried == HASHTAG_LIMIT
+
+
+def test_the_usage_header_slows_the_extractor_before_the_limit(world):
+    instagram, _ = world
+    api = instagram.sim.instagram
+    _, calls = api._calls.get(IG, (0, 0))  # this world hour's calls so far (its clock stands)
+    instagram.sim.set_instagram_access(calls_per_hour=int(calls / 0.85) + 10)
+    try:
+        extractor = instagram.extractor()
+        extractor.accounts()
+    finally:
+        instagram.sim.set_instagram_access(calls_per_hour=4800)
+    paused = [seconds for reason, seconds in extractor.client.waits if reason == "usage near limit"]
+    assert paused and max(extractor.client.usage.values()) >= 80
+    assert not [reason for reason, _ in extractor.client.waits if reason == "rate limit"]
 
 
 def test_a_token_without_instagram_manage_comments_fails_naming_it(world):

@@ -202,7 +202,9 @@ INSTAGRAM_LANDED = {
         " union all select 'media', count(distinct scope_key) from raw.instagram_media_insights"
     ),
     "webhook mentions read, hashtags queried in 7 days (of 30)": (
-        "select 'mentions read: ' || outcome, count(*) from meta.instagram_webhook_reads group by 1"
+        "select 'mentions read: ' || r.outcome, count(*) from meta.webhook_changes_read r"
+        " join raw.webhook_events e using (natural_key) where e.payload->>'field' = 'mentions'"
+        " group by 1"
         " union all select 'hashtags queried', count(distinct hashtag)"
         " from meta.instagram_hashtag_queries where queried_at > (select max(queried_at)"
         " from meta.instagram_hashtag_queries) - interval '7 days'"

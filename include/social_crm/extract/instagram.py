@@ -38,7 +38,7 @@ from typing import Any
 
 import psycopg
 
-from social_crm.extract import graph_batch
+from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.facebook_streams import parse_graph_time
 from social_crm.extract.graph_policy import cannot_load
@@ -83,6 +83,7 @@ HASHTAG_WINDOW = timedelta(days=7)
 ACCOUNT_INSIGHT_DAYS = 30  # the widest since..until window the API serves
 FOLLOWER_DAYS = 30  # follower_count: the last 30 days only (today among them)
 RIVAL_MEDIA_PAGE = 50  # media per business discovery page
+REPLIES_AHEAD = 3  # comments whose replies are fetched while one comment's are landed
 # the account metrics of a day (`metric_type=total_value`), and the one served as a time series
 ACCOUNT_METRICS = (
     "views",
@@ -184,8 +185,13 @@ class InstagramExtractor(Extractor):
                     account = item.get("instagram_business_account")
                     ig_id = account.get("id") if isinstance(account, dict) else None
                     token = item.get("access_token")
-                    if is_graph_id(ig_id) and isinstance(token, str) and token:
-                        linked[ig_id] = (str(item.get("id")), token)
+                    if not isinstance(token, str) or not token:
+                        continue
+                    page_id = str(item.get("id"))
+                    if is_graph_id(page_id):  # every Page token is a secret, linked or not
+                        self.client.scope_token(page_id, token)
+                    if is_graph_id(ig_id):
+                        linked[ig_id] = (page_id, token)
         except ApiError as exc:
             if isinstance(exc, ApiAuthError) or exc.error_code != 100:
                 raise
@@ -269,6 +275,7 @@ class InstagramExtractor(Extractor):
     def accounts(self) -> BatchResult:
         """Our accounts' counts today: one snapshot a day (a rerun the same day lands a new
         version only when a count moved)."""
+        self.access()  # the Page tokens first: a batch redacts the secrets known when it opens
         at = self._now()
         with self.connect() as conn, self.engine.batch(conn, ACCOUNTS) as batch:
             for account in self._accounts():
@@ -283,8 +290,8 @@ class InstagramExtractor(Extractor):
         """Each day's account metrics since two days before the last day landed (Meta revises
         them for 48 hours), up to yesterday: one request a day for the total_value metrics,
         one for follower_count (a time series of 30 days at most)."""
+        accounts = self._accounts()  # first: see accounts()
         today = self.client.server_now().date()
-        accounts = self._accounts()
         with self.connect() as conn:
             marks = {
                 a.user_id: self.engine.watermark(conn, ACCOUNT_INSIGHTS, scope=a.user_id).get(
@@ -361,6 +368,7 @@ class InstagramExtractor(Extractor):
         moved or whose re-walk point passed, the media we are tagged in, and the @mentions
         announced by webhook since the last run. `recent_days` (the live walk): only the
         media of the last `recent_days` days and the mentions, no tags."""
+        self.access()  # the Page tokens first: a batch redacts the secrets known when it opens
         with self.connect() as c_media, self.connect() as c_comments, self.connect() as look:
             look.autocommit = True
             engine = self.engine
@@ -496,7 +504,11 @@ class InstagramExtractor(Extractor):
             self.engine.land(COMMENTS, page.items, batch, media_id, walked, on_record=note)
         for comment_id in top:
             self._scope(comment_id, ig)
-            for page in self.engine.pages(REPLIES, parent=comment_id):
+        # one request per top-level comment (the API gives no count of its replies): the
+        # next REPLIES_AHEAD comments' replies are fetched while one comment's are landed
+        plans = {comment_id: {"replies": ({}, None)} for comment_id in top}
+        for _, pages in self.engine.fan_out({"replies": REPLIES}, plans, REPLIES_AHEAD):
+            for page in pages["replies"]:
                 self.engine.land(REPLIES, page.items, batch, media_id, walked)
         return walked.read, walked.clean
 
@@ -538,24 +550,16 @@ class InstagramExtractor(Extractor):
     def _mentions(
         self, media: LandingBatch, comments: LandingBatch, look: psycopg.Connection
     ) -> None:
-        """Read each `mentions` change of raw.webhook_events not read yet: the media or
+        """Read each `mentions` change of raw.webhook_events not read yet
+        (`webhook_reads`, the one record of which changes were acted on): the media or
         comment it names, read through our account (`mentioned_media` / `mentioned_comment`),
         landed with the change marked read in the same transaction. A change the API answers
         does not exist (deleted since) is marked read with that outcome; a failed read is not
         marked (asked again next run)."""
         readable = set(self.access().own)
-        rows = look.execute(
-            "select natural_key, payload from (select distinct on (natural_key) natural_key,"
-            " payload, is_deleted from raw.webhook_events"
-            " where payload->>'object' = 'instagram' and payload->>'field' = 'mentions'"
-            " order by natural_key, ingest_seq desc) as latest"
-            " where not is_deleted and not exists (select 1 from meta.instagram_webhook_reads r"
-            " where r.natural_key = latest.natural_key) order by natural_key"
-        ).fetchall()
+        rows = webhook_reads.unread(look, "instagram", "mentions")
         counts = {"media": 0, "comment": 0, "gone": 0, "not ours": 0}
-        for key, payload in rows:
-            entry = str(payload.get("entry_id") or "")
-            value = payload.get("value") if isinstance(payload.get("value"), dict) else {}
+        for key, entry, value in rows:
             if entry not in readable:
                 counts["not ours"] += 1  # another account, or ours not linked this run
                 continue
@@ -604,6 +608,7 @@ class InstagramExtractor(Extractor):
         every hour for values the day's key already holds), the metrics of each one's
         media_product_type (a metric the API refuses for a type is dropped and recorded in
         meta.rejected_metrics as `<type>.<metric>`; the others land)."""
+        self.access()  # the Page tokens first: a batch redacts the secrets known when it opens
         day = self.client.server_now().date()
         since = self._now() - timedelta(days=self.settings.lookback_days)
         with self.connect() as conn:
@@ -936,11 +941,7 @@ def _not_enough_viewers(exc: ApiError) -> bool:
 
 
 def _mark_read(batch: LandingBatch, key: str, outcome: str) -> None:
-    batch.with_commit(
-        "insert into meta.instagram_webhook_reads (natural_key, outcome) values (%s, %s)"
-        " on conflict (natural_key) do nothing",
-        (key, outcome),
-    )
+    webhook_reads.mark_read(batch, {key: outcome})
 
 
 def _forget_walks(batch: LandingBatch, child: Stream, media_ids: list[str]) -> None:

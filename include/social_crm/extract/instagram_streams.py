@@ -376,7 +376,7 @@ MENTIONED_MEDIA = Stream(
     scope="mentions:<ig user id>",
     event_time="timestamp",
     watermark=(
-        "the webhook `mentions` changes read, in meta.instagram_webhook_reads (each read once)"
+        "the webhook `mentions` changes read, in meta.webhook_changes_read (each read once)"
     ),
     rewalk="never: read once, when its webhook change is",
     deletions="never: someone else's media",

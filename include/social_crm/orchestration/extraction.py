@@ -145,12 +145,13 @@ def campaign_hashtags(connection_id: str, given: tuple[str, ...]) -> tuple[str, 
     is not letters, digits and underscores (or is digits only) is refused naming it."""
     tags: list[str] = []
     for raw in given:
-        tag = raw.strip().removeprefix("#").lower()
+        tag = raw.strip().removeprefix("#")
         if not HASHTAG_TEXT.match(tag) or tag.isdigit():
             raise settings.SettingError(
                 f"connection '{connection_id}': extra hashtags: {raw[:40]!r} is not a hashtag "
                 "(letters, digits and underscores, not digits only; '#' optional)"
             )
+        tag = tag.lower()  # after the check: a lower case may add a combining mark (İ -> i̇)
         if tag not in tags:
             tags.append(tag)
     return tuple(tags)
@@ -293,19 +294,29 @@ def run_instagram(group: str, interval: Interval = (None, None)) -> list[str]:
 
 
 def run_instagram_live(interval: Interval = (None, None)) -> list[str]:
-    """The live walk: our media of the last SOCIAL_CRM_LIVE_POST_DAYS days with the comments
-    of those whose count moved, and the @mentions announced by webhook."""
+    """The live walk: the comments our account's `comments` webhooks announced (read by id),
+    then our media of the last SOCIAL_CRM_LIVE_POST_DAYS days with the comments of those
+    whose count moved, and the @mentions announced by webhook."""
+    from social_crm.extract.instagram_webhooks import read_announced_comments
+
     days = settings.load().live_post_days
-    return _run(lambda: instagram(interval), lambda e: e.media(days))
+    return _run(lambda: instagram(interval), lambda e: read_announced_comments(e) + e.media(days))
 
 
 def run_facebook_live(interval: Interval = (None, None)) -> list[str]:
-    """The live walk: the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts
-    with their comments (no reactions)."""
+    """The live walk: the comments our Pages' `feed` webhooks announced (read by id, on any
+    post), then the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts with their
+    comments (no reactions)."""
+    from social_crm.extract.facebook_webhooks import read_announced_comments
+
     days = settings.load().live_post_days
     return _run(
         lambda: facebook(interval),
-        lambda e: e.posts_with_activity("posts", days) + e.posts_with_activity("feed", days),
+        lambda e: (
+            read_announced_comments(e)
+            + e.posts_with_activity("posts", days)
+            + e.posts_with_activity("feed", days)
+        ),
     )
 
 
