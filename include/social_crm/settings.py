@@ -145,7 +145,7 @@ class Settings:
         return self.api_env.get(connection_id)
 
 
-API_CONNECTIONS = ("facebook_graph", "x_api")
+API_CONNECTIONS = ("facebook_graph", "instagram_graph", "x_api")
 
 
 def _text(env: Mapping[str, str], name: str) -> str | None:
@@ -256,7 +256,8 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class ApiOptions:
-    """The extras of an API connection (`facebook_graph`, `x_api`), typed and validated."""
+    """The extras of an API connection (`facebook_graph`, `instagram_graph`, `x_api`), typed
+    and validated."""
 
     api_version: str
     lookback_days: int = 30
@@ -266,6 +267,9 @@ class ApiOptions:
     # walked again, an X Post is looked up by id. 0: every run walks the whole window
     recheck_hours: int = 24
     page_ids: tuple[str, ...] = ()
+    # Instagram: the campaign hashtags whose recent media are read (30 unique per account in
+    # any 7 days: the API's limit, counted by the extractor)
+    hashtags: tuple[str, ...] = ()
     # X: the project's access model (`X_ACCESS`: pay-per-use, what a new developer gets, or a
     # legacy tier: its endpoints and monthly Post cap), a cap of our own below the model's
     # (0: the model's), a monthly budget in US dollars (0: none; pay-per-use), prices that

@@ -105,6 +105,15 @@ class WorldConfig:
     reply_share: float = 0.15
     visitor_posts_per_day: float = 22.0
     mentions_per_day: float = 160.0
+    # Instagram (simulator/instagram.py), our account at scale 1; rivals scaled by activity.
+    # About 11k comments, replies and answers on our media over 90 days (Facebook's comments
+    # are ~40k): the demo world grows by ~5% in events.
+    ig_media_per_day: float = 1.3  # a brand's own media (posts and reels)
+    ig_comments_per_media: float = 75.0
+    ig_reply_share: float = 0.12  # people's replies per top-level comment, times their pull
+    ig_likes_per_media: float = 420.0  # counts only: the API names no liker
+    ig_people_media_per_day: float = 30.0  # people's media: tags, @mentions, hashtags
+    ig_comment_mentions_per_day: float = 8.0  # people's comments @mentioning a brand
 
     def per_scale(self, rate: float) -> float:
         return rate * self.scale
