@@ -26,12 +26,14 @@
     {{ return([
         ref('stg_facebook__reactions'), ref('stg_facebook__comments'),
         ref('stg_facebook__visitor_posts'), ref('stg_x__tweets'),
+        ref('stg_instagram__comments'), ref('stg_instagram__media'),
     ]) }}
 {%- endmacro %}
 
 {% macro message_staging_tables() -%}
     {{ return([
         ref('stg_facebook__comments'), ref('stg_facebook__visitor_posts'), ref('stg_x__tweets'),
+        ref('stg_instagram__comments'), ref('stg_instagram__media'),
     ]) }}
 {%- endmacro %}
 

@@ -21,12 +21,36 @@
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
--- on X a brand tweet replying to it.
+-- on X a brand tweet replying to it, on Instagram the brand's reply in the comment's thread
+-- (Instagram mentions elsewhere are answered where we do not read: they stay unanswered).
 -- Incremental: a run recomputes the messages merged upstream since its last run, the messages
 -- an answer merged since then replies to, and the messages whose first answer was deleted
 -- since (answer_id); the pre-hook deletes messages deleted upstream.
 
 with
+
+-- the media owner's own replies on its media (a tracked rival's account commenting there is
+-- not the brand answering)
+instagram_brand_replies as (
+
+    select
+        c.comment_id as answer_id,
+        c.parent_comment_id,
+        c.created_at,
+        c.merged_at
+    from {{ ref('stg_instagram__comments') }} as c
+    inner join {{ ref('stg_instagram__media') }} as m on c.media_id = m.media_id
+    inner join {{ ref('brands') }} as b
+        on
+            m.tracked_ig_user_id = b.instagram_user_id
+            and lower(c.author_username) = lower(b.instagram_username)
+    where
+        c.is_by_brand
+        and not c.is_mention
+        and c.parent_comment_id is not null
+        and m.media_source = 'own'
+
+),
 
 answers_given as (
 
@@ -48,11 +72,37 @@ answers_given as (
     from {{ ref('stg_x__tweets') }} as t
     inner join {{ ref('brands') }} as b on t.author_profile_id = b.x_user_id
     where t.replied_to_tweet_id is not null
+    union all
+    -- Instagram threads are one level deep (a reply's parent is always the top-level comment):
+    -- the brand's reply under a comment answers that comment and every person's reply under
+    -- it written before the brand's
+    select
+        a.answer_id,
+        a.parent_comment_id as answered_id,
+        'instagram' as platform,
+        a.created_at,
+        a.merged_at
+    from instagram_brand_replies as a
+    union all
+    select
+        a.answer_id,
+        r.comment_id as answered_id,
+        'instagram' as platform,
+        a.created_at,
+        a.merged_at
+    from instagram_brand_replies as a
+    inner join {{ ref('stg_instagram__comments') }} as r
+        on
+            a.parent_comment_id = r.parent_comment_id
+            and not r.is_by_brand
+            and a.created_at >= r.created_at
 
 ),
 
 {% if is_incremental() %}
-    {%- set answer_tables = [ref('stg_facebook__comments'), ref('stg_x__tweets')] %}
+    {%- set answer_tables = [
+        ref('stg_facebook__comments'), ref('stg_x__tweets'), ref('stg_instagram__comments'),
+    ] %}
 
     changed as (
 

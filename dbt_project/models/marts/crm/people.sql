@@ -44,11 +44,9 @@ engagement as (
 
     select
         person_id,
-        count(
-            *) filter (
-            where engagement_type not in
-            ('comment', 'reply', 'visitor_post', 'mention')
-        ) as reactions_count,
+        -- a reaction is an engagement with no message that is not an Instagram tag
+        count(*) filter (where message_id is null and engagement_type <> 'tag')
+            as reactions_count,
         count(*) filter (where engagement_type = 'comment') as comments_count,
         count(*) filter (where engagement_type = 'reply') as replies_count,
         count(*) filter (where engagement_type = 'visitor_post') as visitor_posts_count,
