@@ -42,12 +42,22 @@ class IdentityQuality:
 
 
 def _truth_profiles(world_dir: Path) -> dict[str, tuple[str, str]]:
-    """profile_key -> (true customer id or "", link_method)."""
+    """profile_key -> (true customer id or "", link_method): Facebook's and X's, and
+    Instagram's where the world has them (its profile id is the username in lower case)."""
+    found = {}
     with open(world_dir / "truth" / "profiles.csv", newline="", encoding="utf-8") as handle:
-        return {
+        found = {
             f"{r['platform']}:{r['profile_id']}": (r["customer_id"], r["link_method"])
             for r in csv.DictReader(handle)
         }
+    instagram = world_dir / "truth" / "instagram_profiles.csv"
+    if instagram.exists():
+        with open(instagram, newline="", encoding="utf-8") as handle:
+            found |= {
+                f"instagram:{r['profile_id']}": (r["customer_id"], r["link_method"])
+                for r in csv.DictReader(handle)
+            }
+    return found
 
 
 def measure(
