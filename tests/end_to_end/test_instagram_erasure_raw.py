@@ -68,6 +68,20 @@ WEBHOOKS = [
     ("mentions", {"media_id": THEIR_MEDIA}),
     ("comments", {"id": "c5", "text": "@mia look", "from": {"id": "600", "username": "bo"}}),
     ("comments", {"id": "c9", "text": "ok", "from": {"id": "601", "username": "cy"}}),
+    # the brand's reply under their comment, and another person's
+    (
+        "comments",
+        {
+            "id": "c4",
+            "parent_id": "c1",
+            "text": "thanks!",
+            "from": {"id": "17841400000000001", "username": "fjordbrew"},
+        },
+    ),
+    (
+        "comments",
+        {"id": "c10", "parent_id": "c1", "text": "agreed", "from": {"id": "601", "username": "cy"}},
+    ),
 ]
 
 
@@ -191,6 +205,16 @@ def test_their_webhook_changes_and_the_mention_of_their_media_are_erased(erased)
     _, _, events, *_ = erased
     values = [e["value"] for e in events]
     assert not any(v.get("id") in ("c1", "c8") or v.get("media_id") == THEIR_MEDIA for v in values)
+
+
+def test_the_webhook_change_of_the_brands_reply_under_their_comment_is_erased(erased):
+    _, _, events, *_ = erased
+    assert not any(e["value"].get("id") == "c4" for e in events)
+
+
+def test_the_webhook_change_of_another_persons_reply_under_their_comment_is_kept(erased):
+    _, _, events, *_ = erased
+    assert any(e["value"].get("id") == "c10" for e in events)
 
 
 def test_a_webhook_change_naming_them_is_kept_with_their_username_blanked(erased):

@@ -118,13 +118,16 @@ REPLIES_TO_THEM = {
         author="lower(author_username)", parent="parent_comment_id"
     ),
     # a webhook change about an item of theirs: a comment or reply of theirs, a mention of a
-    # tracked account in their caption or comment (the change names the item alone), a brand's
-    # reply under their comment
+    # tracked account in their caption or comment (the change names the item alone), a
+    # brand's reply under their comment (another person's reply is that person's)
     "raw.webhook_events": (
         "payload -> 'value' ->> 'id' in (select message_id from erased_messages)"
         " or payload -> 'value' ->> 'media_id' in (select message_id from erased_messages)"
         " or payload -> 'value' ->> 'comment_id' in (select message_id from erased_messages)"
-        " or payload -> 'value' ->> 'parent_id' in (select message_id from erased_messages)"
+        " or (payload -> 'value' ->> 'parent_id' in (select message_id from erased_messages)"
+        "  and (lower(payload -> 'value' -> 'from' ->> 'username') in"
+        "   (select username from brand_usernames)"
+        "   or payload -> 'value' -> 'from' ->> 'id' in (select profile_id from brand_accounts)))"
     ),
 }
 # what names them in another person's X Post, kept as that person's own: the account it
