@@ -294,3 +294,13 @@ def test_a_comment_deleted_in_the_world_takes_its_replies(ig, token):
                 assert _error(get(ig.url, comment.id, token, fields="id"))["code"] == 100
                 return
     pytest.skip("no reply under a deleted comment in this world")
+
+
+def test_a_throttle_fault_on_instagram_answers_80002_with_the_account_usage(fresh):
+    from social_crm_dev.simulator.faults import FaultConfig
+
+    fresh.configure_faults(FaultConfig(rate_limit_every=1))
+    answer = get(fresh.url, OUR_IG, fields="id")
+    assert _error(answer)["code"] == 80002
+    usage = json.loads(answer.headers["x-business-use-case-usage"])[OUR_IG][0]
+    assert usage["call_count"] == 100 and usage["estimated_time_to_regain_access"] >= 1

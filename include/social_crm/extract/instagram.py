@@ -29,6 +29,7 @@ Limits: the `X-Business-Use-Case-Usage` header paces the calls from 80% of a lim
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -76,9 +77,11 @@ from social_crm.load.landing import BatchResult, LandingBatch, Missing
 
 log = logging.getLogger(__name__)
 
+CURSOR = re.compile(r"\A[A-Za-z0-9_=+/-]{1,500}\Z")  # a cursor sent back in a field expression
 HASHTAG_LIMIT = 30  # unique hashtags per account in a rolling 7 days (ig-hashtag reference)
 HASHTAG_WINDOW = timedelta(days=7)
-ACCOUNT_INSIGHT_DAYS = 30  # how far back the API serves account insights (follower_count)
+ACCOUNT_INSIGHT_DAYS = 30  # the widest since..until window the API serves
+FOLLOWER_DAYS = 30  # follower_count: the last 30 days only (today among them)
 RIVAL_MEDIA_PAGE = 50  # media per business discovery page
 # the account metrics of a day (`metric_type=total_value`), and the one served as a time series
 ACCOUNT_METRICS = (
@@ -95,11 +98,13 @@ ACCOUNT_METRICS = (
 )
 FOLLOWER_METRIC = "follower_count"
 # the lifetime metrics of a media, per media_product_type (`impressions`, `plays`,
-# `video_views` are retired: asking for one fails the whole request with #100); a type not
-# listed (an ad, a story once expired) gets none
+# `video_views` are retired: asking for one fails the whole request with #100). FEED media
+# are asked the four every FEED type serves (`likes`, `comments`, `shares` are reported
+# refused on IMAGE media: github.com/exileum/meta-mcp/issues/120; their counts come with the
+# media as like_count and comments_count); a type not listed (an ad) gets none
 MEDIA_METRICS: dict[str, tuple[str, ...]] = {
-    "FEED": ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions"),
-    "REELS": ("views", "reach", "likes", "comments", "shares", "saved", "total_interactions"),
+    "FEED": ("views", "reach", "saved", "total_interactions"),
+    "REELS": ("views", "reach", "saved", "total_interactions", "likes", "comments", "shares"),
     "STORY": ("views", "reach", "shares", "total_interactions"),
 }
 # what each read needs granted (developers.facebook.com/docs/instagram-platform/...:
@@ -254,7 +259,10 @@ class InstagramExtractor(Extractor):
             )
 
     def _now(self) -> datetime:
-        return self.interval[1] or self.client.server_now()
+        """The run's moment: its interval's end, never later than the API's clock (the windows
+        the API serves are on its clock; a past interval is a backfill)."""
+        server = self.client.server_now()
+        return min(self.interval[1], server) if self.interval[1] else server
 
     # --- accounts and their insights ------------------------------------------------------
 
@@ -323,6 +331,7 @@ class InstagramExtractor(Extractor):
                 name = metric.get("name") if isinstance(metric, dict) else None
                 yield {"ig_user_id": ig, "metric": name, "day": day.isoformat(), "value": value}
             day += timedelta(days=1)
+        first = max(first, today - timedelta(days=FOLLOWER_DAYS - 1))
         start = datetime(first.year, first.month, first.day, tzinfo=UTC)
         end = datetime(today.year, today.month, today.day, tzinfo=UTC)
         if start >= end:
@@ -590,12 +599,22 @@ class InstagramExtractor(Extractor):
     # --- media insights -------------------------------------------------------------------
 
     def media_insights(self) -> BatchResult:
-        """Today's lifetime values of our media of the look-back window, the metrics of each
-        one's media_product_type (a metric the API refuses for a type is dropped and recorded
-        in meta.rejected_metrics as `<type>.<metric>`; the others land)."""
+        """Today's lifetime values of our media of the look-back window, read once a UTC day
+        per media (the first run of the day; an hourly re-read would cost a request per media
+        every hour for values the day's key already holds), the metrics of each one's
+        media_product_type (a metric the API refuses for a type is dropped and recorded in
+        meta.rejected_metrics as `<type>.<metric>`; the others land)."""
         day = self.client.server_now().date()
         since = self._now() - timedelta(days=self.settings.lookback_days)
         with self.connect() as conn:
+            read_today = {
+                row[0]
+                for row in conn.execute(
+                    "select distinct scope_key from raw.instagram_media_insights"
+                    " where event_at = %s",
+                    (datetime(day.year, day.month, day.day, tzinfo=UTC),),
+                ).fetchall()
+            }
             rejected = {
                 row[0]
                 for row in conn.execute(
@@ -612,6 +631,8 @@ class InstagramExtractor(Extractor):
                         (media_scope(OWN, account.user_id), since),
                     ).fetchall()
                     for media_id, product in rows:
+                        if media_id in read_today:
+                            continue
                         self._scope(media_id, account.user_id)
                         with self.requires("insights"):
                             values = self._media_values(media_id, product or "", rejected, day)
@@ -743,17 +764,18 @@ class InstagramExtractor(Extractor):
             scope = media_scope(RIVAL, rival_id)
             self.engine.land(RIVALS, self._unclaimed(look, items, scope), media, scope)
             oldest = min((t for t in map(_time_of, items) if t), default=None)
+            # business discovery pages with `.after(<cursor>)`: an `after` cursor (no `next`
+            # link) says there is more
             paging = listing.get("paging") if isinstance(listing.get("paging"), dict) else {}
             cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
             after = cursors.get("after") if isinstance(cursors.get("after"), str) else None
-            if not items or not paging.get("next") or not after or after in seen:
+            if not items or not after or (oldest is not None and oldest < start):
                 return
-            if oldest is not None and oldest < start:
-                return
-            if not after.replace("-", "").replace("_", "").replace("=", "").isalnum():
+            if after in seen or not CURSOR.match(after):
                 raise ApiError(
                     f"{self.client.connection_id}: business discovery of @{rival.username} "
-                    "answered a cursor that is not a plain token; stopping"
+                    "answered a cursor seen before, or one that is not a plain token (page "
+                    f"{number}); stopping"
                 )
             seen.add(after)
 
@@ -784,8 +806,11 @@ class InstagramExtractor(Extractor):
         return batch.result
 
     def _hashtag_query(self, look: psycopg.Connection, ig: str, tag: str) -> str | None:
-        """The hashtag's id, when the 7-day limit allows querying it now (the query counted
-        first); None when it does not (logged)."""
+        """The hashtag's id (`ig_hashtag_search`, asked every run: the search is the query the
+        limit counts, and a hashtag's recent media are served only while its search is in the
+        window), when the 7-day limit allows querying it now (counted first, on the server's
+        clock: a hashtag counts until 7 days after its last query, stricter than Meta's first
+        query); None when it does not (logged)."""
         now = self.client.server_now()
         since = now - HASHTAG_WINDOW
         recent = {
@@ -804,14 +829,11 @@ class InstagramExtractor(Extractor):
                 len(recent),
             )
             return None
-        known = recent.get(tag) or _known_hashtag_id(look, ig, tag)
         look.execute(
-            "insert into meta.instagram_hashtag_queries (ig_user_id, hashtag, queried_at,"
-            " hashtag_id) values (%s, %s, %s, %s) on conflict do nothing",
-            (ig, tag, now, known),
+            "insert into meta.instagram_hashtag_queries (ig_user_id, hashtag, queried_at)"
+            " values (%s, %s, %s) on conflict do nothing",
+            (ig, tag, now),
         )
-        if known is not None:
-            return known
         with self.requires("hashtags"):
             body = self.client.get_json("ig_hashtag_search", {"user_id": ig, "q": tag})
         found = [i.get("id") for i in body.get("data") or [] if isinstance(i, dict)]
@@ -911,16 +933,6 @@ def _first_value(metric: dict) -> Any:
 def _not_enough_viewers(exc: ApiError) -> bool:
     """`(#10) Not enough viewers for the media to show insights`: that media has none yet."""
     return exc.error_code == 10 and "not enough viewers" in exc.error_message.lower()
-
-
-def _known_hashtag_id(look: psycopg.Connection, ig: str, tag: str) -> str | None:
-    """A hashtag's id from an earlier query (hashtag ids are static and global)."""
-    row = look.execute(
-        "select hashtag_id from meta.instagram_hashtag_queries where ig_user_id = %s"
-        " and hashtag = %s and hashtag_id is not null order by queried_at desc limit 1",
-        (ig, tag),
-    ).fetchone()
-    return row[0] if row else None
 
 
 def _mark_read(batch: LandingBatch, key: str, outcome: str) -> None:

@@ -444,7 +444,7 @@ MEDIA_INSIGHTS = Stream(
     key="media id:metric:day (the UTC date of the read)",
     scope="the media's id",
     event_time="the day's start (UTC)",
-    rewalk="every run, for our media of the look-back window (lifetime values, read daily)",
+    rewalk="once a UTC day, for our media of the look-back window (lifetime values)",
 )
 
 # every entity of the source, by name (a walk's name: REPLIES, TAGGED ... land in the tables

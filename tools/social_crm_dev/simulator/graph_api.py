@@ -154,6 +154,9 @@ PAGE_FIELDS = frozenset(
         "instagram_business_account",
     }
 )
+ACCOUNT_FIELDS = frozenset(
+    {"id", "name", "access_token", "category", "tasks", "instagram_business_account"}
+)
 PAGE_TASKS = ("ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE")
 NO_PUBLIC_CONTENT = (
     "(#10) This endpoint requires the 'pages_read_engagement' permission or the 'Page Public"
@@ -313,6 +316,10 @@ class GraphApi:
             for brand in BRANDS
             if brand.page_id in self.access.managed | self.access.revoked
         ]
+        wanted = [f for f in params.get("fields", "").split(",") if f]
+        if wanted:  # the fields asked for; the default ones otherwise
+            _only(wanted, ACCOUNT_FIELDS, "Page")
+            pages = [{k: v for k, v in p.items() if k in wanted} for p in pages]
         return self._page_of(lambda: pages, params, "me/accounts", lambda p: p["id"], dict)
 
     def owns(self, page_id: str) -> bool:

@@ -38,7 +38,7 @@ from social_crm_dev.simulator import pagination
 from social_crm_dev.simulator.activity import Message
 from social_crm_dev.simulator.config import BRANDS, DAY, OUR_BRAND
 from social_crm_dev.simulator.graph_api import GraphApi, Viewer, _missing, graph_error, graph_time
-from social_crm_dev.simulator.instagram import IgMedia, hashtag_id, unix
+from social_crm_dev.simulator.instagram import IgMedia, hashtag_id
 from social_crm_dev.simulator.responses import ApiError, Response, parse_time
 
 IG_PERMISSIONS = frozenset(
@@ -132,8 +132,8 @@ RETIRED_ACCOUNT_METRICS = frozenset(
 )
 NO_PERMISSION = "(#10) Application does not have permission for this action"
 TOO_MANY_CALLS = (
-    "There have been too many calls to this Instagram account. Wait a bit and try again. For"
-    " more info, please refer to"
+    "(#80002) There have been too many calls to this Instagram account. Wait a bit and try"
+    " again. For more info, please refer to"
     " https://developers.facebook.com/docs/graph-api/overview/rate-limiting."
 )
 _IG_ID = re.compile(r"^(17841\d{12}|17843\d{12}|179\d{12}|18\d{17})$")
@@ -272,6 +272,22 @@ class InstagramApi:
         self._calls[OUR_BRAND.ig_user_id] = (hour, calls + 1)
         return None
 
+    def throttled(self, regain_minutes: int) -> Response:
+        """The answer of a call the fault schedule throttles: (#80002), its usage at 100%."""
+        error = graph_error(TOO_MANY_CALLS, 80002, status=400)
+        error.response.body["error"]["is_transient"] = True
+        usage = {
+            "type": "instagram",
+            "call_count": 100,
+            "total_cputime": 97,
+            "total_time": 100,
+            "estimated_time_to_regain_access": regain_minutes,
+        }
+        error.response.headers["x-business-use-case-usage"] = json.dumps(
+            {OUR_BRAND.ig_user_id: [usage]}
+        )
+        return error.response
+
     def usage_headers(self) -> dict[str, str]:
         """`X-Business-Use-Case-Usage` for our IG User: percent of its limit used this hour,
         and minutes until calls are accepted again (0 while under the limit)."""
@@ -393,11 +409,8 @@ class InstagramApi:
         start, end = pagination.page_after(keys, after, limit)
         chunk = media[start:end]
         body: dict = {"data": [_select(self._media_json(m), wanted, ("id",)) for m in chunk]}
-        if chunk:
-            cursors = {"before": pagination.encode(keys[start])}
-            if end < len(media):
-                cursors["after"] = pagination.encode(keys[end - 1])
-            body["paging"] = {"cursors": cursors}
+        if end < len(media):  # the documented paging: an `after` cursor while more remain
+            body["paging"] = {"cursors": {"after": pagination.encode(keys[end - 1])}}
         return body
 
     # --- mentions -------------------------------------------------------------------------
@@ -511,7 +524,7 @@ class InstagramApi:
             "replies",
         )
 
-    def _page(self, items, key, as_json, params: dict[str, str], path: str, kind: str):
+    def _page(self, items, key, as_json, params: dict[str, str], path: str, kind: str) -> Response:
         keys = [key(i) for i in items]
         limit = _limit(params.get("limit"), MAX_LIMITS[kind])
         after = _cursor(params.get("after"))
@@ -519,12 +532,9 @@ class InstagramApi:
         chunk = items[start:end]
         body: dict = {"data": [as_json(i) for i in chunk]}
         if chunk:
-            paging: dict = {
-                "cursors": {
-                    "before": pagination.encode(keys[start]),
-                    "after": pagination.encode(keys[end - 1]),
-                }
-            }
+            paging: dict = {"cursors": {"after": pagination.encode(keys[end - 1])}}
+            if kind != "recent_media":  # hashtag media page forward only (documented)
+                paging["cursors"] = {"before": pagination.encode(keys[start]), **paging["cursors"]}
             if end < len(items):
                 query = {**params, "after": paging["cursors"]["after"], "limit": str(limit)}
                 paging["next"] = f"{self.graph.base_url}/{self.graph.version}/{path}?" + urlencode(
@@ -697,16 +707,9 @@ class InstagramApi:
                     for d in days
                 ]
             data.append(entry)
-        span = max(1, until - since) * DAY
-        window = {k: v for k, v in params.items() if k in ("metric", "period", "metric_type")}
-        base = f"{self.graph.base_url}/{self.graph.version}/{path}?"
-        paging = {
-            "previous": base
-            + urlencode({**window, "since": unix(since * DAY - span), "until": unix(since * DAY)}),
-            "next": base
-            + urlencode({**window, "since": unix(until * DAY), "until": unix(until * DAY + span)}),
-        }
-        return Response(200, {"data": data, "paging": paging})
+        # no `paging`: Meta's examples of total_value and day series show none (stricter: a
+        # reader asks each window itself)
+        return Response(200, {"data": data})
 
     # --- json -----------------------------------------------------------------------------
 

@@ -278,6 +278,9 @@ class SimulatorServer:
         if not parts and not params.get("ids"):
             return graph_error("Unsupported get request.", 100).response, Decision()
         decision = self.faults.decide(request)
+        if decision.rate_limited and instagram_api.claims(parts):
+            # an Instagram account's throttle is its BUC limit (#80002), not the app's
+            return self.instagram.throttled(GRAPH_REGAIN_MINUTES), decision
         if decision.rate_limited or decision.server_error:
             return self._graph_fault(decision), decision
         self.graph.version = version

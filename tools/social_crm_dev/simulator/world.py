@@ -353,10 +353,12 @@ class World:
         """Page `feed` changes for our Page: every comment (people's, replies, the Page's
         own answers) on its posts and visitor posts created in [start, end) (world seconds):
         (object "page", entry_id = our Page id, field "feed", value, time in Unix seconds),
-        value `{"from": {"id", "name"}, "item": "comment", "verb": "add", "comment_id",
-        "post_id", "parent_id", "message", "created_time"}` (parent_id: the replied-to
-        comment, or the post for a top-level comment), in time order."""
+        value `{"from": {"id", "name"}, "post": {"status_type", "is_published",
+        "updated_time", "permalink_url", "promotion_status", "id"}, "item": "comment", "verb":
+        "add", "comment_id", "post_id", "parent_id", "message", "created_time"}` (parent_id:
+        the replied-to comment, or the post for a top-level comment), in time order."""
         from social_crm_dev.simulator.instagram import unix
+        from social_crm_dev.simulator.responses import to_datetime
 
         end = min(end, self.clock + 1)
         page = BRANDS[0].page_id
@@ -380,8 +382,21 @@ class World:
                                 "name": pop.fb_name[c.person],
                             }
                         )
+                        local = post.id.split("_", 1)[1]
                         value = {
                             "from": author,
+                            "post": {
+                                "status_type": "wall_post"
+                                if post.kind == "visitor_post"
+                                else "mobile_status_update",
+                                "is_published": True,
+                                "updated_time": to_datetime(post.created).strftime(
+                                    "%Y-%m-%dT%H:%M:%S+0000"
+                                ),
+                                "permalink_url": f"https://www.facebook.com/{page}/posts/{local}",
+                                "promotion_status": "inactive",
+                                "id": post.id,
+                            },
                             "item": "comment",
                             "verb": "add",
                             "comment_id": c.id,
