@@ -304,3 +304,14 @@ def test_a_throttle_fault_on_instagram_answers_80002_with_the_account_usage(fres
     assert _error(answer)["code"] == 80002
     usage = json.loads(answer.headers["x-business-use-case-usage"])[OUR_IG][0]
     assert usage["call_count"] == 100 and usage["estimated_time_to_regain_access"] >= 1
+
+
+def test_a_deleted_comment_and_its_replies_leave_the_media_comments_count(fresh):
+    token = our_page_token(fresh.url)
+    media = max(_our_media(fresh, token), key=lambda m: m["comments_count"])
+    comments = pages(fresh.url, f"{media['id']}/comments", token, 100, fields="id")
+    gone = comments[0]["id"]
+    replies = pages(fresh.url, f"{gone}/replies", token, 100, fields="id")
+    fresh.hide([gone])
+    after = next(m for m in _our_media(fresh, token) if m["id"] == media["id"])
+    assert after["comments_count"] == media["comments_count"] - 1 - len(replies)

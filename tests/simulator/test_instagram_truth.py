@@ -7,6 +7,8 @@ import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from social_crm_dev.simulator import population
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
@@ -143,3 +145,20 @@ def test_known_instagram_accounts_name_a_username_of_their_customer():
         assert row.account_id is None
         assert row.handle == pop.ig_username[row.person]
         assert row.customer_id == pop.customer_id(row.person)
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(limit=st.integers(1, 120))
+def test_any_page_size_walks_our_media_and_tags_completely_once(server, truth_dir, limit):
+    from tests.simulator.instagram_walk import OUR_IG, our_page_token, pages
+
+    token = our_page_token(server.url)
+    media = [m["id"] for m in pages(server.url, f"{OUR_IG}/media", token, limit, fields="id")]
+    tags = [m["id"] for m in pages(server.url, f"{OUR_IG}/tags", token, limit, fields="id")]
+    rows = _rows(truth_dir, "instagram_media.csv")
+    assert len(media) == len(set(media)) and len(tags) == len(set(tags))
+    assert set(media) == {r["media_id"] for r in rows if r["scope"] == "own"}
+    tagged = {r["media_id"] for r in _rows(truth_dir, "instagram_tags.csv") if r["brand"] == "ours"}
+    assert set(tags) == tagged

@@ -724,7 +724,7 @@ class InstagramApi:
         if found is None or node in self.hidden or found[1].brand != 0:
             raise _missing(node)
         comment, media = found
-        if media.id in self.hidden:
+        if media.id in self.hidden or comment.parent_id in self.hidden:
             raise _missing(node)
         return comment, media
 
@@ -740,12 +740,24 @@ class InstagramApi:
             "timestamp": graph_time(media.created),
             "username": ig.username(media),
             "like_count": media.settled(media.like_total, clock),
-            "comments_count": ig.comments_count(media),
+            "comments_count": self._comments_count(media),
             "is_comment_enabled": True,
         }
         if media.brand is not None:
             body["owner"] = {"id": BRANDS[media.brand].ig_user_id}
         return body
+
+    def _comments_count(self, media: IgMedia) -> int:
+        """The world's count, less the comments deleted at the source for now (admin: hide)
+        and the replies that went with them."""
+        ig = self.world.instagram
+        if media.brand != 0 or not self.hidden:
+            return ig.comments_count(media)
+        return sum(
+            1
+            for c in ig.visible_comments(media)
+            if c.id not in self.hidden and c.parent_id not in self.hidden
+        )
 
     def _comment_json(self, comment: Message, media: IgMedia) -> dict:
         pop = self.world.population
