@@ -331,11 +331,74 @@ def _spend(extractor: XExtractor, now: datetime) -> str:
     )
 
 
+def check_webhooks() -> Iterator[Finding]:
+    """Whether the Meta app's webhooks are subscribed where our receiver listens:
+    `GET /{app-id}/subscriptions` with the app token (`<app id>|<app secret>`, the documented
+    form) must list `instagram` (comments, mentions) and `page` (feed), active, at
+    META_WEBHOOK_CALLBACK_URL (docs/webhooks.md). Skipped when no META_APP_ID is set."""
+    from social_crm import settings
+    from social_crm.extract import credentials
+    from social_crm.extract.graph_policy import GraphPolicy
+    from social_crm.receive.changes import FIELDS
+    from social_crm.receive.config import CONNECTION, resolve
+
+    name = CONNECTION
+    loaded = settings.load()
+    if not loaded.meta_app_id:
+        yield Finding(name, "subscriptions", True, "META_APP_ID not set: not checked")
+        return
+    secret = resolve().app_secret
+    graph = credentials.resolve(credentials.FACEBOOK)
+    client = ApiClient(
+        name,
+        graph.base_url,
+        f"{loaded.meta_app_id}|{secret}",
+        policy=GraphPolicy(),
+        api_version=extraction.GRAPH_API_VERSION,
+    )
+    ours = loaded.meta_webhook_callback_url
+    try:
+        found: dict[str, dict] = {}
+
+        def listed() -> str:
+            body = client.get_json(f"{loaded.meta_app_id}/subscriptions")
+            for sub in body.get("data") or []:
+                if isinstance(sub, dict):
+                    found[str(sub.get("object"))] = sub
+            return f"{len(found)} object(s) subscribed: {', '.join(sorted(found)) or 'none'}"
+
+        first = _probe(name, "subscriptions (app token)", listed)
+        yield first
+        if not first.ok:
+            return
+        for obj, fields in FIELDS.items():
+            sub = found.get(obj)
+            if sub is None:
+                yield Finding(name, obj, False, f"not subscribed: subscribe {', '.join(fields)}")
+                continue
+            have = {f.get("name") for f in sub.get("fields") or [] if isinstance(f, dict)}
+            missing = [f for f in fields if f not in have]
+            problems = []
+            if missing:
+                problems.append(f"fields {', '.join(missing)} not subscribed")
+            if sub.get("active") is not True:
+                problems.append("subscription not active")
+            if ours and sub.get("callback_url") != ours:
+                problems.append(f"callback URL is {sub.get('callback_url')!r}, ours is {ours!r}")
+            detail = "; ".join(problems) or (
+                f"{', '.join(fields)} at {sub.get('callback_url')}"
+                + ("" if ours else " (set META_WEBHOOK_CALLBACK_URL to compare)")
+            )
+            yield Finding(name, obj, not problems, detail)
+    finally:
+        client.close()
+
+
 def run() -> list[Finding]:
     findings: list[Finding] = []
     from social_crm.extract import credentials
 
-    checks = [check_facebook, check_x]
+    checks = [check_facebook, check_x, check_webhooks]
     if credentials.is_configured(credentials.INSTAGRAM):  # a brand without Instagram: no line
         checks.insert(1, check_instagram)
     for check in checks:

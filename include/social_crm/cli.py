@@ -66,6 +66,13 @@ def cmd_check_connections(args: argparse.Namespace) -> int:
     return 0 if all(finding.ok for finding in findings) else 1
 
 
+def cmd_webhooks_serve(args: argparse.Namespace) -> int:
+    from social_crm.receive.serve import serve
+
+    serve(args.host, args.port, args.workers)
+    return 0
+
+
 def cmd_metabase_connect(args: argparse.Namespace) -> int:
     from social_crm.serve import metabase
 
@@ -201,6 +208,15 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
         "check-connections",
         help="call each API endpoint once with the configured tokens: what can they read?",
     ).set_defaults(func=cmd_check_connections)
+    hooks = sub.add_parser("webhooks", help="the Meta webhook receiver (docs/webhooks.md)")
+    hooks_sub = hooks.add_subparsers(dest="action", required=True)
+    serve = hooks_sub.add_parser(
+        "serve", help="receive Meta's deliveries and land them in raw.webhook_events"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="where to listen (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8790, help="the port (default 8790)")
+    serve.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    serve.set_defaults(func=cmd_webhooks_serve)
     sub.add_parser(
         "metabase-connect",
         help="add or update the marts connection in Metabase, as the bi_reader login (env vars)",

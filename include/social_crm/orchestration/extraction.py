@@ -293,19 +293,29 @@ def run_instagram(group: str, interval: Interval = (None, None)) -> list[str]:
 
 
 def run_instagram_live(interval: Interval = (None, None)) -> list[str]:
-    """The live walk: our media of the last SOCIAL_CRM_LIVE_POST_DAYS days with the comments
-    of those whose count moved, and the @mentions announced by webhook."""
+    """The live walk: the comments our account's `comments` webhooks announced (read by id),
+    then our media of the last SOCIAL_CRM_LIVE_POST_DAYS days with the comments of those
+    whose count moved, and the @mentions announced by webhook."""
+    from social_crm.extract.instagram_webhooks import read_announced_comments
+
     days = settings.load().live_post_days
-    return _run(lambda: instagram(interval), lambda e: e.media(days))
+    return _run(lambda: instagram(interval), lambda e: read_announced_comments(e) + e.media(days))
 
 
 def run_facebook_live(interval: Interval = (None, None)) -> list[str]:
-    """The live walk: the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts
-    with their comments (no reactions)."""
+    """The live walk: the comments our Pages' `feed` webhooks announced (read by id, on any
+    post), then the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts with their
+    comments (no reactions)."""
+    from social_crm.extract.facebook_webhooks import read_announced_comments
+
     days = settings.load().live_post_days
     return _run(
         lambda: facebook(interval),
-        lambda e: e.posts_with_activity("posts", days) + e.posts_with_activity("feed", days),
+        lambda e: (
+            read_announced_comments(e)
+            + e.posts_with_activity("posts", days)
+            + e.posts_with_activity("feed", days)
+        ),
     )
 
 

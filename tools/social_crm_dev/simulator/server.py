@@ -32,13 +32,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, DEFAULT_X_USER_TOKEN
-from social_crm_dev.simulator import instagram_api
+from social_crm_dev.simulator import instagram_api, webhooks
 from social_crm_dev.simulator.config import BRANDS, OUR_BRAND
 from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
 from social_crm_dev.simulator.graph_api import REVOKED_TOKEN, GraphApi, Viewer, graph_error
 from social_crm_dev.simulator.instagram_api import IG_PERMISSIONS, InstagramApi
 from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.truth import crisis_row
+from social_crm_dev.simulator.webhooks import APP_ID
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import (
     POST_ENDPOINTS,
@@ -139,6 +140,9 @@ class SimulatorServer:
             return Response(404 if parts else 200, {}), Decision()
         if parts[:1] == ["_admin"]:
             return self._admin(method, parts[1:], body), Decision()
+        if method == "GET" and len(parts) == 3 and parts[1:] == [APP_ID, "subscriptions"]:
+            token = params.get("access_token") or _bearer(headers)
+            return Response(*webhooks.app_of(self).answer(token)), Decision()
         graph_root = len(parts) == 1 and bool(_VERSION.match(parts[0]))
         if method == "POST" and graph_root:
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -415,6 +419,8 @@ class SimulatorServer:
             return Response(400, {"error": "admin requests take a JSON object body"})
         if parts == ["state"]:
             return Response(200, self.state())
+        if parts[:1] == ["webhooks"] and method == "POST":
+            return Response(*webhooks.admin(self, parts[1:], payload))
         if method != "POST":
             return Response(405, {"error": "use POST for admin changes"})
         if parts == ["faults"]:
