@@ -15,10 +15,8 @@ the nightly built once for the module.
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
@@ -26,6 +24,7 @@ from social_crm.extract import brands
 from social_crm.extract.instagram import InstagramAccount, InstagramExtractor, InstagramSettings
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.orchestration import nightly
+from social_crm.receive.changes import change_record
 from social_crm_dev import identity_quality
 from tests.end_to_end.conftest import extracted_world, land_crm_export, world_now
 
@@ -35,19 +34,10 @@ MENTION = "1899999999999999991"  # another person's comment @mentioning the eras
 
 
 def _webhook_record(change: tuple) -> RawRecord:
-    """A change as raw.webhook_events keeps it (the shared spec's record)."""
+    """A change as the webhook receiver lands it (receive/changes.py)."""
     obj, entry_id, field, value, at = change
-    payload = {"object": obj, "entry_id": entry_id, "time": at, "field": field, "value": value}
-    canonical = json.dumps(
-        {"object": obj, "entry_id": entry_id, "field": field, "value": value},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return RawRecord(
-        hashlib.sha256(canonical.encode()).hexdigest(),
-        payload,
-        scope_key=f"{obj}:{entry_id}",
-        event_at=datetime.fromtimestamp(at, UTC),
+    return change_record(
+        {"object": obj, "entry_id": entry_id, "time": at, "field": field, "value": value}
     )
 
 
@@ -142,7 +132,12 @@ def built(warehouse_url, tmp_path_factory):
                         "instagram",
                         tracked[0].instagram_user_id,
                         "comments",
-                        {"id": MENTION, "text": text, "from": payload["from"]},
+                        {
+                            "id": MENTION,
+                            "text": text,
+                            "from": payload["from"],
+                            "media": {"id": other["media_id"], "media_product_type": "FEED"},
+                        },
                         int(at.timestamp()),
                     )
                 )
