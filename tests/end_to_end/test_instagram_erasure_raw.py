@@ -113,6 +113,7 @@ def erased(warehouse_url, tmp_path_factory):
         (drop / "customer_social_accounts_2026-12-01.csv").write_text(
             "customer_id,platform,account_id,handle,source,linked_at\n"
             f"{ERASED},instagram,,@Mia,social_login,2026-11-01T10:00:00Z\n"
+            f"{ERASED},x,,mia_x,social_login,2026-11-01T10:00:00Z\n"
             f"{OTHER},instagram,,bo,social_login,2026-11-01T10:00:00Z\n"
         )
         (drop / "erasure_requests_2026-12-01.csv").write_text(
@@ -136,6 +137,16 @@ def erased(warehouse_url, tmp_path_factory):
             conn.execute(
                 "create table intermediate.int_identity_links (customer_id text, profile_key text)"
             )
+            # the incremental models that keep a message's text, as the nightly left them
+            for table in ("int_engagements_unified", "int_messages_answered"):
+                conn.execute(
+                    f"create table intermediate.{table} (message_id text, profile_id text,"
+                    " message_text text, merged_at timestamptz default now())"
+                )
+                conn.execute(
+                    f"insert into intermediate.{table} (message_id, profile_id, message_text)"  # noqa: S608
+                    " values ('c5', 'bo', '@mia look'), ('t1', '42', 'hi @Mia_X!')"
+                )
             conn.commit()
             caplog = logging.getLogger("social_crm.privacy.erasure")
             lines: list[str] = []
@@ -155,7 +166,14 @@ def erased(warehouse_url, tmp_path_factory):
                 for k, p in conn.execute("select natural_key, payload from raw.instagram_media")
             }
             events = [p for (p,) in conn.execute("select payload from raw.webhook_events")]
-        yield comments, media, events, lines, deleted
+            texts = {
+                (table, key): text
+                for table in ("int_engagements_unified", "int_messages_answered")
+                for key, text in conn.execute(
+                    f"select message_id, message_text from intermediate.{table}"  # noqa: S608
+                )
+            }
+        yield comments, media, events, lines, deleted, texts
 
 
 def test_their_comments_are_erased_by_username_and_by_their_instagram_scoped_id(erased):
@@ -169,7 +187,7 @@ def test_a_comment_by_another_account_that_used_their_username_is_erased_too(era
 
 
 def test_the_log_counts_a_username_seen_with_several_accounts_without_naming_it(erased):
-    *_, lines, _ = erased
+    *_, lines, _, _ = erased
     (line,) = [line for line in lines if "seen with several accounts" in line]
     assert "1 username(s)" in line
     assert "mia" not in line
@@ -228,3 +246,10 @@ def test_nothing_of_anyone_else_is_erased(erased):
     assert {"c5", "c6", "c7"} <= set(comments)
     assert "m2" in media
     assert any(e["value"].get("id") == "c9" for e in events)
+
+
+@pytest.mark.parametrize("table", ["int_engagements_unified", "int_messages_answered"])
+def test_a_kept_message_text_naming_them_loses_their_username_and_handle(erased, table):
+    *_, texts = erased
+    assert texts[(table, "c5")] == "@[erased] look"
+    assert texts[(table, "t1")] == "hi @[erased]!"

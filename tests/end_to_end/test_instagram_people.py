@@ -281,7 +281,14 @@ def test_another_persons_comment_naming_them_keeps_its_text_without_their_userna
     (staged,) = pipeline.rows(
         "select comment_text from staging.stg_instagram__comments where comment_id = %s", MENTION
     )
-    for text in (raw[0], event[0], staged[0]):
+    kept = pipeline.rows(
+        "select message_text from intermediate.int_engagements_unified where engagement_id = %s"
+        " union all select message_text from intermediate.int_messages_answered"
+        " where message_id = %s",
+        MENTION,
+        MENTION,
+    )
+    for text in (raw[0], event[0], staged[0], *(k[0] for k in kept)):
         assert text.startswith("@[erased] you have to try this, @")
         assert erased["username"].lower() not in text.lower()
 
