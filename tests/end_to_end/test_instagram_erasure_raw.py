@@ -68,6 +68,20 @@ WEBHOOKS = [
     ("mentions", {"media_id": THEIR_MEDIA}),
     ("comments", {"id": "c5", "text": "@mia look", "from": {"id": "600", "username": "bo"}}),
     ("comments", {"id": "c9", "text": "ok", "from": {"id": "601", "username": "cy"}}),
+    # the brand's reply under their comment, and another person's
+    (
+        "comments",
+        {
+            "id": "c4",
+            "parent_id": "c1",
+            "text": "thanks!",
+            "from": {"id": "17841400000000001", "username": "fjordbrew"},
+        },
+    ),
+    (
+        "comments",
+        {"id": "c10", "parent_id": "c1", "text": "agreed", "from": {"id": "601", "username": "cy"}},
+    ),
 ]
 
 
@@ -99,6 +113,7 @@ def erased(warehouse_url, tmp_path_factory):
         (drop / "customer_social_accounts_2026-12-01.csv").write_text(
             "customer_id,platform,account_id,handle,source,linked_at\n"
             f"{ERASED},instagram,,@Mia,social_login,2026-11-01T10:00:00Z\n"
+            f"{ERASED},x,,mia_x,social_login,2026-11-01T10:00:00Z\n"
             f"{OTHER},instagram,,bo,social_login,2026-11-01T10:00:00Z\n"
         )
         (drop / "erasure_requests_2026-12-01.csv").write_text(
@@ -122,6 +137,16 @@ def erased(warehouse_url, tmp_path_factory):
             conn.execute(
                 "create table intermediate.int_identity_links (customer_id text, profile_key text)"
             )
+            # the incremental models that keep a message's text, as the nightly left them
+            for table in ("int_engagements_unified", "int_messages_answered"):
+                conn.execute(
+                    f"create table intermediate.{table} (message_id text, profile_id text,"
+                    " message_text text, merged_at timestamptz default now())"
+                )
+                conn.execute(
+                    f"insert into intermediate.{table} (message_id, profile_id, message_text)"  # noqa: S608
+                    " values ('c5', 'bo', '@mia look'), ('t1', '42', 'hi @Mia_X!')"
+                )
             conn.commit()
             caplog = logging.getLogger("social_crm.privacy.erasure")
             lines: list[str] = []
@@ -141,7 +166,14 @@ def erased(warehouse_url, tmp_path_factory):
                 for k, p in conn.execute("select natural_key, payload from raw.instagram_media")
             }
             events = [p for (p,) in conn.execute("select payload from raw.webhook_events")]
-        yield comments, media, events, lines, deleted
+            texts = {
+                (table, key): text
+                for table in ("int_engagements_unified", "int_messages_answered")
+                for key, text in conn.execute(
+                    f"select message_id, message_text from intermediate.{table}"  # noqa: S608
+                )
+            }
+        yield comments, media, events, lines, deleted, texts
 
 
 def test_their_comments_are_erased_by_username_and_by_their_instagram_scoped_id(erased):
@@ -155,7 +187,7 @@ def test_a_comment_by_another_account_that_used_their_username_is_erased_too(era
 
 
 def test_the_log_counts_a_username_seen_with_several_accounts_without_naming_it(erased):
-    *_, lines, _ = erased
+    *_, lines, _, _ = erased
     (line,) = [line for line in lines if "seen with several accounts" in line]
     assert "1 username(s)" in line
     assert "mia" not in line
@@ -193,6 +225,16 @@ def test_their_webhook_changes_and_the_mention_of_their_media_are_erased(erased)
     assert not any(v.get("id") in ("c1", "c8") or v.get("media_id") == THEIR_MEDIA for v in values)
 
 
+def test_the_webhook_change_of_the_brands_reply_under_their_comment_is_erased(erased):
+    _, _, events, *_ = erased
+    assert not any(e["value"].get("id") == "c4" for e in events)
+
+
+def test_the_webhook_change_of_another_persons_reply_under_their_comment_is_kept(erased):
+    _, _, events, *_ = erased
+    assert any(e["value"].get("id") == "c10" for e in events)
+
+
 def test_a_webhook_change_naming_them_is_kept_with_their_username_blanked(erased):
     _, _, events, *_ = erased
     (c5,) = [e["value"] for e in events if e["value"].get("id") == "c5"]
@@ -204,3 +246,10 @@ def test_nothing_of_anyone_else_is_erased(erased):
     assert {"c5", "c6", "c7"} <= set(comments)
     assert "m2" in media
     assert any(e["value"].get("id") == "c9" for e in events)
+
+
+@pytest.mark.parametrize("table", ["int_engagements_unified", "int_messages_answered"])
+def test_a_kept_message_text_naming_them_loses_their_username_and_handle(erased, table):
+    *_, texts = erased
+    assert texts[(table, "c5")] == "@[erased] look"
+    assert texts[(table, "t1")] == "hi @[erased]!"

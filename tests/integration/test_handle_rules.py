@@ -2,6 +2,7 @@
 handle rules (rules.HANDLES) in SQL: on real PostgreSQL, a handle the load lets in passes the
 gate, and one it refuses fails it, for X handles and Instagram usernames alike."""
 
+import string
 from collections.abc import Iterator
 
 import psycopg
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from social_crm.quality import rules
+from social_crm.quality import raw_suites, rules
 
 pytestmark = pytest.mark.integration
 
@@ -37,3 +38,11 @@ def test_the_gate_refuses_exactly_the_handles_the_load_refuses(conn, platform, h
 def test_a_row_without_a_handle_passes_the_gate(conn):
     condition = rules.handle_problem_sql("'instagram'::text", "null::text")
     assert conn.execute(f"select {condition}").fetchone()[0] is False
+
+
+def test_the_raw_gates_handle_check_has_no_placeholder_but_the_batch(conn):
+    # Great Expectations fills `{batch}` and refuses any other brace: the rule's `{1,30}`
+    fields = {f for _, f, _, _ in string.Formatter().parse(raw_suites.BAD_HANDLES) if f}
+    assert fields == {"batch"}
+    rows = raw_suites.BAD_HANDLES.format(batch="raw.crm_customer_social_accounts")
+    assert conn.execute(rows).fetchall() == []

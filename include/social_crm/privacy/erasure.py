@@ -118,13 +118,16 @@ REPLIES_TO_THEM = {
         author="lower(author_username)", parent="parent_comment_id"
     ),
     # a webhook change about an item of theirs: a comment or reply of theirs, a mention of a
-    # tracked account in their caption or comment (the change names the item alone), a brand's
-    # reply under their comment
+    # tracked account in their caption or comment (the change names the item alone), a
+    # brand's reply under their comment (another person's reply is that person's)
     "raw.webhook_events": (
         "payload -> 'value' ->> 'id' in (select message_id from erased_messages)"
         " or payload -> 'value' ->> 'media_id' in (select message_id from erased_messages)"
         " or payload -> 'value' ->> 'comment_id' in (select message_id from erased_messages)"
-        " or payload -> 'value' ->> 'parent_id' in (select message_id from erased_messages)"
+        " or (payload -> 'value' ->> 'parent_id' in (select message_id from erased_messages)"
+        "  and (lower(payload -> 'value' -> 'from' ->> 'username') in"
+        "   (select username from brand_usernames)"
+        "   or payload -> 'value' -> 'from' ->> 'id' in (select profile_id from brand_accounts)))"
     ),
 }
 # what names them in another person's X Post, kept as that person's own: the account it
@@ -174,17 +177,28 @@ def _scrubbed_json(path: str) -> str:
     )
 
 
-def _scrubbed_column(column: str) -> str:
-    return f"{column} = regexp_replace({column}, {_USERNAMES}, '{ERASED_USERNAME}', 'gi')"
+def _scrubbed_column(column: str, names: str = _USERNAMES, erased: str = ERASED_USERNAME) -> str:
+    return f"{column} = regexp_replace({column}, {names}, '{erased}', 'gi')"
 
 
-# by table: (the text, the statement that blanks their usernames in it)
+# by table: (the text, the pattern of their names in it, the statement that blanks them); the
+# incremental models that keep a message's text (any platform's) blank their X handles too
+_MESSAGE_TEXT = (
+    ("message_text", _USERNAMES, _scrubbed_column("message_text")),
+    ("message_text", _HANDLES, _scrubbed_column("message_text", _HANDLES, ERASED_HANDLE)),
+)
 MENTIONS_OF_THEM = {
-    "raw.instagram_comments": (("payload ->> 'text'", _scrubbed_json("{text}")),),
-    "raw.instagram_media": (("payload ->> 'caption'", _scrubbed_json("{caption}")),),
-    "raw.webhook_events": (("payload #>> '{value,text}'", _scrubbed_json("{value,text}")),),
-    "staging.stg_instagram__comments": (("comment_text", _scrubbed_column("comment_text")),),
-    "staging.stg_instagram__media": (("caption", _scrubbed_column("caption")),),
+    "raw.instagram_comments": (("payload ->> 'text'", _USERNAMES, _scrubbed_json("{text}")),),
+    "raw.instagram_media": (("payload ->> 'caption'", _USERNAMES, _scrubbed_json("{caption}")),),
+    "raw.webhook_events": (
+        ("payload #>> '{value,text}'", _USERNAMES, _scrubbed_json("{value,text}")),
+    ),
+    "staging.stg_instagram__comments": (
+        ("comment_text", _USERNAMES, _scrubbed_column("comment_text")),
+    ),
+    "staging.stg_instagram__media": (("caption", _USERNAMES, _scrubbed_column("caption")),),
+    "intermediate.int_engagements_unified": _MESSAGE_TEXT,
+    "intermediate.int_messages_answered": _MESSAGE_TEXT,
 }
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
@@ -480,19 +494,20 @@ def _scrub_references(conn: psycopg.Connection, scope: _Scope, deleted: dict[str
 
 
 def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
-    """Another person's Instagram comment or caption @mentioning them: kept, without their
-    username (MENTIONS_OF_THEM)."""
+    """Another person's Instagram comment or caption @mentioning them, and any message text
+    the incremental models keep naming them: kept, without their username or handle
+    (MENTIONS_OF_THEM)."""
     for table, texts in MENTIONS_OF_THEM.items():
         if not relation_oid(conn, table):
             continue
         rows = scope.raw if table.startswith("raw.") else scope.merged
-        for text, blank in texts:
+        for text, names, blank in texts:
             _count(
                 deleted,
-                f"{table} (their username in others' texts, scrubbed)",
+                f"{table} (their username or handle in others' texts, scrubbed)",
                 conn.execute(
                     f"update {table} set {scope.on_sets(blank)}"  # noqa: S608
-                    f" where {rows(f'{text} ~* {_USERNAMES}')}",
+                    f" where {rows(f'{text} ~* {names}')}",
                     scope.params,
                 ).rowcount,
             )

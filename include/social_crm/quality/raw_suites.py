@@ -36,15 +36,10 @@ IN_FUTURE = (
 
 # known accounts whose handle is not one of their platform's (rules.HANDLES: the CRM load
 # quarantines such a row)
-BAD_HANDLES = (
-    "select natural_key, batch_id from {batch}"  # noqa: S608
-    " where "
-    # Great Expectations reads {...} in the query as its placeholders: the rule's regular
-    # expressions' braces are doubled
-    + rules.handle_problem_sql("payload ->> 'platform'", "payload ->> 'handle'")
-    .replace("{", "{{")
-    .replace("}", "}}")
-)
+# (Great Expectations fills `{batch}`: a brace of the rule's own is doubled)
+BAD_HANDLES = "select natural_key, batch_id from {batch} where " + rules.handle_problem_sql(  # noqa: S608
+    "payload ->> 'platform'", "payload ->> 'handle'"
+).replace("{", "{{").replace("}", "}}")
 HANDLE_TABLES = ("crm_customer_social_accounts",)
 
 # The volume band: the newest committed batch of a (source, entity) against the median of the

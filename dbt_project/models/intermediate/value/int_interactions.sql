@@ -144,10 +144,11 @@ instagram_mentions as (
         m.username as target_profile_id,
         t.created_at as occurred_at
     from instagram_texts as t
-    cross join lateral (
-        select rtrim(lower(x.found[1]), '.') as username
-        from regexp_matches(t.body, '@([A-Za-z0-9._]{1,30})', 'g') as x (found)
-    ) as m
+    cross join
+        lateral (
+            select rtrim(lower(x.found[1]), '.') as username
+            from regexp_matches(t.body, '@([A-Za-z0-9._]{1,30})', 'g') as x (found)
+        ) as m
     where
         m.username <> t.profile_id
         and m.username in (select p.profile_id from instagram_profiles as p)

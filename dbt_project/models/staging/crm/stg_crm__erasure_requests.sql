@@ -60,7 +60,7 @@ named as (
         )::text[] as named_x_handles,
         coalesce(
             array_agg(distinct v.value order by v.value)
-                filter (where v.kind = 'instagram_usernames'),
+            filter (where v.kind = 'instagram_usernames'),
             '{}'
         )::text[] as named_instagram_usernames,
         coalesce(
