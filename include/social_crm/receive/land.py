@@ -11,6 +11,7 @@ change at once land it once.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import time
@@ -74,8 +75,13 @@ def _land_once(
             row[0]
             for row in conn.execute(
                 "select distinct raw_text from raw_quarantine.records where source = %s"
-                " and entity = %s and raw_text = any(%s)",
-                (SOURCE, ENTITY, [r.raw_text for r in refused]),
+                " and entity = %s and md5(raw_text) = any(%s) and raw_text = any(%s)",
+                (
+                    SOURCE,
+                    ENTITY,
+                    [_md5(r.raw_text) for r in refused],
+                    [r.raw_text for r in refused],
+                ),
             ).fetchall()
         }
         for record in records:
@@ -86,6 +92,11 @@ def _land_once(
                 batch.quarantine(change.raw_text, change.reason)
     r = batch.result
     return Landed(r.batch_id, r.landed, len(known), r.quarantined)
+
+
+def _md5(text: str) -> str:
+    """PostgreSQL's md5() of a text (the quarantine's index on webhook records)."""
+    return hashlib.md5(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def _of(found: list, kind: type) -> list:

@@ -8,3 +8,8 @@ create table meta.webhook_changes_read (
     batch_id uuid references meta.load_batches (batch_id),
     read_at timestamptz not null default now()
 );
+
+-- the receiver asks whether a refused change is quarantined already (a retry's copy is not
+-- quarantined twice): by the digest of its text, among the webhook's quarantined records only
+create index records_webhook_text_idx on raw_quarantine.records (md5(raw_text))
+    where source = 'webhook' and entity = 'events';
