@@ -100,9 +100,10 @@ def good_values(now: datetime) -> dict[str, st.SearchStrategy[str]]:
         "product_id": st.from_regex(r"P[0-9]{1,4}", fullmatch=True),
         "amount": st.decimals(0, 10**6, places=2, allow_nan=False).map(str),
         "list_price": st.decimals(0, 10**6, places=2, allow_nan=False).map(str),
-        "platform": st.sampled_from(["facebook", "x", "X", "myspace"]),
+        "platform": st.sampled_from(["facebook", "x", "X", "instagram", "myspace"]),
         "account_id": digits,
-        "handle": st.from_regex(r"@?[A-Za-z0-9_]{1,16}", fullmatch=True),
+        # X handles and Instagram usernames, around their rules' lengths (15, 30)
+        "handle": st.from_regex(r"@?[A-Za-z0-9_.]{1,31}", fullmatch=True),
         "source": st.sampled_from(["social_login", "loyalty_signup", "manual", "guess"]),
         "decision": st.sampled_from(["accept", "reject", "Accept", "maybe"]),
         "sentiment": st.sampled_from(["negative", "neutral", "positive", "angry"]),

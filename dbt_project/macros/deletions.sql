@@ -26,12 +26,14 @@
     {{ return([
         ref('stg_facebook__reactions'), ref('stg_facebook__comments'),
         ref('stg_facebook__visitor_posts'), ref('stg_x__tweets'),
+        ref('stg_instagram__comments'), ref('stg_instagram__media'),
     ]) }}
 {%- endmacro %}
 
 {% macro message_staging_tables() -%}
     {{ return([
         ref('stg_facebook__comments'), ref('stg_facebook__visitor_posts'), ref('stg_x__tweets'),
+        ref('stg_instagram__comments'), ref('stg_instagram__media'),
     ]) }}
 {%- endmacro %}
 
@@ -48,7 +50,10 @@
     {% if is_incremental() %}
         delete from {{ this }}
         where {{ config.get('unique_key') }} in (
-            select d.record_id from meta.merge_deletions as d
+            -- an Instagram media that tags and @mentions a brand is two engagements: the
+            -- mention's id is the media's with `:mention`
+            select unnest(array[d.record_id, d.record_id || ':mention'])
+            from meta.merge_deletions as d
             where
                 d.relation in ({{ merge_log_names(relations) }})
                 and d.deleted_at > {{ max_merged_at() }}

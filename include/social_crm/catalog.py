@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # the social platforms we extract (raw sources, message channels)
-PLATFORMS = ("facebook", "x")
+PLATFORMS = ("facebook", "x", "instagram")
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,11 @@ INCREMENTAL_MODELS: tuple[IncrementalModel, ...] = (
     IncrementalModel("staging", "stg_x__tweets", ("author_profile_id",)),
     IncrementalModel("staging", "stg_x__users", ("profile_id",)),
     IncrementalModel("staging", "stg_x__followers", ("follower_profile_id", "followed_profile_id")),
+    IncrementalModel("staging", "stg_instagram__accounts"),
+    IncrementalModel("staging", "stg_instagram__account_insights"),
+    IncrementalModel("staging", "stg_instagram__media", ("profile_id",)),
+    IncrementalModel("staging", "stg_instagram__media_insights"),
+    IncrementalModel("staging", "stg_instagram__comments", ("profile_id", "ig_scoped_id")),
     IncrementalModel("intermediate", "int_engagements_unified", ("profile_id",)),
     IncrementalModel("intermediate", "int_messages_answered", ("profile_id",)),
     IncrementalModel("intermediate", "int_people_profiles", ("profile_id",)),

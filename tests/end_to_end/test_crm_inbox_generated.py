@@ -207,7 +207,8 @@ GATE_CHECKS = {
     " and (payload->>'marketing_opt_in')::boolean is not null",
     "crm_orders": "(payload->>'amount')::numeric(12, 2) >= 0",
     "crm_products": "coalesce((payload->>'list_price')::numeric(12, 2), 0) >= 0",
-    "crm_customer_social_accounts": "payload->>'platform' = any(%(platforms)s)",
+    "crm_customer_social_accounts": "payload->>'platform' = any(%(platforms)s) and not "
+    + rules.handle_problem_sql("payload->>'platform'", "payload->>'handle'"),
     "crm_identity_decisions": "payload->>'decision' = any(%(decisions)s)",
     "crm_sentiment_overrides": "payload->>'sentiment' = any(%(sentiments)s)",
 }

@@ -55,10 +55,13 @@ WORD = "[0-9a-z_.@-]+"
 
 
 def _most_answered_known_customer(truth) -> str:
-    """Of the customers whose accounts the CRM knows, the one with the most messages the
-    brand answered: an erasure that must reach the brand's replies."""
+    """Of the customers whose Facebook or X accounts the CRM knows, the one with the most
+    messages the brand answered: an erasure that must reach the brand's replies (messages.csv
+    holds Facebook's and X's; a customer known on Instagram alone has none there)."""
     known = {
-        a["customer_id"] for a in csv_rows(truth.folder / "crm" / "customer_social_accounts.csv")
+        a["customer_id"]
+        for a in csv_rows(truth.folder / "crm" / "customer_social_accounts.csv")
+        if a["platform"] in ("facebook", "x")
     }
     answered = Counter(
         m["customer_id"]
@@ -286,6 +289,13 @@ def test_the_erasure_log_names_the_profiles_erased_with_the_customer(erased):
     pipeline, truth, customers, _, _, _ = erased
     customer = customers[0]
     theirs = {p["profile_id"] for p in truth.rows("profiles.csv") if p["customer_id"] == customer}
+    # on Instagram, their username and the Instagram-scoped id seen with it
+    theirs |= {
+        i
+        for p in truth.rows("instagram_profiles.csv")
+        if p["customer_id"] == customer
+        for i in (p["profile_id"], p["ig_scoped_id"])
+    }
     known = {
         a["account_id"]
         for a in csv_rows(truth.folder / "crm" / "customer_social_accounts.csv")

@@ -21,7 +21,13 @@ create schema if not exists intermediate;
 create schema if not exists staging;
 create table intermediate.int_social_profiles (
     profile_key text primary key, platform text, display_name text, handle text,
-    location_text text
+    location_text text, profile_id text
+);
+create table staging.stg_crm__customer_social_accounts (
+    customer_id text, platform text, account_id text, handle text
+);
+create table staging.stg_crm__identity_decisions (
+    profile_key text, customer_id text, decision text
 );
 create table intermediate.int_identity_known_accounts (
     profile_key text primary key, customer_id text

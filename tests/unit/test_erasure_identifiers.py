@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from social_crm.extract.crm import erasure_record
-from social_crm.extract.erasure_identifiers import X_RESERVED_PATHS, identifiers
+from social_crm.extract.erasure_identifiers import KINDS, X_RESERVED_PATHS, identifiers
 
 # X handles (digits alone are an id; X keeps the names of its own pages for itself)
 HANDLES = st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=15).filter(
@@ -21,8 +21,6 @@ SEPARATORS = st.sampled_from([" ", ",", ";", ", ", "\t", " ; "])
 
 def _x_handle_forms(handle: str) -> list[str]:
     return [
-        handle,
-        f"@{handle}",
         f"https://x.com/{handle}",
         f"https://twitter.com/{handle}/",
         f"x.com/{handle}",
@@ -35,6 +33,19 @@ def _x_handle_forms(handle: str) -> list[str]:
 def test_an_x_handle_reads_the_same_however_it_is_written(handle, data):
     written = data.draw(st.sampled_from(_x_handle_forms(handle)))
     assert identifiers(written) == ({"x_handles": [handle.lower()]}, [])
+
+
+WORDS = HANDLES.filter(lambda h: any(c.isalpha() for c in h))
+
+
+@given(WORDS, st.sampled_from(["{}", "@{}"]))
+def test_a_name_without_a_platform_reads_as_an_x_handle_and_an_instagram_username(handle, written):
+    # an X handle fits Instagram's rule too: privacy errs on the person's side (a bare word is
+    # a username only with a letter: test_instagram_usernames.py)
+    assert identifiers(written.format(handle)) == (
+        {"x_handles": [handle.lower()], "instagram_usernames": [handle.lower()]},
+        [],
+    )
 
 
 @given(IDS, st.data())
@@ -71,6 +82,7 @@ def test_several_identifiers_in_one_field_each_read_once(handles, ids, separator
     found, unread = identifiers(separator.join(tokens + tokens))
     assert unread == []
     assert found["x_handles"] == list(dict.fromkeys(h.lower() for h in handles))
+    assert found["instagram_usernames"] == found["x_handles"]
     assert found.get("facebook_ids", []) == list(dict.fromkeys(ids))
     assert found["emails"] == ["mia@example.org"]
 
@@ -85,7 +97,14 @@ def test_several_identifiers_in_one_field_each_read_once(handles, ids, separator
 def test_any_token_is_kept_once_as_an_account_an_email_or_a_token(token):
     found, unread = identifiers(token)
     if token.split():  # not whitespace alone
-        assert sum(len(values) for values in found.values()) == 1
+        # once, or twice for a name that may be an X handle or an Instagram username
+        both = found.get("x_handles") and found.get("instagram_usernames")
+        assert sum(len(values) for values in found.values()) == (2 if both else 1)
+        if both:
+            assert found == {
+                "x_handles": found["x_handles"],
+                "instagram_usernames": found["x_handles"],
+            }
         assert len(unread) == len(found.get("unread_identifiers", []))
 
 
@@ -105,6 +124,7 @@ def test_an_erasure_request_with_an_unreadable_identifier_still_lands(caplog):
     )
     assert record.natural_key == "C000001"
     assert record.payload["x_handles"] == ["mia_w"]
+    assert record.payload["instagram_usernames"] == ["mia_w"]
     assert record.payload["unread_identifiers"] == ["https://www.facebook.com/mia.wood"]
     assert "C000001" in caplog.text and "identifier 2 of 2" in caplog.text
     assert "mia.wood" not in caplog.text  # the log keeps no identifier of the person
@@ -130,7 +150,6 @@ FORMS = {
     ],
     "x_ids": ["https://x.com/i/user/{id}", "https://twitter.com/intent/user?user_id={id}"],
     "x_handles": [
-        "@{handle}",
         "https://x.com/{handle}",
         "https://x.com/@{handle}",
         "https://twitter.com/intent/user?screen_name={handle}",
@@ -182,7 +201,7 @@ def test_an_account_or_email_in_any_form_reads_back_as_itself(data):
 @given(st.text(max_size=200))
 def test_no_text_makes_the_identifier_reader_fail(text):
     found, unread = identifiers(text)
-    assert set(found) <= {"facebook_ids", "x_ids", "x_handles", "emails", "unread_identifiers"}
+    assert set(found) <= set(KINDS)
     assert len(unread) >= len(found.get("unread_identifiers", []))
     assert bool(unread) == bool(found.get("unread_identifiers"))
 

@@ -55,6 +55,11 @@ def test_a_handle_with_an_underscore_splits_there():
     assert features.handle_name("mia_woodisle285") == ("mia", "woodisle")
 
 
+def test_an_instagram_username_with_a_period_splits_there():
+    assert features.handle_name("mia.woodisle.85") == ("mia", "woodisle")
+    assert features.handle_letters("mia.woodisle.85") == "miawoodisle"
+
+
 def test_a_handle_starting_with_a_known_forename_splits_after_it():
     assert features.handle_name("poppylan164", frozenset({"pop", "poppy"})) == ("poppy", "lan")
 

@@ -42,26 +42,53 @@ class IdentityQuality:
 
 
 def _truth_profiles(world_dir: Path) -> dict[str, tuple[str, str]]:
-    """profile_key -> (true customer id or "", link_method)."""
+    """profile_key -> (true customer id or "", link_method): Facebook's and X's, and
+    Instagram's where the world has them (its profile id is the username in lower case)."""
+    found = {}
     with open(world_dir / "truth" / "profiles.csv", newline="", encoding="utf-8") as handle:
-        return {
+        found = {
             f"{r['platform']}:{r['profile_id']}": (r["customer_id"], r["link_method"])
             for r in csv.DictReader(handle)
         }
+    instagram = world_dir / "truth" / "instagram_profiles.csv"
+    if instagram.exists():
+        with open(instagram, newline="", encoding="utf-8") as handle:
+            found |= {
+                f"instagram:{r['profile_id']}": (r["customer_id"], r["link_method"])
+                for r in csv.DictReader(handle)
+            }
+    return found
 
 
 def measure(
-    conn: psycopg.Connection, world_dir: Path, marts_schema: str = "marts_build"
+    conn: psycopg.Connection,
+    world_dir: Path,
+    marts_schema: str = "marts_build",
+    platform: str | None = None,
 ) -> IdentityQuality:
+    """The quality of every link, or of the links of one `platform`'s profiles."""
     truth = _truth_profiles(world_dir)
-    seen = [r[0] for r in conn.execute("select profile_key from intermediate.int_social_profiles")]
-    links = dict(
-        conn.execute("select profile_key, customer_id from intermediate.int_identity_links")
-    )
-    queue = conn.execute(
-        f"select profile_key, customer_id from {marts_schema}.identity_review_queue"  # noqa: S608
-        " where candidate_rank = 1"
-    ).fetchall()
+    mine = (lambda key: key.startswith(f"{platform}:")) if platform else (lambda key: True)
+    seen = [
+        r[0]
+        for r in conn.execute("select profile_key from intermediate.int_social_profiles")
+        if mine(r[0])
+    ]
+    links = {
+        k: c
+        for k, c in conn.execute(
+            "select profile_key, customer_id from intermediate.int_identity_links"
+        )
+        if mine(k)
+    }
+    queue = [
+        (k, c)
+        for k, c in conn.execute(
+            f"select profile_key, customer_id from {marts_schema}.identity_review_queue"  # noqa: S608
+            " where candidate_rank = 1"
+        )
+        if mine(k)
+    ]
     correct = sum(1 for k, c in links.items() if truth.get(k, ("", ""))[0] == c)
     belonging = [k for k in seen if truth.get(k, ("", ""))[0]]
     by_tier: dict[str, list[str]] = {}

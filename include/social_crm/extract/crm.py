@@ -49,7 +49,13 @@ log = logging.getLogger(__name__)
 
 SOURCE = "crm"
 _BOOL = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
-ACCOUNT_IDS = {"facebook": rules.GRAPH_ID, "x": rules.X_ID}
+# what names a profile of each platform in the CRM's files (the profile id of the marts): a
+# Facebook page-scoped id, an X user id, an Instagram username (in lower case: Instagram's
+# usernames ignore case, and the marts key a profile by it)
+ACCOUNT_IDS = {"facebook": rules.GRAPH_ID, "x": rules.X_ID, "instagram": rules.INSTAGRAM_USERNAME}
+# the platforms whose profiles the known-accounts file may give by handle (the rule of each in
+# rules.HANDLES): X by handle and/or id, Instagram by username alone
+BY_HANDLE = {"x": "an X handle", "instagram": "an Instagram username"}
 ACCOUNT_SOURCES = ("social_login", "loyalty_signup", "service_conversation", "manual")
 INTENTS = ("idea", "discount", "complaint", "product_question", "praise", "other")
 
@@ -205,20 +211,24 @@ def product_record(row: dict) -> RawRecord:
 
 
 def social_account_record(row: dict) -> RawRecord:
-    """A social account the CRM knows for a customer: a Facebook page-scoped id, or an X user
-    id and/or handle, with where the CRM got it."""
+    """A social account the CRM knows for a customer: a Facebook page-scoped id, an X user
+    id and/or handle, or an Instagram username (`handle`), with where the CRM got it."""
     customer_id = _text(row, "customer_id")
     platform = _one_of(row, "platform", tuple(ACCOUNT_IDS))
     account_id = _optional_text(row, "account_id")
     handle = _optional_text(row, "handle")
+    if account_id is not None and platform == "instagram":
+        raise InvalidRow("instagram is read by its username, in handle; account_id is not read")
     if account_id is not None and not ACCOUNT_IDS[platform].match(account_id):
         raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
     if handle is not None:
         handle = handle.removeprefix("@")
-        if platform != "x":
-            raise InvalidRow("a handle is only read for x; facebook needs account_id")
-        if not rules.X_HANDLE.match(handle):
-            raise InvalidRow(f"handle {handle[:30]!r} is not an X handle")
+        if platform not in BY_HANDLE:
+            raise InvalidRow(
+                f"a handle is only read for {' and '.join(BY_HANDLE)}; {platform} needs account_id"
+            )
+        if not rules.HANDLES[platform].match(handle):
+            raise InvalidRow(f"handle {handle[:30]!r} is not {BY_HANDLE[platform]}")
     if account_id is not None:
         account = account_id
     elif handle is not None:
@@ -245,9 +255,11 @@ def identity_decision_record(row: dict) -> RawRecord:
     (accept) or is not (reject) this customer. The newest decision on a pair wins."""
     customer_id = _text(row, "customer_id")
     platform = _one_of(row, "platform", tuple(ACCOUNT_IDS))
-    account_id = _text(row, "account_id")
+    account_id = _text(row, "account_id").removeprefix("@" if platform == "instagram" else "")
     if not ACCOUNT_IDS[platform].match(account_id):
         raise InvalidRow(f"account_id {account_id[:30]!r} is not a {platform} id")
+    if platform == "instagram":  # the profile's key: its username in lower case
+        account_id = account_id.lower()
     decision = _one_of(row, "decision", rules.DECISIONS)
     decided_at = _time(row, "decided_at")
     payload = {

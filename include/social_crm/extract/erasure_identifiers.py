@@ -1,9 +1,11 @@
 """What an erasure request names as the person's own, besides the customer id: X handles,
-profile URLs and emails (the erasure request file's optional `identifiers` column, separated
-by spaces, commas or semicolons), in the forms people copy them in: any case of host and
-path, Facebook's mobile and basic hosts (m., mbasic., touch.), its app-scoped profile URL, X's
-`/@handle` and intent URLs (`?screen_name=`, `?user_id=`), percent-encoding, full-width and
-other compatibility characters (NFKC), `mailto:` links and addresses in angle brackets.
+Instagram usernames, profile URLs and emails (the erasure request file's optional
+`identifiers` column, separated by spaces, commas or semicolons), in the forms people copy them
+in: any case of host and path, Facebook's mobile and basic hosts (m., mbasic., touch.), its
+app-scoped profile URL, X's `/@handle` and intent URLs (`?screen_name=`, `?user_id=`),
+Instagram's profile URLs (instagram.com/<username>, its stories, `_u/` and instagr.am links),
+percent-encoding, full-width and other compatibility characters (NFKC), `mailto:` links and
+addresses in angle brackets.
 
 A profile named here is erased with the customer whether or not identity resolution links it
 (int_excluded_profiles), unless it is not theirs: a tracked brand's own account, or one the CRM
@@ -12,6 +14,11 @@ appears (quarantined rows, the CRM drop folder's files). A token that is none of
 date, a note) never stops the request: it lands with the rest, kept as a token, and is logged;
 it erases nothing, as it names no one the pipeline can tell (a word of every log line would
 erase every line holding it).
+
+A name written alone or after `@` says no platform: it is read as an X handle and as an
+Instagram username, each where it fits that platform's rule (rules.HANDLES), since privacy errs
+on the person's side (a name with a period or over 15 characters is Instagram's alone). A bare
+word is read as a username only when it has a letter (`05.12.2026` is a date).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from social_crm.quality.rules import EMAIL, X_HANDLE
+from social_crm.quality.rules import EMAIL, INSTAGRAM_USERNAME, X_HANDLE
 
 _DIGITS = re.compile(r"\A[0-9]{1,40}\Z")  # a Facebook or X account id
 _X_HOSTS = {"x.com", "twitter.com", "mobile.twitter.com", "mobile.x.com"}
@@ -36,10 +43,39 @@ _FACEBOOK_HOSTS = {
 }
 # what a mail client wraps an address in: `mailto:` (and its query), angle brackets
 _MAILTO = re.compile(r"\A(?i:mailto:)([^?]*)(?:\?.*)?\Z")
+# Instagram's hosts: the site, its mobile site, its short links
+_INSTAGRAM_HOSTS = {"instagram.com", "m.instagram.com", "instagr.am"}
+# paths of instagram.com that are not a user's username (its pages: posts, reels, settings)
+INSTAGRAM_RESERVED_PATHS = {
+    "p",
+    "reel",
+    "reels",
+    "tv",
+    "explore",
+    "accounts",
+    "direct",
+    "about",
+    "developer",
+    "legal",
+    "web",
+    "api",
+    "challenge",
+    "stories",
+    "_u",
+    "_n",
+}
 # paths of x.com that are not a user's handle
 X_RESERVED_PATHS = {"i", "home", "search", "intent", "hashtag", "settings", "explore", "messages"}
 # what a request's payload holds of them, each a list (a key only when it has values)
-KINDS = ("facebook_ids", "x_ids", "x_handles", "emails", "unread_identifiers")
+KINDS = (
+    "facebook_ids",
+    "x_ids",
+    "x_handles",
+    "instagram_usernames",
+    "emails",
+    "unread_identifiers",
+)
+_LETTER = re.compile(r"[A-Za-z]")
 
 
 def identifiers(text: str | None) -> tuple[dict[str, list[str]], list[str]]:
@@ -50,40 +86,56 @@ def identifiers(text: str | None) -> tuple[dict[str, list[str]], list[str]]:
     problems: list[str] = []
     tokens = [t for t in re.split(r"[\s,;]+", (text or "").strip()) if t]
     for position, token in enumerate(tokens, 1):
-        kind, value = _read(token)
-        if kind == "unread_identifiers":
-            # the reason names the token by its place: a log keeps no identifier of the person
-            problems.append(f"identifier {position} of {len(tokens)}: {value}")
-            value = token
-        values = found.setdefault(kind, [])
-        if value not in values:
-            values.append(value)
+        for kind, value in _read(token):
+            if kind == "unread_identifiers":
+                # the reason names the token by its place: a log keeps no identifier of them
+                problems.append(f"identifier {position} of {len(tokens)}: {value}")
+                value = token
+            values = found.setdefault(kind, [])
+            if value not in values:
+                values.append(value)
     return found, problems
 
 
-def _read(token: str) -> tuple[str, str]:
-    """(kind, value) of one token; for an unreadable one ("unread_identifiers", the reason).
-    Read as people copy it from a browser or a mail client: compatibility characters as
-    their plain form (NFKC: a full-width handle), percent-encoding decoded, hosts and paths
-    in any case, `mailto:` and angle brackets around an email."""
+def _names(name: str, bare: bool) -> list[tuple[str, str]]:
+    """A name written without a platform (after `@`, or `bare`): an X handle and an Instagram
+    username, each where it fits the platform's rule; [] when it fits neither."""
+    read = []
+    if X_HANDLE.match(name) and not (bare and _DIGITS.match(name)):
+        read.append(("x_handles", name.lower()))
+    if INSTAGRAM_USERNAME.match(name) and not (bare and not _LETTER.search(name)):
+        read.append(("instagram_usernames", name.lower()))
+    return read
+
+
+def _read(token: str) -> list[tuple[str, str]]:
+    """The (kind, value) pairs of one token (two for a name both an X handle and an
+    Instagram username); for an unreadable one [("unread_identifiers", the reason)]. Read as
+    people copy it from a browser or a mail client: compatibility characters as their plain
+    form (NFKC: a full-width handle), percent-encoding decoded, hosts and paths in any case,
+    `mailto:` and angle brackets around an email."""
     plain = _plain(token)
-    if plain.startswith("@") and X_HANDLE.match(plain[1:]):
-        return "x_handles", plain[1:].lower()
+    if plain.startswith("@") and (named := _names(plain[1:], bare=False)):
+        return named
     host = plain.lower().split("/")[0].split("?")[0]
     if "://" in plain or _host(host) is not None:
         try:
-            return _url(plain if "://" in plain else f"https://{plain}")
+            return [_url(plain if "://" in plain else f"https://{plain}")]
         except ValueError:  # not a URL urlsplit can read (a bracket, a port out of range)
-            return "unread_identifiers", "not a Facebook or X profile URL"
+            return [("unread_identifiers", "not a Facebook, X or Instagram profile URL")]
     mailto = _MAILTO.match(plain)
     email = mailto.group(1) if mailto else plain
     if email.startswith("<") and email.endswith(">"):
         email = email[1:-1]
     if EMAIL.match(email):
-        return "emails", email.lower()
-    if X_HANDLE.match(plain) and not _DIGITS.match(plain):
-        return "x_handles", plain.lower()
-    return "unread_identifiers", ("not an X handle, a Facebook or X profile URL or an email")
+        return [("emails", email.lower())]
+    return _names(plain, bare=True) or [
+        (
+            "unread_identifiers",
+            "not an X handle, an Instagram username, a Facebook, X or Instagram profile URL"
+            " or an email",
+        )
+    ]
 
 
 def _plain(token: str) -> str:
@@ -99,7 +151,8 @@ def _plain(token: str) -> str:
 
 
 def _host(host: str) -> str | None:
-    """ "x" or "facebook" for a host of theirs (any case, `www.` or a mobile host), else None."""
+    """ "x", "facebook" or "instagram" for a host of theirs (any case, `www.` or a mobile
+    host), else None."""
     host = host.lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
@@ -107,6 +160,8 @@ def _host(host: str) -> str | None:
         return "x"
     if host in _FACEBOOK_HOSTS:
         return "facebook"
+    if host in _INSTAGRAM_HOSTS:
+        return "instagram"
     return None
 
 
@@ -142,4 +197,15 @@ def _url(token: str) -> tuple[str, str]:
             "a Facebook profile URL is read by its numeric id (profile.php?id=...,"
             " /people/<name>/<id>, /app_scoped_user_id/<id>/); the Graph API gives no user names"
         )
-    return "unread_identifiers", "not a Facebook or X profile URL"
+    elif platform == "instagram":
+        # a story's or an app link's path names the user after its first part
+        if len(path) >= 2 and lower[0] in ("stories", "_u"):
+            path, lower = path[1:], lower[1:]
+        username = path[0].removeprefix("@") if path else ""
+        if (
+            username
+            and username.lower() not in INSTAGRAM_RESERVED_PATHS
+            and INSTAGRAM_USERNAME.match(username)
+        ):
+            return "instagram_usernames", username.lower()
+    return "unread_identifiers", "not a Facebook, X or Instagram profile URL"

@@ -84,22 +84,24 @@ def forename_aliases(forename: str | None) -> tuple[str, ...]:
 
 
 def handle_letters(handle: str | None) -> str | None:
-    """An X handle's letters (digits and underscores dropped)."""
+    """A handle's letters (an X handle's or an Instagram username's: digits, underscores and
+    periods dropped)."""
     letters = fold(handle)
     return letters.replace(" ", "") if letters else None
 
 
-_HANDLE_WORDS = re.compile(r"[_\d]+")
+_HANDLE_WORDS = re.compile(r"[_.\d]+")
 
 
 def handle_name(
     handle: str | None, forenames: frozenset[str] = frozenset()
 ) -> tuple[str | None, str | None]:
-    """(forename or initial, start of the surname) that an X handle spells, as people build
-    handles from their names: "mia_woodisle285" -> (mia, woodisle), "poppylan164" -> (poppy,
-    lan) when poppy is a known forename, "hdahlseth42" -> (h, dahlseth). An underscore
-    separates the two; else the longest known forename the handle starts with (leaving 3
-    letters at least), else its first letter. (None, None) when it has fewer than 4 letters."""
+    """(forename or initial, start of the surname) that a handle (X's, or an Instagram
+    username) spells, as people build handles from their names: "mia_woodisle285" -> (mia,
+    woodisle), "mia.woodisle" -> (mia, woodisle), "poppylan164" -> (poppy, lan) when poppy is a
+    known forename, "hdahlseth42" -> (h, dahlseth). An underscore or a period separates the
+    two; else the longest known forename the handle starts with (leaving 3 letters at least),
+    else its first letter. (None, None) when it has fewer than 4 letters."""
     parts = _HANDLE_WORDS.split(handle) if isinstance(handle, str) else []
     words = [w for w in (handle_letters(part) for part in parts) if w]
     if len(words) >= 2:

@@ -4,9 +4,11 @@ are counted on the identities the CRM already knows (true pairs), or trained by 
 maximisation when the CRM knows fewer than MIN_LABELS.
 
 Each profile is compared with the customers it shares a surname with, a forename and the
-start or the end of a surname (a typo), or whose name or email its X handle spells
-(blocking). What decides a pair is kept with it: the level each comparison fell in and its
-match weight (`evidence`).
+start or the end of a surname (a typo), whose name or email its handle spells, or whose
+handle on the other platform it equals (an Instagram username and the customer's X handle,
+or the other way round: blocking). An Instagram profile shows no display name: its username
+is what it is compared on, with the customer's name, email and other handle. What decides a
+pair is kept with it: the level each comparison fell in and its match weight (`evidence`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ COLUMNS = (
     "forename",
     "surname",
     "forename_aliases",
-    "handle_letters",  # profiles: the X handle's letters
+    "handle_letters",  # profiles: the handle's letters (X handle, Instagram username)
+    "handle_key",  # profiles: the handle in lower case
     "handle_forename",  # profiles: the forename or initial the handle spells
     "handle_surname",  # profiles: the start of the surname the handle spells
     "email_letters",  # customers: the letters of the email's local part
@@ -43,8 +46,14 @@ COLUMNS = (
     "location_city",  # profiles: the customers' city the location names, if any
     "city",  # customers
     "country_names",  # customers
+    "x_handle",  # customers: the X handle the CRM knows for them, lower case
+    "instagram_username",  # customers: the Instagram username the CRM knows for them
 )
-_COMPARED = ("forename", "surname", "location", "handle")
+_COMPARED = ("forename", "surname", "location", "handle", "other_handle")
+
+
+def _lower(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) and value else None
 
 
 def profile_rows(
@@ -65,6 +74,7 @@ def profile_rows(
             "surname": [s for _, s in names],
             "forename_aliases": [list(features.forename_aliases(f)) for f, _ in names],
             "handle_letters": [features.handle_letters(h) for h in profiles["handle"]],
+            "handle_key": [_lower(h) for h in profiles["handle"]],
             "handle_forename": [f for f, _ in handle_names],
             "handle_surname": [s for _, s in handle_names],
             "email_letters": None,
@@ -72,13 +82,22 @@ def profile_rows(
             "location_city": [features.city_named(t, cities) for t in locations],
             "city": None,
             "country_names": [[] for _ in range(len(profiles))],
+            "x_handle": None,
+            "instagram_username": None,
         },
         columns=list(COLUMNS),
     )
 
 
 def customer_rows(customers: pd.DataFrame) -> pd.DataFrame:
-    """customers: customer_id, first_name, last_name, email, city, country."""
+    """customers: customer_id, first_name, last_name, email, city, country, and (when known)
+    x_handle, instagram_username: their handles the CRM knows."""
+    handles = {
+        column: [_lower(h) for h in customers[column]]
+        if column in customers
+        else [None] * len(customers)
+        for column in ("x_handle", "instagram_username")
+    }
     forenames = [(features.fold(f) or " ").split(" ")[0] or None for f in customers["first_name"]]
     surnames = [(features.fold(s) or " ").split(" ")[-1] or None for s in customers["last_name"]]
     return pd.DataFrame(
@@ -90,6 +109,7 @@ def customer_rows(customers: pd.DataFrame) -> pd.DataFrame:
             "surname": surnames,
             "forename_aliases": [list(features.forename_aliases(f)) for f in forenames],
             "handle_letters": None,
+            "handle_key": None,
             "handle_forename": None,
             "handle_surname": None,
             "email_letters": [features.email_letters(e) for e in customers["email"]],
@@ -97,6 +117,8 @@ def customer_rows(customers: pd.DataFrame) -> pd.DataFrame:
             "location_city": None,
             "city": [features.fold(c) for c in customers["city"]],
             "country_names": [list(features.country_names(c)) for c in customers["country"]],
+            "x_handle": handles["x_handle"],
+            "instagram_username": handles["instagram_username"],
         },
         columns=list(COLUMNS),
     )
@@ -205,7 +227,37 @@ def _levels() -> list:
             cll.ElseLevel().configure(m_probability=0.4),
         ],
     )
-    return [forename, surname, location, handle]
+    # the profile's handle against the customer's handle on the other platform (an Instagram
+    # username against their X handle, an X handle against their Instagram username): people
+    # keep a name across platforms, exactly or but for its digits, periods and underscores
+    handle_key = "coalesce(handle_key_l, handle_key_r)"
+    other = (
+        "(case coalesce(platform_l, platform_r)"
+        " when 'instagram' then coalesce(x_handle_l, x_handle_r)"
+        " when 'x' then coalesce(instagram_username_l, instagram_username_r) end)"
+    )
+
+    def letters(text: str) -> str:
+        return f"regexp_replace({text}, '[^a-z]', '', 'g')"
+
+    other_handle = cl.CustomComparison(
+        output_column_name="other_handle",
+        comparison_levels=[
+            cll.CustomLevel(
+                f"{handle_key} is null or {other} is null",
+                "no handle, or none of the customer's on the other platform",
+            ).configure(is_null_level=True),
+            cll.CustomLevel(
+                f"{handle_key} = {other}", "their handle on the other platform"
+            ).configure(m_probability=0.5),
+            cll.CustomLevel(
+                f"length({letters(handle_key)}) >= 4 and {letters(handle_key)} = {letters(other)}",
+                "the letters of their handle on the other platform",
+            ).configure(m_probability=0.2),
+            cll.ElseLevel().configure(m_probability=0.3),
+        ],
+    )
+    return [forename, surname, location, handle, other_handle]
 
 
 # Blocking: a pair is compared when one of these holds. Each is an equality of a profile's key
@@ -231,6 +283,9 @@ _BLOCKING = (
         "left({}.surname, 5)",
         "length(l.handle_forename) = 1 and l.handle_forename = left(r.forename, 1)",
     ),
+    # the handle is the customer's handle on the other platform
+    ("{}.handle_key", "{}.x_handle", "l.platform = 'instagram'"),
+    ("{}.handle_key", "{}.instagram_username", "l.platform = 'x'"),
 )
 BLOCKING_KEYS = tuple(dict.fromkeys((profile, customer) for profile, customer, _ in _BLOCKING))
 

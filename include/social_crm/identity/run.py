@@ -41,10 +41,29 @@ PROFILES = (
     " from intermediate.int_social_profiles as p"
     " left join intermediate.int_identity_known_accounts as k using (profile_key)"
 )
+# a customer's handles on X and Instagram, as the CRM knows them (an X account known by id: the
+# handle its profile shows) or CRM staff accepted them: compared with a profile's handle on the
+# other platform. Never a model link: one wrong link would vouch for the next.
 CUSTOMERS = (
-    "select customer_id, first_name, last_name, email, city, country,"
-    " md5(row(first_name, last_name, email, city, country)::text) as input_digest"
-    " from staging.stg_crm__customers"
+    "select c.customer_id, c.first_name, c.last_name, c.email, c.city, c.country,"
+    " h.x_handle, h.instagram_username,"
+    " md5(row(c.first_name, c.last_name, c.email, c.city, c.country, h.x_handle,"
+    "  h.instagram_username)::text) as input_digest"
+    " from staging.stg_crm__customers as c left join ("
+    "  select customer_id,"
+    "   min(handle) filter (where platform = 'x') as x_handle,"
+    "   min(handle) filter (where platform = 'instagram') as instagram_username"
+    "  from ("
+    "   select a.customer_id, a.platform, coalesce(a.handle, lower(p.handle)) as handle"
+    "   from staging.stg_crm__customer_social_accounts as a"
+    "   left join intermediate.int_social_profiles as p"
+    "    on a.platform = 'x' and p.platform = 'x' and p.profile_id = a.account_id"
+    "   union all"
+    "   select d.customer_id, p.platform, lower(p.handle)"
+    "   from staging.stg_crm__identity_decisions as d"
+    "   join intermediate.int_social_profiles as p using (profile_key)"
+    "   where d.decision = 'accept'"
+    "  ) as k group by customer_id) as h using (customer_id)"
 )
 SIDES = {"profile": (PROFILES, "profile_key"), "customer": (CUSTOMERS, "customer_id")}
 RECORDS = "scoring.identity_comparison_records"

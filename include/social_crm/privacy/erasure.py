@@ -85,6 +85,11 @@ _FACEBOOK_REPLY = (
     "{author} in (select profile_id from brand_accounts)"
     " and {parent} in (select message_id from erased_messages)"
 )
+# an Instagram reply by a tracked brand's own account under their comment
+_INSTAGRAM_REPLY = (
+    "{author} in (select username from brand_usernames)"
+    " and {parent} in (select message_id from erased_messages)"
+)
 REPLIES_TO_THEM = {
     "raw.x_tweets": _X_REPLY.format(
         author="payload ->> 'author_id'",
@@ -104,6 +109,25 @@ REPLIES_TO_THEM = {
     ),
     "staging.stg_facebook__comments": _FACEBOOK_REPLY.format(
         author="author_profile_id", parent="parent_comment_id"
+    ),
+    "raw.instagram_comments": _INSTAGRAM_REPLY.format(
+        author="lower(coalesce(payload -> 'from' ->> 'username', payload ->> 'username'))",
+        parent="payload ->> 'parent_id'",
+    ),
+    "staging.stg_instagram__comments": _INSTAGRAM_REPLY.format(
+        author="lower(author_username)", parent="parent_comment_id"
+    ),
+    # a webhook change about an item of theirs: a comment or reply of theirs, a mention of a
+    # tracked account in their caption or comment (the change names the item alone), a
+    # brand's reply under their comment (another person's reply is that person's)
+    "raw.webhook_events": (
+        "payload -> 'value' ->> 'id' in (select message_id from erased_messages)"
+        " or payload -> 'value' ->> 'media_id' in (select message_id from erased_messages)"
+        " or payload -> 'value' ->> 'comment_id' in (select message_id from erased_messages)"
+        " or (payload -> 'value' ->> 'parent_id' in (select message_id from erased_messages)"
+        "  and (lower(payload -> 'value' -> 'from' ->> 'username') in"
+        "   (select username from brand_usernames)"
+        "   or payload -> 'value' -> 'from' ->> 'id' in (select profile_id from brand_accounts)))"
     ),
 }
 # what names them in another person's X Post, kept as that person's own: the account it
@@ -130,14 +154,81 @@ REFERENCES_TO_THEM = {
         ),
     ),
 }
+# what names them in another person's Instagram comment or caption (or the webhook change
+# announcing a comment): their username after `@` is blanked, the rest kept, as in X Posts. A
+# username may hold periods (escaped), and a period followed by a letter, digit or `_`
+# continues a username (`@mia.wood` does not name `mia`).
+_USERNAMES = (
+    "('@(' || (select string_agg(replace(username, '.', '[.]'), '|')"
+    " from erased_usernames) || ')(?![A-Za-z0-9_]|[.][A-Za-z0-9_])')"
+)
+# what an Instagram username may be (rules.HANDLES), in lower case
+_USERNAME_PATTERN = "^[a-z0-9._]{1,30}$"
+ERASED_USERNAME = "@[erased]"
+
+
+def _scrubbed_json(path: str) -> str:
+    """The statement that blanks their usernames in the payload's text at `path` (a JSON
+    path of keys, `{value,text}`)."""
+    text = f"payload #>> '{path}'"
+    return (
+        f"payload = jsonb_set(payload, '{path}',"
+        f" to_jsonb(regexp_replace({text}, {_USERNAMES}, '{ERASED_USERNAME}', 'gi')))"
+    )
+
+
+def _scrubbed_column(column: str, names: str = _USERNAMES, erased: str = ERASED_USERNAME) -> str:
+    return f"{column} = regexp_replace({column}, {names}, '{erased}', 'gi')"
+
+
+# by table: (the text, the pattern of their names in it, the statement that blanks them); the
+# incremental models that keep a message's text (any platform's) blank their X handles too
+_MESSAGE_TEXT = (
+    ("message_text", _USERNAMES, _scrubbed_column("message_text")),
+    ("message_text", _HANDLES, _scrubbed_column("message_text", _HANDLES, ERASED_HANDLE)),
+)
+MENTIONS_OF_THEM = {
+    "raw.instagram_comments": (("payload ->> 'text'", _USERNAMES, _scrubbed_json("{text}")),),
+    "raw.instagram_media": (("payload ->> 'caption'", _USERNAMES, _scrubbed_json("{caption}")),),
+    "raw.webhook_events": (
+        ("payload #>> '{value,text}'", _USERNAMES, _scrubbed_json("{value,text}")),
+    ),
+    "staging.stg_instagram__comments": (
+        ("comment_text", _USERNAMES, _scrubbed_column("comment_text")),
+    ),
+    "staging.stg_instagram__media": (("caption", _USERNAMES, _scrubbed_column("caption")),),
+    "intermediate.int_engagements_unified": _MESSAGE_TEXT,
+    "intermediate.int_messages_answered": _MESSAGE_TEXT,
+}
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
 # the erased people's messages (what the brand's replies to them point at), by raw table and
 # author column
 MESSAGE_AUTHORS = {
-    table: SOCIAL_TABLES[table][0] for table in ("raw.facebook_comments", "raw.x_tweets")
+    table: SOCIAL_TABLES[table]
+    for table in (
+        "raw.facebook_comments",
+        "raw.x_tweets",
+        "raw.instagram_comments",
+        "raw.instagram_media",
+    )
 }
+# where an Instagram username is seen with the Instagram-scoped id (IGSID) of its account:
+# (the table, the username, the id). Erasure reaches every id seen with their usernames and
+# every username seen with those ids (a username renamed, or taken by another account since)
+INSTAGRAM_ACCOUNT_SIGHTINGS = (
+    (
+        "raw.instagram_comments",
+        "lower(coalesce(payload -> 'from' ->> 'username', payload ->> 'username'))",
+        "payload -> 'from' ->> 'id'",
+    ),
+    (
+        "raw.webhook_events",
+        "lower(payload -> 'value' -> 'from' ->> 'username')",
+        "payload -> 'value' -> 'from' ->> 'id'",
+    ),
+)
 # quarantined rows naming a token (a record: ids exactly, case-sensitive, as the rows they
 # refer to are keyed; a short or numeric id only as a customer_id) and error texts naming one
 # (free text, case folded): traces.py's rules
@@ -166,6 +257,8 @@ def coverage() -> str:
         REPLIES_TO_THEM,
         MERGED_TABLES,
         MESSAGE_AUTHORS,
+        INSTAGRAM_ACCOUNT_SIGHTINGS,
+        MENTIONS_OF_THEM,
         _QUARANTINE_NAMING,
         ERROR_TEXTS,
         ALERTS,
@@ -222,7 +315,7 @@ class _Scope:
 
     def on_sets(self, condition: str) -> str:
         """`condition` on this reading's sets of people, messages, handles and tokens."""
-        for kind in ("profiles", "messages", "handles", "tokens"):
+        for kind in ("profiles", "messages", "handles", "usernames", "tokens"):
             condition = condition.replace(f"erased_{kind}", f"{self.people}_{kind}")
         return condition
 
@@ -375,6 +468,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
                 _delete_profiles(conn, table, columns, scope.merged, params),
             )
     _scrub_references(conn, scope, deleted)
+    _scrub_mentions(conn, scope, deleted)
     _scrub_error_texts(conn, scope, deleted)
 
 
@@ -394,6 +488,26 @@ def _scrub_references(conn: psycopg.Connection, scope: _Scope, deleted: dict[str
                 conn.execute(
                     f"update {table} set {scope.on_sets(change)}"  # noqa: S608
                     f" where {rows(condition)}",
+                    scope.params,
+                ).rowcount,
+            )
+
+
+def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
+    """Another person's Instagram comment or caption @mentioning them, and any message text
+    the incremental models keep naming them: kept, without their username or handle
+    (MENTIONS_OF_THEM)."""
+    for table, texts in MENTIONS_OF_THEM.items():
+        if not relation_oid(conn, table):
+            continue
+        rows = scope.raw if table.startswith("raw.") else scope.merged
+        for text, names, blank in texts:
+            _count(
+                deleted,
+                f"{table} (their username or handle in others' texts, scrubbed)",
+                conn.execute(
+                    f"update {table} set {scope.on_sets(blank)}"  # noqa: S608
+                    f" where {rows(f'{text} ~* {names}')}",
                     scope.params,
                 ).rowcount,
             )
@@ -560,6 +674,16 @@ def _people(conn: psycopg.Connection) -> datetime | None:
         " from raw.crm_customer_social_accounts a"
         " join erased_customers e on a.scope_key = e.customer_id"
         " where a.payload ->> 'account_id' is not null"
+        # and the Instagram accounts the CRM knows (by username: an Instagram profile's id),
+        # and those their requests name
+        " union select e.customer_id, lower(a.payload ->> 'handle')"
+        " from raw.crm_customer_social_accounts a"
+        " join erased_customers e on a.scope_key = e.customer_id"
+        " where a.payload ->> 'platform' = 'instagram' and a.payload ->> 'handle' is not null"
+        " union select e.customer_id, lower(jsonb_array_elements_text("
+        "  r.payload -> 'instagram_usernames'))"
+        " from raw.crm_erasure_requests r join erased_customers e on r.natural_key = e.customer_id"
+        " where not r.is_deleted"
         # and those erased with them before: the CRM rows that linked them are gone by now,
         # and the APIs may land their data again
         " union select l.customer_id, unnest(l.profile_ids) from meta.erasure_log l"
@@ -567,6 +691,7 @@ def _people(conn: psycopg.Connection) -> datetime | None:
     )
     _add_profiles_that_may_be_theirs(conn)
     _leave_out_what_is_not_theirs(conn)
+    _add_instagram_accounts_seen_with_theirs(conn)
     previous = conn.execute(
         "select reads_from, coverage = %s,"
         " (select coalesce(max(pass_id), 0) from meta.erasure_passes where coverage <> %s)"
@@ -592,6 +717,52 @@ def _people(conn: psycopg.Connection) -> datetime | None:
     # the planner's row counts for the sets (a few ids: an index walk, not a scan)
     warehouse.analyze(conn, "erased_customers", "erased_profiles", "new_profiles")
     return since
+
+
+def _add_instagram_accounts_seen_with_theirs(conn: psycopg.Connection) -> None:
+    """Every Instagram-scoped id (IGSID) seen with an erased person's username, and every
+    username seen with those ids, until no new one is found (INSTAGRAM_ACCOUNT_SIGHTINGS): the
+    items that name them by id alone (a comment's `from.id`) and their items under another
+    username (renamed). A username that another account used too (seen with two ids) is erased
+    with both: privacy errs on the person's side; the log counts them, never names them. A
+    tracked brand's own account is never reached."""
+    sightings = " union ".join(
+        f"select {username} as username, {igsid} as igsid from {table}"  # noqa: S608
+        f" where {igsid} is not null and {username} is not null"
+        for table, username, igsid in INSTAGRAM_ACCOUNT_SIGHTINGS
+    )
+    conn.execute(f"create temp table instagram_sightings on commit drop as {sightings}")
+    conn.execute(
+        "delete from instagram_sightings where username in (select username from brand_usernames)"
+        " or igsid in (select profile_id from brand_accounts)"
+    )
+    found = conn.execute(
+        "with recursive reached (customer_id, value) as ("
+        " select customer_id, profile_id from erased_profiles where profile_id is not null"
+        " union"
+        " select r.customer_id, n.value from reached r cross join lateral ("
+        "  select s.igsid as value from instagram_sightings s where s.username = r.value"
+        "  union all"
+        "  select s.username from instagram_sightings s where s.igsid = r.value) n)"
+        " insert into erased_profiles"
+        " select customer_id, value from reached r where not exists (select 1 from"
+        "  erased_profiles p where p.customer_id = r.customer_id and p.profile_id = r.value)"
+    ).rowcount
+    shared = scalar(
+        conn.execute(
+            "select count(*) from (select s.username from instagram_sightings s"
+            " where s.username in (select profile_id from erased_profiles)"
+            " group by s.username having count(distinct s.igsid) > 1) u"
+        )
+    )
+    if found or shared:
+        log.warning(
+            "erasure: %d Instagram account id(s) or username(s) reached through the ids seen"
+            " with the erased people's usernames; %d username(s) seen with several accounts"
+            " (renamed or taken over), erased with all of them",
+            found,
+            shared,
+        )
 
 
 def _batches_since(conn: psycopg.Connection, since: datetime) -> tuple[UUID, ...]:
@@ -638,8 +809,12 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
     conn.execute("create temp table new_messages (message_id text) on commit drop")
     conn.execute("create temp table erased_messages (message_id text) on commit drop")
     for scope in scopes:
-        for table, author in MESSAGE_AUTHORS.items():
-            where = scope.raw(f"{author} in (select profile_id from erased_profiles)")  # noqa: S608
+        for table, authors in MESSAGE_AUTHORS.items():
+            naming = " or ".join(
+                f"{a} in (select profile_id from erased_profiles)"  # noqa: S608
+                for a in authors
+            )
+            where = scope.raw(naming)
             conn.execute(
                 f"insert into {scope.people}_messages select natural_key"  # noqa: S608
                 f" from {table} where {where}",
@@ -655,7 +830,24 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
         " union select lower(a.payload ->> 'handle'), e.is_new"
         "  from raw.crm_customer_social_accounts a"
         "  join erased_customers e on a.scope_key = e.customer_id"
-        "  where a.payload ->> 'handle' is not null"
+        "  where a.payload ->> 'handle' is not null and a.payload ->> 'platform' = 'x'"
+    )
+    # their Instagram usernames: an Instagram profile's id is its username (a Facebook or X
+    # id of theirs that fits the rule is blanked after `@` too: no one else's name)
+    conn.execute(
+        "create temp table erased_usernames on commit drop as"
+        " select distinct p.profile_id as username,"
+        "  p.profile_id in (select profile_id from new_profiles) as is_new"
+        " from erased_profiles p"
+        " where p.profile_id ~ %s",
+        (_USERNAME_PATTERN,),
+    )
+    conn.execute(
+        "delete from erased_usernames where username in (select username from brand_usernames)"
+    )
+    conn.execute(
+        "create temp table new_usernames on commit drop as"
+        " select username from erased_usernames where is_new"
     )
     conn.execute(
         "create temp table erased_tokens on commit drop as"
@@ -680,6 +872,7 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
         " select token, is_account from erased_tokens where is_new"
     )
     warehouse.analyze(conn, "new_messages", "erased_messages", "erased_handles", "new_handles")
+    warehouse.analyze(conn, "erased_usernames", "new_usernames")
     warehouse.analyze(conn, "erased_tokens", "new_tokens")
 
 
@@ -749,10 +942,11 @@ _NOT_THEIRS_HANDLE = (
     "lower(value) in (select handle from brand_handles)"
     " or exists (select 1 from held_profiles h where h.customer_id = n.customer_id"
     "  and h.handle = lower(value))"
-    " or (exists (select 1 from known_accounts k where k.handle = lower(value)"
+    " or (exists (select 1 from known_accounts k where k.platform = 'x'"
+    "  and k.handle = lower(value)"
     "  and k.customer_id not in (select customer_id from erased_customers))"
-    " and not exists (select 1 from known_accounts k where k.handle = lower(value)"
-    "  and k.customer_id = n.customer_id))"
+    " and not exists (select 1 from known_accounts k where k.platform = 'x'"
+    "  and k.handle = lower(value) and k.customer_id = n.customer_id))"
 )
 
 # an email `value` named for `customer_id` that is another person's: a customer record held
@@ -833,7 +1027,17 @@ def _leave_out_what_is_not_theirs(conn: psycopg.Connection) -> None:
     conn.execute(
         "create temp table brand_accounts on commit drop as"
         " select unnest(%s::text[]) as profile_id",
-        ([b.facebook_page_id for b in tracked] + [b.x_user_id for b in tracked],),
+        (
+            [b.facebook_page_id for b in tracked]
+            + [b.x_user_id for b in tracked]
+            + [b.instagram_user_id for b in tracked if b.instagram_user_id]
+            # an Instagram profile's id is its username
+            + [b.instagram_username.lower() for b in tracked if b.instagram_username],
+        ),
+    )
+    conn.execute(
+        "create temp table brand_usernames on commit drop as select unnest(%s::text[]) as username",
+        ([b.instagram_username.lower() for b in tracked if b.instagram_username],),
     )
     conn.execute(
         "create temp table brand_handles on commit drop as select unnest(%s::text[]) as handle",
@@ -856,6 +1060,11 @@ def _leave_out_what_is_not_theirs(conn: psycopg.Connection) -> None:
     conn.execute(
         "update known_accounts k set handle = lower(u.payload ->> 'username') from raw.x_users u"
         " where k.platform = 'x' and k.handle is null and u.natural_key = k.profile_id"
+    )
+    # an Instagram account's profile id is its username
+    conn.execute(
+        "update known_accounts set profile_id = handle"
+        " where platform = 'instagram' and profile_id is null"
     )
     conn.execute(
         "create temp table not_theirs on commit drop as"  # noqa: S608

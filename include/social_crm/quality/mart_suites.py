@@ -71,12 +71,16 @@ def mart_suites(
         ],
         "brand_daily_metrics": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
-            e.ExpectColumnValuesToBeBetween(column="share_of_voice", min_value=0, max_value=1),
+            *[
+                e.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1)
+                for c in ("share_of_voice", "instagram_share_of_voice")
+            ],
         ],
         "brand_response_times_daily": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeBetween(column="sla_breached_share", min_value=0, max_value=1),
             e.ExpectColumnValuesToBeInSet(column="priority", value_set=["high", "normal", "low"]),
+            e.ExpectColumnValuesToBeInSet(column="channel", value_set=list(catalog.PLATFORMS)),
         ],
         "identity_review_queue": [
             # an empty queue is good news: no row count minimum
@@ -89,10 +93,12 @@ def mart_suites(
             e.ExpectColumnValuesToBeBetween(column="waited_business_seconds", min_value=0),
             e.ExpectColumnValuesToBeUnique(column="message_id"),
             e.ExpectColumnValuesToMatchRegex(column="message_url", regex=r"^https://"),
+            e.ExpectColumnValuesToBeInSet(column="channel", value_set=list(catalog.PLATFORMS)),
         ],
         "customer_messages": [
             e.ExpectTableRowCountToBeBetween(min_value=1),
             e.ExpectColumnValuesToBeBetween(column="first_response_seconds", min_value=0),
+            e.ExpectColumnValuesToBeInSet(column="channel", value_set=list(catalog.PLATFORMS)),
         ],
     }
     if not social_connected:

@@ -90,9 +90,29 @@ def amount(text: str) -> Decimal:
 # (`\Z`, not `$`: `$` also matches before a final newline.)
 GRAPH_ID = re.compile(r"\A[0-9]{1,40}(_[0-9]{1,40}){0,2}\Z")
 X_ID = re.compile(r"\A[0-9]{1,19}\Z")
-X_HANDLE = re.compile(r"\A[A-Za-z0-9_]{1,15}\Z")  # X's handle rules: letters, digits, _, <= 15
+# a person's name on a platform, by platform: X's handle (letters, digits, `_`, at most 15) and
+# Instagram's username (letters, digits, `.`, `_`, at most 30; case does not matter on either).
+# The CRM load and the raw gate both read HANDLE_PATTERNS (handle_problem_sql renders them).
+HANDLE_PATTERNS = {"x": ("A-Za-z0-9_", 15), "instagram": ("A-Za-z0-9._", 30)}
+HANDLES = {
+    platform: re.compile(rf"\A[{chars}]{{1,{longest}}}\Z")
+    for platform, (chars, longest) in HANDLE_PATTERNS.items()
+}
+X_HANDLE = HANDLES["x"]
+INSTAGRAM_USERNAME = HANDLES["instagram"]
 MESSAGE_ID = re.compile(r"\A[0-9A-Za-z_:-]{1,100}\Z")  # a Graph object id or an X post id
 EMAIL = re.compile(r"\A[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z")
+
+
+def handle_problem_sql(platform: str, handle: str) -> str:
+    """The SQL condition of a `handle` (a column) that is not a handle of its `platform`'s
+    (HANDLES): true for a handle on a platform that has none."""
+    cases = " ".join(
+        f"when '{p}' then {handle} ~ '^[{chars}]{{1,{longest}}}$'"
+        for p, (chars, longest) in HANDLE_PATTERNS.items()
+    )
+    return f"({handle} is not null and not coalesce(case {platform} {cases} end, false))"
+
 
 # --- closed sets (the dbt staging tests' accepted_values; the platforms are catalog.PLATFORMS) --
 DECISIONS = ("accept", "reject")

@@ -66,6 +66,8 @@ LIVE_MESSAGES = Selection(
         "stg_facebook__users",
         "stg_x__tweets",
         "stg_x__users",
+        "stg_instagram__media",
+        "stg_instagram__comments",
         "int_engagements_unified",
         "int_messages_answered",
         "int_message_texts",

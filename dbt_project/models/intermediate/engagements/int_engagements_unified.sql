@@ -15,7 +15,7 @@
 -- depends_on: {{ engagement_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- depends_on: {{ ref('stg_facebook__posts') }} (posts staged or deleted since: incremental runs)
 
--- Every like/reaction, comment, reply, visitor post and mention, both platforms, one row each:
+-- Every like/reaction, comment, reply, visitor post, tag and mention, every platform, one row each:
 -- the union of one conforming model per platform (int_<platform>_engagements_conformed).
 -- Incremental: a run merges the records staged since its last run, and the reactions of the
 -- posts staged or deleted since (a reaction takes its post's time, or the time it was first
@@ -30,6 +30,8 @@ unioned as (
     select * from {{ ref('int_facebook_engagements_conformed') }}
     union all
     select * from {{ ref('int_x_engagements_conformed') }}
+    union all
+    select * from {{ ref('int_instagram_engagements_conformed') }}
 
 )
 

@@ -21,12 +21,36 @@
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
--- on X a brand tweet replying to it.
+-- on X a brand tweet replying to it, on Instagram the brand's reply under the comment
+-- (Instagram mentions elsewhere are answered where we do not read: they stay unanswered).
 -- Incremental: a run recomputes the messages merged upstream since its last run, the messages
 -- an answer merged since then replies to, and the messages whose first answer was deleted
 -- since (answer_id); the pre-hook deletes messages deleted upstream.
 
 with
+
+-- the media owner's own replies on its media (a tracked rival's account commenting there is
+-- not the brand answering)
+instagram_brand_replies as (
+
+    select
+        c.comment_id as answer_id,
+        c.parent_comment_id,
+        c.created_at,
+        c.merged_at
+    from {{ ref('stg_instagram__comments') }} as c
+    inner join {{ ref('stg_instagram__media') }} as m on c.media_id = m.media_id
+    inner join {{ ref('brands') }} as b
+        on
+            m.tracked_ig_user_id = b.instagram_user_id
+            and lower(c.author_username) = lower(b.instagram_username)
+    where
+        c.is_by_brand
+        and not c.is_mention
+        and c.parent_comment_id is not null
+        and m.media_source = 'own'
+
+),
 
 answers_given as (
 
@@ -48,11 +72,24 @@ answers_given as (
     from {{ ref('stg_x__tweets') }} as t
     inner join {{ ref('brands') }} as b on t.author_profile_id = b.x_user_id
     where t.replied_to_tweet_id is not null
+    union all
+    -- the brand's reply under a comment answers that comment (the API gives a reply to a
+    -- reply the top-level comment as parent: who in the thread it answers is not known, so a
+    -- person's reply is never taken for answered)
+    select
+        a.answer_id,
+        a.parent_comment_id as answered_id,
+        'instagram' as platform,
+        a.created_at,
+        a.merged_at
+    from instagram_brand_replies as a
 
 ),
 
 {% if is_incremental() %}
-    {%- set answer_tables = [ref('stg_facebook__comments'), ref('stg_x__tweets')] %}
+    {%- set answer_tables = [
+        ref('stg_facebook__comments'), ref('stg_x__tweets'), ref('stg_instagram__comments'),
+    ] %}
 
     changed as (
 
@@ -81,7 +118,13 @@ messages as (
     {% if is_incremental() %}
         where
             message_id is not null
-            and engagement_id in (select c.message_id from changed as c)
+            -- by the engagements' id index (an Instagram caption mention in a media read as
+            -- a tag is the engagement `<media id>:mention`)
+            and engagement_id in (
+                select c.message_id from changed as c
+                union all
+                select c.message_id || ':mention' from changed as c
+            )
     {% else %}
         where message_id is not null
     {% endif %}

@@ -12,7 +12,8 @@
 --    profile's likeliest is most often a namesake of its owner: on the demo world's pairs,
 --    every pair of an opted-out customer from 0.02 up reached the same of their profiles as
 --    the likeliest's alone, and 42 other people's profiles instead of 37 (of 4,275),
--- 4. every account the erasure request names (ids, X handles, profile URLs),
+-- 4. every account the erasure request names (ids, X handles, Instagram usernames, profile
+--    URLs),
 -- 5. for a customer the CRM deleted, what reached them by 1. and 3. while they were a customer,
 --    as last computed (stg_scoring__identity_departed_links): their links, and the model's
 --    pairs by the same probabilities.
@@ -143,7 +144,7 @@ departed as (
 
 ),
 
--- the accounts each erasure request names, by id or by X handle
+-- the accounts each erasure request names, by id, X handle or Instagram username
 named as (
 
     select
@@ -169,6 +170,16 @@ named as (
         'x' as platform,
         null as profile_id,
         unnest(named_x_handles) as handle
+    from requests
+
+    union all
+
+    -- an Instagram profile's id is its username, in lower case
+    select
+        customer_id,
+        'instagram' as platform,
+        unnest(named_instagram_usernames) as profile_id,
+        null as handle
     from requests
 
 ),
@@ -295,5 +306,7 @@ where
         select 'facebook:' || b.facebook_page_id from {{ ref('brands') }} as b
         union all
         select 'x:' || b.x_user_id from {{ ref('brands') }} as b
+        union all
+        select 'instagram:' || lower(b.instagram_username) from {{ ref('brands') }} as b
     )
 group by c.profile_key, c.customer_id, x.reason

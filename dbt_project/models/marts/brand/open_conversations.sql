@@ -63,6 +63,39 @@ comments as (
 
 ),
 
+-- an Instagram message's link as Instagram forms it: a media's permalink (a caption mention),
+-- or a comment's link under its media's permalink (`c/<comment id>/`, a reply
+-- `c/<comment id>/r/<reply id>/`); the media's permalink alone when that is all we have
+instagram_links as (
+
+    select
+        c.comment_id as message_id,
+        rtrim(coalesce(c.media_permalink, m.permalink), '/')
+        || '/c/' || coalesce(c.parent_comment_id, c.comment_id) || '/'
+        || case when c.parent_comment_id is not null then 'r/' || c.comment_id || '/' else '' end
+            as message_url
+    from {{ ref('stg_instagram__comments') }} as c
+    left join {{ ref('stg_instagram__media') }} as m on c.media_id = m.media_id
+    where
+        c.comment_id in (
+            select w.message_id from waiting as w
+            where w.channel = 'instagram'
+        )
+        and coalesce(c.media_permalink, m.permalink) is not null
+    union all
+    select
+        m.media_id,
+        m.permalink
+    from {{ ref('stg_instagram__media') }} as m
+    where
+        m.media_id in (
+            select w.message_id from waiting as w
+            where w.channel = 'instagram'
+        )
+        and m.media_source = 'mentions'
+
+),
+
 -- percentiles over everyone scored, not over the queue: a message's rank does not depend on
 -- who else is waiting
 values_ranked as (
@@ -105,6 +138,8 @@ described as (
         m.message_text,
         case
             when w.channel = 'x' then 'https://x.com/i/web/status/' || w.message_id
+            when w.channel = 'instagram'
+                then coalesce(l.message_url, 'https://www.instagram.com/')
             when c.post_id is not null
                 then 'https://www.facebook.com/' || c.post_id || '?comment_id=' || w.message_id
             else 'https://www.facebook.com/' || w.message_id
@@ -128,6 +163,7 @@ described as (
     inner join messages as m on w.message_id = m.message_id
     left join sentiment as s on w.message_id = s.message_id
     left join comments as c on w.channel = 'facebook' and w.message_id = c.comment_id
+    left join instagram_links as l on w.channel = 'instagram' and w.message_id = l.message_id
     left join people as p on w.channel || ':' || m.profile_id = p.profile_key
     left join values_ranked as v on p.customer_id = v.customer_id
     left join influence_ranked as i on p.person_id = i.person_id

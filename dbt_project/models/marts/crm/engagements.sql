@@ -41,6 +41,11 @@ engagements as (
         select * from {{ ref('int_engagements_unified') }}
         where
             engagement_id in ({{ messages_scored_after(max_merged_at()) }})
+            -- an Instagram caption mention in a media read as a tag (`<media id>:mention`)
+            or engagement_id in (
+                select s.message_id || ':mention'
+                from ({{ messages_scored_after(max_merged_at()) }}) as s
+            )
         -- people whose link to a customer or exclusion changed
         union
         select e.* from {{ ref('int_engagements_unified') }} as e

@@ -28,7 +28,7 @@ per_person as (
         pp.person_id,
         min(pp.profile_id) filter (where pp.platform = 'facebook') as facebook_profile_id,
         min(pp.profile_id) filter (where pp.platform = 'x') as x_profile_id,
-        min(pr.handle) as x_handle,
+        min(pr.handle) filter (where pp.platform = 'x') as x_handle,
         min(pr.display_name) as profile_name,
         min(pr.location_text) as profile_location,
         max(pr.followers_count) as network_size,
@@ -44,11 +44,9 @@ engagement as (
 
     select
         person_id,
-        count(
-            *) filter (
-            where engagement_type not in
-            ('comment', 'reply', 'visitor_post', 'mention')
-        ) as reactions_count,
+        -- a reaction is an engagement with no message that is not an Instagram tag
+        count(*) filter (where message_id is null and engagement_type <> 'tag')
+            as reactions_count,
         count(*) filter (where engagement_type = 'comment') as comments_count,
         count(*) filter (where engagement_type = 'reply') as replies_count,
         count(*) filter (where engagement_type = 'visitor_post') as visitor_posts_count,

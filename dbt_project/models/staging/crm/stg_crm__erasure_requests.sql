@@ -37,7 +37,7 @@ named_values as (
         x.value
     from landings as l
     cross join (
-        values ('facebook_ids'), ('x_ids'), ('x_handles'), ('emails')
+        values ('facebook_ids'), ('x_ids'), ('x_handles'), ('instagram_usernames'), ('emails')
     ) as k (kind)
     cross join lateral jsonb_array_elements_text(l.payload -> k.kind) as x (value)
 
@@ -59,6 +59,11 @@ named as (
             '{}'
         )::text[] as named_x_handles,
         coalesce(
+            array_agg(distinct v.value order by v.value)
+            filter (where v.kind = 'instagram_usernames'),
+            '{}'
+        )::text[] as named_instagram_usernames,
+        coalesce(
             array_agg(distinct v.value order by v.value) filter (where v.kind = 'emails'), '{}'
         )::text[] as named_emails
     from (select distinct natural_key from landings) as k
@@ -78,6 +83,7 @@ renamed as (
         n.named_facebook_ids,
         n.named_x_ids,
         n.named_x_handles,
+        n.named_instagram_usernames,
         n.named_emails,
 
         -- timestamps (UTC)
