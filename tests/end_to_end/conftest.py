@@ -465,8 +465,8 @@ def landed_world(warehouse_url, tmp_path_factory) -> Iterator:
 @dataclass(frozen=True)
 class BuiltOnce:
     """The test world built once per worker process: `landed` its database with the truth's CRM
-    export landed, `built` a copy after the nightly build published; nobody connects to either
-    (modules copy them). `truth` and `local` the folders the build used, `x_profile` the
+    export landed, `built` a copy after the nightly build published; nobody stays connected to
+    either (modules copy them). `truth` and `local` the folders the build used, `x_profile` the
     simulator's X project (what it charged) and `clock` its world's clock at the end."""
 
     landed: object
@@ -508,19 +508,16 @@ def built_once(warehouse_url, tmp_path_factory) -> Iterator[BuiltOnce]:
 
 
 @contextmanager
-def built_world(
-    once: BuiltOnce, warehouse_url, tmp_path_factory, *, landed: bool = False
-) -> Iterator:
-    """A copy of the world `built_once` made, as `landed_world` gives it after a nightly build
-    (or, `landed`, before): its own simulator (of the same world, clock and X charges), database
-    (a template copy), truth folder and local data folder (a copy of what the build wrote), the
-    pipeline pointed at them: (pipeline, truth, patch, drop, local)."""
+def built_world(once: BuiltOnce, warehouse_url, tmp_path_factory) -> Iterator:
+    """A copy of the world `built_once` made, as `landed_world` gives it after a nightly build:
+    its own simulator (of the same world, clock and X charges), database (a template copy),
+    truth folder and local data folder (a copy of what the build wrote), the pipeline pointed
+    at them: (pipeline, truth, patch, drop, local)."""
     world = World(WORLD)
     world.clock = once.clock
-    source = once.landed if landed else once.built
     with (
         SimulatorServer(world, x_profile=_copy_x_profile(once.x_profile)) as sim,
-        new_database(warehouse_url, template=source.database) as db,
+        new_database(warehouse_url, template=once.built.database) as db,
         pytest.MonkeyPatch.context() as patch,
     ):
         folder = tmp_path_factory.mktemp("built_truth") / "truth"
