@@ -111,6 +111,95 @@ def check_facebook() -> Iterator[Finding]:
         client.close()
 
 
+def check_instagram() -> Iterator[Finding]:
+    """Our Instagram accounts: the Page linking each (its token from /me/accounts), the
+    account read with it, and one read per permission the extraction needs (comments,
+    insights); the hashtag queries of the last 7 days against the limit of 30 (counted in the
+    warehouse: a probe query would spend one of the 30)."""
+    from social_crm.extract.instagram import HASHTAG_LIMIT, HASHTAG_WINDOW
+
+    extractor = extraction.instagram()
+    client, name = extractor.client, extractor.client.connection_id
+    try:
+        access = None
+
+        def linked() -> str:
+            nonlocal access
+            access = extractor.access()
+            return (
+                f"Pages link {len(access.own)} of our {len(extractor.settings.own)} Instagram "
+                "account(s)"
+            )
+
+        yield _probe(name, "Page tokens (/me/accounts, instagram_business_account)", linked)
+        if access is None:
+            return
+        for ig, why in sorted(access.failed.items()):
+            yield Finding(name, f"instagram account {ig}", False, why)
+        since = client.server_now() - timedelta(days=2)
+        for account in extractor.settings.own:
+            if account.user_id not in access.own:
+                continue
+            ig = account.user_id
+
+            def read(ig: str = ig) -> str:
+                with extractor.requires("accounts"):
+                    body = client.get_json(ig, {"fields": "id,username,followers_count"})
+                return f"@{body.get('username')}: {body.get('followers_count', '?')} followers"
+
+            yield _probe(name, f"instagram account {ig}", read)
+
+            def comments(ig: str = ig) -> str:
+                with extractor.requires("comments"):
+                    media = client.get_json(f"{ig}/media", {"fields": "id", "limit": 1})
+                    items = media.get("data") or []
+                    if not items:
+                        return "no media to read comments of yet"
+                    client.get_json(f"{items[0]['id']}/comments", {"fields": "id", "limit": 1})
+                return "comments readable (instagram_manage_comments granted)"
+
+            yield _probe(name, f"instagram account {ig} comments", comments)
+
+            def insights(ig: str = ig) -> str:
+                with extractor.requires("insights"):
+                    body = client.get_json(
+                        f"{ig}/insights",
+                        {
+                            "metric": "reach",
+                            "period": "day",
+                            "metric_type": "total_value",
+                            "since": int(since.timestamp()),
+                            "until": int((since + timedelta(days=1)).timestamp()),
+                        },
+                    )
+                return f"insights readable ({len(body.get('data') or [])} metric(s) answered)"
+
+            yield _probe(name, f"instagram account {ig} insights", insights)
+
+            def hashtags(ig: str = ig) -> str:
+                try:
+                    with extractor.connect() as conn:
+                        row = conn.execute(
+                            "select count(distinct hashtag) from meta.instagram_hashtag_queries"
+                            " where ig_user_id = %s and queried_at > %s",
+                            (ig, client.server_now() - HASHTAG_WINDOW),
+                        ).fetchone()
+                        used = row[0] if row else 0
+                except Exception as exc:
+                    return f"unknown (warehouse: {type(exc).__name__})"
+                wanted = len(extractor.settings.hashtags)
+                return (
+                    f"{used} of {HASHTAG_LIMIT} unique hashtags queried in the last 7 days; "
+                    f"{wanted} configured"
+                )
+
+            yield Finding(name, f"instagram account {ig} hashtags", True, hashtags())
+        usage = max(client.usage.values(), default=0.0)
+        yield Finding(name, "usage", True, f"{usage:.0f}% of the rate limit used")
+    finally:
+        client.close()
+
+
 def check_x() -> Iterator[Finding]:
     extractor = extraction.x()
     client, name, wanted = extractor.client, extractor.client.connection_id, extractor.settings
@@ -243,9 +332,77 @@ def _spend(extractor: XExtractor, now: datetime) -> str:
     )
 
 
+def check_webhooks() -> Iterator[Finding]:
+    """Whether the Meta app's webhooks are subscribed where our receiver listens:
+    `GET /{app-id}/subscriptions` with the app token (`<app id>|<app secret>`, the documented
+    form) must list `instagram` (comments, mentions) and `page` (feed), active, at
+    META_WEBHOOK_CALLBACK_URL (docs/webhooks.md). Skipped when no META_APP_ID is set."""
+    from social_crm import settings
+    from social_crm.extract import credentials
+    from social_crm.extract.graph_policy import GraphPolicy
+    from social_crm.receive.changes import FIELDS
+    from social_crm.receive.config import CONNECTION, resolve
+
+    name = CONNECTION
+    loaded = settings.load()
+    if not loaded.meta_app_id:
+        yield Finding(name, "subscriptions", True, "META_APP_ID not set: not checked")
+        return
+    secret = resolve().app_secret
+    graph = credentials.resolve(credentials.FACEBOOK)
+    client = ApiClient(
+        name,
+        graph.base_url,
+        f"{loaded.meta_app_id}|{secret}",
+        policy=GraphPolicy(),
+        api_version=extraction.GRAPH_API_VERSION,
+    )
+    ours = loaded.meta_webhook_callback_url
+    try:
+        found: dict[str, dict] = {}
+
+        def listed() -> str:
+            body = client.get_json(f"{loaded.meta_app_id}/subscriptions")
+            for sub in body.get("data") or []:
+                if isinstance(sub, dict):
+                    found[str(sub.get("object"))] = sub
+            return f"{len(found)} object(s) subscribed: {', '.join(sorted(found)) or 'none'}"
+
+        first = _probe(name, "subscriptions (app token)", listed)
+        yield first
+        if not first.ok:
+            return
+        for obj, fields in FIELDS.items():
+            sub = found.get(obj)
+            if sub is None:
+                yield Finding(name, obj, False, f"not subscribed: subscribe {', '.join(fields)}")
+                continue
+            have = {f.get("name") for f in sub.get("fields") or [] if isinstance(f, dict)}
+            missing = [f for f in fields if f not in have]
+            problems = []
+            if missing:
+                problems.append(f"fields {', '.join(missing)} not subscribed")
+            if sub.get("active") is not True:
+                problems.append("subscription not active")
+            if ours and sub.get("callback_url") != ours:
+                problems.append(f"callback URL is {sub.get('callback_url')!r}, ours is {ours!r}")
+            detail = "; ".join(problems) or (
+                f"{', '.join(fields)} at {sub.get('callback_url')}"
+                + ("" if ours else " (set META_WEBHOOK_CALLBACK_URL to compare)")
+            )
+            yield Finding(name, obj, not problems, detail)
+    finally:
+        client.close()
+
+
 def run() -> list[Finding]:
     findings: list[Finding] = []
-    for check in (check_facebook, check_x):
+    from social_crm.extract import credentials
+
+    checks = [check_facebook, check_x, check_webhooks]
+    if credentials.is_configured(credentials.INSTAGRAM):  # a brand without Instagram: no line
+        checks.insert(1, check_instagram)
+    for check in checks:
         try:
             findings.extend(check())
         except Exception as exc:

@@ -16,9 +16,10 @@ from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from social_crm import __version__, catalog, settings
+from social_crm import __version__, settings
 
 PLUGIN_GROUP = "social_crm.cli_plugins"
+EXTRACT_PLATFORMS = ("facebook", "instagram", "x")  # what `social-crm extract` lands
 
 
 def cmd_warehouse_up(args: argparse.Namespace) -> int:
@@ -63,6 +64,13 @@ def cmd_check_connections(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding.line())
     return 0 if all(finding.ok for finding in findings) else 1
+
+
+def cmd_webhooks_serve(args: argparse.Namespace) -> int:
+    from social_crm.receive.serve import serve
+
+    serve(args.host, args.port, args.workers)
+    return 0
 
 
 def cmd_metabase_connect(args: argparse.Namespace) -> int:
@@ -111,6 +119,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     groups, run = {
         "facebook": (extraction.FACEBOOK_GROUPS, extraction.run_facebook),
+        "instagram": (extraction.INSTAGRAM_GROUPS, extraction.run_instagram),
         "x": (extraction.X_GROUPS, extraction.run_x),
     }[args.platform]
     for group in groups:
@@ -199,6 +208,15 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
         "check-connections",
         help="call each API endpoint once with the configured tokens: what can they read?",
     ).set_defaults(func=cmd_check_connections)
+    hooks = sub.add_parser("webhooks", help="the Meta webhook receiver (docs/webhooks.md)")
+    hooks_sub = hooks.add_subparsers(dest="action", required=True)
+    serve = hooks_sub.add_parser(
+        "serve", help="receive Meta's deliveries and land them in raw.webhook_events"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="where to listen (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8790, help="the port (default 8790)")
+    serve.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    serve.set_defaults(func=cmd_webhooks_serve)
     sub.add_parser(
         "metabase-connect",
         help="add or update the marts connection in Metabase, as the bi_reader login (env vars)",
@@ -225,7 +243,7 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
     export.add_argument("--out", default="-", help="the CSV file to write (default: stdout)")
     export.set_defaults(func=cmd_export)
     extract = sub.add_parser("extract", help="extract a platform into raw, as its DAG does")
-    extract.add_argument("platform", choices=catalog.PLATFORMS)
+    extract.add_argument("platform", choices=EXTRACT_PLATFORMS)
     extract.set_defaults(func=cmd_extract)
     night = sub.add_parser("nightly", help="the nightly build: gate, dbt, scoring, publish")
     night.add_argument(

@@ -139,13 +139,22 @@ class Settings:
     # old the record linkage model may grow before the nightly trains it again (in between, it
     # scores only the profiles and customers that are new or changed)
     identity_retrain_days: int = 7
+    # the Meta webhook receiver (docs/webhooks.md): META_APP_SECRET signs deliveries,
+    # META_WEBHOOK_VERIFY_TOKEN answers the subscription handshake (else the Airflow connection
+    # `meta_webhooks`); SOCIAL_CRM_WEBHOOK_MAX_BYTES, the largest delivery accepted; META_APP_ID
+    # and META_WEBHOOK_CALLBACK_URL, what check-connections compares the subscription with
+    meta_app_secret: str | None = field(repr=False, default=None)
+    meta_webhook_verify_token: str | None = field(repr=False, default=None)
+    webhook_max_bytes: int = 1_048_576
+    meta_app_id: str | None = None
+    meta_webhook_callback_url: str | None = None
 
     def api_from_env(self, connection_id: str) -> tuple[str, str] | None:
         """(base URL, token) from `<CONNECTION_ID>_URL` / `_TOKEN`, None when the URL is unset."""
         return self.api_env.get(connection_id)
 
 
-API_CONNECTIONS = ("facebook_graph", "x_api")
+API_CONNECTIONS = ("facebook_graph", "instagram_graph", "x_api")
 
 
 def _text(env: Mapping[str, str], name: str) -> str | None:
@@ -244,6 +253,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         live_post_days=_whole(env, "SOCIAL_CRM_LIVE_POST_DAYS", 3, "days"),
         spike_cool_down_hours=_whole(env, "SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS", 6, "hours"),
         identity_retrain_days=_whole(env, "SOCIAL_CRM_IDENTITY_RETRAIN_DAYS", 7, "days"),
+        meta_app_secret=_text(env, "META_APP_SECRET"),
+        meta_webhook_verify_token=_text(env, "META_WEBHOOK_VERIFY_TOKEN"),
+        webhook_max_bytes=_whole(env, "SOCIAL_CRM_WEBHOOK_MAX_BYTES", 1_048_576, "bytes"),
+        meta_app_id=_text(env, "META_APP_ID"),
+        meta_webhook_callback_url=_http_url(env, "META_WEBHOOK_CALLBACK_URL"),
     )
 
 
@@ -256,7 +270,8 @@ def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class ApiOptions:
-    """The extras of an API connection (`facebook_graph`, `x_api`), typed and validated."""
+    """The extras of an API connection (`facebook_graph`, `instagram_graph`, `x_api`), typed
+    and validated."""
 
     api_version: str
     lookback_days: int = 30
@@ -266,6 +281,9 @@ class ApiOptions:
     # walked again, an X Post is looked up by id. 0: every run walks the whole window
     recheck_hours: int = 24
     page_ids: tuple[str, ...] = ()
+    # Instagram: the campaign hashtags whose recent media are read (30 unique per account in
+    # any 7 days: the API's limit, counted by the extractor)
+    hashtags: tuple[str, ...] = ()
     # X: the project's access model (`X_ACCESS`: pay-per-use, what a new developer gets, or a
     # legacy tier: its endpoints and monthly Post cap), a cap of our own below the model's
     # (0: the model's), a monthly budget in US dollars (0: none; pay-per-use), prices that

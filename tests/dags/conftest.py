@@ -24,7 +24,11 @@ def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
     shutil.copytree(tmp_path / "world" / "crm", tmp_path / "drop")
     with SimulatorServer(World(WORLD)) as sim:
         extra = {"rate_limit_wait": 0.05, "backoff_base": 0.05}
-        for conn_id, token in (("FACEBOOK_GRAPH", sim.fb_token), ("X_API", sim.x_token)):
+        for conn_id, token in (
+            ("FACEBOOK_GRAPH", sim.fb_token),
+            ("INSTAGRAM_GRAPH", sim.fb_token),
+            ("X_API", sim.x_token),
+        ):
             monkeypatch.setenv(
                 f"AIRFLOW_CONN_{conn_id}",
                 json.dumps(

@@ -16,6 +16,10 @@ pytestmark = pytest.mark.integration
             {"page_snapshot_and_insights", "posts_comments_reactions", "visitor_posts"},
         ),
         ("extract_x", {"mentions_and_replies", "followers"}),
+        (
+            "extract_instagram",
+            {"account_and_insights", "media_comments_mentions", "rivals", "hashtags"},
+        ),
         ("load_crm_export", {"land_crm_files"}),
     ],
 )

@@ -26,6 +26,7 @@ def test_the_queue_waits_for_the_first_nightly_build(extraction_env):
     outcome = dag_runs.run_in_process("social_crm_live", logical_date=CLOCK)
     assert outcome.state == "success", outcome
     assert outcome.tasks["new_x_mentions"] == "success"
+    assert outcome.tasks["new_instagram_messages"] == "success"
     assert outcome.tasks["dbt_messages"] == "skipped"
     assert outcome.tasks["publish_queue"] == "skipped"
 

@@ -16,7 +16,14 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer": "triggerer",
     "airflow-worker": "celery worker",
 }
-OTHER_SERVICES = {"redis", "airflow-metadata-db", "warehouse-db", "metabase", "metabase-setup"}
+OTHER_SERVICES = {
+    "redis",
+    "airflow-metadata-db",
+    "warehouse-db",
+    "metabase",
+    "metabase-setup",
+    "webhooks",
+}
 MOUNTS = {
     "./dags": "/opt/airflow/dags",
     "./include": "/opt/airflow/project/include",
@@ -121,3 +128,27 @@ def test_compose_warehouse_url_is_what_the_code_accepts(compose):
     template = compose["services"]["airflow-scheduler"]["environment"]["WAREHOUSE_URL"]
     parsed = WarehouseUrl.parse(_fill(template, _env_example(commented=False)))
     assert (parsed.host, parsed.port) == ("warehouse-db", 5432)
+
+
+def test_the_webhook_receiver_runs_the_cli_with_its_secrets_and_a_health_check(compose):
+    from social_crm.receive.app import CALLBACK_PATH
+    from social_crm.receive.config import resolve
+
+    hooks = compose["services"]["webhooks"]
+    command = hooks["command"]
+    assert command[:3] == ["social-crm", "webhooks", "serve"]
+    port = command[command.index("--port") + 1]
+    assert command[command.index("--host") + 1] == "0.0.0.0"  # reachable from the proxy
+    assert f"http://localhost:{port}/health" in hooks["healthcheck"]["test"]
+    assert hooks["ports"] == [f"${{PUBLISH_HOST:-127.0.0.1}}:${{WEBHOOKS_PORT:-8790}}:{port}"]
+    assert hooks["depends_on"]["warehouse-db"]["condition"] == "service_healthy"
+    assert hooks["profiles"] == ["webhooks"]  # opt in: no receiver without its secrets
+    example = {**_env_example(commented=False), "META_APP_SECRET": "s"}
+    example["META_WEBHOOK_VERIFY_TOKEN"] = "t"
+    env = {k: _fill(v, example) for k, v in hooks["environment"].items()}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        config = resolve()
+    assert (config.app_secret, config.verify_token) == ("s", "t")
+    assert CALLBACK_PATH == "/webhooks/meta"

@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     ("privacy",),
     ("orchestration",),
-    ("doctor", "check_connections", "cli"),
+    ("doctor", "check_connections", "cli", "receive"),
 )
 
 

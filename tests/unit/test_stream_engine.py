@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from social_crm import catalog
-from social_crm.extract import facebook_streams, x_streams
+from social_crm.extract import facebook_streams, instagram_streams, x_streams
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings
 from social_crm.extract.http import Page
 from social_crm.extract.records import InvalidRecord, require_id
@@ -33,6 +33,7 @@ from social_crm.paths import repo_root
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 DECLARED = [
     *facebook_streams.STREAMS.values(),
+    *instagram_streams.STREAMS.values(),
     *x_streams.STREAMS.values(),
     x_streams.TWEETS_ARCHIVE,
     x_streams.TWEET_LOOKUP,
@@ -270,7 +271,7 @@ def test_docs_list_every_declared_entity_and_no_other():
     listed = {
         tuple(cell.strip() for cell in line.split("|")[1:3])
         for line in table.splitlines()
-        if line.startswith("| facebook ") or line.startswith("| x ")
+        if line.startswith(("| facebook ", "| instagram ", "| x "))
     }
     assert listed == {(s.source, s.entity) for s in DECLARED}
 

@@ -45,7 +45,7 @@ def cmd_airflow(args: argparse.Namespace) -> int:
     import contextlib
 
     from social_crm.paths import local_dir
-    from social_crm_dev import airflow_env, demo, local_airflow
+    from social_crm_dev import airflow_env, demo, local_airflow, local_webhooks
     from social_crm_dev.simulator.config import WorldConfig
 
     os.environ.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin")
@@ -78,6 +78,11 @@ def cmd_airflow(args: argparse.Namespace) -> int:
             os.environ["CRM_DROP_DIR"] = str(demo.world_dir(config.seed, config.scale) / "crm")
             print(f"Simulator of the demo's world at {url}: the connections facebook_graph and")
             print(f"    x_api point at it; CRM drop folder {os.environ['CRM_DROP_DIR']}")
+        hook = running.enter_context(local_webhooks.receiver(local_dir() / "logs" / "webhooks.log"))
+        print(f"Webhook receiver at {hook} (docs/webhooks.md; log .local/logs/webhooks.log)")
+        if world is not None:
+            print(f"    the simulator delivers to it: POST {url}/_admin/webhooks/deliver")
+            print(f'    {{"url": "{hook}", "minutes": 60}}')
         return local_airflow.run(cli, args.host, args.port)
 
 
@@ -158,6 +163,19 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliver_webhooks(args: argparse.Namespace) -> int:
+    """Ask a running simulator to deliver its world's webhook changes of the last minutes."""
+    import requests
+
+    answer = requests.post(
+        f"{args.simulator.rstrip('/')}/_admin/webhooks/deliver",
+        json={"url": args.url, "minutes": args.minutes, "seed": args.seed},
+        timeout=600,
+    )
+    print(answer.text)
+    return 0 if answer.ok else 1
+
+
 def cmd_warehouse_down(args: argparse.Namespace) -> int:
     from social_crm import settings
     from social_crm_dev import local_warehouse
@@ -233,6 +251,16 @@ def add_commands(
         "--x-monthly-posts", type=int, default=None, help="monthly Post cap (default: the tier's)"
     )
     api.set_defaults(func=cmd_serve_api)
+
+    hook = sub.add_parser(
+        "deliver-webhooks",
+        help="have a running simulator sign and send its world's webhook changes to a receiver",
+    )
+    hook.add_argument("--simulator", required=True, help="the simulator's base URL")
+    hook.add_argument("--url", required=True, help="the receiver's callback URL")
+    hook.add_argument("--minutes", type=int, default=60, help="the last minutes of the world")
+    hook.add_argument("--seed", type=int, default=0, help="batching and duplicates (seeded)")
+    hook.set_defaults(func=cmd_deliver_webhooks)
 
     af = sub.add_parser("airflow", help="run the local Airflow (as `airflow standalone`)")
     af.add_argument("--port", type=int, default=8080)

@@ -36,10 +36,17 @@ from social_crm_dev import (
 from social_crm_dev import settings as dev_settings
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
 from social_crm_dev.simulator.config import WORLD_START, WorldConfig
+from social_crm_dev.simulator.instagram import HASHTAGS
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 
-DAGS = ("load_crm_export", "extract_facebook", "extract_x", "social_crm_nightly")
+DAGS = (
+    "load_crm_export",
+    "extract_facebook",
+    "extract_instagram",
+    "extract_x",
+    "social_crm_nightly",
+)
 # The simulator's world version: bumped when what it generates changes shape (ids, fields), so a
 # demo warehouse holding another world's records is rebuilt instead of mixing the two.
 WORLD_VERSION = 6
@@ -150,6 +157,15 @@ def connection_env(
         "AIRFLOW_CONN_FACEBOOK_GRAPH": json.dumps(
             {"conn_type": "http", "host": url, "password": DEFAULT_FB_TOKEN, "extra": extra}
         ),
+        # Instagram: the whole history once, and the world's campaign hashtags
+        "AIRFLOW_CONN_INSTAGRAM_GRAPH": json.dumps(
+            {
+                "conn_type": "http",
+                "host": url,
+                "password": DEFAULT_FB_TOKEN,
+                "extra": {**extra, "lookback_days": days, "hashtags": list(HASHTAGS)},
+            }
+        ),
         "AIRFLOW_CONN_X_API": json.dumps(
             {"conn_type": "http", "host": url, "password": DEFAULT_X_TOKEN, "extra": x_extra}
         ),
@@ -167,6 +183,42 @@ def print_reads() -> None:
             f"    {connection_id} {month}: {used:,} Posts read of the {cap:,} monthly cap;"
             f" X spend this month ${spent:,.2f} (pay-per-use, docs/x-costs.md)"
         )
+
+
+INSTAGRAM_LANDED = {
+    "media, by where they were found (own, tags, mentions, rival, hashtag)": (
+        "select split_part(scope_key, ':', 1), count(*) from (select distinct on (natural_key)"
+        " scope_key, is_deleted from raw.instagram_media order by natural_key, ingest_seq desc)"
+        " m where not is_deleted group by 1 order by 1"
+    ),
+    "comments: on our media, and @mentioning us": (
+        "select case when scope_key like 'mentions:%' then 'mentions' else 'on our media' end,"
+        " count(*) from (select distinct on (natural_key) scope_key, is_deleted"
+        " from raw.instagram_comments order by natural_key, ingest_seq desc) c"
+        " where not is_deleted group by 1 order by 1"
+    ),
+    "insights: account days, media read": (
+        "select 'account days', count(distinct payload->>'day') from raw.instagram_account_insights"
+        " union all select 'media', count(distinct scope_key) from raw.instagram_media_insights"
+    ),
+    "webhook mentions read, hashtags queried in 7 days (of 30)": (
+        "select 'mentions read: ' || r.outcome, count(*) from meta.webhook_changes_read r"
+        " join raw.webhook_events e using (natural_key) where e.payload->>'field' = 'mentions'"
+        " group by 1"
+        " union all select 'hashtags queried', count(distinct hashtag)"
+        " from meta.instagram_hashtag_queries where queried_at > (select max(queried_at)"
+        " from meta.instagram_hashtag_queries) - interval '7 days'"
+    ),
+}
+
+
+def print_instagram() -> None:
+    """What the Instagram extraction landed, by kind (docs/instagram.md)."""
+    with warehouse.connect() as conn:
+        for title, query in INSTAGRAM_LANDED.items():
+            print(f"    {title}:")
+            for what, count in conn.execute(query).fetchall():
+                print(f"      {what:<28} {count:>9,}")
 
 
 def raw_counts() -> list[tuple[str, int, int, int]]:
@@ -431,6 +483,8 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     step("landed in raw (alive records, versions, tombstones)")
     for table, alive, versions, deleted in raw_counts():
         print(f"    {table:<28} {alive:>9,} {versions:>9,} {deleted:>7,}")
+    step("Instagram: what landed (extract_instagram; the webhook mentions it read)")
+    print_instagram()
     step("X this month: Posts read (against the monthly Post cap) and money spent")
     print_reads()
     ok = all(o.succeeded for o in outcomes) and len(outcomes) == len(DAGS) + 1

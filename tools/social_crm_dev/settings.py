@@ -27,6 +27,8 @@ class DevSettings:
     # SOCIAL_CRM_SIMULATOR_PORT: the port of the demo's simulator (the demo and `make airflow`),
     # which the Airflow connections the demo saves name
     simulator_port: int
+    # WEBHOOKS_PORT: the port of `make airflow`'s webhook receiver (local_webhooks.py)
+    webhooks_port: int
     airflow_home: str | None  # AIRFLOW_HOME: the local Airflow's home (else .local/airflow)
     # SENTIMENT_DATA_DIR: the shared human-labelled sentiment data (else ../shared/sentiment
     # beside the checkout), read by the sentiment training script, tests and benchmark
@@ -55,6 +57,7 @@ def load(env: Mapping[str, str] | None = None) -> DevSettings:
         bench_events=_number(env, "BENCH_SCALE", int, 1_000_000),
         pg_port=_number(env, "SOCIAL_CRM_PG_PORT", int, None),
         simulator_port=_number(env, "SOCIAL_CRM_SIMULATOR_PORT", int, 8799),
+        webhooks_port=_number(env, "WEBHOOKS_PORT", int, 8790),
         airflow_home=env.get("AIRFLOW_HOME") or None,
         sentiment_data_dir=env.get("SENTIMENT_DATA_DIR") or None,
     )

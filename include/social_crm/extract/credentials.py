@@ -1,8 +1,9 @@
 """API credentials from an Airflow Connection, else from environment variables.
 
-Connection `facebook_graph` / `x_api`: host = base URL, password = token, extra JSON = the
-options `settings.ApiOptions` validates (api_version, lookback_days, ...). Without Airflow (CLI,
-tests): `FACEBOOK_GRAPH_URL` + `FACEBOOK_GRAPH_TOKEN`, `X_API_URL` + `X_API_TOKEN`.
+Connection `facebook_graph` / `instagram_graph` / `x_api`: host = base URL, password = token,
+extra JSON = the options `settings.ApiOptions` validates (api_version, lookback_days, ...).
+Without Airflow (CLI, tests): `FACEBOOK_GRAPH_URL` + `FACEBOOK_GRAPH_TOKEN`,
+`INSTAGRAM_GRAPH_URL` + `INSTAGRAM_GRAPH_TOKEN`, `X_API_URL` + `X_API_TOKEN`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from social_crm import settings
 
 FACEBOOK = "facebook_graph"
+INSTAGRAM = "instagram_graph"  # Instagram API with Facebook Login: the same Graph host
 X = "x_api"
 
 

@@ -2,7 +2,8 @@
 
 Errors are read by their code, whatever the HTTP status
 (developers.facebook.com/docs/graph-api/guides/error-handling): throttles are codes 4, 17, 32,
-613 and 80001 (Pages business use case) on HTTP 400 or 403
+613, 80001 (Pages business use case) and 80002 (Instagram business use case) on HTTP 400
+or 403
 (developers.facebook.com/docs/graph-api/overview/rate-limiting); 190 and 102 refuse the
 token; 10 and 200-299 are a permission the token lacks ("Permission is either not granted or
 has been removed", developers.facebook.com/docs/graph-api/guides/error-handling): retrying
@@ -25,7 +26,7 @@ from typing import Any
 
 from social_crm.extract.http import Answer, ApiAccessError, ApiError, ErrorDetail, Usage
 
-RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
+RATE_LIMIT_CODES = {4, 17, 32, 613, 80001, 80002}
 AUTH_CODES = {190, 102}
 PERMISSION_CODES = {10} | set(range(200, 300))
 PAGE_TOKEN_REQUIRED = "must be called with a page access token"  # code 190, lowercased

@@ -22,6 +22,7 @@ FACEBOOK_ACTIVITY = [
 ]
 FACEBOOK_POSTS = [raw_table("facebook_posts"), *FACEBOOK_ACTIVITY]
 FACEBOOK_VISITOR_POSTS = [raw_table("facebook_visitor_posts"), *FACEBOOK_ACTIVITY]
+# Instagram's raw tables are its steps' outlets, by name (pipelines.EXTRACT_INSTAGRAM)
 X_TWEETS = [raw_table("x_tweets"), raw_table("x_users")]
 X_FOLLOWERS = [raw_table("x_followers"), raw_table("x_users")]
 CRM = [

@@ -27,6 +27,12 @@ from social_crm.extract.http import (
     RetryPolicy,
     UnsafeRequest,
 )
+from social_crm.extract.instagram import (
+    InstagramAccount,
+    InstagramExtractor,
+    InstagramSettings,
+)
+from social_crm.extract.instagram_streams import HASHTAG_TEXT
 from social_crm.extract.records import GRAPH_ID
 from social_crm.extract.x import XExtractor, XSettings
 from social_crm.extract.x_policy import XPolicy
@@ -98,6 +104,57 @@ def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
     return FacebookExtractor(
         _client(creds, options, GraphPolicy()), warehouse.connect, walk, interval
     )
+
+
+def instagram(interval: Interval = (None, None)) -> InstagramExtractor:
+    """The Instagram extractor of connection `instagram_graph` (the Graph host and version,
+    the brand's token): our accounts and rivals from brands.csv, the connection's hashtags."""
+    creds = credentials.resolve(credentials.INSTAGRAM)
+    options = settings.ApiOptions.parse(creds.connection_id, creds.extra, GRAPH_API_VERSION)
+    graph_version_in_service(creds.connection_id, options.api_version, datetime.now(UTC).date())
+    tracked = [b for b in brands.load() if b.instagram_user_id]
+    bad = [b.instagram_user_id for b in tracked if not GRAPH_ID.match(b.instagram_user_id)]
+    if bad:
+        raise settings.SettingError(
+            f"dbt_project/seeds/brands.csv: instagram_user_id {bad[0][:40]!r} is not a Graph "
+            "id (digits only)"
+        )
+    walk = InstagramSettings(
+        own=tuple(
+            InstagramAccount(b.instagram_user_id, b.instagram_username)
+            for b in tracked
+            if b.is_ours
+        ),
+        rivals=tuple(
+            InstagramAccount(b.instagram_user_id, b.instagram_username)
+            for b in tracked
+            if not b.is_ours
+        ),
+        hashtags=campaign_hashtags(creds.connection_id, options.hashtags),
+        lookback_days=options.lookback_days,
+        page_size=options.page_size,
+        recheck_hours=options.recheck_hours,
+    )
+    return InstagramExtractor(
+        _client(creds, options, GraphPolicy()), warehouse.connect, walk, interval
+    )
+
+
+def campaign_hashtags(connection_id: str, given: tuple[str, ...]) -> tuple[str, ...]:
+    """The connection's `hashtags` extra: each without '#', lower-cased, once; a hashtag that
+    is not letters, digits and underscores (or is digits only) is refused naming it."""
+    tags: list[str] = []
+    for raw in given:
+        tag = raw.strip().removeprefix("#")
+        if not HASHTAG_TEXT.match(tag) or tag.isdigit():
+            raise settings.SettingError(
+                f"connection '{connection_id}': extra hashtags: {raw[:40]!r} is not a hashtag "
+                "(letters, digits and underscores, not digits only; '#' optional)"
+            )
+        tag = tag.lower()  # after the check: a lower case may add a combining mark (İ -> i̇)
+        if tag not in tags:
+            tags.append(tag)
+    return tuple(tags)
 
 
 def graph_version_in_service(connection_id: str, version: str, today: date) -> None:
@@ -189,7 +246,9 @@ def janitor() -> int:
         return mark_abandoned_batches(conn)
 
 
-def _run(build: Callable[[], FacebookExtractor | XExtractor], step: Callable) -> list[str]:
+def _run(
+    build: Callable[[], FacebookExtractor | InstagramExtractor | XExtractor], step: Callable
+) -> list[str]:
     with _fail_once_when_final():
         janitor()
         extractor = build()
@@ -208,6 +267,12 @@ FACEBOOK_GROUPS: dict[str, Callable] = {
     "feed": lambda e: e.posts_with_activity("feed"),
 }
 X_GROUPS: dict[str, Callable] = {"tweets": XExtractor.tweets, "followers": XExtractor.followers}
+INSTAGRAM_GROUPS: dict[str, Callable] = {
+    "account": lambda e: [e.accounts(), e.account_insights()],
+    "media": lambda e: [*e.media(), e.media_insights()],
+    "rivals": InstagramExtractor.rivals,
+    "hashtags": lambda e: [e.hashtags()],
+}
 
 
 def run_facebook(group: str, interval: Interval = (None, None)) -> list[str]:
@@ -222,13 +287,36 @@ def run_x(group: str, interval: Interval = (None, None)) -> list[str]:
     return _run(lambda: x(interval), X_GROUPS[group])
 
 
+def run_instagram(group: str, interval: Interval = (None, None)) -> list[str]:
+    if group not in INSTAGRAM_GROUPS:
+        raise ValueError(f"unknown instagram group {group!r}")
+    return _run(lambda: instagram(interval), INSTAGRAM_GROUPS[group])
+
+
+def run_instagram_live(interval: Interval = (None, None)) -> list[str]:
+    """The live walk: the comments our account's `comments` webhooks announced (read by id),
+    then our media of the last SOCIAL_CRM_LIVE_POST_DAYS days with the comments of those
+    whose count moved, and the @mentions announced by webhook."""
+    from social_crm.extract.instagram_webhooks import read_announced_comments
+
+    days = settings.load().live_post_days
+    return _run(lambda: instagram(interval), lambda e: read_announced_comments(e) + e.media(days))
+
+
 def run_facebook_live(interval: Interval = (None, None)) -> list[str]:
-    """The live walk: the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts
-    with their comments (no reactions)."""
+    """The live walk: the comments our Pages' `feed` webhooks announced (read by id, on any
+    post), then the last SOCIAL_CRM_LIVE_POST_DAYS days of posts and visitor posts with their
+    comments (no reactions)."""
+    from social_crm.extract.facebook_webhooks import read_announced_comments
+
     days = settings.load().live_post_days
     return _run(
         lambda: facebook(interval),
-        lambda e: e.posts_with_activity("posts", days) + e.posts_with_activity("feed", days),
+        lambda e: (
+            read_announced_comments(e)
+            + e.posts_with_activity("posts", days)
+            + e.posts_with_activity("feed", days)
+        ),
     )
 
 

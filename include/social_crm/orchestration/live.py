@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 QUEUE_MARTS = ("open_conversations",)
 WALKS: dict[str, tuple[str, Callable[..., list[str]]]] = {
     "facebook": (credentials.FACEBOOK, extraction.run_facebook_live),
+    "instagram": (credentials.INSTAGRAM, extraction.run_instagram_live),
     "x": (credentials.X, extraction.run_x_live),
 }
 

@@ -9,6 +9,7 @@ from social_crm.transform import dbt_selections
 
 _NIGHTLY = "social_crm.orchestration.nightly"
 _LIVE = "social_crm.orchestration.live"
+_EXTRACTION = "social_crm.orchestration.extraction"
 
 NIGHTLY = Pipeline(
     name="nightly",
@@ -129,7 +130,7 @@ _BUILD = {
     "pool_slots": WAREHOUSE_BUILD_SLOTS,
     "priority_weight": 10,
 }
-_EXTRACTED = ("new_facebook_messages", "new_x_mentions")
+_EXTRACTED = ("new_facebook_messages", "new_instagram_messages", "new_x_mentions")
 
 LIVE = Pipeline(
     name="live",
@@ -144,6 +145,16 @@ LIVE = Pipeline(
             args=("facebook",),
             inputs=("interval",),
             task={"pool": "facebook_api"},
+        ),
+        Step(
+            "new_instagram_messages",
+            "The Instagram live walk: our media of the last `SOCIAL_CRM_LIVE_POST_DAYS` days"
+            " with the comments of those whose count moved, and the @mentions the webhooks"
+            " announced since the last read.",
+            call=f"{_LIVE}:extract_new_messages",
+            args=("instagram",),
+            inputs=("interval",),
+            task={"pool": "instagram_api"},
         ),
         Step(
             "new_x_mentions",
@@ -217,4 +228,59 @@ LIVE = Pipeline(
     ),
 )
 
-PIPELINES = (NIGHTLY, LIVE, FULL_REFRESH)
+# the hourly Instagram extraction: steps that land the same raw table run one after the
+# other (a table is landed by one batch at a time)
+_INSTAGRAM = {"pool": "instagram_api"}
+EXTRACT_INSTAGRAM = Pipeline(
+    name="extract instagram",
+    dag_id="extract_instagram",
+    steps=(
+        Step(
+            "account_and_insights",
+            "Our accounts' counts (one snapshot a day) and their daily insights.",
+            call=f"{_EXTRACTION}:run_instagram",
+            args=("account",),
+            inputs=("interval",),
+            task=_INSTAGRAM,
+            outlets=("raw.instagram_accounts", "raw.instagram_account_insights"),
+        ),
+        Step(
+            "media_comments_mentions",
+            "Our media in the look-back window; the comments and replies of those whose"
+            " comments_count moved or whose re-walk point passed; the media we are tagged in;"
+            " the @mentions announced by webhook; our media's insights.",
+            call=f"{_EXTRACTION}:run_instagram",
+            args=("media",),
+            inputs=("interval",),
+            task=_INSTAGRAM,
+            outlets=(
+                "raw.instagram_media",
+                "raw.instagram_comments",
+                "raw.instagram_media_insights",
+            ),
+        ),
+        Step(
+            "rivals",
+            "Each rival's counts and recent media (business discovery).",
+            call=f"{_EXTRACTION}:run_instagram",
+            args=("rivals",),
+            needs=("account_and_insights", "media_comments_mentions"),
+            inputs=("interval",),
+            task=_INSTAGRAM,
+            outlets=("raw.instagram_accounts", "raw.instagram_media"),
+        ),
+        Step(
+            "hashtags",
+            "The last 24 hours' media of the campaign hashtags (the connection's `hashtags`),"
+            " never more than 30 unique hashtags per account in any 7 days.",
+            call=f"{_EXTRACTION}:run_instagram",
+            args=("hashtags",),
+            needs=("rivals",),
+            inputs=("interval",),
+            task=_INSTAGRAM,
+            outlets=("raw.instagram_media",),
+        ),
+    ),
+)
+
+PIPELINES = (NIGHTLY, LIVE, FULL_REFRESH, EXTRACT_INSTAGRAM)

@@ -105,6 +105,16 @@ class WorldConfig:
     reply_share: float = 0.15
     visitor_posts_per_day: float = 22.0
     mentions_per_day: float = 160.0
+    # Instagram (simulator/instagram.py), our account at scale 1; rivals scaled by activity.
+    # Measured at scale 1, 90 days: 114 media with 16k comments, replies and answers (our
+    # Facebook posts' comments: 38k), 2.6k people's media, 750 comment @mentions: the demo
+    # world's events grow by ~10% (~19k on ~200k).
+    ig_media_per_day: float = 1.3  # a brand's own media (posts and reels)
+    ig_comments_per_media: float = 75.0
+    ig_reply_share: float = 0.12  # people's replies per top-level comment, times their pull
+    ig_likes_per_media: float = 420.0  # counts only: the API names no liker
+    ig_people_media_per_day: float = 30.0  # people's media: tags, @mentions, hashtags
+    ig_comment_mentions_per_day: float = 8.0  # people's comments @mentioning a brand
 
     def per_scale(self, rate: float) -> float:
         return rate * self.scale

@@ -143,7 +143,19 @@ RETIRED_METRICS = frozenset(
 )
 USER_FIELDS = frozenset({"id", "name"})  # all a Page token reads of a person who engaged
 PAGE_FIELDS = frozenset(
-    {"id", "name", "fan_count", "followers_count", "link", "category", "access_token"}
+    {
+        "id",
+        "name",
+        "fan_count",
+        "followers_count",
+        "link",
+        "category",
+        "access_token",
+        "instagram_business_account",
+    }
+)
+ACCOUNT_FIELDS = frozenset(
+    {"id", "name", "access_token", "category", "tasks", "instagram_business_account"}
 )
 PAGE_TASKS = ("ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE")
 NO_PUBLIC_CONTENT = (
@@ -297,10 +309,17 @@ class GraphApi:
                 "name": brand.name,
                 "id": brand.page_id,
                 "tasks": list(PAGE_TASKS),
+                # the IG professional account linked to the Page (ours only: the world's
+                # rivals' accounts are not the brand's)
+                **_linked_ig(brand),
             }
             for brand in BRANDS
             if brand.page_id in self.access.managed | self.access.revoked
         ]
+        wanted = [f for f in params.get("fields", "").split(",") if f]
+        if wanted:  # the fields asked for; the default ones otherwise
+            _only(wanted, ACCOUNT_FIELDS, "Page")
+            pages = [{k: v for k, v in p.items() if k in wanted} for p in pages]
         return self._page_of(lambda: pages, params, "me/accounts", lambda p: p["id"], dict)
 
     def owns(self, page_id: str) -> bool:
@@ -352,6 +371,7 @@ class GraphApi:
             listed = self.access.managed | self.access.revoked
             if node in listed and (self.owns(node) or self._viewer.page is None):
                 body["access_token"] = page_token(self.user_token, node)
+                body.update(_linked_ig(BRANDS[brand]))
             return Response(200, self._drift(_select(body, fields, ("id", "name"))))
         if "_" in node:
             return self._content_node(node, fields)
@@ -766,6 +786,14 @@ def _ids_gone(version: str) -> bool:
     except ValueError:
         return True  # no version in the path: the app's newest
     return (major, minor) >= IDS_GONE_FROM
+
+
+def _linked_ig(brand) -> dict:
+    """`instagram_business_account` of a Page the brand manages: ours is linked to our IG
+    User; a field left out where no account is linked, as Graph does."""
+    if brand.page_id != BRANDS[0].page_id or not brand.ig_user_id:
+        return {}
+    return {"instagram_business_account": {"id": brand.ig_user_id}}
 
 
 def _brand_of_page(node: str) -> int | None:

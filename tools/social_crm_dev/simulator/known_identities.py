@@ -32,7 +32,7 @@ class KnownAccount:
     customer_id: str
     platform: str
     account_id: str | None  # Facebook: the page-scoped id; X: the user id, when the CRM has it
-    handle: str | None  # X only: the @handle the person gave
+    handle: str | None  # X: the @handle the person gave; Instagram: the username
     source: str
     linked_at: int  # world seconds
 
@@ -67,9 +67,36 @@ def known_accounts(world: World) -> Iterator[KnownAccount]:
                 source,
                 linked_at,
             )
+        # Instagram on a stream of its own (the draws above do not move): the username the
+        # person gave at a sign-up or an agent saw; Instagram-scoped ids are the app's, never
+        # the CRM's
+        ig_draws = rng_for(world.config.seed, "known_identities_instagram", person).random(2)
+        if pop.ig_username[person] and ig_draws[0] < SHARE_KNOWN:
+            yield KnownAccount(
+                person,
+                customer,
+                "instagram",
+                None,
+                pop.ig_username[person],
+                source,
+                int(ig_draws[1] * max(DAY, world.clock)),
+            )
         if pop.profiling_opt_out[person] or person in erased:
             when = erased.get(person, linked_at)
             yield from _named_in_privacy_request(world, person, customer, when, draws)
+            if pop.ig_username[person] and ig_draws[0] >= SHARE_KNOWN:
+                if not shows_surname(
+                    pop.last[person], pop.ig_name[person], pop.ig_username[person]
+                ):
+                    yield KnownAccount(
+                        person,
+                        customer,
+                        "instagram",
+                        None,
+                        pop.ig_username[person],
+                        "service_conversation",
+                        when,
+                    )
 
 
 def _named_in_privacy_request(

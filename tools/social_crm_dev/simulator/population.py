@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -382,6 +383,10 @@ class Population:
     follows_src: np.ndarray  # X follow graph: src follows dst (person ids)
     follows_dst: np.ndarray
     brand_followers: list[np.ndarray]  # per brand: person ids following the brand on X
+    # Instagram (drawn on streams of their own: nothing above moves when they change)
+    ig_username: list[str | None] = field(default_factory=list)  # None = no Instagram
+    ig_name: Sequence[str | None] = field(default_factory=list)  # made when read
+    ig_id: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # IGSID
 
     @property
     def n(self) -> int:
@@ -464,6 +469,7 @@ def build(config: WorldConfig) -> Population:
         np.flatnonzero(has_x & (affinity[:, b] > np.quantile(affinity[:, b], 0.6)))
         for b in range(len(BRANDS))
     ]
+    ig_username, ig_name, ig_id = _instagram(config, shown, x_handle)
     return Population(
         n_customers=n_cust,
         lang=lang,
@@ -489,7 +495,86 @@ def build(config: WorldConfig) -> Population:
         follows_src=src,
         follows_dst=dst,
         brand_followers=brand_followers,
+        ig_username=ig_username,
+        ig_name=ig_name,
+        ig_id=ig_id,
     )
+
+
+IG_SHARE = 0.45  # people with an Instagram account
+IG_ID_BASE = 6_100_000_000_000_000  # Instagram-scoped ids (IGSID) of people: 16 digits
+# how a username relates to the person's X handle (those with one): the same, close to it
+# (a suffix, an underscore, digits), or unrelated
+IG_SAME_AS_X, IG_CLOSE_TO_X = 0.3, 0.3
+_IG_SUFFIXES = ("_", ".", "_official", "x", "_ig", "gram", "_")
+
+
+def _instagram(
+    config: WorldConfig, shown: list, x_handle: list[str | None]
+) -> tuple[list[str | None], Sequence[str | None], np.ndarray]:
+    """Usernames (lower case, letters, digits, `.` and `_`, at most 30 characters, unique,
+    never a brand's), display names and Instagram-scoped ids, on a stream of their own."""
+    rng = rng_for(config.seed, "instagram_people")
+    n = len(shown)
+    has = rng.random(n) < IG_SHARE
+    kind = rng.random(n)
+    digits = rng.integers(1, 999, n)
+    suffix = rng.integers(0, len(_IG_SUFFIXES), n)
+    order = rng.permutation(n)
+    taken = {b.ig_username for b in BRANDS} | {b.x_handle for b in BRANDS}
+    usernames: list[str | None] = []
+    for i in range(n):
+        if not has[i]:
+            usernames.append(None)
+            continue
+        handle = (x_handle[i] or "").lower()
+        if handle and kind[i] < IG_SAME_AS_X:
+            name = handle
+        elif handle and kind[i] < IG_SAME_AS_X + IG_CLOSE_TO_X:
+            name = handle + (_IG_SUFFIXES[suffix[i]] if digits[i] % 2 else str(digits[i]))
+        else:
+            p = shown[i]
+            first = p.first.translate(profile_names.ASCII).lower()
+            last = p.last.translate(profile_names.ASCII).lower()
+            style = int(digits[i]) % 4
+            name = (
+                f"{first}.{last}",
+                f"{first}_{last[:4]}{digits[i] % 100}",
+                f"{profile_names.WORDS[int(digits[i]) % len(profile_names.WORDS)]}.{first}",
+                f"{first}{last}{digits[i]}",
+            )[style]
+        name = name[:30].strip("._") or f"user{i}"
+        while name in taken:
+            name = f"{name[:26]}{int(rng.integers(10, 9999))}"
+        taken.add(name)
+        usernames.append(name)
+    ids = np.where(has, IG_ID_BASE + order * 11 + 7, 0).astype(np.int64)
+    return usernames, _DisplayNames(config.seed, "instagram", shown, usernames), ids
+
+
+class _DisplayNames(Sequence):
+    """Display names made when first read (each on the person's own stream, so the same
+    as if made at once): the APIs never show a person's Instagram name, only the truth
+    files and the CRM's known accounts read them, and a world builds faster without."""
+
+    def __init__(self, seed: int, platform: str, shown: list, accounts: list) -> None:
+        self._seed, self._platform, self._shown, self._accounts = seed, platform, shown, accounts
+        self._made: dict[int, str | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    def __getitem__(self, i):  # an index (a slice gives a list)
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        i = range(len(self))[i]
+        if i not in self._made:
+            self._made[i] = (
+                profile_names.display_name(self._seed, i, self._platform, self._shown[i])
+                if self._accounts[i]
+                else None
+            )
+        return self._made[i]
 
 
 def _preferential_attachment(

@@ -32,11 +32,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, DEFAULT_X_USER_TOKEN
+from social_crm_dev.simulator import instagram_api, webhooks
 from social_crm_dev.simulator.config import BRANDS, OUR_BRAND
 from social_crm_dev.simulator.faults import Decision, FaultConfig, FaultInjector
 from social_crm_dev.simulator.graph_api import REVOKED_TOKEN, GraphApi, Viewer, graph_error
+from social_crm_dev.simulator.instagram_api import IG_PERMISSIONS, InstagramApi
 from social_crm_dev.simulator.responses import ApiError, Response, to_datetime
 from social_crm_dev.simulator.truth import crisis_row
+from social_crm_dev.simulator.webhooks import APP_ID
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import (
     POST_ENDPOINTS,
@@ -80,6 +83,7 @@ class SimulatorServer:
         # an app created before 2026-11-04 (the default: one created today; graph_api.py)
         self.graph.legacy_features = graph_legacy_app
         self.graph.user_token = fb_token
+        self.instagram = InstagramApi(self.graph)
         self.x = XApi(world)
         self._apply_fault_flags()
         self._thread: threading.Thread | None = None
@@ -136,6 +140,9 @@ class SimulatorServer:
             return Response(404 if parts else 200, {}), Decision()
         if parts[:1] == ["_admin"]:
             return self._admin(method, parts[1:], body), Decision()
+        if method == "GET" and len(parts) == 3 and parts[1:] == [APP_ID, "subscriptions"]:
+            token = params.get("access_token") or _bearer(headers)
+            return Response(*webhooks.app_of(self).answer(token)), Decision()
         graph_root = len(parts) == 1 and bool(_VERSION.match(parts[0]))
         if method == "POST" and graph_root:
             form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -275,12 +282,18 @@ class SimulatorServer:
         if not parts and not params.get("ids"):
             return graph_error("Unsupported get request.", 100).response, Decision()
         decision = self.faults.decide(request)
+        if decision.rate_limited and instagram_api.claims(parts):
+            # an Instagram account's throttle is its BUC limit (#80002), not the app's
+            return self.instagram.throttled(GRAPH_REGAIN_MINUTES), decision
         if decision.rate_limited or decision.server_error:
             return self._graph_fault(decision), decision
         self.graph.version = version
         with self.lock:
             try:
-                response = self.graph.handle(parts, params, viewer)
+                if instagram_api.claims(parts):
+                    response = self.instagram.handle(parts, params, viewer)
+                else:
+                    response = self.graph.handle(parts, params, viewer)
             except ApiError as exc:
                 return exc.response, decision
         if parts[-1:] not in (["insights"], ["accounts"]):  # metric series, tokens: no records
@@ -288,9 +301,12 @@ class SimulatorServer:
             if parts[-1:] == ["feed"] and isinstance(items, list):
                 # the Page's own posts in its feed land from /posts (damaged there, if at all)
                 items = [i for i in items if (i.get("from") or {}).get("id") != parts[0]]
-            self.faults.corrupt_items(items, ("id", "created_time"), decision)
+            time_field = "timestamp" if instagram_api.claims(parts) else "created_time"
+            self.faults.corrupt_items(items, ("id", time_field), decision)
             if len(parts) == 2:  # an edge listing
                 self.faults.damage_listing(response.body, decision)
+        if instagram_api.claims(parts):  # Instagram's BUC header is its account's (set)
+            return response, decision
         response.headers.update(self._graph_usage(self.faults.config.graph_usage_percent, 0))
         return response, decision
 
@@ -403,6 +419,8 @@ class SimulatorServer:
             return Response(400, {"error": "admin requests take a JSON object body"})
         if parts == ["state"]:
             return Response(200, self.state())
+        if parts[:1] == ["webhooks"] and method == "POST":
+            return Response(*webhooks.admin(self, parts[1:], payload))
         if method != "POST":
             return Response(405, {"error": "use POST for admin changes"})
         if parts == ["faults"]:
@@ -416,6 +434,15 @@ class SimulatorServer:
             try:
                 with self.lock:
                     self.set_graph_access(**payload)
+            except (TypeError, ValueError) as exc:
+                return Response(400, {"error": str(exc)})
+            return Response(200, self.state())
+        if parts == ["instagram_access"]:
+            # {"permissions": [...], "calls_per_hour": n}: what the token was granted for
+            # Instagram and our account's BUC limit per world hour (instagram_api.py)
+            try:
+                with self.lock:
+                    self.set_instagram_access(**payload)
             except (TypeError, ValueError) as exc:
                 return Response(400, {"error": str(exc)})
             return Response(200, self.state())
@@ -494,9 +521,24 @@ class SimulatorServer:
             access.public_content = public_content
         self.graph.forget_listings()
 
+    def set_instagram_access(
+        self, permissions: list[str] | None = None, calls_per_hour: int | None = None
+    ) -> None:
+        """The Instagram permissions the brand's token carries (of IG_PERMISSIONS) and our
+        account's call limit per world hour (what is not given is left as it was)."""
+        access = self.instagram.access
+        if permissions is not None:
+            if not isinstance(permissions, list) or not set(permissions) <= IG_PERMISSIONS:
+                raise ValueError(f"permissions takes a list of {sorted(IG_PERMISSIONS)}")
+            access.permissions = set(permissions)
+        if calls_per_hour is not None:
+            if not isinstance(calls_per_hour, int) or calls_per_hour < 1:
+                raise ValueError("calls_per_hour takes an integer >= 1")
+            access.calls_per_hour = calls_per_hour
+
     def hide(self, ids: list[str], *, hidden: bool = True) -> None:
         """Posts, comments or tweets deleted at the source (hidden) or restored (not)."""
-        for api in (self.graph, self.x):
+        for api in (self.graph, self.x, self.instagram):
             if hidden:
                 api.hidden.update(ids)
             else:
@@ -521,6 +563,10 @@ class SimulatorServer:
                 "managed": sorted(self.graph.access.managed),
                 "revoked": sorted(self.graph.access.revoked),
                 "public_content": self.graph.access.public_content,
+            },
+            "instagram_access": {
+                "permissions": sorted(self.instagram.access.permissions),
+                "calls_per_hour": self.instagram.access.calls_per_hour,
             },
             "calls": self.faults.calls,
             "injected": dict(self.faults.injected),

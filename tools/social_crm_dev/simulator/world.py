@@ -17,6 +17,7 @@ import numpy as np
 
 from social_crm_dev.simulator import population as population_mod
 from social_crm_dev.simulator.activity import (
+    MAX_COMMENT_DELAY,
     MAX_REPLY_DELAY,
     ActivityGenerator,
     Message,
@@ -25,6 +26,7 @@ from social_crm_dev.simulator.activity import (
 )
 from social_crm_dev.simulator.config import BRANDS, DAY, WorldConfig
 from social_crm_dev.simulator.incidents import Crisis, Incidents, ReplyOutage
+from social_crm_dev.simulator.instagram import InstagramWorld
 from social_crm_dev.simulator.orders import Order, customer_orders
 from social_crm_dev.simulator.rng import rng_for
 
@@ -67,6 +69,7 @@ class World:
         self._fb_index = {int(v): i for i, v in enumerate(pop.fb_id) if v}
         self._x_index = {int(v): i for i, v in enumerate(pop.x_id) if v}
         self._fans: dict[int, np.ndarray] = {}
+        self.instagram = InstagramWorld(self)
 
     # --- clock ----------------------------------------------------------------------------
 
@@ -95,6 +98,7 @@ class World:
         outage = self.incidents.add_outage(brand, self.clock, int(hours * 3600))
         self._posts.clear()  # answers are planned when a day or post is generated
         self._filled.clear()
+        self.instagram = InstagramWorld(self)
         return outage
 
     @property
@@ -334,3 +338,73 @@ class World:
             for msg in created_on(brand, day):
                 if start <= msg.created < end and msg.visible(self.clock):
                     yield msg
+
+    # --- webhooks (what Meta would have sent our app) ---------------------------------------
+
+    def instagram_webhook_changes(
+        self, start: int, end: int
+    ) -> list[tuple[str, str, str, dict, int]]:
+        """Instagram changes for our account created in [start, end) (world seconds):
+        (object "instagram", entry_id = our IG user id, field "comments" | "mentions",
+        value, time in Unix seconds), in time order (simulator/instagram.py)."""
+        return self.instagram.webhook_changes(start, end)
+
+    def page_feed_changes(self, start: int, end: int) -> list[tuple[str, str, str, dict, int]]:
+        """Page `feed` changes for our Page: every comment (people's, replies, the Page's
+        own answers) on its posts and visitor posts created in [start, end) (world seconds):
+        (object "page", entry_id = our Page id, field "feed", value, time in Unix seconds),
+        value `{"from": {"id", "name"}, "post": {"status_type", "is_published",
+        "updated_time", "permalink_url", "promotion_status", "id"}, "item": "comment", "verb":
+        "add", "comment_id", "post_id", "parent_id", "message", "created_time"}` (parent_id:
+        the replied-to comment, or the post for a top-level comment), in time order."""
+        from social_crm_dev.simulator.instagram import unix
+        from social_crm_dev.simulator.responses import to_datetime
+
+        end = min(end, self.clock + 1)
+        page = BRANDS[0].page_id
+        found = []
+        first_day = max(0, (start - MAX_COMMENT_DELAY) // DAY)
+        for day in range(first_day, (end - 1) // DAY + 1 if end > 0 else 0):
+            for kind in ("post", "visitor_post"):
+                for listed in self._day_posts(0, day, kind):
+                    if listed.created >= end:
+                        continue
+                    post = self.post(listed.id) if listed.created <= self.clock else None
+                    for c in post.comments if post is not None else ():
+                        if not start <= c.created < end:
+                            continue
+                        pop = self.population
+                        author = (
+                            {"id": page, "name": BRANDS[0].name}
+                            if c.person is None
+                            else {
+                                "id": str(int(pop.fb_id[c.person])),
+                                "name": pop.fb_name[c.person],
+                            }
+                        )
+                        local = post.id.split("_", 1)[1]
+                        value = {
+                            "from": author,
+                            "post": {
+                                "status_type": "wall_post"
+                                if post.kind == "visitor_post"
+                                else "mobile_status_update",
+                                "is_published": True,
+                                "updated_time": to_datetime(post.created).strftime(
+                                    "%Y-%m-%dT%H:%M:%S+0000"
+                                ),
+                                "permalink_url": f"https://www.facebook.com/{page}/posts/{local}",
+                                "promotion_status": "inactive",
+                                "id": post.id,
+                            },
+                            "item": "comment",
+                            "verb": "add",
+                            "comment_id": c.id,
+                            "post_id": post.id,
+                            "parent_id": c.parent_id or post.id,
+                            "message": c.text,
+                            "created_time": unix(c.created),
+                        }
+                        found.append((c.created, c.id, value))
+        found.sort(key=lambda f: (f[0], f[1]))
+        return [("page", page, "feed", value, unix(at)) for at, _, value in found]
