@@ -9,6 +9,7 @@ import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -461,19 +462,109 @@ def landed_world(warehouse_url, tmp_path_factory) -> Iterator:
         yield pipeline, truth, patch, drop, local
 
 
-@pytest.fixture(scope="module")
-def built(warehouse_url, tmp_path_factory):
-    """Everything extracted, the CRM export landed and the nightly build published, once per
-    module (a build takes half a minute). Tests read it; a test that changes it changes a copy
-    (`copy_of`)."""
+@dataclass(frozen=True)
+class BuiltOnce:
+    """The test world built once per worker process: `landed` its database with the truth's CRM
+    export landed, `built` a copy after the nightly build published; nobody stays connected to
+    either (modules copy them). `truth` and `local` the folders the build used, `x_profile` the
+    simulator's X project (what it charged) and `clock` its world's clock at the end."""
+
+    landed: object
+    built: object
+    truth: Truth
+    local: Path
+    x_profile: XProfile
+    clock: int
+
+    def landed_rows(self, query: str, *params) -> list[tuple]:
+        """`query`'s rows in the landed world, before the nightly build."""
+        with psycopg.connect(self.landed.libpq()) as conn:
+            return conn.execute(query, params).fetchall()
+
+
+@pytest.fixture(scope="session")
+def built_once(warehouse_url, tmp_path_factory) -> Iterator[BuiltOnce]:
+    """Everything extracted, the CRM export landed and the nightly build published once per
+    worker process (a build takes half a minute; every module that needs it takes a copy:
+    `built`, `built_world`)."""
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
-        sim, db = pipeline.sim, pipeline.db
-        land_crm_export(pipeline.connect, truth)
+    with (
+        new_database(warehouse_url) as landed,
+        new_database(warehouse_url) as db,
+    ):
+        with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+            sim = pipeline.sim
+            local = tmp_path_factory.mktemp("built_local")
+            use_local_dir(patch, local)
+            land_crm_export(pipeline.connect, truth)
+            patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
+            patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
+            _copy_database(warehouse_url, pipeline.db.database, landed.database)
+            nightly.run_all(as_of=world_now(sim))
+            _copy_database(warehouse_url, pipeline.db.database, db.database)
+            x_profile, clock = _copy_x_profile(sim.x_profile), sim.world.clock
+        yield BuiltOnce(landed, db, truth, local, x_profile, clock)
+
+
+@contextmanager
+def built_world(once: BuiltOnce, warehouse_url, tmp_path_factory) -> Iterator:
+    """A copy of the world `built_once` made, as `landed_world` gives it after a nightly build:
+    its own simulator (of the same world, clock and X charges), database (a template copy),
+    truth folder and local data folder (a copy of what the build wrote), the pipeline pointed
+    at them: (pipeline, truth, patch, drop, local)."""
+    world = World(WORLD)
+    world.clock = once.clock
+    with (
+        SimulatorServer(world, x_profile=_copy_x_profile(once.x_profile)) as sim,
+        new_database(warehouse_url, template=once.built.database) as db,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        folder = tmp_path_factory.mktemp("built_truth") / "truth"
+        shutil.copytree(once.truth.folder, folder)
+        truth = Truth.__new__(Truth)
+        truth.folder, truth.clock_days = folder, once.truth.clock_days
+        local = tmp_path_factory.mktemp("local")
+        use_local_dir(patch, local)
+        shutil.copytree(once.local, local, dirs_exist_ok=True)
+        drop = folder / "crm_drop"
         patch.setenv("WAREHOUSE_URL", db.libpq())
-        patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=world_now(sim))
+        patch.setenv("CRM_DROP_DIR", str(drop))
+        yield Pipeline(sim, db), truth, patch, drop, local
+
+
+def _copy_database(server, source: str, target: str) -> None:
+    """The database `target` (empty, nobody connected) replaced by a copy of `source`."""
+    _close_connections_to(server, source)
+    with psycopg.connect(server.libpq(), autocommit=True) as conn:
+        conn.execute(f'drop database "{target}" with (force)')
+        conn.execute(f'create database "{target}" template "{source}" strategy file_copy')
+
+
+def _copy_x_profile(profile: XProfile) -> XProfile:
+    """A copy of a simulated X project with what it counted and charged so far."""
+    import copy
+    import dataclasses
+
+    state = {
+        f.name: copy.deepcopy(getattr(profile, f.name))
+        for f in dataclasses.fields(profile)
+        if f.name not in ("_lock", "billing")
+    }
+    billing = {
+        f.name: copy.deepcopy(getattr(profile.billing, f.name))
+        for f in dataclasses.fields(profile.billing)
+        if f.name != "_lock"
+    }
+    return XProfile(**state, billing=type(profile.billing)(**billing))
+
+
+@pytest.fixture(scope="module")
+def built(built_once, warehouse_url, tmp_path_factory):
+    """Everything extracted, the CRM export landed and the nightly build published: a copy of
+    the worker's build (`built_once`) for the module. Tests read it; a test that changes it
+    changes a copy (`copy_of`)."""
+    with built_world(built_once, warehouse_url, tmp_path_factory) as (pipeline, truth, *_):
         with left_unchanged(pipeline):
             yield pipeline, truth
 

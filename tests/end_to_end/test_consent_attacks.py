@@ -16,8 +16,8 @@ from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
     BRAND_X_IDS,
     PAGE_IDS,
+    built_world,
     csv_rows,
-    landed_world,
     world_now,
 )
 
@@ -101,21 +101,27 @@ def _model_linked_profile(pipeline, truth, excluded: set[str]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def attacked(warehouse_url, tmp_path_factory):
+def attacked(built_once, warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with landed_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch, drop, local):
+    comments = {
+        comment: (author, parent)
+        for comment, author, parent in built_once.landed_rows(
+            "select natural_key, payload->'from'->>'id', payload->'parent'->>'id'"  # noqa: S608
+            " from (select distinct on (natural_key) * from raw.facebook_comments"
+            " order by natural_key, ingest_seq desc) v where not is_deleted"
+            f" and payload->'from'->>'id' not in {PAGE_IDS}"
+        )
+    }
+    # the world landed, then built and published by the nightly
+    with built_world(built_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+        drop,
+        local,
+    ):
         sim = pipeline.sim
-        comments = {
-            comment: (author, parent)
-            for comment, author, parent in pipeline.rows(
-                "select natural_key, payload->'from'->>'id', payload->'parent'->>'id'"  # noqa: S608
-                " from (select distinct on (natural_key) * from raw.facebook_comments"
-                " order by natural_key, ingest_seq desc) v where not is_deleted"
-                f" and payload->'from'->>'id' not in {PAGE_IDS}"
-            )
-        }
-        nightly.run_all(as_of=world_now(sim))
         before = {
             "comments": comments,
             "mentions": dict(

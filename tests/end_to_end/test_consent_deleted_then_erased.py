@@ -8,19 +8,19 @@ from datetime import timedelta
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.end_to_end.conftest import csv_rows, landed_world, world_now
+from tests.end_to_end.conftest import built_world, csv_rows, world_now
 from tests.end_to_end.test_consent_attacks import _engagements_of, _model_linked_profile
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def closed(warehouse_url, tmp_path_factory):
+def closed(built_once, warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with landed_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch, drop, local):
+    # the world landed, then built and published by the nightly
+    with built_world(built_once, warehouse_url, tmp_path_factory) as (pipeline, truth, _, drop, _):
         sim = pipeline.sim
-        nightly.run_all(as_of=world_now(sim))
         profile = _model_linked_profile(pipeline, truth, set())
         before = _engagements_of(pipeline, profile)
         customers = csv_rows(truth.folder / "crm" / "customers.csv")

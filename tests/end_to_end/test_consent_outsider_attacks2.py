@@ -26,8 +26,8 @@ import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
+    built_world,
     csv_rows,
-    landed_world,
     raise_an_sla_alert_about_a_customer,
     world_now,
     write_csv,
@@ -150,14 +150,19 @@ def _prospect_profiles(pipeline, truth, platform: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def attacked(warehouse_url, tmp_path_factory):
+def attacked(built_once, warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with landed_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch, drop, local):
+    # --- phase A: the first night (the world landed, then built and published)
+    with built_world(built_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+        drop,
+        local,
+    ):
         sim = pipeline.sim
         patch.delenv("SOCIAL_CRM_ALERT_WEBHOOK", raising=False)
-        # --- phase A: the first night
-        nightly.run_all(as_of=world_now(sim))
 
         customers = csv_rows(truth.folder / "crm" / "customers.csv")
         by_id = {c["customer_id"]: c for c in customers}
