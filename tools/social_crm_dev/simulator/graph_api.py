@@ -317,10 +317,16 @@ class GraphApi:
             if brand.page_id in self.access.managed | self.access.revoked
         ]
         wanted = [f for f in params.get("fields", "").split(",") if f]
-        if wanted:  # the fields asked for; the default ones otherwise
+        if wanted:
             _only(wanted, ACCOUNT_FIELDS, "Page")
-            pages = [{k: v for k, v in p.items() if k in wanted} for p in pages]
-        return self._page_of(lambda: pages, params, "me/accounts", lambda p: p["id"], dict)
+
+        def shown(page: dict) -> dict:
+            # the fields asked for, the default ones otherwise: chosen per answer, after the
+            # listing cache (its key leaves `fields` out, so two walks asking for different
+            # fields at the same clock share one listing)
+            return {k: v for k, v in page.items() if k in wanted} if wanted else dict(page)
+
+        return self._page_of(lambda: pages, params, "me/accounts", lambda p: p["id"], shown)
 
     def owns(self, page_id: str) -> bool:
         """Whether this request carries the Page token of `page_id`."""
