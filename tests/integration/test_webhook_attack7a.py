@@ -192,3 +192,42 @@ def test_a_number_beyond_float_range_is_quarantined_and_the_others_land(receiver
     assert body.count(b"1e400") == 1
     answers = [_post(receiver.url, body) for _ in range(3)]
     _assert_good_lands_and_bad_is_quarantined(database, answers, [_ig_key(c) for c in good])
+
+
+# --- deliveries as Meta documents them -----------------------------------------------------
+
+
+def test_a_delivery_in_the_documented_array_shape_lands_its_changes(receiver, database):
+    """Meta's Instagram Platform examples (Business Login for Instagram) show a notification
+    as a JSON array of `{object, entry}`, with `field`/`value` in the entry itself
+    (https://developers.facebook.com/docs/instagram-platform/webhooks/examples/). The
+    receiver reads that page for the entry shape but not for the array: the whole delivery is
+    quarantined as 'delivery is a list, not an object', answered 200, and no comment lands:
+    Meta never sends it again."""
+    _empty(database)
+    change = _ig_comment(7)
+    entry = {"id": IG_ACCOUNT, "time": 1_765_000_000, **change}
+    body = json.dumps([{"object": "instagram", "entry": [entry]}]).encode()
+    answer = _post(receiver.url, body)
+    keys, reasons = _landed(database)
+    assert (answer.status_code, keys, reasons) == (200, [_ig_key(change)], [])
+
+
+def test_a_full_batch_of_a_thousand_changes_is_taken(receiver, database):
+    """Meta batches up to 1,000 updates in a delivery and escapes every non-ASCII character
+    (an emoji: 12 bytes, `\\ud83d\\ude0d`). A burst of 1,000 Page comments of 100 emoji each
+    (Facebook allows 8,000 characters) is 1.5 MB: over the receiver's default 1 MiB it is
+    refused 413 on the first try and on every retry, and all 1,000 are lost to the webhook."""
+    _empty(database)
+    changes = []
+    for n in range(1, 1001):
+        change = _feed_change(n)
+        change["value"]["message"] = "\U0001f60d" * 100
+        changes.append(change)
+    body = json.dumps(
+        {"object": "page", "entry": [{"id": PAGE, "time": 1_765_000_000, "changes": changes}]}
+    ).encode()  # json.dumps escapes as Meta does: ensure_ascii
+    assert 1_048_576 < len(body) < 2_000_000
+    answers = [_post(receiver.url, body).status_code for _ in range(2)]
+    keys, _ = _landed(database)
+    assert (answers, len(keys)) == ([200, 200], 1000)
