@@ -231,3 +231,21 @@ def test_a_full_batch_of_a_thousand_changes_is_taken(receiver, database):
     answers = [_post(receiver.url, body).status_code for _ in range(2)]
     keys, _ = _landed(database)
     assert (answers, len(keys)) == ([200, 200], 1000)
+
+
+# --- what the receiver's log holds ---------------------------------------------------------
+
+
+def test_the_receivers_log_never_holds_a_deliverys_body(receiver, database):
+    """docs/webhooks.md: logged with the reason, 'never the secret, the signature or the
+    body'. A delivery the warehouse refuses (here a comment's text with U+0000) is logged by
+    the landing code with PostgreSQL's error context, which quotes the row being copied: the
+    commenter's username and the text of their comment end up in the receiver's log (where
+    no erasure reaches them)."""
+    _empty(database)
+    size = receiver.log.stat().st_size
+    change = _ig_comment(42, text="call me on 555\u00000199")
+    change["value"]["from"]["username"] = "mia.private.person"
+    _post(receiver.url, _ig_delivery([change]))
+    logged = receiver.log.read_bytes()[size:].decode("utf-8", "replace")
+    assert "mia.private.person" not in logged and "call me on 555" not in logged, logged[-600:]
