@@ -97,8 +97,12 @@ def test_a_backlog_of_another_pages_changes_does_not_stop_our_comments_being_rea
         )
     # then a comment a person wrote on our Page, announced by Meta after them
     comment = max(
-        (c for post in sim.world.posts(0) for c in sim.world.comments(post.id) or []
-         if c.person is not None),
+        (
+            c
+            for post in sim.world.posts(0)
+            for c in sim.world.comments(post.id) or []
+            if c.person is not None
+        ),
         key=lambda c: c.created,
     )
     person = str(int(sim.world.population.fb_id[comment.person]))

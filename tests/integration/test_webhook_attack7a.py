@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -128,16 +127,16 @@ def test_a_change_timed_in_milliseconds_is_quarantined_and_the_others_land(recei
     good = [_feed_change(1), _feed_change(3)]
     bad = _feed_change(2, created_time=1_765_000_000_000)
     body = json.dumps(
-        {"object": "page", "entry": [{"id": PAGE, "time": 1_765_000_000,
-                                      "changes": [good[0], bad, good[1]]}]}
+        {
+            "object": "page",
+            "entry": [{"id": PAGE, "time": 1_765_000_000, "changes": [good[0], bad, good[1]]}],
+        }
     ).encode()
     answers = [_post(receiver.url, body) for _ in range(3)]  # the delivery and two retries
     _assert_good_lands_and_bad_is_quarantined(database, answers, [_feed_key(c) for c in good])
 
 
-def test_an_entry_time_out_of_range_is_quarantined_and_the_other_entries_land(
-    receiver, database
-):
+def test_an_entry_time_out_of_range_is_quarantined_and_the_other_entries_land(receiver, database):
     """An entry `time` too large for the platform's time_t: OverflowError escapes, 500."""
     _empty(database)
     good = _ig_comment(1)
@@ -154,9 +153,7 @@ def test_an_entry_time_out_of_range_is_quarantined_and_the_other_entries_land(
     _assert_good_lands_and_bad_is_quarantined(database, answers, [_ig_key(good)])
 
 
-def test_a_comment_text_with_a_nul_character_is_quarantined_and_the_others_land(
-    receiver, database
-):
+def test_a_comment_text_with_a_nul_character_is_quarantined_and_the_others_land(receiver, database):
     """A comment's text holding U+0000 (valid JSON, `\\u0000`, signed by Meta as received):
     PostgreSQL's jsonb refuses it, the batch fails, 500 on every retry, nothing lands."""
     _empty(database)
@@ -216,8 +213,8 @@ def test_a_delivery_in_the_documented_array_shape_lands_its_changes(receiver, da
 def test_a_full_batch_of_a_thousand_changes_is_taken(receiver, database):
     """Meta batches up to 1,000 updates in a delivery and escapes every non-ASCII character
     (an emoji: 12 bytes, `\\ud83d\\ude0d`). A burst of 1,000 Page comments of 100 emoji each
-    (Facebook allows 8,000 characters) is 1.5 MB: over the receiver's default 1 MiB it is
-    refused 413 on the first try and on every retry, and all 1,000 are lost to the webhook."""
+    is 1.5 MB: over the receiver's default 1 MiB it is refused 413 on the first try and on
+    every retry, and all 1,000 are lost to the webhook (the simulator batches at most 3)."""
     _empty(database)
     changes = []
     for n in range(1, 1001):
