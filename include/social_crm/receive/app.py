@@ -94,6 +94,9 @@ def create_app(
                 type(exc).__name__,
             )
             return PlainTextResponse("warehouse unavailable", status_code=500)
+        except Exception as exc:  # logged by its class only: its text may quote the delivery
+            log.error("webhook delivery not landed (500, Meta retries): %s", type(exc).__name__)
+            return PlainTextResponse("receiver error", status_code=500)
         log.info(
             "webhook delivery: %d change(s): %d new, %d already landed, %d quarantined (batch %s)",
             len(found),
