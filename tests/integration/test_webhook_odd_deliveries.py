@@ -1,11 +1,11 @@
-"""Outsider attacks on the Meta webhook receiver (brief attack7a): each test is one promised
-property of docs/webhooks.md, against a real `social-crm webhooks serve` process landing into
-a real PostgreSQL database; each FAILS on the code it was written against.
+"""Odd but valid deliveries Meta can send the webhook receiver, against a real `social-crm
+webhooks serve` process landing into a real PostgreSQL database; each test is one promise of
+docs/webhooks.md.
 
-The promise under attack: "a change that is not valid goes to raw_quarantine.records with its
-reason; the others land". A single odd change of a signed delivery instead makes the receiver
-answer 500 to the whole delivery, every time Meta retries it: after Meta's last retry (36 h)
-every other change of that delivery is lost (mentions for good)."""
+The promise: "a change that is not valid goes to raw_quarantine.records with its reason; the
+others land". A single odd change of a signed delivery must not make the receiver answer 500
+to the whole delivery on every retry: after Meta's last retry (36 h) every other change of
+that delivery would be lost (mentions for good)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from tests.receiver_process import Receiver
 
 pytestmark = pytest.mark.integration
 
-SECRET = "app-secret-attack7a-0123456789"
-TOKEN = "verify-token-attack7a"
+SECRET = "app-secret-odd-deliveries-0123456789"
+TOKEN = "verify-token-odd-deliveries"
 IG_ACCOUNT = "17841400000000001"
 PAGE = "102030405060708"
 
@@ -197,10 +197,8 @@ def test_a_number_beyond_float_range_is_quarantined_and_the_others_land(receiver
 def test_a_delivery_in_the_documented_array_shape_lands_its_changes(receiver, database):
     """Meta's Instagram Platform examples (Business Login for Instagram) show a notification
     as a JSON array of `{object, entry}`, with `field`/`value` in the entry itself
-    (https://developers.facebook.com/docs/instagram-platform/webhooks/examples/). The
-    receiver reads that page for the entry shape but not for the array: the whole delivery is
-    quarantined as 'delivery is a list, not an object', answered 200, and no comment lands:
-    Meta never sends it again."""
+    (https://developers.facebook.com/docs/instagram-platform/webhooks/examples/). Quarantined
+    whole, it would be answered 200 with no comment landed: Meta never sends it again."""
     _empty(database)
     change = _ig_comment(7)
     entry = {"id": IG_ACCOUNT, "time": 1_765_000_000, **change}
@@ -213,8 +211,8 @@ def test_a_delivery_in_the_documented_array_shape_lands_its_changes(receiver, da
 def test_a_full_batch_of_a_thousand_changes_is_taken(receiver, database):
     """Meta batches up to 1,000 updates in a delivery and escapes every non-ASCII character
     (an emoji: 12 bytes, `\\ud83d\\ude0d`). A burst of 1,000 Page comments of 100 emoji each
-    is 1.5 MB: over the receiver's default 1 MiB it is refused 413 on the first try and on
-    every retry, and all 1,000 are lost to the webhook (the simulator batches at most 3)."""
+    is 1.5 MB: refused 413 (over the receiver's default limit) on the first try and on every
+    retry, all 1,000 would be lost to the webhook."""
     _empty(database)
     changes = []
     for n in range(1, 1001):
@@ -235,10 +233,10 @@ def test_a_full_batch_of_a_thousand_changes_is_taken(receiver, database):
 
 def test_the_receivers_log_never_holds_a_deliverys_body(receiver, database):
     """docs/webhooks.md: logged with the reason, 'never the secret, the signature or the
-    body'. A delivery the warehouse refuses (here a comment's text with U+0000) is logged by
-    the landing code with PostgreSQL's error context, which quotes the row being copied: the
-    commenter's username and the text of their comment end up in the receiver's log (where
-    no erasure reaches them)."""
+    body'. A comment's text with U+0000, which the warehouse cannot store: neither the
+    commenter's username nor the text of their comment may reach the receiver's log (where
+    no erasure reaches them), as PostgreSQL's error context (quoting the row being copied)
+    would put them there."""
     _empty(database)
     size = receiver.log.stat().st_size
     change = _ig_comment(42, text="call me on 555\u00000199")
@@ -252,9 +250,8 @@ def test_a_comment_on_an_album_which_meta_sends_without_media_id_lands(receiver,
     """Meta: "Webhook notifications for Comments on albums don't include the album ID. Get
     the album ID by querying the Comment ID in the webhook and request its media field"
     (https://developers.facebook.com/docs/graph-api/webhooks/getting-started/webhooks-for-instagram/,
-    Limitations). The receiver requires `media.id` and quarantines every comment on a carousel
-    as 'media id None is not a Graph id': it never reaches the live queue by webhook (the
-    simulator always sends a media id: kinder than Meta)."""
+    Limitations). Quarantined, a comment on a carousel would never reach the live queue by
+    webhook."""
     _empty(database)
     change = _ig_comment(11)
     del change["value"]["media"]["id"]  # an album comment: no album id

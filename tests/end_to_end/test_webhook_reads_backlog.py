@@ -1,12 +1,12 @@
-"""Outsider attack (brief attack7a) on the read side of Meta webhooks: "the live cycle reads
-the Facebook comments announced by Page `feed` changes, so they reach the open conversations
-queue before the next poll". Real simulator, real PostgreSQL, the real receiver process
-landing the deliveries (signed as Meta signs them); FAILS on the code it was written against.
+"""The read side of Meta webhooks under a backlog: "the live cycle reads the Facebook comments
+announced by Page `feed` changes, so they reach the open conversations queue before the next
+poll". Real simulator, real PostgreSQL, the real receiver process landing the deliveries
+(signed as Meta signs them).
 
-`webhook_reads.unread` hands each cycle the 5,000 oldest unread changes; changes of a Page the
-run holds no token for are left unread on purpose (docs/webhooks.md), so they stay the oldest
-for ever. Once 5,000 of them have piled up (a Page whose token lapsed while the app stays
-installed on it: Meta keeps sending its feed), no later change of any Page is ever read."""
+Each cycle reads at most `webhook_reads.READ_AT_MOST` unread changes, and changes of a Page
+the run holds no token for are left unread on purpose (docs/webhooks.md). Those must never
+fill the read window: 5,000 of them (a Page whose token lapsed while the app stays installed
+on it: Meta keeps sending its feed) must not stop a later change of our Page being read."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from tests.receiver_process import Receiver
 
 SMALL = WorldConfig(seed=9, scale=0.02, days=6)
 OURS, OTHER = BRANDS[0].page_id, BRANDS[1].page_id
-SECRET, TOKEN = "app-secret-attack7a-reads", "verify-token-attack7a-reads"
+SECRET, TOKEN = "app-secret-reads-backlog", "verify-token-reads-backlog"
 
 
 @pytest.fixture(scope="module")
