@@ -262,9 +262,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         identity_retrain_days=_whole(env, "SOCIAL_CRM_IDENTITY_RETRAIN_DAYS", 7, "days"),
         meta_app_secret=_text(env, "META_APP_SECRET"),
         meta_webhook_verify_token=_text(env, "META_WEBHOOK_VERIFY_TOKEN"),
-        webhook_max_bytes=_whole(
-            env, "SOCIAL_CRM_WEBHOOK_MAX_BYTES", WEBHOOK_MAX_BYTES, "bytes"
-        ),
+        webhook_max_bytes=_whole(env, "SOCIAL_CRM_WEBHOOK_MAX_BYTES", WEBHOOK_MAX_BYTES, "bytes"),
         meta_app_id=_text(env, "META_APP_ID"),
         meta_webhook_callback_url=_http_url(env, "META_WEBHOOK_CALLBACK_URL"),
     )
