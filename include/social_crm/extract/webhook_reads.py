@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 
 from social_crm.load.landing import LandingBatch
+from social_crm.query_results import scalar
 
 READ_AT_MOST = 5_000  # changes a cycle reads (the rest: the next cycle)
 
@@ -27,7 +28,7 @@ _UNREAD = (
 def pending(conn: psycopg.Connection, obj: str, field: str) -> bool:
     """Whether any `obj` `field` change, of any entry, is unread (before asking the API
     which entries this run can read)."""
-    return conn.execute(f"select exists (select 1{_UNREAD})", (obj, field)).fetchone()[0]
+    return bool(scalar(conn.execute(f"select exists (select 1{_UNREAD})", (obj, field))))
 
 
 def unread(

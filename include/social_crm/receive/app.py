@@ -82,8 +82,8 @@ def create_app(
             parsed = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
         except (UnicodeDecodeError, ValueError) as exc:
             return _refuse(request, 400, f"signed body is not JSON ({type(exc).__name__})")
-        found = changes.read_delivery(parsed)
         try:
+            found = changes.read_delivery(parsed)
             landed = await run_in_threadpool(_land, connect, found, config.secrets())
         except land.ReceiverBusy as exc:
             log.warning("webhook delivery not landed (503, Meta retries): %s", exc)
