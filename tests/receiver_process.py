@@ -34,7 +34,7 @@ class Receiver:
         *,
         secret: str,
         token: str,
-        max_bytes: int = 1_048_576,
+        max_bytes: int | None = None,
     ) -> None:
         self.database, self.log, self.port = database, log, port or free_port()
         self.secret, self.token, self.max_bytes = secret, token, max_bytes
@@ -47,8 +47,9 @@ class Receiver:
             "WAREHOUSE_URL": self.database.libpq(),
             "META_APP_SECRET": self.secret,
             "META_WEBHOOK_VERIFY_TOKEN": self.token,
-            "SOCIAL_CRM_WEBHOOK_MAX_BYTES": str(self.max_bytes),
         }
+        if self.max_bytes is not None:  # else the receiver's default
+            env["SOCIAL_CRM_WEBHOOK_MAX_BYTES"] = str(self.max_bytes)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [str(BIN), "webhooks", "serve", "--port", str(self.port)],

@@ -24,6 +24,13 @@ from urllib.parse import quote, unquote, urlsplit
 # CLV purchase periods (SOCIAL_CRM_CLV_PERIOD) -> pandas period code
 CLV_PERIODS = {"day": "D", "week": "W", "month": "M"}
 
+# the largest Meta webhook delivery the receiver takes by default (docs/webhooks.md): a full
+# batch (Meta: up to 1,000 updates) of the longest text a change carries (a Facebook comment,
+# 8,000 characters), every character an emoji escaped as Meta escapes it (`\\ud83d\\ude0d`,
+# 12 bytes), plus 4,000 bytes of ids, names and keys a change: 1,000 x (96,000 + 4,000) =
+# 100,000,000 bytes, rounded up to 96 MiB
+WEBHOOK_MAX_BYTES = 96 * 1_048_576
+
 
 class SettingError(ValueError):
     """A setting is missing or malformed; the message names it and says what is expected."""
@@ -145,7 +152,7 @@ class Settings:
     # and META_WEBHOOK_CALLBACK_URL, what check-connections compares the subscription with
     meta_app_secret: str | None = field(repr=False, default=None)
     meta_webhook_verify_token: str | None = field(repr=False, default=None)
-    webhook_max_bytes: int = 1_048_576
+    webhook_max_bytes: int = WEBHOOK_MAX_BYTES
     meta_app_id: str | None = None
     meta_webhook_callback_url: str | None = None
 
@@ -255,7 +262,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         identity_retrain_days=_whole(env, "SOCIAL_CRM_IDENTITY_RETRAIN_DAYS", 7, "days"),
         meta_app_secret=_text(env, "META_APP_SECRET"),
         meta_webhook_verify_token=_text(env, "META_WEBHOOK_VERIFY_TOKEN"),
-        webhook_max_bytes=_whole(env, "SOCIAL_CRM_WEBHOOK_MAX_BYTES", 1_048_576, "bytes"),
+        webhook_max_bytes=_whole(env, "SOCIAL_CRM_WEBHOOK_MAX_BYTES", WEBHOOK_MAX_BYTES, "bytes"),
         meta_app_id=_text(env, "META_APP_ID"),
         meta_webhook_callback_url=_http_url(env, "META_WEBHOOK_CALLBACK_URL"),
     )

@@ -9,6 +9,7 @@ import json
 import psycopg
 import pytest
 
+from social_crm.extract import webhook_reads
 from social_crm.extract.instagram_webhooks import read_announced_comments
 from social_crm.orchestration import extraction
 from social_crm.receive import land
@@ -45,6 +46,23 @@ def _announced(sim, n: int) -> list[tuple]:
     return [c for c in changes if c[2] == "comments" and c[3]["from"]["id"] != c[1]][-n:]
 
 
+def _album_announced(sim) -> list[tuple]:
+    """The comments announced without their media's id (comments on albums)."""
+    changes = sim.world.instagram_webhook_changes(0, sim.world.clock + 1)
+    return [c for c in changes if c[2] == "comments" and "id" not in c[3]["media"]]
+
+
+def _media_of(sim, comment_id: str) -> str:
+    ig = sim.world.instagram
+    return next(
+        m.id
+        for day in range(WORLD.days + 1)
+        for m in ig.brand_media_on(0, day)
+        for c in ig.comments(m)
+        if c.id == comment_id
+    )
+
+
 def _receive(db, changes: list[tuple]) -> None:
     entries = [
         {"id": e, "time": at, "changes": [{"field": f, "value": v}]} for _, e, f, v, at in changes
@@ -79,8 +97,22 @@ def test_announced_comments_land_with_their_media_and_author(sim, db):
             "select scope_key, payload from raw.instagram_comments where natural_key = %s",
             value["id"],
         )
-        assert scope == value["media"]["id"]
+        assert scope == _media_of(sim, value["id"])
         assert payload["username"] == value["from"]["username"]
+
+
+def test_an_album_comment_announced_without_its_media_id_lands_under_its_album(sim, db):
+    changes = _album_announced(sim)[-2:]
+    assert changes
+    _receive(db, changes)
+    assert _read() == len(changes)
+    for _, _, _, value, _ in changes:
+        ((scope, payload),) = _rows(
+            db,
+            "select scope_key, payload from raw.instagram_comments where natural_key = %s",
+            value["id"],
+        )
+        assert (scope, "media" in payload) == (_media_of(sim, value["id"]), False)
 
 
 def test_a_change_read_once_is_not_read_again(sim, db):
@@ -102,3 +134,15 @@ def test_a_comment_deleted_since_is_marked_gone(sim, db):
     assert _rows(
         db, "select outcome from meta.webhook_changes_read where natural_key = %s", key
     ) == [("gone",)]
+
+
+def test_a_backlog_of_another_accounts_changes_does_not_stop_ours_being_read(sim, db):
+    (ours,) = _announced(sim, 1)
+    other = "17841499999999999"  # an account of the app we are not linked to this run
+    backlog = [
+        ("instagram", other, "comments", {"id": f"1799{n:011d}", "media": {"id": "1"}}, ours[4] - 1)
+        for n in range(webhook_reads.READ_AT_MOST)
+    ]
+    _receive(db, backlog)  # older than ours, and unread for good
+    _receive(db, [ours])
+    assert _read() == 1

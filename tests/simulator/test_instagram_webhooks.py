@@ -148,3 +148,20 @@ def test_feed_changes_are_every_comment_on_our_page_in_the_window(world):
                     if start <= c.created < end:
                         expected.add(c.id)
     assert {v["comment_id"] for *_, v, _ in changes} == expected and expected
+
+
+def test_comment_changes_on_an_album_come_without_its_id(world):
+    # Meta: "Webhook notifications for Comments on albums don't include the album ID"
+    ig = world.instagram
+    album = {
+        c.id: m.media_type == "CAROUSEL_ALBUM"
+        for day in range(CONFIG.days + 1)
+        for m in ig.brand_media_on(0, day)
+        for c in ig.comments(m)
+    }
+    changes = [
+        v for _, _, f, v, _ in world.instagram_webhook_changes(0, CLOCK + 1) if f == "comments"
+    ]
+    without_id = {v["id"]: "id" not in v["media"] for v in changes}
+    assert True in without_id.values() and False in without_id.values()
+    assert without_id == {c: album[c] for c in without_id}

@@ -39,11 +39,13 @@ def read_announced_comments(extractor: FacebookExtractor) -> list[BatchResult]:
     the batch of their authors' profiles (none when no change is unread)."""
     people: dict[str, str] = {}
     with extractor.connect() as conn:
-        changes = webhook_reads.unread(conn, "page", "feed")
-        if not changes:
+        if not webhook_reads.pending(conn, "page", "feed"):
             return []
         access = extractor.page_access()
         readable = access.own - set(access.failed)
+        changes = webhook_reads.unread(conn, "page", "feed", readable)
+        if not changes:
+            return []
         with extractor.engine.batch(conn, COMMENTS) as batch:
             outcomes: dict[str, str] = {}
             by_page: dict[str, list[tuple[str, dict]]] = {}
@@ -51,15 +53,8 @@ def read_announced_comments(extractor: FacebookExtractor) -> list[BatchResult]:
                 comment = value.get("comment_id") if value.get("item") == "comment" else None
                 if not isinstance(comment, str) or not GRAPH_ID.match(comment):
                     outcomes[key] = "not a comment"
-                elif page in readable:
+                else:
                     by_page.setdefault(page, []).append((key, value))
-            unread = len(changes) - len(outcomes) - sum(len(v) for v in by_page.values())
-            if unread:
-                log.warning(
-                    "webhooks: %d feed change(s) of Pages without our Page token this run left"
-                    " unread (the hourly walk lands their comments)",
-                    unread,
-                )
             for page, announced in sorted(by_page.items()):
                 ids = sorted({value["comment_id"] for _, value in announced})
                 found = graph_batch.read_nodes(extractor.client, ids, COMMENT_FIELDS, page=page)

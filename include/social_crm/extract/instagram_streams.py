@@ -7,8 +7,8 @@ the media and comments that @mention us (announced by webhook), rivals' accounts
 A record is the API's item as returned with the fields we ask, unchanged (a reply gains the
 `media_id` of the walk that read it when the API gives no `media`). A builder refuses an
 item that cannot be landed safely (no id, an id that is not a Graph id, a time that is not
-Graph's format, a `from` without an id, a count that is not a number, a NUL character,
-which PostgreSQL's jsonb cannot hold): it goes to quarantine with the reason.
+Graph's format, a `from` without an id, a count that is not a number, a value the
+warehouse cannot store, `records.unstorable`): it goes to quarantine with the reason.
 
 Who a person is on Instagram is their lower-cased username (docs/instagram.md): comments
 give `username` and `from{id,username}`, others' media `username`; hashtag media and
@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import Any, TypeGuard
 
 from social_crm.extract.facebook_streams import parse_graph_time
-from social_crm.extract.records import InvalidRecord, graph_id, require_id
+from social_crm.extract.records import InvalidRecord, graph_id, require_id, storable
 from social_crm.extract.streams import GRAPH_CURSOR, SINGLE, Stream
 from social_crm.load.landing import RawRecord
 from social_crm.quality.rules import GRAPH_ID
@@ -77,20 +77,6 @@ def media_scope(kind: str, key: str) -> str:
     return f"{kind}:{key}"
 
 
-def _no_nul(value: Any, where: str = "item") -> None:
-    """Refuse a NUL character anywhere in `value` (jsonb cannot hold `\\u0000`)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InvalidRecord(f"{where} holds a NUL character")
-    elif isinstance(value, dict):
-        for key, inner in value.items():
-            _no_nul(key, where)
-            _no_nul(inner, f"{where}.{key}" if isinstance(key, str) else where)
-    elif isinstance(value, list):
-        for inner in value:
-            _no_nul(inner, where)
-
-
 def _count(item: dict, name: str) -> None:
     """A count field is an int when there (never a bool, text or a float)."""
     value = item.get(name)
@@ -115,7 +101,7 @@ def _username(value: Any, what: str) -> str:
 def _object(item: Any) -> dict:
     if not isinstance(item, dict):
         raise InvalidRecord(f"item is a {type(item).__name__}, not an object")
-    _no_nul(item)
+    storable(item)
     return item
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +14,55 @@ from social_crm.quality.rules import GRAPH_ID, X_ID
 
 class InvalidRecord(ValueError):
     """An item that cannot be landed; the message is the reason kept in quarantine."""
+
+
+# what PostgreSQL cannot store: a NUL character (text and jsonb refuse `\\u0000`) and a lone
+# UTF-16 surrogate (`\\ud83d` alone: not encodable as UTF-8)
+_UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value: Any, where: str = "item") -> str | None:
+    """Why `value` (parsed JSON) cannot be stored in a jsonb column, or None when it can:
+    the one rule of what a storable value is. Refused: a NUL character or a lone surrogate in
+    any text (or key), and a number that is not finite (`1e400` parses as inf; jsonb has no
+    Infinity or NaN). The reason names where (`item.from.username`)."""
+    if isinstance(value, str):
+        found = _UNSTORABLE_CHAR.search(value)
+        if found is None:
+            return None
+        what = "a NUL character" if found.group() == "\x00" else "a lone UTF-16 surrogate"
+        return f"{where} holds {what}"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{where} holds a number out of range ({value})"
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            inside = f"{where}.{key[:40]}" if isinstance(key, str) else where
+            why = unstorable(key, f"{where} (a key)") or unstorable(inner, inside)
+            if why is not None:
+                return why
+    elif isinstance(value, list):
+        for inner in value:
+            why = unstorable(inner, where)
+            if why is not None:
+                return why
+    return None
+
+
+def storable(value: Any, where: str = "item") -> Any:
+    """`value` if it can be stored (`unstorable`), else InvalidRecord saying what it holds."""
+    why = unstorable(value, where)
+    if why is not None:
+        raise InvalidRecord(f"{why}, which the warehouse cannot store")
+    return value
+
+
+def quarantine_text(value: Any) -> str:
+    """The text kept in quarantine for a refused item: its JSON with non-ASCII kept, or with
+    everything escaped when the item holds what cannot be stored as is (`unstorable`)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if unstorable(text) is None:
+        return text
+    return json.dumps(value, ensure_ascii=True, default=str)
 
 
 def require_id(item: Any, *, numeric: bool = False) -> str:
@@ -43,7 +94,7 @@ def land_or_quarantine(
     try:
         record = build(item)
     except InvalidRecord as exc:
-        batch.quarantine(json.dumps(item, ensure_ascii=False, default=str), str(exc))
+        batch.quarantine(quarantine_text(item), str(exc))
         return None
     batch.add(record)
     return record

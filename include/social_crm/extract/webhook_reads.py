@@ -5,29 +5,49 @@ transaction that lands what it announced: read once, and read again when that fa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
 
 from social_crm.load.landing import LandingBatch
+from social_crm.query_results import scalar
 
 READ_AT_MOST = 5_000  # changes a cycle reads (the rest: the next cycle)
 
 
-def unread(conn: psycopg.Connection, obj: str, field: str) -> list[tuple[str, str, dict]]:
-    """(natural key, entry id, value) of the `obj` `field` changes not acted on yet, oldest
-    first."""
+_UNREAD = (
+    " from raw.webhook_events as e"
+    " where e.payload ->> 'object' = %s and e.payload ->> 'field' = %s"
+    "   and not e.is_deleted and not exists ("
+    "     select 1 from meta.webhook_changes_read as r"
+    "     where r.natural_key = e.natural_key)"
+)
+
+
+def pending(conn: psycopg.Connection, obj: str, field: str) -> bool:
+    """Whether any `obj` `field` change, of any entry, is unread (before asking the API
+    which entries this run can read)."""
+    return bool(scalar(conn.execute(f"select exists (select 1{_UNREAD})", (obj, field))))
+
+
+def unread(
+    conn: psycopg.Connection, obj: str, field: str, entries: Iterable[str]
+) -> list[tuple[str, str, dict]]:
+    """(natural key, entry id, value) of the `obj` `field` changes of `entries` (the Pages or
+    accounts this run can read) not acted on yet, oldest first. Changes of other entries are
+    not even looked at: left unread, however many pile up, they never fill a cycle's window
+    and stop the readable ones being read."""
+    scopes = sorted({f"{obj}:{entry}" for entry in entries})
+    if not scopes:
+        return []
     return [
         (key, entry, value if isinstance(value, dict) else {})
         for key, entry, value in conn.execute(
             "select e.natural_key, e.payload ->> 'entry_id', e.payload -> 'value'"
-            " from raw.webhook_events as e"
-            " where e.payload ->> 'object' = %s and e.payload ->> 'field' = %s"
-            "   and not e.is_deleted and not exists ("
-            "     select 1 from meta.webhook_changes_read as r"
-            "     where r.natural_key = e.natural_key)"
+            f"{_UNREAD} and e.scope_key = any(%s)"
             " order by e.event_at, e.natural_key limit %s",
-            (obj, field, READ_AT_MOST),
+            (obj, field, scopes, READ_AT_MOST),
         ).fetchall()
     ]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -400,7 +401,7 @@ class LandingBatch:
     def _mark_failed(self, exc: BaseException) -> None:
         r = self.result
         r.status = "failed"
-        message = redact(f"{type(exc).__name__}: {exc}", *self.secrets)[:2000]
+        message = redact(_error_text(exc), *self.secrets)[:2000]
         try:
             self.conn.autocommit = True
             self.conn.execute(
@@ -413,6 +414,24 @@ class LandingBatch:
         log.error(
             "%s/%s: batch %s failed, nothing landed: %s", r.source, r.entity, r.batch_id, message
         )
+
+
+def _error_text(exc: BaseException) -> str:
+    """What a failed batch logs and records of its error: never the data it was landing. A
+    warehouse error keeps its class, SQLSTATE and primary message (a value it quotes cut
+    out), never its DETAIL or CONTEXT, which quote the row being copied (personal data that
+    no erasure reaches in a log)."""
+    if isinstance(exc, psycopg.Error):
+        diag = exc.diag
+        first = (diag.message_primary or str(exc)).strip().partition("\n")[0]
+        primary = _QUOTED_VALUE.sub(': "…"', first)
+        return f"{type(exc).__name__} (SQLSTATE {diag.sqlstate or '?'}): {primary}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# the value a PostgreSQL primary message may end by quoting (`invalid input syntax for type
+# integer: "..."`)
+_QUOTED_VALUE = re.compile(r':\s*".*"\s*$', re.DOTALL)
 
 
 def _lock_key(source: str, entity: str) -> str:

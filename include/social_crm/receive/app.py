@@ -82,8 +82,8 @@ def create_app(
             parsed = json.loads(body.decode("utf-8"), parse_constant=_no_constants)
         except (UnicodeDecodeError, ValueError) as exc:
             return _refuse(request, 400, f"signed body is not JSON ({type(exc).__name__})")
-        found = changes.read_delivery(parsed)
         try:
+            found = changes.read_delivery(parsed)
             landed = await run_in_threadpool(_land, connect, found, config.secrets())
         except land.ReceiverBusy as exc:
             log.warning("webhook delivery not landed (503, Meta retries): %s", exc)
@@ -94,6 +94,9 @@ def create_app(
                 type(exc).__name__,
             )
             return PlainTextResponse("warehouse unavailable", status_code=500)
+        except Exception as exc:  # logged by its class only: its text may quote the delivery
+            log.error("webhook delivery not landed (500, Meta retries): %s", type(exc).__name__)
+            return PlainTextResponse("receiver error", status_code=500)
         log.info(
             "webhook delivery: %d change(s): %d new, %d already landed, %d quarantined (batch %s)",
             len(found),

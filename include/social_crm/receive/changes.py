@@ -6,6 +6,8 @@ The rules, from Meta's documentation (rows in docs/real-apis.md, "Webhooks"):
   (developers.facebook.com/docs/graph-api/webhooks/getting-started); the Instagram examples of
   Business Login put `field` and `value` in the entry itself
   (developers.facebook.com/docs/instagram-platform/webhooks/examples): both are read;
+  a delivery may also be a JSON array of such objects, as the Instagram examples show it:
+  each is read, all verified by the one signature over the body;
 - it is signed: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, key = the app
   secret>`; the body is checked as received, byte for byte (Meta escapes non-ASCII
   characters before signing: a body parsed and dumped again would not match);
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from social_crm.extract.records import InvalidRecord, graph_id
+from social_crm.extract.records import InvalidRecord, graph_id, storable, unstorable
 from social_crm.load.landing import RawRecord
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -76,12 +78,19 @@ def change_key(obj: str, entry_id: str, field: str, value: Any) -> str:
 
 
 def read_delivery(body: Any) -> list[RawRecord | Refused]:
-    """Each change of a parsed delivery: a record for `raw.webhook_events`, or Refused."""
+    """Each change of a parsed delivery: a record for `raw.webhook_events`, or Refused. A
+    delivery is an object, or an array of objects (the shape of Meta's Instagram examples)."""
+    if isinstance(body, list) and body:
+        return [found for delivery in body for found in _read_object(delivery)]
+    return _read_object(body)
+
+
+def _read_object(body: Any) -> list[RawRecord | Refused]:
     if not isinstance(body, dict):
-        return [Refused(canonical(body), f"delivery is a {type(body).__name__}, not an object")]
+        return [Refused(_text(body), f"delivery is a {type(body).__name__}, not an object")]
     obj, entries = body.get("object"), body.get("entry")
     if not isinstance(entries, list):
-        return [Refused(canonical(body), "delivery has no 'entry' list")]
+        return [Refused(_text(body), "delivery has no 'entry' list")]
     found: list[RawRecord | Refused] = []
     for entry in entries:
         for field, value, entry_id, time in _changes(entry):
@@ -92,10 +101,19 @@ def read_delivery(body: Any) -> list[RawRecord | Refused]:
             except InvalidRecord as exc:
                 # kept without its time, like its key: a retry's copy is the same change
                 timeless = {k: v for k, v in payload.items() if k != "time"}
-                found.append(Refused(canonical(timeless), str(exc)))
+                found.append(Refused(_text(timeless), str(exc)))
     if not found:
-        return [Refused(canonical(body), "delivery has no changes")]
+        return [Refused(_text(body), "delivery has no changes")]
     return found
+
+
+def _text(value: Any) -> str:
+    """The quarantined text of a refused change: canonical, every non-ASCII character escaped
+    when it holds what the warehouse cannot store (`records.unstorable`)."""
+    text = canonical(value)
+    if unstorable(text) is None:
+        return text
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
 def _changes(entry: Any) -> list[tuple[Any, Any, Any, Any]]:
@@ -135,22 +153,39 @@ def change_record(payload: dict[str, Any]) -> RawRecord:
     if not isinstance(value, dict):
         raise InvalidRecord(f"{obj} {field} value is not an object")
     own_time = _VALIDATE[(obj, field)](value)
+    storable(value, f"{obj} {field} value")
     return RawRecord(
         change_key(obj, entry_id, field, value),
         payload,
         scope_key=f"{obj}:{entry_id}",
-        event_at=datetime.fromtimestamp(own_time or time, UTC),
+        event_at=_unix_time(own_time or time),
     )
+
+
+def _unix_time(seconds: int) -> datetime:
+    """A change's time: Unix seconds within what a timestamp holds (a time in milliseconds
+    or out of range is InvalidRecord, not a crash)."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidRecord(
+            f"time {str(seconds)[:30]!r} is out of range for Unix seconds (milliseconds?)"
+        ) from None
 
 
 def _instagram_comment(value: dict) -> int | None:
     """`comments`: id, from {id, username}, text, media {id, media_product_type}, parent_id
-    for a reply (developers.facebook.com/docs/graph-api/webhooks/reference/instagram)."""
+    for a reply (developers.facebook.com/docs/graph-api/webhooks/reference/instagram). A
+    comment on an album comes without the album's id ("Webhook notifications for Comments on
+    albums don't include the album ID", developers.facebook.com/docs/graph-api/webhooks/
+    getting-started/webhooks-for-instagram): `media.id` is checked only when there, and the
+    reader asks the comment for its media."""
     graph_id(value.get("id"), "comment id")
     media = value.get("media")
-    if not isinstance(media, dict):
-        raise InvalidRecord("Instagram comment without 'media'")
-    graph_id(media.get("id"), "media id")
+    if media is not None and not isinstance(media, dict):
+        raise InvalidRecord("Instagram comment 'media' is not an object")
+    if isinstance(media, dict) and media.get("id") is not None:
+        graph_id(media["id"], "media id")
     if value.get("parent_id") is not None:
         graph_id(value["parent_id"], "parent id")
     author = value.get("from")

@@ -20,7 +20,7 @@ class ReceiverNotConfigured(RuntimeError):
 class ReceiverConfig:
     app_secret: str = field(repr=False)
     verify_token: str = field(repr=False)
-    max_bytes: int = 1_048_576
+    max_bytes: int = settings.WEBHOOK_MAX_BYTES
 
     def secrets(self) -> tuple[str, ...]:
         return (self.app_secret, self.verify_token)

@@ -481,12 +481,13 @@ class InstagramWorld:
                 "id": str(int(self.pop.ig_id[comment.person])),
                 "username": self.pop.ig_username[comment.person],
             }
-        value = {
-            "from": author,
-            "media": {"id": media.id, "media_product_type": media.product_type},
-            "id": comment.id,
-            "text": comment.text,
-        }
+        # Meta: "Webhook notifications for Comments on albums don't include the album ID"
+        # (developers.facebook.com/docs/graph-api/webhooks/getting-started/
+        # webhooks-for-instagram, Limitations): a carousel's comments come without it
+        announced = {"id": media.id, "media_product_type": media.product_type}
+        if media.media_type == "CAROUSEL_ALBUM":
+            del announced["id"]
+        value = {"from": author, "media": announced, "id": comment.id, "text": comment.text}
         if comment.parent_id:
             value["parent_id"] = comment.parent_id
         return value

@@ -6,8 +6,15 @@
   "value"}]}]}`, its bytes signed `X-Hub-Signature-256: sha256=<HMAC-SHA256, key = the app
   secret>`, non-ASCII characters escaped (developers.facebook.com/docs/graph-api/webhooks/
   getting-started);
-- several entries may share a delivery ("aggregated and sent in a batch"), and some changes
-  are sent twice (Meta: "your server should handle deduplication"), both seeded;
+- several entries may share a delivery ("aggregated and sent in a batch", up to 1,000
+  updates: `BATCH_MAX`), consecutive changes of one entry id may share its `changes`, and
+  some changes are sent twice (Meta: "your server should handle deduplication"), all
+  seeded;
+- some Instagram deliveries come in the shape of Meta's Instagram examples
+  (developers.facebook.com/docs/instagram-platform/webhooks/examples): a JSON array of the
+  delivery, `field` and `value` in each entry itself (seeded, `ARRAY_RATE`);
+- a comment on an Instagram album comes without the album's id (the world's changes: Meta
+  leaves it out);
 - a delivery not answered 2xx (or whose connection broke) is sent again at once, then after
   waits that grow (Meta: "a few more times with decreasing frequency over the next 36
   hours"), then dropped; the waits are scaled down (`Retry.scale`) so tests run in seconds.
@@ -38,6 +45,9 @@ DEFAULT_APP_SECRET = "simulated-app-secret-0000000000"
 RETRY_WAITS_S = (0.0, *(60.0 * 2**n for n in range(11)))
 
 Change = tuple[str, str, str, dict, int]  # object, entry id, field, value, time (Unix seconds)
+
+BATCH_MAX = 1_000  # Meta: notifications are batched, up to 1,000 updates a delivery
+ARRAY_RATE = 0.25  # the share of Instagram deliveries sent in the array shape
 
 
 @dataclass
@@ -114,35 +124,55 @@ def window_changes(world: Any, start: int, end: int) -> list[Change]:
 
 
 def build_deliveries(
-    changes: list[Change], seed: int, *, duplicate_rate: float = 0.05, batch_max: int = 3
+    changes: list[Change],
+    seed: int,
+    *,
+    duplicate_rate: float = 0.05,
+    batch_max: int = BATCH_MAX,
+    array_rate: float = ARRAY_RATE,
 ) -> tuple[list[bytes], int]:
-    """The delivery bodies of `changes` (a delivery per object; 1 to `batch_max` entries
-    each, an entry per change, seeded) and how many changes were added twice."""
+    """The delivery bodies of `changes` (a delivery per object; 1 to `batch_max` changes
+    each, at most Meta's 1,000, seeded) and how many changes were added twice. Within a
+    delivery, consecutive changes of one entry id share an entry half the time; an Instagram
+    delivery comes in the array shape at `array_rate` (one change an entry, `field` and
+    `value` in the entry)."""
     rng = random.Random(seed)
     doubled = [c for c in changes if rng.random() < duplicate_rate]
     sent = [*changes, *doubled]
     sent.sort(key=lambda c: c[4])  # a repeat goes out near its first copy
     bodies, i = [], 0
     while i < len(sent):
-        size, group = rng.randint(1, max(1, batch_max)), [sent[i]]
+        size, group = rng.randint(1, min(max(1, batch_max), BATCH_MAX)), [sent[i]]
         while len(group) < size and i + len(group) < len(sent):
             if sent[i + len(group)][0] != group[0][0]:
                 break  # a delivery carries one object
             group.append(sent[i + len(group)])
         i += len(group)
-        delivery = {
-            "object": group[0][0],
-            "entry": [
-                {
-                    "id": entry_id,
-                    "time": at + rng.randint(0, 3),  # when Meta sent it: a little later
-                    "changes": [{"field": fld, "value": value}],
-                }
+        obj = group[0][0]
+        if obj == "instagram" and rng.random() < array_rate:
+            entries = [
+                {"id": entry_id, "time": at + rng.randint(0, 3), "field": fld, "value": value}
                 for _, entry_id, fld, value, at in group
-            ],
-        }
+            ]
+            delivery: Any = [{"object": obj, "entry": entries}]
+        else:
+            delivery = {"object": obj, "entry": _entries(group, rng)}
         bodies.append(json.dumps(delivery, ensure_ascii=True).encode())  # escaped, as Meta's
     return bodies, len(doubled)
+
+
+def _entries(group: list[Change], rng: random.Random) -> list[dict]:
+    """The entries of a delivery: an entry a change, or (half the time) one entry for the
+    consecutive changes of an entry id; `time` is when Meta sent it, a little later."""
+    entries: list[dict] = []
+    share = rng.random() < 0.5
+    for _, entry_id, fld, value, at in group:
+        change = {"field": fld, "value": value}
+        if share and entries and entries[-1]["id"] == entry_id:
+            entries[-1]["changes"].append(change)
+        else:
+            entries.append({"id": entry_id, "time": at + rng.randint(0, 3), "changes": [change]})
+    return entries
 
 
 def deliver(
@@ -188,7 +218,7 @@ def deliver_window(
     secret: str = DEFAULT_APP_SECRET,
     seed: int = 0,
     duplicate_rate: float = 0.05,
-    batch_max: int = 3,
+    batch_max: int = BATCH_MAX,
     retry: Retry | None = None,
     lock: Any = None,
 ) -> Report:
@@ -225,7 +255,7 @@ def admin(server: Any, parts: list[str], payload: dict) -> tuple[int, dict]:
         start, end = clock - int(payload["minutes"]) * 60, clock + 1
     else:
         start, end = payload.get("start"), payload.get("end", clock + 1)
-    numbers = (start, end, payload.get("seed", 0), payload.get("batch_max", 3))
+    numbers = (start, end, payload.get("seed", 0), payload.get("batch_max", BATCH_MAX))
     if not isinstance(url, str) or not all(isinstance(n, int) for n in numbers):
         return 400, {"error": "deliver takes {url, start, end | minutes, seed, batch_max ...}"}
     retry = Retry(scale=float(payload.get("retry_scale", 0.001)))
