@@ -14,7 +14,13 @@ from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
 from tests.end_to_end.conftest import WORLD, test_x_profile
-from tests.end_to_end.test_instagram_extraction import TRACKED, Instagram
+from tests.end_to_end.test_instagram_extraction import (
+    IG,
+    IG_WORLD,
+    TRACKED,
+    Instagram,
+    land_webhook_changes,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -124,3 +130,73 @@ def test_a_media_deleted_between_the_listing_and_its_comments_walk_loses_nothing
     assert deleted
     assert len(instagram.alive("instagram_media", "scope_key like 'own:%'")) > 1
     assert len(instagram.alive("instagram_comments")) > 10
+
+
+@pytest.fixture
+def busy_instagram(warehouse_url):
+    """A world with enough people's media that the last day has some for our hashtags."""
+    with (
+        SimulatorServer(
+            World(dataclasses.replace(IG_WORLD, days=5)), x_profile=test_x_profile()
+        ) as sim,
+        new_database(warehouse_url) as db,
+    ):
+        with psycopg.connect(db.libpq()) as conn:
+            migrations.apply(conn)
+        yield Instagram(sim, db)
+
+
+def _hashtag_step_first(instagram: Instagram) -> set[str]:
+    """The hourly DAG's hashtag step lands a person's new media before the media step of a
+    later run (or the 10-minute live cycle) reads the `mentions` webhook about it, or its
+    `/tags` listing shows it: a post made between one run's media step and its hashtag step,
+    or a webhook Meta delivers late (it retries for hours). Returns the ids the hashtag walk
+    landed."""
+    extractor = instagram.extractor()
+    try:
+        extractor.hashtags()
+    finally:
+        extractor.client.close()
+    by_hashtag = instagram.alive("instagram_media", "scope_key like 'hashtag:%'")
+    land_webhook_changes(instagram.connect, instagram.sim.world)
+    extractor = instagram.extractor()
+    try:
+        extractor.media()
+    finally:
+        extractor.client.close()
+    return by_hashtag
+
+
+def test_a_caption_mention_first_seen_by_the_hashtag_walk_still_lands_as_a_mention(
+    busy_instagram,
+):
+    """A person's post `#fjordbrew @fjordbrew ...`: its `mentions` webhook is read by id, and
+    the mention (a message the brand can answer: engagements, customer messages, the open
+    conversations queue) must land under `mentions:<ig user>`. `_unclaimed` drops it because
+    the hashtag walk landed the media first; the change is marked read ("landed") anyway."""
+    instagram = busy_instagram
+    by_hashtag = _hashtag_step_first(instagram)
+    world = instagram.sim.world
+    mentioning_us = {
+        m.id for m in world.instagram.people_media() if 0 in m.mentioned and m.visible(world.clock)
+    }
+    both = mentioning_us & by_hashtag
+    assert both, "the world has no hashtag media that mentions us: choose another seed"
+    as_mentions = instagram.alive("instagram_media", f"scope_key = 'mentions:{IG}'")
+    assert both - as_mentions == set()
+
+
+def test_a_tag_first_seen_by_the_hashtag_walk_still_lands_as_a_tag(busy_instagram):
+    """A person's post tagging us and carrying our campaign hashtag, landed first by the
+    hashtag walk: the `/tags` walk must still land it as a tag (the tag engagement);
+    `_unclaimed` drops it."""
+    instagram = busy_instagram
+    by_hashtag = _hashtag_step_first(instagram)
+    world = instagram.sim.world
+    tagging_us = {
+        m.id for m in world.instagram.people_media() if 0 in m.tagged and m.visible(world.clock)
+    }
+    both = tagging_us & by_hashtag
+    assert both, "the world has no hashtag media that tags us: choose another seed"
+    as_tags = instagram.alive("instagram_media", f"scope_key = 'tags:{IG}'")
+    assert both - as_tags == set()
