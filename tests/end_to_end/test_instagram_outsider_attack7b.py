@@ -238,3 +238,63 @@ def test_a_hashtag_the_api_refuses_never_loses_the_other_hashtags_media(busy_ins
     new = served - before
     assert new, "no new hashtag media in the hour: choose another seed"
     assert new - after == set()
+
+
+def test_a_rivals_post_first_seen_by_the_hashtag_walk_still_lands_as_the_rivals(instagram):
+    """A rival posts with its own campaign hashtag (#beanandco, one of our `hashtags`): the
+    real `recent_media` returns every public media with the hashtag, a business account's too
+    (the simulator's lists people's media only: kinder). Posted between a run's rivals step and
+    its hashtag step, the post is landed first under `hashtag:beanandco` (with no username:
+    recent_media gives none); business discovery then returns it, and `_unclaimed` drops it
+    from the rival's scope for good: the rival's media, counts and share of voice miss it."""
+    ig = instagram.sim.world.instagram
+    people_media = ig.people_media
+
+    def as_the_real_api(start: int = 0, end: int | None = None) -> list:
+        rivals = [m for brand in (1, 2) for m in ig.brand_media(brand, start, end)]
+        return sorted(people_media(start, end) + rivals, key=lambda m: (m.created, m.id))
+
+    ig.people_media = as_the_real_api  # the public media a hashtag's recent_media serves
+    extractor = instagram.extractor()
+    try:
+        extractor.hashtags()
+    finally:
+        extractor.client.close()
+        ig.people_media = people_media
+    by_hashtag = instagram.alive("instagram_media", "scope_key like 'hashtag:%'")
+    rivals_media = {m.id for brand in (1, 2) for m in ig.brand_media(brand)}
+    first_by_hashtag = rivals_media & by_hashtag
+    assert first_by_hashtag, "no rival media in the last 24 hours: choose another seed"
+    extractor = instagram.extractor()
+    try:
+        extractor.rivals()
+    finally:
+        extractor.client.close()
+    as_rivals = instagram.alive("instagram_media", "scope_key like 'rival:%'")
+    assert first_by_hashtag - as_rivals == set()
+
+
+def test_a_tag_first_read_as_a_mention_by_the_live_cycle_still_lands_as_a_tag(busy_instagram):
+    """A person's post that tags us and @mentions us in its caption: the `mentions` webhook
+    comes within seconds and the 10-minute live cycle (`media(recent_days=...)`: mentions, no
+    tags) lands it under `mentions:`; the hourly `/tags` walk then finds it claimed and drops
+    it. int_instagram_engagements_conformed makes a `tag` engagement (and a `:mention` one)
+    only of a media under `tags:`: read the other way round the same post would count twice,
+    read in the usual order its tag is lost."""
+    instagram = busy_instagram
+    land_webhook_changes(instagram.connect, instagram.sim.world)
+    extractor = instagram.extractor()
+    try:
+        extractor.media(recent_days=2)  # the live cycle
+        extractor.media()  # the hourly run
+    finally:
+        extractor.client.close()
+    world = instagram.sim.world
+    both = {
+        m.id
+        for m in world.instagram.people_media()
+        if 0 in m.tagged and 0 in m.mentioned and m.visible(world.clock)
+    }
+    assert both, "the world has no media that tags and mentions us: choose another seed"
+    as_tags = instagram.alive("instagram_media", f"scope_key = 'tags:{IG}'")
+    assert both - as_tags == set()
