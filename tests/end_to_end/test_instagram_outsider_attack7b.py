@@ -298,3 +298,25 @@ def test_a_tag_first_read_as_a_mention_by_the_live_cycle_still_lands_as_a_tag(bu
     assert both, "the world has no media that tags and mentions us: choose another seed"
     as_tags = instagram.alive("instagram_media", f"scope_key = 'tags:{IG}'")
     assert both - as_tags == set()
+
+
+def test_a_31st_campaign_hashtag_is_queried_once_the_7_day_window_lets_it(instagram):
+    """31 campaign hashtags configured: the 31st waits "for one to leave the window"
+    (docs/instagram.md). Meta counts a hashtag for 7 days from its first query, and a repeat
+    query neither counts nor resets the timer (developers.facebook.com/documentation/
+    instagram-platform/instagram-api-with-facebook-login/hashtag-search): 8 days on, the first
+    30 have left Meta's window and the 31st may be queried. Ours counts a hashtag until 7
+    days after its *last* query and re-queries the first 30 every run, so none ever leaves:
+    the 31st is never read."""
+    tags = tuple(f"campaign{n:02d}" for n in range(31))
+    for _ in range(9):  # a run a day (hourly in production: the same, more often)
+        extractor = instagram.extractor(hashtags=tags)
+        try:
+            extractor.hashtags()
+        finally:
+            extractor.client.close()
+        instagram.sim.world.advance(1)
+    queried = instagram.scalar(
+        "select count(*) from meta.instagram_hashtag_queries where hashtag = %s", tags[-1]
+    )
+    assert queried > 0
