@@ -80,3 +80,82 @@ def test_a_persons_reply_the_brand_answers_in_its_thread_is_answered(
             reply,
         )
         assert answered == answer_at
+
+
+def test_an_opted_out_customer_who_renamed_stays_out_of_the_detail_marts(
+    warehouse_url, tmp_path_factory
+):
+    """A customer the CRM knows on Instagram opts out of profiling; later they rename their
+    account (Instagram lets anyone, the IGSID stays: docs/real-apis.md; the simulator's worlds
+    have no renames) and comment again. Erasure follows the IGSID to the new username
+    (privacy/erasure.py); the opt-out does not: their new comment is in marts.engagements.
+    (A new name like `<old>.new` is caught by the record linkage model's name similarity; a
+    new name with nothing of the old one is not.)"""
+    from tests.end_to_end.test_instagram_people import _rewrite, _two_known_commenters
+
+    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+        land_webhook_changes(pipeline, 0, pipeline.sim.world.clock + 1)
+        extract_instagram(pipeline)
+        _, opted_out = _two_known_commenters(truth)
+        old = opted_out["profile_id"]
+        igsid, media, at = pipeline.rows(
+            "select payload -> 'from' ->> 'id', scope_key, event_at from raw.instagram_comments"
+            " where lower(payload ->> 'username') = %s and payload ? 'from'"
+            " order by event_at desc limit 1",
+            old,
+        )[0]
+        new = "qwxz_8842"  # a new name with nothing of the old one
+        _rewrite(
+            truth.folder / "crm" / "customers.csv",
+            lambda f, rows: (
+                f,
+                [
+                    r | {"profiling_opt_out": "true"}
+                    if r["customer_id"] == opted_out["customer_id"]
+                    else r
+                    for r in rows
+                ],
+            ),
+        )
+        comment = "18999999999999998"
+        later = at + timedelta(minutes=5)
+        with pipeline.connect() as conn, LandingBatch(conn, "instagram", "comments") as batch:
+            batch.add(
+                RawRecord(
+                    comment,
+                    {
+                        "id": comment,
+                        "text": "still my favourite roast",
+                        "timestamp": later.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                        "username": new,
+                        "from": {"id": igsid, "username": new},
+                        "like_count": 0,
+                        "hidden": False,
+                    },
+                    media,
+                    later,
+                )
+            )
+        land_crm_export(pipeline.connect, truth)
+        patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
+        patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
+        nightly.run_all(as_of=world_now(pipeline.sim))
+        in_details = {
+            e
+            for (e,) in pipeline.rows(
+                "select e.engagement_id from marts.engagements e"
+                " join staging.stg_instagram__comments c on c.comment_id = e.engagement_id"
+                " where c.ig_scoped_id = %s",
+                igsid,
+            )
+        }
+        # their comments under the old username are out (the opt-out works) ...
+        assert (
+            pipeline.rows(
+                "select count(*) from staging.stg_instagram__comments where ig_scoped_id = %s",
+                igsid,
+            )[0][0]
+            > 1
+        )
+        # ... and so must be the one under their new username
+        assert in_details == set()
