@@ -4,15 +4,12 @@ was written against."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 
 import psycopg
 import pytest
 
-from social_crm.extract.http import ApiError
 from social_crm.warehouse import migrations
-from social_crm_dev.simulator.graph_api import graph_error
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
@@ -40,99 +37,6 @@ def instagram(warehouse_url):
         with psycopg.connect(db.libpq()) as conn:
             migrations.apply(conn)
         yield Instagram(sim, db)
-
-
-def test_a_rival_that_is_not_a_business_account_never_stops_the_other_rivals(instagram):
-    """A rival in brands.csv that switched to a personal account (or a mistyped username):
-    business discovery answers `(#110) Invalid user id` subcode 2207013 for it. The other
-    rivals must still land (as a Facebook rival's Page that cannot be loaded does), and the
-    step fail once naming it."""
-    from social_crm.extract.instagram import InstagramAccount
-
-    personal = InstagramAccount("17841499999999999", "went.personal")
-    extractor = instagram.extractor(
-        rivals=(*instagram.settings.rivals, personal)  # listed last: the others come first
-    )
-    try:
-        with pytest.raises(Exception) as raised:
-            extractor.rivals()
-            extractor.finish()
-    finally:
-        extractor.client.close()
-    with instagram.connect() as conn:
-        scopes = {
-            s
-            for (s,) in conn.execute(
-                "select distinct scope_key from raw.instagram_media where scope_key like 'rival:%'"
-            )
-        }
-    assert scopes == {f"rival:{r.instagram_user_id}" for r in RIVALS}
-    assert "went.personal" in str(raised.value)
-
-
-def _delete_during_walk(sim: SimulatorServer, edge: str, pick) -> list[str]:
-    """The world changes under the walk: right after the simulator answers `edge` (our media
-    listing, or a media's comments), the item `pick` chooses of that answer is deleted at the
-    source (the simulator's own admin `hidden` set), as a person deleting their comment, or the
-    brand its post, while the run is reading. Returns the deleted ids."""
-    api = sim.instagram
-    original = getattr(api, edge)
-    deleted: list[str] = []
-
-    def answer(*args, **kwargs):
-        response = original(*args, **kwargs)
-        if not deleted:
-            chosen = pick(response.body.get("data") or [])
-            if chosen is not None:
-                api.hidden.add(chosen)
-                deleted.append(chosen)
-        return response
-
-    setattr(api, edge, answer)
-    return deleted
-
-
-def test_a_comment_deleted_between_the_comments_page_and_its_replies_walk_loses_nothing_else(
-    instagram,
-):
-    """A person deletes their top-level comment after the comments page listed it and before
-    its replies are asked (`GET /{comment}/replies` answers #100 subcode 33: it does not
-    exist). Everything else of the run must land; the deleted comment is simply not there."""
-    deleted = _delete_during_walk(
-        instagram.sim,
-        "_comments",
-        lambda items: next((i["id"] for i in items if isinstance(i, dict)), None),
-    )
-    extractor = instagram.extractor()
-    try:
-        extractor.media()
-    finally:
-        extractor.client.close()
-    assert deleted
-    landed = instagram.alive("instagram_comments")
-    assert len(landed) > 10
-    assert instagram.alive("instagram_media", "scope_key like 'own:%'")
-
-
-def test_a_media_deleted_between_the_listing_and_its_comments_walk_loses_nothing_else(instagram):
-    """The brand deletes a post after the media listing returned it and before its comments
-    are walked (`GET /{media}/comments` answers #100 subcode 33). Everything else of the run
-    must land."""
-    deleted = _delete_during_walk(
-        instagram.sim,
-        "_media",
-        lambda items: next(
-            (i["id"] for i in items if isinstance(i, dict) and i.get("comments_count")), None
-        ),
-    )
-    extractor = instagram.extractor()
-    try:
-        extractor.media()
-    finally:
-        extractor.client.close()
-    assert deleted
-    assert len(instagram.alive("instagram_media", "scope_key like 'own:%'")) > 1
-    assert len(instagram.alive("instagram_comments")) > 10
 
 
 @pytest.fixture
@@ -205,42 +109,6 @@ def test_a_tag_first_seen_by_the_hashtag_walk_still_lands_as_a_tag(busy_instagra
     assert both - as_tags == set()
 
 
-def test_a_hashtag_the_api_refuses_never_loses_the_other_hashtags_media(busy_instagram):
-    """Another app (a scheduling tool) queries hashtags for the same account: Meta counts its
-    queries too (docs/instagram.md says so and that we cannot see them). When our new 7th
-    campaign hashtag is the account's 31st, the search answers `(#100)` subcode 2207034; the
-    six hashtags already in the window are still served, and their last 24 hours of media
-    (served for 24 hours only) must land. The step instead fails whole and lands none, each
-    run, until the 7 days pass."""
-    instagram = busy_instagram
-    extractor = instagram.extractor()
-    try:
-        extractor.hashtags()  # our six campaign hashtags: counted by Meta
-        for n in range(24):  # another app's queries on the account, through Meta
-            extractor.client.get_json("ig_hashtag_search", {"user_id": IG, "q": f"other{n}"})
-    finally:
-        extractor.client.close()
-    instagram.sim.world.advance(0, seconds=3600)  # an hour later: new media of our hashtags
-    before = instagram.alive("instagram_media", "scope_key like 'hashtag:%'")
-    extractor = instagram.extractor(hashtags=(*instagram.settings.hashtags, "newcampaign"))
-    try:
-        # failing and naming the refused hashtag is fine; losing the others' media is not
-        with contextlib.suppress(ApiError):
-            extractor.hashtags()
-    finally:
-        extractor.client.close()
-    after = instagram.alive("instagram_media", "scope_key like 'hashtag:%'")
-    world = instagram.sim.world
-    served = {
-        m.id
-        for m in world.instagram.people_media(world.clock - 24 * 3600 + 1)
-        if set(m.hashtags) & set(instagram.settings.hashtags) and m.visible(world.clock)
-    }
-    new = served - before
-    assert new, "no new hashtag media in the hour: choose another seed"
-    assert new - after == set()
-
-
 def test_a_rivals_post_first_seen_by_the_hashtag_walk_still_lands_as_the_rivals(instagram):
     """A rival posts with its own campaign hashtag (#beanandco, one of our `hashtags`): the
     real `recent_media` returns every public media with the hashtag, a business account's too
@@ -299,103 +167,3 @@ def test_a_tag_first_read_as_a_mention_by_the_live_cycle_still_lands_as_a_tag(bu
     assert both, "the world has no media that tags and mentions us: choose another seed"
     as_tags = instagram.alive("instagram_media", f"scope_key = 'tags:{IG}'")
     assert both - as_tags == set()
-
-
-def test_a_31st_campaign_hashtag_is_queried_once_the_7_day_window_lets_it(instagram):
-    """31 campaign hashtags configured: the 31st waits "for one to leave the window"
-    (docs/instagram.md). Meta counts a hashtag for 7 days from its first query, and a repeat
-    query neither counts nor resets the timer (developers.facebook.com/documentation/
-    instagram-platform/instagram-api-with-facebook-login/hashtag-search): 8 days on, the first
-    30 have left Meta's window and the 31st may be queried. Ours counts a hashtag until 7
-    days after its *last* query and re-queries the first 30 every run, so none ever leaves:
-    the 31st is never read."""
-    tags = tuple(f"campaign{n:02d}" for n in range(31))
-    for _ in range(9):  # a run a day (hourly in production: the same, more often)
-        extractor = instagram.extractor(hashtags=tags)
-        try:
-            extractor.hashtags()
-        finally:
-            extractor.client.close()
-        instagram.sim.world.advance(1)
-    queried = instagram.scalar(
-        "select count(*) from meta.instagram_hashtag_queries where hashtag = %s", tags[-1]
-    )
-    assert queried > 0
-
-
-def test_a_mentioned_comment_the_api_refuses_never_stops_the_media_step(busy_instagram):
-    """`mentioned_comment` "will return an error if comments have been disabled on the IG Media
-    on which the IG User has been @mentioned" (developers.facebook.com/documentation/
-    instagram-platform/instagram-graph-api/reference/ig-user/mentioned_comment.md; the
-    simulator never does: kinder). The person turns comments off after @mentioning us; the
-    code is not documented (here `(#100)` without subcode 33). `_mentions` re-raises anything
-    but 100/33: the whole media step (our media, comments, tags, every other mention) lands
-    nothing, the change stays unread, and every later run fails the same way."""
-    instagram = busy_instagram
-    world = instagram.sim.world
-    land_webhook_changes(instagram.connect, world)
-    refused = next(
-        value["comment_id"]
-        for _, _, field, value, _ in world.instagram_webhook_changes(0, world.clock + 1)
-        if field == "mentions" and value.get("comment_id")
-    )
-    api = instagram.sim.instagram
-    original = api._mentioned_comment
-
-    def comments_disabled(item):
-        if item.modifiers.get("comment_id") == refused:
-            raise graph_error("(#100) Comments are disabled for this media", 100)
-        return original(item)
-
-    api._mentioned_comment = comments_disabled
-    for _ in range(2):  # this run, and the next
-        extractor = instagram.extractor()
-        try:
-            with contextlib.suppress(ApiError):
-                extractor.media()
-        finally:
-            extractor.client.close()
-        world.advance(0, seconds=3600)
-    assert instagram.alive("instagram_media", f"scope_key = 'own:{IG}'")
-    assert instagram.alive("instagram_comments", f"scope_key = 'mentions:{IG}'")
-
-
-def test_one_media_posted_before_the_business_conversion_never_costs_the_others_insights(
-    instagram,
-):
-    """Insights of a media posted before the account last became a business account answer
-    `Invalid parameter` code 100 subcode 2108006 "Media posted before business account
-    conversion" (github.com/airbytehq/airbyte/issues/1814, keboola/ex-facebook-graph-api#34;
-    the simulator never does: kinder). `_media_values` takes any #100 for a refused metric,
-    asks each metric alone, and records every FEED metric in meta.rejected_metrics: from then
-    on no FEED media of the account gets any insight, this run or any later one."""
-    api = instagram.sim.instagram
-    ig = instagram.sim.world.instagram
-    feed = [m for m in ig.brand_media(0) if m.product_type == "FEED"]
-    assert len(feed) > 2
-    old = feed[0].id  # the account's oldest post: before it converted
-    original = api._media_insights
-
-    def before_conversion(media, params):
-        if media.id == old:
-            raise graph_error("Invalid parameter", 100, subcode=2108006)
-        return original(media, params)
-
-    api._media_insights = before_conversion
-    extractor = instagram.extractor()
-    try:
-        extractor.media()
-        extractor.media_insights()
-    finally:
-        extractor.client.close()
-    with instagram.connect() as conn:
-        rejected = [r for (r,) in conn.execute("select metric from meta.rejected_metrics")]
-        with_insights = {
-            media
-            for (media,) in conn.execute(
-                "select distinct payload->>'media_id' from raw.instagram_media_insights"
-            )
-        }
-    others = {m.id for m in feed[1:]}
-    assert others - with_insights == set()
-    assert rejected == [], rejected
