@@ -447,6 +447,8 @@ class InstagramApi:
         comment, media = found
         if comment.brand != 0 or media.id in self.hidden:
             raise _missing(comment_id)
+        if not media.comments_enabled:  # "will return an error" (no code given: ours)
+            raise graph_error("(#100) Comments are disabled for this media", 100)
         body: dict = {}
         for sub in item.fields or [Expansion("id")]:
             if sub.name not in MENTIONED_COMMENT_FIELDS:
@@ -647,6 +649,8 @@ class InstagramApi:
                     " this media product type.",
                     100,
                 )
+        if media.before_business_conversion:
+            raise graph_error("Invalid parameter", 100, subcode=2108006)
         values = media_insight_values(self.world, media)
         data = [
             {
@@ -765,7 +769,7 @@ class InstagramApi:
             "username": ig.username(media),
             "like_count": media.settled(media.like_total, clock),
             "comments_count": self._comments_count(media),
-            "is_comment_enabled": True,
+            "is_comment_enabled": media.comments_enabled,
         }
         if media.brand is not None:
             body["owner"] = {"id": BRANDS[media.brand].ig_user_id}
