@@ -373,3 +373,25 @@ def test_one_media_posted_before_the_business_conversion_never_costs_the_others_
 def test_one_media_posted_before_the_business_conversion_rejects_no_metric(instagram):
     _before_conversion(instagram)
     assert instagram.scalar("select count(*) from meta.rejected_metrics") == 0
+
+
+def test_a_media_posted_before_the_business_conversion_is_not_asked_again_the_next_day(
+    instagram,
+):
+    feed = _before_conversion(instagram)
+    instagram.sim.world.advance(1)
+    asked: list[str] = []
+    api = instagram.sim.instagram
+    refusing = api._media_insights
+
+    def counted(media, params):
+        asked.append(media.id)
+        return refusing(media, params)
+
+    api._media_insights = counted
+    extractor = instagram.extractor()
+    try:
+        extractor.media_insights()
+    finally:
+        extractor.client.close()
+    assert asked and feed[0].id not in asked

@@ -672,6 +672,12 @@ class InstagramExtractor(Extractor):
                     "select metric from meta.rejected_metrics where source = %s", (SOURCE,)
                 ).fetchall()
             }
+            read_today |= {
+                row[0]
+                for row in conn.execute(
+                    "select media_id from meta.instagram_media_without_insights"
+                ).fetchall()
+            }
             with self.engine.batch(conn, MEDIA_INSIGHTS) as batch:
                 for account in self._accounts():
                     rows = conn.execute(
@@ -700,12 +706,7 @@ class InstagramExtractor(Extractor):
             if _not_enough_viewers(exc):
                 return []
             if _before_conversion(exc):
-                log.info(
-                    "instagram media %s: no insights: posted before the account became a "
-                    "business account (%s)",
-                    media_id,
-                    exc.error_message[:200],
-                )
+                self._without_insights(media_id, exc.error_message)
                 return []
             if exc.error_code != 100:
                 raise
@@ -715,6 +716,7 @@ class InstagramExtractor(Extractor):
                     series += self._insight_answer(media_id, [metric])
                 except ApiError as one:
                     if _before_conversion(one):
+                        self._without_insights(media_id, one.error_message)
                         return []
                     if one.error_code != 100:
                         raise
@@ -737,6 +739,18 @@ class InstagramExtractor(Extractor):
             MEDIA_INSIGHTS, params={"metric": ",".join(metrics)}, parent=media_id
         )
         return list(page.body.get("data") or [])
+
+    def _without_insights(self, media_id: str, error: str) -> None:
+        """A media the API gives no insights at all (posted before the account's business
+        conversion): recorded per media (never asked again), no metric rejected."""
+        log.info("instagram media %s: no insights (%s); not asked again", media_id, error[:200])
+        with self.connect() as own:
+            own.execute(
+                "insert into meta.instagram_media_without_insights (media_id, error)"
+                " values (%s, %s) on conflict (media_id) do update set error = excluded.error,"
+                " recorded_at = now()",
+                (media_id, error[:500]),
+            )
 
     def _reject_metric(self, metric: str, error: str) -> None:
         log.warning(
