@@ -13,7 +13,7 @@ import dataclasses
 import psycopg
 import pytest
 
-from social_crm.extract.http import ApiError
+from social_crm.extract.http import ApiAuthError, ApiError
 from social_crm.extract.instagram import AccountsUnreadable, InstagramAccount
 from social_crm.warehouse import migrations
 from social_crm_dev.simulator.graph_api import graph_error
@@ -395,3 +395,19 @@ def test_a_media_posted_before_the_business_conversion_is_not_asked_again_the_ne
     finally:
         extractor.client.close()
     assert asked and feed[0].id not in asked
+
+
+def test_a_hashtag_search_refused_for_the_token_still_fails_the_step_whole(instagram):
+    """Only a refusal about that hashtag is set aside: an invalid token is about every read."""
+    api = instagram.sim.instagram
+
+    def expired(params):
+        raise graph_error("Error validating access token: Session has expired", 190)
+
+    api._hashtag_search = expired
+    extractor = instagram.extractor()
+    try:
+        with pytest.raises(ApiAuthError):
+            extractor.hashtags()
+    finally:
+        extractor.client.close()

@@ -41,7 +41,7 @@ import psycopg
 from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.facebook_streams import parse_graph_time
-from social_crm.extract.graph_policy import cannot_load
+from social_crm.extract.graph_policy import RATE_LIMIT_CODES, cannot_load
 from social_crm.extract.http import ApiAccessError, ApiAuthError, ApiError
 from social_crm.extract.instagram_streams import (
     ACCOUNT_FIELDS,
@@ -902,9 +902,11 @@ class InstagramExtractor(Extractor):
                     try:
                         hashtag_id = self._hashtag_query(look, ig, tag, window)
                     except ApiError as exc:
-                        if isinstance(exc, ApiAccessError) or not _refused_here(exc):
+                        if not _refused_here(exc):
                             raise
-                        self._refused(f"hashtag #{tag}", f"the search refused it: {exc}")
+                        self._refused(
+                            f"hashtag #{tag}", f"the search refused it: {exc.error_message[:200]}"
+                        )
                         continue
                     if hashtag_id is None:
                         continue
@@ -1091,6 +1093,8 @@ def _before_conversion(exc: ApiError) -> bool:
 def _refused_here(exc: ApiError) -> bool:
     """A hashtag search the API refuses for that hashtag (a client error: the 7-day limit
     reached, a hashtag Meta deems sensitive answers "a generic error"), not one to retry."""
+    if isinstance(exc, ApiAuthError | ApiAccessError) or exc.error_code in RATE_LIMIT_CODES:
+        return False  # the token, a permission or a throttle: about every hashtag
     return exc.status is not None and 400 <= exc.status < 500
 
 
