@@ -411,3 +411,22 @@ def test_a_hashtag_search_refused_for_the_token_still_fails_the_step_whole(insta
             extractor.hashtags()
     finally:
         extractor.client.close()
+
+
+def test_comments_no_media_of_which_can_be_loaded_still_fail_the_media_step(instagram):
+    """100/33 on every media's comments is not a deletion mid-walk but comments the token
+    cannot read: the step fails (nothing is quietly skipped)."""
+    api = instagram.sim.instagram
+
+    def unreadable(media, params, path):
+        raise graph_error(
+            f"Unsupported get request. Object with ID '{media.id}' does not exist", 100, subcode=33
+        )
+
+    api._comments = unreadable
+    extractor = instagram.extractor()
+    try:
+        with pytest.raises(ApiError):
+            extractor.media()
+    finally:
+        extractor.client.close()

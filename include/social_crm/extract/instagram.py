@@ -485,6 +485,7 @@ class InstagramExtractor(Extractor):
         horizon = timedelta(days=self.settings.lookback_days)
         backfill = now < server_now - first  # counts describe today: walk every media
         walked_media, skipped = 0, 0
+        cut: list[ApiError] = []
         for media_id, (count, created) in listed.counts.items():
             total, walked_at = known.get(media_id, (None, None))
             if not backfill and not needs_walk(
@@ -506,6 +507,7 @@ class InstagramExtractor(Extractor):
                     media_id,
                     exc.error_message[:200],
                 )
+                cut.append(exc)
                 continue
             walked_media += 1
             if not clean:
@@ -520,6 +522,8 @@ class InstagramExtractor(Extractor):
                 " comments_walked_at = excluded.comments_walked_at",
                 (media_id, count, now),
             )
+        if len(cut) > 1 and walked_media == 0:
+            raise cut[-1]  # no walk at all: the account's comments cannot be read, not deletions
         log.info(
             "instagram %s comments: %d media walked, %d unchanged",
             account.user_id,
