@@ -127,7 +127,10 @@ def test_feed_media_refuse_the_reels_only_metrics(ig, token, metric):
 
 
 def test_each_media_answers_every_metric_of_its_product_type(ig, token):
+    old = {m.id for m in ig.world.instagram.brand_media(0) if m.before_business_conversion}
     for media in _our_media(ig, token):
+        if media["id"] in old:  # 2108006 (test_instagram_refusal_answers.py)
+            continue
         metrics = sorted(MEDIA_METRICS[media["media_product_type"]])
         answer = get(ig.url, f"{media['id']}/insights", token, metric=",".join(metrics))
         assert [d["name"] for d in answer.json()["data"]] == metrics

@@ -41,7 +41,7 @@ import psycopg
 from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.extractor import Extractor
 from social_crm.extract.facebook_streams import parse_graph_time
-from social_crm.extract.graph_policy import cannot_load
+from social_crm.extract.graph_policy import RATE_LIMIT_CODES, cannot_load
 from social_crm.extract.http import ApiAccessError, ApiAuthError, ApiError
 from social_crm.extract.instagram_streams import (
     ACCOUNT_FIELDS,
@@ -136,8 +136,8 @@ class InstagramSettings:
 
 
 class AccountsUnreadable(ApiAccessError):
-    """Some of our Instagram accounts could not be read (the others landed): the step fails
-    once, naming each account and what to link or grant; a retry would not help."""
+    """Some of our Instagram accounts, rivals or campaign hashtags could not be read (the
+    others landed): the step fails once, naming each one and why."""
 
 
 class PermissionMissing(ApiAccessError):
@@ -161,10 +161,32 @@ class _Listed:
     counts: dict[str, tuple[int | None, datetime | None]] = field(default_factory=dict)
 
 
+@dataclass
+class _HashtagWindow:
+    """The hashtags counted against the account's 7-day limit: ours (name -> id, None until
+    the search answers) and the ids Meta lists as searched (any app's queries)."""
+
+    ours: dict[str, str | None] = field(default_factory=dict)
+    meta: set[str] = field(default_factory=set)
+
+    def count(self) -> int:
+        known = {i for i in self.ours.values() if i}
+        unknown = sum(1 for i in self.ours.values() if not i)
+        return len(known | self.meta) + unknown
+
+
 class InstagramExtractor(Extractor):
     source = SOURCE
     settings: InstagramSettings
     _access: _Access | None = None
+    _set_aside: dict[str, str] | None = None  # a rival or hashtag the API refused -> why
+
+    def _refused(self, what: str, why: str) -> None:
+        """Set `what` aside for this run (the others land); `finish` names it."""
+        log.warning("instagram %s: not read: %s", what, why)
+        if self._set_aside is None:
+            self._set_aside = {}
+        self._set_aside[what] = why
 
     # --- tokens and accounts --------------------------------------------------------------
 
@@ -257,11 +279,12 @@ class InstagramExtractor(Extractor):
 
     def finish(self) -> None:
         failed = self._access.failed if self._access is not None else {}
-        if failed:
+        parts = [f"account {ig}: {why}" for ig, why in sorted(failed.items())]
+        parts += [f"{what}: {why}" for what, why in sorted((self._set_aside or {}).items())]
+        if parts:
             raise AccountsUnreadable(
-                f"{self.client.connection_id}: {len(failed)} Instagram account(s) not read "
-                "(the others landed): "
-                + "; ".join(f"account {ig}: {why}" for ig, why in sorted(failed.items()))
+                f"{self.client.connection_id}: {len(parts)} Instagram account(s), rival(s) or "
+                "hashtag(s) not read (the others landed): " + "; ".join(parts)
             )
 
     def _now(self) -> datetime:
@@ -462,6 +485,7 @@ class InstagramExtractor(Extractor):
         horizon = timedelta(days=self.settings.lookback_days)
         backfill = now < server_now - first  # counts describe today: walk every media
         walked_media, skipped = 0, 0
+        cut: list[ApiError] = []
         for media_id, (count, created) in listed.counts.items():
             total, walked_at = known.get(media_id, (None, None))
             if not backfill and not needs_walk(
@@ -469,8 +493,22 @@ class InstagramExtractor(Extractor):
             ):
                 skipped += 1
                 continue
-            with self.requires("comments"):
-                read, clean = self._walk_comments(account.user_id, media_id, batch)
+            try:
+                with self.requires("comments"):
+                    read, clean = self._walk_comments(account.user_id, media_id, batch)
+            except ApiError as exc:
+                if isinstance(exc, ApiAccessError) or not cannot_load(exc.detail):
+                    raise
+                # the media (or one of its comments) was deleted during the walk: the walk is
+                # not complete (nothing of it reconciled); what it read lands, a deletion is
+                # confirmed by the next listing's look-up
+                log.info(
+                    "instagram media %s: comments walk cut short (%s); walked again next run",
+                    media_id,
+                    exc.error_message[:200],
+                )
+                cut.append(exc)
+                continue
             walked_media += 1
             if not clean:
                 continue
@@ -484,6 +522,8 @@ class InstagramExtractor(Extractor):
                 " comments_walked_at = excluded.comments_walked_at",
                 (media_id, count, now),
             )
+        if len(cut) > 1 and walked_media == 0:
+            raise cut[-1]  # no walk at all: the account's comments cannot be read, not deletions
         log.info(
             "instagram %s comments: %d media walked, %d unchanged",
             account.user_id,
@@ -561,7 +601,7 @@ class InstagramExtractor(Extractor):
         # only our accounts linked this run: another's changes stay unread, and never fill
         # the read window
         rows = webhook_reads.unread(look, "instagram", "mentions", self.access().own)
-        counts = {"media": 0, "comment": 0, "gone": 0}
+        counts = {"media": 0, "comment": 0, "gone": 0, "refused": 0}
         for key, entry, value in rows:
             scope = media_scope(MENTIONS, entry)
             comment_id, media_id = value.get("comment_id"), value.get("media_id")
@@ -578,10 +618,18 @@ class InstagramExtractor(Extractor):
                 with self.requires("mentions"):
                     (page,) = self.engine.pages(stream, entry, {"fields": fields})
             except ApiError as exc:
-                if isinstance(exc, ApiAccessError) or not cannot_load(exc.detail):
+                if isinstance(exc, ApiAccessError):
                     raise
-                _mark_read(batch, key, f"gone: {exc.error_message[:200]}")
-                counts["gone"] += 1
+                if cannot_load(exc.detail):
+                    _mark_read(batch, key, f"gone: {exc.error_message[:200]}")
+                    counts["gone"] += 1
+                    continue
+                if stream is not MENTIONED_COMMENTS or exc.error_code != 100:
+                    raise
+                # mentioned_comment "will return an error if comments have been disabled on
+                # the IG Media" (its reference): about that comment only
+                _mark_read(batch, key, f"refused: {exc.error_message[:200]}")
+                counts["refused"] += 1
                 continue
             items = stream.select(page)
             if items == [None]:  # the API left it out: deleted, or its owner went private
@@ -626,6 +674,12 @@ class InstagramExtractor(Extractor):
                     "select metric from meta.rejected_metrics where source = %s", (SOURCE,)
                 ).fetchall()
             }
+            read_today |= {
+                row[0]
+                for row in conn.execute(
+                    "select media_id from meta.instagram_media_without_insights"
+                ).fetchall()
+            }
             with self.engine.batch(conn, MEDIA_INSIGHTS) as batch:
                 for account in self._accounts():
                     rows = conn.execute(
@@ -653,6 +707,9 @@ class InstagramExtractor(Extractor):
         except ApiError as exc:
             if _not_enough_viewers(exc):
                 return []
+            if _before_conversion(exc):
+                self._without_insights(media_id, exc.error_message)
+                return []
             if exc.error_code != 100:
                 raise
             series = []
@@ -660,6 +717,9 @@ class InstagramExtractor(Extractor):
                 try:
                     series += self._insight_answer(media_id, [metric])
                 except ApiError as one:
+                    if _before_conversion(one):
+                        self._without_insights(media_id, one.error_message)
+                        return []
                     if one.error_code != 100:
                         raise
                     self._reject_metric(f"{product}.{metric}", one.error_message)
@@ -681,6 +741,18 @@ class InstagramExtractor(Extractor):
             MEDIA_INSIGHTS, params={"metric": ",".join(metrics)}, parent=media_id
         )
         return list(page.body.get("data") or [])
+
+    def _without_insights(self, media_id: str, error: str) -> None:
+        """A media the API gives no insights at all (posted before the account's business
+        conversion): recorded per media (never asked again), no metric rejected."""
+        log.info("instagram media %s: no insights (%s); not asked again", media_id, error[:200])
+        with self.connect() as own:
+            own.execute(
+                "insert into meta.instagram_media_without_insights (media_id, error)"
+                " values (%s, %s) on conflict (media_id) do update set error = excluded.error,"
+                " recorded_at = now()",
+                (media_id, error[:500]),
+            )
 
     def _reject_metric(self, metric: str, error: str) -> None:
         log.warning(
@@ -716,8 +788,18 @@ class InstagramExtractor(Extractor):
                     return [snapshots.result, media.result]
                 via = accounts[0].user_id
                 for rival in self.settings.rivals:
-                    with self.requires("accounts"):
-                        self._rival(via, rival, snapshots, media, look, start, at)
+                    try:
+                        with self.requires("accounts"):
+                            self._rival(via, rival, snapshots, media, look, start, at)
+                    except ApiError as exc:
+                        if not _not_a_business(exc):
+                            raise
+                        self._refused(
+                            f"rival @{rival.username}",
+                            f"business discovery refuses it ({exc.error_message[:200]}): it "
+                            "is not (or no longer) a Business or Creator account, or the "
+                            "username is mistyped: check dbt_project/seeds/brands.csv",
+                        )
         return [snapshots.result, media.result]
 
     def _rival(
@@ -792,8 +874,12 @@ class InstagramExtractor(Extractor):
 
     def hashtags(self) -> BatchResult:
         """The last 24 hours' media of each campaign hashtag the 7-day limit allows (30 unique
-        hashtags per account, counted in meta.instagram_hashtag_queries before each query is
-        sent: a 31st is never sent, it waits for a hashtag to leave the window)."""
+        hashtags per account, each counted for 7 days from its first query: a 31st is never
+        sent, it waits for one to leave the window). The hashtags already in the window go
+        first (a repeat query is free), then the others, the longest unqueried first, so every
+        configured hashtag gets its turn. A hashtag the API refuses (the limit reached through
+        another app's queries, a hashtag Meta deems sensitive) is set aside and named by
+        `finish`; the others land."""
         accounts = self._accounts()
         with self.connect() as conn, self.connect() as look:
             look.autocommit = True
@@ -801,8 +887,29 @@ class InstagramExtractor(Extractor):
                 if not accounts or not self.settings.hashtags:
                     return batch.result
                 ig = accounts[0].user_id
-                for tag in self.settings.hashtags:
-                    hashtag_id = self._hashtag_query(look, ig, tag)
+                window = self._hashtag_window(look, ig)
+                last = dict(
+                    look.execute(
+                        "select hashtag, max(queried_at) from meta.instagram_hashtag_queries"
+                        " where ig_user_id = %s group by hashtag",
+                        (ig,),
+                    ).fetchall()
+                )
+                never = datetime.min.replace(tzinfo=UTC)
+                ordered = sorted(
+                    self.settings.hashtags,
+                    key=lambda t: (t not in window.ours, last.get(t) or never),
+                )
+                for tag in ordered:
+                    try:
+                        hashtag_id = self._hashtag_query(look, ig, tag, window)
+                    except ApiError as exc:
+                        if not _refused_here(exc):
+                            raise
+                        self._refused(
+                            f"hashtag #{tag}", f"the search refused it: {exc.error_message[:200]}"
+                        )
+                        continue
                     if hashtag_id is None:
                         continue
                     scope = media_scope(HASHTAG, tag)
@@ -814,46 +921,75 @@ class InstagramExtractor(Extractor):
                             self.engine.land(HASHTAG_MEDIA, items, batch, scope)
         return batch.result
 
-    def _hashtag_query(self, look: psycopg.Connection, ig: str, tag: str) -> str | None:
+    def _hashtag_window(self, look: psycopg.Connection, ig: str) -> _HashtagWindow:
+        """The hashtags counted in the 7-day window: ours (each row of
+        meta.instagram_hashtag_queries is the first query of a window), and the ids Meta
+        itself lists (`recently_searched_hashtags`: another app's queries on the account
+        count too)."""
+        since = self.client.server_now() - HASHTAG_WINDOW
+        window = _HashtagWindow()
+        for tag, hashtag_id in look.execute(
+            "select hashtag, max(hashtag_id) from meta.instagram_hashtag_queries"
+            " where ig_user_id = %s and queried_at > %s group by hashtag",
+            (ig, since),
+        ).fetchall():
+            window.ours[tag] = hashtag_id
+        with self.requires("hashtags"):
+            body = self.client.get_json(
+                f"{ig}/recently_searched_hashtags", {"limit": HASHTAG_LIMIT}
+            )
+        window.meta = {
+            i["id"]
+            for i in body.get("data") or []
+            if isinstance(i, dict) and is_graph_id(i.get("id"))
+        }
+        return window
+
+    def _hashtag_query(
+        self, look: psycopg.Connection, ig: str, tag: str, window: _HashtagWindow
+    ) -> str | None:
         """The hashtag's id (`ig_hashtag_search`, asked every run: the search is the query the
         limit counts, and a hashtag's recent media are served only while its search is in the
-        window), when the 7-day limit allows querying it now (counted first, on the server's
-        clock: a hashtag counts until 7 days after its last query, stricter than Meta's first
-        query); None when it does not (logged)."""
+        window), when the 7-day limit allows querying it now; None when it does not (logged).
+        A query that starts a window is recorded before it is sent (on the server's clock)."""
         now = self.client.server_now()
-        since = now - HASHTAG_WINDOW
-        recent = {
-            row[0]: row[1]
-            for row in look.execute(
-                "select hashtag, max(hashtag_id) from meta.instagram_hashtag_queries"
-                " where ig_user_id = %s and queried_at > %s group by hashtag",
-                (ig, since),
-            ).fetchall()
-        }
-        if tag not in recent and len(recent) >= HASHTAG_LIMIT:
-            log.warning(
-                "instagram hashtag #%s: not queried: %d unique hashtags queried in the last 7 "
-                "days, the API's limit (it waits for one to leave the window)",
-                tag,
-                len(recent),
+        if tag not in window.ours:
+            if window.count() >= HASHTAG_LIMIT:
+                log.warning(
+                    "instagram hashtag #%s: not queried: %d unique hashtags queried in the "
+                    "last 7 days, the API's limit (it waits for one to leave the window)",
+                    tag,
+                    window.count(),
+                )
+                return None
+            look.execute(
+                "insert into meta.instagram_hashtag_queries (ig_user_id, hashtag, queried_at)"
+                " values (%s, %s, %s) on conflict do nothing",
+                (ig, tag, now),
             )
-            return None
-        look.execute(
-            "insert into meta.instagram_hashtag_queries (ig_user_id, hashtag, queried_at)"
-            " values (%s, %s, %s) on conflict do nothing",
-            (ig, tag, now),
-        )
-        with self.requires("hashtags"):
-            body = self.client.get_json("ig_hashtag_search", {"user_id": ig, "q": tag})
+            window.ours[tag] = None
+        try:
+            with self.requires("hashtags"):
+                body = self.client.get_json("ig_hashtag_search", {"user_id": ig, "q": tag})
+        except ApiError as exc:
+            if exc.error_subcode == 2207034:  # not counted: the limit was already reached
+                look.execute(
+                    "delete from meta.instagram_hashtag_queries"
+                    " where ig_user_id = %s and hashtag = %s and queried_at = %s",
+                    (ig, tag, now),
+                )
+                window.ours.pop(tag, None)
+            raise
         found = [i.get("id") for i in body.get("data") or [] if isinstance(i, dict)]
         hashtag_id = found[0] if found and is_graph_id(found[0]) else None
         if hashtag_id is None:
             log.warning("instagram hashtag #%s: the search found no hashtag", tag)
             return None
+        window.ours[tag] = hashtag_id
         look.execute(
             "update meta.instagram_hashtag_queries set hashtag_id = %s"
-            " where ig_user_id = %s and hashtag = %s and queried_at = %s",
-            (hashtag_id, ig, tag, now),
+            " where ig_user_id = %s and hashtag = %s and hashtag_id is null",
+            (hashtag_id, ig, tag),
         )
         return hashtag_id
 
@@ -942,6 +1078,26 @@ def _first_value(metric: dict) -> Any:
 def _not_enough_viewers(exc: ApiError) -> bool:
     """`(#10) Not enough viewers for the media to show insights`: that media has none yet."""
     return exc.error_code == 10 and "not enough viewers" in exc.error_message.lower()
+
+
+def _not_a_business(exc: ApiError) -> bool:
+    """Business discovery's `(#110) Invalid user id` subcode 2207013: the username is not a
+    Business or Creator account (or none at all)."""
+    return exc.error_code == 110 or exc.error_subcode == 2207013
+
+
+def _before_conversion(exc: ApiError) -> bool:
+    """`Invalid parameter` #100 subcode 2108006, "Media posted before business account
+    conversion": that media has no insights, whatever the metric."""
+    return exc.error_subcode == 2108006
+
+
+def _refused_here(exc: ApiError) -> bool:
+    """A hashtag search the API refuses for that hashtag (a client error: the 7-day limit
+    reached, a hashtag Meta deems sensitive answers "a generic error"), not one to retry."""
+    if isinstance(exc, ApiAuthError | ApiAccessError) or exc.error_code in RATE_LIMIT_CODES:
+        return False  # the token, a permission or a throttle: about every hashtag
+    return exc.status is not None and 400 <= exc.status < 500
 
 
 def _mark_read(batch: LandingBatch, key: str, outcome: str) -> None:

@@ -35,6 +35,7 @@ MEDIA_SHAPES = (  # (media_type, media_product_type, weight)
 BRAND_ANSWER_SEQ = 90_000  # the brand's answers on a media are numbered from here
 COUNTS_SETTLE = 2 * DAY  # a media's likes (and a rival's or person's comments) grow until then
 UNIX_WORLD_START = calendar.timegm(WORLD_START.utctimetuple())
+BUSINESS_CONVERSION = DAY // 2  # when our account last became a business account
 
 
 @dataclass
@@ -61,6 +62,18 @@ class IgMedia:
 
     def visible(self, clock: int) -> bool:
         return self.created <= clock and (self.deleted_at is None or self.deleted_at > clock)
+
+    @property
+    def comments_enabled(self) -> bool:
+        """A person may turn comments off on their media (one in five, seeded by its id):
+        `mentioned_comment` then refuses the comments on it that @mention a brand."""
+        return self.brand is not None or stable_hash(f"comments-off:{self.id}") % 5 != 0
+
+    @property
+    def before_business_conversion(self) -> bool:
+        """Our media of the world's first half-day, posted before our account last became a
+        business account: its insights are refused (#100 subcode 2108006)."""
+        return self.brand == 0 and self.created < BUSINESS_CONVERSION
 
     @property
     def shortcode(self) -> str:

@@ -55,6 +55,9 @@ MAX_LIMITS = {"media": 100, "tags": 100, "comments": 50, "replies": 50, "recent_
 DISCOVERY_MAX_LIMIT = 50
 HASHTAGS_PER_WEEK = 30
 HASHTAG_WINDOW = 7 * DAY
+# hashtags Meta deems sensitive or offensive: their search answers "a generic error"
+# (the ig-hashtag-search reference; which ones is Meta's choice: these are ours)
+SENSITIVE_HASHTAGS = frozenset({"nsfw", "sexy", "hate"})
 RECENT_MEDIA_WINDOW = DAY
 FOLLOWER_COUNT_DAYS = 30
 INSIGHTS_MAX_DAYS = 30
@@ -229,7 +232,12 @@ class InstagramApi:
         if len(parts) == 2:
             edge = parts[1]
             if node == OUR_BRAND.ig_user_id:
-                handler = {"media": self._media, "tags": self._tags, "insights": self._insights}
+                handler = {
+                    "media": self._media,
+                    "tags": self._tags,
+                    "insights": self._insights,
+                    "recently_searched_hashtags": self._recently_searched,
+                }
                 if edge in handler:
                     return handler[edge](params, "/".join(parts))
             elif node.startswith("179") and edge in ("comments", "insights"):
@@ -439,6 +447,8 @@ class InstagramApi:
         comment, media = found
         if comment.brand != 0 or media.id in self.hidden:
             raise _missing(comment_id)
+        if not media.comments_enabled:  # "will return an error" (no code given: ours)
+            raise graph_error("(#100) Comments are disabled for this media", 100)
         body: dict = {}
         for sub in item.fields or [Expansion("id")]:
             if sub.name not in MENTIONED_COMMENT_FIELDS:
@@ -547,17 +557,33 @@ class InstagramApi:
 
     # --- hashtags -------------------------------------------------------------------------
 
+    def _window(self, user: str) -> dict[str, int]:
+        """The hashtags `user` searched in the 7 days from each one's first query."""
+        searched = self._searched.setdefault(user, {})
+        clock = self.world.clock
+        for name, first in list(searched.items()):
+            if clock - first >= HASHTAG_WINDOW:
+                del searched[name]
+        return searched
+
+    def _recently_searched(self, params: dict[str, str], path: str) -> Response:
+        """`GET /{ig-user-id}/recently_searched_hashtags`: the unique hashtags the account
+        searched in its 7-day window (any app's searches), `limit` 25 by default, 30 at most."""
+        limit = _limit(params.get("limit"), HASHTAGS_PER_WEEK) if params.get("limit") else 25
+        searched = self._window(OUR_BRAND.ig_user_id)
+        newest = sorted(searched, key=lambda name: (-searched[name], name))[:limit]
+        return Response(200, {"data": [{"id": hashtag_id(name)} for name in newest]})
+
     def _hashtag_search(self, params: dict[str, str]) -> Response:
         user, tag = params.get("user_id", ""), params.get("q", "").strip().lstrip("#").lower()
         if user != OUR_BRAND.ig_user_id:
             raise graph_error("(#100) The parameter user_id is required: our IG User id", 100)
         if not re.fullmatch(r"[a-z0-9_]{1,100}", tag, flags=re.UNICODE):
             raise graph_error("(#100) The parameter q must be a hashtag name", 100)
-        searched = self._searched.setdefault(user, {})
+        if tag in SENSITIVE_HASHTAGS:  # "a generic error" (the ig-hashtag-search reference)
+            raise graph_error("(#100) Invalid parameter", 100)
+        searched = self._window(user)
         clock = self.world.clock
-        for name, first in list(searched.items()):
-            if clock - first >= HASHTAG_WINDOW:
-                del searched[name]
         if tag not in searched:
             if len(searched) >= HASHTAGS_PER_WEEK:
                 raise graph_error(
@@ -623,6 +649,8 @@ class InstagramApi:
                     " this media product type.",
                     100,
                 )
+        if media.before_business_conversion:
+            raise graph_error("Invalid parameter", 100, subcode=2108006)
         values = media_insight_values(self.world, media)
         data = [
             {
@@ -741,7 +769,7 @@ class InstagramApi:
             "username": ig.username(media),
             "like_count": media.settled(media.like_total, clock),
             "comments_count": self._comments_count(media),
-            "is_comment_enabled": True,
+            "is_comment_enabled": media.comments_enabled,
         }
         if media.brand is not None:
             body["owner"] = {"id": BRANDS[media.brand].ig_user_id}

@@ -534,14 +534,16 @@ INSTAGRAM_README = """
   person_id, customer_id, username, created_at, lang, sentiment, intent, parent_id,
   answer_id, first_response_seconds. Visible comments only.
 - instagram_mentions.csv: brand, kind (caption: media_id; comment: comment_id and media_id),
-  person_id, created_at: what the `mentions` webhook announces (ours) and the pipeline reads.
+  person_id, created_at: what the `mentions` webhook announces (ours) and the pipeline reads
+  (not a comment on a media whose comments are turned off: the API refuses it).
 - instagram_tags.csv: brand, media_id, person_id, created_at (what `/tags` lists for ours).
 - instagram_hashtag_media.csv: hashtag, media_id, person_id, created_at (people's media with
   the hashtag; `recent_media` shows the last 24 hours of them).
 - instagram_account_days.csv: brand, date, followers (end of day), follows, unfollows.
 - instagram_account_insights.csv: brand, date, metric, value (our account, each metric of
   `/insights` for that day).
-- instagram_media_insights.csv: media_id, metric, value (our media, at the clock).
+- instagram_media_insights.csv: media_id, metric, value (our media, at the clock; none for a
+  media posted before the account's business conversion: the API refuses them).
 """
 
 
@@ -660,7 +662,11 @@ def _write_instagram(world: World, out: Path, known: list[KnownAccount]) -> dict
                 if brand != 0:
                     continue
                 values = media_insight_values(world, media)
-                for metric in sorted(MEDIA_METRICS[media.product_type]):
+                for metric in (
+                    ()
+                    if media.before_business_conversion
+                    else sorted(MEDIA_METRICS[media.product_type])
+                ):
                     media_insights.row(media.id, metric, values[metric])
                 visible = ig.visible_comments(media)
                 answers = {c.answers: c for c in visible if c.answers}
@@ -700,8 +706,9 @@ def _write_instagram(world: World, out: Path, known: list[KnownAccount]) -> dict
             for tag in media.hashtags:
                 hashtags.row(tag, media.id, media.person, iso(media.created))
         for c in ig.comment_mentions_on(day):
-            if not c.visible(clock) or ig.media(c.post_id) is None:
-                continue
+            on = ig.media(c.post_id)
+            if not c.visible(clock) or on is None or not on.comments_enabled:
+                continue  # comments turned off: mentioned_comment refuses it
             mentions.row(BRANDS[c.brand].key, "comment", c.post_id, c.id, c.person, iso(c.created))
             comments.row(
                 c.id,
