@@ -99,8 +99,7 @@ class IgTruth:
     customers (erasures.csv) and of every profile the erasure step logged as possibly theirs
     (meta.erasure_log; its own tests check that set). A comment mention names no author (the
     API gives none), so no erasure reaches it. A media that both tags and @mentions our
-    account is landed once, where the extraction first saw it (the @mention announced by
-    webhook): it counts as the mention."""
+    account is both, a tag and a mention, whatever order the walks read it in."""
 
     def __init__(self, truth, erased_profiles: set[str]) -> None:
         self.truth = truth
@@ -123,13 +122,10 @@ class IgTruth:
             if m["brand"] == "ours"
             and (m["kind"] == "comment" or m["person_id"] not in erased_people)
         ]
-        mentioned = {m["media_id"] for m in self.mentions if m["kind"] == "caption"}
         self.tags = [
             t
             for t in truth.rows("instagram_tags.csv")
-            if t["brand"] == "ours"
-            and t["person_id"] not in erased_people
-            and t["media_id"] not in mentioned
+            if t["brand"] == "ours" and t["person_id"] not in erased_people
         ]
 
     def engagements_per_profile(self) -> Counter:

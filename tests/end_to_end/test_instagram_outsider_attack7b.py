@@ -79,8 +79,9 @@ def test_a_caption_mention_first_seen_by_the_hashtag_walk_still_lands_as_a_menti
 ):
     """A person's post `#fjordbrew @fjordbrew ...`: its `mentions` webhook is read by id, and
     the mention (a message the brand can answer: engagements, customer messages, the open
-    conversations queue) must land under `mentions:<ig user>`. `_unclaimed` drops it because
-    the hashtag walk landed the media first; the change is marked read ("landed") anyway."""
+    conversations queue) must land under `mentions:<ig user>`, or under `tags:<ig user>` when
+    the post also tags us (the marts read a tag's caption mention as a mention too).
+    `_unclaimed` dropped it because the hashtag walk landed the media first."""
     instagram = busy_instagram
     by_hashtag = _hashtag_step_first(instagram)
     world = instagram.sim.world
@@ -89,7 +90,7 @@ def test_a_caption_mention_first_seen_by_the_hashtag_walk_still_lands_as_a_menti
     }
     both = mentioning_us & by_hashtag
     assert both, "the world has no hashtag media that mentions us: choose another seed"
-    as_mentions = instagram.alive("instagram_media", f"scope_key = 'mentions:{IG}'")
+    as_mentions = instagram.alive("instagram_media", f"scope_key in ('mentions:{IG}', 'tags:{IG}')")
     assert both - as_mentions == set()
 
 
@@ -112,24 +113,17 @@ def test_a_tag_first_seen_by_the_hashtag_walk_still_lands_as_a_tag(busy_instagra
 def test_a_rivals_post_first_seen_by_the_hashtag_walk_still_lands_as_the_rivals(instagram):
     """A rival posts with its own campaign hashtag (#beanandco, one of our `hashtags`): the
     real `recent_media` returns every public media with the hashtag, a business account's too
-    (the simulator's lists people's media only: kinder). Posted between a run's rivals step and
+    (developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/
+    ig-hashtag/recent-media; the simulator serves them). Posted between a run's rivals step and
     its hashtag step, the post is landed first under `hashtag:beanandco` (with no username:
-    recent_media gives none); business discovery then returns it, and `_unclaimed` drops it
-    from the rival's scope for good: the rival's media, counts and share of voice miss it."""
+    recent_media gives none); business discovery then returns it, and it must land in the
+    rival's scope: the rival's media, counts and share of voice count it."""
     ig = instagram.sim.world.instagram
-    people_media = ig.people_media
-
-    def as_the_real_api(start: int = 0, end: int | None = None) -> list:
-        rivals = [m for brand in (1, 2) for m in ig.brand_media(brand, start, end)]
-        return sorted(people_media(start, end) + rivals, key=lambda m: (m.created, m.id))
-
-    ig.people_media = as_the_real_api  # the public media a hashtag's recent_media serves
     extractor = instagram.extractor()
     try:
         extractor.hashtags()
     finally:
         extractor.client.close()
-        ig.people_media = people_media
     by_hashtag = instagram.alive("instagram_media", "scope_key like 'hashtag:%'")
     rivals_media = {m.id for brand in (1, 2) for m in ig.brand_media(brand)}
     first_by_hashtag = rivals_media & by_hashtag
@@ -167,3 +161,56 @@ def test_a_tag_first_read_as_a_mention_by_the_live_cycle_still_lands_as_a_tag(bu
     assert both, "the world has no media that tags and mentions us: choose another seed"
     as_tags = instagram.alive("instagram_media", f"scope_key = 'tags:{IG}'")
     assert both - as_tags == set()
+
+
+def test_a_mention_of_a_media_kept_as_a_tag_is_never_marked_landed(busy_instagram):
+    """A person's post that tags us and @mentions us: the run's `/tags` walk lands it as a
+    tag, so its `mentions` change, read in the same run, lands nothing: it is marked read,
+    never with the outcome `landed`."""
+    instagram = busy_instagram
+    land_webhook_changes(instagram.connect, instagram.sim.world)
+    extractor = instagram.extractor()
+    try:
+        extractor.media()
+    finally:
+        extractor.client.close()
+    world = instagram.sim.world
+    both = sorted(
+        m.id
+        for m in world.instagram.people_media()
+        if 0 in m.tagged and 0 in m.mentioned and m.visible(world.clock)
+    )
+    assert both, "the world has no media that tags and mentions us: choose another seed"
+    with instagram.connect() as conn:
+        outcomes = dict(
+            conn.execute(
+                "select e.payload -> 'value' ->> 'media_id', r.outcome"
+                " from raw.webhook_events as e"
+                " join meta.webhook_changes_read as r on r.natural_key = e.natural_key"
+                " where e.payload ->> 'field' = 'mentions'"
+                " and e.payload -> 'value' ->> 'media_id' = any(%s)",
+                (both,),
+            ).fetchall()
+        )
+    assert set(outcomes) == set(both)
+    assert "landed" not in outcomes.values()
+
+
+def test_walks_run_in_any_order_land_no_new_version_the_next_time(instagram):
+    """Rivals, media (tags, mentions) and hashtags walked in one order, then in the reverse:
+    each media stays where the walk that means the most landed it, so the second round lands
+    no new version of any media (two walks that both return one never take turns)."""
+    land_webhook_changes(instagram.connect, instagram.sim.world)
+    steps = ("hashtags", "media", "rivals")
+
+    def walk(order) -> int:
+        for step in order:
+            extractor = instagram.extractor()
+            try:
+                getattr(extractor, step)()
+            finally:
+                extractor.client.close()
+        return instagram.scalar("select count(*) from raw.instagram_media")
+
+    landed = walk(steps)
+    assert walk(reversed(steps)) == landed

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from social_crm_dev.simulator.config import BRANDS, DAY, WorldConfig
+from social_crm_dev.simulator.instagram import HASHTAGS
 from social_crm_dev.simulator.instagram_api import (
     ACCOUNT_TOTAL_METRICS,
     IG_PERMISSIONS,
@@ -210,12 +211,23 @@ def test_recent_media_gives_the_last_24_hours_only(ig, token):
         "id"
     ]
     seen = pages(ig.url, f"{hashtag}/recent_media", token, 3, user_id=OUR_IG, fields="id,timestamp")
-    expected = [
-        m.id
-        for m in world.instagram.people_media(0)
-        if "fika" in m.hashtags and m.created > world.clock - DAY
+    public = world.instagram.people_media(0) + [
+        m for brand in range(len(BRANDS)) for m in world.instagram.brand_media(brand)
     ]
+    expected = [m.id for m in public if "fika" in m.hashtags and m.created > world.clock - DAY]
     assert sorted(m["id"] for m in seen) == sorted(expected)
+
+
+@pytest.mark.parametrize("brand", range(len(BRANDS)))
+def test_recent_media_gives_a_business_accounts_media_with_the_hashtag(ig, token, brand):
+    """Any public media with the hashtag, a brand's (a business account's) too."""
+    world = ig.world
+    tag = HASHTAGS[brand]
+    hashtag = get(ig.url, "ig_hashtag_search", token, user_id=OUR_IG, q=tag).json()["data"][0]
+    seen = pages(ig.url, f"{hashtag['id']}/recent_media", token, 3, user_id=OUR_IG, fields="id")
+    brands = {m.id for m in world.instagram.brand_media(brand, world.clock - DAY + 1)}
+    assert brands, "the brand posted nothing in the last 24 hours: choose another seed"
+    assert brands <= {m["id"] for m in seen}
 
 
 def test_recent_media_refuses_username(ig, token):

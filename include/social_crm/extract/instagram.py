@@ -69,6 +69,7 @@ from social_crm.extract.instagram_streams import (
     account_builder,
     is_graph_id,
     media_scope,
+    scope_rank,
 )
 from social_crm.extract.recheck import needs_walk
 from social_crm.extract.records import InvalidRecord
@@ -180,6 +181,7 @@ class InstagramExtractor(Extractor):
     settings: InstagramSettings
     _access: _Access | None = None
     _set_aside: dict[str, str] | None = None  # a rival or hashtag the API refused -> why
+    _landed: dict[str, str] | None = None  # media id -> the scope this run landed it under
 
     def _refused(self, what: str, why: str) -> None:
         """Set `what` aside for this run (the others land); `finish` names it."""
@@ -438,6 +440,7 @@ class InstagramExtractor(Extractor):
                 record.event_at,
             )
             self._scope(record.natural_key, ig)
+            self._landed_scopes()[record.natural_key] = scope
 
         with self.requires("accounts"):
             pages = self.engine.pages(MEDIA, ig)
@@ -563,29 +566,58 @@ class InstagramExtractor(Extractor):
         scope = media_scope(TAGS, ig)
         with self.requires("accounts"):
             for page in self.engine.pages(TAGGED, ig):
-                items = self._unclaimed(look, page.items, scope)
-                self.engine.land(TAGGED, items, batch, scope)
+                self._land_others(TAGGED, page.items, batch, scope, look)
                 oldest = min((t for t in map(_time_of, page.items) if t), default=None)
                 if oldest is not None and oldest < start:
                     break
 
     def _unclaimed(self, look: psycopg.Connection, items: list, scope: str) -> list:
-        """The items of a walk of others' media (tags, mentions, rivals, hashtags) that no
-        other walk landed first: a media is counted where it was first seen (our own media
-        always as ours), so two walks that both return it do not land a version each run."""
+        """The items of a walk of others' media (tags, mentions, rivals, hashtags) this walk
+        may land: those no walk of a higher rank landed (`SCOPE_RANK`: our own media always
+        as ours, then a rival's, a tag, a mention, a hashtag's). A media is kept where it means
+        the most however the walks were ordered (a tag whose caption also @mentions us is
+        both: the marts read the mention in its caption), and two walks that both return it
+        do not land a version each run: the lower one leaves it alone."""
         ids = [i["id"] for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
         if not ids:
             return items
-        claimed = {
-            key: other
-            for key, other in look.execute(
+        rank = scope_rank(scope)
+        landed = dict(
+            look.execute(
                 "select distinct on (natural_key) natural_key, scope_key from raw.instagram_media"
                 " where natural_key = any(%s) order by natural_key, ingest_seq desc",
                 (ids,),
             ).fetchall()
-            if other != scope
+        )
+        run = self._landed_scopes()  # landed by this run, not committed yet
+        landed |= {key: run[key] for key in ids if key in run}
+        claimed = {
+            key for key, other in landed.items() if other != scope and scope_rank(other) <= rank
         }
         return [i for i in items if not (isinstance(i, dict) and i.get("id") in claimed)]
+
+    def _land_others(
+        self,
+        stream: Stream,
+        items: list,
+        batch: LandingBatch,
+        scope: str,
+        look: psycopg.Connection,
+    ) -> int:
+        """Land the items of a walk of others' media `_unclaimed` leaves to it: how many."""
+        kept = self._unclaimed(look, items, scope)
+        landed = self._landed_scopes()
+
+        def note(item: Any, record: Any) -> None:
+            landed[record.natural_key] = scope
+
+        self.engine.land(stream, kept, batch, scope, on_record=note)
+        return len(kept)
+
+    def _landed_scopes(self) -> dict[str, str]:
+        if self._landed is None:
+            self._landed = {}
+        return self._landed
 
     # --- mentions announced by webhook ----------------------------------------------------
 
@@ -601,7 +633,7 @@ class InstagramExtractor(Extractor):
         # only our accounts linked this run: another's changes stay unread, and never fill
         # the read window
         rows = webhook_reads.unread(look, "instagram", "mentions", self.access().own)
-        counts = {"media": 0, "comment": 0, "gone": 0, "refused": 0}
+        counts = {"media": 0, "comment": 0, "seen": 0, "gone": 0, "refused": 0}
         for key, entry, value in rows:
             scope = media_scope(MENTIONS, entry)
             comment_id, media_id = value.get("comment_id"), value.get("media_id")
@@ -637,8 +669,14 @@ class InstagramExtractor(Extractor):
                 counts["gone"] += 1
                 continue
             if stream is MENTIONED_MEDIA:
-                items = self._unclaimed(look, items, scope)
-            self.engine.land(stream, items, batch, scope)
+                if not self._land_others(stream, items, batch, scope, look):
+                    # kept under a walk that outranks a mention (a tag whose caption
+                    # @mentions us is both): nothing landed for this change
+                    _mark_read(batch, key, "seen: kept where another walk landed it")
+                    counts["seen"] += 1
+                    continue
+            else:
+                self.engine.land(stream, items, batch, scope)
             _mark_read(batch, key, "landed")
             counts["comment" if stream is MENTIONED_COMMENTS else "media"] += 1
         if rows:
@@ -850,7 +888,7 @@ class InstagramExtractor(Extractor):
             listing: dict = media_field if isinstance(media_field, dict) else {}
             items = listing.get("data") or []
             scope = media_scope(RIVAL, rival_id)
-            self.engine.land(RIVALS, self._unclaimed(look, items, scope), media, scope)
+            self._land_others(RIVALS, items, media, scope, look)
             oldest = min((t for t in map(_time_of, items) if t), default=None)
             # business discovery pages with `.after(<cursor>)`: an `after` cursor (no `next`
             # link) says there is more
@@ -917,8 +955,7 @@ class InstagramExtractor(Extractor):
                         for page in self.engine.pages(
                             HASHTAG_MEDIA, params={"user_id": ig}, parent=hashtag_id
                         ):
-                            items = self._unclaimed(look, page.items, scope)
-                            self.engine.land(HASHTAG_MEDIA, items, batch, scope)
+                            self._land_others(HASHTAG_MEDIA, page.items, batch, scope, look)
         return batch.result
 
     def _hashtag_window(self, look: psycopg.Connection, ig: str) -> _HashtagWindow:

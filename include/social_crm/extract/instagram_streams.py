@@ -71,6 +71,17 @@ BY_COUNT_AND_CHECKPOINTS = (
 )
 
 
+# the walks that can find one media, in the order of what it means: a media found by several
+# is kept under the first of them (instagram.InstagramExtractor._unclaimed)
+SCOPE_RANK = (OWN, RIVAL, TAGS, MENTIONS, HASHTAG)
+
+
+def scope_rank(scope: str) -> int:
+    """Where a media landed under `scope` stands in SCOPE_RANK (an unknown kind last)."""
+    kind = scope.partition(":")[0]
+    return SCOPE_RANK.index(kind) if kind in SCOPE_RANK else len(SCOPE_RANK)
+
+
 def media_scope(kind: str, key: str) -> str:
     """The scope of media of `kind` (own, rival, tags, mentions: an IG user id; hashtag: a
     hashtag)."""

@@ -33,6 +33,7 @@ MEDIA_SHAPES = (  # (media_type, media_product_type, weight)
     ("VIDEO", "REELS", 0.35),
 )
 BRAND_ANSWER_SEQ = 90_000  # the brand's answers on a media are numbered from here
+REPLY_ANSWER_SEQ = 95_000  # and its answers to replies (in their thread) from here
 COUNTS_SETTLE = 2 * DAY  # a media's likes (and a rival's or person's comments) grow until then
 UNIX_WORLD_START = calendar.timegm(WORLD_START.utctimetuple())
 BUSINESS_CONVERSION = DAY // 2  # when our account last became a business account
@@ -274,6 +275,29 @@ class InstagramWorld:
                     parent_id=comment.id,
                     post_id=media.id,
                     answers=comment.id,
+                )
+            )
+        # the brand answers people's replies too, in their thread: Meta files a reply to a
+        # reply under the top-level comment (ig-comment/replies), so the answer's parent is
+        # the thread's top-level comment (its own draws: the answers above keep theirs)
+        rng = rng_for(cfg.seed, "ig-reply-answers", media.id)
+        for k, reply in enumerate(c for c in found if c.parent_id is not None):
+            if rng.random() >= BRANDS[brand].answer_rate:
+                continue
+            delay = int(rng.exponential(BRANDS[brand].median_reply_minutes * 60 / 0.69)) + 60
+            answers.append(
+                Message(
+                    f"18{local}{REPLY_ANSWER_SEQ + k:05d}",
+                    "instagram",
+                    "brand_reply",
+                    brand,
+                    None,
+                    activity._answer_at(reply, delay),
+                    f"@{self.pop.ig_username[reply.person]} thanks, we are on it!",
+                    "en",
+                    parent_id=reply.parent_id,
+                    post_id=media.id,
+                    answers=reply.id,
                 )
             )
         return sorted(found + answers, key=lambda c: (c.created, c.id))

@@ -21,7 +21,8 @@ simulator is the stricter. In short:
   `metric_type=total_value`; `follower_count` is a day series of the last 30 days only; a
   window is at most 30 days.
 - Hashtags: 30 unique per rolling 7 days per account (the 31st refused); `recent_media` gives
-  the last 24 hours, no `username`.
+  the last 24 hours of any public media with the hashtag (business accounts' too), no
+  `username`.
 - Deleted media and comments vanish from listings; looked up, they answer 100/33.
 - Every answer carries `X-Business-Use-Case-Usage` for our IG User; past the account's call
   limit in a world hour, (#80002) until the next hour.
@@ -611,13 +612,16 @@ class InstagramApi:
         if params.get("user_id") != OUR_BRAND.ig_user_id:
             raise graph_error("(#100) The parameter user_id is required", 100)
         wanted = _plain(params.get("fields", ""), HASHTAG_MEDIA_FIELDS, "IGMedia")
-        clock = self.world.clock
-        media = [
-            m
-            for m in self.world.instagram.people_media(clock - RECENT_MEDIA_WINDOW + 1)
-            if tag in m.hashtags and m.id not in self.hidden
+        # any public media with the hashtag: people's and business accounts' alike (the
+        # brands', ours included), newest first
+        ig, since = self.world.instagram, self.world.clock - RECENT_MEDIA_WINDOW + 1
+        public = ig.people_media(since) + [
+            m for brand in range(len(BRANDS)) for m in ig.brand_media(brand, since)
         ]
-        media.reverse()
+        media = sorted(
+            (m for m in public if tag in m.hashtags and m.id not in self.hidden),
+            key=lambda m: (-m.created, m.id),
+        )
         return self._page(
             media,
             lambda m: [-m.created, m.id],

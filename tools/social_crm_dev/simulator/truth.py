@@ -532,13 +532,15 @@ INSTAGRAM_README = """
 - instagram_comments.csv: comment_id, media_id, kind (comment, reply, brand_reply on our
   media; mention: a person's comment @mentioning a brand on a person's media), brand,
   person_id, customer_id, username, created_at, lang, sentiment, intent, parent_id,
-  answer_id, first_response_seconds. Visible comments only.
+  answer_id, first_response_seconds (a person's message: the first brand_reply in its
+  thread after it, which answers every earlier message of the thread). Visible comments
+  only.
 - instagram_mentions.csv: brand, kind (caption: media_id; comment: comment_id and media_id),
   person_id, created_at: what the `mentions` webhook announces (ours) and the pipeline reads
   (not a comment on a media whose comments are turned off: the API refuses it).
 - instagram_tags.csv: brand, media_id, person_id, created_at (what `/tags` lists for ours).
 - instagram_hashtag_media.csv: hashtag, media_id, person_id, created_at (people's media with
-  the hashtag; `recent_media` shows the last 24 hours of them).
+  the hashtag; `recent_media` shows the last 24 hours of them, and the brands' with it).
 - instagram_account_days.csv: brand, date, followers (end of day), follows, unfollows.
 - instagram_account_insights.csv: brand, date, metric, value (our account, each metric of
   `/insights` for that day).
@@ -669,9 +671,26 @@ def _write_instagram(world: World, out: Path, known: list[KnownAccount]) -> dict
                 ):
                     media_insights.row(media.id, metric, values[metric])
                 visible = ig.visible_comments(media)
-                answers = {c.answers: c for c in visible if c.answers}
+                # a brand reply in a thread answers the person's messages of the thread it
+                # follows (docs/data-model.md): each one's first answer is the thread's first
+                # brand reply after it
+                in_thread: dict[str, list] = {}
                 for c in visible:
-                    answer = answers.get(c.id)
+                    if c.person is None and c.parent_id is not None:
+                        in_thread.setdefault(c.parent_id, []).append(c)
+                for c in visible:
+                    answer = (
+                        None
+                        if c.person is None
+                        else next(
+                            (
+                                a
+                                for a in in_thread.get(c.parent_id or c.id, ())
+                                if a.created > c.created
+                            ),
+                            None,
+                        )
+                    )
                     username = (
                         BRANDS[c.brand].ig_username
                         if c.person is None

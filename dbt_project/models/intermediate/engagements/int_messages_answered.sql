@@ -21,8 +21,9 @@
 
 -- Each customer message (comment, reply, visitor post, mention) and the brand's first answer:
 -- on Facebook a page comment replying to it (or, for a visitor post, the page's comment on it),
--- on X a brand tweet replying to it, on Instagram the brand's reply under the comment
--- (Instagram mentions elsewhere are answered where we do not read: they stay unanswered).
+-- on X a brand tweet replying to it, on Instagram the brand's reply in the comment's thread
+-- after it (Instagram mentions elsewhere are answered where we do not read: they stay
+-- unanswered).
 -- Incremental: a run recomputes the messages merged upstream since its last run, the messages
 -- an answer merged since then replies to, and the messages whose first answer was deleted
 -- since (answer_id); the pre-hook deletes messages deleted upstream.
@@ -52,6 +53,33 @@ instagram_brand_replies as (
 
 ),
 
+-- what a brand reply answers: Instagram threads are one level deep (a reply to a reply is
+-- filed under the top-level comment, its parent_id), so who in the thread it answers is not
+-- known; it answers every person's message of the thread it follows, the top-level comment
+-- and the replies written before it (docs/data-model.md)
+instagram_answers as (
+
+    select
+        a.answer_id,
+        a.parent_comment_id as answered_id,
+        a.created_at,
+        a.merged_at
+    from instagram_brand_replies as a
+    union all
+    select
+        a.answer_id,
+        r.comment_id as answered_id,
+        a.created_at,
+        a.merged_at
+    from instagram_brand_replies as a
+    inner join {{ ref('stg_instagram__comments') }} as r
+        on
+            a.parent_comment_id = r.parent_comment_id
+            and r.created_at < a.created_at
+            and not r.is_by_brand
+
+),
+
 answers_given as (
 
     select
@@ -73,16 +101,13 @@ answers_given as (
     inner join {{ ref('brands') }} as b on t.author_profile_id = b.x_user_id
     where t.replied_to_tweet_id is not null
     union all
-    -- the brand's reply under a comment answers that comment (the API gives a reply to a
-    -- reply the top-level comment as parent: who in the thread it answers is not known, so a
-    -- person's reply is never taken for answered)
     select
         a.answer_id,
-        a.parent_comment_id as answered_id,
+        a.answered_id,
         'instagram' as platform,
         a.created_at,
         a.merged_at
-    from instagram_brand_replies as a
+    from instagram_answers as a
 
 ),
 

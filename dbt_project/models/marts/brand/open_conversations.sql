@@ -92,7 +92,8 @@ instagram_links as (
             select w.message_id from waiting as w
             where w.channel = 'instagram'
         )
-        and m.media_source = 'mentions'
+        -- a caption mention: of a media read as a mention, or as a tag (both)
+        and m.media_source in ('mentions', 'tags')
 
 ),
 

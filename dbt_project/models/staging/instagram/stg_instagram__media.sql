@@ -11,7 +11,10 @@
 -- Current version of each media: ours, the rivals' (business discovery), media people tagged
 -- us in or @mentioned us in the caption of, and campaign hashtags' media. The scope key says
 -- which (`own:`, `rival:`, `tags:`, `mentions:` + the tracked account's IG user id, or
--- `hashtag:` + the tag); a media read under two scopes keeps the newest version's.
+-- `hashtag:` + the tag). A media several walks find is landed under the one that means the
+-- most (own, rival, tags, mentions, hashtag: extract/instagram_streams.py SCOPE_RANK), however
+-- the walks were ordered: a tag whose caption also @mentions the account is `tags`, and
+-- int_instagram_engagements_conformed reads the mention in its caption.
 
 with
 
