@@ -582,7 +582,7 @@ class InstagramExtractor(Extractor):
         if not ids:
             return items
         rank = scope_rank(scope)
-        landed = dict(
+        landed: dict[str, str] = dict(
             look.execute(
                 "select distinct on (natural_key) natural_key, scope_key from raw.instagram_media"
                 " where natural_key = any(%s) order by natural_key, ingest_seq desc",
@@ -926,7 +926,7 @@ class InstagramExtractor(Extractor):
                     return batch.result
                 ig = accounts[0].user_id
                 window = self._hashtag_window(look, ig)
-                last = dict(
+                last: dict[str, datetime] = dict(
                     look.execute(
                         "select hashtag, max(queried_at) from meta.instagram_hashtag_queries"
                         " where ig_user_id = %s group by hashtag",
