@@ -142,8 +142,8 @@ def test_known_social_accounts_are_validated_row_by_row(sim, db, drop):
     extra = "customer_social_accounts_extra.csv"
     assert reasons == [
         f"{extra}:10: linked_at 'last week' is not an ISO-8601 timestamp",
-        f"{extra}:4: platform 'myspace' is not one of facebook, x",
-        f"{extra}:5: a handle is only read for x; facebook needs account_id",
+        f"{extra}:4: platform 'myspace' is not one of facebook, x, instagram",
+        f"{extra}:5: a handle is only read for x and instagram; facebook needs account_id",
         f"{extra}:6: handle 'kari n!' is not an X handle",
         f"{extra}:7: account_id 'https://evil.example/1' is not a x id",
         f"{extra}:8: neither account_id nor handle",
