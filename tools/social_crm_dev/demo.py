@@ -31,6 +31,7 @@ from social_crm_dev import (
     identity_quality,
     influence_quality,
     local_warehouse,
+    local_webhooks,
     privacy_quality,
 )
 from social_crm_dev import settings as dev_settings
@@ -210,6 +211,38 @@ INSTAGRAM_LANDED = {
         " from meta.instagram_hashtag_queries) - interval '7 days'"
     ),
 }
+
+
+def deliver_webhooks(url: str, logs: Path, days: int) -> None:
+    """Meta's side of the webhooks: the receiver runs (as `make airflow` runs it), the
+    simulated app subscribes it, and the simulator delivers the world's Instagram comments and
+    @mentions and our Page's feed changes of the history, signed, batched, some twice; the
+    receiver lands each change once in raw.webhook_events, which `extract_instagram` then reads
+    (the mentions) and the live cycle too (comments)."""
+    step("Meta webhooks: the receiver, and the world's changes delivered to it")
+    with local_webhooks.receiver(logs / "webhooks.log", port=_free_port()) as callback:
+        requests.post(
+            f"{url}/_admin/webhooks/subscribe", json={"callback_url": callback}, timeout=30
+        ).raise_for_status()
+        answer = requests.post(
+            f"{url}/_admin/webhooks/deliver",
+            json={"url": callback, "minutes": days * 24 * 60, "seed": 1},
+            timeout=1800,
+        )
+        answer.raise_for_status()
+        report = answer.json()
+    with warehouse.connect() as conn:
+        landed = conn.execute(
+            "select payload->>'object' || ' ' || (payload->>'field'), count(*)"
+            " from raw.webhook_events group by 1 order by 1"
+        ).fetchall()
+    print(
+        f"    receiver at {callback} (log: {logs / 'webhooks.log'}): "
+        f"{report.get('deliveries', 0):,} deliveries, {report.get('sent', 0):,} sent"
+        f" (retries and duplicates included), {report.get('delivered', 0):,} answered 200"
+    )
+    for what, count in landed:
+        print(f"      {what:<28} {count:>9,} changes landed once each")
 
 
 def print_instagram() -> None:
@@ -461,6 +494,7 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
         # the UI lists them, and `make airflow` (which runs this simulator) finds them
         stored = airflow_env.store_connections(connection_env(url, days))
         print(f"    Airflow connections {', '.join(stored)} saved, pointing at it")
+        deliver_webhooks(url, logs, days)
         for dag_id in DAGS:
             log_file = logs / f"demo-{dag_id}.log"
             step(f"DAG {dag_id} (dag.test(); full log: {log_file})")
