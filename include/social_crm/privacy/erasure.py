@@ -200,6 +200,25 @@ MENTIONS_OF_THEM = {
     "intermediate.int_engagements_unified": _MESSAGE_TEXT,
     "intermediate.int_messages_answered": _MESSAGE_TEXT,
 }
+# another person's comment on their media (a comment @mentioning a tracked account, read with
+# its media: `media{id, permalink, username}`): kept, without their username and the link to
+# their post. By table: (what finds the comment, the statement that drops them)
+_ON_THEIR_MEDIA = (
+    "lower({username}) in (select username from erased_usernames)"
+    " or {media} in (select message_id from erased_messages)"
+)
+MEDIA_OF_THEM = {
+    "raw.instagram_comments": (
+        _ON_THEIR_MEDIA.format(
+            username="payload -> 'media' ->> 'username'", media="payload -> 'media' ->> 'id'"
+        ),
+        "payload = payload #- '{media,username}' #- '{media,permalink}'",
+    ),
+    "staging.stg_instagram__comments": (
+        _ON_THEIR_MEDIA.format(username="media_username", media="media_id"),
+        "media_username = null, media_permalink = null",
+    ),
+}
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
@@ -259,6 +278,7 @@ def coverage() -> str:
         MESSAGE_AUTHORS,
         INSTAGRAM_ACCOUNT_SIGHTINGS,
         MENTIONS_OF_THEM,
+        MEDIA_OF_THEM,
         _QUARANTINE_NAMING,
         ERROR_TEXTS,
         ALERTS,
@@ -496,7 +516,8 @@ def _scrub_references(conn: psycopg.Connection, scope: _Scope, deleted: dict[str
 def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
     """Another person's Instagram comment or caption @mentioning them, and any message text
     the incremental models keep naming them: kept, without their username or handle
-    (MENTIONS_OF_THEM)."""
+    (MENTIONS_OF_THEM); another person's comment on their media, without their username and
+    the link to their post (MEDIA_OF_THEM)."""
     for table, texts in MENTIONS_OF_THEM.items():
         if not relation_oid(conn, table):
             continue
@@ -511,6 +532,19 @@ def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, 
                     scope.params,
                 ).rowcount,
             )
+    for table, (on_their_media, drop_them) in MEDIA_OF_THEM.items():
+        if not relation_oid(conn, table):
+            continue
+        rows = scope.raw if table.startswith("raw.") else scope.merged
+        _count(
+            deleted,
+            f"{table} (their username and post on others' comments, scrubbed)",
+            conn.execute(
+                f"update {table} set {drop_them}"  # noqa: S608
+                f" where {rows(on_their_media)}",
+                scope.params,
+            ).rowcount,
+        )
 
 
 def _scrub_error_texts(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
