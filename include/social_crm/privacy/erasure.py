@@ -233,21 +233,11 @@ MESSAGE_AUTHORS = {
         "raw.instagram_media",
     )
 }
-# where an Instagram username is seen with the Instagram-scoped id (IGSID) of its account:
-# (the table, the username, the id). Erasure reaches every id seen with their usernames and
-# every username seen with those ids (a username renamed, or taken by another account since)
-INSTAGRAM_ACCOUNT_SIGHTINGS = (
-    (
-        "raw.instagram_comments",
-        "lower(coalesce(payload -> 'from' ->> 'username', payload ->> 'username'))",
-        "payload -> 'from' ->> 'id'",
-    ),
-    (
-        "raw.webhook_events",
-        "lower(payload -> 'value' -> 'from' ->> 'username')",
-        "payload -> 'value' -> 'from' ->> 'id'",
-    ),
-)
+# the rule of which Instagram usernames and Instagram-scoped ids (IGSID) are one person's,
+# shared with the opt-out (int_excluded_profiles): every id seen with their usernames and every
+# username seen with those ids (a username renamed, or taken by another account since); the
+# migration that defines it names it
+INSTAGRAM_ACCOUNTS_REACHED = ("meta.instagram_accounts_reached", "0041")
 # quarantined rows naming a token (a record: ids exactly, case-sensitive, as the rows they
 # refer to are keyed; a short or numeric id only as a customer_id) and error texts naming one
 # (free text, case folded): traces.py's rules
@@ -276,7 +266,7 @@ def coverage() -> str:
         REPLIES_TO_THEM,
         MERGED_TABLES,
         MESSAGE_AUTHORS,
-        INSTAGRAM_ACCOUNT_SIGHTINGS,
+        INSTAGRAM_ACCOUNTS_REACHED,
         MENTIONS_OF_THEM,
         MEDIA_OF_THEM,
         _QUARANTINE_NAMING,
@@ -755,37 +745,26 @@ def _people(conn: psycopg.Connection) -> datetime | None:
 
 def _add_instagram_accounts_seen_with_theirs(conn: psycopg.Connection) -> None:
     """Every Instagram-scoped id (IGSID) seen with an erased person's username, and every
-    username seen with those ids, until no new one is found (INSTAGRAM_ACCOUNT_SIGHTINGS): the
-    items that name them by id alone (a comment's `from.id`) and their items under another
-    username (renamed). A username that another account used too (seen with two ids) is erased
-    with both: privacy errs on the person's side; the log counts them, never names them. A
-    tracked brand's own account is never reached."""
-    sightings = " union ".join(
-        f"select {username} as username, {igsid} as igsid from {table}"  # noqa: S608
-        f" where {igsid} is not null and {username} is not null"
-        for table, username, igsid in INSTAGRAM_ACCOUNT_SIGHTINGS
-    )
-    conn.execute(f"create temp table instagram_sightings on commit drop as {sightings}")
-    conn.execute(
-        "delete from instagram_sightings where username in (select username from brand_usernames)"
-        " or igsid in (select profile_id from brand_accounts)"
-    )
+    username seen with those ids, until no new one is found (INSTAGRAM_ACCOUNTS_REACHED, the
+    rule the opt-out shares): the items that name them by id alone (a comment's `from.id`) and
+    their items under another username (renamed). A username that another account used too
+    (seen with two ids) is erased with both: privacy errs on the person's side; the log counts
+    them, never names them. A tracked brand's own account is never reached."""
     found = conn.execute(
-        "with recursive reached (customer_id, value) as ("
-        " select customer_id, profile_id from erased_profiles where profile_id is not null"
-        " union"
-        " select r.customer_id, n.value from reached r cross join lateral ("
-        "  select s.igsid as value from instagram_sightings s where s.username = r.value"
-        "  union all"
-        "  select s.username from instagram_sightings s where s.igsid = r.value) n)"
-        " insert into erased_profiles"
-        " select customer_id, value from reached r where not exists (select 1 from"
-        "  erased_profiles p where p.customer_id = r.customer_id and p.profile_id = r.value)"
+        "insert into erased_profiles"
+        " select distinct p.customer_id, r.reached from erased_profiles p"
+        " join meta.instagram_accounts_reached("
+        "  array(select distinct profile_id from erased_profiles where profile_id is not null),"
+        "  array(select username from brand_usernames),"
+        "  array(select profile_id from brand_accounts)) r on r.seed = p.profile_id"
+        " where not exists (select 1 from erased_profiles x"
+        "  where x.customer_id = p.customer_id and x.profile_id = r.reached)"
     ).rowcount
     shared = scalar(
         conn.execute(
-            "select count(*) from (select s.username from instagram_sightings s"
+            "select count(*) from (select s.username from meta.instagram_account_sightings s"
             " where s.username in (select profile_id from erased_profiles)"
+            " and s.username not in (select username from brand_usernames)"
             " group by s.username having count(distinct s.igsid) > 1) u"
         )
     )
