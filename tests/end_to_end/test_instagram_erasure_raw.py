@@ -58,10 +58,15 @@ COMMENTS = {
     "c6": {"username": "bo", "from": {"id": "600", "username": "bo"}, "text": "@mia.wood hey"},
     # someone else's, naming nobody
     "c7": {"username": "cy", "from": {"id": "601", "username": "cy"}, "text": "nice"},
+    # someone else's naming them without `@` (as the API gives a caption's mention), and names
+    # that only contain theirs
+    "c12": {"username": "bo", "from": {"id": "600", "username": "bo"}, "text": "Mia, bo.mia mia_x"},
 }
 MEDIA_ROWS = {
     THEIR_MEDIA: ("mentions:17841400000000001", {"username": "mia", "caption": "@fjordbrew <3"}),
     "m2": ("tags:17841400000000001", {"username": "cy", "caption": "with @mia at @fjordbrew"}),
+    # a caption @mentioning them, as the API gives it to anyone but its owner: no `@`
+    "m3": ("tags:17841400000000001", {"username": "cy", "caption": "with mia at fjordbrew"}),
     MEDIA: ("own:17841400000000001", {"username": "fjordbrew", "caption": "new roast"}),
 }
 # someone's comment @mentioning the brand on their media, as `mentioned_comment` gives it
@@ -251,6 +256,16 @@ def test_a_longer_username_starting_with_theirs_is_not_blanked(erased):
 def test_a_caption_naming_them_is_kept_with_their_username_blanked(erased):
     _, media, *_ = erased
     assert media["m2"]["caption"] == "with @[erased] at @fjordbrew"
+
+
+def test_a_caption_naming_them_without_the_at_sign_is_kept_with_their_username_blanked(erased):
+    _, media, *_ = erased
+    assert media["m3"]["caption"] == "with @[erased] at fjordbrew"
+
+
+def test_their_username_as_a_word_is_blanked_and_names_containing_it_are_not(erased):
+    comments, *_ = erased
+    assert comments["c12"]["text"] == "@[erased], bo.mia mia_x"
 
 
 def test_their_media_is_erased_and_the_brands_own_is_kept(erased):

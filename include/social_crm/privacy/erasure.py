@@ -155,11 +155,16 @@ REFERENCES_TO_THEM = {
     ),
 }
 # what names them in another person's Instagram comment or caption (or the webhook change
-# announcing a comment): their username after `@` is blanked, the rest kept, as in X Posts. A
-# username may hold periods (escaped), and a period followed by a letter, digit or `_`
-# continues a username (`@mia.wood` does not name `mia`).
+# announcing a comment): their username is blanked, the rest kept, as in X Posts. With or
+# without `@`: the API leaves the `@` out of a caption (and of comments read through it) that
+# @mentions someone unless the brand owns the media (docs/real-apis.md), so their username as
+# a word names them too; privacy errs on their side (a word that is their username and means
+# something else is blanked: docs/instagram.md counts what that costs). A username may hold
+# periods (escaped); a letter, digit, `_`, `.` or `@` before it, or a letter, digit or `_`
+# after it, or a period followed by one, continues another name (`@mia.wood`, `bo.mia` and
+# `mia_x` do not name `mia`).
 _USERNAMES = (
-    "('@(' || (select string_agg(replace(username, '.', '[.]'), '|')"
+    "('(?<![A-Za-z0-9_.@])@?(' || (select string_agg(replace(username, '.', '[.]'), '|')"
     " from erased_usernames) || ')(?![A-Za-z0-9_]|[.][A-Za-z0-9_])')"
 )
 # what an Instagram username may be (rules.HANDLES), in lower case
