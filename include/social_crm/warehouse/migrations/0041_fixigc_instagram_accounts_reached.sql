@@ -24,6 +24,8 @@ where
     payload -> 'value' -> 'from' ->> 'id' is not null
     and payload -> 'value' -> 'from' ->> 'username' is not null;
 
+-- The walk joins the sightings as edges both ways (username to IGSID, IGSID to username) by
+-- equality, so each step is a hash join, not a scan of the sightings per row reached.
 create function meta.instagram_accounts_reached(
     seeds text[], brand_usernames text[], brand_ids text[]
 ) returns table (seed text, reached text)
@@ -34,14 +36,15 @@ language sql stable as $$
             not s.username = any(coalesce(brand_usernames, '{}'))
             and not s.igsid = any(coalesce(brand_ids, '{}'))
     ),
+    edges as materialized (
+        select username as here, igsid as there from sightings
+        union all
+        select igsid, username from sightings
+    ),
     walk (seed, value) as (
         select distinct s, s from unnest(seeds) as s where s is not null
         union
-        select w.seed, n.value from walk as w cross join lateral (
-            select s.igsid as value from sightings as s where s.username = w.value
-            union all
-            select s.username from sightings as s where s.igsid = w.value
-        ) as n
+        select w.seed, e.there from walk as w inner join edges as e on e.here = w.value
     )
     select seed, value from walk
 $$;
