@@ -10,6 +10,8 @@ The rows, one property each:
 - the brand's reply under their comment,
 - others' comments and captions @mentioning them (kept, their username blanked; `@mia.wood`
   does not name `mia`),
+- a comment @mentioning the brand on their media, read with `media{id, permalink, username}`
+  (kept, without their username and the link to their post, in raw and merged),
 - another person's comment, a brand's own media: untouched.
 """
 
@@ -56,11 +58,27 @@ COMMENTS = {
     "c6": {"username": "bo", "from": {"id": "600", "username": "bo"}, "text": "@mia.wood hey"},
     # someone else's, naming nobody
     "c7": {"username": "cy", "from": {"id": "601", "username": "cy"}, "text": "nice"},
+    # someone else's naming them without `@` (as the API gives a caption's mention), and names
+    # that only contain theirs
+    "c12": {"username": "bo", "from": {"id": "600", "username": "bo"}, "text": "Mia, bo.mia mia_x"},
 }
 MEDIA_ROWS = {
     THEIR_MEDIA: ("mentions:17841400000000001", {"username": "mia", "caption": "@fjordbrew <3"}),
     "m2": ("tags:17841400000000001", {"username": "cy", "caption": "with @mia at @fjordbrew"}),
+    # a caption @mentioning them, as the API gives it to anyone but its owner: no `@`
+    "m3": ("tags:17841400000000001", {"username": "cy", "caption": "with mia at fjordbrew"}),
     MEDIA: ("own:17841400000000001", {"username": "fjordbrew", "caption": "new roast"}),
+}
+# someone's comment @mentioning the brand on their media, as `mentioned_comment` gives it
+ON_THEIR_MEDIA = "18077700000000001"
+MENTIONED_COMMENT = {
+    "id": ON_THEIR_MEDIA,
+    "text": "@fjordbrew look at this!",
+    "media": {
+        "id": THEIR_MEDIA,
+        "permalink": "https://www.instagram.com/p/MiasPost123/",
+        "username": "mia",
+    },
 }
 WEBHOOKS = [
     ("comments", {"id": "c1", "text": "love it", "from": {"id": "501", "username": "mia"}}),
@@ -127,6 +145,9 @@ def erased(warehouse_url, tmp_path_factory):
             with LandingBatch(conn, "instagram", "comments") as batch:
                 for key, payload in COMMENTS.items():
                     batch.add(RawRecord(key, {"id": key, **payload}, MEDIA, AT))
+                batch.add(
+                    RawRecord(ON_THEIR_MEDIA, MENTIONED_COMMENT, "mentions:17841400000000001", AT)
+                )
             with LandingBatch(conn, "instagram", "media") as batch:
                 for key, (scope, payload) in MEDIA_ROWS.items():
                     batch.add(RawRecord(key, {"id": key, **payload}, scope, AT))
@@ -147,6 +168,25 @@ def erased(warehouse_url, tmp_path_factory):
                     f"insert into intermediate.{table} (message_id, profile_id, message_text)"  # noqa: S608
                     " values ('c5', 'bo', '@mia look'), ('t1', '42', 'hi @Mia_X!')"
                 )
+            # the comments' incremental model, as the nightly left it (the columns erasure reads)
+            conn.execute("create schema if not exists staging")
+            conn.execute(
+                "create table staging.stg_instagram__comments (comment_id text, media_id text,"
+                " parent_comment_id text, author_username text, profile_id text,"
+                " ig_scoped_id text, comment_text text, media_permalink text,"
+                " media_username text, merged_at timestamptz default now())"
+            )
+            conn.execute(
+                "insert into staging.stg_instagram__comments (comment_id, media_id,"
+                " comment_text, media_permalink, media_username) values (%s, %s, %s, %s, %s)",
+                (
+                    ON_THEIR_MEDIA,
+                    THEIR_MEDIA,
+                    MENTIONED_COMMENT["text"],
+                    MENTIONED_COMMENT["media"]["permalink"],
+                    "mia",
+                ),
+            )
             conn.commit()
             caplog = logging.getLogger("social_crm.privacy.erasure")
             lines: list[str] = []
@@ -173,7 +213,12 @@ def erased(warehouse_url, tmp_path_factory):
                     f"select message_id, message_text from intermediate.{table}"  # noqa: S608
                 )
             }
-        yield comments, media, events, lines, deleted, texts
+            merged = conn.execute(
+                "select comment_text, media_permalink, media_username"
+                " from staging.stg_instagram__comments where comment_id = %s",
+                (ON_THEIR_MEDIA,),
+            ).fetchall()
+        yield comments, media, events, lines, deleted, texts, merged
 
 
 def test_their_comments_are_erased_by_username_and_by_their_instagram_scoped_id(erased):
@@ -187,7 +232,7 @@ def test_a_comment_by_another_account_that_used_their_username_is_erased_too(era
 
 
 def test_the_log_counts_a_username_seen_with_several_accounts_without_naming_it(erased):
-    *_, lines, _, _ = erased
+    *_, lines, _, _, _ = erased
     (line,) = [line for line in lines if "seen with several accounts" in line]
     assert "1 username(s)" in line
     assert "mia" not in line
@@ -211,6 +256,16 @@ def test_a_longer_username_starting_with_theirs_is_not_blanked(erased):
 def test_a_caption_naming_them_is_kept_with_their_username_blanked(erased):
     _, media, *_ = erased
     assert media["m2"]["caption"] == "with @[erased] at @fjordbrew"
+
+
+def test_a_caption_naming_them_without_the_at_sign_is_kept_with_their_username_blanked(erased):
+    _, media, *_ = erased
+    assert media["m3"]["caption"] == "with @[erased] at fjordbrew"
+
+
+def test_their_username_as_a_word_is_blanked_and_names_containing_it_are_not(erased):
+    comments, *_ = erased
+    assert comments["c12"]["text"] == "@[erased], bo.mia mia_x"
 
 
 def test_their_media_is_erased_and_the_brands_own_is_kept(erased):
@@ -250,6 +305,18 @@ def test_nothing_of_anyone_else_is_erased(erased):
 
 @pytest.mark.parametrize("table", ["int_engagements_unified", "int_messages_answered"])
 def test_a_kept_message_text_naming_them_loses_their_username_and_handle(erased, table):
-    *_, texts = erased
+    *_, texts, _ = erased
     assert texts[(table, "c5")] == "@[erased] look"
     assert texts[(table, "t1")] == "hi @[erased]!"
+
+
+def test_a_comment_on_their_media_is_kept_without_their_username_or_post(erased):
+    comments, *_ = erased
+    kept = comments[ON_THEIR_MEDIA]
+    assert kept["text"] == MENTIONED_COMMENT["text"]
+    assert "mia" not in json.dumps(kept).lower()
+
+
+def test_a_merged_comment_on_their_media_is_kept_without_their_username_or_post(erased):
+    *_, merged = erased
+    assert merged == [(MENTIONED_COMMENT["text"], None, None)]

@@ -258,7 +258,8 @@ def test_open_conversations_hold_the_unanswered_instagram_messages_of_the_window
 def test_an_open_instagram_message_links_to_it_as_instagram_forms_links(instagram_built):
     """A comment: `<its media's permalink>c/<comment id>/`, a reply
     `<permalink>c/<its comment's id>/r/<reply id>/`; a caption mention: its media's permalink
-    (the permalinks as the API gave them)."""
+    (the permalinks as the API gave them). A mention comment on an erased person's media links
+    to Instagram alone: erasure took the link to their post."""
     pipeline, _ = instagram_built
     permalinks = dict(
         pipeline.rows("select natural_key, payload->>'permalink' from raw.instagram_media")
@@ -275,6 +276,8 @@ def test_an_open_instagram_message_links_to_it_as_instagram_forms_links(instagra
             return permalinks[message]
         payload, scope = comments[message]
         media = payload.get("media") or {}
+        if scope.startswith("mentions:") and "permalink" not in media:
+            return "https://www.instagram.com/"
         base = media.get("permalink") or permalinks[payload.get("media_id") or scope]
         parent = payload.get("parent_id")
         thread = f"c/{parent}/r/{message}/" if parent else f"c/{message}/"

@@ -155,11 +155,16 @@ REFERENCES_TO_THEM = {
     ),
 }
 # what names them in another person's Instagram comment or caption (or the webhook change
-# announcing a comment): their username after `@` is blanked, the rest kept, as in X Posts. A
-# username may hold periods (escaped), and a period followed by a letter, digit or `_`
-# continues a username (`@mia.wood` does not name `mia`).
+# announcing a comment): their username is blanked, the rest kept, as in X Posts. With or
+# without `@`: the API leaves the `@` out of a caption (and of comments read through it) that
+# @mentions someone unless the brand owns the media (docs/real-apis.md), so their username as
+# a word names them too; privacy errs on their side (a word that is their username and means
+# something else is blanked: docs/instagram.md counts what that costs). A username may hold
+# periods (escaped); a letter, digit, `_`, `.` or `@` before it, or a letter, digit or `_`
+# after it, or a period followed by one, continues another name (`@mia.wood`, `bo.mia` and
+# `mia_x` do not name `mia`).
 _USERNAMES = (
-    "('@(' || (select string_agg(replace(username, '.', '[.]'), '|')"
+    "('(?<![A-Za-z0-9_.@])@?(' || (select string_agg(replace(username, '.', '[.]'), '|')"
     " from erased_usernames) || ')(?![A-Za-z0-9_]|[.][A-Za-z0-9_])')"
 )
 # what an Instagram username may be (rules.HANDLES), in lower case
@@ -200,6 +205,25 @@ MENTIONS_OF_THEM = {
     "intermediate.int_engagements_unified": _MESSAGE_TEXT,
     "intermediate.int_messages_answered": _MESSAGE_TEXT,
 }
+# another person's comment on their media (a comment @mentioning a tracked account, read with
+# its media: `media{id, permalink, username}`): kept, without their username and the link to
+# their post. By table: (what finds the comment, the statement that drops them)
+_ON_THEIR_MEDIA = (
+    "lower({username}) in (select username from erased_usernames)"
+    " or {media} in (select message_id from erased_messages)"
+)
+MEDIA_OF_THEM = {
+    "raw.instagram_comments": (
+        _ON_THEIR_MEDIA.format(
+            username="payload -> 'media' ->> 'username'", media="payload -> 'media' ->> 'id'"
+        ),
+        "payload = payload #- '{media,username}' #- '{media,permalink}'",
+    ),
+    "staging.stg_instagram__comments": (
+        _ON_THEIR_MEDIA.format(username="media_username", media="media_id"),
+        "media_username = null, media_permalink = null",
+    ),
+}
 MERGED_TABLES = {
     m.relation: m.profile_columns for m in catalog.INCREMENTAL_MODELS if m.profile_columns
 }
@@ -214,21 +238,11 @@ MESSAGE_AUTHORS = {
         "raw.instagram_media",
     )
 }
-# where an Instagram username is seen with the Instagram-scoped id (IGSID) of its account:
-# (the table, the username, the id). Erasure reaches every id seen with their usernames and
-# every username seen with those ids (a username renamed, or taken by another account since)
-INSTAGRAM_ACCOUNT_SIGHTINGS = (
-    (
-        "raw.instagram_comments",
-        "lower(coalesce(payload -> 'from' ->> 'username', payload ->> 'username'))",
-        "payload -> 'from' ->> 'id'",
-    ),
-    (
-        "raw.webhook_events",
-        "lower(payload -> 'value' -> 'from' ->> 'username')",
-        "payload -> 'value' -> 'from' ->> 'id'",
-    ),
-)
+# the rule of which Instagram usernames and Instagram-scoped ids (IGSID) are one person's,
+# shared with the opt-out (int_excluded_profiles): every id seen with their usernames and every
+# username seen with those ids (a username renamed, or taken by another account since); the
+# migration that defines it names it
+INSTAGRAM_ACCOUNTS_REACHED = ("meta.instagram_accounts_reached", "0041")
 # quarantined rows naming a token (a record: ids exactly, case-sensitive, as the rows they
 # refer to are keyed; a short or numeric id only as a customer_id) and error texts naming one
 # (free text, case folded): traces.py's rules
@@ -257,8 +271,9 @@ def coverage() -> str:
         REPLIES_TO_THEM,
         MERGED_TABLES,
         MESSAGE_AUTHORS,
-        INSTAGRAM_ACCOUNT_SIGHTINGS,
+        INSTAGRAM_ACCOUNTS_REACHED,
         MENTIONS_OF_THEM,
+        MEDIA_OF_THEM,
         _QUARANTINE_NAMING,
         ERROR_TEXTS,
         ALERTS,
@@ -496,7 +511,8 @@ def _scrub_references(conn: psycopg.Connection, scope: _Scope, deleted: dict[str
 def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
     """Another person's Instagram comment or caption @mentioning them, and any message text
     the incremental models keep naming them: kept, without their username or handle
-    (MENTIONS_OF_THEM)."""
+    (MENTIONS_OF_THEM); another person's comment on their media, without their username and
+    the link to their post (MEDIA_OF_THEM)."""
     for table, texts in MENTIONS_OF_THEM.items():
         if not relation_oid(conn, table):
             continue
@@ -511,6 +527,19 @@ def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, 
                     scope.params,
                 ).rowcount,
             )
+    for table, (on_their_media, drop_them) in MEDIA_OF_THEM.items():
+        if not relation_oid(conn, table):
+            continue
+        rows = scope.raw if table.startswith("raw.") else scope.merged
+        _count(
+            deleted,
+            f"{table} (their username and post on others' comments, scrubbed)",
+            conn.execute(
+                f"update {table} set {drop_them}"  # noqa: S608
+                f" where {rows(on_their_media)}",
+                scope.params,
+            ).rowcount,
+        )
 
 
 def _scrub_error_texts(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
@@ -721,37 +750,26 @@ def _people(conn: psycopg.Connection) -> datetime | None:
 
 def _add_instagram_accounts_seen_with_theirs(conn: psycopg.Connection) -> None:
     """Every Instagram-scoped id (IGSID) seen with an erased person's username, and every
-    username seen with those ids, until no new one is found (INSTAGRAM_ACCOUNT_SIGHTINGS): the
-    items that name them by id alone (a comment's `from.id`) and their items under another
-    username (renamed). A username that another account used too (seen with two ids) is erased
-    with both: privacy errs on the person's side; the log counts them, never names them. A
-    tracked brand's own account is never reached."""
-    sightings = " union ".join(
-        f"select {username} as username, {igsid} as igsid from {table}"  # noqa: S608
-        f" where {igsid} is not null and {username} is not null"
-        for table, username, igsid in INSTAGRAM_ACCOUNT_SIGHTINGS
-    )
-    conn.execute(f"create temp table instagram_sightings on commit drop as {sightings}")
-    conn.execute(
-        "delete from instagram_sightings where username in (select username from brand_usernames)"
-        " or igsid in (select profile_id from brand_accounts)"
-    )
+    username seen with those ids, until no new one is found (INSTAGRAM_ACCOUNTS_REACHED, the
+    rule the opt-out shares): the items that name them by id alone (a comment's `from.id`) and
+    their items under another username (renamed). A username that another account used too
+    (seen with two ids) is erased with both: privacy errs on the person's side; the log counts
+    them, never names them. A tracked brand's own account is never reached."""
     found = conn.execute(
-        "with recursive reached (customer_id, value) as ("
-        " select customer_id, profile_id from erased_profiles where profile_id is not null"
-        " union"
-        " select r.customer_id, n.value from reached r cross join lateral ("
-        "  select s.igsid as value from instagram_sightings s where s.username = r.value"
-        "  union all"
-        "  select s.username from instagram_sightings s where s.igsid = r.value) n)"
-        " insert into erased_profiles"
-        " select customer_id, value from reached r where not exists (select 1 from"
-        "  erased_profiles p where p.customer_id = r.customer_id and p.profile_id = r.value)"
+        "insert into erased_profiles"
+        " select distinct p.customer_id, r.reached from erased_profiles p"
+        " join meta.instagram_accounts_reached("
+        "  array(select distinct profile_id from erased_profiles where profile_id is not null),"
+        "  array(select username from brand_usernames),"
+        "  array(select profile_id from brand_accounts)) r on r.seed = p.profile_id"
+        " where not exists (select 1 from erased_profiles x"
+        "  where x.customer_id = p.customer_id and x.profile_id = r.reached)"
     ).rowcount
     shared = scalar(
         conn.execute(
-            "select count(*) from (select s.username from instagram_sightings s"
+            "select count(*) from (select s.username from meta.instagram_account_sightings s"
             " where s.username in (select profile_id from erased_profiles)"
+            " and s.username not in (select username from brand_usernames)"
             " group by s.username having count(distinct s.igsid) > 1) u"
         )
     )

@@ -764,7 +764,7 @@ class InstagramApi:
         ig, clock = self.world.instagram, self.world.clock
         body = {
             "id": media.id,
-            "caption": media.caption,
+            "caption": media.caption if media.brand == 0 else _without_at(media.caption),
             "media_type": media.media_type,
             "media_product_type": media.product_type,
             "permalink": media.permalink,
@@ -813,6 +813,16 @@ class InstagramApi:
         if comment.parent_id:
             body["parent_id"] = comment.parent_id
         return body
+
+
+# the `@` before a name in a caption, which the API leaves out unless the media's own account
+# asks (IG Media reference, "Limitations"; docs/real-apis.md): our brand reads its own media only
+_AT_NAME = re.compile(r"@(?=[A-Za-z0-9._])")
+
+
+def _without_at(caption: str | None) -> str | None:
+    """`caption` as the API gives it to an account that does not own the media."""
+    return None if caption is None else _AT_NAME.sub("", caption)
 
 
 def media_insight_values(world, media: IgMedia) -> dict[str, int]:

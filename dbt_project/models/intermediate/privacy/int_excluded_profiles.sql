@@ -16,7 +16,11 @@
 --    URLs),
 -- 5. for a customer the CRM deleted, what reached them by 1. and 3. while they were a customer,
 --    as last computed (stg_scoring__identity_departed_links): their links, and the model's
---    pairs by the same probabilities.
+--    pairs by the same probabilities,
+-- 6. every Instagram profile of the same account as one reached above: every username seen
+--    with an Instagram-scoped id seen with its username (renamed, or a username two accounts
+--    used), by the rule erasure follows too (meta.instagram_accounts_reached); a profile
+--    reached so from one only a request names is reached as named in it.
 -- but never an account the CRM knows as another customer's alone, nor a tracked brand's own.
 -- An account reached only because the request names it, that identity resolution links to
 -- another customer (the model, staff's accept, the CRM) or staff accepted for another, may be
@@ -275,6 +279,45 @@ candidates as (
     from departed as pair
     where pair.basis like 'link:%' or ({{ pair_may_be_theirs }})
 
+),
+
+-- 6. the same Instagram accounts' other usernames (an Instagram profile's id is its username)
+same_account as (
+
+    select
+        c.customer_id,
+        c.basis,
+        r.reached as profile_id
+    from candidates as c
+    inner join meta.instagram_accounts_reached(
+        array(
+            select distinct split_part(i.profile_key, ':', 2) from candidates as i
+            where
+                i.profile_key like 'instagram:%'
+                and i.customer_id in (select e.customer_id from excluded as e)
+        ),
+        array(select lower(b.instagram_username) from {{ ref('brands') }} as b),
+        array(select b.instagram_user_id from {{ ref('brands') }} as b)
+    ) as r on c.profile_key = 'instagram:' || r.seed
+    where r.reached <> r.seed
+
+),
+
+reached as (
+
+    select * from candidates
+
+    union all
+
+    select
+        p.profile_key,
+        s.customer_id,
+        case
+            when s.basis = 'named_in_request' then s.basis else 'same_instagram_account'
+        end as basis
+    from same_account as s
+    inner join profiles as p on p.platform = 'instagram' and s.profile_id = p.profile_id
+
 )
 
 select
@@ -293,7 +336,7 @@ select
                 where e.reason = 'erasure_request'
             )
     ) as is_held
-from candidates as c
+from reached as c
 inner join excluded as x on c.customer_id = x.customer_id
 -- never what we can tell is someone else's, whatever reached it (a request, a decision, the
 -- model): an account the CRM knows as another customer's alone, a tracked brand's own

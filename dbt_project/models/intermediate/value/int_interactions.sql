@@ -117,6 +117,7 @@ instagram_texts as (
         comment_id as item_id,
         profile_id,
         comment_text as body,
+        false as is_caption,
         created_at
     from instagram_comments
     where profile_id is not null
@@ -127,6 +128,7 @@ instagram_texts as (
         media_id as item_id,
         profile_id,
         caption as body,
+        true as is_caption,
         created_at
     from instagram_media
     where profile_id is not null
@@ -135,7 +137,9 @@ instagram_texts as (
 
 instagram_mentions as (
 
-    -- each person a text @mentions, once (a period ending the sentence is no part of a name)
+    -- each person a text @mentions, once (a period ending the sentence is no part of a name);
+    -- in a caption, a known profile's username as a word, `@` or not: the API leaves the `@`
+    -- out of a caption not the brand's (docs/real-apis.md)
     select distinct
         'instagram' as platform,
         t.item_id || ':@' || m.username as interaction_id,
@@ -147,7 +151,14 @@ instagram_mentions as (
     cross join
         lateral (
             select rtrim(lower(x.found[1]), '.') as username
-            from regexp_matches(t.body, '@([A-Za-z0-9._]{1,30})', 'g') as x (found)
+            from regexp_matches(
+                t.body,
+                case
+                    when t.is_caption then '(?<![A-Za-z0-9._@])@?([A-Za-z0-9._]{1,30})'
+                    else '@([A-Za-z0-9._]{1,30})'
+                end,
+                'g'
+            ) as x (found)
         ) as m
     where
         m.username <> t.profile_id
