@@ -242,7 +242,7 @@ MESSAGE_AUTHORS = {
 # shared with the opt-out (int_excluded_profiles): every id seen with their usernames and every
 # username seen with those ids (a username renamed, or taken by another account since); the
 # migration that defines it names it
-INSTAGRAM_ACCOUNTS_REACHED = ("meta.instagram_accounts_reached", "0041")
+INSTAGRAM_ACCOUNTS_REACHED = ("meta.instagram_accounts_reached", "0042")
 # quarantined rows naming a token (a record: ids exactly, case-sensitive, as the rows they
 # refer to are keyed; a short or numeric id only as a customer_id) and error texts naming one
 # (free text, case folded): traces.py's rules
