@@ -75,7 +75,7 @@ instagram_answers as (
     inner join {{ ref('stg_instagram__comments') }} as r
         on
             a.parent_comment_id = r.parent_comment_id
-            and r.created_at < a.created_at
+            and a.created_at > r.created_at
             and not r.is_by_brand
 
 ),
