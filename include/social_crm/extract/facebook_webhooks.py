@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.facebook_streams import COMMENT_FIELDS, COMMENTS, author_id, comment_record
-from social_crm.extract.records import GRAPH_ID, land_or_quarantine
+from social_crm.extract.records import is_graph_id, land_or_quarantine
 from social_crm.load.landing import BatchResult, RawRecord
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def read_announced_comments(extractor: FacebookExtractor) -> list[BatchResult]:
             by_page: dict[str, list[tuple[str, dict]]] = {}
             for key, page, value in changes:
                 comment = value.get("comment_id") if value.get("item") == "comment" else None
-                if not isinstance(comment, str) or not GRAPH_ID.match(comment):
+                if not is_graph_id(comment):
                     outcomes[key] = "not a comment"
                 else:
                     by_page.setdefault(page, []).append((key, value))

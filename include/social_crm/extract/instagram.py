@@ -67,12 +67,11 @@ from social_crm.extract.instagram_streams import (
     TAGGED,
     TAGS,
     account_builder,
-    is_graph_id,
     media_scope,
     scope_rank,
 )
 from social_crm.extract.recheck import needs_walk
-from social_crm.extract.records import InvalidRecord
+from social_crm.extract.records import InvalidRecord, is_graph_id
 from social_crm.extract.streams import Stream, Walked
 from social_crm.load.landing import BatchResult, LandingBatch, Missing
 

@@ -20,13 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 from social_crm.extract.facebook_streams import parse_graph_time
 from social_crm.extract.records import InvalidRecord, graph_id, require_id, storable
 from social_crm.extract.streams import GRAPH_CURSOR, SINGLE, Stream
 from social_crm.load.landing import RawRecord
-from social_crm.quality.rules import GRAPH_ID
 
 SOURCE = "instagram"
 
@@ -239,10 +238,6 @@ def _day(value: Any) -> str:
     except ValueError:
         raise InvalidRecord(f"day {value!r} is not a date") from None
     return value
-
-
-def is_graph_id(value: Any) -> TypeGuard[str]:
-    return isinstance(value, str) and bool(GRAPH_ID.match(value))
 
 
 ACCOUNTS = Stream(

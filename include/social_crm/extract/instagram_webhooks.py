@@ -17,17 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from social_crm.extract import graph_batch, webhook_reads
 from social_crm.extract.instagram_streams import COMMENT_FIELDS, COMMENTS, comment_record
-from social_crm.extract.records import GRAPH_ID, land_or_quarantine
+from social_crm.extract.records import is_graph_id, land_or_quarantine
 from social_crm.load.landing import BatchResult, RawRecord
 
 if TYPE_CHECKING:
     from social_crm.extract.instagram import InstagramExtractor
 
 log = logging.getLogger(__name__)
-
-
-def _graph_id(value: Any) -> bool:
-    return isinstance(value, str) and GRAPH_ID.match(value) is not None
 
 
 def _comment_on(media_id: str, item: Any) -> RawRecord:
@@ -53,7 +49,7 @@ def read_announced_comments(extractor: InstagramExtractor) -> list[BatchResult]:
                 media = value.get("media")
                 comment = value.get("id")
                 media_id = media.get("id") if isinstance(media, dict) else None
-                if not _graph_id(comment) or not (media_id is None or _graph_id(media_id)):
+                if not is_graph_id(comment) or not (media_id is None or is_graph_id(media_id)):
                     outcomes[key] = "invalid: no comment id, or a media id not a Graph id"
                 else:
                     assert isinstance(comment, str)
@@ -104,4 +100,4 @@ def _media_of(item: Any, media_id: str | None) -> tuple[Any, str | None]:
     media = item.get("media")
     named = media.get("id") if isinstance(media, dict) else None
     rest = {k: v for k, v in item.items() if k != "media"}
-    return rest, named if _graph_id(named) else None
+    return rest, named if is_graph_id(named) else None

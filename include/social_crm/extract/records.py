@@ -6,7 +6,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.quality.rules import GRAPH_ID, X_ID
@@ -80,9 +80,14 @@ def require_id(item: Any, *, numeric: bool = False) -> str:
     return value
 
 
+def is_graph_id(value: Any) -> TypeGuard[str]:
+    """Whether `value` is a Graph id (a string of the API's id shape)."""
+    return isinstance(value, str) and GRAPH_ID.match(value) is not None
+
+
 def graph_id(value: Any, what: str) -> str:
     """`value` if it is a Graph id, else InvalidRecord naming `what`."""
-    if not isinstance(value, str) or not GRAPH_ID.match(value):
+    if not is_graph_id(value):
         raise InvalidRecord(f"{what} {str(value)[:40]!r} is not a Graph id")
     return value
 
