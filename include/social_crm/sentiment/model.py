@@ -230,9 +230,10 @@ def _valence(doc: str, lang: str, vader_compound: float) -> float:
     return total / math.sqrt(total * total + 15)  # VADER's normalisation (alpha = 15)
 
 
-def score(texts: Sequence[str], langs: Sequence[str]) -> list[tuple[str, float]]:
-    """(sentiment, score) of each text, by the scorer of its language."""
-    out: list[tuple[str, float] | None] = [None] * len(texts)
+def probabilities(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    """P(negative), P(neutral), P(positive) of each text (columns in `CLASSES` order, each row
+    sums to 1), by the scorer of its language."""
+    out = np.empty((len(texts), len(CLASSES)), dtype=np.float64)
     scorers = trained_scorers()
     by_scorer: dict[str, list[int]] = {}
     for i, lang in enumerate(langs):
@@ -240,22 +241,28 @@ def score(texts: Sequence[str], langs: Sequence[str]) -> list[tuple[str, float]]
         if name in scorers:
             by_scorer.setdefault(name, []).append(i)
         else:
-            valence = lexicon_valence(texts[i], lang)
-            label = (
-                "positive"
-                if valence > LEXICON_THRESHOLD
-                else "negative"
-                if valence < -LEXICON_THRESHOLD
-                else "neutral"
-            )
-            out[i] = (label, round(valence, 4))
+            out[i] = _lexicon_probabilities(lexicon_valence(texts[i], lang))
     for name, rows in by_scorer.items():
-        probabilities = scorers[name].probabilities(
-            [texts[i] for i in rows], [langs[i] for i in rows]
-        )
-        for i, p in zip(rows, probabilities, strict=True):
-            out[i] = (CLASSES[int(p.argmax())], round(float(p[2] - p[0]), 4))
-    return out  # type: ignore[return-value]
+        out[rows] = scorers[name].probabilities([texts[i] for i in rows], [langs[i] for i in rows])
+    return out
+
+
+def _lexicon_probabilities(valence: float) -> np.ndarray:
+    """A lexicon's valence as probabilities (not calibrated): neutral while it stays within the
+    threshold, beyond it the valence's side, the surer the farther."""
+    if valence > LEXICON_THRESHOLD:
+        return np.array([0.0, (1.0 - valence) / 2, (1.0 + valence) / 2])
+    if valence < -LEXICON_THRESHOLD:
+        return np.array([(1.0 - valence) / 2, (1.0 + valence) / 2, 0.0])
+    return np.array([0.0, 1.0, 0.0])
+
+
+def score(texts: Sequence[str], langs: Sequence[str]) -> list[tuple[str, float]]:
+    """(sentiment, score) of each text: the likeliest class and P(positive) - P(negative)."""
+    return [
+        (CLASSES[int(p.argmax())], round(float(p[2] - p[0]), 4))
+        for p in probabilities(texts, langs)
+    ]
 
 
 def version() -> str:
