@@ -71,3 +71,22 @@ def test_a_refused_batch_logs_none_of_its_rows(database, caplog, source, entity,
 def test_a_refused_batch_records_none_of_its_rows_as_its_error(database, source, entity, private):
     error = _refused_batch(database, source, entity, private)
     assert "SQLSTATE" in error and private not in error, error
+
+
+@given(token=st.text(st.characters(categories=("L", "Nd")), min_size=24, max_size=60))
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_a_token_learned_after_the_batch_opened_is_redacted_from_quarantine(database, token):
+    """A client learns Page tokens inside a walk (`/me/accounts`), after its batch opened: a
+    quarantined text that echoes one holds it as *** all the same."""
+    held: list[str] = []
+    with psycopg.connect(database.libpq()) as conn:
+        with LandingBatch(conn, *ONE_PER_SOURCE[0], secrets=lambda: tuple(held)) as batch:
+            held.append(token)
+            batch.quarantine(f'{{"access_token": "{token}"}}', "not a record")
+        stored = conn.execute(
+            "select raw_text from raw_quarantine.records where batch_id = %s",
+            (batch.result.batch_id,),
+        ).fetchone()[0]
+    assert token not in stored and "***" in stored, stored

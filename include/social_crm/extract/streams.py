@@ -181,7 +181,7 @@ class Engine:
             stream.entity,
             interval=self.interval,
             api_version=self.client.api_version,
-            secrets=self.client.secrets_to_redact(),
+            secrets=self.client.secrets_to_redact,
             confirm_gone=confirm_gone,
             watermark_entity=watermark_entity,
         )

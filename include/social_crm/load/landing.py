@@ -110,7 +110,7 @@ class LandingBatch:
         *,
         interval: tuple[datetime | None, datetime | None] = (None, None),
         api_version: str | None = None,
-        secrets: tuple[str, ...] = (),
+        secrets: tuple[str, ...] | Callable[[], tuple[str, ...]] = (),
         confirm_gone: ConfirmGone | None = None,
         watermark_entity: str | None = None,
     ) -> None:
@@ -120,7 +120,9 @@ class LandingBatch:
         self.table = sql.Identifier("raw", f"{source}_{entity}")
         self.interval = interval
         self.api_version = api_version
-        self.secrets = secrets
+        # a callable is asked each time text is written: a client learns Page tokens after the
+        # batch opens (`/me/accounts`), and those must be redacted too
+        self._secrets = secrets
         self.confirm_gone = confirm_gone
         # the watermark's name: the entity's, or another walk's of the same table (live runs)
         self.watermark_entity = watermark_entity or entity
@@ -133,6 +135,11 @@ class LandingBatch:
         self._lock_key = _lock_key(source, entity)
 
     # --- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must not be written: every secret the client holds now."""
+        return self._secrets() if callable(self._secrets) else self._secrets
 
     def __enter__(self) -> LandingBatch:
         conn, r = self.conn, self.result
