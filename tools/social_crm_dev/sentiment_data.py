@@ -89,7 +89,8 @@ class ExtraSource:
     commit: str
     paths: tuple[str, ...]
     licence: str
-    parse: Callable[[str], tuple[str, str] | None] = field(repr=False)
+    # how a line of a labelled-text source reads (None for a lexicon, read by its builder)
+    parse: Callable[[str], tuple[str, str] | None] | None = field(default=None, repr=False)
 
 
 # SemEval Twitter sentiment, message polarity (subtask A), the train and dev files of the
@@ -110,6 +111,19 @@ SEMEVAL_TWITTER = ExtraSource(
 )
 
 EXTRA_SOURCES: tuple[ExtraSource, ...] = (SEMEVAL_TWITTER,)
+
+# Språkbanken Text's Swedish sentiment lexicon (Sentimentlex; Nusko, Tahmasebi & Mogren 2016),
+# CC BY 4.0, as copied into peterdalle/svensktext: read by sentiment_lexicons.py, not a text set
+SPRAKBANKEN_SENTIMENTLEX = ExtraSource(
+    name="sv_sprakbanken_sentimentlex",
+    lang="sv",
+    repository="peterdalle/svensktext",
+    commit="48c437d3df9e2ae938a305365f903303f247061b",
+    paths=("sentiment/sentimentlex.csv",),
+    licence="CC BY 4.0 (Språkbanken Text)",
+)
+
+LEXICON_SOURCES: tuple[ExtraSource, ...] = (SPRAKBANKEN_SENTIMENTLEX,)
 
 
 def data_dir() -> Path:
@@ -177,9 +191,15 @@ def _shared_rows(name: str) -> Iterator[tuple[str, str]]:
                 yield row["text"], row["label"]
 
 
+def source_file(source: ExtraSource, path: str) -> Path:
+    """Where `fetch` put one of a source's files."""
+    return extra_dir() / source.name / Path(path).name
+
+
 def _extra_rows(source: ExtraSource) -> Iterator[tuple[str, str]]:
+    assert source.parse is not None
     for path in source.paths:
-        with (extra_dir() / source.name / Path(path).name).open(encoding="utf-8") as f:
+        with source_file(source, path).open(encoding="utf-8") as f:
             for line in f:
                 parsed = source.parse(line)
                 if parsed and parsed[0]:
@@ -197,9 +217,7 @@ def _sources(lang: str, split: str) -> list[tuple[str, Callable[[], Iterator[tup
         for source in EXTRA_SOURCES:
             if source.lang != lang:
                 continue
-            missing = [
-                p for p in source.paths if not (extra_dir() / source.name / Path(p).name).exists()
-            ]
+            missing = [p for p in source.paths if not source_file(source, p).exists()]
             if missing:
                 log.warning(
                     "sentiment source %s skipped: %d of its files are not in %s (run `python -m "
@@ -276,10 +294,11 @@ def labelled(lang: str, split: str) -> list[tuple[str, str]]:
 
 
 def fetch(mirror: Path) -> int:
-    """Copy each extra source's files at its commit out of `mirror/<owner>+<name>/repo` (a git
-    directory) into the extra folder; a source whose mirror is absent is reported, not fatal."""
+    """Copy each extra source's (and lexicon's) files at its commit out of
+    `mirror/<owner>+<name>/repo` (a git directory) into the extra folder; a source whose mirror
+    is absent is reported, not fatal."""
     status = 0
-    for source in EXTRA_SOURCES:
+    for source in EXTRA_SOURCES + LEXICON_SOURCES:
         git_dir = mirror / source.repository.replace("/", "+") / "repo"
         target = extra_dir() / source.name
         if not git_dir.exists():
