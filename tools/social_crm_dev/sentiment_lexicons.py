@@ -16,6 +16,8 @@ wins); a stem written with a closing "=" matches only that word. Polarity is on 
 
 `python -m social_crm_dev.sentiment_lexicons` rewrites the file and prints the rows per source;
 a source that is not fetched keeps its rows out (and says so) rather than failing.
+`python -m social_crm_dev.sentiment_lexicons measure` prints the macro-F1 of the lexicon alone
+(no trained weights) on each language's dev split: how a lexicon choice is made.
 """
 
 from __future__ import annotations
@@ -107,7 +109,26 @@ def write(rows: list[Row], path: Path = model.LEXICON_FILE) -> None:
             writer.writerow((row.lang, row.stem, f"{row.polarity:g}", row.source))
 
 
-def main() -> int:
+def measure() -> None:
+    """Macro-F1 of the file's lexicons alone on each language's dev split."""
+    from sklearn.metrics import f1_score
+
+    for lang in ("no", "sv", "pl"):
+        pairs = sentiment_data.labelled(lang, "dev")
+        predicted = [
+            model.CLASSES[
+                int(model._lexicon_probabilities(model.lexicon_valence(t, lang)).argmax())
+            ]
+            for t, _ in pairs
+        ]
+        f1 = f1_score([label for _, label in pairs], predicted, average="macro")
+        print(f"{lang} dev ({len(pairs)} texts): lexicon alone macro-F1 {f1:.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    if (argv if argv is not None else sys.argv[1:]) == ["measure"]:
+        measure()
+        return 0
     rows = build(read())
     write(rows)
     for (lang, source), n in sorted(Counter((r.lang, r.source) for r in rows).items()):
