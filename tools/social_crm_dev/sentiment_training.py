@@ -1,8 +1,8 @@
 """Learn the sentiment scorer's weights from human-labelled public text, and measure them.
 
-The data comes through `labelled(lang, split)` (the project's shared sentiment folder,
-`SENTIMENT_DATA_DIR`, by default `../shared/sentiment` beside the repository, and whatever
-public train splits `social_crm_dev.sentiment_data` adds). The data never enters the repository;
+The data comes through `social_crm_dev.sentiment_data.labelled(lang, split)` (the project's
+shared sentiment folder, `SENTIMENT_DATA_DIR`, by default `../shared/sentiment` beside the
+repository, and the public train splits it adds). The data never enters the repository;
 the weights learned from it do (`sentiment_model.npz`), and this module rebuilds them:
 `python -m social_crm_dev.sentiment_training`.
 
@@ -12,9 +12,9 @@ What is learned, per language with a trained scorer (English, Norwegian, Polish,
 * a temperature that calibrates it, fitted on the first half of the language's dev split (a
   fixed shuffle); the second half measures the calibration error. A temperature does not move
   the likeliest class, so macro-F1 on all of dev stays a measure on unseen text.
-English without a train split (the shared folder has TweetEval's validation split only) learns
-from its dev split; it is then measured by 5-fold cross-validation, and the temperature is fitted
-on the out-of-fold logits of the first half.
+A language without a train split (English when its extra tweets are not copied in) learns from
+its dev split; it is then measured by 5-fold cross-validation, and the temperature is fitted on
+the out-of-fold logits of the first half.
 Besides: the emoji term (from every train text with an emoji or emoticon) and the lexicon scorer
 for other languages (from the train splits read through their lexicons).
 """
@@ -34,9 +34,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from social_crm.paths import repo_root
 from social_crm.sentiment import model
-from social_crm_dev import settings as dev_settings
+from social_crm_dev import sentiment_data
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +47,6 @@ C = {"en": 1.0, "no": 4.0, "pl": 1.0, "sv": 1.0}
 SWEDISH_TRAINING = ("sv", "no")
 FOLDS = 5
 SEED = 0
-# the shared folder's files, by (language, split): what `labelled` reads until
-# `social_crm_dev.sentiment_data` is there
-SHARED_FILES = {
-    ("en", "train"): (),
-    ("en", "dev"): ("en_tweeteval_val.jsonl",),
-    ("no", "train"): ("no_norec_sentence_train.jsonl",),
-    ("no", "dev"): ("no_norec_sentence_dev.jsonl",),
-    ("sv", "train"): ("sv_absabank_imm_train.jsonl",),
-    ("sv", "dev"): ("sv_absabank_imm_dev.jsonl",),
-    ("pl", "train"): ("pl_polemo2_hotels_train.jsonl", "pl_allegro_reviews_train.jsonl"),
-    ("pl", "dev"): ("pl_polemo2_hotels_dev.jsonl", "pl_allegro_reviews_dev.jsonl"),
-}
 # the dev sets measured one by one: (language, name, file)
 DEV_SETS = (
     ("en", "TweetEval validation", "en_tweeteval_val.jsonl"),
@@ -73,28 +60,11 @@ ECE_BINS = 15
 
 
 def data_dir() -> Path:
-    configured = dev_settings.load().sentiment_data_dir
-    return Path(configured) if configured else repo_root().parent / "shared" / "sentiment"
-
-
-def _shared_labelled(lang: str, split: str) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for name in SHARED_FILES.get((lang, split), ()):
-        path = data_dir() / name
-        if not path.exists():
-            log.warning("sentiment data %s is missing: skipped", path)
-            continue
-        pairs += [(r["text"], r["label"]) for r in map(json.loads, path.open(encoding="utf-8"))]
-    return pairs
+    return sentiment_data.data_dir()
 
 
 def labelled(lang: str, split: str) -> list[tuple[str, str]]:
-    """(text, label) pairs of a language's split: through `social_crm_dev.sentiment_data` where
-    it is there, else the shared folder's files."""
-    try:
-        from social_crm_dev import sentiment_data
-    except ImportError:
-        return _shared_labelled(lang, split)
+    """(text, label) pairs of a language's split, as `social_crm_dev.sentiment_data` gives them."""
     return sentiment_data.labelled(lang, split)
 
 
