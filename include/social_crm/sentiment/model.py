@@ -30,7 +30,7 @@ import hashlib
 import importlib.util
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -102,7 +102,8 @@ def _signs(doc: str) -> str:
 def _split(doc: str) -> tuple[str, str]:
     """A text's words (tokens with a letter) and its letterless tokens (emoji, emoticons,
     "!!!")."""
-    words, signs = [], []
+    words: list[str] = []
+    signs: list[str] = []
     for token in doc.split():
         (words if any(ch.isalpha() for ch in token) else signs).append(token)
     return " ".join(words), " ".join(signs)
@@ -225,7 +226,7 @@ class Linear:
     coef: np.ndarray
     intercept: np.ndarray
 
-    def logits(self, x) -> np.ndarray:
+    def logits(self, x: np.ndarray | sparse.spmatrix) -> np.ndarray:
         return np.asarray(x @ self.coef.T) + self.intercept
 
 
@@ -260,7 +261,7 @@ def emoji_logits(weights: Linear, texts: Sequence[str]) -> np.ndarray:
     return emoji_evidence(texts) + np.asarray(emoji_features(texts) @ weights.coef.T)
 
 
-def _linear(saved, name: str) -> Linear:
+def _linear(saved: Mapping[str, np.ndarray], name: str) -> Linear:
     return Linear(
         saved[f"{name}__coef"].astype(np.float64), saved[f"{name}__intercept"].astype(np.float64)
     )
