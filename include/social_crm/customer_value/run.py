@@ -86,7 +86,11 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
         f"x:{account}": score
         for account, score in influence_scores([e[0] for e in edges], [e[1] for e in edges]).items()
     }
-    scores = interaction_influence(messages, drawn, followers_count, follow_rank)
+    # every profile that drew an interaction has a row, counted in the estimate or not (a
+    # visitor post's author), and every account of the follow graph
+    scores = interaction_influence(
+        messages, drawn, followers_count, received.keys() | follow_rank.keys()
+    )
     in_graph: dict[str, int] = {}
     for _, followed in edges:
         in_graph[f"x:{followed}"] = in_graph.get(f"x:{followed}", 0) + 1
