@@ -528,10 +528,11 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
         with warehouse.connect() as conn:
             for line in identity_quality.measure(conn, folder, "marts").lines():
                 print(f"    {line}")
-            rho, profiles = influence_quality.spearman(conn, folder)
+            influence = influence_quality.measure(conn, folder)
             consent = privacy_quality.measure(conn, folder, "marts")
         step("influence against the simulator's truth")
-        print(f"    Spearman {rho:.3f} over {profiles:,} profiles with >= 5 interactions received")
+        for rank in influence:
+            print(f"    {rank.line()}")
         step("consent and erasure against the simulator's truth")
         for line in consent.lines():
             print(f"    {line}")

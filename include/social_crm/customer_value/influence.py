@@ -1,26 +1,44 @@
 """Influence: how far a person's messages carry.
 
-From the interactions the pipeline lands (replies to a person's comments and tweets, comments
-on their visitor posts): the interactions a profile's messages drew, each weighed by its
-recency (half-life HALF_LIFE_DAYS, counted back from the build's as-of time), times the
-profile's reach, 1 + REACH_WEIGHT x ln(1 + public follower count).
+From what the APIs give about a profile's messages: the interactions they drew (replies to a
+person's comments and posts, comments on their Instagram media, @mentions of them), the likes
+on their Instagram media, and their public follower count (X). Each interaction and message is
+weighed by its recency (half-life HALF_LIFE_DAYS, counted back from the build's as-of time).
+
+A profile's `pull` is how many interactions a message of theirs draws, relative to the
+platform's average message of its kind (1.0: average). Raw averages rank noisily (one reply to
+one comment is not a star), so pull is estimated by empirical Bayes: interactions drawn are
+Poisson around expected x pull, expected = the profile's messages of each kind times the
+platform's rate for that kind; pull has a Gamma prior whose mean grows with ln(1 + followers)
+and whose shape and slope are fitted per platform by maximum marginal (negative binomial)
+likelihood. The posterior mean shrinks a profile with few messages toward its prior; a profile
+with no messages gets the prior. `influence` is the interactions its messages draw as the
+estimate has it: its expected x pull over the answers (not likes), scaled so that the mean
+profile with messages has 1.0.
+
+Comments on a Facebook visitor post are left out: they answer the post's subject on the
+brand's Page rather than its author, and counting them ranked people worse (docs/data-model.md,
+"Influence"). Likes are evidence of pull, not part of the influence: a like is not an answer.
 
 Where the X follower walk is enabled, PageRank on the follow graph (follower -> followed) is
 kept beside it (`follow_graph_rank`), not mixed in: against the simulator's true reach, half
 and half ranked people worse (Spearman 0.70) than the interactions alone (0.81); PageRank over
 the interaction graph did too (0.63), since who answers says less than how many do.
-
-Scores are scaled so the mean person has influence 1.0: an influencer's 5.0 means five times
-the pull of an average account. Memory is O(edges); a few million edges take seconds.
+Memory is O(profiles + messages); a few million rows take seconds.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
+from scipy.optimize import minimize
+from scipy.special import gammaln
 
 HALF_LIFE_DAYS = 180.0  # a season: last year's conversations count a quarter
-REACH_WEIGHT = 0.1  # a follower sees few of a person's posts
 
 
 def pagerank(
@@ -67,25 +85,159 @@ def recency_weights(age_days: np.ndarray, half_life_days: float = HALF_LIFE_DAYS
     return np.where(age < 0, 0.0, np.power(0.5, np.clip(age, 0, None) / half_life_days))
 
 
-def interaction_influence(
-    targets: list[str],
-    age_days: list[float],
-    followers_count: dict[str, int],
-) -> dict[str, float]:
-    """Profile -> influence (mean 1.0 over the profiles that drew an interaction) from the
-    interactions each drew (the profile answered, `age_days` before the as-of time) and public
-    follower counts (reach)."""
-    weight = recency_weights(np.array(age_days, dtype=float))
-    drawn: dict[str, float] = {}
-    for target, w in zip(targets, weight.tolist(), strict=True):
-        if w > 0:
-            drawn[target] = drawn.get(target, 0.0) + w
-    if not drawn:
-        return {}
-    ids = sorted(drawn)
-    reach = np.array(
-        [1.0 + REACH_WEIGHT * np.log1p(max(0, followers_count.get(p) or 0)) for p in ids]
+# the kind of a person's message each kind of interaction answers: Facebook and Instagram file
+# a reply to a reply under the top-level comment, so replies answer top-level comments; an X
+# reply answers a post; a mention answers none of theirs in particular (any message)
+ANSWERS = {
+    "comment_reply": "comment",
+    "reply": "post",
+    "comment_received": "media",
+    "mention": "message",
+}
+LIKES = "like"  # likes on a person's media: evidence of pull, not an interaction counted
+EVIDENCE_KINDS = {LIKES: "media"}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """Gamma prior of pull on one platform: mean exp(log_mean + reach_slope x (ln(1 +
+    followers) - centre)), shape `shape` (smaller: pulls vary more)."""
+
+    shape: float = 1.0
+    log_mean: float = 0.0
+    reach_slope: float = 0.0
+    centre: float = 0.0
+
+    def mean(self, log_reach: np.ndarray) -> np.ndarray:
+        return np.exp(self.log_mean + self.reach_slope * (np.asarray(log_reach) - self.centre))
+
+
+def posterior_pull(
+    drawn: np.ndarray, expected: np.ndarray, prior_mean: np.ndarray, shape: float
+) -> np.ndarray:
+    """Posterior mean of pull given `drawn` interactions where `expected` were expected of an
+    average profile: (shape + drawn) / (shape / prior_mean + expected)."""
+    drawn = np.clip(np.nan_to_num(np.asarray(drawn, dtype=float)), 0, None)
+    expected = np.clip(np.nan_to_num(np.asarray(expected, dtype=float)), 0, None)
+    return (shape + drawn) / (shape / np.asarray(prior_mean, dtype=float) + expected)
+
+
+def _negative_log_likelihood(
+    params: np.ndarray, drawn: np.ndarray, expected: np.ndarray, log_reach: np.ndarray
+) -> float:
+    shape = np.exp(params[0])
+    mean = expected * np.exp(params[1] + params[2] * log_reach)
+    ll = (
+        gammaln(shape + drawn)
+        - gammaln(shape)
+        + shape * np.log(shape / (shape + mean))
+        + drawn * np.log(mean / (shape + mean))
     )
-    score = np.array([drawn[p] for p in ids]) * reach
-    score = score / score.mean()
-    return dict(zip(ids, score.tolist(), strict=True))
+    return -float(ll.sum())
+
+
+def fit_prior(drawn: np.ndarray, expected: np.ndarray, log_reach: np.ndarray) -> Prior:
+    """The Gamma prior of pull that makes the profiles' interactions likeliest (negative
+    binomial marginal), over the profiles with messages; the default prior (mean 1, shape 1)
+    when they are too few to tell (under 10) or the fit fails."""
+    drawn, expected = np.asarray(drawn, dtype=float), np.asarray(expected, dtype=float)
+    log_reach = np.asarray(log_reach, dtype=float)
+    seen = expected > 0
+    if seen.sum() < 10:
+        return Prior()
+    drawn, expected, log_reach = drawn[seen], expected[seen], log_reach[seen]
+    centre = float(log_reach.mean())
+    log_reach = log_reach - centre
+    varies = float(log_reach.std()) > 1e-9
+    bounds = [(-4.0, 4.0), (-3.0, 3.0), (-2.0, 2.0) if varies else (0.0, 0.0)]
+    result = minimize(
+        _negative_log_likelihood,
+        np.zeros(3),
+        args=(drawn, expected, log_reach),
+        method="L-BFGS-B",
+        bounds=bounds,
+    )
+    if not np.all(np.isfinite(result.x)):
+        return Prior()
+    return Prior(float(np.exp(result.x[0])), float(result.x[1]), float(result.x[2]), centre)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One profile's influence (mean 1.0 over the profiles with messages), pull (1.0: the
+    platform's average message) and recency-weighted messages."""
+
+    influence: float
+    pull: float
+    messages: float
+
+
+def interaction_influence(
+    messages: list[tuple[str, str, float]],
+    drawn: list[tuple[str, str, float, float]],
+    followers_count: dict[str, int | None],
+    profiles: Iterable[str] = (),
+) -> dict[str, Estimate]:
+    """Profile key ("platform:id") -> Estimate, for every profile with a message, an
+    interaction or in `profiles`. `messages`: (profile key, kind, age in days at the as-of
+    time), kind one of ANSWERS' values; `drawn`: (profile key, interaction type or LIKES,
+    age in days, how many), the type one of ANSWERS' keys (others are not counted);
+    `followers_count`: public follower counts by profile key (reach)."""
+    exposure: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    received: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    weights = np.nan_to_num(recency_weights(np.array([m[2] for m in messages], dtype=float)))
+    for (key, kind, _), weight in zip(messages, weights.tolist(), strict=True):
+        exposure[key][kind] += weight
+        exposure[key]["message"] += weight
+    weights = np.nan_to_num(recency_weights(np.array([d[2] for d in drawn], dtype=float)))
+    for (key, kind, _, count), weight in zip(drawn, weights.tolist(), strict=True):
+        if (kind in ANSWERS or kind in EVIDENCE_KINDS) and np.isfinite(count) and count > 0:
+            received[key][kind] += weight * float(count)
+    keys = sorted(set(exposure) | set(received) | set(profiles))
+    found: dict[str, Estimate] = {}
+    for platform in sorted({k.split(":", 1)[0] for k in keys}):
+        found.update(
+            _platform(
+                platform,
+                [k for k in keys if k.startswith(platform + ":")],
+                exposure,
+                received,
+                followers_count,
+            )
+        )
+    scale = np.mean([e.influence for e in found.values() if e.messages > 0] or [0.0])
+    if scale > 0:
+        found = {k: Estimate(e.influence / scale, e.pull, e.messages) for k, e in found.items()}
+    return found
+
+
+def _platform(
+    platform: str,
+    keys: list[str],
+    exposure: dict[str, dict[str, float]],
+    received: dict[str, dict[str, float]],
+    followers_count: dict[str, int | None],
+) -> dict[str, Estimate]:
+    """One platform's estimates: each kind's rate from its totals, then the fitted prior."""
+    kinds = {**{k: v for k, v in ANSWERS.items()}, **EVIDENCE_KINDS}
+    rates = {}
+    for kind, answered in kinds.items():
+        offered = sum(exposure[k].get(answered, 0.0) for k in keys)
+        got = sum(received[k].get(kind, 0.0) for k in keys)
+        rates[kind] = got / offered if offered > 0 and got > 0 else 0.0
+
+    def expected(key: str, which: Iterable[str]) -> float:
+        return sum(exposure[key].get(kinds[kind], 0.0) * rates[kind] for kind in which)
+
+    answers = [kind for kind in ANSWERS if rates[kind] > 0]
+    evidence = answers + [kind for kind in EVIDENCE_KINDS if rates[kind] > 0]
+    offered = np.array([expected(k, evidence) for k in keys])
+    answered = np.array([expected(k, answers) for k in keys])
+    drawn = np.array([sum(received[k].get(kind, 0.0) for kind in evidence) for k in keys])
+    log_reach = np.array([np.log1p(max(0, followers_count.get(k) or 0)) for k in keys])
+    prior = fit_prior(drawn, offered, log_reach)
+    pull = posterior_pull(drawn, offered, prior.mean(log_reach), prior.shape)
+    return {
+        key: Estimate(float(a * p), float(p), float(exposure[key].get("message", 0.0)))
+        for key, a, p in zip(keys, answered.tolist(), pull.tolist(), strict=True)
+    }

@@ -15,35 +15,70 @@ import psycopg
 
 from social_crm import settings, warehouse
 from social_crm.customer_value import clv
-from social_crm.customer_value.influence import influence_scores, interaction_influence
+from social_crm.customer_value.influence import LIKES, influence_scores, interaction_influence
 
 log = logging.getLogger(__name__)
 WEEK_SECONDS = 7 * 86_400
 
 
+# each profile's messages that can draw interactions (influence.ANSWERS): top-level comments,
+# X posts that reply to nothing, people's Instagram media (a brand's are not a person's:
+# score_influence keeps those of people's social profiles)
+MESSAGES_SQL = """
+select 'facebook:' || author_profile_id, 'comment', created_at
+from staging.stg_facebook__comments
+where not is_deleted and not is_by_page and parent_comment_id is null
+    and author_profile_id is not null
+union all
+select 'x:' || author_profile_id, 'post', created_at
+from staging.stg_x__tweets
+where not is_deleted and replied_to_tweet_id is null and author_profile_id is not null
+union all
+select 'instagram:' || profile_id, 'comment', created_at
+from staging.stg_instagram__comments
+where not is_deleted and profile_id is not null and parent_comment_id is null
+union all
+select 'instagram:' || profile_id, 'media', created_at
+from staging.stg_instagram__media
+where not is_deleted and profile_id is not null
+"""
+# what they drew: the interactions between people, and the likes on people's Instagram media
+DRAWN_SQL = """
+select platform || ':' || target_profile_id, interaction_type, occurred_at, 1
+from intermediate.int_interactions
+union all
+select 'instagram:' || profile_id, 'like', created_at, like_count
+from staging.stg_instagram__media
+where not is_deleted and profile_id is not null and like_count > 0
+"""
+
+
+def _age_days(as_of: datetime, at: datetime) -> float:
+    return (as_of - at).total_seconds() / 86_400.0
+
+
 def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) -> int:
-    """Influence per profile from the interactions its messages drew, recency-weighted back
-    from `as_of`, times reach (public follower count); follow-graph PageRank beside it for the
-    X accounts the follower walk reached."""
-    interactions = conn.execute(
-        "select platform || ':' || target_profile_id,"
-        " (extract(epoch from (%s - occurred_at)) / 86400.0)::float"
-        " from intermediate.int_interactions",
-        (as_of,),
-    ).fetchall()
-    followers_count: dict[str, int] = dict(
+    """Influence and pull per profile from its messages, the interactions and likes they drew,
+    recency-weighted back from `as_of`, and its public follower count (influence.py); follow-
+    graph PageRank beside it for the X accounts the follower walk reached."""
+    followers_count: dict[str, int | None] = dict(
         conn.execute(
             "select profile_key, followers_count from intermediate.int_social_profiles"
-            " where followers_count is not null"
         ).fetchall()
     )
-    scores = interaction_influence(
-        [i[0] for i in interactions], [i[1] for i in interactions], followers_count
-    )
+    messages = [
+        (key, kind, _age_days(as_of, at))
+        for key, kind, at in conn.execute(MESSAGES_SQL)
+        if key in followers_count
+    ]
+    drawn = [
+        (key, kind, _age_days(as_of, at), float(count))
+        for key, kind, at, count in conn.execute(DRAWN_SQL)
+    ]
     received: dict[str, int] = {}
-    for target, age in interactions:
-        if age >= 0:
-            received[target] = received.get(target, 0) + 1
+    for key, kind, age, _ in drawn:
+        if kind != LIKES and age >= 0:
+            received[key] = received.get(key, 0) + 1
     edges = conn.execute(
         "select follower_profile_id, followed_profile_id from staging.stg_x__followers"
     ).fetchall()
@@ -51,6 +86,11 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
         f"x:{account}": score
         for account, score in influence_scores([e[0] for e in edges], [e[1] for e in edges]).items()
     }
+    # every profile that drew an interaction has a row, counted in the estimate or not (a
+    # visitor post's author), and every account of the follow graph
+    scores = interaction_influence(
+        messages, drawn, followers_count, received.keys() | follow_rank.keys()
+    )
     in_graph: dict[str, int] = {}
     for _, followed in edges:
         in_graph[f"x:{followed}"] = in_graph.get(f"x:{followed}", 0) + 1
@@ -59,30 +99,35 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
         conn.cursor() as cur,
         cur.copy(
             "copy scoring.influence (platform, profile_id, influence, followers_in_graph,"
-            " follow_graph_rank, interactions_received, followers_count, scored_at) from stdin"
+            " follow_graph_rank, interactions_received, followers_count, scored_at, pull,"
+            " messages) from stdin"
         ) as copy,
     ):
-        for key in scores.keys() | follow_rank.keys():
+        for key, estimate in scores.items():
             platform, profile_id = key.split(":", 1)
             copy.write_row(
                 (
                     platform,
                     profile_id,
-                    scores.get(key, 0.0),
+                    estimate.influence,
                     in_graph.get(key, 0),
                     follow_rank.get(key),
                     received.get(key, 0),
                     followers_count.get(key),
                     now,
+                    estimate.pull,
+                    estimate.messages,
                 )
             )
     log.info(
-        "influence: %d interactions between %d people; follow graph of %d edges",
-        len(interactions),
+        "influence: %d messages drew %d interactions and likes; %d profiles; follow graph of"
+        " %d edges",
+        len(messages),
+        len(drawn),
         len(scores),
         len(edges),
     )
-    return len(scores.keys() | follow_rank.keys())
+    return len(scores)
 
 
 INTERVAL_COLUMNS = (

@@ -37,6 +37,9 @@ REPLY_ANSWER_SEQ = 95_000  # and its answers to replies (in their thread) from h
 COUNTS_SETTLE = 2 * DAY  # a media's likes (and a rival's or person's comments) grow until then
 UNIX_WORLD_START = calendar.timegm(WORLD_START.utctimetuple())
 BUSINESS_CONVERSION = DAY // 2  # when our account last became a business account
+# a person's media draws on average this many likes and comments (settled), times their pull
+PERSON_MEDIA_LIKES = 25
+PERSON_MEDIA_COMMENTS = 3
 
 
 @dataclass
@@ -360,8 +363,10 @@ class InstagramWorld:
                 caption=text,
                 media_type=shape[0],
                 product_type=shape[1],
-                like_total=int(rng.poisson(25 * float(self.pop.pull[person]))),
-                comment_total=int(rng.poisson(3 * float(self.pop.pull[person]))),
+                like_total=int(rng.poisson(PERSON_MEDIA_LIKES * float(self.pop.pull[person]))),
+                comment_total=int(
+                    rng.poisson(PERSON_MEDIA_COMMENTS * float(self.pop.pull[person]))
+                ),
                 tagged=tagged,
                 mentioned=mentioned,
                 hashtags=tuple(dict.fromkeys(tags)),

@@ -18,7 +18,9 @@ renamed as (
         followers_in_graph,
         follow_graph_rank,
         interactions_received,
-        followers_count
+        followers_count,
+        pull,
+        messages
 
     from source
 
