@@ -33,6 +33,9 @@ class DevSettings:
     # SENTIMENT_DATA_DIR: the shared human-labelled sentiment data (else ../shared/sentiment
     # beside the checkout), read by the sentiment training script, tests and benchmark
     sentiment_data_dir: str | None
+    # SENTIMENT_EXTRA_DIR: extra public training splits that `python -m
+    # social_crm_dev.sentiment_data fetch` copies in (else .local/sentiment-extra)
+    sentiment_extra_dir: str | None
 
 
 def _number(env: Mapping[str, str], name: str, kind: type, default):
@@ -60,4 +63,5 @@ def load(env: Mapping[str, str] | None = None) -> DevSettings:
         webhooks_port=_number(env, "WEBHOOKS_PORT", int, 8790),
         airflow_home=env.get("AIRFLOW_HOME") or None,
         sentiment_data_dir=env.get("SENTIMENT_DATA_DIR") or None,
+        sentiment_extra_dir=env.get("SENTIMENT_EXTRA_DIR") or None,
     )

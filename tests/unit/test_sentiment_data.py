@@ -1,0 +1,137 @@
+"""The sentiment training-data loader (tools/social_crm_dev/sentiment_data.py) on small folders
+written here: dev stays held out, conflicting copies go, absent sources are skipped."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from social_crm_dev import sentiment_data as sd
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäöøæłśżźęąó", min_size=1, max_size=8)
+SENTENCE = st.lists(WORD, min_size=1, max_size=12).map(" ".join)
+LABEL = st.sampled_from(sd.LABELS)
+
+
+@contextmanager
+def folders(shared: dict[str, list[tuple[str, str]]], semeval: dict[str, list[str]] | None = None):
+    """A shared folder of jsonl files and an extra folder holding the SemEval source's files
+    (`semeval`: file name -> lines; absent -> the source is not fetched)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data, extra = Path(tmp, "shared"), Path(tmp, "extra")
+        data.mkdir()
+        for name, rows in shared.items():
+            lines = (json.dumps({"lang": "x", "text": t, "label": label}) for t, label in rows)
+            (data / name).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        if semeval is not None:
+            folder = extra / sd.SEMEVAL_TWITTER.name
+            folder.mkdir(parents=True)
+            for path in sd.SEMEVAL_TWITTER.paths:
+                lines = semeval.get(Path(path).name, [])
+                (folder / Path(path).name).write_text("".join(lines), encoding="utf-8")
+        env = {"SENTIMENT_DATA_DIR": str(data), "SENTIMENT_EXTRA_DIR": str(extra)}
+        with mock.patch.dict(os.environ, env):
+            yield
+
+
+def _semeval_line(i: int, label: str, text: str) -> str:
+    return f"{i}\t{label}\t{text}\n"
+
+
+def _escaped(text: str) -> str:
+    """A text as the older SemEval files write it: every non-ASCII character and comma as a
+    `\\uXXXX` escape (characters beyond the BMP as two)."""
+    out = []
+    for ch in text:
+        if ch.isascii() and ch != ",":
+            out.append(ch)
+        else:
+            units = ch.encode("utf-16-be")
+            out += [f"\\u{units[i : i + 2].hex()}" for i in range(0, len(units), 2)]
+    return "".join(out)
+
+
+@given(SENTENCE, LABEL, LABEL, st.sampled_from(["upper", "punct", "link", "mention", "escape"]))
+def test_a_dev_text_written_differently_is_dropped_from_training(text, dev_label, label, how):
+    variant = {
+        "upper": text.upper(),
+        "punct": f'"{text}!!" ',
+        "link": f"{text} https://t.co/abc123",
+        "mention": f"@someone {text}",
+        "escape": _escaped(f"{text}, ’"),
+    }[how]
+    dev_text = f"@user {text}, ’" if how == "escape" else f"@user {text}"
+    shared = {"en_tweeteval_val.jsonl": [(dev_text, dev_label)]}
+    semeval = {"twitter-2013train-A.tsv": [_semeval_line(1, label, variant)]}
+    with folders(shared, semeval):
+        data = sd.load("en", "train")
+    assert data.pairs == []
+    assert data.counts[0].in_dev == 1
+
+
+@given(SENTENCE, st.lists(SENTENCE, min_size=8, max_size=8, unique=True), LABEL)
+def test_a_training_text_that_begins_as_a_dev_tweet_does_is_dropped(text, words, label):
+    """Published copies of one tweet differ past its beginning ("@name's" became "@user")."""
+    opening = " ".join(w.split()[0] for w in words)
+    shared = {"en_tweeteval_val.jsonl": [(f"{opening} @user {text}", "neutral")]}
+    semeval = {"twitter-2016dev-A.tsv": [_semeval_line(7, label, f"RT {opening} @bob's {text}")]}
+    with folders(shared, semeval):
+        assert sd.labelled("en", "train") == []
+
+
+@given(SENTENCE, LABEL, LABEL)
+def test_a_training_text_with_two_labels_is_dropped_and_one_with_one_label_kept_once(
+    text, first, second
+):
+    rows = [(text, first), (text.upper(), second), ("entirely other words here", "neutral")]
+    with folders({"no_norec_sentence_train.jsonl": rows, "no_norec_sentence_dev.jsonl": []}):
+        pairs = sd.labelled("no", "train")
+    expected = [(text, first)] if first == second else []
+    assert pairs == [*expected, ("entirely other words here", "neutral")]
+
+
+@given(st.text(min_size=1, max_size=40).filter(lambda t: t.strip() and "\t" not in t))
+def test_escaped_characters_of_a_semeval_line_are_decoded(text):
+    text = text.replace("\n", " ").replace("\r", " ").strip()
+    assert sd.SEMEVAL_TWITTER.parse(_semeval_line(1, "positive", _escaped(text))) == (
+        text,
+        "positive",
+    )
+
+
+def test_a_missing_source_is_skipped_with_a_warning(caplog):
+    rows = [("Bra hotell", "positive")]
+    with folders({"sv_absabank_imm_train.jsonl": rows}), caplog.at_level(logging.WARNING):
+        assert sd.labelled("sv", "train") == rows
+        assert sd.labelled("en", "train") == []
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "sv_absabank_imm_dev.jsonl skipped" in messages
+    assert f"{sd.SEMEVAL_TWITTER.name} skipped" in messages
+
+
+def test_dev_is_read_as_published_duplicates_and_all():
+    rows = [("Bra.", "positive"), ("bra", "positive"), ("Bra.", "positive")]
+    with folders({"sv_absabank_imm_dev.jsonl": rows}):
+        assert sd.labelled("sv", "dev") == rows
+
+
+def test_an_unknown_label_is_an_error_naming_the_file():
+    with (
+        folders({"pl_polemo2_hotels_train.jsonl": [("Super hotel", "ambivalent")]}),
+        pytest.raises(ValueError, match="pl_polemo2_hotels_train.jsonl: label 'ambivalent'"),
+    ):
+        sd.labelled("pl", "train")
+
+
+def test_an_unknown_language_or_split_is_an_error():
+    with pytest.raises(ValueError, match="split='test'"):
+        sd.labelled("en", "test")

@@ -1,0 +1,74 @@
+"""The lexicon builder (tools/social_crm_dev/sentiment_lexicons.py): which rows a source adds,
+and that the project's own rows always stay as they are."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+from unittest import mock
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from social_crm_dev import sentiment_data as sd
+from social_crm_dev import sentiment_lexicons as sl
+
+LEMMA = st.text(alphabet="abdefgiklmnoprstuvåäö", min_size=sl.MIN_STEM, max_size=12)
+POLARITY = st.sampled_from(["pos", "neg"])
+PART_OF_SPEECH = st.sampled_from(["av", "ab", "vb", "vbm"])
+ENTRIES = st.lists(
+    st.tuples(LEMMA, POLARITY, PART_OF_SPEECH), max_size=20, unique_by=lambda e: e[0]
+)
+
+
+def _build(entries: list[tuple[str, str, str]] | None, project: list[sl.Row]) -> list[sl.Row]:
+    """The builder's rows from a Sentimentlex file holding `entries` (None: not fetched)."""
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mock.patch.dict(os.environ, {"SENTIMENT_EXTRA_DIR": tmp}),
+    ):
+        if entries is not None:
+            path = sd.source_file(sd.SPRAKBANKEN_SENTIMENTLEX, sd.SPRAKBANKEN_SENTIMENTLEX.paths[0])
+            path.parent.mkdir(parents=True)
+            with path.open("w", encoding="utf-8", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["word", "polarity", "strength", "part_of_speech", "confidence"])
+                for word, polarity, pos in entries:
+                    writer.writerow([word, polarity, 2 if polarity == "pos" else -2, pos, "0.5"])
+        return sl.build(project)
+
+
+@given(ENTRIES)
+def test_the_projects_rows_are_kept_first_and_win_every_stem(entries):
+    project = [sl.Row("sv", word, 9.0, sl.PROJECT) for word, _, _ in entries[:5]]
+    project.append(sl.Row("pl", "super", 2.5, sl.PROJECT))
+    rows = _build(entries, project)
+    assert rows[: len(project)] == project
+    assert len({r.key() for r in rows}) == len(rows)
+
+
+@given(ENTRIES)
+def test_only_adjectives_and_adverbs_are_taken_with_the_sign_of_their_polarity(entries):
+    rows = _build(entries, [])
+    expected = {(w, p == "pos") for w, p, pos in entries if pos in sl.SPRAKBANKEN_KEPT}
+    assert {(r.stem, r.polarity > 0) for r in rows} == expected
+
+
+def test_a_short_lemma_becomes_whole_words_and_a_long_one_a_stem():
+    rows = _build([("glad", "pos", "av"), ("besviken", "neg", "av")], [])
+    assert [r.stem for r in rows] == ["glad=", "gladt=", "glada=", "glade=", "besviken"]
+
+
+def test_an_unfetched_source_leaves_the_project_rows_alone(capsys):
+    project = [sl.Row("sv", "bra", 2.0, sl.PROJECT)]
+    assert _build(None, project) == project
+    assert "not fetched" in capsys.readouterr().err
+
+
+def test_the_file_reads_back_as_written():
+    rows = [sl.Row("sv", "glad=", 2.0, sl.PROJECT), sl.Row("sv", "besviken", -2.5, sl.SPRAKBANKEN)]
+    with tempfile.TemporaryDirectory() as tmp:
+        sl.write(rows, Path(tmp, "lexicons.csv"))
+        assert sl.read(Path(tmp, "lexicons.csv")) == rows
