@@ -85,6 +85,7 @@ class Pipeline:
         read_timeout: float = 10.0,
         x_settings: dict | None = None,
         recheck_hours: int = 24,
+        lookback_days: int = 60,
     ) -> None:
         self.sim, self.db = sim, db
         tracked = brands.load()
@@ -112,7 +113,7 @@ class Pipeline:
             self.connect,
             FacebookSettings(
                 tuple(b.facebook_page_id for b in tracked),
-                lookback_days=60,
+                lookback_days=lookback_days,
                 page_size=25,
                 recheck_hours=recheck_hours,
                 own_page_ids=tuple(b.facebook_page_id for b in tracked if b.is_ours),
@@ -125,7 +126,7 @@ class Pipeline:
                 tuple(b.x_handle for b in tracked),
                 tuple(b.x_user_id for b in tracked),
                 **{
-                    "lookback_days": 60,
+                    "lookback_days": lookback_days,
                     "page_size": 50,
                     "tier": "pay_per_use",
                     "full_archive": True,
@@ -432,9 +433,12 @@ def write_csv(path, rows: list[dict], fields: list[str] | None = None) -> None:
 
 
 @contextmanager
-def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD) -> Iterator:
+def extracted_world(
+    warehouse_url, tmp_path_factory, world: WorldConfig = WORLD, lookback_days: int = 60
+) -> Iterator:
     """The test world (or `world`) served by the simulator, every API entity extracted into a
-    new database: (pipeline, truth, patch), `patch` a MonkeyPatch undone at the end."""
+    new database (`lookback_days` back, as the extraction settings say): (pipeline, truth,
+    patch), `patch` a MonkeyPatch undone at the end."""
     with (
         SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
@@ -442,7 +446,7 @@ def extracted_world(warehouse_url, tmp_path_factory, world: WorldConfig = WORLD)
     ):
         with psycopg.connect(db.libpq()) as conn:
             migrations.apply(conn)
-        pipeline = Pipeline(sim, db)
+        pipeline = Pipeline(sim, db, lookback_days=lookback_days)
         pipeline.run()
         yield pipeline, truth_of(sim, tmp_path_factory.mktemp("truth")), patch
 

@@ -33,6 +33,7 @@ from social_crm_dev import (
     local_warehouse,
     local_webhooks,
     privacy_quality,
+    segment_quality,
 )
 from social_crm_dev import settings as dev_settings
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
@@ -530,9 +531,17 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
                 print(f"    {line}")
             influence = influence_quality.measure(conn, folder)
             consent = privacy_quality.measure(conn, folder, "marts")
+            segments = segment_quality.measure(conn, folder, "marts")
+            by_true_person = segment_quality.measure_by_true_person(conn, folder, "marts")
         step("influence against the simulator's truth")
         for rank in influence:
             print(f"    {rank.line()}")
+        step("advocate and detractor segments against the simulator's truth")
+        for quality in segments.values():
+            print(f"    {quality.line()}")
+        print("    against the true people (identity links' mistakes included):")
+        for quality in by_true_person.values():
+            print(f"      {quality.line()}")
         step("consent and erasure against the simulator's truth")
         for line in consent.lines():
             print(f"    {line}")

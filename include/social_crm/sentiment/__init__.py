@@ -18,20 +18,26 @@ def version() -> str:
 
 def score_messages(messages: Sequence[dict]) -> list[dict]:
     """Each message ({"id", "text", "lang": optional}) with "lang", "sentiment" (negative |
-    neutral | positive), "score" (-1..1) and "intent" added."""
+    neutral | positive: the likeliest class), "score" (-1..1: P(positive) - P(negative)),
+    "p_negative", "p_neutral", "p_positive" (the scorer's probabilities, summing to 1) and
+    "intent" added."""
     texts = [m.get("text") or "" for m in messages]
     langs = languages.detect(texts, [m.get("lang") for m in messages])
-    scored = model.score(texts, langs)
-    return [
-        {
-            **m,
-            "lang": lang,
-            "sentiment": sentiment,
-            "score": value,
-            "intent": intent.intent(text, sentiment),
-        }
-        for m, text, lang, (sentiment, value) in zip(messages, texts, langs, scored, strict=True)
-    ]
+    probabilities = model.probabilities(texts, langs)
+    scored = []
+    for m, text, lang, p in zip(messages, texts, langs, probabilities, strict=True):
+        sentiment, value = model.label_and_score(p)
+        scored.append(
+            {
+                **m,
+                "lang": lang,
+                "sentiment": sentiment,
+                "score": value,
+                **{f"p_{name}": float(share) for name, share in zip(model.CLASSES, p, strict=True)},
+                "intent": intent.intent(text, sentiment),
+            }
+        )
+    return scored
 
 
 def batches(items: Iterable[dict], size: int) -> Iterable[list[dict]]:

@@ -396,3 +396,9 @@ def version() -> str:
     again once."""
     digest = hashlib.sha256(MODEL_FILE.read_bytes() + LEXICON_FILE.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def label_and_score(p: np.ndarray) -> tuple[str, float]:
+    """(sentiment, score) of one row of `probabilities`: the likeliest class and
+    P(positive) - P(negative) (what `score` gives, for a caller that keeps the probabilities)."""
+    return CLASSES[int(p.argmax())], round(float(p[2] - p[0]), 4)

@@ -129,12 +129,14 @@ def _write(conn: psycopg.Connection, rows: list[tuple], results: list[dict], ver
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
             "insert into scoring.message_sentiment (message_id, platform, lang, sentiment, score,"
-            " intent, text_hash, scorer_version, scored_at)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " p_negative, p_neutral, p_positive, intent, text_hash, scorer_version, scored_at)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " on conflict (message_id) do update set platform = excluded.platform,"
             " lang = excluded.lang, sentiment = excluded.sentiment, score = excluded.score,"
-            " intent = excluded.intent, text_hash = excluded.text_hash,"
-            " scorer_version = excluded.scorer_version, scored_at = excluded.scored_at",
+            " p_negative = excluded.p_negative, p_neutral = excluded.p_neutral,"
+            " p_positive = excluded.p_positive, intent = excluded.intent,"
+            " text_hash = excluded.text_hash, scorer_version = excluded.scorer_version,"
+            " scored_at = excluded.scored_at",
             [
                 (
                     row[0],
@@ -142,6 +144,9 @@ def _write(conn: psycopg.Connection, rows: list[tuple], results: list[dict], ver
                     result["lang"],
                     result["sentiment"],
                     result["score"],
+                    result["p_negative"],
+                    result["p_neutral"],
+                    result["p_positive"],
                     result["intent"],
                     row[4],
                     version,

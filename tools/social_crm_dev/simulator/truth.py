@@ -550,7 +550,8 @@ INSTAGRAM_README = """
   scope (own: our media; rival: a rival's, read by business discovery; person: people's
   media), created_at, media_type, media_product_type, like_count, comments_count (as the
   API shows them at the clock), tagged / mentioned (the brands tagged or @mentioned in the
-  caption), hashtags. Visible media only.
+  caption), hashtags, and of a person's media its caption's lang, sentiment and intent (what
+  a caption @mentioning a brand says to it). Visible media only.
 - instagram_comments.csv: comment_id, media_id, kind (comment, reply, brand_reply on our
   media; mention: a person's comment @mentioning a brand on a person's media), brand,
   person_id, customer_id, username, created_at, lang, sentiment, intent, parent_id,
@@ -631,6 +632,9 @@ def _write_instagram(
             "tagged",
             "mentioned",
             "hashtags",
+            "lang",
+            "sentiment",
+            "intent",
         ],
     )
     comments = _Csv(
@@ -680,6 +684,9 @@ def _write_instagram(
             brands(media.tagged),
             brands(media.mentioned),
             ",".join(media.hashtags),
+            media.lang if media.person is not None else None,
+            media.sentiment,
+            media.intent,
         )
 
     for day in range(world.last_day + 1):

@@ -2,7 +2,8 @@
 
 -- Sentiment and intent of every customer message: the scorer's (the nightly sentiment step,
 -- include/social_crm/sentiment), unless CRM staff corrected it (sentiment_overrides.csv in the
--- CRM drop folder), which wins; an override without an intent keeps the scorer's.
+-- CRM drop folder), which wins; an override without an intent keeps the scorer's. A staff
+-- correction is certain: probability 1 for the class chosen, 0 for the others.
 -- merged_at moves when either changes, so the incremental marts merge the message again.
 
 select
@@ -16,6 +17,21 @@ select
         when o.sentiment = 'negative' then -1.0
         else 0.0
     end as sentiment_score,
+    case
+        when o.sentiment is null then s.p_negative
+        when o.sentiment = 'negative' then 1.0
+        else 0.0
+    end as p_negative,
+    case
+        when o.sentiment is null then s.p_neutral
+        when o.sentiment = 'neutral' then 1.0
+        else 0.0
+    end as p_neutral,
+    case
+        when o.sentiment is null then s.p_positive
+        when o.sentiment = 'positive' then 1.0
+        else 0.0
+    end as p_positive,
     coalesce(o.intent, s.intent) as intent,
     case when o.message_id is null then 'scorer' else 'override' end as sentiment_source,
     s.scorer_version,

@@ -71,6 +71,9 @@ select
     e.engagement_type,
     e.message_id,
     s.sentiment,
+    s.p_negative,
+    s.p_neutral,
+    s.p_positive,
     s.intent,
     e.occurred_at,
     statement_timestamp() as merged_at

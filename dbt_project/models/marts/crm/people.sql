@@ -54,6 +54,8 @@ engagement as (
         count(*) as engagements_count,
         count(*) filter (where sentiment = 'positive') as positive_messages,
         count(*) filter (where sentiment = 'negative') as negative_messages,
+        round(sum(p_positive)::numeric, 6)::double precision as expected_positive_messages,
+        round(sum(p_negative)::numeric, 6)::double precision as expected_negative_messages,
         max(occurred_at) as last_engaged_at
     from {{ ref('engagements') }}
     where
@@ -134,7 +136,9 @@ select
     coalesce(g.mentions_count, 0) as mentions_count,
     coalesce(g.engagements_count, 0) as engagements_count,
     coalesce(g.positive_messages, 0) as positive_messages,
-    coalesce(g.negative_messages, 0) as negative_messages
+    coalesce(g.negative_messages, 0) as negative_messages,
+    coalesce(g.expected_positive_messages, 0) as expected_positive_messages,
+    coalesce(g.expected_negative_messages, 0) as expected_negative_messages
 from everyone as e
 left join per_person as p on e.person_id = p.person_id
 left join engagement as g on e.person_id = g.person_id

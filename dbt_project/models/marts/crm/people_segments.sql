@@ -35,25 +35,45 @@ engagement as (
 
 ),
 
-rules as (
+-- advocate and detractor decide on expected counts: each message counts by its probabilities
+-- (a message read 70% negative adds 0.7 to the negatives), and the sums, rounded to whole
+-- messages, meet the marketer's rule (dbt vars segment_*). The rounding is the tolerance: half
+-- a message, so one misread message moves a person by its doubt, not across a segment; with
+-- calibrated probabilities a sum rounded is the count the person most likely wrote.
+sentiment as (
 
     select
         p.person_id,
-        'advocate' as segment,
-        p.positive_messages || ' positive messages, ' || p.negative_messages || ' negative'
-            as reason
+        round(p.expected_positive_messages::numeric) as positives,
+        round(p.expected_negative_messages::numeric) as negatives,
+        round(p.expected_positive_messages::numeric, 1) || ' positive and '
+        || round(p.expected_negative_messages::numeric, 1) || ' negative messages expected ('
+        || p.positive_messages || ' and ' || p.negative_messages || ' read so)' as counted
     from people as p
-    where p.positive_messages >= 3 and p.positive_messages >= 3 * p.negative_messages
+
+),
+
+rules as (
+
+    select
+        s.person_id,
+        'advocate' as segment,
+        s.counted as reason
+    from sentiment as s
+    where
+        s.positives >= {{ var('segment_advocate_min_positive') }}
+        and s.positives >= {{ var('segment_advocate_ratio') }} * s.negatives
 
     union all
 
     select
-        p.person_id,
+        s.person_id,
         'detractor' as segment,
-        p.negative_messages || ' negative messages, ' || p.positive_messages || ' positive'
-            as reason
-    from people as p
-    where p.negative_messages >= 2 and p.negative_messages > p.positive_messages
+        s.counted as reason
+    from sentiment as s
+    where
+        s.negatives >= {{ var('segment_detractor_min_negative') }}
+        and s.negatives > s.positives
 
     union all
 

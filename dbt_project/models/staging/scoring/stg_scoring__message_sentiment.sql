@@ -17,6 +17,9 @@ renamed as (
         lang,
         sentiment,
         score as sentiment_score,
+        p_negative,
+        p_neutral,
+        p_positive,
         intent,
         scorer_version,
 
