@@ -98,7 +98,17 @@ def test_the_command_scores_good_lines_and_names_bad_ones():
     assert sentiment_cli.score_stream(lines, out, err, batch_size=2) == 1
     scored = [json.loads(line) for line in out.getvalue().splitlines()]
     assert [m["id"] for m in scored] == ["1", "3"]
-    assert set(scored[0]) == {"id", "text", "lang", "sentiment", "score", "intent"}
+    assert set(scored[0]) == {
+        "id",
+        "text",
+        "lang",
+        "sentiment",
+        "score",
+        "intent",
+        "p_negative",
+        "p_neutral",
+        "p_positive",
+    }
     assert "line 2: not JSON" in err.getvalue() and "line 3:" in err.getvalue()
 
 

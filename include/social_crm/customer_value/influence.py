@@ -205,7 +205,7 @@ def interaction_influence(
                 followers_count,
             )
         )
-    scale = np.mean([e.influence for e in found.values() if e.messages > 0] or [0.0])
+    scale = float(np.mean([e.influence for e in found.values() if e.messages > 0] or [0.0]))
     if scale > 0:
         found = {k: Estimate(e.influence / scale, e.pull, e.messages) for k, e in found.items()}
     return found
@@ -221,10 +221,10 @@ def _platform(
     """One platform's estimates: each kind's rate from its totals, then the fitted prior."""
     kinds = {**{k: v for k, v in ANSWERS.items()}, **EVIDENCE_KINDS}
     rates = {}
-    for kind, answered in kinds.items():
-        offered = sum(exposure[k].get(answered, 0.0) for k in keys)
+    for kind, answers_kind in kinds.items():
+        offered_total = sum(exposure[k].get(answers_kind, 0.0) for k in keys)
         got = sum(received[k].get(kind, 0.0) for k in keys)
-        rates[kind] = got / offered if offered > 0 and got > 0 else 0.0
+        rates[kind] = got / offered_total if offered_total > 0 and got > 0 else 0.0
 
     def expected(key: str, which: Iterable[str]) -> float:
         return sum(exposure[key].get(kinds[kind], 0.0) * rates[kind] for kind in which)
