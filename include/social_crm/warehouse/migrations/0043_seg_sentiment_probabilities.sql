@@ -28,3 +28,8 @@ alter table scoring.message_sentiment
         and p_positive between 0 and 1
         and abs(p_negative + p_neutral + p_positive - 1) < 1e-6
     );
+
+-- `engagements` carries the probabilities now: the table an older build left lacks the columns
+-- and cannot merge (on_schema_change: fail). It is derived, so it is dropped here and the next
+-- nightly run builds it in full; `marts` keeps serving the last published build meanwhile.
+drop table if exists marts_build.engagements;
