@@ -45,6 +45,14 @@ def test_a_username_with_a_surnames_start_only_shows_no_name():
     assert features.shown_name(None, "sindre_foss33", FORENAMES) == (None, None)
 
 
+def test_a_pseudonym_gives_way_to_the_name_the_handle_spells():
+    assert features.shown_name("sunny 🌊✨", "mia_woodisle285", FORENAMES) == ("mia", "woodisle")
+
+
+def test_a_forename_alone_wins_over_the_handle():
+    assert features.shown_name("Tiril", "mia_woodisle285", FORENAMES) == ("tiril", None)
+
+
 def test_a_display_name_wins_over_the_handle():
     assert features.shown_name("Mia Woodisle", "chloe.rederford", FORENAMES) == (
         "mia",
