@@ -561,7 +561,9 @@ def score(
 ) -> Scored | None:
     """Train the model on these profiles and customers and score every blocked pair; keep the
     pairs of match probability >= keep_probability of the profiles not in `labels` (see
-    train). None when either side is empty."""
+    train). When that scoring vouches for handles (with_vouched_handles), the customers'
+    records take them and every pair is scored again with them, once. None when either side
+    is empty."""
     labels = labels or {}
     trained = train(profiles, customers, labels, threads)
     if trained is None:
