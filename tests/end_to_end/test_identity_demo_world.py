@@ -1,7 +1,9 @@
-"""Identity links in the demo's world (seed 42, scale 1, 90 days: 2,000 customers) against its
-truth: the figures docs/data-model.md ("Identity resolution") quotes, and the targets: precision
->= 0.995, recall >= 0.92, review queue <= 5% of profiles. Minutes of extraction and building:
-it runs when SOCIAL_CRM_DEMO_WORLD_TESTS=1 is set (`make eval` sets it)."""
+"""Identity links in the demo's world (seed 42, scale 1, 90 days: 2,000 customers; its Facebook and
+X: extracted here at this scale, Instagram's reply walks exceed the simulator's usage limit and
+wait 15 minutes a time) against its truth: the figures docs/data-model.md ("Identity
+resolution") quotes, and the targets: precision >= 0.995, recall >= 0.92, review queue <= 5% of
+profiles. Minutes of extraction and building: it runs when SOCIAL_CRM_DEMO_WORLD_TESTS=1 is set
+(`make eval` sets it)."""
 
 import os
 
