@@ -4,7 +4,7 @@
 - precision: of the links made, the share that name the profile's true customer;
 - recall, per tier: of the profiles that truly belong to a customer (among those the pipeline
   saw), the share linked to that customer; "known" = the CRM knows the account, "model" = only
-  what the profile shows can link it;
+  what the profile shows can link it; and per platform (Facebook, X, Instagram);
 - queue share: profiles with a pair in identity_review_queue / profiles seen;
 - forced precision: if staff accepted each queued profile's first candidate, the share right
   (a queue of truly ambiguous pairs sits well between 0 and 1).
@@ -25,6 +25,7 @@ class IdentityQuality:
     precision: float
     recall: float
     recall_by_tier: dict[str, float]
+    recall_by_platform: dict[str, float]
     profiles_seen: int
     queued_profiles: int
     queue_share: float
@@ -32,10 +33,11 @@ class IdentityQuality:
 
     def lines(self) -> list[str]:
         tiers = ", ".join(f"{t} {r:.3f}" for t, r in sorted(self.recall_by_tier.items()))
+        platforms = ", ".join(f"{p} {r:.3f}" for p, r in sorted(self.recall_by_platform.items()))
         forced = "n/a" if self.forced_precision is None else f"{self.forced_precision:.3f}"
         return [
             f"auto links {self.links:,}: precision {self.precision:.3f}, recall"
-            f" {self.recall:.3f} (by tier: {tiers})",
+            f" {self.recall:.3f} (by tier: {tiers}; by platform: {platforms})",
             f"review queue: {self.queued_profiles:,} of {self.profiles_seen:,} profiles"
             f" ({self.queue_share:.1%}); a forced decision would be right {forced}",
         ]
@@ -98,12 +100,19 @@ def measure(
         tier: sum(1 for k in keys if links.get(k) == truth[k][0]) / len(keys)
         for tier, keys in by_tier.items()
     }
+    by_platform: dict[str, list[str]] = {}
+    for key in belonging:
+        by_platform.setdefault(key.split(":", 1)[0], []).append(key)
     forced = sum(1 for k, c in queue if truth.get(k, ("", ""))[0] == c)
     return IdentityQuality(
         links=len(links),
         precision=correct / len(links) if links else 1.0,
         recall=sum(1 for k in belonging if links.get(k) == truth[k][0]) / max(1, len(belonging)),
         recall_by_tier=recall_by_tier,
+        recall_by_platform={
+            platform: sum(1 for k in keys if links.get(k) == truth[k][0]) / len(keys)
+            for platform, keys in by_platform.items()
+        },
         profiles_seen=len(seen),
         queued_profiles=len(queue),
         queue_share=len(queue) / max(1, len(seen)),

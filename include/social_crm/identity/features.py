@@ -115,6 +115,37 @@ def handle_name(
     return letters[0], letters[1:]
 
 
+# the fewest letters of a surname read from a handle (shown_name)
+SHOWN_SURNAME_LETTERS = 5
+
+
+def shown_name(
+    display_name: str | None, handle: str | None, forenames: frozenset[str] = frozenset()
+) -> tuple[str | None, str | None]:
+    """(forename, surname) a profile shows: its display name's (split_display_name); a
+    profile without one (an Instagram username is all Instagram shows of a person), or whose
+    display name is one word that is nobody's forename (a pseudonym: "sunny 🌊✨"), shows the
+    name its handle spells (handle_name) when that starts with a known forename or an initial
+    and the rest has SHOWN_SURNAME_LETTERS or more: "chloe.rederford" -> (chloe, rederford).
+    A shorter rest is often a surname's start ("sindre_foss33" for Fossberg), which as a
+    surname would count against the true customer: such a handle, or "pixel.tiril" (a word,
+    then a forename), shows no name, and only the handle comparison reads it."""
+    named = split_display_name(display_name, forenames)
+    if named[1] is not None or (named[0] is not None and named[0] in forenames):
+        return named
+    # no display name, or one word that is nobody's forename ("sunny 🌊✨", "mocha"): a
+    # pseudonym, which says nothing of the name the handle may spell
+    forename, surname = handle_name(handle, forenames)
+    if (
+        forename
+        and surname
+        and (len(forename) == 1 or forename in forenames)
+        and len(surname) >= SHOWN_SURNAME_LETTERS
+    ):
+        return forename, surname
+    return named
+
+
 def email_letters(email: str | None) -> str | None:
     """The letters of an email's local part: jakob.bergheim.12@... -> jakobbergheim."""
     if not isinstance(email, str) or "@" not in email:

@@ -6,9 +6,12 @@ maximisation when the CRM knows fewer than MIN_LABELS.
 Each profile is compared with the customers it shares a surname with, a forename and the
 start or the end of a surname (a typo), whose name or email its handle spells, or whose
 handle on the other platform it equals (an Instagram username and the customer's X handle,
-or the other way round: blocking). An Instagram profile shows no display name: its username
-is what it is compared on, with the customer's name, email and other handle. What decides a
-pair is kept with it: the level each comparison fell in and its match weight (`evidence`).
+or the other way round: blocking). An Instagram profile shows no display name: the name its
+username spells is its name (features.shown_name), and the username is compared with the
+customer's name, email and other handle. A customer's other handle is the CRM's, or that of a
+profile the model is all but sure is theirs (with_vouched_handles: one hop, never a chain).
+What decides a pair is kept with it: the level each comparison fell in and its match weight
+(`evidence`).
 """
 
 from __future__ import annotations
@@ -62,7 +65,10 @@ def profile_rows(
     """profiles: profile_key, platform, display_name, handle, location; cities and forenames:
     the customers', folded (the places a location can name, the given names that tell a name
     written surname first)."""
-    names = [features.split_display_name(n, forenames) for n in profiles["display_name"]]
+    names = [
+        features.shown_name(n, h, forenames)
+        for n, h in zip(profiles["display_name"], profiles["handle"], strict=True)
+    ]
     handle_names = [features.handle_name(h, forenames) for h in profiles["handle"]]
     locations = [features.fold(t) for t in profiles["location"]]
     return pd.DataFrame(
@@ -251,7 +257,8 @@ def _levels() -> list:
                 f"{handle_key} = {other}", "their handle on the other platform"
             ).configure(m_probability=0.5),
             cll.CustomLevel(
-                f"length({letters(handle_key)}) >= 4 and {letters(handle_key)} = {letters(other)}",
+                # 8 letters at least: "mialan" (Mia Lan...) is many people's
+                f"length({letters(handle_key)}) >= 8 and {letters(handle_key)} = {letters(other)}",
                 "the letters of their handle on the other platform",
             ).configure(m_probability=0.2),
             cll.ElseLevel().configure(m_probability=0.3),
@@ -339,6 +346,22 @@ def _m_toward_priors(trained: dict, priors: dict, labels: int) -> dict:
                 labels + PRIOR_PAIRS
             )
     return trained
+
+
+def _u_without_matches(parameters: dict) -> dict:
+    """Each level's u with the true matches taken out: random pairs hold matches at the prior
+    rate lambda, so the u counted on them is lambda x m + (1 - lambda) x u. Negligible for a
+    common agreement, it is most of the u of a rare one (an Instagram username equal to the
+    customer's X handle: counted 1.2e-4 where 0.8e-4 of it is true matches, in the demo's
+    world), whose weight it would halve. Never below a tenth of the u counted, nor above 1."""
+    prior = float(parameters.get("probability_two_random_records_match") or 0.0)
+    for comparison in parameters["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level") or m is None or u is None:
+                continue
+            level["u_probability"] = min(1.0, max((u - prior * m) / (1 - prior), u / 10))
+    return parameters
 
 
 def _names(records: pd.DataFrame) -> dict[str, tuple[Any, Any]]:
@@ -487,6 +510,7 @@ def train(
             "l.forename = r.forename", max_pairs=2e6
         )
         parameters = linker.misc.save_model_to_json()
+    parameters = _u_without_matches(parameters)
     frequencies = {}
     # the columns the comparisons weigh by how common a value is (_levels)
     for column in {
@@ -537,16 +561,66 @@ def score(
 ) -> Scored | None:
     """Train the model on these profiles and customers and score every blocked pair; keep the
     pairs of match probability >= keep_probability of the profiles not in `labels` (see
-    train). None when either side is empty."""
+    train). When that scoring vouches for handles (with_vouched_handles), the customers'
+    records take them and every pair is scored again with them, once. None when either side
+    is empty."""
     labels = labels or {}
     trained = train(profiles, customers, labels, threads)
     if trained is None:
         return None
     left, right = trained.profile_rows(profiles), customer_rows(customers)
     pairs = predict(trained, left, right, keep_probability, threads)
+    pairs = pairs[~pairs["profile_key"].isin(labels)]
+    vouched = with_vouched_handles(right, left, pairs)
+    if vouched is not right:
+        # once: the handles vouched for come from the first scoring only (never a chain)
+        right = vouched
+        pairs = predict(trained, left, right, keep_probability, threads)
     return Scored(
         pairs[~pairs["profile_key"].isin(labels)].reset_index(drop=True), trained, left, right
     )
+
+
+# a pair this probable, when no other pair of its profile reaches VOUCH_RIVAL_PROBABILITY,
+# vouches for the profile's handle as the customer's handle on that platform (cross-platform
+# evidence, model.score)
+VOUCH_PROBABILITY = 0.99
+VOUCH_RIVAL_PROBABILITY = 0.05
+_HANDLE_COLUMNS = {"x": "x_handle", "instagram": "instagram_username"}
+
+
+def with_vouched_handles(
+    right: pd.DataFrame, left: pd.DataFrame, pairs: pd.DataFrame
+) -> pd.DataFrame:
+    """The customer records `right` with the X handle or Instagram username of a profile the
+    model is all but sure is theirs filled in where the CRM knows none on that platform: the
+    other platform's profile is then compared with it (other_handle), as with a known one.
+    Only a pair of VOUCH_PROBABILITY or more whose profile has no other pair from
+    VOUCH_RIVAL_PROBABILITY, and a customer whom one profile alone on that platform vouches
+    for: a profile that could be someone else's vouches for nobody. Names never vouch (a name
+    is what an impersonator copies). `right` itself when none is vouched for."""
+    if pairs.empty:
+        return right
+    handles = dict(zip(left["unique_id"], left["handle_key"], strict=True))
+    platforms = dict(zip(left["unique_id"], left["platform"], strict=True))
+    doubtful = pairs["match_probability"] >= VOUCH_RIVAL_PROBABILITY
+    rivals = doubtful.groupby(pairs["profile_key"]).transform("sum")
+    sure = pairs[(pairs["match_probability"] >= VOUCH_PROBABILITY) & (rivals == 1)]
+    found: dict[tuple[str, str], list[str]] = {}
+    for profile_key, customer_id in zip(sure["profile_key"], sure["customer_id"], strict=True):
+        column = _HANDLE_COLUMNS.get(platforms.get(profile_key))
+        if column and isinstance(handles.get(profile_key), str) and handles[profile_key]:
+            found.setdefault((customer_id, column), []).append(handles[profile_key])
+    vouched = {key: found[key][0] for key in found if len(found[key]) == 1}
+    if not vouched:
+        return right
+    right = right.copy()
+    for column in _HANDLE_COLUMNS.values():
+        right[column] = [
+            known if isinstance(known, str) and known else vouched.get((customer_id, column))
+            for customer_id, known in zip(right["unique_id"], right[column], strict=True)
+        ]
+    return right
 
 
 def _empty() -> pd.DataFrame:

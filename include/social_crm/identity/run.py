@@ -43,7 +43,9 @@ PROFILES = (
 )
 # a customer's handles on X and Instagram, as the CRM knows them (an X account known by id: the
 # handle its profile shows) or CRM staff accepted them: compared with a profile's handle on the
-# other platform. Never a model link: one wrong link would vouch for the next.
+# other platform. Never last night's model links: a wrong one would vouch for the next night's
+# (the model vouches within one scoring, from the pairs it is sure of: model.score). A customer
+# scored again between two trainings loses the handles vouched for at the last training.
 CUSTOMERS = (
     "select c.customer_id, c.first_name, c.last_name, c.email, c.city, c.country,"
     " h.x_handle, h.instagram_username,"
