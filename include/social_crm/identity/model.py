@@ -608,7 +608,7 @@ def with_vouched_handles(
     sure = pairs[(pairs["match_probability"] >= VOUCH_PROBABILITY) & (rivals == 1)]
     found: dict[tuple[str, str], list[str]] = {}
     for profile_key, customer_id in zip(sure["profile_key"], sure["customer_id"], strict=True):
-        column = _HANDLE_COLUMNS.get(platforms.get(profile_key))
+        column = _HANDLE_COLUMNS.get(str(platforms.get(profile_key)))
         if column and isinstance(handles.get(profile_key), str) and handles[profile_key]:
             found.setdefault((customer_id, column), []).append(handles[profile_key])
     vouched = {key: found[key][0] for key in found if len(found[key]) == 1}
