@@ -135,3 +135,24 @@ def test_an_unknown_label_is_an_error_naming_the_file():
 def test_an_unknown_language_or_split_is_an_error():
     with pytest.raises(ValueError, match="split='test'"):
         sd.labelled("en", "test")
+
+
+def test_provenance_names_each_source_present_with_its_commit_and_texts():
+    shared = {"en_tweeteval_val.jsonl": [("a dev tweet", "neutral")]}
+    semeval = {"twitter-2013train-A.tsv": [_semeval_line(1, "positive", "so good"), "junk\n"]}
+    with folders(shared, semeval):
+        assert sd.provenance("en", "train") == [
+            {
+                "source": sd.SEMEVAL_TWITTER.name,
+                "repository": sd.SEMEVAL_TWITTER.repository,
+                "commit": sd.SEMEVAL_TWITTER.commit,
+                "texts": 1,
+            }
+        ]
+        assert sd.provenance("en", "dev") == [
+            {
+                "source": "en_tweeteval_val.jsonl",
+                "shared_folder_file": "en_tweeteval_val.jsonl",
+                "texts": 1,
+            }
+        ]

@@ -293,6 +293,22 @@ def labelled(lang: str, split: str) -> list[tuple[str, str]]:
     return load(lang, split).pairs
 
 
+def provenance(lang: str, split: str) -> list[dict[str, object]]:
+    """What a language's split was read from, for weights to record: each source present, its
+    repository and commit where it is an extra source, and the texts it gave."""
+    extra = {source.name: source for source in EXTRA_SOURCES}
+    out: list[dict[str, object]] = []
+    for count in load(lang, split).counts:
+        source = extra.get(count.source)
+        where = (
+            {"repository": source.repository, "commit": source.commit}
+            if source
+            else {"shared_folder_file": count.source}
+        )
+        out.append({"source": count.source, **where, "texts": count.kept})
+    return out
+
+
 def fetch(mirror: Path) -> int:
     """Copy each extra source's (and lexicon's) files at its commit out of
     `mirror/<owner>+<name>/repo` (a git directory) into the extra folder; a source whose mirror
