@@ -123,7 +123,17 @@ SPRAKBANKEN_SENTIMENTLEX = ExtraSource(
     licence="CC BY 4.0 (Språkbanken Text)",
 )
 
-LEXICON_SOURCES: tuple[ExtraSource, ...] = (SPRAKBANKEN_SENTIMENTLEX,)
+# AFINN's Danish word list, rated by hand (Nielsen 2011), in the AFINN repository (Apache-2.0)
+AFINN_DANISH = ExtraSource(
+    name="da_afinn",
+    lang="da",
+    repository="fnielsen/afinn",
+    commit="1d6dfd2b2b8a604eafdd2d175b7a682a0ea0217d",
+    paths=("afinn/data/AFINN-da-32.txt",),
+    licence="Apache-2.0 (Finn Årup Nielsen, Technical University of Denmark)",
+)
+
+LEXICON_SOURCES: tuple[ExtraSource, ...] = (SPRAKBANKEN_SENTIMENTLEX, AFINN_DANISH)
 
 
 def data_dir() -> Path:
