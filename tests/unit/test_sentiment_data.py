@@ -156,3 +156,27 @@ def test_provenance_names_each_source_present_with_its_commit_and_texts():
                 "texts": 1,
             }
         ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"lang": "sv", "text": "Bra", "label": "positive"',
+        '{"lang": "sv", "text": "Bra"}',
+        "[1, 2]",
+    ],
+    ids=["cut short", "no label", "not an object"],
+)
+def test_a_bad_line_in_a_shared_file_is_an_error_naming_file_and_line(line):
+    with folders({"sv_absabank_imm_train.jsonl": [("Dålig", "negative")]}):
+        path = Path(os.environ["SENTIMENT_DATA_DIR"], "sv_absabank_imm_train.jsonl")
+        path.write_text(path.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+        with pytest.raises(ValueError, match=r"sv_absabank_imm_train\.jsonl:2: not a JSON object"):
+            sd.labelled("sv", "train")
+
+
+def test_a_line_of_an_extra_source_that_does_not_read_is_counted_not_lost_silently():
+    lines = [_semeval_line(1, "positive", "so good"), "junk\n", "2\tpositive-ish\ttext\n"]
+    with folders({}, {"twitter-2015train-A.tsv": lines}):
+        count = sd.load("en", "train").counts[0]
+    assert (count.read, count.kept, count.unreadable) == (3, 1, 2)

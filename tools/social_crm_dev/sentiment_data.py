@@ -32,6 +32,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from social_crm.paths import repo_root
@@ -178,6 +179,7 @@ class SourceCount:
     in_dev: int = 0  # training texts dropped as copies of a dev text of the language
     repeated: int = 0  # later copies of a text already kept with the same label
     conflicting: int = 0  # texts dropped because another copy has another label
+    unreadable: int = 0  # lines of an extra source that do not read as (id, label, text)
     labels: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -194,11 +196,21 @@ class Labelled:
 
 
 def _shared_rows(name: str) -> Iterator[tuple[str, str]]:
-    with (data_dir() / name).open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
+    path = data_dir() / name
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
                 row = json.loads(line)
-                yield row["text"], row["label"]
+                text, label = row["text"], row["label"]
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(
+                    f"{path}:{number}: not a JSON object with text and label ({error!r})"
+                ) from None
+            if not isinstance(text, str):
+                raise ValueError(f"{path}:{number}: text is not a string")
+            yield text, label
 
 
 def source_file(source: ExtraSource, path: str) -> Path:
@@ -206,21 +218,26 @@ def source_file(source: ExtraSource, path: str) -> Path:
     return extra_dir() / source.name / Path(path).name
 
 
-def _extra_rows(source: ExtraSource) -> Iterator[tuple[str, str]]:
+def _extra_rows(source: ExtraSource) -> Iterator[tuple[str, str] | None]:
+    """The source's (text, label) pairs; None for a line that does not read as one (counted,
+    not lost silently)."""
     assert source.parse is not None
     for path in source.paths:
         with source_file(source, path).open(encoding="utf-8") as f:
             for line in f:
-                parsed = source.parse(line)
-                if parsed and parsed[0]:
-                    yield parsed
+                if line.strip():
+                    parsed = source.parse(line)
+                    yield parsed if parsed and parsed[0] else None
 
 
-def _sources(lang: str, split: str) -> list[tuple[str, Callable[[], Iterator[tuple[str, str]]]]]:
-    found: list[tuple[str, Callable[[], Iterator[tuple[str, str]]]]] = []
+Rows = Callable[[], Iterator[tuple[str, str] | None]]
+
+
+def _sources(lang: str, split: str) -> list[tuple[str, Rows]]:
+    found: list[tuple[str, Rows]] = []
     for name in SHARED[(lang, split)]:
         if (data_dir() / name).exists():
-            found.append((name, lambda name=name: _shared_rows(name)))
+            found.append((name, partial(_shared_rows, name)))
         else:
             log.warning("sentiment source %s skipped: not in %s", name, data_dir())
     if split == "train":
@@ -237,7 +254,7 @@ def _sources(lang: str, split: str) -> list[tuple[str, Callable[[], Iterator[tup
                     extra_dir() / source.name,
                 )
             else:
-                found.append((source.name, lambda source=source: _extra_rows(source)))
+                found.append((source.name, partial(_extra_rows, source)))
     return found
 
 
@@ -255,16 +272,19 @@ def load(lang: str, split: str) -> Labelled:
             f"lang in {LANGS}, split in {SPLITS}"
         )
     if split == "dev":  # as published: the shared folder's dev files are cleaned already
-        counts = []
-        pairs = []
+        published: list[SourceCount] = []
+        pairs: list[tuple[str, str]] = []
         for name, rows in _sources(lang, split):
             count = SourceCount(name)
-            counts.append(count)
-            for text, label in rows():
+            published.append(count)
+            for row in rows():
                 count.read += 1
-                count.labels[_checked(name, label)] += 1
-                pairs.append((text, label))
-        return Labelled(lang, split, pairs, counts)
+                if row is None:
+                    count.unreadable += 1
+                    continue
+                count.labels[_checked(name, row[1])] += 1
+                pairs.append(row)
+        return Labelled(lang, split, pairs, published)
     dev = labelled(lang, "dev")
     dev_keys = {dedupe_key(t) for t, _ in dev} | {near_key(t) for t, _ in dev}
     counts: list[SourceCount] = []
@@ -273,8 +293,12 @@ def load(lang: str, split: str) -> Labelled:
     for name, rows in _sources(lang, split):
         count = SourceCount(name)
         counts.append(count)
-        for text, label in rows():
+        for row in rows():
             count.read += 1
+            if row is None:
+                count.unreadable += 1
+                continue
+            text, label = row
             _checked(name, label)
             key = dedupe_key(text)
             if key in dev_keys or near_key(text) in dev_keys:
@@ -357,7 +381,7 @@ def print_counts() -> None:
                 print(
                     f"{lang} {split:5} {c.source}: read {c.read}, kept {c.kept} ({labels}); "
                     f"dropped: in dev {c.in_dev}, repeated {c.repeated}, "
-                    f"conflicting {c.conflicting}"
+                    f"conflicting {c.conflicting}, unreadable {c.unreadable}"
                 )
             print(f"{lang} {split:5} total {len(data.pairs)}")
 
