@@ -62,12 +62,13 @@ def _escaped(text: str) -> str:
 
 @given(SENTENCE, LABEL, LABEL, st.sampled_from(["upper", "punct", "link", "mention", "escape"]))
 def test_a_dev_text_written_differently_is_dropped_from_training(text, dev_label, label, how):
+    """The dev copy (TweetEval's) has "@user" where the training copy names someone."""
     variant = {
-        "upper": text.upper(),
-        "punct": f'"{text}!!" ',
-        "link": f"{text} https://t.co/abc123",
-        "mention": f"@someone {text}",
-        "escape": _escaped(f"{text}, ’"),
+        "upper": f"@Someone {text.upper()}",
+        "punct": f'"@someone {text}!!" ',
+        "link": f"@someone {text} https://t.co/abc123",
+        "mention": f"@some_one_else {text}",
+        "escape": _escaped(f"@someone {text}, ’"),
     }[how]
     dev_text = f"@user {text}, ’" if how == "escape" else f"@user {text}"
     shared = {"en_tweeteval_val.jsonl": [(dev_text, dev_label)]}
@@ -180,3 +181,24 @@ def test_a_line_of_an_extra_source_that_does_not_read_is_counted_not_lost_silent
     with folders({}, {"twitter-2015train-A.tsv": lines}):
         count = sd.load("en", "train").counts[0]
     assert (count.read, count.kept, count.unreadable) == (3, 1, 2)
+
+
+@given(st.lists(st.sampled_from([":)", ":(", ":-D", ";)", ":'(", "!!!", "?", "<3"]), unique=True))
+def test_texts_of_punctuation_alone_are_told_apart(emoticons):
+    """Emoticons are all punctuation: none is the dev text "...", nor a copy of another."""
+    rows = [(e, "positive" if ")" in e or "D" in e else "negative") for e in emoticons]
+    shared = {
+        "no_norec_sentence_train.jsonl": rows,
+        "no_norec_sentence_dev.jsonl": [("...", "neutral")],
+    }
+    with folders(shared):
+        assert sd.labelled("no", "train") == rows
+
+
+def test_a_short_text_is_a_copy_of_a_dev_text_only_when_all_of_it_matches():
+    shared = {
+        "no_norec_sentence_train.jsonl": [("@user", "neutral"), ("RT @user", "neutral")],
+        "no_norec_sentence_dev.jsonl": [("RT @someone !", "neutral")],
+    }
+    with folders(shared):
+        assert sd.labelled("no", "train") == [("@user", "neutral")]
