@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -202,3 +203,35 @@ def test_a_short_text_is_a_copy_of_a_dev_text_only_when_all_of_it_matches():
     }
     with folders(shared):
         assert sd.labelled("no", "train") == [("@user", "neutral")]
+
+
+def _mirror(tmp: Path, files: dict[str, str]) -> tuple[Path, str]:
+    """A git directory laid out as `fetch` expects (`<owner>+<name>/repo`), holding `files` in
+    one commit: (the mirror folder, the commit)."""
+    work = tmp / "work"
+    work.mkdir()
+    for path, text in files.items():
+        (work / path).parent.mkdir(parents=True, exist_ok=True)
+        (work / path).write_text(text, encoding="utf-8")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-C", str(work)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "data"], check=True)
+    commit = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, check=True)
+    mirror = tmp / "mirror"
+    (mirror / "owner+data").mkdir(parents=True)
+    (work / ".git").rename(mirror / "owner+data" / "repo")
+    return mirror, commit.stdout.decode().strip()
+
+
+def test_fetch_copies_a_sources_files_at_its_commit_and_reports_a_missing_one(capsys):
+    with tempfile.TemporaryDirectory() as tmp:
+        mirror, commit = _mirror(Path(tmp), {"data/train.tsv": "1\tpositive\tgood\n"})
+        good = sd.ExtraSource("x_good", "en", "owner/data", commit, ("data/train.tsv",), "CC0")
+        bad = sd.ExtraSource("x_bad", "en", "owner/data", commit, ("data/test.tsv",), "CC0")
+        with mock.patch.dict(os.environ, {"SENTIMENT_EXTRA_DIR": str(Path(tmp, "extra"))}):
+            status = sd.fetch(mirror, (good, bad))
+            assert sd.source_file(good, "data/train.tsv").read_text() == "1\tpositive\tgood\n"
+            assert not (sd.extra_dir() / "x_bad").exists()
+    assert status == 1
+    assert "x_bad: data/test.tsv at commit" in capsys.readouterr().err

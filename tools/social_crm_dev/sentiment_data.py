@@ -347,26 +347,38 @@ def provenance(lang: str, split: str) -> list[dict[str, object]]:
     return out
 
 
-def fetch(mirror: Path) -> int:
+def fetch(mirror: Path, sources: tuple[ExtraSource, ...] | None = None) -> int:
     """Copy each extra source's (and lexicon's) files at its commit out of
-    `mirror/<owner>+<name>/repo` (a git directory) into the extra folder; a source whose mirror
-    is absent is reported, not fatal."""
+    `mirror/<owner>+<name>/repo` (a git directory) into the extra folder. A source whose mirror,
+    commit or file is absent is reported and left as it was (exit status 1), not half-copied."""
     status = 0
-    for source in EXTRA_SOURCES + LEXICON_SOURCES:
+    for source in sources if sources is not None else EXTRA_SOURCES + LEXICON_SOURCES:
         git_dir = mirror / source.repository.replace("/", "+") / "repo"
         target = extra_dir() / source.name
         if not git_dir.exists():
             print(f"{source.name}: no mirror of {source.repository} in {git_dir}", file=sys.stderr)
             status = 1
             continue
-        target.mkdir(parents=True, exist_ok=True)
+        blobs = {}
         for path in source.paths:
-            blob = subprocess.run(
+            shown = subprocess.run(
                 ["git", "--git-dir", str(git_dir), "show", f"{source.commit}:{path}"],
                 capture_output=True,
-                check=True,
-            ).stdout
-            (target / Path(path).name).write_bytes(blob)
+            )
+            if shown.returncode != 0:
+                print(
+                    f"{source.name}: {path} at commit {source.commit} is not in {git_dir} "
+                    f"({shown.stderr.decode(errors='replace').strip()})",
+                    file=sys.stderr,
+                )
+                break
+            blobs[Path(path).name] = shown.stdout
+        if len(blobs) < len(source.paths):
+            status = 1
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        for name, blob in blobs.items():
+            (target / name).write_bytes(blob)
         manifest = {"repository": source.repository, "commit": source.commit, "paths": source.paths}
         (target / "SOURCE.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         print(
