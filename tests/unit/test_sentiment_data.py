@@ -24,9 +24,10 @@ LABEL = st.sampled_from(sd.LABELS)
 
 
 @contextmanager
-def folders(shared: dict[str, list[tuple[str, str]]], semeval: dict[str, list[str]] | None = None):
+def folders(shared: dict[str, list[tuple[str, str]]], semeval: dict | None = None):
     """A shared folder of jsonl files and an extra folder holding the SemEval source's files
-    (`semeval`: file name -> lines; absent -> the source is not fetched)."""
+    (`semeval`: file name -> lines, and "commit" -> the commit fetched, else the source's;
+    absent -> the source is not fetched)."""
     with tempfile.TemporaryDirectory() as tmp:
         data, extra = Path(tmp, "shared"), Path(tmp, "extra")
         data.mkdir()
@@ -39,6 +40,8 @@ def folders(shared: dict[str, list[tuple[str, str]]], semeval: dict[str, list[st
             for path in sd.SEMEVAL_TWITTER.paths:
                 lines = semeval.get(Path(path).name, [])
                 (folder / Path(path).name).write_text("".join(lines), encoding="utf-8")
+            manifest = {"commit": semeval.get("commit", sd.SEMEVAL_TWITTER.commit)}
+            (folder / "SOURCE.json").write_text(json.dumps(manifest), encoding="utf-8")
         env = {"SENTIMENT_DATA_DIR": str(data), "SENTIMENT_EXTRA_DIR": str(extra)}
         with mock.patch.dict(os.environ, env):
             yield
@@ -235,3 +238,13 @@ def test_fetch_copies_a_sources_files_at_its_commit_and_reports_a_missing_one(ca
             assert not (sd.extra_dir() / "x_bad").exists()
     assert status == 1
     assert "x_bad: data/test.tsv at commit" in capsys.readouterr().err
+
+
+def test_a_source_fetched_at_another_commit_is_skipped_with_a_warning(caplog):
+    semeval = {
+        "twitter-2013train-A.tsv": [_semeval_line(1, "positive", "so good")],
+        "commit": "0" * 40,
+    }
+    with folders({}, semeval), caplog.at_level(logging.WARNING):
+        assert sd.labelled("en", "train") == []
+    assert f"holds commit {'0' * 40}" in caplog.text

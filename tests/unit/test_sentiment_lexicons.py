@@ -4,6 +4,7 @@ and that the project's own rows always stay as they are."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -23,6 +24,12 @@ ENTRIES = st.lists(
 )
 
 
+def _record_commit(source: sd.ExtraSource) -> None:
+    """The SOURCE.json `fetch` writes beside a source's files."""
+    manifest = sd.extra_dir() / source.name / "SOURCE.json"
+    manifest.write_text(json.dumps({"commit": source.commit}), encoding="utf-8")
+
+
 def _build(
     entries: list[tuple[str, str, str]] | None,
     project: list[sl.Row],
@@ -37,6 +44,7 @@ def _build(
         if entries is not None:
             path = sd.source_file(sd.SPRAKBANKEN_SENTIMENTLEX, sd.SPRAKBANKEN_SENTIMENTLEX.paths[0])
             path.parent.mkdir(parents=True)
+            _record_commit(sd.SPRAKBANKEN_SENTIMENTLEX)
             with path.open("w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow(["word", "polarity", "strength", "part_of_speech", "confidence"])
@@ -45,6 +53,7 @@ def _build(
         if afinn is not None:
             path = sd.source_file(sd.AFINN_DANISH, sd.AFINN_DANISH.paths[0])
             path.parent.mkdir(parents=True)
+            _record_commit(sd.AFINN_DANISH)
             lines = (f"{word}\t{value}\n" for word, value in afinn)
             path.write_text("".join(lines), encoding="utf-8")
         return sl.build(project)
@@ -92,7 +101,7 @@ def test_a_word_the_project_spells_as_a_stem_keeps_the_projects_polarity():
 def test_an_unfetched_source_leaves_the_project_rows_alone(capsys):
     project = [sl.Row("sv", "bra", 2.0, sl.PROJECT)]
     assert _build(None, project) == project
-    assert "not fetched" in capsys.readouterr().err
+    assert "its rows are left out" in capsys.readouterr().err
 
 
 def test_the_file_reads_back_as_written():

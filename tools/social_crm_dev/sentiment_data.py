@@ -221,6 +221,33 @@ def source_file(source: ExtraSource, path: str) -> Path:
     return extra_dir() / source.name / Path(path).name
 
 
+def not_fetched(source: ExtraSource) -> str | None:
+    """Why a source's files cannot be read as the source says (None when they can): a file
+    missing, or the files copied from another commit than the source's."""
+    missing = [p for p in source.paths if not source_file(source, p).exists()]
+    if missing:
+        return (
+            f"{len(missing)} of its files are not in {extra_dir() / source.name} "
+            "(run `python -m social_crm_dev.sentiment_data fetch`)"
+        )
+    fetched_at = _fetched_commit(source)
+    if fetched_at != source.commit:
+        return (
+            f"{extra_dir() / source.name} holds commit {fetched_at} of {source.repository}, not "
+            f"{source.commit} (run `python -m social_crm_dev.sentiment_data fetch`)"
+        )
+    return None
+
+
+def _fetched_commit(source: ExtraSource) -> str | None:
+    """The commit `fetch` copied a source's files from (its SOURCE.json), if it says."""
+    try:
+        manifest = json.loads((extra_dir() / source.name / "SOURCE.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest.get("commit") if isinstance(manifest, dict) else None
+
+
 def _extra_rows(source: ExtraSource) -> Iterator[tuple[str, str] | None]:
     """The source's (text, label) pairs; None for a line that does not read as one (counted,
     not lost silently)."""
@@ -247,15 +274,9 @@ def _sources(lang: str, split: str) -> list[tuple[str, Rows]]:
         for source in EXTRA_SOURCES:
             if source.lang != lang:
                 continue
-            missing = [p for p in source.paths if not source_file(source, p).exists()]
-            if missing:
-                log.warning(
-                    "sentiment source %s skipped: %d of its files are not in %s (run `python -m "
-                    "social_crm_dev.sentiment_data fetch`)",
-                    source.name,
-                    len(missing),
-                    extra_dir() / source.name,
-                )
+            problem = not_fetched(source)
+            if problem:
+                log.warning("sentiment source %s skipped: %s", source.name, problem)
             else:
                 found.append((source.name, partial(_extra_rows, source)))
     return found

@@ -82,8 +82,9 @@ def _swedish_forms(lemma: str) -> list[str]:
 def sprakbanken_rows() -> list[Row]:
     source = sentiment_data.SPRAKBANKEN_SENTIMENTLEX
     path = sentiment_data.source_file(source, source.paths[0])
-    if not path.exists():
-        print(f"{SPRAKBANKEN}: not fetched ({path}); its rows are left out", file=sys.stderr)
+    problem = sentiment_data.not_fetched(source)
+    if problem:
+        print(f"{SPRAKBANKEN}: its rows are left out: {problem}", file=sys.stderr)
         return []
     rows = []
     with path.open(encoding="utf-8", newline="") as f:
@@ -102,8 +103,9 @@ def afinn_danish_rows() -> list[Row]:
     """AFINN's Danish words, as Danish and (by transfer) as Norwegian whole words."""
     source = sentiment_data.AFINN_DANISH
     path = sentiment_data.source_file(source, source.paths[0])
-    if not path.exists():
-        print(f"{AFINN_DA}: not fetched ({path}); its rows are left out", file=sys.stderr)
+    problem = sentiment_data.not_fetched(source)
+    if problem:
+        print(f"{AFINN_DA}: its rows are left out: {problem}", file=sys.stderr)
         return []
     rows = []
     with path.open(encoding="utf-8") as f:
