@@ -98,6 +98,8 @@ def test_english_macro_f1_on_dev_tweets_the_shipped_weights_did_not_learn(capsys
 def test_english_macro_f1_cross_validated_on_dev_tweets(capsys):
     """Without the extra train tweets: weights learned from four fifths of the dev tweets score
     the fifth left out, for each fifth (2,000 tweets are too few to reach the target)."""
+    if _english_has_a_train_split():
+        pytest.skip("English has its train tweets: the shipped weights are measured instead")
     data = training.Labelled.of(training.labelled("en", "dev"), "en")
     logits = training.cross_validated_logits(data, "en")
     with capsys.disabled():
@@ -109,6 +111,8 @@ def test_english_macro_f1_on_one_fold_of_dev_tweets_learned_from_the_others(caps
     """The cross-validation above, its first fold only (a fifth of the time): the same floor."""
     from sklearn.model_selection import StratifiedKFold
 
+    if _english_has_a_train_split():
+        pytest.skip("English has its train tweets: the shipped weights are measured instead")
     data = training.Labelled.of(training.labelled("en", "dev"), "en")
     folds = StratifiedKFold(training.FOLDS, shuffle=True, random_state=training.SEED)
     train, held_out = next(folds.split(data.texts, data.labels))
