@@ -4,6 +4,7 @@ and that the project's own rows always stay as they are."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -23,8 +24,19 @@ ENTRIES = st.lists(
 )
 
 
-def _build(entries: list[tuple[str, str, str]] | None, project: list[sl.Row]) -> list[sl.Row]:
-    """The builder's rows from a Sentimentlex file holding `entries` (None: not fetched)."""
+def _record_commit(source: sd.ExtraSource) -> None:
+    """The SOURCE.json `fetch` writes beside a source's files."""
+    manifest = sd.extra_dir() / source.name / "SOURCE.json"
+    manifest.write_text(json.dumps({"commit": source.commit}), encoding="utf-8")
+
+
+def _build(
+    entries: list[tuple[str, str, str]] | None,
+    project: list[sl.Row],
+    afinn: list[tuple[str, int]] | None = None,
+) -> list[sl.Row]:
+    """The builder's rows from a Sentimentlex file holding `entries` and an AFINN Danish file
+    holding `afinn` (None: not fetched)."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         mock.patch.dict(os.environ, {"SENTIMENT_EXTRA_DIR": tmp}),
@@ -32,11 +44,18 @@ def _build(entries: list[tuple[str, str, str]] | None, project: list[sl.Row]) ->
         if entries is not None:
             path = sd.source_file(sd.SPRAKBANKEN_SENTIMENTLEX, sd.SPRAKBANKEN_SENTIMENTLEX.paths[0])
             path.parent.mkdir(parents=True)
+            _record_commit(sd.SPRAKBANKEN_SENTIMENTLEX)
             with path.open("w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow(["word", "polarity", "strength", "part_of_speech", "confidence"])
                 for word, polarity, pos in entries:
                     writer.writerow([word, polarity, 2 if polarity == "pos" else -2, pos, "0.5"])
+        if afinn is not None:
+            path = sd.source_file(sd.AFINN_DANISH, sd.AFINN_DANISH.paths[0])
+            path.parent.mkdir(parents=True)
+            _record_commit(sd.AFINN_DANISH)
+            lines = (f"{word}\t{value}\n" for word, value in afinn)
+            path.write_text("".join(lines), encoding="utf-8")
         return sl.build(project)
 
 
@@ -61,10 +80,28 @@ def test_a_short_lemma_becomes_whole_words_and_a_long_one_a_stem():
     assert [r.stem for r in rows] == ["glad=", "gladt=", "glada=", "glade=", "besviken"]
 
 
+@given(st.lists(st.tuples(LEMMA, st.integers(-5, 5)), max_size=20, unique_by=lambda e: e[0]))
+def test_afinns_danish_words_serve_danish_and_norwegian_as_whole_words(afinn):
+    rows = _build(None, [], afinn)
+    expected = {(lang, f"{w}=", v * sl.AFINN_SCALE) for w, v in afinn for lang in ("da", "no")}
+    assert {(r.lang, r.stem, r.polarity) for r in rows} == expected
+
+
+def test_a_word_the_project_spells_as_a_stem_keeps_the_projects_polarity():
+    project = [sl.Row("no", "elendig", -3.0, sl.PROJECT)]
+    rows = _build(None, project, [("elendig", 4), ("elendige", -3)])
+    assert [(r.lang, r.stem) for r in rows] == [
+        ("no", "elendig"),
+        ("da", "elendig="),
+        ("da", "elendige="),
+        ("no", "elendige="),
+    ]
+
+
 def test_an_unfetched_source_leaves_the_project_rows_alone(capsys):
     project = [sl.Row("sv", "bra", 2.0, sl.PROJECT)]
     assert _build(None, project) == project
-    assert "not fetched" in capsys.readouterr().err
+    assert "its rows are left out" in capsys.readouterr().err
 
 
 def test_the_file_reads_back_as_written():

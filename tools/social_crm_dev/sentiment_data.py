@@ -32,6 +32,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from social_crm.paths import repo_root
@@ -123,7 +124,17 @@ SPRAKBANKEN_SENTIMENTLEX = ExtraSource(
     licence="CC BY 4.0 (Språkbanken Text)",
 )
 
-LEXICON_SOURCES: tuple[ExtraSource, ...] = (SPRAKBANKEN_SENTIMENTLEX,)
+# AFINN's Danish word list, rated by hand (Nielsen 2011), in the AFINN repository (Apache-2.0)
+AFINN_DANISH = ExtraSource(
+    name="da_afinn",
+    lang="da",
+    repository="fnielsen/afinn",
+    commit="1d6dfd2b2b8a604eafdd2d175b7a682a0ea0217d",
+    paths=("afinn/data/AFINN-da-32.txt",),
+    licence="Apache-2.0 (Finn Årup Nielsen, Technical University of Denmark)",
+)
+
+LEXICON_SOURCES: tuple[ExtraSource, ...] = (SPRAKBANKEN_SENTIMENTLEX, AFINN_DANISH)
 
 
 def data_dir() -> Path:
@@ -138,14 +149,15 @@ def extra_dir() -> Path:
 
 def dedupe_key(text: str) -> str:
     """What makes two texts the same text: links dropped, @mentions alike, HTML entities and
-    `\\uXXXX` escapes decoded, case, punctuation and spacing ignored (emoji kept)."""
+    `\\uXXXX` escapes decoded, case, punctuation and spacing ignored (emoji kept); a text of
+    punctuation alone (":)", ":(") keeps its punctuation, or every emoticon would be one text."""
     text = html.unescape(_unescape_u(text))
-    text = text_prep.MENTION.sub("@user", text_prep.URL.sub(" ", text))
+    text = text_prep.MENTION.sub("@user", text_prep.URL.sub(" ", text)).casefold()
     kept = (
         " " if unicodedata.category(ch).startswith(("P", "Z")) or ch.isspace() else ch
-        for ch in text.casefold()
+        for ch in text
     )
-    return " ".join("".join(kept).split())
+    return " ".join("".join(kept).split()) or " ".join(text.split())
 
 
 # words that the published copies of one tweet spell differently ("@name's" became "@user")
@@ -153,10 +165,12 @@ _NOISE_WORDS = {"user", "rt", "mt", "s"}
 NEAR_WORDS = 8
 
 
-def near_key(text: str) -> str:
-    """The first words of a text's `dedupe_key`, without the words copies of a tweet differ in:
-    a training text that begins as a dev text does is taken for a copy of it."""
-    return " ".join([w for w in dedupe_key(text).split() if w not in _NOISE_WORDS][:NEAR_WORDS])
+def near_key(text: str) -> str | None:
+    """The first `NEAR_WORDS` words of a text's `dedupe_key`, without the words copies of a
+    tweet differ in: a training text that begins as a dev text does is taken for a copy of it.
+    None for a text with fewer words (only its whole `dedupe_key` can match)."""
+    words = [w for w in dedupe_key(text).split() if w not in _NOISE_WORDS]
+    return " ".join(words[:NEAR_WORDS]) if len(words) >= NEAR_WORDS else None
 
 
 @dataclass
@@ -168,6 +182,7 @@ class SourceCount:
     in_dev: int = 0  # training texts dropped as copies of a dev text of the language
     repeated: int = 0  # later copies of a text already kept with the same label
     conflicting: int = 0  # texts dropped because another copy has another label
+    unreadable: int = 0  # lines of an extra source that do not read as (id, label, text)
     labels: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -184,11 +199,21 @@ class Labelled:
 
 
 def _shared_rows(name: str) -> Iterator[tuple[str, str]]:
-    with (data_dir() / name).open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
+    path = data_dir() / name
+    with path.open(encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
                 row = json.loads(line)
-                yield row["text"], row["label"]
+                text, label = row["text"], row["label"]
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(
+                    f"{path}:{number}: not a JSON object with text and label ({error!r})"
+                ) from None
+            if not isinstance(text, str):
+                raise ValueError(f"{path}:{number}: text is not a string")
+            yield text, label
 
 
 def source_file(source: ExtraSource, path: str) -> Path:
@@ -196,38 +221,64 @@ def source_file(source: ExtraSource, path: str) -> Path:
     return extra_dir() / source.name / Path(path).name
 
 
-def _extra_rows(source: ExtraSource) -> Iterator[tuple[str, str]]:
+def not_fetched(source: ExtraSource) -> str | None:
+    """Why a source's files cannot be read as the source says (None when they can): a file
+    missing, or the files copied from another commit than the source's."""
+    missing = [p for p in source.paths if not source_file(source, p).exists()]
+    if missing:
+        return (
+            f"{len(missing)} of its files are not in {extra_dir() / source.name} "
+            "(run `python -m social_crm_dev.sentiment_data fetch`)"
+        )
+    fetched_at = _fetched_commit(source)
+    if fetched_at != source.commit:
+        return (
+            f"{extra_dir() / source.name} holds commit {fetched_at} of {source.repository}, not "
+            f"{source.commit} (run `python -m social_crm_dev.sentiment_data fetch`)"
+        )
+    return None
+
+
+def _fetched_commit(source: ExtraSource) -> str | None:
+    """The commit `fetch` copied a source's files from (its SOURCE.json), if it says."""
+    try:
+        manifest = json.loads((extra_dir() / source.name / "SOURCE.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest.get("commit") if isinstance(manifest, dict) else None
+
+
+def _extra_rows(source: ExtraSource) -> Iterator[tuple[str, str] | None]:
+    """The source's (text, label) pairs; None for a line that does not read as one (counted,
+    not lost silently)."""
     assert source.parse is not None
     for path in source.paths:
         with source_file(source, path).open(encoding="utf-8") as f:
             for line in f:
-                parsed = source.parse(line)
-                if parsed and parsed[0]:
-                    yield parsed
+                if line.strip():
+                    parsed = source.parse(line)
+                    yield parsed if parsed and parsed[0] else None
 
 
-def _sources(lang: str, split: str) -> list[tuple[str, Callable[[], Iterator[tuple[str, str]]]]]:
-    found: list[tuple[str, Callable[[], Iterator[tuple[str, str]]]]] = []
+Rows = Callable[[], Iterator[tuple[str, str] | None]]
+
+
+def _sources(lang: str, split: str) -> list[tuple[str, Rows]]:
+    found: list[tuple[str, Rows]] = []
     for name in SHARED[(lang, split)]:
         if (data_dir() / name).exists():
-            found.append((name, lambda name=name: _shared_rows(name)))
+            found.append((name, partial(_shared_rows, name)))
         else:
             log.warning("sentiment source %s skipped: not in %s", name, data_dir())
     if split == "train":
         for source in EXTRA_SOURCES:
             if source.lang != lang:
                 continue
-            missing = [p for p in source.paths if not source_file(source, p).exists()]
-            if missing:
-                log.warning(
-                    "sentiment source %s skipped: %d of its files are not in %s (run `python -m "
-                    "social_crm_dev.sentiment_data fetch`)",
-                    source.name,
-                    len(missing),
-                    extra_dir() / source.name,
-                )
+            problem = not_fetched(source)
+            if problem:
+                log.warning("sentiment source %s skipped: %s", source.name, problem)
             else:
-                found.append((source.name, lambda source=source: _extra_rows(source)))
+                found.append((source.name, partial(_extra_rows, source)))
     return found
 
 
@@ -245,29 +296,37 @@ def load(lang: str, split: str) -> Labelled:
             f"lang in {LANGS}, split in {SPLITS}"
         )
     if split == "dev":  # as published: the shared folder's dev files are cleaned already
-        counts = []
-        pairs = []
+        published: list[SourceCount] = []
+        pairs: list[tuple[str, str]] = []
         for name, rows in _sources(lang, split):
             count = SourceCount(name)
-            counts.append(count)
-            for text, label in rows():
+            published.append(count)
+            for row in rows():
                 count.read += 1
-                count.labels[_checked(name, label)] += 1
-                pairs.append((text, label))
-        return Labelled(lang, split, pairs, counts)
+                if row is None:
+                    count.unreadable += 1
+                    continue
+                count.labels[_checked(name, row[1])] += 1
+                pairs.append(row)
+        return Labelled(lang, split, pairs, published)
     dev = labelled(lang, "dev")
-    dev_keys = {dedupe_key(t) for t, _ in dev} | {near_key(t) for t, _ in dev}
+    dev_keys = {dedupe_key(t) for t, _ in dev}
+    dev_openings = {near_key(t) for t, _ in dev} - {None}
     counts: list[SourceCount] = []
     kept: dict[str, tuple[str, str, SourceCount]] = {}
     conflicted: set[str] = set()
     for name, rows in _sources(lang, split):
         count = SourceCount(name)
         counts.append(count)
-        for text, label in rows():
+        for row in rows():
             count.read += 1
+            if row is None:
+                count.unreadable += 1
+                continue
+            text, label = row
             _checked(name, label)
             key = dedupe_key(text)
-            if key in dev_keys or near_key(text) in dev_keys:
+            if key in dev_keys or near_key(text) in dev_openings:
                 count.in_dev += 1
                 continue
             if key in conflicted:
@@ -293,26 +352,54 @@ def labelled(lang: str, split: str) -> list[tuple[str, str]]:
     return load(lang, split).pairs
 
 
-def fetch(mirror: Path) -> int:
+def provenance(lang: str, split: str) -> list[dict[str, object]]:
+    """What a language's split was read from, for weights to record: each source present, its
+    repository and commit where it is an extra source, and the texts it gave."""
+    extra = {source.name: source for source in EXTRA_SOURCES}
+    out: list[dict[str, object]] = []
+    for count in load(lang, split).counts:
+        source = extra.get(count.source)
+        where = (
+            {"repository": source.repository, "commit": source.commit}
+            if source
+            else {"shared_folder_file": count.source}
+        )
+        out.append({"source": count.source, **where, "texts": count.kept})
+    return out
+
+
+def fetch(mirror: Path, sources: tuple[ExtraSource, ...] | None = None) -> int:
     """Copy each extra source's (and lexicon's) files at its commit out of
-    `mirror/<owner>+<name>/repo` (a git directory) into the extra folder; a source whose mirror
-    is absent is reported, not fatal."""
+    `mirror/<owner>+<name>/repo` (a git directory) into the extra folder. A source whose mirror,
+    commit or file is absent is reported and left as it was (exit status 1), not half-copied."""
     status = 0
-    for source in EXTRA_SOURCES + LEXICON_SOURCES:
+    for source in sources if sources is not None else EXTRA_SOURCES + LEXICON_SOURCES:
         git_dir = mirror / source.repository.replace("/", "+") / "repo"
         target = extra_dir() / source.name
         if not git_dir.exists():
             print(f"{source.name}: no mirror of {source.repository} in {git_dir}", file=sys.stderr)
             status = 1
             continue
-        target.mkdir(parents=True, exist_ok=True)
+        blobs = {}
         for path in source.paths:
-            blob = subprocess.run(
+            shown = subprocess.run(
                 ["git", "--git-dir", str(git_dir), "show", f"{source.commit}:{path}"],
                 capture_output=True,
-                check=True,
-            ).stdout
-            (target / Path(path).name).write_bytes(blob)
+            )
+            if shown.returncode != 0:
+                print(
+                    f"{source.name}: {path} at commit {source.commit} is not in {git_dir} "
+                    f"({shown.stderr.decode(errors='replace').strip()})",
+                    file=sys.stderr,
+                )
+                break
+            blobs[Path(path).name] = shown.stdout
+        if len(blobs) < len(source.paths):
+            status = 1
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        for name, blob in blobs.items():
+            (target / name).write_bytes(blob)
         manifest = {"repository": source.repository, "commit": source.commit, "paths": source.paths}
         (target / "SOURCE.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         print(
@@ -331,7 +418,7 @@ def print_counts() -> None:
                 print(
                     f"{lang} {split:5} {c.source}: read {c.read}, kept {c.kept} ({labels}); "
                     f"dropped: in dev {c.in_dev}, repeated {c.repeated}, "
-                    f"conflicting {c.conflicting}"
+                    f"conflicting {c.conflicting}, unreadable {c.unreadable}"
                 )
             print(f"{lang} {split:5} total {len(data.pairs)}")
 
