@@ -179,7 +179,6 @@ def test_negation_moves_a_positive_word_towards_negative(lang, positive, negated
     [
         ("sv", "dålig kundservice", "riktigt dålig kundservice"),
         ("sv", "bra", "jättebra"),
-        ("sv", "dålig", "skitdålig"),
         ("no", "fornøyd", "kjempefornøyd"),
         ("no", "dårlig service", "veldig dårlig service"),
         ("pl", "dobry", "bardzo dobry"),
@@ -221,7 +220,7 @@ def test_each_languages_other_negation_words_turn_a_positive_word(lang, doc):
     ("lang", "doc"),
     [
         ("no", "Aldri opplevd så dårlig service"),
-        ("sv", "Aldrig varit med om så dålig service"),
+        ("sv", "Aldrig sett så dålig service"),
     ],
 )
 def test_never_so_strengthens_rather_than_turns(lang, doc):
