@@ -17,15 +17,15 @@ pytestmark = pytest.mark.eval
 
 # macro-F1 floors per dev set, a little under the measured figure (docs/sentiment.md)
 FLOORS = {
-    "NoReC sentence dev": 0.58,
+    "NoReC sentence dev": 0.59,
     "PolEmo 2.0 hotels dev": 0.79,
     "Allegro Reviews dev": 0.60,
-    "ABSAbank-Imm dev": 0.49,
+    "ABSAbank-Imm dev": 0.41,
 }
 ECE_CEILING = 0.05
 # Swedish misses it: its dev set labels stance towards one topic, and the half that measures
 # calibration has 237 texts (docs/sentiment.md)
-ECE_CEILING_BY_LANG = {"sv": 0.11}
+ECE_CEILING_BY_LANG = {"sv": 0.08}
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -182,3 +182,69 @@ def test_an_empty_batch_has_no_rows():
 def test_negation_moves_a_positive_word_towards_negative(lang, positive, negated):
     pos, neg = model.probabilities([positive, negated], [lang, lang])
     assert neg[0] > pos[0] and neg[2] < pos[2]
+
+
+@pytest.mark.parametrize(
+    ("lang", "plain", "stronger"),
+    [
+        ("sv", "dålig kundservice", "riktigt dålig kundservice"),
+        ("sv", "bra", "jättebra"),
+        ("no", "fornøyd", "kjempefornøyd"),
+        ("no", "dårlig service", "veldig dårlig service"),
+        ("pl", "dobry", "bardzo dobry"),
+    ],
+)
+def test_an_intensifier_or_intensifying_prefix_strengthens_the_lexicon_valence(
+    lang, plain, stronger
+):
+    plain_valence = model.lexicon_valence(plain, lang)
+    assert plain_valence != 0
+    assert abs(model.lexicon_valence(stronger, lang)) > abs(plain_valence)
+    assert np.sign(model.lexicon_valence(stronger, lang)) == np.sign(plain_valence)
+
+
+@pytest.mark.parametrize(
+    ("lang", "plain", "weaker"),
+    [("sv", "dålig", "ganska dålig"), ("no", "bra", "litt bra"), ("pl", "dobry", "raczej dobry")],
+)
+def test_a_dampener_weakens_the_lexicon_valence(lang, plain, weaker):
+    assert 0 < abs(model.lexicon_valence(weaker, lang)) < abs(model.lexicon_valence(plain, lang))
+
+
+@pytest.mark.parametrize(
+    ("lang", "doc"),
+    [
+        ("sv", "Ej bra"),
+        ("sv", "Knappast bra"),
+        ("no", "Neppe bra"),
+        ("no", "Hverken bra eller billig"),
+        ("pl", "Wcale dobry"),
+        ("pl", "Żadnych dobrych stron"),
+    ],
+)
+def test_each_languages_other_negation_words_turn_a_positive_word(lang, doc):
+    assert model.lexicon_valence(doc, lang) < 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "doc"),
+    [
+        ("no", "Aldri opplevd så dårlig service"),
+        ("sv", "Aldrig sett så dålig service"),
+    ],
+)
+def test_never_so_strengthens_rather_than_turns(lang, doc):
+    polar_word = doc.split()[-2]
+    assert model.lexicon_valence(polar_word, lang) < 0
+    assert model.lexicon_valence(doc, lang) < 0
+
+
+@pytest.mark.parametrize(
+    ("lang", "good", "bad"),
+    [("no", "fint", "dårlig"), ("sv", "bra", "dålig"), ("pl", "ładny", "zły")],
+)
+def test_the_clause_after_men_or_ale_weighs_more_than_the_one_before(lang, good, bad):
+    contrast = text.CONTRASTS[lang]
+    good_then_bad = model.lexicon_valence(f"{good}, {contrast} {bad}", lang)
+    bad_then_good = model.lexicon_valence(f"{bad}, {contrast} {good}", lang)
+    assert good_then_bad < bad_then_good

@@ -6,7 +6,8 @@ Two kinds of scorer, chosen by the message's language:
 * **Trained** (English, Norwegian, Polish, Swedish; Danish is read by the Norwegian one): a
   multinomial logistic regression per language over hashed word n-grams (stemmed,
   negation-marked; `text.words`), hashed character n-grams, the language's lexicon valence
-  (`lexicons.csv`, negation-aware), and for English VADER's reading of the words. Its logits are
+  (`lexicons.csv`, read through negation, intensifiers and dampeners, intensifying prefixes
+  and contrast: `lexicon_valence`), and for English VADER's reading of the words. Its logits are
   divided by a temperature fitted on predictions for text the weights did not learn from, so
   the probabilities are calibrated.
 * **Lexicon** (any other language): a small regression over the language's lexicon valence,
@@ -331,27 +332,81 @@ def lexicons() -> dict[str, Lexicon]:
 NO_LEXICON = Lexicon({}, {})
 
 
+# VADER's constants (https://github.com/cjhutto/vaderSentiment, MIT): a negated word's factor,
+# what an intensifier or dampener adds to a polar word's strength, and the weights of the clauses
+# before and after a contrast ("but")
+NEGATED_FACTOR = -0.74
+BOOST = 0.293
+BEFORE_CONTRAST, AFTER_CONTRAST = 0.5, 1.5
+
+
+def _polarity(lexicon: Lexicon, token: str, prefixes: tuple[str, ...]) -> tuple[float, bool]:
+    """A word's polarity, and whether an intensifying prefix made it ("jättebra": "bra",
+    stronger)."""
+    found = lexicon.polarity(token)
+    if found:
+        return found, False
+    for prefix in prefixes:
+        if token.startswith(prefix) and len(token) > len(prefix) + 1:
+            found = lexicon.polarity(token[len(prefix) :])
+            if found:
+                return found, True
+    return 0.0, False
+
+
 def lexicon_valence(doc: str, lang: str) -> float:
     """The language's lexicon valence of a text in -1..1: the polarity of the words its stems
-    begin, turned by negation, normalised as VADER normalises its sum."""
+    begin, made stronger by an intensifier before them or an intensifying prefix, weaker by a
+    dampener, turned by negation, the clause after a contrast weighing more than the one before,
+    normalised as VADER normalises its sum."""
     lexicon = lexicons().get(lang)
     if lexicon is None:
         return 0.0
     negations = text_prep.NEGATIONS.get(lang, set())
-    total = 0.0
+    intensifiers = text_prep.INTENSIFIERS.get(lang, set())
+    dampeners = text_prep.DAMPENERS.get(lang, set())
+    prefixes = text_prep.INTENSIFYING_PREFIXES.get(lang, ())
+    contrast = text_prep.CONTRASTS.get(lang)
+    never, so = text_prep.NEVER.get(lang), text_prep.SO.get(lang)
+    after_never = False
+    before = after = 0.0
+    seen_contrast = False
     scope = 0
+    boost = 0.0
     for token in text_prep.TOKEN.findall(text_prep.clean(doc).lower()):
         if token in text_prep.CLAUSE_END:
             scope = 0
+            boost = 0.0
             continue
         if token in negations:
             scope = text_prep.NEGATION_SCOPE
+            after_never = token == never
             continue
-        polarity = lexicon.polarity(token)
+        if scope and after_never and token == so:
+            scope = 0  # "never so bad": stronger, not turned
+        if token == contrast:
+            seen_contrast = True
+            scope = 0
+            continue
+        if token in intensifiers:
+            boost = BOOST
+            continue
+        if token in dampeners:
+            boost = -BOOST
+            continue
+        polarity, prefixed = _polarity(lexicon, token, prefixes)
+        if polarity:
+            strength = boost + (BOOST if prefixed else 0.0)
+            polarity += strength if polarity > 0 else -strength
+            boost = 0.0
         if scope:
-            polarity *= -0.74  # VADER's factor for a negated word
+            polarity *= NEGATED_FACTOR
             scope -= 1
-        total += polarity
+        if seen_contrast:
+            after += polarity
+        else:
+            before += polarity
+    total = before * BEFORE_CONTRAST + after * AFTER_CONTRAST if seen_contrast else before
     return total / math.sqrt(total * total + 15)  # VADER's normalisation (alpha = 15)
 
 

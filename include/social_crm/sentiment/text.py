@@ -2,7 +2,9 @@
 
 Words are lower-cased and stemmed with the Snowball stemmer of their language (so "delivered",
 "delivery" and "deliveries" share evidence), and words inside a negation's scope carry a mark
-("not good" is not "good"): up to three words after a negation, cut at punctuation.
+("not good" is not "good"): up to three words after a negation, cut at punctuation. The
+intensifiers, dampeners, intensifying prefixes and contrast words per language are read by the
+lexicon valence (`model.lexicon_valence`).
 """
 
 from __future__ import annotations
@@ -50,13 +52,106 @@ NEGATIONS = {
         "hadnt",
         "aint",
     },
-    "no": {"ikke", "ikkje", "aldri", "ingen", "intet", "ingenting", "verken", "uten", "utan"},
-    "da": {"ikke", "aldrig", "ingen", "intet", "ingenting", "hverken", "uden"},
-    "sv": {"inte", "icke", "aldrig", "ingen", "inget", "inga", "ingenting", "varken", "utan"},
-    "pl": {"nie", "nigdy", "żaden", "żadna", "żadne", "nic", "bez", "ani"},
+    # Norwegian bokmål and nynorsk ("ikkje", "ingi"); the nynorsk "ei" is left out: it is far
+    # more often the article ("ei bok")
+    "no": {
+        "ikke",
+        "ikkje",
+        "aldri",
+        "ingen",
+        "ingi",
+        "intet",
+        "ingenting",
+        "inkje",
+        "verken",
+        "hverken",
+        "neppe",
+        "uten",
+        "utan",
+    },
+    "da": {"ikke", "aldrig", "ingen", "intet", "ingenting", "hverken", "næppe", "uden"},
+    "sv": {
+        "inte",
+        "icke",
+        "ej",
+        "aldrig",
+        "ingen",
+        "inget",
+        "inga",
+        "ingenting",
+        "varken",
+        "knappast",
+        "utan",
+    },
+    "pl": {
+        "nie",
+        "nigdy",
+        "żaden",
+        "żadna",
+        "żadne",
+        "żadnego",
+        "żadnej",
+        "żadnych",
+        "wcale",
+        "nic",
+        "brak",
+        "bez",
+        "ani",
+    },
     "de": {"nicht", "kein", "keine", "keinen", "nie", "niemals", "nichts", "ohne"},
 }
 NEGATION_SCOPE = 3
+# words that make the next polar word stronger or weaker, and prefixes that make a compound
+# stronger ("jättebra", "skitdålig", "kjempefornøyd", "megaszybko"); from the languages' grammar
+INTENSIFIERS = {
+    "en": {"very", "really", "so", "extremely", "super", "totally", "absolutely", "incredibly"},
+    "no": {"veldig", "helt", "utrolig", "ekstremt", "skikkelig", "svært", "så", "mega", "super"},
+    "da": {"meget", "virkelig", "helt", "utrolig", "ekstremt", "så", "mega", "super"},
+    "sv": {
+        "riktigt",
+        "väldigt",
+        "mycket",
+        "extremt",
+        "otroligt",
+        "helt",
+        "sjukt",
+        "grymt",
+        "så",
+        "super",
+    },
+    "pl": {
+        "bardzo",
+        "mega",
+        "super",
+        "strasznie",
+        "naprawdę",
+        "totalnie",
+        "kompletnie",
+        "zupełnie",
+        "wyjątkowo",
+        "niesamowicie",
+        "tak",
+    },
+}
+DAMPENERS = {
+    "en": {"slightly", "somewhat", "kinda", "fairly", "quite"},
+    "no": {"litt", "ganske", "nokså"},
+    "da": {"lidt", "ganske", "temmelig"},
+    "sv": {"lite", "ganska", "rätt", "typ"},
+    "pl": {"trochę", "dość", "raczej", "nieco"},
+}
+INTENSIFYING_PREFIXES = {
+    "no": ("kjempe", "super", "dritt", "drit", "mega"),
+    "da": ("kæmpe", "super", "mega"),
+    "sv": ("jätte", "super", "skit", "mega"),
+    "pl": ("mega", "super"),
+}
+# "never" followed by "so" before a polar word says more, not the opposite ("aldri opplevd så
+# dårlig service", "never been so happy": VADER's rule)
+NEVER = {"en": "never", "no": "aldri", "da": "aldrig", "sv": "aldrig", "pl": "nigdy"}
+SO = {"en": "so", "no": "så", "da": "så", "sv": "så", "pl": "tak"}
+# a contrast: the clause after it says more than the one before ("fin, men dyr")
+CONTRASTS = {"en": "but", "no": "men", "da": "men", "sv": "men", "pl": "ale", "de": "aber"}
 NEGATED = "neg_"
 TOKEN = re.compile(r"[#@]?\w+(?:['’]\w+)?|[!?.,;:]|[^\w\s]", re.UNICODE)
 URL = re.compile(r"https?://\S+|www\.\S+")
