@@ -42,9 +42,12 @@ demo: install
 
 # the test tiers, chosen by marker (pyproject.toml, docs/testing.md): one pytest worker per core
 # (TEST_WORKERS=0: none); a test module stays on one worker, so its module-scoped world is built
-# once. PYTEST_ARGS adds to any tier (e.g. PYTEST_ARGS="-k consent").
+# once, and modules start in the order tests/conftest.py gives them (in_start_order: the folders
+# that build worlds first; --no-loadscope-reorder keeps it). PYTEST_ARGS adds to any tier (e.g.
+# PYTEST_ARGS="-k consent").
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
+	--no-loadscope-reorder
 
 # pure logic, documented contracts, DAG integrity, the simulator: no database, under 2 minutes
 test-fast: install

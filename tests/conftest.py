@@ -36,6 +36,7 @@ airflow_env.apply_environment()
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from tests.databases import new_database  # noqa: E402
+from tests.start_order import in_start_order  # noqa: E402
 
 # generated tests: the suite explores the same examples on every run (a red CI is a real
 # finding, reproducible); HYPOTHESIS_PROFILE=soak draws new ones, many more
@@ -93,6 +94,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.eval)
         for name in _folder_markers(item.path):
             item.add_marker(name)
+    items[:] = in_start_order(items, REPO / "tests")
 
 
 @pytest.fixture(scope="session")

@@ -467,6 +467,55 @@ def landed_world(warehouse_url, tmp_path_factory) -> Iterator:
 
 
 @dataclass(frozen=True)
+class ExtractedOnce:
+    """The test world extracted once per worker process: `database` every API entity landed,
+    nothing of the CRM yet (nobody stays connected: modules copy it); `truth` its folder (the
+    world's truth and its CRM export, nothing landed from it), `x_profile` the simulator's X
+    project (what the extraction charged) and `clock` its world's clock."""
+
+    database: object
+    truth: Truth
+    x_profile: XProfile
+    clock: int
+
+
+@pytest.fixture(scope="session")
+def extracted_once(warehouse_url, tmp_path_factory) -> Iterator[ExtractedOnce]:
+    """Every API entity of the test world extracted once per worker process (`extracted_copy`
+    gives a module its own copy: a template copy instead of an extraction)."""
+    with new_database(warehouse_url) as template:
+        with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, _):
+            _copy_database(warehouse_url, pipeline.db.database, template.database)
+            x_profile, clock = _copy_x_profile(pipeline.sim.x_profile), pipeline.sim.world.clock
+        yield ExtractedOnce(template, truth, x_profile, clock)
+
+
+@contextmanager
+def extracted_copy(once: ExtractedOnce, warehouse_url, tmp_path_factory) -> Iterator:
+    """A copy of the world `extracted_once` extracted, as `extracted_world` gives it: its own
+    simulator (of the same world, clock and X charges), database (a template copy of the
+    extraction) and truth folder (a copy, nothing landed from its CRM export): (pipeline,
+    truth, patch), `patch` a MonkeyPatch undone at the end."""
+    world = World(WORLD)
+    world.clock = once.clock
+    with (
+        SimulatorServer(world, x_profile=_copy_x_profile(once.x_profile)) as sim,
+        new_database(warehouse_url, template=once.database.database) as db,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        yield Pipeline(sim, db), _copy_truth(once.truth, tmp_path_factory), patch
+
+
+def _copy_truth(truth: Truth, tmp_path_factory) -> Truth:
+    """A copy of `truth`'s folder, in a new folder of the session's."""
+    folder = tmp_path_factory.mktemp("truth_copy") / "truth"
+    shutil.copytree(truth.folder, folder)
+    twin = Truth.__new__(Truth)
+    twin.folder, twin.clock_days = folder, truth.clock_days
+    return twin
+
+
+@dataclass(frozen=True)
 class BuiltOnce:
     """The test world built once per worker process: `landed` its database with the truth's CRM
     export landed, `built` a copy after the nightly build published; nobody stays connected to
@@ -487,17 +536,21 @@ class BuiltOnce:
 
 
 @pytest.fixture(scope="session")
-def built_once(warehouse_url, tmp_path_factory) -> Iterator[BuiltOnce]:
-    """Everything extracted, the CRM export landed and the nightly build published once per
-    worker process (a build takes half a minute; every module that needs it takes a copy:
-    `built`, `built_world`)."""
+def built_once(extracted_once, warehouse_url, tmp_path_factory) -> Iterator[BuiltOnce]:
+    """A copy of the extracted world (`extracted_once`), the CRM export landed and the nightly
+    build published once per worker process (a build takes half a minute; every module that
+    needs it takes a copy: `built`, `built_world`)."""
     from social_crm.orchestration import nightly
 
     with (
         new_database(warehouse_url) as landed,
         new_database(warehouse_url) as db,
     ):
-        with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+        with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
+            pipeline,
+            truth,
+            patch,
+        ):
             sim = pipeline.sim
             local = tmp_path_factory.mktemp("built_local")
             use_local_dir(patch, local)
@@ -524,10 +577,8 @@ def built_world(once: BuiltOnce, warehouse_url, tmp_path_factory) -> Iterator:
         new_database(warehouse_url, template=once.built.database) as db,
         pytest.MonkeyPatch.context() as patch,
     ):
-        folder = tmp_path_factory.mktemp("built_truth") / "truth"
-        shutil.copytree(once.truth.folder, folder)
-        truth = Truth.__new__(Truth)
-        truth.folder, truth.clock_days = folder, once.truth.clock_days
+        truth = _copy_truth(once.truth, tmp_path_factory)
+        folder = truth.folder
         local = tmp_path_factory.mktemp("local")
         use_local_dir(patch, local)
         shutil.copytree(once.local, local, dirs_exist_ok=True)

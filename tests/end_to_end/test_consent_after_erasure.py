@@ -8,7 +8,7 @@ import pytest
 
 from tests.end_to_end.conftest import (
     detail_mart_columns_holding,
-    extracted_world,
+    extracted_copy,
     land_crm_export,
     use_local_dir,
     world_now,
@@ -18,10 +18,14 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def later(warehouse_url, tmp_path_factory):
+def later(extracted_once, warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+    with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+    ):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
         use_local_dir(patch, local)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.end_to_end.conftest import extracted_world, land_crm_export, use_local_dir, world_now
+from tests.end_to_end.conftest import extracted_copy, land_crm_export, use_local_dir, world_now
 from tests.end_to_end.test_consent_attacks import (
     _ordinary_customers,
     _stranger_with_known_facebook_account,
@@ -16,10 +16,14 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def decided(warehouse_url, tmp_path_factory):
+def decided(extracted_once, warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+    with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+    ):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
         use_local_dir(patch, local)

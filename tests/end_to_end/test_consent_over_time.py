@@ -8,7 +8,7 @@ from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
     csv_rows,
     detail_mart_columns_holding,
-    extracted_world,
+    extracted_copy,
     land_crm_export,
     use_local_dir,
     world_now,
@@ -51,10 +51,14 @@ def _engaged_known_facebook_accounts(pipeline, truth) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def changed(warehouse_url, tmp_path_factory):
+def changed(extracted_once, warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+    with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+    ):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
         use_local_dir(patch, local)

@@ -10,7 +10,7 @@ import pytest
 from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
     csv_rows,
-    extracted_world,
+    extracted_copy,
     land_crm_export,
     use_local_dir,
     world_now,
@@ -21,10 +21,14 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def shared(warehouse_url, tmp_path_factory):
+def shared(extracted_once, warehouse_url, tmp_path_factory):
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+    with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+    ):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")
         use_local_dir(patch, local)

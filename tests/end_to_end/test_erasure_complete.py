@@ -26,7 +26,7 @@ from tests.end_to_end.conftest import (
     BRAND_X_IDS,
     copy_of,
     csv_rows,
-    extracted_world,
+    extracted_copy,
     left_unchanged,
     raise_an_sla_alert_about_a_customer,
     use_local_dir,
@@ -137,11 +137,15 @@ def _write_exports_naming(drop, customers: list[dict]) -> None:
 
 
 @pytest.fixture(scope="module")
-def erased(warehouse_url, tmp_path_factory):
+def erased(extracted_once, warehouse_url, tmp_path_factory):
     from social_crm.alerts import run as alerts
     from social_crm.orchestration import nightly
 
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+    with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+    ):
         sim, db = pipeline.sim, pipeline.db
         local = tmp_path_factory.mktemp("local")  # what the run writes: docs, logs, dbt target
         use_local_dir(patch, local)

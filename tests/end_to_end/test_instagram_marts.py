@@ -20,7 +20,7 @@ from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.orchestration import nightly
 from tests.end_to_end.conftest import (
     copy_of,
-    extracted_world,
+    extracted_copy,
     land_crm_export,
     left_unchanged,
     world_now,
@@ -81,9 +81,13 @@ def extract_instagram(pipeline) -> None:
 
 
 @pytest.fixture(scope="module")
-def instagram_built(warehouse_url, tmp_path_factory):
+def instagram_built(extracted_once, warehouse_url, tmp_path_factory):
     """(pipeline, truth), everything extracted, built and published once."""
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+    with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+    ):
         land_webhook_changes(pipeline, 0, pipeline.sim.world.clock + 1)
         extract_instagram(pipeline)
         land_crm_export(pipeline.connect, truth)

@@ -26,7 +26,7 @@ from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.orchestration import nightly
 from social_crm.receive.changes import change_record
 from social_crm_dev import identity_quality
-from tests.end_to_end.conftest import extracted_world, land_crm_export, world_now
+from tests.end_to_end.conftest import extracted_copy, land_crm_export, world_now
 
 pytestmark = pytest.mark.integration
 
@@ -74,8 +74,12 @@ def _two_known_commenters(truth) -> tuple[dict, dict]:
 
 
 @pytest.fixture(scope="module")
-def built(warehouse_url, tmp_path_factory):
-    with extracted_world(warehouse_url, tmp_path_factory) as (pipeline, truth, patch):
+def built(extracted_once, warehouse_url, tmp_path_factory):
+    with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
+        pipeline,
+        truth,
+        patch,
+    ):
         now = world_now(pipeline.sim)
         world = pipeline.sim.world
         with pipeline.connect() as conn, LandingBatch(conn, "webhook", "events") as batch:
