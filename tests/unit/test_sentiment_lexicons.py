@@ -83,8 +83,26 @@ def test_a_short_lemma_becomes_whole_words_and_a_long_one_a_stem():
 @given(st.lists(st.tuples(LEMMA, st.integers(-5, 5)), max_size=20, unique_by=lambda e: e[0]))
 def test_afinns_danish_words_serve_danish_and_norwegian_as_whole_words(afinn):
     rows = _build(None, [], afinn)
-    expected = {(lang, f"{w}=", v * sl.AFINN_SCALE) for w, v in afinn for lang in ("da", "no")}
+    expected = {
+        (lang, f"{w}=", v * sl.AFINN_SCALE)
+        for w, v in afinn
+        for lang in ("da", "no")
+        if not (lang == "no" and w in sl.NOT_NORWEGIAN)
+    }
     assert {(r.lang, r.stem, r.polarity) for r in rows} == expected
+
+
+@given(
+    st.lists(st.sampled_from(sorted(sl.NOT_NORWEGIAN)), min_size=1, unique=True),
+    st.lists(st.tuples(LEMMA, st.integers(-5, 5)), max_size=10, unique_by=lambda e: e[0]),
+)
+def test_afinns_danish_words_of_another_norwegian_sense_stay_danish_only(false_friends, others):
+    others = [(w, v) for w, v in others if w not in sl.NOT_NORWEGIAN]
+    rows = _build(None, [], [(w, 3) for w in false_friends] + others)
+    norwegian = {r.stem.removesuffix("=") for r in rows if r.lang == "no"}
+    danish = {r.stem.removesuffix("=") for r in rows if r.lang == "da"}
+    assert norwegian == {w for w, _ in others}
+    assert danish == set(false_friends) | norwegian
 
 
 def test_a_word_the_project_spells_as_a_stem_keeps_the_projects_polarity():
@@ -109,3 +127,14 @@ def test_the_file_reads_back_as_written():
     with tempfile.TemporaryDirectory() as tmp:
         sl.write(rows, Path(tmp, "lexicons.csv"))
         assert sl.read(Path(tmp, "lexicons.csv")) == rows
+
+
+def test_the_shipped_file_has_no_norwegian_afinn_row_for_a_word_of_another_sense():
+    found = [
+        r.stem
+        for r in sl.read()
+        if r.lang == "no"
+        and r.source == sl.AFINN_DA
+        and r.stem.removesuffix("=") in sl.NOT_NORWEGIAN
+    ]
+    assert found == []
