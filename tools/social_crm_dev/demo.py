@@ -214,6 +214,22 @@ INSTAGRAM_LANDED = {
 }
 
 
+# Meta's Instagram limit is 4,800 x the account's impressions per 24 hours (Business Use Case
+# rate limits: https://developers.facebook.com/docs/graph-api/overview/rate-limiting/): a
+# brand with a thousand daily impressions may make some 200,000 calls an hour. The simulator's
+# stand-in (4,800 per world hour) is for the tests of the limit; the demo's clock stands still
+# while it reads 90 days of history, so under the stand-in its first read would wait forever.
+DEMO_INSTAGRAM_CALLS_PER_HOUR = 4800 * 1000 // 24
+
+
+def lift_instagram_call_limit(url: str) -> None:
+    requests.post(
+        f"{url}/_admin/instagram_access",
+        json={"calls_per_hour": DEMO_INSTAGRAM_CALLS_PER_HOUR},
+        timeout=30,
+    ).raise_for_status()
+
+
 def deliver_webhooks(url: str, logs: Path, days: int) -> None:
     """Meta's side of the webhooks: the receiver runs (as `make airflow` runs it), the
     simulated app subscribes it, and the simulator delivers the world's Instagram comments and
@@ -491,6 +507,7 @@ def run(scale: float, seed: int = 42, days: int = 90) -> int:
     port = dev_settings.load().simulator_port
     with simulator(config, logs / "simulator.log", port=port) as url:
         print(f"    simulator API at {url} (log: {logs / 'simulator.log'})")
+        lift_instagram_call_limit(url)
         os.environ.update(connection_env(url, days))
         # the UI lists them, and `make airflow` (which runs this simulator) finds them
         stored = airflow_env.store_connections(connection_env(url, days))
