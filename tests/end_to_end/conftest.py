@@ -288,6 +288,22 @@ def use_local_dir(patch: pytest.MonkeyPatch, local: Path) -> None:
     patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
 
 
+# dbt's own variable: the project's dbt unit tests read fixed inputs, not the world, so the
+# worlds' builds leave them out; test_dbt_unit_tests.py runs every one of them once, and the
+# nightly DAG's runs (test_nightly_dag_run.py, tests/dags/) keep them, as production does
+WITHOUT_DBT_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+
+
+@contextmanager
+def world_environment() -> Iterator[pytest.MonkeyPatch]:
+    """A MonkeyPatch for a test world's environment, undone at the end: its dbt builds leave
+    the dbt unit tests out (WITHOUT_DBT_UNIT_TESTS)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in WITHOUT_DBT_UNIT_TESTS.items():
+            patch.setenv(name, value)
+        yield patch
+
+
 def world_now(sim: SimulatorServer) -> datetime:
     """The simulator's clock as a moment: what a nightly build over its data is as of."""
     return WORLD_START + timedelta(seconds=sim.world.clock)
@@ -442,7 +458,7 @@ def extracted_world(
     with (
         SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
-        pytest.MonkeyPatch.context() as patch,
+        world_environment() as patch,
     ):
         with psycopg.connect(db.libpq()) as conn:
             migrations.apply(conn)
@@ -501,7 +517,7 @@ def extracted_copy(once: ExtractedOnce, warehouse_url, tmp_path_factory) -> Iter
     with (
         SimulatorServer(world, x_profile=_copy_x_profile(once.x_profile)) as sim,
         new_database(warehouse_url, template=once.database.database) as db,
-        pytest.MonkeyPatch.context() as patch,
+        world_environment() as patch,
     ):
         yield Pipeline(sim, db), _copy_truth(once.truth, tmp_path_factory), patch
 
@@ -575,7 +591,7 @@ def built_world(once: BuiltOnce, warehouse_url, tmp_path_factory) -> Iterator:
     with (
         SimulatorServer(world, x_profile=_copy_x_profile(once.x_profile)) as sim,
         new_database(warehouse_url, template=once.built.database) as db,
-        pytest.MonkeyPatch.context() as patch,
+        world_environment() as patch,
     ):
         truth = _copy_truth(once.truth, tmp_path_factory)
         folder = truth.folder
