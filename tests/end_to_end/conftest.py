@@ -29,9 +29,13 @@ from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, S
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import XProfile
+from tests import dbt_parse
 from tests.databases import new_database
 
 WORLD = WorldConfig(seed=11, scale=0.03, days=20)
+# every test database's first dbt build starts from the last parse of the project, not a full
+# parse (tests/dbt_parse.py)
+dbt_parse.install()
 
 
 def test_x_profile() -> XProfile:
