@@ -29,9 +29,13 @@ from social_crm_dev.simulator.server import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN, S
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import XProfile
+from tests import dbt_parse
 from tests.databases import new_database
 
 WORLD = WorldConfig(seed=11, scale=0.03, days=20)
+# every test database's first dbt build starts from the last parse of the project, not a full
+# parse (tests/dbt_parse.py)
+dbt_parse.install()
 
 
 def test_x_profile() -> XProfile:
@@ -288,6 +292,22 @@ def use_local_dir(patch: pytest.MonkeyPatch, local: Path) -> None:
     patch.delenv("AIRFLOW__LOGGING__BASE_LOG_FOLDER", raising=False)
 
 
+# dbt's own variable: the project's dbt unit tests read fixed inputs, not the world, so the
+# worlds' builds leave them out; test_dbt_unit_tests.py runs every one of them once, and the
+# nightly DAG's runs (test_nightly_dag_run.py, tests/dags/) keep them, as production does
+WITHOUT_DBT_UNIT_TESTS = {"DBT_EXCLUDE_RESOURCE_TYPES": "unit_test"}
+
+
+@contextmanager
+def world_environment() -> Iterator[pytest.MonkeyPatch]:
+    """A MonkeyPatch for a test world's environment, undone at the end: its dbt builds leave
+    the dbt unit tests out (WITHOUT_DBT_UNIT_TESTS)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in WITHOUT_DBT_UNIT_TESTS.items():
+            patch.setenv(name, value)
+        yield patch
+
+
 def world_now(sim: SimulatorServer) -> datetime:
     """The simulator's clock as a moment: what a nightly build over its data is as of."""
     return WORLD_START + timedelta(seconds=sim.world.clock)
@@ -442,7 +462,7 @@ def extracted_world(
     with (
         SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
         new_database(warehouse_url) as db,
-        pytest.MonkeyPatch.context() as patch,
+        world_environment() as patch,
     ):
         with psycopg.connect(db.libpq()) as conn:
             migrations.apply(conn)
@@ -501,7 +521,7 @@ def extracted_copy(once: ExtractedOnce, warehouse_url, tmp_path_factory) -> Iter
     with (
         SimulatorServer(world, x_profile=_copy_x_profile(once.x_profile)) as sim,
         new_database(warehouse_url, template=once.database.database) as db,
-        pytest.MonkeyPatch.context() as patch,
+        world_environment() as patch,
     ):
         yield Pipeline(sim, db), _copy_truth(once.truth, tmp_path_factory), patch
 
@@ -575,7 +595,7 @@ def built_world(once: BuiltOnce, warehouse_url, tmp_path_factory) -> Iterator:
     with (
         SimulatorServer(world, x_profile=_copy_x_profile(once.x_profile)) as sim,
         new_database(warehouse_url, template=once.built.database) as db,
-        pytest.MonkeyPatch.context() as patch,
+        world_environment() as patch,
     ):
         truth = _copy_truth(once.truth, tmp_path_factory)
         folder = truth.folder
