@@ -227,3 +227,50 @@ def test_infl_odd_follower_count_keeps_the_build_and_social_clv_sound(
             customer,
         )[0]
     assert math.isfinite(float(social)) and social >= predicted, (customer, social, predicted)
+
+
+def test_infl_a_rival_brands_page_answering_is_not_a_persons_interaction(
+    built, warehouse_url, tmp_path
+):
+    """A rival brand's Page answering a customer's comment on our Page (a Page can comment on
+    another Page's posts; our token reads its `from`) is a brand's answer, not an interaction
+    between people: it must not be counted toward the customer's influence. int_interactions
+    leaves out only the answers of the Page the post is on (is_by_page)."""
+    from social_crm.extract.facebook_streams import comment_record
+
+    with copy_of(built, warehouse_url, tmp_path / "w") as (pipeline, _):
+        comment, post, author, at = pipeline.rows(
+            "select comment_id, post_id, author_profile_id, created_at"
+            " from staging.stg_facebook__comments"
+            " where page_id = '104000000000001' and parent_comment_id is null"
+            " and not is_by_page and author_profile_id is not null"
+            " order by created_at desc, comment_id limit 1"
+        )[0]
+        key = f"facebook:{author}"
+        before = _influence(pipeline, key)
+        answers = [
+            comment_record(
+                {
+                    "id": f"{comment.split('_')[0]}_9999990{n}",
+                    "from": {"id": "104000000000002", "name": "Kaffeklubben"},
+                    "parent": {"id": comment},
+                    "message": "Sorry to hear that! Come try our beans, 20% off this week.",
+                    "created_time": (at + timedelta(minutes=5 + n)).strftime(
+                        "%Y-%m-%dT%H:%M:%S+0000"
+                    ),
+                },
+                post,
+            )
+            for n in range(3)
+        ]
+        _land(pipeline, "facebook", "comments", answers, version="v27.0")
+        _rebuild(pipeline)
+        counted = pipeline.rows(
+            "select interaction_id from intermediate.int_interactions"
+            " where source_profile_id in (select facebook_page_id from staging.brands)"
+        )
+        after = _influence(pipeline, key)
+    assert counted == [], (
+        f"a rival brand's answers counted as a person's: {counted}; {key} interactions"
+        f" {before[1]} -> {after[1]}, influence {before[0]:.3f} -> {after[0]:.3f}"
+    )
