@@ -274,3 +274,30 @@ def test_infl_a_rival_brands_page_answering_is_not_a_persons_interaction(
         f"a rival brand's answers counted as a person's: {counted}; {key} interactions"
         f" {before[1]} -> {after[1]}, influence {before[0]:.3f} -> {after[0]:.3f}"
     )
+
+
+def test_infl_a_profile_whose_user_record_is_missing_keeps_the_answers_it_drew(
+    built, warehouse_url, tmp_path
+):
+    """An X author whose user record is gone from raw (the users walk lost it: a lookup
+    refused, a tombstone) while its posts and the replies from others stay: the estimate
+    drops its messages (MESSAGES_SQL keeps only int_social_profiles' keys) but not the
+    replies, so its expected answers, and with them its influence, fall to 0 though it drew
+    the most replies. Missing profile data must not erase an influence its messages earned."""
+    with copy_of(built, warehouse_url, tmp_path / "w") as (pipeline, _):
+        profile, influence, received = pipeline.rows(
+            "select profile_id, influence, interactions_received from scoring.influence"
+            " where platform = 'x' and interactions_received > 0 and messages > 0"
+            " order by interactions_received desc, influence desc limit 1"
+        )[0]
+        _land(pipeline, "x", "users", gone=[profile], version="2")
+        _rebuild(pipeline)
+        after = _influence(pipeline, f"x:{profile}")
+        posts = pipeline.scalar(
+            "select count(*) from staging.stg_x__tweets where author_profile_id = %s", profile
+        )
+    assert posts > 0, "control: its posts stay"
+    assert after[1] == received and after[0] > 0, (
+        f"x:{profile} drew {received} replies; without its user record influence"
+        f" {influence:.3f} -> {after[0]:.3f}, interactions {received} -> {after[1]}"
+    )
