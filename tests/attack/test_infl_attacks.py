@@ -115,8 +115,9 @@ def test_infl_x_self_replies_do_not_raise_influence(built, warehouse_url, tmp_pa
 def test_infl_replies_to_a_deleted_x_post_are_not_credited(built, warehouse_url, tmp_path):
     """A post its author deleted is no longer a message of theirs (it leaves the messages the
     estimate counts, and the engagements mart); the replies it drew must leave their
-    interactions too, as they do on Facebook (a reply's parent is joined there). Otherwise
-    deleting a well-answered post keeps its replies and drops its exposure: pull rises."""
+    interactions too, as they do on Facebook (a reply's parent is joined there): X's
+    tweet_replies reads in_reply_to_user_id alone, so the replies stay credited to a message
+    that no longer exists (drawn without exposure)."""
     with copy_of(built, warehouse_url, tmp_path / "w") as (pipeline, _):
         post, author, replies = pipeline.rows(
             "select p.tweet_id, p.author_profile_id, count(*) from staging.stg_x__tweets r"
