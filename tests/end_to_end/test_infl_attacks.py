@@ -141,6 +141,13 @@ def test_infl_replies_to_a_deleted_x_post_are_not_credited(built, warehouse_url,
     )
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="int_identity_links gives a customer one model link per platform: once the CRM"
+    " names the second account, the model's link of the first is dropped ('taken'), so the"
+    " two are no longer known as one customer's when the scoring leaves out answers between"
+    " profiles linked to the same customer",
+)
 def test_infl_replies_from_the_persons_own_second_account_are_not_counted(
     built, warehouse_url, tmp_path
 ):
@@ -191,7 +198,19 @@ def test_infl_replies_from_the_persons_own_second_account_are_not_counted(
 
 @pytest.mark.parametrize(
     "followers",
-    [10**15, 10**20, 1500.0, -1_000_000],
+    [
+        pytest.param(
+            10**15,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="a valid count (under 2^53) overflows customer_lifetime_value's"
+                " numeric(18, 4) influence_x_network and numeric(14, 2) social_clv",
+            ),
+        ),
+        10**20,
+        1500.0,
+        -1_000_000,
+    ],
     ids=["1e15", "1e20-over-bigint", "float-1500.0", "negative"],
 )
 def test_infl_odd_follower_count_keeps_the_build_and_social_clv_sound(
