@@ -18,7 +18,8 @@ profile with messages has 1.0.
 
 Comments on a Facebook visitor post are left out: they answer the post's subject on the
 brand's Page rather than its author, and counting them ranked people worse (docs/data-model.md,
-"Influence"). Likes are evidence of pull, not part of the influence: a like is not an answer.
+"Influence"). Likes are evidence of pull, not part of the influence: a like is not an answer,
+and weaker evidence than one (LIKE_CAP, LIKE_WEIGHT: a burst of likes is capped).
 
 Where the X follower walk is enabled, PageRank on the follow graph (follower -> followed) is
 kept beside it (`follow_graph_rank`), not mixed in: against the simulator's true reach, half
@@ -96,6 +97,13 @@ ANSWERS = {
 }
 LIKES = "like"  # likes on a person's media: evidence of pull, not an interaction counted
 EVIDENCE_KINDS = {LIKES: "media"}
+# Likes are weaker evidence than answers, and cheap to buy: a profile's likes count as the
+# ratio of the likes it drew to those an average profile's media draw, capped at LIKE_CAP,
+# worth LIKE_WEIGHT of the answers it is expected to draw. A burst of likes (5,000 on one
+# media) adds at most LIKE_CAP x LIKE_WEIGHT of its expected answers, less than the answers
+# that set two profiles with as many messages apart.
+LIKE_CAP = 2.0
+LIKE_WEIGHT = 0.1
 
 
 @dataclass(frozen=True)
@@ -230,10 +238,21 @@ def _platform(
         return sum(exposure[key].get(kinds[kind], 0.0) * rates[kind] for kind in which)
 
     answers = [kind for kind in ANSWERS if rates[kind] > 0]
-    evidence = answers + [kind for kind in EVIDENCE_KINDS if rates[kind] > 0]
-    offered = np.array([expected(k, evidence) for k in keys])
+    evidence = [kind for kind in EVIDENCE_KINDS if rates[kind] > 0]
     answered = np.array([expected(k, answers) for k in keys])
-    drawn = np.array([sum(received[k].get(kind, 0.0) for kind in evidence) for k in keys])
+    drawn = np.array([sum(received[k].get(kind, 0.0) for kind in answers) for k in keys])
+    # the likes: each profile's ratio to the average, capped, in units of its expected answers
+    like_ratio = np.zeros(len(keys))
+    for kind in evidence:
+        expected_likes = np.array([expected(k, [kind]) for k in keys])
+        got = np.array([received[k].get(kind, 0.0) for k in keys])
+        ratio = np.divide(got, expected_likes, out=np.zeros(len(keys)), where=expected_likes > 0)
+        like_ratio += np.minimum(ratio, LIKE_CAP) / len(evidence)
+    if evidence:
+        drawn = drawn + LIKE_WEIGHT * answered * like_ratio
+        offered = answered * (1.0 + LIKE_WEIGHT)
+    else:
+        offered = answered
     log_reach = np.array([np.log1p(max(0, followers_count.get(k) or 0)) for k in keys])
     prior = fit_prior(drawn, offered, log_reach)
     pull = posterior_pull(drawn, offered, prior.mean(log_reach), prior.shape)

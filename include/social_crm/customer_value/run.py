@@ -23,7 +23,8 @@ WEEK_SECONDS = 7 * 86_400
 
 # each profile's messages that can draw interactions (influence.ANSWERS): top-level comments,
 # X posts that reply to nothing, people's Instagram media (a brand's are not a person's:
-# score_influence keeps those of people's social profiles)
+# score_influence leaves out the tracked brands' accounts; a profile whose own record is
+# missing, an X user the users walk lost, keeps its messages and the answers they drew)
 MESSAGES_SQL = """
 select 'facebook:' || author_profile_id, 'comment', created_at
 from staging.stg_facebook__comments
@@ -42,14 +43,30 @@ select 'instagram:' || profile_id, 'media', created_at
 from staging.stg_instagram__media
 where not is_deleted and profile_id is not null
 """
-# what they drew: the interactions between people, and the likes on people's Instagram media
+# what they drew: the interactions between people, but not the answers from a person's own
+# other account (both profiles linked to the same customer), and the likes on people's
+# Instagram media
 DRAWN_SQL = """
-select platform || ':' || target_profile_id, interaction_type, occurred_at, 1
-from intermediate.int_interactions
+select i.platform || ':' || i.target_profile_id, i.interaction_type, i.occurred_at, 1
+from intermediate.int_interactions as i
+left join intermediate.int_identity_links as s
+    on s.profile_key = i.platform || ':' || i.source_profile_id
+left join intermediate.int_identity_links as t
+    on t.profile_key = i.platform || ':' || i.target_profile_id
+where s.customer_id is null or t.customer_id is null or s.customer_id <> t.customer_id
 union all
 select 'instagram:' || profile_id, 'like', created_at, like_count
 from staging.stg_instagram__media
 where not is_deleted and profile_id is not null and like_count > 0
+"""
+# the tracked brands' own accounts (not people), and the profiles of customers who opted out
+# of profiling or asked to be erased (the consent rule, int_excluded_profiles): no score is kept
+UNSCORED_SQL = """
+select 'facebook:' || facebook_page_id from staging.brands where facebook_page_id is not null
+union select 'x:' || x_user_id from staging.brands where x_user_id is not null
+union select 'instagram:' || lower(instagram_username) from staging.brands
+where instagram_username is not null
+union select profile_key from intermediate.int_excluded_profiles
 """
 
 
@@ -66,14 +83,16 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
             "select profile_key, followers_count from intermediate.int_social_profiles"
         ).fetchall()
     )
+    unscored = {key for (key,) in conn.execute(UNSCORED_SQL)}
     messages = [
         (key, kind, _age_days(as_of, at))
         for key, kind, at in conn.execute(MESSAGES_SQL)
-        if key in followers_count
+        if key not in unscored
     ]
     drawn = [
         (key, kind, _age_days(as_of, at), float(count))
         for key, kind, at, count in conn.execute(DRAWN_SQL)
+        if key not in unscored
     ]
     received: dict[str, int] = {}
     for key, kind, age, _ in drawn:
@@ -104,6 +123,8 @@ def score_influence(conn: psycopg.Connection, now: datetime, as_of: datetime) ->
         ) as copy,
     ):
         for key, estimate in scores.items():
+            if key in unscored:
+                continue
             platform, profile_id = key.split(":", 1)
             copy.write_row(
                 (

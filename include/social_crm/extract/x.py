@@ -66,6 +66,7 @@ from social_crm.load.landing import (
     Missing,
     read_watermark,
 )
+from social_crm.quality.rules import whole_count
 from social_crm.settings import X_PRICES_USD
 
 log = logging.getLogger(__name__)
@@ -905,7 +906,8 @@ class XExtractor(Extractor):
 
     def _follower_count(self, target: str) -> int | None:
         """The account's `public_metrics.followers_count` (0 when the account is not found),
-        or None when the answer does not carry it."""
+        or None when the answer does not carry it or it is not a valid count
+        (rules.whole_count, the rule the staging models read it by)."""
         if not X_ID.match(target):
             return None
         body = self.client.get_json(f"users/{target}", {"user.fields": "public_metrics"})
@@ -916,8 +918,7 @@ class XExtractor(Extractor):
             if isinstance(e, dict)
         ):
             return 0
-        count = ((data or {}).get("public_metrics") or {}).get("followers_count")
-        return count if isinstance(count, int) and count >= 0 else None
+        return whole_count(((data or {}).get("public_metrics") or {}).get("followers_count"))
 
 
 def search_query(handle: str) -> str:

@@ -62,6 +62,30 @@ def whole_number(text: str) -> int:
     return int(text)
 
 
+# a count an API reports (a follower count): whole, from 0 to MAX_COUNT (2^53, the largest
+# whole number a JSON reader keeps exactly); the staging models read it by the same rule
+# (dbt macro whole_count), so an odd count never stops the build: it is unknown (None)
+MAX_COUNT = 2**53
+
+
+def whole_count(value: object) -> int | None:
+    """`value` (a JSON number or its text) as a count when it is a whole number from 0 to
+    MAX_COUNT (1500.0 is 1500); None (unknown) otherwise: huge, fractional, negative, not a
+    number."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float):
+        whole = value.is_integer() and 0 <= value <= MAX_COUNT
+        return int(value) if whole else None
+    if isinstance(value, int):
+        return value if 0 <= value <= MAX_COUNT else None
+    text = str(value)
+    if not re.fullmatch(r"[0-9]{1,16}(\.0*)?", text):
+        return None
+    count = int(text.split(".")[0])
+    return count if count <= MAX_COUNT else None
+
+
 def amount(text: str) -> Decimal:
     """`text` as an amount of money: an ASCII decimal number (an exponent allowed), 0 or more,
     at most AMOUNT_PLACES decimals and below MAX_AMOUNT (a refund is not a negative order);

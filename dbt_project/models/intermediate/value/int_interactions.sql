@@ -5,14 +5,25 @@
 -- a person's tweet; Instagram: a reply to a person's comment, an @mention of a person in a
 -- comment or caption, and the comments a person's media drew (the media's public
 -- comments_count: the API reads who commented only on our media, so these have no source).
--- The brands' own answers are not interactions between people (a brand's account has no
--- Instagram profile_id). A view: the influence scoring reads it after erasure, so erased
+-- Nobody interacts with themselves: a reply to one's own message is left out on every
+-- platform. The brands' own answers (any tracked brand's Page or account, ours or a rival's)
+-- are not interactions between people (a brand's account has no Instagram profile_id). An X
+-- reply counts only while the post it answers is landed and not deleted (a deleted post is no
+-- longer a message of its author's). Answers from a person's own other accounts (linked to the
+-- same customer) are left out by the influence scoring (customer_value/run.py), which reads the
+-- identity links. A view: the influence scoring reads it after erasure, so erased
 -- people's interactions are gone (and a blanked `@[erased]` names no one).
 with
 
 brands as (
 
     select * from {{ ref('brands') }}
+
+),
+
+brand_pages as (
+
+    select facebook_page_id as page_id from brands where facebook_page_id is not null
 
 ),
 
@@ -37,6 +48,9 @@ comment_replies as (
         not r.is_by_page and not c.is_by_page
         -- a comment without its author (no `from`) links nobody
         and r.author_profile_id is not null and c.author_profile_id is not null
+        and r.author_profile_id <> c.author_profile_id
+        and r.author_profile_id not in (select b.page_id from brand_pages as b)
+        and c.author_profile_id not in (select b.page_id from brand_pages as b)
 
 ),
 
@@ -54,6 +68,8 @@ visitor_post_comments as (
     where
         not c.is_by_page and c.parent_comment_id is null
         and c.author_profile_id is not null and v.author_profile_id is not null
+        and c.author_profile_id <> v.author_profile_id
+        and c.author_profile_id not in (select b.page_id from brand_pages as b)
 
 ),
 
@@ -67,8 +83,11 @@ tweet_replies as (
         t.in_reply_to_profile_id as target_profile_id,
         t.created_at as occurred_at
     from {{ ref('stg_x__tweets') }} as t
+    inner join {{ ref('stg_x__tweets') }} as p on t.replied_to_tweet_id = p.tweet_id
     where
         t.in_reply_to_profile_id is not null
+        and not t.is_deleted and not p.is_deleted
+        and t.author_profile_id <> t.in_reply_to_profile_id
         and t.author_profile_id not in (select b.x_user_id from brands as b)
         and t.in_reply_to_profile_id not in (select b.x_user_id from brands as b)
 
@@ -137,9 +156,9 @@ instagram_texts as (
 
 instagram_mentions as (
 
-    -- each person a text @mentions, once (a period ending the sentence is no part of a name);
-    -- in a caption, a known profile's username as a word, `@` or not: the API leaves the `@`
-    -- out of a caption not the brand's (docs/real-apis.md)
+    -- each person a text @mentions, once (a period ending the sentence is no part of a name):
+    -- in a comment or a caption alike, a username only as `@username` (not after a `#`, which
+    -- names a hashtag, nor a bare word, which may be an everyday word a username spells)
     select distinct
         'instagram' as platform,
         t.item_id || ':@' || m.username as interaction_id,
@@ -152,12 +171,7 @@ instagram_mentions as (
         lateral (
             select rtrim(lower(x.found[1]), '.') as username
             from regexp_matches(
-                t.body,
-                case
-                    when t.is_caption then '(?<![A-Za-z0-9._@])@?([A-Za-z0-9._]{1,30})'
-                    else '@([A-Za-z0-9._]{1,30})'
-                end,
-                'g'
+                t.body, '(?<![A-Za-z0-9._@#])@([A-Za-z0-9._]{1,30})', 'g'
             ) as x (found)
         ) as m
     where

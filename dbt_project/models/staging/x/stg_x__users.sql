@@ -29,8 +29,9 @@ renamed as (
         payload ->> 'description' as bio,
 
         -- network
-        (payload -> 'public_metrics' ->> 'followers_count')::bigint as followers_count,
-        (payload -> 'public_metrics' ->> 'following_count')::bigint as following_count,
+        -- null (unknown) when not a whole number from 0 to 2^53 (macros/whole_count.sql)
+        {{ whole_count("payload -> 'public_metrics' ->> 'followers_count'") }} as followers_count,
+        {{ whole_count("payload -> 'public_metrics' ->> 'following_count'") }} as following_count,
 
         -- lineage: the landed version, its gate stamp, when it was merged
         ingest_seq,
