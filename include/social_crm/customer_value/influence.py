@@ -245,8 +245,8 @@ def _platform(
     like_ratio = np.zeros(len(keys))
     for kind in evidence:
         expected_likes = np.array([expected(k, [kind]) for k in keys])
-        got = np.array([received[k].get(kind, 0.0) for k in keys])
-        ratio = np.divide(got, expected_likes, out=np.zeros(len(keys)), where=expected_likes > 0)
+        liked = np.array([received[k].get(kind, 0.0) for k in keys])
+        ratio = np.divide(liked, expected_likes, out=np.zeros(len(keys)), where=expected_likes > 0)
         like_ratio += np.minimum(ratio, LIKE_CAP) / len(evidence)
     if evidence:
         drawn = drawn + LIKE_WEIGHT * answered * like_ratio
