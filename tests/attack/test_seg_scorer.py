@@ -189,3 +189,27 @@ def test_cli_a_locale_style_language_tag_reads_the_language():
     assert result.returncode == 0, result.stderr
     (message,) = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert message["sentiment"] == "positive", message
+
+
+def _cli_bytes(data: bytes) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(CLI), "sentiment", "score"], input=data, capture_output=True, timeout=300, check=False
+    )
+
+
+def test_cli_a_line_that_is_not_utf8_does_not_lose_the_other_lines():
+    """A JSON-lines file written in Windows-1252 ('café' as byte 0xE9): the command crashes on
+    output ('surrogates not allowed') and scores none of the lines; it promises to report the
+    bad line and score every other one."""
+    result = _cli_bytes(b'{"id": 1, "text": "caf\xe9 great"}\n{"id": 2, "text": "awful"}\n')
+    ids = [json.loads(line)["id"] for line in result.stdout.decode().splitlines() if line]
+    assert 2 in ids, (result.stdout, result.stderr)
+
+
+def test_cli_reads_json_lines_that_start_with_a_byte_order_mark():
+    """A file saved by Notepad or piped from PowerShell starts with a UTF-8 BOM: its first line
+    is rejected as 'not JSON'."""
+    result = _cli_bytes(b'\xef\xbb\xbf{"id": 1, "text": "great"}\r\n{"id": 2, "text": "awful"}\r\n')
+    assert result.returncode == 0, result.stderr
+    ids = [json.loads(line)["id"] for line in result.stdout.decode().splitlines() if line]
+    assert ids == [1, 2], (result.stdout, result.stderr)
