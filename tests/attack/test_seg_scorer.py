@@ -213,3 +213,31 @@ def test_cli_reads_json_lines_that_start_with_a_byte_order_mark():
     assert result.returncode == 0, result.stderr
     ids = [json.loads(line)["id"] for line in result.stdout.decode().splitlines() if line]
     assert ids == [1, 2], (result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("addressed", "text"),
+    [
+        ("@fjordbrew ", "Świetna kawa, polecam!"),
+        ("Fjordbrew Coffee ", "Świetna kawa, polecam!"),
+        ("Fjordbrew Coffee ", "Pyszna kawa!"),
+        ("@fjordbrew ", "Älskar kaffet!"),
+    ],
+)
+def test_addressing_the_brand_does_not_change_the_language_or_the_reading(addressed, text):
+    """A message to the brand starts with its @handle or its Page name (Facebook and Instagram
+    give no language tag, so the detector decides): '@fjordbrew Świetna kawa, polecam!' is
+    detected English and read neutral 0.74, the same words without the handle Polish, positive
+    0.998. The scorer strips @mentions for itself (text.clean) but the detector sees them."""
+    plain, addressed_text = scored(text), scored(addressed + text)
+    assert addressed_text["lang"] == plain["lang"], (plain, addressed_text)
+    assert addressed_text["sentiment"] == plain["sentiment"], (plain, addressed_text)
+
+
+@pytest.mark.parametrize(("text", "lang"), [("Inte bra", "sv"), ("Inte bra alls", "sv")])
+def test_a_negated_good_word_is_not_read_positive(text, lang):
+    """docs/sentiment.md: 'up to three words after a negation carry a mark, so "not good",
+    "inte bra", "ikke bra", "nie polecam" are not "good"'. 'Inte bra' comes out positive
+    (0.56) in Swedish."""
+    r = scored(text, lang)
+    assert r["sentiment"] != "positive", r
