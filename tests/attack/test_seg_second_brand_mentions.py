@@ -41,9 +41,8 @@ def mention_of_two_brands(built, warehouse_url, tmp_path_factory):
         )[0]
         tweet_id = str(int(template_id) + 7_777_777)
         item = {k: v for k, v in template.items() if k != "brand_handle"}
-        item.update(
-            id=tweet_id, text=TEXT.replace("fjordbrew", ours).replace("kaffeklubben", rival)
-        )
+        text = TEXT.replace("fjordbrew", ours).replace("kaffeklubben", rival)
+        item.update(id=tweet_id, text=text, lang="en")  # as X tags an English post
         for handle in (ours, rival):  # the order of XSettings.feeds_of: brand by brand
             with pipeline.connect() as conn, LandingBatch(conn, "x", "tweets") as batch:
                 batch.add(tweet_record(item, handle))
