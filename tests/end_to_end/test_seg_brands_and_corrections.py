@@ -1,7 +1,7 @@
-"""Outside attack on what decides the segments besides the scorer: which brand is ours (a second
-brand of ours, as docs/operating.md 'Adding a brand or a page' adds one) and CRM staff
-corrections (sentiment_overrides.csv). Copies of the test world's nightly build, the real
-loader and dbt."""
+"""What decides the segments besides the scorer: which brand is ours (a second brand of ours,
+as docs/operating.md 'Adding a brand or a page' adds one: people count every brand of ours
+together) and CRM staff corrections (sentiment_overrides.csv: the newest by decided_at wins).
+Copies of the test world's nightly build, the real loader and dbt."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ def test_a_second_brand_of_ours_does_not_break_the_people_and_segments_build(
     built, warehouse_url, tmp_path
 ):
     """docs/operating.md: add a row to brands.csv (`is_ours` true for a Page of ours) and the
-    nightly run seeds it. people.sql counts messages 'to our brand' with
-    `brand_key = (select brand_key from brands where is_ours)`: with a second brand of ours the
-    scalar subquery returns two rows and people, people_segments and everything after them
-    fail to build ('more than one row returned by a subquery used as an expression')."""
+    nightly run seeds it. people.sql counts the messages to every brand of ours: a scalar
+    subquery for 'the' brand of ours would fail the build of people, people_segments and
+    everything after them ('more than one row returned by a subquery used as an expression')."""
     from social_crm.transform import dbt_runner
 
     with copy_of(built, warehouse_url, tmp_path / "built") as (pipeline, _truth):
@@ -45,11 +44,9 @@ def test_a_second_brand_of_ours_does_not_break_the_people_and_segments_build(
 
 
 def test_the_newest_staff_correction_wins_not_the_last_file_landed(built, warehouse_url, tmp_path):
-    """The loader says 'the newest correction of a message wins over the scorer', and each
-    correction carries decided_at; but the staging view keeps the version landed last
-    (ingest_seq), whatever its decided_at. A correction decided on 1 December, then a delayed
-    export with the same message's 20 November correction: the stale one wins and the message
-    counts as certainly negative instead of certainly positive."""
+    """The newest correction of a message wins over the scorer, newest by decided_at, not by
+    the file landed last: a correction decided on 1 December, then a delayed export with the
+    same message's 20 November correction, leaves the message certainly positive."""
     from social_crm.extract.crm import land_drop_folder
 
     with copy_of(built, warehouse_url, tmp_path / "built") as (pipeline, truth):
