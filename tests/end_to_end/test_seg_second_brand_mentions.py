@@ -1,9 +1,9 @@
-"""Outside attack on 'messages to the brand' with a second brand in the world: a post on X that
-mentions our brand and a rival. The extractor walks the feeds brand by brand (ours first:
-XSettings.feeds_of) and lands each post as a raw version keyed by its id alone with the
-feed's `brand_handle`; the rival's search lands it after our mentions timeline, its version
-wins, and stg_x__tweets keeps one brand per post. A customer's complaint '@fjordbrew
-@kaffeklubben ...' leaves our brand's engagements, expected negatives and segments."""
+"""'Messages to the brand' with a second brand in the world: a post on X that mentions our brand
+and a rival. The extractor walks the feeds brand by brand (ours first: XSettings.feeds_of) and
+lands each post as a raw version keyed by its id alone with the feed's `brand_handle`; the
+rival's search lands it after our mentions timeline and its version is the one staged. The
+brands a post mentions are read from its own text (its @handles) as well, so a customer's
+complaint '@fjordbrew @kaffeklubben ...' is an engagement of each brand."""
 
 from __future__ import annotations
 
@@ -56,3 +56,7 @@ def mention_of_two_brands(built, warehouse_url, tmp_path_factory):
 
 def test_a_post_mentioning_our_brand_and_a_rival_counts_for_our_brand(mention_of_two_brands):
     assert [r for r in mention_of_two_brands if r[0] == "ours"], mention_of_two_brands
+
+
+def test_a_post_mentioning_two_tracked_brands_is_one_mention_of_each(mention_of_two_brands):
+    assert sorted(r[0] for r in mention_of_two_brands) == ["ours", "rival_a"], mention_of_two_brands
