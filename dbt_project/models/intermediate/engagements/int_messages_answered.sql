@@ -151,12 +151,14 @@ messages as (
                 union all
                 select c.message_id || ':mention' from changed as c
             )
+            -- one row per message: an X post mentioning several brands is one engagement per
+            -- brand, the message is its first (`<id>`; the others are `<id>:<brand_key>`)
+            and not (platform = 'x' and engagement_id <> message_id)
     {% else %}
-        where message_id is not null
+        where
+            message_id is not null
+            and not (platform = 'x' and engagement_id <> message_id)
     {% endif %}
-    -- one row per message: an X post mentioning several brands is one engagement per brand,
-    -- the message is its first (`<id>`; the others are `<id>:<brand_key>`)
-        and not (platform = 'x' and engagement_id <> message_id)
 
 ),
 

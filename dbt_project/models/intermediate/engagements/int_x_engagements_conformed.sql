@@ -22,15 +22,16 @@ mentions as (
     select
         case
             -- no window function: the union's merged_at filter must reach the staging index
-            when not exists (
-                select 1 from brands as f
-                where
-                    (
-                        f.is_ours and not b.is_ours
-                        or f.is_ours = b.is_ours and f.brand_key < b.brand_key
-                    )
-                    and {{ x_post_mentions('t', 'f') }}
-            )
+            when
+                not exists (
+                    select 1 from brands as f
+                    where
+                        (
+                            f.is_ours and not b.is_ours
+                            or f.is_ours = b.is_ours and f.brand_key < b.brand_key
+                        )
+                        and {{ x_post_mentions('t', 'f') }}
+                )
                 then t.tweet_id
             else t.tweet_id || ':' || b.brand_key
         end as engagement_id,

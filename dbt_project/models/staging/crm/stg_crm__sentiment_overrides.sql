@@ -8,7 +8,7 @@ source as (
     select * from (
         select distinct on (natural_key) *
         from {{ source('crm', 'crm_sentiment_overrides') }}
-        order by natural_key, event_at desc nulls last, ingest_seq desc
+        order by natural_key asc, event_at desc nulls last, ingest_seq desc
     ) as newest
     where not is_deleted
 
