@@ -51,9 +51,11 @@
         delete from {{ this }}
         where {{ config.get('unique_key') }} in (
             -- an Instagram media that tags and @mentions a brand is two engagements: the
-            -- mention's id is the media's with `:mention`
-            select unnest(array[d.record_id, d.record_id || ':mention'])
+            -- mention's id is the media's with `:mention`; an X post mentioning several
+            -- brands, one per brand: `<id>:<brand_key>` after the first
+            select d.record_id || s.suffix
             from meta.merge_deletions as d
+            cross join {{ engagement_id_suffixes() }} as s
             where
                 d.relation in ({{ merge_log_names(relations) }})
                 and d.deleted_at > {{ max_merged_at() }}
@@ -104,4 +106,16 @@
     {% else %}
         select 1
     {% endif %}
+{%- endmacro %}
+
+{#- The suffixes an engagement's id adds to its record's id: none, `:mention` (an Instagram
+    media's caption mention) and `:<brand_key>` (an X post's mention of a second brand). -#}
+{% macro engagement_id_suffixes() -%}
+    (
+        select '' as suffix
+        union all
+        select ':mention'
+        union all
+        select ':' || b.brand_key from {{ ref('brands') }} as b
+    )
 {%- endmacro %}

@@ -12,6 +12,7 @@
     )
 }}
 
+-- depends_on: {{ ref('brands') }} (the pre-hook's engagement id suffixes)
 -- depends_on: {{ engagement_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- depends_on: {{ ref('stg_facebook__posts') }} (posts staged or deleted since: incremental runs)
 

@@ -14,6 +14,7 @@
     )
 }}
 
+-- depends_on: {{ ref('brands') }} (the pre-hook's engagement id suffixes)
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- Indexed by brand, platform and time too: brand_response_times_daily reads the messages of the
 -- days it measures by each day's start, and int_message_response_times each brand and
@@ -150,8 +151,13 @@ messages as (
                 union all
                 select c.message_id || ':mention' from changed as c
             )
+            -- one row per message: an X post mentioning several brands is one engagement per
+            -- brand, the message is its first (`<id>`; the others are `<id>:<brand_key>`)
+            and not (platform = 'x' and engagement_id <> message_id)
     {% else %}
-        where message_id is not null
+        where
+            message_id is not null
+            and not (platform = 'x' and engagement_id <> message_id)
     {% endif %}
 
 ),

@@ -19,6 +19,7 @@
     )
 }}
 
+-- depends_on: {{ ref('brands') }} (the pre-hook's engagement id suffixes)
 -- depends_on: {{ message_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- depends_on: {{ ref('stg_scoring__message_sentiment') }} (messages_scored_after)
 -- depends_on: {{ ref('stg_crm__sentiment_overrides') }} (messages_scored_after)

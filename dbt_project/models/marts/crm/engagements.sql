@@ -19,6 +19,7 @@
     )
 }}
 
+-- depends_on: {{ ref('brands') }} (the pre-hook's engagement id suffixes)
 -- depends_on: {{ engagement_staging_tables() | join(", ") }} (the pre-hook's deletions)
 -- depends_on: {{ ref('stg_scoring__message_sentiment') }} (messages_scored_after)
 -- depends_on: {{ ref('stg_crm__sentiment_overrides') }} (messages_scored_after)
@@ -40,11 +41,12 @@ engagements as (
         union
         select * from {{ ref('int_engagements_unified') }}
         where
-            engagement_id in ({{ messages_scored_after(max_merged_at()) }})
-            -- an Instagram caption mention in a media read as a tag (`<media id>:mention`)
-            or engagement_id in (
-                select s.message_id || ':mention'
+            -- with an Instagram caption mention in a media read as a tag (`<media id>:mention`)
+            -- and an X post's mention of a second brand (`<post id>:<brand_key>`)
+            engagement_id in (
+                select s.message_id || x.suffix
                 from ({{ messages_scored_after(max_merged_at()) }}) as s
+                cross join {{ engagement_id_suffixes() }} as x
             )
         -- people whose link to a customer or exclusion changed
         union

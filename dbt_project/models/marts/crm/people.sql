@@ -58,8 +58,10 @@ engagement as (
         round(sum(p_negative)::numeric, 6)::double precision as expected_negative_messages,
         max(occurred_at) as last_engaged_at
     from {{ ref('engagements') }}
+    -- every brand of ours counts (brands.csv may list more than one Page of ours): a person's
+    -- messages to any of them are messages to us
     where
-        brand_key = (
+        brand_key in (
             select b.brand_key from {{ ref('brands') }} as b
             where b.is_ours
         )

@@ -1,8 +1,16 @@
 with
 
+-- the newest correction of each message by decided_at (event_at), not the one landed last: a
+-- delayed export of an older decision does not undo a newer one; on the same decided_at the
+-- one landed last wins
 source as (
 
-    {{ latest_versions(source('crm', 'crm_sentiment_overrides')) }}
+    select * from (
+        select distinct on (natural_key) *
+        from {{ source('crm', 'crm_sentiment_overrides') }}
+        order by natural_key asc, event_at desc nulls last, ingest_seq desc
+    ) as newest
+    where not is_deleted
 
 ),
 
