@@ -10,6 +10,7 @@ lexicon valence (`model.lexicon_valence`).
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Callable
 from functools import cache, lru_cache
@@ -165,6 +166,17 @@ CLAUSE_END = set(".,;:!?")
 MAX_CHARS = 2_000
 # an emoticon typed against the word before it ("Dzięki:(", "thanks:)")
 ATTACHED_EMOTICON = re.compile(r"(?<=[^\W\d_])([:;=]'?-?[()\[\]DPpOo/|*]|<3)(?=\s|$)")
+
+
+@cache
+def _format_characters() -> dict[int, None]:
+    """Every format character (Unicode category Cf) mapped to nothing, for one str.translate
+    (built once a process, 0.2 s)."""
+    return dict.fromkeys(
+        cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf"
+    )
+
+
 # acknowledgements that say nothing of a feeling ("ok", "k", "okay", "okej")
 ACKNOWLEDGEMENTS = {"ok", "okay", "okey", "okej", "oki", "k", "kk", "okk"}
 
@@ -175,7 +187,7 @@ def normalize(text: str) -> str:
     dropped (zero-width spaces and joiners, soft hyphens, direction marks: invisible, and inside
     a word they split it); an emoticon typed against a word parted from it."""
     text = unicodedata.normalize("NFKC", text[:MAX_CHARS])
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.translate(_format_characters())
     return ATTACHED_EMOTICON.sub(r" \1", text)
 
 
