@@ -23,7 +23,9 @@ brands as (
 
 brand_pages as (
 
-    select facebook_page_id as page_id from brands where facebook_page_id is not null
+    select facebook_page_id as page_id
+    from brands
+    where facebook_page_id is not null
 
 ),
 
