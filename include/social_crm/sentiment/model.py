@@ -461,10 +461,7 @@ def probabilities(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
 
 def score(texts: Sequence[str], langs: Sequence[str]) -> list[tuple[str, float]]:
     """(sentiment, score) of each text: the likeliest class and P(positive) - P(negative)."""
-    return [
-        (CLASSES[int(p.argmax())], round(float(p[2] - p[0]), 4))
-        for p in probabilities(texts, langs)
-    ]
+    return [label_and_score(p) for p in probabilities(texts, langs)]
 
 
 # the installed packages whose data decide a reading: the emoji ranking, VADER's lexicons and
@@ -492,5 +489,5 @@ def version() -> str:
 
 def label_and_score(p: np.ndarray) -> tuple[str, float]:
     """(sentiment, score) of one row of `probabilities`: the likeliest class and
-    P(positive) - P(negative) (what `score` gives, for a caller that keeps the probabilities)."""
+    P(positive) - P(negative) (`score`'s rule, for a caller that keeps the probabilities)."""
     return CLASSES[int(p.argmax())], round(float(p[2] - p[0]), 4)
