@@ -288,6 +288,22 @@ def _checked(source: str, label: str) -> str:
     return label
 
 
+def _readable_rows(
+    lang: str, split: str, counts: list[SourceCount]
+) -> Iterator[tuple[SourceCount, tuple[str, str]]]:
+    """Each readable (text, label) row of every source present, with its source's count (read
+    and unreadable counted here; a new count appended to `counts` per source)."""
+    for name, rows in _sources(lang, split):
+        count = SourceCount(name)
+        counts.append(count)
+        for row in rows():
+            count.read += 1
+            if row is None:
+                count.unreadable += 1
+                continue
+            yield count, row
+
+
 def load(lang: str, split: str) -> Labelled:
     """The labelled texts of a language's split with what each source gave."""
     if lang not in LANGS or split not in SPLITS:
@@ -298,16 +314,9 @@ def load(lang: str, split: str) -> Labelled:
     if split == "dev":  # as published: the shared folder's dev files are cleaned already
         published: list[SourceCount] = []
         pairs: list[tuple[str, str]] = []
-        for name, rows in _sources(lang, split):
-            count = SourceCount(name)
-            published.append(count)
-            for row in rows():
-                count.read += 1
-                if row is None:
-                    count.unreadable += 1
-                    continue
-                count.labels[_checked(name, row[1])] += 1
-                pairs.append(row)
+        for count, row in _readable_rows(lang, split, published):
+            count.labels[_checked(count.source, row[1])] += 1
+            pairs.append(row)
         return Labelled(lang, split, pairs, published)
     dev = labelled(lang, "dev")
     dev_keys = {dedupe_key(t) for t, _ in dev}
@@ -315,35 +324,27 @@ def load(lang: str, split: str) -> Labelled:
     counts: list[SourceCount] = []
     kept: dict[str, tuple[str, str, SourceCount]] = {}
     conflicted: set[str] = set()
-    for name, rows in _sources(lang, split):
-        count = SourceCount(name)
-        counts.append(count)
-        for row in rows():
-            count.read += 1
-            if row is None:
-                count.unreadable += 1
-                continue
-            text, label = row
-            _checked(name, label)
-            key = dedupe_key(text)
-            if key in dev_keys or near_key(text) in dev_openings:
-                count.in_dev += 1
-                continue
-            if key in conflicted:
-                count.conflicting += 1
-                continue
-            earlier = kept.get(key)
-            if earlier is None:
-                kept[key] = (text, label, count)
-                count.labels[label] += 1
-            elif earlier[1] == label:
-                count.repeated += 1
-            else:
-                del kept[key]
-                conflicted.add(key)
-                earlier[2].labels[earlier[1]] -= 1
-                earlier[2].conflicting += 1
-                count.conflicting += 1
+    for count, (text, label) in _readable_rows(lang, split, counts):
+        _checked(count.source, label)
+        key = dedupe_key(text)
+        if key in dev_keys or near_key(text) in dev_openings:
+            count.in_dev += 1
+            continue
+        if key in conflicted:
+            count.conflicting += 1
+            continue
+        earlier = kept.get(key)
+        if earlier is None:
+            kept[key] = (text, label, count)
+            count.labels[label] += 1
+        elif earlier[1] == label:
+            count.repeated += 1
+        else:
+            del kept[key]
+            conflicted.add(key)
+            earlier[2].labels[earlier[1]] -= 1
+            earlier[2].conflicting += 1
+            count.conflicting += 1
     return Labelled(lang, split, [(t, label) for t, label, _ in kept.values()], counts)
 
 
