@@ -1,6 +1,6 @@
 """The follower-count rule is one rule: the staging models read a count by the dbt macro
 whole_count (PostgreSQL), the X extractor by quality/rules.py's whole_count (Python); both take
-a JSON number the same way (a whole number from 0 to 2^53, else unknown)."""
+a JSON number the same way (a whole number from 0 to ten billion, else unknown)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ pytestmark = pytest.mark.integration
 NUMBERS = st.one_of(
     st.integers(min_value=-(2**64), max_value=2**64),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from([0, 1, 2**53, 2**53 + 1, 10**15, 10**20, 1500.0, 1500.5, -1, -0.0]),
+    st.sampled_from(
+        [0, 1, 10**10, 10**10 + 1, 10**10 + 0.0, 2**53, 10**15, 10**20, 1500.0, 1500.5, -1, -0.0]
+    ),
 )
 
 

@@ -62,10 +62,11 @@ def whole_number(text: str) -> int:
     return int(text)
 
 
-# a count an API reports (a follower count): whole, from 0 to MAX_COUNT (2^53, the largest
-# whole number a JSON reader keeps exactly); the staging models read it by the same rule
-# (dbt macro whole_count), so an odd count never stops the build: it is unknown (None)
-MAX_COUNT = 2**53
+# a count an API reports (a follower count): whole, from 0 to MAX_COUNT (ten billion: more
+# than the people on Earth, so no account's real count; the largest accounts have under a
+# billion followers); the staging models read it by the same rule (dbt macro whole_count),
+# so an odd count never stops the build nor inflates Social CLV: it is unknown (None)
+MAX_COUNT = 10**10
 
 
 def whole_count(value: object) -> int | None:

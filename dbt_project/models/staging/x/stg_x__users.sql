@@ -29,7 +29,7 @@ renamed as (
         payload ->> 'description' as bio,
 
         -- network
-        -- null (unknown) when not a whole number from 0 to 2^53 (macros/whole_count.sql)
+        -- null (unknown) when not a whole number from 0 to ten billion (macros/whole_count.sql)
         {{ whole_count("payload -> 'public_metrics' ->> 'followers_count'") }} as followers_count,
         {{ whole_count("payload -> 'public_metrics' ->> 'following_count'") }} as following_count,
 
