@@ -607,22 +607,28 @@ def score(
 
 # a pair this probable, when no other pair of its profile reaches VOUCH_RIVAL_PROBABILITY,
 # vouches for the profile's handle as the customer's handle on that platform (cross-platform
-# evidence, model.score)
-VOUCH_PROBABILITY = 0.99
+# evidence, model.score): the default auto-link probability (dbt var
+# identity_auto_link_probability): an X profile sure enough to link vouches for its handle
+VOUCH_PROBABILITY = 0.9
 VOUCH_RIVAL_PROBABILITY = 0.05
-_HANDLE_COLUMNS = {"x": "x_handle", "instagram": "instagram_username"}
+# the platforms whose profiles vouch, and the customer column each fills: X alone. An Instagram
+# username is sure only by the name it spells (features.shown_name), which anyone can register:
+# names never vouch
+_HANDLE_COLUMNS = {"x": "x_handle"}
 
 
 def with_vouched_handles(
     right: pd.DataFrame, left: pd.DataFrame, pairs: pd.DataFrame
 ) -> pd.DataFrame:
-    """The customer records `right` with the X handle or Instagram username of a profile the
-    model is all but sure is theirs filled in where the CRM knows none on that platform: the
+    """The customer records `right` with the X handle of an X profile the model is sure is
+    theirs filled in where the CRM knows none on that platform: the
     other platform's profile is then compared with it (other_handle), as with a known one.
     Only a pair of VOUCH_PROBABILITY or more whose profile has no other pair from
     VOUCH_RIVAL_PROBABILITY, and a customer whom one profile alone on that platform vouches
     for: a profile that could be someone else's vouches for nobody. Names never vouch (a name
-    is what an impersonator copies). `right` itself when none is vouched for."""
+    is what an impersonator copies): an Instagram profile, which shows nothing but a username
+    that may spell a name, vouches for nobody; an X profile vouches for its X handle. `right`
+    itself when none is vouched for."""
     if pairs.empty:
         return right
     handles = dict(zip(left["unique_id"], left["handle_key"], strict=True))
