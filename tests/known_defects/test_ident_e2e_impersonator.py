@@ -12,7 +12,12 @@ import json
 
 import pytest
 
-from tests.end_to_end.conftest import built_once, built_world, world_now  # noqa: F401
+from tests.end_to_end.conftest import (  # noqa: F401
+    built_once,
+    built_world,
+    extracted_once,
+    world_now,
+)
 
 pytestmark = [
     pytest.mark.integration,

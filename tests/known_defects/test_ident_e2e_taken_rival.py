@@ -18,6 +18,7 @@ import pytest
 from tests.end_to_end.conftest import (  # noqa: F401
     built_once,
     built_world,
+    extracted_once,
     land_crm_export,
     world_now,
 )

@@ -2,13 +2,12 @@
 findings). The model trained and scored as the `match_identities` step does (model.score) on a
 simulated population (bench.linking_inputs), with the attacker's profiles added.
 
-Promises attacked (docs/data-model.md#identity-resolution): "A person who impersonates a
-customer's name on another platform is not linked by name alone"; "names never vouch (a name is
-what an impersonator copies; a handle is unique on its platform)"."""
+Promise attacked (docs/data-model.md#identity-resolution): "A person who impersonates a
+customer's name on another platform is not linked by name alone". (A third attack, a username
+sure by name alone vouching for a handle, is fixed:
+tests/integration/test_identity_names_never_vouch.py.)"""
 
 from __future__ import annotations
-
-import json
 
 import pandas as pd
 import pytest
@@ -100,20 +99,3 @@ def test_an_instagram_username_spelling_a_customers_name_is_not_auto_linkable(wo
     assert not (
         best["customer_id"] == victim["customer_id"] and best["match_probability"] >= AUTO_LINK
     ), "a username that only spells the customer's name is auto-linkable to them"
-
-
-def test_a_profile_sure_by_its_name_alone_vouches_for_no_handle(world):
-    """Promise: names never vouch. The Instagram profile above is 'sure' from nothing but the
-    name its username spells; its username becomes the victim's Instagram username for the
-    second prediction, so any X profile with those letters (tiril_bakkerby) is compared with it
-    as with a handle the CRM knows."""
-    victim, attacker, scored = world
-    key = attacker["profile_key"].iloc[1]
-    evidence = json.loads(_best(scored, key)["evidence"])
-    print(evidence)
-    right = scored.customer_rows
-    vouched = right.loc[right["unique_id"] == victim["customer_id"], "instagram_username"].iloc[0]
-    assert vouched != key.split(":", 1)[1], (
-        f"the impersonator's username {vouched!r}, sure by name alone, is vouched as the "
-        "victim's Instagram username"
-    )

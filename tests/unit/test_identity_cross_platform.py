@@ -1,5 +1,5 @@
-"""Cross-platform evidence (model.with_vouched_handles): the handle of a profile the model is all
-but sure of becomes its customer's handle on that platform, against which the other platform's
+"""Cross-platform evidence (model.with_vouched_handles): the handle of an X profile the model is
+sure of becomes its customer's X handle, against which the other platform's
 profiles are compared. Never from a doubtful profile, never over what the CRM knows. And the u
 probabilities with the true matches taken out (model._u_without_matches)."""
 
@@ -49,15 +49,20 @@ def _handles(right: pd.DataFrame) -> dict[str, tuple]:
     }
 
 
-def test_a_sure_profiles_handle_becomes_its_customers_handle_on_that_platform():
-    vouched = model.with_vouched_handles(
-        _right(), LEFT, _pairs(("x:1", "C1", 0.995), ("instagram:mia.w", "C2", 0.999))
-    )
+def test_a_sure_x_profiles_handle_becomes_its_customers_x_handle():
+    vouched = model.with_vouched_handles(_right(), LEFT, _pairs(("x:1", "C1", 0.995)))
     assert _handles(vouched) == {
         "C1": ("coffee_fika227", None),
-        "C2": (None, "mia.w"),
+        "C2": (None, None),
         "C3": (None, None),
     }
+
+
+def test_a_sure_instagram_profile_vouches_for_nobody():
+    """An Instagram username is sure only by the name it spells: names never vouch."""
+    right = _right()
+    vouched = model.with_vouched_handles(right, LEFT, _pairs(("instagram:mia.w", "C2", 0.999)))
+    assert vouched is right
 
 
 def test_a_profile_with_another_possible_customer_vouches_for_nobody():
@@ -78,7 +83,7 @@ def test_two_profiles_on_one_platform_sure_of_one_customer_vouch_for_neither():
 
 def test_a_profile_below_the_vouching_probability_vouches_for_nobody():
     right = _right()
-    vouched = model.with_vouched_handles(right, LEFT, _pairs(("x:1", "C1", 0.98)))
+    vouched = model.with_vouched_handles(right, LEFT, _pairs(("x:1", "C1", SURE - 0.01)))
     assert vouched is right
 
 
@@ -103,6 +108,7 @@ def test_a_handle_the_crm_knows_is_never_replaced_and_each_vouched_one_is_sure(
     assert vouched["C1"][0] == "known_handle"
     handles = dict(zip(LEFT["unique_id"], LEFT["handle_key"], strict=True))
     for customer, (x, ig) in vouched.items():
+        assert ig is None  # names never vouch: no Instagram username is vouched for
         for handle in (x, ig):
             if handle is None or handle == "known_handle":
                 continue

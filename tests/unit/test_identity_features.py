@@ -1,6 +1,9 @@
 """What profiles and customers are compared on: names folded, split and aliased; handles,
 email local parts and locations made comparable."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from social_crm.identity import features
 
 
@@ -66,6 +69,20 @@ def test_a_handle_starting_with_a_known_forename_splits_after_it():
 
 def test_a_handle_starting_with_no_known_forename_is_an_initial_and_a_surname():
     assert features.handle_name("hdahlseth42", frozenset({"henrik"})) == ("h", "dahlseth")
+
+
+@given(
+    name=st.sampled_from(["mia_woodisle", "hdahlseth", "poppylan", "mia.woodisle", "nataliakow"]),
+    digits=st.integers(0, 99999).map(str),
+    ending=st.text("abcdefghijklmnopqrstuvwxyz._", min_size=1, max_size=9),
+)
+def test_an_ending_after_the_digits_leaves_the_name_the_handle_spells(name, digits, ending):
+    """The name comes before the digits, what follows them is an ending: "hsandland880_ig",
+    "nataliakow720x", "annaberg84.official"."""
+    forenames = frozenset({"mia", "poppy", "natalia"})
+    assert features.handle_name(name + digits + ending, forenames) == features.handle_name(
+        name + digits, forenames
+    )
 
 
 def test_a_handle_of_fewer_than_four_letters_spells_no_name():

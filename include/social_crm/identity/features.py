@@ -91,6 +91,7 @@ def handle_letters(handle: str | None) -> str | None:
 
 
 _HANDLE_WORDS = re.compile(r"[_.\d]+")
+_BEFORE_DIGITS = re.compile(r"[^\d]*")
 
 
 def handle_name(
@@ -101,7 +102,12 @@ def handle_name(
     woodisle), "mia.woodisle" -> (mia, woodisle), "poppylan164" -> (poppy, lan) when poppy is a
     known forename, "hdahlseth42" -> (h, dahlseth). An underscore or a period separates the
     two; else the longest known forename the handle starts with (leaving 3 letters at least),
-    else its first letter. (None, None) when it has fewer than 4 letters."""
+    else its first letter. The name is what comes before the digits: "hsandland880_ig" ->
+    (h, sandland). (None, None) when it has fewer than 4 letters."""
+    if isinstance(handle, str):
+        # the name comes before the digits: what follows them is an ending ("hsandland880_ig")
+        named = _BEFORE_DIGITS.match(handle)
+        handle = named.group(0) if named and handle_letters(named.group(0)) else handle
     parts = _HANDLE_WORDS.split(handle) if isinstance(handle, str) else []
     words = [w for w in (handle_letters(part) for part in parts) if w]
     if len(words) >= 2:

@@ -243,8 +243,17 @@ def _levels() -> list:
         " when 'x' then coalesce(instagram_username_l, instagram_username_r) end)"
     )
 
-    def letters(text: str) -> str:
-        return f"regexp_replace({text}, '[^a-z]', '', 'g')"
+    def joined(text: str) -> str:
+        return f"regexp_replace({text}, '[._]', '', 'g')"
+
+    # the same handle but for its periods and underscores, or with an ending added ("_ig",
+    # "official", digits): the shorter keeps its digits ("annaberg84" is not "annaberg85", a
+    # namesake's) and has CLOSE_HANDLE_CHARACTERS or more ("mialan" is many people's)
+    shorter = f"least(length({joined(handle_key)}), length({joined(other)}))"
+    close = (
+        f"{shorter} >= {CLOSE_HANDLE_CHARACTERS} and (starts_with({joined(handle_key)},"
+        f" {joined(other)}) or starts_with({joined(other)}, {joined(handle_key)}))"
+    )
 
     other_handle = cl.CustomComparison(
         output_column_name="other_handle",
@@ -256,15 +265,19 @@ def _levels() -> list:
             cll.CustomLevel(
                 f"{handle_key} = {other}", "their handle on the other platform"
             ).configure(m_probability=0.5),
-            cll.CustomLevel(
-                # 8 letters at least: "mialan" (Mia Lan...) is many people's
-                f"length({letters(handle_key)}) >= 8 and {letters(handle_key)} = {letters(other)}",
-                "the letters of their handle on the other platform",
-            ).configure(m_probability=0.2),
+            cll.CustomLevel(close, "close to their handle on the other platform").configure(
+                m_probability=0.2
+            ),
             cll.ElseLevel().configure(m_probability=0.3),
         ],
     )
     return [forename, surname, location, handle, other_handle]
+
+
+# the fewest characters (periods and underscores aside) of the shorter of two handles that
+# are "close" (other_handle): one is the other with an ending added
+CLOSE_HANDLE_CHARACTERS = 8
+_CLOSE_KEY = f"left(regexp_replace({{}}, '[._]', '', 'g'), {CLOSE_HANDLE_CHARACTERS})"
 
 
 # Blocking: a pair is compared when one of these holds. Each is an equality of a profile's key
@@ -293,6 +306,17 @@ _BLOCKING = (
     # the handle is the customer's handle on the other platform
     ("{}.handle_key", "{}.x_handle", "l.platform = 'instagram'"),
     ("{}.handle_key", "{}.instagram_username", "l.platform = 'x'"),
+    # ... or close to it (other_handle): their first characters, periods and underscores aside
+    (
+        _CLOSE_KEY.format("{}.handle_key"),
+        _CLOSE_KEY.format("{}.x_handle"),
+        "l.platform = 'instagram'",
+    ),
+    (
+        _CLOSE_KEY.format("{}.handle_key"),
+        _CLOSE_KEY.format("{}.instagram_username"),
+        "l.platform = 'x'",
+    ),
 )
 BLOCKING_KEYS = tuple(dict.fromkeys((profile, customer) for profile, customer, _ in _BLOCKING))
 
@@ -583,22 +607,28 @@ def score(
 
 # a pair this probable, when no other pair of its profile reaches VOUCH_RIVAL_PROBABILITY,
 # vouches for the profile's handle as the customer's handle on that platform (cross-platform
-# evidence, model.score)
-VOUCH_PROBABILITY = 0.99
+# evidence, model.score): the default auto-link probability (dbt var
+# identity_auto_link_probability): an X profile sure enough to link vouches for its handle
+VOUCH_PROBABILITY = 0.9
 VOUCH_RIVAL_PROBABILITY = 0.05
-_HANDLE_COLUMNS = {"x": "x_handle", "instagram": "instagram_username"}
+# the platforms whose profiles vouch, and the customer column each fills: X alone. An Instagram
+# username is sure only by the name it spells (features.shown_name), which anyone can register:
+# names never vouch
+_HANDLE_COLUMNS = {"x": "x_handle"}
 
 
 def with_vouched_handles(
     right: pd.DataFrame, left: pd.DataFrame, pairs: pd.DataFrame
 ) -> pd.DataFrame:
-    """The customer records `right` with the X handle or Instagram username of a profile the
-    model is all but sure is theirs filled in where the CRM knows none on that platform: the
+    """The customer records `right` with the X handle of an X profile the model is sure is
+    theirs filled in where the CRM knows none on that platform: the
     other platform's profile is then compared with it (other_handle), as with a known one.
     Only a pair of VOUCH_PROBABILITY or more whose profile has no other pair from
     VOUCH_RIVAL_PROBABILITY, and a customer whom one profile alone on that platform vouches
     for: a profile that could be someone else's vouches for nobody. Names never vouch (a name
-    is what an impersonator copies). `right` itself when none is vouched for."""
+    is what an impersonator copies): an Instagram profile, which shows nothing but a username
+    that may spell a name, vouches for nobody; an X profile vouches for its X handle. `right`
+    itself when none is vouched for."""
     if pairs.empty:
         return right
     handles = dict(zip(left["unique_id"], left["handle_key"], strict=True))
