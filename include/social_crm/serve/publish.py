@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 
 MARTS = tuple(mart.name for mart in catalog.MARTS)
 
-# the incremental marts -> their unique key (the published copy is indexed on it)
+# the incremental marts -> their unique key (changes are applied by it)
 INCREMENTAL_MARTS = {mart.name: mart.key[0] for mart in catalog.MARTS if mart.incremental}
+MART_BY_NAME = {mart.name: mart for mart in catalog.MARTS}
 
 # applying changes costs a few index lookups a row; above this share of the build, copy
 COPY_ABOVE_CHANGED_SHARE = 0.2
@@ -60,7 +61,7 @@ def publish(conn: psycopg.Connection, marts: tuple[str, ...] = MARTS) -> dict[st
             key = INCREMENTAL_MARTS.get(name)
             applied = _apply_changes(conn, name, key, tracked) if key and tracked else None
             if applied is None:
-                published[name], how[name] = _copy(conn, name, key), "copied"
+                published[name], how[name] = _copy(conn, name), "copied"
             else:
                 published[name], how[name] = applied, "changes applied"
             _record(conn, name, tracked, started, published[name])
@@ -78,18 +79,38 @@ def _build_table(conn: psycopg.Connection, name: str) -> int:
     return oid
 
 
-def _copy(conn: psycopg.Connection, name: str, key: str | None) -> int:
+def _copy(conn: psycopg.Connection, name: str) -> int:
     built = sql.Identifier("marts_build", name)
     staged = sql.Identifier("marts", f"{name}__publishing")
     live = sql.Identifier("marts", name)
     conn.execute(sql.SQL("drop table if exists {}").format(staged))
     conn.execute(sql.SQL("create table {} as table {}").format(staged, built))
-    if key:
-        conn.execute(sql.SQL("create unique index on {} ({})").format(staged, sql.Identifier(key)))
+    for columns, unique in _indexes(MART_BY_NAME.get(name)):
+        conn.execute(
+            sql.SQL("create {} index on {} ({})").format(
+                sql.SQL("unique" if unique else ""),
+                staged,
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+            )
+        )
     conn.execute(sql.SQL("drop table if exists {}").format(live))
     conn.execute(sql.SQL("alter table {} rename to {}").format(staged, sql.Identifier(name)))
     conn.execute(sql.SQL("grant select on {} to bi_reader").format(live))
     return scalar(conn.execute(sql.SQL("select count(*) from {}").format(live)))
+
+
+def _indexes(mart: catalog.Mart | None) -> list[tuple[tuple[str, ...], bool]]:
+    """The published copy's indexes: unique on the mart's key (a BI lookup of one row, and
+    the key incremental publishing applies changes by), and one on each column naming a
+    person or profile that the key does not lead with (a customer's rows for BI, and
+    erasure deleting an erased person's rows from the published copy)."""
+    if mart is None:
+        return []
+    found = [(mart.key, True)]
+    for column in dict.fromkeys((*mart.person_columns, *mart.profile_key_columns)):
+        if column != mart.key[0]:
+            found.append(((column,), False))
+    return found
 
 
 def _apply_changes(conn: psycopg.Connection, name: str, key: str, build_table: int) -> int | None:
