@@ -86,10 +86,19 @@ def _char_ngrams(doc: str) -> list[str]:
     return [g for g in grams if "  " not in g]
 
 
+# texts whose character n-grams are counted at once (their arrays, about 50 MB, then freed)
+CHAR_CHUNK = 1_000
+
+
 def _char_counts(texts: Sequence[str]) -> sparse.csr_matrix:
-    """`_hashed` of each text's `_char_ngrams`, computed on code point arrays: each distinct
-    n-gram of the batch is made a string and hashed once, not each of its occurrences (which
-    was most of the scorer's time)."""
+    """`_hashed` of each text's `_char_ngrams`, computed on code point arrays CHAR_CHUNK texts at
+    a time: each distinct n-gram of a chunk is made a string and hashed once, not each of its
+    occurrences (which was most of the scorer's time)."""
+    if len(texts) > CHAR_CHUNK:
+        return sparse.vstack(
+            [_char_counts(texts[i : i + CHAR_CHUNK]) for i in range(0, len(texts), CHAR_CHUNK)],
+            format="csr",
+        )
     padded = [_padded_words(doc) for doc in texts]
     whole = "".join(padded)
     points = np.frombuffer(whole.encode("utf-32-le"), dtype=np.uint32)
