@@ -157,7 +157,7 @@ class _HashIndex(dict):
     feature a process (hashing every n-gram of every text again was most of the scorer's
     time)."""
 
-    LIMIT = 500_000  # features kept (about 60 MB at most); past it, the table starts over
+    LIMIT = 200_000  # features kept (about 40 MB at most); past it, the table starts over
 
     def __missing__(self, feature: str) -> int:
         if len(self) >= self.LIMIT:
