@@ -101,7 +101,8 @@ started, cpu_started = time.monotonic(), cpu()
 status = cli.score_stream(lines, io.StringIO(), io.StringIO(), 10_000, workers)
 print(json.dumps({"seconds": time.monotonic() - started, "cpu_seconds": cpu() - cpu_started,
                   "messages": len(lines), "status": status, "peak_rss_mb": peak_rss_mb(),
-                  "workers": workers}))
+                  "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                  / 1024, "workers": workers}))
 """
 SENTIMENT_MESSAGES = 50_000
 SENTIMENT_WORKERS = 2
@@ -239,6 +240,7 @@ def bench_sentiment(messages: int = SENTIMENT_MESSAGES, workers: int = SENTIMENT
         "messages_per_s": parallel["messages"] / parallel["seconds"],
         "messages_per_core_s": parallel["messages"] / parallel["cpu_seconds"],
         "peak_rss_mb": parallel["peak_rss_mb"],
+        "worker_peak_rss_mb": parallel["worker_peak_rss_mb"],
     }
     return found
 
@@ -964,7 +966,8 @@ def write(results: dict) -> Path:
             lines.append(
                 f"| sentiment scoring, the same messages, {par['workers']} worker processes"
                 f" | {par['messages_per_s']:,.0f} messages/s,"
-                f" {par['messages_per_core_s']:,.0f} messages/s per core (per CPU second) | |"
+                f" {par['messages_per_core_s']:,.0f} messages/s per core (per CPU second), peak"
+                f" RSS {par['worker_peak_rss_mb']:.0f} MB a worker | |"
             )
     for q, t in results["bi_latency"].items():
         target = "p95 < 100 ms" if q == "customer lookup by id" else ""

@@ -12,6 +12,7 @@ the scorer once (a second or two, the language models) and keeps it for every ba
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,6 +25,9 @@ AHEAD = 1
 
 
 def _warm() -> None:
+    # the workers are the parallelism: the language detector's own thread pool (rayon, one
+    # thread a core, created at its first use) would only contend with the other workers
+    os.environ["RAYON_NUM_THREADS"] = "1"
     sentiment.score_messages([{"id": 0, "text": "warm up", "lang": None}])
 
 
