@@ -25,9 +25,11 @@ FLOORS = {
     "ABSAbank-Imm dev": 0.24,
 }
 ECE_CEILING = 0.05
-# the Swedish lexicon scorer's error against stance labels (0.338, docs/sentiment.md): only a
-# guard against it growing, not a calibration target
-SWEDISH_STANCE_ECE_CEILING = 0.36
+# the Swedish lexicon scorer's error against stance labels (0.361, docs/sentiment.md): only a
+# guard against it growing, not a calibration target. It was 0.338 before the scorer's
+# no-evidence prior became social messages' (mostly neutral): the stance set's texts without a
+# polar word are 46% negative stance
+SWEDISH_STANCE_ECE_CEILING = 0.38
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -183,17 +185,29 @@ def test_english_calibration_error_on_dev_tweets_the_weights_did_not_learn(capsy
     assert ece <= ECE_CEILING
 
 
-def test_the_lexicon_scorer_is_calibrated_on_the_languages_it_can_read(capsys):
+def test_the_lexicon_scorer_is_calibrated_where_it_reads_evidence(capsys):
     """Languages without a trained scorer get the lexicon scorer; it is measured here on the
-    dev sets of the languages whose lexicon it learned from, read through the lexicon only."""
+    dev sets of the languages whose lexicon it learned from, read through the lexicon only, on
+    the texts with evidence of a feeling (a polar word, an emoji or an emoticon): there its
+    probabilities are learned. A text without any gets the shares of social messages with none
+    (mostly neutral, `sentiment_training.no_evidence_shares`), not these review and stance sets'
+    (Polish hotel reviews without a polar word are mostly negative); all texts are printed
+    too."""
     data = training.Labelled([], np.array([], dtype=str), [])
     for lang in ("no", "pl", "sv"):
         data = data + training.Labelled.of(training.labelled(lang, "dev"), lang)
     w = model.weights()
-    found = model.lexicon_logits(w.lexicon, data.texts, data.langs) / w.lexicon_temperature
+    inputs = model.lexicon_inputs(data.texts, data.langs)
+    found = w.lexicon.logits(inputs) / w.lexicon_temperature
     probabilities = model.softmax(found + model.emoji_logits(w.emoji, data.texts))
+    evidence = np.flatnonzero(inputs[:, 2] > 0)
     with capsys.disabled():
-        ece = _calibration("lexicon scorer (no, pl, sv dev)", data, probabilities)
+        _calibration("lexicon scorer (no, pl, sv dev), all texts", data, probabilities)
+        ece = _calibration(
+            "lexicon scorer (no, pl, sv dev), texts with evidence",
+            data.take(evidence),
+            probabilities[evidence],
+        )
     assert ece <= ECE_CEILING
 
 

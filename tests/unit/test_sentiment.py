@@ -262,3 +262,160 @@ def test_swedish_is_read_by_the_lexicon_scorer(text_):
     lexicon = model.lexicon_logits(w.lexicon, [text_], ["sv"]) / w.lexicon_temperature
     expected = model.softmax(lexicon + model.emoji_logits(w.emoji, [text_]))
     assert np.allclose(model.probabilities([text_], ["sv"]), expected)
+
+
+# plain words per language: polar and not, none a negation or a contrast
+PLAIN_WORDS = {
+    "en": ["good", "service", "bad", "the", "order", "love", "so", "came"],
+    "no": ["bra", "service", "dårlig", "pakken", "kom", "elendig", "så", "svarer"],
+    "da": ["god", "service", "dårlig", "pakken", "kom", "elendig", "så", "svarer"],
+    "sv": ["bra", "service", "dålig", "paketet", "kom", "usel", "så", "svarar"],
+    "pl": ["dobry", "obsługa", "zły", "paczka", "przyszła", "polecam", "tak", "odpisuje"],
+}
+
+
+def clauses_with_negations(lang: str) -> st.SearchStrategy[list[str]]:
+    """The tokens of a text in a language: clauses of plain words and negations, each ended by
+    punctuation or the language's contrast word."""
+    word = st.sampled_from(PLAIN_WORDS[lang] + sorted(text.NEGATIONS[lang]))
+    boundary = st.sampled_from(sorted(text.CLAUSE_END) + [text.CONTRASTS[lang]])
+    clause = st.tuples(st.lists(word, min_size=1, max_size=6), boundary)
+    return st.lists(clause, min_size=2, max_size=4).map(
+        lambda clauses: [t for words, end in clauses for t in [*words, end]]
+    )
+
+
+@given(
+    st.sampled_from(sorted(PLAIN_WORDS)).flatmap(
+        lambda lang: st.tuples(st.just(lang), clauses_with_negations(lang))
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_a_negation_never_marks_a_word_past_punctuation_or_a_contrast(lang_and_tokens):
+    lang, tokens = lang_and_tokens
+    read = text.words(" ".join(tokens), lang)
+    assert len(read) == len(tokens)
+    last_negation = None  # position of the last negation not yet cut by a boundary
+    for i, (token, word) in enumerate(zip(tokens, read, strict=True)):
+        if word.startswith(text.NEGATED):
+            assert last_negation is not None and i - last_negation <= text.NEGATION_SCOPE
+        if token in text.CLAUSE_END or token == text.CONTRASTS[lang]:
+            last_negation = None  # written out here, not read from text.scope_ends
+        elif token in text.NEGATIONS[lang]:
+            last_negation = i
+
+
+LEXICON_LANGS = ("no", "da", "sv", "pl")
+
+
+@given(st.sampled_from(LEXICON_LANGS), st.data())
+@settings(max_examples=100, deadline=None)
+def test_negations_before_punctuation_or_a_contrast_leave_the_lexicon_valence_after_it(lang, data):
+    negations = st.sampled_from(sorted(text.NEGATIONS[lang]))
+    before = data.draw(st.lists(negations, min_size=1, max_size=3))
+    cut = data.draw(st.sampled_from(sorted(text.CLAUSE_END) + [text.CONTRASTS[lang]]))
+    after = data.draw(st.lists(st.sampled_from(PLAIN_WORDS[lang]), min_size=1, max_size=6))
+    plain = PLAIN_WORDS[lang][1]  # a word without polarity
+    negated = model.lexicon_valence(" ".join([plain, *before, cut, *after]), lang)
+    without = model.lexicon_valence(" ".join([plain, *[plain] * len(before), cut, *after]), lang)
+    assert negated == pytest.approx(without)
+
+
+# Swedish words that carry no feeling: questions and statements a customer writes
+SWEDISH_PLAIN = st.sampled_from(
+    [
+        "finns",
+        "det",
+        "en",
+        "rabattkod",
+        "till",
+        "kaffet",
+        "när",
+        "kommer",
+        "den",
+        "tillbaka",
+        "i",
+        "lager",
+        "öppnar",
+        "ni",
+        "på",
+        "lördag",
+        "hur",
+        "mycket",
+        "kostar",
+        "leveransen",
+    ]
+)
+
+
+@given(st.lists(SWEDISH_PLAIN, min_size=1, max_size=8).map(" ".join), st.sampled_from("?."))
+@settings(max_examples=50, deadline=None)
+def test_a_swedish_message_without_a_polar_word_is_most_likely_neutral(words, end):
+    message = words + end
+    assert model.lexicon_valence(message, "sv") == 0
+    assert model.score([message], ["sv"])[0][0] == "neutral"
+
+
+# "too" before an adjective, in each language: (the words before, "too", adjectives that are
+# not polar)
+TOO = {
+    "en": ("The grinder is", "too", ["expensive", "small", "big", "slow", "loud", "heavy"]),
+    "no": ("Kvernen er", "for", ["dyr", "liten", "stor", "treg", "høy", "tung"]),
+    "da": ("Kværnen er alt", "for", ["dyr", "lille", "stor", "langsom", "høj", "tung"]),
+    "sv": ("Kvarnen är", "för", ["dyr", "liten", "stor", "långsam", "högljudd", "tung"]),
+    "pl": ("Młynek jest", "za", ["drogi", "mały", "duży", "wolny", "głośny", "ciężki"]),
+}
+
+
+@given(st.sampled_from(sorted(TOO)), st.data())
+@settings(max_examples=40, deadline=None)
+def test_too_before_an_adjective_reads_as_a_complaint(lang, data):
+    before, too, adjectives = TOO[lang]
+    adjective = data.draw(st.sampled_from(adjectives))
+    plain = model.lexicon_valence(f"{before} {adjective}", lang)
+    assert model.lexicon_valence(f"{before} {too} {adjective}", lang) < min(plain, 0)
+
+
+# evaluative participles and adjectives people end a complaint with, in their inflections
+# (bokmål and nynorsk; Polish masculine, feminine and neuter), and questions without a polar word
+EVALUATIVE = {
+    "no": [
+        "irriterende",
+        "irriterande",
+        "skuffende",
+        "skuffande",
+        "frustrerende",
+        "frustrerande",
+        "frustrert",
+        "elendig",
+        "håplaust",
+        "kjedeleg",
+        "forferdeleg",
+    ],
+    "sv": ["irriterande", "frustrerande", "besviken", "pinsamt", "uselt"],
+    "pl": [
+        "irytujący",
+        "irytujące",
+        "irytująca",
+        "rozczarowujące",
+        "rozczarowujący",
+        "frustrujące",
+        "frustrujący",
+        "wkurzające",
+        "beznadziejne",
+    ],
+}
+QUESTIONS = {
+    "no": ["Hvorfor er den alltid utsolgt?", "Når kommer den tilbake?"],
+    "sv": ["Varför är den alltid slutsåld?", "När kommer den tillbaka?"],
+    "pl": ["Dlaczego ten produkt jest zawsze wyprzedany?", "Kiedy wróci do sprzedaży?"],
+}
+
+
+@given(st.sampled_from(sorted(EVALUATIVE)), st.data())
+@settings(max_examples=60, deadline=None)
+def test_an_evaluative_word_after_a_question_makes_the_lexicon_valence_negative(lang, data):
+    question = data.draw(st.sampled_from(QUESTIONS[lang]))
+    word = data.draw(st.sampled_from(EVALUATIVE[lang]))
+    assert model.lexicon_valence(question, lang) == 0
+    assert model.lexicon_valence(f"{question} {word.capitalize()}.", lang) < 0

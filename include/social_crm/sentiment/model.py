@@ -11,9 +11,12 @@ Two kinds of scorer, chosen by the message's language:
   divided by a temperature fitted on predictions for text the weights did not learn from, so
   the probabilities are calibrated.
 * **Lexicon** (Swedish and any other language): a small regression over the language's lexicon
-  valence, fitted on the labelled train splits of English, Norwegian, Polish and Swedish read
-  through their lexicons, so its probabilities are calibrated too (measured on the Norwegian,
-  Polish and Swedish dev sets together; Swedish's alone labels stance, not tone). Swedish is
+  valence and whether the text has any evidence of a feeling (`lexicon_inputs`), fitted on the
+  labelled train splits of Norwegian, Polish and Swedish read through their lexicons around a
+  fixed intercept: the class shares of social messages with no evidence (mostly neutral), so a
+  message that says nothing polar is most likely neutral. Its probabilities on texts with
+  evidence are calibrated (measured on the Norwegian, Polish and Swedish dev sets together;
+  Swedish's alone labels stance, not tone). Swedish is
   read by it rather than by a trained scorer: its only labels are stance towards immigration,
   and a scorer trained with them read everyday Swedish worse (docs/sentiment.md).
 
@@ -293,8 +296,8 @@ def emoji_features(texts: Sequence[str]) -> np.ndarray:
 
 def lexicon_features(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
     """Per text: VADER's positive, negative and compound scores of its words (English only:
-    VADER's word lexicon is English), the valence of its own language's lexicon, and whether it
-    has an exclamation or a question mark."""
+    VADER's word lexicon is English), the valence of its own language's lexicon ("too" alone
+    for English), and whether it has an exclamation or a question mark."""
     vader = _vader()
     rows = np.zeros((len(texts), 6), dtype=np.float64)
     for i, (doc, lang) in enumerate(zip(texts, langs, strict=True)):
@@ -375,14 +378,31 @@ class TrainedScorer:
 @dataclass(frozen=True)
 class Weights:
     trained: dict[str, TrainedScorer]
-    lexicon: Linear  # over (valence, |valence|)
+    lexicon: Linear  # over `lexicon_inputs`: (valence, |valence|, any evidence)
     lexicon_temperature: float
     emoji: Linear  # over `emoji_features`; its intercept is not used
 
 
-def lexicon_logits(weights: Linear, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+def has_signs(texts: Sequence[str]) -> np.ndarray:
+    """Per text, whether it has a ranked emoji or an emoticon VADER rates (the emoji term's
+    evidence)."""
+    return (np.abs(emoji_evidence(texts)).sum(axis=1) > 0) | (
+        np.abs(emoji_features(texts)).sum(axis=1) > 0
+    )
+
+
+def lexicon_inputs(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    """The lexicon scorer's input per text: the lexicon valence, its size, and whether there is
+    any evidence of a feeling (a polar word, an emoji or an emoticon). Without any, the scorer
+    gives its intercept, the classes' shares among social messages with no evidence; with
+    some, the third weight moves it to what texts with evidence are."""
     valence = np.array([lexicon_valence(t, lang) for t, lang in zip(texts, langs, strict=True)])
-    return weights.logits(np.column_stack([valence, np.abs(valence)]))
+    evidence = (valence != 0) | has_signs(texts)
+    return np.column_stack([valence, np.abs(valence), evidence.astype(np.float64)])
+
+
+def lexicon_logits(weights: Linear, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    return weights.logits(lexicon_inputs(texts, langs))
 
 
 def emoji_logits(weights: Linear, texts: Sequence[str]) -> np.ndarray:
@@ -482,14 +502,25 @@ def _polarity(lexicon: Lexicon, token: str, prefixes: tuple[str, ...]) -> tuple[
     return 0.0, False
 
 
+# what "too" before a word makes of it ("too expensive", "for dyr", `text.is_excess`): a
+# complaint as strong as VADER's "disappointing" (-2.2), or the word's own strength if greater
+EXCESS_POLARITY = -2.2
+
+
 def lexicon_valence(doc: str, lang: str) -> float:
     """The language's lexicon valence of a text in -1..1: the polarity of the words its stems
     begin, made stronger by an intensifier before them or an intensifying prefix, weaker by a
-    dampener, turned by negation, the clause after a contrast weighing more than the one before,
-    normalised as VADER normalises its sum."""
+    dampener, turned by negation (up to three words, the scope ending at punctuation or a
+    contrast: `text.scope_ends`), a word after "too" read as a complaint, the clause after a
+    contrast weighing more than the one before, normalised as VADER normalises its sum."""
     lexicon = lexicons().get(lang)
     if lexicon is None:
-        return 0.0
+        # only "too" is read (English: its words are VADER's); most texts have none
+        lowered = doc.lower()
+        if not any(word in lowered for word in text_prep.EXCESS.get(lang, ())):
+            return 0.0
+        lexicon = NO_LEXICON
+    tokens = text_prep.TOKEN.findall(text_prep.clean(doc).lower())
     negations = text_prep.NEGATIONS.get(lang, set())
     intensifiers = text_prep.INTENSIFIERS.get(lang, set())
     dampeners = text_prep.DAMPENERS.get(lang, set())
@@ -501,10 +532,15 @@ def lexicon_valence(doc: str, lang: str) -> float:
     seen_contrast = False
     scope = 0
     boost = 0.0
-    for token in text_prep.TOKEN.findall(text_prep.clean(doc).lower()):
-        if token in text_prep.CLAUSE_END:
+    excess = False
+    ends, excess_words = text_prep.scope_ends(lang), text_prep.excess_words(lang)
+    for i, token in enumerate(tokens):
+        if token in ends:
             scope = 0
-            boost = 0.0
+            if token == contrast:
+                seen_contrast = True
+            else:
+                boost = 0.0
             continue
         if token in negations:
             scope = text_prep.NEGATION_SCOPE
@@ -512,9 +548,10 @@ def lexicon_valence(doc: str, lang: str) -> float:
             continue
         if scope and after_never and token == so:
             scope = 0  # "never so bad": stronger, not turned
-        if token == contrast:
-            seen_contrast = True
-            scope = 0
+        if token in excess_words and text_prep.is_excess(
+            tokens[i - 1] if i else "", token, tokens[i + 1] if i + 1 < len(tokens) else "", lang
+        ):
+            excess = True
             continue
         if token in intensifiers:
             boost = BOOST
@@ -523,6 +560,9 @@ def lexicon_valence(doc: str, lang: str) -> float:
             boost = -BOOST
             continue
         polarity, prefixed = _polarity(lexicon, token, prefixes)
+        if excess:
+            polarity = min(EXCESS_POLARITY, -abs(polarity))
+            excess = False
         if polarity:
             strength = boost + (BOOST if prefixed else 0.0)
             polarity += strength if polarity > 0 else -strength

@@ -2,7 +2,8 @@
 
 Words are lower-cased and stemmed with the Snowball stemmer of their language (so "delivered",
 "delivery" and "deliveries" share evidence), and words inside a negation's scope carry a mark
-("not good" is not "good"): up to three words after a negation, cut at punctuation. The
+("not good" is not "good"): up to three words after a negation, cut at punctuation and at a
+contrast word (`scope_ends`). The
 intensifiers, dampeners, intensifying prefixes and contrast words per language are read by the
 lexicon valence (`model.lexicon_valence`).
 """
@@ -154,6 +155,109 @@ NEVER = {"en": "never", "no": "aldri", "da": "aldrig", "sv": "aldrig", "pl": "ni
 SO = {"en": "so", "no": "så", "da": "så", "sv": "så", "pl": "tak"}
 # a contrast: the clause after it says more than the one before ("fin, men dyr")
 CONTRASTS = {"en": "but", "no": "men", "da": "men", "sv": "men", "pl": "ale", "de": "aber"}
+# "too" before a word says there is more of it than wanted: "too expensive", "for dyr", "för
+# dyr", "za drogi" are complaints whatever the word's own polarity. Words that say only this are
+# read wherever they stand; "for"/"för"/"za" are also prepositions ("takk for maten", "för dig",
+# "dziękuję za pomoc"), so they say "too" only after a form of "to be" or "alt" ("er for dyr",
+# "alt for dyr", "jest za drogi") and before a word that is not a pronoun or article ("det er
+# for deg"); Polish "za" only before an adjective's or adverb's ending (-y, -i, -a, -e, -o:
+# "za drogi", "za późno"; not "za darmo", free)
+EXCESS = {
+    "en": {"too", "overly"},
+    "no": {"altfor", "overdrevent"},
+    "da": {"altfor", "overdrevent"},
+    "sv": {"alltför", "överdrivet"},
+    "pl": {"zbyt", "przesadnie"},
+}
+EXCESS_AFTER = {
+    "no": ("for", {"er", "var", "blir", "ble", "vart", "alt", "altså", "litt", "rett"}),
+    "da": ("for", {"er", "var", "bliver", "blev", "alt", "lidt"}),
+    "sv": ("för", {"är", "var", "blir", "blev", "lite", "alldeles"}),
+    "pl": ("za", {"jest", "są", "był", "była", "było", "były", "byli", "trochę"}),
+}
+NOT_EXCESSIVE = {
+    "en": {"and", "but", "so", "please", "lol", "haha", "the", "a", "to", "i", "we", "you"},
+    "no": {
+        "meg",
+        "deg",
+        "seg",
+        "oss",
+        "dere",
+        "dem",
+        "han",
+        "henne",
+        "hun",
+        "den",
+        "det",
+        "de",
+        "en",
+        "et",
+        "ei",
+        "alle",
+        "min",
+        "din",
+        "sin",
+        "vår",
+        "deres",
+        "noen",
+        "hver",
+        "å",
+        "at",
+    },
+    "da": {
+        "mig",
+        "dig",
+        "sig",
+        "os",
+        "jer",
+        "dem",
+        "ham",
+        "hende",
+        "han",
+        "hun",
+        "den",
+        "det",
+        "de",
+        "en",
+        "et",
+        "alle",
+        "min",
+        "din",
+        "sin",
+        "vores",
+        "nogen",
+        "hver",
+        "at",
+    },
+    "sv": {
+        "mig",
+        "dig",
+        "sig",
+        "oss",
+        "er",
+        "dem",
+        "honom",
+        "henne",
+        "han",
+        "hon",
+        "den",
+        "det",
+        "de",
+        "en",
+        "ett",
+        "alla",
+        "min",
+        "din",
+        "sin",
+        "vår",
+        "någon",
+        "något",
+        "varje",
+        "att",
+    },
+    "pl": {"darmo", "to", "co", "tę", "te", "mnie", "ciebie", "nie"},
+}
+POLISH_ADJECTIVE_ENDINGS = ("y", "i", "a", "e", "o")
 NEGATED = "neg_"
 TOKEN = re.compile(r"[#@]?\w+(?:['’]\w+)?|[!?.,;:]|[^\w\s]", re.UNICODE)
 URL = re.compile(r"https?://\S+|www\.\S+")
@@ -191,6 +295,36 @@ def normalize(text: str) -> str:
     return ATTACHED_EMOTICON.sub(r" \1", text)
 
 
+@cache
+def scope_ends(lang: str) -> frozenset[str]:
+    """The tokens that end a negation's scope: clause and sentence punctuation (. , ; : ! ?)
+    and the language's contrast word ("not cheap, but good", "ikke billig men bra": the words
+    after it are not negated; Councill, McDonald & Velikovich 2010,
+    https://aclanthology.org/W10-3110/; Pang, Lee & Vaithyanathan 2002,
+    https://aclanthology.org/W02-1011/). The one rule `words` and `model.lexicon_valence`
+    both read."""
+    contrast = CONTRASTS.get(lang)
+    return frozenset(CLAUSE_END | ({contrast} if contrast else set()))
+
+
+@cache
+def excess_words(lang: str) -> frozenset[str]:
+    """The words that may say "too" in a language (`is_excess` decides)."""
+    return frozenset(EXCESS.get(lang, set()) | {EXCESS_AFTER.get(lang, ("", set()))[0]} - {""})
+
+
+def is_excess(previous: str, token: str, following: str, lang: str) -> bool:
+    """Whether `token` says "too" about `following` ("too expensive", "er for dyr", "jest za
+    drogi"): see `EXCESS`."""
+    if token not in EXCESS.get(lang, ()):
+        word, after = EXCESS_AFTER.get(lang, ("", set()))
+        if token != word or previous not in after:
+            return False
+        if lang == "pl" and not following.endswith(POLISH_ADJECTIVE_ENDINGS):
+            return False
+    return following.isalpha() and following not in NOT_EXCESSIVE.get(lang, ())
+
+
 def says_nothing(text: str) -> bool:
     """Whether a (normalized) text carries no evidence of a feeling: no characters but
     whitespace and punctuation, or only acknowledgements ("ok", "k")."""
@@ -218,10 +352,11 @@ def words(text: str, lang: str) -> list[str]:
     are (they carry sentiment)."""
     stemmer = _stemmer(lang)
     negations = NEGATIONS.get(lang, set())
+    ends = scope_ends(lang)
     out: list[str] = []
     scope = 0
     for token in TOKEN.findall(clean(text).lower()):
-        if token in CLAUSE_END:
+        if token in ends:
             scope = 0
             out.append(token)
             continue
