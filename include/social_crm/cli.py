@@ -83,7 +83,10 @@ def cmd_metabase_connect(args: argparse.Namespace) -> int:
 def cmd_sentiment_score(args: argparse.Namespace) -> int:
     from social_crm.sentiment import cli as sentiment_cli
 
-    return sentiment_cli.score_stream(sys.stdin.buffer, sys.stdout, sys.stderr, args.batch_size)
+    workers = settings.load().sentiment_workers
+    return sentiment_cli.score_stream(
+        sys.stdin.buffer, sys.stdout, sys.stderr, args.batch_size, workers
+    )
 
 
 def cmd_load_crm(args: argparse.Namespace) -> int:

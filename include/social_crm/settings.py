@@ -146,6 +146,9 @@ class Settings:
     # old the record linkage model may grow before the nightly trains it again (in between, it
     # scores only the profiles and customers that are new or changed)
     identity_retrain_days: int = 7
+    # sentiment scoring (README, "Sentiment"): SOCIAL_CRM_SENTIMENT_WORKERS, how many processes
+    # score messages at once (default: the cores this process may run on)
+    sentiment_workers: int = 1
     # the Meta webhook receiver (docs/webhooks.md): META_APP_SECRET signs deliveries,
     # META_WEBHOOK_VERIFY_TOKEN answers the subscription handshake (else the Airflow connection
     # `meta_webhooks`); SOCIAL_CRM_WEBHOOK_MAX_BYTES, the largest delivery accepted; META_APP_ID
@@ -210,6 +213,14 @@ def _day_after(env: Mapping[str, str], name: str) -> datetime | None:
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
 
 
+def _cores() -> int:
+    """The cores this process may run on (a container's or a CPU set's, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no sched_getaffinity (macOS)
+        return os.cpu_count() or 1
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Every setting, validated; `env` defaults to the process environment."""
     env = os.environ if env is None else env
@@ -260,6 +271,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         live_post_days=_whole(env, "SOCIAL_CRM_LIVE_POST_DAYS", 3, "days"),
         spike_cool_down_hours=_whole(env, "SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS", 6, "hours"),
         identity_retrain_days=_whole(env, "SOCIAL_CRM_IDENTITY_RETRAIN_DAYS", 7, "days"),
+        sentiment_workers=_whole(env, "SOCIAL_CRM_SENTIMENT_WORKERS", _cores(), "processes"),
         meta_app_secret=_text(env, "META_APP_SECRET"),
         meta_webhook_verify_token=_text(env, "META_WEBHOOK_VERIFY_TOKEN"),
         webhook_max_bytes=_whole(env, "SOCIAL_CRM_WEBHOOK_MAX_BYTES", WEBHOOK_MAX_BYTES, "bytes"),

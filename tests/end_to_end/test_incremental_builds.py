@@ -217,6 +217,7 @@ def test_a_failed_sentiment_pass_keeps_its_batches_and_the_next_reads_every_mess
 
     monkeypatch.setattr(sentiment, "version", lambda: "a-failing-scorer")
     monkeypatch.setattr(sentiment, "score_messages", fails_in_its_second_batch)
+    monkeypatch.setenv("SOCIAL_CRM_SENTIMENT_WORKERS", "1")  # the failing scorer is this process's
     monkeypatch.setattr(sentiment_run, "BATCH", 5)
     with pytest.raises(RuntimeError, match="the scorer crashed"):
         nightly.score_sentiment()
@@ -267,6 +268,19 @@ def _published_tables(pipeline):
         t: pipeline.scalar("select %s::regclass::oid", f"marts.{t}")
         for t in ("engagements", "customer_messages")
     }
+
+
+def test_two_sentiment_workers_reading_in_batches_score_as_one_process(changed_build, monkeypatch):
+    pipeline, _ = changed_build
+    before = set(pipeline.rows(SCORES))
+    from social_crm import sentiment
+    from social_crm.sentiment import run as sentiment_run
+
+    monkeypatch.setattr(sentiment, "version", lambda: "a-new-scorer")
+    monkeypatch.setattr(sentiment_run, "BATCH", max(1, len(before) // 5))
+    monkeypatch.setenv("SOCIAL_CRM_SENTIMENT_WORKERS", "2")
+    assert nightly.score_sentiment()["scored"] == len(before)
+    assert set(pipeline.rows(SCORES)) == before
 
 
 def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(changed_build):

@@ -1,5 +1,6 @@
 """`social-crm sentiment score`: JSON lines in, the same lines with language, sentiment, score
-and intent out, through the function the nightly step uses (`score_messages`).
+and intent out, through the function the nightly step uses (`score_messages`), in as many
+processes as SOCIAL_CRM_SENTIMENT_WORKERS says.
 
 A line that is not a JSON object with an "id" and a string "text" is not scored: it is reported
 on stderr with its line number, and the command exits 1 after scoring every other line. Lines
@@ -13,7 +14,8 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from social_crm.sentiment import batches, score_messages
+from social_crm.sentiment import batches
+from social_crm.sentiment.workers import scored_batches
 
 
 class BadLine(ValueError):
@@ -64,13 +66,19 @@ def _messages(lines: Iterable[bytes | str], errors: TextIO, bad: list[int]) -> I
             print(f"error: {exc}", file=errors)
 
 
-def score_stream(lines: Iterable[bytes | str], out: TextIO, errors: TextIO, batch_size: int) -> int:
+def score_stream(
+    lines: Iterable[bytes | str], out: TextIO, errors: TextIO, batch_size: int, workers: int = 1
+) -> int:
+    """Score the lines `batch_size` at a time in `workers` processes, writing them in their
+    order, a progress line on `errors` after each batch of a run longer than one batch."""
     bad: list[int] = []
     scored = 0
-    for batch in batches(_messages(lines, errors, bad), batch_size):
-        for message in score_messages(batch):
+    for results in scored_batches(batches(_messages(lines, errors, bad), batch_size), workers):
+        for message in results:
             out.write(json.dumps(message, ensure_ascii=False) + "\n")
-        scored += len(batch)
+        scored += len(results)
+        if scored >= batch_size:
+            print(f"sentiment: {scored:,} lines scored...", file=errors, flush=True)
     out.flush()
     print(f"sentiment: {scored} lines scored, {len(bad)} not", file=errors)
     return 1 if bad else 0

@@ -58,6 +58,18 @@ def _short_text_detector() -> LanguageDetector:
 
 # below this many characters a text is short (lingua's threshold for its high-accuracy mode)
 SHORT_TEXT = 120
+# how much of a text the detector reads: its language is plain by then (the dev and train texts
+# of en, no, pl and sv are detected the same as when read up to text.MAX_CHARS, 2,000), and
+# the fast detector's time grows with the length (long texts were half of its time)
+DETECT_CHARS = 500
+# the languages whose short texts the fast detector reads as well as the high-accuracy one
+# where it gives them this share of its confidence (Nynorsk's and Bokmål's added up), which
+# then reads about a third of short texts rather than all (it was a third of scoring's time).
+# Measured on the dev texts of en, no, pl and sv: each language's texts detected right, the
+# same count as before; on their train texts 6 English tweets in 20,359 more, 3 Norwegian
+# sentences in 7,651 and 1 Polish review in 26,141 fewer (read as English). The fast
+# detector's sure Norwegian, Danish, Swedish or German is wrong more often than the slow one's.
+SURE_OF = {"en": 0.99, "pl": 0.99}
 
 
 def _code(language: Language | None) -> str:
@@ -96,14 +108,46 @@ def detector_text(text: str) -> str:
     return names.sub(" ", bare) if names is not None else bare
 
 
+def _has_letters(text: str) -> bool:
+    """Whether a text has MIN_LETTERS letters (counted until there are enough)."""
+    found = 0
+    for ch in text:
+        if ch.isalpha():
+            found += 1
+            if found >= MIN_LETTERS:
+                return True
+    return False
+
+
+def _sure_of(texts: list[str]) -> list[str | None]:
+    """The fast detector's language of each short text where it is sure (SURE_OF), else None."""
+    out: list[str | None] = []
+    for values in _detector().compute_language_confidence_values_in_parallel(texts):
+        shares: dict[str, float] = {}
+        for value in values:
+            code = _code(value.language)
+            shares[code] = shares.get(code, 0.0) + value.value
+        best = max(shares, key=shares.__getitem__, default=None)
+        out.append(best if best in SURE_OF and shares[best] >= SURE_OF[best] else None)
+    return out
+
+
 def detect(texts: Sequence[str], tags: Sequence[str | None] | None = None) -> list[str]:
-    """The language of each text: its tag where the platform gave one, else detected."""
+    """The language of each text: its tag where the platform gave one, else detected: a long
+    text by the fast detector, a short one by the fast detector where it is sure of English or
+    Polish, else by the high-accuracy one."""
     tags = tags if tags is not None else [None] * len(texts)
     result = [normalize(tag) for tag in tags]
-    read = {i: detector_text(texts[i]) for i, code in enumerate(result) if code is None}
-    todo = [i for i, bare in read.items() if sum(ch.isalpha() for ch in bare) >= MIN_LETTERS]
+    read = {
+        i: detector_text(texts[i])[:DETECT_CHARS] for i, code in enumerate(result) if code is None
+    }
+    todo = [i for i, bare in read.items() if _has_letters(bare)]
     short = [i for i in todo if len(read[i]) < SHORT_TEXT]
     long = [i for i in todo if len(read[i]) >= SHORT_TEXT]
+    if short:
+        for i, code in zip(short, _sure_of([read[i] for i in short]), strict=True):
+            result[i] = code
+        short = [i for i in short if result[i] is None]
     for detector, part in ((_short_text_detector, short), (_detector, long)):
         if part:
             found = detector().detect_languages_in_parallel_of([read[i] for i in part])

@@ -36,6 +36,7 @@ import csv
 import hashlib
 import importlib.metadata
 import importlib.util
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -45,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.utils import murmurhash3_32
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from social_crm.sentiment import text as text_prep
@@ -62,31 +63,137 @@ LEXICON_SCORER = "lexicon"
 EMOJI_TERM = "emoji"
 
 
-def _word_ngrams(doc: tuple[str, str]) -> list[str]:
-    """Word unigrams and bigrams of a (language, text) pair: stemmed and negation-marked by the
-    text's own language."""
-    lang, body = doc
+def _word_ngrams(body: str, lang: str) -> list[str]:
+    """Word unigrams and bigrams of a text: stemmed and negation-marked by its own language."""
     tokens = text_prep.words(body, lang)
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
 
 
-@cache
-def _word_hasher() -> HashingVectorizer:
-    return HashingVectorizer(
-        analyzer=_word_ngrams, n_features=2**HASH_BITS, alternate_sign=False, norm=None
+CHAR_NGRAMS = (2, 3, 4)
+
+
+def _padded_words(doc: str) -> str:
+    """A text's words, each with a space on either side, in one string: "  " (two spaces) is
+    where one padded word ends and the next begins, and no n-gram of a word holds it."""
+    return " " + "  ".join(text_prep.clean(doc).lower().split()) + " "
+
+
+def _char_ngrams(doc: str) -> list[str]:
+    """Character 2- to 4-grams of each word of a text, the word padded with a space on each
+    side, a word shorter than n giving itself once (what scikit-learn's "char_wb" analyzer
+    gives, in another order)."""
+    joined = _padded_words(doc)
+    grams: list[str] = []
+    for n in CHAR_NGRAMS:
+        grams += [joined[i : i + n] for i in range(len(joined) - n + 1)]
+    return [g for g in grams if "  " not in g]
+
+
+# texts whose character n-grams are counted at once (their arrays, about 50 MB, then freed)
+CHAR_CHUNK = 1_000
+
+
+def _char_counts(texts: Sequence[str]) -> sparse.csr_matrix:
+    """`_hashed` of each text's `_char_ngrams`, computed on code point arrays CHAR_CHUNK texts at
+    a time: each distinct n-gram of a chunk is made a string and hashed once, not each of its
+    occurrences (which was most of the scorer's time)."""
+    if len(texts) > CHAR_CHUNK:
+        return sparse.vstack(
+            [_char_counts(texts[i : i + CHAR_CHUNK]) for i in range(0, len(texts), CHAR_CHUNK)],
+            format="csr",
+        )
+    padded = [_padded_words(doc) for doc in texts]
+    whole = "".join(padded)
+    points = np.frombuffer(whole.encode("utf-32-le"), dtype=np.uint32)
+    alphabet = np.unique(points)
+    size = len(alphabet)
+    if size ** max(CHAR_NGRAMS) >= 2**62:  # the n-grams' numbers would not fit in 64 bits
+        return _hashed([_char_ngrams(doc) for doc in texts])
+    letters = np.searchsorted(alphabet, points).astype(np.int64)
+    row_of = np.repeat(np.arange(len(texts)), [len(p) for p in padded])
+    spaces = points == ord(" ")
+    double = spaces[:-1] & spaces[1:]  # a space and a space after it: no n-gram spans it
+    rows, columns = [], []
+    for n in CHAR_NGRAMS:
+        starts = len(points) - n + 1
+        if starts <= 0:
+            continue
+        crossing = np.zeros(starts, dtype=bool)
+        number = np.zeros(starts, dtype=np.int64)
+        for k in range(n):
+            number = number * size + letters[k : k + starts]
+            if k < n - 1:
+                crossing |= double[k : k + starts]
+        at = np.flatnonzero(~crossing)
+        # each distinct n-gram made a string and looked up once
+        distinct, which = np.unique(number[at], return_inverse=True)
+        one_of = np.empty(len(distinct), dtype=np.int64)
+        one_of[which] = at  # a place where each distinct n-gram occurs
+        column = np.fromiter(
+            (_COLUMNS[whole[i : i + n]] for i in one_of.tolist()),
+            dtype=np.int64,
+            count=len(distinct),
+        )
+        rows.append(row_of[at])
+        columns.append(column[which])
+    if not rows:
+        return sparse.csr_matrix((len(texts), N_FEATURES), dtype=np.float64)
+    return _counts(len(texts), np.concatenate(rows), np.concatenate(columns))
+
+
+def _counts(n_rows: int, rows: np.ndarray, columns: np.ndarray) -> sparse.csr_matrix:
+    """The (row, column) occurrences counted, as a matrix of N_FEATURES columns whose rows'
+    columns are sorted."""
+    cells, counts = np.unique(
+        rows.astype(np.int64) * N_FEATURES + columns.astype(np.int64), return_counts=True
+    )
+    indptr = np.searchsorted(cells, np.arange(n_rows + 1, dtype=np.int64) * N_FEATURES)
+    return sparse.csr_matrix(
+        (counts.astype(np.float64), (cells % N_FEATURES).astype(np.int32), indptr),
+        shape=(n_rows, N_FEATURES),
     )
 
 
-@cache
-def _char_hasher() -> HashingVectorizer:
-    return HashingVectorizer(
-        analyzer="char_wb",
-        ngram_range=(2, 4),
-        n_features=2**HASH_BITS,
-        alternate_sign=False,
-        norm=None,
-        preprocessor=lambda doc: text_prep.clean(doc).lower(),
+class _HashIndex(dict):
+    """Each feature's column, as scikit-learn's FeatureHasher places it (signed 32-bit
+    MurmurHash3 of its UTF-8 bytes, seed 0, absolute value modulo the width), computed once per
+    feature a process (hashing every n-gram of every text again was most of the scorer's
+    time)."""
+
+    LIMIT = 200_000  # features kept (about 40 MB at most); past it, the table starts over
+
+    def __missing__(self, feature: str) -> int:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        h = murmurhash3_32(feature, seed=0)
+        column = (
+            (2**31 - 1 - (N_FEATURES - 1)) % N_FEATURES if h == -(2**31) else abs(h) % N_FEATURES
+        )
+        self[feature] = column
+        return column
+
+
+N_FEATURES = 2**HASH_BITS
+_COLUMNS = _HashIndex()
+
+
+def _hashed(rows: Sequence[list[str]]) -> sparse.csr_matrix:
+    """Counts of each row's features in N_FEATURES hashed columns: what scikit-learn's
+    HashingVectorizer (alternate_sign=False, norm=None) gives for the same features."""
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    columns = np.fromiter(
+        map(_COLUMNS.__getitem__, itertools.chain.from_iterable(rows)),
+        dtype=np.int32,
+        count=int(indptr[-1]),
     )
+    counts = sparse.csr_matrix(
+        (np.ones(len(columns), dtype=np.float64), columns, indptr),
+        shape=(len(rows), N_FEATURES),
+    )
+    counts.sum_duplicates()  # also sorts each row's columns
+    return counts
 
 
 @cache
@@ -218,8 +325,8 @@ def hashed_counts(
     texts: Sequence[str], langs: Sequence[str]
 ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """Word and character n-gram counts (the parts training computes idf on)."""
-    pairs = list(zip(langs, texts, strict=True))
-    return _word_hasher().transform(pairs), _char_hasher().transform(texts)
+    words = [_word_ngrams(body, lang) for body, lang in zip(texts, langs, strict=True)]
+    return _hashed(words), _char_counts(texts)
 
 
 def features(

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg import sql
 
-from social_crm import sentiment, warehouse
+from social_crm import sentiment, settings, warehouse
 from social_crm.query_results import scalar
+from social_crm.sentiment import workers as workers_
 
 log = logging.getLogger(__name__)
 
 BATCH = 10_000
+TODO_CURSOR = "sentiment_todo"
 
 
 WHOLE_PASS_EVERY = timedelta(days=7)
@@ -66,24 +70,28 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
             f" (select 1 from {MESSAGES} m where m.message_id = s.message_id)",
             params,
         ).rowcount
-    with conn.transaction():
-        todo = conn.execute(
-            "select m.message_id, m.platform, m.message_text, m.platform_lang, m.text_hash"  # noqa: S608 - this module's own conditions
-            " from intermediate.int_message_texts m"
-            " left join scoring.message_sentiment s using (message_id)"
-            f" where {merged}(s.message_id is null or s.text_hash <> m.text_hash"
-            " or s.scorer_version <> %(version)s)",
-            params,
-        ).fetchall()
+    query = (
+        "select m.message_id, m.platform, m.message_text, m.platform_lang, m.text_hash"  # noqa: S608 - this module's own conditions
+        " from intermediate.int_message_texts m"
+        " left join scoring.message_sentiment s using (message_id)"
+        f" where {merged}(s.message_id is null or s.text_hash <> m.text_hash"
+        " or s.scorer_version <> %(version)s)"
+    )
     scored = 0
-    for start in range(0, len(todo), BATCH):
-        rows = todo[start : start + BATCH]
-        results = sentiment.score_messages(
-            [{"id": r[0], "text": r[2] or "", "lang": r[3]} for r in rows]
-        )
-        _write(conn, rows, results, version)
-        scored += len(rows)
-        log.info("sentiment: %d of %d messages scored", scored, len(todo))
+    # the messages to score are read BATCH at a time from a cursor the server holds (its rows
+    # are fixed when it is opened, whatever this pass writes), never all at once
+    with conn.cursor(name=TODO_CURSOR, withhold=True, scrollable=True) as todo:
+        with conn.transaction():
+            todo.execute(query, params)
+        total = _count(conn, todo)
+        workers = min(settings.load().sentiment_workers, max(1, -(-total // BATCH)))
+        log.info("sentiment: %d messages to score in %d process(es)", total, workers)
+        for results in workers_.scored_batches(_batches(conn, todo), workers):
+            _write(conn, results, version)
+            scored += len(results)
+            log.info("sentiment: %d of %d messages scored", scored, total)
+        with conn.transaction():
+            todo.close()
     with conn.transaction():
         conn.execute(
             "update meta.sentiment_passes set finished_at = now(), scored = %s, removed = %s"
@@ -101,6 +109,29 @@ def run(conn: psycopg.Connection) -> dict[str, int]:
         time.monotonic() - began,
     )
     return {"scored": scored, "removed": removed}
+
+
+def _count(conn: psycopg.Connection, todo: psycopg.ServerCursor) -> int:
+    """The rows the cursor holds, it left where it was opened."""
+    with conn.transaction():
+        total = conn.execute(sql.SQL("move forward all in {}").format(sql.Identifier(todo.name)))
+        conn.execute(sql.SQL("move absolute 0 in {}").format(sql.Identifier(todo.name)))
+    return total.rowcount
+
+
+def _batches(conn: psycopg.Connection, todo: psycopg.ServerCursor) -> Iterator[list[dict]]:
+    """The cursor's rows BATCH at a time, as the scorer's messages (which it gives back with
+    what it found: the platform and text hash ride along for the writer). Each read is a
+    transaction block of its own, as each write is."""
+    while True:
+        with conn.transaction():
+            rows = todo.fetchmany(BATCH)
+        if not rows:
+            return
+        yield [
+            {"id": r[0], "platform": r[1], "text": r[2] or "", "lang": r[3], "text_hash": r[4]}
+            for r in rows
+        ]
 
 
 def _reads_from(
@@ -124,7 +155,7 @@ def _reads_from(
     return None if now - last_whole >= WHOLE_PASS_EVERY else reads_from
 
 
-def _write(conn: psycopg.Connection, rows: list[tuple], results: list[dict], version: str) -> None:
+def _write(conn: psycopg.Connection, results: list[dict], version: str) -> None:
     now = datetime.now(UTC)
     with conn.transaction(), conn.cursor() as cur:
         cur.executemany(
@@ -139,8 +170,8 @@ def _write(conn: psycopg.Connection, rows: list[tuple], results: list[dict], ver
             " scored_at = excluded.scored_at",
             [
                 (
-                    row[0],
-                    row[1],
+                    result["id"],
+                    result["platform"],
                     result["lang"],
                     result["sentiment"],
                     result["score"],
@@ -148,10 +179,10 @@ def _write(conn: psycopg.Connection, rows: list[tuple], results: list[dict], ver
                     result["p_neutral"],
                     result["p_positive"],
                     result["intent"],
-                    row[4],
+                    result["text_hash"],
                     version,
                     now,
                 )
-                for row, result in zip(rows, results, strict=True)
+                for result in results
             ],
         )
