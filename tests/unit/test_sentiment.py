@@ -419,3 +419,20 @@ def test_an_evaluative_word_after_a_question_makes_the_lexicon_valence_negative(
     word = data.draw(st.sampled_from(EVALUATIVE[lang]))
     assert model.lexicon_valence(question, lang) == 0
     assert model.lexicon_valence(f"{question} {word.capitalize()}.", lang) < 0
+
+
+NORWEGIAN_WORDS = st.sampled_from(
+    ["bra", "ikke", "elendig", "veldig", "kvaliteten", "takk", "pakken", "hvorfor", "?", "😡"]
+)
+
+
+@given(st.lists(NORWEGIAN_WORDS, min_size=1, max_size=8).map(" ".join))
+@settings(max_examples=30, deadline=None)
+def test_the_norwegian_scorer_adds_the_lexicon_evidence_at_its_weight(text_):
+    w = model.weights()
+    scorer = w.trained["no"]
+    assert scorer.lexicon_weight > 0
+    evidence = model.lexicon_evidence(w.lexicon, [text_], ["no"])
+    regression = scorer.logits([text_], ["no"]) + scorer.lexicon_weight * evidence
+    expected = model.softmax(regression / scorer.temperature + model.emoji_logits(w.emoji, [text_]))
+    assert np.allclose(model.probabilities([text_], ["no"]), expected)

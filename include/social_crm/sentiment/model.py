@@ -369,9 +369,13 @@ class TrainedScorer:
     char_idf: np.ndarray
     weights: Linear
     temperature: float = 1.0
+    # how much of the lexicon scorer's evidence is added to the regression's logits before the
+    # temperature (`lexicon_evidence`; 0: none)
+    lexicon_weight: float = 0.0
 
     def logits(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
-        """Uncalibrated logits of the text part (emoji come in as the shared term)."""
+        """Uncalibrated logits of the regression (the lexicon evidence and the emoji come in
+        in `logits`)."""
         return self.weights.logits(features(texts, langs, self.word_idf, self.char_idf))
 
 
@@ -405,6 +409,12 @@ def lexicon_logits(weights: Linear, texts: Sequence[str], langs: Sequence[str]) 
     return weights.logits(lexicon_inputs(texts, langs))
 
 
+def lexicon_evidence(weights: Linear, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    """The lexicon scorer's logits less its no-evidence intercept: what the lexicon reading
+    says beyond "nothing said" (0 for a text without evidence)."""
+    return lexicon_logits(weights, texts, langs) - weights.intercept
+
+
 def emoji_logits(weights: Linear, texts: Sequence[str]) -> np.ndarray:
     """The emoji term: the ranked emoji's evidence plus the learned reading of emoticons."""
     return emoji_evidence(texts) + np.asarray(emoji_features(texts) @ weights.coef.T)
@@ -427,6 +437,9 @@ def weights() -> Weights:
                 saved[f"{lang}__char_idf"].astype(np.float64),
                 _linear(saved, lang),
                 float(saved[f"{lang}__temperature"]),
+                float(saved[f"{lang}__lexicon_weight"])
+                if f"{lang}__lexicon_weight" in saved.files
+                else 0.0,
             )
             for lang in sorted(names)
         }
@@ -592,8 +605,11 @@ def logits(texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
             found = lexicon_logits(w.lexicon, part_texts, part_langs)
             temperature = w.lexicon_temperature
         else:
-            found = w.trained[name].logits(part_texts, part_langs)
-            temperature = w.trained[name].temperature
+            scorer = w.trained[name]
+            found = scorer.logits(part_texts, part_langs)
+            if scorer.lexicon_weight:
+                found += scorer.lexicon_weight * lexicon_evidence(w.lexicon, part_texts, part_langs)
+            temperature = scorer.temperature
         out[rows] = found / temperature + emoji_logits(w.emoji, part_texts)
     return out
 
