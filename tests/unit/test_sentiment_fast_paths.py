@@ -75,7 +75,9 @@ def test_probabilities_equal_those_through_scikit_learns_hashers_on_dev_text(dev
         x = model.features(
             part, part_langs, scorer.word_idf, scorer.char_idf, _reference_counts(part, part_langs)
         )
-        logits = scorer.weights.logits(x) / scorer.temperature
+        regression = scorer.weights.logits(x)
+        regression += scorer.lexicon_weight * model.lexicon_evidence(w.lexicon, part, part_langs)
+        logits = regression / scorer.temperature
         expected[rows] = model.softmax(logits + model.emoji_logits(w.emoji, part))
     rows = [i for i, lang in enumerate(langs) if model.TRAINED_FOR.get(lang) not in w.trained]
     part, part_langs = [texts[i] for i in rows], [langs[i] for i in rows]
