@@ -1,7 +1,8 @@
 """An extraction updates the raw Assets, and so starts the marts build, only when it landed
-rows: `extract_x` run twice through `dag.test()` against the simulator (the second run finds
-nothing new), with every DAG synced to the metadata database as the dag-processor syncs them,
-and the scheduler's own question asked after each run: which DAGs' asset conditions are met
+rows; and the build waits for `marts_due` (at most one build per period). `extract_x` is run
+twice through `dag.test()` against the simulator (the second run finds nothing new), with
+every DAG synced to the metadata database as the dag-processor syncs them, and the
+scheduler's own question asked after each step: which DAGs' asset conditions are met
 (`DagModel.dags_needing_dagruns`)."""
 
 import json
@@ -29,7 +30,8 @@ class ExtractionRun:
     events: set[str]  # the Assets the run's tasks updated, by name
     changed: set[str]  # the raw tables its batches landed rows or tombstones in, as Assets
     read: int  # records its batches read
-    triggers_nightly: bool
+    triggers_nightly: bool  # once `social_crm_marts_due` has run too
+    triggers_nightly_before_due: bool  # before it ran
 
 
 def _sync_dags_to_db() -> None:
@@ -65,9 +67,20 @@ def _forget_queued_events() -> None:
         session.execute(delete(AssetDagRunQueue).where(AssetDagRunQueue.target_dag_id == NIGHTLY))
 
 
-def _run_extract_x(warehouse: str) -> ExtractionRun:
-    from airflow.models.asset import AssetEvent, AssetModel
+def _nightly_is_due() -> bool:
+    """The scheduler's answer: the nightly's asset condition is met by the queued events."""
     from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        _, triggered = DagModel.dags_needing_dagruns(session)
+        session.rollback()  # the scheduler's row locks, and nothing else
+    return NIGHTLY in triggered
+
+
+def _run_extract_x(warehouse: str) -> ExtractionRun:
+    """`extract_x`, then `social_crm_marts_due` (the next period begins)."""
+    from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
@@ -83,9 +96,9 @@ def _run_extract_x(warehouse: str) -> ExtractionRun:
                 .where(AssetEvent.source_run_id == outcome.run_id)
             )
         )
-        _, triggered = DagModel.dags_needing_dagruns(session)
-        triggers_nightly = NIGHTLY in triggered
-        session.rollback()  # the scheduler's row locks, and nothing else
+    before_due = _nightly_is_due()
+    assert dag_runs.run_in_process("social_crm_marts_due").succeeded
+    triggers_nightly = _nightly_is_due()
     with psycopg.connect(warehouse) as conn:
         batches = conn.execute(
             "select source || '_' || entity, records_in, records_landed + records_tombstoned"
@@ -98,6 +111,7 @@ def _run_extract_x(warehouse: str) -> ExtractionRun:
         changed={f"raw.{table}" for table, _, changed in batches if changed},
         read=sum(read for _, read, _ in batches),
         triggers_nightly=triggers_nightly,
+        triggers_nightly_before_due=before_due,
     )
 
 
@@ -134,6 +148,12 @@ def test_an_extraction_that_lands_rows_triggers_the_marts_build(two_runs):
     assert first.triggers_nightly
 
 
+def test_rows_landed_wait_for_the_marts_to_be_due(two_runs):
+    first, _ = two_runs
+    assert first.changed, "precondition: the first run landed rows"
+    assert not first.triggers_nightly_before_due
+
+
 def test_an_extraction_updates_exactly_the_raw_tables_it_landed_rows_in(two_runs):
     first, _ = two_runs
     # x_followers is among its tasks' tables, but no follower walk ran: no event for it
@@ -150,7 +170,7 @@ def test_an_extraction_with_nothing_new_updates_no_asset(two_runs):
 
 def test_an_extraction_with_nothing_new_does_not_trigger_the_marts_build(two_runs):
     _, second = two_runs
-    assert not second.triggers_nightly
+    assert not second.triggers_nightly  # not even once the marts are due
 
 
 def test_an_extraction_with_nothing_new_succeeds_rather_than_skipping(two_runs):

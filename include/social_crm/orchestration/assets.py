@@ -4,9 +4,11 @@ on purpose: DAG files import this at parse time."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from airflow.sdk import Asset, AssetAlias
 
-from social_crm import catalog
+from social_crm import catalog, settings
 
 
 def raw_table(name: str) -> Asset:
@@ -28,6 +30,22 @@ LANDED = {
 }
 
 ALL_RAW = [raw_table(table.name) for table in catalog.RAW_TABLES]
+
+# The marts build (the nightly DAG) runs at 02:00 UTC, and between nights when a raw table was
+# updated AND this Asset was, which `social_crm_marts_due` updates once every
+# SOCIAL_CRM_MARTS_EVERY_HOURS (docs/operating.md, "When the marts are built"): at most one
+# build in each period, none in a period when nothing landed.
+MARTS_DUE = Asset(name="marts_due", uri="social-crm://schedule/marts_due")
+# at minute 35: after the hourly extractions of the hour landed, between two live cycles
+MARTS_DUE_MINUTE = 35
+
+
+def marts_due_cron(env: Mapping[str, str] | None = None) -> str:
+    """When `social_crm_marts_due` updates `MARTS_DUE`: every SOCIAL_CRM_MARTS_EVERY_HOURS."""
+    hours = settings.load(env).marts_every_hours
+    every = "*" if hours == 1 else ("0" if hours == 24 else f"*/{hours}")
+    return f"{MARTS_DUE_MINUTE} {every} * * *"
+
 
 # the nightly DAG updates this when it publishes: BI refreshes can be scheduled on it
 PUBLISHED_MARTS = Asset(name="marts", uri="social-crm://warehouse/marts")
