@@ -13,7 +13,7 @@ An exception the pipeline stops on (`Pipeline.stops_on`) skips the task, and so 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from social_crm.orchestration.assets import (
     ALL_RAW,
@@ -25,13 +25,13 @@ from social_crm.orchestration.assets import (
 from social_crm.orchestration.steps import Pipeline, Step
 
 if TYPE_CHECKING:
-    from airflow.sdk import AssetAlias
+    from airflow.sdk import Asset, AssetAlias
 
     from social_crm.orchestration.extraction import Landed
 
-ASSETS = {
-    asset.name: asset for asset in (PUBLISHED_MARTS, OPEN_CONVERSATIONS, *ALL_RAW, *LANDED.values())
-}
+ASSETS: dict[str, Asset | AssetAlias] = {
+    asset.name: asset for asset in (PUBLISHED_MARTS, OPEN_CONVERSATIONS, *ALL_RAW)
+} | {alias.name: alias for alias in LANDED.values()}
 
 
 def announce_landed(landed: Landed, outlet_events: Any, alias: AssetAlias) -> list[str]:
@@ -66,8 +66,9 @@ def _run_in_task(pipeline: Pipeline, step: Step) -> Callable[..., object]:
         if isinstance(result, DbtResult):
             return result.summary()
         for name in step.outlets:
-            if isinstance(ASSETS[name], AssetAlias):
-                result = announce_landed(result, context["outlet_events"], ASSETS[name])
+            outlet = ASSETS[name]
+            if isinstance(outlet, AssetAlias):  # an extraction step: `result` is a Landed
+                result = announce_landed(cast("Landed", result), context["outlet_events"], outlet)
         return result
 
     run_step.__name__ = step.name
