@@ -37,9 +37,7 @@ class ExtractionRun:
 def _sync_dags_to_db() -> None:
     from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-    from airflow.models.dag import DagModel
     from airflow.utils.session import create_session
-    from sqlalchemy import update
 
     from social_crm.transform.dbt_manifest import ensure_manifest
 
@@ -53,8 +51,16 @@ def _sync_dags_to_db() -> None:
         bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
         assert bag.import_errors == {}
         sync_bag_to_db(bag, bundle.name, bundle.version)
-    with create_session() as session:  # a new DAG is paused; a deployment turns the nightly on
-        session.execute(update(DagModel).where(DagModel.dag_id == NIGHTLY).values(is_paused=False))
+    _pause_nightly(False)  # a new DAG is paused; a deployment turns the nightly on
+
+
+def _pause_nightly(paused: bool) -> None:
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import update
+
+    with create_session() as session:
+        session.execute(update(DagModel).where(DagModel.dag_id == NIGHTLY).values(is_paused=paused))
 
 
 def _forget_queued_events() -> None:
@@ -136,9 +142,12 @@ def two_runs(warehouse_url, airflow_db) -> tuple[ExtractionRun, ExtractionRun]:
         env.setenv("AIRFLOW_CONN_X_API", json.dumps(connection))
         env.setenv("WAREHOUSE_URL", db.libpq())
         _sync_dags_to_db()
-        first = _run_extract_x(db.libpq())
-        second = _run_extract_x(db.libpq())
-        _forget_queued_events()
+        try:
+            first = _run_extract_x(db.libpq())
+            second = _run_extract_x(db.libpq())
+        finally:  # the metadata database as other tests find it
+            _forget_queued_events()
+            _pause_nightly(True)
     return first, second
 
 
