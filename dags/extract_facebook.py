@@ -4,7 +4,8 @@
 Every hour: page snapshots (fans, followers) and daily insights, the pages' posts and visitor
 posts with every comment, reply and reaction in the look-back window, and the profiles of the
 people who engaged. Lands into `raw.facebook_*` (idempotent: a rerun lands nothing new; edits
-land as new versions, deletions as tombstones) and updates those Assets.
+land as new versions, deletions as tombstones) and updates the Assets of the tables that got
+rows, through the alias `raw.facebook_* landed`: a task that landed nothing updates none.
 
 * Credentials: Airflow connection `facebook_graph` (host = Graph base URL, password = token;
   extras as in the README, validated at start: an unknown or malformed one fails naming it).
@@ -18,7 +19,7 @@ from datetime import timedelta
 
 from airflow.sdk import dag, task
 
-from social_crm.orchestration.assets import FACEBOOK_PAGE, FACEBOOK_POSTS, FACEBOOK_VISITOR_POSTS
+from social_crm.orchestration.assets import LANDED
 from social_crm.orchestration.dag_defaults import START_DATE, default_args
 
 
@@ -38,23 +39,35 @@ from social_crm.orchestration.dag_defaults import START_DATE, default_args
     doc_md=__doc__,
 )
 def extract_facebook() -> None:
-    @task(outlets=FACEBOOK_PAGE)
-    def page_snapshot_and_insights(data_interval_start=None, data_interval_end=None) -> list[str]:
+    @task(outlets=[LANDED["facebook"]])
+    def page_snapshot_and_insights(
+        data_interval_start=None, data_interval_end=None, outlet_events=None
+    ) -> list[str]:
         from social_crm.orchestration import extraction
+        from social_crm.orchestration.dag_tasks import announce_landed
 
-        return extraction.run_facebook("page", (data_interval_start, data_interval_end))
+        landed = extraction.run_facebook("page", (data_interval_start, data_interval_end))
+        return announce_landed(landed, outlet_events, LANDED["facebook"])
 
-    @task(outlets=FACEBOOK_POSTS)
-    def posts_comments_reactions(data_interval_start=None, data_interval_end=None) -> list[str]:
+    @task(outlets=[LANDED["facebook"]])
+    def posts_comments_reactions(
+        data_interval_start=None, data_interval_end=None, outlet_events=None
+    ) -> list[str]:
         from social_crm.orchestration import extraction
+        from social_crm.orchestration.dag_tasks import announce_landed
 
-        return extraction.run_facebook("posts", (data_interval_start, data_interval_end))
+        landed = extraction.run_facebook("posts", (data_interval_start, data_interval_end))
+        return announce_landed(landed, outlet_events, LANDED["facebook"])
 
-    @task(outlets=FACEBOOK_VISITOR_POSTS)
-    def visitor_posts(data_interval_start=None, data_interval_end=None) -> list[str]:
+    @task(outlets=[LANDED["facebook"]])
+    def visitor_posts(
+        data_interval_start=None, data_interval_end=None, outlet_events=None
+    ) -> list[str]:
         from social_crm.orchestration import extraction
+        from social_crm.orchestration.dag_tasks import announce_landed
 
-        return extraction.run_facebook("feed", (data_interval_start, data_interval_end))
+        landed = extraction.run_facebook("feed", (data_interval_start, data_interval_end))
+        return announce_landed(landed, outlet_events, LANDED["facebook"])
 
     # posts and visitor posts both land comments and reactions: one after the other
     page_snapshot_and_insights()

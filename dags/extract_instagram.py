@@ -6,8 +6,9 @@ window with the comments and replies of those whose count moved, the media we ar
 the @mentions the webhooks announced, our media's insights, the rivals' counts and recent
 media (business discovery) and the recent media of the campaign hashtags. Lands into
 `raw.instagram_*` (idempotent: a rerun lands nothing new; edits land as new versions,
-deletions as tombstones only after a lookup confirms them) and updates those Assets. The
-steps below are the step table `social_crm.orchestration.pipelines.EXTRACT_INSTAGRAM`.
+deletions as tombstones only after a lookup confirms them) and updates the Assets of the
+tables that got rows (alias `raw.instagram_* landed`): a step that landed nothing updates
+none. The steps below are the step table `social_crm.orchestration.pipelines.EXTRACT_INSTAGRAM`.
 
 * Credentials: Airflow connection `instagram_graph` (host = Graph base URL, password = the
   brand's token; extras as `facebook_graph`'s, plus `hashtags`), validated at start.

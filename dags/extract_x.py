@@ -8,7 +8,8 @@ counts; then the Posts due for a re-check are looked up by id (at 1, 2, 4 ... da
 the look-back) and those X reports gone are tombstoned. When the connection's `follower_walks`
 enables them, the followers of the brand accounts (`brands`) and of every author (`authors`:
 the follow graph used for influence; pro tier), each account when never walked and then every
-`follower_walk_days`. Lands into `raw.x_*` and updates those Assets.
+`follower_walk_days`. Lands into `raw.x_*` and updates the Assets of the tables that got rows
+(alias `raw.x_* landed`): a task that landed nothing updates none.
 
 * Credentials: Airflow connection `x_api` (host = API base URL, password = bearer token; extra
   `tier` (pay_per_use by default), `monthly_read_cap`, `monthly_budget_usd`, `full_archive`,
@@ -27,7 +28,7 @@ from datetime import timedelta
 
 from airflow.sdk import dag, task
 
-from social_crm.orchestration.assets import X_FOLLOWERS, X_TWEETS
+from social_crm.orchestration.assets import LANDED
 from social_crm.orchestration.dag_defaults import START_DATE, default_args
 
 
@@ -44,17 +45,25 @@ from social_crm.orchestration.dag_defaults import START_DATE, default_args
     doc_md=__doc__,
 )
 def extract_x() -> None:
-    @task(outlets=X_TWEETS)
-    def mentions_and_replies(data_interval_start=None, data_interval_end=None) -> list[str]:
+    @task(outlets=[LANDED["x"]])
+    def mentions_and_replies(
+        data_interval_start=None, data_interval_end=None, outlet_events=None
+    ) -> list[str]:
         from social_crm.orchestration import extraction
+        from social_crm.orchestration.dag_tasks import announce_landed
 
-        return extraction.run_x("tweets", (data_interval_start, data_interval_end))
+        landed = extraction.run_x("tweets", (data_interval_start, data_interval_end))
+        return announce_landed(landed, outlet_events, LANDED["x"])
 
-    @task(outlets=X_FOLLOWERS)
-    def followers(data_interval_start=None, data_interval_end=None) -> list[str]:
+    @task(outlets=[LANDED["x"]])
+    def followers(
+        data_interval_start=None, data_interval_end=None, outlet_events=None
+    ) -> list[str]:
         from social_crm.orchestration import extraction
+        from social_crm.orchestration.dag_tasks import announce_landed
 
-        return extraction.run_x("followers", (data_interval_start, data_interval_end))
+        landed = extraction.run_x("followers", (data_interval_start, data_interval_end))
+        return announce_landed(landed, outlet_events, LANDED["x"])
 
     mentions_and_replies() >> followers()
 

@@ -1,9 +1,13 @@
 """
 ### Social CRM nightly build
 
-Builds the warehouse from what the extraction DAGs landed in `raw`, at 02:00 UTC and whenever
-an extraction DAG updates a raw Asset. The steps below are the step table
-`social_crm.orchestration.pipelines.NIGHTLY`, which `social-crm nightly` runs too.
+Builds the warehouse from what the extraction DAGs landed in `raw`: at 02:00 UTC every night,
+and in between at most once every `SOCIAL_CRM_MARTS_EVERY_HOURS` hours (default 1), when an
+extraction landed rows: it runs once a raw Asset (updated only by a task that landed rows in
+that table) and `marts_due` (updated by `social_crm_marts_due` at minute 35 of each period)
+were both updated since its last run. Why hourly: docs/operating.md, "When the marts are
+built". The steps below are the step table `social_crm.orchestration.pipelines.NIGHTLY`,
+which `social-crm nightly` runs too.
 
 Each dbt step is a Cosmos task group that runs **one** `dbt build` of its selection, tests
 included (its `dbt_producer_watcher` task, dbt's whole log), then shows one task per model
@@ -30,6 +34,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from airflow.sdk import (
+    AssetAll,
     AssetAny,
     AssetOrTimeSchedule,
     AsyncCallback,
@@ -39,7 +44,7 @@ from airflow.sdk import (
     dag,
 )
 
-from social_crm.orchestration.assets import ALL_RAW
+from social_crm.orchestration.assets import ALL_RAW, MARTS_DUE
 from social_crm.orchestration.dag_defaults import START_DATE, WAREHOUSE_BUILD_POOL, default_args
 from social_crm.orchestration.dag_tasks import render
 from social_crm.orchestration.pipelines import NIGHTLY
@@ -47,10 +52,11 @@ from social_crm.orchestration.pipelines import NIGHTLY
 
 @dag(
     dag_id=NIGHTLY.dag_id,
-    # 02:00 UTC every night, and whenever an extraction DAG updates a raw table
+    # 02:00 UTC every night; in between, once an extraction landed rows in a raw table and the
+    # marts are due (social_crm_marts_due: every SOCIAL_CRM_MARTS_EVERY_HOURS)
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable("0 2 * * *", timezone="UTC"),
-        assets=AssetAny(*{asset.name: asset for asset in ALL_RAW}.values()),
+        assets=AssetAll(AssetAny(*{asset.name: asset for asset in ALL_RAW}.values()), MARTS_DUE),
     ),
     start_date=START_DATE,
     catchup=False,

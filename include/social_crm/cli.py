@@ -94,6 +94,7 @@ def cmd_load_crm(args: argparse.Namespace) -> int:
 
     folder = args.drop_dir or extraction.crm_drop_dir()
     print(f"load crm: {folder}", flush=True)
+    lines: list[str]
     try:
         lines, code = extraction.run_crm(folder=folder), 0
     except extraction.FilesRejected as exc:

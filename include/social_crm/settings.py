@@ -149,6 +149,10 @@ class Settings:
     # sentiment scoring (README, "Sentiment"): SOCIAL_CRM_SENTIMENT_WORKERS, how many processes
     # score messages at once (default: the cores this process may run on)
     sentiment_workers: int = 1
+    # the marts build (docs/operating.md, "When the marts are built"):
+    # SOCIAL_CRM_MARTS_EVERY_HOURS, the build runs at most once in each period of this many
+    # hours, and only when an extraction landed rows; 02:00 UTC every night whatever landed
+    marts_every_hours: int = 1
     # the Meta webhook receiver (docs/webhooks.md): META_APP_SECRET signs deliveries,
     # META_WEBHOOK_VERIFY_TOKEN answers the subscription handshake (else the Airflow connection
     # `meta_webhooks`); SOCIAL_CRM_WEBHOOK_MAX_BYTES, the largest delivery accepted; META_APP_ID
@@ -199,6 +203,20 @@ def _whole(env: Mapping[str, str], name: str, default: int, unit: str) -> int:
         return default
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise SettingError(f"{name} must be a whole number of {unit} >= 1 (got {value!r})")
+    return int(value)
+
+
+def _divisor_of_a_day(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of hours that divides a day: periods that start at the same hours every
+    day, the same length apart."""
+    value = _text(env, name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or int(value) < 1 or 24 % int(value):
+        raise SettingError(
+            f"{name} must be a whole number of hours that divides 24: 1, 2, 3, 4, 6, 8, 12 or"
+            f" 24 (got {value!r})"
+        )
     return int(value)
 
 
@@ -272,6 +290,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         spike_cool_down_hours=_whole(env, "SOCIAL_CRM_SPIKE_COOL_DOWN_HOURS", 6, "hours"),
         identity_retrain_days=_whole(env, "SOCIAL_CRM_IDENTITY_RETRAIN_DAYS", 7, "days"),
         sentiment_workers=_whole(env, "SOCIAL_CRM_SENTIMENT_WORKERS", _cores(), "processes"),
+        marts_every_hours=_divisor_of_a_day(env, "SOCIAL_CRM_MARTS_EVERY_HOURS", 1),
         meta_app_secret=_text(env, "META_APP_SECRET"),
         meta_webhook_verify_token=_text(env, "META_WEBHOOK_VERIFY_TOKEN"),
         webhook_max_bytes=_whole(env, "SOCIAL_CRM_WEBHOOK_MAX_BYTES", WEBHOOK_MAX_BYTES, "bytes"),

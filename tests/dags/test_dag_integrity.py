@@ -170,5 +170,5 @@ def test_ruff_with_airflow_rules_is_clean():
 def test_nightly_runs_at_two_and_on_raw_asset_updates(dagbag):
     timetable = dagbag.dags["social_crm_nightly"].timetable  # no metadata DB needed
     assert timetable.timetable.expression == "0 2 * * *"
-    watched = {asset.name for asset in timetable.asset_condition.objects}
+    watched = {asset.name for asset in timetable.asset_condition.objects[0].objects}
     assert {"raw.x_tweets", "raw.facebook_comments", "raw.crm_orders"} <= watched

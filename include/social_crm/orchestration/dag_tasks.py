@@ -3,24 +3,50 @@
 
 A step that calls a function becomes one Python task with the step's name, retries, pool and
 outlets; it calls the function with the run's inputs (the as-of time from transform/as_of.py,
-the live walks' interval ending there, the pipeline's full refresh). A dbt step becomes a Cosmos
-task group over its selection (cosmos_groups.py). Each task runs after the steps it needs.
+the live walks' interval ending there, the pipeline's full refresh); a step whose outlet is an
+extraction alias (`assets.LANDED`) updates the raw tables its batches changed, and only those
+(`announce_landed`). A dbt step becomes a Cosmos task group over its selection
+(cosmos_groups.py). Each task runs after the steps it needs.
 An exception the pipeline stops on (`Pipeline.stops_on`) skips the task, and so what follows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from social_crm.orchestration.assets import ALL_RAW, OPEN_CONVERSATIONS, PUBLISHED_MARTS
+from social_crm.orchestration.assets import (
+    ALL_RAW,
+    LANDED,
+    OPEN_CONVERSATIONS,
+    PUBLISHED_MARTS,
+    raw_table,
+)
 from social_crm.orchestration.steps import Pipeline, Step
 
-ASSETS = {asset.name: asset for asset in (PUBLISHED_MARTS, OPEN_CONVERSATIONS, *ALL_RAW)}
+if TYPE_CHECKING:
+    from airflow.sdk import Asset, AssetAlias
+
+    from social_crm.orchestration.extraction import Landed
+
+ASSETS: dict[str, Asset | AssetAlias] = {
+    asset.name: asset for asset in (PUBLISHED_MARTS, OPEN_CONVERSATIONS, *ALL_RAW)
+} | {alias.name: alias for alias in LANDED.values()}
+
+
+def announce_landed(landed: Landed, outlet_events: Any, alias: AssetAlias) -> list[str]:
+    """An asset event, through `alias` (one of the task's outlets), for each raw table the
+    extraction `landed` changed (`extraction.Landed.tables`), none when it changed nothing: the
+    marts build is not started by an hour that brought nothing new. Returns the summary lines
+    (the task's XCom)."""
+    for name in sorted(landed.tables):
+        outlet_events[alias].add(raw_table(name))
+    return list(landed)
 
 
 def _run_in_task(pipeline: Pipeline, step: Step) -> Callable[..., object]:
     def run_step(**context: Any) -> object:
+        from airflow.sdk import AssetAlias
         from airflow.sdk.exceptions import AirflowSkipException
 
         from social_crm.orchestration import steps
@@ -37,7 +63,13 @@ def _run_in_task(pipeline: Pipeline, step: Step) -> Callable[..., object]:
             if steps.stops_quietly(pipeline, exc):  # e.g. before the first nightly build
                 raise AirflowSkipException(str(exc)) from exc
             raise
-        return result.summary() if isinstance(result, DbtResult) else result
+        if isinstance(result, DbtResult):
+            return result.summary()
+        for name in step.outlets:
+            outlet = ASSETS[name]
+            if isinstance(outlet, AssetAlias):  # an extraction step: `result` is a Landed
+                result = announce_landed(cast("Landed", result), context["outlet_events"], outlet)
+        return result
 
     run_step.__name__ = step.name
     run_step.__doc__ = step.doc

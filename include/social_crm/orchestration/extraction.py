@@ -2,14 +2,16 @@
 
 Each function resolves credentials (Airflow Connection or env vars), builds the client and
 extractor, lands into the warehouse and returns one summary line per landed batch (safe for
-XCom: counts only, never a token). A failure that retrying cannot fix (refused credentials, an
-endpoint outside the access tier, a request refused for leaving the API's host, a bad setting)
-fails the task once, without Airflow's retries, with the message naming the connection.
+XCom: counts only, never a token) as a `Landed`, which also names the raw tables the batches
+changed (the DAG task updates those Assets and no others). A failure that retrying cannot fix
+(refused credentials, an endpoint outside the access tier, a request refused for leaving the
+API's host, a bad setting) fails the task once, without Airflow's retries, with the message
+naming the connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -221,8 +223,23 @@ def crm_drop_dir() -> Path:
     return settings.load().crm_drop_dir
 
 
-def summaries(results: list[BatchResult]) -> list[str]:
-    return [r.summary() for r in results]
+class Landed(list[str]):
+    """One summary line per batch, and `tables`: the raw tables (catalog names) whose batch
+    committed new versions or tombstones. A batch that read only what was already landed, or
+    only quarantined rows, or failed, changed nothing: its table is not named."""
+
+    def __init__(self, results: Iterable[BatchResult] = ()) -> None:
+        results = list(results)
+        super().__init__(r.summary() for r in results)
+        self.tables: frozenset[str] = frozenset(
+            f"{r.source}_{r.entity}"
+            for r in results
+            if r.status == "committed" and (r.landed or r.tombstoned)
+        )
+
+
+def summaries(results: list[BatchResult]) -> Landed:
+    return Landed(results)
 
 
 @contextmanager
@@ -248,7 +265,7 @@ def janitor() -> int:
 
 def _run(
     build: Callable[[], FacebookExtractor | InstagramExtractor | XExtractor], step: Callable
-) -> list[str]:
+) -> Landed:
     with _fail_once_when_final():
         janitor()
         extractor = build()
@@ -275,19 +292,19 @@ INSTAGRAM_GROUPS: dict[str, Callable] = {
 }
 
 
-def run_facebook(group: str, interval: Interval = (None, None)) -> list[str]:
+def run_facebook(group: str, interval: Interval = (None, None)) -> Landed:
     if group not in FACEBOOK_GROUPS:
         raise ValueError(f"unknown facebook group {group!r}")
     return _run(lambda: facebook(interval), FACEBOOK_GROUPS[group])
 
 
-def run_x(group: str, interval: Interval = (None, None)) -> list[str]:
+def run_x(group: str, interval: Interval = (None, None)) -> Landed:
     if group not in X_GROUPS:
         raise ValueError(f"unknown x group {group!r}")
     return _run(lambda: x(interval), X_GROUPS[group])
 
 
-def run_instagram(group: str, interval: Interval = (None, None)) -> list[str]:
+def run_instagram(group: str, interval: Interval = (None, None)) -> Landed:
     if group not in INSTAGRAM_GROUPS:
         raise ValueError(f"unknown instagram group {group!r}")
     return _run(lambda: instagram(interval), INSTAGRAM_GROUPS[group])
@@ -337,7 +354,7 @@ class FilesRejected(RuntimeError):
         )
 
 
-def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> list[str]:
+def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> Landed:
     """Land the drop folder; raises FilesRejected (after landing the rest) when a file was
     rejected."""
     results = land_drop_folder(warehouse.connect, folder or crm_drop_dir(), interval)
@@ -348,7 +365,7 @@ def run_crm(interval: Interval = (None, None), folder: Path | None = None) -> li
     return lines
 
 
-def run_crm_task(interval: Interval = (None, None)) -> list[str]:
+def run_crm_task(interval: Interval = (None, None)) -> Landed:
     """`run_crm` as the DAG's task: rejected files fail it once, without retries."""
     with _fail_once_when_final():
         return run_crm(interval)

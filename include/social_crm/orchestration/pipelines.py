@@ -231,6 +231,9 @@ LIVE = Pipeline(
 # the hourly Instagram extraction: steps that land the same raw table run one after the
 # other (a table is landed by one batch at a time)
 _INSTAGRAM = {"pool": "instagram_api"}
+# each step updates the Assets of the raw tables it landed rows in, through this alias
+# (assets.LANDED): a step that landed nothing updates none
+_INSTAGRAM_LANDED = ("raw.instagram_* landed",)
 EXTRACT_INSTAGRAM = Pipeline(
     name="extract instagram",
     dag_id="extract_instagram",
@@ -242,7 +245,7 @@ EXTRACT_INSTAGRAM = Pipeline(
             args=("account",),
             inputs=("interval",),
             task=_INSTAGRAM,
-            outlets=("raw.instagram_accounts", "raw.instagram_account_insights"),
+            outlets=_INSTAGRAM_LANDED,
         ),
         Step(
             "media_comments_mentions",
@@ -253,11 +256,7 @@ EXTRACT_INSTAGRAM = Pipeline(
             args=("media",),
             inputs=("interval",),
             task=_INSTAGRAM,
-            outlets=(
-                "raw.instagram_media",
-                "raw.instagram_comments",
-                "raw.instagram_media_insights",
-            ),
+            outlets=_INSTAGRAM_LANDED,
         ),
         Step(
             "rivals",
@@ -267,7 +266,7 @@ EXTRACT_INSTAGRAM = Pipeline(
             needs=("account_and_insights", "media_comments_mentions"),
             inputs=("interval",),
             task=_INSTAGRAM,
-            outlets=("raw.instagram_accounts", "raw.instagram_media"),
+            outlets=_INSTAGRAM_LANDED,
         ),
         Step(
             "hashtags",
@@ -278,7 +277,7 @@ EXTRACT_INSTAGRAM = Pipeline(
             needs=("rivals",),
             inputs=("interval",),
             task=_INSTAGRAM,
-            outlets=("raw.instagram_media",),
+            outlets=_INSTAGRAM_LANDED,
         ),
     ),
 )
