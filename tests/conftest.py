@@ -36,7 +36,7 @@ airflow_env.apply_environment()
 from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from tests.databases import new_database  # noqa: E402
-from tests.start_order import in_start_order  # noqa: E402
+from tests.start_order import ModuleSeconds, SharedSetupSeconds, in_start_order  # noqa: E402
 
 # generated tests: the suite explores the same examples on every run (a red CI is a real
 # finding, reproducible); HYPOTHESIS_PROFILE=soak draws new ones, many more
@@ -95,6 +95,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for name in _folder_markers(item.path):
             item.add_marker(name)
     items[:] = in_start_order(items, REPO / "tests")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Seconds per module measured on every run (tests/start_order.py), written at its end to
+    the session's test dir (under pytest-xdist by the controller, which has every report)."""
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ModuleSeconds(TEST_LOCAL_DIR / "module_seconds.json"))
+    else:
+        config.pluginmanager.register(SharedSetupSeconds())
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from social_crm.quality import data_docs
 from social_crm.quality.gate import data_docs_dir
 from social_crm.serve import publish
 from social_crm_dev import dag_runs
-from tests.end_to_end.conftest import land_crm_export, truth_of
+from tests.end_to_end.conftest import extracted_copy, land_crm_export
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +26,18 @@ PYTHON_TASKS = [
 MARTS = set(publish.MARTS)
 
 
+@pytest.fixture
+def pipeline(extracted_once, warehouse_url, tmp_path_factory):
+    """A copy of the worker's extraction of the test world (`extracted_once`: no extraction
+    of its own) with its CRM export landed, the warehouse the DAG's tasks connect to. The DAG
+    runs the dbt unit tests, as production does."""
+    with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (pipeline, truth, env):
+        env.delenv("DBT_EXCLUDE_RESOURCE_TYPES")
+        land_crm_export(pipeline.connect, truth)
+        env.setenv("WAREHOUSE_URL", pipeline.db.libpq())
+        yield pipeline
+
+
 def _tables(pipeline, schema):
     return {
         r[0]
@@ -37,13 +49,7 @@ def _tables(pipeline, schema):
     }
 
 
-def test_nightly_dag_builds_validates_and_publishes(
-    pipeline, sim, tmp_path, monkeypatch, airflow_db
-):
-    pipeline.run()
-    land_crm_export(pipeline.connect, truth_of(sim, tmp_path / "truth"))
-    monkeypatch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
-
+def test_nightly_dag_builds_validates_and_publishes(pipeline, airflow_db):
     outcome = dag_runs.run_in_process("social_crm_nightly")
 
     assert outcome.state == "success"
@@ -80,11 +86,7 @@ def test_nightly_dag_builds_validates_and_publishes(
     assert pipeline.scalar("select 'marts.people'::regclass::oid") == published_oid
 
 
-def test_full_refresh_dag_rebuilds_and_publishes(pipeline, sim, tmp_path, monkeypatch, airflow_db):
-    pipeline.run()
-    land_crm_export(pipeline.connect, truth_of(sim, tmp_path / "truth"))
-    monkeypatch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
-
+def test_full_refresh_dag_rebuilds_and_publishes(pipeline, airflow_db):
     outcome = dag_runs.run_in_process("social_crm_full_refresh")
 
     assert outcome.state == "success" and outcome.tasks == {"rebuild_everything": "success"}
