@@ -9,25 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.dags.airflow_sync import sync_dags_to_db
+
 pytestmark = pytest.mark.integration
 
 LOGICAL_DATE = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-
-def _sync_dags_to_db():
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-    from airflow.utils.session import create_session
-
-    manager = DagBundlesManager()
-    with create_session() as session:
-        manager.sync_bundles_to_db(session=session)
-    for bundle in manager.get_all_dag_bundles():
-        if not bundle.is_initialized:
-            bundle.initialize()
-        bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
-        assert bag.import_errors == {}
-        sync_bag_to_db(bag, bundle.name, bundle.version)
 
 
 def test_a_late_nightly_run_fires_the_deadline_alert(airflow_db, alert_webhook):
@@ -38,7 +24,7 @@ def test_a_late_nightly_run_fires_the_deadline_alert(airflow_db, alert_webhook):
     from airflow.utils.types import DagRunTriggeredByType, DagRunType
     from sqlalchemy import select
 
-    _sync_dags_to_db()
+    sync_dags_to_db()
     with create_session() as session:
         dag = SerializedDagModel.get_dag("social_crm_nightly", session=session)
         run = dag.create_dagrun(

@@ -17,6 +17,7 @@ from social_crm_dev import dag_runs
 from social_crm_dev.simulator.config import WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
+from tests.dags.airflow_sync import sync_dags_to_db
 from tests.databases import new_database
 
 pytestmark = pytest.mark.integration
@@ -32,26 +33,6 @@ class ExtractionRun:
     read: int  # records its batches read
     triggers_nightly: bool  # once `social_crm_marts_due` has run too
     triggers_nightly_before_due: bool  # before it ran
-
-
-def _sync_dags_to_db() -> None:
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-    from airflow.utils.session import create_session
-
-    from social_crm.transform.dbt_manifest import ensure_manifest
-
-    ensure_manifest()
-    manager = DagBundlesManager()
-    with create_session() as session:
-        manager.sync_bundles_to_db(session=session)
-    for bundle in manager.get_all_dag_bundles():
-        if not bundle.is_initialized:
-            bundle.initialize()
-        bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
-        assert bag.import_errors == {}
-        sync_bag_to_db(bag, bundle.name, bundle.version)
-    _pause_nightly(False)  # a new DAG is paused; a deployment turns the nightly on
 
 
 def _pause_nightly(paused: bool) -> None:
@@ -141,7 +122,8 @@ def two_runs(warehouse_url, airflow_db) -> tuple[ExtractionRun, ExtractionRun]:
         }
         env.setenv("AIRFLOW_CONN_X_API", json.dumps(connection))
         env.setenv("WAREHOUSE_URL", db.libpq())
-        _sync_dags_to_db()
+        sync_dags_to_db()
+        _pause_nightly(False)  # a new DAG is paused; a deployment turns the nightly on
         try:
             first = _run_extract_x(db.libpq())
             second = _run_extract_x(db.libpq())
