@@ -197,13 +197,33 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return value in ("1", "true", "yes")
 
 
+# the longest number a count setting may have: more digits than any real count, and far
+# fewer than Python's limit on reading a number from text (4,300 digits, a bare ValueError)
+_MAX_DIGITS = 18
+
+
+def _counting_number(value: str) -> int | None:
+    """`value` as a whole number >= 1 written in ASCII digits (leading zeros allowed), or None:
+    Unicode digits, signs, spaces inside and numbers of more than 18 digits are not one."""
+    digits = value.lstrip("0")
+    if not (value.isascii() and value.isdigit()) or not digits or len(digits) > _MAX_DIGITS:
+        return None
+    return int(digits)
+
+
+def _shown(value: str) -> str:
+    """A setting's value as an error quotes it: at most 40 characters of it."""
+    return repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value)} characters)"
+
+
 def _whole(env: Mapping[str, str], name: str, default: int, unit: str) -> int:
     value = _text(env, name)
     if value is None:
         return default
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise SettingError(f"{name} must be a whole number of {unit} >= 1 (got {value!r})")
-    return int(value)
+    number = _counting_number(value)
+    if number is None:
+        raise SettingError(f"{name} must be a whole number of {unit} >= 1 (got {_shown(value)})")
+    return number
 
 
 def _divisor_of_a_day(env: Mapping[str, str], name: str, default: int) -> int:
@@ -212,12 +232,13 @@ def _divisor_of_a_day(env: Mapping[str, str], name: str, default: int) -> int:
     value = _text(env, name)
     if value is None:
         return default
-    if not (value.isascii() and value.isdigit()) or int(value) < 1 or 24 % int(value):
+    number = _counting_number(value)
+    if number is None or 24 % number:
         raise SettingError(
             f"{name} must be a whole number of hours that divides 24: 1, 2, 3, 4, 6, 8, 12 or"
-            f" 24 (got {value!r})"
+            f" 24 (got {_shown(value)})"
         )
-    return int(value)
+    return number
 
 
 def _day_after(env: Mapping[str, str], name: str) -> datetime | None:
