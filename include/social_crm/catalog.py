@@ -143,6 +143,9 @@ class Mart:
     # a mart that keeps the rows of people excluded from details (opted out) but not who they
     # are: these columns empty (the live queue: their message still needs an answer)
     excluded_person_columns: tuple[str, ...] = ()
+    # other columns naming a person's profile that BI looks rows up by (indexed when published;
+    # erasure reads the person columns, which every row of such a mart also has)
+    lookup_columns: tuple[str, ...] = ()
 
 
 MARTS: tuple[Mart, ...] = (
@@ -151,6 +154,7 @@ MARTS: tuple[Mart, ...] = (
         "one row per person (customer or prospect)",
         ("person_id",),
         person_columns=("person_id", "customer_id"),
+        lookup_columns=("facebook_profile_id", "x_profile_id"),
     ),
     Mart(
         "engagements",

@@ -103,11 +103,13 @@ def _indexes(mart: catalog.Mart | None) -> list[tuple[tuple[str, ...], bool]]:
     """The published copy's indexes: unique on the mart's key (a BI lookup of one row, and
     the key incremental publishing applies changes by), and one on each column naming a
     person or profile that the key does not lead with (a customer's rows for BI, and
-    erasure deleting an erased person's rows from the published copy)."""
+    erasure deleting an erased person's rows from the published copy), the lookup columns
+    (a profile's person) included."""
     if mart is None:
         return []
     found = [(mart.key, True)]
-    for column in dict.fromkeys((*mart.person_columns, *mart.profile_key_columns)):
+    columns = (*mart.person_columns, *mart.profile_key_columns, *mart.lookup_columns)
+    for column in dict.fromkeys(columns):
         if column != mart.key[0]:
             found.append(((column,), False))
     return found
