@@ -25,7 +25,7 @@ renamed as (
         payload ->> 'metric' as metric,
 
         -- value
-        (payload ->> 'value')::bigint as metric_value,
+        {{ whole_count("payload ->> 'value'") }} as metric_value,
 
         -- the day the value is for (end_time is the end of that day, UTC)
         (event_at - interval '1 day')::date as metric_date,

@@ -39,8 +39,8 @@ renamed as (
 
         -- page
         payload ->> 'name' as page_name,
-        (payload ->> 'followers_count')::bigint as followers_count,
-        (payload ->> 'fan_count')::bigint as fan_count,
+        {{ whole_count("payload ->> 'followers_count'") }} as followers_count,
+        {{ whole_count("payload ->> 'fan_count'") }} as fan_count,
 
         -- timestamps (UTC): the extraction that first saw these counts
         event_at as observed_at,

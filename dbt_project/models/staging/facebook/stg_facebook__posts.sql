@@ -28,8 +28,8 @@ renamed as (
 
         -- counts: a rival's post carries the public counts of its comments and reactions (all
         -- a brand reads of them); null on our Pages, whose comments and reactions land each
-        (payload ->> 'comment_count')::bigint as public_comment_count,
-        (payload ->> 'reaction_count')::bigint as public_reaction_count,
+        {{ whole_count("payload ->> 'comment_count'") }} as public_comment_count,
+        {{ whole_count("payload ->> 'reaction_count'") }} as public_reaction_count,
 
         -- timestamps (UTC)
         event_at as created_at,

@@ -31,10 +31,10 @@ renamed as (
 
         -- account
         payload ->> 'name' as account_name,
-        (payload ->> 'followers_count')::bigint as followers_count,
+        {{ whole_count("payload ->> 'followers_count'") }} as followers_count,
         -- business discovery gives a rival's followers and media, not whom it follows
-        (payload ->> 'follows_count')::bigint as follows_count,
-        (payload ->> 'media_count')::bigint as media_count,
+        {{ whole_count("payload ->> 'follows_count'") }} as follows_count,
+        {{ whole_count("payload ->> 'media_count'") }} as media_count,
 
         -- timestamps: the UTC day the counts are for, and when they were read
         split_part(natural_key, ':', 2)::date as snapshot_date,

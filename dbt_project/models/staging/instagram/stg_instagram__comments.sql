@@ -43,7 +43,7 @@ renamed as (
 
         -- content
         payload ->> 'text' as comment_text,
-        (payload ->> 'like_count')::bigint as like_count,
+        {{ whole_count("payload ->> 'like_count'") }} as like_count,
         coalesce((payload ->> 'hidden')::boolean, false) as is_hidden,
         -- the media's link and owner, where the API gives them (a mentioned comment's media)
         payload -> 'media' ->> 'permalink' as media_permalink,

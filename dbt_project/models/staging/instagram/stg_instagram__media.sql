@@ -49,8 +49,8 @@ renamed as (
         payload ->> 'shortcode' as shortcode,
 
         -- public counts when read
-        (payload ->> 'like_count')::bigint as like_count,
-        (payload ->> 'comments_count')::bigint as comments_count,
+        {{ whole_count("payload ->> 'like_count'") }} as like_count,
+        {{ whole_count("payload ->> 'comments_count'") }} as comments_count,
 
         -- timestamps (UTC): when it was published
         coalesce((payload ->> 'timestamp')::timestamptz, event_at) as created_at,
