@@ -5,7 +5,10 @@ Every `SOCIAL_CRM_MARTS_EVERY_HOURS` hours (default 1), at minute 35 UTC: update
 `marts_due`. The marts build (`social_crm_nightly`) is scheduled on it together with the raw
 tables: between its 02:00 UTC runs it runs once both a raw table and `marts_due` were updated
 since its last run, so at most once in each period, and not at all in a period in which no
-extraction landed a row (an extraction updates only the raw tables it landed rows in).
+extraction landed a row (an extraction updates only the raw tables it landed rows in). The
+task also updates the raw tables with rows committed since the last build that published
+started (whoever landed them: an extraction that failed after landing, the live walks), so no
+landed row waits for 02:00.
 
 Minute 35: the hourly extractions of the hour have landed, and the build falls between two
 cycles of the live queue (every 10 minutes), which needs the same `warehouse_build` pool.
@@ -18,7 +21,7 @@ from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from social_crm.orchestration.assets import MARTS_DUE, marts_due_cron
+from social_crm.orchestration.assets import MARTS_DUE, UNBUILT, marts_due_cron
 from social_crm.orchestration.dag_defaults import START_DATE, default_args
 
 
@@ -33,10 +36,14 @@ from social_crm.orchestration.dag_defaults import START_DATE, default_args
     doc_md=__doc__,
 )
 def social_crm_marts_due() -> None:
-    @task(outlets=[MARTS_DUE])
-    def marts_due(data_interval_end=None) -> str:
-        """Only the Asset update: the marts may be built again."""
-        return f"marts due since {data_interval_end}"
+    @task(outlets=[MARTS_DUE, UNBUILT])
+    def marts_due(data_interval_end=None, outlet_events=None) -> list[str]:
+        """The marts may be built again; and the raw tables with rows not yet built."""
+        from social_crm.orchestration.dag_tasks import announce_landed
+        from social_crm.orchestration.extraction import unbuilt_tables
+
+        unbuilt = announce_landed(unbuilt_tables(), outlet_events, UNBUILT)
+        return [f"marts due since {data_interval_end}", *unbuilt]
 
     marts_due()
 

@@ -103,9 +103,10 @@ def _run_extract_x(warehouse: str) -> ExtractionRun:
 
 
 @pytest.fixture(scope="module")
-def two_runs(warehouse_url, airflow_db) -> tuple[ExtractionRun, ExtractionRun]:
+def two_runs(warehouse_url, airflow_db) -> tuple[ExtractionRun, ExtractionRun, bool]:
     """The first run of `extract_x` (lands the world's Posts and authors; no follower walks),
-    then a second one with nothing new at X."""
+    the build it triggers, then a second run with nothing new at X; and whether rows landed
+    without an event make the build due once `social_crm_marts_due` runs."""
     world = WorldConfig(seed=21, scale=0.02, days=10)
     with (
         new_database(warehouse_url) as db,
@@ -126,44 +127,75 @@ def two_runs(warehouse_url, airflow_db) -> tuple[ExtractionRun, ExtractionRun]:
         _pause_nightly(False)  # a new DAG is paused; a deployment turns the nightly on
         try:
             first = _run_extract_x(db.libpq())
+            _built_and_published(db.libpq())  # the build the first run triggered
             second = _run_extract_x(db.libpq())
+            unannounced = _marts_due_after_a_silent_landing(db.libpq())
         finally:  # the metadata database as other tests find it
             _forget_queued_events()
             _pause_nightly(True)
-    return first, second
+    return first, second, unannounced
+
+
+def _built_and_published(warehouse: str) -> None:
+    """A marts build started and published (nightly.validate_raw, then publish_marts)."""
+    from social_crm.orchestration import nightly
+
+    with psycopg.connect(warehouse) as conn:
+        nightly.build_started(conn)
+        nightly.build_published(conn)
+
+
+def _marts_due_after_a_silent_landing(warehouse: str) -> bool:
+    """A batch committed rows with no Asset event (a task that failed after landing, the live
+    walk); then `social_crm_marts_due` runs: is the build due?"""
+    _forget_queued_events()
+    with psycopg.connect(warehouse) as conn:
+        conn.execute(
+            "insert into meta.load_batches (batch_id, source, entity, status, finished_at,"
+            " records_in, records_landed) values (gen_random_uuid(), 'x', 'tweets',"
+            " 'committed', clock_timestamp(), 1, 1)"
+        )
+    before = _nightly_is_due()
+    assert dag_runs.run_in_process("social_crm_marts_due").succeeded
+    return not before and _nightly_is_due()
 
 
 def test_an_extraction_that_lands_rows_triggers_the_marts_build(two_runs):
-    first, _ = two_runs
+    first, *_ = two_runs
     assert first.changed, "precondition: the first run landed rows"
     assert first.triggers_nightly
 
 
 def test_rows_landed_wait_for_the_marts_to_be_due(two_runs):
-    first, _ = two_runs
+    first, *_ = two_runs
     assert first.changed, "precondition: the first run landed rows"
     assert not first.triggers_nightly_before_due
 
 
 def test_an_extraction_updates_exactly_the_raw_tables_it_landed_rows_in(two_runs):
-    first, _ = two_runs
+    first, *_ = two_runs
     # x_followers is among its tasks' tables, but no follower walk ran: no event for it
     assert "raw.x_followers" not in first.changed
     assert first.events == first.changed
 
 
 def test_an_extraction_with_nothing_new_updates_no_asset(two_runs):
-    _, second = two_runs
+    _, second, _ = two_runs
     assert second.read > 0, "precondition: the second run read from X again"
     assert second.changed == set()
     assert second.events == set()
 
 
 def test_an_extraction_with_nothing_new_does_not_trigger_the_marts_build(two_runs):
-    _, second = two_runs
+    _, second, _ = two_runs
     assert not second.triggers_nightly  # not even once the marts are due
 
 
 def test_an_extraction_with_nothing_new_succeeds_rather_than_skipping(two_runs):
-    _, second = two_runs
+    _, second, _ = two_runs
     assert second.task_states == {"mentions_and_replies": "success", "followers": "success"}
+
+
+def test_rows_landed_without_an_event_are_built_once_the_marts_are_due(two_runs):
+    *_, unannounced = two_runs
+    assert unannounced

@@ -416,7 +416,10 @@ class FacebookExtractor(Extractor):
                 else nullcontext(None) as reactions,
             ):
                 schedule = self._schedule()
-                fields = listing_fields(POST_FIELDS, children)
+                # the counts of both edges whichever it walks: the live walk and the hourly
+                # one land the same post as the same payload (a count only one of them asked
+                # for would make each land a new version of every post the other landed)
+                fields = listing_fields(POST_FIELDS, [COMMENTS, REACTIONS])
                 skipped = 0
                 for page_id in pages:
                     rival = page_id not in self.page_access().own

@@ -36,6 +36,11 @@ ALL_RAW = [raw_table(table.name) for table in catalog.RAW_TABLES]
 # SOCIAL_CRM_MARTS_EVERY_HOURS (docs/operating.md, "When the marts are built"): at most one
 # build in each period, none in a period when nothing landed.
 MARTS_DUE = Asset(name="marts_due", uri="social-crm://schedule/marts_due")
+# ... and `social_crm_marts_due` updates, through this alias, the raw tables with rows committed
+# since the last build that published started (extraction.unbuilt_tables): rows that no
+# extraction task announced (one that failed after landing, the live walks) are built in the
+# period too
+UNBUILT = AssetAlias(name="raw.* not yet built")
 # at minute 35: after the hourly extractions of the hour landed, between two live cycles
 MARTS_DUE_MINUTE = 35
 

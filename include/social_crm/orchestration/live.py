@@ -53,7 +53,7 @@ def extract_new_messages(platform: str, interval: extraction.Interval = (None, N
 
 def validate_raw() -> int:
     """The raw gate on the batches just landed (the staging models merge only what passed)."""
-    return nightly.validate_raw()
+    return nightly.validate_raw_batches()
 
 
 class QueueNotReady(RuntimeError):

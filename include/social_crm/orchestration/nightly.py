@@ -8,11 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from social_crm import settings, warehouse
 from social_crm.privacy import erasure
 from social_crm.serve import publish
 from social_crm.transform import dbt_docs, merge_log
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def bootstrap() -> list[str]:
@@ -21,11 +25,33 @@ def bootstrap() -> list[str]:
 
 
 def validate_raw(full_refresh: bool = False) -> int:
+    """The marts build's first read of raw: records that a build started (what it will read
+    is what was committed by now, `build_started`), then the raw gate (`validate_raw_batches`)."""
+    with warehouse.connect() as conn, conn.transaction():
+        build_started(conn)
+    return validate_raw_batches(full_refresh)
+
+
+def validate_raw_batches(full_refresh: bool = False) -> int:
     """Great Expectations suites on the raw batches landed since the last passing gate (all of
     raw on a full refresh); raises naming every failed expectation."""
     from social_crm.quality.gate import require_valid_raw
 
     return require_valid_raw(warehouse.resolve(), everything=full_refresh)
+
+
+def build_started(conn: psycopg.Connection) -> None:
+    """A marts build starts reading raw now (meta.marts_builds; `publish_marts` marks it
+    published): a batch committed later may not be in what it publishes."""
+    conn.execute("insert into meta.marts_builds (started_at) values (clock_timestamp())")
+
+
+def build_published(conn: psycopg.Connection) -> None:
+    """The newest build that started and has not published has published now."""
+    conn.execute(
+        "update meta.marts_builds set published_at = clock_timestamp() where started_at ="
+        " (select max(started_at) from meta.marts_builds where published_at is null)"
+    )
 
 
 def match_identities(full_refresh: bool = False) -> dict[str, int]:
@@ -77,6 +103,7 @@ def publish_marts() -> dict[str, int]:
     with warehouse.connect() as conn:
         published = publish.publish(conn)
         with conn.transaction():
+            build_published(conn)
             merge_log.prune(conn)
     return published
 
