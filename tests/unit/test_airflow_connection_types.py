@@ -59,3 +59,20 @@ def test_connections_the_demo_saves_are_of_types_airflow_knows(hook_meta):
     saved = connection_env("http://127.0.0.1:8799", days=10)
     types = {name: json.loads(value)["conn_type"] for name, value in saved.items()}
     assert {name: kind for name, kind in types.items() if kind not in hook_meta} == {}
+
+
+@pytest.mark.slow
+def test_provider_info_module_imports_before_airflow_is_configured():
+    """Airflow loads the provider info while it configures itself: a process that imports our
+    module first (compose's airflow-init does) must not import Airflow in the middle of it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import social_crm.orchestration.connection_types, sys\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'airflow'], 'airflow imported'\n"
+        "from airflow.providers_manager import ProvidersManager\n"
+        "assert 'facebook_graph' in ProvidersManager().hooks\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

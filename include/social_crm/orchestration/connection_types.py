@@ -9,7 +9,9 @@ without importing the hook
 (https://airflow.apache.org/docs/apache-airflow-providers/howto/create-custom-providers.html,
 https://airflow.apache.org/docs/apache-airflow/stable/howto/connection.html#custom-connection-types,
 https://github.com/apache/airflow/pull/63261). A hook class still carries `conn_type`,
-`conn_name_attr` and `hook_name`: Airflow checks them when it imports the hook.
+`conn_name_attr` and `hook_name`: Airflow checks them when it imports the hook
+(connection_hooks.py). This module imports nothing of Airflow: Airflow loads it while it
+configures itself.
 
 Each type is named as the connection that uses it; `extract.credentials` reads those, host =
 API base URL, password = token, extra = the options `settings.ApiOptions` validates.
@@ -20,11 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from airflow.sdk import BaseHook
-
 from social_crm.extract import credentials
 
 PACKAGE = "social-crm"  # the distribution (pyproject.toml): Airflow checks the two agree
+HOOKS_MODULE = "social_crm.orchestration.connection_hooks"
 WEBHOOKS = "meta_webhooks"  # receive.config.CONNECTION: the webhook receiver's secrets
 
 
@@ -32,7 +33,7 @@ WEBHOOKS = "meta_webhooks"  # receive.config.CONNECTION: the webhook receiver's 
 class ConnectionType:
     conn_type: str  # also the id of the connection that uses it
     name: str  # what the UI's "Connection Type" list shows
-    hook_class: str  # the hook's class name in this module
+    hook_class: str  # the hook's class name in connection_hooks
     host: str  # the official API host: the host field's placeholder
     password: str  # the password field's label
     extra: str  # an example of its extra JSON, the description field's placeholder
@@ -85,7 +86,7 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {
                 "connection-type": kind.conn_type,
-                "hook-class-name": f"{__name__}.{kind.hook_class}",
+                "hook-class-name": f"{HOOKS_MODULE}.{kind.hook_class}",
                 "hook-name": kind.name,
                 "ui-field-behaviour": {
                     "hidden-fields": list(kind.hidden),
@@ -100,38 +101,3 @@ def get_provider_info() -> dict[str, Any]:
             for kind in TYPES
         ],
     }
-
-
-class _ConnectionHook(BaseHook):
-    """A connection of ours, read as the pipeline reads it."""
-
-    conn_name_attr = "conn_id"
-
-    def __init__(self, conn_id: str | None = None) -> None:
-        super().__init__()
-        self.conn_id = conn_id or self.default_conn_name
-
-    def get_conn(self) -> Any:
-        return self.get_connection(self.conn_id)
-
-
-class _ApiHook(_ConnectionHook):
-    def get_conn(self) -> credentials.ApiCredentials:
-        return credentials.resolve(self.conn_id)
-
-
-def _hook(base: type[_ConnectionHook], kind: ConnectionType) -> type[_ConnectionHook]:
-    attributes = {
-        "conn_type": kind.conn_type,
-        "default_conn_name": kind.conn_type,
-        "hook_name": kind.name,
-        "__module__": __name__,
-        "__doc__": f"The `{kind.conn_type}` connection: {kind.name}.",
-    }
-    return type(kind.hook_class, (base,), attributes)
-
-
-FacebookGraphHook = _hook(_ApiHook, TYPES[0])
-InstagramGraphHook = _hook(_ApiHook, TYPES[1])
-XApiHook = _hook(_ApiHook, TYPES[2])
-MetaWebhooksHook = _hook(_ConnectionHook, TYPES[3])
