@@ -16,6 +16,7 @@ class _ConnectionHook(BaseHook):
     """A connection of ours, read as the pipeline reads it."""
 
     conn_name_attr = "conn_id"
+    default_conn_name = ""  # each type's: the connection of its name
 
     def __init__(self, conn_id: str | None = None) -> None:
         super().__init__()
