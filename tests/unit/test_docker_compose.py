@@ -134,7 +134,7 @@ def test_metabase_is_connected_as_the_bi_reader_login(compose):
 
     services = compose["services"]
     setup = services["metabase-setup"]
-    assert setup["command"] == ["social-crm", "metabase-connect"]
+    assert setup["command"] == ["python", "-m", "social_crm.cli", "metabase-connect"]
     assert setup["depends_on"]["metabase"]["condition"] == "service_healthy"
     assert setup["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
     # the login is created by `social-crm warehouse up` in airflow-init, from the same settings
@@ -166,7 +166,7 @@ def test_the_webhook_receiver_runs_the_cli_with_its_secrets_and_a_health_check(c
 
     hooks = compose["services"]["webhooks"]
     command = hooks["command"]
-    assert command[:3] == ["social-crm", "webhooks", "serve"]
+    assert command[:5] == ["python", "-m", "social_crm.cli", "webhooks", "serve"]
     port = command[command.index("--port") + 1]
     assert command[command.index("--host") + 1] == "0.0.0.0"  # reachable from the proxy
     assert f"http://localhost:{port}/health" in hooks["healthcheck"]["test"]
@@ -371,3 +371,19 @@ def test_every_project_file_and_module_compose_runs_exists(compose):
             assert (repo_root() / inside).is_file(), f"{name} runs missing {inside}"
         for module in re.findall(r"python -m (\S+)", text):
             assert importlib.util.find_spec(module) is not None, f"{name} runs missing {module}"
+
+
+# The official image's entrypoint execs `bash ...` and `python ...` as given and runs anything
+# else as `airflow <command>` (scripts/docker/entrypoint_prod.sh in apache/airflow: `exec
+# "airflow" "${@}"`; https://airflow.apache.org/docs/docker-stack/entrypoint.html): a command
+# such as `social-crm ...` would run as `airflow social-crm ...` and fail.
+AIRFLOW_SUBCOMMANDS = {"api-server", "scheduler", "dag-processor", "triggerer", "celery"}
+
+
+def test_every_command_of_the_project_image_is_one_its_entrypoint_runs(compose):
+    for name, service in compose["services"].items():
+        if not service.get("image", "").startswith("social-crm-airflow"):
+            continue
+        command = service["command"]
+        first = (command if isinstance(command, str) else command[0]).split()[0]
+        assert first in {"bash", "python"} | AIRFLOW_SUBCOMMANDS, f"{name} runs `airflow {first}`"
