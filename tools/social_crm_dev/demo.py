@@ -157,19 +157,24 @@ def connection_env(
     }
     return {
         "AIRFLOW_CONN_FACEBOOK_GRAPH": json.dumps(
-            {"conn_type": "http", "host": url, "password": DEFAULT_FB_TOKEN, "extra": extra}
+            {
+                "conn_type": "facebook_graph",
+                "host": url,
+                "password": DEFAULT_FB_TOKEN,
+                "extra": extra,
+            }
         ),
         # Instagram: the whole history once, and the world's campaign hashtags
         "AIRFLOW_CONN_INSTAGRAM_GRAPH": json.dumps(
             {
-                "conn_type": "http",
+                "conn_type": "instagram_graph",
                 "host": url,
                 "password": DEFAULT_FB_TOKEN,
                 "extra": {**extra, "lookback_days": days, "hashtags": list(HASHTAGS)},
             }
         ),
         "AIRFLOW_CONN_X_API": json.dumps(
-            {"conn_type": "http", "host": url, "password": DEFAULT_X_TOKEN, "extra": x_extra}
+            {"conn_type": "x_api", "host": url, "password": DEFAULT_X_TOKEN, "extra": x_extra}
         ),
     }
 

@@ -1,5 +1,6 @@
 """The simulator's HTTP server: Graph API under `/vNN.N/`, X API v2 under `/2/`, admin under
-`/_admin/` (faults, clock), `/healthz`. Listens on 127.0.0.1 only.
+`/_admin/` (faults, clock), `/healthz`. Listens on 127.0.0.1 unless told another interface
+(compose's demo: every interface of its container, reached as `public_url`).
 
 Tokens: Graph wants `access_token` (query) or `Authorization: Bearer`, X wants
 `Authorization: Bearer`. Wrong tokens answer in each API's own error format.
@@ -71,13 +72,17 @@ class SimulatorServer:
         faults: FaultConfig | None = None,
         x_profile: XProfile | None = None,
         graph_legacy_app: bool = False,
+        host: str = "127.0.0.1",
+        public_url: str | None = None,
     ) -> None:
         self.world = world
+        # the base URL clients reach the server at: the Graph API's paging links start with it
+        self._public_url = public_url.rstrip("/") if public_url else None
         self.x_profile = x_profile or XProfile()
         self.fb_token, self.x_token, self.x_user_token = fb_token, x_token, x_user_token
         self.faults = FaultInjector(faults)
         self.lock = threading.RLock()  # the world's caches are not thread-safe
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self.httpd.daemon_threads = True
         self.graph = GraphApi(world, self.url, "")
         # an app created before 2026-11-04 (the default: one created today; graph_api.py)
@@ -96,7 +101,7 @@ class SimulatorServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self._public_url or f"http://127.0.0.1:{self.port}"
 
     def configure_faults(self, config: FaultConfig) -> None:
         self.faults.configure(config)
