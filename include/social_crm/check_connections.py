@@ -4,30 +4,59 @@ Insights metric, the X endpoints of the access model with their request limits, 
 this month against the cap and, for pay-per-use, the month's spend and the spend projected at
 the current hourly rate (docs/x-costs.md). The first thing to run with real tokens; nothing is
 landed (the probes are a few requests: on pay-per-use they cost a few cents).
+
+The connections are those the DAGs read (`credentials.resolve`: Airflow's secrets backend,
+`AIRFLOW_CONN_<ID>`, the metadata database, then `<ID>_URL`/`<ID>_TOKEN`); each one's first
+line says where it was found and whether its host answers. A check fails fast: one request to
+the host with a connect timeout of `CONNECT_TIMEOUT` seconds before any probe (a host that
+does not answer is one line, and its probes are not sent), and the probes are tried at most
+twice with short waits (`CHECK_RETRY`), whatever the connection's extras give the extraction.
+Failures of a connection with the same cause are one line naming each check (`grouped`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from social_crm.extract import graph_metrics
+import requests
+
+from social_crm import settings
+from social_crm.extract import credentials, graph_metrics
+from social_crm.extract.graph_policy import GraphPolicy
 from social_crm.extract.http import (
     ApiAccessError,
     ApiAuthError,
     ApiClient,
     ApiError,
+    RetryPolicy,
     UsageCapExceeded,
 )
+from social_crm.extract.instagram import HASHTAG_LIMIT, HASHTAG_WINDOW
+from social_crm.extract.x_budget import ReadBudget, month_spend
 from social_crm.orchestration import extraction
+from social_crm.receive import config as receiver
+from social_crm.receive.changes import FIELDS
 
 if TYPE_CHECKING:
     from social_crm.extract.x import XExtractor
 
 log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 3.0  # seconds to open a connection to an API's host, for a check
+READ_TIMEOUT = 15.0  # seconds to wait for an answer once connected, for a check
+# a check reports what the API answers now: one more try after a transient failure, a rate
+# limit waited out for a few seconds at most, never the extraction's minutes of backoff
+CHECK_RETRY = RetryPolicy(
+    max_attempts=2, backoff_base=0.5, backoff_cap=1.0, rate_limit_wait=2.0, rate_limit_cap=3.0
+)
+GROUP_NAMES_SHOWN = 3  # the checks named on a grouped failure's line; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -41,11 +70,127 @@ class Finding:
         return f"[{'ok' if self.ok else 'FAIL'}] {self.connection}: {self.what}: {self.detail}"
 
 
-def _probe(connection: str, what: str, call: Callable[[], str]) -> Finding:
+def grouped(findings: Iterable[Finding]) -> list[Finding]:
+    """One line per cause: the failures of a connection with the same detail become one
+    finding, where the first of them was, naming the checks (the first `GROUP_NAMES_SHOWN`,
+    and how many more); every other finding is kept as it is, in its order."""
+    out: list[Finding] = []
+    whats: dict[tuple[str, str], list[str]] = {}
+    at: dict[tuple[str, str], int] = {}
+    for finding in findings:
+        key = (finding.connection, finding.detail)
+        if finding.ok:
+            out.append(finding)
+        elif key in at:
+            whats[key].append(finding.what)
+        else:
+            at[key], whats[key] = len(out), [finding.what]
+            out.append(finding)
+    for key, index in at.items():
+        names = whats[key]
+        if len(names) > 1:
+            shown = ", ".join(names[:GROUP_NAMES_SHOWN])
+            more = len(names) - GROUP_NAMES_SHOWN
+            what = f"{len(names)} checks ({shown}{f', and {more} more' if more > 0 else ''})"
+            out[index] = replace(out[index], what=what)
+    return out
+
+
+def unreachable(client: ApiClient) -> str | None:
+    """None when the connection's host answers an HTTP request (any status), asked with a
+    connect timeout of `CONNECT_TIMEOUT`; else what is wrong and what to do, in a sentence."""
+    parts = urlsplit(client.base_url)
+    host = parts.hostname or ""
+    where = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    fix = "check the connection's host"
+    try:
+        client.session.head(
+            client.base_url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False
+        )
+    except requests.ConnectTimeout:
+        return (
+            f"{where} did not answer within {CONNECT_TIMEOUT:.0f} s (the host is down or a "
+            f"firewall drops the packets): {fix}, and the network path (proxy: HTTPS_PROXY)"
+        )
+    except requests.ReadTimeout:
+        return f"{where} accepted the connection but sent no answer within {READ_TIMEOUT:.0f} s"
+    except requests.exceptions.SSLError:
+        return (
+            f"the TLS handshake with {where} failed (certificate not trusted?): {fix}, or "
+            "set REQUESTS_CA_BUNDLE to the CA bundle that signs it"
+        )
+    except requests.RequestException as exc:
+        causes = _causes(exc)
+        if any(
+            isinstance(c, socket.gaierror) or "NameResolution" in type(c).__name__ for c in causes
+        ):
+            return f"the name {host!r} does not resolve (DNS): {fix}"
+        if any(isinstance(c, ConnectionRefusedError) for c in causes):
+            local = host in ("127.0.0.1", "localhost", "::1")
+            hint = " (the demo's simulator runs only during `make demo` and `make airflow`)"
+            return f"nothing listens at {where} (connection refused): {fix}, or start the API" + (
+                hint if local else ""
+            )
+        return f"{where} could not be reached ({type(exc).__name__}): {fix}"
+    return None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps (requests wraps urllib3's error, which wraps the socket's)."""
+    seen: list[BaseException] = []
+    todo: list[Any] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__, *item.args]
+    return seen
+
+
+def _for_a_check(client: ApiClient) -> ApiClient:
+    """The client with a check's timeouts and retries (never longer than its own)."""
+    client.timeout = (
+        min(client.timeout[0], CONNECT_TIMEOUT),
+        min(client.timeout[1], READ_TIMEOUT),
+    )
+    client.retry = CHECK_RETRY
+    return client
+
+
+def _connection(client: ApiClient, creds: credentials.ApiCredentials) -> Finding:
+    """The connection's first line: its host, where it was found, whether the host answers."""
+    where = f"{client.base_url}, from {creds.source}"
+    problem = unreachable(client)
+    return Finding(
+        creds.connection_id,
+        "connection",
+        problem is None,
+        where if problem is None else f"{where}: {problem}",
+    )
+
+
+def token_fix(creds: credentials.ApiCredentials) -> str:
+    """What to do about a refused token, by where the connection was found."""
+    name, source = creds.connection_id, creds.source
+    if source.startswith("Airflow's metadata database"):
+        where = f"the password of connection '{name}' (Airflow UI: Admin > Connections)"
+    elif source.startswith("environment variables "):
+        where = f"{name.upper()}_TOKEN"
+    elif source.startswith("environment variable "):
+        where = f"the password in {source.removeprefix('environment variable ')}"
+    else:
+        where = f"the password of connection '{name}' in {source}"
+    return f"put a valid token in {where}, then run `social-crm check-connections` again"
+
+
+def _probe(connection: str, what: str, call: Callable[[], str], fix: str | None = None) -> Finding:
     try:
         return Finding(connection, what, True, call())
     except ApiAuthError as exc:
-        return Finding(connection, what, False, f"credentials refused: {exc}")
+        if fix is None:
+            return Finding(connection, what, False, f"credentials refused: {exc}")
+        return Finding(connection, what, False, f"the token was refused ({exc.reason}): {fix}")
     except (ApiAccessError, UsageCapExceeded) as exc:
         return Finding(connection, what, False, str(exc))
     except ApiError as exc:
@@ -54,9 +199,15 @@ def _probe(connection: str, what: str, call: Callable[[], str]) -> Finding:
 
 
 def check_facebook() -> Iterator[Finding]:
+    creds = credentials.resolve(credentials.FACEBOOK)
     extractor = extraction.facebook()
-    client, name = extractor.client, extractor.client.connection_id
+    client, name = _for_a_check(extractor.client), extractor.client.connection_id
+    fix = token_fix(creds)
     try:
+        opened = _connection(client, creds)
+        yield opened
+        if not opened.ok:
+            return
         access = None
 
         def pages() -> str:
@@ -67,7 +218,7 @@ def check_facebook() -> Iterator[Finding]:
                 f"{len(access.rivals)}"
             )
 
-        yield _probe(name, "Page tokens (/me/accounts)", pages)
+        yield _probe(name, "Page tokens (/me/accounts)", pages, fix)
         if access is None:
             return
         for page_id, why in sorted(access.failed.items()):
@@ -83,7 +234,7 @@ def check_facebook() -> Iterator[Finding]:
                     f"{body.get('fan_count', '?')} likes"
                 )
 
-            yield _probe(name, f"page {page_id}", page)
+            yield _probe(name, f"page {page_id}", page, fix)
             if page_id in access.rivals:  # a rival's insights need its own Page token
                 continue
             for metric in graph_metrics.to_request(client.server_now().date(), set()):
@@ -96,7 +247,7 @@ def check_facebook() -> Iterator[Finding]:
                     values = [v for m in body.get("data") or [] for v in m.get("values") or []]
                     return f"{len(values)} daily values"
 
-                yield _probe(name, f"page {page_id} insight {metric}", insight)
+                yield _probe(name, f"page {page_id} insight {metric}", insight, fix)
 
             def engaged(page_id: str = page_id) -> str:
                 body = client.get_json(
@@ -104,7 +255,7 @@ def check_facebook() -> Iterator[Finding]:
                 )
                 return f"posts readable ({len(body.get('data') or [])} on the first page)"
 
-            yield _probe(name, f"page {page_id} posts", engaged)
+            yield _probe(name, f"page {page_id} posts", engaged, fix)
         usage = max(client.usage.values(), default=0.0)
         yield Finding(name, "usage", True, f"{usage:.0f}% of the rate limit used")
     finally:
@@ -116,11 +267,16 @@ def check_instagram() -> Iterator[Finding]:
     account read with it, and one read per permission the extraction needs (comments,
     insights); the hashtag queries of the last 7 days against the limit of 30 (counted in the
     warehouse: a probe query would spend one of the 30)."""
-    from social_crm.extract.instagram import HASHTAG_LIMIT, HASHTAG_WINDOW
 
+    creds = credentials.resolve(credentials.INSTAGRAM)
     extractor = extraction.instagram()
-    client, name = extractor.client, extractor.client.connection_id
+    client, name = _for_a_check(extractor.client), extractor.client.connection_id
+    fix = token_fix(creds)
     try:
+        opened = _connection(client, creds)
+        yield opened
+        if not opened.ok:
+            return
         access = None
 
         def linked() -> str:
@@ -131,7 +287,7 @@ def check_instagram() -> Iterator[Finding]:
                 "account(s)"
             )
 
-        yield _probe(name, "Page tokens (/me/accounts, instagram_business_account)", linked)
+        yield _probe(name, "Page tokens (/me/accounts, instagram_business_account)", linked, fix)
         if access is None:
             return
         for ig, why in sorted(access.failed.items()):
@@ -147,7 +303,7 @@ def check_instagram() -> Iterator[Finding]:
                     body = client.get_json(ig, {"fields": "id,username,followers_count"})
                 return f"@{body.get('username')}: {body.get('followers_count', '?')} followers"
 
-            yield _probe(name, f"instagram account {ig}", read)
+            yield _probe(name, f"instagram account {ig}", read, fix)
 
             def comments(ig: str = ig) -> str:
                 with extractor.requires("comments"):
@@ -158,7 +314,7 @@ def check_instagram() -> Iterator[Finding]:
                     client.get_json(f"{items[0]['id']}/comments", {"fields": "id", "limit": 1})
                 return "comments readable (instagram_manage_comments granted)"
 
-            yield _probe(name, f"instagram account {ig} comments", comments)
+            yield _probe(name, f"instagram account {ig} comments", comments, fix)
 
             def insights(ig: str = ig) -> str:
                 with extractor.requires("insights"):
@@ -174,7 +330,7 @@ def check_instagram() -> Iterator[Finding]:
                     )
                 return f"insights readable ({len(body.get('data') or [])} metric(s) answered)"
 
-            yield _probe(name, f"instagram account {ig} insights", insights)
+            yield _probe(name, f"instagram account {ig} insights", insights, fix)
 
             def hashtags(ig: str = ig) -> str:
                 try:
@@ -201,9 +357,16 @@ def check_instagram() -> Iterator[Finding]:
 
 
 def check_x() -> Iterator[Finding]:
+    creds = credentials.resolve(credentials.X)
     extractor = extraction.x()
     client, name, wanted = extractor.client, extractor.client.connection_id, extractor.settings
+    _for_a_check(client)
+    fix = token_fix(creds)
     try:
+        opened = _connection(client, creds)
+        yield opened
+        if not opened.ok:
+            return
         now = client.server_now()
         _meter(extractor, now)  # pay-per-use: the probes cost money too, and are counted
         path = "tweets/search/all" if wanted.full_archive else "tweets/search/recent"
@@ -221,13 +384,13 @@ def check_x() -> Iterator[Finding]:
             found = (body.get("meta") or {}).get("result_count", 0)
             return f"{found} Posts in the last hour; {_limits(client)}"
 
-        yield _probe(name, f"{path} (access {wanted.tier})", search)
+        yield _probe(name, f"{path} (access {wanted.tier})", search, fix)
 
         def lookup() -> str:
             client.get_json("tweets", {"ids": "20"})
             return f"tweet lookup allowed; {_limits(client)}"
 
-        yield _probe(name, "tweets lookup (deletion checks)", lookup)
+        yield _probe(name, "tweets lookup (deletion checks)", lookup, fix)
         counts = "tweets/counts/all" if wanted.full_archive else "tweets/counts/recent"
 
         def count() -> str:
@@ -236,14 +399,14 @@ def check_x() -> Iterator[Finding]:
             days = 30 if wanted.full_archive else 7
             return f"{total} Posts counted in {days} days; {_limits(client)}"
 
-        yield _probe(name, f"{counts} (proves search walks complete)", count)
+        yield _probe(name, f"{counts} (proves search walks complete)", count, fix)
         if wanted.follower_walks != "off" and wanted.brand_user_ids:
 
             def followers() -> str:
                 client.get_json(f"users/{wanted.brand_user_ids[0]}/followers", {"max_results": 1})
                 return f"follower lists allowed; {_limits(client)}"
 
-            yield _probe(name, "followers", followers)
+            yield _probe(name, "followers", followers, fix)
         if wanted.tier == "pay_per_use":
 
             def usage() -> str:
@@ -251,7 +414,7 @@ def check_x() -> Iterator[Finding]:
                 consumed, cap = usage_summary(body)
                 return f"{consumed:,} Posts consumed in 30 days by X's count; project cap {cap}"
 
-            yield _probe(name, "usage/tweets (X's own count)", usage)
+            yield _probe(name, "usage/tweets (X's own count)", usage, fix)
         yield Finding(name, "monthly reads", True, _reads(extractor, now))
         if wanted.tier == "pay_per_use":
             yield Finding(name, "monthly spend", True, _spend(extractor, now))
@@ -294,8 +457,6 @@ def _limits(client: ApiClient) -> str:
 
 
 def _reads(extractor: XExtractor, now: datetime) -> str:
-    from social_crm.extract.x import ReadBudget
-
     try:
         budget = ReadBudget(extractor, now)
     except Exception as exc:
@@ -305,8 +466,6 @@ def _reads(extractor: XExtractor, now: datetime) -> str:
 
 def _meter(extractor: XExtractor, now: datetime) -> None:
     """Count what the probes cost (`ReadBudget.meter`), when the warehouse is there."""
-    from social_crm.extract.x_budget import ReadBudget
-
     try:
         ReadBudget(extractor, now)
     except Exception as exc:
@@ -315,8 +474,6 @@ def _meter(extractor: XExtractor, now: datetime) -> None:
 
 def _spend(extractor: XExtractor, now: datetime) -> str:
     """The access model, the month's X spend and its projection at the current hourly rate."""
-    from social_crm.extract.x_budget import month_spend
-
     wanted = extractor.settings
     budget = wanted.monthly_budget_usd
     of = f" of the ${budget:,.2f} monthly budget" if budget else " (no monthly budget set)"
@@ -337,18 +494,12 @@ def check_webhooks() -> Iterator[Finding]:
     `GET /{app-id}/subscriptions` with the app token (`<app id>|<app secret>`, the documented
     form) must list `instagram` (comments, mentions) and `page` (feed), active, at
     META_WEBHOOK_CALLBACK_URL (docs/webhooks.md). Skipped when no META_APP_ID is set."""
-    from social_crm import settings
-    from social_crm.extract import credentials
-    from social_crm.extract.graph_policy import GraphPolicy
-    from social_crm.receive.changes import FIELDS
-    from social_crm.receive.config import CONNECTION, resolve
-
-    name = CONNECTION
+    name = receiver.CONNECTION
     loaded = settings.load()
     if not loaded.meta_app_id:
         yield Finding(name, "subscriptions", True, "META_APP_ID not set: not checked")
         return
-    secret = resolve().app_secret
+    secret = receiver.resolve().app_secret
     graph = credentials.resolve(credentials.FACEBOOK)
     client = ApiClient(
         name,
@@ -356,9 +507,15 @@ def check_webhooks() -> Iterator[Finding]:
         f"{loaded.meta_app_id}|{secret}",
         policy=GraphPolicy(),
         api_version=extraction.GRAPH_API_VERSION,
+        timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+        retry=CHECK_RETRY,
     )
     ours = loaded.meta_webhook_callback_url
     try:
+        problem = unreachable(client)
+        if problem is not None:
+            yield Finding(name, "subscriptions (app token)", False, f"{graph.base_url}: {problem}")
+            return
         found: dict[str, dict] = {}
 
         def listed() -> str:
@@ -396,17 +553,23 @@ def check_webhooks() -> Iterator[Finding]:
 
 
 def run() -> list[Finding]:
-    findings: list[Finding] = []
-    from social_crm.extract import credentials
-
-    checks = [check_facebook, check_x, check_webhooks]
+    """Every connection's findings, one line per cause (`grouped`). The connections are
+    checked at the same time (a host that does not answer costs its connect timeout once,
+    not once per connection); their lines come in this order."""
+    checks = [(credentials.FACEBOOK, check_facebook), (credentials.X, check_x)]
     if credentials.is_configured(credentials.INSTAGRAM):  # a brand without Instagram: no line
-        checks.insert(1, check_instagram)
-    for check in checks:
-        try:
-            findings.extend(check())
-        except Exception as exc:
-            findings.append(
-                Finding(check.__name__.removeprefix("check_"), "setup", False, str(exc))
-            )
-    return findings
+        checks.insert(1, (credentials.INSTAGRAM, check_instagram))
+    checks.append((receiver.CONNECTION, check_webhooks))
+    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+        running = [pool.submit(_findings, name, check) for name, check in checks]
+        return grouped(f for done in running for f in done.result())
+
+
+def _findings(name: str, check: Callable[[], Iterator[Finding]]) -> list[Finding]:
+    """A check's findings; an error that stops it is its last line."""
+    found: list[Finding] = []
+    try:
+        found.extend(check())
+    except Exception as exc:
+        found.append(Finding(name, "connection" if not found else "check", False, str(exc)))
+    return found

@@ -26,7 +26,8 @@ def before_command(args: argparse.Namespace) -> None:
         from social_crm_dev import local_warehouse
 
         local_warehouse.use(start=True)
-    if args.command == "doctor":  # the local Airflow is the one to check
+    # the local Airflow is the one to check, and holds the connections `make demo` saved
+    if args.command in ("doctor", "check-connections"):
         from social_crm_dev import airflow_env
 
         airflow_env.apply_environment()

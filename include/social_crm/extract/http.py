@@ -81,7 +81,10 @@ class ApiError(RuntimeError):
 
 
 class ApiAuthError(ApiError):
-    """The API refused the credentials: fix the connection, retrying will not help."""
+    """The API refused the credentials: fix the connection, retrying will not help.
+    `reason`: the status and the API's own words, redacted ("HTTP 401: Unauthorized")."""
+
+    reason: str = ""
 
 
 class ApiAccessError(ApiError):
@@ -142,14 +145,16 @@ class Answer:
 
     def auth_error(self, detail: str, code: str = "") -> ApiAuthError:
         conn = self.connection_id
-        return ApiAuthError(
-            f"{conn}: the API refused the credentials (HTTP {self.status}"
-            f"{f', {code}' if code else ''}: {self.redact(detail)}). Update the token in "
+        reason = f"HTTP {self.status}{f', {code}' if code else ''}: {self.redact(detail)}"
+        error = ApiAuthError(
+            f"{conn}: the API refused the credentials ({reason}). Update the token in "
             f"Airflow connection '{conn}' (password field) or in "
             f"{conn.upper()}_TOKEN, then clear the task to retry.",
             self.status,
             self.body,
         )
+        error.reason = reason
+        return error
 
     def request_error(self) -> ApiError:
         detail = self.redact(json.dumps(self.body))[:500]  # redacted whole: no token half

@@ -51,16 +51,10 @@ def resolve() -> ReceiverConfig:
 
 
 def _from_airflow() -> tuple[str | None, str | None]:
-    try:
-        from airflow.sdk import Connection
-        from airflow.sdk.exceptions import AirflowNotFoundException
-    except ImportError:  # pragma: no cover - Airflow is a dependency
-        return None, None
-    try:
-        conn = Connection.get(CONNECTION)
-    except AirflowNotFoundException:
-        return None, None
-    except Exception:  # no Airflow metadata database here: the env vars only
+    from social_crm.extract.credentials import airflow_connection
+
+    conn = airflow_connection(CONNECTION)[0]  # none found or no store readable: env vars only
+    if conn is None:
         return None, None
     token = (conn.extra_dejson or {}).get("verify_token")
     return conn.password or None, token if isinstance(token, str) and token else None
