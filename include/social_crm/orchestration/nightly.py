@@ -23,9 +23,10 @@ def bootstrap() -> list[str]:
 def validate_raw(full_refresh: bool = False) -> int:
     """Great Expectations suites on the raw batches landed since the last passing gate (all of
     raw on a full refresh); raises naming every failed expectation."""
+    from social_crm.orchestration.pipelines import NIGHTLY
     from social_crm.quality.gate import require_valid_raw
 
-    return require_valid_raw(warehouse.resolve(), everything=full_refresh)
+    return require_valid_raw(warehouse.resolve(), everything=full_refresh, pipeline=NIGHTLY.dag_id)
 
 
 def match_identities(full_refresh: bool = False) -> dict[str, int]:
@@ -66,9 +67,10 @@ def score(as_of: datetime | None = None) -> dict[str, int]:
 
 def validate_marts() -> int:
     """Great Expectations suites on marts_build; raises naming every failed expectation."""
+    from social_crm.orchestration.pipelines import NIGHTLY
     from social_crm.quality.gate import require_valid_marts
 
-    return require_valid_marts(warehouse.resolve())
+    return require_valid_marts(warehouse.resolve(), pipeline=NIGHTLY.dag_id)
 
 
 def publish_marts() -> dict[str, int]:
