@@ -16,6 +16,7 @@ SIL OFL 1.1, icons CC BY 4.0; its LICENSE.txt is copied beside it).
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -55,15 +56,11 @@ GX_LOGO = "static/images/logo-long.png"  # shipped by GX, copied into every site
 
 
 def _packages() -> dict[str, Path]:
-    """The installed XStatic packages' data folders."""
-    import xstatic.pkg.bootstrap
-    import xstatic.pkg.font_awesome
-    import xstatic.pkg.jquery
-
+    """The installed XStatic packages' data folders (`BASE_DIR`, the packaging's one API)."""
+    modules = {"bootstrap": "bootstrap", "jquery": "jquery", "font-awesome": "font_awesome"}
     return {
-        "bootstrap": Path(xstatic.pkg.bootstrap.BASE_DIR),
-        "jquery": Path(xstatic.pkg.jquery.BASE_DIR),
-        "font-awesome": Path(xstatic.pkg.font_awesome.BASE_DIR),
+        name: Path(importlib.import_module(f"xstatic.pkg.{module}").BASE_DIR)
+        for name, module in modules.items()
     }
 
 
