@@ -71,6 +71,23 @@ def test_the_nightly_raw_gate_is_kept_after_more_live_runs_than_kept(
     assert "social_crm_nightly scheduled__2026-12-02" in (tmp_path / "index.html").read_text()
 
 
+def test_a_command_files_its_gate_runs_under_the_dag_whose_steps_it_runs(
+    probe_db, monkeypatch, tmp_path
+):
+    """`social-crm nightly` and `live` run outside Airflow: no task context names the DAG."""
+    monkeypatch.setattr(data_docs, "KEEP_RUNS", 1)
+    monkeypatch.setenv("SOCIAL_CRM_DATA_DOCS_DIR", str(tmp_path))
+    for name in ("AIRFLOW_CTX_DAG_ID", "AIRFLOW_CTX_DAG_RUN_ID"):
+        monkeypatch.delenv(name, raising=False)
+    gate.validate(probe_db, "raw", _suites, pipeline="social_crm_nightly")
+    gate.validate(probe_db, "raw", _suites, pipeline="social_crm_live")
+    gate.validate(probe_db, "raw", _suites, pipeline="social_crm_live")
+    assert sorted(r.dag for r in data_docs.load(tmp_path)) == [
+        "social_crm_live",
+        "social_crm_nightly",
+    ]
+
+
 class _Assets(HTMLParser):
     """The URLs a page loads as a stylesheet, script, font or icon, and any `url(...)` in its
     inline styles."""
