@@ -1,5 +1,6 @@
 """The offline Data Docs index: every gate run of the last runs, named by run, no network."""
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -68,4 +69,21 @@ def test_a_run_is_named_by_the_airflow_run_it_ran_in(monkeypatch):
 def test_an_unreadable_history_starts_again(tmp_path):
     (tmp_path / data_docs.HISTORY).write_text("{not json")
     data_docs.record(tmp_path, _run(tmp_path, "raw", "run-1"))
+    assert [r.run_name for r in data_docs.load(tmp_path)] == ["run-1"]
+
+
+def test_an_entry_with_a_key_of_a_newer_version_is_still_read(tmp_path):
+    data_docs.record(tmp_path, _run(tmp_path, "raw", "run-1"))
+    rows = json.loads((tmp_path / data_docs.HISTORY).read_text())
+    rows[0]["added_later"] = 1
+    rows[0]["tables"][0]["added_later"] = 1
+    (tmp_path / data_docs.HISTORY).write_text(json.dumps(rows))
+    data_docs.record(tmp_path, _run(tmp_path, "raw", "run-2"))
+    assert [r.run_name for r in data_docs.load(tmp_path)] == ["run-2", "run-1"]
+
+
+def test_an_entry_that_is_not_a_gate_run_is_left_out_and_the_others_kept(tmp_path):
+    data_docs.record(tmp_path, _run(tmp_path, "raw", "run-1"))
+    rows = json.loads((tmp_path / data_docs.HISTORY).read_text())
+    (tmp_path / data_docs.HISTORY).write_text(json.dumps(["not a run", {"gate": "raw"}, *rows]))
     assert [r.run_name for r in data_docs.load(tmp_path)] == ["run-1"]

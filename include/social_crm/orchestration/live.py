@@ -52,8 +52,13 @@ def extract_new_messages(platform: str, interval: extraction.Interval = (None, N
 
 
 def validate_raw() -> int:
-    """The raw gate on the batches just landed (the staging models merge only what passed)."""
-    return nightly.validate_raw_batches()
+    """The raw gate on the batches just landed (the staging models merge only what passed),
+    with a Data Docs history of its own (one run every 10 minutes would push the nightly's
+    out)."""
+    from social_crm.orchestration.pipelines import LIVE
+    from social_crm.quality.gate import require_valid_raw
+
+    return require_valid_raw(warehouse.resolve(), pipeline=LIVE.dag_id)
 
 
 class QueueNotReady(RuntimeError):
@@ -119,9 +124,10 @@ def build_queue(as_of: datetime | None = None) -> dbt_runner.DbtResult:
 
 def validate_queue() -> int:
     """The queue's Great Expectations suite on marts_build; raises naming each failure."""
+    from social_crm.orchestration.pipelines import LIVE
     from social_crm.quality.gate import require_valid_marts
 
-    return require_valid_marts(warehouse.resolve(), only=QUEUE_MARTS)
+    return require_valid_marts(warehouse.resolve(), only=QUEUE_MARTS, pipeline=LIVE.dag_id)
 
 
 def publish_queue() -> dict[str, int]:

@@ -26,18 +26,15 @@ def bootstrap() -> list[str]:
 
 def validate_raw(full_refresh: bool = False) -> int:
     """The marts build's first read of raw: records that a build started (what it will read
-    is what was committed by now, `build_started`), then the raw gate (`validate_raw_batches`)."""
-    with warehouse.connect() as conn, conn.transaction():
-        build_started(conn)
-    return validate_raw_batches(full_refresh)
-
-
-def validate_raw_batches(full_refresh: bool = False) -> int:
-    """Great Expectations suites on the raw batches landed since the last passing gate (all of
-    raw on a full refresh); raises naming every failed expectation."""
+    is what was committed by now, `build_started`); then Great Expectations suites on the raw
+    batches landed since the last passing gate (all of raw on a full refresh), raising naming
+    every failed expectation."""
+    from social_crm.orchestration.pipelines import NIGHTLY
     from social_crm.quality.gate import require_valid_raw
 
-    return require_valid_raw(warehouse.resolve(), everything=full_refresh)
+    with warehouse.connect() as conn, conn.transaction():
+        build_started(conn)
+    return require_valid_raw(warehouse.resolve(), everything=full_refresh, pipeline=NIGHTLY.dag_id)
 
 
 def build_started(conn: psycopg.Connection) -> None:
@@ -92,9 +89,10 @@ def score(as_of: datetime | None = None) -> dict[str, int]:
 
 def validate_marts() -> int:
     """Great Expectations suites on marts_build; raises naming every failed expectation."""
+    from social_crm.orchestration.pipelines import NIGHTLY
     from social_crm.quality.gate import require_valid_marts
 
-    return require_valid_marts(warehouse.resolve())
+    return require_valid_marts(warehouse.resolve(), pipeline=NIGHTLY.dag_id)
 
 
 def publish_marts() -> dict[str, int]:

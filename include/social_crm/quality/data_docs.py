@@ -4,9 +4,10 @@ Great Expectations renders each validation's page (`validations/<table>/<run>/..
 own index is left out: it is drawn by scripts from CDNs (blank offline) and rebuilt from the
 validations of one process only (the raw gate's pages were dropped by the marts gate's). Our
 index is plain HTML with its styles inline: every gate run of the last `KEEP_RUNS` runs per
-gate, named by the Airflow run that made it, with each table's result, the failures in words
-and a link to the table's page. Older runs' pages are deleted with their entry. `runs.json`
-beside the index holds the same history for tools.
+gate of each DAG (the nightly's raw gate is not pushed out by the live DAG's, which runs
+every 10 minutes), named by the Airflow run that made it, with each table's result, the
+failures in words and a link to the table's page. Older runs' pages are deleted with their
+entry. `runs.json` beside the index holds the same history for tools.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-KEEP_RUNS = 20  # per gate (raw, marts, each live queue check)
+KEEP_RUNS = 20  # per DAG and gate (raw, marts, each live queue check)
 HISTORY = "runs.json"
 INDEX = "index.html"
 
@@ -45,32 +46,41 @@ class GateRun:
     at: str
     tables: list[TablePage]
     failures: list[str] = field(default_factory=list)
+    dag: str = ""  # the DAG (or the command's pipeline) whose gate it is; its history is its own
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
 
-def run_name(gate: str, now: datetime) -> str:
-    """The Airflow run a gate ran in (its task's context variables), else the time."""
+def dag_of(pipeline: str = "") -> str:
+    """The DAG a gate runs in: its Airflow task's (a context variable), else `pipeline`, the
+    DAG whose steps a command runs in one process (`social-crm nightly`, `live`)."""
+    return os.environ.get("AIRFLOW_CTX_DAG_ID") or pipeline
+
+
+def run_name(gate: str, now: datetime, pipeline: str = "") -> str:
+    """The Airflow run a gate ran in (its task's context variables), else the pipeline (or
+    the gate) and the time."""
     dag, run = os.environ.get("AIRFLOW_CTX_DAG_ID"), os.environ.get("AIRFLOW_CTX_DAG_RUN_ID")
     if dag and run:
         return f"{dag} {run}"
-    return f"{gate} {now.strftime('%Y-%m-%dT%H%M%SZ')}"
+    return f"{pipeline or gate} {now.strftime('%Y-%m-%dT%H%M%SZ')}"
 
 
 def record(docs: Path, run: GateRun) -> Path:
-    """Add `run` to the history, drop the runs of its gate beyond KEEP_RUNS (and their
+    """Add `run` to the history, drop the runs of its DAG's gate beyond KEEP_RUNS (and their
     pages), and write the index again. Returns the index's path."""
     docs.mkdir(parents=True, exist_ok=True)
     with _locked(docs):
         runs = [run, *load(docs)]
         kept: list[GateRun] = []
         dropped: list[GateRun] = []
-        per_gate: dict[str, int] = {}
+        per_gate: dict[tuple[str, str], int] = {}
         for each in runs:
-            per_gate[each.gate] = per_gate.get(each.gate, 0) + 1
-            (kept if per_gate[each.gate] <= KEEP_RUNS else dropped).append(each)
+            key = (each.dag, each.gate)
+            per_gate[key] = per_gate.get(key, 0) + 1
+            (kept if per_gate[key] <= KEEP_RUNS else dropped).append(each)
         for old in dropped:
             _delete_pages(docs, old)
         history = docs / HISTORY
@@ -91,11 +101,20 @@ def load(docs: Path) -> list[GateRun]:
         # a history we cannot read is started again, never fatal to a gate
         log.warning("Data Docs: %s is not readable JSON; the history starts again", path)
         return []
-    return [
-        GateRun(**{**row, "tables": [TablePage(**t) for t in row.get("tables", [])]})
-        for row in rows
-        if isinstance(row, dict)
-    ]
+    runs = []
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            tables = [TablePage(**_known(TablePage, t)) for t in row.get("tables", [])]
+            runs.append(GateRun(**{**_known(GateRun, row), "tables": tables}))
+        except (AttributeError, TypeError):
+            # an entry of another shape (hand-edited, or of another version) is left out
+            log.warning("Data Docs: an entry of %s is not a gate run; left out", path)
+    return runs
+
+
+def _known(kind: type, row: dict) -> dict:
+    """`row`'s keys that are fields of the dataclass `kind` (a newer version's keys dropped)."""
+    return {key: value for key, value in row.items() if key in {f.name for f in fields(kind)}}
 
 
 def _delete_pages(docs: Path, run: GateRun) -> None:
@@ -143,8 +162,8 @@ def render_index(runs: list[GateRun]) -> str:
         "<title>Data Docs: quality gate runs</title>",
         f"<style>{STYLE}</style></head><body>",
         "<h1>Quality gate runs</h1>",
-        f"<p>The last {KEEP_RUNS} runs of each gate, newest first. Each table links to its "
-        "validation page (rendered by Great Expectations).</p>",
+        f"<p>The last {KEEP_RUNS} runs of each gate of each DAG, newest first. Each table "
+        "links to its validation page (rendered by Great Expectations).</p>",
     ]
     if not runs:
         parts.append("<p>No gate has run yet.</p>")

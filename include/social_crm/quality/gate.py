@@ -2,12 +2,20 @@
 on `marts_build` before anything is published. A failure names every failed expectation (table,
 column, check, observed value) so the person on call knows what to look at; every run also
 renders its Data Docs pages to a folder (`data_docs_dir()`), the failed runs included, and adds
-itself to the offline index of the last runs (`data_docs.py`)."""
+itself to the offline index of the last runs of its DAG's gate (`data_docs.py`), its pages
+made to open offline (`data_docs_assets.py`).
+
+The task log says, per table, how many expectations ran on how many rows, what failed with
+a few of the offending values, and the table's Data Docs page; Great Expectations' own loggers
+are set to WARNING (their INFO lines were hundreds a gate: which function its API docs skip,
+each expectation's default arguments) and its progress bars off (standard error, which a
+worker's task log captures)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,7 +25,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from social_crm import settings
-from social_crm.quality import data_docs
+from social_crm.quality import data_docs, data_docs_assets
 from social_crm.query_results import scalar
 from social_crm.warehouse import WarehouseUrl
 
@@ -34,6 +42,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DOCS_SITE = "social_crm"
+LIBRARY_LOGGERS = ("great_expectations",)
+MAX_FAILURES_LOGGED = 5  # per table; the exception and Data Docs name them all
 
 
 class QualityGateError(RuntimeError):
@@ -44,6 +54,7 @@ class QualityGateError(RuntimeError):
 class GateResult:
     checked: int = 0
     failures: list[str] = field(default_factory=list)
+    log_lines: list[str] = field(default_factory=list)  # what the gate logged, per table
 
     @property
     def passed(self) -> bool:
@@ -55,20 +66,45 @@ def data_docs_dir() -> Path:
     return settings.load().data_docs_dir
 
 
+def quiet_library_loggers() -> None:
+    """Great Expectations' loggers at WARNING: its warnings and errors still reach the task
+    log, its INFO chatter does not. Also the loggers it set to a level of their own at import
+    (`data_context.types.base` sets INFO), which would not follow their parent's."""
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if (
+            isinstance(logger, logging.Logger)
+            and name.startswith(tuple(f"{library}." for library in LIBRARY_LOGGERS))
+            and logging.NOTSET < logger.level < logging.WARNING
+        ):
+            logger.setLevel(logging.WARNING)
+
+
 def validate(
     url: WarehouseUrl,
     name: str,
     suites_of: Callable[[ModuleType], dict[tuple[str, str], list]],
     row_filters: dict[tuple[str, str], str] | None = None,
+    pipeline: str = "",
 ) -> GateResult:
     """Run `suites_of(gx)` ({(schema, table): [expectations]}) as one checkpoint named `name`,
     update Data Docs, and collect every failure. `row_filters` ({(schema, table): SQL
-    condition}) checks only the matching rows of those tables."""
+    condition}) checks only the matching rows of those tables. The run joins the history of
+    `name` in its DAG (the Airflow task's, else `pipeline`)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
+    quiet_library_loggers()
+    with warnings.catch_warnings():
+        # its import of Python's deprecated `sre_constants` and `sre_parse`, once a process
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module="great_expectations")
+        import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    quiet_library_loggers()
     context = gx.get_context(mode="ephemeral")
+    # https://docs.greatexpectations.io/docs/reference/api/data_context/types/base/ProgressBarsConfig_class
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     docs = data_docs_dir()
     docs.mkdir(parents=True, exist_ok=True)
     context.add_data_docs_site(
@@ -95,9 +131,13 @@ def validate(
                 query=f"select * from {schema}.{table} where {condition}",  # noqa: S608
             )
         else:
-            asset = source.add_table_asset(
-                f"{schema}.{table}", table_name=table, schema_name=schema
-            )
+            with warnings.catch_warnings():
+                # GX 1.14 deprecated `schema_name` for the data source's schema, which its
+                # PostgreSQL source cannot hold (SQLDatasource.schema_ is None); still honoured
+                warnings.filterwarnings("ignore", "`schema_name` is deprecated", DeprecationWarning)
+                asset = source.add_table_asset(
+                    f"{schema}.{table}", table_name=table, schema_name=schema
+                )
         batch = asset.add_batch_definition_whole_table("whole table")
         suite = context.suites.add(gx.ExpectationSuite(name=f"{schema}.{table}"))
         for expectation in expectations:
@@ -116,7 +156,7 @@ def validate(
         )
     )
     now = datetime.now(UTC)
-    run = checkpoint.run(run_id=RunIdentifier(data_docs.run_name(name, now), now))
+    run = checkpoint.run(run_id=RunIdentifier(data_docs.run_name(name, now, pipeline), now))
     # this run's pages, once for the whole checkpoint (the per-suite action renders the site
     # once per suite: seconds of template compiling a gate); GX's index is left out: it would
     # drop every page not of this process, and it needs CDNs (ours: data_docs.record)
@@ -124,34 +164,76 @@ def validate(
     result = GateResult()
     tables = []
     for key, suite_result in run.run_results.items():
-        failed = 0
-        for outcome in suite_result.results:
-            result.checked += 1
-            if not outcome.success:
-                failed += 1
-                result.failures.append(_describe(suite_result.suite_name, outcome))
+        failures = [
+            _describe(suite_result.suite_name, outcome)
+            for outcome in suite_result.results
+            if not outcome.success
+        ]
+        result.checked += len(suite_result.results)
+        result.failures += failures
+        page = _page(context, key, docs)
         tables.append(
             data_docs.TablePage(
-                suite_result.suite_name,
-                len(suite_result.results),
-                failed,
-                _page(context, key, docs),
+                suite_result.suite_name, len(suite_result.results), len(failures), page
             )
         )
+        result.log_lines += _table_lines(
+            suite_result.suite_name, suite_result.results, failures, page
+        )
+    built = [docs / table.page for table in tables if table.page]
+    data_docs_assets.make_offline(docs, [*built, *(docs / "expectations").rglob("*.html")])
+    dag = data_docs.dag_of(pipeline)
     index = data_docs.record(
         docs,
         data_docs.GateRun(
-            name, run.run_id.run_name or name, now.isoformat(), tables, result.failures
+            name, run.run_id.run_name or name, now.isoformat(), tables, result.failures, dag
         ),
     )
+    for line in result.log_lines:
+        log.info("%s", line)
     log.info(
-        "%s: %d expectations, %d failed; Data Docs: %s",
+        "%s gate%s: %d tables, %d expectations, %d failed; Data Docs: %s",
         name,
+        f" of {dag}" if dag else "",
+        len(tables),
         result.checked,
         len(result.failures),
         index,
     )
     return result
+
+
+def _rows(results: list[ExpectationValidationResult]) -> int | None:
+    """The rows a suite read: a column check's element count, or the table's row count."""
+    counts = []
+    for outcome in results:
+        details = outcome.result or {}
+        if isinstance(details.get("element_count"), int):
+            counts.append(details["element_count"])
+        config = outcome.expectation_config
+        if config is not None and config.type == "expect_table_row_count_to_be_between":
+            observed = details.get("observed_value")
+            if isinstance(observed, int):
+                counts.append(observed)
+    return max(counts) if counts else None
+
+
+def _table_lines(
+    table: str, results: list[ExpectationValidationResult], failures: list[str], page: str
+) -> list[str]:
+    """A table's lines in the task log: what was checked, on how many rows, and its page;
+    then its first failures (each with a few offending values)."""
+    rows = _rows(results)
+    read = f"{rows:,} rows" if rows is not None else "rows not counted"
+    verdict = f"{len(failures)} FAILED" if failures else "passed"
+    lines = [
+        f"{table}: {len(results)} expectations on {read}, {verdict}"
+        + (f"; page: {page}" if page else "")
+    ]
+    lines += [f"  failed: {failure}" for failure in failures[:MAX_FAILURES_LOGGED]]
+    if len(failures) > MAX_FAILURES_LOGGED:
+        lines.append(f"  and {len(failures) - MAX_FAILURES_LOGGED} more failures (on the page)")
+    return lines
 
 
 def _page(context: AbstractDataContext, key: ValidationResultIdentifier, docs: Path) -> str:
@@ -198,11 +280,11 @@ def _require(result: GateResult, what: str) -> int:
     return result.checked
 
 
-def require_valid_raw(url: WarehouseUrl, everything: bool = False) -> int:
+def require_valid_raw(url: WarehouseUrl, everything: bool = False, pipeline: str = "") -> int:
     """Raw suites over the rows of batches not validated yet (all of raw with `everything`);
     raises QualityGateError naming each failure, before any model is built. Batches that pass
     are stamped validated; after a failure they stay pending, so the next run checks them
-    again."""
+    again. `pipeline`: the DAG whose history the run joins when not in an Airflow task."""
     import psycopg
 
     from social_crm.quality import raw_suites
@@ -215,13 +297,15 @@ def require_valid_raw(url: WarehouseUrl, everything: bool = False) -> int:
         filters = None if everything else raw_suites.rows_of_batches(pending)
         log.info("raw gate: %d batches to validate", len(pending))
         checked = _require(
-            validate(url, "raw", raw_suites.raw_suites, filters), "nothing built from raw"
+            validate(url, "raw", raw_suites.raw_suites, filters, pipeline), "nothing built from raw"
         )
         raw_suites.mark_validated(conn, pending)
     return checked
 
 
-def require_valid_marts(url: WarehouseUrl, only: tuple[str, ...] | None = None) -> int:
+def require_valid_marts(
+    url: WarehouseUrl, only: tuple[str, ...] | None = None, pipeline: str = ""
+) -> int:
     """Mart suites on marts_build (`only`: of those marts, as the live DAG checks its queue);
     raises QualityGateError naming each failure. Incremental marts are checked on their latest
     merge (every row after a full refresh): older rows passed when they were merged."""
@@ -248,7 +332,7 @@ def require_valid_marts(url: WarehouseUrl, only: tuple[str, ...] | None = None) 
         return {k: v for k, v in chosen.items() if only is None or k[1] in only}
 
     name = "marts" if only is None else "marts_" + "_".join(only)
-    return _require(validate(url, name, suites, latest_merge), "marts not published")
+    return _require(validate(url, name, suites, latest_merge, pipeline), "marts not published")
 
 
 def social_connected(conn: psycopg.Connection) -> bool:
