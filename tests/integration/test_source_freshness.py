@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import psycopg
 import pytest
@@ -112,3 +112,13 @@ def test_fresh_sources_pass_the_step_when_the_setting_says_fail(warehouse, monke
         _landed(warehouse, table.removeprefix("raw."), timedelta(minutes=1))
     monkeypatch.setenv("SOCIAL_CRM_LATE_SOURCES", "fail")
     assert "late" not in nightly.check_source_freshness()
+
+
+def test_landing_times_are_logged_in_utc_whatever_the_sessions_time_zone(warehouse):
+    _landed(warehouse, "x_tweets", timedelta(minutes=30))
+    warehouse.execute("set time zone 'America/Los_Angeles'")
+    found = freshness.check(warehouse, freshness.rules(load_manifest()))
+    item = next(f for f in found if f.table == "raw.x_tweets")
+    assert item.last_landed.utcoffset() != timedelta(0)  # the session's zone, not UTC
+    utc = item.last_landed.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert f"last landed new data {utc}, 30m ago" in item.line()

@@ -30,6 +30,6 @@ def test_each_sources_limits_are_written_in_its_description_in_the_dbt_docs(mani
     for source in manifest["sources"].values():
         rule = found.get(f"{source['schema']}.{source['name']}")
         if rule is not None:
-            assert f"Freshness: {rule} without new data." in source["source_description"], (
-                source["unique_id"]
-            )
+            assert f"Freshness: {rule} without new data." in source["source_description"], source[
+                "unique_id"
+            ]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from social_crm.catalog import RAW_TABLES
@@ -124,7 +124,8 @@ class SourceFreshness:
 
 
 def _moment(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC") if at.utcoffset() == timedelta(0) else at.isoformat()
+    """In UTC, whatever the warehouse session's time zone."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _duration(span: timedelta | None) -> str:
