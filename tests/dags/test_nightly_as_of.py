@@ -60,6 +60,7 @@ def _task_log(run_id: str, task_id: str) -> list[str]:
     with create_session() as session:
         run = session.query(DagRun).filter_by(dag_id=DAG_ID, run_id=run_id).one()
         ti = run.get_task_instance(task_id, session=session)
+        assert ti is not None, f"the run has no task {task_id}"
         path = Path(conf.get("logging", "base_log_folder")) / log_filename_template_renderer()(
             ti=ti
         )
