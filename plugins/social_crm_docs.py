@@ -20,12 +20,14 @@ from airflow.plugins_manager import AirflowPlugin
 from airflow.sdk import BaseOperatorLink
 
 from social_crm.transform import docs_links
-from social_crm.transform.docs_links import DATA_DOCS_SITE, DBT_SITE, DOCS_URL_PREFIX
+from social_crm.transform.docs_links import (
+    DATA_DOCS_ROUTE,
+    DATA_DOCS_SITE,
+    DBT_DOCS_ROUTE,
+    DBT_SITE,
+    DOCS_URL_PREFIX,
+)
 
-URL_PREFIX = DOCS_URL_PREFIX
-DBT_INDEX = DBT_SITE
-DATA_DOCS_INDEX = DATA_DOCS_SITE
-DATA_DOCS_ROUTE = "social-crm-data-docs"
 GATE_TASKS = ("validate_raw", "validate_marts")
 
 
@@ -74,7 +76,7 @@ class DataDocsLink(BaseOperatorLink):
         if operator.task_id not in GATE_TASKS:
             return ""
         base = _base_url()
-        return docs_links.in_ui(DATA_DOCS_ROUTE, docs_links.site_path(DATA_DOCS_INDEX, base), base)
+        return docs_links.in_ui(DATA_DOCS_ROUTE, docs_links.site_path(DATA_DOCS_SITE, base), base)
 
 
 def docs_app():  # a FastAPI app
@@ -100,14 +102,14 @@ class SocialCrmDocsPlugin(AirflowPlugin):
     external_views = [
         {
             "name": "dbt docs",
-            "href": f"{URL_PREFIX.lstrip('/')}/{DBT_INDEX}",
+            "href": f"{DOCS_URL_PREFIX.lstrip('/')}/{DBT_SITE}",
             "destination": "nav",
             "category": "docs",
-            "url_route": docs_links.DBT_DOCS_ROUTE,
+            "url_route": DBT_DOCS_ROUTE,
         },
         {
             "name": "Data Docs",
-            "href": f"{URL_PREFIX.lstrip('/')}/{DATA_DOCS_INDEX}",
+            "href": f"{DOCS_URL_PREFIX.lstrip('/')}/{DATA_DOCS_SITE}",
             "destination": "nav",
             "category": "docs",
             "url_route": DATA_DOCS_ROUTE,
@@ -117,5 +119,5 @@ class SocialCrmDocsPlugin(AirflowPlugin):
     @classmethod
     def on_load(cls, *args, **kwargs) -> None:
         cls.fastapi_apps = [
-            {"app": docs_app(), "url_prefix": URL_PREFIX, "name": "Social CRM docs"}
+            {"app": docs_app(), "url_prefix": DOCS_URL_PREFIX, "name": "Social CRM docs"}
         ]

@@ -22,6 +22,7 @@ DOCS_URL_PREFIX = "/social-crm-docs"
 DBT_SITE = "dbt/static_index.html"
 DBT_DOCS_ROUTE = "social-crm-dbt-docs"
 DATA_DOCS_SITE = "data-docs/index.html"
+DATA_DOCS_ROUTE = "social-crm-data-docs"
 
 # the suffix Cosmos gives the task of each kind of dbt node (`<group>.<name><suffix>`)
 _TASK_SUFFIXES = {"_run": "model", "_seed": "seed", "_snapshot": "snapshot"}
