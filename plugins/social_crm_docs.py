@@ -4,9 +4,12 @@
   Great Expectations Data Docs of every validation, rendered inside the Airflow UI. The API
   server serves them from the folders the settings name, to logged-in users only (Data Docs
   show the rows a failed check found).
-- A "dbt docs" link on each dbt task (Cosmos task ids: `cosmos_groups.model_of_task`) opening that
-  model's page, and a "Data Docs" link on the quality gates (`validate_raw`,
-  `validate_marts`).
+- A "dbt docs" button (an operator extra link: the task instance's Details tab in Airflow 3.3)
+  on each dbt model's and seed's task, opening that node's page of the dbt site inside the UI
+  on the UI's host (`social_crm.transform.docs_links`), and a "Data Docs" button on the quality
+  gates (`validate_raw`, `validate_marts`). Global links: Airflow's API server asks them for a
+  task's link when its page is open (https://airflow.apache.org/docs/apache-airflow/stable/
+  howto/define-extra-link.html); a task they do not concern gets none (no button).
 """
 
 from __future__ import annotations
@@ -16,9 +19,15 @@ from pathlib import Path
 from airflow.plugins_manager import AirflowPlugin
 from airflow.sdk import BaseOperatorLink
 
-URL_PREFIX = "/social-crm-docs"
-DBT_INDEX = "dbt/static_index.html"
-DATA_DOCS_INDEX = "data-docs/index.html"
+from social_crm.transform import docs_links
+from social_crm.transform.docs_links import (
+    DATA_DOCS_ROUTE,
+    DATA_DOCS_SITE,
+    DBT_DOCS_ROUTE,
+    DBT_SITE,
+    DOCS_URL_PREFIX,
+)
+
 GATE_TASKS = ("validate_raw", "validate_marts")
 
 
@@ -46,28 +55,28 @@ def docs_file(section: str, path: str) -> Path | None:
     return found
 
 
-def _docs_url(page: str) -> str:
+def _base_url() -> str:
     from airflow.configuration import conf
 
-    base = conf.get("api", "base_url", fallback="") or ""
-    return f"{base.rstrip('/')}{URL_PREFIX}/{page}"
+    return conf.get("api", "base_url", fallback="") or ""
 
 
 class DbtDocsLink(BaseOperatorLink):
     name = "dbt docs"
 
     def get_link(self, operator, *, ti_key) -> str:  # Airflow's types
-        from social_crm.transform.cosmos_groups import model_of_task
-
-        node = model_of_task(operator.task_id)
-        return _docs_url(f"{DBT_INDEX}#!/model/model.social_crm.{node}") if node else ""
+        node = docs_links.node_of_task(operator.task_id)
+        return docs_links.node_docs_link(node, _base_url()) if node else ""
 
 
 class DataDocsLink(BaseOperatorLink):
     name = "Data Docs"
 
     def get_link(self, operator, *, ti_key) -> str:  # Airflow's types
-        return _docs_url(DATA_DOCS_INDEX) if operator.task_id in GATE_TASKS else ""
+        if operator.task_id not in GATE_TASKS:
+            return ""
+        base = _base_url()
+        return docs_links.in_ui(DATA_DOCS_ROUTE, docs_links.site_path(DATA_DOCS_SITE, base), base)
 
 
 def docs_app():  # a FastAPI app
@@ -93,22 +102,22 @@ class SocialCrmDocsPlugin(AirflowPlugin):
     external_views = [
         {
             "name": "dbt docs",
-            "href": f"{URL_PREFIX.lstrip('/')}/{DBT_INDEX}",
+            "href": f"{DOCS_URL_PREFIX.lstrip('/')}/{DBT_SITE}",
             "destination": "nav",
             "category": "docs",
-            "url_route": "social-crm-dbt-docs",
+            "url_route": DBT_DOCS_ROUTE,
         },
         {
             "name": "Data Docs",
-            "href": f"{URL_PREFIX.lstrip('/')}/{DATA_DOCS_INDEX}",
+            "href": f"{DOCS_URL_PREFIX.lstrip('/')}/{DATA_DOCS_SITE}",
             "destination": "nav",
             "category": "docs",
-            "url_route": "social-crm-data-docs",
+            "url_route": DATA_DOCS_ROUTE,
         },
     ]
 
     @classmethod
     def on_load(cls, *args, **kwargs) -> None:
         cls.fastapi_apps = [
-            {"app": docs_app(), "url_prefix": URL_PREFIX, "name": "Social CRM docs"}
+            {"app": docs_app(), "url_prefix": DOCS_URL_PREFIX, "name": "Social CRM docs"}
         ]

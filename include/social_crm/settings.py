@@ -153,6 +153,10 @@ class Settings:
     # SOCIAL_CRM_MARTS_EVERY_HOURS, the build runs at most once in each period of this many
     # hours, and only when an extraction landed rows; 02:00 UTC every night whatever landed
     marts_every_hours: int = 1
+    # raw source freshness (docs/operating.md, "Is a source late?"): SOCIAL_CRM_LATE_SOURCES,
+    # what a source past its dbt freshness `error_after` does to the nightly run: `warn` (a
+    # warning in its log) or `fail` (the run fails before the build)
+    late_sources: str = "warn"
     # the Meta webhook receiver (docs/webhooks.md): META_APP_SECRET signs deliveries,
     # META_WEBHOOK_VERIFY_TOKEN answers the subscription handshake (else the Airflow connection
     # `meta_webhooks`); SOCIAL_CRM_WEBHOOK_MAX_BYTES, the largest delivery accepted; META_APP_ID
@@ -312,6 +316,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         identity_retrain_days=_whole(env, "SOCIAL_CRM_IDENTITY_RETRAIN_DAYS", 7, "days"),
         sentiment_workers=_whole(env, "SOCIAL_CRM_SENTIMENT_WORKERS", _cores(), "processes"),
         marts_every_hours=_divisor_of_a_day(env, "SOCIAL_CRM_MARTS_EVERY_HOURS", 1),
+        late_sources=_choice(env, "SOCIAL_CRM_LATE_SOURCES", ("warn", "fail")),
         meta_app_secret=_text(env, "META_APP_SECRET"),
         meta_webhook_verify_token=_text(env, "META_WEBHOOK_VERIFY_TOKEN"),
         webhook_max_bytes=_whole(env, "SOCIAL_CRM_WEBHOOK_MAX_BYTES", WEBHOOK_MAX_BYTES, "bytes"),

@@ -3,6 +3,9 @@ Airflow Connections and environment variables the way a deployment wires them.""
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,12 +19,14 @@ from social_crm_dev.simulator.world import World
 WORLD = WorldConfig(seed=21, scale=0.02, days=10)
 
 
-@pytest.fixture
-def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
-    with psycopg.connect(scratch_database.libpq()) as conn:
+@contextmanager
+def extraction_world(database, folder: Path, env: pytest.MonkeyPatch) -> Iterator:
+    """`database` migrated, the simulator of WORLD serving, its CRM export in a drop folder
+    under `folder`, wired through `env`: what `extraction_env` gives, for any fixture scope."""
+    with psycopg.connect(database.libpq()) as conn:
         migrations.apply(conn)
-    write_world(World(WORLD), tmp_path / "world", progress=lambda _: None)
-    shutil.copytree(tmp_path / "world" / "crm", tmp_path / "drop")
+    write_world(World(WORLD), folder / "world", progress=lambda _: None)
+    shutil.copytree(folder / "world" / "crm", folder / "drop")
     with SimulatorServer(World(WORLD)) as sim:
         extra = {"rate_limit_wait": 0.05, "backoff_base": 0.05}
         for conn_id, token in (
@@ -29,15 +34,21 @@ def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
             ("INSTAGRAM_GRAPH", sim.fb_token),
             ("X_API", sim.x_token),
         ):
-            monkeypatch.setenv(
+            env.setenv(
                 f"AIRFLOW_CONN_{conn_id}",
                 json.dumps(
                     {"conn_type": "http", "host": sim.url, "password": token, "extra": extra}
                 ),
             )
-        monkeypatch.setenv("WAREHOUSE_URL", scratch_database.libpq())
-        monkeypatch.setenv("CRM_DROP_DIR", str(tmp_path / "drop"))
-        yield scratch_database
+        env.setenv("WAREHOUSE_URL", database.libpq())
+        env.setenv("CRM_DROP_DIR", str(folder / "drop"))
+        yield database
+
+
+@pytest.fixture
+def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
+    with extraction_world(scratch_database, tmp_path, monkeypatch) as database:
+        yield database
 
 
 @pytest.fixture(scope="module")

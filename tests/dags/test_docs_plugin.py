@@ -43,6 +43,37 @@ def test_a_dbt_task_links_to_its_models_docs_page(plugin):
     assert link.endswith("/social-crm-docs/dbt/static_index.html#!/model/model.social_crm.people")
 
 
+def test_a_seed_task_links_to_its_seeds_docs_page(plugin):
+    link = _links("dbt_staging.brands_seed")["dbt docs"]
+    assert link.endswith("/social-crm-docs/dbt/static_index.html#!/seed/seed.social_crm.brands")
+
+
+def test_the_dbt_docs_link_opens_the_page_inside_the_ui(plugin):
+    """The plugin's dbt docs page of the UI, deep-linked to the node (Airflow 3.3.2's iframe
+    views take the framed page's path after their route)."""
+    assert _links("dbt_marts.people_run")["dbt docs"] == (
+        "/plugin/social-crm-dbt-docs/social-crm-docs/dbt/static_index.html"
+        "#!/model/model.social_crm.people"
+    )
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    host=st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z]{2,6}){0,2}(:[0-9]{2,5})?", fullmatch=True),
+    path=st.from_regex(r"(/[a-z0-9_-]{1,12}){0,3}/?", fullmatch=True),
+)
+def test_the_dbt_docs_link_stays_on_the_ui_host_whatever_the_base_url(
+    plugin, monkeypatch, host, path
+):
+    """A link on another host than the browser's opens outside the UI (or not at all): the
+    link is host-relative, under the path of `[api] base_url`."""
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", f"https://{host}{path}")
+    link = _links("dbt_staging.brands_seed")["dbt docs"]
+    base = path.rstrip("/")
+    assert link.startswith(f"{base}/plugin/social-crm-dbt-docs{base}/social-crm-docs/dbt/")
+    assert link.startswith("/") and not link.startswith("//")
+
+
 def test_only_dbt_tasks_link_to_dbt_docs(plugin):
     assert _links("publish_marts")["dbt docs"] == ""
 

@@ -152,3 +152,13 @@ def test_the_dbt_target_erasure_scrubs_is_where_dbt_writes_it(env, expected):
 def test_a_whole_number_setting_in_other_digits_is_refused_naming_it(value):
     with pytest.raises(SettingError, match="SOCIAL_CRM_CLV_REFIT_DAYS must be a whole number"):
         settings.load({"SOCIAL_CRM_CLV_REFIT_DAYS": value})
+
+
+def test_late_sources_only_warn_unless_set_to_fail():
+    assert settings.load({}).late_sources == "warn"
+    assert settings.load({"SOCIAL_CRM_LATE_SOURCES": "FAIL"}).late_sources == "fail"
+
+
+def test_an_unknown_late_sources_choice_is_refused_naming_it():
+    with pytest.raises(SettingError, match="SOCIAL_CRM_LATE_SOURCES must be one of warn, fail"):
+        settings.load({"SOCIAL_CRM_LATE_SOURCES": "page-me"})

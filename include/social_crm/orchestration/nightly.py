@@ -24,6 +24,19 @@ def bootstrap() -> list[str]:
     return warehouse.bootstrap()
 
 
+def check_source_freshness() -> dict[str, int]:
+    """When each raw source last landed new data, one log line each, against the dbt sources'
+    freshness rules (quality/freshness.py); a late one fails the step only when
+    SOCIAL_CRM_LATE_SOURCES=fail. Returns the count of sources per status."""
+    from social_crm.quality import freshness
+    from social_crm.transform.dbt_manifest import load_manifest
+
+    on_late = settings.load().late_sources
+    with warehouse.connect() as conn:
+        found = freshness.check(conn, freshness.rules(load_manifest()))
+    return freshness.report(found, on_late)
+
+
 def validate_raw(full_refresh: bool = False) -> int:
     """The marts build's first read of raw: records that a build started (what it will read
     is what was committed by now, `build_started`); then Great Expectations suites on the raw

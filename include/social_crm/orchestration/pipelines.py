@@ -21,12 +21,20 @@ NIGHTLY = Pipeline(
             call=f"{_NIGHTLY}:bootstrap",
         ),
         Step(
+            "check_source_freshness",
+            "When each raw source last landed new data, its age and ok / warn / late against"
+            " the dbt sources' freshness rules, one log line per source; a late source fails"
+            " the run here only when `SOCIAL_CRM_LATE_SOURCES=fail`.",
+            call=f"{_NIGHTLY}:check_source_freshness",
+            needs=("bootstrap_warehouse",),
+        ),
+        Step(
             "validate_raw",
             "Great Expectations suites on the raw batches landed since the last passing gate"
             " (all of raw on a full refresh): columns, keys, no future timestamps, each"
             " snapshot entity's newest batch within the band of its recent batches.",
             call=f"{_NIGHTLY}:validate_raw",
-            needs=("bootstrap_warehouse",),
+            needs=("check_source_freshness",),
             inputs=("full_refresh",),
             retries=0,
         ),

@@ -117,16 +117,17 @@ def _nodes_failed_unreported(producer: Any, result: Any) -> list[str]:
 
 
 def _keys_the_tasks_read(producer: Any) -> set[str]:
-    """The XCom keys the group's tasks read: each node's status, dbt event, compiled SQL and
-    its tests' results."""
+    """The XCom keys the group's tasks read: each node's status, dbt event, compiled SQL, its
+    outcome (rows affected) and its tests' results."""
     from social_crm.transform import cosmos_adapter
-    from social_crm.transform.cosmos_watchers import results_of_tests_key
+    from social_crm.transform.cosmos_watchers import outcome_key, results_of_tests_key
 
     keys = {cosmos_adapter.STARTUP_EVENTS_KEY}
     for task in _tasks(producer.task_group):
         node = getattr(task, "model_unique_id", None)
         if node is not None:
-            keys |= cosmos_adapter.node_xcom_keys(node) | {results_of_tests_key(node)}
+            keys |= cosmos_adapter.node_xcom_keys(node)
+            keys |= {results_of_tests_key(node), outcome_key(node)}
     return keys
 
 
@@ -152,14 +153,26 @@ def results_of_tests(tests_per_model: dict[str, list[str]], result: Any) -> dict
     }
 
 
+def outcomes(result: Any) -> dict[str, dict]:
+    """Per model, seed and snapshot of a `dbt build`'s result (dbtRunnerResult), what its task
+    logs of it (`cosmos_watchers.outcome`: status, rows affected)."""
+    from social_crm.transform.cosmos_watchers import outcome
+
+    return {
+        node.node.unique_id: outcome(node)
+        for node in getattr(result.result, "results", None) or []
+        if node.node.resource_type != "test"
+    }
+
+
 def _push_results_once(producer: Any) -> None:
     """Run dbt with the XComs of its events kept in memory, then push the last value of each
-    key a task of the group reads, and each node's tests' results
-    (`cosmos_watchers.results_of_tests_key`). Cosmos pushes an XCom per dbt event of every node
-    from dbt's threads, under one lock: at our size that tripled the time of a `dbt build`
-    (the model tasks run after the producer and read only the last value)."""
+    key a task of the group reads, each node's outcome (`cosmos_watchers.outcome_key`) and its
+    tests' results (`cosmos_watchers.results_of_tests_key`). Cosmos pushes an XCom per dbt
+    event of every node from dbt's threads, under one lock: at our size that tripled the time
+    of a `dbt build` (the model tasks run after the producer and read only the last value)."""
     from social_crm.transform import cosmos_adapter
-    from social_crm.transform.cosmos_watchers import results_of_tests_key
+    from social_crm.transform.cosmos_watchers import outcome_key, results_of_tests_key
 
     def run_once(run: Any, command: list[str], env: dict[str, str], cwd: str, **kwargs: Any) -> Any:
         context = kwargs.get("context")
@@ -175,6 +188,8 @@ def _push_results_once(producer: Any) -> None:
                 tests = cosmos_adapter.tests_per_model(producer)
                 for node, results in results_of_tests(tests, result).items():
                     deferred.values[results_of_tests_key(node)] = results
+                for node, reported in outcomes(result).items():
+                    deferred.values[outcome_key(node)] = reported
             deferred.flush()
 
     cosmos_adapter.wrap_dbt_runner(producer, run_once)

@@ -8,6 +8,11 @@ group is rendered without test tasks (TestBehavior.NONE) while its producer stil
 as the producer recorded them (`results_of_tests_key`). A failed model fails its task and the
 task is retried: the retry runs `dbt build` of that model and its tests. A failed test fails
 the task without a retry (AirflowFailException): a failed data test is a finding.
+
+Before its tests, the task logs one line on its node: dbt's status, the rows the statement
+affected (dbt's `adapter_response.rows_affected` in run_results: a view or a statement that
+reports none has no count) and the link to the node's page of the dbt docs inside the Airflow
+UI (docs_links.py), from what the producer recorded (`outcome_key`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,38 @@ FAILED_STATUSES = ("error", "fail", "runtime error")
 def results_of_tests_key(node: str) -> str:
     """The producer's XCom key holding the results of the tests of `node`."""
     return f"{node.replace('.', '__')}_tests_results"
+
+
+def outcome_key(node: str) -> str:
+    """The producer's XCom key holding the outcome of `node` in its build (`outcome`)."""
+    return f"{node.replace('.', '__')}_outcome"
+
+
+def outcome(run_result: Any) -> dict[str, Any]:
+    """What a node's task reports of its result in a `dbt build` (a dbt RunResult): status,
+    rows affected (None when the statement reports none: dbt-postgres gives -1 for a view),
+    dbt's code for the statement and the seconds it took."""
+    response = run_result.adapter_response or {}
+    rows = response.get("rows_affected")
+    return {
+        "status": str(run_result.status),
+        "rows_affected": rows if isinstance(rows, int) and rows >= 0 else None,
+        "code": response.get("code") or response.get("_message"),
+        "seconds": round(run_result.execution_time or 0.0, 2),
+    }
+
+
+def describe_outcome(node: str, result: dict[str, Any] | None, link: str) -> str:
+    """The log line of a node's task on its node: status, rows affected, its docs."""
+    if result is None:
+        return f"{node}: no result recorded by this build; docs: {link}"
+    rows = result.get("rows_affected")
+    counted = f"{rows} rows affected" if rows is not None else "rows affected: not reported"
+    code = f" ({result['code']})" if result.get("code") else ""
+    return (
+        f"{node}: {result['status']}, {counted}{code}, {result.get('seconds', 0):.2f}s;"
+        f" docs: {link}"
+    )
 
 
 def report_tests(node: str, results: list[dict[str, Any]] | None, log: Any) -> None:
@@ -55,14 +92,39 @@ else:
     _WatcherOperator = object
 
 
+def _docs_link(node: str) -> str:
+    from airflow.configuration import conf
+
+    from social_crm.transform.docs_links import node_docs_link
+
+    return node_docs_link(node, conf.get("api", "base_url", fallback="") or "", absolute=True)
+
+
 class _ReportsItsTests(_WatcherOperator):
     # a retry (or a clear in the UI) builds the node and its tests again
     base_cmd = ["build"]
 
+    def _report_outcome(self, ti: Any) -> None:
+        """Log the node's line once, when the producer's result of it is there (a retry's own
+        `dbt build` logs its rows in dbt's words: only the link then)."""
+        if getattr(self, "_outcome_reported", False):
+            return
+        node = self.model_unique_id
+        if ti.try_number > 1:
+            self.log.info("%s: docs: %s", node, _docs_link(node))
+        else:
+            result = producer_xcom(ti, self.producer_task_id, outcome_key(node))
+            if result is None:
+                return  # not built yet: the next poke looks again
+            self.log.info("%s", describe_outcome(node, result, _docs_link(node)))
+        self._outcome_reported = True
+
     def poke(self, context: Any) -> bool:
+        ti = context["ti"]
+        # before Cosmos' check, which raises on a failed node
+        self._report_outcome(ti)
         if not super().poke(context):
             return False
-        ti = context["ti"]
         if ti.try_number > 1:
             return True  # the retry's own `dbt build` ran the tests and raised on a failure
         node = self.model_unique_id
