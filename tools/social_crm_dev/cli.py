@@ -263,10 +263,16 @@ def add_commands(
     hook.set_defaults(func=cmd_deliver_webhooks)
 
     af = sub.add_parser("airflow", help="run the local Airflow (as `airflow standalone`)")
-    af.add_argument("--port", type=int, default=8080)
+    af.add_argument(
+        "--port",
+        type=int,
+        default=dev_settings.load().airflow_port,
+        help="the UI's and API's port (default AIRFLOW__API__PORT, else 8080)",
+    )
     af.add_argument(
         "--host",
-        default=os.environ.get("AIRFLOW__API__HOST") or "127.0.0.1",
-        help="where the UI listens (default 127.0.0.1: this machine only; 0.0.0.0: every one)",
+        default=dev_settings.load().airflow_host,
+        help="where the UI listens (default AIRFLOW__API__HOST, else 127.0.0.1: this machine"
+        " only; 0.0.0.0: every one)",
     )
     af.set_defaults(func=cmd_airflow)

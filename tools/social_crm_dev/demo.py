@@ -439,7 +439,10 @@ def print_where_to_look() -> None:
     from social_crm.quality.gate import data_docs_dir
 
     step("where to look")
-    print("    Airflow UI:  make airflow, then http://localhost:8080 (these runs are listed there)")
+    local = dev_settings.load()
+    host = "127.0.0.1" if local.airflow_host in ("0.0.0.0", "::") else local.airflow_host
+    ui = f"http://{host}:{local.airflow_port}"
+    print(f"    Airflow UI:  make airflow, then {ui} (these runs are listed there)")
     print(f"    dbt docs:    {dbt_docs_dir() / 'static_index.html'}")
     print(f"    Data Docs:   {data_docs_dir() / 'index.html'}")
     print(f"    task logs:   {local_dir() / 'logs'}")
