@@ -44,7 +44,8 @@ def use_embedded_warehouse() -> None:
 def before_command(args: argparse.Namespace) -> None:
     if (args.command, getattr(args, "action", None)) not in NO_WAREHOUSE:
         use_embedded_warehouse()
-    if args.command == "doctor":  # the local Airflow is the one to check
+    # the local Airflow is the one to check, and holds the connections `make demo` saved
+    if args.command in ("doctor", "check-connections"):
         from social_crm_dev import airflow_env
 
         airflow_env.apply_environment()
