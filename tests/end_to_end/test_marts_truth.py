@@ -277,6 +277,14 @@ def test_every_remaining_customer_is_valued_and_social_clv_adds_the_social_terms
     assert any(x > 0 for _, _, x in rows)
 
 
+def test_no_brand_day_is_dated_after_the_data_the_apis_gave(built):
+    """The Page snapshots' counts are the API's at its answer: dated by its clock (the
+    simulator's, months before this machine's), never by the extractor's."""
+    pipeline, _ = built
+    latest = pipeline.scalar("select max(metric_date) from marts_build.brand_daily_metrics")
+    assert latest == world_now(pipeline.sim).date()
+
+
 def test_the_demos_top_clv_parts_add_up_to_social_clv_in_the_marts_currency(built):
     from social_crm_dev import demo
 
