@@ -3,12 +3,14 @@ embedded one by itself (as `social-crm warehouse url` does), says so in one line
 and prints no secret."""
 
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from social_crm_dev import local_warehouse
+from social_crm_dev import demo, local_warehouse
 
 pytestmark = pytest.mark.integration
 
@@ -57,3 +59,18 @@ def test_a_command_uses_the_embedded_warehouse_and_says_so(embedded, tmp_path, c
 def test_a_command_on_the_embedded_warehouse_prints_no_password(embedded, tmp_path, command):
     proc = _social_crm(*COMMANDS[command](tmp_path))
     assert embedded.password and embedded.password not in proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("psql") is None, reason="no psql on this machine")
+def test_the_demos_psql_line_logs_in_from_a_new_shell(embedded):
+    env = {k: v for k, v in os.environ.items() if k != "WAREHOUSE_URL"}
+    proc = subprocess.run(
+        ["bash", "-c", f'{demo.PSQL} -tAc "select 1"'],
+        cwd=Path(__file__).resolve().parents[2],  # the checkout: .venv/bin/social-crm
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env=env,
+    )
+    assert (proc.returncode, proc.stdout.strip()) == (0, "1"), proc.stderr

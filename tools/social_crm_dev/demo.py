@@ -497,6 +497,11 @@ def print_task_states(tasks: dict[str, str], listed: int = 12) -> None:
             print(f"    {task_id:<50} {state}")
 
 
+# psql on the demo's warehouse from a new shell in the checkout (the URL `warehouse url` prints
+# hides the password: psql could not log in with it)
+PSQL = 'eval "$(.venv/bin/social-crm warehouse env)" && psql "$WAREHOUSE_URL"'
+
+
 def print_where_to_look() -> None:
     from social_crm.orchestration.nightly import dbt_docs_dir
     from social_crm.quality.gate import data_docs_dir
@@ -509,8 +514,7 @@ def print_where_to_look() -> None:
     print(f"    dbt docs:    {dbt_docs_dir() / 'static_index.html'}")
     print(f"    Data Docs:   {data_docs_dir() / 'index.html'}")
     print(f"    task logs:   {local_dir() / 'logs'}")
-    url = '"$(.venv/bin/social-crm warehouse url)"'
-    print(f'    marts (SQL): psql {url} -c "table marts.people"')
+    print(f'    marts (SQL): {PSQL} -c "table marts.people"')
 
 
 def _world_marker() -> Path:
