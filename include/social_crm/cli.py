@@ -266,11 +266,12 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         loaded = settings.load()
+        plugins = _plugins()
+        parser = build_parser(plugins)  # a plugin's defaults come from its settings
     except settings.SettingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    plugins = _plugins()
-    args = build_parser(plugins).parse_args(argv)
+    args = parser.parse_args(argv)
     try:
         for plugin in plugins:
             plugin.before_command(args)

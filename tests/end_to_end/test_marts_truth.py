@@ -277,6 +277,30 @@ def test_every_remaining_customer_is_valued_and_social_clv_adds_the_social_terms
     assert any(x > 0 for _, _, x in rows)
 
 
+def test_no_brand_day_is_dated_after_the_data_the_apis_gave(built):
+    """The Page snapshots' counts are the API's at its answer: dated by its clock (the
+    simulator's, months before this machine's), never by the extractor's."""
+    pipeline, _ = built
+    latest = pipeline.scalar("select max(metric_date) from marts_build.brand_daily_metrics")
+    assert latest == world_now(pipeline.sim).date()
+
+
+def test_the_demos_top_clv_parts_add_up_to_social_clv_in_the_marts_currency(built):
+    from social_crm_dev import demo
+
+    pipeline, _ = built
+    with pipeline.connect() as conn:
+        rows = demo.top_social_clv(conn, "marts_build", limit=100_000)  # every customer
+    header, _ = demo.clv_table(rows)
+    off = [
+        r
+        for r in rows
+        if abs(r.predicted + r.network + r.community + r.ideas - r.social_clv) > 0.03
+    ]
+    assert rows and not off  # four parts, each to the cent
+    assert header[-1] == f"= social CLV, {demo.dbt_vars()['currency']}"
+
+
 def test_every_message_is_scored_in_its_language(built, capsys):
     """Wiring only: the simulator's texts and labels say nothing of accuracy on real text
     (tests/analytics measures that), but a broken join or a lost message shows here."""

@@ -1,5 +1,7 @@
 """`make airflow` listens on this machine only unless told otherwise, and starts no log server."""
 
+import contextlib
+import io
 import os
 import signal
 import subprocess
@@ -7,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from social_crm_dev.local_airflow import component_commands, component_environment
 
@@ -80,3 +84,44 @@ def test_a_stop_signal_ends_every_component_and_what_it_started(tmp_path, stop, 
     for pid in left:  # what the stop left behind, ended here
         os.kill(pid, signal.SIGKILL)
     assert (len(started), len(recorded), left) == (4, 8, [])
+
+
+def _airflow_args(env: dict[str, str], argv: list[str]):
+    """`social-crm airflow <argv>` parsed with `env` in the environment (as `make airflow`)."""
+    from social_crm.cli import _plugins, build_parser
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        return build_parser(_plugins()).parse_args(["airflow", *argv])
+
+
+@settings(max_examples=20, deadline=None)
+@given(port=st.integers(1, 65535))
+def test_make_airflow_listens_on_the_port_setting(port):
+    assert _airflow_args({"AIRFLOW__API__PORT": str(port)}, []).port == port
+
+
+@settings(max_examples=20, deadline=None)
+@given(setting=st.integers(1, 65535), flag=st.integers(1, 65535))
+def test_the_port_flag_wins_over_the_port_setting(setting, flag):
+    args = _airflow_args({"AIRFLOW__API__PORT": str(setting)}, ["--port", str(flag)])
+    assert args.port == flag
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    value=st.one_of(
+        st.integers(max_value=0).map(str),
+        st.integers(min_value=65536).map(str),
+        st.text(st.characters(categories=["L", "P"]), min_size=1).filter(str.strip),
+    )
+)
+def test_a_port_setting_that_is_no_port_is_refused_naming_it(value):
+    from social_crm.cli import main
+
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stderr(io.StringIO()) as out:
+        patch.setenv("AIRFLOW__API__PORT", value)
+        code = main(["airflow", "--help"])
+    err = out.getvalue()
+    assert code == 2 and err.startswith("error: AIRFLOW__API__PORT ") and "Traceback" not in err

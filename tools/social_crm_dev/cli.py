@@ -1,31 +1,49 @@
 """The developer commands of `social-crm` (registered through the `social_crm.cli_plugins`
 entry point): demo, simulator, local Airflow, and the embedded warehouse behind
-`social-crm warehouse up/url/env/down` when `WAREHOUSE_URL` is not set."""
+every command that uses the warehouse when `WAREHOUSE_URL` is not set."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
 from social_crm_dev import settings as dev_settings
 
-# commands that use the warehouse: on a developer machine without WAREHOUSE_URL they start the
-# embedded one (and export its URL to what they run)
-USES_WAREHOUSE = {("warehouse", "up"), ("warehouse", "url"), ("warehouse", "env")}
-USES_WAREHOUSE |= {("demo", None), ("airflow", None), ("doctor", None)}
+# the commands that need no warehouse (command, action); on a developer machine without
+# WAREHOUSE_URL every other one uses the embedded warehouse, started if need be, and exports its
+# URL to what it runs (dbt, DAG runs, Airflow)
+NO_WAREHOUSE = {("simulate", None), ("serve-api", None), ("deliver-webhooks", None)}
+NO_WAREHOUSE |= {("sentiment", "score"), ("warehouse", "down")}
 
 
 def _step(message: str) -> None:
     print(f"==> {message}", flush=True)
 
 
-def before_command(args: argparse.Namespace) -> None:
-    if (args.command, getattr(args, "action", None)) in USES_WAREHOUSE:
-        from social_crm_dev import local_warehouse
+def use_embedded_warehouse() -> None:
+    """With WAREHOUSE_URL unset, the embedded warehouse, said in one line on stderr (where it
+    is, never its password: stdout may be a CSV or a shell's `eval`)."""
+    from social_crm import settings
+    from social_crm_dev import local_warehouse
 
-        local_warehouse.use(start=True)
+    if settings.load().warehouse_url:
+        return
+    where = local_warehouse.use(start=True)
+    assert where is not None  # started
+    print(
+        f"WAREHOUSE_URL is not set: using the embedded warehouse {where.host}:{where.port}/"
+        f"{where.database} (data in {local_warehouse.data_dir()})",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def before_command(args: argparse.Namespace) -> None:
+    if (args.command, getattr(args, "action", None)) not in NO_WAREHOUSE:
+        use_embedded_warehouse()
     # the local Airflow is the one to check, and holds the connections `make demo` saved
     if args.command in ("doctor", "check-connections"):
         from social_crm_dev import airflow_env
@@ -264,10 +282,16 @@ def add_commands(
     hook.set_defaults(func=cmd_deliver_webhooks)
 
     af = sub.add_parser("airflow", help="run the local Airflow (as `airflow standalone`)")
-    af.add_argument("--port", type=int, default=8080)
+    af.add_argument(
+        "--port",
+        type=int,
+        default=dev_settings.load().airflow_port,
+        help="the UI's and API's port (default AIRFLOW__API__PORT, else 8080)",
+    )
     af.add_argument(
         "--host",
-        default=os.environ.get("AIRFLOW__API__HOST") or "127.0.0.1",
-        help="where the UI listens (default 127.0.0.1: this machine only; 0.0.0.0: every one)",
+        default=dev_settings.load().airflow_host,
+        help="where the UI listens (default AIRFLOW__API__HOST, else 127.0.0.1: this machine"
+        " only; 0.0.0.0: every one)",
     )
     af.set_defaults(func=cmd_airflow)

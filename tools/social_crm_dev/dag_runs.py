@@ -81,7 +81,7 @@ def run_in_process(
     # again: about 0.8 s a task (py-spy). Objects alive now are set aside for the run.
     gc.freeze()
     try:
-        with _task_logs_in_files():
+        with _task_logs_in_files(), _runs_start_now():
             run = dag.test(logical_date=logical_date)
     finally:
         gc.unfreeze()
@@ -94,6 +94,28 @@ def run_in_process(
         task_seconds={ti.task_id: ti.duration for ti in instances if ti.duration is not None},
         seconds=(run.end_date - run.start_date).total_seconds(),
     )
+
+
+@contextmanager
+def _runs_start_now() -> Iterator[None]:
+    """`dag.test()` creates its run with the logical date as the run's start
+    (apache/airflow#66127, open in Airflow 3.3): a run of the simulated world's date then
+    "lasts" from that date to the wall clock's end, months in the UI. The logical date and the
+    data interval say what the run describes; its start and end say when it ran: the start is
+    the wall clock's, as a scheduler's run has it."""
+    from airflow.models import dagrun
+    from airflow.sdk import timezone
+
+    create = dagrun.get_or_create_dagrun
+
+    def create_started_now(**kwargs: Any) -> Any:
+        return create(**{**kwargs, "start_date": timezone.utcnow()})
+
+    dagrun.get_or_create_dagrun = create_started_now
+    try:
+        yield
+    finally:
+        dagrun.get_or_create_dagrun = create
 
 
 class _TaskLogStream:

@@ -17,14 +17,18 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import requests
+import yaml
+from psycopg import sql
 
 from social_crm import warehouse
-from social_crm.paths import local_dir
+from social_crm.paths import dbt_project_dir, local_dir
 from social_crm_dev import (
     airflow_env,
     dag_runs,
@@ -305,14 +309,6 @@ MART_QUERIES = {
         "select segment, count(*), min(reason) from marts.people_segments"
         " group by 1 order by 2 desc"
     ),
-    "ten highest social CLV customers": (
-        "select c.customer_id, d.full_name,"
-        " c.predicted_clv || ' (' || c.predicted_clv_low || '-' || c.predicted_clv_high || ')',"
-        " c.influence_x_network,"
-        " c.influence_x_community, c.social_clv from marts.customer_lifetime_value c"
-        " join marts.people d on d.person_id = c.customer_id"
-        " order by c.social_clv desc limit 10"
-    ),
     "CLV holdout calibration (purchases per customer)": (
         "select frequency_bucket, customers, predicted_per_customer, actual_per_customer,"
         " holdout_error from marts.clv_calibration_by_frequency order by bucket_order"
@@ -327,14 +323,6 @@ MART_QUERIES = {
 }
 MART_HEADERS = {
     "customer segments (people per segment)": ("segment", "people", "example reason"),
-    "ten highest social CLV customers": (
-        "customer",
-        "name",
-        "predicted CLV (90% interval)",
-        "infl x network",
-        "infl x community",
-        "social CLV",
-    ),
     "CLV holdout calibration (purchases per customer)": (
         "repeat purchases before",
         "customers",
@@ -351,11 +339,86 @@ MART_HEADERS = {
 }
 
 
+def dbt_vars() -> dict:
+    """The dbt project's vars (`dbt_project.yml`): the weights and settings the marts use."""
+    with open(dbt_project_dir() / "dbt_project.yml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)["vars"]
+
+
+@dataclass(frozen=True)
+class ClvRow:
+    """A customer's social CLV and its four parts as the mart weighs them (dbt vars
+    `clv_weight_*`), each rounded to the cent: predicted purchases, influence x network size,
+    influence x community size, idea sales; the total is the mart's `social_clv`."""
+
+    customer_id: str
+    name: str
+    predicted: Decimal
+    predicted_low: Decimal
+    predicted_high: Decimal
+    network: Decimal
+    community: Decimal
+    ideas: Decimal
+    social_clv: Decimal
+
+
+def top_social_clv(conn: psycopg.Connection, schema: str = "marts", limit: int = 10) -> list:
+    """The `limit` customers of highest social CLV in `schema`, with its parts (ClvRow)."""
+    weights = dbt_vars()
+    query = sql.SQL(
+        "select c.customer_id, d.full_name, c.predicted_clv, c.predicted_clv_low,"
+        " c.predicted_clv_high, round(%(network)s * c.influence_x_network, 2),"
+        " round(%(community)s * c.influence_x_community, 2), round(%(ideas)s * c.idea_sales, 2),"
+        " c.social_clv from {schema}.customer_lifetime_value c"
+        " join {schema}.people d on d.person_id = c.customer_id"
+        " order by c.social_clv desc, c.customer_id limit %(limit)s"
+    ).format(schema=sql.Identifier(schema))
+    params = {
+        "network": Decimal(str(weights["clv_weight_network"])),
+        "community": Decimal(str(weights["clv_weight_community"])),
+        "ideas": Decimal(str(weights["clv_weight_ideas"])),
+        "limit": limit,
+    }
+    return [ClvRow(*row) for row in conn.execute(query, params).fetchall()]
+
+
+def clv_table(rows: list[ClvRow]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The header and lines of the top-CLV table: the parts add up to the social CLV (to the
+    cent), amounts in the marts' currency (dbt var `currency`)."""
+    weights = dbt_vars()
+    currency = weights["currency"]
+    header = (
+        "customer",
+        "name",
+        f"predicted purchases, {currency} (90% interval)",
+        f"+ {weights['clv_weight_network']} x infl x network",
+        f"+ {weights['clv_weight_community']} x infl x community",
+        f"+ {weights['clv_weight_ideas']} x idea sales",
+        f"= social CLV, {currency}",
+    )
+    lines = [
+        (
+            r.customer_id,
+            r.name,
+            f"{r.predicted:,.2f} ({r.predicted_low:,.2f}-{r.predicted_high:,.2f})",
+            f"{r.network:,.2f}",
+            f"{r.community:,.2f}",
+            f"{r.ideas:,.2f}",
+            f"{r.social_clv:,.2f}",
+        )
+        for r in rows
+    ]
+    return header, lines
+
+
 def print_marts() -> None:
     with warehouse.connect() as conn:
         for title, query in MART_QUERIES.items():
             step(title)
             print_table(conn.execute(query).fetchall(), MART_HEADERS[title])
+        step("ten highest social CLV customers (the parts add up to the total)")
+        header, lines = clv_table(top_social_clv(conn))
+        print_table(lines, header)
 
 
 QUEUE_QUERY = (
@@ -439,17 +502,24 @@ def print_task_states(tasks: dict[str, str], listed: int = 12) -> None:
             print(f"    {task_id:<50} {state}")
 
 
+# psql on the demo's warehouse from a new shell in the checkout (the URL `warehouse url` prints
+# hides the password: psql could not log in with it)
+PSQL = 'eval "$(.venv/bin/social-crm warehouse env)" && psql "$WAREHOUSE_URL"'
+
+
 def print_where_to_look() -> None:
     from social_crm.orchestration.nightly import dbt_docs_dir
     from social_crm.quality.gate import data_docs_dir
 
     step("where to look")
-    print("    Airflow UI:  make airflow, then http://localhost:8080 (these runs are listed there)")
+    local = dev_settings.load()
+    host = "127.0.0.1" if local.airflow_host in ("0.0.0.0", "::") else local.airflow_host
+    ui = f"http://{host}:{local.airflow_port}"
+    print(f"    Airflow UI:  make airflow, then {ui} (these runs are listed there)")
     print(f"    dbt docs:    {dbt_docs_dir() / 'static_index.html'}")
     print(f"    Data Docs:   {data_docs_dir() / 'index.html'}")
     print(f"    task logs:   {local_dir() / 'logs'}")
-    url = '"$(.venv/bin/social-crm warehouse url)"'
-    print(f'    marts (SQL): psql {url} -c "table marts.people"')
+    print(f'    marts (SQL): {PSQL} -c "table marts.people"')
 
 
 def _world_marker() -> Path:

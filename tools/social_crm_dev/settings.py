@@ -30,6 +30,12 @@ class DevSettings:
     # WEBHOOKS_PORT: the port of `make airflow`'s webhook receiver (local_webhooks.py)
     webhooks_port: int
     airflow_home: str | None  # AIRFLOW_HOME: the local Airflow's home (else .local/airflow)
+    # AIRFLOW__API__PORT and AIRFLOW__API__HOST: where `make airflow`'s UI and API listen (the
+    # `--port` and `--host` flags win); Airflow's own settings of its API server
+    # (airflow.apache.org/docs/apache-airflow/3.3.2/configurations-ref.html#api), with its
+    # default port and this machine only as the host
+    airflow_port: int
+    airflow_host: str
     # SENTIMENT_DATA_DIR: the shared human-labelled sentiment data (else ../shared/sentiment
     # beside the checkout), read by the sentiment training script, tests and benchmark
     sentiment_data_dir: str | None
@@ -51,6 +57,13 @@ def _number(env: Mapping[str, str], name: str, kind: type, default):
     return value
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    port = _number(env, name, int, default)
+    if port > 65535:
+        raise SettingError(f"{name} must be a TCP port, 1 to 65535 (got {port})")
+    return port
+
+
 def load(env: Mapping[str, str] | None = None) -> DevSettings:
     env = os.environ if env is None else env
     return DevSettings(
@@ -62,6 +75,8 @@ def load(env: Mapping[str, str] | None = None) -> DevSettings:
         simulator_port=_number(env, "SOCIAL_CRM_SIMULATOR_PORT", int, 8799),
         webhooks_port=_number(env, "WEBHOOKS_PORT", int, 8790),
         airflow_home=env.get("AIRFLOW_HOME") or None,
+        airflow_port=_port(env, "AIRFLOW__API__PORT", 8080),
+        airflow_host=env.get("AIRFLOW__API__HOST", "").strip() or "127.0.0.1",
         sentiment_data_dir=env.get("SENTIMENT_DATA_DIR") or None,
         sentiment_extra_dir=env.get("SENTIMENT_EXTRA_DIR") or None,
     )

@@ -282,12 +282,15 @@ class FacebookExtractor(Extractor):
     # --- page snapshots and insights ------------------------------------------------------
 
     def page_snapshots(self) -> BatchResult:
-        """Each Page's counts (rivals' too: public Page fields)."""
-        at = self.interval[1] or datetime.now(UTC)
+        """Each Page's counts (rivals' too: public Page fields), dated by the API's answer
+        (its `Date`), whatever interval the run describes: the counts are the API's now."""
         with self.connect() as conn, self.engine.batch(conn, PAGE_SNAPSHOTS) as batch:
             for page_id in self._pages():
                 with self._one_page(page_id):
-                    self.engine.walk(PAGE_SNAPSHOTS, batch, page_id, stamp=at)
+                    for page in self.engine.pages(PAGE_SNAPSHOTS, page_id):
+                        at = self.client.answered_at()
+                        items = PAGE_SNAPSHOTS.select(page)
+                        self.engine.land(PAGE_SNAPSHOTS, items, batch, page_id, stamp=at)
         return batch.result
 
     def insights(self) -> BatchResult:

@@ -108,7 +108,7 @@ PAGE_SNAPSHOTS = Stream(
     paging=SINGLE,
     key="the Page's id",
     scope="the Page's id",
-    event_time="the run's time (the end of its data interval): a snapshot has none of its own",
+    event_time="the API's answer (its Date header): the counts are the API's at that moment",
     rewalk="every run: one request per Page",
 )
 

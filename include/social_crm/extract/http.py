@@ -313,6 +313,14 @@ class ApiClient:
                 )
         return self._server_clock()
 
+    def answered_at(self) -> datetime:
+        """The moment of the latest answer on the API's clock: its `Date` header (the local
+        clock when no answer has carried one). What an answer says of the present (a Page's
+        counts) is as of that moment, not of our run: a snapshot is dated by it."""
+        if self._server_date is None:
+            return datetime.now(UTC)
+        return self._server_date[0]
+
     def _server_clock(self) -> datetime:
         """The server's clock as the answers so far tell it, without asking (the local clock
         when no answer has carried a `Date`)."""

@@ -300,13 +300,12 @@ class InstagramExtractor(Extractor):
         """Our accounts' counts today: one snapshot a day (a rerun the same day lands a new
         version only when a count moved)."""
         self.access()  # the Page tokens first: a batch redacts the secrets known when it opens
-        at = self._now()
         with self.connect() as conn, self.engine.batch(conn, ACCOUNTS) as batch:
             for account in self._accounts():
                 with self.requires("accounts"):
                     body = self.client.get_json(account.user_id, {"fields": ACCOUNT_FIELDS})
-                day = self.client.server_now().date()
-                stream = replace(ACCOUNTS, build=account_builder(day))
+                at = self.client.answered_at()  # the counts are the API's at its answer
+                stream = replace(ACCOUNTS, build=account_builder(at.date()))
                 self.engine.land(stream, [body], batch, account.user_id, stamp=at)
         return batch.result
 
@@ -827,7 +826,7 @@ class InstagramExtractor(Extractor):
                 for rival in self.settings.rivals:
                     try:
                         with self.requires("accounts"):
-                            self._rival(via, rival, snapshots, media, look, start, at)
+                            self._rival(via, rival, snapshots, media, look, start)
                     except ApiError as exc:
                         if not _not_a_business(exc):
                             raise
@@ -847,7 +846,6 @@ class InstagramExtractor(Extractor):
         media: LandingBatch,
         look: psycopg.Connection,
         start: datetime,
-        at: datetime,
     ) -> None:
         after: str | None = None
         seen: set[str] = set()
@@ -881,8 +879,9 @@ class InstagramExtractor(Extractor):
                 )
             if number == 1:
                 account = {k: v for k, v in found.items() if k != "media"}
-                stream = replace(ACCOUNTS, build=account_builder(self.client.server_now().date()))
-                self.engine.land(stream, [account], snapshots, rival_id, stamp=at)
+                answered = self.client.answered_at()  # the counts are the API's at its answer
+                stream = replace(ACCOUNTS, build=account_builder(answered.date()))
+                self.engine.land(stream, [account], snapshots, rival_id, stamp=answered)
             media_field = found.get("media")
             listing: dict = media_field if isinstance(media_field, dict) else {}
             items = listing.get("data") or []

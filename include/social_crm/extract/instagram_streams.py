@@ -249,7 +249,7 @@ ACCOUNTS = Stream(
     paging=SINGLE,
     key="ig user id:the UTC date of the API's Date header (one snapshot a day)",
     scope="the account's IG user id",
-    event_time="the run's time (the end of its data interval): a snapshot has none of its own",
+    event_time="the API's answer (its Date header): the counts are the API's at that moment",
     rewalk="every run: one request per account (a rival's comes with its business discovery)",
 )
 

@@ -19,8 +19,9 @@ def resolve() -> WarehouseUrl:
     if not url:
         raise WarehouseConfigError(
             f"{WAREHOUSE_URL_ENV} is not set: point it at the warehouse"
-            " (postgresql://user:password@host:5432/database); on a developer machine"
-            " `social-crm warehouse up` starts the embedded one and prints the URL"
+            " (postgresql://user:password@host:5432/database); on a developer machine the"
+            " social-crm commands use the embedded one, and"
+            ' `eval "$(social-crm warehouse env)"` exports it to this shell'
         )
     return WarehouseUrl.parse(url)
 
