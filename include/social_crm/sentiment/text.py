@@ -266,33 +266,101 @@ CLAUSE_END = set(".,;:!?")
 
 
 # how much of a message is read: language and sentiment are plain in its first few thousand
-# characters, and reading a 100 kB message whole costs seconds of the detector's time
+# characters, and reading a 100 kB message whole costs seconds of the detector's time. The bound
+# is on the text as it is read (`normalize`): what is dropped does not count, what NFKC writes
+# out at length does
 MAX_CHARS = 2_000
+# the raw characters made plain at a time (a combining mark is never parted from its letter)
+WINDOW = 4 * MAX_CHARS
 # an emoticon typed against the word before it ("Dzięki:(", "thanks:)")
 ATTACHED_EMOTICON = re.compile(r"(?<=[^\W\d_])([:;=]'?-?[()\[\]DPpOo/|*]|<3)(?=\s|$)")
+# look-alikes of the apostrophe typed between letters ("donʼt", "don´t", "don`t", "don′t":
+# modifier letter apostrophe, acute accent, grave accent, prime; what non-English keyboards
+# type), read as the apostrophe; before NFKC, which writes the acute accent as a space and a
+# combining mark
+APOSTROPHE = re.compile(r"(?<=[^\W\d_])[\u02bc\u00b4`\u2032](?=[^\W\d_])")
+APOSTROPHE_LIKE = re.compile(r"[\u02bc\u00b4`\u2032]")
+# Cyrillic and Greek letters drawn as Latin ones (Unicode's confusables, UTS #39,
+# https://www.unicode.org/reports/tr39/): in a word that also has a Latin letter ("Niе" with a
+# Cyrillic "е"), typed on a second keyboard layout or to slip past monitoring, they are read as
+# the Latin letters; a word wholly in Cyrillic or Greek is left as it is
+LATIN_LOOK_ALIKES = str.maketrans(
+    "аеорсухіјѕԁһԛԝАВЕКМНОРСТХІЈЅοαΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdhqwABEKMHOPCTXIJSoaABEZHIKMNOPTYX",
+)
+MIXED_WORD = re.compile(r"\w*[a-zA-Z\u00c0-\u024f]\w*")
+HAS_LOOK_ALIKE = re.compile("[аеорсухіјѕԁһԛԝАВЕКМНОРСТХІЈЅοαΑΒΕΖΗΙΚΜΝΟΡΤΥΧ]")
+# variation selectors (category Mn) choose an emoji's look and are kept: they are part of it
+VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
 
-@cache
-def _format_characters() -> dict[int, None]:
-    """Every format character (Unicode category Cf) mapped to nothing, for one str.translate
-    (built once a process, 0.2 s)."""
-    return dict.fromkeys(
-        cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf"
+def _category(category: str, keep: re.Pattern[str] | None = None) -> frozenset[str]:
+    """Every character of a Unicode general category but those `keep` matches."""
+    return frozenset(
+        ch
+        for ch in map(chr, range(sys.maxunicode + 1))
+        if unicodedata.category(ch) == category and (keep is None or not keep.match(ch))
     )
 
 
-# acknowledgements that say nothing of a feeling ("ok", "k", "okay", "okej")
-ACKNOWLEDGEMENTS = {"ok", "okay", "okey", "okej", "oki", "k", "kk", "okk"}
+@cache
+def _format_characters() -> frozenset[str]:
+    """Every format character (Unicode category Cf; built once a process, 0.2 s)."""
+    return _category("Cf")
+
+
+@cache
+def _lone_marks() -> frozenset[str]:
+    """Every combining mark (Unicode category Mn) but the variation selectors: what NFKC leaves
+    of them had no precomposed letter to join (a letter "underlined" with U+0332 by a
+    fancy-text generator), and inside a word they split it. Variation selectors choose an
+    emoji's look and are kept."""
+    return _category("Mn", VARIATION_SELECTORS)
+
+
+def _dropped(characters: frozenset[str], text: str) -> str:
+    """The text without `characters` (found by one set intersection: most texts have none)."""
+    found = characters.intersection(text)
+    return text.translate(dict.fromkeys(map(ord, found))) if found else text
+
+
+def _latin_words(text: str) -> str:
+    """Cyrillic and Greek look-alikes in a word that has a Latin letter, read as Latin."""
+    if HAS_LOOK_ALIKE.search(text) is None:
+        return text
+    return MIXED_WORD.sub(lambda m: m.group().translate(LATIN_LOOK_ALIKES), text)
+
+
+def _plain(raw: str) -> str:
+    """A stretch of a message made plain: format characters dropped, apostrophe look-alikes
+    read as the apostrophe, NFKC, leftover combining marks dropped, look-alike letters in Latin
+    words read as Latin."""
+    text = _dropped(_format_characters(), raw)
+    if APOSTROPHE_LIKE.search(text) is not None:
+        text = APOSTROPHE.sub("'", text)
+    return _latin_words(_dropped(_lone_marks(), unicodedata.normalize("NFKC", text)))
 
 
 def normalize(text: str) -> str:
-    """A message as it is read: its first MAX_CHARS characters; compatibility forms made plain
-    (NFKC: fullwidth and styled letters, letters typed with combining marks); format characters
-    dropped (zero-width spaces and joiners, soft hyphens, direction marks: invisible, and inside
-    a word they split it); an emoticon typed against a word parted from it."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS])
-    text = text.translate(_format_characters())
-    return ATTACHED_EMOTICON.sub(r" \1", text)
+    """A message as it is read, the one rule every reading takes it from: made plain first
+    (format characters dropped: zero-width spaces and joiners, soft hyphens, direction marks,
+    invisible and splitting the words they sit in; apostrophe look-alikes read as the
+    apostrophe; NFKC: fullwidth and styled letters, letters typed with combining marks;
+    combining marks left over dropped; Cyrillic and Greek look-alikes in a Latin word read as
+    Latin), then cut to MAX_CHARS characters, so what is dropped does not count and what NFKC
+    writes out at length is still bounded; an emoticon typed against a word parted from it.
+    The raw text is made plain WINDOW characters at a time until MAX_CHARS are read."""
+    parts: list[str] = []
+    read = start = 0
+    while start < len(text) and read < MAX_CHARS:
+        end = start + WINDOW
+        while end < len(text) and unicodedata.combining(text[end]):
+            end += 1  # a letter's combining marks stay with it
+        part = _plain(text[start:end])
+        parts.append(part)
+        read += len(part)
+        start = end
+    return ATTACHED_EMOTICON.sub(r" \1", "".join(parts)[:MAX_CHARS])[:MAX_CHARS]
 
 
 @cache
@@ -323,6 +391,10 @@ def is_excess(previous: str, token: str, following: str, lang: str) -> bool:
         if lang == "pl" and not following.endswith(POLISH_ADJECTIVE_ENDINGS):
             return False
     return following.isalpha() and following not in NOT_EXCESSIVE.get(lang, ())
+
+
+# acknowledgements that say nothing of a feeling ("ok", "k", "okay", "okej")
+ACKNOWLEDGEMENTS = {"ok", "okay", "okey", "okej", "oki", "k", "kk", "okk"}
 
 
 def says_nothing(text: str) -> bool:
