@@ -404,7 +404,21 @@ class Linear:
     intercept: np.ndarray
 
     def logits(self, x: np.ndarray | sparse.spmatrix) -> np.ndarray:
-        return np.asarray(x @ self.coef.T) + self.intercept
+        return _product(x, self.coef) + self.intercept
+
+
+def _product(x: np.ndarray | sparse.spmatrix, coef: np.ndarray) -> np.ndarray:
+    """x @ coef.T, each row's result the same whatever the other rows: a sparse product is
+    computed row by row, a dense one here column by column (BLAS, which numpy uses for a dense
+    product, blocks its work by the number of rows, and a message's probabilities changed in
+    their last bits with the batch it was scored in)."""
+    if sparse.issparse(x):
+        return np.asarray(x @ coef.T)
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros((x.shape[0], coef.shape[0]), dtype=np.float64)
+    for j in range(x.shape[1]):
+        out += x[:, j : j + 1] * coef[:, j]
+    return out
 
 
 @dataclass(frozen=True)
@@ -462,7 +476,7 @@ def lexicon_evidence(weights: Linear, texts: Sequence[str], langs: Sequence[str]
 
 def emoji_logits(weights: Linear, texts: Sequence[str]) -> np.ndarray:
     """The emoji term: the ranked emoji's evidence plus the learned reading of emoticons."""
-    return emoji_evidence(texts) + np.asarray(emoji_features(texts) @ weights.coef.T)
+    return emoji_evidence(texts) + _product(emoji_features(texts), weights.coef)
 
 
 def _linear(saved: Mapping[str, np.ndarray], name: str) -> Linear:
