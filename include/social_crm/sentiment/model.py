@@ -621,7 +621,11 @@ def lexicon_valence(doc: str, lang: str) -> float:
         if scope and after_never and token == so:
             scope = 0  # "never so bad": stronger, not turned
         if token in excess_words and text_prep.is_excess(
-            tokens[i - 1] if i else "", token, tokens[i + 1] if i + 1 < len(tokens) else "", lang
+            tokens[i - 1] if i else "",
+            token,
+            tokens[i + 1] if i + 1 < len(tokens) else "",
+            lang,
+            lambda word: _polarity(lexicon, word, prefixes)[0] < 0,
         ):
             excess = True
             continue

@@ -259,6 +259,68 @@ NOT_EXCESSIVE = {
     "pl": {"darmo", "to", "co", "tę", "te", "mnie", "ciebie", "nie"},
 }
 POLISH_ADJECTIVE_ENDINGS = ("y", "i", "a", "e", "o")
+# after "er for" / "är för" a noun says who or what a thing is for ("Presenten är för mamma",
+# "Rabatten er for medlemmer"), an adjective or adverb that there is too much of it ("er for
+# dyr", "är för sent"): the ambiguous "for"/"för" says "too" only before a negative word of
+# the language's lexicon, an adjective of degree (size, price, time, temperature, strength,
+# weight, amount: what people say there is too much or too little of; in its inflections), or
+# a word with an adjective's or participle's ending (-ig, -lig, -leg, -sam, -som, -isk, -ende,
+# -ande, -dd: "for vanskelig", "för långsam", "för högljudd"; not -et, -at, -t: the definite
+# neuter noun, "for barnet")
+DEGREE_ADJECTIVES = {
+    "no": set(
+        "stor stort store liten lite lita små dyr dyrt dyre sen sent seint sene tidleg varm"
+        " varmt varme kald kaldt kalde sterk sterkt sterke svak svakt svake søt søtt søte"
+        " bitter bittert bitre salt lang langt lange lenge kort korte høy høyt høye lav lavt"
+        " lave treg tregt trege tung tungt tunge lett lette tynn tynt tynne tykk tykt tykke"
+        " smal smalt smale bred bredt brede trang trangt trange mye mange få gammel gammelt"
+        " gamle ung ungt unge fort rask raskt raske sur surt sure hard hardt harde myk mykt"
+        " myke full fullt fulle tom tomt tomme sein".split()
+    ),
+    "da": set(
+        "stor stort store lille små dyr dyrt dyre sen sent sene varm varmt varme kold koldt"
+        " kolde stærk stærkt stærke svag svagt svage sød sødt søde bitter bittert bitre salt"
+        " lang langt lange længe kort korte høj højt høje lav lavt lave tung tungt tunge let"
+        " lette tynd tyndt tynde tyk tykt tykke smal smalt smalle bred bredt brede trang"
+        " trangt trange meget mange få gammel gammelt gamle ung ungt unge hurtig hurtigt"
+        " sur surt sure hård hårdt hårde blød blødt bløde fuld fuldt fulde tom tomt tomme".split()
+    ),
+    "sv": set(
+        "stor stort stora liten litet lilla små dyr dyrt dyra sen sent sena varm varmt varma"
+        " kall kallt kalla stark starkt starka svag svagt svaga söt sött söta bitter bittert"
+        " bittra salt salta lång långt långa länge kort korta hög högt höga låg lågt låga"
+        " tung tungt tunga lätt lätta tunn tunt tunna tjock tjockt tjocka smal smalt smala"
+        " bred brett breda trång trångt trånga mycket många få gammal gammalt gamla ung"
+        " ungt unga snabb snabbt snabba sur surt sura hård hårt hårda mjuk mjukt mjuka full"
+        " fullt fulla tom tomt tomma".split()
+    ),
+}
+ADJECTIVE_ENDINGS = (
+    "ig",
+    "igt",
+    "iga",
+    "ige",
+    "lig",
+    "ligt",
+    "liga",
+    "lige",
+    "leg",
+    "legt",
+    "lege",
+    "sam",
+    "samt",
+    "samma",
+    "som",
+    "somt",
+    "somme",
+    "isk",
+    "iskt",
+    "iska",
+    "iske",
+    "ende",
+    "ande",
+    "dd",
+)
 NEGATED = "neg_"
 # a line break is a token of its own (it ends a clause: `scope_ends`), other white space parts
 # tokens
@@ -407,14 +469,30 @@ def excess_words(lang: str) -> frozenset[str]:
     return frozenset(EXCESS.get(lang, set()) | {EXCESS_AFTER.get(lang, ("", set()))[0]} - {""})
 
 
-def is_excess(previous: str, token: str, following: str, lang: str) -> bool:
+def is_excess(
+    previous: str,
+    token: str,
+    following: str,
+    lang: str,
+    is_negative: Callable[[str], bool] = lambda _: False,
+) -> bool:
     """Whether `token` says "too" about `following` ("too expensive", "er for dyr", "jest za
-    drogi"): see `EXCESS`."""
+    drogi"): see `EXCESS`; the ambiguous "for"/"för" only before a negative word of the
+    language's lexicon (`is_negative`) or one that reads as an adjective (`DEGREE_ADJECTIVES`):
+    before a positive word it is as often the preposition ("för nya kunder", "for gode
+    venner")."""
     if token not in EXCESS.get(lang, ()):
         word, after = EXCESS_AFTER.get(lang, ("", set()))
         if token != word or previous not in after:
             return False
         if lang == "pl" and not following.endswith(POLISH_ADJECTIVE_ENDINGS):
+            return False
+        if (
+            lang in DEGREE_ADJECTIVES
+            and following not in DEGREE_ADJECTIVES[lang]
+            and not following.endswith(ADJECTIVE_ENDINGS)
+            and not is_negative(following)
+        ):
             return False
     return following.isalpha() and following not in NOT_EXCESSIVE.get(lang, ())
 
