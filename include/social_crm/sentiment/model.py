@@ -376,8 +376,12 @@ def hashed_counts(
     texts: Sequence[str], langs: Sequence[str]
 ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """Word and character n-gram counts (the parts training computes idf on), of each text
-    without its emoticons and emoji (`_without_signs`: the emoji term reads them)."""
-    texts = [_without_signs(t) for t in texts]
+    without its emoticons and emoji unless its language's regression learned them from social
+    text (`SIGN_READERS`; `_without_signs`: the emoji term reads them)."""
+    texts = [
+        t if TRAINED_FOR.get(lang) in SIGN_READERS else _without_signs(t)
+        for t, lang in zip(texts, langs, strict=True)
+    ]
     words = [_word_ngrams(body, lang) for body, lang in zip(texts, langs, strict=True)]
     return _hashed(words), _char_counts(texts)
 
@@ -451,7 +455,12 @@ class TrainedScorer:
 # regression's weights for the n-grams of ":(" were learned from colons and brackets in its
 # review text (NoReC's 7,973 Norwegian train sentences have no emoticon at all): the
 # Norwegian regression read a sad face as neutral (P(neutral) of "Pakken kom i dag" 0.58 ->
-# 0.81 with ":(" after it), the Polish one ":-(" too.
+# 0.81 with ":(" after it), the Polish one ":-(" too. English's regression learned them from
+# tweets, where a bare ":(" is a complaint (read without it, ":(" alone came out neutral): it
+# keeps them.
+SIGN_READERS = frozenset({"en"})
+
+
 def _without_signs(doc: str) -> str:
     """A text without its letterless tokens that are evidence of a feeling (ranked emoji,
     emoticons VADER rates)."""
