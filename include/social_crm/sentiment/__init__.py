@@ -3,8 +3,10 @@ the nightly scoring step and by `social-crm sentiment score`."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -13,11 +15,23 @@ from social_crm.sentiment import intent, languages, model, text
 NO_FEELING = np.array([0.0, 1.0, 0.0])
 
 
+# the modules whose code decides a reading: what is read of a message, the language detection,
+# the features and scorers, the intent rules
+READING_MODULES = (text, languages, model, intent)
+
+
 @cache
 def version() -> str:
-    """The scorer's version: the trained weights, the lexicons and the intent rules. Messages
+    """The scorer's version: the trained weights, the lexicons, the emoji ranking and the
+    packages whose data decide a reading (`model.version`), the code of the modules that read
+    a message, and the tracked brands' names the language detector reads a text without
+    (brands.csv: a brand added changes how the messages naming it are detected). Messages
     scored by another version are scored again."""
-    return f"{model.version()}-{intent.RULES_VERSION}"
+    digest = hashlib.sha256(model.version().encode())
+    for module in READING_MODULES:
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update("\n".join(languages.brand_names()).encode())
+    return f"{digest.hexdigest()[:16]}-{intent.RULES_VERSION}"
 
 
 def score_messages(messages: Sequence[dict]) -> list[dict]:

@@ -91,9 +91,17 @@ def normalize(tag: str | None) -> str | None:
 
 
 @cache
+def brand_names() -> tuple[str, ...]:
+    """The tracked brands' names (brands.csv), which say nothing of a message's language: the
+    detector reads a text without them (so they are part of the scorer's version)."""
+    return tuple(
+        sorted({b.name for b in brands.load() if b.name.strip()}, key=lambda n: (-len(n), n))
+    )
+
+
+@cache
 def _brand_names() -> re.Pattern[str] | None:
-    """The tracked brands' names (brands.csv), which say nothing of a message's language."""
-    names = sorted({b.name for b in brands.load() if b.name.strip()}, key=len, reverse=True)
+    names = brand_names()
     if not names:
         return None
     return re.compile("|".join(re.escape(n) for n in names), re.IGNORECASE)
