@@ -102,6 +102,10 @@ class CeleryCluster:
             ),
             "AIRFLOW__API__PORT": str(self.api_port),
             "AIRFLOW__API__WORKERS": "1",
+            # a task's calls to the execution API wait longer than the default before failing:
+            # under `make test` the API server shares two cores with the suite (the setting's
+            # documented remedy for timeouts under load)
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
             "AIRFLOW__API_AUTH__JWT_SECRET": self.jwt_secret,
             "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "AIRFLOW__CELERY__RESULT_BACKEND": f"redis://127.0.0.1:{self.redis_port}/1",
