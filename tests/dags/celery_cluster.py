@@ -173,7 +173,7 @@ class CeleryCluster:
         for process in reversed(self.processes):
             _signal_group(process.popen.pid, signal.SIGTERM)
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and _members(groups):
+        while time.monotonic() < deadline and processes_in_groups(groups):
             for process in self.processes:
                 process.popen.poll()
             time.sleep(0.2)
@@ -185,7 +185,7 @@ class CeleryCluster:
             except subprocess.TimeoutExpired:
                 pass
         time.sleep(0.2)
-        return _members(groups)
+        return processes_in_groups(groups)
 
     # --- runs ---------------------------------------------------------------------------
     def wait_for_dags(self, timeout: float) -> None:
@@ -275,7 +275,7 @@ def _signal_group(group: int, sig: signal.Signals) -> None:
         pass
 
 
-def _members(groups: list[int]) -> list[int]:
+def processes_in_groups(groups: list[int]) -> list[int]:
     """Ids of live (not zombie) processes whose process group is one of `groups`."""
     found = []
     for entry in Path("/proc").iterdir():

@@ -9,13 +9,16 @@ started is left."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import time
 from dataclasses import dataclass
 
 import psycopg
 import pytest
 
-from tests.dags.celery_cluster import CeleryCluster
+from tests.dags.celery_cluster import CeleryCluster, processes_in_groups
 from tests.dags.conftest import wired_world
 from tests.databases import new_database
 
@@ -83,3 +86,14 @@ def test_the_tasks_land_into_the_warehouse(outcome):
 
 def test_no_process_is_left_after_stop(outcome):
     assert outcome.left_running == []
+
+
+def test_a_process_left_in_a_group_is_found():
+    """The check above can fail: a live process of a started group is reported until killed."""
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        assert processes_in_groups([child.pid]) == [child.pid]
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    assert processes_in_groups([child.pid]) == []
