@@ -20,28 +20,39 @@ WORLD = WorldConfig(seed=21, scale=0.02, days=10)
 
 
 @contextmanager
-def extraction_world(database, folder: Path, env: pytest.MonkeyPatch) -> Iterator:
-    """`database` migrated, the simulator of WORLD serving, its CRM export in a drop folder
-    under `folder`, wired through `env`: what `extraction_env` gives, for any fixture scope."""
+def wired_world(database, folder: Path) -> Iterator[dict[str, str]]:
+    """`database` (a scratch warehouse database) migrated, the WORLD's simulator serving and its
+    CRM export in a drop folder under `folder`; yields the environment variables that wire them
+    (the API connections as `AIRFLOW_CONN_*`, WAREHOUSE_URL, CRM_DROP_DIR), for this process
+    or for the Airflow processes a test starts."""
     with psycopg.connect(database.libpq()) as conn:
         migrations.apply(conn)
     write_world(World(WORLD), folder / "world", progress=lambda _: None)
     shutil.copytree(folder / "world" / "crm", folder / "drop")
     with SimulatorServer(World(WORLD)) as sim:
         extra = {"rate_limit_wait": 0.05, "backoff_base": 0.05}
-        for conn_id, token in (
-            ("FACEBOOK_GRAPH", sim.fb_token),
-            ("INSTAGRAM_GRAPH", sim.fb_token),
-            ("X_API", sim.x_token),
-        ):
-            env.setenv(
-                f"AIRFLOW_CONN_{conn_id}",
-                json.dumps(
-                    {"conn_type": "http", "host": sim.url, "password": token, "extra": extra}
-                ),
+        env = {
+            f"AIRFLOW_CONN_{conn_id}": json.dumps(
+                {"conn_type": "http", "host": sim.url, "password": token, "extra": extra}
             )
-        env.setenv("WAREHOUSE_URL", database.libpq())
-        env.setenv("CRM_DROP_DIR", str(folder / "drop"))
+            for conn_id, token in (
+                ("FACEBOOK_GRAPH", sim.fb_token),
+                ("INSTAGRAM_GRAPH", sim.fb_token),
+                ("X_API", sim.x_token),
+            )
+        }
+        env["WAREHOUSE_URL"] = database.libpq()
+        env["CRM_DROP_DIR"] = str(folder / "drop")
+        yield env
+
+
+@contextmanager
+def extraction_world(database, folder: Path, env: pytest.MonkeyPatch) -> Iterator:
+    """`wired_world` set in this process through `env`: what `extraction_env` gives, for any
+    fixture scope."""
+    with wired_world(database, folder) as wiring:
+        for name, value in wiring.items():
+            env.setenv(name, value)
         yield database
 
 

@@ -1,0 +1,291 @@
+"""A small Airflow 3 deployment with the CeleryExecutor, as docker-compose.yaml runs it, in
+processes on this machine: Redis (Debian's `redis-server`, on a free port, no daemon), the API
+server (its execution API is what workers report to), a DAG processor, a scheduler and Celery
+workers with distinct node names. Each process has a session (process group) of its own, so
+stopping it stops what it started (a worker's pool and task processes); `stop()` leaves none.
+
+Airflow's metadata: a copy of the test session's migrated SQLite database (pools included), so
+nothing the cluster writes reaches other tests. The DAG folder holds only the DAGs a test names.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from social_crm.paths import dags_dir
+from social_crm_dev import airflow_env
+
+REDIS_SERVER = shutil.which("redis-server") or "redis-server"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, deadline: float, what: str, log: Path) -> None:
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"{what} did not listen on port {port}; its log:\n{_tail(log)}")
+
+
+def _wait_for_http(url: str, deadline: float, what: str, log: Path) -> None:
+    """Until `url` answers 200: a listening port is not enough (uvicorn binds it before the
+    application has started)."""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{what} did not answer {url}; its log:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    if not log.exists():
+        return "(no log)"
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+
+@dataclass
+class CeleryCluster:
+    folder: Path
+    dag_ids: tuple[str, ...]
+    wiring: dict[str, str]
+    workers: tuple[str, ...] = ("w1", "w2")
+    processes: list[Process] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.home = self.folder / "airflow"
+        self.redis_port, self.api_port = free_port(), free_port()
+        self.database = self.home / "airflow.db"
+        self.jwt_secret = secrets.token_urlsafe(64)
+
+    # --- set-up --------------------------------------------------------------------------
+    def environment(self) -> dict[str, str]:
+        dags = self.folder / "dags"
+        return {
+            **os.environ,
+            **self.wiring,
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.database}",
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # Airflow 3: a worker runs a task through the API server's execution API
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": (
+                f"http://127.0.0.1:{self.api_port}/execution/"
+            ),
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__WORKERS": "1",
+            # a task's calls to the execution API wait longer than the default before failing:
+            # under `make test` the API server shares two cores with the suite (the setting's
+            # documented remedy for timeouts under load)
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
+            "AIRFLOW__API_AUTH__JWT_SECRET": self.jwt_secret,
+            "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"redis://127.0.0.1:{self.redis_port}/1",
+            # one task at a time per worker: a second task waiting goes to the other worker
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
+            "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+            # each DAG file parsed once: re-parsing every 30 s only costs the shared cores
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        }
+
+    def start(self) -> None:
+        if not shutil.which(REDIS_SERVER):
+            raise RuntimeError(
+                "redis-server not found: install Debian's package (apt-get install redis-server;"
+                " .ci/run does it when missing)"
+            )
+        self.home.mkdir(parents=True)
+        shutil.copy(airflow_env.airflow_home() / "airflow.db", self.database)
+        (self.folder / "dags").mkdir()
+        for dag_id in self.dag_ids:
+            shutil.copy(dags_dir() / f"{dag_id}.py", self.folder / "dags")
+        deadline = time.monotonic() + 120
+        redis = self._spawn(
+            "redis",
+            [REDIS_SERVER, "--port", str(self.redis_port), "--bind", "127.0.0.1"]
+            + ["--dir", str(self.folder), "--save", "", "--appendonly", "no"],
+        )
+        _wait_for_port(self.redis_port, deadline, "redis-server", redis.log)
+        api = self._spawn("api-server", ["api-server", "--port", str(self.api_port)])
+        for name in self.workers:
+            # no log server: two on one host would want the same port (a worker serves its
+            # task logs to the UI; these runs' logs stay in files)
+            self._spawn(
+                f"worker-{name}",
+                ["celery", "worker", "--celery-hostname", f"{name}@%h", "--skip-serve-logs"],
+            )
+        self._spawn("dag-processor", ["dag-processor"])
+        # the scheduler once the execution API answers: a task queued before that fails
+        health = f"http://127.0.0.1:{self.api_port}/execution/health"
+        _wait_for_http(health, deadline, "the API server", api.log)
+        self._spawn("scheduler", ["scheduler"])
+
+    def _spawn(self, name: str, command: list[str]) -> Process:
+        log = self.folder / f"{name}.log"
+        argv = command if command[0] == REDIS_SERVER else [airflow_env.airflow_cli(), *command]
+        with log.open("wb") as out:
+            popen = subprocess.Popen(
+                argv,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        process = Process(name, popen, log)
+        self.processes.append(process)
+        return process
+
+    # --- stopping -----------------------------------------------------------------------
+    def stop(self, grace: float = 20.0) -> list[int]:
+        """SIGTERM to each process group (newest first), SIGKILL to what remains after `grace`
+        seconds; returns the ids of processes still alive in those groups (none expected)."""
+        groups = [p.popen.pid for p in self.processes]
+        for process in reversed(self.processes):
+            _signal_group(process.popen.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and processes_in_groups(groups):
+            for process in self.processes:
+                process.popen.poll()
+            time.sleep(0.2)
+        for group in groups:
+            _signal_group(group, signal.SIGKILL)
+        for process in self.processes:
+            try:
+                process.popen.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        time.sleep(0.2)
+        return processes_in_groups(groups)
+
+    # --- runs ---------------------------------------------------------------------------
+    def wait_for_dags(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            found = {row[0] for row in self._query("select dag_id from serialized_dag")}
+            if set(self.dag_ids) <= found:
+                return
+            time.sleep(1)
+        raise TimeoutError(f"DAGs not parsed in {timeout:.0f} s:\n{self.log_tails()}")
+
+    def wait_for_runs(self, timeout: float) -> dict[str, tuple[str, str]]:
+        """Each DAG's first run as (run_id, state), once every DAG has one and none of them is
+        queued or running (or at `timeout`). The DAGs are unpaused at creation: the scheduler
+        starts each one's run of its latest interval (catchup is off), as a deployment does for
+        a new DAG; an hour that ends meanwhile starts another run, which is not waited for."""
+        deadline = time.monotonic() + timeout
+        first: dict[str, tuple[str, str]] = {}
+        while time.monotonic() < deadline:
+            self._check_alive()
+            first = {}
+            for dag_id, run_id, state in self._query(
+                "select dag_id, run_id, state from dag_run order by id"
+            ):
+                first.setdefault(dag_id, (run_id, state))
+            states = {state for _, state in first.values()}
+            if set(first) >= set(self.dag_ids) and not {"queued", "running"} & states:
+                break
+            time.sleep(2)
+        return first
+
+    def task_states(self, runs: dict[str, tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(dag_id, task_id): state, of the tasks of these runs (one a DAG)."""
+        rows = self._query("select dag_id, run_id, task_id, state from task_instance")
+        return {
+            (dag_id, task_id): state
+            for dag_id, run_id, task_id, state in rows
+            if runs.get(dag_id, ("",))[0] == run_id
+        }
+
+    def tasks_run_by(self, worker: str, runs: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
+        """(dag_id, task_id) of each task of these runs the worker's log says it executed,
+        once for each time it did."""
+        log = next(p for p in self.processes if p.name == f"worker-{worker}").log
+        return [
+            (dag_id, task_id)
+            for dag_id, run_id, task_id in _workloads(log.read_text(errors="replace"))
+            if runs.get(dag_id, ("",))[0] == run_id
+        ]
+
+    def log_tails(self) -> str:
+        return "\n".join(f"--- {p.name}\n{_tail(p.log)}" for p in self.processes)
+
+    def _check_alive(self) -> None:
+        for process in self.processes:
+            if process.popen.poll() is not None:
+                raise RuntimeError(
+                    f"{process.name} exited ({process.popen.returncode}):\n{_tail(process.log)}"
+                )
+
+    def _query(self, sql: str) -> list[tuple]:
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as conn:
+            return conn.execute(sql).fetchall()
+
+
+_WORKLOAD = re.compile(r"Executing workload in Celery: .*")
+_FIELD = re.compile(r"\b(dag_id|run_id|task_id)='([^']*)'")
+
+
+def _workloads(log: str) -> list[tuple[str, str, str]]:
+    """(dag_id, run_id, task_id) of each workload a worker's log says it executed (Celery's
+    provider logs "Executing workload in Celery: ..." with the task instance's fields)."""
+    found = []
+    for line in _WORKLOAD.findall(log):
+        fields = dict(_FIELD.findall(line))
+        found.append(
+            (fields.get("dag_id", ""), fields.get("run_id", ""), fields.get("task_id", ""))
+        )
+    return found
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(group, sig)
+    except ProcessLookupError:
+        pass
+
+
+def processes_in_groups(groups: list[int]) -> list[int]:
+    """Ids of live (not zombie) processes whose process group is one of `groups`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        state, pgid = fields[0], int(fields[2])
+        if pgid in groups and state != "Z":
+            found.append(int(entry.name))
+    return found
