@@ -54,8 +54,8 @@ def test_metricflow_validation_finds_no_issue(semantic_manifest):
 
 def test_every_semantic_model_reads_the_published_marts(semantic_manifest):
     relations = [model["node_relation"] for model in semantic_manifest["semantic_models"]]
+    assert relations, "no semantic model"
     relations += [spine["node_relation"] for spine in _time_spines(semantic_manifest)]
-    assert relations
     assert {relation["schema_name"] for relation in relations} == {"marts"}
 
 
@@ -71,6 +71,7 @@ def test_a_time_spine_at_day_granularity_is_configured(semantic_manifest):
 
 
 def test_every_metric_has_a_label_and_a_description(semantic_manifest):
+    assert semantic_manifest["metrics"], "no metric"
     bare = [
         metric["name"]
         for metric in semantic_manifest["metrics"]
