@@ -211,6 +211,11 @@ MARTS: tuple[Mart, ...] = (
         excluded_person_columns=("person_id", "customer_id", "social_clv", "influence", "segments"),
     ),
     Mart(
+        "calendar_days",
+        "one row per calendar day (the semantic layer's time spine, docs/metrics.md)",
+        ("date_day",),
+    ),
+    Mart(
         "identity_review_queue",
         "one row per (social profile, CRM customer) pair in doubt",
         ("profile_key", "customer_id"),

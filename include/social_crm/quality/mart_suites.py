@@ -82,6 +82,8 @@ def mart_suites(
             e.ExpectColumnValuesToBeInSet(column="priority", value_set=["high", "normal", "low"]),
             e.ExpectColumnValuesToBeInSet(column="channel", value_set=list(catalog.PLATFORMS)),
         ],
+        # the semantic layer's time spine: every day of its span, 2015 to 2040
+        "calendar_days": [e.ExpectTableRowCountToEqual(value=9497)],
         "identity_review_queue": [
             # an empty queue is good news: no row count minimum
             e.ExpectColumnValuesToBeBetween(column="match_probability", min_value=0, max_value=1),

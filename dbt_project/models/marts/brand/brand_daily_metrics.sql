@@ -277,5 +277,13 @@ select
         instagram_media_interactions::numeric
         / nullif(sum(instagram_media_interactions) over (partition by metric_date), 0),
         6
-    )::numeric(7, 6) as instagram_share_of_voice
+    )::numeric(7, 6) as instagram_share_of_voice,
+    -- the share of voice denominators, for ratios over any period (models/metrics.yml)
+    sum(mentions) over (partition by metric_date)::bigint as all_brands_mentions,
+    sum(post_comments_and_reactions) over (
+        partition by metric_date
+    )::bigint as all_brands_post_comments_and_reactions,
+    sum(instagram_media_interactions) over (
+        partition by metric_date
+    )::bigint as all_brands_instagram_media_interactions
 from combined
