@@ -163,9 +163,6 @@ def test_durations_read_as_the_ui_shows_them(shown, seconds):
     assert _shown_seconds(shown) == pytest.approx(seconds)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a run's start is the world's clock and its end the wall clock"
-)
 @pytest.mark.parametrize("dag", ["live", "nightly"])
 def test_the_run_page_shows_a_duration_under_an_hour(logged_in, server, world, dag):
     with ui.visit(logged_in, _run_url(server, getattr(world, dag)), "Duration") as (page, _):
@@ -175,7 +172,6 @@ def test_the_run_page_shows_a_duration_under_an_hour(logged_in, server, world, d
     assert _shown_seconds(shown) < 3600, f"the {dag} run's page shows a duration of {shown}"
 
 
-@pytest.mark.xfail(strict=True, reason="nothing installed defines the connections' type")
 def test_a_connection_opens_in_the_edit_form_with_host_and_password(logged_in, server, world):
     from playwright.sync_api import expect
 
@@ -203,7 +199,6 @@ def _log_as_the_ui_fetches_it(context, server, outcome, task_id: str) -> tuple[l
     return [str(line.get("event", "")) for line in lines], page
 
 
-@pytest.mark.xfail(strict=True, reason="the gate's log is mostly Great Expectations' own lines")
 def test_the_raw_gates_log_is_under_60_lines(logged_in, server, world):
     events, page = _log_as_the_ui_fetches_it(logged_in, server, world.nightly, "validate_raw")
     _screenshot(page, "validate_raw_log")
@@ -212,7 +207,6 @@ def test_the_raw_gates_log_is_under_60_lines(logged_in, server, world):
     assert len(shown) < 60, "\n".join(shown[:80])
 
 
-@pytest.mark.xfail(strict=True, reason="the gate's log does not say which tables it checked")
 def test_the_raw_gates_log_names_each_raw_table(logged_in, server, world):
     from social_crm import catalog
 
@@ -253,7 +247,6 @@ def test_a_dbt_model_tasks_details_link_to_its_docs_on_the_uis_host(logged_in, s
     assert href.startswith(server.url + "/"), href
 
 
-@pytest.mark.xfail(strict=True, reason="a dbt seed's task has no docs link")
 def test_a_dbt_seed_tasks_details_show_its_docs_link(logged_in, server, world):
     from playwright.sync_api import expect
 
@@ -264,7 +257,6 @@ def test_a_dbt_seed_tasks_details_show_its_docs_link(logged_in, server, world):
         page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the dbt docs link leaves the Airflow UI for a bare page")
 def test_the_dbt_docs_link_opens_the_docs_inside_the_airflow_ui(logged_in, server, world):
     from playwright.sync_api import expect
 
@@ -291,7 +283,6 @@ def _a_page_of_each_folder_linked_from(context, index: Path) -> list[str]:
     return list(first.values())
 
 
-@pytest.mark.xfail(strict=True, reason="Great Expectations' pages load their styles from CDNs")
 def test_data_docs_pages_open_from_disk_with_no_request_leaving_this_machine(logged_in, world):
     index = world.data_docs / "index.html"
     pages = [index.as_uri(), *_a_page_of_each_folder_linked_from(logged_in, index)]
