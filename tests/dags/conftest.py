@@ -3,6 +3,9 @@ Airflow Connections and environment variables the way a deployment wires them.""
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,12 +19,15 @@ from social_crm_dev.simulator.world import World
 WORLD = WorldConfig(seed=21, scale=0.02, days=10)
 
 
-@pytest.fixture
-def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
-    with psycopg.connect(scratch_database.libpq()) as conn:
+@contextmanager
+def wired_world(database, folder: Path, patch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`database` migrated, the world's CRM export in `folder`/drop and its simulator serving,
+    wired through `patch` as Airflow Connections, WAREHOUSE_URL and CRM_DROP_DIR (for any
+    fixture scope)."""
+    with psycopg.connect(database.libpq()) as conn:
         migrations.apply(conn)
-    write_world(World(WORLD), tmp_path / "world", progress=lambda _: None)
-    shutil.copytree(tmp_path / "world" / "crm", tmp_path / "drop")
+    write_world(World(WORLD), folder / "world", progress=lambda _: None)
+    shutil.copytree(folder / "world" / "crm", folder / "drop")
     with SimulatorServer(World(WORLD)) as sim:
         extra = {"rate_limit_wait": 0.05, "backoff_base": 0.05}
         for conn_id, token in (
@@ -29,14 +35,20 @@ def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
             ("INSTAGRAM_GRAPH", sim.fb_token),
             ("X_API", sim.x_token),
         ):
-            monkeypatch.setenv(
+            patch.setenv(
                 f"AIRFLOW_CONN_{conn_id}",
                 json.dumps(
                     {"conn_type": "http", "host": sim.url, "password": token, "extra": extra}
                 ),
             )
-        monkeypatch.setenv("WAREHOUSE_URL", scratch_database.libpq())
-        monkeypatch.setenv("CRM_DROP_DIR", str(tmp_path / "drop"))
+        patch.setenv("WAREHOUSE_URL", database.libpq())
+        patch.setenv("CRM_DROP_DIR", str(folder / "drop"))
+        yield
+
+
+@pytest.fixture
+def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
+    with wired_world(scratch_database, tmp_path, monkeypatch):
         yield scratch_database
 
 
