@@ -20,35 +20,37 @@ WORLD = WorldConfig(seed=21, scale=0.02, days=10)
 
 
 @contextmanager
-def wired_world(database, folder: Path, patch: pytest.MonkeyPatch) -> Iterator[None]:
-    """`database` migrated, the world's CRM export in `folder`/drop and its simulator serving,
-    wired through `patch` as Airflow Connections, WAREHOUSE_URL and CRM_DROP_DIR (for any
-    fixture scope)."""
+def wired_world(database, folder: Path) -> Iterator[dict[str, str]]:
+    """`database` (a scratch warehouse database) migrated, the WORLD's simulator serving and its
+    CRM export in a drop folder under `folder`; yields the environment variables that wire them
+    (the API connections as `AIRFLOW_CONN_*`, WAREHOUSE_URL, CRM_DROP_DIR), for this process
+    or for the Airflow processes a test starts."""
     with psycopg.connect(database.libpq()) as conn:
         migrations.apply(conn)
     write_world(World(WORLD), folder / "world", progress=lambda _: None)
     shutil.copytree(folder / "world" / "crm", folder / "drop")
     with SimulatorServer(World(WORLD)) as sim:
         extra = {"rate_limit_wait": 0.05, "backoff_base": 0.05}
-        for conn_id, token in (
-            ("FACEBOOK_GRAPH", sim.fb_token),
-            ("INSTAGRAM_GRAPH", sim.fb_token),
-            ("X_API", sim.x_token),
-        ):
-            patch.setenv(
-                f"AIRFLOW_CONN_{conn_id}",
-                json.dumps(
-                    {"conn_type": "http", "host": sim.url, "password": token, "extra": extra}
-                ),
+        env = {
+            f"AIRFLOW_CONN_{conn_id}": json.dumps(
+                {"conn_type": "http", "host": sim.url, "password": token, "extra": extra}
             )
-        patch.setenv("WAREHOUSE_URL", database.libpq())
-        patch.setenv("CRM_DROP_DIR", str(folder / "drop"))
-        yield
+            for conn_id, token in (
+                ("FACEBOOK_GRAPH", sim.fb_token),
+                ("INSTAGRAM_GRAPH", sim.fb_token),
+                ("X_API", sim.x_token),
+            )
+        }
+        env["WAREHOUSE_URL"] = database.libpq()
+        env["CRM_DROP_DIR"] = str(folder / "drop")
+        yield env
 
 
 @pytest.fixture
 def extraction_env(scratch_database, monkeypatch, tmp_path, airflow_db):
-    with wired_world(scratch_database, tmp_path, monkeypatch):
+    with wired_world(scratch_database, tmp_path) as env:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
         yield scratch_database
 
 

@@ -44,8 +44,10 @@ def world(warehouse_url, airflow_db, tmp_path_factory) -> Iterator[World]:
     with (
         new_database(warehouse_url) as db,
         pytest.MonkeyPatch.context() as patch,
-        wired_world(db, folder, patch),
+        wired_world(db, folder) as env,
     ):
+        for name, value in env.items():
+            patch.setenv(name, value)
         land_drop_folder(lambda: psycopg.connect(db.libpq()), folder / "drop")
         yield World(db, folder / "drop")
 
