@@ -313,6 +313,25 @@ def world_now(sim: SimulatorServer) -> datetime:
     return WORLD_START + timedelta(seconds=sim.world.clock)
 
 
+# The last nightly step, `dbt docs generate`, writes a site of the project's models and columns
+# (no rows): a dbt start-up and catalog queries, a quarter of a build, made again for every
+# database. The test worlds' builds stop before it (`nightly_build`); the builds whose tests
+# read the site run it: test_nightly_dag_run.py (the DAG) and test_erasure_complete.py.
+DOCS_STEP = "generate_docs"
+
+
+def nightly_build(as_of: datetime | None = None, **options) -> dict[str, object]:
+    """`nightly.run_all` for a test world: every step up to `until` (default: every one but
+    the last, the dbt docs site: DOCS_STEP)."""
+    from social_crm.orchestration import nightly
+    from social_crm.orchestration.pipelines import NIGHTLY
+
+    names = NIGHTLY.names()
+    assert names[-1] == DOCS_STEP, f"the nightly's last step is {names[-1]}, not {DOCS_STEP}"
+    options.setdefault("until", names[-2])
+    return nightly.run_all(as_of=as_of, **options)
+
+
 def land_crm_export(connect, truth: Truth) -> list:
     """The truth's CRM export landed from a copy: landing moves each file out of the drop
     folder, and the truth keeps its own."""
@@ -560,8 +579,6 @@ def built_once(extracted_once, warehouse_url, tmp_path_factory) -> Iterator[Buil
     """A copy of the extracted world (`extracted_once`), the CRM export landed and the nightly
     build published once per worker process (a build takes half a minute; every module that
     needs it takes a copy: `built`, `built_world`)."""
-    from social_crm.orchestration import nightly
-
     with (
         new_database(warehouse_url) as landed,
         new_database(warehouse_url) as db,
@@ -578,7 +595,7 @@ def built_once(extracted_once, warehouse_url, tmp_path_factory) -> Iterator[Buil
             patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
             patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
             _copy_database(warehouse_url, pipeline.db.database, landed.database)
-            nightly.run_all(as_of=world_now(sim))
+            nightly_build(as_of=world_now(sim))
             _copy_database(warehouse_url, pipeline.db.database, db.database)
             x_profile, clock = _copy_x_profile(sim.x_profile), sim.world.clock
         yield BuiltOnce(landed, db, truth, local, x_profile, clock)

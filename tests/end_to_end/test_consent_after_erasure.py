@@ -10,6 +10,7 @@ from tests.end_to_end.conftest import (
     detail_mart_columns_holding,
     extracted_copy,
     land_crm_export,
+    nightly_build,
     use_local_dir,
     world_now,
 )
@@ -19,8 +20,6 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def later(extracted_once, warehouse_url, tmp_path_factory):
-    from social_crm.orchestration import nightly
-
     with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
         pipeline,
         truth,
@@ -43,7 +42,7 @@ def later(extracted_once, warehouse_url, tmp_path_factory):
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         erased = {
             customer: set(ids)
             for customer, ids in pipeline.rows(
@@ -61,7 +60,7 @@ def later(extracted_once, warehouse_url, tmp_path_factory):
             " and c.extracted_at > (select max(erased_at) from meta.erasure_log)",
             sorted({p for ids in erased.values() for p in ids}),
         )
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         yield pipeline, erased, landed
 
 

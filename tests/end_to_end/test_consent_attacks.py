@@ -18,6 +18,7 @@ from tests.end_to_end.conftest import (
     PAGE_IDS,
     built_world,
     csv_rows,
+    nightly_build,
     world_now,
 )
 
@@ -198,7 +199,7 @@ def attacked(built_once, warehouse_url, tmp_path_factory):
                 )
             },
         }
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         yield {
             "pipeline": pipeline,
             "truth": truth,

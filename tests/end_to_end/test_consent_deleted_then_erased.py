@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from social_crm.extract.crm import land_drop_folder
-from tests.end_to_end.conftest import built_world, csv_rows, world_now
+from tests.end_to_end.conftest import built_world, csv_rows, nightly_build, world_now
 from tests.end_to_end.test_consent_attacks import _engagements_of, _model_linked_profile
 
 pytestmark = pytest.mark.integration
@@ -16,8 +16,6 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def closed(built_once, warehouse_url, tmp_path_factory):
-    from social_crm.orchestration import nightly
-
     # the world landed, then built and published by the nightly
     with built_world(built_once, warehouse_url, tmp_path_factory) as (pipeline, truth, _, drop, _):
         sim = pipeline.sim
@@ -33,7 +31,7 @@ def closed(built_once, warehouse_url, tmp_path_factory):
             f"customer_id,requested_at\n{profile['customer_id']},{moment}\n", encoding="utf-8"
         )
         land_drop_folder(pipeline.connect, drop)
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         yield pipeline, profile, before
 
 

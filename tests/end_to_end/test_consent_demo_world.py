@@ -10,7 +10,7 @@ import pytest
 
 from social_crm_dev import privacy_quality
 from social_crm_dev.simulator.config import WorldConfig
-from tests.end_to_end.conftest import extracted_world, land_crm_export, world_now
+from tests.end_to_end.conftest import extracted_world, land_crm_export, nightly_build, world_now
 
 pytestmark = [
     pytest.mark.integration,
@@ -26,13 +26,12 @@ DEMO_WORLD = WorldConfig(seed=42, scale=1.0, days=90)
 @pytest.fixture(scope="module")
 def consent(warehouse_url, tmp_path_factory):
     """The demo's world built once; (measure, the truth's profiles by key, its customers)."""
-    from social_crm.orchestration import nightly
 
     with extracted_world(warehouse_url, tmp_path_factory, DEMO_WORLD) as (pipeline, truth, patch):
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         with pipeline.connect() as conn:
             quality = privacy_quality.measure(conn, truth.folder)
         profiles = {f"{p['platform']}:{p['profile_id']}": p for p in truth.rows("profiles.csv")}

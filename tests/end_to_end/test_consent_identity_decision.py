@@ -6,7 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.end_to_end.conftest import extracted_copy, land_crm_export, use_local_dir, world_now
+from tests.end_to_end.conftest import (
+    extracted_copy,
+    land_crm_export,
+    nightly_build,
+    use_local_dir,
+    world_now,
+)
 from tests.end_to_end.test_consent_attacks import (
     _ordinary_customers,
     _stranger_with_known_facebook_account,
@@ -17,8 +23,6 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def decided(extracted_once, warehouse_url, tmp_path_factory):
-    from social_crm.orchestration import nightly
-
     with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
         pipeline,
         truth,
@@ -46,7 +50,7 @@ def decided(extracted_once, warehouse_url, tmp_path_factory):
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         yield pipeline, stranger, comments
 
 

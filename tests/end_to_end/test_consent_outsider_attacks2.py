@@ -28,6 +28,7 @@ from social_crm.extract.crm import land_drop_folder
 from tests.end_to_end.conftest import (
     built_world,
     csv_rows,
+    nightly_build,
     raise_an_sla_alert_about_a_customer,
     world_now,
     write_csv,
@@ -306,7 +307,7 @@ def attacked(built_once, warehouse_url, tmp_path_factory):
         )
         land_drop_folder(pipeline.connect, drop)
         # --- phase B: the next night, whole
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         after_b = {
             "processed lines": sum(
                 len(path.read_text(encoding="utf-8").splitlines())

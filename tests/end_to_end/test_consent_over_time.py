@@ -10,6 +10,7 @@ from tests.end_to_end.conftest import (
     detail_mart_columns_holding,
     extracted_copy,
     land_crm_export,
+    nightly_build,
     use_local_dir,
     world_now,
     write_csv,
@@ -52,8 +53,6 @@ def _engaged_known_facebook_accounts(pipeline, truth) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def changed(extracted_once, warehouse_url, tmp_path_factory):
-    from social_crm.orchestration import nightly
-
     with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
         pipeline,
         truth,
@@ -74,7 +73,7 @@ def changed(extracted_once, warehouse_url, tmp_path_factory):
         drop = truth.folder / "crm_drop"
         patch.setenv("WAREHOUSE_URL", db.libpq())
         patch.setenv("CRM_DROP_DIR", str(drop))
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         first = {
             "deleted shown": pipeline.scalar(
                 "select count(*) from marts.people where facebook_profile_id = %s",
@@ -104,7 +103,7 @@ def changed(extracted_once, warehouse_url, tmp_path_factory):
             later.append(c)
         write_csv(drop / "customers_9999-12-31.csv", later)
         land_drop_folder(pipeline.connect, drop)
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         yield {
             "pipeline": pipeline,
             "deleted": deleted,

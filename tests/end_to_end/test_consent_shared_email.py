@@ -12,6 +12,7 @@ from tests.end_to_end.conftest import (
     csv_rows,
     extracted_copy,
     land_crm_export,
+    nightly_build,
     use_local_dir,
     world_now,
     write_csv,
@@ -22,8 +23,6 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def shared(extracted_once, warehouse_url, tmp_path_factory):
-    from social_crm.orchestration import nightly
-
     with extracted_copy(extracted_once, warehouse_url, tmp_path_factory) as (
         pipeline,
         truth,
@@ -52,7 +51,7 @@ def shared(extracted_once, warehouse_url, tmp_path_factory):
         write_csv(drop / "customers_9999-12-31.csv", customers)
         patch.setenv("WAREHOUSE_URL", db.libpq())
         patch.setenv("CRM_DROP_DIR", str(drop))
-        nightly.run_all(as_of=world_now(sim))
+        nightly_build(as_of=world_now(sim))
         after_nightly = pipeline.alive("crm_customers")
         land_drop_folder(pipeline.connect, drop)
         yield pipeline, erased, other, after_nightly

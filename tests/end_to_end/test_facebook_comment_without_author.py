@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from social_crm.extract.facebook_streams import COMMENTS
-from tests.end_to_end.conftest import copy_of, world_now
+from tests.end_to_end.conftest import copy_of, nightly_build, world_now
 
 pytestmark = pytest.mark.integration
 
@@ -17,7 +17,6 @@ def authorless(built, warehouse_url, tmp_path_factory):
     """The built world's copy in which a comment on our Page came without its `from` (a copy
     of a person's comment, with an id of its own), and the nightly build run again: (pipeline,
     its id, its day, customer messages of that day before, its landing batch)."""
-    from social_crm.orchestration import nightly
 
     folder = tmp_path_factory.mktemp("authorless") / "copy"
     with copy_of(built, warehouse_url, folder) as (pipeline, _):
@@ -37,7 +36,7 @@ def authorless(built, warehouse_url, tmp_path_factory):
         engine = pipeline.facebook.engine
         with pipeline.connect() as conn, engine.batch(conn, COMMENTS) as batch:
             engine.land(COMMENTS, [item], batch, post_id)
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         yield pipeline, comment_id, day, before, batch.result
 
 

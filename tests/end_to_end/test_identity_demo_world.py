@@ -11,7 +11,7 @@ import pytest
 
 from social_crm_dev import identity_quality
 from social_crm_dev.simulator.config import WorldConfig
-from tests.end_to_end.conftest import extracted_world, land_crm_export, world_now
+from tests.end_to_end.conftest import extracted_world, land_crm_export, nightly_build, world_now
 
 pytestmark = [
     pytest.mark.integration,
@@ -27,13 +27,12 @@ DEMO_WORLD = WorldConfig(seed=42, scale=1.0, days=90)
 @pytest.fixture(scope="module")
 def quality(warehouse_url, tmp_path_factory):
     """The demo's world built once; the links' quality against its truth."""
-    from social_crm.orchestration import nightly
 
     with extracted_world(warehouse_url, tmp_path_factory, DEMO_WORLD) as (pipeline, truth, patch):
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         with pipeline.connect() as conn:
             measured = identity_quality.measure(conn, truth.folder)
     print("\ndemo world identity: " + "; ".join(measured.lines()))

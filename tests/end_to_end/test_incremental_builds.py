@@ -8,7 +8,7 @@ import pytest
 from social_crm.orchestration import nightly
 from social_crm.transform import dbt_runner
 from social_crm.transform.dbt_runner import DbtRunError
-from tests.end_to_end.conftest import world_now
+from tests.end_to_end.conftest import nightly_build, world_now
 
 pytestmark = pytest.mark.integration
 
@@ -318,7 +318,7 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(change
     (deleted,) = _customer_comments(pipeline, 1)
     with pipeline.connect() as conn:
         _land(conn, [((deleted, deleted), {}, "deleted", True, None)])
-    nightly.run_all()
+    nightly_build()
     assert _published_tables(pipeline) == published  # changes applied, not copied
     for table in published:
         _assert_published_as_built(pipeline, table)
@@ -346,7 +346,7 @@ def test_incremental_marts_follow_identity_links_and_equal_a_full_refresh(change
         conn.execute("insert into raw.crm_customers select * from public.held_customer")
         conn.execute("drop table public.held_customer")
     _undo(pipeline, "int_engagements_unified", "int_messages_answered")
-    nightly.run_all()
+    nightly_build()
     # linked again by the next incremental run
     assert pipeline.rows(persons, platform, profile_id) == [(customer,)]
     # the full refresh made new build tables: published by copying

@@ -17,8 +17,7 @@ import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from social_crm.load.landing import LandingBatch, RawRecord
-from social_crm.orchestration import nightly
-from tests.end_to_end.conftest import copy_of, world_now, write_csv
+from tests.end_to_end.conftest import copy_of, nightly_build, world_now, write_csv
 
 pytestmark = [pytest.mark.integration, pytest.mark.end_to_end]
 
@@ -31,8 +30,15 @@ def _land(pipeline, source: str, entity: str, records=(), gone=(), version=None)
             b.confirmed_gone(set(gone))
 
 
-def _rebuild(pipeline) -> None:
-    nightly.run_all(as_of=world_now(pipeline.sim))
+# a test that reads only the scores (scoring.influence) and what they are made of (staging,
+# int_interactions) has them by this step: the marts, their gate and the publish come after
+SCORED = "score_influence_and_clv"
+
+
+def _rebuild(pipeline, **until) -> None:
+    """The nightly build again on the test's copy (`until=` a step: up to it; default: up to
+    the publish, nightly_build)."""
+    nightly_build(as_of=world_now(pipeline.sim), **until)
 
 
 def _influence(pipeline, key: str) -> tuple[float, int]:
@@ -103,7 +109,7 @@ def test_infl_x_self_replies_do_not_raise_influence(built, warehouse_url, tmp_pa
             for n in range(30)
         ]
         _land(pipeline, "x", "tweets", replies, version="2")
-        _rebuild(pipeline)
+        _rebuild(pipeline, until=SCORED)
         after = _influence(pipeline, key)
     unchanged = (before[1], pytest.approx(before[0], rel=0.05))
     assert (after[1], after[0]) == unchanged, (
@@ -132,7 +138,7 @@ def test_infl_replies_to_a_deleted_x_post_are_not_credited(built, warehouse_url,
         key = f"x:{author}"
         before = _influence(pipeline, key)
         _land(pipeline, "x", "tweets", gone=[post], version="2")
-        _rebuild(pipeline)
+        _rebuild(pipeline, until=SCORED)
         assert pipeline.rows("select 1 from staging.stg_x__tweets where tweet_id = %s", post) == []
         after = _influence(pipeline, key)
     assert after[1] == before[1] - replies, (
@@ -278,7 +284,7 @@ def test_infl_a_rival_brands_page_answering_is_not_a_persons_interaction(
             for n in range(3)
         ]
         _land(pipeline, "facebook", "comments", answers, version="v27.0")
-        _rebuild(pipeline)
+        _rebuild(pipeline, until=SCORED)
         counted = pipeline.rows(
             "select interaction_id from intermediate.int_interactions"
             " where source_profile_id in (select facebook_page_id from staging.brands)"
@@ -305,7 +311,7 @@ def test_infl_a_profile_whose_user_record_is_missing_keeps_the_answers_it_drew(
             " order by interactions_received desc, influence desc limit 1"
         )[0]
         _land(pipeline, "x", "users", gone=[profile], version="2")
-        _rebuild(pipeline)
+        _rebuild(pipeline, until=SCORED)
         after = _influence(pipeline, f"x:{profile}")
         posts = pipeline.scalar(
             "select count(*) from staging.stg_x__tweets where author_profile_id = %s", profile

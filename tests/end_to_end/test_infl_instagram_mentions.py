@@ -18,8 +18,7 @@ import pytest
 
 from social_crm.extract.instagram_streams import media_record
 from social_crm.load.landing import LandingBatch
-from social_crm.orchestration import nightly
-from tests.end_to_end.conftest import copy_of, world_now
+from tests.end_to_end.conftest import copy_of, nightly_build, world_now
 
 pytestmark = [pytest.mark.integration, pytest.mark.end_to_end]
 
@@ -63,7 +62,7 @@ def attacked(built, warehouse_url, tmp_path_factory):
         with pipeline.connect() as conn, LandingBatch(conn, "instagram", "media") as batch:
             for item in items:
                 batch.add(media_record(item, f"tags:{OUR_IG}"))
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         yield pipeline
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from social_crm_dev import influence_quality
 from social_crm_dev.simulator.config import WorldConfig
-from tests.end_to_end.conftest import extracted_world, land_crm_export, world_now
+from tests.end_to_end.conftest import extracted_world, land_crm_export, nightly_build, world_now
 from tests.end_to_end.test_instagram_marts import land_webhook_changes
 
 pytestmark = [
@@ -52,7 +52,6 @@ def _extract_instagram(pipeline, days: int) -> None:
 @pytest.fixture(scope="module")
 def ranks(warehouse_url, tmp_path_factory):
     """The demo's world extracted (Instagram too) and built once: influence_quality's ranks."""
-    from social_crm.orchestration import nightly
 
     with extracted_world(warehouse_url, tmp_path_factory, DEMO_WORLD) as (pipeline, truth, patch):
         # the world's clock stands still here: a 90-day history read at once would meet the
@@ -63,7 +62,7 @@ def ranks(warehouse_url, tmp_path_factory):
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         with pipeline.connect() as conn:
             found = influence_quality.measure(conn, truth.folder)
         yield {(r.platform, r.min_interactions): r for r in found}

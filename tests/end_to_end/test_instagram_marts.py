@@ -23,6 +23,7 @@ from tests.end_to_end.conftest import (
     extracted_copy,
     land_crm_export,
     left_unchanged,
+    nightly_build,
     world_now,
 )
 
@@ -93,7 +94,7 @@ def instagram_built(extracted_once, warehouse_url, tmp_path_factory):
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         with left_unchanged(pipeline):
             yield pipeline, truth
 
@@ -478,7 +479,7 @@ def test_a_persons_reply_the_brand_answers_in_its_thread_is_answered(
                     answer_at,
                 )
             )
-        nightly.run_all(as_of=as_of)
+        nightly_build(as_of=as_of)
         # the brand's answer is staged as the brand's, in the person's thread
         assert pipeline.rows(
             "select is_by_brand, parent_comment_id from staging.stg_instagram__comments"
@@ -545,7 +546,7 @@ def test_an_opted_out_customer_who_renamed_stays_out_of_the_detail_marts(
                 )
             )
         land_crm_export(pipeline.connect, truth)
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         in_details = {
             e
             for (e,) in pipeline.rows(

@@ -23,10 +23,9 @@ import pytest
 from social_crm.extract import brands
 from social_crm.extract.instagram import InstagramAccount, InstagramExtractor, InstagramSettings
 from social_crm.load.landing import LandingBatch, RawRecord
-from social_crm.orchestration import nightly
 from social_crm.receive.changes import change_record
 from social_crm_dev import identity_quality
-from tests.end_to_end.conftest import extracted_copy, land_crm_export, world_now
+from tests.end_to_end.conftest import extracted_copy, land_crm_export, nightly_build, world_now
 
 pytestmark = pytest.mark.integration
 
@@ -180,7 +179,7 @@ def built(extracted_once, warehouse_url, tmp_path_factory):
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=now)
+        nightly_build(as_of=now)
         yield pipeline, truth, erased, opted_out, before
 
 

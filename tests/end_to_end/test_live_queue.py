@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
-from social_crm.orchestration import live, nightly
+from social_crm.orchestration import live
 from social_crm.warehouse import migrations
 from social_crm_dev import queue_truth, service_hours
 from social_crm_dev.settings import DEFAULT_FB_TOKEN, DEFAULT_X_TOKEN
@@ -24,7 +24,13 @@ from social_crm_dev.simulator.config import WORLD_START, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.end_to_end.conftest import Pipeline, Truth, land_crm_export, test_x_profile
+from tests.end_to_end.conftest import (
+    Pipeline,
+    Truth,
+    land_crm_export,
+    nightly_build,
+    test_x_profile,
+)
 from tests.webhook import receiving_webhook
 
 pytestmark = pytest.mark.integration
@@ -116,7 +122,7 @@ def played(warehouse_url, tmp_path_factory) -> Played:
         hook_url, received = stack.enter_context(receiving_webhook())
         env.setenv("SOCIAL_CRM_ALERT_WEBHOOK", hook_url)
         played = Played(sim, world, db, webhook=received)
-        nightly.run_all(as_of=played.now())
+        nightly_build(as_of=played.now())
         world.start_outage(OURS, hours=OUTAGE_HOURS)
         for number in range(QUIET_CYCLES + CRISIS_CYCLES):
             if number == QUIET_CYCLES:

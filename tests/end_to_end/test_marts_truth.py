@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from social_crm_dev import identity_quality, influence_quality, privacy_quality
-from tests.end_to_end.conftest import copy_of, world_now
+from tests.end_to_end.conftest import copy_of, nightly_build, world_now
 
 pytestmark = pytest.mark.integration
 REACTIONS = {"like", "love", "haha", "wow", "sad", "angry"}
@@ -418,7 +418,6 @@ def _exclude_unlinked(pipeline, truth):
     request form collects it): no model can find such a profile. The world's CRM export (the
     truth the measure reads) says so too; then the nightly runs again."""
     from social_crm.extract.crm import land_drop_folder
-    from social_crm.orchestration import nightly
 
     crm = truth.folder / "crm"
     customers = {c["customer_id"]: c for c in _csv(crm / "customers.csv")}
@@ -469,7 +468,7 @@ def _exclude_unlinked(pipeline, truth):
     with open(truth.folder / "truth" / "erasures.csv", "a", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(["", c, requested] for c, _ in requests)
     land_drop_folder(pipeline.connect, drop)
-    nightly.run_all(as_of=world_now(pipeline.sim))
+    nightly_build(as_of=world_now(pipeline.sim))
     with pipeline.connect() as conn:
         quality = privacy_quality.measure(conn, truth.folder)
         published = privacy_quality.measure(conn, truth.folder, "marts")
@@ -537,7 +536,6 @@ def _decide(pipeline, truth, drop):
     by staff, landed with the rest of the CRM export (in `drop`), then the nightly build run
     again."""
     from social_crm.extract.crm import land_drop_folder
-    from social_crm.orchestration import nightly
 
     rejected = pipeline.rows(
         "select profile_key, customer_id from intermediate.int_identity_links"
@@ -577,7 +575,7 @@ def _decide(pipeline, truth, drop):
                 [platform, account_id, customer_id, decision, "agent 7", "2026-11-30T10:00:00Z"]
             )
     land_drop_folder(pipeline.connect, drop)
-    nightly.run_all(as_of=world_now(pipeline.sim))
+    nightly_build(as_of=world_now(pipeline.sim))
     links = {
         key: (customer, method)
         for key, customer, method in pipeline.rows(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.end_to_end.conftest import copy_of, world_now
+from tests.end_to_end.conftest import copy_of, nightly_build, world_now
 
 pytestmark = [pytest.mark.end_to_end, pytest.mark.integration]
 
@@ -24,7 +24,6 @@ def mention_of_two_brands(built, warehouse_url, tmp_path_factory):
     (brand_key, engagement_type, sentiment)."""
     from social_crm.extract.x_streams import tweet_record
     from social_crm.load.landing import LandingBatch
-    from social_crm.orchestration import nightly
 
     folder = tmp_path_factory.mktemp("two_brands") / "built"
     with copy_of(built, warehouse_url, folder) as (pipeline, _truth):
@@ -46,7 +45,7 @@ def mention_of_two_brands(built, warehouse_url, tmp_path_factory):
         for handle in (ours, rival):  # the order of XSettings.feeds_of: brand by brand
             with pipeline.connect() as conn, LandingBatch(conn, "x", "tweets") as batch:
                 batch.add(tweet_record(item, handle))
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         return pipeline.rows(
             "select brand_key, engagement_type, sentiment from marts.engagements"
             " where message_id = %s order by 1",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.end_to_end.conftest import copy_of, world_now
+from tests.end_to_end.conftest import copy_of, nightly_build, world_now
 
 pytestmark = [pytest.mark.end_to_end, pytest.mark.integration]
 
@@ -51,7 +51,6 @@ def photo_only_commenter(built, warehouse_url, tmp_path_factory):
     no `message`), landed as the extractor lands comments, and the nightly build run again:
     (person_id, the person's segments, their people row, the comments' rows in engagements)."""
     from social_crm.load.landing import LandingBatch, RawRecord
-    from social_crm.orchestration import nightly
 
     folder = tmp_path_factory.mktemp("photo_only") / "built"
     with copy_of(built, warehouse_url, folder) as (pipeline, _truth):
@@ -67,7 +66,7 @@ def photo_only_commenter(built, warehouse_url, tmp_path_factory):
                 photo["from"] = {"id": profile_id, "name": name}
                 photo["attachment"] = {"type": "photo", "url": f"https://example.com/{i}.jpg"}
                 batch.add(RawRecord(comment_id, photo, scope_key=scope, event_at=event_at))
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         segments = {
             r[0]: r[1]
             for r in pipeline.rows(

@@ -10,7 +10,7 @@ import pytest
 
 from social_crm_dev import segment_quality
 from social_crm_dev.simulator.config import WorldConfig
-from tests.end_to_end.conftest import extracted_world, land_crm_export, world_now
+from tests.end_to_end.conftest import extracted_world, land_crm_export, nightly_build, world_now
 
 pytestmark = [
     pytest.mark.integration,
@@ -26,8 +26,6 @@ TARGET = 0.85
 
 @pytest.fixture(scope="module")
 def quality(warehouse_url, tmp_path_factory):
-    from social_crm.orchestration import nightly
-
     # every day of the world read, as `make demo` reads it
     with extracted_world(
         warehouse_url, tmp_path_factory, DEMO_WORLD, lookback_days=DEMO_WORLD.days
@@ -35,7 +33,7 @@ def quality(warehouse_url, tmp_path_factory):
         land_crm_export(pipeline.connect, truth)
         patch.setenv("WAREHOUSE_URL", pipeline.db.libpq())
         patch.setenv("CRM_DROP_DIR", str(truth.folder / "crm_drop"))
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         with pipeline.connect() as conn:
             yield segment_quality.measure(conn, truth.folder, "marts")
 

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 import requests
 
-from social_crm.orchestration import live, nightly
+from social_crm.orchestration import live
 from social_crm.receive.changes import change_key
 from social_crm.warehouse import migrations
 from social_crm_dev import queue_truth
@@ -25,7 +25,13 @@ from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.webhooks import app_of
 from social_crm_dev.simulator.world import World
 from tests.databases import new_database
-from tests.end_to_end.conftest import Pipeline, Truth, land_crm_export, test_x_profile
+from tests.end_to_end.conftest import (
+    Pipeline,
+    Truth,
+    land_crm_export,
+    nightly_build,
+    test_x_profile,
+)
 from tests.receiver_process import Receiver
 
 pytestmark = pytest.mark.integration
@@ -54,7 +60,7 @@ def played(warehouse_url, tmp_path_factory):
             env.setenv(f"{prefix}_URL", sim.url)
             env.setenv(f"{prefix}_TOKEN", token)
         env.setenv("SOCIAL_CRM_LIVE_POST_DAYS", "1")
-        nightly.run_all(as_of=WORLD_START + timedelta(seconds=world.clock))
+        nightly_build(as_of=WORLD_START + timedelta(seconds=world.clock))
         start = world.clock + 1
         world.advance(seconds=int(WINDOW.total_seconds()))
         end = world.clock + 1

@@ -16,6 +16,7 @@ from tests.end_to_end.conftest import (  # noqa: F401
     built_once,
     built_world,
     extracted_once,
+    nightly_build,
     world_now,
 )
 
@@ -71,8 +72,6 @@ def land_facebook_commenter(pipeline, profile_id: str, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def impersonated(built_once, warehouse_url, tmp_path_factory):  # noqa: F811
-    from social_crm.orchestration import nightly
-
     with built_world(built_once, warehouse_url, tmp_path_factory) as (
         pipeline,
         truth,
@@ -97,7 +96,7 @@ def impersonated(built_once, warehouse_url, tmp_path_factory):  # noqa: F811
         assert victims
         victim, first, last = victims[0]
         land_facebook_commenter(pipeline, STRANGER, f"{first} {last}")
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         yield pipeline, victim, f"{first} {last}"
 
 

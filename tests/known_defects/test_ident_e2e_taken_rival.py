@@ -20,6 +20,7 @@ from tests.end_to_end.conftest import (  # noqa: F401
     built_world,
     extracted_once,
     land_crm_export,
+    nightly_build,
     world_now,
 )
 from tests.known_defects.test_ident_e2e_impersonator import land_facebook_commenter
@@ -36,8 +37,6 @@ STRANGER = "990000000000456"
 
 @pytest.fixture(scope="module")
 def namesakes(built_once, warehouse_url, tmp_path_factory):  # noqa: F811
-    from social_crm.orchestration import nightly
-
     with built_world(built_once, warehouse_url, tmp_path_factory) as (
         pipeline,
         truth,
@@ -68,7 +67,7 @@ def namesakes(built_once, warehouse_url, tmp_path_factory):  # noqa: F811
             csv.DictWriter(handle, fieldnames=list(customers[0])).writerow(twin)
         land_crm_export(pipeline.connect, truth)
         land_facebook_commenter(pipeline, STRANGER, f"{first} {last}")
-        nightly.run_all(as_of=world_now(pipeline.sim))
+        nightly_build(as_of=world_now(pipeline.sim))
         yield pipeline, a, "C900001"
 
 
