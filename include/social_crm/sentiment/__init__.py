@@ -29,6 +29,7 @@ def version() -> str:
     scored by another version are scored again."""
     digest = hashlib.sha256(model.version().encode())
     for module in READING_MODULES:
+        assert module.__file__ is not None  # modules of the package, read from files
         digest.update(Path(module.__file__).read_bytes())
     digest.update("\n".join(languages.brand_names()).encode())
     return f"{digest.hexdigest()[:16]}-{intent.RULES_VERSION}"
