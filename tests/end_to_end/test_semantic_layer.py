@@ -133,6 +133,14 @@ def _share_of_voice(column: str) -> str:
         from {BRAND_DAYS} as b group by 1"""  # noqa: S608
 
 
+def _all_brands_sum(column: str) -> str:
+    """Every brand's sum over the days a brand has, by brand."""
+    return f"""select b.brand_key, (select sum(o.{column})
+        from {BRAND_DAYS} as o where o.metric_date in (select d.metric_date
+        from {BRAND_DAYS} as d where d.brand_key = b.brand_key))
+        from {BRAND_DAYS} as b group by 1"""  # noqa: S608
+
+
 def _brand_sum(column: str) -> str:
     return f"select brand_key, sum({column}) from {BRAND_DAYS} group by 1"  # noqa: S608
 
@@ -184,19 +192,13 @@ EXPECTED: dict[str, tuple[tuple[str, ...], str | Callable]] = {
     "facebook_post_comments_and_reactions": (BRAND, _brand_sum("post_comments_and_reactions")),
     "all_brands_facebook_post_comments_and_reactions": (
         BRAND,
-        f"""select b.brand_key, (select sum(o.post_comments_and_reactions)
-            from {BRAND_DAYS} as o where o.metric_date in (select d.metric_date
-            from {BRAND_DAYS} as d where d.brand_key = b.brand_key))
-            from {BRAND_DAYS} as b group by 1""",  # noqa: S608
+        _all_brands_sum("post_comments_and_reactions"),
     ),
     "facebook_share_of_voice": (BRAND, _share_of_voice("post_comments_and_reactions")),
     "instagram_media_interactions": (BRAND, _brand_sum("instagram_media_interactions")),
     "all_brands_instagram_media_interactions": (
         BRAND,
-        f"""select b.brand_key, (select sum(o.instagram_media_interactions)
-            from {BRAND_DAYS} as o where o.metric_date in (select d.metric_date
-            from {BRAND_DAYS} as d where d.brand_key = b.brand_key))
-            from {BRAND_DAYS} as b group by 1""",  # noqa: S608
+        _all_brands_sum("instagram_media_interactions"),
     ),
     "instagram_share_of_voice": (BRAND, _share_of_voice("instagram_media_interactions")),
     "sentiment_scored_messages": (BRAND, _brand_sum("customer_messages")),
