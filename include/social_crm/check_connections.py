@@ -43,6 +43,7 @@ from social_crm.extract.x_budget import ReadBudget, month_spend
 from social_crm.orchestration import extraction
 from social_crm.receive import config as receiver
 from social_crm.receive.changes import FIELDS
+from social_crm.redact import redact
 
 if TYPE_CHECKING:
     from social_crm.extract.x import XExtractor
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 3.0  # seconds to open a connection to an API's host, for a check
-READ_TIMEOUT = 15.0  # seconds to wait for an answer once connected, for a check
+READ_TIMEOUT = 5.0  # seconds to wait for an answer once connected, for a check
 # a check reports what the API answers now: one more try after a transient failure, a rate
 # limit waited out for a few seconds at most, never the extraction's minutes of backoff
 CHECK_RETRY = RetryPolicy(
@@ -184,7 +185,15 @@ def token_fix(creds: credentials.ApiCredentials) -> str:
     return f"put a valid token in {where}, then run `social-crm check-connections` again"
 
 
+# the connections whose host stopped answering during this check: their later probes are not
+# run (each would wait out its timeouts again; a verdict comes in seconds)
+_STALLED: set[str] = set()
+_STALLED_LINE = f"the host accepted the request but sent no answer within {READ_TIMEOUT:.0f} s"
+
+
 def _probe(connection: str, what: str, call: Callable[[], str], fix: str | None = None) -> Finding:
+    if connection in _STALLED:
+        return Finding(connection, what, False, f"not run: {_STALLED_LINE}")
     try:
         return Finding(connection, what, True, call())
     except ApiAuthError as exc:
@@ -194,6 +203,9 @@ def _probe(connection: str, what: str, call: Callable[[], str], fix: str | None 
     except (ApiAccessError, UsageCapExceeded) as exc:
         return Finding(connection, what, False, str(exc))
     except ApiError as exc:
+        if exc.timed_out:
+            _STALLED.add(connection)
+            return Finding(connection, what, False, _STALLED_LINE)
         reason = exc.error_message or str(exc)
         return Finding(connection, what, False, reason[:300])
 
@@ -556,13 +568,16 @@ def run() -> list[Finding]:
     """Every connection's findings, one line per cause (`grouped`). The connections are
     checked at the same time (a host that does not answer costs its connect timeout once,
     not once per connection); their lines come in this order."""
+    _STALLED.clear()
     checks = [(credentials.FACEBOOK, check_facebook), (credentials.X, check_x)]
     if credentials.is_configured(credentials.INSTAGRAM):  # a brand without Instagram: no line
         checks.insert(1, (credentials.INSTAGRAM, check_instagram))
     checks.append((receiver.CONNECTION, check_webhooks))
     with ThreadPoolExecutor(max_workers=len(checks)) as pool:
         running = [pool.submit(_findings, name, check) for name, check in checks]
-        return grouped(f for done in running for f in done.result())
+        found = [f for done in running for f in done.result()]
+    # what reaches the terminal passes the one redaction rule (a password in a host's URL)
+    return grouped(replace(f, detail=redact(f.detail)) for f in found)
 
 
 def _findings(name: str, check: Callable[[], Iterator[Finding]]) -> list[Finding]:

@@ -9,12 +9,16 @@ _QUERY_SECRETS = re.compile(
     r"((?:access_token|token|bearer_token|client_secret)=)[^&\s'\"]+", re.IGNORECASE
 )
 _AUTH_HEADER = re.compile(r"(Bearer|OAuth)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+# a URL's user information (user:password@host): a password put in a connection's host
+_URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/?#@\s]*@", re.IGNORECASE)
 
 
 def redact(text: str, *secrets: str | None) -> str:
-    """`text` with the given secrets and any token-looking query parameter replaced by ***."""
+    """`text` with the given secrets, any token-looking query parameter and any URL's user
+    information (user:password@) replaced by ***."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
     text = _QUERY_SECRETS.sub(r"\1***", text)
+    text = _URL_USERINFO.sub(r"\1***@", text)
     return _AUTH_HEADER.sub(r"\1 ***", text)

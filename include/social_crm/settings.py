@@ -395,12 +395,12 @@ class ApiOptions:
             if getattr(options, name) not in allowed:
                 raise SettingError(
                     f"connection '{connection_id}': extra {name} must be one of "
-                    f"{', '.join(allowed)} (got {getattr(options, name)!r})"
+                    f"{', '.join(allowed)} (got {_described(getattr(options, name))})"
                 )
         if options.owner_user_id and not options.owner_user_id.isdigit():
             raise SettingError(
                 f"connection '{connection_id}': extra owner_user_id must be an X user id, "
-                f"digits only (got {options.owner_user_id!r})"
+                f"digits only (got {_described(options.owner_user_id)})"
             )
         for name in ("recheck_hours", "count_audit_hours", "full_archive_spacing"):
             if getattr(options, name) < 0:
@@ -457,9 +457,17 @@ def _prices(connection_id: str, value: Any) -> dict[str, float]:
         except (TypeError, ValueError):
             raise SettingError(f"{where}: {name} must be a number of dollars") from None
         if not math.isfinite(number) or number < 0:
-            raise SettingError(f"{where}: {name} must be a finite number >= 0 (got {price!r})")
+            raise SettingError(f"{where}: {name} must be a finite number >= 0 (got {number})")
         prices[name] = number
     return prices
+
+
+def _described(value: Any) -> str:
+    """What an extra's refused value is, never the value: a connection's extra may hold a
+    token pasted into the wrong field, and errors reach logs."""
+    if isinstance(value, str):
+        return f"a text of {len(value)} characters"
+    return f"a {type(value).__name__}"
 
 
 def _extra_value(connection_id: str, name: str, value: Any, default: Any) -> Any:
@@ -471,7 +479,7 @@ def _extra_value(connection_id: str, name: str, value: Any, default: Any) -> Any
             return value
         if str(value).lower() in ("true", "false", "1", "0"):
             return str(value).lower() in ("true", "1")
-        raise SettingError(f"{where} must be true or false (got {value!r})")
+        raise SettingError(f"{where} must be true or false (got {_described(value)})")
     if isinstance(default, tuple):
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(str(i).strip() for i in items):
@@ -480,7 +488,7 @@ def _extra_value(connection_id: str, name: str, value: Any, default: Any) -> Any
     try:
         number = type(default)(value)
     except (TypeError, ValueError):
-        raise SettingError(f"{where} must be a number (got {value!r})") from None
+        raise SettingError(f"{where} must be a number (got {_described(value)})") from None
     if number < 0 or not math.isfinite(number):
-        raise SettingError(f"{where} must be a finite number >= 0 (got {value!r})")
+        raise SettingError(f"{where} must be a finite number >= 0 (got {_described(value)})")
     return number

@@ -48,18 +48,24 @@ def _number(env: Mapping[str, str], name: str, kind: type, default):
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    # written as ASCII digits only (Python's int() and float() also read other scripts'
+    # digits and underscores: "٨٠٨٠" or "8_080" is not a port anybody meant)
+    written = raw.isascii() and "_" not in raw and (kind is not int or raw.isdigit())
     try:
-        value = kind(raw)
+        value = kind(raw) if written else None
     except ValueError:
-        raise SettingError(f"{name} must be a number (got {raw!r})") from None
+        value = None
+    if value is None:
+        shown = raw if len(raw) <= 40 else f"{raw[:40]}... ({len(raw)} characters)"
+        raise SettingError(f"{name} must be a number written in ASCII digits (got {shown!r})")
     if value <= 0:
         raise SettingError(f"{name} must be positive (got {raw!r})")
     return value
 
 
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
+def _port(env: Mapping[str, str], name: str, default: int | None):
     port = _number(env, name, int, default)
-    if port > 65535:
+    if port is not None and port > 65535:
         raise SettingError(f"{name} must be a TCP port, 1 to 65535 (got {port})")
     return port
 
@@ -71,9 +77,9 @@ def load(env: Mapping[str, str] | None = None) -> DevSettings:
         sim_x_token=env.get("SIM_X_TOKEN") or DEFAULT_X_TOKEN,
         demo_scale=_number(env, "DEMO_SCALE", float, 1.0),
         bench_events=_number(env, "BENCH_SCALE", int, 1_000_000),
-        pg_port=_number(env, "SOCIAL_CRM_PG_PORT", int, None),
-        simulator_port=_number(env, "SOCIAL_CRM_SIMULATOR_PORT", int, 8799),
-        webhooks_port=_number(env, "WEBHOOKS_PORT", int, 8790),
+        pg_port=_port(env, "SOCIAL_CRM_PG_PORT", None),
+        simulator_port=_port(env, "SOCIAL_CRM_SIMULATOR_PORT", 8799),
+        webhooks_port=_port(env, "WEBHOOKS_PORT", 8790),
         airflow_home=env.get("AIRFLOW_HOME") or None,
         airflow_port=_port(env, "AIRFLOW__API__PORT", 8080),
         airflow_host=env.get("AIRFLOW__API__HOST", "").strip() or "127.0.0.1",

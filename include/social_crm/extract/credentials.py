@@ -18,6 +18,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from social_crm import settings
 
@@ -156,12 +157,23 @@ def _without_password(url: str) -> str:
 
 def _credentials(connection_id: str, conn: Any, where: str) -> ApiCredentials:
     host = conn.host or ""
-    if conn.port and "://" in host and host.count(":") == 1:
-        host = f"{host}:{conn.port}"
     if "://" not in host:
-        scheme = conn.schema or "https"
-        host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
+        host = f"{conn.schema or 'https'}://{host}"
+    host = _with_port(host, conn.port)
     return ApiCredentials(connection_id, host, conn.password or "", dict(conn.extra_dejson), where)
+
+
+def _with_port(url: str, port: int | None) -> str:
+    """`url` with the connection's Port field, where the Host field names none (the UI's two
+    fields: "http://127.0.0.1/" and 8799 is http://127.0.0.1:8799/)."""
+    parts = urlsplit(url)
+    try:
+        named = parts.port
+    except ValueError:  # not a port: the URL as given, refused where it is used
+        return url
+    if not port or named is not None or not parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
 
 
 def _from_env(connection_id: str) -> ApiCredentials | None:

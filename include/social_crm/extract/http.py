@@ -66,6 +66,8 @@ class ApiError(RuntimeError):
         self.status = status
         self.body = body if isinstance(body, dict) else {}
         self.detail = ErrorDetail()
+        # the last try got no answer in time (connect or read timeout): the host is silent
+        self.timed_out = False
 
     @property
     def error_code(self) -> int | None:
@@ -335,7 +337,7 @@ class ApiClient:
             return
         try:
             moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # an offset or year no clock has
             return
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
@@ -415,11 +417,12 @@ class ApiClient:
                 )
             except requests.RequestException as exc:
                 failure: str | None = f"{type(exc).__name__}: {self._redact(str(exc))}"
+                timed_out = isinstance(exc, requests.Timeout)
             else:
                 failure = None
             self._paced(urlsplit(url).path)
             if failure is not None:  # outside the handler: the error raised has no unredacted cause
-                self._backoff(attempt, where, failure)
+                self._backoff(attempt, where, failure, timed_out)
                 continue
             self._note_date(response)
             self.last_headers = response.headers  # case-insensitive
@@ -533,12 +536,14 @@ class ApiClient:
                 self.sleep(pause)
         return usage
 
-    def _backoff(self, attempt: int, where: str, problem: str) -> None:
+    def _backoff(self, attempt: int, where: str, problem: str, timed_out: bool = False) -> None:
         if attempt >= self.retry.max_attempts:
-            raise ApiError(
+            error = ApiError(
                 f"{self.connection_id}: {where} failed {attempt} times, last: {problem}; "
                 "retry the task later"
             )
+            error.timed_out = timed_out
+            raise error
         ceiling = min(self.retry.backoff_cap, self.retry.backoff_base * 2 ** (attempt - 1))
         self._wait(problem, random.uniform(ceiling / 2, ceiling), where, attempt)
 
