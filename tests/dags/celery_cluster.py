@@ -83,6 +83,7 @@ class CeleryCluster:
         self.home = self.folder / "airflow"
         self.redis_port, self.api_port = free_port(), free_port()
         self.database = self.home / "airflow.db"
+        self.runs_after = 0  # the newest run id in the copied database
         self.jwt_secret = secrets.token_urlsafe(64)
 
     # --- set-up --------------------------------------------------------------------------
@@ -125,6 +126,15 @@ class CeleryCluster:
             )
         self.home.mkdir(parents=True)
         shutil.copy(airflow_env.airflow_home() / "airflow.db", self.database)
+        # the session's database holds the runs earlier tests made (of these DAGs too): only
+        # the runs started after this copy are this deployment's
+        self.runs_after = self._query("select coalesce(max(id), 0) from dag_run")[0][0]
+        # ... and may hold these DAGs paused (synced by an earlier test): a deployment that
+        # turns them on
+        with sqlite3.connect(self.database, timeout=30) as conn:
+            conn.executemany(
+                "update dag set is_paused = 0 where dag_id = ?", [(d,) for d in self.dag_ids]
+            )
         (self.folder / "dags").mkdir()
         for dag_id in self.dag_ids:
             shutil.copy(dags_dir() / f"{dag_id}.py", self.folder / "dags")
@@ -209,9 +219,11 @@ class CeleryCluster:
             self._check_alive()
             first = {}
             for dag_id, run_id, state in self._query(
-                "select dag_id, run_id, state from dag_run order by id"
+                "select dag_id, run_id, state from dag_run where id > ? order by id",
+                (self.runs_after,),
             ):
-                first.setdefault(dag_id, (run_id, state))
+                if dag_id in self.dag_ids:
+                    first.setdefault(dag_id, (run_id, state))
             states = {state for _, state in first.values()}
             if set(first) >= set(self.dag_ids) and not {"queued", "running"} & states:
                 break
@@ -247,9 +259,9 @@ class CeleryCluster:
                     f"{process.name} exited ({process.popen.returncode}):\n{_tail(process.log)}"
                 )
 
-    def _query(self, sql: str) -> list[tuple]:
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as conn:
-            return conn.execute(sql).fetchall()
+            return conn.execute(sql, params).fetchall()
 
 
 _WORKLOAD = re.compile(r"Executing workload in Celery: .*")
