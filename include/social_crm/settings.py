@@ -215,7 +215,7 @@ def _counting_number(value: str) -> int | None:
     return int(digits)
 
 
-def _shown(value: str) -> str:
+def shown_setting(value: str) -> str:
     """A setting's value as an error quotes it: at most 40 characters of it."""
     return repr(value) if len(value) <= 40 else f"{value[:40]!r}... ({len(value)} characters)"
 
@@ -226,7 +226,9 @@ def _whole(env: Mapping[str, str], name: str, default: int, unit: str) -> int:
         return default
     number = _counting_number(value)
     if number is None:
-        raise SettingError(f"{name} must be a whole number of {unit} >= 1 (got {_shown(value)})")
+        raise SettingError(
+            f"{name} must be a whole number of {unit} >= 1 (got {shown_setting(value)})"
+        )
     return number
 
 
@@ -240,7 +242,7 @@ def _divisor_of_a_day(env: Mapping[str, str], name: str, default: int) -> int:
     if number is None or 24 % number:
         raise SettingError(
             f"{name} must be a whole number of hours that divides 24: 1, 2, 3, 4, 6, 8, 12 or"
-            f" 24 (got {_shown(value)})"
+            f" 24 (got {shown_setting(value)})"
         )
     return number
 

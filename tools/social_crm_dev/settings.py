@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from social_crm.settings import SettingError
+from social_crm.settings import SettingError, shown_setting
 
 # the simulator's tokens when SIM_FACEBOOK_TOKEN / SIM_X_TOKEN are not set
 DEFAULT_FB_TOKEN = "sim-facebook-token"
@@ -56,8 +56,9 @@ def _number(env: Mapping[str, str], name: str, kind: type, default):
     except ValueError:
         value = None
     if value is None:
-        shown = raw if len(raw) <= 40 else f"{raw[:40]}... ({len(raw)} characters)"
-        raise SettingError(f"{name} must be a number written in ASCII digits (got {shown!r})")
+        raise SettingError(
+            f"{name} must be a number written in ASCII digits (got {shown_setting(raw)})"
+        )
     if value <= 0:
         raise SettingError(f"{name} must be positive (got {raw!r})")
     return value
