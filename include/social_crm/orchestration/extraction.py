@@ -262,11 +262,8 @@ def unbuilt_tables() -> Landed:
         f"{source}/{entity}: {batches} batches since the last build, {new} new, {gone} deleted"
         for source, entity, batches, new, gone in rows
     )
-    landed.tables = frozenset(
-        f"{source}_{entity}"
-        for source, entity, *_ in rows
-        if f"{source}_{entity}" in {table.name for table in catalog.RAW_TABLES}
-    )
+    raw = {table.name for table in catalog.RAW_TABLES}
+    landed.tables = frozenset(f"{source}_{entity}" for source, entity, *_ in rows) & raw
     return landed
 
 
