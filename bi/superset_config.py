@@ -1,0 +1,18 @@
+"""Superset's configuration for the Social CRM dashboards (docs/bi.md): `make bi` and the tests
+point SUPERSET_CONFIG_PATH here; the compose image copies it in. Everything that differs per
+place comes from the environment; nothing secret is written here."""
+
+import os
+
+# Superset signs sessions and encrypts saved database passwords with it: generated into
+# .local/bi/ by `make bi` (or given by compose's env), never committed
+SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]
+# Superset's own metadata database (users, dashboards): SQLite under .local/bi/ locally,
+# PostgreSQL in compose
+SQLALCHEMY_DATABASE_URI = os.environ["SUPERSET_METADATA_URL"]
+# no example data, no calls out of the machine
+SUPERSET_LOAD_EXAMPLES = False
+FEATURE_FLAGS = {"DASHBOARD_RBAC": False}
+# dashboards open without the welcome tour and without telemetry
+SHOW_STACKTRACE = False
+TALISMAN_ENABLED = False
