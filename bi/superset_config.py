@@ -7,12 +7,9 @@ import os
 # Superset signs sessions and encrypts saved database passwords with it: generated into
 # .local/bi/ by `make bi` (or given by compose's env), never committed
 SECRET_KEY = os.environ["SUPERSET_SECRET_KEY"]
-# Superset's own metadata database (users, dashboards): SQLite under .local/bi/ locally,
-# PostgreSQL in compose
+# Superset's own metadata database (users, dashboards): SQLite under .local/bi/ locally and on
+# a volume in compose
 SQLALCHEMY_DATABASE_URI = os.environ["SUPERSET_METADATA_URL"]
-# no example data, no calls out of the machine
-SUPERSET_LOAD_EXAMPLES = False
-FEATURE_FLAGS = {"DASHBOARD_RBAC": False}
-# dashboards open without the welcome tour and without telemetry
-SHOW_STACKTRACE = False
+# Superset's HTTP security headers (flask-talisman) off: it is served over plain HTTP on
+# 127.0.0.1 (`make bi`) or published on PUBLISH_HOST; behind a TLS proxy, turn them on
 TALISMAN_ENABLED = False

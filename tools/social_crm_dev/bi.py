@@ -3,10 +3,11 @@
 
 Superset runs from its own virtual environment (`.local/bi/venv`, made by `make bi-venv` from
 bi/requirements.lock: its pins differ from Airflow's), with its metadata in SQLite under
-`.local/bi/`. The slow part of a first start (Superset's ~150 metadata migrations and its
-roles, about 2 minutes) is done once per lock file into a template database that every start
-copies (`make bi`, the tests). The dashboards are imported through Superset's REST API as the
-pipeline imports them anywhere (social_crm.serve.superset), connected as the BI login.
+`.local/bi/`. The slow part of a first start (Superset's metadata migrations and its roles,
+2 to 3 minutes here) is done once per lock file and config, by `make bi-venv`, into a template
+database that every start copies (`make bi`, the tests). The dashboards are imported through
+Superset's REST API as the pipeline imports them anywhere (social_crm.serve.superset),
+connected as the BI login.
 
 Secrets made here (Superset's SECRET_KEY, its admin password, the BI login's password) are
 generated into `.local/bi/` (mode 600) unless given in the environment, and never printed
@@ -112,7 +113,7 @@ def metadata_template() -> Path:
             home = folder / "template-home"
             home.mkdir(exist_ok=True)
             env = _environment(home, secrets.token_urlsafe(32), partial)
-            print("Superset: migrating its metadata database (once, about 2 minutes)...")
+            print("Superset: migrating its metadata database (once, 2 to 3 minutes)...")
             _superset(env, "db", "upgrade")
             _superset(env, "init")
             partial.rename(template)
