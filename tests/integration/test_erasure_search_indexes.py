@@ -155,3 +155,26 @@ def test_a_handle_of_other_characters_is_read_in_every_text(conn):
     with conn.transaction():
         scope = erasure._with_handles_read(conn, erasure._Scope("new"))
     assert scope.rows("raw.x_tweets", "mentions")("true") == "true"
+
+
+# Instagram usernames: letters, digits, `_` and periods, in lower case (erasure's rule)
+USERNAME = st.text(alphabet="abmik_.01", min_size=1, max_size=12)
+# texts of them, with and without `@`, next to other names, periods and Unicode
+NAMES_TEXT = st.lists(
+    st.tuples(GLUE, st.text(alphabet="abmiAKk_.01", max_size=12)), max_size=6
+).map(lambda parts: "".join(glue + name for glue, name in parts))
+
+
+@SETTINGS
+@given(text=NAMES_TEXT, username=USERNAME)
+def test_a_texts_names_hold_every_username_erasure_blanks_in_it(conn, text, username):
+    with conn.transaction():
+        conn.execute(
+            "create temp table erased_usernames on commit drop as select %s::text as username",
+            (username,),
+        )
+        blanked, named = conn.execute(
+            f"select %s ~* {erasure._USERNAMES}, %s = any(meta.text_names(%s))",
+            (text, username, text),
+        ).fetchone()
+    assert named or not blanked

@@ -262,18 +262,43 @@ _MENTIONING = "meta.text_mentions({text}) && array(select handle from erased_han
 PLAIN_HANDLE = "^[a-z0-9_]+$"
 _ANY_PROFILE = "{} = any(array(select profile_id from erased_profiles))"
 _ANY_MESSAGE = "{} = any(array(select message_id from erased_messages))"
-NARROWED = {
-    "raw.x_tweets": {
-        "authors": _ANY_PROFILE.format(_X_AUTHOR),
+# the names a text holds with or without `@` (`meta.text_names`) hold every username of theirs
+# their reading in a text (_USERNAMES) finds
+_NAMING = "meta.text_names({text}) && array(select username from erased_usernames)"
+
+
+def _x_posts(author: str, reply_to_user: str, replied_to: str, text: str) -> dict[str, str]:
+    """The searches of X Posts (a table of them, its columns) and what finds their rows."""
+    return {
+        "authors": _ANY_PROFILE.format(author),
         "replies": " or ".join(
             (
-                _ANY_PROFILE.format(_X_REPLY_TO_USER),
-                _ANY_MESSAGE.format(_X_REPLIED_TO),
-                _MENTIONING.format(text=_X_TEXT),
+                _ANY_PROFILE.format(reply_to_user),
+                _ANY_MESSAGE.format(replied_to),
+                _MENTIONING.format(text=text),
             )
         ),
-        "reply to": _ANY_PROFILE.format(_X_REPLY_TO_USER),
-        "mentions": _MENTIONING.format(text=_X_TEXT),
+        "reply to": _ANY_PROFILE.format(reply_to_user),
+        "mentions": _MENTIONING.format(text=text),
+    }
+
+
+NARROWED = {
+    "raw.x_tweets": _x_posts(_X_AUTHOR, _X_REPLY_TO_USER, _X_REPLIED_TO, _X_TEXT),
+    "staging.stg_x__tweets": _x_posts(
+        "author_profile_id", "in_reply_to_profile_id", "replied_to_tweet_id", "message_text"
+    ),
+    "raw.instagram_comments": {"usernames": _NAMING.format(text="payload ->> 'text'")},
+    "raw.instagram_media": {"usernames": _NAMING.format(text="payload ->> 'caption'")},
+    "raw.webhook_events": {"usernames": _NAMING.format(text="payload #>> '{value,text}'")},
+    "staging.stg_instagram__comments": {"usernames": _NAMING.format(text="comment_text")},
+    "staging.stg_instagram__media": {"usernames": _NAMING.format(text="caption")},
+    **{
+        table: {
+            "usernames": _NAMING.format(text="message_text"),
+            "mentions": _MENTIONING.format(text="message_text"),
+        }
+        for table in ("intermediate.int_engagements_unified", "intermediate.int_messages_answered")
     },
 }
 # quarantined rows naming a token (a record: ids exactly, case-sensitive, as the rows they
@@ -556,7 +581,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
             _count(
                 deleted,
                 table,
-                _delete_profiles(conn, table, columns, scope.merged, params),
+                _delete_profiles(conn, table, columns, scope.rows(table, "authors"), params),
             )
     _scrub_references(conn, scope, deleted)
     _scrub_mentions(conn, scope, deleted)
@@ -596,8 +621,8 @@ def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, 
     for table, texts in MENTIONS_OF_THEM.items():
         if not relation_oid(conn, table):
             continue
-        rows = scope.raw if table.startswith("raw.") else scope.merged
         for text, names, blank in texts:
+            rows = scope.rows(table, "usernames" if names == _USERNAMES else "mentions")
             _count(
                 deleted,
                 f"{table} (their username or handle in others' texts, scrubbed)",

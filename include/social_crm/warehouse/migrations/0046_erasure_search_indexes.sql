@@ -50,3 +50,40 @@ create index x_tweets_replied_to_idx on raw.x_tweets ((
 ));
 create index x_tweets_mentions_idx on raw.x_tweets
 using gin (meta.text_mentions(payload ->> 'text'));
+
+-- Instagram texts: by the names they hold, with or without `@`
+create index instagram_comments_names_idx on raw.instagram_comments
+using gin (meta.text_names(payload ->> 'text'));
+create index instagram_media_names_idx on raw.instagram_media
+using gin (meta.text_names(payload ->> 'caption'));
+create index webhook_events_names_idx on raw.webhook_events
+using gin (meta.text_names(payload #>> '{value,text}'));
+
+-- The tables dbt merges from raw, where they exist (their models declare the same indexes, so
+-- a table dbt builds anew has them): X Posts as staged, and every message's text as the
+-- engagement and message models keep it
+do $$
+declare
+    wanted record;
+begin
+    for wanted in
+        select * from (values
+            ('staging.stg_x__tweets', 'btree', 'author_profile_id'),
+            ('staging.stg_x__tweets', 'btree', 'in_reply_to_profile_id'),
+            ('staging.stg_x__tweets', 'btree', 'replied_to_tweet_id'),
+            ('staging.stg_x__tweets', 'gin', 'meta.text_mentions(message_text)'),
+            ('staging.stg_instagram__comments', 'gin', 'meta.text_names(comment_text)'),
+            ('staging.stg_instagram__media', 'gin', 'meta.text_names(caption)'),
+            ('intermediate.int_engagements_unified', 'gin', 'meta.text_names(message_text)'),
+            ('intermediate.int_engagements_unified', 'gin', 'meta.text_mentions(message_text)'),
+            ('intermediate.int_messages_answered', 'gin', 'meta.text_names(message_text)'),
+            ('intermediate.int_messages_answered', 'gin', 'meta.text_mentions(message_text)')
+        ) as w (relation, method, expression)
+    loop
+        if to_regclass(wanted.relation) is not null then
+            execute format('create index on %s using %s ((%s))',
+                           wanted.relation, wanted.method, wanted.expression);
+        end if;
+    end loop;
+end
+$$;
