@@ -1,5 +1,5 @@
 -- What erasure searches, indexed: an erasure pass reads the rows that concern the people it
--- erases, not every row (privacy/erasure.py, `_INDEXED`). Its whole reading of a table was a
+-- erases, not every row (privacy/erasure.py, NARROWED). Its whole reading of a table was a
 -- scan with every erased person's handles as one regular expression over every text: at 10M
 -- events, 233 s of the first build (5 s at 1M: the scan grows with the data, the expression with
 -- the requests). Derived in SQL from the landed payload (expression indexes: landing is
