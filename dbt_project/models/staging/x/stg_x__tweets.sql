@@ -7,6 +7,7 @@
             {'columns': ['author_profile_id']},
             {'columns': ['in_reply_to_profile_id']},
             {'columns': ['replied_to_tweet_id']},
+            {'columns': ['conversation_id']},
             {'columns': ['(meta.text_mentions(message_text))'], 'type': 'gin'},
         ]
     )
