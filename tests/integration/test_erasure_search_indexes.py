@@ -1,9 +1,10 @@
-"""What erasure finds through the indexes of what it searches (migration 0046, erasure.py
-NARROWED) is what reading every row finds: over generated X Posts (handles in any case,
-Unicode letters and look-alikes next to them, `@` and periods in odd places, names cut at X's
-15 characters, replies, `entities` whose offsets say something else, tombstones), each of
-erasure's searches finds the same rows with the index as by its condition on every row, and a
-text's @mentions hold exactly the handles erasure's reading of another's Post blanks."""
+"""What erasure finds through the indexes of what it searches (migrations 0046 and 0048,
+erasure.py NARROWED) is what reading every row finds: over generated X Posts (handles in any
+case, Unicode letters and look-alikes next to them, `@`, `＠` and periods in odd places, names
+cut at X's 15 characters, replies, quotes, conversations, `entities` whose offsets say
+something else, tombstones), each of erasure's searches finds the same rows with the index as
+by its condition on every row, and a text's @mentions hold exactly the handles erasure's
+reading of another's Post blanks."""
 
 from __future__ import annotations
 
@@ -49,6 +50,8 @@ def tweets(draw) -> list[dict]:
         if draw(st.booleans()):
             kind = draw(st.sampled_from(["replied_to", "quoted", "retweeted"]))
             payload["referenced_tweets"] = [{"type": kind, "id": f"t{draw(st.integers(0, 8))}"}]
+        if draw(st.booleans()):
+            payload["conversation_id"] = f"t{draw(st.integers(0, 8))}"
         if draw(st.booleans()):
             start = draw(st.integers(-3, len(text) + 3))
             payload["entities"] = {
@@ -121,6 +124,7 @@ SEARCHES = {
     "authors": "payload ->> 'author_id' in (select profile_id from erased_profiles)",
     "reply to": "payload ->> 'in_reply_to_user_id' in (select profile_id from erased_profiles)",
     "mentions": f"payload ->> 'text' ~* {erasure._HANDLES}",
+    "their posts": erasure.POST_IDS_OF_THEIRS["raw.x_tweets"][0],
 }
 
 
@@ -139,7 +143,7 @@ def test_the_index_finds_the_rows_reading_every_row_finds(conn, search, posts, h
 @SETTINGS
 @given(text=TEXT, handle=NAME.map(str.lower))
 def test_a_texts_mentions_hold_the_handles_erasure_blanks_in_it(conn, text, handle):
-    pattern = f"@({handle})(?![A-Za-z0-9_])"
+    pattern = f"{erasure.AT_SIGNS}({handle})(?![A-Za-z0-9_])"
     blanked, mentioned = conn.execute(
         "select %s ~* %s, %s = any(meta.text_mentions(%s))", (text, pattern, handle, text)
     ).fetchone()

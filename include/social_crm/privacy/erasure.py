@@ -79,15 +79,19 @@ _X_REPLIED_TO = (
     " #>> '{}'"
 )
 _X_TEXT = "payload ->> 'text'"
+# the at signs X reads a mention after: `@` and the full-width `＠` (U+FF20; twitter-text,
+# js/src/regexp/atSigns.js: `atSigns = /[@＠]/`), as a regular expression's bracket
+AT_SIGNS = "[@\uff20]"
 # the brand's replies addressed to an erased person (they name or quote them): replies to
 # their messages, and X replies to their account or naming their handle, written by a tracked
 # brand's own account (`brand_accounts`); a reply by anyone else is that person's data
 _X_REPLY = (
-    "{author} in (select profile_id from brand_accounts) and ("
+    "{author} in (select profile_id from brand_accounts) and ("  # noqa: S608 - constants
     "{reply_to_user} in (select profile_id from erased_profiles)"
     " or {replied_to} in (select message_id from erased_messages)"
     # the handles a text names, read once a row and looked up (not a pattern per handle)
-    " or exists (select 1 from regexp_matches({text}, '@([A-Za-z0-9_]{{1,15}})', 'g') as m"
+    " or exists (select 1 from regexp_matches({text},"
+    f" '{AT_SIGNS}([A-Za-z0-9_]{{{{1,15}}}})', 'g') as m"
     "  where lower(m[1]) in (select handle from erased_handles)))"
 )
 _FACEBOOK_REPLY = (
@@ -143,7 +147,10 @@ REPLIES_TO_THEM = {
 # are deleted above). By table: (the reply-to column, the statement that drops it), (the text
 # column, the statement that blanks their handles in it). The raw row keeps its payload_hash,
 # so the same Post read again is no new version and does not bring their id back.
-_HANDLES = "('@(' || (select string_agg(handle, '|') from erased_handles) || ')(?![A-Za-z0-9_])')"
+_HANDLES = (
+    f"('{AT_SIGNS}(' || (select string_agg(handle, '|') from erased_handles)"  # noqa: S608
+    " || ')(?![A-Za-z0-9_])')"
+)
 ERASED_HANDLE = "@[erased]"
 REFERENCES_TO_THEM = {
     "raw.x_tweets": (
@@ -160,6 +167,37 @@ REFERENCES_TO_THEM = {
             "message_text",
             f"message_text = regexp_replace(message_text, {_HANDLES}, '{ERASED_HANDLE}', 'gi')",
         ),
+    ),
+}
+# another person's X Post naming a Post of theirs by id (one look-up at X gives a Post's
+# author: GET /2/tweets/:id): the Posts it replies to or quotes (`referenced_tweets`) keep
+# their type without that id, and a conversation a Post of theirs began loses its id
+# (`conversation_id`). By table: (what finds the Post, the statement that drops those ids)
+_IS_THEIRS = "{} in (select message_id from erased_messages)"
+_REFERENCED_BY_THEIR_ID = (
+    "(select coalesce(jsonb_agg(case when "  # noqa: S608 - constants
+    + _IS_THEIRS.format("r ->> 'id'")
+    + " then r - 'id'"
+    " else r end order by n), '[]'::jsonb)"
+    " from jsonb_array_elements(payload -> 'referenced_tweets') with ordinality as t (r, n))"
+)
+POST_IDS_OF_THEIRS = {
+    "raw.x_tweets": (
+        "meta.x_post_references(payload) && array(select message_id from erased_messages)",
+        "payload = (case when "
+        + _IS_THEIRS.format("payload ->> 'conversation_id'")
+        + " then payload - 'conversation_id' else payload end)"
+        " || (case when jsonb_typeof(payload -> 'referenced_tweets') = 'array'"
+        f" then jsonb_build_object('referenced_tweets', {_REFERENCED_BY_THEIR_ID})"
+        " else '{}'::jsonb end)",
+    ),
+    "staging.stg_x__tweets": (
+        _IS_THEIRS.format("conversation_id") + " or " + _IS_THEIRS.format("replied_to_tweet_id"),
+        "conversation_id = case when "
+        + _IS_THEIRS.format("conversation_id")
+        + " then null else conversation_id end, replied_to_tweet_id = case when "
+        + _IS_THEIRS.format("replied_to_tweet_id")
+        + " then null else replied_to_tweet_id end",
     ),
 }
 # what names them in another person's Instagram comment or caption (or the webhook change
@@ -284,10 +322,19 @@ def _x_posts(author: str, reply_to_user: str, replied_to: str, text: str) -> dic
 
 
 NARROWED = {
-    "raw.x_tweets": _x_posts(_X_AUTHOR, _X_REPLY_TO_USER, _X_REPLIED_TO, _X_TEXT),
-    "staging.stg_x__tweets": _x_posts(
-        "author_profile_id", "in_reply_to_profile_id", "replied_to_tweet_id", "message_text"
-    ),
+    "raw.x_tweets": {
+        **_x_posts(_X_AUTHOR, _X_REPLY_TO_USER, _X_REPLIED_TO, _X_TEXT),
+        # the Posts a Post names by id (migration 0048)
+        "their posts": POST_IDS_OF_THEIRS["raw.x_tweets"][0],
+    },
+    "staging.stg_x__tweets": {
+        **_x_posts(
+            "author_profile_id", "in_reply_to_profile_id", "replied_to_tweet_id", "message_text"
+        ),
+        "their posts": _ANY_MESSAGE.format("conversation_id")
+        + " or "
+        + _ANY_MESSAGE.format("replied_to_tweet_id"),
+    },
     "raw.instagram_comments": {"usernames": _NAMING.format(text="payload ->> 'text'")},
     "raw.instagram_media": {"usernames": _NAMING.format(text="payload ->> 'caption'")},
     "raw.webhook_events": {"usernames": _NAMING.format(text="payload #>> '{value,text}'")},
@@ -332,6 +379,8 @@ def coverage() -> str:
         INSTAGRAM_ACCOUNTS_REACHED,
         MENTIONS_OF_THEM,
         MEDIA_OF_THEM,
+        POST_IDS_OF_THEIRS,
+        WATERMARK_BEFORE,
         _QUARANTINE_NAMING,
         ERROR_TEXTS,
         ALERTS,
@@ -467,6 +516,7 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
             ).rowcount,
         )
         _delete_alerts(conn, deleted)
+        _rewind_watermarks(conn, deleted)
         if new:
             _delete_from_published_marts(conn, deleted)
         # whole on every pass: the CRM's rows by customer and the bookkeeping by account
@@ -611,6 +661,46 @@ def _scrub_references(conn: psycopg.Connection, scope: _Scope, deleted: dict[str
                     scope.params,
                 ).rowcount,
             )
+    for table, (naming_theirs, drop_their_ids) in POST_IDS_OF_THEIRS.items():
+        if not relation_oid(conn, table):
+            continue
+        _count(
+            deleted,
+            f"{table} (their Posts' ids in others' Posts, scrubbed)",
+            conn.execute(
+                f"update {table} set {scope.on_sets(drop_their_ids)}"  # noqa: S608
+                f" where {scope.rows(table, 'their posts')(naming_theirs)}",
+                scope.params,
+            ).rowcount,
+        )
+
+
+# where a search's watermark stood at a Post of theirs (`since_id`, the newest Post it saw):
+# the last id of the second before it. X's `since_id` is exclusive (the search returns Posts
+# of a greater id), so the next search still reads every Post after the old mark (their own
+# again, erased again by the next pass, and the others of that second); an X id is a
+# Snowflake (milliseconds since X's epoch, then 22 bits of worker and sequence), so this
+# names a second, not a Post: none has this id (its sequence bits are all ones, its
+# millisecond the last of a second). An id that is not X's form is dropped (the search walks
+# from its time, `last_event_at`).
+WATERMARK_BEFORE = (
+    "case when since_id !~ '^[0-9]{1,19}$' then null"  # a CASE tests in order: no bad cast
+    " when since_id::numeric not between (1000::bigint << 22) and 9223372036854775807 then null"
+    " else ((((since_id::bigint >> 22) / 1000 * 1000) << 22) - 1)::text end"
+)
+
+
+def _rewind_watermarks(conn: psycopg.Connection, deleted: dict[str, int]) -> None:
+    """The watermarks standing at a Post of theirs any reading found (WATERMARK_BEFORE). Whole
+    on every pass: a small table."""
+    _count(
+        deleted,
+        "meta.watermarks (their Post's id, rewound)",
+        conn.execute(
+            f"update meta.watermarks set since_id = {WATERMARK_BEFORE}"  # noqa: S608
+            " where since_id in (select message_id from erased_messages)"
+        ).rowcount,
+    )
 
 
 def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
