@@ -262,18 +262,24 @@ def _patterns(identifiers) -> list[str]:
 
 def test_another_persons_x_reply_to_an_erased_customer_stays_without_their_id(erased):
     """Someone else's reply to an erased customer is that person's: it stays, but names the
-    erased account no more (the scan of every relation checks that nothing names them)."""
+    erased account and their Post no more (a reply without the id of the Post it replies to;
+    the scan of every relation checks that nothing names them)."""
     pipeline = erased[0]
-    replied = "jsonb_path_exists(payload, '$.referenced_tweets[*] ? (@.type == \"replied_to\")')"
-    kept = pipeline.scalar(
-        f"select count(*) from raw.x_tweets where {replied}"  # noqa: S608
-        f" and not payload ? 'in_reply_to_user_id' and payload ->> 'author_id' not in {BRAND_X_IDS}"
+    replied = (
+        "jsonb_path_exists(payload,"
+        " '$.referenced_tweets[*] ? (@.type == \"replied_to\" && !(exists(@.id)))')"
+    )
+    kept = (
+        f"select natural_key from raw.x_tweets where {replied}"  # noqa: S608
+        " and not payload ? 'in_reply_to_user_id'"
+        f" and payload ->> 'author_id' not in {BRAND_X_IDS}"
     )
     staged = pipeline.scalar(
-        "select count(*) from staging.stg_x__tweets"
-        " where replied_to_tweet_id is not null and in_reply_to_profile_id is null"
+        "select count(*) from staging.stg_x__tweets"  # noqa: S608
+        " where replied_to_tweet_id is null and in_reply_to_profile_id is null"
+        f" and tweet_id in ({kept})"
     )
-    assert kept > 0 and staged > 0
+    assert pipeline.scalar(f"select count(*) from ({kept}) k") > 0 and staged > 0  # noqa: S608
 
 
 def test_the_customer_record_an_erasure_request_names_by_email_is_erased_too(erased):
