@@ -95,9 +95,12 @@ def graph_id(value: Any, what: str) -> str:
 def land_or_quarantine(
     batch: LandingBatch, item: Any, build: Callable[[Any], RawRecord]
 ) -> RawRecord | None:
-    """Add `build(item)` to the batch, or quarantine the item with the reason it failed."""
+    """Add `build(item)` to the batch, or quarantine the item with the reason it failed. Every
+    builder of every platform lands through here, so here the item meets the one rule of
+    what the warehouse can store (`storable`): a value PostgreSQL would refuse quarantines
+    its item, never failing the batch with every good record in it."""
     try:
-        record = build(item)
+        record = build(storable(item))
     except InvalidRecord as exc:
         batch.quarantine(quarantine_text(item), str(exc))
         return None
