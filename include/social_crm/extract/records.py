@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
+from social_crm.extract.http import HugeInteger
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.quality.rules import GRAPH_ID, X_ID
 
@@ -24,8 +25,11 @@ _UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
 def unstorable(value: Any, where: str = "item") -> str | None:
     """Why `value` (parsed JSON) cannot be stored in a jsonb column, or None when it can:
     the one rule of what a storable value is. Refused: a NUL character or a lone surrogate in
-    any text (or key), and a number that is not finite (`1e400` parses as inf; jsonb has no
-    Infinity or NaN). The reason names where (`item.from.username`)."""
+    any text (or key), a number that is not finite (`1e400` parses as inf; jsonb has no
+    Infinity or NaN), and an integer of more digits than Python reads (`http.HugeInteger`).
+    The reason names where (`item.from.username`)."""
+    if isinstance(value, HugeInteger):
+        return f"{where} holds an integer of {len(value.lstrip('-'))} digits (past Python's limit)"
     if isinstance(value, str):
         found = _UNSTORABLE_CHAR.search(value)
         if found is None:
