@@ -35,6 +35,7 @@ from social_crm import settings, warehouse
 from social_crm.paths import local_dir, repo_root
 from social_crm.serve import superset
 from social_crm.warehouse.bi_login import ensure_login
+from social_crm_dev import settings as dev_settings
 
 DEFAULT_BI_USER = "superset_bi"
 DEFAULT_ADMIN = "admin"
@@ -46,11 +47,18 @@ class BiError(RuntimeError):
 
 
 def bi_dir() -> Path:
+    """`make bi`'s state: Superset's metadata and the secrets generated for it."""
     return local_dir() / "bi"
 
 
+def install_dir() -> Path:
+    """Where `make bi-venv` installs Superset, and its metadata template: the checkout's
+    .local/bi, whatever SOCIAL_CRM_LOCAL_DIR says (the tests point that elsewhere)."""
+    return repo_root() / ".local" / "bi"
+
+
 def venv_bin() -> Path:
-    return bi_dir() / "venv" / "bin"
+    return install_dir() / "venv" / "bin"
 
 
 def lock_file() -> Path:
@@ -91,16 +99,17 @@ def _superset(env: dict[str, str], *args: str) -> None:
 def metadata_template() -> Path:
     """Superset's metadata database, migrated and its roles made, once per lock file."""
     digest = hashlib.sha256(lock_file().read_bytes() + config_file().read_bytes()).hexdigest()
-    template = bi_dir() / f"metadata-template-{digest[:12]}.db"
-    bi_dir().mkdir(parents=True, exist_ok=True)
-    with open(bi_dir() / "template.lock", "w") as lock:
+    folder = install_dir()
+    template = folder / f"metadata-template-{digest[:12]}.db"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # parallel test workers: one makes it, the rest wait
         if not template.exists():
-            for old in bi_dir().glob("metadata-template-*.db"):
+            for old in folder.glob("metadata-template-*.db"):
                 old.unlink()
             partial = template.with_suffix(".partial")
             partial.unlink(missing_ok=True)
-            home = bi_dir() / "template-home"
+            home = folder / "template-home"
             home.mkdir(exist_ok=True)
             env = _environment(home, secrets.token_urlsafe(32), partial)
             print("Superset: migrating its metadata database (once, about 2 minutes)...")
@@ -164,7 +173,7 @@ def running(
         _superset(
             env, "fab", "reset-password", "--username", DEFAULT_ADMIN, "--password", admin_password
         )
-    log = open(home / "superset.log", "ab")  # noqa: SIM115 (closed when the server stops)
+    log = open(home / "superset.log", "ab")
     process = subprocess.Popen(
         [
             str(venv_bin() / "gunicorn"),
@@ -190,7 +199,9 @@ def running(
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
             if process.poll() is not None:
-                raise BiError(f"Superset stopped at start (exit {process.returncode}); see {log.name}")
+                raise BiError(
+                    f"Superset stopped at start (exit {process.returncode}); see {log.name}"
+                )
             try:
                 superset.wait_until_healthy(url, timeout_s=0, every_s=0)
                 break
@@ -251,6 +262,8 @@ def run(port: int, host: str = "127.0.0.1") -> int:
     """`make bi`: Superset on `port` with the dashboards, until Ctrl-C."""
     from social_crm_dev import local_warehouse
 
+    if not settings.load().warehouse_url and not local_warehouse.data_dir().exists():
+        raise BiError(f"no demo warehouse ({local_warehouse.data_dir()}): run `make demo` first")
     url = local_warehouse.use(start=True)
     if url is None:
         raise BiError("no demo warehouse: run `make demo` first")
@@ -260,7 +273,8 @@ def run(port: int, host: str = "127.0.0.1") -> int:
         bi_user, bi_password = bi_login(conn)
     given = settings.load().superset_admin_password
     admin_password, made = (given, False) if given else stored_secret("admin_password")
-    secret_key = os.environ.get("SUPERSET_SECRET_KEY") or stored_secret("secret_key", 48)[0]
+    given_key = dev_settings.load().superset_secret_key
+    secret_key = given_key or stored_secret("secret_key", 48)[0]
     with running(bi_dir() / "home", port, admin_password, secret_key, host) as server:
         dashboards = provision(server, url, bi_user, bi_password)
         print(f"Superset at {server.url} (log: {server.home / 'superset.log'})")

@@ -129,6 +129,15 @@ def dashboards_of(files: dict[str, dict[str, Any]], url: str) -> list[Dashboard]
     ]
 
 
+def dashboards_in(bundle_dir: Path, url: str) -> list[Dashboard]:
+    """The dashboards of the committed bundle, and where a Superset at `url` shows them."""
+    files = {
+        path.relative_to(bundle_dir).as_posix(): yaml.safe_load(path.read_text(encoding="utf-8"))
+        for path in sorted(bundle_dir.glob("dashboards/*.yaml"))
+    }
+    return dashboards_of(files, url)
+
+
 class Client:
     """Superset's REST API as its admin (a JWT, and the CSRF token its POSTs need)."""
 

@@ -104,7 +104,9 @@ class SemanticLayer:
         if agg in ("percentile", "median"):
             params = spec.get("agg_params") or {}
             share = 0.5 if agg == "median" else params.get("percentile")
-            function = "PERCENTILE_DISC" if params.get("use_discrete_percentile") else "PERCENTILE_CONT"
+            function = (
+                "PERCENTILE_DISC" if params.get("use_discrete_percentile") else "PERCENTILE_CONT"
+            )
             return f"{function}({share}) WITHIN GROUP (ORDER BY {expr})", measure.model
         if agg not in _AGGREGATES:
             raise NotExpressible(f"measure {name!r}: aggregation {agg!r}")
@@ -134,7 +136,9 @@ class SemanticLayer:
             expression = str(params.get("expr", ""))
             models = set()
             for entry in params.get("metrics") or []:
-                if isinstance(entry, Mapping) and (entry.get("offset_window") or entry.get("filter")):
+                if isinstance(entry, Mapping) and (
+                    entry.get("offset_window") or entry.get("filter")
+                ):
                     raise NotExpressible(f"metric {name!r}: an input with an offset or filter")
                 inner = _input_name(entry)
                 sql, model = self.metric_sql(inner)
