@@ -8,6 +8,7 @@ failing one is a finding (the report lists them)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import socket
@@ -89,6 +90,23 @@ def _queue_row(conn: psycopg.Connection, position: int, text: str, url: str) -> 
     )
 
 
+ERASURE_REQUESTS = 7  # people who asked to be erased: how many is itself theirs to withhold
+
+
+def _erasure_requests(conn: psycopg.Connection, count: int) -> None:
+    """`count` erasure requests in raw, as the CRM export lands them (their batch's foreign
+    key left out: session_replication_role replica, as a superuser may)."""
+    conn.execute("set session_replication_role = replica")
+    for n in range(count):
+        conn.execute(
+            "insert into raw.crm_erasure_requests (natural_key, payload, payload_hash,"
+            " extracted_at, batch_id) values (%s, '{}', %s, now(), gen_random_uuid())",
+            (f"customer-{n}", f"hash-{n}"),
+        )
+    conn.execute("set session_replication_role = origin")
+    conn.execute("analyze raw.crm_erasure_requests")
+
+
 @pytest.fixture(scope="module")
 def world(warehouse_url) -> Iterator[WarehouseUrl]:
     """A warehouse of its own: the migrations, the marts the dashboards read, and a queue whose
@@ -101,6 +119,7 @@ def world(warehouse_url) -> Iterator[WarehouseUrl]:
             _queue_row(conn, 2, LINK_MESSAGE, "https://www.instagram.com/p/two/")
             _queue_row(conn, 3, SCRIPT_MESSAGE, JS_URL)
             _queue_row(conn, 4, FORMULA_MESSAGE, QUOTED_URL)
+            _erasure_requests(conn, ERASURE_REQUESTS)
         yield WarehouseUrl.parse(url.libpq())
 
 
@@ -389,6 +408,17 @@ def test_sql_lab_as_the_bi_login_reads_nothing_outside_marts(served, query):
     assert status >= 400, f"SQL Lab answered {status}: {body[:200]}"
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["select reltuples::int as n from pg_class where relname = 'crm_erasure_requests'"],
+    ids=["pg_class"],
+)
+def test_sql_lab_as_the_bi_login_cannot_count_the_erasure_requests(served, query):
+    status, body = _sql_lab(served, query)
+    counted = [row.get("n") for row in json.loads(body).get("data") or []] if status == 200 else []
+    assert ERASURE_REQUESTS not in counted, f"the BI login counted {counted} erasure requests"
+
+
 def test_sql_lab_cannot_write_to_the_warehouse(served):
     status, _ = _sql_lab(served, "create table marts.planted (x int)")
     assert status >= 400
@@ -402,3 +432,18 @@ def test_a_second_superset_on_a_taken_port_is_refused(served, tmp_path):
             tmp_path / "second", served.port, secrets.token_urlsafe(16), secrets.token_urlsafe(32)
         ) as second:
             second.process.wait(timeout=120)  # a second server that did not start
+
+
+def test_a_port_another_program_holds_is_named_in_the_error(tmp_path):
+    """`make bi` when something else listens on SOCIAL_CRM_BI_PORT: the user is told which
+    port is taken, not only that Superset stopped."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        with pytest.raises(bi.BiError) as refused:
+            with bi.running(
+                tmp_path / "taken", port, secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+            ):
+                pass
+    assert str(port) in str(refused.value)
