@@ -31,5 +31,36 @@ def test_some_chart_shows_text_written_outside_the_company():
 def test_a_chart_showing_customers_text_does_not_render_it_as_html(name):
     """Superset's table renders a cell that looks like HTML as HTML when allow_render_html is
     on: a customer's `<img src=...>` or `<a href=...>` then loads or links from the agent's
-    browser (tests/attack_bi/test_superset_attacks.py shows it in Chromium)."""
+    browser (tests/bi/test_superset_dashboards.py checks it in Chromium)."""
     assert CHARTS[name]["params"].get("allow_render_html") is not True
+
+
+def test_no_chart_renders_a_cell_as_html():
+    """Names, handles and segments are written outside the company too (a display name is the
+    customer's): no table renders any cell as HTML."""
+    assert [
+        name for name, chart in CHARTS.items() if chart["params"].get("allow_render_html")
+    ] == []
+
+
+DATASETS = [
+    yaml.safe_load(path.read_text(encoding="utf-8"))
+    for path in sorted(BUNDLE.glob("datasets/*/*.yaml"))
+]
+
+
+def test_no_dataset_column_builds_markup_from_a_value():
+    """A column such as '<a href="' || message_url || '">' lets a quote in the value add markup
+    (a platform link is not ours to trust): links are shown as their URL, as text."""
+    built = [
+        f"{dataset['table_name']}.{column['column_name']}"
+        for dataset in DATASETS
+        for column in dataset["columns"]
+        if "<" in (column.get("expression") or "")
+    ]
+    assert built == []
+
+
+def test_the_queue_shows_the_link_to_each_message_as_its_url():
+    """The premise of the two above: the agent still has the message's link."""
+    assert "message_url" in CHARTS["The_queue_now"]["params"]["all_columns"]
