@@ -6,7 +6,8 @@ build.
 Each test takes its own copy of the built test world (real embedded PostgreSQL, the simulator's
 world extracted, the nightly build run), lands what an attacker or an unlucky user would make
 the platforms answer through the pipeline's own landing batches and CRM drop folder, and runs
-the nightly build again. Nothing is mocked."""
+the nightly build again (the odd follower counts: one copy for all of them, each on another
+customer's profile, one build). Nothing is mocked."""
 
 from __future__ import annotations
 
@@ -202,50 +203,80 @@ def test_infl_replies_from_the_persons_own_second_account_are_not_counted(
     )
 
 
-@pytest.mark.parametrize(
-    "followers",
-    [
-        10**15,
-        10**10,
-        10**20,
-        1500.0,
-        -1_000_000,
-    ],
-    ids=["1e15", "1e10-the-largest-valid", "1e20-over-bigint", "float-1500.0", "negative"],
-)
-def test_infl_odd_follower_count_keeps_the_build_and_social_clv_sound(
-    built, warehouse_url, tmp_path, followers
-):
-    """An X profile whose public_metrics.followers_count is absurd (a corrupt answer, a bot
-    network's account, a JSON float, a negative number): the X extractor lands it unchecked
-    (user_record). The nightly build must still publish, with a finite Social CLV that the
-    influence terms never lower below the predicted CLV."""
+# absurd follower counts an X profile's public_metrics may hold (a corrupt answer, a bot
+# network's account, a JSON float, a negative number), by test id
+FOLLOWER_COUNTS = {
+    "1e15": 10**15,
+    "1e10-the-largest-valid": 10**10,
+    "1e20-over-bigint": 10**20,
+    "float-1500.0": 1500.0,
+    "negative": -1_000_000,
+}
+
+
+@pytest.fixture(scope="module")
+def odd_followers(built, warehouse_url, tmp_path_factory):
+    """A copy of the built world in which each of FOLLOWER_COUNTS is the follower count of the
+    X profile of another customer (those with the most influence), each landed in a batch of
+    its own, then one nightly build (a count that breaks the build breaks this one): the
+    build's error (None when it published) and, by count, its customer's (customer id, Social
+    CLV, predicted CLV) after it."""
     from social_crm.extract.x_streams import user_record
 
-    with copy_of(built, warehouse_url, tmp_path / "w") as (pipeline, _):
-        customer, profile = pipeline.rows(
+    folder = tmp_path_factory.mktemp("odd_followers") / "w"
+    with copy_of(built, warehouse_url, folder) as (pipeline, _):
+        chosen: dict[str, str] = {}  # customer -> its X profile, most influence first
+        for customer, profile in pipeline.rows(
             "select c.customer_id, p.profile_id from marts.customer_lifetime_value c"
             " join intermediate.int_people_profiles p on p.customer_id = c.customer_id"
-            " where p.platform = 'x' and c.influence > 0 order by c.influence desc limit 1"
-        )[0]
-        payload = pipeline.scalar(
-            "select payload from raw.x_users where natural_key = %s"
-            " order by ingest_seq desc limit 1",
-            profile,
-        )
-        payload["public_metrics"]["followers_count"] = followers
-        _land(pipeline, "x", "users", [user_record(payload)], version="2")
+            " where p.platform = 'x' and c.influence > 0"
+            " order by c.influence desc, c.customer_id, p.profile_id"
+        ):
+            if len(chosen) < len(FOLLOWER_COUNTS) and profile not in chosen.values():
+                chosen.setdefault(customer, profile)
+        assert len(chosen) == len(FOLLOWER_COUNTS), f"customers with an X influence: {chosen}"
+        customers = dict(zip(FOLLOWER_COUNTS, chosen.items(), strict=True))
+        for name, (_, profile) in customers.items():
+            payload = pipeline.scalar(
+                "select payload from raw.x_users where natural_key = %s"
+                " order by ingest_seq desc limit 1",
+                profile,
+            )
+            payload["public_metrics"]["followers_count"] = FOLLOWER_COUNTS[name]
+            _land(pipeline, "x", "users", [user_record(payload)], version="2")
         error = None
         try:
             _rebuild(pipeline)
         except Exception as exc:  # the failure is the finding
             error = f"{type(exc).__name__}: {str(exc)[:400]}"
-        assert error is None, f"one profile's follower count broke the nightly build: {error}"
-        social, predicted = pipeline.rows(
-            "select social_clv, predicted_clv from marts.customer_lifetime_value"
-            " where customer_id = %s",
-            customer,
-        )[0]
+        clv = {
+            name: (
+                customer,
+                *(
+                    pipeline.rows(
+                        "select social_clv, predicted_clv from marts.customer_lifetime_value"
+                        " where customer_id = %s",
+                        customer,
+                    )
+                    or [(None, None)]
+                )[0],
+            )
+            for name, (customer, _) in customers.items()
+        }
+        yield error, clv
+
+
+@pytest.mark.parametrize("name", list(FOLLOWER_COUNTS))
+def test_infl_odd_follower_count_keeps_the_build_and_social_clv_sound(odd_followers, name):
+    """An X profile whose public_metrics.followers_count is absurd: the X extractor lands it
+    unchecked (user_record). The nightly build must still publish, with a finite Social CLV
+    that the influence terms never lower below the predicted CLV."""
+    error, clv = odd_followers
+    assert error is None, (
+        f"follower counts {FOLLOWER_COUNTS} (one profile each) broke the nightly build: {error}"
+    )
+    customer, social, predicted = clv[name]
+    assert social is not None, f"{customer} left the CLV mart"
     assert math.isfinite(float(social)) and social >= predicted, (customer, social, predicted)
 
 

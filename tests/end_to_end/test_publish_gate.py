@@ -9,6 +9,7 @@ from social_crm import catalog
 from social_crm.orchestration import nightly
 from social_crm.transform import dbt_runner
 from social_crm.transform.dbt_runner import DbtRunError
+from tests.end_to_end.conftest import nightly_build
 
 pytestmark = pytest.mark.integration
 
@@ -31,10 +32,11 @@ def test_published_marts_and_a_corrupt_batch_blocked(changed_build):
         nightly.run_all()
     assert _marts_snapshot(pipeline) == before  # BI still sees the last good build
 
-    # repaired: the next run publishes again
+    # repaired: the next run publishes again (up to the publish: the dbt docs site after it
+    # reads no rows)
     with pipeline.connect() as conn:
         conn.execute("delete from raw.crm_orders where natural_key = 'O-BAD'")
-    assert nightly.run_all()["publish_marts"]["people"] == before["people"]
+    assert nightly_build()["publish_marts"]["people"] == before["people"]
 
 
 def test_duplicate_key_in_a_mart_blocks_publishing(changed_build):

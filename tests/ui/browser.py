@@ -115,7 +115,8 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
         if process.poll() is not None:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
             raise RuntimeError(f"airflow api-server exited ({process.returncode}):\n{tail}")
-        with contextlib.suppress(urllib.error.URLError, ConnectionError):
+        # (a server still starting may take the connection and not answer in time)
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError):
             with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2) as answer:
                 if answer.status == 200:
                     return

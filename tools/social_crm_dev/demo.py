@@ -348,8 +348,9 @@ def dbt_vars() -> dict:
 @dataclass(frozen=True)
 class ClvRow:
     """A customer's social CLV and its four parts as the mart weighs them (dbt vars
-    `clv_weight_*`), each rounded to the cent: predicted purchases, influence x network size,
-    influence x community size, idea sales; the total is the mart's `social_clv`."""
+    `clv_weight_*`, its `clv_from_*` columns), each to the cent: predicted purchases, influence
+    x network size, influence x community size, idea sales; the total is the mart's
+    `social_clv`, their sum."""
 
     customer_id: str
     name: str
@@ -363,23 +364,16 @@ class ClvRow:
 
 
 def top_social_clv(conn: psycopg.Connection, schema: str = "marts", limit: int = 10) -> list:
-    """The `limit` customers of highest social CLV in `schema`, with its parts (ClvRow)."""
-    weights = dbt_vars()
+    """The `limit` customers of highest social CLV in `schema`, with its parts (ClvRow) as the
+    mart weighs them (`clv_from_*`)."""
     query = sql.SQL(
         "select c.customer_id, d.full_name, c.predicted_clv, c.predicted_clv_low,"
-        " c.predicted_clv_high, round(%(network)s * c.influence_x_network, 2),"
-        " round(%(community)s * c.influence_x_community, 2), round(%(ideas)s * c.idea_sales, 2),"
+        " c.predicted_clv_high, c.clv_from_network, c.clv_from_community, c.clv_from_ideas,"
         " c.social_clv from {schema}.customer_lifetime_value c"
         " join {schema}.people d on d.person_id = c.customer_id"
         " order by c.social_clv desc, c.customer_id limit %(limit)s"
     ).format(schema=sql.Identifier(schema))
-    params = {
-        "network": Decimal(str(weights["clv_weight_network"])),
-        "community": Decimal(str(weights["clv_weight_community"])),
-        "ideas": Decimal(str(weights["clv_weight_ideas"])),
-        "limit": limit,
-    }
-    return [ClvRow(*row) for row in conn.execute(query, params).fetchall()]
+    return [ClvRow(*row) for row in conn.execute(query, {"limit": limit}).fetchall()]
 
 
 def clv_table(rows: list[ClvRow]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:

@@ -17,6 +17,9 @@ CLV_COMPONENTS = (
     "predicted_clv_high",
     "influence_x_network",
     "influence_x_community",
+    "clv_from_network",
+    "clv_from_community",
+    "clv_from_ideas",
     "idea_sales",
     "social_clv",
 )

@@ -70,6 +70,22 @@ valued as (
     left join community as m on c.customer_id = m.customer_id
     left join ideas as i on c.customer_id = i.customer_id
 
+),
+
+-- each part of social CLV in money, rounded to the cent, so that the parts a BI user reads
+-- add up to the total shown: the weights are applied here and nowhere else
+parts as (
+
+    select
+        *,
+        round(predicted_clv::numeric, 2) as predicted_part,
+        round(({{ var('clv_weight_network') }} * influence * network_size)::numeric, 2)
+            as network_part,
+        round(({{ var('clv_weight_community') }} * influence * community_size)::numeric, 2)
+            as community_part,
+        round(({{ var('clv_weight_ideas') }} * idea_sales)::numeric, 2) as ideas_part
+    from valued
+
 )
 
 select
@@ -84,16 +100,14 @@ select
     influence,
     network_size,
     community_size,
-    round(predicted_clv::numeric, 2)::numeric(14, 2) as predicted_clv,
+    predicted_part::numeric(14, 2) as predicted_clv,
     round(predicted_clv_low::numeric, 2)::numeric(14, 2) as predicted_clv_low,
     round(predicted_clv_high::numeric, 2)::numeric(14, 2) as predicted_clv_high,
     round((influence * network_size)::numeric, 4)::numeric(18, 4) as influence_x_network,
     round((influence * community_size)::numeric, 4)::numeric(18, 4) as influence_x_community,
-    round((
-        predicted_clv
-        + {{ var('clv_weight_network') }} * influence * network_size
-        + {{ var('clv_weight_community') }} * influence * community_size
-        + {{ var('clv_weight_ideas') }} * idea_sales
-    )::numeric, 2)::numeric(14, 2) as social_clv,
+    network_part::numeric(14, 2) as clv_from_network,
+    community_part::numeric(14, 2) as clv_from_community,
+    ideas_part::numeric(14, 2) as clv_from_ideas,
+    (predicted_part + network_part + community_part + ideas_part)::numeric(14, 2) as social_clv,
     idea_sales::numeric(14, 2) as idea_sales
-from valued
+from parts
