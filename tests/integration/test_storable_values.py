@@ -4,14 +4,13 @@ landing writes it, and the quarantined text of one it refuses lands in text."""
 
 from __future__ import annotations
 
-import json
-
 import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from social_crm.extract.records import quarantine_text, unstorable
+from social_crm.load.landing import payload_json
 from tests.databases import new_database
 
 pytestmark = pytest.mark.integration
@@ -41,8 +40,7 @@ def conn(warehouse_url):
 @given(value=JSON)
 def test_a_value_the_rule_passes_is_stored_in_jsonb(conn, value):
     if unstorable(value) is None:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        conn.execute("select %s::jsonb", (text,))
+        conn.execute("select %s::jsonb", (payload_json(value),))
 
 
 @SETTINGS

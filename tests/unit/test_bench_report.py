@@ -6,7 +6,7 @@ from social_crm_dev import bench
 def _results(**changes):
     results = {
         "events_target": 10_000_000,
-        "landing": {"landing_vs_copy": 0.9},
+        "landing": {"landing_vs_fk_copy": 0.9},
         "extraction": {"peak_rss_mb": 150.0},
         "full_build_s": 300.0,
         "full_build_steps_s": {"build_marts": 200.0, "build_staging": 100.0},
@@ -80,3 +80,12 @@ def test_sentiment_speed_is_judged_per_core_not_by_the_free_cores():
     missed = "\n".join(bench.missed_targets(_results(sentiment=_sentiment(3000.0, 1800.0))))
     assert not any("Sentiment" in line for line in met)
     assert "Sentiment scoring 1,800 messages/s per core" in missed
+
+
+def test_an_incremental_extraction_over_its_memory_target_is_explained():
+    text = "\n".join(
+        bench.missed_targets(
+            _results(incremental_extraction={"peak_rss_mb": 1008.0, "records": 1, "seconds": 1})
+        )
+    )
+    assert "Incremental extraction peak RSS 1008 MB" in text

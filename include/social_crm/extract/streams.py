@@ -17,6 +17,7 @@ See docs/sources.md for a walk-through.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Query
 
 from social_crm.extract.http import ApiClient, Page
 from social_crm.extract.read_ahead import PrefetchedPages
@@ -41,6 +43,19 @@ log = logging.getLogger(__name__)
 
 # (item, scope) -> the raw record; raises records.InvalidRecord for an item that cannot land
 Builder = Callable[[Any, str], RawRecord]
+
+STREAMED_ROWS = 10_000  # the rows a server-side cursor of `streamed` holds at a time
+
+
+def streamed(conn: psycopg.Connection, query: Query, params: Any = None) -> Iterator[tuple]:
+    """The rows of `query`, read `STREAMED_ROWS` at a time through a server-side cursor: a
+    look-up over raw as a whole (every Post of the look-back window) keeps one chunk in
+    memory, not every row (as `fetchall()` does, and a plain cursor, whose result libpq
+    holds whole). Inside a transaction of its own, or a savepoint of the caller's."""
+    with conn.transaction(), conn.cursor(name=f"streamed_{uuid.uuid4().hex}") as cursor:
+        cursor.itersize = STREAMED_ROWS
+        cursor.execute(query, params)
+        yield from cursor
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from social_crm.extract.extractor import Extractor
 from social_crm.extract.http import ApiAccessError, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord
-from social_crm.extract.streams import Stream, Walked
+from social_crm.extract.streams import Stream, Walked, streamed
 from social_crm.extract.x_budget import TIER_POST_CAPS, BudgetSpent, ReadBudget
 from social_crm.extract.x_streams import (
     FOLLOWERS,
@@ -382,22 +382,19 @@ class XExtractor(Extractor):
         buckets = self._count_buckets(feed.query, start, end, "hour")
         if buckets is None:
             return None
-        alive = [
-            row[0]
-            for row in conn.execute(
-                "select event_at from (select distinct on (natural_key) event_at, is_deleted,"
-                " scope_key, payload->>'author_id' as author_id from raw.x_tweets"
-                " where event_at >= %s and event_at < %s"
-                " order by natural_key, ingest_seq desc) as latest"
-                " where not is_deleted and scope_key = %s"
-                " and case %s when 'others' then author_id is distinct from %s"
-                " when 'own' then author_id = %s else true end",
-                (start, end, feed.handle, feed.authors, feed.user_id, feed.user_id),
-            ).fetchall()
-        ]
         edges = [begin for begin, _, _ in buckets]
         held = [0] * len(buckets)
-        for at in alive:
+        for (at,) in streamed(
+            conn,
+            "select event_at from (select distinct on (natural_key) event_at, is_deleted,"
+            " scope_key, payload->>'author_id' as author_id from raw.x_tweets"
+            " where event_at >= %s and event_at < %s"
+            " order by natural_key, ingest_seq desc) as latest"
+            " where not is_deleted and scope_key = %s"
+            " and case %s when 'others' then author_id is distinct from %s"
+            " when 'own' then author_id = %s else true end",
+            (start, end, feed.handle, feed.authors, feed.user_id, feed.user_id),
+        ):
             held[max(0, bisect_right(edges, at) - 1)] += 1
         spans: list[tuple[datetime, datetime]] = []
         for (begin, finish, count), have in zip(buckets, held, strict=True):
@@ -594,19 +591,22 @@ class XExtractor(Extractor):
         the whole window next run, to read them again."""
         first = timedelta(hours=self.settings.recheck_hours)
         horizon = timedelta(days=self.settings.lookback_days)
+        # the Posts of the window streamed, only those due kept: the window holds every Post
+        # of `lookback_days` (the incremental run's 1 GB at 10M events, read whole)
+        handle_of: dict[str, str] = {}
+        window = 0
         with self.connect() as conn:  # a look-up beside the batch's transaction
-            rows = conn.execute(
+            for key, handle, created in streamed(
+                conn,
                 "select natural_key, scope_key, event_at from (select distinct on (natural_key)"
                 " natural_key, scope_key, event_at, is_deleted from raw.x_tweets"
                 " where event_at >= %s order by natural_key, ingest_seq desc) as latest"
                 " where not is_deleted",
                 (since - horizon,),
-            ).fetchall()
-        handle_of = {
-            key: handle
-            for key, handle, created in rows
-            if checkpoint_due(created, since, now, first, horizon)
-        }
+            ):
+                window += 1
+                if checkpoint_due(created, since, now, first, horizon):
+                    handle_of[key] = handle
         due = sorted(handle_of)
         gone: set[str] = set()
         quarantined: set[str] = set()
@@ -634,7 +634,7 @@ class XExtractor(Extractor):
         log.info(
             "x: %d of %d Posts in the window re-checked, %d deleted at the source",
             len(due),
-            len(rows),
+            window,
             len(gone),
         )
         return quarantined

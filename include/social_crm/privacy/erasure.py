@@ -16,6 +16,7 @@ not the warehouse's size.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable
@@ -70,6 +71,14 @@ IDENTITY_TABLES_BY_CUSTOMER = {
 }
 # bookkeeping keyed by a person's account id
 ACCOUNT_KEYED_TABLES = {"meta.x_follower_walks": ("account_id",)}
+# what an X Post's payload says of its author, the account and the Post it replies to, its text
+_X_AUTHOR = "payload ->> 'author_id'"
+_X_REPLY_TO_USER = "payload ->> 'in_reply_to_user_id'"
+_X_REPLIED_TO = (
+    "jsonb_path_query_first(payload, '$.referenced_tweets[*] ? (@.type == \"replied_to\").id')"
+    " #>> '{}'"
+)
+_X_TEXT = "payload ->> 'text'"
 # the brand's replies addressed to an erased person (they name or quote them): replies to
 # their messages, and X replies to their account or naming their handle, written by a tracked
 # brand's own account (`brand_accounts`); a reply by anyone else is that person's data
@@ -93,10 +102,9 @@ _INSTAGRAM_REPLY = (
 REPLIES_TO_THEM = {
     "raw.x_tweets": _X_REPLY.format(
         author="payload ->> 'author_id'",
-        reply_to_user="payload ->> 'in_reply_to_user_id'",
-        replied_to="jsonb_path_query_first(payload,"
-        " '$.referenced_tweets[*] ? (@.type == \"replied_to\").id') #>> '{}'",
-        text="payload ->> 'text'",
+        reply_to_user=_X_REPLY_TO_USER,
+        replied_to=_X_REPLIED_TO,
+        text=_X_TEXT,
     ),
     "staging.stg_x__tweets": _X_REPLY.format(
         author="author_profile_id",
@@ -243,6 +251,56 @@ MESSAGE_AUTHORS = {
 # username seen with those ids (a username renamed, or taken by another account since); the
 # migration that defines it names it
 INSTAGRAM_ACCOUNTS_REACHED = ("meta.instagram_accounts_reached", "0042")
+# What a whole reading finds through the indexes of migration 0046, by table and search: every
+# row the search's condition can hold (a superset; the condition decides on the rows found), so
+# a first pass reads the rows that concern the people it erases, not the table. The sets as
+# arrays (`= any(array(...))`, `&&`): an index condition, where `in (select ...)` under an
+# `or` is tested on every row. A text's @mentions (`meta.text_mentions`) hold every handle of
+# [a-z0-9_] either reading of a handle finds in it; a handle of other characters (a CRM export
+# may give one) is read in every text (`PLAIN_HANDLE`).
+_MENTIONING = "meta.text_mentions({text}) && array(select handle from erased_handles)"
+PLAIN_HANDLE = "^[a-z0-9_]+$"
+_ANY_PROFILE = "{} = any(array(select profile_id from erased_profiles))"
+_ANY_MESSAGE = "{} = any(array(select message_id from erased_messages))"
+# the names a text holds with or without `@` (`meta.text_names`) hold every username of theirs
+# their reading in a text (_USERNAMES) finds
+_NAMING = "meta.text_names({text}) && array(select username from erased_usernames)"
+
+
+def _x_posts(author: str, reply_to_user: str, replied_to: str, text: str) -> dict[str, str]:
+    """The searches of X Posts (a table of them, its columns) and what finds their rows."""
+    return {
+        "authors": _ANY_PROFILE.format(author),
+        "replies": " or ".join(
+            (
+                _ANY_PROFILE.format(reply_to_user),
+                _ANY_MESSAGE.format(replied_to),
+                _MENTIONING.format(text=text),
+            )
+        ),
+        "reply to": _ANY_PROFILE.format(reply_to_user),
+        "mentions": _MENTIONING.format(text=text),
+    }
+
+
+NARROWED = {
+    "raw.x_tweets": _x_posts(_X_AUTHOR, _X_REPLY_TO_USER, _X_REPLIED_TO, _X_TEXT),
+    "staging.stg_x__tweets": _x_posts(
+        "author_profile_id", "in_reply_to_profile_id", "replied_to_tweet_id", "message_text"
+    ),
+    "raw.instagram_comments": {"usernames": _NAMING.format(text="payload ->> 'text'")},
+    "raw.instagram_media": {"usernames": _NAMING.format(text="payload ->> 'caption'")},
+    "raw.webhook_events": {"usernames": _NAMING.format(text="payload #>> '{value,text}'")},
+    "staging.stg_instagram__comments": {"usernames": _NAMING.format(text="comment_text")},
+    "staging.stg_instagram__media": {"usernames": _NAMING.format(text="caption")},
+    **{
+        table: {
+            "usernames": _NAMING.format(text="message_text"),
+            "mentions": _MENTIONING.format(text="message_text"),
+        }
+        for table in ("intermediate.int_engagements_unified", "intermediate.int_messages_answered")
+    },
+}
 # quarantined rows naming a token (a record: ids exactly, case-sensitive, as the rows they
 # refer to are keyed; a short or numeric id only as a customer_id) and error texts naming one
 # (free text, case folded): traces.py's rules
@@ -290,6 +348,8 @@ class _Scope:
     people: str  # prefix of the temp tables of people, messages, handles and tokens
     since: datetime | None = None
     batches: tuple[UUID, ...] = ()  # the raw batches committed since `since`
+    # whether its handles are all of [a-z0-9_] (`PLAIN_HANDLE`): a text's @mentions hold them
+    plain_handles: bool = True
 
     # A reading since `since` takes the rows by their batch or merge time and tests `condition`
     # on them, its sets hashed: `(condition) is true` keeps `x in (select ... from a set)` a
@@ -303,6 +363,27 @@ class _Scope:
         if self.since is None:
             return None
         return {"since": self.since, "batches": list(self.batches)}
+
+    def narrowed(self, table: str, search: str) -> str | None:
+        """What finds, through an index, every row of `table` that `search`'s condition can
+        hold (NARROWED), in a whole reading; None when the reading cannot use it (a reading
+        since `since` reads by batch, a handle of other characters is in no index)."""
+        found = NARROWED.get(table, {}).get(search)
+        if found is None or self.since is not None:
+            return None
+        if "erased_handles" in found and not self.plain_handles:
+            return None
+        return self.on_sets(found)
+
+    def rows(self, table: str, search: str | None = None) -> Callable[[str], str]:
+        """What keeps the rows of `table` this reading reads for `search` (NARROWED) and holds
+        a condition for."""
+        read = self.raw if table.startswith("raw.") else self.merged
+        narrowed = self.narrowed(table, search) if search is not None else None
+        if narrowed is None:
+            return read
+        # the index finds the rows, the condition decides on them
+        return lambda condition: f"({narrowed}) and ({read(condition)})"
 
     def raw(self, condition: str) -> str:
         """`condition` on this reading's sets, on the raw rows it reads."""
@@ -351,6 +432,7 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         if since is not None:  # what landed or merged since, for everyone erased
             scopes.append(_Scope("erased", since, _batches_since(conn, since)))
         _collect_what_names_them(conn, scopes)
+        scopes = [_with_handles_read(conn, scope) for scope in scopes]
         deleted["crm_customers"] = conn.execute(
             "delete from raw.crm_customers where natural_key in"
             " (select customer_id from erased_customers)"
@@ -430,13 +512,32 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
     return deleted
 
 
+def _with_handles_read(conn: psycopg.Connection, scope: _Scope) -> _Scope:
+    """The reading, knowing whether its X handles are all of [a-z0-9_] (what a text's
+    @mentions hold): a handle of other characters makes a whole reading read every text for
+    it, and says so (a count, never the handle)."""
+    odd = scalar(
+        conn.execute(
+            f"select count(*) from {scope.people}_handles where handle !~ %s",  # noqa: S608
+            (PLAIN_HANDLE,),
+        )
+    )
+    if odd and scope.since is None:
+        log.warning(
+            "erasure: %d X handle(s) with characters other than letters, digits and `_`:"
+            " every X Post's text read for them",
+            odd,
+        )
+    return dataclasses.replace(scope, plain_handles=not odd)
+
+
 def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int]) -> None:
     """The deletions of one reading (whole, or since the previous pass)."""
     params = scope.params
     # the brand's replies addressed to them, before their own messages
     for table, condition in REPLIES_TO_THEM.items():
         if relation_oid(conn, table):
-            where = scope.raw(condition) if table.startswith("raw.") else scope.merged(condition)
+            where = scope.rows(table, "replies")(condition)
             _count(
                 deleted,
                 f"{table} (replies to them)",
@@ -449,7 +550,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
         _count(
             deleted,
             table,
-            _delete_profiles(conn, table, columns, scope.raw, params),
+            _delete_profiles(conn, table, columns, scope.rows(table, "authors"), params),
         )
     _count(
         deleted,
@@ -480,7 +581,7 @@ def _delete_in(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, int])
             _count(
                 deleted,
                 table,
-                _delete_profiles(conn, table, columns, scope.merged, params),
+                _delete_profiles(conn, table, columns, scope.rows(table, "authors"), params),
             )
     _scrub_references(conn, scope, deleted)
     _scrub_mentions(conn, scope, deleted)
@@ -492,11 +593,15 @@ def _scrub_references(conn: psycopg.Connection, scope: _Scope, deleted: dict[str
     for table, ((reply_to, drop_reply_to), (text, blank_handles)) in REFERENCES_TO_THEM.items():
         if not relation_oid(conn, table):
             continue
-        rows = scope.raw if table.startswith("raw.") else scope.merged
-        for condition, change in (
-            (f"{reply_to} in (select profile_id from erased_profiles)", drop_reply_to),  # noqa: S608
-            (f"{text} ~* {_HANDLES}", blank_handles),
+        for condition, change, search in (
+            (
+                f"{reply_to} in (select profile_id from erased_profiles)",  # noqa: S608
+                drop_reply_to,
+                "reply to",
+            ),
+            (f"{text} ~* {_HANDLES}", blank_handles, "mentions"),
         ):
+            rows = scope.rows(table, search)
             _count(
                 deleted,
                 f"{table} (their id or handle in others' Posts, scrubbed)",
@@ -516,8 +621,8 @@ def _scrub_mentions(conn: psycopg.Connection, scope: _Scope, deleted: dict[str, 
     for table, texts in MENTIONS_OF_THEM.items():
         if not relation_oid(conn, table):
             continue
-        rows = scope.raw if table.startswith("raw.") else scope.merged
         for text, names, blank in texts:
+            rows = scope.rows(table, "usernames" if names == _USERNAMES else "mentions")
             _count(
                 deleted,
                 f"{table} (their username or handle in others' texts, scrubbed)",
@@ -832,7 +937,7 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
                 f"{a} in (select profile_id from erased_profiles)"  # noqa: S608
                 for a in authors
             )
-            where = scope.raw(naming)
+            where = scope.rows(table, "authors")(naming)
             conn.execute(
                 f"insert into {scope.people}_messages select natural_key"  # noqa: S608
                 f" from {table} where {where}",

@@ -6,6 +6,8 @@
         indexes=[
             {'columns': ['engagement_id'], 'unique': True},
             {'columns': ['merged_at']},
+            {'columns': ['(meta.text_names(message_text))'], 'type': 'gin'},
+            {'columns': ['(meta.text_mentions(message_text))'], 'type': 'gin'},
             {'columns': ['profile_id']},
         ],
         pre_hook=["{{ delete_rows_deleted_upstream(engagement_staging_tables()) }}"]

@@ -6,6 +6,8 @@
         indexes=[
             {'columns': ['message_id'], 'unique': True},
             {'columns': ['merged_at']},
+            {'columns': ['(meta.text_names(message_text))'], 'type': 'gin'},
+            {'columns': ['(meta.text_mentions(message_text))'], 'type': 'gin'},
             {'columns': ['profile_id']},
             {'columns': ['brand_key', 'platform', 'occurred_at']},
             {'columns': ['brand_key', 'platform', 'answered_at']},

@@ -5,6 +5,7 @@
             {'columns': ['comment_id'], 'unique': True},
             {'columns': ['media_id']},
             {'columns': ['merged_at']},
+            {'columns': ['(meta.text_names(comment_text))'], 'type': 'gin'},
         ]
     )
 }}

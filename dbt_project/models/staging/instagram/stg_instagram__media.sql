@@ -4,6 +4,7 @@
         indexes=[
             {'columns': ['media_id'], 'unique': True},
             {'columns': ['merged_at']},
+            {'columns': ['(meta.text_names(caption))'], 'type': 'gin'},
         ]
     )
 }}

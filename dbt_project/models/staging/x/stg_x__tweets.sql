@@ -4,6 +4,10 @@
         indexes=[
             {'columns': ['tweet_id'], 'unique': True},
             {'columns': ['merged_at']},
+            {'columns': ['author_profile_id']},
+            {'columns': ['in_reply_to_profile_id']},
+            {'columns': ['replied_to_tweet_id']},
+            {'columns': ['(meta.text_mentions(message_text))'], 'type': 'gin'},
         ]
     )
 }}
