@@ -186,6 +186,17 @@ class DashboardVisit:
     chart_rows: dict[int, int] = field(default_factory=dict)  # chart id: rows of its query
 
 
+def _logged_in(context, served):
+    """A new page of `context` logged in to Superset as its admin."""
+    page = context.new_page()
+    page.goto(f"{served.server.url}/login/")
+    page.locator("input#username, input[name=username]").first.fill(served.server.admin_user)
+    page.locator("input#password, input[name=password]").first.fill(served.server.admin_password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page
+
+
 @pytest.fixture(scope="module")
 def visits(served, tmp_path_factory) -> dict[str, DashboardVisit]:
     """Each dashboard opened in Chromium as its admin, once every chart has rendered: its
@@ -193,14 +204,7 @@ def visits(served, tmp_path_factory) -> dict[str, DashboardVisit]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     seen: dict[str, DashboardVisit] = {}
     with ui.browser(tmp_path_factory.mktemp("chromium")) as context:
-        page = context.new_page()
-        page.goto(f"{served.server.url}/login/")
-        page.locator("input#username, input[name=username]").first.fill(served.server.admin_user)
-        page.locator("input#password, input[name=password]").first.fill(
-            served.server.admin_password
-        )
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/login" not in url)
+        page = _logged_in(context, served)
         for dashboard in served.dashboards:
             answers: dict[int, int] = {}
 
@@ -370,14 +374,7 @@ def care_visit(served, tmp_path_factory) -> CareVisit:
     """The Customer care dashboard opened in headless Chromium as its admin, once its queue
     table has rendered the messages."""
     with ui.browser(tmp_path_factory.mktemp("chromium")) as context:
-        page = context.new_page()
-        page.goto(f"{served.server.url}/login/")
-        page.locator("input#username, input[name=username]").first.fill(served.server.admin_user)
-        page.locator("input#password, input[name=password]").first.fill(
-            served.server.admin_password
-        )
-        page.keyboard.press("Enter")
-        page.wait_for_url(lambda url: "/login" not in url)
+        _logged_in(context, served)  # the session cookie the visit uses
         with ui.visit(context, f"{served.server.url}/superset/dashboard/customer-care/") as (
             care,
             seen,

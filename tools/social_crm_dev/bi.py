@@ -22,7 +22,6 @@ import hashlib
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from social_crm import settings, warehouse
 from social_crm.paths import local_dir, repo_root
 from social_crm.serve import superset
 from social_crm.warehouse.bi_login import ensure_login
+from social_crm_dev import local_airflow
 from social_crm_dev import settings as dev_settings
 
 DEFAULT_BI_USER = "superset_bi"
@@ -230,13 +230,7 @@ def running(
                 time.sleep(1)
         yield RunningSuperset(url, DEFAULT_ADMIN, admin_password, home, process)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        local_airflow.stop_processes([process])
         log.close()
 
 
