@@ -25,3 +25,16 @@ def new_database(server, template: str | None = None) -> Iterator:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@contextmanager
+def migrated_connection(server) -> Iterator:
+    """An autocommit connection to a new database on `server` with the warehouse's migrations
+    applied (the raw, meta and scoring tables, no dbt build), dropped afterwards."""
+    import psycopg
+
+    from social_crm.warehouse import migrations
+
+    with new_database(server) as db, psycopg.connect(db.libpq(), autocommit=True) as conn:
+        migrations.apply(conn)
+        yield conn

@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from social_crm.privacy import erasure
-from social_crm.warehouse import migrations
-from tests.databases import new_database
+from tests.databases import migrated_connection
 
 pytestmark = pytest.mark.integration
 
@@ -67,10 +66,8 @@ HANDLES = st.lists(NAME.map(str.lower), max_size=5)
 
 @pytest.fixture(scope="module")
 def conn(warehouse_url):
-    with new_database(warehouse_url) as db:
-        with psycopg.connect(db.libpq(), autocommit=True) as connection:
-            migrations.apply(connection)
-            yield connection
+    with migrated_connection(warehouse_url) as connection:
+        yield connection
 
 
 def _world(conn: psycopg.Connection, posts: list[dict], handles: list[str]) -> None:

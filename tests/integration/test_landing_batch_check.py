@@ -12,8 +12,7 @@ from psycopg import errors, sql
 
 from social_crm import catalog
 from social_crm.load.landing import LandingBatch, RawRecord
-from social_crm.warehouse import migrations
-from tests.databases import new_database
+from tests.databases import migrated_connection
 
 pytestmark = pytest.mark.integration
 
@@ -22,10 +21,8 @@ RAW = [table.name for table in catalog.RAW_TABLES]
 
 @pytest.fixture(scope="module")
 def conn(warehouse_url):
-    with new_database(warehouse_url) as db:
-        with psycopg.connect(db.libpq(), autocommit=True) as connection:
-            migrations.apply(connection)
-            yield connection
+    with migrated_connection(warehouse_url) as connection:
+        yield connection
 
 
 def _landed_batch(conn: psycopg.Connection, key: str) -> str:

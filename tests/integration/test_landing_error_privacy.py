@@ -7,6 +7,7 @@ cannot hold, as any source could be handed one."""
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterator
 
 import psycopg
@@ -71,6 +72,26 @@ def test_a_refused_batch_logs_none_of_its_rows(database, caplog, source, entity,
 def test_a_refused_batch_records_none_of_its_rows_as_its_error(database, source, entity, private):
     error = _refused_batch(database, source, entity, private)
     assert "SQLSTATE" in error and private not in error, error
+
+
+# the refused row alone (refused at commit), or after 4,999 good ones (refused while feeding:
+# the 5,000th record sends the buffer to COPY inside the batch's block)
+@pytest.mark.parametrize("before", [0, 4_999])
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(private=PRIVATE)
+def test_the_error_a_refused_batch_raises_prints_none_of_its_rows(database, before, private):
+    """What reaches the task's log is the raised error's traceback, its chain included."""
+    payload = {"id": "1_2", "from": {"name": private}, "message": f"{private}\u0000{private}"}
+    with psycopg.connect(database.libpq()) as conn:
+        with pytest.raises(psycopg.DataError) as raised:
+            with LandingBatch(conn, "facebook", "posts") as batch:
+                for n in range(before):
+                    batch.add(RawRecord(f"9_{n}", {"id": f"9_{n}", "message": private}))
+                batch.add(RawRecord("1_2", payload))
+    printed = "".join(traceback.format_exception(raised.value))
+    assert "SQLSTATE" in printed and private not in printed, printed
 
 
 @given(token=st.text(st.characters(categories=("L", "Nd")), min_size=24, max_size=60))

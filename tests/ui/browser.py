@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -71,7 +70,7 @@ def api_server(folder: Path) -> Iterator[ApiServer]:
     """`airflow api-server` (one worker) on a free port of 127.0.0.1 with the local Airflow's
     settings, the simple auth manager with one admin user whose password the server generates
     into a file (as `social-crm airflow` does); its output in `folder`/api-server.log."""
-    from social_crm_dev import airflow_env
+    from social_crm_dev import airflow_env, local_airflow
 
     port = _free_port()
     passwords = folder / "simple_auth_manager_passwords.json.generated"
@@ -100,13 +99,7 @@ def api_server(folder: Path) -> Iterator[ApiServer]:
         _wait_healthy(url, process, log)
         yield ApiServer(url=url, password=json.loads(passwords.read_text())[USER], log=log)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        local_airflow.stop_processes([process])
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:

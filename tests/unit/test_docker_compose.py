@@ -37,6 +37,8 @@ GENERATED = {
     "AIRFLOW_FERNET_KEY": "airflow-scheduler",
     "AIRFLOW_JWT_SECRET": "airflow-scheduler",
     "SUPERSET_SECRET_KEY": "superset",
+    "SUPERSET_ADMIN_PASSWORD": "superset",
+    "BI_READER_PASSWORD": "airflow-scheduler",
 }
 MOUNTS = {
     "./dags": "/opt/airflow/dags",

@@ -4,6 +4,7 @@ answers, through a real HTTP server, against each platform's policy."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -352,3 +353,18 @@ def test_a_spent_x_usage_cap_fails_at_once_whatever_the_status(api, status, answ
 def test_an_x_endpoint_outside_the_tier_names_the_tier_setting(api, status, body):
     outcome, _ = api.ask(XPolicy(), (status, body, {}))
     assert isinstance(outcome, ApiAccessError) and "'tier' in the extra" in str(outcome)
+
+
+# a JSON integer's digits, past Python's limit (`sys.get_int_max_str_digits()`) as well
+integer_digits = st.builds(
+    lambda sign, first, rest: sign + first + rest,
+    st.sampled_from(["", "-"]),
+    st.sampled_from("123456789"),
+    st.integers(0, 2 * sys.get_int_max_str_digits()).map(lambda n: "90" * (n // 2) + "7" * (n % 2)),
+)
+
+
+@given(digits=integer_digits)
+def test_an_answer_holding_an_integer_of_any_length_is_read_at_once_with_its_digits(api, digits):
+    outcome, _ = api.ask(GraphPolicy(), (200, b'{"n": ' + digits.encode() + b"}", {}))
+    assert (api.requests, str(outcome["n"])) == (1, digits)

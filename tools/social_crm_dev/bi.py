@@ -22,7 +22,7 @@ import hashlib
 import os
 import secrets
 import shutil
-import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,6 +36,7 @@ from social_crm import settings, warehouse
 from social_crm.paths import local_dir, repo_root
 from social_crm.serve import superset
 from social_crm.warehouse.bi_login import ensure_login
+from social_crm_dev import local_airflow
 from social_crm_dev import settings as dev_settings
 
 DEFAULT_BI_USER = "superset_bi"
@@ -132,6 +133,41 @@ def stored_secret(name: str, length: int = 24) -> tuple[str, bool]:
     return value, True
 
 
+def admin_login_script() -> Path:
+    return repo_root() / "bi" / "admin_login.py"
+
+
+def _set_admin_login(env: dict[str, str], username: str, password: str) -> None:
+    """The admin login created, or its password set (it may have changed since:
+    SUPERSET_ADMIN_PASSWORD), the password handed over on standard input: an argument would be
+    in every local user's process listing (`superset fab create-admin --password`)."""
+    done = subprocess.run(
+        [str(venv_bin() / "python"), str(admin_login_script()), username],
+        input=password + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+        raise BiError(f"setting Superset's admin login failed:\n{tail}")
+
+
+def _refuse_taken_port(host: str, port: int) -> None:
+    """A second `make bi`, or another program, already listening on the port: gunicorn would
+    fail to bind after Superset's health check had found the other server healthy."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as taken:
+            raise BiError(
+                f"port {port} on {host} is taken ({taken.strerror}): another Superset or"
+                " program listens there; stop it or set SOCIAL_CRM_BI_PORT"
+            ) from None
+
+
 @dataclass
 class RunningSuperset:
     url: str
@@ -148,32 +184,14 @@ def running(
     """Superset served by gunicorn on host:port, its metadata in `home` (copied from the
     template on first use, the admin login created or re-passworded); stopped at the end."""
     ensure_venv()
+    _refuse_taken_port(host, port)
     home.mkdir(parents=True, exist_ok=True)
     metadata = home / "superset.db"
     new = not metadata.exists()
     if new:
         shutil.copyfile(metadata_template(), metadata)
     env = _environment(home, secret_key, metadata)
-    if new:
-        _superset(
-            env,
-            "fab",
-            "create-admin",
-            "--username",
-            DEFAULT_ADMIN,
-            "--firstname",
-            "Social CRM",
-            "--lastname",
-            "Admin",
-            "--email",
-            "admin@localhost",
-            "--password",
-            admin_password,
-        )
-    else:  # the password may have changed since (SUPERSET_ADMIN_PASSWORD)
-        _superset(
-            env, "fab", "reset-password", "--username", DEFAULT_ADMIN, "--password", admin_password
-        )
+    _set_admin_login(env, DEFAULT_ADMIN, admin_password)
     log = open(home / "superset.log", "ab")
     process = subprocess.Popen(
         [
@@ -212,13 +230,7 @@ def running(
                 time.sleep(1)
         yield RunningSuperset(url, DEFAULT_ADMIN, admin_password, home, process)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        local_airflow.stop_processes([process])
         log.close()
 
 

@@ -239,6 +239,9 @@ def lift_instagram_call_limit(url: str) -> None:
     ).raise_for_status()
 
 
+DELIVERY_TIMEOUT_S = 2 * 3600
+
+
 def deliver_webhooks(url: str, logs: Path, days: int) -> None:
     """Meta's side of the webhooks: the receiver runs (as `make airflow` runs it), the
     simulated app subscribes it, and the simulator delivers the world's Instagram comments and
@@ -246,6 +249,7 @@ def deliver_webhooks(url: str, logs: Path, days: int) -> None:
     receiver lands each change once in raw.webhook_events, which `extract_instagram` then reads
     (the mentions) and the live cycle too (comments)."""
     step("Meta webhooks: the receiver, and the world's changes delivered to it")
+    print(f"    each delivery lands as it comes: follow {logs / 'webhooks.log'}", flush=True)
     with local_webhooks.receiver(logs / "webhooks.log", port=_free_port()) as callback:
         requests.post(
             f"{url}/_admin/webhooks/subscribe", json={"callback_url": callback}, timeout=30
@@ -253,7 +257,9 @@ def deliver_webhooks(url: str, logs: Path, days: int) -> None:
         answer = requests.post(
             f"{url}/_admin/webhooks/deliver",
             json={"url": callback, "minutes": days * 24 * 60, "seed": 1},
-            timeout=1800,
+            # ~16,000 deliveries, each landed in its own transaction: minutes on a quiet
+            # machine, over half an hour on a loaded one (seen at load 15)
+            timeout=DELIVERY_TIMEOUT_S,
         )
         answer.raise_for_status()
         report = answer.json()

@@ -81,7 +81,7 @@ def run(cli: str, host: str, port: int) -> int:
     finally:
         for signum in STOP_SIGNALS:  # a second signal does not cut the stop short
             signal.signal(signum, signal.SIG_IGN)
-        _stop(started.values())
+        stop_processes(started.values())
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     return code
@@ -93,8 +93,8 @@ def _print_lines(name: str, process: subprocess.Popen) -> None:
         print(f"{name:>13} | {line.rstrip()}", flush=True)
 
 
-def _stop(processes) -> None:  # Popen objects
-    """SIGTERM to each component's process group and to every group its processes started
+def stop_processes(processes) -> None:  # Popen objects
+    """SIGTERM to each process's group and to every group its processes started
     (Airflow's task supervisor puts each task runner in a group of its own; dbt may run in a
     session of its own), SIGKILL to whatever of them is left after STOP_WAIT_S."""
     import psutil

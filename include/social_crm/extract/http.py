@@ -25,6 +25,7 @@ import json
 import logging
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -676,10 +677,23 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (moment - now).total_seconds())
 
 
+class HugeInteger(str):
+    """A JSON integer of more digits than Python converts (`sys.get_int_max_str_digits()`,
+    4,300 by default), kept as its digits: valid JSON, so the answer is read, and the item
+    holding it is quarantined (`records.unstorable`) instead of the whole page refused."""
+
+
+def _integer(digits: str) -> int | HugeInteger:
+    """`parse_int` of an answer: an int, or a HugeInteger past Python's digit limit."""
+    if len(digits.lstrip("-")) > sys.get_int_max_str_digits() > 0:
+        return HugeInteger(digits)
+    return int(digits)
+
+
 def _decode(response: requests.Response, arrays: bool = False) -> tuple[Any, str | None]:
     """The JSON object of an answer (or, with `arrays`, an array too), or what is wrong."""
     try:
-        body = response.json()
+        body = response.json(parse_int=_integer)
     except ValueError:
         return (
             {},

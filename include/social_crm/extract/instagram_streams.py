@@ -7,8 +7,9 @@ the media and comments that @mention us (announced by webhook), rivals' accounts
 A record is the API's item as returned with the fields we ask, unchanged (a reply gains the
 `media_id` of the walk that read it when the API gives no `media`). A builder refuses an
 item that cannot be landed safely (no id, an id that is not a Graph id, a time that is not
-Graph's format, a `from` without an id, a count that is not a number, a value the
-warehouse cannot store, `records.unstorable`): it goes to quarantine with the reason.
+Graph's format, a `from` without an id, a count that is not a number): it goes to
+quarantine with the reason, as does an item holding a value the warehouse cannot store
+(`records.unstorable`, asked of every platform's items in `records.land_or_quarantine`).
 
 Who a person is on Instagram is their lower-cased username (docs/instagram.md): comments
 give `username` and `from{id,username}`, others' media `username`; hashtag media and
@@ -23,7 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from social_crm.extract.facebook_streams import parse_graph_time
-from social_crm.extract.records import InvalidRecord, graph_id, require_id, storable
+from social_crm.extract.records import InvalidRecord, graph_id, require_id
 from social_crm.extract.streams import GRAPH_CURSOR, SINGLE, Stream
 from social_crm.load.landing import RawRecord
 
@@ -111,7 +112,6 @@ def _username(value: Any, what: str) -> str:
 def _object(item: Any) -> dict:
     if not isinstance(item, dict):
         raise InvalidRecord(f"item is a {type(item).__name__}, not an object")
-    storable(item)
     return item
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
+from social_crm.extract.http import HugeInteger
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.quality.rules import GRAPH_ID, X_ID
 
@@ -24,8 +25,11 @@ _UNSTORABLE_CHAR = re.compile("[\x00\ud800-\udfff]")
 def unstorable(value: Any, where: str = "item") -> str | None:
     """Why `value` (parsed JSON) cannot be stored in a jsonb column, or None when it can:
     the one rule of what a storable value is. Refused: a NUL character or a lone surrogate in
-    any text (or key), and a number that is not finite (`1e400` parses as inf; jsonb has no
-    Infinity or NaN). The reason names where (`item.from.username`)."""
+    any text (or key), a number that is not finite (`1e400` parses as inf; jsonb has no
+    Infinity or NaN), and an integer of more digits than Python reads (`http.HugeInteger`).
+    The reason names where (`item.from.username`)."""
+    if isinstance(value, HugeInteger):
+        return f"{where} holds an integer of {len(value.lstrip('-'))} digits (past Python's limit)"
     if isinstance(value, str):
         found = _UNSTORABLE_CHAR.search(value)
         if found is None:
@@ -95,9 +99,12 @@ def graph_id(value: Any, what: str) -> str:
 def land_or_quarantine(
     batch: LandingBatch, item: Any, build: Callable[[Any], RawRecord]
 ) -> RawRecord | None:
-    """Add `build(item)` to the batch, or quarantine the item with the reason it failed."""
+    """Add `build(item)` to the batch, or quarantine the item with the reason it failed. Every
+    builder of every platform lands through here, so here the item meets the one rule of
+    what the warehouse can store (`storable`): a value PostgreSQL would refuse quarantines
+    its item, never failing the batch with every good record in it."""
     try:
-        record = build(item)
+        record = build(storable(item))
     except InvalidRecord as exc:
         batch.quarantine(quarantine_text(item), str(exc))
         return None

@@ -195,11 +195,12 @@ class LandingBatch:
                     self._commit()
                 except BaseException as failure:  # a lookup confirming deletions, the database
                     self.conn.rollback()
-                    self._mark_failed(failure)
+                    message = self._mark_failed(failure)
+                    _raise_cleaned(failure, message)
                     raise
             else:
                 self.conn.rollback()
-                self._mark_failed(exc)
+                _raise_cleaned(exc, self._mark_failed(exc))
         finally:
             self.conn.autocommit = True
             self.conn.execute("select pg_advisory_unlock(hashtext(%s))", (self._lock_key,))
@@ -425,7 +426,9 @@ class LandingBatch:
             )
         return gone
 
-    def _mark_failed(self, exc: BaseException) -> None:
+    def _mark_failed(self, exc: BaseException) -> str:
+        """Record and log the batch as failed; returns the error text it recorded (cleaned
+        of the rows, `_error_text`, and of secrets)."""
         r = self.result
         r.status = "failed"
         message = redact(_error_text(exc), *self.secrets)[:2000]
@@ -441,6 +444,16 @@ class LandingBatch:
         log.error(
             "%s/%s: batch %s failed, nothing landed: %s", r.source, r.entity, r.batch_id, message
         )
+        return message
+
+
+def _raise_cleaned(exc: BaseException, message: str) -> None:
+    """Raise a warehouse error as the same class (callers tell a lost connection from a
+    refusal by it) carrying only `message`: psycopg's own text, which reaches the task's
+    log, quotes the row being copied in its DETAIL and CONTEXT. Neither the original nor
+    its chain is attached (a traceback would print them). Anything else is left as is."""
+    if isinstance(exc, psycopg.Error):
+        raise type(exc)(message).with_traceback(exc.__traceback__) from None
 
 
 def _error_text(exc: BaseException) -> str:
