@@ -38,3 +38,18 @@ def migrated_connection(server) -> Iterator:
     with new_database(server) as db, psycopg.connect(db.libpq(), autocommit=True) as conn:
         migrations.apply(conn)
         yield conn
+
+
+def identity_links(conn, links: tuple[tuple[str, str], ...] = ()) -> None:
+    """`intermediate.int_identity_links` as the nightly's dbt build leaves it before erasure
+    runs, holding `links` (customer_id, profile_key): for erasure tests without a dbt build."""
+    conn.execute("create schema if not exists intermediate")
+    conn.execute(
+        "create table if not exists intermediate.int_identity_links"
+        " (customer_id text, profile_key text)"
+    )
+    for customer_id, profile_key in links:
+        conn.execute(
+            "insert into intermediate.int_identity_links values (%s, %s)",
+            (customer_id, profile_key),
+        )

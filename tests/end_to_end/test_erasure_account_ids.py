@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from social_crm.extract.crm import land_drop_folder
 from social_crm.privacy import erasure
+from tests.databases import identity_links
 
 pytestmark = pytest.mark.integration
 
@@ -41,11 +42,7 @@ def test_a_request_naming_an_account_id_keeps_the_quarantined_records_of_a_custo
     )
     land_drop_folder(connect, drop)
     with connect() as conn:
-        conn.execute("create schema if not exists intermediate")
-        conn.execute(
-            "create table if not exists intermediate.int_identity_links"
-            " (customer_id text, profile_key text)"
-        )
+        identity_links(conn)
         quarantined = "select count(*) from raw_quarantine.records where raw_text like %s"
         before = conn.execute(quarantined, (f"%O-{number}%",)).fetchone()[0]
         erasure.erase_requested(conn, drop_dir=drop)

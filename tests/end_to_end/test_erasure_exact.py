@@ -12,6 +12,7 @@ import pytest
 
 from social_crm.extract.crm import land_drop_folder
 from social_crm.privacy import erasure, traces
+from tests.databases import identity_links
 
 pytestmark = pytest.mark.integration
 
@@ -59,11 +60,7 @@ def erased(db, tmp_path):
     land_drop_folder(connect, drop)
     with connect() as conn:
         # the identity links the nightly builds with dbt before erasure: none here
-        conn.execute("create schema if not exists intermediate")
-        conn.execute(
-            "create table if not exists intermediate.int_identity_links"
-            " (customer_id text, profile_key text)"
-        )
+        identity_links(conn)
         for n, error in enumerate(ERRORS):
             conn.execute(
                 "insert into meta.load_batches (batch_id, source, entity, status, error,"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from social_crm.extract.crm import land_drop_folder
 from social_crm.privacy import erasure
+from tests.databases import identity_links
 
 pytestmark = pytest.mark.integration
 
@@ -38,11 +39,7 @@ def _erase_unknown(db, drop, word: str, error: str) -> dict[str, object]:
     )
     land_drop_folder(connect, drop)
     with connect() as conn:
-        conn.execute("create schema if not exists intermediate")
-        conn.execute(
-            "create table if not exists intermediate.int_identity_links"
-            " (customer_id text, profile_key text)"
-        )
+        identity_links(conn)
         conn.execute(
             "insert into meta.load_batches (batch_id, source, entity, status, error,"
             " finished_at) values (gen_random_uuid(), 'crm', 'test', 'failed', %s, now())",

@@ -29,7 +29,7 @@ from social_crm.extract.crm import land_drop_folder
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.privacy import erasure
 from social_crm.warehouse import migrations
-from tests.databases import new_database
+from tests.databases import identity_links, new_database
 
 pytestmark = pytest.mark.integration
 
@@ -154,10 +154,7 @@ def erased(warehouse_url, tmp_path_factory):
             with LandingBatch(conn, "webhook", "events") as batch:
                 for field, value in WEBHOOKS:
                     batch.add(_webhook_record(field, value))
-            conn.execute("create schema if not exists intermediate")
-            conn.execute(
-                "create table intermediate.int_identity_links (customer_id text, profile_key text)"
-            )
+            identity_links(conn)
             # the incremental models that keep a message's text, as the nightly left them
             for table in ("int_engagements_unified", "int_messages_answered"):
                 conn.execute(

@@ -24,7 +24,7 @@ from social_crm.extract.crm import land_drop_folder
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.privacy import erasure
 from social_crm.warehouse import migrations
-from tests.databases import new_database
+from tests.databases import identity_links, new_database
 
 pytestmark = pytest.mark.integration
 
@@ -82,11 +82,7 @@ def texts(warehouse_url, tmp_path_factory) -> Iterator[dict[str, str]]:
         land_drop_folder(connect, drop)
         with connect() as conn:
             # the identity links the nightly builds with dbt before erasure: none here
-            conn.execute("create schema if not exists intermediate")
-            conn.execute(
-                "create table if not exists intermediate.int_identity_links"
-                " (customer_id text, profile_key text)"
-            )
+            identity_links(conn)
             conn.commit()
             _land(conn, POSTS, 2_000_000_000_000_000_001)
             erasure.erase_requested(conn, drop_dir=drop)

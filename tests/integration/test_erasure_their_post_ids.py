@@ -25,7 +25,7 @@ from social_crm.extract.crm import land_drop_folder
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.privacy import erasure
 from social_crm.warehouse import migrations
-from tests.databases import new_database
+from tests.databases import identity_links, new_database
 
 pytestmark = pytest.mark.integration
 
@@ -78,14 +78,7 @@ def kept(warehouse_url, tmp_path_factory) -> Iterator[dict[str, str]]:
         land_drop_folder(connect, drop)
         with connect() as conn:
             # identity resolution (dbt, before erasure) linked their X account to the customer
-            conn.execute("create schema if not exists intermediate")
-            conn.execute(
-                "create table intermediate.int_identity_links (customer_id text, profile_key text)"
-            )
-            conn.execute(
-                "insert into intermediate.int_identity_links values (%s, %s)",
-                (CUSTOMER, f"x:{THEIR_ACCOUNT}"),
-            )
+            identity_links(conn, ((CUSTOMER, f"x:{THEIR_ACCOUNT}"),))
             conn.commit()
             with LandingBatch(conn, "x", "users") as users:
                 users.add(RawRecord(THEIR_ACCOUNT, {"id": THEIR_ACCOUNT, "username": "anna"}))
