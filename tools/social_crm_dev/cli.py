@@ -241,8 +241,9 @@ def add_commands(
     warehouse_sub.add_parser("down", help="stop the embedded warehouse").set_defaults(
         func=cmd_warehouse_down
     )
+    dev = dev_settings.load()  # the commands' defaults, read (and checked) once
     dm = sub.add_parser("demo", help="set up and run the pipeline end to end")
-    dm.add_argument("--scale", type=float, default=dev_settings.load().demo_scale)
+    dm.add_argument("--scale", type=float, default=dev.demo_scale)
     dm.add_argument("--seed", type=int, default=42)
     dm.set_defaults(func=cmd_demo)
 
@@ -296,12 +297,12 @@ def add_commands(
     af.add_argument(
         "--port",
         type=int,
-        default=dev_settings.load().airflow_port,
+        default=dev.airflow_port,
         help="the UI's and API's port (default AIRFLOW__API__PORT, else 8080)",
     )
     af.add_argument(
         "--host",
-        default=dev_settings.load().airflow_host,
+        default=dev.airflow_host,
         help="where the UI listens (default AIRFLOW__API__HOST, else 127.0.0.1: this machine"
         " only; 0.0.0.0: every one)",
     )
@@ -311,7 +312,7 @@ def add_commands(
     bi.add_argument(
         "--port",
         type=int,
-        default=dev_settings.load().bi_port,
+        default=dev.bi_port,
         help="Superset's port (default SOCIAL_CRM_BI_PORT, else 8088)",
     )
     bi.add_argument("--host", default="127.0.0.1", help="where it listens (default 127.0.0.1)")
