@@ -53,3 +53,24 @@ def identity_links(conn, links: tuple[tuple[str, str], ...] = ()) -> None:
             "insert into intermediate.int_identity_links values (%s, %s)",
             (customer_id, profile_key),
         )
+
+
+@contextmanager
+def crm_landed(server, drop, links: tuple[tuple[str, str], ...] = ()) -> Iterator:
+    """A connection to a new migrated database on `server` where the CRM files of the folder
+    `drop` have landed and `intermediate.int_identity_links` holds `links` (`identity_links`):
+    where an erasure test without a dbt build starts."""
+    import psycopg
+
+    from social_crm.extract.crm import land_drop_folder
+    from social_crm.warehouse import migrations
+
+    with new_database(server) as db:
+        connect = lambda: psycopg.connect(db.libpq())  # noqa: E731
+        with connect() as conn:
+            migrations.apply(conn)
+        land_drop_folder(connect, drop)
+        with connect() as conn:
+            identity_links(conn, links)
+            conn.commit()
+            yield conn

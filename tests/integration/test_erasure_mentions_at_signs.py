@@ -20,11 +20,9 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from social_crm.extract.crm import land_drop_folder
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.privacy import erasure
-from social_crm.warehouse import migrations
-from tests.databases import identity_links, new_database
+from tests.databases import crm_landed
 
 pytestmark = pytest.mark.integration
 
@@ -75,27 +73,20 @@ def texts(warehouse_url, tmp_path_factory) -> Iterator[dict[str, str]]:
     (drop / "erasure_requests_2026-12-01.csv").write_text(
         f"customer_id,requested_at,identifiers\n{CUSTOMER},2026-12-01T12:00:00Z,@{HANDLE}\n"
     )
-    with new_database(warehouse_url) as db:
-        connect = lambda: psycopg.connect(db.libpq())  # noqa: E731
-        with connect() as conn:
-            migrations.apply(conn)
-        land_drop_folder(connect, drop)
-        with connect() as conn:
-            # the identity links the nightly builds with dbt before erasure: none here
-            identity_links(conn)
-            conn.commit()
-            _land(conn, POSTS, 2_000_000_000_000_000_001)
-            erasure.erase_requested(conn, drop_dir=drop)
-            conn.commit()
-            _land(conn, LATER, 2_000_000_000_000_000_101)
-            erasure.erase_requested(conn, drop_dir=drop)
-            conn.commit()
-            landed = dict(
-                conn.execute(
-                    "select distinct on (natural_key) natural_key, payload ->> 'text'"
-                    " from raw.x_tweets order by natural_key, ingest_seq desc"
-                ).fetchall()
-            )
+    # the identity links the nightly builds with dbt before erasure: none here
+    with crm_landed(warehouse_url, drop) as conn:
+        _land(conn, POSTS, 2_000_000_000_000_000_001)
+        erasure.erase_requested(conn, drop_dir=drop)
+        conn.commit()
+        _land(conn, LATER, 2_000_000_000_000_000_101)
+        erasure.erase_requested(conn, drop_dir=drop)
+        conn.commit()
+        landed = dict(
+            conn.execute(
+                "select distinct on (natural_key) natural_key, payload ->> 'text'"
+                " from raw.x_tweets order by natural_key, ingest_seq desc"
+            ).fetchall()
+        )
         ids = {
             **{name: str(2_000_000_000_000_000_001 + n) for n, name in enumerate(POSTS)},
             **{name: str(2_000_000_000_000_000_101 + n) for n, name in enumerate(LATER)},

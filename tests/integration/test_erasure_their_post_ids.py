@@ -21,11 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from social_crm.extract.crm import land_drop_folder
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.privacy import erasure
-from social_crm.warehouse import migrations
-from tests.databases import identity_links, new_database
+from tests.databases import crm_landed, new_database
 
 pytestmark = pytest.mark.integration
 
@@ -71,38 +69,31 @@ def kept(warehouse_url, tmp_path_factory) -> Iterator[dict[str, str]]:
     (drop / "erasure_requests_2026-12-01.csv").write_text(
         f"customer_id,requested_at\n{CUSTOMER},2026-12-01T12:00:00Z\n"
     )
-    with new_database(warehouse_url) as db:
-        connect = lambda: psycopg.connect(db.libpq())  # noqa: E731
-        with connect() as conn:
-            migrations.apply(conn)
-        land_drop_folder(connect, drop)
-        with connect() as conn:
-            # identity resolution (dbt, before erasure) linked their X account to the customer
-            identity_links(conn, ((CUSTOMER, f"x:{THEIR_ACCOUNT}"),))
-            conn.commit()
-            with LandingBatch(conn, "x", "users") as users:
-                users.add(RawRecord(THEIR_ACCOUNT, {"id": THEIR_ACCOUNT, "username": "anna"}))
-            with LandingBatch(conn, "x", "tweets") as tweets:
-                for payload in POSTS.values():
-                    tweets.add(
-                        RawRecord(
-                            payload["id"],
-                            {**payload, "created_at": WHEN, "brand_handle": "kaffeklubben"},
-                            scope_key="kaffeklubben",
-                            event_at=datetime(2026, 12, 1, 10, tzinfo=UTC),
-                        )
+    # identity resolution (dbt, before erasure) linked their X account to the customer
+    with crm_landed(warehouse_url, drop, ((CUSTOMER, f"x:{THEIR_ACCOUNT}"),)) as conn:
+        with LandingBatch(conn, "x", "users") as users:
+            users.add(RawRecord(THEIR_ACCOUNT, {"id": THEIR_ACCOUNT, "username": "anna"}))
+        with LandingBatch(conn, "x", "tweets") as tweets:
+            for payload in POSTS.values():
+                tweets.add(
+                    RawRecord(
+                        payload["id"],
+                        {**payload, "created_at": WHEN, "brand_handle": "kaffeklubben"},
+                        scope_key="kaffeklubben",
+                        event_at=datetime(2026, 12, 1, 10, tzinfo=UTC),
                     )
-                # their Post was the newest the brand's mentions search saw: its watermark
-                tweets.set_watermark("tweets:mentions:kaffeklubben", since_id=THEIR_POST)
-            erasure.erase_requested(conn, drop_dir=drop)
-            conn.commit()
-            latest = dict(
-                conn.execute(
-                    "select distinct on (natural_key) natural_key, payload::text"
-                    " from raw.x_tweets order by natural_key, ingest_seq desc"
-                ).fetchall()
-            )
-            marks = conn.execute("select since_id::text from meta.watermarks").fetchall()
+                )
+            # their Post was the newest the brand's mentions search saw: its watermark
+            tweets.set_watermark("tweets:mentions:kaffeklubben", since_id=THEIR_POST)
+        erasure.erase_requested(conn, drop_dir=drop)
+        conn.commit()
+        latest = dict(
+            conn.execute(
+                "select distinct on (natural_key) natural_key, payload::text"
+                " from raw.x_tweets order by natural_key, ingest_seq desc"
+            ).fetchall()
+        )
+        marks = conn.execute("select since_id::text from meta.watermarks").fetchall()
         kept = {name: latest.get(p["id"], "") for name, p in POSTS.items()}
         yield {**kept, "watermarks": " ".join(str(m) for (m,) in marks)}
 
