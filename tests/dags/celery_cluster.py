@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import time
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,7 +126,7 @@ class CeleryCluster:
                 " .ci/run does it when missing)"
             )
         self.home.mkdir(parents=True)
-        shutil.copy(airflow_env.airflow_home() / "airflow.db", self.database)
+        _copy_database(airflow_env.airflow_home() / "airflow.db", self.database)
         # the session's database holds the runs earlier tests made (of these DAGs too): only
         # the runs started after this copy are this deployment's
         self.runs_after = self._query("select coalesce(max(id), 0) from dag_run")[0][0]
@@ -262,6 +263,15 @@ class CeleryCluster:
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as conn:
             return conn.execute(sql, params).fetchall()
+
+
+def _copy_database(source: Path, copy: Path) -> None:
+    """A consistent copy of a SQLite database through SQLite's backup API. Airflow keeps its
+    database in WAL mode: the newest pages (a fresh migration's tables) may still be in
+    `airflow.db-wal`, and a copy of the main file alone has no `dag_run` table."""
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)) as src:
+        with closing(sqlite3.connect(copy)) as dst:
+            src.backup(dst)
 
 
 _WORKLOAD = re.compile(r"Executing workload in Celery: .*")
