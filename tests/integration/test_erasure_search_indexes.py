@@ -1,4 +1,4 @@
-"""What erasure finds through the indexes of what it searches (migrations 0046 and 0048,
+"""What erasure finds through the indexes of what it searches (migrations 0046, 0048 and 0050,
 erasure.py NARROWED) is what reading every row finds: over generated X Posts (handles in any
 case, Unicode letters and look-alikes next to them, `@`, `＠` and periods in odd places, names
 cut at X's 15 characters, replies, quotes, conversations, `entities` whose offsets say
@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from social_crm.load import x_posts
 from social_crm.privacy import erasure
 from tests.databases import migrated_connection
 
@@ -81,10 +82,19 @@ def _world(conn: psycopg.Connection, posts: list[dict], handles: list[str]) -> N
         (batch,),
     )
     for n, post in enumerate(posts):
+        # with the columns landing fills (load/x_posts.py)
         conn.execute(
             "insert into raw.x_tweets (natural_key, payload, payload_hash, is_deleted,"
-            " extracted_at, batch_id) values (%s, %s, %s, %s, now(), %s)",
-            (post["payload"]["id"], json.dumps(post["payload"]), str(n), post["deleted"], batch),
+            " extracted_at, batch_id, mentioned_handles, referenced_post_ids)"
+            " values (%s, %s, %s, %s, now(), %s, %s, %s)",
+            (
+                post["payload"]["id"],
+                json.dumps(post["payload"]),
+                str(n),
+                post["deleted"],
+                batch,
+                *x_posts.derived(post["payload"]),
+            ),
         )
     conn.execute("analyze raw.x_tweets")
     for kind, values in (

@@ -31,6 +31,7 @@ import psycopg
 from psycopg import sql
 
 from social_crm import catalog
+from social_crm.load import x_posts
 from social_crm.query_results import scalar
 from social_crm.redact import redact
 
@@ -38,6 +39,12 @@ log = logging.getLogger(__name__)
 
 RAW_TABLES = {(table.source, table.entity) for table in catalog.RAW_TABLES}
 PROGRESS_EVERY = 10_000
+# columns a raw table has besides the landing shape, filled from each payload as it is added
+# (the payload is decoded here already): by source and entity, their names and SQL types and
+# what computes their values
+DERIVED: dict[tuple[str, str], tuple[tuple[str, ...], str, Callable[[Any], tuple]]] = {
+    ("x", "tweets"): (x_posts.COLUMNS, "text[]", x_posts.derived),
+}
 
 
 class LandingError(RuntimeError):
@@ -153,6 +160,7 @@ class LandingBatch:
         self._gone: set[str] = set()
         self._with_commit: list[tuple[str, tuple]] = []
         self._lock_key = _lock_key(source, entity)
+        self._derived = DERIVED.get((source, entity))
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -177,9 +185,11 @@ class LandingBatch:
         )
         conn.autocommit = False
         conn.execute(
-            "create temp table landing_rows (row_no bigint generated always as identity,"
-            " natural_key text, scope_key text, event_at timestamptz, payload jsonb)"
-            " on commit drop"
+            sql.SQL(
+                "create temp table landing_rows (row_no bigint generated always as identity,"
+                " natural_key text, scope_key text, event_at timestamptz, payload jsonb{derived})"
+                " on commit drop"
+            ).format(derived=self._derived_columns(typed=True))
         )
         return self
 
@@ -208,14 +218,15 @@ class LandingBatch:
     # --- feeding --------------------------------------------------------------------------
 
     def add(self, record: RawRecord) -> None:
-        self._buffer.append(
-            (
-                record.natural_key,
-                record.scope_key,
-                record.event_at,
-                payload_json(record.payload),
-            )
+        row: tuple = (
+            record.natural_key,
+            record.scope_key,
+            record.event_at,
+            payload_json(record.payload),
         )
+        if self._derived is not None:
+            row += self._derived[2](record.payload)
+        self._buffer.append(row)
         self.result.records_in += 1
         if len(self._buffer) >= 5_000:
             self._flush()
@@ -265,13 +276,27 @@ class LandingBatch:
 
     # --- internals ------------------------------------------------------------------------
 
+    def _derived_columns(self, typed: bool = False) -> sql.Composable:
+        """`, column, ...` of this table's DERIVED columns (with their types when `typed`), or
+        nothing."""
+        if self._derived is None:
+            return sql.SQL("")
+        names, kind, _ = self._derived
+        return sql.SQL("").join(
+            sql.SQL(", {} {}").format(sql.Identifier(name), sql.SQL(kind if typed else ""))
+            for name in names
+        )
+
     def _flush(self) -> None:
         if not self._buffer:
             return
         with (
             self.conn.cursor() as cur,
             cur.copy(
-                "copy landing_rows (natural_key, scope_key, event_at, payload) from stdin"
+                sql.SQL(
+                    "copy landing_rows (natural_key, scope_key, event_at, payload{derived})"
+                    " from stdin"
+                ).format(derived=self._derived_columns())
             ) as copy,
         ):
             for row in self._buffer:
@@ -307,21 +332,26 @@ class LandingBatch:
             sql.SQL(
                 "create temp table landing_new on commit drop as"
                 " select n.natural_key, n.scope_key, n.event_at, n.payload, n.version_hash"
+                "{derived}"
                 " from (select distinct on (natural_key) *, {version_hash} as version_hash"
                 "       from landing_rows order by natural_key, row_no desc) as n"
                 " left join lateral (select r.payload_hash from {table} as r"
                 "   where r.natural_key = n.natural_key order by r.ingest_seq desc limit 1)"
                 "   as latest on true"
                 " where latest.payload_hash is distinct from n.version_hash"
-            ).format(table=self.table, version_hash=sql.SQL(PAYLOAD_HASH_SQL))
+            ).format(
+                table=self.table,
+                version_hash=sql.SQL(PAYLOAD_HASH_SQL),
+                derived=self._derived_columns(),
+            )
         )
         landed = conn.execute(
             sql.SQL(
                 "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
-                " extracted_at, batch_id, source_api_version)"
+                " extracted_at, batch_id, source_api_version{derived})"
                 " select natural_key, scope_key, event_at, payload, version_hash, now(), %s, %s"
-                " from landing_new order by natural_key"
-            ).format(table=self.table),
+                "{derived} from landing_new order by natural_key"
+            ).format(table=self.table, derived=self._derived_columns()),
             (r.batch_id, self.api_version),
         ).rowcount
         r.landed = landed
@@ -373,17 +403,25 @@ class LandingBatch:
         return self.conn.execute(
             sql.SQL(
                 "insert into {table} (natural_key, scope_key, event_at, payload, payload_hash,"
-                "   is_deleted, extracted_at, batch_id, source_api_version)"
+                "   is_deleted, extracted_at, batch_id, source_api_version{derived})"
                 " select natural_key, scope_key, event_at,"
                 "   jsonb_build_object('id', natural_key, 'deleted', true),"
                 "   'deleted:' || %(batch)s, true, now(), %(batch)s::uuid, %(version)s"
+                "{nothing_derived}"
                 " from (select distinct on (r.natural_key) r.* from {table} as r"
                 "   where r.natural_key = any(%(gone)s)"
                 "   order by r.natural_key, r.ingest_seq desc) as latest"
                 " where not latest.is_deleted and not exists ("
                 "   select 1 from landing_rows as n where n.natural_key = latest.natural_key)"
                 " order by natural_key"
-            ).format(table=self.table),
+            ).format(
+                table=self.table,
+                derived=self._derived_columns(),
+                # a tombstone's payload names nothing
+                nothing_derived=sql.SQL("").join(
+                    sql.SQL(", '{}'") for _ in (self._derived[0] if self._derived else ())
+                ),
+            ),
             {"gone": sorted(gone), "batch": r.batch_id, "version": self.api_version},
         ).rowcount
 

@@ -29,6 +29,7 @@ import psycopg
 
 from social_crm import catalog, settings, warehouse
 from social_crm.extract import brands
+from social_crm.load import x_posts
 from social_crm.privacy import traces
 from social_crm.query_results import scalar
 from social_crm.warehouse import relation_oid
@@ -80,8 +81,10 @@ _X_REPLIED_TO = (
 )
 _X_TEXT = "payload ->> 'text'"
 # the at signs X reads a mention after: `@` and the full-width `＠` (U+FF20; twitter-text,
-# js/src/regexp/atSigns.js: `atSigns = /[@＠]/`), as a regular expression's bracket
-AT_SIGNS = "[@\uff20]"
+# js/src/regexp/atSigns.js: `atSigns = /[@＠]/`), as a regular expression's bracket, and a
+# handle's characters: the mention rule's (load/x_posts.py MENTION)
+AT_SIGNS = f"[{x_posts.AT_SIGNS}]"
+_HANDLE_CHARS = f"[{x_posts.HANDLE_CHARS}]"
 # the brand's replies addressed to an erased person (they name or quote them): replies to
 # their messages, and X replies to their account or naming their handle, written by a tracked
 # brand's own account (`brand_accounts`); a reply by anyone else is that person's data
@@ -91,7 +94,7 @@ _X_REPLY = (
     " or {replied_to} in (select message_id from erased_messages)"
     # the handles a text names, read once a row and looked up (not a pattern per handle)
     " or exists (select 1 from regexp_matches({text},"
-    f" '{AT_SIGNS}([A-Za-z0-9_]{{{{1,15}}}})', 'g') as m"
+    f" '{AT_SIGNS}({_HANDLE_CHARS}{{{{1,{x_posts.HANDLE_LONGEST}}}}})', 'g') as m"
     "  where lower(m[1]) in (select handle from erased_handles)))"
 )
 _FACEBOOK_REPLY = (
@@ -149,16 +152,18 @@ REPLIES_TO_THEM = {
 # so the same Post read again is no new version and does not bring their id back.
 _HANDLES = (
     f"('{AT_SIGNS}(' || (select string_agg(handle, '|') from erased_handles)"  # noqa: S608
-    " || ')(?![A-Za-z0-9_])')"
+    f" || ')(?!{_HANDLE_CHARS})')"
 )
 ERASED_HANDLE = "@[erased]"
+_X_TEXT_BLANKED = f"regexp_replace(payload ->> 'text', {_HANDLES}, '{ERASED_HANDLE}', 'gi')"
 REFERENCES_TO_THEM = {
     "raw.x_tweets": (
         ("payload ->> 'in_reply_to_user_id'", "payload = payload - 'in_reply_to_user_id'"),
         (
             "payload ->> 'text'",
-            "payload = jsonb_set(payload, '{text}',"
-            f" to_jsonb(regexp_replace(payload ->> 'text', {_HANDLES}, '{ERASED_HANDLE}', 'gi')))",
+            "payload = jsonb_set(payload, '{text}', to_jsonb(" + _X_TEXT_BLANKED + ")),"
+            # the handles the text @mentions once theirs are blanked (the column: migration 0050)
+            " mentioned_handles = coalesce(meta.text_mentions(" + _X_TEXT_BLANKED + "), '{}')",
         ),
     ),
     "staging.stg_x__tweets": (
@@ -181,6 +186,13 @@ _REFERENCED_BY_THEIR_ID = (
     " else r end order by n), '[]'::jsonb)"
     " from jsonb_array_elements(payload -> 'referenced_tweets') with ordinality as t (r, n))"
 )
+# the Posts it names by id, theirs left out (the column: migration 0050; a row not read yet
+# stays so)
+_REFERENCES_BUT_THEIRS = (
+    "referenced_post_ids = case when referenced_post_ids is not null then"  # noqa: S608
+    " array(select i from unnest(referenced_post_ids) as r (i)"
+    f" where ({_IS_THEIRS.format('i')}) is not true order by i) end"
+)
 POST_IDS_OF_THEIRS = {
     "raw.x_tweets": (
         "meta.x_post_references(payload) && array(select message_id from erased_messages)",
@@ -189,7 +201,7 @@ POST_IDS_OF_THEIRS = {
         + " then payload - 'conversation_id' else payload end)"
         " || (case when jsonb_typeof(payload -> 'referenced_tweets') = 'array'"
         f" then jsonb_build_object('referenced_tweets', {_REFERENCED_BY_THEIR_ID})"
-        " else '{}'::jsonb end)",
+        " else '{}'::jsonb end), " + _REFERENCES_BUT_THEIRS,
     ),
     "staging.stg_x__tweets": (
         _IS_THEIRS.format("conversation_id") + " or " + _IS_THEIRS.format("replied_to_tweet_id"),
@@ -305,31 +317,41 @@ _ANY_MESSAGE = "{} = any(array(select message_id from erased_messages))"
 _NAMING = "meta.text_names({text}) && array(select username from erased_usernames)"
 
 
-def _x_posts(author: str, reply_to_user: str, replied_to: str, text: str) -> dict[str, str]:
-    """The searches of X Posts (a table of them, its columns) and what finds their rows."""
+def _x_posts(author: str, reply_to_user: str, replied_to: str, mentioning: str) -> dict[str, str]:
+    """The searches of X Posts (a table of them, its columns, what finds the Posts mentioning
+    them) and what finds their rows."""
     return {
         "authors": _ANY_PROFILE.format(author),
         "replies": " or ".join(
             (
                 _ANY_PROFILE.format(reply_to_user),
                 _ANY_MESSAGE.format(replied_to),
-                _MENTIONING.format(text=text),
+                mentioning,
             )
         ),
         "reply to": _ANY_PROFILE.format(reply_to_user),
-        "mentions": _MENTIONING.format(text=text),
+        "mentions": mentioning,
     }
+
+
+# raw X Posts by the columns landing fills (migration 0050, load/x_posts.py): the handles a
+# Post @mentions (every handle of [a-z0-9_] either reading of a handle finds in its text) and
+# the Posts it names by id
+_X_MENTIONING = "mentioned_handles && array(select handle from erased_handles)"
+_X_NAMING_THEIR_POSTS = "referenced_post_ids && array(select message_id from erased_messages)"
 
 
 NARROWED = {
     "raw.x_tweets": {
-        **_x_posts(_X_AUTHOR, _X_REPLY_TO_USER, _X_REPLIED_TO, _X_TEXT),
-        # the Posts a Post names by id (migration 0048)
-        "their posts": POST_IDS_OF_THEIRS["raw.x_tweets"][0],
+        **_x_posts(_X_AUTHOR, _X_REPLY_TO_USER, _X_REPLIED_TO, _X_MENTIONING),
+        "their posts": _X_NAMING_THEIR_POSTS,
     },
     "staging.stg_x__tweets": {
         **_x_posts(
-            "author_profile_id", "in_reply_to_profile_id", "replied_to_tweet_id", "message_text"
+            "author_profile_id",
+            "in_reply_to_profile_id",
+            "replied_to_tweet_id",
+            _MENTIONING.format(text="message_text"),
         ),
         "their posts": _ANY_MESSAGE.format("conversation_id")
         + " or "
@@ -399,6 +421,8 @@ class _Scope:
     batches: tuple[UUID, ...] = ()  # the raw batches committed since `since`
     # whether its handles are all of [a-z0-9_] (`PLAIN_HANDLE`): a text's @mentions hold them
     plain_handles: bool = True
+    # whether every raw X Post has its columns read (`x_posts.backfill` done)
+    x_posts_read: bool = True
 
     # A reading since `since` takes the rows by their batch or merge time and tests `condition`
     # on them, its sets hashed: `(condition) is true` keeps `x in (select ... from a set)` a
@@ -421,6 +445,8 @@ class _Scope:
         if found is None or self.since is not None:
             return None
         if "erased_handles" in found and not self.plain_handles:
+            return None
+        if not self.x_posts_read and any(c in found for c in x_posts.COLUMNS):
             return None
         return self.on_sets(found)
 
@@ -481,7 +507,11 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         if since is not None:  # what landed or merged since, for everyone erased
             scopes.append(_Scope("erased", since, _batches_since(conn, since)))
         _collect_what_names_them(conn, scopes)
-        scopes = [_with_handles_read(conn, scope) for scope in scopes]
+        x_posts_read = _x_posts_read(conn)
+        scopes = [
+            dataclasses.replace(_with_handles_read(conn, scope), x_posts_read=x_posts_read)
+            for scope in scopes
+        ]
         deleted["crm_customers"] = conn.execute(
             "delete from raw.crm_customers where natural_key in"
             " (select customer_id from erased_customers)"
@@ -560,6 +590,24 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
         ", ".join(f"{t}={n}" for t, n in deleted.items() if n),
     )
     return deleted
+
+
+def _x_posts_read(conn: psycopg.Connection) -> bool:
+    """Whether every raw X Post has the columns a whole reading finds them by (migration 0050:
+    a Post landed before it waits for `x_posts.backfill`); when not, a whole reading reads every
+    Post's text and references, and says so (a count)."""
+    waiting = scalar(
+        conn.execute(
+            f"select count(*) from raw.x_tweets where {x_posts.NOT_DERIVED}"  # noqa: S608
+        )
+    )
+    if waiting:
+        log.warning(
+            "erasure: %d X Post(s) landed before their mentions and references were read"
+            " (the warehouse bootstrap back-fills them): every Post's text read",
+            waiting,
+        )
+    return not waiting
 
 
 def _with_handles_read(conn: psycopg.Connection, scope: _Scope) -> _Scope:
