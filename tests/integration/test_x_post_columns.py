@@ -146,3 +146,21 @@ def test_the_backfill_reads_posts_landed_before_the_columns(conn):
     assert [(sorted(m), r) for _, m, r in rows] == [
         (x_posts.mentioned_handles(t), [f"c{n}"]) for n, t in enumerate(texts)
     ]
+
+
+def test_a_post_not_read_yet_makes_erasure_read_every_posts_text(conn):
+    conn.execute("truncate raw.x_tweets")
+    conn.execute(
+        "insert into meta.load_batches (batch_id, source, entity, status) values"
+        " ('00000000-0000-0000-0000-00000000000c', 'x', 'tweets', 'committed')"
+        " on conflict do nothing"
+    )
+    conn.execute(
+        "insert into raw.x_tweets (natural_key, payload, payload_hash, extracted_at, batch_id)"
+        " values ('t0', '{\"text\": \"hi @anna\"}', 'h', now(),"
+        " '00000000-0000-0000-0000-00000000000c')"
+    )
+    with conn.transaction():
+        read = erasure._x_posts_read(conn)
+    scope = erasure._Scope("new", x_posts_read=read)
+    assert scope.rows("raw.x_tweets", "mentions")("true") == "true"

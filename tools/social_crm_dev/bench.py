@@ -28,6 +28,7 @@ from social_crm import warehouse
 from social_crm.customer_value import clv
 from social_crm.customer_value.influence import pagerank
 from social_crm.extract.x import TIER_POST_CAPS
+from social_crm.load import x_posts
 from social_crm.load.landing import LandingBatch, RawRecord, payload_json
 from social_crm.paths import repo_root
 from social_crm.settings import X_PRICES_USD
@@ -247,6 +248,243 @@ def bench_landing(
         "landing_vs_raw_copy": best["raw_copy"] / ours,
         "landing_vs_copy": best["plain_copy"] / ours,
     }
+
+
+# --- X Posts: what erasure's search columns cost landing, and erasure's first pass -----------
+
+# erasure's searches of raw X Posts as each way indexes them: expression indexes over the
+# payload (migrations 0046 and 0048, before 0050), a STORED generated column of the same SQL
+# rule, or the columns landing fills from the decoded payload (0050: load/x_posts.py)
+_X_SEARCH_INDEXES = {
+    "expression_indexes": (
+        "create index bench_x_mentions on raw.x_tweets"
+        " using gin (meta.text_mentions(payload ->> 'text'))",
+        "create index bench_x_references on raw.x_tweets"
+        " using gin (meta.x_post_references(payload))",
+    ),
+    "generated_columns": tuple(
+        f"alter table raw.x_tweets add column {column} text[] generated always as ({value})"
+        f" stored; create index bench_x_{column} on raw.x_tweets using gin ({column})"
+        for column, value in x_posts.DERIVED_SQL.items()
+    ),
+    "filled_at_landing": tuple(
+        f"alter table raw.x_tweets add column {column} text[];"
+        f" create index bench_x_{column} on raw.x_tweets using gin ({column})"
+        for column in x_posts.COLUMNS
+    ),
+}
+
+
+def x_posts_to_land(rows: int, seed: int = 3) -> list[RawRecord]:
+    """Posts shaped as X returns them: a text of words naming one to three handles (`@`, now
+    and then `＠`, an e-mail address or a link), a fifth of them replies (referenced_tweets,
+    in_reply_to_user_id), each in a conversation."""
+    rng = np.random.default_rng(seed)
+    words = ("great", "service", "today", "thanks", "order", "late", "love", "why", "again")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    records = []
+    for i in range(rows):
+        named = " ".join(
+            f"{'＠' if rng.random() < 0.05 else '@'}Handle{int(rng.integers(1, rows // 10 + 2))}"
+            for _ in range(int(rng.integers(1, 4)))
+        )
+        text = f"{words[i % 9]} {named} {words[(i // 9) % 9]}" + (
+            " write me at mia@example.com" if i % 17 == 0 else ""
+        )
+        payload: dict = {
+            "id": str(10**15 + i),
+            "author_id": str(int(rng.integers(1, 5000))),
+            "text": text,
+            "conversation_id": str(10**15 + i - i % 7),
+            "created_at": (start + timedelta(seconds=i)).isoformat(),
+            "lang": "en",
+        }
+        if i % 5 == 0 and i:
+            payload["in_reply_to_user_id"] = str(int(rng.integers(1, 5000)))
+            payload["referenced_tweets"] = [{"type": "replied_to", "id": str(10**15 + i - 1)}]
+        records.append(
+            RawRecord(
+                payload["id"], payload, scope_key="brand", event_at=start + timedelta(seconds=i)
+            )
+        )
+    return records
+
+
+def bench_x_landing(
+    conn: psycopg.Connection, rows: int, repeats: int = LANDING_REPEATS
+) -> dict[str, float]:
+    """Landing X Posts (`LandingBatch`, serialise to commit) with erasure's searches indexed
+    each way (`_X_SEARCH_INDEXES`), against a COPY of the same rows into raw.x_tweets' shape
+    without those indexes (what a plain loader writes into; serialisation inside the timing,
+    the batch check as raw has it). Each timed `repeats` times, interleaved, the best kept.
+    `conn` is a migrated database's; raw.x_tweets is emptied and left as migration 0050 has it."""
+    from social_crm.load import landing
+
+    records = x_posts_to_land(rows)
+    conn.autocommit = True
+    batch = conn.execute(
+        "insert into meta.load_batches (batch_id, source, entity) values"
+        " (gen_random_uuid(), 'bench', 'copy') returning batch_id"
+    ).fetchone()[0]
+    ours = ("x_tweets_mentioned_handles_idx", "x_tweets_referenced_post_ids_idx")
+    derived = landing.DERIVED.pop(("x", "tweets"))
+
+    def bare() -> None:
+        """raw.x_tweets without any search of erasure's over the payload or the columns."""
+        conn.execute("truncate raw.x_tweets")
+        for index in (*ours, "bench_x_mentions", "bench_x_references"):
+            conn.execute(f"drop index if exists raw.{index}")
+        for column in x_posts.COLUMNS:
+            conn.execute(f"alter table raw.x_tweets drop column if exists {column}")
+            conn.execute(f"drop index if exists raw.bench_x_{column}")
+        landing.DERIVED.pop(("x", "tweets"), None)
+
+    def copy() -> None:
+        with conn.cursor() as cur, conn.transaction():
+            conn.execute(f"alter table raw.x_tweets alter batch_id set default '{batch}'")
+            with cur.copy(
+                "copy raw.x_tweets (natural_key, scope_key, event_at, payload, payload_hash,"
+                " extracted_at) from stdin"
+            ) as out:
+                for r in records:
+                    out.write_row(
+                        (
+                            r.natural_key,
+                            r.scope_key,
+                            r.event_at,
+                            payload_json(r.payload),
+                            r.natural_key,
+                            datetime.now(UTC),
+                        )
+                    )
+            conn.execute("alter table raw.x_tweets alter batch_id drop default")
+
+    def land() -> None:
+        with LandingBatch(conn, "x", "tweets") as into:
+            for record in records:
+                into.add(record)
+        conn.autocommit = True
+
+    best: dict[str, float] = {}
+    try:
+        for _ in range(repeats):
+            for way in ("copy", *_X_SEARCH_INDEXES):
+                bare()
+                for statement in _X_SEARCH_INDEXES.get(way, ()):
+                    conn.execute(statement)
+                if way == "filled_at_landing":
+                    landing.DERIVED[("x", "tweets")] = derived
+                started = time.perf_counter()
+                copy() if way == "copy" else land()
+                best[way] = min(best.get(way, float("inf")), time.perf_counter() - started)
+    finally:
+        bare()
+        landing.DERIVED[("x", "tweets")] = derived
+        for statement in _X_SEARCH_INDEXES["filled_at_landing"]:
+            conn.execute(statement)
+    return {
+        "rows": rows,
+        "repeats": repeats,
+        "copy_rows_per_s": rows / best["copy"],
+        **{f"{way}_rows_per_s": rows / best[way] for way in _X_SEARCH_INDEXES},
+        **{
+            f"{way}_ms_per_post_over_copy": (best[way] - best["copy"]) / rows * 1000
+            for way in _X_SEARCH_INDEXES
+        },
+        **{f"{way}_vs_copy": best["copy"] / best[way] for way in _X_SEARCH_INDEXES},
+    }
+
+
+def erasure_world(conn: psycopg.Connection, posts: int, requests: int) -> dict[str, float]:
+    """A synthetic warehouse for erasure's first pass (`conn` a migrated database's, in
+    autocommit): `posts` X Posts and posts/2 Instagram comments of posts/10 people, texts
+    @mentioning them, a fifth of the Posts replies, and `requests` erasure requests (people
+    with an X account and an Instagram username). The Posts are written by SQL, as Posts
+    landed before migration 0050 were: the back-fill reads them (timed)."""
+    people = posts // 10
+    b = "'00000000-0000-0000-0000-000000000001'::uuid"
+    words = "(array['great','service','today','thanks','order','late','love','why','again','the'])"
+    conn.execute("select setseed(0.7)")
+    conn.execute(
+        "insert into meta.load_batches (batch_id, source, entity, status, finished_at)"  # noqa: S608
+        f" values ({b}, 'x', 'tweets', 'committed', now() - interval '2 days')"
+    )
+    statements = (
+        f"""insert into raw.x_users (natural_key, payload, payload_hash, extracted_at, batch_id)
+      select 'u' || k, jsonb_build_object('id', 'u' || k, 'username', 'Handle' || k,
+        'name', 'Person ' || k), md5(k::text), now(), {b}
+      from generate_series(1, {people}) k""",  # noqa: S608
+        f"""insert into raw.x_tweets (natural_key, event_at, payload, payload_hash, extracted_at,
+        batch_id)
+      select 't' || k, now() - (k % 90) * interval '1 day',
+        jsonb_build_object('id', 't' || k, 'author_id', case when k % 20 = 0 then '2'
+          else 'u' || (1 + (k * 7919) % {people}) end,
+          'conversation_id', 't' || (k - k % 7 + 1),
+          'text', {words}[1 + k % 10] || ' @handle' || (1 + (k * 104729) % {people}) || ' '
+            || {words}[1 + (k / 10) % 10] || case when k % 3 = 0 then ' @Handle'
+            || (1 + (k * 15485863) % {people}) || '!' else '' end)
+        || case when k % 5 = 0 then jsonb_build_object('in_reply_to_user_id',
+             'u' || (1 + (k * 31) % {people}), 'referenced_tweets', jsonb_build_array(
+             jsonb_build_object('type', 'replied_to', 'id', 't' || (1 + (k * 37) % {posts}))))
+           else '{{}}' end,
+        md5(k::text), now(), {b}
+      from generate_series(1::bigint, {posts}) k""",  # noqa: S608
+        f"""insert into raw.instagram_comments (natural_key, scope_key, event_at, payload,
+        payload_hash, extracted_at, batch_id)
+      select 'c' || k, 'm1', now(), jsonb_build_object('id', 'c' || k,
+          'username', 'ig.person' || (1 + (k * 7919) % {people}),
+          'from', jsonb_build_object('id', 'igs' || (1 + (k * 7919) % {people}),
+            'username', 'ig.person' || (1 + (k * 7919) % {people})),
+          'text', {words}[1 + k % 10] || ' ig.person' || (1 + (k * 104729) % {people}) || ' '
+            || {words}[1 + (k / 10) % 10]),
+        md5(k::text), now(), {b}
+      from generate_series(1::bigint, {posts // 2}) k""",  # noqa: S608
+        f"""insert into raw.crm_customers (natural_key, payload, payload_hash, extracted_at,
+        batch_id)
+      select 'C' || k, jsonb_build_object('customer_id', 'C' || k,
+        'email', 'p' || k || '@example.org'), md5(k::text), now(), {b}
+      from generate_series(1, {people}, 10) k""",  # noqa: S608
+        f"""insert into raw.crm_customer_social_accounts (natural_key, scope_key, payload,
+        payload_hash, extracted_at, batch_id)
+      select 'C' || k || ':x', 'C' || k, jsonb_build_object('customer_id', 'C' || k,
+        'platform', 'x', 'account_id', 'u' || k, 'handle', 'Handle' || k), md5(k::text),
+        now(), {b}
+      from generate_series(1, {people}, 10) k
+      union all
+      select 'C' || k || ':ig', 'C' || k, jsonb_build_object('customer_id', 'C' || k,
+        'platform', 'instagram', 'handle', 'ig.person' || k), md5(k::text || 'i'), now(), {b}
+      from generate_series(1, {people}, 10) k""",  # noqa: S608
+        f"""insert into raw.crm_erasure_requests (natural_key, payload, payload_hash,
+        extracted_at, batch_id)
+      select 'C' || k, jsonb_build_object('customer_id', 'C' || k,
+        'requested_at', '2026-12-01T00:00:00Z'), md5(k::text), now(), {b}
+      from generate_series(1, {people}, 10) k where k <= {requests} * 10""",  # noqa: S608
+        "create schema if not exists intermediate",
+        "create table if not exists intermediate.int_identity_links (customer_id text,"
+        " profile_key text)",
+    )
+    for statement in statements:
+        conn.execute(statement)
+    started = time.perf_counter()
+    filled = x_posts.backfill(conn)
+    backfill_s = time.perf_counter() - started
+    conn.execute("vacuum analyze")
+    return {"posts": posts, "requests": requests, "backfilled": filled, "backfill_s": backfill_s}
+
+
+def bench_erasure_first_pass(url: str) -> dict[str, float]:
+    """A first erasure pass (every erased customer read whole) on the database at `url` (an
+    `erasure_world`), timed; the database is changed by it."""
+    from social_crm.privacy import erasure
+
+    os.environ["WAREHOUSE_URL"] = url
+    with psycopg.connect(url) as conn:
+        conn.execute("truncate meta.erasure_passes, meta.erasure_log cascade")
+        conn.commit()
+        started = time.perf_counter()
+        deleted = erasure.erase_requested(conn)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": sum(deleted.values())}
 
 
 def bench_scoring() -> list[dict[str, float]]:

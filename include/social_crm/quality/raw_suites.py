@@ -13,6 +13,7 @@ from types import ModuleType
 import psycopg
 
 from social_crm import catalog
+from social_crm.load import landing
 from social_crm.quality import rules
 from social_crm.query_results import one_row
 
@@ -125,13 +126,23 @@ def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: 
     )
 
 
+def derived_columns(source: str, entity: str) -> tuple[str, ...]:
+    """The columns a raw table has besides RAW_COLUMNS: those landing fills from each payload
+    (load/landing.py DERIVED)."""
+    found = landing.DERIVED.get((source, entity))
+    return found[0] if found else ()
+
+
 def raw_suites(gx: ModuleType) -> dict[tuple[str, str], list]:
     """(schema, table) -> expectations for every raw table and the load-batch log."""
     e = gx.expectations
     suites: dict[tuple[str, str], list] = {}
     for table in catalog.RAW_TABLES:
         suites[("raw", table.name)] = [
-            e.ExpectTableColumnsToMatchSet(column_set=RAW_COLUMNS, exact_match=True),
+            e.ExpectTableColumnsToMatchSet(
+                column_set=RAW_COLUMNS + list(derived_columns(table.source, table.entity)),
+                exact_match=True,
+            ),
             *[
                 e.ExpectColumnValuesToNotBeNull(column=c)
                 for c in ("natural_key", "payload_hash", "batch_id", "extracted_at")
