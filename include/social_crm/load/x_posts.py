@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 
 from social_crm.quality import rules
-from social_crm.query_results import scalar
+from social_crm.query_results import one_row, scalar
 
 log = logging.getLogger(__name__)
 
@@ -121,14 +121,16 @@ def backfill(conn: psycopg.Connection, batch: int = BACKFILL_BATCH) -> int:
     while True:
         if not conn.autocommit:
             conn.commit()  # what came before; each batch then commits on its own
-        count, last = conn.execute(
-            "with picked as (select ingest_seq from raw.x_tweets"  # noqa: S608
-            f"  where ({NOT_DERIVED}) and ingest_seq > %s order by ingest_seq limit %s),"
-            f" done as (update raw.x_tweets t set {setting} from picked p"
-            "  where t.ingest_seq = p.ingest_seq returning t.ingest_seq)"
-            " select count(*), max(ingest_seq) from done",
-            (after, batch),
-        ).fetchone()
+        count, last = one_row(
+            conn.execute(
+                "with picked as (select ingest_seq from raw.x_tweets"  # noqa: S608
+                f"  where ({NOT_DERIVED}) and ingest_seq > %s order by ingest_seq limit %s),"
+                f" done as (update raw.x_tweets t set {setting} from picked p"
+                "  where t.ingest_seq = p.ingest_seq returning t.ingest_seq)"
+                " select count(*), max(ingest_seq) from done",
+                (after, batch),
+            )
+        )
         if not conn.autocommit:
             conn.commit()
         if not count:
