@@ -39,6 +39,9 @@ GENERATED = {
     "SUPERSET_SECRET_KEY": "superset",
     "SUPERSET_ADMIN_PASSWORD": "superset",
     "BI_READER_PASSWORD": "airflow-scheduler",
+    # database passwords: a default in the example is every install's password
+    "AIRFLOW_DB_PASSWORD": "airflow-metadata-db",
+    "WAREHOUSE_PASSWORD": "warehouse-db",
 }
 MOUNTS = {
     "./dags": "/opt/airflow/dags",
