@@ -144,6 +144,19 @@ def test_an_invalid_change_is_quarantined_and_the_others_land(receivers, databas
     assert len(bad) == 1 and "no id, no media" in bad[0]
 
 
+def test_a_change_holding_an_integer_past_pythons_limit_is_quarantined_alone(receivers, database):
+    """Valid JSON with a 5,000-digit integer (Python reads at most 4,300 digits): the change
+    holding it is quarantined, the delivery's other changes land, the answer is 200."""
+    _empty(database)
+    a, _ = receivers
+    body = _delivery([_comment(1), _comment(2, "HUGE"), _comment(3)])
+    body = body.replace(b'"text": "HUGE"', b'"text": "odd", "like_count": ' + b"7" * 5000)
+    assert _post(a.url, body).status_code == 200
+    keys, bad = _landed(database)
+    assert keys == sorted([_key(_comment(1)), _key(_comment(3))])
+    assert len(bad) == 1 and "7" * 5000 in bad[0]
+
+
 # --- refused deliveries --------------------------------------------------------------------
 
 
