@@ -333,11 +333,14 @@ def test_a_receiver_killed_at_any_moment_loses_nothing_once_meta_retries(databas
     pending = [_delivery([_comment(n), _comment(n + 100)]) for n in range(30)]
     expected = sorted(_key(_comment(m)) for n in range(30) for m in (n, n + 100))
     port = free_port()
-    kills = 0
+    kills = stalled = 0
     while pending:
         receiver = Receiver(database, tmp_path / "killed.log", port, **KEYS).start()
         killer = ThreadPoolExecutor(1)
-        killer.submit(lambda r=receiver: (time.sleep(rng.uniform(0.05, 0.4)), r.kill()))
+        # a loaded machine may answer nothing before the kill: each round that answered
+        # nothing gives the next one twice the time, so the retries end
+        alive = rng.uniform(0.05, 0.4) * 2**stalled
+        killer.submit(lambda r=receiver, s=alive: (time.sleep(s), r.kill()))
         unanswered = []
         for body in pending:
             try:
@@ -348,6 +351,7 @@ def test_a_receiver_killed_at_any_moment_loses_nothing_once_meta_retries(databas
                 unanswered.append(body)
         killer.shutdown(wait=True)
         kills += 1
+        stalled = stalled + 1 if len(unanswered) == len(pending) else 0
         pending = unanswered
     assert kills >= 2  # at least one kill fell among the deliveries
     assert _landed(database) == (expected, [])
