@@ -64,8 +64,9 @@ def _land(conn: psycopg.Connection, posts: dict[str, tuple[str, bool]], first_id
 
 
 @pytest.fixture(scope="module")
-def texts(warehouse_url, tmp_path_factory) -> Iterator[dict[str, str]]:
-    """Every Post's text after the erasure (the later ones after a second run), by name."""
+def posts(warehouse_url, tmp_path_factory) -> Iterator[dict[str, tuple[str, list[str]]]]:
+    """Every Post's text and the handles its column says it @mentions (load/x_posts.py) after
+    the erasure (the later ones after a second run), by name."""
     drop = tmp_path_factory.mktemp("drop")
     (drop / "customers_2026-12-01.csv").write_text(
         f"customer_id,email,marketing_opt_in,profiling_opt_out\n{CUSTOMER},a@example.org,true,false\n"
@@ -81,17 +82,23 @@ def texts(warehouse_url, tmp_path_factory) -> Iterator[dict[str, str]]:
         _land(conn, LATER, 2_000_000_000_000_000_101)
         erasure.erase_requested(conn, drop_dir=drop)
         conn.commit()
-        landed = dict(
-            conn.execute(
-                "select distinct on (natural_key) natural_key, payload ->> 'text'"
-                " from raw.x_tweets order by natural_key, ingest_seq desc"
+        landed = {
+            key: (text, handles)
+            for key, text, handles in conn.execute(
+                "select distinct on (natural_key) natural_key, payload ->> 'text',"
+                " mentioned_handles from raw.x_tweets order by natural_key, ingest_seq desc"
             ).fetchall()
-        )
+        }
         ids = {
             **{name: str(2_000_000_000_000_000_001 + n) for n, name in enumerate(POSTS)},
             **{name: str(2_000_000_000_000_000_101 + n) for n, name in enumerate(LATER)},
         }
-        yield {name: landed.get(post_id, "") for name, post_id in ids.items()}
+        yield {name: landed.get(post_id, ("", [])) for name, post_id in ids.items()}
+
+
+@pytest.fixture(scope="module")
+def texts(posts) -> dict[str, str]:
+    return {name: text for name, (text, _) in posts.items()}
 
 
 def _still_names_them(text: str) -> bool:
@@ -107,6 +114,12 @@ OTHERS = sorted(name for name, (_, theirs) in POSTS.items() if not theirs)
 @pytest.mark.parametrize("name", MENTIONS)
 def test_a_mention_of_the_erased_person_keeps_no_trace_of_their_handle(texts, name):
     assert not _still_names_them(texts[name]), texts[name]
+
+
+@pytest.mark.parametrize("name", MENTIONS)
+def test_a_mention_of_the_erased_person_leaves_their_handle_in_no_column(posts, name):
+    _, handles = posts[name]
+    assert HANDLE not in handles, handles
 
 
 @pytest.mark.parametrize("name", MENTIONS)
