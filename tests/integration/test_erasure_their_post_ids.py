@@ -89,7 +89,9 @@ def kept(warehouse_url, tmp_path_factory) -> Iterator[dict[str, str]]:
         conn.commit()
         latest = dict(
             conn.execute(
+                # with the Posts its column says it names by id (load/x_posts.py)
                 "select distinct on (natural_key) natural_key, payload::text"
+                " || ' referenced: ' || array_to_string(referenced_post_ids, ' ')"
                 " from raw.x_tweets order by natural_key, ingest_seq desc"
             ).fetchall()
         )
