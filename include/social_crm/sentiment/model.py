@@ -446,9 +446,9 @@ def sentence_evidence(lexicon: Linear, texts: Sequence[str], langs: Sequence[str
     found = _product(inputs, lexicon.coef) / np.array(sizes, dtype=np.float64)[:, None]
     strongest = np.zeros(len(texts), dtype=np.float64)
     for row, owner in enumerate(owners):
-        size = float(np.abs(found[row]).sum())
-        if size > strongest[owner]:
-            strongest[owner] = size
+        strength = float(np.abs(found[row]).sum())
+        if strength > strongest[owner]:
+            strongest[owner] = strength
             out[owner] = found[row]
     return out
 
