@@ -182,10 +182,12 @@ class ReadBudget:
         self.spent_usd = float(row[1]) if row else 0.0
 
     def spend(self, reads: int) -> None:
+        """Count `reads` Posts read, added to the month's row in one statement: tasks reading
+        at once (each brand's mapped task) each add theirs, none overwrites another's, and
+        `used` is the month's total with theirs."""
         if reads <= 0:
             return
-        self.used += reads
-        self._save(exhausted=False)
+        self._save(reads, exhausted=False)
 
     def _connection(self) -> psycopg.Connection:
         """The meter's own connection, opened at its first answer (a connection an answer
@@ -203,7 +205,7 @@ class ReadBudget:
 
     def stop(self, why: str) -> None:
         """Record that reading stops for the month (`why`), and say so in the task log."""
-        self._save(exhausted=True)
+        self._save(0, exhausted=True)
         following = (self.month + timedelta(days=32)).replace(day=1)
         log.warning(
             "%s: the monthly read budget for %s is spent (%s); stopping here, the watermark is "
@@ -214,25 +216,29 @@ class ReadBudget:
             following.isoformat(),
         )
 
-    def _save(self, *, exhausted: bool) -> None:
+    def _save(self, reads: int, *, exhausted: bool) -> None:
+        """Add `reads` to the month's row (an increment, never the total this run saw) and
+        read back the total every run of the month has counted."""
         with self.connect() as conn:
-            conn.execute(
-                "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
-                " monthly_cap, budget_usd, exhausted_at) values (%s, %s, %s, %s, %s,"
-                " case when %s then now() end)"
-                " on conflict (connection_id, month) do update set"
-                " reads_used = excluded.reads_used, monthly_cap = excluded.monthly_cap,"
-                " budget_usd = excluded.budget_usd,"
-                " exhausted_at = coalesce(excluded.exhausted_at, b.exhausted_at),"
-                " updated_at = now()",
-                (
-                    self.connection_id,
-                    self.month,
-                    self.used,
-                    self.cap,
-                    self.budget_usd or None,
-                    exhausted,
-                ),
+            self.used = scalar(
+                conn.execute(
+                    "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
+                    " monthly_cap, budget_usd, exhausted_at) values (%s, %s, %s, %s, %s,"
+                    " case when %s then now() end)"
+                    " on conflict (connection_id, month) do update set"
+                    " reads_used = b.reads_used + excluded.reads_used,"
+                    " monthly_cap = excluded.monthly_cap, budget_usd = excluded.budget_usd,"
+                    " exhausted_at = coalesce(excluded.exhausted_at, b.exhausted_at),"
+                    " updated_at = now() returning reads_used",
+                    (
+                        self.connection_id,
+                        self.month,
+                        reads,
+                        self.cap,
+                        self.budget_usd or None,
+                        exhausted,
+                    ),
+                )
             )
 
 
