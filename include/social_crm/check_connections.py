@@ -16,6 +16,7 @@ Failures of a connection with the same cause are one line naming each check (`gr
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import socket
 from collections.abc import Callable, Iterable, Iterator
@@ -186,13 +187,19 @@ def token_fix(creds: credentials.ApiCredentials) -> str:
 
 
 # the connections whose host stopped answering during this check: their later probes are not
-# run (each would wait out its timeouts again; a verdict comes in seconds)
-_STALLED: set[str] = set()
+# run (each would wait out its timeouts again; a verdict comes in seconds). One set per check
+# (`run` makes it and hands it to the threads it starts), so two checks at once, in one
+# process, never skip each other's probes.
+_STALLED: contextvars.ContextVar[set[str]] = contextvars.ContextVar("stalled_connections")
 _STALLED_LINE = f"the host accepted the request but sent no answer within {READ_TIMEOUT:.0f} s"
 
 
 def _probe(connection: str, what: str, call: Callable[[], str], fix: str | None = None) -> Finding:
-    if connection in _STALLED:
+    stalled = _STALLED.get(None)
+    if stalled is None:  # a check called on its own, not by `run`
+        stalled = set()
+        _STALLED.set(stalled)
+    if connection in stalled:
         return Finding(connection, what, False, f"not run: {_STALLED_LINE}")
     try:
         return Finding(connection, what, True, call())
@@ -204,7 +211,7 @@ def _probe(connection: str, what: str, call: Callable[[], str], fix: str | None 
         return Finding(connection, what, False, str(exc))
     except ApiError as exc:
         if exc.timed_out:
-            _STALLED.add(connection)
+            stalled.add(connection)
             return Finding(connection, what, False, _STALLED_LINE)
         reason = exc.error_message or str(exc)
         return Finding(connection, what, False, reason[:300])
@@ -568,13 +575,16 @@ def run() -> list[Finding]:
     """Every connection's findings, one line per cause (`grouped`). The connections are
     checked at the same time (a host that does not answer costs its connect timeout once,
     not once per connection); their lines come in this order."""
-    _STALLED.clear()
+    _STALLED.set(set())
     checks = [(credentials.FACEBOOK, check_facebook), (credentials.X, check_x)]
     if credentials.is_configured(credentials.INSTAGRAM):  # a brand without Instagram: no line
         checks.insert(1, (credentials.INSTAGRAM, check_instagram))
     checks.append((receiver.CONNECTION, check_webhooks))
     with ThreadPoolExecutor(max_workers=len(checks)) as pool:
-        running = [pool.submit(_findings, name, check) for name, check in checks]
+        running = [
+            pool.submit(contextvars.copy_context().run, _findings, name, check)
+            for name, check in checks
+        ]
         found = [f for done in running for f in done.result()]
     # what reaches the terminal passes the one redaction rule (a password in a host's URL)
     return grouped(replace(f, detail=redact(f.detail)) for f in found)

@@ -8,7 +8,12 @@ import re
 _QUERY_SECRETS = re.compile(
     r"((?:access_token|token|bearer_token|client_secret)=)[^&\s'\"]+", re.IGNORECASE
 )
-_AUTH_HEADER = re.compile(r"(Bearer|OAuth)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
+# an Authorization header's credentials; not the platforms' own words after "OAuth" in an error
+# ("Invalid OAuth access token", "OAuth 2.0", Graph API's OAuthException), which are no secret
+_AUTH_HEADER = re.compile(
+    r"\b(Bearer|OAuth)\s+(?!(?:access|token|2\.0|1\.0a?|error|exception)(?:\s|$))[A-Za-z0-9._~+/=-]+",
+    re.IGNORECASE,
+)
 # a URL's user information (user:password@host): a password put in a connection's host
 _URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/?#@\s]*@", re.IGNORECASE)
 

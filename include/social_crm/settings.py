@@ -206,7 +206,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 _MAX_DIGITS = 18
 
 
-def _counting_number(value: str) -> int | None:
+def counting_number(value: str) -> int | None:
     """`value` as a whole number >= 1 written in ASCII digits (leading zeros allowed), or None:
     Unicode digits, signs, spaces inside and numbers of more than 18 digits are not one."""
     digits = value.lstrip("0")
@@ -224,7 +224,7 @@ def _whole(env: Mapping[str, str], name: str, default: int, unit: str) -> int:
     value = _text(env, name)
     if value is None:
         return default
-    number = _counting_number(value)
+    number = counting_number(value)
     if number is None:
         raise SettingError(
             f"{name} must be a whole number of {unit} >= 1 (got {shown_setting(value)})"
@@ -238,7 +238,7 @@ def _divisor_of_a_day(env: Mapping[str, str], name: str, default: int) -> int:
     value = _text(env, name)
     if value is None:
         return default
-    number = _counting_number(value)
+    number = counting_number(value)
     if number is None or 24 % number:
         raise SettingError(
             f"{name} must be a whole number of hours that divides 24: 1, 2, 3, 4, 6, 8, 12 or"

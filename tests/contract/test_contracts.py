@@ -405,7 +405,9 @@ SIMULATOR_CALLS = {
     "x_tweets_lookup_with_missing": _lookup_with_missing,
     "x_followers": _same_call("x_followers"),
     "x_rate_limited": _with_faults(FaultConfig(rate_limit_every=1), _same_call("x_rate_limited")),
-    "x_usage_capped": _with_x_profile(XProfile(monthly_posts=0), _same_call("x_usage_capped")),
+    "x_usage_capped": _with_x_profile(
+        XProfile(tier="pro", monthly_posts=0), _same_call("x_usage_capped")
+    ),
     "x_client_forbidden": _with_x_profile(XProfile(tier="basic"), _same_call("x_client_forbidden")),
     "x_unauthorized": lambda sim: _x(sim, "tweets/search/recent", token="wrong", query="@a"),
 }

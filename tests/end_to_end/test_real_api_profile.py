@@ -50,6 +50,16 @@ def test_a_metric_retired_at_the_source_is_dropped_recorded_and_the_rest_land(si
     assert sum("rejects metric page_views_total" in r.getMessage() for r in caplog.records) == 1
 
 
+def test_a_backfill_asks_for_the_metrics_of_the_apis_today_not_of_its_interval(sim, db):
+    """A run for an interval before Meta retired page_fans still sends its request today: it
+    asks for today's metrics, so none is refused and recorded as rejected."""
+    pipeline = Pipeline(sim, db)
+    pipeline.facebook.interval = (datetime(2025, 9, 1), datetime(2025, 9, 2))
+    result = pipeline.facebook.insights()
+    assert result.status == "committed"
+    assert pipeline.rows("select metric from meta.rejected_metrics") == []
+
+
 def test_graph_throttling_on_403_with_code_17_waits_and_recovers(sim, db):
     pipeline = Pipeline(sim, db)
     sim.configure_faults(FaultConfig(rate_limit_every=2))  # codes 4, 17, 32, 613 in turn

@@ -65,9 +65,10 @@ def test_demo_setup_points_new_connections_at_the_simulator_and_keeps_saved_ones
     simulator, setup_env, capsys
 ):
     from social_crm.extract import credentials
-    from social_crm.orchestration.connection_setup import NewConnection, create_missing
+    from social_crm.extract.credentials import ApiCredentials
+    from social_crm.orchestration.connection_setup import create_missing
 
-    create_missing([NewConnection(credentials.X, "https://api.x.com", "a-real-bearer-token")])
+    create_missing([ApiCredentials(credentials.X, "https://api.x.com", "a-real-bearer-token")])
     assert compose_demo.setup(simulator.url, setup_env) == 0
     facebook = credentials.resolve(credentials.FACEBOOK)
     assert (facebook.base_url, facebook.token) == (simulator.url, simulator.fb_token)

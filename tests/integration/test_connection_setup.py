@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from social_crm import settings as app_settings
 from social_crm.extract import credentials
+from social_crm.extract.credentials import ApiCredentials
 from social_crm.orchestration import connection_setup
-from social_crm.orchestration.connection_setup import NewConnection
 
 tokens = st.text(st.characters(codec="ascii", categories=("L", "N", "P")), min_size=1, max_size=60)
 
@@ -52,7 +52,7 @@ def database_only(airflow_db, monkeypatch):
 @given(first=tokens, edited=tokens)
 def test_a_connection_edited_after_creation_is_kept_and_read(database_only, first, edited):
     _delete(credentials.X)
-    new = NewConnection(credentials.X, "https://api.x.com", first)
+    new = ApiCredentials(credentials.X, "https://api.x.com", first)
     assert connection_setup.create_missing([new]) == {credentials.X: True}
     assert credentials.resolve(credentials.X).token == first
     _edit_password(credentials.X, edited)
@@ -71,7 +71,7 @@ def test_created_connections_are_of_our_types_from_the_env_tokens(database_only,
     monkeypatch.setenv("X_API_URL", "https://api.x.com")
     monkeypatch.setenv("X_API_TOKEN", "")  # not given: not created, the UI adds it
     found, without = connection_setup.from_settings()
-    assert [c.conn_id for c in found] == [credentials.FACEBOOK]
+    assert [c.connection_id for c in found] == [credentials.FACEBOOK]
     assert set(without) == {credentials.INSTAGRAM, credentials.X}
     connection_setup.create_missing(found)
     for name in ("FACEBOOK_GRAPH_URL", "X_API_URL"):  # only airflow-init's environment sets them

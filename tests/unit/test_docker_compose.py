@@ -224,12 +224,12 @@ def test_airflow_init_creates_the_connections_whose_token_env_gives(tokens):
     found, without = from_settings(load_settings(env))
     hosts = {"facebook_graph": "https://graph.facebook.com", "x_api": "https://api.x.com"}
     hosts["instagram_graph"] = hosts["facebook_graph"]
-    assert {c.conn_id: (c.host, c.password) for c in found} == {
+    assert {c.connection_id: (c.base_url, c.token) for c in found} == {
         conn_id: (hosts[conn_id], tokens[f"{conn_id.upper()}_TOKEN"])
         for conn_id in hosts
         if tokens[f"{conn_id.upper()}_TOKEN"]
     }
-    assert {c.conn_type for c in found} <= {t.conn_type for t in connection_types.TYPES}
+    assert {c.connection_id for c in found} <= {t.conn_type for t in connection_types.TYPES}
     assert sorted(without) == sorted(c for c in hosts if not tokens[f"{c.upper()}_TOKEN"])
 
 

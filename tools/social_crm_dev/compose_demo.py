@@ -76,14 +76,14 @@ def drop_crm_export(drop_dir: Path) -> bool:
 
 def demo_connections(simulator_url: str) -> list:
     """`make demo`'s connections (demo.connection_env), pointing at `simulator_url`."""
-    from social_crm.orchestration.connection_setup import NewConnection
+    from social_crm.extract.credentials import ApiCredentials
     from social_crm_dev.demo import connection_env
 
     found = []
     for name, value in connection_env(simulator_url, DAYS).items():
         spec = json.loads(value)
         conn_id = name.removeprefix("AIRFLOW_CONN_").lower()
-        found.append(NewConnection(conn_id, spec["host"], spec["password"], spec["extra"]))
+        found.append(ApiCredentials(conn_id, spec["host"], spec["password"], spec["extra"]))
     return found
 
 

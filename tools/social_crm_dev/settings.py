@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from social_crm.settings import SettingError, shown_setting
+from social_crm.settings import SettingError, counting_number, shown_setting
 
 # the simulator's tokens when SIM_FACEBOOK_TOKEN / SIM_X_TOKEN are not set
 DEFAULT_FB_TOKEN = "sim-facebook-token"
@@ -45,22 +45,22 @@ class DevSettings:
 
 
 def _number(env: Mapping[str, str], name: str, kind: type, default):
+    """A positive number: a whole one by the product's one rule (settings.counting_number:
+    ASCII digits only), a fraction as ASCII digits with a point, finite."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    # written as ASCII digits only (Python's int() and float() also read other scripts'
-    # digits and underscores: "٨٠٨٠" or "8_080" is not a port anybody meant)
-    written = raw.isascii() and "_" not in raw and (kind is not int or raw.isdigit())
-    try:
-        value = kind(raw) if written else None
-    except ValueError:
-        value = None
-    if value is None:
+    value: float | int | None
+    if kind is int:
+        value = counting_number(raw)
+    else:
+        # float() also reads other scripts' digits, underscores, "nan" and "inf"
+        written = raw.isascii() and raw.replace(".", "", 1).isdigit()
+        value = float(raw) if written else None
+    if value is None or value <= 0:
         raise SettingError(
-            f"{name} must be a number written in ASCII digits (got {shown_setting(raw)})"
+            f"{name} must be a number > 0 written in ASCII digits (got {shown_setting(raw)})"
         )
-    if value <= 0:
-        raise SettingError(f"{name} must be positive (got {raw!r})")
     return value
 
 

@@ -46,7 +46,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -314,8 +314,10 @@ class FacebookExtractor(Extractor):
                     "select metric from meta.rejected_metrics where source = %s", (SOURCE,)
                 ).fetchall()
             }
-            today = (self.interval[1] or datetime.now(UTC)).date()
-            metrics = graph_metrics.to_request(today, rejected)
+            # the API retires a metric for every request sent after the date, whatever days it
+            # asks for: the metrics are chosen by the API's today, not the run's interval (a
+            # backfill) nor our machine's clock
+            metrics = graph_metrics.to_request(self.client.server_now().date(), rejected)
             if rejected:
                 log.warning(
                     "facebook insights: not asking for %s (rejected by the API before; see "

@@ -14,42 +14,31 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
 from social_crm import settings
+from social_crm.extract.credentials import ApiCredentials
 from social_crm.orchestration import connection_types
 
 
-@dataclass(frozen=True)
-class NewConnection:
-    conn_id: str
-    host: str
-    password: str = field(repr=False)
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def conn_type(self) -> str:
-        return self.conn_id  # each of our connections has its own type (connection_types)
-
-
-def from_settings(loaded: settings.Settings | None = None) -> tuple[list[NewConnection], list[str]]:
+def from_settings(
+    loaded: settings.Settings | None = None,
+) -> tuple[list[ApiCredentials], list[str]]:
     """The API connections whose URL and token are set, and the ids of those without a token."""
     loaded = loaded or settings.load()
     found, without = [], []
     for conn_id in settings.API_CONNECTIONS:
         url, token = loaded.api_from_env(conn_id) or ("", "")
         if token:
-            found.append(NewConnection(conn_id, url, token))
+            found.append(ApiCredentials(conn_id, url, token))
         else:
             without.append(conn_id)
     return found, without
 
 
-def create_missing(connections: list[NewConnection]) -> dict[str, bool]:
+def create_missing(connections: list[ApiCredentials]) -> dict[str, bool]:
     """Saves each connection whose id Airflow's database does not hold; {id: created}. An
-    existing connection, edited in the UI or not, is left as it is."""
+    existing connection, edited in the UI or not, is left as it is. Each of our connections has
+    its own type, named as its id (connection_types)."""
     from airflow.models.connection import Connection
     from airflow.utils.session import create_session
     from sqlalchemy import select
@@ -57,15 +46,16 @@ def create_missing(connections: list[NewConnection]) -> dict[str, bool]:
     created = {}
     with create_session() as session:
         for new in connections:
-            exists = session.scalar(select(Connection.id).where(Connection.conn_id == new.conn_id))
-            created[new.conn_id] = exists is None
+            conn_id = new.connection_id
+            exists = session.scalar(select(Connection.id).where(Connection.conn_id == conn_id))
+            created[conn_id] = exists is None
             if exists is None:
                 session.add(
                     Connection(
-                        conn_id=new.conn_id,
-                        conn_type=new.conn_type,
-                        host=new.host,
-                        password=new.password,
+                        conn_id=conn_id,
+                        conn_type=conn_id,
+                        host=new.base_url,
+                        password=new.token,
                         extra=json.dumps(dict(new.extra)) if new.extra else None,
                     )
                 )

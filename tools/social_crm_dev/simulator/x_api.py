@@ -139,7 +139,7 @@ def x_lang(tweet: Message) -> str:
 class XProfile:
     """The access the simulated X project has: tier, window length, monthly Post cap."""
 
-    tier: str = "pro"
+    tier: str = "pay_per_use"  # what a developer who signs up today gets (docs/real-apis.md)
     window_seconds: float = 900.0  # 0: request limits are reported, never enforced
     monthly_posts: int | None = None  # None: the tier's cap
     billing: XBilling = field(default_factory=XBilling)  # pay_per_use: what it was charged
