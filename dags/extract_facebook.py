@@ -41,13 +41,13 @@ from social_crm.orchestration.dag_defaults import BRAND_INDEX, START_DATE, defau
     doc_md=__doc__,
 )
 def extract_facebook() -> None:
-    @task(retries=0, pool="default_pool")
+    @task(pool="default_pool")
     def brands() -> list[str]:
         from social_crm.orchestration import extraction
 
         return extraction.tracked_brands("facebook")
 
-    @task(retries=0, pool="default_pool")
+    @task(pool="default_pool")
     def our_brands() -> list[str]:
         from social_crm.orchestration import extraction
 

@@ -47,7 +47,7 @@ from social_crm.orchestration.dag_defaults import BRAND_INDEX, START_DATE, defau
     doc_md=__doc__,
 )
 def extract_x() -> None:
-    @task(retries=0, pool="default_pool")
+    @task(pool="default_pool")
     def brands() -> list[str]:
         from social_crm.orchestration import extraction
 

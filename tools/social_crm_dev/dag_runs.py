@@ -113,6 +113,10 @@ def run_in_process(
 def _subset(dag: Any, tasks_from: str) -> Any:
     """The tasks whose id contains `tasks_from` and what is downstream of them, with the tasks
     a mapped one among them expands over (the list of brands: without it nothing maps)."""
+    from airflow.sdk.definitions._internal.expandinput import (
+        EXPAND_INPUT_EMPTY,
+        DictOfListsExpandInput,
+    )
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
     subset = dag.partial_subset(tasks_from, include_downstream=True, include_upstream=False)
@@ -125,9 +129,15 @@ def _subset(dag: Any, tasks_from: str) -> Any:
                 for up in task.upstream_task_ids
                 if not isinstance(dag.task_dict[up], MappedOperator)
             }
-    if ids == set(subset.task_dict):
-        return subset
-    return dag.partial_subset(ids, include_downstream=False, include_upstream=False)
+    if ids != set(subset.task_dict):
+        subset = dag.partial_subset(ids, include_downstream=False, include_upstream=False)
+    # the subset is a deep copy, and a copied @task's mapping loses Airflow's sentinel for "no
+    # operator arguments mapped" (its arguments are mapped in op_kwargs): put it back
+    for task in subset.tasks:
+        expanding = getattr(task, "expand_input", None)
+        if isinstance(expanding, DictOfListsExpandInput) and not expanding.value:
+            object.__setattr__(task, "expand_input", EXPAND_INPUT_EMPTY)
+    return subset
 
 
 @contextmanager
