@@ -14,7 +14,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export DBT_PROJECT_DIR := $(CURDIR)/dbt_project
 export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
 
-.PHONY: install lock demo test test-fast eval soak lint lint-sql typecheck airflow warehouse-up warehouse-down doctor bench clean
+.PHONY: install lock demo bi bi-venv bi-lock test test-fast eval soak lint lint-sql typecheck airflow warehouse-up warehouse-down doctor bench clean
 
 install: $(STAMP)
 
@@ -40,6 +40,31 @@ lock: install
 demo: install
 	$(BIN)/social-crm demo
 
+# Apache Superset in its own environment (docs/bi.md): its pins (Flask, SQLAlchemy 1.4, pandas)
+# differ from Airflow's. From bi/requirements.lock (`make bi-lock`), bytecode compiled, then
+# Superset's metadata migrated once into the template every start copies (tools/social_crm_dev/
+# bi.py); cached by a stamp of the lock and the config as the main venv is. From a clean clone
+# about 2 minutes each (more on a loaded machine): done here, before any test's timeout runs
+BI_VENV := .local/bi/venv
+BI_STAMP := $(BI_VENV)/.installed-$(shell cat bi/requirements.lock bi/superset_config.py | cksum | cut -d' ' -f1)
+
+bi-venv: $(BI_STAMP)
+
+$(BI_STAMP): bi/requirements.lock bi/superset_config.py | $(STAMP)
+	@test -x $(BI_VENV)/bin/python || $(PYTHON) -m venv $(BI_VENV)
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BI_VENV)/bin/python bi/requirements.lock
+	$(BIN)/python -c "from social_crm_dev import bi; bi.metadata_template()"
+	@rm -f $(BI_VENV)/.installed-* && touch $@
+	@echo "installed Superset into $(BI_VENV)"
+
+bi-lock: install
+	$(BIN)/uv pip compile --quiet bi/requirements.in $(LOCK_ARGS) -o bi/requirements.lock
+
+# after `make demo`: Superset with the three starter dashboards, against the demo's warehouse,
+# on SOCIAL_CRM_BI_PORT (default 8088); prints the dashboards' URLs; Ctrl-C stops it
+bi: install bi-venv
+	$(BIN)/social-crm bi
+
 # the test tiers, chosen by marker (pyproject.toml, docs/testing.md): one pytest worker per core
 # (TEST_WORKERS=0: none); a test module stays on one worker, so its module-scoped world is built
 # once, and modules start in the order tests/conftest.py gives them (in_start_order: the longest
@@ -57,7 +82,7 @@ test-fast: install
 # what CI runs (.ci/run): lint, types and every tier but the long evaluations, slowest 25
 # printed. mypy (make typecheck: about 50 s of one core from a clean clone) runs beside the tests
 # rather than before them, its output printed after theirs; either failing fails the target
-test: install
+test: install bi-venv
 	$(BIN)/ruff check .
 	mkdir -p .local && { $(BIN)/mypy > .local/typecheck.log 2>&1 & types=$$!; }; \
 		$(PYTEST) -m "not eval_only" --durations=25 $(PYTEST_ARGS); tests=$$?; \

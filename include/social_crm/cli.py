@@ -1,4 +1,4 @@
-"""`social-crm`: the project's command line (warehouse, doctor, Metabase, sentiment scoring,
+"""`social-crm`: the project's command line (warehouse, doctor, Superset dashboards, sentiment
 and the DAGs' work without Airflow: load, extract, nightly, live).
 
 Developer commands (demo, simulator, local Airflow, the embedded warehouse) come from the
@@ -73,10 +73,11 @@ def cmd_webhooks_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_metabase_connect(args: argparse.Namespace) -> int:
-    from social_crm.serve import metabase
+def cmd_superset_provision(args: argparse.Namespace) -> int:
+    from social_crm.serve import superset
 
-    print(metabase.connect(metabase.MetabaseSettings.from_settings(settings.load())))
+    for dashboard in superset.provision(superset.SupersetSettings.from_settings(settings.load())):
+        print(f"{dashboard.title}: {dashboard.url}")
     return 0
 
 
@@ -223,9 +224,10 @@ def build_parser(plugins: Sequence = ()) -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="processes (default 1)")
     serve.set_defaults(func=cmd_webhooks_serve)
     sub.add_parser(
-        "metabase-connect",
-        help="add or update the marts connection in Metabase, as the bi_reader login (env vars)",
-    ).set_defaults(func=cmd_metabase_connect)
+        "superset-provision",
+        help="load the starter dashboards into Superset, connected as the bi_reader login"
+        " (docs/bi.md; env vars)",
+    ).set_defaults(func=cmd_superset_provision)
     sentiment = sub.add_parser("sentiment", help="language, sentiment and intent of messages")
     sentiment_sub = sentiment.add_subparsers(dest="action", required=True)
     score = sentiment_sub.add_parser(

@@ -118,9 +118,13 @@ class Settings:
     alert_webhook: str | None = field(repr=False)  # SOCIAL_CRM_ALERT_WEBHOOK (may hold a key)
     bi_reader_user: str | None  # BI_READER_USER: the BI login, with BI_READER_PASSWORD
     bi_reader_password: str | None = field(repr=False)
-    metabase_url: str | None  # METABASE_URL, METABASE_ADMIN_EMAIL, METABASE_ADMIN_PASSWORD
-    metabase_admin_email: str | None
-    metabase_admin_password: str | None = field(repr=False)
+    # SUPERSET_URL, SUPERSET_ADMIN_USER, SUPERSET_ADMIN_PASSWORD: the Superset that
+    # `social-crm superset-provision` loads the dashboards into (docs/bi.md);
+    # SUPERSET_BUNDLE_DIR: the dashboards as code (default: the checkout's bi/superset)
+    superset_url: str | None
+    superset_admin_user: str | None
+    superset_admin_password: str | None = field(repr=False)
+    superset_bundle_dir: Path
     ca_bundle: str | None  # REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE, for the API clients
     debug: bool  # SOCIAL_CRM_DEBUG: tracebacks instead of one-line CLI errors
     # FACEBOOK_GRAPH_URL/_TOKEN, X_API_URL/_TOKEN: API credentials without Airflow
@@ -302,9 +306,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         alert_webhook=_http_url(env, "SOCIAL_CRM_ALERT_WEBHOOK"),
         bi_reader_user=bi_user,
         bi_reader_password=bi_password,
-        metabase_url=_http_url(env, "METABASE_URL"),
-        metabase_admin_email=_text(env, "METABASE_ADMIN_EMAIL"),
-        metabase_admin_password=_text(env, "METABASE_ADMIN_PASSWORD"),
+        superset_url=_http_url(env, "SUPERSET_URL"),
+        superset_admin_user=_text(env, "SUPERSET_ADMIN_USER"),
+        superset_admin_password=_text(env, "SUPERSET_ADMIN_PASSWORD"),
+        superset_bundle_dir=_path(env, "SUPERSET_BUNDLE_DIR", home / "bi" / "superset"),
         ca_bundle=_text(env, "REQUESTS_CA_BUNDLE") or _text(env, "CURL_CA_BUNDLE"),
         debug=_flag(env, "SOCIAL_CRM_DEBUG"),
         api_env=api_env,

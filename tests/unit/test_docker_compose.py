@@ -24,15 +24,20 @@ OTHER_SERVICES = {
     "redis",
     "airflow-metadata-db",
     "warehouse-db",
-    "metabase",
-    "metabase-setup",
+    "superset",
+    "superset-setup",
     "webhooks",
     "simulator",
     "demo-setup",
 }
 DEMO_SERVICES = {"simulator", "demo-setup"}
 # what a user generates into .env (docs/compose.md): compose refuses to start without them
-GENERATED = {"AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET"}
+# (the service that refuses)
+GENERATED = {
+    "AIRFLOW_FERNET_KEY": "airflow-scheduler",
+    "AIRFLOW_JWT_SECRET": "airflow-scheduler",
+    "SUPERSET_SECRET_KEY": "superset",
+}
 MOUNTS = {
     "./dags": "/opt/airflow/dags",
     "./include": "/opt/airflow/project/include",
@@ -129,27 +134,66 @@ def test_every_setting_the_code_reads_is_documented_in_env_example():
     assert {"WAREHOUSE_URL", "SOCIAL_CRM_ALERT_WEBHOOK", "X_API_URL", "DEMO_SCALE"} <= asked
 
 
-def test_metabase_is_connected_as_the_bi_reader_login(compose):
-    from social_crm.serve import metabase
+def _superset_setup_settings(compose):
+    from social_crm.serve import superset
 
-    services = compose["services"]
-    setup = services["metabase-setup"]
-    assert setup["command"] == ["python", "-m", "social_crm.cli", "metabase-connect"]
-    assert setup["depends_on"]["metabase"]["condition"] == "service_healthy"
-    assert setup["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
-    # the login is created by `social-crm warehouse up` in airflow-init, from the same settings
-    assert "social-crm warehouse up" in " ".join(services["airflow-init"]["command"])
     env = _user_env()
+    setup = compose["services"]["superset-setup"]
     setup_env = {key: _fill(value, env) for key, value in setup["environment"].items()}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in setup_env.items():
             patch.setenv(key, value)
-        settings = metabase.MetabaseSettings.from_settings(load_settings())
-    assert settings.url == "http://metabase:3000"
-    payload = metabase.database_payload(settings)["details"]
-    assert (payload["host"], payload["port"]) == ("warehouse-db", 5432)
-    assert payload["user"] == env["BI_READER_USER"] != env["WAREHOUSE_USER"]
-    assert payload["schema-filters-patterns"] == "marts"
+        return superset.SupersetSettings.from_settings(load_settings()), env
+
+
+def test_superset_setup_provisions_after_superset_and_the_bi_login(compose):
+    services = compose["services"]
+    setup = services["superset-setup"]
+    assert setup["command"] == ["python", "-m", "social_crm.cli", "superset-provision"]
+    assert setup["depends_on"]["superset"]["condition"] == "service_healthy"
+    assert setup["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
+    # the login is created by `social-crm warehouse up` in airflow-init, from the same settings
+    assert "social-crm warehouse up" in " ".join(services["airflow-init"]["command"])
+
+
+def test_superset_connects_to_the_warehouse_as_the_bi_reader_login(compose):
+    from social_crm.serve import superset
+
+    settings, env = _superset_setup_settings(compose)
+    assert settings.url == "http://superset:8088"
+    uri = superset.database_uri(settings.warehouse, settings.bi_user)
+    assert uri == (
+        f"postgresql+psycopg2://{env['BI_READER_USER']}:{superset.PASSWORD_MASK}"
+        f"@warehouse-db:5432/{env['WAREHOUSE_DB']}"
+    )
+    assert env["BI_READER_USER"] != env["WAREHOUSE_USER"]
+
+
+def test_superset_setup_reads_the_dashboards_of_the_checkout(compose):
+    settings, _ = _superset_setup_settings(compose)
+    mounts = dict(
+        volume.split(":")[:2] for volume in compose["services"]["superset-setup"]["volumes"]
+    )
+    assert mounts["./bi"] == str(settings.bundle_dir.parent)
+    assert settings.bundle_dir.name == "superset"
+
+
+def test_superset_image_is_the_locked_release_with_the_postgres_driver(compose):
+    build = compose["services"]["superset"]["build"]
+    dockerfile = (repo_root() / build["dockerfile"]).read_text()
+    lock = (repo_root() / "bi" / "requirements.lock").read_text()
+    version = re.search(r"^apache-superset==(\S+)$", lock, re.MULTILINE).group(1)
+    assert re.search(rf"^FROM apache/superset:{re.escape(version)}$", dockerfile, re.MULTILINE)
+    assert "psycopg2-binary" in dockerfile and "/app/.venv/bin/python" in dockerfile
+
+
+def test_superset_and_its_setup_share_the_admin_login(compose):
+    services = compose["services"]
+    env = _user_env()
+    for name in ("SUPERSET_ADMIN_USER", "SUPERSET_ADMIN_PASSWORD"):
+        assert _fill(services["superset"]["environment"][name], env) == _fill(
+            services["superset-setup"]["environment"][name], env
+        )
 
 
 def test_compose_warehouse_url_is_what_the_code_accepts(compose):
@@ -250,7 +294,7 @@ def test_workers_have_no_api_url_so_the_database_connection_is_the_only_one(comp
 @pytest.mark.parametrize("name", sorted(GENERATED))
 def test_compose_refuses_to_start_without_a_generated_secret(compose, name):
     env = {**_user_env(), name: ""}
-    service_env = compose["services"]["airflow-scheduler"]["environment"]
+    service_env = compose["services"][GENERATED[name]]["environment"]
     with pytest.raises(ComposeRefuses, match=name):
         [_fill(value, env) for value in service_env.values()]
     assert _env_example(commented=False)[name] == ""  # the user makes it, not the example
@@ -313,7 +357,8 @@ def test_demo_services_run_only_in_the_demo_profile_from_the_demo_image(compose)
         assert services[name]["profiles"] == ["demo"], name
         assert services[name]["build"] == {"context": ".", "target": "demo"}, name
     for name, service in services.items():
-        if name not in DEMO_SERVICES and "build" in service:
+        # superset: its own image (bi/Dockerfile)
+        if name not in DEMO_SERVICES | {"superset"} and "build" in service:
             assert service["build"]["target"] == "production", name
     stages = re.findall(r"(?m)^FROM \S+ AS (\S+)$", (repo_root() / "Dockerfile").read_text())
     assert stages == ["production", "demo"]

@@ -119,9 +119,9 @@ def test_a_worker_without_warehouse_url_fails_naming_it():
 
 def test_the_cli_fails_at_start_naming_a_bad_setting():
     code = "import sys; from social_crm import cli; sys.exit(cli.main(['doctor']))"
-    result = _in_a_clean_environment(code, METABASE_URL="metabase:3000")
+    result = _in_a_clean_environment(code, SUPERSET_URL="superset:8088")
     assert result.returncode == 2
-    assert result.stderr.strip() == "error: METABASE_URL must be an http(s):// URL"
+    assert result.stderr.strip() == "error: SUPERSET_URL must be an http(s):// URL"
 
 
 @pytest.mark.parametrize(

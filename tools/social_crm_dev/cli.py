@@ -57,6 +57,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(scale=args.scale, seed=args.seed)
 
 
+def cmd_bi(args: argparse.Namespace) -> int:
+    """`make bi`: Superset with the starter dashboards against the demo's warehouse."""
+    from social_crm_dev import bi
+
+    try:
+        return bi.run(args.port, args.host)
+    except bi.BiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
 def cmd_airflow(args: argparse.Namespace) -> int:
     """`airflow standalone` on our dags folder; after a demo, with the demo world's simulator
     running where the connections the demo saved point, and its CRM drop folder, so an
@@ -295,3 +306,13 @@ def add_commands(
         " only; 0.0.0.0: every one)",
     )
     af.set_defaults(func=cmd_airflow)
+
+    bi = sub.add_parser("bi", help="Superset with the starter dashboards (docs/bi.md)")
+    bi.add_argument(
+        "--port",
+        type=int,
+        default=dev_settings.load().bi_port,
+        help="Superset's port (default SOCIAL_CRM_BI_PORT, else 8088)",
+    )
+    bi.add_argument("--host", default="127.0.0.1", help="where it listens (default 127.0.0.1)")
+    bi.set_defaults(func=cmd_bi)

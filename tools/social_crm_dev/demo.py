@@ -27,7 +27,7 @@ import requests
 import yaml
 from psycopg import sql
 
-from social_crm import warehouse
+from social_crm import settings, warehouse
 from social_crm.paths import dbt_project_dir, local_dir
 from social_crm_dev import (
     airflow_env,
@@ -520,6 +520,17 @@ def print_where_to_look() -> None:
     print(f"    Data Docs:   {data_docs_dir() / 'index.html'}")
     print(f"    task logs:   {local_dir() / 'logs'}")
     print(f'    marts (SQL): {PSQL} -c "table marts.people"')
+    print_dashboards(local.bi_port)
+
+
+def print_dashboards(port: int) -> None:
+    """Where `make bi` serves the starter dashboards (docs/bi.md)."""
+    from social_crm.serve import superset
+
+    url = f"http://127.0.0.1:{port}"
+    print(f"    dashboards:  make bi, then Superset at {url} (docs/bi.md):")
+    for dashboard in superset.dashboards_in(settings.load().superset_bundle_dir, url):
+        print(f"      {dashboard.title:<14} {dashboard.url}")
 
 
 def _world_marker() -> Path:

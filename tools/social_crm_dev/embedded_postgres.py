@@ -1,7 +1,7 @@
 """The embedded warehouse: a real PostgreSQL from the `pgserver` wheel, data kept in `.local/`.
 
 pgserver ships PostgreSQL binaries; its own launcher listens on a unix socket only, which some
-clients (Great Expectations' `add_postgres`, Metabase, Airflow Connections) cannot use. So we
+clients (Great Expectations' `add_postgres`, Superset, Airflow Connections) cannot use. So we
 drive the same binaries ourselves and listen on 127.0.0.1 as well as on a socket. The server
 keeps running after the process that started it exits; any later process reuses it.
 

@@ -36,6 +36,10 @@ class DevSettings:
     # default port and this machine only as the host
     airflow_port: int
     airflow_host: str
+    bi_port: int  # SOCIAL_CRM_BI_PORT: where `make bi` serves Superset (docs/bi.md)
+    # SUPERSET_SECRET_KEY: the key `make bi`'s Superset signs sessions and encrypts the saved
+    # warehouse password with (else one generated into .local/bi/)
+    superset_secret_key: str | None = field(repr=False)
     # SENTIMENT_DATA_DIR: the shared human-labelled sentiment data (else ../shared/sentiment
     # beside the checkout), read by the sentiment training script, tests and benchmark
     sentiment_data_dir: str | None
@@ -84,6 +88,8 @@ def load(env: Mapping[str, str] | None = None) -> DevSettings:
         airflow_home=env.get("AIRFLOW_HOME") or None,
         airflow_port=_port(env, "AIRFLOW__API__PORT", 8080),
         airflow_host=env.get("AIRFLOW__API__HOST", "").strip() or "127.0.0.1",
+        bi_port=_port(env, "SOCIAL_CRM_BI_PORT", 8088),
+        superset_secret_key=env.get("SUPERSET_SECRET_KEY", "").strip() or None,
         sentiment_data_dir=env.get("SENTIMENT_DATA_DIR") or None,
         sentiment_extra_dir=env.get("SENTIMENT_EXTRA_DIR") or None,
     )

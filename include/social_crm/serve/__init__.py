@@ -1,1 +1,1 @@
-"""Serving: publishing the gated marts to the schema BI reads, the BI login, Metabase."""
+"""Serving: publishing the gated marts to the schema BI reads, the BI login, Superset."""

@@ -2,7 +2,7 @@
 here beside the migrations that create the role.
 
 Created or updated, idempotently, whenever the warehouse is bootstrapped with
-`BI_READER_USER` and `BI_READER_PASSWORD` set (docker-compose sets them for Metabase). The
+`BI_READER_USER` and `BI_READER_PASSWORD` set (docker-compose sets them for Superset). The
 password is sent to PostgreSQL as a literal inside one statement and is never logged.
 """
 
