@@ -43,6 +43,8 @@ def time_zone(brand: int) -> ZoneInfo:
     """Where the brand's customers live; an agency world's added rivals (config.agency_brands)
     take the zones in turn."""
     return ZoneInfo(TIME_ZONES[brand % len(TIME_ZONES)])
+
+
 QUIET_HOLIDAYS: dict[int, tuple[date, ...]] = {
     0: (date(2026, 1, 1), date(2026, 4, 2), date(2026, 4, 3), date(2026, 4, 6)),
 }
