@@ -1,11 +1,15 @@
-"""The extraction DAGs run by the CeleryExecutor as docker-compose.yaml deploys it: Redis, the
-API server, a DAG processor, a scheduler and two Celery workers, all real processes
-(tests/dags/celery_cluster.py), against the simulator and a scratch warehouse database.
+"""The extraction DAGs and the nightly build run by the CeleryExecutor as docker-compose.yaml
+deploys it: Redis, the API server, a DAG processor, a scheduler and two Celery workers, all real
+processes (tests/dags/celery_cluster.py), against the simulator and a scratch warehouse database.
 
-One deployment for the module: both DAGs are unpaused at once and the scheduler starts a run of
-each, so that with one task slot per worker the tasks spread over both. The deployment is
-stopped before the tests look at what it did, so the last test can check that no process it
-started is left."""
+One deployment for the module: the extraction DAGs (and the CRM export's) are unpaused at once
+and the scheduler starts a run of each, the social ones' per-brand tasks mapped over the world's
+three brands, so that with one task slot per worker the instances spread over both; once they
+have landed, the nightly
+(`social_crm_nightly`, held paused until then) is unpaused: the scheduler starts its run of the
+latest night, which builds, validates and publishes what they landed. The deployment is stopped
+before the tests look at what it did, so the last test can check that no process it started is
+left."""
 
 from __future__ import annotations
 
@@ -18,21 +22,34 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
+from social_crm.transform.dbt_manifest import ensure_manifest
+from social_crm_dev.simulator.config import BRANDS
 from tests.dags.celery_cluster import CeleryCluster, processes_in_groups
 from tests.dags.conftest import wired_world
 from tests.databases import new_database
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# the nightly's tasks each parse its DAG file again in a task process of their own: on two
+# one-slot workers its run takes minutes, past the suite's default 600 s per test
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(1500)]
 
-DAGS = ("extract_x", "extract_facebook")
+# what lands before the nightly: the brands' social data and the CRM export (its customers and
+# orders: without them the lifetime-value mart is empty and the marts gate stops the publish)
+EXTRACTION = ("extract_x", "extract_facebook", "load_crm_export")
+NIGHTLY = "social_crm_nightly"
+DAGS = (*EXTRACTION, NIGHTLY)
+
+Task = tuple[str, str, int]  # dag_id, task_id, map_index (-1: not mapped)
 
 
 @dataclass
 class Outcome:
     runs: dict[str, tuple[str, str]]
-    tasks: dict[tuple[str, str], str]
-    by_worker: dict[str, list[tuple[str, str]]]
+    tasks: dict[Task, str]
+    operators: dict[Task, str]
+    mapped: dict[tuple[str, str], set[str]]
+    by_worker: dict[str, list[Task]]
     committed_batches: int
+    published_people: int
     left_running: list[int]
     seconds: float
     logs: str
@@ -42,13 +59,18 @@ class Outcome:
 def outcome(warehouse_url, airflow_db, tmp_path_factory) -> Outcome:
     folder = tmp_path_factory.mktemp("celery")
     started = time.monotonic()
+    ensure_manifest()  # the nightly's Cosmos groups render from it when its file is parsed
     with new_database(warehouse_url) as database, wired_world(database, folder) as wiring:
-        cluster = CeleryCluster(folder, DAGS, wiring)
+        cluster = CeleryCluster(folder, DAGS, wiring, held=(NIGHTLY,))
         try:
             cluster.start()
-            cluster.wait_for_dags(timeout=120)
-            runs = cluster.wait_for_runs(timeout=300)
+            cluster.wait_for_dags(timeout=180)
+            runs = cluster.wait_for_runs(timeout=300, dag_ids=EXTRACTION)
+            cluster.release(NIGHTLY)  # its run of the latest night, on what they landed
+            runs |= cluster.wait_for_runs(timeout=1000, dag_ids=(NIGHTLY,))
             tasks = cluster.task_states(runs)
+            operators = cluster.operators(runs)
+            mapped = cluster.mapped_names(runs)
             by_worker = {name: cluster.tasks_run_by(name, runs) for name in cluster.workers}
             logs = cluster.log_tails()
         finally:
@@ -57,8 +79,22 @@ def outcome(warehouse_url, airflow_db, tmp_path_factory) -> Outcome:
             (committed,) = conn.execute(
                 "select count(*) from meta.load_batches where status = 'committed'"
             ).fetchone()
+            # nothing published (the nightly failed or did not end in time): no marts.people
+            published = conn.execute("select to_regclass('marts.people')").fetchone()[0]
+            (people,) = (
+                conn.execute("select count(*) from marts.people").fetchone() if published else (0,)
+            )
     return Outcome(
-        runs, tasks, by_worker, committed, left_running, time.monotonic() - started, logs
+        runs,
+        tasks,
+        operators,
+        mapped,
+        by_worker,
+        committed,
+        people,
+        left_running,
+        time.monotonic() - started,
+        logs,
     )
 
 
@@ -77,11 +113,51 @@ def test_both_workers_run_tasks(outcome):
 
 def test_each_task_runs_once_on_one_worker(outcome):
     executed = [task for tasks in outcome.by_worker.values() for task in tasks]
-    assert sorted(executed) == sorted(outcome.tasks), outcome.by_worker
+    assert len(executed) == len(set(executed)), outcome.by_worker
+
+
+def test_every_task_but_an_empty_one_runs_on_a_worker(outcome):
+    """The scheduler marks an EmptyOperator (Cosmos's `dbt_producer_watcher_done`) done without
+    sending it to a worker; every other task instance ran on one."""
+    executed = {task for tasks in outcome.by_worker.values() for task in tasks}
+    unsent = {task: outcome.operators[task] for task in outcome.tasks if task not in executed}
+    assert set(unsent.values()) <= {"EmptyOperator"}, unsent
+
+
+def test_each_brand_has_a_mapped_extraction_task_named_by_it(outcome):
+    brands = {b.key for b in BRANDS}
+    assert outcome.mapped[("extract_x", "mentions_and_replies")] == brands
+    assert outcome.mapped[("extract_facebook", "posts_comments_reactions")] == brands
+
+
+def test_mapped_extraction_instances_run_on_both_workers(outcome):
+    """The brands' instances spread: each worker ran at least one of them."""
+    ran = {
+        worker
+        for worker, tasks in outcome.by_worker.items()
+        for dag_id, _, index in tasks
+        if dag_id in EXTRACTION and index >= 0
+    }
+    assert ran == set(outcome.by_worker), outcome.by_worker
+
+
+def test_the_nightly_runs_on_both_workers(outcome):
+    ran = {
+        worker
+        for worker, tasks in outcome.by_worker.items()
+        for dag_id, _, _ in tasks
+        if dag_id == NIGHTLY
+    }
+    assert ran == set(outcome.by_worker), outcome.by_worker
 
 
 def test_the_tasks_land_into_the_warehouse(outcome):
-    assert outcome.committed_batches >= len(outcome.tasks)
+    extraction = [t for t in outcome.tasks if t[0] in EXTRACTION and t[2] >= 0]
+    assert outcome.committed_batches >= len(extraction)
+
+
+def test_the_nightly_publishes_the_marts(outcome):
+    assert outcome.published_people > 0
 
 
 def test_no_process_is_left_after_stop(outcome):

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,29 @@ print(json.dumps({"seconds": time.monotonic() - started,
 """
 # the sources an extraction in the benchmark reads, in this order
 SOURCES = ("facebook", "x", "instagram")
+
+# The hourly DAGs whose per-brand work is mapped (`.expand(brand=...)`), run by `dag.test()` in
+# a process of its own, timed from before Airflow's import: each run's state, seconds and task
+# instances (a mapped task's one a brand), and the process's peak RSS.
+BRANDS_DAG_CHILD = """
+import json, sys, time
+began = time.monotonic()
+from social_crm_dev import airflow_env
+airflow_env.apply_environment()
+from social_crm_dev import dag_runs
+from social_crm_dev.process_memory import peak_rss_mb
+runs = {}
+for dag_id in sys.argv[1:]:
+    outcome = dag_runs.run_in_process(dag_id)
+    mapped = sum(len(instances) for instances in outcome.mapped.values())
+    runs[dag_id] = {"state": outcome.state, "seconds": outcome.seconds,
+                    "tasks": len(set(outcome.tasks) - set(outcome.mapped)) + mapped,
+                    "failed": sorted(t for t, state in outcome.tasks.items() if state != "success")}
+print(json.dumps({"seconds": time.monotonic() - began, "runs": runs,
+                  "peak_rss_mb": peak_rss_mb()}))
+"""
+# the agency worlds of the hourly series: brands (ours and rivals, as brands.csv lists them)
+BRAND_SERIES = (3, 10, 25, 50)
 
 # The nightly's `run_all` in a process of its own, as the CLI runs it and as the DAG's run
 # starts (`nightly_through_the_dag`): each pays its imports (dbt, Great Expectations, pandas);
@@ -682,6 +706,135 @@ def bench_hourly_calls(url: str) -> dict:
     }
 
 
+def bench_brands(
+    server: warehouse.WarehouseUrl, counts: tuple[int, ...] = BRAND_SERIES
+) -> list[dict]:
+    """An hourly extraction of an agency world of each size in `counts` (brands: ours and
+    rivals, `simulator.config.agency_brands`), through the DAGs' mapped tasks: `extract_x` and
+    `extract_facebook` by `dag.test()` in a process of their own after the world's first
+    (backfill) extraction and an hour of activity. For each size: the wall time (process start
+    to end, and the two runs' own), API calls by the simulator's count, task instances, peak
+    RSS; and the same hour's work by one process reading every brand at once (the next hour,
+    `extract_in_child`; an hour by one process before both pays the searches' daily count
+    audit): what mapping costs in calls. Each size in a warehouse database and a
+    simulator of its own, the extraction reading the world's brands.csv (a copy of the dbt
+    project whose seed lists them)."""
+    import requests
+
+    from social_crm_dev import airflow_env
+    from social_crm_dev.simulator.config import AGENCY_BRANDS_ENV, agency_brands, agency_project
+
+    series = []
+    started = time.monotonic()
+    airflow_env.migrate_metadata_db()
+    config = WorldConfig(seed=11, scale=0.05, days=7)
+    for count in counts:
+        db = create_database(server, f"bench_brands_{count}_{uuid.uuid4().hex[:6]}")
+        folder = Path(tempfile.mkdtemp(prefix=f"bench-brands-{count}-"))
+        project = agency_project(folder, agency_brands(count))
+        saved = {name: os.environ.get(name) for name in (AGENCY_BRANDS_ENV, "DBT_PROJECT_DIR")}
+        os.environ.update({AGENCY_BRANDS_ENV: str(count), "DBT_PROJECT_DIR": str(project)})
+        try:
+            with psycopg.connect(db.libpq()) as conn:
+                migrations.apply(conn)
+            log_file = repo_root() / ".local" / "logs" / f"bench-brands-{count}-simulator.log"
+            with simulator(config, log_file, x_window_seconds=0) as url:
+                wiring = connection_env(url, config.days)
+                x_conn = json.loads(wiring["AIRFLOW_CONN_X_API"])
+                x_conn["extra"]["follower_walks"] = "off"  # the hourly default: per brand only
+                wiring["AIRFLOW_CONN_X_API"] = json.dumps(x_conn)
+                env = {**wiring, warehouse.URL_ENV: db.libpq()}
+                first = extract_in_child(db, ("facebook", "x"), env)
+
+                def state() -> dict:
+                    return requests.get(f"{url}/_admin/state", timeout=30).json()
+
+                def next_hour() -> dict:
+                    requests.post(f"{url}/_admin/advance", json={"minutes": 60}, timeout=30)
+                    return state()
+
+                # an hour by one process first: the first steady run of a search pays its daily
+                # count audit (`count_audit_hours`), which neither compared hour should carry
+                next_hour()
+                extract_in_child(db, ("facebook", "x"), env)
+                before = next_hour()
+                dag_log = log_file.with_name(f"bench-brands-{count}-dags.log")
+                with dag_log.open("w") as out:
+                    proc = subprocess.run(
+                        [sys.executable, "-c", BRANDS_DAG_CHILD, "extract_x", "extract_facebook"],
+                        stdout=subprocess.PIPE,
+                        stderr=out,
+                        text=True,
+                        check=False,
+                        env={**os.environ, **airflow_env.environment(), **env},
+                    )
+                if proc.returncode != 0:
+                    raise RuntimeError(f"the mapped hourly DAGs failed to run: see {dag_log}")
+                mapped = json.loads(proc.stdout.strip().splitlines()[-1])
+                after = state()
+                one_process_before = next_hour()
+                one_process = extract_in_child(db, ("facebook", "x"), env)
+                one_process_after = state()
+            calls = _calls_between(before, after)
+            combined = _calls_between(one_process_before, one_process_after)
+            runs = mapped["runs"]
+            series.append(
+                {
+                    "brands": count,
+                    "first_run_s": first["seconds"],
+                    "first_run_records": first["records"],
+                    "wall_s": mapped["seconds"],
+                    "dag_runs_s": sum(r["seconds"] for r in runs.values()),
+                    "states": {dag_id: r["state"] for dag_id, r in runs.items()},
+                    "failed_tasks": {dag_id: r["failed"] for dag_id, r in runs.items()},
+                    "tasks": sum(r["tasks"] for r in runs.values()),
+                    "calls": sum(calls.values()),
+                    "calls_by_endpoint": dict(sorted(calls.items(), key=lambda i: -i[1])),
+                    "peak_rss_mb": mapped["peak_rss_mb"],
+                    "one_process_calls": sum(combined.values()),
+                    "one_process_calls_by_endpoint": dict(
+                        sorted(combined.items(), key=lambda i: -i[1])
+                    ),
+                    "one_process_s": one_process["seconds"],
+                    "one_process_peak_rss_mb": one_process["peak_rss_mb"],
+                }
+            )
+            progress(
+                f"{count} brands: hourly through the mapped DAGs {mapped['seconds']:.0f} s,"
+                f" {series[-1]['calls']} calls ({series[-1]['one_process_calls']} in one process)",
+                started,
+            )
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            drop_database(server, db)
+            shutil.rmtree(folder, ignore_errors=True)
+    return series
+
+
+def brand_series_lines(series: list[dict]) -> list[str]:
+    """The report's table of the hourly series over agency worlds (`bench_brands`)."""
+    lines = [
+        "Hourly extraction of an agency world, `extract_x` and `extract_facebook` mapped per"
+        " brand (`dag.test()`, one process; the next hour read by one process for every brand"
+        " at once for comparison):",
+        "",
+        "| brands | wall time (process) | DAG runs | tasks | API calls | calls in one process"
+        " | peak RSS | states |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {r['brands']} | {r['wall_s']:.0f} s | {r['dag_runs_s']:.0f} s | {r['tasks']}"
+        f" | {r['calls']:,} | {r['one_process_calls']:,} | {r['peak_rss_mb']:.0f} MB"
+        f" | {', '.join(sorted(set(r['states'].values())))} |"
+        for r in series
+    ]
+    return lines
+
+
 def bench_alert_quality(world: World) -> dict:
     """The spike alerts the live DAG would have raised over the world's quarter, every 10
     minutes, on the slots the pipeline built (its own sentiment scores), against the
@@ -802,6 +955,8 @@ def run(events: int) -> dict:
         progress("BI latency on marts", started)
         with psycopg.connect(db.libpq()) as conn:
             results["bi_latency"] = bench_bi(conn)
+        progress(f"hourly extraction of agency worlds of {BRAND_SERIES} brands", started)
+        results["brand_series"] = bench_brands(server)
     finally:
         os.environ[warehouse.URL_ENV] = server.libpq()
         for made in (dag_db, db):
@@ -868,11 +1023,14 @@ def nightly_through_the_dag(db: warehouse.WarehouseUrl) -> dict:
 
 
 def extract_in_child(
-    db: warehouse.WarehouseUrl | None = None, sources: tuple[str, ...] = SOURCES
+    db: warehouse.WarehouseUrl | None = None,
+    sources: tuple[str, ...] = SOURCES,
+    more_env: dict[str, str] | None = None,
 ) -> dict:
-    """Extraction of `sources` in a process of its own, into `db` (default: WAREHOUSE_URL's):
-    seconds, records read and new, in all and per source, with records per second."""
-    env = dict(os.environ)
+    """Extraction of `sources` in a process of its own, into `db` (default: WAREHOUSE_URL's),
+    with `more_env` in its environment: seconds, records read and new, in all and per source,
+    with records per second."""
+    env = {**os.environ, **(more_env or {})}
     if db is not None:
         env[warehouse.URL_ENV] = db.libpq()
     proc = subprocess.run(
@@ -1062,6 +1220,8 @@ def write(results: dict) -> Path:
     for q, t in results["bi_latency"].items():
         target = "p95 < 100 ms" if q == "customer lookup by id" else ""
         lines.append(f"| BI: {q} | p50 {t['p50_ms']:.1f} ms, p95 {t['p95_ms']:.1f} ms | {target} |")
+    if "brand_series" in results:
+        lines += ["", *brand_series_lines(results["brand_series"])]
     lines += ["", *slowest_dbt_nodes(results), "", *missed_targets(results)]
     lines += ["", f"Raw numbers: `bench/results/{stamp}.json`.", ""]
     doc.write_text("\n".join(lines))
@@ -1261,10 +1421,27 @@ def _floor_explained(results: dict) -> str:
     )
 
 
+def main_brands() -> None:
+    """`python -m social_crm_dev.bench --only brands`: the agency series alone, its results in
+    bench/results/<stamp>-brands.json and its table on the terminal (docs/BENCHMARKS.md is
+    written by a whole run)."""
+    server = local_warehouse.use(start=True)
+    results = {"machine": machine(), "brand_series": bench_brands(server)}
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = repo_root() / "bench" / "results" / f"{stamp}-brands.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2))
+    print("\n".join(brand_series_lines(results["brand_series"])))
+    print(f"results: {out}")
+
+
 def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if sys.argv[1:] == ["--only", "brands"]:
+        main_brands()
+        return
     events = dev_settings.load().bench_events
     results = run(events)
     out = write(results)

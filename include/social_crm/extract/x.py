@@ -104,6 +104,15 @@ class XSettings:
     # (handle, user id) of the brands whose account is ours: read through its owned
     # timelines, not search
     own_accounts: tuple[tuple[str, str], ...] = ()
+    # the brand (brands.csv's brand_key) a mapped task reads alone, "" for every brand at once
+    brand_key: str = ""
+
+    @property
+    def recheck_mark(self) -> str | None:
+        """The row in `meta.watermarks` of when this run's Posts were last re-checked: the
+        brand's own when a mapped task reads one brand (two brands' tasks never race one
+        row), the shared `tweets` row otherwise (None)."""
+        return f"{TWEETS.entity}:{self.brand_key}" if self.brand_key else None
 
     @property
     def feeds(self) -> list[Feed]:
@@ -217,12 +226,21 @@ class XExtractor(Extractor):
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
                 self.engine.batch(
-                    c_tweets, TWEETS, confirm_gone=self._gone_tweets(budget)
+                    c_tweets,
+                    TWEETS,
+                    confirm_gone=self._gone_tweets(budget),
+                    watermark_entity=self.settings.recheck_mark,
                 ) as tweets,
                 self.engine.batch(c_users, USERS) as users,
             ):
+                # a brand's first mapped run follows the runs of every brand at once: the
+                # shared row until the brand's own is written
                 checked_at = _stored_time(
-                    self.engine.watermark(c_tweets, TWEETS).get("cursor_value")
+                    (
+                        self.settings.recheck_mark
+                        and self.engine.watermark(c_tweets, TWEETS, self.settings.recheck_mark)
+                        or self.engine.watermark(c_tweets, TWEETS)
+                    ).get("cursor_value")
                 )
                 hours = self.settings.recheck_hours
                 end = self.interval[1]
@@ -600,9 +618,9 @@ class XExtractor(Extractor):
                 conn,
                 "select natural_key, scope_key, event_at from (select distinct on (natural_key)"
                 " natural_key, scope_key, event_at, is_deleted from raw.x_tweets"
-                " where event_at >= %s order by natural_key, ingest_seq desc) as latest"
-                " where not is_deleted",
-                (since - horizon,),
+                " where event_at >= %s and scope_key = any(%s)"
+                " order by natural_key, ingest_seq desc) as latest where not is_deleted",
+                (since - horizon, list(self.settings.brand_handles)),
             ):
                 window += 1
                 if checkpoint_due(created, since, now, first, horizon):

@@ -12,6 +12,11 @@ however large the endpoint.
 Deletions never rest on one answer: a record missing from a complete walk is only a candidate,
 and the extractor's `confirm_gone` (a lookup by id at the source) decides which candidates are
 really gone. An empty or truncated answer therefore deletes nothing.
+
+Batches of one entity land side by side (each brand's mapped extraction task has its own): each
+holds the entity's landing lock shared while it lands, so the janitor (which takes it alone)
+knows it is alive, and takes the entity's commit lock alone only for its commit, the statement
+that decides which versions are new: two batches never both land one record's version.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,7 +51,12 @@ class LandingError(RuntimeError):
 
 
 class BatchBusy(LandingError):
-    """Another process is landing the same source and entity right now."""
+    """The entity's landing lock is held alone (a process marking batches abandoned, or one
+    landing the entity alone) longer than a batch waits for it."""
+
+
+SHARED_LOCK_TRIES = 50  # a batch waits up to this many times SHARED_LOCK_PAUSE_S for its lock
+SHARED_LOCK_PAUSE_S = 0.02
 
 
 # The version hash is computed by PostgreSQL from the jsonb value, whose text form is canonical
@@ -166,10 +177,20 @@ class LandingBatch:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()  # end the caller's read-only look-ups (watermarks) before we start
         conn.autocommit = True
-        got = scalar(conn.execute("select pg_try_advisory_lock(hashtext(%s))", (self._lock_key,)))
-        if not got:
-            raise BatchBusy(f"another load of {r.source}/{r.entity} is running; try later")
-        _mark_abandoned(conn, r.source, r.entity)
+        # alone: no batch of the entity is landing, so its `running` ones were abandoned
+        if scalar(conn.execute("select pg_try_advisory_lock(hashtext(%s))", (self._lock_key,))):
+            try:
+                _mark_abandoned(conn, r.source, r.entity)
+            finally:
+                conn.execute("select pg_advisory_unlock(hashtext(%s))", (self._lock_key,))
+        for _ in range(SHARED_LOCK_TRIES):
+            if scalar(
+                conn.execute("select pg_try_advisory_lock_shared(hashtext(%s))", (self._lock_key,))
+            ):
+                break
+            time.sleep(SHARED_LOCK_PAUSE_S)
+        else:
+            raise BatchBusy(f"another load of {r.source}/{r.entity} holds it alone; try later")
         conn.execute(
             "insert into meta.load_batches (batch_id, source, entity, interval_start,"
             " interval_end) values (%s, %s, %s, %s, %s)",
@@ -203,7 +224,7 @@ class LandingBatch:
                 _raise_cleaned(exc, self._mark_failed(exc))
         finally:
             self.conn.autocommit = True
-            self.conn.execute("select pg_advisory_unlock(hashtext(%s))", (self._lock_key,))
+            self.conn.execute("select pg_advisory_unlock_shared(hashtext(%s))", (self._lock_key,))
 
     # --- feeding --------------------------------------------------------------------------
 
@@ -297,9 +318,14 @@ class LandingBatch:
         self._flush()
         self._flush_quarantine()
         r, conn = self.result, self.conn
+        # the entity's commit lock, alone, to the end of this transaction: batches landing side
+        # by side (each brand's) commit one after the other, each seeing the other's rows
+        conn.execute(
+            "select pg_advisory_xact_lock(hashtext(%s))", (_commit_lock_key(r.source, r.entity),)
+        )
         # new versions only: each record's last row of this batch, when it differs from the
         # record's latest version in raw (none, a tombstone, or another payload). Safe without
-        # a unique constraint because this batch holds the entity's advisory lock. Decided in
+        # a unique constraint because this batch holds the entity's commit lock. Decided in
         # a statement of its own, then inserted: a lookup into the table the same statement
         # inserts into reads every row inserted so far when the planner, seeing the table
         # empty, scans it instead of using its index (quadratic in the batch's size).
@@ -475,8 +501,13 @@ _QUOTED_VALUE = re.compile(r':\s*".*"\s*$', re.DOTALL)
 
 
 def _lock_key(source: str, entity: str) -> str:
-    """The advisory lock a batch of this source and entity holds while it lands."""
+    """The advisory lock a batch of this source and entity holds (shared) while it lands."""
     return f"landing:{source}:{entity}"
+
+
+def _commit_lock_key(source: str, entity: str) -> str:
+    """The advisory lock a batch of this source and entity holds alone while it commits."""
+    return f"landing-commit:{source}:{entity}"
 
 
 def _mark_abandoned(conn: psycopg.Connection, source: str, entity: str) -> int:

@@ -499,6 +499,8 @@ def tweet_id(created: int, brand: int, day: int, seq: int) -> str:
     brand's day) keep ids unique even for tweets in the same second."""
     if seq >= 1 << 18:
         raise ValueError("more than 262,143 tweets for one brand and day")
-    ms = WORLD_START_MS + created * 1000
-    low = ((day % 4) << 20) | (brand << 18) | seq
+    # a brand past the fourth (an agency world) also in the id's milliseconds (created is in
+    # whole seconds): the first four brands' ids are as they always were
+    ms = WORLD_START_MS + created * 1000 + (brand >> 2)
+    low = ((day % 4) << 20) | ((brand & 3) << 18) | seq
     return str(((ms - TWEPOCH_MS) << 22) | low)
