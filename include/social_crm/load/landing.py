@@ -318,6 +318,9 @@ class LandingBatch:
         self._flush()
         self._flush_quarantine()
         r, conn = self.result, self.conn
+        # the source looked up before the commit lock: another brand's batch of the entity
+        # never waits on this one's look-ups (a rate-limited one waits minutes)
+        missing = self._confirmed_missing() if self._reconcile else {}
         # the entity's commit lock, alone, to the end of this transaction: batches landing side
         # by side (each brand's) commit one after the other, each seeing the other's rows
         conn.execute(
@@ -352,7 +355,7 @@ class LandingBatch:
         ).rowcount
         r.landed = landed
         r.duplicate = r.records_in - r.quarantined - landed
-        r.tombstoned = self._tombstone()
+        r.tombstoned = self._tombstone(missing)
         conn.execute(
             "update meta.load_batches set status = 'committed', finished_at = now(),"
             " records_in = %s, records_landed = %s, records_duplicate = %s,"
@@ -384,15 +387,12 @@ class LandingBatch:
         r.status = "committed"
         log.info(r.summary())
 
-    def _tombstone(self) -> int:
+    def _tombstone(self, missing: dict[str, int]) -> int:
         """Tombstones for the records alive in raw that the source answered are gone: those
-        of `confirmed_gone`, and those of a reconciled scope (since <= event_at < until) that
-        this batch did not see and that `confirm_gone` confirms gone at the source.
-        Candidates come from one statement for all scopes: one anti-join against the batch's
-        rows (per scope, each would scan them all again: quadratic in a large batch)."""
-        gone = set(self._gone)
-        if self._reconcile:
-            gone |= self._confirmed_missing()
+        of `confirmed_gone`, and those of a reconciled scope that `_confirmed_missing` found
+        gone at the source (`missing`: each with the version it saw latest; one another
+        batch landed again since is left to the next walk)."""
+        gone = self._gone | set(missing)
         if not gone:
             return 0
         r = self.result
@@ -408,38 +408,51 @@ class LandingBatch:
                 "   order by r.natural_key, r.ingest_seq desc) as latest"
                 " where not latest.is_deleted and not exists ("
                 "   select 1 from landing_rows as n where n.natural_key = latest.natural_key)"
+                " and not exists (select 1 from unnest(%(seen)s::text[], %(seqs)s::bigint[])"
+                "   as s (natural_key, ingest_seq) where s.natural_key = latest.natural_key"
+                "   and s.ingest_seq <> latest.ingest_seq)"
                 " order by natural_key"
             ).format(table=self.table),
-            {"gone": sorted(gone), "batch": r.batch_id, "version": self.api_version},
+            {
+                "gone": sorted(gone),
+                "seen": list(missing),
+                "seqs": list(missing.values()),
+                "batch": r.batch_id,
+                "version": self.api_version,
+            },
         ).rowcount
 
-    def _confirmed_missing(self) -> set[str]:
+    def _confirmed_missing(self) -> dict[str, int]:
+        """The records alive in raw in a reconciled scope (since <= event_at < until) that
+        this batch did not see and that `confirm_gone` confirms gone at the source, each with
+        the `ingest_seq` of its latest version then. Run before the commit lock (the look-ups
+        take the source's time). Candidates come from one statement for all scopes: one
+        anti-join against the batch's rows (per scope, each would scan them all again:
+        quadratic in a large batch)."""
         r = self.result
         scopes, sinces, untils = (list(column) for column in zip(*self._reconcile, strict=True))
-        candidates = [
-            Missing(key, scope)
-            for key, scope in self.conn.execute(
-                sql.SQL(
-                    "with walked as ("
-                    "  select * from unnest(%(scopes)s::text[], %(sinces)s::timestamptz[],"
-                    "    %(untils)s::timestamptz[]) as w (scope_key, since, until)),"
-                    " latest as ("
-                    "  select distinct on (r.natural_key) r.natural_key, r.scope_key,"
-                    "    r.is_deleted"
-                    "  from {table} as r inner join walked as w on r.scope_key = w.scope_key"
-                    "    and (w.since is null or r.event_at >= w.since)"
-                    "    and (w.until is null or r.event_at < w.until)"
-                    "  order by r.natural_key, r.ingest_seq desc)"
-                    " select l.natural_key, l.scope_key from latest as l"
-                    " where not l.is_deleted and not exists ("
-                    "   select 1 from landing_rows as n where n.natural_key = l.natural_key)"
-                    " order by l.natural_key"
-                ).format(table=self.table),
-                {"scopes": scopes, "sinces": sinces, "untils": untils},
-            ).fetchall()
-        ]
+        rows = self.conn.execute(
+            sql.SQL(
+                "with walked as ("
+                "  select * from unnest(%(scopes)s::text[], %(sinces)s::timestamptz[],"
+                "    %(untils)s::timestamptz[]) as w (scope_key, since, until)),"
+                " latest as ("
+                "  select distinct on (r.natural_key) r.natural_key, r.scope_key,"
+                "    r.is_deleted, r.ingest_seq"
+                "  from {table} as r inner join walked as w on r.scope_key = w.scope_key"
+                "    and (w.since is null or r.event_at >= w.since)"
+                "    and (w.until is null or r.event_at < w.until)"
+                "  order by r.natural_key, r.ingest_seq desc)"
+                " select l.natural_key, l.scope_key, l.ingest_seq from latest as l"
+                " where not l.is_deleted and not exists ("
+                "   select 1 from landing_rows as n where n.natural_key = l.natural_key)"
+                " order by l.natural_key"
+            ).format(table=self.table),
+            {"scopes": scopes, "sinces": sinces, "untils": untils},
+        ).fetchall()
+        candidates = [Missing(key, scope) for key, scope, _ in rows]
         if not candidates:
-            return set()
+            return {}
         assert self.confirm_gone is not None  # reconcile() refuses a batch without one
         gone = self.confirm_gone(candidates) & {c.natural_key for c in candidates}
         kept = len(candidates) - len(gone)
@@ -450,7 +463,7 @@ class LandingBatch:
                 r.entity,
                 kept,
             )
-        return gone
+        return {key: seq for key, _, seq in rows if key in gone}
 
     def _mark_failed(self, exc: BaseException) -> str:
         """Record and log the batch as failed; returns the error text it recorded (cleaned
