@@ -13,6 +13,8 @@ rows, through the alias `raw.facebook_* landed`: a task that landed nothing upda
   extras as in the README, validated at start: an unknown or malformed one fails naming it).
 * Calls are bounded by the `facebook_api` pool; rate limits are waited out and logged.
 * Safe to retry or clear: a failed batch lands nothing and is marked failed in `meta.load_batches`.
+* A brand that fails fails alone: the other brands' instances, and the step after them
+  (trigger rule `all_done`), still run, land and update their Assets.
 """
 
 from __future__ import annotations
@@ -77,8 +79,10 @@ def extract_facebook() -> None:
         landed = extraction.run_facebook("posts", interval, brand)
         return announce_landed(landed, outlet_events, LANDED["facebook"])
 
-    # a rival's visitor posts come without their authors: our Pages' only
-    @task(outlets=[LANDED["facebook"]], map_index_template=BRAND_INDEX)
+    # a rival's visitor posts come without their authors: our Pages' only. After every
+    # brand's posts whatever their state: one rival's failed Page fails alone, our Pages'
+    # visitor posts (what customers write to us) are still read that hour
+    @task(outlets=[LANDED["facebook"]], map_index_template=BRAND_INDEX, trigger_rule="all_done")
     def visitor_posts(
         brand: str, data_interval_start=None, data_interval_end=None, outlet_events=None
     ) -> list[str]:

@@ -22,6 +22,8 @@ the follow graph used for influence; pro tier), each account when never walked a
   what each run cost: `meta.api_spend`, docs/x-costs.md).
 * A refused token or an endpoint outside the tier fails the task once, without retries.
 * Safe to retry or clear: a failed batch lands nothing and is marked failed in `meta.load_batches`.
+* A brand that fails fails alone: the other brands' instances, and the step after them
+  (trigger rule `all_done`), still run, land and update their Assets.
 """
 
 from __future__ import annotations
@@ -65,7 +67,9 @@ def extract_x() -> None:
         landed = extraction.run_x("tweets", (data_interval_start, data_interval_end), brand)
         return announce_landed(landed, outlet_events, LANDED["x"])
 
-    @task(outlets=[LANDED["x"]])
+    # after every brand's Posts whatever their state (the authors they landed): one brand's
+    # failed search fails alone, the others' followers are still walked
+    @task(outlets=[LANDED["x"]], trigger_rule="all_done")
     def followers(
         data_interval_start=None, data_interval_end=None, outlet_events=None
     ) -> list[str]:
