@@ -187,3 +187,30 @@ def test_a_brands_commit_does_not_wait_on_another_brands_lookups(database):
     waited = time.monotonic() - started
     thread.join(timeout=60)
     assert waited < LOOKUP_SECONDS / 2, f"brand B's commit waited {waited:.1f} s"
+
+
+def test_a_record_landed_again_during_the_lookups_is_not_tombstoned(database):
+    """The look-ups now run before the commit lock, so another batch may land the record they
+    are asked about meanwhile: its newer version (seen alive by that walk) stays the latest,
+    not tombstoned on an answer that predates it."""
+    _clear(database)
+    with psycopg.connect(database.libpq(), autocommit=True) as conn:
+        with LandingBatch(conn, "x", "users") as first:
+            first.add(RawRecord("910", {"id": "910", "username": "old"}, scope_key="a"))
+
+    def gone_but_landed_again(missing):
+        with psycopg.connect(database.libpq()) as conn:
+            with LandingBatch(conn, "x", "users") as other:
+                other.add(RawRecord("910", {"id": "910", "username": "new"}, scope_key="b"))
+        return {m.natural_key for m in missing}
+
+    with psycopg.connect(database.libpq()) as conn:
+        with LandingBatch(conn, "x", "users", confirm_gone=gone_but_landed_again) as batch:
+            batch.add(RawRecord("911", {"id": "911", "username": "a1"}, scope_key="a"))
+            batch.reconcile("a")
+    with psycopg.connect(database.libpq()) as conn:
+        latest = conn.execute(
+            "select is_deleted, payload->>'username' from raw.x_users where natural_key = '910'"
+            " order by ingest_seq desc limit 1"
+        ).fetchone()
+    assert latest == (False, "new")
