@@ -815,9 +815,14 @@ def bench_brands(
     return series
 
 
+BRAND_SERIES_HEADING = "## Hourly extraction of agency worlds"
+
+
 def brand_series_lines(series: list[dict]) -> list[str]:
-    """The report's table of the hourly series over agency worlds (`bench_brands`)."""
+    """The report's section of the hourly series over agency worlds (`bench_brands`)."""
     lines = [
+        BRAND_SERIES_HEADING,
+        "",
         "Hourly extraction of an agency world, `extract_x` and `extract_facebook` mapped per"
         " brand (`dag.test()`, one process; the next hour read by one process for every brand"
         " at once for comparison):",
@@ -1421,26 +1426,46 @@ def _floor_explained(results: dict) -> str:
     )
 
 
-def main_brands() -> None:
-    """`python -m social_crm_dev.bench --only brands`: the agency series alone, its results in
-    bench/results/<stamp>-brands.json and its table on the terminal (docs/BENCHMARKS.md is
-    written by a whole run)."""
+def main_brands(counts: tuple[int, ...] = BRAND_SERIES) -> None:
+    """`python -m social_crm_dev.bench --only brands [count ...]`: the agency series alone (of
+    `counts` brands, default BRAND_SERIES), its results in bench/results/<stamp>-brands.json,
+    its section of docs/BENCHMARKS.md replaced (or added) with its table and the file it
+    came from; the rest of the report stays the whole run's."""
     server = local_warehouse.use(start=True)
-    results = {"machine": machine(), "brand_series": bench_brands(server)}
+    results = {"machine": machine(), "brand_series": bench_brands(server, counts)}
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = repo_root() / "bench" / "results" / f"{stamp}-brands.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
-    print("\n".join(brand_series_lines(results["brand_series"])))
+    section = [
+        *brand_series_lines(results["brand_series"]),
+        "",
+        f"Run alone (`--only brands`): `bench/results/{out.name}`.",
+    ]
+    doc = repo_root() / "docs" / "BENCHMARKS.md"
+    doc.write_text(with_section(doc.read_text() if doc.exists() else "", section))
+    print("\n".join(section))
     print(f"results: {out}")
+
+
+def with_section(report: str, section: list[str]) -> str:
+    """`report` with its section headed like `section`'s first line replaced by `section`
+    (up to the next `## ` heading), or `section` added at the end when it has none."""
+    lines = report.splitlines()
+    heading = section[0]
+    if heading not in lines:
+        return "\n".join([*lines, "", *section, ""])
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join([*lines[:start], *section, "", *lines[end:]]).rstrip("\n") + "\n"
 
 
 def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if sys.argv[1:] == ["--only", "brands"]:
-        main_brands()
+    if sys.argv[1:3] == ["--only", "brands"]:
+        main_brands(tuple(int(n) for n in sys.argv[3:]) or BRAND_SERIES)
         return
     events = dev_settings.load().bench_events
     results = run(events)
