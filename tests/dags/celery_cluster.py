@@ -24,7 +24,10 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
 from social_crm.paths import dags_dir
+from social_crm.query_results import one_row
 from social_crm_dev import airflow_env
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
@@ -139,7 +142,8 @@ class CeleryCluster:
         (self.folder / "dags").mkdir()
         for dag_id in self.dag_ids:
             shutil.copy(dags_dir() / f"{dag_id}.py", self.folder / "dags")
-        deadline = time.monotonic() + 120
+        # the start-up of the API server and the workers (minutes at a load of 20 on 2 cores)
+        deadline = time.monotonic() + 300
         redis = self._spawn(
             "redis",
             [REDIS_SERVER, "--port", str(self.redis_port), "--bind", "127.0.0.1"]
@@ -361,3 +365,77 @@ def processes_in_groups(groups: list[int]) -> list[int]:
         if pgid in groups and state != "Z":
             found.append(int(entry.name))
     return found
+
+
+Task = tuple[str, str, int]  # dag_id, task_id, map_index (-1: not mapped)
+
+
+@dataclass
+class Outcome:
+    """What one deployment did, read once it was stopped."""
+
+    runs: dict[str, tuple[str, str]]
+    tasks: dict[Task, str]
+    operators: dict[Task, str]
+    mapped: dict[tuple[str, str], set[str]]
+    by_worker: dict[str, list[Task]]
+    committed_batches: int
+    published_people: int
+    left_running: list[int]
+    seconds: float
+    logs: str
+
+
+def deploy(
+    warehouse_url: str, folder: Path, extraction: tuple[str, ...], nightly: str | None = None
+) -> Outcome:
+    """A deployment on a scratch warehouse database and the DAG tests' world (`wired_world`):
+    the `extraction` DAGs unpaused at once (the scheduler starts a run of each, per-brand
+    tasks mapped over the world's brands), then, once they have landed, `nightly` (held
+    paused until then) released: the scheduler starts its run of the latest night on what
+    they landed. Stopped before it returns."""
+    from social_crm.transform.dbt_manifest import ensure_manifest
+    from tests.dags.conftest import wired_world
+    from tests.databases import new_database
+
+    started = time.monotonic()
+    held = (nightly,) if nightly else ()
+    if nightly:
+        ensure_manifest()  # the nightly's Cosmos groups render from it when its file is parsed
+    with new_database(warehouse_url) as database, wired_world(database, folder) as wiring:
+        cluster = CeleryCluster(folder, (*extraction, *held), wiring, held=held)
+        try:
+            cluster.start()
+            cluster.wait_for_dags(timeout=180)
+            runs = cluster.wait_for_runs(timeout=300, dag_ids=extraction)
+            for dag_id in held:
+                cluster.release(dag_id)  # its run of the latest night, on what they landed
+                runs |= cluster.wait_for_runs(timeout=1000, dag_ids=(dag_id,))
+            tasks = cluster.task_states(runs)
+            operators = cluster.operators(runs)
+            mapped = cluster.mapped_names(runs)
+            by_worker = {name: cluster.tasks_run_by(name, runs) for name in cluster.workers}
+            logs = cluster.log_tails()
+        finally:
+            left_running = cluster.stop()
+        with psycopg.connect(database.libpq()) as conn:
+            (committed,) = one_row(
+                conn.execute("select count(*) from meta.load_batches where status = 'committed'")
+            )
+            # nothing published (no nightly, or it failed or did not end in time): no marts
+            published = one_row(conn.execute("select to_regclass('marts.people')"))[0]
+            (people,) = (
+                one_row(conn.execute("select count(*) from marts.people")) if published else (0,)
+            )
+    return Outcome(
+        runs,
+        tasks,
+        operators,
+        mapped,
+        by_worker,
+        committed,
+        people,
+        left_running,
+        time.monotonic() - started,
+        logs,
+    )
