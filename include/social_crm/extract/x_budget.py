@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from social_crm.extract import x_cost
 from social_crm.extract.x_owner import verified_owner
@@ -245,7 +245,7 @@ class ReadBudget:
             weakref.finalize(self, self._conn.close)
         return self._conn
 
-    def spent(self, why: str) -> None:
+    def spent(self, why: str) -> NoReturn:
         """Record that reading stops for the month (`why`), and stop: `BudgetSpent`."""
         self.stop(why)
         raise BudgetSpent(why)
