@@ -110,3 +110,20 @@ def test_the_dag_is_judged_against_the_cli_from_process_start_on_both_sides():
     text = "\n".join(bench._dag_path_explained(run))
     assert "Full build through the DAG 135 s, 1.32x the CLI's 102 s" in text
     assert "25 s of its process before its first task" in text
+
+
+def test_the_truth_floor_pages_each_part_of_a_known_hour():
+    hour = bench.HourActivity(
+        listed={"page1": 250, "page2": 0},
+        new_comments={"post1": 101, "post2": 1},
+        alive_reactions={"post1": 250},
+        new_people=51,
+        new_x_posts=0,
+    )
+    assert bench.truth_floor(hour)["truth_floor_by_part"] == {
+        "listings": (3 + 2) + (1 + 2),  # pages of 100 (at least one), snapshot and insights
+        "new_comments": 2 + 1,
+        "new_reactions": 3,  # every alive reaction of a post with new ones
+        "new_people": 2,  # 50 a lookup
+        "x": 1,  # a search page even for no new Post
+    }
