@@ -127,3 +127,26 @@ def test_the_truth_floor_pages_each_part_of_a_known_hour():
         "new_people": 2,  # 50 a lookup
         "x": 1,  # a search page even for no new Post
     }
+
+
+def test_recall_under_target_on_unseen_seeds_is_explained_apart_from_the_tuned_seed():
+    seeds = {
+        "scale": 4.7,
+        "tuned_seed": 7,
+        "seeds": {"7": {"crises": 12, "found_in_time": 12}},
+        "unseen_crises": 36,
+        "unseen_recall": 0.5,
+    }
+    text = "\n".join(bench.missed_targets(_results_for_misses(alert_seeds=seeds)))
+    assert "Spike recall 0.50 on worlds the rule never saw" in text
+    assert "on its tuned seed 12 of 12" in text
+
+
+def _results_for_misses(**changes):
+    return {
+        "events_target": 1_000,
+        "landing": {"landing_vs_fk_copy": 1.0},
+        "extraction": {"peak_rss_mb": 1.0},
+        "full_build_s": 1.0,
+        "incremental_vs_full": 0.01,
+    } | changes

@@ -1635,6 +1635,15 @@ def missed_targets(results: dict) -> list[str]:
             + ", ".join(f"{d:.0f}" for d in sorted(quality["delays_min"]))
             + "."
         )
+    seeds = results.get("alert_seeds")
+    if seeds and seeds["unseen_recall"] is not None and seeds["unseen_recall"] < 0.9:
+        tuned = seeds["seeds"].get(str(seeds["tuned_seed"]), {})
+        out.append(
+            f"- **Spike recall {seeds['unseen_recall']:.2f} on worlds the rule never saw**"
+            f" ({seeds['unseen_crises']} crises, scale {seeds['scale']:.2f}; on its tuned"
+            f" seed {tuned.get('found_in_time', 0)} of {tuned.get('crises', 0)}): the rule's"
+            " thresholds fit seed 7's crises; out of sample they are what it would alert."
+        )
     link = results.get("identity_linking")
     if link and link["seconds"] > 120:
         out.append(
