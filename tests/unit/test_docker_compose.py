@@ -39,6 +39,9 @@ GENERATED = {
     "SUPERSET_SECRET_KEY": "superset",
     "SUPERSET_ADMIN_PASSWORD": "superset",
     "BI_READER_PASSWORD": "airflow-scheduler",
+    # database passwords: a default in the example is every install's password
+    "AIRFLOW_DB_PASSWORD": "airflow-metadata-db",
+    "WAREHOUSE_PASSWORD": "warehouse-db",
 }
 MOUNTS = {
     "./dags": "/opt/airflow/dags",
@@ -434,3 +437,28 @@ def test_every_command_of_the_project_image_is_one_its_entrypoint_runs(compose):
         command = service["command"]
         first = (command if isinstance(command, str) else command[0]).split()[0]
         assert first in {"bash", "python"} | AIRFLOW_SUBCOMMANDS, f"{name} runs `airflow {first}`"
+
+
+def _readme_setup_lines() -> str:
+    """The README's compose block up to its first `docker compose` command: what a user runs
+    to make `.env`."""
+    readme = (repo_root() / "README.md").read_text()
+    section = readme.split("## Run it with Docker Compose", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return block.split("\ndocker compose", 1)[0]
+
+
+def test_readme_compose_steps_give_every_required_variable_a_value(tmp_path):
+    """A user who follows the README gets an .env compose starts with: every ${VAR:?...} it
+    refuses to start without has a value (the later line of .env wins, as in compose)."""
+    (tmp_path / ".env.example").write_text((repo_root() / ".env.example").read_text())
+    subprocess.run(["bash", "-e", "-c", _readme_setup_lines()], cwd=tmp_path, check=True)
+    env: dict[str, str] = {}
+    for line in (tmp_path / ".env").read_text().splitlines():
+        if re.match(r"^[A-Z][A-Z0-9_]*=", line):
+            name, value = line.split("=", 1)
+            env[name] = value.strip()
+    text = (repo_root() / "docker-compose.yaml").read_text()
+    refused_when_empty = set(re.findall(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*):\?", text))
+    assert refused_when_empty, "the compose file names no required variable"
+    assert {name for name in refused_when_empty if not env.get(name)} == set()

@@ -112,6 +112,23 @@ def test_uuids_are_unique():
     assert len(uuids) == len(set(uuids))
 
 
+@pytest.mark.parametrize("path", sorted(FILES))
+def test_every_file_carries_the_bundle_version_superset_imports(path):
+    """Superset's importer validates each file against the v1 schema (`version: 1.0.0`); a file
+    without it is refused at import, in the browser test only, after minutes."""
+    assert FILES[path].get("version") == "1.0.0"
+
+
+def test_every_dataset_reads_through_the_bundles_database():
+    databases = {doc["uuid"] for path, doc in FILES.items() if path.startswith("databases/")}
+    assert len(databases) == 1
+    assert {dataset.get("database_uuid") for dataset in DATASETS.values()} == databases
+
+
+def test_every_chart_reads_a_dataset_of_the_bundle():
+    assert {chart.get("dataset_uuid") for chart in CHARTS.values()} <= set(DATASETS)
+
+
 def test_the_zip_holds_every_file_under_one_folder():
     names = zipfile.ZipFile(BytesIO(superset.bundle_zip(FILES))).namelist()
     assert sorted(names) == sorted(f"{superset.BUNDLE_ROOT}/{path}" for path in FILES)

@@ -683,8 +683,9 @@ class HugeInteger(str):
     holding it is quarantined (`records.unstorable`) instead of the whole page refused."""
 
 
-def _integer(digits: str) -> int | HugeInteger:
-    """`parse_int` of an answer: an int, or a HugeInteger past Python's digit limit."""
+def json_integer(digits: str) -> int | HugeInteger:
+    """`parse_int` of an answer (or a webhook delivery): an int, or a HugeInteger past
+    Python's digit limit."""
     if len(digits.lstrip("-")) > sys.get_int_max_str_digits() > 0:
         return HugeInteger(digits)
     return int(digits)
@@ -693,7 +694,7 @@ def _integer(digits: str) -> int | HugeInteger:
 def _decode(response: requests.Response, arrays: bool = False) -> tuple[Any, str | None]:
     """The JSON object of an answer (or, with `arrays`, an array too), or what is wrong."""
     try:
-        body = response.json(parse_int=_integer)
+        body = response.json(parse_int=json_integer)
     except ValueError:
         return (
             {},
