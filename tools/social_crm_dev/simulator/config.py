@@ -75,6 +75,11 @@ class WorldConfig:
     days: int = 90  # days of history visible when the world starts
     crises: int = 0  # mention crises planned in the history (simulator/incidents.py)
     reply_outages: int = 0  # spans of hours in which a brand answers nobody
+    # messages' texts drawn from the shared labelled train splits of their language and
+    # sentiment (simulator/texts.py, `real_text`): as varied and as long as real posts, for
+    # what scoring real text costs (`make bench`); their intent is not in the text (the
+    # brands' replies and the planned ideas keep their templates)
+    real_texts: bool = False
 
     def __post_init__(self) -> None:
         if self.scale <= 0:
