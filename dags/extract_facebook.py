@@ -1,7 +1,9 @@
 """
 ### Extract Facebook Pages
 
-Every hour: page snapshots (fans, followers) and daily insights, the pages' posts and visitor
+Every hour, each step mapped over the tracked brands (brands.csv's `brand_key`s; an instance a
+brand's Page, named by its brand, with its own batches and watermarks; visitor posts: our
+Pages only): page snapshots (fans, followers) and daily insights, the pages' posts and visitor
 posts with every comment, reply and reaction in the look-back window, and the profiles of the
 people who engaged. Lands into `raw.facebook_*` (idempotent: a rerun lands nothing new; edits
 land as new versions, deletions as tombstones) and updates the Assets of the tables that got
@@ -11,6 +13,8 @@ rows, through the alias `raw.facebook_* landed`: a task that landed nothing upda
   extras as in the README, validated at start: an unknown or malformed one fails naming it).
 * Calls are bounded by the `facebook_api` pool; rate limits are waited out and logged.
 * Safe to retry or clear: a failed batch lands nothing and is marked failed in `meta.load_batches`.
+* A brand that fails fails alone: the other brands' instances, and the step after them
+  (trigger rule `all_done`), still run, land and update their Assets.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from datetime import timedelta
 from airflow.sdk import dag, task
 
 from social_crm.orchestration.assets import LANDED
-from social_crm.orchestration.dag_defaults import START_DATE, default_args
+from social_crm.orchestration.dag_defaults import BRAND_INDEX, START_DATE, default_args
 
 
 @dag(
@@ -39,39 +43,60 @@ from social_crm.orchestration.dag_defaults import START_DATE, default_args
     doc_md=__doc__,
 )
 def extract_facebook() -> None:
-    @task(outlets=[LANDED["facebook"]])
+    @task(pool="default_pool")
+    def brands() -> list[str]:
+        from social_crm.orchestration import extraction
+
+        return extraction.tracked_brands("facebook")
+
+    @task(pool="default_pool")
+    def our_brands() -> list[str]:
+        from social_crm.orchestration import extraction
+
+        return extraction.tracked_brands("facebook", ours=True)
+
+    # each step one task a brand's Page (its own batches and watermarks; a failed Page retries
+    # alone), named by the brand in the UI
+    @task(outlets=[LANDED["facebook"]], map_index_template=BRAND_INDEX)
     def page_snapshot_and_insights(
-        data_interval_start=None, data_interval_end=None, outlet_events=None
+        brand: str, data_interval_start=None, data_interval_end=None, outlet_events=None
     ) -> list[str]:
         from social_crm.orchestration import extraction
         from social_crm.orchestration.dag_tasks import announce_landed
 
-        landed = extraction.run_facebook("page", (data_interval_start, data_interval_end))
+        interval = (data_interval_start, data_interval_end)
+        landed = extraction.run_facebook("page", interval, brand)
         return announce_landed(landed, outlet_events, LANDED["facebook"])
 
-    @task(outlets=[LANDED["facebook"]])
+    @task(outlets=[LANDED["facebook"]], map_index_template=BRAND_INDEX)
     def posts_comments_reactions(
-        data_interval_start=None, data_interval_end=None, outlet_events=None
+        brand: str, data_interval_start=None, data_interval_end=None, outlet_events=None
     ) -> list[str]:
         from social_crm.orchestration import extraction
         from social_crm.orchestration.dag_tasks import announce_landed
 
-        landed = extraction.run_facebook("posts", (data_interval_start, data_interval_end))
+        interval = (data_interval_start, data_interval_end)
+        landed = extraction.run_facebook("posts", interval, brand)
         return announce_landed(landed, outlet_events, LANDED["facebook"])
 
-    @task(outlets=[LANDED["facebook"]])
+    # a rival's visitor posts come without their authors: our Pages' only. After every
+    # brand's posts whatever their state: one rival's failed Page fails alone, our Pages'
+    # visitor posts (what customers write to us) are still read that hour
+    @task(outlets=[LANDED["facebook"]], map_index_template=BRAND_INDEX, trigger_rule="all_done")
     def visitor_posts(
-        data_interval_start=None, data_interval_end=None, outlet_events=None
+        brand: str, data_interval_start=None, data_interval_end=None, outlet_events=None
     ) -> list[str]:
         from social_crm.orchestration import extraction
         from social_crm.orchestration.dag_tasks import announce_landed
 
-        landed = extraction.run_facebook("feed", (data_interval_start, data_interval_end))
+        interval = (data_interval_start, data_interval_end)
+        landed = extraction.run_facebook("feed", interval, brand)
         return announce_landed(landed, outlet_events, LANDED["facebook"])
 
     # posts and visitor posts both land comments and reactions: one after the other
-    page_snapshot_and_insights()
-    posts_comments_reactions() >> visitor_posts()
+    tracked = brands()
+    page_snapshot_and_insights.expand(brand=tracked)
+    posts_comments_reactions.expand(brand=tracked) >> visitor_posts.expand(brand=our_brands())
 
 
 extract_facebook()

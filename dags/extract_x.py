@@ -1,11 +1,13 @@
 """
 ### Extract X (API v2)
 
-Every hour: mentions of each tracked brand and the brands' replies written since the newest
-Post seen (the whole look-back window on a first run or a backfill; recent search: never more
-than 7 days back, full archive when the connection says so), their authors with follower
-counts; then the Posts due for a re-check are looked up by id (at 1, 2, 4 ... days old within
-the look-back) and those X reports gone are tombstoned. When the connection's `follower_walks`
+Every hour, one task a tracked brand (`mentions_and_replies`, mapped over brands.csv's
+`brand_key`s, each instance named by its brand, its own batches and watermarks): mentions of
+the brand and its replies written since the newest Post seen (the whole look-back window on a
+first run or a backfill; recent search: never more than 7 days back, full archive when the
+connection says so), their authors with follower counts; then the brand's Posts due for a
+re-check are looked up by id (at 1, 2, 4 ... days old within the look-back) and those X
+reports gone are tombstoned. When the connection's `follower_walks`
 enables them, the followers of the brand accounts (`brands`) and of every author (`authors`:
 the follow graph used for influence; pro tier), each account when never walked and then every
 `follower_walk_days`. Lands into `raw.x_*` and updates the Assets of the tables that got rows
@@ -20,6 +22,8 @@ the follow graph used for influence; pro tier), each account when never walked a
   what each run cost: `meta.api_spend`, docs/x-costs.md).
 * A refused token or an endpoint outside the tier fails the task once, without retries.
 * Safe to retry or clear: a failed batch lands nothing and is marked failed in `meta.load_batches`.
+* A brand that fails fails alone: the other brands' instances, and the step after them
+  (trigger rule `all_done`), still run, land and update their Assets.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from datetime import timedelta
 from airflow.sdk import dag, task
 
 from social_crm.orchestration.assets import LANDED
-from social_crm.orchestration.dag_defaults import START_DATE, default_args
+from social_crm.orchestration.dag_defaults import BRAND_INDEX, START_DATE, default_args
 
 
 @dag(
@@ -45,17 +49,27 @@ from social_crm.orchestration.dag_defaults import START_DATE, default_args
     doc_md=__doc__,
 )
 def extract_x() -> None:
-    @task(outlets=[LANDED["x"]])
+    @task(pool="default_pool")
+    def brands() -> list[str]:
+        from social_crm.orchestration import extraction
+
+        return extraction.tracked_brands("x")
+
+    # one task a brand (its own batches and watermarks; a failed brand retries alone), named
+    # by the brand in the UI
+    @task(outlets=[LANDED["x"]], map_index_template=BRAND_INDEX)
     def mentions_and_replies(
-        data_interval_start=None, data_interval_end=None, outlet_events=None
+        brand: str, data_interval_start=None, data_interval_end=None, outlet_events=None
     ) -> list[str]:
         from social_crm.orchestration import extraction
         from social_crm.orchestration.dag_tasks import announce_landed
 
-        landed = extraction.run_x("tweets", (data_interval_start, data_interval_end))
+        landed = extraction.run_x("tweets", (data_interval_start, data_interval_end), brand)
         return announce_landed(landed, outlet_events, LANDED["x"])
 
-    @task(outlets=[LANDED["x"]])
+    # after every brand's Posts whatever their state (the authors they landed): one brand's
+    # failed search fails alone, the others' followers are still walked
+    @task(outlets=[LANDED["x"]], trigger_rule="all_done")
     def followers(
         data_interval_start=None, data_interval_end=None, outlet_events=None
     ) -> list[str]:
@@ -65,7 +79,7 @@ def extract_x() -> None:
         landed = extraction.run_x("followers", (data_interval_start, data_interval_end))
         return announce_landed(landed, outlet_events, LANDED["x"])
 
-    mentions_and_replies() >> followers()
+    mentions_and_replies.expand(brand=brands()) >> followers()
 
 
 extract_x()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -122,11 +122,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     from social_crm.orchestration import extraction
 
-    groups, run = {
+    platforms: dict[str, tuple[dict[str, Callable], Callable[[str], list[str]]]] = {
         "facebook": (extraction.FACEBOOK_GROUPS, extraction.run_facebook),
         "instagram": (extraction.INSTAGRAM_GROUPS, extraction.run_instagram),
         "x": (extraction.X_GROUPS, extraction.run_x),
-    }[args.platform]
+    }
+    groups, run = platforms[args.platform]
     for group in groups:
         print(f"extract {args.platform} {group} ...", flush=True)
         for line in run(group):

@@ -30,7 +30,20 @@ LANGS = ("en", "no", "sv", "pl")
 FLOOR = {"en": 0.64, "no": 0.59, "sv": 0.73, "pl": 0.78}
 OVERALL_FLOOR = 0.70
 # what every language's list holds at least one of
-KINDS = ("negation", "intensifier", "emoji only", "emoticon", "short reply", "question", "sarcasm")
+KINDS = (
+    "negation",
+    "intensifier",
+    "emoji only",
+    "emoticon",
+    "short reply",
+    "question",
+    "sarcasm",
+    "exclamation",
+)
+# a strongly polar word or short exclamation alone ("Elendig.", "Hemskt.", "Irytujące.",
+# "Awful."): the probability of its polarity must reach this, not only be the likeliest
+EXCLAMATION = "exclamation"
+EXCLAMATION_FLOOR = 0.5
 
 
 def _rows() -> list[dict[str, str]]:
@@ -52,6 +65,21 @@ def test_each_language_lists_forty_messages_of_every_label_and_kind(lang):
     assert len(rows) >= 40
     assert set(Counter(r["expected"] for r in rows)) == set(model.CLASSES)
     assert [k for k in KINDS if k not in kinds] == []
+
+
+def _exclamations() -> list[dict[str, str]]:
+    return [r for r in _rows() if EXCLAMATION in r["kind"].split(";")]
+
+
+@pytest.mark.parametrize(
+    "row", _exclamations(), ids=lambda r: f"{r['lang']}-{r['text']}-{r['expected']}"
+)
+def test_a_strongly_polar_exclamation_alone_reads_as_its_polarity(row, capsys):
+    p = model.probabilities([row["text"]], [row["lang"]])[0]
+    found = float(p[model.CLASSES.index(row["expected"])])
+    with capsys.disabled():
+        print(f"\n{row['lang']} {row['text']!r}: P({row['expected']}) {found:.2f}")
+    assert found >= EXCLAMATION_FLOOR
 
 
 @pytest.mark.parametrize("lang", LANGS)

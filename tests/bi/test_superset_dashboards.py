@@ -198,42 +198,52 @@ def _logged_in(context, served):
 
 
 @pytest.fixture(scope="module")
-def visits(served, tmp_path_factory) -> dict[str, DashboardVisit]:
+def chromium(served, tmp_path_factory) -> Iterator:
+    """One headless Chromium for the module's visits (a playwright BrowserContext: a start
+    costs seconds), logged in to Superset as its admin (the session cookie every visit uses);
+    each visit opens pages of its own and closes them."""
+    with ui.browser(tmp_path_factory.mktemp("chromium")) as context:
+        _logged_in(context, served).close()
+        yield context
+
+
+@pytest.fixture(scope="module")
+def visits(served, chromium) -> dict[str, DashboardVisit]:
     """Each dashboard opened in Chromium as its admin, once every chart has rendered: its
     screenshot, the charts shown, the error boxes, and the rows of every chart data answer."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     seen: dict[str, DashboardVisit] = {}
-    with ui.browser(tmp_path_factory.mktemp("chromium")) as context:
-        page = _logged_in(context, served)
-        for dashboard in served.dashboards:
-            answers: dict[int, int] = {}
+    page = chromium.new_page()
+    for dashboard in served.dashboards:
+        answers: dict[int, int] = {}
 
-            def on_response(response, answers=answers) -> None:
-                if "/api/v1/chart/data" not in response.url:
-                    return
-                form = json.loads(response.request.post_data or "{}").get("form_data") or {}
-                body = response.json() if response.ok else {}
-                rows = sum(r.get("rowcount") or 0 for r in body.get("result") or [])
-                answers[int(form.get("slice_id") or 0)] = rows
+        def on_response(response, answers=answers) -> None:
+            if "/api/v1/chart/data" not in response.url:
+                return
+            form = json.loads(response.request.post_data or "{}").get("form_data") or {}
+            body = response.json() if response.ok else {}
+            rows = sum(r.get("rowcount") or 0 for r in body.get("result") or [])
+            answers[int(form.get("slice_id") or 0)] = rows
 
-            page.on("response", on_response)
-            page.goto(dashboard.url, wait_until="networkidle")
-            expected = len(_charts_of(DASHBOARDS[dashboard.slug]))
-            holders = page.locator("[data-test='chart-grid-component']")
-            holders.nth(expected - 1).wait_for(timeout=RENDER_TIMEOUT_MS)
-            page.wait_for_function(
-                "() => !document.querySelector('.loading, [data-test=\"loading-indicator\"]')",
-                timeout=RENDER_TIMEOUT_MS,
-            )
-            page.wait_for_load_state("networkidle")
-            page.remove_listener("response", on_response)
-            shot = SCREENSHOTS / f"{dashboard.slug}.png"
-            page.screenshot(path=str(shot), full_page=True)
-            errors = page.locator(
-                "[data-test='chart-grid-component'] .ant-alert-error,"
-                " [data-test='chart-grid-component'] [role='alert']"
-            ).all_inner_texts()
-            seen[dashboard.slug] = DashboardVisit(shot, holders.count(), errors, answers)
+        page.on("response", on_response)
+        page.goto(dashboard.url, wait_until="networkidle")
+        expected = len(_charts_of(DASHBOARDS[dashboard.slug]))
+        holders = page.locator("[data-test='chart-grid-component']")
+        holders.nth(expected - 1).wait_for(timeout=RENDER_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => !document.querySelector('.loading, [data-test=\"loading-indicator\"]')",
+            timeout=RENDER_TIMEOUT_MS,
+        )
+        page.wait_for_load_state("networkidle")
+        page.remove_listener("response", on_response)
+        shot = SCREENSHOTS / f"{dashboard.slug}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        errors = page.locator(
+            "[data-test='chart-grid-component'] .ant-alert-error,"
+            " [data-test='chart-grid-component'] [role='alert']"
+        ).all_inner_texts()
+        seen[dashboard.slug] = DashboardVisit(shot, holders.count(), errors, answers)
+    page.close()
     return seen
 
 
@@ -370,34 +380,32 @@ class CareVisit:
 
 
 @pytest.fixture(scope="module")
-def care_visit(served, tmp_path_factory) -> CareVisit:
+def care_visit(served, chromium) -> CareVisit:
     """The Customer care dashboard opened in headless Chromium as its admin, once its queue
     table has rendered the messages."""
-    with ui.browser(tmp_path_factory.mktemp("chromium")) as context:
-        _logged_in(context, served)  # the session cookie the visit uses
-        with ui.visit(context, f"{served.server.url}/superset/dashboard/customer-care/") as (
-            care,
-            seen,
-        ):
-            care.get_by_text("help please").first.wait_for(timeout=RENDER_TIMEOUT_MS)
-            care.wait_for_load_state("networkidle")
-            care.wait_for_timeout(1000)
-            links = care.locator("a").evaluate_all("els => els.map(e => e.href)")
-            flags = care.evaluate(
-                "() => ({text: window.__xss_text || null, link: window.__xss_link || null})"
-            )
-            before_clicks = list(seen.requests)
-            # a click on every link the queue shows, as an agent opening the message would
-            for anchor in care.locator("td a").all():
-                with contextlib.suppress(Exception):  # a link that opens nothing is fine here
-                    anchor.click(timeout=2000)
-            flags.update(care.evaluate("() => ({after_click: window.__xss_link || null})"))
-            return CareVisit(
-                requests=before_clicks,
-                javascript_links=sum(1 for href in links if href.startswith("javascript:")),
-                outside_links=[href for href in links if ATTACKER in href],
-                xss_flags=flags,
-            )
+    with ui.visit(chromium, f"{served.server.url}/superset/dashboard/customer-care/") as (
+        care,
+        seen,
+    ):
+        care.get_by_text("help please").first.wait_for(timeout=RENDER_TIMEOUT_MS)
+        care.wait_for_load_state("networkidle")
+        care.wait_for_timeout(1000)
+        links = care.locator("a").evaluate_all("els => els.map(e => e.href)")
+        flags = care.evaluate(
+            "() => ({text: window.__xss_text || null, link: window.__xss_link || null})"
+        )
+        before_clicks = list(seen.requests)
+        # a click on every link the queue shows, as an agent opening the message would
+        for anchor in care.locator("td a").all():
+            with contextlib.suppress(Exception):  # a link that opens nothing is fine here
+                anchor.click(timeout=2000)
+        flags.update(care.evaluate("() => ({after_click: window.__xss_link || null})"))
+        return CareVisit(
+            requests=before_clicks,
+            javascript_links=sum(1 for href in links if href.startswith("javascript:")),
+            outside_links=[href for href in links if ATTACKER in href],
+            xss_flags=flags,
+        )
 
 
 # --- secrets ---------------------------------------------------------------------------

@@ -24,7 +24,10 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
 from social_crm.paths import dags_dir
+from social_crm.query_results import one_row
 from social_crm_dev import airflow_env
 
 REDIS_SERVER = shutil.which("redis-server") or "redis-server"
@@ -78,6 +81,8 @@ class CeleryCluster:
     dag_ids: tuple[str, ...]
     wiring: dict[str, str]
     workers: tuple[str, ...] = ("w1", "w2")
+    # DAGs kept paused until `release` (the scheduler starts none of their runs before)
+    held: tuple[str, ...] = ()
     processes: list[Process] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -132,14 +137,13 @@ class CeleryCluster:
         self.runs_after = self._query("select coalesce(max(id), 0) from dag_run")[0][0]
         # ... and may hold these DAGs paused (synced by an earlier test): a deployment that
         # turns them on
-        with sqlite3.connect(self.database, timeout=30) as conn:
-            conn.executemany(
-                "update dag set is_paused = 0 where dag_id = ?", [(d,) for d in self.dag_ids]
-            )
+        self._set_paused(self.dag_ids, paused=False)
+        self._set_paused(self.held, paused=True)
         (self.folder / "dags").mkdir()
         for dag_id in self.dag_ids:
             shutil.copy(dags_dir() / f"{dag_id}.py", self.folder / "dags")
-        deadline = time.monotonic() + 120
+        # the start-up of the API server and the workers (minutes at a load of 20 on 2 cores)
+        deadline = time.monotonic() + 300
         redis = self._spawn(
             "redis",
             [REDIS_SERVER, "--port", str(self.redis_port), "--bind", "127.0.0.1"]
@@ -158,7 +162,20 @@ class CeleryCluster:
         # the scheduler once the execution API answers: a task queued before that fails
         health = f"http://127.0.0.1:{self.api_port}/execution/health"
         _wait_for_http(health, deadline, "the API server", api.log)
+        if self.held:  # parsed (unpaused at creation), then paused before the scheduler runs
+            self.wait_for_dags(timeout=max(1.0, deadline - time.monotonic()), dag_ids=self.held)
+            self._set_paused(self.held, paused=True)
         self._spawn("scheduler", ["scheduler"])
+
+    def release(self, dag_id: str) -> None:
+        """Unpause a held DAG: the scheduler starts its run of its latest interval."""
+        self._set_paused((dag_id,), paused=False)
+
+    def _set_paused(self, dag_ids: tuple[str, ...], *, paused: bool) -> None:
+        with sqlite3.connect(self.database, timeout=30) as conn:
+            conn.executemany(
+                "update dag set is_paused = ? where dag_id = ?", [(paused, d) for d in dag_ids]
+            )
 
     def _spawn(self, name: str, command: list[str]) -> Process:
         log = self.folder / f"{name}.log"
@@ -199,21 +216,25 @@ class CeleryCluster:
         return processes_in_groups(groups)
 
     # --- runs ---------------------------------------------------------------------------
-    def wait_for_dags(self, timeout: float) -> None:
+    def wait_for_dags(self, timeout: float, dag_ids: tuple[str, ...] | None = None) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._check_alive()
             found = {row[0] for row in self._query("select dag_id from serialized_dag")}
-            if set(self.dag_ids) <= found:
+            if set(dag_ids or self.dag_ids) <= found:
                 return
             time.sleep(1)
         raise TimeoutError(f"DAGs not parsed in {timeout:.0f} s:\n{self.log_tails()}")
 
-    def wait_for_runs(self, timeout: float) -> dict[str, tuple[str, str]]:
-        """Each DAG's first run as (run_id, state), once every DAG has one and none of them is
-        queued or running (or at `timeout`). The DAGs are unpaused at creation: the scheduler
-        starts each one's run of its latest interval (catchup is off), as a deployment does for
-        a new DAG; an hour that ends meanwhile starts another run, which is not waited for."""
+    def wait_for_runs(
+        self, timeout: float, dag_ids: tuple[str, ...] | None = None
+    ) -> dict[str, tuple[str, str]]:
+        """Each DAG's first run (of `dag_ids`, default all) as (run_id, state), once every
+        DAG has one and none of them is queued or running (or at `timeout`). The DAGs are
+        unpaused at creation: the scheduler starts each one's run of its latest interval
+        (catchup is off), as a deployment does for a new DAG; an hour that ends meanwhile
+        starts another run, which is not waited for."""
+        wanted = dag_ids or self.dag_ids
         deadline = time.monotonic() + timeout
         first: dict[str, tuple[str, str]] = {}
         while time.monotonic() < deadline:
@@ -223,30 +244,55 @@ class CeleryCluster:
                 "select dag_id, run_id, state from dag_run where id > ? order by id",
                 (self.runs_after,),
             ):
-                if dag_id in self.dag_ids:
+                if dag_id in wanted:
                     first.setdefault(dag_id, (run_id, state))
             states = {state for _, state in first.values()}
-            if set(first) >= set(self.dag_ids) and not {"queued", "running"} & states:
+            if set(first) >= set(wanted) and not {"queued", "running"} & states:
                 break
             time.sleep(2)
         return first
 
-    def task_states(self, runs: dict[str, tuple[str, str]]) -> dict[tuple[str, str], str]:
-        """(dag_id, task_id): state, of the tasks of these runs (one a DAG)."""
-        rows = self._query("select dag_id, run_id, task_id, state from task_instance")
+    def task_states(self, runs: dict[str, tuple[str, str]]) -> dict[tuple[str, str, int], str]:
+        """(dag_id, task_id, map_index): state, of the task instances of these runs (one a
+        DAG; map_index -1 for a task that is not mapped, one a brand for a mapped one)."""
+        rows = self._query("select dag_id, run_id, task_id, map_index, state from task_instance")
         return {
-            (dag_id, task_id): state
-            for dag_id, run_id, task_id, state in rows
+            (dag_id, task_id, map_index): state
+            for dag_id, run_id, task_id, map_index, state in rows
             if runs.get(dag_id, ("",))[0] == run_id
         }
 
-    def tasks_run_by(self, worker: str, runs: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
-        """(dag_id, task_id) of each task of these runs the worker's log says it executed,
-        once for each time it did."""
+    def operators(self, runs: dict[str, tuple[str, str]]) -> dict[tuple[str, str, int], str]:
+        """(dag_id, task_id, map_index): the operator class of the task instances of these
+        runs."""
+        rows = self._query("select dag_id, run_id, task_id, map_index, operator from task_instance")
+        return {
+            (dag_id, task_id, map_index): operator
+            for dag_id, run_id, task_id, map_index, operator in rows
+            if runs.get(dag_id, ("",))[0] == run_id
+        }
+
+    def mapped_names(self, runs: dict[str, tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+        """(dag_id, task_id): the names of its mapped instances (`map_index_template`)."""
+        rows = self._query(
+            "select dag_id, run_id, task_id, rendered_map_index from task_instance"
+            " where map_index >= 0"
+        )
+        names: dict[tuple[str, str], set[str]] = {}
+        for dag_id, run_id, task_id, name in rows:
+            if runs.get(dag_id, ("",))[0] == run_id:
+                names.setdefault((dag_id, task_id), set()).add(name)
+        return names
+
+    def tasks_run_by(
+        self, worker: str, runs: dict[str, tuple[str, str]]
+    ) -> list[tuple[str, str, int]]:
+        """(dag_id, task_id, map_index) of each task instance of these runs the worker's log
+        says it executed, once for each time it did."""
         log = next(p for p in self.processes if p.name == f"worker-{worker}").log
         return [
-            (dag_id, task_id)
-            for dag_id, run_id, task_id in _workloads(log.read_text(errors="replace"))
+            (dag_id, task_id, map_index)
+            for dag_id, run_id, task_id, map_index in _workloads(log.read_text(errors="replace"))
             if runs.get(dag_id, ("",))[0] == run_id
         ]
 
@@ -276,16 +322,24 @@ def _copy_database(source: Path, copy: Path) -> None:
 
 _WORKLOAD = re.compile(r"Executing workload in Celery: .*")
 _FIELD = re.compile(r"\b(dag_id|run_id|task_id)='([^']*)'")
+_MAP_INDEX = re.compile(r"\bmap_index=(-?\d+)")
 
 
-def _workloads(log: str) -> list[tuple[str, str, str]]:
-    """(dag_id, run_id, task_id) of each workload a worker's log says it executed (Celery's
-    provider logs "Executing workload in Celery: ..." with the task instance's fields)."""
+def _workloads(log: str) -> list[tuple[str, str, str, int]]:
+    """(dag_id, run_id, task_id, map_index) of each workload a worker's log says it executed
+    (Celery's provider logs "Executing workload in Celery: ..." with the task instance's
+    fields)."""
     found = []
     for line in _WORKLOAD.findall(log):
         fields = dict(_FIELD.findall(line))
+        index = _MAP_INDEX.search(line)
         found.append(
-            (fields.get("dag_id", ""), fields.get("run_id", ""), fields.get("task_id", ""))
+            (
+                fields.get("dag_id", ""),
+                fields.get("run_id", ""),
+                fields.get("task_id", ""),
+                int(index.group(1)) if index else -1,
+            )
         )
     return found
 
@@ -311,3 +365,77 @@ def processes_in_groups(groups: list[int]) -> list[int]:
         if pgid in groups and state != "Z":
             found.append(int(entry.name))
     return found
+
+
+Task = tuple[str, str, int]  # dag_id, task_id, map_index (-1: not mapped)
+
+
+@dataclass
+class Outcome:
+    """What one deployment did, read once it was stopped."""
+
+    runs: dict[str, tuple[str, str]]
+    tasks: dict[Task, str]
+    operators: dict[Task, str]
+    mapped: dict[tuple[str, str], set[str]]
+    by_worker: dict[str, list[Task]]
+    committed_batches: int
+    published_people: int
+    left_running: list[int]
+    seconds: float
+    logs: str
+
+
+def deploy(
+    warehouse_url: str, folder: Path, extraction: tuple[str, ...], nightly: str | None = None
+) -> Outcome:
+    """A deployment on a scratch warehouse database and the DAG tests' world (`wired_world`):
+    the `extraction` DAGs unpaused at once (the scheduler starts a run of each, per-brand
+    tasks mapped over the world's brands), then, once they have landed, `nightly` (held
+    paused until then) released: the scheduler starts its run of the latest night on what
+    they landed. Stopped before it returns."""
+    from social_crm.transform.dbt_manifest import ensure_manifest
+    from tests.dags.conftest import wired_world
+    from tests.databases import new_database
+
+    started = time.monotonic()
+    held = (nightly,) if nightly else ()
+    if nightly:
+        ensure_manifest()  # the nightly's Cosmos groups render from it when its file is parsed
+    with new_database(warehouse_url) as database, wired_world(database, folder) as wiring:
+        cluster = CeleryCluster(folder, (*extraction, *held), wiring, held=held)
+        try:
+            cluster.start()
+            cluster.wait_for_dags(timeout=180)
+            runs = cluster.wait_for_runs(timeout=300, dag_ids=extraction)
+            for dag_id in held:
+                cluster.release(dag_id)  # its run of the latest night, on what they landed
+                runs |= cluster.wait_for_runs(timeout=1000, dag_ids=(dag_id,))
+            tasks = cluster.task_states(runs)
+            operators = cluster.operators(runs)
+            mapped = cluster.mapped_names(runs)
+            by_worker = {name: cluster.tasks_run_by(name, runs) for name in cluster.workers}
+            logs = cluster.log_tails()
+        finally:
+            left_running = cluster.stop()
+        with psycopg.connect(database.libpq()) as conn:
+            (committed,) = one_row(
+                conn.execute("select count(*) from meta.load_batches where status = 'committed'")
+            )
+            # nothing published (no nightly, or it failed or did not end in time): no marts
+            published = one_row(conn.execute("select to_regclass('marts.people')"))[0]
+            (people,) = (
+                one_row(conn.execute("select count(*) from marts.people")) if published else (0,)
+            )
+    return Outcome(
+        runs,
+        tasks,
+        operators,
+        mapped,
+        by_worker,
+        committed,
+        people,
+        left_running,
+        time.monotonic() - started,
+        logs,
+    )

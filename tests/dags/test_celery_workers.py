@@ -2,69 +2,38 @@
 API server, a DAG processor, a scheduler and two Celery workers, all real processes
 (tests/dags/celery_cluster.py), against the simulator and a scratch warehouse database.
 
-One deployment for the module: both DAGs are unpaused at once and the scheduler starts a run of
-each, so that with one task slot per worker the tasks spread over both. The deployment is
-stopped before the tests look at what it did, so the last test can check that no process it
-started is left."""
+One deployment for the module: both social extraction DAGs are unpaused at once and the
+scheduler starts a run of each, their per-brand tasks mapped over the world's three brands, so
+that with one task slot per worker the instances spread over both. The deployment is stopped
+before the tests look at what it did, so the last test can check that no process it started
+is left. The nightly build run by the same deployment is `test_celery_nightly.py` (`make
+eval`: its 80 task instances each parse the nightly's DAG file in a task process of their own,
+minutes on two cores)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import time
-from dataclasses import dataclass
 
-import psycopg
 import pytest
 
-from tests.dags.celery_cluster import CeleryCluster, processes_in_groups
-from tests.dags.conftest import wired_world
-from tests.databases import new_database
+from social_crm_dev.simulator.config import BRANDS
+from tests.dags.celery_cluster import Outcome, deploy, processes_in_groups
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-DAGS = ("extract_x", "extract_facebook")
-
-
-@dataclass
-class Outcome:
-    runs: dict[str, tuple[str, str]]
-    tasks: dict[tuple[str, str], str]
-    by_worker: dict[str, list[tuple[str, str]]]
-    committed_batches: int
-    left_running: list[int]
-    seconds: float
-    logs: str
+EXTRACTION = ("extract_x", "extract_facebook")
 
 
 @pytest.fixture(scope="module")
 def outcome(warehouse_url, airflow_db, tmp_path_factory) -> Outcome:
-    folder = tmp_path_factory.mktemp("celery")
-    started = time.monotonic()
-    with new_database(warehouse_url) as database, wired_world(database, folder) as wiring:
-        cluster = CeleryCluster(folder, DAGS, wiring)
-        try:
-            cluster.start()
-            cluster.wait_for_dags(timeout=120)
-            runs = cluster.wait_for_runs(timeout=300)
-            tasks = cluster.task_states(runs)
-            by_worker = {name: cluster.tasks_run_by(name, runs) for name in cluster.workers}
-            logs = cluster.log_tails()
-        finally:
-            left_running = cluster.stop()
-        with psycopg.connect(database.libpq()) as conn:
-            (committed,) = conn.execute(
-                "select count(*) from meta.load_batches where status = 'committed'"
-            ).fetchone()
-    return Outcome(
-        runs, tasks, by_worker, committed, left_running, time.monotonic() - started, logs
-    )
+    return deploy(warehouse_url, tmp_path_factory.mktemp("celery"), EXTRACTION)
 
 
 def test_every_dag_run_succeeds(outcome):
     states = {dag_id: state for dag_id, (_, state) in outcome.runs.items()}
-    assert states == dict.fromkeys(DAGS, "success"), outcome.logs
+    assert states == dict.fromkeys(EXTRACTION, "success"), outcome.logs
 
 
 def test_every_task_succeeds(outcome):
@@ -77,11 +46,29 @@ def test_both_workers_run_tasks(outcome):
 
 def test_each_task_runs_once_on_one_worker(outcome):
     executed = [task for tasks in outcome.by_worker.values() for task in tasks]
-    assert sorted(executed) == sorted(outcome.tasks), outcome.by_worker
+    assert len(executed) == len(set(executed)), outcome.by_worker
+
+
+def test_every_task_runs_on_a_worker(outcome):
+    executed = {task for tasks in outcome.by_worker.values() for task in tasks}
+    assert set(outcome.tasks) <= executed, set(outcome.tasks) - executed
+
+
+def test_each_brand_has_a_mapped_extraction_task_named_by_it(outcome):
+    brands = {b.key for b in BRANDS}
+    assert outcome.mapped[("extract_x", "mentions_and_replies")] == brands
+    assert outcome.mapped[("extract_facebook", "posts_comments_reactions")] == brands
+
+
+def test_mapped_extraction_instances_run_on_both_workers(outcome):
+    """The brands' instances spread: each worker ran at least one of them."""
+    ran = {worker for worker, tasks in outcome.by_worker.items() for _, _, i in tasks if i >= 0}
+    assert ran == set(outcome.by_worker), outcome.by_worker
 
 
 def test_the_tasks_land_into_the_warehouse(outcome):
-    assert outcome.committed_batches >= len(outcome.tasks)
+    mapped = [task for task in outcome.tasks if task[2] >= 0]
+    assert outcome.committed_batches >= len(mapped)
 
 
 def test_no_process_is_left_after_stop(outcome):

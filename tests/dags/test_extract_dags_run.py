@@ -13,9 +13,15 @@ pytestmark = pytest.mark.integration
     [
         (
             "extract_facebook",
-            {"page_snapshot_and_insights", "posts_comments_reactions", "visitor_posts"},
+            {
+                "brands",
+                "our_brands",
+                "page_snapshot_and_insights",
+                "posts_comments_reactions",
+                "visitor_posts",
+            },
         ),
-        ("extract_x", {"mentions_and_replies", "followers"}),
+        ("extract_x", {"brands", "mentions_and_replies", "followers"}),
         (
             "extract_instagram",
             {"account_and_insights", "media_comments_mentions", "rivals", "hashtags"},

@@ -193,7 +193,9 @@ def test_an_extraction_with_nothing_new_does_not_trigger_the_marts_build(two_run
 
 def test_an_extraction_with_nothing_new_succeeds_rather_than_skipping(two_runs):
     _, second, _ = two_runs
-    assert second.task_states == {"mentions_and_replies": "success", "followers": "success"}
+    assert second.task_states == dict.fromkeys(
+        ("brands", "mentions_and_replies", "followers"), "success"
+    )
 
 
 def test_rows_landed_without_an_event_are_built_once_the_marts_are_due(two_runs):

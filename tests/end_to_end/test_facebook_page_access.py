@@ -11,12 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.graph_api import page_token
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import FAST_RETRY, test_x_profile
 
 pytestmark = pytest.mark.integration
@@ -80,10 +79,8 @@ def test_one_pages_permission_error_never_stops_another_page_from_landing(wareho
     own, managed, revoked, public_content = choice
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         sim.set_graph_access(
             managed=sorted(managed), revoked=sorted(revoked), public_content=public_content
         )
@@ -121,10 +118,8 @@ def test_one_pages_permission_error_never_stops_another_page_from_landing(wareho
 def test_the_failure_names_each_page_and_what_to_grant(warehouse_url):
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         sim.set_graph_access(managed=[], revoked=[PAGES[0]], public_content=False)
         _, failures = _extract(sim, db, (PAGES[0],))
     prefix = "facebook_graph: 3 Facebook Page(s) not read (the others landed): "

@@ -25,12 +25,11 @@ import requests
 
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
 from social_crm.orchestration.extraction import GRAPH_API_VERSION
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.graph_api import page_token
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import graph_client, test_x_profile
 
 pytestmark = pytest.mark.integration
@@ -116,10 +115,8 @@ def test_people_lookups_are_sent_with_the_page_token(warehouse_url):
     the brand's user token, not the Page's token that the real API requires."""
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         batches = _record_batches(sim)
         extractor = _extractor(sim, db)
         extractor.posts_with_activity("posts")
@@ -143,10 +140,8 @@ def test_deletion_checks_of_our_pages_posts_are_sent_with_the_page_token(warehou
     required for every endpoint."""
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         extractor = _extractor(sim, db)
         extractor.posts_with_activity("posts")
         with psycopg.connect(db.libpq()) as conn:
@@ -214,10 +209,8 @@ def test_a_page_token_revoked_mid_walk_sets_the_page_aside_without_looking_up_it
     refused token, which would fail the whole step as a connection error."""
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         dispatch, walked = sim.dispatch, []
 
         def revoking(method, raw_path, headers, body):

@@ -18,7 +18,7 @@ from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import graph_client, test_x_profile
 
 pytestmark = pytest.mark.integration
@@ -99,10 +99,8 @@ def _listing_starts(sim) -> dict[str, list[str | None]]:
 def world(warehouse_url):
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         yield sim, db
 
 
@@ -133,10 +131,8 @@ def test_a_rival_added_later_gets_its_history_read_with_the_default_lookback(war
         SimulatorServer(
             World(WorldConfig(seed=5, scale=0.01, days=45)), x_profile=test_x_profile()
         ) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         _posts_run(sim, db, (OURS,), lookback_days=30)
         _posts_run(sim, db, (OURS, RIVAL), lookback_days=30)
         missing = _world_posts(sim, RIVAL) - _landed_posts(db, RIVAL)
@@ -187,10 +183,8 @@ def test_every_page_gets_its_history_whatever_runs_came_before(warehouse_url, pl
     of every Page."""
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         for hours, pages, refused, live in plan:
             sim.world.advance(seconds=hours * 3600)
             sim.set_graph_access(

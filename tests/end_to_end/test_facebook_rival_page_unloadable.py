@@ -7,11 +7,10 @@ import psycopg
 import pytest
 
 from social_crm.extract.facebook import FacebookExtractor, FacebookSettings, PagesUnreadable
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import graph_client, test_x_profile
 
 pytestmark = pytest.mark.integration
@@ -35,10 +34,8 @@ def test_a_rival_page_that_cannot_be_loaded_never_stops_our_page_from_landing(wa
     gone = "999999999999999"  # a rival Page id Graph cannot load
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         client = graph_client(sim)
         extractor = FacebookExtractor(
             client,

@@ -5,15 +5,13 @@ import dataclasses
 from datetime import timedelta
 from types import SimpleNamespace
 
-import psycopg
 import pytest
 
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import WORLD_START
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import (
     PAGE_IDS,
     TRUTH_CHECKS,
@@ -34,10 +32,8 @@ def extracted_twice(warehouse_url, tmp_path_factory):
     the truth after the first run, and what each run did."""
     with (
         SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         pipeline = Pipeline(sim, db)
         first = pipeline.run()
         truth = truth_of(sim, tmp_path_factory.mktemp("truth"))

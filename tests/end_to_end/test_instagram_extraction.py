@@ -36,7 +36,7 @@ from social_crm_dev.simulator.instagram import HASHTAGS
 from social_crm_dev.simulator.instagram_api import IG_PERMISSIONS
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database, new_database
 from tests.end_to_end.conftest import FAST_RETRY, WORLD, Truth, test_x_profile, truth_of
 
 # the test world, with enough people's media that the last day has some for our hashtags
@@ -132,10 +132,8 @@ def land_webhook_changes(connect, world: World) -> int:
 def world(warehouse_url, tmp_path_factory) -> Iterator[tuple[Instagram, Truth]]:
     with (
         SimulatorServer(World(IG_WORLD), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         instagram = Instagram(sim, db)
         land_webhook_changes(instagram.connect, sim.world)
         instagram.run()

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 
-import psycopg
 import pytest
 
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import WORLD, test_x_profile
 from tests.end_to_end.test_instagram_extraction import (
     IG,
@@ -32,10 +30,8 @@ RIVALS = [b for b in TRACKED if not b.is_ours]
 def instagram(warehouse_url):
     with (
         SimulatorServer(World(SMALL), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         yield Instagram(sim, db)
 
 
@@ -46,10 +42,8 @@ def busy_instagram(warehouse_url):
         SimulatorServer(
             World(dataclasses.replace(IG_WORLD, days=5)), x_profile=test_x_profile()
         ) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         yield Instagram(sim, db)
 
 

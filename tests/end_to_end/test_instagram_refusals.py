@@ -10,17 +10,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
-import psycopg
 import pytest
 
 from social_crm.extract.http import ApiAuthError, ApiError
 from social_crm.extract.instagram import AccountsUnreadable, InstagramAccount
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.graph_api import graph_error
 from social_crm_dev.simulator.instagram_api import SENSITIVE_HASHTAGS
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import WORLD, test_x_profile
 from tests.end_to_end.test_instagram_extraction import (
     IG,
@@ -41,10 +39,8 @@ PERSONAL = InstagramAccount("17841499999999999", "went.personal")  # not a busin
 def _instagram(warehouse_url, world) -> Instagram:
     with (
         SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         yield Instagram(sim, db)
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-import psycopg
 import pytest
 
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.config import WorldConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile
 from tests.end_to_end.test_x_extraction_promises import latest
 
@@ -25,10 +23,8 @@ HOUR = 3600
 def pipeline_on(warehouse_url, world: WorldConfig = WORLD, **x_settings):
     with (
         SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         yield Pipeline(sim, db, x_settings=x_settings)
 
 

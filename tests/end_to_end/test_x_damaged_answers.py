@@ -10,20 +10,18 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from social_crm.extract import brands
-from social_crm.warehouse import migrations
 from social_crm_dev.settings import DEFAULT_X_USER_TOKEN
 from social_crm_dev.simulator.config import OUR_BRAND
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.responses import to_datetime
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile, truth_of
 
 pytestmark = pytest.mark.integration
@@ -38,10 +36,8 @@ def fresh_pipeline(warehouse_url, **x_settings):
     """The test world on its own simulator, extracted into its own new database."""
     with (
         SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         yield Pipeline(sim, db, x_settings={**SMALL_PAGES, **x_settings})
 
 

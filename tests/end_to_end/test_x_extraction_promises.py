@@ -8,14 +8,12 @@ import dataclasses
 import re
 from contextlib import contextmanager
 
-import psycopg
 import pytest
 
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile
 
 pytestmark = pytest.mark.integration
@@ -29,10 +27,8 @@ CLEAN_DAYS = (0, 1, 2, 5)
 def fresh_pipeline(warehouse_url, **x_settings):
     with (
         SimulatorServer(World(WORLD), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         yield Pipeline(sim, db, x_settings={"page_size": 10, **x_settings})
 
 

@@ -9,19 +9,17 @@ import logging
 import re
 from contextlib import contextmanager
 
-import psycopg
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from social_crm.warehouse import migrations
 from social_crm_dev.settings import DEFAULT_X_USER_TOKEN
 from social_crm_dev.simulator.config import BRANDS, WorldConfig
 from social_crm_dev.simulator.faults import FaultConfig
 from social_crm_dev.simulator.server import SimulatorServer
 from social_crm_dev.simulator.world import World
 from social_crm_dev.simulator.x_api import MENTIONS_HORIZON
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.end_to_end.conftest import WORLD, Pipeline, test_x_profile
 from tests.end_to_end.test_x_damaged_answers import ever_landed, repeated_versions, tombstoned
 from tests.end_to_end.test_x_extraction_promises import truth_tweets
@@ -43,10 +41,8 @@ def fresh_pipeline(warehouse_url, world: WorldConfig = WORLD, **x_settings):
     `owned_user_ids` its user (extra owner_user_id)."""
     with (
         SimulatorServer(World(world), x_profile=test_x_profile()) as sim,
-        new_database(warehouse_url) as db,
+        migrated_database(warehouse_url) as db,
     ):
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
         owner = {"owned_user_ids": (OURS.x_user_id,), **x_settings}
         yield Pipeline(sim, db, x_token=DEFAULT_X_USER_TOKEN, x_settings=owner)
 

@@ -1,5 +1,8 @@
 """The benchmark report explains a missed target only when it is missed, from the run's numbers."""
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from social_crm_dev import bench
 
 
@@ -89,3 +92,34 @@ def test_an_incremental_extraction_over_its_memory_target_is_explained():
         )
     )
     assert "Incremental extraction peak RSS 1008 MB" in text
+
+
+# a report's line that is no heading (no space: never "## "; a line break only between lines)
+_SECTION_LINE = st.text(st.characters(categories=("L", "N", "P")), min_size=1, max_size=20)
+
+
+@given(
+    before=st.lists(_SECTION_LINE, max_size=4),
+    old=st.lists(_SECTION_LINE, max_size=4),
+    after=st.lists(_SECTION_LINE, max_size=4),
+    new=st.lists(_SECTION_LINE, max_size=4),
+)
+def test_the_agency_series_section_is_replaced_and_the_rest_kept(before, old, after, new):
+    heading = bench.BRAND_SERIES_HEADING
+    report = "\n".join(["# Benchmarks", *before, heading, *old, "## Later", *after])
+    replaced = bench.with_section(report, [heading, *new]).splitlines()
+    assert replaced[: len(before) + 1] == ["# Benchmarks", *before]
+    assert replaced.count(heading) == 1
+    assert replaced[replaced.index(heading) : replaced.index(heading) + len(new) + 1] == [
+        heading,
+        *new,
+    ]
+    assert replaced[replaced.index("## Later") :] == ["## Later", *after]
+
+
+def test_a_report_without_the_agency_series_gets_it_at_the_end():
+    heading = bench.BRAND_SERIES_HEADING
+    assert bench.with_section("# Benchmarks\ntext", [heading, "row"]).splitlines()[-2:] == [
+        heading,
+        "row",
+    ]

@@ -436,3 +436,62 @@ def test_the_norwegian_scorer_adds_the_lexicon_evidence_at_its_weight(text_):
     regression = scorer.logits([text_], ["no"]) + scorer.lexicon_weight * evidence
     expected = model.softmax(regression / scorer.temperature + model.emoji_logits(w.emoji, [text_]))
     assert np.allclose(model.probabilities([text_], ["no"]), expected)
+
+
+# words the Norwegian and Polish lexicons do not rate, and words they rate strongly
+UNRATED = {
+    "no": ["pakken", "kom", "i", "dag", "og", "jeg", "fikk"],
+    "pl": ["paczka", "przyszła", "dziś", "i", "mam", "na", "kuriera"],
+}
+RATED = {"no": ["elendig", "fantastisk", "skuffende"], "pl": ["porażka", "rewelacja", "irytujące"]}
+
+
+@given(
+    st.sampled_from(["no", "pl"]).flatmap(
+        lambda lang: st.tuples(
+            st.just(lang),
+            st.lists(st.sampled_from(UNRATED[lang]), min_size=1, max_size=6).map(" ".join),
+            st.sampled_from(RATED[lang]),
+        )
+    )
+)
+@settings(max_examples=30, deadline=None)
+def test_a_text_has_the_sentence_evidence_of_its_polar_sentence_alone(case):
+    lang, neutral, polar = case
+    lexicon = model.weights().lexicon
+    whole = model.sentence_evidence(lexicon, [f"{neutral}. {polar.capitalize()}."], [lang])
+    alone = model.sentence_evidence(lexicon, [f"{polar.capitalize()}."], [lang])
+    assert np.allclose(whole, alone)
+    assert np.abs(alone).sum() > 0
+
+
+@given(
+    st.sampled_from(["no", "pl"]).flatmap(
+        lambda lang: st.tuples(
+            st.just(lang),
+            st.sampled_from(RATED[lang]),
+            st.lists(st.sampled_from(UNRATED[lang]), min_size=1, max_size=6).map(" ".join),
+        )
+    )
+)
+@settings(max_examples=30, deadline=None)
+def test_a_polar_word_weighs_less_in_a_longer_sentence(case):
+    lang, polar, neutral = case
+    lexicon = model.weights().lexicon
+    short = model.sentence_evidence(lexicon, [polar], [lang])
+    longer = model.sentence_evidence(lexicon, [f"{neutral} {polar}"], [lang])
+    assert np.abs(longer).sum() < np.abs(short).sum()
+
+
+@given(
+    st.sampled_from(["no", "pl"]).flatmap(
+        lambda lang: st.tuples(
+            st.just(lang), st.lists(st.sampled_from(UNRATED[lang]), max_size=8).map(" ".join)
+        )
+    )
+)
+@settings(max_examples=20, deadline=None)
+def test_a_text_without_a_rated_word_has_no_sentence_evidence(case):
+    lang, neutral = case
+    found = model.sentence_evidence(model.weights().lexicon, [neutral], [lang])
+    assert np.all(found == 0)

@@ -83,7 +83,9 @@ def test_probabilities_equal_those_through_scikit_learns_hashers_on_dev_text(dev
         rows = [i for i, lang in enumerate(langs) if model.TRAINED_FOR.get(lang) == name]
         part, part_langs = [texts[i] for i in rows], [langs[i] for i in rows]
         counts = _reference_counts(_without_signs(part, part_langs), part_langs)
-        x = model.features(part, part_langs, scorer.word_idf, scorer.char_idf, counts)
+        x = model.features(
+            part, part_langs, scorer.word_idf, scorer.char_idf, counts, scorer.sentences
+        )
         regression = scorer.weights.logits(x)
         regression += scorer.lexicon_weight * model.lexicon_evidence(w.lexicon, part, part_langs)
         logits = regression / scorer.temperature

@@ -27,13 +27,13 @@ from social_crm.warehouse import migrations
 from social_crm_dev import local_warehouse
 from social_crm_dev.bench import (
     EVENTS_PER_SCALE,
+    bench_world,
     create_database,
     drop_database,
     extract_in_child,
     nightly_in_child,
 )
 from social_crm_dev.demo import connection_env, simulator
-from social_crm_dev.simulator.config import WorldConfig
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 
@@ -61,7 +61,7 @@ def run(events: int, out: Path) -> dict:
         print(f"[{time.monotonic() - started:7.1f}s] {name}: {value['seconds']:.1f} s", flush=True)
 
     scale = max(0.05, events / EVENTS_PER_SCALE)
-    config = WorldConfig(seed=7, scale=scale, days=98, crises=12, reply_outages=2)
+    config = bench_world(scale)
     server = local_warehouse.use(start=True)
     db = create_database(server, f"schedule_{uuid.uuid4().hex[:8]}")
     os.environ["WAREHOUSE_URL"] = db.libpq()

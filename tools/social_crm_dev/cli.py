@@ -127,6 +127,7 @@ def _world(args: argparse.Namespace):
             days=args.days,
             crises=args.crises,
             reply_outages=args.reply_outages,
+            real_texts=args.real_texts,
         )
     )
 
@@ -232,6 +233,12 @@ def _add_world_args(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--reply-outages", type=int, default=0, help="spans in which a brand answers nobody"
+    )
+    parser.add_argument(
+        "--real-texts",
+        action="store_true",
+        help="messages' texts from the shared labelled train splits (as varied and long as"
+        " real posts), not the templates",
     )
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -30,11 +31,18 @@ _RESULT_MARK = "DAG_RUN_RESULT "
 class DagRunOutcome:
     dag_id: str
     state: str
+    # a mapped task's state is its instances' when they agree, else the first that is not
+    # success (one failed brand is not hidden by the others); each instance in `mapped`
     tasks: dict[str, str] = field(default_factory=dict)
     run_id: str = ""
+    # a mapped task's instances by their rendered name (the brand, `map_index_template`)
+    mapped: dict[str, dict[str, str]] = field(default_factory=dict)
     # each task's run time as Airflow recorded it, and the run's from its start to its end
     task_seconds: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    # `run_isolated`'s: from the child process's start to its exit (Python's start, Airflow's
+    # import, the DAG's parsing and the run), as a CLI command is timed
+    process_seconds: float = 0.0
 
     @property
     def succeeded(self) -> bool:
@@ -65,7 +73,7 @@ def run_in_process(
     if dag is None:
         raise KeyError(f"no DAG named {dag_id!r} in {dags_dir()}")
     if tasks_from:
-        dag = dag.partial_subset(tasks_from, include_downstream=True, include_upstream=False)
+        dag = _subset(dag, tasks_from)
         if not dag.task_dict:
             raise KeyError(f"no task of {dag_id} has {tasks_from!r} in its id")
     if fail_fast:
@@ -86,14 +94,54 @@ def run_in_process(
     finally:
         gc.unfreeze()
     instances = run.get_task_instances()
+    tasks: dict[str, str] = {}
+    mapped: dict[str, dict[str, str]] = {}
+    for ti in sorted(instances, key=lambda ti: (ti.task_id, ti.map_index)):
+        state = str(ti.state)
+        if tasks.get(ti.task_id, "success") == "success":
+            tasks[ti.task_id] = state
+        if ti.map_index >= 0:
+            name = ti.rendered_map_index or str(ti.map_index)
+            mapped.setdefault(ti.task_id, {})[name] = state
     return DagRunOutcome(
         dag_id=dag_id,
         state=str(run.state),
         run_id=run.run_id,
-        tasks={ti.task_id: str(ti.state) for ti in instances},
+        tasks=tasks,
+        mapped=mapped,
         task_seconds={ti.task_id: ti.duration for ti in instances if ti.duration is not None},
         seconds=(run.end_date - run.start_date).total_seconds(),
     )
+
+
+def _subset(dag: Any, tasks_from: str) -> Any:
+    """The tasks whose id contains `tasks_from` and what is downstream of them, with the tasks
+    a mapped one among them expands over (the list of brands: without it nothing maps)."""
+    from airflow.sdk.definitions._internal.expandinput import (
+        EXPAND_INPUT_EMPTY,
+        DictOfListsExpandInput,
+    )
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    subset = dag.partial_subset(tasks_from, include_downstream=True, include_upstream=False)
+    ids = set(subset.task_dict)
+    for task_id in list(ids):
+        task = dag.task_dict[task_id]
+        if isinstance(task, MappedOperator):
+            ids |= {
+                up
+                for up in task.upstream_task_ids
+                if not isinstance(dag.task_dict[up], MappedOperator)
+            }
+    if ids != set(subset.task_dict):
+        subset = dag.partial_subset(ids, include_downstream=False, include_upstream=False)
+    # the subset is a deep copy, and a copied @task's mapping loses Airflow's sentinel for "no
+    # operator arguments mapped" (its arguments are mapped in op_kwargs): put it back
+    for task in subset.tasks:
+        expanding = getattr(task, "expand_input", None)
+        if isinstance(expanding, DictOfListsExpandInput) and not expanding.value:
+            object.__setattr__(task, "expand_input", EXPAND_INPUT_EMPTY)
+    return subset
 
 
 @contextmanager
@@ -186,6 +234,7 @@ def run_isolated(
     child_env = {**os.environ, **airflow_env.environment(), **(env or {})}
     airflow_env.migrate_metadata_db()
     with open(log_file, "w") as handle:
+        began = time.monotonic()
         proc = subprocess.run(
             [
                 sys.executable,
@@ -199,9 +248,11 @@ def run_isolated(
             env=child_env,
             check=False,
         )
+        process_seconds = time.monotonic() - began
     for line in reversed(log_file.read_text(errors="replace").splitlines()):
         if line.startswith(_RESULT_MARK):
-            return DagRunOutcome(**json.loads(line[len(_RESULT_MARK) :]))
+            found = json.loads(line[len(_RESULT_MARK) :])
+            return DagRunOutcome(**{**found, "process_seconds": process_seconds})
     return DagRunOutcome(dag_id=dag_id, state=f"crashed (exit {proc.returncode})")
 
 

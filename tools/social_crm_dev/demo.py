@@ -116,6 +116,7 @@ def simulator(
                 str(config.crises),
                 "--reply-outages",
                 str(config.reply_outages),
+                *(["--real-texts"] if config.real_texts else []),
                 "--port",
                 str(port),
                 "--x-tier",

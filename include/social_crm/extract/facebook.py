@@ -168,6 +168,11 @@ class FacebookExtractor(Extractor):
         if self._access is not None:
             return self._access
         managed: dict[str, dict] = {}
+        own = self.settings.own_page_ids
+        if own is not None and not set(own) & set(self.settings.page_ids):
+            # rivals only (a rival brand's mapped task): no Page token to ask for
+            self._access = _PageAccess(rivals=set(self.settings.page_ids))
+            return self._access
         try:
             for page in self.client.graph_pages(
                 "me/accounts", {"fields": "id,name,access_token,tasks", "limit": 100}
@@ -186,7 +191,6 @@ class FacebookExtractor(Extractor):
                 exc.status,
                 exc.body,
             ) from exc
-        own = self.settings.own_page_ids
         if own is None:
             own = tuple(p for p in self.settings.page_ids if p in managed)
         access = _PageAccess(rivals={p for p in self.settings.page_ids if p not in own})

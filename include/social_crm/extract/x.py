@@ -41,7 +41,7 @@ from typing import Any
 import psycopg
 
 from social_crm.extract.extractor import Extractor
-from social_crm.extract.http import ApiAccessError, UsageCapExceeded
+from social_crm.extract.http import ApiAccessError, Page, UsageCapExceeded
 from social_crm.extract.recheck import SETTLE, checkpoint_due, is_due, recheck_period
 from social_crm.extract.records import X_ID, InvalidRecord
 from social_crm.extract.streams import Stream, Walked, streamed
@@ -51,7 +51,6 @@ from social_crm.extract.x_streams import (
     MENTIONS,
     OWN_POSTS,
     SOURCE,
-    STREAMS,
     TWEET_LOOKUP,
     TWEETS,
     TWEETS_ARCHIVE,
@@ -104,6 +103,15 @@ class XSettings:
     # (handle, user id) of the brands whose account is ours: read through its owned
     # timelines, not search
     own_accounts: tuple[tuple[str, str], ...] = ()
+    # the brand (brands.csv's brand_key) a mapped task reads alone, "" for every brand at once
+    brand_key: str = ""
+
+    @property
+    def recheck_mark(self) -> str | None:
+        """The row in `meta.watermarks` of when this run's Posts were last re-checked: the
+        brand's own when a mapped task reads one brand (two brands' tasks never race one
+        row), the shared `tweets` row otherwise (None)."""
+        return f"{TWEETS.entity}:{self.brand_key}" if self.brand_key else None
 
     @property
     def feeds(self) -> list[Feed]:
@@ -217,12 +225,21 @@ class XExtractor(Extractor):
         with self.connect() as c_tweets, self.connect() as c_users:
             with (
                 self.engine.batch(
-                    c_tweets, TWEETS, confirm_gone=self._gone_tweets(budget)
+                    c_tweets,
+                    TWEETS,
+                    confirm_gone=self._gone_tweets(budget),
+                    watermark_entity=self.settings.recheck_mark,
                 ) as tweets,
                 self.engine.batch(c_users, USERS) as users,
             ):
+                # a brand's first mapped run follows the runs of every brand at once: the
+                # shared row until the brand's own is written
                 checked_at = _stored_time(
-                    self.engine.watermark(c_tweets, TWEETS).get("cursor_value")
+                    (
+                        self.settings.recheck_mark
+                        and self.engine.watermark(c_tweets, TWEETS, self.settings.recheck_mark)
+                        or self.engine.watermark(c_tweets, TWEETS)
+                    ).get("cursor_value")
                 )
                 hours = self.settings.recheck_hours
                 end = self.interval[1]
@@ -600,9 +617,9 @@ class XExtractor(Extractor):
                 conn,
                 "select natural_key, scope_key, event_at from (select distinct on (natural_key)"
                 " natural_key, scope_key, event_at, is_deleted from raw.x_tweets"
-                " where event_at >= %s order by natural_key, ingest_seq desc) as latest"
-                " where not is_deleted",
-                (since - horizon,),
+                " where event_at >= %s and scope_key = any(%s)"
+                " order by natural_key, ingest_seq desc) as latest where not is_deleted",
+                (since - horizon, list(self.settings.brand_handles)),
             ):
                 window += 1
                 if checkpoint_due(created, since, now, first, horizon):
@@ -612,11 +629,14 @@ class XExtractor(Extractor):
         quarantined: set[str] = set()
         for begin in range(0, len(due), LOOKUP_BATCH):
             chunk = due[begin : begin + LOOKUP_BATCH]
-            budget.check(budget.page_usd(len(chunk)))
+            budget.reserve(len(chunk))
             try:
                 (page,) = self.engine.pages(TWEET_LOOKUP, params={"ids": ",".join(chunk)})
             except UsageCapExceeded as exc:
                 budget.spent(str(exc))
+            except BaseException:
+                budget.release()
+                raise
             body = page.body
             items = body.get("data") or []
             budget.spend(len(items))
@@ -736,32 +756,77 @@ class XExtractor(Extractor):
         if until_id:
             params["until_id"] = str(until_id)
         walk = Walk()
-        worst = budget.page_usd(int(params.get("max_results", self.engine.page_size)))
-        budget.check(worst)
+        page_posts = int(params.get("max_results", self.engine.page_size))
+        budget.reserve(page_posts)  # counted before it is asked for: tasks at once share it
         pages = self.engine.pages(stream, scope, params)
-        while True:
-            try:
-                page = next(pages, None)
-            except UsageCapExceeded as exc:
-                budget.spent(str(exc))
-            if page is None:
-                break
-            budget.spend(len(page.items))
-            landed = self.engine.land_page(
-                stream,
-                page,
-                {TWEETS.entity: tweets, USERS.entity: users},
-                handle,
-                on_record=lambda _, record: walk.saw(int(record.natural_key), record.event_at),
-                streams=STREAMS,
-            )
-            walk.clean = walk.clean and landed.clean
-            log.info(
-                "x %s: page %d, %d tweets so far", feed.name, page.number, tweets.result.records_in
-            )
-            if (page.body.get("meta") or {}).get("next_token"):
-                budget.check(worst)
+        try:
+            with self.connect() as found:  # who landed each page's Posts before
+                while True:
+                    try:
+                        page = next(pages, None)
+                    except UsageCapExceeded as exc:
+                        budget.spent(str(exc))
+                    if page is None:
+                        break
+                    budget.spend(len(page.items))
+                    landed = self._land_posts(found, stream, page, tweets, users, handle, walk)
+                    walk.clean = walk.clean and landed.clean
+                    log.info(
+                        "x %s: page %d, %d tweets so far",
+                        feed.name,
+                        page.number,
+                        tweets.result.records_in,
+                    )
+                    if (page.body.get("meta") or {}).get("next_token"):
+                        budget.reserve(page_posts)
+        finally:
+            budget.release()  # a page reserved and not answered (an error, the walk's end)
         return walk
+
+    def _land_posts(
+        self,
+        found: psycopg.Connection,
+        stream: Stream,
+        page: Page,
+        tweets: LandingBatch,
+        users: LandingBatch,
+        handle: str,
+        walk: Walk,
+    ) -> Walked:
+        """Land a page of `handle`'s walk: each Post under the brand whose handle its latest
+        version in raw names (the first brand's walk that found it), a new one under
+        `handle`; and the Posts' authors. A Post naming two brands matches both brands'
+        searches (a mention operator matches the Post's text:
+        docs.x.com/x-api/posts/search/integrate/build-a-query): landed under each brand's
+        handle in turn (`brand_handle` is in the payload), it would be a new version at
+        every brand's walk, each brand's mapped task landing it again every run."""
+        items = stream.select(page)
+        ids = [str(item.get("id")) for item in items if isinstance(item, dict)]
+        landed_by: dict[str, str] = dict(
+            found.execute(
+                "select distinct on (natural_key) natural_key, scope_key from raw.x_tweets"
+                " where natural_key = any(%s) and scope_key is not null"
+                " order by natural_key, ingest_seq desc",
+                (ids,),
+            ).fetchall()
+        )
+        found.rollback()  # no transaction left open across the next page's request
+        by_brand: dict[str, list[Any]] = {}
+        for item in items:
+            key = str(item.get("id")) if isinstance(item, dict) else ""
+            by_brand.setdefault(landed_by.get(key, handle), []).append(item)
+        walked = Walked()
+        for brand, posts in by_brand.items():
+            self.engine.land(
+                stream,
+                posts,
+                tweets,
+                brand,
+                walked,
+                lambda _, record: walk.saw(int(record.natural_key), record.event_at),
+            )
+        self.engine.land(USERS, included_users(page.body), users)
+        return walked
 
     def _gone_tweets(self, budget: ReadBudget) -> ConfirmGone:
         def confirm(missing: list[Missing]) -> set[str]:

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from social_crm.extract import x_cost
 from social_crm.extract.x_owner import verified_owner
@@ -66,6 +66,7 @@ class ReadBudget:
         self.clock = extractor.client.server_now
         self._lock = threading.Lock()
         self._conn: psycopg.Connection | None = None
+        self._reserved = 0  # Posts counted by `reserve` for a page not yet answered
         with self.connect() as conn:
             conn.execute(
                 "delete from meta.x_read_ledger where connection_id = %s and day < %s",
@@ -105,6 +106,50 @@ class ReadBudget:
                 f"${self.spent_usd:,.2f} of the ${self.budget_usd:,.2f} monthly budget spent;"
                 f" the next request may cost up to ${worst:,.2f}"
             )
+
+    def reserve(self, posts: int) -> None:
+        """Before a request that reads up to `posts` Posts: `check` it, then add `posts` to the
+        month's count in one statement that succeeds only while the count is below the cap,
+        or stop (`BudgetSpent`). Tasks reading at once (each brand's mapped task) so never
+        both spend what is left: each page is counted before it is asked for, and
+        `spend` (or `release`) then corrects the count to what the page returned. A process
+        killed between the two leaves its reservation counted (the month's count errs high
+        by at most a page a killed task, never low)."""
+        self.check(self.page_usd(posts))
+        self.release()  # a page reserved and never answered (the walk ended, or failed)
+        with self.connect() as conn:
+            row = conn.execute(
+                "insert into meta.api_read_budget as b (connection_id, month, reads_used,"
+                " monthly_cap, budget_usd) values (%s, %s, %s, %s, %s)"
+                " on conflict (connection_id, month) do update set"
+                " reads_used = b.reads_used + excluded.reads_used, updated_at = now()"
+                " where b.reads_used < %s returning reads_used",
+                (
+                    self.connection_id,
+                    self.month,
+                    posts,
+                    self.cap,
+                    self.budget_usd or None,
+                    self.cap,
+                ),
+            ).fetchone()
+            if row is None:  # another task's reads reached the cap since we last looked
+                self.used = scalar(
+                    conn.execute(
+                        "select reads_used from meta.api_read_budget"
+                        " where connection_id = %s and month = %s",
+                        (self.connection_id, self.month),
+                    )
+                )
+        if row is None:
+            self.spent(f"{self.used:,} of {self.cap:,} reads used")
+        self.used = row[0]
+        self._reserved = posts
+
+    def release(self) -> None:
+        """Give back what `reserve` counted for a page that was never answered."""
+        if self._reserved:
+            self.spend(0)
 
     def meter(self, path: str, body: Mapping[str, Any]) -> None:
         """Record what a successful answer of `path` cost: each resource not charged yet this
@@ -184,8 +229,10 @@ class ReadBudget:
     def spend(self, reads: int) -> None:
         """Count `reads` Posts read, added to the month's row in one statement: tasks reading
         at once (each brand's mapped task) each add theirs, none overwrites another's, and
-        `used` is the month's total with theirs."""
-        if reads <= 0:
+        `used` is the month's total with theirs. The page `reserve` counted ahead is
+        settled: only the difference is added (less, when the page held fewer)."""
+        reads, self._reserved = reads - self._reserved, 0  # the reserved page, settled
+        if reads == 0:
             return
         self._save(reads, exhausted=False)
 
@@ -198,14 +245,15 @@ class ReadBudget:
             weakref.finalize(self, self._conn.close)
         return self._conn
 
-    def spent(self, why: str) -> None:
+    def spent(self, why: str) -> NoReturn:
         """Record that reading stops for the month (`why`), and stop: `BudgetSpent`."""
         self.stop(why)
         raise BudgetSpent(why)
 
     def stop(self, why: str) -> None:
         """Record that reading stops for the month (`why`), and say so in the task log."""
-        self._save(0, exhausted=True)
+        self._save(-self._reserved, exhausted=True)  # a page reserved, not read: given back
+        self._reserved = 0
         following = (self.month + timedelta(days=32)).replace(day=1)
         log.warning(
             "%s: the monthly read budget for %s is spent (%s); stopping here, the watermark is "

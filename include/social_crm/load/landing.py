@@ -12,6 +12,11 @@ however large the endpoint.
 Deletions never rest on one answer: a record missing from a complete walk is only a candidate,
 and the extractor's `confirm_gone` (a lookup by id at the source) decides which candidates are
 really gone. An empty or truncated answer therefore deletes nothing.
+
+Batches of one entity land side by side (each brand's mapped extraction task has its own): each
+holds the entity's landing lock shared while it lands, so the janitor (which takes it alone)
+knows it is alive, and takes the entity's commit lock alone only for its commit, the statement
+that decides which versions are new: two batches never both land one record's version.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,7 +58,12 @@ class LandingError(RuntimeError):
 
 
 class BatchBusy(LandingError):
-    """Another process is landing the same source and entity right now."""
+    """The entity's landing lock is held alone (a process marking batches abandoned, or one
+    landing the entity alone) longer than a batch waits for it."""
+
+
+SHARED_LOCK_TRIES = 50  # a batch waits up to this many times SHARED_LOCK_PAUSE_S for its lock
+SHARED_LOCK_PAUSE_S = 0.02
 
 
 # The version hash is computed by PostgreSQL from the jsonb value, whose text form is canonical
@@ -174,10 +185,20 @@ class LandingBatch:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()  # end the caller's read-only look-ups (watermarks) before we start
         conn.autocommit = True
-        got = scalar(conn.execute("select pg_try_advisory_lock(hashtext(%s))", (self._lock_key,)))
-        if not got:
-            raise BatchBusy(f"another load of {r.source}/{r.entity} is running; try later")
-        _mark_abandoned(conn, r.source, r.entity)
+        # alone: no batch of the entity is landing, so its `running` ones were abandoned
+        if scalar(conn.execute("select pg_try_advisory_lock(hashtext(%s))", (self._lock_key,))):
+            try:
+                _mark_abandoned(conn, r.source, r.entity)
+            finally:
+                conn.execute("select pg_advisory_unlock(hashtext(%s))", (self._lock_key,))
+        for _ in range(SHARED_LOCK_TRIES):
+            if scalar(
+                conn.execute("select pg_try_advisory_lock_shared(hashtext(%s))", (self._lock_key,))
+            ):
+                break
+            time.sleep(SHARED_LOCK_PAUSE_S)
+        else:
+            raise BatchBusy(f"another load of {r.source}/{r.entity} holds it alone; try later")
         conn.execute(
             "insert into meta.load_batches (batch_id, source, entity, interval_start,"
             " interval_end) values (%s, %s, %s, %s, %s)",
@@ -213,7 +234,7 @@ class LandingBatch:
                 _raise_cleaned(exc, self._mark_failed(exc))
         finally:
             self.conn.autocommit = True
-            self.conn.execute("select pg_advisory_unlock(hashtext(%s))", (self._lock_key,))
+            self.conn.execute("select pg_advisory_unlock_shared(hashtext(%s))", (self._lock_key,))
 
     # --- feeding --------------------------------------------------------------------------
 
@@ -322,9 +343,17 @@ class LandingBatch:
         self._flush()
         self._flush_quarantine()
         r, conn = self.result, self.conn
+        # the source looked up before the commit lock: another brand's batch of the entity
+        # never waits on this one's look-ups (a rate-limited one waits minutes)
+        missing = self._confirmed_missing() if self._reconcile else {}
+        # the entity's commit lock, alone, to the end of this transaction: batches landing side
+        # by side (each brand's) commit one after the other, each seeing the other's rows
+        conn.execute(
+            "select pg_advisory_xact_lock(hashtext(%s))", (_commit_lock_key(r.source, r.entity),)
+        )
         # new versions only: each record's last row of this batch, when it differs from the
         # record's latest version in raw (none, a tombstone, or another payload). Safe without
-        # a unique constraint because this batch holds the entity's advisory lock. Decided in
+        # a unique constraint because this batch holds the entity's commit lock. Decided in
         # a statement of its own, then inserted: a lookup into the table the same statement
         # inserts into reads every row inserted so far when the planner, seeing the table
         # empty, scans it instead of using its index (quadratic in the batch's size).
@@ -356,7 +385,7 @@ class LandingBatch:
         ).rowcount
         r.landed = landed
         r.duplicate = r.records_in - r.quarantined - landed
-        r.tombstoned = self._tombstone()
+        r.tombstoned = self._tombstone(missing)
         conn.execute(
             "update meta.load_batches set status = 'committed', finished_at = now(),"
             " records_in = %s, records_landed = %s, records_duplicate = %s,"
@@ -388,15 +417,12 @@ class LandingBatch:
         r.status = "committed"
         log.info(r.summary())
 
-    def _tombstone(self) -> int:
+    def _tombstone(self, missing: dict[str, int]) -> int:
         """Tombstones for the records alive in raw that the source answered are gone: those
-        of `confirmed_gone`, and those of a reconciled scope (since <= event_at < until) that
-        this batch did not see and that `confirm_gone` confirms gone at the source.
-        Candidates come from one statement for all scopes: one anti-join against the batch's
-        rows (per scope, each would scan them all again: quadratic in a large batch)."""
-        gone = set(self._gone)
-        if self._reconcile:
-            gone |= self._confirmed_missing()
+        of `confirmed_gone`, and those of a reconciled scope that `_confirmed_missing` found
+        gone at the source (`missing`: each with the version it saw latest; one another
+        batch landed again since is left to the next walk)."""
+        gone = self._gone | set(missing)
         if not gone:
             return 0
         r = self.result
@@ -413,6 +439,9 @@ class LandingBatch:
                 "   order by r.natural_key, r.ingest_seq desc) as latest"
                 " where not latest.is_deleted and not exists ("
                 "   select 1 from landing_rows as n where n.natural_key = latest.natural_key)"
+                " and not exists (select 1 from unnest(%(seen)s::text[], %(seqs)s::bigint[])"
+                "   as s (natural_key, ingest_seq) where s.natural_key = latest.natural_key"
+                "   and s.ingest_seq <> latest.ingest_seq)"
                 " order by natural_key"
             ).format(
                 table=self.table,
@@ -422,36 +451,46 @@ class LandingBatch:
                     sql.SQL(", '{}'") for _ in (self._derived[0] if self._derived else ())
                 ),
             ),
-            {"gone": sorted(gone), "batch": r.batch_id, "version": self.api_version},
+            {
+                "gone": sorted(gone),
+                "seen": list(missing),
+                "seqs": list(missing.values()),
+                "batch": r.batch_id,
+                "version": self.api_version,
+            },
         ).rowcount
 
-    def _confirmed_missing(self) -> set[str]:
+    def _confirmed_missing(self) -> dict[str, int]:
+        """The records alive in raw in a reconciled scope (since <= event_at < until) that
+        this batch did not see and that `confirm_gone` confirms gone at the source, each with
+        the `ingest_seq` of its latest version then. Run before the commit lock (the look-ups
+        take the source's time). Candidates come from one statement for all scopes: one
+        anti-join against the batch's rows (per scope, each would scan them all again:
+        quadratic in a large batch)."""
         r = self.result
         scopes, sinces, untils = (list(column) for column in zip(*self._reconcile, strict=True))
-        candidates = [
-            Missing(key, scope)
-            for key, scope in self.conn.execute(
-                sql.SQL(
-                    "with walked as ("
-                    "  select * from unnest(%(scopes)s::text[], %(sinces)s::timestamptz[],"
-                    "    %(untils)s::timestamptz[]) as w (scope_key, since, until)),"
-                    " latest as ("
-                    "  select distinct on (r.natural_key) r.natural_key, r.scope_key,"
-                    "    r.is_deleted"
-                    "  from {table} as r inner join walked as w on r.scope_key = w.scope_key"
-                    "    and (w.since is null or r.event_at >= w.since)"
-                    "    and (w.until is null or r.event_at < w.until)"
-                    "  order by r.natural_key, r.ingest_seq desc)"
-                    " select l.natural_key, l.scope_key from latest as l"
-                    " where not l.is_deleted and not exists ("
-                    "   select 1 from landing_rows as n where n.natural_key = l.natural_key)"
-                    " order by l.natural_key"
-                ).format(table=self.table),
-                {"scopes": scopes, "sinces": sinces, "untils": untils},
-            ).fetchall()
-        ]
+        rows = self.conn.execute(
+            sql.SQL(
+                "with walked as ("
+                "  select * from unnest(%(scopes)s::text[], %(sinces)s::timestamptz[],"
+                "    %(untils)s::timestamptz[]) as w (scope_key, since, until)),"
+                " latest as ("
+                "  select distinct on (r.natural_key) r.natural_key, r.scope_key,"
+                "    r.is_deleted, r.ingest_seq"
+                "  from {table} as r inner join walked as w on r.scope_key = w.scope_key"
+                "    and (w.since is null or r.event_at >= w.since)"
+                "    and (w.until is null or r.event_at < w.until)"
+                "  order by r.natural_key, r.ingest_seq desc)"
+                " select l.natural_key, l.scope_key, l.ingest_seq from latest as l"
+                " where not l.is_deleted and not exists ("
+                "   select 1 from landing_rows as n where n.natural_key = l.natural_key)"
+                " order by l.natural_key"
+            ).format(table=self.table),
+            {"scopes": scopes, "sinces": sinces, "untils": untils},
+        ).fetchall()
+        candidates = [Missing(key, scope) for key, scope, _ in rows]
         if not candidates:
-            return set()
+            return {}
         assert self.confirm_gone is not None  # reconcile() refuses a batch without one
         gone = self.confirm_gone(candidates) & {c.natural_key for c in candidates}
         kept = len(candidates) - len(gone)
@@ -462,7 +501,7 @@ class LandingBatch:
                 r.entity,
                 kept,
             )
-        return gone
+        return {key: seq for key, _, seq in rows if key in gone}
 
     def _mark_failed(self, exc: BaseException) -> str:
         """Record and log the batch as failed; returns the error text it recorded (cleaned
@@ -513,8 +552,13 @@ _QUOTED_VALUE = re.compile(r':\s*".*"\s*$', re.DOTALL)
 
 
 def _lock_key(source: str, entity: str) -> str:
-    """The advisory lock a batch of this source and entity holds while it lands."""
+    """The advisory lock a batch of this source and entity holds (shared) while it lands."""
     return f"landing:{source}:{entity}"
+
+
+def _commit_lock_key(source: str, entity: str) -> str:
+    """The advisory lock a batch of this source and entity holds alone while it commits."""
+    return f"landing-commit:{source}:{entity}"
 
 
 def _mark_abandoned(conn: psycopg.Connection, source: str, entity: str) -> int:

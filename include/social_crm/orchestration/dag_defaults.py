@@ -12,6 +12,9 @@ START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 # live build step all of them, so the two never build at once
 WAREHOUSE_BUILD_POOL = "warehouse_build"
 WAREHOUSE_BUILD_SLOTS = 4
+# an extraction task mapped over brands (`.expand(brand=...)`) shows each instance by its brand
+# key in the UI instead of its number (Airflow's named mapping, `map_index_template`)
+BRAND_INDEX = "{{ task.op_kwargs['brand'] }}"
 
 
 def alert_on_failure(context: dict[str, Any]) -> None:

@@ -83,12 +83,42 @@ def _client(
     )
 
 
-def facebook(interval: Interval = (None, None)) -> FacebookExtractor:
+def tracked_brands(platform: str, *, ours: bool = False) -> list[str]:
+    """The keys (`brand_key` of dbt_project/seeds/brands.csv) of the brands with an account on
+    `platform` (facebook, x, instagram), ours only when `ours`: what an extraction DAG maps
+    its per-brand tasks over, one mapped task a brand. The key is the one the watermarks and
+    batches are kept by (a brand's Page, searches, accounts), stable across runs."""
+    account = {
+        "facebook": "facebook_page_id",
+        "x": "x_handle",
+        "instagram": "instagram_user_id",
+    }[platform]
+    return [b.key for b in brands.load() if getattr(b, account) and (b.is_ours or not ours)]
+
+
+def _only(tracked: list[brands.TrackedBrand], brand: str | None) -> list[brands.TrackedBrand]:
+    """`tracked`, or only the brand keyed `brand` (a mapped task's); an unknown key is a
+    setting error naming it (brands.csv changed between listing and running)."""
+    if brand is None:
+        return tracked
+    chosen = [b for b in tracked if b.key == brand]
+    if not chosen:
+        raise settings.SettingError(
+            f"brand {brand[:40]!r} is not in dbt_project/seeds/brands.csv (brand_key)"
+        )
+    return chosen
+
+
+def facebook(interval: Interval = (None, None), brand: str | None = None) -> FacebookExtractor:
+    """The Facebook extractor of connection `facebook_graph`: every tracked brand's Page, or
+    only `brand`'s (a mapped task's)."""
     creds = credentials.resolve(credentials.FACEBOOK)
     options = settings.ApiOptions.parse(creds.connection_id, creds.extra, GRAPH_API_VERSION)
     graph_version_in_service(creds.connection_id, options.api_version, datetime.now(UTC).date())
-    tracked = brands.load()
-    pages = options.page_ids or tuple(b.facebook_page_id for b in tracked)
+    tracked = _only(brands.load(), brand)
+    pages = tuple(b.facebook_page_id for b in tracked if b.facebook_page_id)
+    if options.page_ids:  # the connection's own list of Pages: the brand's Page if listed
+        pages = options.page_ids if brand is None else tuple(set(pages) & set(options.page_ids))
     bad = [page for page in pages if not GRAPH_ID.match(page)]
     if bad:
         raise settings.SettingError(
@@ -175,10 +205,13 @@ def graph_version_in_service(connection_id: str, version: str, today: date) -> N
         )
 
 
-def x(interval: Interval = (None, None)) -> XExtractor:
+def x(interval: Interval = (None, None), brand: str | None = None) -> XExtractor:
+    """The X extractor of connection `x_api`: every tracked brand's searches, or only
+    `brand`'s (a mapped task's, whose re-check keeps a watermark of its own)."""
     creds = credentials.resolve(credentials.X)
     options = settings.ApiOptions.parse(creds.connection_id, creds.extra, "2")
-    tracked = brands.load()
+    every = brands.load()
+    tracked = _only(every, brand)
     walk = XSettings(
         tuple(b.x_handle for b in tracked),
         tuple(b.x_user_id for b in tracked),
@@ -188,13 +221,14 @@ def x(interval: Interval = (None, None)) -> XExtractor:
         monthly_read_cap=options.monthly_read_cap,
         monthly_budget_usd=options.monthly_budget_usd,
         prices=options.prices,
-        owned_user_ids=_owned_x_accounts(creds.connection_id, options.owner_user_id, tracked),
+        owned_user_ids=_owned_x_accounts(creds.connection_id, options.owner_user_id, every),
         full_archive=options.full_archive,
         follower_walks=options.follower_walks,
         recheck_hours=options.recheck_hours,
         follower_walk_days=options.follower_walk_days,
         count_audit_hours=options.count_audit_hours,
         own_accounts=tuple((b.x_handle, b.x_user_id) for b in tracked if b.is_ours),
+        brand_key=brand or "",
     )
     return XExtractor(
         _client(creds, options, XPolicy(options.full_archive_spacing)),
@@ -317,16 +351,20 @@ INSTAGRAM_GROUPS: dict[str, Callable] = {
 }
 
 
-def run_facebook(group: str, interval: Interval = (None, None)) -> Landed:
+def run_facebook(group: str, interval: Interval = (None, None), brand: str | None = None) -> Landed:
+    """One extraction group of every tracked Page, or of `brand`'s Page only (a mapped task:
+    its own batches, its Page's watermarks)."""
     if group not in FACEBOOK_GROUPS:
         raise ValueError(f"unknown facebook group {group!r}")
-    return _run(lambda: facebook(interval), FACEBOOK_GROUPS[group])
+    return _run(lambda: facebook(interval, brand), FACEBOOK_GROUPS[group])
 
 
-def run_x(group: str, interval: Interval = (None, None)) -> Landed:
+def run_x(group: str, interval: Interval = (None, None), brand: str | None = None) -> Landed:
+    """One extraction group of every tracked brand, or of `brand` only (a mapped task: its
+    own batches, its searches' watermarks and its own re-check watermark)."""
     if group not in X_GROUPS:
         raise ValueError(f"unknown x group {group!r}")
-    return _run(lambda: x(interval), X_GROUPS[group])
+    return _run(lambda: x(interval, brand), X_GROUPS[group])
 
 
 def run_instagram(group: str, interval: Interval = (None, None)) -> Landed:

@@ -61,6 +61,8 @@ TRAINED_FOR = {"en": "en", "no": "no", "da": "no", "pl": "pl"}
 # the name under which the lexicon scorer's and the emoji term's weights are stored
 LEXICON_SCORER = "lexicon"
 EMOJI_TERM = "emoji"
+# the saved flag of a trained scorer whose rows end with the `sentence_evidence` columns
+SENTENCE_COLUMNS = "sentence_evidence"
 
 
 def _word_ngrams(body: str, lang: str) -> list[str]:
@@ -392,14 +394,63 @@ def features(
     word_idf: np.ndarray,
     char_idf: np.ndarray,
     counts: tuple[sparse.csr_matrix, sparse.csr_matrix] | None = None,
+    sentences: Linear | None = None,
 ) -> sparse.csr_matrix:
     """The trained scorers' input rows; `counts`, when training has them already, are the
-    texts' `hashed_counts`."""
+    texts' `hashed_counts`; with `sentences` (the lexicon scorer's weights), the rows end with
+    the `sentence_evidence` columns."""
     word_counts, char_counts = counts if counts is not None else hashed_counts(texts, langs)
-    dense = sparse.csr_matrix(lexicon_features(texts, langs))
+    dense = lexicon_features(texts, langs)
+    if sentences is not None:
+        dense = np.hstack([dense, sentence_evidence(sentences, texts, langs)])
     return sparse.hstack(
-        [_tfidf(word_counts, word_idf), _tfidf(char_counts, char_idf), dense], format="csr"
+        [_tfidf(word_counts, word_idf), _tfidf(char_counts, char_idf), sparse.csr_matrix(dense)],
+        format="csr",
     )
+
+
+# where a sentence ends: after . ! ? or … and the spaces that follow, or at a line break
+SENTENCE_BREAK = re.compile(r"(?<=[.!?\u2026\u3002])\s+|[\n\u2028\u2029]+")
+WORD = re.compile(r"\w+")
+
+
+def sentence_evidence(lexicon: Linear, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
+    """Per text, the lexicon scorer's evidence of its words (`lexicon_evidence` less the emoji)
+    in its most polar sentence, divided by that sentence's number of words: large for a short
+    evaluative sentence
+    ("Elendig.", "Irytujące.", a final "Elendig." after a neutral sentence), small where one
+    polar word sits in a long sentence. The trained regressions' n-grams give a text of one
+    or two words little to go on, and they learned from review sentences where such a word
+    is rare; this column lets them weigh the lexicon by how little else a sentence says.
+    Only the sentence's words count (its valence, as `lexicon_inputs` reads it without the
+    emoji and emoticons): the emoji term reads those for every scorer, and an emoji's mere
+    presence, without valence, moved the lexicon scorer towards negative ("Jesteście najlepsi
+    🙌" read negative)."""
+    parts: list[str] = []
+    owners: list[int] = []
+    sizes: list[int] = []
+    for i, doc in enumerate(texts):
+        for sentence in SENTENCE_BREAK.split(doc):
+            size = len(WORD.findall(sentence))
+            if size:
+                parts.append(sentence)
+                owners.append(i)
+                sizes.append(size)
+    out = np.zeros((len(texts), len(CLASSES)), dtype=np.float64)
+    if not parts:
+        return out
+    valence = np.array(
+        [lexicon_valence(part, langs[i]) for part, i in zip(parts, owners, strict=True)]
+    )
+    inputs = np.column_stack([valence, np.abs(valence), (valence != 0).astype(np.float64)])
+    found = _product(inputs, lexicon.coef) / np.array(sizes, dtype=np.float64)[:, None]
+    strongest = np.zeros(len(texts), dtype=np.float64)
+    for row, owner in enumerate(owners):
+        strength = float(np.abs(found[row]).sum())
+        if strength > strongest[owner]:
+            strongest[owner] = strength
+            out[owner] = found[row]
+    return out
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -443,11 +494,16 @@ class TrainedScorer:
     # how much of the lexicon scorer's evidence is added to the regression's logits before the
     # temperature (`lexicon_evidence`; 0: none)
     lexicon_weight: float = 0.0
+    # the lexicon scorer's weights whose `sentence_evidence` the regression reads as columns
+    # (None: it has no such columns)
+    sentences: Linear | None = None
 
     def logits(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
         """Uncalibrated logits of the regression (the lexicon evidence and the emoji come in
         in `logits`)."""
-        return self.weights.logits(features(texts, langs, self.word_idf, self.char_idf))
+        return self.weights.logits(
+            features(texts, langs, self.word_idf, self.char_idf, sentences=self.sentences)
+        )
 
 
 # The trained scorers' n-grams are counted without a text's emoticons and emoji: the emoji
@@ -524,6 +580,7 @@ def _linear(saved: Mapping[str, np.ndarray], name: str) -> Linear:
 def weights() -> Weights:
     with np.load(MODEL_FILE) as saved:
         names = {key.split("__")[0] for key in saved.files} - {LEXICON_SCORER, EMOJI_TERM}
+        lexicon = _linear(saved, LEXICON_SCORER)
         trained = {
             lang: TrainedScorer(
                 lang,
@@ -534,12 +591,16 @@ def weights() -> Weights:
                 float(saved[f"{lang}__lexicon_weight"])
                 if f"{lang}__lexicon_weight" in saved.files
                 else 0.0,
+                lexicon
+                if f"{lang}__{SENTENCE_COLUMNS}" in saved.files
+                and bool(saved[f"{lang}__{SENTENCE_COLUMNS}"])
+                else None,
             )
             for lang in sorted(names)
         }
         return Weights(
             trained,
-            _linear(saved, LEXICON_SCORER),
+            lexicon,
             float(saved[f"{LEXICON_SCORER}__temperature"]),
             _linear(saved, EMOJI_TERM),
         )

@@ -14,7 +14,13 @@ import numpy as np
 
 from social_crm_dev.simulator.config import BRANDS, DAY
 from social_crm_dev.simulator.rng import rng_for
-from social_crm_dev.simulator.texts import BRAND_REPLIES, pick_labels, render
+from social_crm_dev.simulator.texts import (
+    BRAND_REPLIES,
+    X_POST_CHARS,
+    pick_labels,
+    real_text,
+    render,
+)
 
 # Scandinavians and Poles write to brands in English too (a global product, a reply in an
 # English thread): one message in ENGLISH_SHARE of theirs, chosen by its id
@@ -449,8 +455,10 @@ class ActivityGenerator:
         intent, sentiment = labels or pick_labels(rng, int(self.pop.disposition[person]))
         handle = BRANDS[brand].name if platform == "facebook" else f"@{BRANDS[brand].x_handle}"
         text = render(rng, lang, intent, sentiment, BRANDS[brand].name)
+        if self.config.real_texts:
+            text = real_text(lang, sentiment, self.config.seed, msg_id) or text
         if platform == "x":
-            text = f"{handle} {text}"
+            text = f"{handle} {text}"[:X_POST_CHARS]
         msg = Message(
             msg_id, platform, kind, brand, person, created, text, lang, sentiment, intent, **links
         )
@@ -499,6 +507,8 @@ def tweet_id(created: int, brand: int, day: int, seq: int) -> str:
     brand's day) keep ids unique even for tweets in the same second."""
     if seq >= 1 << 18:
         raise ValueError("more than 262,143 tweets for one brand and day")
-    ms = WORLD_START_MS + created * 1000
-    low = ((day % 4) << 20) | (brand << 18) | seq
+    # a brand past the fourth (an agency world) also in the id's milliseconds (created is in
+    # whole seconds): the first four brands' ids are as they always were
+    ms = WORLD_START_MS + created * 1000 + (brand >> 2)
+    low = ((day % 4) << 20) | ((brand & 3) << 18) | seq
     return str(((ms - TWEPOCH_MS) << 22) | low)

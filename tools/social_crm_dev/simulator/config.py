@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 WORLD_START = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 86_400
@@ -24,7 +27,8 @@ class Brand:
     ig_username: str = ""
 
 
-BRANDS: tuple[Brand, ...] = (
+# the brands of dbt_project/seeds/brands.csv
+SEED_BRANDS: tuple[Brand, ...] = (
     Brand(
         "ours",
         "Fjordbrew Coffee",
@@ -62,6 +66,69 @@ BRANDS: tuple[Brand, ...] = (
         ig_username="beanandco",
     ),
 )
+# an agency world: SOCIAL_CRM_SIM_BRANDS brands (3 to 64; default the three above), the three
+# of brands.csv and then rivals numbered on, each with a Page and an X account (no Instagram
+# account: Instagram is not mapped per brand). Read when the simulator is imported, so a
+# simulator process and the extraction it serves (`agency_seed` writes their brands.csv) see
+# the same brands; the bench's brand series sets it in the processes it starts.
+AGENCY_BRANDS_ENV = "SOCIAL_CRM_SIM_BRANDS"
+MAX_BRANDS = 64  # X ids hold a brand in 2 bits plus its milliseconds (x_api.tweet_brand)
+
+
+def agency_brands(count: int) -> tuple[Brand, ...]:
+    """The first `count` brands of an agency world: ours and the two rivals of brands.csv,
+    then rivals `rival_04`... with Pages and X accounts of their own, quieter than ours."""
+    if not len(SEED_BRANDS) <= count <= MAX_BRANDS:
+        raise ValueError(
+            f"an agency world has {len(SEED_BRANDS)} to {MAX_BRANDS} brands, not {count}"
+        )
+    extra = tuple(
+        Brand(
+            f"rival_{n:02d}",
+            f"Roastery {n:02d}",
+            str(104000000000000 + n),
+            str(1400000000000000000 + n),
+            f"roastery{n:02d}",
+            0.2 + 0.2 * ((n * 7) % 5) / 4,  # 0.2 to 0.4 of our activity
+            0.5,
+            300.0,
+        )
+        for n in range(len(SEED_BRANDS) + 1, count + 1)
+    )
+    return SEED_BRANDS + extra
+
+
+def agency_seed(brands: tuple[Brand, ...]) -> str:
+    """`brands` as dbt_project/seeds/brands.csv lists them (ours first, `is_ours`)."""
+    lines = [
+        "brand_key,brand_name,is_ours,facebook_page_id,x_user_id,x_handle,instagram_user_id,"
+        "instagram_username"
+    ]
+    lines += [
+        f"{b.key},{b.name},{'true' if b is brands[0] else 'false'},{b.page_id},{b.x_user_id},"
+        f"{b.x_handle},{b.ig_user_id},{b.ig_username}"
+        for b in brands
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def agency_project(folder: Path, brands: tuple[Brand, ...]) -> Path:
+    """A copy of the dbt project under `folder` whose seeds/brands.csv lists `brands`: what
+    DBT_PROJECT_DIR names for an extraction (and a build) of an agency world. Its files keep the
+    project's times, so the DAG files' dbt manifest (older than none of them) stays valid."""
+    from social_crm.paths import dbt_project_dir
+
+    original = dbt_project_dir()
+    project = folder / "dbt_project"
+    shutil.copytree(original, project, ignore=shutil.ignore_patterns("target", "logs"))
+    seed = project / "seeds" / "brands.csv"
+    seed.write_text(agency_seed(brands), encoding="utf-8")
+    times = (original / "seeds" / "brands.csv").stat()
+    os.utime(seed, (times.st_atime, times.st_mtime))
+    return project
+
+
+BRANDS = agency_brands(int(os.environ.get(AGENCY_BRANDS_ENV) or len(SEED_BRANDS)))
 OUR_BRAND = BRANDS[0]
 # the Pages the brand's Graph token manages (graph_api.GraphAccess): only there does it read who
 # commented, posted or reacted; a rival's Page gives its posts and counts (docs/rivals.md)
@@ -75,6 +142,11 @@ class WorldConfig:
     days: int = 90  # days of history visible when the world starts
     crises: int = 0  # mention crises planned in the history (simulator/incidents.py)
     reply_outages: int = 0  # spans of hours in which a brand answers nobody
+    # messages' texts drawn from the shared labelled train splits of their language and
+    # sentiment (simulator/texts.py, `real_text`): as varied and as long as real posts, for
+    # what scoring real text costs (`make bench`); their intent is not in the text (the
+    # brands' replies and the planned ideas keep their templates)
+    real_texts: bool = False
 
     def __post_init__(self) -> None:
         if self.scale <= 0:

@@ -37,6 +37,14 @@ WEEKDAY_FACTORS = {1: 1.05, 2: 1.05, 3: 1.05, 4: 1.05, 5: 1.0, 6: 0.9, 7: 0.85}
 
 # each brand's local time zone (as its service hours say) and the holidays its team is closed
 TIME_ZONES = ("Europe/Oslo", "Europe/Oslo", "Europe/London")
+
+
+def time_zone(brand: int) -> ZoneInfo:
+    """Where the brand's customers live; an agency world's added rivals (config.agency_brands)
+    take the zones in turn."""
+    return ZoneInfo(TIME_ZONES[brand % len(TIME_ZONES)])
+
+
 QUIET_HOLIDAYS: dict[int, tuple[date, ...]] = {
     0: (date(2026, 1, 1), date(2026, 4, 2), date(2026, 4, 3), date(2026, 4, 6)),
 }
@@ -72,7 +80,7 @@ class ReplyOutage:
 
 def local_day_bounds(brand: int, day: date) -> tuple[int, int]:
     """World seconds of the start and end of a local calendar day of the brand."""
-    zone = ZoneInfo(TIME_ZONES[brand])
+    zone = time_zone(brand)
     start = datetime(day.year, day.month, day.day, tzinfo=zone)
     end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     return _world_seconds(start), _world_seconds(end)
@@ -85,7 +93,7 @@ def _world_seconds(moment: datetime) -> int:
 @lru_cache(maxsize=4096)
 def _utc_hour_weights(brand: int, day: int) -> np.ndarray:
     """Weights of the 24 UTC hours of world day `day` for the brand (its local hours)."""
-    zone = ZoneInfo(TIME_ZONES[brand])
+    zone = time_zone(brand)
     midnight = WORLD_START + timedelta(days=day)
     local_hours = [(midnight + timedelta(hours=h)).astimezone(zone).hour for h in range(24)]
     weights = HOUR_WEIGHTS[local_hours]

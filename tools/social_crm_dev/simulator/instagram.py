@@ -22,7 +22,7 @@ import numpy as np
 from social_crm_dev.simulator.activity import MAX_COMMENT_DELAY, Message, Sampler
 from social_crm_dev.simulator.config import BRANDS, DAY, OUR_BRAND, WORLD_START
 from social_crm_dev.simulator.rng import rng_for, stable_hash
-from social_crm_dev.simulator.texts import pick_labels, render
+from social_crm_dev.simulator.texts import pick_labels, real_text, render
 
 # the campaign and generic hashtags people use (lower case, no '#')
 HASHTAGS = ("fjordbrew", "kaffeklubben", "beanandco", "fika", "coffeetime", "specialtycoffee")
@@ -350,6 +350,9 @@ class InstagramWorld:
             intent, sentiment = pick_labels(rng, int(self.pop.disposition[person]))
             lang = self.pop.lang_code(person)
             text = render(rng, lang, intent, sentiment, BRANDS[brand].name)
+            if self.config.real_texts:
+                key = media_id(5, day, seq)
+                text = real_text(lang, sentiment, self.config.seed, key) or text
             if mentioned:
                 text = f"@{BRANDS[brand].ig_username} {text}"
             if tags:

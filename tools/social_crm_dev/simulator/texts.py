@@ -6,7 +6,11 @@ varied surface text. Labels are the ground truth the sentiment/intent models are
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from social_crm_dev.simulator.rng import rng_for
 
 LANGUAGES = ("en", "no", "pl", "sv")
 
@@ -153,6 +157,32 @@ def pick_labels(rng: np.random.Generator, disposition: int) -> tuple[str, str]:
     weights /= weights.sum()
     intent, sentiment, _ = INTENT_MIX[int(rng.choice(len(INTENT_MIX), p=weights))]
     return intent, sentiment
+
+
+X_POST_CHARS = 280  # the most characters a Post holds
+
+
+@functools.cache
+def train_texts(lang: str) -> dict[str, tuple[str, ...]]:
+    """A language's texts of the shared labelled train splits by sentiment label
+    (`sentiment_data.labelled`; never dev or test, which the scorer is measured on); empty
+    when its files are absent."""
+    from social_crm_dev import sentiment_data
+
+    by_label: dict[str, list[str]] = {}
+    for text, label in sentiment_data.labelled(lang, "train"):
+        by_label.setdefault(label, []).append(text)
+    return {label: tuple(texts) for label, texts in by_label.items()}
+
+
+def real_text(lang: str, sentiment: str, seed: int, key: str) -> str | None:
+    """A real text of `lang` labelled `sentiment` from the train splits, the same for the same
+    seed and message key (drawn on a stream of its own: the world's other draws stay as they
+    are); None when the language has no train text of that label."""
+    pool = train_texts(lang).get(sentiment)
+    if not pool:
+        return None
+    return pool[int(rng_for(seed, "real-text", key).integers(len(pool)))]
 
 
 def render(rng: np.random.Generator, lang: str, intent: str, sentiment: str, brand: str) -> str:

@@ -250,9 +250,12 @@ class World:
     def comment(self, comment_id: str) -> Message | None:
         """A visible comment by id (`<brand><post number>_<n>`), or None."""
         local, _, seq = comment_id.partition("_")
-        if not local[:1].isdigit() or not seq.isdigit() or not 1 <= int(local[0]) <= len(BRANDS):
+        # the brand's number before a post number of 7 or 10 digits: one digit, or two in an
+        # agency world (lengths 8 and 11, or 9 and 12)
+        digits = 2 if len(local) in (9, 12) else 1
+        if not local.isdigit() or not seq.isdigit() or not 1 <= int(local[:digits]) <= len(BRANDS):
             return None
-        post_id = f"{BRANDS[int(local[0]) - 1].page_id}_{local[1:]}"
+        post_id = f"{BRANDS[int(local[:digits]) - 1].page_id}_{local[digits:]}"
         return next((c for c in self.comments(post_id) or [] if c.id == comment_id), None)
 
     def comments(self, post_id: str) -> list[Message] | None:

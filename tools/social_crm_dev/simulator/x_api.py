@@ -594,7 +594,7 @@ class XApi:
         if tweet_id in self.hidden:
             return None
         number = int(tweet_id)
-        brand = (number >> 18) & 3
+        brand = tweet_brand(number)
         created = tweet_created(number)
         if brand >= len(BRANDS) or not 0 <= created <= self.world.clock:
             return None
@@ -856,6 +856,13 @@ def _minute(seconds: int) -> str:
 def tweet_created(tweet_id: int) -> int:
     """World seconds a tweet id was minted at (ids are snowflakes)."""
     return ((tweet_id >> 22) + TWEPOCH_MS - WORLD_START_MS) // 1000
+
+
+def tweet_brand(tweet_id: int) -> int:
+    """The brand a tweet id was minted for (`activity.tweet_id`): two bits, and past the
+    fourth brand the id's milliseconds."""
+    ms = ((tweet_id >> 22) + TWEPOCH_MS - WORLD_START_MS) % 1000
+    return (ms << 2) | ((tweet_id >> 18) & 3)
 
 
 def _int_param(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
