@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 
 from social_crm import catalog
 from social_crm.load.landing import LandingBatch, RawRecord
-from social_crm.warehouse import migrations
-from tests.databases import new_database
+from tests.databases import migrated_database
 
 pytestmark = pytest.mark.integration
 
@@ -32,9 +31,7 @@ PRIVATE = st.text(st.characters(categories=("L", "Nd")), min_size=12, max_size=4
 
 @pytest.fixture(scope="module")
 def database(warehouse_url) -> Iterator:
-    with new_database(warehouse_url) as db:
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
+    with migrated_database(warehouse_url) as db:
         yield db
 
 

@@ -17,8 +17,7 @@ import pytest
 import requests
 
 from social_crm.receive.changes import change_key, sign
-from social_crm.warehouse import migrations
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.receiver_process import Receiver
 
 pytestmark = pytest.mark.integration
@@ -31,9 +30,7 @@ PAGE = "102030405060708"
 
 @pytest.fixture(scope="module")
 def database(warehouse_url) -> Iterator:
-    with new_database(warehouse_url) as db:
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
+    with migrated_database(warehouse_url) as db:
         yield db
 
 

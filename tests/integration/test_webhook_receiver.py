@@ -26,9 +26,8 @@ from hypothesis import strategies as st
 
 from social_crm.receive.app import CALLBACK_PATH
 from social_crm.receive.changes import change_key, sign
-from social_crm.warehouse import migrations
 from social_crm_dev.simulator.webhooks import RETRY_WAITS_S, Retry, build_deliveries, deliver
-from tests.databases import new_database
+from tests.databases import migrated_database
 from tests.receiver_process import Receiver, free_port
 
 pytestmark = pytest.mark.integration
@@ -42,9 +41,7 @@ KEYS = {"secret": SECRET, "token": TOKEN, "max_bytes": MAX_BYTES}
 
 @pytest.fixture(scope="module")
 def database(warehouse_url) -> Iterator:
-    with new_database(warehouse_url) as db:
-        with psycopg.connect(db.libpq()) as conn:
-            migrations.apply(conn)
+    with migrated_database(warehouse_url) as db:
         yield db
 
 

@@ -4,9 +4,11 @@ answers 200, so a crash before the commit lands nothing and Meta's retry brings 
 
 A change is immutable: its natural key is its content (`changes.change_key`), so a change
 already in raw is not landed again, whatever `entry.time` a retry carries; nor is an invalid
-change quarantined twice. Both are decided under the entity's landing lock, which every
-delivery takes in turn (from any number of receiver processes): two deliveries of the same
-change at once land it once.
+change quarantined twice. Both are decided under the receiver's lock (`RECEIVER_LOCK`), which
+every delivery takes alone, in turn, from its check to its commit (from any number of receiver
+processes): two deliveries of the same change at once land it once. (The landing code's own
+locks let batches of one entity land side by side and only serialise their commits; a
+delivery's check of what raw already holds must come after the other's commit.)
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from dataclasses import dataclass
 import psycopg
 
 from social_crm.load.landing import BatchBusy, LandingBatch, RawRecord
+from social_crm.query_results import scalar
 from social_crm.receive.changes import Refused
 
 log = logging.getLogger(__name__)
 
 SOURCE, ENTITY = "webhook", "events"
 LOCK_WAIT_S = 20.0  # a delivery waits this long for the deliveries landing before it
+RECEIVER_LOCK = "webhook-receiver:events"  # the advisory lock a delivery holds alone to land
 
 
 class ReceiverBusy(RuntimeError):
@@ -58,6 +62,17 @@ def land(
 
 
 def _land_once(
+    conn: psycopg.Connection, found: list[RawRecord | Refused], secrets: tuple[str, ...]
+) -> Landed:
+    if not scalar(conn.execute("select pg_try_advisory_lock(hashtext(%s))", (RECEIVER_LOCK,))):
+        raise BatchBusy("another delivery is landing")
+    try:
+        return _land_alone(conn, found, secrets)
+    finally:
+        conn.execute("select pg_advisory_unlock(hashtext(%s))", (RECEIVER_LOCK,))
+
+
+def _land_alone(
     conn: psycopg.Connection, found: list[RawRecord | Refused], secrets: tuple[str, ...]
 ) -> Landed:
     records = list({r.natural_key: r for r in reversed(_of(found, RawRecord))}.values())
