@@ -1,4 +1,4 @@
-"""What erasure finds through the indexes of what it searches (migrations 0046, 0048 and 0050,
+"""What erasure finds through the indexes of what it searches (migrations 0046, 0048 and 0049,
 erasure.py NARROWED) is what reading every row finds: over generated X Posts (handles in any
 case, Unicode letters and look-alikes next to them, `@`, `＠` and periods in odd places, names
 cut at X's 15 characters, replies, quotes, conversations, `entities` whose offsets say

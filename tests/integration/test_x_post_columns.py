@@ -1,4 +1,4 @@
-"""The columns landing fills for X Posts (load/x_posts.py, migration 0050) hold what the one
+"""The columns landing fills for X Posts (load/x_posts.py, migration 0049) hold what the one
 mention rule and the Post's references say, whoever computes them: over generated texts (Unicode
 digits and letters, full-width at signs, e-mail addresses, URLs, names past X's 15 characters)
 and payloads (replies, quotes, conversations, ids of other JSON types), a Post landed through
@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from social_crm.load import x_posts
 from social_crm.load.landing import LandingBatch, RawRecord
 from social_crm.privacy import erasure
+from social_crm.warehouse import x_posts_backfill
 from tests.databases import migrated_connection
 
 pytestmark = pytest.mark.integration
@@ -137,7 +138,7 @@ def test_the_backfill_reads_posts_landed_before_the_columns(conn):
             " 'conversation_id', %s::text), %s, now(), '00000000-0000-0000-0000-00000000000b')",
             (f"t{n}", text, f"c{n}", str(n)),
         )
-    filled = x_posts.backfill(conn, batch=3)
+    filled = x_posts_backfill.backfill(conn, batch=3)
     assert filled == len(texts)
     rows = conn.execute(
         "select payload ->> 'text', mentioned_handles, referenced_post_ids from raw.x_tweets"

@@ -31,11 +31,10 @@ from social_crm.customer_value import clv
 from social_crm.customer_value.influence import pagerank
 from social_crm.extract.facebook import FacebookSettings
 from social_crm.extract.x import TIER_POST_CAPS
-from social_crm.load import x_posts
 from social_crm.load.landing import LandingBatch, RawRecord, payload_json
 from social_crm.paths import repo_root
 from social_crm.settings import X_PRICES_USD
-from social_crm.warehouse import migrations
+from social_crm.warehouse import migrations, x_posts_backfill
 from social_crm_dev import alert_quality, local_warehouse, queue_truth
 from social_crm_dev import settings as dev_settings
 from social_crm_dev.demo import connection_env, simulator
@@ -287,9 +286,9 @@ def bench_landing(
 # --- X Posts: what erasure's search columns cost landing, and erasure's first pass -----------
 
 # erasure's searches of raw X Posts as each way indexes them: not at all (landing's own cost),
-# expression indexes over the payload (migrations 0046 and 0048, before 0050), a STORED
+# expression indexes over the payload (migrations 0046 and 0048, before 0049), a STORED
 # generated column of the same SQL rule, or the columns landing fills from the decoded
-# payload (0050: load/x_posts.py). The btree indexes of 0046 (author, reply-to account,
+# payload (0049: load/x_posts.py). The btree indexes of 0046 (author, reply-to account,
 # replied-to Post) are there in every way, the COPY's too.
 _X_SEARCH_INDEXES = {
     # landing's own cost: neither the columns nor their indexes
@@ -303,12 +302,12 @@ _X_SEARCH_INDEXES = {
     "generated_columns": tuple(
         f"alter table raw.x_tweets add column {column} text[] generated always as ({value})"
         f" stored; create index bench_x_{column} on raw.x_tweets using gin ({column})"
-        for column, value in x_posts.DERIVED_SQL.items()
+        for column, value in x_posts_backfill.DERIVED_SQL.items()
     ),
     "filled_at_landing": tuple(
         f"alter table raw.x_tweets add column {column} text[];"
         f" create index bench_x_{column} on raw.x_tweets using gin ({column})"
-        for column in x_posts.COLUMNS
+        for column in x_posts_backfill.COLUMNS
     ),
 }
 
@@ -355,7 +354,7 @@ def bench_x_landing(
     each way (`_X_SEARCH_INDEXES`), against a COPY of the same rows into raw.x_tweets' shape
     without those indexes (what a plain loader writes into; serialisation inside the timing,
     the batch check as raw has it). Each timed `repeats` times, interleaved, the best kept.
-    `conn` is a migrated database's; raw.x_tweets is emptied and left as migration 0050 has it."""
+    `conn` is a migrated database's; raw.x_tweets is emptied and left as migration 0049 has it."""
     from social_crm.load import landing
 
     records = x_posts_to_land(rows)
@@ -372,7 +371,7 @@ def bench_x_landing(
         conn.execute("truncate raw.x_tweets")
         for index in (*ours, "bench_x_mentions", "bench_x_references"):
             conn.execute(f"drop index if exists raw.{index}")
-        for column in x_posts.COLUMNS:
+        for column in x_posts_backfill.COLUMNS:
             conn.execute(f"alter table raw.x_tweets drop column if exists {column}")
             conn.execute(f"drop index if exists raw.bench_x_{column}")
         landing.DERIVED.pop(("x", "tweets"), None)
@@ -438,7 +437,7 @@ def erasure_world(conn: psycopg.Connection, posts: int, requests: int) -> dict[s
     autocommit): `posts` X Posts and posts/2 Instagram comments of posts/10 people, texts
     @mentioning them, a fifth of the Posts replies, and `requests` erasure requests (people
     with an X account and an Instagram username). The Posts are written by SQL, as Posts
-    landed before migration 0050 were: the back-fill reads them (timed)."""
+    landed before migration 0049 were: the back-fill reads them (timed)."""
     people = posts // 10
     b = "'00000000-0000-0000-0000-000000000001'::uuid"
     words = "(array['great','service','today','thanks','order','late','love','why','again','the'])"
@@ -504,7 +503,7 @@ def erasure_world(conn: psycopg.Connection, posts: int, requests: int) -> dict[s
     for statement in statements:
         conn.execute(statement)
     started = time.perf_counter()
-    filled = x_posts.backfill(conn)
+    filled = x_posts_backfill.backfill(conn)
     backfill_s = time.perf_counter() - started
     conn.execute("vacuum analyze")
     return {"posts": posts, "requests": requests, "backfilled": filled, "backfill_s": backfill_s}

@@ -46,6 +46,9 @@ class DevSettings:
     # SENTIMENT_EXTRA_DIR: extra public training splits that `python -m
     # social_crm_dev.sentiment_data fetch` copies in (else .local/sentiment-extra)
     sentiment_extra_dir: str | None
+    # SOCIAL_CRM_SIM_BRANDS: the brands of the simulator's world, an agency's 3 to 64 (the bench's
+    # agency series sets it for the DAG runs it starts; else the seed's ours and two rivals)
+    sim_brands: int | None
 
 
 def _number(env: Mapping[str, str], name: str, kind: type, default):
@@ -92,4 +95,5 @@ def load(env: Mapping[str, str] | None = None) -> DevSettings:
         superset_secret_key=env.get("SUPERSET_SECRET_KEY", "").strip() or None,
         sentiment_data_dir=env.get("SENTIMENT_DATA_DIR") or None,
         sentiment_extra_dir=env.get("SENTIMENT_EXTRA_DIR") or None,
+        sim_brands=_number(env, "SOCIAL_CRM_SIM_BRANDS", int, None),
     )

@@ -40,6 +40,7 @@ from social_crm import catalog
 from social_crm.load import x_posts
 from social_crm.query_results import scalar
 from social_crm.redact import redact
+from social_crm.warehouse.x_posts_backfill import DERIVED_COLUMNS
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ PROGRESS_EVERY = 10_000
 # (the payload is decoded here already): by source and entity, their names and SQL types and
 # what computes their values
 DERIVED: dict[tuple[str, str], tuple[tuple[str, ...], str, Callable[[Any], tuple]]] = {
-    ("x", "tweets"): (x_posts.COLUMNS, "text[]", x_posts.derived),
+    ("x", "tweets"): (DERIVED_COLUMNS[("x", "tweets")], "text[]", x_posts.derived),
 }
 
 

@@ -1,6 +1,6 @@
 """What an X Post says that erasure searches by, read once when the Post lands: the handles its
 text @mentions and the Posts it names by id (raw.x_tweets' `mentioned_handles` and
-`referenced_post_ids`, migration 0050, GIN-indexed). Landing has the payload decoded already,
+`referenced_post_ids`, migration 0049, GIN-indexed). Landing has the payload decoded already,
 so the columns cost a regular expression a Post in Python (measured against the same rule in
 SQL as a stored generated column: docs/data-model.md, "Erasure's cost").
 
@@ -8,7 +8,7 @@ The mention rule is one: `MENTION` here; erasure's readings of a handle in a tex
 (privacy/erasure.py: a brand's reply naming them, their handle blanked in others' Posts) are
 built from its at signs and handle characters, and the SQL twins that back-fill the columns
 and rewrite them when erasure scrubs a Post (`meta.text_mentions`, `meta.x_post_references`:
-migrations 0048 and 0050) are checked equal to these functions on generated texts and payloads
+migrations 0048 and 0049) are checked equal to these functions on generated texts and payloads
 (tests/integration/test_x_post_columns.py).
 
 What X reads as a mention (twitter-text, the library X publishes for parsing Post text:
@@ -27,10 +27,7 @@ import logging
 import re
 from typing import Any
 
-import psycopg
-
 from social_crm.quality import rules
-from social_crm.query_results import one_row, scalar
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +38,6 @@ HANDLE_CHARS, HANDLE_LONGEST = rules.HANDLE_PATTERNS["x"]
 # the rule: a run of handle characters after an at sign (the run: group 1)
 MENTION = re.compile(f"[{AT_SIGNS}]([{HANDLE_CHARS}]+)")
 # the columns landing fills for raw.x_tweets, in the order `derived` gives them
-COLUMNS = ("mentioned_handles", "referenced_post_ids")
 
 
 def mentioned_handles(text: object) -> list[str]:
@@ -92,49 +88,3 @@ def referenced_post_ids(payload: dict[str, Any]) -> list[str]:
 def derived(payload: dict[str, Any]) -> tuple[list[str], list[str]]:
     """The values of COLUMNS for a Post's payload."""
     return mentioned_handles(payload.get("text")), referenced_post_ids(payload)
-
-
-# the Posts not read yet (landed before migration 0050; its partial index finds them)
-NOT_DERIVED = " or ".join(f"{column} is null" for column in COLUMNS)
-# the columns' values in SQL, from a row's payload: the SQL twins of `derived` (a tombstone's
-# payload has neither field: empty arrays)
-DERIVED_SQL = {
-    "mentioned_handles": "coalesce(meta.text_mentions(payload ->> 'text'), '{}')",
-    "referenced_post_ids": "coalesce(meta.x_post_references(payload), '{}')",
-}
-BACKFILL_BATCH = 20_000
-
-
-def backfill(conn: psycopg.Connection, batch: int = BACKFILL_BATCH) -> int:
-    """Fill the columns of the Posts not read yet (NOT_DERIVED), `batch` rows a transaction
-    (each commits, as does what `conn` did before: landing, which fills its own rows, and
-    erasure go on between them), logging progress; returns the rows filled. Nothing to do
-    costs one look-up of a partial index."""
-    pending = scalar(
-        conn.execute(f"select count(*) from raw.x_tweets where {NOT_DERIVED}")  # noqa: S608
-    )
-    if not pending:
-        return 0
-    log.info("raw.x_tweets: reading the mentions and referenced Posts of %d Posts", pending)
-    filled, after = 0, 0
-    setting = ", ".join(f"{column} = {value}" for column, value in DERIVED_SQL.items())
-    while True:
-        if not conn.autocommit:
-            conn.commit()  # what came before; each batch then commits on its own
-        count, last = one_row(
-            conn.execute(
-                "with picked as (select ingest_seq from raw.x_tweets"  # noqa: S608
-                f"  where ({NOT_DERIVED}) and ingest_seq > %s order by ingest_seq limit %s),"
-                f" done as (update raw.x_tweets t set {setting} from picked p"
-                "  where t.ingest_seq = p.ingest_seq returning t.ingest_seq)"
-                " select count(*), max(ingest_seq) from done",
-                (after, batch),
-            )
-        )
-        if not conn.autocommit:
-            conn.commit()
-        if not count:
-            break
-        filled, after = filled + count, last
-        log.info("raw.x_tweets: %d of %d Posts read", filled, pending)
-    return filled

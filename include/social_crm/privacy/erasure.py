@@ -32,7 +32,7 @@ from social_crm.extract import brands
 from social_crm.load import x_posts
 from social_crm.privacy import traces
 from social_crm.query_results import scalar
-from social_crm.warehouse import relation_oid
+from social_crm.warehouse import relation_oid, x_posts_backfill
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ REFERENCES_TO_THEM = {
         (
             "payload ->> 'text'",
             "payload = jsonb_set(payload, '{text}', to_jsonb(" + _X_TEXT_BLANKED + ")),"
-            # the handles the text @mentions once theirs are blanked (the column: migration 0050)
+            # the handles the text @mentions once theirs are blanked (the column: migration 0049)
             " mentioned_handles = coalesce(meta.text_mentions(" + _X_TEXT_BLANKED + "), '{}')",
         ),
     ),
@@ -186,7 +186,7 @@ _REFERENCED_BY_THEIR_ID = (
     " else r end order by n), '[]'::jsonb)"
     " from jsonb_array_elements(payload -> 'referenced_tweets') with ordinality as t (r, n))"
 )
-# the Posts it names by id, theirs left out (the column: migration 0050; a row not read yet
+# the Posts it names by id, theirs left out (the column: migration 0049; a row not read yet
 # stays so)
 _REFERENCES_BUT_THEIRS = (
     "referenced_post_ids = case when referenced_post_ids is not null then"  # noqa: S608
@@ -334,7 +334,7 @@ def _x_posts(author: str, reply_to_user: str, replied_to: str, mentioning: str) 
     }
 
 
-# raw X Posts by the columns landing fills (migration 0050, load/x_posts.py): the handles a
+# raw X Posts by the columns landing fills (migration 0049, load/x_posts.py): the handles a
 # Post @mentions (every handle of [a-z0-9_] either reading of a handle finds in its text) and
 # the Posts it names by id
 _X_MENTIONING = "mentioned_handles && array(select handle from erased_handles)"
@@ -421,7 +421,7 @@ class _Scope:
     batches: tuple[UUID, ...] = ()  # the raw batches committed since `since`
     # whether its handles are all of [a-z0-9_] (`PLAIN_HANDLE`): a text's @mentions hold them
     plain_handles: bool = True
-    # whether every raw X Post has its columns read (`x_posts.backfill` done)
+    # whether every raw X Post has its columns read (`x_posts_backfill.backfill` done)
     x_posts_read: bool = True
 
     # A reading since `since` takes the rows by their batch or merge time and tests `condition`
@@ -446,7 +446,7 @@ class _Scope:
             return None
         if "erased_handles" in found and not self.plain_handles:
             return None
-        if not self.x_posts_read and any(c in found for c in x_posts.COLUMNS):
+        if not self.x_posts_read and any(c in found for c in x_posts_backfill.COLUMNS):
             return None
         return self.on_sets(found)
 
@@ -593,12 +593,12 @@ def erase_requested(conn: psycopg.Connection, drop_dir: Path | None = None) -> d
 
 
 def _x_posts_read(conn: psycopg.Connection) -> bool:
-    """Whether every raw X Post has the columns a whole reading finds them by (migration 0050:
-    a Post landed before it waits for `x_posts.backfill`); when not, a whole reading reads every
-    Post's text and references, and says so (a count)."""
+    """Whether every raw X Post has the columns a whole reading finds them by (migration 0049:
+    a Post landed before it waits for `x_posts_backfill.backfill`); when not, a whole reading
+    reads every Post's text and references, and says so (a count)."""
     waiting = scalar(
         conn.execute(
-            f"select count(*) from raw.x_tweets where {x_posts.NOT_DERIVED}"  # noqa: S608
+            f"select count(*) from raw.x_tweets where {x_posts_backfill.NOT_DERIVED}"  # noqa: S608
         )
     )
     if waiting:

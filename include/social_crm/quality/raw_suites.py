@@ -13,9 +13,9 @@ from types import ModuleType
 import psycopg
 
 from social_crm import catalog
-from social_crm.load import landing
 from social_crm.quality import rules
 from social_crm.query_results import one_row
+from social_crm.warehouse.x_posts_backfill import DERIVED_COLUMNS
 
 RAW_COLUMNS = [
     "ingest_seq",
@@ -129,8 +129,7 @@ def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: 
 def derived_columns(source: str, entity: str) -> tuple[str, ...]:
     """The columns a raw table has besides RAW_COLUMNS: those landing fills from each payload
     (load/landing.py DERIVED)."""
-    found = landing.DERIVED.get((source, entity))
-    return found[0] if found else ()
+    return DERIVED_COLUMNS.get((source, entity), ())
 
 
 def raw_suites(gx: ModuleType) -> dict[tuple[str, str], list]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from social_crm_dev import settings as dev_settings
+
 WORLD_START = datetime(2026, 1, 1, tzinfo=UTC)
 DAY = 86_400
 GRAPH_API_VERSION = "v27.0"  # the newest Graph version (2026-11-04)
@@ -128,7 +130,7 @@ def agency_project(folder: Path, brands: tuple[Brand, ...]) -> Path:
     return project
 
 
-BRANDS = agency_brands(int(os.environ.get(AGENCY_BRANDS_ENV) or len(SEED_BRANDS)))
+BRANDS = agency_brands(dev_settings.load().sim_brands or len(SEED_BRANDS))
 OUR_BRAND = BRANDS[0]
 # the Pages the brand's Graph token manages (graph_api.GraphAccess): only there does it read who
 # commented, posted or reacted; a rival's Page gives its posts and counts (docs/rivals.md)

@@ -5,7 +5,7 @@
 -- landing fills these columns from the payload it has decoded already.
 --
 -- Null means "not read yet": the rows landed before this migration, which
--- load/x_posts.backfill fills after it (warehouse.bootstrap runs it), in batches of its own
+-- warehouse/x_posts_backfill.backfill fills after it (warehouse.bootstrap runs it), in batches of its own
 -- transactions, not in this one; erasure reads every Post's text (the old way) while any is
 -- left, and says so. A tombstone names nothing (empty arrays).
 alter table raw.x_tweets
