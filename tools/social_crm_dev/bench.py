@@ -1461,11 +1461,7 @@ def run(events: int) -> dict:
             with psycopg.connect(db.libpq()) as conn:
                 a_week_passes(conn)
             built = nightly_in_child()
-            results["weekly_build"] = {
-                "seconds": built["seconds"],
-                "process_s": built["process_s"],
-                "steps_s": built["step_seconds"],
-            }
+            results["weekly_build"] = build_figures(built)
             progress(f"the weekly night {built['seconds']:.0f}s", started)
             progress("an hourly extraction in a steady state: API calls", started)
             world = World(config)
@@ -1473,11 +1469,7 @@ def run(events: int) -> dict:
             results["hourly_api"] = bench_hourly_calls(url, world)
             # the marts build the default schedule runs after that hour's extraction
             built = nightly_in_child()
-            results["hourly_build"] = {
-                "seconds": built["seconds"],
-                "process_s": built["process_s"],
-                "steps_s": built["step_seconds"],
-            }
+            results["hourly_build"] = build_figures(built)
             progress(f"the build after an hour's extraction {built['seconds']:.0f}s", started)
             progress("spike alerts over the quarter, on the pipeline's slots", started)
             results["alert_quality"] = bench_alert_quality(world)
@@ -1502,6 +1494,15 @@ def run(events: int) -> dict:
             drop_database(server, made)
     results["total_s"] = time.monotonic() - started
     return results
+
+
+def build_figures(built: dict) -> dict:
+    """What the results keep of a nightly run in a child process (`nightly_in_child`)."""
+    return {
+        "seconds": built["seconds"],
+        "process_s": built["process_s"],
+        "steps_s": built["step_seconds"],
+    }
 
 
 def incremental_models() -> list[str]:
