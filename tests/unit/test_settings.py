@@ -17,7 +17,6 @@ REPO = Path(__file__).resolve().parents[2]
 # reads of os.environ outside the settings modules, each with why it is not configuration
 NOT_CONFIGURATION = {
     "include/social_crm/transform/dbt_runner.py": "saves the variables it sets, to restore them",
-    "tools/social_crm_dev/bench.py": "saves the variables it sets for its runs, to restore them",
     "include/social_crm/quality/data_docs.py": "the Airflow run a gate ran in (task context)",
     "tools/social_crm_dev/airflow_env.py": "Airflow's own variables, passed through to Airflow",
     "tools/social_crm_dev/cli.py": "Airflow's own PATH and AIRFLOW__API__HOST, for its components",

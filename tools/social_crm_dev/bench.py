@@ -1099,6 +1099,7 @@ def bench_brands(
     project whose seed lists them)."""
     import requests
 
+    from social_crm.transform.dbt_runner import environment
     from social_crm_dev import airflow_env
     from social_crm_dev.simulator.config import AGENCY_BRANDS_ENV, agency_brands, agency_project
 
@@ -1110,84 +1111,85 @@ def bench_brands(
         db = create_database(server, f"bench_brands_{count}_{uuid.uuid4().hex[:6]}")
         folder = Path(tempfile.mkdtemp(prefix=f"bench-brands-{count}-"))
         project = agency_project(folder, agency_brands(count))
-        saved = {name: os.environ.get(name) for name in (AGENCY_BRANDS_ENV, "DBT_PROJECT_DIR")}
-        os.environ.update({AGENCY_BRANDS_ENV: str(count), "DBT_PROJECT_DIR": str(project)})
         try:
-            with psycopg.connect(db.libpq()) as conn:
-                migrations.apply(conn)
-            log_file = repo_root() / ".local" / "logs" / f"bench-brands-{count}-simulator.log"
-            with simulator(config, log_file, x_window_seconds=0) as url:
-                wiring = connection_env(url, config.days)
-                x_conn = json.loads(wiring["AIRFLOW_CONN_X_API"])
-                x_conn["extra"]["follower_walks"] = "off"  # the hourly default: per brand only
-                wiring["AIRFLOW_CONN_X_API"] = json.dumps(x_conn)
-                env = {**wiring, warehouse.URL_ENV: db.libpq()}
-                first = extract_in_child(db, ("facebook", "x"), env)
+            with environment({AGENCY_BRANDS_ENV: str(count), "DBT_PROJECT_DIR": str(project)}):
+                with psycopg.connect(db.libpq()) as conn:
+                    migrations.apply(conn)
+                log_file = repo_root() / ".local" / "logs" / f"bench-brands-{count}-simulator.log"
+                with simulator(config, log_file, x_window_seconds=0) as url:
+                    wiring = connection_env(url, config.days)
+                    x_conn = json.loads(wiring["AIRFLOW_CONN_X_API"])
+                    x_conn["extra"]["follower_walks"] = "off"  # the hourly default: per brand only
+                    wiring["AIRFLOW_CONN_X_API"] = json.dumps(x_conn)
+                    env = {**wiring, warehouse.URL_ENV: db.libpq()}
+                    first = extract_in_child(db, ("facebook", "x"), env)
 
-                def state() -> dict:
-                    return requests.get(f"{url}/_admin/state", timeout=30).json()
+                    def state() -> dict:
+                        return requests.get(f"{url}/_admin/state", timeout=30).json()
 
-                def next_hour() -> dict:
-                    requests.post(f"{url}/_admin/advance", json={"minutes": 60}, timeout=30)
-                    return state()
+                    def next_hour() -> dict:
+                        requests.post(f"{url}/_admin/advance", json={"minutes": 60}, timeout=30)
+                        return state()
 
-                # an hour by one process first: the first steady run of a search pays its daily
-                # count audit (`count_audit_hours`), which neither compared hour should carry
-                next_hour()
-                extract_in_child(db, ("facebook", "x"), env)
-                before = next_hour()
-                dag_log = log_file.with_name(f"bench-brands-{count}-dags.log")
-                with dag_log.open("w") as out:
-                    proc = subprocess.run(
-                        [sys.executable, "-c", BRANDS_DAG_CHILD, "extract_x", "extract_facebook"],
-                        stdout=subprocess.PIPE,
-                        stderr=out,
-                        text=True,
-                        check=False,
-                        env={**os.environ, **airflow_env.environment(), **env},
-                    )
-                if proc.returncode != 0:
-                    raise RuntimeError(f"the mapped hourly DAGs failed to run: see {dag_log}")
-                mapped = json.loads(proc.stdout.strip().splitlines()[-1])
-                after = state()
-                one_process_before = next_hour()
-                one_process = extract_in_child(db, ("facebook", "x"), env)
-                one_process_after = state()
-            calls = _calls_between(before, after)
-            combined = _calls_between(one_process_before, one_process_after)
-            runs = mapped["runs"]
-            series.append(
-                {
-                    "brands": count,
-                    "first_run_s": first["seconds"],
-                    "first_run_records": first["records"],
-                    "wall_s": mapped["seconds"],
-                    "dag_runs_s": sum(r["seconds"] for r in runs.values()),
-                    "states": {dag_id: r["state"] for dag_id, r in runs.items()},
-                    "failed_tasks": {dag_id: r["failed"] for dag_id, r in runs.items()},
-                    "tasks": sum(r["tasks"] for r in runs.values()),
-                    "calls": sum(calls.values()),
-                    "calls_by_endpoint": dict(sorted(calls.items(), key=lambda i: -i[1])),
-                    "peak_rss_mb": mapped["peak_rss_mb"],
-                    "one_process_calls": sum(combined.values()),
-                    "one_process_calls_by_endpoint": dict(
-                        sorted(combined.items(), key=lambda i: -i[1])
-                    ),
-                    "one_process_s": one_process["seconds"],
-                    "one_process_peak_rss_mb": one_process["peak_rss_mb"],
-                }
-            )
-            progress(
-                f"{count} brands: hourly through the mapped DAGs {mapped['seconds']:.0f} s,"
-                f" {series[-1]['calls']} calls ({series[-1]['one_process_calls']} in one process)",
-                started,
-            )
+                    # an hour by one process first: the first steady run of a search pays its daily
+                    # count audit (`count_audit_hours`), which neither compared hour should carry
+                    next_hour()
+                    extract_in_child(db, ("facebook", "x"), env)
+                    before = next_hour()
+                    dag_log = log_file.with_name(f"bench-brands-{count}-dags.log")
+                    with dag_log.open("w") as out:
+                        proc = subprocess.run(
+                            [
+                                sys.executable,
+                                "-c",
+                                BRANDS_DAG_CHILD,
+                                "extract_x",
+                                "extract_facebook",
+                            ],
+                            stdout=subprocess.PIPE,
+                            stderr=out,
+                            text=True,
+                            check=False,
+                            env={**os.environ, **airflow_env.environment(), **env},
+                        )
+                    if proc.returncode != 0:
+                        raise RuntimeError(f"the mapped hourly DAGs failed to run: see {dag_log}")
+                    mapped = json.loads(proc.stdout.strip().splitlines()[-1])
+                    after = state()
+                    one_process_before = next_hour()
+                    one_process = extract_in_child(db, ("facebook", "x"), env)
+                    one_process_after = state()
+                calls = _calls_between(before, after)
+                combined = _calls_between(one_process_before, one_process_after)
+                runs = mapped["runs"]
+                series.append(
+                    {
+                        "brands": count,
+                        "first_run_s": first["seconds"],
+                        "first_run_records": first["records"],
+                        "wall_s": mapped["seconds"],
+                        "dag_runs_s": sum(r["seconds"] for r in runs.values()),
+                        "states": {dag_id: r["state"] for dag_id, r in runs.items()},
+                        "failed_tasks": {dag_id: r["failed"] for dag_id, r in runs.items()},
+                        "tasks": sum(r["tasks"] for r in runs.values()),
+                        "calls": sum(calls.values()),
+                        "calls_by_endpoint": dict(sorted(calls.items(), key=lambda i: -i[1])),
+                        "peak_rss_mb": mapped["peak_rss_mb"],
+                        "one_process_calls": sum(combined.values()),
+                        "one_process_calls_by_endpoint": dict(
+                            sorted(combined.items(), key=lambda i: -i[1])
+                        ),
+                        "one_process_s": one_process["seconds"],
+                        "one_process_peak_rss_mb": one_process["peak_rss_mb"],
+                    }
+                )
+                last = series[-1]
+                progress(
+                    f"{count} brands: hourly through the mapped DAGs {mapped['seconds']:.0f} s,"
+                    f" {last['calls']} calls ({last['one_process_calls']} in one process)",
+                    started,
+                )
         finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
             drop_database(server, db)
             shutil.rmtree(folder, ignore_errors=True)
     return series
