@@ -23,13 +23,10 @@ lower case (a handle's case does not matter).
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
 
 from social_crm.quality import rules
-
-log = logging.getLogger(__name__)
 
 # the at signs X reads a mention after (twitter-text atSigns.js: `/[@＠]/`)
 AT_SIGNS = "@\uff20"
@@ -37,7 +34,6 @@ AT_SIGNS = "@\uff20"
 HANDLE_CHARS, HANDLE_LONGEST = rules.HANDLE_PATTERNS["x"]
 # the rule: a run of handle characters after an at sign (the run: group 1)
 MENTION = re.compile(f"[{AT_SIGNS}]([{HANDLE_CHARS}]+)")
-# the columns landing fills for raw.x_tweets, in the order `derived` gives them
 
 
 def mentioned_handles(text: object) -> list[str]:
@@ -86,5 +82,6 @@ def referenced_post_ids(payload: dict[str, Any]) -> list[str]:
 
 
 def derived(payload: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The values of COLUMNS for a Post's payload."""
+    """The values of raw.x_tweets' derived columns for a Post's payload, in the order
+    `warehouse.x_posts_backfill.COLUMNS` names them."""
     return mentioned_handles(payload.get("text")), referenced_post_ids(payload)

@@ -126,12 +126,6 @@ def volume_problem(conn: psycopg.Connection, source: str, entity: str, records: 
     )
 
 
-def derived_columns(source: str, entity: str) -> tuple[str, ...]:
-    """The columns a raw table has besides RAW_COLUMNS: those landing fills from each payload
-    (load/landing.py DERIVED)."""
-    return DERIVED_COLUMNS.get((source, entity), ())
-
-
 def raw_suites(gx: ModuleType) -> dict[tuple[str, str], list]:
     """(schema, table) -> expectations for every raw table and the load-batch log."""
     e = gx.expectations
@@ -139,7 +133,9 @@ def raw_suites(gx: ModuleType) -> dict[tuple[str, str], list]:
     for table in catalog.RAW_TABLES:
         suites[("raw", table.name)] = [
             e.ExpectTableColumnsToMatchSet(
-                column_set=RAW_COLUMNS + list(derived_columns(table.source, table.entity)),
+                # and the columns landing fills from each payload (load/landing.py DERIVED)
+                column_set=RAW_COLUMNS
+                + list(DERIVED_COLUMNS.get((table.source, table.entity), ())),
                 exact_match=True,
             ),
             *[
