@@ -76,7 +76,7 @@ def run(events: int, out: Path) -> dict:
         log_file = repo_root() / ".local" / "logs" / "schedule-simulator.log"
         cap = TIER_POST_CAPS["enterprise"]  # as make bench: the pipeline, not the tier
         with simulator(config, log_file, x_window_seconds=0, x_monthly_posts=cap) as url:
-            os.environ.update(connection_env(url, config.days, x_read_cap=cap))
+            os.environ.update(connection_env(url, config.days, x_read_cap=cap, x_paced=False))
             note("extraction", extract_in_child())
             note("full", build())
             note("noop_after_full", build())

@@ -146,14 +146,21 @@ def simulator(
 
 
 def connection_env(
-    url: str, days: int, x_tier: str = "pay_per_use", x_read_cap: int = 0
+    url: str,
+    days: int,
+    x_tier: str = "pay_per_use",
+    x_read_cap: int = 0,
+    x_paced: bool = True,
 ) -> dict[str, str]:
     """Airflow connections (as env vars) pointing the extractors at the simulator: an X
     project of `x_tier` (Post cap `x_read_cap`, 0: the tier's) reading the whole history once
-    (full archive) and the follow graph."""
+    (full archive) and the follow graph. `x_paced=False` for a simulator that enforces no
+    request limit (`simulator(x_window_seconds=0)`): full-archive search is then not spaced
+    by X's one request a second, which would otherwise set the extraction's pace."""
     extra = {"rate_limit_wait": 1, "backoff_base": 0.2}
     x_extra = {
         **extra,
+        **({} if x_paced else {"full_archive_spacing": 0}),
         "tier": x_tier,
         "monthly_read_cap": x_read_cap,
         "full_archive": True,
