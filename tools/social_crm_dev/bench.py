@@ -142,8 +142,15 @@ SENTIMENT_MESSAGES = 50_000
 SENTIMENT_WORKERS = 2
 
 
+# the machine's 1-minute load average at each step of a run (`progress`): a figure measured
+# on a shared machine says so in the report
+LOADS: list[float] = []
+
+
 def progress(message: str, started: float) -> None:
-    print(f"[{time.monotonic() - started:7.1f}s] {message}", flush=True)
+    load = os.getloadavg()[0]
+    LOADS.append(load)
+    print(f"[{time.monotonic() - started:7.1f}s] {message} (load {load:.1f})", flush=True)
 
 
 LANDING_REPEATS = 2  # each way of loading is timed this many times, interleaved; the best kept
@@ -1537,7 +1544,15 @@ def run(events: int) -> dict:
         for made in (dag_db, db):
             drop_database(server, made)
     results["total_s"] = time.monotonic() - started
+    results["load_average"] = load_summary(LOADS)
     return results
+
+
+def load_summary(loads: list[float]) -> dict[str, float]:
+    """The 1-minute load averages seen at a run's steps: least, median and most."""
+    if not loads:
+        return {}
+    return {"min": min(loads), "median": statistics.median(loads), "max": max(loads)}
 
 
 def build_figures(built: dict) -> dict:
@@ -1670,7 +1685,14 @@ def write(results: dict) -> Path:
         "",
         f"Latest `make bench` run: {stamp}, {results['events_target']:,} events target "
         f"(world scale {results['scale']:.2f}); machine: {m['cpus']} CPUs, {m['memory_gb']} GB,"
-        f" Python {m['python']}, {m['platform']}.",
+        f" Python {m['python']}, {m['platform']}."
+        + "".join(
+            f" Load average at the run's steps: {la['min']:.1f} to {la['max']:.1f}"
+            f" (median {la['median']:.1f}; {m['cpus']} means both cores busy): absolute"
+            " times are this machine's at that load, ratios are measured in one run."
+            for la in [results.get("load_average") or {}]
+            if la
+        ),
         "",
         "| measure | result | target |",
         "| --- | --- | --- |",
