@@ -150,9 +150,12 @@ REPLIES_TO_THEM = {
 # are deleted above). By table: (the reply-to column, the statement that drops it), (the text
 # column, the statement that blanks their handles in it). The raw row keeps its payload_hash,
 # so the same Post read again is no new version and does not bring their id back.
+# A handle of X's longest length needs no end: erasure's reading of a text (load/x_posts.py,
+# the index and the brand's replies) cuts a run of handle characters there, so `@` and a
+# 15-character handle of theirs with more handle characters after it names them too.
 _HANDLES = (
-    f"('{AT_SIGNS}(' || (select string_agg(handle, '|') from erased_handles)"  # noqa: S608
-    f" || ')(?!{_HANDLE_CHARS})')"
+    f"('{AT_SIGNS}(' || (select string_agg(case when length(handle) = {x_posts.HANDLE_LONGEST}"  # noqa: S608
+    f" then handle else handle || '(?!{_HANDLE_CHARS})' end, '|') from erased_handles) || ')')"
 )
 ERASED_HANDLE = "@[erased]"
 _X_TEXT_BLANKED = f"regexp_replace(payload ->> 'text', {_HANDLES}, '{ERASED_HANDLE}', 'gi')"
@@ -179,6 +182,11 @@ REFERENCES_TO_THEM = {
 # their type without that id, and a conversation a Post of theirs began loses its id
 # (`conversation_id`). By table: (what finds the Post, the statement that drops those ids)
 _IS_THEIRS = "{} in (select message_id from erased_messages)"
+# a Post of theirs another person's Post replies to, landed or not: X's `in_reply_to_user_id`
+# is the author of the Post replied to (`referenced_tweets` of type `replied_to`), so that id
+# is theirs even when no search returned their Post. By table: (the reply-to account, the id
+# of the Post replied to); erasure counts those ids among their messages.
+REPLIED_TO_THEIR_POSTS = {"raw.x_tweets": (_X_REPLY_TO_USER, _X_REPLIED_TO)}
 _REFERENCED_BY_THEIR_ID = (
     "(select coalesce(jsonb_agg(case when "  # noqa: S608 - constants
     + _IS_THEIRS.format("r ->> 'id'")
@@ -402,6 +410,7 @@ def coverage() -> str:
         MENTIONS_OF_THEM,
         MEDIA_OF_THEM,
         POST_IDS_OF_THEIRS,
+        REPLIED_TO_THEIR_POSTS,
         WATERMARK_BEFORE,
         _QUARANTINE_NAMING,
         ERROR_TEXTS,
@@ -1078,6 +1087,16 @@ def _collect_what_names_them(conn: psycopg.Connection, scopes: list[_Scope]) -> 
             where = scope.rows(table, "authors")(naming)
             conn.execute(
                 f"insert into {scope.people}_messages select natural_key"  # noqa: S608
+                f" from {table} where {where}",
+                scope.params,
+            )
+        for table, (reply_to, replied_to) in REPLIED_TO_THEIR_POSTS.items():
+            where = scope.rows(table, "reply to")(
+                f"{reply_to} in (select profile_id from erased_profiles)"  # noqa: S608
+                f" and {replied_to} is not null"
+            )
+            conn.execute(
+                f"insert into {scope.people}_messages select {replied_to}"  # noqa: S608
                 f" from {table} where {where}",
                 scope.params,
             )
