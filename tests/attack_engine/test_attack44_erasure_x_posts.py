@@ -209,3 +209,30 @@ def test_a_reply_to_their_post_that_never_landed_keeps_no_id_of_theirs(
         _land(conn, [_post(str(FIRST_ID), text.format(h=handle), **extra)])
         _erase(conn, drop)
         assert _ids_left(conn) == []
+
+
+# another person's X profile whose description (`user.fields=description`, landed in
+# raw.x_users) @mentions them: "married to @anna", "CEO @anna_co", "＠anna's brother"
+@SETTINGS
+@given(data=st.data(), handle=HANDLE)
+def test_another_persons_x_description_names_no_erased_handle_after_erasure(
+    warehouse_url, tmp_path_factory, data, handle
+):
+    description = data.draw(mentions(handle), label="description")
+    root = tmp_path_factory.mktemp("erase")
+    with _warehouse(warehouse_url, root, handle) as (conn, drop):
+        with LandingBatch(conn, "x", "users") as batch:
+            batch.add(
+                RawRecord(
+                    SOMEONE,
+                    {"id": SOMEONE, "username": "someone_else", "description": description},
+                )
+            )
+        conn.commit()
+        _erase(conn, drop)
+        left = conn.execute(
+            "select payload ->> 'description' from raw.x_users where natural_key = %s",
+            (SOMEONE,),
+        ).fetchall()
+        assert left, "another person's profile was deleted"
+        assert [d for (d,) in left if handle in x_posts.mentioned_handles(d)] == []
