@@ -238,13 +238,13 @@ _USERNAME_PATTERN = "^[a-z0-9._]{1,30}$"
 ERASED_USERNAME = "@[erased]"
 
 
-def _scrubbed_json(path: str) -> str:
-    """The statement that blanks their usernames in the payload's text at `path` (a JSON
-    path of keys, `{value,text}`)."""
+def _scrubbed_json(path: str, names: str = _USERNAMES, erased: str = ERASED_USERNAME) -> str:
+    """The statement that blanks their usernames (or `names`) in the payload's text at `path`
+    (a JSON path of keys, `{value,text}`)."""
     text = f"payload #>> '{path}'"
     return (
         f"payload = jsonb_set(payload, '{path}',"
-        f" to_jsonb(regexp_replace({text}, {_USERNAMES}, '{ERASED_USERNAME}', 'gi')))"
+        f" to_jsonb(regexp_replace({text}, {names}, '{erased}', 'gi')))"
     )
 
 
@@ -268,6 +268,15 @@ MENTIONS_OF_THEM = {
         ("comment_text", _USERNAMES, _scrubbed_column("comment_text")),
     ),
     "staging.stg_instagram__media": (("caption", _USERNAMES, _scrubbed_column("caption")),),
+    # another person's X profile description @mentioning them (`user.fields=description`)
+    "raw.x_users": (
+        (
+            "payload ->> 'description'",
+            _HANDLES,
+            _scrubbed_json("{description}", _HANDLES, ERASED_HANDLE),
+        ),
+    ),
+    "staging.stg_x__users": (("bio", _HANDLES, _scrubbed_column("bio", _HANDLES, ERASED_HANDLE)),),
     "intermediate.int_engagements_unified": _MESSAGE_TEXT,
     "intermediate.int_messages_answered": _MESSAGE_TEXT,
 }
