@@ -387,8 +387,11 @@ class LandingBatch:
         r.landed = landed
         r.duplicate = r.records_in - r.quarantined - landed
         r.tombstoned = self._tombstone(missing)
+        # stamped as it commits, not when its transaction (the whole walk) began: a marts build
+        # that started meanwhile does not hold it (extraction.unbuilt_tables); still no earlier
+        # than that start, which readers since a visibility horizon rely on
         conn.execute(
-            "update meta.load_batches set status = 'committed', finished_at = now(),"
+            "update meta.load_batches set status = 'committed', finished_at = clock_timestamp(),"
             " records_in = %s, records_landed = %s, records_duplicate = %s,"
             " records_quarantined = %s, records_tombstoned = %s where batch_id = %s",
             (r.records_in, r.landed, r.duplicate, r.quarantined, r.tombstoned, r.batch_id),
