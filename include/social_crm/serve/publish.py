@@ -115,6 +115,21 @@ def _indexes(mart: catalog.Mart | None) -> list[tuple[tuple[str, ...], bool]]:
     return found
 
 
+def _published_indexes(conn: psycopg.Connection, name: str) -> set[tuple[tuple[str, ...], bool]]:
+    """The indexes of the published `marts.<name>`, as `_indexes` gives them: (their columns in
+    order, whether unique)."""
+    return {
+        (tuple(columns), unique)
+        for columns, unique in conn.execute(
+            "select array_agg(a.attname::text order by k.ord), i.indisunique from pg_index i"
+            " cross join lateral unnest(i.indkey) with ordinality as k (attnum, ord)"
+            " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum"
+            " where i.indrelid = %s::regclass group by i.indexrelid, i.indisunique",
+            (f"marts.{name}",),
+        )
+    }
+
+
 def _apply_changes(conn: psycopg.Connection, name: str, key: str, build_table: int) -> int | None:
     """Publish `name` by applying the rows merged and deleted since its last publish (from
     `build_table`, which has the deletion trigger); None when it must be copied instead."""
@@ -123,6 +138,8 @@ def _apply_changes(conn: psycopg.Connection, name: str, key: str, build_table: i
         last is None
         or last.build_table != build_table
         or relation_oid(conn, f"marts.{name}") is None
+        # published without its indexes (before they existed): copied once, indexed
+        or not set(_indexes(MART_BY_NAME.get(name))) <= _published_indexes(conn, name)
     ):
         return None
     built = sql.Identifier("marts_build", name)
