@@ -2519,6 +2519,14 @@ def growth_lines(growth: dict) -> list[str]:
             + (", ".join(f"`{step}` {b:.2f}" for b, step in faster) if faster else "none")
             + ".",
         ]
+    asked = [n for n in growth.get("sizes_asked", events) if n not in events]
+    if asked:
+        lines += [
+            "",
+            "Not measured (the run stopped before them): "
+            + ", ".join(f"{n:,} events" for n in asked)
+            + ".",
+        ]
     lines += ["", f"Run alone (`--only growth`): `bench/results/{growth['source']}`."]
     return lines
 
@@ -2558,29 +2566,36 @@ def git_commit() -> dict:
 
 def main_growth(sizes: tuple[int, ...] = GROWTH_SERIES) -> None:
     """`python -m social_crm_dev.bench --only growth [events ...]`: `run`'s world at each size
-    in `sizes` (default GROWTH_SERIES) measured in this one process, each on a fresh database
-    (`bench_growth_size`); the results, with the machine, the commit, the load averages and
-    the fits (`growth_summary`), in bench/results/<stamp>-growth.json, and the section "How
-    cost grows" of docs/BENCHMARKS.md replaced (or added) with their table."""
+    in `sizes` (default GROWTH_SERIES), smallest first, measured in this one process, each on
+    a fresh database (`bench_growth_size`); the results, with the machine, the commit (taken
+    when the run starts), the load averages and the fits (`growth_summary`), in
+    bench/results/<stamp>-growth.json, and the section "How cost grows" of docs/BENCHMARKS.md
+    replaced (or added) with their table. Both are written again after each size: a series
+    of hours stopped by its largest size keeps the sizes it measured."""
     started = time.monotonic()
+    commit = git_commit()
     server = local_warehouse.use(start=True)
-    measured = [bench_growth_size(server, events, started) for events in sorted(sizes)]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = repo_root() / "bench" / "results" / f"{stamp}-growth.json"
-    growth = {
-        "machine": machine(),
-        **git_commit(),
-        "load_average": load_summary(LOADS),
-        "total_s": time.monotonic() - started,
-        "summary": growth_summary(measured),
-        "sizes": measured,
-        "source": out.name,
-    }
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(growth, indent=2))
-    section = growth_lines(growth)
     doc = repo_root() / "docs" / "BENCHMARKS.md"
-    doc.write_text(with_section(doc.read_text() if doc.exists() else "", section))
+    measured: list[dict] = []
+    for events in sorted(sizes):
+        measured.append(bench_growth_size(server, events, started))
+        growth = {
+            "machine": machine(),
+            **commit,
+            "sizes_asked": sorted(sizes),
+            "load_average": load_summary(LOADS),
+            "total_s": time.monotonic() - started,
+            "summary": growth_summary(measured),
+            "sizes": measured,
+            "source": out.name,
+        }
+        out.write_text(json.dumps(growth, indent=2))
+        section = growth_lines(growth)
+        doc.write_text(with_section(doc.read_text() if doc.exists() else "", section))
+        progress(f"{events:,} events measured: {out}", started)
     print("\n".join(section))
     print(f"results: {out}")
 
