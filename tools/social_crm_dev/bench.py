@@ -2423,6 +2423,7 @@ def growth_summary(sizes: list[dict], at: float = GROWTH_PROJECTED_EVENTS) -> di
         steps += [s for s in size.get("full_build_steps_s", {}) if s not in steps]
     return {
         "events": events,
+        "load_medians": [(s.get("load_average") or {}).get("median") for s in ordered],
         "measures": {
             key: series([_at_path(s, path) for s in ordered]) for key, _, path, _ in GROWTH_MEASURES
         },
@@ -2483,6 +2484,13 @@ def growth_lines(growth: dict) -> list[str]:
             + " | ".join(_growth_value(v, unit) for v in found["values"])
             + f" | {_exponent(fit)}"
             + f" | {'-' if fit is None else _growth_value(fit['value_at'], unit)} |"
+        )
+    loads = summary.get("load_medians")
+    if loads:
+        lines.append(
+            "| load average at the size's steps, median (a shared machine slows a size) | "
+            + " | ".join("-" if v is None else f"{v:.1f}" for v in loads)
+            + " | | |"
         )
     steps = summary["full_build_steps"]
     lines += [
