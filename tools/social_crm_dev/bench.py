@@ -2531,7 +2531,7 @@ def growth_lines(growth: dict) -> list[str]:
     if asked:
         lines += [
             "",
-            "Not measured (the run stopped before them): "
+            "Not in this file (the run had not reached them, or stopped before them): "
             + ", ".join(f"{n:,} events" for n in asked)
             + ".",
         ]
