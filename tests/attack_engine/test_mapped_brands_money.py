@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -23,7 +25,7 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from social_crm.extract import brands
+from social_crm.extract import brands, x_budget
 from social_crm.extract.http import ApiClient
 from social_crm.extract.x import XExtractor, XSettings
 from social_crm.extract.x_policy import XPolicy
@@ -201,3 +203,45 @@ def test_the_budgets_refusal_names_the_limit_and_the_spend(cut_short):
 def test_the_budgets_refusal_never_names_the_token(pipeline, cut_short, caplog):
     said: list[Any] = [caplog.text, *cut_short]
     assert not [text for text in said if DEFAULT_X_TOKEN in text or pipeline.sim.x_token in text]
+
+
+# --- a hold lives with its task's session ---------------------------------------------------
+
+
+def hold_from_a_session(pipeline, conn: psycopg.Connection, usd: float) -> None:
+    """A hold of `usd` for this month (the API's clock) by `conn`'s session, as a task's."""
+    now = pipeline.x_client.server_now(fresh=True)
+    conn.execute(
+        "insert into meta.x_budget_holds (connection_id, backend_pid, backend_start, month, usd)"
+        " select 'x_api', pid, backend_start, %s, %s from pg_stat_activity"
+        " where pid = pg_backend_pid()",
+        (date(now.year, now.month, 1), usd),
+    )
+    conn.commit()
+
+
+def rival_landed_on(pipeline, budget: float) -> int:
+    rival = brands.load()[1]
+    task = brand_task(
+        pipeline.sim.url, pipeline.connect, rival.x_handle, rival.x_user_id, rival.key, budget
+    )
+    tweets, _ = task.tweets()
+    return tweets.landed
+
+
+def test_a_hold_of_a_task_still_running_is_counted(pipeline, monkeypatch):
+    monkeypatch.setattr(x_budget, "HOLD_WAIT_SECONDS", 1.0)
+    with pipeline.connect() as running:  # a task in the middle of a request
+        hold_from_a_session(pipeline, running, 100.0)
+        assert rival_landed_on(pipeline, 5.0) == 0
+
+
+def test_a_hold_of_a_killed_task_lapses_with_its_session(pipeline):
+    with pipeline.connect() as killed:  # a task killed in the middle of a request
+        hold_from_a_session(pipeline, killed, 100.0)
+        pid = killed.info.backend_pid
+    deadline = time.monotonic() + 10
+    while pipeline.scalar("select count(*) from pg_stat_activity where pid = %s", pid):
+        assert time.monotonic() < deadline, "the killed task's session did not end"
+        time.sleep(0.05)
+    assert rival_landed_on(pipeline, 5.0) > 0

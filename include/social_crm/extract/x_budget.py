@@ -197,9 +197,9 @@ class ReadBudget:
         self.spent(
             f"the monthly X budget of ${self.budget_usd:,.2f} (connection {self.connection_id},"
             f" extra monthly_budget_usd) cannot hold the next request: ${spent:,.2f} spent in"
-            f" {self.month:%Y-%m}{held}, and {path} may cost up to ${worst:,.2f}; reading for"
-            f" {self.brand} stops here. Raise monthly_budget_usd (and the spending limit in"
-            " X's Developer Console) to read on this month"
+            f" {self.month:%Y-%m}{held}, and {path} may cost up to ${worst:,.2f}. Raise"
+            " monthly_budget_usd (and the spending limit in X's Developer Console) to read on"
+            " this month"
         )
 
     def _held_by_others(self, conn: psycopg.Connection) -> tuple[float, float]:
@@ -347,9 +347,10 @@ class ReadBudget:
                 self._drop_hold(self._connection())
         following = (self.month + timedelta(days=32)).replace(day=1)
         log.warning(
-            "%s: the monthly read budget for %s is spent (%s); stopping here, the watermark is "
+            "%s: reading X for %s stops for %s: %s; what it read lands, its watermarks are "
             "kept, reading resumes on %s (or once the X credits or budget are raised)",
             self.connection_id,
+            self.brand,
             self.month.strftime("%Y-%m"),
             why,
             following.isoformat(),
