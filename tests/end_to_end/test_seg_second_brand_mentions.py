@@ -14,6 +14,9 @@ from tests.end_to_end.conftest import copy_of, nightly_build, world_now
 pytestmark = [pytest.mark.end_to_end, pytest.mark.integration]
 
 TEXT = "@fjordbrew @kaffeklubben you are both terrible, cold coffee and rude staff. Never again."
+# X reads the full-width at sign as an at sign (twitter-text's atSigns, `[@＠]`): a post the
+# rival's search found names our brand with it
+FULL_WIDTH = "＠fjordbrew is the only place open after ten in town, thanks"
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +48,31 @@ def mention_of_two_brands(built, warehouse_url, tmp_path_factory):
         for handle in (ours, rival):  # the order of XSettings.feeds_of: brand by brand
             with pipeline.connect() as conn, LandingBatch(conn, "x", "tweets") as batch:
                 batch.add(tweet_record(item, handle))
+        full_width_id = str(int(template_id) + 8_888_888)
+        full_width = {**item, "id": full_width_id, "text": FULL_WIDTH.replace("fjordbrew", ours)}
+        with pipeline.connect() as conn, LandingBatch(conn, "x", "tweets") as batch:
+            batch.add(tweet_record(full_width, rival))  # found by the rival's search alone
         nightly_build(as_of=world_now(pipeline.sim))
-        return pipeline.rows(
-            "select brand_key, engagement_type, sentiment from marts.engagements"
-            " where message_id = %s order by 1",
-            tweet_id,
-        )
+        return {
+            post: pipeline.rows(
+                "select brand_key, engagement_type, sentiment from marts.engagements"
+                " where message_id = %s order by 1",
+                post_id,
+            )
+            for post, post_id in (("two_brands", tweet_id), ("full_width", full_width_id))
+        }
 
 
 def test_a_post_mentioning_our_brand_and_a_rival_counts_for_our_brand(mention_of_two_brands):
-    assert [r for r in mention_of_two_brands if r[0] == "ours"], mention_of_two_brands
+    rows = mention_of_two_brands["two_brands"]
+    assert [r for r in rows if r[0] == "ours"], rows
 
 
 def test_a_post_mentioning_two_tracked_brands_is_one_mention_of_each(mention_of_two_brands):
-    assert sorted(r[0] for r in mention_of_two_brands) == ["ours", "rival_a"], mention_of_two_brands
+    rows = mention_of_two_brands["two_brands"]
+    assert sorted(r[0] for r in rows) == ["ours", "rival_a"], rows
+
+
+def test_a_full_width_at_sign_names_a_brand_as_x_reads_it(mention_of_two_brands):
+    rows = mention_of_two_brands["full_width"]
+    assert [r for r in rows if r[0] == "ours" and r[1] == "mention"], rows

@@ -248,3 +248,16 @@ def test_a_source_fetched_at_another_commit_is_skipped_with_a_warning(caplog):
     with folders({}, semeval), caplog.at_level(logging.WARNING):
         assert sd.labelled("en", "train") == []
     assert f"holds commit {'0' * 40}" in caplog.text
+
+
+@given(st.text())
+def test_a_key_keeps_no_punctuation_or_space_but_single_spaces_between_words(text):
+    import unicodedata
+
+    key = sd.dedupe_key(text)
+    blank = [
+        ch for ch in key if ch != " " and (unicodedata.category(ch)[0] in "PZ" or ch.isspace())
+    ]
+    words = key.split(" ")
+    alone = not any(unicodedata.category(ch)[0] not in "PZ" and not ch.isspace() for ch in key)
+    assert alone or (not blank and all(words)), (text, key)

@@ -1638,12 +1638,11 @@ def extract_in_child(
     if db is not None:
         env[warehouse.URL_ENV] = db.libpq()
     proc = subprocess.run(
-        [sys.executable, "-c", EXTRACT_CHILD, *sources],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
+        [sys.executable, "-c", EXTRACT_CHILD, *sources], capture_output=True, text=True, env=env
     )
+    if proc.returncode != 0:  # the child's own error, not only its exit status
+        tail = "\n".join(proc.stderr.splitlines()[-40:])
+        raise RuntimeError(f"extraction of {', '.join(sources)} failed:\n{tail}")
     found = json.loads(proc.stdout.strip().splitlines()[-1])
     found["records_per_s"] = found["records"] / found["seconds"]
     for part in found["by_source"].values():

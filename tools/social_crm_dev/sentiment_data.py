@@ -22,6 +22,7 @@ copied by `fetch`.
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import json
 import logging
@@ -147,17 +148,24 @@ def extra_dir() -> Path:
     return Path(configured) if configured else repo_root() / ".local" / "sentiment-extra"
 
 
+@functools.cache
+def _blanks() -> dict[int, str]:
+    """Every character `dedupe_key` reads as a space: punctuation (P*), separators (Z*) and
+    whitespace, as a `str.translate` table (built once: a pass over every code point)."""
+    return {
+        point: " "
+        for point in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(point)).startswith(("P", "Z")) or chr(point).isspace()
+    }
+
+
 def dedupe_key(text: str) -> str:
     """What makes two texts the same text: links dropped, @mentions alike, HTML entities and
     `\\uXXXX` escapes decoded, case, punctuation and spacing ignored (emoji kept); a text of
     punctuation alone (":)", ":(") keeps its punctuation, or every emoticon would be one text."""
     text = html.unescape(_unescape_u(text))
     text = text_prep.MENTION.sub("@user", text_prep.URL.sub(" ", text)).casefold()
-    kept = (
-        " " if unicodedata.category(ch).startswith(("P", "Z")) or ch.isspace() else ch
-        for ch in text
-    )
-    return " ".join("".join(kept).split()) or " ".join(text.split())
+    return " ".join(text.translate(_blanks()).split()) or " ".join(text.split())
 
 
 # words that the published copies of one tweet spell differently ("@name's" became "@user")

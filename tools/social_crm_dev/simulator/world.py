@@ -29,6 +29,7 @@ from social_crm_dev.simulator.incidents import Crisis, Incidents, ReplyOutage
 from social_crm_dev.simulator.instagram import InstagramWorld
 from social_crm_dev.simulator.orders import Order, customer_orders
 from social_crm_dev.simulator.rng import rng_for
+from social_crm_dev.simulator.texts import LANGUAGES, train_texts
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,12 @@ class World:
         self._x_index = {int(v): i for i, v in enumerate(pop.x_id) if v}
         self._fans: dict[int, np.ndarray] = {}
         self.instagram = InstagramWorld(self)
+        if config.real_texts:
+            # the train texts read now, once: read by the first request that draws a text,
+            # they cost more than a client's read timeout on a loaded machine, and each retry
+            # of it started reading them again beside the first (run of 2026-12-07)
+            for lang in LANGUAGES:
+                train_texts(lang)
 
     # --- clock ----------------------------------------------------------------------------
 
