@@ -1224,6 +1224,9 @@ def bench_brands(
                         ),
                         "one_process_s": one_process["seconds"],
                         "one_process_peak_rss_mb": one_process["peak_rss_mb"],
+                        # the 1-minute load average when this count's hour ended: its seconds
+                        # are the machine's at that load
+                        "load_average": os.getloadavg()[0],
                     }
                 )
                 last = series[-1]
@@ -1241,6 +1244,10 @@ def bench_brands(
 BRAND_SERIES_HEADING = "## Hourly extraction of agency worlds"
 
 
+def _load(load: float | None) -> str:
+    return "not recorded" if load is None else f"{load:.1f}"
+
+
 def brand_series_lines(series: list[dict]) -> list[str]:
     """The report's section of the hourly series over agency worlds (`bench_brands`)."""
     lines = [
@@ -1251,13 +1258,14 @@ def brand_series_lines(series: list[dict]) -> list[str]:
         " at once for comparison):",
         "",
         "| brands | wall time (process) | DAG runs | tasks | API calls | calls in one process"
-        " | peak RSS | states |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        " | peak RSS | states | load average |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     lines += [
         f"| {r['brands']} | {r['wall_s']:.0f} s | {r['dag_runs_s']:.0f} s | {r['tasks']}"
         f" | {r['calls']:,} | {r['one_process_calls']:,} | {r['peak_rss_mb']:.0f} MB"
-        f" | {', '.join(sorted(set(r['states'].values())))} |"
+        f" | {', '.join(sorted(set(r['states'].values())))}"
+        f" | {_load(r.get('load_average'))} |"
         for r in series
     ]
     return lines
