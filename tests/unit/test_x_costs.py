@@ -180,7 +180,7 @@ def _bench_results(**hourly) -> dict:
     }
     return {
         "events_target": 1_000_000,
-        "landing": {"landing_vs_fk_copy": 0.9},
+        "landing": {"landing_vs_raw_copy": 0.9},
         "extraction": {"peak_rss_mb": 150.0},
         "full_build_s": 300.0,
         "full_build_steps_s": {},

@@ -1769,13 +1769,14 @@ def write(results: dict) -> Path:
         "| measure | result | target |",
         "| --- | --- | --- |",
         f"| landing ({land['rows']:,} rows: serialise, COPY, dedupe against raw, insert,"
-        f" commit) vs a COPY into raw's shape with its per-row foreign key (serialised in the"
-        f" timing, logged, same indexes) | {land['landing_vs_fk_copy']:.2f}x"
-        f" ({land['landing_rows_per_s']:,.0f} vs {land['fk_copy_rows_per_s']:,.0f} rows/s;"
+        f" commit) vs a COPY into raw's true shape (serialised in the timing, logged, the"
+        f" same indexes, batch ids checked once per statement as raw's are)"
+        f" | {land['landing_vs_raw_copy']:.2f}x"
+        f" ({land['landing_rows_per_s']:,.0f} vs {land['raw_copy_rows_per_s']:,.0f} rows/s;"
         f" best of {land['repeats']}) | >= 0.9x |",
-        f"| landing vs a COPY into raw's shape as it is now (batch ids checked once per"
-        f" statement) | {land['landing_vs_raw_copy']:.2f}x"
-        f" ({land['raw_copy_rows_per_s']:,.0f} rows/s) | |",
+        f"| landing vs a COPY into raw's shape before migration 0047 (a foreign key checked"
+        f" per row: slower, so it flatters landing) | {land['landing_vs_fk_copy']:.2f}x"
+        f" ({land['fk_copy_rows_per_s']:,.0f} rows/s) | |",
         f"| physical limits in the same run: the encoder alone; a COPY of the serialised"
         f" rows from a file into a bare unlogged table | {land['encode_rows_per_s']:,.0f} rows/s;"
         f" {land['plain_copy_rows_per_s']:,.0f} rows/s (landing {land['landing_vs_copy']:.2f}x)"
@@ -1783,10 +1784,12 @@ def write(results: dict) -> Path:
         f"| landing the same rows again (nothing new) | {land['landing_rerun_rows_per_s']:,.0f}"
         " rows/s | |",
         *(
-            f"| landing {xl['rows']:,} X Posts with erasure's mention and reference columns"
-            f" filled and indexed vs a COPY into raw.x_tweets' shape without them"
-            f" | {xl['filled_at_landing_vs_copy']:.2f}x ({xl['filled_at_landing_rows_per_s']:,.0f}"
-            f" vs {xl['copy_rows_per_s']:,.0f} rows/s) | >= 0.9x |"
+            f"| landing {xl['rows']:,} X Posts vs a COPY into raw.x_tweets' true shape"
+            f" (erasure's mention and reference columns filled by the same function and"
+            f" GIN-indexed) | {xl['filled_at_landing_vs_true_copy']:.2f}x"
+            f" ({xl['filled_at_landing_rows_per_s']:,.0f} vs {xl['true_copy_rows_per_s']:,.0f}"
+            f" rows/s; {xl['filled_at_landing_vs_copy']:.2f}x a COPY without the columns)"
+            " | >= 0.9x |"
             for xl in [results["x_landing"]]
             if "x_landing" in results
         ),
@@ -2096,12 +2099,12 @@ def missed_targets(results: dict) -> list[str]:
     """Where a target is missed, why, in this run's numbers."""
     land = results["landing"]
     out = ["## Where targets are missed, and why", ""]
-    if land["landing_vs_fk_copy"] < 0.9:
+    if land["landing_vs_raw_copy"] < 0.9:
         out.append(
-            f"- **Landing {land['landing_vs_fk_copy']:.2f}x a COPY into raw's shape.** The COPY"
-            f" loads {land['fk_copy_rows_per_s']:,.0f} rows/s (serialised by the same encoder,"
-            f" {land['encode_rows_per_s']:,.0f} rows/s alone); landing adds what makes a rerun"
-            " a no-op: a temp table, the version hash (sha256 of the jsonb text, in"
+            f"- **Landing {land['landing_vs_raw_copy']:.2f}x a COPY into raw's true shape.** The"
+            f" COPY loads {land['raw_copy_rows_per_s']:,.0f} rows/s (serialised by the same"
+            f" encoder, {land['encode_rows_per_s']:,.0f} rows/s alone); landing adds what makes"
+            " a rerun a no-op: a temp table, the version hash (sha256 of the jsonb text, in"
             " PostgreSQL) and the lookup of each record's latest version."
         )
     for run in ("extraction", "incremental_extraction"):
