@@ -7,7 +7,7 @@ mapped task is its own process in Airflow: here its own thread, `ApiClient`, `XE
 Before, the money budget was checked, not reserved: each task compared the month's spend with
 the budget before a page and counted the page after, so two tasks that both saw room for a
 page both read one. Now every request's worst case is held in one transaction with the
-month's spend and the other tasks' holds (`ReadBudget.hold`, migration 0051)."""
+month's spend and the other tasks' holds (`ReadBudget.hold`, migration 0050)."""
 
 from __future__ import annotations
 
