@@ -145,7 +145,7 @@ def test_recall_under_target_on_unseen_seeds_is_explained_apart_from_the_tuned_s
 def _results_for_misses(**changes):
     return {
         "events_target": 1_000,
-        "landing": {"landing_vs_fk_copy": 1.0},
+        "landing": {"landing_vs_raw_copy": 1.0},
         "extraction": {"peak_rss_mb": 1.0},
         "full_build_s": 1.0,
         "incremental_vs_full": 0.01,

@@ -9,7 +9,7 @@ from social_crm_dev import bench
 def _results(**changes):
     results = {
         "events_target": 10_000_000,
-        "landing": {"landing_vs_fk_copy": 0.9},
+        "landing": {"landing_vs_raw_copy": 0.9},
         "extraction": {"peak_rss_mb": 150.0},
         "full_build_s": 300.0,
         "full_build_steps_s": {"build_marts": 200.0, "build_staging": 100.0},

@@ -259,6 +259,9 @@ class ApiClient:
         # told (URL path, body) of every successful answer: what a platform charges per
         # resource returned is counted there (`x_budget.ReadBudget.meter`)
         self.on_answer: Callable[[str, dict], None] | None = None
+        # told (URL path, query) before each request is sent, each attempt: what an answer
+        # may cost is reserved there first (`x_budget.ReadBudget.hold`), which may refuse it
+        self.before_request: Callable[[str, Mapping[str, Any]], None] | None = None
         self._server_date: tuple[datetime, float] | None = None
         self._pace_lock = threading.Lock()
         self._answered: dict[str, float] = {}  # URL path: when it was last answered (`_pace`)
@@ -403,6 +406,8 @@ class ApiClient:
         rate_limit_waits = 0
         for attempt in range(1, self.retry.max_attempts + 1):
             self._pace(urlsplit(url).path)
+            if self.before_request is not None:
+                self.before_request(urlsplit(url).path, params)
             with self._lock:
                 self.calls += 1
             try:

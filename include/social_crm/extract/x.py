@@ -74,7 +74,6 @@ RECENT_WINDOW = timedelta(days=7)
 WINDOW_MARGIN = timedelta(minutes=5)  # our clock reading and the API's may differ a little
 END_TIME_GAP = timedelta(seconds=10)  # end_time must be this much before the request
 LOOKUP_BATCH = 100  # GET /2/tweets?ids=
-FOLLOWER_PAGE = 1000  # GET /2/users/:id/followers, max_results
 TIMELINE_PAGE = 100  # the largest page of GET /2/users/:id/mentions and /tweets
 LIVE_WATERMARK = "tweets_live"  # the live walk's since_id before each search had its own
 RESUMES = 3  # a walk its count shows short is resumed below its oldest Post this many times
@@ -360,6 +359,8 @@ class XExtractor(Extractor):
                         short = self._short_hours(c_tweets, feed, start, end)
                     except UsageCapExceeded as exc:
                         budget.stop(str(exc))
+                        break
+                    except BudgetSpent:  # the counts request could not be held
                         break
                     if short is None:
                         continue  # no complete count: audited again next run
@@ -837,7 +838,7 @@ class XExtractor(Extractor):
                 chunk = ids[start : start + LOOKUP_BATCH]
                 try:
                     body = self.client.get_json("tweets", {"ids": ",".join(chunk)})
-                except UsageCapExceeded:
+                except (UsageCapExceeded, BudgetSpent):
                     log.warning("x: read cap reached; %d deletions left unconfirmed", len(ids))
                     break
                 budget.spend(len(body.get("data") or []))
@@ -895,10 +896,9 @@ class XExtractor(Extractor):
                 self.engine.batch(c_users, USERS) as users,
             ):
                 for n, target in enumerate(due, start=1):
-                    # a follower page lists up to 1,000: stop before one could pass the budget
+                    # each follower page (up to 1,000, $10) is held before it is asked for
                     try:
-                        budget.check(FOLLOWER_PAGE * budget.prices["follower"], posts=False)
-                        walk, seen = self._walk_followers(target, follows, users, budget)
+                        walk, seen = self._walk_followers(target, follows, users)
                         counted = self._follower_count(target) if walk.clean else None
                     except BudgetSpent:
                         break
@@ -935,7 +935,6 @@ class XExtractor(Extractor):
         target: str,
         follows: LandingBatch,
         users: LandingBatch,
-        budget: ReadBudget | None = None,
     ) -> tuple[Walked, int]:
         """Land the followers of `target` (as users) and its follows, page by page as they
         arrive (memory stays flat); returns the walk and how many distinct followers it read
@@ -955,8 +954,6 @@ class XExtractor(Extractor):
 
         for page in self.engine.pages(FOLLOWERS, target):
             self.engine.land(USERS, page.items, users, walked=walked, on_record=follow)
-            if budget is not None and (page.body.get("meta") or {}).get("next_token"):
-                budget.check(FOLLOWER_PAGE * budget.prices["follower"], posts=False)
         return walked, seen[0]
 
     def _gone_follows(self, complete: set[str]) -> ConfirmGone:

@@ -10,14 +10,22 @@ records the resources charged today (`meta.x_read_ledger`, pruned after the day)
 by hour and price (`meta.api_spend`). When our budget (`monthly_read_cap`, default the model's
 cap; `monthly_budget_usd`, none by default) or the API's cap or credits are spent, the task
 lands what it read, keeps its watermark and ends without failing; the next month's run (or the
-first after credits are added) resumes. A request is not made when its worst case (a full
-page of Posts with a new author each) would take the spend past the budget.
+first after credits are added) resumes.
+
+Brands' mapped tasks read one X project at once, so both budgets are reserved before a
+request, never only checked: a page's Posts are added to the month's count before it is asked
+for (`reserve`), and every request's worst case in money (`x_cost.worst_charges`: as many new
+resources as it asks for, each expansion one more an item) is held (`hold`, from the
+transport's `before_request`) in one transaction with the month's spend and the other tasks'
+holds, so two tasks never both spend what is left. The answer's meter swaps the hold for what
+was charged; a request the budget cannot hold is not made.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from collections import Counter
 from collections.abc import Mapping
@@ -44,6 +52,10 @@ TIER_POST_CAPS = {
     "pro": 1_000_000,
     "enterprise": 50_000_000,
 }
+# how long a request the budget cannot hold waits for the other tasks' requests in flight to
+# settle (their holds are worst cases: most answers cost less) before its reading stops
+HOLD_WAIT_SECONDS = 30.0
+HOLD_POLL_SECONDS = 0.2
 
 
 class BudgetSpent(Exception):
@@ -64,9 +76,11 @@ class ReadBudget:
         self.owned: frozenset[str] = frozenset()  # until the token is checked (below)
         self.month = date(now.year, now.month, 1)
         self.clock = extractor.client.server_now
+        self.brand = getattr(wanted, "brand_key", "") or "every brand"
         self._lock = threading.Lock()
         self._conn: psycopg.Connection | None = None
         self._reserved = 0  # Posts counted by `reserve` for a page not yet answered
+        self._held = 0.0  # money held by `hold` for the request in flight
         with self.connect() as conn:
             conn.execute(
                 "delete from meta.x_read_ledger where connection_id = %s and day < %s",
@@ -82,7 +96,12 @@ class ReadBudget:
         claimed = tuple(getattr(wanted, "owned_user_ids", ()))
         if getattr(wanted, "tier", "pay_per_use") == "pay_per_use":  # the others: a subscription
             extractor.client.on_answer = self.meter  # the check below is charged: metered
-            self.owned = verified_owner(extractor.client, self.connect, claimed, now.date())
+            if self.budget_usd:
+                extractor.client.before_request = self.hold
+            try:
+                self.owned = verified_owner(extractor.client, self.connect, claimed, now.date())
+            except BudgetSpent:  # the run's first page meets the same refusal and ends there
+                self.owned = frozenset()
         else:  # nothing is priced by ownership
             self.owned = frozenset(claimed)
 
@@ -90,32 +109,16 @@ class ReadBudget:
     def left(self) -> int:
         return max(0, self.cap - self.used)
 
-    def page_usd(self, posts: int) -> float:
-        """What a page asked for `posts` Posts (`max_results`, or the ids of a lookup) may cost
-        at most: each Post new today, each by a new author."""
-        return posts * (self.prices["post"] + self.prices["user"])
-
-    def check(self, worst: float, *, posts: bool = True) -> None:
-        """Stop (`BudgetSpent`) when the Post cap is spent (for a request that reads `posts`)
-        or the next request, costing up to `worst` (`page_usd` of the page asked for, or a
-        follower page), could pass the budget."""
-        if posts and self.left <= 0:
-            self.spent(f"{self.used:,} of {self.cap:,} reads used")
-        if self.budget_usd and self.spent_usd + worst > self.budget_usd:
-            self.spent(
-                f"${self.spent_usd:,.2f} of the ${self.budget_usd:,.2f} monthly budget spent;"
-                f" the next request may cost up to ${worst:,.2f}"
-            )
-
     def reserve(self, posts: int) -> None:
-        """Before a request that reads up to `posts` Posts: `check` it, then add `posts` to the
-        month's count in one statement that succeeds only while the count is below the cap,
-        or stop (`BudgetSpent`). Tasks reading at once (each brand's mapped task) so never
-        both spend what is left: each page is counted before it is asked for, and
-        `spend` (or `release`) then corrects the count to what the page returned. A process
-        killed between the two leaves its reservation counted (the month's count errs high
-        by at most a page a killed task, never low)."""
-        self.check(self.page_usd(posts))
+        """Before a request that reads up to `posts` Posts: add `posts` to the month's count
+        in one statement that succeeds only while the count is below the cap, or stop
+        (`BudgetSpent`). Tasks reading at once (each brand's mapped task) so never both
+        spend what is left: each page is counted before it is asked for, and `spend` (or
+        `release`) then corrects the count to what the page returned. A process killed
+        between the two leaves its reservation counted (the month's count errs high by at
+        most a page a killed task, never low). Its money is held by `hold`, as it is sent."""
+        if self.left <= 0:
+            self.spent(f"{self.used:,} of {self.cap:,} reads used")
         self.release()  # a page reserved and never answered (the walk ended, or failed)
         with self.connect() as conn:
             row = conn.execute(
@@ -147,9 +150,89 @@ class ReadBudget:
         self._reserved = posts
 
     def release(self) -> None:
-        """Give back what `reserve` counted for a page that was never answered."""
+        """Give back what `reserve` counted and `hold` held for a request never answered."""
         if self._reserved:
             self.spend(0)
+        if self._held:
+            with self._lock:
+                self._drop_hold(self._connection())
+
+    def hold(self, path: str, params: Mapping[str, Any]) -> None:
+        """Before each request to X (the transport's `before_request`): hold what its answer
+        may cost at most (`x_cost.worst_charges` at our prices) against the monthly budget,
+        in one transaction that locks the month's row: what the month has spent plus what
+        the other tasks' requests in flight hold plus this one must fit the budget. A
+        request that does not fit waits (up to `HOLD_WAIT_SECONDS`) while only the others'
+        holds are in the way (their answers usually cost less), then stops this task's
+        reading (`BudgetSpent`): what it read lands, its watermarks stay; the other brands
+        go on within what is left. `meter` swaps the hold for what the answer cost."""
+        worst = sum(
+            n * self.prices[price]
+            for price, n in x_cost.worst_charges(path, params, self.owned).items()
+        )
+        if not worst:
+            return
+        deadline = time.monotonic() + HOLD_WAIT_SECONDS
+        while True:
+            with self._lock, self._connection().transaction() as tx:
+                spent, others = self._held_by_others(tx.connection)
+                fits = spent + others + worst <= self.budget_usd
+                if fits:
+                    tx.connection.execute(
+                        "insert into meta.x_budget_holds (connection_id, backend_pid,"
+                        " backend_start, month, usd) select %s, pid, backend_start, %s, %s"
+                        " from pg_stat_activity where pid = pg_backend_pid()"
+                        " on conflict (connection_id, backend_pid) do update set"
+                        " backend_start = excluded.backend_start, month = excluded.month,"
+                        " usd = excluded.usd, held_at = now()",
+                        (self.connection_id, self.month, worst),
+                    )
+            self.spent_usd, self._held = spent, worst if fits else 0.0
+            if fits:
+                return
+            if spent + worst > self.budget_usd or time.monotonic() >= deadline:
+                break
+            time.sleep(HOLD_POLL_SECONDS)
+        held = f", ${others:,.2f} held by other tasks' requests in flight" if others else ""
+        self.spent(
+            f"the monthly X budget of ${self.budget_usd:,.2f} (connection {self.connection_id},"
+            f" extra monthly_budget_usd) cannot hold the next request: ${spent:,.2f} spent in"
+            f" {self.month:%Y-%m}{held}, and {path} may cost up to ${worst:,.2f}. Raise"
+            " monthly_budget_usd (and the spending limit in X's Developer Console) to read on"
+            " this month"
+        )
+
+    def _held_by_others(self, conn: psycopg.Connection) -> tuple[float, float]:
+        """In `hold`'s transaction: the month's spend, its row locked (every task's hold of
+        the connection waits here for the one before), and what the other tasks' requests in
+        flight hold: those of live sessions only (a killed task's hold lapses with it)."""
+        conn.execute(
+            "insert into meta.api_read_budget (connection_id, month, reads_used, monthly_cap,"
+            " budget_usd) values (%s, %s, 0, %s, %s) on conflict do nothing",
+            (self.connection_id, self.month, self.cap, self.budget_usd),
+        )
+        spent, others = one_row(
+            conn.execute(
+                "select b.spent_usd, (select coalesce(sum(h.usd), 0)"
+                " from meta.x_budget_holds h join pg_stat_activity a"
+                " on a.pid = h.backend_pid and a.backend_start = h.backend_start"
+                " where h.connection_id = b.connection_id and h.month = b.month"
+                " and h.backend_pid <> pg_backend_pid())"
+                " from meta.api_read_budget b where b.connection_id = %s and b.month = %s"
+                " for update of b",
+                (self.connection_id, self.month),
+            )
+        )
+        return float(spent), float(others)
+
+    def _drop_hold(self, conn: psycopg.Connection) -> None:
+        """The hold of this task's request, given back (answered, or never)."""
+        conn.execute(
+            "delete from meta.x_budget_holds where connection_id = %s"
+            " and backend_pid = pg_backend_pid()",
+            (self.connection_id,),
+        )
+        self._held = 0.0
 
     def meter(self, path: str, body: Mapping[str, Any]) -> None:
         """Record what a successful answer of `path` cost: each resource not charged yet this
@@ -158,11 +241,16 @@ class ReadBudget:
         charged = {c.key: c.price for c in x_cost.charges(path, body, self.owned)}
         per_request = x_cost.request_price(path)
         if not charged and per_request is None:
+            if self._held:
+                with self._lock:
+                    self._drop_hold(self._connection())
             return
         now = self.clock()
         hour = now.replace(minute=0, second=0, microsecond=0)
         with self._lock, self._connection().transaction() as tx:
             conn = tx.connection
+            if self._held:  # what the answer cost replaces what was held, in one transaction
+                self._drop_hold(conn)
             if (now.year, now.month) != (self.month.year, self.month.month):
                 self._enter_month(conn, date(now.year, now.month, 1))
             new = conn.execute(
@@ -254,11 +342,15 @@ class ReadBudget:
         """Record that reading stops for the month (`why`), and say so in the task log."""
         self._save(-self._reserved, exhausted=True)  # a page reserved, not read: given back
         self._reserved = 0
+        if self._held:
+            with self._lock:
+                self._drop_hold(self._connection())
         following = (self.month + timedelta(days=32)).replace(day=1)
         log.warning(
-            "%s: the monthly read budget for %s is spent (%s); stopping here, the watermark is "
+            "%s: reading X for %s stops for %s: %s; what it read lands, its watermarks are "
             "kept, reading resumes on %s (or once the X credits or budget are raised)",
             self.connection_id,
+            self.brand,
             self.month.strftime("%Y-%m"),
             why,
             following.isoformat(),

@@ -21,6 +21,7 @@ checked against each other by the tests, never shared.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,9 @@ OWNED_EDGES = frozenset(
 )
 POST_EDGES = frozenset({"tweets", "mentions", "liked_tweets", "bookmarks"})
 FOLLOW_EDGES = frozenset({"followers", "following"})
+# the most items a page of these serves, what a request without `max_results` may return
+# (docs.x.com/x-api: search recent 100, full-archive 500, timelines 100, follows 1,000)
+LARGEST_PAGE = {"recent": 100, "all": 500, "tweets": 100, "mentions": 100, "follows": 1000}
 
 
 @dataclass(frozen=True)
@@ -111,3 +115,36 @@ def _ids(items: Any) -> Iterator[str]:
     for item in items:
         if isinstance(item, dict) and item.get("id") is not None:
             yield str(item["id"])
+
+
+def worst_charges(path: str, params: Mapping[str, Any], owned_ids: Collection[str]) -> Counter[str]:
+    """The most a request of `path` with `params` may be charged, as resources by price name
+    (`settings.X_PRICES_USD`): as many items as it asks for (`max_results`, the endpoint's
+    largest page without it; the `ids` looked up; the one resource a path names), each new
+    today, and each expansion one resource more an item (an author: a User; a referenced
+    Post: a Post); a counts request, its price. What `charges` prices an answer by, ahead."""
+    parts = _segments(path)
+    worst: Counter[str] = Counter()
+    if not parts or parts[0] == "usage":
+        return worst
+    if (per_request := request_price(path)) is not None:
+        worst[per_request] += 1
+        return worst
+    ids = [i for i in str(params.get("ids") or "").split(",") if i]
+    asked = params.get("max_results")
+    if len(parts) == 3 and parts[0] == "users" and parts[2] in OWNED_EDGES:
+        owned = parts[1] in owned_ids
+        follows = parts[2] in FOLLOW_EDGES
+        items = int(asked or LARGEST_PAGE["follows" if follows else "tweets"])
+        kind = "follower" if follows else "post" if parts[2] in POST_EDGES else "user"
+        worst["owned" if owned and kind != "user" else kind] += items
+    elif parts[:2] == ["tweets", "search"]:
+        items = int(asked or LARGEST_PAGE["all" if parts[2:] == ["all"] else "recent"])
+        worst["post"] += items
+    else:
+        items = len(ids) or 1  # a lookup of `ids`, or the one Post or account a path names
+        worst["post" if parts[0] == "tweets" else "user"] += items
+    for expansion in str(params.get("expansions") or "").split(","):
+        if expansion:
+            worst["post" if expansion.split(".")[-1] == "id" else "user"] += items
+    return worst

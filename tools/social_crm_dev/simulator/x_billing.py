@@ -114,6 +114,12 @@ class XBilling:
                 cost += PRICES_USD[per_request]
         return cost
 
+    def charged_ids(self, kind: str) -> set[str]:
+        """The ids of the resources of `kind` (post, user) charged on the latest UTC day
+        billed: what the project was served, and paid for, that day."""
+        with self._lock:
+            return {i for day in self._charged.values() for k, i in day if k == kind}
+
     def spent(self, month: str | None = None) -> float:
         with self._lock:
             months = [month] if month else list(self._spend)
