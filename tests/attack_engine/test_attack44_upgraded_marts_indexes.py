@@ -30,18 +30,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.end_to_end]
 INCREMENTAL = [mart for mart in catalog.MARTS if mart.incremental]
 
 
-def _index_columns(pipeline, table: str) -> dict[tuple[str, ...], bool]:
-    """The published table's indexes: their columns in order -> unique."""
-    rows = pipeline.rows(
-        "select array_agg(a.attname order by k.ord), i.indisunique"
-        " from pg_index i cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)"
-        " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum"
-        " where i.indrelid = %s::regclass group by i.indexrelid, i.indisunique",
-        f"marts.{table}",
-    )
-    return {tuple(columns): unique for columns, unique in rows}
-
-
 @pytest.fixture(scope="module")
 def republished(built, warehouse_url, tmp_path_factory) -> Iterator[dict[str, dict]]:  # noqa: F811
     """Each incremental mart's indexes after the publish that follows the upgrade, by name."""
@@ -56,7 +44,7 @@ def republished(built, warehouse_url, tmp_path_factory) -> Iterator[dict[str, di
                     conn.execute(f"drop index {index}")
             conn.commit()
             publish.publish(conn)
-        yield {mart.name: _index_columns(pipeline, mart.name) for mart in INCREMENTAL}
+        yield {mart.name: pipeline.published_indexes(mart.name) for mart in INCREMENTAL}
 
 
 def test_the_world_has_incremental_marts():

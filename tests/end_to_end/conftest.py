@@ -190,6 +190,17 @@ class Pipeline:
         with self.connect() as conn:
             return conn.execute(query, params).fetchall()
 
+    def published_indexes(self, table: str) -> dict[tuple[str, ...], bool]:
+        """The published table `marts.<table>`'s indexes: their columns in order -> unique."""
+        rows = self.rows(
+            "select array_agg(a.attname order by k.ord), i.indisunique"
+            " from pg_index i cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)"
+            " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum"
+            " where i.indrelid = %s::regclass group by i.indexrelid, i.indisunique",
+            f"marts.{table}",
+        )
+        return {tuple(columns): unique for columns, unique in rows}
+
     def scalar(self, query: str, *params):
         with self.connect() as conn:
             return conn.execute(query, params).fetchone()[0]

@@ -181,24 +181,12 @@ def test_raw_gate_reads_only_batches_it_has_not_passed(changed_build):
         nightly.validate_raw(full_refresh=True)
 
 
-def _index_columns(pipeline, table: str) -> dict[tuple[str, ...], bool]:
-    """The published table's indexes: their columns in order -> unique."""
-    rows = pipeline.rows(
-        "select array_agg(a.attname order by k.ord), i.indisunique"
-        " from pg_index i cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)"
-        " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum"
-        " where i.indrelid = %s::regclass group by i.indexrelid, i.indisunique",
-        f"marts.{table}",
-    )
-    return {tuple(columns): unique for columns, unique in rows}
-
-
 @pytest.mark.parametrize("mart", catalog.MARTS, ids=lambda mart: mart.name)
 def test_a_published_mart_is_indexed_on_its_key_and_its_person_columns(built, mart):
     """BI looks up one customer's rows, and erasure deletes an erased person's rows from the
     published copy: neither may read the whole table."""
     pipeline, _ = built
-    indexes = _index_columns(pipeline, mart.name)
+    indexes = pipeline.published_indexes(mart.name)
     assert indexes.get(tuple(mart.key)) is True, (mart.name, indexes)
     for column in (*mart.person_columns, *mart.profile_key_columns, *mart.lookup_columns):
         assert any(columns[0] == column for columns in indexes), (mart.name, column, indexes)
@@ -218,7 +206,7 @@ def test_every_published_column_naming_a_person_is_indexed(built):
         " join information_schema.tables t using (table_schema, table_name)"
         " where c.table_schema = 'marts' and t.table_type = 'BASE TABLE' order by 1, 2"
     )
-    indexes = {table: _index_columns(pipeline, table) for table in {t for t, _ in columns}}
+    indexes = {table: pipeline.published_indexes(table) for table in {t for t, _ in columns}}
     missing = [
         (table, column)
         for table, column in columns
