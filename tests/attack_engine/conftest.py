@@ -4,6 +4,9 @@ of the real embedded PostgreSQL. Every test here needs the warehouse (`integrati
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
+
 import psycopg
 import pytest
 
@@ -29,3 +32,25 @@ def db(scratch_database):
 @pytest.fixture
 def pipeline(sim, db) -> Pipeline:
     return Pipeline(sim, db)
+
+
+def at_once(work: Callable, items: Sequence, timeout: float, start_together: bool = False) -> None:
+    """`work(item)` for every item, each in a thread of its own (released together with
+    `start_together`); raises what one of them raised."""
+    start = threading.Barrier(len(items))
+    errors: list[BaseException] = []
+
+    def run(item) -> None:
+        try:
+            if start_together:
+                start.wait(timeout=60)
+            work(item)
+        except BaseException as exc:  # raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not errors, errors

@@ -22,6 +22,7 @@ from social_crm.extract.http import ApiClient
 from social_crm.extract.x import XExtractor, XSettings
 from social_crm.extract.x_policy import XPolicy
 from social_crm_dev.simulator import x_api
+from tests.attack_engine.conftest import at_once
 from tests.end_to_end.conftest import FAST_RETRY
 
 pytestmark = pytest.mark.integration
@@ -75,21 +76,7 @@ def searches_in_step(monkeypatch):
 
 
 def test_two_brands_at_once_spend_the_months_reads_once(pipeline, searches_in_step):
-    tasks = [_extractor(pipeline, key) for key in BRANDS]
-    errors: list[BaseException] = []
-
-    def run(task: XExtractor) -> None:
-        try:
-            task.tweets()
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(task,)) for task in tasks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
+    at_once(XExtractor.tweets, [_extractor(pipeline, key) for key in BRANDS], timeout=300)
     used = pipeline.scalar("select sum(reads_used) from meta.api_read_budget")
     # one run alone stops within a page of the cap
     assert used < CAP + PAGE, f"{used} Posts read this month against a cap of {CAP}"

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -32,6 +31,7 @@ from social_crm.extract.x_policy import XPolicy
 from social_crm_dev.demo import simulator
 from social_crm_dev.settings import DEFAULT_X_TOKEN
 from social_crm_dev.simulator.config import AGENCY_BRANDS_ENV, WorldConfig, agency_brands
+from tests.attack_engine.conftest import at_once
 from tests.databases import migrated_database
 from tests.end_to_end.conftest import FAST_RETRY
 from tests.end_to_end.test_x_extraction_promises import truth_tweets
@@ -83,22 +83,7 @@ def brand_task(
 
 def run_at_once(tasks: list[XExtractor]) -> None:
     """Every task's `tweets()` in its own thread, released together; raises what one raised."""
-    start = threading.Barrier(len(tasks))
-    errors: list[BaseException] = []
-
-    def run(task: XExtractor) -> None:
-        try:
-            start.wait(timeout=60)
-            task.tweets()
-        except BaseException as exc:  # raised below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(task,)) for task in tasks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=600)
-    assert not errors, errors
+    at_once(XExtractor.tweets, tasks, timeout=600, start_together=True)
 
 
 # --- N brands of an agency world against a budget of any size --------------------------------

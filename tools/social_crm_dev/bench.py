@@ -40,7 +40,7 @@ from social_crm.settings import X_PRICES_USD
 from social_crm.warehouse import migrations, x_posts_backfill
 from social_crm_dev import alert_quality, local_warehouse, queue_truth
 from social_crm_dev import settings as dev_settings
-from social_crm_dev.demo import connection_env, simulator
+from social_crm_dev.demo import connection_env, lift_instagram_call_limit, simulator
 from social_crm_dev.simulator.config import (
     BRANDS,
     MANAGED_PAGES,
@@ -1477,6 +1477,10 @@ def served_world(config: WorldConfig, results: dict) -> Iterator[str]:
         with simulator(
             config, log_file, x_window_seconds=0, x_monthly_posts=TIER_POST_CAPS["enterprise"]
         ) as url:
+            # Instagram's call limit as the demo lifts it: the simulator's stand-in of 4,800
+            # calls a world hour, on a clock that stands still while the history is read, held
+            # the 1M world's first Instagram read for good (run of 2026-12-07)
+            lift_instagram_call_limit(url)
             os.environ.update(
                 connection_env(
                     url, config.days, x_read_cap=TIER_POST_CAPS["enterprise"], x_paced=False

@@ -33,7 +33,7 @@ from social_crm_dev.bench import (
     extract_in_child,
     nightly_in_child,
 )
-from social_crm_dev.demo import connection_env, simulator
+from social_crm_dev.demo import connection_env, lift_instagram_call_limit, simulator
 from social_crm_dev.simulator.truth import write_world
 from social_crm_dev.simulator.world import World
 
@@ -76,6 +76,7 @@ def run(events: int, out: Path) -> dict:
         log_file = repo_root() / ".local" / "logs" / "schedule-simulator.log"
         cap = TIER_POST_CAPS["enterprise"]  # as make bench: the pipeline, not the tier
         with simulator(config, log_file, x_window_seconds=0, x_monthly_posts=cap) as url:
+            lift_instagram_call_limit(url)  # as make bench's (bench.served_world)
             os.environ.update(connection_env(url, config.days, x_read_cap=cap, x_paced=False))
             note("extraction", extract_in_child())
             note("full", build())
