@@ -123,3 +123,10 @@ def test_a_report_without_the_agency_series_gets_it_at_the_end():
         heading,
         "row",
     ]
+
+
+def test_a_growth_section_outlives_a_whole_runs_report():
+    old = "# Benchmarks\n\nold\n\n## How cost grows\n\n| a | b |\n\n## Every figure\n\nx\n"
+    kept = bench.kept_section(old, bench.GROWTH_HEADING)
+    new = bench.with_section("# Benchmarks\n\nnew\n\n## Every figure\n\ny\n", kept)
+    assert "## How cost grows\n\n| a | b |" in new and "new" in new and "old" not in new

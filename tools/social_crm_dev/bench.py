@@ -2029,8 +2029,26 @@ def write(results: dict) -> Path:
     lines += ["", *slowest_dbt_nodes(results), "", *missed_targets(results)]
     lines += ["", *every_figure(results)]
     lines += ["", f"Raw numbers: `bench/results/{stamp}.json`.", ""]
-    doc.write_text("\n".join(lines))
+    report = "\n".join(lines)
+    kept = kept_section(doc.read_text() if doc.exists() else "", GROWTH_HEADING)
+    doc.write_text(with_section(report, kept) if kept else report)
     return out
+
+
+def kept_section(report: str, heading: str) -> list[str]:
+    """The section of `report` headed `heading` (up to the next `## ` heading), or nothing: a
+    section another command writes (`--only growth`) outlives a whole run's report."""
+    lines = report.splitlines()
+    if heading not in lines:
+        return []
+    return lines[slice(*_section_bounds(lines, heading))]
+
+
+def _section_bounds(lines: list[str], heading: str) -> tuple[int, int]:
+    """Where the section headed `heading` starts and ends (the next `## ` heading) in `lines`."""
+    start = lines.index(heading)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return start, end
 
 
 # figures the report's tables already give in full (every dbt node's time: the slowest are
@@ -2375,8 +2393,7 @@ def with_section(report: str, section: list[str]) -> str:
     heading = section[0]
     if heading not in lines:
         return "\n".join([*lines, "", *section, ""])
-    start = lines.index(heading)
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    start, end = _section_bounds(lines, heading)
     return "\n".join([*lines[:start], *section, "", *lines[end:]]).rstrip("\n") + "\n"
 
 
