@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from social_crm.load.landing import LandingBatch, RawRecord
+from tests.attack_engine.conftest import at_once
 from tests.databases import migrated_database
 
 pytestmark = pytest.mark.integration
@@ -40,24 +41,15 @@ def _clear(db) -> None:
 def _land_in_step(db, batches: list[list[tuple[str, str]]]) -> None:
     """Each batch (natural keys and names) in its own thread, all committing together."""
     ready = threading.Barrier(len(batches), timeout=30)
-    errors: list[BaseException] = []
 
     def land(records: list[tuple[str, str]]) -> None:
-        try:
-            with psycopg.connect(db.libpq()) as conn, LandingBatch(conn, "x", "users") as batch:
-                for key, name in records:
-                    batch.add(RawRecord(key, {"id": key, "username": name}))
-                batch._flush()
-                ready.wait()  # every batch's rows copied: now all commit
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        with psycopg.connect(db.libpq()) as conn, LandingBatch(conn, "x", "users") as batch:
+            for key, name in records:
+                batch.add(RawRecord(key, {"id": key, "username": name}))
+            batch._flush()
+            ready.wait()  # every batch's rows copied: now all commit
 
-    threads = [threading.Thread(target=land, args=(records,)) for records in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    at_once(land, batches, timeout=60)
 
 
 KEYS = st.lists(st.sampled_from([str(n) for n in range(1, 9)]), min_size=1, max_size=8)
